@@ -1,0 +1,15 @@
+# Warning flags (STYLE.md §10). CORE targets get -Wconversion too.
+function(sr_target_warnings target kind)
+  set(flags -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+            -Wold-style-definition -Wvla -Wcast-align -Wformat=2 -pedantic)
+  if(kind STREQUAL "CORE")
+    list(APPEND flags -Wconversion -Wsign-conversion)
+    if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+      list(APPEND flags -Wshorten-64-to-32)
+    endif()
+  endif()
+  if(SR_WERROR)
+    list(APPEND flags -Werror)
+  endif()
+  target_compile_options(${target} PRIVATE ${flags})
+endfunction()

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install the Debian packages a make target needs (as root), or say what to install.
+# usage: scripts/deps.sh build|test|bench|fuzz ...
+set -u
+pkgs_build="cmake make gcc pkg-config libcmocka-dev"
+pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format"
+pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
+pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
+# Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
+[ -f scripts/deps.extra ] && . scripts/deps.extra
+
+want=""
+for profile in "$@"; do
+  var="pkgs_$profile"
+  [ -n "${!var+x}" ] || { echo "deps: unknown profile '$profile'" >&2; exit 2; }
+  want="$want ${!var}"
+done
+missing=""
+for p in $want; do
+  case " $missing " in *" $p "*) continue ;; esac
+  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing Debian packages:$missing" >&2
+  echo "deps: run as root, or: sudo apt-get install$missing" >&2
+  exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# One update per machine per day is enough; install retries once after a fresh update.
+stamp=/var/lib/apt/periodic/sipreply-update-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
+  apt-get update -qq && mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+fi
+if ! apt-get install -y -qq --no-install-recommends $missing >/tmp/sipreply-deps.log 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing || {
+    echo "deps: apt-get install failed" >&2; exit 1; }
+fi
+exit 0
