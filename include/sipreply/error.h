@@ -4,6 +4,7 @@
 #define SIPREPLY_ERROR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <sipreply/export.h>
 
@@ -41,6 +42,20 @@ typedef enum sr_error {
     SR_ERRNO_MAP(SR_ERR_ENUM_)
 #undef SR_ERR_ENUM_
 } sr_error;
+
+/**
+ * Where and why a parse failed. Filled by every parser entry point on failure.
+ * @p phrase is a static string fit to be the reason phrase of a 400 response
+ * ("Missing Call-ID header field", "Bad CSeq method"); @p offset is the byte offset into the
+ * input where the problem was found; @p hdr is the header id (enum sr_hdr_id in msg.h) the
+ * problem is in, or 0 (SR_HDR_NONE) for the start line, framing or the message as a whole.
+ */
+typedef struct sr_parse_error {
+    int code;
+    size_t offset;
+    int hdr;
+    const char *phrase;
+} sr_parse_error;
 
 /** The lowest (most negative) error value, for iteration in tests and bindings. */
 #define SR_ERR_MIN (-16)
