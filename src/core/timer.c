@@ -1,0 +1,182 @@
+/* sipreply core: deadline min-heap and seeded PRNG for the transaction layer.
+ * Equal deadlines fire in start order; time is always passed in, never read. */
+#include "sipreply/error.h"
+
+#include "core_int.h"
+#include "timer_int.h"
+
+void sr__timer_init(sr__timer *t, void *owner, int kind)
+{
+    t->deadline = SR__NEVER;
+    t->seq = 0;
+    t->heap_index = SIZE_MAX;
+    t->owner = owner;
+    t->kind = kind;
+}
+
+bool sr__timer_is_armed(const sr__timer *t)
+{
+    return t->heap_index != SIZE_MAX;
+}
+
+void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
+{
+    h->items = NULL;
+    h->len = 0;
+    h->cap = 0;
+    h->next_seq = 0;
+    h->alloc = alloc;
+}
+
+void sr__timer_heap_cleanup(sr__timer_heap *h)
+{
+    for (size_t i = 0; i < h->len; i++)
+        h->items[i]->heap_index = SIZE_MAX;
+    sr__free(h->alloc, h->items);
+    h->items = NULL;
+    h->len = h->cap = 0;
+}
+
+static bool earlier(const sr__timer *a, const sr__timer *b)
+{
+    if (a->deadline != b->deadline)
+        return a->deadline < b->deadline;
+    return a->seq < b->seq;
+}
+
+static void place(sr__timer_heap *h, size_t i, sr__timer *t)
+{
+    h->items[i] = t;
+    t->heap_index = i;
+}
+
+static void sift_up(sr__timer_heap *h, size_t i)
+{
+    sr__timer *t = h->items[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!earlier(t, h->items[parent]))
+            break;
+        place(h, i, h->items[parent]);
+        i = parent;
+    }
+    place(h, i, t);
+}
+
+static void sift_down(sr__timer_heap *h, size_t i)
+{
+    sr__timer *t = h->items[i];
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= h->len)
+            break;
+        size_t c = l;
+        if (l + 1 < h->len && earlier(h->items[l + 1], h->items[l]))
+            c = l + 1;
+        if (!earlier(h->items[c], t))
+            break;
+        place(h, i, h->items[c]);
+        i = c;
+    }
+    place(h, i, t);
+}
+
+static void remove_at(sr__timer_heap *h, size_t i)
+{
+    sr__timer *t = h->items[i];
+    h->len--;
+    if (i != h->len) {
+        /* Move the last item into the hole; it may need to go either way. */
+        sr__timer *m = h->items[h->len];
+        place(h, i, m);
+        sift_down(h, i);
+        sift_up(h, m->heap_index);
+    }
+    t->heap_index = SIZE_MAX;
+}
+
+int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay)
+{
+    if (sr__timer_is_armed(t))
+        remove_at(h, t->heap_index);
+    if (h->len == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        sr__timer **items = sr__realloc(h->alloc, h->items, cap * sizeof *items);
+        if (!items)
+            return SR_ENOMEM;
+        h->items = items;
+        h->cap = cap;
+    }
+    t->deadline = sr__deadline_add(now, delay);
+    t->seq = h->next_seq++;
+    place(h, h->len, t);
+    h->len++;
+    sift_up(h, h->len - 1);
+    return 0;
+}
+
+void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
+{
+    if (sr__timer_is_armed(t))
+        remove_at(h, t->heap_index);
+}
+
+uint64_t sr__timer_next(const sr__timer_heap *h)
+{
+    return h->len ? h->items[0]->deadline : SR__NEVER;
+}
+
+sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now)
+{
+    if (h->len == 0 || h->items[0]->deadline > now)
+        return NULL;
+    sr__timer *t = h->items[0];
+    remove_at(h, 0);
+    return t;
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+void sr__rng_seed(sr__rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t sr__rng_next(sr__rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t sr__rng_below(sr__rng *r, uint64_t bound)
+{
+    if (bound == 0)
+        return 0;
+    /* Rejection sampling: discard the top partial range so every value is equally likely. */
+    uint64_t limit = UINT64_MAX - (UINT64_MAX % bound);
+    uint64_t v;
+    do {
+        v = sr__rng_next(r);
+    } while (v >= limit);
+    return v % bound;
+}

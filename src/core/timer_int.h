@@ -1,0 +1,73 @@
+/* sipreply core: the deadline min-heap used by the transaction layer.
+ * Ordered by (deadline, sequence) so equal deadlines fire in start order (STYLE.md §6). */
+#ifndef SIPREPLY_TIMER_INT_H
+#define SIPREPLY_TIMER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipreply/alloc.h"
+
+/* "Nothing pending". */
+#define SR__NEVER UINT64_MAX
+
+/*
+ * A timer slot embedded in its owner (a transaction's timer_a ... timer_m). A slot is armed
+ * while heap_index != SIZE_MAX. The owner is found from the slot by the caller (container
+ * pattern) or through @p owner/@p kind.
+ */
+typedef struct sr__timer {
+    uint64_t deadline;
+    uint64_t seq;
+    size_t heap_index;
+    void *owner;
+    int kind;
+} sr__timer;
+
+typedef struct sr__timer_heap {
+    sr__timer **items;
+    size_t len;
+    size_t cap;
+    uint64_t next_seq;
+    const sr_allocator *alloc;
+} sr__timer_heap;
+
+void sr__timer_init(sr__timer *t, void *owner, int kind);
+bool sr__timer_is_armed(const sr__timer *t);
+
+void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc);
+void sr__timer_heap_cleanup(sr__timer_heap *h);
+
+/*
+ * Arm @p t to fire at now + delay (saturating at SR__NEVER - 1). Re-arming an armed timer
+ * moves it. Returns 0 or SR_ENOMEM (the timer is then left disarmed).
+ */
+int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay);
+/* Disarm @p t (no-op when not armed). */
+void sr__timer_stop(sr__timer_heap *h, sr__timer *t);
+/* The earliest deadline, SR__NEVER when empty. */
+uint64_t sr__timer_next(const sr__timer_heap *h);
+/* Remove and return the earliest timer due at or before @p now, or NULL. */
+sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now);
+
+/* Saturating now + delay. */
+static inline uint64_t sr__deadline_add(uint64_t now, uint64_t delay)
+{
+    return delay >= SR__NEVER - 1 - now ? SR__NEVER - 1 : now + delay;
+}
+
+/*
+ * A small seeded PRNG (xoshiro256** seeded through splitmix64): deterministic for a seed, so
+ * tests replay exactly; the daemon seeds it from getrandom(). Not for cryptography.
+ */
+typedef struct sr__rng {
+    uint64_t s[4];
+} sr__rng;
+
+void sr__rng_seed(sr__rng *r, uint64_t seed);
+uint64_t sr__rng_next(sr__rng *r);
+/* Uniform in [0, bound) without modulo bias; bound 0 gives 0. */
+uint64_t sr__rng_below(sr__rng *r, uint64_t bound);
+
+#endif /* SIPREPLY_TIMER_INT_H */
