@@ -8,5 +8,6 @@
 #include <sipreply/error.h>
 #include <sipreply/alloc.h>
 #include <sipreply/str.h>
+#include <sipreply/status.h>
 
 #endif /* SIPREPLY_H */
