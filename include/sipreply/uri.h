@@ -82,7 +82,8 @@ SR_API int sr_uri_parse(sr_uri *out, const char *p, size_t len, sr_parse_error *
 SR_API bool sr_uri_param_next(sr_str *cursor, sr_str *name, sr_str *value);
 
 /**
- * Find the first parameter of @p uri named @p name (ASCII case-insensitive).
+ * Find the first parameter of @p uri named @p name (ASCII case-insensitive, and an escaped
+ * name matches its unescaped form: ";%6C%72" is found as "lr", RFC 3261 §19.1.4).
  * @param value  optional; gets the value, or { NULL, 0 } for a valueless parameter ("lr").
  * Returns true when found.
  */

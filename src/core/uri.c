@@ -248,71 +248,91 @@ static size_t check_hostname(const char *s, size_t n)
     return n;
 }
 
+/* RFC 5118 §4.2: an IPv6 address written without its brackets ("sip:user@2001:db8::10") */
+static bool bare_ipv6_at(const char *p, size_t hs, size_t len)
+{
+    size_t e = hs;
+    uint8_t a6[16];
+    while (e < len && (hexval((unsigned char)p[e]) >= 0 || p[e] == ':' || p[e] == '.'))
+        e++;
+    return memchr(p + hs, ':', e - hs) != NULL && parse_ipv6(p + hs, e - hs, a6);
+}
+
 /* ------------------------------------------------------------------ parameters */
 
 /*
  * Validate ";"-separated uri-parameters in [i, end): pname = 1*paramchar, pvalue = 1*paramchar.
- * Returns end on success or the offset of the problem; *phrase says what.
+ * Returns true, or false with the offset of the problem in *where and *phrase saying what.
  */
-static size_t check_sip_params(const char *p, size_t i, size_t end, const char **phrase)
+static bool check_sip_params(const char *p, size_t i, size_t end, const char **phrase,
+                             size_t *where)
 {
     size_t bad;
     for (;;) {
         size_t j = scan_esc(p, i, end, is_param_char, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
-            return bad;
+            *where = bad;
+            return false;
         }
         if (j == i) {
             *phrase = "Bad URI parameter";
-            return i;
+            *where = i;
+            return false;
         }
         if (j < end && p[j] == '=') {
             size_t v = j + 1;
             j = scan_esc(p, v, end, is_param_char, &bad);
             if (bad != SIZE_MAX) {
                 *phrase = "Bad URI escape";
-                return bad;
+                *where = bad;
+                return false;
             }
             if (j == v) {
                 *phrase = "Bad URI parameter";
-                return v;
+                *where = v;
+                return false;
             }
         }
         if (j == end)
-            return end;
+            return true;
         if (p[j] != ';') {
             *phrase = "Bad URI parameter";
-            return j;
+            *where = j;
+            return false;
         }
         i = j + 1;
     }
 }
 
 /* headers = "?" header *( "&" header ); header = hname "=" hvalue; hname = 1*(...) */
-static size_t check_headers(const char *p, size_t i, size_t end, const char **phrase)
+static bool check_headers(const char *p, size_t i, size_t end, const char **phrase, size_t *where)
 {
     size_t bad;
     for (;;) {
         size_t j = scan_esc(p, i, end, is_hnv_char, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
-            return bad;
+            *where = bad;
+            return false;
         }
         if (j == i || j == end || p[j] != '=') {
             *phrase = "Bad URI header";
-            return j;
+            *where = j;
+            return false;
         }
         j = scan_esc(p, j + 1, end, is_hnv_char, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
-            return bad;
+            *where = bad;
+            return false;
         }
         if (j == end)
-            return end;
+            return true;
         if (p[j] != '&') {
             *phrase = "Bad URI header";
-            return j;
+            *where = j;
+            return false;
         }
         i = j + 1;
     }
@@ -373,6 +393,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
             u->host_kind = SR_URI_HOST_IPV4;
         } else {
             size_t off = check_hostname(p + hs, i - hs);
+            if (off != i - hs && bare_ipv6_at(p, hs, len))
+                return fail(err, p, len, hs, "Bad IPv6 reference");
             if (off != i - hs)
                 return fail(err, p, len, hs + off, "Bad URI host");
             u->host_kind = SR_URI_HOST_NAME;
@@ -382,6 +404,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
 
     /* port = 1*DIGIT, range-checked to 16 bits */
     if (i < len && p[i] == ':') {
+        if (bare_ipv6_at(p, hs, len))
+            return fail(err, p, len, hs, "Bad IPv6 reference");
         size_t ps = ++i;
         uint32_t v = 0;
         while (i < len && is_digit((unsigned char)p[i])) {
@@ -402,8 +426,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
         size_t ps = i + 1;
         const char *q = memchr(p + ps, '?', len - ps);
         size_t pe = q ? (size_t)(q - p) : len;
-        size_t off = check_sip_params(p, ps, pe, &phrase);
-        if (off != pe)
+        size_t off;
+        if (!check_sip_params(p, ps, pe, &phrase, &off))
             return fail(err, p, len, off, phrase);
         u->has_params = true;
         u->params = (sr_str){p + ps, pe - ps};
@@ -412,8 +436,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
 
     if (i < len && p[i] == '?') {
         size_t hstart = i + 1;
-        size_t off = check_headers(p, hstart, len, &phrase);
-        if (off != len)
+        size_t off;
+        if (!check_headers(p, hstart, len, &phrase, &off))
             return fail(err, p, len, off, phrase);
         u->has_headers = true;
         u->headers = (sr_str){p + hstart, len - hstart};
@@ -526,8 +550,8 @@ static int parse_tel(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
                 return fail(err, p, len, i, "Bad tel URI parameter");
             if (sr_str_caseeq_cstr(name, "phone-context")) {
                 /* descriptor = domainname / global-number-digits (RFC 3966 §3) */
-                if (ve == vs || !(check_global_digits(p + vs, ve - vs) ||
-                                  check_domainname(p + vs, ve - vs)))
+                if (ve == vs ||
+                    !(check_global_digits(p + vs, ve - vs) || check_domainname(p + vs, ve - vs)))
                     return fail(err, p, len, vs, "Bad tel URI phone-context");
                 context = true;
             } else if (sr_str_caseeq_cstr(name, "ext")) {
@@ -641,21 +665,6 @@ bool sr_uri_header_next(sr_str *cursor, sr_str *name, sr_str *value)
     return split_next(cursor, '&', name, value);
 }
 
-bool sr_uri_param_find(const sr_uri *uri, const char *name, sr_str *value)
-{
-    if (!uri || !name)
-        return false;
-    sr_str cur = uri->params, n, v;
-    while (sr_uri_param_next(&cur, &n, &v)) {
-        if (sr_str_caseeq_cstr(n, name)) {
-            if (value)
-                *value = v;
-            return true;
-        }
-    }
-    return false;
-}
-
 int sr_uri_unescape(char *dst, size_t cap, sr_str in, size_t *out_len)
 {
     if (!out_len || (in.len && (!dst || !in.p)))
@@ -722,6 +731,23 @@ static bool esc_eq(sr_str a, sr_str b, bool icase)
         if (x < 0)
             return true;
     }
+}
+
+bool sr_uri_param_find(const sr_uri *uri, const char *name, sr_str *value)
+{
+    if (!uri || !name)
+        return false;
+    sr_str cur = uri->params, n, v;
+    sr_str want = sr_str_from_cstr(name);
+    while (sr_uri_param_next(&cur, &n, &v)) {
+        /* names compare case-insensitively and escape-equivalently: %6C%72 is lr */
+        if (esc_eq(n, want, true)) {
+            if (value)
+                *value = v;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Find parameter @p name (escape-equivalent, case-insensitive) in a ';' list. */
@@ -792,8 +818,7 @@ static bool host_eq(const sr_uri *a, const sr_uri *b)
         return false; /* an address never equals a name, even one resolving to it */
     if (a->host_kind == SR_URI_HOST_IPV6) {
         uint8_t x[16], y[16];
-        if (a->host.len < 2 || b->host.len < 2 ||
-            !parse_ipv6(a->host.p + 1, a->host.len - 2, x) ||
+        if (a->host.len < 2 || b->host.len < 2 || !parse_ipv6(a->host.p + 1, a->host.len - 2, x) ||
             !parse_ipv6(b->host.p + 1, b->host.len - 2, y))
             return false;
         return memcmp(x, y, sizeof x) == 0;
@@ -844,16 +869,13 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
     switch (a->kind) {
     case SR_URI_TEL:
         return a->tel_global == b->tel_global && tel_number_eq(a->user, b->user) &&
-               tel_params_one_way(a->params, b->params) &&
-               tel_params_one_way(b->params, a->params);
+               tel_params_one_way(a->params, b->params) && tel_params_one_way(b->params, a->params);
     case SR_URI_OTHER:
         return sr_str_caseeq(a->scheme, b->scheme) && sr_str_eq(a->opaque, b->opaque);
     case SR_URI_SIP:
-    case SR_URI_SIPS:
-        break;
+    case SR_URI_SIPS: break;
     case SR_URI_NONE:
-    default:
-        return false;
+    default: return false;
     }
     /* RFC 3261 §19.1.4: userinfo is case-sensitive, the rest is not. */
     if (a->has_user != b->has_user || a->has_password != b->has_password)
@@ -864,8 +886,7 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
         return false;
     if (a->has_port != b->has_port || a->port != b->port)
         return false;
-    if (!params_match_one_way(a->params, b->params) ||
-        !params_match_one_way(b->params, a->params))
+    if (!params_match_one_way(a->params, b->params) || !params_match_one_way(b->params, a->params))
         return false;
     return headers_match(a->headers, b->headers);
 }
