@@ -750,19 +750,34 @@ bool sr_uri_param_find(const sr_uri *uri, const char *name, sr_str *value)
     return false;
 }
 
-/* Find parameter @p name (escape-equivalent, case-insensitive) in a ';' list. */
-static bool find_param_esc(sr_str list, sr_str name, sr_str *value, bool *found)
+/*
+ * Find the @p nth (0-based) parameter named @p name (escape-equivalent, case-insensitive) in
+ * a ';' list. Returns true with its value; *any tells whether the name occurs at all.
+ */
+static bool find_param_nth(sr_str list, sr_str name, size_t nth, sr_str *value, bool *any)
 {
     sr_str n, v;
-    *found = false;
+    *any = false;
     while (sr_uri_param_next(&list, &n, &v)) {
-        if (esc_eq(n, name, true)) {
+        if (!esc_eq(n, name, true))
+            continue;
+        *any = true;
+        if (nth-- == 0) {
             *value = v;
-            *found = true;
             return true;
         }
     }
     return false;
+}
+
+/* How many parameters before @p upto (a pointer into @p list) are named @p name. */
+static size_t occurrences_before(sr_str list, sr_str name, const char *upto)
+{
+    sr_str n, v;
+    size_t k = 0;
+    while (sr_uri_param_next(&list, &n, &v) && n.p < upto)
+        k += esc_eq(n, name, true);
+    return k;
 }
 
 static bool value_eq(sr_str a, sr_str b, bool icase)
@@ -776,17 +791,21 @@ static bool value_eq(sr_str a, sr_str b, bool icase)
 static bool params_match_one_way(sr_str pa, sr_str pb)
 {
     static const char *const must_both[] = {"user", "ttl", "method", "maddr", "transport"};
-    sr_str n, v, w;
-    bool found;
+    sr_str n, v, w, all = pa;
+    bool any;
     while (sr_uri_param_next(&pa, &n, &v)) {
-        find_param_esc(pb, n, &w, &found);
-        if (found) {
+        /* RFC 3261 leaves repeated names undefined: the k-th occurrence in one URI is
+         * compared with the k-th in the other, so equality stays reflexive and symmetric. */
+        size_t k = occurrences_before(all, n, n.p);
+        if (find_param_nth(pb, n, k, &w, &any)) {
             if (!value_eq(v, w, true))
                 return false;
             continue;
         }
-        for (size_t k = 0; k < sizeof must_both / sizeof must_both[0]; k++) {
-            if (esc_eq(n, sr_str_from_cstr(must_both[k]), true))
+        if (any)
+            return false; /* present in both, but not as often */
+        for (size_t m = 0; m < sizeof must_both / sizeof must_both[0]; m++) {
+            if (esc_eq(n, sr_str_from_cstr(must_both[m]), true))
                 return false;
         }
     }
@@ -852,11 +871,11 @@ static bool tel_number_eq(sr_str a, sr_str b)
 
 static bool tel_params_one_way(sr_str pa, sr_str pb)
 {
-    sr_str n, v, w;
-    bool found;
+    sr_str n, v, w, all = pa;
+    bool any;
     while (sr_uri_param_next(&pa, &n, &v)) {
-        find_param_esc(pb, n, &w, &found);
-        if (!found || !value_eq(v, w, true))
+        size_t k = occurrences_before(all, n, n.p);
+        if (!find_param_nth(pb, n, k, &w, &any) || !value_eq(v, w, true))
             return false;
     }
     return true;

@@ -455,6 +455,14 @@ static void test_uri_eq_rfc3261(void **state)
     assert_true(eq_cstr("sip:a@h.com?x=1&Y=2", "sip:a@h.com?y=2&X=1"));
     assert_false(eq_cstr("sip:a@h.com?x=a", "sip:a@h.com?x=A"));
     assert_true(eq_cstr("sip:a@h.com:05060", "sip:a@h.com:5060"));
+    /* repeated names (undefined by the RFC): k-th occurrence against k-th occurrence, found
+     * by fuzzing (self-comparison used to fail) */
+    assert_true(eq_cstr("sip:h.com;lr;u=x;lr;u=y", "sip:h.com;lr;u=x;lr;u=y"));
+    assert_true(eq_cstr("sip:h.com;u=x;v=1;u=y", "sip:h.com;u=x;u=y"));
+    assert_false(eq_cstr("sip:h.com;u=x;u=y", "sip:h.com;u=y;u=x"));
+    assert_false(eq_cstr("sip:h.com;u=x;u=x", "sip:h.com;u=x"));
+    assert_true(eq_cstr("tel:+1;a=1;a=2", "tel:+1;a=1;a=2"));
+    assert_false(eq_cstr("tel:+1;a=1;a=1", "tel:+1;a=1"));
     sr_uri z;
     memset(&z, 0, sizeof z);
     assert_false(sr_uri_eq(&z, &z));
