@@ -36,7 +36,8 @@ typedef struct sr_frame_opts {
     /**
      * Stream only. false (default, for servers): a lone CRLF at the very end of the buffer is
      * SR_EAGAIN, since it may be the first half of a CRLFCRLF ping. true (for clients that
-     * sent a ping and wait for the pong): it is reported as SR_FRAME_PONG at once.
+     * sent a ping and wait for the pong): it is reported as SR_FRAME_PONG at once (so the
+     * split of a CRLF run then depends on how the bytes arrived; CRLF CR still waits).
      */
     bool crlf_pong_eager;
 } sr_frame_opts;

@@ -322,6 +322,9 @@ static void test_frame_crlf(void **state)
     memset(&f, 0, sizeof f);
     assert_int_equal(sr_frame_stream("\r\n", 2, &eager, &f, &e), 2);
     assert_int_equal(f.kind, SR_FRAME_PONG);
+    assert_int_equal(sr_frame_stream("\r\n\r", 3, &eager, &f, &e), SR_EAGAIN);
+    assert_int_equal(sr_frame_stream("\r\n\r\n", 4, &eager, &f, &e), 4);
+    assert_int_equal(f.kind, SR_FRAME_PING);
     assert_int_equal(sr_frame_datagram("\r\n", 2, NULL, &f, &e), 2);
     assert_int_equal(f.kind, SR_FRAME_PONG);
     assert_int_equal(sr_frame_datagram("\r\n\r\n", 4, NULL, &f, &e), 4);
