@@ -121,7 +121,9 @@ SR_API int sr_uri_unescape(char *dst, size_t cap, sr_str in, size_t *out_len);
  * tel (RFC 3966 §4): numbers equal ignoring visual separators and hex case, the same parameter
  * set in any order (names and values case-insensitive).
  * Other schemes: scheme case-insensitive, opaque part byte for byte.
- * Both arguments must come from a successful sr_uri_parse(). Returns true when equal.
+ * Repeated parameter names (undefined by the RFC) compare occurrence by occurrence. Above 64
+ * parameters (hostile input, never a real URI) lists must match in order, keeping the cost
+ * linear. Both arguments must come from a successful sr_uri_parse(). Returns true when equal.
  */
 SR_API bool sr_uri_eq(const sr_uri *a, const sr_uri *b);
 

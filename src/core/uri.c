@@ -812,6 +812,31 @@ static bool params_match_one_way(sr_str pa, sr_str pb)
     return true;
 }
 
+/* More parameters than any real URI carries: compared in order (see params_eq). */
+#define MAX_UNORDERED_PARAMS 64
+
+static size_t count_params(sr_str list)
+{
+    sr_str n, v;
+    size_t k = 0;
+    while (k <= MAX_UNORDERED_PARAMS && sr_uri_param_next(&list, &n, &v))
+        k++;
+    return k;
+}
+
+/*
+ * §19.1.4 parameter comparison. It is quadratic in the number of parameters, so past
+ * MAX_UNORDERED_PARAMS (a hostile URI, never a real one) the lists must match in order
+ * (names and values case-insensitively), which may call two reordered huge lists unequal
+ * but keeps the cost linear.
+ */
+static bool params_eq(sr_str pa, sr_str pb)
+{
+    if (count_params(pa) > MAX_UNORDERED_PARAMS || count_params(pb) > MAX_UNORDERED_PARAMS)
+        return esc_eq(pa, pb, true);
+    return params_match_one_way(pa, pb) && params_match_one_way(pb, pa);
+}
+
 /* Headers: every header of a is in b with an equal value, and the counts are equal. */
 static bool headers_match(sr_str ha, sr_str hb)
 {
@@ -819,6 +844,14 @@ static bool headers_match(sr_str ha, sr_str hb)
     sr_str n, v, m, w, cur = hb;
     while (sr_uri_header_next(&cur, &m, &w))
         nb++;
+    cur = ha;
+    while (sr_uri_header_next(&cur, &m, &w))
+        na++;
+    if (na != nb)
+        return false;
+    if (na > MAX_UNORDERED_PARAMS)
+        return esc_eq(ha, hb, false); /* hostile count: in order, byte-exact modulo escapes */
+    na = 0;
     while (sr_uri_header_next(&ha, &n, &v)) {
         na++;
         bool ok = false;
@@ -881,6 +914,13 @@ static bool tel_params_one_way(sr_str pa, sr_str pb)
     return true;
 }
 
+static bool tel_params_eq(sr_str pa, sr_str pb)
+{
+    if (count_params(pa) > MAX_UNORDERED_PARAMS || count_params(pb) > MAX_UNORDERED_PARAMS)
+        return esc_eq(pa, pb, true);
+    return tel_params_one_way(pa, pb) && tel_params_one_way(pb, pa);
+}
+
 bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
 {
     if (!a || !b || a->kind != b->kind || a->kind == SR_URI_NONE)
@@ -888,7 +928,7 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
     switch (a->kind) {
     case SR_URI_TEL:
         return a->tel_global == b->tel_global && tel_number_eq(a->user, b->user) &&
-               tel_params_one_way(a->params, b->params) && tel_params_one_way(b->params, a->params);
+               tel_params_eq(a->params, b->params);
     case SR_URI_OTHER:
         return sr_str_caseeq(a->scheme, b->scheme) && sr_str_eq(a->opaque, b->opaque);
     case SR_URI_SIP:
@@ -905,7 +945,7 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
         return false;
     if (a->has_port != b->has_port || a->port != b->port)
         return false;
-    if (!params_match_one_way(a->params, b->params) || !params_match_one_way(b->params, a->params))
+    if (!params_eq(a->params, b->params))
         return false;
     return headers_match(a->headers, b->headers);
 }

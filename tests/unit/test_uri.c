@@ -463,6 +463,16 @@ static void test_uri_eq_rfc3261(void **state)
     assert_false(eq_cstr("sip:h.com;u=x;u=x", "sip:h.com;u=x"));
     assert_true(eq_cstr("tel:+1;a=1;a=2", "tel:+1;a=1;a=2"));
     assert_false(eq_cstr("tel:+1;a=1;a=1", "tel:+1;a=1"));
+    /* hostile parameter counts stay linear: in-order comparison past 64 parameters */
+    static char many_a[2048], many_b[2048];
+    size_t la = (size_t)snprintf(many_a, sizeof many_a, "sip:h.com");
+    for (int i = 0; i < 100; i++)
+        la += (size_t)snprintf(many_a + la, sizeof many_a - la, ";p%d=%d", i, i);
+    memcpy(many_b, many_a, la + 1);
+    many_b[4] = 'H'; /* host case differs */
+    assert_true(eq_cstr(many_a, many_b));
+    many_b[la - 1] = 'x';
+    assert_false(eq_cstr(many_a, many_b));
     sr_uri z;
     memset(&z, 0, sizeof z);
     assert_false(sr_uri_eq(&z, &z));
