@@ -59,7 +59,8 @@ fuzz: fuzz-build
 	  name=$${src#fuzz/fuzz_}; name=$${name%.c}; \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  ./$(FUZZ_BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  dict=; [ -f fuzz/$$name.dict ] && dict=-dict=fuzz/$$name.dict; \
+	  ./$(FUZZ_BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict \
 	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name- \
 	    $(FUZZ_BUILD)/corpus/$$name fuzz/corpus/$$name; \
 	done

@@ -88,7 +88,8 @@ SR_API ptrdiff_t sr_frame_stream(const char *buf, size_t len, const sr_frame_opt
  * no empty line that ends with CRLF at the end of the datagram is accepted (body 0).
  * @p out needs no initialisation. Returns the message length (> 0, the bytes to hand to the
  * parser), or one of: SR_EBADMSG ("Content-Length larger than datagram", a bad or conflicting
- * Content-Length, no end of header block: answer 400 when possible), SR_ETOOBIG (caps),
+ * Content-Length, no end of header block: RFC 3261 §18.3 says a request SHOULD get a 400 and
+ * a response MUST be discarded), SR_ETOOBIG (caps: 513 for a request),
  * SR_EINVAL (NULL arguments or an empty datagram).
  */
 SR_API ptrdiff_t sr_frame_datagram(const char *buf, size_t len, const sr_frame_opts *opts,
