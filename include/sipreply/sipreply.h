@@ -9,5 +9,7 @@
 #include <sipreply/alloc.h>
 #include <sipreply/str.h>
 #include <sipreply/status.h>
+#include <sipreply/uri.h>
+#include <sipreply/frame.h>
 
 #endif /* SIPREPLY_H */
