@@ -2,6 +2,7 @@
 #   make run    build, then run the main program
 #   make test   build and pass every test (unit, CLI, repository checks, then all unit
 #               tests again under AddressSanitizer + UndefinedBehaviorSanitizer with clang)
+#   make bench  parse benchmark against libosip2 and Sofia-SIP (docs/performance.md)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -37,6 +38,11 @@ test-asan: deps-test
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+# The parse benchmark with peer comparison (docs/performance.md); builds build-bench/.
+bench:
+	@bash scripts/deps.sh bench
+	@bash bench/run.sh
 
 format:
 	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i
