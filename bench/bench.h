@@ -63,6 +63,7 @@ extern const bench_engine bench_engine_osip;
 extern const bench_engine bench_engine_sofia;
 #ifdef BENCH_HAVE_SIPREPLY
 extern const bench_engine bench_engine_sipreply;
+extern const bench_engine bench_engine_sipreply_full;
 #endif
 
 /** Accumulates the lengths read so the compiler cannot drop the reads; the harness prints it. */

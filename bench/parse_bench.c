@@ -21,6 +21,7 @@ uint64_t bench_sink;
 static const bench_engine *const engines[] = {
 #ifdef BENCH_HAVE_SIPREPLY
     &bench_engine_sipreply,
+    &bench_engine_sipreply_full,
 #endif
     &bench_engine_sofia,
     &bench_engine_osip,
