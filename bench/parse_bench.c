@@ -252,13 +252,63 @@ static int same_fields(const bench_fields *a, const bench_fields *b)
            strcmp(a->call_id, b->call_id) == 0 && strcmp(a->method, b->method) == 0;
 }
 
+/* The expected fields of one message, from a TSV file (bench/expected.tsv): message, branch,
+ * from tag, to tag, call-id, cseq number, method; "-" for an absent field. */
+static int load_expected(const char *path, const char *msg, bench_fields *f)
+{
+    FILE *fp = fopen(path, "r");
+    char line[1024];
+    int found = -1;
+
+    if (fp == NULL) {
+        fprintf(stderr, "parse_bench: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while (found != 0 && fgets(line, sizeof line, fp) != NULL) {
+        char *col[7];
+        char *save = NULL;
+        size_t n = 0;
+        if (line[0] == '#')
+            continue;
+        line[strcspn(line, "\r\n")] = '\0';
+        for (char *t = strtok_r(line, "\t", &save); t != NULL && n < 7;
+             t = strtok_r(NULL, "\t", &save))
+            col[n++] = t;
+        if (n != 7 || strcmp(col[0], msg) != 0)
+            continue;
+        bench_view v = {0};
+        const char *ptr[5];
+        size_t len[5];
+        for (size_t i = 0; i < 5; i++) {
+            const char *c = col[i == 4 ? 6 : i + 1];
+            ptr[i] = strcmp(c, "-") == 0 ? NULL : c;
+            len[i] = ptr[i] != NULL ? strlen(c) : 0;
+        }
+        v.branch = ptr[0], v.branch_len = len[0];
+        v.from_tag = ptr[1], v.from_tag_len = len[1];
+        v.to_tag = ptr[2], v.to_tag_len = len[2];
+        v.call_id = ptr[3], v.call_id_len = len[3];
+        v.method = ptr[4], v.method_len = len[4];
+        v.cseq = (uint32_t)strtoul(col[5], NULL, 10);
+        bench_consume(&v, f);
+        found = 0;
+    }
+    fclose(fp);
+    if (found != 0)
+        fprintf(stderr, "parse_bench: %s has no line for %s\n", path, msg);
+    return found;
+}
+
 /* Every engine parses every message; all must succeed, find the mandatory fields (RFC 3261
- * §8.1.1: Via, From with tag, Call-ID, CSeq) and agree with each other field by field. */
-static int run_verify(const corpus *c)
+ * §8.1.1: Via, From with tag, Call-ID, CSeq), agree with each other field by field and, given
+ * @p expect, with the expected values written down independently of any engine. */
+static int run_verify(const corpus *c, const char *expect)
 {
     int bad = 0;
     for (size_t i = 0; i < c->n; i++) {
-        bench_fields ref, f;
+        bench_fields ref, f, want;
+        if (expect != NULL && load_expected(expect, c->names[i], &want) != 0)
+            return -1;
         for (size_t k = 0; k < N_ENGINES; k++) {
             const bench_engine *e = engines[k];
             const int need =
@@ -274,6 +324,10 @@ static int run_verify(const corpus *c)
                 printf("FAIL %s: %s missed a mandatory field\n", c->names[i], e->name);
                 bad = 1;
             }
+            if (expect != NULL && !same_fields(&want, &f)) {
+                printf("FAIL %s: %s disagrees with %s\n", c->names[i], e->name, expect);
+                bad = 1;
+            }
             if (k == 0)
                 ref = f;
             else if (!same_fields(&ref, &f)) {
@@ -282,8 +336,11 @@ static int run_verify(const corpus *c)
             }
         }
     }
-    printf(bad ? "verify: DISAGREEMENT\n" : "verify: all engines agree on all %zu messages\n",
-           c->n);
+    if (bad)
+        printf("verify: DISAGREEMENT\n");
+    else
+        printf("verify: all engines agree on all %zu messages%s%s\n", c->n,
+               expect != NULL ? " and with " : "", expect != NULL ? expect : "");
     return bad ? -1 : 0;
 }
 
@@ -326,6 +383,7 @@ static void usage(void)
             "  --min-ms MS       minimum duration of one run (default 20)\n"
             "  --cpu N           pin to this CPU (default 0; -1: do not pin)\n"
             "  --verify          print the fields each engine read, fail on disagreement\n"
+            "  --expect TSV      with --verify: also compare with these expected fields\n"
             "  --callgrind N     run N untimed passes of --engine inside bench_measured_loop\n"
             "  --msg FILE        with --callgrind: only this corpus file\n"
             "  --list            print the engines and their library versions\n");
@@ -334,7 +392,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static corpus c;
-    const char *dir = NULL, *engine = NULL, *msg = NULL;
+    const char *dir = NULL, *engine = NULL, *msg = NULL, *expect = NULL;
     const bench_engine *only = NULL;
     unsigned runs = 11;
     double min_ms = 20;
@@ -352,6 +410,8 @@ int main(int argc, char **argv)
             verify = 1;
         } else if (v != NULL && strcmp(a, "--engine") == 0) {
             engine = v, i++;
+        } else if (v != NULL && strcmp(a, "--expect") == 0) {
+            expect = v, i++;
         } else if (v != NULL && strcmp(a, "--msg") == 0) {
             msg = v, i++;
         } else if (v != NULL && strcmp(a, "--runs") == 0) {
@@ -391,7 +451,7 @@ int main(int argc, char **argv)
     if (load_corpus(&c, dir) != 0)
         goto out;
     if (verify)
-        rc = run_verify(&c) == 0 ? 0 : 1;
+        rc = run_verify(&c, expect) == 0 ? 0 : 1;
     else if (cg_iters > 0)
         rc = run_callgrind(&c, only, msg, cg_iters) == 0 ? 0 : 1;
     else
