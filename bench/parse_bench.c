@@ -162,32 +162,48 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median over @p runs runs of the time of one pass over the @p n messages, in ns. Each run
- * repeats the pass enough times to last at least @p min_ms (calibrated once). */
-static int time_messages(const bench_engine *e, const char *const *bufs, const size_t *lens,
-                         size_t n, unsigned runs, double min_ms, double *median_ns,
-                         unsigned long *iters_out)
+/* Calibrate how many passes over the @p n messages make one run of @p e last >= @p min_ms;
+ * this also warms caches and the library's allocator. Returns 0 or -1 on a parse failure. */
+static int calibrate(const bench_engine *e, const char *const *bufs, const size_t *lens, size_t n,
+                     double min_ms, unsigned long *iters)
 {
-    double t[MAX_RUNS];
-    unsigned long iters = 1;
+    for (*iters = 1;; *iters *= 2) {
+        double t0 = now_ns();
+        if (bench_measured_loop(e, bufs, lens, n, *iters) != 0)
+            return -1;
+        if (now_ns() - t0 >= min_ms * 1e6 || *iters >= (1UL << 30))
+            return 0;
+    }
+}
 
-    for (;;) { /* calibrate; this also warms caches and the libraries' allocators */
-        double t0 = now_ns();
-        if (bench_measured_loop(e, bufs, lens, n, iters) != 0)
+/* For each of the @p ne engines: the median over @p runs runs of the time of one pass over the
+ * @p n messages, in ns (@p median_ns[k]), and the passes per run (@p iters[k]). The runs are
+ * interleaved (run r of every engine before run r + 1), so a burst of load on the machine hits
+ * every engine alike. Returns 0, or -1 with *@p failed the engine that rejected a message. */
+static int time_engines(const bench_engine *const *es, size_t ne, const char *const *bufs,
+                        const size_t *lens, size_t n, unsigned runs, double min_ms,
+                        double *median_ns, unsigned long *iters, size_t *failed)
+{
+    static double t[N_ENGINES][MAX_RUNS];
+
+    for (size_t k = 0; k < ne; k++)
+        if (calibrate(es[k], bufs, lens, n, min_ms, &iters[k]) != 0) {
+            *failed = k;
             return -1;
-        if (now_ns() - t0 >= min_ms * 1e6 || iters >= (1UL << 30))
-            break;
-        iters *= 2;
+        }
+    for (unsigned r = 0; r < runs; r++)
+        for (size_t k = 0; k < ne; k++) {
+            double t0 = now_ns();
+            if (bench_measured_loop(es[k], bufs, lens, n, iters[k]) != 0) {
+                *failed = k;
+                return -1;
+            }
+            t[k][r] = (now_ns() - t0) / (double)iters[k];
+        }
+    for (size_t k = 0; k < ne; k++) {
+        qsort(t[k], runs, sizeof t[k][0], cmp_double);
+        median_ns[k] = t[k][runs / 2];
     }
-    for (unsigned r = 0; r < runs; r++) {
-        double t0 = now_ns();
-        if (bench_measured_loop(e, bufs, lens, n, iters) != 0)
-            return -1;
-        t[r] = (now_ns() - t0) / (double)iters;
-    }
-    qsort(t, runs, sizeof t[0], cmp_double);
-    *median_ns = t[runs / 2];
-    *iters_out = iters;
     return 0;
 }
 
@@ -205,32 +221,33 @@ static int pin_cpu(int cpu)
 
 static int run_timing(const corpus *c, const bench_engine *only, unsigned runs, double min_ms)
 {
+    const bench_engine *es[N_ENGINES];
+    double ns[N_ENGINES];
+    unsigned long iters[N_ENGINES];
+    size_t ne = 0, total = 0, bad;
+
+    for (size_t k = 0; k < N_ENGINES; k++)
+        if (only == NULL || engines[k] == only)
+            es[ne++] = engines[k];
     printf("# engine\tmessage\tbytes\tns_per_msg\tMB_per_s\titers_per_run\truns\n");
-    for (size_t k = 0; k < N_ENGINES; k++) {
-        const bench_engine *e = engines[k];
-        size_t total = 0;
-        double ns;
-        unsigned long iters;
-        if (only != NULL && e != only)
-            continue;
-        for (size_t i = 0; i < c->n; i++) {
-            const char *const *b = (const char *const *)&c->bufs[i];
-            if (time_messages(e, b, &c->lens[i], 1, runs, min_ms, &ns, &iters) != 0) {
-                fprintf(stderr, "parse_bench: %s failed to parse %s\n", e->name, c->names[i]);
-                return -1;
-            }
-            printf("%s\t%s\t%zu\t%.1f\t%.1f\t%lu\t%u\n", e->name, c->names[i], c->lens[i], ns,
-                   (double)c->lens[i] * 1e3 / ns, iters, runs);
-            total += c->lens[i];
-            fflush(stdout);
-        }
-        /* Overall: passes over the whole corpus, so ns/message is the corpus mean. */
-        if (time_messages(e, (const char *const *)c->bufs, c->lens, c->n, runs, min_ms, &ns,
-                          &iters) != 0)
+    /* Each message alone (i < c->n), then passes over the whole corpus (i == c->n), whose
+     * ns/message is the corpus mean. */
+    for (size_t i = 0; i <= c->n; i++) {
+        const int all = i == c->n;
+        const char *const *b = (const char *const *)(all ? &c->bufs[0] : &c->bufs[i]);
+        const size_t *l = all ? &c->lens[0] : &c->lens[i];
+        const size_t n = all ? c->n : 1;
+        const size_t bytes = all ? total : c->lens[i];
+        if (time_engines(es, ne, b, l, n, runs, min_ms, ns, iters, &bad) != 0) {
+            fprintf(stderr, "parse_bench: %s failed to parse %s\n", es[bad]->name,
+                    all ? "the corpus" : c->names[i]);
             return -1;
-        printf("%s\tALL\t%zu\t%.1f\t%.1f\t%lu\t%u\n", e->name, total, ns / (double)c->n,
-               (double)total * 1e3 / ns, iters, runs);
+        }
+        for (size_t k = 0; k < ne; k++)
+            printf("%s\t%s\t%zu\t%.1f\t%.1f\t%lu\t%u\n", es[k]->name, all ? "ALL" : c->names[i],
+                   bytes, ns[k] / (double)n, (double)bytes * 1e3 / ns[k], iters[k], runs);
         fflush(stdout);
+        total += all ? 0 : c->lens[i];
     }
     return 0;
 }
