@@ -134,7 +134,7 @@ out:
     return rc;
 }
 
-const bench_engine bench_engine_sipreply = {
-    "sipreply", "sipreply " SR_VERSION_STRING " (this tree)", NULL, parse_default};
-const bench_engine bench_engine_sipreply_full = {
-    "sipreply-full", "sipreply " SR_VERSION_STRING " (this tree)", NULL, parse_full};
+const bench_engine bench_engine_sipreply = {"sipreply", "sipreply " SR_VERSION_STRING, NULL,
+                                            parse_default};
+const bench_engine bench_engine_sipreply_full = {"sipreply-full", "sipreply " SR_VERSION_STRING,
+                                                 NULL, parse_full};

@@ -66,7 +66,7 @@ cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(uname -sr)," \
     "$("$cc" --version | head -1), flags \`$CFLAGS_BENCH\`, pinned to CPU $CPU," \
     "median of $RUNS runs of >= $MIN_MS ms, callgrind over $CG_ITERS passes."
-  echo "Engines: $("$BIN" --list | cut -f2 | paste -sd, | sed 's/,/, /g')."
+  echo "Engines: $("$BIN" --list | awk -F'\t' '{printf "%s%s (%s)", (NR > 1 ? ", " : ""), $1, $2}')."
   echo "Corpus: $CORPUS ($nmsgs messages). Command: \`make bench\` (bench/run.sh)."
   echo
   echo "| engine | ns/message | MB/s | instructions/message | ns vs sofia | instr. vs sofia |"
