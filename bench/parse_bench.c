@@ -184,7 +184,7 @@ static int time_engines(const bench_engine *const *es, size_t ne, const char *co
                         const size_t *lens, size_t n, unsigned runs, double min_ms,
                         double *median_ns, unsigned long *iters, size_t *failed)
 {
-    static double t[N_ENGINES][MAX_RUNS];
+    double t[N_ENGINES][MAX_RUNS];
 
     for (size_t k = 0; k < ne; k++)
         if (calibrate(es[k], bufs, lens, n, min_ms, &iters[k]) != 0) {
