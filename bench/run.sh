@@ -34,7 +34,8 @@ if ! "$BIN" --verify "${expect[@]}" "$CORPUS" >"$OUT/verify.txt" 2>&1; then
   exit 1
 fi
 
-echo "bench: timing (CPU $CPU, median of $RUNS runs of >= $MIN_MS ms)" >&2
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: timing (CPU $CPU, median of $RUNS runs of >= $MIN_MS ms, load average $load)" >&2
 "$BIN" --cpu "$CPU" --runs "$RUNS" --min-ms "$MIN_MS" "$CORPUS" >"$OUT/timing.tsv"
 
 command -v valgrind >/dev/null || { echo "bench: valgrind missing (scripts/deps.sh bench)" >&2; exit 1; }
@@ -65,7 +66,8 @@ cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(uname -sr)," \
     "$("$cc" --version | head -1), flags \`$CFLAGS_BENCH\`, pinned to CPU $CPU," \
-    "median of $RUNS runs of >= $MIN_MS ms, callgrind over $CG_ITERS passes."
+    "median of $RUNS runs of >= $MIN_MS ms, callgrind over $CG_ITERS passes," \
+    "load average before timing $load (ns figures are only comparable on a quiet machine)."
   echo "Engines: $("$BIN" --list | awk -F'\t' '{printf "%s%s (%s)", (NR > 1 ? ", " : ""), $1, $2}')."
   echo "Corpus: $CORPUS ($nmsgs messages). Command: \`make bench\` (bench/run.sh)."
   echo
