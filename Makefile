@@ -2,6 +2,7 @@
 #   make run    build, then run the main program
 #   make test   build and pass every test (unit, CLI, repository checks, then all unit
 #               tests again under AddressSanitizer + UndefinedBehaviorSanitizer with clang)
+#   make bench  parse benchmark against libosip2 and Sofia-SIP (docs/performance.md)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
@@ -64,6 +65,11 @@ fuzz: fuzz-build
 	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name- \
 	    $(FUZZ_BUILD)/corpus/$$name fuzz/corpus/$$name; \
 	done
+
+# The parse benchmark with peer comparison (docs/performance.md); builds build-bench/.
+bench:
+	@bash scripts/deps.sh bench
+	@bash bench/run.sh
 
 format:
 	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i

@@ -1,0 +1,45 @@
+# sipreply: the parse benchmark (bench/, issue #3), built only with -DSR_BENCH=ON in an optimised
+# build and only when the peers' pkg-config modules (libosip2, sofia-sip-ua) are installed.
+option(SR_BENCH "Build bench/parse_bench (needs libosip2-dev, libsofia-sip-ua-dev)" OFF)
+
+if(SR_BENCH)
+  if(NOT CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$")
+    message(WARNING "SR_BENCH: benchmarks need an optimised build "
+                    "(CMAKE_BUILD_TYPE=Release or RelWithDebInfo); not building parse_bench")
+    return()
+  endif()
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(SR_OSIP IMPORTED_TARGET libosip2)
+  pkg_check_modules(SR_SOFIA IMPORTED_TARGET sofia-sip-ua)
+  if(NOT SR_OSIP_FOUND OR NOT SR_SOFIA_FOUND)
+    message(WARNING "SR_BENCH: libosip2 or sofia-sip-ua not found (scripts/deps.sh bench); "
+                    "not building parse_bench")
+    return()
+  endif()
+
+  set(bench_sources ${PROJECT_SOURCE_DIR}/bench/parse_bench.c
+                    ${PROJECT_SOURCE_DIR}/bench/engine_osip.c
+                    ${PROJECT_SOURCE_DIR}/bench/engine_sofia.c)
+  # The sipreply engine lights up once the parser (include/sipreply/parse.h with
+  # sr_msg_parse) is in the tree; before that the bench measures the two peers only.
+  set(bench_have_sipreply OFF)
+  if(EXISTS ${PROJECT_SOURCE_DIR}/include/sipreply/parse.h)
+    file(STRINGS ${PROJECT_SOURCE_DIR}/include/sipreply/parse.h bench_decl REGEX "sr_msg_parse\\(")
+    if(bench_decl)
+      set(bench_have_sipreply ON)
+      list(APPEND bench_sources ${PROJECT_SOURCE_DIR}/bench/engine_sipreply.c)
+    endif()
+  endif()
+  message(STATUS "SR_BENCH: parse_bench with osip ${SR_OSIP_VERSION}, sofia-sip "
+                 "${SR_SOFIA_VERSION}, sipreply engine ${bench_have_sipreply}")
+
+  add_executable(parse_bench ${bench_sources})
+  target_link_libraries(parse_bench PRIVATE PkgConfig::SR_OSIP PkgConfig::SR_SOFIA)
+  target_compile_definitions(parse_bench PRIVATE
+    BENCH_OSIP_VERSION="${SR_OSIP_VERSION}" BENCH_SOFIA_VERSION="${SR_SOFIA_VERSION}")
+  if(bench_have_sipreply)
+    target_link_libraries(parse_bench PRIVATE sipreply_static)
+    target_compile_definitions(parse_bench PRIVATE BENCH_HAVE_SIPREPLY=1)
+  endif()
+  sr_target_warnings(parse_bench APP)
+endif()
