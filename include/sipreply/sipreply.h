@@ -8,5 +8,8 @@
 #include <sipreply/error.h>
 #include <sipreply/alloc.h>
 #include <sipreply/str.h>
+#include <sipreply/msg.h>
+#include <sipreply/parse.h>
+#include <sipreply/print.h>
 
 #endif /* SIPREPLY_H */
