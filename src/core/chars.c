@@ -2,9 +2,9 @@
  * word). Generated once from the grammar; one lookup per byte in every parser loop. */
 #include "core_int.h"
 
-/* bits: 1 token, 2 digit, 4 SP/HTAB, 8 CTL, 16 host, 32 word (see SR__C_* in core_int.h) */
+/* bits: 1 token, 2 digit, 4 SP/HTAB, 8 CTL, 16 host, 32 word, 64 CR/LF (see SR__C_* in core_int.h) */
 const unsigned char sr__cc[256] = {
-    8, 8, 8, 8, 8, 8, 8, 8, 8, 4, 8, 8, 8, 8, 8, 8,
+    8, 8, 8, 8, 8, 8, 8, 8, 8, 4, 72, 8, 8, 72, 8, 8,
     8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
     4, 33, 32, 0, 0, 33, 0, 33, 32, 32, 33, 33, 0, 49, 49, 32,
     51, 51, 51, 51, 51, 51, 51, 51, 51, 51, 48, 0, 32, 0, 32, 32,

@@ -59,11 +59,15 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
     bool sip = (i == 3 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') ||
                (i == 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
                 (p[2] | 0x20) == 'p' && (p[3] | 0x20) == 's');
+    /* userinfo may hold '?' (user-unreserved) but never a raw '@': headers can only
+     * follow the first '@' (or the scheme when there is no userinfo) */
+    const char *at = memchr(p + i, '@', len - i);
+    size_t hs = at ? (size_t)(at - p) : i;
     for (size_t j = i + 1; j < len; j++) {
         unsigned char c = (unsigned char)p[j];
         if (c == '<' || c == '>' || c == '"')
             return PERR(off + j, "Bad Request-URI");
-        if (sip && c == '?')
+        if (sip && c == '?' && j > hs)
             return PERR(off + j, "Headers not allowed in Request-URI");
     }
     return 0;
@@ -243,7 +247,10 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         size_t vs = i, line_end;
         /* Value: up to a line end not followed by SP/HTAB (folding, §7.3.1). */
         for (;;) {
-            while (i < len && !sr__is((unsigned char)p[i], SR__C_CTL))
+            /* Any byte but CR/LF: quoted-pair admits %x00-09 / %x0B-0C / %x0E-7F inside
+             * quoted strings (RFC 3261 §25.1; RFC 4475 §3.1.1.2 intmeth), so the structured
+             * parsers, not this loop, decide what a value may hold. */
+            while (i < len && !sr__is((unsigned char)p[i], SR__C_EOL))
                 i++;
             if (i >= len)
                 return SR_EAGAIN;
@@ -254,11 +261,8 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
                 if (p[i + 1] != '\n')
                     return PERR(i, "Bad line ending");
                 nlpos = i + 1;
-            } else if (p[i] == '\n') {
-                nlpos = i;
             } else {
-                return sr__perr(err, SR_EBADMSG, i, sr_hdr_lookup((sr_str){p + ns, ne - ns}),
-                                "Bad character in header field");
+                nlpos = i;
             }
             if (nlpos + 1 >= len)
                 return SR_EAGAIN;
