@@ -460,7 +460,7 @@ static void test_misc_valid(void **state)
     assert_sr_str_eq(sr_msg_via(m, 33)->received, "192.0.2.5");
     assert_true(sr_msg_from(m)->tag.len > 100);
     assert_true(sr_msg_to(m)->display.len > 100);
-    assert_true(sr_msg_via(m, 0)->branch.len > 100);
+    assert_true(sr_msg_via(m, 33)->branch.len > 100);
     sr_msg_free(m);
     free(buf);
 
