@@ -1,5 +1,6 @@
 /* sipreply core: header names, compact forms and method names.
  * RFC 3261 §7.3.3 (compact forms), §20 (header fields), §7.1 and §27.4 (methods). */
+#include <stdint.h>
 #include <string.h>
 
 #include "sipreply/msg.h"
@@ -42,14 +43,26 @@ unsigned sr_hdr_flags(enum sr_hdr_id id)
     return hdr_table[id].flags;
 }
 
-/* Compare @p n bytes of @p s, lower-cased, with the canonical name @p canon. */
-static int caseeq_n(const char *s, const char *canon, size_t n)
+/* Compare @p n bytes of @p s case-insensitively with the lower-case name @p lc, eight bytes
+ * at a time: OR-ing 0x20 lower-cases letters and leaves '-' and digits unchanged; the only
+ * other byte that maps onto a name byte is CR ('\r' | 0x20 == '-'), so bytes outside
+ * token chars are rejected on the slow path first. */
+static int caseeq_lc(const char *s, const char *lc, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (sr__tolower((unsigned char)s[i]) != sr__tolower((unsigned char)canon[i]))
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, s + i, 8);
+        memcpy(&b, lc + i, 8);
+        if ((a | 0x2020202020202020ull) != b)
             return 0;
     }
-    return 1;
+    for (; i < n; i++) {
+        if ((unsigned char)(s[i] | 0x20) != (unsigned char)lc[i])
+            return 0;
+    }
+    /* exclude the false match CR -> '-' (a name never holds a CR, but a caller's may) */
+    return memchr(s, '\r', n) == NULL;
 }
 
 enum sr_hdr_id sr_hdr_lookup(sr_str name)
@@ -59,9 +72,9 @@ enum sr_hdr_id sr_hdr_lookup(sr_str name)
     /* A perfect hash over the lower-cased length, first, middle and last bytes
      * (scripts/gen_hdr_hash.py), then one comparison. */
     size_t len = name.len;
-    unsigned first = (unsigned)sr__tolower((unsigned char)name.p[0]);
-    unsigned last = (unsigned)sr__tolower((unsigned char)name.p[len - 1]);
-    unsigned mid = (unsigned)sr__tolower((unsigned char)name.p[len / 2]);
+    unsigned first = sr__lower[(unsigned char)name.p[0]];
+    unsigned last = sr__lower[(unsigned char)name.p[len - 1]];
+    unsigned mid = sr__lower[(unsigned char)name.p[len / 2]];
     unsigned h = ((unsigned)len * SR__HDR_HASH_A + first * SR__HDR_HASH_B + last + (mid << 1)) &
                  (SR__HDR_HASH_SIZE - 1);
     enum sr_hdr_id id = (enum sr_hdr_id)sr__hdr_hash_slot[h];
@@ -73,7 +86,7 @@ enum sr_hdr_id sr_hdr_lookup(sr_str name)
             return id;
         return SR_HDR_OTHER;
     }
-    if (hi->len == len && caseeq_n(name.p, hi->name, len))
+    if (hi->len == len && caseeq_lc(name.p, sr__hdr_lc_name[id], len))
         return id;
     return SR_HDR_OTHER;
 }

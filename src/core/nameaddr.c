@@ -24,7 +24,7 @@ static bool uri_ok(const char *p, size_t n, bool in_angle)
         return false;
     for (i++; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == 0x7f)
+        if (sr__is(c, SR__C_NOURI))
             return false;
         /* RFC 3261 §20.10: an addr-spec with ',', '?' or ';' must be in <> */
         if (!in_angle && (c == '?' || c == ','))
@@ -112,7 +112,8 @@ params:
             sr_str name, val;
             if (sr__param_one(p, n, &i, &name, &val))
                 return NA_ERR("Bad address parameter");
-            if (name.len == 3 && sr_str_caseeq_cstr(name, "tag")) {
+            if (name.len == 3 && sr__lower[(unsigned char)name.p[0]] == 't' &&
+                sr_str_caseeq_cstr(name, "tag")) {
                 if (!val.p || val.len == 0)
                     return NA_ERR("Bad tag parameter");
                 na->tag = val;

@@ -249,21 +249,21 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         for (;;) {
             /* Any byte but CR/LF: quoted-pair admits %x00-09 / %x0B-0C / %x0E-7F inside
              * quoted strings (RFC 3261 §25.1; RFC 4475 §3.1.1.2 intmeth), so the structured
-             * parsers, not this loop, decide what a value may hold. */
-            while (i < len && !sr__is((unsigned char)p[i], SR__C_EOL))
-                i++;
-            if (i >= len)
+             * parsers, not this loop, decide what a value may hold. memchr finds the LF
+             * (vectorised in every libc); a second memchr rejects a bare CR before it. */
+            const char *lf = memchr(p + i, '\n', len - i);
+            if (!lf) {
+                if (memchr(p + i, '\r', len - i - (p[len - 1] == '\r')))
+                    return PERR((size_t)((const char *)memchr(p + i, '\r', len - i) - p),
+                                "Bad line ending");
                 return SR_EAGAIN;
-            size_t nlpos;
-            if (p[i] == '\r') {
-                if (i + 1 >= len)
-                    return SR_EAGAIN;
-                if (p[i + 1] != '\n')
-                    return PERR(i, "Bad line ending");
-                nlpos = i + 1;
-            } else {
-                nlpos = i;
             }
+            size_t nlpos = (size_t)(lf - p);
+            size_t le = nlpos > i && p[nlpos - 1] == '\r' ? nlpos - 1 : nlpos;
+            const char *cr = le > i ? memchr(p + i, '\r', le - i) : NULL;
+            if (cr)
+                return PERR((size_t)(cr - p), "Bad line ending");
+            i = le;
             if (nlpos + 1 >= len)
                 return SR_EAGAIN;
             if (p[nlpos + 1] == ' ' || p[nlpos + 1] == '\t') {

@@ -32,6 +32,9 @@ bool sr_value_next(sr_str value, size_t *pos, sr_str *item)
         return false;
     size_t start = i;
     int angle = 0, paren = 0;
+    /* fast path: no comma left means one value (most headers) */
+    if (!memchr(p + i, ',', n - i))
+        i = n;
     while (i < n) {
         char c = p[i];
         if (c == '"') {
