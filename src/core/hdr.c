@@ -61,34 +61,45 @@ static int caseeq_lc(const char *s, const char *lc, size_t n)
         if ((unsigned char)(s[i] | 0x20) != (unsigned char)lc[i])
             return 0;
     }
-    /* exclude the false match CR -> '-' (a name never holds a CR, but a caller's may) */
-    return memchr(s, '\r', n) == NULL;
+    return 1;
 }
 
-enum sr_hdr_id sr_hdr_lookup(sr_str name)
+/* The hash and compare shared by both lookups; @p tok: the name holds token chars only. */
+static inline enum sr_hdr_id lookup(const char *p, size_t len, bool tok)
 {
-    if (name.len == 0 || name.len > 64)
+    if (len == 0 || len > 64)
         return SR_HDR_OTHER;
-    /* A perfect hash over the lower-cased length, first, middle and last bytes
+    /* A perfect hash over the length and the lower-cased first, middle and last bytes
      * (scripts/gen_hdr_hash.py), then one comparison. */
-    size_t len = name.len;
-    unsigned first = sr__lower[(unsigned char)name.p[0]];
-    unsigned last = sr__lower[(unsigned char)name.p[len - 1]];
-    unsigned mid = sr__lower[(unsigned char)name.p[len / 2]];
+    unsigned first = sr__lower[(unsigned char)p[0]];
+    unsigned last = sr__lower[(unsigned char)p[len - 1]];
+    unsigned mid = sr__lower[(unsigned char)p[len / 2]];
     unsigned h = ((unsigned)len * SR__HDR_HASH_A + first * SR__HDR_HASH_B + last + (mid << 1)) &
                  (SR__HDR_HASH_SIZE - 1);
     enum sr_hdr_id id = (enum sr_hdr_id)sr__hdr_hash_slot[h];
     if (id == SR_HDR_NONE)
         return SR_HDR_OTHER;
     const hdr_info *hi = &hdr_table[id];
-    if (len == 1) {
-        if (hi->compact && (unsigned)sr__tolower((unsigned char)hi->compact) == first)
-            return id;
+    if (len == 1)
+        return hi->compact && (unsigned)sr__lower[(unsigned char)hi->compact] == first
+                   ? id
+                   : SR_HDR_OTHER;
+    if (hi->len != len || !caseeq_lc(p, sr__hdr_lc_name[id], len))
         return SR_HDR_OTHER;
-    }
-    if (hi->len == len && caseeq_lc(name.p, sr__hdr_lc_name[id], len))
-        return id;
-    return SR_HDR_OTHER;
+    /* OR-ing 0x20 maps CR onto '-': only a name that may hold non-token bytes needs this */
+    if (!tok && memchr(p, '\r', len))
+        return SR_HDR_OTHER;
+    return id;
+}
+
+enum sr_hdr_id sr_hdr_lookup(sr_str name)
+{
+    return name.p ? lookup(name.p, name.len, false) : SR_HDR_OTHER;
+}
+
+int sr__hdr_lookup_token(const char *p, size_t len)
+{
+    return (int)lookup(p, len, true);
 }
 
 static const char *const method_names[SR_METHOD__COUNT] = {

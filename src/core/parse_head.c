@@ -64,12 +64,12 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
     const char *at = memchr(p + i, '@', len - i);
     size_t hs = at ? (size_t)(at - p) : i;
     for (size_t j = i + 1; j < len; j++) {
-        unsigned char c = (unsigned char)p[j];
-        if (c == '<' || c == '>' || c == '"')
+        if (sr__is((unsigned char)p[j], SR__C_NOURI))
             return PERR(off + j, "Bad Request-URI");
-        if (sip && c == '?' && j > hs)
-            return PERR(off + j, "Headers not allowed in Request-URI");
     }
+    const char *q = sip && hs + 1 < len ? memchr(p + hs + 1, '?', len - hs - 1) : NULL;
+    if (q)
+        return PERR(off + (size_t)(q - p), "Headers not allowed in Request-URI");
     return 0;
 }
 
@@ -285,7 +285,7 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         sr_header *h = &hdrs[nh++];
         h->name.p = p + ns;
         h->name.len = ne - ns;
-        h->id = sr_hdr_lookup(h->name);
+        h->id = (enum sr_hdr_id)sr__hdr_lookup_token(h->name.p, h->name.len);
         h->value.p = p + vs;
         h->value.len = ve - vs;
         h->raw.p = p + ns;
