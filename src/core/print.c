@@ -74,8 +74,8 @@ int sr_msg_print(const sr_msg *m, sr_buf *out)
         return rc;
     for (size_t k = 0; k < m->nhdrs; k++) {
         const sr_header *h = &m->hdrs[k];
-        if (h->id == SR_HDR_CONTENT_LENGTH && (m->built || m->body_edited))
-            continue; /* recomputed below */
+        if (h->id == SR_HDR_CONTENT_LENGTH && (m->built || m->body_edited || k >= m->orig_nhdrs))
+            continue; /* recomputed below, or kept as received: never one added by hand */
         if (k < m->orig_nhdrs)
             rc = put(out, h->raw.p, h->raw.len);
         else

@@ -167,6 +167,9 @@ static void test_via(void **state)
         "SIP/2.0/UDP h;ttl=256",        /* ttl > 255 */
         "SIP/2.0/UDP h junk",           /* trailing junk */
         "SIP/2.0/UDP 192.0.2.15;;,;,,", /* RFC 4475 badinv01 */
+        "SIP/2.0/UDP 2001:db8::9:1",    /* RFC 5118 §4.3: IPv6 without brackets */
+        "SIP/2.0/UDP [2001:db8::9:1]:", /* empty port after an IPv6 reference */
+        "SIP/2.0/UDP [abcd]",           /* not an IPv6 reference: no colon */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (sr_via_parse(&v, sr_str_from_cstr(bad[i]), &e) != SR_EBADMSG)
@@ -335,6 +338,19 @@ static void test_msg_ipv6(void **state)
     assert_sr_str_eq(c.addr.uri, "sip:c@[::1]:5060");
     assert_int_equal(c.q, 200);
     assert_false(sr_value_next(h->value, &pos, &it));
+    sr_msg_free(m);
+
+    /* RFC 5118 §4.1/§4.2: a port-looking tail inside the brackets is part of the address */
+    const char *amb = "OPTIONS sip:[2001:db8::10:5070] SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP [2001:db8::1];branch=z9hG4bKas3\r\n"
+                      "To: sip:user@[2001:db8::10:5070]\r\nFrom: sip:u@h;tag=1\r\n"
+                      "Call-ID: a@b\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n";
+    m = NULL;
+    assert_int_equal(parse_opts(amb, strlen(amb), SR_FRAMING_DATAGRAM, SR_PARSE_VALIDATE, &m, &e),
+                     0);
+    assert_sr_str_eq(sr_msg_request_uri(m), "sip:[2001:db8::10:5070]");
+    assert_false(sr_msg_via(m, 0)->has_port);
+    assert_sr_str_eq(sr_msg_to(m)->uri, "sip:user@[2001:db8::10:5070]");
     sr_msg_free(m);
 
     /* RFC 5118 §4.5-style damage: an unclosed IPv6 reference in Via is reported */
