@@ -176,7 +176,7 @@ typedef struct sr_header {
  * The start line. For requests: @p method, @p method_id, @p uri; for responses: @p status
  * and @p reason (may be empty). @p version is the raw "SIP/2.0" token and
  * @p version_major/@p version_minor its numbers (saturated at 999 each), so a UAS can answer
- * 505 to any other version (RFC 3261 §8.2.1... §21.5.6).
+ * 505 to any other version (RFC 3261 §7.1, §21.5.6).
  */
 typedef struct sr_start_line {
     bool is_request;
