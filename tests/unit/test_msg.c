@@ -454,6 +454,74 @@ static void test_msg_index(void **state)
     sr_msg_free(m);
 }
 
+typedef struct validate_case {
+    const char *hdrs; /* header lines between a fixed request line and the empty line */
+    int rc;
+    const char *phrase;
+    int hdr;
+} validate_case;
+
+#define VBASE_VIA "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+#define VBASE_TF  "To: <sip:a@b>\r\nFrom: <sip:c@d>;tag=1\r\n"
+#define VBASE_CC  "Call-ID: x@y\r\nCSeq: 1 INVITE\r\n"
+
+static const validate_case vcases[] = {
+    {VBASE_VIA VBASE_TF VBASE_CC, 0, NULL, 0},
+    {VBASE_VIA VBASE_TF VBASE_CC "Max-Forwards: 70\r\nContact: *\r\nRoute: <sip:p;lr>, <sip:q>\r\n",
+     0, NULL, 0},
+    {VBASE_TF VBASE_CC, SR_EMISSING, "Missing Via header field", SR_HDR_VIA},
+    {VBASE_VIA "To: <sip:a@b>\r\n" VBASE_CC, SR_EMISSING, "Missing From header field", SR_HDR_FROM},
+    {VBASE_VIA VBASE_TF "CSeq: 1 INVITE\r\n", SR_EMISSING, "Missing Call-ID header field",
+     SR_HDR_CALL_ID},
+    {VBASE_VIA VBASE_TF "Call-ID: x@y\r\n", SR_EMISSING, "Missing CSeq header field", SR_HDR_CSEQ},
+    {VBASE_VIA VBASE_TF VBASE_CC "i: z@y\r\n", SR_EBADMSG, "Duplicate Call-ID header field",
+     SR_HDR_CALL_ID},
+    {VBASE_VIA VBASE_TF VBASE_CC "Max-Forwards: 1\r\nMax-Forwards: 2\r\n", SR_EBADMSG,
+     "Duplicate Max-Forwards header field", SR_HDR_MAX_FORWARDS},
+    {VBASE_VIA "To: <sip:a@b>\r\nFrom: c d e\r\n" VBASE_CC, SR_EBADMSG, "Bad From header field",
+     SR_HDR_FROM},
+    {VBASE_VIA VBASE_TF VBASE_CC "Max-Forwards: ten\r\n", SR_EBADMSG,
+     "Bad Max-Forwards header field", SR_HDR_MAX_FORWARDS},
+    {VBASE_VIA VBASE_TF "Call-ID: a@b@c\r\nCSeq: 1 INVITE\r\n", SR_EBADMSG,
+     "Bad Call-ID header field", SR_HDR_CALL_ID},
+    {VBASE_VIA VBASE_TF "Call-ID: x@y\r\nCSeq: 1 BYE\r\n", SR_EBADMSG,
+     "CSeq method does not match request method", SR_HDR_CSEQ},
+    {VBASE_VIA VBASE_TF "Call-ID: x@y\r\nCSeq: one INVITE\r\n", SR_EBADMSG, "Bad CSeq number",
+     SR_HDR_CSEQ},
+    {VBASE_VIA VBASE_TF VBASE_CC "Route: <sip:p;lr>,\r\n", SR_EBADMSG, "Bad Route header field",
+     SR_HDR_ROUTE},
+    {VBASE_VIA VBASE_TF VBASE_CC "Record-Route: sip:p?x\r\n", SR_EBADMSG,
+     "Bad Record-Route header field", SR_HDR_RECORD_ROUTE},
+    {VBASE_VIA VBASE_TF VBASE_CC "m: <sip:a@b>;q=2\r\n", SR_EBADMSG, "Bad Contact header field",
+     SR_HDR_CONTACT},
+    {"v: SIP/2.0/UDP h:0x50\r\n" VBASE_TF VBASE_CC, SR_EBADMSG, "Bad Via header field", SR_HDR_VIA},
+};
+
+static void test_msg_validate(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
+        char buf[1024];
+        int n = snprintf(buf, sizeof buf, "INVITE sip:a@b SIP/2.0\r\n%s\r\n", vcases[i].hdrs);
+        assert_true(n > 0 && (size_t)n < sizeof buf);
+        sr_msg *m = NULL;
+        sr_parse_error e = {0, 0, 0, NULL};
+        /* NULL options: defaults and the default allocator */
+        assert_int_equal(sr_msg_parse(&m, buf, (size_t)n, NULL, &e), 0);
+        int rc = sr_msg_validate(m, &e);
+        if (rc != vcases[i].rc)
+            fail_msg("case %zu: rc %d (%s), want %d", i, rc, e.phrase, vcases[i].rc);
+        if (rc) {
+            assert_string_equal(e.phrase, vcases[i].phrase);
+            assert_int_equal(e.hdr, vcases[i].hdr);
+            assert_true(e.offset <= (size_t)n);
+        }
+        sr_msg_free(m);
+    }
+    sr_parse_error e;
+    assert_int_equal(sr_msg_validate(NULL, &e), SR_EINVAL);
+}
+
 typedef struct sweep_ctx {
     const char *buf;
     size_t len;
@@ -513,6 +581,7 @@ int main(void)
         TU_TEST(test_msg_framing),
         TU_TEST(test_msg_index),
         TU_TEST(test_msg_failure_sweep),
+        TU_TEST(test_msg_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
