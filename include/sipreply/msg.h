@@ -395,6 +395,10 @@ SR_API const sr_cseq *sr_msg_cseq(const sr_msg *msg);
 SR_API sr_str sr_msg_call_id(const sr_msg *msg);
 /** Max-Forwards (0..255 valid, larger values kept up to 2^32-1), -1 when absent or bad. */
 SR_API int64_t sr_msg_max_forwards(const sr_msg *msg);
+/** RSeq (RFC 3262 §7.1), -1 when absent or bad. */
+SR_API int64_t sr_msg_rseq(const sr_msg *msg);
+/** RAck (RFC 3262 §7.2), NULL when absent or bad. */
+SR_API const sr_rack *sr_msg_rack(const sr_msg *msg);
 /** Expires (parsed on demand), -1 when absent or bad. */
 SR_API int64_t sr_msg_expires(const sr_msg *msg);
 

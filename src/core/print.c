@@ -110,6 +110,7 @@ static int new_msg(sr_msg **out, const sr_allocator *alloc)
     m->built = true;
     m->clen = -1;
     m->max_fwd = -1;
+    m->rseq = -1;
     m->sl.version = SR_STR("SIP/2.0");
     m->sl.version_major = 2;
     *out = m;
@@ -187,6 +188,12 @@ static void refresh_eager(sr_msg *m, const sr_header *h)
         m->max_fwd = sr_uint32_parse(h->value, &v) ? -1 : (int64_t)v;
         break;
     }
+    case SR_HDR_RSEQ: {
+        uint32_t v;
+        m->rseq = sr_uint32_parse(h->value, &v) || v < 1 || v > 0x7fffffffu ? -1 : (int64_t)v;
+        break;
+    }
+    case SR_HDR_RACK: m->has_rack = sr_rack_parse(&m->rack, h->value, NULL) == 0; break;
     default: break;
     }
 }

@@ -495,6 +495,9 @@ static const validate_case vcases[] = {
     {VBASE_VIA VBASE_TF VBASE_CC "m: <sip:a@b>;q=2\r\n", SR_EBADMSG, "Bad Contact header field",
      SR_HDR_CONTACT},
     {"v: SIP/2.0/UDP h:0x50\r\n" VBASE_TF VBASE_CC, SR_EBADMSG, "Bad Via header field", SR_HDR_VIA},
+    {VBASE_VIA VBASE_TF VBASE_CC "RSeq: 0\r\n", SR_EBADMSG, "Bad RSeq header field", SR_HDR_RSEQ},
+    {VBASE_VIA VBASE_TF VBASE_CC "RAck: 1 INVITE\r\n", SR_EBADMSG, "Bad RAck header field",
+     SR_HDR_RACK},
 };
 
 static void test_msg_validate(void **state)
@@ -520,6 +523,24 @@ static void test_msg_validate(void **state)
     }
     sr_parse_error e;
     assert_int_equal(sr_msg_validate(NULL, &e), SR_EINVAL);
+
+    /* RSeq and RAck are parsed eagerly (RFC 3262) */
+    const char *pr = "PRACK sip:a@b SIP/2.0\r\n" VBASE_VIA VBASE_TF
+                     "Call-ID: x@y\r\nCSeq: 2 PRACK\r\nRAck: 776656 1 INVITE\r\n\r\n";
+    sr_msg *m = NULL;
+    assert_int_equal(sr_msg_parse(&m, pr, strlen(pr), NULL, &e), 0);
+    assert_int_equal(sr_msg_validate(m, &e), 0);
+    assert_int_equal(sr_msg_rack(m)->rseq, 776656);
+    assert_int_equal(sr_msg_rack(m)->cseq, 1);
+    assert_int_equal(sr_msg_rack(m)->method_id, SR_METHOD_INVITE);
+    assert_int_equal(sr_msg_rseq(m), -1);
+    sr_msg_free(m);
+    const char *r1 = "SIP/2.0 183 Session Progress\r\n" VBASE_VIA VBASE_TF VBASE_CC
+                     "Require: 100rel\r\nRSeq: 988789\r\n\r\n";
+    assert_int_equal(sr_msg_parse(&m, r1, strlen(r1), NULL, &e), 0);
+    assert_int_equal(sr_msg_rseq(m), 988789);
+    assert_null(sr_msg_rack(m));
+    sr_msg_free(m);
 }
 
 typedef struct sweep_ctx {
