@@ -11,5 +11,8 @@
 #include <sipreply/status.h>
 #include <sipreply/uri.h>
 #include <sipreply/frame.h>
+#include <sipreply/msg.h>
+#include <sipreply/parse.h>
+#include <sipreply/print.h>
 
 #endif /* SIPREPLY_H */
