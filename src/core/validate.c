@@ -1,5 +1,7 @@
 /* sipreply core: semantic checks of a framed message, each with a 400-ready phrase.
  * RFC 3261 §8.1.1 (mandatory headers), §8.2.2-§8.2.3, §20 (single-valued fields), §21.5.6. */
+#include "sipreply/uri.h"
+
 #include "msg_int.h"
 
 static int verr(sr_parse_error *err, int code, const sr_msg *m, const sr_header *h, int hdr,
@@ -44,6 +46,18 @@ static bool call_id_ok(sr_str v)
     return true;
 }
 
+/* Full URI grammar (RFC 3261 §19.1, §25.1; RFC 3966) for a URI slice inside the message: the
+ * head parser only checks what the request line alone needs, to stay fast. */
+static int uri_check(const sr_msg *m, sr_str uri, int hdr, const char *phrase, sr_parse_error *err)
+{
+    sr_uri u;
+    sr_parse_error e;
+    if (sr_uri_parse(&u, uri.p, uri.len, &e) == 0)
+        return 0;
+    size_t off = m->bytes && uri.p ? (size_t)(uri.p - m->bytes) + e.offset : 0;
+    return sr__perr(err, SR_EBADMSG, off, hdr, phrase);
+}
+
 int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
 {
     if (!m)
@@ -52,6 +66,12 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
     if (m->sl.version_major != 2 || m->sl.version_minor != 0)
         return sr__perr(err, SR_EVERSION, m->bytes ? (size_t)(m->sl.version.p - m->bytes) : 0,
                         SR_HDR_NONE, "Version Not Supported");
+    /* An unknown scheme parses (as an opaque absolute URI) so that a UAS can answer 416. */
+    if (m->sl.is_request) {
+        int rc = uri_check(m, m->sl.uri, SR_HDR_NONE, "Bad Request-URI", err);
+        if (rc)
+            return rc;
+    }
     for (size_t r = 0; r < sizeof singles / sizeof singles[0]; r++) {
         const sr_header *h = sr_msg_header_find(m, singles[r].id, NULL);
         if (!h) {
@@ -68,6 +88,16 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
         if (err)
             *err = m->eager;
         return m->eager.code;
+    }
+    if (m->has_to && m->to.uri.p) {
+        int rc = uri_check(m, m->to.uri, SR_HDR_TO, "Bad To header field", err);
+        if (rc)
+            return rc;
+    }
+    if (m->has_from && m->from.uri.p) {
+        int rc = uri_check(m, m->from.uri, SR_HDR_FROM, "Bad From header field", err);
+        if (rc)
+            return rc;
     }
     const sr_header *cid = sr_msg_header_find(m, SR_HDR_CALL_ID, NULL);
     if (!call_id_ok(m->call_id))
@@ -88,12 +118,26 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
             sr_parse_error e;
             while (sr_value_next(h->value, &pos, &item)) {
                 int rc;
+                sr_str c_uri = SR_STR_NULL, na_uri = SR_STR_NULL;
+                bool c_star = false;
                 if (addr_lists[r] == SR_HDR_CONTACT) {
                     sr_contact c;
                     rc = sr_contact_parse(&c, item, &e);
+                    if (rc == 0) {
+                        c_uri = c.addr.uri;
+                        c_star = c.star;
+                    }
                 } else {
                     sr_nameaddr na;
                     rc = sr_nameaddr_parse(&na, item, &e);
+                    if (rc == 0)
+                        na_uri = na.uri;
+                }
+                if (rc == 0 && !(addr_lists[r] == SR_HDR_CONTACT && c_star)) {
+                    sr_str u = addr_lists[r] == SR_HDR_CONTACT ? c_uri : na_uri;
+                    rc = uri_check(m, u, (int)addr_lists[r], addr_phrase[r], err);
+                    if (rc)
+                        return rc;
                 }
                 if (rc)
                     return sr__perr(err, SR_EBADMSG,
