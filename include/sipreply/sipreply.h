@@ -8,5 +8,7 @@
 #include <sipreply/error.h>
 #include <sipreply/alloc.h>
 #include <sipreply/str.h>
+#include <sipreply/uri.h>
+#include <sipreply/frame.h>
 
 #endif /* SIPREPLY_H */
