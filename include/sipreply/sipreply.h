@@ -10,5 +10,8 @@
 #include <sipreply/str.h>
 #include <sipreply/uri.h>
 #include <sipreply/frame.h>
+#include <sipreply/msg.h>
+#include <sipreply/parse.h>
+#include <sipreply/print.h>
 
 #endif /* SIPREPLY_H */

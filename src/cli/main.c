@@ -12,6 +12,7 @@ const char *cli_prog = "sipreply";
 
 static const cli_cmd commands[] = {
     {"tour", cmd_tour, "a short guided tour of what sipreply does"},
+    {"parse", cmd_parse, "parse a SIP message and print its structure"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

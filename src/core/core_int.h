@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "sipreply/alloc.h"
+#include "sipreply/str.h"
 
 /* Resolve NULL to the default allocator. */
 const sr_allocator *sr__alloc_or_default(const sr_allocator *a);
@@ -20,5 +21,63 @@ static inline int sr__tolower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
+
+/* ------------------------------------------------------------ character classes */
+/* RFC 3261 §25.1 classes, one table lookup per byte (picohttpparser's trick). */
+enum {
+    SR__C_TOKEN = 1u << 0, /* token: alphanum / "-.!%*_+`'~" */
+    SR__C_DIGIT = 1u << 1,
+    SR__C_WS = 1u << 2,    /* SP / HTAB */
+    SR__C_CTL = 1u << 3,   /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
+    SR__C_HOST = 1u << 4,  /* hostname / IPv4 / IPv6 reference characters */
+    SR__C_WORD = 1u << 5,  /* word (Call-ID): token plus ()<>:\"/[]?{} */
+    SR__C_EOL = 1u << 6,   /* CR / LF */
+};
+extern const unsigned char sr__cc[256];
+
+static inline int sr__is(unsigned char c, unsigned cls)
+{
+    return (sr__cc[c] & cls) != 0;
+}
+
+#include "sipreply/error.h"
+
+/* Fill @p err (may be NULL) and return @p code. */
+int sr__perr(sr_parse_error *err, int code, size_t offset, int hdr, const char *phrase);
+
+/* Skip LWS (SP, HTAB and the CRLF of folded lines, RFC 3261 §25.1) from @p i. */
+static inline size_t sr__skip_lws(const char *p, size_t i, size_t n)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    return i;
+}
+
+/* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
+ * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1. */
+int sr__param_one(const char *p, size_t n, size_t *i, sr_str *name, sr_str *value);
+
+/* Scan a quoted-string starting at p[i] == '"'. Returns the index after the closing quote,
+ * or 0 when it is not closed. */
+size_t sr__scan_quoted(const char *p, size_t i, size_t n);
+
+/* ------------------------------------------------------------ arena */
+/* A chain of chunks; allocations are bump-allocated, freed all at once (STYLE §5). */
+typedef struct sr__chunk {
+    struct sr__chunk *next;
+    size_t used;
+    size_t cap;
+} sr__chunk;
+
+typedef struct sr__arena {
+    const sr_allocator *alloc;
+    sr__chunk *head;
+} sr__arena;
+
+/* Allocate the first chunk with @p cap usable bytes. Returns 0 or SR_ENOMEM. */
+int sr__arena_init(sr__arena *a, const sr_allocator *alloc, size_t cap);
+/* Bump-allocate @p n bytes (8-aligned); grows the chain. NULL on allocation failure. */
+void *sr__arena_alloc(sr__arena *a, size_t n);
+void sr__arena_cleanup(sr__arena *a);
 
 #endif /* SIPREPLY_CORE_INT_H */
