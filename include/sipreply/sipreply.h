@@ -13,5 +13,6 @@
 #include <sipreply/msg.h>
 #include <sipreply/parse.h>
 #include <sipreply/print.h>
+#include <sipreply/status.h>
 
 #endif /* SIPREPLY_H */

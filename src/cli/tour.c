@@ -1,6 +1,8 @@
 /* sipreply CLI: `sipreply tour`, what `make run` shows until the daemon exists.
- * Prints what the tool does and the commands worth trying first. */
+ * Prints what the tool does and runs `explain 486` through the same code path as the command. */
 #include <stdio.h>
+
+#include "sipreply/sipreply.h"
 
 #include "cli.h"
 
@@ -15,8 +17,19 @@ int cmd_tour(int argc, char **argv)
         return CLI_USAGE;
     }
     printf("sipreply: the SIP response machinery, from the command line.\n\n"
-           "Try:\n"
-           "  %s --help            every command\n",
-           cli_prog);
-    return CLI_OK;
+           "It knows all %zu registered SIP status codes (and %zu legacy or vendor ones).\n"
+           "For example, '%s explain 486':\n\n",
+           sr_status_count(), sr_status_legacy_count(), cli_prog);
+    fflush(stdout);
+    char a0[] = "explain", a1[] = "486";
+    char *args[] = {a0, a1, NULL};
+    int rc = cmd_explain(2, args);
+    printf("\nTry:\n"
+           "  %s explain 4xx                 a whole class and its codes\n"
+           "  %s explain 'Gateway time-out'  a reason phrase, as seen in the field\n"
+           "  %s explain 499                 an unregistered code (acts as 400)\n"
+           "  %s codes --json                every code, for scripts\n"
+           "  %s --help                      every command\n",
+           cli_prog, cli_prog, cli_prog, cli_prog, cli_prog);
+    return rc;
 }
