@@ -38,25 +38,25 @@ typedef ptrdiff_t (*sr_build_nonce_cb)(char *out, size_t cap, void *user);
  * only. Strings are copied into the response.
  */
 typedef struct sr_build_policy {
-    size_t size;                   /**< sizeof(sr_build_policy), set by sr_build_policy_init() */
-    const char *const *allow;      /**< methods for Allow (405, 2xx to OPTIONS) */
-    const char *const *supported;  /**< option tags we support (Supported; 420 compares) */
-    const char *const *require;    /**< option tags a 421 lists in Require (NULL: none) */
-    const char *const *accept;     /**< body types for Accept (415, 2xx to OPTIONS) */
+    size_t size;                  /**< sizeof(sr_build_policy), set by sr_build_policy_init() */
+    const char *const *allow;     /**< methods for Allow (405, 2xx to OPTIONS) */
+    const char *const *supported; /**< option tags we support (Supported; 420 compares) */
+    const char *const *require;   /**< option tags a 421 lists in Require (NULL: none) */
+    const char *const *accept;    /**< body types for Accept (415, 2xx to OPTIONS) */
     const char *const *accept_encoding; /**< content codings for Accept-Encoding */
     const char *const *accept_language; /**< languages for Accept-Language */
-    const char *realm;             /**< realm of the digest challenge (401, 407) */
-    sr_build_nonce_cb nonce;       /**< nonce source; NULL: derived from the request with
+    const char *realm;                  /**< realm of the digest challenge (401, 407) */
+    sr_build_nonce_cb nonce;            /**< nonce source; NULL: derived from the request with
                                         the tag key (deterministic, fine for tests and
                                         stateless tools, not a replay defence) */
-    void *nonce_user;              /**< handed back to @p nonce */
-    uint32_t min_expires;          /**< Min-Expires of a 423 (RFC 3261 §10.3) */
-    uint32_t min_se;               /**< Min-SE of a 422 (RFC 4028 §6, at least 90) */
-    uint32_t retry_after;          /**< Retry-After seconds for codes that may carry one
+    void *nonce_user;                   /**< handed back to @p nonce */
+    uint32_t min_expires;               /**< Min-Expires of a 423 (RFC 3261 §10.3) */
+    uint32_t min_se;                    /**< Min-SE of a 422 (RFC 4028 §6, at least 90) */
+    uint32_t retry_after;               /**< Retry-After seconds for codes that may carry one
                                         (503, 413, 480, 486, 500, 600, 603); 0: none */
-    const char *const *contacts;   /**< Contact URIs for 3xx and dialog-creating responses */
-    const char *security_server;   /**< Security-Server value for a 494 (RFC 3329) */
-    const char *const *recv_info;  /**< info packages for Recv-Info of a 469 (may be empty) */
+    const char *const *contacts;        /**< Contact URIs for 3xx and dialog-creating responses */
+    const char *security_server;        /**< Security-Server value for a 494 (RFC 3329) */
+    const char *const *recv_info;       /**< info packages for Recv-Info of a 469 (may be empty) */
 } sr_build_policy;
 
 /**
@@ -86,17 +86,18 @@ typedef struct sr_build_header {
  * useful zero. Pointers must stay valid during the call only.
  */
 typedef struct sr_build_opts {
-    size_t size;                   /**< sizeof(sr_build_opts), set by sr_build_opts_init() */
-    const sr_allocator *alloc;     /**< allocator of the new message; NULL: malloc */
-    unsigned flags;                /**< SR_BUILD_* */
-    sr_str reason;                 /**< reason phrase; p == NULL: the canonical phrase */
-    sr_str to_tag;                 /**< To tag to add; p == NULL: derived (sr_build_to_tag) */
-    const uint8_t *tag_key;        /**< SR_BUILD_KEY_LEN bytes; NULL: all-zero key */
+    size_t size;                    /**< sizeof(sr_build_opts), set by sr_build_opts_init() */
+    const sr_allocator *alloc;      /**< allocator of the new message; NULL: malloc */
+    unsigned flags;                 /**< SR_BUILD_* */
+    sr_str reason;                  /**< reason phrase; p == NULL: the canonical phrase */
+    sr_str to_tag;                  /**< To tag to add; p == NULL: derived (sr_build_to_tag) */
+    const uint8_t *tag_key;         /**< SR_BUILD_KEY_LEN bytes; NULL: all-zero key */
     const sr_build_header *headers; /**< extra headers, added in order after the copied ones */
     size_t n_headers;
-    sr_str body;                   /**< body (copied); empty: none */
-    sr_str body_type;              /**< its Content-Type; required with a body */
-    const sr_build_policy *policy; /**< defaults (SR_BUILD_DEFAULTS); NULL: sr_build_policy_init() */
+    sr_str body;      /**< body (copied); empty: none */
+    sr_str body_type; /**< its Content-Type; required with a body */
+    const sr_build_policy
+        *policy; /**< defaults (SR_BUILD_DEFAULTS); NULL: sr_build_policy_init() */
 } sr_build_opts;
 
 /** Fill @p o with the defaults (canonical phrase, derived tag, no extras, no defaults). */
@@ -151,8 +152,8 @@ SR_API uint64_t sr_siphash24(const uint8_t *key, const void *data, size_t len);
  * a provisional other than 100 to a non-INVITE, RFC 4320 §4.1), SR_EMISSING (a required
  * header is missing: @p err->header names it), SR_ENOMEM, or the nonce callback's error.
  */
-SR_API int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code,
-                             const sr_build_opts *o, sr_build_error *err);
+SR_API int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_build_opts *o,
+                             sr_build_error *err);
 
 /**
  * Build the ACK for a non-2xx final response @p resp (300-699) to the INVITE @p invite

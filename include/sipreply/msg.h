@@ -22,88 +22,88 @@ extern "C" {
  */
 #define SR_HDRF_LIST 1u
 
-#define SR_HDR_MAP(X)                                                         \
-    X(ACCEPT, "Accept", 0, SR_HDRF_LIST)                                      \
-    X(ACCEPT_ENCODING, "Accept-Encoding", 0, SR_HDRF_LIST)                    \
-    X(ACCEPT_LANGUAGE, "Accept-Language", 0, SR_HDRF_LIST)                    \
-    X(ALERT_INFO, "Alert-Info", 0, SR_HDRF_LIST)                              \
-    X(ALLOW, "Allow", 0, SR_HDRF_LIST)                                        \
-    X(AUTHENTICATION_INFO, "Authentication-Info", 0, 0)                       \
-    X(AUTHORIZATION, "Authorization", 0, 0)                                   \
-    X(CALL_ID, "Call-ID", 'i', 0)                                             \
-    X(CALL_INFO, "Call-Info", 0, SR_HDRF_LIST)                                \
-    X(CONTACT, "Contact", 'm', SR_HDRF_LIST)                                  \
-    X(CONTENT_DISPOSITION, "Content-Disposition", 0, 0)                       \
-    X(CONTENT_ENCODING, "Content-Encoding", 'e', SR_HDRF_LIST)                \
-    X(CONTENT_LANGUAGE, "Content-Language", 0, SR_HDRF_LIST)                  \
-    X(CONTENT_LENGTH, "Content-Length", 'l', 0)                               \
-    X(CONTENT_TYPE, "Content-Type", 'c', 0)                                   \
-    X(CSEQ, "CSeq", 0, 0)                                                     \
-    X(DATE, "Date", 0, 0)                                                     \
-    X(ERROR_INFO, "Error-Info", 0, SR_HDRF_LIST)                              \
-    X(EXPIRES, "Expires", 0, 0)                                               \
-    X(FROM, "From", 'f', 0)                                                   \
-    X(IN_REPLY_TO, "In-Reply-To", 0, SR_HDRF_LIST)                            \
-    X(MAX_FORWARDS, "Max-Forwards", 0, 0)                                     \
-    X(MIME_VERSION, "MIME-Version", 0, 0)                                     \
-    X(MIN_EXPIRES, "Min-Expires", 0, 0)                                       \
-    X(ORGANIZATION, "Organization", 0, 0)                                     \
-    X(PRIORITY, "Priority", 0, 0)                                             \
-    X(PROXY_AUTHENTICATE, "Proxy-Authenticate", 0, 0)                         \
-    X(PROXY_AUTHORIZATION, "Proxy-Authorization", 0, 0)                       \
-    X(PROXY_REQUIRE, "Proxy-Require", 0, SR_HDRF_LIST)                        \
-    X(RECORD_ROUTE, "Record-Route", 0, SR_HDRF_LIST)                          \
-    X(REPLY_TO, "Reply-To", 0, 0)                                             \
-    X(REQUIRE, "Require", 0, SR_HDRF_LIST)                                    \
-    X(RETRY_AFTER, "Retry-After", 0, 0)                                       \
-    X(ROUTE, "Route", 0, SR_HDRF_LIST)                                        \
-    X(SERVER, "Server", 0, 0)                                                 \
-    X(SUBJECT, "Subject", 's', 0)                                             \
-    X(SUPPORTED, "Supported", 'k', SR_HDRF_LIST)                              \
-    X(TIMESTAMP, "Timestamp", 0, 0)                                           \
-    X(TO, "To", 't', 0)                                                       \
-    X(UNSUPPORTED, "Unsupported", 0, SR_HDRF_LIST)                            \
-    X(USER_AGENT, "User-Agent", 0, 0)                                         \
-    X(VIA, "Via", 'v', SR_HDRF_LIST)                                          \
-    X(WARNING, "Warning", 0, SR_HDRF_LIST)                                    \
-    X(WWW_AUTHENTICATE, "WWW-Authenticate", 0, 0)                             \
-    X(RSEQ, "RSeq", 0, 0)                               /* RFC 3262 */        \
-    X(RACK, "RAck", 0, 0)                               /* RFC 3262 */        \
-    X(SESSION_EXPIRES, "Session-Expires", 'x', 0)       /* RFC 4028 */        \
-    X(MIN_SE, "Min-SE", 0, 0)                           /* RFC 4028 */        \
-    X(EVENT, "Event", 'o', 0)                           /* RFC 6665 */        \
-    X(ALLOW_EVENTS, "Allow-Events", 'u', SR_HDRF_LIST)  /* RFC 6665 */        \
-    X(SUBSCRIPTION_STATE, "Subscription-State", 0, 0)   /* RFC 6665 */        \
-    X(REFER_TO, "Refer-To", 'r', 0)                     /* RFC 3515 */        \
-    X(REFERRED_BY, "Referred-By", 'b', 0)               /* RFC 3892 */        \
-    X(REPLACES, "Replaces", 0, 0)                       /* RFC 3891 */        \
-    X(REASON, "Reason", 0, SR_HDRF_LIST)                /* RFC 3326 */        \
-    X(IDENTITY, "Identity", 'y', 0)                     /* RFC 8224 */        \
-    X(IDENTITY_INFO, "Identity-Info", 'n', 0)           /* RFC 4474 */        \
-    X(P_ASSERTED_IDENTITY, "P-Asserted-Identity", 0, SR_HDRF_LIST)            \
-    X(P_PREFERRED_IDENTITY, "P-Preferred-Identity", 0, SR_HDRF_LIST)          \
-    X(PRIVACY, "Privacy", 0, 0)                         /* RFC 3323 */        \
-    X(PATH, "Path", 0, SR_HDRF_LIST)                    /* RFC 3327 */        \
-    X(SERVICE_ROUTE, "Service-Route", 0, SR_HDRF_LIST)  /* RFC 3608 */        \
-    X(SECURITY_CLIENT, "Security-Client", 0, SR_HDRF_LIST) /* RFC 3329 */     \
-    X(SECURITY_SERVER, "Security-Server", 0, SR_HDRF_LIST)                    \
-    X(SECURITY_VERIFY, "Security-Verify", 0, SR_HDRF_LIST)                    \
-    X(RECV_INFO, "Recv-Info", 0, SR_HDRF_LIST)          /* RFC 6086 */        \
-    X(INFO_PACKAGE, "Info-Package", 0, 0)               /* RFC 6086 */        \
-    X(ACCEPT_CONTACT, "Accept-Contact", 'a', SR_HDRF_LIST) /* RFC 3841 */     \
-    X(REJECT_CONTACT, "Reject-Contact", 'j', SR_HDRF_LIST)                    \
-    X(REQUEST_DISPOSITION, "Request-Disposition", 'd', SR_HDRF_LIST)          \
-    X(SIP_ETAG, "SIP-ETag", 0, 0)                       /* RFC 3903 */        \
-    X(SIP_IF_MATCH, "SIP-If-Match", 0, 0)                                     \
-    X(HISTORY_INFO, "History-Info", 0, SR_HDRF_LIST)    /* RFC 7044 */        \
-    X(TARGET_DIALOG, "Target-Dialog", 0, 0)             /* RFC 4538 */        \
+#define SR_HDR_MAP(X)                                                           \
+    X(ACCEPT, "Accept", 0, SR_HDRF_LIST)                                        \
+    X(ACCEPT_ENCODING, "Accept-Encoding", 0, SR_HDRF_LIST)                      \
+    X(ACCEPT_LANGUAGE, "Accept-Language", 0, SR_HDRF_LIST)                      \
+    X(ALERT_INFO, "Alert-Info", 0, SR_HDRF_LIST)                                \
+    X(ALLOW, "Allow", 0, SR_HDRF_LIST)                                          \
+    X(AUTHENTICATION_INFO, "Authentication-Info", 0, 0)                         \
+    X(AUTHORIZATION, "Authorization", 0, 0)                                     \
+    X(CALL_ID, "Call-ID", 'i', 0)                                               \
+    X(CALL_INFO, "Call-Info", 0, SR_HDRF_LIST)                                  \
+    X(CONTACT, "Contact", 'm', SR_HDRF_LIST)                                    \
+    X(CONTENT_DISPOSITION, "Content-Disposition", 0, 0)                         \
+    X(CONTENT_ENCODING, "Content-Encoding", 'e', SR_HDRF_LIST)                  \
+    X(CONTENT_LANGUAGE, "Content-Language", 0, SR_HDRF_LIST)                    \
+    X(CONTENT_LENGTH, "Content-Length", 'l', 0)                                 \
+    X(CONTENT_TYPE, "Content-Type", 'c', 0)                                     \
+    X(CSEQ, "CSeq", 0, 0)                                                       \
+    X(DATE, "Date", 0, 0)                                                       \
+    X(ERROR_INFO, "Error-Info", 0, SR_HDRF_LIST)                                \
+    X(EXPIRES, "Expires", 0, 0)                                                 \
+    X(FROM, "From", 'f', 0)                                                     \
+    X(IN_REPLY_TO, "In-Reply-To", 0, SR_HDRF_LIST)                              \
+    X(MAX_FORWARDS, "Max-Forwards", 0, 0)                                       \
+    X(MIME_VERSION, "MIME-Version", 0, 0)                                       \
+    X(MIN_EXPIRES, "Min-Expires", 0, 0)                                         \
+    X(ORGANIZATION, "Organization", 0, 0)                                       \
+    X(PRIORITY, "Priority", 0, 0)                                               \
+    X(PROXY_AUTHENTICATE, "Proxy-Authenticate", 0, 0)                           \
+    X(PROXY_AUTHORIZATION, "Proxy-Authorization", 0, 0)                         \
+    X(PROXY_REQUIRE, "Proxy-Require", 0, SR_HDRF_LIST)                          \
+    X(RECORD_ROUTE, "Record-Route", 0, SR_HDRF_LIST)                            \
+    X(REPLY_TO, "Reply-To", 0, 0)                                               \
+    X(REQUIRE, "Require", 0, SR_HDRF_LIST)                                      \
+    X(RETRY_AFTER, "Retry-After", 0, 0)                                         \
+    X(ROUTE, "Route", 0, SR_HDRF_LIST)                                          \
+    X(SERVER, "Server", 0, 0)                                                   \
+    X(SUBJECT, "Subject", 's', 0)                                               \
+    X(SUPPORTED, "Supported", 'k', SR_HDRF_LIST)                                \
+    X(TIMESTAMP, "Timestamp", 0, 0)                                             \
+    X(TO, "To", 't', 0)                                                         \
+    X(UNSUPPORTED, "Unsupported", 0, SR_HDRF_LIST)                              \
+    X(USER_AGENT, "User-Agent", 0, 0)                                           \
+    X(VIA, "Via", 'v', SR_HDRF_LIST)                                            \
+    X(WARNING, "Warning", 0, SR_HDRF_LIST)                                      \
+    X(WWW_AUTHENTICATE, "WWW-Authenticate", 0, 0)                               \
+    X(RSEQ, "RSeq", 0, 0)                              /* RFC 3262 */           \
+    X(RACK, "RAck", 0, 0)                              /* RFC 3262 */           \
+    X(SESSION_EXPIRES, "Session-Expires", 'x', 0)      /* RFC 4028 */           \
+    X(MIN_SE, "Min-SE", 0, 0)                          /* RFC 4028 */           \
+    X(EVENT, "Event", 'o', 0)                          /* RFC 6665 */           \
+    X(ALLOW_EVENTS, "Allow-Events", 'u', SR_HDRF_LIST) /* RFC 6665 */           \
+    X(SUBSCRIPTION_STATE, "Subscription-State", 0, 0)  /* RFC 6665 */           \
+    X(REFER_TO, "Refer-To", 'r', 0)                    /* RFC 3515 */           \
+    X(REFERRED_BY, "Referred-By", 'b', 0)              /* RFC 3892 */           \
+    X(REPLACES, "Replaces", 0, 0)                      /* RFC 3891 */           \
+    X(REASON, "Reason", 0, SR_HDRF_LIST)               /* RFC 3326 */           \
+    X(IDENTITY, "Identity", 'y', 0)                    /* RFC 8224 */           \
+    X(IDENTITY_INFO, "Identity-Info", 'n', 0)          /* RFC 4474 */           \
+    X(P_ASSERTED_IDENTITY, "P-Asserted-Identity", 0, SR_HDRF_LIST)              \
+    X(P_PREFERRED_IDENTITY, "P-Preferred-Identity", 0, SR_HDRF_LIST)            \
+    X(PRIVACY, "Privacy", 0, 0)                            /* RFC 3323 */       \
+    X(PATH, "Path", 0, SR_HDRF_LIST)                       /* RFC 3327 */       \
+    X(SERVICE_ROUTE, "Service-Route", 0, SR_HDRF_LIST)     /* RFC 3608 */       \
+    X(SECURITY_CLIENT, "Security-Client", 0, SR_HDRF_LIST) /* RFC 3329 */       \
+    X(SECURITY_SERVER, "Security-Server", 0, SR_HDRF_LIST)                      \
+    X(SECURITY_VERIFY, "Security-Verify", 0, SR_HDRF_LIST)                      \
+    X(RECV_INFO, "Recv-Info", 0, SR_HDRF_LIST)             /* RFC 6086 */       \
+    X(INFO_PACKAGE, "Info-Package", 0, 0)                  /* RFC 6086 */       \
+    X(ACCEPT_CONTACT, "Accept-Contact", 'a', SR_HDRF_LIST) /* RFC 3841 */       \
+    X(REJECT_CONTACT, "Reject-Contact", 'j', SR_HDRF_LIST)                      \
+    X(REQUEST_DISPOSITION, "Request-Disposition", 'd', SR_HDRF_LIST)            \
+    X(SIP_ETAG, "SIP-ETag", 0, 0) /* RFC 3903 */                                \
+    X(SIP_IF_MATCH, "SIP-If-Match", 0, 0)                                       \
+    X(HISTORY_INFO, "History-Info", 0, SR_HDRF_LIST)             /* RFC 7044 */ \
+    X(TARGET_DIALOG, "Target-Dialog", 0, 0)                      /* RFC 4538 */ \
     X(PERMISSION_MISSING, "Permission-Missing", 0, SR_HDRF_LIST) /* RFC 5360 */ \
-    X(GEOLOCATION, "Geolocation", 0, SR_HDRF_LIST)      /* RFC 6442 */        \
-    X(RESOURCE_PRIORITY, "Resource-Priority", 0, SR_HDRF_LIST) /* RFC 4412 */ \
-    X(ACCEPT_RESOURCE_PRIORITY, "Accept-Resource-Priority", 0, SR_HDRF_LIST)  \
-    X(P_ACCESS_NETWORK_INFO, "P-Access-Network-Info", 0, 0) /* RFC 7315 */    \
-    X(P_CHARGING_VECTOR, "P-Charging-Vector", 0, 0)                           \
-    X(REFER_SUB, "Refer-Sub", 0, 0)                     /* RFC 4488 */
+    X(GEOLOCATION, "Geolocation", 0, SR_HDRF_LIST)               /* RFC 6442 */ \
+    X(RESOURCE_PRIORITY, "Resource-Priority", 0, SR_HDRF_LIST)   /* RFC 4412 */ \
+    X(ACCEPT_RESOURCE_PRIORITY, "Accept-Resource-Priority", 0, SR_HDRF_LIST)    \
+    X(P_ACCESS_NETWORK_INFO, "P-Access-Network-Info", 0, 0) /* RFC 7315 */      \
+    X(P_CHARGING_VECTOR, "P-Charging-Vector", 0, 0)                             \
+    X(REFER_SUB, "Refer-Sub", 0, 0) /* RFC 4488 */
 
 /** Header field ids. SR_HDR_NONE is "no header"; SR_HDR_OTHER any name not in the map. */
 enum sr_hdr_id {

@@ -56,12 +56,12 @@ enum {
  * @p size field lets later versions add fields without breaking the ABI.
  */
 typedef struct sr_parse_opts {
-    size_t size;                /* sizeof(sr_parse_opts), set by sr_parse_opts_init() */
-    const sr_allocator *alloc;  /* NULL: malloc */
-    sr_framing framing;         /* default SR_FRAMING_DATAGRAM */
-    size_t max_size;            /* bytes of head + body accepted (default 65535) */
-    size_t max_headers;         /* header fields accepted (default 256, at most 65000) */
-    unsigned flags;             /* SR_PARSE_* */
+    size_t size;               /* sizeof(sr_parse_opts), set by sr_parse_opts_init() */
+    const sr_allocator *alloc; /* NULL: malloc */
+    sr_framing framing;        /* default SR_FRAMING_DATAGRAM */
+    size_t max_size;           /* bytes of head + body accepted (default 65535) */
+    size_t max_headers;        /* header fields accepted (default 256, at most 65000) */
+    unsigned flags;            /* SR_PARSE_* */
 } sr_parse_opts;
 
 /** Fill @p o with the defaults. */

@@ -30,8 +30,7 @@ SR_API int sr_msg_print(const sr_msg *msg, sr_buf *out);
  * NULL. Returns 0, SR_EINVAL (empty method or uri, or bytes not allowed there: whitespace,
  * CR, LF), SR_ENOMEM. On success *@p out owns the message.
  */
-SR_API int sr_msg_new_request(sr_msg **out, const sr_allocator *alloc, sr_str method,
-                              sr_str uri);
+SR_API int sr_msg_new_request(sr_msg **out, const sr_allocator *alloc, sr_str method, sr_str uri);
 
 /**
  * Create an empty response "SIP/2.0 status reason" (@p status 100..699; reason copied, may be

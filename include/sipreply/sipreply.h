@@ -13,6 +13,9 @@
 #include <sipreply/msg.h>
 #include <sipreply/parse.h>
 #include <sipreply/print.h>
+#include <sipreply/build.h>
+#include <sipreply/uas.h>
+#include <sipreply/lint.h>
 #include <sipreply/status.h>
 
 #endif /* SIPREPLY_H */

@@ -133,9 +133,9 @@ static void print_text(const sr_msg *m)
     }
     for (size_t i = 0; i < sr_msg_via_count(m); i++) {
         const sr_via *v = sr_msg_via(m, i);
-        printf("via[%zu] %.*s %.*s port=%u branch=%.*s\n", i, (int)v->transport.len,
-               v->transport.p, (int)v->host.len, v->host.p, (unsigned)v->port,
-               (int)v->branch.len, v->branch.p ? v->branch.p : "");
+        printf("via[%zu] %.*s %.*s port=%u branch=%.*s\n", i, (int)v->transport.len, v->transport.p,
+               (int)v->host.len, v->host.p, (unsigned)v->port, (int)v->branch.len,
+               v->branch.p ? v->branch.p : "");
     }
     const sr_nameaddr *to = sr_msg_to(m), *from = sr_msg_from(m);
     if (to)
@@ -194,9 +194,9 @@ int cmd_parse(int argc, char **argv)
     int rc = sr_msg_parse(&m, buf, len, &o, &e);
     if (rc) {
         const char *hn = sr_hdr_name((enum sr_hdr_id)e.hdr);
-        fprintf(stderr, "%s parse: %s: %s at offset %zu%s%s (%s)\n", cli_prog,
-                path ? path : "-", e.phrase ? e.phrase : sr_strerror(rc), e.offset,
-                hn ? " in " : "", hn ? hn : "", sr_errname(rc) ? sr_errname(rc) : "?");
+        fprintf(stderr, "%s parse: %s: %s at offset %zu%s%s (%s)\n", cli_prog, path ? path : "-",
+                e.phrase ? e.phrase : sr_strerror(rc), e.offset, hn ? " in " : "", hn ? hn : "",
+                sr_errname(rc) ? sr_errname(rc) : "?");
         free(buf);
         return CLI_USAGE;
     }

@@ -57,22 +57,22 @@ static uint64_t load64(const uint8_t *p)
     return v;
 }
 
-#define SIPROUND                                                                            \
-    do {                                                                                    \
-        v0 += v1;                                                                           \
-        v1 = rotl(v1, 13);                                                                  \
-        v1 ^= v0;                                                                           \
-        v0 = rotl(v0, 32);                                                                  \
-        v2 += v3;                                                                           \
-        v3 = rotl(v3, 16);                                                                  \
-        v3 ^= v2;                                                                           \
-        v0 += v3;                                                                           \
-        v3 = rotl(v3, 21);                                                                  \
-        v3 ^= v0;                                                                           \
-        v2 += v1;                                                                           \
-        v1 = rotl(v1, 17);                                                                  \
-        v1 ^= v2;                                                                           \
-        v2 = rotl(v2, 32);                                                                  \
+#define SIPROUND           \
+    do {                   \
+        v0 += v1;          \
+        v1 = rotl(v1, 13); \
+        v1 ^= v0;          \
+        v0 = rotl(v0, 32); \
+        v2 += v3;          \
+        v3 = rotl(v3, 16); \
+        v3 ^= v2;          \
+        v0 += v3;          \
+        v3 = rotl(v3, 21); \
+        v3 ^= v0;          \
+        v2 += v1;          \
+        v1 = rotl(v1, 17); \
+        v1 ^= v2;          \
+        v2 = rotl(v2, 32); \
     } while (0)
 
 uint64_t sr_siphash24(const uint8_t *key, const void *data, size_t len)
@@ -273,8 +273,8 @@ static int fail(sr_build_error *err, int code, const char *header, const char *w
 /* ------------------------------------------------------------------ defaults */
 
 /* A digest challenge (RFC 3261 §22.4, RFC 8760 §2.4: strongest algorithm first). */
-static int add_challenge(sr_msg *m, enum sr_hdr_id id, const sr_msg *req,
-                         const sr_build_opts *o, const sr_build_policy *p, sr_buf *b)
+static int add_challenge(sr_msg *m, enum sr_hdr_id id, const sr_msg *req, const sr_build_opts *o,
+                         const sr_build_policy *p, sr_buf *b)
 {
     char nonce[128];
     size_t nlen;
@@ -303,7 +303,8 @@ static int add_challenge(sr_msg *m, enum sr_hdr_id id, const sr_msg *req,
             (rc = sr_buf_append(b, nonce, nlen)) != 0 ||
             (rc = sr_buf_append_cstr(b, "\", algorithm=")) != 0 ||
             (rc = sr_buf_append_cstr(b, algs[i])) != 0 ||
-            (rc = sr_buf_append_cstr(b, ", qop=\"auth\"")) != 0 || (rc = add(m, id, buf_str(b))) != 0)
+            (rc = sr_buf_append_cstr(b, ", qop=\"auth\"")) != 0 ||
+            (rc = add(m, id, buf_str(b))) != 0)
             return rc;
     }
     return 0;
@@ -344,17 +345,29 @@ static int add_default(sr_msg *m, const char *name, unsigned code, const sr_msg 
     enum sr_hdr_id id = sr_hdr_lookup(sr_str_from_cstr(name));
     int rc;
     char num[24];
-    (void)code; /* every default below depends only on the header; kept for future policy */
     switch (id) {
     case SR_HDR_ALLOW:
-        if (!p->allow || !p->allow[0])
-            return SR_EMISSING;
         if ((rc = join_list(b, p->allow)) != 0)
             return rc;
+        if (code == 405) {
+            /* RFC 3261 §21.4.6: the 405's Allow lists what is allowed — never the method
+             * being refused. */
+            sr_str meth = sr_msg_method_str(req);
+            b->len = 0;
+            for (size_t i = 0; p->allow && p->allow[i]; i++) {
+                if (sr_str_eq(sr_str_from_cstr(p->allow[i]), meth))
+                    continue;
+                if (b->len && (rc = sr_buf_append_cstr(b, ", ")) != 0)
+                    return rc;
+                if ((rc = sr_buf_append_cstr(b, p->allow[i])) != 0)
+                    return rc;
+            }
+        }
+        if (b->len == 0)
+            return SR_EMISSING;
         return add(m, id, buf_str(b));
     case SR_HDR_WWW_AUTHENTICATE:
-    case SR_HDR_PROXY_AUTHENTICATE:
-        return add_challenge(m, id, req, o, p, b);
+    case SR_HDR_PROXY_AUTHENTICATE: return add_challenge(m, id, req, o, p, b);
     case SR_HDR_UNSUPPORTED:
         if ((rc = unsupported_value(b, req, p)) != 0)
             return rc;
@@ -423,8 +436,7 @@ static int add_default(sr_msg *m, const char *name, unsigned code, const sr_msg 
             return rc;
         return add(m, id, buf_str(b));
     }
-    default:
-        return SR_EMISSING;
+    default: return SR_EMISSING;
     }
 }
 
@@ -467,25 +479,36 @@ static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
     }
     sr_method m = sr_msg_method(req);
     if (m == SR_METHOD_ACK)
-        return fail(err, SR_EUNSUPPORTED, NULL,
-                    "an ACK is never answered (RFC 3261 §17.1.1.3)");
+        return fail(err, SR_EUNSUPPORTED, NULL, "an ACK is never answered (RFC 3261 §17.1.1.3)");
     if (m == SR_METHOD_CANCEL && code == 487)
         return fail(err, SR_EUNSUPPORTED, NULL,
                     "487 answers the INVITE, never the CANCEL (RFC 3261 §9.2)");
     if (m != SR_METHOD_INVITE && code > 100 && code < 200)
         return fail(err, SR_EUNSUPPORTED, NULL,
                     "no provisional response other than 100 to a non-INVITE (RFC 4320 §4.1)");
+    for (size_t i = 0; code == 405 && i < o->n_headers; i++) {
+        if (sr_hdr_lookup(o->headers[i].name) != SR_HDR_ALLOW)
+            continue;
+        size_t pos = 0;
+        sr_str tok;
+        while (sr_value_next(o->headers[i].value, &pos, &tok)) {
+            if (sr_str_eq(tok, sr_msg_method_str(req)))
+                return fail(err, SR_EINVAL, "Allow",
+                            "a 405's Allow must not list the refused method (RFC 3261 "
+                            "§21.4.6)");
+        }
+    }
     if (o->body.len && !o->body_type.len)
         return fail(err, SR_EINVAL, "Content-Type",
                     "a body needs a Content-Type (RFC 3261 §20.15)");
     const sr_via *v = sr_msg_via(req, 0);
-    if (!v || !sr_msg_from(req) || !sr_msg_to(req) || !sr_msg_cseq(req) ||
-        !sr_msg_call_id(req).p)
-        return fail(err, SR_EMISSING, !v                     ? "Via"
-                                      : !sr_msg_from(req)    ? "From"
-                                      : !sr_msg_to(req)      ? "To"
-                                      : !sr_msg_cseq(req)    ? "CSeq"
-                                                             : "Call-ID",
+    if (!v || !sr_msg_from(req) || !sr_msg_to(req) || !sr_msg_cseq(req) || !sr_msg_call_id(req).p)
+        return fail(err, SR_EMISSING,
+                    !v                  ? "Via"
+                    : !sr_msg_from(req) ? "From"
+                    : !sr_msg_to(req)   ? "To"
+                    : !sr_msg_cseq(req) ? "CSeq"
+                                        : "Call-ID",
                     "the request lacks a header every response copies (RFC 3261 §8.2.6.2)");
     return 0;
 }
@@ -494,31 +517,20 @@ static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
 static const char *must_what(unsigned code)
 {
     switch (code) {
-    case 401:
-        return "a 401 must carry WWW-Authenticate (RFC 3261 §21.4.2)";
-    case 405:
-        return "a 405 must carry Allow (RFC 3261 §21.4.6)";
-    case 407:
-        return "a 407 must carry Proxy-Authenticate (RFC 3261 §21.4.8)";
+    case 401: return "a 401 must carry WWW-Authenticate (RFC 3261 §21.4.2)";
+    case 405: return "a 405 must carry Allow (RFC 3261 §21.4.6)";
+    case 407: return "a 407 must carry Proxy-Authenticate (RFC 3261 §21.4.8)";
     case 415:
         return "a 415 must carry Accept, Accept-Encoding or Accept-Language (RFC 3261 "
                "§21.4.13)";
-    case 420:
-        return "a 420 must list the option tags in Unsupported (RFC 3261 §21.4.15)";
-    case 421:
-        return "a 421 must list the needed option tags in Require (RFC 3261 §21.4.16)";
-    case 422:
-        return "a 422 must carry Min-SE (RFC 4028 §6)";
-    case 423:
-        return "a 423 must carry Min-Expires (RFC 3261 §21.4.17)";
-    case 469:
-        return "a 469 must carry Recv-Info (RFC 6086 §5.2.3)";
-    case 470:
-        return "a 470 must carry Permission-Missing (RFC 5360 §5.9.1)";
-    case 494:
-        return "a 494 must carry Security-Server (RFC 3329 §2.3)";
-    default:
-        return "this code requires the header (status registry must_carry)";
+    case 420: return "a 420 must list the option tags in Unsupported (RFC 3261 §21.4.15)";
+    case 421: return "a 421 must list the needed option tags in Require (RFC 3261 §21.4.16)";
+    case 422: return "a 422 must carry Min-SE (RFC 4028 §6)";
+    case 423: return "a 423 must carry Min-Expires (RFC 3261 §21.4.17)";
+    case 469: return "a 469 must carry Recv-Info (RFC 6086 §5.2.3)";
+    case 470: return "a 470 must carry Permission-Missing (RFC 5360 §5.9.1)";
+    case 494: return "a 494 must carry Security-Server (RFC 3329 §2.3)";
+    default: return "this code requires the header (status registry must_carry)";
     }
 }
 
@@ -584,8 +596,7 @@ static int add_required(sr_msg *m, const sr_msg *req, unsigned code, const sr_bu
 }
 
 /* To with our tag (§8.2.6.2), unless it has one or this is a 100. */
-static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_opts *o,
-                  sr_buf *b)
+static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_opts *o, sr_buf *b)
 {
     const sr_header *h = sr_msg_header_find(req, SR_HDR_TO, NULL);
     const sr_nameaddr *to = sr_msg_to(req);
@@ -601,8 +612,8 @@ static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_op
     }
     int rc;
     b->len = 0;
-    if ((rc = sr_buf_append_str(b, h->value)) != 0 ||
-        (rc = sr_buf_append_cstr(b, ";tag=")) != 0 || (rc = sr_buf_append_str(b, t)) != 0)
+    if ((rc = sr_buf_append_str(b, h->value)) != 0 || (rc = sr_buf_append_cstr(b, ";tag=")) != 0 ||
+        (rc = sr_buf_append_str(b, t)) != 0)
         return rc;
     return add(m, SR_HDR_TO, buf_str(b));
 }
@@ -647,8 +658,8 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
     }
     /* RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq copied. */
     if ((rc = copy_all(m, req, SR_HDR_VIA)) != 0 || (rc = copy_all(m, req, SR_HDR_FROM)) != 0 ||
-        (rc = add_to(m, req, code, o, &b)) != 0 ||
-        (rc = copy_all(m, req, SR_HDR_CALL_ID)) != 0 || (rc = copy_all(m, req, SR_HDR_CSEQ)) != 0)
+        (rc = add_to(m, req, code, o, &b)) != 0 || (rc = copy_all(m, req, SR_HDR_CALL_ID)) != 0 ||
+        (rc = copy_all(m, req, SR_HDR_CSEQ)) != 0)
         goto out;
     /* §8.2.6.1: the Timestamp of the request goes back in the 100. */
     if (code == 100 && (rc = copy_all(m, req, SR_HDR_TIMESTAMP)) != 0)
@@ -672,8 +683,7 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
     }
     if ((rc = add_required(m, req, code, o, p, &b, err)) != 0)
         goto out;
-    if (meth == SR_METHOD_OPTIONS && code >= 200 && code < 300 &&
-        (o->flags & SR_BUILD_DEFAULTS)) {
+    if (meth == SR_METHOD_OPTIONS && code >= 200 && code < 300 && (o->flags & SR_BUILD_DEFAULTS)) {
         /* §11.2: a 2xx to OPTIONS should list Allow, Accept and Supported. */
         static const char *const opt_hdrs[] = {"Allow", "Accept", "Supported"};
         for (size_t i = 0; i < 3; i++) {
@@ -748,8 +758,7 @@ out:
     return rc;
 }
 
-int sr_build_ack(sr_msg **out, const sr_msg *invite, const sr_msg *resp,
-                 const sr_allocator *alloc)
+int sr_build_ack(sr_msg **out, const sr_msg *invite, const sr_msg *resp, const sr_allocator *alloc)
 {
     if (!out || !invite || !resp || !sr_msg_is_request(invite) ||
         sr_msg_method(invite) != SR_METHOD_INVITE || sr_msg_is_request(resp))
@@ -767,8 +776,7 @@ int sr_build_ack(sr_msg **out, const sr_msg *invite, const sr_msg *resp,
 
 int sr_build_cancel(sr_msg **out, const sr_msg *invite, const sr_allocator *alloc)
 {
-    if (!out || !invite || !sr_msg_is_request(invite) ||
-        sr_msg_method(invite) != SR_METHOD_INVITE)
+    if (!out || !invite || !sr_msg_is_request(invite) || sr_msg_method(invite) != SR_METHOD_INVITE)
         return SR_EINVAL;
     return build_from_invite(out, invite, NULL, "CANCEL", alloc);
 }

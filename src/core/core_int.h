@@ -27,11 +27,11 @@ static inline int sr__tolower(int c)
 enum {
     SR__C_TOKEN = 1u << 0, /* token: alphanum / "-.!%*_+`'~" */
     SR__C_DIGIT = 1u << 1,
-    SR__C_WS = 1u << 2,    /* SP / HTAB */
-    SR__C_CTL = 1u << 3,   /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
-    SR__C_HOST = 1u << 4,  /* hostname / IPv4 / IPv6 reference characters */
-    SR__C_WORD = 1u << 5,  /* word (Call-ID): token plus ()<>:\"/[]?{} */
-    SR__C_EOL = 1u << 6,   /* CR / LF */
+    SR__C_WS = 1u << 2,   /* SP / HTAB */
+    SR__C_CTL = 1u << 3,  /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
+    SR__C_HOST = 1u << 4, /* hostname / IPv4 / IPv6 reference characters */
+    SR__C_WORD = 1u << 5, /* word (Call-ID): token plus ()<>:\"/[]?{} */
+    SR__C_EOL = 1u << 6,  /* CR / LF */
 };
 extern const unsigned char sr__cc[256];
 

@@ -149,8 +149,7 @@ static void reset_state(sr_frame *out)
 }
 
 /* RFC 5626 §3.5.1 / RFC 3261 §7.5: a CRLF run before a start line. 0 when not at one. */
-static ptrdiff_t leading_crlf(const char *buf, size_t len, bool stream, bool eager,
-                              sr_frame *out)
+static ptrdiff_t leading_crlf(const char *buf, size_t len, bool stream, bool eager, sr_frame *out)
 {
     if (len == 0 || buf[0] != '\r')
         return 0;

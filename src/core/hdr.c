@@ -14,11 +14,10 @@ typedef struct hdr_info {
     unsigned char flags;
 } hdr_info;
 
-static const hdr_info hdr_table[SR_HDR__COUNT] = {
-    [SR_HDR_NONE] = {NULL, 0, 0, 0},
-    [SR_HDR_OTHER] = {NULL, 0, 0, 0},
+static const hdr_info hdr_table[SR_HDR__COUNT] = {[SR_HDR_NONE] = {NULL, 0, 0, 0},
+                                                  [SR_HDR_OTHER] = {NULL, 0, 0, 0},
 #define SR_HDR_INFO_(id, nm, c, fl) [SR_HDR_##id] = {nm, sizeof(nm) - 1, c, fl},
-    SR_HDR_MAP(SR_HDR_INFO_)
+                                                  SR_HDR_MAP(SR_HDR_INFO_)
 #undef SR_HDR_INFO_
 };
 
@@ -80,13 +79,20 @@ enum sr_hdr_id sr_hdr_lookup(sr_str name)
 }
 
 static const char *const method_names[SR_METHOD__COUNT] = {
-    [SR_METHOD_OTHER] = NULL,           [SR_METHOD_INVITE] = "INVITE",
-    [SR_METHOD_ACK] = "ACK",            [SR_METHOD_BYE] = "BYE",
-    [SR_METHOD_CANCEL] = "CANCEL",      [SR_METHOD_OPTIONS] = "OPTIONS",
-    [SR_METHOD_REGISTER] = "REGISTER",  [SR_METHOD_PRACK] = "PRACK",
-    [SR_METHOD_SUBSCRIBE] = "SUBSCRIBE", [SR_METHOD_NOTIFY] = "NOTIFY",
-    [SR_METHOD_PUBLISH] = "PUBLISH",    [SR_METHOD_INFO] = "INFO",
-    [SR_METHOD_REFER] = "REFER",        [SR_METHOD_MESSAGE] = "MESSAGE",
+    [SR_METHOD_OTHER] = NULL,
+    [SR_METHOD_INVITE] = "INVITE",
+    [SR_METHOD_ACK] = "ACK",
+    [SR_METHOD_BYE] = "BYE",
+    [SR_METHOD_CANCEL] = "CANCEL",
+    [SR_METHOD_OPTIONS] = "OPTIONS",
+    [SR_METHOD_REGISTER] = "REGISTER",
+    [SR_METHOD_PRACK] = "PRACK",
+    [SR_METHOD_SUBSCRIBE] = "SUBSCRIBE",
+    [SR_METHOD_NOTIFY] = "NOTIFY",
+    [SR_METHOD_PUBLISH] = "PUBLISH",
+    [SR_METHOD_INFO] = "INFO",
+    [SR_METHOD_REFER] = "REFER",
+    [SR_METHOD_MESSAGE] = "MESSAGE",
     [SR_METHOD_UPDATE] = "UPDATE",
 };
 

@@ -6,7 +6,7 @@
 
 #include "msg_int.h"
 
-#define STACK_HDRS 64
+#define STACK_HDRS    64
 #define MAX_HDRS_HARD 65000u
 
 void sr_parse_opts_init(sr_parse_opts *o)
@@ -81,8 +81,7 @@ static int parse_eager(sr_msg *m)
         m->vias = sr__arena_alloc(&m->arena, nv * sizeof *m->vias);
         if (!m->vias)
             return SR_ENOMEM;
-        for (size_t k = m->first[SR_HDR_VIA]; k != SR__NOIDX && !m->eager.code;
-             k = m->next[k]) {
+        for (size_t k = m->first[SR_HDR_VIA]; k != SR__NOIDX && !m->eager.code; k = m->next[k]) {
             size_t pos = 0;
             sr_str item;
             while (sr_value_next(m->hdrs[k].value, &pos, &item)) {
@@ -167,8 +166,8 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     if (!out || (!buf && len))
         return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
     bool stream = opts->framing == SR_FRAMING_STREAM;
-    size_t max_hdrs = opts->max_headers && opts->max_headers < MAX_HDRS_HARD ? opts->max_headers
-                                                                               : MAX_HDRS_HARD;
+    size_t max_hdrs =
+        opts->max_headers && opts->max_headers < MAX_HDRS_HARD ? opts->max_headers : MAX_HDRS_HARD;
     sr_header stack[STACK_HDRS];
     sr_header *hv = stack;
     size_t nh = STACK_HDRS < max_hdrs ? STACK_HDRS : max_hdrs;
@@ -260,10 +259,10 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     m->body.len = body_len;
 
     /* Rebase every slice from the caller's buffer to the copy. */
-#define REBASE(s)                                                                                  \
-    do {                                                                                           \
-        if ((s).p)                                                                                 \
-            (s).p = bytes + ((s).p - buf);                                                         \
+#define REBASE(s)                          \
+    do {                                   \
+        if ((s).p)                         \
+            (s).p = bytes + ((s).p - buf); \
     } while (0)
     m->sl = sl;
     REBASE(m->sl.method);

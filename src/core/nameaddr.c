@@ -122,8 +122,8 @@ params:
         if (i != n)
             return NA_ERR("Bad address");
         size_t pe = n;
-        while (pe > ps && (p[pe - 1] == ' ' || p[pe - 1] == '\t' || p[pe - 1] == '\r' ||
-                           p[pe - 1] == '\n'))
+        while (pe > ps &&
+               (p[pe - 1] == ' ' || p[pe - 1] == '\t' || p[pe - 1] == '\r' || p[pe - 1] == '\n'))
             pe--;
         i = pe;
         na->params.p = p + ps;

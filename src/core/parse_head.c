@@ -57,8 +57,8 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
     if (i >= len || p[i] != ':' || i + 1 == len)
         return PERR(off + i, "Bad Request-URI scheme");
     bool sip = (i == 3 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') ||
-               (i == 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' &&
-                (p[2] | 0x20) == 'p' && (p[3] | 0x20) == 's');
+               (i == 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+                (p[3] | 0x20) == 's');
     /* userinfo may hold '?' (user-unreserved) but never a raw '@': headers can only
      * follow the first '@' (or the scheme when there is no userinfo) */
     const char *at = memchr(p + i, '@', len - i);
@@ -279,8 +279,8 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         /* trim LWS (including folds) on both sides of the value */
         size_t ve = line_end;
         vs = sr__skip_lws(p, vs, ve);
-        while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t' || p[ve - 1] == '\r' ||
-                           p[ve - 1] == '\n'))
+        while (ve > vs &&
+               (p[ve - 1] == ' ' || p[ve - 1] == '\t' || p[ve - 1] == '\r' || p[ve - 1] == '\n'))
             ve--;
         sr_header *h = &hdrs[nh++];
         h->name.p = p + ns;

@@ -526,8 +526,8 @@ static int parse_tel(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
                 return fail(err, p, len, i, "Bad tel URI parameter");
             if (sr_str_caseeq_cstr(name, "phone-context")) {
                 /* descriptor = domainname / global-number-digits (RFC 3966 §3) */
-                if (ve == vs || !(check_global_digits(p + vs, ve - vs) ||
-                                  check_domainname(p + vs, ve - vs)))
+                if (ve == vs ||
+                    !(check_global_digits(p + vs, ve - vs) || check_domainname(p + vs, ve - vs)))
                     return fail(err, p, len, vs, "Bad tel URI phone-context");
                 context = true;
             } else if (sr_str_caseeq_cstr(name, "ext")) {
@@ -792,8 +792,7 @@ static bool host_eq(const sr_uri *a, const sr_uri *b)
         return false; /* an address never equals a name, even one resolving to it */
     if (a->host_kind == SR_URI_HOST_IPV6) {
         uint8_t x[16], y[16];
-        if (a->host.len < 2 || b->host.len < 2 ||
-            !parse_ipv6(a->host.p + 1, a->host.len - 2, x) ||
+        if (a->host.len < 2 || b->host.len < 2 || !parse_ipv6(a->host.p + 1, a->host.len - 2, x) ||
             !parse_ipv6(b->host.p + 1, b->host.len - 2, y))
             return false;
         return memcmp(x, y, sizeof x) == 0;
@@ -844,16 +843,13 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
     switch (a->kind) {
     case SR_URI_TEL:
         return a->tel_global == b->tel_global && tel_number_eq(a->user, b->user) &&
-               tel_params_one_way(a->params, b->params) &&
-               tel_params_one_way(b->params, a->params);
+               tel_params_one_way(a->params, b->params) && tel_params_one_way(b->params, a->params);
     case SR_URI_OTHER:
         return sr_str_caseeq(a->scheme, b->scheme) && sr_str_eq(a->opaque, b->opaque);
     case SR_URI_SIP:
-    case SR_URI_SIPS:
-        break;
+    case SR_URI_SIPS: break;
     case SR_URI_NONE:
-    default:
-        return false;
+    default: return false;
     }
     /* RFC 3261 §19.1.4: userinfo is case-sensitive, the rest is not. */
     if (a->has_user != b->has_user || a->has_password != b->has_password)
@@ -864,8 +860,7 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
         return false;
     if (a->has_port != b->has_port || a->port != b->port)
         return false;
-    if (!params_match_one_way(a->params, b->params) ||
-        !params_match_one_way(b->params, a->params))
+    if (!params_match_one_way(a->params, b->params) || !params_match_one_way(b->params, a->params))
         return false;
     return headers_match(a->headers, b->headers);
 }

@@ -50,9 +50,8 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
         return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
     /* RFC 3261 §8.2.2... §21.5.6: any version but 2.0 gets 505 */
     if (m->sl.version_major != 2 || m->sl.version_minor != 0)
-        return sr__perr(err, SR_EVERSION,
-                        m->bytes ? (size_t)(m->sl.version.p - m->bytes) : 0, SR_HDR_NONE,
-                        "Version Not Supported");
+        return sr__perr(err, SR_EVERSION, m->bytes ? (size_t)(m->sl.version.p - m->bytes) : 0,
+                        SR_HDR_NONE, "Version Not Supported");
     for (size_t r = 0; r < sizeof singles / sizeof singles[0]; r++) {
         const sr_header *h = sr_msg_header_find(m, singles[r].id, NULL);
         if (!h) {
@@ -78,8 +77,7 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
         return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CSEQ, NULL), SR_HDR_CSEQ,
                     "CSeq method does not match request method");
     /* On-demand values a UAS/registrar relies on: Contact, Route, Record-Route. */
-    static const enum sr_hdr_id addr_lists[] = {SR_HDR_CONTACT, SR_HDR_ROUTE,
-                                                SR_HDR_RECORD_ROUTE};
+    static const enum sr_hdr_id addr_lists[] = {SR_HDR_CONTACT, SR_HDR_ROUTE, SR_HDR_RECORD_ROUTE};
     static const char *const addr_phrase[] = {"Bad Contact header field", "Bad Route header field",
                                               "Bad Record-Route header field"};
     for (size_t r = 0; r < 3; r++) {

@@ -53,8 +53,8 @@ bool sr_value_next(sr_str value, size_t *pos, sr_str *item)
     }
     size_t end = i;
     start = sr__skip_lws(p, start, end);
-    while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t' || p[end - 1] == '\r' ||
-                           p[end - 1] == '\n'))
+    while (end > start &&
+           (p[end - 1] == ' ' || p[end - 1] == '\t' || p[end - 1] == '\r' || p[end - 1] == '\n'))
         end--;
     item->p = p + start;
     item->len = end - start;
@@ -111,16 +111,16 @@ bool sr_param_next(sr_str params, size_t *pos, sr_str *name, sr_str *value)
     const char *p = params.p;
     size_t n = params.len, i = *pos;
     for (;;) {
-        while (i < n && (p[i] == ';' || p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-                         p[i] == '\n'))
+        while (i < n &&
+               (p[i] == ';' || p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
             i++;
         if (i >= n) {
             *pos = n;
             return false;
         }
         size_t ns = i;
-        while (i < n && p[i] != '=' && p[i] != ';' && p[i] != ' ' && p[i] != '\t' &&
-               p[i] != '\r' && p[i] != '\n')
+        while (i < n && p[i] != '=' && p[i] != ';' && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+               p[i] != '\n')
             i++;
         name->p = p + ns;
         name->len = i - ns;

@@ -121,8 +121,8 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
         return VIA_ERR("Bad Via header field");
     /* params: from the first ';' to the end, trailing LWS removed */
     size_t pe = n;
-    while (pe > ps && (p[pe - 1] == ' ' || p[pe - 1] == '\t' || p[pe - 1] == '\r' ||
-                       p[pe - 1] == '\n'))
+    while (pe > ps &&
+           (p[pe - 1] == ' ' || p[pe - 1] == '\t' || p[pe - 1] == '\r' || p[pe - 1] == '\n'))
         pe--;
     v->params.p = p + ps;
     v->params.len = pe - ps;
