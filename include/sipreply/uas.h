@@ -11,6 +11,7 @@
 #include <sipreply/error.h>
 #include <sipreply/export.h>
 #include <sipreply/msg.h>
+#include <sipreply/parse.h>
 #include <sipreply/str.h>
 
 #ifdef __cplusplus
@@ -101,6 +102,19 @@ typedef struct sr_uas_verdict {
  * Returns 0 or SR_EINVAL (NULL argument, @p req a response). Never allocates.
  */
 SR_API int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict *v);
+
+/**
+ * Parse the datagram @p buf (@p len bytes) with @p popts (NULL: defaults) and check it:
+ * when it parses, *@p req receives the message (the caller frees it) and @p v the verdict of
+ * sr_uas_check(); when it does not (conflicting Content-Length, a body shorter than
+ * Content-Length, an unparseable start line...), *@p req stays NULL and @p v holds 400 with
+ * the parser's precise phrase (513 when too large, 505 for another SIP version) — the
+ * caller cannot build a full response then and drops the message or answers it from the raw
+ * head. A parsed response (not a request) gives SR_EINVAL and no message.
+ * Returns 0 or one of: SR_EINVAL, SR_ENOMEM, SR_EAGAIN (stream framing: incomplete).
+ */
+SR_API int sr_uas_parse_check(sr_msg **req, const char *buf, size_t len, const sr_parse_opts *popts,
+                              const sr_uas_policy *policy, sr_uas_verdict *v);
 
 /**
  * Build the response for a verdict with sr_build_response(): the verdict's code and reason,

@@ -217,12 +217,51 @@ static int add(sr_msg *m, enum sr_hdr_id id, sr_str value)
     return sr_msg_add_header(m, id, SR_STR_NULL, value);
 }
 
-/* Copy every header with @p id from @p src, each value as written, in order. */
-static int copy_all(sr_msg *m, const sr_msg *src, enum sr_hdr_id id)
+/* Append @p value to @p b with any line folding (CRLF followed by whitespace, RFC 3261
+ * §7.3.1) replaced by one space: folding is LWS, equivalent to SP, and builders print one
+ * line per field. */
+static int append_unfolded(sr_buf *b, sr_str value)
+{
+    int rc = sr_buf_reserve(b, value.len + 1);
+    if (rc)
+        return rc;
+    size_t n = b->len;
+    for (size_t i = 0; i < value.len; i++) {
+        char c = value.p[i];
+        if (c == '\r' || c == '\n') {
+            while (n > b->len && (b->p[n - 1] == ' ' || b->p[n - 1] == '\t'))
+                n--;
+            while (i + 1 < value.len && (value.p[i + 1] == '\r' || value.p[i + 1] == '\n' ||
+                                         value.p[i + 1] == ' ' || value.p[i + 1] == '\t'))
+                i++;
+            b->p[n++] = ' ';
+            continue;
+        }
+        b->p[n++] = c;
+    }
+    b->len = n;
+    b->p[n] = '\0';
+    return 0;
+}
+
+/* Add @p value unfolded (append_unfolded), using @p scratch (reset) when it is folded. */
+static int add_unfolded(sr_msg *m, enum sr_hdr_id id, sr_str value, sr_buf *scratch)
+{
+    if (!value.len || (!memchr(value.p, '\r', value.len) && !memchr(value.p, '\n', value.len)))
+        return add(m, id, value);
+    scratch->len = 0;
+    int rc = append_unfolded(scratch, value);
+    if (rc)
+        return rc;
+    return add(m, id, (sr_str){scratch->p, scratch->len});
+}
+
+/* Copy every header with @p id from @p src, each value as written (unfolded), in order. */
+static int copy_all(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
 {
     for (const sr_header *h = sr_msg_header_find(src, id, NULL); h;
          h = sr_msg_header_find(src, id, h)) {
-        int rc = add(m, id, h->value);
+        int rc = add_unfolded(m, id, h->value, scratch);
         if (rc)
             return rc;
     }
@@ -502,10 +541,16 @@ static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
         return fail(err, SR_EINVAL, "Content-Type",
                     "a body needs a Content-Type (RFC 3261 §20.15)");
     const sr_via *v = sr_msg_via(req, 0);
-    if (!v || !sr_msg_from(req) || !sr_msg_to(req) || !sr_msg_cseq(req) || !sr_msg_call_id(req).p)
+    if (!v && !(code == 400 && sr_msg_header_find(req, SR_HDR_VIA, NULL)))
+        return fail(err, SR_EMISSING, "Via",
+                    "the request has no Via: there is nowhere to send a response (RFC 3261 "
+                    "§18.2.2)");
+    /* RFC 4475 §3.3.1: a request missing From, To, Call-ID or CSeq still gets its 400,
+     * carrying what can be copied. Every other code needs them all. */
+    if (code != 400 &&
+        (!sr_msg_from(req) || !sr_msg_to(req) || !sr_msg_cseq(req) || !sr_msg_call_id(req).p))
         return fail(err, SR_EMISSING,
-                    !v                  ? "Via"
-                    : !sr_msg_from(req) ? "From"
+                    !sr_msg_from(req)   ? "From"
                     : !sr_msg_to(req)   ? "To"
                     : !sr_msg_cseq(req) ? "CSeq"
                                         : "Call-ID",
@@ -600,8 +645,11 @@ static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_op
 {
     const sr_header *h = sr_msg_header_find(req, SR_HDR_TO, NULL);
     const sr_nameaddr *to = sr_msg_to(req);
+    if (!h || !to)
+        return h ? add_unfolded(m, SR_HDR_TO, h->value, b)
+                 : 0; /* a 400 to a request without a To */
     if (code == 100 || (to && to->tag.p))
-        return add(m, SR_HDR_TO, h->value);
+        return add_unfolded(m, SR_HDR_TO, h->value, b);
     char tag[SR_BUILD_TAG_LEN + 1];
     sr_str t = o->to_tag;
     if (!t.p) {
@@ -612,7 +660,7 @@ static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_op
     }
     int rc;
     b->len = 0;
-    if ((rc = sr_buf_append_str(b, h->value)) != 0 || (rc = sr_buf_append_cstr(b, ";tag=")) != 0 ||
+    if ((rc = append_unfolded(b, h->value)) != 0 || (rc = sr_buf_append_cstr(b, ";tag=")) != 0 ||
         (rc = sr_buf_append_str(b, t)) != 0)
         return rc;
     return add(m, SR_HDR_TO, buf_str(b));
@@ -657,17 +705,18 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
         goto out;
     }
     /* RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq copied. */
-    if ((rc = copy_all(m, req, SR_HDR_VIA)) != 0 || (rc = copy_all(m, req, SR_HDR_FROM)) != 0 ||
-        (rc = add_to(m, req, code, o, &b)) != 0 || (rc = copy_all(m, req, SR_HDR_CALL_ID)) != 0 ||
-        (rc = copy_all(m, req, SR_HDR_CSEQ)) != 0)
+    if ((rc = copy_all(m, req, SR_HDR_VIA, &b)) != 0 ||
+        (rc = copy_all(m, req, SR_HDR_FROM, &b)) != 0 || (rc = add_to(m, req, code, o, &b)) != 0 ||
+        (rc = copy_all(m, req, SR_HDR_CALL_ID, &b)) != 0 ||
+        (rc = copy_all(m, req, SR_HDR_CSEQ, &b)) != 0)
         goto out;
     /* §8.2.6.1: the Timestamp of the request goes back in the 100. */
-    if (code == 100 && (rc = copy_all(m, req, SR_HDR_TIMESTAMP)) != 0)
+    if (code == 100 && (rc = copy_all(m, req, SR_HDR_TIMESTAMP, &b)) != 0)
         goto out;
     sr_method meth = sr_msg_method(req);
     if (sr__is_dialog_creating(code, meth)) {
         /* §12.1.1: copy every Record-Route; a Contact is required. */
-        if ((rc = copy_all(m, req, SR_HDR_RECORD_ROUTE)) != 0)
+        if ((rc = copy_all(m, req, SR_HDR_RECORD_ROUTE, &b)) != 0)
             goto out;
         if (!caller_has(o, "Contact")) {
             rc = SR_EMISSING;
@@ -742,11 +791,14 @@ static int build_from_invite(sr_msg **out, const sr_msg *inv, const sr_msg *resp
     if ((rc = sr_msg_new_request(&m, alloc, sr_str_from_cstr(method), sr_msg_request_uri(inv))) !=
         0)
         goto out;
-    if ((rc = add(m, SR_HDR_VIA, v->raw)) != 0 || (rc = copy_all(m, inv, SR_HDR_ROUTE)) != 0 ||
+    if ((rc = add_unfolded(m, SR_HDR_VIA, v->raw, &b)) != 0 ||
+        (rc = copy_all(m, inv, SR_HDR_ROUTE, &b)) != 0 ||
         (rc = add(m, SR_HDR_MAX_FORWARDS, SR_STR("70"))) != 0 ||
-        (rc = add(m, SR_HDR_FROM, from->value)) != 0 || (rc = add(m, SR_HDR_TO, to->value)) != 0 ||
+        (rc = add_unfolded(m, SR_HDR_FROM, from->value, &b)) != 0 ||
+        (rc = add_unfolded(m, SR_HDR_TO, to->value, &b)) != 0 ||
         (rc = add(m, SR_HDR_CALL_ID, callid)) != 0)
         goto out;
+    b.len = 0;
     if ((rc = sr_buf_append(&b, num, n)) != 0 || (rc = sr_buf_append_cstr(&b, " ")) != 0 ||
         (rc = sr_buf_append_cstr(&b, method)) != 0 || (rc = add(m, SR_HDR_CSEQ, buf_str(&b))) != 0)
         goto out;

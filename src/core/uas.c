@@ -242,6 +242,16 @@ int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict 
         return 0;
     }
 
+    /* §8.1.1: Max-Forwards is mandatory in a request. The validator tolerates its absence
+     * for RFC 2543 peers (RFC 4475 §3.4.1); we do too, but only for requests whose top Via
+     * branch lacks the RFC 3261 magic cookie — a RFC 3261 client has no excuse. */
+    const sr_via *top = sr_msg_via(req, 0);
+    bool rfc3261 = top && top->branch.len > 7 && memcmp(top->branch.p, "z9hG4bK", 7) == 0;
+    if (rfc3261 && !sr_msg_header_find(req, SR_HDR_MAX_FORWARDS, NULL)) {
+        verdict(v, 400, "Missing Max-Forwards header field", SR_HDR_MAX_FORWARDS);
+        return 0;
+    }
+
     /* §21.5.9: larger than we accept. */
     if (p->max_size && sr_msg_size(req) > p->max_size) {
         verdict(v, 513, NULL, SR_HDR_NONE);
@@ -350,4 +360,39 @@ int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
 out:
     sr_buf_cleanup(&tags);
     return rc;
+}
+
+int sr_uas_parse_check(sr_msg **req, const char *buf, size_t len, const sr_parse_opts *popts,
+                       const sr_uas_policy *policy, sr_uas_verdict *v)
+{
+    sr_parse_error pe;
+    sr_msg *m = NULL;
+    if (!req || !buf || !v)
+        return SR_EINVAL;
+    *req = NULL;
+    memset(v, 0, sizeof *v);
+    memset(&pe, 0, sizeof pe);
+    int rc = sr_msg_parse(&m, buf, len, popts, &pe);
+    switch (rc) {
+    case 0: break;
+    case SR_ENOMEM:
+    case SR_EAGAIN:
+    case SR_EINVAL: return rc;
+    case SR_ETOOBIG: verdict(v, 513, NULL, (enum sr_hdr_id)pe.hdr); return 0;
+    case SR_EVERSION: verdict(v, 505, NULL, SR_HDR_NONE); return 0;
+    default:
+        verdict(v, 400, pe.phrase ? pe.phrase : "Bad Request", (enum sr_hdr_id)pe.hdr);
+        return 0;
+    }
+    if (!sr_msg_is_request(m)) {
+        sr_msg_free(m);
+        return SR_EINVAL;
+    }
+    rc = sr_uas_check(m, policy, v);
+    if (rc) {
+        sr_msg_free(m);
+        return rc;
+    }
+    *req = m;
+    return 0;
 }
