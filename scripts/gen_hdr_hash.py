@@ -47,4 +47,13 @@ print('static const unsigned char sr__hdr_hash_slot[SR__HDR_HASH_SIZE] = {')
 for i in range(0, SIZE, 4):
     print('    ' + ' '.join(x + ',' for x in table[i:i + 4]))
 print('};')
+# lower-case canonical names by id, for the word-at-a-time compare in sr_hdr_lookup
+byid = {}
+for ident, name, compact in ents:
+    byid[ident] = name.lower()
+print('static const char *const sr__hdr_lc_name[] = {')
+print('    [SR_HDR_NONE] = "", [SR_HDR_OTHER] = "",')
+for ident, name, compact in ents:
+    print('    [SR_HDR_%s] = "%s",' % (ident, name.lower()))
+print('};')
 print('#endif')

@@ -1,5 +1,6 @@
 /* sipreply core: header names, compact forms and method names.
  * RFC 3261 §7.3.3 (compact forms), §20 (header fields), §7.1 and §27.4 (methods). */
+#include <stdint.h>
 #include <string.h>
 
 #include "sipreply/msg.h"
@@ -42,40 +43,76 @@ unsigned sr_hdr_flags(enum sr_hdr_id id)
     return hdr_table[id].flags;
 }
 
-/* Compare @p n bytes of @p s, lower-cased, with the canonical name @p canon. */
-static int caseeq_n(const char *s, const char *canon, size_t n)
+/* Compare @p n bytes of @p s case-insensitively with the lower-case name @p lc, eight bytes
+ * at a time: OR-ing 0x20 lower-cases letters and leaves '-' and digits unchanged; the only
+ * other byte that maps onto a name byte is CR ('\r' | 0x20 == '-'), so bytes outside
+ * token chars are rejected on the slow path first. */
+static int caseeq_lc(const char *s, const char *lc, size_t n)
 {
+    uint64_t a, b;
+    if (n >= 8) {
+        /* whole words, then one overlapping word for the tail: no byte loop */
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&a, s + i, 8);
+            memcpy(&b, lc + i, 8);
+            if ((a | 0x2020202020202020ull) != b)
+                return 0;
+        }
+        memcpy(&a, s + n - 8, 8);
+        memcpy(&b, lc + n - 8, 8);
+        return (a | 0x2020202020202020ull) == b;
+    }
+    if (n >= 4) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, s, 4);
+        memcpy(&y, lc, 4);
+        memcpy(&x2, s + n - 4, 4);
+        memcpy(&y2, lc + n - 4, 4);
+        return (x | 0x20202020u) == y && (x2 | 0x20202020u) == y2;
+    }
     for (size_t i = 0; i < n; i++) {
-        if (sr__tolower((unsigned char)s[i]) != sr__tolower((unsigned char)canon[i]))
+        if ((unsigned char)(s[i] | 0x20) != (unsigned char)lc[i])
             return 0;
     }
     return 1;
 }
 
-enum sr_hdr_id sr_hdr_lookup(sr_str name)
+/* The hash and compare shared by both lookups; @p tok: the name holds token chars only. */
+static inline enum sr_hdr_id lookup(const char *p, size_t len, bool tok)
 {
-    if (name.len == 0 || name.len > 64)
+    if (len == 0 || len > 64)
         return SR_HDR_OTHER;
-    /* A perfect hash over the lower-cased length, first, middle and last bytes
+    /* A perfect hash over the length and the lower-cased first, middle and last bytes
      * (scripts/gen_hdr_hash.py), then one comparison. */
-    size_t len = name.len;
-    unsigned first = (unsigned)sr__tolower((unsigned char)name.p[0]);
-    unsigned last = (unsigned)sr__tolower((unsigned char)name.p[len - 1]);
-    unsigned mid = (unsigned)sr__tolower((unsigned char)name.p[len / 2]);
+    unsigned first = sr__lower[(unsigned char)p[0]];
+    unsigned last = sr__lower[(unsigned char)p[len - 1]];
+    unsigned mid = sr__lower[(unsigned char)p[len / 2]];
     unsigned h = ((unsigned)len * SR__HDR_HASH_A + first * SR__HDR_HASH_B + last + (mid << 1)) &
                  (SR__HDR_HASH_SIZE - 1);
     enum sr_hdr_id id = (enum sr_hdr_id)sr__hdr_hash_slot[h];
     if (id == SR_HDR_NONE)
         return SR_HDR_OTHER;
     const hdr_info *hi = &hdr_table[id];
-    if (len == 1) {
-        if (hi->compact && (unsigned)sr__tolower((unsigned char)hi->compact) == first)
-            return id;
+    if (len == 1)
+        return hi->compact && (unsigned)sr__lower[(unsigned char)hi->compact] == first
+                   ? id
+                   : SR_HDR_OTHER;
+    if (hi->len != len || !caseeq_lc(p, sr__hdr_lc_name[id], len))
         return SR_HDR_OTHER;
-    }
-    if (hi->len == len && caseeq_n(name.p, hi->name, len))
-        return id;
-    return SR_HDR_OTHER;
+    /* OR-ing 0x20 maps CR onto '-': only a name that may hold non-token bytes needs this */
+    if (!tok && memchr(p, '\r', len))
+        return SR_HDR_OTHER;
+    return id;
+}
+
+enum sr_hdr_id sr_hdr_lookup(sr_str name)
+{
+    return name.p ? lookup(name.p, name.len, false) : SR_HDR_OTHER;
+}
+
+int sr__hdr_lookup_token(const char *p, size_t len)
+{
+    return (int)lookup(p, len, true);
 }
 
 static const char *const method_names[SR_METHOD__COUNT] = {

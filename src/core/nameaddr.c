@@ -1,5 +1,7 @@
 /* sipreply core: name-addr / addr-spec values with header parameters, and Contact.
  * RFC 3261 §20.10 (Contact), §20.20 (From), §20.39 (To), §25.1 (name-addr, display-name). */
+#include <string.h>
+
 #include "sipreply/msg.h"
 
 #include "core_int.h"
@@ -23,13 +25,12 @@ static bool uri_ok(const char *p, size_t n, bool in_angle)
     if (i >= n || i + 1 == n)
         return false;
     for (i++; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == 0x7f)
-            return false;
-        /* RFC 3261 §20.10: an addr-spec with ',', '?' or ';' must be in <> */
-        if (!in_angle && (c == '?' || c == ','))
+        if (sr__is((unsigned char)p[i], SR__C_NOURI))
             return false;
     }
+    /* RFC 3261 §20.10: an addr-spec with ',', '?' or ';' must be in <> */
+    if (!in_angle && (memchr(p, '?', n) || memchr(p, ',', n)))
+        return false;
     return true;
 }
 
@@ -93,8 +94,8 @@ int sr_nameaddr_parse(sr_nameaddr *na, sr_str s, sr_parse_error *err)
     /* p[i] == '<': LAQUOT addr-spec RAQUOT, no whitespace inside (RFC 3261 §25.1) */
     {
         size_t us = ++i;
-        while (i < n && p[i] != '>')
-            i++;
+        const char *gt = memchr(p + i, '>', n - i);
+        i = gt ? (size_t)(gt - p) : n;
         if (i >= n)
             return NA_ERR("Missing > in address");
         if (!uri_ok(p + us, i - us, true))
@@ -112,7 +113,8 @@ params:
             sr_str name, val;
             if (sr__param_one(p, n, &i, &name, &val))
                 return NA_ERR("Bad address parameter");
-            if (name.len == 3 && sr_str_caseeq_cstr(name, "tag")) {
+            if (name.len == 3 && sr__lower[(unsigned char)name.p[0]] == 't' &&
+                SR__LC_EQ(name, "tag")) {
                 if (!val.p || val.len == 0)
                     return NA_ERR("Bad tag parameter");
                 na->tag = val;

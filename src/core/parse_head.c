@@ -64,12 +64,12 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
     const char *at = memchr(p + i, '@', len - i);
     size_t hs = at ? (size_t)(at - p) : i;
     for (size_t j = i + 1; j < len; j++) {
-        unsigned char c = (unsigned char)p[j];
-        if (c == '<' || c == '>' || c == '"')
+        if (sr__is((unsigned char)p[j], SR__C_NOURI))
             return PERR(off + j, "Bad Request-URI");
-        if (sip && c == '?' && j > hs)
-            return PERR(off + j, "Headers not allowed in Request-URI");
     }
+    const char *q = sip && hs + 1 < len ? memchr(p + hs + 1, '?', len - hs - 1) : NULL;
+    if (q)
+        return PERR(off + (size_t)(q - p), "Headers not allowed in Request-URI");
     return 0;
 }
 
@@ -249,21 +249,21 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         for (;;) {
             /* Any byte but CR/LF: quoted-pair admits %x00-09 / %x0B-0C / %x0E-7F inside
              * quoted strings (RFC 3261 §25.1; RFC 4475 §3.1.1.2 intmeth), so the structured
-             * parsers, not this loop, decide what a value may hold. */
-            while (i < len && !sr__is((unsigned char)p[i], SR__C_EOL))
-                i++;
-            if (i >= len)
+             * parsers, not this loop, decide what a value may hold. memchr finds the LF
+             * (vectorised in every libc); a second memchr rejects a bare CR before it. */
+            const char *lf = memchr(p + i, '\n', len - i);
+            if (!lf) {
+                if (memchr(p + i, '\r', len - i - (p[len - 1] == '\r')))
+                    return PERR((size_t)((const char *)memchr(p + i, '\r', len - i) - p),
+                                "Bad line ending");
                 return SR_EAGAIN;
-            size_t nlpos;
-            if (p[i] == '\r') {
-                if (i + 1 >= len)
-                    return SR_EAGAIN;
-                if (p[i + 1] != '\n')
-                    return PERR(i, "Bad line ending");
-                nlpos = i + 1;
-            } else {
-                nlpos = i;
             }
+            size_t nlpos = (size_t)(lf - p);
+            size_t le = nlpos > i && p[nlpos - 1] == '\r' ? nlpos - 1 : nlpos;
+            const char *cr = le > i ? memchr(p + i, '\r', le - i) : NULL;
+            if (cr)
+                return PERR((size_t)(cr - p), "Bad line ending");
+            i = le;
             if (nlpos + 1 >= len)
                 return SR_EAGAIN;
             if (p[nlpos + 1] == ' ' || p[nlpos + 1] == '\t') {
@@ -285,7 +285,7 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         sr_header *h = &hdrs[nh++];
         h->name.p = p + ns;
         h->name.len = ne - ns;
-        h->id = sr_hdr_lookup(h->name);
+        h->id = (enum sr_hdr_id)sr__hdr_lookup_token(h->name.p, h->name.len);
         h->value.p = p + vs;
         h->value.len = ve - vs;
         h->raw.p = p + ns;

@@ -62,11 +62,13 @@ int sr_msg_print(const sr_msg *m, sr_buf *out)
     if (m->built) {
         rc = print_start_line(m, out);
     } else {
-        /* the received start line as written, through its line end */
-        size_t i = 0;
+        /* the received start line as written, through its line end (leading CRLF
+         * keep-alives before it are not part of the message) */
+        const char *sl = m->sl.is_request ? m->sl.method.p : m->sl.version.p;
+        size_t s = (size_t)(sl - m->bytes), i = s;
         while (i < m->head_len && m->bytes[i] != '\n')
             i++;
-        rc = put(out, m->bytes, i + 1);
+        rc = put(out, sl, i + 1 - s);
     }
     if (rc)
         return rc;

@@ -32,6 +32,9 @@ bool sr_value_next(sr_str value, size_t *pos, sr_str *item)
         return false;
     size_t start = i;
     int angle = 0, paren = 0;
+    /* fast path: no comma left means one value (most headers) */
+    if (!memchr(p + i, ',', n - i))
+        i = n;
     while (i < n) {
         char c = p[i];
         if (c == '"') {
@@ -87,7 +90,8 @@ int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *name, sr_str *val
             if (!j)
                 return -1;
         } else if (j < n && p[j] == '[') {
-            while (j < n && p[j] != ']' && sr__is((unsigned char)p[j], SR__C_HOST))
+            j++;
+            while (j < n && (sr__is((unsigned char)p[j], SR__C_HOST) || p[j] == ':'))
                 j++;
             if (j >= n || p[j] != ']')
                 return -1;

@@ -52,14 +52,14 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
     /* sent-by = host [ COLON port ]; host = hostname / IPv4address / IPv6reference */
     size_t hs = i;
     if (i < n && p[i] == '[') {
-        while (i < n && p[i] != ']' && sr__is((unsigned char)p[i], SR__C_HOST))
+        i++;
+        while (i < n && (sr__is((unsigned char)p[i], SR__C_HOST) || p[i] == ':'))
             i++;
         if (i >= n || p[i] != ']' || i - hs < 3)
             return VIA_ERR("Bad Via sent-by");
         i++;
     } else {
-        while (i < n && sr__is((unsigned char)p[i], SR__C_HOST) && p[i] != ':' && p[i] != '[' &&
-               p[i] != ']')
+        while (i < n && sr__is((unsigned char)p[i], SR__C_HOST))
             i++;
     }
     if (i == hs)
@@ -87,19 +87,21 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
         sr_str name, val;
         if (sr__param_one(p, n, &i, &name, &val))
             return VIA_ERR("Bad Via parameter");
-        if (sr_str_caseeq_cstr(name, "branch")) {
+        /* dispatch on length first: most parameters are branch, received or rport */
+        unsigned char c0 = sr__lower[(unsigned char)name.p[0]];
+        if (name.len == 6 && c0 == 'b' && SR__LC_EQ(name, "branch")) {
             if (!val.p)
                 return VIA_ERR("Bad Via branch");
             v->branch = val;
-        } else if (sr_str_caseeq_cstr(name, "received")) {
+        } else if (name.len == 8 && c0 == 'r' && SR__LC_EQ(name, "received")) {
             if (!val.p)
                 return VIA_ERR("Bad Via received");
             v->received = val;
-        } else if (sr_str_caseeq_cstr(name, "maddr")) {
+        } else if (name.len == 5 && c0 == 'm' && SR__LC_EQ(name, "maddr")) {
             if (!val.p)
                 return VIA_ERR("Bad Via maddr");
             v->maddr = val;
-        } else if (sr_str_caseeq_cstr(name, "rport")) {
+        } else if (name.len == 5 && c0 == 'r' && SR__LC_EQ(name, "rport")) {
             if (!val.p) {
                 v->rport = SR_RPORT_EMPTY;
             } else {
@@ -109,7 +111,7 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
                 v->rport = SR_RPORT_VALUE;
                 v->rport_value = (uint16_t)rp;
             }
-        } else if (sr_str_caseeq_cstr(name, "ttl")) {
+        } else if (name.len == 3 && c0 == 't' && SR__LC_EQ(name, "ttl")) {
             uint32_t t;
             if (!val.p || sr_uint32_parse(val, &t) || t > 255)
                 return VIA_ERR("Bad Via ttl");
