@@ -33,6 +33,13 @@ typedef struct row {
 
 static const char *cur_file;
 static int cur_line;
+static const char *tmp_path; /* removed on failure: no half-written table is left behind */
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 1, 2), noreturn))
+#endif
+static void
+fail(const char *fmt, ...);
 
 static void fail(const char *fmt, ...)
 {
@@ -42,6 +49,8 @@ static void fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    if (tmp_path)
+        remove(tmp_path);
     exit(1);
 }
 
@@ -414,6 +423,7 @@ int main(int argc, char **argv)
     memcpy(tmp, argv[3], olen);
     memcpy(tmp + olen, ".tmp", 5);
     FILE *out = fopen(tmp, "w");
+    tmp_path = tmp;
     if (!out) {
         fprintf(stderr, "gen_status: cannot write %s\n", tmp);
         return 1;

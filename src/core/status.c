@@ -111,7 +111,8 @@ const char *sr_status_phrase(int code)
 }
 
 /*
- * Phrase comparison: only ASCII letters and digits count, case folded. Field phrases differ
+ * Phrase comparison: ASCII punctuation, blanks and controls are skipped, letters are
+ * case folded. Field phrases differ
  * in case, blanks, hyphens and slashes ("Gateway Time-out", "Request-URL too large"), never
  * in their letters (other spellings are listed as other_phrases instead).
  */
@@ -122,7 +123,8 @@ static bool is_alnum(unsigned char c)
 
 static size_t next_alnum(sr_str s, size_t i)
 {
-    while (i < s.len && !is_alnum((unsigned char)s.p[i]))
+    /* Bytes of UTF-8 text (>= 0x80) are significant: no table phrase contains them. */
+    while (i < s.len && (unsigned char)s.p[i] < 0x80 && !is_alnum((unsigned char)s.p[i]))
         i++;
     return i;
 }
