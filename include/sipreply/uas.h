@@ -45,6 +45,10 @@ typedef struct sr_uas_policy {
     size_t max_size;                    /**< largest request accepted, bytes (0: no limit) */
     bool proxy;                         /**< act as a proxy: §16.3 checks (Proxy-Require,
                                              Max-Forwards) instead of the UAS ones */
+    bool registrar;                     /**< act as a registrar for REGISTER (§10.3): the To
+                                             must be a SIP or SIPS address-of-record and
+                                             'Contact: *' needs 'Expires: 0' (else 400);
+                                             REGISTER must also be in @p methods */
     bool answer_options;                /**< proxy: answer an OPTIONS with Max-Forwards 0
                                              itself (§16.3 item 3) instead of 483 */
     sr_uas_merged_cb merged;            /**< merged-request lookup; NULL: never merged */
@@ -94,7 +98,9 @@ typedef struct sr_uas_verdict {
  * single-value header, CSeq method mismatch, unparseable header), size (513), Request-URI
  * scheme (416, §8.2.2.1), merged request (482, §8.2.2.2), Require (420, §8.2.2.3; a proxy
  * checks Proxy-Require, §16.3), body type/encoding/language (415, §8.2.3), Accept that
- * excludes every type we produce for an INVITE (406, §21.4.7), and for a proxy Max-Forwards
+ * excludes every type we produce for an INVITE (406, §21.4.7), for a registrar the
+ * REGISTER rules of §10.3 (400: To not a SIP/SIPS URI, 'Contact: *' misused), and for a
+ * proxy Max-Forwards
  * 0 (483, §16.3; an OPTIONS passes when @p policy->answer_options).
  * Our order differs from the brief's list only where a check needs what an earlier one
  * proves (the merged lookup needs a valid From tag, Call-ID and CSeq).

@@ -190,6 +190,19 @@ int sr_build_to_tag(const sr_msg *req, const uint8_t *key, char *out)
     return 0;
 }
 
+bool sr_build_ack_is_ours(const sr_msg *ack, const uint8_t *key)
+{
+    if (!ack || !sr_msg_is_request(ack) || sr_msg_method(ack) != SR_METHOD_ACK)
+        return false;
+    const sr_nameaddr *to = sr_msg_to(ack);
+    if (!to || to->tag.len != SR_BUILD_TAG_LEN)
+        return false;
+    char tag[SR_BUILD_TAG_LEN + 1];
+    if (sr_build_to_tag(ack, key, tag) != 0)
+        return false;
+    return memcmp(tag, to->tag.p, SR_BUILD_TAG_LEN) == 0;
+}
+
 /* ------------------------------------------------------------------ helpers */
 
 /* The canonical name a registry header name maps to, compared through the header ids so

@@ -190,6 +190,35 @@ static sr_str uri_scheme(sr_str uri)
     return (sr_str){uri.p, (size_t)(colon - uri.p)};
 }
 
+/* §10.3 steps 3 and 6 (RFC 4475 §3.3.4): the address-of-record in To must be a SIP or SIPS
+ * URI, and 'Contact: *' is allowed only alone with 'Expires: 0'. true with a 400 verdict. */
+static bool register_bad(const sr_msg *req, sr_uas_verdict *v)
+{
+    const sr_nameaddr *to = sr_msg_to(req);
+    sr_str scheme = to ? uri_scheme(to->uri) : SR_STR_NULL;
+    if (!sr_str_caseeq_cstr(scheme, "sip") && !sr_str_caseeq_cstr(scheme, "sips")) {
+        verdict(v, 400, "To is not a SIP or SIPS address-of-record", SR_HDR_TO);
+        return true;
+    }
+    size_t n = 0;
+    bool star = false;
+    for (const sr_header *h = sr_msg_header_find(req, SR_HDR_CONTACT, NULL); h;
+         h = sr_msg_header_find(req, SR_HDR_CONTACT, h)) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(h->value, &pos, &item)) {
+            n++;
+            if (trim(item).len == 1 && trim(item).p[0] == '*')
+                star = true;
+        }
+    }
+    if (star && (n != 1 || sr_msg_expires(req) != 0)) {
+        verdict(v, 400, "Contact * requires Expires: 0 and no other Contact", SR_HDR_CONTACT);
+        return true;
+    }
+    return false;
+}
+
 int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict *v)
 {
     sr_uas_policy defp;
@@ -280,6 +309,9 @@ int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict 
         v->add = SR_UAS_ADD_UNSUPPORTED;
         return 0;
     }
+
+    if (p->registrar && m == SR_METHOD_REGISTER && register_bad(req, v))
+        return 0;
 
     if (!p->proxy) {
         /* §8.2.3: content the UAS does not understand → 415 with Accept*. */

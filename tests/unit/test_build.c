@@ -208,6 +208,12 @@ static void test_build_tag_kept_and_ack_matches(void **state)
     assert_int_equal(sr_build_to_tag(ack2, NULL, t2), 0);
     assert_string_equal(t1, t2);
     assert_sr_str_eq(sr_msg_to(ack2)->tag, t1);
+    /* so a stateless element recognises the ACK as its own, under its key only */
+    assert_true(sr_build_ack_is_ours(ack2, NULL));
+    uint8_t other[SR_BUILD_KEY_LEN] = {9};
+    assert_false(sr_build_ack_is_ours(ack2, other));
+    assert_false(sr_build_ack_is_ours(inv, NULL)); /* not an ACK */
+    assert_false(sr_build_ack_is_ours(NULL, NULL));
     free(txt);
     sr_msg_free(ack2);
     sr_msg_free(ack);

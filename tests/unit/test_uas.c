@@ -179,13 +179,43 @@ static void test_uas_merged_and_proxy(void **state)
     p.proxy = false;
     assert_int_equal(check_variant("Max-Forwards: 70", "Max-Forwards: 0", &p, &v), 0);
     assert_int_equal(sr_uas_check(NULL, &p, &v), SR_EINVAL);
+
+    /* registrar: 'Contact: *' only with 'Expires: 0' (RFC 3261 §10.3 step 6) */
+    static const char reg[] = "REGISTER sip:example.com SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bKreg1\r\n"
+                              "Max-Forwards: 70\r\n"
+                              "To: <sip:bob@example.com>\r\n"
+                              "From: <sip:bob@example.com>;tag=456248\r\n"
+                              "Call-ID: 843817637684230@998sdasdh09\r\n"
+                              "CSeq: 1826 REGISTER\r\n"
+                              "Contact: *\r\n"
+                              "Expires: 3600\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    static const char *const reg_methods[] = {"REGISTER", NULL};
+    sr_uas_policy_init(&p);
+    p.methods = reg_methods;
+    p.registrar = true;
+    sr_msg *m = parse_txt(reg, sizeof reg - 1);
+    assert_int_equal(sr_uas_check(m, &p, &v), 0);
+    assert_int_equal(v.code, 400);
+    assert_string_equal(v.reason, "Contact * requires Expires: 0 and no other Contact");
+    sr_msg_free(m);
+    char *txt = malloc(sizeof reg);
+    assert_non_null(txt);
+    memcpy(txt, reg, sizeof reg);
+    memcpy(strstr(txt, "Expires: 3600"), "Expires:    0", 13);
+    m = parse_txt(txt, strlen(txt));
+    assert_int_equal(sr_uas_check(m, &p, &v), 0);
+    assert_int_equal(v.code, 0);
+    sr_msg_free(m);
+    free(txt);
 }
 
 /* --------------------------------------------------------- RFC 4475 vectors */
 
 typedef struct vec_case {
     const char *file;
-    bool proxy;
+    int mode; /* 0 UAS, 1 proxy, 2 registrar (a UAS that allows REGISTER) */
     unsigned code;
     const char *hdr;    /* a header the built response must carry, or NULL */
     const char *value;  /* its value, or NULL */
@@ -215,6 +245,23 @@ static const vec_case vec_cases[] = {
     {"intmeth.dat", false, 501, NULL, NULL, NULL, SR_EINVAL},
     {"esc02.dat", false, 501, NULL, NULL, NULL, 0},
     {"regaut01.dat", false, 405, "Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS", NULL, 0},
+    /* messages the parser rejects: 400 with its phrase (RFC 4475 §3.1.2) */
+    {"ncl.dat", 0, 400, NULL, NULL, "Content-Length", 0},
+    {"quotbal.dat", 0, 400, NULL, NULL, "To", 0},
+    {"ltgtruri.dat", 0, 400, NULL, NULL, "Request-URI", 0},
+    {"lwsruri.dat", 0, 400, NULL, NULL, "Request-URI", 0},
+    {"lwsstart.dat", 0, 400, NULL, NULL, NULL, 0},
+    {"trws.dat", 0, 400, NULL, NULL, NULL, 0},
+    {"escruri.dat", 0, 400, NULL, NULL, NULL, 0},
+    {"regbadct.dat", 2, 400, NULL, NULL, "Contact", 0},
+    {"badaspec.dat", 0, 400, NULL, NULL, "To", 0},
+    {"baddn.dat", 0, 400, NULL, NULL, NULL, 0},
+    /* bare z9hG4bK branch: we take RFC 4475 §3.2.1's other option, RFC 2543 fallback */
+    {"badbranch.dat", 0, 0, NULL, NULL, NULL, 0},
+    /* registrar: To is not a SIP/SIPS AOR (§3.3.4); a proxy routes it normally */
+    {"unksm2.dat", 2, 400, NULL, NULL, "address-of-record", 0},
+    {"unksm2.dat", 1, 0, NULL, NULL, NULL, 0},
+    {"regaut01.dat", 2, 0, NULL, NULL, NULL, 0},
     {"scalar02.dat", true, 400, NULL, NULL, NULL, 0},
     {"mcl01.dat", false, 400, NULL, NULL, "Content-Length", 0},
     {"clerr.dat", false, 400, NULL, NULL, NULL, 0},
@@ -229,15 +276,24 @@ static void run_vector(const vec_case *c)
     char *buf = tu_read_vector(rel, &len);
     sr_uas_policy p;
     sr_uas_policy_init(&p);
-    p.proxy = c->proxy;
+    static const char *const reg_methods[] = {"INVITE",  "ACK",      "CANCEL", "BYE",
+                                              "OPTIONS", "REGISTER", NULL};
+    p.proxy = c->mode == 1;
+    if (c->mode == 2) {
+        p.registrar = true;
+        p.methods = reg_methods;
+    }
     sr_msg *req = NULL;
     sr_uas_verdict v;
     int rc = sr_uas_parse_check(&req, buf, len, NULL, &p, &v);
     if (rc != 0)
         fail_msg("%s: sr_uas_parse_check returned %s", c->file, sr_errname(rc));
     if (v.code != c->code)
-        fail_msg("%s (%s): got %u %s, want %u", c->file, c->proxy ? "proxy" : "UAS", v.code,
-                 v.reason ? v.reason : "", c->code);
+        fail_msg("%s (%s): got %u %s, want %u", c->file,
+                 c->mode == 1   ? "proxy"
+                 : c->mode == 2 ? "registrar"
+                                : "UAS",
+                 v.code, v.reason ? v.reason : "", c->code);
     if (c->reason && !strstr(v.reason, c->reason))
         fail_msg("%s: phrase '%s' lacks '%s'", c->file, v.reason, c->reason);
     if (v.code && req) {
