@@ -21,7 +21,8 @@ static void usage(FILE *out)
             "Call-ID and CSeq copied, what the code requires added, Content-Length computed.\n"
             "The response is checked with the linter before it is printed.\n\n"
             "  -H 'Name: value'  add a header field (repeatable)\n"
-            "  --reason TEXT     reason phrase instead of the canonical one\n"
+            "  --reason TEXT     reason phrase instead of the canonical one (a 400 to a\n"
+            "                    malformed request gets the parser's precise phrase)\n"
             "  --body FILE       body from FILE, with --type TYPE as its Content-Type\n"
             "  --defaults        supply required header fields the code needs and -H did not\n"
             "                    give (Allow, a digest challenge, Unsupported, Min-Expires,\n"
@@ -170,8 +171,14 @@ int cmd_respond(int argc, char **argv)
     o.policy = &pol;
     o.headers = hdrs;
     o.n_headers = nh;
-    if (reason)
+    sr_parse_error ve;
+    memset(&ve, 0, sizeof ve);
+    if (reason) {
         o.reason = sr_str_from_cstr(reason);
+    } else if (code == 400 && sr_msg_validate(req, &ve) != 0 && ve.phrase) {
+        /* RULES.md §1: a 400's phrase names the problem the validator found */
+        o.reason = sr_str_from_cstr(ve.phrase);
+    }
     if (tag)
         o.to_tag = sr_str_from_cstr(tag);
     if (body) {

@@ -62,6 +62,9 @@ contains "Min-Expires default" "$tmp/o" "^Min-Expires: 60"
 "$bin" respond 400 --to "$inv" --reason 'Missing Call-ID header field' >"$tmp/o" 2>&1; check "--reason" 0 $?
 contains "reason text used" "$tmp/o" "^SIP/2.0 400 Missing Call-ID header field"
 "$bin" respond 400 --to "$vec/insuf.dat" >"$tmp/o" 2>&1; check "400 to insuf.dat (missing headers) builds" 0 $?
+contains "400 gets the validator's phrase" "$tmp/o" "^SIP/2.0 400 Missing"
+"$bin" respond 400 --to "$vec/mismatch01.dat" >"$tmp/o" 2>&1; check "400 to mismatch01" 0 $?
+contains "mismatch01 phrase" "$tmp/o" "^SIP/2.0 400 CSeq method does not match request method"
 printf 'v=0\r\n' >"$tmp/body"
 "$bin" respond 488 --to "$inv" --body "$tmp/body" --type application/sdp >"$tmp/o" 2>&1; check "body" 0 $?
 contains "Content-Type with the body" "$tmp/o" "^Content-Type: application/sdp"
