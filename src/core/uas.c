@@ -114,13 +114,19 @@ static bool unsupported_tags(const sr_msg *req, enum sr_hdr_id id, const sr_uas_
     return v->n_unsupported > 0;
 }
 
-/* §8.2.3: body type, encoding and language. Sets the verdict and returns true on a 415. */
+/* §8.2.3: body type, encoding and language. Sets the verdict and returns true on a 415 (or a
+ * 400 for a body without Content-Type). */
 static bool check_content(const sr_msg *req, const sr_uas_policy *p, sr_uas_verdict *v)
 {
     if (sr_msg_body(req).len == 0)
         return false;
     const sr_header *ct = sr_msg_header_find(req, SR_HDR_CONTENT_TYPE, NULL);
-    if (ct && !type_in(p->accept, media_type(ct->value))) {
+    if (!ct) {
+        /* §20.15: a non-empty body MUST come with its Content-Type. */
+        verdict(v, 400, "Missing Content-Type header field", SR_HDR_CONTENT_TYPE);
+        return true;
+    }
+    if (!type_in(p->accept, media_type(ct->value))) {
         verdict(v, 415, NULL, SR_HDR_CONTENT_TYPE);
         v->add = SR_UAS_ADD_ACCEPT | SR_UAS_ADD_ACCEPT_ENCODING |
                  (p->accept_language ? SR_UAS_ADD_ACCEPT_LANGUAGE : 0u);

@@ -114,6 +114,9 @@ static void test_uas_individual_checks(void **state)
                                    &v),
                      415);
     assert_true(v.add & SR_UAS_ADD_ACCEPT);
+    assert_int_equal(check_variant("Content-Length: 0\r\n", "Content-Length: 2\r\n\r\nhi", &p, &v),
+                     400);
+    assert_string_equal(v.reason, "Missing Content-Type header field");
     assert_int_equal(check_variant("Content-Length: 0\r\n",
                                    "Content-Type: application/SDP\r\nContent-Length: 2\r\n\r\nhi",
                                    &p, &v),
