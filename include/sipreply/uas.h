@@ -71,6 +71,9 @@ enum {
     SR_UAS_ADD_ACCEPT_LANGUAGE = 1u << 4, /**< Accept-Language (415) */
 };
 
+/** The most caller headers sr_uas_respond() passes on. */
+#define SR_UAS_MAX_EXTRA 32
+
 /** The most option tags a verdict lists; more are reported with a truncated list. */
 #define SR_UAS_MAX_TAGS 16
 
@@ -134,8 +137,9 @@ SR_API int sr_uas_parse_check(sr_msg **req, const char *buf, size_t len, const s
  * Build the response for a verdict with sr_build_response(): the verdict's code and reason,
  * Allow from @p policy's methods, Unsupported from the verdict's tags, Accept* from the
  * policy. @p opts may be NULL; its headers, body and flags are used as given (the verdict's
- * headers are added first). Returns what sr_build_response() returns, or SR_EINVAL when the
- * verdict's code is 0.
+ * headers are added first; SR_BUILD_DEFAULTS is always set). On success *@p out owns the
+ * response. Returns what sr_build_response() returns, or SR_EINVAL when the verdict's code
+ * is 0 or @p opts carries more than SR_UAS_MAX_EXTRA headers, or SR_ENOMEM.
  */
 SR_API int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
                           const sr_uas_policy *policy, const sr_build_opts *opts,

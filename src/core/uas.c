@@ -346,7 +346,7 @@ int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
     sr_uas_policy defp;
     sr_build_opts o;
     sr_build_policy bp;
-    sr_build_header hdrs[8 + 32];
+    sr_build_header hdrs[1 + SR_UAS_MAX_EXTRA];
     sr_buf tags;
     int rc;
     if (!out || !req || !v || v->code == 0)
@@ -384,7 +384,7 @@ int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
         }
         hdrs[n++] = (sr_build_header){SR_STR("Unsupported"), {tags.p, tags.len}};
     }
-    if (o.n_headers > sizeof hdrs / sizeof hdrs[0] - 8) {
+    if (o.n_headers > SR_UAS_MAX_EXTRA) {
         rc = SR_EINVAL;
         goto out;
     }

@@ -337,6 +337,15 @@ static void test_uas_rfc4475_vectors(void **state)
         run_vector(&vec_cases[i]);
 }
 
+static size_t count_x_k(const sr_msg *m)
+{
+    size_t n = 0;
+    for (const sr_header *h = sr_msg_header_find_name(m, SR_STR("X-K"), NULL); h;
+         h = sr_msg_header_find_name(m, SR_STR("X-K"), h))
+        n++;
+    return n;
+}
+
 static void test_uas_respond_lint_clean(void **state)
 {
     (void)state;
@@ -362,6 +371,21 @@ static void test_uas_respond_lint_clean(void **state)
         for (size_t k = 0; k < n && k < 32; k++) {
             if (f[k].rule->severity == SR_LINT_MUST && f[k].rule->scope != SR_LINT_ANY)
                 fail_msg("%s: %u breaks %s", files[i], v.code, f[k].rule->id);
+        }
+        if (i == 0) {
+            /* too many caller headers: refused, nothing built */
+            sr_build_header many[SR_UAS_MAX_EXTRA + 1];
+            for (size_t k = 0; k < SR_UAS_MAX_EXTRA + 1; k++)
+                many[k] = (sr_build_header){SR_STR("X-K"), SR_STR("v")};
+            o.headers = many;
+            o.n_headers = SR_UAS_MAX_EXTRA + 1;
+            sr_msg *r2 = NULL;
+            assert_int_equal(sr_uas_respond(&r2, req, &v, NULL, &o, NULL), SR_EINVAL);
+            assert_null(r2);
+            o.n_headers = SR_UAS_MAX_EXTRA;
+            assert_int_equal(sr_uas_respond(&r2, req, &v, NULL, &o, NULL), 0);
+            assert_int_equal(count_x_k(r2), SR_UAS_MAX_EXTRA);
+            sr_msg_free(r2);
         }
         sr_msg_free(resp);
         sr_msg_free(req);
