@@ -772,10 +772,13 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
     }
     if ((rc = add_required(m, req, code, o, p, &b, err)) != 0)
         goto out;
-    if (meth == SR_METHOD_OPTIONS && code >= 200 && code < 300 && (o->flags & SR_BUILD_DEFAULTS)) {
-        /* §11.2: a 2xx to OPTIONS should list Allow, Accept and Supported. */
-        static const char *const opt_hdrs[] = {"Allow", "Accept", "Supported"};
-        for (size_t i = 0; i < 3; i++) {
+    if ((meth == SR_METHOD_OPTIONS || meth == SR_METHOD_INVITE) && code >= 200 && code < 300 &&
+        (o->flags & SR_BUILD_DEFAULTS)) {
+        /* §11.2: a 2xx to OPTIONS should list Allow, Accept and Supported; §13.3.1.4: a 2xx
+         * to INVITE should carry Allow and Supported. */
+        static const char *const opt_hdrs[] = {"Allow", "Supported", "Accept"};
+        size_t nopt = meth == SR_METHOD_OPTIONS ? 3 : 2;
+        for (size_t i = 0; i < nopt; i++) {
             if (caller_has(o, opt_hdrs[i]))
                 continue;
             rc = add_default(m, opt_hdrs[i], code, req, o, p, &b);
