@@ -9,5 +9,8 @@
 #include <sipreply/alloc.h>
 #include <sipreply/str.h>
 #include <sipreply/status.h>
+#include <sipreply/msg.h>
+#include <sipreply/parse.h>
+#include <sipreply/print.h>
 
 #endif /* SIPREPLY_H */

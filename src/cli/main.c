@@ -14,6 +14,7 @@ static const cli_cmd commands[] = {
     {"explain", cmd_explain, "explain a status code, a class (4xx) or a reason phrase"},
     {"codes", cmd_codes, "list every registered status code"},
     {"tour", cmd_tour, "a short guided tour of what sipreply does"},
+    {"parse", cmd_parse, "parse a SIP message and print its structure"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

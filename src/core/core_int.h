@@ -3,9 +3,11 @@
 #ifndef SIPREPLY_CORE_INT_H
 #define SIPREPLY_CORE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sipreply/alloc.h"
+#include "sipreply/str.h"
 
 /* Resolve NULL to the default allocator. */
 const sr_allocator *sr__alloc_or_default(const sr_allocator *a);
@@ -20,5 +22,81 @@ static inline int sr__tolower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
+
+/* ------------------------------------------------------------ character classes */
+/* RFC 3261 §25.1 classes, one table lookup per byte (picohttpparser's trick). */
+enum {
+    SR__C_TOKEN = 1u << 0, /* token: alphanum / "-.!%*_+`'~" */
+    SR__C_DIGIT = 1u << 1,
+    SR__C_WS = 1u << 2,    /* SP / HTAB */
+    SR__C_CTL = 1u << 3,   /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
+    SR__C_HOST = 1u << 4,  /* hostname / IPv4 characters: alphanum - . _ (IPv6 adds :) */
+    SR__C_WORD = 1u << 5,  /* word (Call-ID): token plus ()<>:\"/[]?{} */
+    SR__C_EOL = 1u << 6,   /* CR / LF */
+    SR__C_NOURI = 1u << 7, /* CTL, SP, <, >, " and DEL: never inside a URI */
+};
+extern const unsigned char sr__cc[256];
+extern const unsigned char sr__lower[256];
+
+static inline int sr__is(unsigned char c, unsigned cls)
+{
+    return (sr__cc[c] & cls) != 0;
+}
+
+#include "sipreply/error.h"
+
+/* Fill @p err (may be NULL) and return @p code. */
+int sr__perr(sr_parse_error *err, int code, size_t offset, int hdr, const char *phrase);
+
+/* Skip LWS (SP, HTAB and the CRLF of folded lines, RFC 3261 §25.1) from @p i. */
+static inline size_t sr__skip_lws(const char *p, size_t i, size_t n)
+{
+    while (i < n && sr__is((unsigned char)p[i], SR__C_WS | SR__C_EOL))
+        i++;
+    return i;
+}
+
+/* true when @p s equals the lower-case literal @p lc of length @p n, ignoring ASCII case. */
+static inline bool sr__lc_eq(sr_str s, const char *lc, size_t n)
+{
+    if (s.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (sr__lower[(unsigned char)s.p[i]] != (unsigned char)lc[i])
+            return false;
+    }
+    return true;
+}
+#define SR__LC_EQ(s, lit) sr__lc_eq((s), (lit), sizeof(lit) - 1)
+
+/* sr_hdr_lookup for names known to hold token characters only (the head parser's). */
+int sr__hdr_lookup_token(const char *p, size_t len);
+
+/* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
+ * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1. */
+int sr__param_one(const char *p, size_t n, size_t *i, sr_str *name, sr_str *value);
+
+/* Scan a quoted-string starting at p[i] == '"'. Returns the index after the closing quote,
+ * or 0 when it is not closed. */
+size_t sr__scan_quoted(const char *p, size_t i, size_t n);
+
+/* ------------------------------------------------------------ arena */
+/* A chain of chunks; allocations are bump-allocated, freed all at once (STYLE §5). */
+typedef struct sr__chunk {
+    struct sr__chunk *next;
+    size_t used;
+    size_t cap;
+} sr__chunk;
+
+typedef struct sr__arena {
+    const sr_allocator *alloc;
+    sr__chunk *head;
+} sr__arena;
+
+/* Allocate the first chunk with @p cap usable bytes. Returns 0 or SR_ENOMEM. */
+int sr__arena_init(sr__arena *a, const sr_allocator *alloc, size_t cap);
+/* Bump-allocate @p n bytes (8-aligned); grows the chain. NULL on allocation failure. */
+void *sr__arena_alloc(sr__arena *a, size_t n);
+void sr__arena_cleanup(sr__arena *a);
 
 #endif /* SIPREPLY_CORE_INT_H */

@@ -1,0 +1,473 @@
+/* sipreply core: sr_msg — one arena per message, the header index, eager values, framing.
+ * RFC 3261 §7 (messages), §18.3 (framing: Content-Length, datagrams), §20 (header fields). */
+#include <string.h>
+
+#include "sipreply/parse.h"
+
+#include "msg_int.h"
+
+#define STACK_HDRS    64
+#define MAX_HDRS_HARD 65000u
+
+void sr_parse_opts_init(sr_parse_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    o->framing = SR_FRAMING_DATAGRAM;
+    o->max_size = 65535;
+    o->max_headers = 256;
+}
+
+int sr__msg_push_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value, sr_str raw)
+{
+    if (m->nhdrs >= MAX_HDRS_HARD)
+        return SR_ETOOBIG;
+    if (m->nhdrs == m->cap_hdrs) {
+        size_t cap = m->cap_hdrs ? m->cap_hdrs * 2 : 16;
+        sr_header *h = sr__arena_alloc(&m->arena, cap * sizeof *h);
+        uint16_t *nx = sr__arena_alloc(&m->arena, cap * sizeof *nx);
+        if (!h || !nx)
+            return SR_ENOMEM;
+        if (m->nhdrs) {
+            memcpy(h, m->hdrs, m->nhdrs * sizeof *h);
+            memcpy(nx, m->next, m->nhdrs * sizeof *nx);
+        }
+        m->hdrs = h;
+        m->next = nx;
+        m->cap_hdrs = cap;
+    }
+    size_t k = m->nhdrs++;
+    m->hdrs[k].id = id;
+    m->hdrs[k].name = name;
+    m->hdrs[k].value = value;
+    m->hdrs[k].raw = raw;
+    m->next[k] = SR__NOIDX;
+    /* link at the tail of the id's chain (wire order) */
+    if (m->first[id] == SR__NOIDX) {
+        m->first[id] = (uint16_t)k;
+    } else {
+        size_t j = m->first[id];
+        while (m->next[j] != SR__NOIDX)
+            j = m->next[j];
+        m->next[j] = (uint16_t)k;
+    }
+    return 0;
+}
+
+static void note_eager(sr_msg *m, const sr_parse_error *e, const char *val, int hdr,
+                       const char *phrase)
+{
+    if (m->eager.code)
+        return;
+    m->eager.code = SR_EBADMSG;
+    m->eager.offset = (size_t)(val - m->bytes) + e->offset;
+    m->eager.hdr = hdr;
+    m->eager.phrase = phrase ? phrase : e->phrase;
+}
+
+/* Parse the eagerly parsed values: Via list, To, From, CSeq, Call-ID, Max-Forwards. */
+static int parse_eager(sr_msg *m)
+{
+    sr_parse_error e;
+    /* Via: count the values first so the array is one arena allocation. */
+    size_t nv = 0;
+    for (size_t k = m->first[SR_HDR_VIA]; k != SR__NOIDX; k = m->next[k]) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(m->hdrs[k].value, &pos, &item))
+            nv++;
+    }
+    if (nv) {
+        m->vias = sr__arena_alloc(&m->arena, nv * sizeof *m->vias);
+        if (!m->vias)
+            return SR_ENOMEM;
+        for (size_t k = m->first[SR_HDR_VIA]; k != SR__NOIDX && !m->eager.code; k = m->next[k]) {
+            size_t pos = 0;
+            sr_str item;
+            while (sr_value_next(m->hdrs[k].value, &pos, &item)) {
+                if (sr_via_parse(&m->vias[m->nvia], item, &e)) {
+                    note_eager(m, &e, item.p, SR_HDR_VIA, "Bad Via header field");
+                    break;
+                }
+                m->nvia++;
+            }
+        }
+    }
+    size_t k = m->first[SR_HDR_TO];
+    if (k != SR__NOIDX) {
+        if (sr_nameaddr_parse(&m->to, m->hdrs[k].value, &e) == 0)
+            m->has_to = true;
+        else
+            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_TO, "Bad To header field");
+    }
+    k = m->first[SR_HDR_FROM];
+    if (k != SR__NOIDX) {
+        if (sr_nameaddr_parse(&m->from, m->hdrs[k].value, &e) == 0)
+            m->has_from = true;
+        else
+            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_FROM, "Bad From header field");
+    }
+    k = m->first[SR_HDR_CSEQ];
+    if (k != SR__NOIDX) {
+        if (sr_cseq_parse(&m->cseq, m->hdrs[k].value, &e) == 0)
+            m->has_cseq = true;
+        else
+            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_CSEQ, NULL);
+    }
+    k = m->first[SR_HDR_CALL_ID];
+    if (k != SR__NOIDX)
+        m->call_id = m->hdrs[k].value;
+    k = m->first[SR_HDR_MAX_FORWARDS];
+    if (k != SR__NOIDX) {
+        uint32_t v;
+        if (sr_uint32_parse(m->hdrs[k].value, &v) == 0) {
+            m->max_fwd = v;
+        } else {
+            e.offset = 0;
+            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_MAX_FORWARDS,
+                       "Bad Max-Forwards header field");
+        }
+    }
+    return 0;
+}
+
+/* Content-Length: every occurrence must parse and agree (RFC 4475 §3.3.9 mcl01, §3.1.2.3 ncl). */
+static int read_content_length(const sr_header *h, size_t n, const char *base, int64_t *out,
+                               sr_parse_error *err)
+{
+    int64_t cl = -1;
+    for (size_t k = 0; k < n; k++) {
+        if (h[k].id != SR_HDR_CONTENT_LENGTH)
+            continue;
+        uint32_t v;
+        size_t off = (size_t)(h[k].value.p - base);
+        if (sr_uint32_parse(h[k].value, &v))
+            return sr__perr(err, SR_EBADMSG, off, SR_HDR_CONTENT_LENGTH, "Bad Content-Length");
+        if (cl >= 0 && cl != (int64_t)v)
+            return sr__perr(err, SR_EBADMSG, off, SR_HDR_CONTENT_LENGTH,
+                            "Conflicting Content-Length header fields");
+        cl = v;
+    }
+    *out = cl;
+    return 0;
+}
+
+int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
+                 sr_parse_error *err)
+{
+    sr_parse_opts def;
+    if (!opts || opts->size < sizeof *opts) {
+        sr_parse_opts_init(&def);
+        if (opts) /* an older, shorter struct: take the fields it has */
+            memcpy(&def, opts, opts->size < sizeof def ? opts->size : sizeof def);
+        def.size = sizeof def;
+        opts = &def;
+    }
+    if (!out || (!buf && len))
+        return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
+    bool stream = opts->framing == SR_FRAMING_STREAM;
+    size_t max_hdrs =
+        opts->max_headers && opts->max_headers < MAX_HDRS_HARD ? opts->max_headers : MAX_HDRS_HARD;
+    sr_header stack[STACK_HDRS];
+    sr_header *hv = stack;
+    size_t nh = STACK_HDRS < max_hdrs ? STACK_HDRS : max_hdrs;
+    sr_start_line sl;
+    sr_msg *m = NULL;
+    sr__arena arena = {NULL, NULL};
+    int rc;
+    ptrdiff_t hl = sr_parse_head(buf, len, 0, &sl, hv, &nh, err);
+    if (hl == SR_ENOSPC && max_hdrs > STACK_HDRS) {
+        /* More headers than the stack array: count lines for an upper bound and retry. */
+        size_t lines = 0;
+        for (const char *q = buf; (q = memchr(q, '\n', len - (size_t)(q - buf))) != NULL; q++)
+            lines++;
+        nh = lines < max_hdrs ? lines : max_hdrs;
+        hv = sr__malloc(opts->alloc, nh * sizeof *hv);
+        if (!hv) {
+            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+            goto out;
+        }
+        hl = sr_parse_head(buf, len, 0, &sl, hv, &nh, err);
+    }
+    if (hl < 0) {
+        rc = (int)hl;
+        if (rc == SR_ENOSPC)
+            rc = sr__perr(err, SR_ETOOBIG, err ? err->offset : 0, SR_HDR_NONE,
+                          "Too many header fields");
+        else if (rc == SR_EAGAIN && !stream)
+            rc = sr__perr(err, SR_EBADMSG, len, SR_HDR_NONE, "Incomplete message header");
+        else if (rc == SR_EAGAIN)
+            sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message");
+        goto out;
+    }
+    size_t head = (size_t)hl;
+    int64_t cl = -1;
+    rc = read_content_length(hv, nh, buf, &cl, err);
+    if (rc)
+        goto out;
+    size_t avail = len - head, body_len;
+    if (cl >= 0) {
+        if ((uint64_t)cl > avail) {
+            if (stream && head + (uint64_t)cl <= opts->max_size)
+                rc = sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message body");
+            else if (stream)
+                rc = sr__perr(err, SR_ETOOBIG, head, SR_HDR_CONTENT_LENGTH, "Message Too Large");
+            else /* RFC 3261 §18.3, RFC 4475 §3.1.2.2 clerr */
+                rc = sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
+                              "Content-Length larger than message body");
+            goto out;
+        }
+        body_len = (size_t)cl;
+    } else if (stream) {
+        rc = sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
+                      "Missing Content-Length header field");
+        goto out;
+    } else {
+        body_len = avail;
+    }
+    size_t size = head + body_len;
+    if (size > opts->max_size) {
+        rc = sr__perr(err, SR_ETOOBIG, 0, SR_HDR_NONE, "Message Too Large");
+        goto out;
+    }
+
+    /* One arena chunk sized from the input: struct, bytes, header arrays, a few Vias. */
+    size_t est = sizeof(sr_msg) + size + nh * (sizeof(sr_header) + sizeof(uint16_t)) +
+                 4 * sizeof(sr_via) + 256;
+    rc = sr__arena_init(&arena, opts->alloc, est);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        goto out;
+    }
+    m = sr__arena_alloc(&arena, sizeof *m);
+    char *bytes = sr__arena_alloc(&arena, size ? size : 1);
+    if (!m || !bytes) {
+        rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+        goto out;
+    }
+    memset(m, 0, offsetof(sr_msg, first));
+    memset(m->first, 0xff, sizeof m->first);
+    memset(&m->body, 0, sizeof *m - offsetof(sr_msg, body));
+    m->arena = arena;
+    memcpy(bytes, buf, size);
+    m->bytes = bytes;
+    m->size = size;
+    m->head_len = head;
+    m->clen = cl;
+    m->max_fwd = -1;
+    m->body.p = bytes + head;
+    m->body.len = body_len;
+
+    /* Rebase every slice from the caller's buffer to the copy. */
+#define REBASE(s)                          \
+    do {                                   \
+        if ((s).p)                         \
+            (s).p = bytes + ((s).p - buf); \
+    } while (0)
+    m->sl = sl;
+    REBASE(m->sl.method);
+    REBASE(m->sl.uri);
+    REBASE(m->sl.version);
+    REBASE(m->sl.reason);
+    if (nh) {
+        m->hdrs = sr__arena_alloc(&m->arena, nh * sizeof *m->hdrs);
+        m->next = sr__arena_alloc(&m->arena, nh * sizeof *m->next);
+        if (!m->hdrs || !m->next) {
+            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+            goto out_msg;
+        }
+        m->cap_hdrs = nh;
+        for (size_t k = 0; k < nh; k++) {
+            sr_header h = hv[k];
+            REBASE(h.name);
+            REBASE(h.value);
+            REBASE(h.raw);
+            m->hdrs[k] = h;
+        }
+        /* build the per-id chains back to front: one pass, no tail walks */
+        for (size_t k = nh; k-- > 0;) {
+            enum sr_hdr_id id = m->hdrs[k].id;
+            m->next[k] = m->first[id];
+            m->first[id] = (uint16_t)k;
+        }
+    }
+#undef REBASE
+    m->nhdrs = m->orig_nhdrs = nh;
+    rc = parse_eager(m);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        goto out_msg;
+    }
+    if (opts->flags & SR_PARSE_VALIDATE) {
+        rc = sr_msg_validate(m, err);
+        if (rc)
+            goto out_msg;
+    }
+    *out = m;
+    rc = 0;
+    goto out;
+out_msg:
+    arena = m->arena;
+out:
+    if (rc)
+        sr__arena_cleanup(&arena);
+    if (hv != stack)
+        sr__free(opts->alloc, hv);
+    return rc;
+}
+
+void sr_msg_free(sr_msg *msg)
+{
+    if (!msg)
+        return;
+    sr__arena a = msg->arena; /* the struct lives in the arena it frees */
+    sr__arena_cleanup(&a);
+}
+
+const sr_start_line *sr_msg_start_line(const sr_msg *msg)
+{
+    return &msg->sl;
+}
+
+bool sr_msg_is_request(const sr_msg *msg)
+{
+    return msg->sl.is_request;
+}
+
+sr_method sr_msg_method(const sr_msg *msg)
+{
+    return msg->sl.is_request ? msg->sl.method_id : SR_METHOD_OTHER;
+}
+
+sr_str sr_msg_method_str(const sr_msg *msg)
+{
+    return msg->sl.method;
+}
+
+sr_str sr_msg_request_uri(const sr_msg *msg)
+{
+    return msg->sl.uri;
+}
+
+unsigned sr_msg_status(const sr_msg *msg)
+{
+    return msg->sl.status;
+}
+
+sr_str sr_msg_reason(const sr_msg *msg)
+{
+    return msg->sl.reason;
+}
+
+size_t sr_msg_header_count(const sr_msg *msg)
+{
+    return msg->nhdrs;
+}
+
+const sr_header *sr_msg_header_at(const sr_msg *msg, size_t i)
+{
+    return i < msg->nhdrs ? &msg->hdrs[i] : NULL;
+}
+
+const sr_header *sr_msg_header_find(const sr_msg *msg, enum sr_hdr_id id, const sr_header *prev)
+{
+    if ((unsigned)id >= SR_HDR__COUNT)
+        return NULL;
+    size_t k;
+    if (!prev) {
+        k = msg->first[id];
+    } else {
+        size_t pi = (size_t)(prev - msg->hdrs);
+        if (pi >= msg->nhdrs)
+            return NULL;
+        k = msg->next[pi];
+    }
+    return k == SR__NOIDX ? NULL : &msg->hdrs[k];
+}
+
+const sr_header *sr_msg_header_find_name(const sr_msg *msg, sr_str name, const sr_header *prev)
+{
+    enum sr_hdr_id id = sr_hdr_lookup(name);
+    if (id != SR_HDR_OTHER)
+        return sr_msg_header_find(msg, id, prev);
+    const sr_header *h = prev ? sr_msg_header_find(msg, SR_HDR_OTHER, prev)
+                              : sr_msg_header_find(msg, SR_HDR_OTHER, NULL);
+    for (; h; h = sr_msg_header_find(msg, SR_HDR_OTHER, h)) {
+        if (sr_str_caseeq(h->name, name))
+            return h;
+    }
+    return NULL;
+}
+
+size_t sr_msg_header_count_id(const sr_msg *msg, enum sr_hdr_id id)
+{
+    size_t n = 0;
+    for (const sr_header *h = sr_msg_header_find(msg, id, NULL); h;
+         h = sr_msg_header_find(msg, id, h))
+        n++;
+    return n;
+}
+
+sr_str sr_msg_body(const sr_msg *msg)
+{
+    return msg->body;
+}
+
+int64_t sr_msg_content_length(const sr_msg *msg)
+{
+    if (msg->built || msg->body_edited)
+        return (int64_t)msg->body.len;
+    return msg->clen;
+}
+
+size_t sr_msg_size(const sr_msg *msg)
+{
+    return msg->size;
+}
+
+size_t sr_msg_via_count(const sr_msg *msg)
+{
+    return msg->nvia;
+}
+
+const sr_via *sr_msg_via(const sr_msg *msg, size_t i)
+{
+    return i < msg->nvia ? &msg->vias[i] : NULL;
+}
+
+const sr_nameaddr *sr_msg_to(const sr_msg *msg)
+{
+    return msg->has_to ? &msg->to : NULL;
+}
+
+const sr_nameaddr *sr_msg_from(const sr_msg *msg)
+{
+    return msg->has_from ? &msg->from : NULL;
+}
+
+const sr_cseq *sr_msg_cseq(const sr_msg *msg)
+{
+    return msg->has_cseq ? &msg->cseq : NULL;
+}
+
+sr_str sr_msg_call_id(const sr_msg *msg)
+{
+    return msg->call_id;
+}
+
+int64_t sr_msg_max_forwards(const sr_msg *msg)
+{
+    return msg->max_fwd;
+}
+
+int64_t sr_msg_expires(const sr_msg *msg)
+{
+    const sr_header *h = sr_msg_header_find(msg, SR_HDR_EXPIRES, NULL);
+    uint32_t v;
+    if (!h)
+        return -1;
+    int rc = sr_uint32_parse(h->value, &v);
+    if (rc == SR_ERANGE)
+        return UINT32_MAX; /* RFC 4475 §3.1.2.4: an oversized Expires may be capped */
+    return rc ? -1 : (int64_t)v;
+}

@@ -1,0 +1,296 @@
+/* sipreply core: the allocation-free head parser (start line and header fields).
+ * RFC 3261 §7.1-§7.3 (message format, folding), §25.1 (Request-Line, Status-Line, HCOLON). */
+#include <string.h>
+
+#include "sipreply/parse.h"
+
+#include "core_int.h"
+
+#define PERR(off, phrase) sr__perr(err, SR_EBADMSG, (off), SR_HDR_NONE, (phrase))
+
+/* "SIP/" 1*DIGIT "." 1*DIGIT (RFC 3261 §7.1). Numbers saturate at 999 so nothing overflows.
+ * Returns the index after it, or 0. */
+static size_t scan_version(const char *p, size_t i, size_t end, unsigned *maj, unsigned *min)
+{
+    if (end - i < 7 || memcmp(p + i, "SIP/", 4) != 0)
+        return 0;
+    i += 4;
+    unsigned *dst[2] = {maj, min};
+    for (int k = 0; k < 2; k++) {
+        size_t s = i;
+        unsigned v = 0;
+        while (i < end && sr__is((unsigned char)p[i], SR__C_DIGIT)) {
+            v = v * 10 + (unsigned)(p[i] - '0');
+            if (v > 999)
+                v = 999;
+            i++;
+        }
+        if (i == s)
+            return 0;
+        *dst[k] = v;
+        if (k == 0) {
+            if (i >= end || p[i] != '.')
+                return 0;
+            i++;
+        }
+    }
+    return i;
+}
+
+/*
+ * MERGE HOOK (lead): the Request-URI check. Today it validates only what the Request-Line
+ * grammar and RFC 3261 §19.1.1 require without a URI parser: an absolute URI "scheme:..." with
+ * no <> around it (RFC 4475 §3.1.2.7) and, for sip/sips, no escaped headers ("?", §19.1.1
+ * table: headers are not allowed in a Request-URI; RFC 4475 §3.1.2.11). At merge time call
+ * sr_uri_parse(&uri, p, len, err) here for sip/sips/tel and keep the '?' rule.
+ * Returns 0 or SR_EBADMSG with @p err filled (offset @p off = start of the URI).
+ */
+static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_error *err)
+{
+    if (len && (p[0] == '<' || p[len - 1] == '>'))
+        return PERR(off, "Request-URI in angle brackets");
+    size_t i = 0;
+    if (len == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
+        return PERR(off, "Bad Request-URI");
+    while (i < len && (sr__is((unsigned char)p[i], SR__C_TOKEN) && p[i] != '%'))
+        i++;
+    if (i >= len || p[i] != ':' || i + 1 == len)
+        return PERR(off + i, "Bad Request-URI scheme");
+    bool sip = (i == 3 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') ||
+               (i == 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+                (p[3] | 0x20) == 's');
+    /* userinfo may hold '?' (user-unreserved) but never a raw '@': headers can only
+     * follow the first '@' (or the scheme when there is no userinfo) */
+    const char *at = memchr(p + i, '@', len - i);
+    size_t hs = at ? (size_t)(at - p) : i;
+    for (size_t j = i + 1; j < len; j++) {
+        if (sr__is((unsigned char)p[j], SR__C_NOURI))
+            return PERR(off + j, "Bad Request-URI");
+    }
+    const char *q = sip && hs + 1 < len ? memchr(p + hs + 1, '?', len - hs - 1) : NULL;
+    if (q)
+        return PERR(off + (size_t)(q - p), "Headers not allowed in Request-URI");
+    return 0;
+}
+
+/* Parse the start line in [i, end) (end excludes the CRLF). */
+static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *sl,
+                            sr_parse_error *err)
+{
+    memset(sl, 0, sizeof *sl);
+    size_t s = i;
+    if (end - i >= 4 && memcmp(p + i, "SIP/", 4) == 0) {
+        /* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF (RFC 3261 §7.2) */
+        sl->is_request = false;
+        size_t v = scan_version(p, i, end, &sl->version_major, &sl->version_minor);
+        if (!v)
+            return PERR(i, "Bad SIP version");
+        sl->version.p = p + s;
+        sl->version.len = v - s;
+        i = v;
+        if (i >= end || p[i] != ' ')
+            return PERR(i, "Bad Status-Line");
+        i++;
+        size_t ds = i;
+        unsigned code = 0;
+        while (i < end && sr__is((unsigned char)p[i], SR__C_DIGIT) && i - ds < 4)
+            code = code * 10 + (unsigned)(p[i++] - '0');
+        /* Status-Code = 3DIGIT; RFC 4475 §3.1.2.19 bigcode: never overflow, reject */
+        if (i - ds != 3 || code < 100 || code > 699)
+            return PERR(ds, "Bad status code");
+        sl->status = code;
+        if (i < end) {
+            if (p[i] != ' ')
+                return PERR(i, "Bad status code");
+            i++;
+        }
+        /* Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP
+         * / HTAB): anything but CTLs; receivers never act on it (RULES.md §1). */
+        for (size_t j = i; j < end; j++) {
+            if (sr__is((unsigned char)p[j], SR__C_CTL))
+                return PERR(j, "Bad reason phrase");
+        }
+        sl->reason.p = p + i;
+        sl->reason.len = end - i;
+        return 0;
+    }
+
+    /* Request-Line = Method SP Request-URI SP SIP-Version CRLF (RFC 3261 §7.1, §25.1) */
+    sl->is_request = true;
+    while (i < end && sr__is((unsigned char)p[i], SR__C_TOKEN))
+        i++;
+    if (i == s || i >= end || p[i] != ' ')
+        return PERR(i, i == s ? "Bad request method" : "Bad Request-Line");
+    sl->method.p = p + s;
+    sl->method.len = i - s;
+    sl->method_id = sr_method_from_str(sl->method);
+    i++;
+    if (i < end && (p[i] == ' ' || p[i] == '\t'))
+        return PERR(i, "Extra whitespace in Request-Line"); /* RFC 4475 §3.1.2.9 lwsstart */
+    size_t us = i;
+    while (i < end && p[i] != ' ' && !sr__is((unsigned char)p[i], SR__C_CTL))
+        i++;
+    if (i == us || i >= end || p[i] != ' ')
+        return PERR(i, "Bad Request-Line");
+    sl->uri.p = p + us;
+    sl->uri.len = i - us;
+    i++;
+    size_t vs = i;
+    size_t v = scan_version(p, i, end, &sl->version_major, &sl->version_minor);
+    if (!v) {
+        /* Tell apart whitespace inside the URI (RFC 4475 §3.1.2.8 lwsruri) from a bad version */
+        for (size_t j = i; j < end; j++) {
+            if (p[j] == ' ')
+                return PERR(us, "Whitespace in Request-URI");
+        }
+        if (i < end && p[i] == ' ')
+            return PERR(i, "Extra whitespace in Request-Line");
+        return PERR(i, "Bad SIP version");
+    }
+    sl->version.p = p + vs;
+    sl->version.len = v - vs;
+    if (v != end) {
+        if (p[v] == ' ' || p[v] == '\t') /* RFC 4475 §3.1.2.10 trws */
+            return PERR(v, "Trailing whitespace in Request-Line");
+        return PERR(v, "Bad SIP version");
+    }
+    return check_request_uri(sl->uri.p, sl->uri.len, us, err);
+}
+
+/* Index of the first byte of the empty line that ends a head in [from, len), or 0 when none
+ * (a head cannot end at 0). Used for the cheap prev_len re-check. */
+static bool has_head_end(const char *buf, size_t from, size_t len)
+{
+    while (from < len) {
+        const char *nl = memchr(buf + from, '\n', len - from);
+        if (!nl)
+            return false;
+        size_t k = (size_t)(nl - buf) + 1;
+        if (k < len && (buf[k] == '\n' || (buf[k] == '\r' && k + 1 < len && buf[k + 1] == '\n')))
+            return true;
+        from = k;
+    }
+    return false;
+}
+
+ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
+                        sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err)
+{
+    if (!sl || !num_hdrs || (!buf && len) || (!hdrs && *num_hdrs))
+        return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
+    size_t cap = *num_hdrs, nh = 0;
+    *num_hdrs = 0;
+    if (prev_len && prev_len < len && !has_head_end(buf, prev_len > 3 ? prev_len - 3 : 0, len))
+        return SR_EAGAIN;
+    if (prev_len && prev_len >= len)
+        return SR_EAGAIN;
+
+    const char *p = buf;
+    size_t i = 0;
+    /* RFC 3261 §7.5: ignore CRLFs before the start line (stream keep-alives). */
+    while (i < len && (p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i >= len)
+        return SR_EAGAIN;
+
+    /* Start line: find its end, then parse it. */
+    const char *nl = memchr(p + i, '\n', len - i);
+    if (!nl) {
+        /* Reject early what can never become a start line, so garbage does not wait. */
+        for (size_t j = i; j < len; j++) {
+            if (p[j] != '\r' && p[j] != '\t' && sr__is((unsigned char)p[j], SR__C_CTL))
+                return PERR(j, "Bad start line");
+        }
+        return SR_EAGAIN;
+    }
+    size_t eol = (size_t)(nl - p);
+    size_t end = (eol > i && p[eol - 1] == '\r') ? eol - 1 : eol;
+    int rc = parse_start_line(p, i, end, sl, err);
+    if (rc)
+        return rc;
+    i = eol + 1;
+
+    /* Header fields until the empty line. */
+    for (;;) {
+        if (i >= len)
+            return SR_EAGAIN;
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\r') {
+            if (i + 1 >= len)
+                return SR_EAGAIN;
+            if (p[i + 1] != '\n')
+                return PERR(i, "Bad line ending");
+            i += 2;
+            break;
+        }
+        if (c == '\n') {
+            i += 1;
+            break;
+        }
+        size_t ns = i;
+        /* field-name = token; RFC 3261 §7.3.1 allows whitespace before the colon (HCOLON) */
+        while (i < len && sr__is((unsigned char)p[i], SR__C_TOKEN))
+            i++;
+        if (i >= len)
+            return SR_EAGAIN;
+        if (i == ns)
+            return sr__perr(err, SR_EBADMSG, i, SR_HDR_NONE,
+                            c == ' ' || c == '\t' ? "Bad folded line" : "Bad header field name");
+        size_t ne = i;
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        if (i >= len)
+            return SR_EAGAIN;
+        if (p[i] != ':')
+            return PERR(i, "Missing colon in header field");
+        i++;
+        size_t vs = i, line_end;
+        /* Value: up to a line end not followed by SP/HTAB (folding, §7.3.1). */
+        for (;;) {
+            /* Any byte but CR/LF: quoted-pair admits %x00-09 / %x0B-0C / %x0E-7F inside
+             * quoted strings (RFC 3261 §25.1; RFC 4475 §3.1.1.2 intmeth), so the structured
+             * parsers, not this loop, decide what a value may hold. memchr finds the LF
+             * (vectorised in every libc); a second memchr rejects a bare CR before it. */
+            const char *lf = memchr(p + i, '\n', len - i);
+            if (!lf) {
+                if (memchr(p + i, '\r', len - i - (p[len - 1] == '\r')))
+                    return PERR((size_t)((const char *)memchr(p + i, '\r', len - i) - p),
+                                "Bad line ending");
+                return SR_EAGAIN;
+            }
+            size_t nlpos = (size_t)(lf - p);
+            size_t le = nlpos > i && p[nlpos - 1] == '\r' ? nlpos - 1 : nlpos;
+            const char *cr = le > i ? memchr(p + i, '\r', le - i) : NULL;
+            if (cr)
+                return PERR((size_t)(cr - p), "Bad line ending");
+            i = le;
+            if (nlpos + 1 >= len)
+                return SR_EAGAIN;
+            if (p[nlpos + 1] == ' ' || p[nlpos + 1] == '\t') {
+                i = nlpos + 2;
+                continue;
+            }
+            line_end = i;
+            i = nlpos + 1;
+            break;
+        }
+        if (nh >= cap)
+            return sr__perr(err, SR_ENOSPC, ns, SR_HDR_NONE, "Too many header fields");
+        /* trim LWS (including folds) on both sides of the value */
+        size_t ve = line_end;
+        vs = sr__skip_lws(p, vs, ve);
+        while (ve > vs &&
+               (p[ve - 1] == ' ' || p[ve - 1] == '\t' || p[ve - 1] == '\r' || p[ve - 1] == '\n'))
+            ve--;
+        sr_header *h = &hdrs[nh++];
+        h->name.p = p + ns;
+        h->name.len = ne - ns;
+        h->id = (enum sr_hdr_id)sr__hdr_lookup_token(h->name.p, h->name.len);
+        h->value.p = p + vs;
+        h->value.len = ve - vs;
+        h->raw.p = p + ns;
+        h->raw.len = i - ns;
+    }
+    *num_hdrs = nh;
+    return (ptrdiff_t)i;
+}

@@ -1,0 +1,263 @@
+/* sipreply core: the printer and the minimal message builder.
+ * RFC 3261 §7 wire format; §7.3.3 full names when building; §18.3/§20.14 Content-Length. */
+#include <string.h>
+
+#include "sipreply/print.h"
+
+#include "msg_int.h"
+
+static int put(sr_buf *b, const char *p, size_t n)
+{
+    return sr_buf_append(b, p, n);
+}
+
+/* Copy @p s into the arena. Returns 0 or SR_ENOMEM. */
+static int dup_str(sr_msg *m, sr_str s, sr_str *out)
+{
+    char *p = sr__arena_alloc(&m->arena, s.len ? s.len : 1);
+    if (!p)
+        return SR_ENOMEM;
+    if (s.len)
+        memcpy(p, s.p, s.len);
+    out->p = p;
+    out->len = s.len;
+    return 0;
+}
+
+static int print_start_line(const sr_msg *m, sr_buf *out)
+{
+    int rc;
+    if (m->sl.is_request) {
+        if ((rc = sr_buf_append_str(out, m->sl.method)) || (rc = put(out, " ", 1)) ||
+            (rc = sr_buf_append_str(out, m->sl.uri)) || (rc = put(out, " ", 1)) ||
+            (rc = sr_buf_append_str(out, m->sl.version)))
+            return rc;
+    } else {
+        if ((rc = sr_buf_append_str(out, m->sl.version)) || (rc = put(out, " ", 1)) ||
+            (rc = sr_buf_append_u64(out, m->sl.status)) || (rc = put(out, " ", 1)) ||
+            (rc = sr_buf_append_str(out, m->sl.reason)))
+            return rc;
+    }
+    return put(out, "\r\n", 2);
+}
+
+static int print_canonical_header(const sr_header *h, sr_buf *out)
+{
+    int rc;
+    const char *name = sr_hdr_name(h->id);
+    if ((rc = name ? sr_buf_append_cstr(out, name) : sr_buf_append_str(out, h->name)) ||
+        (rc = put(out, ": ", 2)) || (rc = sr_buf_append_str(out, h->value)))
+        return rc;
+    return put(out, "\r\n", 2);
+}
+
+int sr_msg_print(const sr_msg *m, sr_buf *out)
+{
+    int rc;
+    if (!m || !out)
+        return SR_EINVAL;
+    if (!m->built && !m->body_edited && m->nhdrs == m->orig_nhdrs)
+        return put(out, m->bytes, m->size); /* unedited: byte for byte */
+
+    if (m->built) {
+        rc = print_start_line(m, out);
+    } else {
+        /* the received start line as written, through its line end (leading CRLF
+         * keep-alives before it are not part of the message) */
+        const char *sl = m->sl.is_request ? m->sl.method.p : m->sl.version.p;
+        size_t s = (size_t)(sl - m->bytes), i = s;
+        while (i < m->head_len && m->bytes[i] != '\n')
+            i++;
+        rc = put(out, sl, i + 1 - s);
+    }
+    if (rc)
+        return rc;
+    for (size_t k = 0; k < m->nhdrs; k++) {
+        const sr_header *h = &m->hdrs[k];
+        if (h->id == SR_HDR_CONTENT_LENGTH && (m->built || m->body_edited))
+            continue; /* recomputed below */
+        if (k < m->orig_nhdrs)
+            rc = put(out, h->raw.p, h->raw.len);
+        else
+            rc = print_canonical_header(h, out);
+        if (rc)
+            return rc;
+    }
+    if (m->built || m->body_edited) {
+        if ((rc = sr_buf_append_cstr(out, "Content-Length: ")) ||
+            (rc = sr_buf_append_u64(out, m->body.len)) || (rc = put(out, "\r\n", 2)))
+            return rc;
+    }
+    if ((rc = put(out, "\r\n", 2)))
+        return rc;
+    return m->body.len ? put(out, m->body.p, m->body.len) : 0;
+}
+
+static int new_msg(sr_msg **out, const sr_allocator *alloc)
+{
+    sr__arena a;
+    int rc = sr__arena_init(&a, alloc, 1024);
+    if (rc)
+        return rc;
+    sr_msg *m = sr__arena_alloc(&a, sizeof *m);
+    if (!m) {
+        sr__arena_cleanup(&a);
+        return SR_ENOMEM;
+    }
+    memset(m, 0, sizeof *m);
+    memset(m->first, 0xff, sizeof m->first);
+    m->arena = a;
+    m->built = true;
+    m->clen = -1;
+    m->max_fwd = -1;
+    m->sl.version = SR_STR("SIP/2.0");
+    m->sl.version_major = 2;
+    *out = m;
+    return 0;
+}
+
+static bool clean_token(sr_str s)
+{
+    if (s.len == 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        if (!sr__is((unsigned char)s.p[i], SR__C_TOKEN))
+            return false;
+    }
+    return true;
+}
+
+static bool no_ctl_or_space(sr_str s, bool allow_space)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if ((c == ' ' && !allow_space) || (c != '\t' && sr__is(c, SR__C_CTL)))
+            return false;
+    }
+    return true;
+}
+
+int sr_msg_new_request(sr_msg **out, const sr_allocator *alloc, sr_str method, sr_str uri)
+{
+    if (!out || !clean_token(method) || uri.len == 0 || !no_ctl_or_space(uri, false))
+        return SR_EINVAL;
+    sr_msg *m;
+    int rc = new_msg(&m, alloc);
+    if (rc)
+        return rc;
+    m->sl.is_request = true;
+    if ((rc = dup_str(m, method, &m->sl.method)) || (rc = dup_str(m, uri, &m->sl.uri))) {
+        sr_msg_free(m);
+        return rc;
+    }
+    m->sl.method_id = sr_method_from_str(m->sl.method);
+    *out = m;
+    return 0;
+}
+
+int sr_msg_new_response(sr_msg **out, const sr_allocator *alloc, unsigned status, sr_str reason)
+{
+    if (!out || status < 100 || status > 699 || !no_ctl_or_space(reason, true))
+        return SR_EINVAL;
+    sr_msg *m;
+    int rc = new_msg(&m, alloc);
+    if (rc)
+        return rc;
+    m->sl.status = status;
+    if ((rc = dup_str(m, reason, &m->sl.reason))) {
+        sr_msg_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+/* Refresh the eager values a builder's header may change (To/From/CSeq/Call-ID/...). */
+static void refresh_eager(sr_msg *m, const sr_header *h)
+{
+    if (m->first[h->id] != (uint16_t)(h - m->hdrs))
+        return; /* only the first occurrence is eagerly parsed */
+    switch (h->id) {
+    case SR_HDR_TO: m->has_to = sr_nameaddr_parse(&m->to, h->value, NULL) == 0; break;
+    case SR_HDR_FROM: m->has_from = sr_nameaddr_parse(&m->from, h->value, NULL) == 0; break;
+    case SR_HDR_CSEQ: m->has_cseq = sr_cseq_parse(&m->cseq, h->value, NULL) == 0; break;
+    case SR_HDR_CALL_ID: m->call_id = h->value; break;
+    case SR_HDR_MAX_FORWARDS: {
+        uint32_t v;
+        m->max_fwd = sr_uint32_parse(h->value, &v) ? -1 : (int64_t)v;
+        break;
+    }
+    default: break;
+    }
+}
+
+int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
+{
+    if (!m || (unsigned)id >= SR_HDR__COUNT || id == SR_HDR_NONE)
+        return SR_EINVAL;
+    if (id == SR_HDR_OTHER) {
+        if (!clean_token(name))
+            return SR_EINVAL;
+        id = sr_hdr_lookup(name);
+    }
+    if (!no_ctl_or_space(value, true))
+        return SR_EINVAL;
+    /* all or nothing: copy first, then link */
+    sr_str n = SR_STR_NULL, v;
+    int rc = 0;
+    if (id == SR_HDR_OTHER)
+        rc = dup_str(m, name, &n);
+    else
+        n = sr_str_from_cstr(sr_hdr_name(id));
+    if (rc || (rc = dup_str(m, value, &v)))
+        return rc;
+    /* Trim the value as the parser would. */
+    while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
+        v.p++;
+        v.len--;
+    }
+    while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
+        v.len--;
+    sr_via *nv = NULL;
+    if (id == SR_HDR_VIA) {
+        /* keep the typed Via list in step: allocate before linking (all or nothing) */
+        size_t pos = 0, cnt = 0;
+        sr_str item;
+        while (sr_value_next(v, &pos, &item))
+            cnt++;
+        nv = sr__arena_alloc(&m->arena, (m->nvia + cnt + 1) * sizeof *nv);
+        if (!nv)
+            return SR_ENOMEM;
+    }
+    rc = sr__msg_push_header(m, id, n, v, SR_STR_NULL);
+    if (rc)
+        return rc;
+    if (nv) {
+        if (m->nvia)
+            memcpy(nv, m->vias, m->nvia * sizeof *nv);
+        m->vias = nv;
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(v, &pos, &item)) {
+            if (sr_via_parse(&m->vias[m->nvia], item, NULL) == 0)
+                m->nvia++;
+        }
+    }
+    refresh_eager(m, &m->hdrs[m->nhdrs - 1]);
+    return 0;
+}
+
+int sr_msg_set_body(sr_msg *m, sr_str type, sr_str body)
+{
+    if (!m || !no_ctl_or_space(type, true))
+        return SR_EINVAL;
+    sr_str b = SR_STR_NULL;
+    int rc = body.len ? dup_str(m, body, &b) : 0;
+    if (rc)
+        return rc;
+    if (type.len && (rc = sr_msg_add_header(m, SR_HDR_CONTENT_TYPE, SR_STR_NULL, type)))
+        return rc;
+    m->body = b;
+    m->body_edited = !m->built;
+    return 0;
+}

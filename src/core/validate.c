@@ -1,0 +1,106 @@
+/* sipreply core: semantic checks of a framed message, each with a 400-ready phrase.
+ * RFC 3261 §8.1.1 (mandatory headers), §8.2.2-§8.2.3, §20 (single-valued fields), §21.5.6. */
+#include "msg_int.h"
+
+static int verr(sr_parse_error *err, int code, const sr_msg *m, const sr_header *h, int hdr,
+                const char *phrase)
+{
+    size_t off = h && m->bytes && h->raw.p ? (size_t)(h->raw.p - m->bytes) : 0;
+    return sr__perr(err, code, off, hdr, phrase);
+}
+
+typedef struct single_rule {
+    enum sr_hdr_id id;
+    const char *missing;
+    const char *dup;
+} single_rule;
+
+/* Mandatory in every request and response (RFC 3261 §8.1.1, §8.2.6.2, §20); Max-Forwards
+ * is not required here: RFC 2543 peers omit it (RFC 4475 §3.4.1), see docs/parser.md. */
+static const single_rule singles[] = {
+    {SR_HDR_VIA, "Missing Via header field", NULL},
+    {SR_HDR_TO, "Missing To header field", "Duplicate To header field"},
+    {SR_HDR_FROM, "Missing From header field", "Duplicate From header field"},
+    {SR_HDR_CALL_ID, "Missing Call-ID header field", "Duplicate Call-ID header field"},
+    {SR_HDR_CSEQ, "Missing CSeq header field", "Duplicate CSeq header field"},
+    {SR_HDR_MAX_FORWARDS, NULL, "Duplicate Max-Forwards header field"},
+};
+
+/* Call-ID = word [ "@" word ] (RFC 3261 §25.1) */
+static bool call_id_ok(sr_str v)
+{
+    size_t at = 0;
+    if (v.len == 0)
+        return false;
+    for (size_t i = 0; i < v.len; i++) {
+        unsigned char c = (unsigned char)v.p[i];
+        if (c == '@') {
+            if (at++ || i == 0 || i + 1 == v.len)
+                return false;
+        } else if (!sr__is(c, SR__C_WORD)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
+{
+    if (!m)
+        return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
+    /* RFC 3261 §8.2.2... §21.5.6: any version but 2.0 gets 505 */
+    if (m->sl.version_major != 2 || m->sl.version_minor != 0)
+        return sr__perr(err, SR_EVERSION, m->bytes ? (size_t)(m->sl.version.p - m->bytes) : 0,
+                        SR_HDR_NONE, "Version Not Supported");
+    for (size_t r = 0; r < sizeof singles / sizeof singles[0]; r++) {
+        const sr_header *h = sr_msg_header_find(m, singles[r].id, NULL);
+        if (!h) {
+            if (singles[r].missing)
+                return sr__perr(err, SR_EMISSING, m->head_len, (int)singles[r].id,
+                                singles[r].missing);
+            continue;
+        }
+        const sr_header *h2 = sr_msg_header_find(m, singles[r].id, h);
+        if (h2 && singles[r].dup)
+            return verr(err, SR_EBADMSG, m, h2, (int)singles[r].id, singles[r].dup);
+    }
+    if (m->eager.code) {
+        if (err)
+            *err = m->eager;
+        return m->eager.code;
+    }
+    const sr_header *cid = sr_msg_header_find(m, SR_HDR_CALL_ID, NULL);
+    if (!call_id_ok(m->call_id))
+        return verr(err, SR_EBADMSG, m, cid, SR_HDR_CALL_ID, "Bad Call-ID header field");
+    /* RFC 3261 §8.2.2... (RULES.md §3): CSeq method must match the request method */
+    if (m->sl.is_request && !sr_str_eq(m->cseq.method, m->sl.method))
+        return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CSEQ, NULL), SR_HDR_CSEQ,
+                    "CSeq method does not match request method");
+    /* On-demand values a UAS/registrar relies on: Contact, Route, Record-Route. */
+    static const enum sr_hdr_id addr_lists[] = {SR_HDR_CONTACT, SR_HDR_ROUTE, SR_HDR_RECORD_ROUTE};
+    static const char *const addr_phrase[] = {"Bad Contact header field", "Bad Route header field",
+                                              "Bad Record-Route header field"};
+    for (size_t r = 0; r < 3; r++) {
+        for (const sr_header *h = sr_msg_header_find(m, addr_lists[r], NULL); h;
+             h = sr_msg_header_find(m, addr_lists[r], h)) {
+            size_t pos = 0;
+            sr_str item;
+            sr_parse_error e;
+            while (sr_value_next(h->value, &pos, &item)) {
+                int rc;
+                if (addr_lists[r] == SR_HDR_CONTACT) {
+                    sr_contact c;
+                    rc = sr_contact_parse(&c, item, &e);
+                } else {
+                    sr_nameaddr na;
+                    rc = sr_nameaddr_parse(&na, item, &e);
+                }
+                if (rc)
+                    return sr__perr(err, SR_EBADMSG,
+                                    m->bytes ? (size_t)(item.p - m->bytes) + e.offset : 0,
+                                    (int)addr_lists[r], addr_phrase[r]);
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,133 @@
+/* sipreply core: the Via header value (via-parm).
+ * RFC 3261 §20.42, §25.1 (sent-protocol, sent-by, via-params), RFC 3581 (rport), RFC 5118. */
+#include "sipreply/msg.h"
+
+#include "core_int.h"
+
+#define VIA_ERR(phrase) sr__perr(err, SR_EBADMSG, i, SR_HDR_VIA, (phrase))
+
+/* Scan a token into @p out; returns false when empty. */
+static bool token_at(const char *p, size_t n, size_t *i, sr_str *out)
+{
+    size_t s = *i;
+    while (*i < n && sr__is((unsigned char)p[*i], SR__C_TOKEN))
+        (*i)++;
+    out->p = p + s;
+    out->len = *i - s;
+    return out->len != 0;
+}
+
+/* SLASH = SWS "/" SWS */
+static bool slash_at(const char *p, size_t n, size_t *i)
+{
+    size_t j = sr__skip_lws(p, *i, n);
+    if (j >= n || p[j] != '/')
+        return false;
+    *i = sr__skip_lws(p, j + 1, n);
+    return true;
+}
+
+int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
+{
+    const char *p = s.p;
+    size_t n = s.len, i = sr__skip_lws(p, 0, n);
+    v->port = 0;
+    v->has_port = false;
+    v->branch = v->received = v->maddr = SR_STR_NULL;
+    v->rport = SR_RPORT_NONE;
+    v->rport_value = 0;
+    v->ttl = -1;
+    v->raw.p = p + i;
+
+    /* sent-protocol = protocol-name SLASH protocol-version SLASH transport */
+    if (!token_at(p, n, &i, &v->protocol) || !slash_at(p, n, &i) ||
+        !token_at(p, n, &i, &v->version) || !slash_at(p, n, &i) ||
+        !token_at(p, n, &i, &v->transport))
+        return VIA_ERR("Bad Via sent-protocol");
+    size_t j = sr__skip_lws(p, i, n);
+    if (j == i)
+        return VIA_ERR("Bad Via sent-by");
+    i = j;
+
+    /* sent-by = host [ COLON port ]; host = hostname / IPv4address / IPv6reference */
+    size_t hs = i;
+    if (i < n && p[i] == '[') {
+        i++;
+        while (i < n && (sr__is((unsigned char)p[i], SR__C_HOST) || p[i] == ':'))
+            i++;
+        if (i >= n || p[i] != ']' || i - hs < 3)
+            return VIA_ERR("Bad Via sent-by");
+        i++;
+    } else {
+        while (i < n && sr__is((unsigned char)p[i], SR__C_HOST))
+            i++;
+    }
+    if (i == hs)
+        return VIA_ERR("Bad Via sent-by");
+    v->host.p = p + hs;
+    v->host.len = i - hs;
+    j = sr__skip_lws(p, i, n);
+    if (j < n && p[j] == ':') {
+        i = sr__skip_lws(p, j + 1, n);
+        unsigned port = 0;
+        size_t ds = i;
+        while (i < n && sr__is((unsigned char)p[i], SR__C_DIGIT) && i - ds < 6)
+            port = port * 10 + (unsigned)(p[i++] - '0');
+        if (i == ds || port > 65535 || (i < n && sr__is((unsigned char)p[i], SR__C_DIGIT)))
+            return VIA_ERR("Bad Via port");
+        v->port = (uint16_t)port;
+        v->has_port = true;
+        j = sr__skip_lws(p, i, n);
+    }
+    i = j;
+
+    /* *( SEMI via-params ) */
+    size_t ps = i;
+    while (i < n && p[i] == ';') {
+        sr_str name, val;
+        if (sr__param_one(p, n, &i, &name, &val))
+            return VIA_ERR("Bad Via parameter");
+        /* dispatch on length first: most parameters are branch, received or rport */
+        unsigned char c0 = sr__lower[(unsigned char)name.p[0]];
+        if (name.len == 6 && c0 == 'b' && SR__LC_EQ(name, "branch")) {
+            if (!val.p)
+                return VIA_ERR("Bad Via branch");
+            v->branch = val;
+        } else if (name.len == 8 && c0 == 'r' && SR__LC_EQ(name, "received")) {
+            if (!val.p)
+                return VIA_ERR("Bad Via received");
+            v->received = val;
+        } else if (name.len == 5 && c0 == 'm' && SR__LC_EQ(name, "maddr")) {
+            if (!val.p)
+                return VIA_ERR("Bad Via maddr");
+            v->maddr = val;
+        } else if (name.len == 5 && c0 == 'r' && SR__LC_EQ(name, "rport")) {
+            if (!val.p) {
+                v->rport = SR_RPORT_EMPTY;
+            } else {
+                uint32_t rp;
+                if (sr_uint32_parse(val, &rp) || rp > 65535)
+                    return VIA_ERR("Bad Via rport");
+                v->rport = SR_RPORT_VALUE;
+                v->rport_value = (uint16_t)rp;
+            }
+        } else if (name.len == 3 && c0 == 't' && SR__LC_EQ(name, "ttl")) {
+            uint32_t t;
+            if (!val.p || sr_uint32_parse(val, &t) || t > 255)
+                return VIA_ERR("Bad Via ttl");
+            v->ttl = (int)t;
+        }
+        i = sr__skip_lws(p, i, n);
+    }
+    if (i != n)
+        return VIA_ERR("Bad Via header field");
+    /* params: from the first ';' to the end, trailing LWS removed */
+    size_t pe = n;
+    while (pe > ps &&
+           (p[pe - 1] == ' ' || p[pe - 1] == '\t' || p[pe - 1] == '\r' || p[pe - 1] == '\n'))
+        pe--;
+    v->params.p = p + ps;
+    v->params.len = pe - ps;
+    v->raw.len = (size_t)(p + pe - v->raw.p);
+    return 0;
+}

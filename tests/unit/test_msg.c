@@ -1,0 +1,502 @@
+/* sipreply tests: header names, value helpers, typed values and sr_msg (msg.h, parse.h).
+ * Includes RFC 5118-style IPv6 cases, framing, failure sweeps and the eager values. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static void test_hdr_names(void **state)
+{
+    (void)state;
+    /* every known name maps to its id in any case, and every compact form too */
+    for (int id = SR_HDR_OTHER + 1; id < SR_HDR__COUNT; id++) {
+        const char *name = sr_hdr_name((enum sr_hdr_id)id);
+        assert_non_null(name);
+        assert_int_equal(sr_hdr_lookup(sr_str_from_cstr(name)), id);
+        char up[64], low[64];
+        size_t n = strlen(name);
+        assert_true(n < sizeof up);
+        for (size_t i = 0; i < n; i++) {
+            up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+            low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        }
+        assert_int_equal(sr_hdr_lookup((sr_str){up, n}), id);
+        assert_int_equal(sr_hdr_lookup((sr_str){low, n}), id);
+        char c = sr_hdr_compact((enum sr_hdr_id)id);
+        if (c) {
+            char cu = (char)(c - 32);
+            assert_int_equal(sr_hdr_lookup((sr_str){&c, 1}), id);
+            assert_int_equal(sr_hdr_lookup((sr_str){&cu, 1}), id);
+        }
+    }
+    const char compact[] = "imelcfsktvorbxuajdyn";
+    assert_int_equal(strlen(compact), 20);
+    for (size_t i = 0; compact[i]; i++)
+        assert_int_not_equal(sr_hdr_lookup((sr_str){&compact[i], 1}), SR_HDR_OTHER);
+    assert_int_equal(sr_hdr_lookup(SR_STR("i")), SR_HDR_CALL_ID);
+    assert_int_equal(sr_hdr_lookup(SR_STR("n")), SR_HDR_IDENTITY_INFO);
+    assert_int_equal(sr_hdr_lookup(SR_STR("y")), SR_HDR_IDENTITY);
+    assert_int_equal(sr_hdr_lookup(SR_STR("g")), SR_HDR_OTHER);
+    assert_int_equal(sr_hdr_lookup(SR_STR("X-Custom")), SR_HDR_OTHER);
+    assert_int_equal(sr_hdr_lookup(SR_STR("Vias")), SR_HDR_OTHER);
+    assert_int_equal(sr_hdr_lookup(SR_STR("C%6Fntact")), SR_HDR_OTHER);
+    assert_int_equal(sr_hdr_lookup(SR_STR("")), SR_HDR_OTHER);
+    assert_int_equal(sr_hdr_lookup(SR_STR("rseq")), SR_HDR_RSEQ);
+    assert_int_equal(sr_hdr_lookup(SR_STR("SECURITY-VERIFY")), SR_HDR_SECURITY_VERIFY);
+    assert_null(sr_hdr_name(SR_HDR_OTHER));
+    assert_null(sr_hdr_name(SR_HDR__COUNT));
+    assert_string_equal(sr_hdr_name(SR_HDR_WWW_AUTHENTICATE), "WWW-Authenticate");
+    assert_int_equal(sr_hdr_flags(SR_HDR_VIA), SR_HDRF_LIST);
+    assert_int_equal(sr_hdr_flags(SR_HDR_CALL_ID), 0);
+}
+
+static void test_methods(void **state)
+{
+    (void)state;
+    for (int m = 1; m < SR_METHOD__COUNT; m++) {
+        const char *n = sr_method_name((sr_method)m);
+        assert_non_null(n);
+        assert_int_equal(sr_method_from_str(sr_str_from_cstr(n)), m);
+    }
+    assert_int_equal(sr_method_from_str(SR_STR("invite")), SR_METHOD_OTHER);
+    assert_int_equal(sr_method_from_str(SR_STR("INVITES")), SR_METHOD_OTHER);
+    assert_int_equal(sr_method_from_str(SR_STR("INVITX")), SR_METHOD_OTHER);
+    assert_int_equal(sr_method_from_str(SR_STR("")), SR_METHOD_OTHER);
+    assert_null(sr_method_name(SR_METHOD_OTHER));
+}
+
+static void test_value_split(void **state)
+{
+    (void)state;
+    sr_str v = SR_STR("\"a, b\" <sip:x,y@h>;p=1 , <sip:z> ,(c,d) w,, ");
+    const char *want[] = {"\"a, b\" <sip:x,y@h>;p=1", "<sip:z>", "(c,d) w", "", ""};
+    size_t pos = 0, n = 0;
+    sr_str it;
+    while (sr_value_next(v, &pos, &it)) {
+        assert_true(n < 5);
+        assert_sr_str_eq(it, want[n]);
+        n++;
+    }
+    assert_int_equal(n, 5);
+    pos = 0;
+    assert_false(sr_value_next(SR_STR(""), &pos, &it));
+    pos = 0;
+    assert_true(sr_value_next(SR_STR("\"unterminated, x"), &pos, &it));
+    assert_sr_str_eq(it, "\"unterminated, x");
+    assert_false(sr_value_next(SR_STR("\"unterminated, x"), &pos, &it));
+}
+
+static void test_params_unquote_numbers(void **state)
+{
+    (void)state;
+    sr_str ps = SR_STR(";lr ; Tag = \"a;b\" ;x=[2001:db8::1];flag");
+    size_t pos = 0;
+    sr_str n, v;
+    assert_true(sr_param_next(ps, &pos, &n, &v));
+    assert_sr_str_eq(n, "lr");
+    assert_null(v.p);
+    assert_true(sr_param_next(ps, &pos, &n, &v));
+    assert_sr_str_eq(n, "Tag");
+    assert_sr_str_eq(v, "\"a;b\"");
+    assert_true(sr_param_next(ps, &pos, &n, &v));
+    assert_sr_str_eq(v, "[2001:db8::1]");
+    assert_true(sr_param_next(ps, &pos, &n, &v));
+    assert_sr_str_eq(n, "flag");
+    assert_false(sr_param_next(ps, &pos, &n, &v));
+    assert_true(sr_param_find(ps, "tag", &v));
+    assert_false(sr_param_find(ps, "nope", &v));
+
+    char out[16];
+    assert_int_equal(sr_str_unquote(SR_STR("\"a\\\"b\\\\c\""), out, sizeof out), 5);
+    assert_memory_equal(out, "a\"b\\c", 5);
+    assert_int_equal(sr_str_unquote(SR_STR("\"abc"), out, sizeof out), SR_EBADMSG);
+    assert_int_equal(sr_str_unquote(SR_STR("abc"), out, sizeof out), SR_EBADMSG);
+    assert_int_equal(sr_str_unquote(SR_STR("\"abcdef\""), out, 3), SR_ENOSPC);
+    assert_int_equal(sr_str_unquote(SR_STR("\"\""), out, 0), 0);
+
+    uint32_t u;
+    assert_int_equal(sr_uint32_parse(SR_STR("0004294967295"), &u), 0);
+    assert_int_equal(u, 4294967295u);
+    assert_int_equal(sr_uint32_parse(SR_STR("4294967296"), &u), SR_ERANGE);
+    assert_int_equal(sr_uint32_parse(SR_STR("99999999999999999999999x"), &u), SR_EBADMSG);
+    assert_int_equal(sr_uint32_parse(SR_STR("-1"), &u), SR_EBADMSG);
+    assert_int_equal(sr_uint32_parse(SR_STR(""), &u), SR_EBADMSG);
+}
+
+static void test_via(void **state)
+{
+    (void)state;
+    sr_via v;
+    sr_parse_error e;
+    assert_int_equal(sr_via_parse(&v,
+                                  SR_STR("SIP/2.0/UDP [2001:db8::9:1]:5061;branch=z9hG4bKas;"
+                                         "received=[2001:db8::9:255];rport=5062;maddr=224.0.1.75;"
+                                         "ttl=16;x"),
+                                  &e),
+                     0);
+    assert_sr_str_eq(v.host, "[2001:db8::9:1]");
+    assert_true(v.has_port);
+    assert_int_equal(v.port, 5061);
+    assert_sr_str_eq(v.branch, "z9hG4bKas");
+    assert_sr_str_eq(v.received, "[2001:db8::9:255]");
+    assert_int_equal(v.rport, SR_RPORT_VALUE);
+    assert_int_equal(v.rport_value, 5062);
+    assert_sr_str_eq(v.maddr, "224.0.1.75");
+    assert_int_equal(v.ttl, 16);
+    size_t pos = 0, np = 0;
+    sr_str n, val;
+    while (sr_param_next(v.params, &pos, &n, &val))
+        np++;
+    assert_int_equal(np, 6);
+    assert_int_equal(sr_via_parse(&v, SR_STR("SIP/2.0/TCP h.example.com;rport"), NULL), 0);
+    assert_int_equal(v.rport, SR_RPORT_EMPTY);
+    assert_false(v.has_port);
+    assert_int_equal(v.ttl, -1);
+    assert_null(v.branch.p);
+
+    static const char *const bad[] = {
+        "SIP/2.0/UDP",                  /* no sent-by */
+        "SIP/2.0 UDP h",                /* missing slash */
+        "SIP/2.0/UDP h:99999",          /* port out of range */
+        "SIP/2.0/UDP h:",               /* empty port */
+        "SIP/2.0/UDP [2001:db8::1",     /* unclosed IPv6 reference (RFC 5118) */
+        "SIP/2.0/UDP h;;branch=x",      /* empty parameter */
+        "SIP/2.0/UDP h;branch",         /* branch without value */
+        "SIP/2.0/UDP h;rport=x",        /* bad rport */
+        "SIP/2.0/UDP h;ttl=256",        /* ttl > 255 */
+        "SIP/2.0/UDP h junk",           /* trailing junk */
+        "SIP/2.0/UDP 192.0.2.15;;,;,,", /* RFC 4475 badinv01 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (sr_via_parse(&v, sr_str_from_cstr(bad[i]), &e) != SR_EBADMSG)
+            fail_msg("accepted bad Via \"%s\"", bad[i]);
+        assert_int_equal(e.hdr, SR_HDR_VIA);
+        assert_true(e.offset <= strlen(bad[i]));
+    }
+}
+
+static void test_nameaddr_contact(void **state)
+{
+    (void)state;
+    sr_nameaddr na;
+    assert_int_equal(sr_nameaddr_parse(&na,
+                                       SR_STR("\"Bob \\\"B\\\"\" <sips:bob@[2001:db8::1]:5061>"
+                                              " ;tag=ab12;x=\"q\""),
+                                       NULL),
+                     0);
+    assert_true(na.display_quoted);
+    assert_true(na.angle);
+    assert_sr_str_eq(na.uri, "sips:bob@[2001:db8::1]:5061");
+    assert_sr_str_eq(na.tag, "ab12");
+    assert_sr_str_eq(na.params, ";tag=ab12;x=\"q\"");
+    assert_int_equal(sr_nameaddr_parse(&na, SR_STR("Bob Smith <sip:b@h>"), NULL), 0);
+    assert_sr_str_eq(na.display, "Bob Smith");
+    assert_false(na.display_quoted);
+    assert_int_equal(sr_nameaddr_parse(&na, SR_STR("sip:b@h;tag=1;lr"), NULL), 0);
+    assert_false(na.angle);
+    assert_sr_str_eq(na.uri, "sip:b@h");
+    assert_sr_str_eq(na.tag, "1");
+    assert_int_equal(sr_nameaddr_parse(&na, SR_STR("<tel:+1-201-555-0123>"), NULL), 0);
+    assert_int_equal(na.display.len, 0);
+
+    static const char *const bad[] = {
+        "",
+        "\"unclosed <sip:a@b>",
+        "Bell, Alexander <sip:a@b>",
+        "< sip:a@b >",
+        "<sip:a@b",
+        "sip:a@b?x=y",
+        "<sip:a@b>;;",
+        "<sip:a@b>;tag=",
+        "\"x\" sip:a@b",
+        "<sip:a@b> junk",
+        "<nocolon>",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (sr_nameaddr_parse(&na, sr_str_from_cstr(bad[i]), NULL) != SR_EBADMSG)
+            fail_msg("accepted bad address \"%s\"", bad[i]);
+    }
+
+    sr_contact c;
+    assert_int_equal(sr_contact_parse(&c, SR_STR(" * "), NULL), 0);
+    assert_true(c.star);
+    assert_int_equal(sr_contact_parse(&c, SR_STR("<sip:a@b>;q=1;expires=3600"), NULL), 0);
+    assert_false(c.star);
+    assert_int_equal(c.q, 1000);
+    assert_int_equal(c.expires, 3600);
+    assert_int_equal(sr_contact_parse(&c, SR_STR("<sip:a@b>;q=0.5"), NULL), 0);
+    assert_int_equal(c.q, 500);
+    assert_int_equal(c.expires, -1);
+    assert_int_equal(sr_contact_parse(&c, SR_STR("<sip:a@b>;q=1.5"), NULL), SR_EBADMSG);
+    assert_int_equal(sr_contact_parse(&c, SR_STR("<sip:a@b>;expires=x"), NULL), SR_EBADMSG);
+}
+
+static void test_small_values(void **state)
+{
+    (void)state;
+    sr_cseq cs;
+    sr_parse_error e;
+    assert_int_equal(sr_cseq_parse(&cs, SR_STR("4294967295 REGISTER"), NULL), 0);
+    assert_int_equal(cs.num, 4294967295u);
+    assert_int_equal(cs.method_id, SR_METHOD_REGISTER);
+    assert_int_equal(sr_cseq_parse(&cs, SR_STR("4294967296 REGISTER"), &e), SR_EBADMSG);
+    assert_string_equal(e.phrase, "Bad CSeq number");
+    assert_int_equal(sr_cseq_parse(&cs, SR_STR("1"), &e), SR_EBADMSG);
+    assert_string_equal(e.phrase, "Bad CSeq method");
+    assert_int_equal(sr_cseq_parse(&cs, SR_STR("1 INVITE x"), &e), SR_EBADMSG);
+
+    sr_rack r;
+    assert_int_equal(sr_rack_parse(&r, SR_STR("776656 1 INVITE"), NULL), 0);
+    assert_int_equal(r.rseq, 776656);
+    assert_int_equal(r.cseq, 1);
+    assert_int_equal(r.method_id, SR_METHOD_INVITE);
+    assert_int_equal(sr_rack_parse(&r, SR_STR("1 INVITE"), NULL), SR_EBADMSG);
+
+    sr_retry_after ra;
+    assert_int_equal(sr_retry_after_parse(&ra, SR_STR("18000;duration=3600"), NULL), 0);
+    assert_int_equal(ra.seconds, 18000);
+    assert_int_equal(ra.duration, 3600);
+    assert_int_equal(sr_retry_after_parse(&ra, SR_STR("120 (I'm in a (meeting))"), NULL), 0);
+    assert_sr_str_eq(ra.comment, "I'm in a (meeting)");
+    assert_int_equal(ra.duration, -1);
+    assert_int_equal(sr_retry_after_parse(&ra, SR_STR("120 (open"), NULL), SR_EBADMSG);
+
+    sr_auth a;
+    assert_int_equal(sr_auth_parse(&a,
+                                   SR_STR("Digest realm=\"atlanta.com\", qop=\"auth,auth-int\","
+                                          " nonce=\"84a4\", algorithm=SHA-256, stale=FALSE"),
+                                   NULL),
+                     0);
+    assert_sr_str_eq(a.scheme, "Digest");
+    size_t pos = 0, k = 0;
+    sr_str n, v;
+    const char *names[] = {"realm", "qop", "nonce", "algorithm", "stale"};
+    while (sr_auth_param_next(&a, &pos, &n, &v)) {
+        assert_true(k < 5);
+        assert_sr_str_eq(n, names[k]);
+        k++;
+    }
+    assert_int_equal(k, 5);
+    assert_int_equal(sr_auth_parse(&a, SR_STR("Digest realm=\"x"), NULL), SR_EBADMSG);
+    assert_int_equal(sr_auth_parse(&a, SR_STR("Digest realm"), NULL), SR_EBADMSG);
+}
+
+/* ------------------------------------------------------------------ sr_msg */
+
+static const char reg6[] =
+    "REGISTER sip:[2001:db8::10] SIP/2.0\r\n"
+    "To: sip:user@example.com\r\n"
+    "From: sip:user@example.com;tag=81x2\r\n"
+    "Via: SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3-111;rport\r\n"
+    "Via: SIP/2.0/UDP [2001:db8::9:255]:5070;branch=z9hG4bKa;received=[2001:db8::9:2]\r\n"
+    "Call-ID: SSG9559905523997077@hlau_4100\r\n"
+    "Max-Forwards: 70\r\n"
+    "Contact: \"Caller\" <sip:caller@[2001:db8::1]>;expires=600, <sip:c@[::1]:5060>;q=0.2\r\n"
+    "CSeq: 98176 REGISTER\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+static int parse_opts(const char *buf, size_t len, sr_framing f, unsigned flags, sr_msg **m,
+                      sr_parse_error *e)
+{
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    o.framing = f;
+    o.flags = flags;
+    return sr_msg_parse(m, buf, len, &o, e);
+}
+
+static void test_msg_ipv6(void **state)
+{
+    (void)state;
+    sr_msg *m = NULL;
+    sr_parse_error e;
+    assert_int_equal(parse_opts(reg6, strlen(reg6), SR_FRAMING_DATAGRAM, SR_PARSE_VALIDATE, &m, &e),
+                     0);
+    assert_sr_str_eq(sr_msg_request_uri(m), "sip:[2001:db8::10]");
+    assert_int_equal(sr_msg_via_count(m), 2);
+    assert_sr_str_eq(sr_msg_via(m, 0)->host, "[2001:db8::9:1]");
+    assert_int_equal(sr_msg_via(m, 0)->rport, SR_RPORT_EMPTY);
+    assert_sr_str_eq(sr_msg_via(m, 1)->host, "[2001:db8::9:255]");
+    assert_int_equal(sr_msg_via(m, 1)->port, 5070);
+    assert_sr_str_eq(sr_msg_via(m, 1)->received, "[2001:db8::9:2]");
+    const sr_header *h = sr_msg_header_find(m, SR_HDR_CONTACT, NULL);
+    size_t pos = 0;
+    sr_str it;
+    sr_contact c;
+    assert_true(sr_value_next(h->value, &pos, &it));
+    assert_int_equal(sr_contact_parse(&c, it, NULL), 0);
+    assert_sr_str_eq(c.addr.uri, "sip:caller@[2001:db8::1]");
+    assert_int_equal(c.expires, 600);
+    assert_true(sr_value_next(h->value, &pos, &it));
+    assert_int_equal(sr_contact_parse(&c, it, NULL), 0);
+    assert_sr_str_eq(c.addr.uri, "sip:c@[::1]:5060");
+    assert_int_equal(c.q, 200);
+    assert_false(sr_value_next(h->value, &pos, &it));
+    sr_msg_free(m);
+
+    /* RFC 5118 §4.5-style damage: an unclosed IPv6 reference in Via is reported */
+    char bad[sizeof reg6];
+    memcpy(bad, reg6, sizeof reg6);
+    char *p = strstr(bad, "[2001:db8::9:1]");
+    p[14] = ' '; /* "]" becomes a space */
+    m = NULL;
+    assert_int_equal(parse_opts(bad, strlen(bad), SR_FRAMING_DATAGRAM, SR_PARSE_VALIDATE, &m, &e),
+                     SR_EBADMSG);
+    assert_string_equal(e.phrase, "Bad Via header field");
+    assert_int_equal(e.hdr, SR_HDR_VIA);
+    assert_null(m);
+}
+
+static void test_msg_framing(void **state)
+{
+    (void)state;
+    const char *base = "MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n"
+                       "To: <sip:a@b>\r\nFrom: <sip:c@d>;tag=1\r\nCall-ID: x@y\r\n"
+                       "CSeq: 1 MESSAGE\r\nl: 5\r\n\r\nhelloEXTRA";
+    size_t len = strlen(base);
+    sr_msg *m = NULL;
+    sr_parse_error e;
+    /* datagram: the body is Content-Length bytes, the rest ignored */
+    assert_int_equal(parse_opts(base, len, SR_FRAMING_DATAGRAM, SR_PARSE_VALIDATE, &m, &e), 0);
+    assert_sr_str_eq(sr_msg_body(m), "hello");
+    assert_int_equal(sr_msg_size(m), len - 5);
+    sr_msg_free(m);
+    /* stream: each shorter prefix is incomplete, the full one parses */
+    size_t full = len - 5;
+    for (size_t k = 1; k < full; k++) {
+        m = NULL;
+        int rc = parse_opts(base, k, SR_FRAMING_STREAM, 0, &m, &e);
+        assert_int_equal(rc, SR_EAGAIN);
+        assert_null(m);
+    }
+    assert_int_equal(parse_opts(base, full, SR_FRAMING_STREAM, 0, &m, &e), 0);
+    assert_int_equal(sr_msg_size(m), full);
+    sr_msg_free(m);
+    /* datagram truncated: Content-Length larger than the body */
+    assert_int_equal(parse_opts(base, full - 1, SR_FRAMING_DATAGRAM, 0, &m, &e), SR_EBADMSG);
+    assert_string_equal(e.phrase, "Content-Length larger than message body");
+    assert_int_equal(e.hdr, SR_HDR_CONTENT_LENGTH);
+    /* datagram without a complete head */
+    assert_int_equal(parse_opts(base, 30, SR_FRAMING_DATAGRAM, 0, &m, &e), SR_EBADMSG);
+    assert_string_equal(e.phrase, "Incomplete message header");
+    /* stream without Content-Length */
+    const char *nocl = "BYE sip:a SIP/2.0\r\n\r\n";
+    assert_int_equal(parse_opts(nocl, strlen(nocl), SR_FRAMING_STREAM, 0, &m, &e), SR_EBADMSG);
+    assert_string_equal(e.phrase, "Missing Content-Length header field");
+    /* size caps */
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    o.max_size = 50;
+    assert_int_equal(sr_msg_parse(&m, base, len, &o, &e), SR_ETOOBIG);
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    o.max_headers = 3;
+    assert_int_equal(sr_msg_parse(&m, base, len, &o, &e), SR_ETOOBIG);
+    assert_int_equal(sr_msg_parse(NULL, base, len, &o, &e), SR_EINVAL);
+    /* two equal Content-Lengths are accepted, two different ones are not */
+    const char *two = "BYE sip:a SIP/2.0\r\nl: 0\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(parse_opts(two, strlen(two), SR_FRAMING_DATAGRAM, 0, &m, &e), 0);
+    sr_msg_free(m);
+}
+
+static void test_msg_index(void **state)
+{
+    (void)state;
+    /* many headers: more than the parser's stack array, exercising the heap fallback */
+    char buf[8192];
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "OPTIONS sip:a SIP/2.0\r\n");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s: v%d\r\n",
+                              i % 3 == 0 ? "X-A" : (i % 3 == 1 ? "Route" : "x-a"), i);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "\r\n");
+    sr_msg *m = NULL;
+    assert_int_equal(parse_opts(buf, n, SR_FRAMING_DATAGRAM, 0, &m, NULL), 0);
+    assert_int_equal(sr_msg_header_count(m), 100);
+    assert_int_equal(sr_msg_header_count_id(m, SR_HDR_ROUTE), 33);
+    assert_int_equal(sr_msg_header_count_id(m, SR_HDR_OTHER), 67);
+    size_t k = 0;
+    for (const sr_header *h = sr_msg_header_find_name(m, SR_STR("X-a"), NULL); h;
+         h = sr_msg_header_find_name(m, SR_STR("X-a"), h))
+        k++;
+    assert_int_equal(k, 67);
+    const sr_header *r = sr_msg_header_find(m, SR_HDR_ROUTE, NULL);
+    assert_sr_str_eq(r->value, "v1");
+    r = sr_msg_header_find(m, SR_HDR_ROUTE, r);
+    assert_sr_str_eq(r->value, "v4");
+    assert_null(sr_msg_header_at(m, 100));
+    assert_null(sr_msg_header_find(m, SR_HDR_VIA, NULL));
+    assert_null(sr_msg_header_find(m, SR_HDR__COUNT, NULL));
+    /* validation of this message: no Via */
+    sr_parse_error e;
+    assert_int_equal(sr_msg_validate(m, &e), SR_EMISSING);
+    assert_string_equal(e.phrase, "Missing Via header field");
+    sr_msg_free(m);
+}
+
+typedef struct sweep_ctx {
+    const char *buf;
+    size_t len;
+} sweep_ctx;
+
+static int sweep_parse(const sr_allocator *alloc, void *ctx)
+{
+    const sweep_ctx *c = ctx;
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = alloc;
+    o.flags = SR_PARSE_VALIDATE;
+    sr_msg *m = NULL;
+    int rc = sr_msg_parse(&m, c->buf, c->len, &o, NULL);
+    if (rc == 0) {
+        if (sr_msg_via_count(m) == 0)
+            rc = SR_EINVAL;
+        sr_msg_free(m);
+    }
+    return rc;
+}
+
+static void test_msg_failure_sweep(void **state)
+{
+    (void)state;
+    sweep_ctx c = {reg6, strlen(reg6)};
+    long n = tu_failure_sweep(sweep_parse, &c);
+    assert_true(n >= 1);
+    /* many headers and Vias: several allocations */
+    char buf[16384];
+    size_t len = 0;
+    len += (size_t)snprintf(buf + len, sizeof buf - len,
+                            "OPTIONS sip:a SIP/2.0\r\nTo: <sip:a@b>\r\nFrom: <sip:a@b>;tag=1\r\n"
+                            "Call-ID: a@b\r\nCSeq: 1 OPTIONS\r\n");
+    for (int i = 0; i < 80; i++)
+        len +=
+            (size_t)snprintf(buf + len, sizeof buf - len,
+                             "Via: SIP/2.0/UDP h%d;branch=z9hG4bK%d, SIP/2.0/TCP g%d\r\n", i, i, i);
+    len += (size_t)snprintf(buf + len, sizeof buf - len, "\r\n");
+    c.buf = buf;
+    c.len = len;
+    n = tu_failure_sweep(sweep_parse, &c);
+    assert_true(n >= 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_TEST(test_hdr_names),
+        TU_TEST(test_methods),
+        TU_TEST(test_value_split),
+        TU_TEST(test_params_unquote_numbers),
+        TU_TEST(test_via),
+        TU_TEST(test_nameaddr_contact),
+        TU_TEST(test_small_values),
+        TU_TEST(test_msg_ipv6),
+        TU_TEST(test_msg_framing),
+        TU_TEST(test_msg_index),
+        TU_TEST(test_msg_failure_sweep),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,207 @@
+/* sipreply tests: the printer and the minimal builder (print.h).
+ * Byte-exact reprint, canonical built messages, recorded edits, failure sweeps. */
+#include <string.h>
+
+#include "testutil.h"
+
+static const char req[] = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+                          "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "t: Bob <sip:bob@biloxi.example.com>\r\n"
+                          "f: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+                          "i: a84b4c76e66710@pc33.atlanta.example.com\r\n"
+                          "CSeq: 314159 INVITE\r\n"
+                          "X-Odd :   kept  as\r\n is\r\n"
+                          "l: 4\r\n"
+                          "\r\n"
+                          "v=0\r\n";
+
+static sr_msg *parse(const char *s, size_t len)
+{
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_msg *m = NULL;
+    sr_parse_error e;
+    if (sr_msg_parse(&m, s, len, &o, &e))
+        fail_msg("parse: %s at %zu", e.phrase, e.offset);
+    return m;
+}
+
+static void test_reprint_exact(void **state)
+{
+    (void)state;
+    sr_msg *m = parse(req, strlen(req));
+    sr_buf b;
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    /* the body is 4 bytes ("v=0\r"), the final "\n" lies beyond Content-Length */
+    assert_mem_eq(b.p, b.len, req, strlen(req) - 1);
+    sr_buf_cleanup(&b);
+    sr_msg_free(m);
+}
+
+static void test_edits_recorded(void **state)
+{
+    (void)state;
+    sr_msg *m = parse(req, strlen(req));
+    size_t before = sr_msg_header_count(m);
+    assert_int_equal(
+        sr_msg_add_header(m, SR_HDR_RECORD_ROUTE, SR_STR_NULL, SR_STR("<sip:p1.example.com;lr>")),
+        0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_OTHER, SR_STR("X-Trace"), SR_STR(" 42 ")), 0);
+    assert_int_equal(sr_msg_header_count(m), before + 2);
+    const sr_header *h = sr_msg_header_find_name(m, SR_STR("x-trace"), NULL);
+    assert_non_null(h);
+    assert_sr_str_eq(h->value, "42");
+    sr_buf b;
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    /* received headers byte for byte, then the added ones canonically */
+    const char *cut = strstr(req, "\r\n\r\n");
+    size_t head_wo_blank = (size_t)(cut - req) + 2;
+    assert_true(b.len > head_wo_blank);
+    assert_memory_equal(b.p, req, head_wo_blank);
+    const char *tail = "Record-Route: <sip:p1.example.com;lr>\r\nX-Trace: 42\r\n\r\nv=0\r";
+    assert_mem_eq(b.p + head_wo_blank, b.len - head_wo_blank, tail, strlen(tail));
+    sr_buf_cleanup(&b);
+
+    /* replacing the body rewrites Content-Length */
+    assert_int_equal(sr_msg_set_body(m, SR_STR_NULL, SR_STR("hello world")), 0);
+    assert_int_equal(sr_msg_content_length(m), 11);
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    assert_null(strstr(b.p, "l: 4"));
+    assert_non_null(strstr(b.p, "Content-Length: 11\r\n\r\nhello world"));
+    sr_msg *m2 = parse(b.p, b.len);
+    assert_sr_str_eq(sr_msg_body(m2), "hello world");
+    assert_int_equal(sr_msg_header_count_id(m2, SR_HDR_CONTENT_LENGTH), 1);
+    sr_msg_free(m2);
+    sr_buf_cleanup(&b);
+    sr_msg_free(m);
+}
+
+static int build_response(const sr_allocator *alloc, sr_msg **out)
+{
+    sr_msg *m = NULL;
+    int rc = sr_msg_new_response(&m, alloc, 486, SR_STR("Busy Here"));
+    if (rc)
+        return rc;
+    if ((rc = sr_msg_add_header(m, SR_HDR_VIA, SR_STR_NULL,
+                                SR_STR("SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP g"))) ||
+        (rc = sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, SR_STR("<sip:b@h>;tag=x"))) ||
+        (rc = sr_msg_add_header(m, SR_HDR_FROM, SR_STR_NULL, SR_STR("<sip:a@h>;tag=y"))) ||
+        (rc = sr_msg_add_header(m, SR_HDR_CALL_ID, SR_STR_NULL, SR_STR("c@h"))) ||
+        (rc = sr_msg_add_header(m, SR_HDR_CSEQ, SR_STR_NULL, SR_STR("7 INVITE"))) ||
+        (rc = sr_msg_add_header(m, SR_HDR_OTHER, SR_STR("retry-after"), SR_STR("60"))) ||
+        (rc = sr_msg_add_header(m, SR_HDR_CONTENT_LENGTH, SR_STR_NULL, SR_STR("999"))) ||
+        (rc = sr_msg_set_body(m, SR_STR("text/plain"), SR_STR("busy")))) {
+        sr_msg_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+static void test_build_canonical(void **state)
+{
+    (void)state;
+    sr_msg *m = NULL;
+    assert_int_equal(build_response(tu_allocator(), &m), 0);
+    assert_int_equal(sr_msg_status(m), 486);
+    assert_int_equal(sr_msg_via_count(m), 2);
+    assert_sr_str_eq(sr_msg_to(m)->tag, "x");
+    assert_int_equal(sr_msg_cseq(m)->num, 7);
+    assert_sr_str_eq(sr_msg_call_id(m), "c@h");
+    sr_buf b;
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    const char *want = "SIP/2.0 486 Busy Here\r\n"
+                       "Via: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP g\r\n"
+                       "To: <sip:b@h>;tag=x\r\n"
+                       "From: <sip:a@h>;tag=y\r\n"
+                       "Call-ID: c@h\r\n"
+                       "CSeq: 7 INVITE\r\n"
+                       "Retry-After: 60\r\n"
+                       "Content-Type: text/plain\r\n"
+                       "Content-Length: 4\r\n"
+                       "\r\n"
+                       "busy";
+    assert_mem_eq(b.p, b.len, want, strlen(want));
+    /* the printed message parses and validates, and prints identically again */
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    o.flags = SR_PARSE_VALIDATE;
+    sr_msg *m2 = NULL;
+    assert_int_equal(sr_msg_parse(&m2, b.p, b.len, &o, NULL), 0);
+    sr_buf b2;
+    sr_buf_init(&b2, tu_allocator());
+    assert_int_equal(sr_msg_print(m2, &b2), 0);
+    assert_mem_eq(b2.p, b2.len, b.p, b.len);
+    sr_buf_cleanup(&b2);
+    sr_msg_free(m2);
+    sr_buf_cleanup(&b);
+    sr_msg_free(m);
+
+    assert_int_equal(sr_msg_new_request(&m, tu_allocator(), SR_STR("OPTIONS"), SR_STR("sip:a@b")),
+                     0);
+    assert_int_equal(sr_msg_method(m), SR_METHOD_OPTIONS);
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    assert_string_equal(b.p, "OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\n");
+    sr_buf_cleanup(&b);
+    /* bad arguments */
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_OTHER, SR_STR("Bad Name"), SR_STR("x")),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, SR_STR("a\r\nb")), SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_NONE, SR_STR_NULL, SR_STR("x")), SR_EINVAL);
+    sr_msg_free(m);
+    sr_msg *none = NULL;
+    assert_int_equal(sr_msg_new_request(&none, NULL, SR_STR("IN VITE"), SR_STR("sip:a")),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_new_request(&none, NULL, SR_STR("INVITE"), SR_STR("sip:a b")),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_new_response(&none, NULL, 99, SR_STR("x")), SR_EINVAL);
+    assert_int_equal(sr_msg_new_response(&none, NULL, 700, SR_STR("x")), SR_EINVAL);
+    assert_int_equal(sr_msg_new_response(&none, NULL, 200, SR_STR("a\nb")), SR_EINVAL);
+    assert_null(none);
+}
+
+static int sweep_build(const sr_allocator *alloc, void *ctx)
+{
+    (void)ctx;
+    sr_msg *m = NULL;
+    int rc = build_response(alloc, &m);
+    if (rc)
+        return rc;
+    /* many headers force arena growth */
+    for (int i = 0; i < 40 && !rc; i++)
+        rc = sr_msg_add_header(m, SR_HDR_OTHER, SR_STR("X-Pad"),
+                               SR_STR("padding padding padding padding padding padding"));
+    sr_buf b;
+    sr_buf_init(&b, alloc);
+    if (!rc)
+        rc = sr_msg_print(m, &b);
+    sr_buf_cleanup(&b);
+    sr_msg_free(m);
+    return rc;
+}
+
+static void test_build_failure_sweep(void **state)
+{
+    (void)state;
+    long n = tu_failure_sweep(sweep_build, NULL);
+    assert_true(n >= 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_TEST(test_reprint_exact),
+        TU_TEST(test_edits_recorded),
+        TU_TEST(test_build_canonical),
+        TU_TEST(test_build_failure_sweep),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
