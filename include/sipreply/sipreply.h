@@ -8,9 +8,14 @@
 #include <sipreply/error.h>
 #include <sipreply/alloc.h>
 #include <sipreply/str.h>
-#include <sipreply/status.h>
+#include <sipreply/uri.h>
+#include <sipreply/frame.h>
 #include <sipreply/msg.h>
 #include <sipreply/parse.h>
 #include <sipreply/print.h>
+#include <sipreply/build.h>
+#include <sipreply/uas.h>
+#include <sipreply/lint.h>
+#include <sipreply/status.h>
 
 #endif /* SIPREPLY_H */

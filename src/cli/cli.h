@@ -20,9 +20,9 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 int cmd_tour(int argc, char **argv);
+int cmd_parse(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_codes(int argc, char **argv);
-int cmd_parse(int argc, char **argv);
 
 /* The program name for messages ("sipreply"). */
 extern const char *cli_prog;

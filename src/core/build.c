@@ -1,0 +1,834 @@
+/* sipreply core: the response builder, the derived To tag, and the ACK and CANCEL builders.
+ * RFC 3261 §8.2.6, §8.2.7, §9.1, §12.1.1, §17.1.1.3, §21; RFC 4320 §4.1; RFC 4028; RFC 3329. */
+#include <string.h>
+
+#include "sipreply/build.h"
+#include "sipreply/print.h"
+#include "sipreply/status.h"
+
+#include "build_int.h"
+#include "core_int.h"
+
+static const char *const default_allow[] = {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", NULL};
+static const char *const default_accept[] = {"application/sdp", NULL};
+static const char *const default_encoding[] = {"identity", NULL};
+static const char *const default_language[] = {"en", NULL};
+static const char *const empty_list[] = {NULL};
+
+void sr_build_policy_init(sr_build_policy *p)
+{
+    if (!p)
+        return;
+    memset(p, 0, sizeof *p);
+    p->size = sizeof *p;
+    p->allow = default_allow;
+    p->supported = empty_list;
+    p->require = empty_list;
+    p->accept = default_accept;
+    p->accept_encoding = default_encoding;
+    p->accept_language = default_language;
+    p->realm = "sipreply";
+    p->min_expires = 60;
+    p->min_se = 90;
+    p->contacts = empty_list;
+    p->recv_info = empty_list;
+}
+
+void sr_build_opts_init(sr_build_opts *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
+/* ------------------------------------------------------------------ SipHash-2-4 */
+
+static uint64_t rotl(uint64_t x, unsigned b)
+{
+    return (x << b) | (x >> (64u - b));
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8u * i);
+    return v;
+}
+
+#define SIPROUND           \
+    do {                   \
+        v0 += v1;          \
+        v1 = rotl(v1, 13); \
+        v1 ^= v0;          \
+        v0 = rotl(v0, 32); \
+        v2 += v3;          \
+        v3 = rotl(v3, 16); \
+        v3 ^= v2;          \
+        v0 += v3;          \
+        v3 = rotl(v3, 21); \
+        v3 ^= v0;          \
+        v2 += v1;          \
+        v1 = rotl(v1, 17); \
+        v1 ^= v2;          \
+        v2 = rotl(v2, 32); \
+    } while (0)
+
+uint64_t sr_siphash24(const uint8_t *key, const void *data, size_t len)
+{
+    static const uint8_t zero_key[SR_BUILD_KEY_LEN] = {0};
+    const uint8_t *k = key ? key : zero_key;
+    const uint8_t *in = data;
+    uint64_t k0 = load64(k), k1 = load64(k + 8);
+    uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+    uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+    uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+    uint64_t v3 = 0x7465646279746573ULL ^ k1;
+    size_t full = len - (len % 8);
+    for (size_t i = 0; i < full; i += 8) {
+        uint64_t m = load64(in + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = 0; i < len % 8; i++)
+        b |= (uint64_t)in[full + i] << (8u * i);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Streaming wrapper: the fields are short, so collect them in a bounded scratch buffer and
+ * hash it once; fields longer than the scratch are folded in by their own hash. */
+typedef struct taghash {
+    uint8_t buf[1024];
+    size_t len;
+    const uint8_t *key;
+} taghash;
+
+static void th_bytes(taghash *h, const void *p, size_t n)
+{
+    if (n > sizeof h->buf - h->len) {
+        /* fold: replace an oversize field by its 64-bit hash */
+        uint64_t d = sr_siphash24(h->key, p, n);
+        uint8_t b[8];
+        for (unsigned i = 0; i < 8; i++)
+            b[i] = (uint8_t)(d >> (8u * i));
+        if (sizeof h->buf - h->len < 8) {
+            uint64_t all = sr_siphash24(h->key, h->buf, h->len);
+            for (unsigned i = 0; i < 8; i++)
+                h->buf[i] = (uint8_t)(all >> (8u * i));
+            h->len = 8;
+        }
+        memcpy(h->buf + h->len, b, 8);
+        h->len += 8;
+        return;
+    }
+    memcpy(h->buf + h->len, p, n);
+    h->len += n;
+}
+
+static void th_field(taghash *h, sr_str s)
+{
+    uint8_t l[4] = {(uint8_t)(s.len >> 24), (uint8_t)(s.len >> 16), (uint8_t)(s.len >> 8),
+                    (uint8_t)s.len};
+    th_bytes(h, l, sizeof l);
+    if (s.len)
+        th_bytes(h, s.p, s.len);
+}
+
+static void hex64(uint64_t v, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[i] = hx[v & 0xf];
+        v >>= 4;
+    }
+}
+
+uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *purpose)
+{
+    taghash h;
+    h.len = 0;
+    h.key = key;
+    th_field(&h, sr_str_from_cstr(purpose));
+    const sr_via *v = sr_msg_via(req, 0);
+    if (v) {
+        th_field(&h, v->branch);
+        th_field(&h, v->host);
+        uint8_t port[2] = {(uint8_t)(v->port >> 8), (uint8_t)v->port};
+        th_bytes(&h, port, 2);
+    } else {
+        th_field(&h, SR_STR_NULL);
+    }
+    th_field(&h, sr_msg_call_id(req));
+    const sr_nameaddr *from = sr_msg_from(req);
+    th_field(&h, from ? from->tag : SR_STR_NULL);
+    const sr_cseq *cs = sr_msg_cseq(req);
+    uint32_t n = cs ? cs->num : 0;
+    uint8_t nb[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    th_bytes(&h, nb, 4);
+    return sr_siphash24(key, h.buf, h.len);
+}
+
+int sr_build_to_tag(const sr_msg *req, const uint8_t *key, char *out)
+{
+    if (!req || !out)
+        return SR_EINVAL;
+    hex64(sr__request_hash(req, key, "to-tag"), out);
+    out[SR_BUILD_TAG_LEN] = '\0';
+    return 0;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+/* The canonical name a registry header name maps to, compared through the header ids so
+ * compact forms and case do not matter. */
+static bool name_eq(sr_str a, const char *b)
+{
+    sr_str bs = sr_str_from_cstr(b);
+    enum sr_hdr_id ia = sr_hdr_lookup(a), ib = sr_hdr_lookup(bs);
+    if (ia != SR_HDR_OTHER || ib != SR_HDR_OTHER)
+        return ia == ib;
+    return sr_str_caseeq(a, bs);
+}
+
+static bool caller_has(const sr_build_opts *o, const char *name)
+{
+    for (size_t i = 0; i < o->n_headers; i++) {
+        if (name_eq(o->headers[i].name, name))
+            return true;
+    }
+    return false;
+}
+
+static int add(sr_msg *m, enum sr_hdr_id id, sr_str value)
+{
+    return sr_msg_add_header(m, id, SR_STR_NULL, value);
+}
+
+/* Append @p value to @p b with any line folding (CRLF followed by whitespace, RFC 3261
+ * §7.3.1) replaced by one space: folding is LWS, equivalent to SP, and builders print one
+ * line per field. */
+static int append_unfolded(sr_buf *b, sr_str value)
+{
+    int rc = sr_buf_reserve(b, value.len + 1);
+    if (rc)
+        return rc;
+    size_t n = b->len;
+    for (size_t i = 0; i < value.len; i++) {
+        char c = value.p[i];
+        if (c == '\r' || c == '\n') {
+            while (n > b->len && (b->p[n - 1] == ' ' || b->p[n - 1] == '\t'))
+                n--;
+            while (i + 1 < value.len && (value.p[i + 1] == '\r' || value.p[i + 1] == '\n' ||
+                                         value.p[i + 1] == ' ' || value.p[i + 1] == '\t'))
+                i++;
+            b->p[n++] = ' ';
+            continue;
+        }
+        b->p[n++] = c;
+    }
+    b->len = n;
+    b->p[n] = '\0';
+    return 0;
+}
+
+/* Add @p value unfolded (append_unfolded), using @p scratch (reset) when it is folded. */
+static int add_unfolded(sr_msg *m, enum sr_hdr_id id, sr_str value, sr_buf *scratch)
+{
+    if (!value.len || (!memchr(value.p, '\r', value.len) && !memchr(value.p, '\n', value.len)))
+        return add(m, id, value);
+    scratch->len = 0;
+    int rc = append_unfolded(scratch, value);
+    if (rc)
+        return rc;
+    return add(m, id, (sr_str){scratch->p, scratch->len});
+}
+
+/* Copy every header with @p id from @p src, each value as written (unfolded), in order. */
+static int copy_all(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
+{
+    for (const sr_header *h = sr_msg_header_find(src, id, NULL); h;
+         h = sr_msg_header_find(src, id, h)) {
+        int rc = add_unfolded(m, id, h->value, scratch);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Join a NULL-terminated list with ", " into @p b (reset first). */
+static int join_list(sr_buf *b, const char *const *list)
+{
+    b->len = 0;
+    int rc = sr_buf_reserve(b, 1);
+    if (rc)
+        return rc;
+    b->p[0] = '\0';
+    for (size_t i = 0; list && list[i]; i++) {
+        if (i && (rc = sr_buf_append_cstr(b, ", ")) != 0)
+            return rc;
+        if ((rc = sr_buf_append_cstr(b, list[i])) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static sr_str buf_str(const sr_buf *b)
+{
+    return (sr_str){b->p ? b->p : "", b->len};
+}
+
+static bool list_has(const char *const *list, sr_str tok)
+{
+    for (size_t i = 0; list && list[i]; i++) {
+        if (sr_str_caseeq_cstr(tok, list[i]))
+            return true;
+    }
+    return false;
+}
+
+static int fail(sr_build_error *err, int code, const char *header, const char *what)
+{
+    if (err) {
+        err->code = code;
+        err->header = header;
+        err->what = what;
+    }
+    return code;
+}
+
+/* ------------------------------------------------------------------ defaults */
+
+/* A digest challenge (RFC 3261 §22.4, RFC 8760 §2.4: strongest algorithm first). */
+static int add_challenge(sr_msg *m, enum sr_hdr_id id, const sr_msg *req, const sr_build_opts *o,
+                         const sr_build_policy *p, sr_buf *b)
+{
+    char nonce[128];
+    size_t nlen;
+    if (p->nonce) {
+        ptrdiff_t n = p->nonce(nonce, sizeof nonce, p->nonce_user);
+        if (n < 0)
+            return (int)n;
+        if (n == 0 || (size_t)n > sizeof nonce)
+            return SR_EINVAL;
+        nlen = (size_t)n;
+        for (size_t i = 0; i < nlen; i++) {
+            if (nonce[i] == '"' || nonce[i] == '\\' || (unsigned char)nonce[i] < 0x20)
+                return SR_EINVAL;
+        }
+    } else {
+        hex64(sr__request_hash(req, o->tag_key, "nonce"), nonce);
+        nlen = 16;
+    }
+    static const char *const algs[] = {"SHA-256", "MD5"};
+    for (size_t i = 0; i < 2; i++) {
+        int rc;
+        b->len = 0;
+        if ((rc = sr_buf_append_cstr(b, "Digest realm=\"")) != 0 ||
+            (rc = sr_buf_append_cstr(b, p->realm ? p->realm : "sipreply")) != 0 ||
+            (rc = sr_buf_append_cstr(b, "\", nonce=\"")) != 0 ||
+            (rc = sr_buf_append(b, nonce, nlen)) != 0 ||
+            (rc = sr_buf_append_cstr(b, "\", algorithm=")) != 0 ||
+            (rc = sr_buf_append_cstr(b, algs[i])) != 0 ||
+            (rc = sr_buf_append_cstr(b, ", qop=\"auth\"")) != 0 ||
+            (rc = add(m, id, buf_str(b))) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* 420: the Require (or, for a proxy's view, Proxy-Require) tags we do not support
+ * (RFC 3261 §8.2.2.3: "list only those option tags that the UAS does not understand"). */
+static int unsupported_value(sr_buf *b, const sr_msg *req, const sr_build_policy *p)
+{
+    b->len = 0;
+    int rc = sr_buf_reserve(b, 1);
+    if (rc)
+        return rc;
+    b->p[0] = '\0';
+    static const enum sr_hdr_id ids[] = {SR_HDR_REQUIRE, SR_HDR_PROXY_REQUIRE};
+    for (size_t k = 0; k < 2; k++) {
+        for (const sr_header *h = sr_msg_header_find(req, ids[k], NULL); h;
+             h = sr_msg_header_find(req, ids[k], h)) {
+            size_t pos = 0;
+            sr_str tok;
+            while (sr_value_next(h->value, &pos, &tok)) {
+                if (tok.len == 0 || list_has(p->supported, tok))
+                    continue;
+                if (b->len && (rc = sr_buf_append_cstr(b, ", ")) != 0)
+                    return rc;
+                if ((rc = sr_buf_append_str(b, tok)) != 0)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Supply a default for header @p name of response @p code, or return SR_EMISSING. */
+static int add_default(sr_msg *m, const char *name, unsigned code, const sr_msg *req,
+                       const sr_build_opts *o, const sr_build_policy *p, sr_buf *b)
+{
+    enum sr_hdr_id id = sr_hdr_lookup(sr_str_from_cstr(name));
+    int rc;
+    char num[24];
+    switch (id) {
+    case SR_HDR_ALLOW:
+        if ((rc = join_list(b, p->allow)) != 0)
+            return rc;
+        if (code == 405) {
+            /* RFC 3261 §21.4.6: the 405's Allow lists what is allowed — never the method
+             * being refused. */
+            sr_str meth = sr_msg_method_str(req);
+            b->len = 0;
+            for (size_t i = 0; p->allow && p->allow[i]; i++) {
+                if (sr_str_eq(sr_str_from_cstr(p->allow[i]), meth))
+                    continue;
+                if (b->len && (rc = sr_buf_append_cstr(b, ", ")) != 0)
+                    return rc;
+                if ((rc = sr_buf_append_cstr(b, p->allow[i])) != 0)
+                    return rc;
+            }
+        }
+        if (b->len == 0)
+            return SR_EMISSING;
+        return add(m, id, buf_str(b));
+    case SR_HDR_WWW_AUTHENTICATE:
+    case SR_HDR_PROXY_AUTHENTICATE: return add_challenge(m, id, req, o, p, b);
+    case SR_HDR_UNSUPPORTED:
+        if ((rc = unsupported_value(b, req, p)) != 0)
+            return rc;
+        if (b->len == 0)
+            return SR_EMISSING; /* nothing unsupported: a 420 would be a lie */
+        return add(m, id, buf_str(b));
+    case SR_HDR_REQUIRE:
+        if (!p->require || !p->require[0])
+            return SR_EMISSING;
+        if ((rc = join_list(b, p->require)) != 0)
+            return rc;
+        return add(m, id, buf_str(b));
+    case SR_HDR_ACCEPT:
+    case SR_HDR_ACCEPT_ENCODING:
+    case SR_HDR_ACCEPT_LANGUAGE: {
+        const char *const *l = id == SR_HDR_ACCEPT            ? p->accept
+                               : id == SR_HDR_ACCEPT_ENCODING ? p->accept_encoding
+                                                              : p->accept_language;
+        if (!l || !l[0])
+            return SR_EMISSING;
+        if ((rc = join_list(b, l)) != 0)
+            return rc;
+        return add(m, id, buf_str(b));
+    }
+    case SR_HDR_SUPPORTED:
+        if ((rc = join_list(b, p->supported)) != 0)
+            return rc;
+        return add(m, id, buf_str(b));
+    case SR_HDR_MIN_SE:
+    case SR_HDR_MIN_EXPIRES:
+    case SR_HDR_RETRY_AFTER: {
+        uint32_t v = id == SR_HDR_MIN_SE        ? p->min_se
+                     : id == SR_HDR_MIN_EXPIRES ? p->min_expires
+                                                : p->retry_after;
+        if (v == 0 && id != SR_HDR_MIN_EXPIRES)
+            return SR_EMISSING;
+        size_t n = sr__u32_to_dec(v, num);
+        return add(m, id, (sr_str){num, n});
+    }
+    case SR_HDR_CONTACT:
+        if (!p->contacts || !p->contacts[0])
+            return SR_EMISSING;
+        for (size_t i = 0; p->contacts[i]; i++) {
+            b->len = 0;
+            if ((rc = sr_buf_append_cstr(b, "<")) != 0 ||
+                (rc = sr_buf_append_cstr(b, p->contacts[i])) != 0 ||
+                (rc = sr_buf_append_cstr(b, ">")) != 0 || (rc = add(m, id, buf_str(b))) != 0)
+                return rc;
+        }
+        return 0;
+    case SR_HDR_SECURITY_SERVER:
+        if (!p->security_server || !p->security_server[0])
+            return SR_EMISSING;
+        return add(m, id, sr_str_from_cstr(p->security_server));
+    case SR_HDR_RECV_INFO:
+        /* RFC 6086 §5.2.3: an empty Recv-Info means "no info packages". */
+        if ((rc = join_list(b, p->recv_info)) != 0)
+            return rc;
+        return add(m, id, buf_str(b));
+    case SR_HDR_PERMISSION_MISSING: {
+        /* RFC 5360 §5.9.1: the target URIs lacking permission — here the Request-URI. */
+        b->len = 0;
+        if ((rc = sr_buf_append_cstr(b, "<")) != 0 ||
+            (rc = sr_buf_append_str(b, sr_msg_request_uri(req))) != 0 ||
+            (rc = sr_buf_append_cstr(b, ">")) != 0)
+            return rc;
+        return add(m, id, buf_str(b));
+    }
+    default: return SR_EMISSING;
+    }
+}
+
+size_t sr__u32_to_dec(uint32_t v, char *out)
+{
+    char tmp[12];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+/* ------------------------------------------------------------------ the response builder */
+
+bool sr__is_dialog_creating(unsigned code, sr_method m)
+{
+    /* RFC 3261 §12.1.1: 2xx and 101-199 (with a To tag, which we always add) to INVITE. */
+    return m == SR_METHOD_INVITE && code > 100 && code < 300;
+}
+
+/* Validate the request/code combination before allocating anything. */
+static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
+                       sr_build_error *err)
+{
+    if (code < 100 || code > 699)
+        return fail(err, SR_EINVAL, NULL, "status code outside 100-699 (RFC 3261 §7.2)");
+    if (!sr_status_is_registered((int)code)) {
+        if (sr_status_legacy_lookup((int)code))
+            return fail(err, SR_EUNSUPPORTED, NULL,
+                        "legacy or vendor-internal code: never send it (RULES.md §1)");
+        if (!(o->flags & SR_BUILD_UNREGISTERED))
+            return fail(err, SR_EUNSUPPORTED, NULL,
+                        "code not in the IANA registry (receivers treat it as the x00 of its "
+                        "class, RFC 3261 §8.1.3.2); set SR_BUILD_UNREGISTERED to send it");
+    }
+    sr_method m = sr_msg_method(req);
+    if (m == SR_METHOD_ACK)
+        return fail(err, SR_EUNSUPPORTED, NULL, "an ACK is never answered (RFC 3261 §17.1.1.3)");
+    if (m == SR_METHOD_CANCEL && code == 487)
+        return fail(err, SR_EUNSUPPORTED, NULL,
+                    "487 answers the INVITE, never the CANCEL (RFC 3261 §9.2)");
+    if (m != SR_METHOD_INVITE && code > 100 && code < 200)
+        return fail(err, SR_EUNSUPPORTED, NULL,
+                    "no provisional response other than 100 to a non-INVITE (RFC 4320 §4.1)");
+    for (size_t i = 0; code == 405 && i < o->n_headers; i++) {
+        if (sr_hdr_lookup(o->headers[i].name) != SR_HDR_ALLOW)
+            continue;
+        size_t pos = 0;
+        sr_str tok;
+        while (sr_value_next(o->headers[i].value, &pos, &tok)) {
+            if (sr_str_eq(tok, sr_msg_method_str(req)))
+                return fail(err, SR_EINVAL, "Allow",
+                            "a 405's Allow must not list the refused method (RFC 3261 "
+                            "§21.4.6)");
+        }
+    }
+    if (o->body.len && !o->body_type.len)
+        return fail(err, SR_EINVAL, "Content-Type",
+                    "a body needs a Content-Type (RFC 3261 §20.15)");
+    const sr_via *v = sr_msg_via(req, 0);
+    if (!v && !(code == 400 && sr_msg_header_find(req, SR_HDR_VIA, NULL)))
+        return fail(err, SR_EMISSING, "Via",
+                    "the request has no Via: there is nowhere to send a response (RFC 3261 "
+                    "§18.2.2)");
+    /* RFC 4475 §3.3.1: a request missing From, To, Call-ID or CSeq still gets its 400,
+     * carrying what can be copied. Every other code needs them all. */
+    if (code != 400 &&
+        (!sr_msg_from(req) || !sr_msg_to(req) || !sr_msg_cseq(req) || !sr_msg_call_id(req).p))
+        return fail(err, SR_EMISSING,
+                    !sr_msg_from(req)   ? "From"
+                    : !sr_msg_to(req)   ? "To"
+                    : !sr_msg_cseq(req) ? "CSeq"
+                                        : "Call-ID",
+                    "the request lacks a header every response copies (RFC 3261 §8.2.6.2)");
+    return 0;
+}
+
+/* Why each must-carry header is needed, for the error message. */
+static const char *must_what(unsigned code)
+{
+    switch (code) {
+    case 401: return "a 401 must carry WWW-Authenticate (RFC 3261 §21.4.2)";
+    case 405: return "a 405 must carry Allow (RFC 3261 §21.4.6)";
+    case 407: return "a 407 must carry Proxy-Authenticate (RFC 3261 §21.4.8)";
+    case 415:
+        return "a 415 must carry Accept, Accept-Encoding or Accept-Language (RFC 3261 "
+               "§21.4.13)";
+    case 420: return "a 420 must list the option tags in Unsupported (RFC 3261 §21.4.15)";
+    case 421: return "a 421 must list the needed option tags in Require (RFC 3261 §21.4.16)";
+    case 422: return "a 422 must carry Min-SE (RFC 4028 §6)";
+    case 423: return "a 423 must carry Min-Expires (RFC 3261 §21.4.17)";
+    case 469: return "a 469 must carry Recv-Info (RFC 6086 §5.2.3)";
+    case 470: return "a 470 must carry Permission-Missing (RFC 5360 §5.9.1)";
+    case 494: return "a 494 must carry Security-Server (RFC 3329 §2.3)";
+    default: return "this code requires the header (status registry must_carry)";
+    }
+}
+
+static int add_required(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_opts *o,
+                        const sr_build_policy *p, sr_buf *b, sr_build_error *err)
+{
+    const sr_status_info *info = sr_status_lookup((int)code);
+    if (!info)
+        return 0;
+    const char *const *must = info->must_carry;
+    bool defaults = (o->flags & SR_BUILD_DEFAULTS) != 0;
+    int rc;
+    if (info->flags & SR_STATUS_F_MUST_ONE_OF) {
+        /* One of the alternatives suffices (415: Accept, Accept-Encoding or -Language). */
+        for (size_t i = 0; must[i]; i++) {
+            if (caller_has(o, must[i]))
+                return 0;
+        }
+        if (!defaults || !must[0])
+            return fail(err, SR_EMISSING, must[0], must_what(code));
+        rc = SR_EMISSING;
+        for (size_t i = 0; must[i]; i++) {
+            int r = add_default(m, must[i], code, req, o, p, b);
+            if (r == 0)
+                rc = 0;
+            else if (r != SR_EMISSING)
+                return r;
+        }
+        return rc == 0 ? 0 : fail(err, SR_EMISSING, must[0], must_what(code));
+    }
+    for (size_t i = 0; must[i]; i++) {
+        if (caller_has(o, must[i]))
+            continue;
+        if (!defaults)
+            return fail(err, SR_EMISSING, must[i], must_what(code));
+        rc = add_default(m, must[i], code, req, o, p, b);
+        if (rc == SR_EMISSING)
+            return fail(err, SR_EMISSING, must[i],
+                        "the policy has no value for this required header");
+        if (rc)
+            return rc;
+    }
+    if (!defaults)
+        return 0;
+    /* Should-carry and may-carry headers the policy can give (3xx Contact, Retry-After...). */
+    for (size_t i = 0; info->should_carry[i]; i++) {
+        if (caller_has(o, info->should_carry[i]))
+            continue;
+        rc = add_default(m, info->should_carry[i], code, req, o, p, b);
+        if (rc && rc != SR_EMISSING)
+            return rc;
+    }
+    if (p->retry_after && !caller_has(o, "Retry-After")) {
+        for (size_t i = 0; info->may_carry[i]; i++) {
+            if (strcmp(info->may_carry[i], "Retry-After") == 0) {
+                rc = add_default(m, "Retry-After", code, req, o, p, b);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* To with our tag (§8.2.6.2), unless it has one or this is a 100. */
+static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_opts *o, sr_buf *b)
+{
+    const sr_header *h = sr_msg_header_find(req, SR_HDR_TO, NULL);
+    const sr_nameaddr *to = sr_msg_to(req);
+    if (!h || !to)
+        return h ? add_unfolded(m, SR_HDR_TO, h->value, b)
+                 : 0; /* a 400 to a request without a To */
+    if (code == 100 || (to && to->tag.p))
+        return add_unfolded(m, SR_HDR_TO, h->value, b);
+    char tag[SR_BUILD_TAG_LEN + 1];
+    sr_str t = o->to_tag;
+    if (!t.p) {
+        int rc = sr_build_to_tag(req, o->tag_key, tag);
+        if (rc)
+            return rc;
+        t = (sr_str){tag, SR_BUILD_TAG_LEN};
+    }
+    int rc;
+    b->len = 0;
+    if ((rc = append_unfolded(b, h->value)) != 0 || (rc = sr_buf_append_cstr(b, ";tag=")) != 0 ||
+        (rc = sr_buf_append_str(b, t)) != 0)
+        return rc;
+    return add(m, SR_HDR_TO, buf_str(b));
+}
+
+int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_build_opts *o,
+                      sr_build_error *err)
+{
+    sr_build_opts defopts;
+    sr_build_policy defpol;
+    sr_msg *m = NULL;
+    sr_buf b;
+    int rc;
+
+    if (err) {
+        err->code = 0;
+        err->header = NULL;
+        err->what = NULL;
+    }
+    if (!out || !req)
+        return fail(err, SR_EINVAL, NULL, "NULL argument");
+    if (!sr_msg_is_request(req))
+        return fail(err, SR_EINVAL, NULL, "responses answer requests only");
+    if (!o) {
+        sr_build_opts_init(&defopts);
+        o = &defopts;
+    }
+    const sr_build_policy *p = o->policy;
+    if (!p) {
+        sr_build_policy_init(&defpol);
+        p = &defpol;
+    }
+    if ((rc = check_combo(req, code, o, err)) != 0)
+        return rc;
+    if (o->to_tag.p && o->to_tag.len == 0)
+        return fail(err, SR_EINVAL, "To", "an empty To tag");
+
+    sr_buf_init(&b, o->alloc);
+    sr_str reason = o->reason.p ? o->reason : sr_str_from_cstr(sr_status_phrase((int)code));
+    if ((rc = sr_msg_new_response(&m, o->alloc, code, reason)) != 0) {
+        fail(err, rc, NULL, rc == SR_EINVAL ? "reason phrase holds CR or LF" : NULL);
+        goto out;
+    }
+    /* RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq copied. */
+    if ((rc = copy_all(m, req, SR_HDR_VIA, &b)) != 0 ||
+        (rc = copy_all(m, req, SR_HDR_FROM, &b)) != 0 || (rc = add_to(m, req, code, o, &b)) != 0 ||
+        (rc = copy_all(m, req, SR_HDR_CALL_ID, &b)) != 0 ||
+        (rc = copy_all(m, req, SR_HDR_CSEQ, &b)) != 0)
+        goto out;
+    /* §8.2.6.1: the Timestamp of the request goes back in the 100. */
+    if (code == 100 && (rc = copy_all(m, req, SR_HDR_TIMESTAMP, &b)) != 0)
+        goto out;
+    sr_method meth = sr_msg_method(req);
+    if (sr__is_dialog_creating(code, meth)) {
+        /* §12.1.1: copy every Record-Route; a Contact is required. */
+        if ((rc = copy_all(m, req, SR_HDR_RECORD_ROUTE, &b)) != 0)
+            goto out;
+        if (!caller_has(o, "Contact")) {
+            rc = SR_EMISSING;
+            if (o->flags & SR_BUILD_DEFAULTS)
+                rc = add_default(m, "Contact", code, req, o, p, &b);
+            if (rc == SR_EMISSING)
+                fail(err, rc, "Contact",
+                     "a dialog-creating response to INVITE must carry Contact (RFC 3261 "
+                     "§12.1.1)");
+            if (rc)
+                goto out;
+        }
+    }
+    if ((rc = add_required(m, req, code, o, p, &b, err)) != 0)
+        goto out;
+    if (meth == SR_METHOD_OPTIONS && code >= 200 && code < 300 && (o->flags & SR_BUILD_DEFAULTS)) {
+        /* §11.2: a 2xx to OPTIONS should list Allow, Accept and Supported. */
+        static const char *const opt_hdrs[] = {"Allow", "Accept", "Supported"};
+        for (size_t i = 0; i < 3; i++) {
+            if (caller_has(o, opt_hdrs[i]))
+                continue;
+            rc = add_default(m, opt_hdrs[i], code, req, o, p, &b);
+            if (rc && rc != SR_EMISSING)
+                goto out;
+        }
+        rc = 0;
+    }
+    for (size_t i = 0; i < o->n_headers; i++) {
+        enum sr_hdr_id id = sr_hdr_lookup(o->headers[i].name);
+        if (id == SR_HDR_CONTENT_LENGTH)
+            continue; /* always computed */
+        rc = sr_msg_add_header(m, id == SR_HDR_OTHER ? SR_HDR_OTHER : id,
+                               id == SR_HDR_OTHER ? o->headers[i].name : SR_STR_NULL,
+                               o->headers[i].value);
+        if (rc) {
+            fail(err, rc, NULL, rc == SR_EINVAL ? "a caller header has a bad name or value" : NULL);
+            goto out;
+        }
+    }
+    if (o->body.len && (rc = sr_msg_set_body(m, o->body_type, o->body)) != 0)
+        goto out;
+    *out = m;
+    m = NULL;
+out:
+    if (rc && err && err->code == 0)
+        fail(err, rc, NULL, sr_strerror(rc));
+    sr_msg_free(m);
+    sr_buf_cleanup(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ ACK and CANCEL */
+
+/* The common part of ACK (§17.1.1.3) and CANCEL (§9.1): a request with @p method and the
+ * INVITE's Request-URI, one Via (its top one), Route headers, Call-ID, From, CSeq. */
+static int build_from_invite(sr_msg **out, const sr_msg *inv, const sr_msg *resp,
+                             const char *method, const sr_allocator *alloc)
+{
+    sr_msg *m = NULL;
+    sr_buf b;
+    int rc;
+    const sr_via *v = sr_msg_via(inv, 0);
+    const sr_cseq *cs = sr_msg_cseq(inv);
+    const sr_header *to = sr_msg_header_find(resp ? resp : inv, SR_HDR_TO, NULL);
+    const sr_header *from = sr_msg_header_find(inv, SR_HDR_FROM, NULL);
+    sr_str callid = sr_msg_call_id(inv);
+    if (!v || !cs || !to || !from || !callid.p)
+        return SR_EMISSING;
+    sr_buf_init(&b, alloc);
+    char num[12];
+    size_t n = sr__u32_to_dec(cs->num, num);
+    if ((rc = sr_msg_new_request(&m, alloc, sr_str_from_cstr(method), sr_msg_request_uri(inv))) !=
+        0)
+        goto out;
+    if ((rc = add_unfolded(m, SR_HDR_VIA, v->raw, &b)) != 0 ||
+        (rc = copy_all(m, inv, SR_HDR_ROUTE, &b)) != 0 ||
+        (rc = add(m, SR_HDR_MAX_FORWARDS, SR_STR("70"))) != 0 ||
+        (rc = add_unfolded(m, SR_HDR_FROM, from->value, &b)) != 0 ||
+        (rc = add_unfolded(m, SR_HDR_TO, to->value, &b)) != 0 ||
+        (rc = add(m, SR_HDR_CALL_ID, callid)) != 0)
+        goto out;
+    b.len = 0;
+    if ((rc = sr_buf_append(&b, num, n)) != 0 || (rc = sr_buf_append_cstr(&b, " ")) != 0 ||
+        (rc = sr_buf_append_cstr(&b, method)) != 0 || (rc = add(m, SR_HDR_CSEQ, buf_str(&b))) != 0)
+        goto out;
+    *out = m;
+    m = NULL;
+out:
+    sr_msg_free(m);
+    sr_buf_cleanup(&b);
+    return rc;
+}
+
+int sr_build_ack(sr_msg **out, const sr_msg *invite, const sr_msg *resp, const sr_allocator *alloc)
+{
+    if (!out || !invite || !resp || !sr_msg_is_request(invite) ||
+        sr_msg_method(invite) != SR_METHOD_INVITE || sr_msg_is_request(resp))
+        return SR_EINVAL;
+    unsigned st = sr_msg_status(resp);
+    if (st < 300 || st > 699)
+        return SR_EINVAL; /* a 2xx is ACKed end to end by the UAC core (§13.2.2.4) */
+    const sr_cseq *a = sr_msg_cseq(invite), *b = sr_msg_cseq(resp);
+    if (!a || !b)
+        return SR_EMISSING;
+    if (a->num != b->num || b->method_id != SR_METHOD_INVITE)
+        return SR_EINVAL;
+    return build_from_invite(out, invite, resp, "ACK", alloc);
+}
+
+int sr_build_cancel(sr_msg **out, const sr_msg *invite, const sr_allocator *alloc)
+{
+    if (!out || !invite || !sr_msg_is_request(invite) || sr_msg_method(invite) != SR_METHOD_INVITE)
+        return SR_EINVAL;
+    return build_from_invite(out, invite, NULL, "CANCEL", alloc);
+}

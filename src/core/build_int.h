@@ -1,0 +1,22 @@
+/* sipreply core: helpers the builder shares with the UAS checks and the linter.
+ * RFC 3261 §8.2.6 (tags), §12.1.1 (dialog-creating responses). */
+#ifndef SIPREPLY_BUILD_INT_H
+#define SIPREPLY_BUILD_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipreply/msg.h"
+
+/* Keyed hash of the request's transaction identity (top Via branch and sent-by, Call-ID,
+ * From tag, CSeq number) with a purpose label, so the tag and the nonce differ. */
+uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *purpose);
+
+/* Decimal form of @p v into @p out (at least 11 bytes), NUL-terminated; returns the length. */
+size_t sr__u32_to_dec(uint32_t v, char *out);
+
+/* true for the responses that create a dialog (RFC 3261 §12.1.1): 101-299 to INVITE. */
+bool sr__is_dialog_creating(unsigned code, sr_method m);
+
+#endif /* SIPREPLY_BUILD_INT_H */

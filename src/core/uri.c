@@ -1,0 +1,866 @@
+/* sipreply core: SIP/SIPS/tel URI parsing, unescaping and comparison, without allocation.
+ * RFC 3261 §19.1 and §25.1 (grammar), §19.1.4 (comparison); RFC 3966 (tel); RFC 5118 §4 (IPv6). */
+#include <stdint.h>
+#include <string.h>
+
+#include "sipreply/uri.h"
+
+#include "core_int.h"
+
+/* ------------------------------------------------------------------ character classes */
+
+static bool is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(int c)
+{
+    return is_alpha(c) || is_digit(c);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* true when c (never NUL) is one of the characters of the literal set */
+static bool in_set(int c, const char *set, size_t n)
+{
+    return c != 0 && memchr(set, c, n) != NULL;
+}
+#define IN_SET(c, lit) in_set((c), (lit), sizeof(lit) - 1)
+
+/* RFC 3261 §25.1: unreserved = alphanum / mark */
+static bool is_unreserved(int c)
+{
+    return is_alnum(c) || IN_SET(c, "-_.!~*'()");
+}
+
+static bool is_user_char(int c)
+{
+    return is_unreserved(c) || IN_SET(c, "&=+$,;?/"); /* user-unreserved */
+}
+
+static bool is_password_char(int c)
+{
+    return is_unreserved(c) || IN_SET(c, "&=+$,");
+}
+
+static bool is_param_char(int c)
+{
+    return is_unreserved(c) || IN_SET(c, "[]/:&+$"); /* param-unreserved */
+}
+
+static bool is_hnv_char(int c)
+{
+    return is_unreserved(c) || IN_SET(c, "[]/?:+$"); /* hnv-unreserved */
+}
+
+/* RFC 3261 §25.1 reserved: a reserved character and its escape are not equivalent (§19.1.4) */
+static bool is_reserved(int c)
+{
+    return IN_SET(c, ";/?:@&=+$,");
+}
+
+static bool is_ws(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* ------------------------------------------------------------------ errors */
+
+static int fail(sr_parse_error *err, const char *p, size_t len, size_t off, const char *phrase)
+{
+    if (err) {
+        /* Whitespace inside a URI is the commonest error (RFC 4475 lwsruri): name it. */
+        if (off < len && is_ws((unsigned char)p[off]))
+            phrase = "Bad URI: whitespace";
+        err->code = SR_EBADMSG;
+        err->offset = off;
+        err->hdr = 0;
+        err->phrase = phrase;
+    }
+    return SR_EBADMSG;
+}
+
+/*
+ * Scan [i, end) while chars satisfy ok() or are %HH escapes. Returns the index of the first
+ * character that does not; *bad_esc is set to the offset of a malformed escape, if any.
+ */
+static size_t scan_esc(const char *p, size_t i, size_t end, bool (*ok)(int), size_t *bad_esc)
+{
+    *bad_esc = SIZE_MAX;
+    while (i < end) {
+        int c = (unsigned char)p[i];
+        if (c == '%') {
+            if (end - i < 3 || hexval((unsigned char)p[i + 1]) < 0 ||
+                hexval((unsigned char)p[i + 2]) < 0) {
+                *bad_esc = i;
+                return i;
+            }
+            i += 3;
+        } else if (ok(c)) {
+            i++;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+/* ------------------------------------------------------------------ hosts */
+
+/* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each <= 255 */
+static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part > 0) {
+            if (i >= n || s[i] != '.')
+                return false;
+            i++;
+        }
+        unsigned v = 0;
+        size_t digits = 0;
+        while (i < n && is_digit((unsigned char)s[i]) && digits < 3) {
+            v = v * 10u + (unsigned)(s[i] - '0');
+            i++;
+            digits++;
+        }
+        if (digits == 0 || v > 255)
+            return false;
+        out[part] = (uint8_t)v;
+    }
+    return i == n;
+}
+
+/* RFC 3261 §25.1 / RFC 5118 §4.5: IPv6address with an optional trailing IPv4address */
+static bool parse_ipv6(const char *s, size_t n, uint8_t out[16])
+{
+    uint16_t words[8];
+    int count = 0;
+    int gap = -1; /* index in words where "::" sits */
+    size_t i = 0;
+
+    if (n >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        i = 2;
+        if (i == n)
+            goto done;
+    } else if (n >= 1 && s[0] == ':') {
+        return false;
+    }
+    for (;;) {
+        /* one group: 1*4HEXDIG, or an IPv4 tail */
+        size_t start = i;
+        unsigned v = 0;
+        while (i < n && i - start < 5 && hexval((unsigned char)s[i]) >= 0) {
+            v = (v << 4) | (unsigned)hexval((unsigned char)s[i]);
+            i++;
+        }
+        if (i < n && s[i] == '.') {
+            uint8_t v4[4];
+            if (count > 6 || !parse_ipv4(s + start, n - start, v4))
+                return false;
+            words[count++] = (uint16_t)((v4[0] << 8) | v4[1]);
+            words[count++] = (uint16_t)((v4[2] << 8) | v4[3]);
+            break;
+        }
+        if (i == start || i - start > 4 || count >= 8)
+            return false;
+        words[count++] = (uint16_t)v;
+        if (i == n)
+            break;
+        if (s[i] != ':')
+            return false;
+        i++;
+        if (i < n && s[i] == ':') {
+            if (gap >= 0)
+                return false;
+            gap = count;
+            i++;
+            if (i == n)
+                break;
+        } else if (i == n) {
+            return false; /* trailing single ':' */
+        }
+    }
+done:
+    if (gap < 0 && count != 8)
+        return false;
+    if (gap >= 0 && count > 7)
+        return false;
+    memset(out, 0, 16);
+    int tail = gap < 0 ? 0 : count - gap;
+    int head = count - tail;
+    for (int k = 0; k < head; k++) {
+        out[2 * k] = (uint8_t)(words[k] >> 8);
+        out[2 * k + 1] = (uint8_t)(words[k] & 0xff);
+    }
+    for (int k = 0; k < tail; k++) {
+        int dst = 8 - tail + k;
+        out[2 * dst] = (uint8_t)(words[head + k] >> 8);
+        out[2 * dst + 1] = (uint8_t)(words[head + k] & 0xff);
+    }
+    return true;
+}
+
+/*
+ * hostname = *( domainlabel "." ) toplabel [ "." ]; domainlabel = alphanum /
+ * alphanum *( alphanum / "-" ) alphanum; toplabel starts with ALPHA (RFC 3261 §25.1).
+ * Returns the offset of the first bad byte relative to s, or n when valid.
+ */
+static size_t check_hostname(const char *s, size_t n)
+{
+    size_t label = 0; /* start of the current label */
+    size_t last_label = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (i == label) {
+                /* empty label: only allowed as the trailing "." after a toplabel */
+                if (i == n && i > 0)
+                    break;
+                return i;
+            }
+            if (s[label] == '-' || s[i - 1] == '-')
+                return s[label] == '-' ? label : i - 1;
+            last_label = label;
+            label = i + 1;
+            continue;
+        }
+        if (!is_alnum((unsigned char)s[i]) && s[i] != '-')
+            return i;
+    }
+    if (!is_alpha((unsigned char)s[last_label]))
+        return last_label;
+    return n;
+}
+
+/* ------------------------------------------------------------------ parameters */
+
+/*
+ * Validate ";"-separated uri-parameters in [i, end): pname = 1*paramchar, pvalue = 1*paramchar.
+ * Returns end on success or the offset of the problem; *phrase says what.
+ */
+static size_t check_sip_params(const char *p, size_t i, size_t end, const char **phrase)
+{
+    size_t bad;
+    for (;;) {
+        size_t j = scan_esc(p, i, end, is_param_char, &bad);
+        if (bad != SIZE_MAX) {
+            *phrase = "Bad URI escape";
+            return bad;
+        }
+        if (j == i) {
+            *phrase = "Bad URI parameter";
+            return i;
+        }
+        if (j < end && p[j] == '=') {
+            size_t v = j + 1;
+            j = scan_esc(p, v, end, is_param_char, &bad);
+            if (bad != SIZE_MAX) {
+                *phrase = "Bad URI escape";
+                return bad;
+            }
+            if (j == v) {
+                *phrase = "Bad URI parameter";
+                return v;
+            }
+        }
+        if (j == end)
+            return end;
+        if (p[j] != ';') {
+            *phrase = "Bad URI parameter";
+            return j;
+        }
+        i = j + 1;
+    }
+}
+
+/* headers = "?" header *( "&" header ); header = hname "=" hvalue; hname = 1*(...) */
+static size_t check_headers(const char *p, size_t i, size_t end, const char **phrase)
+{
+    size_t bad;
+    for (;;) {
+        size_t j = scan_esc(p, i, end, is_hnv_char, &bad);
+        if (bad != SIZE_MAX) {
+            *phrase = "Bad URI escape";
+            return bad;
+        }
+        if (j == i || j == end || p[j] != '=') {
+            *phrase = "Bad URI header";
+            return j;
+        }
+        j = scan_esc(p, j + 1, end, is_hnv_char, &bad);
+        if (bad != SIZE_MAX) {
+            *phrase = "Bad URI escape";
+            return bad;
+        }
+        if (j == end)
+            return end;
+        if (p[j] != '&') {
+            *phrase = "Bad URI header";
+            return j;
+        }
+        i = j + 1;
+    }
+}
+
+/* ------------------------------------------------------------------ SIP / SIPS */
+
+static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_error *err)
+{
+    const char *phrase = NULL;
+    size_t bad;
+
+    /* '@' is legal only in userinfo (never in host, params or headers), so the first one
+     * ends it; user may contain ';' and '?' (RFC 4475 semiuri, intmeth). */
+    const char *at = memchr(p + i, '@', len - i);
+    if (at) {
+        size_t ue = (size_t)(at - p);
+        size_t j = scan_esc(p, i, ue, is_user_char, &bad);
+        if (bad != SIZE_MAX)
+            return fail(err, p, len, bad, "Bad URI escape");
+        if (j == i)
+            return fail(err, p, len, j, "Bad URI user");
+        u->has_user = true;
+        u->user = (sr_str){p + i, j - i};
+        if (j < ue) {
+            if (p[j] != ':')
+                return fail(err, p, len, j, "Bad URI user");
+            size_t k = scan_esc(p, j + 1, ue, is_password_char, &bad);
+            if (bad != SIZE_MAX)
+                return fail(err, p, len, bad, "Bad URI escape");
+            if (k != ue)
+                return fail(err, p, len, k, "Bad URI password");
+            u->has_password = true;
+            u->password = (sr_str){p + j + 1, ue - j - 1};
+        }
+        i = ue + 1;
+    }
+
+    /* host */
+    size_t hs = i;
+    if (i < len && p[i] == '[') {
+        const char *rb = memchr(p + i, ']', len - i);
+        uint8_t a6[16];
+        if (!rb)
+            return fail(err, p, len, i, "Bad IPv6 reference");
+        size_t he = (size_t)(rb - p);
+        if (!parse_ipv6(p + i + 1, he - i - 1, a6))
+            return fail(err, p, len, i, "Bad IPv6 reference");
+        i = he + 1;
+        u->host_kind = SR_URI_HOST_IPV6;
+    } else {
+        while (i < len && (is_alnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '.'))
+            i++;
+        if (i == hs)
+            return fail(err, p, len, i, "Bad URI host");
+        uint8_t a4[4];
+        if (parse_ipv4(p + hs, i - hs, a4)) {
+            u->host_kind = SR_URI_HOST_IPV4;
+        } else {
+            size_t off = check_hostname(p + hs, i - hs);
+            if (off != i - hs)
+                return fail(err, p, len, hs + off, "Bad URI host");
+            u->host_kind = SR_URI_HOST_NAME;
+        }
+    }
+    u->host = (sr_str){p + hs, i - hs};
+
+    /* port = 1*DIGIT, range-checked to 16 bits */
+    if (i < len && p[i] == ':') {
+        size_t ps = ++i;
+        uint32_t v = 0;
+        while (i < len && is_digit((unsigned char)p[i])) {
+            v = v * 10u + (uint32_t)(p[i] - '0');
+            if (v > 65535)
+                return fail(err, p, len, ps, "Bad URI port");
+            i++;
+        }
+        if (i == ps)
+            return fail(err, p, len, i, "Bad URI port");
+        if (i < len && p[i] != ';' && p[i] != '?')
+            return fail(err, p, len, i, "Bad URI port");
+        u->has_port = true;
+        u->port = (uint16_t)v;
+    }
+
+    if (i < len && p[i] == ';') {
+        size_t ps = i + 1;
+        const char *q = memchr(p + ps, '?', len - ps);
+        size_t pe = q ? (size_t)(q - p) : len;
+        size_t off = check_sip_params(p, ps, pe, &phrase);
+        if (off != pe)
+            return fail(err, p, len, off, phrase);
+        u->has_params = true;
+        u->params = (sr_str){p + ps, pe - ps};
+        i = pe;
+    }
+
+    if (i < len && p[i] == '?') {
+        size_t hstart = i + 1;
+        size_t off = check_headers(p, hstart, len, &phrase);
+        if (off != len)
+            return fail(err, p, len, off, phrase);
+        u->has_headers = true;
+        u->headers = (sr_str){p + hstart, len - hstart};
+        i = len;
+    }
+
+    if (i != len)
+        return fail(err, p, len, i, "Bad URI host");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ tel (RFC 3966) */
+
+static bool is_visual_sep(int c)
+{
+    return IN_SET(c, "-.()");
+}
+
+static bool is_phonedigit_hex(int c)
+{
+    return hexval(c) >= 0 || c == '*' || c == '#' || is_visual_sep(c);
+}
+
+/* RFC 3966 §3: paramchar = param-unreserved / unreserved / pct-encoded */
+static bool is_tel_param_char(int c)
+{
+    return is_unreserved(c) || IN_SET(c, "[]/:&+$");
+}
+
+/* RFC 3966 §3 uric (for isub): reserved / unreserved / pct-encoded */
+static bool is_uric_char(int c)
+{
+    return is_unreserved(c) || IN_SET(c, ";/?:@&=+$,");
+}
+
+/* global-number-digits = "+" *phonedigit DIGIT *phonedigit */
+static bool check_global_digits(const char *s, size_t n)
+{
+    bool digit = false;
+    if (n < 2 || s[0] != '+')
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (is_digit(c))
+            digit = true;
+        else if (!is_visual_sep(c))
+            return false;
+    }
+    return digit;
+}
+
+/* domainname = *( domainlabel "." ) toplabel [ "." ] (same shape as RFC 3261 hostname) */
+static bool check_domainname(const char *s, size_t n)
+{
+    return n > 0 && check_hostname(s, n) == n;
+}
+
+static int parse_tel(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_error *err)
+{
+    size_t ns = i;
+    bool global = i < len && p[i] == '+';
+    bool has_digit = false;
+    if (global)
+        i++;
+    while (i < len && p[i] != ';') {
+        int c = (unsigned char)p[i];
+        if (global ? !(is_digit(c) || is_visual_sep(c)) : !is_phonedigit_hex(c))
+            return fail(err, p, len, i, "Bad tel URI number");
+        if (global ? is_digit(c) : !is_visual_sep(c))
+            has_digit = true;
+        i++;
+    }
+    if (!has_digit)
+        return fail(err, p, len, ns, "Bad tel URI number");
+    u->user = (sr_str){p + ns, i - ns};
+    u->tel_global = global;
+
+    bool context = false;
+    if (i < len) {
+        size_t ps = i + 1;
+        u->has_params = true;
+        u->params = (sr_str){p + ps, len - ps};
+        while (i < len) {
+            /* p[i] == ';' here */
+            size_t nm = ++i;
+            while (i < len && (is_alnum((unsigned char)p[i]) || p[i] == '-'))
+                i++;
+            if (i == nm)
+                return fail(err, p, len, i, "Bad tel URI parameter");
+            sr_str name = {p + nm, i - nm};
+            size_t vs = i, ve = i;
+            if (i < len && p[i] == '=') {
+                vs = ++i;
+                bool is_isub = sr_str_caseeq_cstr(name, "isub");
+                size_t bad;
+                i = scan_esc(p, i, len, is_isub ? is_uric_char : is_tel_param_char, &bad);
+                if (bad != SIZE_MAX)
+                    return fail(err, p, len, bad, "Bad URI escape");
+                if (is_isub) {
+                    /* uric includes ';': isub must be last to be unambiguous, so stop at ';' */
+                    const char *semi = memchr(p + vs, ';', i - vs);
+                    if (semi)
+                        i = (size_t)(semi - p);
+                }
+                ve = i;
+                if (ve == vs)
+                    return fail(err, p, len, vs, "Bad tel URI parameter");
+            }
+            if (i < len && p[i] != ';')
+                return fail(err, p, len, i, "Bad tel URI parameter");
+            if (sr_str_caseeq_cstr(name, "phone-context")) {
+                /* descriptor = domainname / global-number-digits (RFC 3966 §3) */
+                if (ve == vs ||
+                    !(check_global_digits(p + vs, ve - vs) || check_domainname(p + vs, ve - vs)))
+                    return fail(err, p, len, vs, "Bad tel URI phone-context");
+                context = true;
+            } else if (sr_str_caseeq_cstr(name, "ext")) {
+                for (size_t k = vs; k < ve; k++) {
+                    if (!is_digit((unsigned char)p[k]) && !is_visual_sep((unsigned char)p[k]))
+                        return fail(err, p, len, k, "Bad tel URI parameter");
+                }
+                if (ve == vs)
+                    return fail(err, p, len, vs, "Bad tel URI parameter");
+            }
+        }
+    }
+    /* RFC 3966 §5.1.5: local numbers MUST carry phone-context */
+    if (!global && !context)
+        return fail(err, p, len, len, "Bad tel URI: missing phone-context");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ entry point */
+
+int sr_uri_parse(sr_uri *out, const char *p, size_t len, sr_parse_error *err)
+{
+    if (!out || (!p && len)) {
+        if (err) {
+            err->code = SR_EINVAL;
+            err->offset = 0;
+            err->hdr = 0;
+            err->phrase = "Bad URI";
+        }
+        return SR_EINVAL;
+    }
+    memset(out, 0, sizeof *out);
+    if (len > 0 && (p[0] == '<' || p[len - 1] == '>'))
+        return fail(err, p, len, p[0] == '<' ? 0 : len - 1, "Bad URI: angle brackets");
+
+    /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3261 §25.1 absoluteURI) */
+    size_t i = 0;
+    if (len == 0 || !is_alpha((unsigned char)p[0]))
+        return fail(err, p, len, 0, "Bad URI scheme");
+    while (i < len && (is_alnum((unsigned char)p[i]) || IN_SET((unsigned char)p[i], "+-.")))
+        i++;
+    if (i == len || p[i] != ':')
+        return fail(err, p, len, i, "Bad URI scheme");
+    out->scheme = (sr_str){p, i};
+    i++;
+    if (sr_str_caseeq_cstr(out->scheme, "sip")) {
+        out->kind = SR_URI_SIP;
+        return parse_sip(out, p, len, i, err);
+    }
+    if (sr_str_caseeq_cstr(out->scheme, "sips")) {
+        out->kind = SR_URI_SIPS;
+        return parse_sip(out, p, len, i, err);
+    }
+    if (sr_str_caseeq_cstr(out->scheme, "tel")) {
+        out->kind = SR_URI_TEL;
+        return parse_tel(out, p, len, i, err);
+    }
+
+    /* Any other absolute URI: accept its opaque part loosely so the UAS can answer 416
+     * Unsupported URI Scheme (RFC 3261 §8.2.2.1, RFC 4475 §3.3.2 unkscm, §3.3.3 novelsc). */
+    out->kind = SR_URI_OTHER;
+    size_t os = i;
+    if (i == len)
+        return fail(err, p, len, i, "Bad URI");
+    for (; i < len; i++) {
+        int c = (unsigned char)p[i];
+        if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"')
+            return fail(err, p, len, i, "Bad URI character");
+        if (c == '%' && (len - i < 3 || hexval((unsigned char)p[i + 1]) < 0 ||
+                         hexval((unsigned char)p[i + 2]) < 0))
+            return fail(err, p, len, i, "Bad URI escape");
+    }
+    out->opaque = (sr_str){p + os, len - os};
+    return 0;
+}
+
+/* ------------------------------------------------------------------ iteration, unescaping */
+
+static bool split_next(sr_str *cursor, char sep, sr_str *name, sr_str *value)
+{
+    if (!cursor || !cursor->p || cursor->len == 0)
+        return false;
+    const char *s = cursor->p;
+    const char *e = memchr(s, sep, cursor->len);
+    size_t n = e ? (size_t)(e - s) : cursor->len;
+    const char *eq = memchr(s, '=', n);
+    if (eq) {
+        *name = (sr_str){s, (size_t)(eq - s)};
+        *value = (sr_str){eq + 1, n - (size_t)(eq - s) - 1};
+    } else {
+        *name = (sr_str){s, n};
+        *value = SR_STR_NULL;
+    }
+    if (e) {
+        cursor->p = e + 1;
+        cursor->len -= n + 1;
+    } else {
+        cursor->p = s + n;
+        cursor->len = 0;
+    }
+    return true;
+}
+
+bool sr_uri_param_next(sr_str *cursor, sr_str *name, sr_str *value)
+{
+    return split_next(cursor, ';', name, value);
+}
+
+bool sr_uri_header_next(sr_str *cursor, sr_str *name, sr_str *value)
+{
+    return split_next(cursor, '&', name, value);
+}
+
+bool sr_uri_param_find(const sr_uri *uri, const char *name, sr_str *value)
+{
+    if (!uri || !name)
+        return false;
+    sr_str cur = uri->params, n, v;
+    while (sr_uri_param_next(&cur, &n, &v)) {
+        if (sr_str_caseeq_cstr(n, name)) {
+            if (value)
+                *value = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+int sr_uri_unescape(char *dst, size_t cap, sr_str in, size_t *out_len)
+{
+    if (!out_len || (in.len && (!dst || !in.p)))
+        return SR_EINVAL;
+    size_t o = 0;
+    for (size_t i = 0; i < in.len;) {
+        int c = (unsigned char)in.p[i];
+        if (c == '%') {
+            if (in.len - i < 3)
+                return SR_EBADMSG;
+            int hi = hexval((unsigned char)in.p[i + 1]);
+            int lo = hexval((unsigned char)in.p[i + 2]);
+            if (hi < 0 || lo < 0)
+                return SR_EBADMSG;
+            c = hi * 16 + lo;
+            i += 3;
+        } else {
+            i++;
+        }
+        if (o == cap)
+            return SR_ENOSPC;
+        dst[o++] = (char)c;
+    }
+    *out_len = o;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ comparison */
+
+/*
+ * The next character of an escaped slice in canonical form for §19.1.4: an escape of an
+ * unreserved character is that character; an escape of a reserved one stays marked as
+ * escaped (a reserved character and its escape differ). Returns the character or -1 at end;
+ * the escaped flag is returned in bit 8.
+ */
+static int canon_next(sr_str s, size_t *i, bool icase)
+{
+    if (*i >= s.len)
+        return -1;
+    int c = (unsigned char)s.p[*i];
+    int flag = 0;
+    if (c == '%' && s.len - *i >= 3 && hexval((unsigned char)s.p[*i + 1]) >= 0 &&
+        hexval((unsigned char)s.p[*i + 2]) >= 0) {
+        c = hexval((unsigned char)s.p[*i + 1]) * 16 + hexval((unsigned char)s.p[*i + 2]);
+        *i += 3;
+        if (is_reserved(c) || c == '%')
+            flag = 0x100;
+    } else {
+        *i += 1;
+    }
+    if (icase)
+        c = sr__tolower(c);
+    return c | flag;
+}
+
+static bool esc_eq(sr_str a, sr_str b, bool icase)
+{
+    size_t i = 0, j = 0;
+    for (;;) {
+        int x = canon_next(a, &i, icase);
+        int y = canon_next(b, &j, icase);
+        if (x != y)
+            return false;
+        if (x < 0)
+            return true;
+    }
+}
+
+/* Find parameter @p name (escape-equivalent, case-insensitive) in a ';' list. */
+static bool find_param_esc(sr_str list, sr_str name, sr_str *value, bool *found)
+{
+    sr_str n, v;
+    *found = false;
+    while (sr_uri_param_next(&list, &n, &v)) {
+        if (esc_eq(n, name, true)) {
+            *value = v;
+            *found = true;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool value_eq(sr_str a, sr_str b, bool icase)
+{
+    if ((a.p == NULL) != (b.p == NULL))
+        return false; /* "lr" never equals "lr=x" */
+    return esc_eq(a, b, icase);
+}
+
+/* §19.1.4 uri-parameter rules, checked from a's side (called both ways). */
+static bool params_match_one_way(sr_str pa, sr_str pb)
+{
+    static const char *const must_both[] = {"user", "ttl", "method", "maddr", "transport"};
+    sr_str n, v, w;
+    bool found;
+    while (sr_uri_param_next(&pa, &n, &v)) {
+        find_param_esc(pb, n, &w, &found);
+        if (found) {
+            if (!value_eq(v, w, true))
+                return false;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof must_both / sizeof must_both[0]; k++) {
+            if (esc_eq(n, sr_str_from_cstr(must_both[k]), true))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Headers: every header of a is in b with an equal value, and the counts are equal. */
+static bool headers_match(sr_str ha, sr_str hb)
+{
+    size_t na = 0, nb = 0;
+    sr_str n, v, m, w, cur = hb;
+    while (sr_uri_header_next(&cur, &m, &w))
+        nb++;
+    while (sr_uri_header_next(&ha, &n, &v)) {
+        na++;
+        bool ok = false;
+        cur = hb;
+        while (!ok && sr_uri_header_next(&cur, &m, &w))
+            ok = esc_eq(n, m, true) && esc_eq(v, w, false);
+        if (!ok)
+            return false;
+    }
+    return na == nb;
+}
+
+static bool host_eq(const sr_uri *a, const sr_uri *b)
+{
+    if (a->host_kind != b->host_kind)
+        return false; /* an address never equals a name, even one resolving to it */
+    if (a->host_kind == SR_URI_HOST_IPV6) {
+        uint8_t x[16], y[16];
+        if (a->host.len < 2 || b->host.len < 2 || !parse_ipv6(a->host.p + 1, a->host.len - 2, x) ||
+            !parse_ipv6(b->host.p + 1, b->host.len - 2, y))
+            return false;
+        return memcmp(x, y, sizeof x) == 0;
+    }
+    if (a->host_kind == SR_URI_HOST_IPV4) {
+        uint8_t x[4], y[4];
+        if (!parse_ipv4(a->host.p, a->host.len, x) || !parse_ipv4(b->host.p, b->host.len, y))
+            return false;
+        return memcmp(x, y, sizeof x) == 0;
+    }
+    return sr_str_caseeq(a->host, b->host);
+}
+
+/* RFC 3966 §4: numbers compare without visual separators, hex digits case-insensitively */
+static bool tel_number_eq(sr_str a, sr_str b)
+{
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < a.len && is_visual_sep((unsigned char)a.p[i]))
+            i++;
+        while (j < b.len && is_visual_sep((unsigned char)b.p[j]))
+            j++;
+        if (i == a.len || j == b.len)
+            return i == a.len && j == b.len;
+        if (sr__tolower((unsigned char)a.p[i]) != sr__tolower((unsigned char)b.p[j]))
+            return false;
+        i++;
+        j++;
+    }
+}
+
+static bool tel_params_one_way(sr_str pa, sr_str pb)
+{
+    sr_str n, v, w;
+    bool found;
+    while (sr_uri_param_next(&pa, &n, &v)) {
+        find_param_esc(pb, n, &w, &found);
+        if (!found || !value_eq(v, w, true))
+            return false;
+    }
+    return true;
+}
+
+bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
+{
+    if (!a || !b || a->kind != b->kind || a->kind == SR_URI_NONE)
+        return false;
+    switch (a->kind) {
+    case SR_URI_TEL:
+        return a->tel_global == b->tel_global && tel_number_eq(a->user, b->user) &&
+               tel_params_one_way(a->params, b->params) && tel_params_one_way(b->params, a->params);
+    case SR_URI_OTHER:
+        return sr_str_caseeq(a->scheme, b->scheme) && sr_str_eq(a->opaque, b->opaque);
+    case SR_URI_SIP:
+    case SR_URI_SIPS: break;
+    case SR_URI_NONE:
+    default: return false;
+    }
+    /* RFC 3261 §19.1.4: userinfo is case-sensitive, the rest is not. */
+    if (a->has_user != b->has_user || a->has_password != b->has_password)
+        return false;
+    if (!esc_eq(a->user, b->user, false) || !esc_eq(a->password, b->password, false))
+        return false;
+    if (!host_eq(a, b))
+        return false;
+    if (a->has_port != b->has_port || a->port != b->port)
+        return false;
+    if (!params_match_one_way(a->params, b->params) || !params_match_one_way(b->params, a->params))
+        return false;
+    return headers_match(a->headers, b->headers);
+}

@@ -1,0 +1,577 @@
+/* sipreply tests: the response builder, derived To tags, ACK and CANCEL (build.h).
+ * RFC 3261 §8.2.6, §9.1, §12.1.1, §17.1.1.3; every built response must pass the linter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "sipreply/lint.h"
+
+static const char invite_txt[] =
+    "INVITE sip:bob@example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP pc33.example.net:5062;branch=z9hG4bK776asdhds\r\n"
+    "Via: SIP/2.0/UDP proxy.example.org;branch=z9hG4bKp1;received=192.0.2.9\r\n"
+    "Max-Forwards: 70\r\n"
+    "To: Bob <sip:bob@example.com>\r\n"
+    "From: Alice <sip:alice@example.net>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.example.net\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Record-Route: <sip:p1.example.org;lr>\r\n"
+    "Record-Route: <sip:p2.example.org;lr>\r\n"
+    "Route: <sip:edge.example.org;lr>\r\n"
+    "Timestamp: 54.5\r\n"
+    "Require: foo, 100rel\r\n"
+    "Contact: <sip:alice@pc33.example.net>\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+static sr_msg *parse_txt(const char *txt, const sr_allocator *a)
+{
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = a;
+    sr_msg *m = NULL;
+    sr_parse_error pe;
+    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
+    if (rc != 0)
+        fail_msg("parse failed: %s at %zu (%s)", pe.phrase ? pe.phrase : "?", pe.offset,
+                 sr_errname(rc));
+    return m;
+}
+
+/* Method-substituted request for the property test. */
+static char *make_request(const char *method)
+{
+    static const char fmt[] = "%s sip:bob@example.com SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n"
+                              "Max-Forwards: 70\r\n"
+                              "To: Bob <sip:bob@example.com>\r\n"
+                              "From: Alice <sip:alice@example.net>;tag=1928301774\r\n"
+                              "Call-ID: a84b4c76e66710@pc33.example.net\r\n"
+                              "CSeq: 7 %s\r\n"
+                              "Require: nothingSupportsThis\r\n"
+                              "Contact: <sip:alice@pc33.example.net>\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    size_t cap = sizeof fmt + 2 * strlen(method);
+    char *s = malloc(cap);
+    assert_non_null(s);
+    snprintf(s, cap, fmt, method, method);
+    return s;
+}
+
+static char *print_msg(const sr_msg *m)
+{
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    char *s = malloc(b.len + 1);
+    assert_non_null(s);
+    memcpy(s, b.p, b.len);
+    s[b.len] = '\0';
+    sr_buf_cleanup(&b);
+    return s;
+}
+
+static void test_siphash_reference(void **state)
+{
+    (void)state;
+    /* Reference vector of the SipHash paper (Appendix A): key 00..0f, message 00..0e. */
+    uint8_t key[16], msg[15];
+    for (unsigned i = 0; i < 16; i++)
+        key[i] = (uint8_t)i;
+    for (unsigned i = 0; i < 15; i++)
+        msg[i] = (uint8_t)i;
+    assert_true(sr_siphash24(key, msg, 15) == 0xa129ca6149be45e5ULL);
+    /* empty input, from the reference implementation's vector table (first entry) */
+    assert_true(sr_siphash24(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+}
+
+static void test_build_basic_copy(void **state)
+{
+    (void)state;
+    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_build_header h[] = {{SR_STR("Contact"), SR_STR("<sip:bob@192.0.2.4>")}};
+    o.headers = h;
+    o.n_headers = 1;
+    sr_msg *resp = NULL;
+    sr_build_error be;
+    assert_int_equal(sr_build_response(&resp, req, 200, &o, &be), 0);
+    assert_int_equal(sr_msg_status(resp), 200);
+    assert_sr_str_eq(sr_msg_reason(resp), "OK");
+    /* Vias: both, in order */
+    assert_int_equal(sr_msg_via_count(resp), 2);
+    assert_sr_str_eq(sr_msg_via(resp, 0)->host, "pc33.example.net");
+    assert_sr_str_eq(sr_msg_via(resp, 1)->received, "192.0.2.9");
+    assert_sr_str_eq(sr_msg_call_id(resp), "a84b4c76e66710@pc33.example.net");
+    assert_sr_str_eq(sr_msg_from(resp)->tag, "1928301774");
+    assert_int_equal(sr_msg_cseq(resp)->num, 314159);
+    assert_int_equal(sr_msg_cseq(resp)->method_id, SR_METHOD_INVITE);
+    /* To tag derived: same request, same tag */
+    char tag[SR_BUILD_TAG_LEN + 1];
+    assert_int_equal(sr_build_to_tag(req, NULL, tag), 0);
+    assert_sr_str_eq(sr_msg_to(resp)->tag, tag);
+    /* Record-Route both, in order; Contact; no Timestamp on a 200 */
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_RECORD_ROUTE), 2);
+    assert_sr_str_eq(sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, NULL)->value,
+                     "<sip:p1.example.org;lr>");
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_CONTACT), 1);
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_TIMESTAMP), 0);
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_ROUTE), 0);
+    /* printed form has Content-Length: 0 and reparses */
+    char *txt = print_msg(resp);
+    assert_non_null(strstr(txt, "\r\nContent-Length: 0\r\n"));
+    sr_msg *again = parse_txt(txt, tu_allocator());
+    assert_sr_str_eq(sr_msg_to(again)->tag, tag);
+    sr_msg_free(again);
+    free(txt);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+}
+
+static void test_build_100_and_tags(void **state)
+{
+    (void)state;
+    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_msg *r100 = NULL, *r180a = NULL, *r180b = NULL, *rk = NULL, *rs = NULL;
+    assert_int_equal(sr_build_response(&r100, req, 100, &o, NULL), 0);
+    assert_null(sr_msg_to(r100)->tag.p); /* §8.2.6.2: 100 may omit the tag; we do */
+    assert_sr_str_eq(sr_msg_header_find(r100, SR_HDR_TIMESTAMP, NULL)->value, "54.5");
+    assert_int_equal(sr_msg_header_count_id(r100, SR_HDR_RECORD_ROUTE), 0);
+    /* 180 needs a Contact (dialog-creating): refused without one */
+    sr_build_error be;
+    assert_int_equal(sr_build_response(&r180a, req, 180, &o, &be), SR_EMISSING);
+    assert_string_equal(be.header, "Contact");
+    assert_null(r180a);
+    sr_build_header h[] = {{SR_STR("Contact"), SR_STR("<sip:bob@192.0.2.4>")}};
+    o.headers = h;
+    o.n_headers = 1;
+    assert_int_equal(sr_build_response(&r180a, req, 180, &o, NULL), 0);
+    assert_int_equal(sr_build_response(&r180b, req, 180, &o, NULL), 0);
+    assert_true(sr_str_eq(sr_msg_to(r180a)->tag, sr_msg_to(r180b)->tag));
+    assert_int_equal(sr_msg_to(r180a)->tag.len, SR_BUILD_TAG_LEN);
+    /* another key gives another tag */
+    uint8_t key[SR_BUILD_KEY_LEN] = {1, 2, 3};
+    o.tag_key = key;
+    assert_int_equal(sr_build_response(&rk, req, 180, &o, NULL), 0);
+    assert_false(sr_str_eq(sr_msg_to(r180a)->tag, sr_msg_to(rk)->tag));
+    /* a supplied tag wins */
+    o.to_tag = SR_STR("given42");
+    assert_int_equal(sr_build_response(&rs, req, 180, &o, NULL), 0);
+    assert_sr_str_eq(sr_msg_to(rs)->tag, "given42");
+    sr_msg_free(r100);
+    sr_msg_free(r180a);
+    sr_msg_free(r180b);
+    sr_msg_free(rk);
+    sr_msg_free(rs);
+    sr_msg_free(req);
+}
+
+static void test_build_tag_kept_and_ack_matches(void **state)
+{
+    (void)state;
+    /* A request that already has a To tag keeps it (§8.2.6.2 "unless present"). */
+    static const char bye[] = "BYE sip:bob@192.0.2.4 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bKnashds7\r\n"
+                              "Max-Forwards: 70\r\n"
+                              "To: Bob <sip:bob@example.com>;tag=a6c85cf\r\n"
+                              "From: Alice <sip:alice@example.net>;tag=1928301774\r\n"
+                              "Call-ID: a84b4c76e66710\r\n"
+                              "CSeq: 231 BYE\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    sr_msg *req = parse_txt(bye, tu_allocator());
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_msg *r = NULL;
+    assert_int_equal(sr_build_response(&r, req, 200, &o, NULL), 0);
+    assert_sr_str_eq(sr_msg_to(r)->tag, "a6c85cf");
+    assert_int_equal(sr_msg_header_count_id(r, SR_HDR_TO), 1);
+    sr_msg_free(r);
+    sr_msg_free(req);
+
+    /* The ACK for our non-2xx derives the same tag as the INVITE (CSeq method left out). */
+    sr_msg *inv = parse_txt(invite_txt, tu_allocator());
+    sr_msg *r486 = NULL, *ack = NULL;
+    assert_int_equal(sr_build_response(&r486, inv, 486, &o, NULL), 0);
+    assert_int_equal(sr_build_ack(&ack, inv, r486, tu_allocator()), 0);
+    char *txt = print_msg(ack);
+    sr_msg *ack2 = parse_txt(txt, tu_allocator());
+    char t1[SR_BUILD_TAG_LEN + 1], t2[SR_BUILD_TAG_LEN + 1];
+    assert_int_equal(sr_build_to_tag(inv, NULL, t1), 0);
+    assert_int_equal(sr_build_to_tag(ack2, NULL, t2), 0);
+    assert_string_equal(t1, t2);
+    assert_sr_str_eq(sr_msg_to(ack2)->tag, t1);
+    free(txt);
+    sr_msg_free(ack2);
+    sr_msg_free(ack);
+    sr_msg_free(r486);
+    sr_msg_free(inv);
+}
+
+static void test_build_required_headers(void **state)
+{
+    (void)state;
+    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    static const struct {
+        unsigned code;
+        const char *header;
+    } cases[] = {{405, "Allow"},
+                 {401, "WWW-Authenticate"},
+                 {407, "Proxy-Authenticate"},
+                 {420, "Unsupported"},
+                 {421, "Require"},
+                 {422, "Min-SE"},
+                 {423, "Min-Expires"},
+                 {494, "Security-Server"},
+                 {469, "Recv-Info"},
+                 {470, "Permission-Missing"},
+                 {415, "Accept"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sr_msg *r = NULL;
+        sr_build_error be;
+        memset(&be, 0, sizeof be);
+        assert_int_equal(sr_build_response(&r, req, cases[i].code, &o, &be), SR_EMISSING);
+        assert_null(r);
+        assert_non_null(be.header);
+        assert_string_equal(be.header, cases[i].header);
+        assert_non_null(be.what);
+    }
+    /* with the caller's header it builds */
+    sr_build_header h[] = {{SR_STR("Allow"), SR_STR("INVITE, BYE")}};
+    o.headers = h;
+    o.n_headers = 1;
+    sr_msg *r = NULL;
+    sr_build_error be0;
+    assert_int_equal(sr_build_response(&r, req, 405, &o, &be0), SR_EINVAL);
+    assert_string_equal(be0.header, "Allow");
+    h[0].value = SR_STR("OPTIONS, BYE");
+    assert_int_equal(sr_build_response(&r, req, 405, &o, NULL), 0);
+    assert_sr_str_eq(sr_msg_header_find(r, SR_HDR_ALLOW, NULL)->value, "OPTIONS, BYE");
+    sr_msg_free(r);
+    r = NULL;
+    /* with defaults: Allow from the policy, 420 lists the unsupported Require tags */
+    o.headers = NULL;
+    o.n_headers = 0;
+    o.flags = SR_BUILD_DEFAULTS;
+    sr_build_policy p;
+    sr_build_policy_init(&p);
+    static const char *const sup[] = {"100rel", NULL};
+    p.supported = sup;
+    o.policy = &p;
+    assert_int_equal(sr_build_response(&r, req, 405, &o, NULL), 0);
+    /* §21.4.6: never the refused method itself */
+    assert_sr_str_eq(sr_msg_header_find(r, SR_HDR_ALLOW, NULL)->value, "ACK, CANCEL, BYE, OPTIONS");
+    sr_msg_free(r);
+    r = NULL;
+    assert_int_equal(sr_build_response(&r, req, 420, &o, NULL), 0);
+    assert_sr_str_eq(sr_msg_header_find(r, SR_HDR_UNSUPPORTED, NULL)->value, "foo");
+    sr_msg_free(r);
+    r = NULL;
+    assert_int_equal(sr_build_response(&r, req, 401, &o, NULL), 0);
+    const sr_header *wa = sr_msg_header_find(r, SR_HDR_WWW_AUTHENTICATE, NULL);
+    assert_non_null(wa);
+    assert_non_null(strstr(wa->value.p, "realm=\"sipreply\""));
+    assert_int_equal(sr_msg_header_count_id(r, SR_HDR_WWW_AUTHENTICATE), 2);
+    sr_msg_free(r);
+    r = NULL;
+    assert_int_equal(sr_build_response(&r, req, 423, &o, NULL), 0);
+    assert_sr_str_eq(sr_msg_header_find(r, SR_HDR_MIN_EXPIRES, NULL)->value, "60");
+    sr_msg_free(r);
+    r = NULL;
+    /* a policy without a value still refuses, naming the header */
+    sr_build_error be;
+    assert_int_equal(sr_build_response(&r, req, 494, &o, &be), SR_EMISSING);
+    assert_string_equal(be.header, "Security-Server");
+    /* 503 gets Retry-After when the policy has one */
+    p.retry_after = 120;
+    assert_int_equal(sr_build_response(&r, req, 503, &o, NULL), 0);
+    assert_sr_str_eq(sr_msg_header_find(r, SR_HDR_RETRY_AFTER, NULL)->value, "120");
+    sr_msg_free(r);
+    sr_msg_free(req);
+}
+
+static ptrdiff_t fixed_nonce(char *out, size_t cap, void *user)
+{
+    const char *n = user;
+    size_t len = strlen(n);
+    if (len > cap)
+        return SR_ENOSPC;
+    memcpy(out, n, len);
+    return (ptrdiff_t)len;
+}
+
+static void test_build_refusals_and_options(void **state)
+{
+    (void)state;
+    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_msg *r = NULL;
+    sr_build_error be;
+    assert_int_equal(sr_build_response(&r, req, 99, &o, &be), SR_EINVAL);
+    assert_int_equal(sr_build_response(&r, req, 700, &o, &be), SR_EINVAL);
+    assert_int_equal(sr_build_response(&r, req, 499, &o, &be), SR_EUNSUPPORTED);
+    assert_int_equal(sr_build_response(&r, req, 477, &o, &be), SR_EUNSUPPORTED); /* vendor */
+    o.flags = SR_BUILD_UNREGISTERED;
+    assert_int_equal(sr_build_response(&r, req, 499, &o, &be), 0);
+    assert_sr_str_eq(sr_msg_reason(r), "Bad Request"); /* acts as 400 */
+    sr_msg_free(r);
+    r = NULL;
+    assert_int_equal(sr_build_response(&r, req, 477, &o, &be), SR_EUNSUPPORTED);
+    o.flags = 0;
+    /* body without type */
+    o.body = SR_STR("v=0\r\n");
+    assert_int_equal(sr_build_response(&r, req, 488, &o, &be), SR_EINVAL);
+    assert_string_equal(be.header, "Content-Type");
+    o.body_type = SR_STR("application/sdp");
+    assert_int_equal(sr_build_response(&r, req, 488, &o, &be), 0);
+    assert_sr_str_eq(sr_msg_header_find(r, SR_HDR_CONTENT_TYPE, NULL)->value, "application/sdp");
+    assert_sr_str_eq(sr_msg_body(r), "v=0\r\n");
+    char *txt = print_msg(r);
+    assert_non_null(strstr(txt, "Content-Length: 5\r\n"));
+    free(txt);
+    sr_msg_free(r);
+    r = NULL;
+    o.body = SR_STR_NULL;
+    o.body_type = SR_STR_NULL;
+    /* reason text on request */
+    o.reason = SR_STR("Missing Call-ID header field");
+    assert_int_equal(sr_build_response(&r, req, 400, &o, &be), 0);
+    assert_sr_str_eq(sr_msg_reason(r), "Missing Call-ID header field");
+    sr_msg_free(r);
+    r = NULL;
+    o.reason = SR_STR("bad\r\nInjected: yes");
+    assert_int_equal(sr_build_response(&r, req, 400, &o, &be), SR_EINVAL);
+    o.reason = SR_STR_NULL;
+    /* header injection through a value */
+    sr_build_header bad[] = {{SR_STR("X-A"), SR_STR("1\r\nInjected: yes")}};
+    o.headers = bad;
+    o.n_headers = 1;
+    assert_int_equal(sr_build_response(&r, req, 486, &o, &be), SR_EINVAL);
+    assert_null(r);
+    o.headers = NULL;
+    o.n_headers = 0;
+    /* nonce callback */
+    sr_build_policy p;
+    sr_build_policy_init(&p);
+    p.nonce = fixed_nonce;
+    p.nonce_user = "abc123";
+    o.policy = &p;
+    o.flags = SR_BUILD_DEFAULTS;
+    assert_int_equal(sr_build_response(&r, req, 407, &o, &be), 0);
+    assert_non_null(strstr(sr_msg_header_find(r, SR_HDR_PROXY_AUTHENTICATE, NULL)->value.p,
+                           "nonce=\"abc123\""));
+    sr_msg_free(r);
+    r = NULL;
+    p.nonce_user = "ab\"c";
+    assert_int_equal(sr_build_response(&r, req, 407, &o, &be), SR_EINVAL);
+    assert_null(r);
+    sr_msg_free(req);
+
+    /* ACK and CANCEL are never answered with a 487 / at all */
+    static const char cancel[] = "CANCEL sip:bob@example.com SIP/2.0\r\n"
+                                 "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n"
+                                 "Max-Forwards: 70\r\n"
+                                 "To: Bob <sip:bob@example.com>\r\n"
+                                 "From: Alice <sip:alice@example.net>;tag=1928301774\r\n"
+                                 "Call-ID: a84b4c76e66710@pc33.example.net\r\n"
+                                 "CSeq: 314159 CANCEL\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+    sr_msg *c = parse_txt(cancel, tu_allocator());
+    assert_int_equal(sr_build_response(&r, c, 487, &o, &be), SR_EUNSUPPORTED);
+    assert_int_equal(sr_build_response(&r, c, 180, &o, &be), SR_EUNSUPPORTED); /* RFC 4320 */
+    assert_int_equal(sr_build_response(&r, c, 200, &o, &be), 0);
+    sr_msg_free(r);
+    sr_msg_free(c);
+}
+
+static void test_build_ack_cancel(void **state)
+{
+    (void)state;
+    sr_msg *inv = parse_txt(invite_txt, tu_allocator());
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_msg *r486 = NULL, *ack = NULL, *cancel = NULL, *r200 = NULL;
+    assert_int_equal(sr_build_response(&r486, inv, 486, &o, NULL), 0);
+    assert_int_equal(sr_build_ack(&ack, inv, r486, tu_allocator()), 0);
+    char *txt = print_msg(ack);
+    sr_msg *a = parse_txt(txt, tu_allocator());
+    assert_int_equal(sr_msg_method(a), SR_METHOD_ACK);
+    assert_sr_str_eq(sr_msg_request_uri(a), "sip:bob@example.com");
+    assert_int_equal(sr_msg_via_count(a), 1);
+    assert_sr_str_eq(sr_msg_via(a, 0)->branch, "z9hG4bK776asdhds");
+    assert_int_equal(sr_msg_cseq(a)->num, 314159);
+    assert_int_equal(sr_msg_cseq(a)->method_id, SR_METHOD_ACK);
+    assert_true(sr_str_eq(sr_msg_to(a)->tag, sr_msg_to(r486)->tag));
+    assert_int_equal(sr_msg_header_count_id(a, SR_HDR_ROUTE), 1);
+    assert_int_equal(sr_msg_max_forwards(a), 70);
+    assert_int_equal(sr_msg_validate(a, NULL), 0);
+    sr_msg_free(a);
+    free(txt);
+    /* no ACK for a 2xx (§13.2.2.4: the UAC core sends it) nor for a 1xx */
+    sr_build_header h[] = {{SR_STR("Contact"), SR_STR("<sip:bob@192.0.2.4>")}};
+    o.headers = h;
+    o.n_headers = 1;
+    assert_int_equal(sr_build_response(&r200, inv, 200, &o, NULL), 0);
+    sr_msg *x = NULL;
+    assert_int_equal(sr_build_ack(&x, inv, r200, tu_allocator()), SR_EINVAL);
+    assert_int_equal(sr_build_ack(&x, r200, r486, tu_allocator()), SR_EINVAL);
+    assert_null(x);
+
+    assert_int_equal(sr_build_cancel(&cancel, inv, tu_allocator()), 0);
+    txt = print_msg(cancel);
+    sr_msg *c = parse_txt(txt, tu_allocator());
+    assert_int_equal(sr_msg_method(c), SR_METHOD_CANCEL);
+    assert_int_equal(sr_msg_cseq(c)->num, 314159);
+    assert_int_equal(sr_msg_cseq(c)->method_id, SR_METHOD_CANCEL);
+    assert_null(sr_msg_to(c)->tag.p);
+    assert_int_equal(sr_msg_via_count(c), 1);
+    assert_int_equal(sr_msg_validate(c, NULL), 0);
+    assert_int_equal(sr_build_cancel(&x, c, tu_allocator()), SR_EINVAL);
+    sr_msg_free(c);
+    free(txt);
+    sr_msg_free(cancel);
+    sr_msg_free(r200);
+    sr_msg_free(ack);
+    sr_msg_free(r486);
+    sr_msg_free(inv);
+}
+
+struct sweep_ctx {
+    const char *txt;
+    unsigned code;
+};
+
+static int build_scenario(const sr_allocator *a, void *vctx)
+{
+    struct sweep_ctx *ctx = vctx;
+    sr_msg *req = NULL, *resp = NULL, *ack = NULL, *cancel = NULL;
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = a;
+    int rc = sr_msg_parse(&req, ctx->txt, strlen(ctx->txt), &po, NULL);
+    if (rc)
+        goto out;
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = a;
+    o.flags = SR_BUILD_DEFAULTS;
+    sr_build_policy p;
+    sr_build_policy_init(&p);
+    static const char *const contacts[] = {"sip:bob@192.0.2.4", NULL};
+    p.contacts = contacts;
+    o.policy = &p;
+    o.body = SR_STR("hello");
+    o.body_type = SR_STR("text/plain");
+    if ((rc = sr_build_response(&resp, req, ctx->code, &o, NULL)) != 0)
+        goto out;
+    if ((rc = sr_build_cancel(&cancel, req, a)) != 0)
+        goto out;
+    if (ctx->code >= 300 && (rc = sr_build_ack(&ack, req, resp, a)) != 0)
+        goto out;
+    sr_buf b;
+    sr_buf_init(&b, a);
+    rc = sr_msg_print(resp, &b);
+    sr_buf_cleanup(&b);
+out:
+    sr_msg_free(ack);
+    sr_msg_free(cancel);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+    return rc;
+}
+
+static void test_build_failure_sweep(void **state)
+{
+    (void)state;
+    static const unsigned codes[] = {200, 401, 420, 486};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        struct sweep_ctx ctx = {invite_txt, codes[i]};
+        assert_true(tu_failure_sweep(build_scenario, &ctx) > 0);
+    }
+}
+
+/* Property: every registered code × common methods, built with defaults, parses back and is
+ * lint-clean (no MUST finding, alone and against its request) — or is refused for a reason
+ * the RFC gives. */
+static void test_build_property_all_codes(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {"INVITE", "OPTIONS", "REGISTER", "BYE"};
+    sr_build_policy p;
+    sr_build_policy_init(&p);
+    static const char *const contacts[] = {"sip:bob@192.0.2.4", NULL};
+    static const char *const req_tags[] = {"timer", NULL};
+    p.contacts = contacts;
+    p.require = req_tags;
+    p.security_server = "ipsec-3gpp; q=0.1; alg=hmac-sha-1-96; spi-c=1; spi-s=2; port-c=5062; "
+                        "port-s=5064";
+    size_t built = 0, refused = 0;
+    for (size_t mi = 0; mi < 4; mi++) {
+        char *txt = make_request(methods[mi]);
+        sr_msg *req = parse_txt(txt, tu_allocator());
+        for (size_t i = 0; i < sr_status_count(); i++) {
+            unsigned code = (unsigned)sr_status_at(i)->code;
+            sr_build_opts o;
+            sr_build_opts_init(&o);
+            o.alloc = tu_allocator();
+            o.flags = SR_BUILD_DEFAULTS;
+            o.policy = &p;
+            sr_msg *resp = NULL;
+            sr_build_error be;
+            int rc = sr_build_response(&resp, req, code, &o, &be);
+            if (rc == SR_EUNSUPPORTED) {
+                /* only a non-100 provisional to a non-INVITE (RFC 4320) */
+                assert_true(code > 100 && code < 200 && mi != 0);
+                refused++;
+                continue;
+            }
+            if (rc != 0)
+                fail_msg("%s %u: %s (%s)", methods[mi], code, be.what ? be.what : "?",
+                         be.header ? be.header : "-");
+            char *out = print_msg(resp);
+            sr_msg *back = parse_txt(out, tu_allocator());
+            assert_int_equal(sr_msg_status(back), code);
+            assert_int_equal(sr_msg_validate(back, NULL), 0);
+            sr_lint_finding f[64];
+            size_t n = sr_lint_pair(back, req, NULL, f, 64);
+            for (size_t k = 0; k < n && k < 64; k++) {
+                if (f[k].rule->severity == SR_LINT_MUST)
+                    fail_msg("%s %u breaks %s: %s", methods[mi], code, f[k].rule->id,
+                             f[k].rule->message);
+            }
+            built++;
+            sr_msg_free(back);
+            free(out);
+            sr_msg_free(resp);
+        }
+        sr_msg_free(req);
+        free(txt);
+    }
+    assert_int_equal(built + refused, 4 * sr_status_count());
+    assert_int_equal(refused, 3 * 5); /* 180 181 182 183 199 to OPTIONS/REGISTER/BYE */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_TEST(test_siphash_reference),        TU_TEST(test_build_basic_copy),
+        TU_TEST(test_build_100_and_tags),       TU_TEST(test_build_tag_kept_and_ack_matches),
+        TU_TEST(test_build_required_headers),   TU_TEST(test_build_refusals_and_options),
+        TU_TEST(test_build_ack_cancel),         TU_TEST(test_build_failure_sweep),
+        TU_TEST(test_build_property_all_codes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

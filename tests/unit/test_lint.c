@@ -1,0 +1,327 @@
+/* sipreply tests: the linter (lint.h) — every rule has a message that breaks it and one that
+ * satisfies it. RFC 3261 §7, §8.1.1, §8.2.6, §9.2, §10.2.2, §11.2, §12.1.1, §21; RFC 4320. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define REQ                                                         \
+    "OPTIONS sip:bob@example.com SIP/2.0\r\n"                       \
+    "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n" \
+    "Max-Forwards: 70\r\n"                                          \
+    "To: <sip:bob@example.com>\r\n"                                 \
+    "From: <sip:alice@example.net>;tag=1928301774\r\n"              \
+    "Call-ID: a84b4c76e66710\r\n"                                   \
+    "CSeq: 7 OPTIONS\r\n"                                           \
+    "Content-Length: 0\r\n\r\n"
+
+#define RESP                                                        \
+    "SIP/2.0 200 OK\r\n"                                            \
+    "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n" \
+    "To: <sip:bob@example.com>;tag=abc\r\n"                         \
+    "From: <sip:alice@example.net>;tag=1928301774\r\n"              \
+    "Call-ID: a84b4c76e66710\r\n"                                   \
+    "CSeq: 7 OPTIONS\r\n"                                           \
+    "Allow: INVITE, OPTIONS\r\n"                                    \
+    "Accept: application/sdp\r\n"                                   \
+    "Supported: timer\r\n"                                          \
+    "Content-Length: 0\r\n\r\n"
+
+#define INV                                                         \
+    "INVITE sip:bob@example.com SIP/2.0\r\n"                        \
+    "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n" \
+    "Max-Forwards: 70\r\n"                                          \
+    "To: <sip:bob@example.com>\r\n"                                 \
+    "From: <sip:alice@example.net>;tag=1928301774\r\n"              \
+    "Call-ID: a84b4c76e66710\r\n"                                   \
+    "CSeq: 7 INVITE\r\n"                                            \
+    "Record-Route: <sip:p1.example.org;lr>\r\n"                     \
+    "Timestamp: 54\r\n"                                             \
+    "Contact: <sip:alice@pc33.example.net>\r\n"                     \
+    "Content-Length: 0\r\n\r\n"
+
+#define INV200                                                      \
+    "SIP/2.0 200 OK\r\n"                                            \
+    "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n" \
+    "To: <sip:bob@example.com>;tag=abc\r\n"                         \
+    "From: <sip:alice@example.net>;tag=1928301774\r\n"              \
+    "Call-ID: a84b4c76e66710\r\n"                                   \
+    "CSeq: 7 INVITE\r\n"                                            \
+    "Record-Route: <sip:p1.example.org;lr>\r\n"                     \
+    "Contact: <sip:bob@192.0.2.4>\r\n"                              \
+    "Content-Length: 0\r\n\r\n"
+
+#define INV100                                                      \
+    "SIP/2.0 100 Trying\r\n"                                        \
+    "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n" \
+    "To: <sip:bob@example.com>\r\n"                                 \
+    "From: <sip:alice@example.net>;tag=1928301774\r\n"              \
+    "Call-ID: a84b4c76e66710\r\n"                                   \
+    "CSeq: 7 INVITE\r\n"                                            \
+    "Timestamp: 54\r\n"                                             \
+    "Content-Length: 0\r\n\r\n"
+
+#define REG                                                         \
+    "REGISTER sip:example.com SIP/2.0\r\n"                          \
+    "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n" \
+    "Max-Forwards: 70\r\n"                                          \
+    "To: <sip:bob@example.com>\r\n"                                 \
+    "From: <sip:bob@example.com>;tag=1928301774\r\n"                \
+    "Call-ID: a84b4c76e66710\r\n"                                   \
+    "CSeq: 7 REGISTER\r\n"                                          \
+    "Contact: *\r\n"                                                \
+    "Expires: 0\r\n"                                                \
+    "Content-Length: 0\r\n\r\n"
+
+/*
+ * One rule: @p base edited by replacing @p from with @p bad must break the rule; with
+ * @p good (NULL: @p base unchanged) it must not. @p req, when set, is the request the
+ * response is linted against.
+ */
+typedef struct lint_case {
+    const char *rule;
+    const char *base;
+    const char *req;
+    const char *from;
+    const char *bad;
+    const char *good;
+} lint_case;
+
+static const lint_case cases[] = {
+    {"R-MSG-VERSION", RESP, NULL, "SIP/2.0 200", "SIP/3.0 200", NULL},
+    {"R-MSG-VIA", RESP, NULL, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n", "",
+     NULL},
+    {"R-MSG-FROM", RESP, NULL, "From: <sip:alice@example.net>;tag=1928301774\r\n", "", NULL},
+    {"R-MSG-TO", RESP, NULL, "To: <sip:bob@example.com>;tag=abc\r\n", "", NULL},
+    {"R-MSG-CALL-ID", RESP, NULL, "Call-ID: a84b4c76e66710\r\n", "", NULL},
+    {"R-MSG-CSEQ", RESP, NULL, "CSeq: 7 OPTIONS", "CSeq: x OPTIONS", NULL},
+    {"R-MSG-SINGLE", RESP, NULL, "Call-ID: a84b4c76e66710\r\n",
+     "Call-ID: a84b4c76e66710\r\nCall-ID: a84b4c76e66710\r\n", NULL},
+    {"R-MSG-SYNTAX", RESP, NULL, "Supported: timer\r\n",
+     "Supported: timer\r\nContact: <sip:bob@x\r\n", "Supported: timer\r\nContact: <sip:bob@x>\r\n"},
+    {"R-MSG-CONTENT-TYPE", RESP, NULL, "Content-Length: 0\r\n\r\n", "Content-Length: 2\r\n\r\nhi",
+     "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"},
+    {"R-MSG-CONTENT-LENGTH", RESP, NULL, "Content-Length: 0\r\n\r\n",
+     "Content-Length: 0\r\n\r\nEXTRA", NULL},
+    {"R-MSG-CONTENT-LENGTH-ABSENT", RESP, NULL, "Content-Length: 0\r\n", "", NULL},
+    {"R-REQ-MAX-FORWARDS", REQ, NULL, "Max-Forwards: 70\r\n", "", NULL},
+    {"R-REQ-CSEQ-METHOD", REQ, NULL, "CSeq: 7 OPTIONS", "CSeq: 7 INVITE", NULL},
+    {"R-REQ-CSEQ-RANGE", REQ, NULL, "CSeq: 7 OPTIONS", "CSeq: 2147483648 OPTIONS",
+     "CSeq: 2147483647 OPTIONS"},
+    {"R-REQ-VIA-BRANCH", REQ, NULL, "branch=z9hG4bK776asdhds", "branch=776asdhds", NULL},
+    {"R-REQ-FROM-TAG", REQ, NULL, ";tag=1928301774", "", NULL},
+    {"R-REQ-CONTACT", INV, NULL, "Contact: <sip:alice@pc33.example.net>\r\n", "", NULL},
+    {"R-REQ-CONTACT-STAR", REG, NULL, "Expires: 0", "Expires: 3600", NULL},
+    {"R-RESP-CODE-UNREGISTERED", RESP, NULL, "200 OK", "299 OK", NULL},
+    {"R-RESP-REASON-STALE", RESP, NULL, "Supported: timer\r\n", "Supported: timer\r\n",
+     NULL}, /* edited below: 500 phrases */
+    {"R-RESP-REASON", RESP, NULL, "200 OK", "200 Okay", NULL},
+    {"R-RESP-TO-TAG", RESP, NULL, ";tag=abc", "", NULL},
+    {"R-RESP-CODE-HEADER", RESP, NULL, "200 OK\r\n", "423 Interval Too Brief\r\n",
+     "423 Interval Too Brief\r\nMin-Expires: 60\r\n"},
+    {"R-RESP-CODE-HEADER-SHOULD", RESP, NULL, "200 OK\r\n", "302 Moved Temporarily\r\n",
+     "302 Moved Temporarily\r\nContact: <sip:bob@192.0.2.4>\r\n"},
+    {"R-RESP-DIALOG-CONTACT", INV200, NULL, "Contact: <sip:bob@192.0.2.4>\r\n", "", NULL},
+    {"R-RESP-487-CANCEL", RESP, NULL, "200 OK\r\n", "487 Request Terminated\r\n", NULL},
+    {"R-RESP-TO-ACK", RESP, NULL, "CSeq: 7 OPTIONS", "CSeq: 7 ACK", NULL},
+    {"R-RESP-PROVISIONAL-NON-INVITE", RESP, NULL, "200 OK", "180 Ringing", "100 Trying"},
+    {"R-RESP-503-RETRY-AFTER", RESP, NULL, "200 OK\r\n", "503 Service Unavailable\r\n",
+     "503 Service Unavailable\r\nRetry-After: 30\r\n"},
+    {"R-PAIR-CALL-ID", RESP, REQ, "Call-ID: a84b4c76e66710", "Call-ID: other", NULL},
+    {"R-PAIR-FROM", RESP, REQ, "tag=1928301774", "tag=1928301775", NULL},
+    {"R-PAIR-TO", RESP, REQ, "To: <sip:bob@example.com>", "To: <sip:carol@example.com>", NULL},
+    {"R-PAIR-CSEQ", RESP, REQ, "CSeq: 7 OPTIONS", "CSeq: 8 OPTIONS", NULL},
+    {"R-PAIR-VIA", RESP, REQ,
+     "Call-ID:", "Via: SIP/2.0/UDP extra.example.org;branch=z9hG4bKx\r\nCall-ID:", NULL},
+    {"R-PAIR-RECORD-ROUTE", INV200, INV, "Record-Route: <sip:p1.example.org;lr>\r\n", "", NULL},
+    {"R-PAIR-TIMESTAMP", INV100, INV, "Timestamp: 54\r\n", "", NULL},
+    {"R-PAIR-405-ALLOW", RESP, REQ, "200 OK", "405 Method Not Allowed", NULL},
+    {"R-PAIR-OPTIONS", RESP, REQ, "Supported: timer\r\n", "", NULL},
+};
+
+static char *edit(const char *base, const char *from, const char *to)
+{
+    const char *at = strstr(base, from);
+    if (!at)
+        fail_msg("'%s' not in the template", from);
+    size_t n = strlen(base) - strlen(from) + strlen(to);
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    size_t pre = (size_t)(at - base);
+    memcpy(s, base, pre);
+    memcpy(s + pre, to, strlen(to));
+    strcpy(s + pre + strlen(to), at + strlen(from));
+    return s;
+}
+
+static sr_msg *parse(const char *txt)
+{
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_msg *m = NULL;
+    sr_parse_error pe;
+    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
+    if (rc)
+        fail_msg("parse: %s (%s) in:\n%s", pe.phrase ? pe.phrase : "?", sr_errname(rc), txt);
+    return m;
+}
+
+/* true when linting @p txt (against @p req) reports @p rule. */
+static bool breaks(const char *txt, const char *req_txt, const char *rule)
+{
+    sr_msg *m = parse(txt);
+    sr_msg *req = req_txt ? parse(req_txt) : NULL;
+    sr_lint_opts o;
+    sr_lint_opts_init(&o);
+    o.input_len = strlen(txt);
+    sr_lint_finding f[64];
+    size_t n = req ? sr_lint_pair(m, req, &o, f, 64) : sr_lint_msg(m, &o, f, 64);
+    assert_true(n <= 64);
+    bool hit = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(f[i].rule->id, rule) == 0)
+            hit = true;
+    }
+    sr_msg_free(req);
+    sr_msg_free(m);
+    return hit;
+}
+
+static void test_lint_every_rule(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const lint_case *c = &cases[i];
+        char *bad, *good;
+        if (strcmp(c->rule, "R-RESP-REASON-STALE") == 0) {
+            bad = edit(c->base, "200 OK", "500 Internal Server Error");
+            good = edit(c->base, "200 OK", "500 Server Internal Error");
+        } else if (strcmp(c->rule, "R-RESP-487-CANCEL") == 0) {
+            char *tmp = edit(c->base, "CSeq: 7 OPTIONS", "CSeq: 7 CANCEL");
+            bad = edit(tmp, c->from, c->bad);
+            good = edit(tmp, "", ""); /* 200 to the CANCEL */
+            free(tmp);
+        } else {
+            bad = edit(c->base, c->from, c->bad);
+            good = c->good ? edit(c->base, c->from, c->good) : edit(c->base, "", "");
+        }
+        if (!breaks(bad, c->req, c->rule))
+            fail_msg("%s: the breaking message does not break it:\n%s", c->rule, bad);
+        if (breaks(good, c->req, c->rule))
+            fail_msg("%s: the satisfying message breaks it:\n%s", c->rule, good);
+        free(bad);
+        free(good);
+    }
+}
+
+static void test_lint_catalogue(void **state)
+{
+    (void)state;
+    size_t n = sr_lint_rule_count();
+    assert_int_equal(n, SR_LINT__COUNT);
+    for (size_t i = 0; i < n; i++) {
+        const sr_lint_rule *r = sr_lint_rule_at(i);
+        assert_non_null(r);
+        assert_int_equal(r->num, i);
+        assert_ptr_equal(sr_lint_rule_find(r->id), r);
+        assert_true(strncmp(r->id, "R-", 2) == 0);
+        assert_true(strstr(r->section, "RFC") != NULL || strstr(r->section, "registry"));
+        assert_true(strlen(r->message) > 20);
+        assert_true(r->severity == SR_LINT_MUST || r->severity == SR_LINT_SHOULD);
+        /* every rule has its breaks/satisfies case */
+        bool tested = false;
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            if (strcmp(cases[k].rule, r->id) == 0)
+                tested = true;
+        }
+        if (!tested)
+            fail_msg("rule %s has no test case", r->id);
+        for (size_t k = 0; k < i; k++)
+            assert_true(strcmp(sr_lint_rule_at(k)->id, r->id) != 0);
+    }
+    assert_null(sr_lint_rule_at(n));
+    assert_null(sr_lint_rule_find("R-NOPE"));
+    assert_null(sr_lint_rule_find(NULL));
+    assert_string_equal(sr_lint_severity_name(SR_LINT_MUST), "MUST");
+    assert_string_equal(sr_lint_severity_name(SR_LINT_SHOULD), "SHOULD");
+}
+
+static void test_lint_clean_messages(void **state)
+{
+    (void)state;
+    /* the templates themselves are clean: no finding at all */
+    static const char *const msgs[] = {REQ, RESP, INV, INV200, REG};
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        sr_msg *m = parse(msgs[i]);
+        sr_lint_finding f[16];
+        size_t n = sr_lint_msg(m, NULL, f, 16);
+        if (n)
+            fail_msg("template %zu: %s", i, f[0].rule->id);
+        sr_msg_free(m);
+    }
+    sr_msg *a = parse(INV200), *b = parse(INV), *c = parse(INV100);
+    assert_int_equal(sr_lint_pair(a, b, NULL, NULL, 0), 0);
+    assert_int_equal(sr_lint_pair(c, b, NULL, NULL, 0), 0);
+    /* counting beyond the array, NULL arguments */
+    sr_msg *bad = parse("SIP/2.0 503 Busy\r\n\r\n");
+    sr_lint_finding f[2];
+    size_t n = sr_lint_msg(bad, NULL, f, 2);
+    assert_true(n > 2);
+    assert_int_equal(sr_lint_msg(bad, NULL, NULL, 0), n);
+    assert_true(sr_lint_must_count(f, 2) >= 1);
+    assert_int_equal(sr_lint_msg(NULL, NULL, f, 2), 0);
+    assert_int_equal(sr_lint_pair(NULL, b, NULL, f, 2), 0);
+    sr_msg_free(bad);
+    sr_msg_free(a);
+    sr_msg_free(b);
+    sr_msg_free(c);
+}
+
+static void test_lint_rfc4475_never_crashes(void **state)
+{
+    (void)state;
+    /* every torture message that parses lints without crashing; the valid ones that are
+     * complete RFC 3261 requests have no MUST finding on the basics */
+    static const char *const files[] = {
+        "wsinv.dat",     "intmeth.dat",  "esc01.dat",    "escnull.dat", "esc02.dat",
+        "lwsdisp.dat",   "longreq.dat",  "dblreq.dat",   "semiuri.dat", "transports.dat",
+        "mpart01.dat",   "unreason.dat", "noreason.dat", "insuf.dat",   "multi01.dat",
+        "badbranch.dat", "inv2543.dat",  "bcast.dat",    "zeromf.dat",  "regaut01.dat"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char rel[128];
+        size_t len;
+        snprintf(rel, sizeof rel, "rfc4475/%s", files[i]);
+        char *buf = tu_read_vector(rel, &len);
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = tu_allocator();
+        sr_msg *m = NULL;
+        if (sr_msg_parse(&m, buf, len, &po, NULL) == 0) {
+            sr_lint_finding f[64];
+            size_t n = sr_lint_msg(m, NULL, f, 64);
+            if (strcmp(files[i], "insuf.dat") == 0)
+                assert_true(sr_lint_must_count(f, n < 64 ? n : 64) >= 1);
+            if (strcmp(files[i], "inv2543.dat") == 0) {
+                bool branch = false;
+                for (size_t k = 0; k < n && k < 64; k++)
+                    branch = branch || f[k].rule->num == SR_LINT_REQ_VIA_BRANCH;
+                assert_true(branch);
+            }
+            sr_msg_free(m);
+        }
+        free(buf);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_TEST(test_lint_every_rule),
+        TU_TEST(test_lint_catalogue),
+        TU_TEST(test_lint_clean_messages),
+        TU_TEST(test_lint_rfc4475_never_crashes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
