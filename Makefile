@@ -4,10 +4,13 @@
 #               tests again under AddressSanitizer + UndefinedBehaviorSanitizer with clang)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test test-main test-asan bench fuzz format clean deps-build deps-test
+.PHONY: all build run test test-main test-asan bench fuzz fuzz-build format clean deps-build deps-test \
+        deps-fuzz
 
 all: build
 
@@ -16,6 +19,9 @@ deps-build:
 
 deps-test:
 	@bash scripts/deps.sh test
+
+deps-fuzz:
+	@bash scripts/deps.sh fuzz
 
 build: deps-build
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
@@ -37,6 +43,27 @@ test-asan: deps-test
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
+
+# make fuzz: build libFuzzer targets (clang, ASan+UBSan) in $(FUZZ_BUILD) and run each
+# fuzz/fuzz_<name>.c for FUZZ_SECONDS. New inputs go to $(FUZZ_BUILD)/corpus/<name> (the
+# checked-in fuzz/corpus/<name> is read as seeds, never written); crashes to
+# $(FUZZ_BUILD)/artifacts/. See docs/fuzzing.md for minimising and adding to the corpus.
+fuzz-build: deps-fuzz
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	  -DSR_FUZZ=ON -DSR_SANITIZE="address;undefined" -DSR_BUILD_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+fuzz: fuzz-build
+	@set -e; mkdir -p $(FUZZ_BUILD)/artifacts; \
+	for src in fuzz/fuzz_*.c; do \
+	  name=$${src#fuzz/fuzz_}; name=$${name%.c}; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  dict=; [ -f fuzz/$$name.dict ] && dict=-dict=fuzz/$$name.dict; \
+	  ./$(FUZZ_BUILD)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$name- \
+	    $(FUZZ_BUILD)/corpus/$$name fuzz/corpus/$$name; \
+	done
 
 format:
 	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i

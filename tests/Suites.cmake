@@ -4,3 +4,14 @@
 add_test(NAME gen.status_tsv
          COMMAND bash ${PROJECT_SOURCE_DIR}/tests/gen/check_gen.sh
                  $<TARGET_FILE:sr_gen_status> ${PROJECT_SOURCE_DIR})
+# sipreply test suites beyond unit/CLI: fuzz corpus replay (one CTest test per fuzz target).
+# fuzz.<name> runs replay_<name> (built by cmake/Fuzz.cmake) over fuzz/corpus/<name>/; in
+# build-asan that is every corpus under ASan + UBSan. A target without a corpus fails.
+file(GLOB SR_FUZZ_TARGET_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_*.c)
+foreach(src ${SR_FUZZ_TARGET_SOURCES})
+  get_filename_component(base ${src} NAME_WE)
+  string(REGEX REPLACE "^fuzz_" "" name ${base})
+  add_test(NAME fuzz.${name}
+           COMMAND replay_${name} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+  set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300)
+endforeach()

@@ -36,7 +36,8 @@ typedef struct sr_frame_opts {
     /**
      * Stream only. false (default, for servers): a lone CRLF at the very end of the buffer is
      * SR_EAGAIN, since it may be the first half of a CRLFCRLF ping. true (for clients that
-     * sent a ping and wait for the pong): it is reported as SR_FRAME_PONG at once.
+     * sent a ping and wait for the pong): it is reported as SR_FRAME_PONG at once (so the
+     * split of a CRLF run then depends on how the bytes arrived; CRLF CR still waits).
      */
     bool crlf_pong_eager;
 } sr_frame_opts;
@@ -87,7 +88,8 @@ SR_API ptrdiff_t sr_frame_stream(const char *buf, size_t len, const sr_frame_opt
  * no empty line that ends with CRLF at the end of the datagram is accepted (body 0).
  * @p out needs no initialisation. Returns the message length (> 0, the bytes to hand to the
  * parser), or one of: SR_EBADMSG ("Content-Length larger than datagram", a bad or conflicting
- * Content-Length, no end of header block: answer 400 when possible), SR_ETOOBIG (caps),
+ * Content-Length, no end of header block: RFC 3261 §18.3 says a request SHOULD get a 400 and
+ * a response MUST be discarded), SR_ETOOBIG (caps: 513 for a request),
  * SR_EINVAL (NULL arguments or an empty datagram).
  */
 SR_API ptrdiff_t sr_frame_datagram(const char *buf, size_t len, const sr_frame_opts *opts,

@@ -82,7 +82,8 @@ SR_API int sr_uri_parse(sr_uri *out, const char *p, size_t len, sr_parse_error *
 SR_API bool sr_uri_param_next(sr_str *cursor, sr_str *name, sr_str *value);
 
 /**
- * Find the first parameter of @p uri named @p name (ASCII case-insensitive).
+ * Find the first parameter of @p uri named @p name (ASCII case-insensitive, and an escaped
+ * name matches its unescaped form: ";%6C%72" is found as "lr", RFC 3261 §19.1.4).
  * @param value  optional; gets the value, or { NULL, 0 } for a valueless parameter ("lr").
  * Returns true when found.
  */
@@ -120,7 +121,9 @@ SR_API int sr_uri_unescape(char *dst, size_t cap, sr_str in, size_t *out_len);
  * tel (RFC 3966 §4): numbers equal ignoring visual separators and hex case, the same parameter
  * set in any order (names and values case-insensitive).
  * Other schemes: scheme case-insensitive, opaque part byte for byte.
- * Both arguments must come from a successful sr_uri_parse(). Returns true when equal.
+ * Repeated parameter names (undefined by the RFC) compare occurrence by occurrence. Above 64
+ * parameters (hostile input, never a real URI) lists must match in order, keeping the cost
+ * linear. Both arguments must come from a successful sr_uri_parse(). Returns true when equal.
  */
 SR_API bool sr_uri_eq(const sr_uri *a, const sr_uri *b);
 

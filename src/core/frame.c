@@ -162,8 +162,9 @@ static ptrdiff_t leading_crlf(const char *buf, size_t len, bool stream, bool eag
         out->len = 4;
         return 4;
     }
-    if (stream && !eager && (len == 2 || (len == 3 && buf[2] == '\r')))
-        return SR_EAGAIN; /* may still become a CRLFCRLF ping */
+    /* may still become a CRLFCRLF ping; an eager caller only takes a bare CRLF at once */
+    if (stream && ((len == 2 && !eager) || (len == 3 && buf[2] == '\r')))
+        return SR_EAGAIN;
     out->kind = SR_FRAME_PONG;
     out->len = 2;
     return 2;

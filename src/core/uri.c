@@ -248,71 +248,91 @@ static size_t check_hostname(const char *s, size_t n)
     return n;
 }
 
+/* RFC 5118 §4.2: an IPv6 address written without its brackets ("sip:user@2001:db8::10") */
+static bool bare_ipv6_at(const char *p, size_t hs, size_t len)
+{
+    size_t e = hs;
+    uint8_t a6[16];
+    while (e < len && (hexval((unsigned char)p[e]) >= 0 || p[e] == ':' || p[e] == '.'))
+        e++;
+    return memchr(p + hs, ':', e - hs) != NULL && parse_ipv6(p + hs, e - hs, a6);
+}
+
 /* ------------------------------------------------------------------ parameters */
 
 /*
  * Validate ";"-separated uri-parameters in [i, end): pname = 1*paramchar, pvalue = 1*paramchar.
- * Returns end on success or the offset of the problem; *phrase says what.
+ * Returns true, or false with the offset of the problem in *where and *phrase saying what.
  */
-static size_t check_sip_params(const char *p, size_t i, size_t end, const char **phrase)
+static bool check_sip_params(const char *p, size_t i, size_t end, const char **phrase,
+                             size_t *where)
 {
     size_t bad;
     for (;;) {
         size_t j = scan_esc(p, i, end, is_param_char, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
-            return bad;
+            *where = bad;
+            return false;
         }
         if (j == i) {
             *phrase = "Bad URI parameter";
-            return i;
+            *where = i;
+            return false;
         }
         if (j < end && p[j] == '=') {
             size_t v = j + 1;
             j = scan_esc(p, v, end, is_param_char, &bad);
             if (bad != SIZE_MAX) {
                 *phrase = "Bad URI escape";
-                return bad;
+                *where = bad;
+                return false;
             }
             if (j == v) {
                 *phrase = "Bad URI parameter";
-                return v;
+                *where = v;
+                return false;
             }
         }
         if (j == end)
-            return end;
+            return true;
         if (p[j] != ';') {
             *phrase = "Bad URI parameter";
-            return j;
+            *where = j;
+            return false;
         }
         i = j + 1;
     }
 }
 
 /* headers = "?" header *( "&" header ); header = hname "=" hvalue; hname = 1*(...) */
-static size_t check_headers(const char *p, size_t i, size_t end, const char **phrase)
+static bool check_headers(const char *p, size_t i, size_t end, const char **phrase, size_t *where)
 {
     size_t bad;
     for (;;) {
         size_t j = scan_esc(p, i, end, is_hnv_char, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
-            return bad;
+            *where = bad;
+            return false;
         }
         if (j == i || j == end || p[j] != '=') {
             *phrase = "Bad URI header";
-            return j;
+            *where = j;
+            return false;
         }
         j = scan_esc(p, j + 1, end, is_hnv_char, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
-            return bad;
+            *where = bad;
+            return false;
         }
         if (j == end)
-            return end;
+            return true;
         if (p[j] != '&') {
             *phrase = "Bad URI header";
-            return j;
+            *where = j;
+            return false;
         }
         i = j + 1;
     }
@@ -373,6 +393,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
             u->host_kind = SR_URI_HOST_IPV4;
         } else {
             size_t off = check_hostname(p + hs, i - hs);
+            if (off != i - hs && bare_ipv6_at(p, hs, len))
+                return fail(err, p, len, hs, "Bad IPv6 reference");
             if (off != i - hs)
                 return fail(err, p, len, hs + off, "Bad URI host");
             u->host_kind = SR_URI_HOST_NAME;
@@ -382,6 +404,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
 
     /* port = 1*DIGIT, range-checked to 16 bits */
     if (i < len && p[i] == ':') {
+        if (bare_ipv6_at(p, hs, len))
+            return fail(err, p, len, hs, "Bad IPv6 reference");
         size_t ps = ++i;
         uint32_t v = 0;
         while (i < len && is_digit((unsigned char)p[i])) {
@@ -402,8 +426,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
         size_t ps = i + 1;
         const char *q = memchr(p + ps, '?', len - ps);
         size_t pe = q ? (size_t)(q - p) : len;
-        size_t off = check_sip_params(p, ps, pe, &phrase);
-        if (off != pe)
+        size_t off;
+        if (!check_sip_params(p, ps, pe, &phrase, &off))
             return fail(err, p, len, off, phrase);
         u->has_params = true;
         u->params = (sr_str){p + ps, pe - ps};
@@ -412,8 +436,8 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
 
     if (i < len && p[i] == '?') {
         size_t hstart = i + 1;
-        size_t off = check_headers(p, hstart, len, &phrase);
-        if (off != len)
+        size_t off;
+        if (!check_headers(p, hstart, len, &phrase, &off))
             return fail(err, p, len, off, phrase);
         u->has_headers = true;
         u->headers = (sr_str){p + hstart, len - hstart};
@@ -641,21 +665,6 @@ bool sr_uri_header_next(sr_str *cursor, sr_str *name, sr_str *value)
     return split_next(cursor, '&', name, value);
 }
 
-bool sr_uri_param_find(const sr_uri *uri, const char *name, sr_str *value)
-{
-    if (!uri || !name)
-        return false;
-    sr_str cur = uri->params, n, v;
-    while (sr_uri_param_next(&cur, &n, &v)) {
-        if (sr_str_caseeq_cstr(n, name)) {
-            if (value)
-                *value = v;
-            return true;
-        }
-    }
-    return false;
-}
-
 int sr_uri_unescape(char *dst, size_t cap, sr_str in, size_t *out_len)
 {
     if (!out_len || (in.len && (!dst || !in.p)))
@@ -724,19 +733,51 @@ static bool esc_eq(sr_str a, sr_str b, bool icase)
     }
 }
 
-/* Find parameter @p name (escape-equivalent, case-insensitive) in a ';' list. */
-static bool find_param_esc(sr_str list, sr_str name, sr_str *value, bool *found)
+bool sr_uri_param_find(const sr_uri *uri, const char *name, sr_str *value)
 {
-    sr_str n, v;
-    *found = false;
-    while (sr_uri_param_next(&list, &n, &v)) {
-        if (esc_eq(n, name, true)) {
-            *value = v;
-            *found = true;
+    if (!uri || !name)
+        return false;
+    sr_str cur = uri->params, n, v;
+    sr_str want = sr_str_from_cstr(name);
+    while (sr_uri_param_next(&cur, &n, &v)) {
+        /* names compare case-insensitively and escape-equivalently: %6C%72 is lr */
+        if (esc_eq(n, want, true)) {
+            if (value)
+                *value = v;
             return true;
         }
     }
     return false;
+}
+
+/*
+ * Find the @p nth (0-based) parameter named @p name (escape-equivalent, case-insensitive) in
+ * a ';' list. Returns true with its value; *any tells whether the name occurs at all.
+ */
+static bool find_param_nth(sr_str list, sr_str name, size_t nth, sr_str *value, bool *any)
+{
+    sr_str n, v;
+    *any = false;
+    while (sr_uri_param_next(&list, &n, &v)) {
+        if (!esc_eq(n, name, true))
+            continue;
+        *any = true;
+        if (nth-- == 0) {
+            *value = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* How many parameters before @p upto (a pointer into @p list) are named @p name. */
+static size_t occurrences_before(sr_str list, sr_str name, const char *upto)
+{
+    sr_str n, v;
+    size_t k = 0;
+    while (sr_uri_param_next(&list, &n, &v) && n.p < upto)
+        k += esc_eq(n, name, true);
+    return k;
 }
 
 static bool value_eq(sr_str a, sr_str b, bool icase)
@@ -750,21 +791,50 @@ static bool value_eq(sr_str a, sr_str b, bool icase)
 static bool params_match_one_way(sr_str pa, sr_str pb)
 {
     static const char *const must_both[] = {"user", "ttl", "method", "maddr", "transport"};
-    sr_str n, v, w;
-    bool found;
+    sr_str n, v, w, all = pa;
+    bool any;
     while (sr_uri_param_next(&pa, &n, &v)) {
-        find_param_esc(pb, n, &w, &found);
-        if (found) {
+        /* RFC 3261 leaves repeated names undefined: the k-th occurrence in one URI is
+         * compared with the k-th in the other, so equality stays reflexive and symmetric. */
+        size_t k = occurrences_before(all, n, n.p);
+        if (find_param_nth(pb, n, k, &w, &any)) {
             if (!value_eq(v, w, true))
                 return false;
             continue;
         }
-        for (size_t k = 0; k < sizeof must_both / sizeof must_both[0]; k++) {
-            if (esc_eq(n, sr_str_from_cstr(must_both[k]), true))
+        if (any)
+            return false; /* present in both, but not as often */
+        for (size_t m = 0; m < sizeof must_both / sizeof must_both[0]; m++) {
+            if (esc_eq(n, sr_str_from_cstr(must_both[m]), true))
                 return false;
         }
     }
     return true;
+}
+
+/* More parameters than any real URI carries: compared in order (see params_eq). */
+#define MAX_UNORDERED_PARAMS 64
+
+static size_t count_params(sr_str list)
+{
+    sr_str n, v;
+    size_t k = 0;
+    while (k <= MAX_UNORDERED_PARAMS && sr_uri_param_next(&list, &n, &v))
+        k++;
+    return k;
+}
+
+/*
+ * §19.1.4 parameter comparison. It is quadratic in the number of parameters, so past
+ * MAX_UNORDERED_PARAMS (a hostile URI, never a real one) the lists must match in order
+ * (names and values case-insensitively), which may call two reordered huge lists unequal
+ * but keeps the cost linear.
+ */
+static bool params_eq(sr_str pa, sr_str pb)
+{
+    if (count_params(pa) > MAX_UNORDERED_PARAMS || count_params(pb) > MAX_UNORDERED_PARAMS)
+        return esc_eq(pa, pb, true);
+    return params_match_one_way(pa, pb) && params_match_one_way(pb, pa);
 }
 
 /* Headers: every header of a is in b with an equal value, and the counts are equal. */
@@ -774,6 +844,14 @@ static bool headers_match(sr_str ha, sr_str hb)
     sr_str n, v, m, w, cur = hb;
     while (sr_uri_header_next(&cur, &m, &w))
         nb++;
+    cur = ha;
+    while (sr_uri_header_next(&cur, &m, &w))
+        na++;
+    if (na != nb)
+        return false;
+    if (na > MAX_UNORDERED_PARAMS)
+        return esc_eq(ha, hb, false); /* hostile count: in order, byte-exact modulo escapes */
+    na = 0;
     while (sr_uri_header_next(&ha, &n, &v)) {
         na++;
         bool ok = false;
@@ -826,14 +904,21 @@ static bool tel_number_eq(sr_str a, sr_str b)
 
 static bool tel_params_one_way(sr_str pa, sr_str pb)
 {
-    sr_str n, v, w;
-    bool found;
+    sr_str n, v, w, all = pa;
+    bool any;
     while (sr_uri_param_next(&pa, &n, &v)) {
-        find_param_esc(pb, n, &w, &found);
-        if (!found || !value_eq(v, w, true))
+        size_t k = occurrences_before(all, n, n.p);
+        if (!find_param_nth(pb, n, k, &w, &any) || !value_eq(v, w, true))
             return false;
     }
     return true;
+}
+
+static bool tel_params_eq(sr_str pa, sr_str pb)
+{
+    if (count_params(pa) > MAX_UNORDERED_PARAMS || count_params(pb) > MAX_UNORDERED_PARAMS)
+        return esc_eq(pa, pb, true);
+    return tel_params_one_way(pa, pb) && tel_params_one_way(pb, pa);
 }
 
 bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
@@ -843,7 +928,7 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
     switch (a->kind) {
     case SR_URI_TEL:
         return a->tel_global == b->tel_global && tel_number_eq(a->user, b->user) &&
-               tel_params_one_way(a->params, b->params) && tel_params_one_way(b->params, a->params);
+               tel_params_eq(a->params, b->params);
     case SR_URI_OTHER:
         return sr_str_caseeq(a->scheme, b->scheme) && sr_str_eq(a->opaque, b->opaque);
     case SR_URI_SIP:
@@ -860,7 +945,7 @@ bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
         return false;
     if (a->has_port != b->has_port || a->port != b->port)
         return false;
-    if (!params_match_one_way(a->params, b->params) || !params_match_one_way(b->params, a->params))
+    if (!params_eq(a->params, b->params))
         return false;
     return headers_match(a->headers, b->headers);
 }
