@@ -66,17 +66,17 @@ SR_API void sr_config_default(sr_config *c);
 
 /** What an event says. */
 typedef enum sr_event_kind {
-    SR_EV_NONE = 0,         /**< the queue is empty (sr_stack_poll returned SR_ENOTFOUND) */
-    SR_EV_SEND,             /**< send data/len to addr (reliable tells the transport kind) */
-    SR_EV_REQUEST,          /**< a new request for the TU (msg; txn = its server transaction;
+    SR_EV_NONE = 0,        /**< the queue is empty (sr_stack_poll returned SR_ENOTFOUND) */
+    SR_EV_SEND,            /**< send data/len to addr (reliable tells the transport kind) */
+    SR_EV_REQUEST,         /**< a new request for the TU (msg; txn = its server transaction;
                                  0 for an ACK to a 2xx; related = the INVITE for a CANCEL or
                                  PRACK that the stack has already answered) */
-    SR_EV_RESPONSE,         /**< a response for the TU (msg; txn = its client transaction, 0
+    SR_EV_RESPONSE,        /**< a response for the TU (msg; txn = its client transaction, 0
                                  if stray; related = the PRACK transaction the stack started) */
-    SR_EV_TIMEOUT,          /**< Timer B/F (no final; act as 408), H (no ACK) or C: timer */
-    SR_EV_TRANSPORT_ERROR,  /**< the transport failed for txn (sr_stack_on_transport_error) */
-    SR_EV_TERMINATED,       /**< txn is gone; state = the state it left */
-    SR_EV_PRACK_TIMEOUT     /**< no PRACK for a reliable 1xx within 64·T1: answer 5xx */
+    SR_EV_TIMEOUT,         /**< Timer B/F (no final; act as 408), H (no ACK) or C: timer */
+    SR_EV_TRANSPORT_ERROR, /**< the transport failed for txn (sr_stack_on_transport_error) */
+    SR_EV_TERMINATED,      /**< txn is gone; state = the state it left */
+    SR_EV_PRACK_TIMEOUT    /**< no PRACK for a reliable 1xx within 64·T1: answer 5xx */
 } sr_event_kind;
 
 /**
@@ -85,17 +85,17 @@ typedef enum sr_event_kind {
  */
 typedef struct sr_event {
     sr_event_kind kind;
-    sr_txn_id txn;       /**< the transaction concerned, 0 if none */
-    sr_txn_id related;   /**< see SR_EV_REQUEST / SR_EV_RESPONSE */
+    sr_txn_id txn;     /**< the transaction concerned, 0 if none */
+    sr_txn_id related; /**< see SR_EV_REQUEST / SR_EV_RESPONSE */
     sr_txn_kind txn_kind;
-    sr_txn_state state;  /**< SR_EV_TERMINATED: the state left; otherwise the current one */
-    const char *data;    /**< SR_EV_SEND: the bytes */
+    sr_txn_state state; /**< SR_EV_TERMINATED: the state left; otherwise the current one */
+    const char *data;   /**< SR_EV_SEND: the bytes */
     size_t len;
-    sr_addr addr;        /**< SR_EV_SEND: destination; REQUEST/RESPONSE: source */
-    bool reliable;       /**< addr.transport is reliable */
-    const sr_msg *msg;   /**< SR_EV_REQUEST / SR_EV_RESPONSE: the parsed message */
-    unsigned status;     /**< RESPONSE: its code; SEND of a response: its code, else 0 */
-    char timer;          /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
+    sr_addr addr;      /**< SR_EV_SEND: destination; REQUEST/RESPONSE: source */
+    bool reliable;     /**< addr.transport is reliable */
+    const sr_msg *msg; /**< SR_EV_REQUEST / SR_EV_RESPONSE: the parsed message */
+    unsigned status;   /**< RESPONSE: its code; SEND of a response: its code, else 0 */
+    char timer;        /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
 } sr_event;
 
 /** A stack: configuration, transactions, timers, PRNG and event queue. Opaque. */
@@ -131,8 +131,8 @@ SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_a
  * SR_EEXIST (a client transaction with this branch exists), SR_ETOOBIG (table full),
  * SR_ENOMEM.
  */
-SR_API int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest,
-                                 uint64_t now_ms, sr_txn_id *id);
+SR_API int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_t now_ms,
+                                 sr_txn_id *id);
 
 /**
  * Send @p resp on server transaction @p id (RFC 3261 §17.2). @p flags: SR_SEND_100REL for a

@@ -54,8 +54,8 @@ int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp)
     if (t->rel_pending)
         return SR_ESTATE; /* §3: no second reliable 1xx before the first is PRACKed */
     /* §3: the first RSeq is random in 1 .. 2^31-1, then +1 per reliable provisional. */
-    uint32_t rseq = t->rseq_started ? t->rseq + 1
-                                    : (uint32_t)(1 + sr__rng_below(&s->rng, SR_RSEQ_START_MAX));
+    uint32_t rseq =
+        t->rseq_started ? t->rseq + 1 : (uint32_t)(1 + sr__rng_below(&s->rng, SR_RSEQ_START_MAX));
     if (!sr__has_option(resp, SR_HDR_REQUIRE, "100rel") &&
         (err = sr_msg_add_header(resp, SR_HDR_REQUIRE, SR_STR_NULL, SR_STR("100rel"))) != 0)
         return err;
@@ -193,8 +193,7 @@ static int copy_header(sr_msg *out, const sr_msg *m, enum sr_hdr_id id)
  * 1xx's Contact (the remote target) or else the INVITE's; Route sets are the dialog layer's
  * job and are not added here (documented in docs/transactions.md). The CSeq number is one
  * above the INVITE's (or the last PRACK's) until a dialog layer owns local CSeq numbering. */
-static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t rseq,
-                       sr_msg **out)
+static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t rseq, sr_msg **out)
 {
     sr_msg *p = NULL;
     sr_buf b;

@@ -48,20 +48,13 @@ void sr_config_default(sr_config *c)
 const char *sr_txn_state_name(sr_txn_state st)
 {
     switch (st) {
-    case SR_TXN_CALLING:
-        return "Calling";
-    case SR_TXN_TRYING:
-        return "Trying";
-    case SR_TXN_PROCEEDING:
-        return "Proceeding";
-    case SR_TXN_COMPLETED:
-        return "Completed";
-    case SR_TXN_CONFIRMED:
-        return "Confirmed";
-    case SR_TXN_ACCEPTED:
-        return "Accepted";
-    case SR_TXN_TERMINATED:
-        return "Terminated";
+    case SR_TXN_CALLING: return "Calling";
+    case SR_TXN_TRYING: return "Trying";
+    case SR_TXN_PROCEEDING: return "Proceeding";
+    case SR_TXN_COMPLETED: return "Completed";
+    case SR_TXN_CONFIRMED: return "Confirmed";
+    case SR_TXN_ACCEPTED: return "Accepted";
+    case SR_TXN_TERMINATED: return "Terminated";
     }
     return "?";
 }
@@ -69,14 +62,10 @@ const char *sr_txn_state_name(sr_txn_state st)
 const char *sr_txn_kind_name(sr_txn_kind k)
 {
     switch (k) {
-    case SR_TXN_INVITE_CLIENT:
-        return "INVITE client";
-    case SR_TXN_NON_INVITE_CLIENT:
-        return "non-INVITE client";
-    case SR_TXN_INVITE_SERVER:
-        return "INVITE server";
-    case SR_TXN_NON_INVITE_SERVER:
-        return "non-INVITE server";
+    case SR_TXN_INVITE_CLIENT: return "INVITE client";
+    case SR_TXN_NON_INVITE_CLIENT: return "non-INVITE client";
+    case SR_TXN_INVITE_SERVER: return "INVITE server";
+    case SR_TXN_NON_INVITE_SERVER: return "non-INVITE server";
     }
     return "?";
 }
@@ -250,7 +239,7 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **
     memset(t, 0, sizeof(*t));
     t->id = s->next_id++;
     t->kind = kind;
-    t->state = kind == SR_TXN_INVITE_CLIENT ? SR_TXN_CALLING
+    t->state = kind == SR_TXN_INVITE_CLIENT   ? SR_TXN_CALLING
                : kind == SR_TXN_INVITE_SERVER ? SR_TXN_PROCEEDING
                                               : SR_TXN_TRYING;
     t->peer = *peer;
@@ -331,8 +320,7 @@ int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out)
     return sr_msg_parse(out, p, len, &o, NULL);
 }
 
-int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
-                     uint64_t now_ms)
+int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *src, uint64_t now_ms)
 {
     if (s == NULL || buf == NULL || src == NULL)
         return SR_EINVAL;
@@ -440,8 +428,7 @@ fail:
     return err;
 }
 
-int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned flags,
-                           uint64_t now_ms)
+int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned flags, uint64_t now_ms)
 {
     if (s == NULL || resp == NULL || sr_msg_is_request(resp))
         return SR_EINVAL;

@@ -103,8 +103,8 @@ static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
     return sr__emit_send(s, t, &t->resp, 0);
 }
 
-static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf,
-                           size_t len, const sr_addr *src)
+static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
+                           const sr_addr *src)
 {
     unsigned code = sr_msg_status(resp);
     int err = 0;
@@ -171,8 +171,7 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
         if (code >= 300)
             return send_ack(s, t, resp);
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -206,8 +205,8 @@ static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const c
     }
 }
 
-int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf,
-                           size_t len, const sr_addr *src)
+int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
+                           const sr_addr *src)
 {
     if (t->kind == SR_TXN_INVITE_CLIENT)
         return ict_on_response(s, t, resp, buf, len, src);
@@ -252,11 +251,8 @@ void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind)
         break;
     case SR__TK_D:
     case SR__TK_K:
-    case SR__TK_M:
-        sr__txn_terminate(s, t);
-        break;
-    default:
-        break;
+    case SR__TK_M: sr__txn_terminate(s, t); break;
+    default: break;
     }
     (void)rc; /* SR_ENOMEM in a timer: the retransmission or report is lost, state is sound */
 }

@@ -11,19 +11,19 @@
 
 /* Timer slots of a transaction, named as in RFC 3261 §17 and RFC 6026. */
 enum sr__tk {
-    SR__TK_A = 0, /* INVITE client retransmit */
-    SR__TK_B,     /* INVITE client give up */
-    SR__TK_C,     /* INVITE client Proceeding too long (proxy Timer C) */
-    SR__TK_D,     /* INVITE client absorb final retransmissions */
-    SR__TK_E,     /* non-INVITE client retransmit */
-    SR__TK_F,     /* non-INVITE client give up */
-    SR__TK_G,     /* INVITE server retransmit non-2xx final */
-    SR__TK_H,     /* INVITE server wait for ACK */
-    SR__TK_I,     /* INVITE server absorb ACKs */
-    SR__TK_J,     /* non-INVITE server absorb request retransmissions */
-    SR__TK_K,     /* non-INVITE client absorb response retransmissions */
-    SR__TK_L,     /* INVITE server Accepted (RFC 6026) */
-    SR__TK_M,     /* INVITE client Accepted (RFC 6026) */
+    SR__TK_A = 0,      /* INVITE client retransmit */
+    SR__TK_B,          /* INVITE client give up */
+    SR__TK_C,          /* INVITE client Proceeding too long (proxy Timer C) */
+    SR__TK_D,          /* INVITE client absorb final retransmissions */
+    SR__TK_E,          /* non-INVITE client retransmit */
+    SR__TK_F,          /* non-INVITE client give up */
+    SR__TK_G,          /* INVITE server retransmit non-2xx final */
+    SR__TK_H,          /* INVITE server wait for ACK */
+    SR__TK_I,          /* INVITE server absorb ACKs */
+    SR__TK_J,          /* non-INVITE server absorb request retransmissions */
+    SR__TK_K,          /* non-INVITE client absorb response retransmissions */
+    SR__TK_L,          /* INVITE server Accepted (RFC 6026) */
+    SR__TK_M,          /* INVITE client Accepted (RFC 6026) */
     SR__TK_TRYING,     /* automatic 100 Trying (§17.2.1; RFC 4320 for non-INVITE) */
     SR__TK_REL,        /* RFC 3262 reliable 1xx retransmission */
     SR__TK_REL_GIVEUP, /* RFC 3262 64·T1 without PRACK */
@@ -58,14 +58,14 @@ typedef struct sr__txn {
     bool cancel_asked;
     bool got_provisional;
     /* RFC 3262 UAS side. */
-    bool peer_100rel;     /* the INVITE offered 100rel (Supported or Require) */
-    bool rel_pending;     /* a reliable 1xx is waiting for its PRACK */
-    bool rel_sdp;         /* ... and it carried SDP */
+    bool peer_100rel; /* the INVITE offered 100rel (Supported or Require) */
+    bool rel_pending; /* a reliable 1xx is waiting for its PRACK */
+    bool rel_sdp;     /* ... and it carried SDP */
     bool rseq_started;
-    uint32_t rseq;        /* RSeq of the last reliable 1xx */
-    sr_buf rel_bytes;     /* that 1xx, for retransmission */
+    uint32_t rseq;    /* RSeq of the last reliable 1xx */
+    sr_buf rel_bytes; /* that 1xx, for retransmission */
     uint64_t rel_interval;
-    sr_msg *held_2xx;     /* a 2xx waiting for the PRACK of an SDP 1xx */
+    sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
     /* RFC 3262 UAC side. */
     sr__early early[SR_PRACK_MAX_DIALOGS];
     size_t n_early;
@@ -117,8 +117,8 @@ bool sr__is_merged(const sr_stack *s, const sr_msg *req);
 bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
 
 /* txn_client.c */
-int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf,
-                           size_t len, const sr_addr *src);
+int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
+                           const sr_addr *src);
 void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
 
 /* txn_server.c */
@@ -126,12 +126,11 @@ int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_
                           const sr_addr *src);
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
-int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs,
-                     size_t n);
+int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);
 int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out);
-int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len,
-                     const sr_addr *src, sr_txn_id related);
+int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+                     sr_txn_id related);
 int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
 
 /* prack.c: RFC 3262. */

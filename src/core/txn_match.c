@@ -101,8 +101,8 @@ sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req)
                 return t;
             continue;
         }
-        if (sr_str_eq(txn_method(t), cs->method) && sr_str_eq(sr_msg_method_str(t->req),
-                                                              sr_msg_method_str(req)))
+        if (sr_str_eq(txn_method(t), cs->method) &&
+            sr_str_eq(sr_msg_method_str(t->req), sr_msg_method_str(req)))
             return t;
     }
     return NULL;
@@ -126,8 +126,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
         }
         /* RFC 2543: Request-URI, Call-ID, From tag, To (tag of the request), CSeq number
          * and top Via equal. */
-        if (!sr__branch_is_3261(tv->branch) &&
-            sr_msg_cseq(o)->num == sr_msg_cseq(cancel)->num &&
+        if (!sr__branch_is_3261(tv->branch) && sr_msg_cseq(o)->num == sr_msg_cseq(cancel)->num &&
             sr_str_eq(sr_msg_call_id(o), sr_msg_call_id(cancel)) &&
             sr_str_eq(from_tag(o), from_tag(cancel)) && sr_str_eq(to_tag(o), to_tag(cancel)) &&
             sr_str_eq(sr_msg_request_uri(o), sr_msg_request_uri(cancel)) &&

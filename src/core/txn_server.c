@@ -43,8 +43,8 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
     return 0;
 }
 
-int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len,
-                     const sr_addr *src, sr_txn_id related)
+int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+                     sr_txn_id related)
 {
     sr_msg *copy = NULL;
     int err = sr__reparse(s, buf, len, &copy);
@@ -174,8 +174,7 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             return err;
         err = send_last(s, t);
         break;
-    default:
-        return SR_ESTATE;
+    default: return SR_ESTATE;
     }
     sr_msg_free(resp);
     return err;
@@ -246,8 +245,7 @@ static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const c
         case SR_TXN_ACCEPTED:
             /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
             return sr__emit_request(s, NULL, buf, len, src, t->id);
-        default:
-            return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
+        default: return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
         }
     }
     switch (t->state) {
@@ -255,8 +253,7 @@ static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const c
     case SR_TXN_COMPLETED:
         /* §17.2.1: re-send the last provisional (Proceeding) or the final (Completed). */
         return send_last(s, t);
-    default:
-        return 0; /* Accepted (RFC 6026 §7.1) and Confirmed absorb retransmissions */
+    default: return 0; /* Accepted (RFC 6026 §7.1) and Confirmed absorb retransmissions */
     }
 }
 
@@ -314,10 +311,9 @@ int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_
         return on_cancel(s, req, buf, len, src);
     if (sr__is_merged(s, req)) {
         /* §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, other branch. */
-        if ((err = sr__new_server(s, buf, len, src, m == SR_METHOD_INVITE
-                                                        ? SR_TXN_INVITE_SERVER
-                                                        : SR_TXN_NON_INVITE_SERVER,
-                                  &t)) != 0)
+        if ((err = sr__new_server(
+                 s, buf, len, src,
+                 m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER : SR_TXN_NON_INVITE_SERVER, &t)) != 0)
             return err;
         return sr__server_reply(s, t, 482, NULL, 0);
     }
@@ -378,15 +374,10 @@ void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind)
         break;
     case SR__TK_I:
     case SR__TK_J:
-    case SR__TK_L:
-        sr__txn_terminate(s, t);
-        break;
+    case SR__TK_L: sr__txn_terminate(s, t); break;
     case SR__TK_REL:
-    case SR__TK_REL_GIVEUP:
-        sr__prack_uas_on_timer(s, t, kind);
-        break;
-    default:
-        break;
+    case SR__TK_REL_GIVEUP: sr__prack_uas_on_timer(s, t, kind); break;
+    default: break;
     }
     (void)rc; /* SR_ENOMEM in a timer: that datagram or report is lost; state stays sound */
 }
