@@ -17,12 +17,14 @@ static bool has_sdp(const sr_msg *m)
     return v.len >= 15 && sr_str_caseeq((sr_str){v.p, 15}, SR_STR("application/sdp"));
 }
 
-static int add_u32_header(sr_msg *m, const char *name, uint32_t a, uint32_t b, const char *tail)
+/* Add "name: a[ b][ tail]" (@p nvals numbers, 1 or 2). */
+static int add_u32_header(sr_msg *m, const char *name, int nvals, uint32_t a, uint32_t b,
+                          const char *tail)
 {
     char tmp[48];
     size_t n = 0;
     uint32_t vals[2] = {a, b};
-    for (int i = 0; i < (tail != NULL ? 2 : 1); i++) {
+    for (int i = 0; i < nvals && i < 2; i++) {
         char d[12];
         size_t k = 0;
         uint32_t v = vals[i];
@@ -59,7 +61,7 @@ int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp)
     if (!sr__has_option(resp, SR_HDR_REQUIRE, "100rel") &&
         (err = sr_msg_add_header(resp, SR_HDR_REQUIRE, SR_STR_NULL, SR_STR("100rel"))) != 0)
         return err;
-    if ((err = add_u32_header(resp, "RSeq", rseq, 0, NULL)) != 0)
+    if ((err = add_u32_header(resp, "RSeq", 1, rseq, 0, NULL)) != 0)
         return err;
     if ((err = sr__print_resp(t, resp, &t->rel_bytes)) != 0)
         return err;
@@ -224,8 +226,8 @@ static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t r
         goto out;
     uint32_t icseq = sr_msg_cseq(inv->req)->num;
     uint32_t n = (inv->prack_cseq > icseq ? inv->prack_cseq : icseq) + 1;
-    if ((err = add_u32_header(p, "CSeq", n, 0, "PRACK")) ||
-        (err = add_u32_header(p, "RAck", rseq, icseq, "INVITE")))
+    if ((err = add_u32_header(p, "CSeq", 1, n, 0, "PRACK")) ||
+        (err = add_u32_header(p, "RAck", 2, rseq, icseq, "INVITE")))
         goto out;
     inv->prack_cseq = n;
     *out = p;

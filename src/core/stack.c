@@ -378,30 +378,38 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
 {
     int err;
     sr__txn *t = NULL;
-    sr_method m = sr_msg_method(req);
-    const sr_via *via = sr_msg_via(req, 0);
-    if (via == NULL || !sr__branch_is_3261(via->branch) || sr_msg_cseq(req) == NULL)
-        return SR_EINVAL;
+    sr_msg *wire = NULL;
+    sr_buf b;
+    sr_buf_init(&b, s->alloc);
+    /* Work on a parsed copy of exactly what goes out: a message built with print.h has its
+     * header fields but not their parsed forms, and the slices used for matching then point
+     * at stable bytes the transaction owns. */
+    if ((err = sr_msg_print(req, &b)) != 0 || (err = sr__reparse(s, b.p, b.len, &wire)) != 0)
+        goto out;
+    sr_method m = sr_msg_method(wire);
+    const sr_via *via = sr_msg_via(wire, 0);
+    if (via == NULL || !sr__branch_is_3261(via->branch) || sr_msg_cseq(wire) == NULL) {
+        err = SR_EINVAL;
+        goto out;
+    }
     for (sr__txn *o = s->txns; o != NULL; o = o->next) {
         if ((o->kind == SR_TXN_INVITE_CLIENT || o->kind == SR_TXN_NON_INVITE_CLIENT) &&
             sr_str_eq(sr_msg_via(o->req, 0)->branch, via->branch) &&
-            sr_str_eq(sr_msg_cseq(o->req)->method, sr_msg_cseq(req)->method))
-            return SR_EEXIST;
+            sr_str_eq(sr_msg_cseq(o->req)->method, sr_msg_cseq(wire)->method)) {
+            err = SR_EEXIST;
+            goto out;
+        }
     }
     err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
                         dest, &t);
     if (err != 0)
-        return err;
+        goto out;
     if (fixed_id != 0)
         t->id = fixed_id;
-    err = sr_msg_print(req, &t->req_bytes);
-    if (err != 0)
-        goto fail;
-    /* Keep a parsed copy of exactly what went out: the slices used for matching then point
-     * at stable bytes, and the ACK/CANCEL builders see the wire form. */
-    err = sr__reparse(s, t->req_bytes.p, t->req_bytes.len, &t->req);
-    if (err != 0)
-        goto fail;
+    t->req = wire;
+    wire = NULL;
+    t->req_bytes = b;
+    sr_buf_init(&b, s->alloc);
     uint64_t t1 = s->cfg.t1;
     t->interval = t1;
     if (t->kind == SR_TXN_INVITE_CLIENT) {
@@ -422,9 +430,24 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
     sr_msg_free(req);
     if (id != NULL)
         *id = t->id;
-    return 0;
+    goto out;
 fail:
     txn_discard(s, t);
+out:
+    if (wire != NULL)
+        sr_msg_free(wire);
+    sr_buf_cleanup(&b);
+    return err;
+}
+
+int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out)
+{
+    sr_buf b;
+    sr_buf_init(&b, s->alloc);
+    int err = sr_msg_print(m, &b);
+    if (err == 0)
+        err = sr__reparse(s, b.p, b.len, out);
+    sr_buf_cleanup(&b);
     return err;
 }
 
@@ -436,7 +459,19 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
     sr__txn *t = sr__txn_find(s, id);
     if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
         return SR_ENOTFOUND;
-    return sr__server_send(s, t, resp, flags);
+    /* The stack works on a parsed copy (see sr__client_start); the caller's message is
+     * released only on success. */
+    sr_msg *copy = NULL;
+    int err = sr__msg_copy(s, resp, &copy);
+    if (err != 0)
+        return err == SR_ENOMEM ? err : SR_EINVAL;
+    err = sr__server_send(s, t, copy, flags);
+    if (err != 0) {
+        sr_msg_free(copy);
+        return err;
+    }
+    sr_msg_free(resp);
+    return 0;
 }
 
 int sr_stack_on_transport_error(sr_stack *s, const sr_addr *peer, uint64_t now_ms)

@@ -106,6 +106,7 @@ int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay);
 void sr__stop(sr_stack *s, sr__txn *t, int kind);
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
                      sr_txn_id *id);
+int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out);
 int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out);
 
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
