@@ -81,8 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
 
-    /* an edit prints canonically and still parses */
-    if (sr_msg_add_header(m, SR_HDR_OTHER, SR_STR("X-Fuzz"), SR_STR("1")) == 0) {
+    /* an edit prints canonically and still parses (within the default caps: 256 header
+     * fields, 65535 bytes) */
+    if (sr_msg_header_count(m) < 256 - 1 && sr_msg_size(m) < 65535 - 64 &&
+        sr_msg_add_header(m, SR_HDR_OTHER, SR_STR("X-Fuzz"), SR_STR("1")) == 0) {
         b.len = 0;
         if (sr_msg_print(m, &b) != 0)
             abort();

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # sipreply: generate src/core/hdr_hash.h, the perfect hash from header names (full and
 # compact, any case) to enum sr_hdr_id. Source of truth: SR_HDR_MAP in include/sipreply/msg.h.
-# usage: python3 scripts/gen_hdr_hash.py > src/core/hdr_hash.h   (test_msg checks every name)
+# usage: python3 scripts/gen_hdr_hash.py > src/core/hdr_hash.h && make format
+#        (test_msg checks that every full and compact name round-trips)
 import re, sys, os
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 src = open(os.path.join(root, 'include/sipreply/msg.h')).read()

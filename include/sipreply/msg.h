@@ -176,7 +176,7 @@ typedef struct sr_header {
  * The start line. For requests: @p method, @p method_id, @p uri; for responses: @p status
  * and @p reason (may be empty). @p version is the raw "SIP/2.0" token and
  * @p version_major/@p version_minor its numbers (saturated at 999 each), so a UAS can answer
- * 505 to any other version (RFC 3261 §8.2.1... §21.5.6).
+ * 505 to any other version (RFC 3261 §7.1, §21.5.6).
  */
 typedef struct sr_start_line {
     bool is_request;
@@ -395,6 +395,10 @@ SR_API const sr_cseq *sr_msg_cseq(const sr_msg *msg);
 SR_API sr_str sr_msg_call_id(const sr_msg *msg);
 /** Max-Forwards (0..255 valid, larger values kept up to 2^32-1), -1 when absent or bad. */
 SR_API int64_t sr_msg_max_forwards(const sr_msg *msg);
+/** RSeq (RFC 3262 §7.1), -1 when absent or bad. */
+SR_API int64_t sr_msg_rseq(const sr_msg *msg);
+/** RAck (RFC 3262 §7.2), NULL when absent or bad. */
+SR_API const sr_rack *sr_msg_rack(const sr_msg *msg);
 /** Expires (parsed on demand), -1 when absent or bad. */
 SR_API int64_t sr_msg_expires(const sr_msg *msg);
 

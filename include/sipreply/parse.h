@@ -70,7 +70,8 @@ SR_API void sr_parse_opts_init(sr_parse_opts *o);
 /**
  * Parse one message into a new sr_msg that owns a copy of its bytes and all parsed data
  * (one arena): start line, every header field in wire order with an index by id, the body,
- * and eagerly the Via list, To, From, CSeq, Call-ID, Max-Forwards and Content-Length.
+ * and eagerly the Via list, To, From, CSeq, Call-ID, Max-Forwards, Content-Length, RSeq and
+ * RAck.
  *
  * @p opts may be NULL (defaults). On success *@p out owns the message (free it with
  * sr_msg_free()); on failure *@p out is untouched and @p err (may be NULL) holds the code,

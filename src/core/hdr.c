@@ -49,15 +49,28 @@ unsigned sr_hdr_flags(enum sr_hdr_id id)
  * token chars are rejected on the slow path first. */
 static int caseeq_lc(const char *s, const char *lc, size_t n)
 {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, s + i, 8);
-        memcpy(&b, lc + i, 8);
-        if ((a | 0x2020202020202020ull) != b)
-            return 0;
+    uint64_t a, b;
+    if (n >= 8) {
+        /* whole words, then one overlapping word for the tail: no byte loop */
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&a, s + i, 8);
+            memcpy(&b, lc + i, 8);
+            if ((a | 0x2020202020202020ull) != b)
+                return 0;
+        }
+        memcpy(&a, s + n - 8, 8);
+        memcpy(&b, lc + n - 8, 8);
+        return (a | 0x2020202020202020ull) == b;
     }
-    for (; i < n; i++) {
+    if (n >= 4) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, s, 4);
+        memcpy(&y, lc, 4);
+        memcpy(&x2, s + n - 4, 4);
+        memcpy(&y2, lc + n - 4, 4);
+        return (x | 0x20202020u) == y && (x2 | 0x20202020u) == y2;
+    }
+    for (size_t i = 0; i < n; i++) {
         if ((unsigned char)(s[i] | 0x20) != (unsigned char)lc[i])
             return 0;
     }

@@ -128,6 +128,24 @@ static int parse_eager(sr_msg *m)
                        "Bad Max-Forwards header field");
         }
     }
+    k = m->first[SR_HDR_RSEQ];
+    if (k != SR__NOIDX) {
+        uint32_t v;
+        /* RFC 3262 §7.1: response-num = 1*DIGIT, 1 .. 2^31-1 */
+        if (sr_uint32_parse(m->hdrs[k].value, &v) == 0 && v >= 1 && v <= 0x7fffffffu) {
+            m->rseq = v;
+        } else {
+            e.offset = 0;
+            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_RSEQ, "Bad RSeq header field");
+        }
+    }
+    k = m->first[SR_HDR_RACK];
+    if (k != SR__NOIDX) {
+        if (sr_rack_parse(&m->rack, m->hdrs[k].value, &e) == 0)
+            m->has_rack = true;
+        else
+            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_RACK, "Bad RAck header field");
+    }
     return 0;
 }
 
@@ -255,6 +273,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     m->head_len = head;
     m->clen = cl;
     m->max_fwd = -1;
+    m->rseq = -1;
     m->body.p = bytes + head;
     m->body.len = body_len;
 
@@ -458,6 +477,16 @@ sr_str sr_msg_call_id(const sr_msg *msg)
 int64_t sr_msg_max_forwards(const sr_msg *msg)
 {
     return msg->max_fwd;
+}
+
+int64_t sr_msg_rseq(const sr_msg *msg)
+{
+    return msg->rseq;
+}
+
+const sr_rack *sr_msg_rack(const sr_msg *msg)
+{
+    return msg->has_rack ? &msg->rack : NULL;
 }
 
 int64_t sr_msg_expires(const sr_msg *msg)

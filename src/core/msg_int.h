@@ -35,6 +35,9 @@ struct sr_msg {
     bool has_cseq;
     sr_str call_id;
     int64_t max_fwd;
+    int64_t rseq;
+    sr_rack rack;
+    bool has_rack;
     sr_parse_error eager; /* first problem met while parsing the eager values (code 0: none) */
 };
 

@@ -74,8 +74,8 @@ int sr_msg_print(const sr_msg *m, sr_buf *out)
         return rc;
     for (size_t k = 0; k < m->nhdrs; k++) {
         const sr_header *h = &m->hdrs[k];
-        if (h->id == SR_HDR_CONTENT_LENGTH && (m->built || m->body_edited))
-            continue; /* recomputed below */
+        if (h->id == SR_HDR_CONTENT_LENGTH && (m->built || m->body_edited || k >= m->orig_nhdrs))
+            continue; /* recomputed below, or kept as received: never one added by hand */
         if (k < m->orig_nhdrs)
             rc = put(out, h->raw.p, h->raw.len);
         else
@@ -110,6 +110,7 @@ static int new_msg(sr_msg **out, const sr_allocator *alloc)
     m->built = true;
     m->clen = -1;
     m->max_fwd = -1;
+    m->rseq = -1;
     m->sl.version = SR_STR("SIP/2.0");
     m->sl.version_major = 2;
     *out = m;
@@ -187,6 +188,12 @@ static void refresh_eager(sr_msg *m, const sr_header *h)
         m->max_fwd = sr_uint32_parse(h->value, &v) ? -1 : (int64_t)v;
         break;
     }
+    case SR_HDR_RSEQ: {
+        uint32_t v;
+        m->rseq = sr_uint32_parse(h->value, &v) || v < 1 || v > 0x7fffffffu ? -1 : (int64_t)v;
+        break;
+    }
+    case SR_HDR_RACK: m->has_rack = sr_rack_parse(&m->rack, h->value, NULL) == 0; break;
     default: break;
     }
 }

@@ -48,7 +48,7 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
 {
     if (!m)
         return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
-    /* RFC 3261 §8.2.2... §21.5.6: any version but 2.0 gets 505 */
+    /* RFC 3261 §7.1, §21.5.6: a version other than 2.0 gets 505 */
     if (m->sl.version_major != 2 || m->sl.version_minor != 0)
         return sr__perr(err, SR_EVERSION, m->bytes ? (size_t)(m->sl.version.p - m->bytes) : 0,
                         SR_HDR_NONE, "Version Not Supported");
@@ -72,7 +72,7 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
     const sr_header *cid = sr_msg_header_find(m, SR_HDR_CALL_ID, NULL);
     if (!call_id_ok(m->call_id))
         return verr(err, SR_EBADMSG, m, cid, SR_HDR_CALL_ID, "Bad Call-ID header field");
-    /* RFC 3261 §8.2.2... (RULES.md §3): CSeq method must match the request method */
+    /* RFC 3261 §8.1.1.5, §20.16 (RULES.md §3): the CSeq method matches the request method */
     if (m->sl.is_request && !sr_str_eq(m->cseq.method, m->sl.method))
         return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CSEQ, NULL), SR_HDR_CSEQ,
                     "CSeq method does not match request method");

@@ -1,5 +1,7 @@
 /* sipreply core: the Via header value (via-parm).
  * RFC 3261 §20.42, §25.1 (sent-protocol, sent-by, via-params), RFC 3581 (rport), RFC 5118. */
+#include <string.h>
+
 #include "sipreply/msg.h"
 
 #include "core_int.h"
@@ -55,7 +57,8 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
         i++;
         while (i < n && (sr__is((unsigned char)p[i], SR__C_HOST) || p[i] == ':'))
             i++;
-        if (i >= n || p[i] != ']' || i - hs < 3)
+        /* IPv6reference = "[" IPv6address "]": at least one ':' inside (RFC 3261 §25.1) */
+        if (i >= n || p[i] != ']' || i - hs < 3 || !memchr(p + hs, ':', i - hs))
             return VIA_ERR("Bad Via sent-by");
         i++;
     } else {

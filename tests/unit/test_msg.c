@@ -167,6 +167,9 @@ static void test_via(void **state)
         "SIP/2.0/UDP h;ttl=256",        /* ttl > 255 */
         "SIP/2.0/UDP h junk",           /* trailing junk */
         "SIP/2.0/UDP 192.0.2.15;;,;,,", /* RFC 4475 badinv01 */
+        "SIP/2.0/UDP 2001:db8::9:1",    /* RFC 5118 §4.3: IPv6 without brackets */
+        "SIP/2.0/UDP [2001:db8::9:1]:", /* empty port after an IPv6 reference */
+        "SIP/2.0/UDP [abcd]",           /* not an IPv6 reference: no colon */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (sr_via_parse(&v, sr_str_from_cstr(bad[i]), &e) != SR_EBADMSG)
@@ -337,6 +340,19 @@ static void test_msg_ipv6(void **state)
     assert_false(sr_value_next(h->value, &pos, &it));
     sr_msg_free(m);
 
+    /* RFC 5118 §4.1/§4.2: a port-looking tail inside the brackets is part of the address */
+    const char *amb = "OPTIONS sip:[2001:db8::10:5070] SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP [2001:db8::1];branch=z9hG4bKas3\r\n"
+                      "To: sip:user@[2001:db8::10:5070]\r\nFrom: sip:u@h;tag=1\r\n"
+                      "Call-ID: a@b\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n";
+    m = NULL;
+    assert_int_equal(parse_opts(amb, strlen(amb), SR_FRAMING_DATAGRAM, SR_PARSE_VALIDATE, &m, &e),
+                     0);
+    assert_sr_str_eq(sr_msg_request_uri(m), "sip:[2001:db8::10:5070]");
+    assert_false(sr_msg_via(m, 0)->has_port);
+    assert_sr_str_eq(sr_msg_to(m)->uri, "sip:user@[2001:db8::10:5070]");
+    sr_msg_free(m);
+
     /* RFC 5118 §4.5-style damage: an unclosed IPv6 reference in Via is reported */
     char bad[sizeof reg6];
     memcpy(bad, reg6, sizeof reg6);
@@ -438,6 +454,95 @@ static void test_msg_index(void **state)
     sr_msg_free(m);
 }
 
+typedef struct validate_case {
+    const char *hdrs; /* header lines between a fixed request line and the empty line */
+    int rc;
+    const char *phrase;
+    int hdr;
+} validate_case;
+
+#define VBASE_VIA "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+#define VBASE_TF  "To: <sip:a@b>\r\nFrom: <sip:c@d>;tag=1\r\n"
+#define VBASE_CC  "Call-ID: x@y\r\nCSeq: 1 INVITE\r\n"
+
+static const validate_case vcases[] = {
+    {VBASE_VIA VBASE_TF VBASE_CC, 0, NULL, 0},
+    {VBASE_VIA VBASE_TF VBASE_CC "Max-Forwards: 70\r\nContact: *\r\nRoute: <sip:p;lr>, <sip:q>\r\n",
+     0, NULL, 0},
+    {VBASE_TF VBASE_CC, SR_EMISSING, "Missing Via header field", SR_HDR_VIA},
+    {VBASE_VIA "To: <sip:a@b>\r\n" VBASE_CC, SR_EMISSING, "Missing From header field", SR_HDR_FROM},
+    {VBASE_VIA VBASE_TF "CSeq: 1 INVITE\r\n", SR_EMISSING, "Missing Call-ID header field",
+     SR_HDR_CALL_ID},
+    {VBASE_VIA VBASE_TF "Call-ID: x@y\r\n", SR_EMISSING, "Missing CSeq header field", SR_HDR_CSEQ},
+    {VBASE_VIA VBASE_TF VBASE_CC "i: z@y\r\n", SR_EBADMSG, "Duplicate Call-ID header field",
+     SR_HDR_CALL_ID},
+    {VBASE_VIA VBASE_TF VBASE_CC "Max-Forwards: 1\r\nMax-Forwards: 2\r\n", SR_EBADMSG,
+     "Duplicate Max-Forwards header field", SR_HDR_MAX_FORWARDS},
+    {VBASE_VIA "To: <sip:a@b>\r\nFrom: c d e\r\n" VBASE_CC, SR_EBADMSG, "Bad From header field",
+     SR_HDR_FROM},
+    {VBASE_VIA VBASE_TF VBASE_CC "Max-Forwards: ten\r\n", SR_EBADMSG,
+     "Bad Max-Forwards header field", SR_HDR_MAX_FORWARDS},
+    {VBASE_VIA VBASE_TF "Call-ID: a@b@c\r\nCSeq: 1 INVITE\r\n", SR_EBADMSG,
+     "Bad Call-ID header field", SR_HDR_CALL_ID},
+    {VBASE_VIA VBASE_TF "Call-ID: x@y\r\nCSeq: 1 BYE\r\n", SR_EBADMSG,
+     "CSeq method does not match request method", SR_HDR_CSEQ},
+    {VBASE_VIA VBASE_TF "Call-ID: x@y\r\nCSeq: one INVITE\r\n", SR_EBADMSG, "Bad CSeq number",
+     SR_HDR_CSEQ},
+    {VBASE_VIA VBASE_TF VBASE_CC "Route: <sip:p;lr>,\r\n", SR_EBADMSG, "Bad Route header field",
+     SR_HDR_ROUTE},
+    {VBASE_VIA VBASE_TF VBASE_CC "Record-Route: sip:p?x\r\n", SR_EBADMSG,
+     "Bad Record-Route header field", SR_HDR_RECORD_ROUTE},
+    {VBASE_VIA VBASE_TF VBASE_CC "m: <sip:a@b>;q=2\r\n", SR_EBADMSG, "Bad Contact header field",
+     SR_HDR_CONTACT},
+    {"v: SIP/2.0/UDP h:0x50\r\n" VBASE_TF VBASE_CC, SR_EBADMSG, "Bad Via header field", SR_HDR_VIA},
+    {VBASE_VIA VBASE_TF VBASE_CC "RSeq: 0\r\n", SR_EBADMSG, "Bad RSeq header field", SR_HDR_RSEQ},
+    {VBASE_VIA VBASE_TF VBASE_CC "RAck: 1 INVITE\r\n", SR_EBADMSG, "Bad RAck header field",
+     SR_HDR_RACK},
+};
+
+static void test_msg_validate(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
+        char buf[1024];
+        int n = snprintf(buf, sizeof buf, "INVITE sip:a@b SIP/2.0\r\n%s\r\n", vcases[i].hdrs);
+        assert_true(n > 0 && (size_t)n < sizeof buf);
+        sr_msg *m = NULL;
+        sr_parse_error e = {0, 0, 0, NULL};
+        /* NULL options: defaults and the default allocator */
+        assert_int_equal(sr_msg_parse(&m, buf, (size_t)n, NULL, &e), 0);
+        int rc = sr_msg_validate(m, &e);
+        if (rc != vcases[i].rc)
+            fail_msg("case %zu: rc %d (%s), want %d", i, rc, e.phrase, vcases[i].rc);
+        if (rc) {
+            assert_string_equal(e.phrase, vcases[i].phrase);
+            assert_int_equal(e.hdr, vcases[i].hdr);
+            assert_true(e.offset <= (size_t)n);
+        }
+        sr_msg_free(m);
+    }
+    sr_parse_error e;
+    assert_int_equal(sr_msg_validate(NULL, &e), SR_EINVAL);
+
+    /* RSeq and RAck are parsed eagerly (RFC 3262) */
+    const char *pr = "PRACK sip:a@b SIP/2.0\r\n" VBASE_VIA VBASE_TF
+                     "Call-ID: x@y\r\nCSeq: 2 PRACK\r\nRAck: 776656 1 INVITE\r\n\r\n";
+    sr_msg *m = NULL;
+    assert_int_equal(sr_msg_parse(&m, pr, strlen(pr), NULL, &e), 0);
+    assert_int_equal(sr_msg_validate(m, &e), 0);
+    assert_int_equal(sr_msg_rack(m)->rseq, 776656);
+    assert_int_equal(sr_msg_rack(m)->cseq, 1);
+    assert_int_equal(sr_msg_rack(m)->method_id, SR_METHOD_INVITE);
+    assert_int_equal(sr_msg_rseq(m), -1);
+    sr_msg_free(m);
+    const char *r1 = "SIP/2.0 183 Session Progress\r\n" VBASE_VIA VBASE_TF VBASE_CC
+                     "Require: 100rel\r\nRSeq: 988789\r\n\r\n";
+    assert_int_equal(sr_msg_parse(&m, r1, strlen(r1), NULL, &e), 0);
+    assert_int_equal(sr_msg_rseq(m), 988789);
+    assert_null(sr_msg_rack(m));
+    sr_msg_free(m);
+}
+
 typedef struct sweep_ctx {
     const char *buf;
     size_t len;
@@ -497,6 +602,7 @@ int main(void)
         TU_TEST(test_msg_framing),
         TU_TEST(test_msg_index),
         TU_TEST(test_msg_failure_sweep),
+        TU_TEST(test_msg_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
