@@ -4,6 +4,7 @@
 add_test(NAME gen.status_tsv
          COMMAND bash ${PROJECT_SOURCE_DIR}/tests/gen/check_gen.sh
                  $<TARGET_FILE:sr_gen_status> ${PROJECT_SOURCE_DIR})
+
 # sipreply test suites beyond unit/CLI: fuzz corpus replay (one CTest test per fuzz target).
 # fuzz.<name> runs replay_<name> (built by cmake/Fuzz.cmake) over fuzz/corpus/<name>/; in
 # build-asan that is every corpus under ASan + UBSan. A target without a corpus fails.

@@ -127,6 +127,14 @@ typedef struct sr_build_error {
 SR_API int sr_build_to_tag(const sr_msg *req, const uint8_t *key, char *out);
 
 /**
+ * true when @p ack is an ACK whose To tag equals the tag sr_build_to_tag() derives from it
+ * under @p key: the ACK for a non-2xx final we sent statelessly (RFC 3261 §8.2.7,
+ * §17.1.1.3), which a stateless element absorbs instead of passing on. false otherwise
+ * (NULL, not an ACK, no To tag, another tag).
+ */
+SR_API bool sr_build_ack_is_ours(const sr_msg *ack, const uint8_t *key);
+
+/**
  * SipHash-2-4 of @p len bytes at @p data under the 16-byte @p key (Aumasson–Bernstein,
  * reference output). Exposed so other elements can derive values the same way.
  */

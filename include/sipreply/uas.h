@@ -45,6 +45,10 @@ typedef struct sr_uas_policy {
     size_t max_size;                    /**< largest request accepted, bytes (0: no limit) */
     bool proxy;                         /**< act as a proxy: §16.3 checks (Proxy-Require,
                                              Max-Forwards) instead of the UAS ones */
+    bool registrar;                     /**< act as a registrar for REGISTER (§10.3): the To
+                                             must be a SIP or SIPS address-of-record and
+                                             'Contact: *' needs 'Expires: 0' (else 400);
+                                             REGISTER must also be in @p methods */
     bool answer_options;                /**< proxy: answer an OPTIONS with Max-Forwards 0
                                              itself (§16.3 item 3) instead of 483 */
     sr_uas_merged_cb merged;            /**< merged-request lookup; NULL: never merged */
@@ -67,6 +71,9 @@ enum {
     SR_UAS_ADD_ACCEPT_LANGUAGE = 1u << 4, /**< Accept-Language (415) */
 };
 
+/** The most caller headers sr_uas_respond() passes on. */
+#define SR_UAS_MAX_EXTRA 32
+
 /** The most option tags a verdict lists; more are reported with a truncated list. */
 #define SR_UAS_MAX_TAGS 16
 
@@ -88,16 +95,26 @@ typedef struct sr_uas_verdict {
 
 /**
  * Check @p req against @p policy (NULL: defaults) and fill @p v with the response the RFC
- * asks for. Order: method (405 known but not allowed here / 501 unknown, §8.2.1), version
- * (505, §8.2 "before anything else can be understood"), well-formedness (400 with the
- * validator's precise phrase: missing To/From/Call-ID/CSeq/Via/Max-Forwards, duplicated
- * single-value header, CSeq method mismatch, unparseable header), size (513), Request-URI
- * scheme (416, §8.2.2.1), merged request (482, §8.2.2.2), Require (420, §8.2.2.3; a proxy
- * checks Proxy-Require, §16.3), body type/encoding/language (415, §8.2.3), Accept that
- * excludes every type we produce for an INVITE (406, §21.4.7), and for a proxy Max-Forwards
- * 0 (483, §16.3; an OPTIONS passes when @p policy->answer_options).
- * Our order differs from the brief's list only where a check needs what an earlier one
- * proves (the merged lookup needs a valid From tag, Call-ID and CSeq).
+ * asks for, the first that applies in this order:
+ *  1. method: 501 unknown, 405 (+ Allow) known but not allowed here (§8.2.1; not a proxy);
+ *  2. SIP version other than 2.0: 505 (§8.2, §21.5.6);
+ *  3. malformed: 400 with the validator's precise phrase (missing To/From/Call-ID/CSeq/Via,
+ *     duplicated single-value header, CSeq method mismatch, unparseable header), and a
+ *     missing Max-Forwards when the top Via has the RFC 3261 magic cookie (§8.1.1);
+ *  4. larger than @p policy->max_size: 513;
+ *  5. Request-URI scheme not served: 416 (§8.2.2.1, §16.3);
+ *  6. merged request (no To tag, @p policy->merged says so): 482 (§8.2.2.2);
+ *  7. Require (a proxy: Proxy-Require) tags not supported: 420 + Unsupported (§8.2.2.3);
+ *  8. a registrar's REGISTER: 400 when To is not a SIP/SIPS AOR or 'Contact: *' is misused
+ *     (§10.3);
+ *  9. body: 400 without Content-Type (§20.15), 415 + Accept* for a type, encoding or
+ *     language not understood (§8.2.3); an INVITE whose Accept excludes every type we
+ *     answer with: 406 (§21.4.7) (not a proxy);
+ * 10. a proxy and Max-Forwards 0: 483 (§16.3; an OPTIONS passes with
+ *     @p policy->answer_options).
+ * The brief's order (405/501, 416, 482, 420, 415, 505, 513, 483, 400) is kept except that
+ * 505 and the 400s come before the checks that need what they prove (the merged lookup
+ * needs a valid From tag, Call-ID and CSeq).
  * An ACK never gets a response (§17.1.1.3): it always passes with code 0.
  * Returns 0 or SR_EINVAL (NULL argument, @p req a response). Never allocates.
  */
@@ -120,8 +137,9 @@ SR_API int sr_uas_parse_check(sr_msg **req, const char *buf, size_t len, const s
  * Build the response for a verdict with sr_build_response(): the verdict's code and reason,
  * Allow from @p policy's methods, Unsupported from the verdict's tags, Accept* from the
  * policy. @p opts may be NULL; its headers, body and flags are used as given (the verdict's
- * headers are added first). Returns what sr_build_response() returns, or SR_EINVAL when the
- * verdict's code is 0.
+ * headers are added first; SR_BUILD_DEFAULTS is always set). On success *@p out owns the
+ * response. Returns what sr_build_response() returns, or SR_EINVAL when the verdict's code
+ * is 0 or @p opts carries more than SR_UAS_MAX_EXTRA headers, or SR_ENOMEM.
  */
 SR_API int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
                           const sr_uas_policy *policy, const sr_build_opts *opts,

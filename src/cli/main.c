@@ -15,6 +15,8 @@ static const cli_cmd commands[] = {
     {"codes", cmd_codes, "list every registered status code"},
     {"tour", cmd_tour, "a short guided tour of what sipreply does"},
     {"parse", cmd_parse, "parse a SIP message and print its structure"},
+    {"lint", cmd_lint, "check SIP messages against the RFC rules"},
+    {"respond", cmd_respond, "print a correct response to a request"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -190,6 +190,19 @@ int sr_build_to_tag(const sr_msg *req, const uint8_t *key, char *out)
     return 0;
 }
 
+bool sr_build_ack_is_ours(const sr_msg *ack, const uint8_t *key)
+{
+    if (!ack || !sr_msg_is_request(ack) || sr_msg_method(ack) != SR_METHOD_ACK)
+        return false;
+    const sr_nameaddr *to = sr_msg_to(ack);
+    if (!to || to->tag.len != SR_BUILD_TAG_LEN)
+        return false;
+    char tag[SR_BUILD_TAG_LEN + 1];
+    if (sr_build_to_tag(ack, key, tag) != 0)
+        return false;
+    return memcmp(tag, to->tag.p, SR_BUILD_TAG_LEN) == 0;
+}
+
 /* ------------------------------------------------------------------ helpers */
 
 /* The canonical name a registry header name maps to, compared through the header ids so
@@ -266,6 +279,14 @@ static int copy_all(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scr
             return rc;
     }
     return 0;
+}
+
+/* Copy the first header with @p id: From, Call-ID and CSeq take one value (§7.3.1), and a
+ * request that repeats them only gets a 400, which carries the first. */
+static int copy_first(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
+{
+    const sr_header *h = sr_msg_header_find(src, id, NULL);
+    return h ? add_unfolded(m, id, h->value, scratch) : 0;
 }
 
 /* Join a NULL-terminated list with ", " into @p b (reset first). */
@@ -501,6 +522,20 @@ bool sr__is_dialog_creating(unsigned code, sr_method m)
     return m == SR_METHOD_INVITE && code > 100 && code < 300;
 }
 
+/* true when the start line or the CSeq of @p req names method @p m. */
+static bool is_method(const sr_msg *req, sr_method m)
+{
+    const sr_cseq *cs = sr_msg_cseq(req);
+    return sr_msg_method(req) == m || (cs && cs->method_id == m);
+}
+
+/* true when both the start line and the CSeq (if any) say INVITE. */
+static bool only_invite(const sr_msg *req)
+{
+    const sr_cseq *cs = sr_msg_cseq(req);
+    return sr_msg_method(req) == SR_METHOD_INVITE && (!cs || cs->method_id == SR_METHOD_INVITE);
+}
+
 /* Validate the request/code combination before allocating anything. */
 static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
                        sr_build_error *err)
@@ -516,15 +551,19 @@ static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
                         "code not in the IANA registry (receivers treat it as the x00 of its "
                         "class, RFC 3261 §8.1.3.2); set SR_BUILD_UNREGISTERED to send it");
     }
-    sr_method m = sr_msg_method(req);
-    if (m == SR_METHOD_ACK)
+    /* A malformed request may name another method in its CSeq than in its start line; the
+     * response carries the CSeq, so both must pass these checks. */
+    if (is_method(req, SR_METHOD_ACK))
         return fail(err, SR_EUNSUPPORTED, NULL, "an ACK is never answered (RFC 3261 §17.1.1.3)");
-    if (m == SR_METHOD_CANCEL && code == 487)
+    if (is_method(req, SR_METHOD_CANCEL) && code == 487)
         return fail(err, SR_EUNSUPPORTED, NULL,
                     "487 answers the INVITE, never the CANCEL (RFC 3261 §9.2)");
-    if (m != SR_METHOD_INVITE && code > 100 && code < 200)
+    if (!only_invite(req) && code > 100 && code < 200)
         return fail(err, SR_EUNSUPPORTED, NULL,
                     "no provisional response other than 100 to a non-INVITE (RFC 4320 §4.1)");
+    const sr_nameaddr *to = sr_msg_to(req);
+    if (to && to->tag.p && to->tag.len == 0)
+        return fail(err, SR_EINVAL, "To", "the request's To has an empty tag parameter");
     for (size_t i = 0; code == 405 && i < o->n_headers; i++) {
         if (sr_hdr_lookup(o->headers[i].name) != SR_HDR_ALLOW)
             continue;
@@ -706,15 +745,16 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
     }
     /* RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq copied. */
     if ((rc = copy_all(m, req, SR_HDR_VIA, &b)) != 0 ||
-        (rc = copy_all(m, req, SR_HDR_FROM, &b)) != 0 || (rc = add_to(m, req, code, o, &b)) != 0 ||
-        (rc = copy_all(m, req, SR_HDR_CALL_ID, &b)) != 0 ||
-        (rc = copy_all(m, req, SR_HDR_CSEQ, &b)) != 0)
+        (rc = copy_first(m, req, SR_HDR_FROM, &b)) != 0 ||
+        (rc = add_to(m, req, code, o, &b)) != 0 ||
+        (rc = copy_first(m, req, SR_HDR_CALL_ID, &b)) != 0 ||
+        (rc = copy_first(m, req, SR_HDR_CSEQ, &b)) != 0)
         goto out;
     /* §8.2.6.1: the Timestamp of the request goes back in the 100. */
     if (code == 100 && (rc = copy_all(m, req, SR_HDR_TIMESTAMP, &b)) != 0)
         goto out;
     sr_method meth = sr_msg_method(req);
-    if (sr__is_dialog_creating(code, meth)) {
+    if (sr__is_dialog_creating(code, is_method(req, SR_METHOD_INVITE) ? SR_METHOD_INVITE : meth)) {
         /* §12.1.1: copy every Record-Route; a Contact is required. */
         if ((rc = copy_all(m, req, SR_HDR_RECORD_ROUTE, &b)) != 0)
             goto out;

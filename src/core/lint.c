@@ -289,6 +289,32 @@ static bool list_has_token(const sr_msg *m, enum sr_hdr_id id, sr_str tok)
     return false;
 }
 
+/* Equal up to linear whitespace outside quoted strings (RFC 3261 §7.3.1: folding and LWS
+ * around separators are equivalent), so an unfolded copy equals a folded original. */
+static bool lws_eq(sr_str a, sr_str b)
+{
+    size_t i = 0, j = 0;
+    bool qa = false, qb = false;
+    for (;;) {
+        while (!qa && i < a.len &&
+               (a.p[i] == ' ' || a.p[i] == '\t' || a.p[i] == '\r' || a.p[i] == '\n'))
+            i++;
+        while (!qb && j < b.len &&
+               (b.p[j] == ' ' || b.p[j] == '\t' || b.p[j] == '\r' || b.p[j] == '\n'))
+            j++;
+        if (i == a.len || j == b.len)
+            return i == a.len && j == b.len;
+        if (a.p[i] != b.p[j])
+            return false;
+        if (a.p[i] == '"') {
+            qa = !qa;
+            qb = !qb;
+        }
+        i++;
+        j++;
+    }
+}
+
 /* Compare the values of every header @p id of both messages, in order. */
 static bool same_values(const sr_msg *a, const sr_msg *b, enum sr_hdr_id id)
 {
@@ -302,7 +328,7 @@ static bool same_values(const sr_msg *a, const sr_msg *b, enum sr_hdr_id id)
             my = sr_value_next(y->value, &py, &iy);
             if (!mx || !my)
                 break;
-            if (!sr_str_eq(trim(ix), trim(iy)))
+            if (!lws_eq(ix, iy))
                 return false;
         }
         if (mx != my)
@@ -318,7 +344,7 @@ static bool same_vias(const sr_msg *a, const sr_msg *b)
         return false;
     for (size_t i = 0; i < n; i++) {
         const sr_via *x = sr_msg_via(a, i), *y = sr_msg_via(b, i);
-        if (!x || !y || !sr_str_eq(trim(x->raw), trim(y->raw)))
+        if (!x || !y || !lws_eq(x->raw, y->raw))
             return false;
     }
     return true;

@@ -114,13 +114,19 @@ static bool unsupported_tags(const sr_msg *req, enum sr_hdr_id id, const sr_uas_
     return v->n_unsupported > 0;
 }
 
-/* §8.2.3: body type, encoding and language. Sets the verdict and returns true on a 415. */
+/* §8.2.3: body type, encoding and language. Sets the verdict and returns true on a 415 (or a
+ * 400 for a body without Content-Type). */
 static bool check_content(const sr_msg *req, const sr_uas_policy *p, sr_uas_verdict *v)
 {
     if (sr_msg_body(req).len == 0)
         return false;
     const sr_header *ct = sr_msg_header_find(req, SR_HDR_CONTENT_TYPE, NULL);
-    if (ct && !type_in(p->accept, media_type(ct->value))) {
+    if (!ct) {
+        /* §20.15: a non-empty body MUST come with its Content-Type. */
+        verdict(v, 400, "Missing Content-Type header field", SR_HDR_CONTENT_TYPE);
+        return true;
+    }
+    if (!type_in(p->accept, media_type(ct->value))) {
         verdict(v, 415, NULL, SR_HDR_CONTENT_TYPE);
         v->add = SR_UAS_ADD_ACCEPT | SR_UAS_ADD_ACCEPT_ENCODING |
                  (p->accept_language ? SR_UAS_ADD_ACCEPT_LANGUAGE : 0u);
@@ -188,6 +194,35 @@ static sr_str uri_scheme(sr_str uri)
     if (!colon)
         return SR_STR_NULL;
     return (sr_str){uri.p, (size_t)(colon - uri.p)};
+}
+
+/* §10.3 steps 3 and 6 (RFC 4475 §3.3.4): the address-of-record in To must be a SIP or SIPS
+ * URI, and 'Contact: *' is allowed only alone with 'Expires: 0'. true with a 400 verdict. */
+static bool register_bad(const sr_msg *req, sr_uas_verdict *v)
+{
+    const sr_nameaddr *to = sr_msg_to(req);
+    sr_str scheme = to ? uri_scheme(to->uri) : SR_STR_NULL;
+    if (!sr_str_caseeq_cstr(scheme, "sip") && !sr_str_caseeq_cstr(scheme, "sips")) {
+        verdict(v, 400, "To is not a SIP or SIPS address-of-record", SR_HDR_TO);
+        return true;
+    }
+    size_t n = 0;
+    bool star = false;
+    for (const sr_header *h = sr_msg_header_find(req, SR_HDR_CONTACT, NULL); h;
+         h = sr_msg_header_find(req, SR_HDR_CONTACT, h)) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(h->value, &pos, &item)) {
+            n++;
+            if (trim(item).len == 1 && trim(item).p[0] == '*')
+                star = true;
+        }
+    }
+    if (star && (n != 1 || sr_msg_expires(req) != 0)) {
+        verdict(v, 400, "Contact * requires Expires: 0 and no other Contact", SR_HDR_CONTACT);
+        return true;
+    }
+    return false;
 }
 
 int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict *v)
@@ -281,6 +316,9 @@ int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict 
         return 0;
     }
 
+    if (p->registrar && m == SR_METHOD_REGISTER && register_bad(req, v))
+        return 0;
+
     if (!p->proxy) {
         /* §8.2.3: content the UAS does not understand → 415 with Accept*. */
         if (check_content(req, p, v))
@@ -308,7 +346,7 @@ int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
     sr_uas_policy defp;
     sr_build_opts o;
     sr_build_policy bp;
-    sr_build_header hdrs[8 + 32];
+    sr_build_header hdrs[1 + SR_UAS_MAX_EXTRA];
     sr_buf tags;
     int rc;
     if (!out || !req || !v || v->code == 0)
@@ -346,7 +384,7 @@ int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
         }
         hdrs[n++] = (sr_build_header){SR_STR("Unsupported"), {tags.p, tags.len}};
     }
-    if (o.n_headers > sizeof hdrs / sizeof hdrs[0] - 8) {
+    if (o.n_headers > SR_UAS_MAX_EXTRA) {
         rc = SR_EINVAL;
         goto out;
     }

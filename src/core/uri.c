@@ -42,36 +42,54 @@ static bool in_set(int c, const char *set, size_t n)
 }
 #define IN_SET(c, lit) in_set((c), (lit), sizeof(lit) - 1)
 
-/* RFC 3261 §25.1: unreserved = alphanum / mark */
-static bool is_unreserved(int c)
-{
-    return is_alnum(c) || IN_SET(c, "-_.!~*'()");
-}
+/*
+ * Character classes of RFC 3261 §25.1 and RFC 3966 §3 as one constant table, so scanning a
+ * URI costs one load per byte. Each class includes unreserved = alphanum / mark.
+ */
+enum {
+    C_UNRES = 1 << 0, /* alphanum / mark */
+    C_USER = 1 << 1,  /* user: unreserved / user-unreserved (& = + $ , ; ? /) */
+    C_PASS = 1 << 2,  /* password: unreserved / & = + $ , */
+    C_PARAM = 1 << 3, /* paramchar (SIP and tel): unreserved / param-unreserved ([ ] / : & + $) */
+    C_HNV = 1 << 4,   /* hname/hvalue: unreserved / hnv-unreserved ([ ] / ? : + $) */
+    C_URIC = 1 << 5,  /* uric (tel isub): unreserved / reserved (; / ? : @ & = + $ ,) */
+    C_HOST = 1 << 6,  /* hostname/IPv4 characters: alphanum / - / . */
+    C_RESERVED = 1 << 7, /* reserved: ; / ? : @ & = + $ , */
+};
 
-static bool is_user_char(int c)
-{
-    return is_unreserved(c) || IN_SET(c, "&=+$,;?/"); /* user-unreserved */
-}
+#define CH_ALNUM(c) \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9'))
+#define CH_MARK(c)                                                                       \
+    ((c) == '-' || (c) == '_' || (c) == '.' || (c) == '!' || (c) == '~' || (c) == '*' || \
+     (c) == '\'' || (c) == '(' || (c) == ')')
+#define CH_PASS_X(c) ((c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || (c) == ',')
+#define CH_USER_X(c) (CH_PASS_X(c) || (c) == ';' || (c) == '?' || (c) == '/')
+#define CH_PARAM_X(c) \
+    ((c) == '[' || (c) == ']' || (c) == '/' || (c) == ':' || (c) == '&' || (c) == '+' || (c) == '$')
+#define CH_HNV_X(c) \
+    ((c) == '[' || (c) == ']' || (c) == '/' || (c) == '?' || (c) == ':' || (c) == '+' || (c) == '$')
+#define CH_RESERVED(c) \
+    (CH_PASS_X(c) || (c) == ';' || (c) == '/' || (c) == '?' || (c) == ':' || (c) == '@')
+#define CH_CLASS(c)                                                                              \
+    ((CH_ALNUM(c) || CH_MARK(c) ? C_UNRES | C_USER | C_PASS | C_PARAM | C_HNV | C_URIC : 0) |    \
+     (CH_USER_X(c) ? C_USER : 0) | (CH_PASS_X(c) ? C_PASS : 0) | (CH_PARAM_X(c) ? C_PARAM : 0) | \
+     (CH_HNV_X(c) ? C_HNV : 0) | (CH_RESERVED(c) ? C_URIC | C_RESERVED : 0) |                    \
+     (CH_ALNUM(c) || (c) == '-' || (c) == '.' ? C_HOST : 0))
+#define CH4(c)  CH_CLASS(c), CH_CLASS((c) + 1), CH_CLASS((c) + 2), CH_CLASS((c) + 3)
+#define CH16(c) CH4(c), CH4((c) + 4), CH4((c) + 8), CH4((c) + 12)
+#define CH64(c) CH16(c), CH16((c) + 16), CH16((c) + 32), CH16((c) + 48)
 
-static bool is_password_char(int c)
-{
-    return is_unreserved(c) || IN_SET(c, "&=+$,");
-}
+static const uint8_t uri_class[256] = {CH64(0), CH64(64)}; /* bytes >= 0x80: no class */
 
-static bool is_param_char(int c)
+static bool has_class(int c, unsigned cls)
 {
-    return is_unreserved(c) || IN_SET(c, "[]/:&+$"); /* param-unreserved */
-}
-
-static bool is_hnv_char(int c)
-{
-    return is_unreserved(c) || IN_SET(c, "[]/?:+$"); /* hnv-unreserved */
+    return (uri_class[(unsigned char)c] & cls) != 0;
 }
 
 /* RFC 3261 §25.1 reserved: a reserved character and its escape are not equivalent (§19.1.4) */
 static bool is_reserved(int c)
 {
-    return IN_SET(c, ";/?:@&=+$,");
+    return has_class(c, C_RESERVED);
 }
 
 static bool is_ws(int c)
@@ -99,7 +117,7 @@ static int fail(sr_parse_error *err, const char *p, size_t len, size_t off, cons
  * Scan [i, end) while chars satisfy ok() or are %HH escapes. Returns the index of the first
  * character that does not; *bad_esc is set to the offset of a malformed escape, if any.
  */
-static size_t scan_esc(const char *p, size_t i, size_t end, bool (*ok)(int), size_t *bad_esc)
+static size_t scan_esc(const char *p, size_t i, size_t end, unsigned cls, size_t *bad_esc)
 {
     *bad_esc = SIZE_MAX;
     while (i < end) {
@@ -111,7 +129,7 @@ static size_t scan_esc(const char *p, size_t i, size_t end, bool (*ok)(int), siz
                 return i;
             }
             i += 3;
-        } else if (ok(c)) {
+        } else if (has_class(c, cls)) {
             i++;
         } else {
             break;
@@ -269,7 +287,7 @@ static bool check_sip_params(const char *p, size_t i, size_t end, const char **p
 {
     size_t bad;
     for (;;) {
-        size_t j = scan_esc(p, i, end, is_param_char, &bad);
+        size_t j = scan_esc(p, i, end, C_PARAM, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
             *where = bad;
@@ -282,7 +300,7 @@ static bool check_sip_params(const char *p, size_t i, size_t end, const char **p
         }
         if (j < end && p[j] == '=') {
             size_t v = j + 1;
-            j = scan_esc(p, v, end, is_param_char, &bad);
+            j = scan_esc(p, v, end, C_PARAM, &bad);
             if (bad != SIZE_MAX) {
                 *phrase = "Bad URI escape";
                 *where = bad;
@@ -310,7 +328,7 @@ static bool check_headers(const char *p, size_t i, size_t end, const char **phra
 {
     size_t bad;
     for (;;) {
-        size_t j = scan_esc(p, i, end, is_hnv_char, &bad);
+        size_t j = scan_esc(p, i, end, C_HNV, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
             *where = bad;
@@ -321,7 +339,7 @@ static bool check_headers(const char *p, size_t i, size_t end, const char **phra
             *where = j;
             return false;
         }
-        j = scan_esc(p, j + 1, end, is_hnv_char, &bad);
+        j = scan_esc(p, j + 1, end, C_HNV, &bad);
         if (bad != SIZE_MAX) {
             *phrase = "Bad URI escape";
             *where = bad;
@@ -350,7 +368,7 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
     const char *at = memchr(p + i, '@', len - i);
     if (at) {
         size_t ue = (size_t)(at - p);
-        size_t j = scan_esc(p, i, ue, is_user_char, &bad);
+        size_t j = scan_esc(p, i, ue, C_USER, &bad);
         if (bad != SIZE_MAX)
             return fail(err, p, len, bad, "Bad URI escape");
         if (j == i)
@@ -360,7 +378,7 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
         if (j < ue) {
             if (p[j] != ':')
                 return fail(err, p, len, j, "Bad URI user");
-            size_t k = scan_esc(p, j + 1, ue, is_password_char, &bad);
+            size_t k = scan_esc(p, j + 1, ue, C_PASS, &bad);
             if (bad != SIZE_MAX)
                 return fail(err, p, len, bad, "Bad URI escape");
             if (k != ue)
@@ -384,7 +402,7 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
         i = he + 1;
         u->host_kind = SR_URI_HOST_IPV6;
     } else {
-        while (i < len && (is_alnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '.'))
+        while (i < len && has_class(p[i], C_HOST))
             i++;
         if (i == hs)
             return fail(err, p, len, i, "Bad URI host");
@@ -461,18 +479,6 @@ static bool is_phonedigit_hex(int c)
     return hexval(c) >= 0 || c == '*' || c == '#' || is_visual_sep(c);
 }
 
-/* RFC 3966 §3: paramchar = param-unreserved / unreserved / pct-encoded */
-static bool is_tel_param_char(int c)
-{
-    return is_unreserved(c) || IN_SET(c, "[]/:&+$");
-}
-
-/* RFC 3966 §3 uric (for isub): reserved / unreserved / pct-encoded */
-static bool is_uric_char(int c)
-{
-    return is_unreserved(c) || IN_SET(c, ";/?:@&=+$,");
-}
-
 /* global-number-digits = "+" *phonedigit DIGIT *phonedigit */
 static bool check_global_digits(const char *s, size_t n)
 {
@@ -533,7 +539,7 @@ static int parse_tel(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
                 vs = ++i;
                 bool is_isub = sr_str_caseeq_cstr(name, "isub");
                 size_t bad;
-                i = scan_esc(p, i, len, is_isub ? is_uric_char : is_tel_param_char, &bad);
+                i = scan_esc(p, i, len, is_isub ? C_URIC : C_PARAM, &bad);
                 if (bad != SIZE_MAX)
                     return fail(err, p, len, bad, "Bad URI escape");
                 if (is_isub) {

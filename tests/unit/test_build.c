@@ -208,6 +208,12 @@ static void test_build_tag_kept_and_ack_matches(void **state)
     assert_int_equal(sr_build_to_tag(ack2, NULL, t2), 0);
     assert_string_equal(t1, t2);
     assert_sr_str_eq(sr_msg_to(ack2)->tag, t1);
+    /* so a stateless element recognises the ACK as its own, under its key only */
+    assert_true(sr_build_ack_is_ours(ack2, NULL));
+    uint8_t other[SR_BUILD_KEY_LEN] = {9};
+    assert_false(sr_build_ack_is_ours(ack2, other));
+    assert_false(sr_build_ack_is_ours(inv, NULL)); /* not an ACK */
+    assert_false(sr_build_ack_is_ours(NULL, NULL));
     free(txt);
     sr_msg_free(ack2);
     sr_msg_free(ack);
@@ -396,6 +402,77 @@ static void test_build_refusals_and_options(void **state)
     sr_msg_free(c);
 }
 
+static char *replace(const char *base, const char *from, const char *to)
+{
+    const char *at = strstr(base, from);
+    assert_non_null(at);
+    size_t n = strlen(base) - strlen(from) + strlen(to);
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memcpy(s, base, (size_t)(at - base));
+    strcpy(s + (at - base), to);
+    strcat(s, at + strlen(from));
+    return s;
+}
+
+/* Malformed requests: the response carries the CSeq, so the checks look at it too, and
+ * single-value headers are copied once. */
+static void test_build_malformed_requests(void **state)
+{
+    (void)state;
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    sr_msg *r = NULL;
+    sr_build_error be;
+    /* start line INVITE, CSeq ACK: never answered */
+    char *t = replace(invite_txt, "CSeq: 314159 INVITE", "CSeq: 314159 ACK");
+    sr_msg *req = parse_txt(t, tu_allocator());
+    assert_int_equal(sr_build_response(&r, req, 400, &o, &be), SR_EUNSUPPORTED);
+    sr_msg_free(req);
+    free(t);
+    /* start line INVITE, CSeq OPTIONS: no 180 (RFC 4320), but a 400 */
+    t = replace(invite_txt, "CSeq: 314159 INVITE", "CSeq: 314159 OPTIONS");
+    req = parse_txt(t, tu_allocator());
+    assert_int_equal(sr_build_response(&r, req, 180, &o, &be), SR_EUNSUPPORTED);
+    assert_int_equal(sr_build_response(&r, req, 400, &o, &be), 0);
+    sr_msg_free(r);
+    r = NULL;
+    sr_msg_free(req);
+    free(t);
+    /* unknown method with CSeq INVITE (mismatch02): a 2xx would create a dialog */
+    t = replace(invite_txt, "INVITE sip:", "NEWMETHOD sip:");
+    req = parse_txt(t, tu_allocator());
+    assert_int_equal(sr_build_response(&r, req, 200, &o, &be), SR_EMISSING);
+    assert_string_equal(be.header, "Contact");
+    assert_int_equal(sr_build_response(&r, req, 501, &o, &be), 0);
+    sr_msg_free(r);
+    r = NULL;
+    sr_msg_free(req);
+    free(t);
+    /* duplicated From and Call-ID: the 400 carries one of each */
+    t = replace(invite_txt, "Max-Forwards: 70\r\n",
+                "Max-Forwards: 70\r\nFrom: <sip:x@y>;tag=2\r\nCall-ID: other\r\n");
+    req = parse_txt(t, tu_allocator());
+    assert_int_equal(sr_build_response(&r, req, 400, &o, &be), 0);
+    assert_int_equal(sr_msg_header_count_id(r, SR_HDR_FROM), 1);
+    assert_int_equal(sr_msg_header_count_id(r, SR_HDR_CALL_ID), 1);
+    assert_sr_str_eq(sr_msg_from(r)->tag, "2" /* the first in wire order */);
+    sr_msg_free(r);
+    r = NULL;
+    sr_msg_free(req);
+    free(t);
+    /* an empty To tag: the parser does not accept the To, so only a 400 is built */
+    t = replace(invite_txt, "To: Bob <sip:bob@example.com>", "To: Bob <sip:bob@example.com>;tag=");
+    req = parse_txt(t, tu_allocator());
+    assert_int_equal(sr_build_response(&r, req, 486, &o, &be),
+                     sr_msg_to(req) ? SR_EINVAL : SR_EMISSING);
+    assert_string_equal(be.header, "To");
+    assert_null(r);
+    sr_msg_free(req);
+    free(t);
+}
+
 static void test_build_ack_cancel(void **state)
 {
     (void)state;
@@ -570,8 +647,8 @@ int main(void)
         TU_TEST(test_siphash_reference),        TU_TEST(test_build_basic_copy),
         TU_TEST(test_build_100_and_tags),       TU_TEST(test_build_tag_kept_and_ack_matches),
         TU_TEST(test_build_required_headers),   TU_TEST(test_build_refusals_and_options),
-        TU_TEST(test_build_ack_cancel),         TU_TEST(test_build_failure_sweep),
-        TU_TEST(test_build_property_all_codes),
+        TU_TEST(test_build_malformed_requests), TU_TEST(test_build_ack_cancel),
+        TU_TEST(test_build_failure_sweep),      TU_TEST(test_build_property_all_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,10 +95,18 @@ static void test_uas_individual_checks(void **state)
     /* 420 with the unknown tags; supported ones are not listed */
     static const char *const sup[] = {"timer", NULL};
     p.supported = sup;
-    assert_int_equal(check_variant("Accept:", "Require: timer, foo, bar\r\nAccept:", &p, &v), 420);
-    assert_int_equal(v.n_unsupported, 2);
-    assert_sr_str_eq(v.unsupported[0], "foo");
-    assert_sr_str_eq(v.unsupported[1], "bar");
+    {
+        /* the tags are slices into the request: check them while it lives */
+        char *txt = variant("Accept:", "Require: timer, foo, bar\r\nAccept:");
+        sr_msg *m = parse_txt(txt, strlen(txt));
+        assert_int_equal(sr_uas_check(m, &p, &v), 0);
+        assert_int_equal(v.code, 420);
+        assert_int_equal(v.n_unsupported, 2);
+        assert_sr_str_eq(v.unsupported[0], "foo");
+        assert_sr_str_eq(v.unsupported[1], "bar");
+        sr_msg_free(m);
+        free(txt);
+    }
     assert_int_equal(check_variant("Accept:", "Require: timer\r\nAccept:", &p, &v), 0);
     /* 415: body type, then encoding */
     assert_int_equal(check_variant("Content-Length: 0\r\n",
@@ -106,6 +114,9 @@ static void test_uas_individual_checks(void **state)
                                    &v),
                      415);
     assert_true(v.add & SR_UAS_ADD_ACCEPT);
+    assert_int_equal(check_variant("Content-Length: 0\r\n", "Content-Length: 2\r\n\r\nhi", &p, &v),
+                     400);
+    assert_string_equal(v.reason, "Missing Content-Type header field");
     assert_int_equal(check_variant("Content-Length: 0\r\n",
                                    "Content-Type: application/SDP\r\nContent-Length: 2\r\n\r\nhi",
                                    &p, &v),
@@ -171,13 +182,43 @@ static void test_uas_merged_and_proxy(void **state)
     p.proxy = false;
     assert_int_equal(check_variant("Max-Forwards: 70", "Max-Forwards: 0", &p, &v), 0);
     assert_int_equal(sr_uas_check(NULL, &p, &v), SR_EINVAL);
+
+    /* registrar: 'Contact: *' only with 'Expires: 0' (RFC 3261 §10.3 step 6) */
+    static const char reg[] = "REGISTER sip:example.com SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bKreg1\r\n"
+                              "Max-Forwards: 70\r\n"
+                              "To: <sip:bob@example.com>\r\n"
+                              "From: <sip:bob@example.com>;tag=456248\r\n"
+                              "Call-ID: 843817637684230@998sdasdh09\r\n"
+                              "CSeq: 1826 REGISTER\r\n"
+                              "Contact: *\r\n"
+                              "Expires: 3600\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    static const char *const reg_methods[] = {"REGISTER", NULL};
+    sr_uas_policy_init(&p);
+    p.methods = reg_methods;
+    p.registrar = true;
+    sr_msg *m = parse_txt(reg, sizeof reg - 1);
+    assert_int_equal(sr_uas_check(m, &p, &v), 0);
+    assert_int_equal(v.code, 400);
+    assert_string_equal(v.reason, "Contact * requires Expires: 0 and no other Contact");
+    sr_msg_free(m);
+    char *txt = malloc(sizeof reg);
+    assert_non_null(txt);
+    memcpy(txt, reg, sizeof reg);
+    memcpy(strstr(txt, "Expires: 3600"), "Expires:    0", 13);
+    m = parse_txt(txt, strlen(txt));
+    assert_int_equal(sr_uas_check(m, &p, &v), 0);
+    assert_int_equal(v.code, 0);
+    sr_msg_free(m);
+    free(txt);
 }
 
 /* --------------------------------------------------------- RFC 4475 vectors */
 
 typedef struct vec_case {
     const char *file;
-    bool proxy;
+    int mode; /* 0 UAS, 1 proxy, 2 registrar (a UAS that allows REGISTER) */
     unsigned code;
     const char *hdr;    /* a header the built response must carry, or NULL */
     const char *value;  /* its value, or NULL */
@@ -207,6 +248,23 @@ static const vec_case vec_cases[] = {
     {"intmeth.dat", false, 501, NULL, NULL, NULL, SR_EINVAL},
     {"esc02.dat", false, 501, NULL, NULL, NULL, 0},
     {"regaut01.dat", false, 405, "Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS", NULL, 0},
+    /* messages the parser rejects: 400 with its phrase (RFC 4475 §3.1.2) */
+    {"ncl.dat", 0, 400, NULL, NULL, "Content-Length", 0},
+    {"quotbal.dat", 0, 400, NULL, NULL, "To", 0},
+    {"ltgtruri.dat", 0, 400, NULL, NULL, "Request-URI", 0},
+    {"lwsruri.dat", 0, 400, NULL, NULL, "Request-URI", 0},
+    {"lwsstart.dat", 0, 400, NULL, NULL, NULL, 0},
+    {"trws.dat", 0, 400, NULL, NULL, NULL, 0},
+    {"escruri.dat", 0, 400, NULL, NULL, NULL, 0},
+    {"regbadct.dat", 2, 400, NULL, NULL, "Contact", 0},
+    {"badaspec.dat", 0, 400, NULL, NULL, "To", 0},
+    {"baddn.dat", 0, 400, NULL, NULL, NULL, 0},
+    /* bare z9hG4bK branch: we take RFC 4475 §3.2.1's other option, RFC 2543 fallback */
+    {"badbranch.dat", 0, 0, NULL, NULL, NULL, 0},
+    /* registrar: To is not a SIP/SIPS AOR (§3.3.4); a proxy routes it normally */
+    {"unksm2.dat", 2, 400, NULL, NULL, "address-of-record", 0},
+    {"unksm2.dat", 1, 0, NULL, NULL, NULL, 0},
+    {"regaut01.dat", 2, 0, NULL, NULL, NULL, 0},
     {"scalar02.dat", true, 400, NULL, NULL, NULL, 0},
     {"mcl01.dat", false, 400, NULL, NULL, "Content-Length", 0},
     {"clerr.dat", false, 400, NULL, NULL, NULL, 0},
@@ -221,15 +279,24 @@ static void run_vector(const vec_case *c)
     char *buf = tu_read_vector(rel, &len);
     sr_uas_policy p;
     sr_uas_policy_init(&p);
-    p.proxy = c->proxy;
+    static const char *const reg_methods[] = {"INVITE",  "ACK",      "CANCEL", "BYE",
+                                              "OPTIONS", "REGISTER", NULL};
+    p.proxy = c->mode == 1;
+    if (c->mode == 2) {
+        p.registrar = true;
+        p.methods = reg_methods;
+    }
     sr_msg *req = NULL;
     sr_uas_verdict v;
     int rc = sr_uas_parse_check(&req, buf, len, NULL, &p, &v);
     if (rc != 0)
         fail_msg("%s: sr_uas_parse_check returned %s", c->file, sr_errname(rc));
     if (v.code != c->code)
-        fail_msg("%s (%s): got %u %s, want %u", c->file, c->proxy ? "proxy" : "UAS", v.code,
-                 v.reason ? v.reason : "", c->code);
+        fail_msg("%s (%s): got %u %s, want %u", c->file,
+                 c->mode == 1   ? "proxy"
+                 : c->mode == 2 ? "registrar"
+                                : "UAS",
+                 v.code, v.reason ? v.reason : "", c->code);
     if (c->reason && !strstr(v.reason, c->reason))
         fail_msg("%s: phrase '%s' lacks '%s'", c->file, v.reason, c->reason);
     if (v.code && req) {
@@ -270,6 +337,15 @@ static void test_uas_rfc4475_vectors(void **state)
         run_vector(&vec_cases[i]);
 }
 
+static size_t count_x_k(const sr_msg *m)
+{
+    size_t n = 0;
+    for (const sr_header *h = sr_msg_header_find_name(m, SR_STR("X-K"), NULL); h;
+         h = sr_msg_header_find_name(m, SR_STR("X-K"), h))
+        n++;
+    return n;
+}
+
 static void test_uas_respond_lint_clean(void **state)
 {
     (void)state;
@@ -296,10 +372,101 @@ static void test_uas_respond_lint_clean(void **state)
             if (f[k].rule->severity == SR_LINT_MUST && f[k].rule->scope != SR_LINT_ANY)
                 fail_msg("%s: %u breaks %s", files[i], v.code, f[k].rule->id);
         }
+        if (i == 0) {
+            /* too many caller headers: refused, nothing built */
+            sr_build_header many[SR_UAS_MAX_EXTRA + 1];
+            for (size_t k = 0; k < SR_UAS_MAX_EXTRA + 1; k++)
+                many[k] = (sr_build_header){SR_STR("X-K"), SR_STR("v")};
+            o.headers = many;
+            o.n_headers = SR_UAS_MAX_EXTRA + 1;
+            sr_msg *r2 = NULL;
+            assert_int_equal(sr_uas_respond(&r2, req, &v, NULL, &o, NULL), SR_EINVAL);
+            assert_null(r2);
+            o.n_headers = SR_UAS_MAX_EXTRA;
+            assert_int_equal(sr_uas_respond(&r2, req, &v, NULL, &o, NULL), 0);
+            assert_int_equal(count_x_k(r2), SR_UAS_MAX_EXTRA);
+            sr_msg_free(r2);
+        }
         sr_msg_free(resp);
         sr_msg_free(req);
         free(buf);
     }
+}
+
+/* Bad input never crashes, leaks or hangs: deterministic byte mutations of every RFC 4475
+ * vector go through parse → check → respond → print → parse → lint. */
+static void test_uas_mutations(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "wsinv.dat",   "intmeth.dat", "esc01.dat",   "escnull.dat", "esc02.dat",    "lwsdisp.dat",
+        "dblreq.dat",  "semiuri.dat", "mpart01.dat", "insuf.dat",   "bext01.dat",   "invut.dat",
+        "multi01.dat", "sdp01.dat",   "zeromf.dat",  "inv2543.dat", "regaut01.dat", "unreason.dat"};
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    size_t built = 0;
+    for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
+        char rel[128];
+        size_t len;
+        snprintf(rel, sizeof rel, "rfc4475/%s", files[fi]);
+        char *orig = tu_read_vector(rel, &len);
+        char *buf = malloc(len + 1);
+        assert_non_null(buf);
+        for (int round = 0; round < 150; round++) {
+            memcpy(buf, orig, len);
+            for (int k = 0; k < 1 + round % 4; k++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                size_t at = (size_t)(x % len);
+                static const char pool[] = ":;,<>\"\r\n \t@=0z";
+                buf[at] = (x >> 32) & 1 ? pool[(x >> 40) % (sizeof pool - 1)] : (char)(x >> 48);
+            }
+            sr_uas_policy p;
+            sr_uas_policy_init(&p);
+            p.proxy = round % 3 == 0;
+            sr_parse_opts po;
+            sr_parse_opts_init(&po);
+            po.alloc = tu_allocator();
+            sr_msg *req = NULL, *resp = NULL;
+            sr_uas_verdict v;
+            int rc = sr_uas_parse_check(&req, buf, len, &po, &p, &v);
+            if (rc == 0 && req) {
+                sr_build_opts o;
+                sr_build_opts_init(&o);
+                o.alloc = tu_allocator();
+                sr_build_header h[] = {{SR_STR("Contact"), SR_STR("<sip:u@192.0.2.1>")}};
+                o.headers = h;
+                o.n_headers = 1;
+                unsigned code = v.code ? v.code : 200;
+                int brc = v.code ? sr_uas_respond(&resp, req, &v, &p, &o, NULL)
+                                 : sr_build_response(&resp, req, code, &o, NULL);
+                if (brc == 0) {
+                    sr_buf b;
+                    sr_buf_init(&b, tu_allocator());
+                    assert_int_equal(sr_msg_print(resp, &b), 0);
+                    sr_msg *back = NULL;
+                    if (sr_msg_parse(&back, b.p, b.len, &po, NULL) == 0) {
+                        sr_lint_finding f[64];
+                        (void)sr_lint_pair(back, req, NULL, f, 64); /* must not crash */
+                        assert_int_equal(sr_msg_status(back), code);
+                        built++;
+                    }
+                    sr_msg_free(back);
+                    sr_buf_cleanup(&b);
+                } else {
+                    assert_null(resp);
+                }
+                sr_lint_finding f[64];
+                (void)sr_lint_msg(req, NULL, f, 64); /* must not crash */
+            }
+            sr_msg_free(resp);
+            sr_msg_free(req);
+        }
+        free(buf);
+        free(orig);
+    }
+    print_message("mutations: %zu responses built and linted\n", built);
+    assert_true(built > 100); /* most mutations still get an answer */
 }
 
 int main(void)
@@ -307,7 +474,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TU_TEST(test_uas_passes_and_methods), TU_TEST(test_uas_individual_checks),
         TU_TEST(test_uas_merged_and_proxy),   TU_TEST(test_uas_rfc4475_vectors),
-        TU_TEST(test_uas_respond_lint_clean),
+        TU_TEST(test_uas_respond_lint_clean), TU_TEST(test_uas_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
