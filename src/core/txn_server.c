@@ -125,6 +125,15 @@ static uint64_t e_reaches_t2(const sr_config *c)
     return sum;
 }
 
+/* Queue the last response. Past the point where a response is recorded, a failure to queue
+ * it (SR_ENOMEM) is a lost datagram: retransmissions (G, a request retransmission) repair it,
+ * and the caller's message has been consumed, so the call still succeeds. */
+static void send_recorded(sr_stack *s, sr__txn *t)
+{
+    int rc = send_last(s, t);
+    (void)rc; /* see above: treated as loss */
+}
+
 static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
 {
     unsigned code = sr_msg_status(resp);
@@ -137,7 +146,7 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
                 return err;
             sr__stop(s, t, SR__TK_TRYING);
-            err = send_last(s, t);
+            send_recorded(s, t);
             break;
         }
         if (code < 300 && sr__prack_uas_hold(t, resp)) {
@@ -152,23 +161,20 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             return err;
         sr__stop(s, t, SR__TK_TRYING);
         sr__prack_uas_stop(s, t);
-        err = send_last(s, t);
+        send_recorded(s, t);
+        /* Timer starts cannot fail: sr__txn_alloc reserved heap room for every slot. */
         if (code < 300) {
             /* RFC 6026 §7.1: 2xx → Accepted; Timer L absorbs INVITE retransmissions. */
             t->state = SR_TXN_ACCEPTED;
-            int e2 = sr__start(s, t, SR__TK_L, 64 * (uint64_t)s->cfg.t1);
-            err = err != 0 ? err : e2;
+            sr__start(s, t, SR__TK_L, 64 * (uint64_t)s->cfg.t1);
             break;
         }
         /* §17.2.1: 300-699 → Completed; G (unreliable only) and H. */
         t->state = SR_TXN_COMPLETED;
         t->interval = s->cfg.t1;
-        if (!t->reliable) {
-            int e2 = sr__start(s, t, SR__TK_G, t->interval);
-            err = err != 0 ? err : e2;
-        }
-        int e3 = sr__start(s, t, SR__TK_H, 64 * (uint64_t)s->cfg.t1);
-        err = err != 0 ? err : e3;
+        if (!t->reliable)
+            sr__start(s, t, SR__TK_G, t->interval);
+        sr__start(s, t, SR__TK_H, 64 * (uint64_t)s->cfg.t1);
         break;
     case SR_TXN_ACCEPTED:
         /* RFC 6026 §7.1: the TU's 2xx retransmissions go out through the transaction. */
@@ -176,12 +182,12 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             return SR_ESTATE;
         if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
             return err;
-        err = send_last(s, t);
+        send_recorded(s, t);
         break;
     default: return SR_ESTATE;
     }
     sr_msg_free(resp);
-    return err;
+    return 0;
 }
 
 static int nist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
@@ -198,20 +204,19 @@ static int nist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
     if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
         return err;
     sr__stop(s, t, SR__TK_TRYING);
-    err = send_last(s, t);
+    send_recorded(s, t);
     sr_msg_free(resp);
     if (code < 200) {
         t->state = SR_TXN_PROCEEDING;
-        return err;
+        return 0;
     }
     /* §17.2.2: final → Completed; Timer J 64·T1 unreliable, 0 (terminate now) reliable. */
     t->state = SR_TXN_COMPLETED;
-    if (t->reliable) {
+    if (t->reliable)
         sr__txn_terminate(s, t);
-        return err;
-    }
-    int e2 = sr__start(s, t, SR__TK_J, 64 * (uint64_t)s->cfg.t1);
-    return err != 0 ? err : e2;
+    else
+        sr__start(s, t, SR__TK_J, 64 * (uint64_t)s->cfg.t1);
+    return 0;
 }
 
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)

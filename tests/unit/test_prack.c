@@ -330,6 +330,124 @@ static void test_two_stacks(void **state)
     sr_stack_free(b);
 }
 
+/* Deliver every SEND of @p from to @p to at once; return codes are only checked for shape. */
+static void sweep_pump(sr_stack *from, sr_stack *to, const sr_addr *src, uint64_t at,
+                       sr_txn_id *last_req, char *req_text, size_t cap)
+{
+    sr_event ev;
+    while (sr_stack_poll(from, &ev) == 0) {
+        if (ev.kind == SR_EV_SEND) {
+            int rc = sr_stack_receive(to, ev.data, ev.len, src, at);
+            assert_true(rc == 0 || rc == SR_ENOMEM);
+        } else if (ev.kind == SR_EV_REQUEST && ev.txn != 0 && last_req != NULL &&
+                   sr_msg_method(ev.msg) == SR_METHOD_INVITE) {
+            sr_buf b;
+            sr_buf_init(&b, NULL);
+            if (sr_msg_print(ev.msg, &b) == 0 && b.len < cap) {
+                memcpy(req_text, b.p, b.len);
+                req_text[b.len] = '\0';
+                *last_req = ev.txn;
+            }
+            sr_buf_cleanup(&b);
+        }
+    }
+}
+
+/* One full exchange between two stacks that share a failing allocator: INVITE with 100rel,
+ * reliable 183 + PRACK, CANCEL, 487 + ACK, an OPTIONS, and every timer run out. */
+static void sweep_run(const sr_allocator *alloc)
+{
+    sr_stack *a = NULL, *b = NULL;
+    sr_config c;
+    sr_config_default(&c);
+    c.alloc = alloc;
+    if (sr_stack_new(&a, &c) != 0)
+        return;
+    if (sr_stack_new(&b, &c) != 0) {
+        sr_stack_free(a);
+        return;
+    }
+    sr_addr aa, ba;
+    sr_addr_set(&aa, "192.0.2.1", 5060, SR_TP_UDP);
+    sr_addr_set(&ba, "192.0.2.2", 5060, SR_TP_UDP);
+    static char req[2048];
+    req[0] = '\0';
+    sr_txn_id ib = 0, ia = 0;
+    const char *methods[] = {"INVITE", "OPTIONS"};
+    for (int k = 0; k < 2; k++) {
+        char text[1024], br[32];
+        snprintf(br, sizeof(br), "z9hG4bKsw%d", k);
+        h_req_text(text, sizeof(text), methods[k], br, "UDP", NULL, (unsigned)k + 1, NULL,
+                   "Supported: 100rel\r\n", NULL);
+        sr_parse_opts o;
+        sr_parse_opts_init(&o);
+        o.alloc = alloc;
+        sr_msg *m = NULL;
+        if (sr_msg_parse(&m, text, strlen(text), &o, NULL) != 0)
+            continue;
+        sr_txn_id id = 0;
+        if (sr_stack_send_request(a, m, &ba, 0, &id) != 0)
+            sr_msg_free(m);
+        else if (k == 0)
+            ia = id;
+    }
+    for (uint64_t t = 0; t < 120000; t += 100) {
+        sweep_pump(a, b, &aa, t, &ib, req, sizeof(req));
+        sweep_pump(b, a, &ba, t, NULL, NULL, 0);
+        if (t == 300 && ib != 0) {
+            sr_msg *r = NULL;
+            sr_build_opts o;
+            sr_build_opts_init(&o);
+            o.alloc = alloc;
+            o.to_tag = SR_STR("t9");
+            o.body = SR_STR(SDP);
+            o.body_type = SR_STR("application/sdp");
+            sr_build_header h = {SR_STR("Contact"), SR_STR("<sip:b@192.0.2.2>")};
+            o.headers = &h;
+            o.n_headers = 1;
+            sr_msg *req_msg = NULL;
+            sr_parse_opts po;
+            sr_parse_opts_init(&po);
+            po.alloc = alloc;
+            if (sr_msg_parse(&req_msg, req, strlen(req), &po, NULL) == 0) {
+                if (sr_build_response(&r, req_msg, 183, &o, NULL) == 0 &&
+                    sr_stack_send_response(b, ib, r, SR_SEND_100REL, t) != 0)
+                    sr_msg_free(r);
+                sr_msg_free(req_msg);
+            }
+        }
+        if (t == 1000 && ia != 0) {
+            int rc = sr_stack_cancel(a, ia, t, NULL);
+            assert_true(rc == 0 || rc == SR_ENOMEM || rc == SR_ESTATE || rc == SR_ENOTFOUND);
+        }
+        int rc = sr_stack_on_timer(a, t);
+        assert_true(rc == 0 || rc == SR_ENOMEM);
+        rc = sr_stack_on_timer(b, t);
+        assert_true(rc == 0 || rc == SR_ENOMEM);
+    }
+    sr_stack_free(a);
+    sr_stack_free(b);
+}
+
+/* Every allocation in turn fails: nothing crashes, nothing leaks (RFC-independent hygiene). */
+static void test_failure_sweep(void **state)
+{
+    (void)state;
+    for (long n = 1;; n++) {
+        tu_alloc t;
+        tu_alloc_init(&t);
+        t.fail_at = n;
+        sweep_run(&t.a);
+        if (t.live != 0)
+            fail_msg("failing allocation %ld leaked %ld block(s)", n, t.live);
+        if (t.failed == 0) {
+            assert_true(n > 50);
+            break;
+        }
+        assert_true(n < 200000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +458,7 @@ int main(void)
         TU_TEST(test_uas_refusals),
         TU_TEST(test_uac_order_and_forks),
         TU_TEST(test_two_stacks),
+        TU_TEST(test_failure_sweep),
     };
     return cmocka_run_group_tests_name("prack", tests, NULL, NULL);
 }
