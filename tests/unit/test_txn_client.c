@@ -317,6 +317,55 @@ static void test_api_errors(void **state)
     sr_stack_free(s);
 }
 
+/* Timer C: a Proceeding INVITE with no final reports SR_EV_TIMEOUT 'C' and waits for the TU. */
+static void test_timer_c(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
+    resp(s, 180, "INVITE", SR_TP_UDP, 100, &log, NULL);
+    h_run(s, &log, 200000);
+    const h_rec *to = h_find(&log, SR_EV_TIMEOUT, 0);
+    assert_non_null(to);
+    assert_int_equal(to->timer, 'C');
+    assert_int_equal(to->at, 180100);
+    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    /* The TU cancels; the 487 and the ACK end both transactions. */
+    sr_txn_id c = 0;
+    assert_int_equal(sr_stack_cancel(s, id, 200000, &c), 0);
+    h_drain(s, &log, 200000);
+    resp(s, 487, "INVITE", SR_TP_UDP, 200100, &log, NULL);
+    resp(s, 200, "CANCEL", SR_TP_UDP, 200100, &log, NULL);
+    h_run(s, &log, 300000);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    sr_stack_free(s);
+}
+
+/* §17.1.4: a transport error ends the transactions towards that peer and connection only. */
+static void test_transport_error(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_TCP, &log);
+    sr_addr other = h_addr("192.0.2.99", 5060, SR_TP_TCP);
+    assert_int_equal(sr_stack_on_transport_error(s, &other, 10), 0);
+    assert_int_equal(state_of(s, id), SR_TXN_CALLING);
+    sr_addr peer = h_addr("192.0.2.2", 5060, SR_TP_TCP);
+    assert_int_equal(sr_stack_on_transport_error(s, &peer, 20), 0);
+    h_drain(s, &log, 20);
+    const h_rec *te = h_find(&log, SR_EV_TRANSPORT_ERROR, 0);
+    assert_non_null(te);
+    assert_int_equal(te->txn, id);
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->txn, id);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(sr_stack_next_deadline(s), UINT64_MAX);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +380,8 @@ int main(void)
         TU_TEST(test_cancel),
         TU_TEST(test_cancel_dropped),
         TU_TEST(test_api_errors),
+        TU_TEST(test_timer_c),
+        TU_TEST(test_transport_error),
     };
     return cmocka_run_group_tests_name("txn_client", tests, NULL, NULL);
 }
