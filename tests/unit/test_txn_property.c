@@ -13,6 +13,9 @@
 #define MAX_ACTS  64
 
 static unsigned long long g_seed;
+/* Coverage counters over all seeds, printed at the end (a run that never exercises a path
+ * would prove nothing about it). */
+static unsigned long g_pracks, g_prack_timeouts, g_cancels, g_timeouts, g_txns, g_packets;
 
 /* A property check that names the failing seed (rerun it with SR_PROPERTY_SEEDS). */
 #define CHECK(c)                                                              \
@@ -52,6 +55,7 @@ typedef struct act {
     int call;
     sr_msg *resp; /* UAS TU: the response to send */
     bool cancel;  /* UAC TU: cancel the INVITE */
+    bool rel;     /* UAS TU: send this provisional reliably (RFC 3262) */
 } act;
 
 /* What one side knows about one transaction id. */
@@ -64,6 +68,7 @@ typedef struct tid {
     uint64_t born, died;
     int timeouts;
     bool is_cancel;
+    bool is_prack;
     int finals; /* non-2xx finals delivered (client) */
     int oks;    /* 2xx delivered (client) */
     unsigned final_code;
@@ -72,11 +77,14 @@ typedef struct tid {
 typedef struct call {
     bool invite;
     bool want_cancel;
+    bool offer_100rel; /* the INVITE carries Supported: 100rel */
+    int prack_timeouts;
     unsigned planned; /* the final the UAS TU will send */
     unsigned b_sent;  /* the final the UAS stack accepted, 0 if none */
     int ack_seen;     /* ACKs for the 2xx the UAS got */
     uint64_t ok_retx_at, ok_retx_iv, ok_retx_until;
-    sr_msg *ok; /* the UAS TU's 2xx, for its own retransmissions (§13.3.1.4) */
+    sr_msg *ok;  /* the UAS TU's 2xx, for its own retransmissions (§13.3.1.4) */
+    sr_msg *req; /* the request as the UAS TU received it */
     sr_txn_id b_id;
 } call;
 
@@ -144,7 +152,7 @@ static int call_of(const sr_msg *m)
     return k >= 0 && k < MAX_CALLS ? k : -1;
 }
 
-static void add_act(world *w, uint64_t at, int k, sr_msg *resp, bool cancel)
+static void add_act(world *w, uint64_t at, int k, sr_msg *resp, bool cancel, bool rel)
 {
     assert_true(w->nac < MAX_ACTS);
     act *a = &w->ac[w->nac++];
@@ -152,6 +160,7 @@ static void add_act(world *w, uint64_t at, int k, sr_msg *resp, bool cancel)
     a->call = k;
     a->resp = resp;
     a->cancel = cancel;
+    a->rel = rel;
 }
 
 static sr_msg *respond(const sr_msg *req, unsigned code)
@@ -166,6 +175,11 @@ static sr_msg *respond(const sr_msg *req, unsigned code)
     sr_msg *r = NULL;
     assert_int_equal(sr_build_response(&r, req, code, &o, NULL), 0);
     return r;
+}
+
+static sr_msg *respond_to(world *w, int k, unsigned code)
+{
+    return respond(w->calls[k].req, code);
 }
 
 /* The UAC TU ACKs every 2xx itself (§13.2.2.4), outside any transaction. */
@@ -188,7 +202,9 @@ static void drain(world *w, int side)
     sr_event ev;
     while (sr_stack_poll(w->st[side], &ev) == 0) {
         /* The UAS stack also runs transactions the TU never hears of (481, 482). */
-        tid *t = ev.txn ? id_get(w, side, ev.txn, side == 1) : NULL;
+        /* ... and the UAC stack PRACKs before the TU hears of the 1xx (it is told by
+         * SR_EV_RESPONSE.related right after). */
+        tid *t = ev.txn ? id_get(w, side, ev.txn, side == 1 || ev.kind == SR_EV_SEND) : NULL;
         if (t != NULL && t->call == -1 && ev.kind != SR_EV_REQUEST)
             t->kind = ev.txn_kind;
         if (ev.txn != 0 && ev.kind != SR_EV_REQUEST) {
@@ -197,17 +213,42 @@ static void drain(world *w, int side)
             assert_int_equal(t->terminated, 0);
         }
         switch (ev.kind) {
-        case SR_EV_SEND: net_send(w, 1 - side, ev.data, ev.len); break;
+        case SR_EV_SEND:
+            g_packets++;
+            net_send(w, 1 - side, ev.data, ev.len);
+            break;
         case SR_EV_TERMINATED:
             t->terminated++;
             t->end = ev.state;
             t->died = w->now;
             break;
         case SR_EV_TIMEOUT:
-            if (ev.timer != 'C')
+            if (ev.timer != 'C') {
                 t->timeouts++;
+                g_timeouts++;
+            }
+            break;
+        case SR_EV_PRACK_TIMEOUT:
+            /* RFC 3262 §3: no PRACK in 64·T1 — the UAS TU rejects the INVITE with a 5xx. */
+            assert_int_equal(side, 1);
+            for (int k = 0; k < w->ncalls; k++)
+                if (w->calls[k].b_id == ev.txn) {
+                    w->calls[k].prack_timeouts++;
+                    g_prack_timeouts++;
+                    if (w->calls[k].b_sent == 0)
+                        add_act(w, w->now, k, respond_to(w, k, 500), false, false);
+                }
             break;
         case SR_EV_RESPONSE:
+            if (side == 0 && ev.related != 0) {
+                /* The stack PRACKed this reliable 1xx on a new client transaction. */
+                tid *pt = id_get(w, 0, ev.related, true);
+                pt->call = call_of(ev.msg);
+                pt->kind = SR_TXN_NON_INVITE_CLIENT;
+                if (!pt->is_prack)
+                    g_pracks++;
+                pt->is_prack = true;
+            }
             if (side == 0 && ev.status >= 200 && ev.status < 300 &&
                 sr_msg_cseq(ev.msg)->method_id == SR_METHOD_INVITE)
                 uac_ack(w, ev.msg);
@@ -238,18 +279,32 @@ static void drain(world *w, int side)
             assert_int_equal(t->call, -1);
             t->call = k;
             t->kind = ev.txn_kind;
-            if (m == SR_METHOD_CANCEL)
-                break; /* answered by the stack (200, and 487 to the INVITE) */
+            if (m == SR_METHOD_CANCEL || m == SR_METHOD_PRACK) {
+                /* Answered by the stack (CANCEL: 200, and 487 to the INVITE; PRACK: 200). */
+                assert_int_equal(ev.related, c->b_id);
+                break;
+            }
             assert_int_equal(c->b_id, 0);
             c->b_id = ev.txn;
+            {
+                sr_buf b;
+                sr_buf_init(&b, tu_allocator());
+                assert_int_equal(sr_msg_print(ev.msg, &b), 0);
+                sr_parse_opts o;
+                sr_parse_opts_init(&o);
+                o.alloc = tu_allocator();
+                assert_int_equal(sr_msg_parse(&c->req, b.p, b.len, &o, NULL), 0);
+                sr_buf_cleanup(&b);
+            }
             if (c->planned == 0) {
                 /* A TU too slow for the client (Timer F fires first): answered after 40 s. */
-                add_act(w, w->now + 40000, k, respond(ev.msg, 200), false);
+                add_act(w, w->now + 40000, k, respond(ev.msg, 200), false, false);
                 break;
             }
             if (c->invite && below(&w->r, 2))
-                add_act(w, w->now + below(&w->r, 1000), k, respond(ev.msg, 180), false);
-            add_act(w, w->now + below(&w->r, 4000), k, respond(ev.msg, c->planned), false);
+                add_act(w, w->now + below(&w->r, 1000), k, respond(ev.msg, 180), false,
+                        c->offer_100rel && below(&w->r, 2) == 0);
+            add_act(w, w->now + below(&w->r, 4000), k, respond(ev.msg, c->planned), false, false);
             break;
         }
         default: fail_msg("unexpected event %d", (int)ev.kind);
@@ -295,6 +350,7 @@ static void run_acts(world *w)
                 ct->call = a.call;
                 ct->kind = SR_TXN_NON_INVITE_CLIENT;
                 ct->is_cancel = true;
+                g_cancels++;
             }
             drain(w, 0);
             continue;
@@ -311,7 +367,8 @@ static void run_acts(world *w)
             assert_int_equal(sr_msg_parse(&keep, b.p, b.len, &o, NULL), 0);
             sr_buf_cleanup(&b);
         }
-        int rc = sr_stack_send_response(w->st[1], c->b_id, a.resp, 0, w->now);
+        int rc =
+            sr_stack_send_response(w->st[1], c->b_id, a.resp, a.rel ? SR_SEND_100REL : 0, w->now);
         if (rc != 0) {
             /* Only refused because a CANCEL already finished the INVITE with 487. */
             assert_true(rc == SR_ESTATE || rc == SR_ENOTFOUND);
@@ -433,6 +490,7 @@ static void one_seed(uint64_t seed)
     for (int k = 0; k < w.ncalls; k++) {
         call *c = &w.calls[k];
         c->invite = below(&w.r, 2) == 0;
+        c->offer_100rel = c->invite && below(&w.r, 2) == 0;
         c->planned = codes[below(&w.r, 6)];
         if (c->invite && c->planned == 0)
             c->planned = 480;
@@ -446,8 +504,9 @@ static void one_seed(uint64_t seed)
                          "Via: SIP/2.0/%s 192.0.2.1:5060;branch=%s\r\n"
                          "Max-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=a1\r\n"
                          "To: <sip:bob@example.com>\r\nCall-ID: c%d\r\nCSeq: 1 %s\r\n"
-                         "Content-Length: 0\r\n\r\n",
-                         m, w.reliable ? "TCP" : "UDP", br, k, m);
+                         "%sContent-Length: 0\r\n\r\n",
+                         m, w.reliable ? "TCP" : "UDP", br, k, m,
+                         c->offer_100rel ? "Supported: 100rel\r\n" : "");
         (void)n;
         w.now = below(&w.r, 2000);
         sr_txn_id id = 0;
@@ -457,7 +516,7 @@ static void one_seed(uint64_t seed)
         t->kind = c->invite ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT;
         t->born = w.now;
         if (c->invite && below(&w.r, 4) == 0)
-            add_act(&w, w.now + below(&w.r, 3000), k, NULL, true);
+            add_act(&w, w.now + below(&w.r, 3000), k, NULL, true, false);
         drain(&w, 0);
     }
     w.now = 0;
@@ -487,9 +546,13 @@ static void one_seed(uint64_t seed)
         }
     }
     check(&w, seed);
-    for (int k = 0; k < w.ncalls; k++)
+    g_txns += w.nids[0] + w.nids[1];
+    for (int k = 0; k < w.ncalls; k++) {
         if (w.calls[k].ok != NULL)
             sr_msg_free(w.calls[k].ok);
+        if (w.calls[k].req != NULL)
+            sr_msg_free(w.calls[k].req);
+    }
     for (int i = 0; i < 2; i++)
         sr_stack_free(w.st[i]);
 }
@@ -503,6 +566,11 @@ static void test_property(void **state)
         n = strtoull(env, NULL, 10);
     for (uint64_t seed = 1; seed <= n; seed++)
         one_seed(seed);
+    print_message("%llu seeds: %lu transactions, %lu sends, %lu timeouts, %lu CANCELs, "
+                  "%lu PRACKs, %lu PRACK timeouts\n",
+                  (unsigned long long)n, g_txns, g_packets, g_timeouts, g_cancels, g_pracks,
+                  g_prack_timeouts);
+    assert_true(g_pracks > 0 && g_cancels > 0 && g_timeouts > 0 && g_packets > g_txns);
 }
 
 int main(void)
