@@ -55,7 +55,8 @@ typedef struct sr_config {
     uint32_t timer_c;          /**< Timer C: SR_EV_TIMEOUT for a Proceeding INVITE client
                                   with no final (180000; 0 disables) */
     uint32_t trying_delay;     /**< 100 Trying for INVITE when the TU has not answered (200) */
-    size_t max_transactions;   /**< live transactions; new requests beyond get 503 (4096) */
+    size_t max_transactions;   /**< live transactions; a new request beyond gets a stateless
+                                  503, a new client transaction SR_ETOOBIG (4096) */
     size_t max_message;        /**< bytes of a received message accepted (65535) */
     bool prack_enabled;        /**< RFC 3262 support (true) */
     uint64_t seed;             /**< PRNG seed: branches, RSeq (0: a fixed default) */
@@ -115,8 +116,10 @@ SR_API void sr_stack_free(sr_stack *s);
  * stream by the shell, see frame.h) at @p now_ms. The stack matches it to a transaction
  * (§17.1.3, §17.2.3 with the RFC 2543 fallback), runs the state machine and queues events.
  * Unparseable bytes and responses with no Via are dropped (counted in sr_stack_dropped()).
- * Returns 0 or one of: SR_EINVAL (NULL argument), SR_EBADMSG (dropped), SR_ENOMEM (the stack
- * stays consistent; the message is lost as if the network had dropped it).
+ * Returns 0 or one of: SR_EINVAL (NULL argument), SR_EBADMSG (dropped), SR_ETOOBIG (a new
+ * request while max_transactions are live: answered 503 without a transaction), SR_ENOMEM
+ * (the stack stays consistent; the message, or the event it caused, is lost as if the network
+ * had dropped it).
  */
 SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
                             uint64_t now_ms);

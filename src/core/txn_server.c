@@ -24,6 +24,36 @@ static sr_addr response_dest(const sr_msg *req, const sr_addr *src)
     return d;
 }
 
+/* A response sent without a transaction (§8.2.7): derived To tag, no retransmission. */
+int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code)
+{
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = s->alloc;
+    o.flags = SR_BUILD_DEFAULTS;
+    sr_msg *resp = NULL;
+    int err = sr_build_response(&resp, req, code, &o, NULL);
+    if (err != 0)
+        return err;
+    sr_buf b;
+    sr_buf_init(&b, s->alloc);
+    err = sr_msg_print(resp, &b);
+    sr_msg_free(resp);
+    if (err == 0) {
+        sr_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = SR_EV_SEND;
+        ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
+        ev.state = SR_TXN_TERMINATED;
+        ev.addr = response_dest(req, src);
+        ev.reliable = sr_transport_is_reliable(src->transport);
+        ev.status = code;
+        err = sr__emit(s, &ev, b.p, b.len, NULL);
+    }
+    sr_buf_cleanup(&b);
+    return err;
+}
+
 int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out)
 {

@@ -307,6 +307,34 @@ static void test_response_destination(void **state)
     sr_stack_free(s);
 }
 
+/* A full transaction table: a new request gets a stateless 503, retransmissions still match. */
+static void test_table_full_503(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_config c;
+    sr_config_default(&c);
+    c.alloc = tu_allocator();
+    c.max_transactions = 1;
+    sr_stack *s = NULL;
+    assert_int_equal(sr_stack_new(&s, &c), 0);
+    sr_txn_id id = recv_req(s, "OPTIONS", BR, SR_TP_UDP, 0, &log, NULL);
+    assert_int_not_equal(id, 0);
+    char text[1024];
+    h_req_text(text, sizeof(text), "INVITE", "z9hG4bKsecond", "UDP", NULL, 7, NULL, NULL, NULL);
+    sr_addr src = h_addr("192.0.2.1", 5060, SR_TP_UDP);
+    assert_int_equal(sr_stack_receive(s, text, strlen(text), &src, 10), SR_ETOOBIG);
+    h_drain(s, &log, 10);
+    const h_rec *r = h_find(&log, SR_EV_SEND, 0);
+    assert_non_null(r);
+    assert_int_equal(r->txn, 0);
+    assert_string_equal(r->first, "SIP/2.0 503 Service Unavailable");
+    assert_int_equal(h_count(&log, SR_EV_REQUEST), 1);
+    assert_int_equal(sr_stack_txn_count(s), 1);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +343,7 @@ int main(void)
         TU_TEST(test_non_invite_udp), TU_TEST(test_non_invite_tcp),
         TU_TEST(test_cancel),         TU_TEST(test_merged_482),
         TU_TEST(test_rfc2543),        TU_TEST(test_response_destination),
+        TU_TEST(test_table_full_503),
     };
     return cmocka_run_group_tests_name("txn_server", tests, NULL, NULL);
 }
