@@ -99,7 +99,13 @@ typedef struct sr_event {
     char timer;        /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
 } sr_event;
 
-/** A stack: configuration, transactions, timers, PRNG and event queue. Opaque. */
+/**
+ * A stack: configuration, transactions, timers, PRNG and event queue. Opaque.
+ *
+ * Time: every call that takes @p now_ms first fires the timers due by then (as
+ * sr_stack_on_timer() would), so an input meets the state the RFC has at that instant; a
+ * @p now_ms smaller than an earlier one counts as the earlier one.
+ */
 typedef struct sr_stack sr_stack;
 
 /**

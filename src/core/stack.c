@@ -142,6 +142,14 @@ uint64_t sr__stack_now(sr_stack *s, uint64_t now_ms)
     return s->now;
 }
 
+/* An input at @p now_ms first lets every timer due by then fire, so it meets the state the
+ * RFC has the transaction in at that instant even if the caller skipped sr_stack_on_timer. */
+void sr__input_now(sr_stack *s, uint64_t now_ms)
+{
+    sr__stack_now(s, now_ms);
+    sr__fire_due(s);
+}
+
 /* Queue @p ev with a copy of @p bytes; the queue takes @p msg (freed on failure too). */
 int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg)
 {
@@ -341,7 +349,7 @@ int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *sr
 {
     if (s == NULL || buf == NULL || src == NULL)
         return SR_EINVAL;
-    sr__stack_now(s, now_ms);
+    sr__input_now(s, now_ms);
     sr_msg *m = NULL;
     int err = sr__reparse(s, buf, len, &m);
     if (err == SR_ENOMEM)
@@ -388,7 +396,7 @@ int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_
 {
     if (s == NULL || req == NULL || dest == NULL || !sr_msg_is_request(req))
         return SR_EINVAL;
-    sr__stack_now(s, now_ms);
+    sr__input_now(s, now_ms);
     sr_method m = sr_msg_method(req);
     if (m == SR_METHOD_ACK || m == SR_METHOD_CANCEL)
         return SR_EINVAL;
@@ -478,7 +486,7 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
 {
     if (s == NULL || resp == NULL || sr_msg_is_request(resp))
         return SR_EINVAL;
-    sr__stack_now(s, now_ms);
+    sr__input_now(s, now_ms);
     sr__txn *t = sr__txn_find(s, id);
     if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
         return SR_ENOTFOUND;
@@ -501,7 +509,7 @@ int sr_stack_on_transport_error(sr_stack *s, const sr_addr *peer, uint64_t now_m
 {
     if (s == NULL || peer == NULL)
         return SR_EINVAL;
-    sr__stack_now(s, now_ms);
+    sr__input_now(s, now_ms);
     bool again = true;
     while (again) {
         again = false;
@@ -526,24 +534,30 @@ uint64_t sr_stack_next_deadline(const sr_stack *s)
     return s == NULL ? UINT64_MAX : sr__timer_next(&s->heap);
 }
 
-int sr_stack_on_timer(sr_stack *s, uint64_t now_ms)
+/* Fire every timer due at or before the stack's now, in deadline order. */
+void sr__fire_due(sr_stack *s)
 {
-    if (s == NULL)
-        return SR_EINVAL;
-    uint64_t now = sr__stack_now(s, now_ms);
+    uint64_t now = s->now;
     sr__timer *tm;
     while ((tm = sr__timer_pop_due(&s->heap, now)) != NULL) {
         sr__txn *t = tm->owner;
         /* Timers fire at their own deadline: durations computed inside the handlers then
          * count from the instant the RFC says, even when the caller is late. */
-        uint64_t saved = s->now;
         s->now = tm->deadline;
         if (t->kind == SR_TXN_INVITE_CLIENT || t->kind == SR_TXN_NON_INVITE_CLIENT)
             sr__client_on_timer(s, t, tm->kind);
         else
             sr__server_on_timer(s, t, tm->kind);
-        s->now = saved;
+        s->now = now;
     }
+}
+
+int sr_stack_on_timer(sr_stack *s, uint64_t now_ms)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__stack_now(s, now_ms);
+    sr__fire_due(s);
     return 0;
 }
 

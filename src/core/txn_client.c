@@ -66,7 +66,7 @@ int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *i
 {
     if (s == NULL)
         return SR_EINVAL;
-    sr__stack_now(s, now_ms);
+    sr__input_now(s, now_ms);
     sr__txn *t = sr__txn_find(s, invite);
     if (t == NULL || t->kind != SR_TXN_INVITE_CLIENT)
         return SR_ENOTFOUND;

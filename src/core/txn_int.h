@@ -96,6 +96,8 @@ struct sr_stack {
 
 /* stack.c */
 uint64_t sr__stack_now(sr_stack *s, uint64_t now_ms);
+void sr__input_now(sr_stack *s, uint64_t now_ms);
+void sr__fire_due(sr_stack *s);
 int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg);
 int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status);
 int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer);

@@ -366,6 +366,24 @@ static void test_transport_error(void **state)
     sr_stack_free(s);
 }
 
+/* An input at t first fires the timers due by t: the 1xx at 1000 comes after Timer A's
+ * retransmission at 500, which carries its own instant's interval (next at 1500, stopped). */
+static void test_input_fires_due_timers(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    start(s, "INVITE", SR_TP_UDP, &log);
+    resp(s, 180, "INVITE", SR_TP_UDP, 1000, &log, NULL);
+    uint64_t at[8];
+    assert_int_equal(h_sends(&log, "INVITE ", at, 8), 2);
+    assert_int_equal(log.r[1].kind, SR_EV_SEND);
+    assert_int_equal(log.r[2].kind, SR_EV_RESPONSE);
+    assert_int_equal(sr_stack_next_deadline(s), 1000 + 180000); /* only Timer C is left */
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +400,7 @@ int main(void)
         TU_TEST(test_api_errors),
         TU_TEST(test_timer_c),
         TU_TEST(test_transport_error),
+        TU_TEST(test_input_fires_due_timers),
     };
     return cmocka_run_group_tests_name("txn_client", tests, NULL, NULL);
 }
