@@ -121,7 +121,10 @@ typedef enum sr_lint_scope {
     X(PAIR_405_ALLOW, "R-PAIR-405-ALLOW", MUST, PAIR, "RFC 3261 §21.4.6",                          \
       "the 405's Allow lists the very method it refuses; list only the methods allowed")           \
     X(PAIR_OPTIONS, "R-PAIR-OPTIONS", SHOULD, PAIR, "RFC 3261 §11.2",                              \
-      "a 2xx to OPTIONS should carry Allow, Accept and Supported (capabilities)")
+      "a 2xx to OPTIONS should carry Allow, Accept and Supported (capabilities)")                  \
+    X(RESP_INVITE_2XX_CAPS, "R-RESP-INVITE-2XX-CAPS", SHOULD, RESPONSE, "RFC 3261 §13.3.1.4",      \
+      "a 2xx to INVITE should carry Allow and Supported, so the caller knows what the dialog "     \
+      "can use without probing")
 
 /** Rule numbers, in catalogue order. */
 typedef enum sr_lint_rule_id {

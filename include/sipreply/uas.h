@@ -69,6 +69,7 @@ enum {
     SR_UAS_ADD_ACCEPT = 1u << 2,          /**< Accept (415) */
     SR_UAS_ADD_ACCEPT_ENCODING = 1u << 3, /**< Accept-Encoding (415) */
     SR_UAS_ADD_ACCEPT_LANGUAGE = 1u << 4, /**< Accept-Language (415) */
+    SR_UAS_ADD_WARNING = 1u << 5,         /**< Warning 399 saying why (406, RFC 4475 §3.3.15) */
 };
 
 /** The most caller headers sr_uas_respond() passes on. */

@@ -298,8 +298,18 @@ int cmd_lint(int argc, char **argv)
         }
         sr_lint_opts lopt;
         sr_lint_opts_init(&lopt);
-        if (!stream)
-            lopt.input_len = len; /* one datagram: bytes after the body are an error */
+        if (!stream) {
+            /* One datagram: bytes after the declared body mean a wrong Content-Length. Leading
+             * keep-alive CRLFs and the line ends an editor leaves at the end of a file are not
+             * part of the message, so they are not counted. */
+            size_t lead = 0, end = len;
+            while (lead < len && (buf[lead] == '\r' || buf[lead] == '\n'))
+                lead++;
+            while (end > lead + sr_msg_size(m) &&
+                   (buf[end - 1] == '\r' || buf[end - 1] == '\n' || buf[end - 1] == ' '))
+                end--;
+            lopt.input_len = end - lead;
+        }
         const sr_msg *pair = req;
         if (!pair && stream && !sr_msg_is_request(m))
             pair = find_request(seen, nseen, m);

@@ -15,7 +15,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: %s respond CODE --to REQFILE [-H 'Name: value']... [--reason TEXT]\n"
             "                  [--body FILE --type TYPE] [--defaults] [--contact URI]\n"
-            "                  [--tag TAG] [--unregistered]\n\n"
+            "                  [--retry-after SECONDS] [--tag TAG] [--unregistered]\n\n"
             "Print the response CODE to the request in REQFILE ('-': standard input), built\n"
             "per RFC 3261 §8.2.6: Via, From, To (with a tag derived from the request),\n"
             "Call-ID and CSeq copied, what the code requires added, Content-Length computed.\n"
@@ -28,6 +28,8 @@ static void usage(FILE *out)
             "                    give (Allow, a digest challenge, Unsupported, Min-Expires,\n"
             "                    Min-SE, Accept...), from sipreply's default policy\n"
             "  --contact URI     Contact for 3xx and dialog-creating responses (repeatable)\n"
+            "  --retry-after SECONDS  add Retry-After (503: without it clients act as if\n"
+            "                    it were a 500, RFC 3261 §21.5.4)\n"
             "  --tag TAG         To tag instead of the derived one\n"
             "  --unregistered    allow a code outside the IANA registry\n\n"
             "Exit status: 0 printed; 1 refused (the message says what is missing or why);\n"
@@ -93,6 +95,17 @@ int cmd_respond(int argc, char **argv)
             body_path = argv[++i];
         } else if (strcmp(a, "--type") == 0 && has_val) {
             type = argv[++i];
+        } else if (strcmp(a, "--retry-after") == 0 && has_val) {
+            const char *ra = argv[++i];
+            size_t k = 0;
+            while (ra[k] >= '0' && ra[k] <= '9')
+                k++;
+            if (k == 0 || k > 10 || ra[k] != '\0' || nh == MAX_HEADERS) {
+                fprintf(stderr, "%s respond: --retry-after wants seconds (got '%s')\n", cli_prog,
+                        ra);
+                return CLI_USAGE;
+            }
+            hdrs[nh++] = (sr_build_header){SR_STR("Retry-After"), sr_str_from_cstr(ra)};
         } else if (strcmp(a, "--tag") == 0 && has_val) {
             tag = argv[++i];
         } else if (strcmp(a, "--contact") == 0 && has_val) {

@@ -42,71 +42,7 @@ void sr_build_opts_init(sr_build_opts *o)
     o->size = sizeof *o;
 }
 
-/* ------------------------------------------------------------------ SipHash-2-4 */
-
-static uint64_t rotl(uint64_t x, unsigned b)
-{
-    return (x << b) | (x >> (64u - b));
-}
-
-static uint64_t load64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8u * i);
-    return v;
-}
-
-#define SIPROUND           \
-    do {                   \
-        v0 += v1;          \
-        v1 = rotl(v1, 13); \
-        v1 ^= v0;          \
-        v0 = rotl(v0, 32); \
-        v2 += v3;          \
-        v3 = rotl(v3, 16); \
-        v3 ^= v2;          \
-        v0 += v3;          \
-        v3 = rotl(v3, 21); \
-        v3 ^= v0;          \
-        v2 += v1;          \
-        v1 = rotl(v1, 17); \
-        v1 ^= v2;          \
-        v2 = rotl(v2, 32); \
-    } while (0)
-
-uint64_t sr_siphash24(const uint8_t *key, const void *data, size_t len)
-{
-    static const uint8_t zero_key[SR_BUILD_KEY_LEN] = {0};
-    const uint8_t *k = key ? key : zero_key;
-    const uint8_t *in = data;
-    uint64_t k0 = load64(k), k1 = load64(k + 8);
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-    uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-    uint64_t v3 = 0x7465646279746573ULL ^ k1;
-    size_t full = len - (len % 8);
-    for (size_t i = 0; i < full; i += 8) {
-        uint64_t m = load64(in + i);
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
-    }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < len % 8; i++)
-        b |= (uint64_t)in[full + i] << (8u * i);
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
+/* ------------------------------------------------------------------ the derived tag */
 
 /* Streaming wrapper: the fields are short, so collect them in a bounded scratch buffer and
  * hash it once; fields longer than the scratch are folded in by their own hash. */
@@ -772,10 +708,13 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
     }
     if ((rc = add_required(m, req, code, o, p, &b, err)) != 0)
         goto out;
-    if (meth == SR_METHOD_OPTIONS && code >= 200 && code < 300 && (o->flags & SR_BUILD_DEFAULTS)) {
-        /* §11.2: a 2xx to OPTIONS should list Allow, Accept and Supported. */
-        static const char *const opt_hdrs[] = {"Allow", "Accept", "Supported"};
-        for (size_t i = 0; i < 3; i++) {
+    if ((meth == SR_METHOD_OPTIONS || meth == SR_METHOD_INVITE) && code >= 200 && code < 300 &&
+        (o->flags & SR_BUILD_DEFAULTS)) {
+        /* §11.2: a 2xx to OPTIONS should list Allow, Accept and Supported; §13.3.1.4: a 2xx
+         * to INVITE should carry Allow and Supported. */
+        static const char *const opt_hdrs[] = {"Allow", "Supported", "Accept"};
+        size_t nopt = meth == SR_METHOD_OPTIONS ? 3 : 2;
+        for (size_t i = 0; i < nopt; i++) {
             if (caller_has(o, opt_hdrs[i]))
                 continue;
             rc = add_default(m, opt_hdrs[i], code, req, o, p, &b);

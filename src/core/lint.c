@@ -258,6 +258,12 @@ static void lint_response(const sr_msg *m, sink *s)
         report(s, SR_LINT_RESP_PROVISIONAL_NON_INVITE, NULL);
     if (code == 503 && !has(m, SR_HDR_RETRY_AFTER))
         report(s, SR_LINT_RESP_503_RETRY_AFTER, NULL);
+    if (cm == SR_METHOD_INVITE && code >= 200 && code < 300) {
+        if (!has(m, SR_HDR_ALLOW))
+            report(s, SR_LINT_RESP_INVITE_2XX_CAPS, "Allow");
+        if (!has(m, SR_HDR_SUPPORTED))
+            report(s, SR_LINT_RESP_INVITE_2XX_CAPS, "Supported");
+    }
 }
 
 size_t sr_lint_msg(const sr_msg *msg, const sr_lint_opts *o, sr_lint_finding *out, size_t cap)

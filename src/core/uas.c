@@ -326,6 +326,7 @@ int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict 
         /* §21.4.7: our answer's body would not be acceptable → 406. */
         if (m == SR_METHOD_INVITE && accept_excludes(req, p)) {
             verdict(v, 406, NULL, SR_HDR_ACCEPT);
+            v->add = SR_UAS_ADD_WARNING;
             return 0;
         }
         return 0;
@@ -383,6 +384,11 @@ int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
                 goto out;
         }
         hdrs[n++] = (sr_build_header){SR_STR("Unsupported"), {tags.p, tags.len}};
+    } else if (v->add & SR_UAS_ADD_WARNING) {
+        /* RFC 3261 §20.43: warn-code 399 (miscellaneous), our pseudonym as warn-agent. */
+        hdrs[n++] = (sr_build_header){
+            SR_STR("Warning"),
+            SR_STR("399 sipreply \"Accept allows none of the body types of our answer\"")};
     }
     if (o.n_headers > SR_UAS_MAX_EXTRA) {
         rc = SR_EINVAL;

@@ -1,11 +1,12 @@
 /* sipreply core: SIP/SIPS/tel URI parsing, unescaping and comparison, without allocation.
- * RFC 3261 §19.1 and §25.1 (grammar), §19.1.4 (comparison); RFC 3966 (tel); RFC 5118 §4 (IPv6). */
+ * RFC 3261 §19.1 and §25.1 (grammar); RFC 3966 (tel); RFC 5118 §4 (IPv6). Comparison: uri_eq.c. */
 #include <stdint.h>
 #include <string.h>
 
 #include "sipreply/uri.h"
 
 #include "core_int.h"
+#include "uri_int.h"
 
 /* ------------------------------------------------------------------ character classes */
 
@@ -22,17 +23,6 @@ static bool is_digit(int c)
 static bool is_alnum(int c)
 {
     return is_alpha(c) || is_digit(c);
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* true when c (never NUL) is one of the characters of the literal set */
@@ -87,7 +77,7 @@ static bool has_class(int c, unsigned cls)
 }
 
 /* RFC 3261 §25.1 reserved: a reserved character and its escape are not equivalent (§19.1.4) */
-static bool is_reserved(int c)
+bool sr__uri_is_reserved(int c)
 {
     return has_class(c, C_RESERVED);
 }
@@ -123,8 +113,8 @@ static size_t scan_esc(const char *p, size_t i, size_t end, unsigned cls, size_t
     while (i < end) {
         int c = (unsigned char)p[i];
         if (c == '%') {
-            if (end - i < 3 || hexval((unsigned char)p[i + 1]) < 0 ||
-                hexval((unsigned char)p[i + 2]) < 0) {
+            if (end - i < 3 || sr__uri_hexval((unsigned char)p[i + 1]) < 0 ||
+                sr__uri_hexval((unsigned char)p[i + 2]) < 0) {
                 *bad_esc = i;
                 return i;
             }
@@ -141,7 +131,7 @@ static size_t scan_esc(const char *p, size_t i, size_t end, unsigned cls, size_t
 /* ------------------------------------------------------------------ hosts */
 
 /* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each <= 255 */
-static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
+bool sr__uri_parse_ipv4(const char *s, size_t n, uint8_t out[4])
 {
     size_t i = 0;
     for (int part = 0; part < 4; part++) {
@@ -165,7 +155,7 @@ static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
 }
 
 /* RFC 3261 §25.1 / RFC 5118 §4.5: IPv6address with an optional trailing IPv4address */
-static bool parse_ipv6(const char *s, size_t n, uint8_t out[16])
+bool sr__uri_parse_ipv6(const char *s, size_t n, uint8_t out[16])
 {
     uint16_t words[8];
     int count = 0;
@@ -184,13 +174,13 @@ static bool parse_ipv6(const char *s, size_t n, uint8_t out[16])
         /* one group: 1*4HEXDIG, or an IPv4 tail */
         size_t start = i;
         unsigned v = 0;
-        while (i < n && i - start < 5 && hexval((unsigned char)s[i]) >= 0) {
-            v = (v << 4) | (unsigned)hexval((unsigned char)s[i]);
+        while (i < n && i - start < 5 && sr__uri_hexval((unsigned char)s[i]) >= 0) {
+            v = (v << 4) | (unsigned)sr__uri_hexval((unsigned char)s[i]);
             i++;
         }
         if (i < n && s[i] == '.') {
             uint8_t v4[4];
-            if (count > 6 || !parse_ipv4(s + start, n - start, v4))
+            if (count > 6 || !sr__uri_parse_ipv4(s + start, n - start, v4))
                 return false;
             words[count++] = (uint16_t)((v4[0] << 8) | v4[1]);
             words[count++] = (uint16_t)((v4[2] << 8) | v4[3]);
@@ -271,9 +261,9 @@ static bool bare_ipv6_at(const char *p, size_t hs, size_t len)
 {
     size_t e = hs;
     uint8_t a6[16];
-    while (e < len && (hexval((unsigned char)p[e]) >= 0 || p[e] == ':' || p[e] == '.'))
+    while (e < len && (sr__uri_hexval((unsigned char)p[e]) >= 0 || p[e] == ':' || p[e] == '.'))
         e++;
-    return memchr(p + hs, ':', e - hs) != NULL && parse_ipv6(p + hs, e - hs, a6);
+    return memchr(p + hs, ':', e - hs) != NULL && sr__uri_parse_ipv6(p + hs, e - hs, a6);
 }
 
 /* ------------------------------------------------------------------ parameters */
@@ -397,7 +387,7 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
         if (!rb)
             return fail(err, p, len, i, "Bad IPv6 reference");
         size_t he = (size_t)(rb - p);
-        if (!parse_ipv6(p + i + 1, he - i - 1, a6))
+        if (!sr__uri_parse_ipv6(p + i + 1, he - i - 1, a6))
             return fail(err, p, len, i, "Bad IPv6 reference");
         i = he + 1;
         u->host_kind = SR_URI_HOST_IPV6;
@@ -407,7 +397,7 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
         if (i == hs)
             return fail(err, p, len, i, "Bad URI host");
         uint8_t a4[4];
-        if (parse_ipv4(p + hs, i - hs, a4)) {
+        if (sr__uri_parse_ipv4(p + hs, i - hs, a4)) {
             u->host_kind = SR_URI_HOST_IPV4;
         } else {
             size_t off = check_hostname(p + hs, i - hs);
@@ -469,14 +459,9 @@ static int parse_sip(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
 
 /* ------------------------------------------------------------------ tel (RFC 3966) */
 
-static bool is_visual_sep(int c)
-{
-    return IN_SET(c, "-.()");
-}
-
 static bool is_phonedigit_hex(int c)
 {
-    return hexval(c) >= 0 || c == '*' || c == '#' || is_visual_sep(c);
+    return sr__uri_hexval(c) >= 0 || c == '*' || c == '#' || sr__uri_is_visual_sep(c);
 }
 
 /* global-number-digits = "+" *phonedigit DIGIT *phonedigit */
@@ -489,7 +474,7 @@ static bool check_global_digits(const char *s, size_t n)
         int c = (unsigned char)s[i];
         if (is_digit(c))
             digit = true;
-        else if (!is_visual_sep(c))
+        else if (!sr__uri_is_visual_sep(c))
             return false;
     }
     return digit;
@@ -510,9 +495,9 @@ static int parse_tel(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
         i++;
     while (i < len && p[i] != ';') {
         int c = (unsigned char)p[i];
-        if (global ? !(is_digit(c) || is_visual_sep(c)) : !is_phonedigit_hex(c))
+        if (global ? !(is_digit(c) || sr__uri_is_visual_sep(c)) : !is_phonedigit_hex(c))
             return fail(err, p, len, i, "Bad tel URI number");
-        if (global ? is_digit(c) : !is_visual_sep(c))
+        if (global ? is_digit(c) : !sr__uri_is_visual_sep(c))
             has_digit = true;
         i++;
     }
@@ -562,7 +547,8 @@ static int parse_tel(sr_uri *u, const char *p, size_t len, size_t i, sr_parse_er
                 context = true;
             } else if (sr_str_caseeq_cstr(name, "ext")) {
                 for (size_t k = vs; k < ve; k++) {
-                    if (!is_digit((unsigned char)p[k]) && !is_visual_sep((unsigned char)p[k]))
+                    if (!is_digit((unsigned char)p[k]) &&
+                        !sr__uri_is_visual_sep((unsigned char)p[k]))
                         return fail(err, p, len, k, "Bad tel URI parameter");
                 }
                 if (ve == vs)
@@ -626,8 +612,8 @@ int sr_uri_parse(sr_uri *out, const char *p, size_t len, sr_parse_error *err)
         int c = (unsigned char)p[i];
         if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"')
             return fail(err, p, len, i, "Bad URI character");
-        if (c == '%' && (len - i < 3 || hexval((unsigned char)p[i + 1]) < 0 ||
-                         hexval((unsigned char)p[i + 2]) < 0))
+        if (c == '%' && (len - i < 3 || sr__uri_hexval((unsigned char)p[i + 1]) < 0 ||
+                         sr__uri_hexval((unsigned char)p[i + 2]) < 0))
             return fail(err, p, len, i, "Bad URI escape");
     }
     out->opaque = (sr_str){p + os, len - os};
@@ -681,8 +667,8 @@ int sr_uri_unescape(char *dst, size_t cap, sr_str in, size_t *out_len)
         if (c == '%') {
             if (in.len - i < 3)
                 return SR_EBADMSG;
-            int hi = hexval((unsigned char)in.p[i + 1]);
-            int lo = hexval((unsigned char)in.p[i + 2]);
+            int hi = sr__uri_hexval((unsigned char)in.p[i + 1]);
+            int lo = sr__uri_hexval((unsigned char)in.p[i + 2]);
             if (hi < 0 || lo < 0)
                 return SR_EBADMSG;
             c = hi * 16 + lo;
@@ -696,262 +682,4 @@ int sr_uri_unescape(char *dst, size_t cap, sr_str in, size_t *out_len)
     }
     *out_len = o;
     return 0;
-}
-
-/* ------------------------------------------------------------------ comparison */
-
-/*
- * The next character of an escaped slice in canonical form for §19.1.4: an escape of an
- * unreserved character is that character; an escape of a reserved one stays marked as
- * escaped (a reserved character and its escape differ). Returns the character or -1 at end;
- * the escaped flag is returned in bit 8.
- */
-static int canon_next(sr_str s, size_t *i, bool icase)
-{
-    if (*i >= s.len)
-        return -1;
-    int c = (unsigned char)s.p[*i];
-    int flag = 0;
-    if (c == '%' && s.len - *i >= 3 && hexval((unsigned char)s.p[*i + 1]) >= 0 &&
-        hexval((unsigned char)s.p[*i + 2]) >= 0) {
-        c = hexval((unsigned char)s.p[*i + 1]) * 16 + hexval((unsigned char)s.p[*i + 2]);
-        *i += 3;
-        if (is_reserved(c) || c == '%')
-            flag = 0x100;
-    } else {
-        *i += 1;
-    }
-    if (icase)
-        c = sr__tolower(c);
-    return c | flag;
-}
-
-static bool esc_eq(sr_str a, sr_str b, bool icase)
-{
-    size_t i = 0, j = 0;
-    for (;;) {
-        int x = canon_next(a, &i, icase);
-        int y = canon_next(b, &j, icase);
-        if (x != y)
-            return false;
-        if (x < 0)
-            return true;
-    }
-}
-
-bool sr_uri_param_find(const sr_uri *uri, const char *name, sr_str *value)
-{
-    if (!uri || !name)
-        return false;
-    sr_str cur = uri->params, n, v;
-    sr_str want = sr_str_from_cstr(name);
-    while (sr_uri_param_next(&cur, &n, &v)) {
-        /* names compare case-insensitively and escape-equivalently: %6C%72 is lr */
-        if (esc_eq(n, want, true)) {
-            if (value)
-                *value = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-/*
- * Find the @p nth (0-based) parameter named @p name (escape-equivalent, case-insensitive) in
- * a ';' list. Returns true with its value; *any tells whether the name occurs at all.
- */
-static bool find_param_nth(sr_str list, sr_str name, size_t nth, sr_str *value, bool *any)
-{
-    sr_str n, v;
-    *any = false;
-    while (sr_uri_param_next(&list, &n, &v)) {
-        if (!esc_eq(n, name, true))
-            continue;
-        *any = true;
-        if (nth-- == 0) {
-            *value = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* How many parameters before @p upto (a pointer into @p list) are named @p name. */
-static size_t occurrences_before(sr_str list, sr_str name, const char *upto)
-{
-    sr_str n, v;
-    size_t k = 0;
-    while (sr_uri_param_next(&list, &n, &v) && n.p < upto)
-        k += esc_eq(n, name, true);
-    return k;
-}
-
-static bool value_eq(sr_str a, sr_str b, bool icase)
-{
-    if ((a.p == NULL) != (b.p == NULL))
-        return false; /* "lr" never equals "lr=x" */
-    return esc_eq(a, b, icase);
-}
-
-/* §19.1.4 uri-parameter rules, checked from a's side (called both ways). */
-static bool params_match_one_way(sr_str pa, sr_str pb)
-{
-    static const char *const must_both[] = {"user", "ttl", "method", "maddr", "transport"};
-    sr_str n, v, w, all = pa;
-    bool any;
-    while (sr_uri_param_next(&pa, &n, &v)) {
-        /* RFC 3261 leaves repeated names undefined: the k-th occurrence in one URI is
-         * compared with the k-th in the other, so equality stays reflexive and symmetric. */
-        size_t k = occurrences_before(all, n, n.p);
-        if (find_param_nth(pb, n, k, &w, &any)) {
-            if (!value_eq(v, w, true))
-                return false;
-            continue;
-        }
-        if (any)
-            return false; /* present in both, but not as often */
-        for (size_t m = 0; m < sizeof must_both / sizeof must_both[0]; m++) {
-            if (esc_eq(n, sr_str_from_cstr(must_both[m]), true))
-                return false;
-        }
-    }
-    return true;
-}
-
-/* More parameters than any real URI carries: compared in order (see params_eq). */
-#define MAX_UNORDERED_PARAMS 64
-
-static size_t count_params(sr_str list)
-{
-    sr_str n, v;
-    size_t k = 0;
-    while (k <= MAX_UNORDERED_PARAMS && sr_uri_param_next(&list, &n, &v))
-        k++;
-    return k;
-}
-
-/*
- * §19.1.4 parameter comparison. It is quadratic in the number of parameters, so past
- * MAX_UNORDERED_PARAMS (a hostile URI, never a real one) the lists must match in order
- * (names and values case-insensitively), which may call two reordered huge lists unequal
- * but keeps the cost linear.
- */
-static bool params_eq(sr_str pa, sr_str pb)
-{
-    if (count_params(pa) > MAX_UNORDERED_PARAMS || count_params(pb) > MAX_UNORDERED_PARAMS)
-        return esc_eq(pa, pb, true);
-    return params_match_one_way(pa, pb) && params_match_one_way(pb, pa);
-}
-
-/* Headers: every header of a is in b with an equal value, and the counts are equal. */
-static bool headers_match(sr_str ha, sr_str hb)
-{
-    size_t na = 0, nb = 0;
-    sr_str n, v, m, w, cur = hb;
-    while (sr_uri_header_next(&cur, &m, &w))
-        nb++;
-    cur = ha;
-    while (sr_uri_header_next(&cur, &m, &w))
-        na++;
-    if (na != nb)
-        return false;
-    if (na > MAX_UNORDERED_PARAMS)
-        return esc_eq(ha, hb, false); /* hostile count: in order, byte-exact modulo escapes */
-    na = 0;
-    while (sr_uri_header_next(&ha, &n, &v)) {
-        na++;
-        bool ok = false;
-        cur = hb;
-        while (!ok && sr_uri_header_next(&cur, &m, &w))
-            ok = esc_eq(n, m, true) && esc_eq(v, w, false);
-        if (!ok)
-            return false;
-    }
-    return na == nb;
-}
-
-static bool host_eq(const sr_uri *a, const sr_uri *b)
-{
-    if (a->host_kind != b->host_kind)
-        return false; /* an address never equals a name, even one resolving to it */
-    if (a->host_kind == SR_URI_HOST_IPV6) {
-        uint8_t x[16], y[16];
-        if (a->host.len < 2 || b->host.len < 2 || !parse_ipv6(a->host.p + 1, a->host.len - 2, x) ||
-            !parse_ipv6(b->host.p + 1, b->host.len - 2, y))
-            return false;
-        return memcmp(x, y, sizeof x) == 0;
-    }
-    if (a->host_kind == SR_URI_HOST_IPV4) {
-        uint8_t x[4], y[4];
-        if (!parse_ipv4(a->host.p, a->host.len, x) || !parse_ipv4(b->host.p, b->host.len, y))
-            return false;
-        return memcmp(x, y, sizeof x) == 0;
-    }
-    return sr_str_caseeq(a->host, b->host);
-}
-
-/* RFC 3966 §4: numbers compare without visual separators, hex digits case-insensitively */
-static bool tel_number_eq(sr_str a, sr_str b)
-{
-    size_t i = 0, j = 0;
-    for (;;) {
-        while (i < a.len && is_visual_sep((unsigned char)a.p[i]))
-            i++;
-        while (j < b.len && is_visual_sep((unsigned char)b.p[j]))
-            j++;
-        if (i == a.len || j == b.len)
-            return i == a.len && j == b.len;
-        if (sr__tolower((unsigned char)a.p[i]) != sr__tolower((unsigned char)b.p[j]))
-            return false;
-        i++;
-        j++;
-    }
-}
-
-static bool tel_params_one_way(sr_str pa, sr_str pb)
-{
-    sr_str n, v, w, all = pa;
-    bool any;
-    while (sr_uri_param_next(&pa, &n, &v)) {
-        size_t k = occurrences_before(all, n, n.p);
-        if (!find_param_nth(pb, n, k, &w, &any) || !value_eq(v, w, true))
-            return false;
-    }
-    return true;
-}
-
-static bool tel_params_eq(sr_str pa, sr_str pb)
-{
-    if (count_params(pa) > MAX_UNORDERED_PARAMS || count_params(pb) > MAX_UNORDERED_PARAMS)
-        return esc_eq(pa, pb, true);
-    return tel_params_one_way(pa, pb) && tel_params_one_way(pb, pa);
-}
-
-bool sr_uri_eq(const sr_uri *a, const sr_uri *b)
-{
-    if (!a || !b || a->kind != b->kind || a->kind == SR_URI_NONE)
-        return false;
-    switch (a->kind) {
-    case SR_URI_TEL:
-        return a->tel_global == b->tel_global && tel_number_eq(a->user, b->user) &&
-               tel_params_eq(a->params, b->params);
-    case SR_URI_OTHER:
-        return sr_str_caseeq(a->scheme, b->scheme) && sr_str_eq(a->opaque, b->opaque);
-    case SR_URI_SIP:
-    case SR_URI_SIPS: break;
-    case SR_URI_NONE:
-    default: return false;
-    }
-    /* RFC 3261 §19.1.4: userinfo is case-sensitive, the rest is not. */
-    if (a->has_user != b->has_user || a->has_password != b->has_password)
-        return false;
-    if (!esc_eq(a->user, b->user, false) || !esc_eq(a->password, b->password, false))
-        return false;
-    if (!host_eq(a, b))
-        return false;
-    if (a->has_port != b->has_port || a->port != b->port)
-        return false;
-    if (!params_eq(a->params, b->params))
-        return false;
-    return headers_match(a->headers, b->headers);
 }

@@ -40,6 +40,11 @@ sed 's/CSeq: 7 OPTIONS/CSeq: 8 OPTIONS/' "$good" >"$other"
 contains "clean response says 0 findings" "$tmp/o" "0 findings"
 "$bin" lint "$notag" >"$tmp/o" 2>&1; check "missing To tag exits 1" 1 $?
 contains "human output names severity, rule and section" "$tmp/o" "MUST   R-RESP-TO-TAG \[RFC 3261 §8.2.6.2\]"
+{ printf '\r\n'; cat "$good"; printf '\n'; } >"$tmp/nl.sip"
+"$bin" lint "$tmp/nl.sip" >"$tmp/o" 2>&1; check "leading CRLF and a trailing newline are not extra body" 0 $?
+{ cat "$good"; printf 'EXTRA'; } >"$tmp/extra.sip"
+"$bin" lint "$tmp/extra.sip" >"$tmp/o" 2>&1; check "bytes after the declared body exit 1" 1 $?
+contains "extra bytes break Content-Length" "$tmp/o" "R-MSG-CONTENT-LENGTH"
 "$bin" lint "$warn" >"$tmp/o" 2>&1; check "a SHOULD finding alone exits 0" 0 $?
 contains "non-canonical phrase is a warning" "$tmp/o" "SHOULD R-RESP-REASON"
 "$bin" lint - <"$notag" >"$tmp/o" 2>&1; check "reads standard input" 1 $?

@@ -84,8 +84,14 @@ contains "-H header kept" "$tmp/o" "^X-Evil: a"
 "$bin" respond 200 --to "$vec/wsinv.dat" --contact sip:b@192.0.2.1 >"$tmp/o" 2>&1; check "folded request (wsinv) answered" 0 $?
 cp "$tmp/o" "$tmp/ws"
 "$bin" lint "$tmp/ws" --request "$vec/wsinv.dat" >"$tmp/o" 2>&1; check "wsinv answer lint-clean" 0 $?
+"$bin" respond 503 --to "$inv" --retry-after 120 >"$tmp/o" 2>&1; check "--retry-after" 0 $?
+contains "Retry-After added" "$tmp/o" "^Retry-After: 120"
+cp "$tmp/o" "$tmp/503"
+"$bin" lint "$tmp/503" >"$tmp/o" 2>&1; check "503 with Retry-After is clean" 0 $?
+lacks "no 503 note" "$tmp/o" "R-RESP-503-RETRY-AFTER"
+"$bin" respond 503 --to "$inv" --retry-after soon >"$tmp/o" 2>&1; check "--retry-after soon is usage" 2 $?
 "$bin" respond --help >"$tmp/o" 2>&1; check "--help" 0 $?
-for opt in --to -H --reason --body --type --defaults --contact --tag; do
+for opt in --to -H --reason --body --type --defaults --contact --retry-after --tag; do
     contains "--help documents $opt" "$tmp/o" -- "$opt"
 done
 

@@ -50,6 +50,8 @@
     "CSeq: 7 INVITE\r\n"                                            \
     "Record-Route: <sip:p1.example.org;lr>\r\n"                     \
     "Contact: <sip:bob@192.0.2.4>\r\n"                              \
+    "Allow: INVITE, ACK, BYE\r\n"                                   \
+    "Supported: timer\r\n"                                          \
     "Content-Length: 0\r\n\r\n"
 
 #define INV100                                                      \
@@ -138,6 +140,8 @@ static const lint_case cases[] = {
     {"R-PAIR-TIMESTAMP", INV100, INV, "Timestamp: 54\r\n", "", NULL},
     {"R-PAIR-405-ALLOW", RESP, REQ, "200 OK", "405 Method Not Allowed", NULL},
     {"R-PAIR-OPTIONS", RESP, REQ, "Supported: timer\r\n", "", NULL},
+    {"R-RESP-INVITE-2XX-CAPS", INV200, NULL, "Allow: INVITE, ACK, BYE\r\nSupported: timer\r\n",
+     "Supported: timer\r\n", NULL},
 };
 
 static char *edit(const char *base, const char *from, const char *to)

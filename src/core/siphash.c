@@ -1,0 +1,67 @@
+/* sipreply core: SipHash-2-4 (Aumasson and Bernstein, 2012), the keyed hash behind derived
+ * To tags and nonces (RFC 3261 §8.2.6.2, §8.2.7). Written from the paper's description. */
+#include "sipreply/build.h"
+
+static uint64_t rotl(uint64_t x, unsigned b)
+{
+    return (x << b) | (x >> (64u - b));
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8u * i);
+    return v;
+}
+
+#define SIPROUND           \
+    do {                   \
+        v0 += v1;          \
+        v1 = rotl(v1, 13); \
+        v1 ^= v0;          \
+        v0 = rotl(v0, 32); \
+        v2 += v3;          \
+        v3 = rotl(v3, 16); \
+        v3 ^= v2;          \
+        v0 += v3;          \
+        v3 = rotl(v3, 21); \
+        v3 ^= v0;          \
+        v2 += v1;          \
+        v1 = rotl(v1, 17); \
+        v1 ^= v2;          \
+        v2 = rotl(v2, 32); \
+    } while (0)
+
+uint64_t sr_siphash24(const uint8_t *key, const void *data, size_t len)
+{
+    static const uint8_t zero_key[SR_BUILD_KEY_LEN] = {0};
+    const uint8_t *k = key ? key : zero_key;
+    const uint8_t *in = data;
+    uint64_t k0 = load64(k), k1 = load64(k + 8);
+    uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+    uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+    uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+    uint64_t v3 = 0x7465646279746573ULL ^ k1;
+    size_t full = len - (len % 8);
+    for (size_t i = 0; i < full; i += 8) {
+        uint64_t m = load64(in + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = 0; i < len % 8; i++)
+        b |= (uint64_t)in[full + i] << (8u * i);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
