@@ -429,6 +429,89 @@ static void sweep_run(const sr_allocator *alloc)
     sr_stack_free(b);
 }
 
+/* Move SENDs from @p from to @p to at @p at, dropping the @p drop-th message whose first line
+ * starts with @p prefix (counted in *@p seen), logging what was moved. */
+static void lossy(sr_stack *from, sr_stack *to, const sr_addr *src, uint64_t at, const char *prefix,
+                  int drop, int *seen, h_log *log)
+{
+    sr_event ev;
+    while (sr_stack_poll(from, &ev) == 0) {
+        if (ev.kind != SR_EV_SEND)
+            continue;
+        assert_true(log->n < H_MAX_LOG);
+        h_rec *r = &log->r[log->n++];
+        memset(r, 0, sizeof(*r));
+        r->at = at;
+        r->kind = ev.kind;
+        h_first_line(ev.data, ev.len, r->first, sizeof(r->first));
+        if (strncmp(r->first, prefix, strlen(prefix)) == 0 && (*seen)++ == drop) {
+            r->kind = SR_EV_NONE; /* lost in the network */
+            continue;
+        }
+        assert_int_equal(sr_stack_receive(to, ev.data, ev.len, src, at), 0);
+    }
+}
+
+/* Lost reliable 1xx and lost PRACK, end to end over UDP: the UAS retransmits the 183 (T1
+ * doubling), the UAC PRACKs the first copy it gets and ignores later copies; the PRACK's own
+ * transaction retransmits it (Timer E) until the UAS answers 200. */
+static void test_lost_1xx_and_prack(void **state)
+{
+    (void)state;
+    static h_log la, lb;
+    h_clear(&la);
+    h_clear(&lb);
+    sr_stack *a = h_stack(true), *b = h_stack(true);
+    sr_addr aa = h_addr("192.0.2.1", 5060, SR_TP_UDP), ba = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    h_req_text(g_inv, sizeof(g_inv), "INVITE", BR, "UDP", NULL, 1, NULL, "Supported: 100rel\r\n",
+               NULL);
+    sr_txn_id ia = 0;
+    assert_int_equal(sr_stack_send_request(a, h_parse(g_inv), &ba, 0, &ia), 0);
+    int n183 = 0, nprack = 0;
+    lossy(a, b, &aa, 0, "PRACK", 0, &nprack, &la);
+    sr_event ev;
+    assert_int_equal(sr_stack_poll(b, &ev), 0);
+    sr_txn_id ib = ev.txn;
+    sr_msg *r = h_build(g_inv, 183, "t1", NULL);
+    assert_int_equal(sr_stack_send_response(b, ib, r, SR_SEND_100REL, 10), 0);
+    for (uint64_t t = 10; t <= 5000; t += 10) {
+        assert_int_equal(sr_stack_on_timer(a, t), 0);
+        assert_int_equal(sr_stack_on_timer(b, t), 0);
+        for (int round = 0; round < 3; round++) { /* replies leave at the same instant */
+            lossy(b, a, &ba, t, "SIP/2.0 183", 0, &n183, &lb); /* the first 183 is lost */
+            lossy(a, b, &aa, t, "PRACK", 0, &nprack, &la);     /* the first PRACK is lost */
+        }
+    }
+    /* 183 at 10 (lost); at 500 as the reply to the INVITE retransmitted on Timer A (§17.2.1:
+     * the last provisional again), which the UAC PRACKs at once (that PRACK is lost); at 510
+     * the RFC 3262 retransmission (10 + T1), a copy the UAC ignores. Timer E re-sends the
+     * PRACK at 1000; the UAS answers 200 and stops before its next retransmission (1510). */
+    uint64_t at[16];
+    const uint64_t t183[] = {10, 500, 510};
+    size_t k = 0;
+    for (size_t i = 0; i < lb.n; i++)
+        if (strncmp(lb.r[i].first, "SIP/2.0 183", 11) == 0)
+            at[k++] = lb.r[i].at;
+    h_assert_instants(at, k, t183, 3);
+    k = 0;
+    const uint64_t tprack[] = {500, 1000};
+    for (size_t i = 0; i < la.n; i++)
+        if (strncmp(la.r[i].first, "PRACK", 5) == 0)
+            at[k++] = la.r[i].at;
+    h_assert_instants(at, k, tprack, 2);
+    k = 0;
+    for (size_t i = 0; i < lb.n; i++)
+        if (strncmp(lb.r[i].first, "SIP/2.0 200", 11) == 0)
+            at[k++] = lb.r[i].at;
+    assert_int_equal(k, 1);
+    assert_int_equal(at[0], 1000);
+    sr_txn_state st;
+    assert_int_equal(sr_stack_txn_state(a, ia, &st), 0);
+    assert_int_equal(st, SR_TXN_PROCEEDING);
+    sr_stack_free(a);
+    sr_stack_free(b);
+}
+
 /* Every allocation in turn fails: nothing crashes, nothing leaks (RFC-independent hygiene). */
 static void test_failure_sweep(void **state)
 {
@@ -459,6 +542,7 @@ int main(void)
         TU_TEST(test_uac_order_and_forks),
         TU_TEST(test_two_stacks),
         TU_TEST(test_failure_sweep),
+        TU_TEST(test_lost_1xx_and_prack),
     };
     return cmocka_run_group_tests_name("prack", tests, NULL, NULL);
 }
