@@ -109,8 +109,10 @@ typedef struct sr_event {
 typedef struct sr_stack sr_stack;
 
 /**
- * Create a stack with a copy of @p cfg (NULL: defaults). On success *@p out owns it.
- * Returns 0 or one of: SR_EINVAL (NULL out, T1 0, T2 < T1), SR_ENOMEM.
+ * Create a stack with a copy of @p cfg (NULL: defaults; fill it with sr_config_default()
+ * first: its @p size field says which fields the caller knows). On success *@p out owns it.
+ * Returns 0 or one of: SR_EINVAL (NULL out, size 0 or larger than this library's
+ * sr_config, T1 0, T2 < T1), SR_ENOMEM.
  */
 SR_API int sr_stack_new(sr_stack **out, const sr_config *cfg);
 

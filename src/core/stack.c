@@ -75,10 +75,14 @@ int sr_stack_new(sr_stack **out, const sr_config *cfg)
     sr_config c;
     if (out == NULL)
         return SR_EINVAL;
-    if (cfg != NULL)
-        c = *cfg;
-    else
-        sr_config_default(&c);
+    sr_config_default(&c);
+    if (cfg != NULL) {
+        /* ABI growth (STYLE §3): a caller built against an older, shorter sr_config gets
+         * the defaults for the fields it does not know. */
+        if (cfg->size == 0 || cfg->size > sizeof(c))
+            return SR_EINVAL;
+        memcpy(&c, cfg, cfg->size);
+    }
     if (c.t1 == 0 || c.t2 < c.t1)
         return SR_EINVAL;
     const sr_allocator *a = sr__alloc_or_default(c.alloc);

@@ -313,6 +313,15 @@ static void test_api_errors(void **state)
     assert_int_equal(sr_stack_on_timer(s, 100), 0);
     assert_int_equal(sr_stack_next_deadline(s), 500);
     assert_string_equal(sr_txn_state_name(SR_TXN_ACCEPTED), "Accepted");
+    sr_config bad;
+    sr_config_default(&bad);
+    sr_stack *s2 = NULL;
+    bad.size = 0;
+    assert_int_equal(sr_stack_new(&s2, &bad), SR_EINVAL);
+    sr_config_default(&bad);
+    bad.t2 = 100; /* below T1 */
+    assert_int_equal(sr_stack_new(&s2, &bad), SR_EINVAL);
+    assert_null(s2);
     assert_string_equal(sr_txn_kind_name(SR_TXN_NON_INVITE_SERVER), "non-INVITE server");
     sr_stack_free(s);
 }
