@@ -17,5 +17,8 @@
 #include <sipreply/uas.h>
 #include <sipreply/lint.h>
 #include <sipreply/status.h>
+#include <sipreply/txn.h>
+#include <sipreply/prack.h>
+#include <sipreply/stack.h>
 
 #endif /* SIPREPLY_H */

@@ -1,0 +1,214 @@
+/* sipreply: the sans-I/O SIP stack — transactions, timers and events (RFC 3261 §17, §9,
+ * RFC 6026, RFC 4320, RFC 3262). Bytes and time go in as arguments; events come out by poll. */
+#ifndef SIPREPLY_STACK_H
+#define SIPREPLY_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sipreply/alloc.h>
+#include <sipreply/export.h>
+#include <sipreply/msg.h>
+#include <sipreply/prack.h>
+#include <sipreply/txn.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Transport kinds; TCP, TLS and SCTP are reliable (RFC 3261 §17: "reliable transport"). */
+typedef enum sr_transport { SR_TP_UDP = 0, SR_TP_TCP, SR_TP_TLS, SR_TP_SCTP } sr_transport;
+
+/** True for TCP, TLS and SCTP. */
+SR_API bool sr_transport_is_reliable(sr_transport tp);
+
+/** Longest host text an sr_addr holds (an IPv6 reference with brackets fits easily). */
+#define SR_ADDR_HOST_MAX 64
+
+/**
+ * A peer address, family-agnostic: the host as text (IPv4, "[IPv6]" or a name; NUL-
+ * terminated), a port, the transport and an opaque connection id chosen by the shell (the
+ * stack copies it back onto responses so they leave on the connection the request came in on,
+ * RFC 3261 §18.2.2; 0 for datagrams).
+ */
+typedef struct sr_addr {
+    char host[SR_ADDR_HOST_MAX];
+    uint16_t port;
+    sr_transport transport;
+    uint64_t conn_id;
+} sr_addr;
+
+/** Fill @p a from a NUL-terminated host. Returns 0 or SR_EINVAL (NULL, empty or too long). */
+SR_API int sr_addr_set(sr_addr *a, const char *host, uint16_t port, sr_transport tp);
+
+/**
+ * Stack configuration: fill with sr_config_default(), then change fields. Times are in
+ * milliseconds. Copied by sr_stack_new(); @p alloc must outlive the stack.
+ */
+typedef struct sr_config {
+    size_t size;               /**< sizeof(sr_config), set by sr_config_default() */
+    const sr_allocator *alloc; /**< NULL: malloc */
+    uint32_t t1;               /**< RTT estimate (500) */
+    uint32_t t2;               /**< longest retransmit interval for non-INVITE and G (4000) */
+    uint32_t t4;               /**< longest a message stays in the network (5000) */
+    uint32_t timer_c;          /**< Timer C: SR_EV_TIMEOUT for a Proceeding INVITE client
+                                  with no final (180000; 0 disables) */
+    uint32_t trying_delay;     /**< 100 Trying for INVITE when the TU has not answered (200) */
+    size_t max_transactions;   /**< live transactions; a new request beyond gets a stateless
+                                  503, a new client transaction SR_ETOOBIG (4096) */
+    size_t max_message;        /**< bytes of a received message accepted (65535) */
+    bool prack_enabled;        /**< RFC 3262 support (true) */
+    uint64_t seed;             /**< PRNG seed: branches, RSeq (0: a fixed default) */
+} sr_config;
+
+/** The defaults: T1 500, T2 4000, T4 5000, Timer C 180000, 100 Trying after 200 ms. */
+SR_API void sr_config_default(sr_config *c);
+
+/** What an event says. */
+typedef enum sr_event_kind {
+    SR_EV_NONE = 0,        /**< the queue is empty (sr_stack_poll returned SR_ENOTFOUND) */
+    SR_EV_SEND,            /**< send data/len to addr (reliable tells the transport kind) */
+    SR_EV_REQUEST,         /**< a new request for the TU (msg; txn = its server transaction;
+                                 0 for an ACK to a 2xx; related = the INVITE for a CANCEL or
+                                 PRACK that the stack has already answered) */
+    SR_EV_RESPONSE,        /**< a response for the TU (msg; txn = its client transaction, 0
+                                 if stray; related = the PRACK transaction the stack started) */
+    SR_EV_TIMEOUT,         /**< Timer B/F (no final; act as 408), H (no ACK) or C: timer */
+    SR_EV_TRANSPORT_ERROR, /**< the transport failed for txn (sr_stack_on_transport_error) */
+    SR_EV_TERMINATED,      /**< txn is gone; state = the state it left */
+    SR_EV_PRACK_TIMEOUT    /**< no PRACK for a reliable 1xx within 64·T1: answer 5xx */
+} sr_event_kind;
+
+/**
+ * One output of the stack. Pointers (data, msg) belong to the stack and stay valid until the
+ * next sr_stack_poll() or sr_stack_free().
+ */
+typedef struct sr_event {
+    sr_event_kind kind;
+    sr_txn_id txn;     /**< the transaction concerned, 0 if none */
+    sr_txn_id related; /**< see SR_EV_REQUEST / SR_EV_RESPONSE */
+    sr_txn_kind txn_kind;
+    sr_txn_state state; /**< SR_EV_TERMINATED: the state left; otherwise the current one */
+    const char *data;   /**< SR_EV_SEND: the bytes */
+    size_t len;
+    sr_addr addr;      /**< SR_EV_SEND: destination; REQUEST/RESPONSE: source */
+    bool reliable;     /**< addr.transport is reliable */
+    const sr_msg *msg; /**< SR_EV_REQUEST / SR_EV_RESPONSE: the parsed message */
+    unsigned status;   /**< RESPONSE: its code; SEND of a response: its code, else 0 */
+    char timer;        /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
+} sr_event;
+
+/**
+ * A stack: configuration, transactions, timers, PRNG and event queue. Opaque.
+ *
+ * Time: every call that takes @p now_ms first fires the timers due by then (as
+ * sr_stack_on_timer() would), so an input meets the state the RFC has at that instant; a
+ * @p now_ms smaller than an earlier one counts as the earlier one.
+ */
+typedef struct sr_stack sr_stack;
+
+/**
+ * Create a stack with a copy of @p cfg (NULL: defaults; fill it with sr_config_default()
+ * first: its @p size field says which fields the caller knows). On success *@p out owns it.
+ * Returns 0 or one of: SR_EINVAL (NULL out, size 0 or larger than this library's
+ * sr_config, T1 0, T2 < T1), SR_ENOMEM.
+ */
+SR_API int sr_stack_new(sr_stack **out, const sr_config *cfg);
+
+/** Free the stack, every transaction and every queued event (no events are produced). */
+SR_API void sr_stack_free(sr_stack *s);
+
+/**
+ * Feed one complete message received from @p src (a datagram, or one message framed from a
+ * stream by the shell, see frame.h) at @p now_ms. The stack matches it to a transaction
+ * (§17.1.3, §17.2.3 with the RFC 2543 fallback), runs the state machine and queues events.
+ * Unparseable bytes and responses with no Via are dropped (counted in sr_stack_dropped()).
+ * Returns 0 or one of: SR_EINVAL (NULL argument), SR_EBADMSG (dropped), SR_ETOOBIG (a new
+ * request while max_transactions are live: answered 503 without a transaction), SR_ENOMEM
+ * (the stack stays consistent; the message, or the event it caused, is lost as if the network
+ * had dropped it).
+ */
+SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
+                            uint64_t now_ms);
+
+/**
+ * Start a client transaction for @p req (any method but ACK and CANCEL; use
+ * sr_stack_cancel()) towards @p dest. The request must carry a top Via whose branch starts
+ * with the magic cookie "z9hG4bK" (sr_stack_new_branch() makes one) and a CSeq. The request
+ * is printed and queued for sending at once. On success the stack owns @p req and *@p id
+ * (may be NULL) names the transaction; on failure the caller still owns @p req.
+ * Returns 0 or one of: SR_EINVAL (NULL, ACK/CANCEL, missing Via branch or CSeq),
+ * SR_EEXIST (a client transaction with this branch exists), SR_ETOOBIG (table full),
+ * SR_ENOMEM.
+ */
+SR_API int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_t now_ms,
+                                 sr_txn_id *id);
+
+/**
+ * Send @p resp on server transaction @p id (RFC 3261 §17.2). @p flags: SR_SEND_100REL for a
+ * reliable provisional (RFC 3262). A 2xx while a reliable 1xx that carried SDP is not yet
+ * PRACKed is held and sent when the PRACK arrives (RFC 3262 §3). On success the stack owns
+ * @p resp; on failure the caller does.
+ * Returns 0 or one of: SR_EINVAL (NULL, not a response, code/CSeq not matching, a non-100
+ * provisional to a non-INVITE — RFC 4320 §4.1), SR_ENOTFOUND (no such server transaction),
+ * SR_ESTATE (a final was already sent, except 2xx retransmissions in Accepted; a second
+ * reliable 1xx before the first is PRACKed), SR_EUNSUPPORTED (100rel asked but the request
+ * did not offer it or PRACK is disabled, or 100 asked to be reliable), SR_ENOMEM.
+ */
+SR_API int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned flags,
+                                  uint64_t now_ms);
+
+/**
+ * Cancel the pending INVITE client transaction @p invite (RFC 3261 §9.1): the CANCEL is a
+ * new non-INVITE client transaction (*@p id, may be NULL). If no provisional has arrived yet
+ * it is sent when the first one does (§9.1: "SHOULD NOT send a CANCEL" before), and dropped
+ * if a final arrives first. Returns 0 or one of: SR_EINVAL, SR_ENOTFOUND (no such INVITE
+ * client transaction), SR_ESTATE (a final already arrived, or already cancelled), SR_ENOMEM.
+ */
+SR_API int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id);
+
+/**
+ * Tell the stack the transport to @p peer failed (ICMP, connection reset; RFC 3261 §17.1.4,
+ * §17.2.4): every transaction whose peer is @p peer (same host, port and transport, and same
+ * connection id on reliable transports) reports SR_EV_TRANSPORT_ERROR and terminates.
+ * Returns 0 or SR_EINVAL.
+ */
+SR_API int sr_stack_on_transport_error(sr_stack *s, const sr_addr *peer, uint64_t now_ms);
+
+/** The earliest timer deadline (ms), UINT64_MAX when nothing is pending. */
+SR_API uint64_t sr_stack_next_deadline(const sr_stack *s);
+
+/**
+ * Fire every timer due at or before @p now_ms, in deadline order (ties in start order).
+ * Returns 0 or one of: SR_EINVAL, SR_ENOMEM (a retransmission was lost; the timers go on).
+ */
+SR_API int sr_stack_on_timer(sr_stack *s, uint64_t now_ms);
+
+/**
+ * Pop the oldest event into *@p ev. The event's pointers stay valid until the next call.
+ * Returns 0, SR_ENOTFOUND (queue empty; ev->kind = SR_EV_NONE) or SR_EINVAL.
+ */
+SR_API int sr_stack_poll(sr_stack *s, sr_event *ev);
+
+/**
+ * Write a fresh branch "z9hG4bK" + 16 hex digits from the stack's PRNG into @p out
+ * (SR_BRANCH_LEN + 1 bytes with the NUL). Returns 0 or SR_EINVAL.
+ */
+#define SR_BRANCH_LEN 23
+SR_API int sr_stack_new_branch(sr_stack *s, char *out);
+
+/** The state of transaction @p id. Returns 0, SR_ENOTFOUND or SR_EINVAL. */
+SR_API int sr_stack_txn_state(const sr_stack *s, sr_txn_id id, sr_txn_state *state);
+
+/** Number of live transactions. */
+SR_API size_t sr_stack_txn_count(const sr_stack *s);
+
+/** Number of received messages dropped as unparseable or unmatched-and-useless. */
+SR_API uint64_t sr_stack_dropped(const sr_stack *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIPREPLY_STACK_H */

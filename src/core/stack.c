@@ -1,0 +1,600 @@
+/* sipreply core: the sans-I/O stack — configuration, transaction table, timer dispatch and
+ * the event queue (RFC 3261 §17; STYLE.md §6: time and bytes in, events out). */
+#include <string.h>
+
+#include "sipreply/error.h"
+#include "sipreply/parse.h"
+#include "sipreply/print.h"
+
+#include "core_int.h"
+#include "txn_int.h"
+
+bool sr_transport_is_reliable(sr_transport tp)
+{
+    return tp == SR_TP_TCP || tp == SR_TP_TLS || tp == SR_TP_SCTP;
+}
+
+int sr_addr_set(sr_addr *a, const char *host, uint16_t port, sr_transport tp)
+{
+    if (a == NULL || host == NULL)
+        return SR_EINVAL;
+    size_t n = strlen(host);
+    if (n == 0 || n >= SR_ADDR_HOST_MAX)
+        return SR_EINVAL;
+    memset(a, 0, sizeof(*a));
+    memcpy(a->host, host, n);
+    a->port = port;
+    a->transport = tp;
+    return 0;
+}
+
+void sr_config_default(sr_config *c)
+{
+    if (c == NULL)
+        return;
+    memset(c, 0, sizeof(*c));
+    c->size = sizeof(*c);
+    c->t1 = 500;
+    c->t2 = 4000;
+    c->t4 = 5000;
+    c->timer_c = 180000;
+    c->trying_delay = 200;
+    c->max_transactions = 4096;
+    c->max_message = 65535;
+    c->prack_enabled = true;
+    c->seed = 0x5eed5eed5eedULL;
+}
+
+const char *sr_txn_state_name(sr_txn_state st)
+{
+    switch (st) {
+    case SR_TXN_CALLING: return "Calling";
+    case SR_TXN_TRYING: return "Trying";
+    case SR_TXN_PROCEEDING: return "Proceeding";
+    case SR_TXN_COMPLETED: return "Completed";
+    case SR_TXN_CONFIRMED: return "Confirmed";
+    case SR_TXN_ACCEPTED: return "Accepted";
+    case SR_TXN_TERMINATED: return "Terminated";
+    }
+    return "?";
+}
+
+const char *sr_txn_kind_name(sr_txn_kind k)
+{
+    switch (k) {
+    case SR_TXN_INVITE_CLIENT: return "INVITE client";
+    case SR_TXN_NON_INVITE_CLIENT: return "non-INVITE client";
+    case SR_TXN_INVITE_SERVER: return "INVITE server";
+    case SR_TXN_NON_INVITE_SERVER: return "non-INVITE server";
+    }
+    return "?";
+}
+
+int sr_stack_new(sr_stack **out, const sr_config *cfg)
+{
+    sr_config c;
+    if (out == NULL)
+        return SR_EINVAL;
+    sr_config_default(&c);
+    if (cfg != NULL) {
+        /* ABI growth (STYLE §3): a caller built against an older, shorter sr_config gets
+         * the defaults for the fields it does not know. */
+        if (cfg->size == 0 || cfg->size > sizeof(c))
+            return SR_EINVAL;
+        memcpy(&c, cfg, cfg->size);
+    }
+    if (c.t1 == 0 || c.t2 < c.t1)
+        return SR_EINVAL;
+    const sr_allocator *a = sr__alloc_or_default(c.alloc);
+    sr_stack *s = sr__malloc(a, sizeof(*s));
+    if (s == NULL)
+        return SR_ENOMEM;
+    memset(s, 0, sizeof(*s));
+    s->cfg = c;
+    s->alloc = a;
+    sr__timer_heap_init(&s->heap, a);
+    sr__rng_seed(&s->rng, c.seed);
+    s->next_id = 1;
+    *out = s;
+    return 0;
+}
+
+static void qev_release(sr_stack *s, sr__qev *e)
+{
+    sr__free(s->alloc, e->bytes);
+    if (e->msg != NULL)
+        sr_msg_free(e->msg);
+    memset(e, 0, sizeof(*e));
+}
+
+static void txn_destroy(sr_stack *s, sr__txn *t)
+{
+    for (int k = 0; k < SR__TK_COUNT; k++)
+        sr__timer_stop(&s->heap, &t->tm[k]);
+    if (t->req != NULL)
+        sr_msg_free(t->req);
+    if (t->held_2xx != NULL)
+        sr_msg_free(t->held_2xx);
+    sr_buf_cleanup(&t->req_bytes);
+    sr_buf_cleanup(&t->resp);
+    sr_buf_cleanup(&t->rel_bytes);
+    sr__free(s->alloc, t);
+}
+
+void sr_stack_free(sr_stack *s)
+{
+    if (s == NULL)
+        return;
+    while (s->txns != NULL) {
+        sr__txn *t = s->txns;
+        s->txns = t->next;
+        txn_destroy(s, t);
+    }
+    for (size_t i = 0; i < s->q_len; i++)
+        qev_release(s, &s->q[(s->q_head + i) % s->q_cap]);
+    qev_release(s, &s->cur);
+    sr__free(s->alloc, s->q);
+    sr__timer_heap_cleanup(&s->heap);
+    sr__free(s->alloc, s);
+}
+
+/* STYLE.md §6: time never goes backwards; a smaller now is the last now. */
+uint64_t sr__stack_now(sr_stack *s, uint64_t now_ms)
+{
+    if (now_ms > s->now)
+        s->now = now_ms;
+    return s->now;
+}
+
+/* An input at @p now_ms first lets every timer due by then fire, so it meets the state the
+ * RFC has the transaction in at that instant even if the caller skipped sr_stack_on_timer. */
+void sr__input_now(sr_stack *s, uint64_t now_ms)
+{
+    sr__stack_now(s, now_ms);
+    sr__fire_due(s);
+}
+
+/* Queue @p ev with a copy of @p bytes; the queue takes @p msg (freed on failure too). */
+int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg)
+{
+    int err = 0;
+    char *copy = NULL;
+    if (s->q_len == s->q_cap) {
+        size_t ncap = s->q_cap ? s->q_cap * 2 : 16;
+        sr__qev *nq = sr__malloc(s->alloc, ncap * sizeof(*nq));
+        if (nq == NULL) {
+            err = SR_ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < s->q_len; i++)
+            nq[i] = s->q[(s->q_head + i) % s->q_cap];
+        sr__free(s->alloc, s->q);
+        s->q = nq;
+        s->q_cap = ncap;
+        s->q_head = 0;
+    }
+    if (bytes != NULL) {
+        copy = sr__malloc(s->alloc, len ? len : 1);
+        if (copy == NULL) {
+            err = SR_ENOMEM;
+            goto out;
+        }
+        memcpy(copy, bytes, len);
+    }
+    sr__qev *e = &s->q[(s->q_head + s->q_len) % s->q_cap];
+    e->ev = *ev;
+    e->ev.data = copy;
+    e->ev.len = bytes != NULL ? len : 0;
+    e->ev.msg = msg;
+    e->bytes = copy;
+    e->msg = msg;
+    s->q_len++;
+    return 0;
+out:
+    if (msg != NULL)
+        sr_msg_free(msg);
+    return err;
+}
+
+int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status)
+{
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = SR_EV_SEND;
+    ev.txn = t->id;
+    ev.txn_kind = t->kind;
+    ev.state = t->state;
+    ev.addr = t->peer;
+    ev.reliable = t->reliable;
+    ev.status = status;
+    return sr__emit(s, &ev, b->p != NULL ? b->p : "", b->len, NULL);
+}
+
+int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer)
+{
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    ev.txn = t->id;
+    ev.txn_kind = t->kind;
+    ev.state = t->state;
+    ev.addr = t->peer;
+    ev.reliable = t->reliable;
+    ev.timer = timer;
+    return sr__emit(s, &ev, NULL, 0, NULL);
+}
+
+int sr_stack_poll(sr_stack *s, sr_event *ev)
+{
+    if (s == NULL || ev == NULL)
+        return SR_EINVAL;
+    qev_release(s, &s->cur);
+    if (s->q_len == 0) {
+        memset(ev, 0, sizeof(*ev));
+        ev->kind = SR_EV_NONE;
+        return SR_ENOTFOUND;
+    }
+    s->cur = s->q[s->q_head];
+    s->q_head = (s->q_head + 1) % s->q_cap;
+    s->q_len--;
+    *ev = s->cur.ev;
+    return 0;
+}
+
+/* Make room in the heap for every timer slot of every transaction, so that arming a timer
+ * later can never fail: a transaction never loses its way out (B, D, F, H, J, K, L, M). */
+static int heap_reserve(sr__timer_heap *h, size_t need)
+{
+    if (h->cap >= need)
+        return 0;
+    size_t cap = h->cap * 2 > need ? h->cap * 2 : need;
+    sr__timer **items = sr__realloc(h->alloc, h->items, cap * sizeof(*items));
+    if (items == NULL)
+        return SR_ENOMEM;
+    h->items = items;
+    h->cap = cap;
+    return 0;
+}
+
+int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out)
+{
+    if (s->n_txns >= s->cfg.max_transactions)
+        return SR_ETOOBIG;
+    if (heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
+        return SR_ENOMEM;
+    sr__txn *t = sr__malloc(s->alloc, sizeof(*t));
+    if (t == NULL)
+        return SR_ENOMEM;
+    memset(t, 0, sizeof(*t));
+    t->id = s->next_id++;
+    t->kind = kind;
+    t->state = kind == SR_TXN_INVITE_CLIENT   ? SR_TXN_CALLING
+               : kind == SR_TXN_INVITE_SERVER ? SR_TXN_PROCEEDING
+                                              : SR_TXN_TRYING;
+    t->peer = *peer;
+    t->reliable = sr_transport_is_reliable(peer->transport);
+    for (int k = 0; k < SR__TK_COUNT; k++)
+        sr__timer_init(&t->tm[k], t, k);
+    sr_buf_init(&t->req_bytes, s->alloc);
+    sr_buf_init(&t->resp, s->alloc);
+    sr_buf_init(&t->rel_bytes, s->alloc);
+    t->next = s->txns;
+    s->txns = t;
+    s->n_txns++;
+    *out = t;
+    return 0;
+}
+
+/* Unlink, report SR_EV_TERMINATED with the state left, and free. @p t is gone afterwards. */
+void sr__txn_terminate(sr_stack *s, sr__txn *t)
+{
+    for (sr__txn **pp = &s->txns; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            s->n_txns--;
+            break;
+        }
+    }
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = SR_EV_TERMINATED;
+    ev.txn = t->id;
+    ev.txn_kind = t->kind;
+    ev.state = t->state;
+    ev.addr = t->peer;
+    ev.reliable = t->reliable;
+    /* An event that cannot be queued is lost; the transaction must still go (no leak). */
+    int rc = sr__emit(s, &ev, NULL, 0, NULL);
+    (void)rc; /* only SR_ENOMEM, and there is nothing left to undo */
+    txn_destroy(s, t);
+}
+
+/* Free a transaction that never became visible (construction failed). */
+static void txn_discard(sr_stack *s, sr__txn *t)
+{
+    for (sr__txn **pp = &s->txns; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            s->n_txns--;
+            break;
+        }
+    }
+    txn_destroy(s, t);
+}
+
+sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
+{
+    for (sr__txn *t = s->txns; t != NULL; t = t->next)
+        if (t->id == id)
+            return t;
+    return NULL;
+}
+
+int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
+{
+    return sr__timer_start(&s->heap, &t->tm[kind], s->now, delay);
+}
+
+void sr__stop(sr_stack *s, sr__txn *t, int kind)
+{
+    sr__timer_stop(&s->heap, &t->tm[kind]);
+}
+
+int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out)
+{
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = s->alloc;
+    o.max_size = s->cfg.max_message;
+    return sr_msg_parse(out, p, len, &o, NULL);
+}
+
+int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *src, uint64_t now_ms)
+{
+    if (s == NULL || buf == NULL || src == NULL)
+        return SR_EINVAL;
+    sr__input_now(s, now_ms);
+    sr_msg *m = NULL;
+    int err = sr__reparse(s, buf, len, &m);
+    if (err == SR_ENOMEM)
+        return err;
+    /* A message without the fields transactions are keyed on cannot be matched (§17). */
+    if (err != 0 || sr_msg_via_count(m) == 0 || sr_msg_cseq(m) == NULL) {
+        s->dropped++;
+        err = SR_EBADMSG;
+        goto out;
+    }
+    if (sr_msg_is_request(m)) {
+        err = sr__server_on_request(s, m, buf, len, src);
+        if (err == SR_ETOOBIG && sr_msg_method(m) != SR_METHOD_ACK) {
+            /* Table full: a stateless 503 (RFC 3261 §21.5.4, §8.2.7) rather than silence. */
+            int rc = sr__reply_stateless(s, m, src, 503);
+            if (rc != 0)
+                err = rc;
+        }
+        goto out;
+    }
+    sr__txn *t = sr__match_client(s, m);
+    if (t == NULL) {
+        /* §17.1.3 / RFC 6026 §8.4: a response matching no transaction goes to the core
+         * (a 2xx retransmission after Timer M, or a 2xx from another fork). */
+        sr_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = SR_EV_RESPONSE;
+        ev.addr = *src;
+        ev.reliable = sr_transport_is_reliable(src->transport);
+        ev.status = sr_msg_status(m);
+        err = sr__emit(s, &ev, NULL, 0, m);
+        m = NULL;
+        goto out;
+    }
+    err = sr__client_on_response(s, t, m, buf, len, src);
+out:
+    if (m != NULL)
+        sr_msg_free(m);
+    return err;
+}
+
+int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_t now_ms,
+                          sr_txn_id *id)
+{
+    if (s == NULL || req == NULL || dest == NULL || !sr_msg_is_request(req))
+        return SR_EINVAL;
+    sr__input_now(s, now_ms);
+    sr_method m = sr_msg_method(req);
+    if (m == SR_METHOD_ACK || m == SR_METHOD_CANCEL)
+        return SR_EINVAL;
+    return sr__client_start(s, req, dest, 0, id);
+}
+
+/* Start a client transaction (handle @p fixed_id when not 0); see sr_stack_send_request. */
+int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
+                     sr_txn_id *id)
+{
+    int err;
+    sr__txn *t = NULL;
+    sr_msg *wire = NULL;
+    sr_buf b;
+    sr_buf_init(&b, s->alloc);
+    /* Work on a parsed copy of exactly what goes out: a message built with print.h has its
+     * header fields but not their parsed forms, and the slices used for matching then point
+     * at stable bytes the transaction owns. */
+    if ((err = sr_msg_print(req, &b)) != 0 || (err = sr__reparse(s, b.p, b.len, &wire)) != 0)
+        goto out;
+    sr_method m = sr_msg_method(wire);
+    const sr_via *via = sr_msg_via(wire, 0);
+    if (via == NULL || !sr__branch_is_3261(via->branch) || sr_msg_cseq(wire) == NULL) {
+        err = SR_EINVAL;
+        goto out;
+    }
+    for (sr__txn *o = s->txns; o != NULL; o = o->next) {
+        if ((o->kind == SR_TXN_INVITE_CLIENT || o->kind == SR_TXN_NON_INVITE_CLIENT) &&
+            sr_str_eq(sr_msg_via(o->req, 0)->branch, via->branch) &&
+            sr_str_eq(sr_msg_cseq(o->req)->method, sr_msg_cseq(wire)->method)) {
+            err = SR_EEXIST;
+            goto out;
+        }
+    }
+    err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
+                        dest, &t);
+    if (err != 0)
+        goto out;
+    if (fixed_id != 0)
+        t->id = fixed_id;
+    t->req = wire;
+    wire = NULL;
+    t->req_bytes = b;
+    sr_buf_init(&b, s->alloc);
+    uint64_t t1 = s->cfg.t1;
+    t->interval = t1;
+    if (t->kind == SR_TXN_INVITE_CLIENT) {
+        /* §17.1.1.2: Timer A only on unreliable transports, Timer B always. */
+        if (!t->reliable && (err = sr__start(s, t, SR__TK_A, t1)) != 0)
+            goto fail;
+        if ((err = sr__start(s, t, SR__TK_B, 64 * t1)) != 0)
+            goto fail;
+    } else {
+        /* §17.1.2.2: Timer E only on unreliable transports, Timer F always. */
+        if (!t->reliable && (err = sr__start(s, t, SR__TK_E, t1)) != 0)
+            goto fail;
+        if ((err = sr__start(s, t, SR__TK_F, 64 * t1)) != 0)
+            goto fail;
+    }
+    if ((err = sr__emit_send(s, t, &t->req_bytes, 0)) != 0)
+        goto fail;
+    sr_msg_free(req);
+    if (id != NULL)
+        *id = t->id;
+    goto out;
+fail:
+    txn_discard(s, t);
+out:
+    if (wire != NULL)
+        sr_msg_free(wire);
+    sr_buf_cleanup(&b);
+    return err;
+}
+
+int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out)
+{
+    sr_buf b;
+    sr_buf_init(&b, s->alloc);
+    int err = sr_msg_print(m, &b);
+    if (err == 0)
+        err = sr__reparse(s, b.p, b.len, out);
+    sr_buf_cleanup(&b);
+    return err;
+}
+
+int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned flags, uint64_t now_ms)
+{
+    if (s == NULL || resp == NULL || sr_msg_is_request(resp))
+        return SR_EINVAL;
+    sr__input_now(s, now_ms);
+    sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
+        return SR_ENOTFOUND;
+    /* The stack works on a parsed copy (see sr__client_start); the caller's message is
+     * released only on success. */
+    sr_msg *copy = NULL;
+    int err = sr__msg_copy(s, resp, &copy);
+    if (err != 0)
+        return err == SR_ENOMEM ? err : SR_EINVAL;
+    err = sr__server_send(s, t, copy, flags);
+    if (err != 0) {
+        sr_msg_free(copy);
+        return err;
+    }
+    sr_msg_free(resp);
+    return 0;
+}
+
+int sr_stack_on_transport_error(sr_stack *s, const sr_addr *peer, uint64_t now_ms)
+{
+    if (s == NULL || peer == NULL)
+        return SR_EINVAL;
+    sr__input_now(s, now_ms);
+    bool again = true;
+    while (again) {
+        again = false;
+        for (sr__txn *t = s->txns; t != NULL; t = t->next) {
+            if (strcmp(t->peer.host, peer->host) != 0 || t->peer.port != peer->port ||
+                t->peer.transport != peer->transport ||
+                (t->reliable && t->peer.conn_id != peer->conn_id))
+                continue;
+            /* §17.1.4 / §17.2.4: inform the TU and terminate. */
+            int rc = sr__emit_simple(s, t, SR_EV_TRANSPORT_ERROR, 0);
+            (void)rc; /* SR_ENOMEM: the TERMINATED event below still tells the TU */
+            sr__txn_terminate(s, t);
+            again = true;
+            break;
+        }
+    }
+    return 0;
+}
+
+uint64_t sr_stack_next_deadline(const sr_stack *s)
+{
+    return s == NULL ? UINT64_MAX : sr__timer_next(&s->heap);
+}
+
+/* Fire every timer due at or before the stack's now, in deadline order. */
+void sr__fire_due(sr_stack *s)
+{
+    uint64_t now = s->now;
+    sr__timer *tm;
+    while ((tm = sr__timer_pop_due(&s->heap, now)) != NULL) {
+        sr__txn *t = tm->owner;
+        /* Timers fire at their own deadline: durations computed inside the handlers then
+         * count from the instant the RFC says, even when the caller is late. */
+        s->now = tm->deadline;
+        if (t->kind == SR_TXN_INVITE_CLIENT || t->kind == SR_TXN_NON_INVITE_CLIENT)
+            sr__client_on_timer(s, t, tm->kind);
+        else
+            sr__server_on_timer(s, t, tm->kind);
+        s->now = now;
+    }
+}
+
+int sr_stack_on_timer(sr_stack *s, uint64_t now_ms)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__stack_now(s, now_ms);
+    sr__fire_due(s);
+    return 0;
+}
+
+int sr_stack_new_branch(sr_stack *s, char *out)
+{
+    if (s == NULL || out == NULL)
+        return SR_EINVAL;
+    static const char hex[] = "0123456789abcdef";
+    uint64_t r = sr__rng_next(&s->rng);
+    memcpy(out, "z9hG4bK", 7);
+    for (int i = 0; i < 16; i++)
+        out[7 + i] = hex[(r >> (60 - 4 * i)) & 0xf];
+    out[SR_BRANCH_LEN] = '\0';
+    return 0;
+}
+
+int sr_stack_txn_state(const sr_stack *s, sr_txn_id id, sr_txn_state *state)
+{
+    if (s == NULL || state == NULL)
+        return SR_EINVAL;
+    const sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL)
+        return SR_ENOTFOUND;
+    *state = t->state;
+    return 0;
+}
+
+size_t sr_stack_txn_count(const sr_stack *s)
+{
+    return s == NULL ? 0 : s->n_txns;
+}
+
+uint64_t sr_stack_dropped(const sr_stack *s)
+{
+    return s == NULL ? 0 : s->dropped;
+}

@@ -1,0 +1,258 @@
+/* sipreply core: client transactions — INVITE (RFC 3261 §17.1.1, RFC 6026 Accepted) and
+ * non-INVITE (§17.1.2), the ACK for a non-2xx final (§17.1.1.3) and CANCEL (§9.1). */
+#include <string.h>
+
+#include "sipreply/build.h"
+#include "sipreply/error.h"
+#include "sipreply/print.h"
+
+#include "core_int.h"
+#include "txn_int.h"
+
+/* Pass a response to the TU: the event gets its own parsed copy, so it outlives @p t. */
+static int deliver(sr_stack *s, sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+                   sr_txn_id related)
+{
+    sr_msg *copy = NULL;
+    int err = sr__reparse(s, buf, len, &copy);
+    if (err != 0)
+        return err;
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = SR_EV_RESPONSE;
+    ev.txn = t->id;
+    ev.related = related;
+    ev.txn_kind = t->kind;
+    ev.state = t->state;
+    ev.addr = *src;
+    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.status = sr_msg_status(copy);
+    return sr__emit(s, &ev, NULL, 0, copy);
+}
+
+/* §9.1: the CANCEL copies the INVITE's Request-URI, Call-ID, To, From, CSeq number and top
+ * Via; it is its own non-INVITE client transaction, with the handle promised earlier. */
+static int start_cancel(sr_stack *s, sr__txn *inv)
+{
+    sr_msg *c = NULL;
+    int err = sr_build_cancel(&c, inv->req, s->alloc);
+    if (err != 0)
+        return err;
+    err = sr__client_start(s, c, &inv->peer, inv->cancel_id, NULL);
+    if (err != 0)
+        sr_msg_free(c);
+    return err;
+}
+
+/* A CANCEL asked for before any provisional will never be sent: tell the TU it ended. */
+static void drop_pending_cancel(sr_stack *s, sr__txn *inv)
+{
+    if (!inv->cancel_asked || inv->got_provisional)
+        return;
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = SR_EV_TERMINATED;
+    ev.txn = inv->cancel_id;
+    ev.txn_kind = SR_TXN_NON_INVITE_CLIENT;
+    ev.state = SR_TXN_TRYING;
+    ev.addr = inv->peer;
+    ev.reliable = inv->reliable;
+    int rc = sr__emit(s, &ev, NULL, 0, NULL);
+    (void)rc; /* SR_ENOMEM: nothing else to release */
+    inv->cancel_asked = false;
+}
+
+int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__input_now(s, now_ms);
+    sr__txn *t = sr__txn_find(s, invite);
+    if (t == NULL || t->kind != SR_TXN_INVITE_CLIENT)
+        return SR_ENOTFOUND;
+    if (t->cancel_asked || (t->state != SR_TXN_CALLING && t->state != SR_TXN_PROCEEDING))
+        return SR_ESTATE;
+    t->cancel_id = s->next_id++;
+    if (t->state == SR_TXN_PROCEEDING) {
+        int err = start_cancel(s, t);
+        if (err != 0)
+            return err;
+    }
+    t->cancel_asked = true;
+    if (id != NULL)
+        *id = t->cancel_id;
+    return 0;
+}
+
+/* §17.1.1.3: build the ACK once (kept in t->resp) and send it for every final received. */
+static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
+{
+    int err = 0;
+    if (t->resp.len == 0) {
+        sr_msg *ack = NULL;
+        err = sr_build_ack(&ack, t->req, resp, s->alloc);
+        if (err != 0)
+            return err;
+        err = sr_msg_print(ack, &t->resp);
+        sr_msg_free(ack);
+        if (err != 0) {
+            t->resp.len = 0;
+            return err;
+        }
+    }
+    return sr__emit_send(s, t, &t->resp, 0);
+}
+
+static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
+                           const sr_addr *src)
+{
+    unsigned code = sr_msg_status(resp);
+    int err = 0;
+    switch (t->state) {
+    case SR_TXN_CALLING:
+    case SR_TXN_PROCEEDING:
+        if (code < 200) {
+            /* §17.1.1.2: a provisional stops the retransmissions; Timer B only runs in
+             * Calling (Figure 5). */
+            if (t->state == SR_TXN_CALLING) {
+                sr__stop(s, t, SR__TK_A);
+                sr__stop(s, t, SR__TK_B);
+                t->state = SR_TXN_PROCEEDING;
+                if (s->cfg.timer_c > 0 && (err = sr__start(s, t, SR__TK_C, s->cfg.timer_c)))
+                    return err;
+            }
+            sr_txn_id prack = 0;
+            bool pass = true;
+            if (code != 100 && s->cfg.prack_enabled &&
+                sr__has_option(resp, SR_HDR_REQUIRE, "100rel")) {
+                err = sr__prack_uac_on_1xx(s, t, resp, &prack, &pass);
+                if (err != 0)
+                    return err;
+            }
+            if (pass && (err = deliver(s, t, buf, len, src, prack)) != 0)
+                return err;
+            if (t->cancel_asked && !t->got_provisional) {
+                t->got_provisional = true;
+                return start_cancel(s, t);
+            }
+            t->got_provisional = true;
+            return 0;
+        }
+        sr__stop(s, t, SR__TK_A);
+        sr__stop(s, t, SR__TK_B);
+        sr__stop(s, t, SR__TK_C);
+        drop_pending_cancel(s, t);
+        if (code < 300) {
+            /* RFC 6026 §8.4: a 2xx moves to Accepted; the TU sends the ACK. */
+            t->state = SR_TXN_ACCEPTED;
+            if ((err = sr__start(s, t, SR__TK_M, 64 * (uint64_t)s->cfg.t1)) != 0)
+                return err;
+            return deliver(s, t, buf, len, src, 0);
+        }
+        /* §17.1.1.2: 300-699 → Completed, ACK, Timer D (≥ 32 s unreliable, 0 reliable). */
+        t->state = SR_TXN_COMPLETED;
+        if ((err = deliver(s, t, buf, len, src, 0)) != 0)
+            return err;
+        err = send_ack(s, t, resp);
+        if (t->reliable) {
+            sr__txn_terminate(s, t);
+            return err;
+        }
+        uint64_t d = 64 * (uint64_t)s->cfg.t1 > 32000 ? 64 * (uint64_t)s->cfg.t1 : 32000;
+        int e2 = sr__start(s, t, SR__TK_D, d);
+        return err != 0 ? err : e2;
+    case SR_TXN_ACCEPTED:
+        /* RFC 6026 §8.4: further 2xx go to the TU (it ACKs each); others are absorbed. */
+        if (code >= 200 && code < 300)
+            return deliver(s, t, buf, len, src, 0);
+        return 0;
+    case SR_TXN_COMPLETED:
+        /* §17.1.1.2: every retransmitted final gets the ACK again, not the TU. */
+        if (code >= 300)
+            return send_ack(s, t, resp);
+        return 0;
+    default: return 0;
+    }
+}
+
+static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf,
+                            size_t len, const sr_addr *src)
+{
+    unsigned code = sr_msg_status(resp);
+    int err;
+    switch (t->state) {
+    case SR_TXN_TRYING:
+    case SR_TXN_PROCEEDING:
+        if (code < 200) {
+            /* §17.1.2.2: Trying → Proceeding; Timer E keeps running (at T2 from now on). */
+            t->state = SR_TXN_PROCEEDING;
+            return deliver(s, t, buf, len, src, 0);
+        }
+        sr__stop(s, t, SR__TK_E);
+        sr__stop(s, t, SR__TK_F);
+        t->state = SR_TXN_COMPLETED;
+        err = deliver(s, t, buf, len, src, 0);
+        /* Timer K: T4 on unreliable transports, 0 (terminate now) on reliable ones. */
+        if (t->reliable) {
+            sr__txn_terminate(s, t);
+            return err;
+        }
+        int e2 = sr__start(s, t, SR__TK_K, s->cfg.t4);
+        return err != 0 ? err : e2;
+    default:
+        /* Completed: response retransmissions are absorbed. */
+        return 0;
+    }
+}
+
+int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
+                           const sr_addr *src)
+{
+    if (t->kind == SR_TXN_INVITE_CLIENT)
+        return ict_on_response(s, t, resp, buf, len, src);
+    return nict_on_response(s, t, resp, buf, len, src);
+}
+
+static void resend(sr_stack *s, sr__txn *t)
+{
+    int rc = sr__emit_send(s, t, &t->req_bytes, 0);
+    (void)rc; /* SR_ENOMEM: this retransmission is lost like a dropped datagram */
+}
+
+void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind)
+{
+    int rc = 0;
+    switch (kind) {
+    case SR__TK_A:
+        /* §17.1.1.2: retransmit, double the interval (no cap for INVITE). */
+        resend(s, t);
+        t->interval *= 2;
+        rc = sr__start(s, t, SR__TK_A, t->interval);
+        break;
+    case SR__TK_E:
+        /* §17.1.2.2: double up to T2 in Trying; T2 in Proceeding. */
+        resend(s, t);
+        if (t->state == SR_TXN_PROCEEDING || 2 * t->interval > s->cfg.t2)
+            t->interval = s->cfg.t2;
+        else
+            t->interval *= 2;
+        rc = sr__start(s, t, SR__TK_E, t->interval);
+        break;
+    case SR__TK_B:
+    case SR__TK_F:
+        /* Timers B and F: no final response; the TU treats it as 408 (§8.1.3.1). */
+        rc = sr__emit_simple(s, t, SR_EV_TIMEOUT, kind == SR__TK_B ? 'B' : 'F');
+        drop_pending_cancel(s, t);
+        sr__txn_terminate(s, t);
+        break;
+    case SR__TK_C:
+        /* Timer C: still no final after a provisional; the TU decides (CANCEL, 408). */
+        rc = sr__emit_simple(s, t, SR_EV_TIMEOUT, 'C');
+        break;
+    case SR__TK_D:
+    case SR__TK_K:
+    case SR__TK_M: sr__txn_terminate(s, t); break;
+    default: break;
+    }
+    (void)rc; /* SR_ENOMEM in a timer: the retransmission or report is lost, state is sound */
+}

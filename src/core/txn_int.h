@@ -1,0 +1,150 @@
+/* sipreply core: the transaction layer's internal types, shared by stack.c, txn_*.c and
+ * prack.c (RFC 3261 §17, RFC 6026, RFC 3262). */
+#ifndef SIPREPLY_TXN_INT_H
+#define SIPREPLY_TXN_INT_H
+
+#include "sipreply/stack.h"
+#include "sipreply/build.h"
+#include "sipreply/str.h"
+
+#include "timer_int.h"
+
+/* Timer slots of a transaction, named as in RFC 3261 §17 and RFC 6026. */
+enum sr__tk {
+    SR__TK_A = 0,      /* INVITE client retransmit */
+    SR__TK_B,          /* INVITE client give up */
+    SR__TK_C,          /* INVITE client Proceeding too long (proxy Timer C) */
+    SR__TK_D,          /* INVITE client absorb final retransmissions */
+    SR__TK_E,          /* non-INVITE client retransmit */
+    SR__TK_F,          /* non-INVITE client give up */
+    SR__TK_G,          /* INVITE server retransmit non-2xx final */
+    SR__TK_H,          /* INVITE server wait for ACK */
+    SR__TK_I,          /* INVITE server absorb ACKs */
+    SR__TK_J,          /* non-INVITE server absorb request retransmissions */
+    SR__TK_K,          /* non-INVITE client absorb response retransmissions */
+    SR__TK_L,          /* INVITE server Accepted (RFC 6026) */
+    SR__TK_M,          /* INVITE client Accepted (RFC 6026) */
+    SR__TK_TRYING,     /* automatic 100 Trying (§17.2.1; RFC 4320 for non-INVITE) */
+    SR__TK_REL,        /* RFC 3262 reliable 1xx retransmission */
+    SR__TK_REL_GIVEUP, /* RFC 3262 64·T1 without PRACK */
+    SR__TK_COUNT
+};
+
+/* One early dialog PRACKed by the UAC side (RFC 3262 §4). */
+typedef struct sr__early {
+    char tag[64];
+    size_t tag_len;
+    uint32_t last_rseq;
+} sr__early;
+
+typedef struct sr__txn {
+    struct sr__txn *next;
+    sr_txn_id id;
+    sr_txn_kind kind;
+    sr_txn_state state;
+    sr_addr peer;
+    bool reliable;
+    sr_msg *req;      /* owned: the request sent (client) or received (server) */
+    sr_buf req_bytes; /* client: the printed request */
+    sr_buf resp;      /* server: the last response sent; INVITE client: the ACK */
+    unsigned last_status;
+    sr__timer tm[SR__TK_COUNT];
+    uint64_t interval; /* current A/E/G interval */
+    /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). */
+    char to_tag[64];
+    size_t to_tag_len;
+    /* INVITE client: a CANCEL asked for before any provisional (§9.1). */
+    sr_txn_id cancel_id;
+    bool cancel_asked;
+    bool got_provisional;
+    /* RFC 3262 UAS side. */
+    bool peer_100rel; /* the INVITE offered 100rel (Supported or Require) */
+    bool rel_pending; /* a reliable 1xx is waiting for its PRACK */
+    bool rel_sdp;     /* ... and it carried SDP */
+    bool rseq_started;
+    uint32_t rseq;    /* RSeq of the last reliable 1xx */
+    sr_buf rel_bytes; /* that 1xx, for retransmission */
+    uint64_t rel_interval;
+    sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
+    /* RFC 3262 UAC side. */
+    sr__early early[SR_PRACK_MAX_DIALOGS];
+    size_t n_early;
+    uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
+} sr__txn;
+
+/* A queued event and what it owns. */
+typedef struct sr__qev {
+    sr_event ev;
+    char *bytes;
+    sr_msg *msg;
+} sr__qev;
+
+struct sr_stack {
+    sr_config cfg;
+    const sr_allocator *alloc;
+    sr__timer_heap heap;
+    sr__rng rng;
+    sr__txn *txns;
+    size_t n_txns;
+    sr_txn_id next_id;
+    uint64_t now;
+    uint64_t dropped;
+    sr__qev *q;
+    size_t q_head, q_len, q_cap;
+    sr__qev cur; /* the event handed out by the last poll */
+};
+
+/* stack.c */
+uint64_t sr__stack_now(sr_stack *s, uint64_t now_ms);
+void sr__input_now(sr_stack *s, uint64_t now_ms);
+void sr__fire_due(sr_stack *s);
+int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg);
+int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status);
+int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer);
+int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out);
+void sr__txn_terminate(sr_stack *s, sr__txn *t);
+sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
+int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay);
+void sr__stop(sr_stack *s, sr__txn *t, int kind);
+int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
+                     sr_txn_id *id);
+int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out);
+int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out);
+
+/* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
+bool sr__branch_is_3261(sr_str branch);
+sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
+sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req);
+sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel);
+bool sr__is_merged(const sr_stack *s, const sr_msg *req);
+bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
+
+/* txn_client.c */
+int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
+                           const sr_addr *src);
+void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
+
+/* txn_server.c */
+int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
+                          const sr_addr *src);
+void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
+int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
+int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);
+int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code);
+int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
+                   sr__txn **out);
+int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+                     sr_txn_id related);
+int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
+
+/* prack.c: RFC 3262. */
+int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp);
+int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
+                           const sr_addr *src);
+void sr__prack_uas_on_timer(sr_stack *s, sr__txn *t, int kind);
+void sr__prack_uas_stop(sr_stack *s, sr__txn *t);
+bool sr__prack_uas_hold(const sr__txn *t, const sr_msg *resp);
+int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id *prack,
+                         bool *deliver);
+
+#endif /* SIPREPLY_TXN_INT_H */

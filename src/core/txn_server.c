@@ -1,0 +1,422 @@
+/* sipreply core: server transactions — INVITE (RFC 3261 §17.2.1, RFC 6026 Accepted) and
+ * non-INVITE (§17.2.2), automatic 100 Trying (RFC 4320 for non-INVITE), CANCEL (§9.2), 482. */
+#include <string.h>
+
+#include "sipreply/build.h"
+#include "sipreply/error.h"
+#include "sipreply/print.h"
+
+#include "core_int.h"
+#include "txn_int.h"
+
+/* RFC 3261 §18.2.2: where responses go. Reliable: back on the connection the request came
+ * in on. Unreliable: the source address (the "received" address); the port is the source
+ * port with rport (RFC 3581), else the Via sent-by port, else 5060. maddr is not honoured
+ * (documented limitation: multicast is out of scope). */
+static sr_addr response_dest(const sr_msg *req, const sr_addr *src)
+{
+    sr_addr d = *src;
+    if (sr_transport_is_reliable(src->transport))
+        return d;
+    const sr_via *v = sr_msg_via(req, 0);
+    if (v->rport == SR_RPORT_NONE)
+        d.port = v->has_port ? v->port : 5060;
+    return d;
+}
+
+/* A response sent without a transaction (§8.2.7): derived To tag, no retransmission. */
+int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code)
+{
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = s->alloc;
+    o.flags = SR_BUILD_DEFAULTS;
+    sr_msg *resp = NULL;
+    int err = sr_build_response(&resp, req, code, &o, NULL);
+    if (err != 0)
+        return err;
+    sr_buf b;
+    sr_buf_init(&b, s->alloc);
+    err = sr_msg_print(resp, &b);
+    sr_msg_free(resp);
+    if (err == 0) {
+        sr_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = SR_EV_SEND;
+        ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
+        ev.state = SR_TXN_TERMINATED;
+        ev.addr = response_dest(req, src);
+        ev.reliable = sr_transport_is_reliable(src->transport);
+        ev.status = code;
+        err = sr__emit(s, &ev, b.p, b.len, NULL);
+    }
+    sr_buf_cleanup(&b);
+    return err;
+}
+
+int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
+                   sr__txn **out)
+{
+    sr__txn *t = NULL;
+    sr_msg *copy = NULL;
+    int err = sr__reparse(s, buf, len, &copy);
+    if (err != 0)
+        return err;
+    sr_addr d = response_dest(copy, src);
+    err = sr__txn_alloc(s, kind, &d, &t);
+    if (err != 0) {
+        sr_msg_free(copy);
+        return err;
+    }
+    t->req = copy;
+    *out = t;
+    return 0;
+}
+
+int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+                     sr_txn_id related)
+{
+    sr_msg *copy = NULL;
+    int err = sr__reparse(s, buf, len, &copy);
+    if (err != 0)
+        return err;
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = SR_EV_REQUEST;
+    ev.txn = t != NULL ? t->id : 0;
+    ev.related = related;
+    ev.txn_kind = t != NULL ? t->kind : SR_TXN_INVITE_SERVER;
+    ev.state = t != NULL ? t->state : SR_TXN_TERMINATED;
+    ev.addr = *src;
+    ev.reliable = sr_transport_is_reliable(src->transport);
+    return sr__emit(s, &ev, NULL, 0, copy);
+}
+
+/* Print @p resp into @p b (replacing its content) and remember its To tag. */
+int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b)
+{
+    b->len = 0;
+    int err = sr_msg_print(resp, b);
+    if (err != 0) {
+        b->len = 0;
+        return err;
+    }
+    const sr_nameaddr *to = sr_msg_to(resp);
+    if (to != NULL && to->tag.len > 0 && to->tag.len <= sizeof(t->to_tag)) {
+        memcpy(t->to_tag, to->tag.p, to->tag.len);
+        t->to_tag_len = to->tag.len;
+    }
+    t->last_status = sr_msg_status(resp);
+    return 0;
+}
+
+/* A response the stack itself sends (100, 481, 482, 487, 420, 200 to CANCEL/PRACK). It
+ * carries the To tag already used on this transaction so every response matches (§8.2.6.2). */
+int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n)
+{
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = s->alloc;
+    o.headers = hdrs;
+    o.n_headers = n;
+    o.flags = SR_BUILD_DEFAULTS;
+    if (t->to_tag_len > 0) {
+        o.to_tag.p = t->to_tag;
+        o.to_tag.len = t->to_tag_len;
+    }
+    sr_msg *built = NULL, *resp = NULL;
+    int err = sr_build_response(&built, t->req, code, &o, NULL);
+    if (err != 0)
+        return err;
+    err = sr__msg_copy(s, built, &resp);
+    sr_msg_free(built);
+    if (err != 0)
+        return err;
+    err = sr__server_send(s, t, resp, 0);
+    if (err != 0)
+        sr_msg_free(resp);
+    return err;
+}
+
+static int send_last(sr_stack *s, sr__txn *t)
+{
+    if (t->resp.len == 0)
+        return 0;
+    return sr__emit_send(s, t, &t->resp, t->last_status);
+}
+
+/* The time a non-INVITE client's Timer E takes to reach T2 (RFC 4320 §4.1): T1 + 2·T1 + ...
+ * while the interval is below T2 (3500 ms with the defaults). */
+static uint64_t e_reaches_t2(const sr_config *c)
+{
+    uint64_t sum = 0;
+    for (uint64_t iv = c->t1; iv < c->t2; iv *= 2)
+        sum += iv;
+    return sum;
+}
+
+/* Queue the last response. Past the point where a response is recorded, a failure to queue
+ * it (SR_ENOMEM) is a lost datagram: retransmissions (G, a request retransmission) repair it,
+ * and the caller's message has been consumed, so the call still succeeds. */
+static void send_recorded(sr_stack *s, sr__txn *t)
+{
+    int rc = send_last(s, t);
+    (void)rc; /* see above: treated as loss */
+}
+
+static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
+{
+    unsigned code = sr_msg_status(resp);
+    int err;
+    switch (t->state) {
+    case SR_TXN_PROCEEDING:
+        if (code < 200) {
+            if (flags & SR_SEND_100REL)
+                return sr__prack_uas_send(s, t, resp);
+            if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+                return err;
+            sr__stop(s, t, SR__TK_TRYING);
+            send_recorded(s, t);
+            break;
+        }
+        if (code < 300 && sr__prack_uas_hold(t, resp)) {
+            /* RFC 3262 §3: no 2xx while a reliable 1xx with SDP is unacknowledged. */
+            if (t->held_2xx != NULL)
+                return SR_ESTATE;
+            t->held_2xx = resp;
+            sr__stop(s, t, SR__TK_TRYING);
+            return 0;
+        }
+        if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+            return err;
+        sr__stop(s, t, SR__TK_TRYING);
+        sr__prack_uas_stop(s, t);
+        send_recorded(s, t);
+        /* Timer starts cannot fail: sr__txn_alloc reserved heap room for every slot. */
+        if (code < 300) {
+            /* RFC 6026 §7.1: 2xx → Accepted; Timer L absorbs INVITE retransmissions. */
+            t->state = SR_TXN_ACCEPTED;
+            sr__start(s, t, SR__TK_L, 64 * (uint64_t)s->cfg.t1);
+            break;
+        }
+        /* §17.2.1: 300-699 → Completed; G (unreliable only) and H. */
+        t->state = SR_TXN_COMPLETED;
+        t->interval = s->cfg.t1;
+        if (!t->reliable)
+            sr__start(s, t, SR__TK_G, t->interval);
+        sr__start(s, t, SR__TK_H, 64 * (uint64_t)s->cfg.t1);
+        break;
+    case SR_TXN_ACCEPTED:
+        /* RFC 6026 §7.1: the TU's 2xx retransmissions go out through the transaction. */
+        if (code < 200 || code >= 300 || (flags & SR_SEND_100REL))
+            return SR_ESTATE;
+        if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+            return err;
+        send_recorded(s, t);
+        break;
+    default: return SR_ESTATE;
+    }
+    sr_msg_free(resp);
+    return 0;
+}
+
+static int nist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
+{
+    unsigned code = sr_msg_status(resp);
+    int err;
+    if (flags & SR_SEND_100REL)
+        return SR_EUNSUPPORTED;
+    /* RFC 4320 §4.1: no provisional other than 100 to a non-INVITE. */
+    if (code > 100 && code < 200)
+        return SR_EINVAL;
+    if (t->state != SR_TXN_TRYING && t->state != SR_TXN_PROCEEDING)
+        return SR_ESTATE;
+    if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+        return err;
+    sr__stop(s, t, SR__TK_TRYING);
+    send_recorded(s, t);
+    sr_msg_free(resp);
+    if (code < 200) {
+        t->state = SR_TXN_PROCEEDING;
+        return 0;
+    }
+    /* §17.2.2: final → Completed; Timer J 64·T1 unreliable, 0 (terminate now) reliable. */
+    t->state = SR_TXN_COMPLETED;
+    if (t->reliable)
+        sr__txn_terminate(s, t);
+    else
+        sr__start(s, t, SR__TK_J, 64 * (uint64_t)s->cfg.t1);
+    return 0;
+}
+
+int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
+{
+    const sr_cseq *a = sr_msg_cseq(resp), *b = sr_msg_cseq(t->req);
+    unsigned code = sr_msg_status(resp);
+    if (a == NULL || a->num != b->num || !sr_str_eq(a->method, b->method) || code < 100 ||
+        code > 699)
+        return SR_EINVAL;
+    if (t->kind == SR_TXN_INVITE_SERVER)
+        return ist_send(s, t, resp, flags);
+    return nist_send(s, t, resp, flags);
+}
+
+/* A request matching a live server transaction: a retransmission, or the ACK (§17.2.1). */
+static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const char *buf,
+                             size_t len, const sr_addr *src)
+{
+    if (t->kind == SR_TXN_NON_INVITE_SERVER) {
+        /* §17.2.2: Trying absorbs; Proceeding and Completed re-send the last response. */
+        return t->state == SR_TXN_TRYING ? 0 : send_last(s, t);
+    }
+    if (sr_msg_method(req) == SR_METHOD_ACK) {
+        switch (t->state) {
+        case SR_TXN_COMPLETED:
+            /* §17.2.1: ACK → Confirmed; Timer I T4 unreliable, 0 reliable. */
+            sr__stop(s, t, SR__TK_G);
+            sr__stop(s, t, SR__TK_H);
+            t->state = SR_TXN_CONFIRMED;
+            if (t->reliable) {
+                sr__txn_terminate(s, t);
+                return 0;
+            }
+            return sr__start(s, t, SR__TK_I, s->cfg.t4);
+        case SR_TXN_ACCEPTED:
+            /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
+            return sr__emit_request(s, NULL, buf, len, src, t->id);
+        default: return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
+        }
+    }
+    switch (t->state) {
+    case SR_TXN_PROCEEDING:
+    case SR_TXN_COMPLETED:
+        /* §17.2.1: re-send the last provisional (Proceeding) or the final (Completed). */
+        return send_last(s, t);
+    default: return 0; /* Accepted (RFC 6026 §7.1) and Confirmed absorb retransmissions */
+    }
+}
+
+static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
+                     const sr_addr *src)
+{
+    sr__txn *c = NULL;
+    int err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &c);
+    if (err != 0)
+        return err;
+    sr__txn *inv = sr__match_cancel(s, req);
+    if (inv == NULL)
+        return sr__server_reply(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
+    sr_txn_id inv_id = inv->id, c_id = c->id;
+    /* §9.2: the CANCEL's own final is 200 (never 487); the INVITE gets 487 if it has no
+     * final yet. The TU learns of it through the CANCEL request event (related = INVITE). */
+    if ((err = sr__server_reply(s, c, 200, NULL, 0)) != 0)
+        return err;
+    if (inv->state == SR_TXN_PROCEEDING) {
+        if (inv->held_2xx != NULL) {
+            sr_msg_free(inv->held_2xx);
+            inv->held_2xx = NULL;
+        }
+        sr__prack_uas_stop(s, inv);
+        if ((err = sr__server_reply(s, inv, 487, NULL, 0)) != 0)
+            return err;
+    }
+    sr__txn *ct = sr__txn_find(s, c_id); /* gone already on a reliable transport */
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    sr_msg *copy = NULL;
+    if ((err = sr__reparse(s, buf, len, &copy)) != 0)
+        return err;
+    ev.kind = SR_EV_REQUEST;
+    ev.txn = c_id;
+    ev.related = inv_id;
+    ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
+    ev.state = ct != NULL ? ct->state : SR_TXN_TERMINATED;
+    ev.addr = *src;
+    ev.reliable = sr_transport_is_reliable(src->transport);
+    return sr__emit(s, &ev, NULL, 0, copy);
+}
+
+int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
+                          const sr_addr *src)
+{
+    sr__txn *t = sr__match_server(s, req);
+    if (t != NULL)
+        return on_retransmission(s, t, req, buf, len, src);
+    sr_method m = sr_msg_method(req);
+    int err;
+    if (m == SR_METHOD_ACK) /* §17.2.3 no match: the ACK for a 2xx, for the TU/dialog */
+        return sr__emit_request(s, NULL, buf, len, src, 0);
+    if (m == SR_METHOD_CANCEL)
+        return on_cancel(s, req, buf, len, src);
+    if (sr__is_merged(s, req)) {
+        /* §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, other branch. */
+        if ((err = sr__new_server(
+                 s, buf, len, src,
+                 m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER : SR_TXN_NON_INVITE_SERVER, &t)) != 0)
+            return err;
+        return sr__server_reply(s, t, 482, NULL, 0);
+    }
+    if (m == SR_METHOD_PRACK && s->cfg.prack_enabled)
+        return sr__prack_uas_on_prack(s, req, buf, len, src);
+    if (m == SR_METHOD_INVITE) {
+        if ((err = sr__new_server(s, buf, len, src, SR_TXN_INVITE_SERVER, &t)) != 0)
+            return err;
+        bool req100 = sr__has_option(req, SR_HDR_REQUIRE, "100rel");
+        if (req100 && !s->cfg.prack_enabled) {
+            /* RFC 3262 §4 / RFC 3261 §8.2.2.3: required but not supported → 420. */
+            static const sr_build_header unsup[] = {{{"Unsupported", 11}, {"100rel", 6}}};
+            return sr__server_reply(s, t, 420, unsup, 1);
+        }
+        t->peer_100rel = req100 || sr__has_option(req, SR_HDR_SUPPORTED, "100rel");
+        /* §17.2.1: 100 Trying if the TU has not answered within the configured delay. */
+        if ((err = sr__start(s, t, SR__TK_TRYING, s->cfg.trying_delay)) != 0)
+            goto fail;
+        if ((err = sr__emit_request(s, t, buf, len, src, 0)) != 0)
+            goto fail;
+        return 0;
+    }
+    if ((err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &t)) != 0)
+        return err;
+    /* RFC 4320 §4.1: a 100 to a non-INVITE only once the client's Timer E has reached T2,
+     * and only over unreliable transports (over reliable ones the client does not
+     * retransmit, so a 100 would say nothing). */
+    if (!t->reliable && (err = sr__start(s, t, SR__TK_TRYING, e_reaches_t2(&s->cfg))) != 0)
+        goto fail;
+    if ((err = sr__emit_request(s, t, buf, len, src, 0)) != 0)
+        goto fail;
+    return 0;
+fail:
+    /* The TU never heard of it: end it so a retransmission can start over. */
+    sr__txn_terminate(s, t);
+    return err;
+}
+
+void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind)
+{
+    int rc = 0;
+    switch (kind) {
+    case SR__TK_TRYING:
+        if (t->resp.len == 0 && (t->state == SR_TXN_PROCEEDING || t->state == SR_TXN_TRYING))
+            rc = sr__server_reply(s, t, 100, NULL, 0);
+        break;
+    case SR__TK_G:
+        /* §17.2.1: re-send the final, interval doubling up to T2. */
+        rc = send_last(s, t);
+        t->interval = 2 * t->interval > s->cfg.t2 ? s->cfg.t2 : 2 * t->interval;
+        if (sr__start(s, t, SR__TK_G, t->interval) != 0)
+            rc = SR_ENOMEM;
+        break;
+    case SR__TK_H:
+        /* §17.2.1: no ACK within 64·T1: tell the TU and end. */
+        rc = sr__emit_simple(s, t, SR_EV_TIMEOUT, 'H');
+        sr__txn_terminate(s, t);
+        break;
+    case SR__TK_I:
+    case SR__TK_J:
+    case SR__TK_L: sr__txn_terminate(s, t); break;
+    case SR__TK_REL:
+    case SR__TK_REL_GIVEUP: sr__prack_uas_on_timer(s, t, kind); break;
+    default: break;
+    }
+    (void)rc; /* SR_ENOMEM in a timer: that datagram or report is lost; state stays sound */
+}

@@ -1,0 +1,415 @@
+/* sipreply tests: client transactions (RFC 3261 §17.1, RFC 6026) in simulated time.
+ * Asserts the exact instant of every retransmission, timeout, ACK and termination. */
+#include "txn_harness.h"
+
+#define BR "z9hG4bKclient1"
+
+/* Start a client transaction for @p method over @p tp; returns its id. */
+static sr_txn_id start(sr_stack *s, const char *method, sr_transport tp, h_log *log)
+{
+    char text[1024];
+    h_req_text(text, sizeof(text), method, BR, tp == SR_TP_UDP ? "UDP" : "TCP", NULL, 1, NULL, NULL,
+               NULL);
+    sr_msg *req = h_parse(text);
+    sr_addr dest = h_addr("192.0.2.2", 5060, tp);
+    sr_txn_id id = 0;
+    assert_int_equal(sr_stack_send_request(s, req, &dest, 0, &id), 0);
+    assert_int_not_equal(id, 0);
+    h_drain(s, log, 0);
+    return id;
+}
+
+static void resp(sr_stack *s, unsigned code, const char *method, sr_transport tp, uint64_t at,
+                 h_log *log, const char *extra)
+{
+    char text[1024];
+    h_resp_text(text, sizeof(text), code, BR, tp == SR_TP_UDP ? "UDP" : "TCP",
+                code > 100 ? "b1" : NULL, 1, method, extra);
+    sr_addr src = h_addr("192.0.2.2", 5060, tp);
+    h_recv(s, text, &src, at, log);
+}
+
+static sr_txn_state state_of(sr_stack *s, sr_txn_id id)
+{
+    sr_txn_state st = SR_TXN_TERMINATED;
+    if (sr_stack_txn_state(s, id, &st) == SR_ENOTFOUND)
+        return SR_TXN_TERMINATED;
+    return st;
+}
+
+/* §17.1.1.2: INVITE over UDP at 0, 500, 1500, 3500, 7500, 15500, 31500; Timer B at 32000. */
+static void test_invite_udp_timeout(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
+    assert_int_equal(state_of(s, id), SR_TXN_CALLING);
+    h_run(s, &log, 40000);
+    uint64_t at[16];
+    const uint64_t want[] = {0, 500, 1500, 3500, 7500, 15500, 31500};
+    h_assert_instants(at, h_sends(&log, "INVITE ", at, 16), want, 7);
+    const h_rec *to = h_find(&log, SR_EV_TIMEOUT, 0);
+    assert_non_null(to);
+    assert_int_equal(to->at, 32000);
+    assert_int_equal(to->timer, 'B');
+    assert_int_equal(to->txn, id);
+    const h_rec *te = h_find(&log, SR_EV_TERMINATED, 0);
+    assert_non_null(te);
+    assert_int_equal(te->at, 32000);
+    assert_int_equal(te->state, SR_TXN_CALLING);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(sr_stack_next_deadline(s), UINT64_MAX);
+    sr_stack_free(s);
+}
+
+/* Reliable transport: no Timer A; Timer B still at 64·T1. */
+static void test_invite_tcp_timeout(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    start(s, "INVITE", SR_TP_TCP, &log);
+    h_run(s, &log, 40000);
+    uint64_t at[16];
+    const uint64_t want[] = {0};
+    h_assert_instants(at, h_sends(&log, "INVITE ", at, 16), want, 1);
+    assert_int_equal(h_find(&log, SR_EV_TIMEOUT, 0)->at, 32000);
+    assert_true(h_find(&log, SR_EV_SEND, 0)->text[0] == 'I');
+    sr_stack_free(s);
+}
+
+/* 1xx stops A; 486 → Completed, ACK sent for it and for its retransmission; D at +32 s. */
+static void test_invite_udp_486(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
+    h_run(s, &log, 700);
+    resp(s, 180, "INVITE", SR_TP_UDP, 700, &log, NULL);
+    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    h_run(s, &log, 5000);
+    resp(s, 486, "INVITE", SR_TP_UDP, 5000, &log, NULL);
+    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    resp(s, 486, "INVITE", SR_TP_UDP, 6000, &log, NULL);
+    h_run(s, &log, 60000);
+    uint64_t at[16];
+    const uint64_t inv[] = {0, 500};
+    h_assert_instants(at, h_sends(&log, "INVITE ", at, 16), inv, 2);
+    const uint64_t acks[] = {5000, 6000};
+    h_assert_instants(at, h_sends(&log, "ACK ", at, 16), acks, 2);
+    /* The TU saw 180 and one 486 (the retransmission is absorbed). */
+    assert_int_equal(h_count(&log, SR_EV_RESPONSE), 2);
+    assert_int_equal(h_find(&log, SR_EV_RESPONSE, 1)->status, 486);
+    const h_rec *ack = NULL;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "ACK ", 4) == 0)
+            ack = &log.r[i];
+    /* §17.1.1.3: same branch, To with the response's tag, CSeq 1 ACK. */
+    assert_non_null(strstr(ack->text, "branch=" BR));
+    assert_non_null(strstr(ack->text, "tag=b1"));
+    assert_non_null(strstr(ack->text, "CSeq: 1 ACK"));
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->at, 37000);
+    assert_int_equal(h_count(&log, SR_EV_TIMEOUT), 0);
+    sr_stack_free(s);
+}
+
+/* Reliable: Timer D is 0, the transaction ends with the ACK. */
+static void test_invite_tcp_486(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    start(s, "INVITE", SR_TP_TCP, &log);
+    resp(s, 486, "INVITE", SR_TP_TCP, 100, &log, NULL);
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->at, 100);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    sr_stack_free(s);
+}
+
+/* RFC 6026: 2xx → Accepted, every 2xx to the TU, Timer M 64·T1 later; no ACK by us. */
+static void test_invite_2xx_accepted(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
+    h_run(s, &log, 1000);
+    resp(s, 200, "INVITE", SR_TP_UDP, 1000, &log, "Contact: <sip:b@192.0.2.2>\r\n");
+    assert_int_equal(state_of(s, id), SR_TXN_ACCEPTED);
+    resp(s, 200, "INVITE", SR_TP_UDP, 2000, &log, "Contact: <sip:b@192.0.2.2>\r\n");
+    h_run(s, &log, 60000);
+    assert_int_equal(h_count(&log, SR_EV_RESPONSE), 2);
+    uint64_t at[16];
+    assert_int_equal(h_sends(&log, "ACK ", at, 16), 0);
+    const uint64_t inv[] = {0, 500};
+    h_assert_instants(at, h_sends(&log, "INVITE ", at, 16), inv, 2);
+    const h_rec *te = h_find(&log, SR_EV_TERMINATED, 0);
+    assert_int_equal(te->at, 33000);
+    assert_int_equal(te->state, SR_TXN_ACCEPTED);
+    /* After Timer M a 2xx is stray: it still reaches the TU, with no transaction. */
+    h_clear(&log);
+    resp(s, 200, "INVITE", SR_TP_UDP, 60000, &log, NULL);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.r[0].kind, SR_EV_RESPONSE);
+    assert_int_equal(log.r[0].txn, 0);
+    sr_stack_free(s);
+}
+
+/* §17.1.2.2: non-INVITE over UDP doubles to T2: 0, 500, 1500, 3500, then every 4 s. */
+static void test_non_invite_udp_timeout(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    start(s, "OPTIONS", SR_TP_UDP, &log);
+    h_run(s, &log, 40000);
+    uint64_t at[16];
+    const uint64_t want[] = {0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500};
+    h_assert_instants(at, h_sends(&log, "OPTIONS ", at, 16), want, 11);
+    const h_rec *to = h_find(&log, SR_EV_TIMEOUT, 0);
+    assert_int_equal(to->at, 32000);
+    assert_int_equal(to->timer, 'F');
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->state, SR_TXN_TRYING);
+    sr_stack_free(s);
+}
+
+/* A provisional moves to Proceeding where E fires at T2; final → Completed, K = T4. */
+static void test_non_invite_proceeding(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "OPTIONS", SR_TP_UDP, &log);
+    h_run(s, &log, 600);
+    resp(s, 100, "OPTIONS", SR_TP_UDP, 600, &log, NULL);
+    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    h_run(s, &log, 10000);
+    resp(s, 200, "OPTIONS", SR_TP_UDP, 10000, &log, NULL);
+    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    resp(s, 200, "OPTIONS", SR_TP_UDP, 11000, &log, NULL); /* absorbed */
+    h_run(s, &log, 60000);
+    uint64_t at[16];
+    const uint64_t want[] = {0, 500, 1500, 5500, 9500};
+    h_assert_instants(at, h_sends(&log, "OPTIONS ", at, 16), want, 5);
+    assert_int_equal(h_count(&log, SR_EV_RESPONSE), 2);
+    const h_rec *te = h_find(&log, SR_EV_TERMINATED, 0);
+    assert_int_equal(te->at, 15000);
+    assert_int_equal(te->state, SR_TXN_COMPLETED);
+    sr_stack_free(s);
+}
+
+/* Reliable non-INVITE: one send, K = 0. */
+static void test_non_invite_tcp(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    start(s, "OPTIONS", SR_TP_TCP, &log);
+    h_run(s, &log, 20000);
+    resp(s, 200, "OPTIONS", SR_TP_TCP, 20000, &log, NULL);
+    uint64_t at[16];
+    const uint64_t want[] = {0};
+    h_assert_instants(at, h_sends(&log, "OPTIONS ", at, 16), want, 1);
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->at, 20000);
+    assert_int_equal(sr_stack_next_deadline(s), UINT64_MAX);
+    sr_stack_free(s);
+}
+
+/* §9.1: CANCEL waits for a provisional; it reuses the INVITE's branch with method CANCEL,
+ * and a 200 to the CANCEL does not touch the INVITE transaction (§17.1.3 CSeq method). */
+static void test_cancel(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id inv = start(s, "INVITE", SR_TP_UDP, &log);
+    sr_txn_id c = 0;
+    assert_int_equal(sr_stack_cancel(s, inv, 100, &c), 0);
+    assert_int_equal(sr_stack_cancel(s, inv, 100, NULL), SR_ESTATE);
+    h_drain(s, &log, 100);
+    uint64_t at[16];
+    assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 0);
+    resp(s, 180, "INVITE", SR_TP_UDP, 300, &log, NULL);
+    assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 1);
+    assert_int_equal(at[0], 300);
+    const h_rec *cr = NULL;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "CANCEL", 6) == 0)
+            cr = &log.r[i];
+    assert_int_equal(cr->txn, c);
+    assert_non_null(strstr(cr->text, "branch=" BR));
+    assert_non_null(strstr(cr->text, "CSeq: 1 CANCEL"));
+    resp(s, 200, "CANCEL", SR_TP_UDP, 400, &log, NULL);
+    assert_int_equal(state_of(s, inv), SR_TXN_PROCEEDING);
+    assert_int_equal(state_of(s, c), SR_TXN_COMPLETED);
+    resp(s, 487, "INVITE", SR_TP_UDP, 500, &log, NULL);
+    assert_int_equal(state_of(s, inv), SR_TXN_COMPLETED);
+    assert_int_equal(h_sends(&log, "ACK ", at, 16), 1);
+    h_run(s, &log, 100000);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(h_count(&log, SR_EV_TERMINATED), 2);
+    /* Bad handles. */
+    assert_int_equal(sr_stack_cancel(s, inv, 100000, NULL), SR_ENOTFOUND);
+    sr_stack_free(s);
+}
+
+/* A final before any provisional: the pending CANCEL is dropped and reported terminated. */
+static void test_cancel_dropped(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id inv = start(s, "INVITE", SR_TP_UDP, &log);
+    sr_txn_id c = 0;
+    assert_int_equal(sr_stack_cancel(s, inv, 10, &c), 0);
+    resp(s, 603, "INVITE", SR_TP_UDP, 20, &log, NULL);
+    const h_rec *te = h_find(&log, SR_EV_TERMINATED, 0);
+    assert_non_null(te);
+    assert_int_equal(te->txn, c);
+    uint64_t at[4];
+    assert_int_equal(h_sends(&log, "CANCEL ", at, 4), 0);
+    sr_stack_free(s);
+}
+
+/* Inputs the API refuses, and time that goes backwards. */
+static void test_api_errors(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    char text[1024];
+    sr_addr d = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    h_req_text(text, sizeof(text), "OPTIONS", "oldbranch", "UDP", NULL, 1, NULL, NULL, NULL);
+    sr_msg *m = h_parse(text);
+    assert_int_equal(sr_stack_send_request(s, m, &d, 0, NULL), SR_EINVAL);
+    sr_msg_free(m);
+    h_req_text(text, sizeof(text), "ACK", BR, "UDP", NULL, 1, NULL, NULL, NULL);
+    m = h_parse(text);
+    assert_int_equal(sr_stack_send_request(s, m, &d, 0, NULL), SR_EINVAL);
+    sr_msg_free(m);
+    start(s, "OPTIONS", SR_TP_UDP, &log);
+    h_req_text(text, sizeof(text), "OPTIONS", BR, "UDP", NULL, 1, NULL, NULL, NULL);
+    m = h_parse(text);
+    assert_int_equal(sr_stack_send_request(s, m, &d, 0, NULL), SR_EEXIST);
+    sr_msg_free(m);
+    assert_int_equal(sr_stack_send_response(s, 999, NULL, 0, 0), SR_EINVAL);
+    assert_int_equal(sr_stack_receive(s, "garbage", 7, &d, 0), SR_EBADMSG);
+    assert_int_equal(sr_stack_dropped(s), 1);
+    /* Time going backwards is the last time: the 500 ms retransmission still fires at 500. */
+    assert_int_equal(sr_stack_on_timer(s, 400), 0);
+    assert_int_equal(sr_stack_on_timer(s, 100), 0);
+    assert_int_equal(sr_stack_next_deadline(s), 500);
+    assert_string_equal(sr_txn_state_name(SR_TXN_ACCEPTED), "Accepted");
+    sr_config bad;
+    sr_config_default(&bad);
+    sr_stack *s2 = NULL;
+    bad.size = 0;
+    assert_int_equal(sr_stack_new(&s2, &bad), SR_EINVAL);
+    sr_config_default(&bad);
+    bad.t2 = 100; /* below T1 */
+    assert_int_equal(sr_stack_new(&s2, &bad), SR_EINVAL);
+    assert_null(s2);
+    assert_string_equal(sr_txn_kind_name(SR_TXN_NON_INVITE_SERVER), "non-INVITE server");
+    sr_stack_free(s);
+}
+
+/* Timer C: a Proceeding INVITE with no final reports SR_EV_TIMEOUT 'C' and waits for the TU. */
+static void test_timer_c(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
+    resp(s, 180, "INVITE", SR_TP_UDP, 100, &log, NULL);
+    h_run(s, &log, 200000);
+    const h_rec *to = h_find(&log, SR_EV_TIMEOUT, 0);
+    assert_non_null(to);
+    assert_int_equal(to->timer, 'C');
+    assert_int_equal(to->at, 180100);
+    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    /* The TU cancels; the 487 and the ACK end both transactions. */
+    sr_txn_id c = 0;
+    assert_int_equal(sr_stack_cancel(s, id, 200000, &c), 0);
+    h_drain(s, &log, 200000);
+    resp(s, 487, "INVITE", SR_TP_UDP, 200100, &log, NULL);
+    resp(s, 200, "CANCEL", SR_TP_UDP, 200100, &log, NULL);
+    h_run(s, &log, 300000);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    sr_stack_free(s);
+}
+
+/* §17.1.4: a transport error ends the transactions towards that peer and connection only. */
+static void test_transport_error(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_TCP, &log);
+    sr_addr other = h_addr("192.0.2.99", 5060, SR_TP_TCP);
+    assert_int_equal(sr_stack_on_transport_error(s, &other, 10), 0);
+    assert_int_equal(state_of(s, id), SR_TXN_CALLING);
+    sr_addr peer = h_addr("192.0.2.2", 5060, SR_TP_TCP);
+    assert_int_equal(sr_stack_on_transport_error(s, &peer, 20), 0);
+    h_drain(s, &log, 20);
+    const h_rec *te = h_find(&log, SR_EV_TRANSPORT_ERROR, 0);
+    assert_non_null(te);
+    assert_int_equal(te->txn, id);
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->txn, id);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(sr_stack_next_deadline(s), UINT64_MAX);
+    sr_stack_free(s);
+}
+
+/* An input at t first fires the timers due by t: the 1xx at 1000 comes after Timer A's
+ * retransmission at 500, which carries its own instant's interval (next at 1500, stopped). */
+static void test_input_fires_due_timers(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    start(s, "INVITE", SR_TP_UDP, &log);
+    resp(s, 180, "INVITE", SR_TP_UDP, 1000, &log, NULL);
+    uint64_t at[8];
+    assert_int_equal(h_sends(&log, "INVITE ", at, 8), 2);
+    assert_int_equal(log.r[1].kind, SR_EV_SEND);
+    assert_int_equal(log.r[2].kind, SR_EV_RESPONSE);
+    assert_int_equal(sr_stack_next_deadline(s), 1000 + 180000); /* only Timer C is left */
+    sr_stack_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_TEST(test_invite_udp_timeout),
+        TU_TEST(test_invite_tcp_timeout),
+        TU_TEST(test_invite_udp_486),
+        TU_TEST(test_invite_tcp_486),
+        TU_TEST(test_invite_2xx_accepted),
+        TU_TEST(test_non_invite_udp_timeout),
+        TU_TEST(test_non_invite_proceeding),
+        TU_TEST(test_non_invite_tcp),
+        TU_TEST(test_cancel),
+        TU_TEST(test_cancel_dropped),
+        TU_TEST(test_api_errors),
+        TU_TEST(test_timer_c),
+        TU_TEST(test_transport_error),
+        TU_TEST(test_input_fires_due_timers),
+    };
+    return cmocka_run_group_tests_name("txn_client", tests, NULL, NULL);
+}
