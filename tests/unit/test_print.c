@@ -159,6 +159,24 @@ static void test_build_canonical(void **state)
                      SR_EINVAL);
     assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, SR_STR("a\r\nb")), SR_EINVAL);
     assert_int_equal(sr_msg_add_header(m, SR_HDR_NONE, SR_STR_NULL, SR_STR("x")), SR_EINVAL);
+    /* control characters: only as a quoted-pair inside a quoted-string (RFC 3261 §25.1),
+     * never CR or LF, never bare; HTAB is LWS */
+    static const char ok1[] = "\"BEL:\\\a NUL:\\\0 DEL:\\\x7f\" <sip:a@b>";
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){ok1, sizeof ok1 - 1}),
+                     0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_SUBJECT, SR_STR_NULL, SR_STR("a\tb")), 0);
+    static const char bad1[] = "a\0b", bad2[] = "\"x\\\r\" <sip:a@b>", bad3[] = "\\\a <sip:a@b>";
+    static const char bad4[] = "\"x\" \\\a";
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_SUBJECT, SR_STR_NULL, (sr_str){bad1, 3}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){bad2, sizeof bad2 - 1}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){bad3, sizeof bad3 - 1}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){bad4, sizeof bad4 - 1}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_header_count_id(m, SR_HDR_TO), 1);
+    assert_int_equal(sr_msg_header_find(m, SR_HDR_TO, NULL)->value.len, sizeof ok1 - 1);
     sr_msg_free(m);
     sr_msg *none = NULL;
     assert_int_equal(sr_msg_new_request(&none, NULL, SR_STR("IN VITE"), SR_STR("sip:a")),
