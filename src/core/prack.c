@@ -122,23 +122,6 @@ static sr_str tag_of(const sr_nameaddr *na)
     return na != NULL ? na->tag : SR_STR("");
 }
 
-/* §3: a PRACK matches a reliable 1xx when its RAck holds that RSeq, the INVITE's CSeq number
- * and method INVITE, in the same dialog (Call-ID, From tag, To tag). */
-static sr__txn *find_invite(sr_stack *s, const sr_msg *req, const sr_rack *ra)
-{
-    for (sr__txn *t = s->txns; t != NULL; t = t->next) {
-        if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
-            sr_msg_cseq(t->req)->num != ra->cseq || ra->method_id != SR_METHOD_INVITE)
-            continue;
-        sr_str tt = {t->to_tag, t->to_tag_len};
-        if (sr_str_eq(sr_msg_call_id(t->req), sr_msg_call_id(req)) &&
-            sr_str_eq(tag_of(sr_msg_from(t->req)), tag_of(sr_msg_from(req))) &&
-            sr_str_eq(tt, tag_of(sr_msg_to(req))))
-            return t;
-    }
-    return NULL;
-}
-
 int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
                            const sr_addr *src)
 {
@@ -150,7 +133,7 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     const sr_header *h = sr_msg_header_find(req, SR_HDR_RACK, NULL);
     sr__txn *inv = NULL;
     if (h != NULL && sr_rack_parse(&ra, h->value, NULL) == 0)
-        inv = find_invite(s, req, &ra);
+        inv = sr__find_prack_target(s, req, &ra);
     if (inv == NULL)
         return sr__server_reply(s, p, 481, NULL, 0); /* §3: no matching reliable 1xx */
     sr_txn_id pid = p->id, iid = inv->id;

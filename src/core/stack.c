@@ -94,6 +94,19 @@ int sr_stack_new(sr_stack **out, const sr_config *cfg)
     s->alloc = a;
     sr__timer_heap_init(&s->heap, a);
     sr__rng_seed(&s->rng, c.seed);
+    /* The index key comes from the seeded PRNG on a stream of its own, so the branches and
+     * RSeq values a seed gives stay the same. It is as secret as the seed. */
+    sr__rng kr;
+    sr__rng_seed(&kr, c.seed ^ 0x7478692d6b657921ULL);
+    for (int i = 0; i < 2; i++) {
+        uint64_t r = sr__rng_next(&kr);
+        for (int j = 0; j < 8; j++)
+            s->hkey[8 * i + j] = (uint8_t)(r >> (8 * j));
+    }
+    if (sr__index_init(s) != 0) {
+        sr__free(a, s);
+        return SR_ENOMEM;
+    }
     s->next_id = 1;
     *out = s;
     return 0;
@@ -130,6 +143,7 @@ void sr_stack_free(sr_stack *s)
         s->txns = t->next;
         txn_destroy(s, t);
     }
+    sr__index_cleanup(s);
     for (size_t i = 0; i < s->q_len; i++)
         qev_release(s, &s->q[(s->q_head + i) % s->q_cap]);
     qev_release(s, &s->cur);
@@ -279,22 +293,32 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **
     sr_buf_init(&t->resp, s->alloc);
     sr_buf_init(&t->rel_bytes, s->alloc);
     t->next = s->txns;
+    if (s->txns != NULL)
+        s->txns->prev = t;
     s->txns = t;
     s->n_txns++;
     *out = t;
     return 0;
 }
 
+/* Take @p t out of the list and the index: O(1), whatever the number of transactions. */
+static void txn_unlink(sr_stack *s, sr__txn *t)
+{
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        s->txns = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+    s->n_txns--;
+    sr__txn_unindex(s, t);
+}
+
 /* Unlink, report SR_EV_TERMINATED with the state left, and free. @p t is gone afterwards. */
 void sr__txn_terminate(sr_stack *s, sr__txn *t)
 {
-    for (sr__txn **pp = &s->txns; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            s->n_txns--;
-            break;
-        }
-    }
+    txn_unlink(s, t);
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_TERMINATED;
@@ -312,22 +336,8 @@ void sr__txn_terminate(sr_stack *s, sr__txn *t)
 /* Free a transaction that never became visible (construction failed). */
 static void txn_discard(sr_stack *s, sr__txn *t)
 {
-    for (sr__txn **pp = &s->txns; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            s->n_txns--;
-            break;
-        }
-    }
+    txn_unlink(s, t);
     txn_destroy(s, t);
-}
-
-sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
-{
-    for (sr__txn *t = s->txns; t != NULL; t = t->next)
-        if (t->id == id)
-            return t;
-    return NULL;
 }
 
 int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
@@ -427,13 +437,9 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
         err = SR_EINVAL;
         goto out;
     }
-    for (sr__txn *o = s->txns; o != NULL; o = o->next) {
-        if ((o->kind == SR_TXN_INVITE_CLIENT || o->kind == SR_TXN_NON_INVITE_CLIENT) &&
-            sr_str_eq(sr_msg_via(o->req, 0)->branch, via->branch) &&
-            sr_str_eq(sr_msg_cseq(o->req)->method, sr_msg_cseq(wire)->method)) {
-            err = SR_EEXIST;
-            goto out;
-        }
+    if (sr__find_client(s, via->branch, sr_msg_cseq(wire)->method) != NULL) {
+        err = SR_EEXIST;
+        goto out;
     }
     err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
                         dest, &t);
@@ -443,6 +449,7 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
         t->id = fixed_id;
     t->req = wire;
     wire = NULL;
+    sr__txn_index(s, t);
     t->req_bytes = b;
     sr_buf_init(&b, s->alloc);
     uint64_t t1 = s->cfg.t1;

@@ -69,6 +69,7 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
         return err;
     }
     t->req = copy;
+    sr__txn_index(s, t);
     *out = t;
     return 0;
 }
