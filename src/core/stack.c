@@ -417,38 +417,53 @@ int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_
     return sr__client_start(s, req, dest, 0, id);
 }
 
-/* Start a client transaction (handle @p fixed_id when not 0); see sr_stack_send_request. */
+/* true when every Via value of @p m was parsed into its typed list: the top Via the stack
+ * matches on is then the one on the wire (a value that did not parse is left out of the
+ * list by sr_msg_add_header, which would make the second value look like the top one). */
+static bool vias_complete(const sr_msg *m)
+{
+    size_t n = 0;
+    for (const sr_header *h = sr_msg_header_find(m, SR_HDR_VIA, NULL); h != NULL;
+         h = sr_msg_header_find(m, SR_HDR_VIA, h)) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(h->value, &pos, &item))
+            n++;
+    }
+    return n == sr_msg_via_count(m);
+}
+
+/* Start a client transaction (handle @p fixed_id when not 0); see sr_stack_send_request.
+ * The transaction keeps the caller's message as it is: a built message's accessors (Via,
+ * CSeq, To, From, Call-ID...) are kept in step by sr_msg_add_header(), so it is matched on
+ * directly, without printing and parsing it again; the printed bytes are what is sent. */
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
                      sr_txn_id *id)
 {
     int err;
     sr__txn *t = NULL;
-    sr_msg *wire = NULL;
     sr_buf b;
     sr_buf_init(&b, s->alloc);
-    /* Work on a parsed copy of exactly what goes out: a message built with print.h has its
-     * header fields but not their parsed forms, and the slices used for matching then point
-     * at stable bytes the transaction owns. */
-    if ((err = sr_msg_print(req, &b)) != 0 || (err = sr__reparse(s, b.p, b.len, &wire)) != 0)
-        goto out;
-    sr_method m = sr_msg_method(wire);
-    const sr_via *via = sr_msg_via(wire, 0);
-    if (via == NULL || !sr__branch_is_3261(via->branch) || sr_msg_cseq(wire) == NULL) {
+    sr_method m = sr_msg_method(req);
+    const sr_via *via = sr_msg_via(req, 0);
+    if (via == NULL || !vias_complete(req) || !sr__branch_is_3261(via->branch) ||
+        sr_msg_cseq(req) == NULL) {
         err = SR_EINVAL;
         goto out;
     }
-    if (sr__find_client(s, via->branch, sr_msg_cseq(wire)->method) != NULL) {
+    if (sr__find_client(s, via->branch, sr_msg_cseq(req)->method) != NULL) {
         err = SR_EEXIST;
         goto out;
     }
+    if ((err = sr_msg_print(req, &b)) != 0)
+        goto out;
     err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
                         dest, &t);
     if (err != 0)
         goto out;
     if (fixed_id != 0)
         t->id = fixed_id;
-    t->req = wire;
-    wire = NULL;
+    t->req = req;
     sr__txn_index(s, t);
     t->req_bytes = b;
     sr_buf_init(&b, s->alloc);
@@ -469,15 +484,13 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
     }
     if ((err = sr__emit_send(s, t, &t->req_bytes, 0)) != 0)
         goto fail;
-    sr_msg_free(req);
     if (id != NULL)
         *id = t->id;
     goto out;
 fail:
+    t->req = NULL; /* on failure the caller still owns its message */
     txn_discard(s, t);
 out:
-    if (wire != NULL)
-        sr_msg_free(wire);
     sr_buf_cleanup(&b);
     return err;
 }
@@ -501,18 +514,23 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
     sr__txn *t = sr__txn_find(s, id);
     if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
         return SR_ENOTFOUND;
-    /* The stack works on a parsed copy (see sr__client_start); the caller's message is
-     * released only on success. */
+    /* The stack takes the caller's message as it is (built or parsed, its accessors hold)
+     * and releases it only on success. A reliable provisional gets Require and RSeq added
+     * (RFC 3262 §3), so it works on a copy: a refused call leaves the caller's message as
+     * it was. */
     sr_msg *copy = NULL;
-    int err = sr__msg_copy(s, resp, &copy);
-    if (err != 0)
-        return err == SR_ENOMEM ? err : SR_EINVAL;
-    err = sr__server_send(s, t, copy, flags);
+    int err;
+    if (flags & SR_SEND_100REL) {
+        if ((err = sr__msg_copy(s, resp, &copy)) != 0)
+            return err == SR_ENOMEM ? err : SR_EINVAL;
+    }
+    err = sr__server_send(s, t, copy != NULL ? copy : resp, flags);
     if (err != 0) {
         sr_msg_free(copy);
         return err;
     }
-    sr_msg_free(resp);
+    if (copy != NULL)
+        sr_msg_free(resp);
     return 0;
 }
 
