@@ -177,32 +177,46 @@ static int copy_header(sr_msg *out, const sr_msg *m, enum sr_hdr_id id)
     return sr_msg_add_header(out, id, SR_STR_NULL, h->value);
 }
 
-/* RFC 3261 §12.1.2: the route set of the early dialog a reliable 1xx creates is its
- * Record-Route values in reverse order. Fills *@p out (allocated, NULL when empty). */
-static int route_set(const sr_stack *s, const sr_msg *resp, sr_str **out, size_t *n)
+/* RFC 3261 §12.1.2: the route set of an early dialog is fixed by the response that creates
+ * it: its Record-Route values, kept here joined by ", " in their order (line folding, which
+ * is LWS, becomes spaces) into @p b. */
+static int join_record_route(const sr_msg *resp, sr_buf *b)
 {
-    size_t cnt = 0;
+    int err;
+    b->len = 0;
+    for (const sr_header *h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, NULL); h != NULL;
+         h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, h)) {
+        if (b->len > 0 && (err = sr_buf_append_cstr(b, ", ")) != 0)
+            return err;
+        size_t at = b->len;
+        if ((err = sr_buf_append_str(b, h->value)) != 0)
+            return err;
+        for (size_t i = at; i < b->len; i++)
+            if (b->p[i] == '\r' || b->p[i] == '\n')
+                b->p[i] = ' ';
+    }
+    return 0;
+}
+
+/* The route set: the values of @p rr (a Record-Route list) in reverse order (§12.1.2).
+ * Fills *@p out (allocated, NULL when empty). */
+static int route_set(const sr_stack *s, sr_str rr, sr_str **out, size_t *n)
+{
+    size_t cnt = 0, pos = 0;
     sr_str item;
     *out = NULL;
     *n = 0;
-    for (const sr_header *h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, NULL); h != NULL;
-         h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, h)) {
-        size_t pos = 0;
-        while (sr_value_next(h->value, &pos, &item))
-            cnt++;
-    }
+    while (sr_value_next(rr, &pos, &item))
+        cnt++;
     if (cnt == 0)
         return 0;
     sr_str *rs = sr__malloc(s->alloc, cnt * sizeof(*rs));
     if (rs == NULL)
         return SR_ENOMEM;
     size_t k = cnt;
-    for (const sr_header *h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, NULL); h != NULL;
-         h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, h)) {
-        size_t pos = 0;
-        while (sr_value_next(h->value, &pos, &item))
-            rs[--k] = item;
-    }
+    pos = 0;
+    while (sr_value_next(rr, &pos, &item))
+        rs[--k] = item;
     *out = rs;
     *n = cnt;
     return 0;
@@ -216,7 +230,8 @@ static int route_set(const sr_stack *s, const sr_msg *resp, sr_str **out, size_t
  * target. The PRACK goes to the INVITE's next hop (address resolution is the caller's).
  * The CSeq number is one above the INVITE's (or the last PRACK's) until a dialog layer owns
  * local CSeq numbering. SR_EBADMSG when a Record-Route value does not parse. */
-static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t rseq, sr_msg **out)
+static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t rseq, sr_str rr,
+                       sr_msg **out)
 {
     sr_msg *p = NULL;
     sr_buf b;
@@ -228,7 +243,7 @@ static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t r
         target = c.addr.uri;
     sr_str *rs = NULL;
     size_t nrs = 0, first = 0;
-    int err = route_set(s, resp, &rs, &nrs);
+    int err = route_set(s, rr, &rs, &nrs);
     if (err != 0)
         return err;
     sr_str ruri = target;
@@ -324,20 +339,34 @@ int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id 
         memcpy(e->tag, tag.p, tag.len);
         e->tag_len = tag.len;
     }
+    /* §12.1.2: a new early dialog takes the route set of this 1xx; a known one keeps its own. */
+    bool fresh = e == &t->early[t->n_early];
+    sr_buf rr;
+    sr_buf_init(&rr, s->alloc);
+    int err = fresh ? join_record_route(resp, &rr) : 0;
+    sr_str routes = fresh ? (sr_str){rr.p, rr.len} : (sr_str){e->routes.p, e->routes.len};
     sr_msg *p = NULL;
-    int err = build_prack(s, t, resp, rseq, &p);
-    if (err == SR_EBADMSG)
-        return 0; /* an unusable Record-Route: passed up, not PRACKed (documented) */
+    if (err == 0)
+        err = build_prack(s, t, resp, rseq, routes, &p);
+    if (err == SR_EBADMSG) {
+        err = 0; /* an unusable Record-Route: passed up, not PRACKed (documented) */
+        goto out;
+    }
     if (err != 0)
-        return err;
+        goto out;
     err = sr__client_start(s, p, &t->peer, 0, prack);
     if (err != 0) {
         sr_msg_free(p);
-        return err;
+        goto out;
     }
     /* Only now is the RSeq taken: a failure above lets a retransmission try again. */
-    if (e == &t->early[t->n_early])
+    if (fresh) {
+        e->routes = rr;
+        sr_buf_init(&rr, s->alloc);
         t->n_early++;
+    }
     e->last_rseq = rseq;
-    return 0;
+out:
+    sr_buf_cleanup(&rr);
+    return err;
 }

@@ -131,6 +131,8 @@ static void txn_destroy(sr_stack *s, sr__txn *t)
     sr_buf_cleanup(&t->req_bytes);
     sr_buf_cleanup(&t->resp);
     sr_buf_cleanup(&t->rel_bytes);
+    for (size_t i = 0; i < t->n_early; i++)
+        sr_buf_cleanup(&t->early[i].routes);
     sr__free(s->alloc, t);
 }
 

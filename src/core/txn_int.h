@@ -35,6 +35,7 @@ typedef struct sr__early {
     char tag[64];
     size_t tag_len;
     uint32_t last_rseq;
+    sr_buf routes; /* the Record-Route values of the 1xx that created it, joined (§12.1.2) */
 } sr__early;
 
 /* The keys a transaction is indexed under (txn_match.c): its handle; the §17.1.3 / §17.2.3

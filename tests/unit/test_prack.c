@@ -328,6 +328,42 @@ static void test_uac_prack_route_set(void **state)
                 0);
     routes_of(p, routes, sizeof routes);
     assert_string_equal(routes, "<sip:p2.example.com;lr>|<sip:bob@192.0.2.2:5070>");
+    /* §12.1.2: the route set is fixed by the 1xx that creates the early dialog: a later
+     * reliable 1xx of that dialog with another Record-Route does not change it; a fork (its
+     * own To tag) has its own */
+    {
+        sr_stack *s = h_stack(true);
+        h_clear(&log);
+        uac_start(s, &log);
+        static const struct {
+            const char *tag;
+            unsigned rseq;
+            const char *rr;
+        } seq[] = {
+            {"b1", 9, "Record-Route: <sip:first.example.com;lr>\r\n"},
+            {"b1", 10, "Record-Route: <sip:changed.example.com;lr>\r\n"},
+            {"b2", 40, "Record-Route: <sip:fork.example.com;lr>\r\n"},
+        };
+        for (size_t i = 0; i < 3; i++) {
+            char text[1536], extra[600];
+            snprintf(extra, sizeof(extra),
+                     "Require: 100rel\r\nRSeq: %u\r\nContact: <sip:bob@192.0.2.2:5070>\r\n%s",
+                     seq[i].rseq, seq[i].rr);
+            h_resp_text(text, sizeof(text), 183, BR, "UDP", seq[i].tag, 1, "INVITE", extra);
+            sr_addr src = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+            h_recv(s, text, &src, 100 + 10 * i, &log);
+        }
+        const h_rec *pr[4];
+        assert_int_equal(pracks(&log, pr, 4), 3);
+        routes_of(pr[0], routes, sizeof routes);
+        assert_string_equal(routes, "<sip:first.example.com;lr>");
+        routes_of(pr[1], routes, sizeof routes);
+        assert_string_equal(routes, "<sip:first.example.com;lr>");
+        assert_non_null(strstr(pr[1]->text, "RAck: 10 1 INVITE"));
+        routes_of(pr[2], routes, sizeof routes);
+        assert_string_equal(routes, "<sip:fork.example.com;lr>");
+        sr_stack_free(s);
+    }
     /* a Record-Route that does not parse: the 1xx is passed up, not PRACKed */
     p = uac_rr_prack(&log, "Record-Route: <sip:p1.example.com;lr\r\n");
     assert_null(p);
