@@ -324,6 +324,8 @@ int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id 
     if (h == NULL || sr_uint32_parse(h->value, &rseq) != 0)
         return 0; /* not a valid reliable 1xx: handled as an ordinary provisional */
     sr_str tag = tag_of(sr_msg_to(resp));
+    if (tag.p == NULL || tag.len == 0)
+        return 0; /* §4: no To tag, no early dialog to PRACK in: an ordinary provisional */
     sr__early *e = NULL;
     for (size_t i = 0; i < t->n_early; i++)
         if (t->early[i].tag_len == tag.len && memcmp(t->early[i].tag, tag.p, tag.len) == 0)

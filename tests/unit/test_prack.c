@@ -364,6 +364,17 @@ static void test_uac_prack_route_set(void **state)
         assert_string_equal(routes, "<sip:fork.example.com;lr>");
         sr_stack_free(s);
     }
+    /* a reliable 1xx without a To tag creates no early dialog: passed up, not PRACKed */
+    {
+        sr_stack *s = h_stack(true);
+        h_clear(&log);
+        uac_start(s, &log);
+        uac_1xx(s, NULL, 3, 100, &log);
+        const h_rec *pr[2];
+        assert_int_equal(pracks(&log, pr, 2), 0);
+        assert_int_equal(h_count(&log, SR_EV_RESPONSE), 1);
+        sr_stack_free(s);
+    }
     /* a Record-Route that does not parse: the 1xx is passed up, not PRACKed */
     p = uac_rr_prack(&log, "Record-Route: <sip:p1.example.com;lr\r\n");
     assert_null(p);
