@@ -69,9 +69,6 @@ static inline bool sr__lc_eq(sr_str s, const char *lc, size_t n)
 }
 #define SR__LC_EQ(s, lit) sr__lc_eq((s), (lit), sizeof(lit) - 1)
 
-/* sr_hdr_lookup for names known to hold token characters only (the head parser's). */
-int sr__hdr_lookup_token(const char *p, size_t len);
-
 /* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
  * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1. */
 int sr__param_one(const char *p, size_t n, size_t *i, sr_str *name, sr_str *value);
