@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sipreply/alloc.h"
 #include "sipreply/str.h"
@@ -28,19 +29,43 @@ static inline int sr__tolower(int c)
 enum {
     SR__C_TOKEN = 1u << 0, /* token: alphanum / "-.!%*_+`'~" */
     SR__C_DIGIT = 1u << 1,
-    SR__C_WS = 1u << 2,    /* SP / HTAB */
-    SR__C_CTL = 1u << 3,   /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
-    SR__C_HOST = 1u << 4,  /* hostname / IPv4 characters: alphanum - . _ (IPv6 adds :) */
-    SR__C_WORD = 1u << 5,  /* word (Call-ID): token plus ()<>:\"/[]?{} */
-    SR__C_EOL = 1u << 6,   /* CR / LF */
-    SR__C_NOURI = 1u << 7, /* CTL, SP, <, >, " and DEL: never inside a URI */
+    SR__C_WS = 1u << 2,      /* SP / HTAB */
+    SR__C_CTL = 1u << 3,     /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
+    SR__C_HOST = 1u << 4,    /* hostname / IPv4 characters: alphanum - . _ (IPv6 adds :) */
+    SR__C_WORD = 1u << 5,    /* word (Call-ID): token plus ()<>:\"/[]?{} */
+    SR__C_EOL = 1u << 6,     /* CR / LF */
+    SR__C_NOURI = 1u << 7,   /* CTL, SP, <, >, " and DEL: never inside a URI */
+    SR__C_PVAL = 1u << 8,    /* token / ":": a generic-param value that is not quoted or [] */
+    SR__C_HOST6 = 1u << 9,   /* host / ":": inside an IPv6 reference */
+    SR__C_URI = 1u << 10,    /* every byte but SR__C_NOURI ones */
+    SR__C_SCHEME = 1u << 11, /* token minus "!%*_`'~": what name-addr URIs start with */
 };
-extern const unsigned char sr__cc[256];
+extern const uint16_t sr__cc[256];
 extern const unsigned char sr__lower[256];
 
 static inline int sr__is(unsigned char c, unsigned cls)
 {
     return (sr__cc[c] & cls) != 0;
+}
+
+/* The index of the first byte of p[i, n) outside class @p cls, or n: four bytes per step. */
+static inline size_t sr__span(const char *p, size_t i, size_t n, unsigned cls)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    while (i < n && n - i >= 4) {
+        if (!(sr__cc[u[i]] & cls))
+            return i;
+        if (!(sr__cc[u[i + 1]] & cls))
+            return i + 1;
+        if (!(sr__cc[u[i + 2]] & cls))
+            return i + 2;
+        if (!(sr__cc[u[i + 3]] & cls))
+            return i + 3;
+        i += 4;
+    }
+    while (i < n && (sr__cc[u[i]] & cls))
+        i++;
+    return i;
 }
 
 #include "sipreply/error.h"
@@ -92,8 +117,24 @@ typedef struct sr__arena {
 
 /* Allocate the first chunk with @p cap usable bytes. Returns 0 or SR_ENOMEM. */
 int sr__arena_init(sr__arena *a, const sr_allocator *alloc, size_t cap);
-/* Bump-allocate @p n bytes (8-aligned); grows the chain. NULL on allocation failure. */
-void *sr__arena_alloc(sr__arena *a, size_t n);
+#define SR__CHUNK_HDR ((sizeof(sr__chunk) + 15u) & ~(size_t)15u)
+/* The slow path of sr__arena_alloc: a new chunk. */
+void *sr__arena_alloc_slow(sr__arena *a, size_t n);
+/* Bump-allocate @p n bytes (16-aligned); grows the chain. NULL on allocation failure.
+ * Inline: the common case is a bump in the current chunk. */
+static inline void *sr__arena_alloc(sr__arena *a, size_t n)
+{
+    sr__chunk *c = a->head;
+    if (n <= SIZE_MAX / 2) {
+        n = (n + 15u) & ~(size_t)15u;
+        if (c && c->cap - c->used >= n) {
+            void *p = (char *)c + SR__CHUNK_HDR + c->used;
+            c->used += n;
+            return p;
+        }
+    }
+    return sr__arena_alloc_slow(a, n);
+}
 void sr__arena_cleanup(sr__arena *a);
 
 #endif /* SIPREPLY_CORE_INT_H */

@@ -12,22 +12,14 @@
  * <>" (the full URI grammar belongs to sr_uri_parse, RFC 3261 §19.1). */
 static bool uri_ok(const char *p, size_t n, bool in_angle)
 {
-    size_t i = 0;
     if (n == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
         return false;
-    while (i < n && p[i] != ':') {
-        char c = p[i];
-        if (!(sr__is((unsigned char)c, SR__C_TOKEN) && c != '!' && c != '%' && c != '*' &&
-              c != '_' && c != '`' && c != '\'' && c != '~'))
-            return false;
-        i++;
-    }
-    if (i >= n || i + 1 == n)
+    /* scheme: token characters but "!%*_`'~" (SR__C_SCHEME), up to the ':' */
+    size_t i = sr__span(p, 0, n, SR__C_SCHEME);
+    if (i >= n || p[i] != ':' || i + 1 == n)
         return false;
-    for (i++; i < n; i++) {
-        if (sr__is((unsigned char)p[i], SR__C_NOURI))
-            return false;
-    }
+    if (sr__span(p, i + 1, n, SR__C_URI) != n)
+        return false;
     /* RFC 3261 §20.10: an addr-spec with ',', '?' or ';' must be in <> */
     if (!in_angle && (memchr(p, '?', n) || memchr(p, ',', n)))
         return false;

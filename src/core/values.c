@@ -73,8 +73,7 @@ int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *name, sr_str *val
         return -1;
     i = sr__skip_lws(p, i + 1, n);
     size_t ns = i;
-    while (i < n && sr__is((unsigned char)p[i], SR__C_TOKEN))
-        i++;
+    i = sr__span(p, i, n, SR__C_TOKEN);
     if (i == ns)
         return -1; /* ";;" or ";=" : empty parameter name */
     name->p = p + ns;
@@ -91,14 +90,12 @@ int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *name, sr_str *val
                 return -1;
         } else if (j < n && p[j] == '[') {
             j++;
-            while (j < n && (sr__is((unsigned char)p[j], SR__C_HOST) || p[j] == ':'))
-                j++;
+            j = sr__span(p, j, n, SR__C_HOST6);
             if (j >= n || p[j] != ']')
                 return -1;
             j++;
         } else {
-            while (j < n && (sr__is((unsigned char)p[j], SR__C_TOKEN) || p[j] == ':'))
-                j++;
+            j = sr__span(p, j, n, SR__C_PVAL);
             if (j == vs)
                 return -1; /* "name=" with no value */
         }

@@ -12,8 +12,7 @@
 static bool token_at(const char *p, size_t n, size_t *i, sr_str *out)
 {
     size_t s = *i;
-    while (*i < n && sr__is((unsigned char)p[*i], SR__C_TOKEN))
-        (*i)++;
+    *i = sr__span(p, s, n, SR__C_TOKEN);
     out->p = p + s;
     out->len = *i - s;
     return out->len != 0;
@@ -55,15 +54,13 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
     size_t hs = i;
     if (i < n && p[i] == '[') {
         i++;
-        while (i < n && (sr__is((unsigned char)p[i], SR__C_HOST) || p[i] == ':'))
-            i++;
+        i = sr__span(p, i, n, SR__C_HOST6);
         /* IPv6reference = "[" IPv6address "]": at least one ':' inside (RFC 3261 §25.1) */
         if (i >= n || p[i] != ']' || i - hs < 3 || !memchr(p + hs, ':', i - hs))
             return VIA_ERR("Bad Via sent-by");
         i++;
     } else {
-        while (i < n && sr__is((unsigned char)p[i], SR__C_HOST))
-            i++;
+        i = sr__span(p, i, n, SR__C_HOST);
     }
     if (i == hs)
         return VIA_ERR("Bad Via sent-by");
