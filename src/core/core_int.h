@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sipreply/alloc.h"
 #include "sipreply/str.h"
@@ -29,16 +30,17 @@ static inline int sr__tolower(int c)
 enum {
     SR__C_TOKEN = 1u << 0, /* token: alphanum / "-.!%*_+`'~" */
     SR__C_DIGIT = 1u << 1,
-    SR__C_WS = 1u << 2,      /* SP / HTAB */
-    SR__C_CTL = 1u << 3,     /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
-    SR__C_HOST = 1u << 4,    /* hostname / IPv4 characters: alphanum - . _ (IPv6 adds :) */
-    SR__C_WORD = 1u << 5,    /* word (Call-ID): token plus ()<>:\"/[]?{} */
-    SR__C_EOL = 1u << 6,     /* CR / LF */
-    SR__C_NOURI = 1u << 7,   /* CTL, SP, <, >, " and DEL: never inside a URI */
-    SR__C_PVAL = 1u << 8,    /* token / ":": a generic-param value that is not quoted or [] */
-    SR__C_HOST6 = 1u << 9,   /* host / ":": inside an IPv6 reference */
-    SR__C_URI = 1u << 10,    /* every byte but SR__C_NOURI ones */
-    SR__C_SCHEME = 1u << 11, /* token minus "!%*_`'~": what name-addr URIs start with */
+    SR__C_WS = 1u << 2,       /* SP / HTAB */
+    SR__C_CTL = 1u << 3,      /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
+    SR__C_HOST = 1u << 4,     /* hostname / IPv4 characters: alphanum - . _ (IPv6 adds :) */
+    SR__C_WORD = 1u << 5,     /* word (Call-ID): token plus ()<>:\"/[]?{} */
+    SR__C_EOL = 1u << 6,      /* CR / LF */
+    SR__C_NOURI = 1u << 7,    /* CTL, SP, <, >, " and DEL: never inside a URI */
+    SR__C_PVAL = 1u << 8,     /* token / ":": a generic-param value that is not quoted or [] */
+    SR__C_HOST6 = 1u << 9,    /* host / ":": inside an IPv6 reference */
+    SR__C_URI = 1u << 10,     /* every byte but SR__C_NOURI ones */
+    SR__C_SCHEME = 1u << 11,  /* token minus "!%*_`'~": what name-addr URIs start with */
+    SR__C_NOSPCTL = 1u << 12, /* neither SP nor CTL: a Request-URI byte of the Request-Line */
 };
 extern const uint16_t sr__cc[256];
 extern const unsigned char sr__lower[256];
@@ -52,7 +54,7 @@ static inline int sr__is(unsigned char c, unsigned cls)
 static inline size_t sr__span(const char *p, size_t i, size_t n, unsigned cls)
 {
     const unsigned char *u = (const unsigned char *)p;
-    while (i < n && n - i >= 4) {
+    while (i + 4 <= n) {
         if (!(sr__cc[u[i]] & cls))
             return i;
         if (!(sr__cc[u[i + 1]] & cls))
@@ -92,7 +94,23 @@ static inline bool sr__lc_eq(sr_str s, const char *lc, size_t n)
     }
     return true;
 }
-#define SR__LC_EQ(s, lit) sr__lc_eq((s), (lit), sizeof(lit) - 1)
+
+/* sr__lc_eq for a token (RFC 3261 §25.1) and a literal of letters only, a word at a time:
+ * OR-ing 0x20 maps no token byte but the upper-case letter onto a lower-case one. */
+static inline bool sr__tok_eq_letters(sr_str s, const char *lc, size_t n)
+{
+    if (s.len != n)
+        return false;
+    uint64_t a = 0, b = 0, m = 0;
+    if (n > 8)
+        return sr__lc_eq(s, lc, n);
+    memcpy(&a, s.p, n);
+    memcpy(&b, lc, n);
+    memset(&m, 0x20, n);
+    return (a | m) == b;
+}
+#define SR__TOK_EQ(s, lit) sr__tok_eq_letters((s), (lit), sizeof(lit) - 1)
+#define SR__LC_EQ(s, lit)  sr__lc_eq((s), (lit), sizeof(lit) - 1)
 
 /* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
  * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1. */

@@ -335,18 +335,21 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
             goto out_msg;
         }
         m->cap_hdrs = nh;
-        for (size_t k = 0; k < nh; k++) {
-            sr_header h = hv[k];
-            REBASE(h.name);
-            REBASE(h.value);
-            REBASE(h.raw);
-            m->hdrs[k] = h;
-        }
-        /* build the per-id chains back to front: one pass, no tail walks */
+        /* Move every slice from the caller's buffer to the copy (header slices are never
+         * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
+        uintptr_t from = (uintptr_t)buf, to = (uintptr_t)bytes;
         for (size_t k = nh; k-- > 0;) {
-            enum sr_hdr_id id = m->hdrs[k].id;
-            m->next[k] = m->first[id];
-            m->first[id] = (uint16_t)k;
+            const sr_header *s = &hv[k];
+            sr_header *d = &m->hdrs[k];
+            d->id = s->id;
+            d->name.p = (const char *)(to + ((uintptr_t)s->name.p - from));
+            d->name.len = s->name.len;
+            d->value.p = (const char *)(to + ((uintptr_t)s->value.p - from));
+            d->value.len = s->value.len;
+            d->raw.p = (const char *)(to + ((uintptr_t)s->raw.p - from));
+            d->raw.len = s->raw.len;
+            m->next[k] = m->first[s->id];
+            m->first[s->id] = (uint16_t)k;
         }
     }
 #undef REBASE

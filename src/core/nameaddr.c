@@ -106,7 +106,7 @@ params:
             if (sr__param_one(p, n, &i, &name, &val))
                 return NA_ERR("Bad address parameter");
             if (name.len == 3 && sr__lower[(unsigned char)name.p[0]] == 't' &&
-                SR__LC_EQ(name, "tag")) {
+                SR__TOK_EQ(name, "tag")) {
                 if (!val.p || val.len == 0)
                     return NA_ERR("Bad tag parameter");
                 na->tag = val;

@@ -65,10 +65,9 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
      * follow the first '@' (or the scheme when there is no userinfo) */
     const char *at = memchr(p + i, '@', len - i);
     size_t hs = at ? (size_t)(at - p) : i;
-    for (size_t j = i + 1; j < len; j++) {
-        if (sr__is((unsigned char)p[j], SR__C_NOURI))
-            return PERR(off + j, "Bad Request-URI");
-    }
+    size_t bad = sr__span(p, i + 1, len, SR__C_URI);
+    if (bad < len)
+        return PERR(off + bad, "Bad Request-URI");
     const char *q = sip && hs + 1 < len ? memchr(p + hs + 1, '?', len - hs - 1) : NULL;
     if (q)
         return PERR(off + (size_t)(q - p), "Headers not allowed in Request-URI");
@@ -130,8 +129,7 @@ static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *
     if (i < end && (p[i] == ' ' || p[i] == '\t'))
         return PERR(i, "Extra whitespace in Request-Line"); /* RFC 4475 §3.1.2.9 lwsstart */
     size_t us = i;
-    while (i < end && p[i] != ' ' && !sr__is((unsigned char)p[i], SR__C_CTL))
-        i++;
+    i = sr__span(p, i, end, SR__C_NOSPCTL);
     if (i == us || i >= end || p[i] != ' ')
         return PERR(i, "Bad Request-Line");
     sl->uri.p = p + us;
@@ -281,7 +279,7 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         /* trim LWS (including folds) on both sides of the value */
         size_t ve = line_end;
         vs = sr__skip_lws(p, vs, ve);
-        while (ve > vs &&
+        while (ve > vs && (unsigned char)p[ve - 1] <= ' ' &&
                (p[ve - 1] == ' ' || p[ve - 1] == '\t' || p[ve - 1] == '\r' || p[ve - 1] == '\n'))
             ve--;
         sr_header *h = &hdrs[nh++];

@@ -89,19 +89,19 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
             return VIA_ERR("Bad Via parameter");
         /* dispatch on length first: most parameters are branch, received or rport */
         unsigned char c0 = sr__lower[(unsigned char)name.p[0]];
-        if (name.len == 6 && c0 == 'b' && SR__LC_EQ(name, "branch")) {
+        if (name.len == 6 && c0 == 'b' && SR__TOK_EQ(name, "branch")) {
             if (!val.p)
                 return VIA_ERR("Bad Via branch");
             v->branch = val;
-        } else if (name.len == 8 && c0 == 'r' && SR__LC_EQ(name, "received")) {
+        } else if (name.len == 8 && c0 == 'r' && SR__TOK_EQ(name, "received")) {
             if (!val.p)
                 return VIA_ERR("Bad Via received");
             v->received = val;
-        } else if (name.len == 5 && c0 == 'm' && SR__LC_EQ(name, "maddr")) {
+        } else if (name.len == 5 && c0 == 'm' && SR__TOK_EQ(name, "maddr")) {
             if (!val.p)
                 return VIA_ERR("Bad Via maddr");
             v->maddr = val;
-        } else if (name.len == 5 && c0 == 'r' && SR__LC_EQ(name, "rport")) {
+        } else if (name.len == 5 && c0 == 'r' && SR__TOK_EQ(name, "rport")) {
             if (!val.p) {
                 v->rport = SR_RPORT_EMPTY;
             } else {
@@ -111,7 +111,7 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
                 v->rport = SR_RPORT_VALUE;
                 v->rport_value = (uint16_t)rp;
             }
-        } else if (name.len == 3 && c0 == 't' && SR__LC_EQ(name, "ttl")) {
+        } else if (name.len == 3 && c0 == 't' && SR__TOK_EQ(name, "ttl")) {
             uint32_t t;
             if (!val.p || sr_uint32_parse(val, &t) || t > 255)
                 return VIA_ERR("Bad Via ttl");
