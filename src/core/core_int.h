@@ -41,6 +41,7 @@ enum {
     SR__C_URI = 1u << 10,     /* every byte but SR__C_NOURI ones */
     SR__C_SCHEME = 1u << 11,  /* token minus "!%*_`'~": what name-addr URIs start with */
     SR__C_NOSPCTL = 1u << 12, /* neither SP nor CTL: a Request-URI byte of the Request-Line */
+    SR__C_QPLAIN = 1u << 13,  /* neither DQUOTE nor backslash: nothing to do inside quotes */
 };
 extern const uint16_t sr__cc[256];
 extern const unsigned char sr__lower[256];

@@ -5,6 +5,7 @@
 #include "sipreply/msg.h"
 
 #include "core_int.h"
+#include "scan.h"
 
 #define NA_ERR(phrase) sr__perr(err, SR_EBADMSG, i, SR_HDR_NONE, (phrase))
 
@@ -18,7 +19,7 @@ static bool uri_ok(const char *p, size_t n, bool in_angle)
     size_t i = sr__span(p, 0, n, SR__C_SCHEME);
     if (i >= n || p[i] != ':' || i + 1 == n)
         return false;
-    if (sr__span(p, i + 1, n, SR__C_URI) != n)
+    if (sr__scan_uri(p, i + 1, n) != n)
         return false;
     /* RFC 3261 §20.10: an addr-spec with ',', '?' or ';' must be in <> */
     if (!in_angle && (memchr(p, '?', n) || memchr(p, ',', n)))

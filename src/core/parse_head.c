@@ -65,7 +65,7 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
      * follow the first '@' (or the scheme when there is no userinfo) */
     const char *at = memchr(p + i, '@', len - i);
     size_t hs = at ? (size_t)(at - p) : i;
-    size_t bad = sr__span(p, i + 1, len, SR__C_URI);
+    size_t bad = sr__scan_uri(p, i + 1, len);
     if (bad < len)
         return PERR(off + bad, "Bad Request-URI");
     const char *q = sip && hs + 1 < len ? memchr(p + hs + 1, '?', len - hs - 1) : NULL;

@@ -58,6 +58,21 @@ static inline size_t sr__scan_name_scalar(const char *p, size_t i, size_t n)
     return i;
 }
 
+/* 1 when @p c may appear in a URI: not a CTL, SP, HTAB, '<', '>', '"' or DEL (the
+ * SR__C_URI class of chars.c; bytes 0x80-0xff are UTF-8 and allowed). */
+static inline int sr__is_uri_byte(unsigned char c)
+{
+    return c > ' ' && c != '<' && c != '>' && c != '"' && c != 0x7f;
+}
+
+/* Index of the first byte of p[i, n) that cannot appear in a URI, or n. */
+static inline size_t sr__scan_uri_scalar(const char *p, size_t i, size_t n)
+{
+    while (i < n && sr__is_uri_byte((unsigned char)p[i]))
+        i++;
+    return i;
+}
+
 /* ------------------------------------------------------------ SSE2 */
 #ifdef SR__SCAN_SSE2
 static inline size_t sr__scan_eol_sse2(const char *p, size_t i, size_t n)
@@ -91,6 +106,35 @@ static inline size_t sr__scan_name_sse2(const char *p, size_t i, size_t n)
     }
     return sr__scan_name_scalar(p, i, n);
 }
+
+/* The bytes of 16 at @p q that cannot appear in a URI, as a bit mask. */
+static inline unsigned sr__uri_bad_mask(const char *q)
+{
+    const __m128i sp = _mm_set1_epi8(' '), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'),
+                  dq = _mm_set1_epi8('"'), del = _mm_set1_epi8(0x7f);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i bad = _mm_cmpeq_epi8(_mm_min_epu8(v, sp), v); /* v <= ' ' (unsigned) */
+    bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
+    bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, del)));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+
+static inline size_t sr__scan_uri_sse2(const char *p, size_t i, size_t n)
+{
+    if (n - i < 16)
+        return sr__scan_uri_scalar(p, i, n);
+    while (n - i >= 16) {
+        unsigned m = sr__uri_bad_mask(p + i);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+    if (i == n)
+        return n;
+    /* the last block overlaps bytes already checked: drop them from the mask */
+    unsigned m = sr__uri_bad_mask(p + n - 16) >> (16 - (n - i));
+    return m ? i + (size_t)__builtin_ctz(m) : n;
+}
 #endif
 
 /* ------------------------------------------------------------ the ones the parser uses */
@@ -109,6 +153,15 @@ static inline size_t sr__scan_name(const char *p, size_t i, size_t n)
     return sr__scan_name_sse2(p, i, n);
 #else
     return sr__scan_name_scalar(p, i, n);
+#endif
+}
+
+static inline size_t sr__scan_uri(const char *p, size_t i, size_t n)
+{
+#ifdef SR__SCAN_SSE2
+    return sr__scan_uri_sse2(p, i, n);
+#else
+    return sr__scan_uri_scalar(p, i, n);
 #endif
 }
 

@@ -10,6 +10,9 @@ size_t sr__scan_quoted(const char *p, size_t i, size_t n)
 {
     /* quoted-string = SWS DQUOTE *(qdtext / quoted-pair) DQUOTE (RFC 3261 §25.1) */
     for (i++; i < n; i++) {
+        i = sr__span(p, i, n, SR__C_QPLAIN);
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)p[i];
         if (c == '"')
             return i + 1;

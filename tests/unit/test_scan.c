@@ -18,6 +18,16 @@ static size_t ref_eol(const char *p, size_t i, size_t n)
     return n;
 }
 
+static size_t ref_uri(const char *p, size_t i, size_t n)
+{
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == 0x7f)
+            return i;
+    }
+    return n;
+}
+
 static size_t ref_name(const char *p, size_t i, size_t n)
 {
     for (; i < n; i++) {
@@ -42,7 +52,7 @@ static uint32_t rnd(void)
  * byte value now and then (0x80..0xff included: signedness bugs show there). */
 static char rnd_byte(void)
 {
-    static const char pick[] = "\r\n\r\n-azAZ@[`{:;, \t\x0c\x0e\x8d\x8a\xad\xe1";
+    static const char pick[] = "\r\n\r\n-azAZ@[`{:;, \t\x0c\x0e\x8d\x8a\xad\xe1<>\"\x7f!";
     uint32_t r = rnd() % 8;
     if (r == 0)
         return (char)(rnd() & 0xff);
@@ -54,7 +64,9 @@ static char rnd_byte(void)
 static void check_buffer(const char *p, size_t n)
 {
     for (size_t i = 0; i <= n; i++) {
-        size_t e = ref_eol(p, i, n), m = ref_name(p, i, n);
+        size_t e = ref_eol(p, i, n), m = ref_name(p, i, n), u = ref_uri(p, i, n);
+        assert_int_equal(sr__scan_uri_scalar(p, i, n), u);
+        assert_int_equal(sr__scan_uri(p, i, n), u);
         assert_int_equal(sr__scan_eol_scalar(p, i, n), e);
         assert_int_equal(sr__scan_name_scalar(p, i, n), m);
         assert_int_equal(sr__scan_eol(p, i, n), e);
@@ -62,6 +74,7 @@ static void check_buffer(const char *p, size_t n)
 #ifdef SR__SCAN_SSE2
         assert_int_equal(sr__scan_eol_sse2(p, i, n), e);
         assert_int_equal(sr__scan_name_sse2(p, i, n), m);
+        assert_int_equal(sr__scan_uri_sse2(p, i, n), u);
 #endif
     }
 }
@@ -88,7 +101,8 @@ static void test_random_agree_guarded(void **state)
 static void test_every_position(void **state)
 {
     (void)state;
-    static const char hits[] = {'\r', '\n', ':', ' ', '\0', (char)0xc1, (char)0x8d};
+    static const char hits[] = {'\r', '\n', ':', ' ',  '\0', (char)0xc1, (char)0x8d,
+                                '<',  '>',  '"', 0x7f, '!',  '\t'};
     for (size_t n = 0; n <= 70; n++) {
         for (size_t pos = 0; pos < n; pos++) {
             for (size_t h = 0; h < sizeof hits; h++) {
