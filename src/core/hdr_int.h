@@ -49,11 +49,15 @@ static inline int sr__caseeq_lc(const char *s, const char *lc, size_t n)
         memcpy(&y2, lc + n - 4, 4);
         return (x | 0x20202020u) == y && (x2 | 0x20202020u) == y2;
     }
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)(s[i] | 0x20) != (unsigned char)lc[i])
-            return 0;
+    if (n >= 2) { /* the first two and the last two bytes (the same ones when n == 2) */
+        uint16_t x, y, x2, y2;
+        memcpy(&x, s, 2);
+        memcpy(&y, lc, 2);
+        memcpy(&x2, s + n - 2, 2);
+        memcpy(&y2, lc + n - 2, 2);
+        return (uint16_t)(x | 0x2020u) == y && (uint16_t)(x2 | 0x2020u) == y2;
     }
-    return 1;
+    return n == 0 || (unsigned char)(s[0] | 0x20) == (unsigned char)lc[0];
 }
 
 /* The id of the header name p[0, len), SR_HDR_OTHER when unknown; @p tok: the caller knows
@@ -64,9 +68,19 @@ static inline enum sr_hdr_id sr__hdr_lookup_inline(const char *p, size_t len, bo
         return SR_HDR_OTHER;
     /* A perfect hash over the length and the lower-cased first, middle and last bytes
      * (scripts/gen_hdr_hash.py), then one comparison. */
-    unsigned first = sr__lower[(unsigned char)p[0]];
-    unsigned last = sr__lower[(unsigned char)p[len - 1]];
-    unsigned mid = sr__lower[(unsigned char)p[len / 2]];
+    /* A token name: OR-ing 0x20 lower-cases the letters and leaves '-' as it is, which is
+     * all a known name holds; any other byte makes the name unknown whatever slot it hashes
+     * to, since the comparison below then fails. */
+    unsigned first, last, mid;
+    if (tok) {
+        first = (unsigned char)p[0] | 0x20u;
+        last = (unsigned char)p[len - 1] | 0x20u;
+        mid = (unsigned char)p[len / 2] | 0x20u;
+    } else {
+        first = sr__lower[(unsigned char)p[0]];
+        last = sr__lower[(unsigned char)p[len - 1]];
+        mid = sr__lower[(unsigned char)p[len / 2]];
+    }
     unsigned h = ((unsigned)len * SR__HDR_HASH_A + first * SR__HDR_HASH_B + last + (mid << 1)) &
                  (SR__HDR_HASH_SIZE - 1);
     enum sr_hdr_id id = (enum sr_hdr_id)sr__hdr_hash_slot[h];

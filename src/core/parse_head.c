@@ -231,21 +231,26 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         /* field-name = token; RFC 3261 §7.3.1 allows whitespace before the colon (HCOLON).
          * Letters and '-' (every known name) go 16 at a time, other token bytes one by one. */
         i = sr__scan_name(p, i, len);
-        while (i < len && sr__is((unsigned char)p[i], SR__C_TOKEN))
-            i++;
+        if (i < len && sr__is((unsigned char)p[i], SR__C_TOKEN))
+            i = sr__span(p, i, len, SR__C_TOKEN);
         if (i >= len)
             return SR_EAGAIN;
         if (i == ns)
             return sr__perr(err, SR_EBADMSG, i, SR_HDR_NONE,
                             c == ' ' || c == '\t' ? "Bad folded line" : "Bad header field name");
         size_t ne = i;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        if (i >= len)
-            return SR_EAGAIN;
-        if (p[i] != ':')
-            return PERR(i, "Missing colon in header field");
+        if (p[i] != ':') {
+            while (i < len && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+            if (i >= len)
+                return SR_EAGAIN;
+            if (p[i] != ':')
+                return PERR(i, "Missing colon in header field");
+        }
         i++;
+        /* the usual single SP after the colon; any other LWS is trimmed below */
+        if (i < len && p[i] == ' ')
+            i++;
         size_t vs = i, line_end;
         /* Value: up to a line end not followed by SP/HTAB (folding, §7.3.1). */
         for (;;) {
@@ -278,14 +283,15 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
             return sr__perr(err, SR_ENOSPC, ns, SR_HDR_NONE, "Too many header fields");
         /* trim LWS (including folds) on both sides of the value */
         size_t ve = line_end;
-        vs = sr__skip_lws(p, vs, ve);
+        if (vs < ve && (unsigned char)p[vs] <= ' ')
+            vs = sr__skip_lws(p, vs, ve);
         while (ve > vs && (unsigned char)p[ve - 1] <= ' ' &&
                (p[ve - 1] == ' ' || p[ve - 1] == '\t' || p[ve - 1] == '\r' || p[ve - 1] == '\n'))
             ve--;
         sr_header *h = &hdrs[nh++];
+        h->id = sr__hdr_lookup_inline(p + ns, ne - ns, true);
         h->name.p = p + ns;
         h->name.len = ne - ns;
-        h->id = sr__hdr_lookup_inline(h->name.p, h->name.len, true);
         h->value.p = p + vs;
         h->value.len = ve - vs;
         h->raw.p = p + ns;
