@@ -304,7 +304,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     }
     memset(m, 0, offsetof(sr_msg, first));
     memset(m->first, 0xff, sizeof m->first);
-    memset(&m->body, 0, sizeof *m - offsetof(sr_msg, body));
+    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
     m->arena = arena;
     memcpy(bytes, buf, size);
     m->bytes = bytes;
@@ -337,19 +337,15 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
         m->cap_hdrs = nh;
         /* Move every slice from the caller's buffer to the copy (header slices are never
          * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
-        uintptr_t from = (uintptr_t)buf, to = (uintptr_t)bytes;
+        memcpy(m->hdrs, hv, nh * sizeof *hv);
+        uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
         for (size_t k = nh; k-- > 0;) {
-            const sr_header *s = &hv[k];
             sr_header *d = &m->hdrs[k];
-            d->id = s->id;
-            d->name.p = (const char *)(to + ((uintptr_t)s->name.p - from));
-            d->name.len = s->name.len;
-            d->value.p = (const char *)(to + ((uintptr_t)s->value.p - from));
-            d->value.len = s->value.len;
-            d->raw.p = (const char *)(to + ((uintptr_t)s->raw.p - from));
-            d->raw.len = s->raw.len;
-            m->next[k] = m->first[s->id];
-            m->first[s->id] = (uint16_t)k;
+            d->name.p = (const char *)((uintptr_t)d->name.p + delta);
+            d->value.p = (const char *)((uintptr_t)d->value.p + delta);
+            d->raw.p = (const char *)((uintptr_t)d->raw.p + delta);
+            m->next[k] = m->first[d->id];
+            m->first[d->id] = (uint16_t)k;
         }
     }
 #undef REBASE

@@ -35,17 +35,19 @@ struct sr_msg {
     size_t via_k;           /* header holding the next value to parse, SR__NOIDX when done */
     size_t via_pos;         /* sr_value_next position inside it */
     sr_parse_error via_err; /* the first Via value that does not parse (code 0: none) */
-    sr_via via0;
-    sr_nameaddr to, from;
     bool has_to, has_from;
     sr_cseq cseq;
     bool has_cseq;
     sr_str call_id;
     int64_t max_fwd;
     int64_t rseq;
-    sr_rack rack;
     bool has_rack;
     sr_parse_error eager; /* first problem met while parsing the eager values (code 0: none) */
+    /* Filled by their parsers before any read (has_to, has_from, has_rack, nvia say which
+     * hold a value): sr_msg_parse does not clear them. Keep them last. */
+    sr_via via0;
+    sr_nameaddr to, from;
+    sr_rack rack;
 };
 
 /* Parse the Via values after the top one (no allocation; idempotent). */

@@ -16,6 +16,12 @@ static size_t scan_version(const char *p, size_t i, size_t end, unsigned *maj, u
 {
     if (end - i < 7 || memcmp(p + i, "SIP/", 4) != 0)
         return 0;
+    if (memcmp(p + i + 4, "2.0", 3) == 0 &&
+        (end - i == 7 || !sr__is((unsigned char)p[i + 7], SR__C_DIGIT))) {
+        *maj = 2; /* the usual case in one comparison */
+        *min = 0;
+        return i + 7;
+    }
     i += 4;
     unsigned *dst[2] = {maj, min};
     for (int k = 0; k < 2; k++) {

@@ -40,10 +40,20 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
     v->ttl = -1;
     v->raw.p = p + i;
 
-    /* sent-protocol = protocol-name SLASH protocol-version SLASH transport */
-    if (!token_at(p, n, &i, &v->protocol) || !slash_at(p, n, &i) ||
-        !token_at(p, n, &i, &v->version) || !slash_at(p, n, &i) ||
-        !token_at(p, n, &i, &v->transport))
+    /* sent-protocol = protocol-name SLASH protocol-version SLASH transport; the usual
+     * "SIP/2.0/" without LWS is taken in one comparison */
+    if (n - i > 8 && memcmp(p + i, "SIP/2.0/", 8) == 0 &&
+        sr__is((unsigned char)p[i + 8], SR__C_TOKEN)) {
+        v->protocol.p = p + i;
+        v->protocol.len = 3;
+        v->version.p = p + i + 4;
+        v->version.len = 3;
+        i += 8;
+        if (!token_at(p, n, &i, &v->transport))
+            return VIA_ERR("Bad Via sent-protocol");
+    } else if (!token_at(p, n, &i, &v->protocol) || !slash_at(p, n, &i) ||
+               !token_at(p, n, &i, &v->version) || !slash_at(p, n, &i) ||
+               !token_at(p, n, &i, &v->transport))
         return VIA_ERR("Bad Via sent-protocol");
     size_t j = sr__skip_lws(p, i, n);
     if (j == i)
