@@ -113,13 +113,53 @@ static inline bool sr__tok_eq_letters(sr_str s, const char *lc, size_t n)
 #define SR__TOK_EQ(s, lit) sr__tok_eq_letters((s), (lit), sizeof(lit) - 1)
 #define SR__LC_EQ(s, lit)  sr__lc_eq((s), (lit), sizeof(lit) - 1)
 
-/* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
- * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1. */
-int sr__param_one(const char *p, size_t n, size_t *i, sr_str *name, sr_str *value);
-
 /* Scan a quoted-string starting at p[i] == '"'. Returns the index after the closing quote,
  * or 0 when it is not closed. */
 size_t sr__scan_quoted(const char *p, size_t i, size_t n);
+
+/* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
+ * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1.
+ * Inline: Via and name-addr parameters are on every message's eager path. */
+static inline int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *name, sr_str *value)
+{
+    size_t i = *ip;
+    if (i >= n || p[i] != ';')
+        return -1;
+    i = sr__skip_lws(p, i + 1, n);
+    size_t ns = i;
+    i = sr__span(p, i, n, SR__C_TOKEN);
+    if (i == ns)
+        return -1; /* ";;" or ";=" : empty parameter name */
+    name->p = p + ns;
+    name->len = i - ns;
+    value->p = NULL;
+    value->len = 0;
+    size_t j = sr__skip_lws(p, i, n);
+    if (j < n && p[j] == '=') {
+        j = sr__skip_lws(p, j + 1, n);
+        size_t vs = j;
+        if (j < n && p[j] == '"') {
+            j = sr__scan_quoted(p, j, n);
+            if (!j)
+                return -1;
+        } else if (j < n && p[j] == '[') {
+            j++;
+            j = sr__span(p, j, n, SR__C_HOST6);
+            if (j >= n || p[j] != ']')
+                return -1;
+            j++;
+        } else {
+            j = sr__span(p, j, n, SR__C_PVAL);
+            if (j == vs)
+                return -1; /* "name=" with no value */
+        }
+        value->p = p + vs;
+        value->len = j - vs;
+        i = j;
+    }
+    *ip = i;
+    return 0;
+}
 
 /* ------------------------------------------------------------ arena */
 /* A chain of chunks; allocations are bump-allocated, freed all at once (STYLE §5). */
