@@ -42,6 +42,7 @@ enum {
     SR__C_SCHEME = 1u << 11,  /* token minus "!%*_`'~": what name-addr URIs start with */
     SR__C_NOSPCTL = 1u << 12, /* neither SP nor CTL: a Request-URI byte of the Request-Line */
     SR__C_QPLAIN = 1u << 13,  /* neither DQUOTE nor backslash: nothing to do inside quotes */
+    SR__C_LPLAIN = 1u << 14,  /* none of " < > ( ) ,: nothing to do when splitting a list */
 };
 extern const uint16_t sr__cc[256];
 extern const unsigned char sr__lower[256];

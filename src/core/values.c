@@ -39,6 +39,9 @@ bool sr_value_next(sr_str value, size_t *pos, sr_str *item)
     if (!memchr(p + i, ',', n - i))
         i = n;
     while (i < n) {
+        i = sr__span(p, i, n, SR__C_LPLAIN);
+        if (i >= n)
+            break;
         char c = p[i];
         if (c == '"') {
             size_t e = sr__scan_quoted(p, i, n);
