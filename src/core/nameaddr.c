@@ -11,15 +11,20 @@
 
 /* Check a URI as the name-addr grammar alone requires: scheme ":" then no whitespace and no
  * <>" (the full URI grammar belongs to sr_uri_parse, RFC 3261 §19.1). */
-static bool uri_ok(const char *p, size_t n, bool in_angle)
+static bool uri_scheme_ok(const char *p, size_t n)
 {
     if (n == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
         return false;
     /* scheme: token characters but "!%*_`'~" (SR__C_SCHEME), up to the ':' */
     size_t i = sr__span(p, 0, n, SR__C_SCHEME);
-    if (i >= n || p[i] != ':' || i + 1 == n)
+    return i < n && p[i] == ':' && i + 1 != n;
+}
+
+static bool uri_ok(const char *p, size_t n, bool in_angle)
+{
+    if (!uri_scheme_ok(p, n))
         return false;
-    if (sr__scan_uri(p, i + 1, n) != n)
+    if (sr__scan_uri(p, 0, n) != n)
         return false;
     /* RFC 3261 §20.10: an addr-spec with ',', '?' or ';' must be in <> */
     if (!in_angle && (memchr(p, '?', n) || memchr(p, ',', n)))
@@ -87,11 +92,20 @@ int sr_nameaddr_parse(sr_nameaddr *na, sr_str s, sr_parse_error *err)
     /* p[i] == '<': LAQUOT addr-spec RAQUOT, no whitespace inside (RFC 3261 §25.1) */
     {
         size_t us = ++i;
-        const char *gt = memchr(p + i, '>', n - i);
-        i = gt ? (size_t)(gt - p) : n;
-        if (i >= n)
-            return NA_ERR("Missing > in address");
-        if (!uri_ok(p + us, i - us, true))
+        /* the usual case in one scan: URI bytes up to the '>' */
+        size_t e = sr__scan_uri(p, i, n);
+        bool ok;
+        if (e < n && p[e] == '>') {
+            i = e;
+            ok = uri_scheme_ok(p + us, i - us);
+        } else {
+            const char *gt = e < n ? memchr(p + e, '>', n - e) : NULL;
+            i = gt ? (size_t)(gt - p) : n;
+            if (i >= n)
+                return NA_ERR("Missing > in address");
+            ok = uri_ok(p + us, i - us, true);
+        }
+        if (!ok)
             return NA_ERR("Bad address in <>");
         na->uri.p = p + us;
         na->uri.len = i - us;
