@@ -43,6 +43,7 @@ enum {
     SR__C_NOSPCTL = 1u << 12, /* neither SP nor CTL: a Request-URI byte of the Request-Line */
     SR__C_QPLAIN = 1u << 13,  /* neither DQUOTE nor backslash: nothing to do inside quotes */
     SR__C_LPLAIN = 1u << 14,  /* none of " < > ( ) ,: nothing to do when splitting a list */
+    SR__C_NOCTL = 1u << 15,   /* not a CTL (the complement of SR__C_CTL) */
 };
 extern const uint16_t sr__cc[256];
 extern const unsigned char sr__lower[256];

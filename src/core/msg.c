@@ -130,7 +130,21 @@ static int parse_eager(sr_msg *m)
                 return SR_ENOMEM;
             m->via_cap = cap;
         }
-        via_parse_more(m, 1);
+        if (!more) {
+            /* one header, one value: the header value is already trimmed, as
+             * sr_value_next would return it */
+            m->via_k = SR__NOIDX;
+            if (h->value.len && sr_via_parse(&m->via0, h->value, &e) == 0) {
+                m->nvia = 1;
+            } else if (h->value.len) {
+                m->via_err.code = SR_EBADMSG;
+                m->via_err.offset = (size_t)(h->value.p - m->bytes) + e.offset;
+                m->via_err.hdr = SR_HDR_VIA;
+                m->via_err.phrase = "Bad Via header field";
+            }
+        } else {
+            via_parse_more(m, 1);
+        }
     }
     size_t k = m->first[SR_HDR_TO];
     if (k != SR__NOIDX) {

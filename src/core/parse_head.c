@@ -113,10 +113,9 @@ static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *
         }
         /* Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP
          * / HTAB): anything but CTLs; receivers never act on it (RULES.md §1). */
-        for (size_t j = i; j < end; j++) {
-            if (sr__is((unsigned char)p[j], SR__C_CTL))
-                return PERR(j, "Bad reason phrase");
-        }
+        size_t bad = sr__span(p, i, end, SR__C_NOCTL);
+        if (bad < end)
+            return PERR(bad, "Bad reason phrase");
         sl->reason.p = p + i;
         sl->reason.len = end - i;
         return 0;

@@ -647,6 +647,18 @@ static void test_msg_lazy_via_errors(void **state)
     assert_int_equal(sr_msg_validate(m, &e), SR_EBADMSG);
     assert_int_equal(e.hdr, SR_HDR_VIA);
     sr_msg_free(m);
+    /* one Via header with one bad value (the single-value path): same verdict and offset */
+    const char *bad1 = "OPTIONS sip:a@b SIP/2.0\r\nVia:  SIP/2.0/UDP a;;x \r\n"
+                       "To: <sip:a@b>\r\nFrom: <sip:a@b>;tag=1\r\nCall-ID: x\r\n"
+                       "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n";
+    assert_int_equal(sr_msg_parse(&m, bad1, strlen(bad1), NULL, &e), 0);
+    assert_int_equal(sr_msg_via_count(m), 0);
+    assert_null(sr_msg_via(m, 0));
+    assert_int_equal(sr_msg_validate(m, &e), SR_EBADMSG);
+    assert_int_equal(e.hdr, SR_HDR_VIA);
+    assert_string_equal(e.phrase, "Bad Via header field");
+    assert_int_equal(e.offset, (size_t)(strstr(bad1, ";;") - bad1));
+    sr_msg_free(m);
 }
 
 /* A Via added to a parsed message goes after the whole list, parsed or not yet. */
