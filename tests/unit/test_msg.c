@@ -676,6 +676,43 @@ static void test_msg_lazy_via_add(void **state)
     sr_msg_free(m);
 }
 
+/* One allocation per ordinary message: the struct, the copy of the bytes, the header index
+ * and the Via list all come from the one arena chunk sized from the input (the bench corpus:
+ * INVITE/200 with SDP, REGISTER with credentials, responses with two Vias...), also after
+ * every Via value has been asked for and the message validated. */
+static void test_msg_one_allocation(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "01-invite-sdp.sip",    "02-100-trying.sip",
+        "03-180-ringing.sip",   "04-200-ok-sdp.sip",
+        "05-486-busy-here.sip", "06-407-proxy-auth.sip",
+        "07-register.sip",      "08-401-unauthorized.sip",
+        "09-options.sip",       "10-bye.sip",
+        "11-ack.sip",
+    };
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", SR_BENCH_CORPUS_DIR, files[f]);
+        size_t len;
+        char *buf = tu_read_file(path, &len);
+        tu_alloc *ta = tu_alloc_state();
+        long before = ta->total;
+        sr_parse_opts o;
+        sr_parse_opts_init(&o);
+        o.alloc = tu_allocator();
+        sr_msg *m = NULL;
+        assert_int_equal(sr_msg_parse(&m, buf, len, &o, NULL), 0);
+        assert_true(sr_msg_via_count(m) >= 1);
+        assert_non_null(sr_msg_via(m, sr_msg_via_count(m) - 1));
+        assert_int_equal(sr_msg_validate(m, NULL), 0);
+        if (ta->total - before != 1)
+            fail_msg("%s: %ld allocations", files[f], ta->total - before);
+        sr_msg_free(m);
+        free(buf);
+    }
+}
+
 typedef struct sweep_ctx {
     const char *buf;
     size_t len;
@@ -736,6 +773,7 @@ int main(void)
         TU_TEST(test_msg_index),
         TU_TEST(test_msg_failure_sweep),
         TU_TEST(test_msg_lazy_via),
+        TU_TEST(test_msg_one_allocation),
         TU_TEST(test_msg_lazy_via_errors),
         TU_TEST(test_msg_lazy_via_add),
         TU_TEST(test_msg_validate),
