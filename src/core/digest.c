@@ -248,10 +248,14 @@ static int set_once(sr_str v, store *st, sr_str *dst, unsigned *seen, unsigned b
 
 static int parse_scheme(sr_auth *a, sr_str value)
 {
+    /* Another scheme (Basic's token68, RFC 7235 §2.1) is not ours to judge. */
+    size_t i = sr__skip_lws(value.p, 0, value.len), s = i;
+    while (i < value.len && sr__is((unsigned char)value.p[i], SR__C_TOKEN))
+        i++;
+    if (!SR__LC_EQ(((sr_str){value.p + s, i - s}), "digest"))
+        return i > s ? SR_EUNSUPPORTED : SR_EBADMSG;
     if (sr_auth_parse(a, value, NULL) != 0)
         return SR_EBADMSG;
-    if (!SR__LC_EQ(a->scheme, "digest"))
-        return SR_EUNSUPPORTED;
     return 0;
 }
 
