@@ -383,7 +383,8 @@ typedef struct sr_auth_verdict {
  * grow per nonce; a nonce evicted from the table is reported STALE_NONCE so the client just
  * retries). The table is only updated on OK.
  * Returns 0 with @p v filled (@p v->result says the verdict), or SR_EINVAL (NULL argument,
- * @p req not a request), or the lookup callback's error. Never allocates.
+ * @p req not a request, an HA1 from the lookup of the wrong length), or the lookup callback's
+ * error. Never allocates.
  */
 SR_API int sr_auth_verify(sr_auth_server *s, const sr_msg *req, sr_auth_kind kind, uint64_t now_ms,
                           sr_auth_lookup_cb lookup, void *user, sr_auth_verdict *v);
@@ -414,6 +415,9 @@ typedef struct sr_auth_client_opts {
     bool prefer_auth_int; /**< choose auth-int when offered (default false: auth) */
     sr_auth_random_cb random; /**< cnonce source (required with a qop) */
     void *random_user;
+    bool server_order; /**< answer the topmost acceptable challenge (RFC 8760 §2.4's SHOULD)
+                            instead of the strongest (default false: strongest, a local policy
+                            against reordered challenges, RFC 8760 §3) */
 } sr_auth_client_opts;
 
 /** Fill @p o with the defaults. */
@@ -421,7 +425,8 @@ SR_API void sr_auth_client_opts_init(sr_auth_client_opts *o);
 
 /**
  * Answer the challenge(s) of the 401/407 response @p resp: pick the first challenge of the
- * strongest acceptable algorithm (RFC 8760 §2.4: SHA-256 over MD5), qop auth (or auth-int,
+ * strongest acceptable algorithm (SHA-256 over MD5; with @p o->server_order the topmost
+ * acceptable one, RFC 8760 §2.4), qop auth (or auth-int,
  * see @p o), a 16-byte random cnonce in hex, and append the credentials value for the
  * retried request to @p out. *@p hdr (may be NULL) gets the header to send it in
  * (Authorization for a 401, Proxy-Authorization for a 407).

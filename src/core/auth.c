@@ -778,15 +778,17 @@ int sr_auth_client_answer(const sr_msg *resp, const sr_auth_client_opts *o, sr_b
         return SR_EINVAL;
     sr_auth_kind kind = code == 407 ? SR_AUTH_PROXY : SR_AUTH_WWW;
     enum sr_hdr_id id = sr_auth_challenge_hdr(kind);
-    /* The strongest acceptable algorithm wins; among equals, the first (RFC 8760 §2.4). */
+    /* The strongest acceptable algorithm wins, among equals the first; with server_order the
+     * topmost acceptable one (RFC 8760 §2.4). */
     static const sr_digest_alg order[] = {SR_DIGEST_SHA256, SR_DIGEST_MD5};
     sr_digest_challenge ch;
     for (size_t k = 0; k < 2; k++) {
-        if (!(o->algs & SR_DIGEST_BIT(order[k])))
+        if (!o->server_order && !(o->algs & SR_DIGEST_BIT(order[k])))
             continue;
         for (const sr_header *h = sr_msg_header_find(resp, id, NULL); h;
              h = sr_msg_header_find(resp, id, h)) {
-            if (sr_digest_challenge_parse(&ch, h->value) != 0 || ch.alg != order[k])
+            if (sr_digest_challenge_parse(&ch, h->value) != 0 ||
+                (!o->server_order && ch.alg != order[k]))
                 continue;
             int rc = sr_auth_client_answer_challenge(&ch, o, out);
             if (rc == SR_EUNSUPPORTED)

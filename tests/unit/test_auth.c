@@ -721,6 +721,19 @@ static void test_client_choice(void **state)
     o.algs = SR_DIGEST_BIT(SR_DIGEST_MD5);
     assert_int_equal(sr_auth_client_answer(m, &o, &b, NULL), 0);
     assert_non_null(strstr(b.p, "nonce=\"n1\""));
+    /* The server's order (RFC 8760 §2.4): MD5 is topmost here. */
+    b.len = 0;
+    o.algs = SR_DIGEST_ALL;
+    o.server_order = true;
+    assert_int_equal(sr_auth_client_answer(m, &o, &b, NULL), 0);
+    assert_non_null(strstr(b.p, "nonce=\"n1\""));
+    b.len = 0;
+    o.algs = SR_DIGEST_BIT(SR_DIGEST_SHA256);
+    assert_int_equal(sr_auth_client_answer(m, &o, &b, NULL), 0);
+    assert_non_null(strstr(b.p, "nonce=\"n2\""));
+    o.algs = 0;
+    assert_int_equal(sr_auth_client_answer(m, &o, &b, NULL), SR_ENOTFOUND);
+    o.algs = SR_DIGEST_ALL;
     o.random = NULL;
     assert_int_equal(sr_auth_client_answer(m, &o, &b, NULL), SR_EINVAL);
     sr_buf_cleanup(&b);
