@@ -31,6 +31,8 @@ struct sr_auth_server {
     uint32_t serial;
     size_t nc_slots;
     nc_slot *nc;
+    sr_sha256_ctx mac_inner; /* HMAC key schedule: ipad and opad blocks already absorbed */
+    sr_sha256_ctx mac_outer;
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -122,7 +124,33 @@ void sr_auth_config_init(sr_auth_config *c)
     c->nc_slots = 1024;
 }
 
-/* Derived opaque: 16 hex digits of HMAC(secret, "opaque" realm). */
+/* HMAC-SHA-256 under the server's secret, from the precomputed pads (RFC 2104 §4). */
+static void server_mac(const sr_auth_server *s, const uint8_t *msg, size_t n, uint8_t *out)
+{
+    uint8_t inner[SR_SHA256_LEN];
+    sr_sha256_ctx c = s->mac_inner;
+    sr_sha256_update(&c, msg, n);
+    sr_sha256_final(&c, inner);
+    c = s->mac_outer;
+    sr_sha256_update(&c, inner, sizeof inner);
+    sr_sha256_final(&c, out);
+}
+
+static void mac_setup(sr_auth_server *s)
+{
+    uint8_t k[64] = {0}, pad[64];
+    memcpy(k, s->secret, s->secret_len); /* secret_len <= 64: never hashed first */
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    sr_sha256_init(&s->mac_inner);
+    sr_sha256_update(&s->mac_inner, pad, 64);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    sr_sha256_init(&s->mac_outer);
+    sr_sha256_update(&s->mac_outer, pad, 64);
+}
+
+/* Derived opaque: 16 hex digits of HMAC(secret, "opaque:" realm). */
 static void derive_opaque(const sr_auth_server *s, char *out)
 {
     uint8_t mac[SR_SHA256_LEN];
@@ -130,7 +158,7 @@ static void derive_opaque(const sr_auth_server *s, char *out)
     size_t n = s->realm_len < 256 ? s->realm_len : 256;
     memcpy(msg, "opaque:", 7);
     memcpy(msg + 7, s->realm, n);
-    sr_hmac_sha256(s->secret, s->secret_len, msg, 7 + n, mac);
+    server_mac(s, msg, 7 + n, mac);
     sr__hex(mac, 8, out);
     out[16] = '\0';
 }
@@ -164,6 +192,7 @@ int sr_auth_server_new(sr_auth_server **out, const sr_auth_config *c)
     s->lifetime_ms = c->nonce_lifetime_ms;
     s->skew_ms = c->nonce_skew_ms;
     s->nc_slots = c->nc_slots;
+    mac_setup(s);
     if (!(s->realm = dup_cstr(a, realm, &s->realm_len)))
         goto nomem;
     if (c->opaque) {
@@ -226,7 +255,7 @@ static void nonce_mac(const sr_auth_server *s, uint64_t ts, uint32_t serial, uin
     for (int i = 3; i >= 0; i--)
         msg[n++] = (uint8_t)(serial >> (8 * i));
     uint8_t full[SR_SHA256_LEN];
-    sr_hmac_sha256(s->secret, s->secret_len, msg, n, full);
+    server_mac(s, msg, n, full);
     memcpy(mac, full, MAC_BYTES);
 }
 
