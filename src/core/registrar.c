@@ -719,8 +719,13 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
         c->expires = (uint32_t)e;
     }
 
-    /* Stage the AOR's bindings. */
+    /* Stage the AOR's bindings. A request naming more Contacts than it could possibly
+     * remove (every current binding) plus keep (max_bindings) cannot succeed: refuse it
+     * before the pairwise URI comparisons, which would otherwise grow with the square of a
+     * hostile Contact list. */
     size_t old_n = x ? x->n : 0;
+    if (!star && w.n_cts > old_n + r->max_bindings)
+        return finish(r, &w, req, 503, "too many bindings for this AOR", now_ms, o, resp, out);
     size_t cap = old_n + (star ? 0 : w.n_cts);
     if (cap) {
         w.st = sr__malloc(w.a, cap * sizeof *w.st);

@@ -445,6 +445,38 @@ static void test_limits_503(void **state)
     const char *c4[] = {"<sip:a@192.0.2.1>;expires=0", "<sip:c@192.0.2.1>", NULL};
     handle_free(r, reg(RURI, AOR, "cid", 3, c4, NULL), T0, 200, NULL);
     handle_free(r, reg(RURI, "sip:bob@example.com", "cid", 1, c3, NULL), T0, 503, NULL);
+    /* A hostile Contact list is refused at once, whatever its length (no quadratic work). */
+    {
+        size_t n = 3000;
+        char **lines = calloc(n + 1, sizeof *lines);
+        assert_non_null(lines);
+        for (size_t i = 0; i < n; i++) {
+            lines[i] = malloc(40);
+            assert_non_null(lines[i]);
+            snprintf(lines[i], 40, "<sip:u%zu@192.0.2.1>", i);
+        }
+        char *big = malloc(n * 40 + 1024);
+        assert_non_null(big);
+        size_t len = (size_t)sprintf(big, "REGISTER sip:example.com SIP/2.0\r\n"
+                                          "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKbig\r\n"
+                                          "Max-Forwards: 70\r\nTo: <" AOR ">\r\n"
+                                          "From: <" AOR ">;tag=1\r\nCall-ID: big\r\n"
+                                          "CSeq: 1 REGISTER\r\nContact: ");
+        for (size_t i = 0; i < n; i++) {
+            len += (size_t)sprintf(big + len, "%s%s", i ? ", " : "", lines[i]);
+            free(lines[i]);
+        }
+        free(lines);
+        sprintf(big + len, "\r\nContent-Length: 0\r\n\r\n");
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = tu_allocator();
+        po.max_size = 1u << 20;
+        sr_msg *m = NULL;
+        assert_int_equal(sr_msg_parse(&m, big, strlen(big), &po, NULL), 0);
+        free(big);
+        handle_free(r, m, T0, 503, NULL);
+    }
     /* a query for another AOR is fine */
     handle_free(r, reg(RURI, "sip:bob@example.com", "cid", 2, NULL, NULL), T0, 200, NULL);
     assert_int_equal(sr_registrar_aor_count(r), 1);
