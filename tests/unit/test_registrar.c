@@ -174,6 +174,45 @@ static void test_register_and_query(void **state)
     sr_registrar_free(r);
 }
 
+/* The caller's builder options reach the response: extra headers, defaults, its allocator. */
+static void test_build_options(void **state)
+{
+    (void)state;
+    sr_registrar *r = new_reg(NULL);
+    const char *c[] = {"<sip:alice@192.0.2.1>", NULL};
+    sr_msg *req = reg(RURI, AOR, "cid", 1, c, NULL);
+    sr_build_header extra[] = {{SR_STR("Server"), SR_STR("sipreply-test")}};
+    sr_build_opts bo;
+    sr_build_opts_init(&bo);
+    bo.alloc = tu_allocator();
+    bo.flags = SR_BUILD_DEFAULTS;
+    bo.headers = extra;
+    bo.n_headers = 1;
+    sr_registrar_opts o;
+    sr_registrar_opts_init(&o);
+    o.build = &bo;
+    sr_msg *resp = NULL;
+    assert_int_equal(sr_registrar_handle(r, req, T0, &o, &resp, NULL), 0);
+    assert_int_equal(sr_msg_status(resp), 200);
+    const sr_header *h = sr_msg_header_find(resp, SR_HDR_SERVER, NULL);
+    assert_non_null(h);
+    assert_sr_str_eq(h->value, "sipreply-test");
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_CONTACT), 1);
+    assert_lint_clean(resp, req);
+    sr_msg_free(resp);
+    /* and a 423 with the same options still carries Min-Expires once */
+    const char *c30[] = {"<sip:alice@192.0.2.1>;expires=30", NULL};
+    sr_msg *req2 = reg(RURI, AOR, "cid", 2, c30, NULL);
+    assert_int_equal(sr_registrar_handle(r, req2, T0, &o, &resp, NULL), 0);
+    assert_int_equal(sr_msg_status(resp), 423);
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_MIN_EXPIRES), 1);
+    assert_lint_clean(resp, req2);
+    sr_msg_free(resp);
+    sr_msg_free(req2);
+    sr_msg_free(req);
+    sr_registrar_free(r);
+}
+
 static void test_expires_sources(void **state)
 {
     (void)state;
@@ -803,6 +842,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_register_and_query),
+        TU_TEST(test_build_options),
         TU_TEST(test_expires_sources),
         TU_TEST(test_min_expires_423),
         TU_TEST(test_min_expires_hour),
