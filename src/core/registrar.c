@@ -356,7 +356,6 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
             if (sr_str_eq(s->b.call_id, call_id) && cseq->num <= s->b.cseq)
                 ordering_failed = true;
             s->removed = true;
-            out->removed++;
         }
     } else {
         for (size_t i = 0; i < w.n_cts && !ordering_failed; i++) {
@@ -376,12 +375,8 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
             }
             if (c->expires == 0) {
                 if (s && !s->removed) {
-                    if (s->fresh) {
-                        sr__free(w.a, s->b.blob);
-                        s->b.blob = NULL;
-                    } else {
-                        out->removed++;
-                    }
+                    /* A fresh entry keeps its block until the end of the request: later
+                     * Contacts still compare against its URI. */
                     s->removed = true;
                 }
                 continue;
@@ -395,12 +390,8 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
             nb.q = c->c.q;
             nb.expires_at = now_ms + (uint64_t)c->expires * 1000u;
             if (s) {
-                if (s->fresh && s->b.blob)
+                if (s->fresh)
                     sr__free(w.a, s->b.blob);
-                else if (!s->fresh && s->removed)
-                    out->removed--;
-                if (!s->fresh)
-                    out->refreshed++;
                 s->b = nb;
                 s->fresh = true;
                 s->removed = false;
@@ -410,7 +401,6 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
                 ns->old_idx = -1;
                 ns->fresh = true;
                 ns->removed = false;
-                out->added++;
             }
         }
     }
@@ -493,6 +483,17 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
         r->buckets[bi] = nx;
         r->n_aors++;
         r->n_bindings += final_n;
+    }
+    for (size_t i = 0; i < w.n_st; i++) {
+        const stage *st = &w.st[i];
+        if (st->fresh && st->removed)
+            sr__free(r->alloc, st->b.blob); /* added then removed by this request */
+        if (st->old_idx >= 0 && st->removed)
+            out->removed++;
+        else if (st->old_idx >= 0 && st->fresh)
+            out->refreshed++;
+        else if (st->old_idx < 0 && !st->removed)
+            out->added++;
     }
     r->deadline_dirty = true;
     w.new_aor = NULL;

@@ -213,6 +213,34 @@ static void test_build_options(void **state)
     sr_registrar_free(r);
 }
 
+/* One URI several times in a request (found by fuzz_registrar: a binding added then removed
+ * by the same request was freed while later Contacts still compared against it). */
+static void test_repeated_contact(void **state)
+{
+    (void)state;
+    sr_registrar *r = new_reg(NULL);
+    sr_registrar_outcome oc;
+    const char *c1[] = {"<sip:dup@192.0.2.1>", "<sip:dup@192.0.2.1>;expires=0",
+                        "<sip:DUP@192.0.2.1;transport=udp>;expires=0", "<sip:dup@192.0.2.1>", NULL};
+    handle_free(r, reg(RURI, AOR, "cid", 1, c1, NULL), T0, 200, &oc);
+    assert_int_equal(oc.added, 1);
+    assert_int_equal(oc.removed, 0);
+    assert_int_equal(oc.bindings, 1);
+    /* refreshed then removed in one request: a removal */
+    const char *c2[] = {"<sip:dup@192.0.2.1>", "<sip:dup@192.0.2.1>;expires=0", NULL};
+    handle_free(r, reg(RURI, AOR, "cid", 2, c2, NULL), T0, 200, &oc);
+    assert_int_equal(oc.removed, 1);
+    assert_int_equal(oc.refreshed, 0);
+    assert_int_equal(oc.bindings, 0);
+    assert_int_equal(sr_registrar_binding_count(r), 0);
+    /* removed then added again: one new binding */
+    const char *c3[] = {"<sip:b@192.0.2.2>;expires=0", "<sip:b@192.0.2.2>", NULL};
+    handle_free(r, reg(RURI, AOR, "cid", 3, c3, NULL), T0, 200, &oc);
+    assert_int_equal(oc.added, 1);
+    assert_int_equal(sr_registrar_binding_count(r), 1);
+    sr_registrar_free(r);
+}
+
 static void test_expires_sources(void **state)
 {
     (void)state;
@@ -843,6 +871,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TU_TEST(test_register_and_query),
         TU_TEST(test_build_options),
+        TU_TEST(test_repeated_contact),
         TU_TEST(test_expires_sources),
         TU_TEST(test_min_expires_423),
         TU_TEST(test_min_expires_hour),
