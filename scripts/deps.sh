@@ -3,7 +3,7 @@
 # usage: scripts/deps.sh build|test|bench|fuzz ...
 set -u
 pkgs_build="cmake make gcc pkg-config libcmocka-dev"
-pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format jq"
+pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format jq libssl-dev"
 pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
