@@ -388,7 +388,8 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
             }
             nb.cseq = cseq->num;
             nb.q = c->c.q;
-            nb.expires_at = now_ms + (uint64_t)c->expires * 1000u;
+            uint64_t life = (uint64_t)c->expires * 1000u;
+            nb.expires_at = now_ms < UINT64_MAX - 1 - life ? now_ms + life : UINT64_MAX - 1;
             if (s) {
                 if (s->fresh)
                     sr__free(w.a, s->b.blob);
