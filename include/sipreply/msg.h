@@ -384,9 +384,15 @@ SR_API size_t sr_msg_size(const sr_msg *msg);
 
 /* Eagerly parsed values. NULL / empty / -1 when absent or unparseable (sr_msg_validate()
  * says which). */
-/** Number of via-parms over all Via headers (a header "v: a, b" counts 2). */
+/**
+ * Number of via-parms over all Via headers (a header "v: a, b" counts 2), up to the first one
+ * that does not parse. The top Via is parsed by sr_msg_parse(); the others on the first call
+ * of this function or of sr_msg_via() with @p i >= 1 (or sr_msg_validate()), into room
+ * reserved at parse time: these calls never allocate or fail, but they write to the message
+ * (call one before sharing a message read-only between threads; docs/parser.md).
+ */
 SR_API size_t sr_msg_via_count(const sr_msg *msg);
-/** Via value @p i, 0 being the topmost; NULL when out of range. */
+/** Via value @p i, 0 being the topmost; NULL when out of range (see sr_msg_via_count()). */
 SR_API const sr_via *sr_msg_via(const sr_msg *msg, size_t i);
 SR_API const sr_nameaddr *sr_msg_to(const sr_msg *msg);
 SR_API const sr_nameaddr *sr_msg_from(const sr_msg *msg);
