@@ -1190,7 +1190,7 @@ int sd_config_parse(sd_config **out, const char *text, size_t len, sd_config_err
     cf->t1 = 500;
     cf->t2 = 4000;
     cf->t4 = 5000;
-    cf->retry_after = 30;
+    cf->retry_after = 0;
     cf->min_expires = 60;
     cf->min_se = 90;
     yaml_parser_t parser;
