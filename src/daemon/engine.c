@@ -624,7 +624,7 @@ static void job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, con
 static void start_action(sd_engine *e, job *j)
 {
     const sd_action *a = &j->rule->actions[j->act];
-    j->ch = &a->choices[0];
+    j->ch = a->choices; /* NULL for challenge and register */
     if (a->n_choices > 1) {
         uint64_t r = rng_next(e) % a->total_weight;
         for (size_t i = 0; i < a->n_choices; i++) {
