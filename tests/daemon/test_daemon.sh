@@ -33,6 +33,30 @@ else bad "reliable 183 flow: $out"; fi
 out=$($SIPC tcp 127.0.0.1 "$port" INVITE sip:180@127.0.0.1 --cancel-after 0.3 --wait 3 2>&1)
 if echo "$out" | grep -q "^SIP/2.0 487 "; then ok "tcp CANCEL -> 487"; else bad "tcp CANCEL: $out"; fi
 
+# RFC 3261 §18.2.2: the TCP connection is gone when the 200 is due: a new one is opened to
+# the top Via's sent-by port
+reconn=$(python3 - "$port" <<'PY'
+import socket, sys, time
+p = int(sys.argv[1])
+lst = socket.socket(); lst.bind(("127.0.0.1", 0)); lst.listen(1); lst.settimeout(4)
+sp = lst.getsockname()[1]
+c = socket.create_connection(("127.0.0.1", p), timeout=3)
+req = ("INVITE sip:180@127.0.0.1 SIP/2.0\r\n"
+       f"Via: SIP/2.0/TCP 127.0.0.1:{sp};branch=z9hG4bKreconn1\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:180@127.0.0.1>\r\n"
+       "Call-ID: reconn1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+c.sendall(req.encode())
+first = c.recv(4096).decode(errors="replace").split("\r\n")[0]
+c.close()
+try:
+    n, _ = lst.accept(); n.settimeout(3)
+    print(first, "|", n.recv(4096).decode(errors="replace").split("\r\n")[0])
+except socket.timeout:
+    print(first, "| no connection")
+PY
+)
+[ "$reconn" = "SIP/2.0 180 Ringing | SIP/2.0 200 OK" ] && ok "tcp: new connection to the Via sent-by for the 200" || bad "tcp reconnect: $reconn"
+
 # CRLF keep-alive ping on TCP is answered with CRLF (RFC 5626 §3.5.1)
 pong=$(python3 - "$port" <<'PY'
 import socket, sys
@@ -89,7 +113,7 @@ grep -q 'info udp:127.0.0.1:[0-9]* INVITE sip:486@127.0.0.1 -> 486 rule=dial-a-c
 # SIGTERM with a call in flight: the 200 still comes, then exit 0
 $SIPC udp 127.0.0.1 "$port" INVITE sip:180@127.0.0.1 --wait 4 >"$tmp/inflight.out" 2>&1 &
 cpid=$!
-sleep 0.4
+for _ in $(seq 30); do grep -q "^SIP/2.0 180 " "$tmp/inflight.out" && break; sleep 0.1; done
 stop_daemon
 wait $cpid
 [ "$rc" = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM: exit status $rc"
