@@ -323,7 +323,10 @@ static int open_listener(lsn *ls, sr_transport tp, const char *hostport, char *b
         return -1;
     }
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* TCP only: on UDP, Linux lets a second socket bind the same address with it, and two
+     * daemons would silently share the port */
+    if (tp == SR_TP_TCP)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (ss.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (tp == SR_TP_UDP) {
