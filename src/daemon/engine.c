@@ -994,14 +994,14 @@ out:
  * 505/513) with the parser's phrase when its head still names the headers a response copies
  * (RFC 3261 §8.2.6.2, §18.3); otherwise it is dropped.
  */
-static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src)
+static bool reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src)
 {
     sr_start_line sl;
     sr_header hdrs[128];
     size_t nh = 128;
     if (sr_parse_head(buf, len, 0, &sl, hdrs, &nh, NULL) <= 0 || !sl.is_request ||
         sl.method_id == SR_METHOD_ACK)
-        return;
+        return false;
     sr_msg *req = NULL;
     sr_uas_verdict v;
     sr_uas_policy pol;
@@ -1009,7 +1009,7 @@ static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
     int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
     if (rc != 0 || req != NULL || v.code == 0) {
         sr_msg_free(req);
-        return;
+        return false;
     }
     sr_buf *b = &e->scratch;
     b->len = 0;
@@ -1037,10 +1037,10 @@ static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
         }
     for (size_t k = 0; k < 5; k++)
         if (!have[k])
-            return;
+            return false;
     err = err ? err : sr_buf_append_cstr(b, "Content-Length: 0\r\n\r\n");
     if (err)
-        return;
+        return false;
     sr_addr to = *src;
     e->cnt.bad_requests++;
     if (v.code < 700)
@@ -1055,6 +1055,7 @@ static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
                       .note = v.reason};
         e->o.log(&l, e->o.log_user);
     }
+    return true;
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -1067,7 +1068,11 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     int rc = sr_stack_receive(e->stack, buf, len, src, now);
     if (rc == SR_EBADMSG) {
         e->cnt.dropped++;
-        reply_raw(e, buf, len, src);
+        if (!reply_raw(e, buf, len, src) && e->o.log) {
+            /* rule NULL: a drop, logged at the debug level */
+            sd_txlog l = {.src = src, .note = "dropped: not a SIP message that can be answered"};
+            e->o.log(&l, e->o.log_user);
+        }
     }
     drain_events(e, local, now);
 }

@@ -537,8 +537,11 @@ static void test_unparseable_gets_400_from_raw_head(void **state)
     assert_true(has_line(&c.s[0], "Call-ID: bad1\r\n"));
     assert_true(has_line(&c.s[0], "CSeq: 1 INVITE\r\n"));
     /* garbage: dropped, and the next valid request is answered */
+    unsigned logs = c.logs;
     feed(e, &c, "\x01\x02garbage\r\n\r\n", SR_TP_UDP);
     assert_int_equal(c.n, 1);
+    assert_int_equal(c.logs, logs + 1); /* a debug record of the drop */
+    assert_null(c.last_log.rule);
     char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKbad2", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     assert_string_equal(codes(&c), "400,486");
