@@ -1007,10 +1007,11 @@ static bool reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
     sr_uas_policy pol;
     uas_policy(&pol);
     int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
-    if (rc != 0 || req != NULL || v.code == 0) {
-        sr_msg_free(req);
+    /* parsed but refused by the stack (a Via or CSeq that does not parse): the checks'
+     * verdict (400 with the header named) is the answer; parsed and passing: not ours */
+    sr_msg_free(req);
+    if (rc != 0 || v.code == 0)
         return false;
-    }
     sr_buf *b = &e->scratch;
     b->len = 0;
     int err = sr_buf_append_cstr(b, "SIP/2.0 ");

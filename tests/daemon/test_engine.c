@@ -545,6 +545,19 @@ static void test_unparseable_gets_400_from_raw_head(void **state)
     char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKbad2", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     assert_string_equal(codes(&c), "400,486");
+    /* parses, but the stack cannot take it (CSeq over 2^32-1, RFC 4475 scalar02): the
+     * checks' 400 naming the header */
+    const char *big = "OPTIONS sip:486@127.0.0.1 SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad3\r\n"
+                      "Max-Forwards: 70\r\n"
+                      "From: <sip:a@127.0.0.1>;tag=1\r\n"
+                      "To: <sip:486@127.0.0.1>\r\n"
+                      "Call-ID: bad3\r\n"
+                      "CSeq: 36893488147419103232 OPTIONS\r\n"
+                      "Content-Length: 0\r\n\r\n";
+    feed(e, &c, big, SR_TP_UDP);
+    assert_string_equal(codes(&c), "400,486,400");
+    assert_true(has_line(&c.s[2], "SIP/2.0 400 Bad CSeq number\r\n"));
     free(r);
     cap_clear(&c);
     sd_engine_free(e);
