@@ -476,6 +476,7 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
     pol.retry_after = st && st->retry_after ? st->retry_after : cf->retry_after;
     pol.min_expires = cf->min_expires;
     pol.min_se = cf->min_se;
+    pol.security_server = "digest"; /* 494 (RFC 3329) */
 
     sr_build_opts o;
     sr_build_opts_init(&o);
@@ -513,6 +514,17 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
             hdrs[nh].value = sr_str_from_cstr(st->headers[i].value);
             nh++;
         }
+    }
+    /* a 420 nobody explained (dial a code, a rule with a bare 420) lists the request's
+     * Require tags, or a tag that says where it came from */
+    bool have_unsup = false;
+    for (size_t i = 0; i < nh; i++)
+        have_unsup = have_unsup || sr_str_caseeq_cstr(hdrs[i].name, "Unsupported");
+    if (code == 420 && !have_unsup && nh < MAX_EXTRA) {
+        const sr_header *rq = sr_msg_header_find(req, SR_HDR_REQUIRE, NULL);
+        hdrs[nh].name = SR_STR("Unsupported");
+        hdrs[nh].value = rq && rq->value.len ? rq->value : SR_STR("x-dial-a-code");
+        nh++;
     }
     if (cf->server && nh < MAX_EXTRA) {
         hdrs[nh].name = SR_STR("Server");
