@@ -279,12 +279,13 @@ static bool copy_cstr(char *dst, size_t cap, sr_str s)
     return true;
 }
 
-bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
-                     unsigned codes[SD_MAX_CAPTURES])
+/* As sd_rule_matches(), with the method taken as @p method (NULL: the request's). */
+static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                            unsigned codes[SD_MAX_CAPTURES], const char *method)
 {
     const sd_match *m = &r->match;
     if (m->methods) {
-        sr_str meth = sr_msg_method_str(req);
+        sr_str meth = method ? sr_str_from_cstr(method) : sr_msg_method_str(req);
         bool ok = false;
         for (char **x = m->methods; *x && !ok; x++)
             ok = sr_str_eq(meth, sr_str_from_cstr(*x));
@@ -347,13 +348,25 @@ bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
     return true;
 }
 
+bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                     unsigned codes[SD_MAX_CAPTURES])
+{
+    return rule_matches_as(r, req, src, codes, NULL);
+}
+
+static const sd_rule *rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                   unsigned codes[SD_MAX_CAPTURES], const char *method)
+{
+    for (size_t i = 0; i < cf->n_rules; i++)
+        if (rule_matches_as(&cf->rules[i], req, src, codes, method))
+            return &cf->rules[i];
+    return &cf->fallback;
+}
+
 const sd_rule *sd_rule_find(const sd_config *cf, const sr_msg *req, const sr_addr *src,
                             unsigned codes[SD_MAX_CAPTURES])
 {
-    for (size_t i = 0; i < cf->n_rules; i++)
-        if (sd_rule_matches(&cf->rules[i], req, src, codes))
-            return &cf->rules[i];
-    return &cf->fallback;
+    return rule_find_as(cf, req, src, codes, NULL);
 }
 
 /* ------------------------------------------------------------------ building */
@@ -950,8 +963,19 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
         return false;
     bool done = false;
     sr_method m = sr_msg_method(req);
-    if (!sr_msg_is_request(req) || m == SR_METHOD_CANCEL || m == SR_METHOD_PRACK)
+    if (!sr_msg_is_request(req) || m == SR_METHOD_PRACK)
         goto out;
+    if (m == SR_METHOD_CANCEL) {
+        /* RFC 3261 §8.2.7: a stateless UAS ignores CANCEL. A CANCEL whose INVITE went to a
+         * stateless rule is dropped (the INVITE had its final answer already). */
+        unsigned cc[SD_MAX_CAPTURES] = {0};
+        const sd_rule *ir = rule_find_as(cfg_of(e), req, src, cc, "INVITE");
+        if (ir->actions[0].kind == SD_ACT_STATELESS) {
+            e->cnt.requests[SR_METHOD_CANCEL]++;
+            done = true;
+        }
+        goto out;
+    }
     if (m == SR_METHOD_ACK) {
         if (sr_build_ack_is_ours(req, e->sl_key)) {
             e->cnt.requests[SR_METHOD_ACK]++;

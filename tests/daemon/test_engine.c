@@ -530,6 +530,12 @@ static void test_stateless_and_ack_absorbed(void **state)
     assert_int_equal(c.n, 2);
     assert_int_equal(sd_engine_counters(e)->acks_absorbed, 1);
     assert_int_equal(sd_engine_transactions(e), 0);
+    /* RFC 3261 §8.2.7: a stateless UAS ignores CANCEL (no 481, no transaction) */
+    char *cn = request("CANCEL", "sip:486@127.0.0.1", "z9hG4bKsl1", NULL, NULL, 1, NULL);
+    feed(e, &c, cn, SR_TP_UDP);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    free(cn);
     free(r);
     free(ack);
     cap_clear(&c);
