@@ -472,13 +472,18 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
                  bool sdp, const uint8_t *key, sr_msg **out)
 {
     const sd_config *cf = j->cfg;
-    char host[SR_ADDR_HOST_MAX + 8];
-    uint16_t port;
-    local_addr(e, j, cf, host, sizeof(host), &port);
-    char contact[SR_ADDR_HOST_MAX + 64];
-    snprintf(contact, sizeof(contact), "sip:sipreplyd@%s:%u%s", host, port,
-             j->src.transport == SR_TP_TCP ? ";transport=tcp" : "");
+    /* our Contact, for the codes that carry one (dialog-creating 1xx/2xx, 3xx, 485) */
+    char contact[SR_ADDR_HOST_MAX + 64] = "";
     const char *contacts[2] = {contact, NULL};
+    if ((code > 100 && code < 400) || code == 485) {
+        char host[SR_ADDR_HOST_MAX + 8];
+        uint16_t port;
+        local_addr(e, j, cf, host, sizeof(host), &port);
+        snprintf(contact, sizeof(contact), "sip:sipreplyd@%s:%u%s", host, port,
+                 j->src.transport == SR_TP_TCP ? ";transport=tcp" : "");
+    } else {
+        contacts[0] = NULL;
+    }
     sr_build_policy pol;
     sr_build_policy_init(&pol);
     pol.allow = methods_allowed;
