@@ -11,6 +11,9 @@
 
 #define SDP_MEDIA_PORT "49170"
 
+/* The longest "wait: cancel" (Timer C's 3 minutes): then 408. */
+#define SD_WAIT_CANCEL_MAX_MS 180000u
+
 typedef struct job {
     sr_txn_id txn;
     sr_msg *req; /* our copy, once the job outlives the event that started it */
@@ -725,9 +728,20 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 j->step++;
                 continue;
             }
+            if (j->waited) {
+                /* nobody cancelled within the bound: end it as Timer C would (RFC 3261
+                 * §16.6 item 11), so abandoned calls do not pile up */
+                j->waited = false;
+                send_simple(e, j, req, 408, now);
+                job_done(e, j, req, 408, "no CANCEL within 3 minutes");
+                return false;
+            }
             if (job_keep(e, jp, req) != 0)
                 return false;
-            return true; /* wait for a CANCEL, forever */
+            j = *jp;
+            j->waited = true;
+            heap_push(e, j, now + SD_WAIT_CANCEL_MAX_MS);
+            return true; /* wait for a CANCEL */
         }
         if (wait && !j->waited) {
             if (job_keep(e, jp, req) != 0)

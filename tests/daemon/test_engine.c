@@ -387,6 +387,19 @@ static void test_wait_for_cancel(void **state)
     assert_int_equal(sd_engine_pending(e), 0);
     assert_int_equal(c.last_log.code, 487);
     assert_string_equal(c.last_rule, "ring-forever");
+    /* a caller that never cancels: 408 after three minutes */
+    char *r2 = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKw2", NULL, NULL, 1, NULL);
+    feed(e, &c, r2, SR_TP_UDP);
+    uint64_t t0 = c.now;
+    cap_clear(&c); /* (the first call's 487 is retransmitted meanwhile: it was not ACKed) */
+    advance(e, &c, t0 + 179999);
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(has_line(&c.s[i], "CSeq: 1 INVITE") && has_line(&c.s[i], "z9hG4bKw2;"));
+    advance(e, &c, t0 + 180000);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 408);
+    assert_true(has_line(&c.s[c.n - 1], "branch=z9hG4bKw2;"));
+    assert_int_equal(sd_engine_pending(e), 0);
+    free(r2);
     free(r);
     free(cn);
     cap_clear(&c);
