@@ -754,6 +754,32 @@ static void test_udp_response_without_rport(void **state)
     sd_engine_free(e);
 }
 
+static void test_advertise_server_and_templates(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e =
+        engine_from("advertise: 192.0.2.1\n"
+                    "server: sipreplyd-test\n"
+                    "rules:\n"
+                    "  - respond:\n"
+                    "      - {code: 183, sdp: true}\n"
+                    "      - {code: 200, body: \"user {{user}} at {{ip}}:{{port}}\",\n"
+                    "         content-type: text/plain, headers: {X-A: [\"1\", \"2\"]}}\n",
+                    &c);
+    char *r = request("INVITE", "sip:bob@127.0.0.1", "z9hG4bKadv", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "183,200");
+    assert_true(has_line(&c.s[0], "c=IN IP4 192.0.2.1\r\n"));
+    assert_true(has_line(&c.s[0], "Server: sipreplyd-test\r\n"));
+    assert_true(has_line(&c.s[1], "Contact: <sip:sipreplyd@192.0.2.1:5060>\r\n"));
+    assert_true(has_line(&c.s[1], "\r\n\r\nuser bob at 192.0.2.1:5060"));
+    assert_true(has_line(&c.s[1], "X-A: 1\r\nX-A: 2\r\n"));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_tcp_response_on_connection(void **state)
 {
     (void)state;
@@ -950,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_redirect_contacts),
         cmocka_unit_test(test_reload_keeps_running_sequence),
         cmocka_unit_test(test_udp_response_without_rport),
+        cmocka_unit_test(test_advertise_server_and_templates),
         cmocka_unit_test(test_tcp_response_on_connection),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_drain_answers_503),
