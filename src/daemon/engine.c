@@ -1200,6 +1200,27 @@ void sd_engine_drain(sd_engine *e)
     e->draining = true;
 }
 
+size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
+{
+    size_t n = 0;
+    while (e->n_jobs) {
+        job *j = NULL;
+        for (size_t i = 0; i < e->map_cap && !j; i++)
+            j = e->map[i];
+        if (!j->final_sent) {
+            sd_step st = {.code = 503, .retry_after = 5, .repeat = 1};
+            sr_msg *resp = NULL;
+            if (build(e, j, j->req, &st, 503, false, e->tag_key, &resp) == 0)
+                send_resp(e, j, resp, 0, now);
+            job_done(e, j, j->req, 503, "shutting down");
+            n++;
+        }
+        job_free(e, j);
+    }
+    drain_events(e, NULL, now);
+    return n;
+}
+
 size_t sd_engine_pending(const sd_engine *e)
 {
     return e->n_jobs;

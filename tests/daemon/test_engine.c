@@ -837,7 +837,16 @@ static void test_drain_answers_503(void **state)
     (void)state;
     cap c = {0};
     sd_engine *e = engine_from(sd_default_config, &c);
+    /* a call in flight when time runs out gets 503 */
+    char *r0 = request("INVITE", "sip:180@127.0.0.1", "z9hG4bKdr0", NULL, NULL, 1, NULL);
+    feed(e, &c, r0, SR_TP_UDP);
+    assert_int_equal(sd_engine_pending(e), 1);
     sd_engine_drain(e);
+    assert_int_equal(sd_engine_abort_pending(e, c.now), 1);
+    assert_int_equal(sd_engine_pending(e), 0);
+    assert_string_equal(codes(&c), "180,503");
+    free(r0);
+    cap_clear(&c);
     char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKdr", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     assert_string_equal(codes(&c), "503");
