@@ -77,6 +77,7 @@ typedef struct lg_result {
     uint64_t sent, answered, late, lost, unexpected, missing_prov, send_errors;
     uint64_t final_retrans, acks, prov_100, prov_180, prov_183, prov_other;
     uint64_t bad, stray, rx_drops;
+    uint64_t codes[600];                         /* first final responses by code - 100 */
     uint64_t lat_p50, lat_p90, lat_p99, lat_max; /* microseconds, over calls answered */
     double send_seconds;                         /* first to last request sent */
     double max_lag_ms;                           /* worst delay of a send behind schedule */
@@ -506,6 +507,8 @@ static void summarise(lg_ctx *c)
         }
         if (k->final != want)
             r->unexpected++;
+        if (k->final >= 100 && k->final < 700)
+            r->codes[k->final - 100]++;
         if (c->cfg.sc == SC_INVITE_180_486 && !(k->flags & CF_180))
             r->missing_prov++;
         if (lat)
@@ -627,7 +630,7 @@ static void print_json(FILE *f, const lg_cfg *cfg, const char *target, const lg_
             "\"prov_183\":%llu,\"prov_other\":%llu,\"bad\":%llu,\"stray\":%llu,"
             "\"rx_drops\":%llu,\"send_seconds\":%.3f,\"achieved_rate\":%.0f,"
             "\"max_lag_ms\":%.1f,\"lat_p50_us\":%llu,\"lat_p90_us\":%llu,"
-            "\"lat_p99_us\":%llu,\"lat_max_us\":%llu}\n",
+            "\"lat_p99_us\":%llu,\"lat_max_us\":%llu,\"finals\":{",
             scenario_names[cfg->sc], target, cfg->rate, (unsigned long long)cfg->calls,
             cfg->timeout_ms, (unsigned long long)r->sent, (unsigned long long)r->answered,
             (unsigned long long)r->late, (unsigned long long)r->lost,
@@ -639,6 +642,14 @@ static void print_json(FILE *f, const lg_cfg *cfg, const char *target, const lg_
             (unsigned long long)r->stray, (unsigned long long)r->rx_drops, r->send_seconds,
             achieved, r->max_lag_ms, (unsigned long long)r->lat_p50, (unsigned long long)r->lat_p90,
             (unsigned long long)r->lat_p99, (unsigned long long)r->lat_max);
+    const char *sep = "";
+    for (unsigned i = 0; i < 600; i++) {
+        if (r->codes[i]) {
+            fprintf(f, "%s\"%u\":%llu", sep, i + 100, (unsigned long long)r->codes[i]);
+            sep = ",";
+        }
+    }
+    fprintf(f, "}}\n");
 }
 
 /* ------------------------------------------------------------------ the null server */

@@ -4,7 +4,7 @@
 set -u
 pkgs_build="cmake make gcc pkg-config libcmocka-dev"
 pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format jq"
-pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
+pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev kamailio jq"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
 [ -f scripts/deps.extra ] && . scripts/deps.extra

@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# sipreply load benchmark: sipreplyd against Kamailio over UDP on this machine, in the same run
+# (docs/performance.md "sipreplyd under load"). `make bench-load` calls it after
+# `scripts/deps.sh bench`.
+#
+# For each server (pinned to SERVER_CPU, the load generator to LOADGEN_CPU) it finds the
+# highest offered rate answered with no loss over a WINDOW-second run (a ladder that doubles,
+# then bisection to PRECISION percent), the servers taking turns step by step; then, per
+# pair (stateless, stateful), it measures the server CPU microseconds per call at a rate both
+# sustain (COMMON_FRACTION of the lower of the two), from /proc/PID/stat.
+#
+# env: WINDOW=5 TIMEOUT_MS=500 START=4000 MAX_RATE=400000 PRECISION=5 RETRY=1 CPU_RUNS=3
+#      COMMON_FRACTION=0.8 SETTLE=6 SERVER_CPU=0 LOADGEN_CPU=1 BUILD=build-bench
+#      KAM_SHM_MB=1024 (Kamailio shared memory: its 64 MB default runs out of transactions)
+#      SERVERS="null sipreplyd-stateless kamailio-stateless sipreplyd-stateful kamailio-stateful"
+#      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
+# Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${QUICK:-0}" = 1 ]; then
+  : "${WINDOW:=1}" "${PRECISION:=25}" "${CPU_RUNS:=1}" "${SETTLE:=1}" "${RETRY:=0}"
+fi
+WINDOW=${WINDOW:-5}
+TIMEOUT_MS=${TIMEOUT_MS:-500}
+START=${START:-4000}
+MAX_RATE=${MAX_RATE:-400000}
+PRECISION=${PRECISION:-5}
+RETRY=${RETRY:-1}
+CPU_RUNS=${CPU_RUNS:-3}
+COMMON_FRACTION=${COMMON_FRACTION:-0.8}
+SETTLE=${SETTLE:-6}
+KAM_SHM_MB=${KAM_SHM_MB:-1024}
+SERVER_CPU=${SERVER_CPU:-0}
+LOADGEN_CPU=${LOADGEN_CPU:-1}
+BUILD=${BUILD:-build-bench}
+SERVERS=${SERVERS:-null sipreplyd-stateless kamailio-stateless sipreplyd-stateful kamailio-stateful}
+OUT=bench/out/load
+REPORT=bench/out/load.md
+mkdir -p "$OUT"
+rm -f "$OUT"/runs.jsonl
+HZ=$(getconf CLK_TCK)
+
+for t in jq taskset kamailio; do
+  command -v "$t" >/dev/null || { echo "load: $t missing (scripts/deps.sh bench)" >&2; exit 1; }
+done
+[ "$(nproc)" -ge 2 ] || echo "load: fewer than 2 CPUs: server and generator share one" >&2
+
+echo "load: building $BUILD (Release, -O2)" >&2
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g -DNDEBUG" \
+  -DSR_BENCH=ON -DSR_BUILD_TESTS=OFF >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log" >&2; exit 1; }
+targets=(loadgen)
+cmake --build "$BUILD" --target help 2>/dev/null | grep -qw sipreplyd && targets+=(sipreplyd)
+cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]}" >"$OUT/build.log" 2>&1 ||
+  { cat "$OUT/build.log" >&2; exit 1; }
+LG=$BUILD/loadgen
+SRD=$BUILD/sipreplyd
+
+TMP=$(mktemp -d /tmp/sipreply-load.XXXXXX)
+declare -A PID PORT SCEN
+cleanup() {
+  for s in "${!PID[@]}"; do
+    kill "${PID[$s]}" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+# A free UDP port on 127.0.0.1 (bound by nobody at the time of asking).
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    ss -Hlun "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+  done
+  echo "load: no free port" >&2
+  exit 1
+}
+
+# sipreplyd configurations: INVITE to user 486 answered with 486, statelessly (no
+# transaction, no 1xx, ACK absorbed) or in a transaction with 180 first; OPTIONS 200.
+cat >"$TMP/sipreplyd-stateless.yaml" <<'EOF'
+rules:
+  - name: busy-stateless
+    match:
+      method: INVITE
+      user: "486"
+    stateless: 486
+  - name: options
+    match:
+      method: OPTIONS
+    stateless: 200
+EOF
+cat >"$TMP/sipreplyd-stateful.yaml" <<'EOF'
+rules:
+  - name: ring-then-busy
+    match:
+      method: INVITE
+      user: "486"
+    respond:
+      - code: 180
+      - code: 486
+  - name: options
+    match:
+      method: OPTIONS
+    respond:
+      - code: 200
+EOF
+
+server_scenario() {
+  case $1 in
+  *-stateful) echo invite-180-486 ;;
+  *) echo invite-486 ;;
+  esac
+}
+
+# Start server $1 on a free port, pinned to SERVER_CPU; wait until it answers OPTIONS.
+start_server() {
+  local s=$1 port log
+  port=$(free_port)
+  log="$OUT/$s.log"
+  case $s in
+  null)
+    taskset -c "$SERVER_CPU" "$LG" --serve "127.0.0.1:$port" >"$log" 2>&1 &
+    ;;
+  kamailio-stateless | kamailio-stateful)
+    mkdir -p "$TMP/$s"
+    local def=()
+    [ "$s" = kamailio-stateful ] && def=(-A STATEFUL)
+    taskset -c "$SERVER_CPU" kamailio -f bench/kamailio/kamailio.cfg -DD -E \
+      -m "$KAM_SHM_MB" -l "udp:127.0.0.1:$port" -Y "$TMP/$s" -P "$TMP/$s/kamailio.pid" "${def[@]}" \
+      >"$log" 2>&1 &
+    ;;
+  sipreplyd-stateless | sipreplyd-stateful)
+    if [ ! -x "$SRD" ]; then
+      echo "load: skipping $s: $SRD was not built (no sipreplyd in this tree)" >&2
+      return 1
+    fi
+    taskset -c "$SERVER_CPU" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/$s.yaml" >"$log" 2>&1 &
+    ;;
+  *)
+    echo "load: unknown server '$s'" >&2
+    exit 2
+    ;;
+  esac
+  PID[$s]=$!
+  PORT[$s]=$port
+  SCEN[$s]=$(server_scenario "$s")
+  for _ in $(seq 50); do
+    if "$LG" --target "127.0.0.1:$port" -s options -n 1 --timeout 100 2>/dev/null |
+      jq -e '.answered == 1' >/dev/null; then
+      return 0
+    fi
+    kill -0 "${PID[$s]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "load: $s did not answer OPTIONS on 127.0.0.1:$port (log: $log)" >&2
+  tail -5 "$log" >&2
+  kill "${PID[$s]}" 2>/dev/null || true
+  unset "PID[$s]"
+  return 1
+}
+
+# utime+stime clock ticks of process $1 and all its descendants.
+cpu_ticks() {
+  local root=$1
+  awk -v root="$root" '
+    FNR == 1 {
+      s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
+      pid = FILENAME; sub(/^\/proc\//, "", pid); sub(/\/stat$/, "", pid)
+      ppid[pid] = f[2]; t[pid] = f[12] + f[13]
+    }
+    END {
+      in_tree[root] = 1
+      do { changed = 0
+        for (p in ppid) if (!(p in in_tree) && (ppid[p] in in_tree)) { in_tree[p] = 1; changed = 1 }
+      } while (changed)
+      for (p in in_tree) sum += t[p]
+      print sum + 0
+    }' /proc/[0-9]*/stat 2>/dev/null
+}
+
+# One run of server $1 at rate $2 (phase $3); prints the loadgen JSON with server fields
+# added (cpu_us_per_call when $3 is cpu) and appends it to runs.jsonl.
+run_step() {
+  local s=$1 rate=$2 phase=$3 c0 c1 j settle=0
+  c0=$(cpu_ticks "${PID[$s]}")
+  j=$(taskset -c "$LOADGEN_CPU" "$LG" --target "127.0.0.1:${PORT[$s]}" -s "${SCEN[$s]}" \
+    -r "$rate" -d "$WINDOW" --timeout "$TIMEOUT_MS")
+  if [ "$phase" = cpu ]; then
+    settle=$SETTLE
+    sleep "$SETTLE"
+  fi
+  c1=$(cpu_ticks "${PID[$s]}")
+  j=$(jq -c --arg s "$s" --arg p "$phase" --argjson t $((c1 - c0)) --argjson hz "$HZ" \
+    --argjson settle "$settle" --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+    '. + {server: $s, phase: $p, cpu_ticks: $t, hz: $hz, settle_s: $settle,
+          load1: ($load | tonumber),
+          cpu_us_per_call: (if .answered > 0 then $t * 1e6 / $hz / .answered else null end),
+          generator_bound: (.achieved_rate < 0.98 * .rate or .max_lag_ms > 100),
+          lossless: (.lost == 0 and .late == 0 and .unexpected == 0 and .missing_prov == 0
+                     and .send_errors == 0 and .bad == 0 and .sent == .calls)}' <<<"$j")
+  echo "$j" >>"$OUT/runs.jsonl"
+  echo "$j"
+}
+
+# Verdict of a step: pass, fail, or gen (the generator could not offer the rate).
+verdict() {
+  jq -r 'if .generator_bound then "gen" elif .lossless then "pass" else "fail" end' <<<"$1"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+active=()
+for s in $SERVERS; do
+  start_server "$s" && active+=("$s")
+done
+[ ${#active[@]} -gt 0 ] || { echo "load: no server started" >&2; exit 1; }
+
+# ---- search: every server takes one step per round until its bracket is narrow enough
+declare -A LO HI NOTE TRIES
+for s in "${active[@]}"; do
+  LO[$s]=0
+  HI[$s]=0
+  NOTE[$s]=""
+done
+next_rate() {
+  local s=$1
+  if [ "${HI[$s]}" -eq 0 ]; then
+    [ "${LO[$s]}" -eq 0 ] && echo "$START" || echo $((LO[$s] * 2))
+  else
+    echo $(((LO[$s] + HI[$s]) / 2 / 100 * 100))
+  fi
+}
+done_search() {
+  local s=$1
+  [ -n "${NOTE[$s]}" ] && return 0
+  [ "${HI[$s]}" -eq 0 ] && return 1
+  [ "${LO[$s]}" -eq 0 ] && [ "${HI[$s]}" -le "$START" ] && return 0
+  [ $(((HI[$s] - LO[$s]) * 100)) -le $((PRECISION * (LO[$s] > 0 ? LO[$s] : 1))) ] ||
+    [ $((HI[$s] - LO[$s])) -le 100 ]
+}
+round=0
+while :; do
+  pending=0
+  round=$((round + 1))
+  for s in "${active[@]}"; do
+    done_search "$s" && continue
+    pending=1
+    rate=$(next_rate "$s")
+    if [ "$rate" -gt "$MAX_RATE" ]; then
+      NOTE[$s]="at least $MAX_RATE (MAX_RATE)"
+      continue
+    fi
+    [ "${HI[$s]}" -eq 0 ] || [ "$rate" -gt "${LO[$s]}" ] || { NOTE[$s]="bracket closed"; continue; }
+    v=fail
+    for attempt in $(seq 0 "$RETRY"); do
+      j=$(run_step "$s" "$rate" search)
+      v=$(verdict "$j")
+      printf 'load: round %d %-20s %7d calls/s  %s  (lost %s, late %s, unexpected %s, p99 %s us, load %s)\n' \
+        "$round" "$s" "$rate" "$v" "$(jq .lost <<<"$j")" "$(jq .late <<<"$j")" \
+        "$(jq .unexpected <<<"$j")" "$(jq .lat_p99_us <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+      [ "$v" = fail ] || break
+    done
+    case $v in
+    pass) LO[$s]=$rate ;;
+    fail) HI[$s]=$rate ;;
+    gen) NOTE[$s]="generator-bound at $rate: the server kept up with all the generator could offer" ;;
+    esac
+  done
+  [ $pending -eq 1 ] || break
+done
+
+# ---- CPU per call at a common rate, per pair, interleaved
+declare -A CPU_MED COMMON CPU_RUNS_OK
+pairs=("sipreplyd-stateless kamailio-stateless" "sipreplyd-stateful kamailio-stateful")
+for pair in "${pairs[@]}"; do
+  read -r a b <<<"$pair"
+  [ -n "${PID[$a]:-}" ] && [ -n "${PID[$b]:-}" ] || continue
+  low=$((LO[$a] < LO[$b] ? LO[$a] : LO[$b]))
+  [ "$low" -gt 0 ] || continue
+  rate=$(awk -v l="$low" -v f="$COMMON_FRACTION" 'BEGIN {r = int(l * f / 100) * 100; print (r < 100 ? 100 : r)}')
+  COMMON[$a]=$rate
+  COMMON[$b]=$rate
+  for s in $a $b; do : >"$TMP/cpu.$s"; done
+  for i in $(seq "$CPU_RUNS"); do
+    for s in $a $b; do
+      j=$(run_step "$s" "$rate" cpu)
+      printf 'load: cpu %-20s %7d calls/s  %.2f us/call  lossless %s\n' "$s" "$rate" \
+        "$(jq '.cpu_us_per_call // 0' <<<"$j")" "$(jq .lossless <<<"$j")" >&2
+      if [ "$(jq .lossless <<<"$j")" = true ]; then
+        jq .cpu_us_per_call <<<"$j" >>"$TMP/cpu.$s"
+      fi
+    done
+  done
+  for s in $a $b; do
+    CPU_RUNS_OK[$s]=$(wc -l <"$TMP/cpu.$s")
+    CPU_MED[$s]=$(sort -g "$TMP/cpu.$s" | awk '{v[NR] = $1} END {if (NR) printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- report
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+kam_version=$(kamailio -v 2>/dev/null | sed -n 's/^version: //p' | head -1)
+srd_version="-"
+[ -x "$SRD" ] && srd_version=$("$SRD" --version 2>/dev/null | head -1 || echo "?")
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+label() {
+  case $1 in
+  null) echo "loadgen --serve (null responder)" ;;
+  *) echo "$1" ;;
+  esac
+}
+{
+  echo "# sipreplyd under load"
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs (${cpu_model:-unknown CPU}), $(uname -sr);" \
+    "servers pinned to CPU $SERVER_CPU, loadgen to CPU $LOADGEN_CPU; UDP over 127.0.0.1;" \
+    "sipreplyd: $srd_version ($("$cc" --version | head -1), -O2); Kamailio: ${kam_version:-?}" \
+    "(Debian package, children=1). Window $WINDOW s per step, a final later than $TIMEOUT_MS ms" \
+    "counts as lost, bisection to $PRECISION %, a failing step retried $RETRY time(s)." \
+    "Load average before $load_before, after $load_after."
+  echo
+  echo "| server | scenario | highest lossless rate (calls/s) | lowest failing rate | note |"
+  echo "|---|---|---:|---:|---|"
+  for s in "${active[@]}"; do
+    hi=${HI[$s]}
+    [ "$hi" -eq 0 ] && hi="-"
+    echo "| $(label "$s") | ${SCEN[$s]} | ${LO[$s]} | $hi | ${NOTE[$s]} |"
+  done
+  echo
+  echo "| server | scenario | common rate (calls/s) | CPU µs per call (median) | lossless runs |"
+  echo "|---|---|---:|---:|---:|"
+  for s in "${active[@]}"; do
+    [ -n "${COMMON[$s]:-}" ] || continue
+    echo "| $(label "$s") | ${SCEN[$s]} | ${COMMON[$s]} | ${CPU_MED[$s]:--} | ${CPU_RUNS_OK[$s]}/$CPU_RUNS |"
+  done
+  echo
+  echo "Target (issue #6): sipreplyd at least 2x Kamailio's highest lossless rate with at most"
+  echo "half its CPU per call, stateless and stateful."
+  echo
+  echo "| mode | rate ratio sipreplyd/Kamailio | CPU ratio sipreplyd/Kamailio | target met |"
+  echo "|---|---:|---:|---|"
+  for pair in "${pairs[@]}"; do
+    read -r a b <<<"$pair"
+    [ -n "${LO[$a]:-}" ] && [ -n "${LO[$b]:-}" ] || continue
+    mode=${a#sipreplyd-}
+    rr=$(awk -v x="${LO[$a]}" -v y="${LO[$b]}" 'BEGIN {if (y > 0) printf "%.2f", x / y; else print "-"}')
+    cr=$(awk -v x="${CPU_MED[$a]:-}" -v y="${CPU_MED[$b]:-}" 'BEGIN {if (x != "" && y > 0) printf "%.2f", x / y; else print "-"}')
+    met=$(awk -v rr="$rr" -v cr="$cr" -v na="${NOTE[$a]}" 'BEGIN {
+      if (rr == "-" || cr == "-") { print "-"; exit }
+      ok = (rr >= 2 && cr <= 0.5)
+      print (ok ? "yes" : "no") (na ~ /generator-bound/ ? " (sipreplyd rate is a lower bound: generator-bound)" : "") }')
+    echo "| $mode | $rr | $cr | $met |"
+  done
+  echo
+  echo "Command: \`make bench-load\` (bench/load.sh); raw runs: bench/out/load/runs.jsonl."
+} >"$REPORT"
+cat "$REPORT"
