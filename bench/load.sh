@@ -13,6 +13,8 @@
 #      COMMON_FRACTION=0.8 SETTLE=6 SERVER_CPU=0 LOADGEN_CPU=1 BUILD=build-bench
 #      KAM_SHM_MB=1024 (Kamailio shared memory: its 64 MB default runs out of transactions)
 #      SERVERS="null sipreplyd-stateless kamailio-stateless sipreplyd-stateful kamailio-stateful"
+#      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
+#      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
 set -euo pipefail
@@ -31,6 +33,7 @@ CPU_RUNS=${CPU_RUNS:-3}
 COMMON_FRACTION=${COMMON_FRACTION:-0.8}
 SETTLE=${SETTLE:-6}
 KAM_SHM_MB=${KAM_SHM_MB:-1024}
+NICE=${NICE:--10}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 BUILD=${BUILD:-build-bench}
@@ -40,6 +43,9 @@ REPORT=bench/out/load.md
 mkdir -p "$OUT"
 rm -f "$OUT"/runs.jsonl
 HZ=$(getconf CLK_TCK)
+[ "$(id -u)" -eq 0 ] || NICE=0
+PIN_SRV=(nice -n "$NICE" taskset -c "$SERVER_CPU")
+PIN_LG=(nice -n "$NICE" taskset -c "$LOADGEN_CPU")
 
 for t in jq taskset kamailio; do
   command -v "$t" >/dev/null || { echo "load: $t missing (scripts/deps.sh bench)" >&2; exit 1; }
@@ -57,7 +63,7 @@ LG=$BUILD/loadgen
 SRD=$BUILD/sipreplyd
 
 TMP=$(mktemp -d /tmp/sipreply-load.XXXXXX)
-declare -A PID PORT SCEN
+declare -A PID PORT SCEN RB
 cleanup() {
   for s in "${!PID[@]}"; do
     kill "${PID[$s]}" 2>/dev/null || true
@@ -122,13 +128,13 @@ start_server() {
   log="$OUT/$s.log"
   case $s in
   null)
-    taskset -c "$SERVER_CPU" "$LG" --serve "127.0.0.1:$port" >"$log" 2>&1 &
+    "${PIN_SRV[@]}" "$LG" --serve "127.0.0.1:$port" >"$log" 2>&1 &
     ;;
   kamailio-stateless | kamailio-stateful)
     mkdir -p "$TMP/$s"
     local def=()
     [ "$s" = kamailio-stateful ] && def=(-A STATEFUL)
-    taskset -c "$SERVER_CPU" kamailio -f bench/kamailio/kamailio.cfg -DD -E \
+    "${PIN_SRV[@]}" kamailio -f bench/kamailio/kamailio.cfg -DD -E \
       -m "$KAM_SHM_MB" -l "udp:127.0.0.1:$port" -Y "$TMP/$s" -P "$TMP/$s/kamailio.pid" "${def[@]}" \
       >"$log" 2>&1 &
     ;;
@@ -137,7 +143,7 @@ start_server() {
       echo "load: skipping $s: $SRD was not built (no sipreplyd in this tree)" >&2
       return 1
     fi
-    taskset -c "$SERVER_CPU" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/$s.yaml" >"$log" 2>&1 &
+    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/$s.yaml" >"$log" 2>&1 &
     ;;
   *)
     echo "load: unknown server '$s'" >&2
@@ -150,6 +156,8 @@ start_server() {
   for _ in $(seq 50); do
     if "$LG" --target "127.0.0.1:$port" -s options -n 1 --timeout 100 2>/dev/null |
       jq -e '.answered == 1' >/dev/null; then
+      # the socket receive buffer the server ended up with (bytes, as the kernel counts them)
+      RB[$s]=$(ss -Huanm "sport = :$port" 2>/dev/null | grep -o 'rb[0-9]*' | head -1 | tr -d rb)
       return 0
     fi
     kill -0 "${PID[$s]}" 2>/dev/null || break
@@ -186,7 +194,7 @@ cpu_ticks() {
 run_step() {
   local s=$1 rate=$2 phase=$3 c0 c1 j settle=0
   c0=$(cpu_ticks "${PID[$s]}")
-  j=$(taskset -c "$LOADGEN_CPU" "$LG" --target "127.0.0.1:${PORT[$s]}" -s "${SCEN[$s]}" \
+  j=$("${PIN_LG[@]}" "$LG" --target "127.0.0.1:${PORT[$s]}" -s "${SCEN[$s]}" \
     -r "$rate" -d "$WINDOW" --timeout "$TIMEOUT_MS")
   if [ "$phase" = cpu ]; then
     settle=$SETTLE
@@ -272,29 +280,38 @@ while :; do
 done
 
 # ---- CPU per call at a common rate, per pair, interleaved
-declare -A CPU_MED COMMON CPU_RUNS_OK
+declare -A CPU_MED COMMON LOSSLESS_OK
+# let the stateful servers finish the transactions of the search (RFC 3261 Timer I/J, T4)
+sleep "$SETTLE"
 pairs=("sipreplyd-stateless kamailio-stateless" "sipreplyd-stateful kamailio-stateful")
 for pair in "${pairs[@]}"; do
   read -r a b <<<"$pair"
-  [ -n "${PID[$a]:-}" ] && [ -n "${PID[$b]:-}" ] || continue
-  low=$((LO[$a] < LO[$b] ? LO[$a] : LO[$b]))
+  members=()
+  for s in $a $b; do
+    [ -n "${PID[$s]:-}" ] && [ "${LO[$s]:-0}" -gt 0 ] && members+=("$s")
+  done
+  [ ${#members[@]} -gt 0 ] || continue
+  low=0
+  for s in "${members[@]}"; do
+    [ "$low" -eq 0 ] || [ "${LO[$s]}" -lt "$low" ] && low=${LO[$s]}
+  done
   [ "$low" -gt 0 ] || continue
   rate=$(awk -v l="$low" -v f="$COMMON_FRACTION" 'BEGIN {r = int(l * f / 100) * 100; print (r < 100 ? 100 : r)}')
-  COMMON[$a]=$rate
-  COMMON[$b]=$rate
-  for s in $a $b; do : >"$TMP/cpu.$s"; done
+  for s in "${members[@]}"; do
+    COMMON[$s]=$rate
+    : >"$TMP/cpu.$s"
+  done
   for i in $(seq "$CPU_RUNS"); do
-    for s in $a $b; do
+    for s in "${members[@]}"; do
       j=$(run_step "$s" "$rate" cpu)
-      printf 'load: cpu %-20s %7d calls/s  %.2f us/call  lossless %s\n' "$s" "$rate" \
-        "$(jq '.cpu_us_per_call // 0' <<<"$j")" "$(jq .lossless <<<"$j")" >&2
-      if [ "$(jq .lossless <<<"$j")" = true ]; then
-        jq .cpu_us_per_call <<<"$j" >>"$TMP/cpu.$s"
-      fi
+      printf 'load: cpu %-20s %7d calls/s  %.2f us/call  lossless %s (lost %s, load %s)\n' "$s" \
+        "$rate" "$(jq '.cpu_us_per_call // 0' <<<"$j")" "$(jq .lossless <<<"$j")" \
+        "$(jq .lost <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+      jq '.cpu_us_per_call // empty' <<<"$j" >>"$TMP/cpu.$s"
+      if [ "$(jq .lossless <<<"$j")" = true ]; then LOSSLESS_OK[$s]=$((${LOSSLESS_OK[$s]:-0} + 1)); fi
     done
   done
-  for s in $a $b; do
-    CPU_RUNS_OK[$s]=$(wc -l <"$TMP/cpu.$s")
+  for s in "${members[@]}"; do
     CPU_MED[$s]=$(sort -g "$TMP/cpu.$s" | awk '{v[NR] = $1} END {if (NR) printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
   done
 done
@@ -322,19 +339,19 @@ label() {
     "counts as lost, bisection to $PRECISION %, a failing step retried $RETRY time(s)." \
     "Load average before $load_before, after $load_after."
   echo
-  echo "| server | scenario | highest lossless rate (calls/s) | lowest failing rate | note |"
-  echo "|---|---|---:|---:|---|"
+  echo "| server | scenario | highest lossless rate (calls/s) | lowest failing rate | UDP receive buffer | note |"
+  echo "|---|---|---:|---:|---:|---|"
   for s in "${active[@]}"; do
     hi=${HI[$s]}
     [ "$hi" -eq 0 ] && hi="-"
-    echo "| $(label "$s") | ${SCEN[$s]} | ${LO[$s]} | $hi | ${NOTE[$s]} |"
+    echo "| $(label "$s") | ${SCEN[$s]} | ${LO[$s]} | $hi | ${RB[$s]:-?} | ${NOTE[$s]} |"
   done
   echo
   echo "| server | scenario | common rate (calls/s) | CPU µs per call (median) | lossless runs |"
   echo "|---|---|---:|---:|---:|"
   for s in "${active[@]}"; do
     [ -n "${COMMON[$s]:-}" ] || continue
-    echo "| $(label "$s") | ${SCEN[$s]} | ${COMMON[$s]} | ${CPU_MED[$s]:--} | ${CPU_RUNS_OK[$s]}/$CPU_RUNS |"
+    echo "| $(label "$s") | ${SCEN[$s]} | ${COMMON[$s]} | ${CPU_MED[$s]:--} | ${LOSSLESS_OK[$s]:-0}/$CPU_RUNS |"
   done
   echo
   echo "Target (issue #6): sipreplyd at least 2x Kamailio's highest lossless rate with at most"
