@@ -12,6 +12,13 @@ if(SR_BENCH OR SR_BUILD_TESTS)
   if(SR_BUILD_TESTS)
     add_test(NAME bench.loadgen_selftest COMMAND loadgen --selftest)
     set_tests_properties(bench.loadgen_selftest PROPERTIES TIMEOUT 120)
+    # loadgen against sipreplyd: 200 calls per scenario, zero loss, ACKs absorbed (no timing).
+    if(TARGET sipreplyd)
+      add_test(NAME bench.load_smoke
+               COMMAND bash ${PROJECT_SOURCE_DIR}/tests/load/smoke.sh
+                       $<TARGET_FILE:sipreplyd> $<TARGET_FILE:loadgen>)
+      set_tests_properties(bench.load_smoke PROPERTIES TIMEOUT 120)
+    endif()
   endif()
 endif()
 
