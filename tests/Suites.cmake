@@ -16,3 +16,14 @@ foreach(src ${SR_FUZZ_TARGET_SOURCES})
            COMMAND replay_${name} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
   set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300)
 endforeach()
+
+# sipreplyd: engine unit tests and daemon integration tests (tests/daemon/tests.cmake).
+include(${PROJECT_SOURCE_DIR}/tests/daemon/tests.cmake OPTIONAL)
+
+# test_hash cross-checks the core's MD5, SHA-256 and HMAC-SHA-256 against OpenSSL on random
+# inputs (libssl-dev, test profile of scripts/deps.sh). OpenSSL is never linked into the library.
+find_package(OpenSSL COMPONENTS Crypto)
+if(OPENSSL_FOUND AND TARGET test_hash)
+  target_link_libraries(test_hash PRIVATE OpenSSL::Crypto)
+  target_compile_definitions(test_hash PRIVATE SR_TEST_OPENSSL)
+endif()

@@ -272,6 +272,10 @@ static int pairs(ctx *c, yaml_node_t *n, kv *out, int cap)
 
 static int unknown(ctx *c, const kv *p, const char *known)
 {
+    /* the path names the mapping, not the unknown key */
+    size_t pl = strlen(c->path), kl = strlen(p->key);
+    if (pl > kl && c->path[pl - kl - 1] == '.' && !strcmp(c->path + pl - kl, p->key))
+        c->path[pl - kl - 1] = '\0';
     return fail(c, p->k, "unknown key '%s' (known: %s)", p->key, known);
 }
 
@@ -1190,7 +1194,7 @@ int sd_config_parse(sd_config **out, const char *text, size_t len, sd_config_err
     cf->t1 = 500;
     cf->t2 = 4000;
     cf->t4 = 5000;
-    cf->retry_after = 30;
+    cf->retry_after = 0;
     cf->min_expires = 60;
     cf->min_se = 90;
     yaml_parser_t parser;

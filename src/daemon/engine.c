@@ -362,6 +362,7 @@ static const char *const methods_allowed[] = {
     "INVITE", "ACK",     "CANCEL", "BYE",       "OPTIONS", "REGISTER", "PRACK", "UPDATE",
     "INFO",   "MESSAGE", "NOTIFY", "SUBSCRIBE", "REFER",   "PUBLISH",  NULL};
 static const char *const supported_tags[] = {"100rel", NULL};
+static const char *const required_tags[] = {"100rel", NULL}; /* what a 421 asks for */
 static const char *const accept_types[] = {"application/sdp", "text/plain", "message/sipfrag",
                                            "application/dtmf-relay", NULL};
 
@@ -469,6 +470,7 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
     sr_build_policy_init(&pol);
     pol.allow = methods_allowed;
     pol.supported = supported_tags;
+    pol.require = required_tags;
     pol.accept = accept_types;
     pol.contacts = contacts;
     pol.retry_after = st && st->retry_after ? st->retry_after : cf->retry_after;
