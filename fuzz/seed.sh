@@ -116,6 +116,39 @@ regmsg() { # regmsg <cseq> <call-id> <to-user> <extra header lines>
   printf '\000\001'; regmsg 1 c1 alice 'Expires: -1\r\nContact: <sip:a@h>\r\n'
   printf '\000\001'; printf 'REGISTER tel:+1555 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK9\r\nTo: <tel:+1555>\r\nFrom: <tel:+1555>;tag=1\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n'; } | add registrar
 
-for t in uri stream_framer auth registrar; do
+# ---- config (sipreplyd): every example, the embedded default, and a few broken files
+for f in "$root"/examples/*.yaml; do add config <"$f"; done
+printf 'rules:\n  - respond: [180, {code: 486, delay: soon}]\n' | add config
+printf 'rules: [\n' | add config
+printf 'rules:\n  - {match: {user-regex: "(["}, respond: 200}\n' | add config
+
+# ---- engine (sipreplyd): records [op][len hi][len lo][bytes] (fuzz/fuzz_engine.c): each
+# RFC 4475 vector as a UDP datagram and as a TCP message, and a few call flows with time steps
+python3 - "$vec" "$root/fuzz/corpus/engine" <<'PY'
+import hashlib, os, sys
+vec, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+def rec(op, b): return bytes([op, len(b) >> 8, len(b) & 255]) + b
+def req(m, uri, br, extra=b"", cseq=1, cm=None):
+    return (f"{m} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={br};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:a@h>;tag=1\r\nTo: <{uri}>\r\nCall-ID: c1\r\n"
+            f"CSeq: {cseq} {cm or m}\r\n").encode() + extra + b"Content-Length: 0\r\n\r\n"
+def store(b):
+    open(os.path.join(out, hashlib.sha256(b).hexdigest()), "wb").write(b)
+for f in sorted(os.listdir(vec)):
+    if f.endswith(".dat"):
+        d = open(os.path.join(vec, f), "rb").read()[:60000]
+        store(rec(0, d) + rec(1, d))
+T = lambda ms: rec(2, bytes([ms >> 8, ms & 255]))
+store(rec(0, req("INVITE", "sip:486@h", "z9hG4bK1")) + T(600) + rec(0, req("ACK", "sip:486@h", "z9hG4bK1")))
+store(rec(0, req("INVITE", "sip:180@h", "z9hG4bK2", b"Supported: 100rel\r\n")) + T(500)
+      + rec(0, req("CANCEL", "sip:180@h", "z9hG4bK2")) + T(5000))
+store(rec(3, b"") + rec(0, req("INVITE", "sip:sl@h", "z9hG4bK3")) + rec(0, req("ACK", "sip:sl@h", "z9hG4bK3"))
+      + rec(0, req("INVITE", "sip:qx@h", "z9hG4bK4")) + T(3000) + rec(1, req("CANCEL", "sip:qx@h", "z9hG4bK4")))
+store(rec(0, req("REGISTER", "sip:h", "z9hG4bK5", b"Contact: <sip:a@h>\r\nExpires: 60\r\n")) + rec(3, b"")
+      + rec(0, req("REGISTER", "sip:h", "z9hG4bK6", b"Contact: <sip:a@h>\r\n")))
+PY
+
+for t in uri stream_framer auth registrar config engine; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

@@ -700,6 +700,131 @@ static void test_drain_answers_503(void **state)
     sd_engine_free(e);
 }
 
+static int rnd(uint8_t *out, size_t n, void *user)
+{
+    (void)user;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(i * 37 + 11);
+    return 0;
+}
+
+/* The last response sent, parsed. */
+static sr_msg *last_resp(const cap *c)
+{
+    sr_msg *m = NULL;
+    assert_int_equal(sr_msg_parse(&m, c->s[c->n - 1].data, c->s[c->n - 1].len, NULL, NULL), 0);
+    return m;
+}
+
+/* A request carrying the answer to the challenge in the last response. */
+static char *answer(const cap *c, const char *method, const char *uri, const char *branch,
+                    unsigned cseq, const char *password, const char *extra)
+{
+    sr_msg *ch = last_resp(c);
+    sr_auth_client_opts o;
+    sr_auth_client_opts_init(&o);
+    o.username = SR_STR("alice");
+    o.password = sr_str_from_cstr(password);
+    o.method = sr_str_from_cstr(method);
+    o.uri = sr_str_from_cstr(uri);
+    o.random = rnd;
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    enum sr_hdr_id hdr;
+    assert_int_equal(sr_auth_client_answer(ch, &o, &b, &hdr), 0);
+    char head[2048];
+    snprintf(head, sizeof(head), "%s: %s\r\n%s", sr_hdr_name(hdr), b.p, extra ? extra : "");
+    sr_buf_cleanup(&b);
+    sr_msg_free(ch);
+    return request(method, uri, branch, head, NULL, cseq, NULL);
+}
+
+static void test_challenge_then_respond(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: call\n"
+                               "    challenge: {realm: test, users: {alice: secret}}\n"
+                               "    respond: 200\n",
+                               &c);
+    g_callid = "auth-call";
+    char *r = request("INVITE", "sip:bob@127.0.0.1", "z9hG4bKau1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401");
+    assert_true(has_line(&c.s[0], "WWW-Authenticate: Digest realm=\"test\""));
+    assert_true(has_line(&c.s[0], "algorithm=SHA-256"));
+    assert_true(has_line(&c.s[0], "algorithm=MD5"));
+    /* wrong password: challenged again */
+    char *bad = answer(&c, "INVITE", "sip:bob@127.0.0.1", "z9hG4bKau2", 2, "wrong", NULL);
+    feed(e, &c, bad, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401,401");
+    /* right password: the next action answers */
+    char *good = answer(&c, "INVITE", "sip:bob@127.0.0.1", "z9hG4bKau3", 3, "secret", NULL);
+    feed(e, &c, good, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401,401,200");
+    assert_string_equal(c.last_rule, "call");
+    g_callid = NULL;
+    free(r);
+    free(bad);
+    free(good);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_stale_nonce(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - challenge: {users: {alice: secret}, nonce-ttl: 10s}\n"
+                               "    respond: 200\n",
+                               &c);
+    g_callid = "auth-stale";
+    char *r = request("OPTIONS", "sip:bob@127.0.0.1", "z9hG4bKst1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401");
+    advance(e, &c, 11000);
+    char *late = answer(&c, "OPTIONS", "sip:bob@127.0.0.1", "z9hG4bKst2", 2, "secret", NULL);
+    feed(e, &c, late, SR_TP_UDP);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 401);
+    assert_true(has_line(&c.s[c.n - 1], "stale=true"));
+    g_callid = NULL;
+    free(r);
+    free(late);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_register_default(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    g_callid = "reg-1";
+    char *r =
+        request("REGISTER", "sip:127.0.0.1", "z9hG4bKrg1", "Expires: 3600\r\n", NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200");
+    assert_true(has_line(&c.s[0], "Contact: <sip:alice@127.0.0.1:5062>;expires=3600"));
+    assert_string_equal(c.last_rule, "register");
+    /* too short: 423 with Min-Expires */
+    char *r2 = request("REGISTER", "sip:127.0.0.1", "z9hG4bKrg2", "Expires: 10\r\n", NULL, 2, NULL);
+    feed(e, &c, r2, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,423");
+    assert_true(has_line(&c.s[1], "Min-Expires: 60"));
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sd_engine_metrics(e, &b), 0);
+    assert_non_null(strstr(b.p, "sipreplyd_bindings 1\n"));
+    sr_buf_cleanup(&b);
+    g_callid = NULL;
+    free(r);
+    free(r2);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -723,6 +848,9 @@ int main(void)
         cmocka_unit_test(test_tcp_response_on_connection),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_drain_answers_503),
+        cmocka_unit_test(test_challenge_then_respond),
+        cmocka_unit_test(test_stale_nonce),
+        cmocka_unit_test(test_register_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

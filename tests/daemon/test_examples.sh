@@ -45,4 +45,10 @@ for f in "$src"/examples/*.yaml; do
     [ "$rc" = 0 ] || { bad "$name: exit status $rc after SIGTERM"; cat "$tmp/$name.log"; }
 done
 [ $n -ge 20 ] || bad "only $n expectations ran"
+# docs/sipreplyd.md shows every example as it is
+for f in "$src"/examples/*.yaml; do
+    body=$(grep -v '^#' "$f" | sed '/./,$!d')
+    if python3 -c 'import sys; sys.exit(0 if sys.argv[1] in open(sys.argv[2]).read() else 1)' "$body" "$src/docs/sipreplyd.md"
+    then ok "docs show $(basename "$f")"; else bad "docs/sipreplyd.md does not show $(basename "$f") as it is"; fi
+done
 exit $fails
