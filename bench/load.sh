@@ -66,7 +66,9 @@ SRD=$BUILD/sipreplyd
 
 TMP=$(mktemp -d /tmp/sipreply-load.XXXXXX)
 declare -A PID PORT SCEN RB USER
+RMEM_OLD=
 cleanup() {
+  [ -z "$RMEM_OLD" ] || echo "$RMEM_OLD" >/proc/sys/net/core/rmem_max 2>/dev/null || true
   for s in "${!PID[@]}"; do
     kill "${PID[$s]}" 2>/dev/null || true
   done
@@ -75,6 +77,19 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Both servers get the same UDP receive buffer: sipreplyd forces 32 MB (SO_RCVBUFFORCE), and
+# Kamailio asks for up to 32 MB with SO_RCVBUF (maxbuffer in its configuration), which the
+# kernel caps at net.core.rmem_max: the cap is raised for the run and put back at the end.
+RMEM_WANT=33554432
+rmem=$(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo 0)
+if [ "$rmem" -lt "$RMEM_WANT" ]; then
+  if [ "$(id -u)" -eq 0 ] && echo "$RMEM_WANT" >/proc/sys/net/core/rmem_max 2>/dev/null; then
+    RMEM_OLD=$rmem
+  else
+    echo "load: net.core.rmem_max is $rmem: Kamailio gets a smaller UDP buffer than sipreplyd" >&2
+  fi
+fi
 
 # A free UDP port on 127.0.0.1 (bound by nobody at the time of asking).
 free_port() {
