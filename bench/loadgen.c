@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -84,6 +85,7 @@ typedef struct lg_result {
     uint64_t lat_p50, lat_p90, lat_p99, lat_max; /* microseconds, over calls answered */
     double send_seconds;                         /* first to last request sent */
     double max_lag_ms;                           /* worst delay of a send behind schedule */
+    double wall_s, cpu_s; /* the run's duration and the generator's own CPU time in it */
 } lg_result;
 
 static uint64_t now_ns(void)
@@ -629,6 +631,8 @@ static int lg_run(const lg_cfg *cfg, int fd, lg_result *out)
     uint64_t tick = (uint64_t)cfg->tick_us * 1000u;
     uint64_t wait = (uint64_t)cfg->timeout_ms * 1000000u;
     uint64_t next = 0; /* next call index to send */
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     c->t0 = now_ns();
     uint64_t first_send = UINT64_MAX;
     for (;;) {
@@ -668,6 +672,12 @@ static int lg_run(const lg_cfg *cfg, int fd, lg_result *out)
         if (poll(&pfd, 1, 10) > 0)
             drain(c);
     }
+    getrusage(RUSAGE_SELF, &ru1);
+    c->res.wall_s = (double)(now_ns() - c->t0) / 1e9;
+    c->res.cpu_s = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+                   (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+                   (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+                   (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
     c->res.send_seconds =
         (double)(c->last_send - (first_send == UINT64_MAX ? 0 : first_send)) / 1e9;
     summarise(c);
@@ -688,7 +698,8 @@ static void print_json(FILE *f, const lg_cfg *cfg, const char *target, const lg_
             "\"prov_183\":%llu,\"prov_other\":%llu,\"bad\":%llu,\"stray\":%llu,"
             "\"rx_drops\":%llu,\"send_seconds\":%.3f,\"achieved_rate\":%.0f,"
             "\"max_lag_ms\":%.1f,\"lat_p50_us\":%llu,\"lat_p90_us\":%llu,"
-            "\"lat_p99_us\":%llu,\"lat_max_us\":%llu,\"finals\":{",
+            "\"lat_p99_us\":%llu,\"lat_max_us\":%llu,\"wall_s\":%.3f,\"gen_cpu_s\":%.3f,"
+            "\"finals\":{",
             scenario_names[cfg->sc], target, cfg->rate, (unsigned long long)cfg->calls,
             cfg->timeout_ms, (unsigned long long)r->sent, (unsigned long long)r->answered,
             (unsigned long long)r->late, (unsigned long long)r->lost,
@@ -699,7 +710,7 @@ static void print_json(FILE *f, const lg_cfg *cfg, const char *target, const lg_
             (unsigned long long)r->prov_other, (unsigned long long)r->bad,
             (unsigned long long)r->stray, (unsigned long long)r->rx_drops, r->send_seconds,
             achieved, r->max_lag_ms, (unsigned long long)r->lat_p50, (unsigned long long)r->lat_p90,
-            (unsigned long long)r->lat_p99, (unsigned long long)r->lat_max);
+            (unsigned long long)r->lat_p99, (unsigned long long)r->lat_max, r->wall_s, r->cpu_s);
     const char *sep = "";
     for (unsigned i = 0; i < 600; i++) {
         if (r->codes[i]) {
