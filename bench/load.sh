@@ -236,9 +236,11 @@ run_step() {
   echo "$j"
 }
 
-# Verdict of a step: pass, fail, or gen (the generator could not offer the rate).
+# Verdict of a step: pass; fail (calls lost, late or wrong: a server failure at the rate the
+# generator achieved, even if that fell short of the offered one); or gen (no loss, but the
+# generator could not offer the rate: nothing learnt about the server).
 verdict() {
-  jq -r 'if .generator_bound then "gen" elif .lossless then "pass" else "fail" end' <<<"$1"
+  jq -r 'if .lossless then (if .generator_bound then "gen" else "pass" end) else "fail" end' <<<"$1"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -249,7 +251,7 @@ done
 [ ${#active[@]} -gt 0 ] || { echo "load: no server started" >&2; exit 1; }
 
 # ---- search: every server takes one step per round until its bracket is narrow enough
-declare -A LO HI NOTE TRIES
+declare -A LO HI NOTE
 for s in "${active[@]}"; do
   LO[$s]=0
   HI[$s]=0
@@ -285,18 +287,26 @@ while :; do
     fi
     [ "${HI[$s]}" -eq 0 ] || [ "$rate" -gt "${LO[$s]}" ] || { NOTE[$s]="bracket closed"; continue; }
     v=fail
+    fail_at=
     for attempt in $(seq 0 "$RETRY"); do
       j=$(run_step "$s" "$rate" search)
       v=$(verdict "$j")
+      if [ "$v" = fail ]; then
+        # the rate actually offered, when the generator fell behind
+        fail_at=$(jq -r --argjson lo "${LO[$s]}" '[(if .achieved_rate < 0.97 * .rate
+          then (.achieved_rate / 100 | floor) * 100 else .rate end), $lo + 100] | max' <<<"$j")
+      fi
       printf 'load: round %d %-20s %7d calls/s  %s  (lost %s, late %s, unexpected %s, p99 %s us, load %s)\n' \
         "$round" "$s" "$rate" "$v" "$(jq .lost <<<"$j")" "$(jq .late <<<"$j")" \
         "$(jq .unexpected <<<"$j")" "$(jq .lat_p99_us <<<"$j")" "$(jq .load1 <<<"$j")" >&2
       [ "$v" != pass ] || break
     done
+    # a failed attempt outweighs a later inconclusive one
+    if [ "$v" = gen ] && [ -n "$fail_at" ]; then v=fail; fi
     case $v in
     pass) LO[$s]=$rate ;;
-    fail) HI[$s]=$rate ;;
-    gen) NOTE[$s]="generator-bound at $rate: the generator could not offer more (its CPU or the machine)" ;;
+    fail) HI[$s]=$fail_at ;;
+    gen) NOTE[$s]="no loss at $rate, but the generator fell short of it (its CPU or the machine): search stopped" ;;
     esac
   done
   [ $pending -eq 1 ] || break
@@ -405,7 +415,7 @@ label() {
       if (rr == "-") { print "-"; exit }
       if (rr >= 2) { print "met"; exit }
       if (ha > 0 && ha <= 2 * lb) { print "not met"; exit }
-      if (na ~ /generator-bound/) print "inconclusive: the generator could not offer more"
+      if (na ~ /generator/) print "inconclusive: the generator could not offer more"
       else print "not met" }')
     cv=$(awk -v cr="$cr" 'BEGIN {if (cr == "-") print "-"; else print (cr <= 0.5 ? "met" : "not met")}')
     echo "| $mode | $rr | $rv | $cr | $cv |"
