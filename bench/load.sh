@@ -212,11 +212,23 @@ cpu_ticks() {
   echo "$sum"
 }
 
+# Nanoseconds process $1 and its descendants spent waiting on a run queue, runnable but not
+# running (/proc/PID/schedstat, second field): how much the machine kept the server waiting.
+sched_wait_ns() {
+  local sum=0 p a b c
+  for p in $(tree_pids "$1"); do
+    read -r a b c 2>/dev/null <"/proc/$p/schedstat" || continue
+    sum=$((sum + b))
+  done
+  echo "$sum"
+}
+
 # One run of server $1 at rate $2 (phase $3); prints the loadgen JSON with server fields
 # added (cpu_us_per_call when $3 is cpu) and appends it to runs.jsonl.
 run_step() {
-  local s=$1 rate=$2 phase=$3 c0 c1 j settle=0
+  local s=$1 rate=$2 phase=$3 c0 c1 w0 w1 j settle=0
   c0=$(cpu_ticks "${PID[$s]}")
+  w0=$(sched_wait_ns "${PID[$s]}")
   j=$("${PIN_LG[@]}" "$LG" --target "127.0.0.1:${PORT[$s]}" -s "${SCEN[$s]}" \
     -u "${USER[$s]}" -r "$rate" -d "$WINDOW" --timeout "$TIMEOUT_MS" --rx-on-tick --gso)
   if [ "$phase" = cpu ]; then
@@ -224,9 +236,12 @@ run_step() {
     sleep "$SETTLE"
   fi
   c1=$(cpu_ticks "${PID[$s]}")
+  w1=$(sched_wait_ns "${PID[$s]}")
   j=$(jq -c --arg s "$s" --arg p "$phase" --argjson t $((c1 - c0)) --argjson hz "$HZ" \
+    --argjson wait $(((w1 - w0) / 1000000)) \
     --argjson settle "$settle" --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
     '. + {server: $s, phase: $p, cpu_ticks: $t, hz: $hz, settle_s: $settle,
+          server_runqueue_wait_ms: $wait,
           load1: ($load | tonumber),
           cpu_us_per_call: (if .answered > 0 then $t * 1e6 / $hz / .answered else null end),
           generator_bound: (.achieved_rate < 0.97 * .rate or .gen_cpu_s > 0.9 * .wall_s),
@@ -296,9 +311,10 @@ while :; do
         fail_at=$(jq -r --argjson lo "${LO[$s]}" '[(if .achieved_rate < 0.97 * .rate
           then (.achieved_rate / 100 | floor) * 100 else .rate end), $lo + 100] | max' <<<"$j")
       fi
-      printf 'load: round %d %-20s %7d calls/s  %s  (lost %s, late %s, unexpected %s, p99 %s us, load %s)\n' \
+      printf 'load: round %d %-20s %7d calls/s  %s  (lost %s, late %s, unexpected %s, p99 %s us, server waited %s ms for a CPU, load %s)\n' \
         "$round" "$s" "$rate" "$v" "$(jq .lost <<<"$j")" "$(jq .late <<<"$j")" \
-        "$(jq .unexpected <<<"$j")" "$(jq .lat_p99_us <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+        "$(jq .unexpected <<<"$j")" "$(jq .lat_p99_us <<<"$j")" \
+        "$(jq .server_runqueue_wait_ms <<<"$j")" "$(jq .load1 <<<"$j")" >&2
       [ "$v" != pass ] || break
     done
     # a failed attempt outweighs a later inconclusive one
