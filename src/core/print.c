@@ -138,6 +138,31 @@ static bool no_ctl_or_space(sr_str s, bool allow_space)
     return true;
 }
 
+/* A header value as RFC 3261 §25.1 allows it on the wire: any octet but the CTLs (HTAB is
+ * LWS), except that a quoted-pair inside a quoted-string may escape any of %x00-09, %x0B-0C
+ * and %x0E-7F — so a request's To or From with "\\<NUL>" (RFC 4475 §3.1.1.2, intmeth) can be
+ * copied into its response verbatim. CR and LF never pass: a built message is one line per
+ * field. */
+static bool value_ok(sr_str s)
+{
+    bool quoted = false;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (quoted && c == '\\' && i + 1 < s.len) {
+            unsigned char e = (unsigned char)s.p[i + 1];
+            if (e == '\r' || e == '\n')
+                return false;
+            i++;
+            continue;
+        }
+        if (c != '\t' && sr__is(c, SR__C_CTL))
+            return false;
+        if (c == '"')
+            quoted = !quoted;
+    }
+    return true;
+}
+
 int sr_msg_new_request(sr_msg **out, const sr_allocator *alloc, sr_str method, sr_str uri)
 {
     if (!out || !clean_token(method) || uri.len == 0 || !no_ctl_or_space(uri, false))
@@ -207,7 +232,7 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
             return SR_EINVAL;
         id = sr_hdr_lookup(name);
     }
-    if (!no_ctl_or_space(value, true))
+    if (!value_ok(value))
         return SR_EINVAL;
     /* all or nothing: copy first, then link */
     sr_str n = SR_STR_NULL, v;
