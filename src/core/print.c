@@ -108,6 +108,8 @@ static int new_msg(sr_msg **out, const sr_allocator *alloc)
     memset(m->first, 0xff, sizeof m->first);
     m->arena = a;
     m->built = true;
+    m->vias = &m->via0;
+    m->via_k = SR__NOIDX;
     m->clen = -1;
     m->max_fwd = -1;
     m->rseq = -1;
@@ -251,13 +253,16 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
     while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
         v.len--;
     sr_via *nv = NULL;
+    size_t nv_cap = 0;
     if (id == SR_HDR_VIA) {
         /* keep the typed Via list in step: allocate before linking (all or nothing) */
         size_t pos = 0, cnt = 0;
         sr_str item;
+        sr__msg_vias_all(m); /* a parsed message's list first, so the new values go after it */
         while (sr_value_next(v, &pos, &item))
             cnt++;
-        nv = sr__arena_alloc(&m->arena, (m->nvia + cnt + 1) * sizeof *nv);
+        nv_cap = m->nvia + cnt + 1;
+        nv = sr__arena_alloc(&m->arena, nv_cap * sizeof *nv);
         if (!nv)
             return SR_ENOMEM;
     }
@@ -268,6 +273,7 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
         if (m->nvia)
             memcpy(nv, m->vias, m->nvia * sizeof *nv);
         m->vias = nv;
+        m->via_cap = nv_cap;
         size_t pos = 0;
         sr_str item;
         while (sr_value_next(v, &pos, &item)) {

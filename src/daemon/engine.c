@@ -11,6 +11,9 @@
 
 #define SDP_MEDIA_PORT "49170"
 
+/* The longest "wait: cancel" (Timer C's 3 minutes): then 408. */
+#define SD_WAIT_CANCEL_MAX_MS 180000u
+
 typedef struct job {
     sr_txn_id txn;
     sr_msg *req; /* our copy, once the job outlives the event that started it */
@@ -279,12 +282,13 @@ static bool copy_cstr(char *dst, size_t cap, sr_str s)
     return true;
 }
 
-bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
-                     unsigned codes[SD_MAX_CAPTURES])
+/* As sd_rule_matches(), with the method taken as @p method (NULL: the request's). */
+static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                            unsigned codes[SD_MAX_CAPTURES], const char *method)
 {
     const sd_match *m = &r->match;
     if (m->methods) {
-        sr_str meth = sr_msg_method_str(req);
+        sr_str meth = method ? sr_str_from_cstr(method) : sr_msg_method_str(req);
         bool ok = false;
         for (char **x = m->methods; *x && !ok; x++)
             ok = sr_str_eq(meth, sr_str_from_cstr(*x));
@@ -347,13 +351,25 @@ bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
     return true;
 }
 
+bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                     unsigned codes[SD_MAX_CAPTURES])
+{
+    return rule_matches_as(r, req, src, codes, NULL);
+}
+
+static const sd_rule *rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                   unsigned codes[SD_MAX_CAPTURES], const char *method)
+{
+    for (size_t i = 0; i < cf->n_rules; i++)
+        if (rule_matches_as(&cf->rules[i], req, src, codes, method))
+            return &cf->rules[i];
+    return &cf->fallback;
+}
+
 const sd_rule *sd_rule_find(const sd_config *cf, const sr_msg *req, const sr_addr *src,
                             unsigned codes[SD_MAX_CAPTURES])
 {
-    for (size_t i = 0; i < cf->n_rules; i++)
-        if (sd_rule_matches(&cf->rules[i], req, src, codes))
-            return &cf->rules[i];
-    return &cf->fallback;
+    return rule_find_as(cf, req, src, codes, NULL);
 }
 
 /* ------------------------------------------------------------------ building */
@@ -459,13 +475,18 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
                  bool sdp, const uint8_t *key, sr_msg **out)
 {
     const sd_config *cf = j->cfg;
-    char host[SR_ADDR_HOST_MAX + 8];
-    uint16_t port;
-    local_addr(e, j, cf, host, sizeof(host), &port);
-    char contact[SR_ADDR_HOST_MAX + 64];
-    snprintf(contact, sizeof(contact), "sip:sipreplyd@%s:%u%s", host, port,
-             j->src.transport == SR_TP_TCP ? ";transport=tcp" : "");
+    /* our Contact, for the codes that carry one (dialog-creating 1xx/2xx, 3xx, 485) */
+    char contact[SR_ADDR_HOST_MAX + 64] = "";
     const char *contacts[2] = {contact, NULL};
+    if ((code > 100 && code < 400) || code == 485) {
+        char host[SR_ADDR_HOST_MAX + 8];
+        uint16_t port;
+        local_addr(e, j, cf, host, sizeof(host), &port);
+        snprintf(contact, sizeof(contact), "sip:sipreplyd@%s:%u%s", host, port,
+                 j->src.transport == SR_TP_TCP ? ";transport=tcp" : "");
+    } else {
+        contacts[0] = NULL;
+    }
     sr_build_policy pol;
     sr_build_policy_init(&pol);
     pol.allow = methods_allowed;
@@ -476,6 +497,7 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
     pol.retry_after = st && st->retry_after ? st->retry_after : cf->retry_after;
     pol.min_expires = cf->min_expires;
     pol.min_se = cf->min_se;
+    pol.security_server = "digest"; /* 494 (RFC 3329) */
 
     sr_build_opts o;
     sr_build_opts_init(&o);
@@ -513,6 +535,17 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
             hdrs[nh].value = sr_str_from_cstr(st->headers[i].value);
             nh++;
         }
+    }
+    /* a 420 nobody explained (dial a code, a rule with a bare 420) lists the request's
+     * Require tags, or a tag that says where it came from */
+    bool have_unsup = false;
+    for (size_t i = 0; i < nh; i++)
+        have_unsup = have_unsup || sr_str_caseeq_cstr(hdrs[i].name, "Unsupported");
+    if (code == 420 && !have_unsup && nh < MAX_EXTRA) {
+        const sr_header *rq = sr_msg_header_find(req, SR_HDR_REQUIRE, NULL);
+        hdrs[nh].name = SR_STR("Unsupported");
+        hdrs[nh].value = rq && rq->value.len ? rq->value : SR_STR("x-dial-a-code");
+        nh++;
     }
     if (cf->server && nh < MAX_EXTRA) {
         hdrs[nh].name = SR_STR("Server");
@@ -695,9 +728,20 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 j->step++;
                 continue;
             }
+            if (j->waited) {
+                /* nobody cancelled within the bound: end it as Timer C would (RFC 3261
+                 * §16.6 item 11), so abandoned calls do not pile up */
+                j->waited = false;
+                send_simple(e, j, req, 408, now);
+                job_done(e, j, req, 408, "no CANCEL within 3 minutes");
+                return false;
+            }
             if (job_keep(e, jp, req) != 0)
                 return false;
-            return true; /* wait for a CANCEL, forever */
+            j = *jp;
+            j->waited = true;
+            heap_push(e, j, now + SD_WAIT_CANCEL_MAX_MS);
+            return true; /* wait for a CANCEL */
         }
         if (wait && !j->waited) {
             if (job_keep(e, jp, req) != 0)
@@ -938,8 +982,19 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
         return false;
     bool done = false;
     sr_method m = sr_msg_method(req);
-    if (!sr_msg_is_request(req) || m == SR_METHOD_CANCEL || m == SR_METHOD_PRACK)
+    if (!sr_msg_is_request(req) || m == SR_METHOD_PRACK)
         goto out;
+    if (m == SR_METHOD_CANCEL) {
+        /* RFC 3261 §8.2.7: a stateless UAS ignores CANCEL. A CANCEL whose INVITE went to a
+         * stateless rule is dropped (the INVITE had its final answer already). */
+        unsigned cc[SD_MAX_CAPTURES] = {0};
+        const sd_rule *ir = rule_find_as(cfg_of(e), req, src, cc, "INVITE");
+        if (ir->actions[0].kind == SD_ACT_STATELESS) {
+            e->cnt.requests[SR_METHOD_CANCEL]++;
+            done = true;
+        }
+        goto out;
+    }
     if (m == SR_METHOD_ACK) {
         if (sr_build_ack_is_ours(req, e->sl_key)) {
             e->cnt.requests[SR_METHOD_ACK]++;
@@ -994,22 +1049,54 @@ out:
  * 505/513) with the parser's phrase when its head still names the headers a response copies
  * (RFC 3261 §8.2.6.2, §18.3); otherwise it is dropped.
  */
-static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src)
+/* A To value with a tag parameter (after the URI). */
+static bool has_tag_param(sr_str to)
+{
+    sr_nameaddr na;
+    return sr_nameaddr_parse(&na, to, NULL) == 0 ? na.tag.p != NULL : true;
+}
+
+static bool reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src)
 {
     sr_start_line sl;
     sr_header hdrs[128];
     size_t nh = 128;
-    if (sr_parse_head(buf, len, 0, &sl, hdrs, &nh, NULL) <= 0 || !sl.is_request ||
-        sl.method_id == SR_METHOD_ACK)
-        return;
-    sr_msg *req = NULL;
+    sr_parse_error perr = {0};
     sr_uas_verdict v;
-    sr_uas_policy pol;
-    uas_policy(&pol);
-    int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
-    if (rc != 0 || req != NULL || v.code == 0) {
+    sr_buf alt;
+    sr_buf_init(&alt, NULL);
+    if (sr_parse_head(buf, len, 0, &sl, hdrs, &nh, &perr) <= 0) {
+        /* a request line that does not parse (RFC 4475 ltgtruri, lwsruri: a Request-URI in
+         * <> or with spaces): the header fields after it may still say where a 400 goes */
+        const char *eol = len ? memchr(buf, '\n', len) : NULL;
+        size_t l1 = eol ? (size_t)(eol - buf) : 0;
+        if (l1 > 0 && buf[l1 - 1] == '\r')
+            l1--;
+        if (!eol || l1 < 12 || memcmp(buf + l1 - 8, " SIP/2.0", 8) != 0 ||
+            !memchr(buf, ' ', l1 - 8) || (l1 >= 4 && !memcmp(buf, "ACK ", 4)))
+            return false;
+        nh = 128;
+        if (sr_buf_append_cstr(&alt, "OPTIONS sip:invalid SIP/2.0\r\n") != 0 ||
+            sr_buf_append(&alt, eol + 1, len - (size_t)(eol + 1 - buf)) != 0 ||
+            sr_parse_head(alt.p, alt.len, 0, &sl, hdrs, &nh, NULL) <= 0) {
+            sr_buf_cleanup(&alt);
+            return false;
+        }
+        memset(&v, 0, sizeof(v));
+        v.code = 400;
+        v.reason = perr.phrase ? perr.phrase : "Bad Request-Line";
+    } else {
+        if (!sl.is_request || sl.method_id == SR_METHOD_ACK)
+            return false;
+        sr_msg *req = NULL;
+        sr_uas_policy pol;
+        uas_policy(&pol);
+        int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
+        /* parsed but refused by the stack (a Via or CSeq that does not parse): the checks'
+         * verdict (400 with the header named) is the answer; parsed and passing: not ours */
         sr_msg_free(req);
-        return;
+        if (rc != 0 || v.code == 0)
+            return false;
     }
     sr_buf *b = &e->scratch;
     b->len = 0;
@@ -1031,16 +1118,16 @@ static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
             err = sr_buf_append_cstr(b, sr_hdr_name(need[k]));
             err = err ? err : sr_buf_append_cstr(b, ": ");
             err = err ? err : sr_buf_append_str(b, hdrs[i].value);
-            if (!err && need[k] == SR_HDR_TO && !memchr(hdrs[i].value.p, ';', hdrs[i].value.len))
+            if (!err && need[k] == SR_HDR_TO && !has_tag_param(hdrs[i].value))
                 err = sr_buf_append_cstr(b, ";tag=sipreplyd-bad");
             err = err ? err : sr_buf_append_cstr(b, "\r\n");
         }
     for (size_t k = 0; k < 5; k++)
         if (!have[k])
-            return;
+            goto fail;
     err = err ? err : sr_buf_append_cstr(b, "Content-Length: 0\r\n\r\n");
     if (err)
-        return;
+        goto fail;
     sr_addr to = *src;
     e->cnt.bad_requests++;
     if (v.code < 700)
@@ -1055,6 +1142,11 @@ static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
                       .note = v.reason};
         e->o.log(&l, e->o.log_user);
     }
+    sr_buf_cleanup(&alt);
+    return true;
+fail:
+    sr_buf_cleanup(&alt);
+    return false;
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -1067,7 +1159,11 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     int rc = sr_stack_receive(e->stack, buf, len, src, now);
     if (rc == SR_EBADMSG) {
         e->cnt.dropped++;
-        reply_raw(e, buf, len, src);
+        if (!reply_raw(e, buf, len, src) && e->o.log) {
+            /* rule NULL: a drop, logged at the debug level */
+            sd_txlog l = {.src = src, .note = "dropped: not a SIP message that can be answered"};
+            e->o.log(&l, e->o.log_user);
+        }
     }
     drain_events(e, local, now);
 }
@@ -1102,6 +1198,27 @@ void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 void sd_engine_drain(sd_engine *e)
 {
     e->draining = true;
+}
+
+size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
+{
+    size_t n = 0;
+    while (e->n_jobs) {
+        job *j = NULL;
+        for (size_t i = 0; i < e->map_cap && !j; i++)
+            j = e->map[i];
+        if (!j->final_sent) {
+            sd_step st = {.code = 503, .retry_after = 5, .repeat = 1};
+            sr_msg *resp = NULL;
+            if (build(e, j, j->req, &st, 503, false, e->tag_key, &resp) == 0)
+                send_resp(e, j, resp, 0, now);
+            job_done(e, j, j->req, 503, "shutting down");
+            n++;
+        }
+        job_free(e, j);
+    }
+    drain_events(e, NULL, now);
+    return n;
 }
 
 size_t sd_engine_pending(const sd_engine *e)

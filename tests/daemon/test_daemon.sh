@@ -57,6 +57,34 @@ PY
 )
 [ "$reconn" = "SIP/2.0 180 Ringing | SIP/2.0 200 OK" ] && ok "tcp: new connection to the Via sent-by for the 200" || bad "tcp reconnect: $reconn"
 
+# TCP framing: two requests in one write, and one request written a few bytes at a time
+framed=$(python3 - "$port" <<'PY'
+import socket, sys, time
+p = int(sys.argv[1])
+def req(n):
+    return ("INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
+            f"Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKfr{n}\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:486@127.0.0.1>\r\n"
+            f"Call-ID: framed{n}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+s = socket.create_connection(("127.0.0.1", p), timeout=3)
+s.sendall(req(1) + req(2))
+b = req(3)
+for i in range(0, len(b), 7):
+    s.sendall(b[i:i + 7]); time.sleep(0.005)
+data, end = b"", time.time() + 3
+while data.count(b"SIP/2.0 486") < 3 and time.time() < end:
+    s.settimeout(max(0.1, end - time.time()))
+    try:
+        d = s.recv(65536)
+    except socket.timeout:
+        break
+    if not d: break
+    data += d
+print(data.count(b"SIP/2.0 486"), data.count(b"Call-ID: framed3"))
+PY
+)
+[ "$framed" = "3 1" ] && ok "tcp framing: pipelined and split requests" || bad "tcp framing: $framed"
+
 # CRLF keep-alive ping on TCP is answered with CRLF (RFC 5626 §3.5.1)
 pong=$(python3 - "$port" <<'PY'
 import socket, sys
@@ -111,6 +139,7 @@ grep -q '^sipreplyd_requests_total{method="OPTIONS"} 1' "$log" && ok "SIGUSR1 pr
 grep -q 'info udp:127.0.0.1:[0-9]* INVITE sip:486@127.0.0.1 -> 486 rule=dial-a-code' "$log" && ok "one log line per transaction" || bad "log line missing"
 
 # SIGTERM with a call in flight: the 200 still comes, then exit 0
+: >"$tmp/inflight.out"
 $SIPC udp 127.0.0.1 "$port" INVITE sip:180@127.0.0.1 --wait 4 >"$tmp/inflight.out" 2>&1 &
 cpid=$!
 for _ in $(seq 30); do grep -q "^SIP/2.0 180 " "$tmp/inflight.out" && break; sleep 0.1; done
@@ -118,6 +147,20 @@ stop_daemon
 wait $cpid
 [ "$rc" = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM: exit status $rc"
 grep -q "^SIP/2.0 200 " "$tmp/inflight.out" && ok "SIGTERM: the call in flight got its 200" || bad "in-flight call: $(cat "$tmp/inflight.out")"
+
+# SIGTERM when a call would ring on past --shutdown-timeout: it is answered 503, exit 0
+cfg=$tmp/ring.yaml
+printf 'rules:\n  - {name: ring, respond: [180, {wait: cancel}]}\n' >"$cfg"
+port=$(free_port)
+start_daemon "$tmp/ring.log" -c "$cfg" -l "udp:127.0.0.1:$port" --shutdown-timeout 300 || exit 1
+: >"$tmp/ring.out"
+$SIPC udp 127.0.0.1 "$port" INVITE sip:x@127.0.0.1 --wait 4 >"$tmp/ring.out" 2>&1 &
+cpid=$!
+for _ in $(seq 30); do grep -q "^SIP/2.0 180 " "$tmp/ring.out" && break; sleep 0.1; done
+stop_daemon
+wait $cpid
+[ "$rc" = 0 ] && grep -q "^SIP/2.0 503 " "$tmp/ring.out" && ok "SIGTERM past the timeout: 503, exit 0" ||
+    bad "SIGTERM past the timeout: exit $rc, $(cat "$tmp/ring.out")"
 
 # SIGHUP: a good file replaces the rules; a bad one keeps them
 cfg=$tmp/rules.yaml
@@ -137,6 +180,26 @@ grep -q "rules.yaml:2:.*expected a status code" "$log" && ok "bad file: the erro
 expect_final "after SIGHUP (bad file): still 603" 603 udp 127.0.0.1 "$port" INVITE sip:x@127.0.0.1
 stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit status $rc"
+
+# TCP caps: at most 2 connections (a third is closed at once), idle ones closed after 1 s
+port=$(free_port)
+start_daemon "$tmp/caps.log" -l "tcp:127.0.0.1:$port" --max-connections 2 --idle-timeout 1000 || exit 1
+caps=$(python3 - "$port" <<'PY'
+import socket, sys, time
+p = int(sys.argv[1])
+a = socket.create_connection(("127.0.0.1", p), timeout=3)
+b = socket.create_connection(("127.0.0.1", p), timeout=3)
+time.sleep(0.3)
+c = socket.create_connection(("127.0.0.1", p), timeout=3)
+third = c.recv(16)               # closed by the daemon: b''
+time.sleep(2.5)                  # idle timeout 1 s, swept every second
+a.settimeout(3)
+first = a.recv(16)               # closed as idle: b''
+print(repr(third), repr(first))
+PY
+)
+[ "$caps" = "b'' b''" ] && ok "tcp: connection cap and idle timeout" || bad "tcp caps: $caps"
+stop_daemon
 
 # a bad file at start: exit 1 with the place; --check; --print-default round-trips
 "$bin" -c "$cfg" -t >"$tmp/check.out" 2>&1; st=$?

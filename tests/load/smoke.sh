@@ -39,16 +39,19 @@ fails=0
 # run MODE SCENARIO EXPECTED-JQ: start sipreplyd on a free port, place 200 calls
 run() {
   local mode=$1 scen=$2 expect=$3 port j
+  : >"$TMP/$mode.log"
   "$SRD" -q -l udp:127.0.0.1:0 -c "$TMP/$mode.yaml" 2>"$TMP/$mode.log" &
   pid=$!
   port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on udp:127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$mode.log" | head -1)
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on udp:127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$mode.log" |
+      head -1 || true)
     [ -n "$port" ] && break
     sleep 0.05
   done
   if [ -z "$port" ]; then
     echo "smoke: $mode: sipreplyd did not say where it listens"; cat "$TMP/$mode.log"
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
     fails=$((fails + 1)); return
   fi
   j=$(timeout 60 "$LG" --target "127.0.0.1:$port" -s "$scen" -n 200 -r 1000 --timeout 5000 \
