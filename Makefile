@@ -3,6 +3,7 @@
 #   make test   build and pass every test (unit, CLI, repository checks, then all unit
 #               tests again under AddressSanitizer + UndefinedBehaviorSanitizer with clang)
 #   make bench  parse benchmark against libosip2 and Sofia-SIP (docs/performance.md)
+#   make bench-load  sipreplyd against Kamailio under UDP load (docs/performance.md)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
@@ -10,7 +11,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test test-main test-asan bench fuzz fuzz-build format clean deps-build deps-test \
+.PHONY: all build run test test-main test-asan bench bench-load fuzz fuzz-build format clean deps-build deps-test \
         deps-fuzz
 
 all: build
@@ -71,6 +72,12 @@ fuzz: fuzz-build
 bench:
 	@bash scripts/deps.sh bench
 	@bash bench/run.sh
+
+# The load benchmark: sipreplyd and Kamailio at the same offered rates, pinned to one CPU each
+# side (docs/performance.md "sipreplyd under load"); builds build-bench/.
+bench-load:
+	@bash scripts/deps.sh bench
+	@bash bench/load.sh
 
 format:
 	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i

@@ -1,5 +1,27 @@
 # sipreply: the parse benchmark (bench/, issue #3), built only with -DSR_BENCH=ON in an optimised
 # build and only when the peers' pkg-config modules (libosip2, sofia-sip-ua) are installed.
+# The load generator (bench/loadgen.c, driven by bench/load.sh: docs/performance.md "sipreplyd
+# under load") needs nothing but libsipreply. The bench build (SR_BENCH=ON) builds it; the test
+# builds do too, so that it stays warning-free with gcc and clang (+ASan/UBSan) and its quick
+# self-test (against its own null responder, 127.0.0.1 only, bounded) runs in `make test`.
+if(SR_BENCH OR SR_BUILD_TESTS)
+  add_executable(loadgen ${PROJECT_SOURCE_DIR}/bench/loadgen.c)
+  target_link_libraries(loadgen PRIVATE sipreply_static)
+  sr_target_warnings(loadgen APP)
+  sr_target_sanitizers(loadgen)
+  if(SR_BUILD_TESTS)
+    add_test(NAME bench.loadgen_selftest COMMAND loadgen --selftest)
+    set_tests_properties(bench.loadgen_selftest PROPERTIES TIMEOUT 120)
+    # loadgen against sipreplyd: 200 calls per scenario, zero loss, ACKs absorbed (no timing).
+    if(TARGET sipreplyd)
+      add_test(NAME bench.load_smoke
+               COMMAND bash ${PROJECT_SOURCE_DIR}/tests/load/smoke.sh
+                       $<TARGET_FILE:sipreplyd> $<TARGET_FILE:loadgen>)
+      set_tests_properties(bench.load_smoke PROPERTIES TIMEOUT 120)
+    endif()
+  endif()
+endif()
+
 option(SR_BENCH "Build bench/parse_bench (needs libosip2-dev, libsofia-sip-ua-dev)" OFF)
 
 # bench/auth_bench (digest verify, challenge, REGISTER; no peers needed): any optimised build

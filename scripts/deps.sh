@@ -7,6 +7,7 @@ pkgs_build="$pkgs_build libyaml-dev"   # sipreplyd: the YAML configuration
 pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format jq libssl-dev"
 pkgs_test="$pkgs_test python3"   # sipreplyd integration test client (tests/daemon)
 pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
+pkgs_bench="$pkgs_bench kamailio jq"   # load benchmark (bench/load.sh): the peer, JSON
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
 [ -f scripts/deps.extra ] && . scripts/deps.extra

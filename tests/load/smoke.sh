@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# A bounded sanity run of the load benchmark's pieces (no timing asserted): bench/loadgen
+# against sipreplyd on 127.0.0.1, stateless 486 and stateful 180 + 486, 200 calls each; every
+# call must be answered with the expected code, every INVITE ACKed, no final retransmitted
+# after its ACK (the stateful 486 is absorbed by the transaction), and the counters must say so.
+# usage: smoke.sh SIPREPLYD LOADGEN
+set -euo pipefail
+SRD=$1
+LG=$2
+command -v jq >/dev/null || { echo "smoke: jq missing (scripts/deps.sh test)"; exit 1; }
+TMP=$(mktemp -d /tmp/sipreply-smoke.XXXXXX)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cat >"$TMP/stateless.yaml" <<'YAML'
+rules:
+  - name: busy-stateless
+    match: {method: INVITE, user: "486"}
+    stateless: 486
+  - name: options
+    match: {method: OPTIONS}
+    stateless: 200
+YAML
+cat >"$TMP/stateful.yaml" <<'YAML'
+rules:
+  - name: ring-then-busy
+    match: {method: INVITE, user: "486"}
+    respond: [180, 486]
+  - name: options
+    match: {method: OPTIONS}
+    respond: 200
+YAML
+
+fails=0
+# run MODE SCENARIO EXPECTED-JQ: start sipreplyd on a free port, place 200 calls
+run() {
+  local mode=$1 scen=$2 expect=$3 port j
+  : >"$TMP/$mode.log"
+  "$SRD" -q -l udp:127.0.0.1:0 -c "$TMP/$mode.yaml" 2>"$TMP/$mode.log" &
+  pid=$!
+  port=
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.*listening on udp:127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$mode.log" |
+      head -1 || true)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  if [ -z "$port" ]; then
+    echo "smoke: $mode: sipreplyd did not say where it listens"; cat "$TMP/$mode.log"
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
+    fails=$((fails + 1)); return
+  fi
+  j=$(timeout 60 "$LG" --target "127.0.0.1:$port" -s "$scen" -n 200 -r 1000 --timeout 5000 \
+    --linger 1500)
+  if jq -e "$expect" >/dev/null <<<"$j"; then
+    echo "smoke: $mode $scen: ok"
+  else
+    echo "smoke: $mode $scen: FAILED: $j"
+    fails=$((fails + 1))
+  fi
+  kill "$pid"
+  wait "$pid" || { echo "smoke: $mode: sipreplyd did not exit 0 on SIGTERM"; fails=$((fails + 1)); }
+  pid=
+}
+common='.sent == 200 and .answered == 200 and .lost == 0 and .late == 0 and .unexpected == 0
+        and .bad == 0 and .stray == 0 and .send_errors == 0 and .missing_prov == 0'
+run stateless invite-486 "$common and .finals == {\"486\": 200} and .acks == 200
+                          and .final_retrans == 0 and .prov_180 == 0 and .prov_100 == 0"
+run stateful invite-180-486 "$common and .finals == {\"486\": 200} and .acks == 200
+                             and .final_retrans == 0 and .prov_180 == 200 and .missing_prov == 0"
+run stateful options "$common and .finals == {\"200\": 200} and .acks == 0"
+[ $fails -eq 0 ] && echo "smoke: passed" || { echo "smoke: $fails failed"; exit 1; }
