@@ -1,5 +1,5 @@
 # sipreply: the two commands of the README, and the developer targets around them.
-#   make run    build, then run the main program
+#   make run    build, then start sipreplyd (dial a code) on 127.0.0.1:5060, UDP and TCP
 #   make test   build and pass every test (unit, CLI, repository checks, then all unit
 #               tests again under AddressSanitizer + UndefinedBehaviorSanitizer with clang)
 #   make bench  parse benchmark against libosip2 and Sofia-SIP (docs/performance.md)
@@ -28,8 +28,9 @@ build: deps-build
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
+# make run: sipreplyd on the embedded default ("dial a code"), UDP and TCP 127.0.0.1:5060.
 run: build
-	./$(BUILD)/sipreply tour
+	@bash scripts/run.sh $(BUILD)
 
 test: deps-test
 	@$(MAKE) --no-print-directory test-main

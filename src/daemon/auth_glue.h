@@ -1,0 +1,28 @@
+/* sipreplyd: the challenge and register actions, on the core's digest and registrar
+ * modules. Holds the state they need across requests (nonces, the location table). */
+#ifndef SIPREPLYD_AUTH_GLUE_H
+#define SIPREPLYD_AUTH_GLUE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "sipreply/sipreply.h"
+
+typedef struct sd_auth_glue sd_auth_glue;
+
+int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed);
+void sd_auth_glue_free(sd_auth_glue *g);
+
+/**
+ * The challenge action @p a for @p req: returns 1 when the request carries valid credentials
+ * (go on with the next action), 0 with *@p resp (401/407, or 403) and *@p code to send, or
+ * -1 on an internal error.
+ */
+int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *req, sr_transport tp,
+                           unsigned *code, sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms);
+
+/** The register action @p a for @p req: *@p resp and *@p code to send (NULL on error). */
+void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *req, unsigned *code,
+                           sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms);
+
+#endif /* SIPREPLYD_AUTH_GLUE_H */

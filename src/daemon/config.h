@@ -1,0 +1,183 @@
+/* sipreplyd: the configuration — rules tried in order, each a match and a list of actions.
+ * Read from YAML (libyaml) by sd_config_parse(); sans-I/O: text in, a tree out. The schema is
+ * documented in docs/sipreplyd.md. */
+#ifndef SIPREPLYD_CONFIG_H
+#define SIPREPLYD_CONFIG_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipreply/sipreply.h"
+
+/** Most regex capture groups a rule may refer to ($1..$9). */
+#define SD_MAX_CAPTURES 10
+
+/** One extra header of a response: name and value as written. */
+typedef struct sd_header {
+    char *name;
+    char *value;
+} sd_header;
+
+/** One Contact of a redirect or a 485/300: URI and q in thousandths (-1: none). */
+typedef struct sd_contact {
+    char *uri;
+    int q;
+} sd_contact;
+
+/** When a provisional step is sent reliably (RFC 3262). */
+typedef enum sd_reliable {
+    SD_REL_REQUIRED = 0, /**< only when the request requires 100rel (default) */
+    SD_REL_AUTO,         /**< when the request supports or requires 100rel */
+    SD_REL_NEVER         /**< never (a request that requires it then gets it unreliably) */
+} sd_reliable;
+
+/**
+ * One response of a sequence. The code is @p code, or the number captured by the match's
+ * regex group @p capture ("code: $1"). @p delay_ms is waited before the step; a step with
+ * @p repeat > 1 is sent that many times, @p interval_ms apart. @p wait_cancel marks a step
+ * that sends nothing and waits (for a CANCEL) until @p delay_ms, forever when 0.
+ */
+typedef struct sd_step {
+    unsigned code;
+    int capture;
+    char *reason;
+    uint32_t delay_ms;
+    uint32_t repeat;
+    uint32_t interval_ms;
+    sd_reliable reliable;
+    bool unregistered;
+    bool wait_cancel;
+    sd_header *headers;
+    size_t n_headers;
+    sd_contact *contacts;
+    size_t n_contacts;
+    uint32_t retry_after; /**< 0: none (or the builder's need) */
+    char *body; /**< template: {{ip}} {{ipver}} {{port}} {{mediaport}} {{user}} {{session}} */
+    char *body_type;
+    bool no_sdp; /**< "sdp: false": no automatic SDP (2xx to INVITE, 183 to an offer) */
+} sd_step;
+
+/** A weighted alternative of a respond action. */
+typedef struct sd_choice {
+    unsigned weight;
+    sd_step *steps;
+    size_t n_steps;
+} sd_choice;
+
+typedef enum sd_action_kind {
+    SD_ACT_RESPOND = 0, /**< a sequence of responses (one of several by weight) */
+    SD_ACT_CHALLENGE,   /**< digest challenge; on success go on with the next action */
+    SD_ACT_REGISTER,    /**< the registrar */
+    SD_ACT_STATELESS    /**< one response without a transaction */
+} sd_action_kind;
+
+/** A user of a digest challenge. */
+typedef struct sd_user {
+    char *name;
+    char *password;
+} sd_user;
+
+typedef struct sd_action {
+    sd_action_kind kind;
+    sd_choice *choices; /**< RESPOND, STATELESS (one choice, one step) */
+    size_t n_choices;
+    unsigned total_weight;
+    /* CHALLENGE */
+    char *realm;
+    bool proxy; /**< 407 Proxy-Authenticate instead of 401 */
+    sd_user *users;
+    size_t n_users;
+    bool sha256; /**< offer SHA-256 */
+    bool md5;    /**< offer MD5 */
+    uint32_t nonce_ttl_s;
+    /* REGISTER */
+    uint32_t min_expires;
+    uint32_t max_expires;
+    uint32_t default_expires;
+    char **domains; /**< NULL-terminated; NULL: any */
+} sd_action;
+
+/** An IPv4 or IPv6 prefix. */
+typedef struct sd_cidr {
+    int family; /**< 4 or 6 */
+    uint8_t addr[16];
+    unsigned bits;
+} sd_cidr;
+
+typedef struct sd_hdr_match {
+    char *name;
+    regex_t re;
+} sd_hdr_match;
+
+typedef struct sd_match {
+    char **methods; /**< NULL-terminated; NULL: any */
+    char *user;     /**< exact (case-sensitive, as written in the URI) */
+    bool has_user_re;
+    regex_t user_re;
+    char *host; /**< exact, case-insensitive */
+    bool has_host_re;
+    regex_t host_re;
+    sd_hdr_match *headers;
+    size_t n_headers;
+    sd_cidr *sources;
+    size_t n_sources;
+    unsigned transports; /**< bit (1 << sr_transport); 0: any */
+} sd_match;
+
+typedef struct sd_rule {
+    char *name;
+    sd_match match;
+    sd_action *actions;
+    size_t n_actions;
+} sd_rule;
+
+/** A whole configuration. Free with sd_config_free(). */
+typedef struct sd_config {
+    sd_rule *rules;
+    size_t n_rules;
+    sd_rule fallback; /**< "default": for requests no rule matches (404) */
+    char **listen;    /**< NULL-terminated listener specs ("udp:127.0.0.1:5060"); may be NULL */
+    char *advertise;  /**< address put in Contact and SDP; NULL: the listener's */
+    char *server;     /**< Server header value; NULL: none */
+    uint64_t seed;    /**< seed of the weighted choice and nonces; 0: from the clock */
+    uint32_t t1, t2, t4;
+    uint32_t retry_after; /**< the builder's Retry-After for 503 & co */
+    uint32_t min_expires; /**< Min-Expires of a 423 */
+    uint32_t min_se;      /**< Min-SE of a 422 */
+    bool has_stateless;   /**< some rule starts with a stateless action */
+} sd_config;
+
+/** A configuration error: the line and column (1-based, 0 unknown) and a message. */
+typedef struct sd_config_error {
+    unsigned line;
+    unsigned column;
+    char msg[256];
+} sd_config_error;
+
+/**
+ * Parse the YAML text @p text (@p len bytes). On success *@p out owns the configuration.
+ * Returns 0 or -1 with @p err filled ("rules[2].respond[0]: unknown key 'cod'").
+ */
+int sd_config_parse(sd_config **out, const char *text, size_t len, sd_config_error *err);
+
+/** Read and parse @p path. Returns 0 or -1 with @p err filled (I/O errors too). */
+int sd_config_load(sd_config **out, const char *path, sd_config_error *err);
+
+/** Free @p c (NULL is a no-op). */
+void sd_config_free(sd_config *c);
+
+/** The embedded default configuration ("dial a code"), YAML text. */
+extern const char sd_default_config[];
+
+/** Parse a duration: a number of milliseconds, or "250ms", "2s", "1.5s", "3m". 0 or -1. */
+int sd_parse_duration(const char *s, uint32_t *ms);
+
+/** Parse "10.0.0.0/8", "::1", "2001:db8::/32". 0 or -1. */
+int sd_cidr_parse(const char *s, sd_cidr *out);
+
+/** true when the address text @p host ("192.0.2.1", "[2001:db8::1]") is in @p c. */
+bool sd_cidr_contains(const sd_cidr *c, const char *host);
+
+#endif /* SIPREPLYD_CONFIG_H */

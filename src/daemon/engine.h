@@ -1,0 +1,102 @@
+/* sipreplyd: the rule engine — one sr_stack, the configuration's rules and the response
+ * sequences in flight. Sans-I/O like the core: bytes, addresses and the time go in; bytes to
+ * send come out through a callback, one log record per transaction through another. */
+#ifndef SIPREPLYD_ENGINE_H
+#define SIPREPLYD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sipreply/sipreply.h"
+
+/** Our address as the request reached it: what Contact and SDP say. */
+typedef struct sd_local {
+    char host[SR_ADDR_HOST_MAX]; /**< "127.0.0.1" or "[::1]" */
+    uint16_t port;
+} sd_local;
+
+/** Send @p len bytes at @p data to @p to (transport and connection id inside). */
+typedef void (*sd_send_cb)(const char *data, size_t len, const sr_addr *to, void *user);
+
+/** One transaction's outcome, for the log. Slices live during the call only. */
+typedef struct sd_txlog {
+    const sr_addr *src;
+    sr_str method;
+    sr_str ruri;
+    unsigned code; /**< the final response (487 when cancelled), 0 when none */
+    const char *rule;
+    const char *note; /**< NULL, or why ("cancelled", "no PRACK", "uas check") */
+} sd_txlog;
+
+typedef void (*sd_log_cb)(const sd_txlog *l, void *user);
+
+typedef struct sd_engine_opts {
+    sd_send_cb send;
+    void *user;    /**< handed to @p send */
+    sd_log_cb log; /**< NULL: no transaction log */
+    void *log_user;
+    uint64_t seed; /**< PRNG seed when the configuration has none (0: fixed) */
+    size_t max_transactions;
+} sd_engine_opts;
+
+/** Counters, for SIGUSR1 and /metrics. */
+#define SD_METHOD_SLOTS (SR_METHOD__COUNT)
+typedef struct sd_counters {
+    uint64_t requests[SD_METHOD_SLOTS]; /**< new requests by method (OTHER = index 0) */
+    uint64_t responses[700];            /**< responses sent by code, retransmissions included */
+    uint64_t acks_absorbed;             /**< ACKs to stateless replies */
+    uint64_t dropped;                   /**< messages dropped (unparseable, stray) */
+    uint64_t bad_requests;              /**< requests answered from the raw head (unparseable) */
+} sd_counters;
+
+typedef struct sd_engine sd_engine;
+
+/** Create an engine running @p cfg (the engine takes it). 0 or -1. */
+int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o);
+void sd_engine_free(sd_engine *e);
+
+/** Replace the configuration (the engine takes it); sequences in flight keep the old one. */
+void sd_engine_set_config(sd_engine *e, sd_config *cfg);
+const sd_config *sd_engine_config(const sd_engine *e);
+
+/** One datagram or one framed stream message from @p src, received on @p local. */
+void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
+                       const sd_local *local, uint64_t now_ms);
+
+/** Run what is due by @p now_ms (stack timers and delayed responses). */
+void sd_engine_on_timer(sd_engine *e, uint64_t now_ms);
+
+/** The earliest deadline, UINT64_MAX when nothing is pending. */
+uint64_t sd_engine_next_deadline(const sd_engine *e);
+
+/** A connection to @p peer failed: its transactions end. */
+void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now_ms);
+
+/** Shutting down: from now on new requests get 503 (with Retry-After). */
+void sd_engine_drain(sd_engine *e);
+
+/** Response sequences still running (not yet final). */
+size_t sd_engine_pending(const sd_engine *e);
+
+/** Live transactions in the stack. */
+size_t sd_engine_transactions(const sd_engine *e);
+
+const sd_counters *sd_engine_counters(const sd_engine *e);
+
+/** Append the counters in Prometheus text format to @p out. 0 or SR_ENOMEM. */
+int sd_engine_metrics(const sd_engine *e, sr_buf *out);
+
+/**
+ * The rule for @p req from @p src: the first that matches, else the configuration's default.
+ * @p codes receives the numeric value of each user-regex capture group (0 when not a number).
+ */
+const sd_rule *sd_rule_find(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                            unsigned codes[SD_MAX_CAPTURES]);
+
+/** true when @p r matches (see sd_rule_find). */
+bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                     unsigned codes[SD_MAX_CAPTURES]);
+
+#endif /* SIPREPLYD_ENGINE_H */

@@ -1,0 +1,308 @@
+/* sipreplyd: command line, logging, configuration loading and reloading; the network loop
+ * (src/net) does the rest. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../net/net.h"
+#include "config.h"
+#include "engine.h"
+#include "sipreply/version.h"
+
+enum { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+typedef struct app {
+    int level;
+    const char *config_path;
+    sd_engine *engine;
+} app;
+
+static void logf_(const app *a, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void stamp(char *buf, size_t cap)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, cap - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+}
+
+static void logf_(const app *a, int level, const char *fmt, ...)
+{
+    if (level > a->level)
+        return;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    char ts[40];
+    stamp(ts, sizeof(ts));
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s %s %s\n", ts, names[level], msg);
+}
+
+static void on_txlog(const sd_txlog *l, void *user)
+{
+    app *a = user;
+    if (a->level < LOG_INFO)
+        return;
+    char ts[40];
+    stamp(ts, sizeof(ts));
+    const char *tp = l->src->transport == SR_TP_UDP ? "udp" : "tcp";
+    char code[16] = "-";
+    if (l->code)
+        snprintf(code, sizeof(code), "%u", l->code);
+    fprintf(stderr, "%s info %s:%s:%u %.*s %.*s -> %s rule=%s%s%s%s\n", ts, tp, l->src->host,
+            l->src->port, (int)l->method.len, l->method.p ? l->method.p : "",
+            (int)(l->ruri.len > 200 ? 200 : l->ruri.len), l->ruri.p ? l->ruri.p : "", code,
+            l->rule ? l->rule : "-", l->note ? " (" : "", l->note ? l->note : "",
+            l->note ? ")" : "");
+}
+
+static int load(const char *path, sd_config **out, sd_config_error *err)
+{
+    if (path)
+        return sd_config_load(out, path, err);
+    return sd_config_parse(out, sd_default_config, strlen(sd_default_config), err);
+}
+
+static void report_error(const app *a, const char *path, const sd_config_error *err)
+{
+    if (err->line)
+        logf_(a, LOG_ERROR, "%s:%u:%u: %s", path ? path : "(default)", err->line, err->column,
+              err->msg);
+    else
+        logf_(a, LOG_ERROR, "%s: %s", path ? path : "(default)", err->msg);
+}
+
+static void on_reload(void *user)
+{
+    app *a = user;
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (load(a->config_path, &cf, &err) != 0) {
+        report_error(a, a->config_path, &err);
+        logf_(a, LOG_ERROR, "reload failed: keeping the previous configuration");
+        return;
+    }
+    sd_engine_set_config(a->engine, cf);
+    logf_(a, LOG_WARN, "configuration reloaded from %s (%zu rules)",
+          a->config_path ? a->config_path : "the embedded default", cf->n_rules);
+}
+
+static void on_report(void *user)
+{
+    app *a = user;
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    if (sd_engine_metrics(a->engine, &b) == 0 && b.p)
+        fprintf(stderr, "%s", b.p);
+    sr_buf_cleanup(&b);
+    fflush(stderr);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: sipreplyd [-c FILE] [-l udp|tcp:HOST:PORT]... [options]\n\n"
+            "A rule-driven SIP responder over UDP and TCP. Without -c it runs the embedded\n"
+            "default, \"dial a code\": sip:486@host gets 486 Busy Here (see --print-default).\n\n"
+            "  -c, --config FILE       rules from the YAML file FILE (docs/sipreplyd.md)\n"
+            "  -l, --listen SPEC       udp:HOST:PORT or tcp:HOST:PORT, repeatable; IPv6 as\n"
+            "                          udp:[::1]:5060; port 0 picks a free port (default: the\n"
+            "                          configuration's listen, else udp and tcp 127.0.0.1:5060)\n"
+            "  -t, --check             load the configuration, report errors, and exit\n"
+            "      --print-default     print the embedded default configuration and exit\n"
+            "      --log-level LEVEL   error, warn, info (one line per transaction; default)\n"
+            "                          or debug\n"
+            "  -q, --quiet             same as --log-level warn (for benchmarks)\n"
+            "      --metrics HOST:PORT serve counters at http://HOST:PORT/metrics\n"
+            "                          (Prometheus text format)\n"
+            "      --max-connections N TCP connections (1024)\n"
+            "      --max-buffer BYTES  bytes buffered per TCP connection (262144)\n"
+            "      --idle-timeout MS   close idle TCP connections after MS (120000)\n"
+            "      --shutdown-timeout MS  on SIGTERM, wait at most MS for calls in flight (5000)\n"
+            "      --max-transactions N   live transactions (262144)\n"
+            "  -h, --help              this help\n"
+            "  -V, --version           version\n\n"
+            "Signals: SIGTERM/SIGINT stop accepting, finish in-flight calls, exit 0;\n"
+            "SIGHUP reloads the configuration (a bad file keeps the old one); SIGUSR1\n"
+            "prints the counters on standard error.\n");
+}
+
+static int num_arg(const char *s, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    app a = {.level = LOG_INFO};
+    const char *listens[16];
+    size_t n_listen = 0;
+    const char *metrics = NULL;
+    bool check = false;
+    sn_opts so;
+    sn_opts_default(&so);
+    size_t max_txn = 262144;
+    enum { O_PRINT = 256, O_LEVEL, O_METRICS, O_MAXCONN, O_MAXBUF, O_IDLE, O_SHUT, O_MAXTXN };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"check", no_argument, NULL, 't'},
+        {"print-default", no_argument, NULL, O_PRINT},
+        {"log-level", required_argument, NULL, O_LEVEL},
+        {"quiet", no_argument, NULL, 'q'},
+        {"metrics", required_argument, NULL, O_METRICS},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"max-buffer", required_argument, NULL, O_MAXBUF},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"shutdown-timeout", required_argument, NULL, O_SHUT},
+        {"max-transactions", required_argument, NULL, O_MAXTXN},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    unsigned long v;
+    while ((ch = getopt_long(argc, argv, "c:l:tqhV", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': a.config_path = optarg; break;
+        case 'l':
+            if (n_listen == 16) {
+                fprintf(stderr, "sipreplyd: at most 16 listeners\n");
+                return 2;
+            }
+            listens[n_listen++] = optarg;
+            break;
+        case 't': check = true; break;
+        case 'q': a.level = LOG_WARN; break;
+        case O_PRINT: fputs(sd_default_config, stdout); return 0;
+        case O_LEVEL:
+            if (!strcmp(optarg, "error"))
+                a.level = LOG_ERROR;
+            else if (!strcmp(optarg, "warn"))
+                a.level = LOG_WARN;
+            else if (!strcmp(optarg, "info"))
+                a.level = LOG_INFO;
+            else if (!strcmp(optarg, "debug"))
+                a.level = LOG_DEBUG;
+            else {
+                fprintf(stderr, "sipreplyd: --log-level: error, warn, info or debug\n");
+                return 2;
+            }
+            break;
+        case O_METRICS: metrics = optarg; break;
+        case O_MAXCONN:
+        case O_MAXBUF:
+        case O_IDLE:
+        case O_SHUT:
+        case O_MAXTXN:
+            if (num_arg(optarg, &v) != 0 || v == 0 || v > 0xffffffffUL) {
+                fprintf(stderr, "sipreplyd: '%s': expected a positive number\n", optarg);
+                return 2;
+            }
+            if (ch == O_MAXCONN)
+                so.max_conns = v > 65536 ? 65536 : v;
+            else if (ch == O_MAXBUF)
+                so.max_conn_buffer = v;
+            else if (ch == O_IDLE)
+                so.idle_ms = (uint32_t)v;
+            else if (ch == O_SHUT)
+                so.shutdown_ms = (uint32_t)v;
+            else
+                max_txn = v;
+            break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("sipreplyd %s\n", SR_VERSION_STRING); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "sipreplyd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (load(a.config_path, &cf, &err) != 0) {
+        report_error(&a, a.config_path, &err);
+        return 1;
+    }
+    if (check) {
+        printf("%s: ok (%zu rules)\n", a.config_path ? a.config_path : "(default)", cf->n_rules);
+        sd_config_free(cf);
+        return 0;
+    }
+    static const char *const defaults[] = {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"};
+    if (n_listen == 0 && cf->listen)
+        for (char **x = cf->listen; *x && n_listen < 16; x++)
+            listens[n_listen++] = *x;
+    if (n_listen == 0) {
+        listens[n_listen++] = defaults[0];
+        listens[n_listen++] = defaults[1];
+    }
+    sn_hooks hooks = {.reload = on_reload, .report = on_report, .user = &a};
+    sn_loop *loop = NULL;
+    char msg[256];
+    if (sn_loop_new(&loop, &so, &hooks, msg, sizeof(msg)) != 0) {
+        logf_(&a, LOG_ERROR, "%s", msg);
+        sd_config_free(cf);
+        return 1;
+    }
+    sd_engine_opts eo = {.send = sn_send,
+                         .user = loop,
+                         .log = on_txlog,
+                         .log_user = &a,
+                         .seed = sn_now_ms() ^ ((uint64_t)getpid() << 32),
+                         .max_transactions = max_txn};
+    int rc = 1;
+    sd_engine *e = NULL;
+    if (sd_engine_new(&e, cf, &eo) != 0) {
+        logf_(&a, LOG_ERROR, "cannot create the engine");
+        sd_config_free(cf);
+        goto out;
+    }
+    a.engine = e;
+    sn_loop_set_engine(loop, e);
+    for (size_t i = 0; i < n_listen; i++) {
+        char bound[128];
+        if (sn_listen(loop, listens[i], bound, sizeof(bound), msg, sizeof(msg)) != 0) {
+            logf_(&a, LOG_ERROR, "%s", msg);
+            goto out;
+        }
+        logf_(&a, LOG_WARN, "listening on %s", bound);
+    }
+    if (metrics) {
+        char bound[128];
+        if (sn_metrics_listen(loop, metrics, bound, sizeof(bound), msg, sizeof(msg)) != 0) {
+            logf_(&a, LOG_ERROR, "--metrics %s", msg);
+            goto out;
+        }
+        logf_(&a, LOG_WARN, "metrics at %s", bound);
+    }
+    logf_(&a, LOG_WARN, "sipreplyd %s running %s (%zu rules)", SR_VERSION_STRING,
+          a.config_path ? a.config_path : "the embedded default (dial a code)", cf->n_rules);
+    rc = sn_loop_run(loop);
+    logf_(&a, LOG_WARN, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
+out:
+    sn_loop_free(loop);
+    sd_engine_free(e);
+    return rc;
+}

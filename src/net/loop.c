@@ -1,0 +1,954 @@
+/* sipreplyd network shell: epoll, UDP (recvmmsg/sendmmsg), TCP connections with the core's
+ * stream framer, signals through signalfd, the /metrics endpoint, CLOCK_MONOTONIC. */
+#define _GNU_SOURCE
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../daemon/engine.h"
+
+#define MAX_LISTENERS 16
+#define UDP_BATCH     32
+#define UDP_BUF       65536
+#define OUT_BATCH     64
+#define OUT_BYTES     (256 * 1024)
+#define METRICS_MAX   16
+
+enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN };
+
+typedef struct watch {
+    int kind;
+    void *obj; /* the lsn, conn or mconn this watch is part of */
+} watch;
+
+typedef struct lsn {
+    watch w;
+    int fd;
+    sr_transport tp;
+    int family;
+    size_t index;
+    sd_local local;
+} lsn;
+
+typedef struct conn {
+    watch w;
+    int fd;
+    uint64_t id;
+    sd_local local;
+    sr_addr peer;
+    char *rbuf;
+    size_t rlen, rcap;
+    sr_frame fr;
+    char *wbuf;
+    size_t wlen, wcap;
+    uint64_t last;
+    bool connecting;
+    bool in_use;
+} conn;
+
+typedef struct mconn {
+    watch w;
+    int fd;
+    char buf[2048];
+    size_t len;
+    uint64_t started;
+    bool in_use;
+} mconn;
+
+struct sn_loop {
+    int ep;
+    watch sigw;
+    int sigfd;
+    sn_opts o;
+    sn_hooks h;
+    sd_engine *e;
+    lsn lsns[MAX_LISTENERS];
+    size_t n_lsns;
+    conn *conns;
+    size_t n_conns;
+    uint64_t conn_serial;
+    lsn metrics;
+    bool have_metrics;
+    mconn mconns[METRICS_MAX];
+    /* UDP input batch */
+    struct mmsghdr in[UDP_BATCH];
+    struct iovec in_iov[UDP_BATCH];
+    struct sockaddr_storage in_addr[UDP_BATCH];
+    char *in_buf;
+    /* UDP output batch, one socket at a time */
+    int out_fd;
+    struct mmsghdr out[OUT_BATCH];
+    struct iovec out_iov[OUT_BATCH];
+    struct sockaddr_storage out_addr[OUT_BATCH];
+    size_t out_n, out_used;
+    char *out_buf;
+    bool stopping;
+    uint64_t stop_deadline;
+};
+
+uint64_t sn_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void sn_opts_default(sn_opts *o)
+{
+    o->max_conns = 1024;
+    o->max_conn_buffer = 262144;
+    o->idle_ms = 120000;
+    o->shutdown_ms = 5000;
+}
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL, 0);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static int ep_add(sn_loop *l, int fd, uint32_t events, watch *w)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    return epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int ep_mod(sn_loop *l, int fd, uint32_t events, watch *w)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = w};
+    return epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* "1.2.3.4" / "[::1]" with port from a sockaddr. */
+static void addr_text(const struct sockaddr_storage *ss, char *host, size_t cap, uint16_t *port)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        char t[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &s6->sin6_addr, t, sizeof(t));
+        snprintf(host, cap, "[%s]", t);
+        *port = ntohs(s6->sin6_port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &s4->sin_addr, host, (socklen_t)cap);
+        *port = ntohs(s4->sin_port);
+    }
+}
+
+/* sr_addr host text + port → sockaddr. 0 or -1. */
+static int text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl)
+{
+    memset(ss, 0, sizeof(*ss));
+    size_t n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+        char t[INET6_ADDRSTRLEN];
+        if (n - 2 >= sizeof(t))
+            return -1;
+        memcpy(t, host + 1, n - 2);
+        t[n - 2] = '\0';
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, t, &s6->sin6_addr) != 1)
+            return -1;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        *sl = sizeof(*s6);
+        return 0;
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        *sl = sizeof(*s4);
+        return 0;
+    }
+    /* a name (a Via sent-by): resolve it */
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+        return -1;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *sl = (socklen_t)res->ai_addrlen;
+    freeaddrinfo(res);
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ setup */
+
+int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, size_t errlen)
+{
+    sn_loop *l = calloc(1, sizeof(*l));
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    l->o = *o;
+    l->h = *h;
+    l->out_fd = -1;
+    l->sigfd = -1;
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    l->in_buf = malloc((size_t)UDP_BATCH * UDP_BUF);
+    l->out_buf = malloc(OUT_BYTES);
+    l->conns = calloc(o->max_conns ? o->max_conns : 1, sizeof(*l->conns));
+    if (l->ep < 0 || !l->in_buf || !l->out_buf || !l->conns) {
+        snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+        sn_loop_free(l);
+        return -1;
+    }
+    l->n_conns = o->max_conns ? o->max_conns : 1;
+    for (size_t i = 0; i < UDP_BATCH; i++) {
+        l->in_iov[i].iov_base = l->in_buf + i * UDP_BUF;
+        l->in_iov[i].iov_len = UDP_BUF;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    l->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    l->sigw.kind = W_SIGNAL;
+    if (l->sigfd < 0 || ep_add(l, l->sigfd, EPOLLIN, &l->sigw) != 0) {
+        snprintf(err, errlen, "signalfd: %s", strerror(errno));
+        sn_loop_free(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+void sn_loop_set_engine(sn_loop *l, sd_engine *e)
+{
+    l->e = e;
+}
+
+static void conn_close(sn_loop *l, conn *c)
+{
+    if (!c->in_use)
+        return;
+    close(c->fd);
+    free(c->rbuf);
+    free(c->wbuf);
+    memset(c, 0, sizeof(*c));
+    (void)l;
+}
+
+void sn_loop_free(sn_loop *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n_lsns; i++)
+        if (l->lsns[i].fd >= 0)
+            close(l->lsns[i].fd);
+    for (size_t i = 0; l->conns && i < l->n_conns; i++)
+        conn_close(l, &l->conns[i]);
+    for (size_t i = 0; i < METRICS_MAX; i++)
+        if (l->mconns[i].in_use)
+            close(l->mconns[i].fd);
+    if (l->have_metrics && l->metrics.fd >= 0)
+        close(l->metrics.fd);
+    if (l->sigfd >= 0)
+        close(l->sigfd);
+    if (l->ep >= 0)
+        close(l->ep);
+    free(l->conns);
+    free(l->in_buf);
+    free(l->out_buf);
+    free(l);
+}
+
+/* "HOST:PORT", "[V6]:PORT" → host text (brackets kept) and port. */
+static int split_hostport(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon;
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':')
+            return -1;
+        colon = rb + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return -1;
+    }
+    size_t hl = (size_t)(colon - s);
+    if (hl == 0 || hl >= cap)
+        return -1;
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || colon[1] == '\0' || p < 0 || p > 65535)
+        return -1;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int open_listener(lsn *ls, sr_transport tp, const char *hostport, char *bound,
+                         size_t boundlen, char *err, size_t errlen)
+{
+    char host[SR_ADDR_HOST_MAX];
+    uint16_t port;
+    if (split_hostport(hostport, host, sizeof(host), &port) != 0) {
+        snprintf(err, errlen, "'%s': expected HOST:PORT ([V6]:PORT for IPv6)", hostport);
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (text_addr(host, port, &ss, &sl) != 0) {
+        snprintf(err, errlen, "'%s': not an address", host);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, (tp == SR_TP_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (tp == SR_TP_UDP) {
+        int sz = 4 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    }
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || (tp == SR_TP_TCP && listen(fd, 511) != 0) ||
+        set_nonblock(fd) != 0) {
+        snprintf(err, errlen, "%s %s: %s", tp == SR_TP_UDP ? "udp" : "tcp", hostport,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof(got);
+    getsockname(fd, (struct sockaddr *)&got, &gl);
+    ls->fd = fd;
+    ls->tp = tp;
+    ls->family = ss.ss_family;
+    addr_text(&got, ls->local.host, sizeof(ls->local.host), &ls->local.port);
+    if (bound)
+        snprintf(bound, boundlen, "%s:%s:%u", tp == SR_TP_UDP ? "udp" : "tcp", ls->local.host,
+                 ls->local.port);
+    return 0;
+}
+
+int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+{
+    if (l->n_lsns == MAX_LISTENERS) {
+        snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
+        return -1;
+    }
+    sr_transport tp;
+    if (!strncasecmp(spec, "udp:", 4))
+        tp = SR_TP_UDP;
+    else if (!strncasecmp(spec, "tcp:", 4))
+        tp = SR_TP_TCP;
+    else {
+        snprintf(err, errlen, "'%s': expected udp:HOST:PORT or tcp:HOST:PORT", spec);
+        return -1;
+    }
+    lsn *ls = &l->lsns[l->n_lsns];
+    memset(ls, 0, sizeof(*ls));
+    if (open_listener(ls, tp, spec + 4, bound, boundlen, err, errlen) != 0)
+        return -1;
+    ls->index = l->n_lsns;
+    ls->w.kind = tp == SR_TP_UDP ? W_UDP : W_TCP_LSN;
+    ls->w.obj = ls;
+    if (ep_add(l, ls->fd, EPOLLIN, &ls->w) != 0) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
+        close(ls->fd);
+        return -1;
+    }
+    l->n_lsns++;
+    return 0;
+}
+
+int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boundlen, char *err,
+                      size_t errlen)
+{
+    if (open_listener(&l->metrics, SR_TP_TCP, hostport, NULL, 0, err, errlen) != 0)
+        return -1;
+    l->metrics.w.kind = W_METRICS_LSN;
+    l->metrics.w.obj = &l->metrics;
+    if (ep_add(l, l->metrics.fd, EPOLLIN, &l->metrics.w) != 0) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
+        close(l->metrics.fd);
+        return -1;
+    }
+    l->have_metrics = true;
+    snprintf(bound, boundlen, "http://%s:%u/metrics", l->metrics.local.host, l->metrics.local.port);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ UDP */
+
+static void udp_flush(sn_loop *l)
+{
+    size_t done = 0;
+    while (done < l->out_n) {
+        int n = sendmmsg(l->out_fd, l->out + done, (unsigned)(l->out_n - done), 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            /* EAGAIN (socket buffer full) or an ICMP error reported now: drop this one, as
+             * the network might have; the transaction layer retransmits */
+            done++;
+            continue;
+        }
+        done += (size_t)n;
+    }
+    l->out_n = 0;
+    l->out_used = 0;
+}
+
+static lsn *udp_socket_for(sn_loop *l, const sr_addr *to, int family)
+{
+    if (to->conn_id < l->n_lsns) {
+        lsn *ls = &l->lsns[to->conn_id];
+        if (ls->tp == SR_TP_UDP && ls->family == family && ls->fd >= 0)
+            return ls;
+    }
+    for (size_t i = 0; i < l->n_lsns; i++)
+        if (l->lsns[i].tp == SR_TP_UDP && l->lsns[i].family == family && l->lsns[i].fd >= 0)
+            return &l->lsns[i];
+    return NULL;
+}
+
+static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (text_addr(to->host, to->port, &ss, &sl) != 0)
+        return;
+    lsn *ls = udp_socket_for(l, to, ss.ss_family);
+    if (!ls || len > OUT_BYTES)
+        return;
+    if (l->out_n && (l->out_fd != ls->fd || l->out_n == OUT_BATCH || l->out_used + len > OUT_BYTES))
+        udp_flush(l);
+    l->out_fd = ls->fd;
+    size_t i = l->out_n++;
+    memcpy(l->out_buf + l->out_used, data, len);
+    l->out_iov[i].iov_base = l->out_buf + l->out_used;
+    l->out_iov[i].iov_len = len;
+    l->out_used += len;
+    l->out_addr[i] = ss;
+    memset(&l->out[i], 0, sizeof(l->out[i]));
+    l->out[i].msg_hdr.msg_name = &l->out_addr[i];
+    l->out[i].msg_hdr.msg_namelen = sl;
+    l->out[i].msg_hdr.msg_iov = &l->out_iov[i];
+    l->out[i].msg_hdr.msg_iovlen = 1;
+}
+
+static void udp_readable(sn_loop *l, lsn *ls)
+{
+    /* a bounded number of batches per wake-up keeps TCP and timers served under load */
+    for (int round = 0; round < 8; round++) {
+        for (size_t i = 0; i < UDP_BATCH; i++) {
+            memset(&l->in[i].msg_hdr, 0, sizeof(l->in[i].msg_hdr));
+            l->in[i].msg_hdr.msg_name = &l->in_addr[i];
+            l->in[i].msg_hdr.msg_namelen = sizeof(l->in_addr[i]);
+            l->in[i].msg_hdr.msg_iov = &l->in_iov[i];
+            l->in[i].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(ls->fd, l->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            break;
+        uint64_t now = sn_now_ms();
+        for (int i = 0; i < n; i++) {
+            size_t len = l->in[i].msg_len;
+            if (len == 0 || (l->in[i].msg_hdr.msg_flags & MSG_TRUNC))
+                continue;
+            sr_addr src;
+            memset(&src, 0, sizeof(src));
+            addr_text(&l->in_addr[i], src.host, sizeof(src.host), &src.port);
+            src.transport = SR_TP_UDP;
+            src.conn_id = ls->index;
+            sd_engine_receive(l->e, (const char *)l->in_iov[i].iov_base, len, &src, &ls->local,
+                              now);
+        }
+        udp_flush(l);
+        if (n < UDP_BATCH)
+            break;
+    }
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+static conn *conn_by_id(sn_loop *l, uint64_t id)
+{
+    size_t slot = (size_t)(id & 0xffffff);
+    if (slot >= l->n_conns)
+        return NULL;
+    conn *c = &l->conns[slot];
+    return c->in_use && c->id == id ? c : NULL;
+}
+
+static conn *conn_new(sn_loop *l, int fd)
+{
+    for (size_t i = 0; i < l->n_conns; i++) {
+        conn *c = &l->conns[i];
+        if (c->in_use)
+            continue;
+        memset(c, 0, sizeof(*c));
+        c->in_use = true;
+        c->fd = fd;
+        c->w.kind = W_CONN;
+        c->w.obj = c;
+        c->id = (++l->conn_serial << 24) | i;
+        c->last = sn_now_ms();
+        return c;
+    }
+    return NULL;
+}
+
+static int conn_queue(sn_loop *l, conn *c, const char *data, size_t len)
+{
+    if (c->wlen + len > l->o.max_conn_buffer)
+        return -1;
+    if (c->wlen + len > c->wcap) {
+        size_t ncap = c->wcap ? c->wcap : 4096;
+        while (ncap < c->wlen + len)
+            ncap *= 2;
+        char *nb = realloc(c->wbuf, ncap);
+        if (!nb)
+            return -1;
+        c->wbuf = nb;
+        c->wcap = ncap;
+    }
+    memcpy(c->wbuf + c->wlen, data, len);
+    c->wlen += len;
+    return ep_mod(l, c->fd, EPOLLIN | EPOLLOUT, &c->w);
+}
+
+static void conn_write(sn_loop *l, conn *c, const char *data, size_t len)
+{
+    if (c->wlen == 0 && !c->connecting) {
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            sr_addr peer = c->peer;
+            conn_close(l, c);
+            sd_engine_transport_error(l->e, &peer, sn_now_ms());
+            return;
+        }
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        }
+        if (len == 0)
+            return;
+    }
+    if (conn_queue(l, c, data, len) != 0)
+        conn_close(l, c);
+}
+
+/* RFC 3261 §18.2.2: the connection is gone; open one to the top Via's received (or
+ * sent-by host) and sent-by port (5060 by default). */
+static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_addr *to)
+{
+    sr_start_line sl;
+    sr_header hdrs[64];
+    size_t nh = 64;
+    if (sr_parse_head(data, len, 0, &sl, hdrs, &nh, NULL) <= 0)
+        return;
+    sr_via v;
+    bool have = false;
+    for (size_t i = 0; i < nh && !have; i++)
+        if (hdrs[i].id == SR_HDR_VIA) {
+            size_t pos = 0;
+            sr_str item;
+            if (sr_value_next(hdrs[i].value, &pos, &item) && sr_via_parse(&v, item, NULL) == 0)
+                have = true;
+        }
+    if (!have)
+        return;
+    char host[SR_ADDR_HOST_MAX];
+    sr_str h = v.received.len ? v.received : (to->host[0] ? sr_str_from_cstr(to->host) : v.host);
+    if (h.len >= sizeof(host))
+        return;
+    memcpy(host, h.p, h.len);
+    host[h.len] = '\0';
+    uint16_t port = v.has_port ? v.port : 5060;
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    if (text_addr(host, port, &ss, &slen) != 0)
+        return;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return;
+    if (connect(fd, (struct sockaddr *)&ss, slen) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return;
+    }
+    conn *c = conn_new(l, fd);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->connecting = true;
+    c->peer = *to;
+    snprintf(c->peer.host, sizeof(c->peer.host), "%s", host);
+    c->peer.port = port;
+    c->peer.conn_id = c->id;
+    if (ep_add(l, fd, EPOLLIN | EPOLLOUT, &c->w) != 0 || conn_queue(l, c, data, len) != 0)
+        conn_close(l, c);
+}
+
+void sn_send(const char *data, size_t len, const sr_addr *to, void *user)
+{
+    sn_loop *l = user;
+    if (to->transport == SR_TP_UDP) {
+        udp_send(l, data, len, to);
+        return;
+    }
+    conn *c = conn_by_id(l, to->conn_id);
+    if (c)
+        conn_write(l, c, data, len);
+    else
+        tcp_reconnect(l, data, len, to);
+}
+
+static void tcp_accept(sn_loop *l, lsn *ls)
+{
+    for (int k = 0; k < 64; k++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(ls->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        conn *c = conn_new(l, fd);
+        if (!c) {
+            close(fd); /* the cap on connections */
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        addr_text(&ss, c->peer.host, sizeof(c->peer.host), &c->peer.port);
+        c->peer.transport = SR_TP_TCP;
+        c->peer.conn_id = c->id;
+        /* our address as this connection sees it (a wildcard listener gets the real one) */
+        struct sockaddr_storage me;
+        socklen_t ml = sizeof(me);
+        if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
+            addr_text(&me, c->local.host, sizeof(c->local.host), &c->local.port);
+        else
+            c->local = ls->local;
+        if (ep_add(l, fd, EPOLLIN, &c->w) != 0)
+            conn_close(l, c);
+    }
+}
+
+static void conn_readable(sn_loop *l, conn *c)
+{
+    for (;;) {
+        if (c->rcap - c->rlen < 4096) {
+            size_t ncap = c->rcap ? c->rcap * 2 : 8192;
+            if (ncap > l->o.max_conn_buffer + 8192) {
+                conn_close(l, c); /* the cap on buffered bytes */
+                return;
+            }
+            char *nb = realloc(c->rbuf, ncap);
+            if (!nb) {
+                conn_close(l, c);
+                return;
+            }
+            c->rbuf = nb;
+            c->rcap = ncap;
+        }
+        ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            conn_close(l, c);
+            return;
+        }
+        if (n < 0)
+            break;
+        c->rlen += (size_t)n;
+        c->last = sn_now_ms();
+        /* frame every complete message in the buffer */
+        size_t off = 0;
+        sr_frame_opts fo = {.max_header_bytes = 65536, .max_body_bytes = l->o.max_conn_buffer};
+        uint64_t id = c->id;
+        while (off < c->rlen) {
+            ptrdiff_t fl = sr_frame_stream(c->rbuf + off, c->rlen - off, &fo, &c->fr, NULL);
+            if (fl == SR_EAGAIN)
+                break;
+            if (fl < 0) {
+                conn_close(l, c); /* framing lost (RFC 3261 §18.3) */
+                return;
+            }
+            if (c->fr.kind == SR_FRAME_PING) {
+                conn_write(l, c, "\r\n", 2);
+                if (conn_by_id(l, id) != c)
+                    return;
+            } else if (c->fr.kind == SR_FRAME_MESSAGE) {
+                sd_engine_receive(l->e, c->rbuf + off, (size_t)fl, &c->peer, &c->local,
+                                  sn_now_ms());
+                if (conn_by_id(l, id) != c)
+                    return; /* closed while answering */
+            }
+            off += (size_t)fl;
+            memset(&c->fr, 0, sizeof(c->fr));
+        }
+        if (off) {
+            memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+            c->rlen -= off;
+        }
+        if ((size_t)n < 4096)
+            break;
+    }
+    udp_flush(l);
+}
+
+static void conn_writable(sn_loop *l, conn *c)
+{
+    if (c->connecting) {
+        int e = 0;
+        socklen_t el = sizeof(e);
+        getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+        if (e != 0) {
+            sr_addr peer = c->peer;
+            conn_close(l, c);
+            sd_engine_transport_error(l->e, &peer, sn_now_ms());
+            return;
+        }
+        c->connecting = false;
+    }
+    while (c->wlen) {
+        ssize_t n = send(c->fd, c->wbuf, c->wlen, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            conn_close(l, c);
+            return;
+        }
+        memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
+        c->wlen -= (size_t)n;
+    }
+    ep_mod(l, c->fd, EPOLLIN, &c->w);
+}
+
+/* ------------------------------------------------------------------ /metrics */
+
+static void metrics_accept(sn_loop *l)
+{
+    for (;;) {
+        int fd = accept4(l->metrics.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        mconn *m = NULL;
+        for (size_t i = 0; i < METRICS_MAX && !m; i++)
+            if (!l->mconns[i].in_use)
+                m = &l->mconns[i];
+        if (!m) {
+            close(fd);
+            continue;
+        }
+        memset(m, 0, sizeof(*m));
+        m->in_use = true;
+        m->fd = fd;
+        m->w.kind = W_METRICS_CONN;
+        m->w.obj = m;
+        m->started = sn_now_ms();
+        if (ep_add(l, fd, EPOLLIN, &m->w) != 0) {
+            close(fd);
+            m->in_use = false;
+        }
+    }
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    uint64_t until = sn_now_ms() + 1000;
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            p += w;
+            n -= (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR) && sn_now_ms() < until) {
+            continue;
+        } else {
+            return;
+        }
+    }
+}
+
+static void metrics_readable(sn_loop *l, mconn *m)
+{
+    ssize_t n = recv(m->fd, m->buf + m->len, sizeof(m->buf) - 1 - m->len, 0);
+    if (n > 0)
+        m->len += (size_t)n;
+    m->buf[m->len] = '\0';
+    bool complete = strstr(m->buf, "\r\n\r\n") || strstr(m->buf, "\n\n");
+    if (!complete && n != 0 && m->len < sizeof(m->buf) - 1 && !(n < 0 && errno != EAGAIN))
+        return;
+    sr_buf body, resp;
+    sr_buf_init(&body, NULL);
+    sr_buf_init(&resp, NULL);
+    const char *status = "404 Not Found";
+    const char *type = "text/plain; charset=utf-8";
+    if (!strncmp(m->buf, "GET /metrics ", 13) || !strncmp(m->buf, "GET /metrics\r", 13)) {
+        status = "200 OK";
+        type = "text/plain; version=0.0.4; charset=utf-8";
+        if (sd_engine_metrics(l->e, &body) != 0)
+            status = "500 Internal Server Error";
+    } else if (strncmp(m->buf, "GET ", 4) != 0) {
+        status = "405 Method Not Allowed";
+        sr_buf_append_cstr(&body, "only GET /metrics\n");
+    } else {
+        sr_buf_append_cstr(&body, "only /metrics\n");
+    }
+    char head[256];
+    snprintf(head, sizeof(head),
+             "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+             status, type, body.len);
+    sr_buf_append_cstr(&resp, head);
+    if (body.len)
+        sr_buf_append(&resp, body.p, body.len);
+    if (resp.p)
+        write_all(m->fd, resp.p, resp.len);
+    sr_buf_cleanup(&body);
+    sr_buf_cleanup(&resp);
+    close(m->fd);
+    m->in_use = false;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static void stop_accepting(sn_loop *l)
+{
+    for (size_t i = 0; i < l->n_lsns; i++)
+        if (l->lsns[i].tp == SR_TP_TCP && l->lsns[i].fd >= 0) {
+            close(l->lsns[i].fd);
+            l->lsns[i].fd = -1;
+        }
+    if (l->have_metrics && l->metrics.fd >= 0) {
+        close(l->metrics.fd);
+        l->metrics.fd = -1;
+    }
+}
+
+static void on_signal(sn_loop *l)
+{
+    struct signalfd_siginfo si;
+    while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+            if (!l->stopping) {
+                l->stopping = true;
+                l->stop_deadline = sn_now_ms() + l->o.shutdown_ms;
+                stop_accepting(l);
+                sd_engine_drain(l->e);
+            }
+            break;
+        case SIGHUP:
+            if (l->h.reload)
+                l->h.reload(l->h.user);
+            break;
+        case SIGUSR1:
+            if (l->h.report)
+                l->h.report(l->h.user);
+            break;
+        default: break;
+        }
+    }
+}
+
+static bool writes_pending(const sn_loop *l)
+{
+    for (size_t i = 0; i < l->n_conns; i++)
+        if (l->conns[i].in_use && l->conns[i].wlen)
+            return true;
+    return false;
+}
+
+static void sweep(sn_loop *l, uint64_t now)
+{
+    for (size_t i = 0; i < l->n_conns; i++) {
+        conn *c = &l->conns[i];
+        if (c->in_use && now - c->last > l->o.idle_ms)
+            conn_close(l, c);
+    }
+    for (size_t i = 0; i < METRICS_MAX; i++)
+        if (l->mconns[i].in_use && now - l->mconns[i].started > 5000) {
+            close(l->mconns[i].fd);
+            l->mconns[i].in_use = false;
+        }
+}
+
+int sn_loop_run(sn_loop *l)
+{
+    struct epoll_event evs[64];
+    uint64_t next_sweep = sn_now_ms() + 1000;
+    for (;;) {
+        uint64_t now = sn_now_ms();
+        if (l->stopping &&
+            ((sd_engine_pending(l->e) == 0 && !writes_pending(l)) || now >= l->stop_deadline))
+            break;
+        uint64_t dl = sd_engine_next_deadline(l->e);
+        if (dl > next_sweep)
+            dl = next_sweep;
+        if (l->stopping && dl > l->stop_deadline)
+            dl = l->stop_deadline;
+        int timeout = dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
+        int n = epoll_wait(l->ep, evs, 64, timeout);
+        if (n < 0 && errno != EINTR)
+            return 1;
+        for (int i = 0; i < n; i++) {
+            watch *w = evs[i].data.ptr;
+            switch (w->kind) {
+            case W_SIGNAL: on_signal(l); break;
+            case W_UDP: udp_readable(l, w->obj); break;
+            case W_TCP_LSN: tcp_accept(l, w->obj); break;
+            case W_CONN: {
+                conn *c = w->obj; /* NULL once closed earlier in this batch */
+                if (!c || !c->in_use)
+                    break;
+                uint64_t id = c->id;
+                if (evs[i].events & EPOLLOUT)
+                    conn_writable(l, c);
+                if (conn_by_id(l, id) == c && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                    conn_readable(l, c);
+                break;
+            }
+            case W_METRICS_LSN: metrics_accept(l); break;
+            case W_METRICS_CONN: {
+                mconn *m = w->obj;
+                if (m->in_use)
+                    metrics_readable(l, m);
+                break;
+            }
+            default: break;
+            }
+        }
+        now = sn_now_ms();
+        if (sd_engine_next_deadline(l->e) <= now) {
+            sd_engine_on_timer(l->e, now);
+            udp_flush(l);
+        }
+        if (now >= next_sweep) {
+            sweep(l, now);
+            next_sweep = now + 1000;
+        }
+    }
+    udp_flush(l);
+    return 0;
+}

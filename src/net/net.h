@@ -1,0 +1,59 @@
+/* sipreplyd: the network shell — the only code with sockets and a clock. An epoll loop that
+ * feeds datagrams and framed stream messages to the engine, sends what it produces (UDP
+ * batched with recvmmsg/sendmmsg, TCP on the request's connection), runs the engine's timers,
+ * answers signals and serves /metrics. */
+#ifndef SIPREPLYD_NET_H
+#define SIPREPLYD_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipreply/sipreply.h"
+
+struct sd_engine;
+
+typedef struct sn_opts {
+    size_t max_conns;       /**< open TCP connections (default 1024) */
+    size_t max_conn_buffer; /**< bytes buffered per connection, each way (default 262144) */
+    uint32_t idle_ms;       /**< close a TCP connection idle this long (default 120000) */
+    uint32_t shutdown_ms;   /**< SIGTERM: longest wait for sequences in flight (5000) */
+} sn_opts;
+
+void sn_opts_default(sn_opts *o);
+
+typedef struct sn_hooks {
+    void (*reload)(void *user); /**< SIGHUP */
+    void (*report)(void *user); /**< SIGUSR1 */
+    void *user;
+} sn_hooks;
+
+typedef struct sn_loop sn_loop;
+
+/** Monotonic milliseconds. */
+uint64_t sn_now_ms(void);
+
+/** Create the loop (signals blocked and routed to it). 0 or -1 with @p err. */
+int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, size_t errlen);
+void sn_loop_free(sn_loop *l);
+
+/** The engine the loop drives (set before sn_loop_run). */
+void sn_loop_set_engine(sn_loop *l, struct sd_engine *e);
+
+/** The engine's send callback: @p user is the loop. */
+void sn_send(const char *data, size_t len, const sr_addr *to, void *user);
+
+/**
+ * Listen on @p spec: "udp:HOST:PORT" or "tcp:HOST:PORT" (IPv6 as "udp:[::1]:5060"; port 0
+ * picks a free one). @p bound receives the effective spec. 0 or -1 with @p err.
+ */
+int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *err, size_t errlen);
+
+/** Serve GET /metrics on HOST:PORT (Prometheus text). 0 or -1 with @p err. */
+int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boundlen, char *err,
+                      size_t errlen);
+
+/** Run until SIGTERM/SIGINT and the drain that follows. Returns the exit status (0). */
+int sn_loop_run(sn_loop *l);
+
+#endif /* SIPREPLYD_NET_H */
