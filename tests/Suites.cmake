@@ -16,3 +16,6 @@ foreach(src ${SR_FUZZ_TARGET_SOURCES})
            COMMAND replay_${name} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
   set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300)
 endforeach()
+
+# sipreplyd interop suite: SIPp, tshark, torture (tests/interop/Interop.cmake)
+include(${PROJECT_SOURCE_DIR}/tests/interop/Interop.cmake)

@@ -33,8 +33,10 @@ case $scen in
 uac_486) per_call="486:1" ;;
 uac_180_200) per_call="180:1 200:2" ;;             # 200 to the INVITE and to the BYE
 uac_prack) per_call="183:1 200:3" ;;               # 200 to the PRACK, the INVITE and the BYE
-uac_cancel) per_call="180:1 200:1 487:1" ;;        # 200 to the CANCEL, 487 to the INVITE
+uac_cancel) per_call="180:1 200:1 487:1"           # 200 to the CANCEL, 487 to the INVITE
+    cfg=$IO_DIR/conf/cancel.yaml ;;
 uac_register) per_call="401:1 423:1 200:1"
+    cfg=$IO_DIR/conf/register.yaml
     sipp_args=(-au alice -ap secret) ;;
 uac_options) per_call="200:1" ;;
 *) echo "unknown scenario $scen"; exit 2 ;;
