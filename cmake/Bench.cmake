@@ -2,6 +2,14 @@
 # build and only when the peers' pkg-config modules (libosip2, sofia-sip-ua) are installed.
 option(SR_BENCH "Build bench/parse_bench (needs libosip2-dev, libsofia-sip-ua-dev)" OFF)
 
+# bench/auth_bench (digest verify, challenge, REGISTER; no peers needed): any optimised build
+# with SR_BENCH=ON.
+if(SR_BENCH AND CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$")
+  add_executable(auth_bench ${PROJECT_SOURCE_DIR}/bench/auth_bench.c)
+  target_link_libraries(auth_bench PRIVATE sipreply_static)
+  sr_target_warnings(auth_bench APP)
+endif()
+
 if(SR_BENCH)
   if(NOT CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$")
     message(WARNING "SR_BENCH: benchmarks need an optimised build "

@@ -20,3 +20,7 @@ target_link_libraries(sipreplyd PRIVATE sipreplyd_engine)
 sr_target_warnings(sipreplyd APP)
 sr_target_sanitizers(sipreplyd)
 install(TARGETS sipreplyd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+
+# fuzz/fuzz_config.c and fuzz/fuzz_engine.c link the engine (cmake/Fuzz.cmake reads these).
+set(SR_FUZZ_LIBS_config sipreplyd_engine)
+set(SR_FUZZ_LIBS_engine sipreplyd_engine)

@@ -70,6 +70,85 @@ printf '\000INVITE sip:a SIP/2.0\r\nContent-Length: 4\r\nl: 5\r\n\r\nabcde' | ad
 printf '\000INVITE sip:a SIP/2.0\r\nContent-Length: 99999999999999999999999\r\n\r\n' | add stream_framer
 printf '\001INVITE sip:a SIP/2.0\r\nContent-Length: 513\r\n\r\n' | add stream_framer
 
-for t in uri stream_framer; do
+# ---- auth: credentials and challenge values; "@N@" becomes a nonce the target's server issued
+# (the responses below are right for that nonce, so the digest and nonce-count paths are reached)
+while IFS= read -r v; do
+  [ -n "$v" ] && printf '%s' "$v" | add auth
+done <<'AUTH'
+Digest username="alice", realm="example.com", nonce="@N@", uri="sip:example.com", response="1a4e490e4de3d09742b7374bbac5c4fe", algorithm=MD5
+Digest username="alice", realm="example.com", nonce="@N@", uri="sip:example.com", response="eacfc326a4af5ad6ae56d38e4a24a789", algorithm=MD5, qop=auth, nc=00000001, cnonce="abc"
+Digest username="alice", realm="example.com", nonce="@N@", uri="sip:example.com", response="6ddb11b08950a9d9b5d2d34d842ea1b6", algorithm=MD5, qop=auth-int, nc=00000001, cnonce="abc"
+Digest username="alice", realm="example.com", nonce="@N@", uri="sip:example.com", response="2a64741cf609c3543506fa66b8db9a92840ce458dea60a95f3f12ed3ea636617", algorithm=SHA-256
+Digest username="alice", realm="example.com", nonce="@N@", uri="sip:example.com", response="e0e26ee4dcb24e95ff67fbfd9140958d5513db46273c13feba71d18ec9b600cd", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="abc"
+Digest username="alice", realm="example.com", nonce="@N@", uri="sip:example.com", response="799bc9707873bf49b01d05fbcbe9c81723d60d9293618371753e0d3ac4123180", algorithm=SHA-256, qop=auth-int, nc=00000001, cnonce="abc"
+Digest username="Mufasa", realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/dir/index.html", qop=auth, nc=00000001, cnonce="0a4f113b", response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9f0171e9517f40e41"
+Digest username="J\"R", realm="example.com", nonce="@N@", uri="sip:example.com", response="00", userhash=true
+Digest realm="example.com", nonce="@N@", opaque="x", algorithm=SHA-256, qop="auth,auth-int", stale=true
+Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"
+Digest realm="r", nonce="n", algorithm=SHA-512-256, domain="sip:a sip:b"
+Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==
+Digest username="a", username="b"
+Digest username="alice" realm="x"
+AUTH
+printf 'REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:alice@example.com>\r\nFrom: <sip:alice@example.com>;tag=1\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\nAuthorization: Digest username="alice", realm="example.com", nonce="@N@", uri="sip:example.com", response="e0e26ee4dcb24e95ff67fbfd9140958d5513db46273c13feba71d18ec9b600cd", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="abc"\r\nProxy-Authorization: Digest username="bob", realm="other", nonce="1", uri="sip:x", response="2"\r\nContent-Length: 0\r\n\r\n' | add auth
+printf 'SIP/2.0 407 Proxy Authentication Required\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:a@b>;tag=2\r\nFrom: <sip:a@b>;tag=1\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nProxy-Authenticate: Digest realm="example.com", nonce="@N@", algorithm=MD5, qop="auth-int"\r\nProxy-Authenticate: Digest realm="example.com", nonce="@N@", algorithm=SHA-256, qop="auth"\r\nContent-Length: 0\r\n\r\n' | add auth
+
+# ---- registrar: steps separated by NUL; each step's first byte advances the clock (seconds,
+# 0xff also purges), the rest is a message
+regmsg() { # regmsg <cseq> <call-id> <to-user> <extra header lines>
+  printf 'REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\nTo: <sip:%s@example.com>\r\nFrom: <sip:%s@example.com>;tag=1\r\nCall-ID: %s\r\nCSeq: %s REGISTER\r\n%sContent-Length: 0\r\n\r\n' "$1" "$3" "$3" "$2" "$1" "$4"
+}
+{ printf '\001'; regmsg 1 c1 alice 'Contact: <sip:a@192.0.2.1>;expires=60, <sip:b@192.0.2.2>;q=0.5\r\n'
+  printf '\000\036'; regmsg 2 c1 alice ''
+  printf '\000\377'; regmsg 3 c1 alice 'Contact: *\r\nExpires: 0\r\n'; } | add registrar
+{ printf '\001'; regmsg 5 c1 alice 'Contact: <sip:a@192.0.2.1>\r\nExpires: 30\r\n'
+  printf '\000\001'; regmsg 5 c1 alice 'Contact: <sip:a@192.0.2.1>\r\n'
+  printf '\000\001'; regmsg 4 c2 alice 'Contact: <sip:a@192.0.2.1>;expires=0\r\n'; } | add registrar
+{ printf '\001'; regmsg 1 c1 a 'Contact: <sip:1@h>, <sip:2@h>, <sip:3@h>, <sip:4@h>\r\n'
+  printf '\000\001'; regmsg 1 c1 b 'Contact: <sip:1@h>\r\n'
+  printf '\000\001'; regmsg 1 c1 c 'Contact: <sip:1@h>\r\n'
+  printf '\000\001'; regmsg 1 c1 d 'Contact: <sip:1@h>\r\n'
+  printf '\000\001'; regmsg 1 c1 e 'Contact: <sip:1@h>\r\n'
+  printf '\000\377'; regmsg 2 c1 a 'Contact: *, <sip:1@h>\r\nExpires: 0\r\n'; } | add registrar
+{ printf '\000'; regmsg 1 c1 '%41lice' 'Contact: "A" <sip:a@[2001:db8::1]:5070;transport=tcp>;+sip.instance="<urn:uuid:1>";reg-id=1;expires=4294967296\r\n'
+  printf '\000\000'; regmsg 2 c1 'Alice' 'Contact: <sip:a@[2001:db8::1]:5070;transport=TCP>;expires=0\r\n'; } | add registrar
+{ printf '\001'; regmsg 1 c1 alice 'Contact: <sip:a@h>;expires=abc\r\n'
+  printf '\000\001'; regmsg 1 c1 alice 'Expires: -1\r\nContact: <sip:a@h>\r\n'
+  printf '\000\001'; printf 'REGISTER tel:+1555 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK9\r\nTo: <tel:+1555>\r\nFrom: <tel:+1555>;tag=1\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n'; } | add registrar
+
+# ---- config (sipreplyd): every example, the embedded default, and a few broken files
+for f in "$root"/examples/*.yaml; do add config <"$f"; done
+printf 'rules:\n  - respond: [180, {code: 486, delay: soon}]\n' | add config
+printf 'rules: [\n' | add config
+printf 'rules:\n  - {match: {user-regex: "(["}, respond: 200}\n' | add config
+
+# ---- engine (sipreplyd): records [op][len hi][len lo][bytes] (fuzz/fuzz_engine.c): each
+# RFC 4475 vector as a UDP datagram and as a TCP message, and a few call flows with time steps
+python3 - "$vec" "$root/fuzz/corpus/engine" <<'PY'
+import hashlib, os, sys
+vec, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+def rec(op, b): return bytes([op, len(b) >> 8, len(b) & 255]) + b
+def req(m, uri, br, extra=b"", cseq=1, cm=None):
+    return (f"{m} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={br};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:a@h>;tag=1\r\nTo: <{uri}>\r\nCall-ID: c1\r\n"
+            f"CSeq: {cseq} {cm or m}\r\n").encode() + extra + b"Content-Length: 0\r\n\r\n"
+def store(b):
+    open(os.path.join(out, hashlib.sha256(b).hexdigest()), "wb").write(b)
+for f in sorted(os.listdir(vec)):
+    if f.endswith(".dat"):
+        d = open(os.path.join(vec, f), "rb").read()[:60000]
+        store(rec(0, d) + rec(1, d))
+T = lambda ms: rec(2, bytes([ms >> 8, ms & 255]))
+store(rec(0, req("INVITE", "sip:486@h", "z9hG4bK1")) + T(600) + rec(0, req("ACK", "sip:486@h", "z9hG4bK1")))
+store(rec(0, req("INVITE", "sip:180@h", "z9hG4bK2", b"Supported: 100rel\r\n")) + T(500)
+      + rec(0, req("CANCEL", "sip:180@h", "z9hG4bK2")) + T(5000))
+store(rec(3, b"") + rec(0, req("INVITE", "sip:sl@h", "z9hG4bK3")) + rec(0, req("ACK", "sip:sl@h", "z9hG4bK3"))
+      + rec(0, req("INVITE", "sip:qx@h", "z9hG4bK4")) + T(3000) + rec(1, req("CANCEL", "sip:qx@h", "z9hG4bK4")))
+store(rec(0, req("REGISTER", "sip:h", "z9hG4bK5", b"Contact: <sip:a@h>\r\nExpires: 60\r\n")) + rec(3, b"")
+      + rec(0, req("REGISTER", "sip:h", "z9hG4bK6", b"Contact: <sip:a@h>\r\n")))
+PY
+
+for t in uri stream_framer auth registrar config engine; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

@@ -17,5 +17,16 @@ foreach(src ${SR_FUZZ_TARGET_SOURCES})
   set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300)
 endforeach()
 
+# sipreplyd: engine unit tests and daemon integration tests (tests/daemon/tests.cmake).
+include(${PROJECT_SOURCE_DIR}/tests/daemon/tests.cmake OPTIONAL)
+
+# test_hash cross-checks the core's MD5, SHA-256 and HMAC-SHA-256 against OpenSSL on random
+# inputs (libssl-dev, test profile of scripts/deps.sh). OpenSSL is never linked into the library.
+find_package(OpenSSL COMPONENTS Crypto)
+if(OPENSSL_FOUND AND TARGET test_hash)
+  target_link_libraries(test_hash PRIVATE OpenSSL::Crypto)
+  target_compile_definitions(test_hash PRIVATE SR_TEST_OPENSSL)
+endif()
+
 # sipreplyd interop suite: SIPp, tshark, torture (tests/interop/Interop.cmake)
 include(${PROJECT_SOURCE_DIR}/tests/interop/Interop.cmake)

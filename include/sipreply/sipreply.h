@@ -20,5 +20,7 @@
 #include <sipreply/txn.h>
 #include <sipreply/prack.h>
 #include <sipreply/stack.h>
+#include <sipreply/auth.h>
+#include <sipreply/registrar.h>
 
 #endif /* SIPREPLY_H */

@@ -1,12 +1,31 @@
-/* sipreplyd: challenge and register actions. Until the core's digest and registrar modules
- * land, the challenge answers a 401/407 with the builder's challenge and never accepts, and
- * REGISTER gets 501. */
+/* sipreplyd: the challenge and register actions on the core's auth.h (digest: MD5, SHA-256,
+ * qop auth, self-validating nonces with expiry, stale) and registrar.h (RFC 3261 §10.3).
+ * Servers and registrars are kept by their settings, so nonces and bindings survive a
+ * configuration reload that does not change them. */
 #include "auth_glue.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define MAX_SERVERS 16
+
+typedef struct srv {
+    char key[300];
+    sr_auth_server *s;
+} srv;
+
+typedef struct reg {
+    char key[600];
+    sr_registrar *r;
+} reg;
 
 struct sd_auth_glue {
-    uint64_t seed;
+    uint8_t secret[32];
+    srv servers[MAX_SERVERS];
+    size_t n_servers;
+    reg regs[MAX_SERVERS];
+    size_t n_regs;
 };
 
 int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed)
@@ -14,50 +33,169 @@ int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed)
     sd_auth_glue *g = calloc(1, sizeof(*g));
     if (!g)
         return -1;
-    g->seed = seed;
+    /* the nonce key: derived from the engine's seed (itself from the clock and pid) */
+    uint64_t x = seed ? seed : 0x243f6a8885a308d3ULL;
+    for (size_t i = 0; i < sizeof(g->secret); i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        g->secret[i] = (uint8_t)(x >> 24);
+    }
     *out = g;
     return 0;
 }
 
 void sd_auth_glue_free(sd_auth_glue *g)
 {
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n_servers; i++)
+        sr_auth_server_free(g->servers[i].s);
+    for (size_t i = 0; i < g->n_regs; i++)
+        sr_registrar_free(g->regs[i].r);
     free(g);
 }
 
-static sr_msg *simple(const sr_msg *req, unsigned code, const uint8_t *key, const char *realm)
+static sr_auth_server *server_for(sd_auth_glue *g, const sd_action *a)
 {
-    sr_build_policy pol;
-    sr_build_policy_init(&pol);
-    if (realm)
-        pol.realm = realm;
-    sr_build_opts o;
-    sr_build_opts_init(&o);
-    o.flags = SR_BUILD_DEFAULTS;
-    o.tag_key = key;
-    o.policy = &pol;
-    sr_msg *resp = NULL;
-    if (sr_build_response(&resp, req, code, &o, NULL) != 0)
+    const char *realm = a->realm ? a->realm : "sipreply";
+    unsigned algs = (a->md5 ? SR_DIGEST_BIT(SR_DIGEST_MD5) : 0) |
+                    (a->sha256 ? SR_DIGEST_BIT(SR_DIGEST_SHA256) : 0);
+    char key[300];
+    snprintf(key, sizeof(key), "%u/%u/%s", algs, a->nonce_ttl_s, realm);
+    for (size_t i = 0; i < g->n_servers; i++)
+        if (!strcmp(g->servers[i].key, key))
+            return g->servers[i].s;
+    sr_auth_config c;
+    sr_auth_config_init(&c);
+    c.secret = g->secret;
+    c.secret_len = sizeof(g->secret);
+    c.realm = realm;
+    c.algs = algs;
+    c.nonce_lifetime_ms = a->nonce_ttl_s * 1000u;
+    sr_auth_server *s = NULL;
+    if (sr_auth_server_new(&s, &c) != 0)
         return NULL;
-    return resp;
+    if (g->n_servers == MAX_SERVERS) {
+        /* the oldest settings go (their nonces become unknown: the client is challenged
+         * again) */
+        sr_auth_server_free(g->servers[0].s);
+        memmove(&g->servers[0], &g->servers[1], (MAX_SERVERS - 1) * sizeof(srv));
+        g->n_servers--;
+    }
+    snprintf(g->servers[g->n_servers].key, sizeof(g->servers[0].key), "%s", key);
+    g->servers[g->n_servers++].s = s;
+    return s;
+}
+
+static int lookup(sr_str username, sr_str realm, sr_digest_alg alg, sr_auth_secret *out, void *user)
+{
+    (void)realm;
+    (void)alg;
+    const sd_action *a = user;
+    for (size_t i = 0; i < a->n_users; i++)
+        if (sr_str_eq(username, sr_str_from_cstr(a->users[i].name))) {
+            out->kind = SR_AUTH_SECRET_PASSWORD;
+            out->value = sr_str_from_cstr(a->users[i].password);
+            return 0;
+        }
+    return SR_ENOTFOUND;
 }
 
 int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *req, sr_transport tp,
-                           unsigned *code, sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms)
+                           unsigned *code, sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms,
+                           const char **why)
 {
-    (void)g;
     (void)tp;
-    (void)now_ms;
-    *code = a->proxy ? 407 : 401;
-    *resp = simple(req, *code, tag_key, a->realm);
-    return *resp ? 0 : -1;
+    *resp = NULL;
+    *why = NULL;
+    sr_auth_server *s = server_for(g, a);
+    if (!s)
+        return -1;
+    sr_auth_kind kind = a->proxy ? SR_AUTH_PROXY : SR_AUTH_WWW;
+    sr_auth_verdict v;
+    if (sr_auth_verify(s, req, kind, now_ms, lookup, (void *)a, &v) != 0)
+        return -1;
+    if (v.result == SR_AUTH_OK)
+        return 1;
+    *why = sr_auth_result_text(v.result);
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.flags = SR_BUILD_DEFAULTS;
+    o.tag_key = tag_key;
+    *code = sr_auth_result_code(v.result, kind);
+    int rc;
+    if (*code == 400) {
+        o.reason = sr_str_from_cstr(v.result == SR_AUTH_URI_MISMATCH
+                                        ? "Digest URI does not match the Request-URI"
+                                        : "Malformed credentials");
+        rc = sr_build_response(resp, req, 400, &o, NULL);
+    } else {
+        rc = sr_auth_challenge_build(resp, s, req, kind, now_ms, v.stale, &o, NULL);
+    }
+    if (v.result == SR_AUTH_NO_CREDENTIALS)
+        *why = NULL;
+    return rc == 0 ? 0 : -1;
+}
+
+static sr_registrar *registrar_for(sd_auth_glue *g, const sd_action *a)
+{
+    char key[600];
+    int n =
+        snprintf(key, sizeof(key), "%u/%u/%u", a->min_expires, a->max_expires, a->default_expires);
+    for (char **d = a->domains; d && *d && n > 0 && (size_t)n < sizeof(key); d++)
+        n += snprintf(key + n, sizeof(key) - (size_t)n, "/%s", *d);
+    for (size_t i = 0; i < g->n_regs; i++)
+        if (!strcmp(g->regs[i].key, key))
+            return g->regs[i].r;
+    sr_registrar_config c;
+    sr_registrar_config_init(&c);
+    c.min_expires = a->min_expires;
+    c.max_expires = a->max_expires;
+    c.default_expires = a->default_expires;
+    c.domains = (const char *const *)a->domains;
+    sr_registrar *r = NULL;
+    if (sr_registrar_new(&r, &c) != 0)
+        return NULL;
+    if (g->n_regs == MAX_SERVERS) {
+        sr_registrar_free(g->regs[0].r);
+        memmove(&g->regs[0], &g->regs[1], (MAX_SERVERS - 1) * sizeof(reg));
+        g->n_regs--;
+    }
+    snprintf(g->regs[g->n_regs].key, sizeof(g->regs[0].key), "%s", key);
+    g->regs[g->n_regs++].r = r;
+    return r;
 }
 
 void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *req, unsigned *code,
                            sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms)
 {
-    (void)g;
-    (void)a;
-    (void)now_ms;
-    *code = 501;
-    *resp = simple(req, *code, tag_key, NULL);
+    *resp = NULL;
+    *code = 500;
+    sr_registrar *r = registrar_for(g, a);
+    if (!r)
+        return;
+    if (sr_registrar_next_deadline(r) <= now_ms)
+        sr_registrar_purge(r, now_ms);
+    sr_build_opts bo;
+    sr_build_opts_init(&bo);
+    bo.flags = SR_BUILD_DEFAULTS;
+    bo.tag_key = tag_key;
+    sr_registrar_opts o;
+    sr_registrar_opts_init(&o);
+    o.build = &bo;
+    sr_registrar_outcome out;
+    if (sr_registrar_handle(r, req, now_ms, &o, resp, &out) != 0) {
+        *resp = NULL;
+        return;
+    }
+    *code = out.code;
+}
+
+size_t sd_auth_glue_bindings(const sd_auth_glue *g)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_regs; i++)
+        n += sr_registrar_binding_count(g->regs[i].r);
+    return n;
 }

@@ -272,6 +272,10 @@ static int pairs(ctx *c, yaml_node_t *n, kv *out, int cap)
 
 static int unknown(ctx *c, const kv *p, const char *known)
 {
+    /* the path names the mapping, not the unknown key */
+    size_t pl = strlen(c->path), kl = strlen(p->key);
+    if (pl > kl && c->path[pl - kl - 1] == '.' && !strcmp(c->path + pl - kl, p->key))
+        c->path[pl - kl - 1] = '\0';
     return fail(c, p->k, "unknown key '%s' (known: %s)", p->key, known);
 }
 

@@ -362,6 +362,7 @@ static const char *const methods_allowed[] = {
     "INVITE", "ACK",     "CANCEL", "BYE",       "OPTIONS", "REGISTER", "PRACK", "UPDATE",
     "INFO",   "MESSAGE", "NOTIFY", "SUBSCRIBE", "REFER",   "PUBLISH",  NULL};
 static const char *const supported_tags[] = {"100rel", NULL};
+static const char *const required_tags[] = {"100rel", NULL}; /* what a 421 asks for */
 static const char *const accept_types[] = {"application/sdp", "text/plain", "message/sipfrag",
                                            "application/dtmf-relay", NULL};
 
@@ -469,6 +470,7 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
     sr_build_policy_init(&pol);
     pol.allow = methods_allowed;
     pol.supported = supported_tags;
+    pol.require = required_tags;
     pol.accept = accept_types;
     pol.contacts = contacts;
     pol.retry_after = st && st->retry_after ? st->retry_after : cf->retry_after;
@@ -622,7 +624,7 @@ static void job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, con
 static void start_action(sd_engine *e, job *j)
 {
     const sd_action *a = &j->rule->actions[j->act];
-    j->ch = &a->choices[0];
+    j->ch = a->choices; /* NULL for challenge and register */
     if (a->n_choices > 1) {
         uint64_t r = rng_next(e) % a->total_weight;
         for (size_t i = 0; i < a->n_choices; i++) {
@@ -650,21 +652,20 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         if (a->kind == SD_ACT_CHALLENGE) {
             unsigned code = 0;
             sr_msg *resp = NULL;
+            const char *why = NULL;
             int ok = sd_auth_glue_challenge(e->auth, a, req, j->src.transport, &code, &resp,
-                                            e->tag_key, now);
+                                            e->tag_key, now, &why);
             if (ok > 0) {
                 j->act++;
                 start_action(e, j);
                 continue;
             }
-            if (resp) {
-                if (send_resp(e, j, resp, 0, now) != 0)
-                    code = 500, send_simple(e, j, req, 500, now);
-            } else {
+            if (!resp || send_resp(e, j, resp, 0, now) != 0) {
                 code = 500;
                 send_simple(e, j, req, code, now);
+                why = "challenge could not be built";
             }
-            job_done(e, j, req, code, ok < 0 ? "auth error" : NULL);
+            job_done(e, j, req, code, why);
             return false;
         }
         if (a->kind == SD_ACT_REGISTER) {
@@ -1210,7 +1211,7 @@ void sd_engine_free(sd_engine *e)
 
 int sd_engine_metrics(const sd_engine *e, sr_buf *out)
 {
-    char line[160];
+    char line[400];
     int rc = sr_buf_append_cstr(
         out, "# HELP sipreplyd_requests_total Requests received, by method (retransmissions "
              "absorbed by the transaction layer are not counted).\n"
@@ -1248,8 +1249,9 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     if (!rc) {
         snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_transactions gauge\nsipreplyd_transactions %zu\n"
-                 "# TYPE sipreplyd_pending_sequences gauge\nsipreplyd_pending_sequences %zu\n",
-                 sr_stack_txn_count(e->stack), e->n_jobs);
+                 "# TYPE sipreplyd_pending_sequences gauge\nsipreplyd_pending_sequences %zu\n"
+                 "# TYPE sipreplyd_bindings gauge\nsipreplyd_bindings %zu\n",
+                 sr_stack_txn_count(e->stack), e->n_jobs, sd_auth_glue_bindings(e->auth));
         rc = sr_buf_append_cstr(out, line);
     }
     return rc;

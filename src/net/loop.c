@@ -323,13 +323,20 @@ static int open_listener(lsn *ls, sr_transport tp, const char *hostport, char *b
         return -1;
     }
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* TCP only: on UDP, Linux lets a second socket bind the same address with it, and two
+     * daemons would silently share the port */
+    if (tp == SR_TP_TCP)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (ss.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (tp == SR_TP_UDP) {
-        int sz = 4 << 20;
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+        /* big buffers absorb bursts and scheduling stalls instead of dropping: beyond
+         * net.core.rmem_max as root (SO_*BUFFORCE), up to it otherwise */
+        int sz = 32 << 20;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) != 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     }
     if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || (tp == SR_TP_TCP && listen(fd, 511) != 0) ||
         set_nonblock(fd) != 0) {

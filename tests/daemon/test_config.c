@@ -1,0 +1,235 @@
+/* sipreplyd: configuration loading — the embedded default and every example load; bad files
+ * are refused with the line, column and key path of the problem. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+
+#include "config.h"
+
+static void test_default_loads(void **state)
+{
+    (void)state;
+    sd_config *cf = NULL;
+    sd_config_error err;
+    int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
+    if (rc != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    assert_int_equal(cf->n_rules, 4);
+    assert_string_equal(cf->rules[1].name, "dial-a-code");
+    assert_true(cf->rules[1].match.has_user_re);
+    assert_int_equal(cf->rules[1].actions[0].choices[0].steps[0].capture, 1);
+    assert_int_equal(cf->rules[1].actions[0].choices[0].steps[1].delay_ms, 1000);
+    assert_int_equal(cf->rules[0].actions[0].kind, SD_ACT_REGISTER);
+    assert_string_equal(cf->listen[0], "udp:127.0.0.1:5060");
+    assert_string_equal(cf->listen[1], "tcp:127.0.0.1:5060");
+    assert_int_equal(cf->fallback.actions[0].choices[0].steps[0].code, 404);
+    assert_false(cf->has_stateless);
+    sd_config_free(cf);
+}
+
+static void test_examples_load(void **state)
+{
+    (void)state;
+    DIR *d = opendir(SD_EXAMPLES_DIR);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".yaml") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", SD_EXAMPLES_DIR, de->d_name);
+        sd_config *cf = NULL;
+        sd_config_error err;
+        if (sd_config_load(&cf, path, &err) != 0)
+            fail_msg("%s:%u:%u: %s", path, err.line, err.column, err.msg);
+        assert_true(cf->n_rules > 0);
+        sd_config_free(cf);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 10);
+}
+
+static void test_full_schema(void **state)
+{
+    (void)state;
+    const char *y = "listen: udp:[::1]:5070\n"
+                    "advertise: 192.0.2.1\n"
+                    "server: sipreplyd-test\n"
+                    "seed: 9\n"
+                    "timers: {t1: 250ms, t2: 2s, t4: 2.5s}\n"
+                    "retry-after: 10\n"
+                    "min-expires: 120\n"
+                    "min-se: 1800\n"
+                    "default: {code: 480, retry-after: 60}\n"
+                    "rules:\n"
+                    "  - name: all\n"
+                    "    match:\n"
+                    "      method: [INVITE, MESSAGE]\n"
+                    "      user: bob\n"
+                    "      host-regex: \"example\\\\.(com|net)$\"\n"
+                    "      headers: {Subject: \"^x\", X-Test: \".\"}\n"
+                    "      source: [127.0.0.0/8, \"::1\"]\n"
+                    "      transport: [udp, tcp]\n"
+                    "    challenge: {realm: r, users: {alice: s3cret}, algorithms: MD5,\n"
+                    "                proxy: true, nonce-ttl: 30s}\n"
+                    "    respond:\n"
+                    "      - {code: 183, reliable: true, sdp: true}\n"
+                    "      - {code: 200, delay: 1.5s, headers: {X-A: [\"1\", \"2\"]},\n"
+                    "         body: \"hi {{ip}}\", content-type: text/plain}\n";
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (sd_config_parse(&cf, y, strlen(y), &err) != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    assert_string_equal(cf->listen[0], "udp:[::1]:5070");
+    assert_int_equal(cf->t1, 250);
+    assert_int_equal(cf->t4, 2500);
+    assert_int_equal(cf->min_se, 1800);
+    const sd_rule *r = &cf->rules[0];
+    assert_int_equal(r->n_actions, 2);
+    assert_int_equal(r->actions[0].kind, SD_ACT_CHALLENGE);
+    assert_true(r->actions[0].proxy);
+    assert_true(r->actions[0].md5);
+    assert_false(r->actions[0].sha256);
+    assert_int_equal(r->actions[0].nonce_ttl_s, 30);
+    assert_string_equal(r->actions[0].users[0].password, "s3cret");
+    assert_int_equal(r->match.n_sources, 2);
+    assert_int_equal(r->match.sources[1].family, 6);
+    assert_int_equal(r->match.n_headers, 2);
+    const sd_step *s = &r->actions[1].choices[0].steps[1];
+    assert_int_equal(s->delay_ms, 1500);
+    assert_int_equal(s->n_headers, 2);
+    assert_string_equal(s->headers[1].value, "2");
+    assert_string_equal(s->body_type, "text/plain");
+    assert_int_equal(r->actions[1].choices[0].steps[0].reliable, SD_REL_AUTO);
+    assert_int_equal(cf->fallback.actions[0].choices[0].steps[0].retry_after, 60);
+    sd_config_free(cf);
+}
+
+/* Each bad file: the line:column and a piece of the message. */
+static void test_bad_files(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml;
+        unsigned line, col;
+        const char *msg;
+    } cases[] = {
+        {"rules: [\n", 2, 1, "YAML: "},
+        {"rules:\n  - respond: 486\n    cod: 1\n", 3, 5, "rules[0]: unknown key 'cod'"},
+        {"rules:\n  - respond: {cod: 486}\n", 2, 15, "rules[0].respond: unknown key 'cod'"},
+        {"rules:\n  - respond: 999\n", 2, 14, "rules[0].respond: expected a status code"},
+        {"rules:\n  - respond: [180, {code: 486, delay: soon}]\n", 2, 39,
+         "rules[0].respond[1].delay: expected a duration"},
+        {"rules:\n  - match: {method: invite}\n    respond: 200\n", 2, 21,
+         "rules[0].match.method: a method is an upper-case token"},
+        {"rules:\n  - match: {user-regex: \"([\"}\n    respond: 200\n", 2, 25,
+         "rules[0].match.user-regex: bad regular expression"},
+        {"rules:\n  - match: {source: 10.0.0.0/33}\n    respond: 200\n", 2, 21,
+         "rules[0].match.source: not an address or prefix"},
+        {"rules:\n  - match: {transport: sctp}\n    respond: 200\n", 2, 24,
+         "unknown transport 'sctp'"},
+        {"rules:\n  - name: x\n", 2, 5, "a rule needs an action"},
+        {"rules:\n  - match: {user-regex: \"^a$\"}\n    respond: $1\n", 2, 5,
+         "code $1 but user-regex has 0 group(s)"},
+        {"rules:\n  - redirect: {code: 486, contacts: [\"sip:a@b\"]}\n", 2, 15,
+         "a redirect answers 3xx"},
+        {"rules:\n  - redirect: 302\n", 2, 15, "a redirect needs contacts"},
+        {"rules:\n  - redirect: {contacts: [\"not a uri\"]}\n", 2, 27, "not a valid URI"},
+        {"rules:\n  - stateless: [180, 486]\n", 2, 16, "a stateless reply is one response"},
+        {"rules:\n  - stateless: {code: 486, delay: 1s}\n", 2, 16, "one final response"},
+        {"rules:\n  - challenge: {users: {a: b}}\n", 2, 5, "a challenge needs an action after"},
+        {"rules:\n  - respond: 200\n    challenge: {}\n", 2, 5, "only a challenge may come before"},
+        {"rules:\n  - respond: {code: 486, repeat: 3}\n", 2, 14, "only a provisional response may"},
+        {"rules:\n  - respond: {code: 200, body: x}\n", 2, 14, "a body needs a content-type"},
+        {"rules:\n  - respond: {code: 200, headers: {\"Bad Name\": x}}\n", 2, 48, "bad header"},
+        {"rules:\n  - respond: {code: 488, warning: \"oops\"}\n", 2, 35, "expected '3xx text'"},
+        {"rules:\n  - respond: {choose: [{weight: 0, respond: 486}]}\n", 2, 23,
+         "the weights add up to 0"},
+        {"timers: {t1: 500, t2: 100}\n", 1, 9, "T2 >= T1"},
+        {"min-se: 30\n", 1, 9, "at least 90"},
+        {"rules: {}\n", 1, 8, "rules: expected a list of rules"},
+        {"bogus: 1\n", 1, 1, "unknown key 'bogus'"},
+        {"", 0, 0, "the configuration is empty"},
+        {"rules:\n  - respond: 200\n    respond: 486\n", 3, 5, "duplicate key 'respond'"},
+        {"rules:\n  - register: {min-expires: 100, max-expires: 10}\n", 2, 15,
+         "min-expires is larger than max-expires"},
+        {"rules:\n  - challenge: {algorithms: [SHA-512]}\n    respond: 200\n", 2, 29,
+         "unknown algorithm 'SHA-512'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sd_config *cf = NULL;
+        sd_config_error err;
+        int rc = sd_config_parse(&cf, cases[i].yaml, strlen(cases[i].yaml), &err);
+        if (rc == 0) {
+            sd_config_free(cf);
+            fail_msg("case %zu accepted:\n%s", i, cases[i].yaml);
+        }
+        if (!strstr(err.msg, cases[i].msg) || err.line != cases[i].line ||
+            (cases[i].col && err.column != cases[i].col))
+            fail_msg("case %zu: got %u:%u '%s', want %u:%u '...%s...'", i, err.line, err.column,
+                     err.msg, cases[i].line, cases[i].col, cases[i].msg);
+    }
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    sd_config *cf = NULL;
+    sd_config_error err;
+    assert_int_equal(sd_config_load(&cf, "/nonexistent/sipreplyd.yaml", &err), -1);
+    assert_non_null(strstr(err.msg, "cannot open"));
+}
+
+static void test_durations_and_cidrs(void **state)
+{
+    (void)state;
+    uint32_t ms;
+    assert_int_equal(sd_parse_duration("1500", &ms), 0);
+    assert_int_equal(ms, 1500);
+    assert_int_equal(sd_parse_duration("2s", &ms), 0);
+    assert_int_equal(ms, 2000);
+    assert_int_equal(sd_parse_duration("1.5s", &ms), 0);
+    assert_int_equal(ms, 1500);
+    assert_int_equal(sd_parse_duration("250ms", &ms), 0);
+    assert_int_equal(ms, 250);
+    assert_int_equal(sd_parse_duration("1m", &ms), 0);
+    assert_int_equal(ms, 60000);
+    assert_int_equal(sd_parse_duration("-1", &ms), -1);
+    assert_int_equal(sd_parse_duration("2h", &ms), -1);
+    assert_int_equal(sd_parse_duration("", &ms), -1);
+    sd_cidr c;
+    assert_int_equal(sd_cidr_parse("10.0.0.0/8", &c), 0);
+    assert_true(sd_cidr_contains(&c, "10.200.1.1"));
+    assert_false(sd_cidr_contains(&c, "11.0.0.1"));
+    assert_false(sd_cidr_contains(&c, "[::1]"));
+    assert_int_equal(sd_cidr_parse("192.0.2.128/25", &c), 0);
+    assert_true(sd_cidr_contains(&c, "192.0.2.200"));
+    assert_false(sd_cidr_contains(&c, "192.0.2.100"));
+    assert_int_equal(sd_cidr_parse("2001:db8::/32", &c), 0);
+    assert_true(sd_cidr_contains(&c, "[2001:db8:1::5]"));
+    assert_false(sd_cidr_contains(&c, "[2001:db9::5]"));
+    assert_int_equal(sd_cidr_parse("127.0.0.1", &c), 0);
+    assert_true(sd_cidr_contains(&c, "127.0.0.1"));
+    assert_true(sd_cidr_contains(&c, "[::ffff:127.0.0.1]"));
+    assert_int_equal(sd_cidr_parse("1.2.3.4/", &c), -1);
+    assert_int_equal(sd_cidr_parse("nope", &c), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_loads), cmocka_unit_test(test_examples_load),
+        cmocka_unit_test(test_full_schema),   cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_durations_and_cidrs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,856 @@
+/* sipreplyd: the rule engine in simulated time — matching, sequences with delays, repeats,
+ * CANCEL, reliable provisionals and PRACK, weighted choice, stateless replies and ACK
+ * absorption, the request checks, raw 400s, reloads. No sockets: sends are captured. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "engine.h"
+
+#define MAX_SENT 64
+
+typedef struct sent {
+    char *data;
+    size_t len;
+    sr_addr to;
+    uint64_t at;
+} sent;
+
+typedef struct cap {
+    sent s[MAX_SENT];
+    size_t n;
+    uint64_t now;
+    sd_txlog last_log;
+    char last_rule[64];
+    unsigned logs;
+} cap;
+
+static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
+{
+    cap *c = user;
+    assert_true(c->n < MAX_SENT);
+    c->s[c->n].data = malloc(len + 1);
+    memcpy(c->s[c->n].data, data, len);
+    c->s[c->n].data[len] = '\0';
+    c->s[c->n].len = len;
+    c->s[c->n].to = *to;
+    c->s[c->n].at = c->now;
+    c->n++;
+}
+
+static void on_log(const sd_txlog *l, void *user)
+{
+    cap *c = user;
+    c->last_log = *l;
+    snprintf(c->last_rule, sizeof(c->last_rule), "%s", l->rule ? l->rule : "");
+    c->logs++;
+}
+
+static void cap_clear(cap *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->s[i].data);
+    c->n = 0;
+}
+
+static sd_engine *engine_from(const char *yaml, cap *c)
+{
+    sd_config *cf = NULL;
+    sd_config_error err;
+    int rc = sd_config_parse(&cf, yaml, strlen(yaml), &err);
+    if (rc != 0)
+        fail_msg("config: %u:%u: %s", err.line, err.column, err.msg);
+    sd_engine_opts o = {.send = on_send, .user = c, .log = on_log, .log_user = c, .seed = 42};
+    sd_engine *e = NULL;
+    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
+    return e;
+}
+
+static const sd_local local = {"127.0.0.1", 5060};
+
+static sr_addr peer(sr_transport tp)
+{
+    sr_addr a;
+    memset(&a, 0, sizeof(a));
+    sr_addr_set(&a, "127.0.0.1", 5062, tp);
+    a.conn_id = tp == SR_TP_TCP ? 77 : 0;
+    return a;
+}
+
+/* The Call-ID of the next requests (NULL: derived from the branch). */
+static const char *g_callid;
+
+/* A request with the given method, Request-URI, branch and extra header lines. */
+static char *request(const char *method, const char *uri, const char *branch, const char *extra,
+                     const char *cseq_method, unsigned cseq, const char *to_tag)
+{
+    char *b = malloc(4096);
+    snprintf(b, 4096,
+             "%s %s SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=%s;rport\r\n"
+             "Max-Forwards: 70\r\n"
+             "From: <sip:alice@127.0.0.1>;tag=ft1\r\n"
+             "To: <%s>%s%s\r\n"
+             "Call-ID: call-%s\r\n"
+             "CSeq: %u %s\r\n"
+             "Contact: <sip:alice@127.0.0.1:5062>\r\n"
+             "%s"
+             "Content-Length: 0\r\n\r\n",
+             method, uri, branch, uri, to_tag ? ";tag=" : "", to_tag ? to_tag : "",
+             g_callid ? g_callid : branch, cseq, cseq_method ? cseq_method : method,
+             extra ? extra : "");
+    return b;
+}
+
+static void feed(sd_engine *e, cap *c, const char *msg, sr_transport tp)
+{
+    sr_addr a = peer(tp);
+    sd_engine_receive(e, msg, strlen(msg), &a, &local, c->now);
+}
+
+static void advance(sd_engine *e, cap *c, uint64_t to)
+{
+    while (sd_engine_next_deadline(e) <= to) {
+        uint64_t d = sd_engine_next_deadline(e);
+        if (d > c->now)
+            c->now = d;
+        sd_engine_on_timer(e, c->now);
+    }
+    c->now = to;
+    sd_engine_on_timer(e, to);
+}
+
+static unsigned status_of(const sent *s)
+{
+    if (strncmp(s->data, "SIP/2.0 ", 8) != 0)
+        return 0;
+    return (unsigned)atoi(s->data + 8);
+}
+
+static bool has_line(const sent *s, const char *line)
+{
+    return strstr(s->data, line) != NULL;
+}
+
+/* The codes sent so far, "180,486". */
+static const char *codes(const cap *c)
+{
+    static char buf[512];
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->n; i++) {
+        char one[16];
+        snprintf(one, sizeof(one), "%s%u", i ? "," : "", status_of(&c->s[i]));
+        strcat(buf, one);
+    }
+    return buf;
+}
+
+static char *to_tag_of(const sent *s)
+{
+    static char tag[64];
+    const char *t = strstr(s->data, "\r\nTo: ");
+    const char *p = t ? strstr(t, ";tag=") : NULL;
+    tag[0] = '\0';
+    if (p) {
+        p += 5;
+        size_t n = strcspn(p, ";\r\n");
+        snprintf(tag, sizeof(tag), "%.*s", (int)n, p);
+    }
+    return tag;
+}
+
+/* ------------------------------------------------------------------ dial a code */
+
+static void test_default_dial_486(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKa1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "486");
+    assert_true(has_line(&c.s[0], "Retry-After: 30"));
+    assert_string_equal(c.last_rule, "dial-a-code");
+    assert_int_equal(c.last_log.code, 486);
+    /* rport: back to the source port */
+    assert_int_equal(c.s[0].to.port, 5062);
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_default_codes_carry_what_they_need(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *user;
+        const char *line;
+    } cases[] = {
+        {"401", "WWW-Authenticate: Digest "},
+        {"407", "Proxy-Authenticate: Digest "},
+        {"302", "Contact: <sip:sipreplyd@127.0.0.1:5060>"},
+        {"405", "Allow: ACK, CANCEL"},
+        {"421", "Require: "},
+        {"422", "Min-SE: 90"},
+        {"423", "Min-Expires: 60"},
+        {"503", "Retry-After: 30"},
+        {"200", "Content-Type: application/sdp"},
+        {"200", "Contact: <sip:sipreplyd@"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cap c = {0};
+        sd_engine *e = engine_from(sd_default_config, &c);
+        char uri[64], br[32];
+        snprintf(uri, sizeof(uri), "sip:%s@127.0.0.1", cases[i].user);
+        snprintf(br, sizeof(br), "z9hG4bKc%zu", i);
+        char *r = request("INVITE", uri, br, NULL, NULL, 1, NULL);
+        feed(e, &c, r, SR_TP_UDP);
+        assert_int_equal(c.n, 1);
+        assert_int_equal(status_of(&c.s[0]), atoi(cases[i].user));
+        if (!has_line(&c.s[0], cases[i].line))
+            fail_msg("%s: no '%s' in\n%s", cases[i].user, cases[i].line, c.s[0].data);
+        free(r);
+        cap_clear(&c);
+        sd_engine_free(e);
+    }
+}
+
+static void test_default_provisional_then_200(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("INVITE", "sip:180@127.0.0.1", "z9hG4bKp1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "180");
+    assert_int_equal(sd_engine_pending(e), 1);
+    advance(e, &c, 999);
+    assert_string_equal(codes(&c), "180");
+    advance(e, &c, 1000);
+    assert_string_equal(codes(&c), "180,200");
+    assert_int_equal(c.s[1].at, 1000);
+    assert_int_equal(sd_engine_pending(e), 0);
+    /* same To tag on both */
+    char t1[64];
+    snprintf(t1, sizeof(t1), "%s", to_tag_of(&c.s[0]));
+    assert_string_equal(t1, to_tag_of(&c.s[1]));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_default_options_and_404(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("OPTIONS", "sip:127.0.0.1", "z9hG4bKo1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200");
+    assert_true(has_line(&c.s[0], "Allow: INVITE"));
+    assert_true(has_line(&c.s[0], "Accept: application/sdp"));
+    assert_true(has_line(&c.s[0], "Supported: 100rel"));
+    free(r);
+    r = request("INVITE", "sip:bob@127.0.0.1", "z9hG4bKo2", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,404");
+    assert_string_equal(c.last_rule, "default");
+    free(r);
+    /* OPTIONS to a code gets what an INVITE would (RULES §8) */
+    r = request("OPTIONS", "sip:486@127.0.0.1", "z9hG4bKo3", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,404,486");
+    free(r);
+    /* a provisional code to a non-INVITE: the provisional is skipped, 200 after the delay */
+    r = request("MESSAGE", "sip:180@127.0.0.1", "z9hG4bKo4", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,404,486");
+    advance(e, &c, 1000);
+    /* the 404 to the INVITE is retransmitted at T1 (Timer G), then the MESSAGE gets 200 */
+    assert_string_equal(codes(&c), "200,404,486,404,200");
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* ------------------------------------------------------------------ sequences */
+
+static void test_sequence_with_delays(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: busy-later\n"
+                               "    match: {user: bob}\n"
+                               "    respond: [180, {code: 486, delay: 2s, retry-after: 120}]\n",
+                               &c);
+    char *r = request("INVITE", "sip:bob@127.0.0.1", "z9hG4bKs1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "180");
+    advance(e, &c, 1999);
+    assert_string_equal(codes(&c), "180");
+    advance(e, &c, 2000);
+    assert_string_equal(codes(&c), "180,486");
+    assert_true(has_line(&c.s[1], "Retry-After: 120"));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_queued_182_repeated(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(
+        "rules:\n"
+        "  - match: {user: queue}\n"
+        "    respond:\n"
+        "      - {code: 182, reason: \"5 calls queued; expected waiting time is 15 minutes\",\n"
+        "         repeat: 3, interval: 10s}\n"
+        "      - {code: 200, delay: 10s}\n",
+        &c);
+    char *r = request("INVITE", "sip:queue@127.0.0.1", "z9hG4bKq1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 40000);
+    assert_string_equal(codes(&c), "182,182,182,200");
+    assert_int_equal(c.s[1].at, 10000);
+    assert_int_equal(c.s[2].at, 20000);
+    assert_int_equal(c.s[3].at, 30000);
+    assert_true(
+        has_line(&c.s[0], "SIP/2.0 182 5 calls queued; expected waiting time is 15 minutes\r\n"));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_wait_for_cancel(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: ring-forever\n"
+                               "    respond: [180, {wait: cancel}]\n",
+                               &c);
+    char *r = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKw1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 60000);
+    assert_string_equal(codes(&c), "180");
+    assert_int_equal(sd_engine_pending(e), 1);
+    char *cn = request("CANCEL", "sip:x@127.0.0.1", "z9hG4bKw1", NULL, NULL, 1, NULL);
+    feed(e, &c, cn, SR_TP_UDP);
+    /* 200 to the CANCEL, 487 to the INVITE (RFC 3261 §9.2) */
+    assert_string_equal(codes(&c), "180,200,487");
+    assert_int_equal(sd_engine_pending(e), 0);
+    assert_int_equal(c.last_log.code, 487);
+    assert_string_equal(c.last_rule, "ring-forever");
+    free(r);
+    free(cn);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_no_answer_then_408_cancel_race(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - respond: [180, {code: 408, delay: 30s}]\n",
+                               &c);
+    char *r = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKn1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 30000);
+    assert_string_equal(codes(&c), "180,408");
+    /* a CANCEL after the final: 200 to the CANCEL, no 487 */
+    char *cn = request("CANCEL", "sip:x@127.0.0.1", "z9hG4bKn1", NULL, NULL, 1, NULL);
+    feed(e, &c, cn, SR_TP_UDP);
+    assert_string_equal(codes(&c), "180,408,200");
+    free(r);
+    free(cn);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_reliable_183_prack(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - respond:\n"
+                               "      - {code: 183, reliable: auto, sdp: true}\n"
+                               "      - {code: 180, reliable: auto}\n"
+                               "      - {code: 200, delay: 1s}\n",
+                               &c);
+    char *r =
+        request("INVITE", "sip:x@127.0.0.1", "z9hG4bKr1", "Supported: 100rel\r\n", NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "183");
+    assert_true(has_line(&c.s[0], "Require: 100rel"));
+    assert_true(has_line(&c.s[0], "RSeq: "));
+    assert_true(has_line(&c.s[0], "c=IN IP4 127.0.0.1"));
+    /* the 180 waits for the PRACK of the 183 (RFC 3262 §3) */
+    advance(e, &c, 100);
+    assert_string_equal(codes(&c), "183");
+    unsigned rseq = (unsigned)strtoul(strstr(c.s[0].data, "RSeq: ") + 6, NULL, 10);
+    char rack[64];
+    snprintf(rack, sizeof(rack), "RAck: %u 1 INVITE\r\n", rseq);
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    g_callid = "z9hG4bKr1";
+    char *pr = request("PRACK", "sip:x@127.0.0.1", "z9hG4bKr2", rack, NULL, 2, tag);
+    g_callid = NULL;
+    feed(e, &c, pr, SR_TP_UDP);
+    assert_string_equal(codes(&c), "183,200,180");
+    assert_true(has_line(&c.s[1], "CSeq: 2 PRACK"));
+    assert_true(has_line(&c.s[2], "Require: 100rel"));
+    /* the final 200 is not held: the 180 carried no SDP */
+    advance(e, &c, 2000);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 200);
+    assert_true(has_line(&c.s[c.n - 1], "CSeq: 1 INVITE"));
+    /* the SDP went reliably in the 183: not again in the 200 */
+    assert_false(has_line(&c.s[c.n - 1], "application/sdp"));
+    free(r);
+    free(pr);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_unreliable_without_100rel(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - respond: [{code: 183, reliable: auto}, 200]\n",
+                               &c);
+    char *r = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKu1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "183,200");
+    assert_false(has_line(&c.s[0], "RSeq"));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_weighted_choice(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("seed: 7\n"
+                               "rules:\n"
+                               "  - respond:\n"
+                               "      choose:\n"
+                               "        - {weight: 3, respond: 486}\n"
+                               "        - {weight: 1, respond: 503}\n",
+                               &c);
+    unsigned n486 = 0, n503 = 0;
+    for (int i = 0; i < 400; i++) {
+        char br[32];
+        snprintf(br, sizeof(br), "z9hG4bKwc%d", i);
+        char *r = request("INVITE", "sip:x@127.0.0.1", br, NULL, NULL, 1, NULL);
+        feed(e, &c, r, SR_TP_UDP);
+        free(r);
+        unsigned s = status_of(&c.s[0]);
+        n486 += s == 486;
+        n503 += s == 503;
+        cap_clear(&c);
+    }
+    assert_int_equal(n486 + n503, 400);
+    /* 3:1 within a wide margin */
+    assert_in_range(n486, 250, 350);
+    sd_engine_free(e);
+}
+
+/* ------------------------------------------------------------------ stateless */
+
+static void test_stateless_and_ack_absorbed(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: sl\n"
+                               "    match: {user: \"486\"}\n"
+                               "    stateless: 486\n",
+                               &c);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKsl1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    feed(e, &c, r, SR_TP_UDP); /* a retransmission: same answer, same tag */
+    assert_string_equal(codes(&c), "486,486");
+    assert_string_equal(c.s[0].data, c.s[1].data);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    /* no 100 Trying even later */
+    advance(e, &c, 5000);
+    assert_int_equal(c.n, 2);
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    char *ack = request("ACK", "sip:486@127.0.0.1", "z9hG4bKsl1", NULL, NULL, 1, tag);
+    feed(e, &c, ack, SR_TP_UDP);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(sd_engine_counters(e)->acks_absorbed, 1);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    free(r);
+    free(ack);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* ------------------------------------------------------------------ checks and matching */
+
+static void test_uas_checks_first(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n  - respond: 200\n", &c);
+    char *r = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKk1", "Require: foo\r\n", NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "420");
+    assert_true(has_line(&c.s[0], "Unsupported: foo"));
+    free(r);
+    r = request("INVITE", "mailto:x@example.com", "z9hG4bKk2", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "420,416");
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_unparseable_gets_400_from_raw_head(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    const char *bad = "INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad1\r\n"
+                      "Max-Forwards: 70\r\n"
+                      "From: <sip:a@127.0.0.1>;tag=1\r\n"
+                      "To: <sip:486@127.0.0.1>\r\n"
+                      "Call-ID: bad1\r\n"
+                      "CSeq: 1 INVITE\r\n"
+                      "Content-Length: 5000\r\n\r\nshort";
+    feed(e, &c, bad, SR_TP_UDP);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(status_of(&c.s[0]), 400);
+    assert_true(has_line(&c.s[0], "Call-ID: bad1\r\n"));
+    assert_true(has_line(&c.s[0], "CSeq: 1 INVITE\r\n"));
+    /* garbage: dropped, and the next valid request is answered */
+    feed(e, &c, "\x01\x02garbage\r\n\r\n", SR_TP_UDP);
+    assert_int_equal(c.n, 1);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKbad2", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "400,486");
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static sr_msg *parse(const char *s)
+{
+    sr_msg *m = NULL;
+    assert_int_equal(sr_msg_parse(&m, s, strlen(s), NULL, NULL), 0);
+    return m;
+}
+
+static void test_rule_matching(void **state)
+{
+    (void)state;
+    sd_config *cf = NULL;
+    sd_config_error err;
+    const char *y = "rules:\n"
+                    "  - {name: m-method, match: {method: [BYE, INFO]}, respond: 200}\n"
+                    "  - {name: m-user, match: {user: alice}, respond: 200}\n"
+                    "  - {name: m-re, match: {user-regex: \"^9([0-9]{3})$\"}, respond: 200}\n"
+                    "  - {name: m-host, match: {host: EXAMPLE.com}, respond: 200}\n"
+                    "  - {name: m-hre, match: {host-regex: \"^10\\\\.\"}, respond: 200}\n"
+                    "  - {name: m-hdr, match: {headers: {Subject: \"^urgent\"}}, respond: 200}\n"
+                    "  - {name: m-src, match: {source: 192.0.2.0/24}, respond: 200}\n"
+                    "  - {name: m-tcp, match: {transport: tcp}, respond: 200}\n";
+    if (sd_config_parse(&cf, y, strlen(y), &err) != 0)
+        fail_msg("%u:%u %s", err.line, err.column, err.msg);
+    sr_addr udp = peer(SR_TP_UDP), tcp = peer(SR_TP_TCP), net;
+    sr_addr_set(&net, "192.0.2.9", 5060, SR_TP_UDP);
+    const struct {
+        const char *method, *uri, *extra;
+        const sr_addr *src;
+        const char *want;
+    } cases[] = {
+        {"BYE", "sip:z@h", NULL, &udp, "m-method"},
+        {"INVITE", "sip:alice@h", NULL, &udp, "m-user"},
+        {"INVITE", "sip:Alice@h", NULL, &udp, "default"},
+        {"INVITE", "sip:9123@h", NULL, &udp, "m-re"},
+        {"INVITE", "sip:91234@h", NULL, &udp, "default"},
+        {"INVITE", "sip:z@example.COM", NULL, &udp, "m-host"},
+        {"INVITE", "sip:z@10.1.2.3", NULL, &udp, "m-hre"},
+        {"INVITE", "sip:z@h", "Subject: urgent call\r\n", &udp, "m-hdr"},
+        {"INVITE", "sip:z@h", "s: urgent\r\n", &udp, "m-hdr"},
+        {"INVITE", "sip:z@h", "Subject: not urgent\r\n", &udp, "default"},
+        {"INVITE", "sip:z@h", NULL, &net, "m-src"},
+        {"INVITE", "sip:z@h", NULL, &tcp, "m-tcp"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *r = request(cases[i].method, cases[i].uri, "z9hG4bKm", cases[i].extra, NULL, 1, NULL);
+        sr_msg *m = parse(r);
+        unsigned codes_[SD_MAX_CAPTURES] = {0};
+        const sd_rule *rule = sd_rule_find(cf, m, cases[i].src, codes_);
+        if (strcmp(rule->name, cases[i].want) != 0)
+            fail_msg("case %zu (%s %s): got %s, want %s", i, cases[i].method, cases[i].uri,
+                     rule->name, cases[i].want);
+        if (!strcmp(cases[i].want, "m-re"))
+            assert_int_equal(codes_[1], 123);
+        sr_msg_free(m);
+        free(r);
+    }
+    sd_config_free(cf);
+}
+
+static void test_redirect_contacts(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - redirect:\n"
+                               "      contacts: [{uri: \"sip:a@192.0.2.1\", q: 1},\n"
+                               "                 {uri: \"sip:b@192.0.2.2\", q: 0.5}]\n",
+                               &c);
+    char *r = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKrd", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "302");
+    assert_true(has_line(&c.s[0], "Contact: <sip:a@192.0.2.1>;q=1\r\n"));
+    assert_true(has_line(&c.s[0], "Contact: <sip:b@192.0.2.2>;q=0.5\r\n"));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_reload_keeps_running_sequence(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e =
+        engine_from("rules:\n  - {name: old, respond: [180, {code: 486, delay: 1s}]}\n", &c);
+    char *r = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKrl1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    sd_config *cf = NULL;
+    const char *y = "rules:\n  - {name: new, respond: 603}\n";
+    assert_int_equal(sd_config_parse(&cf, y, strlen(y), NULL), 0);
+    sd_engine_set_config(e, cf);
+    char *r2 = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKrl2", NULL, NULL, 1, NULL);
+    feed(e, &c, r2, SR_TP_UDP);
+    assert_string_equal(codes(&c), "180,603");
+    assert_string_equal(c.last_rule, "new");
+    advance(e, &c, 1000);
+    /* the 603 was retransmitted at T1 (Timer G, UDP) */
+    assert_string_equal(codes(&c), "180,603,603,486");
+    assert_string_equal(c.last_rule, "old");
+    free(r);
+    free(r2);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_tcp_response_on_connection(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKt1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_TCP);
+    assert_string_equal(codes(&c), "486");
+    assert_int_equal(c.s[0].to.transport, SR_TP_TCP);
+    assert_int_equal(c.s[0].to.conn_id, 77);
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_metrics_text(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKmt", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sd_engine_metrics(e, &b), 0);
+    assert_non_null(strstr(b.p, "sipreplyd_requests_total{method=\"INVITE\"} 1\n"));
+    assert_non_null(strstr(b.p, "sipreplyd_responses_total{code=\"486\"} 1\n"));
+    assert_non_null(strstr(b.p, "# TYPE sipreplyd_requests_total counter\n"));
+    sr_buf_cleanup(&b);
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_drain_answers_503(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    sd_engine_drain(e);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKdr", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "503");
+    assert_true(has_line(&c.s[0], "Retry-After: 5"));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static int rnd(uint8_t *out, size_t n, void *user)
+{
+    (void)user;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(i * 37 + 11);
+    return 0;
+}
+
+/* The last response sent, parsed. */
+static sr_msg *last_resp(const cap *c)
+{
+    sr_msg *m = NULL;
+    assert_int_equal(sr_msg_parse(&m, c->s[c->n - 1].data, c->s[c->n - 1].len, NULL, NULL), 0);
+    return m;
+}
+
+/* A request carrying the answer to the challenge in the last response. */
+static char *answer(const cap *c, const char *method, const char *uri, const char *branch,
+                    unsigned cseq, const char *password, const char *extra)
+{
+    sr_msg *ch = last_resp(c);
+    sr_auth_client_opts o;
+    sr_auth_client_opts_init(&o);
+    o.username = SR_STR("alice");
+    o.password = sr_str_from_cstr(password);
+    o.method = sr_str_from_cstr(method);
+    o.uri = sr_str_from_cstr(uri);
+    o.random = rnd;
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    enum sr_hdr_id hdr;
+    assert_int_equal(sr_auth_client_answer(ch, &o, &b, &hdr), 0);
+    char head[2048];
+    snprintf(head, sizeof(head), "%s: %s\r\n%s", sr_hdr_name(hdr), b.p, extra ? extra : "");
+    sr_buf_cleanup(&b);
+    sr_msg_free(ch);
+    return request(method, uri, branch, head, NULL, cseq, NULL);
+}
+
+static void test_challenge_then_respond(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: call\n"
+                               "    challenge: {realm: test, users: {alice: secret}}\n"
+                               "    respond: 200\n",
+                               &c);
+    g_callid = "auth-call";
+    char *r = request("INVITE", "sip:bob@127.0.0.1", "z9hG4bKau1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401");
+    assert_true(has_line(&c.s[0], "WWW-Authenticate: Digest realm=\"test\""));
+    assert_true(has_line(&c.s[0], "algorithm=SHA-256"));
+    assert_true(has_line(&c.s[0], "algorithm=MD5"));
+    /* wrong password: challenged again */
+    char *bad = answer(&c, "INVITE", "sip:bob@127.0.0.1", "z9hG4bKau2", 2, "wrong", NULL);
+    feed(e, &c, bad, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401,401");
+    /* right password: the next action answers */
+    char *good = answer(&c, "INVITE", "sip:bob@127.0.0.1", "z9hG4bKau3", 3, "secret", NULL);
+    feed(e, &c, good, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401,401,200");
+    assert_string_equal(c.last_rule, "call");
+    g_callid = NULL;
+    free(r);
+    free(bad);
+    free(good);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_stale_nonce(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - challenge: {users: {alice: secret}, nonce-ttl: 10s}\n"
+                               "    respond: 200\n",
+                               &c);
+    g_callid = "auth-stale";
+    char *r = request("OPTIONS", "sip:bob@127.0.0.1", "z9hG4bKst1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "401");
+    advance(e, &c, 11000);
+    char *late = answer(&c, "OPTIONS", "sip:bob@127.0.0.1", "z9hG4bKst2", 2, "secret", NULL);
+    feed(e, &c, late, SR_TP_UDP);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 401);
+    assert_true(has_line(&c.s[c.n - 1], "stale=true"));
+    g_callid = NULL;
+    free(r);
+    free(late);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+static void test_register_default(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    g_callid = "reg-1";
+    char *r =
+        request("REGISTER", "sip:127.0.0.1", "z9hG4bKrg1", "Expires: 3600\r\n", NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200");
+    assert_true(has_line(&c.s[0], "Contact: <sip:alice@127.0.0.1:5062>;expires=3600"));
+    assert_string_equal(c.last_rule, "register");
+    /* too short: 423 with Min-Expires */
+    char *r2 = request("REGISTER", "sip:127.0.0.1", "z9hG4bKrg2", "Expires: 10\r\n", NULL, 2, NULL);
+    feed(e, &c, r2, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,423");
+    assert_true(has_line(&c.s[1], "Min-Expires: 60"));
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sd_engine_metrics(e, &b), 0);
+    assert_non_null(strstr(b.p, "sipreplyd_bindings 1\n"));
+    sr_buf_cleanup(&b);
+    g_callid = NULL;
+    free(r);
+    free(r2);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_dial_486),
+        cmocka_unit_test(test_default_codes_carry_what_they_need),
+        cmocka_unit_test(test_default_provisional_then_200),
+        cmocka_unit_test(test_default_options_and_404),
+        cmocka_unit_test(test_sequence_with_delays),
+        cmocka_unit_test(test_queued_182_repeated),
+        cmocka_unit_test(test_wait_for_cancel),
+        cmocka_unit_test(test_no_answer_then_408_cancel_race),
+        cmocka_unit_test(test_reliable_183_prack),
+        cmocka_unit_test(test_unreliable_without_100rel),
+        cmocka_unit_test(test_weighted_choice),
+        cmocka_unit_test(test_stateless_and_ack_absorbed),
+        cmocka_unit_test(test_uas_checks_first),
+        cmocka_unit_test(test_unparseable_gets_400_from_raw_head),
+        cmocka_unit_test(test_rule_matching),
+        cmocka_unit_test(test_redirect_contacts),
+        cmocka_unit_test(test_reload_keeps_running_sequence),
+        cmocka_unit_test(test_tcp_response_on_connection),
+        cmocka_unit_test(test_metrics_text),
+        cmocka_unit_test(test_drain_answers_503),
+        cmocka_unit_test(test_challenge_then_respond),
+        cmocka_unit_test(test_stale_nonce),
+        cmocka_unit_test(test_register_default),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,24 @@
+# sipreplyd tests: cmocka unit tests of the engine (tests/daemon/test_*.c, linked with the
+# engine library) and the daemon's integration scripts (tests/daemon/test_*.sh, given the
+# daemon's path, the source dir and the build dir).
+if(TARGET sipreplyd_engine)
+  file(GLOB SD_UNIT_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/daemon/test_*.c)
+  foreach(src ${SD_UNIT_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    add_executable(sd_${name} ${src})
+    target_link_libraries(sd_${name} PRIVATE sipreplyd_engine PkgConfig::CMOCKA)
+    target_compile_definitions(sd_${name} PRIVATE _GNU_SOURCE
+      SD_EXAMPLES_DIR="${PROJECT_SOURCE_DIR}/examples")
+    sr_target_warnings(sd_${name} APP)
+    sr_target_sanitizers(sd_${name})
+    add_test(NAME daemon.${name} COMMAND sd_${name})
+    set_tests_properties(daemon.${name} PROPERTIES TIMEOUT 120)
+  endforeach()
+  file(GLOB SD_SH_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/daemon/test_*.sh)
+  foreach(script ${SD_SH_TESTS})
+    get_filename_component(name ${script} NAME_WE)
+    add_test(NAME daemon.${name}
+             COMMAND bash ${script} $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR})
+    set_tests_properties(daemon.${name} PROPERTIES TIMEOUT 240)
+  endforeach()
+endif()
