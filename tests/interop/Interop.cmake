@@ -22,7 +22,7 @@ function(sr_interop_sipp scen proto)
   set_tests_properties(${name} PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
 endfunction()
 
-foreach(scen uac_486 uac_180_200 uac_prack uac_cancel uac_options)
+foreach(scen uac_486 uac_180_200 uac_prack uac_cancel uac_register uac_options)
   sr_interop_sipp(${scen} udp)
   sr_interop_sipp(${scen} tcp)
 endforeach()
