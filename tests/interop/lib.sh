@@ -135,8 +135,10 @@ io_start_daemon() {
     return 1
 }
 
-# io_stop_daemon: SIGTERM, then the daemon must exit 0 within 5 s (graceful shutdown) and
-# must not have died earlier (crash, sanitizer report).
+# io_stop_daemon: SIGTERM, then the daemon must exit 0 (graceful shutdown: it finishes what
+# is in flight within its --shutdown-timeout, 5 s) and must not have died earlier (crash,
+# sanitizer report). The bound here is 20 s: on a loaded machine an ASan build takes a while
+# to free everything and check for leaks after it has stopped.
 io_stop_daemon() {
     local pid=$IO_DPID rc
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -146,10 +148,12 @@ io_stop_daemon() {
         io_show "$IO_TMP/daemon.log"
         return 1
     fi
+    local t0
+    t0=$(date +%s%N)
     kill -TERM "$pid"
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
-        io_fail "sipreplyd still running 5 s after SIGTERM"
+        io_fail "sipreplyd still running 20 s after SIGTERM"
         kill -9 "$pid"
         wait "$pid" 2>/dev/null
         return 1
@@ -157,7 +161,7 @@ io_stop_daemon() {
     wait "$pid"
     rc=$?
     if [ "$rc" -eq 0 ]; then
-        io_ok "sipreplyd exited 0 on SIGTERM"
+        io_ok "sipreplyd exited 0 on SIGTERM (after $((($(date +%s%N) - t0) / 1000000)) ms)"
     else
         io_fail "sipreplyd exit status $rc on SIGTERM"
         io_show "$IO_TMP/daemon.log"
@@ -171,15 +175,22 @@ io_stop_daemon() {
 # ---------------------------------------------------------------------------- capture
 # io_capture_start PORT: capture loopback traffic to or from PORT into $IO_TMP/cap.pcapng
 # with dumpcap (root, or the CAP_NET_RAW capability dumpcap gets from wireshark-common's
-# setuid choice), stopped by io_capture_stop or after 100 s at most.
+# setuid choice), stopped by io_capture_stop or after 100 s at most. The filter also takes
+# a marker datagram to a second port, which io_capture_stop sends to know when the capture
+# has caught up.
 io_capture_start() {
     IO_PCAP=$IO_TMP/cap.pcapng
-    dumpcap -q -i lo -f "port $1" -a duration:100 -w "$IO_PCAP" >"$IO_TMP/dumpcap.log" 2>&1 &
+    IO_MARK_PORT=$(io_free_port)
+    dumpcap -q -i lo -f "port $1 or udp port $IO_MARK_PORT" -a duration:100 -w "$IO_PCAP" \
+        >"$IO_TMP/dumpcap.log" 2>&1 &
     IO_CAPPID=$!
     IO_PIDS="$IO_PIDS $IO_CAPPID"
-    # dumpcap creates the file once the capture runs
+    # the capture runs once dumpcap says so (the file exists a little earlier)
     for _ in $(seq 100); do
-        if [ -s "$IO_PCAP" ]; then return 0; fi
+        if grep -q "^Capturing on" "$IO_TMP/dumpcap.log" 2>/dev/null && [ -s "$IO_PCAP" ]; then
+            io_capture_mark start && return 0
+            break
+        fi
         kill -0 "$IO_CAPPID" 2>/dev/null || break
         sleep 0.05
     done
@@ -188,8 +199,22 @@ io_capture_start() {
     return 1
 }
 
+# io_capture_mark WORD: send a datagram "sr-interop-WORD" to the marker port and wait (5 s
+# at most) until dumpcap has written it: every packet before it is in the file then (the
+# kernel hands packets to dumpcap in blocks, so the last ones can lag behind).
+io_capture_mark() {
+    local word="sr-interop-$1"
+    for _ in $(seq 100); do
+        # one write, one datagram; nobody listens there (an ICMP error comes back)
+        printf '%s' "$word" >"/dev/udp/127.0.0.1/$IO_MARK_PORT" 2>/dev/null
+        sleep 0.05
+        grep -qa "$word" "$IO_PCAP" && return 0
+    done
+    return 1
+}
+
 io_capture_stop() {
-    sleep 0.2 # the last packets reach the capture buffer
+    io_capture_mark end || echo "note: the end marker never reached the capture"
     kill -INT "$IO_CAPPID" 2>/dev/null
     for _ in $(seq 50); do kill -0 "$IO_CAPPID" 2>/dev/null || break; sleep 0.1; done
     wait "$IO_CAPPID" 2>/dev/null
