@@ -494,6 +494,7 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
     pol.retry_after = st && st->retry_after ? st->retry_after : cf->retry_after;
     pol.min_expires = cf->min_expires;
     pol.min_se = cf->min_se;
+    pol.security_server = "digest"; /* 494 (RFC 3329) */
 
     sr_build_opts o;
     sr_build_opts_init(&o);
@@ -531,6 +532,17 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
             hdrs[nh].value = sr_str_from_cstr(st->headers[i].value);
             nh++;
         }
+    }
+    /* a 420 nobody explained (dial a code, a rule with a bare 420) lists the request's
+     * Require tags, or a tag that says where it came from */
+    bool have_unsup = false;
+    for (size_t i = 0; i < nh; i++)
+        have_unsup = have_unsup || sr_str_caseeq_cstr(hdrs[i].name, "Unsupported");
+    if (code == 420 && !have_unsup && nh < MAX_EXTRA) {
+        const sr_header *rq = sr_msg_header_find(req, SR_HDR_REQUIRE, NULL);
+        hdrs[nh].name = SR_STR("Unsupported");
+        hdrs[nh].value = rq && rq->value.len ? rq->value : SR_STR("x-dial-a-code");
+        nh++;
     }
     if (cf->server && nh < MAX_EXTRA) {
         hdrs[nh].name = SR_STR("Server");
@@ -1102,23 +1114,24 @@ out:
  * 505/513) with the parser's phrase when its head still names the headers a response copies
  * (RFC 3261 §8.2.6.2, §18.3); otherwise it is dropped.
  */
-static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src)
+static bool reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src)
 {
     sr_start_line sl;
     sr_header hdrs[128];
     size_t nh = 128;
     if (sr_parse_head(buf, len, 0, &sl, hdrs, &nh, NULL) <= 0 || !sl.is_request ||
         sl.method_id == SR_METHOD_ACK)
-        return;
+        return false;
     sr_msg *req = NULL;
     sr_uas_verdict v;
     sr_uas_policy pol;
     uas_policy(&pol);
     int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
-    if (rc != 0 || req != NULL || v.code == 0) {
-        sr_msg_free(req);
-        return;
-    }
+    /* parsed but refused by the stack (a Via or CSeq that does not parse): the checks'
+     * verdict (400 with the header named) is the answer; parsed and passing: not ours */
+    sr_msg_free(req);
+    if (rc != 0 || v.code == 0)
+        return false;
     sr_buf *b = &e->scratch;
     b->len = 0;
     int err = sr_buf_append_cstr(b, "SIP/2.0 ");
@@ -1145,10 +1158,10 @@ static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
         }
     for (size_t k = 0; k < 5; k++)
         if (!have[k])
-            return;
+            return false;
     err = err ? err : sr_buf_append_cstr(b, "Content-Length: 0\r\n\r\n");
     if (err)
-        return;
+        return false;
     sr_addr to = *src;
     e->cnt.bad_requests++;
     if (v.code < 700)
@@ -1163,6 +1176,7 @@ static void reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
                       .note = v.reason};
         e->o.log(&l, e->o.log_user);
     }
+    return true;
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -1175,7 +1189,11 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     int rc = sr_stack_receive(e->stack, buf, len, src, now);
     if (rc == SR_EBADMSG) {
         e->cnt.dropped++;
-        reply_raw(e, buf, len, src);
+        if (!reply_raw(e, buf, len, src) && e->o.log) {
+            /* rule NULL: a drop, logged at the debug level */
+            sd_txlog l = {.src = src, .note = "dropped: not a SIP message that can be answered"};
+            e->o.log(&l, e->o.log_user);
+        }
     }
     drain_events(e, local, now);
 }

@@ -25,9 +25,9 @@ typedef struct sd_txlog {
     const sr_addr *src;
     sr_str method;
     sr_str ruri;
-    unsigned code; /**< the final response (487 when cancelled), 0 when none */
-    const char *rule;
-    const char *note; /**< NULL, or why ("cancelled", "no PRACK", "uas check") */
+    unsigned code;    /**< the final response (487 when cancelled), 0 when none */
+    const char *rule; /**< NULL for a message dropped without an answer (a debug record) */
+    const char *note; /**< NULL, or why ("cancelled", "no PRACK", the check's phrase) */
 } sd_txlog;
 
 typedef void (*sd_log_cb)(const sd_txlog *l, void *user);

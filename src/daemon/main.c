@@ -54,7 +54,7 @@ static void logf_(const app *a, int level, const char *fmt, ...)
 static void on_txlog(const sd_txlog *l, void *user)
 {
     app *a = user;
-    if (a->level < LOG_INFO)
+    if (a->level < (l->rule ? LOG_INFO : LOG_DEBUG))
         return;
     char ts[40];
     stamp(ts, sizeof(ts));
@@ -62,6 +62,11 @@ static void on_txlog(const sd_txlog *l, void *user)
     char code[16] = "-";
     if (l->code)
         snprintf(code, sizeof(code), "%u", l->code);
+    if (!l->rule) {
+        fprintf(stderr, "%s debug %s:%s:%u %s\n", ts, tp, l->src->host, l->src->port,
+                l->note ? l->note : "dropped");
+        return;
+    }
     fprintf(stderr, "%s info %s:%s:%u %.*s %.*s -> %s rule=%s%s%s%s\n", ts, tp, l->src->host,
             l->src->port, (int)l->method.len, l->method.p ? l->method.p : "",
             (int)(l->ruri.len > 200 ? 200 : l->ruri.len), l->ruri.p ? l->ruri.p : "", code,

@@ -42,6 +42,7 @@ typedef struct lsn {
     int family;
     size_t index;
     sd_local local;
+    bool wildcard; /* bound to 0.0.0.0 or [::]: our address comes from IP_PKTINFO */
 } lsn;
 
 typedef struct conn {
@@ -88,6 +89,9 @@ struct sn_loop {
     struct mmsghdr in[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH];
     struct sockaddr_storage in_addr[UDP_BATCH];
+    struct {
+        _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    } in_ctl[UDP_BATCH];
     char *in_buf;
     /* UDP output batch, one socket at a time */
     int out_fd;
@@ -351,6 +355,18 @@ static int open_listener(lsn *ls, sr_transport tp, const char *hostport, char *b
     ls->fd = fd;
     ls->tp = tp;
     ls->family = ss.ss_family;
+    if (tp == SR_TP_UDP) {
+        /* a wildcard address: ask for each datagram's destination, so Contact and SDP name
+         * the address the request reached */
+        static const uint8_t any6[16] = {0};
+        ls->wildcard = ss.ss_family == AF_INET6
+                           ? !memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, any6, 16)
+                           : ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+        if (ls->wildcard && ss.ss_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+        else if (ls->wildcard)
+            setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+    }
     addr_text(&got, ls->local.host, sizeof(ls->local.host), &ls->local.port);
     if (bound)
         snprintf(bound, boundlen, "%s:%s:%u", tp == SR_TP_UDP ? "udp" : "tcp", ls->local.host,
@@ -465,6 +481,34 @@ static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to
     l->out[i].msg_hdr.msg_iovlen = 1;
 }
 
+/* The destination address of a datagram received on a wildcard socket. */
+static bool pktinfo_local(const struct msghdr *mh, uint16_t port, sd_local *out)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c;
+         c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof(ss));
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            ss.ss_family = AF_INET;
+            ((struct sockaddr_in *)&ss)->sin_addr = pi.ipi_addr;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            ss.ss_family = AF_INET6;
+            ((struct sockaddr_in6 *)&ss)->sin6_addr = pi.ipi6_addr;
+        } else {
+            continue;
+        }
+        uint16_t ignored;
+        addr_text(&ss, out->host, sizeof(out->host), &ignored);
+        out->port = port;
+        return true;
+    }
+    return false;
+}
+
 static void udp_readable(sn_loop *l, lsn *ls)
 {
     /* a bounded number of batches per wake-up keeps TCP and timers served under load */
@@ -475,6 +519,10 @@ static void udp_readable(sn_loop *l, lsn *ls)
             l->in[i].msg_hdr.msg_namelen = sizeof(l->in_addr[i]);
             l->in[i].msg_hdr.msg_iov = &l->in_iov[i];
             l->in[i].msg_hdr.msg_iovlen = 1;
+            if (ls->wildcard) {
+                l->in[i].msg_hdr.msg_control = l->in_ctl[i].buf;
+                l->in[i].msg_hdr.msg_controllen = sizeof(l->in_ctl[i].buf);
+            }
         }
         int n = recvmmsg(ls->fd, l->in, UDP_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
@@ -489,8 +537,11 @@ static void udp_readable(sn_loop *l, lsn *ls)
             addr_text(&l->in_addr[i], src.host, sizeof(src.host), &src.port);
             src.transport = SR_TP_UDP;
             src.conn_id = ls->index;
-            sd_engine_receive(l->e, (const char *)l->in_iov[i].iov_base, len, &src, &ls->local,
-                              now);
+            const sd_local *local = &ls->local;
+            sd_local dst;
+            if (ls->wildcard && pktinfo_local(&l->in[i].msg_hdr, ls->local.port, &dst))
+                local = &dst;
+            sd_engine_receive(l->e, (const char *)l->in_iov[i].iov_base, len, &src, local, now);
         }
         udp_flush(l);
         if (n < UDP_BATCH)

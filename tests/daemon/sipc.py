@@ -6,7 +6,7 @@ usage: sipc.py udp|tcp HOST PORT METHOD URI [--header 'N: v']... [--wait S] [--c
 Prints each response's status line (and with -v the whole message), one per line.
 Exit 0 when at least one final response arrived, 1 otherwise.
 """
-import argparse, random, socket, sys, time
+import argparse, hashlib, random, re, socket, sys, time
 
 def build(method, uri, host, port, tp, branch, callid, cseq, ftag, headers, body=b"", to_tag=None,
           cseq_method=None):
@@ -23,6 +23,23 @@ def build(method, uri, host, port, tp, branch, callid, cseq, ftag, headers, body
         lines.append("Content-Type: application/sdp")
     lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+def digest_answer(challenge, method, uri, user, password):
+    """The Authorization value for a Digest challenge (RFC 7616: MD5 or SHA-256, qop=auth)."""
+    p = dict((k.lower(), v1 or v2) for k, v1, v2 in
+             re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]+))', challenge))
+    alg = p.get("algorithm", "MD5")
+    h = (lambda x: hashlib.sha256(x.encode()).hexdigest()) if alg.upper() == "SHA-256" else \
+        (lambda x: hashlib.md5(x.encode()).hexdigest())
+    ha1 = h(f"{user}:{p['realm']}:{password}")
+    ha2 = h(f"{method}:{uri}")
+    cnonce, nc = "%08x" % random.getrandbits(32), "00000001"
+    resp = h(f"{ha1}:{p['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+    v = (f'Digest username="{user}", realm="{p["realm"]}", nonce="{p["nonce"]}", uri="{uri}", '
+         f'response="{resp}", algorithm={alg}, cnonce="{cnonce}", nc={nc}, qop=auth')
+    if "opaque" in p:
+        v += f', opaque="{p["opaque"]}"'
+    return v
 
 def parse(data):
     head, _, body = data.partition(b"\r\n\r\n")
@@ -99,6 +116,7 @@ def main():
     ap.add_argument("--bye", action="store_true")
     ap.add_argument("--sdp", action="store_true")
     ap.add_argument("--raw")
+    ap.add_argument("--auth", help="USER:PASSWORD: answer a 401/407 once")
     ap.add_argument("-v", action="store_true")
     a = ap.parse_args()
     c = Conn(a.tp, a.host, a.port)
@@ -152,6 +170,18 @@ def main():
                 pb = "z9hG4bK" + "%016x" % random.getrandbits(64)
                 c.send(build("PRACK", a.uri, lh, lp, a.tp, pb, callid, 2 + len(rseq_done), ftag,
                              [f"RAck: {rseq} 1 INVITE"], to_tag=totag))
+        if code in (401, 407) and a.auth and not getattr(a, "answered", False):
+            a.answered = True
+            if a.method == "INVITE":
+                c.send(build("ACK", a.uri, lh, lp, a.tp, branch, callid, 1, ftag, [], to_tag=totag))
+            hname = "www-authenticate" if code == 401 else "proxy-authenticate"
+            user, _, pw = a.auth.partition(":")
+            auth = digest_answer(hdrs[hname][0], a.method, a.uri, user, pw)
+            branch = "z9hG4bK" + "%016x" % random.getrandbits(64)
+            hdr = "Authorization" if code == 401 else "Proxy-Authorization"
+            c.send(build(a.method, a.uri, lh, lp, a.tp, branch, callid, 2, ftag,
+                         a.header + [f"{hdr}: {auth}"], body))
+            continue
         if code >= 200:
             final = code
             if a.method == "INVITE" and code >= 300:

@@ -111,6 +111,7 @@ grep -q '^sipreplyd_requests_total{method="OPTIONS"} 1' "$log" && ok "SIGUSR1 pr
 grep -q 'info udp:127.0.0.1:[0-9]* INVITE sip:486@127.0.0.1 -> 486 rule=dial-a-code' "$log" && ok "one log line per transaction" || bad "log line missing"
 
 # SIGTERM with a call in flight: the 200 still comes, then exit 0
+: >"$tmp/inflight.out"
 $SIPC udp 127.0.0.1 "$port" INVITE sip:180@127.0.0.1 --wait 4 >"$tmp/inflight.out" 2>&1 &
 cpid=$!
 for _ in $(seq 30); do grep -q "^SIP/2.0 180 " "$tmp/inflight.out" && break; sleep 0.1; done
@@ -137,6 +138,26 @@ grep -q "rules.yaml:2:.*expected a status code" "$log" && ok "bad file: the erro
 expect_final "after SIGHUP (bad file): still 603" 603 udp 127.0.0.1 "$port" INVITE sip:x@127.0.0.1
 stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit status $rc"
+
+# TCP caps: at most 2 connections (a third is closed at once), idle ones closed after 1 s
+port=$(free_port)
+start_daemon "$tmp/caps.log" -l "tcp:127.0.0.1:$port" --max-connections 2 --idle-timeout 1000 || exit 1
+caps=$(python3 - "$port" <<'PY'
+import socket, sys, time
+p = int(sys.argv[1])
+a = socket.create_connection(("127.0.0.1", p), timeout=3)
+b = socket.create_connection(("127.0.0.1", p), timeout=3)
+time.sleep(0.3)
+c = socket.create_connection(("127.0.0.1", p), timeout=3)
+third = c.recv(16)               # closed by the daemon: b''
+time.sleep(2.5)                  # idle timeout 1 s, swept every second
+a.settimeout(3)
+first = a.recv(16)               # closed as idle: b''
+print(repr(third), repr(first))
+PY
+)
+[ "$caps" = "b'' b''" ] && ok "tcp: connection cap and idle timeout" || bad "tcp caps: $caps"
+stop_daemon
 
 # a bad file at start: exit 1 with the place; --check; --print-default round-trips
 "$bin" -c "$cfg" -t >"$tmp/check.out" 2>&1; st=$?

@@ -221,6 +221,44 @@ static void test_default_codes_carry_what_they_need(void **state)
     }
 }
 
+/* Every registered final code can be dialled and is answered with that code (the builder
+ * supplies what each requires); a provisional code is sent then followed by 200. */
+static void test_default_every_registered_code(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    unsigned n = 0;
+    for (int code = 100; code < 700; code++) {
+        if (!sr_status_is_registered(code))
+            continue;
+        char uri[64], br[32];
+        snprintf(uri, sizeof(uri), "sip:%d@127.0.0.1", code);
+        snprintf(br, sizeof(br), "z9hG4bKall%d", code);
+        char *r = request("INVITE", uri, br, NULL, NULL, 1, NULL);
+        cap_clear(&c);
+        feed(e, &c, r, SR_TP_UDP);
+        free(r);
+        if (code == 100) {
+            /* 100 Trying, then the 200 */
+            advance(e, &c, c.now + 1000);
+            assert_int_equal(status_of(&c.s[0]), 100);
+            assert_int_equal(status_of(&c.s[c.n - 1]), 200);
+        } else if (code < 200) {
+            assert_int_equal(status_of(&c.s[0]), (unsigned)code);
+            advance(e, &c, c.now + 1000);
+            assert_int_equal(status_of(&c.s[c.n - 1]), 200);
+        } else {
+            if (c.n < 1 || status_of(&c.s[0]) != (unsigned)code)
+                fail_msg("dialled %d, got %s", code, codes(&c));
+        }
+        n++;
+    }
+    assert_int_equal(n, 75);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_default_provisional_then_200(void **state)
 {
     (void)state;
@@ -593,11 +631,27 @@ static void test_unparseable_gets_400_from_raw_head(void **state)
     assert_true(has_line(&c.s[0], "Call-ID: bad1\r\n"));
     assert_true(has_line(&c.s[0], "CSeq: 1 INVITE\r\n"));
     /* garbage: dropped, and the next valid request is answered */
+    unsigned logs = c.logs;
     feed(e, &c, "\x01\x02garbage\r\n\r\n", SR_TP_UDP);
     assert_int_equal(c.n, 1);
+    assert_int_equal(c.logs, logs + 1); /* a debug record of the drop */
+    assert_null(c.last_log.rule);
     char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKbad2", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     assert_string_equal(codes(&c), "400,486");
+    /* parses, but the stack cannot take it (CSeq over 2^32-1, RFC 4475 scalar02): the
+     * checks' 400 naming the header */
+    const char *big = "OPTIONS sip:486@127.0.0.1 SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad3\r\n"
+                      "Max-Forwards: 70\r\n"
+                      "From: <sip:a@127.0.0.1>;tag=1\r\n"
+                      "To: <sip:486@127.0.0.1>\r\n"
+                      "Call-ID: bad3\r\n"
+                      "CSeq: 36893488147419103232 OPTIONS\r\n"
+                      "Content-Length: 0\r\n\r\n";
+    feed(e, &c, big, SR_TP_UDP);
+    assert_string_equal(codes(&c), "400,486,400");
+    assert_true(has_line(&c.s[2], "SIP/2.0 400 Bad CSeq number\r\n"));
     free(r);
     cap_clear(&c);
     sd_engine_free(e);
@@ -703,6 +757,36 @@ static void test_reload_keeps_running_sequence(void **state)
     assert_string_equal(c.last_rule, "old");
     free(r);
     free(r2);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+#define NORPORT_FMT                                       \
+    "INVITE sip:486@127.0.0.1 SIP/2.0\r\n"                \
+    "Via: SIP/2.0/UDP 192.0.2.7%s;branch=z9hG4bKnr%d\r\n" \
+    "Max-Forwards: 70\r\n"                                \
+    "From: <sip:a@127.0.0.1>;tag=1\r\n"                   \
+    "To: <sip:486@127.0.0.1>\r\n"                         \
+    "Call-ID: norport%d\r\n"                              \
+    "CSeq: 1 INVITE\r\n"                                  \
+    "Content-Length: 0\r\n\r\n"
+
+/* RFC 3261 §18.2.2: without rport, a UDP response goes to the Via sent-by port (5060 when
+ * none) at the source address. */
+static void test_udp_response_without_rport(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char m[512];
+    snprintf(m, sizeof(m), NORPORT_FMT, ":5099", 1, 1);
+    feed(e, &c, m, SR_TP_UDP);
+    snprintf(m, sizeof(m), NORPORT_FMT, "", 2, 2);
+    feed(e, &c, m, SR_TP_UDP);
+    assert_string_equal(codes(&c), "486,486");
+    assert_string_equal(c.s[0].to.host, "127.0.0.1"); /* the source, not the sent-by host */
+    assert_int_equal(c.s[0].to.port, 5099);
+    assert_int_equal(c.s[1].to.port, 5060);
     cap_clear(&c);
     sd_engine_free(e);
 }
@@ -886,6 +970,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_dial_486),
         cmocka_unit_test(test_default_codes_carry_what_they_need),
+        cmocka_unit_test(test_default_every_registered_code),
         cmocka_unit_test(test_default_provisional_then_200),
         cmocka_unit_test(test_2xx_resent_until_ack),
         cmocka_unit_test(test_default_options_and_404),
@@ -902,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_rule_matching),
         cmocka_unit_test(test_redirect_contacts),
         cmocka_unit_test(test_reload_keeps_running_sequence),
+        cmocka_unit_test(test_udp_response_without_rport),
         cmocka_unit_test(test_tcp_response_on_connection),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_drain_answers_503),

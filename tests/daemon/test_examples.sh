@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sipreplyd integration: every examples/*.yaml is loaded by the daemon and each of its
 # "# expect: ARGS => CODE | text | text" lines is sent over UDP (the first one also over
-# TCP): the final response must have CODE and the exchange must show each text.
+# TCP): the last final response of the exchange (after a digest retry, with --auth) must
+# have CODE and the exchange must show each text.
 # usage: test_examples.sh <sipreplyd> <source-dir>
 set -u
 bin=$1 src=$2
@@ -22,7 +23,7 @@ for f in "$src"/examples/*.yaml; do
         for tp in udp tcp; do
             [ "$tp" = tcp ] && [ $first -eq 0 ] && continue
             out=$(eval "$SIPC $tp 127.0.0.1 $port $args -v" 2>&1)
-            finals=$(echo "$out" | grep -E '^SIP/2.0 [2-6][0-9][0-9] .*  \[[0-9]+ [A-Z]+\]$' | grep -v -E '\[[0-9]+ (PRACK|BYE|CANCEL)\]' | head -1)
+            finals=$(echo "$out" | grep -E '^SIP/2.0 [2-6][0-9][0-9] .*  \[[0-9]+ [A-Z]+\]$' | grep -v -E '\[[0-9]+ (PRACK|BYE|CANCEL)\]' | tail -1)
             if ! echo "$finals" | grep -q "^SIP/2.0 $code "; then
                 bad "$name ($tp): '$args' final is '${finals:-none}', want $code"; echo "$out" | head -30
                 continue
