@@ -118,7 +118,7 @@ io_start_daemon() {
     local try
     for try in 1 2 3 4 5; do
         IO_PORT=$(io_free_port) || { io_fail "no free port"; return 1; }
-        timeout -s TERM 120 "$bin" -l "udp:127.0.0.1:$IO_PORT" -l "tcp:127.0.0.1:$IO_PORT" \
+        timeout --foreground -s TERM 120 "$bin" -l "udp:127.0.0.1:$IO_PORT" -l "tcp:127.0.0.1:$IO_PORT" \
             "${cfg[@]}" "$@" >>"$IO_TMP/daemon.log" 2>&1 &
         IO_DPID=$!
         if io_wait_port "$IO_PORT" udp "$IO_DPID" && io_wait_port "$IO_PORT" tcp "$IO_DPID"; then
@@ -133,6 +133,11 @@ io_start_daemon() {
     io_fail "sipreplyd did not start"
     io_show "$IO_TMP/daemon.log"
     return 1
+}
+
+# io_alive PID: the process exists and is not a zombie waiting to be reaped.
+io_alive() {
+    [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
 # io_stop_daemon: SIGTERM, then the daemon must exit 0 (graceful shutdown: it finishes what
@@ -151,9 +156,11 @@ io_stop_daemon() {
     local t0
     t0=$(date +%s%N)
     kill -TERM "$pid"
-    for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for _ in $(seq 200); do io_alive "$pid" || break; sleep 0.1; done
+    if io_alive "$pid"; then
         io_fail "sipreplyd still running 20 s after SIGTERM"
+        ps -o pid,ppid,stat,wchan:20,etime,cmd --ppid "$pid" -p "$pid" 2>&1 | sed 's/^/  | /'
+        io_show "$IO_TMP/daemon.log" 10
         kill -9 "$pid"
         wait "$pid" 2>/dev/null
         return 1
