@@ -1,6 +1,7 @@
 /* sipreply fuzz target: an sr_stack fed arbitrary datagrams, stream messages, time steps and
  * TU answers. abort() on a broken invariant (time order, event shape); all freed at the end. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +37,10 @@ static void drain(sr_stack *s, sr_txn_id *last_req, sr_msg **last_msg)
 
 /*
  * Input: records [op][len hi][len lo][len bytes]. op & 3: 0 datagram over UDP, 1 message
- * over TCP, 2 time step of (first two bytes) ms then timers, 3 TU answer to the last
- * request with code 100 + byte % 600 (flag bit 0x80 of op: reliable provisional).
+ * over TCP, 2 time step of (first two bytes) ms then timers (with flag bit 0x80: instead,
+ * the TU sends an INVITE offering 100rel, branch z9hG4bKfz<k> for the k-th, k < 8, so
+ * fuzzed responses reach the client side: PRACKs, route sets, ACKs), 3 TU answer to the
+ * last request with code 100 + byte % 600 (flag bit 0x80 of op: reliable provisional).
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t now = 0;
     sr_txn_id last_req = 0;
     sr_msg *last_msg = NULL;
+    unsigned n_invites = 0;
     size_t i = 0;
     while (i + 3 <= size) {
         uint8_t op = data[i];
@@ -69,6 +73,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)sr_stack_receive(s, p, len, (op & 3) ? &tcp : &udp, now); /* any verdict */
             break;
         case 2: {
+            if (op & 0x80) {
+                if (n_invites < 8) {
+                    char t[400];
+                    int n = snprintf(t, sizeof t,
+                                     "INVITE sip:bob@example.com SIP/2.0\r\n"
+                                     "Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKfz%u\r\n"
+                                     "Max-Forwards: 70\r\nFrom: <sip:a@example.com>;tag=fz\r\n"
+                                     "To: <sip:bob@example.com>\r\nCall-ID: fz@192.0.2.9\r\n"
+                                     "CSeq: %u INVITE\r\nSupported: 100rel\r\n"
+                                     "Contact: <sip:a@192.0.2.9>\r\nContent-Length: 0\r\n\r\n",
+                                     n_invites, n_invites + 1);
+                    sr_msg *m = NULL;
+                    if (n > 0 && sr_msg_parse(&m, t, (size_t)n, NULL, NULL) == 0 &&
+                        sr_stack_send_request(s, m, &udp, now, NULL) != 0)
+                        sr_msg_free(m);
+                    n_invites++;
+                }
+                break;
+            }
             uint64_t step = len >= 2 ? ((uint64_t)(uint8_t)p[0] << 8 | (uint8_t)p[1]) * 10 : 500;
             now += step;
             uint64_t d = sr_stack_next_deadline(s);

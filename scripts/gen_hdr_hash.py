@@ -44,7 +44,10 @@ print('#define SIPREPLY_HDR_HASH_H')
 print('#define SR__HDR_HASH_A %du' % a)
 print('#define SR__HDR_HASH_B %du' % b)
 print('#define SR__HDR_HASH_SIZE %du' % SIZE)
-print('static const unsigned char sr__hdr_hash_slot[SR__HDR_HASH_SIZE] = {')
+print('/* The tables are defined once, in hdr.c (which defines SR__HDR_HASH_TABLES); hdr_int.h')
+print(' * declares them for the inline lookup of the head parser. */')
+print('#ifdef SR__HDR_HASH_TABLES')
+print('const unsigned char sr__hdr_hash_slot[SR__HDR_HASH_SIZE] = {')
 for i in range(0, SIZE, 4):
     print('    ' + ' '.join(x + ',' for x in table[i:i + 4]))
 print('};')
@@ -52,9 +55,10 @@ print('};')
 byid = {}
 for ident, name, compact in ents:
     byid[ident] = name.lower()
-print('static const char *const sr__hdr_lc_name[] = {')
+print('const char *const sr__hdr_lc_name[] = {')
 print('    [SR_HDR_NONE] = "", [SR_HDR_OTHER] = "",')
 for ident, name, compact in ents:
     print('    [SR_HDR_%s] = "%s",' % (ident, name.lower()))
 print('};')
+print('#endif /* SR__HDR_HASH_TABLES */')
 print('#endif')

@@ -43,7 +43,11 @@ SR_API int sr_msg_new_response(sr_msg **out, const sr_allocator *alloc, unsigned
  * Append a header field. @p id names a known header (its canonical name is used); with
  * SR_HDR_OTHER, @p name gives the name (and a known name given that way gets its id).
  * @p value is copied. Content-Length added this way is ignored by the printer (it is always
- * computed). Returns 0, SR_EINVAL (bad name, CR/LF in value), SR_ENOMEM (msg unchanged).
+ * computed). The value may hold any octet but CR, LF and the other control characters
+ * (HTAB is fine), except inside a quoted-string, where a quoted-pair may escape any control
+ * character but CR and LF (RFC 3261 §25.1: a backslash then NUL, BEL or DEL, as in RFC 4475
+ * §3.1.1.2). Returns 0, SR_EINVAL (bad name, CR/LF or a bare control character in the value),
+ * SR_ENOMEM (msg unchanged).
  */
 SR_API int sr_msg_add_header(sr_msg *msg, enum sr_hdr_id id, sr_str name, sr_str value);
 

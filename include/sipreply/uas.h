@@ -64,7 +64,7 @@ SR_API void sr_uas_policy_init(sr_uas_policy *p);
 
 /** Headers the response must carry, a bit set in sr_uas_verdict.add. */
 enum {
-    SR_UAS_ADD_ALLOW = 1u << 0,           /**< Allow: the policy's methods (405) */
+    SR_UAS_ADD_ALLOW = 1u << 0,           /**< Allow: the policy's methods (405, 501) */
     SR_UAS_ADD_UNSUPPORTED = 1u << 1,     /**< Unsupported: verdict.unsupported (420) */
     SR_UAS_ADD_ACCEPT = 1u << 2,          /**< Accept (415) */
     SR_UAS_ADD_ACCEPT_ENCODING = 1u << 3, /**< Accept-Encoding (415) */

@@ -36,6 +36,8 @@ const sr_allocator *sr__alloc_or_default(const sr_allocator *a)
 
 void *sr__malloc(const sr_allocator *a, size_t size)
 {
+    if (!a)
+        return malloc(size ? size : 1); /* the default allocator, without the indirection */
     a = sr__alloc_or_default(a);
     return a->alloc_fn(size ? size : 1, a->user);
 }
@@ -50,6 +52,9 @@ void sr__free(const sr_allocator *a, void *ptr)
 {
     if (!ptr)
         return;
-    a = sr__alloc_or_default(a);
+    if (!a) {
+        free(ptr);
+        return;
+    }
     a->free_fn(ptr, a->user);
 }

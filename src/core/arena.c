@@ -4,7 +4,7 @@
 
 #include "core_int.h"
 
-#define CHUNK_HDR ((sizeof(sr__chunk) + 15u) & ~(size_t)15u)
+#define CHUNK_HDR SR__CHUNK_HDR
 
 static sr__chunk *chunk_new(const sr_allocator *alloc, size_t cap)
 {
@@ -26,7 +26,7 @@ int sr__arena_init(sr__arena *a, const sr_allocator *alloc, size_t cap)
     return a->head ? 0 : SR_ENOMEM;
 }
 
-void *sr__arena_alloc(sr__arena *a, size_t n)
+void *sr__arena_alloc_slow(sr__arena *a, size_t n)
 {
     if (n > SIZE_MAX / 2)
         return NULL;

@@ -259,7 +259,7 @@ static void nonce_mac(const sr_auth_server *s, uint64_t ts, uint32_t serial, uin
     memcpy(mac, full, MAC_BYTES);
 }
 
-static void put_hex_be(uint64_t v, size_t digits, char *out)
+void sr__put_hex_be(uint64_t v, size_t digits, char *out)
 {
     static const char xd[] = "0123456789abcdef";
     for (size_t i = 0; i < digits; i++)
@@ -294,8 +294,8 @@ ptrdiff_t sr_auth_nonce_make(sr_auth_server *s, uint64_t now_ms, char *out, size
     uint32_t serial = ++s->serial;
     uint8_t mac[MAC_BYTES];
     nonce_mac(s, ts, serial, mac);
-    put_hex_be(ts, TS_HEX, out);
-    put_hex_be(serial, SERIAL_HEX, out + TS_HEX);
+    sr__put_hex_be(ts, TS_HEX, out);
+    sr__put_hex_be(serial, SERIAL_HEX, out + TS_HEX);
     sr__hex(mac, MAC_BYTES, out + TS_HEX + SERIAL_HEX);
     if (cap > SR_AUTH_NONCE_LEN)
         out[SR_AUTH_NONCE_LEN] = '\0';
@@ -361,7 +361,7 @@ ptrdiff_t sr_auth_build_nonce(char *out, size_t cap, void *user)
 
 /* ------------------------------------------------------------------ challenges */
 
-static int append_quoted(sr_buf *b, sr_str v)
+int sr__append_quoted(sr_buf *b, sr_str v)
 {
     int rc = sr_buf_append(b, "\"", 1);
     for (size_t i = 0; !rc && i < v.len; i++) {
@@ -392,15 +392,15 @@ int sr_auth_challenge_value(const sr_auth_server *s, sr_digest_alg alg, sr_str n
     size_t mark = out->len;
     int rc = sr_buf_append_cstr(out, "Digest realm=");
     if (!rc)
-        rc = append_quoted(out, (sr_str){s->realm, s->realm_len});
+        rc = sr__append_quoted(out, (sr_str){s->realm, s->realm_len});
     if (!rc)
         rc = sr_buf_append_cstr(out, ", nonce=");
     if (!rc)
-        rc = append_quoted(out, nonce);
+        rc = sr__append_quoted(out, nonce);
     if (!rc && s->opaque) {
         rc = sr_buf_append_cstr(out, ", opaque=");
         if (!rc)
-            rc = append_quoted(out, (sr_str){s->opaque, s->opaque_len});
+            rc = sr__append_quoted(out, (sr_str){s->opaque, s->opaque_len});
     }
     if (!rc)
         rc = sr_buf_append_cstr(out, ", algorithm=");
@@ -685,147 +685,4 @@ int sr_auth_verify(sr_auth_server *s, const sr_msg *req, sr_auth_kind kind, uint
         v->hdr = other;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------------ client side */
-
-void sr_auth_client_opts_init(sr_auth_client_opts *o)
-{
-    if (!o)
-        return;
-    memset(o, 0, sizeof *o);
-    o->size = sizeof *o;
-    o->nc = 1;
-    o->algs = SR_DIGEST_ALL;
-}
-
-int sr_auth_client_answer_challenge(const sr_digest_challenge *ch, const sr_auth_client_opts *o,
-                                    sr_buf *out)
-{
-    if (!ch || !o || !out)
-        return SR_EINVAL;
-    if (ch->alg == SR_DIGEST_ALG_NONE || !(o->algs & SR_DIGEST_BIT(ch->alg)))
-        return SR_EUNSUPPORTED;
-    sr_digest_qop qop = SR_QOP_NONE;
-    if (ch->qops) {
-        bool a = ch->qops & SR_QOP_BIT(SR_QOP_AUTH), ai = ch->qops & SR_QOP_BIT(SR_QOP_AUTH_INT);
-        if (ai && (o->prefer_auth_int || !a))
-            qop = SR_QOP_AUTH_INT;
-        else if (a)
-            qop = SR_QOP_AUTH;
-        else
-            return SR_EUNSUPPORTED;
-    }
-    char cnonce[33], nc[9], resp[SR_DIGEST_HEX_MAX];
-    if (qop != SR_QOP_NONE) {
-        if (!o->random)
-            return SR_EINVAL;
-        uint8_t rnd[16];
-        sr_auth_random_cb rnd_cb = o->random;
-        int rc = rnd_cb(rnd, sizeof rnd, o->random_user);
-        if (rc)
-            return rc < 0 ? rc : SR_EINVAL;
-        sr__hex(rnd, sizeof rnd, cnonce);
-        cnonce[32] = '\0';
-        put_hex_be(o->nc, 8, nc);
-        nc[8] = '\0';
-    }
-    sr_digest_input in = {0};
-    in.alg = ch->alg;
-    in.username = o->username;
-    in.realm = ch->realm;
-    in.password = o->password;
-    in.method = o->method;
-    in.uri = o->uri;
-    in.nonce = ch->nonce;
-    in.qop = qop;
-    if (qop != SR_QOP_NONE) {
-        in.nc = (sr_str){nc, 8};
-        in.cnonce = (sr_str){cnonce, 32};
-    }
-    in.body = o->body;
-    ptrdiff_t hl = sr_digest_response(&in, resp, sizeof resp);
-    if (hl < 0)
-        return (int)hl;
-    size_t mark = out->len;
-    int rc = sr_buf_append_cstr(out, "Digest username=");
-    if (!rc)
-        rc = append_quoted(out, o->username);
-    if (!rc)
-        rc = sr_buf_append_cstr(out, ", realm=");
-    if (!rc)
-        rc = append_quoted(out, ch->realm);
-    if (!rc)
-        rc = sr_buf_append_cstr(out, ", nonce=");
-    if (!rc)
-        rc = append_quoted(out, ch->nonce);
-    if (!rc)
-        rc = sr_buf_append_cstr(out, ", uri=");
-    if (!rc)
-        rc = append_quoted(out, o->uri);
-    if (!rc)
-        rc = sr_buf_append_cstr(out, ", response=\"");
-    if (!rc)
-        rc = sr_buf_append(out, resp, (size_t)hl);
-    if (!rc)
-        rc = sr_buf_append_cstr(out, "\", algorithm=");
-    if (!rc)
-        rc = sr_buf_append_cstr(out, sr_digest_alg_name(ch->alg));
-    if (!rc && ch->opaque.p) {
-        rc = sr_buf_append_cstr(out, ", opaque=");
-        if (!rc)
-            rc = append_quoted(out, ch->opaque);
-    }
-    if (!rc && qop != SR_QOP_NONE) {
-        rc = sr_buf_append_cstr(out, qop == SR_QOP_AUTH_INT ? ", qop=auth-int" : ", qop=auth");
-        if (!rc)
-            rc = sr_buf_append_cstr(out, ", nc=");
-        if (!rc)
-            rc = sr_buf_append(out, nc, 8);
-        if (!rc)
-            rc = sr_buf_append_cstr(out, ", cnonce=\"");
-        if (!rc)
-            rc = sr_buf_append(out, cnonce, 32);
-        if (!rc)
-            rc = sr_buf_append_cstr(out, "\"");
-    }
-    if (rc) {
-        out->len = mark;
-        if (out->p)
-            out->p[mark] = '\0';
-    }
-    return rc;
-}
-
-int sr_auth_client_answer(const sr_msg *resp, const sr_auth_client_opts *o, sr_buf *out,
-                          enum sr_hdr_id *hdr)
-{
-    if (!resp || !o || !out || sr_msg_is_request(resp))
-        return SR_EINVAL;
-    unsigned code = sr_msg_status(resp);
-    if (code != 401 && code != 407)
-        return SR_EINVAL;
-    sr_auth_kind kind = code == 407 ? SR_AUTH_PROXY : SR_AUTH_WWW;
-    enum sr_hdr_id id = sr_auth_challenge_hdr(kind);
-    /* The strongest acceptable algorithm wins, among equals the first; with server_order the
-     * topmost acceptable one (RFC 8760 §2.4). */
-    static const sr_digest_alg order[] = {SR_DIGEST_SHA256, SR_DIGEST_MD5};
-    sr_digest_challenge ch;
-    for (size_t k = 0; k < 2; k++) {
-        if (!o->server_order && !(o->algs & SR_DIGEST_BIT(order[k])))
-            continue;
-        for (const sr_header *h = sr_msg_header_find(resp, id, NULL); h;
-             h = sr_msg_header_find(resp, id, h)) {
-            if (sr_digest_challenge_parse(&ch, h->value) != 0 ||
-                (!o->server_order && ch.alg != order[k]))
-                continue;
-            int rc = sr_auth_client_answer_challenge(&ch, o, out);
-            if (rc == SR_EUNSUPPORTED)
-                continue;
-            if (!rc && hdr)
-                *hdr = sr_auth_credentials_hdr(kind);
-            return rc;
-        }
-    }
-    return SR_ENOTFOUND;
 }

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "sipreply/alloc.h"
 #include "sipreply/str.h"
@@ -28,19 +30,47 @@ static inline int sr__tolower(int c)
 enum {
     SR__C_TOKEN = 1u << 0, /* token: alphanum / "-.!%*_+`'~" */
     SR__C_DIGIT = 1u << 1,
-    SR__C_WS = 1u << 2,    /* SP / HTAB */
-    SR__C_CTL = 1u << 3,   /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
-    SR__C_HOST = 1u << 4,  /* hostname / IPv4 characters: alphanum - . _ (IPv6 adds :) */
-    SR__C_WORD = 1u << 5,  /* word (Call-ID): token plus ()<>:\"/[]?{} */
-    SR__C_EOL = 1u << 6,   /* CR / LF */
-    SR__C_NOURI = 1u << 7, /* CTL, SP, <, >, " and DEL: never inside a URI */
+    SR__C_WS = 1u << 2,       /* SP / HTAB */
+    SR__C_CTL = 1u << 3,      /* 0x00-0x1f except HTAB, and 0x7f: never inside a header value */
+    SR__C_HOST = 1u << 4,     /* hostname / IPv4 characters: alphanum - . _ (IPv6 adds :) */
+    SR__C_WORD = 1u << 5,     /* word (Call-ID): token plus ()<>:\"/[]?{} */
+    SR__C_EOL = 1u << 6,      /* CR / LF */
+    SR__C_NOURI = 1u << 7,    /* CTL, SP, <, >, " and DEL: never inside a URI */
+    SR__C_PVAL = 1u << 8,     /* token / ":": a generic-param value that is not quoted or [] */
+    SR__C_HOST6 = 1u << 9,    /* host / ":": inside an IPv6 reference */
+    SR__C_URI = 1u << 10,     /* every byte but SR__C_NOURI ones */
+    SR__C_SCHEME = 1u << 11,  /* token minus "!%*_`'~": what name-addr URIs start with */
+    SR__C_NOSPCTL = 1u << 12, /* neither SP nor CTL: a Request-URI byte of the Request-Line */
+    SR__C_QPLAIN = 1u << 13,  /* neither DQUOTE nor backslash: nothing to do inside quotes */
+    SR__C_LPLAIN = 1u << 14,  /* none of " < > ( ) ,: nothing to do when splitting a list */
+    SR__C_NOCTL = 1u << 15,   /* not a CTL (the complement of SR__C_CTL) */
 };
-extern const unsigned char sr__cc[256];
+extern const uint16_t sr__cc[256];
 extern const unsigned char sr__lower[256];
 
 static inline int sr__is(unsigned char c, unsigned cls)
 {
     return (sr__cc[c] & cls) != 0;
+}
+
+/* The index of the first byte of p[i, n) outside class @p cls, or n: four bytes per step. */
+static inline size_t sr__span(const char *p, size_t i, size_t n, unsigned cls)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    while (i + 4 <= n) {
+        if (!(sr__cc[u[i]] & cls))
+            return i;
+        if (!(sr__cc[u[i + 1]] & cls))
+            return i + 1;
+        if (!(sr__cc[u[i + 2]] & cls))
+            return i + 2;
+        if (!(sr__cc[u[i + 3]] & cls))
+            return i + 3;
+        i += 4;
+    }
+    while (i < n && (sr__cc[u[i]] & cls))
+        i++;
+    return i;
 }
 
 #include "sipreply/error.h"
@@ -67,18 +97,71 @@ static inline bool sr__lc_eq(sr_str s, const char *lc, size_t n)
     }
     return true;
 }
-#define SR__LC_EQ(s, lit) sr__lc_eq((s), (lit), sizeof(lit) - 1)
 
-/* sr_hdr_lookup for names known to hold token characters only (the head parser's). */
-int sr__hdr_lookup_token(const char *p, size_t len);
-
-/* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
- * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1. */
-int sr__param_one(const char *p, size_t n, size_t *i, sr_str *name, sr_str *value);
+/* sr__lc_eq for a token (RFC 3261 §25.1) and a literal of letters only, a word at a time:
+ * OR-ing 0x20 maps no token byte but the upper-case letter onto a lower-case one. */
+static inline bool sr__tok_eq_letters(sr_str s, const char *lc, size_t n)
+{
+    if (s.len != n)
+        return false;
+    uint64_t a = 0, b = 0, m = 0;
+    if (n > 8)
+        return sr__lc_eq(s, lc, n);
+    memcpy(&a, s.p, n);
+    memcpy(&b, lc, n);
+    memset(&m, 0x20, n);
+    return (a | m) == b;
+}
+#define SR__TOK_EQ(s, lit) sr__tok_eq_letters((s), (lit), sizeof(lit) - 1)
+#define SR__LC_EQ(s, lit)  sr__lc_eq((s), (lit), sizeof(lit) - 1)
 
 /* Scan a quoted-string starting at p[i] == '"'. Returns the index after the closing quote,
  * or 0 when it is not closed. */
 size_t sr__scan_quoted(const char *p, size_t i, size_t n);
+
+/* Parse one generic-param (RFC 3261 §25.1) at p[*i] == ';': SEMI token [EQUAL gen-value],
+ * gen-value = token / host / quoted-string. Advances *i past it. Returns 0 or -1.
+ * Inline: Via and name-addr parameters are on every message's eager path. */
+static inline int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *name, sr_str *value)
+{
+    size_t i = *ip;
+    if (i >= n || p[i] != ';')
+        return -1;
+    i = sr__skip_lws(p, i + 1, n);
+    size_t ns = i;
+    i = sr__span(p, i, n, SR__C_TOKEN);
+    if (i == ns)
+        return -1; /* ";;" or ";=" : empty parameter name */
+    name->p = p + ns;
+    name->len = i - ns;
+    value->p = NULL;
+    value->len = 0;
+    size_t j = sr__skip_lws(p, i, n);
+    if (j < n && p[j] == '=') {
+        j = sr__skip_lws(p, j + 1, n);
+        size_t vs = j;
+        if (j < n && p[j] == '"') {
+            j = sr__scan_quoted(p, j, n);
+            if (!j)
+                return -1;
+        } else if (j < n && p[j] == '[') {
+            j++;
+            j = sr__span(p, j, n, SR__C_HOST6);
+            if (j >= n || p[j] != ']')
+                return -1;
+            j++;
+        } else {
+            j = sr__span(p, j, n, SR__C_PVAL);
+            if (j == vs)
+                return -1; /* "name=" with no value */
+        }
+        value->p = p + vs;
+        value->len = j - vs;
+        i = j;
+    }
+    *ip = i;
+    return 0;
+}
 
 /* ------------------------------------------------------------ arena */
 /* A chain of chunks; allocations are bump-allocated, freed all at once (STYLE §5). */
@@ -95,8 +178,24 @@ typedef struct sr__arena {
 
 /* Allocate the first chunk with @p cap usable bytes. Returns 0 or SR_ENOMEM. */
 int sr__arena_init(sr__arena *a, const sr_allocator *alloc, size_t cap);
-/* Bump-allocate @p n bytes (8-aligned); grows the chain. NULL on allocation failure. */
-void *sr__arena_alloc(sr__arena *a, size_t n);
+#define SR__CHUNK_HDR ((sizeof(sr__chunk) + 15u) & ~(size_t)15u)
+/* The slow path of sr__arena_alloc: a new chunk. */
+void *sr__arena_alloc_slow(sr__arena *a, size_t n);
+/* Bump-allocate @p n bytes (16-aligned); grows the chain. NULL on allocation failure.
+ * Inline: the common case is a bump in the current chunk. */
+static inline void *sr__arena_alloc(sr__arena *a, size_t n)
+{
+    sr__chunk *c = a->head;
+    if (n <= SIZE_MAX / 2) {
+        n = (n + 15u) & ~(size_t)15u;
+        if (c && c->cap - c->used >= n) {
+            void *p = (char *)c + SR__CHUNK_HDR + c->used;
+            c->used += n;
+            return p;
+        }
+    }
+    return sr__arena_alloc_slow(a, n);
+}
 void sr__arena_cleanup(sr__arena *a);
 
 #endif /* SIPREPLY_CORE_INT_H */

@@ -25,4 +25,9 @@ size_t sr__dh_final_hex(sr__dh *h, char *hex);
 /* Lower-case hex of @p n bytes into 2n characters (no NUL). */
 void sr__hex(const uint8_t *d, size_t n, char *hex);
 
+/* @p digits hex digits of @p v, most significant first (no NUL). */
+void sr__put_hex_be(uint64_t v, size_t digits, char *out);
+/* Append @p v as a quoted-string, escaping '"' and '\\'. Returns 0 or SR_ENOMEM. */
+int sr__append_quoted(sr_buf *b, sr_str v);
+
 #endif /* SIPREPLY_DIGEST_INT_H */

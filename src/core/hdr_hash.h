@@ -5,7 +5,10 @@
 #define SR__HDR_HASH_A    28u
 #define SR__HDR_HASH_B    96u
 #define SR__HDR_HASH_SIZE 512u
-static const unsigned char sr__hdr_hash_slot[SR__HDR_HASH_SIZE] = {
+/* The tables are defined once, in hdr.c (which defines SR__HDR_HASH_TABLES); hdr_int.h
+ * declares them for the inline lookup of the head parser. */
+#ifdef SR__HDR_HASH_TABLES
+const unsigned char sr__hdr_hash_slot[SR__HDR_HASH_SIZE] = {
     0,
     0,
     SR_HDR_REFERRED_BY,
@@ -519,7 +522,7 @@ static const unsigned char sr__hdr_hash_slot[SR__HDR_HASH_SIZE] = {
     0,
     0,
 };
-static const char *const sr__hdr_lc_name[] = {
+const char *const sr__hdr_lc_name[] = {
     [SR_HDR_NONE] = "",
     [SR_HDR_OTHER] = "",
     [SR_HDR_ACCEPT] = "accept",
@@ -604,4 +607,5 @@ static const char *const sr__hdr_lc_name[] = {
     [SR_HDR_P_CHARGING_VECTOR] = "p-charging-vector",
     [SR_HDR_REFER_SUB] = "refer-sub",
 };
+#endif /* SR__HDR_HASH_TABLES */
 #endif

@@ -65,32 +65,85 @@ static void note_eager(sr_msg *m, const sr_parse_error *e, const char *val, int 
     m->eager.phrase = phrase ? phrase : e->phrase;
 }
 
-/* Parse the eagerly parsed values: Via list, To, From, CSeq, Call-ID, Max-Forwards. */
+/* Parse Via values from the saved position until @p max more are parsed, the list ends or a
+ * value does not parse (then the list stops there, as sr_msg_via_count() reports). */
+static void via_parse_more(sr_msg *m, size_t max)
+{
+    while (m->via_k != SR__NOIDX && max) {
+        sr_str item;
+        if (!sr_value_next(m->hdrs[m->via_k].value, &m->via_pos, &item)) {
+            m->via_k = m->next[m->via_k];
+            m->via_pos = 0;
+            continue;
+        }
+        sr_parse_error e;
+        if (m->nvia >= m->via_cap || sr_via_parse(&m->vias[m->nvia], item, &e)) {
+            if (m->nvia >= m->via_cap) /* cannot happen: via_cap bounds the values */
+                e.offset = 0;
+            m->via_err.code = SR_EBADMSG;
+            m->via_err.offset = (size_t)(item.p - m->bytes) + e.offset;
+            m->via_err.hdr = SR_HDR_VIA;
+            m->via_err.phrase = "Bad Via header field";
+            m->via_k = SR__NOIDX;
+            return;
+        }
+        m->nvia++;
+        max--;
+    }
+    /* done when no value can follow in this header or a later one */
+    if (m->via_k != SR__NOIDX && m->via_pos > m->hdrs[m->via_k].value.len &&
+        m->next[m->via_k] == SR__NOIDX)
+        m->via_k = SR__NOIDX;
+}
+
+void sr__msg_vias_all(sr_msg *m)
+{
+    if (m->via_k != SR__NOIDX)
+        via_parse_more(m, SIZE_MAX);
+}
+
+/* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards... */
 static int parse_eager(sr_msg *m)
 {
     sr_parse_error e;
-    /* Via: count the values first so the array is one arena allocation. */
-    size_t nv = 0;
-    for (size_t k = m->first[SR_HDR_VIA]; k != SR__NOIDX; k = m->next[k]) {
-        size_t pos = 0;
-        sr_str item;
-        while (sr_value_next(m->hdrs[k].value, &pos, &item))
-            nv++;
-    }
-    if (nv) {
-        m->vias = sr__arena_alloc(&m->arena, nv * sizeof *m->vias);
-        if (!m->vias)
-            return SR_ENOMEM;
-        for (size_t k = m->first[SR_HDR_VIA]; k != SR__NOIDX && !m->eager.code; k = m->next[k]) {
-            size_t pos = 0;
-            sr_str item;
-            while (sr_value_next(m->hdrs[k].value, &pos, &item)) {
-                if (sr_via_parse(&m->vias[m->nvia], item, &e)) {
-                    note_eager(m, &e, item.p, SR_HDR_VIA, "Bad Via header field");
-                    break;
-                }
-                m->nvia++;
+    /* Via: the top value now, the rest on first use (sr__msg_vias_all). When more values may
+     * follow, reserve room for all of them here so that later step cannot fail: at most one
+     * value per Via header plus one per comma in them. */
+    m->via_k = m->first[SR_HDR_VIA];
+    m->via_pos = 0;
+    m->vias = &m->via0;
+    m->via_cap = 1;
+    if (m->via_k != SR__NOIDX) {
+        const sr_header *h = &m->hdrs[m->via_k];
+        bool more = m->next[m->via_k] != SR__NOIDX || memchr(h->value.p, ',', h->value.len);
+        if (more) {
+            size_t cap = 0;
+            for (size_t k = m->via_k; k != SR__NOIDX; k = m->next[k]) {
+                sr_str v = m->hdrs[k].value;
+                cap++;
+                for (const char *c = v.p; (c = memchr(c, ',', v.len - (size_t)(c - v.p))) != NULL;
+                     c++)
+                    cap++;
             }
+            m->vias = sr__arena_alloc(&m->arena, cap * sizeof *m->vias);
+            if (!m->vias)
+                return SR_ENOMEM;
+            m->via_cap = cap;
+        }
+        if (!more) {
+            /* one header, one value: the header value is already trimmed, as
+             * sr_value_next would return it */
+            m->via_k = SR__NOIDX;
+            if (h->value.len && sr_via_parse(&m->via0, h->value, &e) == 0) {
+                m->nvia = 1;
+            } else if (h->value.len) {
+                m->via_err.code = SR_EBADMSG;
+                m->via_err.offset = (size_t)(h->value.p - m->bytes) + e.offset;
+                m->via_err.hdr = SR_HDR_VIA;
+                m->via_err.phrase = "Bad Via header field";
+            }
+        } else {
+            via_parse_more(m, 1);
         }
     }
     size_t k = m->first[SR_HDR_TO];
@@ -265,7 +318,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     }
     memset(m, 0, offsetof(sr_msg, first));
     memset(m->first, 0xff, sizeof m->first);
-    memset(&m->body, 0, sizeof *m - offsetof(sr_msg, body));
+    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
     m->arena = arena;
     memcpy(bytes, buf, size);
     m->bytes = bytes;
@@ -296,18 +349,17 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
             goto out_msg;
         }
         m->cap_hdrs = nh;
-        for (size_t k = 0; k < nh; k++) {
-            sr_header h = hv[k];
-            REBASE(h.name);
-            REBASE(h.value);
-            REBASE(h.raw);
-            m->hdrs[k] = h;
-        }
-        /* build the per-id chains back to front: one pass, no tail walks */
+        /* Move every slice from the caller's buffer to the copy (header slices are never
+         * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
+        memcpy(m->hdrs, hv, nh * sizeof *hv);
+        uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
         for (size_t k = nh; k-- > 0;) {
-            enum sr_hdr_id id = m->hdrs[k].id;
-            m->next[k] = m->first[id];
-            m->first[id] = (uint16_t)k;
+            sr_header *d = &m->hdrs[k];
+            d->name.p = (const char *)((uintptr_t)d->name.p + delta);
+            d->value.p = (const char *)((uintptr_t)d->value.p + delta);
+            d->raw.p = (const char *)((uintptr_t)d->raw.p + delta);
+            m->next[k] = m->first[d->id];
+            m->first[d->id] = (uint16_t)k;
         }
     }
 #undef REBASE
@@ -444,13 +496,19 @@ size_t sr_msg_size(const sr_msg *msg)
     return msg->size;
 }
 
+/* The Via values after the top one are parsed on the first call that asks for them: the
+ * message is logically const (the same values, parsed later, into room reserved by
+ * sr_msg_parse; nothing can fail), but it is written to, see docs/parser.md. */
 size_t sr_msg_via_count(const sr_msg *msg)
 {
+    sr__msg_vias_all((sr_msg *)(uintptr_t)msg);
     return msg->nvia;
 }
 
 const sr_via *sr_msg_via(const sr_msg *msg, size_t i)
 {
+    if (i >= msg->nvia)
+        sr__msg_vias_all((sr_msg *)(uintptr_t)msg);
     return i < msg->nvia ? &msg->vias[i] : NULL;
 }
 

@@ -27,19 +27,31 @@ struct sr_msg {
     int64_t clen; /* Content-Length value, -1 absent */
     bool built;
     bool body_edited;
-    sr_via *vias;
-    size_t nvia;
-    sr_nameaddr to, from;
+    /* The Via list: the top value is parsed by sr_msg_parse, the rest on the first call that
+     * needs it (sr__msg_vias_all), into room sr_msg_parse reserved (no allocation later). */
+    sr_via *vias;           /* &via0, or an arena array of via_cap values */
+    size_t nvia;            /* values parsed so far */
+    size_t via_cap;         /* room in vias */
+    size_t via_k;           /* header holding the next value to parse, SR__NOIDX when done */
+    size_t via_pos;         /* sr_value_next position inside it */
+    sr_parse_error via_err; /* the first Via value that does not parse (code 0: none) */
     bool has_to, has_from;
     sr_cseq cseq;
     bool has_cseq;
     sr_str call_id;
     int64_t max_fwd;
     int64_t rseq;
-    sr_rack rack;
     bool has_rack;
     sr_parse_error eager; /* first problem met while parsing the eager values (code 0: none) */
+    /* Filled by their parsers before any read (has_to, has_from, has_rack, nvia say which
+     * hold a value): sr_msg_parse does not clear them. Keep them last. */
+    sr_via via0;
+    sr_nameaddr to, from;
+    sr_rack rack;
 };
+
+/* Parse the Via values after the top one (no allocation; idempotent). */
+void sr__msg_vias_all(sr_msg *m);
 
 /* Append a header to the index (arena-backed arrays, copy on growth). 0 or SR_ENOMEM. */
 int sr__msg_push_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value, sr_str raw);

@@ -5,29 +5,27 @@
 #include "sipreply/msg.h"
 
 #include "core_int.h"
+#include "scan.h"
 
 #define NA_ERR(phrase) sr__perr(err, SR_EBADMSG, i, SR_HDR_NONE, (phrase))
 
 /* Check a URI as the name-addr grammar alone requires: scheme ":" then no whitespace and no
  * <>" (the full URI grammar belongs to sr_uri_parse, RFC 3261 §19.1). */
-static bool uri_ok(const char *p, size_t n, bool in_angle)
+static bool uri_scheme_ok(const char *p, size_t n)
 {
-    size_t i = 0;
     if (n == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
         return false;
-    while (i < n && p[i] != ':') {
-        char c = p[i];
-        if (!(sr__is((unsigned char)c, SR__C_TOKEN) && c != '!' && c != '%' && c != '*' &&
-              c != '_' && c != '`' && c != '\'' && c != '~'))
-            return false;
-        i++;
-    }
-    if (i >= n || i + 1 == n)
+    /* scheme: token characters but "!%*_`'~" (SR__C_SCHEME), up to the ':' */
+    size_t i = sr__span(p, 0, n, SR__C_SCHEME);
+    return i < n && p[i] == ':' && i + 1 != n;
+}
+
+static bool uri_ok(const char *p, size_t n, bool in_angle)
+{
+    if (!uri_scheme_ok(p, n))
         return false;
-    for (i++; i < n; i++) {
-        if (sr__is((unsigned char)p[i], SR__C_NOURI))
-            return false;
-    }
+    if (sr__scan_uri(p, 0, n) != n)
+        return false;
     /* RFC 3261 §20.10: an addr-spec with ',', '?' or ';' must be in <> */
     if (!in_angle && (memchr(p, '?', n) || memchr(p, ',', n)))
         return false;
@@ -94,11 +92,20 @@ int sr_nameaddr_parse(sr_nameaddr *na, sr_str s, sr_parse_error *err)
     /* p[i] == '<': LAQUOT addr-spec RAQUOT, no whitespace inside (RFC 3261 §25.1) */
     {
         size_t us = ++i;
-        const char *gt = memchr(p + i, '>', n - i);
-        i = gt ? (size_t)(gt - p) : n;
-        if (i >= n)
-            return NA_ERR("Missing > in address");
-        if (!uri_ok(p + us, i - us, true))
+        /* the usual case in one scan: URI bytes up to the '>' */
+        size_t e = sr__scan_uri(p, i, n);
+        bool ok;
+        if (e < n && p[e] == '>') {
+            i = e;
+            ok = uri_scheme_ok(p + us, i - us);
+        } else {
+            const char *gt = e < n ? memchr(p + e, '>', n - e) : NULL;
+            i = gt ? (size_t)(gt - p) : n;
+            if (i >= n)
+                return NA_ERR("Missing > in address");
+            ok = uri_ok(p + us, i - us, true);
+        }
+        if (!ok)
             return NA_ERR("Bad address in <>");
         na->uri.p = p + us;
         na->uri.len = i - us;
@@ -114,7 +121,7 @@ params:
             if (sr__param_one(p, n, &i, &name, &val))
                 return NA_ERR("Bad address parameter");
             if (name.len == 3 && sr__lower[(unsigned char)name.p[0]] == 't' &&
-                SR__LC_EQ(name, "tag")) {
+                SR__TOK_EQ(name, "tag")) {
                 if (!val.p || val.len == 0)
                     return NA_ERR("Bad tag parameter");
                 na->tag = val;

@@ -5,6 +5,8 @@
 #include "sipreply/parse.h"
 
 #include "core_int.h"
+#include "hdr_int.h"
+#include "scan.h"
 
 #define PERR(off, phrase) sr__perr(err, SR_EBADMSG, (off), SR_HDR_NONE, (phrase))
 
@@ -14,6 +16,12 @@ static size_t scan_version(const char *p, size_t i, size_t end, unsigned *maj, u
 {
     if (end - i < 7 || memcmp(p + i, "SIP/", 4) != 0)
         return 0;
+    if (memcmp(p + i + 4, "2.0", 3) == 0 &&
+        (end - i == 7 || !sr__is((unsigned char)p[i + 7], SR__C_DIGIT))) {
+        *maj = 2; /* the usual case in one comparison */
+        *min = 0;
+        return i + 7;
+    }
     i += 4;
     unsigned *dst[2] = {maj, min};
     for (int k = 0; k < 2; k++) {
@@ -63,10 +71,9 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
      * follow the first '@' (or the scheme when there is no userinfo) */
     const char *at = memchr(p + i, '@', len - i);
     size_t hs = at ? (size_t)(at - p) : i;
-    for (size_t j = i + 1; j < len; j++) {
-        if (sr__is((unsigned char)p[j], SR__C_NOURI))
-            return PERR(off + j, "Bad Request-URI");
-    }
+    size_t bad = sr__scan_uri(p, i + 1, len);
+    if (bad < len)
+        return PERR(off + bad, "Bad Request-URI");
     const char *q = sip && hs + 1 < len ? memchr(p + hs + 1, '?', len - hs - 1) : NULL;
     if (q)
         return PERR(off + (size_t)(q - p), "Headers not allowed in Request-URI");
@@ -106,10 +113,9 @@ static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *
         }
         /* Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP
          * / HTAB): anything but CTLs; receivers never act on it (RULES.md §1). */
-        for (size_t j = i; j < end; j++) {
-            if (sr__is((unsigned char)p[j], SR__C_CTL))
-                return PERR(j, "Bad reason phrase");
-        }
+        size_t bad = sr__span(p, i, end, SR__C_NOCTL);
+        if (bad < end)
+            return PERR(bad, "Bad reason phrase");
         sl->reason.p = p + i;
         sl->reason.len = end - i;
         return 0;
@@ -128,8 +134,7 @@ static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *
     if (i < end && (p[i] == ' ' || p[i] == '\t'))
         return PERR(i, "Extra whitespace in Request-Line"); /* RFC 4475 §3.1.2.9 lwsstart */
     size_t us = i;
-    while (i < end && p[i] != ' ' && !sr__is((unsigned char)p[i], SR__C_CTL))
-        i++;
+    i = sr__span(p, i, end, SR__C_NOSPCTL);
     if (i == us || i >= end || p[i] != ' ')
         return PERR(i, "Bad Request-Line");
     sl->uri.p = p + us;
@@ -228,49 +233,54 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
             break;
         }
         size_t ns = i;
-        /* field-name = token; RFC 3261 §7.3.1 allows whitespace before the colon (HCOLON) */
-        while (i < len && sr__is((unsigned char)p[i], SR__C_TOKEN))
-            i++;
+        /* field-name = token; RFC 3261 §7.3.1 allows whitespace before the colon (HCOLON).
+         * Letters and '-' (every known name) go 16 at a time, other token bytes one by one. */
+        i = sr__scan_name(p, i, len);
+        if (i < len && sr__is((unsigned char)p[i], SR__C_TOKEN))
+            i = sr__span(p, i, len, SR__C_TOKEN);
         if (i >= len)
             return SR_EAGAIN;
         if (i == ns)
             return sr__perr(err, SR_EBADMSG, i, SR_HDR_NONE,
                             c == ' ' || c == '\t' ? "Bad folded line" : "Bad header field name");
         size_t ne = i;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        if (i >= len)
-            return SR_EAGAIN;
-        if (p[i] != ':')
-            return PERR(i, "Missing colon in header field");
+        if (p[i] != ':') {
+            while (i < len && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+            if (i >= len)
+                return SR_EAGAIN;
+            if (p[i] != ':')
+                return PERR(i, "Missing colon in header field");
+        }
         i++;
+        /* the usual single SP after the colon; any other LWS is trimmed below */
+        if (i < len && p[i] == ' ')
+            i++;
         size_t vs = i, line_end;
         /* Value: up to a line end not followed by SP/HTAB (folding, §7.3.1). */
         for (;;) {
             /* Any byte but CR/LF: quoted-pair admits %x00-09 / %x0B-0C / %x0E-7F inside
              * quoted strings (RFC 3261 §25.1; RFC 4475 §3.1.1.2 intmeth), so the structured
-             * parsers, not this loop, decide what a value may hold. memchr finds the LF
-             * (vectorised in every libc); a second memchr rejects a bare CR before it. */
-            const char *lf = memchr(p + i, '\n', len - i);
-            if (!lf) {
-                if (memchr(p + i, '\r', len - i - (p[len - 1] == '\r')))
-                    return PERR((size_t)((const char *)memchr(p + i, '\r', len - i) - p),
-                                "Bad line ending");
+             * parsers, not this loop, decide what a value may hold. The scanner finds the
+             * first CR or LF (scan.h); a CR must be followed by LF. */
+            size_t k = sr__scan_eol(p, i, len);
+            if (k >= len)
                 return SR_EAGAIN;
+            size_t nlpos = k;
+            if (p[k] == '\r') {
+                if (k + 1 >= len)
+                    return SR_EAGAIN;
+                if (p[k + 1] != '\n')
+                    return PERR(k, "Bad line ending");
+                nlpos = k + 1;
             }
-            size_t nlpos = (size_t)(lf - p);
-            size_t le = nlpos > i && p[nlpos - 1] == '\r' ? nlpos - 1 : nlpos;
-            const char *cr = le > i ? memchr(p + i, '\r', le - i) : NULL;
-            if (cr)
-                return PERR((size_t)(cr - p), "Bad line ending");
-            i = le;
             if (nlpos + 1 >= len)
                 return SR_EAGAIN;
             if (p[nlpos + 1] == ' ' || p[nlpos + 1] == '\t') {
                 i = nlpos + 2;
                 continue;
             }
-            line_end = i;
+            line_end = k;
             i = nlpos + 1;
             break;
         }
@@ -278,14 +288,15 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
             return sr__perr(err, SR_ENOSPC, ns, SR_HDR_NONE, "Too many header fields");
         /* trim LWS (including folds) on both sides of the value */
         size_t ve = line_end;
-        vs = sr__skip_lws(p, vs, ve);
-        while (ve > vs &&
+        if (vs < ve && (unsigned char)p[vs] <= ' ')
+            vs = sr__skip_lws(p, vs, ve);
+        while (ve > vs && (unsigned char)p[ve - 1] <= ' ' &&
                (p[ve - 1] == ' ' || p[ve - 1] == '\t' || p[ve - 1] == '\r' || p[ve - 1] == '\n'))
             ve--;
         sr_header *h = &hdrs[nh++];
+        h->id = sr__hdr_lookup_inline(p + ns, ne - ns, true);
         h->name.p = p + ns;
         h->name.len = ne - ns;
-        h->id = (enum sr_hdr_id)sr__hdr_lookup_token(h->name.p, h->name.len);
         h->value.p = p + vs;
         h->value.len = ve - vs;
         h->raw.p = p + ns;

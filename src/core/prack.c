@@ -4,6 +4,7 @@
 
 #include "sipreply/error.h"
 #include "sipreply/print.h"
+#include "sipreply/uri.h"
 
 #include "core_int.h"
 #include "txn_int.h"
@@ -122,23 +123,6 @@ static sr_str tag_of(const sr_nameaddr *na)
     return na != NULL ? na->tag : SR_STR("");
 }
 
-/* §3: a PRACK matches a reliable 1xx when its RAck holds that RSeq, the INVITE's CSeq number
- * and method INVITE, in the same dialog (Call-ID, From tag, To tag). */
-static sr__txn *find_invite(sr_stack *s, const sr_msg *req, const sr_rack *ra)
-{
-    for (sr__txn *t = s->txns; t != NULL; t = t->next) {
-        if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
-            sr_msg_cseq(t->req)->num != ra->cseq || ra->method_id != SR_METHOD_INVITE)
-            continue;
-        sr_str tt = {t->to_tag, t->to_tag_len};
-        if (sr_str_eq(sr_msg_call_id(t->req), sr_msg_call_id(req)) &&
-            sr_str_eq(tag_of(sr_msg_from(t->req)), tag_of(sr_msg_from(req))) &&
-            sr_str_eq(tt, tag_of(sr_msg_to(req))))
-            return t;
-    }
-    return NULL;
-}
-
 int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
                            const sr_addr *src)
 {
@@ -150,7 +134,7 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     const sr_header *h = sr_msg_header_find(req, SR_HDR_RACK, NULL);
     sr__txn *inv = NULL;
     if (h != NULL && sr_rack_parse(&ra, h->value, NULL) == 0)
-        inv = find_invite(s, req, &ra);
+        inv = sr__find_prack_target(s, req, &ra);
     if (inv == NULL)
         return sr__server_reply(s, p, 481, NULL, 0); /* §3: no matching reliable 1xx */
     sr_txn_id pid = p->id, iid = inv->id;
@@ -193,23 +177,97 @@ static int copy_header(sr_msg *out, const sr_msg *m, enum sr_hdr_id id)
     return sr_msg_add_header(out, id, SR_STR_NULL, h->value);
 }
 
-/* §4 / §7.1: the PRACK for reliable 1xx @p resp of INVITE @p inv. The Request-URI is the
- * 1xx's Contact (the remote target) or else the INVITE's; Route sets are the dialog layer's
- * job and are not added here (documented in docs/transactions.md). The CSeq number is one
- * above the INVITE's (or the last PRACK's) until a dialog layer owns local CSeq numbering. */
-static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t rseq, sr_msg **out)
+/* RFC 3261 §12.1.2: the route set of an early dialog is fixed by the response that creates
+ * it: its Record-Route values, kept here joined by ", " in their order (line folding, which
+ * is LWS, becomes spaces) into @p b. */
+static int join_record_route(const sr_msg *resp, sr_buf *b)
+{
+    int err;
+    b->len = 0;
+    for (const sr_header *h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, NULL); h != NULL;
+         h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, h)) {
+        if (b->len > 0 && (err = sr_buf_append_cstr(b, ", ")) != 0)
+            return err;
+        size_t at = b->len;
+        if ((err = sr_buf_append_str(b, h->value)) != 0)
+            return err;
+        for (size_t i = at; i < b->len; i++)
+            if (b->p[i] == '\r' || b->p[i] == '\n')
+                b->p[i] = ' ';
+    }
+    return 0;
+}
+
+/* The route set: the values of @p rr (a Record-Route list) in reverse order (§12.1.2).
+ * Fills *@p out (allocated, NULL when empty). */
+static int route_set(const sr_stack *s, sr_str rr, sr_str **out, size_t *n)
+{
+    size_t cnt = 0, pos = 0;
+    sr_str item;
+    *out = NULL;
+    *n = 0;
+    while (sr_value_next(rr, &pos, &item))
+        cnt++;
+    if (cnt == 0)
+        return 0;
+    sr_str *rs = sr__malloc(s->alloc, cnt * sizeof(*rs));
+    if (rs == NULL)
+        return SR_ENOMEM;
+    size_t k = cnt;
+    pos = 0;
+    while (sr_value_next(rr, &pos, &item))
+        rs[--k] = item;
+    *out = rs;
+    *n = cnt;
+    return 0;
+}
+
+/* §4 / §7.1: the PRACK for reliable 1xx @p resp of INVITE @p inv, built as a request within
+ * the early dialog (RFC 3261 §12.2.1.1): the remote target is the 1xx's Contact (else the
+ * INVITE's Request-URI); with a route set whose first URI is a loose router (lr) the
+ * Request-URI is the remote target and Route the route set; with a strict router the
+ * Request-URI is that first URI (without URI headers) and Route the rest plus the remote
+ * target. The PRACK goes to the INVITE's next hop (address resolution is the caller's).
+ * The CSeq number is one above the INVITE's (or the last PRACK's) until a dialog layer owns
+ * local CSeq numbering. SR_EBADMSG when a Record-Route value does not parse. */
+static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t rseq, sr_str rr,
+                       sr_msg **out)
 {
     sr_msg *p = NULL;
     sr_buf b;
     sr_buf_init(&b, s->alloc);
-    sr_str uri = sr_msg_request_uri(inv->req);
+    sr_str target = sr_msg_request_uri(inv->req);
     const sr_header *ch = sr_msg_header_find(resp, SR_HDR_CONTACT, NULL);
     sr_contact c;
     if (ch != NULL && sr_contact_parse(&c, ch->value, NULL) == 0 && !c.star && c.addr.uri.len)
-        uri = c.addr.uri;
-    int err = sr_msg_new_request(&p, s->alloc, SR_STR("PRACK"), uri);
+        target = c.addr.uri;
+    sr_str *rs = NULL;
+    size_t nrs = 0, first = 0;
+    int err = route_set(s, rr, &rs, &nrs);
     if (err != 0)
         return err;
+    sr_str ruri = target;
+    bool strict = false;
+    for (size_t i = 0; i < nrs; i++) {
+        sr_nameaddr na;
+        sr_uri u;
+        if (sr_nameaddr_parse(&na, rs[i], NULL) != 0 ||
+            sr_uri_parse(&u, na.uri.p, na.uri.len, NULL) != 0) {
+            err = SR_EBADMSG;
+            goto out;
+        }
+        if (i == 0 && !sr_uri_param_find(&u, "lr", NULL)) {
+            /* §12.2.1.1: a strict router takes the Request-URI. */
+            strict = true;
+            ruri = na.uri;
+            const char *q = memchr(ruri.p, '?', ruri.len);
+            if (q != NULL)
+                ruri.len = (size_t)(q - ruri.p);
+            first = 1;
+        }
+    }
+    if ((err = sr_msg_new_request(&p, s->alloc, SR_STR("PRACK"), ruri)) != 0)
+        goto out;
     const sr_via *v = sr_msg_via(inv->req, 0);
     char branch[SR_BRANCH_LEN + 1];
     sr_stack_new_branch(s, branch);
@@ -222,8 +280,20 @@ static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t r
     if ((err = sr_buf_append_cstr(&b, ";branch=")) || (err = sr_buf_append_cstr(&b, branch)) ||
         (err = sr_msg_add_header(p, SR_HDR_VIA, SR_STR_NULL, (sr_str){b.p, b.len})))
         goto out;
-    if ((err = sr_msg_add_header(p, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70"))) ||
-        (err = copy_header(p, inv->req, SR_HDR_FROM)) || (err = copy_header(p, resp, SR_HDR_TO)) ||
+    if ((err = sr_msg_add_header(p, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70"))))
+        goto out;
+    for (size_t i = first; i < nrs; i++) {
+        if ((err = sr_msg_add_header(p, SR_HDR_ROUTE, SR_STR_NULL, rs[i])))
+            goto out;
+    }
+    if (strict) {
+        b.len = 0;
+        if ((err = sr_buf_append_cstr(&b, "<")) || (err = sr_buf_append_str(&b, target)) ||
+            (err = sr_buf_append_cstr(&b, ">")) ||
+            (err = sr_msg_add_header(p, SR_HDR_ROUTE, SR_STR_NULL, (sr_str){b.p, b.len})))
+            goto out;
+    }
+    if ((err = copy_header(p, inv->req, SR_HDR_FROM)) || (err = copy_header(p, resp, SR_HDR_TO)) ||
         (err = copy_header(p, inv->req, SR_HDR_CALL_ID)))
         goto out;
     uint32_t icseq = sr_msg_cseq(inv->req)->num;
@@ -235,6 +305,7 @@ static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t r
     *out = p;
     p = NULL;
 out:
+    sr__free(s->alloc, rs);
     sr_buf_cleanup(&b);
     if (p != NULL)
         sr_msg_free(p);
@@ -253,6 +324,8 @@ int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id 
     if (h == NULL || sr_uint32_parse(h->value, &rseq) != 0)
         return 0; /* not a valid reliable 1xx: handled as an ordinary provisional */
     sr_str tag = tag_of(sr_msg_to(resp));
+    if (tag.p == NULL || tag.len == 0)
+        return 0; /* §4: no To tag, no early dialog to PRACK in: an ordinary provisional */
     sr__early *e = NULL;
     for (size_t i = 0; i < t->n_early; i++)
         if (t->early[i].tag_len == tag.len && memcmp(t->early[i].tag, tag.p, tag.len) == 0)
@@ -268,18 +341,34 @@ int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id 
         memcpy(e->tag, tag.p, tag.len);
         e->tag_len = tag.len;
     }
+    /* §12.1.2: a new early dialog takes the route set of this 1xx; a known one keeps its own. */
+    bool fresh = e == &t->early[t->n_early];
+    sr_buf rr;
+    sr_buf_init(&rr, s->alloc);
+    int err = fresh ? join_record_route(resp, &rr) : 0;
+    sr_str routes = fresh ? (sr_str){rr.p, rr.len} : (sr_str){e->routes.p, e->routes.len};
     sr_msg *p = NULL;
-    int err = build_prack(s, t, resp, rseq, &p);
+    if (err == 0)
+        err = build_prack(s, t, resp, rseq, routes, &p);
+    if (err == SR_EBADMSG) {
+        err = 0; /* an unusable Record-Route: passed up, not PRACKed (documented) */
+        goto out;
+    }
     if (err != 0)
-        return err;
+        goto out;
     err = sr__client_start(s, p, &t->peer, 0, prack);
     if (err != 0) {
         sr_msg_free(p);
-        return err;
+        goto out;
     }
     /* Only now is the RSeq taken: a failure above lets a retransmission try again. */
-    if (e == &t->early[t->n_early])
+    if (fresh) {
+        e->routes = rr;
+        sr_buf_init(&rr, s->alloc);
         t->n_early++;
+    }
     e->last_rseq = rseq;
-    return 0;
+out:
+    sr_buf_cleanup(&rr);
+    return err;
 }

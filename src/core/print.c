@@ -108,6 +108,8 @@ static int new_msg(sr_msg **out, const sr_allocator *alloc)
     memset(m->first, 0xff, sizeof m->first);
     m->arena = a;
     m->built = true;
+    m->vias = &m->via0;
+    m->via_k = SR__NOIDX;
     m->clen = -1;
     m->max_fwd = -1;
     m->rseq = -1;
@@ -134,6 +136,31 @@ static bool no_ctl_or_space(sr_str s, bool allow_space)
         unsigned char c = (unsigned char)s.p[i];
         if ((c == ' ' && !allow_space) || (c != '\t' && sr__is(c, SR__C_CTL)))
             return false;
+    }
+    return true;
+}
+
+/* A header value as RFC 3261 §25.1 allows it on the wire: any octet but the CTLs (HTAB is
+ * LWS), except that a quoted-pair inside a quoted-string may escape any of %x00-09, %x0B-0C
+ * and %x0E-7F — so a request's To or From with "\\<NUL>" (RFC 4475 §3.1.1.2, intmeth) can be
+ * copied into its response verbatim. CR and LF never pass: a built message is one line per
+ * field. */
+static bool value_ok(sr_str s)
+{
+    bool quoted = false;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (quoted && c == '\\' && i + 1 < s.len) {
+            unsigned char e = (unsigned char)s.p[i + 1];
+            if (e == '\r' || e == '\n')
+                return false;
+            i++;
+            continue;
+        }
+        if (c != '\t' && sr__is(c, SR__C_CTL))
+            return false;
+        if (c == '"')
+            quoted = !quoted;
     }
     return true;
 }
@@ -207,7 +234,7 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
             return SR_EINVAL;
         id = sr_hdr_lookup(name);
     }
-    if (!no_ctl_or_space(value, true))
+    if (!value_ok(value))
         return SR_EINVAL;
     /* all or nothing: copy first, then link */
     sr_str n = SR_STR_NULL, v;
@@ -226,13 +253,16 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
     while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
         v.len--;
     sr_via *nv = NULL;
+    size_t nv_cap = 0;
     if (id == SR_HDR_VIA) {
         /* keep the typed Via list in step: allocate before linking (all or nothing) */
         size_t pos = 0, cnt = 0;
         sr_str item;
+        sr__msg_vias_all(m); /* a parsed message's list first, so the new values go after it */
         while (sr_value_next(v, &pos, &item))
             cnt++;
-        nv = sr__arena_alloc(&m->arena, (m->nvia + cnt + 1) * sizeof *nv);
+        nv_cap = m->nvia + cnt + 1;
+        nv = sr__arena_alloc(&m->arena, nv_cap * sizeof *nv);
         if (!nv)
             return SR_ENOMEM;
     }
@@ -243,6 +273,7 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
         if (m->nvia)
             memcpy(nv, m->vias, m->nvia * sizeof *nv);
         m->vias = nv;
+        m->via_cap = nv_cap;
         size_t pos = 0;
         sr_str item;
         while (sr_value_next(v, &pos, &item)) {

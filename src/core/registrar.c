@@ -5,402 +5,9 @@
 
 #include "build_int.h"
 #include "core_int.h"
+#include "registrar_int.h"
 #include "sipreply/registrar.h"
 #include "sipreply/uri.h"
-
-typedef struct rbind {
-    char *blob; /* owns uri, params and call_id */
-    sr_str uri;
-    sr_str params;
-    sr_str call_id;
-    uint32_t cseq;
-    int q;
-    uint64_t expires_at;
-} rbind;
-
-typedef struct raor {
-    struct raor *next;
-    uint64_t hash;
-    char *key;
-    size_t key_len;
-    rbind *b;
-    size_t n;
-} raor;
-
-struct sr_registrar {
-    const sr_allocator *alloc;
-    size_t max_aors;
-    size_t max_bindings;
-    uint32_t default_expires;
-    uint32_t min_expires;
-    uint32_t max_expires;
-    char **domains; /* NULL: any */
-    size_t n_domains;
-    raor **buckets;
-    size_t n_buckets; /* power of two */
-    size_t n_aors;
-    size_t n_bindings;
-    uint64_t min_deadline; /* valid when !deadline_dirty */
-    bool deadline_dirty;
-};
-
-static const uint8_t hash_key[16] = {0x73, 0x69, 0x70, 0x72, 0x65, 0x70, 0x6c, 0x79,
-                                     0x2d, 0x72, 0x65, 0x67, 0x69, 0x73, 0x74, 0x72};
-
-/* ------------------------------------------------------------------ lifecycle */
-
-void sr_registrar_config_init(sr_registrar_config *c)
-{
-    if (!c)
-        return;
-    memset(c, 0, sizeof *c);
-    c->size = sizeof *c;
-    c->max_aors = 10000;
-    c->max_bindings = 16;
-    c->default_expires = 3600;
-    c->min_expires = 60;
-    c->max_expires = 86400;
-}
-
-void sr_registrar_opts_init(sr_registrar_opts *o)
-{
-    if (!o)
-        return;
-    memset(o, 0, sizeof *o);
-    o->size = sizeof *o;
-}
-
-void sr_registrar_free(sr_registrar *r)
-{
-    if (!r)
-        return;
-    const sr_allocator *a = r->alloc;
-    for (size_t i = 0; r->buckets && i < r->n_buckets; i++) {
-        raor *x = r->buckets[i];
-        while (x) {
-            raor *nx = x->next;
-            for (size_t k = 0; k < x->n; k++)
-                sr__free(a, x->b[k].blob);
-            sr__free(a, x->b);
-            sr__free(a, x->key);
-            sr__free(a, x);
-            x = nx;
-        }
-    }
-    sr__free(a, r->buckets);
-    for (size_t i = 0; i < r->n_domains; i++)
-        sr__free(a, r->domains[i]);
-    sr__free(a, r->domains);
-    sr__free(a, r);
-}
-
-int sr_registrar_new(sr_registrar **out, const sr_registrar_config *c)
-{
-    if (!out || !c || c->max_aors == 0 || c->max_bindings == 0 || c->max_bindings > 100000 ||
-        c->max_aors > ((size_t)1 << 28) || (c->min_expires > c->max_expires) ||
-        c->max_expires == 0 || c->default_expires == 0)
-        return SR_EINVAL;
-    const sr_allocator *a = sr__alloc_or_default(c->alloc);
-    sr_registrar *r = sr__malloc(a, sizeof *r);
-    if (!r)
-        return SR_ENOMEM;
-    memset(r, 0, sizeof *r);
-    r->alloc = a;
-    r->max_aors = c->max_aors;
-    r->max_bindings = c->max_bindings;
-    r->default_expires = c->default_expires;
-    r->min_expires = c->min_expires;
-    r->max_expires = c->max_expires;
-    r->min_deadline = UINT64_MAX;
-    size_t nb = 16;
-    while (nb < c->max_aors && nb < ((size_t)1 << 20))
-        nb <<= 1;
-    r->n_buckets = nb;
-    r->buckets = sr__malloc(a, nb * sizeof *r->buckets);
-    if (!r->buckets)
-        goto nomem;
-    memset(r->buckets, 0, nb * sizeof *r->buckets);
-    if (c->domains) {
-        size_t n = 0;
-        while (c->domains[n])
-            n++;
-        r->domains = sr__malloc(a, (n ? n : 1) * sizeof *r->domains);
-        if (!r->domains)
-            goto nomem;
-        for (size_t i = 0; i < n; i++) {
-            size_t l = strlen(c->domains[i]);
-            r->domains[i] = sr__malloc(a, l + 1);
-            if (!r->domains[i])
-                goto nomem;
-            memcpy(r->domains[i], c->domains[i], l + 1);
-            r->n_domains = i + 1;
-        }
-        if (n == 0) /* an empty list registers nothing: keep a non-NULL marker */
-            r->n_domains = 0;
-    }
-    *out = r;
-    return 0;
-nomem:
-    sr_registrar_free(r);
-    return SR_ENOMEM;
-}
-
-/* ------------------------------------------------------------------ AORs */
-
-static bool domain_ok(const sr_registrar *r, sr_str host)
-{
-    if (!r->domains)
-        return true;
-    for (size_t i = 0; i < r->n_domains; i++) {
-        if (sr_str_caseeq_cstr(host, r->domains[i]))
-            return true;
-    }
-    return false;
-}
-
-int sr_registrar_aor(sr_str uri, sr_buf *out)
-{
-    if (!out || (!uri.p && uri.len))
-        return SR_EINVAL;
-    sr_uri u;
-    if (sr_uri_parse(&u, uri.p, uri.len, NULL) != 0 ||
-        (u.kind != SR_URI_SIP && u.kind != SR_URI_SIPS) || u.host.len == 0)
-        return SR_EBADMSG;
-    size_t mark = out->len;
-    int rc = sr_buf_append_cstr(out, u.kind == SR_URI_SIPS ? "sips:" : "sip:");
-    if (!rc && u.has_user && u.user.len) {
-        rc = sr_buf_reserve(out, u.user.len + 1);
-        size_t got = 0;
-        if (!rc) {
-            int e = sr_uri_unescape(out->p + out->len, u.user.len, u.user, &got);
-            if (e) {
-                rc = SR_EBADMSG;
-            } else {
-                out->len += got;
-                rc = sr_buf_append(out, "@", 1);
-            }
-        }
-    }
-    for (size_t i = 0; !rc && i < u.host.len; i++) {
-        char ch = (char)sr__tolower((unsigned char)u.host.p[i]);
-        rc = sr_buf_append(out, &ch, 1);
-    }
-    if (!rc && u.has_port) {
-        rc = sr_buf_append(out, ":", 1);
-        if (!rc)
-            rc = sr_buf_append_u64(out, u.port);
-    }
-    if (rc) {
-        out->len = mark;
-        if (out->p)
-            out->p[mark] = '\0';
-    }
-    return rc;
-}
-
-static uint64_t key_hash(sr_str k)
-{
-    return sr_siphash24(hash_key, k.p, k.len);
-}
-
-static raor *aor_find(const sr_registrar *r, sr_str key, uint64_t h)
-{
-    for (raor *x = r->buckets[h & (r->n_buckets - 1)]; x; x = x->next) {
-        if (x->hash == h && x->key_len == key.len && memcmp(x->key, key.p, key.len) == 0)
-            return x;
-    }
-    return NULL;
-}
-
-static void aor_unlink(sr_registrar *r, raor *x)
-{
-    raor **pp = &r->buckets[x->hash & (r->n_buckets - 1)];
-    while (*pp != x)
-        pp = &(*pp)->next;
-    *pp = x->next;
-    r->n_aors--;
-}
-
-static void aor_destroy(sr_registrar *r, raor *x)
-{
-    for (size_t k = 0; k < x->n; k++)
-        sr__free(r->alloc, x->b[k].blob);
-    r->n_bindings -= x->n;
-    sr__free(r->alloc, x->b);
-    sr__free(r->alloc, x->key);
-    sr__free(r->alloc, x);
-}
-
-/* ------------------------------------------------------------------ queries */
-
-static uint32_t remaining_s(uint64_t at, uint64_t now)
-{
-    uint64_t ms = at > now ? at - now : 0;
-    uint64_t s = (ms + 999) / 1000;
-    if (s == 0)
-        s = 1;
-    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
-}
-
-static void to_binding(const raor *x, const rbind *b, uint64_t now, sr_binding *out)
-{
-    out->aor = (sr_str){x->key, x->key_len};
-    out->uri = b->uri;
-    out->params = b->params;
-    out->q = b->q;
-    out->expires = remaining_s(b->expires_at, now);
-    out->expires_at = b->expires_at;
-    out->call_id = b->call_id;
-    out->cseq = b->cseq;
-}
-
-static int qkey(int q)
-{
-    return q < 0 ? 1000 : q;
-}
-
-ptrdiff_t sr_registrar_lookup(const sr_registrar *r, sr_str aor, uint64_t now_ms, sr_binding *out,
-                              size_t cap)
-{
-    if (!r || (!out && cap))
-        return SR_EINVAL;
-    sr_buf k;
-    sr_buf_init(&k, r->alloc);
-    int rc = sr_registrar_aor(aor, &k);
-    if (rc) {
-        sr_buf_cleanup(&k);
-        return rc;
-    }
-    sr_str key = {k.p, k.len};
-    raor *x = aor_find(r, key, key_hash(key));
-    sr_buf_cleanup(&k);
-    if (!x)
-        return 0;
-    size_t total = 0, m = 0;
-    for (size_t i = 0; i < x->n; i++) {
-        const rbind *b = &x->b[i];
-        if (b->expires_at <= now_ms)
-            continue;
-        total++;
-        /* Insertion by q, stable: keep the cap best. */
-        size_t pos = m;
-        while (pos > 0 && qkey(out[pos - 1].q) < qkey(b->q))
-            pos--;
-        if (pos >= cap)
-            continue;
-        size_t last = m < cap ? m : cap - 1;
-        for (size_t j = last; j > pos; j--)
-            out[j] = out[j - 1];
-        to_binding(x, b, now_ms, &out[pos]);
-        if (m < cap)
-            m++;
-    }
-    return (ptrdiff_t)total;
-}
-
-size_t sr_registrar_aor_count(const sr_registrar *r)
-{
-    return r ? r->n_aors : 0;
-}
-
-size_t sr_registrar_binding_count(const sr_registrar *r)
-{
-    return r ? r->n_bindings : 0;
-}
-
-uint64_t sr_registrar_next_deadline(const sr_registrar *r)
-{
-    if (!r)
-        return UINT64_MAX;
-    if (r->deadline_dirty) {
-        sr_registrar *w = (sr_registrar *)(uintptr_t)r; /* a cache, not observable state */
-        uint64_t m = UINT64_MAX;
-        for (size_t i = 0; i < r->n_buckets; i++)
-            for (raor *x = r->buckets[i]; x; x = x->next)
-                for (size_t k = 0; k < x->n; k++)
-                    if (x->b[k].expires_at < m)
-                        m = x->b[k].expires_at;
-        w->min_deadline = m;
-        w->deadline_dirty = false;
-    }
-    return r->min_deadline;
-}
-
-size_t sr_registrar_purge(sr_registrar *r, uint64_t now_ms)
-{
-    if (!r)
-        return 0;
-    size_t removed = 0;
-    for (size_t i = 0; i < r->n_buckets; i++) {
-        raor *x = r->buckets[i];
-        while (x) {
-            raor *nx = x->next;
-            size_t w = 0;
-            for (size_t k = 0; k < x->n; k++) {
-                if (x->b[k].expires_at <= now_ms) {
-                    sr__free(r->alloc, x->b[k].blob);
-                    removed++;
-                } else {
-                    x->b[w++] = x->b[k];
-                }
-            }
-            r->n_bindings -= x->n - w;
-            x->n = w;
-            if (w == 0) {
-                aor_unlink(r, x);
-                aor_destroy(r, x);
-            }
-            x = nx;
-        }
-    }
-    if (removed)
-        r->deadline_dirty = true;
-    return removed;
-}
-
-int sr_registrar_foreach(const sr_registrar *r, uint64_t now_ms, sr_registrar_visit_cb cb,
-                         void *user)
-{
-    if (!r || !cb)
-        return SR_EINVAL;
-    for (size_t i = 0; i < r->n_buckets; i++) {
-        for (const raor *x = r->buckets[i]; x; x = x->next) {
-            for (size_t k = 0; k < x->n; k++) {
-                if (x->b[k].expires_at <= now_ms)
-                    continue;
-                sr_binding b;
-                to_binding(x, &x->b[k], now_ms, &b);
-                int rc = cb(&b, user);
-                if (rc)
-                    return rc;
-            }
-        }
-    }
-    return 0;
-}
-
-ptrdiff_t sr_registrar_remove_aor(sr_registrar *r, sr_str aor)
-{
-    if (!r)
-        return SR_EINVAL;
-    sr_buf k;
-    sr_buf_init(&k, r->alloc);
-    int rc = sr_registrar_aor(aor, &k);
-    if (rc) {
-        sr_buf_cleanup(&k);
-        return rc;
-    }
-    sr_str key = {k.p, k.len};
-    raor *x = aor_find(r, key, key_hash(key));
-    sr_buf_cleanup(&k);
-    if (!x)
-        return 0;
-    size_t n = x->n;
-    aor_unlink(r, x);
-    aor_destroy(r, x);
-    r->deadline_dirty = true;
-    return (ptrdiff_t)n;
-}
 
 /* ------------------------------------------------------------------ REGISTER */
 
@@ -559,7 +166,7 @@ static int respond(sr_registrar *r, work *w, const sr_msg *req, unsigned code, c
             if (!rc)
                 rc = sr_buf_append_cstr(t, ">;expires=");
             if (!rc)
-                rc = sr_buf_append_u64(t, remaining_s(b->expires_at, now));
+                rc = sr_buf_append_u64(t, sr__reg_remaining_s(b->expires_at, now));
             if (!rc && b->q >= 0) {
                 rc = sr_buf_append_cstr(t, ";q=");
                 if (!rc)
@@ -639,7 +246,7 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
     sr_uri u;
     if (sr_uri_parse(&u, ruri.p, ruri.len, NULL) != 0)
         return finish(r, &w, req, 400, "bad Request-URI", now_ms, o, resp, out);
-    if ((u.kind != SR_URI_SIP && u.kind != SR_URI_SIPS) || !domain_ok(r, u.host))
+    if ((u.kind != SR_URI_SIP && u.kind != SR_URI_SIPS) || !sr__reg_domain_ok(r, u.host))
         return finish(r, &w, req, 404, "Request-URI domain not served", now_ms, o, resp, out);
 
     /* Steps 3, 5: the AOR from To, canonical. */
@@ -654,12 +261,13 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
         return rc;
     }
     sr_uri tu;
-    if (rc || sr_uri_parse(&tu, to->uri.p, to->uri.len, NULL) != 0 || !domain_ok(r, tu.host))
+    if (rc || sr_uri_parse(&tu, to->uri.p, to->uri.len, NULL) != 0 ||
+        !sr__reg_domain_ok(r, tu.host))
         return finish(r, &w, req, 404, "To is not an address-of-record we serve", now_ms, o, resp,
                       out);
     sr_str key = {w.key.p, w.key.len};
-    uint64_t kh = key_hash(key);
-    raor *x = aor_find(r, key, kh);
+    uint64_t kh = sr__reg_key_hash(key);
+    raor *x = sr__reg_aor_find(r, key, kh);
 
     /* Expires header (RFC 3261 §20.19). */
     int64_t hexp = -1;
@@ -719,8 +327,13 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
         c->expires = (uint32_t)e;
     }
 
-    /* Stage the AOR's bindings. */
+    /* Stage the AOR's bindings. A request naming more Contacts than it could possibly
+     * remove (every current binding) plus keep (max_bindings) cannot succeed: refuse it
+     * before the pairwise URI comparisons, which would otherwise grow with the square of a
+     * hostile Contact list. */
     size_t old_n = x ? x->n : 0;
+    if (!star && w.n_cts > old_n + r->max_bindings)
+        return finish(r, &w, req, 503, "too many bindings for this AOR", now_ms, o, resp, out);
     size_t cap = old_n + (star ? 0 : w.n_cts);
     if (cap) {
         w.st = sr__malloc(w.a, cap * sizeof *w.st);
@@ -743,7 +356,6 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
             if (sr_str_eq(s->b.call_id, call_id) && cseq->num <= s->b.cseq)
                 ordering_failed = true;
             s->removed = true;
-            out->removed++;
         }
     } else {
         for (size_t i = 0; i < w.n_cts && !ordering_failed; i++) {
@@ -763,12 +375,8 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
             }
             if (c->expires == 0) {
                 if (s && !s->removed) {
-                    if (s->fresh) {
-                        sr__free(w.a, s->b.blob);
-                        s->b.blob = NULL;
-                    } else {
-                        out->removed++;
-                    }
+                    /* A fresh entry keeps its block until the end of the request: later
+                     * Contacts still compare against its URI. */
                     s->removed = true;
                 }
                 continue;
@@ -780,14 +388,11 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
             }
             nb.cseq = cseq->num;
             nb.q = c->c.q;
-            nb.expires_at = now_ms + (uint64_t)c->expires * 1000u;
+            uint64_t life = (uint64_t)c->expires * 1000u;
+            nb.expires_at = now_ms < UINT64_MAX - 1 - life ? now_ms + life : UINT64_MAX - 1;
             if (s) {
-                if (s->fresh && s->b.blob)
+                if (s->fresh)
                     sr__free(w.a, s->b.blob);
-                else if (!s->fresh && s->removed)
-                    out->removed--;
-                if (!s->fresh)
-                    out->refreshed++;
                 s->b = nb;
                 s->fresh = true;
                 s->removed = false;
@@ -797,7 +402,6 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
                 ns->old_idx = -1;
                 ns->fresh = true;
                 ns->removed = false;
-                out->added++;
             }
         }
     }
@@ -864,8 +468,8 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
         x->b = NULL;
         x->n = 0;
         if (final_n == 0) {
-            aor_unlink(r, x);
-            aor_destroy(r, x);
+            sr__reg_aor_unlink(r, x);
+            sr__reg_aor_destroy(r, x);
         } else {
             x->b = w.final;
             x->n = final_n;
@@ -880,6 +484,17 @@ int sr_registrar_handle(sr_registrar *r, const sr_msg *req, uint64_t now_ms,
         r->buckets[bi] = nx;
         r->n_aors++;
         r->n_bindings += final_n;
+    }
+    for (size_t i = 0; i < w.n_st; i++) {
+        const stage *st = &w.st[i];
+        if (st->fresh && st->removed)
+            sr__free(r->alloc, st->b.blob); /* added then removed by this request */
+        if (st->old_idx >= 0 && st->removed)
+            out->removed++;
+        else if (st->old_idx >= 0 && st->fresh)
+            out->refreshed++;
+        else if (st->old_idx < 0 && !st->removed)
+            out->added++;
     }
     r->deadline_dirty = true;
     w.new_aor = NULL;

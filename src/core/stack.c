@@ -94,6 +94,19 @@ int sr_stack_new(sr_stack **out, const sr_config *cfg)
     s->alloc = a;
     sr__timer_heap_init(&s->heap, a);
     sr__rng_seed(&s->rng, c.seed);
+    /* The index key comes from the seeded PRNG on a stream of its own, so the branches and
+     * RSeq values a seed gives stay the same. It is as secret as the seed. */
+    sr__rng kr;
+    sr__rng_seed(&kr, c.seed ^ 0x7478692d6b657921ULL);
+    for (int i = 0; i < 2; i++) {
+        uint64_t r = sr__rng_next(&kr);
+        for (int j = 0; j < 8; j++)
+            s->hkey[8 * i + j] = (uint8_t)(r >> (8 * j));
+    }
+    if (sr__index_init(s) != 0) {
+        sr__free(a, s);
+        return SR_ENOMEM;
+    }
     s->next_id = 1;
     *out = s;
     return 0;
@@ -118,6 +131,8 @@ static void txn_destroy(sr_stack *s, sr__txn *t)
     sr_buf_cleanup(&t->req_bytes);
     sr_buf_cleanup(&t->resp);
     sr_buf_cleanup(&t->rel_bytes);
+    for (size_t i = 0; i < t->n_early; i++)
+        sr_buf_cleanup(&t->early[i].routes);
     sr__free(s->alloc, t);
 }
 
@@ -130,6 +145,7 @@ void sr_stack_free(sr_stack *s)
         s->txns = t->next;
         txn_destroy(s, t);
     }
+    sr__index_cleanup(s);
     for (size_t i = 0; i < s->q_len; i++)
         qev_release(s, &s->q[(s->q_head + i) % s->q_cap]);
     qev_release(s, &s->cur);
@@ -279,22 +295,32 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **
     sr_buf_init(&t->resp, s->alloc);
     sr_buf_init(&t->rel_bytes, s->alloc);
     t->next = s->txns;
+    if (s->txns != NULL)
+        s->txns->prev = t;
     s->txns = t;
     s->n_txns++;
     *out = t;
     return 0;
 }
 
+/* Take @p t out of the list and the index: O(1), whatever the number of transactions. */
+static void txn_unlink(sr_stack *s, sr__txn *t)
+{
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        s->txns = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+    s->n_txns--;
+    sr__txn_unindex(s, t);
+}
+
 /* Unlink, report SR_EV_TERMINATED with the state left, and free. @p t is gone afterwards. */
 void sr__txn_terminate(sr_stack *s, sr__txn *t)
 {
-    for (sr__txn **pp = &s->txns; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            s->n_txns--;
-            break;
-        }
-    }
+    txn_unlink(s, t);
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_TERMINATED;
@@ -312,22 +338,8 @@ void sr__txn_terminate(sr_stack *s, sr__txn *t)
 /* Free a transaction that never became visible (construction failed). */
 static void txn_discard(sr_stack *s, sr__txn *t)
 {
-    for (sr__txn **pp = &s->txns; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            s->n_txns--;
-            break;
-        }
-    }
+    txn_unlink(s, t);
     txn_destroy(s, t);
-}
-
-sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
-{
-    for (sr__txn *t = s->txns; t != NULL; t = t->next)
-        if (t->id == id)
-            return t;
-    return NULL;
 }
 
 int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
@@ -407,42 +419,54 @@ int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_
     return sr__client_start(s, req, dest, 0, id);
 }
 
-/* Start a client transaction (handle @p fixed_id when not 0); see sr_stack_send_request. */
+/* true when every Via value of @p m was parsed into its typed list: the top Via the stack
+ * matches on is then the one on the wire (a value that did not parse is left out of the
+ * list by sr_msg_add_header, which would make the second value look like the top one). */
+static bool vias_complete(const sr_msg *m)
+{
+    size_t n = 0;
+    for (const sr_header *h = sr_msg_header_find(m, SR_HDR_VIA, NULL); h != NULL;
+         h = sr_msg_header_find(m, SR_HDR_VIA, h)) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(h->value, &pos, &item))
+            n++;
+    }
+    return n == sr_msg_via_count(m);
+}
+
+/* Start a client transaction (handle @p fixed_id when not 0); see sr_stack_send_request.
+ * The transaction keeps the caller's message as it is: a built message's accessors (Via,
+ * CSeq, To, From, Call-ID...) are kept in step by sr_msg_add_header(), so it is matched on
+ * directly, without printing and parsing it again; the printed bytes are what is sent. */
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
                      sr_txn_id *id)
 {
     int err;
     sr__txn *t = NULL;
-    sr_msg *wire = NULL;
     sr_buf b;
     sr_buf_init(&b, s->alloc);
-    /* Work on a parsed copy of exactly what goes out: a message built with print.h has its
-     * header fields but not their parsed forms, and the slices used for matching then point
-     * at stable bytes the transaction owns. */
-    if ((err = sr_msg_print(req, &b)) != 0 || (err = sr__reparse(s, b.p, b.len, &wire)) != 0)
-        goto out;
-    sr_method m = sr_msg_method(wire);
-    const sr_via *via = sr_msg_via(wire, 0);
-    if (via == NULL || !sr__branch_is_3261(via->branch) || sr_msg_cseq(wire) == NULL) {
+    sr_method m = sr_msg_method(req);
+    const sr_via *via = sr_msg_via(req, 0);
+    if (via == NULL || !vias_complete(req) || !sr__branch_is_3261(via->branch) ||
+        sr_msg_cseq(req) == NULL) {
         err = SR_EINVAL;
         goto out;
     }
-    for (sr__txn *o = s->txns; o != NULL; o = o->next) {
-        if ((o->kind == SR_TXN_INVITE_CLIENT || o->kind == SR_TXN_NON_INVITE_CLIENT) &&
-            sr_str_eq(sr_msg_via(o->req, 0)->branch, via->branch) &&
-            sr_str_eq(sr_msg_cseq(o->req)->method, sr_msg_cseq(wire)->method)) {
-            err = SR_EEXIST;
-            goto out;
-        }
+    if (sr__find_client(s, via->branch, sr_msg_cseq(req)->method) != NULL) {
+        err = SR_EEXIST;
+        goto out;
     }
+    if ((err = sr_msg_print(req, &b)) != 0)
+        goto out;
     err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
                         dest, &t);
     if (err != 0)
         goto out;
     if (fixed_id != 0)
         t->id = fixed_id;
-    t->req = wire;
-    wire = NULL;
+    t->req = req;
+    sr__txn_index(s, t);
     t->req_bytes = b;
     sr_buf_init(&b, s->alloc);
     uint64_t t1 = s->cfg.t1;
@@ -462,15 +486,13 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
     }
     if ((err = sr__emit_send(s, t, &t->req_bytes, 0)) != 0)
         goto fail;
-    sr_msg_free(req);
     if (id != NULL)
         *id = t->id;
     goto out;
 fail:
+    t->req = NULL; /* on failure the caller still owns its message */
     txn_discard(s, t);
 out:
-    if (wire != NULL)
-        sr_msg_free(wire);
     sr_buf_cleanup(&b);
     return err;
 }
@@ -494,18 +516,23 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
     sr__txn *t = sr__txn_find(s, id);
     if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
         return SR_ENOTFOUND;
-    /* The stack works on a parsed copy (see sr__client_start); the caller's message is
-     * released only on success. */
+    /* The stack takes the caller's message as it is (built or parsed, its accessors hold)
+     * and releases it only on success. A reliable provisional gets Require and RSeq added
+     * (RFC 3262 §3), so it works on a copy: a refused call leaves the caller's message as
+     * it was. */
     sr_msg *copy = NULL;
-    int err = sr__msg_copy(s, resp, &copy);
-    if (err != 0)
-        return err == SR_ENOMEM ? err : SR_EINVAL;
-    err = sr__server_send(s, t, copy, flags);
+    int err;
+    if (flags & SR_SEND_100REL) {
+        if ((err = sr__msg_copy(s, resp, &copy)) != 0)
+            return err == SR_ENOMEM ? err : SR_EINVAL;
+    }
+    err = sr__server_send(s, t, copy != NULL ? copy : resp, flags);
     if (err != 0) {
         sr_msg_free(copy);
         return err;
     }
-    sr_msg_free(resp);
+    if (copy != NULL)
+        sr_msg_free(resp);
     return 0;
 }
 

@@ -35,10 +35,27 @@ typedef struct sr__early {
     char tag[64];
     size_t tag_len;
     uint32_t last_rseq;
+    sr_buf routes; /* the Record-Route values of the 1xx that created it, joined (§12.1.2) */
 } sr__early;
 
+/* The keys a transaction is indexed under (txn_match.c): its handle; the §17.1.3 / §17.2.3
+ * matching key (branch and method, plus sent-by for a server; the RFC 2543 fields without a
+ * magic cookie); and, for servers, the dialog-ish key of §8.2.2.2 (Call-ID, From tag, CSeq)
+ * that merged requests and PRACKs (RFC 3262 §3) are looked up by. */
+enum sr__hrole { SR__HR_ID = 0, SR__HR_MATCH, SR__HR_DIALOG, SR__HR_COUNT };
+
+/* One entry of the stack's hash table, embedded in its transaction: linking never
+ * allocates, so indexing cannot fail. */
+typedef struct sr__hnode {
+    struct sr__hnode *next;
+    struct sr__txn *txn;
+    uint64_t hash;
+    bool linked;
+} sr__hnode;
+
 typedef struct sr__txn {
-    struct sr__txn *next;
+    struct sr__txn *next, *prev; /* every live transaction (teardown, transport errors) */
+    sr__hnode hn[SR__HR_COUNT];
     sr_txn_id id;
     sr_txn_kind kind;
     sr_txn_state state;
@@ -86,6 +103,10 @@ struct sr_stack {
     sr__rng rng;
     sr__txn *txns;
     size_t n_txns;
+    /* The transaction index: chained buckets (a power of two), keyed SipHash-2-4. */
+    sr__hnode **tbl;
+    size_t tbl_size, tbl_n;
+    uint8_t hkey[16];
     sr_txn_id next_id;
     uint64_t now;
     uint64_t dropped;
@@ -112,6 +133,12 @@ int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out);
 int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out);
 
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
+int sr__index_init(sr_stack *s);
+void sr__index_cleanup(sr_stack *s);
+void sr__txn_index(sr_stack *s, sr__txn *t);   /* once t->id and t->req are final */
+void sr__txn_unindex(sr_stack *s, sr__txn *t); /* a no-op for what is not linked */
+sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method);
+sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_rack *ra);
 bool sr__branch_is_3261(sr_str branch);
 sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
 sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req);

@@ -1,5 +1,6 @@
 /* sipreply core: matching messages to transactions — RFC 3261 §17.1.3 (client), §17.2.3
  * (server, with the RFC 2543 fallback), §9.2 (CANCEL) and §8.2.2.2 (merged requests). */
+#include <stdint.h>
 #include <string.h>
 
 #include "core_int.h"
@@ -16,34 +17,68 @@ static bool is_client(const sr__txn *t)
     return t->kind == SR_TXN_INVITE_CLIENT || t->kind == SR_TXN_NON_INVITE_CLIENT;
 }
 
-/* The method a transaction is keyed on (CSeq method of its request). */
-static sr_str txn_method(const sr__txn *t)
+/* ------------------------------------------------------------------ the index */
+
+/* Keys are fed field by field (each length-prefixed) into a bounded buffer; a full buffer
+ * is compressed to its SipHash-2-4 digest and filling goes on, so any input length hashes
+ * in one pass without allocating. Equal fields give equal hashes; the key (drawn from the
+ * stack's seeded PRNG) keeps a peer from choosing branches that all land in one bucket. */
+typedef struct hacc {
+    const uint8_t *key;
+    size_t len;
+    uint8_t buf[192];
+} hacc;
+
+static void h_compress(hacc *h)
 {
-    return sr_msg_cseq(t->req)->method;
+    uint64_t d = sr_siphash24(h->key, h->buf, h->len);
+    for (unsigned i = 0; i < 8; i++)
+        h->buf[i] = (uint8_t)(d >> (8u * i));
+    h->len = 8;
 }
 
-/* §17.1.3: the response's top-Via branch equals the request's, and its CSeq method equals
- * the request's method (so a response to a CANCEL does not match the INVITE). */
-sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp)
+static void h_bytes(hacc *h, const char *p, size_t n, bool lower)
 {
-    const sr_via *v = sr_msg_via(resp, 0);
-    const sr_cseq *cs = sr_msg_cseq(resp);
-    if (v == NULL || cs == NULL || v->branch.len == 0)
-        return NULL;
-    for (sr__txn *t = s->txns; t != NULL; t = t->next) {
-        if (!is_client(t))
-            continue;
-        if (sr_str_eq(sr_msg_via(t->req, 0)->branch, v->branch) &&
-            sr_str_eq(txn_method(t), cs->method))
-            return t;
+    while (n > 0) {
+        if (h->len == sizeof h->buf)
+            h_compress(h);
+        size_t k = sizeof h->buf - h->len;
+        if (k > n)
+            k = n;
+        memcpy(h->buf + h->len, p, k);
+        if (lower) {
+            for (size_t i = h->len; i < h->len + k; i++)
+                if (h->buf[i] >= 'A' && h->buf[i] <= 'Z')
+                    h->buf[i] = (uint8_t)(h->buf[i] + 32);
+        }
+        h->len += k;
+        p += k;
+        n -= k;
     }
-    return NULL;
 }
 
-/* sent-by (host and port) of two Vias: §17.2.3 compares it as well as the branch. */
-static bool sent_by_eq(const sr_via *a, const sr_via *b)
+static void h_u32(hacc *h, uint32_t v)
 {
-    return sr_str_caseeq(a->host, b->host) && a->port == b->port;
+    char b[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+    h_bytes(h, b, 4, false);
+}
+
+static void h_field(hacc *h, sr_str f, bool lower)
+{
+    h_u32(h, (uint32_t)f.len);
+    h_bytes(h, f.p, f.len, lower);
+}
+
+static void h_begin(hacc *h, const sr_stack *s, char label)
+{
+    h->key = s->hkey;
+    h->len = 0;
+    h_bytes(h, &label, 1, false);
+}
+
+static uint64_t h_end(hacc *h)
+{
+    return sr_siphash24(h->key, h->buf, h->len);
 }
 
 static sr_str to_tag(const sr_msg *m)
@@ -58,6 +93,219 @@ static sr_str from_tag(const sr_msg *m)
     const sr_nameaddr *f = sr_msg_from(m);
     sr_str none = {"", 0};
     return f != NULL ? f->tag : none;
+}
+
+/* Handles are ours (sequential), so a plain mix spreads them; no key needed. */
+static uint64_t key_id(sr_txn_id id)
+{
+    uint64_t z = (uint64_t)id + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* §17.1.3: a client transaction is the top-Via branch and the CSeq method. */
+static uint64_t key_client(const sr_stack *s, sr_str branch, sr_str method)
+{
+    hacc h;
+    h_begin(&h, s, 'c');
+    h_field(&h, branch, false);
+    h_field(&h, method, false);
+    return h_end(&h);
+}
+
+/* §17.2.3: branch, sent-by (host case-insensitively, port) and method; an ACK and a CANCEL
+ * look up their INVITE with the method INVITE. */
+static uint64_t key_server(const sr_stack *s, const sr_via *v, sr_str method)
+{
+    hacc h;
+    h_begin(&h, s, 's');
+    h_field(&h, v->branch, false);
+    h_field(&h, v->host, true);
+    h_u32(&h, v->port);
+    h_field(&h, method, false);
+    return h_end(&h);
+}
+
+/* §17.2.3, RFC 2543 fallback: the fields an INVITE, its ACK and its CANCEL share (Call-ID,
+ * From tag, CSeq number, Request-URI, top Via); the rest is compared on the candidates. */
+static uint64_t key_2543(const sr_stack *s, const sr_msg *m)
+{
+    hacc h;
+    h_begin(&h, s, '2');
+    h_field(&h, sr_msg_call_id(m), false);
+    h_field(&h, from_tag(m), false);
+    h_u32(&h, sr_msg_cseq(m)->num);
+    h_field(&h, sr_msg_request_uri(m), false);
+    h_field(&h, sr_msg_via(m, 0)->raw, false);
+    return h_end(&h);
+}
+
+/* §8.2.2.2 (merged requests) and RFC 3262 §3 (PRACK → INVITE): Call-ID, From tag, CSeq. */
+static uint64_t key_dialog(const sr_stack *s, sr_str call_id, sr_str ftag, uint32_t num,
+                           sr_str method)
+{
+    hacc h;
+    h_begin(&h, s, 'd');
+    h_field(&h, call_id, false);
+    h_field(&h, ftag, false);
+    h_u32(&h, num);
+    h_field(&h, method, false);
+    return h_end(&h);
+}
+
+int sr__index_init(sr_stack *s)
+{
+    s->tbl_size = 64;
+    s->tbl = sr__malloc(s->alloc, s->tbl_size * sizeof(*s->tbl));
+    if (s->tbl == NULL)
+        return SR_ENOMEM;
+    memset(s->tbl, 0, s->tbl_size * sizeof(*s->tbl));
+    s->tbl_n = 0;
+    return 0;
+}
+
+void sr__index_cleanup(sr_stack *s)
+{
+    sr__free(s->alloc, s->tbl);
+    s->tbl = NULL;
+    s->tbl_size = s->tbl_n = 0;
+}
+
+/* Double the bucket array when the load passes 1. Failing to grow is not an error: the
+ * table stays correct, only the chains get longer. */
+static void grow(sr_stack *s)
+{
+    size_t n = s->tbl_size * 2;
+    if (n < s->tbl_size || n > SIZE_MAX / sizeof(*s->tbl))
+        return;
+    sr__hnode **nt = sr__malloc(s->alloc, n * sizeof(*nt));
+    if (nt == NULL)
+        return;
+    memset(nt, 0, n * sizeof(*nt));
+    for (size_t i = 0; i < s->tbl_size; i++) {
+        sr__hnode *e = s->tbl[i];
+        while (e != NULL) {
+            sr__hnode *next = e->next;
+            size_t b = (size_t)(e->hash & (n - 1));
+            e->next = nt[b];
+            nt[b] = e;
+            e = next;
+        }
+    }
+    sr__free(s->alloc, s->tbl);
+    s->tbl = nt;
+    s->tbl_size = n;
+}
+
+static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
+{
+    sr__hnode *e = &t->hn[role];
+    size_t b = (size_t)(hash & (s->tbl_size - 1));
+    e->txn = t;
+    e->hash = hash;
+    e->next = s->tbl[b];
+    e->linked = true;
+    s->tbl[b] = e;
+    s->tbl_n++;
+}
+
+void sr__txn_index(sr_stack *s, sr__txn *t)
+{
+    if (s->tbl_n + SR__HR_COUNT > s->tbl_size)
+        grow(s);
+    link_node(s, t, SR__HR_ID, key_id(t->id));
+    const sr_msg *r = t->req;
+    const sr_via *v = sr_msg_via(r, 0);
+    const sr_cseq *cs = sr_msg_cseq(r);
+    if (is_client(t)) {
+        link_node(s, t, SR__HR_MATCH, key_client(s, v->branch, cs->method));
+        return;
+    }
+    link_node(s, t, SR__HR_MATCH,
+              sr__branch_is_3261(v->branch) ? key_server(s, v, sr_msg_method_str(r))
+                                            : key_2543(s, r));
+    link_node(s, t, SR__HR_DIALOG,
+              key_dialog(s, sr_msg_call_id(r), from_tag(r), cs->num, cs->method));
+}
+
+void sr__txn_unindex(sr_stack *s, sr__txn *t)
+{
+    for (int role = 0; role < SR__HR_COUNT; role++) {
+        sr__hnode *e = &t->hn[role];
+        if (!e->linked)
+            continue;
+        for (sr__hnode **pp = &s->tbl[e->hash & (s->tbl_size - 1)]; *pp != NULL;
+             pp = &(*pp)->next) {
+            if (*pp == e) {
+                *pp = e->next;
+                break;
+            }
+        }
+        e->linked = false;
+        s->tbl_n--;
+    }
+}
+
+/* The first entry of @p role and @p hash after @p prev (NULL: the first), most recent first. */
+static sr__hnode *bucket_next(const sr_stack *s, int role, uint64_t hash, sr__hnode *prev)
+{
+    sr__hnode *e = prev != NULL ? prev->next : s->tbl[hash & (s->tbl_size - 1)];
+    for (; e != NULL; e = e->next)
+        if (e->hash == hash && e == &e->txn->hn[role])
+            return e;
+    return NULL;
+}
+
+#define EACH(s, role, hash, e)                                       \
+    for (sr__hnode *e = bucket_next(s, role, hash, NULL); e != NULL; \
+         e = bucket_next(s, role, hash, e))
+
+sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
+{
+    EACH(s, SR__HR_ID, key_id(id), e)
+    {
+        if (e->txn->id == id)
+            return e->txn;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ matching */
+
+/* The method a transaction is keyed on (CSeq method of its request). */
+static sr_str txn_method(const sr__txn *t)
+{
+    return sr_msg_cseq(t->req)->method;
+}
+
+sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method)
+{
+    EACH(s, SR__HR_MATCH, key_client(s, branch, method), e)
+    {
+        sr__txn *t = e->txn;
+        if (is_client(t) && sr_str_eq(sr_msg_via(t->req, 0)->branch, branch) &&
+            sr_str_eq(txn_method(t), method))
+            return t;
+    }
+    return NULL;
+}
+
+/* §17.1.3: the response's top-Via branch equals the request's, and its CSeq method equals
+ * the request's method (so a response to a CANCEL does not match the INVITE). */
+sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp)
+{
+    const sr_via *v = sr_msg_via(resp, 0);
+    const sr_cseq *cs = sr_msg_cseq(resp);
+    if (v == NULL || cs == NULL || v->branch.len == 0)
+        return NULL;
+    return sr__find_client(s, v->branch, cs->method);
+}
+
+/* sent-by (host and port) of two Vias: §17.2.3 compares it as well as the branch. */
+static bool sent_by_eq(const sr_via *a, const sr_via *b)
+{
+    return sr_str_caseeq(a->host, b->host) && a->port == b->port;
 }
 
 /* RFC 2543 fallback (§17.2.3): same Request-URI, To tag, From tag, Call-ID, CSeq and top Via;
@@ -84,16 +332,23 @@ sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req)
     const sr_via *v = sr_msg_via(req, 0);
     const sr_cseq *cs = sr_msg_cseq(req);
     sr_method m = sr_msg_method(req);
-    bool rfc3261 = sr__branch_is_3261(v->branch);
-    for (sr__txn *t = s->txns; t != NULL; t = t->next) {
+    if (!sr__branch_is_3261(v->branch)) {
+        EACH(s, SR__HR_MATCH, key_2543(s, req), e)
+        {
+            sr__txn *t = e->txn;
+            if (!is_client(t) && !sr__branch_is_3261(sr_msg_via(t->req, 0)->branch) &&
+                match_2543(t, req, m))
+                return t;
+        }
+        return NULL;
+    }
+    sr_str key_method = m == SR_METHOD_ACK ? SR_STR("INVITE") : sr_msg_method_str(req);
+    EACH(s, SR__HR_MATCH, key_server(s, v, key_method), e)
+    {
+        sr__txn *t = e->txn;
         if (is_client(t))
             continue;
         const sr_via *tv = sr_msg_via(t->req, 0);
-        if (!rfc3261) {
-            if (!sr__branch_is_3261(tv->branch) && match_2543(t, req, m))
-                return t;
-            continue;
-        }
         if (!sr_str_eq(tv->branch, v->branch) || !sent_by_eq(tv, v))
             continue;
         if (m == SR_METHOD_ACK) {
@@ -113,20 +368,26 @@ sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req)
 sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
 {
     const sr_via *v = sr_msg_via(cancel, 0);
-    bool rfc3261 = sr__branch_is_3261(v->branch);
-    for (sr__txn *t = s->txns; t != NULL; t = t->next) {
-        if (t->kind != SR_TXN_INVITE_SERVER)
-            continue;
+    if (sr__branch_is_3261(v->branch)) {
+        EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
+        {
+            sr__txn *t = e->txn;
+            const sr_via *tv = sr_msg_via(t->req, 0);
+            if (t->kind == SR_TXN_INVITE_SERVER && sr_str_eq(tv->branch, v->branch) &&
+                sent_by_eq(tv, v))
+                return t;
+        }
+        return NULL;
+    }
+    /* RFC 2543: Request-URI, Call-ID, From tag, To (tag of the request), CSeq number and
+     * top Via equal. */
+    EACH(s, SR__HR_MATCH, key_2543(s, cancel), e)
+    {
+        sr__txn *t = e->txn;
         const sr_msg *o = t->req;
         const sr_via *tv = sr_msg_via(o, 0);
-        if (rfc3261) {
-            if (sr_str_eq(tv->branch, v->branch) && sent_by_eq(tv, v))
-                return t;
-            continue;
-        }
-        /* RFC 2543: Request-URI, Call-ID, From tag, To (tag of the request), CSeq number
-         * and top Via equal. */
-        if (!sr__branch_is_3261(tv->branch) && sr_msg_cseq(o)->num == sr_msg_cseq(cancel)->num &&
+        if (t->kind == SR_TXN_INVITE_SERVER && !sr__branch_is_3261(tv->branch) &&
+            sr_msg_cseq(o)->num == sr_msg_cseq(cancel)->num &&
             sr_str_eq(sr_msg_call_id(o), sr_msg_call_id(cancel)) &&
             sr_str_eq(from_tag(o), from_tag(cancel)) && sr_str_eq(to_tag(o), to_tag(cancel)) &&
             sr_str_eq(sr_msg_request_uri(o), sr_msg_request_uri(cancel)) &&
@@ -143,16 +404,38 @@ bool sr__is_merged(const sr_stack *s, const sr_msg *req)
     if (to_tag(req).len != 0)
         return false;
     const sr_cseq *cs = sr_msg_cseq(req);
-    for (sr__txn *t = s->txns; t != NULL; t = t->next) {
-        if (is_client(t))
-            continue;
+    sr_str cid = sr_msg_call_id(req), ftag = from_tag(req);
+    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, cs->method), e)
+    {
+        const sr__txn *t = e->txn;
         const sr_cseq *o = sr_msg_cseq(t->req);
         if (o->num == cs->num && sr_str_eq(o->method, cs->method) &&
-            sr_str_eq(sr_msg_call_id(t->req), sr_msg_call_id(req)) &&
-            sr_str_eq(from_tag(t->req), from_tag(req)))
+            sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag))
             return true;
     }
     return false;
+}
+
+/* RFC 3262 §3: the INVITE server transaction whose reliable 1xx a PRACK acknowledges: RAck
+ * (RSeq, the INVITE's CSeq number, method INVITE) in the same dialog (Call-ID, From tag, To
+ * tag = the tag our 1xx carried). */
+sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_rack *ra)
+{
+    if (ra->method_id != SR_METHOD_INVITE)
+        return NULL;
+    sr_str cid = sr_msg_call_id(prack), ftag = from_tag(prack);
+    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, ra->cseq, SR_STR("INVITE")), e)
+    {
+        sr__txn *t = e->txn;
+        if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
+            sr_msg_cseq(t->req)->num != ra->cseq)
+            continue;
+        sr_str tt = {t->to_tag, t->to_tag_len};
+        if (sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag) &&
+            sr_str_eq(tt, to_tag(prack)))
+            return t;
+    }
+    return NULL;
 }
 
 /* Does a Supported/Require-style header @p id of @p m list option tag @p tag? */

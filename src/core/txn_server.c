@@ -69,6 +69,7 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
         return err;
     }
     t->req = copy;
+    sr__txn_index(s, t);
     *out = t;
     return 0;
 }
@@ -124,14 +125,11 @@ int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_head
         o.to_tag.p = t->to_tag;
         o.to_tag.len = t->to_tag_len;
     }
-    sr_msg *built = NULL, *resp = NULL;
-    int err = sr_build_response(&built, t->req, code, &o, NULL);
+    sr_msg *resp = NULL;
+    int err = sr_build_response(&resp, t->req, code, &o, NULL);
     if (err != 0)
         return err;
-    err = sr__msg_copy(s, built, &resp);
-    sr_msg_free(built);
-    if (err != 0)
-        return err;
+    /* sent as built: its accessors (CSeq, To) are those of its header fields */
     err = sr__server_send(s, t, resp, 0);
     if (err != 0)
         sr_msg_free(resp);

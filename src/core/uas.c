@@ -251,7 +251,10 @@ int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict 
             verdict(v, 405, NULL, SR_HDR_NONE);
             v->add = SR_UAS_ADD_ALLOW;
         } else {
+            /* Allow is optional in a 501 (§20.5), and tells the client what it may send
+             * instead (RFC 4475 §3.1.1.2, §3.1.1.5). */
             verdict(v, 501, NULL, SR_HDR_NONE);
+            v->add = SR_UAS_ADD_ALLOW;
         }
         return 0;
     }
@@ -384,6 +387,19 @@ int sr_uas_respond(sr_msg **out, const sr_msg *req, const sr_uas_verdict *v,
                 goto out;
         }
         hdrs[n++] = (sr_build_header){SR_STR("Unsupported"), {tags.p, tags.len}};
+    } else if ((v->add & SR_UAS_ADD_ALLOW) && v->code != 405) {
+        /* A 405 gets Allow from the builder (must-carry); any other verdict asking for it
+         * (501) gets the policy's methods here, unless the caller gives its own. */
+        bool given = false;
+        for (size_t i = 0; i < o.n_headers; i++)
+            given = given || sr_hdr_lookup(o.headers[i].name) == SR_HDR_ALLOW;
+        for (size_t i = 0; !given && policy->methods && policy->methods[i]; i++) {
+            if ((i && (rc = sr_buf_append_cstr(&tags, ", ")) != 0) ||
+                (rc = sr_buf_append_cstr(&tags, policy->methods[i])) != 0)
+                goto out;
+        }
+        if (tags.len)
+            hdrs[n++] = (sr_build_header){SR_STR("Allow"), {tags.p, tags.len}};
     } else if (v->add & SR_UAS_ADD_WARNING) {
         /* RFC 3261 §20.43: warn-code 399 (miscellaneous), our pseudonym as warn-agent. */
         hdrs[n++] = (sr_build_header){

@@ -84,6 +84,13 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
         if (h2 && singles[r].dup)
             return verr(err, SR_EBADMSG, m, h2, (int)singles[r].id, singles[r].dup);
     }
+    /* Via values come first: they were parsed first before the Via list became lazy */
+    sr__msg_vias_all((sr_msg *)(uintptr_t)m);
+    if (m->via_err.code) {
+        if (err)
+            *err = m->via_err;
+        return m->via_err.code;
+    }
     if (m->eager.code) {
         if (err)
             *err = m->eager;

@@ -10,6 +10,9 @@ size_t sr__scan_quoted(const char *p, size_t i, size_t n)
 {
     /* quoted-string = SWS DQUOTE *(qdtext / quoted-pair) DQUOTE (RFC 3261 §25.1) */
     for (i++; i < n; i++) {
+        i = sr__span(p, i, n, SR__C_QPLAIN);
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)p[i];
         if (c == '"')
             return i + 1;
@@ -36,6 +39,9 @@ bool sr_value_next(sr_str value, size_t *pos, sr_str *item)
     if (!memchr(p + i, ',', n - i))
         i = n;
     while (i < n) {
+        i = sr__span(p, i, n, SR__C_LPLAIN);
+        if (i >= n)
+            break;
         char c = p[i];
         if (c == '"') {
             size_t e = sr__scan_quoted(p, i, n);
@@ -64,50 +70,6 @@ bool sr_value_next(sr_str value, size_t *pos, sr_str *item)
     /* After the last value *pos is n + 1 so the next call stops even for a trailing comma. */
     *pos = i < n ? i + 1 : n + 1;
     return true;
-}
-
-int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *name, sr_str *value)
-{
-    size_t i = *ip;
-    if (i >= n || p[i] != ';')
-        return -1;
-    i = sr__skip_lws(p, i + 1, n);
-    size_t ns = i;
-    while (i < n && sr__is((unsigned char)p[i], SR__C_TOKEN))
-        i++;
-    if (i == ns)
-        return -1; /* ";;" or ";=" : empty parameter name */
-    name->p = p + ns;
-    name->len = i - ns;
-    value->p = NULL;
-    value->len = 0;
-    size_t j = sr__skip_lws(p, i, n);
-    if (j < n && p[j] == '=') {
-        j = sr__skip_lws(p, j + 1, n);
-        size_t vs = j;
-        if (j < n && p[j] == '"') {
-            j = sr__scan_quoted(p, j, n);
-            if (!j)
-                return -1;
-        } else if (j < n && p[j] == '[') {
-            j++;
-            while (j < n && (sr__is((unsigned char)p[j], SR__C_HOST) || p[j] == ':'))
-                j++;
-            if (j >= n || p[j] != ']')
-                return -1;
-            j++;
-        } else {
-            while (j < n && (sr__is((unsigned char)p[j], SR__C_TOKEN) || p[j] == ':'))
-                j++;
-            if (j == vs)
-                return -1; /* "name=" with no value */
-        }
-        value->p = p + vs;
-        value->len = j - vs;
-        i = j;
-    }
-    *ip = i;
-    return 0;
 }
 
 bool sr_param_next(sr_str params, size_t *pos, sr_str *name, sr_str *value)
@@ -210,19 +172,29 @@ int sr_uint32_parse(sr_str s, uint32_t *out)
 /* Read 1*DIGIT at p[*i] into a uint32. Returns 0, SR_EBADMSG, SR_ERANGE. */
 static int scan_u32(const char *p, size_t n, size_t *i, uint32_t *out)
 {
-    size_t s = *i;
-    while (*i < n && sr__is((unsigned char)p[*i], SR__C_DIGIT))
-        (*i)++;
-    sr_str d = {p + s, *i - s};
-    return sr_uint32_parse(d, out);
+    size_t s = *i, k = s;
+    uint64_t v = 0;
+    for (; k < n; k++) {
+        unsigned d = (unsigned)(unsigned char)p[k] - '0';
+        if (d > 9)
+            break;
+        if (v <= UINT32_MAX) /* saturates above 2^32 - 1; the digits still count */
+            v = v * 10 + d;
+    }
+    *i = k;
+    if (k == s)
+        return SR_EBADMSG;
+    if (v > UINT32_MAX)
+        return SR_ERANGE;
+    *out = (uint32_t)v;
+    return 0;
 }
 
 /* Read a token at p[*i]. Returns its length (0: none). */
 static size_t scan_token(const char *p, size_t n, size_t *i)
 {
     size_t s = *i;
-    while (*i < n && sr__is((unsigned char)p[*i], SR__C_TOKEN))
-        (*i)++;
+    *i = sr__span(p, s, n, SR__C_TOKEN);
     return *i - s;
 }
 

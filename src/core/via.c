@@ -12,8 +12,7 @@
 static bool token_at(const char *p, size_t n, size_t *i, sr_str *out)
 {
     size_t s = *i;
-    while (*i < n && sr__is((unsigned char)p[*i], SR__C_TOKEN))
-        (*i)++;
+    *i = sr__span(p, s, n, SR__C_TOKEN);
     out->p = p + s;
     out->len = *i - s;
     return out->len != 0;
@@ -41,10 +40,20 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
     v->ttl = -1;
     v->raw.p = p + i;
 
-    /* sent-protocol = protocol-name SLASH protocol-version SLASH transport */
-    if (!token_at(p, n, &i, &v->protocol) || !slash_at(p, n, &i) ||
-        !token_at(p, n, &i, &v->version) || !slash_at(p, n, &i) ||
-        !token_at(p, n, &i, &v->transport))
+    /* sent-protocol = protocol-name SLASH protocol-version SLASH transport; the usual
+     * "SIP/2.0/" without LWS is taken in one comparison */
+    if (n - i > 8 && memcmp(p + i, "SIP/2.0/", 8) == 0 &&
+        sr__is((unsigned char)p[i + 8], SR__C_TOKEN)) {
+        v->protocol.p = p + i;
+        v->protocol.len = 3;
+        v->version.p = p + i + 4;
+        v->version.len = 3;
+        i += 8;
+        if (!token_at(p, n, &i, &v->transport))
+            return VIA_ERR("Bad Via sent-protocol");
+    } else if (!token_at(p, n, &i, &v->protocol) || !slash_at(p, n, &i) ||
+               !token_at(p, n, &i, &v->version) || !slash_at(p, n, &i) ||
+               !token_at(p, n, &i, &v->transport))
         return VIA_ERR("Bad Via sent-protocol");
     size_t j = sr__skip_lws(p, i, n);
     if (j == i)
@@ -55,15 +64,13 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
     size_t hs = i;
     if (i < n && p[i] == '[') {
         i++;
-        while (i < n && (sr__is((unsigned char)p[i], SR__C_HOST) || p[i] == ':'))
-            i++;
+        i = sr__span(p, i, n, SR__C_HOST6);
         /* IPv6reference = "[" IPv6address "]": at least one ':' inside (RFC 3261 §25.1) */
         if (i >= n || p[i] != ']' || i - hs < 3 || !memchr(p + hs, ':', i - hs))
             return VIA_ERR("Bad Via sent-by");
         i++;
     } else {
-        while (i < n && sr__is((unsigned char)p[i], SR__C_HOST))
-            i++;
+        i = sr__span(p, i, n, SR__C_HOST);
     }
     if (i == hs)
         return VIA_ERR("Bad Via sent-by");
@@ -92,19 +99,19 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
             return VIA_ERR("Bad Via parameter");
         /* dispatch on length first: most parameters are branch, received or rport */
         unsigned char c0 = sr__lower[(unsigned char)name.p[0]];
-        if (name.len == 6 && c0 == 'b' && SR__LC_EQ(name, "branch")) {
+        if (name.len == 6 && c0 == 'b' && SR__TOK_EQ(name, "branch")) {
             if (!val.p)
                 return VIA_ERR("Bad Via branch");
             v->branch = val;
-        } else if (name.len == 8 && c0 == 'r' && SR__LC_EQ(name, "received")) {
+        } else if (name.len == 8 && c0 == 'r' && SR__TOK_EQ(name, "received")) {
             if (!val.p)
                 return VIA_ERR("Bad Via received");
             v->received = val;
-        } else if (name.len == 5 && c0 == 'm' && SR__LC_EQ(name, "maddr")) {
+        } else if (name.len == 5 && c0 == 'm' && SR__TOK_EQ(name, "maddr")) {
             if (!val.p)
                 return VIA_ERR("Bad Via maddr");
             v->maddr = val;
-        } else if (name.len == 5 && c0 == 'r' && SR__LC_EQ(name, "rport")) {
+        } else if (name.len == 5 && c0 == 'r' && SR__TOK_EQ(name, "rport")) {
             if (!val.p) {
                 v->rport = SR_RPORT_EMPTY;
             } else {
@@ -114,7 +121,7 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
                 v->rport = SR_RPORT_VALUE;
                 v->rport_value = (uint16_t)rp;
             }
-        } else if (name.len == 3 && c0 == 't' && SR__LC_EQ(name, "ttl")) {
+        } else if (name.len == 3 && c0 == 't' && SR__TOK_EQ(name, "ttl")) {
             uint32_t t;
             if (!val.p || sr_uint32_parse(val, &t) || t > 255)
                 return VIA_ERR("Bad Via ttl");

@@ -11,6 +11,9 @@
 
 #define SDP_MEDIA_PORT "49170"
 
+/* The longest "wait: cancel" (Timer C's 3 minutes): then 408. */
+#define SD_WAIT_CANCEL_MAX_MS 180000u
+
 typedef struct job {
     sr_txn_id txn;
     sr_msg *req; /* our copy, once the job outlives the event that started it */
@@ -297,12 +300,13 @@ static bool copy_cstr(char *dst, size_t cap, sr_str s)
     return true;
 }
 
-bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
-                     unsigned codes[SD_MAX_CAPTURES])
+/* As sd_rule_matches(), with the method taken as @p method (NULL: the request's). */
+static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                            unsigned codes[SD_MAX_CAPTURES], const char *method)
 {
     const sd_match *m = &r->match;
     if (m->methods) {
-        sr_str meth = sr_msg_method_str(req);
+        sr_str meth = method ? sr_str_from_cstr(method) : sr_msg_method_str(req);
         bool ok = false;
         for (char **x = m->methods; *x && !ok; x++)
             ok = sr_str_eq(meth, sr_str_from_cstr(*x));
@@ -365,13 +369,25 @@ bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
     return true;
 }
 
+bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                     unsigned codes[SD_MAX_CAPTURES])
+{
+    return rule_matches_as(r, req, src, codes, NULL);
+}
+
+static const sd_rule *rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                   unsigned codes[SD_MAX_CAPTURES], const char *method)
+{
+    for (size_t i = 0; i < cf->n_rules; i++)
+        if (rule_matches_as(&cf->rules[i], req, src, codes, method))
+            return &cf->rules[i];
+    return &cf->fallback;
+}
+
 const sd_rule *sd_rule_find(const sd_config *cf, const sr_msg *req, const sr_addr *src,
                             unsigned codes[SD_MAX_CAPTURES])
 {
-    for (size_t i = 0; i < cf->n_rules; i++)
-        if (sd_rule_matches(&cf->rules[i], req, src, codes))
-            return &cf->rules[i];
-    return &cf->fallback;
+    return rule_find_as(cf, req, src, codes, NULL);
 }
 
 /* ------------------------------------------------------------------ building */
@@ -477,13 +493,18 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
                  bool sdp, const uint8_t *key, sr_msg **out)
 {
     const sd_config *cf = j->cfg;
-    char host[SR_ADDR_HOST_MAX + 8];
-    uint16_t port;
-    local_addr(e, j, cf, host, sizeof(host), &port);
-    char contact[SR_ADDR_HOST_MAX + 64];
-    snprintf(contact, sizeof(contact), "sip:sipreplyd@%s:%u%s", host, port,
-             j->src.transport == SR_TP_TCP ? ";transport=tcp" : "");
+    /* our Contact, for the codes that carry one (dialog-creating 1xx/2xx, 3xx, 485) */
+    char contact[SR_ADDR_HOST_MAX + 64] = "";
     const char *contacts[2] = {contact, NULL};
+    if ((code > 100 && code < 400) || code == 485) {
+        char host[SR_ADDR_HOST_MAX + 8];
+        uint16_t port;
+        local_addr(e, j, cf, host, sizeof(host), &port);
+        snprintf(contact, sizeof(contact), "sip:sipreplyd@%s:%u%s", host, port,
+                 j->src.transport == SR_TP_TCP ? ";transport=tcp" : "");
+    } else {
+        contacts[0] = NULL;
+    }
     sr_build_policy pol;
     sr_build_policy_init(&pol);
     pol.allow = methods_allowed;
@@ -803,9 +824,20 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 j->step++;
                 continue;
             }
+            if (j->waited) {
+                /* nobody cancelled within the bound: end it as Timer C would (RFC 3261
+                 * §16.6 item 11), so abandoned calls do not pile up */
+                j->waited = false;
+                send_simple(e, j, req, 408, now);
+                job_done(e, j, req, 408, "no CANCEL within 3 minutes");
+                return false;
+            }
             if (job_keep(e, jp, req) != 0)
                 return false;
-            return true; /* wait for a CANCEL, forever */
+            j = *jp;
+            j->waited = true;
+            heap_push(e, j, now + SD_WAIT_CANCEL_MAX_MS);
+            return true; /* wait for a CANCEL */
         }
         if (wait && !j->waited) {
             if (job_keep(e, jp, req) != 0)
@@ -1058,8 +1090,19 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
         return false;
     bool done = false;
     sr_method m = sr_msg_method(req);
-    if (!sr_msg_is_request(req) || m == SR_METHOD_CANCEL || m == SR_METHOD_PRACK)
+    if (!sr_msg_is_request(req) || m == SR_METHOD_PRACK)
         goto out;
+    if (m == SR_METHOD_CANCEL) {
+        /* RFC 3261 §8.2.7: a stateless UAS ignores CANCEL. A CANCEL whose INVITE went to a
+         * stateless rule is dropped (the INVITE had its final answer already). */
+        unsigned cc[SD_MAX_CAPTURES] = {0};
+        const sd_rule *ir = rule_find_as(cfg_of(e), req, src, cc, "INVITE");
+        if (ir->actions[0].kind == SD_ACT_STATELESS) {
+            e->cnt.requests[SR_METHOD_CANCEL]++;
+            done = true;
+        }
+        goto out;
+    }
     if (m == SR_METHOD_ACK) {
         if (sr_build_ack_is_ours(req, e->sl_key)) {
             e->cnt.requests[SR_METHOD_ACK]++;

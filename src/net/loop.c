@@ -544,8 +544,9 @@ static void udp_readable(sn_loop *l, lsn *ls)
             sd_engine_receive(l->e, (const char *)l->in_iov[i].iov_base, len, &src, local, now);
         }
         udp_flush(l);
-        if (n < UDP_BATCH)
-            break;
+        /* a short batch does not end the wake-up: what arrived while it was answered is
+         * read now (one recvmmsg that may find nothing) rather than after another
+         * epoll_wait and context switch */
     }
 }
 

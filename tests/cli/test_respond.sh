@@ -95,5 +95,20 @@ for opt in --to -H --reason --body --type --defaults --contact --retry-after --t
     contains "--help documents $opt" "$tmp/o" -- "$opt"
 done
 
+# RFC 4475 §3.1.1.2: quoted-pair escaped NUL/BEL/DEL in the To display name are copied as
+# they are (RFC 3261 §25.1), and the response lints clean against its request.
+"$bin" respond 501 --to "$vec/intmeth.dat" >"$tmp/o" 2>&1; check "501 to intmeth builds" 0 $?
+hexline() { LC_ALL=C grep -a -m1 '^To:' "$1" | LC_ALL=C tr -d '\r\n' | od -An -tx1 | tr -d ' \n'; }
+req_to=$(hexline "$vec/intmeth.dat")
+resp_to=$(hexline "$tmp/o")
+case "$req_to" in *5c00*) ;; *) echo "FAIL: the vector's To lost its escaped NUL"; fails=$((fails + 1)) ;; esac
+if [ -n "$req_to" ] && [ "${resp_to#"$req_to"3b7461673d}" != "$resp_to" ]; then
+    echo "ok: intmeth To copied byte for byte, then ;tag="
+else
+    echo "FAIL: intmeth To not copied"; fails=$((fails + 1))
+fi
+cp "$tmp/o" "$tmp/501"
+"$bin" lint "$tmp/501" --request "$vec/intmeth.dat" >"$tmp/o" 2>&1; check "501 to intmeth is lint-clean" 0 $?
+
 [ $fails -eq 0 ] && echo "all respond CLI checks passed" || echo "$fails respond CLI check(s) failed"
 exit $((fails > 0))

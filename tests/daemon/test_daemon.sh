@@ -57,6 +57,34 @@ PY
 )
 [ "$reconn" = "SIP/2.0 180 Ringing | SIP/2.0 200 OK" ] && ok "tcp: new connection to the Via sent-by for the 200" || bad "tcp reconnect: $reconn"
 
+# TCP framing: two requests in one write, and one request written a few bytes at a time
+framed=$(python3 - "$port" <<'PY'
+import socket, sys, time
+p = int(sys.argv[1])
+def req(n):
+    return ("INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
+            f"Via: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKfr{n}\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:486@127.0.0.1>\r\n"
+            f"Call-ID: framed{n}\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+s = socket.create_connection(("127.0.0.1", p), timeout=3)
+s.sendall(req(1) + req(2))
+b = req(3)
+for i in range(0, len(b), 7):
+    s.sendall(b[i:i + 7]); time.sleep(0.005)
+data, end = b"", time.time() + 3
+while data.count(b"SIP/2.0 486") < 3 and time.time() < end:
+    s.settimeout(max(0.1, end - time.time()))
+    try:
+        d = s.recv(65536)
+    except socket.timeout:
+        break
+    if not d: break
+    data += d
+print(data.count(b"SIP/2.0 486"), data.count(b"Call-ID: framed3"))
+PY
+)
+[ "$framed" = "3 1" ] && ok "tcp framing: pipelined and split requests" || bad "tcp framing: $framed"
+
 # CRLF keep-alive ping on TCP is answered with CRLF (RFC 5626 §3.5.1)
 pong=$(python3 - "$port" <<'PY'
 import socket, sys

@@ -443,6 +443,19 @@ static void test_wait_for_cancel(void **state)
     assert_int_equal(sd_engine_pending(e), 0);
     assert_int_equal(c.last_log.code, 487);
     assert_string_equal(c.last_rule, "ring-forever");
+    /* a caller that never cancels: 408 after three minutes */
+    char *r2 = request("INVITE", "sip:x@127.0.0.1", "z9hG4bKw2", NULL, NULL, 1, NULL);
+    feed(e, &c, r2, SR_TP_UDP);
+    uint64_t t0 = c.now;
+    cap_clear(&c); /* (the first call's 487 is retransmitted meanwhile: it was not ACKed) */
+    advance(e, &c, t0 + 179999);
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(has_line(&c.s[i], "CSeq: 1 INVITE") && has_line(&c.s[i], "z9hG4bKw2;"));
+    advance(e, &c, t0 + 180000);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 408);
+    assert_true(has_line(&c.s[c.n - 1], "branch=z9hG4bKw2;"));
+    assert_int_equal(sd_engine_pending(e), 0);
+    free(r2);
     free(r);
     free(cn);
     cap_clear(&c);
@@ -586,6 +599,12 @@ static void test_stateless_and_ack_absorbed(void **state)
     assert_int_equal(c.n, 2);
     assert_int_equal(sd_engine_counters(e)->acks_absorbed, 1);
     assert_int_equal(sd_engine_transactions(e), 0);
+    /* RFC 3261 §8.2.7: a stateless UAS ignores CANCEL (no 481, no transaction) */
+    char *cn = request("CANCEL", "sip:486@127.0.0.1", "z9hG4bKsl1", NULL, NULL, 1, NULL);
+    feed(e, &c, cn, SR_TP_UDP);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    free(cn);
     free(r);
     free(ack);
     cap_clear(&c);
@@ -791,6 +810,32 @@ static void test_udp_response_without_rport(void **state)
     sd_engine_free(e);
 }
 
+static void test_advertise_server_and_templates(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e =
+        engine_from("advertise: 192.0.2.1\n"
+                    "server: sipreplyd-test\n"
+                    "rules:\n"
+                    "  - respond:\n"
+                    "      - {code: 183, sdp: true}\n"
+                    "      - {code: 200, body: \"user {{user}} at {{ip}}:{{port}}\",\n"
+                    "         content-type: text/plain, headers: {X-A: [\"1\", \"2\"]}}\n",
+                    &c);
+    char *r = request("INVITE", "sip:bob@127.0.0.1", "z9hG4bKadv", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "183,200");
+    assert_true(has_line(&c.s[0], "c=IN IP4 192.0.2.1\r\n"));
+    assert_true(has_line(&c.s[0], "Server: sipreplyd-test\r\n"));
+    assert_true(has_line(&c.s[1], "Contact: <sip:sipreplyd@192.0.2.1:5060>\r\n"));
+    assert_true(has_line(&c.s[1], "\r\n\r\nuser bob at 192.0.2.1:5060"));
+    assert_true(has_line(&c.s[1], "X-A: 1\r\nX-A: 2\r\n"));
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_tcp_response_on_connection(void **state)
 {
     (void)state;
@@ -988,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_redirect_contacts),
         cmocka_unit_test(test_reload_keeps_running_sequence),
         cmocka_unit_test(test_udp_response_without_rport),
+        cmocka_unit_test(test_advertise_server_and_templates),
         cmocka_unit_test(test_tcp_response_on_connection),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_drain_answers_503),

@@ -354,6 +354,24 @@ static void test_nonce_lifecycle(void **state)
     assert_int_equal(sr_auth_nonce_make(s, t0, n2, sizeof n2), SR_AUTH_NONCE_LEN);
     assert_string_not_equal(n1, n2); /* same instant, still unique */
     assert_int_equal(sr_auth_nonce_make(s, t0, n2, 10), SR_ENOSPC);
+    /* The documented format: 12 hex digits of time, 8 of serial, 32 of
+     * HMAC-SHA-256(secret, "nonce" NUL realm NUL ts[6] serial[4]) truncated to 16 bytes. */
+    assert_memory_equal(n1,
+                        "018bcfe56800"
+                        "00000001",
+                        20);
+    uint8_t msg[64], mac[SR_SHA256_LEN];
+    size_t ml = 0;
+    memcpy(msg, "nonce\0example.com\0", 18);
+    ml = 18;
+    for (int i = 5; i >= 0; i--)
+        msg[ml++] = (uint8_t)(t0 >> (8 * i));
+    msg[ml++] = 0, msg[ml++] = 0, msg[ml++] = 0, msg[ml++] = 1;
+    sr_hmac_sha256(secret, sizeof secret - 1, msg, ml, mac);
+    char mhex[33];
+    for (int i = 0; i < 16; i++)
+        sprintf(mhex + 2 * i, "%02x", mac[i]);
+    assert_memory_equal(n1 + 20, mhex, 32);
     sr_str ns = {n1, SR_AUTH_NONCE_LEN};
     assert_int_equal(sr_auth_nonce_check(s, ns, t0), SR_AUTH_OK);
     assert_int_equal(sr_auth_nonce_check(s, ns, t0 + 300000), SR_AUTH_OK);

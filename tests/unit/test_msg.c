@@ -543,6 +543,176 @@ static void test_msg_validate(void **state)
     sr_msg_free(m);
 }
 
+/* The Via values after the top one are parsed on first use (docs/parser.md): every access
+ * order gives the same list, a bad value stops it where the eager parse stopped, validation
+ * still reports it first, and no access allocates. */
+static const char lazy_vias[] =
+    "SIP/2.0 200 OK\r\n"
+    "Via: SIP/2.0/UDP top.example.com;branch=z9hG4bK1\r\n"
+    "To: <sip:b@example.com>;tag=t\r\n"
+    "v: SIP/2.0/TCP mid.example.com:5070;branch=z9hG4bK2 , SIP/2.0/TLS [2001:db8::1];rport=7\r\n"
+    "From: <sip:a@example.com>;tag=f\r\n"
+    "Via: SIP/2.0/UDP last.example.com;received=192.0.2.9;branch=\"q,x\"\r\n"
+    "Call-ID: c@h\r\nCSeq: 1 INVITE\r\n\r\n";
+
+static void check_lazy_list(const sr_msg *m)
+{
+    assert_int_equal(sr_msg_via_count(m), 4);
+    assert_sr_str_eq(sr_msg_via(m, 0)->host, "top.example.com");
+    assert_sr_str_eq(sr_msg_via(m, 1)->host, "mid.example.com");
+    assert_int_equal(sr_msg_via(m, 1)->port, 5070);
+    assert_sr_str_eq(sr_msg_via(m, 2)->host, "[2001:db8::1]");
+    assert_int_equal(sr_msg_via(m, 2)->rport_value, 7);
+    assert_sr_str_eq(sr_msg_via(m, 3)->host, "last.example.com");
+    assert_sr_str_eq(sr_msg_via(m, 3)->branch, "\"q,x\"");
+    assert_null(sr_msg_via(m, 4));
+    assert_null(sr_msg_via(m, SIZE_MAX));
+}
+
+static void test_msg_lazy_via(void **state)
+{
+    (void)state;
+    for (int order = 0; order < 4; order++) {
+        tu_alloc *ta = tu_alloc_state();
+        sr_parse_opts o;
+        sr_parse_opts_init(&o);
+        o.alloc = tu_allocator();
+        sr_msg *m = NULL;
+        assert_int_equal(sr_msg_parse(&m, lazy_vias, strlen(lazy_vias), &o, NULL), 0);
+        long allocs = ta->total;
+        switch (order) {
+        case 0: assert_sr_str_eq(sr_msg_via(m, 3)->host, "last.example.com"); break;
+        case 1: assert_null(sr_msg_via(m, 9)); break;
+        case 2: assert_sr_str_eq(sr_msg_via(m, 0)->branch, "z9hG4bK1"); break;
+        default: {
+            sr_parse_error e;
+            assert_int_equal(sr_msg_validate(m, &e), 0);
+            break;
+        }
+        }
+        check_lazy_list(m);
+        check_lazy_list(m);
+        assert_int_equal(ta->total, allocs); /* the rest of the list needed no memory */
+        sr_msg_free(m);
+    }
+
+    /* a single Via: nothing left for later */
+    sr_msg *m = NULL;
+    const char *one = "SIP/2.0 200 OK\r\nv: SIP/2.0/UDP h;branch=z9hG4bKa\r\n\r\n";
+    assert_int_equal(sr_msg_parse(&m, one, strlen(one), NULL, NULL), 0);
+    assert_int_equal(sr_msg_via_count(m), 1);
+    assert_null(sr_msg_via(m, 1));
+    sr_msg_free(m);
+}
+
+static void test_msg_lazy_via_errors(void **state)
+{
+    (void)state;
+    /* the second value is bad: the list stops before it, whatever is asked first, and
+     * validation reports it (before the bad To, as when every Via was parsed eagerly) */
+    const char *bad = "OPTIONS sip:a@b SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;;branch=x\r\n"
+                      "Via: SIP/2.0/UDP c;branch=z9hG4bK3\r\n"
+                      "To: <sip:a@b\r\nFrom: <sip:a@b>;tag=1\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n"
+                      "Max-Forwards: 70\r\n\r\n";
+    const char *at = strstr(bad, "SIP/2.0/UDP b");
+    for (int order = 0; order < 3; order++) {
+        sr_msg *m = NULL;
+        sr_parse_error e;
+        assert_int_equal(sr_msg_parse(&m, bad, strlen(bad), NULL, &e), 0);
+        if (order == 0)
+            assert_null(sr_msg_via(m, 2));
+        if (order == 1)
+            assert_int_equal(sr_msg_via_count(m), 1);
+        memset(&e, 0, sizeof e);
+        assert_int_equal(sr_msg_validate(m, &e), SR_EBADMSG);
+        assert_int_equal(e.hdr, SR_HDR_VIA);
+        assert_string_equal(e.phrase, "Bad Via header field");
+        assert_true(e.offset >= (size_t)(at - bad) && e.offset < (size_t)(at - bad) + 16);
+        assert_int_equal(sr_msg_via_count(m), 1);
+        assert_sr_str_eq(sr_msg_via(m, 0)->host, "a");
+        assert_null(sr_msg_via(m, 1));
+        assert_null(sr_msg_via(m, 2));
+        sr_msg_free(m);
+    }
+    /* the top value is bad: no Via at all, the same verdict */
+    const char *badtop = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0 a\r\nVia: SIP/2.0/UDP c\r\n"
+                         "To: <sip:a@b>\r\nFrom: <sip:a@b>;tag=1\r\nCall-ID: x\r\n"
+                         "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n";
+    sr_msg *m = NULL;
+    sr_parse_error e;
+    assert_int_equal(sr_msg_parse(&m, badtop, strlen(badtop), NULL, &e), 0);
+    assert_null(sr_msg_via(m, 0));
+    assert_int_equal(sr_msg_via_count(m), 0);
+    assert_int_equal(sr_msg_validate(m, &e), SR_EBADMSG);
+    assert_int_equal(e.hdr, SR_HDR_VIA);
+    sr_msg_free(m);
+    /* one Via header with one bad value (the single-value path): same verdict and offset */
+    const char *bad1 = "OPTIONS sip:a@b SIP/2.0\r\nVia:  SIP/2.0/UDP a;;x \r\n"
+                       "To: <sip:a@b>\r\nFrom: <sip:a@b>;tag=1\r\nCall-ID: x\r\n"
+                       "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n";
+    assert_int_equal(sr_msg_parse(&m, bad1, strlen(bad1), NULL, &e), 0);
+    assert_int_equal(sr_msg_via_count(m), 0);
+    assert_null(sr_msg_via(m, 0));
+    assert_int_equal(sr_msg_validate(m, &e), SR_EBADMSG);
+    assert_int_equal(e.hdr, SR_HDR_VIA);
+    assert_string_equal(e.phrase, "Bad Via header field");
+    assert_int_equal(e.offset, (size_t)(strstr(bad1, ";;") - bad1));
+    sr_msg_free(m);
+}
+
+/* A Via added to a parsed message goes after the whole list, parsed or not yet. */
+static void test_msg_lazy_via_add(void **state)
+{
+    (void)state;
+    sr_msg *m = NULL;
+    assert_int_equal(sr_msg_parse(&m, lazy_vias, strlen(lazy_vias), NULL, NULL), 0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_VIA, SR_STR_NULL,
+                                       SR_STR("SIP/2.0/UDP added.example.com;branch=z9hG4bK9")),
+                     0);
+    assert_int_equal(sr_msg_via_count(m), 5);
+    assert_sr_str_eq(sr_msg_via(m, 3)->host, "last.example.com");
+    assert_sr_str_eq(sr_msg_via(m, 4)->host, "added.example.com");
+    sr_msg_free(m);
+}
+
+/* One allocation per ordinary message: the struct, the copy of the bytes, the header index
+ * and the Via list all come from the one arena chunk sized from the input (the bench corpus:
+ * INVITE/200 with SDP, REGISTER with credentials, responses with two Vias...), also after
+ * every Via value has been asked for and the message validated. */
+static void test_msg_one_allocation(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "01-invite-sdp.sip",    "02-100-trying.sip",
+        "03-180-ringing.sip",   "04-200-ok-sdp.sip",
+        "05-486-busy-here.sip", "06-407-proxy-auth.sip",
+        "07-register.sip",      "08-401-unauthorized.sip",
+        "09-options.sip",       "10-bye.sip",
+        "11-ack.sip",
+    };
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", SR_BENCH_CORPUS_DIR, files[f]);
+        size_t len;
+        char *buf = tu_read_file(path, &len);
+        tu_alloc *ta = tu_alloc_state();
+        long before = ta->total;
+        sr_parse_opts o;
+        sr_parse_opts_init(&o);
+        o.alloc = tu_allocator();
+        sr_msg *m = NULL;
+        assert_int_equal(sr_msg_parse(&m, buf, len, &o, NULL), 0);
+        assert_true(sr_msg_via_count(m) >= 1);
+        assert_non_null(sr_msg_via(m, sr_msg_via_count(m) - 1));
+        assert_int_equal(sr_msg_validate(m, NULL), 0);
+        if (ta->total - before != 1)
+            fail_msg("%s: %ld allocations", files[f], ta->total - before);
+        sr_msg_free(m);
+        free(buf);
+    }
+}
+
 typedef struct sweep_ctx {
     const char *buf;
     size_t len;
@@ -602,6 +772,10 @@ int main(void)
         TU_TEST(test_msg_framing),
         TU_TEST(test_msg_index),
         TU_TEST(test_msg_failure_sweep),
+        TU_TEST(test_msg_lazy_via),
+        TU_TEST(test_msg_one_allocation),
+        TU_TEST(test_msg_lazy_via_errors),
+        TU_TEST(test_msg_lazy_via_add),
         TU_TEST(test_msg_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

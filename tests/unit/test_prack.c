@@ -263,6 +263,123 @@ static void test_uac_order_and_forks(void **state)
     sr_stack_free(s);
 }
 
+/* A reliable 183 with Record-Route @p rr (header lines) and the PRACK it produced. */
+static const h_rec *uac_rr_prack(h_log *log, const char *rr)
+{
+    sr_stack *s = h_stack(true);
+    h_clear(log);
+    uac_start(s, log);
+    char text[1536], extra[600];
+    snprintf(extra, sizeof(extra),
+             "Require: 100rel\r\nRSeq: 9\r\nContact: <sip:bob@192.0.2.2:5070>\r\n%s", rr);
+    h_resp_text(text, sizeof(text), 183, BR, "UDP", "b1", 1, "INVITE", extra);
+    sr_addr src = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    h_recv(s, text, &src, 100, log);
+    const h_rec *p[2];
+    size_t n = pracks(log, p, 2);
+    sr_stack_free(s); /* the log keeps copies */
+    assert_int_equal(h_count(log, SR_EV_RESPONSE), 1);
+    return n == 1 ? p[0] : NULL;
+}
+
+/* The Route header values of a logged request, in order, joined by '|'. */
+static void routes_of(const h_rec *r, char *out, size_t cap)
+{
+    sr_msg *m = h_parse(r->text);
+    out[0] = '\0';
+    size_t len = 0;
+    for (const sr_header *h = sr_msg_header_find(m, SR_HDR_ROUTE, NULL); h != NULL;
+         h = sr_msg_header_find(m, SR_HDR_ROUTE, h)) {
+        int k =
+            snprintf(out + len, cap - len, "%s%.*s", len ? "|" : "", (int)h->value.len, h->value.p);
+        assert_true(k > 0 && (size_t)k < cap - len);
+        len += (size_t)k;
+    }
+    sr_msg_free(m);
+}
+
+/* RFC 3262 §7.2 / RFC 3261 §12.1.2, §12.2.1.1: the PRACK is a request within the early
+ * dialog: its route set is the 1xx's Record-Route reversed; loose routing keeps the remote
+ * target as Request-URI, a strict router takes the Request-URI and the target goes last. */
+static void test_uac_prack_route_set(void **state)
+{
+    (void)state;
+    static h_log log;
+    char routes[600];
+    /* no Record-Route: no Route (the dialog's route set is empty) */
+    const h_rec *p = uac_rr_prack(&log, "");
+    assert_non_null(p);
+    assert_string_equal(p->first, "PRACK sip:bob@192.0.2.2:5070 SIP/2.0");
+    routes_of(p, routes, sizeof routes);
+    assert_string_equal(routes, "");
+    /* loose routers over two headers, one holding two values: reversed, params kept */
+    p = uac_rr_prack(&log, "Record-Route: <sip:p3.example.com;lr>, <sip:p2.example.com;lr>\r\n"
+                           "Record-Route: <sip:p1.example.com;lr;ftag=x>;foo=bar\r\n");
+    assert_non_null(p);
+    assert_string_equal(p->first, "PRACK sip:bob@192.0.2.2:5070 SIP/2.0");
+    routes_of(p, routes, sizeof routes);
+    assert_string_equal(routes, "<sip:p1.example.com;lr;ftag=x>;foo=bar|<sip:p2.example.com;lr>|"
+                                "<sip:p3.example.com;lr>");
+    /* a strict router first: it becomes the Request-URI, the remote target the last Route */
+    p = uac_rr_prack(&log, "Record-Route: <sip:p2.example.com;lr>\r\n"
+                           "Record-Route: <sip:strict.example.com;transport=udp>\r\n");
+    assert_non_null(p);
+    assert_true(strncmp(p->text, "PRACK sip:strict.example.com;transport=udp SIP/2.0\r\n", 52) ==
+                0);
+    routes_of(p, routes, sizeof routes);
+    assert_string_equal(routes, "<sip:p2.example.com;lr>|<sip:bob@192.0.2.2:5070>");
+    /* §12.1.2: the route set is fixed by the 1xx that creates the early dialog: a later
+     * reliable 1xx of that dialog with another Record-Route does not change it; a fork (its
+     * own To tag) has its own */
+    {
+        sr_stack *s = h_stack(true);
+        h_clear(&log);
+        uac_start(s, &log);
+        static const struct {
+            const char *tag;
+            unsigned rseq;
+            const char *rr;
+        } seq[] = {
+            {"b1", 9, "Record-Route: <sip:first.example.com;lr>\r\n"},
+            {"b1", 10, "Record-Route: <sip:changed.example.com;lr>\r\n"},
+            {"b2", 40, "Record-Route: <sip:fork.example.com;lr>\r\n"},
+        };
+        for (size_t i = 0; i < 3; i++) {
+            char text[1536], extra[600];
+            snprintf(extra, sizeof(extra),
+                     "Require: 100rel\r\nRSeq: %u\r\nContact: <sip:bob@192.0.2.2:5070>\r\n%s",
+                     seq[i].rseq, seq[i].rr);
+            h_resp_text(text, sizeof(text), 183, BR, "UDP", seq[i].tag, 1, "INVITE", extra);
+            sr_addr src = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+            h_recv(s, text, &src, 100 + 10 * i, &log);
+        }
+        const h_rec *pr[4];
+        assert_int_equal(pracks(&log, pr, 4), 3);
+        routes_of(pr[0], routes, sizeof routes);
+        assert_string_equal(routes, "<sip:first.example.com;lr>");
+        routes_of(pr[1], routes, sizeof routes);
+        assert_string_equal(routes, "<sip:first.example.com;lr>");
+        assert_non_null(strstr(pr[1]->text, "RAck: 10 1 INVITE"));
+        routes_of(pr[2], routes, sizeof routes);
+        assert_string_equal(routes, "<sip:fork.example.com;lr>");
+        sr_stack_free(s);
+    }
+    /* a reliable 1xx without a To tag creates no early dialog: passed up, not PRACKed */
+    {
+        sr_stack *s = h_stack(true);
+        h_clear(&log);
+        uac_start(s, &log);
+        uac_1xx(s, NULL, 3, 100, &log);
+        const h_rec *pr[2];
+        assert_int_equal(pracks(&log, pr, 2), 0);
+        assert_int_equal(h_count(&log, SR_EV_RESPONSE), 1);
+        sr_stack_free(s);
+    }
+    /* a Record-Route that does not parse: the 1xx is passed up, not PRACKed */
+    p = uac_rr_prack(&log, "Record-Route: <sip:p1.example.com;lr\r\n");
+    assert_null(p);
+}
+
 /* Two stacks end to end over UDP: 183 reliable → PRACK → 200 (PRACK) → 200 (INVITE). */
 static void pump(sr_stack *from, sr_stack *to, uint64_t at, h_log *log, const sr_addr *src)
 {
@@ -540,6 +657,7 @@ int main(void)
         TU_TEST(test_uas_final_before_prack),
         TU_TEST(test_uas_refusals),
         TU_TEST(test_uac_order_and_forks),
+        TU_TEST(test_uac_prack_route_set),
         TU_TEST(test_two_stacks),
         TU_TEST(test_failure_sweep),
         TU_TEST(test_lost_1xx_and_prack),

@@ -106,6 +106,66 @@ static int build_response(const sr_allocator *alloc, sr_msg **out)
     return 0;
 }
 
+/* Every eagerly parsed accessor of a built message equals that of its printed form parsed
+ * back: the transaction layer relies on it to match built requests without re-parsing. */
+static void test_built_accessors_match_parsed(void **state)
+{
+    (void)state;
+    sr_msg *m = NULL;
+    assert_int_equal(sr_msg_new_request(&m, tu_allocator(), SR_STR("PRACK"), SR_STR("sip:b@h")), 0);
+    static const struct {
+        enum sr_hdr_id id;
+        const char *v;
+    } h[] = {
+        {SR_HDR_VIA, "SIP/2.0/UDP h:5070;branch=z9hG4bK1;rport, SIP/2.0/TCP g;received=192.0.2.9"},
+        {SR_HDR_VIA, "SIP/2.0/TLS [2001:db8::1]:5061;branch=z9hG4bK3"},
+        {SR_HDR_TO, "\"B\" <sip:b@h>;tag=x"},
+        {SR_HDR_FROM, "<sip:a@h>;tag=y"},
+        {SR_HDR_CALL_ID, "c@h"},
+        {SR_HDR_CSEQ, "8 PRACK"},
+        {SR_HDR_MAX_FORWARDS, "69"},
+        {SR_HDR_RSEQ, "7"},
+        {SR_HDR_RACK, "7 7 INVITE"},
+    };
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
+        assert_int_equal(sr_msg_add_header(m, h[i].id, SR_STR_NULL, sr_str_from_cstr(h[i].v)), 0);
+    sr_buf b;
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    sr_msg *p = NULL;
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    assert_int_equal(sr_msg_parse(&p, b.p, b.len, &o, NULL), 0);
+    assert_int_equal(sr_msg_via_count(m), 3);
+    assert_int_equal(sr_msg_via_count(p), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const sr_via *x = sr_msg_via(m, i), *y = sr_msg_via(p, i);
+        assert_true(sr_str_eq(x->raw, y->raw) && sr_str_eq(x->host, y->host) &&
+                    sr_str_eq(x->branch, y->branch) && sr_str_eq(x->transport, y->transport) &&
+                    sr_str_eq(x->received, y->received));
+        assert_int_equal(x->port, y->port);
+        assert_int_equal(x->rport, y->rport);
+    }
+    assert_true(sr_str_eq(sr_msg_to(m)->tag, sr_msg_to(p)->tag));
+    assert_true(sr_str_eq(sr_msg_to(m)->display, sr_msg_to(p)->display));
+    assert_true(sr_str_eq(sr_msg_from(m)->uri, sr_msg_from(p)->uri));
+    assert_true(sr_str_eq(sr_msg_from(m)->tag, sr_msg_from(p)->tag));
+    assert_true(sr_str_eq(sr_msg_call_id(m), sr_msg_call_id(p)));
+    assert_int_equal(sr_msg_cseq(m)->num, sr_msg_cseq(p)->num);
+    assert_int_equal(sr_msg_cseq(m)->method_id, SR_METHOD_PRACK);
+    assert_true(sr_str_eq(sr_msg_cseq(m)->method, sr_msg_cseq(p)->method));
+    assert_int_equal(sr_msg_max_forwards(m), 69);
+    assert_int_equal(sr_msg_max_forwards(p), 69);
+    assert_int_equal(sr_msg_rseq(m), sr_msg_rseq(p));
+    assert_int_equal(sr_msg_rack(m)->rseq, sr_msg_rack(p)->rseq);
+    assert_int_equal(sr_msg_rack(m)->cseq, sr_msg_rack(p)->cseq);
+    assert_true(sr_str_eq(sr_msg_request_uri(m), sr_msg_request_uri(p)));
+    sr_msg_free(p);
+    sr_buf_cleanup(&b);
+    sr_msg_free(m);
+}
+
 static void test_build_canonical(void **state)
 {
     (void)state;
@@ -159,6 +219,24 @@ static void test_build_canonical(void **state)
                      SR_EINVAL);
     assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, SR_STR("a\r\nb")), SR_EINVAL);
     assert_int_equal(sr_msg_add_header(m, SR_HDR_NONE, SR_STR_NULL, SR_STR("x")), SR_EINVAL);
+    /* control characters: only as a quoted-pair inside a quoted-string (RFC 3261 §25.1),
+     * never CR or LF, never bare; HTAB is LWS */
+    static const char ok1[] = "\"BEL:\\\a NUL:\\\0 DEL:\\\x7f\" <sip:a@b>";
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){ok1, sizeof ok1 - 1}),
+                     0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_SUBJECT, SR_STR_NULL, SR_STR("a\tb")), 0);
+    static const char bad1[] = "a\0b", bad2[] = "\"x\\\r\" <sip:a@b>", bad3[] = "\\\a <sip:a@b>";
+    static const char bad4[] = "\"x\" \\\a";
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_SUBJECT, SR_STR_NULL, (sr_str){bad1, 3}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){bad2, sizeof bad2 - 1}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){bad3, sizeof bad3 - 1}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, (sr_str){bad4, sizeof bad4 - 1}),
+                     SR_EINVAL);
+    assert_int_equal(sr_msg_header_count_id(m, SR_HDR_TO), 1);
+    assert_int_equal(sr_msg_header_find(m, SR_HDR_TO, NULL)->value.len, sizeof ok1 - 1);
     sr_msg_free(m);
     sr_msg *none = NULL;
     assert_int_equal(sr_msg_new_request(&none, NULL, SR_STR("IN VITE"), SR_STR("sip:a")),
@@ -201,9 +279,8 @@ static void test_build_failure_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(test_reprint_exact),
-        TU_TEST(test_edits_recorded),
-        TU_TEST(test_build_canonical),
+        TU_TEST(test_reprint_exact),       TU_TEST(test_edits_recorded),
+        TU_TEST(test_build_canonical),     TU_TEST(test_built_accessors_match_parsed),
         TU_TEST(test_build_failure_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

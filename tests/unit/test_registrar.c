@@ -174,6 +174,73 @@ static void test_register_and_query(void **state)
     sr_registrar_free(r);
 }
 
+/* The caller's builder options reach the response: extra headers, defaults, its allocator. */
+static void test_build_options(void **state)
+{
+    (void)state;
+    sr_registrar *r = new_reg(NULL);
+    const char *c[] = {"<sip:alice@192.0.2.1>", NULL};
+    sr_msg *req = reg(RURI, AOR, "cid", 1, c, NULL);
+    sr_build_header extra[] = {{SR_STR("Server"), SR_STR("sipreply-test")}};
+    sr_build_opts bo;
+    sr_build_opts_init(&bo);
+    bo.alloc = tu_allocator();
+    bo.flags = SR_BUILD_DEFAULTS;
+    bo.headers = extra;
+    bo.n_headers = 1;
+    sr_registrar_opts o;
+    sr_registrar_opts_init(&o);
+    o.build = &bo;
+    sr_msg *resp = NULL;
+    assert_int_equal(sr_registrar_handle(r, req, T0, &o, &resp, NULL), 0);
+    assert_int_equal(sr_msg_status(resp), 200);
+    const sr_header *h = sr_msg_header_find(resp, SR_HDR_SERVER, NULL);
+    assert_non_null(h);
+    assert_sr_str_eq(h->value, "sipreply-test");
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_CONTACT), 1);
+    assert_lint_clean(resp, req);
+    sr_msg_free(resp);
+    /* and a 423 with the same options still carries Min-Expires once */
+    const char *c30[] = {"<sip:alice@192.0.2.1>;expires=30", NULL};
+    sr_msg *req2 = reg(RURI, AOR, "cid", 2, c30, NULL);
+    assert_int_equal(sr_registrar_handle(r, req2, T0, &o, &resp, NULL), 0);
+    assert_int_equal(sr_msg_status(resp), 423);
+    assert_int_equal(sr_msg_header_count_id(resp, SR_HDR_MIN_EXPIRES), 1);
+    assert_lint_clean(resp, req2);
+    sr_msg_free(resp);
+    sr_msg_free(req2);
+    sr_msg_free(req);
+    sr_registrar_free(r);
+}
+
+/* One URI several times in a request (found by fuzz_registrar: a binding added then removed
+ * by the same request was freed while later Contacts still compared against it). */
+static void test_repeated_contact(void **state)
+{
+    (void)state;
+    sr_registrar *r = new_reg(NULL);
+    sr_registrar_outcome oc;
+    const char *c1[] = {"<sip:dup@192.0.2.1>", "<sip:dup@192.0.2.1>;expires=0",
+                        "<sip:DUP@192.0.2.1;transport=udp>;expires=0", "<sip:dup@192.0.2.1>", NULL};
+    handle_free(r, reg(RURI, AOR, "cid", 1, c1, NULL), T0, 200, &oc);
+    assert_int_equal(oc.added, 1);
+    assert_int_equal(oc.removed, 0);
+    assert_int_equal(oc.bindings, 1);
+    /* refreshed then removed in one request: a removal */
+    const char *c2[] = {"<sip:dup@192.0.2.1>", "<sip:dup@192.0.2.1>;expires=0", NULL};
+    handle_free(r, reg(RURI, AOR, "cid", 2, c2, NULL), T0, 200, &oc);
+    assert_int_equal(oc.removed, 1);
+    assert_int_equal(oc.refreshed, 0);
+    assert_int_equal(oc.bindings, 0);
+    assert_int_equal(sr_registrar_binding_count(r), 0);
+    /* removed then added again: one new binding */
+    const char *c3[] = {"<sip:b@192.0.2.2>;expires=0", "<sip:b@192.0.2.2>", NULL};
+    handle_free(r, reg(RURI, AOR, "cid", 3, c3, NULL), T0, 200, &oc);
+    assert_int_equal(oc.added, 1);
+    assert_int_equal(sr_registrar_binding_count(r), 1);
+    sr_registrar_free(r);
+}
+
 static void test_expires_sources(void **state)
 {
     (void)state;
@@ -445,6 +512,38 @@ static void test_limits_503(void **state)
     const char *c4[] = {"<sip:a@192.0.2.1>;expires=0", "<sip:c@192.0.2.1>", NULL};
     handle_free(r, reg(RURI, AOR, "cid", 3, c4, NULL), T0, 200, NULL);
     handle_free(r, reg(RURI, "sip:bob@example.com", "cid", 1, c3, NULL), T0, 503, NULL);
+    /* A hostile Contact list is refused at once, whatever its length (no quadratic work). */
+    {
+        size_t n = 3000;
+        char **lines = calloc(n + 1, sizeof *lines);
+        assert_non_null(lines);
+        for (size_t i = 0; i < n; i++) {
+            lines[i] = malloc(40);
+            assert_non_null(lines[i]);
+            snprintf(lines[i], 40, "<sip:u%zu@192.0.2.1>", i);
+        }
+        char *big = malloc(n * 40 + 1024);
+        assert_non_null(big);
+        size_t len = (size_t)sprintf(big, "REGISTER sip:example.com SIP/2.0\r\n"
+                                          "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKbig\r\n"
+                                          "Max-Forwards: 70\r\nTo: <" AOR ">\r\n"
+                                          "From: <" AOR ">;tag=1\r\nCall-ID: big\r\n"
+                                          "CSeq: 1 REGISTER\r\nContact: ");
+        for (size_t i = 0; i < n; i++) {
+            len += (size_t)sprintf(big + len, "%s%s", i ? ", " : "", lines[i]);
+            free(lines[i]);
+        }
+        free(lines);
+        sprintf(big + len, "\r\nContent-Length: 0\r\n\r\n");
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = tu_allocator();
+        po.max_size = 1u << 20;
+        sr_msg *m = NULL;
+        assert_int_equal(sr_msg_parse(&m, big, strlen(big), &po, NULL), 0);
+        free(big);
+        handle_free(r, m, T0, 503, NULL);
+    }
     /* a query for another AOR is fine */
     handle_free(r, reg(RURI, "sip:bob@example.com", "cid", 2, NULL, NULL), T0, 200, NULL);
     assert_int_equal(sr_registrar_aor_count(r), 1);
@@ -771,6 +870,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_register_and_query),
+        TU_TEST(test_build_options),
+        TU_TEST(test_repeated_contact),
         TU_TEST(test_expires_sources),
         TU_TEST(test_min_expires_423),
         TU_TEST(test_min_expires_hour),

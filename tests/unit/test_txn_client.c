@@ -326,6 +326,59 @@ static void test_api_errors(void **state)
     sr_stack_free(s);
 }
 
+/* A request built with print.h is used as it is (its accessors are kept in step by
+ * sr_msg_add_header): matched on, and the source of the ACK for a non-2xx final. A built
+ * request whose top Via does not parse is refused and stays the caller's. */
+static sr_msg *built_invite(const char *top_via)
+{
+    sr_msg *m = NULL;
+    assert_int_equal(
+        sr_msg_new_request(&m, tu_allocator(), SR_STR("INVITE"), SR_STR("sip:bob@example.com")), 0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_VIA, SR_STR_NULL, sr_str_from_cstr(top_via)), 0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70")), 0);
+    assert_int_equal(
+        sr_msg_add_header(m, SR_HDR_FROM, SR_STR_NULL, SR_STR("<sip:alice@example.com>;tag=a1")),
+        0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_TO, SR_STR_NULL, SR_STR("<sip:bob@example.com>")),
+                     0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_CALL_ID, SR_STR_NULL, SR_STR("call-1@192.0.2.1")),
+                     0);
+    assert_int_equal(sr_msg_add_header(m, SR_HDR_CSEQ, SR_STR_NULL, SR_STR("1 INVITE")), 0);
+    return m;
+}
+
+static void test_built_request_used_directly(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_addr d = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    /* the top value does not parse: the second must not be taken for the top one */
+    sr_msg *bad =
+        built_invite("SIP/2.0/UDP [bad;branch=z9hG4bKx, SIP/2.0/UDP 192.0.2.1;branch=" BR);
+    assert_int_equal(sr_msg_via_count(bad), 1);
+    assert_int_equal(sr_stack_send_request(s, bad, &d, 0, NULL), SR_EINVAL);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    sr_msg_free(bad); /* still ours */
+    sr_msg *m = built_invite("SIP/2.0/UDP 192.0.2.1:5060;branch=" BR);
+    sr_txn_id id = 0;
+    assert_int_equal(sr_stack_send_request(s, m, &d, 0, &id), 0);
+    h_drain(s, &log, 0);
+    resp(s, 486, "INVITE", SR_TP_UDP, 100, &log, NULL);
+    const h_rec *r = h_find(&log, SR_EV_RESPONSE, 0);
+    assert_non_null(r);
+    assert_int_equal(r->txn, id);
+    uint64_t at[4];
+    assert_int_equal(h_sends(&log, "ACK sip:bob@example.com SIP/2.0", at, 4), 1);
+    const h_rec *ack = h_find(&log, SR_EV_SEND, 1);
+    assert_non_null(strstr(ack->text, "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n"));
+    assert_non_null(strstr(ack->text, "CSeq: 1 ACK\r\n"));
+    assert_non_null(strstr(ack->text, "tag=b1"));
+    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    sr_stack_free(s);
+}
+
 /* Timer C: a Proceeding INVITE with no final reports SR_EV_TIMEOUT 'C' and waits for the TU. */
 static void test_timer_c(void **state)
 {
@@ -407,6 +460,7 @@ int main(void)
         TU_TEST(test_cancel),
         TU_TEST(test_cancel_dropped),
         TU_TEST(test_api_errors),
+        TU_TEST(test_built_request_used_directly),
         TU_TEST(test_timer_c),
         TU_TEST(test_transport_error),
         TU_TEST(test_input_fires_due_timers),
