@@ -26,7 +26,7 @@ foreach(scen uac_486 uac_180_200 uac_prack uac_cancel uac_register uac_options)
   sr_interop_sipp(${scen} udp)
   sr_interop_sipp(${scen} tcp)
 endforeach()
-foreach(scen uac_486 uac_180_200 uac_prack uac_cancel)
+foreach(scen uac_486 uac_180_200 uac_prack uac_cancel uac_register)
   sr_interop_sipp(${scen} udp 10)
 endforeach()
 
