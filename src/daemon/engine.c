@@ -1157,24 +1157,55 @@ out:
  * 505/513) with the parser's phrase when its head still names the headers a response copies
  * (RFC 3261 §8.2.6.2, §18.3); otherwise it is dropped.
  */
+/* A To value with a tag parameter (after the URI). */
+static bool has_tag_param(sr_str to)
+{
+    sr_nameaddr na;
+    return sr_nameaddr_parse(&na, to, NULL) == 0 ? na.tag.p != NULL : true;
+}
+
 static bool reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src)
 {
     sr_start_line sl;
     sr_header hdrs[128];
     size_t nh = 128;
-    if (sr_parse_head(buf, len, 0, &sl, hdrs, &nh, NULL) <= 0 || !sl.is_request ||
-        sl.method_id == SR_METHOD_ACK)
-        return false;
-    sr_msg *req = NULL;
+    sr_parse_error perr = {0};
     sr_uas_verdict v;
-    sr_uas_policy pol;
-    uas_policy(&pol);
-    int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
-    /* parsed but refused by the stack (a Via or CSeq that does not parse): the checks'
-     * verdict (400 with the header named) is the answer; parsed and passing: not ours */
-    sr_msg_free(req);
-    if (rc != 0 || v.code == 0)
-        return false;
+    sr_buf alt;
+    sr_buf_init(&alt, NULL);
+    if (sr_parse_head(buf, len, 0, &sl, hdrs, &nh, &perr) <= 0) {
+        /* a request line that does not parse (RFC 4475 ltgtruri, lwsruri: a Request-URI in
+         * <> or with spaces): the header fields after it may still say where a 400 goes */
+        const char *eol = len ? memchr(buf, '\n', len) : NULL;
+        size_t l1 = eol ? (size_t)(eol - buf) : 0;
+        if (l1 > 0 && buf[l1 - 1] == '\r')
+            l1--;
+        if (!eol || l1 < 12 || memcmp(buf + l1 - 8, " SIP/2.0", 8) != 0 ||
+            !memchr(buf, ' ', l1 - 8) || (l1 >= 4 && !memcmp(buf, "ACK ", 4)))
+            return false;
+        nh = 128;
+        if (sr_buf_append_cstr(&alt, "OPTIONS sip:invalid SIP/2.0\r\n") != 0 ||
+            sr_buf_append(&alt, eol + 1, len - (size_t)(eol + 1 - buf)) != 0 ||
+            sr_parse_head(alt.p, alt.len, 0, &sl, hdrs, &nh, NULL) <= 0) {
+            sr_buf_cleanup(&alt);
+            return false;
+        }
+        memset(&v, 0, sizeof(v));
+        v.code = 400;
+        v.reason = perr.phrase ? perr.phrase : "Bad Request-Line";
+    } else {
+        if (!sl.is_request || sl.method_id == SR_METHOD_ACK)
+            return false;
+        sr_msg *req = NULL;
+        sr_uas_policy pol;
+        uas_policy(&pol);
+        int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
+        /* parsed but refused by the stack (a Via or CSeq that does not parse): the checks'
+         * verdict (400 with the header named) is the answer; parsed and passing: not ours */
+        sr_msg_free(req);
+        if (rc != 0 || v.code == 0)
+            return false;
+    }
     sr_buf *b = &e->scratch;
     b->len = 0;
     int err = sr_buf_append_cstr(b, "SIP/2.0 ");
@@ -1195,16 +1226,16 @@ static bool reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
             err = sr_buf_append_cstr(b, sr_hdr_name(need[k]));
             err = err ? err : sr_buf_append_cstr(b, ": ");
             err = err ? err : sr_buf_append_str(b, hdrs[i].value);
-            if (!err && need[k] == SR_HDR_TO && !memchr(hdrs[i].value.p, ';', hdrs[i].value.len))
+            if (!err && need[k] == SR_HDR_TO && !has_tag_param(hdrs[i].value))
                 err = sr_buf_append_cstr(b, ";tag=sipreplyd-bad");
             err = err ? err : sr_buf_append_cstr(b, "\r\n");
         }
     for (size_t k = 0; k < 5; k++)
         if (!have[k])
-            return false;
+            goto fail;
     err = err ? err : sr_buf_append_cstr(b, "Content-Length: 0\r\n\r\n");
     if (err)
-        return false;
+        goto fail;
     sr_addr to = *src;
     e->cnt.bad_requests++;
     if (v.code < 700)
@@ -1219,7 +1250,11 @@ static bool reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *
                       .note = v.reason};
         e->o.log(&l, e->o.log_user);
     }
+    sr_buf_cleanup(&alt);
     return true;
+fail:
+    sr_buf_cleanup(&alt);
+    return false;
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -1271,6 +1306,27 @@ void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 void sd_engine_drain(sd_engine *e)
 {
     e->draining = true;
+}
+
+size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
+{
+    size_t n = 0;
+    while (e->n_jobs) {
+        job *j = NULL;
+        for (size_t i = 0; i < e->map_cap && !j; i++)
+            j = e->map[i];
+        if (!j->final_sent) {
+            sd_step st = {.code = 503, .retry_after = 5, .repeat = 1};
+            sr_msg *resp = NULL;
+            if (build(e, j, j->req, &st, 503, false, e->tag_key, &resp) == 0)
+                send_resp(e, j, resp, 0, now);
+            job_done(e, j, j->req, 503, "shutting down");
+            n++;
+        }
+        job_free(e, j);
+    }
+    drain_events(e, NULL, now);
+    return n;
 }
 
 size_t sd_engine_pending(const sd_engine *e)

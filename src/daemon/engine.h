@@ -77,6 +77,12 @@ void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now_m
 /** Shutting down: from now on new requests get 503 (with Retry-After). */
 void sd_engine_drain(sd_engine *e);
 
+/**
+ * Shutting down and out of time: every sequence still running gets 503 with Retry-After
+ * now (a caller is not left ringing). Returns how many.
+ */
+size_t sd_engine_abort_pending(sd_engine *e, uint64_t now_ms);
+
 /** Response sequences still running (not yet final). */
 size_t sd_engine_pending(const sd_engine *e);
 

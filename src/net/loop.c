@@ -959,9 +959,17 @@ int sn_loop_run(sn_loop *l)
     uint64_t next_sweep = sn_now_ms() + 1000;
     for (;;) {
         uint64_t now = sn_now_ms();
-        if (l->stopping &&
-            ((sd_engine_pending(l->e) == 0 && !writes_pending(l)) || now >= l->stop_deadline))
+        if (l->stopping && sd_engine_pending(l->e) == 0 && !writes_pending(l))
             break;
+        if (l->stopping && now >= l->stop_deadline) {
+            /* out of time: what still runs is answered 503 (best effort on TCP) */
+            sd_engine_abort_pending(l->e, now);
+            udp_flush(l);
+            for (size_t i = 0; i < l->n_conns; i++)
+                if (l->conns[i].in_use && l->conns[i].wlen)
+                    conn_writable(l, &l->conns[i]);
+            break;
+        }
         uint64_t dl = sd_engine_next_deadline(l->e);
         if (dl > next_sweep)
             dl = next_sweep;

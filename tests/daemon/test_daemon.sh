@@ -148,6 +148,20 @@ wait $cpid
 [ "$rc" = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM: exit status $rc"
 grep -q "^SIP/2.0 200 " "$tmp/inflight.out" && ok "SIGTERM: the call in flight got its 200" || bad "in-flight call: $(cat "$tmp/inflight.out")"
 
+# SIGTERM when a call would ring on past --shutdown-timeout: it is answered 503, exit 0
+cfg=$tmp/ring.yaml
+printf 'rules:\n  - {name: ring, respond: [180, {wait: cancel}]}\n' >"$cfg"
+port=$(free_port)
+start_daemon "$tmp/ring.log" -c "$cfg" -l "udp:127.0.0.1:$port" --shutdown-timeout 300 || exit 1
+: >"$tmp/ring.out"
+$SIPC udp 127.0.0.1 "$port" INVITE sip:x@127.0.0.1 --wait 4 >"$tmp/ring.out" 2>&1 &
+cpid=$!
+for _ in $(seq 30); do grep -q "^SIP/2.0 180 " "$tmp/ring.out" && break; sleep 0.1; done
+stop_daemon
+wait $cpid
+[ "$rc" = 0 ] && grep -q "^SIP/2.0 503 " "$tmp/ring.out" && ok "SIGTERM past the timeout: 503, exit 0" ||
+    bad "SIGTERM past the timeout: exit $rc, $(cat "$tmp/ring.out")"
+
 # SIGHUP: a good file replaces the rules; a bad one keeps them
 cfg=$tmp/rules.yaml
 printf 'rules:\n  - {name: first, respond: 486}\n' >"$cfg"

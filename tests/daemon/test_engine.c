@@ -671,6 +671,24 @@ static void test_unparseable_gets_400_from_raw_head(void **state)
     feed(e, &c, big, SR_TP_UDP);
     assert_string_equal(codes(&c), "400,486,400");
     assert_true(has_line(&c.s[2], "SIP/2.0 400 Bad CSeq number\r\n"));
+    /* a Request-Line that does not parse (RFC 4475 ltgtruri): 400 with the parser's phrase,
+     * the response built from the header fields after it */
+    const char *lt = "INVITE <sip:486@127.0.0.1> SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad4\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: <sip:a@127.0.0.1>;tag=1\r\n"
+                     "To: <sip:486@127.0.0.1>\r\n"
+                     "Call-ID: bad4\r\n"
+                     "CSeq: 1 INVITE\r\n"
+                     "Content-Length: 0\r\n\r\n";
+    feed(e, &c, lt, SR_TP_UDP);
+    assert_string_equal(codes(&c), "400,486,400,400");
+    assert_true(has_line(&c.s[3], "SIP/2.0 400 Request-URI in angle brackets\r\n"));
+    assert_true(has_line(&c.s[3], "Call-ID: bad4\r\n"));
+    assert_true(has_line(&c.s[3], "To: <sip:486@127.0.0.1>;tag="));
+    /* not for an ACK */
+    feed(e, &c, "ACK <sip:x@h> SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\n\r\n", SR_TP_UDP);
+    assert_int_equal(c.n, 4);
     free(r);
     cap_clear(&c);
     sd_engine_free(e);
@@ -875,7 +893,16 @@ static void test_drain_answers_503(void **state)
     (void)state;
     cap c = {0};
     sd_engine *e = engine_from(sd_default_config, &c);
+    /* a call in flight when time runs out gets 503 */
+    char *r0 = request("INVITE", "sip:180@127.0.0.1", "z9hG4bKdr0", NULL, NULL, 1, NULL);
+    feed(e, &c, r0, SR_TP_UDP);
+    assert_int_equal(sd_engine_pending(e), 1);
     sd_engine_drain(e);
+    assert_int_equal(sd_engine_abort_pending(e, c.now), 1);
+    assert_int_equal(sd_engine_pending(e), 0);
+    assert_string_equal(codes(&c), "180,503");
+    free(r0);
+    cap_clear(&c);
     char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKdr", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     assert_string_equal(codes(&c), "503");
