@@ -10,6 +10,7 @@ pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
 pkgs_bench="$pkgs_bench kamailio jq"   # load benchmark (bench/load.sh): the peer, JSON
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
+pkgs_test="$pkgs_test sip-tester tshark"   # interop suite: SIPp peer, capture dissection
 [ -f scripts/deps.extra ] && . scripts/deps.extra
 
 want=""
@@ -32,14 +33,20 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# tshark's wireshark-common asks whether non-root users may capture: no (CI captures as root)
+case " $missing " in *" tshark "*)
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections ;;
+esac
 # One update per machine per day is enough; install retries once after a fresh update.
 stamp=/var/lib/apt/periodic/sipreply-update-stamp
 if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
   apt-get update -qq && mkdir -p "$(dirname "$stamp")" && touch "$stamp"
 fi
-if ! apt-get install -y -qq --no-install-recommends $missing >/tmp/sipreply-deps.log 2>&1; then
+# several builds may install at once: wait for the dpkg lock rather than fail
+lock="-o DPkg::Lock::Timeout=300"
+if ! apt-get install $lock -y -qq --no-install-recommends $missing >/tmp/sipreply-deps.log 2>&1; then
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing || {
+  apt-get install $lock -y -qq --no-install-recommends $missing || {
     echo "deps: apt-get install failed" >&2; exit 1; }
 fi
 exit 0

@@ -27,3 +27,6 @@ if(OPENSSL_FOUND AND TARGET test_hash)
   target_link_libraries(test_hash PRIVATE OpenSSL::Crypto)
   target_compile_definitions(test_hash PRIVATE SR_TEST_OPENSSL)
 endif()
+
+# sipreplyd interop suite: SIPp, tshark, torture (tests/interop/Interop.cmake)
+include(${PROJECT_SOURCE_DIR}/tests/interop/Interop.cmake)

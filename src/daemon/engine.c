@@ -33,6 +33,12 @@ typedef struct job {
     bool final_sent;
     bool wait_prack;
     bool sdp_reliable; /* a reliable 1xx carried our SDP */
+    /* RFC 3261 13.3.1.4: the UAS core resends its 2xx to an INVITE (T1, doubling to T2)
+     * until the ACK arrives, for 64*T1; the transaction layer leaves it to us (RFC 6026) */
+    sr_msg *resp2xx;
+    uint32_t retx_ivl;
+    uint64_t retx_end;
+    struct job *retx_next; /* the engine's list of jobs resending a 2xx */
 } job;
 
 /* Configurations are reference-counted: jobs keep the one they started with. */
@@ -61,6 +67,8 @@ struct sd_engine {
     bool draining;
     sd_auth_glue *auth;
     sr_buf scratch;
+    job *retx; /* jobs resending their 2xx until the ACK */
+    size_t n_retx;
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -249,6 +257,16 @@ static int heap_push(sd_engine *e, job *j, uint64_t due)
 
 static void job_free(sd_engine *e, job *j)
 {
+    if (j->resp2xx) {
+        for (job **pp = &e->retx; *pp; pp = &(*pp)->retx_next) {
+            if (*pp == j) {
+                *pp = j->retx_next;
+                e->n_retx--;
+                break;
+            }
+        }
+        sr_msg_free(j->resp2xx);
+    }
     heap_remove(e, j);
     if (map_get(e, j->txn) == j)
         map_del(e, j->txn);
@@ -641,6 +659,84 @@ static int job_keep(sd_engine *e, job **jp, const sr_msg *req)
     return 0;
 }
 
+/* A copy of @p m (NULL when out of memory). */
+static sr_msg *msg_copy(const sr_msg *m)
+{
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    sr_msg *c = NULL;
+    if (sr_msg_print(m, &b) != 0 || sr_msg_parse(&c, b.p, b.len, NULL, NULL) != 0)
+        c = NULL;
+    sr_buf_cleanup(&b);
+    return c;
+}
+
+/* After the 2xx @p copy went out: keep the job to resend it (RFC 3261 13.3.1.4). Takes
+ * @p copy. Returns true when the job stays. */
+static bool retx_start(sd_engine *e, job **jp, const sr_msg *req, sr_msg *copy, uint64_t now)
+{
+    if (!copy || job_keep(e, jp, req) != 0) {
+        sr_msg_free(copy);
+        return false;
+    }
+    job *j = *jp;
+    j->resp2xx = copy;
+    j->retx_ivl = j->cfg->t1;
+    j->retx_end = now + 64 * (uint64_t)j->cfg->t1;
+    j->retx_next = e->retx;
+    e->retx = j;
+    e->n_retx++;
+    heap_push(e, j, now + j->retx_ivl);
+    return true;
+}
+
+/* Resend the job's 2xx; false when it is time to give up (64*T1 without an ACK). */
+static bool retx_again(sd_engine *e, job *j, uint64_t now)
+{
+    if (now >= j->retx_end)
+        return false;
+    sr_msg *m = msg_copy(j->resp2xx);
+    if (!m)
+        return false;
+    int rc = sr_stack_send_response(e->stack, j->txn, m, 0, now);
+    if (rc != 0) {
+        sr_msg_free(m);
+        /* SR_ESTATE: the stack still holds the 2xx for a PRACK (RFC 3262 3); try later */
+        if (rc != SR_ESTATE)
+            return false;
+    }
+    j->retx_ivl = j->retx_ivl * 2 < j->cfg->t2 ? j->retx_ivl * 2 : j->cfg->t2;
+    heap_push(e, j, now + j->retx_ivl);
+    return true;
+}
+
+/* An ACK: if it acknowledges a 2xx we resend, stop. It matches the INVITE transaction
+ * (@p related, same branch) or, with a branch of its own, the 2xx's Call-ID, CSeq number
+ * and To tag (RFC 3261 13.3.1.4, 17.1.1.3). */
+static void retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related)
+{
+    if (!e->retx)
+        return;
+    job *j = related ? map_get(e, related) : NULL;
+    if (j && j->resp2xx) {
+        job_free(e, j);
+        return;
+    }
+    const sr_cseq *ac = sr_msg_cseq(ack);
+    const sr_nameaddr *at = sr_msg_to(ack);
+    if (!ac || !at)
+        return;
+    for (j = e->retx; j; j = j->retx_next) {
+        const sr_cseq *rc = sr_msg_cseq(j->resp2xx);
+        const sr_nameaddr *rt = sr_msg_to(j->resp2xx);
+        if (rc && rt && rc->num == ac->num && sr_str_eq(rt->tag, at->tag) &&
+            sr_str_eq(sr_msg_call_id(j->resp2xx), sr_msg_call_id(ack))) {
+            job_free(e, j);
+            return;
+        }
+    }
+}
+
 static unsigned step_code(const job *j, const sd_step *st)
 {
     return st->capture ? j->codes[st->capture] : st->code;
@@ -790,7 +886,12 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             return false;
         }
         bool has_body = sr_msg_body(resp).len > 0;
+        sr_msg *keep2xx = j->is_invite && code >= 200 && code < 300 ? msg_copy(resp) : NULL;
         rc = send_resp(e, j, resp, reliable ? SR_SEND_100REL : 0, now);
+        if (rc != 0) {
+            sr_msg_free(keep2xx);
+            keep2xx = NULL;
+        }
         if (rc == SR_ESTATE && reliable) {
             /* the previous reliable 1xx is not PRACKed yet: wait for the PRACK */
             if (job_keep(e, jp, req) != 0)
@@ -810,7 +911,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             j->sdp_reliable = true;
         if (code >= 200) {
             job_done(e, j, req, code, NULL);
-            return false;
+            return keep2xx ? retx_start(e, jp, req, keep2xx, now) : false;
         }
         if (++j->sent >= st->repeat) {
             j->step++;
@@ -850,6 +951,11 @@ static void job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, con
 
 static void job_resume(sd_engine *e, job *j, uint64_t now)
 {
+    if (j->resp2xx) {
+        if (!retx_again(e, j, now))
+            job_free(e, j);
+        return;
+    }
     job *jj = j;
     if (!job_run(e, &jj, j->req, now))
         job_free(e, jj);
@@ -868,8 +974,10 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     const sr_msg *req = ev->msg;
     sr_method m = sr_msg_method(req);
     count_request(e, req);
-    if (m == SR_METHOD_ACK)
-        return; /* an ACK for a 2xx: no dialog state here, nothing to do */
+    if (m == SR_METHOD_ACK) {
+        retx_ack(e, req, ev->related); /* an ACK for a 2xx: stop resending it */
+        return;
+    }
     if (m == SR_METHOD_CANCEL && ev->related) {
         job *j = map_get(e, ev->related);
         if (j && !j->final_sent) {
@@ -1223,7 +1331,7 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
 
 size_t sd_engine_pending(const sd_engine *e)
 {
-    return e->n_jobs;
+    return e->n_jobs - e->n_retx; /* a 2xx waiting for its ACK is no longer in flight */
 }
 
 size_t sd_engine_transactions(const sd_engine *e)
@@ -1306,6 +1414,7 @@ void sd_engine_free(sd_engine *e)
             job *j = e->map[i];
             e->map[i] = NULL;
             sr_msg_free(j->req);
+            sr_msg_free(j->resp2xx);
             free(j);
         }
     free(e->map);

@@ -283,6 +283,62 @@ static void test_default_provisional_then_200(void **state)
     sd_engine_free(e);
 }
 
+/* RFC 3261 13.3.1.4: the 2xx to an INVITE is resent at T1, 2*T1, ... capped at T2 until the
+ * ACK (a transaction of its own, matched by Call-ID, CSeq number and To tag), and for 64*T1
+ * at most. */
+static void test_2xx_resent_until_ack(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    g_callid = "dlg-2xx";
+    char *r = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKr1", NULL, NULL, 1, NULL);
+    char *other = request("ACK", "sip:sipreplyd@127.0.0.1", "z9hG4bKa9", NULL, NULL, 1, "x");
+    g_callid = NULL;
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200");
+    assert_int_equal(sd_engine_pending(e), 0); /* sent: nothing in flight any more */
+    advance(e, &c, 499);
+    assert_int_equal(c.n, 1);
+    advance(e, &c, 3500);
+    assert_string_equal(codes(&c), "200,200,200,200");
+    assert_int_equal(c.s[1].at, 500);
+    assert_int_equal(c.s[2].at, 1500);
+    assert_int_equal(c.s[3].at, 3500);
+    assert_string_equal(c.s[3].data, c.s[0].data); /* the same bytes */
+    /* an ACK of another dialog changes nothing; the right one stops the resending */
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    feed(e, &c, other, SR_TP_UDP);
+    advance(e, &c, 7500);
+    assert_int_equal(c.n, 5);
+    g_callid = "dlg-2xx";
+    char *ack = request("ACK", "sip:sipreplyd@127.0.0.1", "z9hG4bKa1", NULL, NULL, 1, tag);
+    g_callid = NULL;
+    feed(e, &c, ack, SR_TP_UDP);
+    advance(e, &c, 40000);
+    assert_int_equal(c.n, 5);
+    free(r);
+    free(other);
+    free(ack);
+    cap_clear(&c);
+    sd_engine_free(e);
+
+    /* no ACK: T2 caps the interval, and after 64*T1 it stops */
+    e = engine_from(sd_default_config, &c);
+    c.now = 0;
+    r = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKr2", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 60000);
+    /* 0, 500, 1500, 3500, then every 4000 ms up to 31500 */
+    assert_int_equal(c.n, 11);
+    assert_int_equal(c.s[4].at, 7500);
+    assert_int_equal(c.s[10].at, 31500);
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_default_options_and_404(void **state)
 {
     (void)state;
@@ -355,7 +411,7 @@ static void test_queued_182_repeated(void **state)
         &c);
     char *r = request("INVITE", "sip:queue@127.0.0.1", "z9hG4bKq1", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
-    advance(e, &c, 40000);
+    advance(e, &c, 30000); /* (no ACK comes: from 30500 the 200 is resent) */
     assert_string_equal(codes(&c), "182,182,182,200");
     assert_int_equal(c.s[1].at, 10000);
     assert_int_equal(c.s[2].at, 20000);
@@ -988,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_default_codes_carry_what_they_need),
         cmocka_unit_test(test_default_every_registered_code),
         cmocka_unit_test(test_default_provisional_then_200),
+        cmocka_unit_test(test_2xx_resent_until_ack),
         cmocka_unit_test(test_default_options_and_404),
         cmocka_unit_test(test_sequence_with_delays),
         cmocka_unit_test(test_queued_182_repeated),

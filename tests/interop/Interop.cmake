@@ -1,0 +1,36 @@
+# sipreply interop suite (tests/interop, docs/interop.md): sipreplyd against SIPp, with every
+# run captured on the loopback and dissected by tshark, and the torture sender. Loopback
+# only; every test starts its own daemon on random free ports, so they run in parallel.
+# A test whose peer (sipp, tshark) is not installed is skipped (exit 77) with the reason.
+
+add_executable(sr_torture ${CMAKE_CURRENT_LIST_DIR}/sr_torture.c)
+target_link_libraries(sr_torture PRIVATE sipreply_static)
+sr_target_warnings(sr_torture APP)
+sr_target_sanitizers(sr_torture)
+
+set(SR_INTEROP_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+# interop.sipp.<scenario>.<transport>[.loss<N>]
+function(sr_interop_sipp scen proto)
+  set(name interop.sipp.${scen}.${proto})
+  if(ARGC GREATER 2)
+    set(name ${name}.loss${ARGV2})
+  endif()
+  add_test(NAME ${name}
+           COMMAND bash ${SR_INTEROP_DIR}/test_sipp.sh $<TARGET_FILE:sipreplyd>
+                   ${PROJECT_SOURCE_DIR} ${scen} ${proto} ${ARGN})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
+endfunction()
+
+foreach(scen uac_486 uac_180_200 uac_prack uac_cancel uac_register uac_options)
+  sr_interop_sipp(${scen} udp)
+  sr_interop_sipp(${scen} tcp)
+endforeach()
+foreach(scen uac_486 uac_180_200 uac_prack uac_cancel uac_register)
+  sr_interop_sipp(${scen} udp 10)
+endforeach()
+
+add_test(NAME interop.torture
+         COMMAND bash ${SR_INTEROP_DIR}/test_torture.sh $<TARGET_FILE:sipreplyd>
+                 $<TARGET_FILE:sr_torture> ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.torture PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
