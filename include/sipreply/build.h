@@ -98,6 +98,14 @@ typedef struct sr_build_opts {
     sr_str body_type; /**< its Content-Type; required with a body */
     const sr_build_policy
         *policy; /**< defaults (SR_BUILD_DEFAULTS); NULL: sr_build_policy_init() */
+    /**
+     * The address the request came from (IPv4, or IPv6 with or without brackets); p == NULL:
+     * unknown. With it the top Via of the response gets `received=` when its sent-by host
+     * differs from this address or it asks for rport (RFC 3261 §18.2.1, RFC 3581 §4), and a
+     * valueless `rport` gets @p source_port (RFC 3581 §4).
+     */
+    sr_str source_host;
+    uint16_t source_port;
 } sr_build_opts;
 
 /** Fill @p o with the defaults (canonical phrase, derived tag, no extras, no defaults). */

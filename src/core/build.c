@@ -217,6 +217,87 @@ static int copy_all(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scr
     return 0;
 }
 
+/* Strip the brackets of an IPv6 reference. */
+static sr_str unbracket(sr_str h)
+{
+    if (h.len >= 2 && h.p[0] == '[' && h.p[h.len - 1] == ']')
+        return (sr_str){h.p + 1, h.len - 2};
+    return h;
+}
+
+/* The top Via as the server transport leaves it (RFC 3261 §18.2.1, RFC 3581 §4): the request's
+ * text with `received=` added when the sent-by host is not the source address or rport was
+ * asked for, and a valueless rport given the source port. Other parameters keep their order;
+ * an old received is replaced. */
+static int stamp_via(sr_buf *b, const sr_via *v, sr_str src, uint16_t port)
+{
+    sr_str host = unbracket(src);
+    bool add_received = v->rport != SR_RPORT_NONE || !sr_str_caseeq(unbracket(v->host), host);
+    size_t head = v->raw.len;
+    if (v->params.p && v->params.p >= v->raw.p && v->params.p <= v->raw.p + v->raw.len)
+        head = (size_t)(v->params.p - v->raw.p);
+    while (head > 0 && (v->raw.p[head - 1] == ' ' || v->raw.p[head - 1] == '\t'))
+        head--;
+    b->len = 0;
+    int rc = sr_buf_append(b, v->raw.p, head);
+    size_t pos = 0;
+    sr_str n, val;
+    while (rc == 0 && v->params.p && sr_param_next(v->params, &pos, &n, &val)) {
+        if (sr_str_caseeq_cstr(n, "received"))
+            continue;
+        if ((rc = sr_buf_append(b, ";", 1)) != 0 || (rc = sr_buf_append(b, n.p, n.len)) != 0)
+            break;
+        if (sr_str_caseeq_cstr(n, "rport")) {
+            char num[8];
+            size_t k = sizeof num;
+            unsigned x = port;
+            do {
+                num[--k] = (char)('0' + x % 10);
+                x /= 10;
+            } while (x);
+            num[--k] = '=';
+            rc = sr_buf_append(b, num + k, sizeof num - k);
+        } else if (val.p) {
+            if ((rc = sr_buf_append(b, "=", 1)) == 0)
+                rc = sr_buf_append(b, val.p, val.len);
+        }
+    }
+    if (rc == 0 && add_received) {
+        if ((rc = sr_buf_append_cstr(b, ";received=")) == 0)
+            rc = sr_buf_append(b, host.p, host.len);
+    }
+    return rc;
+}
+
+/* Copy every Via of @p req, the top one stamped with the source address when it is known. */
+static int copy_vias(sr_msg *m, const sr_msg *req, const sr_build_opts *o, sr_buf *scratch)
+{
+    const sr_header *h = sr_msg_header_find(req, SR_HDR_VIA, NULL);
+    const sr_via *v = h ? sr_msg_via(req, 0) : NULL;
+    if (!v || !o->source_host.p || !o->source_host.len || o->size < sizeof *o ||
+        v->raw.p < h->value.p || v->raw.p + v->raw.len > h->value.p + h->value.len)
+        return copy_all(m, req, SR_HDR_VIA, scratch);
+    int rc = stamp_via(scratch, v, o->source_host, o->source_port);
+    if (rc == 0)
+        rc = add(m, SR_HDR_VIA, (sr_str){scratch->p, scratch->len});
+    if (rc)
+        return rc;
+    /* the rest of the first Via header field (values after a comma), then the others */
+    sr_str rest = {v->raw.p + v->raw.len,
+                   (size_t)(h->value.p + h->value.len - (v->raw.p + v->raw.len))};
+    while (rest.len && (rest.p[0] == ' ' || rest.p[0] == '\t' || rest.p[0] == ',' ||
+                        rest.p[0] == '\r' || rest.p[0] == '\n')) {
+        rest.p++;
+        rest.len--;
+    }
+    if (rest.len && (rc = add_unfolded(m, SR_HDR_VIA, rest, scratch)) != 0)
+        return rc;
+    for (h = sr_msg_header_find(req, SR_HDR_VIA, h); h; h = sr_msg_header_find(req, SR_HDR_VIA, h))
+        if ((rc = add_unfolded(m, SR_HDR_VIA, h->value, scratch)) != 0)
+            return rc;
+    return 0;
+}
+
 /* Copy the first header with @p id: From, Call-ID and CSeq take one value (§7.3.1), and a
  * request that repeats them only gets a 400, which carries the first. */
 static int copy_first(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
@@ -680,8 +761,7 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
         goto out;
     }
     /* RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq copied. */
-    if ((rc = copy_all(m, req, SR_HDR_VIA, &b)) != 0 ||
-        (rc = copy_first(m, req, SR_HDR_FROM, &b)) != 0 ||
+    if ((rc = copy_vias(m, req, o, &b)) != 0 || (rc = copy_first(m, req, SR_HDR_FROM, &b)) != 0 ||
         (rc = add_to(m, req, code, o, &b)) != 0 ||
         (rc = copy_first(m, req, SR_HDR_CALL_ID, &b)) != 0 ||
         (rc = copy_first(m, req, SR_HDR_CSEQ, &b)) != 0)

@@ -31,6 +31,8 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
     sr_build_opts_init(&o);
     o.alloc = s->alloc;
     o.flags = SR_BUILD_DEFAULTS;
+    o.source_host = sr_str_from_cstr(src->host);
+    o.source_port = src->port;
     sr_msg *resp = NULL;
     int err = sr_build_response(&resp, req, code, &o, NULL);
     if (err != 0)
@@ -121,6 +123,8 @@ int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_head
     o.headers = hdrs;
     o.n_headers = n;
     o.flags = SR_BUILD_DEFAULTS;
+    o.source_host = sr_str_from_cstr(t->peer.host);
+    o.source_port = t->peer.port;
     if (t->to_tag_len > 0) {
         o.to_tag.p = t->to_tag;
         o.to_tag.len = t->to_tag_len;

@@ -102,11 +102,10 @@ static int lookup(sr_str username, sr_str realm, sr_digest_alg alg, sr_auth_secr
     return SR_ENOTFOUND;
 }
 
-int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *req, sr_transport tp,
-                           unsigned *code, sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms,
-                           const char **why)
+int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *req,
+                           const sr_addr *src, unsigned *code, sr_msg **resp,
+                           const uint8_t *tag_key, uint64_t now_ms, const char **why)
 {
-    (void)tp;
     *resp = NULL;
     *why = NULL;
     sr_auth_server *s = server_for(g, a);
@@ -123,6 +122,8 @@ int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *re
     sr_build_opts_init(&o);
     o.flags = SR_BUILD_DEFAULTS;
     o.tag_key = tag_key;
+    o.source_host = sr_str_from_cstr(src->host);
+    o.source_port = src->port;
     *code = sr_auth_result_code(v.result, kind);
     int rc;
     if (*code == 400) {
@@ -167,8 +168,9 @@ static sr_registrar *registrar_for(sd_auth_glue *g, const sd_action *a)
     return r;
 }
 
-void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *req, unsigned *code,
-                           sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms)
+void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *req,
+                           const sr_addr *src, unsigned *code, sr_msg **resp,
+                           const uint8_t *tag_key, uint64_t now_ms)
 {
     *resp = NULL;
     *code = 500;
@@ -181,6 +183,8 @@ void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *re
     sr_build_opts_init(&bo);
     bo.flags = SR_BUILD_DEFAULTS;
     bo.tag_key = tag_key;
+    bo.source_host = sr_str_from_cstr(src->host);
+    bo.source_port = src->port;
     sr_registrar_opts o;
     sr_registrar_opts_init(&o);
     o.build = &bo;

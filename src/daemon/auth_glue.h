@@ -18,13 +18,14 @@ void sd_auth_glue_free(sd_auth_glue *g);
  * (go on with the next action), 0 with *@p resp (401/407, or 400 for malformed credentials) and *@p code to send, or
  * -1 on an internal error. *@p why: why credentials were refused (NULL when none were given).
  */
-int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *req, sr_transport tp,
-                           unsigned *code, sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms,
-                           const char **why);
+int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *req,
+                           const sr_addr *src, unsigned *code, sr_msg **resp,
+                           const uint8_t *tag_key, uint64_t now_ms, const char **why);
 
 /** The register action @p a for @p req: *@p resp and *@p code to send (NULL on error). */
-void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *req, unsigned *code,
-                           sr_msg **resp, const uint8_t *tag_key, uint64_t now_ms);
+void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *req,
+                           const sr_addr *src, unsigned *code, sr_msg **resp,
+                           const uint8_t *tag_key, uint64_t now_ms);
 
 /** Bindings held by every registrar (for the metrics). */
 size_t sd_auth_glue_bindings(const sd_auth_glue *g);

@@ -522,6 +522,8 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
     o.flags = SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED : 0);
     o.tag_key = key;
     o.policy = &pol;
+    o.source_host = sr_str_from_cstr(j->src.host);
+    o.source_port = j->src.port;
     sr_build_header hdrs[MAX_EXTRA];
     size_t nh = 0;
     char cvals[8][300];
@@ -782,8 +784,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             unsigned code = 0;
             sr_msg *resp = NULL;
             const char *why = NULL;
-            int ok = sd_auth_glue_challenge(e->auth, a, req, j->src.transport, &code, &resp,
-                                            e->tag_key, now, &why);
+            int ok = sd_auth_glue_challenge(e->auth, a, req, &j->src, &code, &resp, e->tag_key, now,
+                                            &why);
             if (ok > 0) {
                 j->act++;
                 start_action(e, j);
@@ -800,7 +802,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         if (a->kind == SD_ACT_REGISTER) {
             unsigned code = 500;
             sr_msg *resp = NULL;
-            sd_auth_glue_register(e->auth, a, req, &code, &resp, e->tag_key, now);
+            sd_auth_glue_register(e->auth, a, req, &j->src, &code, &resp, e->tag_key, now);
             if (!resp || send_resp(e, j, resp, 0, now) != 0) {
                 code = 500;
                 send_simple(e, j, req, code, now);
@@ -1008,7 +1010,11 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     sr_uas_verdict v;
     if (sr_uas_check(req, &pol, &v) == 0 && v.code != 0) {
         sr_msg *resp = NULL;
-        if (sr_uas_respond(&resp, req, &v, &pol, NULL, NULL) == 0)
+        sr_build_opts bo;
+        sr_build_opts_init(&bo);
+        bo.source_host = sr_str_from_cstr(ev->addr.host);
+        bo.source_port = ev->addr.port;
+        if (sr_uas_respond(&resp, req, &v, &pol, &bo, NULL) == 0)
             send_resp(e, &tmp, resp, 0, now);
         log_tx(e, req, &ev->addr, v.code, "-", v.reason);
         return;

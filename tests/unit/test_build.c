@@ -641,6 +641,82 @@ static void test_build_property_all_codes(void **state)
     assert_int_equal(refused, 3 * 5); /* 180 181 182 183 199 to OPTIONS/REGISTER/BYE */
 }
 
+/* RFC 3261 §18.2.1 and RFC 3581 §4: with the source address known, the top Via of the response
+ * gets received= (sent-by differs, or rport asked for) and a valueless rport its port; the
+ * other Vias, also those after a comma in the same header field, are copied as they are. */
+static sr_msg *build_from(const char *txt, const char *src, uint16_t port, sr_msg **reqp)
+{
+    *reqp = parse_txt(txt, tu_allocator());
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.alloc = tu_allocator();
+    o.source_host = sr_str_from_cstr(src);
+    o.source_port = port;
+    sr_msg *resp = NULL;
+    assert_int_equal(sr_build_response(&resp, *reqp, 486, &o, NULL), 0);
+    return resp;
+}
+
+static void test_build_via_received_rport(void **state)
+{
+    (void)state;
+    static const char a[] =
+        "OPTIONS sip:bob@example.com SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bKa1;rport;received=1.1.1.1;x=y , "
+        "SIP/2.0/UDP p1.example.com;branch=z9hG4bKp1\r\n"
+        "Via: SIP/2.0/TCP p2.example.com;branch=z9hG4bKp2\r\n"
+        "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
+        "From: <sip:a@example.net>;tag=1\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\n"
+        "Content-Length: 0\r\n\r\n";
+    sr_msg *req = NULL;
+    sr_msg *resp = build_from(a, "192.0.2.7", 40001, &req);
+    char *txt = print_msg(resp);
+    assert_non_null(strstr(txt, "Via: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bKa1;rport=40001;x=y;"
+                                "received=192.0.2.7\r\n"
+                                "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKp1\r\n"
+                                "Via: SIP/2.0/TCP p2.example.com;branch=z9hG4bKp2\r\n"));
+    sr_msg *back = parse_txt(txt, tu_allocator());
+    assert_int_equal(sr_msg_via_count(back), 3);
+    assert_int_equal(sr_msg_via(back, 0)->rport, SR_RPORT_VALUE);
+    assert_int_equal(sr_msg_via(back, 0)->rport_value, 40001);
+    assert_sr_str_eq(sr_msg_via(back, 0)->received, "192.0.2.7");
+    assert_sr_str_eq(sr_msg_via(back, 0)->branch, "z9hG4bKa1");
+    sr_msg_free(back);
+    free(txt);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+
+    /* sent-by is the source and no rport: the Via is left as it is */
+    static const char b[] = "OPTIONS sip:bob@example.com SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bKb1\r\n"
+                            "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
+                            "From: <sip:a@example.net>;tag=1\r\nCall-ID: c2\r\nCSeq: 1 OPTIONS\r\n"
+                            "Content-Length: 0\r\n\r\n";
+    resp = build_from(b, "192.0.2.7", 5060, &req);
+    txt = print_msg(resp);
+    assert_non_null(strstr(txt, "Via: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bKb1\r\n"));
+    free(txt);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+
+    /* a name as sent-by, an IPv6 source (received without brackets, RFC 3261 §25.1) */
+    static const char c[] = "OPTIONS sip:bob@example.com SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP pc.example.net;branch=z9hG4bKc1\r\n"
+                            "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
+                            "From: <sip:a@example.net>;tag=1\r\nCall-ID: c3\r\nCSeq: 1 OPTIONS\r\n"
+                            "Content-Length: 0\r\n\r\n";
+    resp = build_from(c, "[2001:db8::9]", 5060, &req);
+    txt = print_msg(resp);
+    assert_non_null(
+        strstr(txt, "Via: SIP/2.0/UDP pc.example.net;branch=z9hG4bKc1;received=2001:db8::9\r\n"));
+    back = parse_txt(txt, tu_allocator());
+    assert_sr_str_eq(sr_msg_via(back, 0)->received, "2001:db8::9");
+    sr_msg_free(back);
+    free(txt);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +725,7 @@ int main(void)
         TU_TEST(test_build_required_headers),   TU_TEST(test_build_refusals_and_options),
         TU_TEST(test_build_malformed_requests), TU_TEST(test_build_ack_cancel),
         TU_TEST(test_build_failure_sweep),      TU_TEST(test_build_property_all_codes),
+        TU_TEST(test_build_via_received_rport),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
