@@ -239,7 +239,7 @@ static int stamp_via(sr_buf *b, const sr_via *v, sr_str src, uint16_t port)
     while (head > 0 && (v->raw.p[head - 1] == ' ' || v->raw.p[head - 1] == '\t'))
         head--;
     b->len = 0;
-    int rc = sr_buf_append(b, v->raw.p, head);
+    int rc = append_unfolded(b, (sr_str){v->raw.p, head}); /* sent-by may be folded */
     size_t pos = 0;
     sr_str n, val;
     while (rc == 0 && v->params.p && sr_param_next(v->params, &pos, &n, &val)) {

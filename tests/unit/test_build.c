@@ -699,6 +699,24 @@ static void test_build_via_received_rport(void **state)
     sr_msg_free(resp);
     sr_msg_free(req);
 
+    /* folded whitespace inside the sent-by (RFC 4475 wsinv) is unfolded */
+    static const char d[] =
+        "OPTIONS sip:bob@example.com SIP/2.0\r\n"
+        "Via  : SIP  /   2.0\r\n  /UDP\r\n    192.0.2.2;rport;branch=z9hG4bKd1\r\n"
+        "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
+        "From: <sip:a@example.net>;tag=1\r\nCall-ID: c4\r\nCSeq: 1 OPTIONS\r\n"
+        "Content-Length: 0\r\n\r\n";
+    resp = build_from(d, "192.0.2.2", 5062, &req);
+    txt = print_msg(resp);
+    back = parse_txt(txt, tu_allocator());
+    assert_int_equal(sr_msg_via(back, 0)->rport_value, 5062);
+    assert_sr_str_eq(sr_msg_via(back, 0)->received, "192.0.2.2");
+    assert_sr_str_eq(sr_msg_via(back, 0)->host, "192.0.2.2");
+    sr_msg_free(back);
+    free(txt);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+
     /* a name as sent-by, an IPv6 source (received without brackets, RFC 3261 §25.1) */
     static const char c[] = "OPTIONS sip:bob@example.com SIP/2.0\r\n"
                             "Via: SIP/2.0/UDP pc.example.net;branch=z9hG4bKc1\r\n"
