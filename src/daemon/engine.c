@@ -1287,7 +1287,8 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.seed = rng_next(e);
     if (o->max_transactions)
         sc.max_transactions = o->max_transactions;
-    if (sr_stack_new(&e->stack, &sc) != 0 || sd_auth_glue_new(&e->auth, rng_next(e)) != 0) {
+    if (sr_stack_new(&e->stack, &sc) != 0 ||
+        sd_auth_glue_new(&e->auth, rng_next(e), o->nonce_secret, o->nonce_secret_len) != 0) {
         sr_stack_free(e->stack);
         free(e->cur);
         free(e);

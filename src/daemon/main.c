@@ -1,6 +1,7 @@
 /* sipreplyd: command line, logging, configuration loading and reloading; the network loop
  * (src/net) does the rest. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -271,12 +272,26 @@ int main(int argc, char **argv)
         sd_config_free(cf);
         return 1;
     }
+    /* the stack's seed (branches, tags, RSeq, the transaction index's SipHash key) and the
+     * digest nonce key come from the kernel's CSPRNG; a configuration's `seed` still fixes
+     * the seed for replayable runs */
+    uint64_t seed = 0;
+    uint8_t nonce_secret[32];
+    if (sn_random(&seed, sizeof(seed)) != 0 || sn_random(nonce_secret, sizeof(nonce_secret)) != 0) {
+        logf_(&a, LOG_ERROR, "cannot read random bytes (getrandom, /dev/urandom): %s",
+              strerror(errno));
+        sn_loop_free(loop);
+        sd_config_free(cf);
+        return 1;
+    }
     sd_engine_opts eo = {.send = sn_send,
                          .user = loop,
                          .log = on_txlog,
                          .log_user = &a,
-                         .seed = sn_now_ms() ^ ((uint64_t)getpid() << 32),
-                         .max_transactions = max_txn};
+                         .seed = seed,
+                         .max_transactions = max_txn,
+                         .nonce_secret = nonce_secret,
+                         .nonce_secret_len = sizeof(nonce_secret)};
     int rc = 1;
     sd_engine *e = NULL;
     if (sd_engine_new(&e, cf, &eo) != 0) {

@@ -33,6 +33,12 @@ typedef struct sn_loop sn_loop;
 /** Monotonic milliseconds. */
 uint64_t sn_now_ms(void);
 
+/**
+ * Fill @p buf with @p n bytes from the kernel's CSPRNG: getrandom(2), or /dev/urandom where
+ * the kernel lacks the system call. 0, or -1 (errno set) when neither is available.
+ */
+int sn_random(void *buf, size_t n);
+
 /** Create the loop (signals blocked and routed to it). 0 or -1 with @p err. */
 int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, size_t errlen);
 void sn_loop_free(sn_loop *l);
