@@ -109,6 +109,12 @@ static int lookup(sr_str username, sr_str realm, sr_digest_alg alg, sr_auth_secr
             out->value = sr_str_from_cstr(a->users[i].password);
             return 0;
         }
+    if (a->any_user_password) {
+        /* "any-user": every other user name, with the one password (dial a code's 401/407) */
+        out->kind = SR_AUTH_SECRET_PASSWORD;
+        out->value = sr_str_from_cstr(a->any_user_password);
+        return 0;
+    }
     return SR_ENOTFOUND;
 }
 

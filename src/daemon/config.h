@@ -89,8 +89,9 @@ typedef struct sd_action {
     bool proxy; /**< 407 Proxy-Authenticate instead of 401 */
     sd_user *users;
     size_t n_users;
-    bool sha256; /**< offer SHA-256 */
-    bool md5;    /**< offer MD5 */
+    char *any_user_password; /**< any user name is accepted with this password; NULL: none */
+    bool sha256;             /**< offer SHA-256 */
+    bool md5;                /**< offer MD5 */
     uint32_t nonce_ttl_s;
     /* REGISTER */
     uint32_t min_expires;
