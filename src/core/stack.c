@@ -257,26 +257,14 @@ int sr_stack_poll(sr_stack *s, sr_event *ev)
     return 0;
 }
 
-/* Make room in the heap for every timer slot of every transaction, so that arming a timer
- * later can never fail: a transaction never loses its way out (B, D, F, H, J, K, L, M). */
-static int heap_reserve(sr__timer_heap *h, size_t need)
-{
-    if (h->cap >= need)
-        return 0;
-    size_t cap = h->cap * 2 > need ? h->cap * 2 : need;
-    sr__timer **items = sr__realloc(h->alloc, h->items, cap * sizeof(*items));
-    if (items == NULL)
-        return SR_ENOMEM;
-    h->items = items;
-    h->cap = cap;
-    return 0;
-}
-
+/* The heap has room for every timer slot of every transaction (sr__timer_heap_reserve), so
+ * that arming a timer later can never fail: a transaction never loses its way out (B, D, F,
+ * H, J, K, L, M). */
 int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out)
 {
     if (s->n_txns >= s->cfg.max_transactions)
         return SR_ETOOBIG;
-    if (heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
+    if (sr__timer_heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
         return SR_ENOMEM;
     sr__txn *t = sr__malloc(s->alloc, sizeof(*t));
     if (t == NULL)
