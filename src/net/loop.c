@@ -172,18 +172,51 @@ static int ep_mod(sn_loop *l, int fd, uint32_t events, watch *w)
     return epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
-/* "1.2.3.4" / "[::1]" with port from a sockaddr. */
+/* Dotted-quad text of @p a (network order) into @p out (at least 16 bytes): what inet_ntop
+ * writes, without its sprintf. */
+static void ipv4_text(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    char *p = out;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100) {
+            *p++ = (char)('0' + v / 100);
+            v %= 100;
+            *p++ = (char)('0' + v / 10);
+        } else if (v >= 10) {
+            *p++ = (char)('0' + v / 10);
+        }
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+}
+
+/* "1.2.3.4" / "[::1]" with port from a sockaddr. Runs for every datagram received (the core's
+ * sr_addr carries the source as text): IPv4, the common case, is formatted by hand. */
 static void addr_text(const struct sockaddr_storage *ss, char *host, size_t cap, uint16_t *port)
 {
     if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
         char t[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, &s6->sin6_addr, t, sizeof(t));
-        snprintf(host, cap, "[%s]", t);
+        if (!inet_ntop(AF_INET6, &s6->sin6_addr, t, sizeof(t)))
+            t[0] = '\0';
+        size_t n = strlen(t);
+        if (cap < n + 3) {
+            host[0] = '\0';
+        } else {
+            host[0] = '[';
+            memcpy(host + 1, t, n);
+            host[n + 1] = ']';
+            host[n + 2] = '\0';
+        }
         *port = ntohs(s6->sin6_port);
     } else {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &s4->sin_addr, host, (socklen_t)cap);
+        if (cap >= INET_ADDRSTRLEN)
+            ipv4_text(&s4->sin_addr, host);
+        else
+            host[0] = '\0';
         *port = ntohs(s4->sin_port);
     }
 }
