@@ -23,7 +23,24 @@ typedef struct app {
     int level;
     const char *config_path;
     sd_engine *engine;
+    sn_loop *loop;
+    bool cli_listen; /* -l given: the configuration's listen is not used, nor reloaded */
 } app;
+
+static const char *const default_listen[] = {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"};
+
+/* The listener specs of @p cf (its listen, else the defaults) into @p out. */
+static size_t config_listen(const sd_config *cf, const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (char **x = cf->listen; x && *x && n < cap; x++)
+        out[n++] = *x;
+    if (n == 0) {
+        out[n++] = default_listen[0];
+        out[n++] = default_listen[1];
+    }
+    return n;
+}
 
 static void logf_(const app *a, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -102,9 +119,24 @@ static void on_reload(void *user)
         logf_(a, LOG_ERROR, "reload failed: keeping the previous configuration");
         return;
     }
+    char changes[1024] = "";
+    if (!a->cli_listen) {
+        /* listen changed: open the new listeners, close the removed ones (all or nothing) */
+        const char *specs[16];
+        size_t n = config_listen(cf, specs, 16);
+        char msg[256];
+        if (sn_listen_set(a->loop, specs, n, changes, sizeof(changes), msg, sizeof(msg)) != 0) {
+            logf_(a, LOG_ERROR, "listen: %s", msg);
+            logf_(a, LOG_ERROR, "reload failed: keeping the previous configuration");
+            sd_config_free(cf);
+            return;
+        }
+    }
+    size_t n_rules = cf->n_rules;
     sd_engine_set_config(a->engine, cf);
-    logf_(a, LOG_WARN, "configuration reloaded from %s (%zu rules)",
-          a->config_path ? a->config_path : "the embedded default", cf->n_rules);
+    logf_(a, LOG_WARN, "configuration reloaded from %s (%zu rules)%s%s",
+          a->config_path ? a->config_path : "the embedded default", n_rules,
+          changes[0] ? "; listeners: " : "", changes);
 }
 
 static void on_report(void *user)
@@ -263,14 +295,9 @@ int main(int argc, char **argv)
         sd_config_free(cf);
         return 0;
     }
-    static const char *const defaults[] = {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"};
-    if (n_listen == 0 && cf->listen)
-        for (char **x = cf->listen; *x && n_listen < 16; x++)
-            listens[n_listen++] = *x;
-    if (n_listen == 0) {
-        listens[n_listen++] = defaults[0];
-        listens[n_listen++] = defaults[1];
-    }
+    a.cli_listen = n_listen > 0;
+    if (n_listen == 0)
+        n_listen = config_listen(cf, listens, 16);
     sn_hooks hooks = {.reload = on_reload, .report = on_report, .user = &a};
     sn_loop *loop = NULL;
     char msg[256];
@@ -307,6 +334,7 @@ int main(int argc, char **argv)
         goto out;
     }
     a.engine = e;
+    a.loop = loop;
     sn_loop_set_engine(loop, e);
     for (size_t i = 0; i < n_listen; i++) {
         char bound[128];

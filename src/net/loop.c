@@ -38,7 +38,8 @@ typedef struct watch {
 
 typedef struct lsn {
     watch w;
-    int fd;
+    int fd;         /* -1: closed (the slot stays: its index is a UDP route, sr_addr.conn_id) */
+    char spec[128]; /* as given to sn_listen, for sn_listen_set */
     sr_transport tp;
     int family;
     size_t index;
@@ -442,12 +443,10 @@ static int open_listener(lsn *ls, sr_transport tp, const char *hostport, char *b
     return 0;
 }
 
-int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+/* Open @p spec into slot @p ls (index @p index). 0 or -1 with @p err. */
+static int listen_at(sn_loop *l, lsn *ls, size_t index, const char *spec, char *bound,
+                     size_t boundlen, char *err, size_t errlen)
 {
-    if (l->n_lsns == MAX_LISTENERS) {
-        snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
-        return -1;
-    }
     sr_transport tp;
     if (!strncasecmp(spec, "udp:", 4))
         tp = SR_TP_UDP;
@@ -457,20 +456,106 @@ int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *
         snprintf(err, errlen, "'%s': expected udp:HOST:PORT or tcp:HOST:PORT", spec);
         return -1;
     }
-    lsn *ls = &l->lsns[l->n_lsns];
-    memset(ls, 0, sizeof(*ls));
-    if (open_listener(ls, tp, spec + 4, bound, boundlen, err, errlen) != 0)
+    if (strlen(spec) >= sizeof(ls->spec)) {
+        snprintf(err, errlen, "'%.40s...': too long", spec);
         return -1;
-    ls->index = l->n_lsns;
+    }
+    memset(ls, 0, sizeof(*ls));
+    ls->fd = -1;
+    if (open_listener(ls, tp, spec + 4, bound, boundlen, err, errlen) != 0) {
+        ls->fd = -1;
+        return -1;
+    }
+    snprintf(ls->spec, sizeof(ls->spec), "%s", spec);
+    ls->index = index;
     ls->w.kind = tp == SR_TP_UDP ? W_UDP : W_TCP_LSN;
     ls->w.obj = ls;
     if (ep_add(l, ls->fd, EPOLLIN, &ls->w) != 0) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         close(ls->fd);
+        ls->fd = -1;
         return -1;
     }
+    return 0;
+}
+
+int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+{
+    if (l->n_lsns == MAX_LISTENERS) {
+        snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
+        return -1;
+    }
+    if (listen_at(l, &l->lsns[l->n_lsns], l->n_lsns, spec, bound, boundlen, err, errlen) != 0)
+        return -1;
     l->n_lsns++;
     return 0;
+}
+
+static bool spec_listed(const char *spec, const char *const *specs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(spec, specs[i]))
+            return true;
+    return false;
+}
+
+static lsn *open_spec(sn_loop *l, const char *spec)
+{
+    for (size_t i = 0; i < l->n_lsns; i++)
+        if (l->lsns[i].fd >= 0 && !strcasecmp(l->lsns[i].spec, spec))
+            return &l->lsns[i];
+    return NULL;
+}
+
+static void note(char *out, size_t cap, const char *what, const char *spec)
+{
+    size_t n = strlen(out);
+    if (n < cap)
+        snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "", what, spec);
+}
+
+int sn_listen_set(sn_loop *l, const char *const *specs, size_t n, char *changes, size_t changeslen,
+                  char *err, size_t errlen)
+{
+    if (changeslen)
+        changes[0] = '\0';
+    bool opened[MAX_LISTENERS] = {false};
+    for (size_t i = 0; i < n; i++) {
+        if (open_spec(l, specs[i]) || spec_listed(specs[i], specs, i))
+            continue;
+        /* a free slot: one never used, else one closed before (its UDP route is gone) */
+        size_t slot = l->n_lsns;
+        for (size_t k = 0; slot == MAX_LISTENERS && k < l->n_lsns; k++)
+            if (l->lsns[k].fd < 0)
+                slot = k;
+        if (slot == MAX_LISTENERS) {
+            snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
+            goto undo;
+        }
+        char bound[160];
+        if (listen_at(l, &l->lsns[slot], slot, specs[i], bound, sizeof(bound), err, errlen) != 0)
+            goto undo;
+        opened[slot] = true;
+        if (slot == l->n_lsns)
+            l->n_lsns++;
+        note(changes, changeslen, "opened", bound);
+    }
+    for (size_t k = 0; k < l->n_lsns; k++) {
+        lsn *ls = &l->lsns[k];
+        if (ls->fd < 0 || opened[k] || spec_listed(ls->spec, specs, n))
+            continue;
+        close(ls->fd); /* also leaves the epoll set */
+        ls->fd = -1;
+        note(changes, changeslen, "closed", ls->spec);
+    }
+    return 0;
+undo:
+    for (size_t k = 0; k < l->n_lsns; k++)
+        if (opened[k]) {
+            close(l->lsns[k].fd);
+            l->lsns[k].fd = -1;
+        }
+    return -1;
 }
 
 int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boundlen, char *err,
