@@ -365,8 +365,8 @@ int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *sr
         goto out;
     }
     if (sr_msg_is_request(m)) {
-        err = sr__server_on_request(s, m, buf, len, src);
-        if (err == SR_ETOOBIG && sr_msg_method(m) != SR_METHOD_ACK) {
+        err = sr__server_on_request(s, &m, buf, len, src);
+        if (err == SR_ETOOBIG && m != NULL && sr_msg_method(m) != SR_METHOD_ACK) {
             /* Table full: a stateless 503 (RFC 3261 §21.5.4, §8.2.7) rather than silence. */
             int rc = sr__reply_stateless(s, m, src, 503);
             if (rc != 0)
