@@ -60,6 +60,11 @@ int sr_msg_print(const sr_msg *m, sr_buf *out)
         return put(out, m->bytes, m->size); /* unedited: byte for byte */
 
     if (m->built) {
+        /* a built response is a few hundred bytes: one allocation up front rather than a
+         * realloc at each doubling from 64 (a transaction prints each response it sends) */
+        rc = sr_buf_reserve(out, 512);
+        if (rc)
+            return rc;
         rc = print_start_line(m, out);
     } else {
         /* the received start line as written, through its line end (leading CRLF

@@ -257,26 +257,14 @@ int sr_stack_poll(sr_stack *s, sr_event *ev)
     return 0;
 }
 
-/* Make room in the heap for every timer slot of every transaction, so that arming a timer
- * later can never fail: a transaction never loses its way out (B, D, F, H, J, K, L, M). */
-static int heap_reserve(sr__timer_heap *h, size_t need)
-{
-    if (h->cap >= need)
-        return 0;
-    size_t cap = h->cap * 2 > need ? h->cap * 2 : need;
-    sr__timer **items = sr__realloc(h->alloc, h->items, cap * sizeof(*items));
-    if (items == NULL)
-        return SR_ENOMEM;
-    h->items = items;
-    h->cap = cap;
-    return 0;
-}
-
+/* The heap has room for every timer slot of every transaction (sr__timer_heap_reserve), so
+ * that arming a timer later can never fail: a transaction never loses its way out (B, D, F,
+ * H, J, K, L, M). */
 int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out)
 {
     if (s->n_txns >= s->cfg.max_transactions)
         return SR_ETOOBIG;
-    if (heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
+    if (sr__timer_heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
         return SR_ENOMEM;
     sr__txn *t = sr__malloc(s->alloc, sizeof(*t));
     if (t == NULL)
@@ -377,8 +365,8 @@ int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *sr
         goto out;
     }
     if (sr_msg_is_request(m)) {
-        err = sr__server_on_request(s, m, buf, len, src);
-        if (err == SR_ETOOBIG && sr_msg_method(m) != SR_METHOD_ACK) {
+        err = sr__server_on_request(s, &m, buf, len, src);
+        if (err == SR_ETOOBIG && m != NULL && sr_msg_method(m) != SR_METHOD_ACK) {
             /* Table full: a stateless 503 (RFC 3261 §21.5.4, §8.2.7) rather than silence. */
             int rc = sr__reply_stateless(s, m, src, 503);
             if (rc != 0)

@@ -1,5 +1,8 @@
 /* sipreply core: deadline min-heap and seeded PRNG for the transaction layer.
- * Equal deadlines fire in start order; time is always passed in, never read. */
+ * Equal deadlines fire in start order; time is always passed in, never read. The heap is
+ * 4-ary with each slot's key stored in the array: a transaction arms and cancels several
+ * timers (100 Trying, G, H, I...), and the sifts of those cancellations then compare keys in
+ * contiguous memory rather than reading a timer inside every transaction on the path. */
 #include "sipreply/error.h"
 
 #include "core_int.h"
@@ -31,87 +34,103 @@ void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
 void sr__timer_heap_cleanup(sr__timer_heap *h)
 {
     for (size_t i = 0; i < h->len; i++)
-        h->items[i]->heap_index = SIZE_MAX;
+        h->items[i].t->heap_index = SIZE_MAX;
     sr__free(h->alloc, h->items);
     h->items = NULL;
     h->len = h->cap = 0;
 }
 
-static bool earlier(const sr__timer *a, const sr__timer *b)
+int sr__timer_heap_reserve(sr__timer_heap *h, size_t need)
 {
-    if (a->deadline != b->deadline)
-        return a->deadline < b->deadline;
-    return a->seq < b->seq;
+    if (h->cap >= need)
+        return 0;
+    size_t cap = h->cap * 2 > need ? h->cap * 2 : need;
+    if (cap < 16)
+        cap = 16;
+    sr__timer_slot *items = sr__realloc(h->alloc, h->items, cap * sizeof(*items));
+    if (items == NULL)
+        return SR_ENOMEM;
+    h->items = items;
+    h->cap = cap;
+    return 0;
 }
 
-static void place(sr__timer_heap *h, size_t i, sr__timer *t)
+static bool earlier(const sr__timer_slot *a, const sr__timer_slot *b)
 {
-    h->items[i] = t;
-    t->heap_index = i;
+    return a->deadline != b->deadline ? a->deadline < b->deadline : a->seq < b->seq;
 }
 
-static void sift_up(sr__timer_heap *h, size_t i)
+static void place(sr__timer_heap *h, size_t i, const sr__timer_slot *e)
 {
-    sr__timer *t = h->items[i];
+    h->items[i] = *e;
+    e->t->heap_index = i;
+}
+
+/* Move the slot @p e, whose place is the hole at @p i, up to where it belongs. */
+static void sift_up(sr__timer_heap *h, size_t i, sr__timer_slot e)
+{
     while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!earlier(t, h->items[parent]))
+        size_t parent = (i - 1) / 4;
+        if (!earlier(&e, &h->items[parent]))
             break;
-        place(h, i, h->items[parent]);
+        place(h, i, &h->items[parent]);
         i = parent;
     }
-    place(h, i, t);
+    place(h, i, &e);
 }
 
-static void sift_down(sr__timer_heap *h, size_t i)
+/* Move the slot @p e, whose place is the hole at @p i, down to where it belongs. */
+static void sift_down(sr__timer_heap *h, size_t i, sr__timer_slot e)
 {
-    sr__timer *t = h->items[i];
     for (;;) {
-        size_t l = 2 * i + 1;
-        if (l >= h->len)
+        size_t first = 4 * i + 1;
+        if (first >= h->len)
             break;
-        size_t c = l;
-        if (l + 1 < h->len && earlier(h->items[l + 1], h->items[l]))
-            c = l + 1;
-        if (!earlier(h->items[c], t))
+        size_t last = first + 4 < h->len ? first + 4 : h->len;
+        size_t c = first;
+        for (size_t k = first + 1; k < last; k++)
+            if (earlier(&h->items[k], &h->items[c]))
+                c = k;
+        if (!earlier(&h->items[c], &e))
             break;
-        place(h, i, h->items[c]);
+        place(h, i, &h->items[c]);
         i = c;
     }
-    place(h, i, t);
+    place(h, i, &e);
+}
+
+/* Put @p e at @p i (a slot whose key changed, or the hole of a removal) where it belongs. */
+static void settle(sr__timer_heap *h, size_t i, sr__timer_slot e)
+{
+    if (i > 0 && earlier(&e, &h->items[(i - 1) / 4]))
+        sift_up(h, i, e);
+    else
+        sift_down(h, i, e);
 }
 
 static void remove_at(sr__timer_heap *h, size_t i)
 {
-    sr__timer *t = h->items[i];
+    sr__timer *t = h->items[i].t;
     h->len--;
-    if (i != h->len) {
-        /* Move the last item into the hole; it may need to go either way. */
-        sr__timer *m = h->items[h->len];
-        place(h, i, m);
-        sift_down(h, i);
-        sift_up(h, m->heap_index);
-    }
+    if (i != h->len)
+        settle(h, i, h->items[h->len]); /* the last slot fills the hole, either way */
     t->heap_index = SIZE_MAX;
 }
 
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay)
 {
-    if (sr__timer_is_armed(t))
-        remove_at(h, t->heap_index);
-    if (h->len == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
-        sr__timer **items = sr__realloc(h->alloc, h->items, cap * sizeof *items);
-        if (!items)
-            return SR_ENOMEM;
-        h->items = items;
-        h->cap = cap;
-    }
     t->deadline = sr__deadline_add(now, delay);
     t->seq = h->next_seq++;
-    place(h, h->len, t);
+    sr__timer_slot e = {t->deadline, t->seq, t};
+    if (sr__timer_is_armed(t)) {
+        /* re-arming: one sift from where it is, no removal and insertion */
+        settle(h, t->heap_index, e);
+        return 0;
+    }
+    if (h->len == h->cap && sr__timer_heap_reserve(h, h->len + 1) != 0)
+        return SR_ENOMEM;
     h->len++;
-    sift_up(h, h->len - 1);
+    sift_up(h, h->len - 1, e);
     return 0;
 }
 
@@ -123,14 +142,14 @@ void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
 
 uint64_t sr__timer_next(const sr__timer_heap *h)
 {
-    return h->len ? h->items[0]->deadline : SR__NEVER;
+    return h->len ? h->items[0].deadline : SR__NEVER;
 }
 
 sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now)
 {
-    if (h->len == 0 || h->items[0]->deadline > now)
+    if (h->len == 0 || h->items[0].deadline > now)
         return NULL;
-    sr__timer *t = h->items[0];
+    sr__timer *t = h->items[0].t;
     remove_at(h, 0);
     return t;
 }

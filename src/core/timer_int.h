@@ -25,8 +25,17 @@ typedef struct sr__timer {
     int kind;
 } sr__timer;
 
+/* A heap slot: the timer's key is kept beside its pointer, so that sifting compares keys in
+ * the array (one cache line holds a node's four children) instead of reading every timer. */
+typedef struct sr__timer_slot {
+    uint64_t deadline;
+    uint64_t seq;
+    sr__timer *t;
+} sr__timer_slot;
+
+/* A 4-ary min-heap of slots ordered by (deadline, seq). */
 typedef struct sr__timer_heap {
-    sr__timer **items;
+    sr__timer_slot *items;
     size_t len;
     size_t cap;
     uint64_t next_seq;
@@ -39,9 +48,13 @@ bool sr__timer_is_armed(const sr__timer *t);
 void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc);
 void sr__timer_heap_cleanup(sr__timer_heap *h);
 
+/* Make room for @p need timers, so that arming one later cannot fail. 0 or SR_ENOMEM. */
+int sr__timer_heap_reserve(sr__timer_heap *h, size_t need);
+
 /*
  * Arm @p t to fire at now + delay (saturating at SR__NEVER - 1). Re-arming an armed timer
- * moves it. Returns 0 or SR_ENOMEM (the timer is then left disarmed).
+ * moves it in place (it then fires after every timer already armed for the same instant, as
+ * a fresh start would). Returns 0 or SR_ENOMEM (only when @p t was not armed; it stays so).
  */
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay);
 /* Disarm @p t (no-op when not armed). */

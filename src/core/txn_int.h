@@ -152,7 +152,9 @@ int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
 void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
 
 /* txn_server.c */
-int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
+/* *@p reqp is the parsed @p buf; a new transaction's SR_EV_REQUEST takes it (it is then set to
+ * NULL, freed by the event queue even on failure), sparing a second parse. */
+int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t len,
                           const sr_addr *src);
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);

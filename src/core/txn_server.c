@@ -76,13 +76,10 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
     return 0;
 }
 
-int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
-                     sr_txn_id related)
+/* Queue SR_EV_REQUEST for @p t with @p msg, which the queue takes (freed on failure too). */
+static int emit_request_msg(sr_stack *s, const sr__txn *t, sr_msg *msg, const sr_addr *src,
+                            sr_txn_id related)
 {
-    sr_msg *copy = NULL;
-    int err = sr__reparse(s, buf, len, &copy);
-    if (err != 0)
-        return err;
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_REQUEST;
@@ -92,7 +89,17 @@ int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len,
     ev.state = t != NULL ? t->state : SR_TXN_TERMINATED;
     ev.addr = *src;
     ev.reliable = sr_transport_is_reliable(src->transport);
-    return sr__emit(s, &ev, NULL, 0, copy);
+    return sr__emit(s, &ev, NULL, 0, msg);
+}
+
+int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+                     sr_txn_id related)
+{
+    sr_msg *copy = NULL;
+    int err = sr__reparse(s, buf, len, &copy);
+    if (err != 0)
+        return err;
+    return emit_request_msg(s, t, copy, src, related);
 }
 
 /* Print @p resp into @p b (replacing its content) and remember its To tag. */
@@ -338,9 +345,10 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     return sr__emit(s, &ev, NULL, 0, copy);
 }
 
-int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
+int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t len,
                           const sr_addr *src)
 {
+    sr_msg *req = *reqp;
     sr__txn *t = sr__match_server(s, req);
     if (t != NULL)
         return on_retransmission(s, t, req, buf, len, src);
@@ -373,7 +381,8 @@ int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_
         /* §17.2.1: 100 Trying if the TU has not answered within the configured delay. */
         if ((err = sr__start(s, t, SR__TK_TRYING, s->cfg.trying_delay)) != 0)
             goto fail;
-        if ((err = sr__emit_request(s, t, buf, len, src, 0)) != 0)
+        *reqp = NULL; /* the event takes the parsed request */
+        if ((err = emit_request_msg(s, t, req, src, 0)) != 0)
             goto fail;
         return 0;
     }
@@ -384,7 +393,8 @@ int sr__server_on_request(sr_stack *s, const sr_msg *req, const char *buf, size_
      * retransmit, so a 100 would say nothing). */
     if (!t->reliable && (err = sr__start(s, t, SR__TK_TRYING, e_reaches_t2(&s->cfg))) != 0)
         goto fail;
-    if ((err = sr__emit_request(s, t, buf, len, src, 0)) != 0)
+    *reqp = NULL; /* the event takes the parsed request */
+    if ((err = emit_request_msg(s, t, req, src, 0)) != 0)
         goto fail;
     return 0;
 fail:

@@ -21,25 +21,35 @@ typedef struct reg {
 } reg;
 
 struct sd_auth_glue {
-    uint8_t secret[32];
+    uint8_t secret[SR_AUTH_SECRET_MAX];
+    size_t secret_len;
     srv servers[MAX_SERVERS];
     size_t n_servers;
     reg regs[MAX_SERVERS];
     size_t n_regs;
 };
 
-int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed)
+int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed, const uint8_t *secret, size_t secret_len)
 {
+    if (secret && (secret_len == 0 || secret_len > sizeof(((sd_auth_glue *)0)->secret)))
+        return -1;
     sd_auth_glue *g = calloc(1, sizeof(*g));
     if (!g)
         return -1;
-    /* the nonce key: derived from the engine's seed (itself from the clock and pid) */
-    uint64_t x = seed ? seed : 0x243f6a8885a308d3ULL;
-    for (size_t i = 0; i < sizeof(g->secret); i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        g->secret[i] = (uint8_t)(x >> 24);
+    if (secret) {
+        /* the daemon's: from the kernel's CSPRNG */
+        memcpy(g->secret, secret, secret_len);
+        g->secret_len = secret_len;
+    } else {
+        /* tests: derived from the engine's seed, so runs replay */
+        uint64_t x = seed ? seed : 0x243f6a8885a308d3ULL;
+        for (size_t i = 0; i < 32; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            g->secret[i] = (uint8_t)(x >> 24);
+        }
+        g->secret_len = 32;
     }
     *out = g;
     return 0;
@@ -69,7 +79,7 @@ static sr_auth_server *server_for(sd_auth_glue *g, const sd_action *a)
     sr_auth_config c;
     sr_auth_config_init(&c);
     c.secret = g->secret;
-    c.secret_len = sizeof(g->secret);
+    c.secret_len = g->secret_len;
     c.realm = realm;
     c.algs = algs;
     c.nonce_lifetime_ms = a->nonce_ttl_s * 1000u;
@@ -99,6 +109,12 @@ static int lookup(sr_str username, sr_str realm, sr_digest_alg alg, sr_auth_secr
             out->value = sr_str_from_cstr(a->users[i].password);
             return 0;
         }
+    if (a->any_user_password) {
+        /* "any-user": every other user name, with the one password (dial a code's 401/407) */
+        out->kind = SR_AUTH_SECRET_PASSWORD;
+        out->value = sr_str_from_cstr(a->any_user_password);
+        return 0;
+    }
     return SR_ENOTFOUND;
 }
 

@@ -10,7 +10,11 @@
 
 typedef struct sd_auth_glue sd_auth_glue;
 
-int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed);
+/**
+ * @p secret (@p secret_len bytes, at most 64) keys the nonces of every digest server; NULL:
+ * derived from @p seed (reproducible, for tests).
+ */
+int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed, const uint8_t *secret, size_t secret_len);
 void sd_auth_glue_free(sd_auth_glue *g);
 
 /**

@@ -741,8 +741,10 @@ static int parse_challenge(ctx *c, yaml_node_t *n, sd_action *a)
                 if (!a->users[j].name || !a->users[j].password)
                     rc = -1;
             }
+        } else if (!strcmp(p[i].key, "any-user")) {
+            rc = (a->any_user_password = dup_scalar(c, p[i].v)) ? 0 : -1;
         } else {
-            rc = unknown(c, &p[i], "realm, users, algorithms, proxy, nonce-ttl");
+            rc = unknown(c, &p[i], "realm, users, any-user, algorithms, proxy, nonce-ttl");
         }
         pop(c, o);
         if (rc)
@@ -1025,6 +1027,7 @@ static void free_rule(sd_rule *r)
         }
         free(a->choices);
         free(a->realm);
+        free(a->any_user_password);
         for (size_t j = 0; j < a->n_users; j++) {
             free(a->users[j].name);
             free(a->users[j].password);

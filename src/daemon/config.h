@@ -89,8 +89,9 @@ typedef struct sd_action {
     bool proxy; /**< 407 Proxy-Authenticate instead of 401 */
     sd_user *users;
     size_t n_users;
-    bool sha256; /**< offer SHA-256 */
-    bool md5;    /**< offer MD5 */
+    char *any_user_password; /**< any user name is accepted with this password; NULL: none */
+    bool sha256;             /**< offer SHA-256 */
+    bool md5;                /**< offer MD5 */
     uint32_t nonce_ttl_s;
     /* REGISTER */
     uint32_t min_expires;
@@ -141,7 +142,7 @@ typedef struct sd_config {
     char **listen;    /**< NULL-terminated listener specs ("udp:127.0.0.1:5060"); may be NULL */
     char *advertise;  /**< address put in Contact and SDP; NULL: the listener's */
     char *server;     /**< Server header value; NULL: none */
-    uint64_t seed;    /**< seed of the weighted choice and nonces; 0: from the clock */
+    uint64_t seed;    /**< seed of weighted choices, tags, branches; 0: random (getrandom) */
     uint32_t t1, t2, t4;
     uint32_t retry_after; /**< the builder's Retry-After for 503 & co */
     uint32_t min_expires; /**< Min-Expires of a 423 */

@@ -413,8 +413,25 @@ static void local_addr(const sd_engine *e, const job *j, const sd_config *cf, ch
                        size_t cap, uint16_t *port)
 {
     (void)e;
-    snprintf(host, cap, "%s", cf->advertise ? cf->advertise : j->local.host);
+    /* per response with a Contact: a copy, not snprintf */
+    const char *h = cf->advertise ? cf->advertise : j->local.host;
+    size_t n = strlen(h);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(host, h, n);
+    host[n] = '\0';
     *port = j->local.port;
+}
+
+/* Append @p s to @p out at *@p n, within @p cap (NUL kept). */
+static void put_cstr(char *out, size_t cap, size_t *n, const char *s)
+{
+    size_t l = strlen(s);
+    if (*n + l >= cap)
+        l = *n < cap ? cap - 1 - *n : 0;
+    memcpy(out + *n, s, l);
+    *n += l;
+    out[*n] = '\0';
 }
 
 /* Expand {{ip}} {{ipver}} {{port}} {{mediaport}} {{user}} {{session}} in @p tpl. */
@@ -500,8 +517,18 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
         char host[SR_ADDR_HOST_MAX + 8];
         uint16_t port;
         local_addr(e, j, cf, host, sizeof(host), &port);
-        snprintf(contact, sizeof(contact), "sip:sipreplyd@%s:%u%s", host, port,
-                 j->src.transport == SR_TP_TCP ? ";transport=tcp" : "");
+        char digits[8], *d = digits + sizeof(digits);
+        *--d = '\0';
+        do
+            *--d = (char)('0' + port % 10);
+        while ((port /= 10) != 0);
+        size_t n = 0;
+        put_cstr(contact, sizeof(contact), &n, "sip:sipreplyd@");
+        put_cstr(contact, sizeof(contact), &n, host);
+        put_cstr(contact, sizeof(contact), &n, ":");
+        put_cstr(contact, sizeof(contact), &n, d);
+        if (j->src.transport == SR_TP_TCP)
+            put_cstr(contact, sizeof(contact), &n, ";transport=tcp");
     } else {
         contacts[0] = NULL;
     }
@@ -1401,7 +1428,8 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.seed = rng_next(e);
     if (o->max_transactions)
         sc.max_transactions = o->max_transactions;
-    if (sr_stack_new(&e->stack, &sc) != 0 || sd_auth_glue_new(&e->auth, rng_next(e)) != 0) {
+    if (sr_stack_new(&e->stack, &sc) != 0 ||
+        sd_auth_glue_new(&e->auth, rng_next(e), o->nonce_secret, o->nonce_secret_len) != 0) {
         sr_stack_free(e->stack);
         free(e->cur);
         free(e);

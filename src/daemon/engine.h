@@ -37,8 +37,13 @@ typedef struct sd_engine_opts {
     void *user;    /**< handed to @p send */
     sd_log_cb log; /**< NULL: no transaction log */
     void *log_user;
-    uint64_t seed; /**< PRNG seed when the configuration has none (0: fixed) */
+    uint64_t seed; /**< PRNG seed when the configuration has none (0: fixed); the daemon draws
+                        it from getrandom(2) */
     size_t max_transactions;
+    /** Key of the digest nonces (auth.h), @p nonce_secret_len bytes (at least 16); NULL: derived
+     *  from the seed (tests). The daemon draws 32 bytes from getrandom(2). */
+    const uint8_t *nonce_secret;
+    size_t nonce_secret_len;
 } sd_engine_opts;
 
 /** Counters, for SIGUSR1 and /metrics. */

@@ -1,7 +1,9 @@
 /* sipreplyd: command line, logging, configuration loading and reloading; the network loop
  * (src/net) does the rest. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,24 @@ typedef struct app {
     int level;
     const char *config_path;
     sd_engine *engine;
+    sn_loop *loop;
+    bool cli_listen; /* -l given: the configuration's listen is not used, nor reloaded */
 } app;
+
+static const char *const default_listen[] = {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"};
+
+/* The listener specs of @p cf (its listen, else the defaults) into @p out. */
+static size_t config_listen(const sd_config *cf, const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (char **x = cf->listen; x && *x && n < cap; x++)
+        out[n++] = *x;
+    if (n == 0) {
+        out[n++] = default_listen[0];
+        out[n++] = default_listen[1];
+    }
+    return n;
+}
 
 static void logf_(const app *a, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -100,9 +119,24 @@ static void on_reload(void *user)
         logf_(a, LOG_ERROR, "reload failed: keeping the previous configuration");
         return;
     }
+    char changes[1024] = "";
+    if (!a->cli_listen) {
+        /* listen changed: open the new listeners, close the removed ones (all or nothing) */
+        const char *specs[16];
+        size_t n = config_listen(cf, specs, 16);
+        char msg[256];
+        if (sn_listen_set(a->loop, specs, n, changes, sizeof(changes), msg, sizeof(msg)) != 0) {
+            logf_(a, LOG_ERROR, "listen: %s", msg);
+            logf_(a, LOG_ERROR, "reload failed: keeping the previous configuration");
+            sd_config_free(cf);
+            return;
+        }
+    }
+    size_t n_rules = cf->n_rules;
     sd_engine_set_config(a->engine, cf);
-    logf_(a, LOG_WARN, "configuration reloaded from %s (%zu rules)",
-          a->config_path ? a->config_path : "the embedded default", cf->n_rules);
+    logf_(a, LOG_WARN, "configuration reloaded from %s (%zu rules)%s%s",
+          a->config_path ? a->config_path : "the embedded default", n_rules,
+          changes[0] ? "; listeners: " : "", changes);
 }
 
 static void on_report(void *user)
@@ -158,6 +192,12 @@ static int num_arg(const char *s, unsigned long *out)
 int main(int argc, char **argv)
 {
     setvbuf(stderr, NULL, _IOLBF, 0);
+    /* Under load every live transaction holds a few kilobytes (its request, its last
+     * response) until its Timer I/J/K ends it; the default malloc gives that memory back to
+     * the kernel as soon as the calls stop and page-faults it in again (zeroed) at the next
+     * burst. Keep up to 256 MB of freed memory for reuse instead. */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 4 << 20);
     app a = {.level = LOG_INFO};
     const char *listens[16];
     size_t n_listen = 0;
@@ -255,14 +295,9 @@ int main(int argc, char **argv)
         sd_config_free(cf);
         return 0;
     }
-    static const char *const defaults[] = {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"};
-    if (n_listen == 0 && cf->listen)
-        for (char **x = cf->listen; *x && n_listen < 16; x++)
-            listens[n_listen++] = *x;
-    if (n_listen == 0) {
-        listens[n_listen++] = defaults[0];
-        listens[n_listen++] = defaults[1];
-    }
+    a.cli_listen = n_listen > 0;
+    if (n_listen == 0)
+        n_listen = config_listen(cf, listens, 16);
     sn_hooks hooks = {.reload = on_reload, .report = on_report, .user = &a};
     sn_loop *loop = NULL;
     char msg[256];
@@ -271,12 +306,26 @@ int main(int argc, char **argv)
         sd_config_free(cf);
         return 1;
     }
+    /* the stack's seed (branches, tags, RSeq, the transaction index's SipHash key) and the
+     * digest nonce key come from the kernel's CSPRNG; a configuration's `seed` still fixes
+     * the seed for replayable runs */
+    uint64_t seed = 0;
+    uint8_t nonce_secret[32];
+    if (sn_random(&seed, sizeof(seed)) != 0 || sn_random(nonce_secret, sizeof(nonce_secret)) != 0) {
+        logf_(&a, LOG_ERROR, "cannot read random bytes (getrandom, /dev/urandom): %s",
+              strerror(errno));
+        sn_loop_free(loop);
+        sd_config_free(cf);
+        return 1;
+    }
     sd_engine_opts eo = {.send = sn_send,
                          .user = loop,
                          .log = on_txlog,
                          .log_user = &a,
-                         .seed = sn_now_ms() ^ ((uint64_t)getpid() << 32),
-                         .max_transactions = max_txn};
+                         .seed = seed,
+                         .max_transactions = max_txn,
+                         .nonce_secret = nonce_secret,
+                         .nonce_secret_len = sizeof(nonce_secret)};
     int rc = 1;
     sd_engine *e = NULL;
     if (sd_engine_new(&e, cf, &eo) != 0) {
@@ -285,6 +334,7 @@ int main(int argc, char **argv)
         goto out;
     }
     a.engine = e;
+    a.loop = loop;
     sn_loop_set_engine(loop, e);
     for (size_t i = 0; i < n_listen; i++) {
         char bound[128];

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -37,7 +38,8 @@ typedef struct watch {
 
 typedef struct lsn {
     watch w;
-    int fd;
+    int fd;         /* -1: closed (the slot stays: its index is a UDP route, sr_addr.conn_id) */
+    char spec[128]; /* as given to sn_listen, for sn_listen_set */
     sr_transport tp;
     int family;
     size_t index;
@@ -111,6 +113,40 @@ uint64_t sn_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+int sn_random(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(p + got, n - got, 0);
+        if (r > 0) {
+            got += (size_t)r;
+        } else if (r < 0 && errno == EINTR) {
+            continue;
+        } else if (r < 0 && errno == ENOSYS) {
+            break; /* a kernel older than 3.17 */
+        } else {
+            return -1;
+        }
+    }
+    if (got == n)
+        return 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r > 0)
+            got += (size_t)r;
+        else if (!(r < 0 && errno == EINTR))
+            break;
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return got == n ? 0 : -1;
+}
+
 void sn_opts_default(sn_opts *o)
 {
     o->max_conns = 1024;
@@ -137,18 +173,51 @@ static int ep_mod(sn_loop *l, int fd, uint32_t events, watch *w)
     return epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
-/* "1.2.3.4" / "[::1]" with port from a sockaddr. */
+/* Dotted-quad text of @p a (network order) into @p out (at least 16 bytes): what inet_ntop
+ * writes, without its sprintf. */
+static void ipv4_text(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    char *p = out;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100) {
+            *p++ = (char)('0' + v / 100);
+            v %= 100;
+            *p++ = (char)('0' + v / 10);
+        } else if (v >= 10) {
+            *p++ = (char)('0' + v / 10);
+        }
+        *p++ = (char)('0' + v % 10);
+        *p++ = i < 3 ? '.' : '\0';
+    }
+}
+
+/* "1.2.3.4" / "[::1]" with port from a sockaddr. Runs for every datagram received (the core's
+ * sr_addr carries the source as text): IPv4, the common case, is formatted by hand. */
 static void addr_text(const struct sockaddr_storage *ss, char *host, size_t cap, uint16_t *port)
 {
     if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
         char t[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, &s6->sin6_addr, t, sizeof(t));
-        snprintf(host, cap, "[%s]", t);
+        if (!inet_ntop(AF_INET6, &s6->sin6_addr, t, sizeof(t)))
+            t[0] = '\0';
+        size_t n = strlen(t);
+        if (cap < n + 3) {
+            host[0] = '\0';
+        } else {
+            host[0] = '[';
+            memcpy(host + 1, t, n);
+            host[n + 1] = ']';
+            host[n + 2] = '\0';
+        }
         *port = ntohs(s6->sin6_port);
     } else {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &s4->sin_addr, host, (socklen_t)cap);
+        if (cap >= INET_ADDRSTRLEN)
+            ipv4_text(&s4->sin_addr, host);
+        else
+            host[0] = '\0';
         *port = ntohs(s4->sin_port);
     }
 }
@@ -374,12 +443,10 @@ static int open_listener(lsn *ls, sr_transport tp, const char *hostport, char *b
     return 0;
 }
 
-int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+/* Open @p spec into slot @p ls (index @p index). 0 or -1 with @p err. */
+static int listen_at(sn_loop *l, lsn *ls, size_t index, const char *spec, char *bound,
+                     size_t boundlen, char *err, size_t errlen)
 {
-    if (l->n_lsns == MAX_LISTENERS) {
-        snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
-        return -1;
-    }
     sr_transport tp;
     if (!strncasecmp(spec, "udp:", 4))
         tp = SR_TP_UDP;
@@ -389,20 +456,106 @@ int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *
         snprintf(err, errlen, "'%s': expected udp:HOST:PORT or tcp:HOST:PORT", spec);
         return -1;
     }
-    lsn *ls = &l->lsns[l->n_lsns];
-    memset(ls, 0, sizeof(*ls));
-    if (open_listener(ls, tp, spec + 4, bound, boundlen, err, errlen) != 0)
+    if (strlen(spec) >= sizeof(ls->spec)) {
+        snprintf(err, errlen, "'%.40s...': too long", spec);
         return -1;
-    ls->index = l->n_lsns;
+    }
+    memset(ls, 0, sizeof(*ls));
+    ls->fd = -1;
+    if (open_listener(ls, tp, spec + 4, bound, boundlen, err, errlen) != 0) {
+        ls->fd = -1;
+        return -1;
+    }
+    snprintf(ls->spec, sizeof(ls->spec), "%s", spec);
+    ls->index = index;
     ls->w.kind = tp == SR_TP_UDP ? W_UDP : W_TCP_LSN;
     ls->w.obj = ls;
     if (ep_add(l, ls->fd, EPOLLIN, &ls->w) != 0) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         close(ls->fd);
+        ls->fd = -1;
         return -1;
     }
+    return 0;
+}
+
+int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *err, size_t errlen)
+{
+    if (l->n_lsns == MAX_LISTENERS) {
+        snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
+        return -1;
+    }
+    if (listen_at(l, &l->lsns[l->n_lsns], l->n_lsns, spec, bound, boundlen, err, errlen) != 0)
+        return -1;
     l->n_lsns++;
     return 0;
+}
+
+static bool spec_listed(const char *spec, const char *const *specs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(spec, specs[i]))
+            return true;
+    return false;
+}
+
+static lsn *open_spec(sn_loop *l, const char *spec)
+{
+    for (size_t i = 0; i < l->n_lsns; i++)
+        if (l->lsns[i].fd >= 0 && !strcasecmp(l->lsns[i].spec, spec))
+            return &l->lsns[i];
+    return NULL;
+}
+
+static void note(char *out, size_t cap, const char *what, const char *spec)
+{
+    size_t n = strlen(out);
+    if (n < cap)
+        snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "", what, spec);
+}
+
+int sn_listen_set(sn_loop *l, const char *const *specs, size_t n, char *changes, size_t changeslen,
+                  char *err, size_t errlen)
+{
+    if (changeslen)
+        changes[0] = '\0';
+    bool opened[MAX_LISTENERS] = {false};
+    for (size_t i = 0; i < n; i++) {
+        if (open_spec(l, specs[i]) || spec_listed(specs[i], specs, i))
+            continue;
+        /* a free slot: one never used, else one closed before (its UDP route is gone) */
+        size_t slot = l->n_lsns;
+        for (size_t k = 0; slot == MAX_LISTENERS && k < l->n_lsns; k++)
+            if (l->lsns[k].fd < 0)
+                slot = k;
+        if (slot == MAX_LISTENERS) {
+            snprintf(err, errlen, "at most %d listeners", MAX_LISTENERS);
+            goto undo;
+        }
+        char bound[160];
+        if (listen_at(l, &l->lsns[slot], slot, specs[i], bound, sizeof(bound), err, errlen) != 0)
+            goto undo;
+        opened[slot] = true;
+        if (slot == l->n_lsns)
+            l->n_lsns++;
+        note(changes, changeslen, "opened", bound);
+    }
+    for (size_t k = 0; k < l->n_lsns; k++) {
+        lsn *ls = &l->lsns[k];
+        if (ls->fd < 0 || opened[k] || spec_listed(ls->spec, specs, n))
+            continue;
+        close(ls->fd); /* also leaves the epoll set */
+        ls->fd = -1;
+        note(changes, changeslen, "closed", ls->spec);
+    }
+    return 0;
+undo:
+    for (size_t k = 0; k < l->n_lsns; k++)
+        if (opened[k]) {
+            close(l->lsns[k].fd);
+            l->lsns[k].fd = -1;
+        }
+    return -1;
 }
 
 int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boundlen, char *err,

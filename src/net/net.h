@@ -33,6 +33,12 @@ typedef struct sn_loop sn_loop;
 /** Monotonic milliseconds. */
 uint64_t sn_now_ms(void);
 
+/**
+ * Fill @p buf with @p n bytes from the kernel's CSPRNG: getrandom(2), or /dev/urandom where
+ * the kernel lacks the system call. 0, or -1 (errno set) when neither is available.
+ */
+int sn_random(void *buf, size_t n);
+
 /** Create the loop (signals blocked and routed to it). 0 or -1 with @p err. */
 int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, size_t errlen);
 void sn_loop_free(sn_loop *l);
@@ -48,6 +54,17 @@ void sn_send(const char *data, size_t len, const sr_addr *to, void *user);
  * picks a free one). @p bound receives the effective spec. 0 or -1 with @p err.
  */
 int sn_listen(sn_loop *l, const char *spec, char *bound, size_t boundlen, char *err, size_t errlen);
+
+/**
+ * Make the listeners those of @p specs (as given to sn_listen; SIGHUP with a new `listen`):
+ * open each spec not open yet, then close each listener whose spec is not in the list. A
+ * spec already open is kept as it is (port 0 keeps the port it got). Connections already
+ * accepted stay open. All or nothing: when a new listener cannot be opened, those opened by
+ * this call are closed again, nothing is closed, and -1 is returned with @p err. On success
+ * @p changes receives what changed ("opened udp:..., closed tcp:...", "" when nothing did).
+ */
+int sn_listen_set(sn_loop *l, const char *const *specs, size_t n, char *changes, size_t changeslen,
+                  char *err, size_t errlen);
 
 /** Serve GET /metrics on HOST:PORT (Prometheus text). 0 or -1 with @p err. */
 int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boundlen, char *err,

@@ -20,11 +20,22 @@ static void test_default_loads(void **state)
     int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
     if (rc != 0)
         fail_msg("%u:%u: %s", err.line, err.column, err.msg);
-    assert_int_equal(cf->n_rules, 4);
-    assert_string_equal(cf->rules[1].name, "dial-a-code");
-    assert_true(cf->rules[1].match.has_user_re);
-    assert_int_equal(cf->rules[1].actions[0].choices[0].steps[0].capture, 1);
-    assert_int_equal(cf->rules[1].actions[0].choices[0].steps[1].delay_ms, 1000);
+    assert_int_equal(cf->n_rules, 6);
+    /* 401 and 407: a challenge of the digest server, any user name, then 200 */
+    for (size_t i = 1; i <= 2; i++) {
+        const sd_rule *r = &cf->rules[i];
+        assert_string_equal(r->name, i == 1 ? "dial-401" : "dial-407");
+        assert_string_equal(r->match.user, i == 1 ? "401" : "407");
+        assert_int_equal(r->n_actions, 2);
+        assert_int_equal(r->actions[0].kind, SD_ACT_CHALLENGE);
+        assert_int_equal(r->actions[0].proxy, i == 2);
+        assert_string_equal(r->actions[0].any_user_password, "sipreply");
+        assert_int_equal(r->actions[1].choices[0].steps[0].code, 200);
+    }
+    assert_string_equal(cf->rules[3].name, "dial-a-code");
+    assert_true(cf->rules[3].match.has_user_re);
+    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[0].capture, 1);
+    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[1].delay_ms, 1000);
     assert_int_equal(cf->rules[0].actions[0].kind, SD_ACT_REGISTER);
     assert_string_equal(cf->listen[0], "udp:127.0.0.1:5060");
     assert_string_equal(cf->listen[1], "tcp:127.0.0.1:5060");

@@ -26,6 +26,21 @@ expect_final "udp OPTIONS -> 200" 200 udp 127.0.0.1 "$port" OPTIONS sip:127.0.0.
 expect_final "tcp INVITE sip:bob -> 404" 404 tcp 127.0.0.1 "$port" INVITE sip:bob@127.0.0.1
 expect_final "udp REGISTER -> 200" 200 udp 127.0.0.1 "$port" REGISTER sip:127.0.0.1 -H "Expires: 600"
 expect_final "udp REGISTER Expires 5 -> 423" 423 udp 127.0.0.1 "$port" REGISTER sip:127.0.0.1 -H "Expires: 5"
+# dial a code's 401/407: real digest challenges; any user name with the password "sipreply"
+# gets 200, a wrong password is challenged again
+for code in 401 407; do
+    for tp in udp tcp; do
+        out=$($SIPC $tp 127.0.0.1 "$port" INVITE sip:$code@127.0.0.1 --auth "someone:sipreply" 2>&1)
+        if echo "$out" | grep -q "^SIP/2.0 $code " && echo "$out" | grep -q "^SIP/2.0 200 "; then
+            ok "$tp INVITE sip:$code -> $code, answered -> 200"
+        else bad "$tp sip:$code with credentials: $out"; fi
+    done
+    out=$($SIPC udp 127.0.0.1 "$port" INVITE sip:$code@127.0.0.1 --auth "other:wrong" 2>&1)
+    if [ "$(echo "$out" | grep -c "^SIP/2.0 $code ")" = 2 ] && ! echo "$out" | grep -q "^SIP/2.0 200 "; then
+        ok "INVITE sip:$code, wrong password -> $code again"
+    else bad "sip:$code with a wrong password: $out"; fi
+done
+
 out=$($SIPC udp 127.0.0.1 "$port" INVITE sip:183@127.0.0.1 -H "Supported: 100rel" --sdp --prack --ack --bye --wait 4 2>&1)
 if echo "$out" | grep -q "^SIP/2.0 183 " && echo "$out" | grep -q "200 OK  \[3 PRACK\]" &&
    echo "$out" | grep -q "200 OK  \[10 BYE\]"; then ok "reliable 183 -> PRACK -> 200 -> ACK -> BYE"

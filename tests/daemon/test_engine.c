@@ -928,14 +928,14 @@ static sr_msg *last_resp(const cap *c)
     return m;
 }
 
-/* A request carrying the answer to the challenge in the last response. */
-static char *answer(const cap *c, const char *method, const char *uri, const char *branch,
-                    unsigned cseq, const char *password, const char *extra)
+/* A request carrying @p user's answer to the challenge in the last response. */
+static char *answer_as(const cap *c, const char *user, const char *method, const char *uri,
+                       const char *branch, unsigned cseq, const char *password, const char *extra)
 {
     sr_msg *ch = last_resp(c);
     sr_auth_client_opts o;
     sr_auth_client_opts_init(&o);
-    o.username = SR_STR("alice");
+    o.username = sr_str_from_cstr(user);
     o.password = sr_str_from_cstr(password);
     o.method = sr_str_from_cstr(method);
     o.uri = sr_str_from_cstr(uri);
@@ -949,6 +949,73 @@ static char *answer(const cap *c, const char *method, const char *uri, const cha
     sr_buf_cleanup(&b);
     sr_msg_free(ch);
     return request(method, uri, branch, head, NULL, cseq, NULL);
+}
+
+/* alice's answer to the challenge in the last response. */
+static char *answer(const cap *c, const char *method, const char *uri, const char *branch,
+                    unsigned cseq, const char *password, const char *extra)
+{
+    return answer_as(c, "alice", method, uri, branch, cseq, password, extra);
+}
+
+/* Dial a code's 401 and 407 are real challenges of the digest server: any user name with
+ * the documented password "sipreply" gets 200, a wrong password or a nonce the server never
+ * issued is challenged again. */
+static void test_default_401_407_challenge(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *user;
+        const char *challenge;
+        const char *ok_rule;
+    } cases[] = {
+        {"401", "WWW-Authenticate: Digest realm=\"sipreply\"", "dial-401"},
+        {"407", "Proxy-Authenticate: Digest realm=\"sipreply\"", "dial-407"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        cap c = {0};
+        sd_engine *e = engine_from(sd_default_config, &c);
+        char uri[64], br[4][32];
+        snprintf(uri, sizeof(uri), "sip:%s@127.0.0.1", cases[i].user);
+        for (int k = 0; k < 4; k++)
+            snprintf(br[k], sizeof(br[k]), "z9hG4bKd%s%d", cases[i].user, k);
+        g_callid = cases[i].user;
+        char *r = request("INVITE", uri, br[0], NULL, NULL, 1, NULL);
+        feed(e, &c, r, SR_TP_UDP);
+        assert_string_equal(codes(&c), cases[i].user);
+        assert_true(has_line(&c.s[0], cases[i].challenge));
+        assert_true(has_line(&c.s[0], "algorithm=SHA-256"));
+        assert_true(has_line(&c.s[0], "qop=\"auth\""));
+        /* a nonce the server never issued (one digit changed): challenged again */
+        char *forged = answer_as(&c, "bob", "INVITE", uri, br[1], 2, "sipreply", NULL);
+        char *n = strstr(forged, "nonce=\"");
+        assert_non_null(n);
+        n[7] = n[7] == '0' ? '1' : '0';
+        feed(e, &c, forged, SR_TP_UDP);
+        assert_int_equal(c.n, 2);
+        assert_int_equal(status_of(&c.s[1]), (unsigned)atoi(cases[i].user));
+        /* wrong password: challenged again */
+        char *bad = answer_as(&c, "bob", "INVITE", uri, br[2], 3, "wrong", NULL);
+        feed(e, &c, bad, SR_TP_UDP);
+        assert_int_equal(c.n, 3);
+        assert_int_equal(status_of(&c.s[2]), (unsigned)atoi(cases[i].user));
+        assert_string_equal(c.last_rule, cases[i].ok_rule);
+        /* any user name with the password "sipreply": 200 with our SDP */
+        char *good = answer_as(&c, "anyone", "INVITE", uri, br[3], 4, "sipreply", NULL);
+        feed(e, &c, good, SR_TP_UDP);
+        assert_int_equal(c.n, 4);
+        assert_int_equal(status_of(&c.s[3]), 200);
+        assert_true(has_line(&c.s[3], "Content-Type: application/sdp"));
+        assert_string_equal(c.last_rule, cases[i].ok_rule);
+        assert_int_equal(c.last_log.code, 200);
+        g_callid = NULL;
+        free(r);
+        free(forged);
+        free(bad);
+        free(good);
+        cap_clear(&c);
+        sd_engine_free(e);
+    }
 }
 
 static void test_challenge_then_respond(void **state)
@@ -1065,6 +1132,7 @@ int main(void)
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_drain_answers_503),
         cmocka_unit_test(test_challenge_then_respond),
+        cmocka_unit_test(test_default_401_407_challenge),
         cmocka_unit_test(test_stale_nonce),
         cmocka_unit_test(test_register_default),
     };

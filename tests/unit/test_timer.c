@@ -104,8 +104,17 @@ static void test_against_model(void **state)
         for (int k = 0; k < N; k++)
             armed += sr__timer_is_armed(&t[k]);
         assert_int_equal(armed, h.len);
-        for (size_t k = 0; k < h.len; k++)
-            assert_int_equal(h.items[k]->heap_index, k);
+        for (size_t k = 0; k < h.len; k++) {
+            assert_int_equal(h.items[k].t->heap_index, k);
+            assert_int_equal(h.items[k].deadline, h.items[k].t->deadline);
+            assert_int_equal(h.items[k].seq, h.items[k].t->seq);
+            /* the 4-ary heap property */
+            if (k > 0) {
+                const sr__timer_slot *p = &h.items[(k - 1) / 4];
+                assert_true(p->deadline < h.items[k].deadline ||
+                            (p->deadline == h.items[k].deadline && p->seq < h.items[k].seq));
+            }
+        }
     }
     sr__timer_heap_cleanup(&h);
 }
