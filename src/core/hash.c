@@ -32,7 +32,49 @@ static const unsigned char md5_s[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17,
                                         4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
                                         6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
 
-static void md5_block(uint32_t h[4], const uint8_t *p)
+/* The Merkle-Damgard framing MD5 and SHA-256 share (RFC 1321 §3.1-3.2, FIPS 180-4 §5.1.1):
+ * 64-byte blocks buffered in @p block, @p total bytes so far, then padding with 0x80, zeros
+ * and the bit length in 8 bytes, little-endian for MD5 and big-endian for SHA-256. */
+typedef void md_block_fn(uint32_t *h, const uint8_t *p);
+
+static void md_update(uint32_t *h, uint8_t *block, uint64_t *total, md_block_fn *fn,
+                      const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    size_t used = (size_t)(*total & 63);
+    *total += len;
+    if (used) {
+        size_t take = 64 - used < len ? 64 - used : len;
+        memcpy(block + used, p, take);
+        p += take;
+        len -= take;
+        if (used + take < 64)
+            return;
+        fn(h, block);
+    }
+    for (; len >= 64; p += 64, len -= 64)
+        fn(h, p);
+    if (len)
+        memcpy(block, p, len);
+}
+
+static void md_pad(uint32_t *h, uint8_t *block, uint64_t total, md_block_fn *fn, bool big_endian)
+{
+    uint64_t bits = total * 8;
+    size_t used = (size_t)(total & 63);
+    block[used++] = 0x80;
+    if (used > 56) {
+        memset(block + used, 0, 64 - used);
+        fn(h, block);
+        used = 0;
+    }
+    memset(block + used, 0, 56 - used);
+    for (int i = 0; i < 8; i++)
+        block[big_endian ? 63 - i : 56 + i] = (uint8_t)(bits >> (8 * i));
+    fn(h, block);
+}
+
+static void md5_block(uint32_t *h, const uint8_t *p)
 {
     uint32_t x[16];
     for (int i = 0; i < 16; i++)
@@ -78,38 +120,12 @@ void sr_md5_init(sr_md5_ctx *c)
 
 void sr_md5_update(sr_md5_ctx *c, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    size_t used = (size_t)(c->total & 63);
-    c->total += len;
-    if (used) {
-        size_t take = 64 - used < len ? 64 - used : len;
-        memcpy(c->block + used, p, take);
-        p += take;
-        len -= take;
-        if (used + take < 64)
-            return;
-        md5_block(c->h, c->block);
-    }
-    for (; len >= 64; p += 64, len -= 64)
-        md5_block(c->h, p);
-    if (len)
-        memcpy(c->block, p, len);
+    md_update(c->h, c->block, &c->total, md5_block, data, len);
 }
 
 void sr_md5_final(sr_md5_ctx *c, uint8_t *out)
 {
-    uint64_t bits = c->total * 8;
-    size_t used = (size_t)(c->total & 63);
-    c->block[used++] = 0x80;
-    if (used > 56) {
-        memset(c->block + used, 0, 64 - used);
-        md5_block(c->h, c->block);
-        used = 0;
-    }
-    memset(c->block + used, 0, 56 - used);
-    for (int i = 0; i < 8; i++)
-        c->block[56 + i] = (uint8_t)(bits >> (8 * i));
-    md5_block(c->h, c->block);
+    md_pad(c->h, c->block, c->total, md5_block, false);
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 4; k++)
             out[4 * i + k] = (uint8_t)(c->h[i] >> (8 * k));
@@ -136,7 +152,7 @@ static const uint32_t sha_k[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-static void sha256_block(uint32_t h[8], const uint8_t *p)
+static void sha256_block(uint32_t *h, const uint8_t *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
@@ -184,38 +200,12 @@ void sr_sha256_init(sr_sha256_ctx *c)
 
 void sr_sha256_update(sr_sha256_ctx *c, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    size_t used = (size_t)(c->total & 63);
-    c->total += len;
-    if (used) {
-        size_t take = 64 - used < len ? 64 - used : len;
-        memcpy(c->block + used, p, take);
-        p += take;
-        len -= take;
-        if (used + take < 64)
-            return;
-        sha256_block(c->h, c->block);
-    }
-    for (; len >= 64; p += 64, len -= 64)
-        sha256_block(c->h, p);
-    if (len)
-        memcpy(c->block, p, len);
+    md_update(c->h, c->block, &c->total, sha256_block, data, len);
 }
 
 void sr_sha256_final(sr_sha256_ctx *c, uint8_t *out)
 {
-    uint64_t bits = c->total * 8;
-    size_t used = (size_t)(c->total & 63);
-    c->block[used++] = 0x80;
-    if (used > 56) {
-        memset(c->block + used, 0, 64 - used);
-        sha256_block(c->h, c->block);
-        used = 0;
-    }
-    memset(c->block + used, 0, 56 - used);
-    for (int i = 0; i < 8; i++)
-        c->block[63 - i] = (uint8_t)(bits >> (8 * i));
-    sha256_block(c->h, c->block);
+    md_pad(c->h, c->block, c->total, sha256_block, true);
     for (int i = 0; i < 8; i++)
         for (int k = 0; k < 4; k++)
             out[4 * i + k] = (uint8_t)(c->h[i] >> (24 - 8 * k));
