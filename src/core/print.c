@@ -4,7 +4,9 @@
 
 #include "sipreply/print.h"
 
+#include "hdr_int.h"
 #include "msg_int.h"
+#include "scan.h"
 
 static int put(sr_buf *b, const char *p, size_t n)
 {
@@ -24,78 +26,145 @@ static int dup_str(sr_msg *m, sr_str s, sr_str *out)
     return 0;
 }
 
-static int print_start_line(const sr_msg *m, sr_buf *out)
+/* A cursor writing into room reserved beforehand (sr_msg_print sizes the message first). */
+typedef struct {
+    char *w;
+} outp;
+
+static void emit(outp *o, const char *p, size_t n)
 {
-    int rc;
-    if (m->sl.is_request) {
-        if ((rc = sr_buf_append_str(out, m->sl.method)) || (rc = put(out, " ", 1)) ||
-            (rc = sr_buf_append_str(out, m->sl.uri)) || (rc = put(out, " ", 1)) ||
-            (rc = sr_buf_append_str(out, m->sl.version)))
-            return rc;
-    } else {
-        if ((rc = sr_buf_append_str(out, m->sl.version)) || (rc = put(out, " ", 1)) ||
-            (rc = sr_buf_append_u64(out, m->sl.status)) || (rc = put(out, " ", 1)) ||
-            (rc = sr_buf_append_str(out, m->sl.reason)))
-            return rc;
-    }
-    return put(out, "\r\n", 2);
+    if (n)
+        memcpy(o->w, p, n);
+    o->w += n;
 }
 
-static int print_canonical_header(const sr_header *h, sr_buf *out)
+static void emit_str(outp *o, sr_str s)
 {
-    int rc;
-    const char *name = sr_hdr_name(h->id);
-    if ((rc = name ? sr_buf_append_cstr(out, name) : sr_buf_append_str(out, h->name)) ||
-        (rc = put(out, ": ", 2)) || (rc = sr_buf_append_str(out, h->value)))
-        return rc;
-    return put(out, "\r\n", 2);
+    emit(o, s.p, s.len);
+}
+
+/* Decimal digits of @p v, right-aligned in tmp[24]: returns the first digit's index. */
+static size_t dec(unsigned long long v, char tmp[24])
+{
+    size_t i = 24;
+    do {
+        tmp[--i] = (char)('0' + (v % 10));
+        v /= 10;
+    } while (v);
+    return i;
+}
+
+/* The name a header prints with: the canonical one for a known id, else its own. */
+static sr_str print_name(const sr_header *h)
+{
+    if ((unsigned)h->id < SR_HDR__COUNT && sr__hdr_table[h->id].name)
+        return (sr_str){sr__hdr_table[h->id].name, sr__hdr_table[h->id].len};
+    return h->name;
+}
+
+/* Where the received start line is, through its line end (leading CRLF keep-alives before it
+ * are not part of the message). */
+static sr_str raw_start_line(const sr_msg *m)
+{
+    const char *sl = m->sl.is_request ? m->sl.method.p : m->sl.version.p;
+    size_t s = (size_t)(sl - m->bytes), i = s;
+    while (i < m->head_len && m->bytes[i] != '\n')
+        i++;
+    return (sr_str){sl, i + 1 - s};
+}
+
+/* true when header @p k is left out: a Content-Length that is recomputed, or one added by
+ * hand (never printed; the computed one is) */
+static bool skip_header(const sr_msg *m, size_t k)
+{
+    return m->hdrs[k].id == SR_HDR_CONTENT_LENGTH &&
+           (m->built || m->body_edited || k >= m->orig_nhdrs);
 }
 
 int sr_msg_print(const sr_msg *m, sr_buf *out)
 {
-    int rc;
     if (!m || !out)
         return SR_EINVAL;
     if (!m->built && !m->body_edited && m->nhdrs == m->orig_nhdrs)
         return put(out, m->bytes, m->size); /* unedited: byte for byte */
 
+    /* size first, reserve once, then copy: a transaction prints each response it sends */
+    char status[24], clen[24];
+    size_t st = 0, cl = 0;
+    size_t total = 0;
+    sr_str raw_sl = SR_STR_NULL;
     if (m->built) {
-        /* a built response is a few hundred bytes: one allocation up front rather than a
-         * realloc at each doubling from 64 (a transaction prints each response it sends) */
-        rc = sr_buf_reserve(out, 512);
-        if (rc)
-            return rc;
-        rc = print_start_line(m, out);
+        if (m->sl.is_request) {
+            total += m->sl.method.len + 1 + m->sl.uri.len + 1 + m->sl.version.len + 2;
+        } else {
+            st = dec(m->sl.status, status);
+            total += m->sl.version.len + 1 + (24 - st) + 1 + m->sl.reason.len + 2;
+        }
     } else {
-        /* the received start line as written, through its line end (leading CRLF
-         * keep-alives before it are not part of the message) */
-        const char *sl = m->sl.is_request ? m->sl.method.p : m->sl.version.p;
-        size_t s = (size_t)(sl - m->bytes), i = s;
-        while (i < m->head_len && m->bytes[i] != '\n')
-            i++;
-        rc = put(out, sl, i + 1 - s);
+        raw_sl = raw_start_line(m);
+        total += raw_sl.len;
     }
-    if (rc)
-        return rc;
     for (size_t k = 0; k < m->nhdrs; k++) {
         const sr_header *h = &m->hdrs[k];
-        if (h->id == SR_HDR_CONTENT_LENGTH && (m->built || m->body_edited || k >= m->orig_nhdrs))
-            continue; /* recomputed below, or kept as received: never one added by hand */
+        if (skip_header(m, k))
+            continue;
         if (k < m->orig_nhdrs)
-            rc = put(out, h->raw.p, h->raw.len);
+            total += h->raw.len;
         else
-            rc = print_canonical_header(h, out);
-        if (rc)
-            return rc;
+            total += print_name(h).len + 2 + h->value.len + 2;
     }
-    if (m->built || m->body_edited) {
-        if ((rc = sr_buf_append_cstr(out, "Content-Length: ")) ||
-            (rc = sr_buf_append_u64(out, m->body.len)) || (rc = put(out, "\r\n", 2)))
-            return rc;
+    bool computed_clen = m->built || m->body_edited;
+    if (computed_clen) {
+        cl = dec(m->body.len, clen);
+        total += sizeof "Content-Length: " - 1 + (24 - cl) + 2;
     }
-    if ((rc = put(out, "\r\n", 2)))
+    total += 2 + m->body.len;
+    int rc = sr_buf_reserve(out, total);
+    if (rc)
         return rc;
-    return m->body.len ? put(out, m->body.p, m->body.len) : 0;
+
+    outp o = {out->p + out->len};
+    if (m->built) {
+        if (m->sl.is_request) {
+            emit_str(&o, m->sl.method);
+            emit(&o, " ", 1);
+            emit_str(&o, m->sl.uri);
+            emit(&o, " ", 1);
+            emit_str(&o, m->sl.version);
+        } else {
+            emit_str(&o, m->sl.version);
+            emit(&o, " ", 1);
+            emit(&o, status + st, 24 - st);
+            emit(&o, " ", 1);
+            emit_str(&o, m->sl.reason);
+        }
+        emit(&o, "\r\n", 2);
+    } else {
+        emit_str(&o, raw_sl);
+    }
+    for (size_t k = 0; k < m->nhdrs; k++) {
+        const sr_header *h = &m->hdrs[k];
+        if (skip_header(m, k))
+            continue;
+        if (k < m->orig_nhdrs) {
+            emit_str(&o, h->raw);
+        } else {
+            emit_str(&o, print_name(h));
+            emit(&o, ": ", 2);
+            emit_str(&o, h->value);
+            emit(&o, "\r\n", 2);
+        }
+    }
+    if (computed_clen) {
+        emit(&o, "Content-Length: ", sizeof "Content-Length: " - 1);
+        emit(&o, clen + cl, 24 - cl);
+        emit(&o, "\r\n", 2);
+    }
+    emit(&o, "\r\n", 2);
+    emit_str(&o, m->body);
+    out->len = (size_t)(o.w - out->p);
+    out->p[out->len] = '\0';
+    return 0;
 }
 
 static int new_msg(sr_msg **out, const sr_allocator *alloc)
@@ -152,6 +221,9 @@ static bool no_ctl_or_space(sr_str s, bool allow_space)
  * field. */
 static bool value_ok(sr_str s)
 {
+    /* every way to fail involves a CTL byte: without one (the common case) the value is good */
+    if (sr__scan_ctl(s.p, 0, s.len) == s.len)
+        return true;
     bool quoted = false;
     for (size_t i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.p[i];

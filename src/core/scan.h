@@ -73,6 +73,21 @@ static inline size_t sr__scan_uri_scalar(const char *p, size_t i, size_t n)
     return i;
 }
 
+/* 1 when @p c is a CTL a header value may not hold raw: 0x00-0x1f except HTAB, and DEL
+ * (the SR__C_CTL class of chars.c). */
+static inline int sr__is_ctl(unsigned char c)
+{
+    return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* Index of the first CTL (sr__is_ctl) in p[i, n), or n. */
+static inline size_t sr__scan_ctl_scalar(const char *p, size_t i, size_t n)
+{
+    while (i < n && !sr__is_ctl((unsigned char)p[i]))
+        i++;
+    return i;
+}
+
 /* ------------------------------------------------------------ SSE2 */
 #ifdef SR__SCAN_SSE2
 static inline size_t sr__scan_eol_sse2(const char *p, size_t i, size_t n)
@@ -135,6 +150,33 @@ static inline size_t sr__scan_uri_sse2(const char *p, size_t i, size_t n)
     unsigned m = sr__uri_bad_mask(p + n - 16) >> (16 - (n - i));
     return m ? i + (size_t)__builtin_ctz(m) : n;
 }
+
+/* The CTL bytes (sr__is_ctl) of 16 at @p q, as a bit mask. */
+static inline unsigned sr__ctl_mask(const char *q)
+{
+    const __m128i x1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, x1f), v); /* v <= 0x1f (unsigned) */
+    __m128i bad =
+        _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low), _mm_cmpeq_epi8(v, del));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+
+static inline size_t sr__scan_ctl_sse2(const char *p, size_t i, size_t n)
+{
+    if (n - i < 16)
+        return sr__scan_ctl_scalar(p, i, n);
+    while (n - i >= 16) {
+        unsigned m = sr__ctl_mask(p + i);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+    if (i == n)
+        return n;
+    unsigned m = sr__ctl_mask(p + n - 16) >> (16 - (n - i));
+    return m ? i + (size_t)__builtin_ctz(m) : n;
+}
 #endif
 
 /* ------------------------------------------------------------ the ones the parser uses */
@@ -162,6 +204,15 @@ static inline size_t sr__scan_uri(const char *p, size_t i, size_t n)
     return sr__scan_uri_sse2(p, i, n);
 #else
     return sr__scan_uri_scalar(p, i, n);
+#endif
+}
+
+static inline size_t sr__scan_ctl(const char *p, size_t i, size_t n)
+{
+#ifdef SR__SCAN_SSE2
+    return sr__scan_ctl_sse2(p, i, n);
+#else
+    return sr__scan_ctl_scalar(p, i, n);
 #endif
 }
 

@@ -28,6 +28,16 @@ static size_t ref_uri(const char *p, size_t i, size_t n)
     return n;
 }
 
+static size_t ref_ctl(const char *p, size_t i, size_t n)
+{
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return i;
+    }
+    return n;
+}
+
 static size_t ref_name(const char *p, size_t i, size_t n)
 {
     for (; i < n; i++) {
@@ -65,6 +75,9 @@ static void check_buffer(const char *p, size_t n)
 {
     for (size_t i = 0; i <= n; i++) {
         size_t e = ref_eol(p, i, n), m = ref_name(p, i, n), u = ref_uri(p, i, n);
+        size_t c = ref_ctl(p, i, n);
+        assert_int_equal(sr__scan_ctl_scalar(p, i, n), c);
+        assert_int_equal(sr__scan_ctl(p, i, n), c);
         assert_int_equal(sr__scan_uri_scalar(p, i, n), u);
         assert_int_equal(sr__scan_uri(p, i, n), u);
         assert_int_equal(sr__scan_eol_scalar(p, i, n), e);
@@ -75,6 +88,7 @@ static void check_buffer(const char *p, size_t n)
         assert_int_equal(sr__scan_eol_sse2(p, i, n), e);
         assert_int_equal(sr__scan_name_sse2(p, i, n), m);
         assert_int_equal(sr__scan_uri_sse2(p, i, n), u);
+        assert_int_equal(sr__scan_ctl_sse2(p, i, n), c);
 #endif
     }
 }
@@ -102,8 +116,8 @@ static void test_random_agree_guarded(void **state)
 static void test_every_position(void **state)
 {
     (void)state;
-    static const char hits[] = {'\r', '\n', ':', ' ',  '\0', (char)0xc1, (char)0x8d,
-                                '<',  '>',  '"', 0x7f, '!',  '\t'};
+    static const char hits[] = {'\r', '\n', ':',  ' ', '\0', (char)0xc1, (char)0x8d, '<',
+                                '>',  '"',  0x7f, '!', '\t', 0x1f,       0x20,       0x01};
     for (size_t n = 0; n <= 48; n++) {
         for (size_t pos = 0; pos < n; pos++) {
             for (size_t h = 0; h < sizeof hits; h++) {
