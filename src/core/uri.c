@@ -265,6 +265,11 @@ static bool bare_ipv6_at(const char *p, size_t hs, size_t len)
 {
     size_t e = hs, colons = 0;
     uint8_t a6[16];
+    /* every IPv6address has at least two colons ("::" at the least), "host:port" one: two
+     * memchr calls settle the common case before the byte loop */
+    const char *c1 = hs < len ? memchr(p + hs, ':', len - hs) : NULL;
+    if (!c1 || !memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p)))
+        return false;
     while (e < len && (sr__uri_hexval((unsigned char)p[e]) >= 0 || p[e] == ':' || p[e] == '.')) {
         colons += p[e] == ':';
         e++;

@@ -102,6 +102,18 @@ struct sn_loop {
     struct sockaddr_storage out_addr[OUT_BATCH];
     size_t out_n, out_used;
     char *out_buf;
+    /* The last peer seen and the last one sent to, kept as both sockaddr and text: a load
+     * of datagrams mostly comes from and goes to a few peers, and the core's sr_addr carries
+     * the address as text (formatted for each datagram received, parsed for each sent). */
+    struct sockaddr_storage rx_ss;
+    char rx_host[SR_ADDR_HOST_MAX];
+    uint16_t rx_port;
+    bool rx_valid;
+    struct sockaddr_storage tx_ss;
+    socklen_t tx_sl;
+    char tx_host[SR_ADDR_HOST_MAX];
+    uint16_t tx_port;
+    bool tx_valid;
     bool stopping;
     uint64_t stop_deadline;
 };
@@ -222,7 +234,8 @@ static void addr_text(const struct sockaddr_storage *ss, char *host, size_t cap,
     }
 }
 
-/* sr_addr host text + port → sockaddr. 0 or -1. */
+/* sr_addr host text + port → sockaddr. 0 (an address literal), 1 (a name, resolved now) or
+ * -1. */
 static int text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl)
 {
     memset(ss, 0, sizeof(*ss));
@@ -259,6 +272,60 @@ static int text_addr(const char *host, uint16_t port, struct sockaddr_storage *s
         ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
     else
         ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    return 1;
+}
+
+/* The same IPv4 or IPv6 address and port (the fields recvmmsg fills; padding ignored). */
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)a,
+                                 *y = (const struct sockaddr_in *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a,
+                                  *y = (const struct sockaddr_in6 *)b;
+        return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+    }
+    return false;
+}
+
+/* addr_text through the one-entry cache of the last source. */
+static void rx_addr_text(sn_loop *l, const struct sockaddr_storage *ss, char *host, uint16_t *port)
+{
+    if (!l->rx_valid || !same_peer(ss, &l->rx_ss)) {
+        addr_text(ss, l->rx_host, sizeof(l->rx_host), &l->rx_port);
+        l->rx_ss = *ss;
+        l->rx_valid = true;
+    }
+    memcpy(host, l->rx_host, sizeof(l->rx_host));
+    *port = l->rx_port;
+}
+
+/* text_addr through the one-entry cache of the last destination. */
+static int tx_text_addr(sn_loop *l, const char *host, uint16_t port, struct sockaddr_storage *ss,
+                        socklen_t *sl)
+{
+    if (l->tx_valid && l->tx_port == port && strcmp(l->tx_host, host) == 0) {
+        *ss = l->tx_ss;
+        *sl = l->tx_sl;
+        return 0;
+    }
+    int rc = text_addr(host, port, ss, sl);
+    if (rc < 0)
+        return -1;
+    size_t n = strlen(host);
+    if (rc == 0 && n < sizeof(l->tx_host)) { /* literals only: a name is resolved each time */
+        memcpy(l->tx_host, host, n + 1);
+        l->tx_port = port;
+        l->tx_ss = *ss;
+        l->tx_sl = *sl;
+        l->tx_valid = true;
+    }
     return 0;
 }
 
@@ -386,7 +453,7 @@ static int open_listener(lsn *ls, sr_transport tp, const char *hostport, char *b
     }
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (text_addr(host, port, &ss, &sl) != 0) {
+    if (text_addr(host, port, &ss, &sl) < 0) {
         snprintf(err, errlen, "'%s': not an address", host);
         return -1;
     }
@@ -613,7 +680,7 @@ static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (text_addr(to->host, to->port, &ss, &sl) != 0)
+    if (tx_text_addr(l, to->host, to->port, &ss, &sl) != 0)
         return;
     lsn *ls = udp_socket_for(l, to, ss.ss_family);
     if (!ls || len > OUT_BYTES)
@@ -687,7 +754,7 @@ static void udp_readable(sn_loop *l, lsn *ls)
                 continue;
             sr_addr src;
             memset(&src, 0, sizeof(src));
-            addr_text(&l->in_addr[i], src.host, sizeof(src.host), &src.port);
+            rx_addr_text(l, &l->in_addr[i], src.host, &src.port);
             src.transport = SR_TP_UDP;
             src.conn_id = ls->index;
             const sd_local *local = &ls->local;
@@ -801,7 +868,7 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
     uint16_t port = v.has_port ? v.port : 5060;
     struct sockaddr_storage ss;
     socklen_t slen;
-    if (text_addr(host, port, &ss, &slen) != 0)
+    if (text_addr(host, port, &ss, &slen) < 0)
         return;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
