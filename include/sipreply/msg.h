@@ -389,7 +389,8 @@ SR_API size_t sr_msg_size(const sr_msg *msg);
  * that does not parse. The top Via is parsed by sr_msg_parse(); the others on the first call
  * of this function or of sr_msg_via() with @p i >= 1 (or sr_msg_validate()), into room
  * reserved at parse time: these calls never allocate or fail, but they write to the message
- * (call one before sharing a message read-only between threads; docs/parser.md).
+ * (call one before sharing a message read-only between threads; docs/parser.md; the same
+ * holds for To, From, CSeq and RAck added with sr_msg_add_header()).
  */
 SR_API size_t sr_msg_via_count(const sr_msg *msg);
 /** Via value @p i, 0 being the topmost; NULL when out of range (see sr_msg_via_count()). */

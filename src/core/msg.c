@@ -81,7 +81,10 @@ static void via_parse_more(sr_msg *m, size_t max)
             if (m->nvia >= m->via_cap) /* cannot happen: via_cap bounds the values */
                 e.offset = 0;
             m->via_err.code = SR_EBADMSG;
-            m->via_err.offset = (size_t)(item.p - m->bytes) + e.offset;
+            /* a value added to a built message has no wire bytes to point into */
+            m->via_err.offset = m->bytes && item.p >= m->bytes && item.p <= m->bytes + m->size
+                                    ? (size_t)(item.p - m->bytes) + e.offset
+                                    : e.offset;
             m->via_err.hdr = SR_HDR_VIA;
             m->via_err.phrase = "Bad Via header field";
             m->via_k = SR__NOIDX;
@@ -496,6 +499,31 @@ size_t sr_msg_size(const sr_msg *msg)
     return msg->size;
 }
 
+void sr__msg_fresh(sr_msg *m)
+{
+    if (!m->stale)
+        return;
+    uint8_t st = m->stale;
+    m->stale = 0;
+    size_t k;
+    if ((st & SR__STALE_TO) && (k = m->first[SR_HDR_TO]) != SR__NOIDX)
+        m->has_to = sr_nameaddr_parse(&m->to, m->hdrs[k].value, NULL) == 0;
+    if ((st & SR__STALE_FROM) && (k = m->first[SR_HDR_FROM]) != SR__NOIDX)
+        m->has_from = sr_nameaddr_parse(&m->from, m->hdrs[k].value, NULL) == 0;
+    if ((st & SR__STALE_CSEQ) && (k = m->first[SR_HDR_CSEQ]) != SR__NOIDX)
+        m->has_cseq = sr_cseq_parse(&m->cseq, m->hdrs[k].value, NULL) == 0;
+    if ((st & SR__STALE_RACK) && (k = m->first[SR_HDR_RACK]) != SR__NOIDX)
+        m->has_rack = sr_rack_parse(&m->rack, m->hdrs[k].value, NULL) == 0;
+}
+
+/* A header added to a message has its typed value parsed on first use (sr__msg_fresh). */
+static sr_msg *fresh(const sr_msg *msg)
+{
+    sr_msg *m = (sr_msg *)(uintptr_t)msg;
+    sr__msg_fresh(m);
+    return m;
+}
+
 /* The Via values after the top one are parsed on the first call that asks for them: the
  * message is logically const (the same values, parsed later, into room reserved by
  * sr_msg_parse; nothing can fail), but it is written to, see docs/parser.md. */
@@ -514,16 +542,22 @@ const sr_via *sr_msg_via(const sr_msg *msg, size_t i)
 
 const sr_nameaddr *sr_msg_to(const sr_msg *msg)
 {
+    if (msg->stale)
+        fresh(msg);
     return msg->has_to ? &msg->to : NULL;
 }
 
 const sr_nameaddr *sr_msg_from(const sr_msg *msg)
 {
+    if (msg->stale)
+        fresh(msg);
     return msg->has_from ? &msg->from : NULL;
 }
 
 const sr_cseq *sr_msg_cseq(const sr_msg *msg)
 {
+    if (msg->stale)
+        fresh(msg);
     return msg->has_cseq ? &msg->cseq : NULL;
 }
 
@@ -544,6 +578,8 @@ int64_t sr_msg_rseq(const sr_msg *msg)
 
 const sr_rack *sr_msg_rack(const sr_msg *msg)
 {
+    if (msg->stale)
+        fresh(msg);
     return msg->has_rack ? &msg->rack : NULL;
 }
 

@@ -42,6 +42,10 @@ struct sr_msg {
     int64_t max_fwd;
     int64_t rseq;
     bool has_rack;
+    /* SR__STALE_* bits: a header added by sr_msg_add_header whose typed value is parsed on
+     * first use (sr__msg_fresh), not when it is added: a builder's response is mostly printed
+     * and sent, never read back. */
+    uint8_t stale;
     sr_parse_error eager; /* first problem met while parsing the eager values (code 0: none) */
     /* Filled by their parsers before any read (has_to, has_from, has_rack, nvia say which
      * hold a value): sr_msg_parse does not clear them. Keep them last. */
@@ -52,6 +56,17 @@ struct sr_msg {
 
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);
+
+enum {
+    SR__STALE_TO = 1u << 0,
+    SR__STALE_FROM = 1u << 1,
+    SR__STALE_CSEQ = 1u << 2,
+    SR__STALE_RACK = 1u << 3,
+};
+
+/* Parse the typed values whose headers were added since (the SR__STALE_* bits); idempotent.
+ * Like the Via list, this writes into a message its accessors take as const. */
+void sr__msg_fresh(sr_msg *m);
 
 /* Append a header to the index (arena-backed arrays, copy on growth). 0 or SR_ENOMEM. */
 int sr__msg_push_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value, sr_str raw);

@@ -283,9 +283,10 @@ static void refresh_eager(sr_msg *m, const sr_header *h)
     if (m->first[h->id] != (uint16_t)(h - m->hdrs))
         return; /* only the first occurrence is eagerly parsed */
     switch (h->id) {
-    case SR_HDR_TO: m->has_to = sr_nameaddr_parse(&m->to, h->value, NULL) == 0; break;
-    case SR_HDR_FROM: m->has_from = sr_nameaddr_parse(&m->from, h->value, NULL) == 0; break;
-    case SR_HDR_CSEQ: m->has_cseq = sr_cseq_parse(&m->cseq, h->value, NULL) == 0; break;
+    /* the name-addr, CSeq and RAck values on first use (sr__msg_fresh) */
+    case SR_HDR_TO: m->stale |= SR__STALE_TO; break;
+    case SR_HDR_FROM: m->stale |= SR__STALE_FROM; break;
+    case SR_HDR_CSEQ: m->stale |= SR__STALE_CSEQ; break;
     case SR_HDR_CALL_ID: m->call_id = h->value; break;
     case SR_HDR_MAX_FORWARDS: {
         uint32_t v;
@@ -297,7 +298,7 @@ static void refresh_eager(sr_msg *m, const sr_header *h)
         m->rseq = sr_uint32_parse(h->value, &v) || v < 1 || v > 0x7fffffffu ? -1 : (int64_t)v;
         break;
     }
-    case SR_HDR_RACK: m->has_rack = sr_rack_parse(&m->rack, h->value, NULL) == 0; break;
+    case SR_HDR_RACK: m->stale |= SR__STALE_RACK; break;
     default: break;
     }
 }
@@ -332,16 +333,20 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
     sr_via *nv = NULL;
     size_t nv_cap = 0;
     if (id == SR_HDR_VIA) {
-        /* keep the typed Via list in step: allocate before linking (all or nothing) */
-        size_t pos = 0, cnt = 0;
-        sr_str item;
-        sr__msg_vias_all(m); /* a parsed message's list first, so the new values go after it */
-        while (sr_value_next(v, &pos, &item))
+        /* keep the Via list in step: the values already there parsed first, room reserved
+         * for the new ones (one per comma at most) before linking (all or nothing); the new
+         * values are parsed on first use, as the parser leaves the Vias after the top one */
+        sr__msg_vias_all(m);
+        size_t cnt = 1;
+        for (const char *c = v.p; v.len && (c = memchr(c, ',', v.len - (size_t)(c - v.p))) != NULL;
+             c++)
             cnt++;
-        nv_cap = m->nvia + cnt + 1;
-        nv = sr__arena_alloc(&m->arena, nv_cap * sizeof *nv);
-        if (!nv)
-            return SR_ENOMEM;
+        nv_cap = m->nvia + cnt;
+        if (nv_cap > m->via_cap) {
+            nv = sr__arena_alloc(&m->arena, nv_cap * sizeof *nv);
+            if (!nv)
+                return SR_ENOMEM;
+        }
     }
     rc = sr__msg_push_header(m, id, n, v, SR_STR_NULL);
     if (rc)
@@ -351,12 +356,11 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
             memcpy(nv, m->vias, m->nvia * sizeof *nv);
         m->vias = nv;
         m->via_cap = nv_cap;
-        size_t pos = 0;
-        sr_str item;
-        while (sr_value_next(v, &pos, &item)) {
-            if (sr_via_parse(&m->vias[m->nvia], item, NULL) == 0)
-                m->nvia++;
-        }
+    }
+    if (id == SR_HDR_VIA && !m->via_err.code) {
+        /* a list stopped at a value that does not parse stays stopped there */
+        m->via_k = m->nhdrs - 1;
+        m->via_pos = 0;
     }
     refresh_eager(m, &m->hdrs[m->nhdrs - 1]);
     return 0;

@@ -357,7 +357,9 @@ static void test_built_request_used_directly(void **state)
     /* the top value does not parse: the second must not be taken for the top one */
     sr_msg *bad =
         built_invite("SIP/2.0/UDP [bad;branch=z9hG4bKx, SIP/2.0/UDP 192.0.2.1;branch=" BR);
-    assert_int_equal(sr_msg_via_count(bad), 1);
+    /* as in a parsed message, the Via list stops at the first value that does not parse */
+    assert_int_equal(sr_msg_via_count(bad), 0);
+    assert_null(sr_msg_via(bad, 0));
     assert_int_equal(sr_stack_send_request(s, bad, &d, 0, NULL), SR_EINVAL);
     assert_int_equal(sr_stack_txn_count(s), 0);
     sr_msg_free(bad); /* still ours */
