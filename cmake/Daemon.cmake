@@ -7,7 +7,8 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine.c
-  ${PROJECT_SOURCE_DIR}/src/daemon/auth_glue.c)
+  ${PROJECT_SOURCE_DIR}/src/daemon/auth_glue.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/pool.c)
 target_include_directories(sipreplyd_engine PUBLIC ${PROJECT_SOURCE_DIR}/src/daemon)
 target_link_libraries(sipreplyd_engine PUBLIC sipreply_static PkgConfig::SR_YAML)
 target_compile_definitions(sipreplyd_engine PRIVATE _GNU_SOURCE)

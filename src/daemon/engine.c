@@ -8,8 +8,11 @@
 #include <string.h>
 
 #include "auth_glue.h"
+#include "pool.h"
 
 #define SDP_MEDIA_PORT "49170"
+/* freed message blocks the engine keeps per size class (pool.h): a burst's worth */
+#define SD_POOL_KEEP 256
 
 /* The longest "wait: cancel" (Timer C's 3 minutes): then 408. */
 #define SD_WAIT_CANCEL_MAX_MS 180000u
@@ -69,6 +72,7 @@ struct sd_engine {
     sr_buf scratch;
     job *retx; /* jobs resending their 2xx until the ACK */
     size_t n_retx;
+    sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -549,6 +553,7 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
     o.flags = SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED : 0);
     o.tag_key = key;
     o.policy = &pol;
+    o.alloc = sd_pool_allocator(e->pool);
     o.source_host = sr_str_from_cstr(j->src.host);
     o.source_port = j->src.port;
     sr_build_header hdrs[MAX_EXTRA];
@@ -1119,7 +1124,10 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
                           const sd_local *local)
 {
     sr_msg *req = NULL;
-    if (sr_msg_parse(&req, buf, len, NULL, NULL) != 0)
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = sd_pool_allocator(e->pool);
+    if (sr_msg_parse(&req, buf, len, &po, NULL) != 0)
         return false;
     bool done = false;
     sr_method m = sr_msg_method(req);
@@ -1420,6 +1428,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     }
     e->session = rng_next(e) % 1000000000u + 1;
     sr_buf_init(&e->scratch, NULL);
+    e->pool = sd_pool_new(SD_POOL_KEEP);
     sr_config sc;
     sr_config_default(&sc);
     sc.t1 = cfg->t1;
@@ -1428,9 +1437,11 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.seed = rng_next(e);
     if (o->max_transactions)
         sc.max_transactions = o->max_transactions;
-    if (sr_stack_new(&e->stack, &sc) != 0 ||
+    sc.alloc = e->pool ? sd_pool_allocator(e->pool) : NULL;
+    if (!e->pool || sr_stack_new(&e->stack, &sc) != 0 ||
         sd_auth_glue_new(&e->auth, rng_next(e), o->nonce_secret, o->nonce_secret_len) != 0) {
         sr_stack_free(e->stack);
+        sd_pool_free(e->pool);
         free(e->cur);
         free(e);
         return -1;
@@ -1464,6 +1475,7 @@ void sd_engine_free(sd_engine *e)
     }
     sd_auth_glue_free(e->auth);
     sr_buf_cleanup(&e->scratch);
+    sd_pool_free(e->pool); /* last: the stack's and the jobs' messages came from it */
     free(e);
 }
 

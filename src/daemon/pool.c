@@ -1,0 +1,157 @@
+/* sipreplyd: the message pool (pool.h). */
+#include "pool.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SD_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SD_POOL_ASAN 1
+#endif
+#endif
+
+#define NCLASS    5
+#define MIN_SHIFT 10 /* class 0: 1 KiB */
+#define BIG       ((size_t)-1)
+
+/* In front of every block: its class (or BIG) and the bytes usable after the header. Two
+ * size_t keep the payload aligned as malloc's is on the platforms we build for. */
+typedef struct blk {
+    size_t cls;
+    size_t cap;
+} blk;
+
+typedef struct freeblk {
+    struct freeblk *next;
+} freeblk;
+
+struct sd_pool {
+    sr_allocator a;
+    freeblk *lists[NCLASS];
+    size_t nkept[NCLASS];
+    size_t keep;
+    sd_pool_stats st;
+};
+
+static size_t class_bytes(size_t cls)
+{
+    return (size_t)1 << (MIN_SHIFT + cls);
+}
+
+/* The smallest class whose blocks hold @p n bytes after the header, or BIG. */
+static size_t class_of(size_t n)
+{
+    if (n > class_bytes(NCLASS - 1) - sizeof(blk))
+        return BIG;
+    size_t cls = 0;
+    while (class_bytes(cls) - sizeof(blk) < n)
+        cls++;
+    return cls;
+}
+
+static void *pool_alloc(size_t n, void *user)
+{
+    sd_pool *p = user;
+    size_t cls = class_of(n);
+    blk *b;
+    if (cls != BIG && p->lists[cls]) {
+        freeblk *f = p->lists[cls];
+        p->lists[cls] = f->next;
+        p->nkept[cls]--;
+        p->st.kept--;
+        p->st.hits++;
+        b = (blk *)(void *)f;
+        b->cls = cls; /* the link overwrote the header */
+        b->cap = class_bytes(cls) - sizeof(blk);
+    } else {
+        size_t total = cls == BIG ? n + sizeof(blk) : class_bytes(cls);
+        if (total < n) /* overflow */
+            return NULL;
+        b = malloc(total);
+        if (!b)
+            return NULL;
+        p->st.misses++;
+        b->cls = cls;
+        b->cap = total - sizeof(blk);
+    }
+    return b + 1;
+}
+
+static void pool_release(void *ptr, void *user)
+{
+    if (!ptr)
+        return;
+    sd_pool *p = user;
+    blk *b = (blk *)ptr - 1;
+    size_t cls = b->cls;
+    if (cls == BIG || p->nkept[cls] >= p->keep) {
+        p->st.returned++;
+        free(b);
+        return;
+    }
+    freeblk *f = (freeblk *)(void *)b;
+    /* the link overwrites the header; pool_alloc writes it again */
+    f->next = p->lists[cls];
+    p->lists[cls] = f;
+    p->nkept[cls]++;
+    p->st.kept++;
+}
+
+static void *pool_realloc(void *ptr, size_t n, void *user)
+{
+    if (!ptr)
+        return pool_alloc(n, user);
+    blk *b = (blk *)ptr - 1;
+    if (n <= b->cap)
+        return ptr;
+    void *np = pool_alloc(n, user);
+    if (!np)
+        return NULL;
+    memcpy(np, ptr, b->cap);
+    pool_release(ptr, user);
+    return np;
+}
+
+sd_pool *sd_pool_new(size_t keep)
+{
+    sd_pool *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+#ifdef SD_POOL_ASAN
+    keep = 0;
+#endif
+    p->keep = keep;
+    p->a.alloc_fn = pool_alloc;
+    p->a.realloc_fn = pool_realloc;
+    p->a.free_fn = pool_release;
+    p->a.user = p;
+    return p;
+}
+
+void sd_pool_free(sd_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t c = 0; c < NCLASS; c++) {
+        freeblk *f = p->lists[c];
+        while (f) {
+            freeblk *next = f->next;
+            free(f);
+            f = next;
+        }
+    }
+    free(p);
+}
+
+const sr_allocator *sd_pool_allocator(sd_pool *p)
+{
+    return &p->a;
+}
+
+void sd_pool_get_stats(const sd_pool *p, sd_pool_stats *out)
+{
+    *out = p->st;
+}

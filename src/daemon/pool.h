@@ -1,0 +1,35 @@
+/* sipreplyd: a caching allocator for the messages the engine parses and builds.
+ *
+ * Every datagram becomes a parsed message (one arena of a few kilobytes) and most get a built
+ * response (another): sizes past the C library's per-thread cache, so each went through its
+ * general allocator and back. The pool keeps freed blocks of five size classes (1, 2, 4, 8 and
+ * 16 KiB) on free lists, up to a bound per class, and hands them out again; larger blocks go
+ * to malloc directly. One pool belongs to one engine (no locking; sipreplyd has one thread).
+ * Under AddressSanitizer nothing is kept, so that use after free is still caught. */
+#ifndef SIPREPLYD_POOL_H
+#define SIPREPLYD_POOL_H
+
+#include <stddef.h>
+
+#include "sipreply/alloc.h"
+
+typedef struct sd_pool sd_pool;
+
+/* Counters, for tests and the curious. */
+typedef struct sd_pool_stats {
+    size_t hits;     /* allocations served from a free list */
+    size_t misses;   /* allocations that called malloc */
+    size_t kept;     /* blocks on the free lists now */
+    size_t returned; /* frees that went back to the C library (list full, or too large) */
+} sd_pool_stats;
+
+/* A pool keeping up to @p keep blocks per class (0: a plain malloc wrapper). NULL on ENOMEM. */
+sd_pool *sd_pool_new(size_t keep);
+/* Frees the pool and the blocks it keeps. Every block handed out must have been freed through
+ * the allocator before. */
+void sd_pool_free(sd_pool *p);
+/* The allocator to hand to the core (sr_config.alloc, sr_parse_opts.alloc, ...). */
+const sr_allocator *sd_pool_allocator(sd_pool *p);
+void sd_pool_get_stats(const sd_pool *p, sd_pool_stats *out);
+
+#endif /* SIPREPLYD_POOL_H */

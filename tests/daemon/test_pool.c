@@ -1,0 +1,170 @@
+/* sipreplyd tests: the engine's message pool (src/daemon/pool.c): blocks of every size come
+ * back usable and distinct, freed blocks are reused up to the bound per class, realloc keeps
+ * the bytes, and messages parsed and built through it are those of malloc. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pool.h"
+#include "sipreply/sipreply.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(seed + i * 7);
+}
+
+static void check(const unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(p[i], (unsigned char)(seed + i * 7));
+}
+
+static void test_sizes_and_reuse(void **state)
+{
+    (void)state;
+    sd_pool *p = sd_pool_new(4);
+    assert_non_null(p);
+    const sr_allocator *a = sd_pool_allocator(p);
+    static const size_t sizes[] = {1, 100, 1008, 1009, 2000, 4080, 4081, 9000, 16368, 16369, 70000};
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    unsigned char *blocks[N];
+    for (size_t i = 0; i < N; i++) {
+        blocks[i] = a->alloc_fn(sizes[i], a->user);
+        assert_non_null(blocks[i]);
+        assert_int_equal((uintptr_t)blocks[i] % sizeof(void *), 0);
+        fill(blocks[i], sizes[i], (unsigned)i);
+    }
+    for (size_t i = 0; i < N; i++) /* nothing overlaps */
+        check(blocks[i], sizes[i], (unsigned)i);
+    for (size_t i = 0; i < N; i++)
+        a->free_fn(blocks[i], a->user);
+    sd_pool_stats st;
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.misses, N);
+    assert_int_equal(st.hits, 0);
+#ifndef UNDER_ASAN
+    /* the blocks past 16 KiB (16369 and 70000 bytes) are not kept; the others are (at most
+     * 4 per class: three of class 0, two of classes 1 and 4) */
+    assert_int_equal(st.kept, N - 2);
+    assert_int_equal(st.returned, 2);
+    /* the same size again: the block freed last of its class comes back */
+    unsigned char *again = a->alloc_fn(2000, a->user);
+    assert_ptr_equal(again, blocks[4]);
+    a->free_fn(again, a->user);
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.hits, 1);
+    /* the bound: six blocks of one class freed, four kept */
+    unsigned char *six[6];
+    for (size_t i = 0; i < 6; i++)
+        six[i] = a->alloc_fn(10000, a->user);
+    for (size_t i = 0; i < 6; i++)
+        a->free_fn(six[i], a->user);
+    sd_pool_stats st2;
+    sd_pool_get_stats(p, &st2);
+    /* the two class-4 blocks kept (9000 and 16368 bytes) are reused; of the six freed, four
+     * are kept */
+    assert_int_equal(st2.returned - st.returned, 6 - 4);
+    assert_int_equal(st2.hits - st.hits, 2);
+#else
+    assert_int_equal(st.kept, 0);
+#endif
+    a->free_fn(NULL, a->user);
+    sd_pool_free(p);
+}
+
+static void test_realloc_keeps_bytes(void **state)
+{
+    (void)state;
+    sd_pool *p = sd_pool_new(8);
+    const sr_allocator *a = sd_pool_allocator(p);
+    unsigned char *b = a->realloc_fn(NULL, 10, a->user);
+    assert_non_null(b);
+    fill(b, 10, 3);
+    size_t n = 10;
+    for (size_t to = 500; to <= 100000; to = to * 3) {
+        b = a->realloc_fn(b, to, a->user);
+        assert_non_null(b);
+        check(b, n, 3);
+        fill(b, to, 3);
+        n = to;
+    }
+    b = a->realloc_fn(b, 20, a->user); /* shrinking keeps the block */
+    check(b, 20, 3);
+    a->free_fn(b, a->user);
+    sd_pool_free(p);
+}
+
+/* Parse, build and print through the pool, many times over: the bytes are those of the
+ * default allocator, and the pool serves most allocations once warm. */
+static void test_messages_through_pool(void **state)
+{
+    (void)state;
+    static const char inv[] = "INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-pool-1\r\n"
+                              "Max-Forwards: 70\r\n"
+                              "From: <sip:a@127.0.0.1>;tag=f1\r\n"
+                              "To: <sip:486@127.0.0.1>\r\n"
+                              "Call-ID: pool-1@127.0.0.1\r\n"
+                              "CSeq: 1 INVITE\r\n"
+                              "Contact: <sip:a@127.0.0.1:5070>\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    sd_pool *p = sd_pool_new(16);
+    const sr_allocator *a = sd_pool_allocator(p);
+    uint8_t key[SR_BUILD_KEY_LEN] = {1, 2, 3};
+    char *want = NULL;
+    for (int round = 0; round < 50; round++) {
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = round % 2 ? a : NULL;
+        sr_msg *req = NULL;
+        assert_int_equal(sr_msg_parse(&req, inv, sizeof inv - 1, &po, NULL), 0);
+        sr_build_opts bo;
+        sr_build_opts_init(&bo);
+        bo.alloc = po.alloc;
+        bo.tag_key = key;
+        sr_msg *resp = NULL;
+        assert_int_equal(sr_build_response(&resp, req, 486, &bo, NULL), 0);
+        sr_buf b;
+        sr_buf_init(&b, po.alloc);
+        assert_int_equal(sr_msg_print(resp, &b), 0);
+        if (!want)
+            want = strdup(b.p);
+        else
+            assert_string_equal(b.p, want);
+        sr_buf_cleanup(&b);
+        sr_msg_free(resp);
+        sr_msg_free(req);
+    }
+    sd_pool_stats st;
+    sd_pool_get_stats(p, &st);
+#ifndef UNDER_ASAN
+    assert_true(st.hits > st.misses * 5);
+#endif
+    free(want);
+    sd_pool_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes_and_reuse),
+        cmocka_unit_test(test_realloc_keeps_bytes),
+        cmocka_unit_test(test_messages_through_pool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
