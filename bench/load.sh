@@ -12,8 +12,9 @@
 # env: WINDOW=5 TIMEOUT_MS=500 START=4000 MAX_RATE=400000 PRECISION=5 RETRY=1 CPU_RUNS=3
 #      COMMON_FRACTION=0.5 SETTLE=6 SERVER_CPU=0 LOADGEN_CPU=1 BUILD=build-bench
 #      KAM_SHM_MB=1024 (Kamailio shared memory: its 64 MB default runs out of transactions)
-#      SERVERS="null sipreplyd-stateless kamailio-stateless null-stateful sipreplyd-stateful
-#               kamailio-stateful" (null: the generator's own responder, its ceiling)
+#      SERVERS="null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful
+#               sipreplyd-stateful kamailio-stateful" (null: the generator's own responder, its
+#               ceiling; -gso: sipreplyd with --udp-gso)
 #      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
 #      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
@@ -38,7 +39,7 @@ NICE=${NICE:--10}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 BUILD=${BUILD:-build-bench}
-SERVERS=${SERVERS:-null sipreplyd-stateless kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful}
+SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful}
 OUT=bench/out/load
 REPORT=bench/out/load.md
 mkdir -p "$OUT"
@@ -156,12 +157,15 @@ start_server() {
       -m "$KAM_SHM_MB" -l "udp:127.0.0.1:$port" -Y "$TMP/$s" -P "$TMP/$s/kamailio.pid" "${def[@]}" \
       >"$log" 2>&1 &
     ;;
-  sipreplyd-stateless | sipreplyd-stateful)
+  sipreplyd-stateless | sipreplyd-stateful | sipreplyd-stateless-gso)
     if [ ! -x "$SRD" ]; then
       echo "load: skipping $s: $SRD was not built (no sipreplyd in this tree)" >&2
       return 1
     fi
-    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/$s.yaml" >"$log" 2>&1 &
+    local extra=()
+    [ "$s" = sipreplyd-stateless-gso ] && extra=(--udp-gso)
+    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/${s%-gso}.yaml" "${extra[@]}" \
+      >"$log" 2>&1 &
     ;;
   *)
     echo "load: unknown server '$s'" >&2
@@ -341,7 +345,8 @@ median() {
 }
 # let the stateful servers finish the transactions of the search (RFC 3261 Timer I/J, T4)
 sleep "$SETTLE"
-pairs=("sipreplyd-stateless kamailio-stateless" "sipreplyd-stateful kamailio-stateful")
+pairs=("sipreplyd-stateless kamailio-stateless" "sipreplyd-stateful kamailio-stateful"
+  "sipreplyd-stateless-gso kamailio-stateless")
 for pair in "${pairs[@]}"; do
   read -r a b <<<"$pair"
   members=()
@@ -355,13 +360,19 @@ for pair in "${pairs[@]}"; do
   done
   [ "$low" -gt 0 ] || continue
   rate=$(awk -v l="$low" -v f="$COMMON_FRACTION" 'BEGIN {r = int(l * f / 100) * 100; print (r < 100 ? 100 : r)}')
+  # a server measured at this rate for an earlier pair (Kamailio for both stateless pairs)
+  # keeps its figures
+  torun=()
   for s in "${members[@]}"; do
+    [ "${COMMON[$s]:-}" = "$rate" ] && continue
+    torun+=("$s")
     COMMON[$s]=$rate
     : >"$TMP/cpu.$s"
     : >"$TMP/cpuall.$s"
   done
+  [ ${#torun[@]} -gt 0 ] || continue
   for i in $(seq "$CPU_RUNS"); do
-    for s in "${members[@]}"; do
+    for s in "${torun[@]}"; do
       j=$(run_step "$s" "$rate" cpu)
       printf 'load: cpu %-20s %7d calls/s  %.2f us/call  lossless %s (lost %s, load %s)\n' "$s" \
         "$rate" "$(jq '.cpu_us_per_call // 0' <<<"$j")" "$(jq .lossless <<<"$j")" \
@@ -374,7 +385,7 @@ for pair in "${pairs[@]}"; do
       fi
     done
   done
-  for s in "${members[@]}"; do
+  for s in "${torun[@]}"; do
     CPU_MED[$s]=$(median "$TMP/cpu.$s")
     # no lossless run: the median of all, marked (not used for the target verdict)
     [ -n "${CPU_MED[$s]}" ] || CPU_LOSSY[$s]=$(median "$TMP/cpuall.$s")
@@ -428,6 +439,7 @@ label() {
     read -r a b <<<"$pair"
     [ -n "${LO[$a]:-}" ] && [ -n "${LO[$b]:-}" ] || continue
     mode=${a#sipreplyd-}
+    [ "$mode" = stateless-gso ] && mode="stateless, sipreplyd --udp-gso"
     rr=$(awk -v x="${LO[$a]}" -v y="${LO[$b]}" 'BEGIN {if (y > 0) printf "%.2f", x / y; else print "-"}')
     cr=$(awk -v x="${CPU_MED[$a]:-}" -v y="${CPU_MED[$b]:-}" 'BEGIN {if (x != "" && y > 0) printf "%.2f", x / y; else print "-"}')
     # not met when sipreplyd failed (for its own reasons) below twice Kamailio's lossless rate;

@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,16 @@ struct sn_loop {
     struct sockaddr_storage out_addr[OUT_BATCH];
     size_t out_n, out_used;
     char *out_buf;
+    socklen_t out_sl[OUT_BATCH];
+    /* UDP GSO (sn_opts.udp_gso): the sendmmsg entries after runs of equal-size datagrams to
+     * one destination are merged, each with its UDP_SEGMENT control message */
+    bool gso;
+    struct mmsghdr gso_msgs[OUT_BATCH];
+    size_t gso_first[OUT_BATCH]; /* the datagram each entry starts at */
+    size_t gso_count[OUT_BATCH]; /* datagrams in it */
+    struct {
+        _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(uint16_t))];
+    } gso_ctl[OUT_BATCH];
     /* The last peer seen and the last one sent to, kept as both sockaddr and text: a load
      * of datagrams mostly comes from and goes to a few peers, and the core's sr_addr carries
      * the address as text (formatted for each datagram received, parsed for each sent). */
@@ -167,6 +178,7 @@ void sn_opts_default(sn_opts *o)
     o->max_conn_buffer = 262144;
     o->idle_ms = 120000;
     o->shutdown_ms = 5000;
+    o->udp_gso = false;
 }
 
 static int set_nonblock(int fd)
@@ -342,6 +354,7 @@ int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, s
     }
     l->o = *o;
     l->h = *h;
+    l->gso = o->udp_gso;
     l->out_fd = -1;
     l->sigfd = -1;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -647,21 +660,104 @@ int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boun
 
 /* ------------------------------------------------------------------ UDP */
 
-static void udp_flush(sn_loop *l)
+/* Send entries [from, to) of the batch one datagram each; failures are dropped as the network
+ * might have (the transaction layer retransmits). */
+static void udp_send_plain(sn_loop *l, size_t from, size_t to)
 {
-    size_t done = 0;
-    while (done < l->out_n) {
-        int n = sendmmsg(l->out_fd, l->out + done, (unsigned)(l->out_n - done), 0);
+    size_t done = from;
+    while (done < to) {
+        int n = sendmmsg(l->out_fd, l->out + done, (unsigned)(to - done), 0);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            /* EAGAIN (socket buffer full) or an ICMP error reported now: drop this one, as
-             * the network might have; the transaction layer retransmits */
+            /* EAGAIN (socket buffer full) or an ICMP error reported now: drop this one */
             done++;
             continue;
         }
         done += (size_t)n;
     }
+}
+
+#ifdef UDP_SEGMENT
+/* The longest run from datagram @p i that one GSO send can carry: same destination, every
+ * datagram of the first one's size but the last (which may be shorter), within the kernel's
+ * bounds (64 segments, 64 KB). */
+static size_t gso_run(const sn_loop *l, size_t i)
+{
+    size_t seg = l->out_iov[i].iov_len, k = 1, total = seg;
+    while (i + k < l->out_n && k < 64) {
+        size_t len = l->out_iov[i + k].iov_len;
+        if (len > seg || total + len > 65000 || l->out_sl[i + k] != l->out_sl[i] ||
+            memcmp(&l->out_addr[i + k], &l->out_addr[i], l->out_sl[i]) != 0)
+            break;
+        total += len;
+        k++;
+        if (len < seg)
+            break; /* a shorter one ends the run */
+    }
+    return k;
+}
+
+/* Send the batch with runs merged (sn_opts.udp_gso). false when the kernel refuses UDP GSO
+ * before anything was sent: the caller sends the batch plainly and GSO stays off. */
+static bool udp_send_gso(sn_loop *l)
+{
+    size_t ne = 0;
+    for (size_t i = 0; i < l->out_n;) {
+        size_t k = gso_run(l, i);
+        struct mmsghdr *m = &l->gso_msgs[ne];
+        memset(m, 0, sizeof(*m));
+        m->msg_hdr.msg_name = &l->out_addr[i];
+        m->msg_hdr.msg_namelen = l->out_sl[i];
+        m->msg_hdr.msg_iov = &l->out_iov[i];
+        m->msg_hdr.msg_iovlen = k;
+        if (k > 1) {
+            m->msg_hdr.msg_control = l->gso_ctl[ne].buf;
+            m->msg_hdr.msg_controllen = sizeof(l->gso_ctl[ne].buf);
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&m->msg_hdr);
+            cm->cmsg_level = SOL_UDP;
+            cm->cmsg_type = UDP_SEGMENT;
+            cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t seg = (uint16_t)l->out_iov[i].iov_len;
+            memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+        }
+        l->gso_first[ne] = i;
+        l->gso_count[ne] = k;
+        ne++;
+        i += k;
+    }
+    size_t done = 0;
+    while (done < ne) {
+        int n = sendmmsg(l->out_fd, l->gso_msgs + done, (unsigned)(ne - done), 0);
+        if (n >= 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (l->gso_count[done] > 1 &&
+            (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+            /* no UDP GSO here: this run and the rest one datagram each, and GSO off */
+            l->gso = false;
+            udp_send_plain(l, l->gso_first[done], l->out_n);
+            return true;
+        }
+        done++; /* EAGAIN or an ICMP error: dropped, as the network might have */
+    }
+    return true;
+}
+#endif
+
+static void udp_flush(sn_loop *l)
+{
+#ifdef UDP_SEGMENT
+    if (l->gso && l->out_n > 1 && udp_send_gso(l)) {
+        l->out_n = 0;
+        l->out_used = 0;
+        return;
+    }
+#endif
+    udp_send_plain(l, 0, l->out_n);
     l->out_n = 0;
     l->out_used = 0;
 }
@@ -697,6 +793,7 @@ static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to
     l->out_iov[i].iov_len = len;
     l->out_used += len;
     l->out_addr[i] = ss;
+    l->out_sl[i] = sl;
     memset(&l->out[i], 0, sizeof(l->out[i]));
     l->out[i].msg_hdr.msg_name = &l->out_addr[i];
     l->out[i].msg_hdr.msg_namelen = sl;

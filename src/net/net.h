@@ -18,6 +18,11 @@ typedef struct sn_opts {
     size_t max_conn_buffer; /**< bytes buffered per connection, each way (default 262144) */
     uint32_t idle_ms;       /**< close a TCP connection idle this long (default 120000) */
     uint32_t shutdown_ms;   /**< SIGTERM: longest wait for sequences in flight (5000) */
+    /** Send runs of equal-size UDP datagrams to one destination as one UDP GSO send
+     * (UDP_SEGMENT, Linux 4.18+; off by default: a capture on the sending host then shows
+     * the run as one large datagram). Falls back to one datagram per message where the kernel
+     * refuses. */
+    bool udp_gso;
 } sn_opts;
 
 void sn_opts_default(sn_opts *o);
