@@ -499,12 +499,12 @@ size_t sr_msg_size(const sr_msg *msg)
     return msg->size;
 }
 
-void sr__msg_fresh(sr_msg *m)
+void sr__msg_fresh(sr_msg *m, unsigned which)
 {
-    if (!m->stale)
+    uint8_t st = (uint8_t)(m->stale & which);
+    if (!st)
         return;
-    uint8_t st = m->stale;
-    m->stale = 0;
+    m->stale = (uint8_t)(m->stale & ~st);
     size_t k;
     if ((st & SR__STALE_TO) && (k = m->first[SR_HDR_TO]) != SR__NOIDX)
         m->has_to = sr_nameaddr_parse(&m->to, m->hdrs[k].value, NULL) == 0;
@@ -517,11 +517,9 @@ void sr__msg_fresh(sr_msg *m)
 }
 
 /* A header added to a message has its typed value parsed on first use (sr__msg_fresh). */
-static sr_msg *fresh(const sr_msg *msg)
+static void fresh(const sr_msg *msg, unsigned which)
 {
-    sr_msg *m = (sr_msg *)(uintptr_t)msg;
-    sr__msg_fresh(m);
-    return m;
+    sr__msg_fresh((sr_msg *)(uintptr_t)msg, which);
 }
 
 /* The Via values after the top one are parsed on the first call that asks for them: the
@@ -542,22 +540,22 @@ const sr_via *sr_msg_via(const sr_msg *msg, size_t i)
 
 const sr_nameaddr *sr_msg_to(const sr_msg *msg)
 {
-    if (msg->stale)
-        fresh(msg);
+    if (msg->stale & SR__STALE_TO)
+        fresh(msg, SR__STALE_TO);
     return msg->has_to ? &msg->to : NULL;
 }
 
 const sr_nameaddr *sr_msg_from(const sr_msg *msg)
 {
-    if (msg->stale)
-        fresh(msg);
+    if (msg->stale & SR__STALE_FROM)
+        fresh(msg, SR__STALE_FROM);
     return msg->has_from ? &msg->from : NULL;
 }
 
 const sr_cseq *sr_msg_cseq(const sr_msg *msg)
 {
-    if (msg->stale)
-        fresh(msg);
+    if (msg->stale & SR__STALE_CSEQ)
+        fresh(msg, SR__STALE_CSEQ);
     return msg->has_cseq ? &msg->cseq : NULL;
 }
 
@@ -578,8 +576,8 @@ int64_t sr_msg_rseq(const sr_msg *msg)
 
 const sr_rack *sr_msg_rack(const sr_msg *msg)
 {
-    if (msg->stale)
-        fresh(msg);
+    if (msg->stale & SR__STALE_RACK)
+        fresh(msg, SR__STALE_RACK);
     return msg->has_rack ? &msg->rack : NULL;
 }
 

@@ -64,9 +64,9 @@ enum {
     SR__STALE_RACK = 1u << 3,
 };
 
-/* Parse the typed values whose headers were added since (the SR__STALE_* bits); idempotent.
- * Like the Via list, this writes into a message its accessors take as const. */
-void sr__msg_fresh(sr_msg *m);
+/* Parse the typed values among @p which (SR__STALE_* bits) whose headers were added since;
+ * idempotent. Like the Via list, this writes into a message its accessors take as const. */
+void sr__msg_fresh(sr_msg *m, unsigned which);
 
 /* Append a header to the index (arena-backed arrays, copy on growth). 0 or SR_ENOMEM. */
 int sr__msg_push_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value, sr_str raw);

@@ -96,7 +96,7 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
             *err = m->eager;
         return m->eager.code;
     }
-    sr__msg_fresh((sr_msg *)(uintptr_t)m);
+    sr__msg_fresh((sr_msg *)(uintptr_t)m, SR__STALE_TO | SR__STALE_FROM | SR__STALE_CSEQ);
     if (m->has_to && m->to.uri.p) {
         int rc = uri_check(m, m->to.uri, SR_HDR_TO, "Bad To header field", err);
         if (rc)
