@@ -7,6 +7,7 @@
 #include "sipreply/status.h"
 
 #include "build_int.h"
+#include "scan.h"
 #include "core_int.h"
 
 static const char *const default_allow[] = {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", NULL};
@@ -196,7 +197,7 @@ static int append_unfolded(sr_buf *b, sr_str value)
 /* Add @p value unfolded (append_unfolded), using @p scratch (reset) when it is folded. */
 static int add_unfolded(sr_msg *m, enum sr_hdr_id id, sr_str value, sr_buf *scratch)
 {
-    if (!value.len || (!memchr(value.p, '\r', value.len) && !memchr(value.p, '\n', value.len)))
+    if (sr__scan_eol(value.p, 0, value.len) == value.len) /* no CR or LF: not folded */
         return add(m, id, value);
     scratch->len = 0;
     int rc = append_unfolded(scratch, value);
