@@ -134,12 +134,16 @@ static inline unsigned sr__uri_bad_mask(const char *q)
     return (unsigned)_mm_movemask_epi8(bad);
 }
 
-static inline size_t sr__scan_uri_sse2(const char *p, size_t i, size_t n)
+/* The first byte of p[i, n) flagged by @p mask (16 bytes at a time), or n; fewer than 16 bytes
+ * in all go to @p scalar. Both are constants at every call, so the compiler inlines them. */
+static inline size_t sr__scan_masked(const char *p, size_t i, size_t n,
+                                     unsigned (*mask)(const char *),
+                                     size_t (*scalar)(const char *, size_t, size_t))
 {
     if (n - i < 16)
-        return sr__scan_uri_scalar(p, i, n);
+        return scalar(p, i, n);
     while (n - i >= 16) {
-        unsigned m = sr__uri_bad_mask(p + i);
+        unsigned m = mask(p + i);
         if (m)
             return i + (size_t)__builtin_ctz(m);
         i += 16;
@@ -147,8 +151,13 @@ static inline size_t sr__scan_uri_sse2(const char *p, size_t i, size_t n)
     if (i == n)
         return n;
     /* the last block overlaps bytes already checked: drop them from the mask */
-    unsigned m = sr__uri_bad_mask(p + n - 16) >> (16 - (n - i));
+    unsigned m = mask(p + n - 16) >> (16 - (n - i));
     return m ? i + (size_t)__builtin_ctz(m) : n;
+}
+
+static inline size_t sr__scan_uri_sse2(const char *p, size_t i, size_t n)
+{
+    return sr__scan_masked(p, i, n, sr__uri_bad_mask, sr__scan_uri_scalar);
 }
 
 /* The CTL bytes (sr__is_ctl) of 16 at @p q, as a bit mask. */
@@ -164,18 +173,7 @@ static inline unsigned sr__ctl_mask(const char *q)
 
 static inline size_t sr__scan_ctl_sse2(const char *p, size_t i, size_t n)
 {
-    if (n - i < 16)
-        return sr__scan_ctl_scalar(p, i, n);
-    while (n - i >= 16) {
-        unsigned m = sr__ctl_mask(p + i);
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
-        i += 16;
-    }
-    if (i == n)
-        return n;
-    unsigned m = sr__ctl_mask(p + n - 16) >> (16 - (n - i));
-    return m ? i + (size_t)__builtin_ctz(m) : n;
+    return sr__scan_masked(p, i, n, sr__ctl_mask, sr__scan_ctl_scalar);
 }
 #endif
 
