@@ -736,11 +736,18 @@ static bool udp_send_gso(sn_loop *l)
         if (errno == EINTR)
             continue;
         if (l->gso_count[done] > 1 &&
-            (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+            (errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
             /* no UDP GSO here: this run and the rest one datagram each, and GSO off */
             l->gso = false;
             udp_send_plain(l, l->gso_first[done], l->out_n);
             return true;
+        }
+        if (l->gso_count[done] > 1 && (errno == EINVAL || errno == EMSGSIZE)) {
+            /* this run cannot go as one (a segment larger than the path MTU needs IP
+             * fragmentation, which GSO does not do): one datagram each */
+            udp_send_plain(l, l->gso_first[done], l->gso_first[done] + l->gso_count[done]);
+            done++;
+            continue;
         }
         done++; /* EAGAIN or an ICMP error: dropped, as the network might have */
     }
