@@ -105,7 +105,6 @@ struct sn_loop {
     struct sockaddr_storage out_addr[OUT_BATCH];
     size_t out_n, out_used;
     char *out_buf;
-    socklen_t out_sl[OUT_BATCH];
     /* UDP GSO (sn_opts.udp_gso): the sendmmsg entries after runs of equal-size datagrams to
      * one destination are merged, each with its UDP_SEGMENT control message */
     bool gso;
@@ -687,8 +686,9 @@ static size_t gso_run(const sn_loop *l, size_t i)
     size_t seg = l->out_iov[i].iov_len, k = 1, total = seg;
     while (i + k < l->out_n && k < 64) {
         size_t len = l->out_iov[i + k].iov_len;
-        if (len > seg || total + len > 65000 || l->out_sl[i + k] != l->out_sl[i] ||
-            memcmp(&l->out_addr[i + k], &l->out_addr[i], l->out_sl[i]) != 0)
+        socklen_t sl = l->out[i].msg_hdr.msg_namelen;
+        if (len > seg || total + len > 65000 || l->out[i + k].msg_hdr.msg_namelen != sl ||
+            memcmp(&l->out_addr[i + k], &l->out_addr[i], sl) != 0)
             break;
         total += len;
         k++;
@@ -708,7 +708,7 @@ static bool udp_send_gso(sn_loop *l)
         struct mmsghdr *m = &l->gso_msgs[ne];
         memset(m, 0, sizeof(*m));
         m->msg_hdr.msg_name = &l->out_addr[i];
-        m->msg_hdr.msg_namelen = l->out_sl[i];
+        m->msg_hdr.msg_namelen = l->out[i].msg_hdr.msg_namelen;
         m->msg_hdr.msg_iov = &l->out_iov[i];
         m->msg_hdr.msg_iovlen = k;
         if (k > 1) {
@@ -800,7 +800,6 @@ static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to
     l->out_iov[i].iov_len = len;
     l->out_used += len;
     l->out_addr[i] = ss;
-    l->out_sl[i] = sl;
     memset(&l->out[i], 0, sizeof(l->out[i]));
     l->out[i].msg_hdr.msg_name = &l->out_addr[i];
     l->out[i].msg_hdr.msg_namelen = sl;
