@@ -113,7 +113,8 @@ typedef enum sr_lint_scope {
       "the response's CSeq (number or method) differs from the request's; copy it")                \
     X(PAIR_VIA, "R-PAIR-VIA", MUST, PAIR, "RFC 3261 §8.2.6.2",                                     \
       "the response's Via stack differs from the request's; copy every Via, same values, "         \
-      "same order")                                                                                \
+      "same order (the top one may gain received and rport's value: RFC 3261 §18.2.1, "           \
+      "RFC 3581 §4)")                                                                              \
     X(PAIR_RECORD_ROUTE, "R-PAIR-RECORD-ROUTE", MUST, PAIR, "RFC 3261 §12.1.1",                    \
       "a dialog-creating response must copy every Record-Route of the request, in order")          \
     X(PAIR_TIMESTAMP, "R-PAIR-TIMESTAMP", MUST, PAIR, "RFC 3261 §8.2.6.1",                         \

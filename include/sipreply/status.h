@@ -134,6 +134,15 @@ SR_API size_t sr_status_find_phrase(sr_str phrase, const sr_status_info **out, s
  */
 SR_API bool sr_status_phrase_matches(const sr_status_info *info, sr_str phrase);
 
+/**
+ * true when the words of @p words (runs of letters and digits, compared as
+ * sr_status_find_phrase() compares) stand whole, in order and side by side, in the canonical
+ * phrase or one of the other phrases of @p info: "Busy" is in 486 "Busy Here" and in 600
+ * "Busy Everywhere", "Gateway time" in 504's "Gateway Time-out"; "Bus" is in none.
+ * false for NULL @p info, for @p words without a letter or digit, or longer than 128 of them.
+ */
+SR_API bool sr_status_phrase_has_words(const sr_status_info *info, sr_str words);
+
 /** The number of registered codes. */
 SR_API size_t sr_status_count(void);
 

@@ -19,7 +19,8 @@ static void explain_usage(FILE *out)
         "  <code>      a code from 100 to 699 (486)\n"
         "  <Nxx>       a class (1xx ... 6xx): what it means and its codes\n"
         "  <phrase>    a reason phrase, any case, as one quoted argument or several words\n"
-        "              (\"Gateway time-out\" finds 504; \"Not Acceptable\" finds 406 and 606)\n\n"
+        "              (\"Gateway time-out\" finds 504; \"Not Acceptable\" finds 406 and 606,\n"
+        "              then 488 Not Acceptable Here, whose phrase contains those words)\n\n"
         "options:\n"
         "  --json      print JSON instead of text\n"
         "  -h, --help  print this help\n\n"
@@ -99,15 +100,35 @@ static int explain_class(const char *arg, bool json)
     return CLI_OK;
 }
 
+/* Registered codes whose phrase holds the words of @p q without being @p q ("Busy" is in
+ * 486 Busy Here as well as 600's field phrase "Busy"), in code order; the count may
+ * exceed @p cap. */
+static size_t find_related(sr_str q, const sr_status_info **out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sr_status_count(); i++) {
+        const sr_status_info *info = sr_status_at(i);
+        if (sr_status_phrase_matches(info, q) || !sr_status_phrase_has_words(info, q))
+            continue;
+        if (n < cap)
+            out[n] = info;
+        n++;
+    }
+    return n;
+}
+
 static int explain_phrase(const char *phrase, bool json)
 {
     sr_str q = sr_str_from_cstr(phrase);
-    const sr_status_info *found[16];
+    const sr_status_info *found[16], *related[16];
     size_t n = sr_status_find_phrase(q, found, sizeof found / sizeof found[0]);
+    size_t nr = find_related(q, related, sizeof related / sizeof related[0]);
     int rc = CLI_OK;
     if (n > sizeof found / sizeof found[0])
         n = sizeof found / sizeof found[0];
-    if (n == 0) {
+    if (nr > sizeof related / sizeof related[0])
+        nr = sizeof related / sizeof related[0];
+    if (n == 0 && nr == 0) {
         /* Not registered: perhaps a legacy or vendor phrase ("Conflict", RFC 2543). */
         for (size_t i = 0; i < sr_status_legacy_count() && n < 16; i++) {
             if (sr_status_phrase_matches(sr_status_legacy_at(i), q))
@@ -115,7 +136,7 @@ static int explain_phrase(const char *phrase, bool json)
         }
         rc = CLI_NOTICE;
     }
-    if (n == 0) {
+    if (n == 0 && nr == 0) {
         fprintf(stderr, "%s explain: no SIP status code has the reason phrase '%s'\n", cli_prog,
                 phrase);
         return CLI_USAGE;
@@ -130,6 +151,11 @@ static int explain_phrase(const char *phrase, bool json)
         for (size_t i = 0; i < n; i++)
             so_json_info(&w, found[i]);
         jw_arr_end(&w);
+        jw_key(&w, "containing");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < nr; i++)
+            so_json_info(&w, related[i]);
+        jw_arr_end(&w);
         jw_obj_end(&w);
         jw_finish(&w);
         return rc;
@@ -140,10 +166,22 @@ static int explain_phrase(const char *phrase, bool json)
             printf(" %d", found[i]->code);
         printf("\n\n");
     }
+    if (nr) {
+        printf("%s '%s'%s:", n ? "Also containing" : "Phrases containing", phrase,
+               n ? "" : " (no phrase is exactly that)");
+        for (size_t i = 0; i < nr; i++)
+            printf(" %d %s%s", related[i]->code, related[i]->phrase, i + 1 < nr ? "," : "");
+        printf("\n\n");
+    }
     for (size_t i = 0; i < n; i++) {
         if (i)
             putchar('\n');
         so_print_info(stdout, found[i]);
+    }
+    for (size_t i = 0; i < nr; i++) {
+        if (i || n)
+            putchar('\n');
+        so_print_info(stdout, related[i]);
     }
     return rc;
 }

@@ -201,6 +201,17 @@ int cmd_respond(int argc, char **argv)
     sr_build_error be;
     memset(&be, 0, sizeof be);
     rc = sr_build_response(&resp, req, code, &o, &be);
+    if (rc && !sr_status_is_registered((int)code) && !sr_status_legacy_lookup((int)code) &&
+        !(flags & SR_BUILD_UNREGISTERED)) {
+        /* The library names its flag; a command-line user has an option. */
+        int eff = sr_status_effective((int)code);
+        fprintf(stderr,
+                "%s respond: refusing to build %u: not in the IANA registry (receivers treat it "
+                "as %d %s, RFC 3261 §8.1.3.2)\n  add --unregistered to send it anyway\n",
+                cli_prog, code, eff, sr_status_phrase(eff));
+        ret = CLI_NOTICE;
+        goto out;
+    }
     if (rc) {
         fprintf(stderr, "%s respond: refusing to build %u: %s", cli_prog, code,
                 be.what ? be.what : sr_strerror(rc));

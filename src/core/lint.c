@@ -343,6 +343,44 @@ static bool same_values(const sr_msg *a, const sr_msg *b, enum sr_hdr_id id)
     return !x && !y;
 }
 
+/* The next parameter of @p params at *pos that the server that received the request may
+ * have added to its top Via (@p req): received when the request had none (RFC 3261
+ * §18.2.1), and the value of an rport the request left empty (RFC 3581 §4) is read as the
+ * bare ";rport" it answers. */
+static bool next_copied_param(sr_str params, size_t *pos, const sr_via *req, sr_str *name,
+                              sr_str *value)
+{
+    while (sr_param_next(params, pos, name, value)) {
+        if (req && !req->received.p && sr_str_caseeq_cstr(*name, "received"))
+            continue;
+        if (req && req->rport == SR_RPORT_EMPTY && sr_str_caseeq_cstr(*name, "rport"))
+            value->p = NULL, value->len = 0;
+        return true;
+    }
+    return false;
+}
+
+/* The response's top Via @p resp against the request's @p req: the same sent-protocol and
+ * sent-by, and the same parameters in the same order once received/rport filled in by the
+ * server are set aside. */
+static bool same_top_via(const sr_via *resp, const sr_via *req)
+{
+    sr_str hx = {resp->raw.p, resp->params.p ? (size_t)(resp->params.p - resp->raw.p) : resp->raw.len};
+    sr_str hy = {req->raw.p, req->params.p ? (size_t)(req->params.p - req->raw.p) : req->raw.len};
+    if (!lws_eq(hx, hy))
+        return false;
+    size_t px = 0, py = 0;
+    sr_str nx, vx, ny, vy;
+    for (;;) {
+        bool mx = next_copied_param(resp->params, &px, req, &nx, &vx);
+        bool my = next_copied_param(req->params, &py, NULL, &ny, &vy);
+        if (!mx || !my)
+            return mx == my;
+        if (!sr_str_caseeq(nx, ny) || !vx.p != !vy.p || (vx.p && !lws_eq(vx, vy)))
+            return false;
+    }
+}
+
 static bool same_vias(const sr_msg *a, const sr_msg *b)
 {
     size_t n = sr_msg_via_count(a);
@@ -350,7 +388,9 @@ static bool same_vias(const sr_msg *a, const sr_msg *b)
         return false;
     for (size_t i = 0; i < n; i++) {
         const sr_via *x = sr_msg_via(a, i), *y = sr_msg_via(b, i);
-        if (!x || !y || !lws_eq(x->raw, y->raw))
+        if (!x || !y)
+            return false;
+        if (i == 0 ? !same_top_via(x, y) : !lws_eq(x->raw, y->raw))
             return false;
     }
     return true;

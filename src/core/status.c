@@ -2,6 +2,8 @@
  * Classes and fallback (RFC 3261 §7.2, §8.1.3.2, §21), phrase matching, class semantics. */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "sipreply/error.h"
 #include "sipreply/status.h"
@@ -150,6 +152,58 @@ bool sr_status_phrase_matches(const sr_status_info *info, sr_str phrase)
         return true;
     for (const char *const *o = info->other_phrases; o && *o; o++) {
         if (phrase_eq(phrase, *o))
+            return true;
+    }
+    return false;
+}
+
+/* Fold the letters and digits of @p s (at most SR__WORDS_MAX) into @p f, marking where a
+ * word starts and ends (a word: a run of letters and digits). Returns the count, or
+ * SIZE_MAX when @p s has more. */
+#define SR__WORDS_MAX 128
+static size_t fold_words(sr_str s, char *f, bool *start, bool *end)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (c < 0x80 && !is_alnum(c))
+            continue;
+        if (n == SR__WORDS_MAX)
+            return SIZE_MAX;
+        f[n] = (char)sr__tolower(c);
+        start[n] = i == 0 || ((unsigned char)s.p[i - 1] < 0x80 && !is_alnum((unsigned char)s.p[i - 1]));
+        end[n] = i + 1 == s.len ||
+                 ((unsigned char)s.p[i + 1] < 0x80 && !is_alnum((unsigned char)s.p[i + 1]));
+        n++;
+    }
+    return n;
+}
+
+static bool has_words(const char *phrase, const char *q, size_t m)
+{
+    char f[SR__WORDS_MAX];
+    bool start[SR__WORDS_MAX], end[SR__WORDS_MAX];
+    size_t n = fold_words(sr_str_from_cstr(phrase), f, start, end);
+    if (n == SIZE_MAX || m > n)
+        return false;
+    for (size_t s = 0; s + m <= n; s++) {
+        if (start[s] && end[s + m - 1] && memcmp(f + s, q, m) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool sr_status_phrase_has_words(const sr_status_info *info, sr_str words)
+{
+    char q[SR__WORDS_MAX];
+    bool qs[SR__WORDS_MAX], qe[SR__WORDS_MAX];
+    size_t m = info && words.p ? fold_words(words, q, qs, qe) : 0;
+    if (m == 0 || m == SIZE_MAX)
+        return false;
+    if (has_words(info->phrase, q, m))
+        return true;
+    for (const char *const *o = info->other_phrases; o && *o; o++) {
+        if (has_words(*o, q, m))
             return true;
     }
     return false;

@@ -154,6 +154,26 @@ bool sr__uri_parse_ipv4(const char *s, size_t n, uint8_t out[4])
     return i == n;
 }
 
+/*
+ * RFC 5118 §4.10: RFC 3261's ABNF (hexpart [ ":" IPv4address ], hexpart ending in "::")
+ * wrongly allows a third colon between "::" and an IPv4 tail ("2001:db8:::192.0.2.1");
+ * implementations must tolerate it and read it as "2001:db8::192.0.2.1". At s[i], just
+ * after a "::": true when one more ':' stands before an IPv4-looking tail.
+ */
+static bool abnf_bug_colon(const char *s, size_t n, size_t i)
+{
+    if (i >= n || s[i] != ':' || i + 1 >= n)
+        return false;
+    bool dot = false;
+    for (size_t k = i + 1; k < n; k++) {
+        if (s[k] == '.')
+            dot = true;
+        else if ((unsigned)((unsigned char)s[k] - '0') >= 10u)
+            return false;
+    }
+    return dot;
+}
+
 /* RFC 3261 §25.1 / RFC 5118 §4.5: IPv6address with an optional trailing IPv4address */
 bool sr__uri_parse_ipv6(const char *s, size_t n, uint8_t out[16])
 {
@@ -167,6 +187,8 @@ bool sr__uri_parse_ipv6(const char *s, size_t n, uint8_t out[16])
         i = 2;
         if (i == n)
             goto done;
+        if (abnf_bug_colon(s, n, i))
+            i++;
     } else if (n >= 1 && s[0] == ':') {
         return false;
     }
@@ -201,6 +223,8 @@ bool sr__uri_parse_ipv6(const char *s, size_t n, uint8_t out[16])
             i++;
             if (i == n)
                 break;
+            if (abnf_bug_colon(s, n, i))
+                i++;
         } else if (i == n) {
             return false; /* trailing single ':' */
         }

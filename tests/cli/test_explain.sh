@@ -72,6 +72,16 @@ expect_rc 0 "Not Acceptable"
 has "406 Not Acceptable"; has "606 Not Acceptable"; has "2 codes"
 expect_rc 1 Conflict
 has "legacy"
+# Words of longer phrases: "Busy" is 600's field phrase and in 486 Busy Here too.
+expect_rc 0 Busy
+has "600 Busy Everywhere"; has "Also containing 'Busy': 486 Busy Here"; has "What the client does next"
+expect_rc 0 "Not Acceptable"
+has "Also containing 'Not Acceptable': 488 Not Acceptable Here"
+expect_rc 0 here
+has "Phrases containing 'here' (no phrase is exactly that): 486 Busy Here, 488 Not Acceptable Here"
+expect_rc 0 gateway time
+has "504 Server Time-out"
+expect_rc 2 bus
 
 # Anything else: exit 2 with a clear message.
 expect_rc 2 700
@@ -123,6 +133,9 @@ expect_rc 0 1xx --json
 jq_is '.fallback' '183'; jq_is '.final' 'false'
 expect_rc 0 --json not acceptable
 jq_is '.query' '"not acceptable"'; jq_is '[.matches[].code]' '[406,606]'
+jq_is '[.containing[].code]' '[488]'
+expect_rc 0 --json busy
+jq_is '[.matches[].code]' '[600]'; jq_is '[.containing[].code]' '[486]'
 expect_rc 0 --json "Uknown Resource-Priority"
 jq_is '[.matches[].code]' '[417]'
 expect_rc 2 --json 700

@@ -62,6 +62,17 @@ contains "pair finding" "$tmp/o" "R-PAIR-CSEQ"
 printf 'SIP/2.0 405 Method Not Allowed\r\nVia: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\nTo: <sip:bob@example.com>;tag=abc\r\nFrom: <sip:alice@example.net>;tag=1928301774\r\nCall-ID: a84b4c76e66710\r\nCSeq: 7 OPTIONS\r\nAllow: INVITE, OPTIONS\r\nContent-Length: 0\r\n\r\n' >"$tmp/405.sip"
 "$bin" lint "$tmp/405.sip" --request "$req" >"$tmp/o" 2>&1; check "405 allowing the method exits 1" 1 $?
 contains "405 Allow rule" "$tmp/o" "R-PAIR-405-ALLOW"
+# The top Via of a response as a server sends it: received and rport's value filled in
+# (RFC 3261 §18.2.1, RFC 3581 §4) is still the request's Via.
+sed 's/pc33.example.net;branch/pc33.example.net;rport;branch/' "$req" >"$tmp/req-rport.sip"
+sed 's/pc33.example.net;branch=z9hG4bK776asdhds/pc33.example.net;rport=5062;branch=z9hG4bK776asdhds;received=127.0.0.1/' \
+    "$good" >"$tmp/stamped.sip"
+"$bin" lint "$tmp/stamped.sip" --request "$tmp/req-rport.sip" >"$tmp/o" 2>&1
+check "received/rport filled in by the server exits 0" 0 $?
+lacks "no R-PAIR-VIA for received/rport" "$tmp/o" "R-PAIR-VIA"
+"$bin" lint "$tmp/stamped.sip" --request "$req" >"$tmp/o" 2>&1
+check "rport the request never asked for exits 1" 1 $?
+contains "R-PAIR-VIA for an unasked rport" "$tmp/o" "R-PAIR-VIA"
 
 # requests are linted too; unparseable input exits 2 with the parse error
 "$bin" lint "$req" >"$tmp/o" 2>&1; check "clean request exits 0" 0 $?

@@ -32,6 +32,11 @@ check "noreason text" "grep -q '^response 100' $tmp/out.txt"
 "$cli" parse --json <"$vec/noreason.dat" >"$tmp/out.json"
 check "noreason status" "[ \"\$(jq .status $tmp/out.json)\" = 100 ]"
 
+# RFC 5118 §4.10: the third colon RFC 3261's ABNF let through before an IPv4 tail is tolerated
+"$cli" parse --json "$src/tests/vectors/rfc5118/ipv6-bug-abnf-3-colons.sip" >"$tmp/out.json" 2>"$tmp/err"
+check "ipv6-bug-abnf-3-colons exit 0" "[ $? -eq 0 ]"
+check "ipv6-bug-abnf-3-colons Request-URI" "[ \"\$(jq -r .uri $tmp/out.json)\" = 'sip:[2001:db8:::192.0.2.1]' ]"
+
 # malformed: exit 2, phrase and offset on stderr, nothing on stdout
 "$cli" parse "$vec/bigcode.dat" >"$tmp/out" 2>"$tmp/err"
 check "bigcode exit 2" "[ $? -eq 2 ]"

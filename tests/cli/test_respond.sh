@@ -72,6 +72,9 @@ contains "Content-Length of the body" "$tmp/o" "^Content-Length: 5"
 "$bin" respond 488 --to "$inv" --body "$tmp/body" >"$tmp/o" 2>&1; check "--body without --type" 2 $?
 "$bin" respond 180 --to "$vec/bext01.dat" >"$tmp/o" 2>&1; check "180 to OPTIONS refused (RFC 4320)" 1 $?
 "$bin" respond 499 --to "$inv" >"$tmp/o" 2>&1; check "unregistered code refused" 1 $?
+contains "the refusal names the option" "$tmp/o" "add --unregistered to send it"
+contains "and what receivers make of it" "$tmp/o" "treat it as 400 Bad Request"
+if grep -q "SR_BUILD" "$tmp/o"; then echo "FAIL: the refusal names a C macro"; fails=$((fails + 1)); fi
 "$bin" respond 499 --to "$inv" --unregistered >"$tmp/o" 2>&1; check "--unregistered allows it" 0 $?
 "$bin" respond 477 --to "$inv" --unregistered >"$tmp/o" 2>&1; check "vendor code never" 1 $?
 "$bin" respond 200 --to "$inv" -H 'Contact: <sip:b@x>' -H 'X-Evil: a' --tag mytag >"$tmp/o" 2>&1; check "--tag" 0 $?

@@ -319,12 +319,60 @@ static void test_lint_rfc4475_never_crashes(void **state)
     }
 }
 
+/* A server fills in the top Via's received and rport (RFC 3261 §18.2.1, RFC 3581 §4): the
+ * response still copies the request's Via. Anything else changed is still a difference. */
+static void test_lint_pair_via_received_rport(void **state)
+{
+    (void)state;
+    static const char via[] = "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n";
+    static const char rport[] = "Via: SIP/2.0/UDP pc33.example.net;rport;branch=z9hG4bK776asdhds\r\n";
+    char *req_rport = edit(REQ, via, rport);
+    static const struct {
+        const char *req_via, *resp_via;
+        bool breaks;
+    } c[] = {
+        {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", false},
+        {via, "Via: SIP/2.0/UDP pc33.example.net;received=192.0.2.7;branch=z9hG4bK776asdhds\r\n", false},
+        {rport, "Via: SIP/2.0/UDP pc33.example.net;rport=5062;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", false},
+        {rport, "Via: SIP/2.0/UDP pc33.example.net;rport;branch=z9hG4bK776asdhds\r\n", false},
+        /* rport the request never asked for, a changed branch, a lost rport, a new param */
+        {via, "Via: SIP/2.0/UDP pc33.example.net;rport=5062;branch=z9hG4bK776asdhds\r\n", true},
+        {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhdX;received=192.0.2.7\r\n", true},
+        {rport, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", true},
+        {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;ttl=3\r\n", true},
+        {via, "Via: SIP/2.0/TCP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", true},
+        {via, "Via: SIP/2.0/UDP pc34.example.net;branch=z9hG4bK776asdhds\r\n", true},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char *resp = edit(RESP, via, c[i].resp_via);
+        const char *req = c[i].req_via == via ? REQ : req_rport;
+        if (breaks(resp, req, "R-PAIR-VIA") != c[i].breaks)
+            fail_msg("case %zu: R-PAIR-VIA %s expected:\n%s", i, c[i].breaks ? "" : "not", resp);
+        free(resp);
+    }
+    /* received on a Via below the top one was not added by this server */
+    static const char two[] = "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n"
+                              "Via: SIP/2.0/UDP p1.example.org;branch=z9hG4bKp1\r\n";
+    char *req2 = edit(REQ, via, two);
+    char *resp2 = edit(RESP, via, two);
+    assert_false(breaks(resp2, req2, "R-PAIR-VIA"));
+    free(resp2);
+    resp2 = edit(RESP, via,
+                 "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n"
+                 "Via: SIP/2.0/UDP p1.example.org;branch=z9hG4bKp1;received=192.0.2.9\r\n");
+    assert_true(breaks(resp2, req2, "R-PAIR-VIA"));
+    free(resp2);
+    free(req2);
+    free(req_rport);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_lint_every_rule),
         TU_TEST(test_lint_catalogue),
         TU_TEST(test_lint_clean_messages),
+        TU_TEST(test_lint_pair_via_received_rport),
         TU_TEST(test_lint_rfc4475_never_crashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

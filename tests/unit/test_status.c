@@ -527,6 +527,23 @@ static void test_phrase_matches(void **state)
     const sr_status_info *l = sr_status_legacy_lookup(411);
     assert_true(sr_status_phrase_matches(l, SR_STR("length required")));
     assert_false(sr_status_phrase_matches(l, SR_STR("length")));
+
+    /* whole words of a phrase, in order and side by side */
+    const sr_status_info *busy = sr_status_lookup(486), *ev = sr_status_lookup(600);
+    assert_true(sr_status_phrase_has_words(busy, SR_STR("Busy")));
+    assert_true(sr_status_phrase_has_words(busy, SR_STR("  busy  HERE ")));
+    assert_true(sr_status_phrase_has_words(busy, SR_STR("here")));
+    assert_true(sr_status_phrase_has_words(ev, SR_STR("busy")));
+    assert_false(sr_status_phrase_has_words(busy, SR_STR("bus")));
+    assert_false(sr_status_phrase_has_words(busy, SR_STR("usy")));
+    assert_false(sr_status_phrase_has_words(busy, SR_STR("Here Busy")));
+    assert_false(sr_status_phrase_has_words(busy, SR_STR("Busy Here Now")));
+    assert_false(sr_status_phrase_has_words(busy, SR_STR("--")));
+    assert_false(sr_status_phrase_has_words(NULL, SR_STR("Busy")));
+    assert_true(sr_status_phrase_has_words(s, SR_STR("Gateway time"))); /* field phrase */
+    assert_true(sr_status_phrase_has_words(s, SR_STR("timeout")));      /* "Time-out" */
+    assert_true(sr_status_phrase_has_words(s, SR_STR("server time")));
+    assert_false(sr_status_phrase_has_words(s, SR_STR("timeo")));
 }
 
 int main(void)

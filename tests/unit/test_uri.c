@@ -259,10 +259,21 @@ static void test_uri_ipv6(void **state)
     assert_int_equal(parse_cstr(&u, "sip:[1:2:3:4:5:6:7:8]", &e), 0);
     assert_int_equal(parse_cstr(&u, "sip:[1:2:3:4:5:6:7::]", &e), 0);
     assert_int_equal(parse_cstr(&u, "sip:[1:2:3:4:5:6:1.2.3.4]", &e), 0);
+    /* §4.10 ipv6-bug-abnf-3-colons: tolerated, and the same address as with two colons */
+    assert_int_equal(parse_cstr(&u, "sip:[2001:db8:::192.0.2.1]", &e), 0);
+    assert_int_equal(u.host_kind, SR_URI_HOST_IPV6);
+    assert_sr_str_eq(u.host, "[2001:db8:::192.0.2.1]");
+    assert_true(eq_cstr("sip:[2001:db8:::192.0.2.1]", "sip:[2001:db8::192.0.2.1]"));
+    assert_int_equal(parse_cstr(&u, "sip:[:::192.0.2.1]", &e), 0);
+    assert_true(eq_cstr("sip:[:::192.0.2.1]", "sip:[::192.0.2.1]"));
 
     static const char *const bad6[] = {
         "sip:[2001:db8::10",
         "sip:[2001:db8:::10]",
+        "sip:[2001:db8::::192.0.2.1]",
+        "sip:[2001:db8:::192.0.2]",
+        "sip:[1:2:3:4:5:6:::1.2.3.4]",
+        "sip:[:::]",
         "sip:[1:2:3:4:5:6:7:8:9]",
         "sip:[1::2::3]",
         "sip:[12345::1]",
