@@ -36,6 +36,11 @@ typedef struct job {
     bool final_sent;
     bool wait_prack;
     bool sdp_reliable; /* a reliable 1xx carried our SDP */
+    /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
+     * until it goes out it is neither logged nor resent (held2xx: its copy for resending) */
+    bool held;
+    unsigned held_code;
+    sr_msg *held2xx;
     /* RFC 3261 13.3.1.4: the UAS core resends its 2xx to an INVITE (T1, doubling to T2)
      * until the ACK arrives, for 64*T1; the transaction layer leaves it to us (RFC 6026) */
     sr_msg *resp2xx;
@@ -271,6 +276,7 @@ static void job_free(sd_engine *e, job *j)
         }
         sr_msg_free(j->resp2xx);
     }
+    sr_msg_free(j->held2xx);
     heap_remove(e, j);
     if (map_get(e, j->txn) == j)
         map_del(e, j->txn);
@@ -824,8 +830,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 continue;
             }
             if (!resp || send_resp(e, j, resp, 0, now) != 0) {
-                code = 500;
-                send_simple(e, j, req, code, now);
+                /* the log says what went on the wire: 500, or nothing */
+                code = send_simple(e, j, req, 500, now) ? 500 : 0;
                 why = "challenge could not be built";
             }
             job_done(e, j, req, code, why);
@@ -835,10 +841,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             unsigned code = 500;
             sr_msg *resp = NULL;
             sd_auth_glue_register(e->auth, a, req, &j->src, &code, &resp, e->tag_key, now);
-            if (!resp || send_resp(e, j, resp, 0, now) != 0) {
-                code = 500;
-                send_simple(e, j, req, code, now);
-            }
+            if (!resp || send_resp(e, j, resp, 0, now) != 0)
+                code = send_simple(e, j, req, 500, now) ? 500 : 0;
             job_done(e, j, req, code, NULL);
             return false;
         }
@@ -847,8 +851,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             if (j->is_invite && j->ch->n_steps && j->ch->steps[j->ch->n_steps - 1].wait_cancel &&
                 j->ch->steps[j->ch->n_steps - 1].delay_ms == 0)
                 return job_keep(e, jp, req) == 0;
-            send_simple(e, j, req, 500, now);
-            job_done(e, j, req, 500, "no final response in the rule");
+            job_done(e, j, req, send_simple(e, j, req, 500, now) ? 500 : 0,
+                     "no final response in the rule");
             return false;
         }
         const sd_step *st = &j->ch->steps[j->step];
@@ -862,8 +866,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 /* nobody cancelled within the bound: end it as Timer C would (RFC 3261
                  * §16.6 item 11), so abandoned calls do not pile up */
                 j->waited = false;
-                send_simple(e, j, req, 408, now);
-                job_done(e, j, req, 408, "no CANCEL within 3 minutes");
+                job_done(e, j, req, send_simple(e, j, req, 408, now) ? 408 : 0,
+                         "no CANCEL within 3 minutes");
                 return false;
             }
             if (job_keep(e, jp, req) != 0)
@@ -915,8 +919,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         int rc = build(e, j, req, st, code, sdp, e->tag_key, &resp);
         if (rc != 0) {
             /* a code the builder refuses (unregistered, missing header): 500 instead */
-            send_simple(e, j, req, 500, now);
-            job_done(e, j, req, 500, "response could not be built");
+            job_done(e, j, req, send_simple(e, j, req, 500, now) ? 500 : 0,
+                     "response could not be built");
             return false;
         }
         bool has_body = sr_msg_body(resp).len > 0;
@@ -943,6 +947,21 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         }
         if (reliable && has_body)
             j->sdp_reliable = true;
+        sr_txn_state ts;
+        if (j->is_invite && code >= 200 && code < 300 &&
+            sr_stack_txn_state(e->stack, j->txn, &ts) == 0 && ts == SR_TXN_PROCEEDING) {
+            /* RFC 3262 §3: held by the stack until the reliable 1xx with SDP is PRACKed.
+             * Nothing went on the wire: logged and resent once it does (held_release); a
+             * CANCEL (487), no PRACK within 64*T1 (500) or a shutdown (503) end it instead */
+            if (job_keep(e, jp, req) != 0) {
+                sr_msg_free(keep2xx);
+                return false;
+            }
+            (*jp)->held = true;
+            (*jp)->held_code = code;
+            (*jp)->held2xx = keep2xx;
+            return true;
+        }
         if (code >= 200) {
             job_done(e, j, req, code, NULL);
             return keep2xx ? retx_start(e, jp, req, keep2xx, now) : false;
@@ -983,8 +1002,25 @@ static void job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, con
     cfg_release(e, tmp.cfg);
 }
 
+/* A PRACK reached a job whose 2xx the stack held: if the stack sent it (the transaction is
+ * Accepted, RFC 6026 §7.1), log it and resend it until the ACK (RFC 3261 13.3.1.4). */
+static void held_release(sd_engine *e, job *j, uint64_t now)
+{
+    sr_txn_state ts;
+    if (sr_stack_txn_state(e->stack, j->txn, &ts) != 0 || ts != SR_TXN_ACCEPTED)
+        return; /* still held (or the transaction ended: SR_EV_TERMINATED says so) */
+    sr_msg *copy = j->held2xx;
+    j->held2xx = NULL;
+    j->held = false;
+    job_done(e, j, j->req, j->held_code, NULL);
+    if (!retx_start(e, &j, j->req, copy, now))
+        job_free(e, j);
+}
+
 static void job_resume(sd_engine *e, job *j, uint64_t now)
 {
+    if (j->held)
+        return; /* the stack sends it on the PRACK; nothing to run meanwhile */
     if (j->resp2xx) {
         if (!retx_again(e, j, now))
             job_free(e, j);
@@ -1022,6 +1058,10 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     }
     if (m == SR_METHOD_PRACK && ev->related) {
         job *j = map_get(e, ev->related);
+        if (j && j->held) {
+            held_release(e, j, now);
+            return;
+        }
         if (j && j->wait_prack) {
             j->wait_prack = false;
             job_resume(e, j, now);
@@ -1093,9 +1133,11 @@ static void drain_events(sd_engine *e, const sd_local *local, uint64_t now)
         case SR_EV_PRACK_TIMEOUT: {
             job *j = map_get(e, ev.txn);
             if (j && !j->final_sent) {
-                /* RFC 3262 §3: no PRACK for a reliable 1xx: reject the INVITE with a 5xx */
-                send_simple(e, j, j->req, 500, now);
-                job_done(e, j, j->req, 500, "no PRACK");
+                /* RFC 3262 §3: no PRACK for a reliable 1xx within 64*T1: the UAS SHOULD reject
+                 * the INVITE with a 5xx (a 2xx the stack held is dropped: it never went) */
+                bool sent = send_simple(e, j, j->req, 500, now);
+                job_done(e, j, j->req, sent ? 500 : 0,
+                         sent ? "no PRACK" : "no PRACK; 500 not sent");
                 job_free(e, j);
             }
             break;
@@ -1460,6 +1502,7 @@ void sd_engine_free(sd_engine *e)
             e->map[i] = NULL;
             sr_msg_free(j->req);
             sr_msg_free(j->resp2xx);
+            sr_msg_free(j->held2xx);
             free(j);
         }
     free(e->map);

@@ -28,6 +28,7 @@ typedef struct cap {
     uint64_t now;
     sd_txlog last_log;
     char last_rule[64];
+    char last_note[64];
     unsigned logs;
 } cap;
 
@@ -49,6 +50,7 @@ static void on_log(const sd_txlog *l, void *user)
     cap *c = user;
     c->last_log = *l;
     snprintf(c->last_rule, sizeof(c->last_rule), "%s", l->rule ? l->rule : "");
+    snprintf(c->last_note, sizeof(c->last_note), "%s", l->note ? l->note : "");
     c->logs++;
 }
 
@@ -523,6 +525,119 @@ static void test_reliable_183_prack(void **state)
     assert_false(has_line(&c.s[c.n - 1], "application/sdp"));
     free(r);
     free(pr);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* An INVITE with an SDP offer and Require: 100rel (the body replaces Content-Length: 0). */
+static char *invite_sdp_100rel(const char *uri, const char *branch)
+{
+    static const char sdp[] = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                              "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    char extra[128];
+    snprintf(extra, sizeof(extra), "Require: 100rel\r\nContent-Type: application/sdp\r\n");
+    char *r = request("INVITE", uri, branch, extra, NULL, 1, NULL);
+    char *cl = strstr(r, "Content-Length: 0\r\n\r\n");
+    snprintf(cl, 4096 - (size_t)(cl - r), "Content-Length: %zu\r\n\r\n%s", strlen(sdp), sdp);
+    return r;
+}
+
+static size_t count_code(const cap *c, unsigned code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += status_of(&c->s[i]) == code;
+    return n;
+}
+
+/* RFC 3262 §3: a reliable 183 with SDP never PRACKed: no 2xx ever (the UAS MUST NOT send
+ * one before the PRACK), and once its retransmissions stop (64*T1) the INVITE is rejected
+ * with a 5xx; the log says what went on the wire, not the 200 the rule planned. */
+static void test_reliable_183_never_pracked(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKnp1");
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "183");
+    assert_true(has_line(&c.s[0], "RSeq: "));
+    advance(e, &c, 1000); /* the rule's 200 is due: held by the stack, not logged */
+    assert_int_equal(count_code(&c, 200), 0);
+    assert_int_equal(c.logs, 0);
+    assert_int_equal(sd_engine_pending(e), 1);
+    advance(e, &c, 60000);
+    assert_int_equal(count_code(&c, 200), 0);
+    assert_true(count_code(&c, 500) >= 1); /* (resent by Timer G: nobody ACKs it) */
+    assert_true(count_code(&c, 183) > 1);  /* retransmitted until 64*T1 */
+    assert_int_equal(c.logs, 1);
+    assert_int_equal(c.last_log.code, 500);
+    assert_string_equal(c.last_note, "no PRACK");
+    assert_int_equal(sd_engine_pending(e), 0);
+    assert_int_equal(sd_engine_counters(e)->responses[200], 0);
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* The held 200 is logged when the PRACK lets it go, and resent until the ACK from then. */
+static void test_held_200_logged_when_sent(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKhp1");
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 2000);
+    assert_int_equal(count_code(&c, 200), 0);
+    assert_int_equal(c.logs, 0);
+    unsigned rseq = (unsigned)strtoul(strstr(c.s[0].data, "RSeq: ") + 6, NULL, 10);
+    char rack[64], tag[64];
+    snprintf(rack, sizeof(rack), "RAck: %u 1 INVITE\r\n", rseq);
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    g_callid = "z9hG4bKhp1";
+    char *pr = request("PRACK", "sip:183@127.0.0.1", "z9hG4bKhp2", rack, NULL, 2, tag);
+    g_callid = NULL;
+    cap_clear(&c);
+    feed(e, &c, pr, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,200"); /* the PRACK's, then the INVITE's */
+    assert_true(has_line(&c.s[1], "CSeq: 1 INVITE"));
+    assert_int_equal(c.logs, 1);
+    assert_int_equal(c.last_log.code, 200);
+    assert_string_equal(c.last_note, "");
+    /* resent from the PRACK on (RFC 3261 13.3.1.4) */
+    advance(e, &c, c.now + 500);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 200);
+    assert_true(has_line(&c.s[c.n - 1], "CSeq: 1 INVITE"));
+    free(r);
+    free(pr);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* A CANCEL while the 200 is held: 487 on the wire, and in the log (cancelled). */
+static void test_held_200_cancelled_logs_487(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKhc1");
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 1500);
+    char *cn = request("CANCEL", "sip:183@127.0.0.1", "z9hG4bKhc1", NULL, NULL, 1, NULL);
+    cap_clear(&c);
+    feed(e, &c, cn, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,487");
+    assert_int_equal(c.logs, 1);
+    assert_int_equal(c.last_log.code, 487);
+    assert_string_equal(c.last_note, "cancelled");
+    assert_int_equal(sd_engine_pending(e), 0);
+    advance(e, &c, 60000);
+    assert_int_equal(count_code(&c, 500), 0);
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(status_of(&c.s[i]) == 200 && has_line(&c.s[i], "CSeq: 1 INVITE"));
+    free(r);
+    free(cn);
     cap_clear(&c);
     sd_engine_free(e);
 }
@@ -1118,6 +1233,9 @@ int main(void)
         cmocka_unit_test(test_wait_for_cancel),
         cmocka_unit_test(test_no_answer_then_408_cancel_race),
         cmocka_unit_test(test_reliable_183_prack),
+        cmocka_unit_test(test_reliable_183_never_pracked),
+        cmocka_unit_test(test_held_200_logged_when_sent),
+        cmocka_unit_test(test_held_200_cancelled_logs_487),
         cmocka_unit_test(test_unreliable_without_100rel),
         cmocka_unit_test(test_weighted_choice),
         cmocka_unit_test(test_stateless_and_ack_absorbed),
