@@ -442,6 +442,11 @@ static void test_wait_for_cancel(void **state)
     feed(e, &c, cn, SR_TP_UDP);
     /* 200 to the CANCEL, 487 to the INVITE (RFC 3261 §9.2) */
     assert_string_equal(codes(&c), "180,200,487");
+    /* RFC 3261 §9.2: the 200 to the CANCEL has the To tag of the 180 and the 487 */
+    char t180[64];
+    snprintf(t180, sizeof(t180), "%s", to_tag_of(&c.s[0]));
+    assert_string_equal(to_tag_of(&c.s[1]), t180);
+    assert_string_equal(to_tag_of(&c.s[2]), t180);
     assert_int_equal(sd_engine_pending(e), 0);
     assert_int_equal(c.last_log.code, 487);
     assert_string_equal(c.last_rule, "ring-forever");
