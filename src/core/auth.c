@@ -476,6 +476,13 @@ int sr_auth_challenge_build(sr_msg **out, sr_auth_server *s, const sr_msg *req, 
 
 /* ------------------------------------------------------------------ verification */
 
+/* RFC 3261 §22.4 item 6: RFC 2617 has the digest-uri and the Request-URI point to the same
+ * resource, but in SIP "these two URIs may refer to different users, due to forwarding at
+ * some proxy", and "it is not necessarily a failure if the two fields are not equivalent".
+ * A proxy that rewrote host, port or parameters (Kamailio's rewritehostport, $ru) is
+ * accepted; the check the UAS MAY make is on the user: a SIP or SIPS digest-uri naming the
+ * same user (compared as §19.1.4 compares userinfo) passes. The response digest is over the
+ * digest-uri (A2), so integrity does not rest on this check. */
 static bool uri_matches(sr_str cred_uri, sr_str req_uri)
 {
     if (sr_str_eq(cred_uri, req_uri))
@@ -484,7 +491,17 @@ static bool uri_matches(sr_str cred_uri, sr_str req_uri)
     if (sr_uri_parse(&a, cred_uri.p, cred_uri.len, NULL) != 0 ||
         sr_uri_parse(&b, req_uri.p, req_uri.len, NULL) != 0)
         return false;
-    return sr_uri_eq(&a, &b);
+    if (sr_uri_eq(&a, &b))
+        return true;
+    bool sip_a = a.kind == SR_URI_SIP || a.kind == SR_URI_SIPS;
+    bool sip_b = b.kind == SR_URI_SIP || b.kind == SR_URI_SIPS;
+    if (!sip_a || !sip_b)
+        return false;
+    /* a with b's user: equal to a exactly when the users are */
+    sr_uri u = a;
+    u.user = b.user;
+    u.has_user = b.has_user;
+    return sr_uri_eq(&a, &u);
 }
 
 /* The verdict for one parsed credentials value. */
@@ -530,7 +547,7 @@ static int verify_creds(sr_auth_server *s, const sr_digest_credentials *cr, sr_s
         v->result = SR_AUTH_BAD_NONCE;
         return 0;
     }
-    /* RFC 2617 §3.2.2.5: the digest-uri names the Request-URI. */
+    /* The digest-uri names the Request-URI's user (RFC 3261 §22.4 item 6, above). */
     if (s->check_uri && !uri_matches(cr->uri, request_uri)) {
         v->result = SR_AUTH_URI_MISMATCH;
         return 0;

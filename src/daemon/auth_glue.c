@@ -143,9 +143,9 @@ int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *re
     *code = sr_auth_result_code(v.result, kind);
     int rc;
     if (*code == 400) {
-        o.reason = sr_str_from_cstr(v.result == SR_AUTH_URI_MISMATCH
-                                        ? "Digest URI does not match the Request-URI"
-                                        : "Malformed credentials");
+        o.reason =
+            sr_str_from_cstr(v.result == SR_AUTH_URI_MISMATCH ? "Digest URI names another user"
+                                                              : "Malformed credentials");
         rc = sr_build_response(resp, req, 400, &o, NULL);
     } else {
         rc = sr_auth_challenge_build(resp, s, req, kind, now_ms, v.stale, &o, NULL);
