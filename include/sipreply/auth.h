@@ -238,6 +238,9 @@ typedef struct sr_auth_config {
                                      accepted (default 5000); further is a bad nonce */
     size_t nc_slots;            /**< nonce-count table: the last N nonces issued are tracked
                                      for replay (default 1024; 0: no replay detection) */
+    bool md5_first;             /**< offer MD5 before SHA-256 (default false: SHA-256 first,
+                                     RFC 8760 §2.4's order of preference). For UACs that read
+                                     only the first challenge and do not know SHA-256 */
 } sr_auth_config;
 
 /** Fill @p c with the defaults above (no secret). */

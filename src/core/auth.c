@@ -1,6 +1,7 @@
 /* sipreply core: digest authentication — server nonces, challenges, verification of
  * credentials, and the client's answer. RFC 3261 §22, RFC 2617 §3, RFC 7616, RFC 8760.
  * No clock here: every time is the caller's now_ms. */
+#include <stddef.h>
 #include <string.h>
 
 #include "core_int.h"
@@ -26,6 +27,7 @@ struct sr_auth_server {
     unsigned qops;
     bool allow_no_qop;
     bool check_uri;
+    bool md5_first;
     uint32_t lifetime_ms;
     uint32_t skew_ms;
     uint32_t serial;
@@ -189,6 +191,9 @@ int sr_auth_server_new(sr_auth_server **out, const sr_auth_config *c)
     s->qops = c->qops;
     s->allow_no_qop = c->allow_no_qop;
     s->check_uri = c->check_uri;
+    /* ABI growth (STYLE §3): a caller's older, shorter sr_auth_config has no md5_first */
+    s->md5_first =
+        c->size >= offsetof(sr_auth_config, md5_first) + sizeof c->md5_first && c->md5_first;
     s->lifetime_ms = c->nonce_lifetime_ms;
     s->skew_ms = c->nonce_skew_ms;
     s->nc_slots = c->nc_slots;
@@ -437,7 +442,10 @@ int sr_auth_challenge_build(sr_msg **out, sr_auth_server *s, const sr_msg *req, 
     ptrdiff_t nl = sr_auth_nonce_make(s, now_ms, nonce, sizeof nonce);
     if (nl < 0)
         return (int)nl;
-    static const sr_digest_alg order[] = {SR_DIGEST_SHA256, SR_DIGEST_MD5};
+    /* RFC 8760 §2.4: most preferred first (SHA-256), unless md5_first */
+    static const sr_digest_alg pref[] = {SR_DIGEST_SHA256, SR_DIGEST_MD5};
+    static const sr_digest_alg md5_first[] = {SR_DIGEST_MD5, SR_DIGEST_SHA256};
+    const sr_digest_alg *order = s->md5_first ? md5_first : pref;
     sr_buf b;
     sr_buf_init(&b, bo.alloc);
     size_t ends[2], nch = 0;

@@ -717,9 +717,11 @@ static int parse_challenge(ctx *c, yaml_node_t *n, sd_action *a)
             rc = str_list(c, p[i].v, &l);
             a->md5 = a->sha256 = false;
             for (char **x = l; !rc && x && *x; x++) {
-                if (!strcmp(*x, "MD5"))
+                if (!strcmp(*x, "MD5")) {
+                    /* the list's order is the order offered (RFC 8760 §2.4) */
+                    a->md5_first = a->md5_first || !a->sha256;
                     a->md5 = true;
-                else if (!strcmp(*x, "SHA-256"))
+                } else if (!strcmp(*x, "SHA-256"))
                     a->sha256 = true;
                 else
                     rc = fail(c, p[i].v, "unknown algorithm '%s' (MD5, SHA-256)", *x);

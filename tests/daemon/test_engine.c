@@ -1106,6 +1106,12 @@ static void test_default_401_407_challenge(void **state)
         assert_true(has_line(&c.s[0], cases[i].challenge));
         assert_true(has_line(&c.s[0], "algorithm=SHA-256"));
         assert_true(has_line(&c.s[0], "qop=\"auth\""));
+        /* MD5 first: UACs that read only the first challenge (sipsak, baresip, SIPp) */
+        const char *first = strstr(c.s[0].data, "Authenticate: Digest ");
+        assert_non_null(first);
+        const char *eol = strstr(first, "\r\n");
+        const char *md5 = strstr(first, "algorithm=MD5");
+        assert_true(md5 && md5 < eol);
         /* a nonce the server never issued (one digit changed): challenged again */
         char *forged = answer_as(&c, "bob", "INVITE", uri, br[1], 2, "sipreply", NULL);
         char *n = strstr(forged, "nonce=\"");

@@ -344,6 +344,36 @@ static void test_server_config(void **state)
     sr_auth_server_free(NULL);
 }
 
+static void tweak_md5_first(sr_auth_config *c)
+{
+    c->md5_first = true;
+}
+
+/* RFC 8760 §2.4: challenges in order of preference, SHA-256 first; md5_first puts MD5 on
+ * top for UACs that read only the first challenge. */
+static void test_challenge_order(void **state)
+{
+    (void)state;
+    for (int md5_first = 0; md5_first < 2; md5_first++) {
+        sr_auth_server *s = new_server(tu_allocator(), md5_first ? tweak_md5_first : NULL);
+        sr_msg *req = make_req("INVITE", "sip:bob@example.com", NULL, NULL, NULL, tu_allocator());
+        sr_msg *ch = NULL;
+        assert_int_equal(sr_auth_challenge_build(&ch, s, req, SR_AUTH_WWW, 10, false, NULL, NULL),
+                         0);
+        const sr_header *h1 = sr_msg_header_find(ch, SR_HDR_WWW_AUTHENTICATE, NULL);
+        const sr_header *h2 = sr_msg_header_find(ch, SR_HDR_WWW_AUTHENTICATE, h1);
+        assert_non_null(h2);
+        sr_digest_challenge c1, c2;
+        assert_int_equal(sr_digest_challenge_parse(&c1, h1->value), 0);
+        assert_int_equal(sr_digest_challenge_parse(&c2, h2->value), 0);
+        assert_int_equal(c1.alg, md5_first ? SR_DIGEST_MD5 : SR_DIGEST_SHA256);
+        assert_int_equal(c2.alg, md5_first ? SR_DIGEST_SHA256 : SR_DIGEST_MD5);
+        sr_msg_free(ch);
+        sr_msg_free(req);
+        sr_auth_server_free(s);
+    }
+}
+
 static void test_nonce_lifecycle(void **state)
 {
     (void)state;
@@ -960,7 +990,7 @@ int main(void)
         TU_TEST(test_nc_table_eviction),  TU_TEST(test_auth_int),
         TU_TEST(test_client_choice),      TU_TEST(test_builder_nonce_hook),
         TU_TEST(test_lookup_error),       TU_TEST(test_auth_failure_sweep),
-        TU_TEST(test_uri_via_proxy),
+        TU_TEST(test_uri_via_proxy),      TU_TEST(test_challenge_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
