@@ -230,9 +230,9 @@ typedef struct sr_auth_config {
     unsigned qops;              /**< SR_QOP_BIT set offered (default auth; add auth-int) */
     bool allow_no_qop;          /**< accept RFC 2069 style credentials without qop (default
                                      true; each such nonce is then usable once) */
-    bool check_uri;             /**< the digest-uri must name the Request-URI's user (default
-                                     true); host, port and parameters may differ: a proxy
-                                     may have rewritten it (RFC 3261 §22.4 item 6) */
+    bool check_uri;             /**< a digest-uri naming a user must name the Request-URI's
+                                     (default true); host, port and parameters may differ: a
+                                     proxy may have rewritten it (RFC 3261 §22.4 item 6) */
     uint32_t nonce_lifetime_ms; /**< a nonce older than this is stale (default 300000) */
     uint32_t nonce_skew_ms;     /**< a nonce dated up to this far in the future is still
                                      accepted (default 5000); further is a bad nonce */

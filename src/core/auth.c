@@ -488,9 +488,10 @@ int sr_auth_challenge_build(sr_msg **out, sr_auth_server *s, const sr_msg *req, 
  * resource, but in SIP "these two URIs may refer to different users, due to forwarding at
  * some proxy", and "it is not necessarily a failure if the two fields are not equivalent".
  * A proxy that rewrote host, port or parameters (Kamailio's rewritehostport, $ru) is
- * accepted; the check the UAS MAY make is on the user: a SIP or SIPS digest-uri naming the
- * same user (compared as §19.1.4 compares userinfo) passes. The response digest is over the
- * digest-uri (A2), so integrity does not rest on this check. */
+ * accepted; the check the UAS MAY make is on the user: a SIP or SIPS digest-uri naming a
+ * user must name the Request-URI's (compared as §19.1.4 compares userinfo); one naming no
+ * user (SIPp's default, sip:host:port of the next hop) passes. The response digest is over
+ * the digest-uri (A2), so integrity does not rest on this check. */
 static bool uri_matches(sr_str cred_uri, sr_str req_uri)
 {
     if (sr_str_eq(cred_uri, req_uri))
@@ -505,6 +506,8 @@ static bool uri_matches(sr_str cred_uri, sr_str req_uri)
     bool sip_b = b.kind == SR_URI_SIP || b.kind == SR_URI_SIPS;
     if (!sip_a || !sip_b)
         return false;
+    if (!a.has_user)
+        return true;
     /* a with b's user: equal to a exactly when the users are */
     sr_uri u = a;
     u.user = b.user;

@@ -670,7 +670,7 @@ static void test_uri_via_proxy(void **state)
         {"sips:bob@example.com", SR_AUTH_OK},
         {"sip:alice@example.com", SR_AUTH_URI_MISMATCH},
         {"sip:BOB@example.com", SR_AUTH_URI_MISMATCH}, /* userinfo is case-sensitive */
-        {"sip:example.com", SR_AUTH_URI_MISMATCH},
+        {"sip:proxy.example.net:5070", SR_AUTH_OK},    /* no user: SIPp's next hop */
         {"tel:+15551234", SR_AUTH_URI_MISMATCH},
         {"not a uri", SR_AUTH_URI_MISMATCH},
     };
