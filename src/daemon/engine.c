@@ -556,7 +556,8 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
 
     sr_build_opts o;
     sr_build_opts_init(&o);
-    o.flags = SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED : 0);
+    o.flags =
+        SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY : 0);
     o.tag_key = key;
     o.policy = &pol;
     o.alloc = sd_pool_allocator(e->pool);

@@ -192,6 +192,9 @@ static void test_bad_files(void **state)
         {"rules:\n  - respond: 200\n    respond: 486\n", 3, 5, "duplicate key 'respond'"},
         {"rules:\n  - register: {min-expires: 100, max-expires: 10}\n", 2, 15,
          "min-expires is larger than max-expires"},
+        /* a code outside the registry can never be built without unregistered: true */
+        {"rules:\n  - respond: 409\n", 2, 14, "409 is not in the IANA registry (a legacy code)"},
+        {"rules:\n  - respond: {code: 450}\n", 2, 14, "450 is not in the IANA registry"},
         {"rules:\n  - challenge: {algorithms: [SHA-512]}\n    respond: 200\n", 2, 29,
          "unknown algorithm 'SHA-512'"},
     };

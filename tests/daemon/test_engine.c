@@ -261,6 +261,41 @@ static void test_default_every_registered_code(void **state)
     sd_engine_free(e);
 }
 
+/* Dial a code sends what was dialled, registered or not: every code 100-699, a legacy one
+ * (409) with its legacy phrase, an unregistered one with its class's; never the 500 of a
+ * response that could not be built. */
+static void test_default_every_code_100_699(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    for (int code = 100; code < 700; code++) {
+        if (code == 401 || code == 407)
+            continue; /* the challenge rules */
+        char uri[64], br[32];
+        snprintf(uri, sizeof(uri), "sip:%d@127.0.0.1", code);
+        snprintf(br, sizeof(br), "z9hG4bKany%d", code);
+        char *r = request("INVITE", uri, br, NULL, NULL, 1, NULL);
+        cap_clear(&c);
+        c.logs = 0;
+        feed(e, &c, r, SR_TP_UDP);
+        free(r);
+        if (code == 100)
+            advance(e, &c, c.now + 1000);
+        if (c.n < 1 || status_of(&c.s[0]) != (unsigned)code)
+            fail_msg("dialled %d, got %s", code, codes(&c));
+        if (code >= 200 && (c.logs != 1 || c.last_log.code != (unsigned)code))
+            fail_msg("dialled %d, logged %u (%s)", code, c.last_log.code, c.last_note);
+        if (code == 409)
+            assert_true(has_line(&c.s[0], "SIP/2.0 409 Conflict\r\n"));
+        if (code == 450)
+            assert_true(has_line(&c.s[0], "SIP/2.0 450 Bad Request\r\n"));
+        advance(e, &c, c.now + 1000); /* a provisional's 200 */
+    }
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_default_provisional_then_200(void **state)
 {
     (void)state;
@@ -1236,6 +1271,7 @@ int main(void)
         cmocka_unit_test(test_default_dial_486),
         cmocka_unit_test(test_default_codes_carry_what_they_need),
         cmocka_unit_test(test_default_every_registered_code),
+        cmocka_unit_test(test_default_every_code_100_699),
         cmocka_unit_test(test_default_provisional_then_200),
         cmocka_unit_test(test_2xx_resent_until_ack),
         cmocka_unit_test(test_default_options_and_404),
