@@ -36,4 +36,7 @@ const char sd_default_config[] =
     "  - name: in-dialog\n"
     "    match: {method: [BYE, UPDATE, INFO, NOTIFY]}\n"
     "    respond: 200\n"
+    "  - name: contact     # our Contact (sip:sipreplyd@...): where a 3xx redirects and\n"
+    "    match: {method: INVITE, user: sipreplyd}   # a re-INVITE goes: 200\n"
+    "    respond: 200\n"
     "default: 404\n";

@@ -20,7 +20,7 @@ static void test_default_loads(void **state)
     int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
     if (rc != 0)
         fail_msg("%u:%u: %s", err.line, err.column, err.msg);
-    assert_int_equal(cf->n_rules, 6);
+    assert_int_equal(cf->n_rules, 7);
     /* 401 and 407: a challenge of the digest server, any user name, then 200 */
     for (size_t i = 1; i <= 2; i++) {
         const sd_rule *r = &cf->rules[i];

@@ -296,6 +296,32 @@ static void test_default_every_code_100_699(void **state)
     sd_engine_free(e);
 }
 
+/* A UAC following sip:302@'s redirect (baresip, linphone, twinkle do) reaches something
+ * that answers: the Contact's INVITE gets 200. */
+static void test_default_302_followed(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("INVITE", "sip:302@127.0.0.1", "z9hG4bKf1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "302");
+    const char *ct = strstr(c.s[0].data, "\r\nContact: <");
+    assert_non_null(ct);
+    char target[128];
+    snprintf(target, sizeof(target), "%.*s", (int)strcspn(ct + 12, ">"), ct + 12);
+    char *r2 = request("INVITE", target, "z9hG4bKf2", NULL, NULL, 1, NULL);
+    cap_clear(&c);
+    feed(e, &c, r2, SR_TP_UDP);
+    if (c.n < 1 || status_of(&c.s[0]) != 200)
+        fail_msg("INVITE %s after the 302: %s", target, codes(&c));
+    assert_string_equal(c.last_rule, "contact");
+    free(r);
+    free(r2);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_default_provisional_then_200(void **state)
 {
     (void)state;
@@ -1272,6 +1298,7 @@ int main(void)
         cmocka_unit_test(test_default_codes_carry_what_they_need),
         cmocka_unit_test(test_default_every_registered_code),
         cmocka_unit_test(test_default_every_code_100_699),
+        cmocka_unit_test(test_default_302_followed),
         cmocka_unit_test(test_default_provisional_then_200),
         cmocka_unit_test(test_2xx_resent_until_ack),
         cmocka_unit_test(test_default_options_and_404),
