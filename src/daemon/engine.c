@@ -36,6 +36,7 @@ typedef struct job {
     bool final_sent;
     bool wait_prack;
     bool sdp_reliable; /* a reliable 1xx carried our SDP */
+    uint64_t session;  /* {{session}}: our SDP's o= sess-id and sess-version, per call */
     /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
      * until it goes out it is neither logged nor resent (held2xx: its copy for resending) */
     bool held;
@@ -64,7 +65,7 @@ struct sd_engine {
     uint8_t tag_key[SR_BUILD_KEY_LEN];
     uint8_t sl_key[SR_BUILD_KEY_LEN]; /* stateless replies' To tags (ACK absorption) */
     uint64_t rng;
-    uint64_t session;
+    uint64_t session; /* the last call's {{session}}: a random start, +1 per call */
     /* jobs by transaction: open addressing, linear probing */
     job **map;
     size_t map_cap, n_jobs;
@@ -477,7 +478,7 @@ static int expand(sd_engine *e, const job *j, const sr_msg *req, const char *tpl
         else if (sr_str_eq(name, SR_STR("mediaport")))
             rc = sr_buf_append_cstr(out, SDP_MEDIA_PORT);
         else if (sr_str_eq(name, SR_STR("session")))
-            rc = sr_buf_append_u64(out, e->session);
+            rc = sr_buf_append_u64(out, j->session);
         else if (sr_str_eq(name, SR_STR("user"))) {
             sr_str ru = sr_msg_request_uri(req);
             sr_uri u;
@@ -988,6 +989,9 @@ static void job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, con
     tmp.heap_i = SIZE_MAX;
     tmp.due = UINT64_MAX;
     tmp.is_invite = sr_msg_method(ev->msg) == SR_METHOD_INVITE;
+    /* RFC 4566 §5.2: the o= sess-id is unique per session: one per call, the same in every
+     * SDP of the call (unchanged, so the sess-version stays too) */
+    tmp.session = ++e->session;
     memcpy(tmp.codes, codes, sizeof(tmp.codes));
     e->cur->refs++;
     start_action(e, &tmp);
@@ -1211,6 +1215,7 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
     tmp.rule = rule;
     tmp.src = *src;
     tmp.local = *local;
+    tmp.session = ++e->session; /* RFC 4566 §5.2: one o= sess-id per call */
     memcpy(tmp.codes, codes, sizeof(codes));
     unsigned code = step_code(&tmp, st);
     if (code < 200 || code > 699)

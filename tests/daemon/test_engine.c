@@ -708,6 +708,66 @@ static void test_held_200_cancelled_logs_487(void **state)
     sd_engine_free(e);
 }
 
+/* The o= line of a sent SDP ("" when none), into @p out. */
+static const char *o_line(const sent *s, char *out, size_t outlen)
+{
+    const char *o = strstr(s->data, "\r\no=");
+    out[0] = '\0';
+    if (o)
+        snprintf(out, outlen, "%.*s", (int)strcspn(o + 2, "\r"), o + 2);
+    return out;
+}
+
+/* RFC 4566 §5.2: the o= sess-id identifies the session: another per call, the same (with
+ * the same sess-version) in every SDP of one call whose description did not change. */
+static void test_sdp_origin_per_call(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char o1[128], o2[128], o3[128];
+    char *r1 = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKo1", NULL, NULL, 1, NULL);
+    char *r2 = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKo2", NULL, NULL, 1, NULL);
+    feed(e, &c, r1, SR_TP_UDP);
+    feed(e, &c, r2, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,200");
+    o_line(&c.s[0], o1, sizeof(o1));
+    o_line(&c.s[1], o2, sizeof(o2));
+    assert_true(strncmp(o1, "o=sipreplyd ", 12) == 0);
+    assert_string_not_equal(o1, o2);
+    /* one call, two SDPs (an unreliable 183 to an offer, then the 200): one o= line */
+    char *r3 = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKo3");
+    char *req = strstr(r3, "Require: 100rel\r\n");
+    memcpy(req, "X-Other: 100rel\r\n", 17); /* no 100rel: the 183 is not reliable */
+    cap_clear(&c);
+    feed(e, &c, r3, SR_TP_UDP);
+    advance(e, &c, c.now + 1000);
+    /* (the first calls' 200s are resent meanwhile, not being ACKed: skipped) */
+    size_t n183 = 0, n200 = 0;
+    o3[0] = '\0';
+    for (size_t i = 0; i < c.n; i++) {
+        if (!has_line(&c.s[i], "branch=z9hG4bKo3;"))
+            continue;
+        unsigned st = status_of(&c.s[i]);
+        assert_true(st == (n183 ? 200u : 183u));
+        if (st == 183)
+            o_line(&c.s[i], o3, sizeof(o3));
+        else
+            assert_string_equal(o_line(&c.s[i], o2, sizeof(o2)), o3);
+        n183 += st == 183;
+        n200 += st == 200;
+    }
+    if (n183 != 1 || n200 != 1)
+        fail_msg("%s; first:\n%s", codes(&c), c.n ? c.s[0].data : "");
+    assert_true(strncmp(o3, "o=sipreplyd ", 12) == 0);
+    assert_string_not_equal(o3, o1);
+    free(r1);
+    free(r2);
+    free(r3);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_unreliable_without_100rel(void **state)
 {
     (void)state;
@@ -1310,6 +1370,7 @@ int main(void)
         cmocka_unit_test(test_reliable_183_never_pracked),
         cmocka_unit_test(test_held_200_logged_when_sent),
         cmocka_unit_test(test_held_200_cancelled_logs_487),
+        cmocka_unit_test(test_sdp_origin_per_call),
         cmocka_unit_test(test_unreliable_without_100rel),
         cmocka_unit_test(test_weighted_choice),
         cmocka_unit_test(test_stateless_and_ack_absorbed),
