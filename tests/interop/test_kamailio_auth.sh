@@ -20,24 +20,8 @@ io_need sipp "$daemon"
 calls=5
 
 # ------------------------------------------------------------------ sipreplyd on port 0
-# The kernel picks the port; the daemon's "listening on udp:127.0.0.1:PORT" line says which.
-# (Until sipreplyd --port-file lands, this reads the log line.)
-timeout --foreground -s TERM 120 "$daemon" -l udp:127.0.0.1:0 >>"$IO_TMP/daemon.log" 2>&1 &
-IO_DPID=$!
-IO_PIDS="$IO_PIDS $IO_DPID"
-IO_PORT=""
-for _ in $(seq 100); do # 5 s at most
-    IO_PORT=$(sed -n 's/.* listening on udp:127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$IO_TMP/daemon.log" | head -1)
-    [ -n "$IO_PORT" ] && break
-    kill -0 "$IO_DPID" 2>/dev/null || break
-    sleep 0.05
-done
-if [ -z "$IO_PORT" ]; then
-    io_fail "sipreplyd did not say where it listens"
-    io_show "$IO_TMP/daemon.log"
-    io_done
-fi
-echo "interop: sipreplyd (pid $IO_DPID) on 127.0.0.1:$IO_PORT udp"
+. "$IO_DIR/daemon_port0.sh"
+io_start_daemon_port0 "$daemon" || io_done
 
 # ------------------------------------------------------------------ Kamailio in front
 # Kamailio cannot listen on port 0 (it would put port 0 in its Via and Record-Route), so it
