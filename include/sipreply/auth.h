@@ -230,12 +230,17 @@ typedef struct sr_auth_config {
     unsigned qops;              /**< SR_QOP_BIT set offered (default auth; add auth-int) */
     bool allow_no_qop;          /**< accept RFC 2069 style credentials without qop (default
                                      true; each such nonce is then usable once) */
-    bool check_uri;             /**< digest-uri must equal the Request-URI (default true) */
+    bool check_uri;             /**< a digest-uri naming a user must name the Request-URI's
+                                     (default true); host, port and parameters may differ: a
+                                     proxy may have rewritten it (RFC 3261 §22.4 item 6) */
     uint32_t nonce_lifetime_ms; /**< a nonce older than this is stale (default 300000) */
     uint32_t nonce_skew_ms;     /**< a nonce dated up to this far in the future is still
                                      accepted (default 5000); further is a bad nonce */
     size_t nc_slots;            /**< nonce-count table: the last N nonces issued are tracked
                                      for replay (default 1024; 0: no replay detection) */
+    bool md5_first;             /**< offer MD5 before SHA-256 (default false: SHA-256 first,
+                                     RFC 8760 §2.4's order of preference). For UACs that read
+                                     only the first challenge and do not know SHA-256 */
 } sr_auth_config;
 
 /** Fill @p c with the defaults above (no secret). */
@@ -278,7 +283,7 @@ SR_API ptrdiff_t sr_auth_nonce_make(sr_auth_server *s, uint64_t now_ms, char *ou
     X(STALE_NONCE, "the nonce has expired; challenge again with stale=true")             \
     X(BAD_NONCE, "the nonce was not issued by us, was tampered with, or opaque differs") \
     X(REALM_MISMATCH, "credentials only for another realm")                              \
-    X(URI_MISMATCH, "the digest-uri differs from the Request-URI")                       \
+    X(URI_MISMATCH, "the digest-uri names another user than the Request-URI")            \
     X(UNSUPPORTED_ALG, "algorithm, qop or userhash not supported")                       \
     X(NC_REPLAY, "nonce-count not higher than one already seen: a replay")               \
     X(MALFORMED, "the credentials do not parse")
@@ -297,7 +302,7 @@ SR_API const char *sr_auth_result_name(sr_auth_result r);
 SR_API const char *sr_auth_result_text(sr_auth_result r);
 /**
  * The response a UAS sends for @p r under @p kind: 0 for OK; 400 for MALFORMED and
- * URI_MISMATCH (RFC 2617 §3.2.2.5); 401/407 for every other verdict (challenge again, with
+ * URI_MISMATCH (RFC 3261 §22.4 item 6); 401/407 for every other verdict (challenge again, with
  * stale=true for STALE_NONCE; RFC 3261 §22.3).
  */
 SR_API unsigned sr_auth_result_code(sr_auth_result r, sr_auth_kind kind);

@@ -73,6 +73,10 @@ enum {
     SR_BUILD_DEFAULTS = 1u << 0,
     /** Allow a code that is not in the IANA registry (never a vendor-internal one). */
     SR_BUILD_UNREGISTERED = 1u << 1,
+    /** With SR_BUILD_UNREGISTERED: allow a legacy (RFC 2543) or vendor-internal code too,
+     *  sent with its legacy phrase (409 Conflict): for test tools that send what they are
+     *  asked for (sipreplyd's dial a code). Receivers treat it as the x00 of its class. */
+    SR_BUILD_LEGACY = 1u << 2,
 };
 
 /** One header the caller adds: @p name as written, @p value without CRLF. */

@@ -1,6 +1,7 @@
 /* sipreply core: digest authentication — server nonces, challenges, verification of
  * credentials, and the client's answer. RFC 3261 §22, RFC 2617 §3, RFC 7616, RFC 8760.
  * No clock here: every time is the caller's now_ms. */
+#include <stddef.h>
 #include <string.h>
 
 #include "core_int.h"
@@ -26,6 +27,7 @@ struct sr_auth_server {
     unsigned qops;
     bool allow_no_qop;
     bool check_uri;
+    bool md5_first;
     uint32_t lifetime_ms;
     uint32_t skew_ms;
     uint32_t serial;
@@ -189,6 +191,9 @@ int sr_auth_server_new(sr_auth_server **out, const sr_auth_config *c)
     s->qops = c->qops;
     s->allow_no_qop = c->allow_no_qop;
     s->check_uri = c->check_uri;
+    /* ABI growth (STYLE §3): a caller's older, shorter sr_auth_config has no md5_first */
+    s->md5_first =
+        c->size >= offsetof(sr_auth_config, md5_first) + sizeof c->md5_first && c->md5_first;
     s->lifetime_ms = c->nonce_lifetime_ms;
     s->skew_ms = c->nonce_skew_ms;
     s->nc_slots = c->nc_slots;
@@ -437,7 +442,10 @@ int sr_auth_challenge_build(sr_msg **out, sr_auth_server *s, const sr_msg *req, 
     ptrdiff_t nl = sr_auth_nonce_make(s, now_ms, nonce, sizeof nonce);
     if (nl < 0)
         return (int)nl;
-    static const sr_digest_alg order[] = {SR_DIGEST_SHA256, SR_DIGEST_MD5};
+    /* RFC 8760 §2.4: most preferred first (SHA-256), unless md5_first */
+    static const sr_digest_alg pref[] = {SR_DIGEST_SHA256, SR_DIGEST_MD5};
+    static const sr_digest_alg md5_first[] = {SR_DIGEST_MD5, SR_DIGEST_SHA256};
+    const sr_digest_alg *order = s->md5_first ? md5_first : pref;
     sr_buf b;
     sr_buf_init(&b, bo.alloc);
     size_t ends[2], nch = 0;
@@ -476,6 +484,14 @@ int sr_auth_challenge_build(sr_msg **out, sr_auth_server *s, const sr_msg *req, 
 
 /* ------------------------------------------------------------------ verification */
 
+/* RFC 3261 §22.4 item 6: RFC 2617 has the digest-uri and the Request-URI point to the same
+ * resource, but in SIP "these two URIs may refer to different users, due to forwarding at
+ * some proxy", and "it is not necessarily a failure if the two fields are not equivalent".
+ * A proxy that rewrote host, port or parameters (Kamailio's rewritehostport, $ru) is
+ * accepted; the check the UAS MAY make is on the user: a SIP or SIPS digest-uri naming a
+ * user must name the Request-URI's (compared as §19.1.4 compares userinfo); one naming no
+ * user (SIPp's default, sip:host:port of the next hop) passes. The response digest is over
+ * the digest-uri (A2), so integrity does not rest on this check. */
 static bool uri_matches(sr_str cred_uri, sr_str req_uri)
 {
     if (sr_str_eq(cred_uri, req_uri))
@@ -484,7 +500,19 @@ static bool uri_matches(sr_str cred_uri, sr_str req_uri)
     if (sr_uri_parse(&a, cred_uri.p, cred_uri.len, NULL) != 0 ||
         sr_uri_parse(&b, req_uri.p, req_uri.len, NULL) != 0)
         return false;
-    return sr_uri_eq(&a, &b);
+    if (sr_uri_eq(&a, &b))
+        return true;
+    bool sip_a = a.kind == SR_URI_SIP || a.kind == SR_URI_SIPS;
+    bool sip_b = b.kind == SR_URI_SIP || b.kind == SR_URI_SIPS;
+    if (!sip_a || !sip_b)
+        return false;
+    if (!a.has_user)
+        return true;
+    /* a with b's user: equal to a exactly when the users are */
+    sr_uri u = a;
+    u.user = b.user;
+    u.has_user = b.has_user;
+    return sr_uri_eq(&a, &u);
 }
 
 /* The verdict for one parsed credentials value. */
@@ -530,7 +558,7 @@ static int verify_creds(sr_auth_server *s, const sr_digest_credentials *cr, sr_s
         v->result = SR_AUTH_BAD_NONCE;
         return 0;
     }
-    /* RFC 2617 §3.2.2.5: the digest-uri names the Request-URI. */
+    /* The digest-uri names the Request-URI's user (RFC 3261 §22.4 item 6, above). */
     if (s->check_uri && !uri_matches(cr->uri, request_uri)) {
         v->result = SR_AUTH_URI_MISMATCH;
         return 0;

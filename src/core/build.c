@@ -561,9 +561,13 @@ static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
     if (code < 100 || code > 699)
         return fail(err, SR_EINVAL, NULL, "status code outside 100-699 (RFC 3261 §7.2)");
     if (!sr_status_is_registered((int)code)) {
-        if (sr_status_legacy_lookup((int)code))
+        if (sr_status_legacy_lookup((int)code) &&
+            (o->flags & (SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY)) !=
+                (SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY))
             return fail(err, SR_EUNSUPPORTED, NULL,
-                        "legacy or vendor-internal code: never send it (RULES.md §1)");
+                        "legacy or vendor-internal code, not in the IANA registry (receivers treat "
+                        "it as the x00 of its class, RFC 3261 §8.1.3.2); set "
+                        "SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY to send it");
         if (!(o->flags & SR_BUILD_UNREGISTERED))
             return fail(err, SR_EUNSUPPORTED, NULL,
                         "code not in the IANA registry (receivers treat it as the x00 of its "
@@ -756,7 +760,10 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
         return fail(err, SR_EINVAL, "To", "an empty To tag");
 
     sr_buf_init(&b, o->alloc);
-    sr_str reason = o->reason.p ? o->reason : sr_str_from_cstr(sr_status_phrase((int)code));
+    const sr_status_info *legacy = sr_status_legacy_lookup((int)code);
+    sr_str reason = o->reason.p ? o->reason
+                    : legacy    ? sr_str_from_cstr(legacy->phrase)
+                                : sr_str_from_cstr(sr_status_phrase((int)code));
     if ((rc = sr_msg_new_response(&m, o->alloc, code, reason)) != 0) {
         fail(err, rc, NULL, rc == SR_EINVAL ? "reason phrase holds CR or LF" : NULL);
         goto out;

@@ -316,6 +316,18 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     if (inv == NULL)
         return sr__server_reply(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
     sr_txn_id inv_id = inv->id, c_id = c->id;
+    /* §9.2: the To tag of the 200 to the CANCEL SHOULD be the one of the INVITE's responses
+     * (its 1xx, its 487): the tag the INVITE already used (the TU's), else the one its 487
+     * will carry, set on both now. */
+    if (inv->to_tag_len == 0) {
+        char tag[SR_BUILD_TAG_LEN + 1];
+        if (sr_build_to_tag(inv->req, NULL, tag) == 0 && SR_BUILD_TAG_LEN <= sizeof(inv->to_tag)) {
+            memcpy(inv->to_tag, tag, SR_BUILD_TAG_LEN);
+            inv->to_tag_len = SR_BUILD_TAG_LEN;
+        }
+    }
+    memcpy(c->to_tag, inv->to_tag, inv->to_tag_len);
+    c->to_tag_len = inv->to_tag_len;
     /* §9.2: the CANCEL's own final is 200 (never 487); the INVITE gets 487 if it has no
      * final yet. The TU learns of it through the CANCEL request event (related = INVITE). */
     if ((err = sr__server_reply(s, c, 200, NULL, 0)) != 0)

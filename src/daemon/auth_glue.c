@@ -72,7 +72,7 @@ static sr_auth_server *server_for(sd_auth_glue *g, const sd_action *a)
     unsigned algs = (a->md5 ? SR_DIGEST_BIT(SR_DIGEST_MD5) : 0) |
                     (a->sha256 ? SR_DIGEST_BIT(SR_DIGEST_SHA256) : 0);
     char key[300];
-    snprintf(key, sizeof(key), "%u/%u/%s", algs, a->nonce_ttl_s, realm);
+    snprintf(key, sizeof(key), "%u/%d/%u/%s", algs, a->md5_first, a->nonce_ttl_s, realm);
     for (size_t i = 0; i < g->n_servers; i++)
         if (!strcmp(g->servers[i].key, key))
             return g->servers[i].s;
@@ -82,6 +82,7 @@ static sr_auth_server *server_for(sd_auth_glue *g, const sd_action *a)
     c.secret_len = g->secret_len;
     c.realm = realm;
     c.algs = algs;
+    c.md5_first = a->md5_first;
     c.nonce_lifetime_ms = a->nonce_ttl_s * 1000u;
     sr_auth_server *s = NULL;
     if (sr_auth_server_new(&s, &c) != 0)
@@ -143,9 +144,9 @@ int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *re
     *code = sr_auth_result_code(v.result, kind);
     int rc;
     if (*code == 400) {
-        o.reason = sr_str_from_cstr(v.result == SR_AUTH_URI_MISMATCH
-                                        ? "Digest URI does not match the Request-URI"
-                                        : "Malformed credentials");
+        o.reason =
+            sr_str_from_cstr(v.result == SR_AUTH_URI_MISMATCH ? "Digest URI names another user"
+                                                              : "Malformed credentials");
         rc = sr_build_response(resp, req, 400, &o, NULL);
     } else {
         rc = sr_auth_challenge_build(resp, s, req, kind, now_ms, v.stale, &o, NULL);

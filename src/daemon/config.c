@@ -420,6 +420,19 @@ static int parse_contacts(ctx *c, yaml_node_t *n, sd_step *s)
     return 0;
 }
 
+/* A literal code outside the IANA registry is built only with `unregistered: true` (the
+ * engine then sends it with its legacy or class phrase, build.h SR_BUILD_UNREGISTERED and
+ * SR_BUILD_LEGACY); without it the step could never be built: refused here (and by -t)
+ * rather than answered 500 at run time. A capture ($1) is only known at run time. */
+static int check_registered(ctx *c, yaml_node_t *n, const sd_step *s)
+{
+    if (s->capture || s->wait_cancel || !s->code || s->unregistered ||
+        sr_status_is_registered((int)s->code))
+        return 0;
+    return fail(c, n, "%u is not in the IANA registry%s: add 'unregistered: true' to send it",
+                s->code, sr_status_legacy_lookup((int)s->code) ? " (a legacy code)" : "");
+}
+
 #define STEP_KEYS                                                                              \
     "code, reason, delay, repeat, interval, reliable, unregistered, wait, headers, contacts, " \
     "retry-after, warning, body, content-type, sdp"
@@ -433,7 +446,7 @@ static int parse_step(ctx *c, yaml_node_t *n, sd_step *s)
             s->code = c->default_code;
             return 0;
         }
-        return parse_code(c, n, s);
+        return parse_code(c, n, s) ? -1 : check_registered(c, n, s);
     }
     kv p[20];
     int np = pairs(c, n, p, 20);
@@ -557,6 +570,8 @@ static int parse_step(ctx *c, yaml_node_t *n, sd_step *s)
         return fail(c, n, "content-type given without a body");
     if (s->repeat > 1 && s->code >= 200)
         return fail(c, n, "only a provisional response may repeat");
+    if (check_registered(c, n, s))
+        return -1;
     if (s->wait_cancel && s->capture == 0 && s->code)
         return fail(c, n, "a wait step sends nothing: no code");
     return 0;
@@ -717,9 +732,11 @@ static int parse_challenge(ctx *c, yaml_node_t *n, sd_action *a)
             rc = str_list(c, p[i].v, &l);
             a->md5 = a->sha256 = false;
             for (char **x = l; !rc && x && *x; x++) {
-                if (!strcmp(*x, "MD5"))
+                if (!strcmp(*x, "MD5")) {
+                    /* the list's order is the order offered (RFC 8760 §2.4) */
+                    a->md5_first = a->md5_first || !a->sha256;
                     a->md5 = true;
-                else if (!strcmp(*x, "SHA-256"))
+                } else if (!strcmp(*x, "SHA-256"))
                     a->sha256 = true;
                 else
                     rc = fail(c, p[i].v, "unknown algorithm '%s' (MD5, SHA-256)", *x);

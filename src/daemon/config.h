@@ -92,6 +92,7 @@ typedef struct sd_action {
     char *any_user_password; /**< any user name is accepted with this password; NULL: none */
     bool sha256;             /**< offer SHA-256 */
     bool md5;                /**< offer MD5 */
+    bool md5_first;          /**< `algorithms:` lists MD5 before SHA-256: offered first */
     uint32_t nonce_ttl_s;
     /* REGISTER */
     uint32_t min_expires;

@@ -36,6 +36,12 @@ typedef struct job {
     bool final_sent;
     bool wait_prack;
     bool sdp_reliable; /* a reliable 1xx carried our SDP */
+    uint64_t session;  /* {{session}}: our SDP's o= sess-id and sess-version, per call */
+    /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
+     * until it goes out it is neither logged nor resent (held2xx: its copy for resending) */
+    bool held;
+    unsigned held_code;
+    sr_msg *held2xx;
     /* RFC 3261 13.3.1.4: the UAS core resends its 2xx to an INVITE (T1, doubling to T2)
      * until the ACK arrives, for 64*T1; the transaction layer leaves it to us (RFC 6026) */
     sr_msg *resp2xx;
@@ -59,7 +65,7 @@ struct sd_engine {
     uint8_t tag_key[SR_BUILD_KEY_LEN];
     uint8_t sl_key[SR_BUILD_KEY_LEN]; /* stateless replies' To tags (ACK absorption) */
     uint64_t rng;
-    uint64_t session;
+    uint64_t session; /* the last call's {{session}}: a random start, +1 per call */
     /* jobs by transaction: open addressing, linear probing */
     job **map;
     size_t map_cap, n_jobs;
@@ -271,6 +277,7 @@ static void job_free(sd_engine *e, job *j)
         }
         sr_msg_free(j->resp2xx);
     }
+    sr_msg_free(j->held2xx);
     heap_remove(e, j);
     if (map_get(e, j->txn) == j)
         map_del(e, j->txn);
@@ -471,7 +478,7 @@ static int expand(sd_engine *e, const job *j, const sr_msg *req, const char *tpl
         else if (sr_str_eq(name, SR_STR("mediaport")))
             rc = sr_buf_append_cstr(out, SDP_MEDIA_PORT);
         else if (sr_str_eq(name, SR_STR("session")))
-            rc = sr_buf_append_u64(out, e->session);
+            rc = sr_buf_append_u64(out, j->session);
         else if (sr_str_eq(name, SR_STR("user"))) {
             sr_str ru = sr_msg_request_uri(req);
             sr_uri u;
@@ -550,7 +557,8 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
 
     sr_build_opts o;
     sr_build_opts_init(&o);
-    o.flags = SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED : 0);
+    o.flags =
+        SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY : 0);
     o.tag_key = key;
     o.policy = &pol;
     o.alloc = sd_pool_allocator(e->pool);
@@ -824,8 +832,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 continue;
             }
             if (!resp || send_resp(e, j, resp, 0, now) != 0) {
-                code = 500;
-                send_simple(e, j, req, code, now);
+                /* the log says what went on the wire: 500, or nothing */
+                code = send_simple(e, j, req, 500, now) ? 500 : 0;
                 why = "challenge could not be built";
             }
             job_done(e, j, req, code, why);
@@ -835,10 +843,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             unsigned code = 500;
             sr_msg *resp = NULL;
             sd_auth_glue_register(e->auth, a, req, &j->src, &code, &resp, e->tag_key, now);
-            if (!resp || send_resp(e, j, resp, 0, now) != 0) {
-                code = 500;
-                send_simple(e, j, req, code, now);
-            }
+            if (!resp || send_resp(e, j, resp, 0, now) != 0)
+                code = send_simple(e, j, req, 500, now) ? 500 : 0;
             job_done(e, j, req, code, NULL);
             return false;
         }
@@ -847,8 +853,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             if (j->is_invite && j->ch->n_steps && j->ch->steps[j->ch->n_steps - 1].wait_cancel &&
                 j->ch->steps[j->ch->n_steps - 1].delay_ms == 0)
                 return job_keep(e, jp, req) == 0;
-            send_simple(e, j, req, 500, now);
-            job_done(e, j, req, 500, "no final response in the rule");
+            job_done(e, j, req, send_simple(e, j, req, 500, now) ? 500 : 0,
+                     "no final response in the rule");
             return false;
         }
         const sd_step *st = &j->ch->steps[j->step];
@@ -862,8 +868,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 /* nobody cancelled within the bound: end it as Timer C would (RFC 3261
                  * §16.6 item 11), so abandoned calls do not pile up */
                 j->waited = false;
-                send_simple(e, j, req, 408, now);
-                job_done(e, j, req, 408, "no CANCEL within 3 minutes");
+                job_done(e, j, req, send_simple(e, j, req, 408, now) ? 408 : 0,
+                         "no CANCEL within 3 minutes");
                 return false;
             }
             if (job_keep(e, jp, req) != 0)
@@ -915,8 +921,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         int rc = build(e, j, req, st, code, sdp, e->tag_key, &resp);
         if (rc != 0) {
             /* a code the builder refuses (unregistered, missing header): 500 instead */
-            send_simple(e, j, req, 500, now);
-            job_done(e, j, req, 500, "response could not be built");
+            job_done(e, j, req, send_simple(e, j, req, 500, now) ? 500 : 0,
+                     "response could not be built");
             return false;
         }
         bool has_body = sr_msg_body(resp).len > 0;
@@ -943,6 +949,21 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         }
         if (reliable && has_body)
             j->sdp_reliable = true;
+        sr_txn_state ts;
+        if (j->is_invite && code >= 200 && code < 300 &&
+            sr_stack_txn_state(e->stack, j->txn, &ts) == 0 && ts == SR_TXN_PROCEEDING) {
+            /* RFC 3262 §3: held by the stack until the reliable 1xx with SDP is PRACKed.
+             * Nothing went on the wire: logged and resent once it does (held_release); a
+             * CANCEL (487), no PRACK within 64*T1 (500) or a shutdown (503) end it instead */
+            if (job_keep(e, jp, req) != 0) {
+                sr_msg_free(keep2xx);
+                return false;
+            }
+            (*jp)->held = true;
+            (*jp)->held_code = code;
+            (*jp)->held2xx = keep2xx;
+            return true;
+        }
         if (code >= 200) {
             job_done(e, j, req, code, NULL);
             return keep2xx ? retx_start(e, jp, req, keep2xx, now) : false;
@@ -968,6 +989,9 @@ static void job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, con
     tmp.heap_i = SIZE_MAX;
     tmp.due = UINT64_MAX;
     tmp.is_invite = sr_msg_method(ev->msg) == SR_METHOD_INVITE;
+    /* RFC 4566 §5.2: the o= sess-id is unique per session: one per call, the same in every
+     * SDP of the call (unchanged, so the sess-version stays too) */
+    tmp.session = ++e->session;
     memcpy(tmp.codes, codes, sizeof(tmp.codes));
     e->cur->refs++;
     start_action(e, &tmp);
@@ -983,8 +1007,25 @@ static void job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, con
     cfg_release(e, tmp.cfg);
 }
 
+/* A PRACK reached a job whose 2xx the stack held: if the stack sent it (the transaction is
+ * Accepted, RFC 6026 §7.1), log it and resend it until the ACK (RFC 3261 13.3.1.4). */
+static void held_release(sd_engine *e, job *j, uint64_t now)
+{
+    sr_txn_state ts;
+    if (sr_stack_txn_state(e->stack, j->txn, &ts) != 0 || ts != SR_TXN_ACCEPTED)
+        return; /* still held (or the transaction ended: SR_EV_TERMINATED says so) */
+    sr_msg *copy = j->held2xx;
+    j->held2xx = NULL;
+    j->held = false;
+    job_done(e, j, j->req, j->held_code, NULL);
+    if (!retx_start(e, &j, j->req, copy, now))
+        job_free(e, j);
+}
+
 static void job_resume(sd_engine *e, job *j, uint64_t now)
 {
+    if (j->held)
+        return; /* the stack sends it on the PRACK; nothing to run meanwhile */
     if (j->resp2xx) {
         if (!retx_again(e, j, now))
             job_free(e, j);
@@ -1022,6 +1063,10 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     }
     if (m == SR_METHOD_PRACK && ev->related) {
         job *j = map_get(e, ev->related);
+        if (j && j->held) {
+            held_release(e, j, now);
+            return;
+        }
         if (j && j->wait_prack) {
             j->wait_prack = false;
             job_resume(e, j, now);
@@ -1093,9 +1138,11 @@ static void drain_events(sd_engine *e, const sd_local *local, uint64_t now)
         case SR_EV_PRACK_TIMEOUT: {
             job *j = map_get(e, ev.txn);
             if (j && !j->final_sent) {
-                /* RFC 3262 §3: no PRACK for a reliable 1xx: reject the INVITE with a 5xx */
-                send_simple(e, j, j->req, 500, now);
-                job_done(e, j, j->req, 500, "no PRACK");
+                /* RFC 3262 §3: no PRACK for a reliable 1xx within 64*T1: the UAS SHOULD reject
+                 * the INVITE with a 5xx (a 2xx the stack held is dropped: it never went) */
+                bool sent = send_simple(e, j, j->req, 500, now);
+                job_done(e, j, j->req, sent ? 500 : 0,
+                         sent ? "no PRACK" : "no PRACK; 500 not sent");
                 job_free(e, j);
             }
             break;
@@ -1168,6 +1215,7 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
     tmp.rule = rule;
     tmp.src = *src;
     tmp.local = *local;
+    tmp.session = ++e->session; /* RFC 4566 §5.2: one o= sess-id per call */
     memcpy(tmp.codes, codes, sizeof(codes));
     unsigned code = step_code(&tmp, st);
     if (code < 200 || code > 699)
@@ -1460,6 +1508,7 @@ void sd_engine_free(sd_engine *e)
             e->map[i] = NULL;
             sr_msg_free(j->req);
             sr_msg_free(j->resp2xx);
+            sr_msg_free(j->held2xx);
             free(j);
         }
     free(e->map);

@@ -20,7 +20,7 @@ static void test_default_loads(void **state)
     int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
     if (rc != 0)
         fail_msg("%u:%u: %s", err.line, err.column, err.msg);
-    assert_int_equal(cf->n_rules, 6);
+    assert_int_equal(cf->n_rules, 7);
     /* 401 and 407: a challenge of the digest server, any user name, then 200 */
     for (size_t i = 1; i <= 2; i++) {
         const sd_rule *r = &cf->rules[i];
@@ -30,6 +30,8 @@ static void test_default_loads(void **state)
         assert_int_equal(r->actions[0].kind, SD_ACT_CHALLENGE);
         assert_int_equal(r->actions[0].proxy, i == 2);
         assert_string_equal(r->actions[0].any_user_password, "sipreply");
+        /* both algorithms, MD5 offered first (common UACs read only the first challenge) */
+        assert_true(r->actions[0].md5 && r->actions[0].sha256 && r->actions[0].md5_first);
         assert_int_equal(r->actions[1].choices[0].steps[0].code, 200);
     }
     assert_string_equal(cf->rules[3].name, "dial-a-code");
@@ -110,6 +112,23 @@ static void test_full_schema(void **state)
     assert_true(r->actions[0].proxy);
     assert_true(r->actions[0].md5);
     assert_false(r->actions[0].sha256);
+    /* the order of `algorithms:` is the order offered */
+    static const struct {
+        const char *y;
+        bool md5_first;
+    } ord[] = {
+        {"rules:\n  - challenge: {algorithms: [MD5, SHA-256]}\n    respond: 200\n", true},
+        {"rules:\n  - challenge: {algorithms: [SHA-256, MD5]}\n    respond: 200\n", false},
+        {"rules:\n  - challenge: {}\n    respond: 200\n", false},
+    };
+    for (size_t i = 0; i < sizeof(ord) / sizeof(ord[0]); i++) {
+        sd_config *oc = NULL;
+        if (sd_config_parse(&oc, ord[i].y, strlen(ord[i].y), &err) != 0)
+            fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+        assert_int_equal(oc->rules[0].actions[0].md5_first, ord[i].md5_first);
+        assert_true(oc->rules[0].actions[0].md5 && oc->rules[0].actions[0].sha256);
+        sd_config_free(oc);
+    }
     assert_int_equal(r->actions[0].nonce_ttl_s, 30);
     assert_string_equal(r->actions[0].users[0].password, "s3cret");
     assert_int_equal(r->match.n_sources, 2);
@@ -173,6 +192,9 @@ static void test_bad_files(void **state)
         {"rules:\n  - respond: 200\n    respond: 486\n", 3, 5, "duplicate key 'respond'"},
         {"rules:\n  - register: {min-expires: 100, max-expires: 10}\n", 2, 15,
          "min-expires is larger than max-expires"},
+        /* a code outside the registry can never be built without unregistered: true */
+        {"rules:\n  - respond: 409\n", 2, 14, "409 is not in the IANA registry (a legacy code)"},
+        {"rules:\n  - respond: {code: 450}\n", 2, 14, "450 is not in the IANA registry"},
         {"rules:\n  - challenge: {algorithms: [SHA-512]}\n    respond: 200\n", 2, 29,
          "unknown algorithm 'SHA-512'"},
     };

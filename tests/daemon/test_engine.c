@@ -28,6 +28,7 @@ typedef struct cap {
     uint64_t now;
     sd_txlog last_log;
     char last_rule[64];
+    char last_note[64];
     unsigned logs;
 } cap;
 
@@ -49,6 +50,7 @@ static void on_log(const sd_txlog *l, void *user)
     cap *c = user;
     c->last_log = *l;
     snprintf(c->last_rule, sizeof(c->last_rule), "%s", l->rule ? l->rule : "");
+    snprintf(c->last_note, sizeof(c->last_note), "%s", l->note ? l->note : "");
     c->logs++;
 }
 
@@ -259,6 +261,67 @@ static void test_default_every_registered_code(void **state)
     sd_engine_free(e);
 }
 
+/* Dial a code sends what was dialled, registered or not: every code 100-699, a legacy one
+ * (409) with its legacy phrase, an unregistered one with its class's; never the 500 of a
+ * response that could not be built. */
+static void test_default_every_code_100_699(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    for (int code = 100; code < 700; code++) {
+        if (code == 401 || code == 407)
+            continue; /* the challenge rules */
+        char uri[64], br[32];
+        snprintf(uri, sizeof(uri), "sip:%d@127.0.0.1", code);
+        snprintf(br, sizeof(br), "z9hG4bKany%d", code);
+        char *r = request("INVITE", uri, br, NULL, NULL, 1, NULL);
+        cap_clear(&c);
+        c.logs = 0;
+        feed(e, &c, r, SR_TP_UDP);
+        free(r);
+        if (code == 100)
+            advance(e, &c, c.now + 1000);
+        if (c.n < 1 || status_of(&c.s[0]) != (unsigned)code)
+            fail_msg("dialled %d, got %s", code, codes(&c));
+        if (code >= 200 && (c.logs != 1 || c.last_log.code != (unsigned)code))
+            fail_msg("dialled %d, logged %u (%s)", code, c.last_log.code, c.last_note);
+        if (code == 409)
+            assert_true(has_line(&c.s[0], "SIP/2.0 409 Conflict\r\n"));
+        if (code == 450)
+            assert_true(has_line(&c.s[0], "SIP/2.0 450 Bad Request\r\n"));
+        advance(e, &c, c.now + 1000); /* a provisional's 200 */
+    }
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* A UAC following sip:302@'s redirect (baresip, linphone, twinkle do) reaches something
+ * that answers: the Contact's INVITE gets 200. */
+static void test_default_302_followed(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("INVITE", "sip:302@127.0.0.1", "z9hG4bKf1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "302");
+    const char *ct = strstr(c.s[0].data, "\r\nContact: <");
+    assert_non_null(ct);
+    char target[128];
+    snprintf(target, sizeof(target), "%.*s", (int)strcspn(ct + 12, ">"), ct + 12);
+    char *r2 = request("INVITE", target, "z9hG4bKf2", NULL, NULL, 1, NULL);
+    cap_clear(&c);
+    feed(e, &c, r2, SR_TP_UDP);
+    if (c.n < 1 || status_of(&c.s[0]) != 200)
+        fail_msg("INVITE %s after the 302: %s", target, codes(&c));
+    assert_string_equal(c.last_rule, "contact");
+    free(r);
+    free(r2);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 static void test_default_provisional_then_200(void **state)
 {
     (void)state;
@@ -440,6 +503,11 @@ static void test_wait_for_cancel(void **state)
     feed(e, &c, cn, SR_TP_UDP);
     /* 200 to the CANCEL, 487 to the INVITE (RFC 3261 §9.2) */
     assert_string_equal(codes(&c), "180,200,487");
+    /* RFC 3261 §9.2: the 200 to the CANCEL has the To tag of the 180 and the 487 */
+    char t180[64];
+    snprintf(t180, sizeof(t180), "%s", to_tag_of(&c.s[0]));
+    assert_string_equal(to_tag_of(&c.s[1]), t180);
+    assert_string_equal(to_tag_of(&c.s[2]), t180);
     assert_int_equal(sd_engine_pending(e), 0);
     assert_int_equal(c.last_log.code, 487);
     assert_string_equal(c.last_rule, "ring-forever");
@@ -523,6 +591,179 @@ static void test_reliable_183_prack(void **state)
     assert_false(has_line(&c.s[c.n - 1], "application/sdp"));
     free(r);
     free(pr);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* An INVITE with an SDP offer and Require: 100rel (the body replaces Content-Length: 0). */
+static char *invite_sdp_100rel(const char *uri, const char *branch)
+{
+    static const char sdp[] = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                              "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    char extra[128];
+    snprintf(extra, sizeof(extra), "Require: 100rel\r\nContent-Type: application/sdp\r\n");
+    char *r = request("INVITE", uri, branch, extra, NULL, 1, NULL);
+    char *cl = strstr(r, "Content-Length: 0\r\n\r\n");
+    snprintf(cl, 4096 - (size_t)(cl - r), "Content-Length: %zu\r\n\r\n%s", strlen(sdp), sdp);
+    return r;
+}
+
+static size_t count_code(const cap *c, unsigned code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += status_of(&c->s[i]) == code;
+    return n;
+}
+
+/* RFC 3262 §3: a reliable 183 with SDP never PRACKed: no 2xx ever (the UAS MUST NOT send
+ * one before the PRACK), and once its retransmissions stop (64*T1) the INVITE is rejected
+ * with a 5xx; the log says what went on the wire, not the 200 the rule planned. */
+static void test_reliable_183_never_pracked(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKnp1");
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "183");
+    assert_true(has_line(&c.s[0], "RSeq: "));
+    advance(e, &c, 1000); /* the rule's 200 is due: held by the stack, not logged */
+    assert_int_equal(count_code(&c, 200), 0);
+    assert_int_equal(c.logs, 0);
+    assert_int_equal(sd_engine_pending(e), 1);
+    advance(e, &c, 60000);
+    assert_int_equal(count_code(&c, 200), 0);
+    assert_true(count_code(&c, 500) >= 1); /* (resent by Timer G: nobody ACKs it) */
+    assert_true(count_code(&c, 183) > 1);  /* retransmitted until 64*T1 */
+    assert_int_equal(c.logs, 1);
+    assert_int_equal(c.last_log.code, 500);
+    assert_string_equal(c.last_note, "no PRACK");
+    assert_int_equal(sd_engine_pending(e), 0);
+    assert_int_equal(sd_engine_counters(e)->responses[200], 0);
+    free(r);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* The held 200 is logged when the PRACK lets it go, and resent until the ACK from then. */
+static void test_held_200_logged_when_sent(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKhp1");
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 2000);
+    assert_int_equal(count_code(&c, 200), 0);
+    assert_int_equal(c.logs, 0);
+    unsigned rseq = (unsigned)strtoul(strstr(c.s[0].data, "RSeq: ") + 6, NULL, 10);
+    char rack[64], tag[64];
+    snprintf(rack, sizeof(rack), "RAck: %u 1 INVITE\r\n", rseq);
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    g_callid = "z9hG4bKhp1";
+    char *pr = request("PRACK", "sip:183@127.0.0.1", "z9hG4bKhp2", rack, NULL, 2, tag);
+    g_callid = NULL;
+    cap_clear(&c);
+    feed(e, &c, pr, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,200"); /* the PRACK's, then the INVITE's */
+    assert_true(has_line(&c.s[1], "CSeq: 1 INVITE"));
+    assert_int_equal(c.logs, 1);
+    assert_int_equal(c.last_log.code, 200);
+    assert_string_equal(c.last_note, "");
+    /* resent from the PRACK on (RFC 3261 13.3.1.4) */
+    advance(e, &c, c.now + 500);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 200);
+    assert_true(has_line(&c.s[c.n - 1], "CSeq: 1 INVITE"));
+    free(r);
+    free(pr);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* A CANCEL while the 200 is held: 487 on the wire, and in the log (cancelled). */
+static void test_held_200_cancelled_logs_487(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKhc1");
+    feed(e, &c, r, SR_TP_UDP);
+    advance(e, &c, 1500);
+    char *cn = request("CANCEL", "sip:183@127.0.0.1", "z9hG4bKhc1", NULL, NULL, 1, NULL);
+    cap_clear(&c);
+    feed(e, &c, cn, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,487");
+    assert_int_equal(c.logs, 1);
+    assert_int_equal(c.last_log.code, 487);
+    assert_string_equal(c.last_note, "cancelled");
+    assert_int_equal(sd_engine_pending(e), 0);
+    advance(e, &c, 60000);
+    assert_int_equal(count_code(&c, 500), 0);
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(status_of(&c.s[i]) == 200 && has_line(&c.s[i], "CSeq: 1 INVITE"));
+    free(r);
+    free(cn);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* The o= line of a sent SDP ("" when none), into @p out. */
+static const char *o_line(const sent *s, char *out, size_t outlen)
+{
+    const char *o = strstr(s->data, "\r\no=");
+    out[0] = '\0';
+    if (o)
+        snprintf(out, outlen, "%.*s", (int)strcspn(o + 2, "\r"), o + 2);
+    return out;
+}
+
+/* RFC 4566 §5.2: the o= sess-id identifies the session: another per call, the same (with
+ * the same sess-version) in every SDP of one call whose description did not change. */
+static void test_sdp_origin_per_call(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char o1[128], o2[128], o3[128];
+    char *r1 = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKo1", NULL, NULL, 1, NULL);
+    char *r2 = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKo2", NULL, NULL, 1, NULL);
+    feed(e, &c, r1, SR_TP_UDP);
+    feed(e, &c, r2, SR_TP_UDP);
+    assert_string_equal(codes(&c), "200,200");
+    o_line(&c.s[0], o1, sizeof(o1));
+    o_line(&c.s[1], o2, sizeof(o2));
+    assert_true(strncmp(o1, "o=sipreplyd ", 12) == 0);
+    assert_string_not_equal(o1, o2);
+    /* one call, two SDPs (an unreliable 183 to an offer, then the 200): one o= line */
+    char *r3 = invite_sdp_100rel("sip:183@127.0.0.1", "z9hG4bKo3");
+    char *req = strstr(r3, "Require: 100rel\r\n");
+    memcpy(req, "X-Other: 100rel\r\n", 17); /* no 100rel: the 183 is not reliable */
+    cap_clear(&c);
+    feed(e, &c, r3, SR_TP_UDP);
+    advance(e, &c, c.now + 1000);
+    /* (the first calls' 200s are resent meanwhile, not being ACKed: skipped) */
+    size_t n183 = 0, n200 = 0;
+    o3[0] = '\0';
+    for (size_t i = 0; i < c.n; i++) {
+        if (!has_line(&c.s[i], "branch=z9hG4bKo3;"))
+            continue;
+        unsigned st = status_of(&c.s[i]);
+        assert_true(st == (n183 ? 200u : 183u));
+        if (st == 183)
+            o_line(&c.s[i], o3, sizeof(o3));
+        else
+            assert_string_equal(o_line(&c.s[i], o2, sizeof(o2)), o3);
+        n183 += st == 183;
+        n200 += st == 200;
+    }
+    if (n183 != 1 || n200 != 1)
+        fail_msg("%s; first:\n%s", codes(&c), c.n ? c.s[0].data : "");
+    assert_true(strncmp(o3, "o=sipreplyd ", 12) == 0);
+    assert_string_not_equal(o3, o1);
+    free(r1);
+    free(r2);
+    free(r3);
     cap_clear(&c);
     sd_engine_free(e);
 }
@@ -986,6 +1227,12 @@ static void test_default_401_407_challenge(void **state)
         assert_true(has_line(&c.s[0], cases[i].challenge));
         assert_true(has_line(&c.s[0], "algorithm=SHA-256"));
         assert_true(has_line(&c.s[0], "qop=\"auth\""));
+        /* MD5 first: UACs that read only the first challenge (sipsak, baresip, SIPp) */
+        const char *first = strstr(c.s[0].data, "Authenticate: Digest ");
+        assert_non_null(first);
+        const char *eol = strstr(first, "\r\n");
+        const char *md5 = strstr(first, "algorithm=MD5");
+        assert_true(md5 && md5 < eol);
         /* a nonce the server never issued (one digit changed): challenged again */
         char *forged = answer_as(&c, "bob", "INVITE", uri, br[1], 2, "sipreply", NULL);
         char *n = strstr(forged, "nonce=\"");
@@ -1110,6 +1357,8 @@ int main(void)
         cmocka_unit_test(test_default_dial_486),
         cmocka_unit_test(test_default_codes_carry_what_they_need),
         cmocka_unit_test(test_default_every_registered_code),
+        cmocka_unit_test(test_default_every_code_100_699),
+        cmocka_unit_test(test_default_302_followed),
         cmocka_unit_test(test_default_provisional_then_200),
         cmocka_unit_test(test_2xx_resent_until_ack),
         cmocka_unit_test(test_default_options_and_404),
@@ -1118,6 +1367,10 @@ int main(void)
         cmocka_unit_test(test_wait_for_cancel),
         cmocka_unit_test(test_no_answer_then_408_cancel_race),
         cmocka_unit_test(test_reliable_183_prack),
+        cmocka_unit_test(test_reliable_183_never_pracked),
+        cmocka_unit_test(test_held_200_logged_when_sent),
+        cmocka_unit_test(test_held_200_cancelled_logs_487),
+        cmocka_unit_test(test_sdp_origin_per_call),
         cmocka_unit_test(test_unreliable_without_100rel),
         cmocka_unit_test(test_weighted_choice),
         cmocka_unit_test(test_stateless_and_ack_absorbed),

@@ -34,3 +34,16 @@ add_test(NAME interop.torture
          COMMAND bash ${SR_INTEROP_DIR}/test_torture.sh $<TARGET_FILE:sipreplyd>
                  $<TARGET_FILE:sr_torture> ${PROJECT_SOURCE_DIR})
 set_tests_properties(interop.torture PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
+
+# digest through Kamailio rewriting the Request-URI (RFC 3261 §22.4 item 6): skipped, loudly,
+# when kamailio is not installed
+add_test(NAME interop.kamailio.auth_rewrite
+         COMMAND bash ${SR_INTEROP_DIR}/test_kamailio_auth.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.kamailio.auth_rewrite PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
+
+# a reliable 183 with SDP never PRACKed: no 2xx, then 500 after 64*T1 (RFC 3262 §3)
+add_test(NAME interop.sipp.uac_no_prack.udp
+         COMMAND bash ${SR_INTEROP_DIR}/test_sipp_no_prack.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.sipp.uac_no_prack.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)

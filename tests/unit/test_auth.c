@@ -344,6 +344,36 @@ static void test_server_config(void **state)
     sr_auth_server_free(NULL);
 }
 
+static void tweak_md5_first(sr_auth_config *c)
+{
+    c->md5_first = true;
+}
+
+/* RFC 8760 §2.4: challenges in order of preference, SHA-256 first; md5_first puts MD5 on
+ * top for UACs that read only the first challenge. */
+static void test_challenge_order(void **state)
+{
+    (void)state;
+    for (int md5_first = 0; md5_first < 2; md5_first++) {
+        sr_auth_server *s = new_server(tu_allocator(), md5_first ? tweak_md5_first : NULL);
+        sr_msg *req = make_req("INVITE", "sip:bob@example.com", NULL, NULL, NULL, tu_allocator());
+        sr_msg *ch = NULL;
+        assert_int_equal(sr_auth_challenge_build(&ch, s, req, SR_AUTH_WWW, 10, false, NULL, NULL),
+                         0);
+        const sr_header *h1 = sr_msg_header_find(ch, SR_HDR_WWW_AUTHENTICATE, NULL);
+        const sr_header *h2 = sr_msg_header_find(ch, SR_HDR_WWW_AUTHENTICATE, h1);
+        assert_non_null(h2);
+        sr_digest_challenge c1, c2;
+        assert_int_equal(sr_digest_challenge_parse(&c1, h1->value), 0);
+        assert_int_equal(sr_digest_challenge_parse(&c2, h2->value), 0);
+        assert_int_equal(c1.alg, md5_first ? SR_DIGEST_MD5 : SR_DIGEST_SHA256);
+        assert_int_equal(c2.alg, md5_first ? SR_DIGEST_SHA256 : SR_DIGEST_MD5);
+        sr_msg_free(ch);
+        sr_msg_free(req);
+        sr_auth_server_free(s);
+    }
+}
+
 static void test_nonce_lifecycle(void **state)
 {
     (void)state;
@@ -500,12 +530,20 @@ static void round_trip(sr_auth_kind kind, bool ha1)
     assert_false(v.stale);
     sr_msg_free(req);
     free(cred);
-    /* Credentials for another Request-URI. */
-    cred = answer(ch2, "REGISTER", "sip:other.example.com", NULL, 3, &ctr, false, NULL);
+    /* Credentials for another user's URI: the check a UAS MAY make (RFC 3261 §22.4 item 6). */
+    cred = answer(ch2, "REGISTER", "sip:mallory@example.com", NULL, 3, &ctr, false, NULL);
     req = make_req("REGISTER", ruri, cname, cred, NULL, tu_allocator());
     assert_int_equal(sr_auth_verify(s, req, kind, t0 + 300003, lookup, &u, &v), 0);
     assert_int_equal(v.result, SR_AUTH_URI_MISMATCH);
     assert_int_equal(sr_auth_result_code(v.result, kind), 400);
+    sr_msg_free(req);
+    free(cred);
+    /* A Request-URI a proxy rewrote (another host): "not necessarily a failure" (§22.4
+     * item 6); the digest covers the client's digest-uri. */
+    cred = answer(ch2, "REGISTER", "sip:other.example.com", NULL, 3, &ctr, false, NULL);
+    req = make_req("REGISTER", ruri, cname, cred, NULL, tu_allocator());
+    assert_int_equal(sr_auth_verify(s, req, kind, t0 + 300003, lookup, &u, &v), 0);
+    assert_int_equal(v.result, SR_AUTH_OK);
     sr_msg_free(req);
     free(cred);
     /* An equivalent URI (RFC 3261 §19.1.4 case rules) is accepted. */
@@ -613,6 +651,52 @@ static void test_verdicts(void **state)
 static void tweak_small_table(sr_auth_config *c)
 {
     c->nc_slots = 2;
+}
+
+/* RFC 3261 §22.4 item 6: a proxy (Kamailio's rewritehostport) rewrote the Request-URI the
+ * client computed its digest over: the same user at another host, port or parameters is
+ * accepted; another user is the mismatch a UAS MAY refuse. */
+static void test_uri_via_proxy(void **state)
+{
+    (void)state;
+    sr_auth_server *s = new_server(tu_allocator(), NULL);
+    uint64_t t0 = 1000000;
+    static const struct {
+        const char *digest_uri;
+        sr_auth_result want;
+    } cases[] = {
+        {"sip:bob@proxy.example.net:5070;transport=udp", SR_AUTH_OK},
+        {"sip:bob@127.0.0.1", SR_AUTH_OK},
+        {"sips:bob@example.com", SR_AUTH_OK},
+        {"sip:alice@example.com", SR_AUTH_URI_MISMATCH},
+        {"sip:BOB@example.com", SR_AUTH_URI_MISMATCH}, /* userinfo is case-sensitive */
+        {"sip:proxy.example.net:5070", SR_AUTH_OK},    /* no user: SIPp's next hop */
+        {"tel:+15551234", SR_AUTH_URI_MISMATCH},
+        {"not a uri", SR_AUTH_URI_MISMATCH},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char nonce[SR_AUTH_NONCE_LEN + 1];
+        sr_auth_nonce_make(s, t0, nonce, sizeof nonce);
+        sr_digest_input in = {0};
+        in.alg = SR_DIGEST_MD5;
+        in.username = SR_STR("alice");
+        in.realm = SR_STR("example.com");
+        in.password = SR_STR("wonderland");
+        in.method = SR_STR("INVITE");
+        in.uri = sr_str_from_cstr(cases[i].digest_uri);
+        in.nonce = sr_str_from_cstr(nonce);
+        in.qop = SR_QOP_AUTH;
+        in.nc = SR_STR("00000001");
+        in.cnonce = SR_STR("abc");
+        char resp[SR_DIGEST_HEX_MAX + 1], cred[1024];
+        sr_digest_response(&in, resp, sizeof resp);
+        snprintf(cred, sizeof cred,
+                 "Digest username=\"alice\", realm=\"example.com\", nonce=\"%s\", uri=\"%s\", "
+                 "response=\"%s\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"abc\"",
+                 nonce, cases[i].digest_uri, resp);
+        verdict_of(s, cred, t0, cases[i].want); /* Request-URI sip:bob@example.com */
+    }
+    sr_auth_server_free(s);
 }
 
 static void test_nc_table_eviction(void **state)
@@ -906,6 +990,7 @@ int main(void)
         TU_TEST(test_nc_table_eviction),  TU_TEST(test_auth_int),
         TU_TEST(test_client_choice),      TU_TEST(test_builder_nonce_hook),
         TU_TEST(test_lookup_error),       TU_TEST(test_auth_failure_sweep),
+        TU_TEST(test_uri_via_proxy),      TU_TEST(test_challenge_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

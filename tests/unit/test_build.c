@@ -401,6 +401,16 @@ static void test_build_refusals_and_options(void **state)
     sr_msg_free(r);
     r = NULL;
     assert_int_equal(sr_build_response(&r, req, 477, &o, &be), SR_EUNSUPPORTED);
+    assert_int_equal(sr_build_response(&r, req, 409, &o, &be), SR_EUNSUPPORTED); /* legacy */
+    /* SR_BUILD_LEGACY: a legacy code with its own phrase (a tester asked for it) */
+    o.flags = SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY;
+    assert_int_equal(sr_build_response(&r, req, 409, &o, &be), 0);
+    assert_int_equal(sr_msg_status(r), 409);
+    assert_sr_str_eq(sr_msg_reason(r), "Conflict");
+    sr_msg_free(r);
+    r = NULL;
+    o.flags = SR_BUILD_LEGACY; /* not alone */
+    assert_int_equal(sr_build_response(&r, req, 409, &o, &be), SR_EUNSUPPORTED);
     o.flags = 0;
     /* body without type */
     o.body = SR_STR("v=0\r\n");

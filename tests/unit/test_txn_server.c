@@ -247,6 +247,48 @@ static void test_cancel(void **state)
     sr_stack_free(s);
 }
 
+/* The To tag of a sent response whose first line starts with @p first ("" when none). */
+static const char *sent_to_tag(const h_log *log, const char *first, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < log->n; i++) {
+        if (log->r[i].kind != SR_EV_SEND || strncmp(log->r[i].first, first, strlen(first)) != 0)
+            continue;
+        const char *to = strstr(log->r[i].text, "\r\nTo: ");
+        const char *t = to ? strstr(to, ";tag=") : NULL;
+        if (t)
+            snprintf(out, cap, "%.*s", (int)strcspn(t + 5, ";\r\n"), t + 5);
+    }
+    return out;
+}
+
+/* §9.2: the 200 to the CANCEL carries the To tag of the INVITE's responses: the TU's (from
+ * its 180) when it answered, else the one the 487 carries. */
+static void test_cancel_same_to_tag(void **state)
+{
+    (void)state;
+    static h_log log;
+    char t200[64], t487[64], t180[64];
+    for (int with_180 = 0; with_180 < 2; with_180++) {
+        h_clear(&log);
+        sr_stack *s = h_stack(true);
+        sr_txn_id inv = recv_req(s, "INVITE", BR, SR_TP_UDP, 0, &log, NULL);
+        if (with_180)
+            answer(s, inv, 180, 10, &log);
+        recv_req(s, "CANCEL", BR, SR_TP_UDP, 1000, &log, NULL);
+        sent_to_tag(&log, "SIP/2.0 200", t200, sizeof(t200));
+        sent_to_tag(&log, "SIP/2.0 487", t487, sizeof(t487));
+        assert_true(t200[0] != '\0');
+        assert_string_equal(t200, t487);
+        if (with_180) {
+            sent_to_tag(&log, "SIP/2.0 180", t180, sizeof(t180));
+            assert_string_equal(t180, "t1");
+            assert_string_equal(t200, "t1");
+        }
+        sr_stack_free(s);
+    }
+}
+
 /* §8.2.2.2: the same request by another path (other branch, no To tag) → 482, TU unaware. */
 static void test_merged_482(void **state)
 {
@@ -343,7 +385,7 @@ int main(void)
         TU_TEST(test_non_invite_udp), TU_TEST(test_non_invite_tcp),
         TU_TEST(test_cancel),         TU_TEST(test_merged_482),
         TU_TEST(test_rfc2543),        TU_TEST(test_response_destination),
-        TU_TEST(test_table_full_503),
+        TU_TEST(test_table_full_503), TU_TEST(test_cancel_same_to_tag),
     };
     return cmocka_run_group_tests_name("txn_server", tests, NULL, NULL);
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# sipreply interop: digest authentication through a proxy that rewrites the Request-URI
+# (RFC 3261 §22.4 item 6; issue 11 item 13). SIPp (the UAC, answering the challenge) ->
+# Kamailio (tests/interop/kamailio/rewrite.cfg.in: rewritehostport to sipreplyd, stateless
+# forward) -> sipreplyd's embedded default, rule dial-401. The client computes its digest
+# over the Request-URI it sent (Kamailio's address); sipreplyd receives its own: correct
+# credentials must get 200, not "400 Digest URI ...".
+# usage: test_kamailio_auth.sh SIPREPLYD SRCDIR
+# Asserts SIPp's exit status 0 and statistics, sipreplyd's log (every authenticated INVITE
+# logged "-> 200" with the rewritten Request-URI, no 400), both processes still running, and
+# sipreplyd exiting 0 on SIGTERM. Skipped (77) when kamailio or sipp is not installed.
+set -u
+daemon=$1
+src=$2
+. "$src/tests/interop/lib.sh"
+
+command -v kamailio >/dev/null 2>&1 ||
+    io_skip "kamailio is not installed (apt-get install kamailio; make deps-test): the digest-through-a-rewriting-proxy check (RFC 3261 §22.4 item 6) DID NOT RUN"
+io_need sipp "$daemon"
+calls=5
+
+# ------------------------------------------------------------------ sipreplyd on port 0
+. "$IO_DIR/daemon_port0.sh"
+io_start_daemon_port0 "$daemon" || io_done
+
+# ------------------------------------------------------------------ Kamailio in front
+# Kamailio cannot listen on port 0 (it would put port 0 in its Via and Record-Route), so it
+# gets a free port, and another one when that was taken meanwhile: a bounded retry on
+# "Address already in use" only.
+sed "s/@TARGET@/127.0.0.1:$IO_PORT/" "$IO_DIR/kamailio/rewrite.cfg.in" >"$IO_TMP/kamailio.cfg"
+mkdir -p "$IO_TMP/kam"
+kport=""
+for try in 1 2 3 4 5; do
+    p=$(io_free_port) || break
+    timeout --foreground -s TERM 120 kamailio -f "$IO_TMP/kamailio.cfg" -DD -E \
+        -l "udp:127.0.0.1:$p" -Y "$IO_TMP/kam" -P "$IO_TMP/kam/kamailio.pid" \
+        >"$IO_TMP/kamailio.log" 2>&1 &
+    kpid=$!
+    if io_wait_port "$p" udp "$kpid"; then
+        kport=$p
+        IO_PIDS="$IO_PIDS $kpid"
+        break
+    fi
+    kill "$kpid" 2>/dev/null
+    wait "$kpid" 2>/dev/null
+    grep -q "Address already in use" "$IO_TMP/kamailio.log" || break
+    echo "interop: port $p taken before kamailio bound it (try $try)"
+done
+if [ -z "$kport" ]; then
+    io_fail "kamailio did not start"
+    io_show "$IO_TMP/kamailio.log"
+    io_done
+fi
+echo "interop: kamailio (pid $kpid) on 127.0.0.1:$kport udp, rewriting to 127.0.0.1:$IO_PORT"
+
+# ------------------------------------------------------------------ the SIPp client
+timeout 90 sipp "127.0.0.1:$kport" -sf "$IO_DIR/sipp/uac_auth_proxy.xml" -t u1 -i 127.0.0.1 \
+    -p "$(io_free_port)" -mp "$(io_free_port)" -cp "$(io_free_port)" \
+    -m "$calls" -r 10 -l "$calls" -au alice -ap sipreply -timeout 60s -timeout_error -nostdin \
+    -trace_stat -stf "$IO_TMP/stat.csv" -trace_err -error_file "$IO_TMP/sipp_err.log" \
+    -trace_msg -message_file "$IO_TMP/sipp_msg.log" >"$IO_TMP/sipp.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then io_ok "sipp through kamailio: exit 0"; else
+    io_fail "sipp through kamailio: exit status $rc"
+    io_show "$IO_TMP/sipp_err.log" 30
+    grep -m3 -B2 -A12 "SIP/2.0 400" "$IO_TMP/sipp_msg.log" | sed 's/^/  | /'
+fi
+stat() {
+    awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+                            { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
+}
+if [ -f "$IO_TMP/stat.csv" ]; then
+    ok=$(stat 'SuccessfulCall(C)')
+    failed=$(stat 'FailedCall(C)')
+    if [ "$ok" = "$calls" ] && [ "$failed" = 0 ]; then
+        io_ok "sipp statistics: $ok/$calls calls successful"
+    else
+        io_fail "sipp statistics: successful $ok, failed $failed (want $calls, 0)"
+    fi
+else
+    io_fail "sipp wrote no statistics"
+fi
+
+# ------------------------------------------------------------------ what sipreplyd saw
+# The Request-URI sipreplyd logs is the rewritten one (its own port): the proxy did rewrite.
+n200=$(grep -c " INVITE sip:401@127\.0\.0\.1:$IO_PORT -> 200 rule=dial-401" "$IO_TMP/daemon.log")
+n400=$(grep -c " -> 400 " "$IO_TMP/daemon.log")
+if [ "$n200" -eq "$calls" ] && [ "$n400" -eq 0 ]; then
+    io_ok "sipreplyd: $n200 INVITEs with the rewritten Request-URI authenticated (-> 200), no 400"
+else
+    io_fail "sipreplyd: $n200 INVITEs -> 200 (want $calls), $n400 -> 400 (want 0)"
+    io_show "$IO_TMP/daemon.log" 20
+fi
+if kill -0 "$kpid" 2>/dev/null; then io_ok "kamailio still running"; else
+    io_fail "kamailio died"
+    io_show "$IO_TMP/kamailio.log"
+fi
+io_stop_daemon
+io_done

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# sipreply interop: a reliable 183 with SDP that SIPp never PRACKs (RFC 3262 §3; issue 11
+# item 12). sipreplyd's embedded default plans 200 a second after the 183: it must never
+# send it (the stack holds it for the PRACK), and once the 183's retransmissions stop
+# (64*T1) it must reject the INVITE with a 5xx (500). Asserts SIPp's exit status and
+# statistics (a 200 is an unexpected message and fails the call), sipreplyd's log (each
+# INVITE "-> 500 ... (no PRACK)", none "-> 200"), and a clean exit on SIGTERM.
+# usage: test_sipp_no_prack.sh SIPREPLYD SRCDIR
+set -u
+daemon=$1
+src=$2
+. "$src/tests/interop/lib.sh"
+. "$IO_DIR/daemon_port0.sh"
+
+io_need sipp "$daemon"
+calls=3 # each lasts 64*T1 = 32 s; they run side by side
+
+io_start_daemon_port0 "$daemon" || io_done
+
+timeout 90 sipp "127.0.0.1:$IO_PORT" -sf "$IO_DIR/sipp/uac_no_prack.xml" -t u1 -i 127.0.0.1 \
+    -p "$(io_free_port)" -mp "$(io_free_port)" -cp "$(io_free_port)" \
+    -m "$calls" -r 10 -l "$calls" -timeout 80s -timeout_error -nostdin \
+    -trace_stat -stf "$IO_TMP/stat.csv" -trace_err -error_file "$IO_TMP/sipp_err.log" \
+    -trace_msg -message_file "$IO_TMP/sipp_msg.log" >"$IO_TMP/sipp.log" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ]; then io_ok "sipp: reliable 183 never PRACKed, exit 0"; else
+    io_fail "sipp: exit status $rc"
+    io_show "$IO_TMP/sipp_err.log" 30
+fi
+stat() {
+    awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+                            { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
+}
+if [ -f "$IO_TMP/stat.csv" ]; then
+    ok=$(stat 'SuccessfulCall(C)')
+    failed=$(stat 'FailedCall(C)')
+    if [ "$ok" = "$calls" ] && [ "$failed" = 0 ]; then
+        io_ok "sipp statistics: $ok/$calls calls got the 500 and no 200"
+    else
+        io_fail "sipp statistics: successful $ok, failed $failed (want $calls, 0)"
+    fi
+else
+    io_fail "sipp wrote no statistics"
+fi
+# what SIPp received: no 200 at all (its message trace)
+n200=$(grep -c "^SIP/2.0 200" "$IO_TMP/sipp_msg.log" 2>/dev/null)
+if [ "${n200:-0}" -eq 0 ]; then io_ok "no 200 reached SIPp"; else io_fail "$n200 200s reached SIPp"; fi
+# the log says what went on the wire
+n500=$(grep -c " INVITE sip:183@127\.0\.0\.1:$IO_PORT -> 500 rule=dial-a-code (no PRACK)$" "$IO_TMP/daemon.log")
+nlog200=$(grep -c " -> 200 " "$IO_TMP/daemon.log")
+if [ "$n500" -eq "$calls" ] && [ "$nlog200" -eq 0 ]; then
+    io_ok "sipreplyd log: $n500 INVITEs -> 500 (no PRACK), none -> 200"
+else
+    io_fail "sipreplyd log: $n500 -> 500 (no PRACK) (want $calls), $nlog200 -> 200 (want 0)"
+    io_show "$IO_TMP/daemon.log" 20
+fi
+io_stop_daemon
+io_done
