@@ -1306,9 +1306,10 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     if (cfg_of(e)->has_stateless && try_stateless(e, buf, len, src, local))
         return;
     int rc = sr_stack_receive(e->stack, buf, len, src, now);
-    if (rc == SR_EBADMSG) {
+    if (rc == SR_EBADMSG && !reply_raw(e, buf, len, src)) {
+        /* counted here once (sipreplyd_dropped_total); a 400 from the raw head is an answer */
         e->cnt.dropped++;
-        if (!reply_raw(e, buf, len, src) && e->o.log) {
+        if (e->o.log) {
             /* rule NULL: a drop, logged at the debug level */
             sd_txlog l = {.src = src, .note = "dropped: not a SIP message that can be answered"};
             e->o.log(&l, e->o.log_user);
@@ -1515,7 +1516,9 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     if (!rc) {
         snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_dropped_total counter\nsipreplyd_dropped_total %llu\n",
-                 (unsigned long long)(e->cnt.dropped + sr_stack_dropped(e->stack)));
+                 /* the stack's own count (sr_stack_dropped) is of the same datagrams:
+                  * each came back SR_EBADMSG to sd_engine_receive, which counted it */
+                 (unsigned long long)e->cnt.dropped);
         rc = sr_buf_append_cstr(out, line);
     }
     if (!rc) {
