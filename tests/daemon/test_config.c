@@ -265,9 +265,9 @@ static void test_contact_and_contacts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_loads), cmocka_unit_test(test_examples_load),
-        cmocka_unit_test(test_full_schema),   cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_durations_and_cidrs),
+        cmocka_unit_test(test_default_loads),        cmocka_unit_test(test_examples_load),
+        cmocka_unit_test(test_full_schema),          cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_missing_file),         cmocka_unit_test(test_durations_and_cidrs),
         cmocka_unit_test(test_contact_and_contacts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
