@@ -13,9 +13,9 @@
 #include "engine.h"
 
 typedef struct cap {
-    size_t n;         /* datagrams sent */
-    unsigned last;    /* status of the last one (0: not a response) */
-    char text[2048];  /* the last one */
+    size_t n;        /* datagrams sent */
+    unsigned last;   /* status of the last one (0: not a response) */
+    char text[2048]; /* the last one */
     unsigned logs;
     unsigned last_code; /* the code the last log record says went out */
     char last_note[128];
