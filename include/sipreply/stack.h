@@ -169,6 +169,17 @@ SR_API int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsig
 SR_API int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id);
 
 /**
+ * The TU gives up on server transaction @p id without a final response (it could build or
+ * send none): the transaction terminates now (SR_EV_TERMINATED) instead of waiting for a
+ * final forever and holding its place in max_transactions. Nothing is sent; a retransmission
+ * of the request starts a new transaction. A TU that can answer should: RFC 3261 §8.2 wants
+ * a final for every request but ACK; this is for when even a 400 or 500 cannot be built.
+ * Returns 0 or one of: SR_EINVAL, SR_ENOTFOUND (no such server transaction), SR_ESTATE (it
+ * has its final already: its own timers end it).
+ */
+SR_API int sr_stack_abandon(sr_stack *s, sr_txn_id id, uint64_t now_ms);
+
+/**
  * Tell the stack the transport to @p peer failed (ICMP, connection reset; RFC 3261 §17.1.4,
  * §17.2.4): every transaction whose peer is @p peer (same host, port and transport, and same
  * connection id on reliable transports) reports SR_EV_TRANSPORT_ERROR and terminates.

@@ -524,6 +524,22 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
     return 0;
 }
 
+int sr_stack_abandon(sr_stack *s, sr_txn_id id, uint64_t now_ms)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__input_now(s, now_ms);
+    sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
+        return SR_ENOTFOUND;
+    /* Trying/Proceeding wait for the TU's final (§17.2.1, §17.2.2) with no timer of their
+     * own to end them; every later state has one (G/H, I, J, L). */
+    if (t->state != SR_TXN_TRYING && t->state != SR_TXN_PROCEEDING)
+        return SR_ESTATE;
+    sr__txn_terminate(s, t);
+    return 0;
+}
+
 int sr_stack_on_transport_error(sr_stack *s, const sr_addr *peer, uint64_t now_ms)
 {
     if (s == NULL || peer == NULL)

@@ -159,6 +159,8 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
 int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);
+int sr__server_reply_or_end(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs,
+                            size_t n);
 int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code);
 int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out);

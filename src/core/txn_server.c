@@ -147,6 +147,19 @@ int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_head
     return err;
 }
 
+/* The stack's own final on a transaction the TU does not answer (481, 482, 420, the 200 to a
+ * CANCEL or PRACK). If it cannot be built (a value no response can carry) or queued, the
+ * transaction ends now: nobody else would ever send its final, and it would hold its place
+ * in max_transactions for good. */
+int sr__server_reply_or_end(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs,
+                            size_t n)
+{
+    int err = sr__server_reply(s, t, code, hdrs, n);
+    if (err != 0)
+        sr__txn_terminate(s, t); /* sr__server_send changes nothing when it fails */
+    return err;
+}
+
 static int send_last(sr_stack *s, sr__txn *t)
 {
     if (t->resp.len == 0)
@@ -314,11 +327,11 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
         return err;
     sr__txn *inv = sr__match_cancel(s, req);
     if (inv == NULL)
-        return sr__server_reply(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
+        return sr__server_reply_or_end(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
     sr_txn_id inv_id = inv->id, c_id = c->id;
     /* §9.2: the CANCEL's own final is 200 (never 487); the INVITE gets 487 if it has no
      * final yet. The TU learns of it through the CANCEL request event (related = INVITE). */
-    if ((err = sr__server_reply(s, c, 200, NULL, 0)) != 0)
+    if ((err = sr__server_reply_or_end(s, c, 200, NULL, 0)) != 0)
         return err;
     if (inv->state == SR_TXN_PROCEEDING) {
         if (inv->held_2xx != NULL) {
@@ -364,7 +377,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
                  s, buf, len, src,
                  m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER : SR_TXN_NON_INVITE_SERVER, &t)) != 0)
             return err;
-        return sr__server_reply(s, t, 482, NULL, 0);
+        return sr__server_reply_or_end(s, t, 482, NULL, 0);
     }
     if (m == SR_METHOD_PRACK && s->cfg.prack_enabled)
         return sr__prack_uas_on_prack(s, req, buf, len, src);
@@ -375,7 +388,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
         if (req100 && !s->cfg.prack_enabled) {
             /* RFC 3262 §4 / RFC 3261 §8.2.2.3: required but not supported → 420. */
             static const sr_build_header unsup[] = {{{"Unsupported", 11}, {"100rel", 6}}};
-            return sr__server_reply(s, t, 420, unsup, 1);
+            return sr__server_reply_or_end(s, t, 420, unsup, 1);
         }
         t->peer_100rel = req100 || sr__has_option(req, SR_HDR_SUPPORTED, "100rel");
         /* §17.2.1: 100 Trying if the TU has not answered within the configured delay. */
