@@ -661,6 +661,16 @@ static bool send_simple(sd_engine *e, job *j, const sr_msg *req, unsigned code, 
     return send_resp(e, j, resp, 0, now) == 0;
 }
 
+/* The engine is done with @p txn: if no final went out on it (none could be built or sent),
+ * end it (sr_stack_abandon) instead of leaving it in Trying/Proceeding, where only the TU's
+ * final ends a server transaction (RFC 3261 §17.2.1, §17.2.2), holding its place in
+ * --max-transactions for good. A transaction with its final, or gone, is left alone. */
+static void txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now)
+{
+    int rc = sr_stack_abandon(e->stack, txn, now);
+    (void)rc; /* SR_ENOTFOUND (ended already), SR_ESTATE (answered): nothing to do */
+}
+
 /* Make the job own a copy of its request (before it waits). */
 static int job_keep(sd_engine *e, job **jp, const sr_msg *req)
 {
@@ -783,6 +793,21 @@ static void job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, con
     log_tx(e, req, &j->src, code, j->rule->name, note);
 }
 
+/* End the job with the simple final @p code, and log it; or, when it could not be built or
+ * sent, log that nothing went out (the caller's txn_settle then ends the transaction). */
+static void job_final(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note,
+                      uint64_t now)
+{
+    if (send_simple(e, j, req, code, now)) {
+        job_done(e, j, req, code, note);
+        return;
+    }
+    char why[160];
+    snprintf(why, sizeof(why), "%s%snothing sent: the %u could not be built or sent",
+             note ? note : "", note ? "; " : "", code);
+    job_done(e, j, req, 0, why);
+}
+
 /* Pick the choice of the current respond action. */
 static void start_action(sd_engine *e, job *j)
 {
@@ -824,9 +849,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 continue;
             }
             if (!resp || send_resp(e, j, resp, 0, now) != 0) {
-                code = 500;
-                send_simple(e, j, req, code, now);
-                why = "challenge could not be built";
+                job_final(e, j, req, 500, "challenge could not be built", now);
+                return false;
             }
             job_done(e, j, req, code, why);
             return false;
@@ -836,8 +860,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             sr_msg *resp = NULL;
             sd_auth_glue_register(e->auth, a, req, &j->src, &code, &resp, e->tag_key, now);
             if (!resp || send_resp(e, j, resp, 0, now) != 0) {
-                code = 500;
-                send_simple(e, j, req, code, now);
+                job_final(e, j, req, 500, NULL, now);
+                return false;
             }
             job_done(e, j, req, code, NULL);
             return false;
@@ -847,8 +871,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             if (j->is_invite && j->ch->n_steps && j->ch->steps[j->ch->n_steps - 1].wait_cancel &&
                 j->ch->steps[j->ch->n_steps - 1].delay_ms == 0)
                 return job_keep(e, jp, req) == 0;
-            send_simple(e, j, req, 500, now);
-            job_done(e, j, req, 500, "no final response in the rule");
+            job_final(e, j, req, 500, "no final response in the rule", now);
             return false;
         }
         const sd_step *st = &j->ch->steps[j->step];
@@ -862,8 +885,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 /* nobody cancelled within the bound: end it as Timer C would (RFC 3261
                  * §16.6 item 11), so abandoned calls do not pile up */
                 j->waited = false;
-                send_simple(e, j, req, 408, now);
-                job_done(e, j, req, 408, "no CANCEL within 3 minutes");
+                job_final(e, j, req, 408, "no CANCEL within 3 minutes", now);
                 return false;
             }
             if (job_keep(e, jp, req) != 0)
@@ -915,8 +937,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         int rc = build(e, j, req, st, code, sdp, e->tag_key, &resp);
         if (rc != 0) {
             /* a code the builder refuses (unregistered, missing header): 500 instead */
-            send_simple(e, j, req, 500, now);
-            job_done(e, j, req, 500, "response could not be built");
+            job_final(e, j, req, 500, "response could not be built", now);
             return false;
         }
         bool has_body = sr_msg_body(resp).len > 0;
@@ -938,7 +959,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 rc = send_resp(e, j, resp, 0, now);
         }
         if (rc != 0) {
-            job_done(e, j, req, 0, "send failed");
+            job_done(e, j, req, 0, "nothing sent: send failed");
             return false;
         }
         if (reliable && has_body)
@@ -974,13 +995,16 @@ static void job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, con
     job *j = &tmp;
     bool stays = job_run(e, &j, ev->msg, now);
     if (j != &tmp) {
-        if (!stays)
+        if (!stays) {
             job_free(e, j);
+            txn_settle(e, ev->txn, now);
+        }
         return;
     }
     /* never left the stack frame */
     sr_msg_free(tmp.req);
     cfg_release(e, tmp.cfg);
+    txn_settle(e, ev->txn, now);
 }
 
 static void job_resume(sd_engine *e, job *j, uint64_t now)
@@ -991,8 +1015,11 @@ static void job_resume(sd_engine *e, job *j, uint64_t now)
         return;
     }
     job *jj = j;
-    if (!job_run(e, &jj, j->req, now))
+    if (!job_run(e, &jj, j->req, now)) {
+        sr_txn_id txn = jj->txn;
         job_free(e, jj);
+        txn_settle(e, txn, now);
+    }
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -1046,9 +1073,12 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         sr_build_opts_init(&bo);
         bo.source_host = sr_str_from_cstr(ev->addr.host);
         bo.source_port = ev->addr.port;
-        if (sr_uas_respond(&resp, req, &v, &pol, &bo, NULL) == 0)
-            send_resp(e, &tmp, resp, 0, now);
-        log_tx(e, req, &ev->addr, v.code, "-", v.reason);
+        bool sent = sr_uas_respond(&resp, req, &v, &pol, &bo, NULL) == 0 &&
+                    send_resp(e, &tmp, resp, 0, now) == 0;
+        /* the log says what went on the wire */
+        log_tx(e, req, &ev->addr, sent ? v.code : 0, "-",
+               sent ? v.reason : "nothing sent: the response could not be built");
+        txn_settle(e, ev->txn, now);
         return;
     }
     if (e->draining) {
@@ -1056,9 +1086,11 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         tmp.rule = &r;
         sd_step st = {.code = 503, .retry_after = 5, .reason = NULL, .repeat = 1};
         sr_msg *resp = NULL;
-        if (build(e, &tmp, req, &st, 503, false, e->tag_key, &resp) == 0)
-            send_resp(e, &tmp, resp, 0, now);
-        log_tx(e, req, &ev->addr, 503, "shutdown", "shutting down");
+        bool sent = build(e, &tmp, req, &st, 503, false, e->tag_key, &resp) == 0 &&
+                    send_resp(e, &tmp, resp, 0, now) == 0;
+        log_tx(e, req, &ev->addr, sent ? 503 : 0, "shutdown",
+               sent ? "shutting down" : "shutting down; nothing sent: the 503 could not be built");
+        txn_settle(e, ev->txn, now);
         return;
     }
     unsigned codes[SD_MAX_CAPTURES] = {0};
@@ -1094,9 +1126,9 @@ static void drain_events(sd_engine *e, const sd_local *local, uint64_t now)
             job *j = map_get(e, ev.txn);
             if (j && !j->final_sent) {
                 /* RFC 3262 §3: no PRACK for a reliable 1xx: reject the INVITE with a 5xx */
-                send_simple(e, j, j->req, 500, now);
-                job_done(e, j, j->req, 500, "no PRACK");
+                job_final(e, j, j->req, 500, "no PRACK", now);
                 job_free(e, j);
+                txn_settle(e, ev.txn, now);
             }
             break;
         }
@@ -1360,12 +1392,15 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
         if (!j->final_sent) {
             sd_step st = {.code = 503, .retry_after = 5, .repeat = 1};
             sr_msg *resp = NULL;
-            if (build(e, j, j->req, &st, 503, false, e->tag_key, &resp) == 0)
-                send_resp(e, j, resp, 0, now);
-            job_done(e, j, j->req, 503, "shutting down");
+            bool sent = build(e, j, j->req, &st, 503, false, e->tag_key, &resp) == 0 &&
+                        send_resp(e, j, resp, 0, now) == 0;
+            job_done(e, j, j->req, sent ? 503 : 0,
+                     sent ? "shutting down" : "shutting down; nothing sent: the 503 failed");
             n++;
         }
+        sr_txn_id txn = j->txn;
         job_free(e, j);
+        txn_settle(e, txn, now);
     }
     drain_events(e, NULL, now);
     return n;

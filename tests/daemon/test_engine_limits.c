@@ -83,6 +83,28 @@ static unsigned long long metric(const sd_engine *e, const char *name)
     return v;
 }
 
+/* A request with Call-ID @p cid (@p cid_len bytes, NUL allowed). */
+static size_t request(char *out, size_t size, const char *method, const char *uri, unsigned n,
+                      const char *cid, size_t cid_len)
+{
+    int k = snprintf(out, size,
+                     "%s %s SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKlim%u;rport\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: <sip:alice@127.0.0.1>;tag=f%u\r\n"
+                     "To: <%s>\r\n"
+                     "Call-ID: ",
+                     method, uri, n, n, uri);
+    size_t len = (size_t)k;
+    memcpy(out + len, cid, cid_len);
+    len += cid_len;
+    k = snprintf(out + len, size - len,
+                 "\r\nCSeq: 1 %s\r\nContact: <sip:alice@127.0.0.1:5062>\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 method);
+    return len + (size_t)k;
+}
+
 /* sipreplyd_dropped_total: one increment per datagram dropped without an answer; none for
  * a datagram answered (a 400 from its raw head) or handled. */
 static void test_dropped_counted_once(void **state)
@@ -122,10 +144,82 @@ static void test_dropped_counted_once(void **state)
     sd_engine_free(e);
 }
 
+/* Issue 7: a NUL in the Call-ID. The 400 goes out (without the Call-ID it cannot carry),
+ * the log says so, and Timer J ends each transaction: a flood beyond --max-transactions
+ * leaves the table empty afterwards and a good request gets its real answer. */
+static void test_nul_callid_flood(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_new(&c, 100);
+    char buf[2048];
+    uint64_t now = 0;
+    for (unsigned i = 0; i < 2000; i++, now++) {
+        size_t len = request(buf, sizeof(buf), "OPTIONS", "sip:200@127.0.0.1", i, "bad\0cid", 7);
+        feed(e, buf, len, now);
+        if (i < 100) {
+            assert_int_equal(c.n, i + 1);
+            assert_int_equal(c.last, 400);
+            assert_null(strstr(c.text, "\r\nCall-ID:"));
+            assert_int_equal(c.last_code, 400);
+            assert_string_equal(c.last_note, "Bad Call-ID header field");
+        }
+    }
+    /* past 100: the stack's stateless 503 cannot carry the Call-ID either; nothing sent */
+    assert_int_equal(c.n, 100);
+    assert_int_equal(sd_engine_transactions(e), 100);
+    assert_int_equal(metric(e, "sipreplyd_transactions"), 100);
+    for (uint64_t d; (d = sd_engine_next_deadline(e)) != UINT64_MAX;)
+        sd_engine_on_timer(e, now = d);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    assert_int_equal(metric(e, "sipreplyd_transactions"), 0);
+    size_t len = request(buf, sizeof(buf), "OPTIONS", "sip:200@127.0.0.1", 5000, "good", 4);
+    feed(e, buf, len, now);
+    assert_int_equal(c.n, 101);
+    assert_int_equal(c.last, 200);
+    for (uint64_t d; (d = sd_engine_next_deadline(e)) != UINT64_MAX;)
+        sd_engine_on_timer(e, now = d);
+    sd_engine_free(e);
+}
+
+/* A request no response can be built for (a NUL in a Via after the top one, which every
+ * response copies, RFC 3261 §8.2.6.2): nothing is sent, the log says so rather than "-> 400",
+ * and the transaction ends at once (it used to wait for a final forever). */
+static void test_unanswerable_ends_txn(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_new(&c, 100);
+    static const char *const methods[] = {"OPTIONS", "INVITE", "BYE"};
+    static const char *const uris[] = {"sip:200@127.0.0.1", "sip:486@127.0.0.1",
+                                       "sip:500@127.0.0.1"};
+    for (unsigned m = 0; m < 3; m++)
+        for (unsigned u = 0; u < 3; u++) {
+            char buf[2048];
+            size_t len = request(buf, sizeof(buf), methods[m], uris[u], 10 * m + u, "cid", 3);
+            char *via = strstr(buf, "Max-Forwards");
+            static const char v2[] = "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKv2\0x\r\n";
+            memmove(via + sizeof(v2) - 1, via, len - (size_t)(via - buf));
+            memcpy(via, v2, sizeof(v2) - 1);
+            len += sizeof(v2) - 1;
+            unsigned logs = c.logs;
+            feed(e, buf, len, m * 10 + u);
+            assert_int_equal(c.n, 0);
+            assert_int_equal(sd_engine_transactions(e), 0);
+            assert_true(c.logs > logs);
+            assert_int_equal(c.last_code, 0);
+            assert_non_null(strstr(c.last_note, "nothing sent"));
+        }
+    assert_int_equal(sd_engine_next_deadline(e), UINT64_MAX);
+    sd_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dropped_counted_once),
+        cmocka_unit_test(test_nul_callid_flood),
+        cmocka_unit_test(test_unanswerable_ends_txn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
