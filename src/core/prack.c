@@ -344,7 +344,7 @@ int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id 
     /* §12.1.2: a new early dialog takes the route set of this 1xx; a known one keeps its own. */
     bool fresh = e == &t->early[t->n_early];
     sr_buf rr;
-    sr_buf_init(&rr, s->alloc);
+    sr_buf_init(&rr, &s->talloc); /* kept as e->routes: counted in s->mem */
     int err = fresh ? join_record_route(resp, &rr) : 0;
     sr_str routes = fresh ? (sr_str){rr.p, rr.len} : (sr_str){e->routes.p, e->routes.len};
     sr_msg *p = NULL;

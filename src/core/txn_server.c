@@ -4,6 +4,7 @@
 
 #include "sipreply/build.h"
 #include "sipreply/error.h"
+#include "sipreply/parse.h"
 #include "sipreply/print.h"
 
 #include "core_int.h"
@@ -31,6 +32,13 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
     sr_build_opts_init(&o);
     o.alloc = s->alloc;
     o.flags = SR_BUILD_DEFAULTS;
+    /* A 503 for want of room (max_transactions, max_memory) says when to retry (RFC 3261
+     * §21.5.4, §20.33): by then Timers J/H/I/L will have ended many transactions. */
+    static const sr_build_header retry[] = {{{"Retry-After", 11}, {"5", 1}}};
+    if (code == 503) {
+        o.headers = retry;
+        o.n_headers = 1;
+    }
     o.source_host = sr_str_from_cstr(src->host);
     o.source_port = src->port;
     sr_msg *resp = NULL;
@@ -61,7 +69,15 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
 {
     sr__txn *t = NULL;
     sr_msg *copy = NULL;
-    int err = sr__reparse(s, buf, len, &copy);
+    /* What the transaction keeps: the request's head, which every response it sends copies
+     * from (§8.2.6.2) and which it is matched on (§17.2.3, §8.2.2.2); not the body, which
+     * the TU has in its SR_EV_REQUEST. Allocated through talloc: counted in s->mem. */
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = &s->talloc;
+    o.max_size = s->cfg.max_message;
+    o.flags = SR__PARSE_NO_BODY;
+    int err = sr_msg_parse(&copy, buf, len, &o, NULL);
     if (err != 0)
         return err;
     sr_addr d = response_dest(copy, src);

@@ -217,12 +217,131 @@ static void test_stack_replies_end_their_txn(void **state)
     }
 }
 
+/* A request with a @p body_len-byte body (Content-Type text/plain). */
+static char *big_request(const char *method, unsigned n, size_t body_len, size_t *len)
+{
+    size_t cap = body_len + 1024;
+    char *out = test_malloc(cap);
+    int k = snprintf(out, cap,
+                     "%s sip:bob@example.com SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKbig%u\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: <sip:alice@example.com>;tag=f%u\r\n"
+                     "To: <sip:bob@example.com>\r\n"
+                     "Call-ID: big%u\r\n"
+                     "CSeq: 1 %s\r\n"
+                     "Content-Type: text/plain\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     method, n, n, n, method, body_len);
+    assert_true(k > 0);
+    memset(out + k, 'x', body_len);
+    *len = (size_t)k + body_len;
+    return out;
+}
+
+/* Issue 8: max_memory bounds what live transactions retain, in bytes. A server transaction
+ * keeps the request's head, not its 60 KB body; past the budget a new request gets a
+ * stateless 503 with Retry-After (RFC 3261 §21.5.4) and is counted; once Timer J has ended
+ * the transactions, the memory is back to 0 and new requests are taken again. */
+static void test_memory_budget(void **state)
+{
+    (void)state;
+    sr_config c;
+    sr_config_default(&c);
+    assert_int_equal(c.max_memory, (size_t)64 << 20);
+    c.alloc = tu_allocator();
+    c.max_memory = 1024 * 1024;
+    c.max_transactions = 100000;
+    sr_stack *s = NULL;
+    assert_int_equal(sr_stack_new(&s, &c), 0);
+    assert_int_equal(sr_stack_memory(s), 0);
+    sr_addr src = h_addr("192.0.2.1", 5060, SR_TP_UDP);
+    unsigned taken = 0, refused = 0;
+    uint64_t now = 0;
+    for (unsigned i = 0; refused < 3; i++, now++) {
+        assert_true(i < 10000);
+        size_t len;
+        char *req = big_request("OPTIONS", i, 60000, &len);
+        size_t before = sr_stack_memory(s);
+        int rc = sr_stack_receive(s, req, len, &src, now);
+        test_free(req);
+        sr_event ev;
+        if (rc == SR_ETOOBIG) {
+            refused++;
+            assert_int_equal(sr_stack_memory(s), before);
+            assert_int_equal(sr_stack_poll(s, &ev), 0);
+            assert_int_equal(ev.kind, SR_EV_SEND);
+            assert_int_equal(ev.status, 503);
+            assert_non_null(memmem(ev.data, ev.len, "\r\nRetry-After: 5\r\n", 18));
+            assert_int_equal(sr_stack_poll(s, &ev), SR_ENOTFOUND);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(refused, 0); /* refused once full, until transactions end */
+        taken++;
+        /* what the transaction keeps: well under the 60 KB body */
+        if (sr_stack_memory(s) - before >= 8192)
+            print_message("txn %u keeps %zu bytes\n", i, sr_stack_memory(s) - before);
+        assert_true(sr_stack_memory(s) - before < 8192);
+        while (sr_stack_poll(s, &ev) == 0) {
+            if (ev.kind != SR_EV_REQUEST)
+                continue;
+            assert_int_equal(sr_msg_body(ev.msg).len, 60000); /* the TU gets it whole */
+            sr_build_opts o;
+            sr_build_opts_init(&o);
+            o.alloc = tu_allocator();
+            sr_msg *r = NULL;
+            assert_int_equal(sr_build_response(&r, ev.msg, 200, &o, NULL), 0);
+            assert_int_equal(sr_stack_send_response(s, ev.txn, r, 0, now), 0);
+        }
+        assert_true(sr_stack_memory(s) <= c.max_memory);
+        assert_int_equal(h_stuck(s, NULL, NULL), 0);
+    }
+    assert_true(taken > 100);
+    assert_int_equal(sr_stack_refused(s), 3);
+    assert_int_equal(sr_stack_txn_count(s), taken);
+    /* a client transaction is refused too */
+    char text[1024];
+    h_req_text(text, sizeof(text), "OPTIONS", "z9hG4bKcli", "UDP", NULL, 1, NULL, NULL, NULL);
+    sr_msg *creq = h_parse(text);
+    assert_int_equal(sr_stack_send_request(s, creq, &src, now, NULL), SR_ETOOBIG);
+    assert_int_equal(sr_stack_refused(s), 4);
+    /* Timer J ends them: every byte comes back */
+    static h_log log;
+    for (uint64_t d; (d = sr_stack_next_deadline(s)) != UINT64_MAX;) {
+        assert_int_equal(sr_stack_on_timer(s, d), 0);
+        h_clear(&log);
+        h_drain(s, &log, d);
+        now = d;
+    }
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(sr_stack_memory(s), 0);
+    size_t len;
+    char *req = big_request("OPTIONS", 99999, 60000, &len);
+    assert_int_equal(sr_stack_receive(s, req, len, &src, now), 0);
+    test_free(req);
+    assert_int_equal(sr_stack_txn_count(s), 1);
+    h_clear(&log);
+    h_drain(s, &log, now);
+    assert_int_equal(sr_stack_abandon(s, h_find(&log, SR_EV_REQUEST, 0)->txn, now), 0);
+    assert_int_equal(sr_stack_memory(s), 0);
+    /* the client transaction counts its message and printed copy, and gives them back */
+    assert_int_equal(sr_stack_send_request(s, creq, &src, now, NULL), 0);
+    assert_true(sr_stack_memory(s) > 0);
+    h_clear(&log);
+    h_run(s, &log, now + 100000);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(sr_stack_memory(s), 0);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_nul_callid_flood_drains),
         TU_TEST(test_abandon),
         TU_TEST(test_stack_replies_end_their_txn),
+        TU_TEST(test_memory_budget),
     };
     return cmocka_run_group_tests_name("txn_limits", tests, NULL, NULL);
 }
