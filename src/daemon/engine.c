@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "auth_glue.h"
 #include "pool.h"
@@ -72,7 +75,8 @@ struct sd_engine {
     sr_buf scratch;
     job *retx; /* jobs resending their 2xx until the ACK */
     size_t n_retx;
-    sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
+    sd_pool *pool;   /* the messages of the stack and of stateless replies (pool.h) */
+    size_t mem_peak; /* the most the transactions retained since memory last went back */
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -1350,6 +1354,24 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     drain_events(e, local, now);
 }
 
+/* After a burst: each time the transactions have let go of 32 MiB since the last time (or
+ * since their peak), give the free memory back to the kernel. main.c keeps freed memory for
+ * reuse (M_TRIM_THRESHOLD 256 MB) so that a steady load does not fault it in again; this is
+ * for the memory a flood left behind (docs/sipreplyd.md "Memory"). Timers end transactions,
+ * so this runs after them. */
+static void memory_settle(sd_engine *e)
+{
+    size_t mem = sr_stack_memory(e->stack);
+    if (mem > e->mem_peak)
+        e->mem_peak = mem;
+    if (e->mem_peak - mem < ((size_t)32 << 20))
+        return;
+    e->mem_peak = mem;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 void sd_engine_on_timer(sd_engine *e, uint64_t now)
 {
     sr_stack_on_timer(e->stack, now);
@@ -1361,6 +1383,7 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
         drain_events(e, NULL, now);
     }
     drain_events(e, NULL, now);
+    memory_settle(e);
 }
 
 uint64_t sd_engine_next_deadline(const sd_engine *e)
@@ -1473,6 +1496,8 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.seed = rng_next(e);
     if (o->max_transactions)
         sc.max_transactions = o->max_transactions;
+    if (o->max_memory)
+        sc.max_memory = o->max_memory;
     sc.alloc = e->pool ? sd_pool_allocator(e->pool) : NULL;
     if (!e->pool || sr_stack_new(&e->stack, &sc) != 0 ||
         sd_auth_glue_new(&e->auth, rng_next(e), o->nonce_secret, o->nonce_secret_len) != 0) {
@@ -1559,9 +1584,13 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     if (!rc) {
         snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_transactions gauge\nsipreplyd_transactions %zu\n"
+                 "# TYPE sipreplyd_transaction_bytes gauge\nsipreplyd_transaction_bytes %zu\n"
+                 "# TYPE sipreplyd_refused_total counter\nsipreplyd_refused_total %llu\n"
                  "# TYPE sipreplyd_pending_sequences gauge\nsipreplyd_pending_sequences %zu\n"
                  "# TYPE sipreplyd_bindings gauge\nsipreplyd_bindings %zu\n",
-                 sr_stack_txn_count(e->stack), e->n_jobs, sd_auth_glue_bindings(e->auth));
+                 sr_stack_txn_count(e->stack), sr_stack_memory(e->stack),
+                 (unsigned long long)sr_stack_refused(e->stack), e->n_jobs,
+                 sd_auth_glue_bindings(e->auth));
         rc = sr_buf_append_cstr(out, line);
     }
     return rc;

@@ -40,7 +40,7 @@ static void on_log(const sd_txlog *l, void *user)
     snprintf(c->last_note, sizeof(c->last_note), "%s", l->note ? l->note : "");
 }
 
-static sd_engine *engine_new(cap *c, size_t max_txn)
+static sd_engine *engine_new_mem(cap *c, size_t max_txn, size_t max_mem)
 {
     sd_config *cf = NULL;
     sd_config_error err;
@@ -52,10 +52,16 @@ static sd_engine *engine_new(cap *c, size_t max_txn)
                         .log = on_log,
                         .log_user = c,
                         .seed = 42,
-                        .max_transactions = max_txn};
+                        .max_transactions = max_txn,
+                        .max_memory = max_mem};
     sd_engine *e = NULL;
     assert_int_equal(sd_engine_new(&e, cf, &o), 0);
     return e;
+}
+
+static sd_engine *engine_new(cap *c, size_t max_txn)
+{
+    return engine_new_mem(c, max_txn, 0);
 }
 
 static const sd_local local = {"127.0.0.1", 5060};
@@ -214,12 +220,47 @@ static void test_unanswerable_ends_txn(void **state)
     sd_engine_free(e);
 }
 
+/* Issue 8: --max-memory bounds what transactions retain; past it a new request gets 503 with
+ * Retry-After, counted in sipreplyd_refused_total; the gauge shows the bytes. */
+static void test_memory_budget_metrics(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_new_mem(&c, 0, 65536);
+    size_t blen = 60000;
+    char *buf = malloc(blen + 2048);
+    assert_non_null(buf);
+    unsigned n200 = 0, n503 = 0;
+    for (unsigned i = 0; i < 40; i++) {
+        size_t len = request(buf, blen + 2048, "OPTIONS", "sip:127.0.0.1", i, "big", 3);
+        /* a 60 KB body: Content-Length 0 becomes the body's length */
+        char *cl = strstr(buf, "Content-Length: 0\r\n\r\n");
+        len = (size_t)(cl - buf);
+        len += (size_t)sprintf(cl, "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n", blen);
+        memset(buf + len, 'x', blen);
+        feed(e, buf, len + blen, i);
+        n200 += c.last == 200;
+        n503 += c.last == 503;
+        assert_true(metric(e, "sipreplyd_transaction_bytes") <= 65536);
+    }
+    assert_true(n200 >= 5);
+    assert_true(n503 > 0);
+    assert_non_null(strstr(c.text, "\r\nRetry-After: 5\r\n"));
+    assert_int_equal(metric(e, "sipreplyd_refused_total"), n503);
+    for (uint64_t d; (d = sd_engine_next_deadline(e)) != UINT64_MAX;)
+        sd_engine_on_timer(e, d);
+    assert_int_equal(metric(e, "sipreplyd_transaction_bytes"), 0);
+    free(buf);
+    sd_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dropped_counted_once),
         cmocka_unit_test(test_nul_callid_flood),
         cmocka_unit_test(test_unanswerable_ends_txn),
+        cmocka_unit_test(test_memory_budget_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
