@@ -182,6 +182,10 @@ static void txn_destroy(sr_stack *s, sr__txn *t)
         sr_buf_cleanup(&t->early[i].routes);
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);
+    /* The last one gone after a burst: give back the timer room reserved for them (each
+     * live transaction reserves SR__TK_COUNT slots, 16 · 24 bytes); a small table keeps it. */
+    if (s->n_txns == 0 && s->heap.len == 0 && s->heap.cap > 256 * SR__TK_COUNT)
+        sr__timer_heap_cleanup(&s->heap);
 }
 
 void sr_stack_free(sr_stack *s)
