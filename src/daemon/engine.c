@@ -1210,6 +1210,7 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
         code = 500;
     sr_msg *resp = NULL;
     count_request(e, req);
+    bool sent = false;
     if (build(e, &tmp, req, st, code, false, e->sl_key, &resp) == 0) {
         sr_buf *b = &e->scratch;
         b->len = 0;
@@ -1217,10 +1218,13 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
             sr_addr to = response_dest(req, src);
             e->cnt.responses[code]++;
             e->o.send(b->p, b->len, &to, e->o.user);
+            sent = true;
         }
         sr_msg_free(resp);
     }
-    log_tx(e, req, src, code, rule->name, NULL);
+    /* the log says what went on the wire */
+    log_tx(e, req, src, sent ? code : 0, rule->name,
+           sent ? NULL : "nothing sent: the response could not be built");
     done = true;
 out:
     sr_msg_free(req);
