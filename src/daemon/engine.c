@@ -75,8 +75,9 @@ struct sd_engine {
     sr_buf scratch;
     job *retx; /* jobs resending their 2xx until the ACK */
     size_t n_retx;
-    sd_pool *pool;   /* the messages of the stack and of stateless replies (pool.h) */
-    size_t mem_peak; /* the most the transactions retained since memory last went back */
+    sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
+    /* the most the transactions retained since memory last went back (memory_settle) */
+    size_t mem_peak;
 };
 
 /* ------------------------------------------------------------------ small helpers */
