@@ -126,6 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sr_stack_on_timer(s, now);
         drain(s, &last_req, &last_msg);
     }
+    /* The byte count of what transactions retain (sr_config.max_memory) balances. */
+    if (sr_stack_txn_count(s) == 0 && sr_stack_memory(s) != 0)
+        abort();
     if (sr_stack_txn_count(s) != 0) {
         /* Only an INVITE server still waiting for its TU (Proceeding) may remain. */
         sr_txn_state st;

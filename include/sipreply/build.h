@@ -162,7 +162,9 @@ SR_API uint64_t sr_siphash24(const uint8_t *key, const void *data, size_t len);
  * from @p o->headers, or with SR_BUILD_DEFAULTS from the policy; with SR_BUILD_DEFAULTS
  * also the should-carry ones the policy can supply and, to OPTIONS, Allow/Accept/Supported
  * (§11.2); then the caller's headers, the body with its Content-Type; Content-Length is
- * always printed by sr_msg_print().
+ * always printed by sr_msg_print(). A 400 leaves out a From, To, Call-ID or CSeq that is
+ * missing or whose value no header field can carry (a CTL byte such as NUL, RFC 3261 §25.1),
+ * as RFC 4475 §3.3.1 has it, so a request refused for such a value still gets its answer.
  *
  * On success *@p out owns the new response (free it with sr_msg_free()); on failure it is
  * untouched and @p err (may be NULL) names what is missing.

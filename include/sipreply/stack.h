@@ -60,9 +60,16 @@ typedef struct sr_config {
     size_t max_message;        /**< bytes of a received message accepted (65535) */
     bool prack_enabled;        /**< RFC 3262 support (true) */
     uint64_t seed;             /**< PRNG seed: branches, RSeq (0: a fixed default) */
+    size_t max_memory;         /**< bytes live transactions may retain (their request copy,
+                                  printed request, last response, reliable 1xx, PRACK
+                                  routes), checked when one is created: beyond, a new
+                                  request gets a stateless 503 and a new client transaction
+                                  SR_ETOOBIG, as with max_transactions (64 MiB; 0: no
+                                  limit) */
 } sr_config;
 
-/** The defaults: T1 500, T2 4000, T4 5000, Timer C 180000, 100 Trying after 200 ms. */
+/** The defaults: T1 500, T2 4000, T4 5000, Timer C 180000, 100 Trying after 200 ms,
+ *  4096 transactions, 64 MiB of transaction memory. */
 SR_API void sr_config_default(sr_config *c);
 
 /** What an event says. */
@@ -125,7 +132,8 @@ SR_API void sr_stack_free(sr_stack *s);
  * (§17.1.3, §17.2.3 with the RFC 2543 fallback), runs the state machine and queues events.
  * Unparseable bytes and responses with no Via are dropped (counted in sr_stack_dropped()).
  * Returns 0 or one of: SR_EINVAL (NULL argument), SR_EBADMSG (dropped), SR_ETOOBIG (a new
- * request while max_transactions are live: answered 503 without a transaction), SR_ENOMEM
+ * request while max_transactions are live or max_memory is used: answered 503 with
+ * Retry-After without a transaction, RFC 3261 §21.5.4), SR_ENOMEM
  * (the stack stays consistent; the message, or the event it caused, is lost as if the network
  * had dropped it).
  */
@@ -139,8 +147,8 @@ SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_a
  * is printed and queued for sending at once. On success the stack owns @p req and *@p id
  * (may be NULL) names the transaction; on failure the caller still owns @p req.
  * Returns 0 or one of: SR_EINVAL (NULL, ACK/CANCEL, missing Via branch or CSeq),
- * SR_EEXIST (a client transaction with this branch exists), SR_ETOOBIG (table full),
- * SR_ENOMEM.
+ * SR_EEXIST (a client transaction with this branch exists), SR_ETOOBIG (max_transactions
+ * or max_memory reached), SR_ENOMEM.
  */
 SR_API int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_t now_ms,
                                  sr_txn_id *id);
@@ -167,6 +175,17 @@ SR_API int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsig
  * client transaction), SR_ESTATE (a final already arrived, or already cancelled), SR_ENOMEM.
  */
 SR_API int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id);
+
+/**
+ * The TU gives up on server transaction @p id without a final response (it could build or
+ * send none): the transaction terminates now (SR_EV_TERMINATED) instead of waiting for a
+ * final forever and holding its place in max_transactions. Nothing is sent; a retransmission
+ * of the request starts a new transaction. A TU that can answer should: RFC 3261 §8.2 wants
+ * a final for every request but ACK; this is for when even a 400 or 500 cannot be built.
+ * Returns 0 or one of: SR_EINVAL, SR_ENOTFOUND (no such server transaction), SR_ESTATE (it
+ * has its final already: its own timers end it).
+ */
+SR_API int sr_stack_abandon(sr_stack *s, sr_txn_id id, uint64_t now_ms);
 
 /**
  * Tell the stack the transport to @p peer failed (ICMP, connection reset; RFC 3261 §17.1.4,
@@ -206,6 +225,21 @@ SR_API size_t sr_stack_txn_count(const sr_stack *s);
 
 /** Number of received messages dropped as unparseable or unmatched-and-useless. */
 SR_API uint64_t sr_stack_dropped(const sr_stack *s);
+
+/**
+ * Bytes live transactions retain now (what sr_config.max_memory bounds): each transaction,
+ * its request copy (a server keeps the request's head only: it answers and matches on it),
+ * printed request, last response, reliable 1xx and PRACK routes, with the allocator's
+ * bookkeeping. A client transaction's request message, which the caller built, is counted
+ * at its size when started. 0 for NULL.
+ */
+SR_API size_t sr_stack_memory(const sr_stack *s);
+
+/**
+ * Number of new transactions refused because max_transactions or max_memory was reached
+ * (each new request answered with a stateless 503, or a client start failed SR_ETOOBIG).
+ */
+SR_API uint64_t sr_stack_refused(const sr_stack *s);
 
 #ifdef __cplusplus
 }

@@ -727,6 +727,18 @@ static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_op
     return add(m, SR_HDR_TO, buf_str(b));
 }
 
+/*
+ * As for a missing From, To, Call-ID or CSeq (RFC 4475 §3.3.1, check_combo), a 400 leaves out
+ * one whose value no header field can carry (SR_EINVAL from sr_msg_add_header: a CTL byte
+ * such as NUL, outside every grammar of RFC 3261 §25.1) instead of not going out at all: the
+ * request was refused for that very value, and the client still matches the 400 on its top
+ * Via branch and CSeq method (§17.1.3). Every other code copies them all (§8.2.6.2).
+ */
+static int lenient_400(unsigned code, int rc)
+{
+    return code == 400 && rc == SR_EINVAL ? 0 : rc;
+}
+
 int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_build_opts *o,
                       sr_build_error *err)
 {
@@ -769,10 +781,11 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
         goto out;
     }
     /* RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq copied. */
-    if ((rc = copy_vias(m, req, o, &b)) != 0 || (rc = copy_first(m, req, SR_HDR_FROM, &b)) != 0 ||
-        (rc = add_to(m, req, code, o, &b)) != 0 ||
-        (rc = copy_first(m, req, SR_HDR_CALL_ID, &b)) != 0 ||
-        (rc = copy_first(m, req, SR_HDR_CSEQ, &b)) != 0)
+    if ((rc = copy_vias(m, req, o, &b)) != 0 ||
+        (rc = lenient_400(code, copy_first(m, req, SR_HDR_FROM, &b))) != 0 ||
+        (rc = lenient_400(code, add_to(m, req, code, o, &b))) != 0 ||
+        (rc = lenient_400(code, copy_first(m, req, SR_HDR_CALL_ID, &b))) != 0 ||
+        (rc = lenient_400(code, copy_first(m, req, SR_HDR_CSEQ, &b))) != 0)
         goto out;
     /* §8.2.6.1: the Timestamp of the request goes back in the 100. */
     if (code == 100 && (rc = copy_all(m, req, SR_HDR_TIMESTAMP, &b)) != 0)

@@ -163,6 +163,15 @@ static inline int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *nam
     return 0;
 }
 
+/* An sr_msg_parse() flag of the core's own (not in parse.h): keep the head only. The body is
+ * checked as usual (Content-Length) but not copied, and the message reads as one without a
+ * body. For the request a server transaction keeps: it answers and matches on the head. */
+#define SR__PARSE_NO_BODY (1u << 30)
+
+struct sr_msg;
+/* Bytes @p m occupies (its arena chunks), 0 for NULL. */
+size_t sr__msg_footprint(const struct sr_msg *m);
+
 /* ------------------------------------------------------------ arena */
 /* A chain of chunks; allocations are bump-allocated, freed all at once (STYLE §5). */
 typedef struct sr__chunk {

@@ -305,6 +305,12 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
         goto out;
     }
 
+    /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
+    bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
+    if (drop_body) {
+        size = head;
+        body_len = 0;
+    }
     /* One arena chunk sized from the input: struct, bytes, header arrays, a few Vias. */
     size_t est = sizeof(sr_msg) + size + nh * (sizeof(sr_header) + sizeof(uint16_t)) +
                  4 * sizeof(sr_via) + 256;
@@ -332,6 +338,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     m->rseq = -1;
     m->body.p = bytes + head;
     m->body.len = body_len;
+    m->body_edited = drop_body; /* printed with the body it has: none, Content-Length 0 */
 
     /* Rebase every slice from the caller's buffer to the copy. */
 #define REBASE(s)                          \
@@ -388,6 +395,14 @@ out:
     if (hv != stack)
         sr__free(opts->alloc, hv);
     return rc;
+}
+
+size_t sr__msg_footprint(const sr_msg *m)
+{
+    size_t n = 0;
+    for (const sr__chunk *c = m != NULL ? m->arena.head : NULL; c != NULL; c = c->next)
+        n += SR__CHUNK_HDR + c->cap;
+    return n;
 }
 
 void sr_msg_free(sr_msg *msg)

@@ -136,10 +136,10 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     if (h != NULL && sr_rack_parse(&ra, h->value, NULL) == 0)
         inv = sr__find_prack_target(s, req, &ra);
     if (inv == NULL)
-        return sr__server_reply(s, p, 481, NULL, 0); /* §3: no matching reliable 1xx */
+        return sr__server_reply_or_end(s, p, 481, NULL, 0); /* §3: no matching reliable 1xx */
     sr_txn_id pid = p->id, iid = inv->id;
     sr__prack_uas_stop(s, inv);
-    if ((err = sr__server_reply(s, p, 200, NULL, 0)) != 0)
+    if ((err = sr__server_reply_or_end(s, p, 200, NULL, 0)) != 0)
         return err;
     /* The TU sees the PRACK (it may carry an SDP answer), already answered. */
     sr_event ev;
@@ -344,7 +344,7 @@ int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id 
     /* §12.1.2: a new early dialog takes the route set of this 1xx; a known one keeps its own. */
     bool fresh = e == &t->early[t->n_early];
     sr_buf rr;
-    sr_buf_init(&rr, s->alloc);
+    sr_buf_init(&rr, &s->talloc); /* kept as e->routes: counted in s->mem */
     int err = fresh ? join_record_route(resp, &rr) : 0;
     sr_str routes = fresh ? (sr_str){rr.p, rr.len} : (sr_str){e->routes.p, e->routes.len};
     sr_msg *p = NULL;

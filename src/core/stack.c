@@ -43,6 +43,7 @@ void sr_config_default(sr_config *c)
     c->max_message = 65535;
     c->prack_enabled = true;
     c->seed = 0x5eed5eed5eedULL;
+    c->max_memory = (size_t)64 << 20;
 }
 
 const char *sr_txn_state_name(sr_txn_state st)
@@ -70,6 +71,51 @@ const char *sr_txn_kind_name(sr_txn_kind k)
     return "?";
 }
 
+/* The transactions' allocator (talloc): the stack's allocator with a 16-byte header holding
+ * the block's size, so that s->mem is exactly what transactions retain, in bytes. */
+#define TA_HDR ((size_t)16)
+
+static void *ta_alloc(size_t n, void *user)
+{
+    sr_stack *s = user;
+    if (n > SIZE_MAX - TA_HDR)
+        return NULL;
+    char *p = sr__malloc(s->alloc, n + TA_HDR);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    s->mem += n + TA_HDR;
+    return p + TA_HDR;
+}
+
+static void *ta_realloc(void *ptr, size_t n, void *user)
+{
+    if (ptr == NULL)
+        return ta_alloc(n, user);
+    sr_stack *s = user;
+    char *p = (char *)ptr - TA_HDR;
+    size_t old;
+    memcpy(&old, p, sizeof(old));
+    if (n > SIZE_MAX - TA_HDR)
+        return NULL;
+    char *q = sr__realloc(s->alloc, p, n + TA_HDR);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, &n, sizeof(n));
+    s->mem = s->mem - old + n;
+    return q + TA_HDR;
+}
+
+static void ta_free(void *ptr, void *user)
+{
+    sr_stack *s = user;
+    char *p = (char *)ptr - TA_HDR;
+    size_t old;
+    memcpy(&old, p, sizeof(old));
+    s->mem -= old + TA_HDR;
+    sr__free(s->alloc, p);
+}
+
 int sr_stack_new(sr_stack **out, const sr_config *cfg)
 {
     sr_config c;
@@ -92,6 +138,7 @@ int sr_stack_new(sr_stack **out, const sr_config *cfg)
     memset(s, 0, sizeof(*s));
     s->cfg = c;
     s->alloc = a;
+    s->talloc = (sr_allocator){ta_alloc, ta_realloc, ta_free, s};
     sr__timer_heap_init(&s->heap, a);
     sr__rng_seed(&s->rng, c.seed);
     /* The index key comes from the seeded PRNG on a stream of its own, so the branches and
@@ -133,7 +180,12 @@ static void txn_destroy(sr_stack *s, sr__txn *t)
     sr_buf_cleanup(&t->rel_bytes);
     for (size_t i = 0; i < t->n_early; i++)
         sr_buf_cleanup(&t->early[i].routes);
-    sr__free(s->alloc, t);
+    s->mem -= t->ext_bytes;
+    sr__free(&s->talloc, t);
+    /* The last one gone after a burst: give back the timer room reserved for them (each
+     * live transaction reserves SR__TK_COUNT slots, 16 · 24 bytes); a small table keeps it. */
+    if (s->n_txns == 0 && s->heap.len == 0 && s->heap.cap > 256 * SR__TK_COUNT)
+        sr__timer_heap_cleanup(&s->heap);
 }
 
 void sr_stack_free(sr_stack *s)
@@ -262,11 +314,16 @@ int sr_stack_poll(sr_stack *s, sr_event *ev)
  * H, J, K, L, M). */
 int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out)
 {
-    if (s->n_txns >= s->cfg.max_transactions)
+    /* The byte budget: what live transactions retain (s->mem, the new one's request copy
+     * included) plus the new transaction itself. */
+    if (s->n_txns >= s->cfg.max_transactions ||
+        (s->cfg.max_memory != 0 && s->mem + sizeof(sr__txn) + TA_HDR > s->cfg.max_memory)) {
+        s->refused++;
         return SR_ETOOBIG;
+    }
     if (sr__timer_heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
         return SR_ENOMEM;
-    sr__txn *t = sr__malloc(s->alloc, sizeof(*t));
+    sr__txn *t = sr__malloc(&s->talloc, sizeof(*t));
     if (t == NULL)
         return SR_ENOMEM;
     memset(t, 0, sizeof(*t));
@@ -279,9 +336,9 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **
     t->reliable = sr_transport_is_reliable(peer->transport);
     for (int k = 0; k < SR__TK_COUNT; k++)
         sr__timer_init(&t->tm[k], t, k);
-    sr_buf_init(&t->req_bytes, s->alloc);
-    sr_buf_init(&t->resp, s->alloc);
-    sr_buf_init(&t->rel_bytes, s->alloc);
+    sr_buf_init(&t->req_bytes, &s->talloc);
+    sr_buf_init(&t->resp, &s->talloc);
+    sr_buf_init(&t->rel_bytes, &s->talloc);
     t->next = s->txns;
     if (s->txns != NULL)
         s->txns->prev = t;
@@ -433,8 +490,9 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
     int err;
     sr__txn *t = NULL;
     sr_buf b;
-    sr_buf_init(&b, s->alloc);
+    sr_buf_init(&b, &s->talloc); /* kept as t->req_bytes: counted in s->mem */
     sr_method m = sr_msg_method(req);
+    size_t ext = sr__msg_footprint(req);
     const sr_via *via = sr_msg_via(req, 0);
     if (via == NULL || !vias_complete(req) || !sr__branch_is_3261(via->branch) ||
         sr_msg_cseq(req) == NULL) {
@@ -447,10 +505,14 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
     }
     if ((err = sr_msg_print(req, &b)) != 0)
         goto out;
+    s->mem += ext; /* the caller's message, for the budget check and while the txn lives */
     err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
                         dest, &t);
-    if (err != 0)
+    if (err != 0) {
+        s->mem -= ext;
         goto out;
+    }
+    t->ext_bytes = ext;
     if (fixed_id != 0)
         t->id = fixed_id;
     t->req = req;
@@ -521,6 +583,22 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
     }
     if (copy != NULL)
         sr_msg_free(resp);
+    return 0;
+}
+
+int sr_stack_abandon(sr_stack *s, sr_txn_id id, uint64_t now_ms)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__input_now(s, now_ms);
+    sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
+        return SR_ENOTFOUND;
+    /* Trying/Proceeding wait for the TU's final (§17.2.1, §17.2.2) with no timer of their
+     * own to end them; every later state has one (G/H, I, J, L). */
+    if (t->state != SR_TXN_TRYING && t->state != SR_TXN_PROCEEDING)
+        return SR_ESTATE;
+    sr__txn_terminate(s, t);
     return 0;
 }
 
@@ -612,4 +690,14 @@ size_t sr_stack_txn_count(const sr_stack *s)
 uint64_t sr_stack_dropped(const sr_stack *s)
 {
     return s == NULL ? 0 : s->dropped;
+}
+
+size_t sr_stack_memory(const sr_stack *s)
+{
+    return s == NULL ? 0 : s->mem;
+}
+
+uint64_t sr_stack_refused(const sr_stack *s)
+{
+    return s == NULL ? 0 : s->refused;
 }

@@ -87,6 +87,7 @@ typedef struct sr__txn {
     sr__early early[SR_PRACK_MAX_DIALOGS];
     size_t n_early;
     uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
+    size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
 } sr__txn;
 
 /* A queued event and what it owns. */
@@ -99,6 +100,11 @@ typedef struct sr__qev {
 struct sr_stack {
     sr_config cfg;
     const sr_allocator *alloc;
+    /* What transactions retain is allocated through talloc: alloc with a size header, so
+     * mem is the bytes they hold (sr_config.max_memory, sr_stack_memory). */
+    sr_allocator talloc;
+    size_t mem;
+    uint64_t refused; /* new transactions refused: max_transactions or max_memory */
     sr__timer_heap heap;
     sr__rng rng;
     sr__txn *txns;
@@ -159,6 +165,8 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
 int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);
+int sr__server_reply_or_end(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs,
+                            size_t n);
 int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code);
 int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out);

@@ -4,6 +4,7 @@
 
 #include "sipreply/build.h"
 #include "sipreply/error.h"
+#include "sipreply/parse.h"
 #include "sipreply/print.h"
 
 #include "core_int.h"
@@ -31,6 +32,13 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
     sr_build_opts_init(&o);
     o.alloc = s->alloc;
     o.flags = SR_BUILD_DEFAULTS;
+    /* A 503 for want of room (max_transactions, max_memory) says when to retry (RFC 3261
+     * §21.5.4, §20.33): by then Timers J/H/I/L will have ended many transactions. */
+    static const sr_build_header retry[] = {{{"Retry-After", 11}, {"5", 1}}};
+    if (code == 503) {
+        o.headers = retry;
+        o.n_headers = 1;
+    }
     o.source_host = sr_str_from_cstr(src->host);
     o.source_port = src->port;
     sr_msg *resp = NULL;
@@ -61,7 +69,15 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
 {
     sr__txn *t = NULL;
     sr_msg *copy = NULL;
-    int err = sr__reparse(s, buf, len, &copy);
+    /* What the transaction keeps: the request's head, which every response it sends copies
+     * from (§8.2.6.2) and which it is matched on (§17.2.3, §8.2.2.2); not the body, which
+     * the TU has in its SR_EV_REQUEST. Allocated through talloc: counted in s->mem. */
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = &s->talloc;
+    o.max_size = s->cfg.max_message;
+    o.flags = SR__PARSE_NO_BODY;
+    int err = sr_msg_parse(&copy, buf, len, &o, NULL);
     if (err != 0)
         return err;
     sr_addr d = response_dest(copy, src);
@@ -144,6 +160,19 @@ int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_head
     err = sr__server_send(s, t, resp, 0);
     if (err != 0)
         sr_msg_free(resp);
+    return err;
+}
+
+/* The stack's own final on a transaction the TU does not answer (481, 482, 420, the 200 to a
+ * CANCEL or PRACK). If it cannot be built (a value no response can carry) or queued, the
+ * transaction ends now: nobody else would ever send its final, and it would hold its place
+ * in max_transactions for good. */
+int sr__server_reply_or_end(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs,
+                            size_t n)
+{
+    int err = sr__server_reply(s, t, code, hdrs, n);
+    if (err != 0)
+        sr__txn_terminate(s, t); /* sr__server_send changes nothing when it fails */
     return err;
 }
 
@@ -314,7 +343,7 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
         return err;
     sr__txn *inv = sr__match_cancel(s, req);
     if (inv == NULL)
-        return sr__server_reply(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
+        return sr__server_reply_or_end(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
     sr_txn_id inv_id = inv->id, c_id = c->id;
     /* §9.2: the To tag of the 200 to the CANCEL SHOULD be the one of the INVITE's responses
      * (its 1xx, its 487): the tag the INVITE already used (the TU's), else the one its 487
@@ -330,7 +359,7 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     c->to_tag_len = inv->to_tag_len;
     /* §9.2: the CANCEL's own final is 200 (never 487); the INVITE gets 487 if it has no
      * final yet. The TU learns of it through the CANCEL request event (related = INVITE). */
-    if ((err = sr__server_reply(s, c, 200, NULL, 0)) != 0)
+    if ((err = sr__server_reply_or_end(s, c, 200, NULL, 0)) != 0)
         return err;
     if (inv->state == SR_TXN_PROCEEDING) {
         if (inv->held_2xx != NULL) {
@@ -376,7 +405,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
                  s, buf, len, src,
                  m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER : SR_TXN_NON_INVITE_SERVER, &t)) != 0)
             return err;
-        return sr__server_reply(s, t, 482, NULL, 0);
+        return sr__server_reply_or_end(s, t, 482, NULL, 0);
     }
     if (m == SR_METHOD_PRACK && s->cfg.prack_enabled)
         return sr__prack_uas_on_prack(s, req, buf, len, src);
@@ -387,7 +416,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
         if (req100 && !s->cfg.prack_enabled) {
             /* RFC 3262 §4 / RFC 3261 §8.2.2.3: required but not supported → 420. */
             static const sr_build_header unsup[] = {{{"Unsupported", 11}, {"100rel", 6}}};
-            return sr__server_reply(s, t, 420, unsup, 1);
+            return sr__server_reply_or_end(s, t, 420, unsup, 1);
         }
         t->peer_100rel = req100 || sr__has_option(req, SR_HDR_SUPPORTED, "100rel");
         /* §17.2.1: 100 Trying if the TU has not answered within the configured delay. */

@@ -365,6 +365,14 @@ static int parse_code(ctx *c, yaml_node_t *n, sd_step *s)
 
 static int parse_contacts(ctx *c, yaml_node_t *n, sd_step *s)
 {
+    /* "contact" and "contacts" are one key: given both (or twice), the last one wins, as
+     * for the other step keys, and the list of the earlier one is freed (not leaked on
+     * every load, every SIGHUP) */
+    for (size_t i = 0; i < s->n_contacts; i++)
+        free(s->contacts[i].uri);
+    free(s->contacts);
+    s->contacts = NULL;
+    s->n_contacts = 0;
     if (n->type == YAML_SCALAR_NODE) {
         s->contacts = calloc(1, sizeof(*s->contacts));
         if (!s->contacts)

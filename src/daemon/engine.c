@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "auth_glue.h"
 #include "pool.h"
@@ -79,6 +82,8 @@ struct sd_engine {
     job *retx; /* jobs resending their 2xx until the ACK */
     size_t n_retx;
     sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
+    /* the most the transactions retained since memory last went back (memory_settle) */
+    size_t mem_peak;
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -669,6 +674,16 @@ static bool send_simple(sd_engine *e, job *j, const sr_msg *req, unsigned code, 
     return send_resp(e, j, resp, 0, now) == 0;
 }
 
+/* The engine is done with @p txn: if no final went out on it (none could be built or sent),
+ * end it (sr_stack_abandon) instead of leaving it in Trying/Proceeding, where only the TU's
+ * final ends a server transaction (RFC 3261 §17.2.1, §17.2.2), holding its place in
+ * --max-transactions for good. A transaction with its final, or gone, is left alone. */
+static void txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now)
+{
+    int rc = sr_stack_abandon(e->stack, txn, now);
+    (void)rc; /* SR_ENOTFOUND (ended already), SR_ESTATE (answered): nothing to do */
+}
+
 /* Make the job own a copy of its request (before it waits). */
 static int job_keep(sd_engine *e, job **jp, const sr_msg *req)
 {
@@ -791,6 +806,21 @@ static void job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, con
     log_tx(e, req, &j->src, code, j->rule->name, note);
 }
 
+/* End the job with the simple final @p code, and log it; or, when it could not be built or
+ * sent, log that nothing went out (the caller's txn_settle then ends the transaction). */
+static void job_final(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note,
+                      uint64_t now)
+{
+    if (send_simple(e, j, req, code, now)) {
+        job_done(e, j, req, code, note);
+        return;
+    }
+    char why[160];
+    snprintf(why, sizeof(why), "%s%snothing sent: the %u could not be built or sent",
+             note ? note : "", note ? "; " : "", code);
+    job_done(e, j, req, 0, why);
+}
+
 /* Pick the choice of the current respond action. */
 static void start_action(sd_engine *e, job *j)
 {
@@ -832,9 +862,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 continue;
             }
             if (!resp || send_resp(e, j, resp, 0, now) != 0) {
-                /* the log says what went on the wire: 500, or nothing */
-                code = send_simple(e, j, req, 500, now) ? 500 : 0;
-                why = "challenge could not be built";
+                job_final(e, j, req, 500, "challenge could not be built", now);
+                return false;
             }
             job_done(e, j, req, code, why);
             return false;
@@ -843,8 +872,10 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             unsigned code = 500;
             sr_msg *resp = NULL;
             sd_auth_glue_register(e->auth, a, req, &j->src, &code, &resp, e->tag_key, now);
-            if (!resp || send_resp(e, j, resp, 0, now) != 0)
-                code = send_simple(e, j, req, 500, now) ? 500 : 0;
+            if (!resp || send_resp(e, j, resp, 0, now) != 0) {
+                job_final(e, j, req, 500, NULL, now);
+                return false;
+            }
             job_done(e, j, req, code, NULL);
             return false;
         }
@@ -853,8 +884,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             if (j->is_invite && j->ch->n_steps && j->ch->steps[j->ch->n_steps - 1].wait_cancel &&
                 j->ch->steps[j->ch->n_steps - 1].delay_ms == 0)
                 return job_keep(e, jp, req) == 0;
-            job_done(e, j, req, send_simple(e, j, req, 500, now) ? 500 : 0,
-                     "no final response in the rule");
+            job_final(e, j, req, 500, "no final response in the rule", now);
             return false;
         }
         const sd_step *st = &j->ch->steps[j->step];
@@ -868,8 +898,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 /* nobody cancelled within the bound: end it as Timer C would (RFC 3261
                  * §16.6 item 11), so abandoned calls do not pile up */
                 j->waited = false;
-                job_done(e, j, req, send_simple(e, j, req, 408, now) ? 408 : 0,
-                         "no CANCEL within 3 minutes");
+                job_final(e, j, req, 408, "no CANCEL within 3 minutes", now);
                 return false;
             }
             if (job_keep(e, jp, req) != 0)
@@ -921,8 +950,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         int rc = build(e, j, req, st, code, sdp, e->tag_key, &resp);
         if (rc != 0) {
             /* a code the builder refuses (unregistered, missing header): 500 instead */
-            job_done(e, j, req, send_simple(e, j, req, 500, now) ? 500 : 0,
-                     "response could not be built");
+            job_final(e, j, req, 500, "response could not be built", now);
             return false;
         }
         bool has_body = sr_msg_body(resp).len > 0;
@@ -944,7 +972,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 rc = send_resp(e, j, resp, 0, now);
         }
         if (rc != 0) {
-            job_done(e, j, req, 0, "send failed");
+            job_done(e, j, req, 0, "nothing sent: send failed");
             return false;
         }
         if (reliable && has_body)
@@ -998,13 +1026,16 @@ static void job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, con
     job *j = &tmp;
     bool stays = job_run(e, &j, ev->msg, now);
     if (j != &tmp) {
-        if (!stays)
+        if (!stays) {
             job_free(e, j);
+            txn_settle(e, ev->txn, now);
+        }
         return;
     }
     /* never left the stack frame */
     sr_msg_free(tmp.req);
     cfg_release(e, tmp.cfg);
+    txn_settle(e, ev->txn, now);
 }
 
 /* A PRACK reached a job whose 2xx the stack held: if the stack sent it (the transaction is
@@ -1032,8 +1063,11 @@ static void job_resume(sd_engine *e, job *j, uint64_t now)
         return;
     }
     job *jj = j;
-    if (!job_run(e, &jj, j->req, now))
+    if (!job_run(e, &jj, j->req, now)) {
+        sr_txn_id txn = jj->txn;
         job_free(e, jj);
+        txn_settle(e, txn, now);
+    }
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -1091,9 +1125,12 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         sr_build_opts_init(&bo);
         bo.source_host = sr_str_from_cstr(ev->addr.host);
         bo.source_port = ev->addr.port;
-        if (sr_uas_respond(&resp, req, &v, &pol, &bo, NULL) == 0)
-            send_resp(e, &tmp, resp, 0, now);
-        log_tx(e, req, &ev->addr, v.code, "-", v.reason);
+        bool sent = sr_uas_respond(&resp, req, &v, &pol, &bo, NULL) == 0 &&
+                    send_resp(e, &tmp, resp, 0, now) == 0;
+        /* the log says what went on the wire */
+        log_tx(e, req, &ev->addr, sent ? v.code : 0, "-",
+               sent ? v.reason : "nothing sent: the response could not be built");
+        txn_settle(e, ev->txn, now);
         return;
     }
     if (e->draining) {
@@ -1101,9 +1138,11 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         tmp.rule = &r;
         sd_step st = {.code = 503, .retry_after = 5, .reason = NULL, .repeat = 1};
         sr_msg *resp = NULL;
-        if (build(e, &tmp, req, &st, 503, false, e->tag_key, &resp) == 0)
-            send_resp(e, &tmp, resp, 0, now);
-        log_tx(e, req, &ev->addr, 503, "shutdown", "shutting down");
+        bool sent = build(e, &tmp, req, &st, 503, false, e->tag_key, &resp) == 0 &&
+                    send_resp(e, &tmp, resp, 0, now) == 0;
+        log_tx(e, req, &ev->addr, sent ? 503 : 0, "shutdown",
+               sent ? "shutting down" : "shutting down; nothing sent: the 503 could not be built");
+        txn_settle(e, ev->txn, now);
         return;
     }
     unsigned codes[SD_MAX_CAPTURES] = {0};
@@ -1140,10 +1179,9 @@ static void drain_events(sd_engine *e, const sd_local *local, uint64_t now)
             if (j && !j->final_sent) {
                 /* RFC 3262 §3: no PRACK for a reliable 1xx within 64*T1: the UAS SHOULD reject
                  * the INVITE with a 5xx (a 2xx the stack held is dropped: it never went) */
-                bool sent = send_simple(e, j, j->req, 500, now);
-                job_done(e, j, j->req, sent ? 500 : 0,
-                         sent ? "no PRACK" : "no PRACK; 500 not sent");
+                job_final(e, j, j->req, 500, "no PRACK", now);
                 job_free(e, j);
+                txn_settle(e, ev.txn, now);
             }
             break;
         }
@@ -1222,6 +1260,7 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
         code = 500;
     sr_msg *resp = NULL;
     count_request(e, req);
+    bool sent = false;
     if (build(e, &tmp, req, st, code, false, e->sl_key, &resp) == 0) {
         sr_buf *b = &e->scratch;
         b->len = 0;
@@ -1229,10 +1268,13 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
             sr_addr to = response_dest(req, src);
             e->cnt.responses[code]++;
             e->o.send(b->p, b->len, &to, e->o.user);
+            sent = true;
         }
         sr_msg_free(resp);
     }
-    log_tx(e, req, src, code, rule->name, NULL);
+    /* the log says what went on the wire */
+    log_tx(e, req, src, sent ? code : 0, rule->name,
+           sent ? NULL : "nothing sent: the response could not be built");
     done = true;
 out:
     sr_msg_free(req);
@@ -1354,15 +1396,34 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     if (cfg_of(e)->has_stateless && try_stateless(e, buf, len, src, local))
         return;
     int rc = sr_stack_receive(e->stack, buf, len, src, now);
-    if (rc == SR_EBADMSG) {
+    if (rc == SR_EBADMSG && !reply_raw(e, buf, len, src)) {
+        /* counted here once (sipreplyd_dropped_total); a 400 from the raw head is an answer */
         e->cnt.dropped++;
-        if (!reply_raw(e, buf, len, src) && e->o.log) {
+        if (e->o.log) {
             /* rule NULL: a drop, logged at the debug level */
             sd_txlog l = {.src = src, .note = "dropped: not a SIP message that can be answered"};
             e->o.log(&l, e->o.log_user);
         }
     }
     drain_events(e, local, now);
+}
+
+/* After a burst: each time the transactions have let go of 32 MiB since the last time (or
+ * since their peak), give the free memory back to the kernel. main.c keeps freed memory for
+ * reuse (M_TRIM_THRESHOLD 256 MB) so that a steady load does not fault it in again; this is
+ * for the memory a flood left behind (docs/sipreplyd.md "Memory"). Timers end transactions,
+ * so this runs after them. */
+static void memory_settle(sd_engine *e)
+{
+    size_t mem = sr_stack_memory(e->stack);
+    if (mem > e->mem_peak)
+        e->mem_peak = mem;
+    if (e->mem_peak - mem < ((size_t)32 << 20))
+        return;
+    e->mem_peak = mem;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 void sd_engine_on_timer(sd_engine *e, uint64_t now)
@@ -1376,6 +1437,7 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
         drain_events(e, NULL, now);
     }
     drain_events(e, NULL, now);
+    memory_settle(e);
 }
 
 uint64_t sd_engine_next_deadline(const sd_engine *e)
@@ -1407,12 +1469,15 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
         if (!j->final_sent) {
             sd_step st = {.code = 503, .retry_after = 5, .repeat = 1};
             sr_msg *resp = NULL;
-            if (build(e, j, j->req, &st, 503, false, e->tag_key, &resp) == 0)
-                send_resp(e, j, resp, 0, now);
-            job_done(e, j, j->req, 503, "shutting down");
+            bool sent = build(e, j, j->req, &st, 503, false, e->tag_key, &resp) == 0 &&
+                        send_resp(e, j, resp, 0, now) == 0;
+            job_done(e, j, j->req, sent ? 503 : 0,
+                     sent ? "shutting down" : "shutting down; nothing sent: the 503 failed");
             n++;
         }
+        sr_txn_id txn = j->txn;
         job_free(e, j);
+        txn_settle(e, txn, now);
     }
     drain_events(e, NULL, now);
     return n;
@@ -1485,6 +1550,8 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.seed = rng_next(e);
     if (o->max_transactions)
         sc.max_transactions = o->max_transactions;
+    if (o->max_memory)
+        sc.max_memory = o->max_memory;
     sc.alloc = e->pool ? sd_pool_allocator(e->pool) : NULL;
     if (!e->pool || sr_stack_new(&e->stack, &sc) != 0 ||
         sd_auth_glue_new(&e->auth, rng_next(e), o->nonce_secret, o->nonce_secret_len) != 0) {
@@ -1564,15 +1631,21 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     if (!rc) {
         snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_dropped_total counter\nsipreplyd_dropped_total %llu\n",
-                 (unsigned long long)(e->cnt.dropped + sr_stack_dropped(e->stack)));
+                 /* the stack's own count (sr_stack_dropped) is of the same datagrams:
+                  * each came back SR_EBADMSG to sd_engine_receive, which counted it */
+                 (unsigned long long)e->cnt.dropped);
         rc = sr_buf_append_cstr(out, line);
     }
     if (!rc) {
         snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_transactions gauge\nsipreplyd_transactions %zu\n"
+                 "# TYPE sipreplyd_transaction_bytes gauge\nsipreplyd_transaction_bytes %zu\n"
+                 "# TYPE sipreplyd_refused_total counter\nsipreplyd_refused_total %llu\n"
                  "# TYPE sipreplyd_pending_sequences gauge\nsipreplyd_pending_sequences %zu\n"
                  "# TYPE sipreplyd_bindings gauge\nsipreplyd_bindings %zu\n",
-                 sr_stack_txn_count(e->stack), e->n_jobs, sd_auth_glue_bindings(e->auth));
+                 sr_stack_txn_count(e->stack), sr_stack_memory(e->stack),
+                 (unsigned long long)sr_stack_refused(e->stack), e->n_jobs,
+                 sd_auth_glue_bindings(e->auth));
         rc = sr_buf_append_cstr(out, line);
     }
     return rc;

@@ -40,6 +40,8 @@ typedef struct sd_engine_opts {
     uint64_t seed; /**< PRNG seed when the configuration has none (0: fixed); the daemon draws
                         it from getrandom(2) */
     size_t max_transactions;
+    size_t max_memory; /**< bytes live transactions may retain (sr_config.max_memory; 0: the
+                            stack's default, 64 MiB) */
     /** Key of the digest nonces (auth.h), @p nonce_secret_len bytes (at least 16); NULL: derived
      *  from the seed (tests). The daemon draws 32 bytes from getrandom(2). */
     const uint8_t *nonce_secret;

@@ -172,6 +172,8 @@ static void usage(FILE *out)
             "      --idle-timeout MS   close idle TCP connections after MS (120000)\n"
             "      --shutdown-timeout MS  on SIGTERM, wait at most MS for calls in flight (5000)\n"
             "      --max-transactions N   live transactions (262144)\n"
+            "      --max-memory BYTES  bytes live transactions may retain; past it a new\n"
+            "                          request gets 503 (1073741824, docs/sipreplyd.md)\n"
             "      --udp-gso           send runs of equal-size UDP datagrams to one peer as one\n"
             "                          UDP GSO send (Linux; cheaper under load; a capture on\n"
             "                          this host then shows such a run as one large datagram)\n"
@@ -209,6 +211,10 @@ int main(int argc, char **argv)
     sn_opts so;
     sn_opts_default(&so);
     size_t max_txn = 262144;
+    /* what live transactions may retain: at about 5 KB each (a request head, its last
+     * response), room for the 262144 of --max-transactions; a flood of large heads is
+     * stopped by it first (docs/sipreplyd.md "Memory") */
+    size_t max_mem = (size_t)1 << 30;
     enum {
         O_PRINT = 256,
         O_LEVEL,
@@ -218,6 +224,7 @@ int main(int argc, char **argv)
         O_IDLE,
         O_SHUT,
         O_MAXTXN,
+        O_MAXMEM,
         O_GSO
     };
     static const struct option opts[] = {
@@ -233,6 +240,7 @@ int main(int argc, char **argv)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"shutdown-timeout", required_argument, NULL, O_SHUT},
         {"max-transactions", required_argument, NULL, O_MAXTXN},
+        {"max-memory", required_argument, NULL, O_MAXMEM},
         {"udp-gso", no_argument, NULL, O_GSO},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -268,6 +276,14 @@ int main(int argc, char **argv)
             }
             break;
         case O_METRICS: metrics = optarg; break;
+        case O_MAXMEM:
+            if (num_arg(optarg, &v) != 0 || v < 65536) {
+                fprintf(stderr, "sipreplyd: --max-memory '%s': expected bytes, at least 65536\n",
+                        optarg);
+                return 2;
+            }
+            max_mem = v;
+            break;
         case O_GSO: so.udp_gso = true; break;
         case O_MAXCONN:
         case O_MAXBUF:
@@ -339,6 +355,7 @@ int main(int argc, char **argv)
                          .log_user = &a,
                          .seed = seed,
                          .max_transactions = max_txn,
+                         .max_memory = max_mem,
                          .nonce_secret = nonce_secret,
                          .nonce_secret_len = sizeof(nonce_secret)};
     int rc = 1;

@@ -1,7 +1,8 @@
 /* sipreply tests: randomized two-stack property test (RFC 3261 §17, RFC 6026, §9.2). A UAC
  * stack and a UAS stack talk through a seeded network that drops, duplicates, delays and
  * reorders; every run must end with each transaction terminated once, in a state the RFC
- * allows, with consistent outcomes on both sides, no timer left and nothing leaked.
+ * allows, with consistent outcomes on both sides, no timer left and nothing leaked; after
+ * every step each live transaction has a timer armed or a final its TU still owes (h_stuck).
  * SR_PROPERTY_SEEDS=<n> runs more seeds (default 2000). */
 #include <stdlib.h>
 
@@ -406,6 +407,26 @@ static void run_2xx_retx(world *w)
     }
 }
 
+/* The UAS TU owes server transaction @p id a final: one is scheduled for its call. */
+static bool uas_owes(void *user, sr_txn_id id)
+{
+    const world *w = user;
+    for (size_t i = 0; i < w->nac; i++) {
+        const act *a = &w->ac[i];
+        if (!a->cancel && a->resp != NULL && sr_msg_status(a->resp) >= 200 &&
+            w->calls[a->call].b_id == id)
+            return true;
+    }
+    return false;
+}
+
+/* The liveness invariant (txn_harness.h h_stuck) on both stacks, after every step. */
+static void check_live(world *w)
+{
+    CHECK(h_stuck(w->st[0], NULL, NULL) == 0);
+    CHECK(h_stuck(w->st[1], uas_owes, w) == 0);
+}
+
 static void check(world *w, uint64_t seed)
 {
     for (int side = 0; side < 2; side++) {
@@ -537,13 +558,16 @@ static void one_seed(uint64_t seed)
             assert_int_equal(rc, 0);
             free(p.data);
             drain(&w, p.to);
+            check_live(&w);
         }
         run_acts(&w);
+        check_live(&w);
         run_2xx_retx(&w);
         for (int i = 0; i < 2; i++) {
             assert_int_equal(sr_stack_on_timer(w.st[i], w.now), 0);
             drain(&w, i);
         }
+        check_live(&w);
     }
     check(&w, seed);
     g_txns += w.nids[0] + w.nids[1];

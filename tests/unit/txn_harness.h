@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "txn_int.h" /* the invariant check walks the stack's transactions */
 
 #define H_MAX_LOG 256
 
@@ -231,6 +232,37 @@ static inline sr_msg *h_build(const char *req_text, unsigned code, const char *t
     assert_int_equal(rc, 0);
     sr_msg_free(req);
     return r;
+}
+
+/*
+ * The liveness invariant: every live transaction has a timer armed (B, D, F, H, J, K, L, M,
+ * G, I, Timer C, 100 Trying, the reliable 1xx ones) — its way out — or is a server
+ * transaction in Trying/Proceeding whose final the TU still owes (@p owed, which may be NULL:
+ * nothing owed). A transaction in neither case could never end: it would pin its place in
+ * max_transactions for good. Returns the number of such transactions (printed).
+ */
+typedef bool (*h_owed_fn)(void *user, sr_txn_id id);
+
+static inline size_t h_stuck(const sr_stack *s, h_owed_fn owed, void *user)
+{
+    size_t bad = 0, n = 0;
+    for (const sr__txn *t = s->txns; t != NULL; t = t->next, n++) {
+        bool armed = false;
+        for (int k = 0; k < SR__TK_COUNT; k++)
+            armed = armed || t->tm[k].heap_index != SIZE_MAX;
+        if (armed)
+            continue;
+        bool server = t->kind == SR_TXN_INVITE_SERVER || t->kind == SR_TXN_NON_INVITE_SERVER;
+        bool waiting = server && (t->state == SR_TXN_TRYING || t->state == SR_TXN_PROCEEDING);
+        if (waiting && owed != NULL && owed(user, t->id))
+            continue;
+        print_message("stuck: txn %llu (%s, %s) has no timer and nobody owes it a final\n",
+                      (unsigned long long)t->id, sr_txn_kind_name(t->kind),
+                      sr_txn_state_name(t->state));
+        bad++;
+    }
+    assert_int_equal(n, sr_stack_txn_count(s));
+    return bad;
 }
 
 #endif /* SIPREPLY_TXN_HARNESS_H */
