@@ -144,7 +144,7 @@ static void on_report(void *user)
     app *a = user;
     sr_buf b;
     sr_buf_init(&b, NULL);
-    if (sd_engine_metrics(a->engine, &b) == 0 && b.p)
+    if (sd_engine_metrics(a->engine, &b) == 0 && sn_loop_metrics(a->loop, &b) == 0 && b.p)
         fprintf(stderr, "%s", b.p);
     sr_buf_cleanup(&b);
     fflush(stderr);
@@ -170,6 +170,13 @@ static void usage(FILE *out)
             "      --max-connections N TCP connections (1024)\n"
             "      --max-buffer BYTES  bytes buffered per TCP connection (262144)\n"
             "      --idle-timeout MS   close idle TCP connections after MS (120000)\n"
+            "      --max-connections-per-source N\n"
+            "                          TCP connections from one IP address (256); when all\n"
+            "                          --max-connections are open, a new one closes the one\n"
+            "                          idle the longest\n"
+            "      --message-timeout MS  a TCP message must be complete MS after its first\n"
+            "                          byte, a new connection's first one MS after connecting\n"
+            "                          (20000)\n"
             "      --shutdown-timeout MS  on SIGTERM, wait at most MS for calls in flight (5000)\n"
             "      --max-transactions N   live transactions (262144)\n"
             "      --udp-gso           send runs of equal-size UDP datagrams to one peer as one\n"
@@ -218,7 +225,9 @@ int main(int argc, char **argv)
         O_IDLE,
         O_SHUT,
         O_MAXTXN,
-        O_GSO
+        O_GSO,
+        O_PERSRC,
+        O_MSGTIME
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -234,6 +243,8 @@ int main(int argc, char **argv)
         {"shutdown-timeout", required_argument, NULL, O_SHUT},
         {"max-transactions", required_argument, NULL, O_MAXTXN},
         {"udp-gso", no_argument, NULL, O_GSO},
+        {"max-connections-per-source", required_argument, NULL, O_PERSRC},
+        {"message-timeout", required_argument, NULL, O_MSGTIME},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -274,6 +285,8 @@ int main(int argc, char **argv)
         case O_IDLE:
         case O_SHUT:
         case O_MAXTXN:
+        case O_PERSRC:
+        case O_MSGTIME:
             if (num_arg(optarg, &v) != 0 || v == 0 || v > 0xffffffffUL) {
                 fprintf(stderr, "sipreplyd: '%s': expected a positive number\n", optarg);
                 return 2;
@@ -286,6 +299,10 @@ int main(int argc, char **argv)
                 so.idle_ms = (uint32_t)v;
             else if (ch == O_SHUT)
                 so.shutdown_ms = (uint32_t)v;
+            else if (ch == O_PERSRC)
+                so.max_conns_per_source = v;
+            else if (ch == O_MSGTIME)
+                so.message_ms = (uint32_t)v;
             else
                 max_txn = v;
             break;

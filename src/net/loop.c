@@ -59,10 +59,16 @@ typedef struct conn {
     sr_frame fr;
     char *wbuf;
     size_t wlen, wcap;
-    uint64_t last;
+    uint64_t last;      /* the last complete message either way (or the accept/connect) */
+    uint64_t msg_start; /* when the message being read began (0: none; sn_opts.message_ms) */
     bool connecting;
     bool in_use;
 } conn;
+
+/* Closures of TCP connections the daemon decides, counted in /metrics by reason. */
+enum { TC_IDLE, TC_MESSAGE, TC_PER_SOURCE, TC_EVICTED, TC_FULL, TC__COUNT };
+static const char *const tc_reason[TC__COUNT] = {"idle", "message_timeout", "per_source", "evicted",
+                                                 "full"};
 
 typedef struct mconn {
     watch w;
@@ -128,6 +134,8 @@ struct sn_loop {
     bool tx_valid;
     bool stopping;
     uint64_t stop_deadline;
+    uint64_t now; /* the time read once per loop turn (and per batch of datagrams) */
+    uint64_t tcp_closed[TC__COUNT];
 };
 
 uint64_t sn_now_ms(void)
@@ -176,6 +184,8 @@ void sn_opts_default(sn_opts *o)
     o->max_conns = 1024;
     o->max_conn_buffer = 262144;
     o->idle_ms = 120000;
+    o->message_ms = 20000;
+    o->max_conns_per_source = 256;
     o->shutdown_ms = 5000;
     o->udp_gso = false;
 }
@@ -913,6 +923,29 @@ static conn *conn_new(sn_loop *l, int fd)
     return NULL;
 }
 
+/* Close a connection for @p reason (counted). */
+static void conn_drop(sn_loop *l, conn *c, int reason)
+{
+    l->tcp_closed[reason]++;
+    conn_close(l, c);
+}
+
+/* The table is full: close the connection idle the longest (no complete message for the
+ * longest time, nothing waiting to be written) to make room. false when there is none. */
+static bool conn_evict(sn_loop *l)
+{
+    conn *old = NULL;
+    for (size_t i = 0; i < l->n_conns; i++) {
+        conn *c = &l->conns[i];
+        if (c->in_use && !c->connecting && c->wlen == 0 && (!old || c->last < old->last))
+            old = c;
+    }
+    if (!old)
+        return false;
+    conn_drop(l, old, TC_EVICTED);
+    return true;
+}
+
 static int conn_queue(sn_loop *l, conn *c, const char *data, size_t len)
 {
     if (c->wlen + len > l->o.max_conn_buffer)
@@ -934,6 +967,7 @@ static int conn_queue(sn_loop *l, conn *c, const char *data, size_t len)
 
 static void conn_write(sn_loop *l, conn *c, const char *data, size_t len)
 {
+    c->last = l->now;
     if (c->wlen == 0 && !c->connecting) {
         ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -1027,14 +1061,31 @@ static void tcp_accept(sn_loop *l, lsn *ls)
         int fd = accept4(ls->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        conn *c = conn_new(l, fd);
-        if (!c) {
-            close(fd); /* the cap on connections */
+        char host[SR_ADDR_HOST_MAX];
+        uint16_t port;
+        addr_text(&ss, host, sizeof(host), &port);
+        size_t same = 0;
+        for (size_t i = 0; i < l->n_conns; i++)
+            if (l->conns[i].in_use && !strcmp(l->conns[i].peer.host, host))
+                same++;
+        if (same >= l->o.max_conns_per_source) {
+            close(fd); /* the cap per source address */
+            l->tcp_closed[TC_PER_SOURCE]++;
             continue;
         }
+        conn *c = conn_new(l, fd);
+        if (!c && conn_evict(l)) /* full: room for the new client */
+            c = conn_new(l, fd);
+        if (!c) {
+            close(fd); /* the cap on connections, every one busy writing */
+            l->tcp_closed[TC_FULL]++;
+            continue;
+        }
+        c->msg_start = c->last; /* its first message must come within message_ms */
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        addr_text(&ss, c->peer.host, sizeof(c->peer.host), &c->peer.port);
+        memcpy(c->peer.host, host, sizeof(host));
+        c->peer.port = port;
         c->peer.transport = SR_TP_TCP;
         c->peer.conn_id = c->id;
         /* our address as this connection sees it (a wildcard listener gets the real one) */
@@ -1074,7 +1125,7 @@ static void conn_readable(sn_loop *l, conn *c)
         if (n < 0)
             break;
         c->rlen += (size_t)n;
-        c->last = sn_now_ms();
+        l->now = sn_now_ms();
         /* frame every complete message in the buffer */
         size_t off = 0;
         sr_frame_opts fo = {.max_header_bytes = 65536, .max_body_bytes = l->o.max_conn_buffer};
@@ -1087,6 +1138,7 @@ static void conn_readable(sn_loop *l, conn *c)
                 conn_close(l, c); /* framing lost (RFC 3261 §18.3) */
                 return;
             }
+            c->last = l->now; /* a complete message: not idle */
             if (c->fr.kind == SR_FRAME_PING) {
                 conn_write(l, c, "\r\n", 2);
                 if (conn_by_id(l, id) != c)
@@ -1104,6 +1156,12 @@ static void conn_readable(sn_loop *l, conn *c)
             memmove(c->rbuf, c->rbuf + off, c->rlen - off);
             c->rlen -= off;
         }
+        /* the deadline of the message in the buffer runs from its first byte, not from the
+         * last one (a peer trickling bytes would hold the connection for ever) */
+        if (c->rlen == 0)
+            c->msg_start = 0;
+        else if (off || !c->msg_start)
+            c->msg_start = l->now;
         if ((size_t)n < 4096)
             break;
     }
@@ -1200,7 +1258,7 @@ static void metrics_readable(sn_loop *l, mconn *m)
     if (!strncmp(m->buf, "GET /metrics ", 13) || !strncmp(m->buf, "GET /metrics\r", 13)) {
         status = "200 OK";
         type = "text/plain; version=0.0.4; charset=utf-8";
-        if (sd_engine_metrics(l->e, &body) != 0)
+        if (sd_engine_metrics(l->e, &body) != 0 || sn_loop_metrics(l, &body) != 0)
             status = "500 Internal Server Error";
     } else if (strncmp(m->buf, "GET ", 4) != 0) {
         status = "405 Method Not Allowed";
@@ -1221,6 +1279,20 @@ static void metrics_readable(sn_loop *l, mconn *m)
     sr_buf_cleanup(&resp);
     close(m->fd);
     m->in_use = false;
+}
+
+int sn_loop_metrics(const sn_loop *l, sr_buf *out)
+{
+    int rc = sr_buf_append_cstr(out, "# HELP sipreplyd_tcp_closed_total TCP connections the "
+                                     "daemon closed or refused, by reason.\n"
+                                     "# TYPE sipreplyd_tcp_closed_total counter\n");
+    char line[400];
+    for (size_t i = 0; i < TC__COUNT && !rc; i++) {
+        snprintf(line, sizeof(line), "sipreplyd_tcp_closed_total{reason=\"%s\"} %llu\n",
+                 tc_reason[i], (unsigned long long)l->tcp_closed[i]);
+        rc = sr_buf_append_cstr(out, line);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------ run */
@@ -1277,8 +1349,10 @@ static void sweep(sn_loop *l, uint64_t now)
 {
     for (size_t i = 0; i < l->n_conns; i++) {
         conn *c = &l->conns[i];
-        if (c->in_use && now - c->last > l->o.idle_ms)
-            conn_close(l, c);
+        if (c->in_use && c->msg_start && now - c->msg_start > l->o.message_ms)
+            conn_drop(l, c, TC_MESSAGE);
+        else if (c->in_use && now - c->last > l->o.idle_ms)
+            conn_drop(l, c, TC_IDLE);
     }
     for (size_t i = 0; i < METRICS_MAX; i++)
         if (l->mconns[i].in_use && now - l->mconns[i].started > 5000) {
@@ -1290,9 +1364,14 @@ static void sweep(sn_loop *l, uint64_t now)
 int sn_loop_run(sn_loop *l)
 {
     struct epoll_event evs[64];
-    uint64_t next_sweep = sn_now_ms() + 1000;
+    /* the sweep runs often enough for the message deadline to be felt */
+    uint64_t sweep_ms = l->o.message_ms / 4 < 1000 ? l->o.message_ms / 4 : 1000;
+    if (sweep_ms < 10)
+        sweep_ms = 10;
+    uint64_t next_sweep = sn_now_ms() + sweep_ms;
     for (;;) {
         uint64_t now = sn_now_ms();
+        l->now = now;
         if (l->stopping && sd_engine_pending(l->e) == 0 && !writes_pending(l))
             break;
         if (l->stopping && now >= l->stop_deadline) {
@@ -1341,13 +1420,14 @@ int sn_loop_run(sn_loop *l)
             }
         }
         now = sn_now_ms();
+        l->now = now;
         if (sd_engine_next_deadline(l->e) <= now) {
             sd_engine_on_timer(l->e, now);
             udp_flush(l);
         }
         if (now >= next_sweep) {
             sweep(l, now);
-            next_sweep = now + 1000;
+            next_sweep = now + sweep_ms;
         }
     }
     udp_flush(l);

@@ -18,6 +18,12 @@ typedef struct sn_opts {
     size_t max_conn_buffer; /**< bytes buffered per connection, each way (default 262144) */
     uint32_t idle_ms;       /**< close a TCP connection idle this long (default 120000) */
     uint32_t shutdown_ms;   /**< SIGTERM: longest wait for sequences in flight (5000) */
+    /** A TCP message must arrive complete within this many ms of its first byte, and a new
+     *  connection's first message within this many ms of the accept (default 20000): a peer
+     *  trickling bytes no longer holds a slot for ever (slowloris). */
+    uint32_t message_ms;
+    /** TCP connections from one IP address (default 256) */
+    size_t max_conns_per_source;
     /** Send runs of equal-size UDP datagrams to one destination as one UDP GSO send
      * (UDP_SEGMENT, Linux 4.18+; off by default: a capture on the sending host then shows
      * the run as one large datagram). Falls back to one datagram per message where the kernel
@@ -53,6 +59,9 @@ void sn_loop_set_engine(sn_loop *l, struct sd_engine *e);
 
 /** The engine's send callback: @p user is the loop. */
 void sn_send(const char *data, size_t len, const sr_addr *to, void *user);
+
+/** Append the loop's counters (TCP closures) in Prometheus text format. */
+int sn_loop_metrics(const sn_loop *l, sr_buf *out);
 
 /**
  * Listen on @p spec: "udp:HOST:PORT" or "tcp:HOST:PORT" (IPv6 as "udp:[::1]:5060"; port 0
