@@ -136,6 +136,7 @@ struct sn_loop {
     uint64_t stop_deadline;
     uint64_t now; /* the time read once per loop turn (and per batch of datagrams) */
     uint64_t tcp_closed[TC__COUNT];
+    uint64_t tcp_reconnects, tcp_reused;
 };
 
 uint64_t sn_now_ms(void)
@@ -1018,6 +1019,19 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
     socklen_t slen;
     if (text_addr(host, port, &ss, &slen) < 0)
         return;
+    /* a connection to that address already (one opened for an earlier response of the
+     * same sequence, e.g. a 2xx retransmission, RFC 3261 §13.3.1.4): send on it */
+    char canon[SR_ADDR_HOST_MAX];
+    uint16_t cport;
+    addr_text(&ss, canon, sizeof(canon), &cport);
+    for (size_t i = 0; i < l->n_conns; i++) {
+        conn *c = &l->conns[i];
+        if (c->in_use && c->peer.port == port && !strcmp(c->peer.host, canon)) {
+            l->tcp_reused++;
+            conn_write(l, c, data, len);
+            return;
+        }
+    }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return;
@@ -1030,9 +1044,10 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
         close(fd);
         return;
     }
+    l->tcp_reconnects++;
     c->connecting = true;
     c->peer = *to;
-    snprintf(c->peer.host, sizeof(c->peer.host), "%s", host);
+    snprintf(c->peer.host, sizeof(c->peer.host), "%s", canon);
     c->peer.port = port;
     c->peer.conn_id = c->id;
     if (ep_add(l, fd, EPOLLIN | EPOLLOUT, &c->w) != 0 || conn_queue(l, c, data, len) != 0)
@@ -1286,10 +1301,23 @@ int sn_loop_metrics(const sn_loop *l, sr_buf *out)
     int rc = sr_buf_append_cstr(out, "# HELP sipreplyd_tcp_closed_total TCP connections the "
                                      "daemon closed or refused, by reason.\n"
                                      "# TYPE sipreplyd_tcp_closed_total counter\n");
-    char line[400];
+    char line[800];
     for (size_t i = 0; i < TC__COUNT && !rc; i++) {
         snprintf(line, sizeof(line), "sipreplyd_tcp_closed_total{reason=\"%s\"} %llu\n",
                  tc_reason[i], (unsigned long long)l->tcp_closed[i]);
+        rc = sr_buf_append_cstr(out, line);
+    }
+    if (!rc) {
+        snprintf(line, sizeof(line),
+                 "# HELP sipreplyd_tcp_reconnects_total Connections opened to send a response "
+                 "whose connection was gone (RFC 3261 18.2.2).\n"
+                 "# TYPE sipreplyd_tcp_reconnects_total counter\n"
+                 "sipreplyd_tcp_reconnects_total %llu\n"
+                 "# HELP sipreplyd_tcp_reconnect_reused_total Responses sent on such a "
+                 "connection opened before, to the same address.\n"
+                 "# TYPE sipreplyd_tcp_reconnect_reused_total counter\n"
+                 "sipreplyd_tcp_reconnect_reused_total %llu\n",
+                 (unsigned long long)l->tcp_reconnects, (unsigned long long)l->tcp_reused);
         rc = sr_buf_append_cstr(out, line);
     }
     return rc;

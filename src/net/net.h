@@ -60,7 +60,7 @@ void sn_loop_set_engine(sn_loop *l, struct sd_engine *e);
 /** The engine's send callback: @p user is the loop. */
 void sn_send(const char *data, size_t len, const sr_addr *to, void *user);
 
-/** Append the loop's counters (TCP closures) in Prometheus text format. */
+/** Append the loop's counters (TCP closures and reconnections) in Prometheus text format. */
 int sn_loop_metrics(const sn_loop *l, sr_buf *out);
 
 /**
