@@ -29,6 +29,8 @@
 #define OUT_BATCH     64
 #define OUT_BYTES     (256 * 1024)
 #define METRICS_MAX   16
+#define REFL_WAYS     4
+#define REFL_BUCKETS  2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
 enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN };
 
@@ -69,6 +71,15 @@ typedef struct conn {
 enum { TC_IDLE, TC_MESSAGE, TC_PER_SOURCE, TC_EVICTED, TC_FULL, TC__COUNT };
 static const char *const tc_reason[TC__COUNT] = {"idle", "message_timeout", "per_source", "evicted",
                                                  "full"};
+
+/* One source address's reflection budget (sn_opts.reflection_budget). */
+typedef struct refl {
+    uint8_t ip[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+    int64_t owed;   /* bytes sent minus credit for requests since the last sign of life */
+    uint64_t since; /* when this period without a sign of life began; 0: slot free */
+    uint64_t used;  /* last touched: the bucket's least recent goes first */
+    bool logged;    /* over budget in this period, and said so */
+} refl;
 
 typedef struct mconn {
     watch w;
@@ -137,6 +148,14 @@ struct sn_loop {
     uint64_t now; /* the time read once per loop turn (and per batch of datagrams) */
     uint64_t tcp_closed[TC__COUNT];
     uint64_t tcp_reconnects, tcp_reused;
+    /* reflection budget: a fixed table of sources, a one-entry cache of the last one, the
+     * source of the datagram being received (for the engine's signs) */
+    refl *refl;
+    refl *refl_last;
+    uint8_t refl_key[16];
+    const struct sockaddr_storage *rx_cur;
+    size_t rx_cur_len;
+    uint64_t refl_dropped, refl_dropped_bytes, refl_limited;
 };
 
 uint64_t sn_now_ms(void)
@@ -187,6 +206,9 @@ void sn_opts_default(sn_opts *o)
     o->idle_ms = 120000;
     o->message_ms = 20000;
     o->max_conns_per_source = 256;
+    o->reflection_budget = 2048;
+    o->reflection_ratio = 4;
+    o->reflection_window_ms = 64000;
     o->shutdown_ms = 5000;
     o->udp_gso = false;
 }
@@ -371,7 +393,10 @@ int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, s
     l->in_buf = malloc((size_t)UDP_BATCH * UDP_BUF);
     l->out_buf = malloc(OUT_BYTES);
     l->conns = calloc(o->max_conns ? o->max_conns : 1, sizeof(*l->conns));
-    if (l->ep < 0 || !l->in_buf || !l->out_buf || !l->conns) {
+    if (o->reflection_budget)
+        l->refl = calloc((size_t)REFL_BUCKETS * REFL_WAYS, sizeof(*l->refl));
+    if (l->ep < 0 || !l->in_buf || !l->out_buf || !l->conns ||
+        (o->reflection_budget && (!l->refl || sn_random(l->refl_key, sizeof(l->refl_key)) != 0))) {
         snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
         sn_loop_free(l);
         return -1;
@@ -435,6 +460,7 @@ void sn_loop_free(sn_loop *l)
     if (l->ep >= 0)
         close(l->ep);
     free(l->conns);
+    free(l->refl);
     free(l->in_buf);
     free(l->out_buf);
     free(l);
@@ -793,6 +819,112 @@ static lsn *udp_socket_for(sn_loop *l, const sr_addr *to, int family)
     return NULL;
 }
 
+/* ------------------------------------------------------------------ reflection budget
+ *
+ * A spoofed request makes us send its responses, and their retransmissions, to an address
+ * that never asked (RFC 3261 §26.1.5, §26.3.2.4). Per source IP address (not
+ * port: a spoofer picks ports freely): the bytes sent to it, less reflection_ratio times the
+ * bytes of each new request it sent (retransmissions, which the transaction layer absorbs,
+ * earn nothing), may not exceed reflection_budget while it shows no sign of life (an ACK or
+ * PRACK carrying what only our response told it). Over it, datagrams to it are dropped until
+ * it shows one or reflection_window_ms pass. A fixed table: the least recently used source
+ * of a bucket makes room (it starts a fresh budget when it comes back). */
+
+static void refl_ip(const struct sockaddr_storage *ss, uint8_t ip[16])
+{
+    if (ss->ss_family == AF_INET6) {
+        memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+        return;
+    }
+    memset(ip, 0, 10);
+    ip[10] = ip[11] = 0xff;
+    memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+}
+
+/* The source's entry; NULL when not there and !@p create. O(1), no system call. */
+static refl *refl_get(sn_loop *l, const struct sockaddr_storage *ss, bool create)
+{
+    uint8_t ip[16];
+    refl_ip(ss, ip);
+    refl *r = l->refl_last;
+    if (!r || !r->since || memcmp(r->ip, ip, 16) != 0) {
+        refl *b = &l->refl[(sr_siphash24(l->refl_key, ip, 16) & (REFL_BUCKETS - 1)) * REFL_WAYS];
+        r = NULL;
+        for (size_t k = 0; k < REFL_WAYS && !r; k++)
+            if (b[k].since && !memcmp(b[k].ip, ip, 16))
+                r = &b[k];
+        if (!r && !create)
+            return NULL;
+        if (!r) {
+            r = &b[0];
+            for (size_t k = 1; k < REFL_WAYS && r->since; k++)
+                if (!b[k].since || b[k].used < r->used)
+                    r = &b[k];
+            memset(r, 0, sizeof(*r));
+            memcpy(r->ip, ip, 16);
+            r->since = l->now ? l->now : 1;
+        }
+        l->refl_last = r;
+    }
+    r->used = l->now;
+    if (l->now - r->since >= l->o.reflection_window_ms) { /* a new period */
+        r->owed = 0;
+        r->since = l->now ? l->now : 1;
+        r->logged = false;
+    }
+    return r;
+}
+
+static void refl_alive(sn_loop *l, refl *r)
+{
+    if (r->owed > 0)
+        r->owed = 0; /* the debt is forgiven; credit for its requests stays */
+    r->since = l->now ? l->now : 1;
+    r->logged = false;
+}
+
+/* May @p len bytes go to @p ss? Counts them, or the drop. */
+static bool refl_allow(sn_loop *l, const struct sockaddr_storage *ss, size_t len)
+{
+    refl *r = refl_get(l, ss, true);
+    if (r->owed + (int64_t)len <= (int64_t)l->o.reflection_budget) {
+        r->owed += (int64_t)len;
+        return true;
+    }
+    l->refl_dropped++;
+    l->refl_dropped_bytes += len;
+    if (!r->logged) {
+        r->logged = true;
+        l->refl_limited++;
+        if (l->h.warn) {
+            char host[SR_ADDR_HOST_MAX], msg[256];
+            uint16_t port;
+            addr_text(ss, host, sizeof(host), &port);
+            snprintf(msg, sizeof(msg),
+                     "reflection budget: %s was sent %lld bytes beyond its requests' credit "
+                     "and showed no sign of life (ACK, PRACK); dropping what goes to it (the "
+                     "next: %zu bytes) until it shows one or %u ms pass",
+                     host, (long long)r->owed, len, (unsigned)l->o.reflection_window_ms);
+            l->h.warn(l->h.user, msg);
+        }
+    }
+    return false;
+}
+
+void sn_sign(const sr_addr *src, int sign, void *user)
+{
+    sn_loop *l = user;
+    if (!l->refl || !l->rx_cur || src->transport != SR_TP_UDP)
+        return; /* TCP: the handshake showed the source is real */
+    refl *r = refl_get(l, l->rx_cur, true);
+    if (sign == SD_SIGN_ALIVE) {
+        refl_alive(l, r);
+    } else if (sign == SD_SIGN_REQUEST) {
+        int64_t credit = (int64_t)l->o.reflection_ratio * (int64_t)l->rx_cur_len;
+        r->owed = r->owed - credit < -((int64_t)1 << 40) ? -((int64_t)1 << 40) : r->owed - credit;
+    }
+}
+
 static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
 {
     struct sockaddr_storage ss;
@@ -801,6 +933,8 @@ static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to
         return;
     lsn *ls = udp_socket_for(l, to, ss.ss_family);
     if (!ls || len > OUT_BYTES)
+        return;
+    if (l->refl && !refl_allow(l, &ss, len))
         return;
     if (l->out_n && (l->out_fd != ls->fd || l->out_n == OUT_BATCH || l->out_used + len > OUT_BYTES))
         udp_flush(l);
@@ -871,10 +1005,19 @@ static void udp_readable(sn_loop *l, lsn *ls)
             break;
         l->in_used = (size_t)n;
         uint64_t now = sn_now_ms();
+        l->now = now;
         for (int i = 0; i < n; i++) {
             size_t len = l->in[i].msg_len;
             if (len == 0 || (l->in[i].msg_hdr.msg_flags & MSG_TRUNC))
                 continue;
+            const char *data = (const char *)l->in_iov[i].iov_base;
+            if (l->refl && len > 4 && !memcmp(data, "ACK ", 4)) {
+                /* an ACK from a source that owes a sign of life: is its To tag ours? (the
+                 * ACK for a 2xx is recognised by the engine, which keeps that tag) */
+                refl *r = refl_get(l, &l->in_addr[i], false);
+                if (r && r->owed > 0 && sd_engine_ack_is_ours(l->e, data, len))
+                    refl_alive(l, r);
+            }
             sr_addr src;
             memset(&src, 0, sizeof(src));
             rx_addr_text(l, &l->in_addr[i], src.host, &src.port);
@@ -884,7 +1027,10 @@ static void udp_readable(sn_loop *l, lsn *ls)
             sd_local dst;
             if (ls->wildcard && pktinfo_local(&l->in[i].msg_hdr, ls->local.port, &dst))
                 local = &dst;
-            sd_engine_receive(l->e, (const char *)l->in_iov[i].iov_base, len, &src, local, now);
+            l->rx_cur = &l->in_addr[i];
+            l->rx_cur_len = len;
+            sd_engine_receive(l->e, data, len, &src, local, now);
+            l->rx_cur = NULL;
         }
         udp_flush(l);
         /* a short batch does not end the wake-up: what arrived while it was answered is
@@ -1318,6 +1464,22 @@ int sn_loop_metrics(const sn_loop *l, sr_buf *out)
                  "# TYPE sipreplyd_tcp_reconnect_reused_total counter\n"
                  "sipreplyd_tcp_reconnect_reused_total %llu\n",
                  (unsigned long long)l->tcp_reconnects, (unsigned long long)l->tcp_reused);
+        rc = sr_buf_append_cstr(out, line);
+    }
+    if (!rc) {
+        snprintf(line, sizeof(line),
+                 "# HELP sipreplyd_reflection_dropped_total UDP datagrams not sent: their "
+                 "destination was over its reflection budget.\n"
+                 "# TYPE sipreplyd_reflection_dropped_total counter\n"
+                 "sipreplyd_reflection_dropped_total %llu\n"
+                 "# TYPE sipreplyd_reflection_dropped_bytes_total counter\n"
+                 "sipreplyd_reflection_dropped_bytes_total %llu\n"
+                 "# HELP sipreplyd_reflection_limited_total Times an address went over its "
+                 "reflection budget.\n"
+                 "# TYPE sipreplyd_reflection_limited_total counter\n"
+                 "sipreplyd_reflection_limited_total %llu\n",
+                 (unsigned long long)l->refl_dropped, (unsigned long long)l->refl_dropped_bytes,
+                 (unsigned long long)l->refl_limited);
         rc = sr_buf_append_cstr(out, line);
     }
     return rc;

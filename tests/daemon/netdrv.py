@@ -5,7 +5,7 @@ usage: netdrv.py slow HOST PORT           a trickling connection is closed (mess
        netdrv.py persource HOST PORT N     open N idle connections, print how many stay open
        netdrv.py full HOST PORT N          N trickling connections fill the table; a new
                                            client must still get its answer
-       netdrv.py reflect HOST PORT N [--ack] [--sdp] [--wait S] [--user U]
+       netdrv.py reflect HOST PORT N [--ack] [--sdp] [--serial] [--wait S] [--user U]
                                            N INVITEs from one UDP socket; print the bytes and
                                            datagrams that came back
        netdrv.py reuse HOST PORT [--wait S] a TCP caller leaves after the 200; count the
@@ -114,12 +114,44 @@ def cmd_full(host, port, n):
     return 0
 
 
-def cmd_reflect(host, port, n, ack, wait, user, sdp):
+def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("127.0.0.1", 0))
     lp = u.getsockname()[1]
-    sent_bytes = 0
+    st = {"sent": 0, "got_bytes": 0, "got": 0, "finals": 0}
     calls = {}
+
+    def pump(until, callid_final=None):
+        """Read (and ACK) until @p until, or until a final for @p callid_final arrives."""
+        while time.time() < until:
+            r, _, _ = select.select([u], [], [], max(0.0, until - time.time()))
+            if not r:
+                return
+            d = u.recv(65535)
+            st["got_bytes"] += len(d)
+            st["got"] += 1
+            sl, hdrs, _ = parse(d)
+            code = int(sl.split()[1])
+            if code < 200 or not ack:
+                continue
+            st["finals"] += 1
+            callid = hdrs.get("call-id", hdrs.get("i", [""]))[0]
+            to = hdrs.get("to", hdrs.get("t", [""]))[0]
+            if callid not in calls:
+                continue
+            # RFC 3261 17.1.1.3: the ACK for a non-2xx has the INVITE's Via; for a 2xx, a
+            # new branch (13.2.2.4)
+            branch, req = calls[callid]
+            via = req.split(b"\r\n")[1].decode()
+            if code < 300:
+                via = via.replace(branch, "z9hG4bK" + rnd(8))
+            a = (f"ACK sip:{user}@x SIP/2.0\r\n{via}\r\nf: <sip:a@b>;tag=1\r\nt: {to}\r\n"
+                 f"i: {callid}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n\r\n").encode()
+            u.sendto(a, (host, port))
+            st["sent"] += len(a)
+            if callid == callid_final:
+                return
+
     for i in range(n):
         branch = "z9hG4bK" + rnd(4)
         callid = rnd(4)
@@ -132,40 +164,15 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp):
                         "1", [], SDP)
         calls[callid] = (branch, req)
         u.sendto(req, (host, port))
-        sent_bytes += len(req)
-    got_bytes = got = finals = 0
-    end = time.time() + wait
-    while time.time() < end:
-        r, _, _ = select.select([u], [], [], max(0.0, end - time.time()))
-        if not r:
-            break
-        d = u.recv(65535)
-        got_bytes += len(d)
-        got += 1
-        sl, hdrs, _ = parse(d)
-        code = int(sl.split()[1])
-        if code < 200 or not ack:
-            continue
-        finals += 1
-        callid = hdrs.get("call-id", hdrs.get("i", [""]))[0]
-        to = hdrs.get("to", hdrs.get("t", [""]))[0]
-        if callid not in calls:
-            continue
-        # RFC 3261 17.1.1.3: the ACK for a non-2xx has the INVITE's Via; for a 2xx, a new
-        # branch (13.2.2.4)
-        branch, req = calls[callid]
-        via = req.split(b"\r\n")[1].decode()
-        if code < 300:
-            via = via.replace(branch, "z9hG4bK" + rnd(8))
-        a = (f"ACK sip:{user}@x SIP/2.0\r\n{via}\r\nf: <sip:a@b>;tag=1\r\nt: {to}\r\n"
-             f"i: {callid}\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\n\r\n").encode()
-        u.sendto(a, (host, port))
-        sent_bytes += len(a)
+        st["sent"] += len(req)
+        if serial:  # one call at a time: its final (and ACK) before the next INVITE
+            pump(time.time() + 2, callid)
+    pump(time.time() + wait)
     print(f"request_bytes={len(calls[next(iter(calls))][1])}")
-    print(f"sent_bytes={sent_bytes}")
-    print(f"received_bytes={got_bytes}")
-    print(f"received_datagrams={got}")
-    print(f"finals={finals}")
+    print(f"sent_bytes={st['sent']}")
+    print(f"received_bytes={st['got_bytes']}")
+    print(f"received_datagrams={st['got']}")
+    print(f"finals={st['finals']}")
     return 0
 
 
@@ -245,7 +252,7 @@ def main():
         return cmd_full(host, port, int(opts[0]))
     if cmd == "reflect":
         return cmd_reflect(host, port, int(opts[0]), "--ack" in opts, opt("--wait", 5.0),
-                           opt("--user", "180"), "--sdp" in opts)
+                           opt("--user", "180"), "--sdp" in opts, "--serial" in opts)
     if cmd == "reuse":
         return cmd_reuse(host, port, opt("--wait", 4.0))
     print(__doc__)
