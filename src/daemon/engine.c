@@ -768,8 +768,9 @@ static bool retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related)
         const sr_nameaddr *rt = sr_msg_to(j->resp2xx);
         if (rc && rt && rc->num == ac->num && sr_str_eq(rt->tag, at->tag) &&
             sr_str_eq(sr_msg_call_id(j->resp2xx), sr_msg_call_id(ack))) {
-            job_free(e, j);
-            return rt->tag.len > 0;
+            bool ours = rt->tag.len > 0;
+            job_free(e, j); /* frees rt */
+            return ours;
         }
     }
     return false;
