@@ -119,6 +119,7 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
     u.bind(("127.0.0.1", 0))
     lp = u.getsockname()[1]
     st = {"sent": 0, "got_bytes": 0, "got": 0, "finals": 0}
+    answered = set()  # Call-IDs that got a final
     calls = {}
 
     def pump(until, callid_final=None):
@@ -139,6 +140,7 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
             to = hdrs.get("to", hdrs.get("t", [""]))[0]
             if callid not in calls:
                 continue
+            answered.add(callid)
             # RFC 3261 17.1.1.3: the ACK for a non-2xx has the INVITE's Via; for a 2xx, a
             # new branch (13.2.2.4)
             branch, req = calls[callid]
@@ -173,6 +175,7 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
     print(f"received_bytes={st['got_bytes']}")
     print(f"received_datagrams={st['got']}")
     print(f"finals={st['finals']}")
+    print(f"calls_answered={len(answered)}")
     return 0
 
 

@@ -56,7 +56,8 @@ start_daemon "$tmp/ack.log" "${common[@]}" || exit 1
 port=$(listen_port "$tmp/ack.log" udp)
 for user in 180 486; do
     out=$($DRV reflect 127.0.0.1 "$port" 20 --sdp --ack --user $user --wait 2)
-    [ "$(val "$out" finals)" = 20 ] && [ "$(val "$out" received_datagrams)" = 40 ] \
+    # every call's final (a slow machine may also see a retransmission before the ACK lands)
+    [ "$(val "$out" calls_answered)" = 20 ] && [ "$(val "$out" received_datagrams)" -ge 40 ] \
         && ok "ACKing caller ($user, 20 at once): every response" || bad "ACKing caller ($user): $out"
 done
 n=$(metric "$tmp/ack.log" sipreplyd_reflection_dropped_total)
@@ -71,7 +72,7 @@ start_daemon "$tmp/life.log" "${common[@]}" --reflection-ratio 1 || exit 1
 port=$(listen_port "$tmp/life.log" udp)
 for user in 180 486; do
     out=$($DRV reflect 127.0.0.1 "$port" 20 --ack --serial --user $user --wait 1)
-    [ "$(val "$out" finals)" = 20 ] && [ "$(val "$out" received_datagrams)" = 40 ] \
+    [ "$(val "$out" calls_answered)" = 20 ] && [ "$(val "$out" received_datagrams)" -ge 40 ] \
         && ok "ACKs are signs of life ($user, one call at a time)" || bad "ACKs as signs of life ($user): $out"
 done
 n=$(metric "$tmp/life.log" sipreplyd_reflection_dropped_total)
