@@ -11,22 +11,21 @@
 
 static void explain_usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: %s explain <code|Nxx|phrase> [--json]\n\n"
-        "Explains a SIP status code: its canonical reason phrase, class, defining RFC,\n"
-        "who sends it, the header fields it must carry and what the client does next.\n\n"
-        "  <code>      a code from 100 to 699 (486)\n"
-        "  <Nxx>       a class (1xx ... 6xx): what it means and its codes\n"
-        "  <phrase>    a reason phrase, any case, as one quoted argument or several words\n"
-        "              (\"Gateway time-out\" finds 504; \"Not Acceptable\" finds 406 and 606,\n"
-        "              then 488 Not Acceptable Here, whose phrase contains those words)\n\n"
-        "options:\n"
-        "  --json      print JSON instead of text\n"
-        "  -h, --help  print this help\n\n"
-        "exit status: 0 registered code, class or matching phrase; 1 code in 100-699 that\n"
-        "is not registered (explained through its class) or legacy; 2 anything else.\n",
-        cli_prog);
+    fprintf(out,
+            "usage: %s explain <code|Nxx|phrase> [--json]\n\n"
+            "Explains a SIP status code: its canonical reason phrase, class, defining RFC,\n"
+            "who sends it, the header fields it must carry and what the client does next.\n\n"
+            "  <code>      a code from 100 to 699 (486)\n"
+            "  <Nxx>       a class (1xx ... 6xx): what it means and its codes\n"
+            "  <phrase>    a reason phrase, any case, as one quoted argument or several words\n"
+            "              (\"Gateway time-out\" finds 504; \"Not Acceptable\" finds 406 and 606,\n"
+            "              then 488 Not Acceptable Here, whose phrase contains those words)\n\n"
+            "options:\n"
+            "  --json      print JSON instead of text\n"
+            "  -h, --help  print this help\n\n"
+            "exit status: 0 registered code, class or matching phrase; 1 code in 100-699 that\n"
+            "is not registered (explained through its class) or legacy; 2 anything else.\n",
+            cli_prog);
 }
 
 static int usage_error(const char *msg, const char *arg)

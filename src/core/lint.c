@@ -365,7 +365,8 @@ static bool next_copied_param(sr_str params, size_t *pos, const sr_via *req, sr_
  * server are set aside. */
 static bool same_top_via(const sr_via *resp, const sr_via *req)
 {
-    sr_str hx = {resp->raw.p, resp->params.p ? (size_t)(resp->params.p - resp->raw.p) : resp->raw.len};
+    sr_str hx = {resp->raw.p,
+                 resp->params.p ? (size_t)(resp->params.p - resp->raw.p) : resp->raw.len};
     sr_str hy = {req->raw.p, req->params.p ? (size_t)(req->params.p - req->raw.p) : req->raw.len};
     if (!lws_eq(hx, hy))
         return false;

@@ -171,7 +171,8 @@ static size_t fold_words(sr_str s, char *f, bool *start, bool *end)
         if (n == SR__WORDS_MAX)
             return SIZE_MAX;
         f[n] = (char)sr__tolower(c);
-        start[n] = i == 0 || ((unsigned char)s.p[i - 1] < 0x80 && !is_alnum((unsigned char)s.p[i - 1]));
+        start[n] =
+            i == 0 || ((unsigned char)s.p[i - 1] < 0x80 && !is_alnum((unsigned char)s.p[i - 1]));
         end[n] = i + 1 == s.len ||
                  ((unsigned char)s.p[i + 1] < 0x80 && !is_alnum((unsigned char)s.p[i + 1]));
         n++;

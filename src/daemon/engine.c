@@ -769,29 +769,40 @@ static bool retx_again(sd_engine *e, job *j, uint64_t now)
 
 /* An ACK: if it acknowledges a 2xx we resend, stop. It matches the INVITE transaction
  * (@p related, same branch) or, with a branch of its own, the 2xx's Call-ID, CSeq number
- * and To tag (RFC 3261 13.3.1.4, 17.1.1.3). */
-static void retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related)
+ * and To tag (RFC 3261 13.3.1.4, 17.1.1.3). true when it named that 2xx by its To tag: its
+ * sender received the 2xx (the reflection budget's sign of life). */
+static bool retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related)
 {
     if (!e->retx)
-        return;
+        return false;
+    const sr_nameaddr *at = sr_msg_to(ack);
     job *j = related ? map_get(e, related) : NULL;
     if (j && j->resp2xx) {
+        const sr_nameaddr *rt = sr_msg_to(j->resp2xx);
+        bool ours = at && rt && rt->tag.len && sr_str_eq(rt->tag, at->tag);
         job_free(e, j);
-        return;
+        return ours;
     }
     const sr_cseq *ac = sr_msg_cseq(ack);
-    const sr_nameaddr *at = sr_msg_to(ack);
     if (!ac || !at)
-        return;
+        return false;
     for (j = e->retx; j; j = j->retx_next) {
         const sr_cseq *rc = sr_msg_cseq(j->resp2xx);
         const sr_nameaddr *rt = sr_msg_to(j->resp2xx);
         if (rc && rt && rc->num == ac->num && sr_str_eq(rt->tag, at->tag) &&
             sr_str_eq(sr_msg_call_id(j->resp2xx), sr_msg_call_id(ack))) {
-            job_free(e, j);
-            return;
+            bool ours = rt->tag.len > 0;
+            job_free(e, j); /* frees rt */
+            return ours;
         }
     }
+    return false;
+}
+
+static void sign(sd_engine *e, const sr_addr *src, int what)
+{
+    if (e->o.sign)
+        e->o.sign(src, what, e->o.user);
 }
 
 static unsigned step_code(const job *j, const sd_step *st)
@@ -1084,9 +1095,12 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     sr_method m = sr_msg_method(req);
     count_request(e, req);
     if (m == SR_METHOD_ACK) {
-        retx_ack(e, req, ev->related); /* an ACK for a 2xx: stop resending it */
+        if (retx_ack(e, req, ev->related)) /* an ACK for a 2xx: stop resending it */
+            sign(e, &ev->addr, SD_SIGN_ALIVE);
         return;
     }
+    /* a PRACK the stack matched to our reliable 1xx (RAck names its RSeq) proves receipt */
+    sign(e, &ev->addr, m == SR_METHOD_PRACK && ev->related ? SD_SIGN_ALIVE : SD_SIGN_REQUEST);
     if (m == SR_METHOD_CANCEL && ev->related) {
         job *j = map_get(e, ev->related);
         if (j && !j->final_sent) {
@@ -1233,6 +1247,7 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
         if (sr_build_ack_is_ours(req, e->sl_key)) {
             e->cnt.requests[SR_METHOD_ACK]++;
             e->cnt.acks_absorbed++;
+            sign(e, src, SD_SIGN_ALIVE);
             done = true;
         }
         goto out;
@@ -1260,6 +1275,7 @@ static bool try_stateless(sd_engine *e, const char *buf, size_t len, const sr_ad
         code = 500;
     sr_msg *resp = NULL;
     count_request(e, req);
+    sign(e, src, SD_SIGN_REQUEST);
     bool sent = false;
     if (build(e, &tmp, req, st, code, false, e->sl_key, &resp) == 0) {
         sr_buf *b = &e->scratch;
@@ -1424,6 +1440,21 @@ static void memory_settle(sd_engine *e)
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
+}
+
+bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
+{
+    if (len < 4 || memcmp(buf, "ACK ", 4) != 0)
+        return false;
+    sr_msg *ack = NULL;
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = sd_pool_allocator(e->pool);
+    if (sr_msg_parse(&ack, buf, len, &po, NULL) != 0)
+        return false;
+    bool ours = sr_build_ack_is_ours(ack, e->tag_key) || sr_build_ack_is_ours(ack, e->sl_key);
+    sr_msg_free(ack);
+    return ours;
 }
 
 void sd_engine_on_timer(sd_engine *e, uint64_t now)

@@ -32,9 +32,19 @@ typedef struct sd_txlog {
 
 typedef void (*sd_log_cb)(const sd_txlog *l, void *user);
 
+/** What a message received says about its source (for the shell's reflection budget). */
+enum {
+    SD_SIGN_REQUEST = 1, /**< a new request (the transaction layer absorbed retransmissions) */
+    SD_SIGN_ALIVE        /**< proof the source receives our responses: an ACK naming the 2xx
+                              we sent (its To tag), or a PRACK matching our reliable 1xx */
+};
+
+/** Called during sd_engine_receive(), about the message being received from @p src. */
+typedef void (*sd_sign_cb)(const sr_addr *src, int sign, void *user);
+
 typedef struct sd_engine_opts {
     sd_send_cb send;
-    void *user;    /**< handed to @p send */
+    void *user;    /**< handed to @p send and @p sign */
     sd_log_cb log; /**< NULL: no transaction log */
     void *log_user;
     uint64_t seed; /**< PRNG seed when the configuration has none (0: fixed); the daemon draws
@@ -46,6 +56,8 @@ typedef struct sd_engine_opts {
      *  from the seed (tests). The daemon draws 32 bytes from getrandom(2). */
     const uint8_t *nonce_secret;
     size_t nonce_secret_len;
+    /** What requests say about their sources, for the reflection budget (NULL: nothing). */
+    sd_sign_cb sign;
 } sd_engine_opts;
 
 /** Counters, for SIGUSR1 and /metrics. */
@@ -71,6 +83,13 @@ const sd_config *sd_engine_config(const sd_engine *e);
 /** One datagram or one framed stream message from @p src, received on @p local. */
 void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
                        const sd_local *local, uint64_t now_ms);
+
+/**
+ * true when @p buf is an ACK whose To tag is one this engine derived for the request it
+ * acknowledges (the ACK for a non-2xx final, RFC 3261 §17.1.1.3): its sender received that
+ * final. Parses @p buf; for the shell, on a source that owes a sign of life.
+ */
+bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len);
 
 /** Run what is due by @p now_ms (stack timers and delayed responses). */
 void sd_engine_on_timer(sd_engine *e, uint64_t now_ms);

@@ -144,10 +144,15 @@ static void on_report(void *user)
     app *a = user;
     sr_buf b;
     sr_buf_init(&b, NULL);
-    if (sd_engine_metrics(a->engine, &b) == 0 && b.p)
+    if (sd_engine_metrics(a->engine, &b) == 0 && sn_loop_metrics(a->loop, &b) == 0 && b.p)
         fprintf(stderr, "%s", b.p);
     sr_buf_cleanup(&b);
     fflush(stderr);
+}
+
+static void on_warn(void *user, const char *msg)
+{
+    logf_(user, LOG_WARN, "%s", msg);
 }
 
 static void usage(FILE *out)
@@ -170,6 +175,20 @@ static void usage(FILE *out)
             "      --max-connections N TCP connections (1024)\n"
             "      --max-buffer BYTES  bytes buffered per TCP connection (262144)\n"
             "      --idle-timeout MS   close idle TCP connections after MS (120000)\n"
+            "      --max-connections-per-source N\n"
+            "                          TCP connections from one IP address (256); when all\n"
+            "                          --max-connections are open, a new one closes the one\n"
+            "                          idle the longest\n"
+            "      --message-timeout MS  a TCP message must be complete MS after its first\n"
+            "                          byte, a new connection's first one MS after connecting\n"
+            "                          (20000)\n"
+            "      --reflection-budget BYTES  UDP bytes sent to an IP address that shows no\n"
+            "                          sign of life (ACK, PRACK), beyond --reflection-ratio\n"
+            "                          times the bytes of its new requests; over it, what\n"
+            "                          goes to it is dropped (2048; 0: off)\n"
+            "      --reflection-ratio N   see --reflection-budget (4)\n"
+            "      --reflection-window MS  an address over its budget gets nothing for at\n"
+            "                          most MS without a sign of life (64000)\n"
             "      --shutdown-timeout MS  on SIGTERM, wait at most MS for calls in flight (5000)\n"
             "      --max-transactions N   live transactions (262144)\n"
             "      --max-memory BYTES  bytes live transactions may retain; past it a new\n"
@@ -225,7 +244,12 @@ int main(int argc, char **argv)
         O_SHUT,
         O_MAXTXN,
         O_MAXMEM,
-        O_GSO
+        O_GSO,
+        O_PERSRC,
+        O_MSGTIME,
+        O_RBUDGET,
+        O_RRATIO,
+        O_RWINDOW
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -242,6 +266,11 @@ int main(int argc, char **argv)
         {"max-transactions", required_argument, NULL, O_MAXTXN},
         {"max-memory", required_argument, NULL, O_MAXMEM},
         {"udp-gso", no_argument, NULL, O_GSO},
+        {"max-connections-per-source", required_argument, NULL, O_PERSRC},
+        {"message-timeout", required_argument, NULL, O_MSGTIME},
+        {"reflection-budget", required_argument, NULL, O_RBUDGET},
+        {"reflection-ratio", required_argument, NULL, O_RRATIO},
+        {"reflection-window", required_argument, NULL, O_RWINDOW},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -285,11 +314,22 @@ int main(int argc, char **argv)
             max_mem = v;
             break;
         case O_GSO: so.udp_gso = true; break;
+        case O_RBUDGET: /* 0 turns it off */
+            if (num_arg(optarg, &v) != 0 || v > 0xffffffffUL) {
+                fprintf(stderr, "sipreplyd: '%s': expected a number\n", optarg);
+                return 2;
+            }
+            so.reflection_budget = v;
+            break;
         case O_MAXCONN:
         case O_MAXBUF:
         case O_IDLE:
         case O_SHUT:
         case O_MAXTXN:
+        case O_PERSRC:
+        case O_MSGTIME:
+        case O_RRATIO:
+        case O_RWINDOW:
             if (num_arg(optarg, &v) != 0 || v == 0 || v > 0xffffffffUL) {
                 fprintf(stderr, "sipreplyd: '%s': expected a positive number\n", optarg);
                 return 2;
@@ -302,6 +342,14 @@ int main(int argc, char **argv)
                 so.idle_ms = (uint32_t)v;
             else if (ch == O_SHUT)
                 so.shutdown_ms = (uint32_t)v;
+            else if (ch == O_PERSRC)
+                so.max_conns_per_source = v;
+            else if (ch == O_MSGTIME)
+                so.message_ms = (uint32_t)v;
+            else if (ch == O_RRATIO)
+                so.reflection_ratio = (unsigned)v;
+            else if (ch == O_RWINDOW)
+                so.reflection_window_ms = (uint32_t)v;
             else
                 max_txn = v;
             break;
@@ -329,7 +377,7 @@ int main(int argc, char **argv)
     a.cli_listen = n_listen > 0;
     if (n_listen == 0)
         n_listen = config_listen(cf, listens, 16);
-    sn_hooks hooks = {.reload = on_reload, .report = on_report, .user = &a};
+    sn_hooks hooks = {.reload = on_reload, .report = on_report, .warn = on_warn, .user = &a};
     sn_loop *loop = NULL;
     char msg[256];
     if (sn_loop_new(&loop, &so, &hooks, msg, sizeof(msg)) != 0) {
@@ -351,6 +399,7 @@ int main(int argc, char **argv)
     }
     sd_engine_opts eo = {.send = sn_send,
                          .user = loop,
+                         .sign = sn_sign,
                          .log = on_txlog,
                          .log_user = &a,
                          .seed = seed,

@@ -29,6 +29,8 @@
 #define OUT_BATCH     64
 #define OUT_BYTES     (256 * 1024)
 #define METRICS_MAX   16
+#define REFL_WAYS     4
+#define REFL_BUCKETS  2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
 enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN };
 
@@ -59,10 +61,25 @@ typedef struct conn {
     sr_frame fr;
     char *wbuf;
     size_t wlen, wcap;
-    uint64_t last;
+    uint64_t last;      /* the last complete message either way (or the accept/connect) */
+    uint64_t msg_start; /* when the message being read began (0: none; sn_opts.message_ms) */
     bool connecting;
     bool in_use;
 } conn;
+
+/* Closures of TCP connections the daemon decides, counted in /metrics by reason. */
+enum { TC_IDLE, TC_MESSAGE, TC_PER_SOURCE, TC_EVICTED, TC_FULL, TC__COUNT };
+static const char *const tc_reason[TC__COUNT] = {"idle", "message_timeout", "per_source", "evicted",
+                                                 "full"};
+
+/* One source address's reflection budget (sn_opts.reflection_budget). */
+typedef struct refl {
+    uint8_t ip[16]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+    int64_t owed;   /* bytes sent minus credit for requests since the last sign of life */
+    uint64_t since; /* when this period without a sign of life began; 0: slot free */
+    uint64_t used;  /* last touched: the bucket's least recent goes first */
+    bool logged;    /* over budget in this period, and said so */
+} refl;
 
 typedef struct mconn {
     watch w;
@@ -128,6 +145,17 @@ struct sn_loop {
     bool tx_valid;
     bool stopping;
     uint64_t stop_deadline;
+    uint64_t now; /* the time read once per loop turn (and per batch of datagrams) */
+    uint64_t tcp_closed[TC__COUNT];
+    uint64_t tcp_reconnects, tcp_reused;
+    /* reflection budget: a fixed table of sources, a one-entry cache of the last one, the
+     * source of the datagram being received (for the engine's signs) */
+    refl *refl;
+    refl *refl_last;
+    uint8_t refl_key[16];
+    const struct sockaddr_storage *rx_cur;
+    size_t rx_cur_len;
+    uint64_t refl_dropped, refl_dropped_bytes, refl_limited;
 };
 
 uint64_t sn_now_ms(void)
@@ -176,6 +204,11 @@ void sn_opts_default(sn_opts *o)
     o->max_conns = 1024;
     o->max_conn_buffer = 262144;
     o->idle_ms = 120000;
+    o->message_ms = 20000;
+    o->max_conns_per_source = 256;
+    o->reflection_budget = 2048;
+    o->reflection_ratio = 4;
+    o->reflection_window_ms = 64000;
     o->shutdown_ms = 5000;
     o->udp_gso = false;
 }
@@ -360,7 +393,10 @@ int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, s
     l->in_buf = malloc((size_t)UDP_BATCH * UDP_BUF);
     l->out_buf = malloc(OUT_BYTES);
     l->conns = calloc(o->max_conns ? o->max_conns : 1, sizeof(*l->conns));
-    if (l->ep < 0 || !l->in_buf || !l->out_buf || !l->conns) {
+    if (o->reflection_budget)
+        l->refl = calloc((size_t)REFL_BUCKETS * REFL_WAYS, sizeof(*l->refl));
+    if (l->ep < 0 || !l->in_buf || !l->out_buf || !l->conns ||
+        (o->reflection_budget && (!l->refl || sn_random(l->refl_key, sizeof(l->refl_key)) != 0))) {
         snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
         sn_loop_free(l);
         return -1;
@@ -424,6 +460,7 @@ void sn_loop_free(sn_loop *l)
     if (l->ep >= 0)
         close(l->ep);
     free(l->conns);
+    free(l->refl);
     free(l->in_buf);
     free(l->out_buf);
     free(l);
@@ -782,6 +819,112 @@ static lsn *udp_socket_for(sn_loop *l, const sr_addr *to, int family)
     return NULL;
 }
 
+/* ------------------------------------------------------------------ reflection budget
+ *
+ * A spoofed request makes us send its responses, and their retransmissions, to an address
+ * that never asked (RFC 3261 §26.1.5, §26.3.2.4). Per source IP address (not
+ * port: a spoofer picks ports freely): the bytes sent to it, less reflection_ratio times the
+ * bytes of each new request it sent (retransmissions, which the transaction layer absorbs,
+ * earn nothing), may not exceed reflection_budget while it shows no sign of life (an ACK or
+ * PRACK carrying what only our response told it). Over it, datagrams to it are dropped until
+ * it shows one or reflection_window_ms pass. A fixed table: the least recently used source
+ * of a bucket makes room (it starts a fresh budget when it comes back). */
+
+static void refl_ip(const struct sockaddr_storage *ss, uint8_t ip[16])
+{
+    if (ss->ss_family == AF_INET6) {
+        memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+        return;
+    }
+    memset(ip, 0, 10);
+    ip[10] = ip[11] = 0xff;
+    memcpy(ip + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+}
+
+/* The source's entry; NULL when not there and !@p create. O(1), no system call. */
+static refl *refl_get(sn_loop *l, const struct sockaddr_storage *ss, bool create)
+{
+    uint8_t ip[16];
+    refl_ip(ss, ip);
+    refl *r = l->refl_last;
+    if (!r || !r->since || memcmp(r->ip, ip, 16) != 0) {
+        refl *b = &l->refl[(sr_siphash24(l->refl_key, ip, 16) & (REFL_BUCKETS - 1)) * REFL_WAYS];
+        r = NULL;
+        for (size_t k = 0; k < REFL_WAYS && !r; k++)
+            if (b[k].since && !memcmp(b[k].ip, ip, 16))
+                r = &b[k];
+        if (!r && !create)
+            return NULL;
+        if (!r) {
+            r = &b[0];
+            for (size_t k = 1; k < REFL_WAYS && r->since; k++)
+                if (!b[k].since || b[k].used < r->used)
+                    r = &b[k];
+            memset(r, 0, sizeof(*r));
+            memcpy(r->ip, ip, 16);
+            r->since = l->now ? l->now : 1;
+        }
+        l->refl_last = r;
+    }
+    r->used = l->now;
+    if (l->now - r->since >= l->o.reflection_window_ms) { /* a new period */
+        r->owed = 0;
+        r->since = l->now ? l->now : 1;
+        r->logged = false;
+    }
+    return r;
+}
+
+static void refl_alive(sn_loop *l, refl *r)
+{
+    if (r->owed > 0)
+        r->owed = 0; /* the debt is forgiven; credit for its requests stays */
+    r->since = l->now ? l->now : 1;
+    r->logged = false;
+}
+
+/* May @p len bytes go to @p ss? Counts them, or the drop. */
+static bool refl_allow(sn_loop *l, const struct sockaddr_storage *ss, size_t len)
+{
+    refl *r = refl_get(l, ss, true);
+    if (r->owed + (int64_t)len <= (int64_t)l->o.reflection_budget) {
+        r->owed += (int64_t)len;
+        return true;
+    }
+    l->refl_dropped++;
+    l->refl_dropped_bytes += len;
+    if (!r->logged) {
+        r->logged = true;
+        l->refl_limited++;
+        if (l->h.warn) {
+            char host[SR_ADDR_HOST_MAX], msg[256];
+            uint16_t port;
+            addr_text(ss, host, sizeof(host), &port);
+            snprintf(msg, sizeof(msg),
+                     "reflection budget: %s was sent %lld bytes beyond its requests' credit "
+                     "and showed no sign of life (ACK, PRACK); dropping what goes to it (the "
+                     "next: %zu bytes) until it shows one or %u ms pass",
+                     host, (long long)r->owed, len, (unsigned)l->o.reflection_window_ms);
+            l->h.warn(l->h.user, msg);
+        }
+    }
+    return false;
+}
+
+void sn_sign(const sr_addr *src, int sign, void *user)
+{
+    sn_loop *l = user;
+    if (!l->refl || !l->rx_cur || src->transport != SR_TP_UDP)
+        return; /* TCP: the handshake showed the source is real */
+    refl *r = refl_get(l, l->rx_cur, true);
+    if (sign == SD_SIGN_ALIVE) {
+        refl_alive(l, r);
+    } else if (sign == SD_SIGN_REQUEST) {
+        int64_t credit = (int64_t)l->o.reflection_ratio * (int64_t)l->rx_cur_len;
+        r->owed = r->owed - credit < -((int64_t)1 << 40) ? -((int64_t)1 << 40) : r->owed - credit;
+    }
+}
+
 static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
 {
     struct sockaddr_storage ss;
@@ -790,6 +933,8 @@ static void udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to
         return;
     lsn *ls = udp_socket_for(l, to, ss.ss_family);
     if (!ls || len > OUT_BYTES)
+        return;
+    if (l->refl && !refl_allow(l, &ss, len))
         return;
     if (l->out_n && (l->out_fd != ls->fd || l->out_n == OUT_BATCH || l->out_used + len > OUT_BYTES))
         udp_flush(l);
@@ -860,10 +1005,19 @@ static void udp_readable(sn_loop *l, lsn *ls)
             break;
         l->in_used = (size_t)n;
         uint64_t now = sn_now_ms();
+        l->now = now;
         for (int i = 0; i < n; i++) {
             size_t len = l->in[i].msg_len;
             if (len == 0 || (l->in[i].msg_hdr.msg_flags & MSG_TRUNC))
                 continue;
+            const char *data = (const char *)l->in_iov[i].iov_base;
+            if (l->refl && len > 4 && !memcmp(data, "ACK ", 4)) {
+                /* an ACK from a source that owes a sign of life: is its To tag ours? (the
+                 * ACK for a 2xx is recognised by the engine, which keeps that tag) */
+                refl *r = refl_get(l, &l->in_addr[i], false);
+                if (r && r->owed > 0 && sd_engine_ack_is_ours(l->e, data, len))
+                    refl_alive(l, r);
+            }
             sr_addr src;
             memset(&src, 0, sizeof(src));
             rx_addr_text(l, &l->in_addr[i], src.host, &src.port);
@@ -873,7 +1027,10 @@ static void udp_readable(sn_loop *l, lsn *ls)
             sd_local dst;
             if (ls->wildcard && pktinfo_local(&l->in[i].msg_hdr, ls->local.port, &dst))
                 local = &dst;
-            sd_engine_receive(l->e, (const char *)l->in_iov[i].iov_base, len, &src, local, now);
+            l->rx_cur = &l->in_addr[i];
+            l->rx_cur_len = len;
+            sd_engine_receive(l->e, data, len, &src, local, now);
+            l->rx_cur = NULL;
         }
         udp_flush(l);
         /* a short batch does not end the wake-up: what arrived while it was answered is
@@ -913,6 +1070,29 @@ static conn *conn_new(sn_loop *l, int fd)
     return NULL;
 }
 
+/* Close a connection for @p reason (counted). */
+static void conn_drop(sn_loop *l, conn *c, int reason)
+{
+    l->tcp_closed[reason]++;
+    conn_close(l, c);
+}
+
+/* The table is full: close the connection idle the longest (no complete message for the
+ * longest time, nothing waiting to be written) to make room. false when there is none. */
+static bool conn_evict(sn_loop *l)
+{
+    conn *old = NULL;
+    for (size_t i = 0; i < l->n_conns; i++) {
+        conn *c = &l->conns[i];
+        if (c->in_use && !c->connecting && c->wlen == 0 && (!old || c->last < old->last))
+            old = c;
+    }
+    if (!old)
+        return false;
+    conn_drop(l, old, TC_EVICTED);
+    return true;
+}
+
 static int conn_queue(sn_loop *l, conn *c, const char *data, size_t len)
 {
     if (c->wlen + len > l->o.max_conn_buffer)
@@ -934,6 +1114,7 @@ static int conn_queue(sn_loop *l, conn *c, const char *data, size_t len)
 
 static void conn_write(sn_loop *l, conn *c, const char *data, size_t len)
 {
+    c->last = l->now;
     if (c->wlen == 0 && !c->connecting) {
         ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -984,6 +1165,19 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
     socklen_t slen;
     if (text_addr(host, port, &ss, &slen) < 0)
         return;
+    /* a connection to that address already (one opened for an earlier response of the
+     * same sequence, e.g. a 2xx retransmission, RFC 3261 §13.3.1.4): send on it */
+    char canon[SR_ADDR_HOST_MAX];
+    uint16_t cport;
+    addr_text(&ss, canon, sizeof(canon), &cport);
+    for (size_t i = 0; i < l->n_conns; i++) {
+        conn *c = &l->conns[i];
+        if (c->in_use && c->peer.port == port && !strcmp(c->peer.host, canon)) {
+            l->tcp_reused++;
+            conn_write(l, c, data, len);
+            return;
+        }
+    }
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return;
@@ -996,9 +1190,10 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
         close(fd);
         return;
     }
+    l->tcp_reconnects++;
     c->connecting = true;
     c->peer = *to;
-    snprintf(c->peer.host, sizeof(c->peer.host), "%s", host);
+    snprintf(c->peer.host, sizeof(c->peer.host), "%s", canon);
     c->peer.port = port;
     c->peer.conn_id = c->id;
     if (ep_add(l, fd, EPOLLIN | EPOLLOUT, &c->w) != 0 || conn_queue(l, c, data, len) != 0)
@@ -1027,14 +1222,31 @@ static void tcp_accept(sn_loop *l, lsn *ls)
         int fd = accept4(ls->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        conn *c = conn_new(l, fd);
-        if (!c) {
-            close(fd); /* the cap on connections */
+        char host[SR_ADDR_HOST_MAX];
+        uint16_t port;
+        addr_text(&ss, host, sizeof(host), &port);
+        size_t same = 0;
+        for (size_t i = 0; i < l->n_conns; i++)
+            if (l->conns[i].in_use && !strcmp(l->conns[i].peer.host, host))
+                same++;
+        if (same >= l->o.max_conns_per_source) {
+            close(fd); /* the cap per source address */
+            l->tcp_closed[TC_PER_SOURCE]++;
             continue;
         }
+        conn *c = conn_new(l, fd);
+        if (!c && conn_evict(l)) /* full: room for the new client */
+            c = conn_new(l, fd);
+        if (!c) {
+            close(fd); /* the cap on connections, every one busy writing */
+            l->tcp_closed[TC_FULL]++;
+            continue;
+        }
+        c->msg_start = c->last; /* its first message must come within message_ms */
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        addr_text(&ss, c->peer.host, sizeof(c->peer.host), &c->peer.port);
+        memcpy(c->peer.host, host, sizeof(host));
+        c->peer.port = port;
         c->peer.transport = SR_TP_TCP;
         c->peer.conn_id = c->id;
         /* our address as this connection sees it (a wildcard listener gets the real one) */
@@ -1074,7 +1286,7 @@ static void conn_readable(sn_loop *l, conn *c)
         if (n < 0)
             break;
         c->rlen += (size_t)n;
-        c->last = sn_now_ms();
+        l->now = sn_now_ms();
         /* frame every complete message in the buffer */
         size_t off = 0;
         sr_frame_opts fo = {.max_header_bytes = 65536, .max_body_bytes = l->o.max_conn_buffer};
@@ -1087,6 +1299,7 @@ static void conn_readable(sn_loop *l, conn *c)
                 conn_close(l, c); /* framing lost (RFC 3261 §18.3) */
                 return;
             }
+            c->last = l->now; /* a complete message: not idle */
             if (c->fr.kind == SR_FRAME_PING) {
                 conn_write(l, c, "\r\n", 2);
                 if (conn_by_id(l, id) != c)
@@ -1104,6 +1317,12 @@ static void conn_readable(sn_loop *l, conn *c)
             memmove(c->rbuf, c->rbuf + off, c->rlen - off);
             c->rlen -= off;
         }
+        /* the deadline of the message in the buffer runs from its first byte, not from the
+         * last one (a peer trickling bytes would hold the connection for ever) */
+        if (c->rlen == 0)
+            c->msg_start = 0;
+        else if (off || !c->msg_start)
+            c->msg_start = l->now;
         if ((size_t)n < 4096)
             break;
     }
@@ -1200,7 +1419,7 @@ static void metrics_readable(sn_loop *l, mconn *m)
     if (!strncmp(m->buf, "GET /metrics ", 13) || !strncmp(m->buf, "GET /metrics\r", 13)) {
         status = "200 OK";
         type = "text/plain; version=0.0.4; charset=utf-8";
-        if (sd_engine_metrics(l->e, &body) != 0)
+        if (sd_engine_metrics(l->e, &body) != 0 || sn_loop_metrics(l, &body) != 0)
             status = "500 Internal Server Error";
     } else if (strncmp(m->buf, "GET ", 4) != 0) {
         status = "405 Method Not Allowed";
@@ -1221,6 +1440,49 @@ static void metrics_readable(sn_loop *l, mconn *m)
     sr_buf_cleanup(&resp);
     close(m->fd);
     m->in_use = false;
+}
+
+int sn_loop_metrics(const sn_loop *l, sr_buf *out)
+{
+    int rc = sr_buf_append_cstr(out, "# HELP sipreplyd_tcp_closed_total TCP connections the "
+                                     "daemon closed or refused, by reason.\n"
+                                     "# TYPE sipreplyd_tcp_closed_total counter\n");
+    char line[800];
+    for (size_t i = 0; i < TC__COUNT && !rc; i++) {
+        snprintf(line, sizeof(line), "sipreplyd_tcp_closed_total{reason=\"%s\"} %llu\n",
+                 tc_reason[i], (unsigned long long)l->tcp_closed[i]);
+        rc = sr_buf_append_cstr(out, line);
+    }
+    if (!rc) {
+        snprintf(line, sizeof(line),
+                 "# HELP sipreplyd_tcp_reconnects_total Connections opened to send a response "
+                 "whose connection was gone (RFC 3261 18.2.2).\n"
+                 "# TYPE sipreplyd_tcp_reconnects_total counter\n"
+                 "sipreplyd_tcp_reconnects_total %llu\n"
+                 "# HELP sipreplyd_tcp_reconnect_reused_total Responses sent on such a "
+                 "connection opened before, to the same address.\n"
+                 "# TYPE sipreplyd_tcp_reconnect_reused_total counter\n"
+                 "sipreplyd_tcp_reconnect_reused_total %llu\n",
+                 (unsigned long long)l->tcp_reconnects, (unsigned long long)l->tcp_reused);
+        rc = sr_buf_append_cstr(out, line);
+    }
+    if (!rc) {
+        snprintf(line, sizeof(line),
+                 "# HELP sipreplyd_reflection_dropped_total UDP datagrams not sent: their "
+                 "destination was over its reflection budget.\n"
+                 "# TYPE sipreplyd_reflection_dropped_total counter\n"
+                 "sipreplyd_reflection_dropped_total %llu\n"
+                 "# TYPE sipreplyd_reflection_dropped_bytes_total counter\n"
+                 "sipreplyd_reflection_dropped_bytes_total %llu\n"
+                 "# HELP sipreplyd_reflection_limited_total Times an address went over its "
+                 "reflection budget.\n"
+                 "# TYPE sipreplyd_reflection_limited_total counter\n"
+                 "sipreplyd_reflection_limited_total %llu\n",
+                 (unsigned long long)l->refl_dropped, (unsigned long long)l->refl_dropped_bytes,
+                 (unsigned long long)l->refl_limited);
+        rc = sr_buf_append_cstr(out, line);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------ run */
@@ -1277,8 +1539,10 @@ static void sweep(sn_loop *l, uint64_t now)
 {
     for (size_t i = 0; i < l->n_conns; i++) {
         conn *c = &l->conns[i];
-        if (c->in_use && now - c->last > l->o.idle_ms)
-            conn_close(l, c);
+        if (c->in_use && c->msg_start && now - c->msg_start > l->o.message_ms)
+            conn_drop(l, c, TC_MESSAGE);
+        else if (c->in_use && now - c->last > l->o.idle_ms)
+            conn_drop(l, c, TC_IDLE);
     }
     for (size_t i = 0; i < METRICS_MAX; i++)
         if (l->mconns[i].in_use && now - l->mconns[i].started > 5000) {
@@ -1290,9 +1554,14 @@ static void sweep(sn_loop *l, uint64_t now)
 int sn_loop_run(sn_loop *l)
 {
     struct epoll_event evs[64];
-    uint64_t next_sweep = sn_now_ms() + 1000;
+    /* the sweep runs often enough for the message deadline to be felt */
+    uint64_t sweep_ms = l->o.message_ms / 4 < 1000 ? l->o.message_ms / 4 : 1000;
+    if (sweep_ms < 10)
+        sweep_ms = 10;
+    uint64_t next_sweep = sn_now_ms() + sweep_ms;
     for (;;) {
         uint64_t now = sn_now_ms();
+        l->now = now;
         if (l->stopping && sd_engine_pending(l->e) == 0 && !writes_pending(l))
             break;
         if (l->stopping && now >= l->stop_deadline) {
@@ -1341,13 +1610,14 @@ int sn_loop_run(sn_loop *l)
             }
         }
         now = sn_now_ms();
+        l->now = now;
         if (sd_engine_next_deadline(l->e) <= now) {
             sd_engine_on_timer(l->e, now);
             udp_flush(l);
         }
         if (now >= next_sweep) {
             sweep(l, now);
-            next_sweep = now + 1000;
+            next_sweep = now + sweep_ms;
         }
     }
     udp_flush(l);

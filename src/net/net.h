@@ -18,6 +18,19 @@ typedef struct sn_opts {
     size_t max_conn_buffer; /**< bytes buffered per connection, each way (default 262144) */
     uint32_t idle_ms;       /**< close a TCP connection idle this long (default 120000) */
     uint32_t shutdown_ms;   /**< SIGTERM: longest wait for sequences in flight (5000) */
+    /** A TCP message must arrive complete within this many ms of its first byte, and a new
+     *  connection's first message within this many ms of the accept (default 20000): a peer
+     *  trickling bytes no longer holds a slot for ever (slowloris). */
+    uint32_t message_ms;
+    /** TCP connections from one IP address (default 256) */
+    size_t max_conns_per_source;
+    /** Reflection budget (UDP): bytes we may send to an IP address that has shown no sign
+     *  of life (an ACK or PRACK proving it receives our responses) beyond reflection_ratio
+     *  times the bytes of the new requests it sent; over it, what goes to that address is
+     *  dropped until it shows life or reflection_window_ms pass. 0: off (default 2048). */
+    size_t reflection_budget;
+    unsigned reflection_ratio;     /**< see reflection_budget (default 4) */
+    uint32_t reflection_window_ms; /**< see reflection_budget (default 64000) */
     /** Send runs of equal-size UDP datagrams to one destination as one UDP GSO send
      * (UDP_SEGMENT, Linux 4.18+; off by default: a capture on the sending host then shows
      * the run as one large datagram). Falls back to one datagram per message where the kernel
@@ -30,6 +43,8 @@ void sn_opts_default(sn_opts *o);
 typedef struct sn_hooks {
     void (*reload)(void *user); /**< SIGHUP */
     void (*report)(void *user); /**< SIGUSR1 */
+    /** A notice for the log (NULL: none) */
+    void (*warn)(void *user, const char *msg);
     void *user;
 } sn_hooks;
 
@@ -53,6 +68,13 @@ void sn_loop_set_engine(sn_loop *l, struct sd_engine *e);
 
 /** The engine's send callback: @p user is the loop. */
 void sn_send(const char *data, size_t len, const sr_addr *to, void *user);
+
+/** The engine's sign callback (sd_engine_opts.sign): @p user is the loop. */
+void sn_sign(const sr_addr *src, int sign, void *user);
+
+/** Append the loop's counters (TCP closures and reconnections, reflection budget drops) in
+ * Prometheus text format. 0 or SR_ENOMEM. */
+int sn_loop_metrics(const sn_loop *l, sr_buf *out);
 
 /**
  * Listen on @p spec: "udp:HOST:PORT" or "tcp:HOST:PORT" (IPv6 as "udp:[::1]:5060"; port 0

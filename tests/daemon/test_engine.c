@@ -1351,6 +1351,75 @@ static void test_register_default(void **state)
     sd_engine_free(e);
 }
 
+/* ------------------------------------------------------------------ reflection budget signs */
+
+static unsigned g_signs[3];
+
+static void on_sign(const sr_addr *src, int sign, void *user)
+{
+    (void)src;
+    (void)user;
+    assert_true(sign == SD_SIGN_REQUEST || sign == SD_SIGN_ALIVE);
+    g_signs[sign]++;
+}
+
+/* What the shell's reflection budget hears: a new request (a retransmission is not one), an
+ * ACK naming our 2xx (not another tag), and the non-2xx ACK recognised by its derived tag. */
+static void test_signs_for_reflection_budget(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_config *cf = NULL;
+    sd_config_error err;
+    assert_int_equal(sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err), 0);
+    sd_engine_opts o = {.send = on_send, .user = &c, .seed = 42, .sign = on_sign};
+    sd_engine *e = NULL;
+    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
+    memset(g_signs, 0, sizeof(g_signs));
+    g_callid = "sig-2xx";
+    char *r = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKs1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    feed(e, &c, r, SR_TP_UDP); /* a retransmission (RFC 6026 Accepted absorbs it): no credit */
+    assert_int_equal(g_signs[SD_SIGN_REQUEST], 1);
+    assert_string_equal(codes(&c), "200");
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    char *bad = request("ACK", "sip:sipreplyd@127.0.0.1", "z9hG4bKs2", NULL, NULL, 1, "nottag");
+    feed(e, &c, bad, SR_TP_UDP);
+    assert_int_equal(g_signs[SD_SIGN_ALIVE], 0);
+    char *ack = request("ACK", "sip:sipreplyd@127.0.0.1", "z9hG4bKs3", NULL, NULL, 1, tag);
+    feed(e, &c, ack, SR_TP_UDP);
+    assert_int_equal(g_signs[SD_SIGN_ALIVE], 1);
+    assert_int_equal(g_signs[SD_SIGN_REQUEST], 1);
+    g_callid = NULL;
+    /* a 486: its ACK (same branch) carries the tag derived from the INVITE */
+    char *busy = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKs4", NULL, NULL, 1, NULL);
+    feed(e, &c, busy, SR_TP_UDP);
+    assert_int_equal(g_signs[SD_SIGN_REQUEST], 2);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 486);
+    size_t before = c.n;
+    feed(e, &c, busy, SR_TP_UDP); /* retransmitted: the 486 again (§17.2.1), no credit */
+    assert_int_equal(c.n, before + 1);
+    assert_int_equal(status_of(&c.s[c.n - 1]), 486);
+    assert_int_equal(g_signs[SD_SIGN_REQUEST], 2);
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[c.n - 1]));
+    char *ack486 = request("ACK", "sip:486@127.0.0.1", "z9hG4bKs4", NULL, "ACK", 1, tag);
+    char *forged =
+        request("ACK", "sip:486@127.0.0.1", "z9hG4bKs4", NULL, "ACK", 1, "0123456789abcdef");
+    assert_true(sd_engine_ack_is_ours(e, ack486, strlen(ack486)));
+    assert_false(sd_engine_ack_is_ours(e, forged, strlen(forged)));
+    assert_false(sd_engine_ack_is_ours(e, busy, strlen(busy)));
+    assert_false(sd_engine_ack_is_ours(e, "ACK x", 5));
+    free(r);
+    free(bad);
+    free(ack);
+    free(busy);
+    free(ack486);
+    free(forged);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1388,6 +1457,7 @@ int main(void)
         cmocka_unit_test(test_default_401_407_challenge),
         cmocka_unit_test(test_stale_nonce),
         cmocka_unit_test(test_register_default),
+        cmocka_unit_test(test_signs_for_reflection_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

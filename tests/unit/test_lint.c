@@ -325,22 +325,31 @@ static void test_lint_pair_via_received_rport(void **state)
 {
     (void)state;
     static const char via[] = "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds\r\n";
-    static const char rport[] = "Via: SIP/2.0/UDP pc33.example.net;rport;branch=z9hG4bK776asdhds\r\n";
+    static const char rport[] =
+        "Via: SIP/2.0/UDP pc33.example.net;rport;branch=z9hG4bK776asdhds\r\n";
     char *req_rport = edit(REQ, via, rport);
     static const struct {
         const char *req_via, *resp_via;
         bool breaks;
     } c[] = {
-        {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", false},
-        {via, "Via: SIP/2.0/UDP pc33.example.net;received=192.0.2.7;branch=z9hG4bK776asdhds\r\n", false},
-        {rport, "Via: SIP/2.0/UDP pc33.example.net;rport=5062;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", false},
+        {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n",
+         false},
+        {via, "Via: SIP/2.0/UDP pc33.example.net;received=192.0.2.7;branch=z9hG4bK776asdhds\r\n",
+         false},
+        {rport,
+         "Via: SIP/2.0/UDP "
+         "pc33.example.net;rport=5062;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n",
+         false},
         {rport, "Via: SIP/2.0/UDP pc33.example.net;rport;branch=z9hG4bK776asdhds\r\n", false},
         /* rport the request never asked for, a changed branch, a lost rport, a new param */
         {via, "Via: SIP/2.0/UDP pc33.example.net;rport=5062;branch=z9hG4bK776asdhds\r\n", true},
-        {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhdX;received=192.0.2.7\r\n", true},
-        {rport, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", true},
+        {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhdX;received=192.0.2.7\r\n",
+         true},
+        {rport, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n",
+         true},
         {via, "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bK776asdhds;ttl=3\r\n", true},
-        {via, "Via: SIP/2.0/TCP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n", true},
+        {via, "Via: SIP/2.0/TCP pc33.example.net;branch=z9hG4bK776asdhds;received=192.0.2.7\r\n",
+         true},
         {via, "Via: SIP/2.0/UDP pc34.example.net;branch=z9hG4bK776asdhds\r\n", true},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
