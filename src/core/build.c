@@ -563,7 +563,8 @@ static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
     if (!sr_status_is_registered((int)code)) {
         if (sr_status_legacy_lookup((int)code))
             return fail(err, SR_EUNSUPPORTED, NULL,
-                        "legacy or vendor-internal code: never send it (RULES.md §1)");
+                        "legacy or vendor-internal code, not in the IANA registry (RFC 3261 "
+                        "§27.4): never send it");
         if (!(o->flags & SR_BUILD_UNREGISTERED))
             return fail(err, SR_EUNSUPPORTED, NULL,
                         "code not in the IANA registry (receivers treat it as the x00 of its "
