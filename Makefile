@@ -1,17 +1,21 @@
 # sipreply: the two commands of the README, and the developer targets around them.
-#   make run    build, then start sipreplyd (dial a code) on 127.0.0.1:5060, UDP and TCP
-#   make test   build and pass every test (unit, CLI, repository checks, then all unit
-#               tests again under AddressSanitizer + UndefinedBehaviorSanitizer with clang)
+#   make run    build sipreplyd, then start it (dial a code) on 127.0.0.1:5060, UDP and TCP
+#   make test   build with -Werror and pass every test (unit, CLI, daemon, interop,
+#               repository checks); build a gcc Release (-O3) with -Werror, for the warnings
+#               only optimisation finds; then all the tests again under AddressSanitizer +
+#               UndefinedBehaviorSanitizer with clang. Each half runs even when another
+#               failed; the exit status is non-zero if any did.
 #   make bench  parse benchmark against libosip2 and Sofia-SIP (docs/performance.md)
 #   make bench-load  sipreplyd against Kamailio under UDP load (docs/performance.md)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+RELEASE_BUILD ?= build-release
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test test-main test-asan bench bench-load fuzz fuzz-build format clean deps-build deps-test \
+.PHONY: all build configure run test test-main test-release test-asan bench bench-load fuzz fuzz-build format clean deps-build deps-test \
         deps-fuzz
 
 all: build
@@ -25,24 +29,41 @@ deps-test:
 deps-fuzz:
 	@bash scripts/deps.sh fuzz
 
-build: deps-build
+configure: deps-build
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
-# make run: sipreplyd on the embedded default ("dial a code"), UDP and TCP 127.0.0.1:5060.
-run: build
+# make run: sipreplyd on the embedded default ("dial a code"), UDP and TCP 127.0.0.1:5060;
+# builds that program only (not the tests, fuzzers or benchmarks).
+run: configure
+	@cmake --build $(BUILD) -j$(JOBS) --target sipreplyd
 	@bash scripts/run.sh $(BUILD)
 
+# Every half runs, whatever the one before it gave; the status is that of the worst.
 test: deps-test
-	@$(MAKE) --no-print-directory test-main
-	@$(MAKE) --no-print-directory test-asan
+	@st=0; \
+	$(MAKE) --no-print-directory test-main || st=1; \
+	$(MAKE) --no-print-directory test-release || st=1; \
+	$(MAKE) --no-print-directory test-asan || st=1; \
+	if [ $$st -ne 0 ]; then echo "make test: FAILED (see above)"; else echo "make test: all passed"; fi; \
+	exit $$st
 
-test-main: build
+# the test builds treat warnings as errors (SR_WERROR defaults to OFF for those who build)
+test-main: deps-test
+	@$(MAKE) --no-print-directory build CMAKE_ARGS="-DSR_WERROR=ON $(CMAKE_ARGS)"
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+# gcc at -O3 warns about what it sees only when inlining (maybe-uninitialized and the like)
+test-release: deps-build
+	@cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc \
+	  -DSR_WERROR=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(RELEASE_BUILD) -j$(JOBS)
 
 test-asan: deps-test
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-	  -DSR_SANITIZE="address;undefined" $(CMAKE_ARGS) >/dev/null
+	  -DSR_WERROR=ON -DSR_SANITIZE="address;undefined" $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS)
@@ -83,4 +104,4 @@ format:
 	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-bench
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD) build-fuzz build-bench

@@ -139,10 +139,11 @@ static void format_hostport(const struct sockaddr_storage *ss, char *host, size_
                 h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV);
     if (ss->ss_family == AF_INET6) {
         snprintf(host, hcap, "[%s]", h);
+        snprintf(hp, cap, "[%s]:%s", h, p);
     } else {
         snprintf(host, hcap, "%s", h);
+        snprintf(hp, cap, "%s:%s", h, p);
     }
-    snprintf(hp, cap, "%s:%s", host, p);
 }
 
 /* Big socket buffers, so a burst is queued rather than dropped by the generator itself

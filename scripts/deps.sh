@@ -10,7 +10,7 @@ pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
 pkgs_bench="$pkgs_bench kamailio jq"   # load benchmark (bench/load.sh): the peer, JSON
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
-pkgs_test="$pkgs_test sip-tester tshark"   # interop suite: SIPp peer, capture dissection
+pkgs_test="$pkgs_test sip-tester tshark sipsak"   # interop suite: SIPp peer, capture dissection; the README's sipsak example
 pkgs_test="$pkgs_test kamailio"   # interop: the proxy rewriting the Request-URI (digest test)
 [ -f scripts/deps.extra ] && . scripts/deps.extra
 

@@ -411,7 +411,7 @@ SR_API int64_t sr_msg_expires(const sr_msg *msg);
 
 /**
  * The first semantic problem in a message that sr_msg_parse() framed (RFC 3261 §8.2.1–§8.2.2,
- * RULES.md §3): SIP version other than 2.0 (SR_EVERSION, "Version Not Supported"), a missing
+ * §8.2 last paragraph): SIP version other than 2.0 (SR_EVERSION, "Version Not Supported"), a missing
  * mandatory header (SR_EMISSING, "Missing Call-ID header field"), a duplicated single-valued
  * header (SR_EBADMSG, "Duplicate CSeq header field"), a header that does not parse ("Bad Via
  * header field", "Bad CSeq number"), or a CSeq method differing from the request method

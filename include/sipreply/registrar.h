@@ -86,7 +86,7 @@ typedef struct sr_registrar_outcome {
 } sr_registrar_outcome;
 
 /**
- * Answer the REGISTER @p req at @p now_ms (RFC 3261 §10.3, RULES §8) and build the response
+ * Answer the REGISTER @p req at @p now_ms (RFC 3261 §10.3) and build the response
  * into *@p resp (free with sr_msg_free()):
  *  - Request-URI or AOR host not among the domains → 404; To not a SIP/SIPS URI → 404 (step 3);
  *  - AOR from To, canonicalised (scheme, unescaped user, lower-case host, port kept, every
@@ -99,7 +99,7 @@ typedef struct sr_registrar_outcome {
  *    non-zero value below min_expires → 423 with Min-Expires and nothing changes; above
  *    max_expires → capped; 0 → removal;
  *  - an existing binding (URI equality, §19.1.4) with the same Call-ID and a CSeq not higher
- *    → the whole request fails with 500 (step 7; RULES §8) and nothing changes;
+ *    → the whole request fails with 500 (step 7 and the paragraph after it) and nothing changes;
  *  - more AORs than max_aors or bindings than max_bindings → 503 with Retry-After and
  *    nothing changes; SR_ENOMEM while updating → nothing changes and 500;
  *  - success → 200 listing every current binding with ;expires= (and ;q=) and the Date of

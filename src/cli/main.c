@@ -79,7 +79,9 @@ static void usage(FILE *out)
             cli_prog, cli_prog);
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'%s <command> --help' describes a command; 'man sipreply' has the rest.\n",
+    fprintf(out,
+            "\n'%s <command> --help' describes a command; the manual has the rest: 'man sipreply'\n"
+            "once installed, 'man -l docs/sipreply.1' in the source tree.\n",
             cli_prog);
 }
 

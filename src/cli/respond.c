@@ -189,7 +189,7 @@ int cmd_respond(int argc, char **argv)
     if (reason) {
         o.reason = sr_str_from_cstr(reason);
     } else if (code == 400 && sr_msg_validate(req, &ve) != 0 && ve.phrase) {
-        /* RULES.md §1: a 400's phrase names the problem the validator found */
+        /* RFC 3261 §21.4.1: a 400's phrase names the problem the validator found */
         o.reason = sr_str_from_cstr(ve.phrase);
     }
     if (tag)

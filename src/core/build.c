@@ -565,8 +565,8 @@ static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
             (o->flags & (SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY)) !=
                 (SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY))
             return fail(err, SR_EUNSUPPORTED, NULL,
-                        "legacy or vendor-internal code, not in the IANA registry (receivers treat "
-                        "it as the x00 of its class, RFC 3261 §8.1.3.2); set "
+                        "legacy or vendor-internal code, not in the IANA registry (RFC 3261 "
+                        "§27.4; receivers treat it as the x00 of its class, §8.1.3.2); set "
                         "SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY to send it");
         if (!(o->flags & SR_BUILD_UNREGISTERED))
             return fail(err, SR_EUNSUPPORTED, NULL,

@@ -68,6 +68,7 @@ static bool is_lws(char c)
 static ptrdiff_t parse_cl_value(const char *buf, size_t s, size_t e, int bad, size_t *value,
                                 sr_parse_error *err)
 {
+    *value = 0; /* on failure too: gcc -O1 cannot see that fail() is negative */
     while (s < e && is_lws(buf[s]))
         s++;
     while (e > s && is_lws(buf[e - 1]))

@@ -220,7 +220,7 @@ static void lint_response(const sr_msg *m, sink *s)
                legacy ? "a legacy or vendor-internal code" : sr_status_phrase((int)code));
     } else {
         sr_str reason = sr_msg_reason(m);
-        /* 400 is meant to carry a precise phrase (RULES.md §1), so it is exempt. */
+        /* 400 is meant to carry a precise phrase (RFC 3261 §21.4.1), so it is exempt. */
         if (code != 400 && !sr_str_eq(reason, sr_str_from_cstr(info->phrase))) {
             if (reason.len && sr_status_phrase_matches(info, reason))
                 report(s, SR_LINT_RESP_REASON_STALE, info->phrase);

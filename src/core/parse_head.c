@@ -46,11 +46,11 @@ static size_t scan_version(const char *p, size_t i, size_t end, unsigned *maj, u
 }
 
 /*
- * MERGE HOOK (lead): the Request-URI check. Today it validates only what the Request-Line
- * grammar and RFC 3261 §19.1.1 require without a URI parser: an absolute URI "scheme:..." with
- * no <> around it (RFC 4475 §3.1.2.7) and, for sip/sips, no escaped headers ("?", §19.1.1
- * table: headers are not allowed in a Request-URI; RFC 4475 §3.1.2.11). At merge time call
- * sr_uri_parse(&uri, p, len, err) here for sip/sips/tel and keep the '?' rule.
+ * The Request-URI check of the head parser: what the Request-Line grammar and RFC 3261
+ * §19.1.1 require without a URI parser: an absolute URI "scheme:..." with no <> around it
+ * (RFC 4475 §3.1.2.7) and, for sip/sips, no escaped headers ("?", §19.1.1 table: headers are
+ * not allowed in a Request-URI; RFC 4475 §3.1.2.11). The full URI grammar is sr_uri_parse()'s
+ * (uri.h), which callers apply to the URI when they need its parts.
  * Returns 0 or SR_EBADMSG with @p err filled (offset @p off = start of the URI).
  */
 static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_error *err)
@@ -112,7 +112,7 @@ static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *
             i++;
         }
         /* Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP
-         * / HTAB): anything but CTLs; receivers never act on it (RULES.md §1). */
+         * / HTAB): anything but CTLs; receivers never act on it (RFC 3261 §7.2, §21). */
         size_t bad = sr__span(p, i, end, SR__C_NOCTL);
         if (bad < end)
             return PERR(bad, "Bad reason phrase");

@@ -266,7 +266,7 @@ int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict 
         return 0;
     }
 
-    /* Malformed or incomplete (§8.2 last paragraph; RULES.md §3): 400 with the precise
+    /* Malformed or incomplete (RFC 3261 §8.2, last paragraph): 400 with the precise
      * phrase (missing mandatory header, duplicate single-value header, CSeq mismatch). */
     sr_parse_error pe;
     memset(&pe, 0, sizeof pe);

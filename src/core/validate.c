@@ -110,7 +110,7 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
     const sr_header *cid = sr_msg_header_find(m, SR_HDR_CALL_ID, NULL);
     if (!call_id_ok(m->call_id))
         return verr(err, SR_EBADMSG, m, cid, SR_HDR_CALL_ID, "Bad Call-ID header field");
-    /* RFC 3261 §8.1.1.5, §20.16 (RULES.md §3): the CSeq method matches the request method */
+    /* RFC 3261 §8.1.1.5, §20.16 : the CSeq method matches the request method */
     if (m->sl.is_request && !sr_str_eq(m->cseq.method, m->sl.method))
         return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CSEQ, NULL), SR_HDR_CSEQ,
                     "CSeq method does not match request method");

@@ -106,14 +106,20 @@ static char *dup_scalar(ctx *c, const yaml_node_t *n)
 
 static int get_uint(ctx *c, const yaml_node_t *n, unsigned long max, unsigned long *out)
 {
+    /* every failure returns -1 itself, not fail()'s value: the caller reads *out after a 0,
+     * and gcc -O3 cannot see that fail() never returns 0 (-Wmaybe-uninitialized) */
     const char *s = scalar(n);
-    if (!s || !*s)
-        return fail(c, n, "expected a number");
+    if (!s || !*s) {
+        fail(c, n, "expected a number");
+        return -1;
+    }
     char *end;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    if (*end || errno || s[0] == '-' || v > max)
-        return fail(c, n, "expected a number from 0 to %lu, got '%s'", max, s);
+    if (*end || errno || s[0] == '-' || v > max) {
+        fail(c, n, "expected a number from 0 to %lu, got '%s'", max, s);
+        return -1;
+    }
     *out = v;
     return 0;
 }

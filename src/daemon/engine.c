@@ -578,7 +578,7 @@ static int build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *s
         for (size_t i = 0; i < st->n_contacts && nh < MAX_EXTRA && i < 8; i++) {
             if (st->contacts[i].q >= 0) {
                 int q = st->contacts[i].q;
-                char qs[8];
+                char qs[16]; /* "0.%03d" of any int: gcc -Wformat-truncation counts 14 */
                 if (q >= 1000)
                     snprintf(qs, sizeof(qs), "1");
                 else if (q % 100 == 0)

@@ -17,11 +17,13 @@
 #include "engine.h"
 #include "sipreply/version.h"
 
-enum { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* notice: start-up, reloads and the stop, which -q keeps (a healthy start is no warning) */
+enum { LOG_ERROR = 0, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
 typedef struct app {
     int level;
     const char *config_path;
+    const char *port_file; /* --port-file: where the bound addresses go, or NULL */
     sd_engine *engine;
     sn_loop *loop;
     bool cli_listen; /* -l given: the configuration's listen is not used, nor reloaded */
@@ -59,7 +61,7 @@ static void logf_(const app *a, int level, const char *fmt, ...)
 {
     if (level > a->level)
         return;
-    static const char *const names[] = {"error", "warn", "info", "debug"};
+    static const char *const names[] = {"error", "warn", "notice", "info", "debug"};
     char ts[40];
     stamp(ts, sizeof(ts));
     char msg[1024];
@@ -109,6 +111,32 @@ static void report_error(const app *a, const char *path, const sd_config_error *
         logf_(a, LOG_ERROR, "%s: %s", path ? path : "(default)", err->msg);
 }
 
+/* --port-file: the addresses listened on (sn_listeners), written to a temporary file and
+ * renamed over FILE, so a reader sees the whole list or the previous one. 0 or -1. */
+static int write_port_file(const app *a)
+{
+    if (!a->port_file)
+        return 0;
+    char text[2048];
+    sn_listeners(a->loop, text, sizeof(text));
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", a->port_file) >= (int)sizeof(tmp)) {
+        logf_(a, LOG_ERROR, "--port-file %s: name too long", a->port_file);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
+        logf_(a, LOG_ERROR, "--port-file %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (rename(tmp, a->port_file) != 0) {
+        logf_(a, LOG_ERROR, "--port-file %s: %s", a->port_file, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 static void on_reload(void *user)
 {
     app *a = user;
@@ -134,7 +162,9 @@ static void on_reload(void *user)
     }
     size_t n_rules = cf->n_rules;
     sd_engine_set_config(a->engine, cf);
-    logf_(a, LOG_WARN, "configuration reloaded from %s (%zu rules)%s%s",
+    if (changes[0])
+        write_port_file(a);
+    logf_(a, LOG_NOTICE, "configuration reloaded from %s (%zu rules)%s%s",
           a->config_path ? a->config_path : "the embedded default", n_rules,
           changes[0] ? "; listeners: " : "", changes);
 }
@@ -163,15 +193,19 @@ static void usage(FILE *out)
             "default, \"dial a code\": sip:486@host gets 486 Busy Here (see --print-default).\n\n"
             "  -c, --config FILE       rules from the YAML file FILE (docs/sipreplyd.md)\n"
             "  -l, --listen SPEC       udp:HOST:PORT or tcp:HOST:PORT, repeatable; IPv6 as\n"
-            "                          udp:[::1]:5060; port 0 picks a free port (default: the\n"
-            "                          configuration's listen, else udp and tcp 127.0.0.1:5060)\n"
+            "                          udp:[::1]:5060; port 0: the kernel picks a free port,\n"
+            "                          one for each listener (default: the configuration's\n"
+            "                          listen, else udp and tcp 127.0.0.1:5060)\n"
             "  -t, --check             load the configuration, report errors, and exit\n"
             "      --print-default     print the embedded default configuration and exit\n"
-            "      --log-level LEVEL   error, warn, info (one line per transaction; default)\n"
-            "                          or debug\n"
-            "  -q, --quiet             same as --log-level warn (for benchmarks)\n"
+            "      --log-level LEVEL   error, warn, notice (start-up, reloads, stop), info (and\n"
+            "                          one line per transaction; default) or debug\n"
+            "  -q, --quiet             same as --log-level notice (for benchmarks)\n"
             "      --metrics HOST:PORT serve counters at http://HOST:PORT/metrics\n"
             "                          (Prometheus text format)\n"
+            "      --port-file FILE    once listening, write FILE with one line per listener,\n"
+            "                          \"udp|tcp|metrics HOST PORT\", the ports port 0 got;\n"
+            "                          rewritten when a reload changes the listeners\n"
             "      --max-connections N TCP connections (1024)\n"
             "      --max-buffer BYTES  bytes buffered per TCP connection (262144)\n"
             "      --idle-timeout MS   close idle TCP connections after MS (120000)\n"
@@ -249,7 +283,8 @@ int main(int argc, char **argv)
         O_MSGTIME,
         O_RBUDGET,
         O_RRATIO,
-        O_RWINDOW
+        O_RWINDOW,
+        O_PORTFILE
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -271,6 +306,7 @@ int main(int argc, char **argv)
         {"reflection-budget", required_argument, NULL, O_RBUDGET},
         {"reflection-ratio", required_argument, NULL, O_RRATIO},
         {"reflection-window", required_argument, NULL, O_RWINDOW},
+        {"port-file", required_argument, NULL, O_PORTFILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -288,19 +324,21 @@ int main(int argc, char **argv)
             listens[n_listen++] = optarg;
             break;
         case 't': check = true; break;
-        case 'q': a.level = LOG_WARN; break;
+        case 'q': a.level = LOG_NOTICE; break;
         case O_PRINT: fputs(sd_default_config, stdout); return 0;
         case O_LEVEL:
             if (!strcmp(optarg, "error"))
                 a.level = LOG_ERROR;
             else if (!strcmp(optarg, "warn"))
                 a.level = LOG_WARN;
+            else if (!strcmp(optarg, "notice"))
+                a.level = LOG_NOTICE;
             else if (!strcmp(optarg, "info"))
                 a.level = LOG_INFO;
             else if (!strcmp(optarg, "debug"))
                 a.level = LOG_DEBUG;
             else {
-                fprintf(stderr, "sipreplyd: --log-level: error, warn, info or debug\n");
+                fprintf(stderr, "sipreplyd: --log-level: error, warn, notice, info or debug\n");
                 return 2;
             }
             break;
@@ -321,6 +359,7 @@ int main(int argc, char **argv)
             }
             so.reflection_budget = v;
             break;
+        case O_PORTFILE: a.port_file = optarg; break;
         case O_MAXCONN:
         case O_MAXBUF:
         case O_IDLE:
@@ -423,7 +462,7 @@ int main(int argc, char **argv)
             logf_(&a, LOG_ERROR, "%s", msg);
             goto out;
         }
-        logf_(&a, LOG_WARN, "listening on %s", bound);
+        logf_(&a, LOG_NOTICE, "listening on %s", bound);
     }
     if (metrics) {
         char bound[128];
@@ -431,12 +470,14 @@ int main(int argc, char **argv)
             logf_(&a, LOG_ERROR, "--metrics %s", msg);
             goto out;
         }
-        logf_(&a, LOG_WARN, "metrics at %s", bound);
+        logf_(&a, LOG_NOTICE, "metrics at %s", bound);
     }
-    logf_(&a, LOG_WARN, "sipreplyd %s running %s (%zu rules)", SR_VERSION_STRING,
+    if (write_port_file(&a) != 0)
+        goto out;
+    logf_(&a, LOG_NOTICE, "sipreplyd %s running %s (%zu rules)", SR_VERSION_STRING,
           a.config_path ? a.config_path : "the embedded default (dial a code)", cf->n_rules);
     rc = sn_loop_run(loop);
-    logf_(&a, LOG_WARN, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
+    logf_(&a, LOG_NOTICE, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
 out:
     sn_loop_free(loop);
     sd_engine_free(e);

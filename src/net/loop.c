@@ -694,6 +694,23 @@ int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boun
     return 0;
 }
 
+void sn_listeners(const sn_loop *l, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    size_t n = 0;
+    for (size_t k = 0; k <= l->n_lsns; k++) {
+        const lsn *ls = k < l->n_lsns ? &l->lsns[k] : &l->metrics;
+        if (k == l->n_lsns && !l->have_metrics)
+            break;
+        if (ls->fd < 0 || n >= cap)
+            continue;
+        const char *what = k == l->n_lsns ? "metrics" : ls->tp == SR_TP_UDP ? "udp" : "tcp";
+        int w = snprintf(out + n, cap - n, "%s %s %u\n", what, ls->local.host, ls->local.port);
+        n = w < 0 ? cap : n + (size_t)w;
+    }
+}
+
 /* ------------------------------------------------------------------ UDP */
 
 /* Send entries [from, to) of the batch one datagram each; failures are dropped as the network

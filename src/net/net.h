@@ -97,6 +97,13 @@ int sn_listen_set(sn_loop *l, const char *const *specs, size_t n, char *changes,
 int sn_metrics_listen(sn_loop *l, const char *hostport, char *bound, size_t boundlen, char *err,
                       size_t errlen);
 
+/**
+ * The addresses the loop listens on, one line each: "udp HOST PORT", "tcp HOST PORT" and
+ * "metrics HOST PORT" (IPv6 hosts without brackets), with the ports the kernel gave (port 0
+ * resolved), into @p out ("" when there is none; cut at @p cap). For --port-file.
+ */
+void sn_listeners(const sn_loop *l, char *out, size_t cap);
+
 /** Run until SIGTERM/SIGINT and the drain that follows. Returns the exit status (0). */
 int sn_loop_run(sn_loop *l);
 

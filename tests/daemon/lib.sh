@@ -8,34 +8,33 @@ pid=
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=1; }
 
-# A port free for both UDP and TCP on 127.0.0.1.
-free_port() {
-    python3 - <<'PY'
-import socket
-for _ in range(50):
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close(); t.close()
-PY
-}
-
-# start_daemon LOGFILE ARGS...: start sipreplyd and wait (at most 5 s) until it listens.
+# start_daemon LOGFILE ARGS...: start sipreplyd with ARGS and --port-file, and wait (at most
+# 5 s) until it listens. Listen on port 0 (-l udp:127.0.0.1:0): the kernel picks each port,
+# and the daemon's port file says which; never a port picked here and hoped free. Sets
+# udp_port, tcp_port and metrics_port (the first of each kind, or empty).
 start_daemon() {
     local log=$1; shift
-    "$bin" "$@" >"$log" 2>&1 &
+    portfile=$tmp/ports
+    rm -f "$portfile"
+    udp_port= tcp_port= metrics_port=
+    "$bin" --port-file "$portfile" "$@" >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 50); do
-        grep -q "running" "$log" 2>/dev/null && return 0
+        if [ -s "$portfile" ]; then
+            udp_port=$(port_of udp) tcp_port=$(port_of tcp) metrics_port=$(port_of metrics)
+            return 0
+        fi
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     echo "sipreplyd did not start:"; cat "$log"
     return 1
+}
+
+# port_of KIND [HOST]: the port of the first KIND (udp, tcp, metrics) listener in the running
+# daemon's port file, on HOST if given.
+port_of() {
+    awk -v k="$1" -v h="${2:-}" '$1 == k && (h == "" || $2 == h) { print $3; exit }' "$portfile"
 }
 
 # stop_daemon: SIGTERM and wait (at most 10 s); the exit status in $rc.

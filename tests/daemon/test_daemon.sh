@@ -15,22 +15,30 @@ expect_final() { # NAME WANT-CODE SIPC-ARGS...
     if echo "$out" | grep -q "^SIP/2.0 $want "; then ok "$name"; else bad "$name: want $want, got: $out"; fi
 }
 
-port=$(free_port)
-mport=$(free_port)
+# port 0 everywhere: the kernel picks the ports (UDP and TCP get one each), the port file
+# (lib.sh start_daemon) names them
 log=$tmp/default.log
-start_daemon "$log" -l "udp:127.0.0.1:$port" -l "tcp:127.0.0.1:$port" --metrics "127.0.0.1:$mport" || exit 1
+start_daemon "$log" -l "udp:127.0.0.1:0" -l "tcp:127.0.0.1:0" --metrics "127.0.0.1:0" || exit 1
+port=$udp_port tport=$tcp_port mport=$metrics_port
+if [ "$(awk '$3 > 0' "$portfile" | cut -d' ' -f1,2 | tr '\n' ' ')" = "udp 127.0.0.1 tcp 127.0.0.1 metrics 127.0.0.1 " ] &&
+    grep -q "notice listening on udp:127.0.0.1:$port\$" "$log" && grep -q "notice listening on tcp:127.0.0.1:$tport\$" "$log" &&
+    grep -q "notice metrics at http://127.0.0.1:$mport/metrics" "$log"
+then ok "--port-file: the ports port 0 got, as logged"; else bad "--port-file: $(cat "$portfile") / $(cat "$log")"; fi
+# a healthy start is no warning: start-up lines are notices
+if grep -q ' notice sipreplyd [0-9.]* running ' "$log" && ! grep -q ' warn ' "$log"; then ok "start-up logged as notice"
+else bad "start-up log: $(cat "$log")"; fi
 
 expect_final "udp INVITE sip:486 -> 486" 486 udp 127.0.0.1 "$port" INVITE sip:486@127.0.0.1
-expect_final "tcp INVITE sip:486 -> 486" 486 tcp 127.0.0.1 "$port" INVITE sip:486@127.0.0.1
+expect_final "tcp INVITE sip:486 -> 486" 486 tcp 127.0.0.1 "$tport" INVITE sip:486@127.0.0.1
 expect_final "udp OPTIONS -> 200" 200 udp 127.0.0.1 "$port" OPTIONS sip:127.0.0.1
-expect_final "tcp INVITE sip:bob -> 404" 404 tcp 127.0.0.1 "$port" INVITE sip:bob@127.0.0.1
+expect_final "tcp INVITE sip:bob -> 404" 404 tcp 127.0.0.1 "$tport" INVITE sip:bob@127.0.0.1
 expect_final "udp REGISTER -> 200" 200 udp 127.0.0.1 "$port" REGISTER sip:127.0.0.1 -H "Expires: 600"
 expect_final "udp REGISTER Expires 5 -> 423" 423 udp 127.0.0.1 "$port" REGISTER sip:127.0.0.1 -H "Expires: 5"
 # dial a code's 401/407: real digest challenges; any user name with the password "sipreply"
 # gets 200, a wrong password is challenged again
 for code in 401 407; do
     for tp in udp tcp; do
-        out=$($SIPC $tp 127.0.0.1 "$port" INVITE sip:$code@127.0.0.1 --auth "someone:sipreply" 2>&1)
+        out=$($SIPC $tp 127.0.0.1 "$(port_of $tp)" INVITE sip:$code@127.0.0.1 --auth "someone:sipreply" 2>&1)
         if echo "$out" | grep -q "^SIP/2.0 $code " && echo "$out" | grep -q "^SIP/2.0 200 "; then
             ok "$tp INVITE sip:$code -> $code, answered -> 200"
         else bad "$tp sip:$code with credentials: $out"; fi
@@ -45,12 +53,12 @@ out=$($SIPC udp 127.0.0.1 "$port" INVITE sip:183@127.0.0.1 -H "Supported: 100rel
 if echo "$out" | grep -q "^SIP/2.0 183 " && echo "$out" | grep -q "200 OK  \[3 PRACK\]" &&
    echo "$out" | grep -q "200 OK  \[10 BYE\]"; then ok "reliable 183 -> PRACK -> 200 -> ACK -> BYE"
 else bad "reliable 183 flow: $out"; fi
-out=$($SIPC tcp 127.0.0.1 "$port" INVITE sip:180@127.0.0.1 --cancel-after 0.3 --wait 3 2>&1)
+out=$($SIPC tcp 127.0.0.1 "$tport" INVITE sip:180@127.0.0.1 --cancel-after 0.3 --wait 3 2>&1)
 if echo "$out" | grep -q "^SIP/2.0 487 "; then ok "tcp CANCEL -> 487"; else bad "tcp CANCEL: $out"; fi
 
 # RFC 3261 §18.2.2: the TCP connection is gone when the 200 is due: a new one is opened to
 # the top Via's sent-by port
-reconn=$(python3 - "$port" <<'PY'
+reconn=$(python3 - "$tport" <<'PY'
 import socket, sys, time
 p = int(sys.argv[1])
 lst = socket.socket(); lst.bind(("127.0.0.1", 0)); lst.listen(1); lst.settimeout(4)
@@ -73,7 +81,7 @@ PY
 [ "$reconn" = "SIP/2.0 180 Ringing | SIP/2.0 200 OK" ] && ok "tcp: new connection to the Via sent-by for the 200" || bad "tcp reconnect: $reconn"
 
 # TCP framing: two requests in one write, and one request written a few bytes at a time
-framed=$(python3 - "$port" <<'PY'
+framed=$(python3 - "$tport" <<'PY'
 import socket, sys, time
 p = int(sys.argv[1])
 def req(n):
@@ -101,7 +109,7 @@ PY
 [ "$framed" = "3 1" ] && ok "tcp framing: pipelined and split requests" || bad "tcp framing: $framed"
 
 # CRLF keep-alive ping on TCP is answered with CRLF (RFC 5626 §3.5.1)
-pong=$(python3 - "$port" <<'PY'
+pong=$(python3 - "$tport" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
 s.sendall(b"\r\n\r\n")
@@ -111,13 +119,13 @@ PY
 [ "$pong" = "b'\\r\\n'" ] && ok "tcp CRLFCRLF ping -> CRLF" || bad "tcp ping: got $pong"
 
 # garbage, a truncated request and an oversized datagram never stop it answering
-python3 - "$port" <<'PY'
+python3 - "$port" "$tport" <<'PY'
 import socket, sys, os
-p = int(sys.argv[1])
+p, tp = int(sys.argv[1]), int(sys.argv[2])
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for d in [b"\x00\xff garbage", b"INVITE sip:486@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP", os.urandom(1400), b"x" * 60000, b"\r\n\r\n"]:
     u.sendto(d, ("127.0.0.1", p))
-t = socket.create_connection(("127.0.0.1", p), timeout=3)
+t = socket.create_connection(("127.0.0.1", tp), timeout=3)
 t.sendall(b"INVITE sip:486@127.0.0.1 SIP/2.0\r\nContent-Length: -5\r\n\r\n")
 t.close()
 PY
@@ -166,8 +174,8 @@ grep -q "^SIP/2.0 200 " "$tmp/inflight.out" && ok "SIGTERM: the call in flight g
 # SIGTERM when a call would ring on past --shutdown-timeout: it is answered 503, exit 0
 cfg=$tmp/ring.yaml
 printf 'rules:\n  - {name: ring, respond: [180, {wait: cancel}]}\n' >"$cfg"
-port=$(free_port)
-start_daemon "$tmp/ring.log" -c "$cfg" -l "udp:127.0.0.1:$port" --shutdown-timeout 300 || exit 1
+start_daemon "$tmp/ring.log" -c "$cfg" -l "udp:127.0.0.1:0" --shutdown-timeout 300 || exit 1
+port=$udp_port
 : >"$tmp/ring.out"
 $SIPC udp 127.0.0.1 "$port" INVITE sip:x@127.0.0.1 --wait 4 >"$tmp/ring.out" 2>&1 &
 cpid=$!
@@ -180,9 +188,9 @@ wait $cpid
 # SIGHUP: a good file replaces the rules; a bad one keeps them
 cfg=$tmp/rules.yaml
 printf 'rules:\n  - {name: first, respond: 486}\n' >"$cfg"
-port=$(free_port)
 log=$tmp/reload.log
-start_daemon "$log" -c "$cfg" -l "udp:127.0.0.1:$port" || exit 1
+start_daemon "$log" -c "$cfg" -l "udp:127.0.0.1:0" || exit 1
+port=$udp_port
 expect_final "before reload: 486" 486 udp 127.0.0.1 "$port" INVITE sip:x@127.0.0.1
 printf 'rules:\n  - {name: second, respond: 603}\n' >"$cfg"
 kill -HUP "$pid"
@@ -197,9 +205,8 @@ stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit status $rc"
 
 # TCP caps: at most 2 connections (a third is closed at once), idle ones closed after 1 s
-port=$(free_port)
-start_daemon "$tmp/caps.log" -l "tcp:127.0.0.1:$port" --max-connections 2 --idle-timeout 1000 || exit 1
-caps=$(python3 - "$port" <<'PY'
+start_daemon "$tmp/caps.log" -l "tcp:127.0.0.1:0" --max-connections 2 --idle-timeout 1000 || exit 1
+caps=$(python3 - "$tcp_port" <<'PY'
 import socket, sys, time
 p = int(sys.argv[1])
 a = socket.create_connection(("127.0.0.1", p), timeout=3)
@@ -224,10 +231,9 @@ stop_daemon
 
 # IPv6 loopback, when the machine has it
 if python3 -c 'import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0))' 2>/dev/null; then
-    port=$(free_port)
-    start_daemon "$tmp/v6.log" -l "udp:[::1]:$port" -l "tcp:[::1]:$port" || exit 1
-    expect_final "udp [::1] -> 486" 486 udp ::1 "$port" INVITE "sip:486@[::1]"
-    expect_final "tcp [::1] -> 302" 302 tcp ::1 "$port" INVITE "sip:302@[::1]"
+    start_daemon "$tmp/v6.log" -l "udp:[::1]:0" -l "tcp:[::1]:0" || exit 1
+    expect_final "udp [::1] -> 486" 486 udp ::1 "$udp_port" INVITE "sip:486@[::1]"
+    expect_final "tcp [::1] -> 302" 302 tcp ::1 "$tcp_port" INVITE "sip:302@[::1]"
     stop_daemon
 else
     echo "skip: IPv6 loopback not available"

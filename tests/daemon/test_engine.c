@@ -419,7 +419,7 @@ static void test_default_options_and_404(void **state)
     assert_string_equal(codes(&c), "200,404");
     assert_string_equal(c.last_rule, "default");
     free(r);
-    /* OPTIONS to a code gets what an INVITE would (RULES §8) */
+    /* OPTIONS to a code gets what an INVITE would (RFC 3261 §11.2) */
     r = request("OPTIONS", "sip:486@127.0.0.1", "z9hG4bKo3", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     assert_string_equal(codes(&c), "200,404,486");

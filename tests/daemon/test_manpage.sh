@@ -16,6 +16,9 @@ done
 "$bin" --version | grep -q '^sipreplyd [0-9]' && echo "ok: --version" || { echo "FAIL: --version"; fails=1; }
 "$bin" --print-default | grep -q 'dial-a-code' && echo "ok: --print-default" || { echo "FAIL: --print-default"; fails=1; }
 "$bin" --bogus >/dev/null 2>&1; [ $? -eq 2 ] && echo "ok: bad usage exits 2" || { echo "FAIL: bad usage exit"; fails=1; }
+# an example that starts sipreplyd (it runs in the foreground) cannot chain a command with &&
+if grep -E '^sipreplyd .*&&' "$man"; then echo "FAIL: an example chains after sipreplyd with &&"; fails=1
+else echo "ok: no example waits on sipreplyd with &&"; fi
 if command -v man >/dev/null 2>&1; then
     w=$(MANWIDTH=80 man --warnings -l "$man" 2>&1 >/dev/null)
     [ -z "$w" ] && echo "ok: man renders cleanly" || { echo "FAIL: man warnings: $w"; fails=1; }

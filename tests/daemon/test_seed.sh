@@ -13,10 +13,8 @@ printf 'INVITE sip:486@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=
 
 # to_tag ARGS...: start sipreplyd with ARGS, send the request, print the response's To tag
 to_tag() {
-    local port
-    port=$(free_port)
-    start_daemon "$tmp/seed.log" -l "udp:127.0.0.1:$port" "$@" || return 1
-    $SIPC udp 127.0.0.1 "$port" INVITE x --raw "$req" -v 2>&1 |
+    start_daemon "$tmp/seed.log" -l "udp:127.0.0.1:0" "$@" || return 1
+    $SIPC udp 127.0.0.1 "$udp_port" INVITE x --raw "$req" -v 2>&1 |
         sed -n 's/^To: .*;tag=\([^;[:space:]]*\).*/\1/p' | head -1
     stop_daemon
 }

@@ -20,9 +20,24 @@ int main(void)
 C
 libdir=$(ls -d "$tmp"/prefix/lib*/pkgconfig | head -1)
 export PKG_CONFIG_PATH=$libdir
-cc -std=c11 -Wall -Werror "$tmp/consumer.c" $(pkg-config --define-prefix --cflags --libs sipreply) \
-   -Wl,-rpath,"$(pkg-config --define-prefix --variable=libdir sipreply)" -o "$tmp/pc_consumer"
+# the .pc names the prefix it was installed into, as it is (no --define-prefix): the
+# README's embedding instructions use plain pkg-config
+pcprefix=$(pkg-config --variable=prefix sipreply)
+[ "$pcprefix" = "$tmp/prefix" ] || { echo "FAIL: sipreply.pc says prefix=$pcprefix, installed into $tmp/prefix"; exit 1; }
+case " $(pkg-config --cflags --libs sipreply) " in
+*" -I$tmp/prefix/include "*"-L$tmp/prefix/lib"*) ;;
+*) echo "FAIL: pkg-config --cflags --libs: $(pkg-config --cflags --libs sipreply)"; exit 1 ;;
+esac
+cc -std=c11 -Wall -Werror "$tmp/consumer.c" $(pkg-config --cflags --libs sipreply) \
+   -Wl,-rpath,"$(pkg-config --variable=libdir sipreply)" -o "$tmp/pc_consumer"
 "$tmp/pc_consumer" | grep -q EBADMSG
+# and relocated after the fact (pkg-config --define-prefix), the other way the file allows
+mv "$tmp/prefix" "$tmp/moved"
+PKG_CONFIG_PATH=${libdir/$tmp\/prefix/$tmp/moved}
+[ "$(pkg-config --define-prefix --variable=libdir sipreply)" = "${PKG_CONFIG_PATH%/pkgconfig}" ] ||
+    { echo "FAIL: --define-prefix libdir: $(pkg-config --define-prefix --variable=libdir sipreply)"; exit 1; }
+mv "$tmp/moved" "$tmp/prefix"
+export PKG_CONFIG_PATH=$libdir
 mkdir "$tmp/cm"
 cat > "$tmp/cm/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.16)

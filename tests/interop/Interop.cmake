@@ -1,6 +1,6 @@
 # sipreply interop suite (tests/interop, docs/interop.md): sipreplyd against SIPp, with every
 # run captured on the loopback and dissected by tshark, and the torture sender. Loopback
-# only; every test starts its own daemon on random free ports, so they run in parallel.
+# only; every test starts its own daemon on ports the kernel picks, so they run in parallel.
 # A test whose peer (sipp, tshark) is not installed is skipped (exit 77) with the reason.
 
 add_executable(sr_torture ${CMAKE_CURRENT_LIST_DIR}/sr_torture.c)

@@ -1,7 +1,8 @@
 # sipreply interop suite: shared shell helpers (sourced by tests/interop/test_*.sh).
 # Loopback only; every wait is bounded; every process started here is stopped by the EXIT
-# trap. Each test gets its own temporary directory and random free ports, so CTest can run
-# the tests in parallel.
+# trap. Each test gets its own temporary directory, and every port is one the kernel chose
+# (bind to port 0, then learn the port: never a port picked here and hoped free), so CTest
+# can run the tests in parallel.
 #
 # Environment:
 #   SR_INTEROP_TARGET  daemon (default): the tests talk to sipreplyd;
@@ -69,70 +70,70 @@ io_done() {
     exit 1
 }
 
-# io_port_used PORT: true when anything holds PORT on UDP or TCP, IPv4 or IPv6.
-io_port_used() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v h=":$hex" 'FNR > 1 { split($2, a, ":"); if (":" a[2] == h) found = 1 }
-                      END { exit found ? 0 : 1 }' \
-        /proc/net/udp /proc/net/tcp /proc/net/udp6 /proc/net/tcp6 2>/dev/null
-}
-
-# io_free_port: a random port in 20000-59999 free on UDP and TCP (IPv4 and IPv6).
-io_free_port() {
-    local p
-    for _ in $(seq 200); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        io_port_used "$p" || { echo "$p"; return 0; }
-    done
-    return 1
-}
-
-# io_wait_port PORT PROTO PID: wait (5 s at most) until PID holds PORT on PROTO (udp|tcp).
-io_wait_port() {
-    local port=$1 proto=$2 pid=$3 hex
-    hex=$(printf '%04X' "$port")
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        if [ "$proto" = udp ]; then
-            awk -v h="$hex" 'FNR > 1 { split($2, a, ":"); if (a[2] == h) f = 1 }
-                             END { exit f ? 0 : 1 }' /proc/net/udp && return 0
-        else
-            awk -v h="$hex" 'FNR > 1 { split($2, a, ":"); if (a[2] == h && $4 == "0A") f = 1 }
-                             END { exit f ? 0 : 1 }' /proc/net/tcp && return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
-
 # io_start_daemon BIN [CONFIG] [extra args...]: start sipreplyd on 127.0.0.1, UDP and TCP on
-# one free port, bounded by `timeout` (120 s), with its log in $IO_TMP/daemon.log. Sets
-# IO_PORT and IO_DPID. Retries with another port when the first one was taken meanwhile.
+# port 0 (the kernel picks a port for each), bounded by `timeout` (120 s), with its log in
+# $IO_TMP/daemon.log, and wait (10 s at most) for its --port-file. Sets IO_UDP_PORT,
+# IO_TCP_PORT and IO_DPID.
 io_start_daemon() {
     local bin=$1
     shift
     local cfg=()
     if [ $# -gt 0 ] && [ -n "$1" ]; then cfg=(-c "$1"); fi
     [ $# -gt 0 ] && shift
-    local try
-    for try in 1 2 3 4 5; do
-        IO_PORT=$(io_free_port) || { io_fail "no free port"; return 1; }
-        timeout --foreground -s TERM 120 "$bin" -l "udp:127.0.0.1:$IO_PORT" -l "tcp:127.0.0.1:$IO_PORT" \
-            "${cfg[@]}" "$@" >>"$IO_TMP/daemon.log" 2>&1 &
-        IO_DPID=$!
-        if io_wait_port "$IO_PORT" udp "$IO_DPID" && io_wait_port "$IO_PORT" tcp "$IO_DPID"; then
-            IO_PIDS="$IO_PIDS $IO_DPID"
-            echo "interop: sipreplyd (pid $IO_DPID) on 127.0.0.1:$IO_PORT udp+tcp"
-            return 0
-        fi
-        kill "$IO_DPID" 2>/dev/null
-        wait "$IO_DPID" 2>/dev/null
-        echo "interop: start on port $IO_PORT failed (try $try)"
+    local pf=$IO_TMP/ports
+    rm -f "$pf"
+    timeout --foreground -s TERM 120 "$bin" -l "udp:127.0.0.1:0" -l "tcp:127.0.0.1:0" \
+        --port-file "$pf" "${cfg[@]}" "$@" >>"$IO_TMP/daemon.log" 2>&1 &
+    IO_DPID=$!
+    IO_PIDS="$IO_PIDS $IO_DPID"
+    for _ in $(seq 100); do
+        [ -s "$pf" ] && break
+        kill -0 "$IO_DPID" 2>/dev/null || break
+        sleep 0.1
     done
-    io_fail "sipreplyd did not start"
-    io_show "$IO_TMP/daemon.log"
+    IO_UDP_PORT=$(awk '$1 == "udp" { print $3; exit }' "$pf" 2>/dev/null)
+    IO_TCP_PORT=$(awk '$1 == "tcp" { print $3; exit }' "$pf" 2>/dev/null)
+    if [ -z "$IO_UDP_PORT" ] || [ -z "$IO_TCP_PORT" ]; then
+        io_fail "sipreplyd did not start"
+        io_show "$IO_TMP/daemon.log"
+        return 1
+    fi
+    echo "interop: sipreplyd (pid $IO_DPID) on 127.0.0.1 udp:$IO_UDP_PORT tcp:$IO_TCP_PORT"
+}
+
+# io_sipp_port PID PROTO: the SIP port of the SIPp started as PID or as its child (under
+# `timeout`): its first socket of PROTO (SIPp binds its SIP socket before the media and
+# control ones), once it listens (5 s at most).
+io_sipp_port() {
+    local pid=$1 proto=$2 p re
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        re="pid=($(pgrep -P "$pid" | tr '\n' '|')$pid),"
+        p=$(ss -Hln"${proto:0:1}"p 2>/dev/null | grep -E "$re" |
+            sed -n 's/.*127\.0\.0\.1:\([0-9]*\) .*fd=\([0-9]*\).*/\2 \1/p' | sort -n | awk 'NR == 1 { print $2 }')
+        [ -n "$p" ] && { echo "$p"; return 0; }
+        sleep 0.05
+    done
     return 1
+}
+
+# io_sipp ARGS...: run SIPp with ARGS (bounded by the caller's -timeout and `timeout 90`),
+# output to $IO_TMP/sipp.log. SIPp takes no port 0 for its media sockets: without -mp it
+# scans 6000-6099 for a free audio port itself, but binds video at audio+2 without a retry
+# (sipp.cpp), so two SIPp starting side by side can collide there ("Unable to bind video RTP
+# socket", errno 98) before any call is placed. Only then it is started again, 5 times at
+# most. Its SIP socket (no -p: SIPp's own scan from 5060, then the kernel's choice) and control
+# socket (no -cp: SIPp's scan from 8888, on -ci 127.0.0.1) are retried by SIPp itself.
+io_sipp() {
+    local try rc
+    for try in 1 2 3 4 5; do
+        timeout 90 sipp "$@" -ci 127.0.0.1 >"$IO_TMP/sipp.log" 2>&1
+        rc=$?
+        grep -q 'Unable to bind .*RTP socket' "$IO_TMP/sipp.log" || return $rc
+        echo "interop: SIPp could not bind its media sockets (try $try): $(grep -m1 'Unable to bind' "$IO_TMP/sipp.log")"
+        sleep 0.$((RANDOM % 5 + 1))
+    done
+    return $rc
 }
 
 # io_alive PID: the process exists and is not a zombie waiting to be reaped.
@@ -187,7 +188,23 @@ io_stop_daemon() {
 # has caught up.
 io_capture_start() {
     IO_PCAP=$IO_TMP/cap.pcapng
-    IO_MARK_PORT=$(io_free_port)
+    # the marker port: a UDP socket on a port the kernel chose, held by a helper for the
+    # capture's lifetime (so no one else takes it meanwhile; it swallows the markers)
+    python3 - "$IO_TMP/mark.port" <<'PY' &
+import os, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f: f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+end = time.time() + 110
+s.settimeout(1)
+while time.time() < end:
+    try: s.recv(2048)
+    except OSError: pass
+PY
+    IO_PIDS="$IO_PIDS $!"
+    for _ in $(seq 50); do [ -s "$IO_TMP/mark.port" ] && break; sleep 0.1; done
+    IO_MARK_PORT=$(cat "$IO_TMP/mark.port" 2>/dev/null)
+    [ -n "$IO_MARK_PORT" ] || { io_fail "no marker port"; return 1; }
     dumpcap -q -i lo -f "port $1 or udp port $IO_MARK_PORT" -a duration:100 -w "$IO_PCAP" \
         >"$IO_TMP/dumpcap.log" 2>&1 &
     IO_CAPPID=$!
@@ -212,7 +229,7 @@ io_capture_start() {
 io_capture_mark() {
     local word="sr-interop-$1"
     for _ in $(seq 100); do
-        # one write, one datagram; nobody listens there (an ICMP error comes back)
+        # one write, one datagram, to the helper holding the marker port
         printf '%s' "$word" >"/dev/udp/127.0.0.1/$IO_MARK_PORT" 2>/dev/null
         sleep 0.05
         grep -qa "$word" "$IO_PCAP" && return 0

@@ -169,6 +169,33 @@ static void keep_call(result *res, const char *cid)
     res->n = k;
 }
 
+/* keep_call() for an input that may hold several messages (over TCP each one that frames is
+ * answered, RFC 3261 18.3): keep the responses whose Call-ID is that of any message in
+ * @p buf (every "Call-ID:" or "i:" line, head or not), or "" when it has none. */
+static void keep_calls(result *res, const char *buf, size_t len)
+{
+    char ids[8][128];
+    size_t n = 0;
+    for (const char *p = buf, *end = buf + len; p < end && n < 8;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        header_value(p, (size_t)(eol - p) + (eol < end), "Call-ID", 'i', ids[n], sizeof(ids[n]));
+        if (ids[n][0])
+            n++;
+        p = eol + 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        bool ours = n == 0 && res->r[i].call_id[0] == '\0';
+        for (size_t j = 0; j < n && !ours; j++)
+            ours = strcmp(res->r[i].call_id, ids[j]) == 0;
+        if (ours)
+            res->r[k++] = res->r[i];
+    }
+    res->n = k;
+}
+
 static void describe(const result *res, char *out, size_t cap)
 {
     size_t o = 0;
@@ -429,19 +456,34 @@ static bool satisfies(const char *want, const result *res, bool tcp, char *why, 
         }
         return true;
     }
-    char *end;
-    unsigned long code = strtoul(w, &end, 10);
-    const char *phrase = *end == ' ' ? end + 1 : NULL;
-    if (res->n != 1) {
-        snprintf(why, cap, "%zu responses, want one", res->n);
-        return false;
+    /* "CODE [PHRASE]", or several joined by ", ": those responses, in that order */
+    size_t want_n = 0;
+    for (char *item = w; item; want_n++) {
+        char *next = strstr(item, ", ");
+        if (next) {
+            *next = '\0';
+            next += 2;
+        }
+        char *end;
+        unsigned long code = strtoul(item, &end, 10);
+        const char *phrase = *end == ' ' ? end + 1 : NULL;
+        if (want_n >= res->n) {
+            snprintf(why, cap, "%zu response(s), want more", res->n);
+            return false;
+        }
+        const resp *r = &res->r[want_n];
+        if (r->code != code) {
+            snprintf(why, cap, "code %u", r->code);
+            return false;
+        }
+        if (phrase && strcmp(phrase, r->reason) != 0) {
+            snprintf(why, cap, "phrase \"%s\"", r->reason);
+            return false;
+        }
+        item = next;
     }
-    if (res->r[0].code != code) {
-        snprintf(why, cap, "code %u", res->r[0].code);
-        return false;
-    }
-    if (phrase && strcmp(phrase, res->r[0].reason) != 0) {
-        snprintf(why, cap, "phrase \"%s\"", res->r[0].reason);
+    if (res->n != want_n) {
+        snprintf(why, cap, "%zu responses, want %zu", res->n, want_n);
         return false;
     }
     return true;
@@ -643,8 +685,6 @@ static void udp_case(const char *what, const char *buf, size_t len, const char *
 static void tcp_case(const char *what, const char *buf, size_t len, size_t chunks, const char *want)
 {
     result res = {0};
-    char cid[128];
-    header_value(buf, len, "Call-ID", 'i', cid, sizeof(cid));
     int fd = tcp_input(buf, len, chunks, &res);
     bool alive = tcp_probe();
     if (fd >= 0) {
@@ -657,7 +697,7 @@ static void tcp_case(const char *what, const char *buf, size_t len, size_t chunk
         fail("%s (tcp): no 200 to the OPTIONS after it: daemon not answering", what);
         return;
     }
-    keep_call(&res, cid);
+    keep_calls(&res, buf, len);
     judge(what, "tcp", want, &res);
 }
 

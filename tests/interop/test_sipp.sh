@@ -53,26 +53,30 @@ if io_can_capture; then capture=1; else
 fi
 if [ "$IO_TARGET" = mock ]; then
     # a SIPp UAS playing sipreplyd's part, to check the scenario and the checks themselves
-    IO_PORT=$(io_free_port)
-    timeout 120 sipp -sf "$IO_DIR/sipp/mock/$scen.xml" -t "$sipp_t" -i 127.0.0.1 -p "$IO_PORT" \
-        -mp "$(io_free_port)" -cp "$(io_free_port)" -nostdin \
-        -trace_err -error_file "$IO_TMP/mock_err.log" >"$IO_TMP/mock.log" 2>&1 &
-    IO_DPID=$!
-    IO_PIDS="$IO_PIDS $IO_DPID"
-    io_wait_port "$IO_PORT" "$proto" "$IO_DPID" || { io_fail "mock UAS did not start"; io_show "$IO_TMP/mock.log"; io_done; }
+    # its ports are SIPp's own choice (see io_sipp); the SIP one is read back (io_sipp_port),
+    # and a start lost to a media port collision is retried, 5 times at most
+    for try in 1 2 3 4 5; do
+        timeout 120 sipp -sf "$IO_DIR/sipp/mock/$scen.xml" -t "$sipp_t" -i 127.0.0.1 -ci 127.0.0.1 \
+            -nostdin -trace_err -error_file "$IO_TMP/mock_err.log" >"$IO_TMP/mock.log" 2>&1 &
+        IO_DPID=$!
+        IO_PIDS="$IO_PIDS $IO_DPID"
+        IO_PORT=$(io_sipp_port "$IO_DPID" "$proto") && break
+        grep -q 'Unable to bind .*RTP socket' "$IO_TMP/mock.log" || break
+    done
+    [ -n "$IO_PORT" ] || { io_fail "mock UAS did not start"; io_show "$IO_TMP/mock.log"; io_done; }
 else
     io_need "$daemon"
     io_start_daemon "$daemon" "$cfg" || io_done
+    if [ "$proto" = udp ]; then IO_PORT=$IO_UDP_PORT; else IO_PORT=$IO_TCP_PORT; fi
 fi
 [ "$capture" = 1 ] && { io_capture_start "$IO_PORT" || capture=0; }
 
 # ------------------------------------------------------------------ the SIPp client
 start=$(date +%s%N)
-timeout 90 sipp "127.0.0.1:$IO_PORT" -sf "$IO_DIR/sipp/$scen.xml" -t "$sipp_t" -i 127.0.0.1 \
-    -p "$(io_free_port)" -mp "$(io_free_port)" -cp "$(io_free_port)" \
+io_sipp "127.0.0.1:$IO_PORT" -sf "$IO_DIR/sipp/$scen.xml" -t "$sipp_t" -i 127.0.0.1 \
     -m "$calls" -r "$rate" -l "$calls" -timeout 60s -timeout_error -nostdin \
     -trace_stat -stf "$IO_TMP/stat.csv" -trace_err -error_file "$IO_TMP/sipp_err.log" \
-    -trace_msg -message_file "$IO_TMP/sipp_msg.log" "${sipp_args[@]}" >"$IO_TMP/sipp.log" 2>&1
+    -trace_msg -message_file "$IO_TMP/sipp_msg.log" "${sipp_args[@]}"
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 if [ "$rc" -eq 0 ]; then io_ok "sipp $scen over $proto (loss $loss%) exit 0 in $ms ms"; else

@@ -17,6 +17,7 @@ io_need "$daemon" "$torture"
 for transport in udp tcp; do
     echo "interop: torture over $transport"
     io_start_daemon "$daemon" "" || io_done
+    if [ "$transport" = udp ]; then IO_PORT=$IO_UDP_PORT; else IO_PORT=$IO_TCP_PORT; fi
     start=$(date +%s%N)
     "$torture" "$IO_PORT" "$src/tests/vectors/rfc4475" "$IO_DIR/torture.tsv" \
         --transport "$transport" --rounds "$rounds" --seed 24301 >"$IO_TMP/torture_$transport.log" 2>&1

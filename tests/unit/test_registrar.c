@@ -1,4 +1,4 @@
-/* sipreply tests: the registrar (registrar.h) — RFC 3261 §10.3 and RULES §8 rule by rule in
+/* sipreply tests: the registrar (registrar.h) — RFC 3261 §10.3 rule by rule in
  * simulated time, a randomized comparison with a simple model, and an allocation-failure
  * sweep. Every response is printed, parsed back and must be lint-clean. */
 #include <stdio.h>
@@ -349,7 +349,7 @@ static void test_call_id_cseq(void **state)
     sr_registrar *r = new_reg(NULL);
     const char *c[] = {"<sip:a@192.0.2.1>", NULL};
     handle_free(r, reg(RURI, AOR, "cid-A", 10, c, NULL), T0, 200, NULL);
-    /* Same Call-ID, same or lower CSeq: the update fails with 500 (RULES §8, §10.3 step 7). */
+    /* Same Call-ID, same or lower CSeq: the update fails with 500 (RFC 3261 §10.3 step 7 and the paragraph after it). */
     handle_free(r, reg(RURI, AOR, "cid-A", 10, c, "100"), T0 + 1, 500, NULL);
     handle_free(r, reg(RURI, AOR, "cid-A", 9, c, "100"), T0 + 1, 500, NULL);
     sr_binding b[2];

@@ -162,8 +162,8 @@ static void test_legacy_matches_tsv(void **state)
 }
 
 /*
- * All 75 IANA codes with their canonical phrases, classes and RFCs, compared with the copy
- * of shared/spec/status-codes.tsv. Deliberate deviation: 202 sends "Accepted" (the
+ * All 75 IANA codes with their canonical phrases, classes and RFCs, compared with the project's
+ * digest of the registry, tests/data/iana-status-codes.tsv. Deliberate deviation: 202 sends "Accepted" (the
  * registry's "Accepted (Deprecated)" is a note, kept as a flag and an other phrase).
  */
 static void test_all_iana_codes(void **state)

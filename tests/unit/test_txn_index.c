@@ -34,12 +34,9 @@ static size_t req_text(char *out, size_t cap, const char *method, const char *ho
                        const char *branch, const char *call_id, unsigned cseq,
                        const char *cseq_method, const char *to_tag)
 {
-    char via_branch[96] = "";
-    if (branch != NULL)
-        snprintf(via_branch, sizeof via_branch, ";branch=%s", branch);
     int n = snprintf(out, cap,
                      "%s sip:bob@example.com SIP/2.0\r\n"
-                     "Via: SIP/2.0/UDP %s:%u%s\r\n"
+                     "Via: SIP/2.0/UDP %s:%u%s%s\r\n"
                      "Max-Forwards: 70\r\n"
                      "From: <sip:alice@example.com>;tag=f-%s\r\n"
                      "To: <sip:bob@example.com>%s%s\r\n"
@@ -47,8 +44,9 @@ static size_t req_text(char *out, size_t cap, const char *method, const char *ho
                      "CSeq: %u %s\r\n"
                      "Contact: <sip:alice@192.0.2.1>\r\n"
                      "Content-Length: 0\r\n\r\n",
-                     method, host, port, via_branch, call_id, to_tag ? ";tag=" : "",
-                     to_tag ? to_tag : "", call_id, cseq, cseq_method ? cseq_method : method);
+                     method, host, port, branch ? ";branch=" : "", branch ? branch : "", call_id,
+                     to_tag ? ";tag=" : "", to_tag ? to_tag : "", call_id, cseq,
+                     cseq_method ? cseq_method : method);
     assert_true(n > 0 && (size_t)n < cap);
     return (size_t)n;
 }
