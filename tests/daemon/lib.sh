@@ -37,6 +37,21 @@ port_of() {
     awk -v k="$1" -v h="${2:-}" '$1 == k && (h == "" || $2 == h) { print $3; exit }' "$portfile"
 }
 
+# metric NAME: the value of NAME ('sipreplyd_transactions', 'x_total{code="400"}') at the
+# running daemon's /metrics (started with --metrics 127.0.0.1:0), 0 when absent.
+metric() {
+    python3 - "$metrics_port" "$1" <<'PY'
+import sys, urllib.request
+port, name = sys.argv[1], sys.argv[2]
+body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+for line in body.splitlines():
+    if line.startswith(name + " "):
+        print(line.split()[-1]); break
+else:
+    print(0)
+PY
+}
+
 # stop_daemon: SIGTERM and wait (at most 10 s); the exit status in $rc.
 stop_daemon() {
     rc=

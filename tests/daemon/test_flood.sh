@@ -8,41 +8,15 @@ set -u
 bin=$1 src=$2
 . "$src/tests/daemon/lib.sh"
 
-# daemon_port LOG KIND: the port sipreplyd bound for its first KIND listener ("udp", "tcp")
-# or for --metrics ("metrics"), from its log. The one place to switch to --port-file.
-daemon_port() {
-    case $2 in
-    metrics) sed -n 's|.*metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$1" | head -1 ;;
-    *) sed -n "s|.*listening on $2:127\.0\.0\.1:\([0-9]*\).*|\1|p" "$1" | head -1 ;;
-    esac
-}
-
-# metric MPORT NAME: the value of NAME at /metrics
-metric() {
-    python3 - "$1" "$2" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
-s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-d = b""
-while True:
-    c = s.recv(65536)
-    if not c: break
-    d += c
-for line in d.decode().splitlines():
-    if line.startswith(sys.argv[2] + " "):
-        print(line.split()[1]); break
-PY
-}
-
-# wait_metric MPORT NAME VALUE: poll (at most 15 s) until NAME reads VALUE
+# wait_metric NAME VALUE: poll (at most 15 s) until NAME reads VALUE
 wait_metric() {
     local v
     for _ in $(seq 150); do
-        v=$(metric "$1" "$2")
-        [ "$v" = "$3" ] && return 0
+        v=$(metric "$1")
+        [ "$v" = "$2" ] && return 0
         sleep 0.1
     done
-    echo "$2 = $v, want $3"
+    echo "$1 = $v, want $2"
     return 1
 }
 
@@ -96,18 +70,17 @@ conf=$tmp/fast.yaml
 printf 'timers: {t1: 20ms}\nrules:\n  - name: ok\n    match: {method: OPTIONS}\n    respond: 200\n' >"$conf"
 log=$tmp/nul.log
 start_daemon "$log" -c "$conf" -l udp:127.0.0.1:0 --metrics 127.0.0.1:0 --max-transactions 100 || exit 1
-port=$(daemon_port "$log" udp)
-mport=$(daemon_port "$log" metrics)
-[ -n "$port" ] && [ -n "$mport" ] || { bad "no port in the log"; cat "$log"; exit 1; }
+port=$udp_port
+[ -n "$port" ] && [ -n "$metrics_port" ] || { bad "no port in the port file"; cat "$log"; exit 1; }
 out=$(flood "$port" 3000 nul)
 echo "NUL Call-ID flood: $out"
 n400=$(echo "$out" | grep -o '400:[0-9]*' | cut -d: -f2)
 [ "${n400:-0}" -ge 100 ] && ok "NUL Call-ID: 400s sent ($n400)" || bad "NUL Call-ID: no 400 ($out)"
 echo "$out" | grep -qE ' (2|5)[0-9][0-9]:' && bad "NUL Call-ID: other codes ($out)" || ok "NUL Call-ID: only 400s"
-wait_metric "$mport" sipreplyd_transactions 0 && ok "NUL Call-ID: the transaction table drains to 0" ||
+wait_metric sipreplyd_transactions 0 && ok "NUL Call-ID: the transaction table drains to 0" ||
     bad "NUL Call-ID: transactions left"
 # the log says what went on the wire: as many "-> 400" lines as 400s counted
-sent400=$(metric "$mport" 'sipreplyd_responses_total{code="400"}')
+sent400=$(metric 'sipreplyd_responses_total{code="400"}')
 logged400=$(grep -c -- '-> 400 rule=- (Bad Call-ID header field)' "$log")
 [ "$sent400" = "$logged400" ] && ok "NUL Call-ID: log and counter agree ($sent400)" ||
     bad "NUL Call-ID: $logged400 logged as 400, $sent400 sent"
@@ -120,16 +93,15 @@ stop_daemon
 # --- issue 8: 60 KB bodies against a byte budget ----------------------------------------------
 log=$tmp/body.log
 start_daemon "$log" -l udp:127.0.0.1:0 --metrics 127.0.0.1:0 --max-memory 2097152 || exit 1
-port=$(daemon_port "$log" udp)
-mport=$(daemon_port "$log" metrics)
+port=$udp_port
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status"; }
 rss0=$(rss)
 out=$(flood "$port" 4000 body 60000)
 echo "60 KB body flood: $out"
 rss1=$(rss)
-bytes=$(metric "$mport" sipreplyd_transaction_bytes)
-refused=$(metric "$mport" sipreplyd_refused_total)
-live=$(metric "$mport" sipreplyd_transactions)
+bytes=$(metric sipreplyd_transaction_bytes)
+refused=$(metric sipreplyd_refused_total)
+live=$(metric sipreplyd_transactions)
 echo "RSS before ${rss0} kB, after the flood ${rss1} kB; $live transactions retain $bytes bytes; $refused refused"
 [ "$bytes" -le 2097152 ] && ok "transaction bytes within --max-memory" || bad "transaction bytes $bytes"
 [ "${refused:-0}" -gt 0 ] && echo "$out" | grep -q ' 503:' && ok "past the budget: 503 and counted" ||

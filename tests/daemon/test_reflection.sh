@@ -8,7 +8,6 @@
 set -u
 bin=$1 src=$2
 . "$src/tests/daemon/lib.sh"
-. "$src/tests/daemon/listen_port.sh"
 DRV="python3 $src/tests/daemon/netdrv.py"
 common=(-c "$tmp/ring.yaml" -l udp:127.0.0.1:0 --metrics 127.0.0.1:0)
 # short timers: the 2xx retransmissions (T1, 2T1, ... up to 64*T1) end within 3.2 s
@@ -30,21 +29,21 @@ val() { printf '%s\n' "$1" | sed -n "s/^$2=//p"; }
 
 # without the budget: 5 unanswered INVITEs bring back far more than the bound
 start_daemon "$tmp/off.log" "${common[@]}" --reflection-budget 0 || exit 1
-port=$(listen_port "$tmp/off.log" udp)
+port=$udp_port
 out=$($DRV reflect 127.0.0.1 "$port" 5 --wait 4)
 off=$(val "$out" received_bytes)
 stop_daemon
 
 # with it (default 2048 bytes, ratio 4): within 2048 + 4 x the INVITEs' bytes
 start_daemon "$tmp/on.log" "${common[@]}" || exit 1
-port=$(listen_port "$tmp/on.log" udp)
+port=$udp_port
 out=$($DRV reflect 127.0.0.1 "$port" 5 --wait 4)
 got=$(val "$out" received_bytes) sent=$(val "$out" sent_bytes)
 bound=$((2048 + 4 * sent))
 [ "$got" -le "$bound" ] && ok "no ACK: $got bytes back for $sent sent (bound $bound; $off without the budget)" \
     || bad "no ACK: $got bytes back for $sent sent, over the bound $bound"
 [ "$off" -gt "$bound" ] && ok "without the budget: $off bytes" || bad "the baseline $off is within the bound"
-n=$(metric "$tmp/on.log" sipreplyd_reflection_dropped_total)
+n=$(metric sipreplyd_reflection_dropped_total)
 [ "$n" -gt 0 ] && ok "counted: $n datagrams dropped" || bad "reflection drops not counted"
 c=$(grep -c 'reflection budget: 127.0.0.1' "$tmp/on.log")
 [ "$c" = 1 ] && ok "logged once" || bad "logged $c times, want 1"
@@ -53,14 +52,14 @@ stop_daemon
 # callers that ACK (2xx and non-2xx) get every response, on a fresh daemon: 20 calls at once
 # with SDP offers (a load test's INVITEs)
 start_daemon "$tmp/ack.log" "${common[@]}" || exit 1
-port=$(listen_port "$tmp/ack.log" udp)
+port=$udp_port
 for user in 180 486; do
     out=$($DRV reflect 127.0.0.1 "$port" 20 --sdp --ack --user $user --wait 2)
     # every call's final (a slow machine may also see a retransmission before the ACK lands)
     [ "$(val "$out" calls_answered)" = 20 ] && [ "$(val "$out" received_datagrams)" -ge 40 ] \
         && ok "ACKing caller ($user, 20 at once): every response" || bad "ACKing caller ($user): $out"
 done
-n=$(metric "$tmp/ack.log" sipreplyd_reflection_dropped_total)
+n=$(metric sipreplyd_reflection_dropped_total)
 [ "$n" = 0 ] && ok "nothing dropped for ACKing callers" || bad "$n dropped for ACKing callers"
 stop_daemon
 
@@ -69,13 +68,13 @@ stop_daemon
 # ACK (for the 2xx: the engine matches its To tag; for the 486: the tag derived from the
 # INVITE, RFC 3261 17.1.1.3) clears what the address owes
 start_daemon "$tmp/life.log" "${common[@]}" --reflection-ratio 1 || exit 1
-port=$(listen_port "$tmp/life.log" udp)
+port=$udp_port
 for user in 180 486; do
     out=$($DRV reflect 127.0.0.1 "$port" 20 --ack --serial --user $user --wait 1)
     [ "$(val "$out" calls_answered)" = 20 ] && [ "$(val "$out" received_datagrams)" -ge 40 ] \
         && ok "ACKs are signs of life ($user, one call at a time)" || bad "ACKs as signs of life ($user): $out"
 done
-n=$(metric "$tmp/life.log" sipreplyd_reflection_dropped_total)
+n=$(metric sipreplyd_reflection_dropped_total)
 [ "$n" = 0 ] && ok "nothing dropped" || bad "$n dropped although every call was ACKed"
 stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit status $rc"

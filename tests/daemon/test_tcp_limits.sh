@@ -8,17 +8,16 @@
 set -u
 bin=$1 src=$2
 . "$src/tests/daemon/lib.sh"
-. "$src/tests/daemon/listen_port.sh"
 DRV="python3 $src/tests/daemon/netdrv.py"
 common=(-l udp:127.0.0.1:0 -l tcp:127.0.0.1:0 --metrics 127.0.0.1:0)
 
 # (a) a message trickled a byte every 100 ms is closed by the 300 ms deadline
 start_daemon "$tmp/a.log" "${common[@]}" --message-timeout 300 || exit 1
-port=$(listen_port "$tmp/a.log" tcp)
+port=$tcp_port
 out=$($DRV slow 127.0.0.1 "$port")
 echo "$out" | grep -q '^closed=1' && ok "a trickled message is closed ($(echo "$out" | tr '\n' ' '))" \
     || bad "a trickled message kept its connection: $out"
-n=$(metric "$tmp/a.log" 'sipreplyd_tcp_closed_total{reason="message_timeout"}')
+n=$(metric 'sipreplyd_tcp_closed_total{reason="message_timeout"}')
 [ "$n" -ge 1 ] && ok "counted: message_timeout $n" || bad "message_timeout not counted ($n)"
 # a complete message still gets its answer on such a daemon
 $SIPC tcp 127.0.0.1 "$port" OPTIONS sip:x@127.0.0.1 --wait 3 | grep -q '^SIP/2.0 200' \
@@ -28,10 +27,10 @@ stop_daemon
 # (b) 6 connections from 127.0.0.1 with a cap of 4 per source: 2 are refused
 start_daemon "$tmp/b.log" "${common[@]}" --max-connections 8 --max-connections-per-source 4 \
     --message-timeout 60000 || exit 1
-port=$(listen_port "$tmp/b.log" tcp)
+port=$tcp_port
 out=$($DRV persource 127.0.0.1 "$port" 6)
 [ "$out" = "open=4" ] && ok "per-source cap: $out of 6" || bad "per-source cap 4: $out of 6"
-n=$(metric "$tmp/b.log" 'sipreplyd_tcp_closed_total{reason="per_source"}')
+n=$(metric 'sipreplyd_tcp_closed_total{reason="per_source"}')
 [ "$n" = 2 ] && ok "counted: per_source $n" || bad "per_source counted $n, want 2"
 stop_daemon
 
@@ -39,13 +38,13 @@ stop_daemon
 # idle one is closed
 start_daemon "$tmp/c.log" "${common[@]}" --max-connections 8 --max-connections-per-source 16 \
     --message-timeout 60000 || exit 1
-port=$(listen_port "$tmp/c.log" tcp)
+port=$tcp_port
 out=$($DRV full 127.0.0.1 "$port" 8)
 echo "$out" | grep -q '^answered=1' && ok "table full: a new client is answered" \
     || bad "table full: the new client got no answer: $out"
 echo "$out" | grep -q '^first_closed=1' && ok "table full: the oldest idle connection closed" \
     || bad "table full: the oldest connection still open: $out"
-n=$(metric "$tmp/c.log" 'sipreplyd_tcp_closed_total{reason="evicted"}')
+n=$(metric 'sipreplyd_tcp_closed_total{reason="evicted"}')
 [ "$n" -ge 1 ] && ok "counted: evicted $n" || bad "evicted not counted ($n)"
 stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit status $rc"

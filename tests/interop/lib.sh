@@ -136,6 +136,41 @@ io_sipp() {
     return $rc
 }
 
+# io_kamailio CFG: start Kamailio with CFG on a UDP port of 127.0.0.1, bounded by `timeout`
+# (120 s), its log in $IO_TMP/kamailio.log. Kamailio takes no port 0 (it would write port 0
+# into its Via and Record-Route), so the kernel picks a port for a socket that is closed
+# again, Kamailio binds it, and only when "Address already in use" says another test took it
+# meanwhile is it started again, 5 times at most. Sets IO_KAM_PORT and IO_KAM_PID.
+io_kamailio() {
+    local cfg=$1 try p
+    mkdir -p "$IO_TMP/kam"
+    IO_KAM_PORT=
+    for try in 1 2 3 4 5; do
+        p=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        timeout --foreground -s TERM 120 kamailio -f "$cfg" -DD -E -l "udp:127.0.0.1:$p" \
+            -Y "$IO_TMP/kam" -P "$IO_TMP/kam/kamailio.pid" >"$IO_TMP/kamailio.log" 2>&1 &
+        IO_KAM_PID=$!
+        local up=0
+        for _ in $(seq 100); do
+            ss -Hlun "sport = :$p" 2>/dev/null | grep -q . && { up=1; break; }
+            kill -0 "$IO_KAM_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        if [ "$up" = 1 ]; then
+            IO_KAM_PORT=$p
+            IO_PIDS="$IO_PIDS $IO_KAM_PID"
+            return 0
+        fi
+        kill "$IO_KAM_PID" 2>/dev/null
+        wait "$IO_KAM_PID" 2>/dev/null
+        grep -q "Address already in use" "$IO_TMP/kamailio.log" || break
+        echo "interop: port $p taken before kamailio bound it (try $try)"
+    done
+    io_fail "kamailio did not start"
+    io_show "$IO_TMP/kamailio.log"
+    return 1
+}
+
 # io_alive PID: the process exists and is not a zombie waiting to be reaped.
 io_alive() {
     [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null

@@ -20,45 +20,19 @@ io_need sipp "$daemon"
 calls=5
 
 # ------------------------------------------------------------------ sipreplyd on port 0
-. "$IO_DIR/daemon_port0.sh"
-io_start_daemon_port0 "$daemon" || io_done
+io_start_daemon "$daemon" || io_done
 
 # ------------------------------------------------------------------ Kamailio in front
-# Kamailio cannot listen on port 0 (it would put port 0 in its Via and Record-Route), so it
-# gets a free port, and another one when that was taken meanwhile: a bounded retry on
-# "Address already in use" only.
-sed "s/@TARGET@/127.0.0.1:$IO_PORT/" "$IO_DIR/kamailio/rewrite.cfg.in" >"$IO_TMP/kamailio.cfg"
-mkdir -p "$IO_TMP/kam"
-kport=""
-for try in 1 2 3 4 5; do
-    p=$(io_free_port) || break
-    timeout --foreground -s TERM 120 kamailio -f "$IO_TMP/kamailio.cfg" -DD -E \
-        -l "udp:127.0.0.1:$p" -Y "$IO_TMP/kam" -P "$IO_TMP/kam/kamailio.pid" \
-        >"$IO_TMP/kamailio.log" 2>&1 &
-    kpid=$!
-    if io_wait_port "$p" udp "$kpid"; then
-        kport=$p
-        IO_PIDS="$IO_PIDS $kpid"
-        break
-    fi
-    kill "$kpid" 2>/dev/null
-    wait "$kpid" 2>/dev/null
-    grep -q "Address already in use" "$IO_TMP/kamailio.log" || break
-    echo "interop: port $p taken before kamailio bound it (try $try)"
-done
-if [ -z "$kport" ]; then
-    io_fail "kamailio did not start"
-    io_show "$IO_TMP/kamailio.log"
-    io_done
-fi
-echo "interop: kamailio (pid $kpid) on 127.0.0.1:$kport udp, rewriting to 127.0.0.1:$IO_PORT"
+sed "s/@TARGET@/127.0.0.1:$IO_UDP_PORT/" "$IO_DIR/kamailio/rewrite.cfg.in" >"$IO_TMP/kamailio.cfg"
+io_kamailio "$IO_TMP/kamailio.cfg" || io_done
+kport=$IO_KAM_PORT
+echo "interop: kamailio (pid $IO_KAM_PID) on 127.0.0.1:$kport udp, rewriting to 127.0.0.1:$IO_UDP_PORT"
 
 # ------------------------------------------------------------------ the SIPp client
-timeout 90 sipp "127.0.0.1:$kport" -sf "$IO_DIR/sipp/uac_auth_proxy.xml" -t u1 -i 127.0.0.1 \
-    -p "$(io_free_port)" -mp "$(io_free_port)" -cp "$(io_free_port)" \
+io_sipp "127.0.0.1:$kport" -sf "$IO_DIR/sipp/uac_auth_proxy.xml" -t u1 -i 127.0.0.1 \
     -m "$calls" -r 10 -l "$calls" -au alice -ap sipreply -timeout 60s -timeout_error -nostdin \
     -trace_stat -stf "$IO_TMP/stat.csv" -trace_err -error_file "$IO_TMP/sipp_err.log" \
-    -trace_msg -message_file "$IO_TMP/sipp_msg.log" >"$IO_TMP/sipp.log" 2>&1
+    -trace_msg -message_file "$IO_TMP/sipp_msg.log"
 rc=$?
 if [ "$rc" -eq 0 ]; then io_ok "sipp through kamailio: exit 0"; else
     io_fail "sipp through kamailio: exit status $rc"
@@ -83,7 +57,7 @@ fi
 
 # ------------------------------------------------------------------ what sipreplyd saw
 # The Request-URI sipreplyd logs is the rewritten one (its own port): the proxy did rewrite.
-n200=$(grep -c " INVITE sip:401@127\.0\.0\.1:$IO_PORT -> 200 rule=dial-401" "$IO_TMP/daemon.log")
+n200=$(grep -c " INVITE sip:401@127\.0\.0\.1:$IO_UDP_PORT -> 200 rule=dial-401" "$IO_TMP/daemon.log")
 n400=$(grep -c " -> 400 " "$IO_TMP/daemon.log")
 if [ "$n200" -eq "$calls" ] && [ "$n400" -eq 0 ]; then
     io_ok "sipreplyd: $n200 INVITEs with the rewritten Request-URI authenticated (-> 200), no 400"
@@ -91,7 +65,7 @@ else
     io_fail "sipreplyd: $n200 INVITEs -> 200 (want $calls), $n400 -> 400 (want 0)"
     io_show "$IO_TMP/daemon.log" 20
 fi
-if kill -0 "$kpid" 2>/dev/null; then io_ok "kamailio still running"; else
+if kill -0 "$IO_KAM_PID" 2>/dev/null; then io_ok "kamailio still running"; else
     io_fail "kamailio died"
     io_show "$IO_TMP/kamailio.log"
 fi

@@ -10,7 +10,6 @@ set -u
 daemon=$1
 src=$2
 . "$src/tests/interop/lib.sh"
-. "$IO_DIR/daemon_port0.sh"
 
 io_need sipp "$daemon"
 calls=3 # each lasts 64*T1 = 32 s; they run side by side
@@ -18,13 +17,12 @@ calls=3 # each lasts 64*T1 = 32 s; they run side by side
 # A caller that never PRACKs shows sipreplyd no sign of life: with the default reflection
 # budget the 183's retransmissions use up what 127.0.0.1 may be sent and the 500 would be
 # dropped (docs/sipreplyd.md, "Reflection"). This test is about RFC 3262, so the budget is off.
-io_start_daemon_port0 "$daemon" --reflection-budget 0 || io_done
+io_start_daemon "$daemon" "" --reflection-budget 0 || io_done
 
-timeout 90 sipp "127.0.0.1:$IO_PORT" -sf "$IO_DIR/sipp/uac_no_prack.xml" -t u1 -i 127.0.0.1 \
-    -p "$(io_free_port)" -mp "$(io_free_port)" -cp "$(io_free_port)" \
+io_sipp "127.0.0.1:$IO_UDP_PORT" -sf "$IO_DIR/sipp/uac_no_prack.xml" -t u1 -i 127.0.0.1 \
     -m "$calls" -r 10 -l "$calls" -timeout 80s -timeout_error -nostdin \
     -trace_stat -stf "$IO_TMP/stat.csv" -trace_err -error_file "$IO_TMP/sipp_err.log" \
-    -trace_msg -message_file "$IO_TMP/sipp_msg.log" >"$IO_TMP/sipp.log" 2>&1
+    -trace_msg -message_file "$IO_TMP/sipp_msg.log"
 rc=$?
 if [ "$rc" -eq 0 ]; then io_ok "sipp: reliable 183 never PRACKed, exit 0"; else
     io_fail "sipp: exit status $rc"
@@ -49,7 +47,7 @@ fi
 n200=$(grep -c "^SIP/2.0 200" "$IO_TMP/sipp_msg.log" 2>/dev/null)
 if [ "${n200:-0}" -eq 0 ]; then io_ok "no 200 reached SIPp"; else io_fail "$n200 200s reached SIPp"; fi
 # the log says what went on the wire
-n500=$(grep -c " INVITE sip:183@127\.0\.0\.1:$IO_PORT -> 500 rule=dial-a-code (no PRACK)$" "$IO_TMP/daemon.log")
+n500=$(grep -c " INVITE sip:183@127\.0\.0\.1:$IO_UDP_PORT -> 500 rule=dial-a-code (no PRACK)$" "$IO_TMP/daemon.log")
 nlog200=$(grep -c " -> 200 " "$IO_TMP/daemon.log")
 if [ "$n500" -eq "$calls" ] && [ "$nlog200" -eq 0 ]; then
     io_ok "sipreplyd log: $n500 INVITEs -> 500 (no PRACK), none -> 200"
