@@ -64,7 +64,7 @@ print("sent", n, "got", sum(codes.values()), " ".join("%s:%d" % kv for kv in sor
 PY
 }
 
-# --- issue 7: NUL in the Call-ID -------------------------------------------------------------
+# --- a NUL in the Call-ID (400, and the transaction ends) ------------------------------------------------------------
 # T1 20 ms: Timer J (64*T1) ends a non-INVITE transaction after 1.28 s, so the table drains soon
 conf=$tmp/fast.yaml
 printf 'timers: {t1: 20ms}\nrules:\n  - name: ok\n    match: {method: OPTIONS}\n    respond: 200\n' >"$conf"
@@ -90,7 +90,7 @@ echo "$code" | grep -q '^SIP/2.0 200 ' && ok "after the flood a good request get
 stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit status $rc"
 
-# --- issue 8: 60 KB bodies against a byte budget ----------------------------------------------
+# --- 60 KB bodies against the byte budget ----------------------------------------------
 log=$tmp/body.log
 start_daemon "$log" -l udp:127.0.0.1:0 --metrics 127.0.0.1:0 --max-memory 2097152 || exit 1
 port=$udp_port

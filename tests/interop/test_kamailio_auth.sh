@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sipreply interop: digest authentication through a proxy that rewrites the Request-URI
-# (RFC 3261 §22.4 item 6; issue 11 item 13). SIPp (the UAC, answering the challenge) ->
+# (RFC 3261 §22.4 item 6). SIPp (the UAC, answering the challenge) ->
 # Kamailio (tests/interop/kamailio/rewrite.cfg.in: rewritehostport to sipreplyd, stateless
 # forward) -> sipreplyd's embedded default, rule dial-401. The client computes its digest
 # over the Request-URI it sent (Kamailio's address); sipreplyd receives its own: correct

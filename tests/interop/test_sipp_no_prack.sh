@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# sipreply interop: a reliable 183 with SDP that SIPp never PRACKs (RFC 3262 §3; issue 11
-# item 12). sipreplyd's embedded default plans 200 a second after the 183: it must never
+# sipreply interop: a reliable 183 with SDP that SIPp never PRACKs (RFC 3262 §3).
+# sipreplyd's embedded default plans 200 a second after the 183: it must never
 # send it (the stack holds it for the PRACK), and once the 183's retransmissions stop
 # (64*T1) it must reject the INVITE with a 5xx (500). Asserts SIPp's exit status and
 # statistics (a 200 is an unexpected message and fails the call), sipreplyd's log (each
