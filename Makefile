@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build configure run test test-main test-release test-asan bench bench-load fuzz fuzz-build format clean deps-build deps-test \
+.PHONY: all build configure run test test-main test-release test-asan bench bench-load bench-instr fuzz fuzz-build format clean deps-build deps-test \
         deps-fuzz
 
 all: build
@@ -99,6 +99,12 @@ bench:
 bench-load:
 	@bash scripts/deps.sh bench
 	@bash bench/load.sh
+
+# Instructions per call inside sipreplyd under callgrind, stateless and stateful
+# (docs/performance.md "Instructions per call"); builds build-bench/.
+bench-instr:
+	@bash scripts/deps.sh bench
+	@bash bench/instr.sh
 
 format:
 	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# sipreply: instructions per call inside sipreplyd (docs/performance.md, "Instructions per
+# call"). `make bench-instr` calls it after `scripts/deps.sh bench`.
+#
+# For each mode, sipreplyd runs under `valgrind --tool=callgrind` (port 0, --port-file) and the
+# load generator places calls at RATE per second; callgrind's total is read once after
+# CALLS_LO calls and once, in a second daemon, after CALLS_HI calls. The difference divided by
+# CALLS_HI - CALLS_LO is the cost of one call with start-up, shutdown and warm-up taken out.
+# Stateful calls are followed by SETTLE_MS of quiet before SIGTERM so the timers that end the
+# transactions (I, K, the ACK's) are paid for.
+#
+#   stateless  INVITE -> 486 (a stateless rule), ACK absorbed
+#   stateful   INVITE -> 180 -> 486 in a transaction, ACK
+#
+# env: RATE=1000 CALLS_LO=1000 CALLS_HI=5000 SETTLE_MS=6000 BUILD=build-bench MODES="stateless stateful"
+# Prints a Markdown table to stdout; raw callgrind files in bench/out/instr/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATE=${RATE:-1000}
+CALLS_LO=${CALLS_LO:-1000}
+CALLS_HI=${CALLS_HI:-5000}
+SETTLE_MS=${SETTLE_MS:-6000}
+BUILD=${BUILD:-build-bench}
+MODES=${MODES:-stateless stateful}
+OUT=bench/out/instr
+mkdir -p "$OUT"
+
+for t in valgrind jq; do
+  command -v "$t" >/dev/null || { echo "instr: $t missing (scripts/deps.sh bench)" >&2; exit 1; }
+done
+
+echo "instr: building $BUILD (Release, -O2 -g)" >&2
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g -DNDEBUG" \
+  -DSR_BENCH=ON -DSR_BUILD_TESTS=OFF >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log" >&2; exit 1; }
+cmake --build "$BUILD" -j"$(nproc)" --target loadgen sipreplyd >"$OUT/build.log" 2>&1 ||
+  { cat "$OUT/build.log" >&2; exit 1; }
+LG=$BUILD/loadgen
+SRD=$BUILD/sipreplyd
+
+TMP=$(mktemp -d /tmp/sipreply-instr.XXXXXX)
+DPID=
+cleanup() {
+  [ -z "$DPID" ] || kill -KILL "$DPID" 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+cat >"$TMP/stateless.yaml" <<'EOF'
+rules:
+  - name: busy-stateless
+    match: {method: INVITE, user: "486"}
+    stateless: 486
+EOF
+cat >"$TMP/stateful.yaml" <<'EOF'
+rules:
+  - name: ring-then-busy
+    match: {method: INVITE, user: "486"}
+    respond:
+      - code: 180
+      - code: 486
+EOF
+
+# measure MODE CALLS: callgrind's instruction total for a daemon that answered CALLS calls
+measure() {
+  local mode=$1 calls=$2 cg="$OUT/callgrind.$1.$2.out" pf="$TMP/ports" scen=invite-486 port
+  [ "$mode" = stateful ] && scen=invite-180-486
+  rm -f "$pf" "$cg"
+  valgrind --tool=callgrind --callgrind-out-file="$cg" "$SRD" -q -l udp:127.0.0.1:0 \
+    --port-file "$pf" -c "$TMP/$mode.yaml" --max-transactions 1000000 >"$OUT/$mode.$calls.log" 2>&1 &
+  DPID=$!
+  for _ in $(seq 600); do
+    [ -s "$pf" ] && break
+    kill -0 "$DPID" 2>/dev/null || break
+    sleep 0.1
+  done
+  port=$(awk '$1 == "udp" { print $3; exit }' "$pf" 2>/dev/null || true)
+  [ -n "$port" ] || { echo "instr: sipreplyd did not start under valgrind" >&2; cat "$OUT/$mode.$calls.log" >&2; exit 1; }
+  "$LG" --target "127.0.0.1:$port" -s "$scen" -u 486 -r "$RATE" -n "$calls" --timeout 2000 \
+    --linger 1000 >"$OUT/$mode.$calls.json"
+  local answered
+  answered=$(jq .answered "$OUT/$mode.$calls.json")
+  [ "$answered" = "$calls" ] || echo "instr: $mode: $answered of $calls calls answered" >&2
+  [ "$mode" = stateful ] && sleep "$(awk -v m="$SETTLE_MS" 'BEGIN { print m / 1000 }')"
+  kill -TERM "$DPID"
+  wait "$DPID" || true
+  DPID=
+  awk '/^(summary|totals):/ { print $2; exit }' "$cg"
+}
+
+printf '| mode | instructions, %s calls | instructions, %s calls | per call |\n' "$CALLS_LO" "$CALLS_HI"
+printf '|---|---:|---:|---:|\n'
+for mode in $MODES; do
+  lo=$(measure "$mode" "$CALLS_LO")
+  hi=$(measure "$mode" "$CALLS_HI")
+  per=$(( (hi - lo) / (CALLS_HI - CALLS_LO) ))
+  printf '| %s | %s | %s | %s |\n' "$mode" "$lo" "$hi" "$per"
+done
+echo "instr: $(git rev-parse --short HEAD 2>/dev/null || echo '?'), rate $RATE/s, callgrind out in $OUT" >&2
