@@ -74,8 +74,10 @@ typedef struct sr_capture_opts {
 } sr_capture_opts;
 
 /**
- * Counters: every packet lands in exactly one of the "packet outcome" counters (the first
- * group below, after packets), the others count events inside packets and streams.
+ * Counters. Every packet handed in lands in exactly one of the "packet outcome" counters
+ * (link_unsupported .. tcp_segments: their sum is packets, unless a call failed with
+ * SR_ENOMEM); the others count events inside packets and streams. A fragment that
+ * completes a datagram lands where the datagram does (udp_sip, tcp_segments, ...).
  */
 typedef struct sr_capture_stats {
     uint64_t packets; /**< packets handed in */
@@ -88,7 +90,8 @@ typedef struct sr_capture_stats {
     uint64_t ip_truncated;     /**< captured bytes end before the IP length says */
     uint64_t ip_ext_bad;       /**< IPv6 extension header chain malformed or truncated */
     uint64_t ip_other;         /**< IP payload neither UDP nor TCP (ICMP, ESP, ...) */
-    uint64_t frag_held;        /**< an IP fragment, kept for reassembly */
+    uint64_t frag_held; /**< an IP fragment that did not complete a datagram: held for
+                           reassembly, or dropped with it over frag_budget (frag_evicted) */
     uint64_t frag_bad; /**< fragment beyond 65535 bytes, or contradicting its datagram's end */
     uint64_t udp_bad;  /**< UDP header missing or length inconsistent */
     uint64_t udp_not_sip;   /**< UDP payload without a SIP start line */

@@ -135,6 +135,7 @@ int sr__cap_frag_add(sr_capture *c, const cap_ip *ip, uint32_t id, uint32_t off,
         if (!f) {
             if (c->frag_bytes + sizeof(cap_frag) > c->o.frag_budget) {
                 c->st.frag_evicted++;
+                c->st.frag_held++;
                 return 0;
             }
             return SR_ENOMEM;
@@ -152,8 +153,10 @@ int sr__cap_frag_add(sr_capture *c, const cap_ip *ip, uint32_t id, uint32_t off,
     if (end > f->extent) {
         int r = grow(c, f, end);
         if (r != 0) {
-            if (r > 0)
+            if (r > 0) {
                 c->st.frag_evicted++;
+                c->st.frag_held++;
+            }
             unlink_free(c, f);
             return r > 0 ? 0 : r;
         }

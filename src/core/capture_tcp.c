@@ -390,6 +390,18 @@ int sr__cap_tcp_poll(sr_capture *c, cap_stream *s, sr_cap_msg *out)
         if (!s->synced && !resync(c, s))
             return 0;
         const char *p = (const char *)s->buf + s->off;
+        if (s->fr.scanned == 0 && !s->fr.header_done && *p != '\r' && *p != '\n') {
+            /* the bytes after a message start the next one (or CRLF keep-alives): anything
+             * else means the stream is not what it seemed, so look for a start line again */
+            int v = sr_capture_is_sip_start(p, s->len - s->off);
+            if (v == SR_EAGAIN)
+                return 0;
+            if (v == 0) {
+                s->synced = false;
+                s->line_start = false;
+                continue;
+            }
+        }
         ptrdiff_t r = sr_frame_stream(p, s->len - s->off, &c->fo, &s->fr, NULL);
         if (r == SR_EAGAIN)
             return 0;
