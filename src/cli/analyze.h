@@ -1,0 +1,144 @@
+/* sipreply CLI: `sipreply analyze` shared state: what a capture's SIP messages add up to.
+ * analyze.c reads packets (libpcap), analyze_state.c accounts, analyze_out.c reports. */
+#ifndef SIPREPLY_CLI_ANALYZE_H
+#define SIPREPLY_CLI_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sipreply/sipreply.h"
+
+#define AZ_MAX_ELEMENTS 1024 /* sending elements tracked one by one; the rest are "other" */
+#define AZ_MAX_CALLS_KEPT 10000 /* finished calls kept for the report; all are counted */
+#define AZ_MAX_METHODS 64
+#define AZ_EXAMPLE_MAX 4096
+
+/* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
+typedef struct az_entry {
+    struct az_entry *next;
+    uint64_t hash;
+    size_t klen;
+    void *val;
+    char key[]; /* klen bytes */
+} az_entry;
+
+typedef struct az_map {
+    az_entry **b;
+    size_t nb, n;
+} az_map;
+
+/* A sending element: an address and port, and what it sent. */
+typedef struct az_element {
+    char name[64]; /* "192.0.2.5:5060" or "[2001:db8::5]:5060" */
+    uint64_t requests, responses;
+    uint64_t codes[700]; /* responses by code */
+} az_element;
+
+/* A lint finding aggregated per element and rule. */
+typedef struct az_finding {
+    const az_element *el;
+    const sr_lint_rule *rule;
+    const char *arg;
+    uint64_t count;
+    char *example; /* the first message that broke it (capped) */
+} az_finding;
+
+/* One INVITE dialog (a call) or REGISTER Call-ID. Times in ns of the capture; 0: never. */
+typedef struct az_call {
+    bool is_register;
+    char call_id[128];
+    char caller[128], callee[128];          /* From and To URIs of the initial INVITE */
+    char caller_addr[64], callee_addr[64];  /* who sent the INVITE / who answered */
+    uint32_t invite_cseq;
+    uint64_t start, first_prov, ringing, answer, final_at, cancel_at, bye_at, bye_ok_at;
+    uint64_t last_at;
+    unsigned final_code;
+    char final_by[64];
+    int hangup; /* 0 none, 1 caller, 2 callee */
+    unsigned retrans; /* resent messages of this call (tshark's heuristic) */
+    unsigned vias;    /* Via values of the initial INVITE as captured (hops) */
+    bool done;
+    /* REGISTER: the time of each CSeq's first request, to pair with its final response */
+    uint32_t reg_cseq;
+    uint64_t reg_at;
+} az_call;
+
+/* Running sums for a delay metric. */
+typedef struct az_delay {
+    uint64_t n;
+    double sum, min, max; /* seconds */
+} az_delay;
+
+typedef struct az_metrics {
+    uint64_t invites;   /* session attempts: initial INVITEs (RFC 6076 "Total # of INVITE") */
+    uint64_t inv_200, inv_3xx, inv_effective, inv_ineffective, inv_completed, inv_ner;
+    uint64_t inv_no_final, inv_cancelled;
+    uint64_t hops_sum, hops_n;
+    az_delay rrd, srd_ok, srd_fail, sdd, sdt, pdd, first_prov;
+    uint64_t pdd_hist[12]; /* post-dial delay: <0.5,<1,<2,<3,<5,<8,<13,<21,<34,<55,<89,>= s */
+    uint64_t reg_attempts, reg_ok, reg_challenged, reg_failed;
+} az_metrics;
+
+typedef struct az_method {
+    char name[24];
+    uint64_t messages;     /* requests with this method (as tshark counts them) */
+    uint64_t transactions; /* requests that were not retransmissions */
+    uint64_t finals[7];    /* final responses to it by class 1..6 (index 0 unused) */
+} az_method;
+
+typedef struct az {
+    /* options */
+    bool csv;
+    FILE *csv_out;
+    /* packet layer */
+    sr_capture *cap;
+    uint64_t packets, bytes, first_ns, last_ns;
+    uint64_t parse_errors;
+    /* message counts, as tshark -z sip,stat */
+    uint64_t messages, resent;
+    uint64_t codes[700];
+    az_method methods[AZ_MAX_METHODS];
+    size_t nmethods;
+    uint64_t methods_other;
+    /* elements */
+    az_element *elements[AZ_MAX_ELEMENTS];
+    size_t nelements;
+    az_element other;
+    az_map el_map;
+    /* retransmission heuristic state, calls, pending requests (for pair linting) */
+    az_map resend, calls, pending;
+    uint64_t next_sweep;
+    /* findings */
+    az_finding *findings;
+    size_t nfindings, capfindings;
+    az_map finding_map;
+    /* finished calls kept for the report */
+    az_call **done;
+    size_t ndone, capdone;
+    uint64_t calls_total, calls_dropped_from_report;
+    uint64_t retrans_requests, retrans_responses;
+    az_metrics m;
+} az;
+
+int az_init(az *a);
+void az_cleanup(az *a);
+/* One SIP message of the capture. */
+void az_message(az *a, const sr_cap_msg *cm);
+/* End of input: every call still open is finished and accounted. */
+void az_finish(az *a);
+
+/* analyze_out.c */
+void az_print_text(const az *a, FILE *out);
+void az_print_json(const az *a, FILE *out);
+void az_csv_header(FILE *out);
+void az_csv_row(FILE *out, const az_call *c);
+
+/* map helpers */
+void *az_map_get(const az_map *m, const void *key, size_t klen);
+int az_map_put(az_map *m, const void *key, size_t klen, void *val);
+void *az_map_del(az_map *m, const void *key, size_t klen);
+void az_map_free(az_map *m, void (*free_val)(void *));
+
+#endif /* SIPREPLY_CLI_ANALYZE_H */
