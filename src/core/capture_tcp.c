@@ -390,10 +390,14 @@ int sr__cap_tcp_poll(sr_capture *c, cap_stream *s, sr_cap_msg *out)
         if (!s->synced && !resync(c, s))
             return 0;
         const char *p = (const char *)s->buf + s->off;
-        if (s->fr.scanned == 0 && !s->fr.header_done && *p != '\r' && *p != '\n') {
-            /* the bytes after a message start the next one (or CRLF keep-alives): anything
-             * else means the stream is not what it seemed, so look for a start line again */
-            int v = sr_capture_is_sip_start(p, s->len - s->off);
+        size_t avail = s->len - s->off;
+        if (s->fr.scanned == 0 && !s->fr.header_done && *p == '\r' && avail == 1)
+            return 0; /* CR: a CRLF keep-alive, or not; the next byte tells */
+        if (s->fr.scanned == 0 && !s->fr.header_done && !(*p == '\r' && p[1] == '\n')) {
+            /* the bytes after a message start the next one (or CRLF keep-alives, framed on
+             * their own): anything else means the stream is not what it seemed, so look for
+             * a start line again */
+            int v = sr_capture_is_sip_start(p, avail);
             if (v == SR_EAGAIN)
                 return 0;
             if (v == 0) {

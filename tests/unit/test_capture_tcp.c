@@ -222,6 +222,14 @@ static void test_resync(void **state)
     assert_int_equal(g.n, 3);
     assert_string_equal(g.msg[2], M3);
     assert_int_equal(sr_capture_get_stats(c)->tcp_framing_errors, 1);
+    /* after a message: a bare LF, or CR and a control byte, is not a start line (found by
+     * fuzz_capture_tcp): the next message is found after the line end */
+    seg(c, &g, 11000, 0x02, "", 7);
+    seg(c, &g, 11001, 0, M2 "\n" M3 "\r\x0eSIP/2.0 200 OK\r\n" M2, 8);
+    assert_int_equal(g.n, 6);
+    assert_string_equal(g.msg[3], M2);
+    assert_string_equal(g.msg[4], M3);
+    assert_string_equal(g.msg[5], M2);
     got_free(&g);
     sr_capture_free(c);
 }
