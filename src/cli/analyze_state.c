@@ -194,8 +194,8 @@ static void delay_add(az_delay *d, uint64_t from, uint64_t to)
 
 /* The retransmission rule of Wireshark's SIP dissector (which `tshark -z sip,stat` counts),
  * so that the counts agree: UDP only; state per (Call-ID, source and destination address and
- * port): the last CSeq number, the method of the first message, and whether a request, a
- * provisional or a final response was seen last. A request repeating the CSeq of a request
+ * port): the last CSeq number, the method of the first message with that number, and whether
+ * a request, a provisional or a final response was seen last (a new CSeq number starts over). A request repeating the CSeq of a request
  * seen last (same method, not ACK or CANCEL) is a retransmission, and so is a final response
  * repeating the CSeq and code of the final response seen last. */
 enum { RS_NOTHING, RS_REQUEST, RS_PROVISIONAL, RS_FINAL };
@@ -227,6 +227,11 @@ static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cse
     uint32_t compare = 0;
     if (r) {
         compare = r->cseq;
+        if (cs->num != r->cseq) { /* a new transaction on this path starts afresh */
+            r->cseq = cs->num;
+            copy_str(r->method, sizeof r->method, cs->method);
+            r->state = RS_NOTHING;
+        }
     } else {
         r = calloc(1, sizeof *r);
         if (!r || az_map_put(&a->resend, key, k, r) != 0) {
