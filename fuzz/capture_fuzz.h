@@ -11,12 +11,12 @@
 
 #include <sipreply/capture.h>
 
-#define CHECK(x)                                                                             \
-    do {                                                                                     \
-        if (!(x)) {                                                                          \
-            fprintf(stderr, "%s: check failed: %s (line %d)\n", __FILE__, #x, __LINE__);     \
-            abort();                                                                         \
-        }                                                                                    \
+#define CHECK(x)                                                                         \
+    do {                                                                                 \
+        if (!(x)) {                                                                      \
+            fprintf(stderr, "%s: check failed: %s (line %d)\n", __FILE__, #x, __LINE__); \
+            abort();                                                                     \
+        }                                                                                \
     } while (0)
 
 /* Small limits so that eviction, timeouts and overflow are reached by short inputs. */
@@ -37,8 +37,8 @@ static inline sr_capture_opts cf_small_opts(void)
 static inline uint64_t cf_outcomes(const sr_capture_stats *s)
 {
     return s->link_unsupported + s->link_truncated + s->not_ip + s->ip_bad + s->ip_truncated +
-           s->ip_ext_bad + s->ip_other + s->frag_held + s->frag_bad + s->udp_bad +
-           s->udp_not_sip + s->udp_keepalive + s->udp_sip + s->tcp_bad + s->tcp_segments;
+           s->ip_ext_bad + s->ip_other + s->frag_held + s->frag_bad + s->udp_bad + s->udp_not_sip +
+           s->udp_keepalive + s->udp_sip + s->tcp_bad + s->tcp_segments;
 }
 
 /* Feed one packet (copied into an exact-size heap block, so an over-read is caught), poll

@@ -31,10 +31,7 @@ typedef enum sr_cap_link {
 } sr_cap_link;
 
 /** The transport a SIP message was carried on. */
-typedef enum sr_cap_transport {
-    SR_CAP_UDP = 1,
-    SR_CAP_TCP = 2
-} sr_cap_transport;
+typedef enum sr_cap_transport { SR_CAP_UDP = 1, SR_CAP_TCP = 2 } sr_cap_transport;
 
 /** An IP address and port. family is 4 or 6; an IPv4 address fills ip[0..4). */
 typedef struct sr_cap_addr {
@@ -64,13 +61,13 @@ typedef struct sr_cap_msg {
  * defaults. New fields will be appended; zero-initialise the struct.
  */
 typedef struct sr_capture_opts {
-    size_t frag_budget;      /**< bytes held by unfinished IP reassemblies (default 4 MiB) */
+    size_t frag_budget;       /**< bytes held by unfinished IP reassemblies (default 4 MiB) */
     uint64_t frag_timeout_ns; /**< reassembly lifetime in packet time (default 30 s) */
-    size_t tcp_budget;       /**< bytes buffered over all TCP streams (default 64 MiB) */
-    size_t tcp_max_ooo;      /**< out-of-order bytes held per direction (default 256 KiB) */
-    size_t max_streams;      /**< TCP directions tracked at once (default 65536) */
-    uint64_t tcp_idle_ns;    /**< a direction idle this long in packet time is dropped (600 s) */
-    size_t max_message;      /**< largest SIP message on TCP (default 64 KiB + 1 MiB) */
+    size_t tcp_budget;        /**< bytes buffered over all TCP streams (default 64 MiB) */
+    size_t tcp_max_ooo;       /**< out-of-order bytes held per direction (default 256 KiB) */
+    size_t max_streams;       /**< TCP directions tracked at once (default 65536) */
+    uint64_t tcp_idle_ns;     /**< a direction idle this long in packet time is dropped (600 s) */
+    size_t max_message;       /**< largest SIP message on TCP (default 64 KiB + 1 MiB) */
 } sr_capture_opts;
 
 /**
@@ -90,26 +87,26 @@ typedef struct sr_capture_stats {
     uint64_t ip_truncated;     /**< captured bytes end before the IP length says */
     uint64_t ip_ext_bad;       /**< IPv6 extension header chain malformed or truncated */
     uint64_t ip_other;         /**< IP payload neither UDP nor TCP (ICMP, ESP, ...) */
-    uint64_t frag_held; /**< an IP fragment that did not complete a datagram: held for
+    uint64_t frag_held;        /**< an IP fragment that did not complete a datagram: held for
                            reassembly, or dropped with it over frag_budget (frag_evicted) */
-    uint64_t frag_bad; /**< fragment beyond 65535 bytes, or contradicting its datagram's end */
-    uint64_t udp_bad;  /**< UDP header missing or length inconsistent */
+    uint64_t frag_bad;      /**< fragment beyond 65535 bytes, or contradicting its datagram's end */
+    uint64_t udp_bad;       /**< UDP header missing or length inconsistent */
     uint64_t udp_not_sip;   /**< UDP payload without a SIP start line */
     uint64_t udp_keepalive; /**< UDP payload of only CR/LF (RFC 5626 keep-alive) */
     uint64_t udp_sip;       /**< UDP datagrams yielding a SIP message */
     uint64_t tcp_bad;       /**< TCP header missing or data offset wrong */
     uint64_t tcp_segments;  /**< TCP segments taken into a stream (with or without data) */
     /* events */
-    uint64_t frag_reassembled; /**< datagrams completed from fragments */
-    uint64_t frag_timeout;     /**< reassemblies dropped after frag_timeout_ns */
-    uint64_t frag_evicted;     /**< reassemblies dropped to stay within frag_budget */
-    uint64_t frag_overlap;     /**< fragments overlapping bytes already held (later wins) */
-    uint64_t tcp_retrans;      /**< segments whose data was all seen already */
-    uint64_t tcp_overlap;      /**< segments partly seen already (the new part is kept) */
-    uint64_t tcp_ooo;          /**< segments held until the bytes before them arrive */
-    uint64_t tcp_gaps;         /**< holes skipped (bytes never captured) */
-    uint64_t tcp_gap_bytes;    /**< bytes in those holes */
-    uint64_t tcp_skipped_bytes; /**< stream bytes outside any SIP message (resynchronised) */
+    uint64_t frag_reassembled;   /**< datagrams completed from fragments */
+    uint64_t frag_timeout;       /**< reassemblies dropped after frag_timeout_ns */
+    uint64_t frag_evicted;       /**< reassemblies dropped to stay within frag_budget */
+    uint64_t frag_overlap;       /**< fragments overlapping bytes already held (later wins) */
+    uint64_t tcp_retrans;        /**< segments whose data was all seen already */
+    uint64_t tcp_overlap;        /**< segments partly seen already (the new part is kept) */
+    uint64_t tcp_ooo;            /**< segments held until the bytes before them arrive */
+    uint64_t tcp_gaps;           /**< holes skipped (bytes never captured) */
+    uint64_t tcp_gap_bytes;      /**< bytes in those holes */
+    uint64_t tcp_skipped_bytes;  /**< stream bytes outside any SIP message (resynchronised) */
     uint64_t tcp_framing_errors; /**< framer errors (bad Content-Length, header too big) */
     uint64_t tcp_overflow;       /**< buffers dropped over max_message or tcp_budget */
     uint64_t tcp_evicted;        /**< directions dropped over max_streams or tcp_budget */
@@ -127,8 +124,7 @@ typedef struct sr_capture sr_capture;
  * @param alloc  may be NULL (malloc); must outlive the decoder.
  * Returns 0 or SR_EINVAL (NULL out), SR_ENOMEM.
  */
-SR_API int sr_capture_new(sr_capture **out, const sr_capture_opts *opts,
-                          const sr_allocator *alloc);
+SR_API int sr_capture_new(sr_capture **out, const sr_capture_opts *opts, const sr_allocator *alloc);
 
 /** Free a decoder and everything it holds. NULL is accepted. */
 SR_API void sr_capture_free(sr_capture *c);

@@ -88,13 +88,13 @@ static void progress_show(progress *p, FILE *f, const char *path)
         return;
     p->last_pct = pct;
     int bars = pct / 4;
-    fprintf(stderr, "\r%s [%.*s%*s] %3d%%", path, bars, "=========================", 25 - bars,
-            "", pct);
+    fprintf(stderr, "\r%s [%.*s%*s] %3d%%", path, bars, "=========================", 25 - bars, "",
+            pct);
     fflush(stderr);
 }
 
-static void feed_packets(az *a, pcap_t *pc, int link, progress *pr, const char *path,
-                         bool live, unsigned every)
+static void feed_packets(az *a, pcap_t *pc, int link, progress *pr, const char *path, bool live,
+                         unsigned every)
 {
     struct pcap_pkthdr *h;
     const u_char *data;
@@ -110,8 +110,8 @@ static void feed_packets(az *a, pcap_t *pc, int link, progress *pr, const char *
         }
         if (r < 0)
             break;
-        uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000000ull +
-                      (uint64_t)h->ts.tv_usec * (nano ? 1u : 1000u);
+        uint64_t ts =
+            (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * (nano ? 1u : 1000u);
         a->packets++;
         a->bytes += h->caplen;
         if (!a->first_ns || ts < a->first_ns)

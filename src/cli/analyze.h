@@ -10,10 +10,10 @@
 
 #include "sipreply/sipreply.h"
 
-#define AZ_MAX_ELEMENTS 1024 /* sending elements tracked one by one; the rest are "other" */
+#define AZ_MAX_ELEMENTS   1024  /* sending elements tracked one by one; the rest are "other" */
 #define AZ_MAX_CALLS_KEPT 10000 /* finished calls kept for the report; all are counted */
-#define AZ_MAX_METHODS 64
-#define AZ_EXAMPLE_MAX 4096
+#define AZ_MAX_METHODS    64
+#define AZ_EXAMPLE_MAX    4096
 
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
@@ -49,14 +49,14 @@ typedef struct az_finding {
 typedef struct az_call {
     bool is_register;
     char call_id[128];
-    char caller[128], callee[128];          /* From and To URIs of the initial INVITE */
-    char caller_addr[64], callee_addr[64];  /* who sent the INVITE / who answered */
+    char caller[128], callee[128];         /* From and To URIs of the initial INVITE */
+    char caller_addr[64], callee_addr[64]; /* who sent the INVITE / who answered */
     uint32_t invite_cseq;
     uint64_t start, first_prov, ringing, answer, final_at, cancel_at, bye_at, bye_ok_at;
     uint64_t last_at;
     unsigned final_code;
     char final_by[64];
-    int hangup; /* 0 none, 1 caller, 2 callee */
+    int hangup;       /* 0 none, 1 caller, 2 callee */
     unsigned retrans; /* resent messages of this call (tshark's heuristic) */
     unsigned vias;    /* Via values of the initial INVITE as captured (hops) */
     bool done;
@@ -72,7 +72,7 @@ typedef struct az_delay {
 } az_delay;
 
 typedef struct az_metrics {
-    uint64_t invites;   /* session attempts: initial INVITEs (RFC 6076 "Total # of INVITE") */
+    uint64_t invites; /* session attempts: initial INVITEs (RFC 6076 "Total # of INVITE") */
     uint64_t inv_200, inv_3xx, inv_effective, inv_ineffective, inv_completed, inv_ner;
     uint64_t inv_no_final, inv_cancelled;
     uint64_t hops_sum, hops_n;

@@ -127,8 +127,8 @@ static void text_delay(FILE *o, const char *name, const az_delay *d)
 static void text_ratio(FILE *o, const char *name, uint64_t num, uint64_t den)
 {
     if (den)
-        fprintf(o, "  %-44s %.2f %% (%llu of %llu)\n", name, pct(num, den),
-                (unsigned long long)num, (unsigned long long)den);
+        fprintf(o, "  %-44s %.2f %% (%llu of %llu)\n", name, pct(num, den), (unsigned long long)num,
+                (unsigned long long)den);
     else
         fprintf(o, "  %-44s -\n", name);
 }
@@ -176,13 +176,15 @@ void az_print_text(const az *a, FILE *o)
         }
     }
     const az_metrics *m = &a->m;
-    fprintf(o, "\nCalls: %llu INVITE dialogs (%llu answered, %llu redirected, %llu cancelled, "
-               "%llu without a final response)\n",
+    fprintf(o,
+            "\nCalls: %llu INVITE dialogs (%llu answered, %llu redirected, %llu cancelled, "
+            "%llu without a final response)\n",
             (unsigned long long)m->invites, (unsigned long long)m->inv_200,
             (unsigned long long)m->inv_3xx, (unsigned long long)m->inv_cancelled,
             (unsigned long long)m->inv_no_final);
-    fprintf(o, "Registrations: %llu REGISTER transactions, %llu accepted, %llu challenged, "
-               "%llu failed\n",
+    fprintf(o,
+            "Registrations: %llu REGISTER transactions, %llu accepted, %llu challenged, "
+            "%llu failed\n",
             (unsigned long long)m->reg_attempts, (unsigned long long)m->reg_ok,
             (unsigned long long)m->reg_challenged, (unsigned long long)m->reg_failed);
     fprintf(o, "\nRFC 6076 metrics\n");
@@ -225,14 +227,13 @@ void az_print_text(const az *a, FILE *o)
             fprintf(o, "  %s: %s %s, %llu time%s, %s%s%s%s\n      %s\n", f->el->name,
                     sr_lint_severity_name(f->rule->severity), f->rule->id,
                     (unsigned long long)f->count, f->count == 1 ? "" : "s", f->rule->section,
-                    f->arg ? " (" : "", f->arg ? f->arg : "", f->arg ? ")" : "",
-                    f->rule->message);
+                    f->arg ? " (" : "", f->arg ? f->arg : "", f->arg ? ")" : "", f->rule->message);
         }
     }
     if (a->ndone) {
         fprintf(o, "\nCalls (first %zu)\n", a->ndone < 50 ? a->ndone : (size_t)50);
-        fprintf(o, "  %-24s %-26s %-26s %5s %8s %8s %8s %s\n", "start", "caller", "callee",
-                "code", "pdd s", "answer s", "dur s", "ended by");
+        fprintf(o, "  %-24s %-26s %-26s %5s %8s %8s %8s %s\n", "start", "caller", "callee", "code",
+                "pdd s", "answer s", "dur s", "ended by");
         for (size_t i = 0; i < a->ndone && i < 50; i++) {
             const az_call *c = a->done[i];
             fmt_time(c->start, t1, sizeof t1);
@@ -240,8 +241,8 @@ void az_print_text(const az *a, FILE *o)
             fmt_secs(d1, sizeof d1, c->start, c->ringing);
             fmt_secs(d2, sizeof d2, c->start, c->answer);
             fmt_secs(d3, sizeof d3, c->answer, c->bye_at);
-            fprintf(o, "  %-24s %-26.26s %-26.26s %5u %8s %8s %8s %s\n", t1, c->caller,
-                    c->callee, c->final_code, d1, d2, d3, hangup_name(c->hangup));
+            fprintf(o, "  %-24s %-26.26s %-26.26s %5u %8s %8s %8s %s\n", t1, c->caller, c->callee,
+                    c->final_code, d1, d2, d3, hangup_name(c->hangup));
         }
     }
     fflush(o);

@@ -7,11 +7,11 @@
 
 #include "analyze.h"
 
-#define LINGER_NS (32ull * 1000000000ull)   /* a finished call waits for retransmissions */
-#define STALE_NS (3600ull * 1000000000ull)  /* an unfinished call gives up after an hour */
-#define RESEND_NS (600ull * 1000000000ull)  /* retransmission state forgotten after 10 min */
-#define PENDING_NS (64ull * 1000000000ull)  /* 64*T1: a request's responses come by then */
-#define SWEEP_NS (10ull * 1000000000ull)
+#define LINGER_NS  (32ull * 1000000000ull)   /* a finished call waits for retransmissions */
+#define STALE_NS   (3600ull * 1000000000ull) /* an unfinished call gives up after an hour */
+#define RESEND_NS  (600ull * 1000000000ull)  /* retransmission state forgotten after 10 min */
+#define PENDING_NS (64ull * 1000000000ull)   /* 64*T1: a request's responses come by then */
+#define SWEEP_NS   (10ull * 1000000000ull)
 
 /* ------------------------------------------------------------------ the map */
 
@@ -208,8 +208,7 @@ typedef struct az_resend {
     uint64_t last;
 } az_resend;
 
-static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
-                      uint64_t now)
+static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
 {
     if (cm->transport != SR_CAP_UDP || !cs)
         return false;
@@ -242,13 +241,14 @@ static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cse
         copy_str(r->method, sizeof r->method, cs->method);
     }
     r->last = now;
-    bool same_method = strlen(r->method) == cs->method.len &&
-                       memcmp(r->method, cs->method.p, cs->method.len) == 0;
+    bool same_method =
+        strlen(r->method) == cs->method.len && memcmp(r->method, cs->method.p, cs->method.len) == 0;
     bool req = sr_msg_is_request(m);
     unsigned code = sr_msg_status(m);
     bool resend = false;
     if (req && cs->num == compare && r->state == RS_REQUEST && same_method &&
-        !sr_str_eq(cs->method, sr_str_from_cstr("ACK")) && !sr_str_eq(cs->method, sr_str_from_cstr("CANCEL")))
+        !sr_str_eq(cs->method, sr_str_from_cstr("ACK")) &&
+        !sr_str_eq(cs->method, sr_str_from_cstr("CANCEL")))
         resend = true;
     if (!req && cs->num == compare && r->state == RS_FINAL && same_method && code >= 200 &&
         code == r->code)
@@ -393,8 +393,8 @@ static void call_flush(az *a, az_call *c)
         mt->inv_ineffective++;
     /* NER (after ITU-T E.411 and GSMA IR.42): answered, or ended by the user (busy,
      * no answer, declined, abandoned by the caller) */
-    if ((code >= 200 && code < 300) || code == 480 || code == 486 || code == 600 ||
-        code == 603 || code == 487)
+    if ((code >= 200 && code < 300) || code == 480 || code == 486 || code == 600 || code == 603 ||
+        code == 487)
         mt->inv_ner++;
     if (code == 0)
         mt->inv_no_final++;
@@ -418,9 +418,9 @@ static void call_flush(az *a, az_call *c)
         mt->pdd_hist[b]++;
     }
     delay_add(&mt->first_prov, c->start, c->first_prov);
-    delay_add(&mt->sdd, c->bye_at, c->bye_ok_at);           /* §4.4 */
+    delay_add(&mt->sdd, c->bye_at, c->bye_ok_at); /* §4.4 */
     if (c->answer)
-        delay_add(&mt->sdt, c->answer, c->bye_at);          /* §4.5 */
+        delay_add(&mt->sdt, c->answer, c->bye_at); /* §4.5 */
     if (a->csv)
         az_csv_row(a->csv_out, c);
     if (a->ndone < AZ_MAX_CALLS_KEPT) {

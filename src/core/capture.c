@@ -2,11 +2,11 @@
  * RFC 791 (IPv4), RFC 8200 §4 (IPv6 extension headers), RFC 768 (UDP), RFC 3261 §7.1, §18.3. */
 #include "capture_int.h"
 
-#define ETH_IPV4 0x0800
-#define ETH_IPV6 0x86dd
-#define MAX_VLAN_TAGS 8
+#define ETH_IPV4        0x0800
+#define ETH_IPV6        0x86dd
+#define MAX_VLAN_TAGS   8
 #define MAX_EXT_HEADERS 16
-#define MAX_START_LINE 4096
+#define MAX_START_LINE  4096
 
 /* ------------------------------------------------------------------ SIP start line */
 
@@ -319,8 +319,8 @@ static int link_layer(sr_capture *c, int link, const uint8_t *p, size_t n)
         if (n < 4)
             break;
         /* the writer's byte order: a small value read the wrong way has its high half set */
-        uint32_t af = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                      (uint32_t)p[3] << 24;
+        uint32_t af =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         if (af & 0xffff0000u)
             af = sr__be32(p);
         return loopback(c, af, p + 4, n - 4);
@@ -329,15 +329,10 @@ static int link_layer(sr_capture *c, int link, const uint8_t *p, size_t n)
         if (n < 4)
             break;
         return loopback(c, sr__be32(p), p + 4, n - 4);
-    case SR_CAP_LINK_RAW:
-        return ip_by_version(c, p, n);
-    case SR_CAP_LINK_IPV4:
-        return ipv4(c, p, n);
-    case SR_CAP_LINK_IPV6:
-        return ipv6(c, p, n);
-    default:
-        c->st.link_unsupported++;
-        return 0;
+    case SR_CAP_LINK_RAW: return ip_by_version(c, p, n);
+    case SR_CAP_LINK_IPV4: return ipv4(c, p, n);
+    case SR_CAP_LINK_IPV6: return ipv6(c, p, n);
+    default: c->st.link_unsupported++; return 0;
     }
     c->st.link_truncated++;
     return 0;

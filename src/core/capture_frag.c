@@ -2,7 +2,7 @@
  * RFC 791 §3.2 (reassembly), RFC 8200 §4.5 (IPv6 Fragment header), RFC 5722 (overlaps). */
 #include "capture_int.h"
 
-#define MAX_DATAGRAM 65535u
+#define MAX_DATAGRAM     65535u
 #define MAX_REASSEMBLIES 4096u
 
 static size_t unit_bytes(uint32_t extent)

@@ -44,7 +44,7 @@ typedef struct cap_seg {
 
 /* One direction of a TCP connection: reassembled bytes waiting to be framed. */
 typedef struct cap_stream {
-    struct cap_stream *hnext;        /* hash chain */
+    struct cap_stream *hnext;         /* hash chain */
     struct cap_stream *lprev, *lnext; /* least recently used first */
     uint32_t hash;
     cap_key key;

@@ -2,10 +2,10 @@
  * RFC 9293 §3.4 (sequence numbers), §3.10.7.4 (out-of-order segments); RFC 3261 §18.3. */
 #include "capture_int.h"
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define MIN_BUF 4096u
+#define TCP_FIN     0x01
+#define TCP_SYN     0x02
+#define TCP_RST     0x04
+#define MIN_BUF     4096u
 #define MAX_BUCKETS ((size_t)1 << 20)
 
 /* ------------------------------------------------------------------ the table */

@@ -143,7 +143,8 @@ static void test_vlan(void **state)
     sr_capture *c = new_cap(NULL);
     pk ip, fr;
     udp4(&ip, OK200);
-    static const unsigned tags[][3] = {{0x8100, 0, 0}, {0x88a8, 0x8100, 0}, {0x9100, 0x8100, 0x8100}};
+    static const unsigned tags[][3] = {
+        {0x8100, 0, 0}, {0x88a8, 0x8100, 0}, {0x9100, 0x8100, 0x8100}};
     for (size_t t = 0; t < 3; t++) {
         fr.n = 0;
         static const uint8_t macs[12] = {0};
@@ -239,8 +240,8 @@ static void test_cooked_and_loopback(void **state)
     pk_put(&fr, ip.b, ip.n);
     assert_int_equal(feed(c, SR_CAP_LINK_NULL, 1, &fr, NULL), 0);
     assert_int_equal(feed(c, 147, 1, &ip, NULL), 0);
-    static const int links[] = {SR_CAP_LINK_ETHERNET, SR_CAP_LINK_LINUX_SLL,
-                                SR_CAP_LINK_LINUX_SLL2, SR_CAP_LINK_NULL, SR_CAP_LINK_LOOP};
+    static const int links[] = {SR_CAP_LINK_ETHERNET, SR_CAP_LINK_LINUX_SLL, SR_CAP_LINK_LINUX_SLL2,
+                                SR_CAP_LINK_NULL, SR_CAP_LINK_LOOP};
     for (size_t i = 0; i < 5; i++) {
         fr.n = 3;
         memset(fr.b, 0, 3);
@@ -616,11 +617,16 @@ static void test_frag_failure_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(test_start_line),        TU_TEST(test_ethernet_udp),
-        TU_TEST(test_vlan),              TU_TEST(test_cooked_and_loopback),
-        TU_TEST(test_ipv6_ext_headers),  TU_TEST(test_ip_bad),
-        TU_TEST(test_udp),               TU_TEST(test_frag_ipv4),
-        TU_TEST(test_frag_ipv6),         TU_TEST(test_frag_limits),
+        TU_TEST(test_start_line),
+        TU_TEST(test_ethernet_udp),
+        TU_TEST(test_vlan),
+        TU_TEST(test_cooked_and_loopback),
+        TU_TEST(test_ipv6_ext_headers),
+        TU_TEST(test_ip_bad),
+        TU_TEST(test_udp),
+        TU_TEST(test_frag_ipv4),
+        TU_TEST(test_frag_ipv6),
+        TU_TEST(test_frag_limits),
         TU_TEST(test_frag_failure_sweep),
     };
     return cmocka_run_group_tests_name("capture", tests, NULL, NULL);

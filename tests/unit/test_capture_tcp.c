@@ -264,7 +264,7 @@ static void test_rst_syn_overflow(void **state)
     got g = {0};
     seg(c, &g, 10, 0x02, "", 1);
     seg(c, &g, 11, 0, "SIP/2.0 200 OK\r\n", 2); /* a partial message */
-    seg(c, &g, 27, 0x04, "", 3);                 /* RST: the direction is forgotten */
+    seg(c, &g, 27, 0x04, "", 3);                /* RST: the direction is forgotten */
     assert_int_equal(sr_capture_held_bytes(c), 0);
     seg(c, &g, 500, 0x02, "", 4);
     seg(c, &g, 501, 0, M2, 5);
@@ -285,7 +285,8 @@ static void test_rst_syn_overflow(void **state)
     seg(c, &g, sb + (uint32_t)(strlen(big) + strlen(M2)), 0, M2, 11);
     assert_int_equal(g.n, 3);
     assert_string_equal(g.msg[2], M2);
-    assert_true(sr_capture_get_stats(c)->tcp_overflow + sr_capture_get_stats(c)->tcp_framing_errors >= 1);
+    assert_true(
+        sr_capture_get_stats(c)->tcp_overflow + sr_capture_get_stats(c)->tcp_framing_errors >= 1);
     /* an ACK of an unknown connection creates nothing */
     seg_port(c, &g, 6000, 1, 0, "", 0, 12);
     got_free(&g);
@@ -393,11 +394,16 @@ static void test_tcp_failure_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(test_in_order),           TU_TEST(test_out_of_order_retrans_overlap),
-        TU_TEST(test_shuffled_pieces),    TU_TEST(test_gap),
-        TU_TEST(test_resync),             TU_TEST(test_not_sip),
-        TU_TEST(test_rst_syn_overflow),   TU_TEST(test_streams_bounded),
-        TU_TEST(test_ipv6_and_bad_header), TU_TEST(test_tcp_failure_sweep),
+        TU_TEST(test_in_order),
+        TU_TEST(test_out_of_order_retrans_overlap),
+        TU_TEST(test_shuffled_pieces),
+        TU_TEST(test_gap),
+        TU_TEST(test_resync),
+        TU_TEST(test_not_sip),
+        TU_TEST(test_rst_syn_overflow),
+        TU_TEST(test_streams_bounded),
+        TU_TEST(test_ipv6_and_bad_header),
+        TU_TEST(test_tcp_failure_sweep),
     };
     return cmocka_run_group_tests_name("capture_tcp", tests, NULL, NULL);
 }
