@@ -23,8 +23,8 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s analyze [--json|--csv] FILE...\n"
-            "       %s analyze [--json|--csv] -i IFACE [-f FILTER] [--every SECONDS]\n\n"
+            "usage: %s analyze [--json|--csv] [--html FILE] FILE...\n"
+            "       %s analyze [--json|--csv] [--html FILE] -i IFACE [-f FILTER] [--every N]\n\n"
             "Read pcap or pcapng captures ('-' for standard input) or capture live, and report\n"
             "what their SIP messages say: message counts by method and response code (as\n"
             "tshark -z sip,stat counts them), codes by class with their meaning per sending\n"
@@ -33,6 +33,9 @@ static void usage(FILE *out)
             "message's conformance findings counted per sender and rule.\n\n"
             "  --json          the report as one JSON object\n"
             "  --csv           one row per call (INVITE dialog) instead of the report\n"
+            "  --html FILE     also write a self-contained HTML page: codes over time, the\n"
+            "                  post-dial delay distribution, classes, the calls with a\n"
+            "                  ladder diagram of each on click (no network access)\n"
             "  -i IFACE        capture live on IFACE until SIGINT; the text report is\n"
             "                  printed again every --every seconds (default 5)\n"
             "  -f FILTER       a pcap filter for the live capture (e.g. 'port 5060')\n"
@@ -209,7 +212,7 @@ static int capture_live(az *a, const char *iface, const char *filter, unsigned e
 int cmd_analyze(int argc, char **argv)
 {
     bool json = false, csv = false, progress_on = true;
-    const char *iface = NULL, *filter = NULL;
+    const char *iface = NULL, *filter = NULL, *html = NULL;
     unsigned every = 5;
     const char *files[256];
     size_t nfiles = 0;
@@ -222,6 +225,8 @@ int cmd_analyze(int argc, char **argv)
             json = true;
         } else if (strcmp(s, "--csv") == 0) {
             csv = true;
+        } else if (strcmp(s, "--html") == 0 && i + 1 < argc) {
+            html = argv[++i];
         } else if (strcmp(s, "--no-progress") == 0) {
             progress_on = false;
         } else if (strcmp(s, "-i") == 0 && i + 1 < argc) {
@@ -262,7 +267,20 @@ int cmd_analyze(int argc, char **argv)
         rc = read_file(a, files[i], progress_on);
     if (rc == CLI_OK) {
         az_finish(a);
-        if (json)
+        if (html) {
+            FILE *f = fopen(html, "w");
+            if (!f || az_print_html(a, f) != 0) {
+                fprintf(stderr, "%s analyze: cannot write %s\n", cli_prog, html);
+                rc = CLI_USAGE;
+            }
+            if (f && fclose(f) != 0 && rc == CLI_OK) {
+                fprintf(stderr, "%s analyze: cannot write %s\n", cli_prog, html);
+                rc = CLI_USAGE;
+            }
+        }
+        if (rc != CLI_OK)
+            ; /* the report is not printed when the page could not be written */
+        else if (json)
             az_print_json(a, stdout);
         else if (!csv)
             az_print_text(a, stdout);

@@ -45,6 +45,25 @@ typedef struct az_finding {
     char *example; /* the first message that broke it (capped) */
 } az_finding;
 
+#define AZ_LADDER_LANES 4   /* elements drawn in a call's ladder diagram */
+#define AZ_LADDER_EVENTS 24 /* messages kept per call for it */
+#define AZ_TIMELINE 240     /* buckets of the codes-over-time series */
+
+/* One arrow of a ladder diagram. */
+typedef struct az_event {
+    uint64_t ts;
+    uint8_t from, to; /* lane indices */
+    bool resent;
+    char label[29]; /* "INVITE" or "180 Ringing" */
+} az_event;
+
+/* Responses by class over time: AZ_TIMELINE buckets of width_ns from start_ns; when the
+ * capture outgrows them the width doubles and neighbours merge (memory stays fixed). */
+typedef struct az_timeline {
+    uint64_t start_ns, width_ns;
+    uint64_t n[AZ_TIMELINE][7]; /* [bucket][class 1..6] */
+} az_timeline;
+
 /* One INVITE dialog (a call) or REGISTER Call-ID. Times in ns of the capture; 0: never. */
 typedef struct az_call {
     bool is_register;
@@ -63,6 +82,11 @@ typedef struct az_call {
     /* REGISTER: the time of each CSeq's first request, to pair with its final response */
     uint32_t reg_cseq;
     uint64_t reg_at;
+    /* the ladder diagram: lanes (elements) and the first messages */
+    char lanes[AZ_LADDER_LANES][64];
+    uint8_t nlanes, nev;
+    bool ev_truncated;
+    az_event ev[AZ_LADDER_EVENTS];
 } az_call;
 
 /* Running sums for a delay metric. */
@@ -120,6 +144,7 @@ typedef struct az {
     uint64_t calls_total, calls_dropped_from_report;
     uint64_t retrans_requests, retrans_responses;
     az_metrics m;
+    az_timeline tl;
 } az;
 
 int az_init(az *a);
@@ -134,6 +159,8 @@ void az_print_text(const az *a, FILE *out);
 void az_print_json(const az *a, FILE *out);
 void az_csv_header(FILE *out);
 void az_csv_row(FILE *out, const az_call *c);
+/* analyze_html.c: the self-contained HTML report (inline SVG and script, no network). */
+int az_print_html(const az *a, FILE *out);
 
 /* map helpers */
 void *az_map_get(const az_map *m, const void *key, size_t klen);

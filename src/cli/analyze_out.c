@@ -428,6 +428,27 @@ void az_print_json(const az *a, FILE *out)
     jw_arr_end(&w);
     jw_obj_end(&w);
 
+    jw_key(&w, "timeline");
+    jw_obj_begin(&w);
+    fmt_time(a->tl.start_ns, t, sizeof t);
+    jw_kv_cstr(&w, "start", t);
+    jw_key(&w, "bucket_s");
+    jw_double(&w, (double)a->tl.width_ns / 1e9);
+    size_t used = 0;
+    for (size_t i = 0; i < AZ_TIMELINE; i++)
+        for (int k = 1; k <= 6; k++)
+            if (a->tl.n[i][k])
+                used = i + 1;
+    for (int k = 1; k <= 6; k++) {
+        snprintf(buf, sizeof buf, "%dxx", k);
+        jw_key(&w, buf);
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < used; i++)
+            jw_int(&w, (long long)a->tl.n[i][k]);
+        jw_arr_end(&w);
+    }
+    jw_obj_end(&w);
+
     jw_key(&w, "retransmissions");
     jw_obj_begin(&w);
     jw_kv_int(&w, "requests", (long long)a->retrans_requests);
@@ -496,6 +517,29 @@ void az_print_json(const az *a, FILE *out)
         jw_kv_cstr(&w, "hangup", c->hangup ? hangup_name(c->hangup) : NULL);
         jw_kv_bool(&w, "cancelled", c->cancel_at != 0);
         jw_kv_int(&w, "retransmissions", c->retrans);
+        jw_key(&w, "ladder");
+        jw_obj_begin(&w);
+        jw_key(&w, "lanes");
+        jw_arr_begin(&w);
+        for (int l = 0; l < c->nlanes; l++)
+            jw_cstr(&w, c->lanes[l]);
+        jw_arr_end(&w);
+        jw_key(&w, "events");
+        jw_arr_begin(&w);
+        for (int e = 0; e < c->nev; e++) {
+            const az_event *ev = &c->ev[e];
+            jw_obj_begin(&w);
+            jw_key(&w, "t_s");
+            jw_double(&w, (double)(ev->ts - c->start) / 1e9);
+            jw_kv_int(&w, "from", ev->from);
+            jw_kv_int(&w, "to", ev->to);
+            jw_kv_cstr(&w, "label", ev->label);
+            jw_kv_bool(&w, "resent", ev->resent);
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_kv_bool(&w, "truncated", c->ev_truncated);
+        jw_obj_end(&w);
         jw_obj_end(&w);
     }
     jw_arr_end(&w);

@@ -478,6 +478,60 @@ static bool flush_all(az *a, void *v)
     return true;
 }
 
+static int lane_of(az_call *c, const char *name)
+{
+    for (int i = 0; i < c->nlanes; i++)
+        if (strcmp(c->lanes[i], name) == 0)
+            return i;
+    if (c->nlanes == AZ_LADDER_LANES)
+        return -1;
+    snprintf(c->lanes[c->nlanes], sizeof c->lanes[0], "%s", name);
+    return c->nlanes++;
+}
+
+static void ladder_add(az_call *c, const sr_cap_msg *cm, const sr_msg *m, const char *sender,
+                       bool resend, uint64_t now)
+{
+    char dst[64];
+    addr_name(&cm->dst, dst, sizeof dst);
+    int from = lane_of(c, sender), to = lane_of(c, dst);
+    if (c->nev == AZ_LADDER_EVENTS || from < 0 || to < 0) {
+        c->ev_truncated = true;
+        return;
+    }
+    az_event *e = &c->ev[c->nev++];
+    e->ts = now;
+    e->from = (uint8_t)from;
+    e->to = (uint8_t)to;
+    e->resent = resend;
+    if (sr_msg_is_request(m)) {
+        copy_str(e->label, sizeof e->label, sr_msg_method_str(m));
+    } else {
+        sr_str r = sr_msg_reason(m);
+        snprintf(e->label, sizeof e->label, "%u %.*s", sr_msg_status(m),
+                 (int)(r.len < 24 ? r.len : 24), r.p);
+    }
+}
+
+static void timeline_add(az_timeline *t, uint64_t now, unsigned cls)
+{
+    if (!t->width_ns) {
+        t->start_ns = now;
+        t->width_ns = 1000000000ull;
+    }
+    if (now < t->start_ns)
+        now = t->start_ns; /* out-of-order timestamps go to the first bucket */
+    while ((now - t->start_ns) / t->width_ns >= AZ_TIMELINE) {
+        for (size_t i = 0; i < AZ_TIMELINE; i++)
+            for (size_t k = 0; k < 7; k++)
+                t->n[i][k] = i * 2 < AZ_TIMELINE ? t->n[i * 2][k] +
+                                                       (i * 2 + 1 < AZ_TIMELINE ? t->n[i * 2 + 1][k] : 0)
+                                                 : 0;
+        t->width_ns *= 2;
+    }
+    t->n[(now - t->start_ns) / t->width_ns][cls]++;
+}
+
 static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
                        const char *sender, bool resend, uint64_t now)
 {
@@ -516,6 +570,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
     c->last_at = now;
     if (resend)
         c->retrans++;
+    ladder_add(c, cm, m, sender, resend, now);
     if (c->is_register) {
         if (req && cs->method_id == SR_METHOD_REGISTER && !resend &&
             (c->reg_at == 0 || cs->num != c->reg_cseq)) {
@@ -619,6 +674,8 @@ void az_message(az *a, const sr_cap_msg *cm)
         if (code < 700) {
             a->codes[code]++;
             el->codes[code]++;
+            if (code >= 100)
+                timeline_add(&a->tl, now, code / 100);
         }
         if (resend)
             a->retrans_responses++;

@@ -11,3 +11,8 @@ if(TARGET sipreplyd)
                    $<TARGET_FILE:sipreply_cli> ${PROJECT_SOURCE_DIR})
   set_tests_properties(analyze.live PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
+# The --html page in headless chromium; screenshots and pages go to build/artifacts/.
+add_test(NAME analyze.html
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_html.sh $<TARGET_FILE:sipreply_cli>
+                 ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/artifacts)
+set_tests_properties(analyze.html PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
