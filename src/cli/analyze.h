@@ -45,9 +45,9 @@ typedef struct az_finding {
     char *example; /* the first message that broke it (capped) */
 } az_finding;
 
-#define AZ_LADDER_LANES 4   /* elements drawn in a call's ladder diagram */
-#define AZ_LADDER_EVENTS 24 /* messages kept per call for it */
-#define AZ_TIMELINE 240     /* buckets of the codes-over-time series */
+#define AZ_LADDER_LANES  4   /* elements drawn in a call's ladder diagram */
+#define AZ_LADDER_EVENTS 24  /* messages kept per call for it */
+#define AZ_TIMELINE      240 /* buckets of the codes-over-time series */
 
 /* One arrow of a ladder diagram. */
 typedef struct az_event {

@@ -522,11 +522,10 @@ static void timeline_add(az_timeline *t, uint64_t now, unsigned cls)
     if (now < t->start_ns)
         now = t->start_ns; /* out-of-order timestamps go to the first bucket */
     while ((now - t->start_ns) / t->width_ns >= AZ_TIMELINE) {
+        /* bucket i takes buckets 2i and 2i+1 (AZ_TIMELINE is even); the upper half empties */
         for (size_t i = 0; i < AZ_TIMELINE; i++)
             for (size_t k = 0; k < 7; k++)
-                t->n[i][k] = i * 2 < AZ_TIMELINE ? t->n[i * 2][k] +
-                                                       (i * 2 + 1 < AZ_TIMELINE ? t->n[i * 2 + 1][k] : 0)
-                                                 : 0;
+                t->n[i][k] = i < AZ_TIMELINE / 2 ? t->n[2 * i][k] + t->n[2 * i + 1][k] : 0;
         t->width_ns *= 2;
     }
     t->n[(now - t->start_ns) / t->width_ns][cls]++;
