@@ -635,6 +635,42 @@ int az_init(az *a)
     return sr_capture_new(&a->cap, NULL, NULL);
 }
 
+/* A message whose start line is SIP's (the decoder checked) but which does not parse: it
+ * still counts by its method or code, as tshark counts it, and as an R-MSG-SYNTAX finding. */
+static void unparsed(az *a, az_element *el, const sr_cap_msg *cm, const sr_parse_error *e,
+                     uint64_t now)
+{
+    a->parse_errors++;
+    a->messages++;
+    const char *p = cm->data;
+    if (cm->len >= 11 && memcmp(p, "SIP/2.0 ", 8) == 0) {
+        unsigned code =
+            (unsigned)(p[8] - '0') * 100 + (unsigned)(p[9] - '0') * 10 + (unsigned)(p[10] - '0');
+        el->responses++;
+        if (code >= 100 && code < 700) {
+            a->codes[code]++;
+            el->codes[code]++;
+            timeline_add(&a->tl, now, code / 100);
+        }
+    } else {
+        size_t n = 0;
+        while (n < cm->len && p[n] != ' ')
+            n++;
+        el->requests++;
+        sr_str name = {p, n};
+        az_method *me = method(a, name);
+        if (me)
+            me->messages++;
+        else
+            a->methods_other++;
+    }
+    const sr_lint_rule *rule = sr_lint_rule_find("R-MSG-SYNTAX");
+    if (rule) {
+        sr_lint_finding f = {rule, e->phrase};
+        finding(a, el, &f, cm);
+    }
+}
+
 void az_message(az *a, const sr_cap_msg *cm)
 {
     uint64_t now = cm->ts_ns;
@@ -646,7 +682,7 @@ void az_message(az *a, const sr_cap_msg *cm)
     sr_msg *m = NULL;
     sr_parse_error e;
     if (sr_msg_parse(&m, cm->data, cm->len, NULL, &e) != 0) {
-        a->parse_errors++;
+        unparsed(a, el, cm, &e, now);
         return;
     }
     const sr_cseq *cs = sr_msg_cseq(m);

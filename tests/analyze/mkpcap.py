@@ -59,13 +59,14 @@ def resp(code, phrase, r, ttag=None, extra="", body=""):
     return h + b"Content-Length: %d\r\n\r\n" % len(body) + body.encode()
 
 
-def scenario(sdp_pad=0):
-    """(time, direction, bytes): direction 0 caller->callee, 1 callee->caller."""
+def scenario(sdp_pad=0, suffix=""):
+    """(time, direction, bytes): direction 0 caller->callee, 1 callee->caller. @suffix is
+    appended to every Call-ID (a second copy of the flow with calls of its own)."""
     m = []
     A, B = 0, 1
 
     def at(t, d, b):
-        m.append((t, d, b))
+        m.append((t, d, b.replace(b"@x", suffix.encode() + b"@x")))
 
     # call A: answered, caller hangs up after 60 s
     inv = req("INVITE", "sip:bob@example.com", "callA@x", 1, "a1", "fa", body=sdp(sdp_pad))
@@ -220,19 +221,21 @@ def write_pcapng(path, linktype, pkts):
 
 # ------------------------------------------------------------------ captures
 
-def udp_datagrams(v6=False, port=None, sdp_pad=0):
+def udp_datagrams(v6=False, port=None, sdp_pad=0, suffix="", shift=0.0):
     """(time, src, dst, udp bytes) of the scenario."""
     a, b = (CALLER6, CALLEE6) if v6 else (CALLER, CALLEE)
     out = []
-    for t, d, data in scenario(sdp_pad):
+    for t, d, data in scenario(sdp_pad, suffix):
+        t += shift
         s, r = (a, b) if d == 0 else (b, a)
         sp, dp = (port or s[1]), (port or r[1])
         out.append((T0 + t, s[0], r[0], udp(sp, dp, data)))
     return out
 
 
-def l3_udp(v6=False, port=None):
-    return [(t, (ip6(s, d, 17, u) if v6 else ip4(s, d, 17, u))) for t, s, d, u in udp_datagrams(v6, port)]
+def l3_udp(v6=False, port=None, suffix="", shift=0.0):
+    return [(t, (ip6(s, d, 17, u) if v6 else ip4(s, d, 17, u)))
+            for t, s, d, u in udp_datagrams(v6, port, suffix=suffix, shift=shift)]
 
 
 def tcp_stream(mode):
@@ -261,7 +264,13 @@ def tcp_stream(mode):
 
 def garbage(pkts):
     """Interleave bad packets: truncated, non-SIP UDP, ARP, a bad IP version, random."""
-    bad = [eth(b"\0" * 28, 0x0806), eth(b"\x55" + b"\0" * 30, 0x0800), b"\x01\x02\x03",
+    # SIP messages that do not parse still count (tshark counts them by start line): a
+    # header line without a colon, and a response cut short by a small snap length
+    broken = b"SIP/2.0 404 Not Found\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bKq\r\nCall-ID q@x\r\n\r\n"
+    cut = b"MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 300\r\n\r\nshort"
+    bad = [eth(ip4("192.0.2.7", "192.0.2.8", 17, udp(5060, 5060, broken)), 0x0800),
+           eth(ip4("192.0.2.7", "192.0.2.8", 17, udp(5060, 5060, cut)), 0x0800),
+           eth(b"\0" * 28, 0x0806), eth(b"\x55" + b"\0" * 30, 0x0800), b"\x01\x02\x03",
            eth(ip4("192.0.2.7", "192.0.2.8", 17, udp(9999, 9999, b"hello, not sip")), 0x0800),
            eth(ip4("192.0.2.7", "192.0.2.8", 17, udp(5060, 5060, b"\r\n\r\n")), 0x0800),
            eth(ip4("192.0.2.7", "192.0.2.8", 17, udp(5060, 5060, b"x" * 40))[:30], 0x0800),
@@ -308,6 +317,9 @@ def main():
     write_pcap(os.path.join(out, "tcp_ooo.pcap"), 1, E(tcp_stream("ooo")))
     write_pcapng(os.path.join(out, "eth_udp.pcapng"), 1, E(v4))
     write_pcap(os.path.join(out, "garbage.pcap"), 1, garbage(E(v4)))
+    # the flow twice, 1000 s apart, with other Call-IDs the second time: the report's
+    # timeline must widen its buckets (more than 240 s) and keep every response
+    write_pcap(os.path.join(out, "long.pcap"), 101, v4 + l3_udp(suffix="-2", shift=1000.0))
 
 
 if __name__ == "__main__":
