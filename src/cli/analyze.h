@@ -133,7 +133,7 @@ typedef struct az {
     az_map el_map;
     /* retransmission heuristic state, calls, pending requests (for pair linting) */
     az_map resend, calls, pending;
-    uint64_t next_sweep;
+    size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
     /* findings */
     az_finding *findings;
     size_t nfindings, capfindings;

@@ -7,11 +7,11 @@
 
 #include "analyze.h"
 
-#define LINGER_NS  (32ull * 1000000000ull)   /* a finished call waits for retransmissions */
-#define STALE_NS   (3600ull * 1000000000ull) /* an unfinished call gives up after an hour */
-#define RESEND_NS  (600ull * 1000000000ull)  /* retransmission state forgotten after 10 min */
-#define PENDING_NS (64ull * 1000000000ull)   /* 64*T1: a request's responses come by then */
-#define SWEEP_NS   (10ull * 1000000000ull)
+#define LINGER_NS     (32ull * 1000000000ull)   /* a finished call waits for retransmissions */
+#define STALE_NS      (3600ull * 1000000000ull) /* an unfinished call gives up after an hour */
+#define RESEND_NS     (600ull * 1000000000ull)  /* retransmission state forgotten after 10 min */
+#define PENDING_NS    (64ull * 1000000000ull)   /* 64*T1: a request's responses come by then */
+#define SWEEP_BUCKETS 2                         /* buckets of each table looked at per message */
 
 /* ------------------------------------------------------------------ the map */
 
@@ -107,10 +107,17 @@ void az_map_free(az_map *m, void (*free_val)(void *))
     memset(m, 0, sizeof *m);
 }
 
-/* Visit every entry; @p fn returns true to delete it (after freeing the value itself). */
-static void map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a)
+/* Visit the entries of @p count buckets from *@p cursor on (wrapping; count 0: all of them);
+ * @p fn returns true to delete an entry (after freeing its value itself). */
+static void map_sweep_from(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor,
+                           size_t count)
 {
-    for (size_t i = 0; i < m->nb; i++) {
+    if (!m->nb)
+        return;
+    if (count == 0 || count > m->nb)
+        count = m->nb;
+    for (size_t j = 0; j < count; j++) {
+        size_t i = (*cursor + j) & (m->nb - 1);
         az_entry **pp = &m->b[i];
         while (*pp) {
             az_entry *e = *pp;
@@ -123,6 +130,13 @@ static void map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a)
             }
         }
     }
+    *cursor = (*cursor + count) & (m->nb - 1);
+}
+
+static void map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a)
+{
+    size_t cursor = 0;
+    map_sweep_from(m, fn, a, &cursor, 0);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -145,9 +159,10 @@ static void copy_str(char *dst, size_t cap, sr_str s)
     dst[n] = '\0';
 }
 
-static az_element *element(az *a, const char *name)
+/* The element sending from @p ad, found by its binary address (the name is formatted once). */
+static az_element *element(az *a, const sr_cap_addr *ad)
 {
-    az_element *el = az_map_get(&a->el_map, name, strlen(name));
+    az_element *el = az_map_get(&a->el_map, ad, sizeof *ad);
     if (el)
         return el;
     if (a->nelements == AZ_MAX_ELEMENTS)
@@ -155,8 +170,8 @@ static az_element *element(az *a, const char *name)
     el = calloc(1, sizeof *el);
     if (!el)
         return &a->other;
-    snprintf(el->name, sizeof el->name, "%s", name);
-    if (az_map_put(&a->el_map, name, strlen(name), el) != 0) {
+    addr_name(ad, el->name, sizeof el->name);
+    if (az_map_put(&a->el_map, ad, sizeof *ad, el) != 0) {
         free(el);
         return &a->other;
     }
@@ -676,9 +691,13 @@ void az_message(az *a, const sr_cap_msg *cm)
     uint64_t now = cm->ts_ns;
     if (now > a->last_ns)
         a->last_ns = now;
-    char sender[64];
-    addr_name(&cm->src, sender, sizeof sender);
-    az_element *el = element(a, sender);
+    az_element *el = element(a, &cm->src);
+    char other[64];
+    const char *sender = el->name;
+    if (el == &a->other) { /* past AZ_MAX_ELEMENTS: the calls still need the address */
+        addr_name(&cm->src, other, sizeof other);
+        sender = other;
+    }
     sr_msg *m = NULL;
     sr_parse_error e;
     if (sr_msg_parse(&m, cm->data, cm->len, NULL, &e) != 0) {
@@ -725,12 +744,12 @@ void az_message(az *a, const sr_cap_msg *cm)
     lint(a, el, cm, m, cs, &kept, now);
     if (!kept)
         sr_msg_free(m);
-    if (now >= a->next_sweep) {
-        a->next_sweep = now + SWEEP_NS;
-        map_sweep(&a->calls, sweep_call, a);
-        map_sweep(&a->resend, sweep_resend, a);
-        map_sweep(&a->pending, sweep_pending, a);
-    }
+    /* expiry is incremental: a few buckets of each table per message, so the cost per
+     * message stays constant and every entry is looked at again after about as many
+     * messages as its table has buckets (tables grow with their entries) */
+    map_sweep_from(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS);
+    map_sweep_from(&a->resend, sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS);
+    map_sweep_from(&a->pending, sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS);
 }
 
 static int by_start(const void *x, const void *y)
