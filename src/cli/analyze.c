@@ -13,11 +13,15 @@
 #include "cli.h"
 
 static volatile sig_atomic_t stop_flag;
+static pcap_t *live_pcap; /* the live capture the signal handler interrupts */
 
 static void on_signal(int sig)
 {
     (void)sig; /* any of SIGINT/SIGTERM: stop after the current packet */
     stop_flag = 1;
+    /* wakes a read blocked in the kernel (pcap_breakloop only sets a flag libpcap checks) */
+    if (live_pcap)
+        pcap_breakloop(live_pcap);
 }
 
 static void usage(FILE *out)
@@ -104,13 +108,30 @@ static void feed_packets(az *a, pcap_t *pc, int link, progress *pr, const char *
     FILE *f = live ? NULL : pcap_file(pc);
     bool nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
     uint64_t next_report = 0;
+    bool draining = false;
     for (;;) {
-        if (stop_flag)
-            break;
+        if (stop_flag && !draining) {
+            if (!live)
+                break;
+            /* after SIGINT, take what the kernel already holds, without waiting for more */
+            char err[PCAP_ERRBUF_SIZE];
+            draining = true;
+            if (pcap_setnonblock(pc, 1, err) != 0)
+                break;
+        }
         int r = pcap_next_ex(pc, &h, &data);
-        if (r == 0) { /* live: the read timeout passed with no packet */
+        if (r == 0) { /* live: the read timeout passed with no packet (or nothing is left) */
+            if (draining)
+                break;
             continue;
         }
+        if (r == PCAP_ERROR) { /* e.g. a file cut short: report, keep what was read */
+            fprintf(stderr, "%s analyze: %s: %s (the report covers the packets before)\n", cli_prog,
+                    path, pcap_geterr(pc));
+            break;
+        }
+        if (r == PCAP_ERROR_BREAK && live && !draining)
+            continue; /* the signal handler broke the read: drain, then stop */
         if (r < 0)
             break;
         uint64_t ts =
@@ -198,13 +219,20 @@ static int capture_live(az *a, const char *iface, const char *filter, unsigned e
         pcap_close(pc);
         return CLI_USAGE;
     }
+    live_pcap = pc;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     progress pr = {false, 0, -1};
+    /* a line for people and scripts: packets are being captured from now on */
+    fprintf(stderr, "%s analyze: capturing on %s%s%s (SIGINT stops)\n", cli_prog, iface,
+            filter ? " with filter " : "", filter ? filter : "");
     feed_packets(a, pc, link, &pr, iface, true, every);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    live_pcap = NULL;
     pcap_close(pc);
     return CLI_OK;
 }

@@ -13,6 +13,12 @@ io_need sipp tshark python3
 io_can_capture || io_skip "dumpcap cannot capture on lo as $(id -un)"
 io_start_daemon "$daemon" "" || io_done
 io_capture_start "$IO_PORT" || io_done
+# sipreply analyze -i captures the same traffic live; it says when it has started
+"$cli" analyze --json -i lo -f "port $IO_PORT" >"$IO_TMP/live.json" 2>"$IO_TMP/live.err" &
+live_pid=$!
+IO_PIDS="$IO_PIDS $live_pid"
+for _ in $(seq 100); do grep -q "capturing on lo" "$IO_TMP/live.err" && break; sleep 0.05; done
+grep -q "capturing on lo" "$IO_TMP/live.err" || io_fail "sipreply analyze -i lo did not start"
 
 run_sipp() { # SCENARIO u1|t1 CALLS [extra args]
     local scen=$1 t=$2 calls=$3
@@ -32,6 +38,13 @@ run_sipp uac_180_200 u1 10 -lost 5
 run_sipp uac_180_200 t1 10
 io_capture_stop
 io_stop_daemon
+# the live analysis: stopped by SIGINT once dumpcap has everything, it reports what it saw
+sleep 1
+kill -INT "$live_pid"
+for _ in $(seq 100); do kill -0 "$live_pid" 2>/dev/null || break; sleep 0.05; done
+wait "$live_pid"
+rc=$?
+[ "$rc" = 0 ] && io_ok "sipreply analyze -i lo: exit 0 on SIGINT" || io_fail "sipreply analyze -i lo: exit $rc"
 
 # tshark dissects the daemon's port as SIP on both transports (SIP on TCP is recognised by
 # its heuristics only on 5060); sipreply recognises SIP by content on any port
@@ -44,4 +57,17 @@ else
 fi
 n=$("$cli" analyze --json "$IO_PCAP" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"]["total"])')
 [ "$n" = 40 ] && io_ok "analyze: 40 calls" || io_fail "analyze: $n calls, want 40"
+# the live report counts what the file report counts (both saw the same packets on lo)
+"$cli" analyze --json "$IO_PCAP" >"$IO_TMP/file.json"
+if python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+keys = ("messages", "resent", "requests", "responses")
+sys.exit(0 if all(a["sip"][k] == b["sip"][k] for k in keys) and a["calls"]["total"] == b["calls"]["total"] else 1)
+' "$IO_TMP/live.json" "$IO_TMP/file.json"; then
+    io_ok "analyze -i lo counts what the captured file counts"
+else
+    io_fail "analyze -i lo and the file disagree"
+    io_show "$IO_TMP/live.err"
+fi
 io_done
