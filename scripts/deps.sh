@@ -14,6 +14,7 @@ pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
 pkgs_test="$pkgs_test sip-tester tshark"   # interop suite: SIPp peer, capture dissection
 pkgs_test="$pkgs_test chromium"   # sipreply analyze --html: the report checked in a headless browser
+pkgs_test="$pkgs_test kamailio"   # sipreply analyze: proxied traffic (tests/analyze/test_kamailio.sh)
 [ -f scripts/deps.extra ] && . scripts/deps.extra
 
 want=""

@@ -16,3 +16,9 @@ add_test(NAME analyze.html
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_html.sh $<TARGET_FILE:sipreply_cli>
                  ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/artifacts)
 set_tests_properties(analyze.html PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+if(TARGET sipreplyd)
+  add_test(NAME analyze.kamailio
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_kamailio.sh $<TARGET_FILE:sipreplyd>
+                   $<TARGET_FILE:sipreply_cli> ${PROJECT_SOURCE_DIR})
+  set_tests_properties(analyze.kamailio PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
