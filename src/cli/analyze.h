@@ -167,5 +167,8 @@ void *az_map_get(const az_map *m, const void *key, size_t klen);
 int az_map_put(az_map *m, const void *key, size_t klen, void *val);
 void *az_map_del(az_map *m, const void *key, size_t klen);
 void az_map_free(az_map *m, void (*free_val)(void *));
+/* Visit the entries of @p count buckets from *@p cursor on (wrapping; 0: every bucket) and
+ * delete those for which @p fn, which frees the value itself, returns true. */
+void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count);
 
 #endif /* SIPREPLY_CLI_ANALYZE_H */

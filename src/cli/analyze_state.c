@@ -13,132 +13,6 @@
 #define PENDING_NS    (64ull * 1000000000ull)   /* 64*T1: a request's responses come by then */
 #define SWEEP_BUCKETS 2                         /* buckets of each table looked at per message */
 
-/* ------------------------------------------------------------------ the map */
-
-static uint64_t hash_bytes(const void *k, size_t n)
-{
-    const unsigned char *p = k;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
-void *az_map_get(const az_map *m, const void *key, size_t klen)
-{
-    if (!m->nb)
-        return NULL;
-    uint64_t h = hash_bytes(key, klen);
-    for (az_entry *e = m->b[h & (m->nb - 1)]; e; e = e->next)
-        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
-            return e->val;
-    return NULL;
-}
-
-static int grow(az_map *m)
-{
-    size_t nb = m->nb ? m->nb * 2 : 256;
-    az_entry **b = calloc(nb, sizeof *b);
-    if (!b)
-        return -1;
-    for (size_t i = 0; i < m->nb; i++) {
-        az_entry *e = m->b[i];
-        while (e) {
-            az_entry *next = e->next;
-            e->next = b[e->hash & (nb - 1)];
-            b[e->hash & (nb - 1)] = e;
-            e = next;
-        }
-    }
-    free(m->b);
-    m->b = b;
-    m->nb = nb;
-    return 0;
-}
-
-int az_map_put(az_map *m, const void *key, size_t klen, void *val)
-{
-    if (m->n >= m->nb && grow(m) != 0)
-        return -1;
-    az_entry *e = malloc(sizeof *e + klen);
-    if (!e)
-        return -1;
-    e->hash = hash_bytes(key, klen);
-    e->klen = klen;
-    e->val = val;
-    memcpy(e->key, key, klen);
-    e->next = m->b[e->hash & (m->nb - 1)];
-    m->b[e->hash & (m->nb - 1)] = e;
-    m->n++;
-    return 0;
-}
-
-void *az_map_del(az_map *m, const void *key, size_t klen)
-{
-    if (!m->nb)
-        return NULL;
-    uint64_t h = hash_bytes(key, klen);
-    for (az_entry **pp = &m->b[h & (m->nb - 1)]; *pp; pp = &(*pp)->next) {
-        az_entry *e = *pp;
-        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
-            void *v = e->val;
-            *pp = e->next;
-            free(e);
-            m->n--;
-            return v;
-        }
-    }
-    return NULL;
-}
-
-void az_map_free(az_map *m, void (*free_val)(void *))
-{
-    for (size_t i = 0; i < m->nb; i++) {
-        az_entry *e = m->b[i];
-        while (e) {
-            az_entry *next = e->next;
-            if (free_val)
-                free_val(e->val);
-            free(e);
-            e = next;
-        }
-    }
-    free(m->b);
-    memset(m, 0, sizeof *m);
-}
-
-/* Visit the entries of @p count buckets from *@p cursor on (wrapping; count 0: all of them);
- * @p fn returns true to delete an entry (after freeing its value itself). */
-static void map_sweep_from(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor,
-                           size_t count)
-{
-    if (!m->nb)
-        return;
-    if (count == 0 || count > m->nb)
-        count = m->nb;
-    for (size_t j = 0; j < count; j++) {
-        size_t i = (*cursor + j) & (m->nb - 1);
-        az_entry **pp = &m->b[i];
-        while (*pp) {
-            az_entry *e = *pp;
-            if (fn(a, e->val)) {
-                *pp = e->next;
-                free(e);
-                m->n--;
-            } else {
-                pp = &e->next;
-            }
-        }
-    }
-    *cursor = (*cursor + count) & (m->nb - 1);
-}
-
-static void map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a)
-{
-    size_t cursor = 0;
-    map_sweep_from(m, fn, a, &cursor, 0);
-}
-
 /* ------------------------------------------------------------------ helpers */
 
 static void addr_name(const sr_cap_addr *ad, char *out, size_t cap)
@@ -747,9 +621,9 @@ void az_message(az *a, const sr_cap_msg *cm)
     /* expiry is incremental: a few buckets of each table per message, so the cost per
      * message stays constant and every entry is looked at again after about as many
      * messages as its table has buckets (tables grow with their entries) */
-    map_sweep_from(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS);
-    map_sweep_from(&a->resend, sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS);
-    map_sweep_from(&a->pending, sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS);
+    az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS);
+    az_map_sweep(&a->resend, sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS);
+    az_map_sweep(&a->pending, sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS);
 }
 
 static int by_start(const void *x, const void *y)
@@ -760,7 +634,8 @@ static int by_start(const void *x, const void *y)
 
 void az_finish(az *a)
 {
-    map_sweep(&a->calls, flush_all, a);
+    size_t cursor = 0;
+    az_map_sweep(&a->calls, flush_all, a, &cursor, 0);
     if (a->ndone > 1)
         qsort(a->done, a->ndone, sizeof *a->done, by_start);
 }
