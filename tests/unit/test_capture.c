@@ -581,6 +581,26 @@ static void test_frag_limits(void **state)
     sr_capture_free(c);
 }
 
+/* A flood of first fragments that never complete: at most 4096 reassemblies are held, the
+ * oldest go first, memory stays within the budget. */
+static void test_frag_flood(void **state)
+{
+    (void)state;
+    sr_capture *c = new_cap(NULL);
+    pk part = {.n = 64}, ip;
+    memset(part.b, 'f', 64);
+    for (unsigned id = 0; id < 5000; id++) {
+        ip.n = 0;
+        pk_ip4(&ip, PK_A4, PK_B4, 17, id, 0x2000, &part);
+        assert_int_equal(feed(c, SR_CAP_LINK_RAW, id, &ip, NULL), 0);
+    }
+    const sr_capture_stats *st = sr_capture_get_stats(c);
+    assert_int_equal(st->frag_held, 5000);
+    assert_int_equal(st->frag_evicted, 5000 - 4096);
+    assert_true(sr_capture_held_bytes(c) <= (size_t)4 << 20);
+    sr_capture_free(c);
+}
+
 /* Every allocation of a reassembly failing in turn: SR_ENOMEM, no leak, then success. */
 static int frag_scenario(const sr_allocator *a, void *ctx)
 {
@@ -627,6 +647,7 @@ int main(void)
         TU_TEST(test_frag_ipv4),
         TU_TEST(test_frag_ipv6),
         TU_TEST(test_frag_limits),
+        TU_TEST(test_frag_flood),
         TU_TEST(test_frag_failure_sweep),
     };
     return cmocka_run_group_tests_name("capture", tests, NULL, NULL);
