@@ -134,6 +134,7 @@ typedef struct az {
     /* retransmission heuristic state, calls, pending requests (for pair linting) */
     az_map resend, calls, pending;
     size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
+    uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
     /* findings */
     az_finding *findings;
     size_t nfindings, capfindings;

@@ -319,6 +319,7 @@ void az_print_json(const az *a, FILE *out)
     jw_kv_int(&w, "messages", (long long)a->messages);
     jw_kv_int(&w, "resent", (long long)a->resent);
     jw_kv_int(&w, "parse_errors", (long long)a->parse_errors);
+    jw_kv_int(&w, "requests_not_kept_for_pair_checks", (long long)a->pending_full);
     jw_key(&w, "requests");
     jw_obj_begin(&w);
     for (size_t i = 0; i < a->nmethods; i++)

@@ -228,7 +228,9 @@ static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const s
         n = sr_lint_msg(m, &o, f, 64);
         if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
             az_pending *p = az_map_get(&a->pending, key, kl);
-            if (!p) {
+            if (!p && a->pending.n >= AZ_MAX_PENDING) {
+                a->pending_full++; /* its responses are checked alone */
+            } else if (!p) {
                 p = calloc(1, sizeof *p);
                 if (p && az_map_put(&a->pending, key, kl, p) != 0) {
                     free(p);
