@@ -14,6 +14,7 @@
 #define AZ_MAX_CALLS_KEPT 10000 /* finished calls kept for the report; all are counted */
 #define AZ_MAX_METHODS    64
 #define AZ_EXAMPLE_MAX    4096
+#define AZ_MAX_PENDING    16384 /* requests kept to check their responses against */
 
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
