@@ -20,6 +20,7 @@
 typedef struct az_entry {
     struct az_entry *next;
     uint64_t hash;
+    uint64_t stamp; /* when the entry was last used (capture time): expiry without the value */
     size_t klen;
     void *val;
     char key[]; /* klen bytes */
@@ -166,11 +167,16 @@ int az_print_html(const az *a, FILE *out);
 
 /* map helpers */
 void *az_map_get(const az_map *m, const void *key, size_t klen);
-int az_map_put(az_map *m, const void *key, size_t klen, void *val);
+/* Add an entry used at @p stamp; 0 or -1 when out of memory. */
+int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);
+/* az_map_get() that also records @p stamp as the entry's last use. */
+void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp);
 void *az_map_del(az_map *m, const void *key, size_t klen);
 void az_map_free(az_map *m, void (*free_val)(void *));
-/* Visit the entries of @p count buckets from *@p cursor on (wrapping; 0: every bucket) and
- * delete those for which @p fn, which frees the value itself, returns true. */
-void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count);
+/* Visit the entries of @p count buckets from *@p cursor on (wrapping; 0: every bucket) last
+ * used before @p before, and delete those for which @p fn, which frees the value itself,
+ * returns true. Entries used since are skipped without looking at their value. */
+void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
+                  uint64_t before);
 
 #endif /* SIPREPLY_CLI_ANALYZE_H */

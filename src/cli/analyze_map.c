@@ -46,7 +46,20 @@ static int grow(az_map *m)
     return 0;
 }
 
-int az_map_put(az_map *m, const void *key, size_t klen, void *val)
+void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp)
+{
+    if (!m->nb)
+        return NULL;
+    uint64_t h = hash_bytes(key, klen);
+    for (az_entry *e = m->b[h & (m->nb - 1)]; e; e = e->next)
+        if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
+            e->stamp = stamp;
+            return e->val;
+        }
+    return NULL;
+}
+
+int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp)
 {
     if (m->n >= m->nb && grow(m) != 0)
         return -1;
@@ -55,6 +68,7 @@ int az_map_put(az_map *m, const void *key, size_t klen, void *val)
         return -1;
     e->hash = hash_bytes(key, klen);
     e->klen = klen;
+    e->stamp = stamp;
     e->val = val;
     memcpy(e->key, key, klen);
     e->next = m->b[e->hash & (m->nb - 1)];
@@ -99,7 +113,8 @@ void az_map_free(az_map *m, void (*free_val)(void *))
 
 /* Visit the entries of @p count buckets from *@p cursor on (wrapping; count 0: all of them);
  * @p fn returns true to delete an entry (after freeing its value itself). */
-void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count)
+void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
+                  uint64_t before)
 {
     if (!m->nb)
         return;
@@ -110,7 +125,7 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
         az_entry **pp = &m->b[i];
         while (*pp) {
             az_entry *e = *pp;
-            if (fn(a, e->val)) {
+            if (e->stamp < before && fn(a, e->val)) {
                 *pp = e->next;
                 free(e);
                 m->n--;

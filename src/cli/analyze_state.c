@@ -45,7 +45,7 @@ static az_element *element(az *a, const sr_cap_addr *ad)
     if (!el)
         return &a->other;
     addr_name(ad, el->name, sizeof el->name);
-    if (az_map_put(&a->el_map, ad, sizeof *ad, el) != 0) {
+    if (az_map_put(&a->el_map, ad, sizeof *ad, el, 0) != 0) {
         free(el);
         return &a->other;
     }
@@ -111,7 +111,7 @@ static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cse
     k += sizeof cm->src;
     memcpy(key + k, &cm->dst, sizeof cm->dst);
     k += sizeof cm->dst;
-    az_resend *r = az_map_get(&a->resend, key, k);
+    az_resend *r = az_map_get_touch(&a->resend, key, k, now);
     uint32_t compare = 0;
     if (r) {
         compare = r->cseq;
@@ -122,7 +122,7 @@ static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cse
         }
     } else {
         r = calloc(1, sizeof *r);
-        if (!r || az_map_put(&a->resend, key, k, r) != 0) {
+        if (!r || az_map_put(&a->resend, key, k, r, now) != 0) {
             free(r);
             return false;
         }
@@ -186,7 +186,8 @@ static void finding(az *a, const az_element *el, const sr_lint_finding *f, const
         memcpy(x->example, cm->data, n);
         x->example[n] = '\0';
     }
-    if (az_map_put(&a->finding_map, key, sizeof key, (void *)(uintptr_t)(a->nfindings + 1)) != 0) {
+    if (az_map_put(&a->finding_map, key, sizeof key, (void *)(uintptr_t)(a->nfindings + 1), 0) !=
+        0) {
         free(x->example);
         return;
     }
@@ -227,12 +228,12 @@ static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const s
     if (sr_msg_is_request(m)) {
         n = sr_lint_msg(m, &o, f, 64);
         if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
-            az_pending *p = az_map_get(&a->pending, key, kl);
+            az_pending *p = az_map_get_touch(&a->pending, key, kl, now);
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
                 a->pending_full++; /* its responses are checked alone */
             } else if (!p) {
                 p = calloc(1, sizeof *p);
-                if (p && az_map_put(&a->pending, key, kl, p) != 0) {
+                if (p && az_map_put(&a->pending, key, kl, p, now) != 0) {
                     free(p);
                     p = NULL;
                 }
@@ -429,7 +430,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
     if (!cs || cid.len == 0)
         return;
     size_t kl = cid.len < 127 ? cid.len : 127;
-    az_call *c = az_map_get(&a->calls, cid.p, kl);
+    az_call *c = az_map_get_touch(&a->calls, cid.p, kl, now);
     bool req = sr_msg_is_request(m);
     const sr_nameaddr *to = sr_msg_to(m);
     if (!c) {
@@ -438,7 +439,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         if (!invite && !reg)
             return;
         c = calloc(1, sizeof *c);
-        if (!c || az_map_put(&a->calls, cid.p, kl, c) != 0) {
+        if (!c || az_map_put(&a->calls, cid.p, kl, c, now) != 0) {
             free(c);
             return;
         }
@@ -623,9 +624,13 @@ void az_message(az *a, const sr_cap_msg *cm)
     /* expiry is incremental: a few buckets of each table per message, so the cost per
      * message stays constant and every entry is looked at again after about as many
      * messages as its table has buckets (tables grow with their entries) */
-    az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS);
-    az_map_sweep(&a->resend, sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS);
-    az_map_sweep(&a->pending, sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS);
+    uint64_t t = a->last_ns;
+    az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS,
+                 t > LINGER_NS ? t - LINGER_NS : 0);
+    az_map_sweep(&a->resend, sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS,
+                 t > RESEND_NS ? t - RESEND_NS : 0);
+    az_map_sweep(&a->pending, sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS,
+                 t > PENDING_NS ? t - PENDING_NS : 0);
 }
 
 static int by_start(const void *x, const void *y)
@@ -637,7 +642,7 @@ static int by_start(const void *x, const void *y)
 void az_finish(az *a)
 {
     size_t cursor = 0;
-    az_map_sweep(&a->calls, flush_all, a, &cursor, 0);
+    az_map_sweep(&a->calls, flush_all, a, &cursor, 0, UINT64_MAX);
     if (a->ndone > 1)
         qsort(a->done, a->ndone, sizeof *a->done, by_start);
 }
