@@ -97,3 +97,6 @@ cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
   ' "$OUT/instr.tsv" "$OUT/timing.tsv"
 } >"$OUT/results.md"
 cat "$OUT/results.md"
+
+# the capture analysis row (issue #15): sipreply analyze against tshark on a generated capture
+bash bench/analyze.sh

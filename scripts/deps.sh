@@ -4,14 +4,17 @@
 set -u
 pkgs_build="cmake make gcc pkg-config libcmocka-dev"
 pkgs_build="$pkgs_build libyaml-dev"   # sipreplyd: the YAML configuration
+pkgs_build="$pkgs_build libpcap-dev"   # sipreply analyze: pcap/pcapng files and live capture
 pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format jq libssl-dev"
 pkgs_test="$pkgs_test python3"   # sipreplyd integration test client (tests/daemon)
 pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
 pkgs_bench="$pkgs_bench kamailio jq"   # load benchmark (bench/load.sh): the peer, JSON
+pkgs_bench="$pkgs_bench tshark python3"   # analyze benchmark (bench/analyze.sh): the peer, the capture
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
 pkgs_test="$pkgs_test sip-tester tshark sipsak"   # interop suite: SIPp peer, capture dissection; the README's sipsak example
 pkgs_test="$pkgs_test kamailio"   # interop: the proxy rewriting the Request-URI (digest test)
+pkgs_test="$pkgs_test chromium"   # sipreply analyze --html: the report checked in a headless browser
 [ -f scripts/deps.extra ] && . scripts/deps.extra
 
 want=""

@@ -30,3 +30,4 @@ endif()
 
 # sipreplyd interop suite: SIPp, tshark, torture (tests/interop/Interop.cmake)
 include(${PROJECT_SOURCE_DIR}/tests/interop/Interop.cmake)
+include(${PROJECT_SOURCE_DIR}/tests/analyze/Analyze.cmake)

@@ -22,5 +22,6 @@
 #include <sipreply/stack.h>
 #include <sipreply/auth.h>
 #include <sipreply/registrar.h>
+#include <sipreply/capture.h>
 
 #endif /* SIPREPLY_H */

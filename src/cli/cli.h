@@ -23,6 +23,7 @@ int cmd_tour(int argc, char **argv);
 int cmd_parse(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_respond(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_codes(int argc, char **argv);
 

@@ -174,6 +174,15 @@ void jw_uint(jw *w, unsigned long long v)
     fprintf(w->out, "%llu", v);
 }
 
+void jw_double(jw *w, double v)
+{
+    pre_value(w);
+    if (v != v || v > 1e300 || v < -1e300) /* NaN or infinite: JSON has no such number */
+        fputs("null", w->out);
+    else
+        fprintf(w->out, "%.6g", v);
+}
+
 void jw_bool(jw *w, bool v)
 {
     pre_value(w);

@@ -28,6 +28,7 @@ void jw_str(jw *w, sr_str s);
 void jw_cstr(jw *w, const char *s); /* NULL writes null */
 void jw_int(jw *w, long long v);
 void jw_uint(jw *w, unsigned long long v);
+void jw_double(jw *w, double v); /* %.6g; NaN and infinities as null */
 void jw_bool(jw *w, bool v);
 void jw_null(jw *w);
 /* Finish the document with a newline. */

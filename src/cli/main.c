@@ -17,6 +17,7 @@ static const cli_cmd commands[] = {
     {"parse", cmd_parse, "parse a SIP message and print its structure"},
     {"lint", cmd_lint, "check SIP messages against the RFC rules"},
     {"respond", cmd_respond, "print a correct response to a request"},
+    {"analyze", cmd_analyze, "report the calls, codes, RFC 6076 metrics and findings of a capture"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,182 @@
+/* sipreply CLI: `sipreply analyze` shared state: what a capture's SIP messages add up to.
+ * analyze.c reads packets (libpcap), analyze_state.c accounts, analyze_out.c reports. */
+#ifndef SIPREPLY_CLI_ANALYZE_H
+#define SIPREPLY_CLI_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sipreply/sipreply.h"
+
+#define AZ_MAX_ELEMENTS   1024  /* sending elements tracked one by one; the rest are "other" */
+#define AZ_MAX_CALLS_KEPT 10000 /* finished calls kept for the report; all are counted */
+#define AZ_MAX_METHODS    64
+#define AZ_EXAMPLE_MAX    4096
+#define AZ_MAX_PENDING    16384 /* requests kept to check their responses against */
+
+/* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
+typedef struct az_entry {
+    struct az_entry *next;
+    uint64_t hash;
+    uint64_t stamp; /* when the entry was last used (capture time): expiry without the value */
+    size_t klen;
+    void *val;
+    char key[]; /* klen bytes */
+} az_entry;
+
+typedef struct az_map {
+    az_entry **b;
+    size_t nb, n;
+} az_map;
+
+/* A sending element: an address and port, and what it sent. */
+typedef struct az_element {
+    char name[64]; /* "192.0.2.5:5060" or "[2001:db8::5]:5060" */
+    uint64_t requests, responses;
+    uint64_t codes[700]; /* responses by code */
+} az_element;
+
+/* A lint finding aggregated per element and rule. */
+typedef struct az_finding {
+    const az_element *el;
+    const sr_lint_rule *rule;
+    const char *arg;
+    uint64_t count;
+    char *example; /* the first message that broke it (capped) */
+} az_finding;
+
+#define AZ_LADDER_LANES  4   /* elements drawn in a call's ladder diagram */
+#define AZ_LADDER_EVENTS 24  /* messages kept per call for it */
+#define AZ_TIMELINE      240 /* buckets of the codes-over-time series */
+
+/* One arrow of a ladder diagram. */
+typedef struct az_event {
+    uint64_t ts;
+    uint8_t from, to; /* lane indices */
+    bool resent;
+    char label[29]; /* "INVITE" or "180 Ringing" */
+} az_event;
+
+/* Responses by class over time: AZ_TIMELINE buckets of width_ns from start_ns; when the
+ * capture outgrows them the width doubles and neighbours merge (memory stays fixed). */
+typedef struct az_timeline {
+    uint64_t start_ns, width_ns;
+    uint64_t n[AZ_TIMELINE][7]; /* [bucket][class 1..6] */
+} az_timeline;
+
+/* One INVITE dialog (a call) or REGISTER Call-ID. Times in ns of the capture; 0: never. */
+typedef struct az_call {
+    bool is_register;
+    char call_id[128];
+    char caller[128], callee[128];         /* From and To URIs of the initial INVITE */
+    char caller_addr[64], callee_addr[64]; /* who sent the INVITE / who answered */
+    uint32_t invite_cseq;
+    uint64_t start, first_prov, ringing, answer, final_at, cancel_at, bye_at, bye_ok_at;
+    uint64_t last_at;
+    unsigned final_code;
+    char final_by[64];
+    int hangup;       /* 0 none, 1 caller, 2 callee */
+    unsigned retrans; /* resent messages of this call (tshark's heuristic) */
+    unsigned vias;    /* Via values of the initial INVITE as captured (hops) */
+    bool done;
+    /* REGISTER: the time of each CSeq's first request, to pair with its final response */
+    uint32_t reg_cseq;
+    uint64_t reg_at;
+    /* the ladder diagram: lanes (elements) and the first messages */
+    char lanes[AZ_LADDER_LANES][64];
+    uint8_t nlanes, nev;
+    bool ev_truncated;
+    az_event ev[AZ_LADDER_EVENTS];
+} az_call;
+
+/* Running sums for a delay metric. */
+typedef struct az_delay {
+    uint64_t n;
+    double sum, min, max; /* seconds */
+} az_delay;
+
+typedef struct az_metrics {
+    uint64_t invites; /* session attempts: initial INVITEs (RFC 6076 "Total # of INVITE") */
+    uint64_t inv_200, inv_3xx, inv_effective, inv_ineffective, inv_completed, inv_ner;
+    uint64_t inv_no_final, inv_cancelled;
+    uint64_t hops_sum, hops_n;
+    az_delay rrd, srd_ok, srd_fail, sdd, sdt, pdd, first_prov;
+    uint64_t pdd_hist[12]; /* post-dial delay: <0.5,<1,<2,<3,<5,<8,<13,<21,<34,<55,<89,>= s */
+    uint64_t reg_attempts, reg_ok, reg_challenged, reg_failed;
+} az_metrics;
+
+typedef struct az_method {
+    char name[24];
+    uint64_t messages;     /* requests with this method (as tshark counts them) */
+    uint64_t transactions; /* requests that were not retransmissions */
+    uint64_t finals[7];    /* final responses to it by class 1..6 (index 0 unused) */
+} az_method;
+
+typedef struct az {
+    /* options */
+    bool csv;
+    FILE *csv_out;
+    /* packet layer */
+    sr_capture *cap;
+    uint64_t packets, bytes, first_ns, last_ns;
+    uint64_t parse_errors;
+    /* message counts, as tshark -z sip,stat */
+    uint64_t messages, resent;
+    uint64_t codes[700];
+    az_method methods[AZ_MAX_METHODS];
+    size_t nmethods;
+    uint64_t methods_other;
+    /* elements */
+    az_element *elements[AZ_MAX_ELEMENTS];
+    size_t nelements;
+    az_element other;
+    az_map el_map;
+    /* retransmission heuristic state, calls, pending requests (for pair linting) */
+    az_map resend, calls, pending;
+    size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
+    uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
+    /* findings */
+    az_finding *findings;
+    size_t nfindings, capfindings;
+    az_map finding_map;
+    /* finished calls kept for the report */
+    az_call **done;
+    size_t ndone, capdone;
+    uint64_t calls_total, calls_dropped_from_report;
+    uint64_t retrans_requests, retrans_responses;
+    az_metrics m;
+    az_timeline tl;
+} az;
+
+int az_init(az *a);
+void az_cleanup(az *a);
+/* One SIP message of the capture. */
+void az_message(az *a, const sr_cap_msg *cm);
+/* End of input: every call still open is finished and accounted. */
+void az_finish(az *a);
+
+/* analyze_out.c */
+void az_print_text(const az *a, FILE *out);
+void az_print_json(const az *a, FILE *out);
+void az_csv_header(FILE *out);
+void az_csv_row(FILE *out, const az_call *c);
+/* analyze_html.c: the self-contained HTML report (inline SVG and script, no network). */
+int az_print_html(const az *a, FILE *out);
+
+/* map helpers */
+void *az_map_get(const az_map *m, const void *key, size_t klen);
+/* Add an entry used at @p stamp; 0 or -1 when out of memory. */
+int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);
+/* az_map_get() that also records @p stamp as the entry's last use. */
+void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp);
+void *az_map_del(az_map *m, const void *key, size_t klen);
+void az_map_free(az_map *m, void (*free_val)(void *));
+/* Visit the entries of @p count buckets from *@p cursor on (wrapping; 0: every bucket) last
+ * used before @p before, and delete those for which @p fn, which frees the value itself,
+ * returns true. Entries used since are skipped without looking at their value. */
+void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
+                  uint64_t before);
+
+#endif /* SIPREPLY_CLI_ANALYZE_H */

@@ -1,0 +1,666 @@
+/* sipreply CLI: `sipreply analyze` accounting: messages, retransmissions, calls, REGISTER
+ * outcomes, per-method transactions, lint findings per sender, RFC 6076 figures. */
+#define _DEFAULT_SOURCE /* libpcap's u_char/u_int, gmtime_r, inet_ntop, fileno */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+
+#define LINGER_NS     (32ull * 1000000000ull)   /* a finished call waits for retransmissions */
+#define STALE_NS      (3600ull * 1000000000ull) /* an unfinished call gives up after an hour */
+#define RESEND_NS     (600ull * 1000000000ull)  /* retransmission state forgotten after 10 min */
+#define PENDING_NS    (64ull * 1000000000ull)   /* 64*T1: a request's responses come by then */
+#define SWEEP_BUCKETS 2                         /* buckets of each table looked at per message */
+
+/* ------------------------------------------------------------------ helpers */
+
+static void addr_name(const sr_cap_addr *ad, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(ad->family == 6 ? AF_INET6 : AF_INET, ad->ip, ip, sizeof ip);
+    if (ad->family == 6)
+        snprintf(out, cap, "[%s]:%u", ip, ad->port);
+    else
+        snprintf(out, cap, "%s:%u", ip, ad->port);
+}
+
+static void copy_str(char *dst, size_t cap, sr_str s)
+{
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    if (n)
+        memcpy(dst, s.p, n);
+    dst[n] = '\0';
+}
+
+/* The element sending from @p ad, found by its binary address (the name is formatted once). */
+static az_element *element(az *a, const sr_cap_addr *ad)
+{
+    az_element *el = az_map_get(&a->el_map, ad, sizeof *ad);
+    if (el)
+        return el;
+    if (a->nelements == AZ_MAX_ELEMENTS)
+        return &a->other;
+    el = calloc(1, sizeof *el);
+    if (!el)
+        return &a->other;
+    addr_name(ad, el->name, sizeof el->name);
+    if (az_map_put(&a->el_map, ad, sizeof *ad, el, 0) != 0) {
+        free(el);
+        return &a->other;
+    }
+    a->elements[a->nelements++] = el;
+    return el;
+}
+
+static az_method *method(az *a, sr_str name)
+{
+    for (size_t i = 0; i < a->nmethods; i++)
+        if (strlen(a->methods[i].name) == name.len &&
+            memcmp(a->methods[i].name, name.p, name.len) == 0)
+            return &a->methods[i];
+    if (a->nmethods == AZ_MAX_METHODS || name.len >= sizeof a->methods[0].name)
+        return NULL;
+    az_method *m = &a->methods[a->nmethods++];
+    copy_str(m->name, sizeof m->name, name);
+    return m;
+}
+
+static void delay_add(az_delay *d, uint64_t from, uint64_t to)
+{
+    if (!from || !to || to < from)
+        return;
+    double s = (double)(to - from) / 1e9;
+    if (d->n == 0 || s < d->min)
+        d->min = s;
+    if (d->n == 0 || s > d->max)
+        d->max = s;
+    d->sum += s;
+    d->n++;
+}
+
+/* ------------------------------------------------------------------ retransmissions */
+
+/* The retransmission rule of Wireshark's SIP dissector (which `tshark -z sip,stat` counts),
+ * so that the counts agree: UDP only; state per (Call-ID, source and destination address and
+ * port): the last CSeq number, the method of the first message with that number, and whether
+ * a request, a provisional or a final response was seen last (a new CSeq number starts over). A request repeating the CSeq of a request
+ * seen last (same method, not ACK or CANCEL) is a retransmission, and so is a final response
+ * repeating the CSeq and code of the final response seen last. */
+enum { RS_NOTHING, RS_REQUEST, RS_PROVISIONAL, RS_FINAL };
+
+typedef struct az_resend {
+    uint32_t cseq;
+    char method[24];
+    int state;
+    unsigned code;
+    uint64_t last;
+} az_resend;
+
+static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
+{
+    if (cm->transport != SR_CAP_UDP || !cs)
+        return false;
+    sr_str cid = sr_msg_call_id(m);
+    char key[400];
+    size_t k = 0;
+    size_t cl = cid.len < 256 ? cid.len : 256;
+    memcpy(key + k, cid.p, cl);
+    k += cl;
+    memcpy(key + k, &cm->src, sizeof cm->src);
+    k += sizeof cm->src;
+    memcpy(key + k, &cm->dst, sizeof cm->dst);
+    k += sizeof cm->dst;
+    az_resend *r = az_map_get_touch(&a->resend, key, k, now);
+    uint32_t compare = 0;
+    if (r) {
+        compare = r->cseq;
+        if (cs->num != r->cseq) { /* a new transaction on this path starts afresh */
+            r->cseq = cs->num;
+            copy_str(r->method, sizeof r->method, cs->method);
+            r->state = RS_NOTHING;
+        }
+    } else {
+        r = calloc(1, sizeof *r);
+        if (!r || az_map_put(&a->resend, key, k, r, now) != 0) {
+            free(r);
+            return false;
+        }
+        r->cseq = cs->num;
+        copy_str(r->method, sizeof r->method, cs->method);
+    }
+    r->last = now;
+    bool same_method =
+        strlen(r->method) == cs->method.len && memcmp(r->method, cs->method.p, cs->method.len) == 0;
+    bool req = sr_msg_is_request(m);
+    unsigned code = sr_msg_status(m);
+    bool resend = false;
+    if (req && cs->num == compare && r->state == RS_REQUEST && same_method &&
+        !sr_str_eq(cs->method, sr_str_from_cstr("ACK")) &&
+        !sr_str_eq(cs->method, sr_str_from_cstr("CANCEL")))
+        resend = true;
+    if (!req && cs->num == compare && r->state == RS_FINAL && same_method && code >= 200 &&
+        code == r->code)
+        resend = true;
+    r->cseq = cs->num;
+    if (req) {
+        r->state = RS_REQUEST;
+    } else if (code >= 200) {
+        r->code = code;
+        r->state = RS_FINAL;
+    } else {
+        r->state = RS_PROVISIONAL;
+    }
+    return resend;
+}
+
+/* ------------------------------------------------------------------ lint */
+
+static void finding(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm)
+{
+    char key[sizeof(void *) * 2];
+    memcpy(key, &el, sizeof el);
+    memcpy(key + sizeof el, &f->rule, sizeof f->rule);
+    uintptr_t ix = (uintptr_t)az_map_get(&a->finding_map, key, sizeof key);
+    if (ix) { /* the map stores index + 1, so growing the array is harmless */
+        a->findings[ix - 1].count++;
+        return;
+    }
+    if (a->nfindings == a->capfindings) {
+        size_t nc = a->capfindings ? a->capfindings * 2 : 64;
+        az_finding *nf = realloc(a->findings, nc * sizeof *nf);
+        if (!nf)
+            return;
+        a->findings = nf;
+        a->capfindings = nc;
+    }
+    az_finding *x = &a->findings[a->nfindings];
+    memset(x, 0, sizeof *x);
+    x->el = el;
+    x->rule = f->rule;
+    x->arg = f->arg;
+    x->count = 1;
+    size_t n = cm->len < AZ_EXAMPLE_MAX ? cm->len : AZ_EXAMPLE_MAX;
+    x->example = malloc(n + 1);
+    if (x->example) {
+        memcpy(x->example, cm->data, n);
+        x->example[n] = '\0';
+    }
+    if (az_map_put(&a->finding_map, key, sizeof key, (void *)(uintptr_t)(a->nfindings + 1), 0) !=
+        0) {
+        free(x->example);
+        return;
+    }
+    a->nfindings++;
+}
+
+typedef struct az_pending {
+    sr_msg *req;
+    uint64_t at;
+} az_pending;
+
+static size_t txn_key(char *key, size_t cap, const sr_msg *m, const sr_cseq *cs)
+{
+    sr_str cid = sr_msg_call_id(m);
+    int n = snprintf(key, cap, "%u %.*s %.*s", cs->num, (int)cs->method.len, cs->method.p,
+                     (int)(cid.len < 256 ? cid.len : 256), cid.p);
+    return n < 0 ? 0 : ((size_t)n < cap ? (size_t)n : cap - 1);
+}
+
+static void pending_free(void *v)
+{
+    az_pending *p = v;
+    sr_msg_free(p->req);
+    free(p);
+}
+
+static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs,
+                 bool *kept, uint64_t now)
+{
+    sr_lint_finding f[64];
+    sr_lint_opts o;
+    sr_lint_opts_init(&o);
+    if (cm->transport == SR_CAP_UDP)
+        o.input_len = cm->len;
+    size_t n;
+    char key[400];
+    size_t kl = cs ? txn_key(key, sizeof key, m, cs) : 0;
+    if (sr_msg_is_request(m)) {
+        n = sr_lint_msg(m, &o, f, 64);
+        if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
+            az_pending *p = az_map_get_touch(&a->pending, key, kl, now);
+            if (!p && a->pending.n >= AZ_MAX_PENDING) {
+                a->pending_full++; /* its responses are checked alone */
+            } else if (!p) {
+                p = calloc(1, sizeof *p);
+                if (p && az_map_put(&a->pending, key, kl, p, now) != 0) {
+                    free(p);
+                    p = NULL;
+                }
+            }
+            if (p) {
+                sr_msg_free(p->req);
+                p->req = m;
+                p->at = now;
+                *kept = true;
+            }
+        }
+    } else {
+        az_pending *p = kl ? az_map_get(&a->pending, key, kl) : NULL;
+        n = p ? sr_lint_pair(m, p->req, &o, f, 64) : sr_lint_msg(m, &o, f, 64);
+    }
+    for (size_t i = 0; i < n && i < 64; i++)
+        finding(a, el, &f[i], cm);
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static void call_free(void *v)
+{
+    free(v);
+}
+
+/* Account a call that is over (or given up) and take it out of the table's care. */
+static void call_flush(az *a, az_call *c)
+{
+    if (c->is_register) {
+        free(c);
+        return;
+    }
+    az_metrics *mt = &a->m;
+    a->calls_total++;
+    mt->invites++;
+    mt->hops_sum += c->vias;
+    mt->hops_n++;
+    unsigned code = c->final_code;
+    if (code >= 200 && code < 300)
+        mt->inv_200++;
+    if (code >= 300 && code < 400)
+        mt->inv_3xx++;
+    /* RFC 6076 §4.7: 200, 480, 486, 600, 603 end a session attempt the way users decide */
+    if ((code >= 200 && code < 300) || code == 480 || code == 486 || code == 600 || code == 603)
+        mt->inv_effective++;
+    /* RFC 6076 §4.8: 408, 500, 503, 504 are failures of the network elements */
+    if (code == 408 || code == 500 || code == 503 || code == 504)
+        mt->inv_ineffective++;
+    /* NER (after ITU-T E.411 and GSMA IR.42): answered, or ended by the user (busy,
+     * no answer, declined, abandoned by the caller) */
+    if ((code >= 200 && code < 300) || code == 480 || code == 486 || code == 600 || code == 603 ||
+        code == 487)
+        mt->inv_ner++;
+    if (code == 0)
+        mt->inv_no_final++;
+    if (c->cancel_at)
+        mt->inv_cancelled++;
+    if (c->answer && c->bye_ok_at)
+        mt->inv_completed++;
+    /* RFC 6076 §4.3: successful setup up to the first provisional response other than 100
+     * (or the 2xx when there is none); failed setup up to the failure response */
+    if (c->answer)
+        delay_add(&mt->srd_ok, c->start, c->ringing ? c->ringing : c->answer);
+    else if (code >= 400)
+        delay_add(&mt->srd_fail, c->start, c->final_at);
+    if (c->ringing) {
+        delay_add(&mt->pdd, c->start, c->ringing);
+        static const double edges[11] = {0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89};
+        double s = (double)(c->ringing - c->start) / 1e9;
+        size_t b = 0;
+        while (b < 11 && s >= edges[b])
+            b++;
+        mt->pdd_hist[b]++;
+    }
+    delay_add(&mt->first_prov, c->start, c->first_prov);
+    delay_add(&mt->sdd, c->bye_at, c->bye_ok_at); /* §4.4 */
+    if (c->answer)
+        delay_add(&mt->sdt, c->answer, c->bye_at); /* §4.5 */
+    if (a->csv)
+        az_csv_row(a->csv_out, c);
+    if (a->ndone < AZ_MAX_CALLS_KEPT) {
+        if (a->ndone == a->capdone) {
+            size_t nc = a->capdone ? a->capdone * 2 : 64;
+            az_call **nd = realloc(a->done, nc * sizeof *nd);
+            if (!nd) {
+                free(c);
+                return;
+            }
+            a->done = nd;
+            a->capdone = nc;
+        }
+        a->done[a->ndone++] = c;
+    } else {
+        a->calls_dropped_from_report++;
+        free(c);
+    }
+}
+
+static bool sweep_call(az *a, void *v)
+{
+    az_call *c = v;
+    uint64_t now = a->last_ns;
+    if ((c->done && now - c->last_at > LINGER_NS) || now - c->last_at > STALE_NS) {
+        call_flush(a, c);
+        return true;
+    }
+    return false;
+}
+
+static bool sweep_resend(az *a, void *v)
+{
+    az_resend *r = v;
+    if (a->last_ns - r->last > RESEND_NS) {
+        free(r);
+        return true;
+    }
+    return false;
+}
+
+static bool sweep_pending(az *a, void *v)
+{
+    az_pending *p = v;
+    if (a->last_ns - p->at > PENDING_NS) {
+        pending_free(p);
+        return true;
+    }
+    return false;
+}
+
+static bool flush_all(az *a, void *v)
+{
+    call_flush(a, v);
+    return true;
+}
+
+static int lane_of(az_call *c, const char *name)
+{
+    for (int i = 0; i < c->nlanes; i++)
+        if (strcmp(c->lanes[i], name) == 0)
+            return i;
+    if (c->nlanes == AZ_LADDER_LANES)
+        return -1;
+    snprintf(c->lanes[c->nlanes], sizeof c->lanes[0], "%s", name);
+    return c->nlanes++;
+}
+
+static void ladder_add(az_call *c, const sr_cap_msg *cm, const sr_msg *m, const char *sender,
+                       bool resend, uint64_t now)
+{
+    char dst[64];
+    addr_name(&cm->dst, dst, sizeof dst);
+    int from = lane_of(c, sender), to = lane_of(c, dst);
+    if (c->nev == AZ_LADDER_EVENTS || from < 0 || to < 0) {
+        c->ev_truncated = true;
+        return;
+    }
+    az_event *e = &c->ev[c->nev++];
+    e->ts = now;
+    e->from = (uint8_t)from;
+    e->to = (uint8_t)to;
+    e->resent = resend;
+    if (sr_msg_is_request(m)) {
+        copy_str(e->label, sizeof e->label, sr_msg_method_str(m));
+    } else {
+        sr_str r = sr_msg_reason(m);
+        snprintf(e->label, sizeof e->label, "%u %.*s", sr_msg_status(m),
+                 (int)(r.len < 24 ? r.len : 24), r.p);
+    }
+}
+
+static void timeline_add(az_timeline *t, uint64_t now, unsigned cls)
+{
+    if (!t->width_ns) {
+        t->start_ns = now;
+        t->width_ns = 1000000000ull;
+    }
+    if (now < t->start_ns)
+        now = t->start_ns; /* out-of-order timestamps go to the first bucket */
+    while ((now - t->start_ns) / t->width_ns >= AZ_TIMELINE) {
+        /* bucket i takes buckets 2i and 2i+1 (AZ_TIMELINE is even); the upper half empties */
+        for (size_t i = 0; i < AZ_TIMELINE; i++)
+            for (size_t k = 0; k < 7; k++)
+                t->n[i][k] = i < AZ_TIMELINE / 2 ? t->n[2 * i][k] + t->n[2 * i + 1][k] : 0;
+        t->width_ns *= 2;
+    }
+    t->n[(now - t->start_ns) / t->width_ns][cls]++;
+}
+
+static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
+                       const char *sender, bool resend, uint64_t now)
+{
+    sr_str cid = sr_msg_call_id(m);
+    if (!cs || cid.len == 0)
+        return;
+    size_t kl = cid.len < 127 ? cid.len : 127;
+    az_call *c = az_map_get_touch(&a->calls, cid.p, kl, now);
+    bool req = sr_msg_is_request(m);
+    const sr_nameaddr *to = sr_msg_to(m);
+    if (!c) {
+        bool invite = req && cs->method_id == SR_METHOD_INVITE && (!to || to->tag.len == 0);
+        bool reg = req && cs->method_id == SR_METHOD_REGISTER;
+        if (!invite && !reg)
+            return;
+        c = calloc(1, sizeof *c);
+        if (!c || az_map_put(&a->calls, cid.p, kl, c, now) != 0) {
+            free(c);
+            return;
+        }
+        c->is_register = reg;
+        copy_str(c->call_id, sizeof c->call_id, cid);
+        const sr_nameaddr *from = sr_msg_from(m);
+        if (from)
+            copy_str(c->caller, sizeof c->caller, from->uri);
+        if (to)
+            copy_str(c->callee, sizeof c->callee, to->uri);
+        snprintf(c->caller_addr, sizeof c->caller_addr, "%s", sender);
+        char dst[64];
+        addr_name(&cm->dst, dst, sizeof dst);
+        snprintf(c->callee_addr, sizeof c->callee_addr, "%s", dst);
+        c->start = now;
+        c->invite_cseq = cs->num;
+        c->vias = (unsigned)sr_msg_via_count(m);
+    }
+    c->last_at = now;
+    if (resend)
+        c->retrans++;
+    ladder_add(c, cm, m, sender, resend, now);
+    if (c->is_register) {
+        if (req && cs->method_id == SR_METHOD_REGISTER && !resend &&
+            (c->reg_at == 0 || cs->num != c->reg_cseq)) {
+            c->reg_cseq = cs->num;
+            c->reg_at = now;
+            a->m.reg_attempts++;
+        } else if (!req && cs->method_id == SR_METHOD_REGISTER && cs->num == c->reg_cseq &&
+                   c->reg_at && !resend) {
+            unsigned code = sr_msg_status(m);
+            if (code >= 200 && code < 300) {
+                a->m.reg_ok++;
+                delay_add(&a->m.rrd, c->reg_at, now); /* RFC 6076 §4.1 */
+                c->reg_at = 0;
+                c->done = true;
+            } else if (code == 401 || code == 407) {
+                a->m.reg_challenged++;
+            } else if (code >= 300) {
+                a->m.reg_failed++;
+                c->done = true;
+            }
+        }
+        return;
+    }
+    if (req) {
+        if (cs->method_id == SR_METHOD_CANCEL && !c->cancel_at)
+            c->cancel_at = now;
+        if (cs->method_id == SR_METHOD_BYE && !c->bye_at) {
+            c->bye_at = now;
+            c->hangup = strcmp(sender, c->caller_addr) == 0 ? 1 : 2;
+        }
+        return;
+    }
+    unsigned code = sr_msg_status(m);
+    if (cs->method_id == SR_METHOD_INVITE && cs->num == c->invite_cseq) {
+        if (code < 200) {
+            if (!c->first_prov)
+                c->first_prov = now;
+            if (code != 100 && !c->ringing)
+                c->ringing = now;
+        } else if (!c->final_code) {
+            c->final_code = code;
+            c->final_at = now;
+            snprintf(c->final_by, sizeof c->final_by, "%s", sender);
+            if (code < 300) {
+                c->answer = now;
+                snprintf(c->callee_addr, sizeof c->callee_addr, "%s", sender);
+            } else {
+                c->done = true;
+            }
+        }
+    } else if (cs->method_id == SR_METHOD_BYE && code >= 200 && !c->bye_ok_at && c->bye_at) {
+        c->bye_ok_at = now;
+        c->done = true;
+    }
+}
+
+/* ------------------------------------------------------------------ entry points */
+
+int az_init(az *a)
+{
+    memset(a, 0, sizeof *a);
+    snprintf(a->other.name, sizeof a->other.name, "other");
+    return sr_capture_new(&a->cap, NULL, NULL);
+}
+
+/* A message whose start line is SIP's (the decoder checked) but which does not parse: it
+ * still counts by its method or code, as tshark counts it, and as an R-MSG-SYNTAX finding. */
+static void unparsed(az *a, az_element *el, const sr_cap_msg *cm, const sr_parse_error *e,
+                     uint64_t now)
+{
+    a->parse_errors++;
+    a->messages++;
+    const char *p = cm->data;
+    if (cm->len >= 11 && memcmp(p, "SIP/2.0 ", 8) == 0) {
+        unsigned code =
+            (unsigned)(p[8] - '0') * 100 + (unsigned)(p[9] - '0') * 10 + (unsigned)(p[10] - '0');
+        el->responses++;
+        if (code >= 100 && code < 700) {
+            a->codes[code]++;
+            el->codes[code]++;
+            timeline_add(&a->tl, now, code / 100);
+        }
+    } else {
+        size_t n = 0;
+        while (n < cm->len && p[n] != ' ')
+            n++;
+        el->requests++;
+        sr_str name = {p, n};
+        az_method *me = method(a, name);
+        if (me)
+            me->messages++;
+        else
+            a->methods_other++;
+    }
+    const sr_lint_rule *rule = sr_lint_rule_find("R-MSG-SYNTAX");
+    if (rule) {
+        sr_lint_finding f = {rule, e->phrase};
+        finding(a, el, &f, cm);
+    }
+}
+
+void az_message(az *a, const sr_cap_msg *cm)
+{
+    uint64_t now = cm->ts_ns;
+    if (now > a->last_ns)
+        a->last_ns = now;
+    az_element *el = element(a, &cm->src);
+    char other[64];
+    const char *sender = el->name;
+    if (el == &a->other) { /* past AZ_MAX_ELEMENTS: the calls still need the address */
+        addr_name(&cm->src, other, sizeof other);
+        sender = other;
+    }
+    sr_msg *m = NULL;
+    sr_parse_error e;
+    if (sr_msg_parse(&m, cm->data, cm->len, NULL, &e) != 0) {
+        unparsed(a, el, cm, &e, now);
+        return;
+    }
+    const sr_cseq *cs = sr_msg_cseq(m);
+    bool resend = is_resend(a, cm, m, cs, now);
+    a->messages++;
+    if (resend)
+        a->resent++;
+    bool req = sr_msg_is_request(m);
+    if (req) {
+        el->requests++;
+        az_method *me = method(a, sr_msg_method_str(m));
+        if (me) {
+            me->messages++;
+            if (!resend)
+                me->transactions++;
+        } else {
+            a->methods_other++;
+        }
+        if (resend)
+            a->retrans_requests++;
+    } else {
+        unsigned code = sr_msg_status(m);
+        el->responses++;
+        if (code < 700) {
+            a->codes[code]++;
+            el->codes[code]++;
+            if (code >= 100)
+                timeline_add(&a->tl, now, code / 100);
+        }
+        if (resend)
+            a->retrans_responses++;
+        if (cs && code >= 200 && code < 700 && !resend) {
+            az_method *me = method(a, cs->method);
+            if (me)
+                me->finals[code / 100]++;
+        }
+    }
+    track_call(a, cm, m, cs, sender, resend, now);
+    bool kept = false;
+    lint(a, el, cm, m, cs, &kept, now);
+    if (!kept)
+        sr_msg_free(m);
+    /* expiry is incremental: a few buckets of each table per message, so the cost per
+     * message stays constant and every entry is looked at again after about as many
+     * messages as its table has buckets (tables grow with their entries) */
+    uint64_t t = a->last_ns;
+    az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS,
+                 t > LINGER_NS ? t - LINGER_NS : 0);
+    az_map_sweep(&a->resend, sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS,
+                 t > RESEND_NS ? t - RESEND_NS : 0);
+    az_map_sweep(&a->pending, sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS,
+                 t > PENDING_NS ? t - PENDING_NS : 0);
+}
+
+static int by_start(const void *x, const void *y)
+{
+    const az_call *a = *(const az_call *const *)x, *b = *(const az_call *const *)y;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+void az_finish(az *a)
+{
+    size_t cursor = 0;
+    az_map_sweep(&a->calls, flush_all, a, &cursor, 0, UINT64_MAX);
+    if (a->ndone > 1)
+        qsort(a->done, a->ndone, sizeof *a->done, by_start);
+}
+
+void az_cleanup(az *a)
+{
+    sr_capture_free(a->cap);
+    az_map_free(&a->calls, call_free);
+    az_map_free(&a->resend, free);
+    az_map_free(&a->pending, pending_free);
+    az_map_free(&a->finding_map, NULL);
+    for (size_t i = 0; i < a->nfindings; i++)
+        free(a->findings[i].example);
+    free(a->findings);
+    for (size_t i = 0; i < a->ndone; i++)
+        free(a->done[i]);
+    free(a->done);
+    for (size_t i = 0; i < a->nelements; i++)
+        free(a->elements[i]);
+    az_map_free(&a->el_map, NULL);
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# sipreply analyze: hand-made captures (tests/analyze/mkpcap.py) of one call flow under every
+# encapsulation; counts must equal tshark -z sip,stat and the figures the known answers of
+# tests/analyze/expected.json. Also stdin, --csv, the text report and bad input.
+# usage: test_handmade.sh SIPREPLY SRCDIR
+set -u
+cli=$1
+src=$2
+for t in tshark python3; do
+    command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed (make deps-test)"; exit 77; }
+done
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sr-analyze.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+python3 "$src/tests/analyze/mkpcap.py" "$tmp/caps" || { echo "FAIL: mkpcap.py"; exit 1; }
+for f in "$tmp"/caps/*; do
+    expect=(--expect "$src/tests/analyze/expected.json")
+    [ "${f##*/}" = long.pcap ] && expect=() # the flow twice: other totals
+    timeout 120 python3 "$src/tests/analyze/compare.py" "$cli" "$f" "${expect[@]}" ||
+        fails=$((fails + 1))
+done
+
+# the long capture: twice the calls, and a timeline whose buckets widened without losing any
+"$cli" analyze --json "$tmp/caps/long.pcap" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+t = d["timeline"]
+total = sum(sum(v) for k, v in t.items() if k.endswith("xx"))
+ok = d["calls"]["total"] == 12 and total == sum(d["sip"]["responses"].values()) and t["bucket_s"] >= 8 and len(t["1xx"]) <= 240
+print(("ok" if ok else "FAIL") + ": long capture: %d calls, %d responses in %d buckets of %g s" % (d["calls"]["total"], total, len(t["1xx"]), t["bucket_s"]))
+sys.exit(0 if ok else 1)' || fails=$((fails + 1))
+
+# standard input, several files at once (counts add up)
+n=$("$cli" analyze --json - <"$tmp/caps/eth_udp.pcap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["messages"])')
+[ "$n" = 41 ] && echo "ok: stdin: 41 messages" || fail "stdin: $n messages, want 41"
+n=$("$cli" analyze --json "$tmp/caps/eth_udp.pcap" "$tmp/caps/vlan.pcap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["messages"])')
+[ "$n" = 82 ] && echo "ok: two files: 82 messages" || fail "two files: $n messages, want 82"
+
+# --csv: a header and one row per call, the busy one with its code and sender
+"$cli" analyze --csv "$tmp/caps/eth_udp.pcap" >"$tmp/calls.csv"
+rows=$(($(wc -l <"$tmp/calls.csv") - 1))
+[ "$rows" = 6 ] && echo "ok: csv: 6 calls" || fail "csv: $rows rows, want 6"
+grep -q '^"callB@x",.*,486,192.0.2.5:5060,' "$tmp/calls.csv" && echo "ok: csv: call B 486 from 192.0.2.5:5060" ||
+    fail "csv: no 486 row for callB@x"
+
+# the text report names the figures, the 405 finding with its RFC section, the hang-ups
+"$cli" analyze "$tmp/caps/eth_udp.pcap" >"$tmp/report.txt" 2>&1
+for want in "SIP messages: 41 (1 resent)" "Session Establishment Ratio (SER)            40.00 %" \
+    "R-RESP-CODE-HEADER, 1 time, RFC 3261 §21" "405 Method Not Allowed" "callee" "caller"; do
+    grep -qF -- "$want" "$tmp/report.txt" && echo "ok: text: $want" || fail "text report lacks: $want"
+done
+
+# messages that do not parse are counted (as tshark counts them) and reported per sender
+"$cli" analyze "$tmp/caps/garbage.pcap" >"$tmp/garbage.txt" 2>&1
+for want in "SIP messages: 50 (1 resent), 9 that did not parse" \
+    "192.0.2.7:5060: MUST R-MSG-SYNTAX, 9 times"; do
+    grep -qF -- "$want" "$tmp/garbage.txt" && echo "ok: garbage: $want" || fail "garbage report lacks: $want"
+done
+
+# bad input: a missing file, a file that is not a capture, no input, --json with --csv
+"$cli" analyze "$tmp/none.pcap" >/dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] && echo "ok: missing file: exit 2" || fail "missing file: exit $rc"
+printf 'not a capture' >"$tmp/junk"
+"$cli" analyze "$tmp/junk" >/dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] && echo "ok: not a capture: exit 2" || fail "not a capture: exit $rc"
+"$cli" analyze >/dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] && echo "ok: no input: exit 2" || fail "no input: exit $rc"
+"$cli" analyze --json --csv "$tmp/junk" >/dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] && echo "ok: --json --csv: exit 2" || fail "--json --csv: exit $rc"
+"$cli" analyze --help | grep -q -- "--csv" && echo "ok: --help" || fail "--help"
+
+[ "$fails" -eq 0 ] && { echo "analyze: all checks passed"; exit 0; }
+echo "analyze: $fails check(s) failed"
+exit 1

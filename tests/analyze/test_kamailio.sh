@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# sipreply analyze on proxied traffic: SIPp calls sipreplyd through Kamailio (stateful,
+# record-routing) on 127.0.0.1; both hops are captured and `sipreply analyze` must count what
+# tshark -z sip,stat counts, see each INVITE's two Via values at the proxy's far side, and
+# report the calls of both legs.
+# usage: test_kamailio.sh SIPREPLYD SIPREPLY SRCDIR
+set -u
+daemon=$1
+cli=$2
+src=$3
+. "$src/tests/interop/lib.sh"
+
+io_need sipp tshark python3 kamailio
+io_can_capture || io_skip "dumpcap cannot capture on lo as $(id -un)"
+io_start_daemon "$daemon" "" || io_done
+dport=$IO_PORT
+kport=$(io_free_port) || { io_fail "no free port"; io_done; }
+mkdir -p "$IO_TMP/kam"
+sed "s/UPSTREAM_PORT/$dport/" "$src/tests/analyze/kamailio-proxy.cfg" >"$IO_TMP/kam/kamailio.cfg"
+timeout 120 kamailio -f "$IO_TMP/kam/kamailio.cfg" -DD -E -l "udp:127.0.0.1:$kport" \
+    -Y "$IO_TMP/kam" -P "$IO_TMP/kam/kamailio.pid" >"$IO_TMP/kamailio.log" 2>&1 &
+kpid=$!
+IO_PIDS="$IO_PIDS $kpid"
+io_wait_port "$kport" udp "$kpid" || { io_fail "kamailio did not start"; io_show "$IO_TMP/kamailio.log"; io_done; }
+io_ok "kamailio (pid $kpid) on 127.0.0.1:$kport, forwarding to sipreplyd on $dport"
+
+# capture both ports: the filter takes "port A or port B" (io_capture_start's argument is
+# spliced into "port $1 or ...")
+io_capture_start "$kport or port $dport" || io_done
+for scen in uac_180_200 uac_486; do
+    timeout 90 sipp "127.0.0.1:$kport" -sf "$src/tests/interop/sipp/$scen.xml" -t u1 \
+        -i 127.0.0.1 -p "$(io_free_port)" -mp "$(io_free_port)" -cp "$(io_free_port)" \
+        -m 10 -r 20 -l 10 -timeout 60s -timeout_error -nostdin >"$IO_TMP/sipp_$scen.log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ]; then io_ok "sipp $scen through kamailio: 10 calls"; else
+        io_fail "sipp $scen through kamailio: exit status $rc"; io_show "$IO_TMP/sipp_$scen.log" 15; fi
+done
+io_capture_stop
+kill "$kpid" 2>/dev/null
+io_stop_daemon
+
+if timeout 120 python3 "$src/tests/analyze/compare.py" "$cli" "$IO_PCAP" \
+    --tshark-opt "-d udp.port==$kport,sip" --tshark-opt "-d udp.port==$dport,sip"; then
+    io_ok "analyze agrees with tshark on the proxied capture"
+else
+    io_fail "analyze and tshark disagree on the proxied capture"
+fi
+# each call is seen on both legs (the same Call-ID, the INVITE once per hop): the dialog is
+# counted once, from the first INVITE seen; the proxy's far-side INVITE carries two Vias
+"$cli" analyze --json "$IO_PCAP" >"$IO_TMP/kam.json"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+calls = d["calls"]["total"]
+codes = d["sip"]["responses"]
+ok = calls == 20 and codes.get("486", 0) >= 20 and codes.get("180", 0) >= 20
+print(("ok" if ok else "FAIL") + ": %d calls; 180 x%d, 486 x%d (both legs)" % (calls, codes.get("180", 0), codes.get("486", 0)))
+sys.exit(0 if ok else 1)' "$IO_TMP/kam.json"; then io_ok "calls counted once across the proxy"; else
+    io_fail "calls across the proxy"; fi
+io_done
