@@ -99,11 +99,13 @@ typedef struct sr_event {
     sr_txn_state state; /**< SR_EV_TERMINATED: the state left; otherwise the current one */
     const char *data;   /**< SR_EV_SEND: the bytes */
     size_t len;
-    sr_addr addr;      /**< SR_EV_SEND: destination; REQUEST/RESPONSE: source */
-    bool reliable;     /**< addr.transport is reliable */
-    const sr_msg *msg; /**< SR_EV_REQUEST / SR_EV_RESPONSE: the parsed message */
-    unsigned status;   /**< RESPONSE: its code; SEND of a response: its code, else 0 */
-    char timer;        /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
+    sr_addr addr;       /**< SR_EV_SEND: destination; REQUEST/RESPONSE: source */
+    bool reliable;      /**< addr.transport is reliable */
+    const sr_msg *msg;  /**< SR_EV_REQUEST / SR_EV_RESPONSE: the parsed message */
+    unsigned status;    /**< RESPONSE: its code; SEND of a response: its code, else 0 */
+    char timer;         /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
+    void *user;         /**< the user data of txn (sr_stack_txn_set_user()), NULL if none */
+    void *related_user; /**< the user data of related (the INVITE of a CANCEL, PRACK or ACK) */
 } sr_event;
 
 /**
@@ -216,6 +218,23 @@ SR_API int sr_stack_poll(sr_stack *s, sr_event *ev);
  */
 #define SR_BRANCH_LEN 23
 SR_API int sr_stack_new_branch(sr_stack *s, char *out);
+
+/**
+ * Attach the embedder's @p user pointer to transaction @p id (as nghttp2's stream user data):
+ * every later event of that transaction carries it in sr_event.user, and every event whose
+ * related transaction is @p id in sr_event.related_user, so the embedder needs no map from
+ * ids to its own state. Events already queued for @p id but not yet polled get it too (the
+ * SR_EV_REQUEST that announced a server transaction, the SR_EV_SEND of a request just
+ * started). The stack never reads or frees @p user. Lifetime: it lives as long as the
+ * transaction; the transaction's SR_EV_TERMINATED carries it one last time, after which the
+ * stack forgets it and the embedder may free it. A CANCEL handle that sr_stack_cancel() gave
+ * before the CANCEL could be sent names no transaction yet: SR_ENOTFOUND.
+ * Returns 0 or one of: SR_EINVAL (NULL stack), SR_ENOTFOUND (no live transaction @p id).
+ */
+SR_API int sr_stack_txn_set_user(sr_stack *s, sr_txn_id id, void *user);
+
+/** The user data of live transaction @p id; NULL when none was set or @p id is not live. */
+SR_API void *sr_stack_txn_user(const sr_stack *s, sr_txn_id id);
 
 /** The state of transaction @p id. Returns 0, SR_ENOTFOUND or SR_EINVAL. */
 SR_API int sr_stack_txn_state(const sr_stack *s, sr_txn_id id, sr_txn_state *state);

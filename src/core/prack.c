@@ -138,6 +138,7 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     if (inv == NULL)
         return sr__server_reply_or_end(s, p, 481, NULL, 0); /* §3: no matching reliable 1xx */
     sr_txn_id pid = p->id, iid = inv->id;
+    void *iuser = inv->user;
     sr__prack_uas_stop(s, inv);
     if ((err = sr__server_reply_or_end(s, p, 200, NULL, 0)) != 0)
         return err;
@@ -155,6 +156,7 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     ev.state = pt != NULL ? pt->state : SR_TXN_TERMINATED;
     ev.addr = *src;
     ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.related_user = iuser;
     if ((err = sr__emit(s, &ev, NULL, 0, copy)) != 0)
         return err;
     if (inv->held_2xx != NULL) {

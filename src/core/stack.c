@@ -275,6 +275,7 @@ int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned statu
     ev.addr = t->peer;
     ev.reliable = t->reliable;
     ev.status = status;
+    ev.user = t->user;
     return sr__emit(s, &ev, b->p != NULL ? b->p : "", b->len, NULL);
 }
 
@@ -289,6 +290,7 @@ int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer)
     ev.addr = t->peer;
     ev.reliable = t->reliable;
     ev.timer = timer;
+    ev.user = t->user;
     return sr__emit(s, &ev, NULL, 0, NULL);
 }
 
@@ -374,6 +376,7 @@ void sr__txn_terminate(sr_stack *s, sr__txn *t)
     ev.state = t->state;
     ev.addr = t->peer;
     ev.reliable = t->reliable;
+    ev.user = t->user; /* the last time the TU sees it: it may free it now */
     /* An event that cannot be queued is lost; the transaction must still go (no leak). */
     int rc = sr__emit(s, &ev, NULL, 0, NULL);
     (void)rc; /* only SR_ENOMEM, and there is nothing left to undo */
@@ -680,6 +683,32 @@ int sr_stack_txn_state(const sr_stack *s, sr_txn_id id, sr_txn_state *state)
         return SR_ENOTFOUND;
     *state = t->state;
     return 0;
+}
+
+int sr_stack_txn_set_user(sr_stack *s, sr_txn_id id, void *user)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL)
+        return SR_ENOTFOUND;
+    t->user = user;
+    /* Events queued before the TU knew the id (the request that announced it) carry it too:
+     * a walk over the few events waiting, once per transaction, not a lookup per event. */
+    for (size_t i = 0; i < s->q_len; i++) {
+        sr_event *ev = &s->q[(s->q_head + i) % s->q_cap].ev;
+        if (ev->txn == id)
+            ev->user = user;
+        if (ev->related == id)
+            ev->related_user = user;
+    }
+    return 0;
+}
+
+void *sr_stack_txn_user(const sr_stack *s, sr_txn_id id)
+{
+    const sr__txn *t = s != NULL ? sr__txn_find(s, id) : NULL;
+    return t != NULL ? t->user : NULL;
 }
 
 size_t sr_stack_txn_count(const sr_stack *s)

@@ -27,6 +27,7 @@ static int deliver(sr_stack *s, sr__txn *t, const char *buf, size_t len, const s
     ev.addr = *src;
     ev.reliable = sr_transport_is_reliable(src->transport);
     ev.status = sr_msg_status(copy);
+    ev.user = t->user;
     return sr__emit(s, &ev, NULL, 0, copy);
 }
 

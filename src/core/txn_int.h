@@ -88,6 +88,7 @@ typedef struct sr__txn {
     size_t n_early;
     uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
     size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
+    void *user;          /* sr_stack_txn_set_user(): copied into each event of this txn */
 } sr__txn;
 
 /* A queued event and what it owns. */
@@ -171,7 +172,7 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
 int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out);
 int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
-                     sr_txn_id related);
+                     const sr__txn *rel);
 int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
 
 /* prack.c: RFC 3262. */

@@ -94,28 +94,30 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
 
 /* Queue SR_EV_REQUEST for @p t with @p msg, which the queue takes (freed on failure too). */
 static int emit_request_msg(sr_stack *s, const sr__txn *t, sr_msg *msg, const sr_addr *src,
-                            sr_txn_id related)
+                            const sr__txn *rel)
 {
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_REQUEST;
     ev.txn = t != NULL ? t->id : 0;
-    ev.related = related;
+    ev.related = rel != NULL ? rel->id : 0;
     ev.txn_kind = t != NULL ? t->kind : SR_TXN_INVITE_SERVER;
     ev.state = t != NULL ? t->state : SR_TXN_TERMINATED;
     ev.addr = *src;
     ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.user = t != NULL ? t->user : NULL;
+    ev.related_user = rel != NULL ? rel->user : NULL;
     return sr__emit(s, &ev, NULL, 0, msg);
 }
 
 int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
-                     sr_txn_id related)
+                     const sr__txn *rel)
 {
     sr_msg *copy = NULL;
     int err = sr__reparse(s, buf, len, &copy);
     if (err != 0)
         return err;
-    return emit_request_msg(s, t, copy, src, related);
+    return emit_request_msg(s, t, copy, src, rel);
 }
 
 /* Print @p resp into @p b (replacing its content) and remember its To tag. */
@@ -321,7 +323,7 @@ static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const c
             return sr__start(s, t, SR__TK_I, s->cfg.t4);
         case SR_TXN_ACCEPTED:
             /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
-            return sr__emit_request(s, NULL, buf, len, src, t->id);
+            return sr__emit_request(s, NULL, buf, len, src, t);
         default: return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
         }
     }
@@ -345,6 +347,7 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     if (inv == NULL)
         return sr__server_reply_or_end(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
     sr_txn_id inv_id = inv->id, c_id = c->id;
+    void *inv_user = inv->user;
     /* §9.2: the To tag of the 200 to the CANCEL SHOULD be the one of the INVITE's responses
      * (its 1xx, its 487): the tag the INVITE already used (the TU's), else the one its 487
      * will carry, set on both now. */
@@ -383,6 +386,7 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     ev.state = ct != NULL ? ct->state : SR_TXN_TERMINATED;
     ev.addr = *src;
     ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.related_user = inv_user;
     return sr__emit(s, &ev, NULL, 0, copy);
 }
 
@@ -396,7 +400,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
     sr_method m = sr_msg_method(req);
     int err;
     if (m == SR_METHOD_ACK) /* §17.2.3 no match: the ACK for a 2xx, for the TU/dialog */
-        return sr__emit_request(s, NULL, buf, len, src, 0);
+        return sr__emit_request(s, NULL, buf, len, src, NULL);
     if (m == SR_METHOD_CANCEL)
         return on_cancel(s, req, buf, len, src);
     if (sr__is_merged(s, req)) {
@@ -423,7 +427,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
         if ((err = sr__start(s, t, SR__TK_TRYING, s->cfg.trying_delay)) != 0)
             goto fail;
         *reqp = NULL; /* the event takes the parsed request */
-        if ((err = emit_request_msg(s, t, req, src, 0)) != 0)
+        if ((err = emit_request_msg(s, t, req, src, NULL)) != 0)
             goto fail;
         return 0;
     }
@@ -435,7 +439,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
     if (!t->reliable && (err = sr__start(s, t, SR__TK_TRYING, e_reaches_t2(&s->cfg))) != 0)
         goto fail;
     *reqp = NULL; /* the event takes the parsed request */
-    if ((err = emit_request_msg(s, t, req, src, 0)) != 0)
+    if ((err = emit_request_msg(s, t, req, src, NULL)) != 0)
         goto fail;
     return 0;
 fail:
