@@ -90,6 +90,12 @@ typedef enum sr_event_kind {
 /**
  * One output of the stack. Pointers (data, msg) belong to the stack and stay valid until the
  * next sr_stack_poll() or sr_stack_free().
+ *
+ * Lent messages: the msg of SR_EV_REQUEST and SR_EV_RESPONSE is the message sr_stack_receive()
+ * parsed from the bytes, lent to the TU: the stack parses a received message once, and a
+ * server transaction keeps its own head-only copy made from that parse (sr_msg_dup's arena
+ * copy), so the TU needs no parse of its own. It is valid until the next sr_stack_poll() or
+ * sr_stack_free(); to keep it, sr_msg_dup() it, or take it with sr_stack_event_take_msg().
  */
 typedef struct sr_event {
     sr_event_kind kind;
@@ -211,6 +217,16 @@ SR_API int sr_stack_on_timer(sr_stack *s, uint64_t now_ms);
  * Returns 0, SR_ENOTFOUND (queue empty; ev->kind = SR_EV_NONE) or SR_EINVAL.
  */
 SR_API int sr_stack_poll(sr_stack *s, sr_event *ev);
+
+/**
+ * Take the message of the event the last sr_stack_poll() returned (SR_EV_REQUEST or
+ * SR_EV_RESPONSE): *@p out owns it from now on (free it with sr_msg_free(); it was allocated
+ * with the stack's allocator, which must then outlive it), and the event's msg pointer stays
+ * valid as long as the caller keeps it. No copy is made. A second call for the same event
+ * finds nothing. Returns 0 or one of: SR_EINVAL (NULL argument), SR_ENOTFOUND (the last
+ * event carried no message, or it was taken already; *@p out untouched).
+ */
+SR_API int sr_stack_event_take_msg(sr_stack *s, sr_msg **out);
 
 /**
  * Write a fresh branch "z9hG4bK" + 16 hex digits from the stack's PRNG into @p out

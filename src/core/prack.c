@@ -123,11 +123,11 @@ static sr_str tag_of(const sr_nameaddr *na)
     return na != NULL ? na->tag : SR_STR("");
 }
 
-int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
-                           const sr_addr *src)
+int sr__prack_uas_on_prack(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 {
+    const sr_msg *req = *reqp;
     sr__txn *p = NULL;
-    int err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &p);
+    int err = sr__new_server(s, req, src, SR_TXN_NON_INVITE_SERVER, &p);
     if (err != 0)
         return err;
     sr_rack ra;
@@ -145,9 +145,8 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     /* The TU sees the PRACK (it may carry an SDP answer), already answered. */
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
-    sr_msg *copy = NULL;
-    if ((err = sr__reparse(s, buf, len, &copy)) != 0)
-        return err;
+    sr_msg *copy = *reqp; /* the event takes the parsed PRACK */
+    *reqp = NULL;
     sr__txn *pt = sr__txn_find(s, pid);
     ev.kind = SR_EV_REQUEST;
     ev.txn = pid;

@@ -311,6 +311,17 @@ int sr_stack_poll(sr_stack *s, sr_event *ev)
     return 0;
 }
 
+int sr_stack_event_take_msg(sr_stack *s, sr_msg **out)
+{
+    if (s == NULL || out == NULL)
+        return SR_EINVAL;
+    if (s->cur.msg == NULL)
+        return SR_ENOTFOUND;
+    *out = s->cur.msg;
+    s->cur.msg = NULL; /* qev_release at the next poll frees it no more */
+    return 0;
+}
+
 /* The heap has room for every timer slot of every transaction (sr__timer_heap_reserve), so
  * that arming a timer later can never fail: a transaction never loses its way out (B, D, F,
  * H, J, K, L, M). */
@@ -425,7 +436,7 @@ int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *sr
         goto out;
     }
     if (sr_msg_is_request(m)) {
-        err = sr__server_on_request(s, &m, buf, len, src);
+        err = sr__server_on_request(s, &m, src);
         if (err == SR_ETOOBIG && m != NULL && sr_msg_method(m) != SR_METHOD_ACK) {
             /* Table full: a stateless 503 (RFC 3261 §21.5.4, §8.2.7) rather than silence. */
             int rc = sr__reply_stateless(s, m, src, 503);
@@ -448,7 +459,7 @@ int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *sr
         m = NULL;
         goto out;
     }
-    err = sr__client_on_response(s, t, m, buf, len, src);
+    err = sr__client_on_response(s, t, &m, src);
 out:
     if (m != NULL)
         sr_msg_free(m);
@@ -550,17 +561,6 @@ out:
     return err;
 }
 
-int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out)
-{
-    sr_buf b;
-    sr_buf_init(&b, s->alloc);
-    int err = sr_msg_print(m, &b);
-    if (err == 0)
-        err = sr__reparse(s, b.p, b.len, out);
-    sr_buf_cleanup(&b);
-    return err;
-}
-
 int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned flags, uint64_t now_ms)
 {
     if (s == NULL || resp == NULL || sr_msg_is_request(resp))
@@ -571,13 +571,13 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
         return SR_ENOTFOUND;
     /* The stack takes the caller's message as it is (built or parsed, its accessors hold)
      * and releases it only on success. A reliable provisional gets Require and RSeq added
-     * (RFC 3262 §3), so it works on a copy: a refused call leaves the caller's message as
-     * it was. */
+     * (RFC 3262 §3), so it works on a copy (sr_msg_dup: no print and parse): a refused
+     * call leaves the caller's message as it was. */
     sr_msg *copy = NULL;
     int err;
     if (flags & SR_SEND_100REL) {
-        if ((err = sr__msg_copy(s, resp, &copy)) != 0)
-            return err == SR_ENOMEM ? err : SR_EINVAL;
+        if ((err = sr__msg_dup(&copy, resp, s->alloc, false)) != 0)
+            return err;
     }
     err = sr__server_send(s, t, copy != NULL ? copy : resp, flags);
     if (err != 0) {

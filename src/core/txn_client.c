@@ -9,14 +9,13 @@
 #include "core_int.h"
 #include "txn_int.h"
 
-/* Pass a response to the TU: the event gets its own parsed copy, so it outlives @p t. */
-static int deliver(sr_stack *s, sr__txn *t, const char *buf, size_t len, const sr_addr *src,
-                   sr_txn_id related)
+/* Pass a response to the TU: the event takes the message sr_stack_receive parsed (*@p own,
+ * set to NULL: the queue frees it, on failure too), so the TU reads the one parse there was.
+ * It outlives @p t; the caller may still read it until it returns (no poll comes between). */
+static int deliver(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src, sr_txn_id related)
 {
-    sr_msg *copy = NULL;
-    int err = sr__reparse(s, buf, len, &copy);
-    if (err != 0)
-        return err;
+    sr_msg *copy = *own;
+    *own = NULL;
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_RESPONSE;
@@ -104,9 +103,9 @@ static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
     return sr__emit_send(s, t, &t->resp, 0);
 }
 
-static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
-                           const sr_addr *src)
+static int ict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)
 {
+    const sr_msg *resp = *own;
     unsigned code = sr_msg_status(resp);
     int err = 0;
     switch (t->state) {
@@ -130,7 +129,7 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
                 if (err != 0)
                     return err;
             }
-            if (pass && (err = deliver(s, t, buf, len, src, prack)) != 0)
+            if (pass && (err = deliver(s, t, own, src, prack)) != 0)
                 return err;
             if (t->cancel_asked && !t->got_provisional) {
                 t->got_provisional = true;
@@ -148,11 +147,11 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
             t->state = SR_TXN_ACCEPTED;
             if ((err = sr__start(s, t, SR__TK_M, 64 * (uint64_t)s->cfg.t1)) != 0)
                 return err;
-            return deliver(s, t, buf, len, src, 0);
+            return deliver(s, t, own, src, 0);
         }
         /* §17.1.1.2: 300-699 → Completed, ACK, Timer D (≥ 32 s unreliable, 0 reliable). */
         t->state = SR_TXN_COMPLETED;
-        if ((err = deliver(s, t, buf, len, src, 0)) != 0)
+        if ((err = deliver(s, t, own, src, 0)) != 0)
             return err;
         err = send_ack(s, t, resp);
         if (t->reliable) {
@@ -165,7 +164,7 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
     case SR_TXN_ACCEPTED:
         /* RFC 6026 §8.4: further 2xx go to the TU (it ACKs each); others are absorbed. */
         if (code >= 200 && code < 300)
-            return deliver(s, t, buf, len, src, 0);
+            return deliver(s, t, own, src, 0);
         return 0;
     case SR_TXN_COMPLETED:
         /* §17.1.1.2: every retransmitted final gets the ACK again, not the TU. */
@@ -176,9 +175,9 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
     }
 }
 
-static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf,
-                            size_t len, const sr_addr *src)
+static int nict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)
 {
+    const sr_msg *resp = *own;
     unsigned code = sr_msg_status(resp);
     int err;
     switch (t->state) {
@@ -187,12 +186,12 @@ static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const c
         if (code < 200) {
             /* §17.1.2.2: Trying → Proceeding; Timer E keeps running (at T2 from now on). */
             t->state = SR_TXN_PROCEEDING;
-            return deliver(s, t, buf, len, src, 0);
+            return deliver(s, t, own, src, 0);
         }
         sr__stop(s, t, SR__TK_E);
         sr__stop(s, t, SR__TK_F);
         t->state = SR_TXN_COMPLETED;
-        err = deliver(s, t, buf, len, src, 0);
+        err = deliver(s, t, own, src, 0);
         /* Timer K: T4 on unreliable transports, 0 (terminate now) on reliable ones. */
         if (t->reliable) {
             sr__txn_terminate(s, t);
@@ -206,12 +205,11 @@ static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const c
     }
 }
 
-int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
-                           const sr_addr *src)
+int sr__client_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)
 {
     if (t->kind == SR_TXN_INVITE_CLIENT)
-        return ict_on_response(s, t, resp, buf, len, src);
-    return nict_on_response(s, t, resp, buf, len, src);
+        return ict_on_response(s, t, own, src);
+    return nict_on_response(s, t, own, src);
 }
 
 static void resend(sr_stack *s, sr__txn *t)

@@ -136,7 +136,6 @@ int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay);
 void sr__stop(sr_stack *s, sr__txn *t, int kind);
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
                      sr_txn_id *id);
-int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out);
 int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out);
 
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
@@ -154,31 +153,31 @@ bool sr__is_merged(const sr_stack *s, const sr_msg *req);
 bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
 
 /* txn_client.c */
-int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
-                           const sr_addr *src);
+/* *@p own is the parsed response; the SR_EV_RESPONSE that passes it to the TU takes it (and
+ * sets it to NULL); otherwise the caller still frees it. */
+int sr__client_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src);
 void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
 
 /* txn_server.c */
-/* *@p reqp is the parsed @p buf; a new transaction's SR_EV_REQUEST takes it (it is then set to
- * NULL, freed by the event queue even on failure), sparing a second parse. */
-int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t len,
-                          const sr_addr *src);
+/* *@p reqp is the request sr_stack_receive parsed; the SR_EV_REQUEST that lends it to the TU
+ * takes it (*@p reqp is then NULL; the queue frees it, on failure too), and a new server
+ * transaction keeps a head-only sr__msg_dup of it: one parse per received request. */
+int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src);
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
 int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);
 int sr__server_reply_or_end(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs,
                             size_t n);
 int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code);
-int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
+int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out);
-int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
                      const sr__txn *rel);
 int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
 
 /* prack.c: RFC 3262. */
 int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp);
-int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
-                           const sr_addr *src);
+int sr__prack_uas_on_prack(sr_stack *s, sr_msg **reqp, const sr_addr *src);
 void sr__prack_uas_on_timer(sr_stack *s, sr__txn *t, int kind);
 void sr__prack_uas_stop(sr_stack *s, sr__txn *t);
 bool sr__prack_uas_hold(const sr__txn *t, const sr_msg *resp);

@@ -64,20 +64,16 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
     return err;
 }
 
-int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
+int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out)
 {
     sr__txn *t = NULL;
     sr_msg *copy = NULL;
     /* What the transaction keeps: the request's head, which every response it sends copies
      * from (§8.2.6.2) and which it is matched on (§17.2.3, §8.2.2.2); not the body, which
-     * the TU has in its SR_EV_REQUEST. Allocated through talloc: counted in s->mem. */
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = &s->talloc;
-    o.max_size = s->cfg.max_message;
-    o.flags = SR__PARSE_NO_BODY;
-    int err = sr_msg_parse(&copy, buf, len, &o, NULL);
+     * the TU has in its SR_EV_REQUEST. A copy of the parsed request's arena without the body
+     * (no second parse), allocated through talloc: counted in s->mem. */
+    int err = sr__msg_dup(&copy, req, &s->talloc, true);
     if (err != 0)
         return err;
     sr_addr d = response_dest(copy, src);
@@ -110,14 +106,12 @@ static int emit_request_msg(sr_stack *s, const sr__txn *t, sr_msg *msg, const sr
     return sr__emit(s, &ev, NULL, 0, msg);
 }
 
-int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
+int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
                      const sr__txn *rel)
 {
-    sr_msg *copy = NULL;
-    int err = sr__reparse(s, buf, len, &copy);
-    if (err != 0)
-        return err;
-    return emit_request_msg(s, t, copy, src, rel);
+    sr_msg *m = *reqp;
+    *reqp = NULL;
+    return emit_request_msg(s, t, m, src, rel);
 }
 
 /* Print @p resp into @p b (replacing its content) and remember its To tag. */
@@ -302,9 +296,9 @@ int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
 }
 
 /* A request matching a live server transaction: a retransmission, or the ACK (§17.2.1). */
-static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const char *buf,
-                             size_t len, const sr_addr *src)
+static int on_retransmission(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_addr *src)
 {
+    const sr_msg *req = *reqp;
     if (t->kind == SR_TXN_NON_INVITE_SERVER) {
         /* §17.2.2: Trying absorbs; Proceeding and Completed re-send the last response. */
         return t->state == SR_TXN_TRYING ? 0 : send_last(s, t);
@@ -323,7 +317,7 @@ static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const c
             return sr__start(s, t, SR__TK_I, s->cfg.t4);
         case SR_TXN_ACCEPTED:
             /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
-            return sr__emit_request(s, NULL, buf, len, src, t);
+            return sr__emit_request(s, NULL, reqp, src, t);
         default: return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
         }
     }
@@ -336,11 +330,11 @@ static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const c
     }
 }
 
-static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
-                     const sr_addr *src)
+static int on_cancel(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 {
+    const sr_msg *req = *reqp;
     sr__txn *c = NULL;
-    int err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &c);
+    int err = sr__new_server(s, req, src, SR_TXN_NON_INVITE_SERVER, &c);
     if (err != 0)
         return err;
     sr__txn *inv = sr__match_cancel(s, req);
@@ -376,9 +370,8 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     sr__txn *ct = sr__txn_find(s, c_id); /* gone already on a reliable transport */
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
-    sr_msg *copy = NULL;
-    if ((err = sr__reparse(s, buf, len, &copy)) != 0)
-        return err;
+    sr_msg *copy = *reqp; /* the event takes the parsed CANCEL */
+    *reqp = NULL;
     ev.kind = SR_EV_REQUEST;
     ev.txn = c_id;
     ev.related = inv_id;
@@ -390,31 +383,30 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     return sr__emit(s, &ev, NULL, 0, copy);
 }
 
-int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t len,
-                          const sr_addr *src)
+int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 {
     sr_msg *req = *reqp;
     sr__txn *t = sr__match_server(s, req);
     if (t != NULL)
-        return on_retransmission(s, t, req, buf, len, src);
+        return on_retransmission(s, t, reqp, src);
     sr_method m = sr_msg_method(req);
     int err;
     if (m == SR_METHOD_ACK) /* §17.2.3 no match: the ACK for a 2xx, for the TU/dialog */
-        return sr__emit_request(s, NULL, buf, len, src, NULL);
+        return sr__emit_request(s, NULL, reqp, src, NULL);
     if (m == SR_METHOD_CANCEL)
-        return on_cancel(s, req, buf, len, src);
+        return on_cancel(s, reqp, src);
     if (sr__is_merged(s, req)) {
         /* §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, other branch. */
         if ((err = sr__new_server(
-                 s, buf, len, src,
+                 s, req, src,
                  m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER : SR_TXN_NON_INVITE_SERVER, &t)) != 0)
             return err;
         return sr__server_reply_or_end(s, t, 482, NULL, 0);
     }
     if (m == SR_METHOD_PRACK && s->cfg.prack_enabled)
-        return sr__prack_uas_on_prack(s, req, buf, len, src);
+        return sr__prack_uas_on_prack(s, reqp, src);
     if (m == SR_METHOD_INVITE) {
-        if ((err = sr__new_server(s, buf, len, src, SR_TXN_INVITE_SERVER, &t)) != 0)
+        if ((err = sr__new_server(s, req, src, SR_TXN_INVITE_SERVER, &t)) != 0)
             return err;
         bool req100 = sr__has_option(req, SR_HDR_REQUIRE, "100rel");
         if (req100 && !s->cfg.prack_enabled) {
@@ -431,7 +423,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
             goto fail;
         return 0;
     }
-    if ((err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &t)) != 0)
+    if ((err = sr__new_server(s, req, src, SR_TXN_NON_INVITE_SERVER, &t)) != 0)
         return err;
     /* RFC 4320 §4.1: a 100 to a non-INVITE only once the client's Timer E has reached T2,
      * and only over unreliable transports (over reliable ones the client does not
