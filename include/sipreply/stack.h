@@ -84,7 +84,9 @@ typedef enum sr_event_kind {
     SR_EV_TIMEOUT,         /**< Timer B/F (no final; act as 408), H (no ACK) or C: timer */
     SR_EV_TRANSPORT_ERROR, /**< the transport failed for txn (sr_stack_on_transport_error) */
     SR_EV_TERMINATED,      /**< txn is gone; state = the state it left */
-    SR_EV_PRACK_TIMEOUT    /**< no PRACK for a reliable 1xx within 64·T1: answer 5xx */
+    SR_EV_PRACK_TIMEOUT,   /**< no PRACK for a reliable 1xx within 64·T1: answer 5xx */
+    SR_EV_2XX_TIMEOUT      /**< a 2xx sent with SR_SEND_RETX_2XX got no ACK within 64·T1
+                                (RFC 3261 §13.3.1.4); txn = the INVITE, TERMINATED follows */
 } sr_event_kind;
 
 /**
@@ -163,7 +165,9 @@ SR_API int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, 
 
 /**
  * Send @p resp on server transaction @p id (RFC 3261 §17.2). @p flags: SR_SEND_100REL for a
- * reliable provisional (RFC 3262). A 2xx while a reliable 1xx that carried SDP is not yet
+ * reliable provisional (RFC 3262); SR_SEND_RETX_2XX for a 2xx to an INVITE that the stack
+ * retransmits until the ACK (RFC 3261 §13.3.1.4, see prack.h), which SR_EINVAL refuses on
+ * anything else. A 2xx while a reliable 1xx that carried SDP is not yet
  * PRACKed is held and sent when the PRACK arrives (RFC 3262 §3). On success the stack owns
  * @p resp; on failure the caller does.
  * Returns 0 or one of: SR_EINVAL (NULL, not a response, code/CSeq not matching, a non-100

@@ -169,6 +169,7 @@ static void qev_release(sr_stack *s, sr__qev *e)
 
 static void txn_destroy(sr_stack *s, sr__txn *t)
 {
+    sr__stop_2xx(s, t);
     for (int k = 0; k < SR__TK_COUNT; k++)
         sr__timer_stop(&s->heap, &t->tm[k]);
     if (t->req != NULL)
@@ -183,7 +184,7 @@ static void txn_destroy(sr_stack *s, sr__txn *t)
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);
     /* The last one gone after a burst: give back the timer room reserved for them (each
-     * live transaction reserves SR__TK_COUNT slots, 16 · 24 bytes); a small table keeps it. */
+     * live transaction reserves SR__TK_COUNT slots of 24 bytes); a small table keeps it. */
     if (s->n_txns == 0 && s->heap.len == 0 && s->heap.cap > 256 * SR__TK_COUNT)
         sr__timer_heap_cleanup(&s->heap);
 }
@@ -569,6 +570,9 @@ int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned fla
     sr__txn *t = sr__txn_find(s, id);
     if (t == NULL || (t->kind != SR_TXN_INVITE_SERVER && t->kind != SR_TXN_NON_INVITE_SERVER))
         return SR_ENOTFOUND;
+    if ((flags & SR_SEND_RETX_2XX) &&
+        (t->kind != SR_TXN_INVITE_SERVER || sr_msg_status(resp) / 100 != 2))
+        return SR_EINVAL; /* §13.3.1.4 is about the 2xx to an INVITE only */
     /* The stack takes the caller's message as it is (built or parsed, its accessors hold)
      * and releases it only on success. A reliable provisional gets Require and RSeq added
      * (RFC 3262 §3), so it works on a copy (sr_msg_dup: no print and parse): a refused

@@ -27,6 +27,7 @@ enum sr__tk {
     SR__TK_TRYING,     /* automatic 100 Trying (§17.2.1; RFC 4320 for non-INVITE) */
     SR__TK_REL,        /* RFC 3262 reliable 1xx retransmission */
     SR__TK_REL_GIVEUP, /* RFC 3262 64·T1 without PRACK */
+    SR__TK_2XX,        /* UAS core 2xx retransmission (§13.3.1.4, SR_SEND_RETX_2XX) */
     SR__TK_COUNT
 };
 
@@ -89,6 +90,10 @@ typedef struct sr__txn {
     uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
     size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
     void *user;          /* sr_stack_txn_set_user(): copied into each event of this txn */
+    /* INVITE server, SR_SEND_RETX_2XX (§13.3.1.4): the 2xx asked to be retransmitted (held
+     * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
+    bool retx_2xx_want;
+    bool retx_2xx;
 } sr__txn;
 
 /* A queued event and what it owns. */
@@ -117,6 +122,7 @@ struct sr_stack {
     sr_txn_id next_id;
     uint64_t now;
     uint64_t dropped;
+    size_t n_retx_2xx; /* transactions resending a 2xx (SR_SEND_RETX_2XX): ACKs look them up */
     sr__qev *q;
     size_t q_head, q_len, q_cap;
     sr__qev cur; /* the event handed out by the last poll */
@@ -150,6 +156,7 @@ sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
 sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req);
 sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel);
 bool sr__is_merged(const sr_stack *s, const sr_msg *req);
+sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
 bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
 
 /* txn_client.c */
@@ -174,6 +181,7 @@ int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_ki
 int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
                      const sr__txn *rel);
 int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
+void sr__stop_2xx(sr_stack *s, sr__txn *t); /* §13.3.1.4 retransmission off (idempotent) */
 
 /* prack.c: RFC 3262. */
 int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp);

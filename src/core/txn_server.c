@@ -218,6 +218,7 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             if (t->held_2xx != NULL)
                 return SR_ESTATE;
             t->held_2xx = resp;
+            t->retx_2xx_want = (flags & SR_SEND_RETX_2XX) != 0; /* from when it goes out */
             sr__stop(s, t, SR__TK_TRYING);
             return 0;
         }
@@ -231,6 +232,14 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             /* RFC 6026 §7.1: 2xx → Accepted; Timer L absorbs INVITE retransmissions. */
             t->state = SR_TXN_ACCEPTED;
             sr__start(s, t, SR__TK_L, 64 * (uint64_t)s->cfg.t1);
+            if ((flags & SR_SEND_RETX_2XX) || t->retx_2xx_want) {
+                /* §13.3.1.4: the UAS core resends the 2xx at T1, doubling up to T2, until
+                 * the ACK; Timer L (64·T1 from this 2xx) ends it without one. */
+                t->retx_2xx = true;
+                s->n_retx_2xx++;
+                t->interval = s->cfg.t1;
+                sr__start(s, t, SR__TK_2XX, t->interval);
+            }
             break;
         }
         /* §17.2.1: 300-699 → Completed; G (unreliable only) and H. */
@@ -295,6 +304,16 @@ int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
     return nist_send(s, t, resp, flags);
 }
 
+/* §13.3.1.4: the ACK came: the 2xx goes out no more. */
+void sr__stop_2xx(sr_stack *s, sr__txn *t)
+{
+    if (!t->retx_2xx)
+        return;
+    t->retx_2xx = false;
+    s->n_retx_2xx--;
+    sr__stop(s, t, SR__TK_2XX);
+}
+
 /* A request matching a live server transaction: a retransmission, or the ACK (§17.2.1). */
 static int on_retransmission(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_addr *src)
 {
@@ -317,6 +336,7 @@ static int on_retransmission(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_ad
             return sr__start(s, t, SR__TK_I, s->cfg.t4);
         case SR_TXN_ACCEPTED:
             /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
+            sr__stop_2xx(s, t);
             return sr__emit_request(s, NULL, reqp, src, t);
         default: return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
         }
@@ -391,8 +411,14 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src)
         return on_retransmission(s, t, reqp, src);
     sr_method m = sr_msg_method(req);
     int err;
-    if (m == SR_METHOD_ACK) /* §17.2.3 no match: the ACK for a 2xx, for the TU/dialog */
-        return sr__emit_request(s, NULL, reqp, src, NULL);
+    if (m == SR_METHOD_ACK) {
+        /* §17.2.3 no match: the ACK for a 2xx, for the TU/dialog; it stops the 2xx the
+         * stack retransmits for the TU (§13.3.1.4), whose INVITE it then names. */
+        t = s->n_retx_2xx > 0 ? sr__find_2xx_target(s, req) : NULL;
+        if (t != NULL)
+            sr__stop_2xx(s, t);
+        return sr__emit_request(s, NULL, reqp, src, t);
+    }
     if (m == SR_METHOD_CANCEL)
         return on_cancel(s, reqp, src);
     if (sr__is_merged(s, req)) {
@@ -460,9 +486,21 @@ void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind)
         rc = sr__emit_simple(s, t, SR_EV_TIMEOUT, 'H');
         sr__txn_terminate(s, t);
         break;
+    case SR__TK_2XX:
+        /* §13.3.1.4: resend the 2xx, interval doubling up to T2. */
+        rc = send_last(s, t);
+        t->interval = 2 * t->interval > s->cfg.t2 ? s->cfg.t2 : 2 * t->interval;
+        if (sr__start(s, t, SR__TK_2XX, t->interval) != 0)
+            rc = SR_ENOMEM;
+        break;
+    case SR__TK_L:
+        /* §13.3.1.4: 64·T1 and the 2xx the stack resends got no ACK: tell the TU. */
+        if (t->retx_2xx)
+            rc = sr__emit_simple(s, t, SR_EV_2XX_TIMEOUT, 0);
+        sr__txn_terminate(s, t);
+        break;
     case SR__TK_I:
-    case SR__TK_J:
-    case SR__TK_L: sr__txn_terminate(s, t); break;
+    case SR__TK_J: sr__txn_terminate(s, t); break;
     case SR__TK_REL:
     case SR__TK_REL_GIVEUP: sr__prack_uas_on_timer(s, t, kind); break;
     default: break;
