@@ -154,7 +154,7 @@ int sr__prack_uas_on_prack(sr_stack *s, sr_msg **reqp, const sr_addr *src)
     ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
     ev.state = pt != NULL ? pt->state : SR_TXN_TERMINATED;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
     ev.related_user = iuser;
     if ((err = sr__emit(s, &ev, NULL, 0, copy)) != 0)
         return err;
@@ -271,7 +271,7 @@ static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t r
         goto out;
     const sr_via *v = sr_msg_via(inv->req, 0);
     char branch[SR_BRANCH_LEN + 1];
-    sr_stack_new_branch(s, branch);
+    sr__new_branch(s, branch);
     if ((err = sr_buf_append_cstr(&b, "SIP/2.0/")) || (err = sr_buf_append_str(&b, v->transport)) ||
         (err = sr_buf_append_cstr(&b, " ")) || (err = sr_buf_append_str(&b, v->host)))
         goto out;

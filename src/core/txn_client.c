@@ -24,10 +24,93 @@ static int deliver(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src, sr
     ev.txn_kind = t->kind;
     ev.state = t->state;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
     ev.status = sr_msg_status(copy);
     ev.user = t->user;
     return sr__emit(s, &ev, NULL, 0, copy);
+}
+
+/* true when every Via value of @p m was parsed into its typed list: the top Via the stack
+ * matches on is then the one on the wire (a value that did not parse is left out of the
+ * list by sr_msg_add_header, which would make the second value look like the top one). */
+static bool vias_complete(const sr_msg *m)
+{
+    size_t n = 0;
+    for (const sr_header *h = sr_msg_header_find(m, SR_HDR_VIA, NULL); h != NULL;
+         h = sr_msg_header_find(m, SR_HDR_VIA, h)) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(h->value, &pos, &item))
+            n++;
+    }
+    return n == sr_msg_via_count(m);
+}
+
+/* Start a client transaction (handle @p fixed_id when not 0); see sr_stack_send_request.
+ * The transaction keeps the caller's message as it is: a built message's accessors (Via,
+ * CSeq, To, From, Call-ID...) are kept in step by sr_msg_add_header(), so it is matched on
+ * directly, without printing and parsing it again; the printed bytes are what is sent. */
+int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
+                     sr_txn_id *id)
+{
+    int err;
+    sr__txn *t = NULL;
+    sr_buf b;
+    sr_buf_init(&b, &s->talloc); /* kept as t->req_bytes: counted in s->mem */
+    sr_method m = sr_msg_method(req);
+    size_t ext = sr__msg_footprint(req);
+    const sr_via *via = sr_msg_via(req, 0);
+    if (via == NULL || !vias_complete(req) || !sr__branch_is_3261(via->branch) ||
+        sr_msg_cseq(req) == NULL) {
+        err = SR_EINVAL;
+        goto out;
+    }
+    if (sr__find_client(s, via->branch, sr_msg_cseq(req)->method) != NULL) {
+        err = SR_EEXIST;
+        goto out;
+    }
+    if ((err = sr_msg_print(req, &b)) != 0)
+        goto out;
+    s->mem += ext; /* the caller's message, for the budget check and while the txn lives */
+    err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
+                        dest, &t);
+    if (err != 0) {
+        s->mem -= ext;
+        goto out;
+    }
+    t->ext_bytes = ext;
+    if (fixed_id != 0)
+        t->id = fixed_id;
+    t->req = req;
+    sr__txn_index(s, t);
+    t->req_bytes = b;
+    sr_buf_init(&b, s->alloc);
+    uint64_t t1 = s->cfg.t1;
+    t->interval = t1;
+    if (t->kind == SR_TXN_INVITE_CLIENT) {
+        /* §17.1.1.2: Timer A only on unreliable transports, Timer B always. */
+        if (!t->reliable && (err = sr__start(s, t, SR__TK_A, t1)) != 0)
+            goto fail;
+        if ((err = sr__start(s, t, SR__TK_B, 64 * t1)) != 0)
+            goto fail;
+    } else {
+        /* §17.1.2.2: Timer E only on unreliable transports, Timer F always. */
+        if (!t->reliable && (err = sr__start(s, t, SR__TK_E, t1)) != 0)
+            goto fail;
+        if ((err = sr__start(s, t, SR__TK_F, 64 * t1)) != 0)
+            goto fail;
+    }
+    if ((err = sr__emit_send(s, t, &t->req_bytes, 0)) != 0)
+        goto fail;
+    if (id != NULL)
+        *id = t->id;
+    goto out;
+fail:
+    t->req = NULL; /* on failure the caller still owns its message */
+    sr__txn_discard(s, t);
+out:
+    sr_buf_cleanup(&b);
+    return err;
 }
 
 /* §9.1: the CANCEL copies the INVITE's Request-URI, Call-ID, To, From, CSeq number and top
@@ -62,14 +145,9 @@ static void drop_pending_cancel(sr_stack *s, sr__txn *inv)
     inv->cancel_asked = false;
 }
 
-int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id)
+/* §9.1: the TU asks to cancel INVITE client transaction @p t (see sr_stack_cancel). */
+int sr__client_cancel(sr_stack *s, sr__txn *t, sr_txn_id *id)
 {
-    if (s == NULL)
-        return SR_EINVAL;
-    sr__input_now(s, now_ms);
-    sr__txn *t = sr__txn_find(s, invite);
-    if (t == NULL || t->kind != SR_TXN_INVITE_CLIENT)
-        return SR_ENOTFOUND;
     if (t->cancel_asked || (t->state != SR_TXN_CALLING && t->state != SR_TXN_PROCEEDING))
         return SR_ESTATE;
     t->cancel_id = s->next_id++;

@@ -128,27 +128,43 @@ struct sr_stack {
     sr__qev cur; /* the event handed out by the last poll */
 };
 
-/* stack.c */
-uint64_t sr__stack_now(sr_stack *s, uint64_t now_ms);
-void sr__input_now(sr_stack *s, uint64_t now_ms);
-void sr__fire_due(sr_stack *s);
+/* The layers: stack.c (the public API) checks inputs, advances time, fires due timers and
+ * calls the state machines (txn_client.c, txn_server.c, prack.c), which call the plumbing
+ * below; nothing calls back up into stack.c. */
+
+/* RFC 3261 §17: "reliable transport" (sr_transport_is_reliable() for the state machines). */
+static inline bool sr__reliable(sr_transport tp)
+{
+    return tp == SR_TP_TCP || tp == SR_TP_TLS || tp == SR_TP_SCTP;
+}
+
+/* stack_events.c: the event queue. sr__emit queues @p ev with a copy of @p bytes and takes
+ * @p msg (freed on failure too). */
 int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg);
 int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status);
 int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer);
+void sr__qev_release(sr_stack *s, sr__qev *e);
+int sr__queue_pop(sr_stack *s, sr_event *ev);
+sr_msg *sr__queue_take_msg(sr_stack *s);
+void sr__queue_set_user(sr_stack *s, sr_txn_id id, void *user);
+void sr__queue_cleanup(sr_stack *s);
+
+/* stack_txn.c: transaction allocation, the counting allocator, termination, timer slots. */
+void sr__talloc_init(sr_stack *s);
 int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out);
-void sr__txn_terminate(sr_stack *s, sr__txn *t);
-sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
+void sr__txn_terminate(sr_stack *s, sr__txn *t); /* SR_EV_TERMINATED, then freed */
+void sr__txn_discard(sr_stack *s, sr__txn *t);   /* never visible: unlinked and freed */
+void sr__txn_destroy(sr_stack *s, sr__txn *t);   /* already unlinked: freed */
 int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay);
 void sr__stop(sr_stack *s, sr__txn *t, int kind);
-int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
-                     sr_txn_id *id);
-int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out);
+void sr__new_branch(sr_stack *s, char *out); /* SR_BRANCH_LEN + 1 bytes */
 
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
 int sr__index_init(sr_stack *s);
 void sr__index_cleanup(sr_stack *s);
 void sr__txn_index(sr_stack *s, sr__txn *t);   /* once t->id and t->req are final */
 void sr__txn_unindex(sr_stack *s, sr__txn *t); /* a no-op for what is not linked */
+sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
 sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method);
 sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_rack *ra);
 bool sr__branch_is_3261(sr_str branch);
@@ -160,6 +176,9 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
 bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
 
 /* txn_client.c */
+int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
+                     sr_txn_id *id);
+int sr__client_cancel(sr_stack *s, sr__txn *t, sr_txn_id *id);
 /* *@p own is the parsed response; the SR_EV_RESPONSE that passes it to the TU takes it (and
  * sets it to NULL); otherwise the caller still frees it. */
 int sr__client_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src);

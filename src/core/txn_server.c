@@ -17,7 +17,7 @@
 static sr_addr response_dest(const sr_msg *req, const sr_addr *src)
 {
     sr_addr d = *src;
-    if (sr_transport_is_reliable(src->transport))
+    if (sr__reliable(src->transport))
         return d;
     const sr_via *v = sr_msg_via(req, 0);
     if (v->rport == SR_RPORT_NONE)
@@ -56,7 +56,7 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
         ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
         ev.state = SR_TXN_TERMINATED;
         ev.addr = response_dest(req, src);
-        ev.reliable = sr_transport_is_reliable(src->transport);
+        ev.reliable = sr__reliable(src->transport);
         ev.status = code;
         err = sr__emit(s, &ev, b.p, b.len, NULL);
     }
@@ -100,7 +100,7 @@ static int emit_request_msg(sr_stack *s, const sr__txn *t, sr_msg *msg, const sr
     ev.txn_kind = t != NULL ? t->kind : SR_TXN_INVITE_SERVER;
     ev.state = t != NULL ? t->state : SR_TXN_TERMINATED;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
     ev.user = t != NULL ? t->user : NULL;
     ev.related_user = rel != NULL ? rel->user : NULL;
     return sr__emit(s, &ev, NULL, 0, msg);
@@ -398,7 +398,7 @@ static int on_cancel(sr_stack *s, sr_msg **reqp, const sr_addr *src)
     ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
     ev.state = ct != NULL ? ct->state : SR_TXN_TERMINATED;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
     ev.related_user = inv_user;
     return sr__emit(s, &ev, NULL, 0, copy);
 }
