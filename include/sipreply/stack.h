@@ -62,7 +62,8 @@ typedef struct sr_config {
     uint64_t seed;             /**< PRNG seed: branches, RSeq (0: a fixed default) */
     size_t max_memory;         /**< bytes live transactions may retain (their request copy,
                                   printed request, last response, reliable 1xx, PRACK
-                                  routes), checked when one is created: beyond, a new
+                                  routes), checked when one is created, with room
+                                  for the response a server will keep: beyond, a new
                                   request gets a stateless 503 and a new client transaction
                                   SR_ETOOBIG, as with max_transactions (64 MiB; 0: no
                                   limit) */

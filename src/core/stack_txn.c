@@ -85,12 +85,14 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
 /* The heap has room for every timer slot of every transaction (sr__timer_heap_reserve), so
  * that arming a timer later can never fail: a transaction never loses its way out (B, D, F,
  * H, J, K, L, M). */
-int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out)
+int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t reserve, sr__txn **out)
 {
     /* The byte budget: what live transactions retain (s->mem, the new one's request copy
-     * included) plus the new transaction itself. */
+     * included), the new transaction itself, and @p reserve for what it will keep later (a
+     * server's response), so that what is admitted stays within max_memory. */
     if (s->n_txns >= s->cfg.max_transactions ||
-        (s->cfg.max_memory != 0 && s->mem + sizeof(sr__txn) + TA_HDR > s->cfg.max_memory)) {
+        (s->cfg.max_memory != 0 &&
+         s->mem + sizeof(sr__txn) + TA_HDR + reserve > s->cfg.max_memory)) {
         s->refused++;
         return SR_ETOOBIG;
     }

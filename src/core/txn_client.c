@@ -73,7 +73,7 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
         goto out;
     s->mem += ext; /* the caller's message, for the budget check and while the txn lives */
     err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
-                        dest, &t);
+                        dest, 0, &t);
     if (err != 0) {
         s->mem -= ext;
         goto out;

@@ -151,7 +151,8 @@ void sr__queue_cleanup(sr_stack *s);
 
 /* stack_txn.c: transaction allocation, the counting allocator, termination, timer slots. */
 void sr__talloc_init(sr_stack *s);
-int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out);
+int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t reserve,
+                  sr__txn **out);
 void sr__txn_terminate(sr_stack *s, sr__txn *t); /* SR_EV_TERMINATED, then freed */
 void sr__txn_discard(sr_stack *s, sr__txn *t);   /* never visible: unlinked and freed */
 void sr__txn_destroy(sr_stack *s, sr__txn *t);   /* already unlinked: freed */

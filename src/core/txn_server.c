@@ -77,7 +77,9 @@ int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_ki
     if (err != 0)
         return err;
     sr_addr d = response_dest(copy, src);
-    err = sr__txn_alloc(s, kind, &d, &t);
+    /* Room for the response it will keep: about its request's head (a response copies Via,
+     * From, To, Call-ID and CSeq from it, §8.2.6.2). */
+    err = sr__txn_alloc(s, kind, &d, sr__msg_footprint(copy), &t);
     if (err != 0) {
         sr_msg_free(copy);
         return err;
