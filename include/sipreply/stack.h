@@ -152,6 +152,18 @@ SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_a
                             uint64_t now_ms);
 
 /**
+ * As sr_stack_receive() for a message the shell has parsed already (sr_msg_parse(), any
+ * allocator), so that a message the embedder had to read before the stack (to choose a
+ * stateless path, say) is parsed once between the socket and the TU: the stack works on
+ * @p msg itself and lends it with SR_EV_REQUEST / SR_EV_RESPONSE. The stack takes @p msg in
+ * every case (it frees it when it is dropped, absorbed or on failure); the caller must not
+ * use it after the call (it reads the lent one from the event). A message larger than
+ * max_message is dropped as sr_stack_receive() would.
+ * Returns what sr_stack_receive() returns.
+ */
+SR_API int sr_stack_receive_msg(sr_stack *s, sr_msg *msg, const sr_addr *src, uint64_t now_ms);
+
+/**
  * Start a client transaction for @p req (any method but ACK and CANCEL; use
  * sr_stack_cancel()) towards @p dest. The request must carry a top Via whose branch starts
  * with the magic cookie "z9hG4bK" (sr_stack_new_branch() makes one) and a CSeq. The request

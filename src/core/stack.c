@@ -179,15 +179,11 @@ static int reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out)
     return sr_msg_parse(out, p, len, &o, NULL);
 }
 
-int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *src, uint64_t now_ms)
+/* A received message, parsed (@p err: how the parse went); takes @p m in every case. */
+static int receive_parsed(sr_stack *s, sr_msg *m, int err, const sr_addr *src)
 {
-    if (s == NULL || buf == NULL || src == NULL)
-        return SR_EINVAL;
-    input_now(s, now_ms);
-    sr_msg *m = NULL;
-    int err = reparse(s, buf, len, &m);
     if (err == SR_ENOMEM)
-        return err;
+        goto out;
     /* A message without the fields transactions are keyed on cannot be matched (§17). */
     if (err != 0 || sr_msg_via_count(m) == 0 || sr_msg_cseq(m) == NULL) {
         s->dropped++;
@@ -223,6 +219,28 @@ out:
     if (m != NULL)
         sr_msg_free(m);
     return err;
+}
+
+int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *src, uint64_t now_ms)
+{
+    if (s == NULL || buf == NULL || src == NULL)
+        return SR_EINVAL;
+    input_now(s, now_ms);
+    sr_msg *m = NULL;
+    int err = reparse(s, buf, len, &m);
+    return receive_parsed(s, m, err, src);
+}
+
+int sr_stack_receive_msg(sr_stack *s, sr_msg *msg, const sr_addr *src, uint64_t now_ms)
+{
+    if (s == NULL || msg == NULL || src == NULL) {
+        sr_msg_free(msg);
+        return SR_EINVAL;
+    }
+    input_now(s, now_ms);
+    /* The limit sr_stack_receive's parse applies (max_message) applies here too. */
+    int err = sr_msg_size(msg) > s->cfg.max_message ? SR_ETOOBIG : 0;
+    return receive_parsed(s, msg, err, src);
 }
 
 int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, uint64_t now_ms,

@@ -129,11 +129,59 @@ static void test_keep_lent(void **state)
     sr_msg_free(copy);
 }
 
+/* A message the shell parsed itself goes in as it is: the event lends that very message, and
+ * the stack parses nothing. */
+static void test_receive_msg(void **state)
+{
+    (void)state;
+    char req[2048], text[2048];
+    h_req_text(req, sizeof(req), "INVITE", BR, "UDP", NULL, 1, NULL, NULL, "v=0\r\n");
+    sr_stack *s = h_stack(true);
+    sr_addr src = h_addr("192.0.2.1", 5060, SR_TP_UDP);
+    /* warm the queue, the timer heap and the index up */
+    for (unsigned i = 10; i < 20; i++) {
+        char br[32];
+        snprintf(br, sizeof br, "z9hG4bKwarm%u", i);
+        h_req_text(text, sizeof(text), "OPTIONS", br, "UDP", NULL, i, NULL, NULL, NULL);
+        assert_int_equal(sr_stack_receive_msg(s, h_parse(text), &src, 0), 0);
+        drain(s);
+    }
+    sr_msg *m = h_parse(req);
+    tu_alloc *ta = tu_alloc_state();
+    long before = ta->total;
+    assert_int_equal(sr_stack_receive_msg(s, m, &src, 1), 0);
+    assert_int_equal(ta->total - before, 2); /* the head copy and the transaction: no parse */
+    sr_event ev;
+    assert_int_equal(sr_stack_poll(s, &ev), 0);
+    assert_int_equal(ev.kind, SR_EV_REQUEST);
+    assert_ptr_equal(ev.msg, m); /* the very message, lent back */
+    sr_txn_id id = ev.txn;
+    drain(s);
+    assert_int_equal(sr_stack_send_response(s, id, h_build(req, 200, "t1", NULL), 0, 2), 0);
+    drain(s);
+    h_req_text(text, sizeof(text), "ACK", "z9hG4bKack", "UDP", "t1", 1, NULL, NULL, NULL);
+    sr_msg *a = h_parse(text);
+    before = ta->total;
+    assert_int_equal(sr_stack_receive_msg(s, a, &src, 3), 0);
+    assert_int_equal(ta->total - before, 0);
+    assert_int_equal(sr_stack_poll(s, &ev), 0);
+    assert_ptr_equal(ev.msg, a);
+    drain(s);
+    /* dropped, refused: the stack frees what it was given */
+    assert_int_equal(sr_stack_receive_msg(s, h_parse("OPTIONS sip:a SIP/2.0\r\n\r\n"), &src, 4),
+                     SR_EBADMSG);
+    assert_int_equal(sr_stack_receive_msg(NULL, h_parse(text), &src, 4), SR_EINVAL);
+    assert_int_equal(sr_stack_receive_msg(s, NULL, &src, 4), SR_EINVAL);
+    assert_int_equal(sr_stack_dropped(s), 1);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_parse_once),
         TU_TEST(test_keep_lent),
+        TU_TEST(test_receive_msg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
