@@ -342,6 +342,18 @@ typedef struct sr_msg sr_msg;
 /** Free @p msg and everything it owns. NULL is a no-op. */
 SR_API void sr_msg_free(sr_msg *msg);
 
+/**
+ * A deep copy of @p msg, parsed or built, with every header added and body set since: one
+ * allocation from @p msg's allocator holding a copy of its arena, no print/parse round trip.
+ * Every slice and pointer the copy's accessors return points into the copy (or at static
+ * text, such as a canonical header name), so the copy lives on after sr_msg_free(@p msg);
+ * it prints the same bytes. Values parsed on first use (the Vias after the top one, headers
+ * added since) are parsed in the copy on its own first use. On success *@p out owns the copy;
+ * on failure *@p out is untouched.
+ * Returns 0 or one of: SR_EINVAL (NULL argument), SR_ENOMEM.
+ */
+SR_API int sr_msg_dup(sr_msg **out, const sr_msg *msg);
+
 /** The start line (method/URI or status/reason, version). Never NULL. */
 SR_API const sr_start_line *sr_msg_start_line(const sr_msg *msg);
 SR_API bool sr_msg_is_request(const sr_msg *msg);

@@ -20,6 +20,15 @@ enum {
      * at T1, doubling, until a matching PRACK, for at most 64·T1 (then SR_EV_PRACK_TIMEOUT).
      */
     SR_SEND_100REL = 1u << 0,
+    /**
+     * A 2xx to an INVITE whose retransmission the stack takes on for the UAS core (RFC 3261
+     * §13.3.1.4): the 2xx goes out again at T1, doubling up to T2, on every transport, until
+     * the ACK arrives — matched by dialog: Call-ID, From tag, To tag (the 2xx's) and CSeq
+     * number, whatever its branch; it is then passed to the TU as SR_EV_REQUEST with
+     * related = the INVITE — or until 64·T1 after the first 2xx: then SR_EV_2XX_TIMEOUT (the
+     * TU may end the dialog with a BYE, §13.3.1.4). Timers are in sr_stack_next_deadline().
+     */
+    SR_SEND_RETX_2XX = 1u << 1,
 };
 
 /** The largest first RSeq the stack picks (RFC 3262 §3: below 2^31). */

@@ -62,7 +62,8 @@ typedef struct sr_config {
     uint64_t seed;             /**< PRNG seed: branches, RSeq (0: a fixed default) */
     size_t max_memory;         /**< bytes live transactions may retain (their request copy,
                                   printed request, last response, reliable 1xx, PRACK
-                                  routes), checked when one is created: beyond, a new
+                                  routes), checked when one is created, with room
+                                  for the response a server will keep: beyond, a new
                                   request gets a stateless 503 and a new client transaction
                                   SR_ETOOBIG, as with max_transactions (64 MiB; 0: no
                                   limit) */
@@ -84,12 +85,20 @@ typedef enum sr_event_kind {
     SR_EV_TIMEOUT,         /**< Timer B/F (no final; act as 408), H (no ACK) or C: timer */
     SR_EV_TRANSPORT_ERROR, /**< the transport failed for txn (sr_stack_on_transport_error) */
     SR_EV_TERMINATED,      /**< txn is gone; state = the state it left */
-    SR_EV_PRACK_TIMEOUT    /**< no PRACK for a reliable 1xx within 64·T1: answer 5xx */
+    SR_EV_PRACK_TIMEOUT,   /**< no PRACK for a reliable 1xx within 64·T1: answer 5xx */
+    SR_EV_2XX_TIMEOUT      /**< a 2xx sent with SR_SEND_RETX_2XX got no ACK within 64·T1
+                                (RFC 3261 §13.3.1.4); txn = the INVITE, TERMINATED follows */
 } sr_event_kind;
 
 /**
  * One output of the stack. Pointers (data, msg) belong to the stack and stay valid until the
  * next sr_stack_poll() or sr_stack_free().
+ *
+ * Lent messages: the msg of SR_EV_REQUEST and SR_EV_RESPONSE is the message sr_stack_receive()
+ * parsed from the bytes, lent to the TU: the stack parses a received message once, and a
+ * server transaction keeps its own head-only copy made from that parse (sr_msg_dup's arena
+ * copy), so the TU needs no parse of its own. It is valid until the next sr_stack_poll() or
+ * sr_stack_free(); to keep it, sr_msg_dup() it, or take it with sr_stack_event_take_msg().
  */
 typedef struct sr_event {
     sr_event_kind kind;
@@ -99,11 +108,13 @@ typedef struct sr_event {
     sr_txn_state state; /**< SR_EV_TERMINATED: the state left; otherwise the current one */
     const char *data;   /**< SR_EV_SEND: the bytes */
     size_t len;
-    sr_addr addr;      /**< SR_EV_SEND: destination; REQUEST/RESPONSE: source */
-    bool reliable;     /**< addr.transport is reliable */
-    const sr_msg *msg; /**< SR_EV_REQUEST / SR_EV_RESPONSE: the parsed message */
-    unsigned status;   /**< RESPONSE: its code; SEND of a response: its code, else 0 */
-    char timer;        /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
+    sr_addr addr;       /**< SR_EV_SEND: destination; REQUEST/RESPONSE: source */
+    bool reliable;      /**< addr.transport is reliable */
+    const sr_msg *msg;  /**< SR_EV_REQUEST / SR_EV_RESPONSE: the parsed message */
+    unsigned status;    /**< RESPONSE: its code; SEND of a response: its code, else 0 */
+    char timer;         /**< SR_EV_TIMEOUT: 'B', 'F', 'H' or 'C' */
+    void *user;         /**< the user data of txn (sr_stack_txn_set_user()), NULL if none */
+    void *related_user; /**< the user data of related (the INVITE of a CANCEL, PRACK or ACK) */
 } sr_event;
 
 /**
@@ -141,6 +152,18 @@ SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_a
                             uint64_t now_ms);
 
 /**
+ * As sr_stack_receive() for a message the shell has parsed already (sr_msg_parse(), any
+ * allocator), so that a message the embedder had to read before the stack (to choose a
+ * stateless path, say) is parsed once between the socket and the TU: the stack works on
+ * @p msg itself and lends it with SR_EV_REQUEST / SR_EV_RESPONSE. The stack takes @p msg in
+ * every case (it frees it when it is dropped, absorbed or on failure); the caller must not
+ * use it after the call (it reads the lent one from the event). A message larger than
+ * max_message is dropped as sr_stack_receive() would.
+ * Returns what sr_stack_receive() returns.
+ */
+SR_API int sr_stack_receive_msg(sr_stack *s, sr_msg *msg, const sr_addr *src, uint64_t now_ms);
+
+/**
  * Start a client transaction for @p req (any method but ACK and CANCEL; use
  * sr_stack_cancel()) towards @p dest. The request must carry a top Via whose branch starts
  * with the magic cookie "z9hG4bK" (sr_stack_new_branch() makes one) and a CSeq. The request
@@ -155,7 +178,9 @@ SR_API int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, 
 
 /**
  * Send @p resp on server transaction @p id (RFC 3261 §17.2). @p flags: SR_SEND_100REL for a
- * reliable provisional (RFC 3262). A 2xx while a reliable 1xx that carried SDP is not yet
+ * reliable provisional (RFC 3262); SR_SEND_RETX_2XX for a 2xx to an INVITE that the stack
+ * retransmits until the ACK (RFC 3261 §13.3.1.4, see prack.h), which SR_EINVAL refuses on
+ * anything else. A 2xx while a reliable 1xx that carried SDP is not yet
  * PRACKed is held and sent when the PRACK arrives (RFC 3262 §3). On success the stack owns
  * @p resp; on failure the caller does.
  * Returns 0 or one of: SR_EINVAL (NULL, not a response, code/CSeq not matching, a non-100
@@ -211,11 +236,38 @@ SR_API int sr_stack_on_timer(sr_stack *s, uint64_t now_ms);
 SR_API int sr_stack_poll(sr_stack *s, sr_event *ev);
 
 /**
+ * Take the message of the event the last sr_stack_poll() returned (SR_EV_REQUEST or
+ * SR_EV_RESPONSE): *@p out owns it from now on (free it with sr_msg_free(); it was allocated
+ * with the stack's allocator, which must then outlive it), and the event's msg pointer stays
+ * valid as long as the caller keeps it. No copy is made. A second call for the same event
+ * finds nothing. Returns 0 or one of: SR_EINVAL (NULL argument), SR_ENOTFOUND (the last
+ * event carried no message, or it was taken already; *@p out untouched).
+ */
+SR_API int sr_stack_event_take_msg(sr_stack *s, sr_msg **out);
+
+/**
  * Write a fresh branch "z9hG4bK" + 16 hex digits from the stack's PRNG into @p out
  * (SR_BRANCH_LEN + 1 bytes with the NUL). Returns 0 or SR_EINVAL.
  */
 #define SR_BRANCH_LEN 23
 SR_API int sr_stack_new_branch(sr_stack *s, char *out);
+
+/**
+ * Attach the embedder's @p user pointer to transaction @p id (as nghttp2's stream user data):
+ * every later event of that transaction carries it in sr_event.user, and every event whose
+ * related transaction is @p id in sr_event.related_user, so the embedder needs no map from
+ * ids to its own state. Events already queued for @p id but not yet polled get it too (the
+ * SR_EV_REQUEST that announced a server transaction, the SR_EV_SEND of a request just
+ * started). The stack never reads or frees @p user. Lifetime: it lives as long as the
+ * transaction; the transaction's SR_EV_TERMINATED carries it one last time, after which the
+ * stack forgets it and the embedder may free it. A CANCEL handle that sr_stack_cancel() gave
+ * before the CANCEL could be sent names no transaction yet: SR_ENOTFOUND.
+ * Returns 0 or one of: SR_EINVAL (NULL stack), SR_ENOTFOUND (no live transaction @p id).
+ */
+SR_API int sr_stack_txn_set_user(sr_stack *s, sr_txn_id id, void *user);
+
+/** The user data of live transaction @p id; NULL when none was set or @p id is not live. */
+SR_API void *sr_stack_txn_user(const sr_stack *s, sr_txn_id id);
 
 /** The state of transaction @p id. Returns 0, SR_ENOTFOUND or SR_EINVAL. */
 SR_API int sr_stack_txn_state(const sr_stack *s, sr_txn_id id, sr_txn_state *state);

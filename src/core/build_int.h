@@ -16,6 +16,9 @@ uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *pur
 /* Decimal form of @p v into @p out (at least 11 bytes), NUL-terminated; returns the length. */
 size_t sr__u32_to_dec(uint32_t v, char *out);
 
+/* @p v as 16 lower-case hex digits in @p out (no NUL). */
+void sr__hex64(uint64_t v, char *out);
+
 /* true for the responses that create a dialog (RFC 3261 §12.1.1): 101-299 to INVITE. */
 bool sr__is_dialog_creating(unsigned code, sr_method m);
 

@@ -171,6 +171,10 @@ static inline int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *nam
 struct sr_msg;
 /* Bytes @p m occupies (its arena chunks), 0 for NULL. */
 size_t sr__msg_footprint(const struct sr_msg *m);
+/* sr_msg_dup() with the copy's allocator chosen (msg_dup.c). With @p drop_body, a received
+ * message's body is left out as SR__PARSE_NO_BODY leaves it out. 0 or SR_ENOMEM. */
+int sr__msg_dup(struct sr_msg **out, const struct sr_msg *m, const sr_allocator *alloc,
+                bool drop_body);
 
 /* ------------------------------------------------------------ arena */
 /* A chain of chunks; allocations are bump-allocated, freed all at once (STYLE §5). */

@@ -123,11 +123,11 @@ static sr_str tag_of(const sr_nameaddr *na)
     return na != NULL ? na->tag : SR_STR("");
 }
 
-int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
-                           const sr_addr *src)
+int sr__prack_uas_on_prack(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 {
+    const sr_msg *req = *reqp;
     sr__txn *p = NULL;
-    int err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &p);
+    int err = sr__new_server(s, req, src, SR_TXN_NON_INVITE_SERVER, &p);
     if (err != 0)
         return err;
     sr_rack ra;
@@ -138,15 +138,15 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     if (inv == NULL)
         return sr__server_reply_or_end(s, p, 481, NULL, 0); /* §3: no matching reliable 1xx */
     sr_txn_id pid = p->id, iid = inv->id;
+    void *iuser = inv->user;
     sr__prack_uas_stop(s, inv);
     if ((err = sr__server_reply_or_end(s, p, 200, NULL, 0)) != 0)
         return err;
     /* The TU sees the PRACK (it may carry an SDP answer), already answered. */
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
-    sr_msg *copy = NULL;
-    if ((err = sr__reparse(s, buf, len, &copy)) != 0)
-        return err;
+    sr_msg *copy = *reqp; /* the event takes the parsed PRACK */
+    *reqp = NULL;
     sr__txn *pt = sr__txn_find(s, pid);
     ev.kind = SR_EV_REQUEST;
     ev.txn = pid;
@@ -154,7 +154,8 @@ int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size
     ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
     ev.state = pt != NULL ? pt->state : SR_TXN_TERMINATED;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
+    ev.related_user = iuser;
     if ((err = sr__emit(s, &ev, NULL, 0, copy)) != 0)
         return err;
     if (inv->held_2xx != NULL) {
@@ -270,7 +271,7 @@ static int build_prack(sr_stack *s, sr__txn *inv, const sr_msg *resp, uint32_t r
         goto out;
     const sr_via *v = sr_msg_via(inv->req, 0);
     char branch[SR_BRANCH_LEN + 1];
-    sr_stack_new_branch(s, branch);
+    sr__new_branch(s, branch);
     if ((err = sr_buf_append_cstr(&b, "SIP/2.0/")) || (err = sr_buf_append_str(&b, v->transport)) ||
         (err = sr_buf_append_cstr(&b, " ")) || (err = sr_buf_append_str(&b, v->host)))
         goto out;

@@ -9,14 +9,13 @@
 #include "core_int.h"
 #include "txn_int.h"
 
-/* Pass a response to the TU: the event gets its own parsed copy, so it outlives @p t. */
-static int deliver(sr_stack *s, sr__txn *t, const char *buf, size_t len, const sr_addr *src,
-                   sr_txn_id related)
+/* Pass a response to the TU: the event takes the message sr_stack_receive parsed (*@p own,
+ * set to NULL: the queue frees it, on failure too), so the TU reads the one parse there was.
+ * It outlives @p t; the caller may still read it until it returns (no poll comes between). */
+static int deliver(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src, sr_txn_id related)
 {
-    sr_msg *copy = NULL;
-    int err = sr__reparse(s, buf, len, &copy);
-    if (err != 0)
-        return err;
+    sr_msg *copy = *own;
+    *own = NULL;
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_RESPONSE;
@@ -25,9 +24,93 @@ static int deliver(sr_stack *s, sr__txn *t, const char *buf, size_t len, const s
     ev.txn_kind = t->kind;
     ev.state = t->state;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
     ev.status = sr_msg_status(copy);
+    ev.user = t->user;
     return sr__emit(s, &ev, NULL, 0, copy);
+}
+
+/* true when every Via value of @p m was parsed into its typed list: the top Via the stack
+ * matches on is then the one on the wire (a value that did not parse is left out of the
+ * list by sr_msg_add_header, which would make the second value look like the top one). */
+static bool vias_complete(const sr_msg *m)
+{
+    size_t n = 0;
+    for (const sr_header *h = sr_msg_header_find(m, SR_HDR_VIA, NULL); h != NULL;
+         h = sr_msg_header_find(m, SR_HDR_VIA, h)) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(h->value, &pos, &item))
+            n++;
+    }
+    return n == sr_msg_via_count(m);
+}
+
+/* Start a client transaction (handle @p fixed_id when not 0); see sr_stack_send_request.
+ * The transaction keeps the caller's message as it is: a built message's accessors (Via,
+ * CSeq, To, From, Call-ID...) are kept in step by sr_msg_add_header(), so it is matched on
+ * directly, without printing and parsing it again; the printed bytes are what is sent. */
+int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
+                     sr_txn_id *id)
+{
+    int err;
+    sr__txn *t = NULL;
+    sr_buf b;
+    sr_buf_init(&b, &s->talloc); /* kept as t->req_bytes: counted in s->mem */
+    sr_method m = sr_msg_method(req);
+    size_t ext = sr__msg_footprint(req);
+    const sr_via *via = sr_msg_via(req, 0);
+    if (via == NULL || !vias_complete(req) || !sr__branch_is_3261(via->branch) ||
+        sr_msg_cseq(req) == NULL) {
+        err = SR_EINVAL;
+        goto out;
+    }
+    if (sr__find_client(s, via->branch, sr_msg_cseq(req)->method) != NULL) {
+        err = SR_EEXIST;
+        goto out;
+    }
+    if ((err = sr_msg_print(req, &b)) != 0)
+        goto out;
+    s->mem += ext; /* the caller's message, for the budget check and while the txn lives */
+    err = sr__txn_alloc(s, m == SR_METHOD_INVITE ? SR_TXN_INVITE_CLIENT : SR_TXN_NON_INVITE_CLIENT,
+                        dest, 0, &t);
+    if (err != 0) {
+        s->mem -= ext;
+        goto out;
+    }
+    t->ext_bytes = ext;
+    if (fixed_id != 0)
+        t->id = fixed_id;
+    t->req = req;
+    sr__txn_index(s, t);
+    t->req_bytes = b;
+    sr_buf_init(&b, s->alloc);
+    uint64_t t1 = s->cfg.t1;
+    t->interval = t1;
+    if (t->kind == SR_TXN_INVITE_CLIENT) {
+        /* §17.1.1.2: Timer A only on unreliable transports, Timer B always. */
+        if (!t->reliable && (err = sr__start(s, t, SR__TK_A, t1)) != 0)
+            goto fail;
+        if ((err = sr__start(s, t, SR__TK_B, 64 * t1)) != 0)
+            goto fail;
+    } else {
+        /* §17.1.2.2: Timer E only on unreliable transports, Timer F always. */
+        if (!t->reliable && (err = sr__start(s, t, SR__TK_E, t1)) != 0)
+            goto fail;
+        if ((err = sr__start(s, t, SR__TK_F, 64 * t1)) != 0)
+            goto fail;
+    }
+    if ((err = sr__emit_send(s, t, &t->req_bytes, 0)) != 0)
+        goto fail;
+    if (id != NULL)
+        *id = t->id;
+    goto out;
+fail:
+    t->req = NULL; /* on failure the caller still owns its message */
+    sr__txn_discard(s, t);
+out:
+    sr_buf_cleanup(&b);
+    return err;
 }
 
 /* §9.1: the CANCEL copies the INVITE's Request-URI, Call-ID, To, From, CSeq number and top
@@ -62,14 +145,9 @@ static void drop_pending_cancel(sr_stack *s, sr__txn *inv)
     inv->cancel_asked = false;
 }
 
-int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id)
+/* §9.1: the TU asks to cancel INVITE client transaction @p t (see sr_stack_cancel). */
+int sr__client_cancel(sr_stack *s, sr__txn *t, sr_txn_id *id)
 {
-    if (s == NULL)
-        return SR_EINVAL;
-    sr__input_now(s, now_ms);
-    sr__txn *t = sr__txn_find(s, invite);
-    if (t == NULL || t->kind != SR_TXN_INVITE_CLIENT)
-        return SR_ENOTFOUND;
     if (t->cancel_asked || (t->state != SR_TXN_CALLING && t->state != SR_TXN_PROCEEDING))
         return SR_ESTATE;
     t->cancel_id = s->next_id++;
@@ -103,9 +181,9 @@ static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
     return sr__emit_send(s, t, &t->resp, 0);
 }
 
-static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
-                           const sr_addr *src)
+static int ict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)
 {
+    const sr_msg *resp = *own;
     unsigned code = sr_msg_status(resp);
     int err = 0;
     switch (t->state) {
@@ -129,7 +207,7 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
                 if (err != 0)
                     return err;
             }
-            if (pass && (err = deliver(s, t, buf, len, src, prack)) != 0)
+            if (pass && (err = deliver(s, t, own, src, prack)) != 0)
                 return err;
             if (t->cancel_asked && !t->got_provisional) {
                 t->got_provisional = true;
@@ -147,11 +225,11 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
             t->state = SR_TXN_ACCEPTED;
             if ((err = sr__start(s, t, SR__TK_M, 64 * (uint64_t)s->cfg.t1)) != 0)
                 return err;
-            return deliver(s, t, buf, len, src, 0);
+            return deliver(s, t, own, src, 0);
         }
         /* §17.1.1.2: 300-699 → Completed, ACK, Timer D (≥ 32 s unreliable, 0 reliable). */
         t->state = SR_TXN_COMPLETED;
-        if ((err = deliver(s, t, buf, len, src, 0)) != 0)
+        if ((err = deliver(s, t, own, src, 0)) != 0)
             return err;
         err = send_ack(s, t, resp);
         if (t->reliable) {
@@ -164,7 +242,7 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
     case SR_TXN_ACCEPTED:
         /* RFC 6026 §8.4: further 2xx go to the TU (it ACKs each); others are absorbed. */
         if (code >= 200 && code < 300)
-            return deliver(s, t, buf, len, src, 0);
+            return deliver(s, t, own, src, 0);
         return 0;
     case SR_TXN_COMPLETED:
         /* §17.1.1.2: every retransmitted final gets the ACK again, not the TU. */
@@ -175,9 +253,9 @@ static int ict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const ch
     }
 }
 
-static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf,
-                            size_t len, const sr_addr *src)
+static int nict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)
 {
+    const sr_msg *resp = *own;
     unsigned code = sr_msg_status(resp);
     int err;
     switch (t->state) {
@@ -186,12 +264,12 @@ static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const c
         if (code < 200) {
             /* §17.1.2.2: Trying → Proceeding; Timer E keeps running (at T2 from now on). */
             t->state = SR_TXN_PROCEEDING;
-            return deliver(s, t, buf, len, src, 0);
+            return deliver(s, t, own, src, 0);
         }
         sr__stop(s, t, SR__TK_E);
         sr__stop(s, t, SR__TK_F);
         t->state = SR_TXN_COMPLETED;
-        err = deliver(s, t, buf, len, src, 0);
+        err = deliver(s, t, own, src, 0);
         /* Timer K: T4 on unreliable transports, 0 (terminate now) on reliable ones. */
         if (t->reliable) {
             sr__txn_terminate(s, t);
@@ -205,12 +283,11 @@ static int nict_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const c
     }
 }
 
-int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
-                           const sr_addr *src)
+int sr__client_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)
 {
     if (t->kind == SR_TXN_INVITE_CLIENT)
-        return ict_on_response(s, t, resp, buf, len, src);
-    return nict_on_response(s, t, resp, buf, len, src);
+        return ict_on_response(s, t, own, src);
+    return nict_on_response(s, t, own, src);
 }
 
 static void resend(sr_stack *s, sr__txn *t)

@@ -27,6 +27,7 @@ enum sr__tk {
     SR__TK_TRYING,     /* automatic 100 Trying (§17.2.1; RFC 4320 for non-INVITE) */
     SR__TK_REL,        /* RFC 3262 reliable 1xx retransmission */
     SR__TK_REL_GIVEUP, /* RFC 3262 64·T1 without PRACK */
+    SR__TK_2XX,        /* UAS core 2xx retransmission (§13.3.1.4, SR_SEND_RETX_2XX) */
     SR__TK_COUNT
 };
 
@@ -88,6 +89,11 @@ typedef struct sr__txn {
     size_t n_early;
     uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
     size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
+    void *user;          /* sr_stack_txn_set_user(): copied into each event of this txn */
+    /* INVITE server, SR_SEND_RETX_2XX (§13.3.1.4): the 2xx asked to be retransmitted (held
+     * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
+    bool retx_2xx_want;
+    bool retx_2xx;
 } sr__txn;
 
 /* A queued event and what it owns. */
@@ -116,33 +122,50 @@ struct sr_stack {
     sr_txn_id next_id;
     uint64_t now;
     uint64_t dropped;
+    size_t n_retx_2xx; /* transactions resending a 2xx (SR_SEND_RETX_2XX): ACKs look them up */
     sr__qev *q;
     size_t q_head, q_len, q_cap;
     sr__qev cur; /* the event handed out by the last poll */
 };
 
-/* stack.c */
-uint64_t sr__stack_now(sr_stack *s, uint64_t now_ms);
-void sr__input_now(sr_stack *s, uint64_t now_ms);
-void sr__fire_due(sr_stack *s);
+/* The layers: stack.c (the public API) checks inputs, advances time, fires due timers and
+ * calls the state machines (txn_client.c, txn_server.c, prack.c), which call the plumbing
+ * below; nothing calls back up into stack.c. */
+
+/* RFC 3261 §17: "reliable transport" (sr_transport_is_reliable() for the state machines). */
+static inline bool sr__reliable(sr_transport tp)
+{
+    return tp == SR_TP_TCP || tp == SR_TP_TLS || tp == SR_TP_SCTP;
+}
+
+/* stack_events.c: the event queue. sr__emit queues @p ev with a copy of @p bytes and takes
+ * @p msg (freed on failure too). */
 int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg);
 int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status);
 int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer);
-int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, sr__txn **out);
-void sr__txn_terminate(sr_stack *s, sr__txn *t);
-sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
+void sr__qev_release(sr_stack *s, sr__qev *e);
+int sr__queue_pop(sr_stack *s, sr_event *ev);
+sr_msg *sr__queue_take_msg(sr_stack *s);
+void sr__queue_set_user(sr_stack *s, sr_txn_id id, void *user);
+void sr__queue_cleanup(sr_stack *s);
+
+/* stack_txn.c: transaction allocation, the counting allocator, termination, timer slots. */
+void sr__talloc_init(sr_stack *s);
+int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t reserve,
+                  sr__txn **out);
+void sr__txn_terminate(sr_stack *s, sr__txn *t); /* SR_EV_TERMINATED, then freed */
+void sr__txn_discard(sr_stack *s, sr__txn *t);   /* never visible: unlinked and freed */
+void sr__txn_destroy(sr_stack *s, sr__txn *t);   /* already unlinked: freed */
 int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay);
 void sr__stop(sr_stack *s, sr__txn *t, int kind);
-int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
-                     sr_txn_id *id);
-int sr__msg_copy(const sr_stack *s, const sr_msg *m, sr_msg **out);
-int sr__reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out);
+void sr__new_branch(sr_stack *s, char *out); /* SR_BRANCH_LEN + 1 bytes */
 
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
 int sr__index_init(sr_stack *s);
 void sr__index_cleanup(sr_stack *s);
 void sr__txn_index(sr_stack *s, sr__txn *t);   /* once t->id and t->req are final */
 void sr__txn_unindex(sr_stack *s, sr__txn *t); /* a no-op for what is not linked */
+sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
 sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method);
 sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_rack *ra);
 bool sr__branch_is_3261(sr_str branch);
@@ -150,34 +173,39 @@ sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
 sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req);
 sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel);
 bool sr__is_merged(const sr_stack *s, const sr_msg *req);
+sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
 bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
 
 /* txn_client.c */
-int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
-                           const sr_addr *src);
+int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
+                     sr_txn_id *id);
+int sr__client_cancel(sr_stack *s, sr__txn *t, sr_txn_id *id);
+/* *@p own is the parsed response; the SR_EV_RESPONSE that passes it to the TU takes it (and
+ * sets it to NULL); otherwise the caller still frees it. */
+int sr__client_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src);
 void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
 
 /* txn_server.c */
-/* *@p reqp is the parsed @p buf; a new transaction's SR_EV_REQUEST takes it (it is then set to
- * NULL, freed by the event queue even on failure), sparing a second parse. */
-int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t len,
-                          const sr_addr *src);
+/* *@p reqp is the request sr_stack_receive parsed; the SR_EV_REQUEST that lends it to the TU
+ * takes it (*@p reqp is then NULL; the queue frees it, on failure too), and a new server
+ * transaction keeps a head-only sr__msg_dup of it: one parse per received request. */
+int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src);
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
 int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);
 int sr__server_reply_or_end(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs,
                             size_t n);
 int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code);
-int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
+int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out);
-int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
-                     sr_txn_id related);
+int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
+                     const sr__txn *rel);
 int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
+void sr__stop_2xx(sr_stack *s, sr__txn *t); /* §13.3.1.4 retransmission off (idempotent) */
 
 /* prack.c: RFC 3262. */
 int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp);
-int sr__prack_uas_on_prack(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
-                           const sr_addr *src);
+int sr__prack_uas_on_prack(sr_stack *s, sr_msg **reqp, const sr_addr *src);
 void sr__prack_uas_on_timer(sr_stack *s, sr__txn *t, int kind);
 void sr__prack_uas_stop(sr_stack *s, sr__txn *t);
 bool sr__prack_uas_hold(const sr__txn *t, const sr_msg *resp);

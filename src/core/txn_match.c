@@ -438,6 +438,28 @@ sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_
     return NULL;
 }
 
+/* RFC 3261 §13.3.1.4: the INVITE server transaction retransmitting the 2xx an ACK with a
+ * branch of its own acknowledges: same Call-ID, From tag, CSeq number, and the To tag of
+ * the 2xx. */
+sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
+{
+    const sr_cseq *cs = sr_msg_cseq(ack);
+    sr_str cid = sr_msg_call_id(ack), ftag = from_tag(ack), ttag = to_tag(ack);
+    if (ttag.len == 0)
+        return NULL;
+    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, SR_STR("INVITE")), e)
+    {
+        sr__txn *t = e->txn;
+        if (t->kind != SR_TXN_INVITE_SERVER || !t->retx_2xx || sr_msg_cseq(t->req)->num != cs->num)
+            continue;
+        sr_str tt = {t->to_tag, t->to_tag_len};
+        if (sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag) &&
+            sr_str_eq(tt, ttag))
+            return t;
+    }
+    return NULL;
+}
+
 /* Does a Supported/Require-style header @p id of @p m list option tag @p tag? */
 bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag)
 {

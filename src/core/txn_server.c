@@ -17,7 +17,7 @@
 static sr_addr response_dest(const sr_msg *req, const sr_addr *src)
 {
     sr_addr d = *src;
-    if (sr_transport_is_reliable(src->transport))
+    if (sr__reliable(src->transport))
         return d;
     const sr_via *v = sr_msg_via(req, 0);
     if (v->rport == SR_RPORT_NONE)
@@ -56,7 +56,7 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
         ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
         ev.state = SR_TXN_TERMINATED;
         ev.addr = response_dest(req, src);
-        ev.reliable = sr_transport_is_reliable(src->transport);
+        ev.reliable = sr__reliable(src->transport);
         ev.status = code;
         err = sr__emit(s, &ev, b.p, b.len, NULL);
     }
@@ -64,24 +64,22 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
     return err;
 }
 
-int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src, sr_txn_kind kind,
+int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out)
 {
     sr__txn *t = NULL;
     sr_msg *copy = NULL;
     /* What the transaction keeps: the request's head, which every response it sends copies
      * from (§8.2.6.2) and which it is matched on (§17.2.3, §8.2.2.2); not the body, which
-     * the TU has in its SR_EV_REQUEST. Allocated through talloc: counted in s->mem. */
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = &s->talloc;
-    o.max_size = s->cfg.max_message;
-    o.flags = SR__PARSE_NO_BODY;
-    int err = sr_msg_parse(&copy, buf, len, &o, NULL);
+     * the TU has in its SR_EV_REQUEST. A copy of the parsed request's arena without the body
+     * (no second parse), allocated through talloc: counted in s->mem. */
+    int err = sr__msg_dup(&copy, req, &s->talloc, true);
     if (err != 0)
         return err;
     sr_addr d = response_dest(copy, src);
-    err = sr__txn_alloc(s, kind, &d, &t);
+    /* Room for the response it will keep: about its request's head (a response copies Via,
+     * From, To, Call-ID and CSeq from it, §8.2.6.2). */
+    err = sr__txn_alloc(s, kind, &d, sr__msg_footprint(copy), &t);
     if (err != 0) {
         sr_msg_free(copy);
         return err;
@@ -94,28 +92,28 @@ int sr__new_server(sr_stack *s, const char *buf, size_t len, const sr_addr *src,
 
 /* Queue SR_EV_REQUEST for @p t with @p msg, which the queue takes (freed on failure too). */
 static int emit_request_msg(sr_stack *s, const sr__txn *t, sr_msg *msg, const sr_addr *src,
-                            sr_txn_id related)
+                            const sr__txn *rel)
 {
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_REQUEST;
     ev.txn = t != NULL ? t->id : 0;
-    ev.related = related;
+    ev.related = rel != NULL ? rel->id : 0;
     ev.txn_kind = t != NULL ? t->kind : SR_TXN_INVITE_SERVER;
     ev.state = t != NULL ? t->state : SR_TXN_TERMINATED;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
+    ev.user = t != NULL ? t->user : NULL;
+    ev.related_user = rel != NULL ? rel->user : NULL;
     return sr__emit(s, &ev, NULL, 0, msg);
 }
 
-int sr__emit_request(sr_stack *s, const sr__txn *t, const char *buf, size_t len, const sr_addr *src,
-                     sr_txn_id related)
+int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
+                     const sr__txn *rel)
 {
-    sr_msg *copy = NULL;
-    int err = sr__reparse(s, buf, len, &copy);
-    if (err != 0)
-        return err;
-    return emit_request_msg(s, t, copy, src, related);
+    sr_msg *m = *reqp;
+    *reqp = NULL;
+    return emit_request_msg(s, t, m, src, rel);
 }
 
 /* Print @p resp into @p b (replacing its content) and remember its To tag. */
@@ -222,6 +220,7 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             if (t->held_2xx != NULL)
                 return SR_ESTATE;
             t->held_2xx = resp;
+            t->retx_2xx_want = (flags & SR_SEND_RETX_2XX) != 0; /* from when it goes out */
             sr__stop(s, t, SR__TK_TRYING);
             return 0;
         }
@@ -235,6 +234,14 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             /* RFC 6026 §7.1: 2xx → Accepted; Timer L absorbs INVITE retransmissions. */
             t->state = SR_TXN_ACCEPTED;
             sr__start(s, t, SR__TK_L, 64 * (uint64_t)s->cfg.t1);
+            if ((flags & SR_SEND_RETX_2XX) || t->retx_2xx_want) {
+                /* §13.3.1.4: the UAS core resends the 2xx at T1, doubling up to T2, until
+                 * the ACK; Timer L (64·T1 from this 2xx) ends it without one. */
+                t->retx_2xx = true;
+                s->n_retx_2xx++;
+                t->interval = s->cfg.t1;
+                sr__start(s, t, SR__TK_2XX, t->interval);
+            }
             break;
         }
         /* §17.2.1: 300-699 → Completed; G (unreliable only) and H. */
@@ -299,10 +306,20 @@ int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
     return nist_send(s, t, resp, flags);
 }
 
-/* A request matching a live server transaction: a retransmission, or the ACK (§17.2.1). */
-static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const char *buf,
-                             size_t len, const sr_addr *src)
+/* §13.3.1.4: the ACK came: the 2xx goes out no more. */
+void sr__stop_2xx(sr_stack *s, sr__txn *t)
 {
+    if (!t->retx_2xx)
+        return;
+    t->retx_2xx = false;
+    s->n_retx_2xx--;
+    sr__stop(s, t, SR__TK_2XX);
+}
+
+/* A request matching a live server transaction: a retransmission, or the ACK (§17.2.1). */
+static int on_retransmission(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_addr *src)
+{
+    const sr_msg *req = *reqp;
     if (t->kind == SR_TXN_NON_INVITE_SERVER) {
         /* §17.2.2: Trying absorbs; Proceeding and Completed re-send the last response. */
         return t->state == SR_TXN_TRYING ? 0 : send_last(s, t);
@@ -321,7 +338,8 @@ static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const c
             return sr__start(s, t, SR__TK_I, s->cfg.t4);
         case SR_TXN_ACCEPTED:
             /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
-            return sr__emit_request(s, NULL, buf, len, src, t->id);
+            sr__stop_2xx(s, t);
+            return sr__emit_request(s, NULL, reqp, src, t);
         default: return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
         }
     }
@@ -334,17 +352,18 @@ static int on_retransmission(sr_stack *s, sr__txn *t, const sr_msg *req, const c
     }
 }
 
-static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len,
-                     const sr_addr *src)
+static int on_cancel(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 {
+    const sr_msg *req = *reqp;
     sr__txn *c = NULL;
-    int err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &c);
+    int err = sr__new_server(s, req, src, SR_TXN_NON_INVITE_SERVER, &c);
     if (err != 0)
         return err;
     sr__txn *inv = sr__match_cancel(s, req);
     if (inv == NULL)
         return sr__server_reply_or_end(s, c, 481, NULL, 0); /* §9.2: nothing to cancel */
     sr_txn_id inv_id = inv->id, c_id = c->id;
+    void *inv_user = inv->user;
     /* §9.2: the To tag of the 200 to the CANCEL SHOULD be the one of the INVITE's responses
      * (its 1xx, its 487): the tag the INVITE already used (the TU's), else the one its 487
      * will carry, set on both now. */
@@ -373,44 +392,49 @@ static int on_cancel(sr_stack *s, const sr_msg *req, const char *buf, size_t len
     sr__txn *ct = sr__txn_find(s, c_id); /* gone already on a reliable transport */
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
-    sr_msg *copy = NULL;
-    if ((err = sr__reparse(s, buf, len, &copy)) != 0)
-        return err;
+    sr_msg *copy = *reqp; /* the event takes the parsed CANCEL */
+    *reqp = NULL;
     ev.kind = SR_EV_REQUEST;
     ev.txn = c_id;
     ev.related = inv_id;
     ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
     ev.state = ct != NULL ? ct->state : SR_TXN_TERMINATED;
     ev.addr = *src;
-    ev.reliable = sr_transport_is_reliable(src->transport);
+    ev.reliable = sr__reliable(src->transport);
+    ev.related_user = inv_user;
     return sr__emit(s, &ev, NULL, 0, copy);
 }
 
-int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t len,
-                          const sr_addr *src)
+int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 {
     sr_msg *req = *reqp;
     sr__txn *t = sr__match_server(s, req);
     if (t != NULL)
-        return on_retransmission(s, t, req, buf, len, src);
+        return on_retransmission(s, t, reqp, src);
     sr_method m = sr_msg_method(req);
     int err;
-    if (m == SR_METHOD_ACK) /* §17.2.3 no match: the ACK for a 2xx, for the TU/dialog */
-        return sr__emit_request(s, NULL, buf, len, src, 0);
+    if (m == SR_METHOD_ACK) {
+        /* §17.2.3 no match: the ACK for a 2xx, for the TU/dialog; it stops the 2xx the
+         * stack retransmits for the TU (§13.3.1.4), whose INVITE it then names. */
+        t = s->n_retx_2xx > 0 ? sr__find_2xx_target(s, req) : NULL;
+        if (t != NULL)
+            sr__stop_2xx(s, t);
+        return sr__emit_request(s, NULL, reqp, src, t);
+    }
     if (m == SR_METHOD_CANCEL)
-        return on_cancel(s, req, buf, len, src);
+        return on_cancel(s, reqp, src);
     if (sr__is_merged(s, req)) {
         /* §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, other branch. */
         if ((err = sr__new_server(
-                 s, buf, len, src,
+                 s, req, src,
                  m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER : SR_TXN_NON_INVITE_SERVER, &t)) != 0)
             return err;
         return sr__server_reply_or_end(s, t, 482, NULL, 0);
     }
     if (m == SR_METHOD_PRACK && s->cfg.prack_enabled)
-        return sr__prack_uas_on_prack(s, req, buf, len, src);
+        return sr__prack_uas_on_prack(s, reqp, src);
     if (m == SR_METHOD_INVITE) {
-        if ((err = sr__new_server(s, buf, len, src, SR_TXN_INVITE_SERVER, &t)) != 0)
+        if ((err = sr__new_server(s, req, src, SR_TXN_INVITE_SERVER, &t)) != 0)
             return err;
         bool req100 = sr__has_option(req, SR_HDR_REQUIRE, "100rel");
         if (req100 && !s->cfg.prack_enabled) {
@@ -423,11 +447,11 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
         if ((err = sr__start(s, t, SR__TK_TRYING, s->cfg.trying_delay)) != 0)
             goto fail;
         *reqp = NULL; /* the event takes the parsed request */
-        if ((err = emit_request_msg(s, t, req, src, 0)) != 0)
+        if ((err = emit_request_msg(s, t, req, src, NULL)) != 0)
             goto fail;
         return 0;
     }
-    if ((err = sr__new_server(s, buf, len, src, SR_TXN_NON_INVITE_SERVER, &t)) != 0)
+    if ((err = sr__new_server(s, req, src, SR_TXN_NON_INVITE_SERVER, &t)) != 0)
         return err;
     /* RFC 4320 §4.1: a 100 to a non-INVITE only once the client's Timer E has reached T2,
      * and only over unreliable transports (over reliable ones the client does not
@@ -435,7 +459,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const char *buf, size_t le
     if (!t->reliable && (err = sr__start(s, t, SR__TK_TRYING, e_reaches_t2(&s->cfg))) != 0)
         goto fail;
     *reqp = NULL; /* the event takes the parsed request */
-    if ((err = emit_request_msg(s, t, req, src, 0)) != 0)
+    if ((err = emit_request_msg(s, t, req, src, NULL)) != 0)
         goto fail;
     return 0;
 fail:
@@ -464,9 +488,21 @@ void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind)
         rc = sr__emit_simple(s, t, SR_EV_TIMEOUT, 'H');
         sr__txn_terminate(s, t);
         break;
+    case SR__TK_2XX:
+        /* §13.3.1.4: resend the 2xx, interval doubling up to T2. */
+        rc = send_last(s, t);
+        t->interval = 2 * t->interval > s->cfg.t2 ? s->cfg.t2 : 2 * t->interval;
+        if (sr__start(s, t, SR__TK_2XX, t->interval) != 0)
+            rc = SR_ENOMEM;
+        break;
+    case SR__TK_L:
+        /* §13.3.1.4: 64·T1 and the 2xx the stack resends got no ACK: tell the TU. */
+        if (t->retx_2xx)
+            rc = sr__emit_simple(s, t, SR_EV_2XX_TIMEOUT, 0);
+        sr__txn_terminate(s, t);
+        break;
     case SR__TK_I:
-    case SR__TK_J:
-    case SR__TK_L: sr__txn_terminate(s, t); break;
+    case SR__TK_J: sr__txn_terminate(s, t); break;
     case SR__TK_REL:
     case SR__TK_REL_GIVEUP: sr__prack_uas_on_timer(s, t, kind); break;
     default: break;

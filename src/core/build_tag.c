@@ -1,0 +1,133 @@
+/* sipreply core: the derived To tag of stateless responses and the builder's small helpers.
+ * RFC 3261 §8.2.7 (a stateless UAS answers retransmissions identically), §12.1.1. */
+#include <string.h>
+
+#include "sipreply/build.h"
+
+#include "build_int.h"
+#include "core_int.h"
+
+void sr_build_opts_init(sr_build_opts *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
+/* ------------------------------------------------------------------ the derived tag */
+
+/* Streaming wrapper: the fields are short, so collect them in a bounded scratch buffer and
+ * hash it once; fields longer than the scratch are folded in by their own hash. */
+typedef struct taghash {
+    uint8_t buf[1024];
+    size_t len;
+    const uint8_t *key;
+} taghash;
+
+static void th_bytes(taghash *h, const void *p, size_t n)
+{
+    if (n > sizeof h->buf - h->len) {
+        /* fold: replace an oversize field by its 64-bit hash */
+        uint64_t d = sr_siphash24(h->key, p, n);
+        uint8_t b[8];
+        for (unsigned i = 0; i < 8; i++)
+            b[i] = (uint8_t)(d >> (8u * i));
+        if (sizeof h->buf - h->len < 8) {
+            uint64_t all = sr_siphash24(h->key, h->buf, h->len);
+            for (unsigned i = 0; i < 8; i++)
+                h->buf[i] = (uint8_t)(all >> (8u * i));
+            h->len = 8;
+        }
+        memcpy(h->buf + h->len, b, 8);
+        h->len += 8;
+        return;
+    }
+    memcpy(h->buf + h->len, p, n);
+    h->len += n;
+}
+
+static void th_field(taghash *h, sr_str s)
+{
+    uint8_t l[4] = {(uint8_t)(s.len >> 24), (uint8_t)(s.len >> 16), (uint8_t)(s.len >> 8),
+                    (uint8_t)s.len};
+    th_bytes(h, l, sizeof l);
+    if (s.len)
+        th_bytes(h, s.p, s.len);
+}
+
+void sr__hex64(uint64_t v, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[i] = hx[v & 0xf];
+        v >>= 4;
+    }
+}
+
+uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *purpose)
+{
+    taghash h;
+    h.len = 0;
+    h.key = key;
+    th_field(&h, sr_str_from_cstr(purpose));
+    const sr_via *v = sr_msg_via(req, 0);
+    if (v) {
+        th_field(&h, v->branch);
+        th_field(&h, v->host);
+        uint8_t port[2] = {(uint8_t)(v->port >> 8), (uint8_t)v->port};
+        th_bytes(&h, port, 2);
+    } else {
+        th_field(&h, SR_STR_NULL);
+    }
+    th_field(&h, sr_msg_call_id(req));
+    const sr_nameaddr *from = sr_msg_from(req);
+    th_field(&h, from ? from->tag : SR_STR_NULL);
+    const sr_cseq *cs = sr_msg_cseq(req);
+    uint32_t n = cs ? cs->num : 0;
+    uint8_t nb[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    th_bytes(&h, nb, 4);
+    return sr_siphash24(key, h.buf, h.len);
+}
+
+int sr_build_to_tag(const sr_msg *req, const uint8_t *key, char *out)
+{
+    if (!req || !out)
+        return SR_EINVAL;
+    sr__hex64(sr__request_hash(req, key, "to-tag"), out);
+    out[SR_BUILD_TAG_LEN] = '\0';
+    return 0;
+}
+
+bool sr_build_ack_is_ours(const sr_msg *ack, const uint8_t *key)
+{
+    if (!ack || !sr_msg_is_request(ack) || sr_msg_method(ack) != SR_METHOD_ACK)
+        return false;
+    const sr_nameaddr *to = sr_msg_to(ack);
+    if (!to || to->tag.len != SR_BUILD_TAG_LEN)
+        return false;
+    char tag[SR_BUILD_TAG_LEN + 1];
+    if (sr_build_to_tag(ack, key, tag) != 0)
+        return false;
+    return memcmp(tag, to->tag.p, SR_BUILD_TAG_LEN) == 0;
+}
+
+size_t sr__u32_to_dec(uint32_t v, char *out)
+{
+    char tmp[12];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+bool sr__is_dialog_creating(unsigned code, sr_method m)
+{
+    /* RFC 3261 §12.1.1: 2xx and 101-199 (with a To tag, which we always add) to INVITE. */
+    return m == SR_METHOD_INVITE && code > 100 && code < 300;
+}

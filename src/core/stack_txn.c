@@ -1,0 +1,185 @@
+/* sipreply core: transaction plumbing — allocation under the stack's limits, the counting
+ * allocator, the list, termination and timer slots (RFC 3261 §17; STYLE.md §6). */
+#include <string.h>
+
+#include "sipreply/error.h"
+
+#include "core_int.h"
+#include "txn_int.h"
+
+/* The transactions' allocator (talloc): the stack's allocator with a 16-byte header holding
+ * the block's size, so that s->mem is exactly what transactions retain, in bytes. */
+#define TA_HDR ((size_t)16)
+
+static void *ta_alloc(size_t n, void *user)
+{
+    sr_stack *s = user;
+    if (n > SIZE_MAX - TA_HDR)
+        return NULL;
+    char *p = sr__malloc(s->alloc, n + TA_HDR);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    s->mem += n + TA_HDR;
+    return p + TA_HDR;
+}
+
+static void *ta_realloc(void *ptr, size_t n, void *user)
+{
+    if (ptr == NULL)
+        return ta_alloc(n, user);
+    sr_stack *s = user;
+    char *p = (char *)ptr - TA_HDR;
+    size_t old;
+    memcpy(&old, p, sizeof(old));
+    if (n > SIZE_MAX - TA_HDR)
+        return NULL;
+    char *q = sr__realloc(s->alloc, p, n + TA_HDR);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, &n, sizeof(n));
+    s->mem = s->mem - old + n;
+    return q + TA_HDR;
+}
+
+static void ta_free(void *ptr, void *user)
+{
+    sr_stack *s = user;
+    char *p = (char *)ptr - TA_HDR;
+    size_t old;
+    memcpy(&old, p, sizeof(old));
+    s->mem -= old + TA_HDR;
+    sr__free(s->alloc, p);
+}
+
+/* Route what transactions retain through the counting allocator above. */
+void sr__talloc_init(sr_stack *s)
+{
+    s->talloc = (sr_allocator){ta_alloc, ta_realloc, ta_free, s};
+}
+
+/* Free @p t and what it holds; it must be out of the list and the index already. */
+void sr__txn_destroy(sr_stack *s, sr__txn *t)
+{
+    if (t->retx_2xx)
+        s->n_retx_2xx--; /* it resends its 2xx no more */
+    for (int k = 0; k < SR__TK_COUNT; k++)
+        sr__timer_stop(&s->heap, &t->tm[k]);
+    if (t->req != NULL)
+        sr_msg_free(t->req);
+    if (t->held_2xx != NULL)
+        sr_msg_free(t->held_2xx);
+    sr_buf_cleanup(&t->req_bytes);
+    sr_buf_cleanup(&t->resp);
+    sr_buf_cleanup(&t->rel_bytes);
+    for (size_t i = 0; i < t->n_early; i++)
+        sr_buf_cleanup(&t->early[i].routes);
+    s->mem -= t->ext_bytes;
+    sr__free(&s->talloc, t);
+    /* The last one gone after a burst: give back the timer room reserved for them (each
+     * live transaction reserves SR__TK_COUNT slots of 24 bytes); a small table keeps it. */
+    if (s->n_txns == 0 && s->heap.len == 0 && s->heap.cap > 256 * SR__TK_COUNT)
+        sr__timer_heap_cleanup(&s->heap);
+}
+
+/* The heap has room for every timer slot of every transaction (sr__timer_heap_reserve), so
+ * that arming a timer later can never fail: a transaction never loses its way out (B, D, F,
+ * H, J, K, L, M). */
+int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t reserve, sr__txn **out)
+{
+    /* The byte budget: what live transactions retain (s->mem, the new one's request copy
+     * included), the new transaction itself, and @p reserve for what it will keep later (a
+     * server's response), so that what is admitted stays within max_memory. */
+    if (s->n_txns >= s->cfg.max_transactions ||
+        (s->cfg.max_memory != 0 &&
+         s->mem + sizeof(sr__txn) + TA_HDR + reserve > s->cfg.max_memory)) {
+        s->refused++;
+        return SR_ETOOBIG;
+    }
+    if (sr__timer_heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
+        return SR_ENOMEM;
+    sr__txn *t = sr__malloc(&s->talloc, sizeof(*t));
+    if (t == NULL)
+        return SR_ENOMEM;
+    memset(t, 0, sizeof(*t));
+    t->id = s->next_id++;
+    t->kind = kind;
+    t->state = kind == SR_TXN_INVITE_CLIENT   ? SR_TXN_CALLING
+               : kind == SR_TXN_INVITE_SERVER ? SR_TXN_PROCEEDING
+                                              : SR_TXN_TRYING;
+    t->peer = *peer;
+    t->reliable = sr__reliable(peer->transport);
+    for (int k = 0; k < SR__TK_COUNT; k++)
+        sr__timer_init(&t->tm[k], t, k);
+    sr_buf_init(&t->req_bytes, &s->talloc);
+    sr_buf_init(&t->resp, &s->talloc);
+    sr_buf_init(&t->rel_bytes, &s->talloc);
+    t->next = s->txns;
+    if (s->txns != NULL)
+        s->txns->prev = t;
+    s->txns = t;
+    s->n_txns++;
+    *out = t;
+    return 0;
+}
+
+/* Take @p t out of the list and the index: O(1), whatever the number of transactions. */
+static void txn_unlink(sr_stack *s, sr__txn *t)
+{
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        s->txns = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+    s->n_txns--;
+    sr__txn_unindex(s, t);
+}
+
+/* Unlink, report SR_EV_TERMINATED with the state left, and free. @p t is gone afterwards. */
+void sr__txn_terminate(sr_stack *s, sr__txn *t)
+{
+    txn_unlink(s, t);
+    sr_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = SR_EV_TERMINATED;
+    ev.txn = t->id;
+    ev.txn_kind = t->kind;
+    ev.state = t->state;
+    ev.addr = t->peer;
+    ev.reliable = t->reliable;
+    ev.user = t->user; /* the last time the TU sees it: it may free it now */
+    /* An event that cannot be queued is lost; the transaction must still go (no leak). */
+    int rc = sr__emit(s, &ev, NULL, 0, NULL);
+    (void)rc; /* only SR_ENOMEM, and there is nothing left to undo */
+    sr__txn_destroy(s, t);
+}
+
+/* Free a transaction that never became visible (construction failed). */
+void sr__txn_discard(sr_stack *s, sr__txn *t)
+{
+    txn_unlink(s, t);
+    sr__txn_destroy(s, t);
+}
+
+int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
+{
+    return sr__timer_start(&s->heap, &t->tm[kind], s->now, delay);
+}
+
+void sr__stop(sr_stack *s, sr__txn *t, int kind)
+{
+    sr__timer_stop(&s->heap, &t->tm[kind]);
+}
+
+/* "z9hG4bK" + 16 hex digits from the stack's PRNG, NUL-terminated (sr_stack_new_branch). */
+void sr__new_branch(sr_stack *s, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t r = sr__rng_next(&s->rng);
+    memcpy(out, "z9hG4bK", 7);
+    for (int i = 0; i < 16; i++)
+        out[7 + i] = hex[(r >> (60 - 4 * i)) & 0xf];
+    out[SR_BRANCH_LEN] = '\0';
+}
