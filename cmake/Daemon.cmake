@@ -5,6 +5,8 @@ pkg_check_modules(SR_YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 
 add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_badreq.c

@@ -8,7 +8,6 @@
 #include "auth_glue.h"
 #include "pool.h"
 
-#define SDP_MEDIA_PORT "49170"
 /* freed message blocks the engine keeps per size class (pool.h): a burst's worth */
 #define SD_POOL_KEEP 256
 

@@ -80,7 +80,7 @@ static int expand(sd_engine *e, const job *j, const sr_msg *req, const char *tpl
         else if (sr_str_eq(name, SR_STR("port")))
             rc = sr_buf_append_u64(out, port);
         else if (sr_str_eq(name, SR_STR("mediaport")))
-            rc = sr_buf_append_cstr(out, SDP_MEDIA_PORT);
+            rc = sr_buf_append_cstr(out, SD_SDP_MEDIA_PORT);
         else if (sr_str_eq(name, SR_STR("session")))
             rc = sr_buf_append_u64(out, j->session);
         else if (sr_str_eq(name, SR_STR("user"))) {
@@ -96,17 +96,6 @@ static int expand(sd_engine *e, const job *j, const sr_msg *req, const char *tpl
     }
     return 0;
 }
-
-static const char sdp_auto[] = "v=0\r\n"
-                               "o=sipreplyd {{session}} {{session}} IN {{ipver}} {{ip}}\r\n"
-                               "s=sipreplyd\r\n"
-                               "c=IN {{ipver}} {{ip}}\r\n"
-                               "t=0 0\r\n"
-                               "m=audio " SDP_MEDIA_PORT " RTP/AVP 0 8 101\r\n"
-                               "a=rtpmap:0 PCMU/8000\r\n"
-                               "a=rtpmap:8 PCMA/8000\r\n"
-                               "a=rtpmap:101 telephone-event/8000\r\n"
-                               "a=sendrecv\r\n";
 
 #define MAX_EXTRA 48
 
@@ -213,7 +202,7 @@ int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, 
     o.n_headers = nh;
     sr_buf *b = &e->scratch;
     b->len = 0;
-    const char *tpl = st && st->body ? st->body : (sdp ? sdp_auto : NULL);
+    const char *tpl = st && st->body ? st->body : (sdp ? sd_sdp_template : NULL);
     if (tpl) {
         int rc = expand(e, j, req, tpl, b);
         if (rc)
