@@ -4,7 +4,6 @@
 #include "engine_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -33,7 +32,7 @@ void sd__cfg_release(sd_engine *e, sd_config *cf)
             break;
         }
     sd_config_free(r->cfg);
-    free(r);
+    sd__free(e, r);
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -88,6 +87,7 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         sr_build_opts_init(&bo);
         bo.source_host = sr_str_from_cstr(ev->addr.host);
         bo.source_port = ev->addr.port;
+        bo.alloc = e->alloc;
         bool sent = sr_uas_respond(&resp, req, &v, &pol, &bo, NULL) == 0 &&
                     sd__send_resp(e, &tmp, resp, 0, now) == 0;
         /* the log says what went on the wire */
@@ -171,6 +171,13 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
             sd_txlog l = {.src = src, .note = "dropped: not a SIP message that can be answered"};
             e->o.log(&l, e->o.log_user);
         }
+    } else if (rc == SR_ENOMEM) {
+        /* not answered for want of memory: counted, and logged at the debug level */
+        e->cnt.failures++;
+        if (e->o.log) {
+            sd_txlog l = {.src = src, .note = "dropped: out of memory"};
+            e->o.log(&l, e->o.log_user);
+        }
     }
     sd__drain_events(e, local, now);
 }
@@ -200,7 +207,7 @@ bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
     sr_msg *ack = NULL;
     sr_parse_opts po;
     sr_parse_opts_init(&po);
-    po.alloc = sd_pool_allocator(e->pool);
+    po.alloc = e->alloc;
     if (sr_msg_parse(&ack, buf, len, &po, NULL) != 0)
         return false;
     bool ours = sr_build_ack_is_ours(ack, e->tag_key) || sr_build_ack_is_ours(ack, e->sl_key);
@@ -244,10 +251,7 @@ void sd_engine_drain(sd_engine *e)
 size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
 {
     size_t n = 0;
-    while (e->n_jobs) {
-        job *j = NULL;
-        for (size_t i = 0; i < e->map_cap && !j; i++)
-            j = e->map[i];
+    for (job *j; (j = sd__jobs_any(e)) != NULL;) {
         if (!j->final_sent) {
             sd_step st = {.code = 503, .retry_after = 5, .repeat = 1};
             sr_msg *resp = NULL;
@@ -282,8 +286,10 @@ const sd_config *sd_engine_config(const sd_engine *e)
 
 void sd_engine_set_config(sd_engine *e, sd_config *cfg)
 {
-    cfg_ref *r = calloc(1, sizeof(*r));
+    cfg_ref *r = sd__calloc(e, sizeof(*r));
     if (!r) {
+        /* the running configuration stays: counted (and main.c's reload said it loaded) */
+        e->cnt.failures++;
         sd_config_free(cfg);
         return;
     }
@@ -292,7 +298,7 @@ void sd_engine_set_config(sd_engine *e, sd_config *cfg)
     e->cur = r;
     if (old->refs == 0) {
         sd_config_free(old->cfg);
-        free(old);
+        sd__free(e, old);
     } else {
         old->next = e->olds;
         e->olds = old;
@@ -301,13 +307,23 @@ void sd_engine_set_config(sd_engine *e, sd_config *cfg)
 
 int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
 {
-    sd_engine *e = calloc(1, sizeof(*e));
+    const sr_allocator *up = o->alloc ? o->alloc : sr_allocator_default();
+    sd_engine *e = up->alloc_fn(sizeof(*e), up->user);
     if (!e)
         return -1;
+    memset(e, 0, sizeof(*e));
     e->o = *o;
-    e->cur = calloc(1, sizeof(*e->cur));
+    /* every allocation after this one goes through the pool, and through it to @p up */
+    e->pool = sd_pool_new_with(SD_POOL_KEEP, up);
+    if (!e->pool) {
+        up->free_fn(e, up->user);
+        return -1;
+    }
+    e->alloc = sd_pool_allocator(e->pool);
+    e->cur = sd__calloc(e, sizeof(*e->cur));
     if (!e->cur) {
-        free(e);
+        sd_pool_free(e->pool);
+        up->free_fn(e, up->user);
         return -1;
     }
     e->cur->cfg = cfg;
@@ -317,8 +333,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
         e->sl_key[i] = (uint8_t)sd__rng_next(e);
     }
     e->session = sd__rng_next(e) % 1000000000u + 1;
-    sr_buf_init(&e->scratch, NULL);
-    e->pool = sd_pool_new(SD_POOL_KEEP);
+    sr_buf_init(&e->scratch, e->alloc);
     sr_config sc;
     sr_config_default(&sc);
     sc.t1 = cfg->t1;
@@ -329,13 +344,14 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
         sc.max_transactions = o->max_transactions;
     if (o->max_memory)
         sc.max_memory = o->max_memory;
-    sc.alloc = e->pool ? sd_pool_allocator(e->pool) : NULL;
-    if (!e->pool || sr_stack_new(&e->stack, &sc) != 0 ||
-        sd_auth_glue_new(&e->auth, sd__rng_next(e), o->nonce_secret, o->nonce_secret_len) != 0) {
+    sc.alloc = e->alloc;
+    if (sr_stack_new(&e->stack, &sc) != 0 ||
+        sd_auth_glue_new(&e->auth, sd__rng_next(e), o->nonce_secret, o->nonce_secret_len,
+                         e->alloc) != 0) {
         sr_stack_free(e->stack);
+        sd__free(e, e->cur);
         sd_pool_free(e->pool);
-        free(e->cur);
-        free(e);
+        up->free_fn(e, up->user);
         return -1;
     }
     *out = e;
@@ -346,28 +362,27 @@ void sd_engine_free(sd_engine *e)
 {
     if (!e)
         return;
-    for (size_t i = 0; i < e->map_cap; i++)
-        if (e->map[i]) {
-            job *j = e->map[i];
-            e->map[i] = NULL;
-            sr_msg_free(j->req);
-            sr_msg_free(j->resp2xx);
-            sr_msg_free(j->held2xx);
-            free(j);
-        }
-    free(e->map);
-    free(e->heap);
+    for (job *j; (j = sd__jobs_any(e)) != NULL;) {
+        sd__map_del(e, j->txn);
+        sr_msg_free(j->req);
+        sr_msg_free(j->resp2xx);
+        sr_msg_free(j->held2xx);
+        sd__free(e, j);
+    }
+    sd__free(e, e->map);
+    sd__free(e, e->heap);
     sr_stack_free(e->stack);
     sd_config_free(e->cur->cfg);
-    free(e->cur);
+    sd__free(e, e->cur);
     while (e->olds) {
         cfg_ref *n = e->olds->next;
         sd_config_free(e->olds->cfg);
-        free(e->olds);
+        sd__free(e, e->olds);
         e->olds = n;
     }
     sd_auth_glue_free(e->auth);
     sr_buf_cleanup(&e->scratch);
+    const sr_allocator *up = e->o.alloc ? e->o.alloc : sr_allocator_default();
     sd_pool_free(e->pool); /* last: the stack's and the jobs' messages came from it */
-    free(e);
+    up->free_fn(e, up->user);
 }

@@ -26,7 +26,7 @@ bool sd__reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src
     sr_parse_error perr = {0};
     sr_uas_verdict v;
     sr_buf alt;
-    sr_buf_init(&alt, NULL);
+    sr_buf_init(&alt, e->alloc);
     if (sr_parse_head(buf, len, 0, &sl, hdrs, &nh, &perr) <= 0) {
         /* a request line that does not parse (RFC 4475 ltgtruri, lwsruri: a Request-URI in
          * <> or with spaces): the header fields after it may still say where a 400 goes */
@@ -53,7 +53,10 @@ bool sd__reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src
         sr_msg *req = NULL;
         sr_uas_policy pol;
         sd__uas_policy(&pol);
-        int rc = sr_uas_parse_check(&req, buf, len, NULL, &pol, &v);
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = e->alloc;
+        int rc = sr_uas_parse_check(&req, buf, len, &po, &pol, &v);
         /* parsed but refused by the stack (a Via or CSeq that does not parse): the checks'
          * verdict (400 with the header named) is the answer; parsed and passing: not ours */
         sr_msg_free(req);

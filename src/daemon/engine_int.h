@@ -5,6 +5,8 @@
 
 #include "engine.h"
 
+#include <string.h>
+
 #include "auth_glue.h"
 #include "pool.h"
 
@@ -25,6 +27,7 @@ typedef struct job {
     uint32_t sent; /* sends done of the current step (repeat) */
     bool waited;   /* the current step's delay has passed */
     uint64_t due;  /* UINT64_MAX: not scheduled */
+    uint64_t seq;  /* when it was scheduled: the tie-break among equal deadlines */
     size_t heap_i;
     sr_addr src;
     sd_local local;
@@ -69,6 +72,7 @@ struct sd_engine {
     /* jobs by deadline: binary heap */
     job **heap;
     size_t heap_len, heap_cap;
+    uint64_t heap_seq; /* the next job scheduled gets it */
     sd_counters cnt;
     bool draining;
     sd_auth_glue *auth;
@@ -76,6 +80,10 @@ struct sd_engine {
     job *retx; /* jobs resending their 2xx until the ACK */
     size_t n_retx;
     sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
+    /* the pool's allocator: every allocation of the engine and of the core on its behalf
+     * (jobs, map, heap, messages, buffers) goes through it, and through it to the
+     * embedder's (sd_engine_opts.alloc), so that a failure sweep reaches them all */
+    const sr_allocator *alloc;
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
 };
@@ -89,6 +97,29 @@ static inline uint64_t sd__rng_next(sd_engine *e)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+static inline void *sd__alloc(const sd_engine *e, size_t n)
+{
+    return e->alloc->alloc_fn(n, e->alloc->user);
+}
+
+static inline void *sd__calloc(const sd_engine *e, size_t n)
+{
+    void *p = e->alloc->alloc_fn(n, e->alloc->user);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+static inline void *sd__realloc(const sd_engine *e, void *p, size_t n)
+{
+    return e->alloc->realloc_fn(p, n, e->alloc->user);
+}
+
+static inline void sd__free(const sd_engine *e, void *p)
+{
+    e->alloc->free_fn(p, e->alloc->user);
 }
 
 static inline sd_config *sd__cfg_of(const sd_engine *e)
@@ -139,6 +170,8 @@ static inline job *sd__map_get(const sd_engine *e, sr_txn_id id)
 }
 
 int sd__map_put(sd_engine *e, job *j);
+/* Any job in the map (NULL: none), for the sweeps at shutdown and abort. */
+job *sd__jobs_any(const sd_engine *e);
 void sd__map_del(sd_engine *e, sr_txn_id id);
 void sd__heap_remove(sd_engine *e, job *j);
 int sd__heap_push(sd_engine *e, job *j, uint64_t due);
@@ -173,7 +206,8 @@ void sd__job_resume(sd_engine *e, job *j, uint64_t now);
 
 /* ------------------------------------------------------------------ engine_retx.c */
 
-sr_msg *sd__msg_copy(const sr_msg *m);
+/* A copy of @p m through the engine's allocator (NULL when out of memory). */
+sr_msg *sd__msg_copy(sd_engine *e, const sr_msg *m);
 bool sd__retx_start(sd_engine *e, job **jp, const sr_msg *req, sr_msg *copy, uint64_t now);
 bool sd__retx_again(sd_engine *e, job *j, uint64_t now);
 bool sd__retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related);

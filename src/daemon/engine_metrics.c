@@ -51,6 +51,16 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     }
     if (!rc) {
         snprintf(line, sizeof(line),
+                 "# HELP sipreplyd_engine_failures_total Work the engine cut short for want of "
+                 "memory (a sequence ended early with a 500, a 2xx not resent, a reply not "
+                 "built).\n"
+                 "# TYPE sipreplyd_engine_failures_total counter\n"
+                 "sipreplyd_engine_failures_total %llu\n",
+                 (unsigned long long)e->cnt.failures);
+        rc = sr_buf_append_cstr(out, line);
+    }
+    if (!rc) {
+        snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_transactions gauge\nsipreplyd_transactions %zu\n"
                  "# TYPE sipreplyd_transaction_bytes gauge\nsipreplyd_transaction_bytes %zu\n"
                  "# TYPE sipreplyd_refused_total counter\nsipreplyd_refused_total %llu\n"

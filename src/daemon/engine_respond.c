@@ -147,7 +147,7 @@ int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, 
         SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY : 0);
     o.tag_key = key;
     o.policy = &pol;
-    o.alloc = sd_pool_allocator(e->pool);
+    o.alloc = e->alloc;
     o.source_host = sr_str_from_cstr(j->src.host);
     o.source_port = j->src.port;
     sr_build_header hdrs[MAX_EXTRA];
@@ -205,16 +205,17 @@ int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, 
     const char *tpl = st && st->body ? st->body : (sdp ? sd_sdp_template : NULL);
     if (tpl) {
         int rc = expand(e, j, req, tpl, b);
-        if (rc)
+        if (rc) {
+            e->cnt.failures++; /* SR_ENOMEM: the only error of sr_buf */
             return rc;
+        }
         o.body = (sr_str){b->p ? b->p : "", b->len};
         o.body_type = st && st->body ? sr_str_from_cstr(st->body_type) : SR_STR("application/sdp");
     }
     sr_build_error berr;
     int rc = sr_build_response(out, req, code, &o, &berr);
-    if (rc != 0 && o.body.len == 0 && tpl) {
-        /* nothing */
-    }
+    if (rc == SR_ENOMEM)
+        e->cnt.failures++; /* the callers log what (not) went out instead */
     return rc;
 }
 

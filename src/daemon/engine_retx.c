@@ -2,23 +2,28 @@
 #include "engine_int.h"
 
 /* A copy of @p m (NULL when out of memory). */
-sr_msg *sd__msg_copy(const sr_msg *m)
+sr_msg *sd__msg_copy(sd_engine *e, const sr_msg *m)
 {
     sr_buf b;
-    sr_buf_init(&b, NULL);
+    sr_buf_init(&b, e->alloc);
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = e->alloc;
     sr_msg *c = NULL;
-    if (sr_msg_print(m, &b) != 0 || sr_msg_parse(&c, b.p, b.len, NULL, NULL) != 0)
+    if (sr_msg_print(m, &b) != 0 || sr_msg_parse(&c, b.p, b.len, &po, NULL) != 0)
         c = NULL;
     sr_buf_cleanup(&b);
     return c;
 }
 
 /* After the 2xx @p copy went out: keep the job to resend it (RFC 3261 13.3.1.4). Takes
- * @p copy. Returns true when the job stays. */
+ * @p copy (NULL: it could not be made). Returns true when the job stays; false when memory
+ * failed (counted: the 2xx went out once and is logged, it will not be resent). */
 bool sd__retx_start(sd_engine *e, job **jp, const sr_msg *req, sr_msg *copy, uint64_t now)
 {
     if (!copy || sd__job_keep(e, jp, req) != 0) {
         sr_msg_free(copy);
+        e->cnt.failures++;
         return false;
     }
     job *j = *jp;
@@ -28,7 +33,10 @@ bool sd__retx_start(sd_engine *e, job **jp, const sr_msg *req, sr_msg *copy, uin
     j->retx_next = e->retx;
     e->retx = j;
     e->n_retx++;
-    sd__heap_push(e, j, now + j->retx_ivl);
+    if (sd__heap_push(e, j, now + j->retx_ivl) != 0) {
+        e->cnt.failures++;
+        return false;
+    }
     return true;
 }
 
@@ -37,9 +45,11 @@ bool sd__retx_again(sd_engine *e, job *j, uint64_t now)
 {
     if (now >= j->retx_end)
         return false;
-    sr_msg *m = sd__msg_copy(j->resp2xx);
-    if (!m)
+    sr_msg *m = sd__msg_copy(e, j->resp2xx);
+    if (!m) {
+        e->cnt.failures++; /* given up early: counted */
         return false;
+    }
     int rc = sr_stack_send_response(e->stack, j->txn, m, 0, now);
     if (rc != 0) {
         sr_msg_free(m);
@@ -48,7 +58,10 @@ bool sd__retx_again(sd_engine *e, job *j, uint64_t now)
             return false;
     }
     j->retx_ivl = j->retx_ivl * 2 < j->cfg->t2 ? j->retx_ivl * 2 : j->cfg->t2;
-    sd__heap_push(e, j, now + j->retx_ivl);
+    if (sd__heap_push(e, j, now + j->retx_ivl) != 0) {
+        e->cnt.failures++;
+        return false;
+    }
     return true;
 }
 

@@ -2,14 +2,12 @@
  * min-heap). */
 #include "engine_int.h"
 
-#include <stdlib.h>
-
 /* ------------------------------------------------------------------ job map and heap */
 
 static int map_grow(sd_engine *e)
 {
     size_t ncap = e->map_cap ? e->map_cap * 2 : 64;
-    job **nm = calloc(ncap, sizeof(*nm));
+    job **nm = sd__calloc(e, ncap * sizeof(*nm));
     if (!nm)
         return -1;
     for (size_t i = 0; i < e->map_cap; i++) {
@@ -21,10 +19,18 @@ static int map_grow(sd_engine *e)
             s = (s + 1) & (ncap - 1);
         nm[s] = j;
     }
-    free(e->map);
+    sd__free(e, e->map);
     e->map = nm;
     e->map_cap = ncap;
     return 0;
+}
+
+job *sd__jobs_any(const sd_engine *e)
+{
+    for (size_t i = 0; e->n_jobs && i < e->map_cap; i++)
+        if (e->map[i])
+            return e->map[i];
+    return NULL;
 }
 
 int sd__map_put(sd_engine *e, job *j)
@@ -60,9 +66,11 @@ void sd__map_del(sd_engine *e, sr_txn_id id)
     }
 }
 
+/* (deadline, then the order of scheduling): jobs due at the same millisecond run in the
+ * order they were scheduled, whatever the heap's shape (libuv's timer_less_than). */
 static bool heap_less(const job *a, const job *b)
 {
-    return a->due < b->due;
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
 static void heap_swap(sd_engine *e, size_t a, size_t b)
@@ -113,18 +121,20 @@ void sd__heap_remove(sd_engine *e, job *j)
     j->due = UINT64_MAX;
 }
 
+/* Schedule @p j at @p due (again, if it was). 0, or SR_ENOMEM with the job as it was. */
 int sd__heap_push(sd_engine *e, job *j, uint64_t due)
 {
-    sd__heap_remove(e, j);
-    if (e->heap_len == e->heap_cap) {
+    if (j->heap_i == SIZE_MAX && e->heap_len == e->heap_cap) {
         size_t ncap = e->heap_cap ? e->heap_cap * 2 : 64;
-        job **nh = realloc(e->heap, ncap * sizeof(*nh));
+        job **nh = sd__realloc(e, e->heap, ncap * sizeof(*nh));
         if (!nh)
-            return -1;
+            return SR_ENOMEM;
         e->heap = nh;
         e->heap_cap = ncap;
     }
+    sd__heap_remove(e, j);
     j->due = due;
+    j->seq = e->heap_seq++;
     j->heap_i = e->heap_len;
     e->heap[e->heap_len++] = j;
     heap_up(e, j->heap_i);

@@ -3,7 +3,6 @@
 #include "engine_int.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 void sd__job_free(sd_engine *e, job *j)
@@ -24,7 +23,7 @@ void sd__job_free(sd_engine *e, job *j)
         sd__map_del(e, j->txn);
     sr_msg_free(j->req);
     sd__cfg_release(e, j->cfg);
-    free(j);
+    sd__free(e, j);
 }
 
 static bool has_sdp_body(const sr_msg *req)
@@ -81,25 +80,21 @@ int sd__job_keep(sd_engine *e, job **jp, const sr_msg *req)
 {
     job *j = *jp;
     if (!j->req) {
-        sr_buf b;
-        sr_buf_init(&b, NULL);
-        int rc = sr_msg_print(req, &b);
-        if (rc == 0)
-            rc = sr_msg_parse(&j->req, b.p, b.len, NULL, NULL);
-        sr_buf_cleanup(&b);
-        if (rc != 0)
+        /* the seam where sr_msg_dup() goes once the core offers it */
+        j->req = sd__msg_copy(e, req);
+        if (!j->req)
             return -1;
     }
     if (sd__map_get(e, j->txn) != j) {
         /* the job lived on the caller's stack: move it to the heap */
-        job *h = malloc(sizeof(*h));
+        job *h = sd__alloc(e, sizeof(*h));
         if (!h)
             return -1;
         *h = *j;
         h->heap_i = SIZE_MAX;
         h->due = UINT64_MAX;
         if (sd__map_put(e, h) != 0) {
-            free(h);
+            sd__free(e, h);
             return -1;
         }
         j->req = NULL;
@@ -128,6 +123,17 @@ void sd__job_final(sd_engine *e, job *j, const sr_msg *req, unsigned code, const
     snprintf(why, sizeof(why), "%s%snothing sent: the %u could not be built or sent",
              note ? note : "", note ? "; " : "", code);
     sd__job_done(e, j, req, 0, why);
+}
+
+/* A job that cannot go on for want of memory (its request not kept, its deadline not
+ * scheduled): end it now with a 500 when one can be sent (a job never woken would hold its
+ * transaction until shutdown), log what went on the wire, count it
+ * (sipreplyd_engine_failures_total). Returns false: the job is finished. */
+static bool job_fail(sd_engine *e, job *j, const sr_msg *req, const char *what, uint64_t now)
+{
+    e->cnt.failures++;
+    sd__job_final(e, j, req, 500, what, now);
+    return false;
 }
 
 /* Pick the choice of the current respond action. */
@@ -192,7 +198,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             /* the sequence ended without a final: a non-INVITE cannot wait */
             if (j->is_invite && j->ch->n_steps && j->ch->steps[j->ch->n_steps - 1].wait_cancel &&
                 j->ch->steps[j->ch->n_steps - 1].delay_ms == 0)
-                return sd__job_keep(e, jp, req) == 0;
+                return sd__job_keep(e, jp, req) == 0 ||
+                       job_fail(e, *jp, req, "out of memory: the call could not be kept", now);
             sd__job_final(e, j, req, 500, "no final response in the rule", now);
             return false;
         }
@@ -211,18 +218,20 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 return false;
             }
             if (sd__job_keep(e, jp, req) != 0)
-                return false;
+                return job_fail(e, *jp, req, "out of memory: the call could not be kept", now);
             j = *jp;
             j->waited = true;
-            sd__heap_push(e, j, now + SD_WAIT_CANCEL_MAX_MS);
+            if (sd__heap_push(e, j, now + SD_WAIT_CANCEL_MAX_MS) != 0)
+                return job_fail(e, j, req, "out of memory: the wait could not be scheduled", now);
             return true; /* wait for a CANCEL */
         }
         if (wait && !j->waited) {
             if (sd__job_keep(e, jp, req) != 0)
-                return false;
+                return job_fail(e, *jp, req, "out of memory: the call could not be kept", now);
             j = *jp;
             j->waited = true;
-            sd__heap_push(e, j, now + wait);
+            if (sd__heap_push(e, j, now + wait) != 0)
+                return job_fail(e, j, req, "out of memory: the delay could not be scheduled", now);
             return true;
         }
         j->waited = false;
@@ -263,7 +272,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             return false;
         }
         bool has_body = sr_msg_body(resp).len > 0;
-        sr_msg *keep2xx = j->is_invite && code >= 200 && code < 300 ? sd__msg_copy(resp) : NULL;
+        sr_msg *keep2xx = j->is_invite && code >= 200 && code < 300 ? sd__msg_copy(e, resp) : NULL;
         rc = sd__send_resp(e, j, resp, reliable ? SR_SEND_100REL : 0, now);
         if (rc != 0) {
             sr_msg_free(keep2xx);
@@ -272,7 +281,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         if (rc == SR_ESTATE && reliable) {
             /* the previous reliable 1xx is not PRACKed yet: wait for the PRACK */
             if (sd__job_keep(e, jp, req) != 0)
-                return false;
+                return job_fail(e, *jp, req, "out of memory: the call could not be kept", now);
             (*jp)->wait_prack = true;
             return true;
         }
@@ -293,7 +302,12 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
              * Nothing went on the wire: logged and resent once it does (held_release); a
              * CANCEL (487), no PRACK within 64*T1 (500) or a shutdown (503) end it instead */
             if (sd__job_keep(e, jp, req) != 0) {
+                /* the stack sends the 2xx on the PRACK, unlogged; no final can replace it */
                 sr_msg_free(keep2xx);
+                e->cnt.failures++;
+                sd__job_done(e, *jp, req, 0,
+                             "out of memory: the call could not be kept; its 2xx waits for the "
+                             "PRACK");
                 return false;
             }
             (*jp)->held = true;

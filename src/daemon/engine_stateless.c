@@ -24,7 +24,7 @@ bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr 
     sr_msg *req = NULL;
     sr_parse_opts po;
     sr_parse_opts_init(&po);
-    po.alloc = sd_pool_allocator(e->pool);
+    po.alloc = e->alloc;
     if (sr_msg_parse(&req, buf, len, &po, NULL) != 0)
         return false;
     bool done = false;

@@ -2,7 +2,6 @@
 #include "pool.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -34,6 +33,7 @@ struct sd_pool {
     size_t nkept[NCLASS];
     size_t keep;
     sd_pool_stats st;
+    const sr_allocator *up; /* where blocks come from and go back to (never NULL) */
 };
 
 static size_t class_bytes(size_t cls)
@@ -70,7 +70,7 @@ static void *pool_alloc(size_t n, void *user)
         size_t total = cls == BIG ? n + sizeof(blk) : class_bytes(cls);
         if (total < n) /* overflow */
             return NULL;
-        b = malloc(total);
+        b = p->up->alloc_fn(total, p->up->user);
         if (!b)
             return NULL;
         p->st.misses++;
@@ -89,7 +89,7 @@ static void pool_release(void *ptr, void *user)
     size_t cls = b->cls;
     if (cls == BIG || p->nkept[cls] >= p->keep) {
         p->st.returned++;
-        free(b);
+        p->up->free_fn(b, p->up->user);
         return;
     }
     freeblk *f = (freeblk *)(void *)b;
@@ -117,9 +117,18 @@ static void *pool_realloc(void *ptr, size_t n, void *user)
 
 sd_pool *sd_pool_new(size_t keep)
 {
-    sd_pool *p = calloc(1, sizeof(*p));
+    return sd_pool_new_with(keep, NULL);
+}
+
+sd_pool *sd_pool_new_with(size_t keep, const sr_allocator *up)
+{
+    if (!up)
+        up = sr_allocator_default();
+    sd_pool *p = up->alloc_fn(sizeof(*p), up->user);
     if (!p)
         return NULL;
+    memset(p, 0, sizeof(*p));
+    p->up = up;
 #ifdef SD_POOL_ASAN
     keep = 0;
 #endif
@@ -139,11 +148,11 @@ void sd_pool_free(sd_pool *p)
         freeblk *f = p->lists[c];
         while (f) {
             freeblk *next = f->next;
-            free(f);
+            p->up->free_fn(f, p->up->user);
             f = next;
         }
     }
-    free(p);
+    p->up->free_fn(p, p->up->user);
 }
 
 const sr_allocator *sd_pool_allocator(sd_pool *p)
