@@ -150,7 +150,8 @@ sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
 sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req);
 sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel);
 bool sr__is_merged(const sr_stack *s, const sr_msg *req);
-bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
+/* the public sr_msg_has_option (msg.h), under the name the state machines use */
+#define sr__has_option sr_msg_has_option
 
 /* txn_client.c */
 int sr__client_on_response(sr_stack *s, sr__txn *t, const sr_msg *resp, const char *buf, size_t len,
