@@ -205,10 +205,7 @@ bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
     if (len < 4 || memcmp(buf, "ACK ", 4) != 0)
         return false;
     sr_msg *ack = NULL;
-    sr_parse_opts po;
-    sr_parse_opts_init(&po);
-    po.alloc = e->alloc;
-    if (sr_msg_parse(&ack, buf, len, &po, NULL) != 0)
+    if (sd__parse(e, buf, len, &ack) != 0)
         return false;
     bool ours = sr_build_ack_is_ours(ack, e->tag_key) || sr_build_ack_is_ours(ack, e->sl_key);
     sr_msg_free(ack);

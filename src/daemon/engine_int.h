@@ -122,6 +122,15 @@ static inline void sd__free(const sd_engine *e, void *p)
     e->alloc->free_fn(p, e->alloc->user);
 }
 
+/* Parse @p len bytes at @p buf into *@p out through the engine's allocator. 0 or an SR_E*. */
+static inline int sd__parse(const sd_engine *e, const char *buf, size_t len, sr_msg **out)
+{
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = e->alloc;
+    return sr_msg_parse(out, buf, len, &po, NULL);
+}
+
 static inline sd_config *sd__cfg_of(const sd_engine *e)
 {
     return e->cur->cfg;

@@ -10,6 +10,26 @@ const sd_counters *sd_engine_counters(const sd_engine *e)
 
 /* ------------------------------------------------------------------ metrics */
 
+/* "# HELP name help" (when @p help), "# TYPE name counter", "name value". */
+static int counter(sr_buf *out, const char *name, const char *help, uint64_t value)
+{
+    int rc = 0;
+    if (help) {
+        rc = sr_buf_append_cstr(out, "# HELP ");
+        rc = rc ? rc : sr_buf_append_cstr(out, name);
+        rc = rc ? rc : sr_buf_append_cstr(out, " ");
+        rc = rc ? rc : sr_buf_append_cstr(out, help);
+        rc = rc ? rc : sr_buf_append_cstr(out, "\n");
+    }
+    rc = rc ? rc : sr_buf_append_cstr(out, "# TYPE ");
+    rc = rc ? rc : sr_buf_append_cstr(out, name);
+    rc = rc ? rc : sr_buf_append_cstr(out, " counter\n");
+    rc = rc ? rc : sr_buf_append_cstr(out, name);
+    rc = rc ? rc : sr_buf_append_cstr(out, " ");
+    rc = rc ? rc : sr_buf_append_u64(out, value);
+    return rc ? rc : sr_buf_append_cstr(out, "\n");
+}
+
 int sd_engine_metrics(const sd_engine *e, sr_buf *out)
 {
     char line[400];
@@ -34,31 +54,15 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
                  (unsigned long long)e->cnt.responses[i]);
         rc = sr_buf_append_cstr(out, line);
     }
-    if (!rc) {
-        snprintf(line, sizeof(line),
-                 "# TYPE sipreplyd_acks_absorbed_total counter\n"
-                 "sipreplyd_acks_absorbed_total %llu\n",
-                 (unsigned long long)e->cnt.acks_absorbed);
-        rc = sr_buf_append_cstr(out, line);
-    }
-    if (!rc) {
-        snprintf(line, sizeof(line),
-                 "# TYPE sipreplyd_dropped_total counter\nsipreplyd_dropped_total %llu\n",
-                 /* the stack's own count (sr_stack_dropped) is of the same datagrams:
-                  * each came back SR_EBADMSG to sd_engine_receive, which counted it */
-                 (unsigned long long)e->cnt.dropped);
-        rc = sr_buf_append_cstr(out, line);
-    }
-    if (!rc) {
-        snprintf(line, sizeof(line),
-                 "# HELP sipreplyd_engine_failures_total Work the engine cut short for want of "
-                 "memory (a sequence ended early with a 500, a 2xx not resent, a reply not "
-                 "built).\n"
-                 "# TYPE sipreplyd_engine_failures_total counter\n"
-                 "sipreplyd_engine_failures_total %llu\n",
-                 (unsigned long long)e->cnt.failures);
-        rc = sr_buf_append_cstr(out, line);
-    }
+    rc = rc ? rc : counter(out, "sipreplyd_acks_absorbed_total", NULL, e->cnt.acks_absorbed);
+    /* the stack's own count (sr_stack_dropped) is of the same datagrams: each came back
+     * SR_EBADMSG to sd_engine_receive, which counted it */
+    rc = rc ? rc : counter(out, "sipreplyd_dropped_total", NULL, e->cnt.dropped);
+    rc = rc ? rc
+            : counter(out, "sipreplyd_engine_failures_total",
+                      "Work the engine cut short for want of memory (a sequence ended early "
+                      "with a 500, a 2xx not resent, a reply not built).",
+                      e->cnt.failures);
     if (!rc) {
         snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_transactions gauge\nsipreplyd_transactions %zu\n"

@@ -6,11 +6,8 @@ sr_msg *sd__msg_copy(sd_engine *e, const sr_msg *m)
 {
     sr_buf b;
     sr_buf_init(&b, e->alloc);
-    sr_parse_opts po;
-    sr_parse_opts_init(&po);
-    po.alloc = e->alloc;
     sr_msg *c = NULL;
-    if (sr_msg_print(m, &b) != 0 || sr_msg_parse(&c, b.p, b.len, &po, NULL) != 0)
+    if (sr_msg_print(m, &b) != 0 || sd__parse(e, b.p, b.len, &c) != 0)
         c = NULL;
     sr_buf_cleanup(&b);
     return c;

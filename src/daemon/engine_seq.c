@@ -33,19 +33,6 @@ static bool has_sdp_body(const sr_msg *req)
            sr_str_caseeq((sr_str){ct->value.p, 15}, SR_STR("application/sdp"));
 }
 
-static bool has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag)
-{
-    for (const sr_header *h = sr_msg_header_find(m, id, NULL); h;
-         h = sr_msg_header_find(m, id, h)) {
-        size_t pos = 0;
-        sr_str item;
-        while (sr_value_next(h->value, &pos, &item))
-            if (sr_str_caseeq_cstr(item, tag))
-                return true;
-    }
-    return false;
-}
-
 /* ------------------------------------------------------------------ jobs */
 
 /* Send @p resp on the job's transaction. 0, or the stack's error (resp freed either way). */
@@ -252,8 +239,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         }
         bool reliable = false;
         if (code > 100 && code < 200) {
-            bool req100 = has_option(req, SR_HDR_REQUIRE, "100rel");
-            bool sup100 = req100 || has_option(req, SR_HDR_SUPPORTED, "100rel");
+            bool req100 = sr_msg_has_option(req, SR_HDR_REQUIRE, "100rel");
+            bool sup100 = req100 || sr_msg_has_option(req, SR_HDR_SUPPORTED, "100rel");
             reliable =
                 st->reliable == SD_REL_AUTO ? sup100 : (st->reliable == SD_REL_REQUIRED && req100);
         }

@@ -6,26 +6,12 @@
 
 /* ------------------------------------------------------------------ stateless replies */
 
-static sr_addr response_dest(const sr_msg *req, const sr_addr *src)
-{
-    sr_addr d = *src;
-    if (sr_transport_is_reliable(src->transport))
-        return d;
-    const sr_via *v = sr_msg_via(req, 0);
-    if (v && v->rport == SR_RPORT_NONE)
-        d.port = v->has_port ? v->port : 5060;
-    return d;
-}
-
 /* true when the message was handled without the stack. */
 bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
                        const sd_local *local)
 {
     sr_msg *req = NULL;
-    sr_parse_opts po;
-    sr_parse_opts_init(&po);
-    po.alloc = e->alloc;
-    if (sr_msg_parse(&req, buf, len, &po, NULL) != 0)
+    if (sd__parse(e, buf, len, &req) != 0)
         return false;
     bool done = false;
     sr_method m = sr_msg_method(req);
@@ -80,7 +66,7 @@ bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr 
         sr_buf *b = &e->scratch;
         b->len = 0;
         if (sr_msg_print(resp, b) == 0) {
-            sr_addr to = response_dest(req, src);
+            sr_addr to = sr_addr_response_dest(req, src);
             e->cnt.responses[code]++;
             e->o.send(b->p, b->len, &to, e->o.user);
             sent = true;
