@@ -63,13 +63,13 @@ bool sd__reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src
         if (rc != 0 || v.code == 0)
             return false;
     }
-    sr_buf *b = &e->scratch;
-    b->len = 0;
-    int err = sr_buf_append_cstr(b, "SIP/2.0 ");
-    err = err ? err : sr_buf_append_u64(b, v.code);
-    err = err ? err : sr_buf_append_cstr(b, " ");
-    err = err ? err : sr_buf_append_cstr(b, v.reason ? v.reason : "Bad Request");
-    err = err ? err : sr_buf_append_cstr(b, "\r\n");
+    /* the response: the builder's message, the headers a response copies (RFC 3261 §8.2.6.2)
+     * taken from the raw head, every Via in order, a To tag of ours when the To has none */
+    sr_msg *resp = NULL;
+    sr_buf tov;
+    sr_buf_init(&tov, e->alloc);
+    int err = sr_msg_new_response(&resp, e->alloc, v.code,
+                                  sr_str_from_cstr(v.reason ? v.reason : "Bad Request"));
     bool have[5] = {false};
     static const enum sr_hdr_id need[5] = {SR_HDR_VIA, SR_HDR_FROM, SR_HDR_TO, SR_HDR_CALL_ID,
                                            SR_HDR_CSEQ};
@@ -80,19 +80,28 @@ bool sd__reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src
             if (k > 0 && have[k])
                 break;
             have[k] = true;
-            err = sr_buf_append_cstr(b, sr_hdr_name(need[k]));
-            err = err ? err : sr_buf_append_cstr(b, ": ");
-            err = err ? err : sr_buf_append_str(b, hdrs[i].value);
-            if (!err && need[k] == SR_HDR_TO && !has_tag_param(hdrs[i].value))
-                err = sr_buf_append_cstr(b, ";tag=sipreplyd-bad");
-            err = err ? err : sr_buf_append_cstr(b, "\r\n");
+            sr_str val = hdrs[i].value;
+            if (need[k] == SR_HDR_TO && !has_tag_param(val)) {
+                tov.len = 0;
+                err = sr_buf_append_str(&tov, val);
+                err = err ? err : sr_buf_append_cstr(&tov, ";tag=sipreplyd-bad");
+                val = (sr_str){tov.p, tov.len};
+            }
+            err = err ? err : sr_msg_add_header(resp, need[k], SR_STR_NULL, val);
         }
-    for (size_t k = 0; k < 5; k++)
+    for (size_t k = 0; k < 5 && !err; k++)
         if (!have[k])
-            goto fail;
-    err = err ? err : sr_buf_append_cstr(b, "Content-Length: 0\r\n\r\n");
-    if (err)
+            err = SR_EBADMSG;
+    sr_buf *b = &e->scratch;
+    b->len = 0;
+    err = err ? err : sr_msg_print(resp, b);
+    sr_msg_free(resp);
+    sr_buf_cleanup(&tov);
+    if (err) {
+        if (err == SR_ENOMEM)
+            e->cnt.failures++; /* then dropped: counted there too */
         goto fail;
+    }
     sr_addr to = *src;
     e->cnt.bad_requests++;
     if (v.code < 700)
