@@ -21,7 +21,7 @@ static cfg_ref *ref_find(sd_engine *e, const sd_config *cf)
     return NULL;
 }
 
-void sd__cfg_release(sd_engine *e, sd_config *cf)
+void sd__cfg_release_old(sd_engine *e, sd_config *cf)
 {
     cfg_ref *r = ref_find(e, cf);
     if (!r || r->refs == 0 || --r->refs > 0 || r == e->cur)

@@ -153,8 +153,19 @@ static inline unsigned sd__step_code(const job *j, const sd_step *st)
     return st->capture ? j->codes[st->capture] : st->code;
 }
 
-/* engine.c: configurations in use */
-void sd__cfg_release(sd_engine *e, sd_config *cf);
+/* engine.c: a job is done with @p cf (a replaced configuration goes with its last job) */
+void sd__cfg_release_old(sd_engine *e, sd_config *cf);
+
+static inline void sd__cfg_release(sd_engine *e, sd_config *cf)
+{
+    if (e->cur->cfg == cf) {
+        /* the live configuration: never freed here */
+        if (e->cur->refs > 0)
+            e->cur->refs--;
+        return;
+    }
+    sd__cfg_release_old(e, cf);
+}
 /* engine.c: the stack's events (@p local NULL: none is a new request) */
 void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now);
 
@@ -193,7 +204,20 @@ const sd_rule *sd__rule_find_as(const sd_config *cf, const sr_msg *req, const sr
 
 /* ------------------------------------------------------------------ engine_respond.c */
 
-void sd__uas_policy(sr_uas_policy *p);
+/* What we allow, support and accept (Allow, Supported, Accept; the request checks). */
+extern const char *const sd__methods_allowed[];
+extern const char *const sd__supported_tags[];
+extern const char *const sd__accept_types[];
+
+/* The request checks' policy (inline: once per request). */
+static inline void sd__uas_policy(sr_uas_policy *p)
+{
+    sr_uas_policy_init(p);
+    p->methods = sd__methods_allowed;
+    p->supported = sd__supported_tags;
+    p->accept = sd__accept_types;
+    p->registrar = true;
+}
 int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, unsigned code,
               bool sdp, const uint8_t *key, sr_msg **out);
 void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,

@@ -7,22 +7,13 @@
 
 /* ------------------------------------------------------------------ building */
 
-static const char *const methods_allowed[] = {
-    "INVITE", "ACK",     "CANCEL", "BYE",       "OPTIONS", "REGISTER", "PRACK", "UPDATE",
-    "INFO",   "MESSAGE", "NOTIFY", "SUBSCRIBE", "REFER",   "PUBLISH",  NULL};
-static const char *const supported_tags[] = {"100rel", NULL};
+const char *const sd__methods_allowed[] = {"INVITE",   "ACK",       "CANCEL", "BYE",     "OPTIONS",
+                                           "REGISTER", "PRACK",     "UPDATE", "INFO",    "MESSAGE",
+                                           "NOTIFY",   "SUBSCRIBE", "REFER",  "PUBLISH", NULL};
+const char *const sd__supported_tags[] = {"100rel", NULL};
 static const char *const required_tags[] = {"100rel", NULL}; /* what a 421 asks for */
-static const char *const accept_types[] = {"application/sdp", "text/plain", "message/sipfrag",
-                                           "application/dtmf-relay", NULL};
-
-void sd__uas_policy(sr_uas_policy *p)
-{
-    sr_uas_policy_init(p);
-    p->methods = methods_allowed;
-    p->supported = supported_tags;
-    p->accept = accept_types;
-    p->registrar = true;
-}
+const char *const sd__accept_types[] = {"application/sdp", "text/plain", "message/sipfrag",
+                                        "application/dtmf-relay", NULL};
 
 static void local_addr(const sd_engine *e, const job *j, const sd_config *cf, char *host,
                        size_t cap, uint16_t *port)
@@ -131,10 +122,10 @@ int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, 
     }
     sr_build_policy pol;
     sr_build_policy_init(&pol);
-    pol.allow = methods_allowed;
-    pol.supported = supported_tags;
+    pol.allow = sd__methods_allowed;
+    pol.supported = sd__supported_tags;
     pol.require = required_tags;
-    pol.accept = accept_types;
+    pol.accept = sd__accept_types;
     pol.contacts = contacts;
     pol.retry_after = st && st->retry_after ? st->retry_after : cf->retry_after;
     pol.min_expires = cf->min_expires;

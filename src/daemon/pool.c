@@ -2,6 +2,7 @@
 #include "pool.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -33,7 +34,8 @@ struct sd_pool {
     size_t nkept[NCLASS];
     size_t keep;
     sd_pool_stats st;
-    const sr_allocator *up; /* where blocks come from and go back to (never NULL) */
+    const sr_allocator *up; /* where blocks come from and go back to (NULL: malloc, called
+                               directly: a miss costs no indirect call) */
 };
 
 static size_t class_bytes(size_t cls)
@@ -50,6 +52,14 @@ static size_t class_of(size_t n)
     while (class_bytes(cls) - sizeof(blk) < n)
         cls++;
     return cls;
+}
+
+static void up_free(const sd_pool *p, void *b)
+{
+    if (p->up)
+        p->up->free_fn(b, p->up->user);
+    else
+        free(b);
 }
 
 static void *pool_alloc(size_t n, void *user)
@@ -70,7 +80,7 @@ static void *pool_alloc(size_t n, void *user)
         size_t total = cls == BIG ? n + sizeof(blk) : class_bytes(cls);
         if (total < n) /* overflow */
             return NULL;
-        b = p->up->alloc_fn(total, p->up->user);
+        b = p->up ? p->up->alloc_fn(total, p->up->user) : malloc(total);
         if (!b)
             return NULL;
         p->st.misses++;
@@ -89,7 +99,7 @@ static void pool_release(void *ptr, void *user)
     size_t cls = b->cls;
     if (cls == BIG || p->nkept[cls] >= p->keep) {
         p->st.returned++;
-        p->up->free_fn(b, p->up->user);
+        up_free(p, b);
         return;
     }
     freeblk *f = (freeblk *)(void *)b;
@@ -122,9 +132,9 @@ sd_pool *sd_pool_new(size_t keep)
 
 sd_pool *sd_pool_new_with(size_t keep, const sr_allocator *up)
 {
-    if (!up)
-        up = sr_allocator_default();
-    sd_pool *p = up->alloc_fn(sizeof(*p), up->user);
+    if (up == sr_allocator_default())
+        up = NULL;
+    sd_pool *p = up ? up->alloc_fn(sizeof(*p), up->user) : malloc(sizeof(*p));
     if (!p)
         return NULL;
     memset(p, 0, sizeof(*p));
@@ -148,11 +158,11 @@ void sd_pool_free(sd_pool *p)
         freeblk *f = p->lists[c];
         while (f) {
             freeblk *next = f->next;
-            p->up->free_fn(f, p->up->user);
+            up_free(p, f);
             f = next;
         }
     }
-    p->up->free_fn(p, p->up->user);
+    up_free(p, p);
 }
 
 const sr_allocator *sd_pool_allocator(sd_pool *p)
