@@ -378,6 +378,13 @@ SR_API const sr_header *sr_msg_header_at(const sr_msg *msg, size_t i);
  */
 SR_API const sr_header *sr_msg_header_find(const sr_msg *msg, enum sr_hdr_id id,
                                            const sr_header *prev);
+
+/**
+ * true when a header field @p id of @p msg that lists option tags (Supported, Require,
+ * Proxy-Require, Unsupported; RFC 3261 §19.2) names @p tag (compared without case), in any of
+ * its lines. Never allocates.
+ */
+SR_API bool sr_msg_has_option(const sr_msg *msg, enum sr_hdr_id id, const char *tag);
 /**
  * As sr_msg_header_find() by name: known names (any case, compact or full) use the index,
  * other names are compared case-insensitively.

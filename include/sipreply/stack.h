@@ -43,6 +43,15 @@ typedef struct sr_addr {
 SR_API int sr_addr_set(sr_addr *a, const char *host, uint16_t port, sr_transport tp);
 
 /**
+ * Where a response to @p req, received from @p src, goes (RFC 3261 §18.2.2): on a reliable
+ * transport, back on the connection it came in on (@p src); on an unreliable one, the source
+ * address with the source port when the top Via asked for rport (RFC 3581), else the Via
+ * sent-by port, else 5060. maddr is not honoured (multicast is out of scope). @p req without
+ * a Via: @p src.
+ */
+SR_API sr_addr sr_addr_response_dest(const sr_msg *req, const sr_addr *src);
+
+/**
  * Stack configuration: fill with sr_config_default(), then change fields. Times are in
  * milliseconds. Copied by sr_stack_new(); @p alloc must outlive the stack.
  */

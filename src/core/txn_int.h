@@ -174,7 +174,8 @@ sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req);
 sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel);
 bool sr__is_merged(const sr_stack *s, const sr_msg *req);
 sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
-bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag);
+/* the public sr_msg_has_option (msg.h), under the name the state machines use */
+#define sr__has_option sr_msg_has_option
 
 /* txn_client.c */
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,

@@ -460,16 +460,3 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
     return NULL;
 }
 
-/* Does a Supported/Require-style header @p id of @p m list option tag @p tag? */
-bool sr__has_option(const sr_msg *m, enum sr_hdr_id id, const char *tag)
-{
-    for (const sr_header *h = sr_msg_header_find(m, id, NULL); h != NULL;
-         h = sr_msg_header_find(m, id, h)) {
-        size_t pos = 0;
-        sr_str item;
-        while (sr_value_next(h->value, &pos, &item))
-            if (sr_str_caseeq_cstr(item, tag))
-                return true;
-    }
-    return false;
-}

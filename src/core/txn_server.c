@@ -14,13 +14,13 @@
  * in on. Unreliable: the source address (the "received" address); the port is the source
  * port with rport (RFC 3581), else the Via sent-by port, else 5060. maddr is not honoured
  * (documented limitation: multicast is out of scope). */
-static sr_addr response_dest(const sr_msg *req, const sr_addr *src)
+sr_addr sr_addr_response_dest(const sr_msg *req, const sr_addr *src)
 {
     sr_addr d = *src;
     if (sr__reliable(src->transport))
         return d;
     const sr_via *v = sr_msg_via(req, 0);
-    if (v->rport == SR_RPORT_NONE)
+    if (v != NULL && v->rport == SR_RPORT_NONE)
         d.port = v->has_port ? v->port : 5060;
     return d;
 }
@@ -55,7 +55,7 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
         ev.kind = SR_EV_SEND;
         ev.txn_kind = SR_TXN_NON_INVITE_SERVER;
         ev.state = SR_TXN_TERMINATED;
-        ev.addr = response_dest(req, src);
+        ev.addr = sr_addr_response_dest(req, src);
         ev.reliable = sr__reliable(src->transport);
         ev.status = code;
         err = sr__emit(s, &ev, b.p, b.len, NULL);
@@ -76,7 +76,7 @@ int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_ki
     int err = sr__msg_dup(&copy, req, &s->talloc, true);
     if (err != 0)
         return err;
-    sr_addr d = response_dest(copy, src);
+    sr_addr d = sr_addr_response_dest(copy, src);
     /* Room for the response it will keep: about its request's head (a response copies Via,
      * From, To, Call-ID and CSeq from it, §8.2.6.2). */
     err = sr__txn_alloc(s, kind, &d, sr__msg_footprint(copy), &t);

@@ -26,6 +26,19 @@ size_t sr__scan_quoted(const char *p, size_t i, size_t n)
     return 0;
 }
 
+bool sr_msg_has_option(const sr_msg *msg, enum sr_hdr_id id, const char *tag)
+{
+    for (const sr_header *h = sr_msg_header_find(msg, id, NULL); h != NULL;
+         h = sr_msg_header_find(msg, id, h)) {
+        size_t pos = 0;
+        sr_str item;
+        while (sr_value_next(h->value, &pos, &item))
+            if (sr_str_caseeq_cstr(item, tag))
+                return true;
+    }
+    return false;
+}
+
 bool sr_value_next(sr_str value, size_t *pos, sr_str *item)
 {
     const char *p = value.p;

@@ -5,7 +5,6 @@
 #include "auth_glue.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define MAX_SERVERS 16
@@ -27,15 +26,21 @@ struct sd_auth_glue {
     size_t n_servers;
     reg regs[MAX_SERVERS];
     size_t n_regs;
+    const sr_allocator *alloc;
 };
 
-int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed, const uint8_t *secret, size_t secret_len)
+int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed, const uint8_t *secret, size_t secret_len,
+                     const sr_allocator *alloc)
 {
     if (secret && (secret_len == 0 || secret_len > sizeof(((sd_auth_glue *)0)->secret)))
         return -1;
-    sd_auth_glue *g = calloc(1, sizeof(*g));
+    if (!alloc)
+        alloc = sr_allocator_default();
+    sd_auth_glue *g = alloc->alloc_fn(sizeof(*g), alloc->user);
     if (!g)
         return -1;
+    memset(g, 0, sizeof(*g));
+    g->alloc = alloc;
     if (secret) {
         /* the daemon's: from the kernel's CSPRNG */
         memcpy(g->secret, secret, secret_len);
@@ -63,7 +68,7 @@ void sd_auth_glue_free(sd_auth_glue *g)
         sr_auth_server_free(g->servers[i].s);
     for (size_t i = 0; i < g->n_regs; i++)
         sr_registrar_free(g->regs[i].r);
-    free(g);
+    g->alloc->free_fn(g, g->alloc->user);
 }
 
 static sr_auth_server *server_for(sd_auth_glue *g, const sd_action *a)
@@ -78,6 +83,7 @@ static sr_auth_server *server_for(sd_auth_glue *g, const sd_action *a)
             return g->servers[i].s;
     sr_auth_config c;
     sr_auth_config_init(&c);
+    c.alloc = g->alloc;
     c.secret = g->secret;
     c.secret_len = g->secret_len;
     c.realm = realm;
@@ -138,6 +144,7 @@ int sd_auth_glue_challenge(sd_auth_glue *g, const sd_action *a, const sr_msg *re
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.flags = SR_BUILD_DEFAULTS;
+    o.alloc = g->alloc;
     o.tag_key = tag_key;
     o.source_host = sr_str_from_cstr(src->host);
     o.source_port = src->port;
@@ -168,6 +175,7 @@ static sr_registrar *registrar_for(sd_auth_glue *g, const sd_action *a)
             return g->regs[i].r;
     sr_registrar_config c;
     sr_registrar_config_init(&c);
+    c.alloc = g->alloc;
     c.min_expires = a->min_expires;
     c.max_expires = a->max_expires;
     c.default_expires = a->default_expires;
@@ -199,6 +207,7 @@ void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *re
     sr_build_opts bo;
     sr_build_opts_init(&bo);
     bo.flags = SR_BUILD_DEFAULTS;
+    bo.alloc = g->alloc;
     bo.tag_key = tag_key;
     bo.source_host = sr_str_from_cstr(src->host);
     bo.source_port = src->port;

@@ -14,7 +14,9 @@ typedef struct sd_auth_glue sd_auth_glue;
  * @p secret (@p secret_len bytes, at most 64) keys the nonces of every digest server; NULL:
  * derived from @p seed (reproducible, for tests).
  */
-int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed, const uint8_t *secret, size_t secret_len);
+/* @p alloc: where the glue, its servers, registrars and responses get memory (NULL: malloc). */
+int sd_auth_glue_new(sd_auth_glue **out, uint64_t seed, const uint8_t *secret, size_t secret_len,
+                     const sr_allocator *alloc);
 void sd_auth_glue_free(sd_auth_glue *g);
 
 /**

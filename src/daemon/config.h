@@ -182,4 +182,14 @@ int sd_cidr_parse(const char *s, sd_cidr *out);
 /** true when the address text @p host ("192.0.2.1", "[2001:db8::1]") is in @p c. */
 bool sd_cidr_contains(const sd_cidr *c, const char *host);
 
+/** The media port our SDP offers and answers name ({{mediaport}}). */
+#define SD_SDP_MEDIA_PORT "49170"
+
+/**
+ * Our SDP (RFC 4566) as a body template: what a step's "sdp: true" sends and what the engine
+ * adds to a 2xx (or 183) to an INVITE when the step gives no body. {{session}}, {{ipver}} and
+ * {{ip}} are filled per call (engine_respond.c).
+ */
+extern const char sd_sdp_template[];
+
 #endif /* SIPREPLYD_CONFIG_H */

@@ -58,6 +58,9 @@ typedef struct sd_engine_opts {
     size_t nonce_secret_len;
     /** What requests say about their sources, for the reflection budget (NULL: nothing). */
     sd_sign_cb sign;
+    /** Where the engine's memory comes from (its jobs, tables and messages, through its
+     *  pool); NULL: malloc. Tests hand a failing allocator here. */
+    const sr_allocator *alloc;
 } sd_engine_opts;
 
 /** Counters, for SIGUSR1 and /metrics. */
@@ -68,6 +71,8 @@ typedef struct sd_counters {
     uint64_t acks_absorbed;             /**< ACKs to stateless replies */
     uint64_t dropped;                   /**< messages dropped (unparseable, stray) */
     uint64_t bad_requests;              /**< requests answered from the raw head (unparseable) */
+    uint64_t failures; /**< work cut short by a failure of ours (out of memory: a sequence not
+                            kept or not scheduled, a 2xx not resent, a reply not built) */
 } sd_counters;
 
 typedef struct sd_engine sd_engine;

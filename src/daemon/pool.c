@@ -34,6 +34,8 @@ struct sd_pool {
     size_t nkept[NCLASS];
     size_t keep;
     sd_pool_stats st;
+    const sr_allocator *up; /* where blocks come from and go back to (NULL: malloc, called
+                               directly: a miss costs no indirect call) */
 };
 
 static size_t class_bytes(size_t cls)
@@ -50,6 +52,14 @@ static size_t class_of(size_t n)
     while (class_bytes(cls) - sizeof(blk) < n)
         cls++;
     return cls;
+}
+
+static void up_free(const sd_pool *p, void *b)
+{
+    if (p->up)
+        p->up->free_fn(b, p->up->user);
+    else
+        free(b);
 }
 
 static void *pool_alloc(size_t n, void *user)
@@ -70,7 +80,7 @@ static void *pool_alloc(size_t n, void *user)
         size_t total = cls == BIG ? n + sizeof(blk) : class_bytes(cls);
         if (total < n) /* overflow */
             return NULL;
-        b = malloc(total);
+        b = p->up ? p->up->alloc_fn(total, p->up->user) : malloc(total);
         if (!b)
             return NULL;
         p->st.misses++;
@@ -89,7 +99,7 @@ static void pool_release(void *ptr, void *user)
     size_t cls = b->cls;
     if (cls == BIG || p->nkept[cls] >= p->keep) {
         p->st.returned++;
-        free(b);
+        up_free(p, b);
         return;
     }
     freeblk *f = (freeblk *)(void *)b;
@@ -117,9 +127,18 @@ static void *pool_realloc(void *ptr, size_t n, void *user)
 
 sd_pool *sd_pool_new(size_t keep)
 {
-    sd_pool *p = calloc(1, sizeof(*p));
+    return sd_pool_new_with(keep, NULL);
+}
+
+sd_pool *sd_pool_new_with(size_t keep, const sr_allocator *up)
+{
+    if (up == sr_allocator_default())
+        up = NULL;
+    sd_pool *p = up ? up->alloc_fn(sizeof(*p), up->user) : malloc(sizeof(*p));
     if (!p)
         return NULL;
+    memset(p, 0, sizeof(*p));
+    p->up = up;
 #ifdef SD_POOL_ASAN
     keep = 0;
 #endif
@@ -139,11 +158,11 @@ void sd_pool_free(sd_pool *p)
         freeblk *f = p->lists[c];
         while (f) {
             freeblk *next = f->next;
-            free(f);
+            up_free(p, f);
             f = next;
         }
     }
-    free(p);
+    up_free(p, p);
 }
 
 const sr_allocator *sd_pool_allocator(sd_pool *p)

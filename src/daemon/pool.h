@@ -25,6 +25,9 @@ typedef struct sd_pool_stats {
 
 /* A pool keeping up to @p keep blocks per class (0: a plain malloc wrapper). NULL on ENOMEM. */
 sd_pool *sd_pool_new(size_t keep);
+/* The same, its blocks (and itself) taken from @p up (NULL: malloc): a failing allocator
+ * there reaches every allocation made through the pool. */
+sd_pool *sd_pool_new_with(size_t keep, const sr_allocator *up);
 /* Frees the pool and the blocks it keeps. Every block handed out must have been freed through
  * the allocator before. */
 void sd_pool_free(sd_pool *p);

@@ -1,0 +1,257 @@
+/* sipreplyd: what the engine's files share — the engine and job structures, the job map and
+ * deadline heap, and the calls one concern makes into another (engine.c drives them all). */
+#ifndef SIPREPLYD_ENGINE_INT_H
+#define SIPREPLYD_ENGINE_INT_H
+
+#include "engine.h"
+
+#include <string.h>
+
+#include "auth_glue.h"
+#include "pool.h"
+
+/* freed message blocks the engine keeps per size class (pool.h): a burst's worth */
+#define SD_POOL_KEEP 256
+
+/* The longest "wait: cancel" (Timer C's 3 minutes): then 408. */
+#define SD_WAIT_CANCEL_MAX_MS 180000u
+
+typedef struct job {
+    sr_txn_id txn;
+    sr_msg *req; /* our copy, once the job outlives the event that started it */
+    sd_config *cfg;
+    const sd_rule *rule;
+    size_t act;
+    const sd_choice *ch;
+    size_t step;
+    uint32_t sent; /* sends done of the current step (repeat) */
+    bool waited;   /* the current step's delay has passed */
+    uint64_t due;  /* UINT64_MAX: not scheduled */
+    uint64_t seq;  /* when it was scheduled: the tie-break among equal deadlines */
+    size_t heap_i;
+    sr_addr src;
+    sd_local local;
+    unsigned codes[SD_MAX_CAPTURES];
+    bool is_invite;
+    bool final_sent;
+    bool wait_prack;
+    bool sdp_reliable; /* a reliable 1xx carried our SDP */
+    uint64_t session;  /* {{session}}: our SDP's o= sess-id and sess-version, per call */
+    /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
+     * until it goes out it is neither logged nor resent (held2xx: its copy for resending) */
+    bool held;
+    unsigned held_code;
+    sr_msg *held2xx;
+    /* RFC 3261 13.3.1.4: the UAS core resends its 2xx to an INVITE (T1, doubling to T2)
+     * until the ACK arrives, for 64*T1; the transaction layer leaves it to us (RFC 6026) */
+    sr_msg *resp2xx;
+    uint32_t retx_ivl;
+    uint64_t retx_end;
+    struct job *retx_next; /* the engine's list of jobs resending a 2xx */
+} job;
+
+/* Configurations are reference-counted: jobs keep the one they started with. */
+typedef struct cfg_ref {
+    sd_config *cfg;
+    size_t refs;
+    struct cfg_ref *next;
+} cfg_ref;
+
+struct sd_engine {
+    sr_stack *stack;
+    sd_engine_opts o;
+    cfg_ref *cur;  /* the live configuration */
+    cfg_ref *olds; /* replaced ones still used by jobs */
+    uint8_t tag_key[SR_BUILD_KEY_LEN];
+    uint8_t sl_key[SR_BUILD_KEY_LEN]; /* stateless replies' To tags (ACK absorption) */
+    uint64_t rng;
+    uint64_t session; /* the last call's {{session}}: a random start, +1 per call */
+    /* jobs by transaction: open addressing, linear probing */
+    job **map;
+    size_t map_cap, n_jobs;
+    /* jobs by deadline: binary heap */
+    job **heap;
+    size_t heap_len, heap_cap;
+    uint64_t heap_seq; /* the next job scheduled gets it */
+    sd_counters cnt;
+    bool draining;
+    sd_auth_glue *auth;
+    sr_buf scratch;
+    job *retx; /* jobs resending their 2xx until the ACK */
+    size_t n_retx;
+    sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
+    /* the pool's allocator: every allocation of the engine and of the core on its behalf
+     * (jobs, map, heap, messages, buffers) goes through it, and through it to the
+     * embedder's (sd_engine_opts.alloc), so that a failure sweep reaches them all */
+    const sr_allocator *alloc;
+    /* the most the transactions retained since memory last went back (memory_settle) */
+    size_t mem_peak;
+};
+
+/* ------------------------------------------------------------------ small helpers */
+
+static inline uint64_t sd__rng_next(sd_engine *e)
+{
+    /* splitmix64 */
+    uint64_t z = (e->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline void *sd__alloc(const sd_engine *e, size_t n)
+{
+    return e->alloc->alloc_fn(n, e->alloc->user);
+}
+
+static inline void *sd__calloc(const sd_engine *e, size_t n)
+{
+    void *p = e->alloc->alloc_fn(n, e->alloc->user);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+static inline void *sd__realloc(const sd_engine *e, void *p, size_t n)
+{
+    return e->alloc->realloc_fn(p, n, e->alloc->user);
+}
+
+static inline void sd__free(const sd_engine *e, void *p)
+{
+    e->alloc->free_fn(p, e->alloc->user);
+}
+
+/* Parse @p len bytes at @p buf into *@p out through the engine's allocator. 0 or an SR_E*. */
+static inline int sd__parse(const sd_engine *e, const char *buf, size_t len, sr_msg **out)
+{
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = e->alloc;
+    return sr_msg_parse(out, buf, len, &po, NULL);
+}
+
+static inline sd_config *sd__cfg_of(const sd_engine *e)
+{
+    return e->cur->cfg;
+}
+
+static inline void sd__count_request(sd_engine *e, const sr_msg *m)
+{
+    sr_method id = sr_msg_method(m);
+    e->cnt.requests[(size_t)id < SD_METHOD_SLOTS ? (size_t)id : 0]++;
+}
+
+static inline void sd__sign(sd_engine *e, const sr_addr *src, int what)
+{
+    if (e->o.sign)
+        e->o.sign(src, what, e->o.user);
+}
+
+static inline unsigned sd__step_code(const job *j, const sd_step *st)
+{
+    return st->capture ? j->codes[st->capture] : st->code;
+}
+
+/* engine.c: a job is done with @p cf (a replaced configuration goes with its last job) */
+void sd__cfg_release_old(sd_engine *e, sd_config *cf);
+
+static inline void sd__cfg_release(sd_engine *e, sd_config *cf)
+{
+    if (e->cur->cfg == cf) {
+        /* the live configuration: never freed here */
+        if (e->cur->refs > 0)
+            e->cur->refs--;
+        return;
+    }
+    sd__cfg_release_old(e, cf);
+}
+/* engine.c: the stack's events (@p local NULL: none is a new request) */
+void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now);
+
+/* ------------------------------------------------------------------ engine_sched.c */
+
+static inline size_t sd__slot_of(sr_txn_id id, size_t cap)
+{
+    return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+}
+
+/* The job of transaction @p id, NULL when none. */
+static inline job *sd__map_get(const sd_engine *e, sr_txn_id id)
+{
+    if (!e->map_cap || id == 0)
+        return NULL;
+    for (size_t s = sd__slot_of(id, e->map_cap);; s = (s + 1) & (e->map_cap - 1)) {
+        if (!e->map[s])
+            return NULL;
+        if (e->map[s]->txn == id)
+            return e->map[s];
+    }
+}
+
+int sd__map_put(sd_engine *e, job *j);
+/* Any job in the map (NULL: none), for the sweeps at shutdown and abort. */
+job *sd__jobs_any(const sd_engine *e);
+void sd__map_del(sd_engine *e, sr_txn_id id);
+void sd__heap_remove(sd_engine *e, job *j);
+int sd__heap_push(sd_engine *e, job *j, uint64_t due);
+
+/* ------------------------------------------------------------------ engine_rules.c */
+
+/* As sd_rule_find(), with the method taken as @p method (NULL: the request's). */
+const sd_rule *sd__rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                unsigned codes[SD_MAX_CAPTURES], const char *method);
+
+/* ------------------------------------------------------------------ engine_respond.c */
+
+/* What we allow, support and accept (Allow, Supported, Accept; the request checks). */
+extern const char *const sd__methods_allowed[];
+extern const char *const sd__supported_tags[];
+extern const char *const sd__accept_types[];
+
+/* The request checks' policy (inline: once per request). */
+static inline void sd__uas_policy(sr_uas_policy *p)
+{
+    sr_uas_policy_init(p);
+    p->methods = sd__methods_allowed;
+    p->supported = sd__supported_tags;
+    p->accept = sd__accept_types;
+    p->registrar = true;
+}
+int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, unsigned code,
+              bool sdp, const uint8_t *key, sr_msg **out);
+void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,
+                const char *rule, const char *note);
+
+/* ------------------------------------------------------------------ engine_seq.c */
+
+void sd__job_free(sd_engine *e, job *j);
+int sd__send_resp(sd_engine *e, job *j, sr_msg *resp, unsigned flags, uint64_t now);
+void sd__txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now);
+int sd__job_keep(sd_engine *e, job **jp, const sr_msg *req);
+void sd__job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note);
+void sd__job_final(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note,
+                   uint64_t now);
+void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const unsigned *codes,
+                   const sd_local *local, uint64_t now);
+void sd__held_release(sd_engine *e, job *j, uint64_t now);
+void sd__job_resume(sd_engine *e, job *j, uint64_t now);
+
+/* ------------------------------------------------------------------ engine_retx.c */
+
+/* A copy of @p m through the engine's allocator (NULL when out of memory). */
+sr_msg *sd__msg_copy(sd_engine *e, const sr_msg *m);
+bool sd__retx_start(sd_engine *e, job **jp, const sr_msg *req, sr_msg *copy, uint64_t now);
+bool sd__retx_again(sd_engine *e, job *j, uint64_t now);
+bool sd__retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related);
+
+/* ------------------------------------------------------------------ engine_stateless.c */
+
+bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
+                       const sd_local *local);
+
+/* ------------------------------------------------------------------ engine_badreq.c */
+
+bool sd__reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src);
+
+#endif /* SIPREPLYD_ENGINE_INT_H */

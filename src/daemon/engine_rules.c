@@ -1,0 +1,105 @@
+/* sipreplyd: rule matching — the first rule whose match block fits a request (method,
+ * transport, source, Request-URI user and host, header regexes). */
+#include "engine_int.h"
+
+#include <string.h>
+
+static bool copy_cstr(char *dst, size_t cap, sr_str s)
+{
+    if (s.len >= cap)
+        return false;
+    if (s.len)
+        memcpy(dst, s.p, s.len);
+    dst[s.len] = '\0';
+    return true;
+}
+
+/* As sd_rule_matches(), with the method taken as @p method (NULL: the request's). */
+static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                            unsigned codes[SD_MAX_CAPTURES], const char *method)
+{
+    const sd_match *m = &r->match;
+    if (m->methods) {
+        sr_str meth = method ? sr_str_from_cstr(method) : sr_msg_method_str(req);
+        bool ok = false;
+        for (char **x = m->methods; *x && !ok; x++)
+            ok = sr_str_eq(meth, sr_str_from_cstr(*x));
+        if (!ok)
+            return false;
+    }
+    if (m->transports && !(m->transports & (1u << src->transport)))
+        return false;
+    if (m->n_sources) {
+        bool ok = false;
+        for (size_t i = 0; i < m->n_sources && !ok; i++)
+            ok = sd_cidr_contains(&m->sources[i], src->host);
+        if (!ok)
+            return false;
+    }
+    if (m->user || m->has_user_re || m->host || m->has_host_re) {
+        sr_str ru = sr_msg_request_uri(req);
+        sr_uri u;
+        if (sr_uri_parse(&u, ru.p, ru.len, NULL) != 0)
+            return false;
+        char buf[256];
+        if (m->user && !sr_str_eq(u.user, sr_str_from_cstr(m->user)))
+            return false;
+        if (m->has_user_re) {
+            regmatch_t pm[SD_MAX_CAPTURES];
+            if (!copy_cstr(buf, sizeof(buf), u.user) ||
+                regexec(&m->user_re, buf, SD_MAX_CAPTURES, pm, 0) != 0)
+                return false;
+            for (int i = 1; i < SD_MAX_CAPTURES && codes; i++) {
+                unsigned v = 0;
+                bool num =
+                    pm[i].rm_so >= 0 && pm[i].rm_eo > pm[i].rm_so && pm[i].rm_eo - pm[i].rm_so <= 3;
+                for (regoff_t k = pm[i].rm_so; num && k < pm[i].rm_eo; k++) {
+                    if (buf[k] < '0' || buf[k] > '9')
+                        num = false;
+                    else
+                        v = v * 10 + (unsigned)(buf[k] - '0');
+                }
+                codes[i] = num ? v : 0;
+            }
+        }
+        if (m->host && !sr_str_caseeq_cstr(u.host, m->host))
+            return false;
+        if (m->has_host_re &&
+            (!copy_cstr(buf, sizeof(buf), u.host) || regexec(&m->host_re, buf, 0, NULL, 0) != 0))
+            return false;
+    }
+    for (size_t i = 0; i < m->n_headers; i++) {
+        bool ok = false;
+        sr_str name = sr_str_from_cstr(m->headers[i].name);
+        for (const sr_header *h = sr_msg_header_find_name(req, name, NULL); h && !ok;
+             h = sr_msg_header_find_name(req, name, h)) {
+            char buf[1024];
+            ok = copy_cstr(buf, sizeof(buf), h->value) &&
+                 regexec(&m->headers[i].re, buf, 0, NULL, 0) == 0;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
+                     unsigned codes[SD_MAX_CAPTURES])
+{
+    return rule_matches_as(r, req, src, codes, NULL);
+}
+
+const sd_rule *sd__rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                unsigned codes[SD_MAX_CAPTURES], const char *method)
+{
+    for (size_t i = 0; i < cf->n_rules; i++)
+        if (rule_matches_as(&cf->rules[i], req, src, codes, method))
+            return &cf->rules[i];
+    return &cf->fallback;
+}
+
+const sd_rule *sd_rule_find(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                            unsigned codes[SD_MAX_CAPTURES])
+{
+    return sd__rule_find_as(cf, req, src, codes, NULL);
+}

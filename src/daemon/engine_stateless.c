@@ -1,0 +1,83 @@
+/* sipreplyd: stateless replies (RFC 3261 §8.2.7) — answered without a transaction; their
+ * ACKs are recognised by the To tag we derived and absorbed. */
+#include "engine_int.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ stateless replies */
+
+/* true when the message was handled without the stack. */
+bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
+                       const sd_local *local)
+{
+    sr_msg *req = NULL;
+    if (sd__parse(e, buf, len, &req) != 0)
+        return false;
+    bool done = false;
+    sr_method m = sr_msg_method(req);
+    if (!sr_msg_is_request(req) || m == SR_METHOD_PRACK)
+        goto out;
+    if (m == SR_METHOD_CANCEL) {
+        /* RFC 3261 §8.2.7: a stateless UAS ignores CANCEL. A CANCEL whose INVITE went to a
+         * stateless rule is dropped (the INVITE had its final answer already). */
+        unsigned cc[SD_MAX_CAPTURES] = {0};
+        const sd_rule *ir = sd__rule_find_as(sd__cfg_of(e), req, src, cc, "INVITE");
+        if (ir->actions[0].kind == SD_ACT_STATELESS) {
+            e->cnt.requests[SR_METHOD_CANCEL]++;
+            done = true;
+        }
+        goto out;
+    }
+    if (m == SR_METHOD_ACK) {
+        if (sr_build_ack_is_ours(req, e->sl_key)) {
+            e->cnt.requests[SR_METHOD_ACK]++;
+            e->cnt.acks_absorbed++;
+            sd__sign(e, src, SD_SIGN_ALIVE);
+            done = true;
+        }
+        goto out;
+    }
+    unsigned codes[SD_MAX_CAPTURES] = {0};
+    const sd_rule *rule = sd_rule_find(sd__cfg_of(e), req, src, codes);
+    if (rule->actions[0].kind != SD_ACT_STATELESS || e->draining)
+        goto out;
+    sr_uas_policy pol;
+    sd__uas_policy(&pol);
+    sr_uas_verdict v;
+    if (sr_uas_check(req, &pol, &v) != 0 || v.code != 0)
+        goto out; /* the stateful path answers it */
+    const sd_step *st = &rule->actions[0].choices[0].steps[0];
+    job tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.cfg = sd__cfg_of(e);
+    tmp.rule = rule;
+    tmp.src = *src;
+    tmp.local = *local;
+    tmp.session = ++e->session; /* RFC 4566 §5.2: one o= sess-id per call */
+    memcpy(tmp.codes, codes, sizeof(codes));
+    unsigned code = sd__step_code(&tmp, st);
+    if (code < 200 || code > 699)
+        code = 500;
+    sr_msg *resp = NULL;
+    sd__count_request(e, req);
+    sd__sign(e, src, SD_SIGN_REQUEST);
+    bool sent = false;
+    if (sd__build(e, &tmp, req, st, code, false, e->sl_key, &resp) == 0) {
+        sr_buf *b = &e->scratch;
+        b->len = 0;
+        if (sr_msg_print(resp, b) == 0) {
+            sr_addr to = sr_addr_response_dest(req, src);
+            e->cnt.responses[code]++;
+            e->o.send(b->p, b->len, &to, e->o.user);
+            sent = true;
+        }
+        sr_msg_free(resp);
+    }
+    /* the log says what went on the wire */
+    sd__log_tx(e, req, src, sent ? code : 0, rule->name,
+               sent ? NULL : "nothing sent: the response could not be built");
+    done = true;
+out:
+    sr_msg_free(req);
+    return done;
+}
