@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- *
- * A spoofed request makes us send its responses, and their retransmissions, to an address
+/* A spoofed request makes us send its responses, and their retransmissions, to an address
  * that never asked (RFC 3261 §26.1.5, §26.3.2.4). Per source IP address (not
  * port: a spoofer picks ports freely): the bytes sent to it, less reflection_ratio times the
  * bytes of each new request it sent (retransmissions, which the transaction layer absorbs,
