@@ -254,10 +254,14 @@ void sn__udp_readable(sn_loop *l, lsn *ls)
             l->rx_cur = NULL;
         }
         sn__udp_flush(l);
-        /* a short batch does not end the wake-up: what arrived while it was answered is
-         * read now (one recvmmsg that may find nothing) rather than after another
-         * epoll_wait and context switch (measured: breaking out on a short batch costs the
-         * stateful benchmark ~10% more CPU per call at 9,700 calls/s, the ACKs come in
-         * while the responses go out) */
+        /* A short batch of several datagrams does not end the wake-up: under a burst, what
+         * arrived while it was answered is read now (one recvmmsg that may find nothing)
+         * rather than after another epoll_wait and context switch (measured: breaking out on
+         * every short batch costs the stateful burst benchmark ~10% more CPU per call at
+         * 9,700 calls/s, the ACKs come in while the responses go out). A datagram that came
+         * alone is paced traffic: the next one is rarely there yet, and the recvmmsg that
+         * would find nothing is saved (docs/performance.md, paced row). */
+        if (n == 1)
+            break;
     }
 }
