@@ -18,6 +18,9 @@
 #      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
 #      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
+#      PACED_RATES="5000 15000 40000" PACED_WINDOW=5 (the paced row: SIPp, requests sent one
+#      by one at each rate, against sipreplyd-stateless and kamailio-stateless; PACED_RATES=""
+#      skips it) PACED_ONLY=1 (only the paced row: no search, no common-rate CPU runs)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +42,10 @@ NICE=${NICE:--10}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 BUILD=${BUILD:-build-bench}
+PACED_RATES=${PACED_RATES-5000 15000 40000}
+PACED_WINDOW=${PACED_WINDOW:-5}
+PACED_ONLY=${PACED_ONLY:-0}
+if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless kamailio-stateless}"; fi
 SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful}
 OUT=bench/out/load
 REPORT=bench/out/load.md
@@ -49,7 +56,9 @@ HZ=$(getconf CLK_TCK)
 PIN_SRV=(nice -n "$NICE" taskset -c "$SERVER_CPU")
 PIN_LG=(nice -n "$NICE" taskset -c "$LOADGEN_CPU")
 
-for t in jq taskset kamailio; do
+tools=(jq taskset kamailio)
+[ -z "$PACED_RATES" ] || tools+=(sipp)
+for t in "${tools[@]}"; do
   command -v "$t" >/dev/null || { echo "load: $t missing (scripts/deps.sh bench)" >&2; exit 1; }
 done
 [ "$(nproc)" -ge 2 ] || echo "load: fewer than 2 CPUs: server and generator share one" >&2
@@ -227,6 +236,16 @@ sched_wait_ns() {
   echo "$sum"
 }
 
+# Nanoseconds process $1 and its descendants spent on a CPU (/proc/PID/schedstat, first field).
+sched_run_ns() {
+  local sum=0 p a b c
+  for p in $(tree_pids "$1"); do
+    read -r a b c 2>/dev/null <"/proc/$p/schedstat" || continue
+    sum=$((sum + a))
+  done
+  echo "$sum"
+}
+
 # One run of server $1 at rate $2 (phase $3); prints the loadgen JSON with server fields
 # added (cpu_us_per_call when $3 is cpu) and appends it to runs.jsonl.
 run_step() {
@@ -293,6 +312,7 @@ done_search() {
     [ $((HI[$s] - LO[$s])) -le 100 ]
 }
 round=0
+[ "$PACED_ONLY" = 1 ] && for s in "${active[@]}"; do NOTE[$s]="not searched (PACED_ONLY)"; done
 while :; do
   pending=0
   round=$((round + 1))
@@ -344,7 +364,7 @@ median() {
     END {if (NR) printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'
 }
 # let the stateful servers finish the transactions of the search (RFC 3261 Timer I/J, T4)
-sleep "$SETTLE"
+[ "$PACED_ONLY" = 1 ] || sleep "$SETTLE"
 pairs=("sipreplyd-stateless kamailio-stateless" "sipreplyd-stateful kamailio-stateful"
   "sipreplyd-stateless-gso kamailio-stateless")
 for pair in "${pairs[@]}"; do
@@ -389,6 +409,50 @@ for pair in "${pairs[@]}"; do
     CPU_MED[$s]=$(median "$TMP/cpu.$s")
     # no lossless run: the median of all, marked (not used for the target verdict)
     [ -n "${CPU_MED[$s]}" ] || CPU_LOSSY[$s]=$(median "$TMP/cpuall.$s")
+  done
+done
+
+# ---- paced: SIPp sends the calls one by one at each rate (as most real traffic arrives,
+# where the generator's bursts let recvmmsg amortise every wake-up), the two stateless servers
+# taking turns at each rate; server CPU per call from /proc/PID/schedstat (nanoseconds on a
+# CPU, finer than the clock ticks of /proc/PID/stat at these short runs), divided by the calls
+# SIPp completed (INVITE, 486, ACK).
+declare -A PACED_US PACED_OK
+paced_step() {
+  local s=$1 rate=$2 sp r0 r1 calls stat ok failed t0 t1
+  sp=$(free_port)
+  stat="$TMP/paced.$s.$rate.csv"
+  rm -f "$stat"
+  calls=$((rate * PACED_WINDOW))
+  r0=$(sched_run_ns "${PID[$s]}")
+  t0=$(date +%s%N)
+  "${PIN_LG[@]}" sipp "127.0.0.1:${PORT[$s]}" -sf bench/sipp/invite-486.xml -i 127.0.0.1 \
+    -p "$sp" -r "$rate" -rp 1000 -m "$calls" -l $((rate * 4)) -nostdin -trace_stat \
+    -stf "$stat" -fd 3600 -timeout $((PACED_WINDOW * 4 + 10))s >"$OUT/sipp.$s.$rate.log" 2>&1 ||
+    true
+  t1=$(date +%s%N)
+  r1=$(sched_run_ns "${PID[$s]}")
+  # the last line of SIPp's statistics: cumulative successful and failed calls
+  ok=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) h[$i] = i}
+    END {print $h["SuccessfulCall(C)"] + 0}' "$stat" 2>/dev/null || echo 0)
+  failed=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) h[$i] = i}
+    END {print $h["FailedCall(C)"] + 0}' "$stat" 2>/dev/null || echo 0)
+  jq -nc --arg s "$s" --argjson rate "$rate" --argjson calls "$calls" --argjson ok "${ok:-0}" \
+    --argjson failed "${failed:-0}" --argjson ns $((r1 - r0)) --argjson wall $(((t1 - t0) / 1000000)) \
+    --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+    '{phase: "paced", server: $s, rate: $rate, calls: $calls, successful: $ok, failed: $failed,
+      wall_ms: $wall, achieved_rate: (if $wall > 0 then ($ok * 1000 / $wall | floor) else 0 end),
+      cpu_ns: $ns, load1: ($load | tonumber),
+      cpu_us_per_call: (if $ok > 0 then $ns / 1000 / $ok else null end)}' | tee -a "$OUT/runs.jsonl"
+}
+for rate in $PACED_RATES; do
+  for s in sipreplyd-stateless kamailio-stateless; do
+    [ -n "${PID[$s]:-}" ] || continue
+    j=$(paced_step "$s" "$rate")
+    PACED_US[$s.$rate]=$(jq -r '.cpu_us_per_call // "-" | if type == "number" then (. * 100 | round / 100) else . end' <<<"$j")
+    PACED_OK[$s.$rate]=$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms"' <<<"$j")
+    printf 'load: paced %-20s %7d calls/s  %s us/call  (%s, load %s)\n' "$s" "$rate" \
+      "${PACED_US[$s.$rate]}" "${PACED_OK[$s.$rate]}" "$(jq .load1 <<<"$j")" >&2
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -454,6 +518,23 @@ label() {
     cv=$(awk -v cr="$cr" 'BEGIN {if (cr == "-") print "-"; else print (cr <= 0.5 ? "met" : "not met")}')
     echo "| $mode | $rr | $rv | $cr | $cv |"
   done
+  if [ -n "$PACED_RATES" ] && [ -n "${PID[sipreplyd-stateless]:-}" ] && [ -n "${PID[kamailio-stateless]:-}" ]; then
+    echo
+    echo "Paced (SIPp $(sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1), bench/sipp/invite-486.xml:"
+    echo "INVITE, 486, ACK, calls sent one by one at each rate for $PACED_WINDOW s; server CPU from"
+    echo "/proc/PID/schedstat over the calls completed). Target: at most 0.5x Kamailio's"
+    echo "CPU per call at each rate."
+    echo
+    echo "| rate (calls/s) | sipreplyd µs/call | Kamailio µs/call | sipreplyd/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; Kamailio) |"
+    echo "|---:|---:|---:|---:|---|---|"
+    for rate in $PACED_RATES; do
+      a=${PACED_US[sipreplyd-stateless.$rate]:--}
+      b=${PACED_US[kamailio-stateless.$rate]:--}
+      pr=$(awk -v x="$a" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}')
+      pv=$(awk -v r="$pr" 'BEGIN {if (r == "-") print "-"; else print (r <= 0.5 ? "met" : "not met")}')
+      echo "| $rate | $a | $b | $pr | $pv | ${PACED_OK[sipreplyd-stateless.$rate]:-}; ${PACED_OK[kamailio-stateless.$rate]:-} |"
+    done
+  fi
   echo
   echo "Command: \`make bench-load\` (bench/load.sh); raw runs: bench/out/load/runs.jsonl."
 } >"$REPORT"

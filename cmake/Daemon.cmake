@@ -25,9 +25,22 @@ target_compile_definitions(sipreplyd_engine PRIVATE _GNU_SOURCE)
 sr_target_warnings(sipreplyd_engine APP)
 sr_target_sanitizers(sipreplyd_engine)
 
-add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c
-                         ${PROJECT_SOURCE_DIR}/src/net/loop.c)
-target_link_libraries(sipreplyd PRIVATE sipreplyd_engine)
+# The network shell: a library any program drives through its handler table (net.h); it
+# links the core only. src/daemon/main.c is the one file that knows the shell and the engine.
+add_library(sipreply_net STATIC
+  ${PROJECT_SOURCE_DIR}/src/net/loop.c
+  ${PROJECT_SOURCE_DIR}/src/net/addr.c
+  ${PROJECT_SOURCE_DIR}/src/net/udp.c
+  ${PROJECT_SOURCE_DIR}/src/net/reflect.c
+  ${PROJECT_SOURCE_DIR}/src/net/tcp.c
+  ${PROJECT_SOURCE_DIR}/src/net/http.c)
+target_include_directories(sipreply_net PUBLIC ${PROJECT_SOURCE_DIR}/src/net)
+target_link_libraries(sipreply_net PUBLIC sipreply_static)
+sr_target_warnings(sipreply_net APP)
+sr_target_sanitizers(sipreply_net)
+
+add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c)
+target_link_libraries(sipreplyd PRIVATE sipreplyd_engine sipreply_net)
 sr_target_warnings(sipreplyd APP)
 sr_target_sanitizers(sipreplyd)
 install(TARGETS sipreplyd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})

@@ -31,3 +31,6 @@ endif()
 # sipreplyd interop suite: SIPp, tshark, torture (tests/interop/Interop.cmake)
 include(${PROJECT_SOURCE_DIR}/tests/interop/Interop.cmake)
 include(${PROJECT_SOURCE_DIR}/tests/analyze/Analyze.cmake)
+
+# The network shell with a fake handler, no daemon linked (tests/net/tests.cmake).
+include(${PROJECT_SOURCE_DIR}/tests/net/tests.cmake OPTIONAL)

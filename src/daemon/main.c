@@ -1,5 +1,6 @@
-/* sipreplyd: command line, logging, configuration loading and reloading; the network loop
- * (src/net) does the rest. */
+/* sipreplyd: command line, logging, configuration loading and reloading, and the one place
+ * that knows both the engine (src/daemon) and the network shell (src/net): it fills the
+ * shell's handler table with thin adapters over sd_engine_*. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -183,6 +184,71 @@ static void on_report(void *user)
 static void on_warn(void *user, const char *msg)
 {
     logf_(user, LOG_WARN, "%s", msg);
+}
+
+/* ---- the shell's handler table (net.h) over the engine (engine.h); user is the app */
+
+static void net_receive(void *user, const char *data, size_t len, const sr_addr *src,
+                        const sn_local *local, uint64_t now_ms)
+{
+    app *a = user;
+    sd_local dst;
+    size_t n = strlen(local->host) + 1;
+    memcpy(dst.host, local->host, n <= sizeof(dst.host) ? n : sizeof(dst.host));
+    dst.host[sizeof(dst.host) - 1] = '\0';
+    dst.port = local->port;
+    sd_engine_receive(a->engine, data, len, src, &dst, now_ms);
+}
+
+static bool net_proves_alive(void *user, const char *data, size_t len)
+{
+    return sd_engine_ack_is_ours(((app *)user)->engine, data, len);
+}
+
+static uint64_t net_next_deadline(void *user)
+{
+    return sd_engine_next_deadline(((app *)user)->engine);
+}
+
+static void net_timer(void *user, uint64_t now_ms)
+{
+    sd_engine_on_timer(((app *)user)->engine, now_ms);
+}
+
+static void net_transport_error(void *user, const sr_addr *peer, uint64_t now_ms)
+{
+    sd_engine_transport_error(((app *)user)->engine, peer, now_ms);
+}
+
+static void net_drain(void *user)
+{
+    sd_engine_drain(((app *)user)->engine);
+}
+
+static size_t net_pending(void *user)
+{
+    return sd_engine_pending(((app *)user)->engine);
+}
+
+static void net_abort(void *user, uint64_t now_ms)
+{
+    sd_engine_abort_pending(((app *)user)->engine, now_ms);
+}
+
+static int net_metrics(void *user, sr_buf *out)
+{
+    return sd_engine_metrics(((app *)user)->engine, out);
+}
+
+/* the engine's callbacks into the shell; user is the loop */
+static void engine_send(const char *data, size_t len, const sr_addr *to, void *user)
+{
+    sn_send(user, data, len, to);
+}
+
+static void engine_sign(const sr_addr *src, int sign, void *user)
+{
+    sn_sign(user, src, sign == SD_SIGN_ALIVE ? SN_SIGN_ALIVE : SN_SIGN_REQUEST);
 }
 
 static void usage(FILE *out)
@@ -416,10 +482,22 @@ int main(int argc, char **argv)
     a.cli_listen = n_listen > 0;
     if (n_listen == 0)
         n_listen = config_listen(cf, listens, 16);
-    sn_hooks hooks = {.reload = on_reload, .report = on_report, .warn = on_warn, .user = &a};
+    sn_handler nh = {.user = &a,
+                     .receive = net_receive,
+                     .proves_alive = net_proves_alive,
+                     .next_deadline = net_next_deadline,
+                     .timer = net_timer,
+                     .transport_error = net_transport_error,
+                     .drain = net_drain,
+                     .pending = net_pending,
+                     .abort = net_abort,
+                     .metrics = net_metrics,
+                     .reload = on_reload,
+                     .report = on_report,
+                     .warn = on_warn};
     sn_loop *loop = NULL;
     char msg[256];
-    if (sn_loop_new(&loop, &so, &hooks, msg, sizeof(msg)) != 0) {
+    if (sn_loop_new(&loop, &so, &nh, msg, sizeof(msg)) != 0) {
         logf_(&a, LOG_ERROR, "%s", msg);
         sd_config_free(cf);
         return 1;
@@ -436,9 +514,9 @@ int main(int argc, char **argv)
         sd_config_free(cf);
         return 1;
     }
-    sd_engine_opts eo = {.send = sn_send,
+    sd_engine_opts eo = {.send = engine_send,
                          .user = loop,
-                         .sign = sn_sign,
+                         .sign = engine_sign,
                          .log = on_txlog,
                          .log_user = &a,
                          .seed = seed,
@@ -455,7 +533,6 @@ int main(int argc, char **argv)
     }
     a.engine = e;
     a.loop = loop;
-    sn_loop_set_engine(loop, e);
     for (size_t i = 0; i < n_listen; i++) {
         char bound[128];
         if (sn_listen(loop, listens[i], bound, sizeof(bound), msg, sizeof(msg)) != 0) {

@@ -1,17 +1,13 @@
-/* sipreplyd: the network shell — the only code with sockets and a clock. An epoll loop that
- * feeds datagrams and framed stream messages to the engine, sends what it produces (UDP
- * batched with recvmmsg/sendmmsg, TCP on the request's connection), runs the engine's timers,
- * answers signals and serves /metrics. */
-#ifndef SIPREPLYD_NET_H
-#define SIPREPLYD_NET_H
+/* sipreply network shell: an epoll loop any program drives through a handler table — UDP
+ * (recvmmsg/sendmmsg, GSO), TCP framed by the core, signals, /metrics, the one clock. */
+#ifndef SN_NET_H
+#define SN_NET_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "sipreply/sipreply.h"
-
-struct sd_engine;
 
 typedef struct sn_opts {
     size_t max_conns;       /**< open TCP connections (default 1024) */
@@ -40,13 +36,53 @@ typedef struct sn_opts {
 
 void sn_opts_default(sn_opts *o);
 
-typedef struct sn_hooks {
+/** Our address as a message reached it (a wildcard listener: the datagram's destination). */
+typedef struct sn_local {
+    char host[SR_ADDR_HOST_MAX]; /**< "127.0.0.1" or "[::1]" */
+    uint16_t port;
+} sn_local;
+
+/** What a message received says about its source (sn_sign; the reflection budget). */
+enum {
+    SN_SIGN_REQUEST = 1, /**< a new request: its bytes earn credit */
+    SN_SIGN_ALIVE        /**< proof the source receives what we send */
+};
+
+/**
+ * What the loop calls. Every member but @c receive may be NULL. @p user is handed to each;
+ * @p now_ms is the loop turn's one clock read (sn_now_ms). Calls happen on the loop's thread,
+ * one at a time; the handler may call sn_send and sn_sign from inside any of them.
+ */
+typedef struct sn_handler {
+    void *user;
+    /** One UDP datagram or one framed TCP message from @p src (transport and connection id
+     *  inside: hand it back to sn_send to answer), received on @p local. The bytes and the
+     *  addresses live during the call only. */
+    void (*receive)(void *user, const char *data, size_t len, const sr_addr *src,
+                    const sn_local *local, uint64_t now_ms);
+    /** Does this datagram (an "ACK ...") prove that its source, which owes a sign of life
+     *  under the reflection budget, receives what we sent? */
+    bool (*proves_alive)(void *user, const char *data, size_t len);
+    /** The earliest time the handler wants @c timer called (UINT64_MAX: none). */
+    uint64_t (*next_deadline)(void *user);
+    /** Run what is due by @p now_ms. */
+    void (*timer)(void *user, uint64_t now_ms);
+    /** A connection to @p peer failed (write error, refused reconnect). */
+    void (*transport_error)(void *user, const sr_addr *peer, uint64_t now_ms);
+    /** SIGTERM/SIGINT: listeners are closed; finish what runs, take nothing new. */
+    void (*drain)(void *user);
+    /** While draining: work still in flight (the loop exits once 0 and written). */
+    size_t (*pending)(void *user);
+    /** Drain out of time (sn_opts.shutdown_ms): end what still runs now. */
+    void (*abort)(void *user, uint64_t now_ms);
+    /** GET /metrics: append the program's counters (Prometheus text); the loop's own
+     *  (sn_loop_metrics) follow. 0 or SR_ENOMEM. */
+    int (*metrics)(void *user, sr_buf *out);
     void (*reload)(void *user); /**< SIGHUP */
     void (*report)(void *user); /**< SIGUSR1 */
-    /** A notice for the log (NULL: none) */
+    /** A notice for the log */
     void (*warn)(void *user, const char *msg);
-    void *user;
-} sn_hooks;
+} sn_handler;
 
 typedef struct sn_loop sn_loop;
 
@@ -59,18 +95,20 @@ uint64_t sn_now_ms(void);
  */
 int sn_random(void *buf, size_t n);
 
-/** Create the loop (signals blocked and routed to it). 0 or -1 with @p err. */
-int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_hooks *h, char *err, size_t errlen);
+/** Create the loop driving @p h (copied; signals blocked and routed to it). 0 or -1 with
+ * @p err. */
+int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_handler *h, char *err, size_t errlen);
 void sn_loop_free(sn_loop *l);
 
-/** The engine the loop drives (set before sn_loop_run). */
-void sn_loop_set_engine(sn_loop *l, struct sd_engine *e);
+/** Send @p len bytes to @p to (an address handed to the handler, or one with the same
+ * transport): UDP batched until the loop turn ends, TCP on the connection of
+ * @p to->conn_id, else on a connection opened to the top Via (RFC 3261 §18.2.2). Never
+ * blocks; what cannot go is dropped (the transaction layer retransmits). */
+void sn_send(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 
-/** The engine's send callback: @p user is the loop. */
-void sn_send(const char *data, size_t len, const sr_addr *to, void *user);
-
-/** The engine's sign callback (sd_engine_opts.sign): @p user is the loop. */
-void sn_sign(const sr_addr *src, int sign, void *user);
+/** During @c receive: what the message says about its source (SN_SIGN_*), for the
+ * reflection budget. */
+void sn_sign(sn_loop *l, const sr_addr *src, int sign);
 
 /** Append the loop's counters (TCP closures and reconnections, reflection budget drops) in
  * Prometheus text format. 0 or SR_ENOMEM. */
@@ -107,4 +145,4 @@ void sn_listeners(const sn_loop *l, char *out, size_t cap);
 /** Run until SIGTERM/SIGINT and the drain that follows. Returns the exit status (0). */
 int sn_loop_run(sn_loop *l);
 
-#endif /* SIPREPLYD_NET_H */
+#endif /* SN_NET_H */
