@@ -459,4 +459,3 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
     }
     return NULL;
 }
-
