@@ -22,6 +22,7 @@
 #include <sipreply/stack.h>
 #include <sipreply/auth.h>
 #include <sipreply/registrar.h>
+#include <sipreply/proxy.h>
 #include <sipreply/capture.h>
 
 #endif /* SIPREPLY_H */
