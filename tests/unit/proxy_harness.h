@@ -27,7 +27,7 @@
     "\r\n"                                                            \
     "v=0\n"
 
-static sr_msg *ph_parse(const char *txt)
+static inline sr_msg *ph_parse(const char *txt)
 {
     sr_parse_opts o;
     sr_parse_opts_init(&o);
@@ -42,7 +42,7 @@ static sr_msg *ph_parse(const char *txt)
 }
 
 /* @p method (NULL: INVITE) as received, with @p extra header lines. */
-static sr_msg *ph_request(const char *method, const char *extra)
+static inline sr_msg *ph_request(const char *method, const char *extra)
 {
     char buf[2048];
     const char *m = method ? method : "INVITE";
@@ -50,7 +50,7 @@ static sr_msg *ph_request(const char *method, const char *extra)
     return ph_parse(buf);
 }
 
-static void ph_opts(sr_proxy_fwd_opts *o)
+static inline void ph_opts(sr_proxy_fwd_opts *o)
 {
     sr_proxy_fwd_opts_init(o);
     o->alloc = tu_allocator();
@@ -65,7 +65,7 @@ typedef struct ph {
     size_t n;
 } ph;
 
-static void ph_start(ph *h, sr_msg *req, size_t n, unsigned flags, uint64_t now)
+static inline void ph_start(ph *h, sr_msg *req, size_t n, unsigned flags, uint64_t now)
 {
     memset(h, 0, sizeof *h);
     h->req = req;
@@ -88,7 +88,7 @@ static void ph_start(ph *h, sr_msg *req, size_t n, unsigned flags, uint64_t now)
     h->n = n;
 }
 
-static void ph_end(ph *h)
+static inline void ph_end(ph *h)
 {
     sr_proxy_free(h->p);
     for (size_t i = 0; i < h->n; i++)
@@ -97,8 +97,8 @@ static void ph_end(ph *h)
 }
 
 /* A response @p code on branch @p b with To tag @p tag (NULL: none) and extra headers. */
-static sr_msg *ph_resp_on(const sr_msg *fwd, unsigned code, const char *tag, const char *hname,
-                          const char *hval)
+static inline sr_msg *ph_resp_on(const sr_msg *fwd, unsigned code, const char *tag,
+                                 const char *hname, const char *hval)
 {
     sr_build_opts o;
     sr_build_opts_init(&o);
@@ -120,8 +120,8 @@ static sr_msg *ph_resp_on(const sr_msg *fwd, unsigned code, const char *tag, con
     return m;
 }
 
-static int ph_resp(ph *h, size_t b, unsigned code, const char *tag, const char *hname,
-                   const char *hval, uint64_t now)
+static inline int ph_resp(ph *h, size_t b, unsigned code, const char *tag, const char *hname,
+                          const char *hval, uint64_t now)
 {
     sr_msg *m = ph_resp_on(h->fwd[b], code, tag, hname, hval);
     unsigned idx = 99;
@@ -152,7 +152,7 @@ typedef struct ph_log {
     size_t n;
 } ph_log;
 
-static void ph_cpy(char *dst, size_t cap, sr_str s)
+static inline void ph_cpy(char *dst, size_t cap, sr_str s)
 {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
     if (n)
@@ -160,7 +160,7 @@ static void ph_cpy(char *dst, size_t cap, sr_str s)
     dst[n] = '\0';
 }
 
-static void ph_drain(ph *h, ph_log *log)
+static inline void ph_drain(ph *h, ph_log *log)
 {
     sr_proxy_action a;
     while (sr_proxy_poll(h->p, &a) == 0) {
@@ -207,7 +207,7 @@ static void ph_drain(ph *h, ph_log *log)
 }
 
 /* The number of final responses (non-2xx and 2xx) in @p log. */
-static size_t ph_finals(const ph_log *log, size_t *non2xx)
+static inline size_t ph_finals(const ph_log *log, size_t *non2xx)
 {
     size_t n = 0, bad = 0;
     for (size_t i = 0; i < log->n; i++) {

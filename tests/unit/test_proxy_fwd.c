@@ -1,0 +1,358 @@
+/* sipreply tests: the proxy's request side (proxy.h): checks, loops and spirals, Route
+ * processing and the copy forwarded. RFC 3261 §16.3, §16.4, §16.6, §16.12, §9.1; RFC 3326. */
+#include "proxy_harness.h"
+
+static const char *self_uris[] = {"sip:proxy.example.org;lr", "sip:proxy.example.org", NULL};
+
+static bool is_self(sr_str uri, void *user)
+{
+    (void)user;
+    for (const char **s = self_uris; *s; s++) {
+        if (sr_str_caseeq_cstr(uri, *s))
+            return true;
+    }
+    return false;
+}
+
+static char *print(const sr_msg *m)
+{
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sr_msg_print(m, &b), 0);
+    return b.p; /* freed with free(): the default allocator */
+}
+
+static sr_str hdr(const sr_msg *m, enum sr_hdr_id id, size_t nth)
+{
+    const sr_header *h = NULL;
+    for (size_t i = 0; i <= nth; i++) {
+        h = sr_msg_header_find(m, id, h);
+        if (!h)
+            return SR_STR_NULL;
+    }
+    return h->value;
+}
+
+/* §16.6: Request-URI, Max-Forwards, a new top Via with our branch, the rest unchanged. */
+static void t_forward_basic(void **state)
+{
+    (void)state;
+    sr_msg *req = ph_request(NULL, NULL);
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    o.via_port = 5070;
+    sr_msg *f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_sr_str_eq(sr_msg_request_uri(f), "sip:bob@192.0.2.4");
+    assert_int_equal(sr_msg_max_forwards(f), 69);
+    assert_int_equal(sr_msg_via_count(f), 3);
+    const sr_via *v = sr_msg_via(f, 0);
+    assert_sr_str_eq(v->host, "proxy.example.org");
+    assert_int_equal(v->port, 5070);
+    assert_true(v->branch.len > 9 && memcmp(v->branch.p, "z9hG4bKsr", 9) == 0);
+    assert_sr_str_eq(sr_msg_via(f, 1)->branch, "z9hG4bK776asd");
+    assert_sr_str_eq(sr_msg_body(f), "v=0\n");
+    assert_sr_str_eq(hdr(f, SR_HDR_CONTENT_TYPE, 0), "application/sdp");
+    assert_sr_str_eq(sr_proxy_next_hop(f), "sip:bob@192.0.2.4");
+    char *txt = print(f);
+    assert_non_null(strstr(txt, "Content-Length: 4\r\n"));
+    sr_msg *again = ph_parse(txt);
+    free(txt);
+    sr_parse_error pe;
+    assert_int_equal(sr_msg_validate(again, &pe), 0);
+    sr_msg_free(again);
+    /* Branches: deterministic per request and index, different per index. */
+    char b0[SR_PROXY_BRANCH_MAX], b1[SR_PROXY_BRANCH_MAX], b0b[SR_PROXY_BRANCH_MAX];
+    assert_true(sr_proxy_branch_id(req, &o, 0, b0) > 0);
+    assert_true(sr_proxy_branch_id(req, &o, 1, b1) > 0);
+    assert_true(sr_proxy_branch_id(req, &o, 0, b0b) > 0);
+    assert_string_equal(b0, b0b);
+    assert_string_not_equal(b0, b1);
+    assert_true(sr_str_eq(v->branch, sr_str_from_cstr(b0)));
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
+#define MF_TXT                                               \
+    "OPTIONS sip:bob@example.com SIP/2.0\r\n"                \
+    "Via: SIP/2.0/UDP pc33.example.net;branch=z9hG4bKmf\r\n" \
+    "%s"                                                     \
+    "To: <sip:bob@example.com>\r\n"                          \
+    "From: <sip:alice@example.net>;tag=1\r\n"                \
+    "Call-ID: mf@example.net\r\n"                            \
+    "CSeq: 1 OPTIONS\r\n"                                    \
+    "Content-Length: 0\r\n\r\n"
+
+/* §16.6 step 3 and §16.3 item 3: no Max-Forwards gets 70; 0 is never forwarded (483). */
+static void t_max_forwards(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    char buf[512];
+    snprintf(buf, sizeof buf, MF_TXT, "");
+    sr_msg *req = ph_parse(buf), *f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_int_equal(sr_msg_max_forwards(f), 70);
+    sr_msg_free(f);
+    sr_msg_free(req);
+    snprintf(buf, sizeof buf, MF_TXT, "Max-Forwards: 0\r\n");
+    req = ph_parse(buf);
+    f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o),
+                     SR_ERANGE);
+    assert_null(f);
+    unsigned code = 0;
+    assert_int_equal(sr_proxy_check_request(req, &o, NULL, &code), 0);
+    assert_int_equal(code, 483);
+    sr_msg_free(req);
+    snprintf(buf, sizeof buf, MF_TXT, "Max-Forwards: 1\r\n");
+    req = ph_parse(buf);
+    assert_int_equal(sr_proxy_check_request(req, &o, NULL, &code), 0);
+    assert_int_equal(code, 0);
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_int_equal(sr_msg_max_forwards(f), 0);
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
+/* §16.3 item 4: the copy coming back unchanged is a loop (482); once its Request-URI changed
+ * on the way (a spiral), it is not. Another proxy's Via with our branch is not ours. */
+static void t_loop(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    sr_msg *req = ph_request(NULL, NULL), *f = NULL;
+    assert_false(sr_proxy_is_loop(req, &o));
+    /* Forwarded to a target that routes it straight back with the same Request-URI. */
+    assert_int_equal(sr_proxy_forward(&f, req, sr_msg_request_uri(req), NULL, 0, &o), 0);
+    assert_true(sr_proxy_is_loop(f, &o));
+    unsigned code = 0;
+    assert_int_equal(sr_proxy_check_request(f, &o, NULL, &code), 0);
+    assert_int_equal(code, 482);
+    /* The next hop added its own Via on top: still a loop. */
+    sr_msg *g = NULL;
+    sr_proxy_fwd_opts other;
+    ph_opts(&other);
+    other.via_host = SR_STR("other.example.net");
+    assert_int_equal(sr_proxy_forward(&g, f, sr_msg_request_uri(f), NULL, 0, &other), 0);
+    assert_true(sr_proxy_is_loop(g, &o));
+    sr_msg_free(g);
+    /* A spiral: the next hop changed the Request-URI. */
+    g = NULL;
+    assert_int_equal(sr_proxy_forward(&g, f, SR_STR("sip:bob-mobile@example.com"), NULL, 0, &other),
+                     0);
+    assert_false(sr_proxy_is_loop(g, &o));
+    assert_int_equal(sr_proxy_check_request(g, &o, NULL, &code), 0);
+    assert_int_equal(code, 0);
+    sr_msg_free(g);
+    /* Another port of the same host is another element. */
+    o.via_port = 5080;
+    assert_false(sr_proxy_is_loop(f, &o));
+    /* Another key sees no loop (the branch is keyed). */
+    uint8_t key[SR_BUILD_KEY_LEN] = {1};
+    o.via_port = 0;
+    o.key = key;
+    assert_false(sr_proxy_is_loop(f, &o));
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
+/* §16.6 step 4: our Record-Route first, with lr. */
+static void t_record_route(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    o.record_route = SR_STR("sip:proxy.example.org");
+    sr_msg *req = ph_request(NULL, "Record-Route: <sip:edge.example.net;lr>\r\n"), *f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_sr_str_eq(hdr(f, SR_HDR_RECORD_ROUTE, 0), "<sip:proxy.example.org;lr>");
+    assert_sr_str_eq(hdr(f, SR_HDR_RECORD_ROUTE, 1), "<sip:edge.example.net;lr>");
+    sr_msg_free(f);
+    sr_msg_free(req);
+    req = ph_request(NULL, NULL);
+    f = NULL;
+    o.record_route = SR_STR("<sip:p.example.org;lr;transport=tcp>");
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_sr_str_eq(hdr(f, SR_HDR_RECORD_ROUTE, 0), "<sip:p.example.org;lr;transport=tcp>");
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
+/* §16.4: a first Route naming us is removed; a Request-URI naming us (a strict router before
+ * us) is replaced by the last Route value. */
+static void t_route_preprocess(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    o.is_self = is_self;
+    sr_msg *req =
+        ph_request(NULL, "Route: <sip:proxy.example.org;lr>, <sip:next.example.net;lr>\r\n");
+    sr_proxy_route r;
+    assert_int_equal(sr_proxy_route_preprocess(req, &o, &r), 0);
+    assert_true(r.pop_first);
+    assert_false(r.pop_last);
+    assert_sr_str_eq(r.request_uri, "sip:bob@example.com");
+    sr_msg *f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, r.request_uri, &r, 0, &o), 0);
+    assert_int_equal(sr_msg_header_count_id(f, SR_HDR_ROUTE), 1);
+    assert_sr_str_eq(hdr(f, SR_HDR_ROUTE, 0), "<sip:next.example.net;lr>");
+    assert_sr_str_eq(sr_proxy_next_hop(f), "sip:next.example.net;lr");
+    assert_sr_str_eq(sr_msg_request_uri(f), "sip:bob@example.com");
+    sr_msg_free(f);
+    sr_msg_free(req);
+
+    /* A strict router upstream put our Record-Route URI in the Request-URI. */
+    const char *txt = "BYE sip:proxy.example.org SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP ua.example.net;branch=z9hG4bKbye\r\n"
+                      "Max-Forwards: 70\r\n"
+                      "Route: <sip:next.example.net;lr>, <sip:bob@192.0.2.4>\r\n"
+                      "To: <sip:bob@example.com>;tag=b\r\n"
+                      "From: <sip:alice@example.net>;tag=a\r\n"
+                      "Call-ID: strict@example.net\r\n"
+                      "CSeq: 2 BYE\r\n"
+                      "Content-Length: 0\r\n\r\n";
+    req = ph_parse(txt);
+    assert_int_equal(sr_proxy_route_preprocess(req, &o, &r), 0);
+    assert_true(r.pop_last);
+    assert_false(r.pop_first);
+    assert_sr_str_eq(r.request_uri, "sip:bob@192.0.2.4");
+    f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, r.request_uri, &r, 0, &o), 0);
+    assert_sr_str_eq(sr_msg_request_uri(f), "sip:bob@192.0.2.4");
+    assert_int_equal(sr_msg_header_count_id(f, SR_HDR_ROUTE), 1);
+    assert_sr_str_eq(hdr(f, SR_HDR_ROUTE, 0), "<sip:next.example.net;lr>");
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
+/* §16.6 step 6, §16.12: the next hop is a strict router (no lr): it goes in the Request-URI
+ * and the target last in Route. A route set is pushed before the request's Routes. */
+static void t_strict_next_hop(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    sr_msg *req =
+        ph_request(NULL, "Route: <sip:strict.example.net>, <sip:after.example.net;lr>\r\n");
+    sr_msg *f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_sr_str_eq(sr_msg_request_uri(f), "sip:strict.example.net");
+    assert_int_equal(sr_msg_header_count_id(f, SR_HDR_ROUTE), 2);
+    assert_sr_str_eq(hdr(f, SR_HDR_ROUTE, 0), "<sip:after.example.net;lr>");
+    assert_sr_str_eq(hdr(f, SR_HDR_ROUTE, 1), "<sip:bob@192.0.2.4>");
+    sr_msg_free(f);
+    sr_msg_free(req);
+
+    sr_str rs[] = {SR_STR("<sip:outbound.example.org;lr>")};
+    o.route_set = rs;
+    o.n_route_set = 1;
+    req = ph_request(NULL, "Route: <sip:after.example.net;lr>\r\n");
+    f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_sr_str_eq(sr_msg_request_uri(f), "sip:bob@192.0.2.4");
+    assert_sr_str_eq(hdr(f, SR_HDR_ROUTE, 0), "<sip:outbound.example.org;lr>");
+    assert_sr_str_eq(hdr(f, SR_HDR_ROUTE, 1), "<sip:after.example.net;lr>");
+    assert_sr_str_eq(sr_proxy_next_hop(f), "sip:outbound.example.org;lr");
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
+/* §16.6 step 5 headers; §9.1 CANCEL hop by hop with RFC 3326's Reason. */
+static void t_headers_and_cancel(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    sr_build_header hs[] = {{SR_STR("X-Forked"), SR_STR("yes")}};
+    o.headers = hs;
+    o.n_headers = 1;
+    sr_msg *req = ph_request(NULL, "Route: <sip:after.example.net;lr>\r\n"), *f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 3, &o), 0);
+    assert_sr_str_eq(sr_msg_header_find_name(f, SR_STR("x-forked"), NULL)->value, "yes");
+    sr_msg *c = NULL;
+    assert_int_equal(
+        sr_proxy_build_cancel(&c, f, SR_STR(SR_PROXY_REASON_ELSEWHERE), tu_allocator()), 0);
+    assert_int_equal(sr_msg_method(c), SR_METHOD_CANCEL);
+    assert_int_equal(sr_msg_via_count(c), 1);
+    assert_true(sr_str_eq(sr_msg_via(c, 0)->branch, sr_msg_via(f, 0)->branch));
+    assert_true(sr_str_eq(sr_msg_request_uri(c), sr_msg_request_uri(f)));
+    assert_int_equal(sr_msg_cseq(c)->num, 314159);
+    assert_sr_str_eq(hdr(c, SR_HDR_ROUTE, 0), "<sip:after.example.net;lr>");
+    assert_sr_str_eq(hdr(c, SR_HDR_REASON, 0), SR_PROXY_REASON_ELSEWHERE);
+    sr_msg_free(c);
+    c = NULL;
+    assert_int_equal(sr_proxy_build_cancel(&c, f, SR_STR_NULL, tu_allocator()), 0);
+    assert_int_equal(sr_msg_header_count_id(c, SR_HDR_REASON), 0);
+    sr_msg_free(c);
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
+/* §16.3 items 2 and 5. */
+static void t_checks(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    unsigned code = 1;
+    sr_msg *req = ph_request(NULL, "Proxy-Require: foo, bar\r\n");
+    const char *const some[] = {"foo", NULL};
+    const char *const all[] = {"bar", "FOO", NULL};
+    assert_int_equal(sr_proxy_check_request(req, &o, some, &code), 0);
+    assert_int_equal(code, 420);
+    assert_int_equal(sr_proxy_check_request(req, &o, all, &code), 0);
+    assert_int_equal(code, 0);
+    sr_msg_free(req);
+    const char *txt = "MESSAGE mailto:bob@example.com SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP ua.example.net;branch=z9hG4bKm\r\n"
+                      "Max-Forwards: 70\r\n"
+                      "To: <sip:bob@example.com>\r\n"
+                      "From: <sip:alice@example.net>;tag=a\r\n"
+                      "Call-ID: scheme@example.net\r\n"
+                      "CSeq: 2 MESSAGE\r\n"
+                      "Content-Length: 0\r\n\r\n";
+    req = ph_parse(txt);
+    assert_int_equal(sr_proxy_check_request(req, &o, NULL, &code), 0);
+    assert_int_equal(code, 416);
+    assert_int_equal(sr_proxy_check_request(NULL, &o, NULL, &code), SR_EINVAL);
+    sr_msg_free(req);
+}
+
+/* Allocation failures: a clean SR_ENOMEM, nothing leaked. */
+static int forward_scenario(const sr_allocator *alloc, void *ctx)
+{
+    (void)ctx;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    o.alloc = alloc;
+    o.record_route = SR_STR("sip:proxy.example.org");
+    sr_msg *req = ph_request(NULL, "Route: <sip:strict.example.net>, <sip:a.example.net;lr>\r\n");
+    sr_msg *f = NULL, *c = NULL;
+    int rc = sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o);
+    if (rc == 0)
+        rc = sr_proxy_build_cancel(&c, f, SR_STR(SR_PROXY_REASON_ELSEWHERE), alloc);
+    sr_msg_free(c);
+    sr_msg_free(f);
+    sr_msg_free(req);
+    return rc;
+}
+
+static void t_failures(void **state)
+{
+    (void)state;
+    assert_true(tu_failure_sweep(forward_scenario, NULL) > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TU_TEST(t_forward_basic),      TU_TEST(t_max_forwards),     TU_TEST(t_loop),
+        TU_TEST(t_record_route),       TU_TEST(t_route_preprocess), TU_TEST(t_strict_next_hop),
+        TU_TEST(t_headers_and_cancel), TU_TEST(t_checks),           TU_TEST(t_failures),
+    };
+    return cmocka_run_group_tests_name("proxy_fwd", tests, NULL, NULL);
+}
