@@ -6,13 +6,10 @@
 
 /* ------------------------------------------------------------------ stateless replies */
 
-/* true when the message was handled without the stack. */
-bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
-                       const sd_local *local)
+/* true when the message @p req (the engine's one parse, sd_engine_receive) was handled
+ * without the stack; the caller keeps it either way. */
+bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local)
 {
-    sr_msg *req = NULL;
-    if (sd__parse(e, buf, len, &req) != 0)
-        return false;
     bool done = false;
     sr_method m = sr_msg_method(req);
     if (!sr_msg_is_request(req) || m == SR_METHOD_PRACK)
@@ -78,6 +75,5 @@ bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr 
                sent ? NULL : "nothing sent: the response could not be built");
     done = true;
 out:
-    sr_msg_free(req);
     return done;
 }
