@@ -120,7 +120,8 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         return;
     }
     unsigned codes[SD_MAX_CAPTURES] = {0};
-    const sd_rule *rule = sd_rule_find(sd__cfg_of(e), req, &ev->addr, codes);
+    /* the checks passed (or said nothing, sr_uas_check: the Request-URI parsed) */
+    const sd_rule *rule = sd__rule_find_checked(sd__cfg_of(e), req, &ev->addr, codes);
     sd__job_start(e, ev, rule, codes, local, now);
 }
 

@@ -204,6 +204,11 @@ int sd__heap_push(sd_engine *e, job *j, uint64_t due);
 /* As sd_rule_find(), with the method taken as @p method (NULL: the request's). */
 const sd_rule *sd__rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
                                 unsigned codes[SD_MAX_CAPTURES], const char *method);
+/* As sd_rule_find() for a request whose checks (sr_uas_check: its Request-URI parses) passed,
+ * or must pass before the rule is used: a rule on the Request-URI's user alone reads it
+ * without parsing the URI again (the checks parsed it). */
+const sd_rule *sd__rule_find_checked(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                     unsigned codes[SD_MAX_CAPTURES]);
 
 /* ------------------------------------------------------------------ engine_respond.c */
 

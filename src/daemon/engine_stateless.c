@@ -35,7 +35,9 @@ bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, cons
         goto out;
     }
     unsigned codes[SD_MAX_CAPTURES] = {0};
-    const sd_rule *rule = sd_rule_find(sd__cfg_of(e), req, src, codes);
+    /* a stateless rule answers only once the checks pass (below): then the Request-URI
+     * parsed, and the rule's reading of its user was the parse's */
+    const sd_rule *rule = sd__rule_find_checked(sd__cfg_of(e), req, src, codes);
     if (rule->actions[0].kind != SD_ACT_STATELESS || e->draining)
         goto out;
     sr_uas_policy pol;
