@@ -61,6 +61,10 @@ typedef struct job {
     bool wait_ack;
     uint8_t tag_len;
     char tag[SD_TAG_MAX];
+    /* the To tag every response of the job adds (RFC 3261 §8.2.6.2), derived once under
+     * totag_key (NULL: not yet) rather than once per response */
+    const uint8_t *totag_key;
+    char totag[SR_BUILD_TAG_LEN];
 } job;
 
 /* Configurations are reference-counted: jobs keep the one they started with. */
@@ -226,8 +230,8 @@ static inline void sd__uas_policy(sr_uas_policy *p)
     p->accept = sd__accept_types;
     p->registrar = true;
 }
-int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, unsigned code,
-              bool sdp, const uint8_t *key, sr_msg **out);
+int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
+              const uint8_t *key, sr_msg **out);
 void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,
                 const char *rule, const char *note);
 
