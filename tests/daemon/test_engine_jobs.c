@@ -26,12 +26,15 @@ typedef struct cap {
     unsigned rseq;     /* the RSeq of the last reliable provisional */
 } cap;
 
-static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
+static void on_send(const char *bytes, size_t len, const sr_addr *to, void *user)
 {
     (void)to;
     cap *c = user;
-    if (len < 12 || strncmp(data, "SIP/2.0 ", 8) != 0)
+    char data[4096]; /* the bytes are not NUL-terminated */
+    if (len < 12 || len >= sizeof(data) || strncmp(bytes, "SIP/2.0 ", 8) != 0)
         return;
+    memcpy(data, bytes, len);
+    data[len] = '\0';
     assert_true(c->n < 64);
     c->codes[c->n++] = (unsigned)atoi(data + 8);
     const char *t = strstr(data, "\r\nTo: ");
