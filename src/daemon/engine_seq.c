@@ -80,24 +80,25 @@ static int job_own(sd_engine *e, job **jp, const sr_msg *req)
     h->due = UINT64_MAX;
     h->owned = true;
     h->req = NULL;
+    if (sr_stack_txn_set_user(e->stack, h->txn, h) != 0) {
+        /* no such transaction: nothing would ever wake the job but its deadline */
+        sd__free(e, h);
+        return -1;
+    }
     if (req) {
-        /* the request of the event being handled (on_request): the stack's own parse */
+        /* the request of the event being handled (on_request): the stack's own parse,
+         * taken last, so that a failure leaves the caller's lent request as it was */
         sr_msg *own = NULL;
         if (sr_stack_event_take_msg(e->stack, &own) != 0 || own != req) {
             sr_msg_free(own);
             own = NULL;
             if (sr_msg_dup(&own, req) != 0) {
+                sr_stack_txn_set_user(e->stack, h->txn, NULL);
                 sd__free(e, h);
                 return -1;
             }
         }
         h->req = own;
-    }
-    if (sr_stack_txn_set_user(e->stack, h->txn, h) != 0) {
-        /* no such transaction: nothing would ever wake the job but its deadline */
-        sr_msg_free(h->req);
-        sd__free(e, h);
-        return -1;
     }
     sd__jobs_link(e, h);
     *jp = h;
