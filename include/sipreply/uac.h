@@ -83,9 +83,11 @@ typedef struct sr_uac_config {
     void *random_user;
     sr_uac_resolve_cb resolve;
     void *resolve_user;
+    uint32_t t1; /**< the stack's T1 in ms (500): an INVITE with no final 64·T1 after its
+                      CANCEL is given up (RFC 3261 §9.1) */
 } sr_uac_config;
 
-/** Fill @p c with the defaults above (no servers, no Via host, no credentials). */
+/** Fill @p c with the defaults above (no servers, no Via host, no credentials, T1 500). */
 SR_API void sr_uac_config_init(sr_uac_config *c);
 
 /** What the context reports. */
@@ -208,7 +210,8 @@ SR_API int sr_uac_start(sr_uac *u, uint64_t now_ms);
  */
 SR_API int sr_uac_handle(sr_uac *u, const sr_event *ev, uint64_t now_ms);
 
-/** The context's own next deadline (a 491 back-off, a Retry-After), UINT64_MAX if none.
+/** The context's own next deadline (a 491 back-off, a Retry-After, the 64·T1 after a CANCEL),
+ *  UINT64_MAX if none.
  *  The stack's deadlines are the stack's: the embedder runs both. */
 SR_API uint64_t sr_uac_next_deadline(const sr_uac *u);
 
@@ -217,8 +220,9 @@ SR_API int sr_uac_on_timer(sr_uac *u, uint64_t now_ms);
 
 /**
  * Cancel the pending request (RFC 3261 §9.1): a pending INVITE gets its CANCEL (sent by the
- * stack once a provisional has arrived) and the context ends when its final (487) does; a
- * request waiting for its retry time ends now with SR_UAC_CANCELLED. A 2xx that crosses the
+ * stack once a provisional has arrived) and the context ends when its final (487) does, or
+ * 64·T1 later without one (§9.1: the INVITE transaction is then given up, forgotten by the
+ * stack); a request waiting for its retry time ends now with SR_UAC_CANCELLED. A 2xx that crosses the
  * CANCEL is ACKed and ended with a BYE. Returns 0, SR_ESTATE (done, or a non-INVITE in
  * flight: it cannot be cancelled), or what sr_stack_cancel() returns.
  */

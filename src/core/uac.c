@@ -22,6 +22,7 @@ void sr_uac_config_init(sr_uac_config *c)
     c->max_requests = 16;
     c->max_retry_after = 32;
     c->call_id_owner = true;
+    c->t1 = 500;
 }
 
 /* ------------------------------------------------------------------ names */
@@ -133,6 +134,7 @@ void sr__uac_finish(sr_uac *u, sr_uac_outcome o, unsigned status, const sr_msg *
         return;
     u->done = true;
     u->wait_until = UINT64_MAX;
+    u->cancel_until = UINT64_MAX;
     sr_uac_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_UAC_EV_DONE;
@@ -208,6 +210,9 @@ int sr_uac_new(sr_uac **out, sr_stack *stack, const sr_msg *req, const sr_uac_co
     u->expires = -1;
     u->body = -1;
     u->wait_until = UINT64_MAX;
+    u->cancel_until = UINT64_MAX;
+    if (u->cfg.t1 == 0)
+        u->cfg.t1 = 500;
     int err = sr__msg_dup(&u->tmpl, req, a, false);
     if (err == 0)
         err = sr__uac_target_add(u, 0, sr_msg_request_uri(req), (sr_str){NULL, 0});
@@ -276,7 +281,7 @@ bool sr_uac_is_done(const sr_uac *u)
 
 bool sr_uac_is_active(const sr_uac *u)
 {
-    return u != NULL && (!u->done || u->n_live > 0 || u->wait_until != UINT64_MAX);
+    return u != NULL && (!u->done || u->n_live > 0);
 }
 
 uint64_t sr_uac_dropped(const sr_uac *u)
@@ -286,14 +291,33 @@ uint64_t sr_uac_dropped(const sr_uac *u)
 
 uint64_t sr_uac_next_deadline(const sr_uac *u)
 {
-    return u == NULL ? UINT64_MAX : u->wait_until;
+    if (u == NULL)
+        return UINT64_MAX;
+    return u->wait_until < u->cancel_until ? u->wait_until : u->cancel_until;
+}
+
+void sr__uac_cancel_sent(sr_uac *u, uint64_t now)
+{
+    u->cancel_until = now + 64 * (uint64_t)u->cfg.t1;
 }
 
 int sr_uac_on_timer(sr_uac *u, uint64_t now_ms)
 {
     if (u == NULL)
         return SR_EINVAL;
-    if (u->done || u->wait_until == UINT64_MAX || now_ms < u->wait_until)
+    if (u->done)
+        return 0;
+    if (now_ms >= u->cancel_until) {
+        /* §9.1: no final 64·T1 after the CANCEL: the INVITE is given up. */
+        u->cancel_until = UINT64_MAX;
+        if (!u->final_seen && u->txn != 0) {
+            int rc = sr_stack_forget(u->stack, u->txn, now_ms);
+            (void)rc; /* SR_ENOTFOUND: it ended already */
+            sr__uac_finish(u, u->timer_c ? SR_UAC_TIMEOUT : SR_UAC_CANCELLED, 0, NULL, 0);
+            return 0;
+        }
+    }
+    if (u->wait_until == UINT64_MAX || now_ms < u->wait_until)
         return 0;
     u->wait_until = UINT64_MAX;
     int rc = sr__uac_attempt(u, now_ms);
@@ -322,6 +346,7 @@ int sr_uac_cancel(sr_uac *u, uint64_t now_ms)
     if (err != 0)
         return err;
     u->cancelled = true;
+    sr__uac_cancel_sent(u, now_ms);
     sr__uac_action(u, SR_UAC_ACT_CANCEL, 0, (sr_str){NULL, 0}, 0);
     return 0;
 }
@@ -461,6 +486,7 @@ int sr_uac_handle(sr_uac *u, const sr_event *ev, uint64_t now_ms)
              * ends the context as a timeout. */
             if (!u->cancelled && sr_stack_cancel(u->stack, u->txn, now_ms, NULL) == 0) {
                 u->timer_c = true;
+                sr__uac_cancel_sent(u, now_ms);
                 sr__uac_action(u, SR_UAC_ACT_TIMER_C, 0, (sr_str){NULL, 0}, 0);
             }
             break;

@@ -86,7 +86,8 @@ struct sr_uac {
     sr__uac_tag dialogs[SR__UAC_DIALOGS];
     size_t n_dialogs;
     bool started, done, cancelled, hangup, timer_c;
-    uint64_t wait_until; /* UINT64_MAX: no retry pending */
+    uint64_t wait_until;   /* UINT64_MAX: no retry pending */
+    uint64_t cancel_until; /* 64·T1 after our CANCEL (§9.1); UINT64_MAX: none */
     sr_txn_id live[SR__UAC_LIVE];
     size_t n_live;
     sr__uac_qev q[SR__UAC_QCAP];
@@ -100,6 +101,7 @@ void sr__uac_emit(sr_uac *u, const sr_uac_event *ev, const sr_msg *msg, sr_str t
 void sr__uac_action(sr_uac *u, sr_uac_action a, unsigned status, sr_str detail, uint64_t delay);
 void sr__uac_finish(sr_uac *u, sr_uac_outcome o, unsigned status, const sr_msg *resp, int error);
 void sr__uac_live_add(sr_uac *u, sr_txn_id id);
+void sr__uac_cancel_sent(sr_uac *u, uint64_t now);
 
 /* uac_req.c: requests. */
 int sr__uac_attempt(sr_uac *u, uint64_t now);

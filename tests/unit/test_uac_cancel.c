@@ -136,6 +136,29 @@ static void t_timer_c(void **state)
     u_free(&h);
 }
 
+static void t_cancel_unanswered(void **state)
+{
+    (void)state;
+    u_h h;
+    u_init(&h, U_INVITE, NULL);
+    u_start(&h);
+    u_answer_to(&h, 0, 180, CT, "b1");
+    assert_int_equal(sr_uac_cancel(h.u, h.now), 0);
+    u_pump(&h);
+    assert_int_equal(sr_uac_next_deadline(h.u), h.now + 32000);
+    u_advance(&h, h.now + 31999);
+    assert_int_equal(h.n_done, 0);
+    /* §9.1: no final 64·T1 after the CANCEL: the INVITE is given up */
+    u_advance(&h, h.now + 1);
+    const u_ev *d = u_done(&h);
+    assert_int_equal(d->outcome, SR_UAC_CANCELLED);
+    assert_int_equal(d->status, 0);
+    u_advance(&h, h.now + 100000);
+    assert_int_equal(sr_stack_txn_count(h.s), 0);
+    assert_false(sr_uac_is_active(h.u));
+    u_free(&h);
+}
+
 static void t_free_midway(void **state)
 {
     (void)state;
@@ -161,6 +184,7 @@ int main(void)
         TU_TEST(t_cancel_while_waiting),
         TU_TEST(t_cancel_refused),
         TU_TEST(t_timer_c),
+        TU_TEST(t_cancel_unanswered),
         TU_TEST(t_free_midway),
     };
     return cmocka_run_group_tests_name("uac_cancel", tests, NULL, NULL);
