@@ -111,7 +111,7 @@ typedef enum sr_uac_action {
     SR_UAC_ACT_REDIRECT,  /**< a 3xx Contact tried next (§8.1.3.4), detail = its URI */
     SR_UAC_ACT_REDIRECT_SKIP,   /**< a Contact skipped: already tried, a loop or beyond the hop
                                    limit (§8.1.3.4), detail = its URI */
-    SR_UAC_ACT_USE_PROXY,       /**< 305: retried through the proxy named (§21.3.6) */
+    SR_UAC_ACT_USE_PROXY,       /**< 305: retried through the proxy named (§21.3.4) */
     SR_UAC_ACT_ALTERNATIVE,     /**< 380: the alternatives reported (§21.3.5), detail = Contacts */
     SR_UAC_ACT_AUTH,            /**< 401/407 answered for a realm (§22.2, §22.3, RFC 8760 §2.4),
                                    detail = the realm */

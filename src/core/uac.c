@@ -38,7 +38,7 @@ static const struct {
     [SR_UAC_ACT_BYE] = {"BYE", "RFC 3261 §15"},
     [SR_UAC_ACT_REDIRECT] = {"REDIRECT", "RFC 3261 §8.1.3.4"},
     [SR_UAC_ACT_REDIRECT_SKIP] = {"REDIRECT_SKIP", "RFC 3261 §8.1.3.4"},
-    [SR_UAC_ACT_USE_PROXY] = {"USE_PROXY", "RFC 3261 §21.3.6"},
+    [SR_UAC_ACT_USE_PROXY] = {"USE_PROXY", "RFC 3261 §21.3.4"},
     [SR_UAC_ACT_ALTERNATIVE] = {"ALTERNATIVE", "RFC 3261 §21.3.5"},
     [SR_UAC_ACT_AUTH] = {"AUTH", "RFC 3261 §22.2, RFC 8760 §2.4"},
     [SR_UAC_ACT_AUTH_FAILED] = {"AUTH_FAILED", "RFC 3261 §22.2"},
@@ -251,6 +251,8 @@ void sr_uac_free(sr_uac *u)
         sr__free(u->alloc, u->targets[i].uri);
         sr__free(u->alloc, u->targets[i].route);
     }
+    for (size_t i = 0; i < u->n_dialogs; i++)
+        sr_msg_free(u->dialogs[i].ok);
     for (size_t i = 0; i < u->n_realms; i++) {
         sr__free(u->alloc, u->realms[i].realm);
         sr__free(u->alloc, u->realms[i].chal);
@@ -447,6 +449,8 @@ static int on_response(sr_uac *u, const sr_event *ev, uint64_t now)
         u->method == SR_METHOD_INVITE) {
         bool retx = known_2xx(u, r);
         report_response(u, ev, retx);
+        if (!retx && !sr_status_is_registered((int)code))
+            sr__uac_action(u, SR_UAC_ACT_UNKNOWN_CODE, code, sr_str_from_cstr("as 200"), 0);
         if (current)
             u->final_seen = true;
         return sr__uac_on_2xx(u, r, current && !retx, now);

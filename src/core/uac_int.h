@@ -48,7 +48,8 @@ typedef struct sr__uac_realm {
 typedef struct sr__uac_tag {
     char v[SR__UAC_TAG_MAX];
     size_t len;
-    bool bye; /* 2xx dialogs: a BYE was sent */
+    bool bye;   /* 2xx dialogs: a BYE was sent */
+    sr_msg *ok; /* 2xx dialogs: the first 2xx (owned), for the BYE's route set */
 } sr__uac_tag;
 
 struct sr_uac {

@@ -251,7 +251,7 @@ static int build(sr_uac *u, sr_msg **out)
         return err;
     err = add_via(u, m);
     if (!err && t->route != NULL) {
-        /* §21.3.6: through the proxy a 305 named, as a loose route. */
+        /* §21.3.4: through the proxy a 305 named, as a loose route. */
         sr_buf b;
         sr_buf_init(&b, u->alloc);
         err = sr_buf_append_cstr(&b, "<");
@@ -450,8 +450,8 @@ int sr__uac_send_ack(sr_uac *u, const sr_msg *resp, uint64_t now)
     return err;
 }
 
-/* BYE on the dialog of @p resp, or with @p resp NULL on every confirmed dialog without one:
- * the 2xx is needed for its route set, so dialogs hung up later use the INVITE's target. */
+/* BYE on the dialog of @p resp, or with @p resp NULL on every confirmed dialog without one,
+ * built from the dialog's 2xx (its remote target and route set, §12.2.1.1). */
 int sr__uac_send_bye(sr_uac *u, const sr_msg *resp, uint64_t now)
 {
     int err = 0;
@@ -466,10 +466,11 @@ int sr__uac_send_bye(sr_uac *u, const sr_msg *resp, uint64_t now)
                 continue;
         }
         sr_msg *bye = NULL;
-        if (resp != NULL) {
-            err = build_in_dialog(u, resp, "BYE", ++u->cseq, &bye);
+        const sr_msg *ok = resp != NULL ? resp : d->ok;
+        if (ok != NULL) {
+            err = build_in_dialog(u, ok, "BYE", ++u->cseq, &bye);
         } else {
-            /* No 2xx at hand: a BYE to the INVITE's target with this dialog's To tag. */
+            /* The 2xx could not be kept: the INVITE's target with this dialog's To tag. */
             err = sr_msg_new_request(&bye, u->alloc, sr_str_from_cstr("BYE"),
                                      sr_msg_request_uri(u->req));
             if (!err)

@@ -55,6 +55,8 @@ int sr__uac_on_2xx(sr_uac *u, const sr_msg *resp, bool current, uint64_t now)
         memset(d, 0, sizeof(*d));
         memcpy(d->v, tag.p, tag.len);
         d->len = tag.len;
+        if (sr__msg_dup(&d->ok, resp, u->alloc, true) != 0)
+            d->ok = NULL; /* no memory: a later BYE goes without the route set */
     }
     (void)current;
     if (!u->done)
@@ -152,7 +154,7 @@ static int alternative(sr_uac *u, const sr_msg *resp)
     return 0;
 }
 
-/* 305: the same request through the proxy in Contact (§21.3.6). */
+/* 305: the same request through the proxy in Contact (§21.3.4). */
 static int use_proxy(sr_uac *u, const sr_msg *resp, uint64_t now)
 {
     sr_str proxy = sr__uac_contact_uri(resp);

@@ -70,12 +70,15 @@ static void t_invite_ack_and_retransmissions(void **state)
     assert_true(rr >= 0 && h.ev[rr].retx);
     assert_int_equal(h.n_done, 1);
     assert_int_equal(u_count(&h, "BYE "), 0);
-    /* Timer M ends the INVITE transaction; then hang up */
+    /* Timer M ends the INVITE transaction; then hang up: the BYE still goes to the remote
+     * target through the route set (§12.2.1.1) */
     u_advance(&h, 40000);
     assert_int_equal(sr_uac_hangup(h.u, h.now), 0);
     u_pump(&h);
     int bye = u_last(&h, "BYE ");
     assert_true(bye >= 0);
+    assert_string_equal(h.sent[bye].first, "BYE sip:bob@192.0.2.10:5070 SIP/2.0");
+    assert_true(u_has(&h, bye, "Route: <sip:p2.example;lr>"));
     assert_true(u_has(&h, bye, "CSeq: 2 BYE"));
     assert_true(u_has(&h, bye, ";tag=b1"));
     assert_int_equal(sr_uac_hangup(h.u, h.now), SR_ESTATE);
@@ -98,6 +101,8 @@ static void t_hangup_with_route_set(void **state)
     int bye = u_last(&h, "BYE ");
     assert_true(bye >= 0);
     assert_true(u_has(&h, bye, "To: <sip:bob@192.0.2.10>;tag=b1"));
+    assert_string_equal(h.sent[bye].first, "BYE sip:bob@192.0.2.10:5070 SIP/2.0");
+    assert_true(u_has(&h, bye, "Route: <sip:p1.example;lr>"));
     assert_true(u_find(&h, 0, SR_UAC_EV_ACTION, SR_UAC_ACT_BYE) >= 0);
     u_free(&h);
 }
@@ -161,6 +166,15 @@ static void t_unknown_codes(void **state)
     assert_true(a >= 0);
     assert_string_equal(h.ev[a].detail, "as 200");
     assert_string_equal(h.ev[a].rfc, "RFC 3261 §8.1.3.2");
+    assert_int_equal(u_done(&h)->outcome, SR_UAC_OK);
+    u_free(&h);
+
+    /* an unknown 2xx to INVITE is still a 2xx: ACKed */
+    u_init(&h, U_INVITE, NULL);
+    u_start(&h);
+    u_answer_to(&h, 0, 290, CT, "b1");
+    assert_true(u_find(&h, 0, SR_UAC_EV_ACTION, SR_UAC_ACT_UNKNOWN_CODE) >= 0);
+    assert_int_equal(u_count(&h, "ACK "), 1);
     assert_int_equal(u_done(&h)->outcome, SR_UAC_OK);
     u_free(&h);
 

@@ -1,6 +1,6 @@
 /* sipreply tests: the UAC context and redirects — Contacts tried in q order (RFC 3261
  * §8.1.3.4), tried targets and loops skipped, the hop limit, 305 through the proxy named
- * (§21.3.6), 380 reported with its alternatives (§21.3.5), 6xx stops the target set. */
+ * (§21.3.4), 380 reported with its alternatives (§21.3.5), 6xx stops the target set. */
 #include "uac_harness.h"
 
 static void t_q_order(void **state)
@@ -109,7 +109,7 @@ static void t_305_use_proxy(void **state)
     int a = u_find(&h, 0, SR_UAC_EV_ACTION, SR_UAC_ACT_USE_PROXY);
     assert_true(a >= 0);
     assert_string_equal(h.ev[a].detail, "sip:proxy.example:5090");
-    assert_string_equal(h.ev[a].rfc, "RFC 3261 §21.3.6");
+    assert_string_equal(h.ev[a].rfc, "RFC 3261 §21.3.4");
     /* same Request-URI, sent to the proxy, with it as a loose route */
     assert_string_equal(h.sent[1].first, "OPTIONS sip:bob@192.0.2.10 SIP/2.0");
     assert_string_equal(h.sent[1].to.host, "proxy.example");
