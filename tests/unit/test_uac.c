@@ -259,6 +259,142 @@ static void t_stack_forget_and_stateless(void **state)
     u_free(&h);
 }
 
+/* ------------------------------------------------------------------ allocation failures */
+
+typedef struct sweep {
+    sr_stack *s;
+    sr_uac *u;
+    char last[2048];
+    sr_addr to;
+    size_t done;
+    uint64_t now;
+} sweep;
+
+static void sw_pump(sweep *w)
+{
+    sr_event ev;
+    while (sr_stack_poll(w->s, &ev) == 0) {
+        if (ev.kind == SR_EV_SEND && ev.len < sizeof(w->last) && memcmp(ev.data, "SIP/", 4) != 0 &&
+            memcmp(ev.data, "ACK ", 4) != 0 && memcmp(ev.data, "PRACK ", 6) != 0) {
+            memcpy(w->last, ev.data, ev.len);
+            w->last[ev.len] = '\0';
+            w->to = ev.addr;
+        }
+        (void)sr_uac_handle(w->u, &ev, w->now); /* an error ends the context: checked below */
+    }
+    sr_uac_event e;
+    while (sr_uac_poll(w->u, &e) == 0) {
+        if (e.kind == SR_UAC_EV_DONE) {
+            w->done++;
+            if (e.outcome == SR_UAC_ERROR)
+                assert_int_equal(e.error, SR_ENOMEM);
+        }
+    }
+    assert_true(w->done <= 1);
+}
+
+static void sw_answer(sweep *w, unsigned code, const char *hdr, const char *val)
+{
+    if (w->last[0] == '\0')
+        return;
+    sr_msg *req = NULL;
+    assert_int_equal(sr_msg_parse(&req, w->last, strlen(w->last), NULL, NULL), 0);
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.to_tag = sr_str_from_cstr("t1");
+    sr_build_header bh[2] = {{SR_STR("Contact"), SR_STR("<sip:bob@192.0.2.10>")}, {{0}, {0}}};
+    size_t n = 1;
+    if (hdr != NULL && strcmp(hdr, "Contact") == 0) {
+        bh[0].value = sr_str_from_cstr(val);
+    } else if (hdr != NULL) {
+        bh[1] = (sr_build_header){sr_str_from_cstr(hdr), sr_str_from_cstr(val)};
+        n = 2;
+    }
+    o.headers = bh;
+    o.n_headers = n;
+    sr_msg *resp = NULL;
+    assert_int_equal(sr_build_response(&resp, req, code, &o, NULL), 0);
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sr_msg_print(resp, &b), 0);
+    int rc = sr_stack_receive(w->s, b.p, b.len, &w->to, w->now);
+    assert_true(rc == 0 || rc == SR_ENOMEM);
+    sr_buf_cleanup(&b);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+    sw_pump(w);
+}
+
+static int sweep_scenario(const sr_allocator *a, void *ctx)
+{
+    (void)ctx;
+    sweep w;
+    memset(&w, 0, sizeof(w));
+    sr_config c;
+    sr_config_default(&c);
+    c.alloc = a;
+    int rc = sr_stack_new(&w.s, &c);
+    if (rc != 0)
+        return rc;
+    static const sr_uac_credential cr[] = {{NULL, "alice", "pw"}};
+    sr_addr srv;
+    sr_addr_set(&srv, "192.0.2.10", 5060, SR_TP_UDP);
+    sr_uac_config uc;
+    sr_uac_config_init(&uc);
+    uc.alloc = a;
+    uc.servers = &srv;
+    uc.n_servers = 1;
+    uc.via_host = "192.0.2.1";
+    uc.creds = cr;
+    uc.n_creds = 1;
+    uc.random = u_random;
+    u_h rnd_state;
+    memset(&rnd_state, 0, sizeof(rnd_state));
+    uc.random_user = &rnd_state;
+    char buf[1024];
+    size_t n = 0;
+    for (const char *p = U_INVITE; *p; p++) {
+        if (*p == '\n')
+            buf[n++] = '\r';
+        buf[n++] = *p;
+    }
+    sr_msg *req = NULL;
+    assert_int_equal(sr_msg_parse(&req, buf, n, NULL, NULL), 0);
+    rc = sr_uac_new(&w.u, w.s, req, &uc);
+    sr_msg_free(req);
+    if (rc != 0) {
+        sr_stack_free(w.s);
+        return rc;
+    }
+    (void)sr_uac_start(w.u, 0); /* a failure is a DONE with SR_UAC_ERROR */
+    sw_pump(&w);
+    sw_answer(&w, 302, "Contact", "<sip:bob2@192.0.2.10>");
+    sw_answer(&w, 401, "WWW-Authenticate", "Digest realm=\"r\", nonce=\"n\", qop=\"auth\"");
+    sw_answer(&w, 183, "Require", "100rel");
+    sw_answer(&w, 200, "Record-Route", "<sip:p.example;lr>");
+    sw_answer(&w, 200, "Record-Route", "<sip:p.example;lr>");
+    (void)sr_uac_hangup(w.u, w.now);
+    sw_pump(&w);
+    for (int k = 0; k < 8 && sr_uac_is_active(w.u); k++) {
+        w.now += 60000;
+        (void)sr_stack_on_timer(w.s, w.now);
+        (void)sr_uac_on_timer(w.u, w.now);
+        sw_pump(&w);
+    }
+    assert_int_equal(w.done, 1);
+    sr_uac_free(w.u);
+    sr_stack_free(w.s);
+    return ((const tu_alloc *)(const void *)a)->failed ? SR_ENOMEM : 0;
+}
+
+/* Every allocation failing in turn: exactly one DONE, nothing leaked. */
+static void t_allocation_failures(void **state)
+{
+    (void)state;
+    long n = tu_failure_sweep(sweep_scenario, NULL);
+    assert_true(n > 50); /* the run got through redirect, challenge, 2xx, ACKs and BYE */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +407,7 @@ int main(void)
         TU_TEST(t_loops_and_6xx),
         TU_TEST(t_new_rejects),
         TU_TEST(t_stack_forget_and_stateless),
+        TU_TEST(t_allocation_failures),
     };
     return cmocka_run_group_tests_name("uac", tests, NULL, NULL);
 }
