@@ -85,6 +85,9 @@ typedef struct sr_uac_config {
     void *resolve_user;
     uint32_t t1; /**< the stack's T1 in ms (500): an INVITE with no final 64·T1 after its
                       CANCEL is given up (RFC 3261 §9.1) */
+    bool dialog_via_server; /**< send the ACK and BYE of a dialog to the server the INVITE
+                                 went to (an outbound proxy) instead of the dialog's first
+                                 Route or remote target (default false, RFC 3261 §12.2.1.1) */
 } sr_uac_config;
 
 /** Fill @p c with the defaults above (no servers, no Via host, no credentials, T1 500). */

@@ -117,6 +117,7 @@ sr_str sr__uac_contact_uri(const sr_msg *m);
 int sr__uac_on_final(sr_uac *u, const sr_msg *resp, uint64_t now);
 int sr__uac_failover(sr_uac *u, sr_uac_outcome why, unsigned status, const sr_msg *resp,
                      uint64_t now);
+int sr__uac_resolve(sr_uac *u, sr_str uri, sr_addr *out, size_t cap);
 int sr__uac_on_2xx(sr_uac *u, const sr_msg *resp, bool current, uint64_t now);
 
 #endif /* SIPREPLY_UAC_INT_H */

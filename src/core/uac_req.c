@@ -71,7 +71,7 @@ static int add(sr_msg *m, enum sr_hdr_id id, const char *name, sr_str value)
     return sr_msg_add_header(m, id, sr_str_from_cstr(name), value);
 }
 
-static int add_via(sr_uac *u, sr_msg *m)
+static int add_via(sr_uac *u, sr_msg *m, sr_transport tp)
 {
     char branch[SR_BRANCH_LEN + 1];
     int err = sr_stack_new_branch(u->stack, branch);
@@ -81,7 +81,7 @@ static int add_via(sr_uac *u, sr_msg *m)
     sr_buf_init(&b, u->alloc);
     err = sr_buf_append_cstr(&b, "SIP/2.0/");
     if (!err)
-        err = sr_buf_append_cstr(&b, tp_name(u->dest.transport));
+        err = sr_buf_append_cstr(&b, tp_name(tp));
     if (!err)
         err = sr_buf_append_cstr(&b, " ");
     if (!err)
@@ -249,7 +249,7 @@ static int build(sr_uac *u, sr_msg **out)
     int err = sr_msg_new_request(&m, u->alloc, method, uri);
     if (err != 0)
         return err;
-    err = add_via(u, m);
+    err = add_via(u, m, u->dest.transport);
     if (!err && t->route != NULL) {
         /* §21.3.4: through the proxy a 305 named, as a loose route. */
         sr_buf b;
@@ -380,20 +380,45 @@ int sr__uac_attempt(sr_uac *u, uint64_t now)
     return 0;
 }
 
+/* Where a request in the dialog of 2xx @p resp goes (§12.2.1.1, §8.1.2): the first URI of
+ * the route set (the last Record-Route) when there is one, else the remote target, through
+ * the resolver; the INVITE's server when the policy says so or nothing resolves. */
+static sr_addr dialog_dest(sr_uac *u, const sr_msg *resp, sr_str target)
+{
+    if (u->cfg.dialog_via_server)
+        return u->dest;
+    sr_str uri = target, item = {NULL, 0};
+    for (const sr_header *h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, NULL); h != NULL;
+         h = sr_msg_header_find(resp, SR_HDR_RECORD_ROUTE, h)) {
+        size_t pos = 0;
+        sr_str it;
+        while (sr_value_next(h->value, &pos, &it))
+            if (it.len)
+                item = it;
+    }
+    sr_nameaddr na;
+    if (item.p != NULL && sr_nameaddr_parse(&na, item, NULL) == 0)
+        uri = na.uri;
+    sr_addr a[SR__UAC_SERVERS];
+    return sr__uac_resolve(u, uri, a, SR__UAC_SERVERS) > 0 ? a[0] : u->dest;
+}
+
 /* A request within the dialog a 2xx @p resp to our INVITE made (§12.2.1.1): Request-URI the
  * remote target (its Contact), Route its Record-Route reversed, To with its tag, our From
- * and Call-ID. The authentication headers of the INVITE go into an ACK too (§13.2.2.4). */
+ * and Call-ID. The authentication headers of the INVITE go into an ACK too (§13.2.2.4).
+ * *@p dest gets where it goes. */
 static int build_in_dialog(sr_uac *u, const sr_msg *resp, const char *method, uint32_t num,
-                           sr_msg **out)
+                           sr_msg **out, sr_addr *dest)
 {
     sr_str target = sr__uac_contact_uri(resp);
     if (target.p == NULL)
         target = sr_msg_request_uri(u->req);
+    *dest = dialog_dest(u, resp, target);
     sr_msg *m = NULL;
     int err = sr_msg_new_request(&m, u->alloc, sr_str_from_cstr(method), target);
     if (err != 0)
         return err;
-    err = add_via(u, m);
+    err = add_via(u, m, dest->transport);
     /* Record-Route values in reverse order: every value of every header, last first. */
     sr_str rr[32];
     size_t n = 0;
@@ -440,12 +465,11 @@ int sr__uac_send_ack(sr_uac *u, const sr_msg *resp, uint64_t now)
 {
     const sr_cseq *cs = sr_msg_cseq(resp);
     sr_msg *ack = NULL;
-    int err = build_in_dialog(u, resp, "ACK", cs != NULL ? cs->num : u->invite_cseq, &ack);
+    sr_addr dest;
+    int err = build_in_dialog(u, resp, "ACK", cs != NULL ? cs->num : u->invite_cseq, &ack, &dest);
     if (err != 0)
         return err;
-    /* The ACK goes where the INVITE went: the embedder's resolver of the remote target and
-     * route set is not consulted for in-dialog requests (docs/uac.md). */
-    err = sr_stack_send_stateless(u->stack, ack, &u->dest, now);
+    err = sr_stack_send_stateless(u->stack, ack, &dest, now);
     sr_msg_free(ack);
     return err;
 }
@@ -466,15 +490,16 @@ int sr__uac_send_bye(sr_uac *u, const sr_msg *resp, uint64_t now)
                 continue;
         }
         sr_msg *bye = NULL;
+        sr_addr dest = u->dest;
         const sr_msg *ok = resp != NULL ? resp : d->ok;
         if (ok != NULL) {
-            err = build_in_dialog(u, ok, "BYE", ++u->cseq, &bye);
+            err = build_in_dialog(u, ok, "BYE", ++u->cseq, &bye, &dest);
         } else {
             /* The 2xx could not be kept: the INVITE's target with this dialog's To tag. */
             err = sr_msg_new_request(&bye, u->alloc, sr_str_from_cstr("BYE"),
                                      sr_msg_request_uri(u->req));
             if (!err)
-                err = add_via(u, bye);
+                err = add_via(u, bye, dest.transport);
             const sr_nameaddr *to = sr_msg_to(u->req);
             const sr_header *from = sr_msg_header_find(u->req, SR_HDR_FROM, NULL);
             sr_buf b;
@@ -510,7 +535,7 @@ int sr__uac_send_bye(sr_uac *u, const sr_msg *resp, uint64_t now)
         d->bye = true;
         sr_txn_id id = 0;
         sr__uac_action(u, SR_UAC_ACT_BYE, 0, (sr_str){d->v, d->len}, 0);
-        err = send_request(u, bye, &u->dest, now, &id);
+        err = send_request(u, bye, &dest, now, &id);
     }
     return err;
 }

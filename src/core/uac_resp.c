@@ -93,7 +93,7 @@ static bool known_target(const sr_uac *u, sr_str uri)
 }
 
 /* The servers of @p uri: the embedder's resolver, else the URI's own host and port. */
-static int resolve(sr_uac *u, sr_str uri, sr_addr *out, size_t cap)
+int sr__uac_resolve(sr_uac *u, sr_str uri, sr_addr *out, size_t cap)
 {
     if (u->cfg.resolve != NULL) {
         int n = u->cfg.resolve(uri, out, cap, u->cfg.resolve_user);
@@ -124,7 +124,7 @@ static int resolve(sr_uac *u, sr_str uri, sr_addr *out, size_t cap)
 static int add_target(sr_uac *u, size_t at, sr_str uri, sr_str route, sr_str resolve_uri)
 {
     sr_addr servers[SR__UAC_SERVERS];
-    int n = resolve(u, resolve_uri, servers, SR__UAC_SERVERS);
+    int n = sr__uac_resolve(u, resolve_uri, servers, SR__UAC_SERVERS);
     if (n <= 0)
         return SR_ENOTFOUND;
     int err = sr__uac_target_add(u, at, uri, route);

@@ -57,6 +57,9 @@ static void t_invite_ack_and_retransmissions(void **state)
     assert_true(u_has(&h, ack, "tag=b1"));
     assert_true(u_has(&h, ack, "CSeq: 1 ACK"));
     assert_int_equal(h.sent[ack].txn, 0);
+    /* §12.2.1.1: to the first hop of the route set, resolved from its URI */
+    assert_string_equal(h.sent[ack].to.host, "p2.example");
+    assert_int_equal(h.sent[ack].to.port, 5060);
     int a = u_find(&h, 0, SR_UAC_EV_ACTION, SR_UAC_ACT_ACK);
     assert_true(a >= 0);
     assert_string_equal(h.ev[a].rfc, "RFC 3261 §13.2.2.4");
@@ -116,11 +119,40 @@ static void t_forked_2xx_gets_bye(void **state)
     u_answer_to(&h, 0, 200, CT, "b1");
     u_answer_to(&h, 0, 200, CT, "b2");
     assert_int_equal(u_count(&h, "ACK "), 2);
+    /* no route set: to the remote target (the Contact's host and port) */
+    int ack = u_last(&h, "ACK ");
+    assert_string_equal(h.sent[ack].to.host, "192.0.2.10");
+    assert_int_equal(h.sent[ack].to.port, 5070);
     int bye = u_last(&h, "BYE ");
     assert_true(bye >= 0);
     assert_true(u_has(&h, bye, "tag=b2"));
     assert_int_equal(u_count(&h, "BYE "), 1);
     assert_int_equal(u_done(&h)->status, 200);
+    u_free(&h);
+}
+
+static void tweak_via_server(u_h *h)
+{
+    h->cfg.dialog_via_server = true;
+}
+
+/* An outbound-proxy setup: ACK and BYE go where the INVITE went. */
+static void t_dialog_via_server(void **state)
+{
+    (void)state;
+    u_h h;
+    u_init(&h, U_INVITE, tweak_via_server);
+    u_start(&h);
+    u_answer_to(&h, 0, 200, CT "\r\nRecord-Route: <sip:p1.example;lr>", "b1");
+    int ack = u_last(&h, "ACK ");
+    assert_string_equal(h.sent[ack].to.host, "192.0.2.10");
+    assert_int_equal(h.sent[ack].to.port, 5060);
+    assert_int_equal(sr_uac_hangup(h.u, h.now), 0);
+    u_pump(&h);
+    int bye = u_last(&h, "BYE ");
+    assert_string_equal(h.sent[bye].to.host, "192.0.2.10");
+    assert_int_equal(h.sent[bye].to.port, 5060);
+    assert_true(u_has(&h, bye, "Route: <sip:p1.example;lr>"));
     u_free(&h);
 }
 
@@ -398,15 +430,11 @@ static void t_allocation_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(t_options_200),
-        TU_TEST(t_invite_ack_and_retransmissions),
-        TU_TEST(t_hangup_with_route_set),
-        TU_TEST(t_forked_2xx_gets_bye),
-        TU_TEST(t_reliable_1xx_and_199),
-        TU_TEST(t_unknown_codes),
-        TU_TEST(t_loops_and_6xx),
-        TU_TEST(t_new_rejects),
-        TU_TEST(t_stack_forget_and_stateless),
+        TU_TEST(t_options_200),           TU_TEST(t_invite_ack_and_retransmissions),
+        TU_TEST(t_hangup_with_route_set), TU_TEST(t_forked_2xx_gets_bye),
+        TU_TEST(t_dialog_via_server),     TU_TEST(t_reliable_1xx_and_199),
+        TU_TEST(t_unknown_codes),         TU_TEST(t_loops_and_6xx),
+        TU_TEST(t_new_rejects),           TU_TEST(t_stack_forget_and_stateless),
         TU_TEST(t_allocation_failures),
     };
     return cmocka_run_group_tests_name("uac", tests, NULL, NULL);
