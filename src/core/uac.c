@@ -455,10 +455,9 @@ static int on_response(sr_uac *u, const sr_event *ev, uint64_t now)
             u->final_seen = true;
         return sr__uac_on_2xx(u, r, current && !retx, now);
     }
-    if (!current)
-        return 0; /* a BYE's answer, or a late one to an attempt given up: reported by
-                     nothing, it changes nothing */
     report_response(u, ev, false);
+    if (!current)
+        return 0; /* a BYE's answer, or a late one to an attempt given up: reported only */
     if (code < 200) {
         on_1xx(u, ev);
         return 0;

@@ -85,7 +85,12 @@ static void t_invite_ack_and_retransmissions(void **state)
     assert_true(u_has(&h, bye, "CSeq: 2 BYE"));
     assert_true(u_has(&h, bye, ";tag=b1"));
     assert_int_equal(sr_uac_hangup(h.u, h.now), SR_ESTATE);
+    size_t before = h.n_ev;
     u_answer(&h, "BYE ", 200, NULL);
+    int br = u_find(&h, before, SR_UAC_EV_RESPONSE, 0);
+    assert_true(br >= 0); /* the BYE's answer is reported */
+    assert_int_equal(h.ev[br].status, 200);
+    assert_int_equal(h.n_done, 1);
     u_advance(&h, 80000);
     assert_false(sr_uac_is_active(h.u));
     u_free(&h);
