@@ -97,7 +97,9 @@ SR_API void sr_uac_config_init(sr_uac_config *c);
 typedef enum sr_uac_event_kind {
     SR_UAC_EV_NONE = 0, /**< the queue is empty */
     SR_UAC_EV_SENT,     /**< a request left (msg, uri, addr, txn, attempt) */
-    SR_UAC_EV_RESPONSE, /**< a response arrived (msg, status, addr, unknown, retransmission) */
+    SR_UAC_EV_RESPONSE, /**< a response to one of its requests arrived (msg, status, addr,
+                             unknown, retransmission); only the current attempt's and 2xx to
+                             INVITE are acted on */
     SR_UAC_EV_ACTION,   /**< the context took a step (action, rfc, status, delay_ms, detail) */
     SR_UAC_EV_DONE      /**< the request's outcome (outcome, status, msg: the final or NULL);
                              exactly one per context */
