@@ -2,6 +2,8 @@
 # network shell (src/net). YAML configuration through libyaml (docs/dependencies.md).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SR_YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+# DNS for the network shell (RFC 3263 server location, src/net/resolve.c): c-ares
+pkg_check_modules(SR_CARES REQUIRED IMPORTED_TARGET libcares)
 
 add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
@@ -33,9 +35,11 @@ add_library(sipreply_net STATIC
   ${PROJECT_SOURCE_DIR}/src/net/udp.c
   ${PROJECT_SOURCE_DIR}/src/net/reflect.c
   ${PROJECT_SOURCE_DIR}/src/net/tcp.c
-  ${PROJECT_SOURCE_DIR}/src/net/http.c)
+  ${PROJECT_SOURCE_DIR}/src/net/http.c
+  ${PROJECT_SOURCE_DIR}/src/net/resolve.c
+  ${PROJECT_SOURCE_DIR}/src/net/resolve_order.c)
 target_include_directories(sipreply_net PUBLIC ${PROJECT_SOURCE_DIR}/src/net)
-target_link_libraries(sipreply_net PUBLIC sipreply_static)
+target_link_libraries(sipreply_net PUBLIC sipreply_static PRIVATE PkgConfig::SR_CARES)
 sr_target_warnings(sipreply_net APP)
 sr_target_sanitizers(sipreply_net)
 

@@ -22,7 +22,7 @@
 #define REFL_WAYS     4
 #define REFL_BUCKETS  2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
-enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN };
+enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN, W_DNS };
 
 typedef struct watch {
     int kind;
@@ -148,6 +148,8 @@ struct sn_loop {
     const struct sockaddr_storage *rx_cur;
     size_t rx_cur_len;
     uint64_t refl_dropped, refl_dropped_bytes, refl_limited;
+    sn_resolver *dns; /* resolve.c: its sockets are in the epoll set (W_DNS) */
+    bool quit;        /* sn_loop_stop: return at the end of this turn */
 };
 
 /* loop.c */
@@ -184,6 +186,11 @@ void sn__conn_close(sn_loop *l, conn *c);
 void sn__conn_flush(sn_loop *l, conn *c); /* best effort, at exit */
 void sn__tcp_sweep(sn_loop *l, uint64_t now);
 bool sn__tcp_writes_pending(const sn_loop *l);
+
+/* resolve.c: the resolver's part of each loop turn */
+uint64_t sn__dns_deadline(sn_loop *l); /* UINT64_MAX: nothing; 0: results to deliver */
+void sn__dns_timer(sn_loop *l, uint64_t now);
+void sn__dns_event(sn_loop *l, watch *w, uint32_t events);
 
 /* http.c */
 void sn__http_accept(sn_loop *l);
