@@ -183,10 +183,11 @@ typedef struct sn_srv {
 /**
  * Order @p recs[0..n) in place as RFC 2782 "Usage rules" say: by ascending priority; within
  * one priority, repeatedly pick among the records left with probability proportional to their
- * weight (weight-0 records first in the running sum, so they are picked rarely; RFC 2782 asks
- * for that). Each pick draws one number from @p rnd (with @p user): a draw r picks the first
- * record whose running weight sum reaches r % (sum + 1). Records of equal priority keep
- * their given order among themselves before the draws (callers pass them in answer order).
+ * weight. Before the draws, the records of one priority are laid out weight-0 first (RFC 2782:
+ * they are then picked only by a draw of 0), then by target and port, so given draws give
+ * one order whatever order the answer came in. Each pick draws one number from @p rnd (with
+ * @p user): a draw r picks the first record whose running weight sum reaches r % (sum + 1),
+ * sum being the weights of the records left. The last record of a priority takes no draw.
  */
 void sn_srv_order(sn_srv *recs, size_t n, sn_random_cb rnd, void *user);
 
@@ -203,7 +204,7 @@ typedef struct sn_naptr {
  * (UDP), SIP+D2T (TCP) or SIPS+D2T (TLS) — for a SIPS URI (@p sips) only SIPS+D2T; other
  * services (SCTP, RFC 7118 WebSocket...) are dropped. Kept records are moved to the front,
  * sorted by order then preference (stably: equal ones keep the answer's order), with their
- * transport set; a replacement already kept is dropped. Returns how many were kept.
+ * transport set; a record repeating the replacement and service of one kept is dropped. Returns how many were kept.
  */
 size_t sn_naptr_select(sn_naptr *recs, size_t n, bool sips);
 

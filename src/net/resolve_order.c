@@ -5,14 +5,26 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 2782 "Usage rules": priorities ascending; within a priority, weighted random picks. */
+/* The order records are laid out in before the draws: priority; weight 0 first (RFC 2782
+ * wants them at the beginning of the list); then target and port, so the outcome of given
+ * draws does not depend on the order a server or cache happened to answer in. */
+static bool srv_before(const sn_srv *a, const sn_srv *b)
+{
+    if (a->priority != b->priority)
+        return a->priority < b->priority;
+    if ((a->weight == 0) != (b->weight == 0))
+        return a->weight == 0;
+    int c = strcmp(a->target ? a->target : "", b->target ? b->target : "");
+    return c ? c < 0 : a->port < b->port;
+}
+
 void sn_srv_order(sn_srv *recs, size_t n, sn_random_cb rnd, void *user)
 {
-    /* stable insertion sort by priority (n is small: one DNS answer) */
+    /* stable insertion sort (n is small: one DNS answer) */
     for (size_t i = 1; i < n; i++) {
         sn_srv x = recs[i];
         size_t j = i;
-        while (j > 0 && recs[j - 1].priority > x.priority) {
+        while (j > 0 && srv_before(&x, &recs[j - 1])) {
             recs[j] = recs[j - 1];
             j--;
         }
@@ -22,14 +34,6 @@ void sn_srv_order(sn_srv *recs, size_t n, sn_random_cb rnd, void *user)
         size_t hi = lo;
         while (hi < n && recs[hi].priority == recs[lo].priority)
             hi++;
-        /* "all those with weight 0 are placed at the beginning of the list" (stably) */
-        size_t z = lo;
-        for (size_t i = lo; i < hi; i++)
-            if (recs[i].weight == 0) {
-                sn_srv x = recs[i];
-                memmove(&recs[z + 1], &recs[z], (i - z) * sizeof(*recs));
-                recs[z++] = x;
-            }
         /* pick one record for position k among recs[k..hi), move it there */
         for (size_t k = lo; k + 1 < hi; k++) {
             uint64_t sum = 0;

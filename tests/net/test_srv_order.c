@@ -110,6 +110,26 @@ static void test_distribution(void **state)
     assert_int_equal(first[2], 30); /* 31..60 */
 }
 
+/* the answer's order does not matter: the same draws give the same order */
+static void test_answer_order(void **state)
+{
+    (void)state;
+    sn_srv r1[] = {{1, 50, 2, "b"}, {1, 50, 1, "a"}, {1, 0, 3, "z"}, {1, 50, 0, "a"}};
+    sn_srv r2[] = {{1, 0, 3, "z"}, {1, 50, 0, "a"}, {1, 50, 1, "a"}, {1, 50, 2, "b"}};
+    const uint32_t d[] = {0, 75, 60};
+    order(r1, 4, d, 3, 3);
+    order(r2, 4, d, 3, 3);
+    /* laid out z(0) a:0 a:1 b: draw 0 → z; then sums 50/100/150, 75 → a:1; then 60 → b */
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(r1[i].target, r2[i].target);
+        assert_int_equal(r1[i].port, r2[i].port);
+    }
+    assert_int_equal(r1[0].port, 3);
+    assert_int_equal(r1[1].port, 1);
+    assert_int_equal(r1[2].port, 2);
+    assert_int_equal(r1[3].port, 0);
+}
+
 static void test_naptr(void **state)
 {
     (void)state;
@@ -148,7 +168,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_priority),     cmocka_unit_test(test_weights),
         cmocka_unit_test(test_weight_zero),  cmocka_unit_test(test_groups),
-        cmocka_unit_test(test_distribution), cmocka_unit_test(test_naptr),
+        cmocka_unit_test(test_distribution), cmocka_unit_test(test_answer_order),
+        cmocka_unit_test(test_naptr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

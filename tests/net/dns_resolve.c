@@ -1,0 +1,300 @@
+/* The RFC 3263 resolver (src/net/resolve.c) against a real DNS server, driven by the shell's
+ * loop: run by tests/net/dns_test.sh, which starts dnsmasq with the zone below in a private
+ * network namespace and passes its address. Draws for RFC 2782 are injected. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "net.h"
+
+static const char *server; /* argv[1]: dnsmasq */
+
+typedef struct draws {
+    uint32_t v[8];
+    size_t n, used;
+} draws;
+
+static uint32_t next_draw(void *user)
+{
+    draws *d = user;
+    return d->used < d->n ? d->v[d->used++] : 0;
+}
+
+typedef struct outcome {
+    sn_loop *l;
+    int calls;
+    int status;
+    sn_targets t;
+} outcome;
+
+static void on_result(void *user, int status, const sn_targets *t)
+{
+    outcome *o = user;
+    o->calls++;
+    o->status = status;
+    o->t = *t;
+    sn_loop_stop(o->l);
+}
+
+static void on_receive(void *user, const char *data, size_t len, const sr_addr *src,
+                       const sn_local *local, uint64_t now_ms)
+{
+    (void)user, (void)data, (void)len, (void)src, (void)local, (void)now_ms;
+}
+
+typedef struct fixture {
+    sn_loop *l;
+    sn_resolver *r;
+    draws d;
+} fixture;
+
+static fixture *fx_new(const char *servers, uint32_t timeout_ms)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    sn_opts o;
+    sn_opts_default(&o);
+    o.reflection_budget = 0;
+    sn_handler h = {.receive = on_receive};
+    char err[256];
+    if (sn_loop_new(&f->l, &o, &h, err, sizeof(err)) != 0)
+        fail_msg("loop: %s", err);
+    sn_resolver_opts ro;
+    sn_resolver_opts_default(&ro);
+    ro.servers = servers;
+    ro.timeout_ms = timeout_ms;
+    ro.tries = 1;
+    ro.random = next_draw;
+    ro.random_user = &f->d;
+    if (sn_resolver_new(&f->r, f->l, &ro, err, sizeof(err)) != 0)
+        fail_msg("resolver: %s", err);
+    return f;
+}
+
+static void fx_free(fixture *f)
+{
+    sn_resolver_free(f->r);
+    sn_loop_free(f->l);
+    free(f);
+}
+
+static int setup(void **state)
+{
+    *state = fx_new(server, 2000);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}
+
+/* resolve @p uri through the loop with draws @p v; the callback stops the loop */
+static outcome resolve(fixture *f, const char *uri, const uint32_t *v, size_t nv)
+{
+    memset(&f->d, 0, sizeof(f->d));
+    for (size_t i = 0; i < nv; i++)
+        f->d.v[i] = v[i];
+    f->d.n = nv;
+    outcome o = {.l = f->l, .status = 1};
+    assert_int_equal(sn_resolve_uri(f->r, uri, strlen(uri), on_result, &o, NULL), 0);
+    assert_int_equal(o.calls, 0); /* never from inside the call */
+    assert_int_equal(sn_loop_run(f->l), 0);
+    assert_int_equal(o.calls, 1);
+    return o;
+}
+
+/* "udp 127.0.0.1 5060 name" per target, one line each, "-" for an unsupported one */
+static void assert_list(const outcome *o, const char *want)
+{
+    char got[4096] = "";
+    size_t n = 0;
+    static const char *tp[] = {"udp", "tcp", "tls", "sctp"};
+    for (size_t i = 0; i < o->t.n; i++) {
+        const sn_target *t = &o->t.t[i];
+        n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s %s %u %s\n", t->supported ? "" : "-",
+                              tp[t->addr.transport], t->addr.host, t->addr.port,
+                              t->name[0] ? t->name : "*");
+    }
+    if (strcmp(got, want) != 0)
+        fail_msg("targets:\n%s\nexpected:\n%s", got, want);
+}
+
+/* NAPTR: order then preference (TLS 10/20, TCP 10/50, UDP 20/10), SCTP dropped though its
+ * order is best; TLS listed but unsupported; per host IPv4 then IPv6 */
+static void test_naptr_order(void **state)
+{
+    outcome o = resolve(*state, "sip:naptr.sr.test", NULL, 0);
+    assert_int_equal(o.status, 0);
+    assert_list(&o, "-tls 127.0.1.1 5061 tls.naptr.sr.test\n"
+                    "tcp 127.0.1.2 5070 tcp.naptr.sr.test\n"
+                    "tcp [fd00::12] 5070 tcp.naptr.sr.test\n"
+                    "udp 127.0.1.3 5080 udp.naptr.sr.test\n");
+    /* SIPS: the SIPS+D2T record only */
+    o = resolve(*state, "sips:alice@naptr.sr.test", NULL, 0);
+    assert_int_equal(o.status, 0);
+    assert_list(&o, "-tls 127.0.1.1 5061 tls.naptr.sr.test\n");
+}
+
+/* no NAPTR: SRV for _sip._udp, _sip._tcp, _sips._tcp; priorities, then weights drawn */
+static void test_srv_weights(void **state)
+{
+    /* _sip._udp: c (priority 5) first; then a (60) and b (40), laid out a, b: draw 0..60 → a */
+    outcome o = resolve(*state, "sip:srv.sr.test", (const uint32_t[]){60}, 1);
+    assert_int_equal(o.status, 0);
+    /* _sip._tcp: d (priority 1) then gone (priority 2, no address: skipped) */
+    assert_list(&o, "udp 127.0.5.3 5064 c.srv.sr.test\n"
+                    "udp 127.0.5.1 5060 a.srv.sr.test\n"
+                    "udp 127.0.5.2 5060 b.srv.sr.test\n"
+                    "tcp 127.0.5.4 5062 d.srv.sr.test\n");
+    /* draw 61 (61..100) → b first */
+    o = resolve(*state, "sip:srv.sr.test", (const uint32_t[]){61}, 1);
+    assert_list(&o, "udp 127.0.5.3 5064 c.srv.sr.test\n"
+                    "udp 127.0.5.2 5060 b.srv.sr.test\n"
+                    "udp 127.0.5.1 5060 a.srv.sr.test\n"
+                    "tcp 127.0.5.4 5062 d.srv.sr.test\n");
+    /* a transport given: no NAPTR, SRV for it only */
+    o = resolve(*state, "sip:srv.sr.test;transport=TCP", NULL, 0);
+    assert_list(&o, "tcp 127.0.5.4 5062 d.srv.sr.test\n");
+}
+
+/* no NAPTR, no SRV: A/AAAA at 5060 over UDP (SIP), 5061 over TLS (SIPS), or the URI's
+ * transport */
+static void test_no_srv(void **state)
+{
+    outcome o = resolve(*state, "sip:plain.sr.test", NULL, 0);
+    assert_int_equal(o.status, 0);
+    assert_list(&o, "udp 127.0.2.1 5060 plain.sr.test\nudp [fd00::21] 5060 plain.sr.test\n");
+    o = resolve(*state, "sips:plain.sr.test", NULL, 0);
+    assert_list(&o, "-tls 127.0.2.1 5061 plain.sr.test\n-tls [fd00::21] 5061 plain.sr.test\n");
+    o = resolve(*state, "sip:plain.sr.test;transport=tcp", NULL, 0);
+    assert_list(&o, "tcp 127.0.2.1 5060 plain.sr.test\ntcp [fd00::21] 5060 plain.sr.test\n");
+    /* NAPTR but no SRV behind it: the domain's A record, the NAPTR's transport */
+    o = resolve(*state, "sip:nosrv.sr.test", NULL, 0);
+    assert_list(&o, "tcp 127.0.4.1 5060 nosrv.sr.test\n");
+}
+
+/* a port given: A/AAAA only, though the name has NAPTR records (RFC 3263 §4.2) */
+static void test_explicit_port(void **state)
+{
+    outcome o = resolve(*state, "sip:naptr.sr.test:5099", NULL, 0);
+    assert_int_equal(o.status, 0);
+    assert_list(&o, "udp 127.0.3.1 5099 naptr.sr.test\n");
+    o = resolve(*state, "sip:bob@naptr.sr.test:5099;transport=tcp", NULL, 0);
+    assert_list(&o, "tcp 127.0.3.1 5099 naptr.sr.test\n");
+}
+
+/* a numeric host (or maddr) is used as it is: no query */
+static void test_numeric(void **state)
+{
+    outcome o = resolve(*state, "sip:192.0.2.7", NULL, 0);
+    assert_int_equal(o.status, 0);
+    assert_list(&o, "udp 192.0.2.7 5060 *\n");
+    o = resolve(*state, "sip:[2001:DB8::7]:5070;transport=tcp", NULL, 0);
+    assert_list(&o, "tcp [2001:db8::7] 5070 *\n");
+    o = resolve(*state, "sips:192.0.2.7", NULL, 0);
+    assert_list(&o, "-tls 192.0.2.7 5061 *\n");
+    o = resolve(*state, "sip:u@naptr.sr.test;maddr=192.0.2.9", NULL, 0);
+    assert_list(&o, "udp 192.0.2.9 5060 *\n");
+}
+
+static void test_nxdomain(void **state)
+{
+    outcome o = resolve(*state, "sip:nx.sr.test", NULL, 0);
+    assert_int_equal(o.status, SR_ENOTFOUND);
+    assert_int_equal(o.t.n, 0);
+    o = resolve(*state, "sip:nx.sr.test:5060", NULL, 0);
+    assert_int_equal(o.status, SR_ENOTFOUND);
+}
+
+/* what is refused before any query */
+static void test_refused(void **state)
+{
+    fixture *f = *state;
+    outcome o = {.l = f->l};
+    const char *bad[] = {"tel:+1-201-555-0123", "sip:x.sr.test;transport=ws",
+                         "sips:x.sr.test;transport=udp", "not a uri"};
+    const int want[] = {SR_EUNSUPPORTED, SR_EUNSUPPORTED, SR_EUNSUPPORTED, SR_EBADMSG};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(sn_resolve_uri(f->r, bad[i], strlen(bad[i]), on_result, &o, NULL),
+                         want[i]);
+    assert_int_equal(o.calls, 0);
+}
+
+/* A/AAAA for a host (a Via sent-by), and a cancelled resolution never calls back */
+static void test_host_and_cancel(void **state)
+{
+    fixture *f = *state;
+    outcome gone = {.l = f->l}, o = {.l = f->l};
+    sn_resolve *h;
+    assert_int_equal(sn_resolve_uri(f->r, "sip:srv.sr.test", 15, on_result, &gone, &h), 0);
+    sn_resolve_cancel(h);
+    assert_int_equal(sn_resolve_host(f->r, "plain.sr.test", 5090, SR_TP_TCP, on_result, &o, NULL),
+                     0);
+    assert_int_equal(sn_loop_run(f->l), 0);
+    assert_int_equal(o.calls, 1);
+    assert_list(&o, "tcp 127.0.2.1 5090 plain.sr.test\ntcp [fd00::21] 5090 plain.sr.test\n");
+    /* let the cancelled one finish its queries too: a resolution that stops the loop */
+    o.calls = 0;
+    assert_int_equal(sn_resolve_uri(f->r, "sip:nx.sr.test", 14, on_result, &o, NULL), 0);
+    assert_int_equal(sn_loop_run(f->l), 0);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(gone.calls, 0);
+}
+
+/* a server that never answers: a UDP socket of ours that reads nothing */
+static void test_timeout(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    char silent[64];
+    snprintf(silent, sizeof(silent), "127.0.0.1:%u", ntohs(a.sin_port));
+    fixture *f = fx_new(silent, 100);
+    outcome o = resolve(f, "sip:naptr.sr.test", NULL, 0);
+    assert_int_equal(o.status, SR_ETIMEDOUT);
+    assert_int_equal(o.t.n, 0);
+    o = resolve(f, "sip:plain.sr.test:5060", NULL, 0);
+    assert_int_equal(o.status, SR_ETIMEDOUT);
+    /* the queries did reach it */
+    char buf[512];
+    assert_true(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 12);
+    fx_free(f);
+    close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s DNS-SERVER (run by dns_test.sh)\n", argv[0]);
+        return 2;
+    }
+    server = argv[1];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_naptr_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_srv_weights, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_srv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explicit_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_numeric, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nxdomain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_and_cancel, setup, teardown),
+        cmocka_unit_test(test_timeout),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
