@@ -37,7 +37,8 @@ add_library(sipreply_net STATIC
   ${PROJECT_SOURCE_DIR}/src/net/tcp.c
   ${PROJECT_SOURCE_DIR}/src/net/http.c
   ${PROJECT_SOURCE_DIR}/src/net/resolve.c
-  ${PROJECT_SOURCE_DIR}/src/net/resolve_order.c)
+  ${PROJECT_SOURCE_DIR}/src/net/resolve_order.c
+  ${PROJECT_SOURCE_DIR}/src/net/send_dns.c)
 target_include_directories(sipreply_net PUBLIC ${PROJECT_SOURCE_DIR}/src/net)
 target_link_libraries(sipreply_net PUBLIC sipreply_static PRIVATE PkgConfig::SR_CARES)
 sr_target_warnings(sipreply_net APP)

@@ -229,7 +229,10 @@ static void dispatch(sn_loop *l, const struct epoll_event *ev)
         break;
     }
     case W_METRICS_LSN: sn__http_accept(l); break;
-    case W_DNS: sn__dns_event(l, w, ev->events); break;
+    case W_DNS:
+        sn__dns_event(l, w, ev->events);
+        sn__udp_flush(l); /* what results sent (send_dns.c, the program's callbacks) */
+        break;
     case W_METRICS_CONN: {
         mconn *m = w->obj;
         if (m->in_use)
@@ -278,7 +281,7 @@ int sn_loop_run(sn_loop *l)
             next_sweep = now + sweep_ms;
         }
         if (l->stopping && (!l->h.pending || l->h.pending(l->h.user) == 0) &&
-            !sn__tcp_writes_pending(l))
+            !sn__tcp_writes_pending(l) && !l->dns_parked)
             break;
         if (l->stopping && now >= l->stop_deadline) {
             /* out of time: the handler ends what still runs (best effort on TCP) */

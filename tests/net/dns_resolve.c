@@ -278,6 +278,96 @@ static void test_timeout(void **state)
     close(fd);
 }
 
+/* sn_send to a host name (a Via sent-by): the datagram waits for the resolver, then goes.
+ * The loop sends to its own listener by name; receiving it stops the loop. */
+typedef struct echo {
+    sn_loop *l;
+    char got[64];
+    size_t len;
+    uint64_t guard; /* a bound on the wait, so a lost datagram fails rather than hangs */
+    bool expired;
+    char warning[256];
+} echo;
+
+static void echo_warn(void *user, const char *msg)
+{
+    echo *e = user;
+    snprintf(e->warning, sizeof(e->warning), "%s", msg);
+    sn_loop_stop(e->l);
+}
+
+static void echo_receive(void *user, const char *data, size_t len, const sr_addr *src,
+                         const sn_local *local, uint64_t now_ms)
+{
+    (void)src, (void)local, (void)now_ms;
+    echo *e = user;
+    e->len = len < sizeof(e->got) ? len : sizeof(e->got);
+    memcpy(e->got, data, e->len);
+    sn_loop_stop(e->l);
+}
+
+static uint64_t echo_deadline(void *user)
+{
+    echo *e = user;
+    return e->guard ? e->guard : UINT64_MAX;
+}
+
+static void echo_timer(void *user, uint64_t now_ms)
+{
+    echo *e = user;
+    if (e->guard && now_ms >= e->guard) {
+        e->expired = true;
+        sn_loop_stop(e->l);
+    }
+}
+
+static void test_send_by_name(void **state)
+{
+    (void)state;
+    echo e = {0};
+    sn_opts o;
+    sn_opts_default(&o);
+    o.reflection_budget = 0;
+    sn_handler h = {.user = &e,
+                    .receive = echo_receive,
+                    .next_deadline = echo_deadline,
+                    .timer = echo_timer,
+                    .warn = echo_warn};
+    char err[256], bound[160];
+    assert_int_equal(sn_loop_new(&e.l, &o, &h, err, sizeof(err)), 0);
+    assert_int_equal(sn_listen(e.l, "udp:127.0.0.1:0", bound, sizeof(bound), err, sizeof(err)), 0);
+    sn_resolver_opts ro;
+    sn_resolver_opts_default(&ro);
+    ro.servers = server;
+    sn_resolver *r;
+    assert_int_equal(sn_resolver_new(&r, e.l, &ro, err, sizeof(err)), 0);
+    const char *colon = strrchr(bound, ':');
+    sr_addr to;
+    assert_int_equal(sr_addr_set(&to, "peer.sr.test", (uint16_t)atoi(colon + 1), SR_TP_UDP), 0);
+    sn_send(e.l, "by name", 7, &to);
+    assert_int_equal(e.len, 0); /* not sent yet: the name is being resolved */
+    e.guard = sn_now_ms() + 10000;
+    assert_int_equal(sn_loop_run(e.l), 0);
+    assert_false(e.expired);
+    assert_int_equal(e.len, 7);
+    assert_memory_equal(e.got, "by name", 7);
+    /* a name that does not resolve: dropped and counted */
+    assert_int_equal(sr_addr_set(&to, "nx.sr.test", 5060, SR_TP_UDP), 0);
+    sn_send(e.l, "lost", 4, &to);
+    e.guard = sn_now_ms() + 10000;
+    assert_int_equal(sn_loop_run(e.l), 0); /* the warning stops it */
+    assert_false(e.expired);
+    assert_non_null(strstr(e.warning, "did not resolve"));
+    sr_buf m;
+    sr_buf_init(&m, NULL);
+    assert_int_equal(sn_loop_metrics(e.l, &m), 0);
+    assert_int_equal(sr_buf_append(&m, "", 1), 0);
+    assert_non_null(strstr(m.p, "sipreplyd_dns_send_failed_total 1\n"));
+    sr_buf_cleanup(&m);
+    sn_resolver_free(r);
+    sn_loop_free(e.l);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -295,6 +385,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_and_cancel, setup, teardown),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_send_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,7 @@ dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
     --host-record=d.srv.$z,127.0.5.4 \
     \
     --host-record=plain.$z,127.0.2.1,fd00::21 \
+    --host-record=peer.$z,127.0.0.1 \
     || { echo "dns_test: dnsmasq did not start"; cat "$dir/log" 2>/dev/null; exit 1; }
 "$prog" 127.0.0.1:53
 rc=$?
