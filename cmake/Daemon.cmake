@@ -44,6 +44,9 @@ target_link_libraries(sipreply_net PUBLIC sipreply_static PRIVATE PkgConfig::SR_
 sr_target_warnings(sipreply_net APP)
 sr_target_sanitizers(sipreply_net)
 
+# sipreply resolve (src/cli/resolve.c) runs the shell's loop and resolver
+target_link_libraries(sipreply_cli PRIVATE sipreply_net)
+
 add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c)
 target_link_libraries(sipreplyd PRIVATE sipreplyd_engine sipreply_net)
 sr_target_warnings(sipreplyd APP)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # net.dns: the RFC 3263 resolver against a real DNS server (dnsmasq) on 127.0.0.1.
-# usage: dns_test.sh PROGRAM
+# usage: dns_test.sh PROGRAM [ARG...]   (runs PROGRAM 127.0.0.1:53 ARG...)
 #
 # Race-free by construction: the test enters a new user and network namespace (unshare -rn),
 # whose loopback is private, so port 53 there is free and nobody else can take it; dnsmasq
@@ -54,7 +54,8 @@ dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
     --host-record=plain.$z,127.0.2.1,fd00::21 \
     --host-record=peer.$z,127.0.0.1 \
     || { echo "dns_test: dnsmasq did not start"; cat "$dir/log" 2>/dev/null; exit 1; }
-"$prog" 127.0.0.1:53
+shift
+"$prog" 127.0.0.1:53 "$@"
 rc=$?
 [ $rc -ne 0 ] && tail -50 "$dir/log"
 exit $rc
