@@ -80,7 +80,6 @@ struct sn_resolver {
     sn_resolve *live; /* in flight (stages NAPTR, SRV, ADDR) */
     sn_resolve *done; /* finished, callbacks not called yet */
     size_t n_live;
-    bool in_process; /* inside ares_process_fd: deliver when it returns */
 };
 
 void sn_resolver_opts_default(sn_resolver_opts *o)
@@ -168,9 +167,7 @@ void sn__dns_timer(sn_loop *l, uint64_t now)
     sn_resolver *r = l->dns;
     if (!r)
         return;
-    r->in_process = true;
     ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    r->in_process = false;
     deliver(r);
 }
 
@@ -181,10 +178,8 @@ void sn__dns_event(sn_loop *l, watch *w, uint32_t events)
     if (!r || s->fd < 0)
         return;
     int fd = s->fd;
-    r->in_process = true;
     ares_process_fd(r->ch, events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? fd : ARES_SOCKET_BAD,
                     events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
-    r->in_process = false;
     deliver(r);
 }
 
