@@ -171,6 +171,12 @@ typedef struct sn_targets {
     sn_target t[SN_TARGETS_MAX];
 } sn_targets;
 
+/**
+ * Copy the targets of @p t the shell can send to (supported) into @p out, in order, at most
+ * @p cap: the server list a UAC walks on failure (RFC 3263 §4.3). Returns how many.
+ */
+size_t sn_targets_usable(const sn_targets *t, sr_addr *out, size_t cap);
+
 /** A uniformly distributed 32-bit number (the RFC 2782 weighted selection draws them). */
 typedef uint32_t (*sn_random_cb)(void *user);
 

@@ -116,3 +116,12 @@ size_t sn_naptr_select(sn_naptr *recs, size_t n, bool sips)
     }
     return out;
 }
+
+size_t sn_targets_usable(const sn_targets *t, sr_addr *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n && n < cap; i++)
+        if (t->t[i].supported)
+            out[n++] = t->t[i].addr;
+    return n;
+}

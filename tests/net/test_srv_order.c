@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -163,13 +164,36 @@ static void test_naptr(void **state)
     assert_int_equal(sn_naptr_select(e, 0, false), 0);
 }
 
+/* the servers a UAC gets: the supported targets, in order, up to the cap */
+static void test_usable(void **state)
+{
+    (void)state;
+    static sn_targets t;
+    const sr_transport tp[] = {SR_TP_TLS, SR_TP_TCP, SR_TP_SCTP, SR_TP_UDP, SR_TP_UDP};
+    for (size_t i = 0; i < 5; i++) {
+        char host[16];
+        snprintf(host, sizeof(host), "192.0.2.%zu", i);
+        assert_int_equal(sr_addr_set(&t.t[i].addr, host, (uint16_t)(5060 + i), tp[i]), 0);
+        t.t[i].supported = tp[i] == SR_TP_UDP || tp[i] == SR_TP_TCP;
+    }
+    t.n = 5;
+    sr_addr out[4];
+    assert_int_equal(sn_targets_usable(&t, out, 4), 3);
+    assert_string_equal(out[0].host, "192.0.2.1");
+    assert_int_equal(out[0].transport, SR_TP_TCP);
+    assert_string_equal(out[1].host, "192.0.2.3");
+    assert_int_equal(out[2].port, 5064);
+    assert_int_equal(sn_targets_usable(&t, out, 1), 1);
+    assert_string_equal(out[0].host, "192.0.2.1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_priority),     cmocka_unit_test(test_weights),
         cmocka_unit_test(test_weight_zero),  cmocka_unit_test(test_groups),
         cmocka_unit_test(test_distribution), cmocka_unit_test(test_answer_order),
-        cmocka_unit_test(test_naptr),
+        cmocka_unit_test(test_naptr),        cmocka_unit_test(test_usable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
