@@ -368,6 +368,51 @@ static void test_send_by_name(void **state)
     sn_loop_free(e.l);
 }
 
+/* a lookup in flight does not hold the loop: with a server that never answers and a 60 s
+ * timeout, a datagram that arrives meanwhile is handled at once (the test stops there and
+ * never waits for the timeout) */
+static void test_loop_not_blocked(void **state)
+{
+    (void)state;
+    int silent = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof(a);
+    assert_int_equal(bind(silent, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(silent, (struct sockaddr *)&a, &al), 0);
+    char servers[64];
+    snprintf(servers, sizeof(servers), "127.0.0.1:%u", ntohs(a.sin_port));
+    echo e = {0};
+    sn_opts o;
+    sn_opts_default(&o);
+    o.reflection_budget = 0;
+    sn_handler h = {.user = &e, .receive = echo_receive};
+    char err[256], bound[160];
+    assert_int_equal(sn_loop_new(&e.l, &o, &h, err, sizeof(err)), 0);
+    assert_int_equal(sn_listen(e.l, "udp:127.0.0.1:0", bound, sizeof(bound), err, sizeof(err)), 0);
+    sn_resolver_opts ro;
+    sn_resolver_opts_default(&ro);
+    ro.servers = servers;
+    ro.timeout_ms = 60000;
+    sn_resolver *r;
+    assert_int_equal(sn_resolver_new(&r, e.l, &ro, err, sizeof(err)), 0);
+    outcome res = {.l = e.l};
+    assert_int_equal(sn_resolve_uri(r, "sip:naptr.sr.test", 17, on_result, &res, NULL), 0);
+    int c = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    to.sin_port = htons((uint16_t)atoi(strrchr(bound, ':') + 1));
+    assert_int_equal(sendto(c, "meanwhile", 9, 0, (struct sockaddr *)&to, sizeof(to)), 9);
+    assert_int_equal(sn_loop_run(e.l), 0); /* the datagram stops it */
+    assert_int_equal(e.len, 9);
+    assert_int_equal(res.calls, 0); /* the lookup is still waiting for its answer */
+    char buf[512];
+    assert_true(recv(silent, buf, sizeof(buf), MSG_DONTWAIT) > 12); /* it was asked */
+    sn_resolver_free(r);                                            /* cancels it: no callback */
+    assert_int_equal(res.calls, 0);
+    sn_loop_free(e.l);
+    close(c);
+    close(silent);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -386,6 +431,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_host_and_cancel, setup, teardown),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_send_by_name),
+        cmocka_unit_test(test_loop_not_blocked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
