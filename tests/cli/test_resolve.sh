@@ -30,5 +30,10 @@ json=$("$bin" resolve sip:plain.sr.test --server "$server" --json)
 if [ "$(printf '%s' "$json" | jq -r '[.status, (.targets | length), .targets[1].address, .targets[1].port, .targets[0].supported] | join(" ")')" = "ok 2 [fd00::21] 5060 true" ]; then
   echo "ok: --json"
 else echo "FAIL: --json"; echo "$json"; fails=$((fails + 1)); fi
+# the README's example is the program's real output
+want=$(awk -v p="\$ sipreply resolve 'sip:192.0.2.1;transport=tcp'" '$0 == p {on=1; next} on && /^```/ {exit} on {print}' "$src/README.md")
+got=$("$bin" resolve 'sip:192.0.2.1;transport=tcp')
+if [ -n "$want" ] && [ "$want" = "$got" ]; then echo "ok: README example"
+else echo "FAIL: README's resolve example differs: '$want' vs '$got'"; fails=$((fails + 1)); fi
 [ "$fails" -eq 0 ] && echo "resolve: all passed" || echo "resolve: $fails failure(s)"
 [ "$fails" -eq 0 ]
