@@ -197,6 +197,9 @@ bool sn__tcp_writes_pending(const sn_loop *l);
 uint64_t sn__dns_deadline(sn_loop *l); /* UINT64_MAX: nothing; 0: results to deliver */
 void sn__dns_timer(sn_loop *l, uint64_t now);
 void sn__dns_event(sn_loop *l, watch *w, uint32_t events);
+/* the shell's own resolution: its callback runs (with a failure) even when the resolver is
+ * freed, so what it holds is released */
+void sn__resolve_keep(sn_resolve *q);
 
 /* send_dns.c: send @p data to @p to, whose host is a name, once it resolves */
 void sn__send_by_name(sn_loop *l, const char *data, size_t len, const sr_addr *to);

@@ -58,6 +58,7 @@ struct sn_resolve {
     sn_resolve_cb cb;
     void *user;
     bool cancelled;
+    bool keep; /* the shell's own (send_dns.c): called back even when the resolver goes */
     bool sips;
     bool timed_out, failed;
     int stage;
@@ -77,6 +78,7 @@ struct sn_resolver {
     ares_channel ch;
     sn_resolver_opts o;
     dns_sock socks[DNS_SOCKS];
+    bool freeing;
     sn_resolve *live; /* in flight (stages NAPTR, SRV, ADDR) */
     sn_resolve *done; /* finished, callbacks not called yet */
     size_t n_live;
@@ -248,10 +250,18 @@ void sn_resolver_free(sn_resolver *r)
 {
     if (!r)
         return;
+    /* the program's resolutions end silently; the shell's own are called back with a
+     * failure, so what they hold (a message waiting for its address) is released */
     for (sn_resolve *q = r->live; q; q = q->next)
-        q->cancelled = true;
-    for (sn_resolve *q = r->done; q; q = q->next)
-        q->cancelled = true;
+        q->cancelled = !q->keep;
+    for (sn_resolve *q = r->done; q; q = q->next) {
+        q->cancelled = !q->keep;
+        if (q->keep) {
+            q->out.n = 0;
+            q->status = SR_EIO;
+        }
+    }
+    r->freeing = true; /* no new resolution from those callbacks */
     /* every query's callback runs with ARES_EDESTRUCTION: the resolutions end and go to the
      * done list, which is freed without calling back */
     ares_destroy(r->ch);
@@ -533,7 +543,7 @@ static void addr_done(void *arg, int status, int timeouts, struct ares_addrinfo 
 
 static int new_resolve(sn_resolver *r, sn_resolve_cb cb, void *user, sn_resolve **out)
 {
-    if (!r || !cb)
+    if (!r || !cb || r->freeing)
         return SR_EINVAL;
     if (r->n_live >= r->o.max_pending)
         return SR_ENOSPC;
@@ -676,6 +686,11 @@ int sn_resolve_uri(sn_resolver *r, const char *uri, size_t len, sn_resolve_cb cb
         ares_query(r->ch, q->domain, ns_c_in, ns_t_naptr, naptr_done, q);
     }
     return 0;
+}
+
+void sn__resolve_keep(sn_resolve *q)
+{
+    q->keep = true;
 }
 
 void sn_resolve_cancel(sn_resolve *q)

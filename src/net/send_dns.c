@@ -64,10 +64,12 @@ void sn__send_by_name(sn_loop *l, const char *data, size_t len, const sr_addr *t
     p->len = len;
     memcpy(p->data, data, len);
     /* bounded: at most the resolver's max_pending messages wait (SR_ENOSPC beyond) */
-    if (sn_resolve_host(l->dns, to->host, to->port, to->transport, parked_done, p, NULL) != 0) {
+    sn_resolve *q;
+    if (sn_resolve_host(l->dns, to->host, to->port, to->transport, parked_done, p, &q) != 0) {
         free(p);
         failed(l);
         return;
     }
+    sn__resolve_keep(q);
     l->dns_parked++;
 }

@@ -385,7 +385,7 @@ static void test_loop_not_blocked(void **state)
     sn_opts o;
     sn_opts_default(&o);
     o.reflection_budget = 0;
-    sn_handler h = {.user = &e, .receive = echo_receive};
+    sn_handler h = {.user = &e, .receive = echo_receive, .warn = echo_warn};
     char err[256], bound[160];
     assert_int_equal(sn_loop_new(&e.l, &o, &h, err, sizeof(err)), 0);
     assert_int_equal(sn_listen(e.l, "udp:127.0.0.1:0", bound, sizeof(bound), err, sizeof(err)), 0);
@@ -406,8 +406,13 @@ static void test_loop_not_blocked(void **state)
     assert_int_equal(res.calls, 0); /* the lookup is still waiting for its answer */
     char buf[512];
     assert_true(recv(silent, buf, sizeof(buf), MSG_DONTWAIT) > 12); /* it was asked */
-    sn_resolver_free(r);                                            /* cancels it: no callback */
+    /* a datagram waiting for its name when the resolver goes is released, and counted */
+    sr_addr named;
+    assert_int_equal(sr_addr_set(&named, "peer.sr.test", 5060, SR_TP_UDP), 0);
+    sn_send(e.l, "waits", 5, &named);
+    sn_resolver_free(r); /* cancels the lookup: no callback */
     assert_int_equal(res.calls, 0);
+    assert_non_null(strstr(e.warning, "did not resolve"));
     sn_loop_free(e.l);
     close(c);
     close(silent);
