@@ -56,3 +56,5 @@ install(TARGETS sipreplyd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 # fuzz/fuzz_config.c and fuzz/fuzz_engine.c link the engine (cmake/Fuzz.cmake reads these).
 set(SR_FUZZ_LIBS_config sipreplyd_engine)
 set(SR_FUZZ_LIBS_engine sipreplyd_engine)
+# fuzz/fuzz_dns_answer.c: c-ares's parse of a hostile answer, then the shell's ordering
+set(SR_FUZZ_LIBS_dns_answer sipreply_net PkgConfig::SR_CARES)
