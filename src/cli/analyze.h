@@ -74,6 +74,9 @@ typedef struct az_call {
     char caller_addr[64], callee_addr[64]; /* who sent the INVITE / who answered */
     uint32_t invite_cseq;
     uint64_t start, first_prov, ringing, answer, final_at, cancel_at, bye_at, bye_ok_at;
+    unsigned bye_code;       /* the final response to the BYE */
+    unsigned challenge_code; /* 401/407 to the INVITE, until the INVITE with credentials */
+    uint64_t challenge_at;
     uint64_t last_at;
     unsigned final_code;
     char final_by[64];
@@ -84,6 +87,7 @@ typedef struct az_call {
     /* REGISTER: the time of each CSeq's first request, to pair with its final response */
     uint32_t reg_cseq;
     uint64_t reg_at;
+    uint64_t reg_start; /* the first REGISTER of the attempt (before any challenge) */
     /* the ladder diagram: lanes (elements) and the first messages */
     char lanes[AZ_LADDER_LANES][64];
     uint8_t nlanes, nev;

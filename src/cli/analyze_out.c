@@ -198,6 +198,7 @@ void az_print_text(const az *a, FILE *o)
     text_ratio(o, "Session Establishment Effectiveness (SEER)", m->inv_effective, den);
     text_ratio(o, "Ineffective Session Attempts (ISA)", m->inv_ineffective, m->invites);
     text_ratio(o, "Session Completion Ratio (SCR)", m->inv_completed, m->invites);
+    fprintf(o, "Other figures\n");
     if (m->hops_n)
         fprintf(o, "  %-44s %.2f\n", "Hops per Request (HpR)",
                 (double)m->hops_sum / (double)m->hops_n);

@@ -268,6 +268,10 @@ static void call_flush(az *a, az_call *c)
         return;
     }
     az_metrics *mt = &a->m;
+    if (!c->final_code && c->challenge_code) { /* challenged, never retried: the outcome */
+        c->final_code = c->challenge_code;
+        c->final_at = c->challenge_at;
+    }
     a->calls_total++;
     mt->invites++;
     mt->hops_sum += c->vias;
@@ -294,12 +298,15 @@ static void call_flush(az *a, az_call *c)
         mt->inv_cancelled++;
     if (c->answer && c->bye_ok_at)
         mt->inv_completed++;
-    /* RFC 6076 §4.3: successful setup up to the first provisional response other than 100
-     * (or the 2xx when there is none); failed setup up to the failure response */
+    /* RFC 6076 §4.3.1: a successful setup is measured up to the first provisional response
+     * other than 100, or the 2xx when none came; §4.3.2: a failed one up to the first such
+     * provisional response or the failure response: 4xx other than the challenges 401, 402
+     * and 407, 5xx, 6xx. From the first INVITE of the attempt (retransmissions and a
+     * challenge included). 3xx ends neither. */
     if (c->answer)
         delay_add(&mt->srd_ok, c->start, c->ringing ? c->ringing : c->answer);
-    else if (code >= 400)
-        delay_add(&mt->srd_fail, c->start, c->final_at);
+    else if (code >= 400 && code != 401 && code != 402 && code != 407)
+        delay_add(&mt->srd_fail, c->start, c->ringing ? c->ringing : c->final_at);
     if (c->ringing) {
         delay_add(&mt->pdd, c->start, c->ringing);
         static const double edges[11] = {0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89};
@@ -310,7 +317,8 @@ static void call_flush(az *a, az_call *c)
         mt->pdd_hist[b]++;
     }
     delay_add(&mt->first_prov, c->start, c->first_prov);
-    delay_add(&mt->sdd, c->bye_at, c->bye_ok_at); /* §4.4 */
+    if (c->bye_code >= 200 && c->bye_code < 300)
+        delay_add(&mt->sdd, c->bye_at, c->bye_ok_at); /* §4.4: BYE to its 2xx */
     if (c->answer)
         delay_add(&mt->sdt, c->answer, c->bye_at); /* §4.5 */
     if (a->csv)
@@ -467,25 +475,38 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
             (c->reg_at == 0 || cs->num != c->reg_cseq)) {
             c->reg_cseq = cs->num;
             c->reg_at = now;
+            if (!c->reg_start)
+                c->reg_start = now;
             a->m.reg_attempts++;
         } else if (!req && cs->method_id == SR_METHOD_REGISTER && cs->num == c->reg_cseq &&
                    c->reg_at && !resend) {
             unsigned code = sr_msg_status(m);
             if (code >= 200 && code < 300) {
                 a->m.reg_ok++;
-                delay_add(&a->m.rrd, c->reg_at, now); /* RFC 6076 §4.1 */
+                /* RFC 6076 §4.1: from the first REGISTER of the attempt, the expected
+                 * challenge included, to the 2xx */
+                delay_add(&a->m.rrd, c->reg_start, now);
                 c->reg_at = 0;
+                c->reg_start = 0;
                 c->done = true;
             } else if (code == 401 || code == 407) {
                 a->m.reg_challenged++;
             } else if (code >= 300) {
                 a->m.reg_failed++;
+                c->reg_start = 0;
                 c->done = true;
             }
         }
         return;
     }
     if (req) {
+        /* the INVITE that answers a challenge (a new CSeq, no To tag) continues the attempt */
+        if (cs->method_id == SR_METHOD_INVITE && c->challenge_code && !c->final_code &&
+            cs->num > c->invite_cseq && (!to || to->tag.len == 0)) {
+            c->invite_cseq = cs->num;
+            c->challenge_code = 0;
+            c->done = false;
+        }
         if (cs->method_id == SR_METHOD_CANCEL && !c->cancel_at)
             c->cancel_at = now;
         if (cs->method_id == SR_METHOD_BYE && !c->bye_at) {
@@ -501,6 +522,13 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
                 c->first_prov = now;
             if (code != 100 && !c->ringing)
                 c->ringing = now;
+        } else if (!c->final_code && (code == 401 || code == 407)) {
+            /* a challenge (RFC 6076 §4.3.2: not a failure): the attempt goes on with the
+             * INVITE that carries credentials, if one comes */
+            c->challenge_code = code;
+            c->challenge_at = now;
+            snprintf(c->final_by, sizeof c->final_by, "%s", sender);
+            c->done = true;
         } else if (!c->final_code) {
             c->final_code = code;
             c->final_at = now;
@@ -514,6 +542,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         }
     } else if (cs->method_id == SR_METHOD_BYE && code >= 200 && !c->bye_ok_at && c->bye_at) {
         c->bye_ok_at = now;
+        c->bye_code = code;
         c->done = true;
     }
 }

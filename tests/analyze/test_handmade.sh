@@ -22,6 +22,12 @@ for f in "$tmp"/caps/*; do
         fails=$((fails + 1))
 done
 
+# the RFC 6076 metrics on calls ended by chosen codes at chosen times (tests/analyze/mkmetrics.py),
+# against the values computed by hand in expected_metrics.json
+python3 "$src/tests/analyze/mkmetrics.py" "$tmp/metrics.pcap" || fail "mkmetrics.py"
+timeout 120 python3 "$src/tests/analyze/compare.py" "$cli" "$tmp/metrics.pcap" \
+    --expect "$src/tests/analyze/expected_metrics.json" || fails=$((fails + 1))
+
 # the long capture: twice the calls, and a timeline whose buckets widened without losing any
 "$cli" analyze --json "$tmp/caps/long.pcap" | python3 -c '
 import json, sys
