@@ -15,6 +15,7 @@
 #define AZ_MAX_METHODS    64
 #define AZ_EXAMPLE_MAX    4096
 #define AZ_MAX_PENDING    16384 /* requests kept to check their responses against */
+#define AZ_MAX_NAMES      65536 /* formatted addresses kept */
 
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
@@ -30,6 +31,17 @@ typedef struct az_map {
     az_entry **b;
     size_t nb, n;
 } az_map;
+
+/* Blocks for parsed messages, recycled instead of going back to malloc each message: a
+ * free list per power-of-two size class from 1 KiB to 64 KiB, each holding at most
+ * AZ_POOL_KEEP blocks (larger blocks come from malloc and go back to it). */
+#define AZ_POOL_CLASSES 7
+#define AZ_POOL_KEEP    64
+typedef struct az_pool {
+    void *free[AZ_POOL_CLASSES];
+    unsigned nfree[AZ_POOL_CLASSES];
+    sr_allocator alloc; /* hands out and takes back the blocks; user = the pool */
+} az_pool;
 
 /* A sending element: an address and port, and what it sent. */
 typedef struct az_element {
@@ -139,6 +151,8 @@ typedef struct az {
     az_map el_map;
     /* retransmission heuristic state, calls, pending requests (for pair linting) */
     az_map resend, calls, pending;
+    az_map names; /* address -> "host:port", formatted once (at most AZ_MAX_NAMES) */
+    az_pool pool; /* the allocator of parsed messages */
     size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
     uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
     /* findings */
@@ -168,6 +182,10 @@ void az_csv_header(FILE *out);
 void az_csv_row(FILE *out, const az_call *c);
 /* analyze_html.c: the self-contained HTML report (inline SVG and script, no network). */
 int az_print_html(const az *a, FILE *out);
+
+/* analyze_map.c: the message pool */
+void az_pool_init(az_pool *p);
+void az_pool_cleanup(az_pool *p);
 
 /* map helpers */
 void *az_map_get(const az_map *m, const void *key, size_t klen);

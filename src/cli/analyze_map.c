@@ -1,10 +1,13 @@
 /* sipreply CLI: `sipreply analyze` tables: a chained hash map from byte strings to pointers,
  * growing with its entries, with an incremental sweep for expiry (plain malloc, CLI side). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze.h"
 
+/* FNV-1a. The sweep visits buckets in order, so the hash decides when a finished call is
+ * accounted and thus which calls fill the report's list: changing it changes that list. */
 static uint64_t hash_bytes(const void *k, size_t n)
 {
     const unsigned char *p = k;
@@ -12,6 +15,98 @@ static uint64_t hash_bytes(const void *k, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ull;
     return h;
+}
+
+/* ------------------------------------------------------------------ message pool */
+
+#define POOL_HDR 16 /* before each block: its class (byte 0) and size (bytes 8..15) */
+
+static size_t pool_class(size_t n)
+{
+    size_t c = 0, sz = 1024;
+    while (sz < n && c < AZ_POOL_CLASSES) {
+        sz <<= 1;
+        c++;
+    }
+    return c; /* AZ_POOL_CLASSES: too large for the pool */
+}
+
+static void *pool_alloc(size_t n, void *user)
+{
+    az_pool *p = user;
+    if (n > SIZE_MAX - POOL_HDR)
+        return NULL;
+    size_t c = pool_class(n);
+    unsigned char *b;
+    if (c < AZ_POOL_CLASSES && p->free[c]) {
+        b = p->free[c];
+        memcpy(&p->free[c], b + POOL_HDR, sizeof(void *));
+        p->nfree[c]--;
+    } else {
+        size_t sz = c < AZ_POOL_CLASSES ? (size_t)1024 << c : n;
+        b = malloc(POOL_HDR + sz);
+        if (!b)
+            return NULL;
+        b[0] = (unsigned char)c;
+        memcpy(b + 8, &sz, sizeof sz);
+    }
+    return b + POOL_HDR;
+}
+
+static void pool_free(void *ptr, void *user)
+{
+    if (!ptr)
+        return;
+    az_pool *p = user;
+    unsigned char *b = (unsigned char *)ptr - POOL_HDR;
+    size_t c = b[0];
+    if (c >= AZ_POOL_CLASSES || p->nfree[c] >= AZ_POOL_KEEP) {
+        free(b);
+        return;
+    }
+    memcpy(b + POOL_HDR, &p->free[c], sizeof(void *));
+    p->free[c] = b;
+    p->nfree[c]++;
+}
+
+static void *pool_realloc(void *ptr, size_t n, void *user)
+{
+    if (!ptr)
+        return pool_alloc(n, user);
+    unsigned char *b = (unsigned char *)ptr - POOL_HDR;
+    size_t sz;
+    memcpy(&sz, b + 8, sizeof sz);
+    if (n <= sz)
+        return ptr; /* it fits already */
+    void *q = pool_alloc(n, user);
+    if (!q)
+        return NULL;
+    memcpy(q, ptr, sz);
+    pool_free(ptr, user);
+    return q;
+}
+
+void az_pool_init(az_pool *p)
+{
+    memset(p, 0, sizeof *p);
+    p->alloc.alloc_fn = pool_alloc;
+    p->alloc.realloc_fn = pool_realloc;
+    p->alloc.free_fn = pool_free;
+    p->alloc.user = p;
+}
+
+void az_pool_cleanup(az_pool *p)
+{
+    for (size_t c = 0; c < AZ_POOL_CLASSES; c++) {
+        unsigned char *b = p->free[c];
+        while (b) {
+            unsigned char *next;
+            memcpy(&next, b + POOL_HDR, sizeof next);
+            free(b);
+            b = next;
+        }
+    }
+    memset(p, 0, sizeof *p);
 }
 
 void *az_map_get(const az_map *m, const void *key, size_t klen)

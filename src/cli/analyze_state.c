@@ -25,6 +25,51 @@ static void addr_name(const sr_cap_addr *ad, char *out, size_t cap)
         snprintf(out, cap, "%s:%u", ip, ad->port);
 }
 
+/* The name of @p ad, formatted once and kept (up to AZ_MAX_NAMES addresses; past that,
+ * formatted into @p buf each time). */
+static const char *addr_cached(az *a, const sr_cap_addr *ad, char *buf, size_t cap)
+{
+    const char *name = az_map_get(&a->names, ad, sizeof *ad);
+    if (name)
+        return name;
+    addr_name(ad, buf, cap);
+    if (a->names.n >= AZ_MAX_NAMES)
+        return buf;
+    size_t n = strlen(buf) + 1;
+    char *copy = malloc(n);
+    if (!copy)
+        return buf;
+    memcpy(copy, buf, n);
+    if (az_map_put(&a->names, ad, sizeof *ad, copy, 0) != 0) {
+        free(copy);
+        return buf;
+    }
+    return copy;
+}
+
+/* snprintf(dst, cap, "%s", src) without the format machinery (once or more per message). */
+static void copy_cstr(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n > cap - 1)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The decimal digits of @p v at @p out (room for 10); returns how many. */
+static size_t put_uint(char *out, uint32_t v)
+{
+    char b[10];
+    size_t i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, b + i, sizeof b - i);
+    return sizeof b - i;
+}
+
 static void copy_str(char *dst, size_t cap, sr_str s)
 {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
@@ -201,10 +246,20 @@ typedef struct az_pending {
 
 static size_t txn_key(char *key, size_t cap, const sr_msg *m, const sr_cseq *cs)
 {
+    /* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes */
     sr_str cid = sr_msg_call_id(m);
-    int n = snprintf(key, cap, "%u %.*s %.*s", cs->num, (int)cs->method.len, cs->method.p,
-                     (int)(cid.len < 256 ? cid.len : 256), cid.p);
-    return n < 0 ? 0 : ((size_t)n < cap ? (size_t)n : cap - 1);
+    char num[10];
+    size_t nl = put_uint(num, cs->num);
+    sr_str parts[5] = {
+        {num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cid.len < 256 ? cid.len : 256}};
+    size_t n = 0;
+    for (size_t i = 0; i < 5 && n < cap - 1; i++) {
+        size_t k = parts[i].len < cap - 1 - n ? parts[i].len : cap - 1 - n;
+        if (k)
+            memcpy(key + n, parts[i].p, k);
+        n += k;
+    }
+    return n;
 }
 
 static void pending_free(void *v)
@@ -385,15 +440,17 @@ static int lane_of(az_call *c, const char *name)
             return i;
     if (c->nlanes == AZ_LADDER_LANES)
         return -1;
-    snprintf(c->lanes[c->nlanes], sizeof c->lanes[0], "%s", name);
+    copy_cstr(c->lanes[c->nlanes], sizeof c->lanes[0], name);
     return c->nlanes++;
 }
 
-static void ladder_add(az_call *c, const sr_cap_msg *cm, const sr_msg *m, const char *sender,
+static void ladder_add(az *a, az_call *c, const sr_cap_msg *cm, const sr_msg *m, const char *sender,
                        bool resend, uint64_t now)
 {
-    char dst[64];
-    addr_name(&cm->dst, dst, sizeof dst);
+    if (a->ndone >= AZ_MAX_CALLS_KEPT)
+        return; /* the report's list is full: this call will not be in it */
+    char buf[64];
+    const char *dst = addr_cached(a, &cm->dst, buf, sizeof buf);
     int from = lane_of(c, sender), to = lane_of(c, dst);
     if (c->nev == AZ_LADDER_EVENTS || from < 0 || to < 0) {
         c->ev_truncated = true;
@@ -408,8 +465,14 @@ static void ladder_add(az_call *c, const sr_cap_msg *cm, const sr_msg *m, const 
         copy_str(e->label, sizeof e->label, sr_msg_method_str(m));
     } else {
         sr_str r = sr_msg_reason(m);
-        snprintf(e->label, sizeof e->label, "%u %.*s", sr_msg_status(m),
-                 (int)(r.len < 24 ? r.len : 24), r.p);
+        /* "CODE Reason" with the reason cut at 24 bytes */
+        unsigned code = sr_msg_status(m);
+        size_t n = put_uint(e->label, code < 1000 ? code : 999);
+        e->label[n++] = ' ';
+        size_t rl = r.len < 24 ? r.len : 24;
+        if (rl)
+            memcpy(e->label + n, r.p, rl);
+        e->label[n + rl] = '\0';
     }
 }
 
@@ -458,10 +521,10 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
             copy_str(c->caller, sizeof c->caller, from->uri);
         if (to)
             copy_str(c->callee, sizeof c->callee, to->uri);
-        snprintf(c->caller_addr, sizeof c->caller_addr, "%s", sender);
-        char dst[64];
-        addr_name(&cm->dst, dst, sizeof dst);
-        snprintf(c->callee_addr, sizeof c->callee_addr, "%s", dst);
+        copy_cstr(c->caller_addr, sizeof c->caller_addr, sender);
+        char buf[64];
+        snprintf(c->callee_addr, sizeof c->callee_addr, "%s",
+                 addr_cached(a, &cm->dst, buf, sizeof buf));
         c->start = now;
         c->invite_cseq = cs->num;
         c->vias = (unsigned)sr_msg_via_count(m);
@@ -469,7 +532,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
     c->last_at = now;
     if (resend)
         c->retrans++;
-    ladder_add(c, cm, m, sender, resend, now);
+    ladder_add(a, c, cm, m, sender, resend, now);
     if (c->is_register) {
         if (req && cs->method_id == SR_METHOD_REGISTER && !resend &&
             (c->reg_at == 0 || cs->num != c->reg_cseq)) {
@@ -527,15 +590,15 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
              * INVITE that carries credentials, if one comes */
             c->challenge_code = code;
             c->challenge_at = now;
-            snprintf(c->final_by, sizeof c->final_by, "%s", sender);
+            copy_cstr(c->final_by, sizeof c->final_by, sender);
             c->done = true;
         } else if (!c->final_code) {
             c->final_code = code;
             c->final_at = now;
-            snprintf(c->final_by, sizeof c->final_by, "%s", sender);
+            copy_cstr(c->final_by, sizeof c->final_by, sender);
             if (code < 300) {
                 c->answer = now;
-                snprintf(c->callee_addr, sizeof c->callee_addr, "%s", sender);
+                copy_cstr(c->callee_addr, sizeof c->callee_addr, sender);
             } else {
                 c->done = true;
             }
@@ -553,6 +616,7 @@ int az_init(az *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->other.name, sizeof a->other.name, "other");
+    az_pool_init(&a->pool);
     return sr_capture_new(&a->cap, NULL, NULL);
 }
 
@@ -600,13 +664,14 @@ void az_message(az *a, const sr_cap_msg *cm)
     az_element *el = element(a, &cm->src);
     char other[64];
     const char *sender = el->name;
-    if (el == &a->other) { /* past AZ_MAX_ELEMENTS: the calls still need the address */
-        addr_name(&cm->src, other, sizeof other);
-        sender = other;
-    }
+    if (el == &a->other) /* past AZ_MAX_ELEMENTS: the calls still need the address */
+        sender = addr_cached(a, &cm->src, other, sizeof other);
     sr_msg *m = NULL;
     sr_parse_error e;
-    if (sr_msg_parse(&m, cm->data, cm->len, NULL, &e) != 0) {
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = &a->pool.alloc;
+    if (sr_msg_parse(&m, cm->data, cm->len, &po, &e) != 0) {
         unparsed(a, el, cm, &e, now);
         return;
     }
@@ -682,6 +747,7 @@ void az_cleanup(az *a)
     az_map_free(&a->calls, call_free);
     az_map_free(&a->resend, free);
     az_map_free(&a->pending, pending_free);
+    az_map_free(&a->names, free);
     az_map_free(&a->finding_map, NULL);
     for (size_t i = 0; i < a->nfindings; i++)
         free(a->findings[i].example);
@@ -692,4 +758,5 @@ void az_cleanup(az *a)
     for (size_t i = 0; i < a->nelements; i++)
         free(a->elements[i]);
     az_map_free(&a->el_map, NULL);
+    az_pool_cleanup(&a->pool); /* last: the messages above went back to it */
 }
