@@ -134,6 +134,7 @@ typedef struct az {
     /* options */
     bool csv;
     FILE *csv_out;
+    bool no_lint; /* --no-lint: no conformance checks (parse errors are still reported) */
     /* packet layer */
     sr_capture *cap;
     uint64_t packets, bytes, first_ns, last_ns;

@@ -712,7 +712,8 @@ void az_message(az *a, const sr_cap_msg *cm)
     }
     track_call(a, cm, m, cs, sender, resend, now);
     bool kept = false;
-    lint(a, el, cm, m, cs, &kept, now);
+    if (!a->no_lint)
+        lint(a, el, cm, m, cs, &kept, now);
     if (!kept)
         sr_msg_free(m);
     /* expiry is incremental: a few buckets of each table per message, so the cost per

@@ -65,6 +65,19 @@ for want in "SIP messages: 50 (1 resent), 9 that did not parse" \
     grep -qF -- "$want" "$tmp/garbage.txt" && echo "ok: garbage: $want" || fail "garbage report lacks: $want"
 done
 
+# --no-lint: the same counts and figures, no conformance findings but the parse errors
+"$cli" analyze --json --no-progress "$tmp/caps/garbage.pcap" >"$tmp/lint.json"
+"$cli" analyze --json --no-progress --no-lint "$tmp/caps/garbage.pcap" >"$tmp/nolint.json"
+python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+rules = lambda d: sorted({f["rule"] for f in d["conformance"]})
+ok = (a["sip"] == b["sip"] and a["metrics"] == b["metrics"] and a["calls"] == b["calls"]
+      and "conformance_checked" not in a and b["conformance_checked"] is False
+      and len(rules(a)) > 1 and rules(b) == ["R-MSG-SYNTAX"])
+print(("ok" if ok else "FAIL") + ": --no-lint: same counts and figures; rules %s instead of %s" % (rules(b), rules(a)))
+sys.exit(0 if ok else 1)' "$tmp/lint.json" "$tmp/nolint.json" || fails=$((fails + 1))
+
 # bad input: a missing file, a file that is not a capture, no input, --json with --csv
 "$cli" analyze "$tmp/none.pcap" >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] && echo "ok: missing file: exit 2" || fail "missing file: exit $rc"
