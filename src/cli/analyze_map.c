@@ -172,6 +172,25 @@ int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stam
     return 0;
 }
 
+void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, uint64_t stamp)
+{
+    if (m->n >= m->nb && grow(m) != 0)
+        return NULL;
+    size_t voff = (sizeof(az_entry) + klen + 15u) & ~(size_t)15u;
+    az_entry *e = calloc(1, voff + vsize);
+    if (!e)
+        return NULL;
+    e->hash = hash_bytes(key, klen);
+    e->klen = klen;
+    e->stamp = stamp;
+    e->val = (char *)e + voff;
+    memcpy(e->key, key, klen);
+    e->next = m->b[e->hash & (m->nb - 1)];
+    m->b[e->hash & (m->nb - 1)] = e;
+    m->n++;
+    return e->val;
+}
+
 void *az_map_del(az_map *m, const void *key, size_t klen)
 {
     if (!m->nb)

@@ -166,11 +166,9 @@ static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cse
             r->state = RS_NOTHING;
         }
     } else {
-        r = calloc(1, sizeof *r);
-        if (!r || az_map_put(&a->resend, key, k, r, now) != 0) {
-            free(r);
+        r = az_map_put_inline(&a->resend, key, k, sizeof *r, now);
+        if (!r)
             return false;
-        }
         r->cseq = cs->num;
         copy_str(r->method, sizeof r->method, cs->method);
     }
@@ -409,11 +407,9 @@ static bool sweep_call(az *a, void *v)
 
 static bool sweep_resend(az *a, void *v)
 {
-    az_resend *r = v;
-    if (a->last_ns - r->last > RESEND_NS) {
-        free(r);
+    az_resend *r = v; /* inline in its entry: freed with it */
+    if (a->last_ns - r->last > RESEND_NS)
         return true;
-    }
     return false;
 }
 
@@ -746,7 +742,7 @@ void az_cleanup(az *a)
 {
     sr_capture_free(a->cap);
     az_map_free(&a->calls, call_free);
-    az_map_free(&a->resend, free);
+    az_map_free(&a->resend, NULL);
     az_map_free(&a->pending, pending_free);
     az_map_free(&a->names, free);
     az_map_free(&a->finding_map, NULL);
