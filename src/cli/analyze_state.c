@@ -260,11 +260,10 @@ static size_t txn_key(char *key, size_t cap, const sr_msg *m, const sr_cseq *cs)
     return n;
 }
 
-static void pending_free(void *v)
+static void pending_free(void *v) /* inline in its entry: only the request is freed */
 {
     az_pending *p = v;
     sr_msg_free(p->req);
-    free(p);
 }
 
 static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs,
@@ -285,11 +284,7 @@ static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const s
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
                 a->pending_full++; /* its responses are checked alone */
             } else if (!p) {
-                p = calloc(1, sizeof *p);
-                if (p && az_map_put(&a->pending, key, kl, p, now) != 0) {
-                    free(p);
-                    p = NULL;
-                }
+                p = az_map_put_inline(&a->pending, key, kl, sizeof *p, now);
             }
             if (p) {
                 sr_msg_free(p->req);
