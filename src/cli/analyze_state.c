@@ -590,6 +590,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
             if (code < 300) {
                 c->answer = now;
                 copy_cstr(c->callee_addr, sizeof c->callee_addr, sender);
+                c->done = false; /* a 2xx after a challenge of another branch: it goes on */
             } else {
                 c->done = true;
             }
