@@ -29,6 +29,9 @@ typedef struct az_entry {
 
 typedef struct az_map {
     az_entry **b;
+    uint64_t *lo; /* per bucket, at most the smallest stamp in it (UINT64_MAX: none): the
+                     sweep passes a bucket by without reading its entries when lo says none
+                     of them can be old enough */
     size_t nb, n;
 } az_map;
 

@@ -124,19 +124,30 @@ static int grow(az_map *m)
 {
     size_t nb = m->nb ? m->nb * 2 : 256;
     az_entry **b = calloc(nb, sizeof *b);
-    if (!b)
+    uint64_t *lo = malloc(nb * sizeof *lo);
+    if (!b || !lo) {
+        free(b);
+        free(lo);
         return -1;
+    }
+    for (size_t i = 0; i < nb; i++)
+        lo[i] = UINT64_MAX;
     for (size_t i = 0; i < m->nb; i++) {
         az_entry *e = m->b[i];
         while (e) {
             az_entry *next = e->next;
-            e->next = b[e->hash & (nb - 1)];
-            b[e->hash & (nb - 1)] = e;
+            size_t k = e->hash & (nb - 1);
+            e->next = b[k];
+            b[k] = e;
+            if (e->stamp < lo[k])
+                lo[k] = e->stamp;
             e = next;
         }
     }
     free(m->b);
+    free(m->lo);
     m->b = b;
+    m->lo = lo;
     m->nb = nb;
     return 0;
 }
@@ -146,9 +157,12 @@ void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp)
     if (!m->nb)
         return NULL;
     uint64_t h = hash_bytes(key, klen);
-    for (az_entry *e = m->b[h & (m->nb - 1)]; e; e = e->next)
+    size_t k = h & (m->nb - 1);
+    for (az_entry *e = m->b[k]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
             e->stamp = stamp;
+            if (stamp < m->lo[k]) /* out-of-order capture times can go back */
+                m->lo[k] = stamp;
             return e->val;
         }
     return NULL;
@@ -166,8 +180,11 @@ int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stam
     e->stamp = stamp;
     e->val = val;
     memcpy(e->key, key, klen);
-    e->next = m->b[e->hash & (m->nb - 1)];
-    m->b[e->hash & (m->nb - 1)] = e;
+    size_t k = e->hash & (m->nb - 1);
+    e->next = m->b[k];
+    m->b[k] = e;
+    if (stamp < m->lo[k])
+        m->lo[k] = stamp;
     m->n++;
     return 0;
 }
@@ -185,8 +202,11 @@ void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, u
     e->stamp = stamp;
     e->val = (char *)e + voff;
     memcpy(e->key, key, klen);
-    e->next = m->b[e->hash & (m->nb - 1)];
-    m->b[e->hash & (m->nb - 1)] = e;
+    size_t k = e->hash & (m->nb - 1);
+    e->next = m->b[k];
+    m->b[k] = e;
+    if (stamp < m->lo[k])
+        m->lo[k] = stamp;
     m->n++;
     return e->val;
 }
@@ -222,6 +242,7 @@ void az_map_free(az_map *m, void (*free_val)(void *))
         }
     }
     free(m->b);
+    free(m->lo);
     memset(m, 0, sizeof *m);
 }
 
@@ -236,6 +257,9 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
         count = m->nb;
     for (size_t j = 0; j < count; j++) {
         size_t i = (*cursor + j) & (m->nb - 1);
+        if (m->lo[i] >= before)
+            continue; /* no entry here is old enough: not even read */
+        uint64_t lo = UINT64_MAX;
         az_entry **pp = &m->b[i];
         while (*pp) {
             az_entry *e = *pp;
@@ -244,9 +268,12 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
                 free(e);
                 m->n--;
             } else {
+                if (e->stamp < lo)
+                    lo = e->stamp;
                 pp = &e->next;
             }
         }
+        m->lo[i] = lo;
     }
     *cursor = (*cursor + count) & (m->nb - 1);
 }
