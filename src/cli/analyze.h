@@ -155,8 +155,10 @@ typedef struct az {
     az_map el_map;
     /* retransmission heuristic state, calls, pending requests (for pair linting) */
     az_map resend, calls, pending;
-    az_map names; /* address -> "host:port", formatted once (at most AZ_MAX_NAMES) */
-    az_pool pool; /* the allocator of parsed messages */
+    az_map names;        /* address -> "host:port", formatted once (at most AZ_MAX_NAMES) */
+    az_pool pool;        /* the allocator of parsed messages */
+    az_call *spare[256]; /* calls accounted and not listed, reused for new ones */
+    size_t nspare;
     size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
     uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
     /* findings */

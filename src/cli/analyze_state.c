@@ -308,11 +308,29 @@ static void call_free(void *v)
     free(v);
 }
 
+/* A call no longer needed: kept for the next one (a few hundred at most) or freed. */
+static void call_recycle(az *a, az_call *c)
+{
+    if (a->nspare < sizeof a->spare / sizeof a->spare[0])
+        a->spare[a->nspare++] = c;
+    else
+        free(c);
+}
+
+static az_call *call_new(az *a)
+{
+    if (!a->nspare)
+        return calloc(1, sizeof(az_call));
+    az_call *c = a->spare[--a->nspare];
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
 /* Account a call that is over (or given up) and take it out of the table's care. */
 static void call_flush(az *a, az_call *c)
 {
     if (c->is_register) {
-        free(c);
+        call_recycle(a, c);
         return;
     }
     az_metrics *mt = &a->m;
@@ -376,7 +394,7 @@ static void call_flush(az *a, az_call *c)
             size_t nc = a->capdone ? a->capdone * 2 : 64;
             az_call **nd = realloc(a->done, nc * sizeof *nd);
             if (!nd) {
-                free(c);
+                call_recycle(a, c);
                 return;
             }
             a->done = nd;
@@ -385,7 +403,7 @@ static void call_flush(az *a, az_call *c)
         a->done[a->ndone++] = c;
     } else {
         a->calls_dropped_from_report++;
-        free(c);
+        call_recycle(a, c);
     }
 }
 
@@ -500,9 +518,10 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         bool reg = req && cs->method_id == SR_METHOD_REGISTER;
         if (!invite && !reg)
             return;
-        c = calloc(1, sizeof *c);
+        c = call_new(a);
         if (!c || az_map_put(&a->calls, cid.p, kl, c, now) != 0) {
-            free(c);
+            if (c)
+                call_recycle(a, c);
             return;
         }
         c->is_register = reg;
@@ -738,6 +757,8 @@ void az_cleanup(az *a)
 {
     sr_capture_free(a->cap);
     az_map_free(&a->calls, call_free);
+    for (size_t i = 0; i < a->nspare; i++)
+        free(a->spare[i]);
     az_map_free(&a->resend, NULL);
     az_map_free(&a->pending, pending_free);
     az_map_free(&a->names, free);
