@@ -24,12 +24,12 @@
 #define UDP_POLL_MS       2
 #define UDP_POLL_N        64
 #define UDP_WAIT_GUARD_MS 25
-#define OUT_BYTES     (256 * 1024)
-#define METRICS_MAX   16
-#define METRICS_OUT   (4u << 20) /* the largest /metrics response */
-#define METRICS_MS    5000       /* a scraper has this long to ask and read */
-#define REFL_WAYS     4
-#define REFL_BUCKETS  2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
+#define OUT_BYTES         (256 * 1024)
+#define METRICS_MAX       16
+#define METRICS_OUT       (4u << 20) /* the largest /metrics response */
+#define METRICS_MS        5000       /* a scraper has this long to ask and read */
+#define REFL_WAYS         4
+#define REFL_BUCKETS      2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
 enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN };
 
