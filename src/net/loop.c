@@ -68,6 +68,7 @@ void sn_opts_default(sn_opts *o)
     o->reflection_window_ms = 64000;
     o->shutdown_ms = 5000;
     o->udp_gso = false;
+    o->udp_hold_us = 0;
 }
 
 int sn__set_nonblock(int fd)
@@ -104,6 +105,8 @@ int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_handler *h, char *err,
     l->o = *o;
     l->h = *h;
     l->gso = o->udp_gso;
+    if (l->o.udp_hold_us > 1000)
+        l->o.udp_hold_us = 1000;
     l->out_fd = -1;
     l->sigfd = -1;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -262,6 +265,8 @@ int sn_loop_run(sn_loop *l)
     uint64_t next_sweep = l->now + sweep_ms;
     uint64_t next_poll = l->now; /* the latest time epoll is asked again (busy UDP) */
     unsigned since_poll = 0;     /* datagrams read in recvmmsg waits since epoll was asked */
+    uint64_t last_poll = l->now;
+    bool hold = false; /* sn_opts.udp_hold_us applies until the next poll */
     for (;;) {
         /* one clock read per turn, right after the wait (STYLE.md §7): what the turn does
          * (the events, then what fell due) all runs at that time */
@@ -301,6 +306,12 @@ int sn_loop_run(sn_loop *l)
          * most while datagrams keep coming), not stopping. A wait that times out ends it. */
         lsn *solo = l->udp_busy && !l->stopping ? udp_solo(l) : NULL;
         if (solo && now < next_poll && since_poll < UDP_POLL_N && dl >= now + UDP_WAIT_GUARD_MS) {
+            if (hold) {
+                /* datagrams come faster than one per half hold: let them gather (a timer
+                 * wakes us, not each datagram), then take them all in one read */
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)l->o.udp_hold_us * 1000};
+                nanosleep(&ts, NULL);
+            }
             int got = sn__udp_wait(l, solo);
             if (got == 0)
                 l->udp_busy = false;
@@ -314,6 +325,13 @@ int sn_loop_run(sn_loop *l)
         if (n < 0 && errno != EINTR)
             return 1;
         l->now = sn_now_ms();
+        /* the rate of the window since the last poll decides the hold for the next one:
+         * more than two datagrams per hold (the clock counts whole milliseconds; a window
+         * cut by UDP_POLL_N in under one is fast) */
+        uint64_t window = l->now - last_poll;
+        hold = l->o.udp_hold_us && since_poll >= 2 &&
+               (uint64_t)since_poll * l->o.udp_hold_us > 2000 * (window ? window : 1);
+        last_poll = l->now;
         next_poll = l->now + UDP_POLL_MS;
         since_poll = 0;
         for (int i = 0; i < n; i++)

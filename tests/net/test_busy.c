@@ -159,6 +159,9 @@ static int setup(void **state)
     sn_opts o;
     sn_opts_default(&o);
     o.reflection_budget = 0; /* the ticks to ourselves are no requests earning credit */
+#ifdef BUSY_HOLD_US
+    o.udp_hold_us = BUSY_HOLD_US; /* test_busy_hold.c */
+#endif
     sn_handler h = {.user = &F,
                     .receive = f_receive,
                     .next_deadline = f_next_deadline,
