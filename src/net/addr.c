@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* Dotted-quad text of @p a (network order) into @p out (at least 16 bytes): what inet_ntop
@@ -227,8 +228,12 @@ int sn__open_listener(lsn *ls, sr_transport tp, const char *hostport, char *boun
         if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) != 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     }
+    /* a UDP socket stays blocking with a short receive timeout: the loop may sleep in
+     * recvmmsg on it (sn__udp_wait); every other call on it passes MSG_DONTWAIT */
+    struct timeval tmo = {.tv_sec = 0, .tv_usec = UDP_WAIT_MS * 1000};
     if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || (tp == SR_TP_TCP && listen(fd, 511) != 0) ||
-        sn__set_nonblock(fd) != 0) {
+        (tp == SR_TP_TCP ? sn__set_nonblock(fd)
+                         : setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo))) != 0) {
         snprintf(err, errlen, "%s %s: %s", tp == SR_TP_UDP ? "udp" : "tcp", hostport,
                  strerror(errno));
         close(fd);

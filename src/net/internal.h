@@ -15,12 +15,21 @@
 #define UDP_BATCH     32
 #define UDP_BUF       65536
 #define OUT_BATCH     64
-#define OUT_BYTES     (256 * 1024)
-#define METRICS_MAX   16
-#define METRICS_OUT   (4u << 20) /* the largest /metrics response */
-#define METRICS_MS    5000       /* a scraper has this long to ask and read */
-#define REFL_WAYS     4
-#define REFL_BUCKETS  2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
+/* The loop blocks in recvmmsg on its one busy UDP listener (sn__udp_wait) rather than in
+ * epoll_wait: it waits there at most UDP_WAIT_MS (SO_RCVTIMEO, rounded up by the kernel to
+ * its tick), looks at every other descriptor through epoll at least every UDP_POLL_MS of the
+ * clock or UDP_POLL_N datagrams, and waits so only while the handler's next deadline is at
+ * least UDP_WAIT_GUARD_MS away (a tick of even a HZ=100 kernel: timers are not delayed). */
+#define UDP_WAIT_MS       2
+#define UDP_POLL_MS       2
+#define UDP_POLL_N        64
+#define UDP_WAIT_GUARD_MS 25
+#define OUT_BYTES         (256 * 1024)
+#define METRICS_MAX       16
+#define METRICS_OUT       (4u << 20) /* the largest /metrics response */
+#define METRICS_MS        5000       /* a scraper has this long to ask and read */
+#define REFL_WAYS         4
+#define REFL_BUCKETS      2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
 enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN, W_DNS };
 
@@ -107,6 +116,7 @@ struct sn_loop {
     char *in_buf;
     const lsn *in_for; /* the listener the input headers are set up for */
     size_t in_used;    /* headers the last recvmmsg filled (to set up again) */
+    bool udp_busy;     /* the last UDP read found datagrams (the loop may wait in recvmmsg) */
     /* UDP output batch, one socket at a time */
     int out_fd;
     struct mmsghdr out[OUT_BATCH];
@@ -176,6 +186,10 @@ int sn__open_listener(lsn *ls, sr_transport tp, const char *hostport, char *boun
 
 /* udp.c */
 void sn__udp_readable(sn_loop *l, lsn *ls);
+/* Block in recvmmsg on @p ls (blocking socket, SO_RCVTIMEO UDP_WAIT_MS) for the first
+ * datagram, take what else is there, hand them over and send the answers; the loop's clock is
+ * read once it returns. Datagrams read; 0: none came in time; -1: interrupted. */
+int sn__udp_wait(sn_loop *l, lsn *ls);
 void sn__udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 void sn__udp_flush(sn_loop *l);
 

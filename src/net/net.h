@@ -32,6 +32,12 @@ typedef struct sn_opts {
      * the run as one large datagram). Falls back to one datagram per message where the kernel
      * refuses. */
     bool udp_gso;
+    /** Coalesce paced UDP (0: off, the default): while datagrams arrive on the loop's one UDP
+     *  listener at more than one per udp_hold_us / 2 microseconds, the loop sleeps this long
+     *  before each read instead of waking for every datagram, and answers what gathered in
+     *  one go: fewer wake-ups and system calls per call, each answer up to udp_hold_us (plus
+     *  the kernel's timer slack) later. At most 1000. */
+    uint32_t udp_hold_us;
 } sn_opts;
 
 void sn_opts_default(sn_opts *o);
