@@ -226,7 +226,7 @@ typedef struct sn_resolver_opts {
     const char *servers;
     uint32_t timeout_ms; /**< the first try's timeout; c-ares doubles it per round (2000) */
     unsigned tries;      /**< tries per server (2) */
-    size_t max_pending;  /**< resolutions in flight at most (256) */
+    size_t max_pending;  /**< resolutions not yet called back, at most (256) */
     /** Draws for the RFC 2782 weighted selection; NULL: the kernel's CSPRNG (sn_random). */
     sn_random_cb random;
     void *random_user;

@@ -82,6 +82,7 @@ struct sn_resolver {
     sn_resolve *live; /* in flight (stages NAPTR, SRV, ADDR) */
     sn_resolve *done; /* finished, callbacks not called yet */
     size_t n_live;
+    size_t n_all; /* live and done: what max_pending bounds */
 };
 
 void sn_resolver_opts_default(sn_resolver_opts *o)
@@ -144,6 +145,7 @@ static void deliver(sn_resolver *r)
         if (!q->cancelled)
             q->cb(q->user, q->status, &q->out);
         free(q);
+        r->n_all--;
     }
 }
 
@@ -545,7 +547,7 @@ static int new_resolve(sn_resolver *r, sn_resolve_cb cb, void *user, sn_resolve 
 {
     if (!r || !cb || r->freeing)
         return SR_EINVAL;
-    if (r->n_live >= r->o.max_pending)
+    if (r->n_all >= r->o.max_pending)
         return SR_ENOSPC;
     sn_resolve *q = calloc(1, sizeof(*q));
     if (!q)
@@ -558,6 +560,7 @@ static int new_resolve(sn_resolver *r, sn_resolve_cb cb, void *user, sn_resolve 
         r->live->prev = q;
     r->live = q;
     r->n_live++;
+    r->n_all++;
     *out = q;
     return 0;
 }

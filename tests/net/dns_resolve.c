@@ -233,6 +233,39 @@ static void test_refused(void **state)
     assert_int_equal(o.calls, 0);
 }
 
+/* bounded: max_pending resolutions in flight (SR_ENOSPC beyond), one resolver per loop */
+static void test_limits(void **state)
+{
+    (void)state;
+    sn_opts o;
+    sn_opts_default(&o);
+    o.reflection_budget = 0;
+    sn_handler h = {.receive = on_receive};
+    char err[256];
+    sn_loop *l;
+    assert_int_equal(sn_loop_new(&l, &o, &h, err, sizeof(err)), 0);
+    sn_resolver_opts ro;
+    sn_resolver_opts_default(&ro);
+    ro.servers = server;
+    ro.max_pending = 2;
+    sn_resolver *r, *r2;
+    assert_int_equal(sn_resolver_new(&r, l, &ro, err, sizeof(err)), 0);
+    assert_int_not_equal(sn_resolver_new(&r2, l, &ro, err, sizeof(err)), 0);
+    outcome a = {.l = l}, b = {.l = l}, c = {.l = l};
+    assert_int_equal(sn_resolve_uri(r, "sip:plain.sr.test", 17, on_result, &a, NULL), 0);
+    assert_int_equal(sn_resolve_uri(r, "sip:192.0.2.1", 13, on_result, &b, NULL), 0);
+    assert_int_equal(sn_resolve_uri(r, "sip:192.0.2.2", 13, on_result, &c, NULL), SR_ENOSPC);
+    /* a bad server list is refused when the resolver is made */
+    sn_loop *l2;
+    assert_int_equal(sn_loop_new(&l2, &o, &h, err, sizeof(err)), 0);
+    ro.servers = "not-an-address";
+    assert_int_not_equal(sn_resolver_new(&r2, l2, &ro, err, sizeof(err)), 0);
+    sn_loop_free(l2);
+    /* the loop frees a resolver left attached, and what is in flight, without callbacks */
+    sn_loop_free(l);
+    assert_int_equal(a.calls + b.calls + c.calls, 0);
+}
+
 /* A/AAAA for a host (a Via sent-by), and a cancelled resolution never calls back */
 static void test_host_and_cancel(void **state)
 {
@@ -434,6 +467,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_nxdomain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_and_cancel, setup, teardown),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_send_by_name),
         cmocka_unit_test(test_loop_not_blocked),
