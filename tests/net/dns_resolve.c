@@ -384,6 +384,25 @@ static void test_send_by_name(void **state)
     assert_false(e.expired);
     assert_int_equal(e.len, 7);
     assert_memory_equal(e.got, "by name", 7);
+    /* TCP: a response whose connection is gone goes to a connection opened to the top Via
+     * (RFC 3261 §18.2.2), here a sent-by name: the shell connects once it has resolved,
+     * to our own TCP listener, which frames the message and hands it over */
+    assert_int_equal(sn_listen(e.l, "tcp:127.0.0.1:0", bound, sizeof(bound), err, sizeof(err)), 0);
+    char resp[256];
+    int rn = snprintf(resp, sizeof(resp),
+                      "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP peer.sr.test:%s;branch=z9hG4bK1\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      strrchr(bound, ':') + 1);
+    sr_addr gone;
+    assert_int_equal(sr_addr_set(&gone, "peer.sr.test", 1, SR_TP_TCP), 0);
+    gone.conn_id = 0xfffffffff; /* no such connection */
+    e.len = 0;
+    sn_send(e.l, resp, (size_t)rn, &gone);
+    e.guard = sn_now_ms() + 10000;
+    assert_int_equal(sn_loop_run(e.l), 0);
+    assert_false(e.expired);
+    assert_int_equal(e.len, sizeof(e.got) < (size_t)rn ? sizeof(e.got) : (size_t)rn);
+    assert_memory_equal(e.got, "SIP/2.0 200 OK", 14);
     /* a name that does not resolve: dropped and counted */
     assert_int_equal(sr_addr_set(&to, "nx.sr.test", 5060, SR_TP_UDP), 0);
     sn_send(e.l, "lost", 4, &to);
