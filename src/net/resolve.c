@@ -488,10 +488,20 @@ static void naptr_done(void *arg, int status, int timeouts, unsigned char *abuf,
     n = sn_naptr_select(recs, n, q->sips);
     for (size_t i = 0; i < n; i++)
         add_srvq(q, recs[i].replacement, recs[i].transport);
+    bool usable = false;
+    for (size_t i = 0; i < n; i++)
+        usable = usable || tp_supported(recs[i].transport);
     if (n) {
         /* no SRV behind any NAPTR: the best NAPTR's transport (RFC 3263 §4.2, "the
          * transport protocol determined previously") */
         q->fallback = recs[0].transport;
+        /* only TLS offered: listed (unsupported) where the NAPTR puts it, and since a client
+         * discards the records of transports it lacks (RFC 3263 §4.1), what remains is as
+         * if there were no NAPTR: SRV for UDP and TCP after it */
+        if (!usable && !q->sips) {
+            add_srvq_for(q, SR_TP_UDP);
+            add_srvq_for(q, SR_TP_TCP);
+        }
     } else {
         /* RFC 3263 §4.1: no NAPTR → SRV for each transport we know, "_sips" for SIPS */
         if (!q->sips) {

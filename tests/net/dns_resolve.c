@@ -142,6 +142,11 @@ static void test_naptr_order(void **state)
                     "tcp 127.0.1.2 5070 tcp.naptr.sr.test\n"
                     "tcp [fd00::12] 5070 tcp.naptr.sr.test\n"
                     "udp 127.0.1.3 5080 udp.naptr.sr.test\n");
+    /* NAPTR offering TLS only: listed, then SRV for the transports we have (RFC 3263 §4.1:
+     * records of transports a client lacks are discarded) */
+    o = resolve(*state, "sip:tlsonly.sr.test", NULL, 0);
+    assert_list(&o, "-tls 127.0.6.1 5061 t.tlsonly.sr.test\n"
+                    "udp 127.0.6.2 5060 u.tlsonly.sr.test\n");
     /* SIPS: the SIPS+D2T record only */
     o = resolve(*state, "sips:alice@naptr.sr.test", NULL, 0);
     assert_int_equal(o.status, 0);

@@ -38,6 +38,12 @@ dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
     --host-record=sctp.naptr.$z,127.0.1.4 \
     --host-record=naptr.$z,127.0.3.1 \
     \
+    --naptr-record=tlsonly.$z,10,10,S,SIPS+D2T,,_sips._tcp.tlsonly.$z \
+    --srv-host=_sips._tcp.tlsonly.$z,t.tlsonly.$z,5061,0,0 \
+    --srv-host=_sip._udp.tlsonly.$z,u.tlsonly.$z,5060,0,0 \
+    --host-record=t.tlsonly.$z,127.0.6.1 \
+    --host-record=u.tlsonly.$z,127.0.6.2 \
+    \
     --naptr-record=nosrv.$z,10,10,S,SIP+D2T,,_sip._tcp.nosrv.$z \
     --host-record=nosrv.$z,127.0.4.1 \
     \
