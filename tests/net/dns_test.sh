@@ -13,6 +13,10 @@ if [ -z "${SN_DNS_NETNS:-}" ]; then
         command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
         command -v $t >/dev/null 2>&1 || { echo "dns_test: $t not installed (scripts/deps.sh test)"; exit 1; }
     done
+    unshare -rn true 2>/dev/null || {
+        echo "dns_test: cannot enter a new user and network namespace (unshare -rn): user"
+        echo "dns_test: namespaces disabled? (kernel.unprivileged_userns_clone, or a container"
+        echo "dns_test: without CAP_SYS_ADMIN)"; exit 1; }
     SN_DNS_NETNS=1 exec unshare -rn "$0" "$@"
 fi
 ip link set lo up || exit 1
