@@ -57,3 +57,6 @@ set(SR_FUZZ_LIBS_config sipreplyd_engine)
 set(SR_FUZZ_LIBS_engine sipreplyd_engine)
 # fuzz/fuzz_dns_answer.c: c-ares's parse of a hostile answer, then the shell's ordering
 set(SR_FUZZ_LIBS_dns_answer sipreply_net PkgConfig::SR_CARES)
+if(SR_FUZZ)
+  target_compile_options(sipreply_net PRIVATE -fsanitize=fuzzer-no-link) # coverage for libFuzzer
+endif()
