@@ -62,9 +62,11 @@ void sn__addr_text(const struct sockaddr_storage *ss, char *host, size_t cap, ui
     }
 }
 
-/* sr_addr host text + port → sockaddr. 0 (an address literal), 1 (a name, resolved now) or
- * -1. */
-int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl)
+/* sr_addr host text + port → sockaddr. 0 (an address literal), SN_ADDR_NAME (a name: resolved
+ * here only with @p resolve, for a listener; a message's destination goes to the resolver,
+ * send_dns.c) or -1. */
+int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl,
+                  bool resolve)
 {
     memset(ss, 0, sizeof(*ss));
     size_t n = strlen(host);
@@ -89,7 +91,9 @@ int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, 
         *sl = sizeof(*s4);
         return 0;
     }
-    /* a name (a Via sent-by): resolve it */
+    if (!resolve)
+        return SN_ADDR_NAME;
+    /* a listener's name ("tcp:localhost:5060"): at setup, before the loop serves anyone */
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
         return -1;
@@ -100,7 +104,7 @@ int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, 
         ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
     else
         ((struct sockaddr_in *)ss)->sin_port = htons(port);
-    return 1;
+    return SN_ADDR_NAME;
 }
 
 /* The same IPv4 or IPv6 address, and port when @p with_port (the fields recvmmsg and
@@ -147,11 +151,11 @@ int sn__tx_addr(sn_loop *l, const char *host, uint16_t port, struct sockaddr_sto
         *sl = l->tx_sl;
         return 0;
     }
-    int rc = sn__text_addr(host, port, ss, sl);
-    if (rc < 0)
-        return -1;
+    int rc = sn__text_addr(host, port, ss, sl, false);
+    if (rc != 0)
+        return rc;
     size_t n = strlen(host);
-    if (rc == 0 && n < sizeof(l->tx_host)) { /* literals only: a name is resolved each time */
+    if (n < sizeof(l->tx_host)) {
         memcpy(l->tx_host, host, n + 1);
         l->tx_port = port;
         l->tx_ss = *ss;
@@ -199,7 +203,7 @@ int sn__open_listener(lsn *ls, sr_transport tp, const char *hostport, char *boun
     }
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (sn__text_addr(host, port, &ss, &sl) < 0) {
+    if (sn__text_addr(host, port, &ss, &sl, true) < 0) {
         snprintf(err, errlen, "'%s': not an address", host);
         return -1;
     }

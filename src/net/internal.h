@@ -31,7 +31,7 @@
 #define REFL_WAYS         4
 #define REFL_BUCKETS      2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
-enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN };
+enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN, W_DNS };
 
 typedef struct watch {
     int kind;
@@ -158,6 +158,10 @@ struct sn_loop {
     const struct sockaddr_storage *rx_cur;
     size_t rx_cur_len;
     uint64_t refl_dropped, refl_dropped_bytes, refl_limited;
+    sn_resolver *dns;         /* resolve.c: its sockets are in the epoll set (W_DNS) */
+    size_t dns_parked;        /* messages waiting for their destination's name (send_dns.c) */
+    uint64_t dns_send_failed; /* messages dropped: their destination's name did not resolve */
+    bool quit;                /* sn_loop_stop: return at the end of this turn */
 };
 
 /* loop.c */
@@ -167,7 +171,11 @@ int sn__ep_mod(sn_loop *l, int fd, uint32_t events, watch *w);
 
 /* addr.c: binary ⇄ text at the edge (sr_addr, sn_local, logs), listeners */
 void sn__addr_text(const struct sockaddr_storage *ss, char *host, size_t cap, uint16_t *port);
-int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl);
+/* 0: an address literal; SN_ADDR_NAME: a host name, left to the caller (resolved now, blocking,
+ * only when @p resolve: listeners at setup); -1: invalid */
+#define SN_ADDR_NAME 1
+int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl,
+                  bool resolve);
 bool sn__same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
                    bool with_port);
 void sn__rx_text(sn_loop *l, const struct sockaddr_storage *ss, char *host, uint16_t *port);
@@ -198,6 +206,17 @@ void sn__conn_close(sn_loop *l, conn *c);
 void sn__conn_flush(sn_loop *l, conn *c); /* best effort, at exit */
 void sn__tcp_sweep(sn_loop *l, uint64_t now);
 bool sn__tcp_writes_pending(const sn_loop *l);
+
+/* resolve.c: the resolver's part of each loop turn */
+uint64_t sn__dns_deadline(sn_loop *l); /* UINT64_MAX: nothing; 0: results to deliver */
+void sn__dns_timer(sn_loop *l, uint64_t now);
+void sn__dns_event(sn_loop *l, watch *w, uint32_t events);
+/* the shell's own resolution: its callback runs (with a failure) even when the resolver is
+ * freed, so what it holds is released */
+void sn__resolve_keep(sn_resolve *q);
+
+/* send_dns.c: send @p data to @p to, whose host is a name, once it resolves */
+void sn__send_by_name(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 
 /* http.c */
 void sn__http_accept(sn_loop *l);

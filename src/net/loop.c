@@ -149,6 +149,7 @@ void sn_loop_free(sn_loop *l)
 {
     if (!l)
         return;
+    sn_resolver_free(l->dns); /* a resolver its owner left attached */
     for (size_t i = 0; i < l->n_lsns; i++)
         if (l->lsns[i].fd >= 0)
             close(l->lsns[i].fd);
@@ -231,6 +232,10 @@ static void dispatch(sn_loop *l, const struct epoll_event *ev)
         break;
     }
     case W_METRICS_LSN: sn__http_accept(l); break;
+    case W_DNS:
+        sn__dns_event(l, w, ev->events);
+        sn__udp_flush(l); /* what results sent (send_dns.c, the program's callbacks) */
+        break;
     case W_METRICS_CONN: {
         mconn *m = w->obj;
         if (m->in_use)
@@ -277,13 +282,26 @@ int sn_loop_run(sn_loop *l)
             sn__udp_flush(l);
             dl = next_deadline(l);
         }
+        /* DNS: timeouts, and results to deliver (callbacks may send) */
+        if (sn__dns_deadline(l) <= now) {
+            sn__dns_timer(l, now);
+            sn__udp_flush(l);
+            dl = next_deadline(l);
+        }
+        if (l->quit) {
+            l->quit = false;
+            break;
+        }
+        uint64_t dns_dl = sn__dns_deadline(l);
+        if (dns_dl < dl)
+            dl = dns_dl;
         if (now >= next_sweep) {
             sn__tcp_sweep(l, now);
             sn__http_sweep(l, now);
             next_sweep = now + sweep_ms;
         }
         if (l->stopping && (!l->h.pending || l->h.pending(l->h.user) == 0) &&
-            !sn__tcp_writes_pending(l))
+            !sn__tcp_writes_pending(l) && !l->dns_parked)
             break;
         if (l->stopping && now >= l->stop_deadline) {
             /* out of time: the handler ends what still runs (best effort on TCP) */

@@ -151,7 +151,12 @@ void sn__udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (sn__tx_addr(l, to->host, to->port, &ss, &sl) != 0)
+    int rc = sn__tx_addr(l, to->host, to->port, &ss, &sl);
+    if (rc == SN_ADDR_NAME) {
+        sn__send_by_name(l, data, len, to); /* comes back here with the address */
+        return;
+    }
+    if (rc != 0)
         return;
     lsn *ls = udp_socket_for(l, to, ss.ss_family);
     if (!ls || len > OUT_BYTES)
