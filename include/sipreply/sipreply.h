@@ -24,5 +24,6 @@
 #include <sipreply/registrar.h>
 #include <sipreply/proxy.h>
 #include <sipreply/capture.h>
+#include <sipreply/sdp.h>
 
 #endif /* SIPREPLY_H */
