@@ -56,7 +56,8 @@ typedef struct sd_step {
     uint32_t retry_after; /**< 0: none (or the builder's need) */
     char *body; /**< template: {{ip}} {{ipver}} {{port}} {{mediaport}} {{user}} {{session}} */
     char *body_type;
-    bool no_sdp; /**< "sdp: false": no automatic SDP (2xx to INVITE, 183 to an offer) */
+    bool no_sdp;   /**< "sdp: false": no automatic SDP (2xx to INVITE, 183 to an offer) */
+    bool sdp_auto; /**< "sdp: true": our SDP by RFC 3264 (engine_sdp.c), not @p body */
 } sd_step;
 
 /** A weighted alternative of a respond action. */

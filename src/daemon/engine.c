@@ -59,6 +59,10 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     }
     if (m == SR_METHOD_PRACK && ev->related) {
         job *j = sd__map_get(e, ev->related);
+        if (j && j->sdp_offer_1xx) {
+            sd__sdp_check_answer(e, j, req, NULL, &ev->addr); /* RFC 3262 §5 */
+            j->sdp_offer_1xx = false;
+        }
         if (j && j->held) {
             sd__held_release(e, j, now);
             return;

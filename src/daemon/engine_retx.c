@@ -75,6 +75,7 @@ bool sd__retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related)
     if (j && j->resp2xx) {
         const sr_nameaddr *rt = sr_msg_to(j->resp2xx);
         bool ours = at && rt && rt->tag.len && sr_str_eq(rt->tag, at->tag);
+        sd__sdp_check_answer(e, j, ack, j->resp2xx, &j->src); /* RFC 3261 §13.2.1 */
         sd__job_free(e, j);
         return ours;
     }
@@ -87,7 +88,8 @@ bool sd__retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related)
         if (rc && rt && rc->num == ac->num && sr_str_eq(rt->tag, at->tag) &&
             sr_str_eq(sr_msg_call_id(j->resp2xx), sr_msg_call_id(ack))) {
             bool ours = rt->tag.len > 0;
-            sd__job_free(e, j); /* frees rt */
+            sd__sdp_check_answer(e, j, ack, j->resp2xx, &j->src); /* RFC 3261 §13.2.1 */
+            sd__job_free(e, j);                                   /* frees rt */
             return ours;
         }
     }
