@@ -239,7 +239,7 @@ typedef struct sr_sdp_result {
  *    offered formats, no attributes);
  *  - an accepted stream lists the formats in common in the offerer's order with the
  *    offer's payload type numbers (§6.1), a=rtpmap for each, a=fmtp for telephone-event
- *    (the events both sides handle, RFC 4733 §2.5.1), a=ptime when local->ptime, and its
+ *    (the events both sides handle, RFC 4733 §2.4.1), a=ptime when local->ptime, and its
  *    direction: the offer's reversed (sendonly → recvonly, recvonly → sendonly, inactive →
  *    inactive), limited to local->dir (§6.1, hold: §8.4, RFC 6337 §5);
  *  - telephone-event alone is not a codec: a stream accepted only for it needs another

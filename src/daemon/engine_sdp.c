@@ -190,7 +190,7 @@ void sd__sdp_check_answer(sd_engine *e, const job *j, const sr_msg *m, const sr_
         e->cnt.failures++;
         snprintf(note, sizeof(note), "%s: out of memory: the answer was not checked", method);
     } else {
-        /* RFC 3261 §13.3.1.4 would have the UAS answer and send BYE: no dialogs here */
+        /* ending the session (a BYE) needs dialogs: logged only */
         snprintf(note, sizeof(note), "%s: the answer to our offer is refused: %s", method,
                  rc == SR_ENOCODEC ? "no codec accepted"
                  : res.phrase      ? res.phrase
