@@ -407,6 +407,8 @@ static int media_line(filler *f, sr_str v)
         sr_sdp_fmt *fm = &m->fmts[m->n_fmts++];
         f->used.fmts++;
         fm->id = field(&rest);
+        if (!is_token(fm->id))
+            return -1;
         uint64_t pt;
         fm->pt = sr__sdp_digits(fm->id, &pt) && pt <= 127 ? (int)pt : -1;
     }

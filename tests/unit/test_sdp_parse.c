@@ -171,6 +171,7 @@ static void test_sdp_refused(void **state)
     parse_bad(HEAD "m=audio 9/0 RTP/AVP 0\r\n", SR_EBADMSG, "Bad m= line");
     parse_bad(HEAD "m=audio 9 /AVP 0\r\n", SR_EBADMSG, "Bad m= line");
     parse_bad(HEAD "m=audio x RTP/AVP 0\r\n", SR_EBADMSG, "Bad m= line");
+    parse_bad(HEAD "m=audio 9 RTP/AVP 0 8\t9\r\n", SR_EBADMSG, "Bad m= line");
     parse_bad(HEAD "m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU\r\n", SR_EBADMSG, "Bad a= line");
     parse_bad(HEAD "m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/x\r\n", SR_EBADMSG, "Bad a= line");
     parse_bad(HEAD "m=audio 9 RTP/AVP 0\r\na=ptime:x\r\n", SR_EBADMSG, "Bad a= line");
