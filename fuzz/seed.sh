@@ -147,6 +147,22 @@ store(rec(3, b"") + rec(0, req("INVITE", "sip:sl@h", "z9hG4bK3")) + rec(0, req("
       + rec(0, req("INVITE", "sip:qx@h", "z9hG4bK4")) + T(3000) + rec(1, req("CANCEL", "sip:qx@h", "z9hG4bK4")))
 store(rec(0, req("REGISTER", "sip:h", "z9hG4bK5", b"Contact: <sip:a@h>\r\nExpires: 60\r\n")) + rec(3, b"")
       + rec(0, req("REGISTER", "sip:h", "z9hG4bK6", b"Contact: <sip:a@h>\r\n")))
+# SDP offer/answer (engine_sdp.c): an answer, no codec in common (488), a malformed offer
+# (400), and no offer: ours in the 200, the answer in the ACK
+def sdpreq(m, uri, br, sdp, extra=b"", cseq=1, tag=b""):
+    return (f"{m} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={br};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:a@h>;tag=1\r\nTo: <{uri}>").encode() + tag + (
+            f"\r\nCall-ID: s{br}\r\nCSeq: {cseq} {'INVITE' if m == 'ACK' else m}\r\n").encode() + extra + (
+            b"Content-Type: application/sdp\r\n" if sdp else b"") + (
+            f"Content-Length: {len(sdp)}\r\n\r\n").encode() + sdp
+O = b"v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs1", O + b"m=audio 4000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendonly\r\n")))
+store(rec(0, sdpreq("INVITE", "sip:180@h", "z9hG4bKs2", O + b"m=audio 4000 RTP/AVP 18\r\n")) + T(1500))
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs3", O + b"m=audio 99999 RTP/AVP 0\r\n")))
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs4", b"")) + T(10)
+      + rec(0, sdpreq("ACK", "sip:200@h", "z9hG4bKs5", O + b"m=audio 4000 RTP/AVP 8\r\n")))
+store(rec(0, sdpreq("INVITE", "sip:183@h", "z9hG4bKs6", b"", b"Supported: 100rel\r\n")) + T(10)
+      + rec(0, sdpreq("PRACK", "sip:183@h", "z9hG4bKs7", O + b"m=audio 4000 RTP/AVP 0\r\n", b"RAck: 1 1 INVITE\r\n", 2)))
 PY
 
 # ---- sdp_parse / sdp_answer: offers and answers of the shapes RFC 4317 shows, IPv6, hold,
