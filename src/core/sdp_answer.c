@@ -357,7 +357,9 @@ int sr_sdp_answer(const sr_sdp *offer, const sr_sdp_local *local, sr_sdp_session
             res->warning = 304;
             res->phrase = "Media type not available";
         }
-        res->n_accepted = 0;
+        res->n_accepted = 0; /* nothing is answered: no stream was accepted */
+        for (size_t i = 0; i < nm && i < SR_SDP_MAX_REPORT; i++)
+            res->streams[i].accepted = false;
     } else {
         rc = sr__sdp_emit(&ans, sess, out);
     }

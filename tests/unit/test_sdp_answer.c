@@ -196,6 +196,7 @@ static void test_answer_no_codec(void **state)
                             &l, &s, &r, &t),
                      SR_ENOCODEC);
     assert_int_equal(r.warning, 305);
+    assert_false(r.streams[0].accepted);
     assert_int_equal(answer(HEAD("") "m=video 5000 RTP/AVP 31\r\n", &l, &s, &r, &t), SR_ENOCODEC);
     assert_int_equal(r.warning, 304);
     assert_int_equal(answer(HEAD("") "m=audio 5000 RTP/SAVP 0\r\n", &l, &s, &r, &t), SR_ENOCODEC);
