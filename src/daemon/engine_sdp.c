@@ -134,26 +134,22 @@ bool sd__sdp_refuse(sd_engine *e, job *j, const sr_msg *req, uint64_t now)
 
 /* ------------------------------------------------------------------ the answer to ours */
 
-void sd__sdp_check_answer(sd_engine *e, const job *j, const sr_msg *m, const sr_msg *ours,
-                          const sr_addr *src)
+void sd__sdp_check_answer(sd_engine *e, const job *j, const sr_msg *m, const sr_addr *src)
 {
     sr_str offered, answered;
-    if (!j->req || sdp_of(j->req, NULL))
-        return; /* the INVITE had the offer */
+    char host[SR_ADDR_HOST_MAX + 8];
+    sr_sdp_local l;
+    local_of(j, &l, host, sizeof(host));
+    sr_sdp_session s;
+    session_of(j, &s);
     sr_buf again;
     sr_buf_init(&again, e->alloc);
-    if (ours) {
-        if (!sdp_of(ours, &offered))
-            return; /* no SDP went in our 2xx */
-    } else {
-        /* our offer in the reliable 1xx, made again: the same call gives the same text */
-        if (sd__sdp_body(e, j, j->req, &again) != 0) {
-            e->cnt.failures++;
-            sr_buf_cleanup(&again);
-            return;
-        }
-        offered = (sr_str){again.p, again.len};
+    if (sr_sdp_offer(&l, &s, &again) != 0) {
+        e->cnt.failures++; /* SR_ENOMEM: not checked */
+        sr_buf_cleanup(&again);
+        return;
     }
+    offered = (sr_str){again.p, again.len};
     const char *method = sr_msg_method(m) == SR_METHOD_PRACK ? "PRACK" : "ACK";
     char note[200];
     if (!sdp_of(m, &answered)) {
