@@ -211,6 +211,19 @@ SR_API int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsig
 SR_API int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id);
 
 /**
+ * As sr_stack_cancel(), with the CANCEL the TU built instead of one the stack builds: a proxy
+ * cancelling a branch with a Reason header (RFC 3326; sr_proxy_build_cancel()). @p cancel
+ * must be the CANCEL of that INVITE (RFC 3261 §9.1): method CANCEL, the INVITE's Request-URI,
+ * Call-ID, CSeq number (method CANCEL) and top Via branch. It is sent as given, when the
+ * first provisional arrives if none has yet, and dropped (freed) if a final comes first. On
+ * success the stack owns @p cancel; on failure the caller does.
+ * Returns 0 or one of: SR_EINVAL (NULL, or @p cancel not that INVITE's CANCEL), SR_ENOTFOUND,
+ * SR_ESTATE, SR_ENOMEM as sr_stack_cancel().
+ */
+SR_API int sr_stack_cancel_msg(sr_stack *s, sr_txn_id invite, sr_msg *cancel, uint64_t now_ms,
+                               sr_txn_id *id);
+
+/**
  * The TU gives up on server transaction @p id without a final response (it could build or
  * send none): the transaction terminates now (SR_EV_TERMINATED) instead of waiting for a
  * final forever and holding its place in max_transactions. Nothing is sent; a retransmission

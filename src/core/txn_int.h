@@ -73,6 +73,7 @@ typedef struct sr__txn {
     size_t to_tag_len;
     /* INVITE client: a CANCEL asked for before any provisional (§9.1). */
     sr_txn_id cancel_id;
+    sr_msg *cancel_msg; /* the TU's own CANCEL (sr_stack_cancel_msg) waiting for a 1xx */
     bool cancel_asked;
     bool got_provisional;
     /* RFC 3262 UAS side. */
@@ -180,7 +181,7 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
 /* txn_client.c */
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
                      sr_txn_id *id);
-int sr__client_cancel(sr_stack *s, sr__txn *t, sr_txn_id *id);
+int sr__client_cancel(sr_stack *s, sr__txn *t, sr_msg *cancel, sr_txn_id *id);
 /* *@p own is the parsed response; the SR_EV_RESPONSE that passes it to the TU takes it (and
  * sets it to NULL); otherwise the caller still frees it. */
 int sr__client_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src);
