@@ -302,6 +302,14 @@ SR_API bool sr_proxy_final_sent(const sr_proxy *p);
 SR_API bool sr_proxy_is_done(const sr_proxy *p);
 
 /**
+ * The final of branch @p branch: the code received, or the one made up here (408 for Timer
+ * B/F, Timer C without a provisional or no answer to a CANCEL; 503 for a transport error);
+ * 0 while the branch has none (or NULL, a bad index). Serial forking moves on when every
+ * branch of a group has one.
+ */
+SR_API unsigned sr_proxy_branch_final(const sr_proxy *p, unsigned branch);
+
+/**
  * The ACK for the non-2xx final @p resp of branch @p branch, built hop by hop from that
  * branch's request (RFC 3261 §17.1.1.3; the stack's client transaction sends its own, this is
  * for embedders without one). Returns 0 or what sr_build_ack() returns, SR_EINVAL.

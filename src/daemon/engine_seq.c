@@ -1,5 +1,6 @@
 /* sipreplyd: response sequences — a job runs a rule's actions and steps (delays, repeats,
  * reliable 1xx, challenges, registrations) until its final response. */
+#include "engine_forward.h"
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -58,6 +59,8 @@ static bool send_simple(sd_engine *e, job *j, const sr_msg *req, unsigned code, 
  * --max-transactions for good. A transaction with its final, or gone, is left alone. */
 void sd__txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now)
 {
+    if (sd__fwd_owns(e, txn))
+        return; /* a forwarded request: the proxy sends its final (engine_forward.c) */
     int rc = sr_stack_abandon(e->stack, txn, now);
     (void)rc; /* SR_ENOTFOUND (ended already), SR_ESTATE (answered): nothing to do */
 }
@@ -168,6 +171,11 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 return false;
             }
             sd__job_done(e, j, req, code, why);
+            return false;
+        }
+        if (a->kind == SD_ACT_FORWARD) {
+            j->final_sent = true; /* the forwarder answers and logs from now on */
+            sd__fwd_start(e, j, a, req, now);
             return false;
         }
         if (a->kind == SD_ACT_REGISTER) {
