@@ -43,6 +43,8 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     const sr_msg *req = ev->msg;
     sr_method m = sr_msg_method(req);
     sd__count_request(e, req);
+    if (sd__fwd_routed(e, ev, local, now))
+        return; /* inside a dialog through our Record-Route (engine_forward.c) */
     if (m == SR_METHOD_ACK) {
         if (sd__retx_ack(e, req, ev->related)) /* an ACK for a 2xx: stop resending it */
             sd__sign(e, &ev->addr, SD_SIGN_ALIVE);

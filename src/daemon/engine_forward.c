@@ -41,8 +41,9 @@ typedef struct sd_fwd_call {
     sr_proxy *p;
     job jb; /* cfg (a reference held), rule, src, local, txn: what builds and logs need */
     const sd_forward *f;
-    sr_txn_id stxn; /* the server transaction, 0 once it ended */
-    sr_msg *req;    /* the request as received (the route slices point into it) */
+    sd_forward *own; /* f when made for this call (a request routed in a dialog) */
+    sr_txn_id stxn;  /* the server transaction, 0 once it ended */
+    sr_msg *req;     /* the request as received (the route slices point into it) */
     sr_proxy_route route;
     fwd_branch *b;   /* one per target */
     unsigned *order; /* target indices, highest q first (stable) */
@@ -335,6 +336,7 @@ static void call_free(sd_engine *e, sd_fwd_call *c)
     sd__free(e, c->order);
     sd__free(e, c->repl);
     sd__cfg_release(e, c->jb.cfg);
+    sd__forward_free(c->own);
     c->magic = 0;
     sd__free(e, c);
 }
@@ -397,15 +399,18 @@ static int order_cmp(const void *x, const void *y, void *arg)
     return a < b ? -1 : a > b; /* stable: as written */
 }
 
-void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, uint64_t now)
+/* Forward @p req as @p f says (@p own: f, made for this call, freed with it). */
+static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forward *own,
+                      const sr_msg *req, uint64_t now)
 {
-    const sd_forward *f = a->forward;
     sd_fwd_call *c = sd__calloc(e, sizeof(*c));
     if (!c) {
+        sd__forward_free(own);
         e->cnt.failures++;
         reply(e, j, req, 500, "out of memory: not forwarded", now);
         return;
     }
+    c->own = own;
     c->magic = CALL_MAGIC;
     c->jb = *j;
     c->jb.req = NULL;
@@ -416,6 +421,7 @@ void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg 
     unsigned code = 0;
     /* §16.3: the request checks (400, 416, 483, 482, 420) */
     if (sr_proxy_check_request(req, &o, sd__supported_tags, &code) != 0 || code != 0) {
+        sd__forward_free(own);
         sd__free(e, c);
         reply(e, j, req, code ? code : 400, "not forwarded (RFC 3261 §16.3)", now);
         return;
@@ -443,6 +449,7 @@ void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg 
         sd__free(e, c->b);
         sd__free(e, c->order);
         sd__free(e, c->repl);
+        sd__forward_free(own);
         sd__free(e, c);
         if (rc == SR_ENOMEM)
             e->cnt.failures++;
@@ -486,6 +493,96 @@ void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg 
         return;
     }
     call_run(e, c, now);
+}
+
+void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, uint64_t now)
+{
+    fwd_begin(e, j, a->forward, NULL, req, now);
+}
+
+/* ------------------------------------------------------------------ inside a dialog */
+
+/* Whether the first Route of @p req names us (the address it reached, §16.4): a request
+ * inside a dialog we record-routed (§16.6 step 4, §12.2.1.1). */
+static bool routed_to_us(const sr_msg *req, const sd_local *local)
+{
+    const sr_header *h = sr_msg_header_find(req, SR_HDR_ROUTE, NULL);
+    size_t pos = 0;
+    sr_str item;
+    sr_nameaddr na;
+    if (!h || !sr_value_next(h->value, &pos, &item) || sr_nameaddr_parse(&na, item, NULL) != 0)
+        return false;
+    sd_fwd_call tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.jb.local = *local;
+    return is_self(na.uri, &tmp);
+}
+
+bool sd__fwd_routed(sd_engine *e, const sr_event *ev, const sd_local *local, uint64_t now)
+{
+    const sr_msg *req = ev->msg;
+    sr_method m = sr_msg_method(req);
+    const sr_nameaddr *to = sr_msg_to(req);
+    if (m == SR_METHOD_CANCEL || !to || to->tag.len == 0 || !routed_to_us(req, local))
+        return false;
+    static const sd_rule route_rule = {.name = "route"};
+    job j;
+    memset(&j, 0, sizeof(j));
+    j.txn = ev->txn;
+    j.cfg = sd__cfg_of(e);
+    j.rule = &route_rule;
+    j.src = ev->addr;
+    j.local = *local;
+    sd_forward none;
+    memset(&none, 0, sizeof(none));
+    sd_fwd_call tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.jb = j;
+    tmp.f = &none;
+    sr_proxy_fwd_opts o;
+    fwd_opts(e, &tmp, &o);
+    sr_proxy_route r;
+    if (sr_proxy_route_preprocess(req, &o, &r) != 0)
+        return false; /* a Route that does not parse: the rules answer it */
+    if (m == SR_METHOD_ACK) {
+        /* the ACK for a 2xx is a transaction of its own, end to end (§13.2.2.4, §17.1.1.3):
+         * forwarded without state to the next hop, never answered */
+        sr_msg *fwd = NULL;
+        sr_addr dest;
+        sr_buf b;
+        sr_buf_init(&b, e->alloc);
+        if (sr_proxy_forward(&fwd, req, r.request_uri, &r, 0, &o) == 0 &&
+            next_hop(fwd, &dest) == 0 && sr_msg_print(fwd, &b) == 0)
+            e->o.send(b.p, b.len, &dest, e->o.user);
+        else
+            e->cnt.failures++;
+        sr_buf_cleanup(&b);
+        sr_msg_free(fwd);
+        return true;
+    }
+    if (ev->txn == 0)
+        return false;
+    /* BYE, re-INVITE, UPDATE...: forwarded statefully to the Request-URI, the one target */
+    sd_forward *f = calloc(1, sizeof(*f));
+    sd_fwd_target *t = calloc(1, sizeof(*t));
+    char *uri = malloc(r.request_uri.len + 1);
+    if (!f || !t || !uri) {
+        free(f);
+        free(t);
+        free(uri);
+        e->cnt.failures++;
+        reply(e, &j, req, 500, "out of memory: not forwarded", now);
+        return true;
+    }
+    memcpy(uri, r.request_uri.p, r.request_uri.len);
+    uri[r.request_uri.len] = '\0';
+    t->uri = uri;
+    t->q = 1000;
+    f->targets = t;
+    f->n_targets = 1;
+    f->timer_c_ms = 181000;
+    fwd_begin(e, &j, f, f, req, now);
+    return true;
 }
 
 bool sd__fwd_owns(const sd_engine *e, sr_txn_id txn)

@@ -10,6 +10,10 @@
  * forwarder owns the server transaction (sd__fwd_owns) and logs the request itself. */
 void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, uint64_t now);
 
+/* A request inside a dialog whose first Route names us (our Record-Route): forwarded to its
+ * Request-URI (an ACK for a 2xx statelessly), true; else false (the rules answer it). */
+bool sd__fwd_routed(sd_engine *e, const sr_event *ev, const sd_local *local, uint64_t now);
+
 /* true when server transaction @p txn is a forwarded request's (the engine leaves it be). */
 bool sd__fwd_owns(const sd_engine *e, sr_txn_id txn);
 

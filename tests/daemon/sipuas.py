@@ -23,6 +23,8 @@ def hget(hdrs, *names):
     names = [n.lower() for n in names]
     return [v for n, v in hdrs if n.lower() in names]
 
+CONTACT = "<sip:uas@127.0.0.1>"
+
 def response(code, phrase, hdrs, tag):
     out = [f"SIP/2.0 {code} {phrase}"]
     for v in hget(hdrs, "via", "v"):
@@ -34,7 +36,8 @@ def response(code, phrase, hdrs, tag):
     out += [f"From: {frm}", f"To: {to}", f"Call-ID: {hget(hdrs, 'call-id', 'i')[0]}",
             f"CSeq: {hget(hdrs, 'cseq')[0]}"]
     if 100 < code < 300:
-        out.append("Contact: <sip:uas@127.0.0.1>")
+        out += [f"Record-Route: {v}" for v in hget(hdrs, "record-route")]  # §12.1.1
+        out.append(f"Contact: {CONTACT}")
     out.append("Content-Length: 0")
     return ("\r\n".join(out) + "\r\n\r\n").encode()
 
@@ -49,6 +52,9 @@ def main():
     fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.bind((a.host, 0))
+    global CONTACT
+    h = a.host if ":" not in a.host else f"[{a.host}]"
+    CONTACT = f"<sip:uas@{h}:{s.getsockname()[1]}>"
     with open(a.port_file + ".tmp", "w") as f:
         f.write(f"udp {a.host} {s.getsockname()[1]}\n")
     import os
@@ -97,6 +103,8 @@ def main():
                 pending.append([time.time() + 0.5, 0.5, fin, ipeer, cid])
         elif method == "ACK":
             pending = [p for p in pending if p[4] != cid]
+            routes = hget(hdrs, "route")
+            log.write(f"ACK routes: {len(routes)}\n")
         else:
             s.sendto(response(200, "OK", hdrs, "uas0"), peer)
     return 0

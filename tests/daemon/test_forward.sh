@@ -281,6 +281,25 @@ else
     bad "no [::1] listener"
 fi
 
+# 11. record-route: the 2xx carries our Record-Route; the caller's ACK and BYE come back
+# through us with Route (§16.4, §16.12): the ACK is forwarded without state, the BYE as a
+# one-target transaction, each to the Request-URI (the UAS's Contact), our Route removed.
+uas u11 --code 200
+proxy p11 "rules:
+  - name: rr
+    forward: {targets: [\"sip:x@$A:$port_u11\"], record-route: true}"
+call "$port_p11" INVITE "sip:x@$A" --ack --bye --wait 4
+expect "record-route call" "$final" 200
+echo "$out" | grep -q "^Record-Route: <sip:127.0.0.1:$port_p11;lr>" && ok "Record-Route in the 2xx" ||
+    bad "no Record-Route in the 2xx"
+echo "$out" | grep -q '^SIP/2.0 200 .*\[10 BYE\]' && ok "BYE answered 200 through the proxy" ||
+    bad "no 200 to the BYE"
+for _ in $(seq 50); do grep -q '^BYE' "$tmp/u11.req" && break; sleep 0.1; done
+expect "UAS requests" "$(cut -d' ' -f1,2 "$tmp/u11.req" | tr '\n' ' ')" \
+    "INVITE sip:x@$A:$port_u11 ACK sip:uas@$A:$port_u11 ACK routes: BYE sip:uas@$A:$port_u11 "
+grep -q '^ACK routes: 0' "$tmp/u11.req" && ok "our Route removed from the ACK" || bad "ACK kept a Route"
+logline p11 "BYE sip:uas@.* -> 200 rule=route" && ok "log: $line" || bad "no BYE log line"
+
 # every proxy stops cleanly on SIGTERM (nothing left pending)
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
