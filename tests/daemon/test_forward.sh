@@ -300,10 +300,24 @@ expect "UAS requests" "$(cut -d' ' -f1,2 "$tmp/u11.req" | tr '\n' ' ')" \
 grep -q '^ACK routes: 0' "$tmp/u11.req" && ok "our Route removed from the ACK" || bad "ACK kept a Route"
 logline p11 "BYE sip:uas@.* -> 200 rule=route" && ok "log: $line" || bad "no BYE log line"
 
+# 12. examples/forward-fork.yaml as shipped, its ports replaced by our branches'.
+sed -e "s/127.0.0.1:5071/$A:$port_b1/g" -e "s/127.0.0.1:5072/$A:$port_b2/g" \
+    "$src/examples/forward-fork.yaml" >"$tmp/ex.yaml"
+spawn ex -c "$tmp/ex.yaml"
+call "$port_ex" INVITE "sip:fork@$A"
+case $final in 486|404) ok "forward-fork.yaml: fork -> $final" ;; *) bad "forward-fork.yaml: fork -> '$final'" ;; esac
+call "$port_ex" INVITE "sip:auth@$A"
+[ "$(echo "$out" | grep -c '^WWW-Authenticate')" -ge 1 ] && [ "$(echo "$out" | grep -c '^Proxy-Authenticate')" -ge 1 ] &&
+    ok "forward-fork.yaml: auth -> $final, both challenges" || bad "forward-fork.yaml: auth"
+call "$port_ex" INVITE "sip:180@$A" --ack --wait 4
+expect "forward-fork.yaml: pass {{user}}" "$final" 200
+echo "$out" | grep -q "^Record-Route: <sip:$A:$port_ex;lr>" && ok "forward-fork.yaml: record-routed" ||
+    bad "forward-fork.yaml: no Record-Route"
+
 # every proxy stops cleanly on SIGTERM (nothing left pending)
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-for n in p1 p2 p3 p4 p5 p6 p7 p8 p9; do
+for n in p1 p2 p3 p4 p5 p6 p7 p8 p9 p11 ex; do
     grep -qE ' (error|warn) ' "$tmp/$n.log" && { bad "$n logged a problem"; grep -E ' (error|warn) ' "$tmp/$n.log"; }
 done
 pids=()
