@@ -297,6 +297,17 @@ int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *i
     return sr__client_cancel(s, t, NULL, id);
 }
 
+int sr_stack_server_proxy(sr_stack *s, sr_txn_id id)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL || t->kind != SR_TXN_INVITE_SERVER)
+        return SR_ENOTFOUND;
+    t->proxy = true;
+    return 0;
+}
+
 int sr_stack_cancel_msg(sr_stack *s, sr_txn_id invite, sr_msg *cancel, uint64_t now_ms,
                         sr_txn_id *id)
 {

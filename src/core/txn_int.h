@@ -95,6 +95,8 @@ typedef struct sr__txn {
      * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
     bool retx_2xx_want;
     bool retx_2xx;
+    /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
+    bool proxy;
 } sr__txn;
 
 /* A queued event and what it owns. */

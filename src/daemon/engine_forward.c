@@ -457,6 +457,9 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
         return;
     }
     c->stxn = j->txn;
+    /* §16.10: a CANCEL gets its 200 from the stack; the INVITE's final is the branches' */
+    int prc = sr_stack_server_proxy(e->stack, j->txn);
+    (void)prc;      /* SR_ENOTFOUND: not an INVITE, nothing to cancel */
     e->cur->refs++; /* the configuration (and so f) lives as long as the call */
     c->jb.cfg = e->cur->cfg;
     for (size_t i = 0; i < f->n_targets; i++) {
@@ -641,15 +644,13 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
         sd_fwd_call *inv = as_call(ev->related_user);
         if (!inv || sr_msg_method(ev->msg) != SR_METHOD_CANCEL)
             return false;
-        /* §16.10: the stack answered the CANCEL (200) and the INVITE (487); every branch
-         * without a final is cancelled, with the Reason the caller gave */
+        /* §16.10: the stack answered the CANCEL (200); every branch without a final is
+         * cancelled, with the Reason the caller gave, and their answers decide the final */
         sd__count_request(e, ev->msg);
         sd__sign(e, &ev->addr, SD_SIGN_REQUEST);
         c = inv;
-        if (!c->sent) {
-            c->sent = 487;
+        if (!c->sent)
             c->why = "cancelled";
-        }
         sr_proxy_cancel(c->p, reason_of(ev->msg), now);
         break;
     }

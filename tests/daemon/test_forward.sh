@@ -161,6 +161,8 @@ for u in u6a u6b; do
     for _ in $(seq 50); do grep -q '^CANCEL' "$tmp/$u.req" 2>/dev/null && break; sleep 0.1; done
     grep -q '^CANCEL' "$tmp/$u.req" && ok "$u got a CANCEL" || bad "$u got no CANCEL"
 done
+logline p6 "INVITE sip:x@.*sent" && echo "$line" | grep -q "branches: 487 sip:a@.*, 487 sip:b@.*; sent 487, cancelled" &&
+    ok "log: the branches' 487s, sent 487" || bad "log: '$line'"
 
 # 7. Serial forking by q (mode: sequential): a ringing UAS (q=1) that no final comes from in
 # branch-timeout, then 486 and 200 together (q=0.5): the UAS is cancelled, the 200 wins.
