@@ -42,7 +42,8 @@ typedef struct sd_fwd_call {
     job jb; /* cfg (a reference held), rule, src, local, txn: what builds and logs need */
     const sd_forward *f;
     sd_forward *own; /* f when made for this call (a request routed in a dialog) */
-    sr_txn_id stxn;  /* the server transaction, 0 once it ended */
+    sr_txn_id stxn;  /* the server transaction, 0 once it ended or its transport failed */
+    bool slive;      /* it lives: its events (user data: this call) may still come */
     sr_msg *req;     /* the request as received (the route slices point into it) */
     sr_proxy_route route;
     fwd_branch *b;   /* one per target */
@@ -370,9 +371,16 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
         group_start(e, c, now); /* serial forking: the next q group (or release the hold) */
     }
     out_flush(e, c, now);
-    if (sr_proxy_is_done(c->p) && !c->qh)
+    if (sr_proxy_is_done(c->p) && !c->qh && !c->logged) {
         call_log(e, c);
-    bool live = c->qh != NULL || !c->logged;
+        if (!c->sent && c->stxn) {
+            /* no final could go up (out of memory): end the server transaction, which
+             * only a final would end otherwise (§17.2.1), as the engine does for its own */
+            int arc = sr_stack_abandon(e->stack, c->stxn, now);
+            (void)arc; /* SR_ESTATE: a final went after all */
+        }
+    }
+    bool live = c->qh != NULL || !c->logged || c->slive;
     for (size_t i = 0; i < c->f->n_targets && !live; i++)
         live = c->b[i].live;
     if (!live)
@@ -457,6 +465,7 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
         return;
     }
     c->stxn = j->txn;
+    c->slive = true;
     /* §16.10: a CANCEL gets its 200 from the stack; the INVITE's final is the branches' */
     int prc = sr_stack_server_proxy(e->stack, j->txn);
     (void)prc;      /* SR_ENOTFOUND: not an INVITE, nothing to cancel */
@@ -636,6 +645,7 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
                 sr_proxy_on_timeout(c->p, b->index, now);
         } else if (c) {
             c->stxn = 0;
+            c->slive = false;
         } else {
             return false;
         }

@@ -68,8 +68,10 @@ static sd_engine *engine_from(const char *yaml, cap *c, const sr_allocator *allo
     sd_engine_opts o = {
         .send = on_send, .user = c, .log = on_log, .log_user = c, .seed = 42, .alloc = alloc};
     sd_engine *e = NULL;
-    if (sd_engine_new(&e, cf, &o) != 0)
+    if (sd_engine_new(&e, cf, &o) != 0) {
+        sd_config_free(cf); /* not taken on failure */
         return NULL;
+    }
     return e;
 }
 

@@ -10,6 +10,7 @@ set -u
 bin=$1 src=$2
 . "$src/tests/daemon/lib.sh"
 pids=()
+declare -A dpid # sipreplyd processes by name: each must exit 0 on SIGTERM
 UAS="python3 $src/tests/daemon/sipuas.py"
 
 cleanup_all() {
@@ -30,6 +31,7 @@ spawn() {
     local name=$1; shift
     "$bin" --port-file "$tmp/$name.ports" -l udp:127.0.0.1:0 "$@" >"$tmp/$name.log" 2>&1 &
     pids+=($!)
+    dpid[$name]=$!
     wait_file "$tmp/$name.ports" || { echo "$name did not start"; cat "$tmp/$name.log"; exit 1; }
     eval "port_$name=$(awk '$1 == "udp" { print $3; exit }' "$tmp/$name.ports")"
 }
@@ -316,9 +318,15 @@ expect "forward-fork.yaml: pass {{user}}" "$final" 200
 echo "$out" | grep -q "^Record-Route: <sip:$A:$port_ex;lr>" && ok "forward-fork.yaml: record-routed" ||
     bad "forward-fork.yaml: no Record-Route"
 
-# every proxy stops cleanly on SIGTERM (nothing left pending)
+# every daemon stops cleanly on SIGTERM (exit 0: nothing left pending, no sanitizer report)
+for n in "${!dpid[@]}"; do kill -TERM "${dpid[$n]}" 2>/dev/null; done
+for n in "${!dpid[@]}"; do
+    wait "${dpid[$n]}"; rc=$?
+    [ "$rc" = 0 ] || { bad "$n exited $rc"; tail -20 "$tmp/$n.log"; }
+done
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+if grep -l -E 'Sanitizer|runtime error' "$tmp"/*.log; then bad "a sanitizer report (above)"; else ok "no sanitizer report"; fi
 for n in p1 p2 p3 p4 p5 p6 p7 p8 p9 p11 ex; do
     grep -qE ' (error|warn) ' "$tmp/$n.log" && { bad "$n logged a problem"; grep -E ' (error|warn) ' "$tmp/$n.log"; }
 done
