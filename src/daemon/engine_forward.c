@@ -107,6 +107,8 @@ static void fwd_opts(sd_engine *e, sd_fwd_call *c, sr_proxy_fwd_opts *o)
 
 /* ------------------------------------------------------------------ the log */
 
+static void target_uri(const sd_fwd_call *c, unsigned t, char *out, size_t cap);
+
 static void call_log(sd_engine *e, sd_fwd_call *c)
 {
     if (c->logged)
@@ -119,11 +121,11 @@ static void call_log(sd_engine *e, sd_fwd_call *c)
         if (!b->added)
             continue;
         unsigned code = sr_proxy_branch_final(c->p, b->index);
-        char cs[8];
+        char cs[8], uri[600];
         snprintf(cs, sizeof(cs), "%u", code);
-        n += (size_t)snprintf(note + n, sizeof(note) - n, " %s %s%s%s", code ? cs : "-",
-                              c->f->targets[b->target].uri, b->replaced ? " replaced" : "",
-                              b->timed_out ? " timeout" : "");
+        target_uri(c, b->target, uri, sizeof(uri));
+        n += (size_t)snprintf(note + n, sizeof(note) - n, " %s %s%s%s", code ? cs : "-", uri,
+                              b->replaced ? " replaced" : "", b->timed_out ? " timeout" : "");
         if (i + 1 < c->started && n < sizeof(note))
             n += (size_t)snprintf(note + n, sizeof(note) - n, ",");
     }
