@@ -21,6 +21,8 @@
 #      PACED_RATES="5000 15000 40000" PACED_WINDOW=5 (the paced row: SIPp, requests sent one
 #      by one at each rate, against sipreplyd-stateless and kamailio-stateless; PACED_RATES=""
 #      skips it) PACED_ONLY=1 (only the paced row: no search, no common-rate CPU runs)
+#      SIPREPLYD=PATH (run this sipreplyd binary instead of the one built here, such as
+#      another commit's build-bench/sipreplyd for a before/after comparison taken in turns)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,7 +74,7 @@ grep -qw sipreplyd <<<"$help" && targets+=(sipreplyd)
 cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]}" >"$OUT/build.log" 2>&1 ||
   { cat "$OUT/build.log" >&2; exit 1; }
 LG=$BUILD/loadgen
-SRD=$BUILD/sipreplyd
+SRD=${SIPREPLYD:-$BUILD/sipreplyd}
 
 TMP=$(mktemp -d /tmp/sipreply-load.XXXXXX)
 declare -A PID PORT SCEN RB USER

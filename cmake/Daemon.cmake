@@ -2,6 +2,8 @@
 # network shell (src/net). YAML configuration through libyaml (docs/dependencies.md).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SR_YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+# DNS for the network shell (RFC 3263 server location, src/net/resolve.c): c-ares
+pkg_check_modules(SR_CARES REQUIRED IMPORTED_TARGET libcares)
 
 add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
@@ -15,7 +17,6 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_respond.c
-  ${PROJECT_SOURCE_DIR}/src/daemon/engine_retx.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_rules.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_sched.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_seq.c
@@ -36,11 +37,17 @@ add_library(sipreply_net STATIC
   ${PROJECT_SOURCE_DIR}/src/net/udp.c
   ${PROJECT_SOURCE_DIR}/src/net/reflect.c
   ${PROJECT_SOURCE_DIR}/src/net/tcp.c
-  ${PROJECT_SOURCE_DIR}/src/net/http.c)
+  ${PROJECT_SOURCE_DIR}/src/net/http.c
+  ${PROJECT_SOURCE_DIR}/src/net/resolve.c
+  ${PROJECT_SOURCE_DIR}/src/net/resolve_order.c
+  ${PROJECT_SOURCE_DIR}/src/net/send_dns.c)
 target_include_directories(sipreply_net PUBLIC ${PROJECT_SOURCE_DIR}/src/net)
-target_link_libraries(sipreply_net PUBLIC sipreply_static)
+target_link_libraries(sipreply_net PUBLIC sipreply_static PRIVATE PkgConfig::SR_CARES)
 sr_target_warnings(sipreply_net APP)
 sr_target_sanitizers(sipreply_net)
+
+# sipreply resolve (src/cli/resolve.c) runs the shell's loop and resolver
+target_link_libraries(sipreply_cli PRIVATE sipreply_net)
 
 add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c)
 target_link_libraries(sipreplyd PRIVATE sipreplyd_engine sipreply_net)
@@ -51,3 +58,5 @@ install(TARGETS sipreplyd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 # fuzz/fuzz_config.c and fuzz/fuzz_engine.c link the engine (cmake/Fuzz.cmake reads these).
 set(SR_FUZZ_LIBS_config sipreplyd_engine)
 set(SR_FUZZ_LIBS_engine sipreplyd_engine)
+# fuzz/fuzz_dns_answer.c: c-ares's parse of a hostile answer, then the shell's ordering
+set(SR_FUZZ_LIBS_dns_answer sipreply_net PkgConfig::SR_CARES)

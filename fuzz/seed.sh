@@ -149,6 +149,41 @@ store(rec(0, req("REGISTER", "sip:h", "z9hG4bK5", b"Contact: <sip:a@h>\r\nExpire
       + rec(0, req("REGISTER", "sip:h", "z9hG4bK6", b"Contact: <sip:a@h>\r\n")))
 PY
 
-for t in uri stream_framer auth registrar config engine; do
+# ---- dns_answer: NAPTR and SRV answers (RFC 3403, RFC 2782) as a server sends them
+python3 - "$root/fuzz/corpus/dns_answer" <<'PY'
+import hashlib, os, struct, sys
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+def name(n):
+    return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".") if l) + b"\0"
+def msg(qname, qtype, rdatas):
+    h = struct.pack("!HHHHHH", 1, 0x8580, 1, len(rdatas), 0, 0)
+    q = name(qname) + struct.pack("!HH", qtype, 1)
+    a = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 60, len(r)) + r for r in rdatas)
+    return h + q + a
+def cs(s):
+    return bytes([len(s)]) + s.encode()
+def naptr(o, p, f, svc, rx, rep):
+    return struct.pack("!HH", o, p) + cs(f) + cs(svc) + cs(rx) + name(rep)
+def srv(pr, w, port, t):
+    return struct.pack("!HHH", pr, w, port) + name(t)
+def store(mode, draws, m):
+    d = bytes([mode]) + draws + m
+    open(os.path.join(out, hashlib.sha256(d).hexdigest()), "wb").write(d)
+z = bytes(16)
+store(2, z, msg("x.test", 35, [naptr(20, 10, "S", "SIP+D2U", "", "_sip._udp.x.test"),
+                             naptr(10, 50, "S", "SIP+D2T", "", "_sip._tcp.x.test"),
+                             naptr(10, 20, "S", "SIPS+D2T", "", "_sips._tcp.x.test"),
+                             naptr(5, 1, "S", "SIP+D2S", "", "_sip._sctp.x.test"),
+                             naptr(1, 1, "U", "E2U+sip", "!^.*$!sip:a@x.test!", "")]))
+store(3, z, msg("x.test", 35, [naptr(1, 1, "s", "SIPS+D2T", "", "_sips._tcp.x.test")]))
+store(0, bytes(range(16)), msg("_sip._udp.x.test", 33, [srv(10, 60, 5060, "a.x.test"),
+                                                      srv(10, 40, 5060, "b.x.test"),
+                                                      srv(5, 0, 5064, "c.x.test"),
+                                                      srv(10, 0, 5070, "z.x.test")]))
+store(0, b"\xff" * 16, msg("_sip._tcp.x.test", 33, [srv(0, 0, 0, ".")]))
+PY
+
+for t in uri stream_framer auth registrar config engine dns_answer; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

@@ -118,6 +118,8 @@ typedef struct sr_digest_input {
     sr_str nc;     /**< 8 hex digits; needed with a qop */
     sr_str cnonce; /**< needed with a qop */
     sr_str body;   /**< the message body (only with SR_QOP_AUTH_INT; empty: H("")) */
+    bool sess;     /**< the "-sess" variant (RFC 7616 §3.4.2): HA1 = H(H(user:realm:pass)
+                        ":" nonce ":" cnonce), from @p ha1 when given; needs @p cnonce */
 } sr_digest_input;
 
 /**
@@ -154,6 +156,8 @@ typedef struct sr_digest_challenge {
     sr_digest_alg alg;
     unsigned qops; /**< SR_QOP_BIT() set offered; 0 when no qop parameter */
     bool stale;
+    bool sess;     /**< the algorithm is @p alg's "-sess" variant ("MD5-sess", RFC 7616 §3.3) */
+    bool userhash; /**< userhash=true: the server accepts a hashed user name (§3.4.4) */
     char store[SR_DIGEST_STORE];
 } sr_digest_challenge;
 
@@ -183,7 +187,8 @@ typedef struct sr_digest_credentials {
  * Parse a WWW-Authenticate / Proxy-Authenticate value. Returns 0, SR_EUNSUPPORTED (scheme is
  * not Digest), SR_EBADMSG (malformed, no realm or nonce, a parameter repeated), SR_ETOOBIG
  * (unquoted values exceed SR_DIGEST_STORE), SR_EINVAL (NULL). An unknown algorithm is not an
- * error: @p out->alg is then SR_DIGEST_ALG_NONE. Never allocates.
+ * error: @p out->alg is then SR_DIGEST_ALG_NONE. "MD5-sess" and "SHA-256-sess" give the base
+ * algorithm with @p out->sess set. Never allocates.
  */
 SR_API int sr_digest_challenge_parse(sr_digest_challenge *out, sr_str value);
 
@@ -443,6 +448,9 @@ SR_API int sr_auth_client_answer(const sr_msg *resp, const sr_auth_client_opts *
 
 /**
  * Answer one parsed challenge @p ch (as sr_auth_client_answer() does for the one it picks).
+ * A "-sess" challenge is answered with the session HA1 (RFC 7616 §3.4.2; it needs a qop);
+ * with userhash=true the username parameter is H(username ":" realm) and userhash=true is
+ * sent (RFC 7616 §3.4.4); the digest itself is computed with the plain user name.
  * Returns 0, SR_EINVAL, SR_EUNSUPPORTED (its algorithm or qop is not acceptable), SR_ENOMEM
  * or the random callback's error.
  */

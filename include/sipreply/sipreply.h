@@ -14,6 +14,7 @@
 #include <sipreply/parse.h>
 #include <sipreply/print.h>
 #include <sipreply/build.h>
+#include <sipreply/uac.h>
 #include <sipreply/uas.h>
 #include <sipreply/lint.h>
 #include <sipreply/status.h>

@@ -245,6 +245,26 @@ SR_API int sr_stack_cancel_msg(sr_stack *s, sr_txn_id invite, sr_msg *cancel, ui
 SR_API int sr_stack_abandon(sr_stack *s, sr_txn_id id, uint64_t now_ms);
 
 /**
+ * The TU forgets client transaction @p id (either kind, any state): it terminates now
+ * (SR_EV_TERMINATED, carrying its user data one last time), sends nothing more (no
+ * retransmission, no ACK, no CANCEL promised by sr_stack_cancel() but not yet sent: that
+ * handle then gets its SR_EV_TERMINATED too) and later responses to it are strays (txn 0).
+ * For a TU that no longer wants the outcome (a UAC context freed mid-request); an INVITE the
+ * callee may still be ringing for should be cancelled first (sr_stack_cancel()).
+ * Returns 0 or one of: SR_EINVAL, SR_ENOTFOUND (no such client transaction).
+ */
+SR_API int sr_stack_forget(sr_stack *s, sr_txn_id id, uint64_t now_ms);
+
+/**
+ * Print @p msg and queue it as an SR_EV_SEND to @p dest with no transaction (txn 0): for
+ * what belongs to no transaction, such as the ACK for a 2xx (RFC 3261 §13.2.2.4, §17.1.1.3:
+ * the UAC core sends it, once per 2xx received). The caller keeps @p msg.
+ * Returns 0 or one of: SR_EINVAL (NULL argument), SR_ENOMEM, SR_ETOOBIG (print).
+ */
+SR_API int sr_stack_send_stateless(sr_stack *s, const sr_msg *msg, const sr_addr *dest,
+                                   uint64_t now_ms);
+
+/**
  * Tell the stack the transport to @p peer failed (ICMP, connection reset; RFC 3261 §17.1.4,
  * §17.2.4): every transaction whose peer is @p peer (same host, port and transport, and same
  * connection id on reliable transports) reports SR_EV_TRANSPORT_ERROR and terminates.

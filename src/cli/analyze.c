@@ -43,7 +43,9 @@ static void usage(FILE *out)
             "  -i IFACE        capture live on IFACE until SIGINT; the text report is\n"
             "                  printed again every --every seconds (default 5)\n"
             "  -f FILTER       a pcap filter for the live capture (e.g. 'port 5060')\n"
-            "  --no-progress   no progress bar on standard error\n\n"
+            "  --no-progress   no progress bar on standard error\n"
+            "  --no-lint       skip the conformance checks (faster; messages that do not\n"
+            "                  parse are still reported)\n\n"
             "Link types: Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback, raw IP.\n"
             "IPv4/IPv6 fragments are reassembled, TCP streams too; SIP is recognised by\n"
             "content on any port. Bad packets are counted and skipped. docs/analyze.md\n"
@@ -239,7 +241,7 @@ static int capture_live(az *a, const char *iface, const char *filter, unsigned e
 
 int cmd_analyze(int argc, char **argv)
 {
-    bool json = false, csv = false, progress_on = true;
+    bool json = false, csv = false, progress_on = true, no_lint = false;
     const char *iface = NULL, *filter = NULL, *html = NULL;
     unsigned every = 5;
     const char *files[256];
@@ -257,6 +259,8 @@ int cmd_analyze(int argc, char **argv)
             html = argv[++i];
         } else if (strcmp(s, "--no-progress") == 0) {
             progress_on = false;
+        } else if (strcmp(s, "--no-lint") == 0) {
+            no_lint = true;
         } else if (strcmp(s, "-i") == 0 && i + 1 < argc) {
             iface = argv[++i];
         } else if (strcmp(s, "-f") == 0 && i + 1 < argc) {
@@ -285,6 +289,7 @@ int cmd_analyze(int argc, char **argv)
         return CLI_USAGE;
     }
     a->csv = csv;
+    a->no_lint = no_lint;
     a->csv_out = stdout;
     if (csv)
         az_csv_header(stdout);

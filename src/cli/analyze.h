@@ -15,6 +15,7 @@
 #define AZ_MAX_METHODS    64
 #define AZ_EXAMPLE_MAX    4096
 #define AZ_MAX_PENDING    16384 /* requests kept to check their responses against */
+#define AZ_MAX_NAMES      65536 /* formatted addresses kept */
 
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
@@ -28,8 +29,22 @@ typedef struct az_entry {
 
 typedef struct az_map {
     az_entry **b;
+    uint64_t *lo; /* per bucket, at most the smallest stamp in it (UINT64_MAX: none): the
+                     sweep passes a bucket by without reading its entries when lo says none
+                     of them can be old enough */
     size_t nb, n;
 } az_map;
+
+/* Blocks for parsed messages, recycled instead of going back to malloc each message: a
+ * free list per power-of-two size class from 1 KiB to 64 KiB, each holding at most
+ * AZ_POOL_KEEP blocks (larger blocks come from malloc and go back to it). */
+#define AZ_POOL_CLASSES 7
+#define AZ_POOL_KEEP    64
+typedef struct az_pool {
+    void *free[AZ_POOL_CLASSES];
+    unsigned nfree[AZ_POOL_CLASSES];
+    sr_allocator alloc; /* hands out and takes back the blocks; user = the pool */
+} az_pool;
 
 /* A sending element: an address and port, and what it sent. */
 typedef struct az_element {
@@ -74,6 +89,9 @@ typedef struct az_call {
     char caller_addr[64], callee_addr[64]; /* who sent the INVITE / who answered */
     uint32_t invite_cseq;
     uint64_t start, first_prov, ringing, answer, final_at, cancel_at, bye_at, bye_ok_at;
+    unsigned bye_code;       /* the final response to the BYE */
+    unsigned challenge_code; /* 401/407 to the INVITE, until the INVITE with credentials */
+    uint64_t challenge_at;
     uint64_t last_at;
     unsigned final_code;
     char final_by[64];
@@ -84,6 +102,7 @@ typedef struct az_call {
     /* REGISTER: the time of each CSeq's first request, to pair with its final response */
     uint32_t reg_cseq;
     uint64_t reg_at;
+    uint64_t reg_start; /* the first REGISTER of the attempt (before any challenge) */
     /* the ladder diagram: lanes (elements) and the first messages */
     char lanes[AZ_LADDER_LANES][64];
     uint8_t nlanes, nev;
@@ -118,6 +137,7 @@ typedef struct az {
     /* options */
     bool csv;
     FILE *csv_out;
+    bool no_lint; /* --no-lint: no conformance checks (parse errors are still reported) */
     /* packet layer */
     sr_capture *cap;
     uint64_t packets, bytes, first_ns, last_ns;
@@ -135,6 +155,10 @@ typedef struct az {
     az_map el_map;
     /* retransmission heuristic state, calls, pending requests (for pair linting) */
     az_map resend, calls, pending;
+    az_map names;        /* address -> "host:port", formatted once (at most AZ_MAX_NAMES) */
+    az_pool pool;        /* the allocator of parsed messages */
+    az_call *spare[256]; /* calls accounted and not listed, reused for new ones */
+    size_t nspare;
     size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
     uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
     /* findings */
@@ -165,10 +189,18 @@ void az_csv_row(FILE *out, const az_call *c);
 /* analyze_html.c: the self-contained HTML report (inline SVG and script, no network). */
 int az_print_html(const az *a, FILE *out);
 
+/* analyze_map.c: the message pool */
+void az_pool_init(az_pool *p);
+void az_pool_cleanup(az_pool *p);
+
 /* map helpers */
 void *az_map_get(const az_map *m, const void *key, size_t klen);
 /* Add an entry used at @p stamp; 0 or -1 when out of memory. */
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);
+/* Add an entry whose value (@p vsize bytes, zeroed) lives in the entry itself, one
+ * allocation and one cache miss fewer; freed with the entry (its table's free and sweep
+ * functions must not free it). Returns the value, or NULL when out of memory. */
+void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, uint64_t stamp);
 /* az_map_get() that also records @p stamp as the entry's last use. */
 void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp);
 void *az_map_del(az_map *m, const void *key, size_t klen);

@@ -1,10 +1,13 @@
 /* sipreply CLI: `sipreply analyze` tables: a chained hash map from byte strings to pointers,
  * growing with its entries, with an incremental sweep for expiry (plain malloc, CLI side). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze.h"
 
+/* FNV-1a. The sweep visits buckets in order, so the hash decides when a finished call is
+ * accounted and thus which calls fill the report's list: changing it changes that list. */
 static uint64_t hash_bytes(const void *k, size_t n)
 {
     const unsigned char *p = k;
@@ -12,6 +15,98 @@ static uint64_t hash_bytes(const void *k, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ull;
     return h;
+}
+
+/* ------------------------------------------------------------------ message pool */
+
+#define POOL_HDR 16 /* before each block: its class (byte 0) and size (bytes 8..15) */
+
+static size_t pool_class(size_t n)
+{
+    size_t c = 0, sz = 1024;
+    while (sz < n && c < AZ_POOL_CLASSES) {
+        sz <<= 1;
+        c++;
+    }
+    return c; /* AZ_POOL_CLASSES: too large for the pool */
+}
+
+static void *pool_alloc(size_t n, void *user)
+{
+    az_pool *p = user;
+    if (n > SIZE_MAX - POOL_HDR)
+        return NULL;
+    size_t c = pool_class(n);
+    unsigned char *b;
+    if (c < AZ_POOL_CLASSES && p->free[c]) {
+        b = p->free[c];
+        memcpy(&p->free[c], b + POOL_HDR, sizeof(void *));
+        p->nfree[c]--;
+    } else {
+        size_t sz = c < AZ_POOL_CLASSES ? (size_t)1024 << c : n;
+        b = malloc(POOL_HDR + sz);
+        if (!b)
+            return NULL;
+        b[0] = (unsigned char)c;
+        memcpy(b + 8, &sz, sizeof sz);
+    }
+    return b + POOL_HDR;
+}
+
+static void pool_free(void *ptr, void *user)
+{
+    if (!ptr)
+        return;
+    az_pool *p = user;
+    unsigned char *b = (unsigned char *)ptr - POOL_HDR;
+    size_t c = b[0];
+    if (c >= AZ_POOL_CLASSES || p->nfree[c] >= AZ_POOL_KEEP) {
+        free(b);
+        return;
+    }
+    memcpy(b + POOL_HDR, &p->free[c], sizeof(void *));
+    p->free[c] = b;
+    p->nfree[c]++;
+}
+
+static void *pool_realloc(void *ptr, size_t n, void *user)
+{
+    if (!ptr)
+        return pool_alloc(n, user);
+    unsigned char *b = (unsigned char *)ptr - POOL_HDR;
+    size_t sz;
+    memcpy(&sz, b + 8, sizeof sz);
+    if (n <= sz)
+        return ptr; /* it fits already */
+    void *q = pool_alloc(n, user);
+    if (!q)
+        return NULL;
+    memcpy(q, ptr, sz);
+    pool_free(ptr, user);
+    return q;
+}
+
+void az_pool_init(az_pool *p)
+{
+    memset(p, 0, sizeof *p);
+    p->alloc.alloc_fn = pool_alloc;
+    p->alloc.realloc_fn = pool_realloc;
+    p->alloc.free_fn = pool_free;
+    p->alloc.user = p;
+}
+
+void az_pool_cleanup(az_pool *p)
+{
+    for (size_t c = 0; c < AZ_POOL_CLASSES; c++) {
+        unsigned char *b = p->free[c];
+        while (b) {
+            unsigned char *next;
+            memcpy(&next, b + POOL_HDR, sizeof next);
+            free(b);
+            b = next;
+        }
+    }
+    memset(p, 0, sizeof *p);
 }
 
 void *az_map_get(const az_map *m, const void *key, size_t klen)
@@ -29,19 +124,30 @@ static int grow(az_map *m)
 {
     size_t nb = m->nb ? m->nb * 2 : 256;
     az_entry **b = calloc(nb, sizeof *b);
-    if (!b)
+    uint64_t *lo = malloc(nb * sizeof *lo);
+    if (!b || !lo) {
+        free(b);
+        free(lo);
         return -1;
+    }
+    for (size_t i = 0; i < nb; i++)
+        lo[i] = UINT64_MAX;
     for (size_t i = 0; i < m->nb; i++) {
         az_entry *e = m->b[i];
         while (e) {
             az_entry *next = e->next;
-            e->next = b[e->hash & (nb - 1)];
-            b[e->hash & (nb - 1)] = e;
+            size_t k = e->hash & (nb - 1);
+            e->next = b[k];
+            b[k] = e;
+            if (e->stamp < lo[k])
+                lo[k] = e->stamp;
             e = next;
         }
     }
     free(m->b);
+    free(m->lo);
     m->b = b;
+    m->lo = lo;
     m->nb = nb;
     return 0;
 }
@@ -51,9 +157,12 @@ void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp)
     if (!m->nb)
         return NULL;
     uint64_t h = hash_bytes(key, klen);
-    for (az_entry *e = m->b[h & (m->nb - 1)]; e; e = e->next)
+    size_t k = h & (m->nb - 1);
+    for (az_entry *e = m->b[k]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
             e->stamp = stamp;
+            if (stamp < m->lo[k]) /* out-of-order capture times can go back */
+                m->lo[k] = stamp;
             return e->val;
         }
     return NULL;
@@ -71,10 +180,35 @@ int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stam
     e->stamp = stamp;
     e->val = val;
     memcpy(e->key, key, klen);
-    e->next = m->b[e->hash & (m->nb - 1)];
-    m->b[e->hash & (m->nb - 1)] = e;
+    size_t k = e->hash & (m->nb - 1);
+    e->next = m->b[k];
+    m->b[k] = e;
+    if (stamp < m->lo[k])
+        m->lo[k] = stamp;
     m->n++;
     return 0;
+}
+
+void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, uint64_t stamp)
+{
+    if (m->n >= m->nb && grow(m) != 0)
+        return NULL;
+    size_t voff = (sizeof(az_entry) + klen + 15u) & ~(size_t)15u;
+    az_entry *e = calloc(1, voff + vsize);
+    if (!e)
+        return NULL;
+    e->hash = hash_bytes(key, klen);
+    e->klen = klen;
+    e->stamp = stamp;
+    e->val = (char *)e + voff;
+    memcpy(e->key, key, klen);
+    size_t k = e->hash & (m->nb - 1);
+    e->next = m->b[k];
+    m->b[k] = e;
+    if (stamp < m->lo[k])
+        m->lo[k] = stamp;
+    m->n++;
+    return e->val;
 }
 
 void *az_map_del(az_map *m, const void *key, size_t klen)
@@ -108,6 +242,7 @@ void az_map_free(az_map *m, void (*free_val)(void *))
         }
     }
     free(m->b);
+    free(m->lo);
     memset(m, 0, sizeof *m);
 }
 
@@ -122,6 +257,9 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
         count = m->nb;
     for (size_t j = 0; j < count; j++) {
         size_t i = (*cursor + j) & (m->nb - 1);
+        if (m->lo[i] >= before)
+            continue; /* no entry here is old enough: not even read */
+        uint64_t lo = UINT64_MAX;
         az_entry **pp = &m->b[i];
         while (*pp) {
             az_entry *e = *pp;
@@ -130,9 +268,12 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
                 free(e);
                 m->n--;
             } else {
+                if (e->stamp < lo)
+                    lo = e->stamp;
                 pp = &e->next;
             }
         }
+        m->lo[i] = lo;
     }
     *cursor = (*cursor + count) & (m->nb - 1);
 }

@@ -198,6 +198,7 @@ void az_print_text(const az *a, FILE *o)
     text_ratio(o, "Session Establishment Effectiveness (SEER)", m->inv_effective, den);
     text_ratio(o, "Ineffective Session Attempts (ISA)", m->inv_ineffective, m->invites);
     text_ratio(o, "Session Completion Ratio (SCR)", m->inv_completed, m->invites);
+    fprintf(o, "Other figures\n");
     if (m->hops_n)
         fprintf(o, "  %-44s %.2f\n", "Hops per Request (HpR)",
                 (double)m->hops_sum / (double)m->hops_n);
@@ -230,6 +231,9 @@ void az_print_text(const az *a, FILE *o)
                     f->arg ? " (" : "", f->arg ? f->arg : "", f->arg ? ")" : "", f->rule->message);
         }
     }
+    if (a->no_lint)
+        fprintf(o, "\nConformance: not checked (--no-lint); only messages that do not parse "
+                   "are reported above\n");
     if (a->ndone) {
         fprintf(o, "\nCalls (first %zu)\n", a->ndone < 50 ? a->ndone : (size_t)50);
         fprintf(o, "  %-24s %-26s %-26s %5s %8s %8s %8s %s\n", "start", "caller", "callee", "code",
@@ -475,6 +479,8 @@ void az_print_json(const az *a, FILE *out)
     }
     jw_arr_end(&w);
 
+    if (a->no_lint) /* only with --no-lint, so the default report keeps its shape */
+        jw_kv_bool(&w, "conformance_checked", false);
     jw_key(&w, "conformance");
     jw_arr_begin(&w);
     for (size_t i = 0; i < a->nfindings; i++) {

@@ -25,6 +25,51 @@ static void addr_name(const sr_cap_addr *ad, char *out, size_t cap)
         snprintf(out, cap, "%s:%u", ip, ad->port);
 }
 
+/* The name of @p ad, formatted once and kept (up to AZ_MAX_NAMES addresses; past that,
+ * formatted into @p buf each time). */
+static const char *addr_cached(az *a, const sr_cap_addr *ad, char *buf, size_t cap)
+{
+    const char *name = az_map_get(&a->names, ad, sizeof *ad);
+    if (name)
+        return name;
+    addr_name(ad, buf, cap);
+    if (a->names.n >= AZ_MAX_NAMES)
+        return buf;
+    size_t n = strlen(buf) + 1;
+    char *copy = malloc(n);
+    if (!copy)
+        return buf;
+    memcpy(copy, buf, n);
+    if (az_map_put(&a->names, ad, sizeof *ad, copy, 0) != 0) {
+        free(copy);
+        return buf;
+    }
+    return copy;
+}
+
+/* snprintf(dst, cap, "%s", src) without the format machinery (once or more per message). */
+static void copy_cstr(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n > cap - 1)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The decimal digits of @p v at @p out (room for 10); returns how many. */
+static size_t put_uint(char *out, uint32_t v)
+{
+    char b[10];
+    size_t i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, b + i, sizeof b - i);
+    return sizeof b - i;
+}
+
 static void copy_str(char *dst, size_t cap, sr_str s)
 {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
@@ -121,11 +166,9 @@ static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cse
             r->state = RS_NOTHING;
         }
     } else {
-        r = calloc(1, sizeof *r);
-        if (!r || az_map_put(&a->resend, key, k, r, now) != 0) {
-            free(r);
+        r = az_map_put_inline(&a->resend, key, k, sizeof *r, now);
+        if (!r)
             return false;
-        }
         r->cseq = cs->num;
         copy_str(r->method, sizeof r->method, cs->method);
     }
@@ -201,17 +244,26 @@ typedef struct az_pending {
 
 static size_t txn_key(char *key, size_t cap, const sr_msg *m, const sr_cseq *cs)
 {
+    /* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes */
     sr_str cid = sr_msg_call_id(m);
-    int n = snprintf(key, cap, "%u %.*s %.*s", cs->num, (int)cs->method.len, cs->method.p,
-                     (int)(cid.len < 256 ? cid.len : 256), cid.p);
-    return n < 0 ? 0 : ((size_t)n < cap ? (size_t)n : cap - 1);
+    char num[10];
+    size_t nl = put_uint(num, cs->num);
+    sr_str parts[5] = {
+        {num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cid.len < 256 ? cid.len : 256}};
+    size_t n = 0;
+    for (size_t i = 0; i < 5 && n < cap - 1; i++) {
+        size_t k = parts[i].len < cap - 1 - n ? parts[i].len : cap - 1 - n;
+        if (k)
+            memcpy(key + n, parts[i].p, k);
+        n += k;
+    }
+    return n;
 }
 
-static void pending_free(void *v)
+static void pending_free(void *v) /* inline in its entry: only the request is freed */
 {
     az_pending *p = v;
     sr_msg_free(p->req);
-    free(p);
 }
 
 static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs,
@@ -232,11 +284,7 @@ static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const s
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
                 a->pending_full++; /* its responses are checked alone */
             } else if (!p) {
-                p = calloc(1, sizeof *p);
-                if (p && az_map_put(&a->pending, key, kl, p, now) != 0) {
-                    free(p);
-                    p = NULL;
-                }
+                p = az_map_put_inline(&a->pending, key, kl, sizeof *p, now);
             }
             if (p) {
                 sr_msg_free(p->req);
@@ -260,14 +308,36 @@ static void call_free(void *v)
     free(v);
 }
 
+/* A call no longer needed: kept for the next one (a few hundred at most) or freed. */
+static void call_recycle(az *a, az_call *c)
+{
+    if (a->nspare < sizeof a->spare / sizeof a->spare[0])
+        a->spare[a->nspare++] = c;
+    else
+        free(c);
+}
+
+static az_call *call_new(az *a)
+{
+    if (!a->nspare)
+        return calloc(1, sizeof(az_call));
+    az_call *c = a->spare[--a->nspare];
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
 /* Account a call that is over (or given up) and take it out of the table's care. */
 static void call_flush(az *a, az_call *c)
 {
     if (c->is_register) {
-        free(c);
+        call_recycle(a, c);
         return;
     }
     az_metrics *mt = &a->m;
+    if (!c->final_code && c->challenge_code) { /* challenged, never retried: the outcome */
+        c->final_code = c->challenge_code;
+        c->final_at = c->challenge_at;
+    }
     a->calls_total++;
     mt->invites++;
     mt->hops_sum += c->vias;
@@ -294,12 +364,15 @@ static void call_flush(az *a, az_call *c)
         mt->inv_cancelled++;
     if (c->answer && c->bye_ok_at)
         mt->inv_completed++;
-    /* RFC 6076 §4.3: successful setup up to the first provisional response other than 100
-     * (or the 2xx when there is none); failed setup up to the failure response */
+    /* RFC 6076 §4.3.1: a successful setup is measured up to the first provisional response
+     * other than 100, or the 2xx when none came; §4.3.2: a failed one up to the first such
+     * provisional response or the failure response: 4xx other than the challenges 401, 402
+     * and 407, 5xx, 6xx. From the first INVITE of the attempt (retransmissions and a
+     * challenge included). 3xx ends neither. */
     if (c->answer)
         delay_add(&mt->srd_ok, c->start, c->ringing ? c->ringing : c->answer);
-    else if (code >= 400)
-        delay_add(&mt->srd_fail, c->start, c->final_at);
+    else if (code >= 400 && code != 401 && code != 402 && code != 407)
+        delay_add(&mt->srd_fail, c->start, c->ringing ? c->ringing : c->final_at);
     if (c->ringing) {
         delay_add(&mt->pdd, c->start, c->ringing);
         static const double edges[11] = {0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89};
@@ -310,7 +383,8 @@ static void call_flush(az *a, az_call *c)
         mt->pdd_hist[b]++;
     }
     delay_add(&mt->first_prov, c->start, c->first_prov);
-    delay_add(&mt->sdd, c->bye_at, c->bye_ok_at); /* §4.4 */
+    if (c->bye_code >= 200 && c->bye_code < 300)
+        delay_add(&mt->sdd, c->bye_at, c->bye_ok_at); /* §4.4: BYE to its 2xx */
     if (c->answer)
         delay_add(&mt->sdt, c->answer, c->bye_at); /* §4.5 */
     if (a->csv)
@@ -320,7 +394,7 @@ static void call_flush(az *a, az_call *c)
             size_t nc = a->capdone ? a->capdone * 2 : 64;
             az_call **nd = realloc(a->done, nc * sizeof *nd);
             if (!nd) {
-                free(c);
+                call_recycle(a, c);
                 return;
             }
             a->done = nd;
@@ -329,7 +403,7 @@ static void call_flush(az *a, az_call *c)
         a->done[a->ndone++] = c;
     } else {
         a->calls_dropped_from_report++;
-        free(c);
+        call_recycle(a, c);
     }
 }
 
@@ -346,11 +420,9 @@ static bool sweep_call(az *a, void *v)
 
 static bool sweep_resend(az *a, void *v)
 {
-    az_resend *r = v;
-    if (a->last_ns - r->last > RESEND_NS) {
-        free(r);
+    az_resend *r = v; /* inline in its entry: freed with it */
+    if (a->last_ns - r->last > RESEND_NS)
         return true;
-    }
     return false;
 }
 
@@ -377,15 +449,17 @@ static int lane_of(az_call *c, const char *name)
             return i;
     if (c->nlanes == AZ_LADDER_LANES)
         return -1;
-    snprintf(c->lanes[c->nlanes], sizeof c->lanes[0], "%s", name);
+    copy_cstr(c->lanes[c->nlanes], sizeof c->lanes[0], name);
     return c->nlanes++;
 }
 
-static void ladder_add(az_call *c, const sr_cap_msg *cm, const sr_msg *m, const char *sender,
+static void ladder_add(az *a, az_call *c, const sr_cap_msg *cm, const sr_msg *m, const char *sender,
                        bool resend, uint64_t now)
 {
-    char dst[64];
-    addr_name(&cm->dst, dst, sizeof dst);
+    if (a->ndone >= AZ_MAX_CALLS_KEPT)
+        return; /* the report's list is full: this call will not be in it */
+    char buf[64];
+    const char *dst = addr_cached(a, &cm->dst, buf, sizeof buf);
     int from = lane_of(c, sender), to = lane_of(c, dst);
     if (c->nev == AZ_LADDER_EVENTS || from < 0 || to < 0) {
         c->ev_truncated = true;
@@ -400,8 +474,14 @@ static void ladder_add(az_call *c, const sr_cap_msg *cm, const sr_msg *m, const 
         copy_str(e->label, sizeof e->label, sr_msg_method_str(m));
     } else {
         sr_str r = sr_msg_reason(m);
-        snprintf(e->label, sizeof e->label, "%u %.*s", sr_msg_status(m),
-                 (int)(r.len < 24 ? r.len : 24), r.p);
+        /* "CODE Reason" with the reason cut at 24 bytes */
+        unsigned code = sr_msg_status(m);
+        size_t n = put_uint(e->label, code < 1000 ? code : 999);
+        e->label[n++] = ' ';
+        size_t rl = r.len < 24 ? r.len : 24;
+        if (rl)
+            memcpy(e->label + n, r.p, rl);
+        e->label[n + rl] = '\0';
     }
 }
 
@@ -438,9 +518,10 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         bool reg = req && cs->method_id == SR_METHOD_REGISTER;
         if (!invite && !reg)
             return;
-        c = calloc(1, sizeof *c);
+        c = call_new(a);
         if (!c || az_map_put(&a->calls, cid.p, kl, c, now) != 0) {
-            free(c);
+            if (c)
+                call_recycle(a, c);
             return;
         }
         c->is_register = reg;
@@ -450,10 +531,10 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
             copy_str(c->caller, sizeof c->caller, from->uri);
         if (to)
             copy_str(c->callee, sizeof c->callee, to->uri);
-        snprintf(c->caller_addr, sizeof c->caller_addr, "%s", sender);
-        char dst[64];
-        addr_name(&cm->dst, dst, sizeof dst);
-        snprintf(c->callee_addr, sizeof c->callee_addr, "%s", dst);
+        copy_cstr(c->caller_addr, sizeof c->caller_addr, sender);
+        char buf[64];
+        snprintf(c->callee_addr, sizeof c->callee_addr, "%s",
+                 addr_cached(a, &cm->dst, buf, sizeof buf));
         c->start = now;
         c->invite_cseq = cs->num;
         c->vias = (unsigned)sr_msg_via_count(m);
@@ -461,31 +542,44 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
     c->last_at = now;
     if (resend)
         c->retrans++;
-    ladder_add(c, cm, m, sender, resend, now);
+    ladder_add(a, c, cm, m, sender, resend, now);
     if (c->is_register) {
         if (req && cs->method_id == SR_METHOD_REGISTER && !resend &&
             (c->reg_at == 0 || cs->num != c->reg_cseq)) {
             c->reg_cseq = cs->num;
             c->reg_at = now;
+            if (!c->reg_start)
+                c->reg_start = now;
             a->m.reg_attempts++;
         } else if (!req && cs->method_id == SR_METHOD_REGISTER && cs->num == c->reg_cseq &&
                    c->reg_at && !resend) {
             unsigned code = sr_msg_status(m);
             if (code >= 200 && code < 300) {
                 a->m.reg_ok++;
-                delay_add(&a->m.rrd, c->reg_at, now); /* RFC 6076 §4.1 */
+                /* RFC 6076 §4.1: from the first REGISTER of the attempt, the expected
+                 * challenge included, to the 2xx */
+                delay_add(&a->m.rrd, c->reg_start, now);
                 c->reg_at = 0;
+                c->reg_start = 0;
                 c->done = true;
             } else if (code == 401 || code == 407) {
                 a->m.reg_challenged++;
             } else if (code >= 300) {
                 a->m.reg_failed++;
+                c->reg_start = 0;
                 c->done = true;
             }
         }
         return;
     }
     if (req) {
+        /* the INVITE that answers a challenge (a new CSeq, no To tag) continues the attempt */
+        if (cs->method_id == SR_METHOD_INVITE && c->challenge_code && !c->final_code &&
+            cs->num > c->invite_cseq && (!to || to->tag.len == 0)) {
+            c->invite_cseq = cs->num;
+            c->challenge_code = 0;
+            c->done = false;
+        }
         if (cs->method_id == SR_METHOD_CANCEL && !c->cancel_at)
             c->cancel_at = now;
         if (cs->method_id == SR_METHOD_BYE && !c->bye_at) {
@@ -501,19 +595,28 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
                 c->first_prov = now;
             if (code != 100 && !c->ringing)
                 c->ringing = now;
+        } else if (!c->final_code && (code == 401 || code == 407)) {
+            /* a challenge (RFC 6076 §4.3.2: not a failure): the attempt goes on with the
+             * INVITE that carries credentials, if one comes */
+            c->challenge_code = code;
+            c->challenge_at = now;
+            copy_cstr(c->final_by, sizeof c->final_by, sender);
+            c->done = true;
         } else if (!c->final_code) {
             c->final_code = code;
             c->final_at = now;
-            snprintf(c->final_by, sizeof c->final_by, "%s", sender);
+            copy_cstr(c->final_by, sizeof c->final_by, sender);
             if (code < 300) {
                 c->answer = now;
-                snprintf(c->callee_addr, sizeof c->callee_addr, "%s", sender);
+                copy_cstr(c->callee_addr, sizeof c->callee_addr, sender);
+                c->done = false; /* a 2xx after a challenge of another branch: it goes on */
             } else {
                 c->done = true;
             }
         }
     } else if (cs->method_id == SR_METHOD_BYE && code >= 200 && !c->bye_ok_at && c->bye_at) {
         c->bye_ok_at = now;
+        c->bye_code = code;
         c->done = true;
     }
 }
@@ -524,6 +627,7 @@ int az_init(az *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->other.name, sizeof a->other.name, "other");
+    az_pool_init(&a->pool);
     return sr_capture_new(&a->cap, NULL, NULL);
 }
 
@@ -571,13 +675,14 @@ void az_message(az *a, const sr_cap_msg *cm)
     az_element *el = element(a, &cm->src);
     char other[64];
     const char *sender = el->name;
-    if (el == &a->other) { /* past AZ_MAX_ELEMENTS: the calls still need the address */
-        addr_name(&cm->src, other, sizeof other);
-        sender = other;
-    }
+    if (el == &a->other) /* past AZ_MAX_ELEMENTS: the calls still need the address */
+        sender = addr_cached(a, &cm->src, other, sizeof other);
     sr_msg *m = NULL;
     sr_parse_error e;
-    if (sr_msg_parse(&m, cm->data, cm->len, NULL, &e) != 0) {
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = &a->pool.alloc;
+    if (sr_msg_parse(&m, cm->data, cm->len, &po, &e) != 0) {
         unparsed(a, el, cm, &e, now);
         return;
     }
@@ -618,7 +723,8 @@ void az_message(az *a, const sr_cap_msg *cm)
     }
     track_call(a, cm, m, cs, sender, resend, now);
     bool kept = false;
-    lint(a, el, cm, m, cs, &kept, now);
+    if (!a->no_lint)
+        lint(a, el, cm, m, cs, &kept, now);
     if (!kept)
         sr_msg_free(m);
     /* expiry is incremental: a few buckets of each table per message, so the cost per
@@ -651,8 +757,11 @@ void az_cleanup(az *a)
 {
     sr_capture_free(a->cap);
     az_map_free(&a->calls, call_free);
-    az_map_free(&a->resend, free);
+    for (size_t i = 0; i < a->nspare; i++)
+        free(a->spare[i]);
+    az_map_free(&a->resend, NULL);
     az_map_free(&a->pending, pending_free);
+    az_map_free(&a->names, free);
     az_map_free(&a->finding_map, NULL);
     for (size_t i = 0; i < a->nfindings; i++)
         free(a->findings[i].example);
@@ -663,4 +772,5 @@ void az_cleanup(az *a)
     for (size_t i = 0; i < a->nelements; i++)
         free(a->elements[i]);
     az_map_free(&a->el_map, NULL);
+    az_pool_cleanup(&a->pool); /* last: the messages above went back to it */
 }

@@ -15,9 +15,11 @@ static void newline(jw *w)
 {
     if (!w->pretty)
         return;
-    fputc('\n', w->out);
-    for (int i = 0; i < w->depth; i++)
-        fputs("  ", w->out);
+    /* the newline and the indentation (two spaces a level, depth < JW_MAX_DEPTH) in one write */
+    static const char spaces[] =
+        "\n                                                                ";
+    _Static_assert(sizeof spaces - 1 >= 1 + 2 * JW_MAX_DEPTH, "indentation buffer");
+    fwrite(spaces, 1, 1 + 2 * (size_t)w->depth, w->out);
 }
 
 /* Called before every value or key: commas and indentation. */
@@ -123,7 +125,12 @@ static void write_string(jw *w, const char *s, size_t n)
         } else if (c < 0x20 || c == 0x7F) {
             fprintf(w->out, "\\u%04x", c), i++;
         } else if (c < 0x80) {
-            fputc(c, w->out), i++;
+            /* a run of characters written as they are: one fwrite */
+            size_t j = i + 1;
+            while (j < n && p[j] >= 0x20 && p[j] < 0x7F && p[j] != '"' && p[j] != '\\')
+                j++;
+            fwrite(p + i, 1, j - i, w->out);
+            i = j;
         } else {
             size_t l = utf8_len(p + i, n - i);
             if (l == 0) {
@@ -162,16 +169,29 @@ void jw_cstr(jw *w, const char *s)
     write_string(w, s, strlen(s));
 }
 
+static void write_uint(jw *w, unsigned long long v, bool neg)
+{
+    char b[24];
+    size_t i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (neg)
+        b[--i] = '-';
+    fwrite(b + i, 1, sizeof b - i, w->out);
+}
+
 void jw_int(jw *w, long long v)
 {
     pre_value(w);
-    fprintf(w->out, "%lld", v);
+    write_uint(w, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
 }
 
 void jw_uint(jw *w, unsigned long long v)
 {
     pre_value(w);
-    fprintf(w->out, "%llu", v);
+    write_uint(w, v, false);
 }
 
 void jw_double(jw *w, double v)

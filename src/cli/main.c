@@ -17,6 +17,8 @@ static const cli_cmd commands[] = {
     {"parse", cmd_parse, "parse a SIP message and print its structure"},
     {"lint", cmd_lint, "check SIP messages against the RFC rules"},
     {"respond", cmd_respond, "print a correct response to a request"},
+    {"resolve", cmd_resolve,
+     "print where a request to a SIP URI goes (RFC 3263 NAPTR, SRV, A/AAAA)"},
     {"analyze", cmd_analyze, "report the calls, codes, RFC 6076 metrics and findings of a capture"},
 };
 

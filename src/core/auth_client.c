@@ -24,6 +24,8 @@ int sr_auth_client_answer_challenge(const sr_digest_challenge *ch, const sr_auth
     if (ch->alg == SR_DIGEST_ALG_NONE || !(o->algs & SR_DIGEST_BIT(ch->alg)))
         return SR_EUNSUPPORTED;
     sr_digest_qop qop = SR_QOP_NONE;
+    if (ch->sess && !ch->qops)
+        return SR_EUNSUPPORTED; /* RFC 7616 §3.4.2: -sess needs the cnonce a qop brings */
     if (ch->qops) {
         bool a = ch->qops & SR_QOP_BIT(SR_QOP_AUTH), ai = ch->qops & SR_QOP_BIT(SR_QOP_AUTH_INT);
         if (ai && (o->prefer_auth_int || !a))
@@ -61,13 +63,25 @@ int sr_auth_client_answer_challenge(const sr_digest_challenge *ch, const sr_auth
         in.cnonce = (sr_str){cnonce, 32};
     }
     in.body = o->body;
+    in.sess = ch->sess;
+    /* RFC 7616 §3.4.4: with userhash the username parameter is H(username ":" realm). */
+    char uh[SR_DIGEST_HEX_MAX];
+    sr_str uname = o->username;
+    if (ch->userhash) {
+        sr__dh h;
+        sr__dh_init(&h, ch->alg);
+        sr__dh_str(&h, o->username);
+        sr__dh_colon(&h);
+        sr__dh_str(&h, ch->realm);
+        uname = (sr_str){uh, sr__dh_final_hex(&h, uh)};
+    }
     ptrdiff_t hl = sr_digest_response(&in, resp, sizeof resp);
     if (hl < 0)
         return (int)hl;
     size_t mark = out->len;
     int rc = sr_buf_append_cstr(out, "Digest username=");
     if (!rc)
-        rc = sr__append_quoted(out, o->username);
+        rc = sr__append_quoted(out, uname);
     if (!rc)
         rc = sr_buf_append_cstr(out, ", realm=");
     if (!rc)
@@ -88,6 +102,10 @@ int sr_auth_client_answer_challenge(const sr_digest_challenge *ch, const sr_auth
         rc = sr_buf_append_cstr(out, "\", algorithm=");
     if (!rc)
         rc = sr_buf_append_cstr(out, sr_digest_alg_name(ch->alg));
+    if (!rc && ch->sess)
+        rc = sr_buf_append_cstr(out, "-sess");
+    if (!rc && ch->userhash)
+        rc = sr_buf_append_cstr(out, ", userhash=true");
     if (!rc && ch->opaque.p) {
         rc = sr_buf_append_cstr(out, ", opaque=");
         if (!rc)

@@ -162,6 +162,19 @@ ptrdiff_t sr_digest_response(const sr_digest_input *in, char *out, size_t cap)
         sr__dh_str(&h, in->password);
         sr__dh_final_hex(&h, ha1);
     }
+    if (in->sess) {
+        /* RFC 7616 §3.4.2: A1 of a -sess algorithm adds the nonce and the cnonce. */
+        if (in->cnonce.len == 0)
+            return SR_EINVAL;
+        sr__dh hs;
+        sr__dh_init(&hs, in->alg);
+        sr__dh_update(&hs, ha1, hl);
+        sr__dh_colon(&hs);
+        sr__dh_str(&hs, in->nonce);
+        sr__dh_colon(&hs);
+        sr__dh_str(&hs, in->cnonce);
+        sr__dh_final_hex(&hs, ha1);
+    }
 
     sr__dh h;
     if (in->qop == SR_QOP_AUTH_INT) {
@@ -296,7 +309,7 @@ int sr_digest_challenge_parse(sr_digest_challenge *out, sr_str value)
     store st = {out->store, sizeof out->store, 0};
     unsigned seen = 0;
     size_t pos = 0;
-    sr_str name, v, qop = SR_STR_NULL, stale = SR_STR_NULL;
+    sr_str name, v, qop = SR_STR_NULL, stale = SR_STR_NULL, userhash = SR_STR_NULL;
     while (sr_auth_param_next(&a, &pos, &name, &v)) {
         if (!v.p)
             return SR_EBADMSG;
@@ -314,6 +327,8 @@ int sr_digest_challenge_parse(sr_digest_challenge *out, sr_str value)
             rc = set_once(v, &st, &qop, &seen, P_QOP);
         else if (SR__LC_EQ(name, "stale"))
             rc = set_once(v, &st, &stale, &seen, P_STALE);
+        else if (SR__LC_EQ(name, "userhash"))
+            rc = set_once(v, &st, &userhash, &seen, P_USERHASH);
         else
             rc = 0; /* auth-param extensions are ignored (RFC 7616 §3.3) */
         if (rc)
@@ -326,7 +341,13 @@ int sr_digest_challenge_parse(sr_digest_challenge *out, sr_str value)
     if (!out->domain.p && (seen & P_DOMAIN))
         out->domain.p = "";
     out->alg = sr_digest_alg_from_str(out->algorithm);
+    if (out->alg == SR_DIGEST_ALG_NONE && out->algorithm.len > 5 &&
+        SR__LC_EQ(((sr_str){out->algorithm.p + out->algorithm.len - 5, 5}), "-sess")) {
+        out->alg = sr_digest_alg_from_str((sr_str){out->algorithm.p, out->algorithm.len - 5});
+        out->sess = out->alg != SR_DIGEST_ALG_NONE;
+    }
     out->stale = SR__LC_EQ(stale, "true");
+    out->userhash = SR__LC_EQ(userhash, "true");
     /* qop-options: a quoted, comma-separated list of qop-value. */
     size_t i = 0;
     while (i < qop.len) {

@@ -127,7 +127,8 @@ static ptrdiff_t find_content_length(const char *buf, size_t hlen, size_t max_bo
         while (ne > s && (buf[ne - 1] == ' ' || buf[ne - 1] == '\t'))
             ne--;
         sr_str name = {buf + s, ne - s};
-        if (!sr_str_caseeq_cstr(name, "content-length") && !sr_str_caseeq_cstr(name, "l"))
+        if (!(name.len == 14 && sr_str_caseeq_cstr(name, "content-length")) &&
+            !(name.len == 1 && (name.p[0] | 0x20) == 'l'))
             continue;
         size_t v;
         ptrdiff_t rc = parse_cl_value(buf, (size_t)(colon - buf) + 1, e, bad, &v, err);

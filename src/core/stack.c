@@ -5,6 +5,7 @@
 
 #include "sipreply/error.h"
 #include "sipreply/parse.h"
+#include "sipreply/print.h"
 
 #include "core_int.h"
 #include "txn_int.h"
@@ -318,6 +319,39 @@ int sr_stack_cancel_msg(sr_stack *s, sr_txn_id invite, sr_msg *cancel, uint64_t 
     if (t == NULL || t->kind != SR_TXN_INVITE_CLIENT)
         return SR_ENOTFOUND;
     return sr__client_cancel(s, t, cancel, id);
+}
+
+int sr_stack_forget(sr_stack *s, sr_txn_id id, uint64_t now_ms)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    input_now(s, now_ms);
+    sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL || (t->kind != SR_TXN_INVITE_CLIENT && t->kind != SR_TXN_NON_INVITE_CLIENT))
+        return SR_ENOTFOUND;
+    sr__client_forget(s, t);
+    return 0;
+}
+
+int sr_stack_send_stateless(sr_stack *s, const sr_msg *msg, const sr_addr *dest, uint64_t now_ms)
+{
+    if (s == NULL || msg == NULL || dest == NULL)
+        return SR_EINVAL;
+    input_now(s, now_ms);
+    sr_buf b;
+    sr_buf_init(&b, s->alloc);
+    int err = sr_msg_print(msg, &b);
+    if (err == 0) {
+        sr_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.kind = SR_EV_SEND;
+        ev.addr = *dest;
+        ev.reliable = sr__reliable(dest->transport);
+        ev.status = sr_msg_status(msg);
+        err = sr__emit(s, &ev, b.p != NULL ? b.p : "", b.len, NULL);
+    }
+    sr_buf_cleanup(&b);
+    return err;
 }
 
 int sr_stack_abandon(sr_stack *s, sr_txn_id id, uint64_t now_ms)

@@ -211,6 +211,14 @@ int sr__client_cancel(sr_stack *s, sr__txn *t, sr_msg *cancel, sr_txn_id *id)
     return 0;
 }
 
+/* The TU forgets client transaction @p t (see sr_stack_forget): a CANCEL promised but not
+ * yet sent goes with it; nothing more is sent or reported but SR_EV_TERMINATED. */
+void sr__client_forget(sr_stack *s, sr__txn *t)
+{
+    drop_pending_cancel(s, t);
+    sr__txn_terminate(s, t);
+}
+
 /* §17.1.1.3: build the ACK once (kept in t->resp) and send it for every final received. */
 static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
 {

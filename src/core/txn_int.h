@@ -184,6 +184,7 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
                      sr_txn_id *id);
 int sr__client_cancel(sr_stack *s, sr__txn *t, sr_msg *cancel, sr_txn_id *id);
+void sr__client_forget(sr_stack *s, sr__txn *t);
 /* *@p own is the parsed response; the SR_EV_RESPONSE that passes it to the TU takes it (and
  * sets it to NULL); otherwise the caller still frees it. */
 int sr__client_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src);

@@ -46,14 +46,24 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     if (sd__fwd_routed(e, ev, local, now))
         return; /* inside a dialog through our Record-Route (engine_forward.c) */
     if (m == SR_METHOD_ACK) {
-        if (sd__retx_ack(e, req, ev->related)) /* an ACK for a 2xx: stop resending it */
-            sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        /* the ACK of a 2xx the stack resent for us (RFC 3261 §13.3.1.4; it stopped it and names
+         * the INVITE): when it names that 2xx by its To tag, its sender received the 2xx (the
+         * reflection budget's sign of life) */
+        job *j = sd__job_of(ev->related_user);
+        if (j && j->wait_ack) {
+            const sr_nameaddr *at = sr_msg_to(req);
+            bool ours = at && j->tag_len && at->tag.len == j->tag_len &&
+                        memcmp(at->tag.p, j->tag, j->tag_len) == 0;
+            sd__job_free(e, j);
+            if (ours)
+                sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        }
         return;
     }
     /* a PRACK the stack matched to our reliable 1xx (RAck names its RSeq) proves receipt */
     sd__sign(e, &ev->addr, m == SR_METHOD_PRACK && ev->related ? SD_SIGN_ALIVE : SD_SIGN_REQUEST);
     if (m == SR_METHOD_CANCEL && ev->related) {
-        job *j = sd__map_get(e, ev->related);
+        job *j = sd__job_of(ev->related_user);
         if (j && !j->final_sent) {
             sd__job_done(e, j, j->req, 487, "cancelled");
             sd__job_free(e, j);
@@ -61,7 +71,7 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         return;
     }
     if (m == SR_METHOD_PRACK && ev->related) {
-        job *j = sd__map_get(e, ev->related);
+        job *j = sd__job_of(ev->related_user);
         if (j && j->held) {
             sd__held_release(e, j, now);
             return;
@@ -113,7 +123,8 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         return;
     }
     unsigned codes[SD_MAX_CAPTURES] = {0};
-    const sd_rule *rule = sd_rule_find(sd__cfg_of(e), req, &ev->addr, codes);
+    /* the checks passed (or said nothing, sr_uas_check: the Request-URI parsed) */
+    const sd_rule *rule = sd__rule_find_checked(sd__cfg_of(e), req, &ev->addr, codes);
     sd__job_start(e, ev, rule, codes, local, now);
 }
 
@@ -135,7 +146,7 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
             break;
         case SR_EV_TERMINATED:
         case SR_EV_TRANSPORT_ERROR: {
-            job *j = sd__map_get(e, ev.txn);
+            job *j = sd__job_of(ev.user);
             if (j) {
                 if (!j->final_sent)
                     sd__job_done(e, j, j->req, 0, "transaction ended");
@@ -144,7 +155,7 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
             break;
         }
         case SR_EV_PRACK_TIMEOUT: {
-            job *j = sd__map_get(e, ev.txn);
+            job *j = sd__job_of(ev.user);
             if (j && !j->final_sent) {
                 /* RFC 3262 §3: no PRACK for a reliable 1xx within 64*T1: the UAS SHOULD reject
                  * the INVITE with a 5xx (a 2xx the stack held is dropped: it never went) */
@@ -154,10 +165,19 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
             }
             break;
         }
+        case SR_EV_2XX_TIMEOUT: {
+            /* no ACK for the 2xx within 64*T1: the stack stopped resending it */
+            job *j = sd__job_of(ev.user);
+            if (j)
+                sd__job_free(e, j);
+            break;
+        }
         case SR_EV_RESPONSE: e->cnt.dropped++; break;
         default: break;
         }
     }
+    if (e->dead)
+        sd__jobs_reap(e); /* the queue is empty: no event names them any more */
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -165,9 +185,22 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
 void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
                        const sd_local *local, uint64_t now)
 {
-    if (sd__cfg_of(e)->has_stateless && sd__try_stateless(e, buf, len, src, local))
-        return;
-    int rc = sr_stack_receive(e->stack, buf, len, src, now);
+    /* parsed once (as sr_stack_receive would: the stack's allocator, its max_message): the
+     * stateless path reads this message, the stack takes it and lends it with its event */
+    sr_msg *msg = NULL;
+    int rc = sd__parse(e, buf, len, &msg);
+    if (rc == 0) {
+        if (sd__cfg_of(e)->has_stateless && sd__try_stateless(e, msg, src, local)) {
+            sr_msg_free(msg);
+            return;
+        }
+        rc = sr_stack_receive_msg(e->stack, msg, src, now);
+    } else {
+        /* what sr_stack_receive does first with any input: the timers due by now */
+        sr_stack_on_timer(e->stack, now);
+        if (rc != SR_ENOMEM)
+            rc = SR_EBADMSG;
+    }
     if (rc == SR_EBADMSG && !sd__reply_raw(e, buf, len, src)) {
         /* counted here once (sipreplyd_dropped_total); a 400 from the raw head is an answer */
         e->cnt.dropped++;
@@ -256,7 +289,7 @@ void sd_engine_drain(sd_engine *e)
 size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
 {
     size_t n = 0;
-    for (job *j; (j = sd__jobs_any(e)) != NULL;) {
+    for (job *j; (j = e->jobs) != NULL;) {
         if (!j->final_sent) {
             sd_step st = {.code = 503, .retry_after = 5, .repeat = 1};
             sr_msg *resp = NULL;
@@ -277,7 +310,7 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
 size_t sd_engine_pending(const sd_engine *e)
 {
     /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
-    return e->n_jobs - e->n_retx + sd__fwd_pending(e);
+    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e);
 }
 
 size_t sd_engine_transactions(const sd_engine *e)
@@ -370,15 +403,15 @@ void sd_engine_free(sd_engine *e)
 {
     if (!e)
         return;
-    for (job *j; (j = sd__jobs_any(e)) != NULL;) {
-        sd__map_del(e, j->txn);
+    /* the stack goes too: no need to detach the jobs from its transactions */
+    while (e->jobs) {
+        job *j = e->jobs;
+        e->jobs = j->next;
         sr_msg_free(j->req);
-        sr_msg_free(j->resp2xx);
-        sr_msg_free(j->held2xx);
         sd__free(e, j);
     }
+    sd__jobs_reap(e);
     sd__fwd_free_all(e);
-    sd__free(e, e->map);
     sd__free(e, e->heap);
     sr_stack_free(e->stack);
     sd_config_free(e->cur->cfg);

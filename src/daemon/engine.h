@@ -72,7 +72,8 @@ typedef struct sd_counters {
     uint64_t dropped;                   /**< messages dropped (unparseable, stray) */
     uint64_t bad_requests;              /**< requests answered from the raw head (unparseable) */
     uint64_t failures; /**< work cut short by a failure of ours (out of memory: a sequence not
-                            kept or not scheduled, a 2xx not resent, a reply not built) */
+                            kept or not scheduled, a 2xx whose ACK is not tracked, a reply
+                            not built) */
 } sd_counters;
 
 typedef struct sd_engine sd_engine;

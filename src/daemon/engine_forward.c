@@ -442,7 +442,8 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     pc.timer_c = f->timer_c_ms;
     pc.flags = f->keep_503 ? SR_PROXY_KEEP_503 : 0;
     pc.max_branches = f->n_targets;
-    c->req = sd__msg_copy(e, req);
+    if (sr_msg_dup(&c->req, req) != 0)
+        c->req = NULL;
     c->b = sd__calloc(e, f->n_targets * sizeof(*c->b));
     c->order = sd__calloc(e, f->n_targets * sizeof(*c->order));
     c->repl = sd__calloc(e, f->n_targets * sizeof(*c->repl));
@@ -618,7 +619,9 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
     switch (ev->kind) {
     case SR_EV_RESPONSE:
         if (!b)
-            return ev->txn != 0; /* the answer to one of our CANCELs: nothing to do */
+            /* the answer to one of our CANCELs (its transaction has no user data): done */
+            return ev->txn != 0 && sr_msg_cseq(ev->msg) &&
+                   sr_msg_cseq(ev->msg)->method_id == SR_METHOD_CANCEL;
         /* a response matched to our client transaction (its branch is ours, unguessable):
          * the address receives what we send */
         sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
@@ -654,8 +657,17 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
         break;
     case SR_EV_REQUEST: {
         sd_fwd_call *inv = as_call(ev->related_user);
-        if (!inv || sr_msg_method(ev->msg) != SR_METHOD_CANCEL)
+        if (!inv)
             return false;
+        if (sr_msg_method(ev->msg) != SR_METHOD_CANCEL) {
+            /* a PRACK or ACK the stack tied to a forwarded INVITE: not ours to answer (it
+             * never sends a reliable 1xx or resends a 2xx itself); the engine's handlers
+             * would take the call for a job */
+            e->cnt.dropped++;
+            int arc = ev->txn ? sr_stack_abandon(e->stack, ev->txn, now) : 0;
+            (void)arc;
+            return true;
+        }
         /* §16.10: the stack answered the CANCEL (200); every branch without a final is
          * cancelled, with the Reason the caller gave, and their answers decide the final */
         sd__count_request(e, ev->msg);
@@ -666,7 +678,8 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
         sr_proxy_cancel(c->p, reason_of(ev->msg), now);
         break;
     }
-    default: return false;
+    case SR_EV_SEND: return false;          /* the engine sends */
+    default: return b != NULL || c != NULL; /* ours (PRACK or 2xx timeouts never are): absorbed */
     }
     if (c)
         call_run(e, c, now);

@@ -1,5 +1,5 @@
-/* sipreplyd: what the engine's files share — the engine and job structures, the job map and
- * deadline heap, and the calls one concern makes into another (engine.c drives them all). */
+/* sipreplyd: what the engine's files share — the engine and job structures, the deadline
+ * heap, and the calls one concern makes into another (engine.c drives them all). */
 #ifndef SIPREPLYD_ENGINE_INT_H
 #define SIPREPLYD_ENGINE_INT_H
 
@@ -16,9 +16,21 @@
 /* The longest "wait: cancel" (Timer C's 3 minutes): then 408. */
 #define SD_WAIT_CANCEL_MAX_MS 180000u
 
+/* The longest To tag of a 2xx whose ACK a job waits for (ours are SR_BUILD_TAG_LEN). */
+#define SD_TAG_MAX 32
+
+/*
+ * A response sequence. It lives on the caller's stack while it runs within the event that
+ * started it; one that must outlive the event (a delay, a wait for a PRACK, a CANCEL or the
+ * ACK of its 2xx) is allocated and hung on its transaction's user data
+ * (sr_stack_txn_set_user): the stack's events about the transaction carry it (sr_event.user,
+ * related_user), so the engine needs no map from transactions to jobs. It ends at its final
+ * response, or with its transaction (SR_EV_TERMINATED, SR_EV_TRANSPORT_ERROR), and is
+ * detached then (sd__job_free).
+ */
 typedef struct job {
     sr_txn_id txn;
-    sr_msg *req; /* our copy, once the job outlives the event that started it */
+    sr_msg *req; /* the request, taken from the stack's event once the job outlives it */
     sd_config *cfg;
     const sd_rule *rule;
     size_t act;
@@ -29,6 +41,9 @@ typedef struct job {
     uint64_t due;  /* UINT64_MAX: not scheduled */
     uint64_t seq;  /* when it was scheduled: the tie-break among equal deadlines */
     size_t heap_i;
+    struct job *prev, *next; /* the engine's allocated jobs (e->jobs), or its dead ones */
+    bool owned;              /* allocated and hung on its transaction, not on a caller's stack */
+    bool dead; /* ended after its transaction: freed once the events that name it are polled */
     sr_addr src;
     sd_local local;
     unsigned codes[SD_MAX_CAPTURES];
@@ -38,16 +53,18 @@ typedef struct job {
     bool sdp_reliable; /* a reliable 1xx carried our SDP */
     uint64_t session;  /* {{session}}: our SDP's o= sess-id and sess-version, per call */
     /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
-     * until it goes out it is neither logged nor resent (held2xx: its copy for resending) */
+     * until it goes out it is not logged */
     bool held;
     unsigned held_code;
-    sr_msg *held2xx;
-    /* RFC 3261 13.3.1.4: the UAS core resends its 2xx to an INVITE (T1, doubling to T2)
-     * until the ACK arrives, for 64*T1; the transaction layer leaves it to us (RFC 6026) */
-    sr_msg *resp2xx;
-    uint32_t retx_ivl;
-    uint64_t retx_end;
-    struct job *retx_next; /* the engine's list of jobs resending a 2xx */
+    /* RFC 3261 §13.3.1.4: the stack resends the 2xx until the ACK (SR_SEND_RETX_2XX); the
+     * job stays, without its request, to know the ACK that names the 2xx by its To tag */
+    bool wait_ack;
+    uint8_t tag_len;
+    char tag[SD_TAG_MAX];
+    /* the To tag every response of the job adds (RFC 3261 §8.2.6.2), derived once under
+     * totag_key (NULL: not yet) rather than once per response */
+    const uint8_t *totag_key;
+    char totag[SR_BUILD_TAG_LEN];
 } job;
 
 /* Configurations are reference-counted: jobs keep the one they started with. */
@@ -66,9 +83,11 @@ struct sd_engine {
     uint8_t sl_key[SR_BUILD_KEY_LEN]; /* stateless replies' To tags (ACK absorption) */
     uint64_t rng;
     uint64_t session; /* the last call's {{session}}: a random start, +1 per call */
-    /* jobs by transaction: open addressing, linear probing */
-    job **map;
-    size_t map_cap, n_jobs;
+    /* the allocated jobs (each also on its transaction's user data): for the sweeps at
+     * shutdown and abort; n_jobs of them, n_wait_ack only waiting for the ACK of a 2xx */
+    job *jobs;
+    size_t n_jobs, n_wait_ack;
+    job *dead; /* ended jobs events may still name: freed when the stack's queue is empty */
     /* jobs by deadline: binary heap */
     job **heap;
     size_t heap_len, heap_cap;
@@ -77,11 +96,9 @@ struct sd_engine {
     bool draining;
     sd_auth_glue *auth;
     sr_buf scratch;
-    job *retx; /* jobs resending their 2xx until the ACK */
-    size_t n_retx;
     sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
     /* the pool's allocator: every allocation of the engine and of the core on its behalf
-     * (jobs, map, heap, messages, buffers) goes through it, and through it to the
+     * (jobs, heap, messages, buffers) goes through it, and through it to the
      * embedder's (sd_engine_opts.alloc), so that a failure sweep reaches them all */
     const sr_allocator *alloc;
     /* the most the transactions retained since memory last went back (memory_settle) */
@@ -173,28 +190,18 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now);
 
 /* ------------------------------------------------------------------ engine_sched.c */
 
-static inline size_t sd__slot_of(sr_txn_id id, size_t cap)
+/* The job an event names (sr_event.user or related_user): NULL when none, or when it ended
+ * already and only waits for its transaction's last events to be freed. */
+static inline job *sd__job_of(void *user)
 {
-    return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+    job *j = user;
+    return j && !j->dead ? j : NULL;
 }
 
-/* The job of transaction @p id, NULL when none. */
-static inline job *sd__map_get(const sd_engine *e, sr_txn_id id)
-{
-    if (!e->map_cap || id == 0)
-        return NULL;
-    for (size_t s = sd__slot_of(id, e->map_cap);; s = (s + 1) & (e->map_cap - 1)) {
-        if (!e->map[s])
-            return NULL;
-        if (e->map[s]->txn == id)
-            return e->map[s];
-    }
-}
-
-int sd__map_put(sd_engine *e, job *j);
-/* Any job in the map (NULL: none), for the sweeps at shutdown and abort. */
-job *sd__jobs_any(const sd_engine *e);
-void sd__map_del(sd_engine *e, sr_txn_id id);
+void sd__jobs_link(sd_engine *e, job *j);
+void sd__jobs_unlink(sd_engine *e, job *j);
+/* Free the dead jobs: once the stack's queue is empty, no event names them any more. */
+void sd__jobs_reap(sd_engine *e);
 void sd__heap_remove(sd_engine *e, job *j);
 int sd__heap_push(sd_engine *e, job *j, uint64_t due);
 
@@ -203,6 +210,11 @@ int sd__heap_push(sd_engine *e, job *j, uint64_t due);
 /* As sd_rule_find(), with the method taken as @p method (NULL: the request's). */
 const sd_rule *sd__rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
                                 unsigned codes[SD_MAX_CAPTURES], const char *method);
+/* As sd_rule_find() for a request whose checks (sr_uas_check: its Request-URI parses) passed,
+ * or must pass before the rule is used: a rule on the Request-URI's user alone reads it
+ * without parsing the URI again (the checks parsed it). */
+const sd_rule *sd__rule_find_checked(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                     unsigned codes[SD_MAX_CAPTURES]);
 
 /* ------------------------------------------------------------------ engine_respond.c */
 
@@ -220,8 +232,8 @@ static inline void sd__uas_policy(sr_uas_policy *p)
     p->accept = sd__accept_types;
     p->registrar = true;
 }
-int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, unsigned code,
-              bool sdp, const uint8_t *key, sr_msg **out);
+int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
+              const uint8_t *key, sr_msg **out);
 void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,
                 const char *rule, const char *note);
 
@@ -231,6 +243,7 @@ void sd__job_free(sd_engine *e, job *j);
 int sd__send_resp(sd_engine *e, job *j, sr_msg *resp, unsigned flags, uint64_t now);
 void sd__txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now);
 int sd__job_keep(sd_engine *e, job **jp, const sr_msg *req);
+bool sd__job_wait_ack(sd_engine *e, job **jp);
 void sd__job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note);
 void sd__job_final(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note,
                    uint64_t now);
@@ -239,18 +252,9 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
 void sd__held_release(sd_engine *e, job *j, uint64_t now);
 void sd__job_resume(sd_engine *e, job *j, uint64_t now);
 
-/* ------------------------------------------------------------------ engine_retx.c */
-
-/* A copy of @p m through the engine's allocator (NULL when out of memory). */
-sr_msg *sd__msg_copy(sd_engine *e, const sr_msg *m);
-bool sd__retx_start(sd_engine *e, job **jp, const sr_msg *req, sr_msg *copy, uint64_t now);
-bool sd__retx_again(sd_engine *e, job *j, uint64_t now);
-bool sd__retx_ack(sd_engine *e, const sr_msg *ack, sr_txn_id related);
-
 /* ------------------------------------------------------------------ engine_stateless.c */
 
-bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
-                       const sd_local *local);
+bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local);
 
 /* ------------------------------------------------------------------ engine_badreq.c */
 

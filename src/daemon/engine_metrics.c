@@ -61,7 +61,7 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     rc = rc ? rc
             : counter(out, "sipreplyd_engine_failures_total",
                       "Work the engine cut short for want of memory (a sequence ended early "
-                      "with a 500, a 2xx not resent, a reply not built).",
+                      "with a 500, a 2xx whose ACK is not tracked, a reply not built).",
                       e->cnt.failures);
     if (!rc) {
         snprintf(line, sizeof(line),

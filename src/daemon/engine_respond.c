@@ -94,8 +94,8 @@ static int expand(sd_engine *e, const job *j, const sr_msg *req, const char *tpl
  * Build response @p code for the step @p st (NULL: a bare response) to @p req. @p sdp: add
  * our SDP when the step has no body. On success *@p out owns it.
  */
-int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, unsigned code,
-              bool sdp, const uint8_t *key, sr_msg **out)
+int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
+              const uint8_t *key, sr_msg **out)
 {
     const sd_config *cf = j->cfg;
     /* our Contact, for the codes that carry one (dialog-creating 1xx/2xx, 3xx, 485) */
@@ -137,6 +137,19 @@ int sd__build(sd_engine *e, const job *j, const sr_msg *req, const sd_step *st, 
     o.flags =
         SR_BUILD_DEFAULTS | (st && st->unregistered ? SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY : 0);
     o.tag_key = key;
+    const sr_nameaddr *rto = sr_msg_to(req);
+    if (code != 100 && rto && !rto->tag.p) {
+        /* the tag the builder would derive (sr_build_to_tag), derived once per job */
+        if (j->totag_key != key) {
+            char t[SR_BUILD_TAG_LEN + 1];
+            if (sr_build_to_tag(req, key, t) == 0) {
+                memcpy(j->totag, t, SR_BUILD_TAG_LEN);
+                j->totag_key = key;
+            }
+        }
+        if (j->totag_key == key)
+            o.to_tag = (sr_str){j->totag, SR_BUILD_TAG_LEN};
+    }
     o.policy = &pol;
     o.alloc = e->alloc;
     o.source_host = sr_str_from_cstr(j->src.host);

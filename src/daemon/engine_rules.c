@@ -14,9 +14,34 @@ static bool copy_cstr(char *dst, size_t cap, sr_str s)
     return true;
 }
 
-/* As sd_rule_matches(), with the method taken as @p method (NULL: the request's). */
+/* The user part of @p ru, a sip: or sips: Request-URI that sr_uri_parse() accepts, without
+ * parsing the rest: in such a URI the first '@' ends the userinfo (no '@' in host, params or
+ * headers), and the user is the userinfo up to its ':' (password), as sr_uri_parse() says
+ * (RFC 3261 §19.1.1, §25.1). false for another scheme (the caller parses it). */
+static bool valid_sip_user(sr_str ru, sr_str *user)
+{
+    size_t i;
+    if (ru.len > 4 && ru.p[3] == ':' && sr_str_caseeq((sr_str){ru.p, 3}, SR_STR("sip")))
+        i = 4;
+    else if (ru.len > 5 && ru.p[4] == ':' && sr_str_caseeq((sr_str){ru.p, 4}, SR_STR("sips")))
+        i = 5;
+    else
+        return false;
+    const char *at = memchr(ru.p + i, '@', ru.len - i);
+    *user = SR_STR_NULL;
+    if (at) {
+        const char *colon = memchr(ru.p + i, ':', (size_t)(at - ru.p) - i);
+        *user = (sr_str){ru.p + i, (size_t)((colon ? colon : at) - (ru.p + i))};
+    }
+    return true;
+}
+
+/* As sd_rule_matches(), with the method taken as @p method (NULL: the request's). @p valid:
+ * the Request-URI is one sr_uri_parse() accepts — the request checks (sr_uas_check) passed,
+ * or must pass before the rule is used — so a rule on the user alone reads it without a
+ * parse of the whole URI. */
 static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *src,
-                            unsigned codes[SD_MAX_CAPTURES], const char *method)
+                            unsigned codes[SD_MAX_CAPTURES], const char *method, bool valid)
 {
     const sd_match *m = &r->match;
     if (m->methods) {
@@ -39,7 +64,8 @@ static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *
     if (m->user || m->has_user_re || m->host || m->has_host_re) {
         sr_str ru = sr_msg_request_uri(req);
         sr_uri u;
-        if (sr_uri_parse(&u, ru.p, ru.len, NULL) != 0)
+        if (!(valid && !m->host && !m->has_host_re && valid_sip_user(ru, &u.user)) &&
+            sr_uri_parse(&u, ru.p, ru.len, NULL) != 0)
             return false;
         char buf[256];
         if (m->user && !sr_str_eq(u.user, sr_str_from_cstr(m->user)))
@@ -86,14 +112,23 @@ static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *
 bool sd_rule_matches(const sd_rule *r, const sr_msg *req, const sr_addr *src,
                      unsigned codes[SD_MAX_CAPTURES])
 {
-    return rule_matches_as(r, req, src, codes, NULL);
+    return rule_matches_as(r, req, src, codes, NULL, false);
 }
 
 const sd_rule *sd__rule_find_as(const sd_config *cf, const sr_msg *req, const sr_addr *src,
                                 unsigned codes[SD_MAX_CAPTURES], const char *method)
 {
     for (size_t i = 0; i < cf->n_rules; i++)
-        if (rule_matches_as(&cf->rules[i], req, src, codes, method))
+        if (rule_matches_as(&cf->rules[i], req, src, codes, method, false))
+            return &cf->rules[i];
+    return &cf->fallback;
+}
+
+const sd_rule *sd__rule_find_checked(const sd_config *cf, const sr_msg *req, const sr_addr *src,
+                                     unsigned codes[SD_MAX_CAPTURES])
+{
+    for (size_t i = 0; i < cf->n_rules; i++)
+        if (rule_matches_as(&cf->rules[i], req, src, codes, NULL, true))
             return &cf->rules[i];
     return &cf->fallback;
 }

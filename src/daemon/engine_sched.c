@@ -1,70 +1,42 @@
-/* sipreplyd: the engine's jobs by transaction (open addressing) and by deadline (a binary
+/* sipreplyd: the engine's allocated jobs (a list for the sweeps; each is found from its
+ * transaction's events through the stack's user data) and their deadlines (a binary
  * min-heap). */
 #include "engine_int.h"
 
-/* ------------------------------------------------------------------ job map and heap */
+/* ------------------------------------------------------------------ the jobs */
 
-static int map_grow(sd_engine *e)
+void sd__jobs_link(sd_engine *e, job *j)
 {
-    size_t ncap = e->map_cap ? e->map_cap * 2 : 64;
-    job **nm = sd__calloc(e, ncap * sizeof(*nm));
-    if (!nm)
-        return -1;
-    for (size_t i = 0; i < e->map_cap; i++) {
-        job *j = e->map[i];
-        if (!j)
-            continue;
-        size_t s = sd__slot_of(j->txn, ncap);
-        while (nm[s])
-            s = (s + 1) & (ncap - 1);
-        nm[s] = j;
-    }
-    sd__free(e, e->map);
-    e->map = nm;
-    e->map_cap = ncap;
-    return 0;
-}
-
-job *sd__jobs_any(const sd_engine *e)
-{
-    for (size_t i = 0; e->n_jobs && i < e->map_cap; i++)
-        if (e->map[i])
-            return e->map[i];
-    return NULL;
-}
-
-int sd__map_put(sd_engine *e, job *j)
-{
-    if ((e->n_jobs + 1) * 2 > e->map_cap && map_grow(e) != 0)
-        return -1;
-    size_t s = sd__slot_of(j->txn, e->map_cap);
-    while (e->map[s])
-        s = (s + 1) & (e->map_cap - 1);
-    e->map[s] = j;
+    j->prev = NULL;
+    j->next = e->jobs;
+    if (e->jobs)
+        e->jobs->prev = j;
+    e->jobs = j;
     e->n_jobs++;
-    return 0;
 }
 
-void sd__map_del(sd_engine *e, sr_txn_id id)
+void sd__jobs_unlink(sd_engine *e, job *j)
 {
-    size_t mask = e->map_cap - 1, s = sd__slot_of(id, e->map_cap);
-    while (e->map[s] && e->map[s]->txn != id)
-        s = (s + 1) & mask;
-    if (!e->map[s])
-        return;
-    e->map[s] = NULL;
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        e->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
     e->n_jobs--;
-    /* backward-shift deletion keeps probe chains whole */
-    for (size_t n = (s + 1) & mask; e->map[n]; n = (n + 1) & mask) {
-        size_t home = sd__slot_of(e->map[n]->txn, e->map_cap);
-        bool between = s <= n ? (home > s && home <= n) : (home > s || home <= n);
-        if (!between) {
-            e->map[s] = e->map[n];
-            e->map[n] = NULL;
-            s = n;
-        }
+}
+
+void sd__jobs_reap(sd_engine *e)
+{
+    while (e->dead) {
+        job *j = e->dead;
+        e->dead = j->next;
+        sd__free(e, j);
     }
 }
+
+/* ------------------------------------------------------------------ the deadline heap */
 
 /* (deadline, then the order of scheduling): jobs due at the same millisecond run in the
  * order they were scheduled, whatever the heap's shape (libuv's timer_less_than). */

@@ -6,25 +6,26 @@
 #include <stdio.h>
 #include <string.h>
 
+/* End an allocated job: off the heap and the list, detached from its transaction. While the
+ * transaction lives, detaching (sr_stack_txn_set_user) also clears the job from the events
+ * queued for it, and the job goes now; once the transaction is gone, its last events
+ * (SR_EV_TERMINATED) may still name the job: it is kept, dead, until the queue is empty. */
 void sd__job_free(sd_engine *e, job *j)
 {
-    if (j->resp2xx) {
-        for (job **pp = &e->retx; *pp; pp = &(*pp)->retx_next) {
-            if (*pp == j) {
-                *pp = j->retx_next;
-                e->n_retx--;
-                break;
-            }
-        }
-        sr_msg_free(j->resp2xx);
-    }
-    sr_msg_free(j->held2xx);
     sd__heap_remove(e, j);
-    if (sd__map_get(e, j->txn) == j)
-        sd__map_del(e, j->txn);
+    sd__jobs_unlink(e, j);
+    if (j->wait_ack)
+        e->n_wait_ack--;
     sr_msg_free(j->req);
+    j->req = NULL;
     sd__cfg_release(e, j->cfg);
-    sd__free(e, j);
+    if (!sd__fwd_owns(e, j->txn) && sr_stack_txn_set_user(e->stack, j->txn, NULL) == 0) {
+        sd__free(e, j);
+        return;
+    }
+    j->dead = true;
+    j->next = e->dead;
+    e->dead = j;
 }
 
 static bool has_sdp_body(const sr_msg *req)
@@ -65,32 +66,70 @@ void sd__txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now)
     (void)rc; /* SR_ENOTFOUND (ended already), SR_ESTATE (answered): nothing to do */
 }
 
-/* Make the job own a copy of its request (before it waits). */
-int sd__job_keep(sd_engine *e, job **jp, const sr_msg *req)
+/* Make the job outlive the event that started it: allocate it and hang it on its
+ * transaction (sr_stack_txn_set_user). With @p req, the job owns the request: the message the
+ * stack lent with the event being handled, taken (sr_stack_event_take_msg), not copied.
+ * 0, or -1 when out of memory (*@p jp as it was). */
+static int job_own(sd_engine *e, job **jp, const sr_msg *req)
 {
     job *j = *jp;
-    if (!j->req) {
-        /* the seam where sr_msg_dup() goes once the core offers it */
-        j->req = sd__msg_copy(e, req);
-        if (!j->req)
-            return -1;
+    if (j->owned)
+        return 0;
+    job *h = sd__alloc(e, sizeof(*h));
+    if (!h)
+        return -1;
+    *h = *j;
+    h->heap_i = SIZE_MAX;
+    h->due = UINT64_MAX;
+    h->owned = true;
+    h->req = NULL;
+    if (sr_stack_txn_set_user(e->stack, h->txn, h) != 0) {
+        /* no such transaction: nothing would ever wake the job but its deadline */
+        sd__free(e, h);
+        return -1;
     }
-    if (sd__map_get(e, j->txn) != j) {
-        /* the job lived on the caller's stack: move it to the heap */
-        job *h = sd__alloc(e, sizeof(*h));
-        if (!h)
-            return -1;
-        *h = *j;
-        h->heap_i = SIZE_MAX;
-        h->due = UINT64_MAX;
-        if (sd__map_put(e, h) != 0) {
-            sd__free(e, h);
-            return -1;
+    if (req) {
+        /* the request of the event being handled (on_request): the stack's own parse,
+         * taken last, so that a failure leaves the caller's lent request as it was */
+        sr_msg *own = NULL;
+        if (sr_stack_event_take_msg(e->stack, &own) != 0 || own != req) {
+            sr_msg_free(own);
+            own = NULL;
+            if (sr_msg_dup(&own, req) != 0) {
+                sr_stack_txn_set_user(e->stack, h->txn, NULL);
+                sd__free(e, h);
+                return -1;
+            }
         }
-        j->req = NULL;
-        *jp = h;
+        h->req = own;
     }
+    sd__jobs_link(e, h);
+    *jp = h;
     return 0;
+}
+
+/* Make the job own its request (before it waits). */
+int sd__job_keep(sd_engine *e, job **jp, const sr_msg *req)
+{
+    return job_own(e, jp, req);
+}
+
+/* After its 2xx went out (the stack resends it until the ACK, RFC 3261 §13.3.1.4): keep the
+ * job, without its request, for the ACK that names the 2xx (the reflection budget's sign of
+ * life). true when it stays; false when memory failed (counted; the 2xx is resent all the
+ * same, but its ACK proves nothing to the shell). */
+bool sd__job_wait_ack(sd_engine *e, job **jp)
+{
+    if (job_own(e, jp, NULL) != 0) {
+        e->cnt.failures++;
+        return false;
+    }
+    job *j = *jp;
+    sr_msg_free(j->req);
+    j->req = NULL;
+    j->wait_ack = true;
+    e->n_wait_ack++;
+    return true;
 }
 
 /* The final (or "no final") of a job: log it. */
@@ -267,12 +306,19 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             return false;
         }
         bool has_body = sr_msg_body(resp).len > 0;
-        sr_msg *keep2xx = j->is_invite && code >= 200 && code < 300 ? sd__msg_copy(e, resp) : NULL;
-        rc = sd__send_resp(e, j, resp, reliable ? SR_SEND_100REL : 0, now);
-        if (rc != 0) {
-            sr_msg_free(keep2xx);
-            keep2xx = NULL;
+        bool is2xx = j->is_invite && code >= 200 && code < 300;
+        if (is2xx) {
+            /* the To tag its ACK names (RFC 3261 §13.3.1.4, §17.1.1.3) */
+            const sr_nameaddr *rt = sr_msg_to(resp);
+            j->tag_len = rt && rt->tag.len <= SD_TAG_MAX ? (uint8_t)rt->tag.len : 0;
+            if (j->tag_len)
+                memcpy(j->tag, rt->tag.p, j->tag_len);
         }
+        rc = sd__send_resp(e, j, resp,
+                           reliable ? SR_SEND_100REL
+                           : is2xx  ? SR_SEND_RETX_2XX
+                                    : 0,
+                           now);
         if (rc == SR_ESTATE && reliable) {
             /* the previous reliable 1xx is not PRACKed yet: wait for the PRACK */
             if (sd__job_keep(e, jp, req) != 0)
@@ -291,14 +337,13 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         if (reliable && has_body)
             j->sdp_reliable = true;
         sr_txn_state ts;
-        if (j->is_invite && code >= 200 && code < 300 &&
-            sr_stack_txn_state(e->stack, j->txn, &ts) == 0 && ts == SR_TXN_PROCEEDING) {
+        if (is2xx && sr_stack_txn_state(e->stack, j->txn, &ts) == 0 && ts == SR_TXN_PROCEEDING) {
             /* RFC 3262 §3: held by the stack until the reliable 1xx with SDP is PRACKed.
-             * Nothing went on the wire: logged and resent once it does (held_release); a
-             * CANCEL (487), no PRACK within 64*T1 (500) or a shutdown (503) end it instead */
+             * Nothing went on the wire: logged once it does (held_release), then the stack
+             * resends it; a CANCEL (487), no PRACK within 64*T1 (500) or a shutdown (503)
+             * end it instead */
             if (sd__job_keep(e, jp, req) != 0) {
                 /* the stack sends the 2xx on the PRACK, unlogged; no final can replace it */
-                sr_msg_free(keep2xx);
                 e->cnt.failures++;
                 sd__job_done(e, *jp, req, 0,
                              "out of memory: the call could not be kept; its 2xx waits for the "
@@ -307,12 +352,11 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             }
             (*jp)->held = true;
             (*jp)->held_code = code;
-            (*jp)->held2xx = keep2xx;
             return true;
         }
         if (code >= 200) {
             sd__job_done(e, j, req, code, NULL);
-            return keep2xx ? sd__retx_start(e, jp, req, keep2xx, now) : false;
+            return is2xx && sd__job_wait_ack(e, jp);
         }
         if (++j->sent >= st->repeat) {
             j->step++;
@@ -350,36 +394,30 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
         }
         return;
     }
-    /* never left the stack frame */
-    sr_msg_free(tmp.req);
+    /* never left the stack frame (nor took the request) */
     sd__cfg_release(e, tmp.cfg);
     sd__txn_settle(e, ev->txn, now);
 }
 
 /* A PRACK reached a job whose 2xx the stack held: if the stack sent it (the transaction is
- * Accepted, RFC 6026 §7.1), log it and resend it until the ACK (RFC 3261 13.3.1.4). */
+ * Accepted, RFC 6026 §7.1), log it; the stack resends it until the ACK (RFC 3261
+ * §13.3.1.4, SR_SEND_RETX_2XX from when it went), and the job waits for that ACK. */
 void sd__held_release(sd_engine *e, job *j, uint64_t now)
 {
+    (void)now;
     sr_txn_state ts;
     if (sr_stack_txn_state(e->stack, j->txn, &ts) != 0 || ts != SR_TXN_ACCEPTED)
         return; /* still held (or the transaction ended: SR_EV_TERMINATED says so) */
-    sr_msg *copy = j->held2xx;
-    j->held2xx = NULL;
     j->held = false;
     sd__job_done(e, j, j->req, j->held_code, NULL);
-    if (!sd__retx_start(e, &j, j->req, copy, now))
+    if (!sd__job_wait_ack(e, &j))
         sd__job_free(e, j);
 }
 
 void sd__job_resume(sd_engine *e, job *j, uint64_t now)
 {
-    if (j->held)
-        return; /* the stack sends it on the PRACK; nothing to run meanwhile */
-    if (j->resp2xx) {
-        if (!sd__retx_again(e, j, now))
-            sd__job_free(e, j);
-        return;
-    }
+    if (j->held || j->wait_ack)
+        return; /* the stack sends (and resends) the 2xx; nothing to run meanwhile */
     job *jj = j;
     if (!job_run(e, &jj, j->req, now)) {
         sr_txn_id txn = jj->txn;

@@ -6,13 +6,10 @@
 
 /* ------------------------------------------------------------------ stateless replies */
 
-/* true when the message was handled without the stack. */
-bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
-                       const sd_local *local)
+/* true when the message @p req (the engine's one parse, sd_engine_receive) was handled
+ * without the stack; the caller keeps it either way. */
+bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local)
 {
-    sr_msg *req = NULL;
-    if (sd__parse(e, buf, len, &req) != 0)
-        return false;
     bool done = false;
     sr_method m = sr_msg_method(req);
     if (!sr_msg_is_request(req) || m == SR_METHOD_PRACK)
@@ -38,7 +35,9 @@ bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr 
         goto out;
     }
     unsigned codes[SD_MAX_CAPTURES] = {0};
-    const sd_rule *rule = sd_rule_find(sd__cfg_of(e), req, src, codes);
+    /* a stateless rule answers only once the checks pass (below): then the Request-URI
+     * parsed, and the rule's reading of its user was the parse's */
+    const sd_rule *rule = sd__rule_find_checked(sd__cfg_of(e), req, src, codes);
     if (rule->actions[0].kind != SD_ACT_STATELESS || e->draining)
         goto out;
     sr_uas_policy pol;
@@ -78,6 +77,5 @@ bool sd__try_stateless(sd_engine *e, const char *buf, size_t len, const sr_addr 
                sent ? NULL : "nothing sent: the response could not be built");
     done = true;
 out:
-    sr_msg_free(req);
     return done;
 }

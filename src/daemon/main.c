@@ -296,6 +296,9 @@ static void usage(FILE *out)
             "      --udp-gso           send runs of equal-size UDP datagrams to one peer as one\n"
             "                          UDP GSO send (Linux; cheaper under load; a capture on\n"
             "                          this host then shows such a run as one large datagram)\n"
+            "      --udp-hold US       paced UDP faster than one datagram per US/2 us: sleep US\n"
+            "                          before each read and answer what gathered (fewer wake-ups;\n"
+            "                          answers up to US later; 0 to 1000, default 0: off)\n"
             "  -h, --help              this help\n"
             "  -V, --version           version\n\n"
             "Signals: SIGTERM/SIGINT stop accepting, finish in-flight calls, exit 0;\n"
@@ -345,6 +348,7 @@ int main(int argc, char **argv)
         O_MAXTXN,
         O_MAXMEM,
         O_GSO,
+        O_HOLD,
         O_PERSRC,
         O_MSGTIME,
         O_RBUDGET,
@@ -367,6 +371,7 @@ int main(int argc, char **argv)
         {"max-transactions", required_argument, NULL, O_MAXTXN},
         {"max-memory", required_argument, NULL, O_MAXMEM},
         {"udp-gso", no_argument, NULL, O_GSO},
+        {"udp-hold", required_argument, NULL, O_HOLD},
         {"max-connections-per-source", required_argument, NULL, O_PERSRC},
         {"message-timeout", required_argument, NULL, O_MSGTIME},
         {"reflection-budget", required_argument, NULL, O_RBUDGET},
@@ -418,6 +423,14 @@ int main(int argc, char **argv)
             max_mem = v;
             break;
         case O_GSO: so.udp_gso = true; break;
+        case O_HOLD: /* 0 turns it off */
+            if (num_arg(optarg, &v) != 0 || v > 1000) {
+                fprintf(stderr, "sipreplyd: --udp-hold '%s': expected microseconds, 0 to 1000\n",
+                        optarg);
+                return 2;
+            }
+            so.udp_hold_us = (uint32_t)v;
+            break;
         case O_RBUDGET: /* 0 turns it off */
             if (num_arg(optarg, &v) != 0 || v > 0xffffffffUL) {
                 fprintf(stderr, "sipreplyd: '%s': expected a number\n", optarg);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* Dotted-quad text of @p a (network order) into @p out (at least 16 bytes): what inet_ntop
@@ -61,9 +62,11 @@ void sn__addr_text(const struct sockaddr_storage *ss, char *host, size_t cap, ui
     }
 }
 
-/* sr_addr host text + port → sockaddr. 0 (an address literal), 1 (a name, resolved now) or
- * -1. */
-int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl)
+/* sr_addr host text + port → sockaddr. 0 (an address literal), SN_ADDR_NAME (a name: resolved
+ * here only with @p resolve, for a listener; a message's destination goes to the resolver,
+ * send_dns.c) or -1. */
+int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl,
+                  bool resolve)
 {
     memset(ss, 0, sizeof(*ss));
     size_t n = strlen(host);
@@ -88,7 +91,9 @@ int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, 
         *sl = sizeof(*s4);
         return 0;
     }
-    /* a name (a Via sent-by): resolve it */
+    if (!resolve)
+        return SN_ADDR_NAME;
+    /* a listener's name ("tcp:localhost:5060"): at setup, before the loop serves anyone */
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
         return -1;
@@ -99,7 +104,7 @@ int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, 
         ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
     else
         ((struct sockaddr_in *)ss)->sin_port = htons(port);
-    return 1;
+    return SN_ADDR_NAME;
 }
 
 /* The same IPv4 or IPv6 address, and port when @p with_port (the fields recvmmsg and
@@ -146,11 +151,11 @@ int sn__tx_addr(sn_loop *l, const char *host, uint16_t port, struct sockaddr_sto
         *sl = l->tx_sl;
         return 0;
     }
-    int rc = sn__text_addr(host, port, ss, sl);
-    if (rc < 0)
-        return -1;
+    int rc = sn__text_addr(host, port, ss, sl, false);
+    if (rc != 0)
+        return rc;
     size_t n = strlen(host);
-    if (rc == 0 && n < sizeof(l->tx_host)) { /* literals only: a name is resolved each time */
+    if (n < sizeof(l->tx_host)) {
         memcpy(l->tx_host, host, n + 1);
         l->tx_port = port;
         l->tx_ss = *ss;
@@ -198,7 +203,7 @@ int sn__open_listener(lsn *ls, sr_transport tp, const char *hostport, char *boun
     }
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (sn__text_addr(host, port, &ss, &sl) < 0) {
+    if (sn__text_addr(host, port, &ss, &sl, true) < 0) {
         snprintf(err, errlen, "'%s': not an address", host);
         return -1;
     }
@@ -223,8 +228,12 @@ int sn__open_listener(lsn *ls, sr_transport tp, const char *hostport, char *boun
         if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) != 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     }
+    /* a UDP socket stays blocking with a short receive timeout: the loop may sleep in
+     * recvmmsg on it (sn__udp_wait); every other call on it passes MSG_DONTWAIT */
+    struct timeval tmo = {.tv_sec = 0, .tv_usec = UDP_WAIT_MS * 1000};
     if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || (tp == SR_TP_TCP && listen(fd, 511) != 0) ||
-        sn__set_nonblock(fd) != 0) {
+        (tp == SR_TP_TCP ? sn__set_nonblock(fd)
+                         : setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo))) != 0) {
         snprintf(err, errlen, "%s %s: %s", tp == SR_TP_UDP ? "udp" : "tcp", hostport,
                  strerror(errno));
         close(fd);

@@ -193,5 +193,14 @@ int sn_loop_metrics(const sn_loop *l, sr_buf *out)
                  (unsigned long long)l->refl_limited);
         rc = sr_buf_append_cstr(out, line);
     }
+    if (!rc) {
+        snprintf(line, sizeof(line),
+                 "# HELP sipreplyd_dns_send_failed_total Messages not sent: their destination "
+                 "was a host name that did not resolve (RFC 3263 5).\n"
+                 "# TYPE sipreplyd_dns_send_failed_total counter\n"
+                 "sipreplyd_dns_send_failed_total %llu\n",
+                 (unsigned long long)l->dns_send_failed);
+        rc = sr_buf_append_cstr(out, line);
+    }
     return rc;
 }

@@ -15,14 +15,23 @@
 #define UDP_BATCH     32
 #define UDP_BUF       65536
 #define OUT_BATCH     64
-#define OUT_BYTES     (256 * 1024)
-#define METRICS_MAX   16
-#define METRICS_OUT   (4u << 20) /* the largest /metrics response */
-#define METRICS_MS    5000       /* a scraper has this long to ask and read */
-#define REFL_WAYS     4
-#define REFL_BUCKETS  2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
+/* The loop blocks in recvmmsg on its one busy UDP listener (sn__udp_wait) rather than in
+ * epoll_wait: it waits there at most UDP_WAIT_MS (SO_RCVTIMEO, rounded up by the kernel to
+ * its tick), looks at every other descriptor through epoll at least every UDP_POLL_MS of the
+ * clock or UDP_POLL_N datagrams, and waits so only while the handler's next deadline is at
+ * least UDP_WAIT_GUARD_MS away (a tick of even a HZ=100 kernel: timers are not delayed). */
+#define UDP_WAIT_MS       2
+#define UDP_POLL_MS       2
+#define UDP_POLL_N        64
+#define UDP_WAIT_GUARD_MS 25
+#define OUT_BYTES         (256 * 1024)
+#define METRICS_MAX       16
+#define METRICS_OUT       (4u << 20) /* the largest /metrics response */
+#define METRICS_MS        5000       /* a scraper has this long to ask and read */
+#define REFL_WAYS         4
+#define REFL_BUCKETS      2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
-enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN };
+enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN, W_DNS };
 
 typedef struct watch {
     int kind;
@@ -107,6 +116,7 @@ struct sn_loop {
     char *in_buf;
     const lsn *in_for; /* the listener the input headers are set up for */
     size_t in_used;    /* headers the last recvmmsg filled (to set up again) */
+    bool udp_busy;     /* the last UDP read found datagrams (the loop may wait in recvmmsg) */
     /* UDP output batch, one socket at a time */
     int out_fd;
     struct mmsghdr out[OUT_BATCH];
@@ -148,6 +158,10 @@ struct sn_loop {
     const struct sockaddr_storage *rx_cur;
     size_t rx_cur_len;
     uint64_t refl_dropped, refl_dropped_bytes, refl_limited;
+    sn_resolver *dns;         /* resolve.c: its sockets are in the epoll set (W_DNS) */
+    size_t dns_parked;        /* messages waiting for their destination's name (send_dns.c) */
+    uint64_t dns_send_failed; /* messages dropped: their destination's name did not resolve */
+    bool quit;                /* sn_loop_stop: return at the end of this turn */
 };
 
 /* loop.c */
@@ -157,7 +171,11 @@ int sn__ep_mod(sn_loop *l, int fd, uint32_t events, watch *w);
 
 /* addr.c: binary ⇄ text at the edge (sr_addr, sn_local, logs), listeners */
 void sn__addr_text(const struct sockaddr_storage *ss, char *host, size_t cap, uint16_t *port);
-int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl);
+/* 0: an address literal; SN_ADDR_NAME: a host name, left to the caller (resolved now, blocking,
+ * only when @p resolve: listeners at setup); -1: invalid */
+#define SN_ADDR_NAME 1
+int sn__text_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl,
+                  bool resolve);
 bool sn__same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b,
                    bool with_port);
 void sn__rx_text(sn_loop *l, const struct sockaddr_storage *ss, char *host, uint16_t *port);
@@ -168,6 +186,10 @@ int sn__open_listener(lsn *ls, sr_transport tp, const char *hostport, char *boun
 
 /* udp.c */
 void sn__udp_readable(sn_loop *l, lsn *ls);
+/* Block in recvmmsg on @p ls (blocking socket, SO_RCVTIMEO UDP_WAIT_MS) for the first
+ * datagram, take what else is there, hand them over and send the answers; the loop's clock is
+ * read once it returns. Datagrams read; 0: none came in time; -1: interrupted. */
+int sn__udp_wait(sn_loop *l, lsn *ls);
 void sn__udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 void sn__udp_flush(sn_loop *l);
 
@@ -184,6 +206,17 @@ void sn__conn_close(sn_loop *l, conn *c);
 void sn__conn_flush(sn_loop *l, conn *c); /* best effort, at exit */
 void sn__tcp_sweep(sn_loop *l, uint64_t now);
 bool sn__tcp_writes_pending(const sn_loop *l);
+
+/* resolve.c: the resolver's part of each loop turn */
+uint64_t sn__dns_deadline(sn_loop *l); /* UINT64_MAX: nothing; 0: results to deliver */
+void sn__dns_timer(sn_loop *l, uint64_t now);
+void sn__dns_event(sn_loop *l, watch *w, uint32_t events);
+/* the shell's own resolution: its callback runs (with a failure) even when the resolver is
+ * freed, so what it holds is released */
+void sn__resolve_keep(sn_resolve *q);
+
+/* send_dns.c: send @p data to @p to, whose host is a name, once it resolves */
+void sn__send_by_name(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 
 /* http.c */
 void sn__http_accept(sn_loop *l);

@@ -68,6 +68,7 @@ void sn_opts_default(sn_opts *o)
     o->reflection_window_ms = 64000;
     o->shutdown_ms = 5000;
     o->udp_gso = false;
+    o->udp_hold_us = 0;
 }
 
 int sn__set_nonblock(int fd)
@@ -104,6 +105,8 @@ int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_handler *h, char *err,
     l->o = *o;
     l->h = *h;
     l->gso = o->udp_gso;
+    if (l->o.udp_hold_us > 1000)
+        l->o.udp_hold_us = 1000;
     l->out_fd = -1;
     l->sigfd = -1;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -146,6 +149,7 @@ void sn_loop_free(sn_loop *l)
 {
     if (!l)
         return;
+    sn_resolver_free(l->dns); /* a resolver its owner left attached */
     for (size_t i = 0; i < l->n_lsns; i++)
         if (l->lsns[i].fd >= 0)
             close(l->lsns[i].fd);
@@ -228,6 +232,10 @@ static void dispatch(sn_loop *l, const struct epoll_event *ev)
         break;
     }
     case W_METRICS_LSN: sn__http_accept(l); break;
+    case W_DNS:
+        sn__dns_event(l, w, ev->events);
+        sn__udp_flush(l); /* what results sent (send_dns.c, the program's callbacks) */
+        break;
     case W_METRICS_CONN: {
         mconn *m = w->obj;
         if (m->in_use)
@@ -236,6 +244,19 @@ static void dispatch(sn_loop *l, const struct epoll_event *ev)
     }
     default: break;
     }
+}
+
+/* The loop's one open UDP listener, or NULL (none, or several: then epoll waits for them). */
+static lsn *udp_solo(sn_loop *l)
+{
+    lsn *solo = NULL;
+    for (size_t i = 0; i < l->n_lsns; i++)
+        if (l->lsns[i].tp == SR_TP_UDP && l->lsns[i].fd >= 0) {
+            if (solo)
+                return NULL;
+            solo = &l->lsns[i];
+        }
+    return solo;
 }
 
 int sn_loop_run(sn_loop *l)
@@ -247,6 +268,10 @@ int sn_loop_run(sn_loop *l)
         sweep_ms = 10;
     l->now = sn_now_ms();
     uint64_t next_sweep = l->now + sweep_ms;
+    uint64_t next_poll = l->now; /* the latest time epoll is asked again (busy UDP) */
+    unsigned since_poll = 0;     /* datagrams read in recvmmsg waits since epoll was asked */
+    uint64_t last_poll = l->now;
+    bool hold = false; /* sn_opts.udp_hold_us applies until the next poll */
     for (;;) {
         /* one clock read per turn, right after the wait (STYLE.md §7): what the turn does
          * (the events, then what fell due) all runs at that time */
@@ -257,13 +282,26 @@ int sn_loop_run(sn_loop *l)
             sn__udp_flush(l);
             dl = next_deadline(l);
         }
+        /* DNS: timeouts, and results to deliver (callbacks may send) */
+        if (sn__dns_deadline(l) <= now) {
+            sn__dns_timer(l, now);
+            sn__udp_flush(l);
+            dl = next_deadline(l);
+        }
+        if (l->quit) {
+            l->quit = false;
+            break;
+        }
+        uint64_t dns_dl = sn__dns_deadline(l);
+        if (dns_dl < dl)
+            dl = dns_dl;
         if (now >= next_sweep) {
             sn__tcp_sweep(l, now);
             sn__http_sweep(l, now);
             next_sweep = now + sweep_ms;
         }
         if (l->stopping && (!l->h.pending || l->h.pending(l->h.user) == 0) &&
-            !sn__tcp_writes_pending(l))
+            !sn__tcp_writes_pending(l) && !l->dns_parked)
             break;
         if (l->stopping && now >= l->stop_deadline) {
             /* out of time: the handler ends what still runs (best effort on TCP) */
@@ -279,11 +317,41 @@ int sn_loop_run(sn_loop *l)
             dl = next_sweep;
         if (l->stopping && dl > l->stop_deadline)
             dl = l->stop_deadline;
+        /* Busy UDP on the one listener: sleep in its recvmmsg instead of epoll_wait and a
+         * recvmmsg (one system call per wake-up less), as long as nothing else can be due
+         * before the wait ends: no deadline within UDP_WAIT_GUARD_MS, epoll asked within
+         * UDP_POLL_MS and UDP_POLL_N datagrams (TCP, /metrics, signals wait that long at
+         * most while datagrams keep coming), not stopping. A wait that times out ends it. */
+        lsn *solo = l->udp_busy && !l->stopping ? udp_solo(l) : NULL;
+        if (solo && now < next_poll && since_poll < UDP_POLL_N && dl >= now + UDP_WAIT_GUARD_MS) {
+            if (hold) {
+                /* datagrams come faster than one per half hold: let them gather (a timer
+                 * wakes us, not each datagram), then take them all in one read */
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)l->o.udp_hold_us * 1000};
+                nanosleep(&ts, NULL);
+            }
+            int got = sn__udp_wait(l, solo);
+            if (got == 0)
+                l->udp_busy = false;
+            else if (got > 0)
+                since_poll += (unsigned)got;
+            continue;
+        }
         int timeout = dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
+        l->udp_busy = false; /* set again by a read that finds datagrams */
         int n = epoll_wait(l->ep, evs, 64, timeout);
         if (n < 0 && errno != EINTR)
             return 1;
         l->now = sn_now_ms();
+        /* the rate of the window since the last poll decides the hold for the next one:
+         * more than two datagrams per hold (the clock counts whole milliseconds; a window
+         * cut by UDP_POLL_N in under one is fast) */
+        uint64_t window = l->now - last_poll;
+        hold = l->o.udp_hold_us && since_poll >= 2 &&
+               (uint64_t)since_poll * l->o.udp_hold_us > 2000 * (window ? window : 1);
+        last_poll = l->now;
+        next_poll = l->now + UDP_POLL_MS;
+        since_poll = 0;
         for (int i = 0; i < n; i++)
             dispatch(l, &evs[i]);
     }

@@ -32,6 +32,12 @@ typedef struct sn_opts {
      * the run as one large datagram). Falls back to one datagram per message where the kernel
      * refuses. */
     bool udp_gso;
+    /** Coalesce paced UDP (0: off, the default): while datagrams arrive on the loop's one UDP
+     *  listener at more than one per udp_hold_us / 2 microseconds, the loop sleeps this long
+     *  before each read instead of waking for every datagram, and answers what gathered in
+     *  one go: fewer wake-ups and system calls per call, each answer up to udp_hold_us (plus
+     *  the kernel's timer slack) later. At most 1000. */
+    uint32_t udp_hold_us;
 } sn_opts;
 
 void sn_opts_default(sn_opts *o);
@@ -144,5 +150,140 @@ void sn_listeners(const sn_loop *l, char *out, size_t cap);
 
 /** Run until SIGTERM/SIGINT and the drain that follows. Returns the exit status (0). */
 int sn_loop_run(sn_loop *l);
+
+/* ------------------------------------------------------------------ DNS (resolve.c)
+ * RFC 3263 §4 server location through c-ares, driven by the loop: the resolver's sockets are
+ * watched by the loop's epoll set and its timeouts are part of the loop's deadline, so no
+ * lookup ever blocks the loop. */
+
+#define SN_TARGETS_MAX  32  /**< targets one resolution returns at most */
+#define SN_DNS_NAME_MAX 256 /**< a domain name's text with its NUL (RFC 1035 §2.3.4: 253) */
+
+/** One place to send a request to, in failover order (RFC 3263 §4.3). */
+typedef struct sn_target {
+    /** transport, address literal ("192.0.2.1", "[2001:db8::1]", as sn_send takes it), port;
+     *  conn_id 0 */
+    sr_addr addr;
+    /** UDP or TCP: the shell can send there. TLS and SCTP targets are listed where RFC 3263
+     *  puts them, with supported false: the shell does not build those transports. */
+    bool supported;
+    /** The domain name whose A or AAAA record gave the address ("" for a numeric host) */
+    char name[SN_DNS_NAME_MAX];
+} sn_target;
+
+/** An ordered target list: try t[0] first, then t[1]... (RFC 3263 §4.3). */
+typedef struct sn_targets {
+    size_t n;
+    sn_target t[SN_TARGETS_MAX];
+} sn_targets;
+
+/**
+ * Copy the targets of @p t the shell can send to (supported) into @p out, in order, at most
+ * @p cap: the server list a UAC walks on failure (RFC 3263 §4.3). Returns how many.
+ */
+size_t sn_targets_usable(const sn_targets *t, sr_addr *out, size_t cap);
+
+/** A uniformly distributed 32-bit number (the RFC 2782 weighted selection draws them). */
+typedef uint32_t (*sn_random_cb)(void *user);
+
+/** One SRV record (RFC 2782), for sn_srv_order. */
+typedef struct sn_srv {
+    uint16_t priority, weight, port;
+    const char *target; /**< not owned */
+} sn_srv;
+
+/**
+ * Order @p recs[0..n) in place as RFC 2782 "Usage rules" say: by ascending priority; within
+ * one priority, repeatedly pick among the records left with probability proportional to their
+ * weight. Before the draws, the records of one priority are laid out weight-0 first (RFC 2782:
+ * they are then picked only by a draw of 0), then by target and port, so given draws give
+ * one order whatever order the answer came in. Each pick draws one number from @p rnd (with
+ * @p user): a draw r picks the first record whose running weight sum reaches r % (sum + 1),
+ * sum being the weights of the records left. The last record of a priority takes no draw.
+ */
+void sn_srv_order(sn_srv *recs, size_t n, sn_random_cb rnd, void *user);
+
+/** One NAPTR record (RFC 3403 §4.1), for sn_naptr_select. */
+typedef struct sn_naptr {
+    uint16_t order, preference;
+    const char *flags, *service, *regexp, *replacement; /**< not owned */
+    sr_transport transport;                             /**< set by sn_naptr_select */
+} sn_naptr;
+
+/**
+ * Keep the NAPTR records a SIP client can use and order them (RFC 3263 §4.1): flags "S"
+ * (case-insensitive), an empty regexp, a non-empty replacement, and a service SIP+D2U
+ * (UDP), SIP+D2T (TCP) or SIPS+D2T (TLS) — for a SIPS URI (@p sips) only SIPS+D2T; other
+ * services (SCTP, RFC 7118 WebSocket...) are dropped. Kept records are moved to the front,
+ * sorted by order then preference (stably: equal ones keep the answer's order), with their
+ * transport set; a record repeating the replacement and service of one kept is dropped. Returns how many were kept.
+ */
+size_t sn_naptr_select(sn_naptr *recs, size_t n, bool sips);
+
+typedef struct sn_resolver_opts {
+    /** DNS servers, "IP[:PORT],..." ("[::1]:53" for IPv6; c-ares's CSV form). NULL: the
+     *  system's (/etc/resolv.conf). */
+    const char *servers;
+    uint32_t timeout_ms; /**< the first try's timeout; c-ares doubles it per round (2000) */
+    unsigned tries;      /**< tries per server (2) */
+    size_t max_pending;  /**< resolutions in flight at most (256) */
+    /** Draws for the RFC 2782 weighted selection; NULL: the kernel's CSPRNG (sn_random). */
+    sn_random_cb random;
+    void *random_user;
+} sn_resolver_opts;
+
+void sn_resolver_opts_default(sn_resolver_opts *o);
+
+typedef struct sn_resolver sn_resolver;
+typedef struct sn_resolve sn_resolve;
+
+/**
+ * The outcome of one resolution, called from the loop (never from inside the call that
+ * started it). @p status is 0 with @p targets->n >= 1, or SR_ENOTFOUND (no address: NXDOMAIN,
+ * no records, or SRV saying the service is not offered), SR_ETIMEDOUT (nothing found and a
+ * query went unanswered), SR_EIO (nothing found and a server failed or refused), SR_ENOMEM.
+ * @p targets lives during the call only.
+ */
+typedef void (*sn_resolve_cb)(void *user, int status, const sn_targets *targets);
+
+/**
+ * Create the resolver of loop @p l (one per loop; its sockets join the loop's). Free it with
+ * sn_resolver_free before the loop. 0, or -1 with @p err.
+ */
+int sn_resolver_new(sn_resolver **out, sn_loop *l, const sn_resolver_opts *o, char *err,
+                    size_t errlen);
+
+/** Stop every resolution in flight (no callback is called) and free the resolver. */
+void sn_resolver_free(sn_resolver *r);
+
+/**
+ * Resolve the SIP or SIPS URI @p uri[0..len) into its ordered targets (RFC 3263 §4): a
+ * numeric host (or maddr) as it is; a port given: A/AAAA only; a transport given: SRV for it;
+ * otherwise NAPTR, then SRV (weighted, sn_srv_order), then A and AAAA for each SRV target
+ * (IPv4 addresses first); no NAPTR: SRV for _sip._udp, _sip._tcp and _sips._tcp (a SIPS URI:
+ * _sips._tcp only); no SRV: A/AAAA at port 5060 (5061 for TLS) with the transport the URI
+ * gives, else UDP (SIP) or TLS (SIPS). @p cb gets the result with @p user on a later loop turn.
+ * @p handle (optional) receives a handle for sn_resolve_cancel, valid until the callback.
+ * Returns 0, or (and then @p cb is never called) SR_EBADMSG (not a URI), SR_EUNSUPPORTED (not
+ * sip:/sips:, or a transport parameter other than udp, tcp, tls, sctp), SR_ENOSPC
+ * (max_pending resolutions in flight), SR_ENOMEM, SR_EINVAL.
+ */
+int sn_resolve_uri(sn_resolver *r, const char *uri, size_t len, sn_resolve_cb cb, void *user,
+                   sn_resolve **handle);
+
+/**
+ * Resolve host name @p host (NUL-terminated; an address literal is taken as it is) with
+ * A/AAAA only into targets at @p port over @p tp (RFC 3263 §4.2 with a port, as for a Via
+ * sent-by, RFC 3263 §5). Same callback and returns as sn_resolve_uri.
+ */
+int sn_resolve_host(sn_resolver *r, const char *host, uint16_t port, sr_transport tp,
+                    sn_resolve_cb cb, void *user, sn_resolve **handle);
+
+/** Give up resolution @p q: its callback will not be called. */
+void sn_resolve_cancel(sn_resolve *q);
+
+/** Make sn_loop_run return at the end of the current turn (for programs that run the loop
+ *  for one job, such as a lookup). */
+void sn_loop_stop(sn_loop *l);
 
 #endif /* SN_NET_H */

@@ -149,7 +149,17 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
     uint16_t port = v.has_port ? v.port : 5060;
     struct sockaddr_storage ss;
     socklen_t slen;
-    if (sn__text_addr(host, port, &ss, &slen) < 0)
+    int rc = sn__text_addr(host, port, &ss, &slen, false);
+    if (rc == SN_ADDR_NAME) {
+        /* a sent-by name: back here with its address once resolved (the Via's received, an
+         * address, wins over to->host, so the address then comes from to->host) */
+        sr_addr named = *to;
+        memcpy(named.host, host, h.len + 1);
+        named.port = port;
+        sn__send_by_name(l, data, len, &named);
+        return;
+    }
+    if (rc != 0)
         return;
     /* a connection to that address already (one opened for an earlier response of the
      * same sequence, e.g. a 2xx retransmission, RFC 3261 §13.3.1.4): send on it */

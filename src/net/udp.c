@@ -1,5 +1,7 @@
-/* sipreply network shell: UDP — datagrams read in batches with recvmmsg, answers sent with
- * sendmmsg (runs merged with UDP GSO where asked) or sendto when alone. */
+/* sipreply network shell: UDP — datagrams read in batches with recvmmsg (from the loop's
+ * epoll, or blocking on the one busy listener: sn__udp_wait), answers sent with sendmmsg (runs
+ * merged with UDP GSO where asked) or sendto when alone. The listeners' sockets are blocking
+ * (for sn__udp_wait): every other call on them passes MSG_DONTWAIT. */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -16,7 +18,7 @@ static void udp_send_plain(sn_loop *l, size_t from, size_t to)
 {
     size_t done = from;
     while (done < to) {
-        int n = sendmmsg(l->out_fd, l->out + done, (unsigned)(to - done), 0);
+        int n = sendmmsg(l->out_fd, l->out + done, (unsigned)(to - done), MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -79,7 +81,7 @@ static bool udp_send_gso(sn_loop *l)
     }
     size_t done = 0;
     while (done < ne) {
-        int n = sendmmsg(l->out_fd, l->gso_msgs + done, (unsigned)(ne - done), 0);
+        int n = sendmmsg(l->out_fd, l->gso_msgs + done, (unsigned)(ne - done), MSG_DONTWAIT);
         if (n >= 0) {
             done += (size_t)n;
             continue;
@@ -112,7 +114,7 @@ void sn__udp_flush(sn_loop *l)
         /* one answer alone (paced traffic: requests come one by one): a plain sendto, as
          * cheap as it gets; a failure is a datagram lost, as in udp_send_plain */
         const struct msghdr *mh = &l->out[0].msg_hdr;
-        while (sendto(l->out_fd, l->out_iov[0].iov_base, l->out_iov[0].iov_len, 0,
+        while (sendto(l->out_fd, l->out_iov[0].iov_base, l->out_iov[0].iov_len, MSG_DONTWAIT,
                       (const struct sockaddr *)mh->msg_name, mh->msg_namelen) < 0 &&
                errno == EINTR) {
         }
@@ -149,7 +151,12 @@ void sn__udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (sn__tx_addr(l, to->host, to->port, &ss, &sl) != 0)
+    int rc = sn__tx_addr(l, to->host, to->port, &ss, &sl);
+    if (rc == SN_ADDR_NAME) {
+        sn__send_by_name(l, data, len, to); /* comes back here with the address */
+        return;
+    }
+    if (rc != 0)
         return;
     lsn *ls = udp_socket_for(l, to, ss.ss_family);
     if (!ls || len > OUT_BYTES)
@@ -200,60 +207,72 @@ static bool pktinfo_local(const struct msghdr *mh, uint16_t port, sn_local *out)
     return false;
 }
 
+/* One recvmmsg on @p ls with @p flags, each datagram handed to the handler, the answers sent.
+ * @p clock: read the loop's clock once the call returns (sn__udp_wait: the turn's one read).
+ * The number of datagrams read; 0 when none was there (or the wait timed out), -1 on EINTR. */
+static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
+{
+    /* the headers are set up for one listener at a time; after a call only the ones the
+     * kernel wrote to (lengths, flags) are set again */
+    size_t reset = l->in_for == ls ? l->in_used : UDP_BATCH;
+    for (size_t i = 0; i < reset; i++) {
+        memset(&l->in[i].msg_hdr, 0, sizeof(l->in[i].msg_hdr));
+        l->in[i].msg_hdr.msg_name = &l->in_addr[i];
+        l->in[i].msg_hdr.msg_namelen = sizeof(l->in_addr[i]);
+        l->in[i].msg_hdr.msg_iov = &l->in_iov[i];
+        l->in[i].msg_hdr.msg_iovlen = 1;
+        if (ls->wildcard) {
+            l->in[i].msg_hdr.msg_control = l->in_ctl[i].buf;
+            l->in[i].msg_hdr.msg_controllen = sizeof(l->in_ctl[i].buf);
+        }
+    }
+    l->in_for = ls;
+    l->in_used = 0;
+    int n = recvmmsg(ls->fd, l->in, UDP_BATCH, flags, NULL);
+    int err = errno;
+    if (clock)
+        l->now = sn_now_ms();
+    if (n <= 0)
+        return n < 0 && err == EINTR ? -1 : 0;
+    l->udp_busy = true;
+    l->in_used = (size_t)n;
+    uint64_t now = l->now;
+    for (int i = 0; i < n; i++) {
+        size_t len = l->in[i].msg_len;
+        if (len == 0 || (l->in[i].msg_hdr.msg_flags & MSG_TRUNC))
+            continue;
+        const char *data = (const char *)l->in_iov[i].iov_base;
+        if (l->refl && len > 4 && !memcmp(data, "ACK ", 4)) {
+            /* an ACK from a source that owes a sign of life: does the handler know it as an
+             * answer to what we sent? (one it cannot tell here, it reports through sn_sign
+             * while receiving) */
+            refl *r = sn__refl_get(l, &l->in_addr[i], false);
+            if (r && r->owed > 0 && l->h.proves_alive && l->h.proves_alive(l->h.user, data, len))
+                sn__refl_alive(l, r);
+        }
+        sr_addr src;
+        memset(&src, 0, sizeof(src));
+        sn__rx_text(l, &l->in_addr[i], src.host, &src.port);
+        src.transport = SR_TP_UDP;
+        src.conn_id = ls->index;
+        const sn_local *local = &ls->local;
+        sn_local dst;
+        if (ls->wildcard && pktinfo_local(&l->in[i].msg_hdr, ls->local.port, &dst))
+            local = &dst;
+        l->rx_cur = &l->in_addr[i];
+        l->rx_cur_len = len;
+        l->h.receive(l->h.user, data, len, &src, local, now);
+        l->rx_cur = NULL;
+    }
+    sn__udp_flush(l);
+    return n;
+}
+
 void sn__udp_readable(sn_loop *l, lsn *ls)
 {
     /* a bounded number of batches per wake-up keeps TCP and timers served under load */
     for (int round = 0; round < 8; round++) {
-        /* the headers are set up for one listener at a time; after a call only the ones the
-         * kernel wrote to (lengths, flags) are set again */
-        size_t reset = l->in_for == ls ? l->in_used : UDP_BATCH;
-        for (size_t i = 0; i < reset; i++) {
-            memset(&l->in[i].msg_hdr, 0, sizeof(l->in[i].msg_hdr));
-            l->in[i].msg_hdr.msg_name = &l->in_addr[i];
-            l->in[i].msg_hdr.msg_namelen = sizeof(l->in_addr[i]);
-            l->in[i].msg_hdr.msg_iov = &l->in_iov[i];
-            l->in[i].msg_hdr.msg_iovlen = 1;
-            if (ls->wildcard) {
-                l->in[i].msg_hdr.msg_control = l->in_ctl[i].buf;
-                l->in[i].msg_hdr.msg_controllen = sizeof(l->in_ctl[i].buf);
-            }
-        }
-        l->in_for = ls;
-        l->in_used = 0;
-        int n = recvmmsg(ls->fd, l->in, UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n <= 0)
-            break;
-        l->in_used = (size_t)n;
-        uint64_t now = l->now;
-        for (int i = 0; i < n; i++) {
-            size_t len = l->in[i].msg_len;
-            if (len == 0 || (l->in[i].msg_hdr.msg_flags & MSG_TRUNC))
-                continue;
-            const char *data = (const char *)l->in_iov[i].iov_base;
-            if (l->refl && len > 4 && !memcmp(data, "ACK ", 4)) {
-                /* an ACK from a source that owes a sign of life: does the handler know it
-                 * as an answer to what we sent? (one it cannot tell here, it reports through
-                 * sn_sign while receiving) */
-                refl *r = sn__refl_get(l, &l->in_addr[i], false);
-                if (r && r->owed > 0 && l->h.proves_alive &&
-                    l->h.proves_alive(l->h.user, data, len))
-                    sn__refl_alive(l, r);
-            }
-            sr_addr src;
-            memset(&src, 0, sizeof(src));
-            sn__rx_text(l, &l->in_addr[i], src.host, &src.port);
-            src.transport = SR_TP_UDP;
-            src.conn_id = ls->index;
-            const sn_local *local = &ls->local;
-            sn_local dst;
-            if (ls->wildcard && pktinfo_local(&l->in[i].msg_hdr, ls->local.port, &dst))
-                local = &dst;
-            l->rx_cur = &l->in_addr[i];
-            l->rx_cur_len = len;
-            l->h.receive(l->h.user, data, len, &src, local, now);
-            l->rx_cur = NULL;
-        }
-        sn__udp_flush(l);
+        int n = udp_batch(l, ls, MSG_DONTWAIT, false);
         /* A short batch of several datagrams does not end the wake-up: under a burst, what
          * arrived while it was answered is read now (one recvmmsg that may find nothing)
          * rather than after another epoll_wait and context switch (measured: breaking out on
@@ -261,7 +280,14 @@ void sn__udp_readable(sn_loop *l, lsn *ls)
          * 9,700 calls/s, the ACKs come in while the responses go out). A datagram that came
          * alone is paced traffic: the next one is rarely there yet, and the recvmmsg that
          * would find nothing is saved (docs/performance.md, paced row). */
-        if (n == 1)
+        if (n <= 1)
             break;
     }
+}
+
+int sn__udp_wait(sn_loop *l, lsn *ls)
+{
+    /* the socket is blocking with SO_RCVTIMEO (UDP_WAIT_MS): MSG_WAITFORONE sleeps until the
+     * first datagram or the timeout, then takes what else is there without waiting */
+    return udp_batch(l, ls, MSG_WAITFORONE, true);
 }

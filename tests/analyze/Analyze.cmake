@@ -1,6 +1,7 @@
 # sipreply analyze tests (docs/analyze.md): hand-made captures against tshark and known
 # answers, and live loopback traffic (sipreplyd driven by SIPp) captured with dumpcap.
-# Skipped (exit 77) with the reason when tshark, python3, sipp or capture rights are missing.
+# Skipped (exit 77) with the reason only when tshark, python3, sipp, kamailio or capture rights
+# are missing on the machine.
 add_test(NAME analyze.handmade
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_handmade.sh $<TARGET_FILE:sipreply_cli>
                  ${PROJECT_SOURCE_DIR})

@@ -22,6 +22,12 @@ for f in "$tmp"/caps/*; do
         fails=$((fails + 1))
 done
 
+# the RFC 6076 metrics on calls ended by chosen codes at chosen times (tests/analyze/mkmetrics.py),
+# against the values computed by hand in expected_metrics.json
+python3 "$src/tests/analyze/mkmetrics.py" "$tmp/metrics.pcap" || fail "mkmetrics.py"
+timeout 120 python3 "$src/tests/analyze/compare.py" "$cli" "$tmp/metrics.pcap" \
+    --expect "$src/tests/analyze/expected_metrics.json" || fails=$((fails + 1))
+
 # the long capture: twice the calls, and a timeline whose buckets widened without losing any
 "$cli" analyze --json "$tmp/caps/long.pcap" | python3 -c '
 import json, sys
@@ -58,6 +64,19 @@ for want in "SIP messages: 50 (1 resent), 9 that did not parse" \
     "192.0.2.7:5060: MUST R-MSG-SYNTAX, 9 times"; do
     grep -qF -- "$want" "$tmp/garbage.txt" && echo "ok: garbage: $want" || fail "garbage report lacks: $want"
 done
+
+# --no-lint: the same counts and figures, no conformance findings but the parse errors
+"$cli" analyze --json --no-progress "$tmp/caps/garbage.pcap" >"$tmp/lint.json"
+"$cli" analyze --json --no-progress --no-lint "$tmp/caps/garbage.pcap" >"$tmp/nolint.json"
+python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+rules = lambda d: sorted({f["rule"] for f in d["conformance"]})
+ok = (a["sip"] == b["sip"] and a["metrics"] == b["metrics"] and a["calls"] == b["calls"]
+      and "conformance_checked" not in a and b["conformance_checked"] is False
+      and len(rules(a)) > 1 and rules(b) == ["R-MSG-SYNTAX"])
+print(("ok" if ok else "FAIL") + ": --no-lint: same counts and figures; rules %s instead of %s" % (rules(b), rules(a)))
+sys.exit(0 if ok else 1)' "$tmp/lint.json" "$tmp/nolint.json" || fails=$((fails + 1))
 
 # bad input: a missing file, a file that is not a capture, no input, --json with --csv
 "$cli" analyze "$tmp/none.pcap" >/dev/null 2>&1; rc=$?

@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
 # sipreply analyze on live loopback traffic: SIPp calls sipreplyd over UDP (with 5 % loss,
 # so retransmissions happen) and TCP, dumpcap captures it, and `sipreply analyze` must count
-# exactly what tshark -z sip,stat counts (the port is the daemon's, learned, never guessed).
+# exactly what tshark -z sip,stat counts. The daemon binds UDP and TCP on port 0 and the
+# ports it got (one each) are read from its --port-file; SIPp's own ports are its choice.
 # usage: test_live.sh SIPREPLYD SIPREPLY SRCDIR
 set -u
-# Written for one port shared by UDP and TCP; sipreplyd on port 0 now gets one each. Until
-# adapted, this test says it did not run (exit 77, SKIP in ctest).
-echo "SKIPPED: not yet adapted to separate UDP and TCP ports"; exit 77
 daemon=$1
 cli=$2
 src=$3
@@ -15,23 +13,27 @@ src=$3
 io_need sipp tshark python3
 io_can_capture || io_skip "dumpcap cannot capture on lo as $(id -un)"
 io_start_daemon "$daemon" "" || io_done
-io_capture_start "$IO_PORT" || io_done
+uport=$IO_UDP_PORT
+tport=$IO_TCP_PORT
+# io_capture_start splices its argument into "port $1 or ...": both of the daemon's ports
+io_capture_start "$uport or port $tport" || io_done
 # sipreply analyze -i captures the same traffic live; it says when it has started
-"$cli" analyze --json -i lo -f "port $IO_PORT" >"$IO_TMP/live.json" 2>"$IO_TMP/live.err" &
+"$cli" analyze --json -i lo -f "port $uport or port $tport" >"$IO_TMP/live.json" 2>"$IO_TMP/live.err" &
 live_pid=$!
 IO_PIDS="$IO_PIDS $live_pid"
 for _ in $(seq 100); do grep -q "capturing on lo" "$IO_TMP/live.err" && break; sleep 0.05; done
 grep -q "capturing on lo" "$IO_TMP/live.err" || io_fail "sipreply analyze -i lo did not start"
 
+# SIPp to the daemon's UDP port (u1) or TCP port (t1); io_sipp leaves its ports to SIPp
 run_sipp() { # SCENARIO u1|t1 CALLS [extra args]
-    local scen=$1 t=$2 calls=$3
+    local scen=$1 t=$2 calls=$3 port=$uport
     shift 3
-    timeout 90 sipp "127.0.0.1:$IO_PORT" -sf "$src/tests/interop/sipp/$scen.xml" -t "$t" \
-        -i 127.0.0.1 -p "$(io_free_port)" -mp "$(io_free_port)" -cp "$(io_free_port)" \
-        -m "$calls" -r 20 -l "$calls" -timeout 60s -timeout_error -nostdin "$@" \
-        >"$IO_TMP/sipp_${scen}_$t.log" 2>&1
+    [ "$t" = t1 ] && port=$tport
+    io_sipp "127.0.0.1:$port" -sf "$src/tests/interop/sipp/$scen.xml" -t "$t" -i 127.0.0.1 \
+        -m "$calls" -r 20 -l "$calls" -timeout 60s -timeout_error -nostdin "$@"
     local rc=$?
-    if [ "$rc" -eq 0 ]; then io_ok "sipp $scen $t: $calls calls"; else
+    cp "$IO_TMP/sipp.log" "$IO_TMP/sipp_${scen}_$t.log"
+    if [ "$rc" -eq 0 ]; then io_ok "sipp $scen $t to port $port: $calls calls"; else
         io_fail "sipp $scen $t exit status $rc"; io_show "$IO_TMP/sipp_${scen}_$t.log" 15; fi
 }
 run_sipp uac_180_200 u1 10
@@ -49,10 +51,10 @@ wait "$live_pid"
 rc=$?
 [ "$rc" = 0 ] && io_ok "sipreply analyze -i lo: exit 0 on SIGINT" || io_fail "sipreply analyze -i lo: exit $rc"
 
-# tshark dissects the daemon's port as SIP on both transports (SIP on TCP is recognised by
-# its heuristics only on 5060); sipreply recognises SIP by content on any port
+# tshark dissects the daemon's ports as SIP (SIP on TCP is recognised by its heuristics only
+# on 5060); sipreply recognises SIP by content on any port
 if timeout 120 python3 "$src/tests/analyze/compare.py" "$cli" "$IO_PCAP" \
-    --tshark-opt "-d udp.port==$IO_PORT,sip" --tshark-opt "-d tcp.port==$IO_PORT,sip"; then
+    --tshark-opt "-d udp.port==$uport,sip" --tshark-opt "-d tcp.port==$tport,sip"; then
     io_ok "analyze agrees with tshark on the live capture"
 else
     io_fail "analyze and tshark disagree on the live capture"

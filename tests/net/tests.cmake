@@ -13,3 +13,15 @@ if(TARGET sipreply_net)
     set_tests_properties(net.${name} PROPERTIES TIMEOUT 120)
   endforeach()
 endif()
+
+# The RFC 3263 resolver against a real DNS server: dns_test.sh runs dnsmasq in a private
+# network namespace and the program against it (docs/dns.md).
+if(TARGET sipreply_net)
+  add_executable(sn_dns_resolve ${PROJECT_SOURCE_DIR}/tests/net/dns_resolve.c)
+  target_link_libraries(sn_dns_resolve PRIVATE sipreply_net PkgConfig::CMOCKA)
+  sr_target_warnings(sn_dns_resolve APP)
+  sr_target_sanitizers(sn_dns_resolve)
+  add_test(NAME net.dns COMMAND ${PROJECT_SOURCE_DIR}/tests/net/dns_test.sh
+                                $<TARGET_FILE:sn_dns_resolve>)
+  set_tests_properties(net.dns PROPERTIES TIMEOUT 120)
+endif()

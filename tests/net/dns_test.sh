@@ -1,0 +1,61 @@
+#!/bin/sh
+# net.dns: the RFC 3263 resolver against a real DNS server (dnsmasq) on 127.0.0.1.
+# usage: dns_test.sh PROGRAM [ARG...]   (runs PROGRAM 127.0.0.1:53 ARG...)
+#
+# Race-free by construction: the test enters a new user and network namespace (unshare -rn),
+# whose loopback is private, so port 53 there is free and nobody else can take it; dnsmasq
+# is started in daemon mode, whose first process exits only once the server has bound its
+# sockets (or with the error), so the server is answering when PROGRAM starts.
+set -u
+prog=$1
+if [ -z "${SN_DNS_NETNS:-}" ]; then
+    for t in unshare ip dnsmasq; do
+        command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+        command -v $t >/dev/null 2>&1 || { echo "dns_test: $t not installed (scripts/deps.sh test)"; exit 1; }
+    done
+    SN_DNS_NETNS=1 exec unshare -rn "$0" "$@"
+fi
+ip link set lo up || exit 1
+dir=$(mktemp -d) || exit 1
+trap '[ -f "$dir/pid" ] && kill "$(cat "$dir/pid")"; rm -rf "$dir"' EXIT
+z=sr.test
+# --user=root --group=: no privilege change (setgroups is refused in a user namespace)
+dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
+    --listen-address=127.0.0.1 --bind-interfaces --local=/test/ \
+    --pid-file="$dir/pid" --user=root --group= --log-facility="$dir/log" --log-queries \
+    \
+    --naptr-record=naptr.$z,20,10,S,SIP+D2U,,_sip._udp.naptr.$z \
+    --naptr-record=naptr.$z,10,50,S,SIP+D2T,,_sip._tcp.naptr.$z \
+    --naptr-record=naptr.$z,10,20,S,SIPS+D2T,,_sips._tcp.naptr.$z \
+    --naptr-record=naptr.$z,5,1,S,SIP+D2S,,_sip._sctp.naptr.$z \
+    --srv-host=_sips._tcp.naptr.$z,tls.naptr.$z,5061,0,0 \
+    --srv-host=_sip._tcp.naptr.$z,tcp.naptr.$z,5070,0,0 \
+    --srv-host=_sip._udp.naptr.$z,udp.naptr.$z,5080,0,0 \
+    --srv-host=_sip._sctp.naptr.$z,sctp.naptr.$z,5090,0,0 \
+    --host-record=tls.naptr.$z,127.0.1.1 \
+    --host-record=tcp.naptr.$z,127.0.1.2,fd00::12 \
+    --host-record=udp.naptr.$z,127.0.1.3 \
+    --host-record=sctp.naptr.$z,127.0.1.4 \
+    --host-record=naptr.$z,127.0.3.1 \
+    \
+    --naptr-record=nosrv.$z,10,10,S,SIP+D2T,,_sip._tcp.nosrv.$z \
+    --host-record=nosrv.$z,127.0.4.1 \
+    \
+    --srv-host=_sip._udp.srv.$z,b.srv.$z,5060,10,40 \
+    --srv-host=_sip._udp.srv.$z,a.srv.$z,5060,10,60 \
+    --srv-host=_sip._udp.srv.$z,c.srv.$z,5064,5,0 \
+    --srv-host=_sip._tcp.srv.$z,d.srv.$z,5062,1,0 \
+    --srv-host=_sip._tcp.srv.$z,gone.srv.$z,5063,2,0 \
+    --host-record=a.srv.$z,127.0.5.1 \
+    --host-record=b.srv.$z,127.0.5.2 \
+    --host-record=c.srv.$z,127.0.5.3 \
+    --host-record=d.srv.$z,127.0.5.4 \
+    \
+    --host-record=plain.$z,127.0.2.1,fd00::21 \
+    --host-record=peer.$z,127.0.0.1 \
+    || { echo "dns_test: dnsmasq did not start"; cat "$dir/log" 2>/dev/null; exit 1; }
+shift
+"$prog" 127.0.0.1:53 "$@"
+rc=$?
+[ $rc -ne 0 ] && tail -50 "$dir/log"
+exit $rc
