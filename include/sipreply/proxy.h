@@ -50,6 +50,10 @@ typedef struct sr_proxy_fwd_opts {
     const uint8_t *key;       /**< SR_BUILD_KEY_LEN bytes keying the branch hash; NULL: zeros */
     sr_proxy_self_cb is_self; /**< whether a URI names us (§16.4); NULL: nothing does */
     void *self_user;          /**< handed back to is_self */
+    /** add "rport" to our Via (RFC 3581 §3): the next hop answers to the address and port the
+     *  request came from, whatever port our sent-by names (a proxy that received the request
+     *  on another transport's port than the one it sends from) */
+    bool via_rport;
 } sr_proxy_fwd_opts;
 
 /** Fill @p o with the defaults: no Via host, transport UDP, no Record-Route, no route set. */

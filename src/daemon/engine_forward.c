@@ -98,6 +98,7 @@ static void fwd_opts(sd_engine *e, sd_fwd_call *c, sr_proxy_fwd_opts *o)
     o->via_host = sr_str_from_cstr(c->jb.local.host);
     o->via_port = c->jb.local.port;
     o->via_transport = SR_STR("UDP");
+    o->via_rport = true; /* the reply comes to the UDP socket we sent from (RFC 3581) */
     if (c->f->record_route)
         o->record_route = sr_str_from_cstr(c->rr);
     o->key = e->tag_key;

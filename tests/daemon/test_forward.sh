@@ -281,6 +281,16 @@ if wait_file "$tmp/b6.ports"; then
     out=$(python3 "$src/tests/daemon/sipc.py" udp ::1 "$port_p10" INVITE "sip:x@[::1]" -v 2>&1)
     final=$(echo "$out" | grep -E '^SIP/2.0 [2-6][0-9][0-9] .*  \[1 INVITE\]$' | tail -1 | awk '{ print $2 }')
     case $final in 486|404) ok "IPv6 486+404 -> $final" ;; *) bad "IPv6: '$final'"; echo "$out"; cat "$tmp/p10.log" ;; esac
+    # a caller over IPv4 to a proxy on both families, the targets on [::1]: our Via names
+    # 127.0.0.1, and its rport brings the answers back to the IPv6 socket we sent from
+    "$bin" --port-file "$tmp/p12.ports" -l udp:127.0.0.1:0 -l "udp:[::1]:0" -c "$tmp/p10.yaml" \
+        >"$tmp/p12.log" 2>&1 &
+    pids+=($!)
+    dpid[p12]=$!
+    wait_file "$tmp/p12.ports"
+    port_p12=$(awk '$1 == "udp" && $2 == "127.0.0.1" { print $3; exit }' "$tmp/p12.ports")
+    call "$port_p12" INVITE "sip:x@$A"
+    case $final in 486|404) ok "IPv4 caller, IPv6 targets -> $final" ;; *) bad "IPv4 to IPv6: '$final'"; cat "$tmp/p12.log" ;; esac
 else
     bad "no [::1] listener"
 fi
@@ -303,6 +313,18 @@ expect "UAS requests" "$(cut -d' ' -f1,2 "$tmp/u11.req" | tr '\n' ' ')" \
     "INVITE sip:x@$A:$port_u11 ACK sip:uas@$A:$port_u11 ACK routes: BYE sip:uas@$A:$port_u11 "
 grep -q '^ACK routes: 0' "$tmp/u11.req" && ok "our Route removed from the ACK" || bad "ACK kept a Route"
 logline p11 "BYE sip:uas@.* -> 200 rule=route" && ok "log: $line" || bad "no BYE log line"
+
+# 13. A caller over TCP: the proxy forwards over UDP from another port than the one the
+# request reached; our Via asks for rport (RFC 3581), so the branches' answers find us.
+"$bin" --port-file "$tmp/pt.ports" -l udp:127.0.0.1:0 -l tcp:127.0.0.1:0 -c "$tmp/p2.yaml" \
+    >"$tmp/pt.log" 2>&1 &
+pids+=($!)
+dpid[pt]=$!
+wait_file "$tmp/pt.ports"
+port_pt=$(awk '$1 == "tcp" { print $3; exit }' "$tmp/pt.ports")
+out=$(python3 "$src/tests/daemon/sipc.py" tcp 127.0.0.1 "$port_pt" INVITE "sip:x@$A" -v 2>&1)
+final=$(echo "$out" | grep -E '^SIP/2.0 [2-6][0-9][0-9] .*  \[1 INVITE\]$' | tail -1 | awk '{ print $2 }')
+expect "TCP caller, UDP branches (503+503)" "$final" 500
 
 # 12. examples/forward-fork.yaml as shipped, its ports replaced by our branches'.
 sed -e "s/127.0.0.1:5071/$A:$port_b1/g" -e "s/127.0.0.1:5072/$A:$port_b2/g" \
