@@ -262,8 +262,7 @@ case $want in *486*200*|*200*486*) ok "both outcomes drawn" ;; *) bad "seed give
 logline p9 "replaced" && ok "log marks the replaced branch: ${line##*rule=}" || bad "no 'replaced' in the log"
 
 # 10. Not forwarded: Max-Forwards 0 -> 483 (§16.3 item 3). Then IPv6 end to end: a caller on
-# [::1], the proxy on [::1], a target on [::1] (our Via names the address the request reached,
-# so a target is reached in the family the request came in).
+# [::1], the proxy on [::1], targets on [::1]; and an IPv4 caller with the same targets.
 printf 'INVITE sip:busy@%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKmf0;rport\r\nMax-Forwards: 0\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:busy@x>\r\nCall-ID: mf0@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n' "$A" >"$tmp/mf0.sip"
 mf=$(python3 "$src/tests/daemon/sipc.py" udp 127.0.0.1 "$port_p1" INVITE "sip:busy@$A" --raw "$tmp/mf0.sip")
 expect "Max-Forwards 0" "$(echo "$mf" | awk '{ print $2 }')" 483
