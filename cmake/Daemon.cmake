@@ -8,10 +8,13 @@ pkg_check_modules(SR_CARES REQUIRED IMPORTED_TARGET libcares)
 add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_badreq.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_respond.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_sdp.c

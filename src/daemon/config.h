@@ -71,7 +71,8 @@ typedef enum sd_action_kind {
     SD_ACT_RESPOND = 0, /**< a sequence of responses (one of several by weight) */
     SD_ACT_CHALLENGE,   /**< digest challenge; on success go on with the next action */
     SD_ACT_REGISTER,    /**< the registrar */
-    SD_ACT_STATELESS    /**< one response without a transaction */
+    SD_ACT_STATELESS,   /**< one response without a transaction */
+    SD_ACT_FORWARD      /**< a stateful forking proxy (config_forward.h) */
 } sd_action_kind;
 
 /** A user of a digest challenge. */
@@ -99,7 +100,8 @@ typedef struct sd_action {
     uint32_t min_expires;
     uint32_t max_expires;
     uint32_t default_expires;
-    char **domains; /**< NULL-terminated; NULL: any */
+    char **domains;             /**< NULL-terminated; NULL: any */
+    struct sd_forward *forward; /**< FORWARD */
 } sd_action;
 
 /** An IPv4 or IPv6 prefix. */

@@ -105,6 +105,8 @@ struct sd_engine {
     const sr_allocator *alloc;
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
+    struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
+    uint64_t fwd_rng;         /* their PRNG (replace shares), from the seed */
 };
 
 /* ------------------------------------------------------------------ small helpers */

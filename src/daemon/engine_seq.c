@@ -1,5 +1,6 @@
 /* sipreplyd: response sequences — a job runs a rule's actions and steps (delays, repeats,
  * reliable 1xx, challenges, registrations) until its final response. */
+#include "engine_forward.h"
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@ void sd__job_free(sd_engine *e, job *j)
     sr_msg_free(j->req);
     j->req = NULL;
     sd__cfg_release(e, j->cfg);
-    if (sr_stack_txn_set_user(e->stack, j->txn, NULL) == 0) {
+    if (!sd__fwd_owns(e, j->txn) && sr_stack_txn_set_user(e->stack, j->txn, NULL) == 0) {
         sd__free(e, j);
         return;
     }
@@ -59,6 +60,8 @@ static bool send_simple(sd_engine *e, job *j, const sr_msg *req, unsigned code, 
  * --max-transactions for good. A transaction with its final, or gone, is left alone. */
 void sd__txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now)
 {
+    if (sd__fwd_owns(e, txn))
+        return; /* a forwarded request: the proxy sends its final (engine_forward.c) */
     int rc = sr_stack_abandon(e->stack, txn, now);
     (void)rc; /* SR_ENOTFOUND (ended already), SR_ESTATE (answered): nothing to do */
 }
@@ -207,6 +210,11 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
                 return false;
             }
             sd__job_done(e, j, req, code, why);
+            return false;
+        }
+        if (a->kind == SD_ACT_FORWARD) {
+            j->final_sent = true; /* the forwarder answers and logs from now on */
+            sd__fwd_start(e, j, a, req, now);
             return false;
         }
         if (a->kind == SD_ACT_REGISTER) {
