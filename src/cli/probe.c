@@ -362,6 +362,9 @@ static void start_run(probe *p, uint64_t now)
         c.creds = &p->cred;
         c.n_creds = 1;
     }
+    /* 421: the stack PRACKs reliable provisionals (RFC 3262), so 100rel may be used */
+    static const char *const supported[] = {"100rel", NULL};
+    c.supported = supported;
     c.random = uac_random;
     c.max_retry_after = (uint32_t)(p->o.timeout_ms / 1000);
     c.dialog_via_server = p->route[0] != '\0';
@@ -437,14 +440,15 @@ static void on_timer(void *user, uint64_t now)
     if (p->s)
         pump(p, now);
     if (p->cur && now >= p->cur->start_ms + p->o.timeout_ms) {
-        if (p->u && !p->cur->done)
+        pr_run *run = p->cur;
+        bool pending = !run->done;
+        if (p->u && pending)
             sr_uac_cancel(p->u, now); /* a pending INVITE gets its CANCEL (§9.1) */
         if (p->u)
             pump(p, now);
-        if (p->cur) {
-            p->cur->timed_out = !p->cur->done;
+        run->timed_out = pending;
+        if (p->cur)
             end_run(p, now);
-        }
     }
     if (!p->cur && p->next_start != UINT64_MAX && now >= p->next_start)
         start_run(p, now);
