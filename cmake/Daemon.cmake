@@ -48,7 +48,7 @@ sr_target_warnings(sipreply_net APP)
 sr_target_sanitizers(sipreply_net)
 
 # sipreply resolve (src/cli/resolve.c) runs the shell's loop and resolver
-target_link_libraries(sipreply_cli PRIVATE sipreply_net)
+target_link_libraries(sipreply_cli PRIVATE sipreply_net m)
 
 add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c)
 target_link_libraries(sipreplyd PRIVATE sipreplyd_engine sipreply_net)

@@ -283,6 +283,13 @@ int sn_resolve_host(sn_resolver *r, const char *host, uint16_t port, sr_transpor
 /** Give up resolution @p q: its callback will not be called. */
 void sn_resolve_cancel(sn_resolve *q);
 
+/**
+ * The local address the kernel would send from to reach @p to (an address literal; a UDP
+ * socket connected, nothing sent), as sr_addr host text ("192.0.2.1", "[::1]") into @p host:
+ * a UAC's Via sent-by. 0, or -1 (a name, no route).
+ */
+int sn_local_addr_for(const sr_addr *to, char *host, size_t cap);
+
 /** Make sn_loop_run return at the end of the current turn (for programs that run the loop
  *  for one job, such as a lookup). */
 void sn_loop_stop(sn_loop *l);
