@@ -30,3 +30,12 @@ if(TARGET sipreplyd AND TARGET sipreply_cli)
                    $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
   set_tests_properties(daemon.probe PROPERTIES TIMEOUT 300)
 endif()
+
+# sipreply probe resolving names with RFC 3263, against dnsmasq in a private network namespace
+if(TARGET sipreplyd AND TARGET sipreply_cli)
+  add_test(NAME daemon.probe_dns
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/net/dns_test.sh
+                   ${PROJECT_SOURCE_DIR}/tests/daemon/probe_dns.sh
+                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+  set_tests_properties(daemon.probe_dns PROPERTIES TIMEOUT 120)
+endif()
