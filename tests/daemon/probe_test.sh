@@ -105,6 +105,13 @@ probe_json i486 "sip:486@127.0.0.1:$U" --method INVITE
 check i486 "codes == [486] and p['outcome'] == 'rejected'"
 [ "$rc" = 1 ] && ok "486 exit 1" || bad "486 exit $rc"
 
+# --- REGISTER to the registrar: Expires 30 under its Min-Expires 60 gets 423, raised (RFC
+# 3261 §10.2.8), then 200; MESSAGE dialled like any method
+probe_json reg "sip:alice@127.0.0.1:$U" --method REGISTER -H 'Expires: 30'
+check reg "codes == [423, 200] and acts == ['EXPIRES'] and p['status'] == 200 and p['exchanges'][0]['method'] == 'REGISTER'"
+probe_json msg "sip:486@127.0.0.1:$U" --method MESSAGE
+check msg "p['exchanges'][0]['method'] == 'MESSAGE' and codes == [486]"
+
 # --- TCP and IPv6
 probe_json tcp "sip:200@127.0.0.1:$T" --transport tcp --method INVITE
 check tcp "p['exchanges'][0]['to'].startswith('tcp ') and acts == ['ACK', 'BYE'] and p['status'] == 200"
