@@ -140,8 +140,13 @@ echo "$out" | grep -q '^outcome: ok, 200 OK in [0-9]* ms$' && ok "ladder outcome
 # --- exit statuses and --nagios
 timeout 60 "$cli" probe "sip:200@127.0.0.1:$U" -q >/dev/null; rc=$?
 [ "$rc" = 0 ] && ok "2xx exit 0" || bad "2xx exit $rc"
-timeout 60 "$cli" probe --bogus >/dev/null 2>&1; rc=$?
-[ "$rc" = 3 ] && ok "usage exit 3" || bad "usage exit $rc"
+for args in "--bogus" "" "http://x" "sip:a@b --method ACK" "sip:a@b --expect 7xx" \
+    "sip:a@b --warn 10" "sip:a@b --user u" "sip:a@b -H NoColon" "sip:a@b --count 0" \
+    "sip:a@b --timeout -1" "sip:a@b --transport tls" "sip:a@b c"; do
+    # shellcheck disable=SC2086
+    timeout 60 "$cli" probe $args >/dev/null 2>&1; rc=$?
+    [ "$rc" = 3 ] && ok "usage exit 3: '$args'" || bad "usage exit $rc: '$args'"
+done
 out=$(timeout 60 "$cli" probe "sip:486@127.0.0.1:$U" --nagios --expect 486,2xx); rc=$?
 echo "$out" | grep -Eq '^SIP OK - 486 Busy Here in [0-9]+ ms \| time=[0-9.]+s;;;0; loss=0%;;;0;100 code=486$' \
     && [ "$rc" = 0 ] && ok "nagios OK: $out" || bad "nagios OK ($rc): $out"
