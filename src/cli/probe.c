@@ -442,11 +442,11 @@ static void on_timer(void *user, uint64_t now)
     if (p->cur && now >= p->cur->start_ms + p->o.timeout_ms) {
         pr_run *run = p->cur;
         bool pending = !run->done;
+        run->timed_out = pending; /* before the CANCEL's DONE can end and print it */
         if (p->u && pending)
             sr_uac_cancel(p->u, now); /* a pending INVITE gets its CANCEL (§9.1) */
         if (p->u)
             pump(p, now);
-        run->timed_out = pending;
         if (p->cur)
             end_run(p, now);
     }

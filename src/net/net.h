@@ -108,8 +108,9 @@ void sn_loop_free(sn_loop *l);
 
 /** Send @p len bytes to @p to (an address handed to the handler, or one with the same
  * transport): UDP batched until the loop turn ends, TCP on the connection of
- * @p to->conn_id, else on a connection opened to the top Via (RFC 3261 §18.2.2). Never
- * blocks; what cannot go is dropped (the transaction layer retransmits). */
+ * @p to->conn_id, else on a connection opened (or one already open) to the top Via for a
+ * response (RFC 3261 §18.2.2), to @p to itself for a request (§18.1.1). Never blocks; what
+ * cannot go is dropped (the transaction layer retransmits). */
 void sn_send(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 
 /** During @c receive: what the message says about its source (SN_SIGN_*), for the

@@ -105,6 +105,13 @@ probe_json i486 "sip:486@127.0.0.1:$U" --method INVITE
 check i486 "codes == [486] and p['outcome'] == 'rejected'"
 [ "$rc" = 1 ] && ok "486 exit 1" || bad "486 exit $rc"
 
+# --- REGISTER to the registrar: Expires 30 under its Min-Expires 60 gets 423, raised (RFC
+# 3261 §10.2.8), then 200; MESSAGE dialled like any method
+probe_json reg "sip:alice@127.0.0.1:$U" --method REGISTER -H 'Expires: 30'
+check reg "codes == [423, 200] and acts == ['EXPIRES'] and p['status'] == 200 and p['exchanges'][0]['method'] == 'REGISTER'"
+probe_json msg "sip:486@127.0.0.1:$U" --method MESSAGE
+check msg "p['exchanges'][0]['method'] == 'MESSAGE' and codes == [486]"
+
 # --- TCP and IPv6
 probe_json tcp "sip:200@127.0.0.1:$T" --transport tcp --method INVITE
 check tcp "p['exchanges'][0]['to'].startswith('tcp ') and acts == ['ACK', 'BYE'] and p['status'] == 200"
@@ -133,8 +140,13 @@ echo "$out" | grep -q '^outcome: ok, 200 OK in [0-9]* ms$' && ok "ladder outcome
 # --- exit statuses and --nagios
 timeout 60 "$cli" probe "sip:200@127.0.0.1:$U" -q >/dev/null; rc=$?
 [ "$rc" = 0 ] && ok "2xx exit 0" || bad "2xx exit $rc"
-timeout 60 "$cli" probe --bogus >/dev/null 2>&1; rc=$?
-[ "$rc" = 3 ] && ok "usage exit 3" || bad "usage exit $rc"
+for args in "--bogus" "" "http://x" "sip:a@b --method ACK" "sip:a@b --expect 7xx" \
+    "sip:a@b --warn 10" "sip:a@b --user u" "sip:a@b -H NoColon" "sip:a@b --count 0" \
+    "sip:a@b --timeout -1" "sip:a@b --transport tls" "sip:a@b c"; do
+    # shellcheck disable=SC2086
+    timeout 60 "$cli" probe $args >/dev/null 2>&1; rc=$?
+    [ "$rc" = 3 ] && ok "usage exit 3: '$args'" || bad "usage exit $rc: '$args'"
+done
 out=$(timeout 60 "$cli" probe "sip:486@127.0.0.1:$U" --nagios --expect 486,2xx); rc=$?
 echo "$out" | grep -Eq '^SIP OK - 486 Busy Here in [0-9]+ ms \| time=[0-9.]+s;;;0; loss=0%;;;0;100 code=486$' \
     && [ "$rc" = 0 ] && ok "nagios OK: $out" || bad "nagios OK ($rc): $out"

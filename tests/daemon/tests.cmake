@@ -28,5 +28,14 @@ if(TARGET sipreplyd AND TARGET sipreply_cli)
   add_test(NAME daemon.probe
            COMMAND bash ${PROJECT_SOURCE_DIR}/tests/daemon/probe_test.sh
                    $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
-  set_tests_properties(daemon.probe PROPERTIES TIMEOUT 300)
+  set_tests_properties(daemon.probe PROPERTIES TIMEOUT 600)
+endif()
+
+# sipreply probe resolving names with RFC 3263, against dnsmasq in a private network namespace
+if(TARGET sipreplyd AND TARGET sipreply_cli)
+  add_test(NAME daemon.probe_dns
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/net/dns_test.sh
+                   ${PROJECT_SOURCE_DIR}/tests/daemon/probe_dns.sh
+                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+  set_tests_properties(daemon.probe_dns PROPERTIES TIMEOUT 120)
 endif()
