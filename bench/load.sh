@@ -13,8 +13,10 @@
 #      COMMON_FRACTION=0.5 SETTLE=6 SERVER_CPU=0 LOADGEN_CPU=1 BUILD=build-bench
 #      KAM_SHM_MB=1024 (Kamailio shared memory: its 64 MB default runs out of transactions)
 #      SERVERS="null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful
-#               sipreplyd-stateful kamailio-stateful" (null: the generator's own responder, its
-#               ceiling; -gso: sipreplyd with --udp-gso)
+#               sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold" (null: the
+#               generator's own responder, its ceiling; -gso: sipreplyd with --udp-gso; -hold:
+#               with --udp-hold HOLD_US, in the paced row only)
+#      HOLD_US=500 (sipreplyd-stateless-hold's --udp-hold)
 #      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
 #      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
@@ -47,8 +49,9 @@ BUILD=${BUILD:-build-bench}
 PACED_RATES=${PACED_RATES-5000 15000 40000}
 PACED_WINDOW=${PACED_WINDOW:-5}
 PACED_ONLY=${PACED_ONLY:-0}
-if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless kamailio-stateless}"; fi
-SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful}
+HOLD_US=${HOLD_US:-500}
+if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
+SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold}
 OUT=bench/out/load
 REPORT=bench/out/load.md
 mkdir -p "$OUT"
@@ -168,14 +171,16 @@ start_server() {
       -m "$KAM_SHM_MB" -l "udp:127.0.0.1:$port" -Y "$TMP/$s" -P "$TMP/$s/kamailio.pid" "${def[@]}" \
       >"$log" 2>&1 &
     ;;
-  sipreplyd-stateless | sipreplyd-stateful | sipreplyd-stateless-gso)
+  sipreplyd-stateless | sipreplyd-stateful | sipreplyd-stateless-gso | sipreplyd-stateless-hold)
     if [ ! -x "$SRD" ]; then
       echo "load: skipping $s: $SRD was not built (no sipreplyd in this tree)" >&2
       return 1
     fi
     local extra=()
     [ "$s" = sipreplyd-stateless-gso ] && extra=(--udp-gso)
-    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/${s%-gso}.yaml" "${extra[@]}" \
+    [ "$s" = sipreplyd-stateless-hold ] && extra=(--udp-hold "$HOLD_US")
+    local conf=${s%-gso}
+    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/${conf%-hold}.yaml" "${extra[@]}" \
       >"$log" 2>&1 &
     ;;
   *)
@@ -315,6 +320,8 @@ done_search() {
 }
 round=0
 [ "$PACED_ONLY" = 1 ] && for s in "${active[@]}"; do NOTE[$s]="not searched (PACED_ONLY)"; done
+[ -z "${PID[sipreplyd-stateless-hold]:-}" ] || NOTE[sipreplyd-stateless-hold]="paced row only"
+
 while :; do
   pending=0
   round=$((round + 1))
@@ -448,7 +455,7 @@ paced_step() {
       cpu_us_per_call: (if $ok > 0 then $ns / 1000 / $ok else null end)}' | tee -a "$OUT/runs.jsonl"
 }
 for rate in $PACED_RATES; do
-  for s in sipreplyd-stateless kamailio-stateless; do
+  for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
     [ -n "${PID[$s]:-}" ] || continue
     j=$(paced_step "$s" "$rate")
     PACED_US[$s.$rate]=$(jq -r '.cpu_us_per_call // "-" | if type == "number" then (. * 100 | round / 100) else . end' <<<"$j")
@@ -527,14 +534,22 @@ label() {
     echo "/proc/PID/schedstat over the calls completed). Target: at most 0.5x Kamailio's"
     echo "CPU per call at each rate."
     echo
-    echo "| rate (calls/s) | sipreplyd µs/call | Kamailio µs/call | sipreplyd/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; Kamailio) |"
-    echo "|---:|---:|---:|---:|---|---|"
+    echo "sipreplyd --udp-hold: sipreplyd-stateless with \`--udp-hold $HOLD_US\` (answers up to"
+    echo "$HOLD_US µs later; docs/architecture.md)."
+    echo
+    echo "| rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) |"
+    echo "|---:|---:|---:|---:|---:|---:|---|---|"
     for rate in $PACED_RATES; do
       a=${PACED_US[sipreplyd-stateless.$rate]:--}
+      h=${PACED_US[sipreplyd-stateless-hold.$rate]:--}
       b=${PACED_US[kamailio-stateless.$rate]:--}
       pr=$(awk -v x="$a" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}')
-      pv=$(awk -v r="$pr" 'BEGIN {if (r == "-") print "-"; else print (r <= 0.5 ? "met" : "not met")}')
-      echo "| $rate | $a | $b | $pr | $pv | ${PACED_OK[sipreplyd-stateless.$rate]:-}; ${PACED_OK[kamailio-stateless.$rate]:-} |"
+      hr=$(awk -v x="$h" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}')
+      pv=$(awk -v r="$pr" -v q="$hr" 'BEGIN {
+        v = (r == "-") ? "-" : (r <= 0.5 ? "met" : "not met")
+        w = (q == "-") ? "-" : (q <= 0.5 ? "met" : "not met")
+        print v "; --udp-hold " w }')
+      echo "| $rate | $a | $h | $b | $pr | $hr | $pv | ${PACED_OK[sipreplyd-stateless.$rate]:-}; ${PACED_OK[sipreplyd-stateless-hold.$rate]:-}; ${PACED_OK[kamailio-stateless.$rate]:-} |"
     done
   fi
   echo

@@ -236,6 +236,7 @@ static int parse_step(sd__yctx *c, yaml_node_t *n, sd_step *s)
     if (sdp) {
         if (s->body)
             return sd__y_fail(c, n, "give either sdp or body");
+        s->sdp_auto = true; /* the template stays for -t and the checks */
         s->body = strdup(sd_sdp_template);
         free(s->body_type);
         s->body_type = strdup("application/sdp");

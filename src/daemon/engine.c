@@ -54,6 +54,8 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
             const sr_nameaddr *at = sr_msg_to(req);
             bool ours = at && j->tag_len && at->tag.len == j->tag_len &&
                         memcmp(at->tag.p, j->tag, j->tag_len) == 0;
+            if (j->sdp_offer_2xx)
+                sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3261 §13.2.1 */
             sd__job_free(e, j);
             if (ours)
                 sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
@@ -72,6 +74,10 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     }
     if (m == SR_METHOD_PRACK && ev->related) {
         job *j = sd__job_of(ev->related_user);
+        if (j && j->sdp_offer_1xx) {
+            sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3262 §5 */
+            j->sdp_offer_1xx = false;
+        }
         if (j && j->held) {
             sd__held_release(e, j, now);
             return;

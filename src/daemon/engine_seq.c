@@ -295,11 +295,13 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         if (j->is_invite && !st->no_sdp && !st->body) {
             if (code >= 200 && code < 300)
                 sdp = !j->sdp_reliable;
-            else if (code == 183)
-                sdp = has_sdp_body(req) && !j->sdp_reliable;
+            else if (code == 183) /* an answer, or our offer in a reliable one */
+                sdp = (has_sdp_body(req) || reliable) && !j->sdp_reliable;
         }
         sr_msg *resp = NULL;
         int rc = sd__build(e, j, req, st, code, sdp, e->tag_key, &resp);
+        if (rc == SR_ENOCODEC)
+            return sd__sdp_refuse(e, j, req, now); /* 488 (or 400) instead */
         if (rc != 0) {
             /* a code the builder refuses (unregistered, missing header): 500 instead */
             sd__job_final(e, j, req, 500, "response could not be built", now);
@@ -334,8 +336,12 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             sd__job_done(e, j, req, 0, "nothing sent: send failed");
             return false;
         }
-        if (reliable && has_body)
+        if (reliable && has_body) {
             j->sdp_reliable = true;
+            j->sdp_offer_1xx = (sdp || st->sdp_auto) && !has_sdp_body(req);
+        }
+        if (is2xx && has_body)
+            j->sdp_offer_2xx = (sdp || st->sdp_auto) && !has_sdp_body(req);
         sr_txn_state ts;
         if (is2xx && sr_stack_txn_state(e->stack, j->txn, &ts) == 0 && ts == SR_TXN_PROCEEDING) {
             /* RFC 3262 §3: held by the stack until the reliable 1xx with SDP is PRACKed.
