@@ -13,6 +13,9 @@
 
 #define CALL_MAGIC 0x73644643u /* "sdFC" */
 #define BR_MAGIC   0x73644642u /* "sdFB" */
+/* The most responses one call holds back (a delay rewrite): a branch sending provisionals
+ * without end cannot grow it; finals and 2xx always go in. */
+#define FWD_QUEUE_MAX 32
 
 typedef struct fwd_branch {
     uint32_t magic;
@@ -51,6 +54,7 @@ typedef struct sd_fwd_call {
     size_t started;  /* targets of order[] started */
     unsigned *repl;  /* per target: the replace code drawn for this call, 0: none */
     fwd_out *qh, *qt;
+    size_t qn;     /* responses held (a rewrite's delay): bounded, FWD_QUEUE_MAX provisionals */
     unsigned sent; /* the final that went upstream (after rewriting), 0: none yet */
     const char *why;
     bool held;
@@ -143,6 +147,7 @@ static void out_flush(sd_engine *e, sd_fwd_call *c, uint64_t now)
     while (c->qh && c->qh->due <= now) {
         fwd_out *o = c->qh;
         c->qh = o->next;
+        c->qn--;
         if (!c->qh)
             c->qt = NULL;
         int rc = c->stxn ? sr_stack_send_response(e->stack, c->stxn, o->msg, 0, now) : SR_ENOTFOUND;
@@ -175,12 +180,13 @@ static void upstream(sd_engine *e, sd_fwd_call *c, const sr_proxy_action *a, sr_
             e->cnt.failures++; /* sent as it came */
         }
     }
-    fwd_out *o = sd__calloc(e, sizeof(*o));
+    fwd_out *o = status < 200 && c->qn >= FWD_QUEUE_MAX ? NULL : sd__calloc(e, sizeof(*o));
     if (!o) {
-        e->cnt.failures++;
+        e->cnt.failures++; /* out of memory, or a provisional past the bound: not sent */
         sr_msg_free(m);
         return;
     }
+    c->qn++;
     o->msg = m;
     o->status = status;
     o->due = now + (w ? w->delay_ms : 0);

@@ -14,7 +14,7 @@
 #include "config.h"
 #include "engine.h"
 
-#define MAX_SENT 64
+#define MAX_SENT 128
 
 typedef struct sent {
     char *data;
@@ -308,6 +308,37 @@ static void t_caller_cancel(void **state)
     cap_clear(&c);
 }
 
+/* A delay rewrite holds responses back in order; a branch sending provisionals without end
+ * fills the hold to its bound (32) and no further, while its final still goes up after them. */
+static void t_hold_bounded(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: hold\n"
+                               "    forward:\n"
+                               "      targets: [\"sip:a@127.0.0.1:5071\"]\n"
+                               "      rewrite: [{code: 1xx, delay: 10s}]\n",
+                               &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    c.now = 10;
+    for (int i = 0; i < 40; i++)
+        answer(e, &c, 5071, 180, "a1");
+    answer(e, &c, 5071, 486, "a1");
+    advance(e, &c, 10009);
+    assert_string_equal(upstream(&c), "100");
+    advance(e, &c, 10010);
+    char want[512] = "100";
+    for (int i = 0; i < 32; i++)
+        strcat(want, ",180");
+    strcat(want, ",486");
+    assert_string_equal(upstream(&c), want);
+    advance(e, &c, 100000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
 /* ------------------------------------------------------------------ failures */
 
 typedef struct fail_alloc {
@@ -385,7 +416,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_first_in_class), cmocka_unit_test(t_200_cancels_with_reason),
         cmocka_unit_test(t_serial_timeout), cmocka_unit_test(t_caller_cancel),
-        cmocka_unit_test(t_failure_sweep),
+        cmocka_unit_test(t_hold_bounded),   cmocka_unit_test(t_failure_sweep),
     };
     return cmocka_run_group_tests_name("engine_forward", tests, NULL, NULL);
 }

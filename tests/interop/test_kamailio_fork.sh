@@ -42,8 +42,10 @@ uas() {
     eval "port_$name=$(awk '{ print $3 }' "$IO_TMP/$name.ports")"
 }
 
-branch b1
-branch b2
+# no reflection budget on the branches: the caller's ACK for a 2xx goes to the proxy, never
+# to them, and everything here comes from 127.0.0.1 (see tests/daemon/test_forward.sh)
+branch b1 --reflection-budget 0
+branch b2 --reflection-budget 0
 uas uk
 uas us
 
