@@ -64,14 +64,12 @@ typedef struct sd_fwd_call {
 
 static sd_fwd_call *as_call(void *u)
 {
-    sd_fwd_call *c = u;
-    return c && c->magic == CALL_MAGIC ? c : NULL;
+    return sd__kind_of(u) == CALL_MAGIC ? (sd_fwd_call *)u : NULL;
 }
 
 static fwd_branch *as_branch(void *u)
 {
-    fwd_branch *b = u;
-    return b && b->magic == BR_MAGIC ? b : NULL;
+    return sd__kind_of(u) == BR_MAGIC ? (fwd_branch *)u : NULL;
 }
 
 uint64_t sd__fwd_rng(sd_engine *e)

@@ -29,6 +29,9 @@
  * detached then (sd__job_free).
  */
 typedef struct job {
+    uint32_t kind; /* SD_KIND_JOB once hung on a transaction: every object the engine hangs
+                      there (a job, engine_forward.c's calls and branches) starts with its
+                      kind, so sr_event.user is told apart without reading another type */
     sr_txn_id txn;
     sr_msg *req; /* the request, taken from the stack's event once the job outlives it */
     sd_config *cfg;
@@ -194,10 +197,18 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now);
 
 /* The job an event names (sr_event.user or related_user): NULL when none, or when it ended
  * already and only waits for its transaction's last events to be freed. */
+#define SD_KIND_JOB 0x73644a42u /* "sdJB" */
+
+/* The kind of a transaction's user data: its first member (a uint32_t, see job). */
+static inline uint32_t sd__kind_of(const void *user)
+{
+    return user ? *(const uint32_t *)user : 0;
+}
+
 static inline job *sd__job_of(void *user)
 {
     job *j = user;
-    return j && !j->dead ? j : NULL;
+    return sd__kind_of(user) == SD_KIND_JOB && !j->dead ? j : NULL;
 }
 
 void sd__jobs_link(sd_engine *e, job *j);

@@ -79,6 +79,7 @@ static int job_own(sd_engine *e, job **jp, const sr_msg *req)
     if (!h)
         return -1;
     *h = *j;
+    h->kind = SD_KIND_JOB;
     h->heap_i = SIZE_MAX;
     h->due = UINT64_MAX;
     h->owned = true;
