@@ -8,12 +8,16 @@ pkg_check_modules(SR_CARES REQUIRED IMPORTED_TARGET libcares)
 add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_badreq.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_respond.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_sdp.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_rules.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_sched.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_seq.c
@@ -44,7 +48,7 @@ sr_target_warnings(sipreply_net APP)
 sr_target_sanitizers(sipreply_net)
 
 # sipreply resolve (src/cli/resolve.c) runs the shell's loop and resolver
-target_link_libraries(sipreply_cli PRIVATE sipreply_net)
+target_link_libraries(sipreply_cli PRIVATE sipreply_net m)
 
 add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c)
 target_link_libraries(sipreplyd PRIVATE sipreplyd_engine sipreply_net)
@@ -57,3 +61,6 @@ set(SR_FUZZ_LIBS_config sipreplyd_engine)
 set(SR_FUZZ_LIBS_engine sipreplyd_engine)
 # fuzz/fuzz_dns_answer.c: c-ares's parse of a hostile answer, then the shell's ordering
 set(SR_FUZZ_LIBS_dns_answer sipreply_net PkgConfig::SR_CARES)
+if(SR_FUZZ)
+  target_compile_options(sipreply_net PRIVATE -fsanitize=fuzzer-no-link) # coverage for libFuzzer
+endif()

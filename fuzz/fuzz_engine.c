@@ -1,5 +1,5 @@
 /* sipreplyd fuzz target: the rule engine (default "dial a code" configuration, plus a
- * stateless rule) fed arbitrary datagrams and stream messages, with time steps. Every send
+ * stateless rule and a forward rule) fed arbitrary datagrams and stream messages, with time steps. Every send
  * must be non-empty; all is freed at the end.
  * Input: records [op][len hi][len lo][len bytes]; op & 3: 0 UDP datagram, 1 TCP message,
  * 2 time step of (first two bytes) ms, 3 a configuration swap (reload) to the alternate. */
@@ -22,6 +22,12 @@ static void on_send(const char *d, size_t len, const sr_addr *to, void *user)
 static const char alt_config[] =
     "rules:\n"
     "  - {match: {user: sl}, stateless: 486}\n"
+    "  - match: {user-regex: \"^f\"}\n"
+    "    forward: {targets: [\"sip:{{user}}@127.0.0.1:5071\", {uri: \"sip:b@[::1]:5072\", q: "
+    "0.5}],\n"
+    "              mode: sequential, branch-timeout: 1s, record-route: true,\n"
+    "              rewrite: [{code: 5xx, to: 480, remove: [Via]}, {code: 180, drop: true},\n"
+    "                        {code: 183, delay: 10ms}], replace: [{code: 486, percent: 50}]}\n"
     "  - {match: {method: REGISTER}, challenge: {users: {a: b}}, register: {}}\n"
     "  - match: {user-regex: \"^q(.*)$\"}\n"
     "    respond: [{code: 182, repeat: 2, interval: 1s}, {wait: cancel}]\n"

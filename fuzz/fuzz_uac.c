@@ -177,11 +177,35 @@ static void advance(fz *z, uint64_t to)
 
 static const char *const methods[] = {"INVITE", "OPTIONS", "REGISTER", "MESSAGE"};
 
+/* Every URI a common response names, for the asynchronous resolver's answers. */
+static const char *const uris[] = {"sip:x1@192.0.2.20", "sip:x2@192.0.2.21", "sip:bob@192.0.2.10",
+                                   "sip:proxy.example", "sip:vm@192.0.2.30", "sip:b@192.0.2.10",
+                                   "sip:p.example;lr"};
+#define NURIS (sizeof uris / sizeof uris[0])
+
+static int later(sr_str uri, sr_addr *out, size_t cap, void *user)
+{
+    (void)uri;
+    (void)out;
+    (void)cap;
+    (void)user;
+    return SR_EAGAIN;
+}
+
+static void resolved(fz *z, const sr_addr *servers, unsigned which, size_t n)
+{
+    int rc = sr_uac_resolved(z->u, sr_str_from_cstr(uris[which % NURIS]), servers, n, z->now);
+    if (rc != 0 && rc != SR_ENOTFOUND && !sr_uac_is_done(z->u))
+        abort(); /* a failure ends the context */
+}
+
 /*
  * Input: [flags] then records [op][a][b]. flags & 3: the method; bit 2 two servers; bit 3 not
- * the Call-ID's owner; bit 4 no credentials; bit 5 follow only what bits 6-7 and a pick.
+ * the Call-ID's owner; bit 4 no credentials; bit 5 follow only what bits 6-7 pick; without
+ * bit 5, bit 6 an asynchronous resolver (answered by op 2 with a & 4).
  * op & 7: 0 a response 100 + (a*256+b) % 600 to the last request (headers of a common code
- * picked by b); 1 a time step of a*100 + b ms; 2 a transport error on a server; 3 CANCEL;
+ * picked by b); 1 a time step of a*100 + b ms; 2 a transport error on a server (a & 4: an
+ * answer of the asynchronous resolver, a % 3 servers, for URI b); 3 CANCEL;
  * 4 hang-up; 5 a common response (a) to a recent request (op >> 3); 6 the last response
  * again; 7 a long time step (a s).
  */
@@ -232,6 +256,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (f & 32)
         c.follow = (unsigned)(f >> 6) * 7u & SR_UAC_FOLLOW_ALL;
+    else if (f & 64)
+        c.resolve = later;
     c.bodies = bodies;
     c.n_bodies = 1;
     c.supported = sup;
@@ -249,7 +275,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (op & 7) {
         case 0: respond(&z, 0, 100 + (a * 256 + b) % 600, common[b % nc].hdrs, b); break;
         case 1: advance(&z, z.now + a * 100u + b); break;
-        case 2: (void)sr_stack_on_transport_error(z.s, &servers[a & 1], z.now); break;
+        case 2:
+            if (a & 4)
+                resolved(&z, servers, b, a % 3);
+            else
+                (void)sr_stack_on_transport_error(z.s, &servers[a & 1], z.now);
+            break;
         case 3: (void)sr_uac_cancel(z.u, z.now); break; /* SR_ESTATE is fine */
         case 4: (void)sr_uac_hangup(z.u, z.now); break; /* idem */
         case 5: respond(&z, op >> 3, common[a % nc].code, common[a % nc].hdrs, b); break;
@@ -261,7 +292,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         pump(&z);
     }
-    /* Time runs out: every wait, Timer B/F/C, the 64·T1 after a CANCEL, Timer M fire. */
+    /* Every lookup still out answers "nothing"; then time runs out: every wait, Timer B/F/C,
+     * the 64·T1 after a CANCEL, Timer M fire. */
+    for (unsigned k = 0; k < NURIS; k++)
+        resolved(&z, servers, k, 0);
+    pump(&z);
     for (int k = 0; k < 64 && sr_uac_is_active(z.u); k++)
         advance(&z, z.now + 60000);
     if (z.done != 1 || sr_uac_is_active(z.u))

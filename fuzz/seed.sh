@@ -147,6 +147,62 @@ store(rec(3, b"") + rec(0, req("INVITE", "sip:sl@h", "z9hG4bK3")) + rec(0, req("
       + rec(0, req("INVITE", "sip:qx@h", "z9hG4bK4")) + T(3000) + rec(1, req("CANCEL", "sip:qx@h", "z9hG4bK4")))
 store(rec(0, req("REGISTER", "sip:h", "z9hG4bK5", b"Contact: <sip:a@h>\r\nExpires: 60\r\n")) + rec(3, b"")
       + rec(0, req("REGISTER", "sip:h", "z9hG4bK6", b"Contact: <sip:a@h>\r\n")))
+# SDP offer/answer (engine_sdp.c): an answer, no codec in common (488), a malformed offer
+# (400), and no offer: ours in the 200, the answer in the ACK
+def sdpreq(m, uri, br, sdp, extra=b"", cseq=1, tag=b""):
+    return (f"{m} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch={br};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:a@h>;tag=1\r\nTo: <{uri}>").encode() + tag + (
+            f"\r\nCall-ID: s{br}\r\nCSeq: {cseq} {'INVITE' if m == 'ACK' else m}\r\n").encode() + extra + (
+            b"Content-Type: application/sdp\r\n" if sdp else b"") + (
+            f"Content-Length: {len(sdp)}\r\n\r\n").encode() + sdp
+O = b"v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs1", O + b"m=audio 4000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendonly\r\n")))
+store(rec(0, sdpreq("INVITE", "sip:180@h", "z9hG4bKs2", O + b"m=audio 4000 RTP/AVP 18\r\n")) + T(1500))
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs3", O + b"m=audio 99999 RTP/AVP 0\r\n")))
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs4", b"")) + T(10)
+      + rec(0, sdpreq("ACK", "sip:200@h", "z9hG4bKs5", O + b"m=audio 4000 RTP/AVP 8\r\n")))
+store(rec(0, sdpreq("INVITE", "sip:183@h", "z9hG4bKs6", b"", b"Supported: 100rel\r\n")) + T(10)
+      + rec(0, sdpreq("PRACK", "sip:183@h", "z9hG4bKs7", O + b"m=audio 4000 RTP/AVP 0\r\n", b"RAck: 1 1 INVITE\r\n", 2)))
+PY
+
+# ---- sdp_parse / sdp_answer: offers and answers of the shapes RFC 4317 shows, IPv6, hold,
+# telephone-event, bandwidth and multicast lines, and broken ones; sdp_answer's first byte is
+# what we are (fuzz/fuzz_sdp_answer.c)
+python3 - "$root/fuzz/corpus" <<'PY'
+import hashlib, os, sys
+out = sys.argv[1]
+def store(t, b):
+    os.makedirs(os.path.join(out, t), exist_ok=True)
+    open(os.path.join(out, t, hashlib.sha256(b).hexdigest()), "wb").write(b)
+H = ("v=0\r\no=alice 2890844526 2890844526 IN IP4 host.atlanta.example.com\r\ns=\r\n"
+     "c=IN IP4 host.atlanta.example.com\r\nt=0 0\r\n")
+seeds = [
+  H + "m=audio 49170 RTP/AVP 0 8 97\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+      "a=rtpmap:97 iLBC/8000\r\nm=video 51372 RTP/AVP 31 32\r\na=rtpmap:31 H261/90000\r\n"
+      "a=rtpmap:32 MPV/90000\r\n",
+  H + "m=audio 49170 RTP/AVP 0 97\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:97 iLBC/8000\r\n"
+      "m=audio 49172 RTP/AVP 98\r\na=rtpmap:98 telephone-event/8000\r\na=sendonly\r\n",
+  H + "m=audio 5000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n",
+  H + "m=audio 5000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\n",
+  H + "m=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-11,16\r\n"
+      "a=ptime:20\r\na=maxptime:40\r\na=recvonly\r\n",
+  H + "a=sendonly\r\nm=audio 5000 RTP/AVP 0\r\nm=audio 0 RTP/AVP 8\r\nm=audio 5004 RTP/SAVP 0\r\n",
+  "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 ::\r\nb=AS:64\r\nt=0 0\r\n"
+      "m=audio 5000/2 RTP/AVP 96 0\r\nc=IN IP6 2001:db8::2\r\na=rtpmap:96 opus/48000/2\r\n"
+      "a=fmtp:96 useinbandfec=1\r\na=inactive\r\n",
+  "v=0\no=- 1 1 IN IP4 224.2.17.12\ns=x\ni=y\nu=http://e\ne=a@b\np=+1\nc=IN IP4 224.2.17.12/127/3\n"
+      "t=2873397496 2873404696\nr=7d 1h 0 25h\nz=2882844526 -1h\nk=prompt\na=tool:t\n"
+      "m=video 51372 RTP/AVP 99\ni=v\nk=clear:x\na=rtpmap:99 h263-1998/90000\n",
+  H,
+  H + "m=audio 23442 RTP/AVP 97 0 8\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:97 iLBC/8000\r\n",
+  "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n",
+  "v=1\r\n", H + "x=1\r\n", H + "m=audio 70000 RTP/AVP 0\r\n",
+]
+for sd in seeds:
+    b = sd.encode()
+    store("sdp_parse", b)
+    for cfg in (0x03, 0x01, 0x97, 0x2e, 0x43):
+        store("sdp_answer", bytes([cfg]) + b)
 PY
 
 # ---- dns_answer: NAPTR and SRV answers (RFC 3403, RFC 2782) as a server sends them
@@ -184,6 +240,6 @@ store(0, bytes(range(16)), msg("_sip._udp.x.test", 33, [srv(10, 60, 5060, "a.x.t
 store(0, b"\xff" * 16, msg("_sip._tcp.x.test", 33, [srv(0, 0, 0, ".")]))
 PY
 
-for t in uri stream_framer auth registrar config engine dns_answer; do
+for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

@@ -33,7 +33,8 @@ extern "C" {
     X(EVERSION, -13, "unsupported protocol version")                \
     X(EFRAMING, -14, "stream framing lost")                         \
     X(EUNSUPPORTED, -15, "not supported")                           \
-    X(EIO, -16, "input/output error")
+    X(EIO, -16, "input/output error")                               \
+    X(ENOCODEC, -17, "no media format in common")
 
 /** Error codes: 0 is success, every failure is one of these negative values. */
 typedef enum sr_error {
@@ -58,7 +59,7 @@ typedef struct sr_parse_error {
 } sr_parse_error;
 
 /** The lowest (most negative) error value, for iteration in tests and bindings. */
-#define SR_ERR_MIN (-16)
+#define SR_ERR_MIN (-17)
 
 /**
  * A one-line English description of @p code ("malformed message"). Never NULL: 0 gives

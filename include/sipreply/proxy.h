@@ -50,6 +50,10 @@ typedef struct sr_proxy_fwd_opts {
     const uint8_t *key;       /**< SR_BUILD_KEY_LEN bytes keying the branch hash; NULL: zeros */
     sr_proxy_self_cb is_self; /**< whether a URI names us (§16.4); NULL: nothing does */
     void *self_user;          /**< handed back to is_self */
+    /** add "rport" to our Via (RFC 3581 §3): the next hop answers to the address and port the
+     *  request came from, whatever port our sent-by names (a proxy that received the request
+     *  on another transport's port than the one it sends from) */
+    bool via_rport;
 } sr_proxy_fwd_opts;
 
 /** Fill @p o with the defaults: no Via host, transport UDP, no Record-Route, no route set. */
@@ -300,6 +304,14 @@ SR_API bool sr_proxy_final_sent(const sr_proxy *p);
 
 /** true when the final went upstream and every branch has its final (real or made up). */
 SR_API bool sr_proxy_is_done(const sr_proxy *p);
+
+/**
+ * The final of branch @p branch: the code received, or the one made up here (408 for Timer
+ * B/F, Timer C without a provisional or no answer to a CANCEL; 503 for a transport error);
+ * 0 while the branch has none (or NULL, a bad index). Serial forking moves on when every
+ * branch of a group has one.
+ */
+SR_API unsigned sr_proxy_branch_final(const sr_proxy *p, unsigned branch);
 
 /**
  * The ACK for the non-2xx final @p resp of branch @p branch, built hop by hop from that

@@ -25,5 +25,6 @@
 #include <sipreply/registrar.h>
 #include <sipreply/proxy.h>
 #include <sipreply/capture.h>
+#include <sipreply/sdp.h>
 
 #endif /* SIPREPLY_H */

@@ -211,6 +211,29 @@ SR_API int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsig
 SR_API int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *id);
 
 /**
+ * Mark INVITE server transaction @p id as a proxy's (RFC 3261 §16.10): a CANCEL matching it
+ * still gets its 200 from the stack (§9.2), but the INVITE gets no automatic 487: the TU
+ * cancels its branches and sends the final they give (a 487, or a 2xx that crossed the
+ * CANCEL, which must still go up, §16.7 step 5). The TU learns of the CANCEL as usual
+ * (SR_EV_REQUEST, related = the INVITE). Returns 0, SR_EINVAL or SR_ENOTFOUND (no such
+ * INVITE server transaction).
+ */
+SR_API int sr_stack_server_proxy(sr_stack *s, sr_txn_id id);
+
+/**
+ * As sr_stack_cancel(), with the CANCEL the TU built instead of one the stack builds: a proxy
+ * cancelling a branch with a Reason header (RFC 3326; sr_proxy_build_cancel()). @p cancel
+ * must be the CANCEL of that INVITE (RFC 3261 §9.1): method CANCEL, the INVITE's Request-URI,
+ * Call-ID, CSeq number (method CANCEL) and top Via branch. It is sent as given, when the
+ * first provisional arrives if none has yet, and dropped (freed) if a final comes first. On
+ * success the stack owns @p cancel; on failure the caller does.
+ * Returns 0 or one of: SR_EINVAL (NULL, or @p cancel not that INVITE's CANCEL), SR_ENOTFOUND,
+ * SR_ESTATE, SR_ENOMEM as sr_stack_cancel().
+ */
+SR_API int sr_stack_cancel_msg(sr_stack *s, sr_txn_id invite, sr_msg *cancel, uint64_t now_ms,
+                               sr_txn_id *id);
+
+/**
  * The TU gives up on server transaction @p id without a final response (it could build or
  * send none): the transaction terminates now (SR_EV_TERMINATED) instead of waiting for a
  * final forever and holding its place in max_transactions. Nothing is sent; a retransmission

@@ -23,10 +23,13 @@ extern "C" {
 typedef int (*sr_uac_random_cb)(uint8_t *out, size_t n, void *user);
 
 /**
- * Where a URI of a 3xx Contact (or a 305 proxy) is sent: fill up to @p cap servers in
- * preference order (RFC 3263 §4.3) and return how many (0: none, the target is skipped), or a
- * negative SR_E* code. NULL in sr_uac_config: the URI's own host, port (5060, 5061 for sips)
- * and transport parameter, with no lookup (sr_addr.host may then be a name for the shell).
+ * Where a URI of a 3xx Contact (or a 305 proxy, or a dialog's first hop) is sent: fill up to
+ * @p cap servers in preference order (RFC 3263 §4.3) and return how many (0: none, the target
+ * is skipped), SR_EAGAIN when the answer will come later through sr_uac_resolved() (an
+ * asynchronous lookup: the context waits before trying that target; a dialog's ACK and BYE
+ * then go where the INVITE went), or another negative SR_E* code (as 0). NULL in
+ * sr_uac_config: the URI's own host, port (5060, 5061 for sips) and transport parameter,
+ * with no lookup (sr_addr.host may then be a name for the shell).
  */
 typedef int (*sr_uac_resolve_cb)(sr_str uri, sr_addr *out, size_t cap, void *user);
 
@@ -214,6 +217,15 @@ SR_API int sr_uac_start(sr_uac *u, uint64_t now_ms);
  * SR_E* code (the context then ends with SR_UAC_ERROR).
  */
 SR_API int sr_uac_handle(sr_uac *u, const sr_event *ev, uint64_t now_ms);
+
+/**
+ * The servers of @p uri, for which the resolver callback returned SR_EAGAIN (copied, at most
+ * 8; @p n 0: none, the target is skipped). If the context was waiting for them it sends its
+ * request now (or moves to the next target). Returns 0, SR_ENOTFOUND (no target waits for
+ * @p uri), SR_EINVAL, or what sending returns (the context then ends with SR_UAC_ERROR).
+ */
+SR_API int sr_uac_resolved(sr_uac *u, sr_str uri, const sr_addr *servers, size_t n,
+                           uint64_t now_ms);
 
 /** The context's own next deadline (a 491 back-off, a Retry-After, the 64·T1 after a CANCEL),
  *  UINT64_MAX if none.

@@ -27,6 +27,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_codes(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 /* The program name for messages ("sipreply"). */
 extern const char *cli_prog;

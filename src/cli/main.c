@@ -19,6 +19,7 @@ static const cli_cmd commands[] = {
     {"respond", cmd_respond, "print a correct response to a request"},
     {"resolve", cmd_resolve,
      "print where a request to a SIP URI goes (RFC 3263 NAPTR, SRV, A/AAAA)"},
+    {"probe", cmd_probe, "send a request as a UAC and show what comes back (ladder, lint)"},
     {"analyze", cmd_analyze, "report the calls, codes, RFC 6076 metrics and findings of a capture"},
 };
 

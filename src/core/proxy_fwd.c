@@ -470,6 +470,10 @@ static int make_via(sr_buf *b, const sr_proxy_fwd_opts *o, const char *branch)
         return rc;
     if ((rc = sr_buf_append_cstr(b, ";branch=")) || (rc = sr_buf_append_cstr(b, branch)))
         return rc;
+    bool rport = o->size >= offsetof(sr_proxy_fwd_opts, via_rport) + sizeof(o->via_rport) &&
+                 o->via_rport; /* a caller built with an older, shorter struct: none */
+    if (rport && (rc = sr_buf_append_cstr(b, ";rport")) != 0)
+        return rc;
     return 0;
 }
 

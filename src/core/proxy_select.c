@@ -777,6 +777,11 @@ bool sr_proxy_is_done(const sr_proxy *p)
     return true;
 }
 
+unsigned sr_proxy_branch_final(const sr_proxy *p, unsigned branch)
+{
+    return p && branch < p->nb && p->b[branch].state == B_DONE ? p->b[branch].final : 0;
+}
+
 int sr_proxy_branch_ack(sr_msg **out, const sr_proxy *p, unsigned branch, const sr_msg *resp)
 {
     if (!out || !p || branch >= p->nb)

@@ -295,7 +295,30 @@ int sr_stack_cancel(sr_stack *s, sr_txn_id invite, uint64_t now_ms, sr_txn_id *i
     sr__txn *t = sr__txn_find(s, invite);
     if (t == NULL || t->kind != SR_TXN_INVITE_CLIENT)
         return SR_ENOTFOUND;
-    return sr__client_cancel(s, t, id);
+    return sr__client_cancel(s, t, NULL, id);
+}
+
+int sr_stack_server_proxy(sr_stack *s, sr_txn_id id)
+{
+    if (s == NULL)
+        return SR_EINVAL;
+    sr__txn *t = sr__txn_find(s, id);
+    if (t == NULL || t->kind != SR_TXN_INVITE_SERVER)
+        return SR_ENOTFOUND;
+    t->proxy = true;
+    return 0;
+}
+
+int sr_stack_cancel_msg(sr_stack *s, sr_txn_id invite, sr_msg *cancel, uint64_t now_ms,
+                        sr_txn_id *id)
+{
+    if (s == NULL || cancel == NULL)
+        return SR_EINVAL;
+    input_now(s, now_ms);
+    sr__txn *t = sr__txn_find(s, invite);
+    if (t == NULL || t->kind != SR_TXN_INVITE_CLIENT)
+        return SR_ENOTFOUND;
+    return sr__client_cancel(s, t, cancel, id);
 }
 
 int sr_stack_forget(sr_stack *s, sr_txn_id id, uint64_t now_ms)

@@ -69,6 +69,8 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
         sr_msg_free(t->req);
     if (t->held_2xx != NULL)
         sr_msg_free(t->held_2xx);
+    if (t->cancel_msg != NULL)
+        sr_msg_free(t->cancel_msg); /* counted in ext_bytes while it waited */
     sr_buf_cleanup(&t->req_bytes);
     sr_buf_cleanup(&t->resp);
     sr_buf_cleanup(&t->rel_bytes);

@@ -114,16 +114,29 @@ out:
 }
 
 /* §9.1: the CANCEL copies the INVITE's Request-URI, Call-ID, To, From, CSeq number and top
- * Via; it is its own non-INVITE client transaction, with the handle promised earlier. */
+ * Via; it is its own non-INVITE client transaction, with the handle promised earlier. The
+ * TU's own CANCEL (sr_stack_cancel_msg) is sent as given; otherwise the stack builds one. */
 static int start_cancel(sr_stack *s, sr__txn *inv)
 {
-    sr_msg *c = NULL;
-    int err = sr_build_cancel(&c, inv->req, s->alloc);
-    if (err != 0)
+    sr_msg *c = inv->cancel_msg;
+    size_t ext = 0;
+    int err;
+    if (c != NULL) {
+        ext = sr__msg_footprint(c);
+        inv->cancel_msg = NULL; /* from now on the new transaction counts it */
+        inv->ext_bytes -= ext;
+        s->mem -= ext;
+    } else if ((err = sr_build_cancel(&c, inv->req, s->alloc)) != 0) {
         return err;
+    }
     err = sr__client_start(s, c, &inv->peer, inv->cancel_id, NULL);
-    if (err != 0)
+    if (err != 0 && ext != 0) { /* the TU's message stays with the INVITE */
+        inv->cancel_msg = c;
+        inv->ext_bytes += ext;
+        s->mem += ext;
+    } else if (err != 0) {
         sr_msg_free(c);
+    }
     return err;
 }
 
@@ -132,6 +145,13 @@ static void drop_pending_cancel(sr_stack *s, sr__txn *inv)
 {
     if (!inv->cancel_asked || inv->got_provisional)
         return;
+    if (inv->cancel_msg != NULL) {
+        size_t ext = sr__msg_footprint(inv->cancel_msg);
+        sr_msg_free(inv->cancel_msg);
+        inv->cancel_msg = NULL;
+        inv->ext_bytes -= ext;
+        s->mem -= ext;
+    }
     sr_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.kind = SR_EV_TERMINATED;
@@ -145,16 +165,45 @@ static void drop_pending_cancel(sr_stack *s, sr__txn *inv)
     inv->cancel_asked = false;
 }
 
-/* §9.1: the TU asks to cancel INVITE client transaction @p t (see sr_stack_cancel). */
-int sr__client_cancel(sr_stack *s, sr__txn *t, sr_txn_id *id)
+/* Whether @p c is a CANCEL of the INVITE @p inv sent (§9.1): method CANCEL, the same top Via
+ * branch, Call-ID and CSeq number, CSeq method CANCEL, the same Request-URI. */
+static bool cancel_matches(const sr_msg *c, const sr_msg *inv)
 {
+    const sr_via *vc = sr_msg_via(c, 0), *vi = sr_msg_via(inv, 0);
+    const sr_cseq *cc = sr_msg_cseq(c), *ci = sr_msg_cseq(inv);
+    return sr_msg_is_request(c) && sr_msg_method(c) == SR_METHOD_CANCEL && vc != NULL &&
+           vi != NULL && sr_str_eq(vc->branch, vi->branch) && cc != NULL && ci != NULL &&
+           cc->num == ci->num && cc->method_id == SR_METHOD_CANCEL &&
+           sr_str_eq(sr_msg_call_id(c), sr_msg_call_id(inv)) &&
+           sr_str_eq(sr_msg_request_uri(c), sr_msg_request_uri(inv));
+}
+
+/* §9.1: the TU asks to cancel INVITE client transaction @p t (see sr_stack_cancel), with its
+ * own CANCEL @p cancel (taken on success) or, when NULL, one the stack builds. */
+int sr__client_cancel(sr_stack *s, sr__txn *t, sr_msg *cancel, sr_txn_id *id)
+{
+    if (cancel != NULL && !cancel_matches(cancel, t->req))
+        return SR_EINVAL;
     if (t->cancel_asked || (t->state != SR_TXN_CALLING && t->state != SR_TXN_PROCEEDING))
         return SR_ESTATE;
     t->cancel_id = s->next_id++;
+    if (cancel != NULL) {
+        size_t ext = sr__msg_footprint(cancel);
+        t->cancel_msg = cancel;
+        t->ext_bytes += ext;
+        s->mem += ext;
+    }
     if (t->state == SR_TXN_PROCEEDING) {
         int err = start_cancel(s, t);
-        if (err != 0)
+        if (err != 0) {
+            if (t->cancel_msg != NULL) { /* not taken: the caller keeps its message */
+                size_t ext = sr__msg_footprint(cancel);
+                t->cancel_msg = NULL;
+                t->ext_bytes -= ext;
+                s->mem -= ext;
+            }
             return err;
+        }
     }
     t->cancel_asked = true;
     if (id != NULL)

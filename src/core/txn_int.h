@@ -73,6 +73,7 @@ typedef struct sr__txn {
     size_t to_tag_len;
     /* INVITE client: a CANCEL asked for before any provisional (§9.1). */
     sr_txn_id cancel_id;
+    sr_msg *cancel_msg; /* the TU's own CANCEL (sr_stack_cancel_msg) waiting for a 1xx */
     bool cancel_asked;
     bool got_provisional;
     /* RFC 3262 UAS side. */
@@ -94,6 +95,8 @@ typedef struct sr__txn {
      * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
     bool retx_2xx_want;
     bool retx_2xx;
+    /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
+    bool proxy;
 } sr__txn;
 
 /* A queued event and what it owns. */
@@ -180,7 +183,7 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
 /* txn_client.c */
 int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fixed_id,
                      sr_txn_id *id);
-int sr__client_cancel(sr_stack *s, sr__txn *t, sr_txn_id *id);
+int sr__client_cancel(sr_stack *s, sr__txn *t, sr_msg *cancel, sr_txn_id *id);
 void sr__client_forget(sr_stack *s, sr__txn *t);
 /* *@p own is the parsed response; the SR_EV_RESPONSE that passes it to the TU takes it (and
  * sets it to NULL); otherwise the caller still frees it. */

@@ -380,7 +380,7 @@ static int on_cancel(sr_stack *s, sr_msg **reqp, const sr_addr *src)
      * final yet. The TU learns of it through the CANCEL request event (related = INVITE). */
     if ((err = sr__server_reply_or_end(s, c, 200, NULL, 0)) != 0)
         return err;
-    if (inv->state == SR_TXN_PROCEEDING) {
+    if (inv->state == SR_TXN_PROCEEDING && !inv->proxy) {
         if (inv->held_2xx != NULL) {
             sr_msg_free(inv->held_2xx);
             inv->held_2xx = NULL;

@@ -327,6 +327,31 @@ int sr_uac_on_timer(sr_uac *u, uint64_t now_ms)
     return 0;
 }
 
+int sr_uac_resolved(sr_uac *u, sr_str uri, const sr_addr *servers, size_t n, uint64_t now_ms)
+{
+    if (u == NULL || uri.p == NULL || (servers == NULL && n > 0))
+        return SR_EINVAL;
+    bool found = false;
+    for (size_t i = 0; i < u->n_targets; i++) {
+        sr__uac_target *t = &u->targets[i];
+        sr_str key = sr_str_from_cstr(t->route != NULL ? t->route : t->uri);
+        if (!t->pending || !sr__uac_uri_same(key, uri))
+            continue;
+        found = true;
+        t->pending = false;
+        t->n_servers = n < SR__UAC_SERVERS ? n : SR__UAC_SERVERS;
+        if (t->n_servers)
+            memcpy(t->servers, servers, t->n_servers * sizeof(sr_addr));
+    }
+    if (!found)
+        return SR_ENOTFOUND;
+    if (u->done || !u->resolving || u->targets[u->cur].pending)
+        return 0;
+    u->resolving = false;
+    int rc = sr__uac_attempt(u, now_ms); /* with no server: the next target of the set */
+    return rc < 0 ? rc : 0;
+}
+
 /* ------------------------------------------------------------------ CANCEL, BYE */
 
 int sr_uac_cancel(sr_uac *u, uint64_t now_ms)

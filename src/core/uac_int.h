@@ -34,6 +34,7 @@ typedef struct sr__uac_target {
     size_t n_servers;
     size_t next;        /* the server the next attempt uses */
     bool retried_after; /* a Retry-After was waited out for this target already */
+    bool pending;       /* its servers are being looked up (the resolver said SR_EAGAIN) */
 } sr__uac_target;
 
 typedef struct sr__uac_realm {
@@ -87,6 +88,7 @@ struct sr_uac {
     sr__uac_tag dialogs[SR__UAC_DIALOGS];
     size_t n_dialogs;
     bool started, done, cancelled, hangup, timer_c;
+    bool resolving;        /* the current target waits for sr_uac_resolved() */
     uint64_t wait_until;   /* UINT64_MAX: no retry pending */
     uint64_t cancel_until; /* 64·T1 after our CANCEL (§9.1); UINT64_MAX: none */
     sr_txn_id live[SR__UAC_LIVE];
@@ -118,6 +120,9 @@ int sr__uac_on_final(sr_uac *u, const sr_msg *resp, uint64_t now);
 int sr__uac_failover(sr_uac *u, sr_uac_outcome why, unsigned status, const sr_msg *resp,
                      uint64_t now);
 int sr__uac_resolve(sr_uac *u, sr_str uri, sr_addr *out, size_t cap);
+bool sr__uac_uri_same(sr_str a, sr_str b);
+int sr__uac_next_target(sr_uac *u, sr_uac_outcome o, unsigned code, const sr_msg *resp,
+                        uint64_t now);
 int sr__uac_on_2xx(sr_uac *u, const sr_msg *resp, bool current, uint64_t now);
 
 #endif /* SIPREPLY_UAC_INT_H */

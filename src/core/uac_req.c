@@ -357,9 +357,16 @@ int sr__uac_attempt(sr_uac *u, uint64_t now)
         return 0;
     }
     sr__uac_target *t = &u->targets[u->cur];
+    if (t->pending) {
+        u->resolving = true; /* sr_uac_resolved() goes on */
+        return 0;
+    }
     if (t->next >= t->n_servers) {
-        sr__uac_finish(u, SR_UAC_ERROR, u->last_status, NULL, SR_ENOTFOUND);
-        return SR_ENOTFOUND;
+        /* A target that resolved to nothing: skipped for the next one of the set. */
+        unsigned st = u->last_status;
+        sr__uac_action(u, SR_UAC_ACT_REDIRECT_SKIP, st, sr_str_from_cstr(t->uri), 0);
+        return sr__uac_next_target(u, st / 100 == 3 ? SR_UAC_REDIRECTED : SR_UAC_REJECTED, st, NULL,
+                                   now);
     }
     u->dest = t->servers[t->next];
     u->cseq++;

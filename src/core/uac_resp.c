@@ -13,9 +13,18 @@
 
 #define NONE ((sr_str){NULL, 0})
 
+int sr__uac_next_target(sr_uac *u, sr_uac_outcome o, unsigned code, const sr_msg *resp,
+                        uint64_t now);
+
 /* Another target of the set (a redirect's Contact not tried yet), else the end. */
 static int next_target_or_finish(sr_uac *u, sr_uac_outcome o, unsigned code, const sr_msg *resp,
                                  uint64_t now)
+{
+    return sr__uac_next_target(u, o, code, resp, now);
+}
+
+int sr__uac_next_target(sr_uac *u, sr_uac_outcome o, unsigned code, const sr_msg *resp,
+                        uint64_t now)
 {
     if ((u->cfg.follow & SR_UAC_FOLLOW_REDIRECT) && u->cur + 1 < u->n_targets) {
         u->cur++;
@@ -76,7 +85,7 @@ typedef struct contact {
     size_t order;
 } contact;
 
-static bool uri_same(sr_str a, sr_str b)
+bool sr__uac_uri_same(sr_str a, sr_str b)
 {
     sr_uri ua, ub;
     if (sr_uri_parse(&ua, a.p, a.len, NULL) == 0 && sr_uri_parse(&ub, b.p, b.len, NULL) == 0)
@@ -87,7 +96,7 @@ static bool uri_same(sr_str a, sr_str b)
 static bool known_target(const sr_uac *u, sr_str uri)
 {
     for (size_t i = 0; i < u->n_targets; i++)
-        if (uri_same(sr_str_from_cstr(u->targets[i].uri), uri))
+        if (sr__uac_uri_same(sr_str_from_cstr(u->targets[i].uri), uri))
             return true;
     return false;
 }
@@ -97,6 +106,8 @@ int sr__uac_resolve(sr_uac *u, sr_str uri, sr_addr *out, size_t cap)
 {
     if (u->cfg.resolve != NULL) {
         int n = u->cfg.resolve(uri, out, cap, u->cfg.resolve_user);
+        if (n == SR_EAGAIN)
+            return n; /* the answer comes through sr_uac_resolved() */
         return n < 0 ? 0 : (size_t)n > cap ? (int)cap : n;
     }
     sr_uri pu;
@@ -125,11 +136,15 @@ static int add_target(sr_uac *u, size_t at, sr_str uri, sr_str route, sr_str res
 {
     sr_addr servers[SR__UAC_SERVERS];
     int n = sr__uac_resolve(u, resolve_uri, servers, SR__UAC_SERVERS);
-    if (n <= 0)
+    if (n <= 0 && n != SR_EAGAIN)
         return SR_ENOTFOUND;
     int err = sr__uac_target_add(u, at, uri, route);
     if (err != 0)
         return err;
+    if (n == SR_EAGAIN) {
+        u->targets[at].pending = true;
+        return 0;
+    }
     memcpy(u->targets[at].servers, servers, (size_t)n * sizeof(sr_addr));
     u->targets[at].n_servers = (size_t)n;
     return 0;

@@ -236,6 +236,7 @@ static int parse_step(sd__yctx *c, yaml_node_t *n, sd_step *s)
     if (sdp) {
         if (s->body)
             return sd__y_fail(c, n, "give either sdp or body");
+        s->sdp_auto = true; /* the template stays for -t and the checks */
         s->body = strdup(sd_sdp_template);
         free(s->body_type);
         s->body_type = strdup("application/sdp");
@@ -478,7 +479,7 @@ static int parse_register(sd__yctx *c, yaml_node_t *n, sd_action *a)
 static bool is_action_key(const char *k)
 {
     return !strcmp(k, "respond") || !strcmp(k, "redirect") || !strcmp(k, "stateless") ||
-           !strcmp(k, "challenge") || !strcmp(k, "register");
+           !strcmp(k, "challenge") || !strcmp(k, "register") || !strcmp(k, "forward");
 }
 
 static int add_action(sd__yctx *c, sd_rule *r, const char *k, yaml_node_t *v)
@@ -499,6 +500,8 @@ static int add_action(sd__yctx *c, sd_rule *r, const char *k, yaml_node_t *v)
         rc = parse_stateless(c, v, a);
     else if (!strcmp(k, "challenge"))
         rc = parse_challenge(c, v, a);
+    else if (!strcmp(k, "forward"))
+        rc = sd__parse_forward(c, v, a);
     else
         rc = parse_register(c, v, a);
     sd__y_pop(c, o);
@@ -638,7 +641,7 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
                 if (na != 1 || !is_action_key(a[0].key))
                     rc = sd__y_fail(c, sd__y_node(c, *it),
                                     "an action is one of respond, redirect, stateless, challenge, "
-                                    "register");
+                                    "register, forward");
                 else
                     rc = add_action(c, r, a[0].key, a[0].v);
                 sd__y_pop(c, o2);
@@ -647,7 +650,7 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
         } else {
             rc = sd__y_unknown(
                 c, &p[i],
-                "name, match, respond, redirect, stateless, challenge, register, actions");
+                "name, match, respond, redirect, stateless, challenge, register, forward, actions");
         }
         if (rc)
             return -1;
@@ -661,7 +664,7 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
     if (r->n_actions == 0)
         return sd__y_fail(c, n,
                           "a rule needs an action (respond, redirect, stateless, challenge, "
-                          "register)");
+                          "register, forward)");
     char why[200];
     if (sd__check_actions(r, why, sizeof(why)))
         return sd__y_fail(c, n, "%s", why);

@@ -56,7 +56,8 @@ typedef struct sd_step {
     uint32_t retry_after; /**< 0: none (or the builder's need) */
     char *body; /**< template: {{ip}} {{ipver}} {{port}} {{mediaport}} {{user}} {{session}} */
     char *body_type;
-    bool no_sdp; /**< "sdp: false": no automatic SDP (2xx to INVITE, 183 to an offer) */
+    bool no_sdp;   /**< "sdp: false": no automatic SDP (2xx to INVITE, 183 to an offer) */
+    bool sdp_auto; /**< "sdp: true": our SDP by RFC 3264 (engine_sdp.c), not @p body */
 } sd_step;
 
 /** A weighted alternative of a respond action. */
@@ -70,7 +71,8 @@ typedef enum sd_action_kind {
     SD_ACT_RESPOND = 0, /**< a sequence of responses (one of several by weight) */
     SD_ACT_CHALLENGE,   /**< digest challenge; on success go on with the next action */
     SD_ACT_REGISTER,    /**< the registrar */
-    SD_ACT_STATELESS    /**< one response without a transaction */
+    SD_ACT_STATELESS,   /**< one response without a transaction */
+    SD_ACT_FORWARD      /**< a stateful forking proxy (config_forward.h) */
 } sd_action_kind;
 
 /** A user of a digest challenge. */
@@ -98,7 +100,8 @@ typedef struct sd_action {
     uint32_t min_expires;
     uint32_t max_expires;
     uint32_t default_expires;
-    char **domains; /**< NULL-terminated; NULL: any */
+    char **domains;             /**< NULL-terminated; NULL: any */
+    struct sd_forward *forward; /**< FORWARD */
 } sd_action;
 
 /** An IPv4 or IPv6 prefix. */
@@ -186,9 +189,9 @@ bool sd_cidr_contains(const sd_cidr *c, const char *host);
 #define SD_SDP_MEDIA_PORT "49170"
 
 /**
- * Our SDP (RFC 4566) as a body template: what a step's "sdp: true" sends and what the engine
- * adds to a 2xx (or 183) to an INVITE when the step gives no body. {{session}}, {{ipver}} and
- * {{ip}} are filled per call (engine_respond.c).
+ * Our SDP (RFC 4566) as a body template, the body of a step's "sdp: true" as the
+ * configuration holds it (-t). The engine sends the RFC 3264 answer or offer of
+ * engine_sdp.c in its place (sd_step.sdp_auto).
  */
 extern const char sd_sdp_template[];
 

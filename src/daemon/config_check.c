@@ -1,5 +1,6 @@
 /* sipreplyd: the configuration's values apart from YAML — durations, address prefixes, the
  * checks a rule and a step must pass, the automatic SDP template — and freeing it. */
+#include "config_forward.h"
 #include "config_int.h"
 
 #include <arpa/inet.h>
@@ -152,6 +153,7 @@ static void free_rule(sd_rule *r)
         }
         free(a->users);
         sd__free_list(a->domains);
+        sd__forward_free(a->forward);
     }
     free(r->actions);
 }

@@ -51,6 +51,11 @@ int sd__y_str_list(sd__yctx *c, yaml_node_t *n, char ***out);
 /* The document's root into @p cf (defaults already set). 0 or -1 (the error in @p c). */
 int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf);
 
+/* ------------------------------------------------------------------ config_forward.c */
+
+/* The `forward` action (config_forward.h). 0 or -1. */
+int sd__parse_forward(sd__yctx *c, yaml_node_t *n, sd_action *a);
+
 /* ------------------------------------------------------------------ config_check.c */
 
 void sd__free_list(char **l);

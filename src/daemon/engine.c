@@ -1,6 +1,7 @@
 /* sipreplyd: the rule engine. A request the stack hands over is checked (uas.h), matched to
  * a rule and answered by the rule's actions; a response sequence with delays becomes a job
  * kept until its final response, woken by its deadline, a PRACK or a CANCEL. */
+#include "engine_forward.h"
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -42,6 +43,8 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     const sr_msg *req = ev->msg;
     sr_method m = sr_msg_method(req);
     sd__count_request(e, req);
+    if (sd__fwd_routed(e, ev, local, now))
+        return; /* inside a dialog through our Record-Route (engine_forward.c) */
     if (m == SR_METHOD_ACK) {
         /* the ACK of a 2xx the stack resent for us (RFC 3261 §13.3.1.4; it stopped it and names
          * the INVITE): when it names that 2xx by its To tag, its sender received the 2xx (the
@@ -51,6 +54,8 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
             const sr_nameaddr *at = sr_msg_to(req);
             bool ours = at && j->tag_len && at->tag.len == j->tag_len &&
                         memcmp(at->tag.p, j->tag, j->tag_len) == 0;
+            if (j->sdp_offer_2xx)
+                sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3261 §13.2.1 */
             sd__job_free(e, j);
             if (ours)
                 sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
@@ -69,6 +74,10 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     }
     if (m == SR_METHOD_PRACK && ev->related) {
         job *j = sd__job_of(ev->related_user);
+        if (j && j->sdp_offer_1xx) {
+            sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3262 §5 */
+            j->sdp_offer_1xx = false;
+        }
         if (j && j->held) {
             sd__held_release(e, j, now);
             return;
@@ -129,6 +138,8 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
 {
     sr_event ev;
     while (sr_stack_poll(e->stack, &ev) == 0) {
+        if (sd__fwd_event(e, &ev, now))
+            continue; /* a forwarded request's (engine_forward.c) */
         switch (ev.kind) {
         case SR_EV_REQUEST:
             if (local)
@@ -249,6 +260,8 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
 {
     sr_stack_on_timer(e->stack, now);
     sd__drain_events(e, NULL, now);
+    sd__fwd_on_timer(e, now);
+    sd__drain_events(e, NULL, now);
     while (e->heap_len && e->heap[0]->due <= now) {
         job *j = e->heap[0];
         sd__heap_remove(e, j);
@@ -264,7 +277,8 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     uint64_t d = sr_stack_next_deadline(e->stack);
     if (e->heap_len && e->heap[0]->due < d)
         d = e->heap[0]->due;
-    return d;
+    uint64_t f = sd__fwd_next_deadline(e);
+    return f < d ? f : d;
 }
 
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
@@ -301,7 +315,8 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
 
 size_t sd_engine_pending(const sd_engine *e)
 {
-    return e->n_jobs - e->n_wait_ack; /* a 2xx waiting for its ACK is no longer in flight */
+    /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
+    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e);
 }
 
 size_t sd_engine_transactions(const sd_engine *e)
@@ -358,6 +373,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     }
     e->cur->cfg = cfg;
     e->rng = cfg->seed ? cfg->seed : o->seed;
+    e->fwd_rng = e->rng; /* the forwarder's own sequence (engine_forward.c) */
     for (size_t i = 0; i < SR_BUILD_KEY_LEN; i++) {
         e->tag_key[i] = (uint8_t)sd__rng_next(e);
         e->sl_key[i] = (uint8_t)sd__rng_next(e);
@@ -370,6 +386,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.t2 = cfg->t2;
     sc.t4 = cfg->t4;
     sc.seed = sd__rng_next(e);
+    sc.timer_c = 0; /* a forwarded request's response context runs Timer C (proxy.h) */
     if (o->max_transactions)
         sc.max_transactions = o->max_transactions;
     if (o->max_memory)
@@ -400,6 +417,7 @@ void sd_engine_free(sd_engine *e)
         sd__free(e, j);
     }
     sd__jobs_reap(e);
+    sd__fwd_free_all(e);
     sd__free(e, e->heap);
     sr_stack_free(e->stack);
     sd_config_free(e->cur->cfg);

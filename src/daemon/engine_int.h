@@ -50,8 +50,10 @@ typedef struct job {
     bool is_invite;
     bool final_sent;
     bool wait_prack;
-    bool sdp_reliable; /* a reliable 1xx carried our SDP */
-    uint64_t session;  /* {{session}}: our SDP's o= sess-id and sess-version, per call */
+    bool sdp_reliable;  /* a reliable 1xx carried our SDP */
+    bool sdp_offer_1xx; /* ... and it was our offer: the PRACK brings the answer (RFC 3262 §5) */
+    bool sdp_offer_2xx; /* our 2xx carried our offer: the ACK brings the answer (§13.2.1) */
+    uint64_t session;   /* {{session}}: our SDP's o= sess-id and sess-version, per call */
     /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
      * until it goes out it is not logged */
     bool held;
@@ -103,6 +105,8 @@ struct sd_engine {
     const sr_allocator *alloc;
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
+    struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
+    uint64_t fwd_rng;         /* their PRNG (replace shares), from the seed */
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -234,6 +238,18 @@ int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsign
               const uint8_t *key, sr_msg **out);
 void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,
                 const char *rule, const char *note);
+
+/* ------------------------------------------------------------------ engine_sdp.c */
+
+/* Our SDP for a response to @p req into @p out: the RFC 3264 answer to its offer, or our
+ * offer when it has none. 0, SR_ENOCODEC (no answer can be made: sd__sdp_refuse), SR_ENOMEM. */
+int sd__sdp_body(sd_engine *e, const job *j, const sr_msg *req, sr_buf *out);
+/* Instead of a response whose SDP could not be made: 488 with a Warning (no codec in common,
+ * RFC 3261 §21.4.26, §20.43) or 400 (malformed offer); logged. Returns false: job done. */
+bool sd__sdp_refuse(sd_engine *e, job *j, const sr_msg *req, uint64_t now);
+/* The answer to our offer (made again: the same call gives the same text) in the ACK or PRACK
+ * @p m: checked (RFC 3264 §6) and logged (a debug record). */
+void sd__sdp_check_answer(sd_engine *e, const job *j, const sr_msg *m, const sr_addr *src);
 
 /* ------------------------------------------------------------------ engine_seq.c */
 

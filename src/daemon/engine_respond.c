@@ -206,15 +206,18 @@ int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsign
     o.n_headers = nh;
     sr_buf *b = &e->scratch;
     b->len = 0;
-    const char *tpl = st && st->body ? st->body : (sdp ? sd_sdp_template : NULL);
-    if (tpl) {
-        int rc = expand(e, j, req, tpl, b);
+    const char *tpl = st && st->body && !st->sdp_auto ? st->body : NULL;
+    if (tpl || sdp || (st && st->sdp_auto)) {
+        /* our SDP (engine_sdp.c): the RFC 3264 answer to the offer, or our offer */
+        int rc = tpl ? expand(e, j, req, tpl, b) : sd__sdp_body(e, j, req, b);
+        if (rc == SR_ENOCODEC)
+            return rc; /* the caller refuses the offer: sd__sdp_refuse() */
         if (rc) {
             e->cnt.failures++; /* SR_ENOMEM: the only error of sr_buf */
             return rc;
         }
         o.body = (sr_str){b->p ? b->p : "", b->len};
-        o.body_type = st && st->body ? sr_str_from_cstr(st->body_type) : SR_STR("application/sdp");
+        o.body_type = tpl ? sr_str_from_cstr(st->body_type) : SR_STR("application/sdp");
     }
     sr_build_error berr;
     int rc = sr_build_response(out, req, code, &o, &berr);

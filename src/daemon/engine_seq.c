@@ -1,5 +1,6 @@
 /* sipreplyd: response sequences — a job runs a rule's actions and steps (delays, repeats,
  * reliable 1xx, challenges, registrations) until its final response. */
+#include "engine_forward.h"
 #include "engine_int.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@ void sd__job_free(sd_engine *e, job *j)
     sr_msg_free(j->req);
     j->req = NULL;
     sd__cfg_release(e, j->cfg);
-    if (sr_stack_txn_set_user(e->stack, j->txn, NULL) == 0) {
+    if (!sd__fwd_owns(e, j->txn) && sr_stack_txn_set_user(e->stack, j->txn, NULL) == 0) {
         sd__free(e, j);
         return;
     }
@@ -59,6 +60,8 @@ static bool send_simple(sd_engine *e, job *j, const sr_msg *req, unsigned code, 
  * --max-transactions for good. A transaction with its final, or gone, is left alone. */
 void sd__txn_settle(sd_engine *e, sr_txn_id txn, uint64_t now)
 {
+    if (sd__fwd_owns(e, txn))
+        return; /* a forwarded request: the proxy sends its final (engine_forward.c) */
     int rc = sr_stack_abandon(e->stack, txn, now);
     (void)rc; /* SR_ENOTFOUND (ended already), SR_ESTATE (answered): nothing to do */
 }
@@ -209,6 +212,11 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             sd__job_done(e, j, req, code, why);
             return false;
         }
+        if (a->kind == SD_ACT_FORWARD) {
+            j->final_sent = true; /* the forwarder answers and logs from now on */
+            sd__fwd_start(e, j, a, req, now);
+            return false;
+        }
         if (a->kind == SD_ACT_REGISTER) {
             unsigned code = 500;
             sr_msg *resp = NULL;
@@ -287,11 +295,13 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         if (j->is_invite && !st->no_sdp && !st->body) {
             if (code >= 200 && code < 300)
                 sdp = !j->sdp_reliable;
-            else if (code == 183)
-                sdp = has_sdp_body(req) && !j->sdp_reliable;
+            else if (code == 183) /* an answer, or our offer in a reliable one */
+                sdp = (has_sdp_body(req) || reliable) && !j->sdp_reliable;
         }
         sr_msg *resp = NULL;
         int rc = sd__build(e, j, req, st, code, sdp, e->tag_key, &resp);
+        if (rc == SR_ENOCODEC)
+            return sd__sdp_refuse(e, j, req, now); /* 488 (or 400) instead */
         if (rc != 0) {
             /* a code the builder refuses (unregistered, missing header): 500 instead */
             sd__job_final(e, j, req, 500, "response could not be built", now);
@@ -326,8 +336,12 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             sd__job_done(e, j, req, 0, "nothing sent: send failed");
             return false;
         }
-        if (reliable && has_body)
+        if (reliable && has_body) {
             j->sdp_reliable = true;
+            j->sdp_offer_1xx = (sdp || st->sdp_auto) && !has_sdp_body(req);
+        }
+        if (is2xx && has_body)
+            j->sdp_offer_2xx = (sdp || st->sdp_auto) && !has_sdp_body(req);
         sr_txn_state ts;
         if (is2xx && sr_stack_txn_state(e->stack, j->txn, &ts) == 0 && ts == SR_TXN_PROCEEDING) {
             /* RFC 3262 §3: held by the stack until the reliable 1xx with SDP is PRACKed.

@@ -396,3 +396,25 @@ void sn_listeners(const sn_loop *l, char *out, size_t cap)
         n = w < 0 ? cap : n + (size_t)w;
     }
 }
+
+int sn_local_addr_for(const sr_addr *to, char *host, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (sn__text_addr(to->host, to->port ? to->port : 5060, &ss, &sl, false) != 0)
+        return -1;
+    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage me;
+    socklen_t ml = sizeof(me);
+    int rc = -1;
+    if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+        getsockname(fd, (struct sockaddr *)&me, &ml) == 0) {
+        uint16_t port;
+        sn__addr_text(&me, host, cap, &port);
+        rc = host[0] ? 0 : -1;
+    }
+    close(fd);
+    return rc;
+}

@@ -226,7 +226,7 @@ typedef struct sn_resolver_opts {
     const char *servers;
     uint32_t timeout_ms; /**< the first try's timeout; c-ares doubles it per round (2000) */
     unsigned tries;      /**< tries per server (2) */
-    size_t max_pending;  /**< resolutions in flight at most (256) */
+    size_t max_pending;  /**< resolutions not yet called back, at most (256) */
     /** Draws for the RFC 2782 weighted selection; NULL: the kernel's CSPRNG (sn_random). */
     sn_random_cb random;
     void *random_user;
@@ -260,13 +260,14 @@ void sn_resolver_free(sn_resolver *r);
  * Resolve the SIP or SIPS URI @p uri[0..len) into its ordered targets (RFC 3263 §4): a
  * numeric host (or maddr) as it is; a port given: A/AAAA only; a transport given: SRV for it;
  * otherwise NAPTR, then SRV (weighted, sn_srv_order), then A and AAAA for each SRV target
- * (IPv4 addresses first); no NAPTR: SRV for _sip._udp, _sip._tcp and _sips._tcp (a SIPS URI:
- * _sips._tcp only); no SRV: A/AAAA at port 5060 (5061 for TLS) with the transport the URI
- * gives, else UDP (SIP) or TLS (SIPS). @p cb gets the result with @p user on a later loop turn.
+ * (IPv4 addresses first); no NAPTR: SRV for _sip._udp, _sip._tcp and _sips._tcp (a SIPS
+ * URI: _sips._tcp only); NAPTR offering TLS only: those, then SRV for _sip._udp and
+ * _sip._tcp; no SRV: A/AAAA at port 5060 (5061 for TLS) with the transport the URI gives,
+ * else UDP (SIP) or TLS (SIPS). @p cb gets the result with @p user on a later loop turn.
  * @p handle (optional) receives a handle for sn_resolve_cancel, valid until the callback.
  * Returns 0, or (and then @p cb is never called) SR_EBADMSG (not a URI), SR_EUNSUPPORTED (not
  * sip:/sips:, or a transport parameter other than udp, tcp, tls, sctp), SR_ENOSPC
- * (max_pending resolutions in flight), SR_ENOMEM, SR_EINVAL.
+ * (max_pending resolutions not yet called back), SR_ENOMEM, SR_EINVAL.
  */
 int sn_resolve_uri(sn_resolver *r, const char *uri, size_t len, sn_resolve_cb cb, void *user,
                    sn_resolve **handle);
@@ -281,6 +282,13 @@ int sn_resolve_host(sn_resolver *r, const char *host, uint16_t port, sr_transpor
 
 /** Give up resolution @p q: its callback will not be called. */
 void sn_resolve_cancel(sn_resolve *q);
+
+/**
+ * The local address the kernel would send from to reach @p to (an address literal; a UDP
+ * socket connected, nothing sent), as sr_addr host text ("192.0.2.1", "[::1]") into @p host:
+ * a UAC's Via sent-by. 0, or -1 (a name, no route).
+ */
+int sn_local_addr_for(const sr_addr *to, char *host, size_t cap);
 
 /** Make sn_loop_run return at the end of the current turn (for programs that run the loop
  *  for one job, such as a lookup). */

@@ -82,6 +82,7 @@ struct sn_resolver {
     sn_resolve *live; /* in flight (stages NAPTR, SRV, ADDR) */
     sn_resolve *done; /* finished, callbacks not called yet */
     size_t n_live;
+    size_t n_all; /* live and done: what max_pending bounds */
 };
 
 void sn_resolver_opts_default(sn_resolver_opts *o)
@@ -144,6 +145,7 @@ static void deliver(sn_resolver *r)
         if (!q->cancelled)
             q->cb(q->user, q->status, &q->out);
         free(q);
+        r->n_all--;
     }
 }
 
@@ -486,10 +488,20 @@ static void naptr_done(void *arg, int status, int timeouts, unsigned char *abuf,
     n = sn_naptr_select(recs, n, q->sips);
     for (size_t i = 0; i < n; i++)
         add_srvq(q, recs[i].replacement, recs[i].transport);
+    bool usable = false;
+    for (size_t i = 0; i < n; i++)
+        usable = usable || tp_supported(recs[i].transport);
     if (n) {
         /* no SRV behind any NAPTR: the best NAPTR's transport (RFC 3263 §4.2, "the
          * transport protocol determined previously") */
         q->fallback = recs[0].transport;
+        /* only TLS offered: listed (unsupported) where the NAPTR puts it, and since a client
+         * discards the records of transports it lacks (RFC 3263 §4.1), what remains is as
+         * if there were no NAPTR: SRV for UDP and TCP after it */
+        if (!usable && !q->sips) {
+            add_srvq_for(q, SR_TP_UDP);
+            add_srvq_for(q, SR_TP_TCP);
+        }
     } else {
         /* RFC 3263 §4.1: no NAPTR → SRV for each transport we know, "_sips" for SIPS */
         if (!q->sips) {
@@ -545,7 +557,7 @@ static int new_resolve(sn_resolver *r, sn_resolve_cb cb, void *user, sn_resolve 
 {
     if (!r || !cb || r->freeing)
         return SR_EINVAL;
-    if (r->n_live >= r->o.max_pending)
+    if (r->n_all >= r->o.max_pending)
         return SR_ENOSPC;
     sn_resolve *q = calloc(1, sizeof(*q));
     if (!q)
@@ -558,6 +570,7 @@ static int new_resolve(sn_resolver *r, sn_resolve_cb cb, void *user, sn_resolve 
         r->live->prev = q;
     r->live = q;
     r->n_live++;
+    r->n_all++;
     *out = q;
     return 0;
 }

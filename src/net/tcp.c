@@ -142,11 +142,17 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
         return;
     char host[SR_ADDR_HOST_MAX];
     sr_str h = v.received.len ? v.received : (to->host[0] ? sr_str_from_cstr(to->host) : v.host);
+    uint16_t port = v.has_port ? v.port : 5060;
+    if (sl.is_request && to->host[0]) {
+        /* a request goes where the caller's target says, the top Via being our own
+         * (RFC 3261 §18.1.1) */
+        h = sr_str_from_cstr(to->host);
+        port = to->port ? to->port : 5060;
+    }
     if (h.len >= sizeof(host))
         return;
     memcpy(host, h.p, h.len);
     host[h.len] = '\0';
-    uint16_t port = v.has_port ? v.port : 5060;
     struct sockaddr_storage ss;
     socklen_t slen;
     int rc = sn__text_addr(host, port, &ss, &slen, false);

@@ -189,12 +189,18 @@ def main():
                 c.send(build("ACK", a.uri, lh, lp, a.tp, branch, callid, 1, ftag, [], to_tag=totag))
             elif a.method == "INVITE" and a.ack:
                 ab = "z9hG4bK" + "%016x" % random.getrandbits(64)
-                c.send(build("ACK", a.uri, lh, lp, a.tp, ab, callid, 1, ftag, [], to_tag=totag))
+                contact = hdrs.get("contact", ["<" + a.uri + ">"])[0]
+                target = contact[contact.find("<") + 1:contact.find(">")]
+                # a Record-Route set (RFC 3261 §12.1.2): the route set, reversed, and the
+                # remote target as Request-URI; sent to the first hop (the proxy here)
+                routes = [r.strip() for v in hdrs.get("record-route", []) for r in v.split(",")]
+                routes.reverse()
+                rh = [f"Route: {r}" for r in routes]
+                c.send(build("ACK", target if routes else a.uri, lh, lp, a.tp, ab, callid, 1, ftag,
+                             rh, to_tag=totag))
                 if a.bye:
                     bb = "z9hG4bK" + "%016x" % random.getrandbits(64)
-                    contact = hdrs.get("contact", ["<" + a.uri + ">"])[0]
-                    target = contact[contact.find("<") + 1:contact.find(">")]
-                    c.send(build("BYE", target, lh, lp, a.tp, bb, callid, 10, ftag, [], to_tag=totag))
+                    c.send(build("BYE", target, lh, lp, a.tp, bb, callid, 10, ftag, rh, to_tag=totag))
                     continue
             if not a.bye:
                 # linger briefly for retransmissions/extra finals, then stop

@@ -11,6 +11,7 @@
 #include <dirent.h>
 
 #include "config.h"
+#include "config_forward.h"
 
 static void test_default_loads(void **state)
 {
@@ -197,6 +198,32 @@ static void test_bad_files(void **state)
         {"rules:\n  - respond: {code: 450}\n", 2, 14, "450 is not in the IANA registry"},
         {"rules:\n  - challenge: {algorithms: [SHA-512]}\n    respond: 200\n", 2, 29,
          "unknown algorithm 'SHA-512'"},
+        /* forward */
+        {"rules:\n  - forward: {}\n", 2, 14, "forward needs targets"},
+        {"rules:\n  - forward: sip:a@example.com\n", 2, 14, "no DNS"},
+        {"rules:\n  - forward: \"tel:+123\"\n", 2, 14, "a target is a sip: URI"},
+        {"rules:\n  - forward: \"sip:a@127.0.0.1;transport=tcp\"\n", 2, 14, "over UDP only"},
+        {"rules:\n  - forward: {targets: [{uri: \"sip:a@[::1]\", q: 2}]}\n", 2, 49,
+         "targets[0].q: a q-value is from 0 to 1"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, mode: random}\n", 2, 45,
+         "mode is parallel or sequential"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, timer-c: 180s}\n", 2, 0,
+         "Timer C is greater than 3 minutes"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, rewrite: [{code: 200, to: 486}]}\n", 2, 0,
+         "a 2xx is forwarded as it is"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, rewrite: [{code: 180, to: 486}]}\n", 2, 0,
+         "'to' maps a provisional to a provisional"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, rewrite: [{code: 4xx, drop: true}]}\n", 2,
+         0, "only a provisional (1xx) may be dropped"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, rewrite: [{to: 480}]}\n", 2, 0,
+         "a rewrite needs the code"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, rewrite: [{code: 7xx}]}\n", 2, 0,
+         "expected a code 100-699 or a class"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, replace: [{target: 1, code: 503}]}\n", 2, 0,
+         "replace[0].target: expected a number from 0 to 0"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, replace: [{code: 200}]}\n", 2, 0,
+         "a replaced answer is a final 300-699"},
+        {"rules:\n  - forward: {targets: sip:127.0.0.1, via: x}\n", 2, 0, "unknown key 'via'"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sd_config *cf = NULL;
@@ -211,6 +238,75 @@ static void test_bad_files(void **state)
             fail_msg("case %zu: got %u:%u '%s', want %u:%u '...%s...'", i, err.line, err.column,
                      err.msg, cases[i].line, cases[i].col, cases[i].msg);
     }
+}
+
+/* The forward action: targets (scalar, list, mappings with q), mode, timers, rewrites and
+ * replaces, read into config_forward.h's structures. */
+static void test_forward_schema(void **state)
+{
+    (void)state;
+    static const char y[] = "rules:\n"
+                            "  - name: one\n"
+                            "    forward: sip:{{user}}@127.0.0.1:5071\n"
+                            "  - name: full\n"
+                            "    forward:\n"
+                            "      mode: sequential\n"
+                            "      targets:\n"
+                            "        - sip:a@127.0.0.1:5071\n"
+                            "        - {uri: \"sip:b@[::1]:5072\", q: 0.5}\n"
+                            "      timer-c: 200s\n"
+                            "      branch-timeout: 2s\n"
+                            "      record-route: true\n"
+                            "      keep-503: true\n"
+                            "      rewrite:\n"
+                            "        - {code: 503, to: 480, reason: Away, headers: {X-A: b},\n"
+                            "           remove: [Retry-After, Warning]}\n"
+                            "        - {code: 18x, delay: 250ms}\n"
+                            "        - {code: 1xx, drop: true}\n"
+                            "      replace: [{target: 1, code: 486, percent: 25}, {code: 600}]\n";
+    sd_config *cf = NULL;
+    sd_config_error err;
+    int rc = sd_config_parse(&cf, y, strlen(y), &err);
+    if (rc == 0)
+        fail_msg("18x accepted");
+    assert_non_null(strstr(err.msg, "rewrite[1].code"));
+    char fixed[sizeof(y)];
+    memcpy(fixed, y, sizeof(y));
+    char *x = strstr(fixed, "18x");
+    memcpy(x, "183", 3);
+    rc = sd_config_parse(&cf, fixed, strlen(fixed), &err);
+    if (rc != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    const sd_forward *f = cf->rules[0].actions[0].forward;
+    assert_int_equal(cf->rules[0].actions[0].kind, SD_ACT_FORWARD);
+    assert_int_equal(f->n_targets, 1);
+    assert_string_equal(f->targets[0].uri, "sip:{{user}}@127.0.0.1:5071");
+    assert_int_equal(f->targets[0].q, 1000);
+    assert_false(f->sequential);
+    assert_int_equal(f->timer_c_ms, 181000);
+    f = cf->rules[1].actions[0].forward;
+    assert_true(f->sequential && f->record_route && f->keep_503);
+    assert_int_equal(f->n_targets, 2);
+    assert_int_equal(f->targets[1].q, 500);
+    assert_int_equal(f->timer_c_ms, 200000);
+    assert_int_equal(f->branch_ms, 2000);
+    assert_int_equal(f->n_rewrites, 3);
+    assert_int_equal(f->rewrites[0].lo, 503);
+    assert_int_equal(f->rewrites[0].to, 480);
+    assert_string_equal(f->rewrites[0].reason, "Away");
+    assert_int_equal(f->rewrites[0].n_add, 1);
+    assert_string_equal(f->rewrites[0].remove[1], "Warning");
+    assert_int_equal(f->rewrites[1].delay_ms, 250);
+    assert_int_equal(f->rewrites[2].lo, 100);
+    assert_int_equal(f->rewrites[2].hi, 199);
+    assert_true(f->rewrites[2].drop);
+    assert_int_equal(f->n_replaces, 2);
+    assert_int_equal(f->replaces[0].target, 1);
+    assert_int_equal(f->replaces[0].percent, 25);
+    assert_int_equal(f->replaces[1].target, -1);
+    assert_int_equal(f->replaces[1].percent, 100);
+    assert_int_equal(f->replaces[1].code, 600);
+    sd_config_free(cf);
 }
 
 static void test_missing_file(void **state)
@@ -290,7 +386,7 @@ int main(void)
         cmocka_unit_test(test_default_loads),        cmocka_unit_test(test_examples_load),
         cmocka_unit_test(test_full_schema),          cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_missing_file),         cmocka_unit_test(test_durations_and_cidrs),
-        cmocka_unit_test(test_contact_and_contacts),
+        cmocka_unit_test(test_contact_and_contacts), cmocka_unit_test(test_forward_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,3 +22,11 @@ if(TARGET sipreplyd_engine)
     set_tests_properties(daemon.${name} PROPERTIES TIMEOUT 240)
   endforeach()
 endif()
+
+# sipreply probe against the dial-a-code daemon (tests/daemon/probe_test.sh)
+if(TARGET sipreplyd AND TARGET sipreply_cli)
+  add_test(NAME daemon.probe
+           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/daemon/probe_test.sh
+                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+  set_tests_properties(daemon.probe PROPERTIES TIMEOUT 300)
+endif()

@@ -42,8 +42,21 @@ add_test(NAME interop.kamailio.auth_rewrite
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(interop.kamailio.auth_rewrite PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
 
+# forking: the same forks through Kamailio's tm and sipreplyd's forward action (RFC 3261 §16.7)
+add_test(NAME interop.kamailio.fork
+         COMMAND bash ${SR_INTEROP_DIR}/test_kamailio_fork.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.kamailio.fork PROPERTIES TIMEOUT 200 SKIP_RETURN_CODE 77)
+
 # a reliable 183 with SDP never PRACKed: no 2xx, then 500 after 64*T1 (RFC 3262 §3)
 add_test(NAME interop.sipp.uac_no_prack.udp
          COMMAND bash ${SR_INTEROP_DIR}/test_sipp_no_prack.sh $<TARGET_FILE:sipreplyd>
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(interop.sipp.uac_no_prack.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
+
+# SDP offer/answer (RFC 3264): an answer with PCMA only, 488 + Warning 305, our offer in the
+# 200 and the answer in the ACK
+add_test(NAME interop.sipp.sdp.udp
+         COMMAND bash ${SR_INTEROP_DIR}/test_sipp_sdp.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.sipp.sdp.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)

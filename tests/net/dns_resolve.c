@@ -142,6 +142,11 @@ static void test_naptr_order(void **state)
                     "tcp 127.0.1.2 5070 tcp.naptr.sr.test\n"
                     "tcp [fd00::12] 5070 tcp.naptr.sr.test\n"
                     "udp 127.0.1.3 5080 udp.naptr.sr.test\n");
+    /* NAPTR offering TLS only: listed, then SRV for the transports we have (RFC 3263 §4.1:
+     * records of transports a client lacks are discarded) */
+    o = resolve(*state, "sip:tlsonly.sr.test", NULL, 0);
+    assert_list(&o, "-tls 127.0.6.1 5061 t.tlsonly.sr.test\n"
+                    "udp 127.0.6.2 5060 u.tlsonly.sr.test\n");
     /* SIPS: the SIPS+D2T record only */
     o = resolve(*state, "sips:alice@naptr.sr.test", NULL, 0);
     assert_int_equal(o.status, 0);
@@ -231,6 +236,39 @@ static void test_refused(void **state)
         assert_int_equal(sn_resolve_uri(f->r, bad[i], strlen(bad[i]), on_result, &o, NULL),
                          want[i]);
     assert_int_equal(o.calls, 0);
+}
+
+/* bounded: max_pending resolutions in flight (SR_ENOSPC beyond), one resolver per loop */
+static void test_limits(void **state)
+{
+    (void)state;
+    sn_opts o;
+    sn_opts_default(&o);
+    o.reflection_budget = 0;
+    sn_handler h = {.receive = on_receive};
+    char err[256];
+    sn_loop *l;
+    assert_int_equal(sn_loop_new(&l, &o, &h, err, sizeof(err)), 0);
+    sn_resolver_opts ro;
+    sn_resolver_opts_default(&ro);
+    ro.servers = server;
+    ro.max_pending = 2;
+    sn_resolver *r, *r2;
+    assert_int_equal(sn_resolver_new(&r, l, &ro, err, sizeof(err)), 0);
+    assert_int_not_equal(sn_resolver_new(&r2, l, &ro, err, sizeof(err)), 0);
+    outcome a = {.l = l}, b = {.l = l}, c = {.l = l};
+    assert_int_equal(sn_resolve_uri(r, "sip:plain.sr.test", 17, on_result, &a, NULL), 0);
+    assert_int_equal(sn_resolve_uri(r, "sip:192.0.2.1", 13, on_result, &b, NULL), 0);
+    assert_int_equal(sn_resolve_uri(r, "sip:192.0.2.2", 13, on_result, &c, NULL), SR_ENOSPC);
+    /* a bad server list is refused when the resolver is made */
+    sn_loop *l2;
+    assert_int_equal(sn_loop_new(&l2, &o, &h, err, sizeof(err)), 0);
+    ro.servers = "not-an-address";
+    assert_int_not_equal(sn_resolver_new(&r2, l2, &ro, err, sizeof(err)), 0);
+    sn_loop_free(l2);
+    /* the loop frees a resolver left attached, and what is in flight, without callbacks */
+    sn_loop_free(l);
+    assert_int_equal(a.calls + b.calls + c.calls, 0);
 }
 
 /* A/AAAA for a host (a Via sent-by), and a cancelled resolution never calls back */
@@ -351,6 +389,25 @@ static void test_send_by_name(void **state)
     assert_false(e.expired);
     assert_int_equal(e.len, 7);
     assert_memory_equal(e.got, "by name", 7);
+    /* TCP: a response whose connection is gone goes to a connection opened to the top Via
+     * (RFC 3261 §18.2.2), here a sent-by name: the shell connects once it has resolved,
+     * to our own TCP listener, which frames the message and hands it over */
+    assert_int_equal(sn_listen(e.l, "tcp:127.0.0.1:0", bound, sizeof(bound), err, sizeof(err)), 0);
+    char resp[256];
+    int rn = snprintf(resp, sizeof(resp),
+                      "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP peer.sr.test:%s;branch=z9hG4bK1\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      strrchr(bound, ':') + 1);
+    sr_addr gone;
+    assert_int_equal(sr_addr_set(&gone, "peer.sr.test", 1, SR_TP_TCP), 0);
+    gone.conn_id = 0xfffffffff; /* no such connection */
+    e.len = 0;
+    sn_send(e.l, resp, (size_t)rn, &gone);
+    e.guard = sn_now_ms() + 10000;
+    assert_int_equal(sn_loop_run(e.l), 0);
+    assert_false(e.expired);
+    assert_int_equal(e.len, sizeof(e.got) < (size_t)rn ? sizeof(e.got) : (size_t)rn);
+    assert_memory_equal(e.got, "SIP/2.0 200 OK", 14);
     /* a name that does not resolve: dropped and counted */
     assert_int_equal(sr_addr_set(&to, "nx.sr.test", 5060, SR_TP_UDP), 0);
     sn_send(e.l, "lost", 4, &to);
@@ -434,6 +491,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_nxdomain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_and_cancel, setup, teardown),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_send_by_name),
         cmocka_unit_test(test_loop_not_blocked),

@@ -13,6 +13,10 @@ if [ -z "${SN_DNS_NETNS:-}" ]; then
         command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
         command -v $t >/dev/null 2>&1 || { echo "dns_test: $t not installed (scripts/deps.sh test)"; exit 1; }
     done
+    unshare -rn true 2>/dev/null || {
+        echo "dns_test: cannot enter a new user and network namespace (unshare -rn): user"
+        echo "dns_test: namespaces disabled? (kernel.unprivileged_userns_clone, or a container"
+        echo "dns_test: without CAP_SYS_ADMIN)"; exit 1; }
     SN_DNS_NETNS=1 exec unshare -rn "$0" "$@"
 fi
 ip link set lo up || exit 1
@@ -37,6 +41,12 @@ dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
     --host-record=udp.naptr.$z,127.0.1.3 \
     --host-record=sctp.naptr.$z,127.0.1.4 \
     --host-record=naptr.$z,127.0.3.1 \
+    \
+    --naptr-record=tlsonly.$z,10,10,S,SIPS+D2T,,_sips._tcp.tlsonly.$z \
+    --srv-host=_sips._tcp.tlsonly.$z,t.tlsonly.$z,5061,0,0 \
+    --srv-host=_sip._udp.tlsonly.$z,u.tlsonly.$z,5060,0,0 \
+    --host-record=t.tlsonly.$z,127.0.6.1 \
+    --host-record=u.tlsonly.$z,127.0.6.2 \
     \
     --naptr-record=nosrv.$z,10,10,S,SIP+D2T,,_sip._tcp.nosrv.$z \
     --host-record=nosrv.$z,127.0.4.1 \

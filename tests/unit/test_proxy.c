@@ -19,10 +19,15 @@ static void t_486_404(void **state)
     ph h;
     ph_log l = {0};
     ph_start(&h, ph_request(NULL, NULL), 2, 0, 0);
+    assert_int_equal(sr_proxy_branch_final(h.p, 0), 0);
     assert_int_equal(ph_resp(&h, 0, 486, "a", NULL, NULL, 10), 0);
     ph_drain(&h, &l);
     assert_int_equal(l.n, 0);
     assert_false(sr_proxy_final_sent(h.p));
+    assert_int_equal(sr_proxy_branch_final(h.p, 0), 486); /* serial forking reads it */
+    assert_int_equal(sr_proxy_branch_final(h.p, 1), 0);
+    assert_int_equal(sr_proxy_branch_final(h.p, 2), 0); /* no such branch */
+    assert_int_equal(sr_proxy_branch_final(NULL, 0), 0);
     assert_int_equal(ph_resp(&h, 1, 404, "b", NULL, NULL, 20), 0);
     ph_drain(&h, &l);
     assert_int_equal(l.n, 1);
@@ -279,6 +284,7 @@ static void t_timer_c_silent(void **state)
     memset(&l, 0, sizeof l);
     ph_start(&h, ph_request(NULL, NULL), 1, 0, 0);
     assert_int_equal(sr_proxy_on_timer(h.p, 181000), 0);
+    assert_int_equal(sr_proxy_branch_final(h.p, 0), 408); /* made up here */
     ph_drain(&h, &l);
     assert_int_equal(l.n, 1);
     assert_int_equal(l.r[0].status, 408);

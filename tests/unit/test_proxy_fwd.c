@@ -69,6 +69,23 @@ static void t_forward_basic(void **state)
     assert_string_equal(b0, b0b);
     assert_string_not_equal(b0, b1);
     assert_true(sr_str_eq(v->branch, sr_str_from_cstr(b0)));
+    assert_int_equal(v->rport, SR_RPORT_NONE);
+    sr_msg_free(f);
+    /* via_rport (RFC 3581 §3): "rport" after the branch, the branch unchanged; a caller whose
+     * struct predates the field (a smaller size) gets none. */
+    o.via_rport = true;
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    txt = print(f);
+    char want[128];
+    snprintf(want, sizeof(want), "Via: SIP/2.0/UDP proxy.example.org:5070;branch=%s;rport\r\n", b0);
+    assert_non_null(strstr(txt, want));
+    free(txt);
+    sr_msg_free(f);
+    o.size = offsetof(sr_proxy_fwd_opts, via_rport);
+    assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    txt = print(f);
+    assert_null(strstr(txt, ";rport"));
+    free(txt);
     sr_msg_free(f);
     sr_msg_free(req);
 }

@@ -2,6 +2,8 @@
  * Asserts the exact instant of every retransmission, timeout, ACK and termination. */
 #include "txn_harness.h"
 
+#include "sipreply/proxy.h"
+
 #define BR "z9hG4bKclient1"
 
 /* Start a client transaction for @p method over @p tp; returns its id. */
@@ -283,6 +285,94 @@ static void test_cancel_dropped(void **state)
     sr_stack_free(s);
 }
 
+/* The INVITE start() sends, parsed again: what a proxy keeps to build its CANCEL from. */
+static sr_msg *invite_copy(const char *branch)
+{
+    char text[1024];
+    h_req_text(text, sizeof(text), "INVITE", branch, "UDP", NULL, 1, NULL, NULL, NULL);
+    return h_parse(text);
+}
+
+/* §9.1 with the TU's own CANCEL (sr_stack_cancel_msg): a proxy's CANCEL with Reason (RFC 3326)
+ * waits for the 1xx and goes out as built; one for another INVITE is refused and stays the
+ * caller's; once Proceeding, the next one is sent at once; a final first drops it. */
+static void test_cancel_msg(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id inv = start(s, "INVITE", SR_TP_UDP, &log);
+    size_t mem0 = sr_stack_memory(s);
+    sr_msg *orig = invite_copy(BR), *other = invite_copy("z9hG4bKother");
+    sr_msg *c = NULL, *bad = NULL;
+    assert_int_equal(sr_proxy_build_cancel(&c, orig, SR_STR(SR_PROXY_REASON_ELSEWHERE), NULL), 0);
+    assert_int_equal(sr_proxy_build_cancel(&bad, other, SR_STR(""), NULL), 0);
+    assert_int_equal(sr_stack_cancel_msg(s, inv, bad, 10, NULL), SR_EINVAL);
+    assert_int_equal(sr_stack_cancel_msg(s, inv, orig, 10, NULL), SR_EINVAL); /* not a CANCEL */
+    assert_int_equal(sr_stack_cancel_msg(s, 999, bad, 10, NULL), SR_ENOTFOUND);
+    assert_int_equal(sr_stack_cancel_msg(NULL, inv, bad, 10, NULL), SR_EINVAL);
+    sr_msg_free(bad);
+    sr_txn_id cid = 0;
+    assert_int_equal(sr_stack_cancel_msg(s, inv, c, 10, &cid), 0);
+    assert_true(sr_stack_memory(s) > mem0); /* the waiting CANCEL is counted */
+    sr_msg *c2 = NULL;
+    assert_int_equal(sr_proxy_build_cancel(&c2, orig, SR_STR(""), NULL), 0);
+    assert_int_equal(sr_stack_cancel_msg(s, inv, c2, 20, NULL), SR_ESTATE);
+    sr_msg_free(c2);
+    h_drain(s, &log, 20);
+    uint64_t at[16];
+    assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 0);
+    resp(s, 180, "INVITE", SR_TP_UDP, 300, &log, NULL);
+    assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 1);
+    assert_int_equal(at[0], 300);
+    const h_rec *cr = NULL;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "CANCEL", 6) == 0)
+            cr = &log.r[i];
+    assert_int_equal(cr->txn, cid);
+    assert_non_null(strstr(cr->text, "branch=" BR));
+    assert_non_null(strstr(cr->text, "CSeq: 1 CANCEL"));
+    assert_non_null(strstr(cr->text, "Reason: " SR_PROXY_REASON_ELSEWHERE "\r\n"));
+    resp(s, 200, "CANCEL", SR_TP_UDP, 400, &log, NULL);
+    assert_int_equal(state_of(s, cid), SR_TXN_COMPLETED);
+    resp(s, 487, "INVITE", SR_TP_UDP, 500, &log, NULL);
+    h_run(s, &log, 100000);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(sr_stack_memory(s), 0);
+
+    /* Proceeding already: sent at once. */
+    h_clear(&log);
+    inv = start(s, "INVITE", SR_TP_UDP, &log);
+    resp(s, 183, "INVITE", SR_TP_UDP, 100100, &log, NULL);
+    assert_int_equal(sr_proxy_build_cancel(&c, orig, SR_STR("SIP;cause=480"), NULL), 0);
+    assert_int_equal(sr_stack_cancel_msg(s, inv, c, 100200, &cid), 0);
+    h_drain(s, &log, 100200);
+    assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 1);
+    assert_int_equal(at[0], 100200);
+    resp(s, 487, "INVITE", SR_TP_UDP, 100300, &log, NULL);
+    h_run(s, &log, 200000);
+
+    /* A final before any provisional: the CANCEL is freed unsent, its handle terminated. */
+    h_clear(&log);
+    inv = start(s, "INVITE", SR_TP_UDP, &log);
+    assert_int_equal(sr_proxy_build_cancel(&c, orig, SR_STR(SR_PROXY_REASON_ELSEWHERE), NULL), 0);
+    assert_int_equal(sr_stack_cancel_msg(s, inv, c, 200010, &cid), 0);
+    resp(s, 603, "INVITE", SR_TP_UDP, 200020, &log, NULL);
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->txn, cid);
+    assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 0);
+    /* ... and one still waiting when the stack is freed is freed with it (no leak). */
+    sr_msg_free(other);
+    sr_stack_free(s);
+    h_clear(&log);
+    s = h_stack(true);
+    inv = start(s, "INVITE", SR_TP_UDP, &log);
+    assert_int_equal(sr_proxy_build_cancel(&c, orig, SR_STR(""), NULL), 0);
+    assert_int_equal(sr_stack_cancel_msg(s, inv, c, 10, NULL), 0);
+    sr_msg_free(orig);
+    sr_stack_free(s);
+}
+
 /* Inputs the API refuses, and time that goes backwards. */
 static void test_api_errors(void **state)
 {
@@ -461,6 +551,7 @@ int main(void)
         TU_TEST(test_non_invite_tcp),
         TU_TEST(test_cancel),
         TU_TEST(test_cancel_dropped),
+        TU_TEST(test_cancel_msg),
         TU_TEST(test_api_errors),
         TU_TEST(test_built_request_used_directly),
         TU_TEST(test_timer_c),

@@ -247,6 +247,41 @@ static void test_cancel(void **state)
     sr_stack_free(s);
 }
 
+/* A proxy's INVITE (sr_stack_server_proxy, RFC 3261 §16.10): the CANCEL gets its 200, the
+ * INVITE no automatic 487; the final the TU then sends goes out (a 487 from its branches,
+ * or a 2xx that crossed the CANCEL: §16.7 step 5). */
+static void test_cancel_proxy(void **state)
+{
+    (void)state;
+    static h_log log;
+    for (int two = 0; two < 2; two++) {
+        h_clear(&log);
+        sr_stack *s = h_stack(true);
+        sr_txn_id inv = recv_req(s, "INVITE", BR, SR_TP_UDP, 0, &log, NULL);
+        char invite[sizeof(g_req)];
+        memcpy(invite, g_req, sizeof(invite));
+        assert_int_equal(sr_stack_server_proxy(s, inv), 0);
+        assert_int_equal(sr_stack_server_proxy(NULL, inv), SR_EINVAL);
+        assert_int_equal(sr_stack_server_proxy(s, inv + 1000), SR_ENOTFOUND);
+        h_run(s, &log, 1000);
+        sr_txn_id c = recv_req(s, "CANCEL", BR, SR_TP_UDP, 1000, &log, NULL);
+        assert_int_equal(h_find(&log, SR_EV_REQUEST, 1)->related, inv);
+        assert_int_equal(sr_stack_server_proxy(s, c), SR_ENOTFOUND); /* not an INVITE */
+        uint64_t at[32];
+        assert_int_equal(h_sends(&log, "SIP/2.0 200", at, 32), 1); /* to the CANCEL */
+        assert_int_equal(h_sends(&log, "SIP/2.0 487", at, 32), 0);
+        assert_int_equal(state_of(s, inv), SR_TXN_PROCEEDING);
+        sr_msg *r = h_build(invite, two ? 200 : 487, "t1", NULL);
+        assert_int_equal(sr_stack_send_response(s, inv, r, 0, 1500), 0);
+        h_drain(s, &log, 1500);
+        assert_int_equal(h_sends(&log, two ? "SIP/2.0 200" : "SIP/2.0 487", at, 32), two ? 2 : 1);
+        assert_int_equal(state_of(s, inv), two ? SR_TXN_ACCEPTED : SR_TXN_COMPLETED);
+        h_run(s, &log, 100000);
+        assert_int_equal(sr_stack_txn_count(s), 0);
+        sr_stack_free(s);
+    }
+}
+
 /* The To tag of a sent response whose first line starts with @p first ("" when none). */
 static const char *sent_to_tag(const h_log *log, const char *first, char *out, size_t cap)
 {
@@ -380,12 +415,19 @@ static void test_table_full_503(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(test_invite_udp_486), TU_TEST(test_invite_udp_no_ack),
-        TU_TEST(test_invite_tcp_486), TU_TEST(test_invite_2xx),
-        TU_TEST(test_non_invite_udp), TU_TEST(test_non_invite_tcp),
-        TU_TEST(test_cancel),         TU_TEST(test_merged_482),
-        TU_TEST(test_rfc2543),        TU_TEST(test_response_destination),
-        TU_TEST(test_table_full_503), TU_TEST(test_cancel_same_to_tag),
+        TU_TEST(test_invite_udp_486),
+        TU_TEST(test_invite_udp_no_ack),
+        TU_TEST(test_invite_tcp_486),
+        TU_TEST(test_invite_2xx),
+        TU_TEST(test_non_invite_udp),
+        TU_TEST(test_non_invite_tcp),
+        TU_TEST(test_cancel),
+        TU_TEST(test_cancel_proxy),
+        TU_TEST(test_merged_482),
+        TU_TEST(test_rfc2543),
+        TU_TEST(test_response_destination),
+        TU_TEST(test_table_full_503),
+        TU_TEST(test_cancel_same_to_tag),
     };
     return cmocka_run_group_tests_name("txn_server", tests, NULL, NULL);
 }

@@ -185,6 +185,65 @@ static void t_resolver_and_next_server(void **state)
     u_free(&h);
 }
 
+static int resolve_later(sr_str uri, sr_addr *out, size_t cap, void *user)
+{
+    (void)uri;
+    (void)out;
+    (void)cap;
+    (void)user;
+    return SR_EAGAIN;
+}
+
+static void tweak_async(u_h *h)
+{
+    h->cfg.resolve = resolve_later;
+}
+
+/* An asynchronous resolver: the context waits for sr_uac_resolved(), then walks its servers. */
+static void t_async_resolve(void **state)
+{
+    (void)state;
+    u_h h;
+    u_init(&h, U_OPTIONS, tweak_async);
+    u_start(&h);
+    u_answer(&h, "OPTIONS", 302, "Contact: <sip:x@example.com>, <sip:y@example.org>;q=0.5");
+    assert_true(u_find(&h, 0, SR_UAC_EV_ACTION, SR_UAC_ACT_REDIRECT) >= 0);
+    assert_int_equal(h.n_sent, 1); /* waiting for the lookup */
+    assert_true(sr_uac_is_active(h.u));
+    sr_addr two[2];
+    sr_addr_set(&two[0], "198.51.100.1", 5060, SR_TP_UDP);
+    sr_addr_set(&two[1], "198.51.100.2", 5060, SR_TP_TCP);
+    assert_int_equal(sr_uac_resolved(h.u, SR_STR("sip:nobody@example.net"), two, 2, h.now),
+                     SR_ENOTFOUND);
+    /* the second target's answer first: still waiting for the first */
+    assert_int_equal(sr_uac_resolved(h.u, SR_STR("sip:y@example.org"), NULL, 0, h.now), 0);
+    u_pump(&h);
+    assert_int_equal(h.n_sent, 1);
+    assert_int_equal(sr_uac_resolved(h.u, SR_STR("sip:x@example.com"), two, 2, h.now), 0);
+    u_pump(&h);
+    assert_int_equal(h.n_sent, 2);
+    assert_string_equal(h.sent[1].first, "OPTIONS sip:x@example.com SIP/2.0");
+    assert_string_equal(h.sent[1].to.host, "198.51.100.1");
+    u_answer_to(&h, 1, 503, NULL, NULL);
+    assert_string_equal(h.sent[2].to.host, "198.51.100.2"); /* RFC 3263 §4.3 */
+    assert_true(u_has(&h, 2, "Via: SIP/2.0/TCP"));
+    /* the last server fails: y resolved to nothing, so the set is spent */
+    u_answer_to(&h, 2, 503, NULL, NULL);
+    assert_int_equal(h.n_sent, 3);
+    assert_int_equal(u_done(&h)->status, 503);
+    u_free(&h);
+
+    /* a target that resolves to nothing is skipped while waited for */
+    u_init(&h, U_OPTIONS, tweak_async);
+    u_start(&h);
+    u_answer(&h, "OPTIONS", 302, "Contact: <sip:x@example.com>");
+    assert_int_equal(sr_uac_resolved(h.u, SR_STR("sip:x@example.com"), NULL, 0, h.now), 0);
+    u_pump(&h);
+    assert_true(u_find(&h, 0, SR_UAC_EV_ACTION, SR_UAC_ACT_REDIRECT_SKIP) >= 0);
+    assert_int_equal(u_done(&h)->outcome, SR_UAC_REDIRECTED);
+    u_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +251,7 @@ int main(void)
         TU_TEST(t_hop_limit),         TU_TEST(t_not_followed),
         TU_TEST(t_305_use_proxy),     TU_TEST(t_380_alternative),
         TU_TEST(t_6xx_stops_the_set), TU_TEST(t_resolver_and_next_server),
+        TU_TEST(t_async_resolve),
     };
     return cmocka_run_group_tests_name("uac_redirect", tests, NULL, NULL);
 }

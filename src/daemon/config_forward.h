@@ -1,0 +1,55 @@
+/* sipreplyd: the `forward` action's configuration — targets, forking mode, timers, and the
+ * rewriting of responses on their way back (docs/sipreplyd.md "forward"). */
+#ifndef SIPREPLYD_CONFIG_FORWARD_H
+#define SIPREPLYD_CONFIG_FORWARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/** One target: a SIP URI whose host is an IP literal ("{{user}}": the Request-URI's user). */
+typedef struct sd_fwd_target {
+    char *uri;
+    unsigned q; /**< q-value in thousandths (1000 when not given) */
+} sd_fwd_target;
+
+/** A rewrite of the responses sent upstream whose code is in [lo, hi] (first match wins). */
+typedef struct sd_rewrite {
+    unsigned lo, hi;
+    unsigned to;    /**< the code sent instead, 0: the same */
+    char *reason;   /**< its reason phrase, NULL: the canonical one (or the received one) */
+    sd_header *add; /**< headers added */
+    size_t n_add;
+    char **remove;     /**< NULL-terminated names of header fields removed; NULL: none */
+    uint32_t delay_ms; /**< held this long before it goes (later responses queue behind it) */
+    bool drop;         /**< a provisional not sent at all */
+} sd_rewrite;
+
+/** A share of calls in which target @p target (-1: each) is not asked and counts as having
+ *  answered @p code (300-699): fault injection. */
+typedef struct sd_replace {
+    int target;
+    unsigned code;
+    unsigned percent; /**< 0-100 */
+} sd_replace;
+
+typedef struct sd_forward {
+    sd_fwd_target *targets;
+    size_t n_targets;
+    bool sequential;     /**< by q groups, highest first; else every target at once */
+    uint32_t timer_c_ms; /**< RFC 3261 §16.6 step 11, > 180000 */
+    uint32_t branch_ms;  /**< a branch (sequential: a group) without a final after this is
+                                cancelled and counts as 408; 0: none (Timer B/C only) */
+    bool record_route;
+    bool keep_503; /**< forward a chosen 503 as is (§16.7 step 6 otherwise: 500) */
+    sd_rewrite *rewrites;
+    size_t n_rewrites;
+    sd_replace *replaces;
+    size_t n_replaces;
+} sd_forward;
+
+void sd__forward_free(sd_forward *f);
+
+#endif /* SIPREPLYD_CONFIG_FORWARD_H */

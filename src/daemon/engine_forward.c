@@ -1,0 +1,744 @@
+/* sipreplyd: the `forward` action — a stateful forking proxy (RFC 3261 §16). The request
+ * checks and the copies sent to each target come from the core (proxy.h, §16.3–§16.6); each
+ * copy is a client transaction of the engine's stack (a branch); the branches' responses,
+ * timeouts and transport errors go into the core's response context (§16.7–§16.10), and what
+ * it decides goes out here: responses upstream on the server transaction (rewritten as the
+ * rule says, engine_forward_rw.c), CANCELs with their Reason (RFC 3326) on the branches.
+ * Serial forking by q-value groups and a per-branch timeout are this file's. */
+#include "engine_forward.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CALL_MAGIC 0x73644643u /* "sdFC" */
+#define BR_MAGIC   0x73644642u /* "sdFB" */
+
+typedef struct fwd_branch {
+    uint32_t magic;
+    struct sd_fwd_call *call;
+    unsigned target; /* index in the action's targets */
+    unsigned index;  /* the response context's branch index */
+    sr_txn_id txn;   /* its client transaction, 0 once ended (or never started) */
+    bool added;      /* a branch of the context */
+    bool live;       /* its client transaction lives (its events carry this branch) */
+    bool replaced;   /* not asked: counted as the replace code (fault injection) */
+    bool timed_out;  /* branch-timeout fired */
+    uint64_t deadline;
+} fwd_branch;
+
+/* A response waiting to go upstream (rewrite delays keep the order). */
+typedef struct fwd_out {
+    sr_msg *msg;
+    uint64_t due;
+    unsigned status;
+    struct fwd_out *next;
+} fwd_out;
+
+typedef struct sd_fwd_call {
+    uint32_t magic;
+    struct sd_fwd_call *next, *prev;
+    sr_proxy *p;
+    job jb; /* cfg (a reference held), rule, src, local, txn: what builds and logs need */
+    const sd_forward *f;
+    sd_forward *own; /* f when made for this call (a request routed in a dialog) */
+    sr_txn_id stxn;  /* the server transaction, 0 once it ended or its transport failed */
+    bool slive;      /* it lives: its events (user data: this call) may still come */
+    sr_msg *req;     /* the request as received (the route slices point into it) */
+    sr_proxy_route route;
+    fwd_branch *b;   /* one per target */
+    unsigned *order; /* target indices, highest q first (stable) */
+    size_t started;  /* targets of order[] started */
+    unsigned *repl;  /* per target: the replace code drawn for this call, 0: none */
+    fwd_out *qh, *qt;
+    unsigned sent; /* the final that went upstream (after rewriting), 0: none yet */
+    const char *why;
+    bool held;
+    bool logged;
+    char rr[SR_ADDR_HOST_MAX + 32]; /* our Record-Route URI */
+} sd_fwd_call;
+
+static sd_fwd_call *as_call(void *u)
+{
+    sd_fwd_call *c = u;
+    return c && c->magic == CALL_MAGIC ? c : NULL;
+}
+
+static fwd_branch *as_branch(void *u)
+{
+    fwd_branch *b = u;
+    return b && b->magic == BR_MAGIC ? b : NULL;
+}
+
+uint64_t sd__fwd_rng(sd_engine *e)
+{
+    uint64_t z = (e->fwd_rng += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ------------------------------------------------------------------ who we are */
+
+/* A URI names us when its host and port are the address the request reached (§16.4). */
+static bool is_self(sr_str uri, void *user)
+{
+    const sd_fwd_call *c = user;
+    sr_uri u;
+    if (sr_uri_parse(&u, uri.p, uri.len, NULL) != 0 || u.kind == SR_URI_OTHER)
+        return false;
+    uint16_t port = u.has_port ? u.port : 5060;
+    return port == c->jb.local.port && sr_str_caseeq_cstr(u.host, c->jb.local.host);
+}
+
+static void fwd_opts(sd_engine *e, sd_fwd_call *c, sr_proxy_fwd_opts *o)
+{
+    sr_proxy_fwd_opts_init(o);
+    o->alloc = e->alloc;
+    o->via_host = sr_str_from_cstr(c->jb.local.host);
+    o->via_port = c->jb.local.port;
+    o->via_transport = SR_STR("UDP");
+    o->via_rport = true; /* the reply comes to the UDP socket we sent from (RFC 3581) */
+    if (c->f->record_route)
+        o->record_route = sr_str_from_cstr(c->rr);
+    o->key = e->tag_key;
+    o->is_self = is_self;
+    o->self_user = c;
+}
+
+/* ------------------------------------------------------------------ the log */
+
+static void target_uri(const sd_fwd_call *c, unsigned t, char *out, size_t cap);
+
+static void call_log(sd_engine *e, sd_fwd_call *c)
+{
+    if (c->logged)
+        return;
+    c->logged = true;
+    char note[1024];
+    size_t n = (size_t)snprintf(note, sizeof(note), "branches:");
+    for (size_t i = 0; i < c->f->n_targets && n < sizeof(note); i++) {
+        const fwd_branch *b = &c->b[c->order[i]];
+        if (!b->added)
+            continue;
+        unsigned code = sr_proxy_branch_final(c->p, b->index);
+        char cs[8], uri[600];
+        snprintf(cs, sizeof(cs), "%u", code);
+        target_uri(c, b->target, uri, sizeof(uri));
+        n += (size_t)snprintf(note + n, sizeof(note) - n, " %s %s%s%s", code ? cs : "-", uri,
+                              b->replaced ? " replaced" : "", b->timed_out ? " timeout" : "");
+        if (i + 1 < c->started && n < sizeof(note))
+            n += (size_t)snprintf(note + n, sizeof(note) - n, ",");
+    }
+    if (n < sizeof(note))
+        snprintf(note + n, sizeof(note) - n, "; sent %u%s%s", c->sent, c->why ? ", " : "",
+                 c->why ? c->why : "");
+    sd__log_tx(e, c->req, &c->jb.src, c->sent, c->jb.rule->name, note);
+}
+
+/* ------------------------------------------------------------------ upstream */
+
+static void out_flush(sd_engine *e, sd_fwd_call *c, uint64_t now)
+{
+    while (c->qh && c->qh->due <= now) {
+        fwd_out *o = c->qh;
+        c->qh = o->next;
+        if (!c->qh)
+            c->qt = NULL;
+        int rc = c->stxn ? sr_stack_send_response(e->stack, c->stxn, o->msg, 0, now) : SR_ENOTFOUND;
+        if (rc != 0)
+            sr_msg_free(o->msg);
+        else if (o->status >= 200 && !c->sent)
+            c->sent = o->status;
+        sd__free(e, o);
+    }
+}
+
+/* A response the context sends upstream: rewritten, dropped or delayed as the rule says. */
+static void upstream(sd_engine *e, sd_fwd_call *c, const sr_proxy_action *a, sr_msg *m,
+                     uint64_t now)
+{
+    unsigned bcode = a->branch != SR_PROXY_NO_BRANCH ? sr_proxy_branch_final(c->p, a->branch) : 0;
+    const sd_rewrite *w = sd__fwd_rewrite_find(c->f, a->status, a->final ? bcode : a->status);
+    unsigned status = a->status;
+    if (w && w->drop && a->status < 200) {
+        sr_msg_free(m);
+        return;
+    }
+    if (w && (w->to || w->reason || w->n_add || w->remove)) {
+        sr_msg *r = NULL;
+        if (sd__fwd_rewrite(e, w, m, &r) == 0) {
+            sr_msg_free(m);
+            m = r;
+            status = sr_msg_status(m);
+        } else {
+            e->cnt.failures++; /* sent as it came */
+        }
+    }
+    fwd_out *o = sd__calloc(e, sizeof(*o));
+    if (!o) {
+        e->cnt.failures++;
+        sr_msg_free(m);
+        return;
+    }
+    o->msg = m;
+    o->status = status;
+    o->due = now + (w ? w->delay_ms : 0);
+    if (c->qt && c->qt->due > o->due)
+        o->due = c->qt->due; /* never overtakes what is held */
+    if (c->qt)
+        c->qt->next = o;
+    else
+        c->qh = o;
+    c->qt = o;
+}
+
+/* ------------------------------------------------------------------ branches */
+
+/* The target URI with "{{user}}" replaced by the Request-URI's user. */
+static void target_uri(const sd_fwd_call *c, unsigned t, char *out, size_t cap)
+{
+    const char *u = c->f->targets[t].uri, *at = strstr(u, "{{user}}");
+    if (!at) {
+        snprintf(out, cap, "%s", u);
+        return;
+    }
+    sr_uri ru;
+    sr_str rq = sr_msg_request_uri(c->req), user = SR_STR("");
+    if (sr_uri_parse(&ru, rq.p, rq.len, NULL) == 0)
+        user = ru.user;
+    snprintf(out, cap, "%.*s%.*s%s", (int)(at - u), u, (int)user.len, user.p, at + 8);
+}
+
+/* Where a forwarded request goes: its next hop's host and port (§16.6 step 7), over UDP. */
+static int next_hop(const sr_msg *fwd, sr_addr *dest)
+{
+    sr_str hop = sr_proxy_next_hop(fwd);
+    sr_uri u;
+    char host[SR_ADDR_HOST_MAX];
+    if (sr_uri_parse(&u, hop.p, hop.len, NULL) != 0 || u.kind == SR_URI_OTHER || u.host.len == 0 ||
+        u.host.len >= sizeof(host))
+        return SR_EINVAL;
+    memcpy(host, u.host.p, u.host.len);
+    host[u.host.len] = '\0';
+    return sr_addr_set(dest, host, u.has_port ? u.port : 5060, SR_TP_UDP);
+}
+
+/* Start the branch to target @p t: add it to the context, then send it (or, when this call
+ * replaces its answer, feed the context that answer instead). 0, SR_ESTATE (no new branch:
+ * a 2xx, a 6xx or a CANCEL came), or another error (the branch counts as a 503). */
+static int branch_start(sd_engine *e, sd_fwd_call *c, unsigned t, uint64_t now)
+{
+    fwd_branch *b = &c->b[t];
+    char uri[600];
+    target_uri(c, t, uri, sizeof(uri));
+    sr_proxy_fwd_opts o;
+    fwd_opts(e, c, &o);
+    sr_msg *fwd = NULL;
+    sr_addr dest;
+    int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(uri), &c->route, t, &o);
+    if (rc == 0 && (rc = next_hop(fwd, &dest)) != 0)
+        rc = SR_EINVAL;
+    if (rc != 0) {
+        sr_msg_free(fwd);
+        return rc;
+    }
+    if ((rc = sr_proxy_branch_add(c->p, fwd, now, &b->index)) != 0) {
+        sr_msg_free(fwd);
+        return rc;
+    }
+    b->added = true;
+    if (c->repl[t]) {
+        /* fault injection: the target is not asked; its answer is the replace code, built
+         * for the copy we would have sent (our Via on top: the context strips it) */
+        b->replaced = true;
+        sr_msg *r = NULL;
+        if (sd__build(e, &c->jb, fwd, NULL, c->repl[t], false, e->tag_key, &r) != 0 ||
+            sr_proxy_on_response(c->p, b->index, r, now) != 0)
+            sr_proxy_on_transport_error(c->p, b->index, now);
+        sr_msg_free(r);
+        sr_msg_free(fwd);
+        return 0;
+    }
+    rc = sr_stack_send_request(e->stack, fwd, &dest, now, &b->txn);
+    if (rc != 0) {
+        sr_msg_free(fwd);
+        sr_proxy_on_transport_error(c->p, b->index, now); /* §16.9: counts as a 503 */
+        return 0;
+    }
+    b->live = true;
+    int urc = sr_stack_txn_set_user(e->stack, b->txn, b);
+    (void)urc; /* the transaction was just started: it is live */
+    b->deadline = c->f->branch_ms ? now + c->f->branch_ms : UINT64_MAX;
+    return 0;
+}
+
+/* Start the next group: every target of the next q-value (sequential), or all (parallel).
+ * Holds the context while groups remain (§16.6: serial forking). */
+static void group_start(sd_engine *e, sd_fwd_call *c, uint64_t now)
+{
+    size_t n = c->f->n_targets;
+    if (c->started >= n)
+        return;
+    unsigned q = c->f->targets[c->order[c->started]].q;
+    bool stop = false;
+    while (c->started < n && !stop &&
+           (!c->f->sequential || c->f->targets[c->order[c->started]].q == q)) {
+        unsigned t = c->order[c->started++];
+        int rc = branch_start(e, c, t, now);
+        if (rc == SR_ESTATE)
+            stop = true; /* a 2xx, 6xx or CANCEL: no new branch (§16.7 step 5, §16.10) */
+        else if (rc != 0)
+            e->cnt.failures++;
+    }
+    if (stop)
+        c->started = n;
+    bool more = c->started < n;
+    if (more != c->held) {
+        c->held = more;
+        int hrc = sr_proxy_hold(c->p, more, now);
+        (void)hrc; /* SR_ENOMEM: the final is sent at the next event */
+    }
+}
+
+/* Every branch started has its final: the group is over. */
+static bool group_over(const sd_fwd_call *c)
+{
+    for (size_t i = 0; i < c->started; i++) {
+        const fwd_branch *b = &c->b[c->order[i]];
+        if (b->added && sr_proxy_branch_final(c->p, b->index) == 0)
+            return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ the call */
+
+static void call_free(sd_engine *e, sd_fwd_call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        e->fwds = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    for (size_t i = 0; c->b && i < c->f->n_targets; i++) {
+        if (c->b[i].live) /* only at shutdown: the transaction forgets us */
+            sr_stack_txn_set_user(e->stack, c->b[i].txn, NULL);
+    }
+    if (c->stxn)
+        sr_stack_txn_set_user(e->stack, c->stxn, NULL);
+    while (c->qh) {
+        fwd_out *o = c->qh;
+        c->qh = o->next;
+        sr_msg_free(o->msg);
+        sd__free(e, o);
+    }
+    sr_proxy_free(c->p);
+    sr_msg_free(c->req);
+    sd__free(e, c->b);
+    sd__free(e, c->order);
+    sd__free(e, c->repl);
+    sd__cfg_release(e, c->jb.cfg);
+    sd__forward_free(c->own);
+    c->magic = 0;
+    sd__free(e, c);
+}
+
+/* After anything happened to @p c: carry out the context's decisions, go on with serial
+ * forking, send what is due, log once done, free once nothing can reach it any more. */
+static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
+{
+    for (int round = 0; round < 64; round++) {
+        sr_proxy_action a;
+        while (sr_proxy_poll(c->p, &a) == 0) {
+            sr_msg *m = NULL;
+            if (sr_proxy_action_take_msg(c->p, &m) != 0)
+                continue;
+            if (a.kind == SR_PROXY_ACT_FORWARD) {
+                upstream(e, c, &a, m, now);
+            } else if (a.kind == SR_PROXY_ACT_CANCEL && a.branch < sr_proxy_branch_count(c->p)) {
+                fwd_branch *b = NULL;
+                for (size_t i = 0; i < c->f->n_targets && !b; i++)
+                    if (c->b[i].added && c->b[i].index == a.branch)
+                        b = &c->b[i];
+                /* §9.1: the stack holds it until the branch is Proceeding */
+                if (!b || !b->live || sr_stack_cancel_msg(e->stack, b->txn, m, now, NULL) != 0)
+                    sr_msg_free(m);
+            } else {
+                sr_msg_free(m);
+            }
+        }
+        if (!c->held || !group_over(c))
+            break;
+        group_start(e, c, now); /* serial forking: the next q group (or release the hold) */
+    }
+    out_flush(e, c, now);
+    if (sr_proxy_is_done(c->p) && !c->qh && !c->logged) {
+        call_log(e, c);
+        if (!c->sent && c->stxn) {
+            /* no final could go up (out of memory): end the server transaction, which
+             * only a final would end otherwise (§17.2.1), as the engine does for its own */
+            int arc = sr_stack_abandon(e->stack, c->stxn, now);
+            (void)arc; /* SR_ESTATE: a final went after all */
+        }
+    }
+    bool live = c->qh != NULL || !c->logged || c->slive;
+    for (size_t i = 0; i < c->f->n_targets && !live; i++)
+        live = c->b[i].live;
+    if (!live)
+        call_free(e, c);
+}
+
+/* Answer @p code ourselves (the request checks, a forward that could not start). */
+static void reply(sd_engine *e, const job *j, const sr_msg *req, unsigned code, const char *why,
+                  uint64_t now)
+{
+    sr_msg *r = NULL;
+    job tmp = *j;
+    bool sent = sd__build(e, &tmp, req, NULL, code, false, e->tag_key, &r) == 0 &&
+                sd__send_resp(e, &tmp, r, 0, now) == 0;
+    sd__log_tx(e, req, &j->src, sent ? code : 0, j->rule->name, why);
+}
+
+static int order_cmp(const void *x, const void *y, void *arg)
+{
+    const sd_forward *f = arg;
+    unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+    if (f->targets[a].q != f->targets[b].q)
+        return f->targets[a].q > f->targets[b].q ? -1 : 1;
+    return a < b ? -1 : a > b; /* stable: as written */
+}
+
+/* Forward @p req as @p f says (@p own: f, made for this call, freed with it). */
+static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forward *own,
+                      const sr_msg *req, uint64_t now)
+{
+    sd_fwd_call *c = sd__calloc(e, sizeof(*c));
+    if (!c) {
+        sd__forward_free(own);
+        e->cnt.failures++;
+        reply(e, j, req, 500, "out of memory: not forwarded", now);
+        return;
+    }
+    c->own = own;
+    c->magic = CALL_MAGIC;
+    c->jb = *j;
+    c->jb.req = NULL;
+    c->f = f;
+    snprintf(c->rr, sizeof(c->rr), "sip:%s:%u;lr", j->local.host, (unsigned)j->local.port);
+    sr_proxy_fwd_opts o;
+    fwd_opts(e, c, &o);
+    unsigned code = 0;
+    /* §16.3: the request checks (400, 416, 483, 482, 420) */
+    if (sr_proxy_check_request(req, &o, sd__supported_tags, &code) != 0 || code != 0) {
+        sd__forward_free(own);
+        sd__free(e, c);
+        reply(e, j, req, code ? code : 400, "not forwarded (RFC 3261 §16.3)", now);
+        return;
+    }
+    sr_proxy_config pc;
+    sr_proxy_config_default(&pc);
+    pc.alloc = e->alloc;
+    pc.timer_c = f->timer_c_ms;
+    pc.flags = f->keep_503 ? SR_PROXY_KEEP_503 : 0;
+    pc.max_branches = f->n_targets;
+    if (sr_msg_dup(&c->req, req) != 0)
+        c->req = NULL;
+    c->b = sd__calloc(e, f->n_targets * sizeof(*c->b));
+    c->order = sd__calloc(e, f->n_targets * sizeof(*c->order));
+    c->repl = sd__calloc(e, f->n_targets * sizeof(*c->repl));
+    int rc = !c->req || !c->b || !c->order || !c->repl ? SR_ENOMEM : 0;
+    if (rc == 0)
+        rc = sr_proxy_route_preprocess(c->req, &o, &c->route); /* §16.4 */
+    if (rc == 0)
+        rc = sr_proxy_new(&c->p, c->req, &pc);
+    if (rc == 0)
+        rc = sr_stack_txn_set_user(e->stack, j->txn, c);
+    if (rc != 0) {
+        sr_proxy_free(c->p);
+        sr_msg_free(c->req);
+        sd__free(e, c->b);
+        sd__free(e, c->order);
+        sd__free(e, c->repl);
+        sd__forward_free(own);
+        sd__free(e, c);
+        if (rc == SR_ENOMEM)
+            e->cnt.failures++;
+        reply(e, j, req, rc == SR_EBADMSG ? 400 : 500, "not forwarded", now);
+        return;
+    }
+    c->stxn = j->txn;
+    c->slive = true;
+    /* §16.10: a CANCEL gets its 200 from the stack; the INVITE's final is the branches' */
+    int prc = sr_stack_server_proxy(e->stack, j->txn);
+    (void)prc;      /* SR_ENOTFOUND: not an INVITE, nothing to cancel */
+    e->cur->refs++; /* the configuration (and so f) lives as long as the call */
+    c->jb.cfg = e->cur->cfg;
+    for (size_t i = 0; i < f->n_targets; i++) {
+        c->b[i].magic = BR_MAGIC;
+        c->b[i].call = c;
+        c->b[i].target = (unsigned)i;
+        c->b[i].deadline = UINT64_MAX;
+        c->order[i] = (unsigned)i;
+    }
+    qsort_r(c->order, f->n_targets, sizeof(*c->order), order_cmp, (void *)f);
+    /* the replace shares: one draw per entry and call, in the order written */
+    for (size_t i = 0; i < f->n_replaces; i++) {
+        const sd_replace *r = &f->replaces[i];
+        if (sd__fwd_rng(e) % 100 >= r->percent)
+            continue;
+        for (size_t t = 0; t < f->n_targets; t++)
+            if ((r->target < 0 || (size_t)r->target == t) && !c->repl[t])
+                c->repl[t] = r->code;
+    }
+    c->next = e->fwds;
+    if (e->fwds)
+        e->fwds->prev = c;
+    e->fwds = c;
+    group_start(e, c, now);
+    if (sr_proxy_branch_count(c->p) == 0) {
+        /* no branch could be started: the context sends nothing (proxy.md), we answer */
+        c->why = "no target could be reached";
+        sr_msg *r = NULL;
+        if (sd__build(e, &c->jb, req, NULL, 500, false, e->tag_key, &r) == 0 &&
+            sd__send_resp(e, &c->jb, r, 0, now) == 0)
+            c->sent = 500;
+        call_log(e, c);
+        call_free(e, c);
+        return;
+    }
+    call_run(e, c, now);
+}
+
+void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, uint64_t now)
+{
+    fwd_begin(e, j, a->forward, NULL, req, now);
+}
+
+/* ------------------------------------------------------------------ inside a dialog */
+
+/* Whether the first Route of @p req names us (the address it reached, §16.4): a request
+ * inside a dialog we record-routed (§16.6 step 4, §12.2.1.1). */
+static bool routed_to_us(const sr_msg *req, const sd_local *local)
+{
+    const sr_header *h = sr_msg_header_find(req, SR_HDR_ROUTE, NULL);
+    size_t pos = 0;
+    sr_str item;
+    sr_nameaddr na;
+    if (!h || !sr_value_next(h->value, &pos, &item) || sr_nameaddr_parse(&na, item, NULL) != 0)
+        return false;
+    sd_fwd_call tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.jb.local = *local;
+    return is_self(na.uri, &tmp);
+}
+
+bool sd__fwd_routed(sd_engine *e, const sr_event *ev, const sd_local *local, uint64_t now)
+{
+    const sr_msg *req = ev->msg;
+    sr_method m = sr_msg_method(req);
+    const sr_nameaddr *to = sr_msg_to(req);
+    if (m == SR_METHOD_CANCEL || !to || to->tag.len == 0 || !routed_to_us(req, local))
+        return false;
+    static const sd_rule route_rule = {.name = "route"};
+    job j;
+    memset(&j, 0, sizeof(j));
+    j.txn = ev->txn;
+    j.cfg = sd__cfg_of(e);
+    j.rule = &route_rule;
+    j.src = ev->addr;
+    j.local = *local;
+    sd_forward none;
+    memset(&none, 0, sizeof(none));
+    sd_fwd_call tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.jb = j;
+    tmp.f = &none;
+    sr_proxy_fwd_opts o;
+    fwd_opts(e, &tmp, &o);
+    sr_proxy_route r;
+    if (sr_proxy_route_preprocess(req, &o, &r) != 0)
+        return false; /* a Route that does not parse: the rules answer it */
+    if (m == SR_METHOD_ACK) {
+        /* the ACK for a 2xx is a transaction of its own, end to end (§13.2.2.4, §17.1.1.3):
+         * forwarded without state to the next hop, never answered */
+        sr_msg *fwd = NULL;
+        sr_addr dest;
+        sr_buf b;
+        sr_buf_init(&b, e->alloc);
+        if (sr_proxy_forward(&fwd, req, r.request_uri, &r, 0, &o) == 0 &&
+            next_hop(fwd, &dest) == 0 && sr_msg_print(fwd, &b) == 0)
+            e->o.send(b.p, b.len, &dest, e->o.user);
+        else
+            e->cnt.failures++;
+        sr_buf_cleanup(&b);
+        sr_msg_free(fwd);
+        return true;
+    }
+    if (ev->txn == 0)
+        return false;
+    /* BYE, re-INVITE, UPDATE...: forwarded statefully to the Request-URI, the one target */
+    sd_forward *f = calloc(1, sizeof(*f));
+    sd_fwd_target *t = calloc(1, sizeof(*t));
+    char *uri = malloc(r.request_uri.len + 1);
+    if (!f || !t || !uri) {
+        free(f);
+        free(t);
+        free(uri);
+        e->cnt.failures++;
+        reply(e, &j, req, 500, "out of memory: not forwarded", now);
+        return true;
+    }
+    memcpy(uri, r.request_uri.p, r.request_uri.len);
+    uri[r.request_uri.len] = '\0';
+    t->uri = uri;
+    t->q = 1000;
+    f->targets = t;
+    f->n_targets = 1;
+    f->timer_c_ms = 181000;
+    fwd_begin(e, &j, f, f, req, now);
+    return true;
+}
+
+bool sd__fwd_owns(const sd_engine *e, sr_txn_id txn)
+{
+    return as_call(sr_stack_txn_user(e->stack, txn)) != NULL;
+}
+
+/* The Reason of a CANCEL from upstream, passed on to the branches (RFC 3326). */
+static sr_str reason_of(const sr_msg *m)
+{
+    const sr_header *h = sr_msg_header_find_name(m, SR_STR("Reason"), NULL);
+    return h ? h->value : SR_STR_NULL;
+}
+
+bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
+{
+    fwd_branch *b = as_branch(ev->user);
+    sd_fwd_call *c = b ? b->call : as_call(ev->user);
+    switch (ev->kind) {
+    case SR_EV_RESPONSE:
+        if (!b)
+            /* the answer to one of our CANCELs (its transaction has no user data): done */
+            return ev->txn != 0 && sr_msg_cseq(ev->msg) &&
+                   sr_msg_cseq(ev->msg)->method_id == SR_METHOD_CANCEL;
+        /* a response matched to our client transaction (its branch is ours, unguessable):
+         * the address receives what we send */
+        sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        if (sr_proxy_on_response(c->p, b->index, ev->msg, now) != 0)
+            e->cnt.failures++;
+        break;
+    case SR_EV_TIMEOUT:
+        if (!b)
+            return c != NULL;
+        if (ev->timer == 'B' || ev->timer == 'F') /* §16.7 step 6 via §17.1.1.2: a 408 */
+            sr_proxy_on_timeout(c->p, b->index, now);
+        break;
+    case SR_EV_TRANSPORT_ERROR:
+        if (b)
+            sr_proxy_on_transport_error(c->p, b->index, now); /* §16.9 */
+        else if (c)
+            c->stxn = 0; /* upstream is gone: nothing more can be sent there */
+        else
+            return false;
+        break;
+    case SR_EV_TERMINATED:
+        if (b) {
+            b->live = false;
+            b->txn = 0;
+            if (sr_proxy_branch_final(c->p, b->index) == 0)
+                sr_proxy_on_timeout(c->p, b->index, now);
+        } else if (c) {
+            c->stxn = 0;
+            c->slive = false;
+        } else {
+            return false;
+        }
+        break;
+    case SR_EV_REQUEST: {
+        sd_fwd_call *inv = as_call(ev->related_user);
+        if (!inv)
+            return false;
+        if (sr_msg_method(ev->msg) != SR_METHOD_CANCEL) {
+            /* a PRACK or ACK the stack tied to a forwarded INVITE: not ours to answer (it
+             * never sends a reliable 1xx or resends a 2xx itself); the engine's handlers
+             * would take the call for a job */
+            e->cnt.dropped++;
+            int arc = ev->txn ? sr_stack_abandon(e->stack, ev->txn, now) : 0;
+            (void)arc;
+            return true;
+        }
+        /* §16.10: the stack answered the CANCEL (200); every branch without a final is
+         * cancelled, with the Reason the caller gave, and their answers decide the final */
+        sd__count_request(e, ev->msg);
+        sd__sign(e, &ev->addr, SD_SIGN_REQUEST);
+        c = inv;
+        if (!c->sent)
+            c->why = "cancelled";
+        sr_proxy_cancel(c->p, reason_of(ev->msg), now);
+        break;
+    }
+    case SR_EV_SEND: return false;          /* the engine sends */
+    default: return b != NULL || c != NULL; /* ours (PRACK or 2xx timeouts never are): absorbed */
+    }
+    if (c)
+        call_run(e, c, now);
+    return true;
+}
+
+uint64_t sd__fwd_next_deadline(const sd_engine *e)
+{
+    uint64_t d = UINT64_MAX;
+    for (const sd_fwd_call *c = e->fwds; c; c = c->next) {
+        uint64_t x = sr_proxy_next_deadline(c->p);
+        if (x < d)
+            d = x;
+        if (c->qh && c->qh->due < d)
+            d = c->qh->due;
+        for (size_t i = 0; i < c->f->n_targets; i++)
+            if (c->b[i].live && c->b[i].deadline < d)
+                d = c->b[i].deadline;
+    }
+    return d;
+}
+
+void sd__fwd_on_timer(sd_engine *e, uint64_t now)
+{
+    for (sd_fwd_call *c = e->fwds, *next; c; c = next) {
+        next = c->next; /* call_run may free c */
+        for (size_t i = 0; i < c->f->n_targets; i++) {
+            fwd_branch *b = &c->b[i];
+            if (!b->live || b->deadline > now)
+                continue;
+            b->deadline = UINT64_MAX;
+            if (sr_proxy_branch_final(c->p, b->index) != 0)
+                continue;
+            /* branch-timeout: the branch counts as a 408 and is cancelled (§9.1: the stack
+             * waits for its provisional) */
+            b->timed_out = true;
+            sr_proxy_on_timeout(c->p, b->index, now);
+            if (c->req && sr_msg_method(c->req) == SR_METHOD_INVITE) {
+                int rc = sr_stack_cancel(e->stack, b->txn, now, NULL);
+                (void)rc; /* SR_ESTATE: a final is arriving anyway */
+            }
+        }
+        if (sr_proxy_next_deadline(c->p) <= now)
+            sr_proxy_on_timer(c->p, now);
+        call_run(e, c, now);
+    }
+}
+
+size_t sd__fwd_pending(const sd_engine *e)
+{
+    size_t n = 0;
+    for (const sd_fwd_call *c = e->fwds; c; c = c->next)
+        n += c->sent == 0;
+    return n;
+}
+
+void sd__fwd_free_all(sd_engine *e)
+{
+    while (e->fwds)
+        call_free(e, e->fwds);
+}

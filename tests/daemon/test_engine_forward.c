@@ -1,0 +1,391 @@
+/* sipreplyd: the forward action in simulated time — the engine forks a request, the test
+ * plays the branches (answers built for the very copies the engine sent) and checks, to the
+ * millisecond, what goes upstream, the CANCELs and ACKs to the branches, serial forking with
+ * a branch timeout, and the log line; then sweeps allocation failures over a fork for leaks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "engine.h"
+
+#define MAX_SENT 64
+
+typedef struct sent {
+    char *data;
+    sr_addr to;
+    uint64_t at;
+} sent;
+
+typedef struct cap {
+    sent s[MAX_SENT];
+    size_t n;
+    uint64_t now;
+    char note[512];
+    unsigned code;
+    unsigned logs;
+} cap;
+
+static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
+{
+    cap *c = user;
+    if (c->n == MAX_SENT)
+        return;
+    c->s[c->n].data = malloc(len + 1);
+    memcpy(c->s[c->n].data, data, len);
+    c->s[c->n].data[len] = '\0';
+    c->s[c->n].to = *to;
+    c->s[c->n].at = c->now;
+    c->n++;
+}
+
+static void on_log(const sd_txlog *l, void *user)
+{
+    cap *c = user;
+    snprintf(c->note, sizeof(c->note), "%s", l->note ? l->note : "");
+    c->code = l->code;
+    c->logs++;
+}
+
+static void cap_clear(cap *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->s[i].data);
+    c->n = 0;
+}
+
+static sd_engine *engine_from(const char *yaml, cap *c, const sr_allocator *alloc)
+{
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (sd_config_parse(&cf, yaml, strlen(yaml), &err) != 0)
+        fail_msg("config: %u:%u: %s", err.line, err.column, err.msg);
+    sd_engine_opts o = {
+        .send = on_send, .user = c, .log = on_log, .log_user = c, .seed = 42, .alloc = alloc};
+    sd_engine *e = NULL;
+    if (sd_engine_new(&e, cf, &o) != 0) {
+        sd_config_free(cf); /* not taken on failure */
+        return NULL;
+    }
+    return e;
+}
+
+static const sd_local local = {"127.0.0.1", 5060};
+
+static void feed_from(sd_engine *e, cap *c, const char *msg, const char *host, uint16_t port)
+{
+    sr_addr a;
+    memset(&a, 0, sizeof(a));
+    sr_addr_set(&a, host, port, SR_TP_UDP);
+    sd_engine_receive(e, msg, strlen(msg), &a, &local, c->now);
+}
+
+static void advance(sd_engine *e, cap *c, uint64_t to)
+{
+    while (sd_engine_next_deadline(e) <= to) {
+        uint64_t d = sd_engine_next_deadline(e);
+        if (d > c->now)
+            c->now = d;
+        sd_engine_on_timer(e, c->now);
+    }
+    c->now = to;
+    sd_engine_on_timer(e, to);
+}
+
+static const char invite[] = "INVITE sip:bob@127.0.0.1 SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKcaller1;rport\r\n"
+                             "Max-Forwards: 70\r\n"
+                             "From: <sip:alice@127.0.0.1>;tag=ft1\r\n"
+                             "To: <sip:bob@127.0.0.1>\r\n"
+                             "Call-ID: fwd-1\r\n"
+                             "CSeq: 1 INVITE\r\n"
+                             "Contact: <sip:alice@127.0.0.1:5062>\r\n"
+                             "Content-Length: 0\r\n\r\n";
+
+static const char cancel[] = "CANCEL sip:bob@127.0.0.1 SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKcaller1;rport\r\n"
+                             "Max-Forwards: 70\r\n"
+                             "From: <sip:alice@127.0.0.1>;tag=ft1\r\n"
+                             "To: <sip:bob@127.0.0.1>\r\n"
+                             "Call-ID: fwd-1\r\n"
+                             "CSeq: 1 CANCEL\r\n"
+                             "Reason: SIP;cause=480\r\n"
+                             "Content-Length: 0\r\n\r\n";
+
+/* The last message sent to @p port starting with @p first (NULL: none). */
+static const sent *sent_to(const cap *c, uint16_t port, const char *first)
+{
+    const sent *r = NULL;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->s[i].to.port == port && strncmp(c->s[i].data, first, strlen(first)) == 0)
+            r = &c->s[i];
+    return r;
+}
+
+static size_t count_to(const cap *c, uint16_t port, const char *first)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += c->s[i].to.port == port && strncmp(c->s[i].data, first, strlen(first)) == 0;
+    return n;
+}
+
+/* The responses sent upstream (to the caller, port 5062), "180,200". */
+static const char *upstream(const cap *c)
+{
+    static char buf[256];
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->s[i].to.port != 5062 || strncmp(c->s[i].data, "SIP/2.0 ", 8) != 0)
+            continue;
+        char one[8];
+        snprintf(one, sizeof(one), "%s%.3s", buf[0] ? "," : "", c->s[i].data + 8);
+        strcat(buf, one);
+    }
+    return buf;
+}
+
+/* Branch at @p port answers @p code to the INVITE the engine sent it (To tag @p tag). */
+static void answer(sd_engine *e, cap *c, uint16_t port, unsigned code, const char *tag)
+{
+    const sent *s = sent_to(c, port, "INVITE ");
+    assert_non_null(s);
+    sr_msg *req = NULL, *resp = NULL;
+    assert_int_equal(sr_msg_parse(&req, s->data, strlen(s->data), NULL, NULL), 0);
+    sr_build_opts o;
+    sr_build_opts_init(&o);
+    o.flags = SR_BUILD_DEFAULTS;
+    o.to_tag = sr_str_from_cstr(tag);
+    static const char *const contacts[] = {"sip:callee@127.0.0.1", NULL};
+    sr_build_policy pol;
+    sr_build_policy_init(&pol);
+    pol.contacts = contacts;
+    o.policy = &pol;
+    assert_int_equal(sr_build_response(&resp, req, code, &o, NULL), 0);
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sr_msg_print(resp, &b), 0);
+    char *text = malloc(b.len + 1);
+    memcpy(text, b.p, b.len);
+    text[b.len] = '\0';
+    feed_from(e, c, text, "127.0.0.1", port);
+    free(text);
+    sr_buf_cleanup(&b);
+    sr_msg_free(resp);
+    sr_msg_free(req);
+}
+
+static const char two[] = "rules:\n"
+                          "  - name: fork\n"
+                          "    forward: [\"sip:a@127.0.0.1:5071\", \"sip:b@127.0.0.1:5072\"]\n";
+
+/* 486 and 404 within the class: the first received goes up (§16.7 step 6, "MAY select
+ * any"); each branch gets its ACK (hop by hop, §17.1.1.3); the log names both. */
+static void t_first_in_class(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(two, &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    assert_int_equal(count_to(&c, 5071, "INVITE sip:a@127.0.0.1:5071 "), 1);
+    assert_int_equal(count_to(&c, 5072, "INVITE sip:b@127.0.0.1:5072 "), 1);
+    assert_non_null(strstr(sent_to(&c, 5071, "INVITE")->data, "Max-Forwards: 69\r\n"));
+    c.now = 10;
+    answer(e, &c, 5072, 404, "b1");
+    assert_string_equal(upstream(&c), "");
+    c.now = 20;
+    answer(e, &c, 5071, 486, "a1");
+    advance(e, &c, 30);
+    assert_string_equal(upstream(&c), "404");
+    assert_int_equal(count_to(&c, 5071, "ACK "), 1);
+    assert_int_equal(count_to(&c, 5072, "ACK "), 1);
+    assert_int_equal(c.code, 404);
+    assert_string_equal(c.note, "branches: 486 sip:a@127.0.0.1:5071, 404 sip:b@127.0.0.1:5072; "
+                                "sent 404");
+    assert_int_equal(sd_engine_pending(e), 0);
+    advance(e, &c, 100000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
+/* 180 on one branch, 200 on the other: both go up; the ringing branch is CANCELled with
+ * Reason cause=200 (§16.7 step 10, RFC 3326); its 487 is ACKed, not forwarded. */
+static void t_200_cancels_with_reason(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(two, &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    c.now = 10;
+    answer(e, &c, 5071, 180, "a1");
+    c.now = 50;
+    answer(e, &c, 5072, 200, "b1");
+    const sent *cn = sent_to(&c, 5071, "CANCEL ");
+    assert_non_null(cn);
+    assert_int_equal(cn->at, 50);
+    assert_non_null(
+        strstr(cn->data, "Reason: SIP;cause=200;text=\"Call completed elsewhere\"\r\n"));
+    assert_null(sent_to(&c, 5072, "CANCEL "));
+    c.now = 60;
+    answer(e, &c, 5071, 487, "a1");
+    assert_int_equal(count_to(&c, 5071, "ACK "), 1);
+    assert_string_equal(upstream(&c), "180,200");
+    assert_string_equal(c.note, "branches: 487 sip:a@127.0.0.1:5071, 200 sip:b@127.0.0.1:5072; "
+                                "sent 200");
+    advance(e, &c, 100000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
+/* Serial forking with a branch timeout: the q=1 target is silent; at 2 s it counts as 408,
+ * its CANCEL waits for a provisional that never comes (§9.1), the q=0.5 target is asked at
+ * exactly 2000 ms and its 486 goes up (a received 4xx ranks before a made-up 408). */
+static void t_serial_timeout(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: hunt\n"
+                               "    forward:\n"
+                               "      mode: sequential\n"
+                               "      branch-timeout: 2s\n"
+                               "      targets: [{uri: \"sip:a@127.0.0.1:5071\", q: 1},\n"
+                               "                {uri: \"sip:b@127.0.0.1:5072\", q: 0.5}]\n",
+                               &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    assert_null(sent_to(&c, 5072, "INVITE "));
+    advance(e, &c, 1999);
+    assert_null(sent_to(&c, 5072, "INVITE "));
+    advance(e, &c, 2000);
+    assert_non_null(sent_to(&c, 5072, "INVITE "));
+    assert_int_equal(sent_to(&c, 5072, "INVITE ")->at, 2000);
+    assert_null(sent_to(&c, 5071, "CANCEL ")); /* no provisional: held */
+    c.now = 2100;
+    answer(e, &c, 5072, 486, "b1");
+    assert_string_equal(upstream(&c), "100,486");
+    assert_string_equal(c.note, "branches: 408 sip:a@127.0.0.1:5071 timeout, 486 "
+                                "sip:b@127.0.0.1:5072; sent 486");
+    advance(e, &c, 200000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    assert_int_equal(sd_engine_next_deadline(e), UINT64_MAX);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
+/* A CANCEL from the caller: 200 to it, no 487 of the stack's own; each ringing branch gets a
+ * CANCEL with the caller's Reason (§16.10, RFC 3326); their 487s decide the final. */
+static void t_caller_cancel(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(two, &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    c.now = 10;
+    answer(e, &c, 5071, 180, "a1");
+    answer(e, &c, 5072, 183, "b1");
+    c.now = 500;
+    feed_from(e, &c, cancel, "127.0.0.1", 5062);
+    assert_string_equal(upstream(&c), "180,183,200");
+    for (uint16_t p = 5071; p <= 5072; p++)
+        assert_non_null(strstr(sent_to(&c, p, "CANCEL ")->data, "Reason: SIP;cause=480\r\n"));
+    c.now = 510;
+    answer(e, &c, 5071, 487, "a1");
+    assert_string_equal(upstream(&c), "180,183,200");
+    c.now = 520;
+    answer(e, &c, 5072, 487, "b1");
+    assert_string_equal(upstream(&c), "180,183,200,487");
+    assert_non_null(strstr(c.note, "; sent 487, cancelled"));
+    advance(e, &c, 100000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
+/* ------------------------------------------------------------------ failures */
+
+typedef struct fail_alloc {
+    sr_allocator a;
+    long live, total, fail_at;
+} fail_alloc;
+
+static void *fa_alloc(size_t n, void *user)
+{
+    fail_alloc *f = user;
+    if (++f->total == f->fail_at)
+        return NULL;
+    void *p = malloc(n);
+    f->live += p != NULL;
+    return p;
+}
+
+static void *fa_realloc(void *ptr, size_t n, void *user)
+{
+    fail_alloc *f = user;
+    if (++f->total == f->fail_at)
+        return NULL;
+    void *p = realloc(ptr, n);
+    f->live += p && !ptr;
+    return p;
+}
+
+static void fa_free(void *ptr, void *user)
+{
+    fail_alloc *f = user;
+    f->live -= ptr != NULL;
+    free(ptr);
+}
+
+/* Every allocation of a fork (180 + 200, a CANCEL with Reason, a 487) fails in turn: no
+ * crash, no leak, nothing left pending once the timers ran out. */
+static void t_failure_sweep(void **state)
+{
+    (void)state;
+    long n = 0;
+    for (long k = 1;; k++) {
+        fail_alloc f = {{fa_alloc, fa_realloc, fa_free, NULL}, 0, 0, k};
+        f.a.user = &f;
+        cap c = {0};
+        sd_engine *e = engine_from(two, &c, &f.a);
+        if (e) {
+            feed_from(e, &c, invite, "127.0.0.1", 5062);
+            c.now = 10;
+            if (sent_to(&c, 5071, "INVITE "))
+                answer(e, &c, 5071, 180, "a1");
+            c.now = 50;
+            if (sent_to(&c, 5072, "INVITE "))
+                answer(e, &c, 5072, 200, "b1");
+            c.now = 60;
+            if (sent_to(&c, 5071, "CANCEL "))
+                answer(e, &c, 5071, 487, "a1");
+            advance(e, &c, 400000);
+            assert_int_equal(sd_engine_pending(e), 0);
+            sd_engine_free(e);
+        }
+        cap_clear(&c);
+        if (f.live != 0)
+            fail_msg("allocation %ld failed: %ld block(s) leaked", k, f.live);
+        if (f.total < k) { /* nothing failed: the run is covered */
+            n = k;
+            break;
+        }
+    }
+    print_message("%ld allocations swept\n", n - 1);
+    assert_true(n > 20);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_first_in_class), cmocka_unit_test(t_200_cancels_with_reason),
+        cmocka_unit_test(t_serial_timeout), cmocka_unit_test(t_caller_cancel),
+        cmocka_unit_test(t_failure_sweep),
+    };
+    return cmocka_run_group_tests_name("engine_forward", tests, NULL, NULL);
+}
