@@ -19,7 +19,7 @@ if(TARGET sipreplyd_engine)
     get_filename_component(name ${script} NAME_WE)
     add_test(NAME daemon.${name}
              COMMAND bash ${script} $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR})
-    set_tests_properties(daemon.${name} PROPERTIES TIMEOUT 240)
+    set_tests_properties(daemon.${name} PROPERTIES TIMEOUT 600)
   endforeach()
 endif()
 
