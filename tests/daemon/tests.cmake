@@ -39,3 +39,12 @@ if(TARGET sipreplyd AND TARGET sipreply_cli)
                    $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
   set_tests_properties(daemon.probe_dns PROPERTIES TIMEOUT 120)
 endif()
+
+# sipreply probe: DNS SRV failover (RFC 3263 §4.3) between two sipreplyd, dnsmasq serving
+# their ports as SRV records, all in a private network namespace (tests/daemon/probe_srv.sh)
+if(TARGET sipreplyd AND TARGET sipreply_cli)
+  add_test(NAME daemon.probe_srv
+           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/daemon/probe_srv.sh
+                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+  set_tests_properties(daemon.probe_srv PROPERTIES TIMEOUT 600)
+endif()
