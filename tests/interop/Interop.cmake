@@ -60,3 +60,12 @@ add_test(NAME interop.sipp.sdp.udp
          COMMAND bash ${SR_INTEROP_DIR}/test_sipp_sdp.sh $<TARGET_FILE:sipreplyd>
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(interop.sipp.sdp.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
+
+# sipreply probe through Kamailio: OPTIONS answered by it, REGISTER with its digest challenge,
+# INVITEs record-routed to sipreplyd (ACK, BYE); skipped, loudly, when kamailio is not installed
+if(TARGET sipreply_cli)
+  add_test(NAME interop.kamailio.probe
+           COMMAND bash ${SR_INTEROP_DIR}/test_kamailio_probe.sh $<TARGET_FILE:sipreplyd>
+                   ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+  set_tests_properties(interop.kamailio.probe PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()
