@@ -457,8 +457,21 @@ static void on_timer(void *user, uint64_t now)
 static void on_transport_error(void *user, const sr_addr *peer, uint64_t now)
 {
     probe *p = user;
+    if (p->cur) {
+        char a[96];
+        int err = sn_loop_last_error(p->l);
+        addr_text(a, sizeof(a), peer);
+        snprintf(p->cur->failed, sizeof(p->cur->failed), "%s: %s", a,
+                 err ? strerror(err) : "transport error");
+    }
     if (p->s) {
         sr_stack_on_transport_error(p->s, peer, now);
+        if (peer->conn_id) {
+            /* our client transactions name no connection (the shell opened it for them) */
+            sr_addr any = *peer;
+            any.conn_id = 0;
+            sr_stack_on_transport_error(p->s, &any, now);
+        }
         pump(p, now);
     }
 }
@@ -688,6 +701,7 @@ int cmd_probe(int argc, char **argv)
     sn_opts_default(&so);
     so.reflection_budget = 0; /* we are the client */
     so.max_conns = 16;
+    so.udp_errors = true; /* a port unreachable ends the probe (RFC 3261 §18.4) */
     sn_handler h = {.user = p,
                     .receive = on_receive,
                     .next_deadline = on_next_deadline,

@@ -78,8 +78,9 @@ typedef struct pr_run {
     sr_uac_outcome outcome;
     unsigned status; /* the final code (0: none) */
     char reason[64];
-    uint64_t rtt_ms; /* first request sent to the DONE */
-    size_t n_lint;   /* findings over all responses */
+    uint64_t rtt_ms;  /* first request sent to the DONE */
+    size_t n_lint;    /* findings over all responses */
+    char failed[200]; /* the last transport failure: "tcp 127.0.0.1:5060: Connection refused" */
 } pr_run;
 
 /* Everything printed once the probes are over. */

@@ -56,8 +56,16 @@ static const char *step_arrow(pr_step_kind k)
 
 static void print_outcome(const pr_run *run)
 {
-    if (run->timed_out)
-        printf("outcome: timeout (no final response within --timeout)");
+    const char *to = NULL; /* where the last request went */
+    for (size_t i = run->n; i-- > 0 && !to;)
+        if (run->steps[i].kind == PR_SENT)
+            to = run->steps[i].addr;
+    if (run->timed_out && run->failed[0])
+        printf("outcome: timeout after a transport error (%s)", run->failed);
+    else if (run->timed_out)
+        printf("outcome: timeout (no final response from %s within --timeout)", to ? to : "anyone");
+    else if (run->done && run->outcome == SR_UAC_TRANSPORT_ERROR && run->failed[0])
+        printf("outcome: %s (%s)", sr_uac_outcome_name(run->outcome), run->failed);
     else if (!run->done)
         printf("outcome: interrupted");
     else
@@ -320,6 +328,7 @@ static void json_run(jw *w, const pr_run *run)
     jw_kv_bool(w, "answered", answered(run));
     jw_kv_int(w, "time_ms", (long long)run->rtt_ms);
     jw_kv_int(w, "lint_findings", (long long)run->n_lint);
+    jw_kv_cstr(w, "transport_error", run->failed[0] ? run->failed : NULL);
     jw_obj_end(w);
 }
 

@@ -288,6 +288,13 @@ static int listen_at(sn_loop *l, lsn *ls, size_t index, const char *spec, char *
         ls->fd = -1;
         return -1;
     }
+    if (tp == SR_TP_UDP && l->o.udp_errors) {
+        int one = 1;
+        if (ls->family == AF_INET6)
+            setsockopt(ls->fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+        else
+            setsockopt(ls->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+    }
     snprintf(ls->spec, sizeof(ls->spec), "%s", spec);
     ls->index = index;
     ls->w.kind = tp == SR_TP_UDP ? W_UDP : W_TCP_LSN;

@@ -150,6 +150,7 @@ struct sn_loop {
     uint64_t now; /* the clock, read once per loop turn */
     uint64_t tcp_closed[TC__COUNT];
     uint64_t tcp_reconnects, tcp_reused;
+    int last_error; /* the errno of the last transport_error (sn_loop_last_error) */
     /* reflection budget: a fixed table of sources, a one-entry cache of the last one, the
      * source of the datagram being received (for the handler's signs) */
     refl *refl;

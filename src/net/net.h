@@ -38,6 +38,10 @@ typedef struct sn_opts {
      *  one go: fewer wake-ups and system calls per call, each answer up to udp_hold_us (plus
      *  the kernel's timer slack) later. At most 1000. */
     uint32_t udp_hold_us;
+    /** Report ICMP errors for datagrams sent (IP_RECVERR: a port or host unreachable) to the
+     *  handler's transport_error, with the destination of the datagram (off by default; a
+     *  client such as `sipreply probe` turns it on, RFC 3261 §18.4). */
+    bool udp_errors;
 } sn_opts;
 
 void sn_opts_default(sn_opts *o);
@@ -294,5 +298,9 @@ int sn_local_addr_for(const sr_addr *to, char *host, size_t cap);
 /** Make sn_loop_run return at the end of the current turn (for programs that run the loop
  *  for one job, such as a lookup). */
 void sn_loop_stop(sn_loop *l);
+
+/** The errno of the failure the last transport_error call reported (ECONNREFUSED,
+ *  ECONNRESET, ...), for a message to a user; 0 before any. */
+int sn_loop_last_error(const sn_loop *l);
 
 #endif /* SN_NET_H */

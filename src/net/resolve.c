@@ -192,6 +192,11 @@ void sn_loop_stop(sn_loop *l)
     l->quit = true;
 }
 
+int sn_loop_last_error(const sn_loop *l)
+{
+    return l->last_error;
+}
+
 int sn_resolver_new(sn_resolver **out, sn_loop *l, const sn_resolver_opts *o, char *err,
                     size_t errlen)
 {

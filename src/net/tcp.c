@@ -49,11 +49,12 @@ static conn *conn_new(sn_loop *l, int fd)
     return NULL;
 }
 
-/* Close a connection that failed and tell the handler. */
-static void conn_failed(sn_loop *l, conn *c)
+/* Close a connection that failed (errno @p err) and tell the handler. */
+static void conn_failed(sn_loop *l, conn *c, int err)
 {
     sr_addr peer = c->peer;
     sn__conn_close(l, c);
+    l->last_error = err;
     if (l->h.transport_error)
         l->h.transport_error(l->h.user, &peer, l->now);
 }
@@ -106,7 +107,7 @@ static void conn_write(sn_loop *l, conn *c, const char *data, size_t len)
     if (c->wlen == 0 && !c->connecting) {
         ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            conn_failed(l, c);
+            conn_failed(l, c, errno);
             return;
         }
         if (n > 0) {
@@ -181,7 +182,17 @@ static void tcp_reconnect(sn_loop *l, const char *data, size_t len, const sr_add
     if (fd < 0)
         return;
     if (connect(fd, (struct sockaddr *)&ss, slen) != 0 && errno != EINPROGRESS) {
+        /* refused at once (a loopback port with no listener): the handler hears of it as of
+         * a connection that fails later */
+        int err = errno;
         close(fd);
+        l->last_error = err;
+        if (l->h.transport_error) {
+            sr_addr peer = *to;
+            sn__addr_text(&ss, peer.host, sizeof(peer.host), &peer.port);
+            peer.conn_id = 0;
+            l->h.transport_error(l->h.user, &peer, l->now);
+        }
         return;
     }
     conn *c = conn_new(l, fd);
@@ -325,7 +336,7 @@ static void conn_writable(sn_loop *l, conn *c)
         socklen_t el = sizeof(e);
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &el);
         if (e != 0) {
-            conn_failed(l, c);
+            conn_failed(l, c, e);
             return;
         }
         c->connecting = false;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/errqueue.h>
 #include <netinet/udp.h>
 #include <sys/epoll.h>
 
@@ -207,6 +208,41 @@ static bool pktinfo_local(const struct msghdr *mh, uint16_t port, sn_local *out)
     return false;
 }
 
+/* With sn_opts.udp_errors: the ICMP errors queued on @p ls (IP_RECVERR), each to the
+ * handler's transport_error with the destination of the datagram that failed. */
+static void udp_errqueue(sn_loop *l, lsn *ls, int err)
+{
+    for (int k = 0; k < 16; k++) {
+        struct sockaddr_storage dst;
+        char ctl[512];
+        char byte;
+        struct iovec iov = {&byte, 1};
+        struct msghdr mh = {.msg_name = &dst,
+                            .msg_namelen = sizeof(dst),
+                            .msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = ctl,
+                            .msg_controllen = sizeof(ctl)};
+        if (recvmsg(ls->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return;
+        int e = err;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+            if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+                struct sock_extended_err ee;
+                memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+                e = (int)ee.ee_errno;
+            }
+        sr_addr peer;
+        memset(&peer, 0, sizeof(peer));
+        sn__addr_text(&dst, peer.host, sizeof(peer.host), &peer.port);
+        peer.transport = SR_TP_UDP;
+        l->last_error = e;
+        if (l->h.transport_error)
+            l->h.transport_error(l->h.user, &peer, l->now);
+    }
+}
+
 /* One recvmmsg on @p ls with @p flags, each datagram handed to the handler, the answers sent.
  * @p clock: read the loop's clock once the call returns (sn__udp_wait: the turn's one read).
  * The number of datagrams read; 0 when none was there (or the wait timed out), -1 on EINTR. */
@@ -232,6 +268,8 @@ static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
     int err = errno;
     if (clock)
         l->now = sn_now_ms();
+    if (n < 0 && l->o.udp_errors && err != EINTR && err != EAGAIN && err != EWOULDBLOCK)
+        udp_errqueue(l, ls, err);
     if (n <= 0)
         return n < 0 && err == EINTR ? -1 : 0;
     l->udp_busy = true;

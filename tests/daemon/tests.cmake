@@ -48,3 +48,12 @@ if(TARGET sipreplyd AND TARGET sipreply_cli)
                    $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
   set_tests_properties(daemon.probe_srv PROPERTIES TIMEOUT 600)
 endif()
+
+# sipreply probe: NXDOMAIN, TCP refused, UDP port unreachable and a timeout each end with one
+# line naming what failed and the documented exit status (tests/daemon/probe_errors.sh)
+if(TARGET sipreplyd AND TARGET sipreply_cli)
+  add_test(NAME daemon.probe_errors
+           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/daemon/probe_errors.sh
+                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+  set_tests_properties(daemon.probe_errors PROPERTIES TIMEOUT 600)
+endif()
