@@ -23,37 +23,23 @@ if(TARGET sipreplyd_engine)
   endforeach()
 endif()
 
-# sipreply probe against the dial-a-code daemon (tests/daemon/probe_test.sh)
+# sipreply probe against sipreplyd: each script is given the daemon, the source dir and the CLI
+# (a wrapper first when the script runs in dnsmasq's private network namespace).
+#   probe_test.sh   the dial-a-code daemon: every registry code, exit statuses, --json
+#   probe_dns.sh    names resolved by RFC 3263 against dnsmasq (through tests/net/dns_test.sh)
+#   probe_srv.sh    DNS SRV failover (RFC 3263 §4.3) between two sipreplyd, dnsmasq serving
+#                   their ports as SRV records, all in a private network namespace
+#   probe_errors.sh NXDOMAIN, TCP refused, UDP port unreachable and a timeout: one line naming
+#                   what failed and the documented exit status each
 if(TARGET sipreplyd AND TARGET sipreply_cli)
-  add_test(NAME daemon.probe
-           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/daemon/probe_test.sh
-                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
-  set_tests_properties(daemon.probe PROPERTIES TIMEOUT 600)
-endif()
-
-# sipreply probe resolving names with RFC 3263, against dnsmasq in a private network namespace
-if(TARGET sipreplyd AND TARGET sipreply_cli)
-  add_test(NAME daemon.probe_dns
-           COMMAND ${PROJECT_SOURCE_DIR}/tests/net/dns_test.sh
-                   ${PROJECT_SOURCE_DIR}/tests/daemon/probe_dns.sh
-                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
-  set_tests_properties(daemon.probe_dns PROPERTIES TIMEOUT 120)
-endif()
-
-# sipreply probe: DNS SRV failover (RFC 3263 §4.3) between two sipreplyd, dnsmasq serving
-# their ports as SRV records, all in a private network namespace (tests/daemon/probe_srv.sh)
-if(TARGET sipreplyd AND TARGET sipreply_cli)
-  add_test(NAME daemon.probe_srv
-           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/daemon/probe_srv.sh
-                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
-  set_tests_properties(daemon.probe_srv PROPERTIES TIMEOUT 600)
-endif()
-
-# sipreply probe: NXDOMAIN, TCP refused, UDP port unreachable and a timeout each end with one
-# line naming what failed and the documented exit status (tests/daemon/probe_errors.sh)
-if(TARGET sipreplyd AND TARGET sipreply_cli)
-  add_test(NAME daemon.probe_errors
-           COMMAND bash ${PROJECT_SOURCE_DIR}/tests/daemon/probe_errors.sh
-                   $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
-  set_tests_properties(daemon.probe_errors PROPERTIES TIMEOUT 600)
+  function(sd_probe_test name script timeout)
+    add_test(NAME daemon.${name}
+             COMMAND ${ARGN} ${PROJECT_SOURCE_DIR}/tests/daemon/${script}
+                     $<TARGET_FILE:sipreplyd> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+    set_tests_properties(daemon.${name} PROPERTIES TIMEOUT ${timeout})
+  endfunction()
+  sd_probe_test(probe probe_test.sh 600 bash)
+  sd_probe_test(probe_dns probe_dns.sh 120 ${PROJECT_SOURCE_DIR}/tests/net/dns_test.sh)
+  sd_probe_test(probe_srv probe_srv.sh 600 bash)
+  sd_probe_test(probe_errors probe_errors.sh 600 bash)
 endif()
