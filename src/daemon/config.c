@@ -671,8 +671,9 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
     return 0;
 }
 
-#define TOP_KEYS \
-    "rules, default, listen, advertise, server, seed, timers, retry-after, min-expires, min-se"
+#define TOP_KEYS                                                                                  \
+    "rules, default, listen, advertise, server, seed, timers, retry-after, min-expires, min-se, " \
+    "registrations"
 
 int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
 {
@@ -712,6 +713,8 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
             rc = add_action(c, &cf->fallback, "respond", v);
         } else if (!strcmp(k, "listen")) {
             rc = sd__y_str_list(c, v, &cf->listen);
+        } else if (!strcmp(k, "registrations")) {
+            rc = sd__parse_registrations(c, v, cf);
         } else if (!strcmp(k, "advertise")) {
             rc = (cf->advertise = sd__y_dup_scalar(c, v)) ? 0 : -1;
         } else if (!strcmp(k, "server")) {

@@ -56,6 +56,13 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf);
 /* The `forward` action (config_forward.h). 0 or -1. */
 int sd__parse_forward(sd__yctx *c, yaml_node_t *n, sd_action *a);
 
+/* ------------------------------------------------------------------ config_register.c */
+
+/* `registrations:` (a list of registrations, or a mapping with `accounts:` and how they run)
+ * into @p cf. 0 or -1. */
+int sd__parse_registrations(sd__yctx *c, yaml_node_t *n, sd_config *cf);
+void sd__free_registrations(sd_config *cf);
+
 /* ------------------------------------------------------------------ config_check.c */
 
 void sd__free_list(char **l);

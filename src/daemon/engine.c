@@ -138,6 +138,9 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
 {
     sr_event ev;
     while (sr_stack_poll(e->stack, &ev) == 0) {
+        /* first: a REGISTER's user data is a UAC context, not one of ours with a kind */
+        if (e->reg && sd__reg_event(e, &ev, now))
+            continue;
         if (sd__fwd_event(e, &ev, now))
             continue; /* a forwarded request's (engine_forward.c) */
         switch (ev.kind) {
@@ -184,6 +187,8 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
     }
     if (e->dead)
         sd__jobs_reap(e); /* the queue is empty: no event names them any more */
+    if (e->reg)
+        sd__reg_reap(e);
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -269,6 +274,10 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
         sd__drain_events(e, NULL, now);
     }
     sd__drain_events(e, NULL, now);
+    if (e->reg) {
+        sd__reg_on_timer(e, now);
+        sd__drain_events(e, NULL, now);
+    }
     memory_settle(e);
 }
 
@@ -278,7 +287,10 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     if (e->heap_len && e->heap[0]->due < d)
         d = e->heap[0]->due;
     uint64_t f = sd__fwd_next_deadline(e);
-    return f < d ? f : d;
+    if (f < d)
+        d = f;
+    uint64_t r = sd__reg_next_deadline(e);
+    return r < d ? r : d;
 }
 
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
@@ -290,6 +302,7 @@ void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 void sd_engine_drain(sd_engine *e)
 {
     e->draining = true;
+    sd__reg_drain(e); /* de-register (Expires: 0) what is registered */
 }
 
 size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
@@ -310,13 +323,15 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
         sd__txn_settle(e, txn, now);
     }
     sd__drain_events(e, NULL, now);
+    n += sd__reg_pending(e);
+    sd__reg_abort(e);
     return n;
 }
 
 size_t sd_engine_pending(const sd_engine *e)
 {
     /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
-    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e);
+    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e) + sd__reg_pending(e);
 }
 
 size_t sd_engine_transactions(const sd_engine *e)
@@ -409,6 +424,7 @@ void sd_engine_free(sd_engine *e)
 {
     if (!e)
         return;
+    sd__reg_free(e); /* first: its contexts forget their transactions in the stack */
     /* the stack goes too: no need to detach the jobs from its transactions */
     while (e->jobs) {
         job *j = e->jobs;

@@ -109,6 +109,7 @@ struct sd_engine {
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
     struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
+    struct sd_reg *reg;       /* registrations to a registrar (engine_register.c), or NULL */
     uint64_t fwd_rng;         /* their PRNG (replace shares), from the seed */
 };
 
@@ -280,6 +281,24 @@ void sd__job_resume(sd_engine *e, job *j, uint64_t now);
 /* ------------------------------------------------------------------ engine_stateless.c */
 
 bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local);
+
+/* ------------------------------------------------------------------ engine_register.c */
+
+/* A stack event about one of our REGISTERs: handled, true (a SEND is left to the caller:
+ * false); else false. */
+bool sd__reg_event(sd_engine *e, const sr_event *ev, uint64_t now);
+/* The stack's queue is empty: free the ended REGISTERs' contexts. */
+void sd__reg_reap(sd_engine *e);
+uint64_t sd__reg_next_deadline(const sd_engine *e);
+void sd__reg_on_timer(sd_engine *e, uint64_t now);
+/* SIGTERM: de-register what is registered (Expires: 0). */
+void sd__reg_drain(sd_engine *e);
+/* De-registrations (and REGISTERs) still in flight while shutting down. */
+size_t sd__reg_pending(const sd_engine *e);
+/* Out of time: every REGISTER still in flight is given up. */
+void sd__reg_abort(sd_engine *e);
+void sd__reg_free(sd_engine *e);
+int sd__reg_metrics(const sd_engine *e, sr_buf *out);
 
 /* ------------------------------------------------------------------ engine_badreq.c */
 
