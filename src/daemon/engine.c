@@ -296,6 +296,13 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 {
     sr_stack_on_transport_error(e->stack, peer, now);
+    if (peer->transport != SR_TP_UDP && peer->conn_id != 0) {
+        /* our own requests (a REGISTER) went out with no connection named (conn_id 0): the
+         * shell opened this one for them, and its failure (refused, reset) is theirs too */
+        sr_addr p0 = *peer;
+        p0.conn_id = 0;
+        sr_stack_on_transport_error(e->stack, &p0, now);
+    }
     sd__drain_events(e, NULL, now);
 }
 

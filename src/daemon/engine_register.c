@@ -464,7 +464,10 @@ void sd__reg_drain(sd_engine *e)
     sd_regsched_drain(r->s, r->now);
     size_t n = sd_regsched_pending(r->s);
     if (n)
-        note(e, SD_NOTE_NOTICE, "registrations: shutting down: %zu to de-register", n);
+        note(e, SD_NOTE_NOTICE,
+             "registrations: shutting down: %zu to de-register (or REGISTERs in flight to end "
+             "first)",
+             n);
 }
 
 size_t sd__reg_pending(const sd_engine *e)
