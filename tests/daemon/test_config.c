@@ -380,6 +380,100 @@ static void test_contact_and_contacts(void **state)
     }
 }
 
+/* `registrations:` (config_register.c): the list and mapping forms, ranges and their
+ * expansion, defaults, and the errors with their places. */
+static void test_registrations_schema(void **state)
+{
+    (void)state;
+    const char *ok = "registrations:\n"
+                     "  rate: 5\n"
+                     "  in-flight: 8\n"
+                     "  retry-min: 10\n"
+                     "  retry-max: 60\n"
+                     "  accounts:\n"
+                     "    - aor: sip:user{0998..1002}@pbx.example.com\n"
+                     "      registrar: 192.0.2.1:5080\n"
+                     "      transport: tcp\n"
+                     "      user: \"u{n}\"\n"
+                     "      password: \"pw-{n}\"\n"
+                     "      realm: pbx\n"
+                     "      expires: 600\n"
+                     "      contact: \"sip:{n}@203.0.113.5:5060\"\n"
+                     "    - aor: sip:alice@pbx.example.com\n";
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (sd_config_parse(&cf, ok, strlen(ok), &err) != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    assert_int_equal(cf->n_regs, 2);
+    assert_int_equal(cf->n_reg_aors, 6);
+    assert_int_equal(cf->reg.rate, 5);
+    assert_int_equal(cf->reg.in_flight, 8);
+    assert_int_equal(cf->reg.retry_min_s, 10);
+    assert_int_equal(cf->reg.retry_max_s, 60);
+    const sd_registration *r = &cf->regs[0];
+    assert_int_equal(r->first, 998);
+    assert_int_equal(r->count, 5);
+    assert_int_equal(r->width, 4);
+    assert_int_equal(r->expires, 600);
+    assert_string_equal(r->registrar, "sip:192.0.2.1:5080;transport=tcp");
+    char out[128];
+    assert_int_equal(sd_registration_expand(r, r->aor, 0, out, sizeof(out)), 0);
+    assert_string_equal(out, "sip:user0998@pbx.example.com");
+    assert_int_equal(sd_registration_expand(r, r->aor, 4, out, sizeof(out)), 0);
+    assert_string_equal(out, "sip:user1002@pbx.example.com");
+    assert_int_equal(sd_registration_expand(r, r->user, 2, out, sizeof(out)), 0);
+    assert_string_equal(out, "u1000");
+    assert_int_equal(sd_registration_expand(r, r->password, 1, out, sizeof(out)), 0);
+    assert_string_equal(out, "pw-0999");
+    assert_int_equal(sd_registration_expand(r, r->contact, 3, out, sizeof(out)), 0);
+    assert_string_equal(out, "sip:1001@203.0.113.5:5060");
+    assert_int_equal(sd_registration_expand(r, r->aor, 0, out, 10), -1);
+    r = &cf->regs[1];
+    assert_int_equal(r->count, 1);
+    assert_int_equal(r->expires, 3600);
+    assert_null(r->registrar);
+    assert_null(r->password);
+    sd_config_free(cf);
+    /* the list form: defaults for how they run */
+    const char *list = "registrations:\n  - aor: sip:{1..3}@127.0.0.1\n";
+    assert_int_equal(sd_config_parse(&cf, list, strlen(list), &err), 0);
+    assert_int_equal(cf->reg.rate, 20);
+    assert_int_equal(cf->reg.in_flight, 64);
+    assert_int_equal(cf->regs[0].width, 1);
+    sd_config_free(cf);
+    static const struct {
+        const char *yaml;
+        const char *msg;
+    } bad[] = {
+        {"registrations:\n  - registrar: 127.0.0.1\n", "a registration needs an `aor`"},
+        {"registrations:\n  - aor: tel:+331234\n", "an AOR is a sip: URI"},
+        {"registrations:\n  - aor: sip:{5..3}@h\n", "a range {A..B} has A <= B"},
+        {"registrations:\n  - aor: sip:{1..2}x{3..4}@h\n", "one {A..B} range per AOR"},
+        {"registrations:\n  - aor: sip:{0..100000}@h\n", "a range holds at most 100000 AORs"},
+        {"registrations:\n  - aor: sip:a{n}@h\n", "{n} stands for the number of a {A..B} range"},
+        {"registrations:\n  - aor: sip:h\n", "has no user part: give `user`"},
+        {"registrations:\n  - aor: sip:a@h\n    registrar: sip:u@h\n",
+         "a registrar is a sip: URI without a user"},
+        {"registrations:\n  - aor: sip:a@h\n    transport: sctp\n", "transport is udp or tcp"},
+        {"registrations:\n  - aor: sip:a@h\n    expires: 0\n", "expires is at least 1"},
+        {"registrations:\n  - aor: sip:a@h\n    contact: mailto:x@y\n", "contact is a sip: URI"},
+        {"registrations:\n  - aor: sip:a@h\n    pasword: x\n", "unknown key 'pasword'"},
+        {"registrations:\n  rate: 0\n  accounts: []\n", "rate: 1 to 10000"},
+        {"registrations:\n  retry-min: 100\n  retry-max: 10\n", "retry-max at least retry-min"},
+        {"registrations:\n  acounts: []\n", "unknown key 'acounts'"},
+        {"registrations:\n  accounts:\n    - aor: sip:{1..60000}@h\n    - aor: sip:{1..60000}@h\n",
+         "at most 100000 AORs in all"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cf = NULL;
+        if (sd_config_parse(&cf, bad[i].yaml, strlen(bad[i].yaml), &err) == 0)
+            fail_msg("case %zu loaded: %s", i, bad[i].yaml);
+        if (!strstr(err.msg, bad[i].msg))
+            fail_msg("case %zu: '%s' does not say '%s'", i, err.msg, bad[i].msg);
+        assert_null(cf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_full_schema),          cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_missing_file),         cmocka_unit_test(test_durations_and_cidrs),
         cmocka_unit_test(test_contact_and_contacts), cmocka_unit_test(test_forward_schema),
+        cmocka_unit_test(test_registrations_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
