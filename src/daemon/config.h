@@ -164,6 +164,7 @@ typedef struct sd_reg_opts {
     uint32_t in_flight;   /**< REGISTERs in flight at most (64) */
     uint32_t retry_min_s; /**< back-off after a first failure (30) */
     uint32_t retry_max_s; /**< the longest back-off (1800) */
+    char *dns; /**< DNS servers to locate the registrars, "IP[:PORT],..."; NULL: the system's */
 } sd_reg_opts;
 
 /** Most AORs of all registrations together. */

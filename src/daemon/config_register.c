@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define REG_KEYS  "aor, registrar, transport, user, password, realm, expires, contact"
-#define RUN_KEYS  "accounts, rate, in-flight, retry-min, retry-max"
+#define RUN_KEYS  "accounts, rate, in-flight, retry-min, retry-max, dns"
 #define MAX_GROUP 256
 
 /* "{A..B}" at @p p: true with the numbers and the length of the whole token. */
@@ -277,6 +277,8 @@ int sd__parse_registrations(sd__yctx *c, yaml_node_t *n, sd_config *cf)
             rc = sd__y_get_u32(c, v, &cf->reg.retry_min_s);
         else if (!strcmp(k, "retry-max"))
             rc = sd__y_get_u32(c, v, &cf->reg.retry_max_s);
+        else if (!strcmp(k, "dns"))
+            rc = (cf->reg.dns = sd__y_dup_scalar(c, v)) ? 0 : -1;
         else
             rc = sd__y_unknown(c, &p[i], RUN_KEYS);
         sd__y_pop(c, o);
@@ -304,4 +306,5 @@ void sd__free_registrations(sd_config *cf)
         free(r->contact);
     }
     free(cf->regs);
+    free(cf->reg.dns);
 }

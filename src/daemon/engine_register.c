@@ -196,7 +196,7 @@ static void start(sd_engine *e, size_t idx, bool unreg, uint64_t now)
         ok = ok && sd_registration_expand(c, c->contact, i, f->contact, sizeof(f->contact)) == 0;
     else
         snprintf(f->contact, sizeof(f->contact), "sip:%s@%s:%u%s", auser[0] ? auser : f->user,
-                 g->local.host, (unsigned)g->local.port,
+                 r->cfg->advertise ? r->cfg->advertise : g->local.host, (unsigned)g->local.port,
                  g->tp == SR_TP_TCP ? ";transport=tcp" : "");
     sr_msg *req = ok ? build_register(e, f) : NULL;
     sr_uac_config uc;

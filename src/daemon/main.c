@@ -315,6 +315,7 @@ static void engine_resolve(void *user, size_t group, const char *uri)
     if (q && !a->res) {
         sn_resolver_opts ro;
         sn_resolver_opts_default(&ro);
+        ro.servers = sd_engine_config(a->engine)->reg.dns; /* NULL: the system's */
         if (sn_resolver_new(&a->res, a->loop, &ro, err, sizeof(err)) != 0)
             a->res = NULL;
     }
