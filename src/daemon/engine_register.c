@@ -162,6 +162,7 @@ static int uac_random(uint8_t *out, size_t n, void *user)
 }
 
 static void fl_end(sd_engine *e, reg_fl *f);
+static void fl_events(sd_engine *e, reg_fl *f);
 
 /* Start the REGISTER of @p idx (@p unreg: Expires 0). */
 static void start(sd_engine *e, size_t idx, bool unreg, uint64_t now)
@@ -222,7 +223,9 @@ static void start(sd_engine *e, size_t idx, bool unreg, uint64_t now)
     r->fl[r->n_fl++] = f;
     if (rc == 0)
         rc = sr_uac_start(f->u, now);
-    if (rc != 0 && !f->u) {
+    if (f->u) {
+        fl_events(e, f); /* what it sent; a DONE (SR_UAC_ERROR) when sending failed */
+    } else {
         e->cnt.failures++;
         snprintf(f->trail, sizeof(f->trail), "not sent: %s", sr_strerror(rc));
         fl_end(e, f);
