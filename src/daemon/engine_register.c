@@ -23,7 +23,9 @@ typedef struct reg_group {
     size_t base;
     char ruri[URI_MAX]; /* the REGISTER's Request-URI: the registrar, or the AOR's domain */
     bool located;       /* servers and local known */
-    bool asked;
+    bool asked;         /* a lookup in progress */
+    unsigned dns_failures;
+    uint64_t dns_retry_at; /* the next lookup after a failed one (UINT64_MAX: none) */
     sr_addr servers[GROUP_SERVERS];
     size_t n_servers;
     sd_local local; /* our address: Via sent-by and Contact */
@@ -377,6 +379,33 @@ static void fl_events(sd_engine *e, reg_fl *f)
     }
 }
 
+/* Locate registrar group @p i (sd_engine_opts.resolve; the answer may come from inside). */
+static void ask(sd_engine *e, size_t i)
+{
+    reg_group *g = &e->reg->g[i];
+    g->asked = true;
+    g->dns_retry_at = UINT64_MAX;
+    if (e->o.resolve) {
+        e->o.resolve(e->o.reg_user, i, g->ruri);
+        return;
+    }
+    /* no resolver (tests): the host as an address literal */
+    sr_uri u;
+    sr_addr a;
+    char host[SR_ADDR_HOST_MAX];
+    sd_local l = {.host = "127.0.0.1", .port = 5060};
+    if (sr_uri_parse(&u, g->ruri, strlen(g->ruri), NULL) == 0 && u.host.len < sizeof(host) &&
+        u.host_kind != SR_URI_HOST_NAME) {
+        memcpy(host, u.host.p, u.host.len);
+        host[u.host.len] = '\0';
+        if (sr_addr_set(&a, host, u.has_port ? u.port : 5060, g->tp) == 0) {
+            sd_engine_reg_resolved(e, i, &a, 1, &l, NULL, e->reg->now);
+            return;
+        }
+    }
+    sd_engine_reg_resolved(e, i, NULL, 0, NULL, "not an address (no resolver)", e->reg->now);
+}
+
 /* ------------------------------------------------------------------ engine hooks */
 
 bool sd__reg_event(sd_engine *e, const sr_event *ev, uint64_t now)
@@ -428,6 +457,9 @@ uint64_t sd__reg_next_deadline(const sd_engine *e)
     if (!r)
         return UINT64_MAX;
     uint64_t d = sd_regsched_next_deadline(r->s);
+    for (size_t i = 0; i < r->n_g && !r->draining; i++)
+        if (r->g[i].dns_retry_at < d)
+            d = r->g[i].dns_retry_at;
     for (size_t i = 0; i < r->n_fl; i++)
         if (!r->fl[i]->dead) {
             uint64_t u = sr_uac_next_deadline(r->fl[i]->u);
@@ -450,6 +482,9 @@ void sd__reg_on_timer(sd_engine *e, uint64_t now)
             fl_events(e, f);
         }
     }
+    for (size_t i = 0; i < r->n_g && !r->draining; i++)
+        if (r->g[i].dns_retry_at <= now)
+            ask(e, i);
     size_t idx;
     bool unreg;
     while (r->n_fl < r->cap_fl && sd_regsched_next(r->s, now, &idx, &unreg)) {
@@ -515,8 +550,14 @@ int sd__reg_metrics(const sd_engine *e, sr_buf *out)
 {
     const struct sd_reg *r = e->reg;
     size_t reg = 0, failed = 0, pending = 0;
-    if (r)
+    if (r) {
         sd_regsched_tally(r->s, r->now, &reg, &failed, &pending);
+        for (size_t i = 0; i < r->n_g; i++)
+            if (!r->g[i].located && r->g[i].dns_failures && pending >= r->g[i].r->count) {
+                pending -= r->g[i].r->count; /* its lookup failed: they cannot register */
+                failed += r->g[i].r->count;
+            }
+    }
     char text[1024];
     snprintf(text, sizeof(text),
              "# HELP sipreplyd_registrations AORs registered to a registrar (registrations:), "
@@ -610,27 +651,8 @@ int sd_engine_reg_start(sd_engine *e, uint64_t now)
             return -1;
         }
     }
-    for (size_t i = 0; i < r->n_g; i++) {
-        reg_group *g = &r->g[i];
-        g->asked = true;
-        if (e->o.resolve) {
-            e->o.resolve(e->o.reg_user, i, g->ruri);
-        } else {
-            /* no resolver (tests): the host as an address literal */
-            sr_uri u;
-            sr_addr a;
-            char host[SR_ADDR_HOST_MAX];
-            sd_local l = {.port = 5060};
-            snprintf(l.host, sizeof(l.host), "127.0.0.1");
-            if (sr_uri_parse(&u, g->ruri, strlen(g->ruri), NULL) == 0 &&
-                u.host.len < sizeof(host)) {
-                memcpy(host, u.host.p, u.host.len);
-                host[u.host.len] = '\0';
-                if (sr_addr_set(&a, host, u.has_port ? u.port : 5060, g->tp) == 0)
-                    sd_engine_reg_resolved(e, i, &a, 1, &l, NULL, now);
-            }
-        }
-    }
+    for (size_t i = 0; i < r->n_g; i++)
+        ask(e, i);
     return 0;
 }
 
@@ -642,13 +664,24 @@ void sd_engine_reg_resolved(sd_engine *e, size_t group, const sr_addr *servers, 
         return;
     reg_group *g = &r->g[group];
     r->now = now;
+    g->asked = false;
     if (n == 0 || !local) {
+        /* looked up again after a back-off, as a REGISTER that fails would be sent again */
+        uint64_t w = r->cfg->reg.retry_min_s;
+        for (unsigned k = 0; k < g->dns_failures && w < r->cfg->reg.retry_max_s; k++)
+            w *= 2;
+        if (w > r->cfg->reg.retry_max_s)
+            w = r->cfg->reg.retry_max_s;
+        g->dns_failures++;
+        g->dns_retry_at = now + w * 1000;
         note(e, SD_NOTE_ERROR,
-             "registrations[%zu]: registrar %s: %s; its %lu AOR(s) stay "
-             "unregistered",
-             group, g->ruri, why ? why : "not found", (unsigned long)g->r->count);
+             "registrations[%zu]: registrar %s: %s; its %lu AOR(s) stay unregistered; lookup "
+             "again in %llu s",
+             group, g->ruri, why ? why : "not found", (unsigned long)g->r->count,
+             (unsigned long long)w);
         return;
     }
+    g->dns_retry_at = UINT64_MAX;
     g->n_servers = n < GROUP_SERVERS ? n : GROUP_SERVERS;
     memcpy(g->servers, servers, g->n_servers * sizeof(*servers));
     g->local = *local;

@@ -277,12 +277,38 @@ static void t_range_rate_and_wrong_password(void **st)
     wire_free(&w);
 }
 
+/* A registrar that cannot be located: its AORs count as failed, and it is looked up again
+ * after the back-off (30 s, then 60 s). */
+static void t_lookup_fails(void **st)
+{
+    (void)st;
+    wire w = {.now = 0};
+    sd_engine *e = engine(&w, "registrations:\n"
+                              "  - aor: sip:{1..3}@pbx.invalid\n");
+    run_until(e, &w, 1000);
+    assert_int_equal(w.n, 0);
+    assert_non_null(strstr(w.notes, "registrations[0]: registrar sip:pbx.invalid: not an address "
+                                    "(no resolver); its 3 AOR(s) stay unregistered; lookup again "
+                                    "in 30 s"));
+    char m[4096];
+    assert_non_null(
+        strstr(metrics(e, m, sizeof(m)), "sipreplyd_registrations{state=\"failed\"} 3"));
+    assert_int_equal(sd_engine_next_deadline(e), 30000);
+    run_until(e, &w, 30000);
+    assert_non_null(strstr(w.notes, "lookup again in 60 s"));
+    assert_int_equal(sd_engine_next_deadline(e), 90000);
+    sd_engine_drain(e);
+    assert_int_equal(sd_engine_pending(e), 0);
+    sd_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_register_refresh_unregister),
         cmocka_unit_test(t_retry_after_and_timeout),
         cmocka_unit_test(t_range_rate_and_wrong_password),
+        cmocka_unit_test(t_lookup_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
