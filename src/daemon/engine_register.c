@@ -520,7 +520,8 @@ void sd__reg_abort(sd_engine *e)
         return;
     size_t n = sd_regsched_pending(r->s);
     if (n)
-        note(e, SD_NOTE_WARN, "registrations: out of time: %zu de-registrations unfinished", n);
+        note(e, SD_NOTE_WARN,
+             "registrations: out of time: %zu REGISTERs or de-registrations unfinished", n);
     sd_regsched_abort(r->s);
     for (size_t i = 0; i < r->n_fl; i++)
         r->fl[i]->dead = true;
