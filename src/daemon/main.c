@@ -299,6 +299,10 @@ static void reg_located(void *user, int status, const sn_targets *t)
     size_t n = status == 0 ? sn_targets_usable(t, servers, 8) : 0;
     sd_local local;
     const char *why = status ? sr_strerror(status) : "no UDP or TCP server";
+    /* our registrar, chosen by the configuration: our REGISTERs to it are not reflections
+     * (a burst of them would otherwise be over its budget before its first answer) */
+    for (size_t i = 0; i < n; i++)
+        (void)sn_trust(a->loop, &servers[i]); /* -1: 64 trusted already; the budget applies */
     if (n && reg_local(a, &servers[0], &local) != 0) {
         why = "no listener of that transport and address family to register";
         n = 0;
