@@ -570,7 +570,12 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check) {
-        printf("%s: ok (%zu rules)\n", a.config_path ? a.config_path : "(default)", cf->n_rules);
+        if (cf->n_reg_aors)
+            printf("%s: ok (%zu rules, %zu AORs to register)\n",
+                   a.config_path ? a.config_path : "(default)", cf->n_rules, cf->n_reg_aors);
+        else
+            printf("%s: ok (%zu rules)\n", a.config_path ? a.config_path : "(default)",
+                   cf->n_rules);
         sd_config_free(cf);
         return 0;
     }
