@@ -732,24 +732,7 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
             if (!rc && cf->min_se < 90)
                 rc = sd__y_fail(c, v, "Min-SE is at least 90 (RFC 4028)");
         } else if (!strcmp(k, "timers")) {
-            sd__ykv t[3];
-            int nt = sd__y_pairs(c, v, t, 3);
-            if (nt < 0)
-                rc = -1;
-            for (int j = 0; j < nt && !rc; j++) {
-                size_t o2 = sd__y_push_key(c, t[j].key);
-                if (!strcmp(t[j].key, "t1"))
-                    rc = sd__y_get_duration(c, t[j].v, &cf->t1);
-                else if (!strcmp(t[j].key, "t2"))
-                    rc = sd__y_get_duration(c, t[j].v, &cf->t2);
-                else if (!strcmp(t[j].key, "t4"))
-                    rc = sd__y_get_duration(c, t[j].v, &cf->t4);
-                else
-                    rc = sd__y_unknown(c, &t[j], "t1, t2, t4");
-                sd__y_pop(c, o2);
-            }
-            if (!rc && (cf->t1 == 0 || cf->t2 < cf->t1 || cf->t4 == 0))
-                rc = sd__y_fail(c, v, "timers: T1 > 0, T2 >= T1, T4 > 0");
+            rc = sd__parse_timers(c, v, cf);
         } else {
             rc = sd__y_unknown(c, &p[i], TOP_KEYS);
         }
