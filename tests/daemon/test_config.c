@@ -21,7 +21,7 @@ static void test_default_loads(void **state)
     int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
     if (rc != 0)
         fail_msg("%u:%u: %s", err.line, err.column, err.msg);
-    assert_int_equal(cf->n_rules, 7);
+    assert_int_equal(cf->n_rules, 9);
     /* 401 and 407: a challenge of the digest server, any user name, then 200 */
     for (size_t i = 1; i <= 2; i++) {
         const sd_rule *r = &cf->rules[i];
@@ -35,10 +35,16 @@ static void test_default_loads(void **state)
         assert_true(r->actions[0].md5 && r->actions[0].sha256 && r->actions[0].md5_first);
         assert_int_equal(r->actions[1].choices[0].steps[0].code, 200);
     }
-    assert_string_equal(cf->rules[3].name, "dial-a-code");
-    assert_true(cf->rules[3].match.has_user_re);
-    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[0].capture, 1);
-    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[1].delay_ms, 1000);
+    /* what the builder cannot know: 417's Accept-Resource-Priority, 488/606's Warning */
+    assert_string_equal(cf->rules[3].name, "dial-417");
+    assert_string_equal(cf->rules[3].actions[0].choices[0].steps[0].headers[0].name,
+                        "Accept-Resource-Priority");
+    assert_string_equal(cf->rules[4].name, "dial-warning");
+    assert_int_equal(cf->rules[4].actions[0].choices[0].steps[0].capture, 1);
+    assert_string_equal(cf->rules[5].name, "dial-a-code");
+    assert_true(cf->rules[5].match.has_user_re);
+    assert_int_equal(cf->rules[5].actions[0].choices[0].steps[0].capture, 1);
+    assert_int_equal(cf->rules[5].actions[0].choices[0].steps[1].delay_ms, 1000);
     assert_int_equal(cf->rules[0].actions[0].kind, SD_ACT_REGISTER);
     assert_string_equal(cf->listen[0], "udp:127.0.0.1:5060");
     assert_string_equal(cf->listen[1], "tcp:127.0.0.1:5060");
