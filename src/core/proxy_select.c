@@ -328,12 +328,13 @@ static long choose(const sr_proxy *p)
     if (best >= 0)
         return best;
     /* Every final was a 3xx recursed on and no branch the embedder added answered better:
-     * the 3xx goes back whole. */
+     * the last 3xx received goes back whole (its Contacts the newest learnt: those a bound on
+     * recursion, or a target tried already, kept the embedder from following). */
     for (size_t i = 0; i < p->nb; i++) {
-        if (p->b[i].recursed)
-            return (long)i;
+        if (p->b[i].recursed && (best < 0 || p->b[i].seq > p->b[best].seq))
+            best = (long)i;
     }
-    return -1;
+    return best;
 }
 
 /* §16.7 step 7: every challenge of every 401/407 in the context, unmodified. */
