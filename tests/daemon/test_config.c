@@ -315,6 +315,49 @@ static void test_forward_schema(void **state)
     sd_config_free(cf);
 }
 
+/* forward's location (the registrar's bindings, RFC 3261 §16.5) and recurse (§16.7 step 4):
+ * what is accepted, and each refusal with its reason. */
+static void test_forward_location_recurse(void **state)
+{
+    (void)state;
+    static const char ok[] = "rules:\n"
+                             "  - register: {domains: [example.com]}\n"
+                             "    match: {method: REGISTER}\n"
+                             "  - forward: {location: true, recurse: 3, mode: sequential,\n"
+                             "              replace: [{code: 480, percent: 10}]}\n";
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (sd_config_parse(&cf, ok, strlen(ok), &err) != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    const sd_forward *f = cf->rules[1].actions[0].forward;
+    assert_true(f->location && f->sequential);
+    assert_int_equal(f->n_targets, 0);
+    assert_int_equal(f->recurse, 3);
+    assert_ptr_equal(sd__forward_registrar(cf, "EXAMPLE.com", 11), &cf->rules[0].actions[0]);
+    assert_null(sd__forward_registrar(cf, "example.org", 11));
+    sd_config_free(cf);
+    static const struct {
+        const char *yaml, *why;
+    } bad[] = {
+        {"rules:\n  - forward: {location: true}\n", "no rule has one"},
+        {"rules:\n  - register: {}\n  - forward: {location: true, targets: sip:a@1.2.3.4}\n",
+         "the one excludes the other"},
+        {"rules:\n  - forward: {mode: sequential}\n", "forward needs targets"},
+        {"rules:\n  - forward: {targets: sip:a@1.2.3.4, recurse: 9}\n", "recurse"},
+        {"rules:\n  - forward: {targets: sip:a@1.2.3.4, recurse: yes}\n", "recurse"},
+        {"rules:\n  - register: {}\n  - forward: {location: true, replace: [{target: 0, "
+         "code: 486}]}\n",
+         "a replace applies to each"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cf = NULL;
+        if (sd_config_parse(&cf, bad[i].yaml, strlen(bad[i].yaml), &err) == 0)
+            fail_msg("accepted: %s", bad[i].yaml);
+        if (!strstr(err.msg, bad[i].why))
+            fail_msg("'%s': %s, want '%s'", bad[i].yaml, err.msg, bad[i].why);
+    }
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -389,10 +432,15 @@ static void test_contact_and_contacts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_loads),        cmocka_unit_test(test_examples_load),
-        cmocka_unit_test(test_full_schema),          cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_missing_file),         cmocka_unit_test(test_durations_and_cidrs),
-        cmocka_unit_test(test_contact_and_contacts), cmocka_unit_test(test_forward_schema),
+        cmocka_unit_test(test_default_loads),
+        cmocka_unit_test(test_examples_load),
+        cmocka_unit_test(test_full_schema),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_durations_and_cidrs),
+        cmocka_unit_test(test_contact_and_contacts),
+        cmocka_unit_test(test_forward_schema),
+        cmocka_unit_test(test_forward_location_recurse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
