@@ -586,14 +586,16 @@ static int recurse(sr_proxy *p, unsigned bi, const sr_msg *resp)
             s += uri.len;
         }
     }
-    pbranch *b = &p->b[bi];
-    b->drop = p->sips ? SR__DROP_SIPS : SR__DROP_SIP;
-    b->recursed = kept == 0;
-    p->hold = true; /* the embedder adds its branches, then releases */
     sr_proxy_action a = {.kind = SR_PROXY_ACT_RECURSE, .branch = bi};
     a.targets = t;
     a.n_targets = k;
-    return push(p, &a, NULL, t);
+    int rc = push(p, &a, NULL, t);
+    if (rc)
+        return rc; /* nothing changed: the 3xx is lost as if the network had dropped it */
+    p->b[bi].drop = p->sips ? SR__DROP_SIPS : SR__DROP_SIP;
+    p->b[bi].recursed = kept == 0;
+    p->hold = true; /* the embedder adds its branches, then releases */
+    return 0;
 }
 
 static int provisional(sr_proxy *p, unsigned bi, const sr_msg *resp, uint64_t now)
