@@ -126,7 +126,7 @@ int sd__fwd_targets(sd_engine *e, sd_fwd_call *c, uint64_t now, unsigned *code, 
         n = (size_t)k < SD_FWD_BRANCHES_MAX ? (size_t)k : SD_FWD_BRANCHES_MAX;
     }
     c->cap = n + (f->recurse ? SD_FWD_BRANCHES_MAX : 0);
-    if (c->cap == 0) {
+    if (n == 0) {
         *code = 480; /* §16.5: the target set is empty */
         *why = "no binding for the address-of-record";
         return SR_ENOTFOUND;
