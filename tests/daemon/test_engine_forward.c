@@ -1,7 +1,8 @@
 /* sipreplyd: the forward action in simulated time — the engine forks a request, the test
  * plays the branches (answers built for the very copies the engine sent) and checks, to the
  * millisecond, what goes upstream, the CANCELs and ACKs to the branches, serial forking with
- * a branch timeout, and the log line; then sweeps allocation failures over a fork for leaks. */
+ * a branch timeout, and the log line; calls to the registrar's bindings with a 3xx recursed
+ * on; then sweeps allocation failures over a fork, and over those, for leaks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
