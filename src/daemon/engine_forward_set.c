@@ -101,7 +101,7 @@ static ptrdiff_t bindings(sd_engine *e, const sd_fwd_call *c, uint64_t now, sr_b
     }
     const sd_action *reg = sd__forward_registrar(c->jb.cfg, u.host.p, u.host.len);
     if (!reg) {
-        *code = 404; /* §16.5: a resource here that does not exist */
+        *code = 404; /* §21.4.4: a domain not handled here */
         *why = "no register rule serves the Request-URI's domain";
         return SR_ENOTFOUND;
     }

@@ -5,7 +5,7 @@
 # then a call to its address-of-record is forked to its contacts; contacts registered with
 # q-values (dial-a-code daemons, registered by a third party) are tried in q order in
 # sequential mode (§16.6); an AOR without a binding gets 480 (§16.5), a domain no register
-# rule serves 404. A redirecting sipreplyd's 302 is followed to another branch (200, 486),
+# rule serves 404 (§21.4.4). A redirecting sipreplyd's 302 is followed to another branch (200, 486),
 # as deep as `recurse` says and never twice to one URI. All on 127.0.0.1, ports from
 # --port-file.
 # usage: test_forward_targets.sh <sipreplyd> <source-dir>
@@ -83,7 +83,7 @@ expect "dave after Contact: *" "$final" 480
 call "$port_pl" OPTIONS "sip:nobody@$A"
 expect "OPTIONS, no binding" "$final" 480
 
-# 5. A domain no register rule serves: 404 (§16.5: a resource here that does not exist).
+# 5. A domain no register rule serves: 404 (§21.4.4: a domain not handled here).
 call "$port_pl" INVITE "sip:x@192.0.2.1"
 expect "a domain we do not serve" "$final" 404
 
