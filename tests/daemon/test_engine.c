@@ -301,7 +301,8 @@ static void test_default_every_code_100_699(void **state)
  * each code MUST carry, the default configuration what it SHOULD (417
  * Accept-Resource-Priority, 488 and 606 Warning). One exception, by design
  * (docs/sipreplyd.md "The embedded default"): 489 carries no Allow-Events, since sipreplyd
- * serves no event package and an Allow-Events lists at least one (RFC 6665). */
+ * serves no event package and an Allow-Events lists at least one (RFC 6665 §8.3.2, and its
+ * grammar). */
 static void test_default_lint_clean(void **state)
 {
     (void)state;
