@@ -291,7 +291,7 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
             if (a.kind == SR_PROXY_ACT_RECURSE) {
                 /* §16.7 step 4: the 3xx's Contacts join the target set; the context holds
                  * its final until we release it (group_start) */
-                sd__fwd_recurse(e, c, a.branch, a.targets, a.n_targets);
+                sd__fwd_recurse(e, c, a.branch, a.targets, a.n_targets, c->resp3xx);
                 c->held = true;
                 if (!c->f->sequential)
                     group_start(e, c, now); /* parallel: at once */
@@ -318,6 +318,7 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
             break;
         group_start(e, c, now); /* serial forking: the next q group (or release the hold) */
     }
+    c->resp3xx = NULL; /* polled: its RECURSE, if any, is done */
     out_flush(e, c, now);
     if (sr_proxy_is_done(c->p) && !c->qh && !c->logged) {
         call_log(e, c);
@@ -543,6 +544,7 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
         /* a response matched to our client transaction (its branch is ours, unguessable):
          * the address receives what we send */
         sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        c->resp3xx = ev->msg; /* until call_run below has polled its RECURSE */
         if (sr_proxy_on_response(c->p, b->index, ev->msg, now) != 0)
             e->cnt.failures++;
         break;

@@ -57,6 +57,8 @@ typedef struct sd_fwd_call {
     unsigned *order; /* target indices in starting order: highest q first, 3xx Contacts next */
     size_t started;  /* targets of order[] started */
     unsigned *repl;  /* per target: the replace code drawn for this call, 0: none */
+    const sr_msg *resp3xx; /* the 3xx being handed to the context (during that event only):
+                              the q-values of the Contacts it makes targets */
     fwd_out *qh, *qt;
     size_t qn;     /* responses held (a rewrite's delay): bounded, FWD_QUEUE_MAX provisionals */
     unsigned sent; /* the final that went upstream (after rewriting), 0: none yet */
@@ -75,10 +77,11 @@ typedef struct sd_fwd_call {
 int sd__fwd_targets(sd_engine *e, sd_fwd_call *c, uint64_t now, unsigned *code, const char **why);
 
 /* The Contacts of a 3xx on branch @p branch (SR_PROXY_ACT_RECURSE: @p targets, highest q
- * first) added to the target set, next in starting order, when `recurse` allows (its depth,
- * the room, a URI not in the set yet, reachable over UDP). The number added. */
+ * first; @p resp, the 3xx, gives their q-values, NULL: all 1.0) added to the target set, next
+ * in starting order, when `recurse` allows (its depth, the room, a URI not in the set yet,
+ * reachable over UDP); in sequential mode those of equal q form one group. The number added. */
 size_t sd__fwd_recurse(sd_engine *e, sd_fwd_call *c, unsigned branch, const sr_str *targets,
-                       size_t n);
+                       size_t n, const sr_msg *resp);
 
 /* Free the target set's URIs and arrays. */
 void sd__fwd_targets_free(sd_engine *e, sd_fwd_call *c);

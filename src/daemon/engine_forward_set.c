@@ -173,8 +173,24 @@ int sd__fwd_targets(sd_engine *e, sd_fwd_call *c, uint64_t now, unsigned *code, 
     return 0;
 }
 
+/* The q-value (thousandths) of the Contact of @p resp whose URI is @p uri; 1000 when it has
+ * none or is not found (RFC 3261 §20.10: no q is 1.0). */
+static unsigned contact_q(const sr_msg *resp, sr_str uri)
+{
+    for (const sr_header *h = resp ? sr_msg_header_find(resp, SR_HDR_CONTACT, NULL) : NULL; h;
+         h = sr_msg_header_find(resp, SR_HDR_CONTACT, h)) {
+        size_t pos = 0;
+        sr_str v;
+        sr_contact ct;
+        while (sr_value_next(h->value, &pos, &v))
+            if (sr_contact_parse(&ct, v, NULL) == 0 && !ct.star && sr_str_eq(ct.addr.uri, uri))
+                return ct.q < 0 ? 1000 : (unsigned)ct.q;
+    }
+    return 1000;
+}
+
 size_t sd__fwd_recurse(sd_engine *e, sd_fwd_call *c, unsigned branch, const sr_str *targets,
-                       size_t n)
+                       size_t n, const sr_msg *resp)
 {
     const fwd_target *from = NULL;
     for (size_t i = 0; i < c->nt && !from; i++)
@@ -182,18 +198,24 @@ size_t sd__fwd_recurse(sd_engine *e, sd_fwd_call *c, unsigned branch, const sr_s
             from = &c->t[i];
     if (!from || from->depth >= c->f->recurse)
         return 0; /* as deep as the rule follows: the 3xx is a final like the others */
-    unsigned depth = from->depth + 1;
+    unsigned depth = from->depth + 1, last_q = 0;
     size_t added = 0, first = c->nt;
     for (size_t k = 0; k < n && c->nt < c->cap; k++) {
         /* §16.5: a URI goes into the target set once; we reach sip: over UDP only */
         if (!reachable(targets[k]) || known(c, targets[k]))
             continue;
-        if (add(e, c, targets[k].p, targets[k].len, 1000, c->next_group++, depth) != 0) {
+        /* highest q first (the context's order); equal q-values one group (§16.6) */
+        unsigned q = contact_q(resp, targets[k]);
+        if (added && q != last_q)
+            c->next_group++;
+        last_q = q;
+        if (add(e, c, targets[k].p, targets[k].len, q, c->next_group, depth) != 0) {
             e->cnt.failures++;
             break;
         }
         added++;
     }
+    c->next_group++;
     /* next in starting order, in the 3xx's q order (§8.1.3.4, §16.6) */
     memmove(&c->order[c->started + added], &c->order[c->started],
             (first - c->started) * sizeof(*c->order));

@@ -417,6 +417,64 @@ static void t_location_recurse(void **state)
     cap_clear(&c);
 }
 
+/* Branch at @p port answers the INVITE the engine sent it with a 302 whose Contact header
+ * is @p contacts as written (q-values and all). */
+static void answer_302(sd_engine *e, cap *c, uint16_t port, const char *contacts)
+{
+    const sent *s = sent_to(c, port, "INVITE ");
+    assert_non_null(s);
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof(text), "SIP/2.0 302 Moved Temporarily\r\n");
+    static const char *const keep[] = {"Via:", "From:", "To:", "Call-ID:", "CSeq:"};
+    for (const char *l = strstr(s->data, "\r\n") + 2; *l && strncmp(l, "\r\n", 2) != 0;
+         l = strstr(l, "\r\n") + 2) {
+        size_t len = (size_t)(strstr(l, "\r\n") - l);
+        for (size_t k = 0; k < 5; k++)
+            if (!strncmp(l, keep[k], strlen(keep[k])))
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "%.*s%s\r\n", (int)len, l,
+                                      k == 2 ? ";tag=r302" : "");
+    }
+    snprintf(text + n, sizeof(text) - n, "Contact: %s\r\nContent-Length: 0\r\n\r\n", contacts);
+    feed_from(e, c, text, "127.0.0.1", port);
+}
+
+/* Sequential mode: a 3xx's Contacts are tried by their q-values, those of equal q together
+ * (§16.6): 0.9 and 0.9 at once, 0.5 once both have their final. */
+static void t_recurse_sequential_q(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: seq\n"
+                               "    forward: {targets: \"sip:r@127.0.0.1:5071\", recurse: 1,\n"
+                               "              mode: sequential}\n",
+                               &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    c.now = 10;
+    answer_302(e, &c, 5071,
+               "<sip:low@127.0.0.1:5074>;q=0.5, <sip:x@127.0.0.1:5072>;q=0.9, "
+               "<sip:y@127.0.0.1:5073>;q=0.9");
+    assert_int_equal(count_to(&c, 5072, "INVITE sip:x@127.0.0.1:5072 "), 1);
+    assert_int_equal(count_to(&c, 5073, "INVITE sip:y@127.0.0.1:5073 "), 1);
+    assert_null(sent_to(&c, 5074, "INVITE "));
+    c.now = 20;
+    answer(e, &c, 5072, 486, "x1");
+    assert_null(sent_to(&c, 5074, "INVITE "));
+    c.now = 30;
+    answer(e, &c, 5073, 404, "y1");
+    assert_non_null(sent_to(&c, 5074, "INVITE sip:low@127.0.0.1:5074 "));
+    assert_int_equal(sent_to(&c, 5074, "INVITE ")->at, 30);
+    c.now = 40;
+    answer(e, &c, 5074, 480, "l1");
+    assert_string_equal(upstream(&c), "486");
+    assert_string_equal(c.note, "branches: 302 sip:r@127.0.0.1:5071, 486 sip:x@127.0.0.1:5072, "
+                                "404 sip:y@127.0.0.1:5073, 480 sip:low@127.0.0.1:5074; sent 486");
+    advance(e, &c, 400000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
 /* ------------------------------------------------------------------ failures */
 
 typedef struct fail_alloc {
@@ -532,10 +590,11 @@ static void t_failure_sweep_location(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_first_in_class),   cmocka_unit_test(t_200_cancels_with_reason),
-        cmocka_unit_test(t_serial_timeout),   cmocka_unit_test(t_caller_cancel),
-        cmocka_unit_test(t_hold_bounded),     cmocka_unit_test(t_failure_sweep),
-        cmocka_unit_test(t_location_recurse), cmocka_unit_test(t_failure_sweep_location),
+        cmocka_unit_test(t_first_in_class),         cmocka_unit_test(t_200_cancels_with_reason),
+        cmocka_unit_test(t_serial_timeout),         cmocka_unit_test(t_caller_cancel),
+        cmocka_unit_test(t_hold_bounded),           cmocka_unit_test(t_failure_sweep),
+        cmocka_unit_test(t_location_recurse),       cmocka_unit_test(t_recurse_sequential_q),
+        cmocka_unit_test(t_failure_sweep_location),
     };
     return cmocka_run_group_tests_name("engine_forward", tests, NULL, NULL);
 }

@@ -152,7 +152,7 @@ logline pr "INVITE sip:tobusy@$A" || true
 echo "$line" | grep -q -- "(branches: 302 sip:tobusy@$A:$port_r1, 486 sip:486@$A:$port_b2, 486 sip:486@$A:$port_b1; sent 486)" &&
     ok "log: $line" || bad "tobusy log: '$line'"
 
-# sequential: the Contacts one after another in q order (§8.1.3.4): 486 (q=0.9), then 200
+# sequential: the Contacts by q-value (§16.6): 486 (q=0.9), then 200
 call "$port_pr" INVITE "sip:s-two@$A"
 expect "sequential: 302, then 486 (q=0.9), then 200 (q=0.5)" "$final" 200
 logline pr "INVITE sip:s-two@$A" || true
