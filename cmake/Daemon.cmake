@@ -16,6 +16,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_badreq.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_set.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_respond.c

@@ -1,5 +1,6 @@
 /* sipreplyd: the configuration's schema — rules, matches, actions and response steps —
  * walked from the YAML document into sd_config (config_yaml.c reads the values). */
+#include "config_forward.h"
 #include "config_int.h"
 
 #include <stdio.h>
@@ -769,6 +770,9 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
                     return sd__y_fail(c, root, "default: no $N capture outside a rule");
     if (!(cf->fallback.name = strdup("default")))
         return sd__y_fail(c, root, "out of memory");
+    char why[200];
+    if (sd__forward_check(cf, why, sizeof(why)))
+        return sd__y_fail(c, root, "%s", why);
     for (size_t i = 0; i < cf->n_rules; i++)
         if (cf->rules[i].actions[0].kind == SD_ACT_STATELESS)
             cf->has_stateless = true;

@@ -21,7 +21,7 @@ static void test_default_loads(void **state)
     int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
     if (rc != 0)
         fail_msg("%u:%u: %s", err.line, err.column, err.msg);
-    assert_int_equal(cf->n_rules, 7);
+    assert_int_equal(cf->n_rules, 9);
     /* 401 and 407: a challenge of the digest server, any user name, then 200 */
     for (size_t i = 1; i <= 2; i++) {
         const sd_rule *r = &cf->rules[i];
@@ -35,10 +35,16 @@ static void test_default_loads(void **state)
         assert_true(r->actions[0].md5 && r->actions[0].sha256 && r->actions[0].md5_first);
         assert_int_equal(r->actions[1].choices[0].steps[0].code, 200);
     }
-    assert_string_equal(cf->rules[3].name, "dial-a-code");
-    assert_true(cf->rules[3].match.has_user_re);
-    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[0].capture, 1);
-    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[1].delay_ms, 1000);
+    /* what the builder cannot know: 417's Accept-Resource-Priority, 488/606's Warning */
+    assert_string_equal(cf->rules[3].name, "dial-417");
+    assert_string_equal(cf->rules[3].actions[0].choices[0].steps[0].headers[0].name,
+                        "Accept-Resource-Priority");
+    assert_string_equal(cf->rules[4].name, "dial-warning");
+    assert_int_equal(cf->rules[4].actions[0].choices[0].steps[0].capture, 1);
+    assert_string_equal(cf->rules[5].name, "dial-a-code");
+    assert_true(cf->rules[5].match.has_user_re);
+    assert_int_equal(cf->rules[5].actions[0].choices[0].steps[0].capture, 1);
+    assert_int_equal(cf->rules[5].actions[0].choices[0].steps[1].delay_ms, 1000);
     assert_int_equal(cf->rules[0].actions[0].kind, SD_ACT_REGISTER);
     assert_string_equal(cf->listen[0], "udp:127.0.0.1:5060");
     assert_string_equal(cf->listen[1], "tcp:127.0.0.1:5060");
@@ -309,6 +315,49 @@ static void test_forward_schema(void **state)
     sd_config_free(cf);
 }
 
+/* forward's location (the registrar's bindings, RFC 3261 §16.5) and recurse (§16.7 step 4):
+ * what is accepted, and each refusal with its reason. */
+static void test_forward_location_recurse(void **state)
+{
+    (void)state;
+    static const char ok[] = "rules:\n"
+                             "  - register: {domains: [example.com]}\n"
+                             "    match: {method: REGISTER}\n"
+                             "  - forward: {location: true, recurse: 3, mode: sequential,\n"
+                             "              replace: [{code: 480, percent: 10}]}\n";
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (sd_config_parse(&cf, ok, strlen(ok), &err) != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    const sd_forward *f = cf->rules[1].actions[0].forward;
+    assert_true(f->location && f->sequential);
+    assert_int_equal(f->n_targets, 0);
+    assert_int_equal(f->recurse, 3);
+    assert_ptr_equal(sd__forward_registrar(cf, "EXAMPLE.com", 11), &cf->rules[0].actions[0]);
+    assert_null(sd__forward_registrar(cf, "example.org", 11));
+    sd_config_free(cf);
+    static const struct {
+        const char *yaml, *why;
+    } bad[] = {
+        {"rules:\n  - forward: {location: true}\n", "no rule has one"},
+        {"rules:\n  - register: {}\n  - forward: {location: true, targets: sip:a@1.2.3.4}\n",
+         "the one excludes the other"},
+        {"rules:\n  - forward: {mode: sequential}\n", "forward needs targets"},
+        {"rules:\n  - forward: {targets: sip:a@1.2.3.4, recurse: 9}\n", "recurse"},
+        {"rules:\n  - forward: {targets: sip:a@1.2.3.4, recurse: yes}\n", "recurse"},
+        {"rules:\n  - register: {}\n  - forward: {location: true, replace: [{target: 0, "
+         "code: 486}]}\n",
+         "a replace applies to each"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cf = NULL;
+        if (sd_config_parse(&cf, bad[i].yaml, strlen(bad[i].yaml), &err) == 0)
+            fail_msg("accepted: %s", bad[i].yaml);
+        if (!strstr(err.msg, bad[i].why))
+            fail_msg("'%s': %s, want '%s'", bad[i].yaml, err.msg, bad[i].why);
+    }
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -477,10 +526,15 @@ static void test_registrations_schema(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_loads),        cmocka_unit_test(test_examples_load),
-        cmocka_unit_test(test_full_schema),          cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_missing_file),         cmocka_unit_test(test_durations_and_cidrs),
-        cmocka_unit_test(test_contact_and_contacts), cmocka_unit_test(test_forward_schema),
+        cmocka_unit_test(test_default_loads),
+        cmocka_unit_test(test_examples_load),
+        cmocka_unit_test(test_full_schema),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_durations_and_cidrs),
+        cmocka_unit_test(test_contact_and_contacts),
+        cmocka_unit_test(test_forward_schema),
+        cmocka_unit_test(test_forward_location_recurse),
         cmocka_unit_test(test_registrations_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
