@@ -72,7 +72,13 @@ static int append_unfolded(sr_buf *b, sr_str value)
     if (rc)
         return rc;
     size_t n = b->len;
-    for (size_t i = 0; i < value.len; i++) {
+    /* up to the first CR or LF (all of it, in the common case) the bytes are copied as is */
+    size_t i = value.len ? sr__scan_eol(value.p, 0, value.len) : 0;
+    if (i) {
+        memcpy(b->p + n, value.p, i);
+        n += i;
+    }
+    for (; i < value.len; i++) {
         char c = value.p[i];
         if (c == '\r' || c == '\n') {
             while (n > b->len && (b->p[n - 1] == ' ' || b->p[n - 1] == '\t'))
