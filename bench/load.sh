@@ -26,7 +26,8 @@
 #      PACED_ROUNDS=1 (rounds of the paced row, servers taking turns; the report gives medians)
 #      PACED_SIPP=1 (SIPp instances per paced run, in parallel, each at RATE/N: one SIPp
 #      spends tens of µs of CPU per call, which caps the rate one instance can pace; give
-#      LOADGEN_CPU a list such as 1-3 on a larger machine)
+#      LOADGEN_CPU a list such as 1-3 on a larger machine) PACED_PER_SIPP=RATE (instead: as
+#      many instances as it takes for each to pace at most RATE calls/s)
 #      SIPREPLYD=PATH (run this sipreplyd binary instead of the one built here, such as
 #      another commit's build-bench/sipreplyd for a before/after comparison taken in turns)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
@@ -55,6 +56,7 @@ PACED_WINDOW=${PACED_WINDOW:-5}
 PACED_ONLY=${PACED_ONLY:-0}
 PACED_ROUNDS=${PACED_ROUNDS:-1}
 PACED_SIPP=${PACED_SIPP:-1}
+PACED_PER_SIPP=${PACED_PER_SIPP:-}
 HOLD_US=${HOLD_US:-500}
 if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
 SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold}
@@ -439,6 +441,7 @@ declare -A PACED_US PACED_OK PACED_ALL PACED_GEN
 # /usr/bin/time) is recorded per call completed so a rate SIPp could not keep is explained.
 paced_step() {
   local s=$1 rate=$2 r0 r1 calls ok=0 failed=0 t0 t1 k n=$PACED_SIPP per gen_cpu=0 sp stat f
+  [ -z "$PACED_PER_SIPP" ] || n=$(((rate + PACED_PER_SIPP - 1) / PACED_PER_SIPP))
   calls=$((rate * PACED_WINDOW))
   per=$((rate / n))
   local pids=() ports=()
@@ -495,7 +498,7 @@ for rate in $PACED_RATES; do
       PACED_GEN[$s.$rate]="${PACED_GEN[$s.$rate]:+${PACED_GEN[$s.$rate]}, }$(jq -r '.sipp_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")"
       printf 'load: paced %-24s %7d calls/s  round %d  %s us/call  (%s, SIPp x%d %s us/call, load %s)\n' \
         "$s" "$rate" "$round" "$us" "$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms"' <<<"$j")" \
-        "$PACED_SIPP" "$(jq -r '.sipp_cpu_us_per_call // "-"' <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+        "$(jq .sipp_instances <<<"$j")" "$(jq -r '.sipp_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")" "$(jq .load1 <<<"$j")" >&2
     done
   done
   for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
@@ -570,7 +573,7 @@ label() {
   done
   if [ -n "$PACED_RATES" ] && [ -n "${PID[sipreplyd-stateless]:-}" ] && [ -n "${PID[kamailio-stateless]:-}" ]; then
     echo
-    echo "Paced (SIPp $(sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1) x$PACED_SIPP in parallel, bench/sipp/invite-486.xml:"
+    echo "Paced (SIPp $(sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1) x${PACED_PER_SIPP:+⌈rate / }${PACED_PER_SIPP:-$PACED_SIPP}${PACED_PER_SIPP:+⌉} in parallel, bench/sipp/invite-486.xml:"
     echo "INVITE, 486, ACK, calls sent one by one at each rate for $PACED_WINDOW s; server CPU from"
     echo "/proc/PID/schedstat over the calls completed; median of $PACED_ROUNDS round(s), servers taking"
     echo "turns, every round's figure in brackets). Target: at most 0.5x Kamailio's CPU per call at"
