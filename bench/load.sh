@@ -470,8 +470,9 @@ paced_step() {
       echo 0 0)
     ok=$((ok + ${f% *}))
     failed=$((failed + ${f#* }))
-    gen_cpu=$(awk -v a="$gen_cpu" '{printf "%.3f", a + $1 + $2}' "$TMP/paced.$s.$rate.$k.time" 2>/dev/null ||
-      echo "$gen_cpu")
+    # the last line: "USER SYSTEM" (a line before it says when SIPp exited non-zero)
+    gen_cpu=$(tail -1 "$TMP/paced.$s.$rate.$k.time" 2>/dev/null |
+      awk -v a="$gen_cpu" '{a += $1 + $2} END {printf "%.3f", a}')
   done
   jq -nc --arg s "$s" --argjson rate "$rate" --argjson calls "$calls" --argjson ok "${ok:-0}" \
     --argjson failed "${failed:-0}" --argjson ns $((r1 - r0)) --argjson wall $(((t1 - t0) / 1000000)) \
