@@ -402,6 +402,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     }
     e->session = sd__rng_next(e) % 1000000000u + 1;
     sr_buf_init(&e->scratch, e->alloc);
+    sr_buf_init(&e->wire, e->alloc);
     sr_config sc;
     sr_config_default(&sc);
     sc.t1 = cfg->t1;
@@ -453,6 +454,7 @@ void sd_engine_free(sd_engine *e)
     }
     sd_auth_glue_free(e->auth);
     sr_buf_cleanup(&e->scratch);
+    sr_buf_cleanup(&e->wire);
     const sr_allocator *up = e->o.alloc ? e->o.alloc : sr_allocator_default();
     sd_pool_free(e->pool); /* last: the stack's and the jobs' messages came from it */
     up->free_fn(e, up->user);

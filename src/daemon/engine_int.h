@@ -101,6 +101,7 @@ struct sd_engine {
     bool draining;
     sd_auth_glue *auth;
     sr_buf scratch;
+    sr_buf wire;   /* a stateless answer, printed as it is built (sd__build_print) */
     sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
     /* the pool's allocator: every allocation of the engine and of the core on its behalf
      * (jobs, heap, messages, buffers) goes through it, and through it to the
@@ -248,6 +249,10 @@ static inline void sd__uas_policy(sr_uas_policy *p)
 }
 int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
               const uint8_t *key, sr_msg **out);
+/* sd__build's response printed straight into @p wire (appended: sr_build_response_print),
+ * for one that is only sent. */
+int sd__build_print(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code,
+                    const uint8_t *key, sr_buf *wire);
 void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,
                 const char *rule, const char *note);
 
