@@ -41,10 +41,12 @@ typedef struct sr_dialog {
     uint32_t remote_cseq;     /**< the highest CSeq number received in the dialog */
     uint32_t local_cseq;      /**< (rw) the last CSeq number we used (0: none yet) */
     sr_addr peer;             /**< (rw) where the dialog's requests came from */
+    sr_addr local;            /**< (rw) our address as the peer reached it (the embedder's) */
     uint64_t created_ms;      /**< when it was created */
     uint64_t deadline_ms;     /**< UINT64_MAX: none (sr_dialog_set_deadline) */
     sr_sdp_session sdp;       /**< (rw) our o= sess-id and version for the dialog's SDP */
     uint32_t session_expires; /**< (rw) RFC 4028 interval in seconds, 0: no session timer */
+    char refresher;           /**< (rw) RFC 4028: 'c' the UAC refreshes, 's' we do, 0 none */
     bool offer_pending;       /**< (rw) an offer/answer exchange is in progress (§14.1: 491) */
     void *user;               /**< (rw) the embedder's */
     /* internal */

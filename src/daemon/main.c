@@ -96,6 +96,23 @@ static void on_txlog(const sd_txlog *l, void *user)
             l->note ? ")" : "");
 }
 
+/* One line per dialog end: who, how long, why (docs/sipreplyd.md "Dialogs"). */
+static void on_dialog_log(const sd_dialog_log *l, void *user)
+{
+    app *a = user;
+    if (a->level < LOG_INFO)
+        return;
+    char ts[40];
+    stamp(ts, sizeof(ts));
+    const char *tp = l->peer->transport == SR_TP_UDP ? "udp" : "tcp";
+    fprintf(stderr, "%s info %s:%s:%u dialog %s ended after %llu.%03llu s: %s%s; Call-ID %.*s\n",
+            ts, tp, l->peer->host, l->peer->port, l->confirmed ? "confirmed" : "early",
+            (unsigned long long)(l->duration_ms / 1000),
+            (unsigned long long)(l->duration_ms % 1000), l->reason,
+            l->bye_sent ? " (BYE sent)" : "", (int)(l->call_id.len > 200 ? 200 : l->call_id.len),
+            l->call_id.p);
+}
+
 static int load(const char *path, sd_config **out, sd_config_error *err)
 {
     if (path)
@@ -531,6 +548,7 @@ int main(int argc, char **argv)
                          .user = loop,
                          .sign = engine_sign,
                          .log = on_txlog,
+                         .dialog_log = on_dialog_log,
                          .log_user = &a,
                          .seed = seed,
                          .max_transactions = max_txn,
