@@ -392,6 +392,22 @@ static void test_session_timer(void **state)
     feed(e, &c, ack0); /* the 422's: no more retransmissions of it */
     free(ack0);
 
+    /* Require: timer is supported (no 420); refresher=uas is kept as asked (§9) */
+    char *rq = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKs9", "c-se9", 1, NULL,
+                       "Require: timer\r\nSession-Expires: 90;refresher=uas\r\n", sdp_sendrecv);
+    cap_clear(&c);
+    feed(e, &c, rq);
+    free(rq);
+    assert_int_equal(status_of(&c.s[0]), 200);
+    assert_true(has(&c.s[0], "\r\nSession-Expires: 90;refresher=uas\r\n"));
+    assert_true(has(&c.s[0], "\r\nSupported: 100rel, timer\r\n"));
+    char tag9[64];
+    snprintf(tag9, sizeof(tag9), "%s", to_tag_of(&c.s[0]));
+    char *ack9 =
+        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa9", "c-se9", 1, tag9, NULL, NULL);
+    feed(e, &c, ack9);
+    free(ack9);
+    assert_int_equal(in_dialog(e, &c, "BYE", "c-se9", 2, tag9, NULL, NULL), 200);
     const char *t =
         call(e, &c, "c-se", "Supported: timer\r\nSession-Expires: 120\r\n", sdp_sendrecv);
     char tag[64];
