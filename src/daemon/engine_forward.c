@@ -7,6 +7,7 @@
  * Serial forking by q-value groups and a per-branch timeout are this file's. */
 #include "engine_forward.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ typedef struct fwd_out {
 typedef struct sd_fwd_call {
     uint32_t magic;
     struct sd_fwd_call *next, *prev;
+    sd_due due;                   /* the call's earliest deadline, in e->fwd_heap */
+    struct sd_fwd_call *due_next; /* sd__fwd_on_timer's list of calls due */
     sr_proxy *p;
     job jb; /* cfg (a reference held), rule, src, local, txn: what builds and logs need */
     const sd_forward *f;
@@ -70,14 +73,6 @@ static sd_fwd_call *as_call(void *u)
 static fwd_branch *as_branch(void *u)
 {
     return sd__kind_of(u) == BR_MAGIC ? (fwd_branch *)u : NULL;
-}
-
-uint64_t sd__fwd_rng(sd_engine *e)
-{
-    uint64_t z = (e->fwd_rng += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 /* ------------------------------------------------------------------ who we are */
@@ -318,8 +313,38 @@ static bool group_over(const sd_fwd_call *c)
 
 /* ------------------------------------------------------------------ the call */
 
+/* The earliest of the context's deadline (Timer C), a held response's and a live branch's
+ * branch-timeout. */
+static uint64_t call_deadline(const sd_fwd_call *c)
+{
+    uint64_t d = sr_proxy_next_deadline(c->p);
+    if (c->qh && c->qh->due < d)
+        d = c->qh->due;
+    for (size_t i = 0; i < c->f->n_targets; i++)
+        if (c->b[i].live && c->b[i].deadline < d)
+            d = c->b[i].deadline;
+    return d;
+}
+
+/* Put @p c in the deadline heap at its deadline. Out of memory, the heap cannot take it:
+ * every call is looked at on the next timer (fwd_rescan), as before there was a heap. */
+static void call_schedule(sd_engine *e, sd_fwd_call *c)
+{
+    if (sd__due_set(e, &e->fwd_heap, &c->due, call_deadline(c)) != 0) {
+        e->cnt.failures++;
+        e->fwd_rescan = true;
+    }
+}
+
+static sd_fwd_call *call_of_due(sd_due *d)
+{
+    return (sd_fwd_call *)(void *)((char *)d - offsetof(sd_fwd_call, due));
+}
+
 static void call_free(sd_engine *e, sd_fwd_call *c)
 {
+    int drc = sd__due_set(e, &e->fwd_heap, &c->due, UINT64_MAX);
+    (void)drc; /* taking out never allocates */
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -392,6 +417,8 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
         live = c->b[i].live;
     if (!live)
         call_free(e, c);
+    else
+        call_schedule(e, c);
 }
 
 /* Answer @p code ourselves (the request checks, a forward that could not start). */
@@ -427,6 +454,8 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     }
     c->own = own;
     c->magic = CALL_MAGIC;
+    c->due.due = UINT64_MAX;
+    c->due.heap_i = SIZE_MAX;
     c->jb = *j;
     c->jb.req = NULL;
     c->f = f;
@@ -693,43 +722,60 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
 
 uint64_t sd__fwd_next_deadline(const sd_engine *e)
 {
-    uint64_t d = UINT64_MAX;
-    for (const sd_fwd_call *c = e->fwds; c; c = c->next) {
-        uint64_t x = sr_proxy_next_deadline(c->p);
-        if (x < d)
-            d = x;
-        if (c->qh && c->qh->due < d)
-            d = c->qh->due;
-        for (size_t i = 0; i < c->f->n_targets; i++)
-            if (c->b[i].live && c->b[i].deadline < d)
-                d = c->b[i].deadline;
+    if (e->fwd_rescan)
+        return 0;
+    const sd_due *d = sd__due_top(&e->fwd_heap);
+    return d ? d->due : UINT64_MAX;
+}
+
+/* What is due in call @p c by @p now: branch timeouts, the context's timers, held responses. */
+static void call_on_timer(sd_engine *e, sd_fwd_call *c, uint64_t now)
+{
+    for (size_t i = 0; i < c->f->n_targets; i++) {
+        fwd_branch *b = &c->b[i];
+        if (!b->live || b->deadline > now)
+            continue;
+        b->deadline = UINT64_MAX;
+        if (sr_proxy_branch_final(c->p, b->index) != 0)
+            continue;
+        /* branch-timeout: the branch counts as a 408 and is cancelled (§9.1: the stack
+         * waits for its provisional) */
+        b->timed_out = true;
+        sr_proxy_on_timeout(c->p, b->index, now);
+        if (c->req && sr_msg_method(c->req) == SR_METHOD_INVITE) {
+            int rc = sr_stack_cancel(e->stack, b->txn, now, NULL);
+            (void)rc; /* SR_ESTATE: a final is arriving anyway */
+        }
     }
-    return d;
+    if (sr_proxy_next_deadline(c->p) <= now)
+        sr_proxy_on_timer(c->p, now);
+    call_run(e, c, now); /* schedules c again, or frees it */
 }
 
 void sd__fwd_on_timer(sd_engine *e, uint64_t now)
 {
-    for (sd_fwd_call *c = e->fwds, *next; c; c = next) {
-        next = c->next; /* call_run may free c */
-        for (size_t i = 0; i < c->f->n_targets; i++) {
-            fwd_branch *b = &c->b[i];
-            if (!b->live || b->deadline > now)
-                continue;
-            b->deadline = UINT64_MAX;
-            if (sr_proxy_branch_final(c->p, b->index) != 0)
-                continue;
-            /* branch-timeout: the branch counts as a 408 and is cancelled (§9.1: the stack
-             * waits for its provisional) */
-            b->timed_out = true;
-            sr_proxy_on_timeout(c->p, b->index, now);
-            if (c->req && sr_msg_method(c->req) == SR_METHOD_INVITE) {
-                int rc = sr_stack_cancel(e->stack, b->txn, now, NULL);
-                (void)rc; /* SR_ESTATE: a final is arriving anyway */
-            }
+    if (e->fwd_rescan) {
+        /* the heap lost a call (out of memory): every call, as the heap had them all */
+        e->fwd_rescan = false;
+        for (sd_fwd_call *c = e->fwds, *next; c; c = next) {
+            next = c->next; /* call_run may free c */
+            call_on_timer(e, c, now);
         }
-        if (sr_proxy_next_deadline(c->p) <= now)
-            sr_proxy_on_timer(c->p, now);
-        call_run(e, c, now);
+        return;
+    }
+    /* the calls due, taken out first: running one schedules it again, maybe still due */
+    sd_fwd_call *due = NULL, **tail = &due;
+    for (sd_due *d; (d = sd__due_top(&e->fwd_heap)) != NULL && d->due <= now;) {
+        sd_fwd_call *c = call_of_due(d);
+        int drc = sd__due_set(e, &e->fwd_heap, d, UINT64_MAX);
+        (void)drc; /* taking out never allocates */
+        c->due_next = NULL;
+        *tail = c;
+        tail = &c->due_next;
+    }
+    for (sd_fwd_call *c = due, *next; c; c = next) {
+        next = c->due_next;
+        call_on_timer(e, c, now);
     }
 }
 
@@ -745,4 +791,6 @@ void sd__fwd_free_all(sd_engine *e)
 {
     while (e->fwds)
         call_free(e, e->fwds);
+    sd__free(e, e->fwd_heap.a);
+    e->fwd_heap = (sd_due_heap){0};
 }
