@@ -21,13 +21,14 @@
 typedef struct fwd_branch {
     uint32_t magic;
     struct sd_fwd_call *call;
-    unsigned target; /* index in the action's targets */
-    unsigned index;  /* the response context's branch index */
-    sr_txn_id txn;   /* its client transaction, 0 once ended (or never started) */
-    bool added;      /* a branch of the context */
-    bool live;       /* its client transaction lives (its events carry this branch) */
-    bool replaced;   /* not asked: counted as the replace code (fault injection) */
-    bool timed_out;  /* branch-timeout fired */
+    unsigned target;   /* index in the action's targets */
+    unsigned index;    /* the response context's branch index */
+    sr_txn_id txn;     /* its client transaction, 0 once ended (or never started) */
+    bool added;        /* a branch of the context */
+    bool live;         /* its client transaction lives (its events carry this branch) */
+    bool replaced;     /* not asked: counted as the replace code (fault injection) */
+    bool timed_out;    /* branch-timeout fired */
+    unsigned final_rx; /* the first final its transaction received, 0: none */
     uint64_t deadline;
 } fwd_branch;
 
@@ -336,11 +337,6 @@ static void call_schedule(sd_engine *e, sd_fwd_call *c)
     }
 }
 
-static sd_fwd_call *call_of_due(sd_due *d)
-{
-    return (sd_fwd_call *)(void *)((char *)d - offsetof(sd_fwd_call, due));
-}
-
 static void call_free(sd_engine *e, sd_fwd_call *c)
 {
     int drc = sd__due_set(e, &e->fwd_heap, &c->due, UINT64_MAX);
@@ -352,7 +348,7 @@ static void call_free(sd_engine *e, sd_fwd_call *c)
     if (c->next)
         c->next->prev = c->prev;
     for (size_t i = 0; c->b && i < c->f->n_targets; i++) {
-        if (c->b[i].live) /* only at shutdown: the transaction forgets us */
+        if (c->b[i].live) /* settled, or shutdown: the transaction forgets us */
             sr_stack_txn_set_user(e->stack, c->b[i].txn, NULL);
     }
     if (c->stxn)
@@ -413,9 +409,15 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
         }
     }
     bool live = c->qh != NULL || !c->logged || c->slive;
-    for (size_t i = 0; i < c->f->n_targets && !live; i++)
-        live = c->b[i].live;
-    if (!live)
+    /* settled: a 300-699 went up and every branch has its own 300-699: the rest is the
+     * transactions' (§17.1.1.2, §17.2.1; a late CANCEL changes nothing, §16.10), so the call
+     * goes now, not after Timer D. A 2xx keeps it (its retransmissions are forwarded). */
+    bool settled = live && !c->qh && c->logged && c->sent >= 300 && (c->stxn || !c->slive);
+    for (size_t i = 0; i < c->f->n_targets && (!live || settled); i++) {
+        live = live || c->b[i].live;
+        settled = settled && (!c->b[i].live || c->b[i].final_rx >= 300);
+    }
+    if (!live || settled)
         call_free(e, c);
     else
         call_schedule(e, c);
@@ -659,6 +661,8 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
         /* a response matched to our client transaction (its branch is ours, unguessable):
          * the address receives what we send */
         sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        if (!b->final_rx && sr_msg_status(ev->msg) >= 200)
+            b->final_rx = sr_msg_status(ev->msg);
         if (sr_proxy_on_response(c->p, b->index, ev->msg, now) != 0)
             e->cnt.failures++;
         break;
@@ -754,8 +758,7 @@ static void call_on_timer(sd_engine *e, sd_fwd_call *c, uint64_t now)
 
 void sd__fwd_on_timer(sd_engine *e, uint64_t now)
 {
-    if (e->fwd_rescan) {
-        /* the heap lost a call (out of memory): every call, as the heap had them all */
+    if (e->fwd_rescan) { /* the heap lost a call (out of memory): look at every call */
         e->fwd_rescan = false;
         for (sd_fwd_call *c = e->fwds, *next; c; c = next) {
             next = c->next; /* call_run may free c */
@@ -766,7 +769,7 @@ void sd__fwd_on_timer(sd_engine *e, uint64_t now)
     /* the calls due, taken out first: running one schedules it again, maybe still due */
     sd_fwd_call *due = NULL, **tail = &due;
     for (sd_due *d; (d = sd__due_top(&e->fwd_heap)) != NULL && d->due <= now;) {
-        sd_fwd_call *c = call_of_due(d);
+        sd_fwd_call *c = (sd_fwd_call *)(void *)((char *)d - offsetof(sd_fwd_call, due));
         int drc = sd__due_set(e, &e->fwd_heap, d, UINT64_MAX);
         (void)drc; /* taking out never allocates */
         c->due_next = NULL;
