@@ -11,8 +11,16 @@
 #
 #   stateless  INVITE -> 486 (a stateless rule), ACK absorbed
 #   stateful   INVITE -> 180 -> 486 in a transaction, ACK
+#   proxy      INVITE forwarded (a `forward` rule, one target) to a second sipreplyd (not
+#              under callgrind) answering 486 from a stateless rule; the 486 ACKed
+#              downstream and forwarded up, the caller's ACK absorbed: the proxied call of
+#              bench/load.sh's proxy row. It settles PROXY_SETTLE_MS (34 s: the client
+#              transaction's Timer D, 32 s) so that every transaction ends inside the count.
 #
-# env: RATE=1000 CALLS_LO=1000 CALLS_HI=5000 SETTLE_MS=6000 BUILD=build-bench MODES="stateless stateful"
+# env: RATE=1000 CALLS_LO=1000 CALLS_HI=5000 SETTLE_MS=6000 PROXY_SETTLE_MS=34000
+#      BUILD=build-bench MODES="stateless stateful proxy"
+#      SIPREPLYD=PATH (measure this sipreplyd binary, such as another commit's build, instead
+#      of the one built here; the responder of the proxy mode stays this tree's)
 # Prints a Markdown table to stdout; raw callgrind files in bench/out/instr/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +29,8 @@ CALLS_LO=${CALLS_LO:-1000}
 CALLS_HI=${CALLS_HI:-5000}
 SETTLE_MS=${SETTLE_MS:-6000}
 BUILD=${BUILD:-build-bench}
-MODES=${MODES:-stateless stateful}
+PROXY_SETTLE_MS=${PROXY_SETTLE_MS:-34000}
+MODES=${MODES:-stateless stateful proxy}
 OUT=bench/out/instr
 mkdir -p "$OUT"
 
@@ -35,12 +44,14 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -
 cmake --build "$BUILD" -j"$(nproc)" --target loadgen sipreplyd >"$OUT/build.log" 2>&1 ||
   { cat "$OUT/build.log" >&2; exit 1; }
 LG=$BUILD/loadgen
-SRD=$BUILD/sipreplyd
+SRD=${SIPREPLYD:-$BUILD/sipreplyd}
 
 TMP=$(mktemp -d /tmp/sipreply-instr.XXXXXX)
 DPID=
+BPID=
 cleanup() {
   [ -z "$DPID" ] || kill -KILL "$DPID" 2>/dev/null || true
+  [ -z "$BPID" ] || kill "$BPID" 2>/dev/null || true
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -60,27 +71,49 @@ rules:
       - code: 486
 EOF
 
+# port_of FILE PID: the UDP port a daemon wrote to its --port-file (waits for it)
+port_of() {
+  for _ in $(seq 600); do
+    [ -s "$1" ] && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  awk '$1 == "udp" { print $3; exit }' "$1" 2>/dev/null || true
+}
+
+# the proxy mode's responder: this tree's sipreplyd, stateless 486 (started once)
+if [[ " $MODES " == *" proxy "* ]]; then
+  "$BUILD/sipreplyd" -q -l udp:127.0.0.1:0 --port-file "$TMP/backend.ports" \
+    -c "$TMP/stateless.yaml" >"$OUT/backend.log" 2>&1 &
+  BPID=$!
+  bport=$(port_of "$TMP/backend.ports" "$BPID")
+  [ -n "$bport" ] || { echo "instr: the proxy's responder did not start" >&2; cat "$OUT/backend.log" >&2; exit 1; }
+  cat >"$TMP/proxy.yaml" <<EOF
+rules:
+  - name: proxy
+    match: {method: INVITE, user: "486"}
+    forward: "sip:{{user}}@127.0.0.1:$bport"
+EOF
+fi
+
 # measure MODE CALLS: callgrind's instruction total for a daemon that answered CALLS calls
 measure() {
   local mode=$1 calls=$2 cg="$OUT/callgrind.$1.$2.out" pf="$TMP/ports" scen=invite-486 port
+  local settle=$SETTLE_MS
   [ "$mode" = stateful ] && scen=invite-180-486
+  [ "$mode" = proxy ] && settle=$PROXY_SETTLE_MS
   rm -f "$pf" "$cg"
   valgrind --tool=callgrind --callgrind-out-file="$cg" "$SRD" -q -l udp:127.0.0.1:0 \
     --port-file "$pf" -c "$TMP/$mode.yaml" --max-transactions 1000000 >"$OUT/$mode.$calls.log" 2>&1 &
   DPID=$!
-  for _ in $(seq 600); do
-    [ -s "$pf" ] && break
-    kill -0 "$DPID" 2>/dev/null || break
-    sleep 0.1
-  done
-  port=$(awk '$1 == "udp" { print $3; exit }' "$pf" 2>/dev/null || true)
+  port=$(port_of "$pf" "$DPID")
   [ -n "$port" ] || { echo "instr: sipreplyd did not start under valgrind" >&2; cat "$OUT/$mode.$calls.log" >&2; exit 1; }
   "$LG" --target "127.0.0.1:$port" -s "$scen" -u 486 -r "$RATE" -n "$calls" --timeout 2000 \
     --linger 1000 >"$OUT/$mode.$calls.json"
   local answered
   answered=$(jq .answered "$OUT/$mode.$calls.json")
   [ "$answered" = "$calls" ] || echo "instr: $mode: $answered of $calls calls answered" >&2
-  [ "$mode" = stateful ] && sleep "$(awk -v m="$SETTLE_MS" 'BEGIN { print m / 1000 }')"
+  [ "$mode" = stateless ] || sleep "$(awk -v m="$settle" 'BEGIN { print m / 1000 }')"
   kill -TERM "$DPID"
   wait "$DPID" || true
   DPID=
