@@ -21,6 +21,10 @@
 #      BUILD=build-bench MODES="stateless stateful proxy"
 #      SIPREPLYD=PATH (measure this sipreplyd binary, such as another commit's build, instead
 #      of the one built here; the responder of the proxy mode stays this tree's)
+#      NICE=-10 (as root: the daemons run niced, so that other work on a shared machine
+#      delays them less) TRIES=3 (a run is clean when every call was answered with no
+#      retransmitted final and no 100 Trying, which a daemon late by 200 ms sends: work a
+#      call does not do on time; an unclean run is done again, at most TRIES times)
 # Prints a Markdown table to stdout; raw callgrind files in bench/out/instr/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +35,9 @@ SETTLE_MS=${SETTLE_MS:-6000}
 BUILD=${BUILD:-build-bench}
 PROXY_SETTLE_MS=${PROXY_SETTLE_MS:-34000}
 MODES=${MODES:-stateless stateful proxy}
+NICE=${NICE:--10}
+TRIES=${TRIES:-3}
+[ "$(id -u)" -eq 0 ] || NICE=0
 OUT=bench/out/instr
 mkdir -p "$OUT"
 
@@ -83,7 +90,7 @@ port_of() {
 
 # the proxy mode's responder: this tree's sipreplyd, stateless 486 (started once)
 if [[ " $MODES " == *" proxy "* ]]; then
-  "$BUILD/sipreplyd" -q -l udp:127.0.0.1:0 --port-file "$TMP/backend.ports" \
+  nice -n "$NICE" "$BUILD/sipreplyd" -q -l udp:127.0.0.1:0 --port-file "$TMP/backend.ports" \
     -c "$TMP/stateless.yaml" >"$OUT/backend.log" 2>&1 &
   BPID=$!
   bport=$(port_of "$TMP/backend.ports" "$BPID")
@@ -96,28 +103,42 @@ rules:
 EOF
 fi
 
-# measure MODE CALLS: callgrind's instruction total for a daemon that answered CALLS calls
-measure() {
+# measure_once MODE CALLS: callgrind's instruction total for a daemon that answered CALLS
+# calls, and whether the run was clean (see TRIES)
+measure_once() {
   local mode=$1 calls=$2 cg="$OUT/callgrind.$1.$2.out" pf="$TMP/ports" scen=invite-486 port
   local settle=$SETTLE_MS
   [ "$mode" = stateful ] && scen=invite-180-486
   [ "$mode" = proxy ] && settle=$PROXY_SETTLE_MS
   rm -f "$pf" "$cg"
-  valgrind --tool=callgrind --callgrind-out-file="$cg" "$SRD" -q -l udp:127.0.0.1:0 \
+  nice -n "$NICE" valgrind --tool=callgrind --callgrind-out-file="$cg" "$SRD" -q -l udp:127.0.0.1:0 \
     --port-file "$pf" -c "$TMP/$mode.yaml" --max-transactions 1000000 >"$OUT/$mode.$calls.log" 2>&1 &
   DPID=$!
   port=$(port_of "$pf" "$DPID")
   [ -n "$port" ] || { echo "instr: sipreplyd did not start under valgrind" >&2; cat "$OUT/$mode.$calls.log" >&2; exit 1; }
   "$LG" --target "127.0.0.1:$port" -s "$scen" -u 486 -r "$RATE" -n "$calls" --timeout 2000 \
     --linger 1000 >"$OUT/$mode.$calls.json"
-  local answered
-  answered=$(jq .answered "$OUT/$mode.$calls.json")
-  [ "$answered" = "$calls" ] || echo "instr: $mode: $answered of $calls calls answered" >&2
+  local clean
+  clean=$(jq --argjson n "$calls" '.answered == $n and .final_retrans == 0 and .prov_100 == 0' \
+    "$OUT/$mode.$calls.json")
+  [ "$clean" = true ] || echo "instr: $mode: $(jq -c '{answered, final_retrans, prov_100}' \
+    "$OUT/$mode.$calls.json") of $calls calls: not clean" >&2
   [ "$mode" = stateless ] || sleep "$(awk -v m="$settle" 'BEGIN { print m / 1000 }')"
   kill -TERM "$DPID"
   wait "$DPID" || true
   DPID=
-  awk '/^(summary|totals):/ { print $2; exit }' "$cg"
+  echo "$(awk '/^(summary|totals):/ { print $2; exit }' "$cg") $clean"
+}
+
+# measure MODE CALLS: the total of the first clean run of at most TRIES
+measure() {
+  local r
+  for _ in $(seq "$TRIES"); do
+    r=$(measure_once "$1" "$2")
+    [ "${r#* }" = true ] && break
+  done
+  [ "${r#* }" = true ] || echo "instr: $1, $2 calls: no clean run in $TRIES" >&2
+  echo "${r% *}"
 }
 
 printf '| mode | instructions, %s calls | instructions, %s calls | per call |\n' "$CALLS_LO" "$CALLS_HI"

@@ -113,6 +113,8 @@ static void call_log(sd_engine *e, sd_fwd_call *c)
     if (c->logged)
         return;
     c->logged = true;
+    if (!e->o.log)
+        return; /* no transaction log (sipreplyd -q): the line is not even written */
     char note[1024];
     size_t n = (size_t)snprintf(note, sizeof(note), "branches:");
     for (size_t i = 0; i < c->f->n_targets && n < sizeof(note); i++) {
@@ -339,8 +341,7 @@ static void call_schedule(sd_engine *e, sd_fwd_call *c)
 
 static void call_free(sd_engine *e, sd_fwd_call *c)
 {
-    int drc = sd__due_set(e, &e->fwd_heap, &c->due, UINT64_MAX);
-    (void)drc; /* taking out never allocates */
+    sd__due_remove(&e->fwd_heap, &c->due);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -770,8 +771,7 @@ void sd__fwd_on_timer(sd_engine *e, uint64_t now)
     sd_fwd_call *due = NULL, **tail = &due;
     for (sd_due *d; (d = sd__due_top(&e->fwd_heap)) != NULL && d->due <= now;) {
         sd_fwd_call *c = (sd_fwd_call *)(void *)((char *)d - offsetof(sd_fwd_call, due));
-        int drc = sd__due_set(e, &e->fwd_heap, d, UINT64_MAX);
-        (void)drc; /* taking out never allocates */
+        sd__due_remove(&e->fwd_heap, d);
         c->due_next = NULL;
         *tail = c;
         tail = &c->due_next;

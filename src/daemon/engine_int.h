@@ -236,6 +236,8 @@ int sd__heap_push(sd_engine *e, job *j, uint64_t due);
 /* Schedule @p d at @p due (again, if it was; UINT64_MAX: take it out). 0, or SR_ENOMEM with
  * @p d taken out (the caller's deadline is then missed until it sets it again). */
 int sd__due_set(sd_engine *e, sd_due_heap *h, sd_due *d, uint64_t due);
+/* Take @p d out of the heap (a no-op when it is not in). */
+void sd__due_remove(sd_due_heap *h, sd_due *d);
 /* The entry due first, NULL when none; its due. */
 static inline sd_due *sd__due_top(const sd_due_heap *h)
 {

@@ -153,7 +153,7 @@ static void due_down(sd_due_heap *h, size_t i)
     due_place(h, i, d);
 }
 
-static void due_remove(sd_due_heap *h, sd_due *d)
+void sd__due_remove(sd_due_heap *h, sd_due *d)
 {
     if (d->heap_i == SIZE_MAX)
         return;
@@ -172,7 +172,7 @@ int sd__due_set(sd_engine *e, sd_due_heap *h, sd_due *d, uint64_t due)
 {
     if (d->heap_i != SIZE_MAX && d->due == due)
         return 0; /* unchanged: keeps its place among equals */
-    due_remove(h, d);
+    sd__due_remove(h, d);
     if (due == UINT64_MAX)
         return 0;
     if (h->len == h->cap) {
