@@ -316,8 +316,7 @@ static bool group_over(const sd_fwd_call *c)
 
 /* ------------------------------------------------------------------ the call */
 
-/* The earliest of the context's deadline (Timer C), a held response's and a live branch's
- * branch-timeout. */
+/* The earliest of Timer C (the context's), a held response's and a branch-timeout. */
 static uint64_t call_deadline(const sd_fwd_call *c)
 {
     uint64_t d = sr_proxy_next_deadline(c->p);
@@ -329,8 +328,7 @@ static uint64_t call_deadline(const sd_fwd_call *c)
     return d;
 }
 
-/* Put @p c in the deadline heap at its deadline. Out of memory, the heap cannot take it:
- * every call is looked at on the next timer (fwd_rescan), as before there was a heap. */
+/* @p c in the heap at its deadline; out of memory, every call is looked at next timer. */
 static void call_schedule(sd_engine *e, sd_fwd_call *c)
 {
     if (sd__due_set(e, &e->fwd_heap, &c->due, call_deadline(c)) != 0) {
@@ -446,7 +444,7 @@ static int order_cmp(const void *x, const void *y, void *arg)
 
 /* Forward @p req as @p f says (@p own: f, made for this call, freed with it). */
 static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forward *own,
-                      const sr_msg *req, uint64_t now)
+                      const sr_msg *req, bool lent, uint64_t now)
 {
     sd_fwd_call *c = sd__calloc(e, sizeof(*c));
     if (!c) {
@@ -457,12 +455,12 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     }
     c->own = own;
     c->magic = CALL_MAGIC;
-    c->due.due = UINT64_MAX;
-    c->due.heap_i = SIZE_MAX;
+    c->due = (sd_due){.due = UINT64_MAX, .heap_i = SIZE_MAX};
     c->jb = *j;
     c->jb.req = NULL;
     c->f = f;
-    snprintf(c->rr, sizeof(c->rr), "sip:%s:%u;lr", j->local.host, (unsigned)j->local.port);
+    if (f->record_route)
+        snprintf(c->rr, sizeof(c->rr), "sip:%s:%u;lr", j->local.host, (unsigned)j->local.port);
     sr_proxy_fwd_opts o;
     fwd_opts(e, c, &o);
     unsigned code = 0;
@@ -479,7 +477,10 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     pc.timer_c = f->timer_c_ms;
     pc.flags = f->keep_503 ? SR_PROXY_KEEP_503 : 0;
     pc.max_branches = f->n_targets;
-    if (sr_msg_dup(&c->req, req) != 0)
+    sr_msg *taken = NULL; /* the request the stack lent with the event: taken, not copied */
+    if (lent && sr_stack_event_take_msg(e->stack, &taken) == 0 && taken == req)
+        c->req = taken;
+    else if ((sr_msg_free(taken), sr_msg_dup(&c->req, req)) != 0)
         c->req = NULL;
     c->b = sd__calloc(e, f->n_targets * sizeof(*c->b));
     c->order = sd__calloc(e, f->n_targets * sizeof(*c->order));
@@ -492,6 +493,7 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     if (rc == 0)
         rc = sr_stack_txn_set_user(e->stack, j->txn, c);
     if (rc != 0) {
+        reply(e, j, req, rc == SR_EBADMSG ? 400 : 500, "not forwarded", now); /* req: c->req? */
         sr_proxy_free(c->p);
         sr_msg_free(c->req);
         sd__free(e, c->b);
@@ -501,7 +503,6 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
         sd__free(e, c);
         if (rc == SR_ENOMEM)
             e->cnt.failures++;
-        reply(e, j, req, rc == SR_EBADMSG ? 400 : 500, "not forwarded", now);
         return;
     }
     c->stxn = j->txn;
@@ -547,9 +548,10 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     call_run(e, c, now);
 }
 
-void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, uint64_t now)
+void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, bool lent,
+                   uint64_t now)
 {
-    fwd_begin(e, j, a->forward, NULL, req, now);
+    fwd_begin(e, j, a->forward, NULL, req, lent, now);
 }
 
 /* ------------------------------------------------------------------ inside a dialog */
@@ -633,7 +635,7 @@ bool sd__fwd_routed(sd_engine *e, const sr_event *ev, const sd_local *local, uin
     f->targets = t;
     f->n_targets = 1;
     f->timer_c_ms = 181000;
-    fwd_begin(e, &j, f, f, req, now);
+    fwd_begin(e, &j, f, f, req, true, now);
     return true;
 }
 
@@ -767,8 +769,7 @@ void sd__fwd_on_timer(sd_engine *e, uint64_t now)
         }
         return;
     }
-    /* the calls due, taken out first: running one schedules it again, maybe still due */
-    sd_fwd_call *due = NULL, **tail = &due;
+    sd_fwd_call *due = NULL, **tail = &due; /* out first: a call run may be due again */
     for (sd_due *d; (d = sd__due_top(&e->fwd_heap)) != NULL && d->due <= now;) {
         sd_fwd_call *c = (sd_fwd_call *)(void *)((char *)d - offsetof(sd_fwd_call, due));
         sd__due_remove(&e->fwd_heap, d);
