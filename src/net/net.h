@@ -20,10 +20,12 @@ typedef struct sn_opts {
     uint32_t message_ms;
     /** TCP connections from one IP address (default 256) */
     size_t max_conns_per_source;
-    /** Reflection budget (UDP): bytes we may send to an IP address that has shown no sign
-     *  of life (an ACK or PRACK proving it receives our responses) beyond reflection_ratio
-     *  times the bytes of the new requests it sent; over it, what goes to that address is
-     *  dropped until it shows life or reflection_window_ms pass. 0: off (default 2048). */
+    /** Reflection budget (UDP): response bytes we may send to an IP address that has
+     *  shown no sign of life (an ACK or PRACK proving it receives our responses) beyond
+     *  reflection_ratio times the bytes of the new requests it sent; over it, the responses
+     *  to that address are dropped until it shows life or reflection_window_ms pass.
+     *  Requests we send (a proxy's, their ACKs and CANCELs) are not counted. 0: off
+     *  (default 2048). */
     size_t reflection_budget;
     unsigned reflection_ratio;     /**< see reflection_budget (default 4) */
     uint32_t reflection_window_ms; /**< see reflection_budget (default 64000) */

@@ -10,7 +10,9 @@
 
 /* A spoofed request makes us send its responses, and their retransmissions, to an address
  * that never asked (RFC 3261 §26.1.5, §26.3.2.4). Per source IP address (not
- * port: a spoofer picks ports freely): the bytes sent to it, less reflection_ratio times the
+ * port: a spoofer picks ports freely): the response bytes sent to it (requests, which go
+ * where the configuration or our own client transactions send them, are not counted: a
+ * proxy's target owes nothing for the requests it is sent), less reflection_ratio times the
  * bytes of each new request it sent (retransmissions, which the transaction layer absorbs,
  * earn nothing), may not exceed reflection_budget while it shows no sign of life (an ACK or
  * PRACK carrying what only our response told it). Over it, datagrams to it are dropped until
