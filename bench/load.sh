@@ -18,7 +18,9 @@
 #               -gso: sipreplyd with --udp-gso; -hold: with --udp-hold HOLD_US, in the paced
 #               row only; -proxy: a stateful proxy, sipreplyd's `forward` or Kamailio's tm
 #               t_relay(), in front of one stateless responder both share)
-#      BACKEND_CPU=LOADGEN_CPU (the proxies' responder: a sipreplyd answering 486 statelessly)
+#      BACKEND_CPU=LOADGEN_CPU BACKEND_ADDR=127.0.0.2 (the proxies' responder: a sipreplyd
+#      answering 486 statelessly, on another loopback address than the caller's, as a
+#      downstream host would be: sipreplyd's reflection budget counts per IP address)
 #      PROXY_SETTLE=34 (seconds of quiet after a proxy's CPU run: the client transaction's
 #      Timer D, 32 s, ends inside the run that started it; Kamailio's tm keeps 5 s)
 #      PROXY_MAX_TXN=8000000 (sipreplyd-proxy's --max-transactions: 32 s of client and 5 s of
@@ -59,6 +61,7 @@ PACED_WINDOW=${PACED_WINDOW:-5}
 PACED_ONLY=${PACED_ONLY:-0}
 HOLD_US=${HOLD_US:-500}
 BACKEND_CPU=${BACKEND_CPU:-$LOADGEN_CPU}
+BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
 PROXY_SETTLE=${PROXY_SETTLE:-34}
 PROXY_MAX_TXN=${PROXY_MAX_TXN:-8000000}
 if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
@@ -180,7 +183,7 @@ start_backend() {
   local be=$BUILD/sipreplyd
   [ -x "$be" ] || be=$SRD
   [ -x "$be" ] || { echo "load: no sipreplyd for the proxies' responder" >&2; return 1; }
-  "${PIN_BE[@]}" "$be" -q -l udp:127.0.0.1:0 --port-file "$TMP/responder.ports" \
+  "${PIN_BE[@]}" "$be" -q -l "udp:$BACKEND_ADDR:0" --port-file "$TMP/responder.ports" \
     -c "$TMP/sipreplyd-stateless.yaml" >"$OUT/responder.log" 2>&1 &
   PID[responder]=$!
   BACKEND_PORT=$(port_file "$TMP/responder.ports" "${PID[responder]}")
@@ -191,7 +194,7 @@ rules:
   - name: proxy
     match:
       method: INVITE
-    forward: "sip:{{user}}@127.0.0.1:$BACKEND_PORT"
+    forward: "sip:{{user}}@$BACKEND_ADDR:$BACKEND_PORT"
   - name: options
     match:
       method: OPTIONS
@@ -224,7 +227,7 @@ start_server() {
     mkdir -p "$TMP/$s"
     local def=()
     [ "$s" = kamailio-stateful ] && def=(-A STATEFUL)
-    [ "$s" = kamailio-proxy ] && def=(-A "PROXY=\"127.0.0.1:$BACKEND_PORT\"")
+    [ "$s" = kamailio-proxy ] && def=(-A "PROXY=\"$BACKEND_ADDR:$BACKEND_PORT\"")
     "${PIN_SRV[@]}" kamailio -f bench/kamailio/kamailio.cfg -DD -E \
       -m "$KAM_SHM_MB" -l "udp:127.0.0.1:$port" -Y "$TMP/$s" -P "$TMP/$s/kamailio.pid" "${def[@]}" \
       >"$log" 2>&1 &
