@@ -56,9 +56,12 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
                         memcmp(at->tag.p, j->tag, j->tag_len) == 0;
             if (j->sdp_offer_2xx)
                 sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3261 §13.2.1 */
+            sd__dialog_on_ack(e, j, req, now);
             sd__job_free(e, j);
             if (ours)
                 sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        } else {
+            sd__dialog_on_ack(e, NULL, req, now); /* a re-INVITE's, or one no job waits for */
         }
         return;
     }
@@ -115,6 +118,11 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         sd__txn_settle(e, ev->txn, now);
         return;
     }
+    /* RFC 3261 §12.2.2: a request with a To tag belongs to a dialog (answered while
+     * draining too: a BYE ends a call) */
+    const sr_nameaddr *rto = sr_msg_to(req);
+    if (rto && rto->tag.len && sd__dialog_request(e, ev, local, now))
+        return;
     if (e->draining) {
         sd_rule r = {.name = "shutdown"};
         tmp.rule = &r;
@@ -138,8 +146,13 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
 {
     sr_event ev;
     while (sr_stack_poll(e->stack, &ev) == 0) {
+        /* first: a REGISTER's user data is a UAC context, not one of ours with a kind */
+        if (e->reg && sd__reg_event(e, &ev, now))
+            continue;
         if (sd__fwd_event(e, &ev, now))
             continue; /* a forwarded request's (engine_forward.c) */
+        if (sd__dialog_event(e, &ev))
+            continue; /* one of our BYEs' (engine_dialog.c) */
         switch (ev.kind) {
         case SR_EV_REQUEST:
             if (local)
@@ -174,8 +187,10 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
         case SR_EV_2XX_TIMEOUT: {
             /* no ACK for the 2xx within 64*T1: the stack stopped resending it */
             job *j = sd__job_of(ev.user);
-            if (j)
+            if (j) {
+                sd__dialog_no_ack(e, j, now); /* RFC 3261 §13.3.1.4: BYE */
                 sd__job_free(e, j);
+            }
             break;
         }
         case SR_EV_RESPONSE: e->cnt.dropped++; break;
@@ -184,6 +199,8 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
     }
     if (e->dead)
         sd__jobs_reap(e); /* the queue is empty: no event names them any more */
+    if (e->reg)
+        sd__reg_reap(e);
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -193,6 +210,7 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
 {
     /* parsed once (as sr_stack_receive would: the stack's allocator, its max_message): the
      * stateless path reads this message, the stack takes it and lends it with its event */
+    e->now = now;
     sr_msg *msg = NULL;
     int rc = sd__parse(e, buf, len, &msg);
     if (rc == 0) {
@@ -258,7 +276,10 @@ bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
 
 void sd_engine_on_timer(sd_engine *e, uint64_t now)
 {
+    e->now = now;
     sr_stack_on_timer(e->stack, now);
+    sd__drain_events(e, NULL, now);
+    sd__dialogs_on_timer(e, now);
     sd__drain_events(e, NULL, now);
     sd__fwd_on_timer(e, now);
     sd__drain_events(e, NULL, now);
@@ -269,6 +290,10 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
         sd__drain_events(e, NULL, now);
     }
     sd__drain_events(e, NULL, now);
+    if (e->reg) {
+        sd__reg_on_timer(e, now);
+        sd__drain_events(e, NULL, now);
+    }
     memory_settle(e);
 }
 
@@ -278,18 +303,33 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     if (e->heap_len && e->heap[0]->due < d)
         d = e->heap[0]->due;
     uint64_t f = sd__fwd_next_deadline(e);
+    if (f < d)
+        d = f;
+    uint64_t r = sd__reg_next_deadline(e);
+    if (r < d)
+        d = r;
+    f = sd__dialogs_next_deadline(e);
     return f < d ? f : d;
 }
 
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 {
+    e->now = now;
     sr_stack_on_transport_error(e->stack, peer, now);
+    if (peer->transport != SR_TP_UDP && peer->conn_id != 0) {
+        /* our own requests (a REGISTER) went out with no connection named (conn_id 0): the
+         * shell opened this one for them, and its failure (refused, reset) is theirs too */
+        sr_addr p0 = *peer;
+        p0.conn_id = 0;
+        sr_stack_on_transport_error(e->stack, &p0, now);
+    }
     sd__drain_events(e, NULL, now);
 }
 
 void sd_engine_drain(sd_engine *e)
 {
     e->draining = true;
+    sd__reg_drain(e); /* de-register (Expires: 0) what is registered */
 }
 
 size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
@@ -310,13 +350,20 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
         sd__txn_settle(e, txn, now);
     }
     sd__drain_events(e, NULL, now);
+    n += sd__reg_pending(e);
+    sd__reg_abort(e);
     return n;
 }
 
 size_t sd_engine_pending(const sd_engine *e)
 {
     /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
-    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e);
+    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e) + sd__reg_pending(e);
+}
+
+size_t sd_engine_dialogs(const sd_engine *e)
+{
+    return sr_dialog_count(e->dialogs);
 }
 
 size_t sd_engine_transactions(const sd_engine *e)
@@ -380,6 +427,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     }
     e->session = sd__rng_next(e) % 1000000000u + 1;
     sr_buf_init(&e->scratch, e->alloc);
+    sr_buf_init(&e->wire, e->alloc);
     sr_config sc;
     sr_config_default(&sc);
     sc.t1 = cfg->t1;
@@ -394,7 +442,9 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.alloc = e->alloc;
     if (sr_stack_new(&e->stack, &sc) != 0 ||
         sd_auth_glue_new(&e->auth, sd__rng_next(e), o->nonce_secret, o->nonce_secret_len,
-                         e->alloc) != 0) {
+                         e->alloc) != 0 ||
+        sd__dialogs_new(e) != 0) {
+        sd_auth_glue_free(e->auth);
         sr_stack_free(e->stack);
         sd__free(e, e->cur);
         sd_pool_free(e->pool);
@@ -409,6 +459,7 @@ void sd_engine_free(sd_engine *e)
 {
     if (!e)
         return;
+    sd__reg_free(e); /* first: its contexts forget their transactions in the stack */
     /* the stack goes too: no need to detach the jobs from its transactions */
     while (e->jobs) {
         job *j = e->jobs;
@@ -418,6 +469,7 @@ void sd_engine_free(sd_engine *e)
     }
     sd__jobs_reap(e);
     sd__fwd_free_all(e);
+    sd__dialogs_free(e);
     sd__free(e, e->heap);
     sr_stack_free(e->stack);
     sd_config_free(e->cur->cfg);
@@ -430,6 +482,7 @@ void sd_engine_free(sd_engine *e)
     }
     sd_auth_glue_free(e->auth);
     sr_buf_cleanup(&e->scratch);
+    sr_buf_cleanup(&e->wire);
     const sr_allocator *up = e->o.alloc ? e->o.alloc : sr_allocator_default();
     sd_pool_free(e->pool); /* last: the stack's and the jobs' messages came from it */
     up->free_fn(e, up->user);

@@ -32,6 +32,19 @@ typedef struct sd_txlog {
 
 typedef void (*sd_log_cb)(const sd_txlog *l, void *user);
 
+/** One dialog's end, for the log. Slices live during the call only. */
+typedef struct sd_dialog_log {
+    const sr_addr *peer; /**< where its requests came from */
+    sr_str call_id;
+    sr_str remote_target; /**< the peer's Contact */
+    bool confirmed;       /**< false: an early dialog */
+    uint64_t duration_ms; /**< from its first 1xx or 2xx to its end */
+    const char *reason;   /**< "BYE received", "session timer expired"... */
+    bool bye_sent;        /**< we sent a BYE to end it */
+} sd_dialog_log;
+
+typedef void (*sd_dialog_log_cb)(const sd_dialog_log *l, void *user);
+
 /** What a message received says about its source (for the shell's reflection budget). */
 enum {
     SD_SIGN_REQUEST = 1, /**< a new request (the transaction layer absorbed retransmissions) */
@@ -41,6 +54,18 @@ enum {
 
 /** Called during sd_engine_receive(), about the message being received from @p src. */
 typedef void (*sd_sign_cb)(const sr_addr *src, int sign, void *user);
+
+/** Log levels of sd_note_cb (main.c's). */
+enum { SD_NOTE_ERROR = 0, SD_NOTE_WARN, SD_NOTE_NOTICE, SD_NOTE_INFO, SD_NOTE_DEBUG };
+
+/** A line for the log (the registrations' state changes). */
+typedef void (*sd_note_cb)(void *user, int level, const char *msg);
+
+/**
+ * Locate registrar @p uri of registration group @p group (RFC 3263): the answer goes to
+ * sd_engine_reg_resolved(), later or from inside the call.
+ */
+typedef void (*sd_resolve_cb)(void *user, size_t group, const char *uri);
 
 typedef struct sd_engine_opts {
     sd_send_cb send;
@@ -61,6 +86,16 @@ typedef struct sd_engine_opts {
     /** Where the engine's memory comes from (its jobs, tables and messages, through its
      *  pool); NULL: malloc. Tests hand a failing allocator here. */
     const sr_allocator *alloc;
+    /** The registrations (`registrations:`): their log lines and their registrars' lookups,
+     *  with @p reg_user. NULL note: not logged; NULL resolve: the registrar's host is taken as
+     *  an address literal with its port (5060) and transport (udp). */
+    sd_note_cb note;
+    sd_resolve_cb resolve;
+    void *reg_user;
+    sd_dialog_log_cb dialog_log; /**< NULL: dialog ends are not logged (handed log_user) */
+    size_t max_dialogs;          /**< dialogs recorded at most (0: 4096, dialog.h) */
+    size_t dialog_memory;        /**< bytes they may use (0: 8 MiB) */
+    uint32_t dialog_max_s; /**< the longest a dialog without a session timer lives (0: 7200) */
 } sd_engine_opts;
 
 /** Counters, for SIGUSR1 and /metrics. */
@@ -74,6 +109,10 @@ typedef struct sd_counters {
     uint64_t failures; /**< work cut short by a failure of ours (out of memory: a sequence not
                             kept or not scheduled, a 2xx whose ACK is not tracked, a reply
                             not built) */
+    uint64_t dialogs_created; /**< dialogs recorded (early or confirmed) */
+    uint64_t dialogs_ended;   /**< dialogs ended, whatever the reason */
+    uint64_t dialog_481;      /**< 481s for requests with a To tag matching no dialog */
+    uint64_t byes_sent;       /**< BYEs we sent (session timer, no ACK, longest duration) */
 } sd_counters;
 
 typedef struct sd_engine sd_engine;
@@ -118,10 +157,29 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now_ms);
 /** Response sequences still running (not yet final). */
 size_t sd_engine_pending(const sd_engine *e);
 
+/** Dialogs recorded now (early and confirmed). */
+size_t sd_engine_dialogs(const sd_engine *e);
+
 /** Live transactions in the stack. */
 size_t sd_engine_transactions(const sd_engine *e);
 
 const sd_counters *sd_engine_counters(const sd_engine *e);
+
+/**
+ * Start registering the configuration's `registrations:` (once the listeners are open): each
+ * group's registrar is located (sd_engine_opts.resolve), then its AORs are registered at the
+ * configured rate and kept registered. The registrations of the configuration the engine
+ * started with run until shutdown (a reload does not change them). 0, or -1 (no memory).
+ */
+int sd_engine_reg_start(sd_engine *e, uint64_t now_ms);
+
+/**
+ * The servers registrar group @p group resolved to, in order (RFC 3263 §4.3; @p n 0: not
+ * found, @p why says why), and @p local, our address for the Via and the Contact (the
+ * listener of the first server's transport).
+ */
+void sd_engine_reg_resolved(sd_engine *e, size_t group, const sr_addr *servers, size_t n,
+                            const sd_local *local, const char *why, uint64_t now_ms);
 
 /** Append the counters in Prometheus text format to @p out. 0 or SR_ENOMEM. */
 int sd_engine_metrics(const sd_engine *e, sr_buf *out);

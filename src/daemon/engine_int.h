@@ -71,6 +71,14 @@ typedef struct job {
     bool sdp_offer_1xx; /* ... and it was our offer: the PRACK brings the answer (RFC 3262 §5) */
     bool sdp_offer_2xx; /* our 2xx carried our offer: the ACK brings the answer (§13.2.1) */
     uint64_t session;   /* {{session}}: our SDP's o= sess-id and sess-version, per call */
+    /* our side of the call's SDP (o= id and version, RFC 3264 §8): sdp_own for a new call,
+     * or a dialog's (engine_dialog.c) for a request answered within it; NULL: made afresh
+     * from @p session for each response */
+    sr_sdp_session *sdp_sess;
+    sr_sdp_session sdp_own;
+    /* the dialog the job's INVITE made (early or confirmed), NULL when none; the dialog's
+     * user pointer names the job back while both live (engine_dialog.c) */
+    sr_dialog *dlg;
     /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
      * until it goes out it is not logged */
     bool held;
@@ -115,6 +123,7 @@ struct sd_engine {
     bool draining;
     sd_auth_glue *auth;
     sr_buf scratch;
+    sr_buf wire;   /* a stateless answer, printed as it is built (sd__build_print) */
     sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
     /* the pool's allocator: every allocation of the engine and of the core on its behalf
      * (jobs, heap, messages, buffers) goes through it, and through it to the
@@ -123,9 +132,18 @@ struct sd_engine {
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
     struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
-    sd_due_heap fwd_heap;     /* and their earliest deadlines */
-    bool fwd_rescan;          /* the heap could not take a call: look at all on the next timer */
-    uint64_t fwd_rng;         /* their PRNG (replace shares), from the seed */
+    struct sd_reg *reg;       /* registrations to a registrar (engine_register.c), or NULL */
+    /* dialogs (engine_dialog.c): the table, its bound on a dialog's life without a session
+     * timer, the kind the transactions of our BYEs carry as user data, and the hook media
+     * hangs on a dialog's end (NULL: none) */
+    sr_dialog_table *dialogs;
+    uint64_t dialog_max_ms;
+    uint32_t bye_kind;
+    void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
+    uint64_t now;         /* the time of the call into the engine being run */
+    uint64_t fwd_rng;     /* their PRNG (replace shares), from the seed */
+    sd_due_heap fwd_heap; /* the forwarded calls' earliest deadlines */
+    bool fwd_rescan;      /* the heap could not take a call: look at all on the next timer */
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -273,6 +291,10 @@ static inline void sd__uas_policy(sr_uas_policy *p)
 }
 int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
               const uint8_t *key, sr_msg **out);
+/* sd__build's response printed straight into @p wire (appended: sr_build_response_print),
+ * for one that is only sent. */
+int sd__build_print(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code,
+                    const uint8_t *key, sr_buf *wire);
 void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,
                 const char *rule, const char *note);
 
@@ -303,9 +325,55 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
 void sd__held_release(sd_engine *e, job *j, uint64_t now);
 void sd__job_resume(sd_engine *e, job *j, uint64_t now);
 
+/* ------------------------------------------------------------------ engine_dialog.c */
+
+/* The kind of our BYEs' transactions' user data (sd_engine.bye_kind). */
+#define SD_KIND_BYE 0x73644259u /* "sdBY" */
+
+int sd__dialogs_new(sd_engine *e);
+void sd__dialogs_free(sd_engine *e);
+/* Before response @p resp (ours, 101-299) to the job's INVITE goes out: record the dialog
+ * it makes or confirms. 0, or SR_ETOOBIG (a 2xx beyond the table's limits: the caller sends
+ * 503 instead), SR_ENOMEM. A 1xx whose dialog cannot be recorded goes out all the same. */
+int sd__dialog_on_response(sd_engine *e, job *j, const sr_msg *req, sr_msg *resp, uint64_t now);
+/* A job ends (@p code 2xx: no final to tell; 0 or 300-699: its final was not a 2xx): the
+ * dialog of its INVITE ends if that final was not a 2xx, or if it is still early. */
+void sd__dialog_job_gone(sd_engine *e, job *j, unsigned code, uint64_t now);
+/* The ACK of the job's 2xx, or an ACK of a re-INVITE's (@p j NULL). */
+void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now);
+/* The 2xx of the job's INVITE was never ACKed (RFC 3261 §13.3.1.4): BYE, dialog ended. */
+void sd__dialog_no_ack(sd_engine *e, job *j, uint64_t now);
+/* A request with a To tag (not ACK, CANCEL): true when the dialog layer answered it (481,
+ * 500, BYE, re-INVITE, UPDATE, INFO); false when the rules answer it. */
+bool sd__dialog_request(sd_engine *e, const sr_event *ev, const sd_local *local, uint64_t now);
+/* A final @p code the rules sent for in-dialog request @p req: a 2xx to BYE ends the dialog. */
+void sd__dialog_after_final(sd_engine *e, const sr_msg *req, unsigned code, uint64_t now);
+/* Our BYE's transaction's events (user data of kind SD_KIND_BYE): true when it was one. */
+bool sd__dialog_event(sd_engine *e, const sr_event *ev);
+void sd__dialogs_on_timer(sd_engine *e, uint64_t now);
+uint64_t sd__dialogs_next_deadline(const sd_engine *e);
+
 /* ------------------------------------------------------------------ engine_stateless.c */
 
 bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local);
+
+/* ------------------------------------------------------------------ engine_register.c */
+
+/* A stack event about one of our REGISTERs: handled, true (a SEND is left to the caller:
+ * false); else false. */
+bool sd__reg_event(sd_engine *e, const sr_event *ev, uint64_t now);
+/* The stack's queue is empty: free the ended REGISTERs' contexts. */
+void sd__reg_reap(sd_engine *e);
+uint64_t sd__reg_next_deadline(const sd_engine *e);
+void sd__reg_on_timer(sd_engine *e, uint64_t now);
+/* SIGTERM: de-register what is registered (Expires: 0). */
+void sd__reg_drain(sd_engine *e);
+/* De-registrations (and REGISTERs) still in flight while shutting down. */
+size_t sd__reg_pending(const sd_engine *e);
+/* Out of time: every REGISTER still in flight is given up. */
+void sd__reg_abort(sd_engine *e);
+void sd__reg_free(sd_engine *e);
+int sd__reg_metrics(const sd_engine *e, sr_buf *out);
 
 /* ------------------------------------------------------------------ engine_badreq.c */
 

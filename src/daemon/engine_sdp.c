@@ -51,7 +51,10 @@ static void local_of(const job *j, sr_sdp_local *l, char *host, size_t cap)
  * afresh from the same offer, so within a call it does not change). */
 static void session_of(const job *j, sr_sdp_session *s)
 {
-    sr_sdp_session_init(s, j->session, j->session);
+    if (j->sdp_sess)
+        *s = *j->sdp_sess; /* the call's (or its dialog's): versions go on from it */
+    else
+        sr_sdp_session_init(s, j->session, j->session);
 }
 
 int sd__sdp_body(sd_engine *e, const job *j, const sr_msg *req, sr_buf *out)
@@ -62,12 +65,19 @@ int sd__sdp_body(sd_engine *e, const job *j, const sr_msg *req, sr_buf *out)
     sr_sdp_session s;
     session_of(j, &s);
     sr_str body;
-    if (!sdp_of(req, &body))
-        return sr_sdp_offer(&l, &s, out); /* RFC 3261 §13.2.1: the offer in our response */
+    int rc;
+    if (!sdp_of(req, &body)) {
+        rc = sr_sdp_offer(&l, &s, out); /* RFC 3261 §13.2.1: the offer in our response */
+        if (rc == 0 && j->sdp_sess)
+            *j->sdp_sess = s;
+        return rc;
+    }
     sr_sdp *offer = NULL;
-    int rc = sr_sdp_parse(&offer, body.p, body.len, e->alloc, NULL);
+    rc = sr_sdp_parse(&offer, body.p, body.len, e->alloc, NULL);
     if (rc == 0)
         rc = sr_sdp_answer(offer, &l, &s, out, NULL);
+    if (rc == 0 && j->sdp_sess)
+        *j->sdp_sess = s; /* RFC 3264 §8: the version goes up when what we send changes */
     sr_sdp_free(offer);
     /* an offer we cannot answer, malformed or with nothing in common: sd__sdp_refuse() */
     return rc == SR_ENOMEM || rc == 0 ? rc : SR_ENOCODEC;

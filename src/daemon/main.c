@@ -21,13 +21,20 @@
 /* notice: start-up, reloads and the stop, which -q keeps (a healthy start is no warning) */
 enum { LOG_ERROR = 0, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
+typedef struct reg_lookup {
+    struct app *a;
+    size_t group;
+} reg_lookup;
+
 typedef struct app {
     int level;
     const char *config_path;
     const char *port_file; /* --port-file: where the bound addresses go, or NULL */
     sd_engine *engine;
     sn_loop *loop;
-    bool cli_listen; /* -l given: the configuration's listen is not used, nor reloaded */
+    sn_resolver *res;        /* the registrars' lookups (registrations:), made on first use */
+    reg_lookup lookups[256]; /* one per registration group (config_register.c: at most 256) */
+    bool cli_listen;         /* -l given: the configuration's listen is not used, nor reloaded */
 } app;
 
 static const char *const default_listen[] = {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"};
@@ -94,6 +101,23 @@ static void on_txlog(const sd_txlog *l, void *user)
             (int)(l->ruri.len > 200 ? 200 : l->ruri.len), l->ruri.p ? l->ruri.p : "", code,
             l->rule ? l->rule : "-", l->note ? " (" : "", l->note ? l->note : "",
             l->note ? ")" : "");
+}
+
+/* One line per dialog end: who, how long, why (docs/sipreplyd.md "Dialogs"). */
+static void on_dialog_log(const sd_dialog_log *l, void *user)
+{
+    app *a = user;
+    if (a->level < LOG_INFO)
+        return;
+    char ts[40];
+    stamp(ts, sizeof(ts));
+    const char *tp = l->peer->transport == SR_TP_UDP ? "udp" : "tcp";
+    fprintf(stderr, "%s info %s:%s:%u dialog %s ended after %llu.%03llu s: %s%s; Call-ID %.*s\n",
+            ts, tp, l->peer->host, l->peer->port, l->confirmed ? "confirmed" : "early",
+            (unsigned long long)(l->duration_ms / 1000),
+            (unsigned long long)(l->duration_ms % 1000), l->reason,
+            l->bye_sent ? " (BYE sent)" : "", (int)(l->call_id.len > 200 ? 200 : l->call_id.len),
+            l->call_id.p);
 }
 
 static int load(const char *path, sd_config **out, sd_config_error *err)
@@ -251,6 +275,81 @@ static void engine_sign(const sr_addr *src, int sign, void *user)
     sn_sign(user, src, sign == SD_SIGN_ALIVE ? SN_SIGN_ALIVE : SN_SIGN_REQUEST);
 }
 
+/* ---- registrations: the log lines, and each registrar located (RFC 3263) */
+
+static void engine_note(void *user, int level, const char *msg)
+{
+    logf_(user, level, "%s", msg);
+}
+
+/* Our address for a REGISTER to @p to: the first listener of its transport and family (its
+ * host, or for a wildcard the address the kernel sends from to @p to). 0 or -1. */
+static int reg_local(const app *a, const sr_addr *to, sd_local *out)
+{
+    char text[2048];
+    sn_listeners(a->loop, text, sizeof(text));
+    const char *want = to->transport == SR_TP_TCP ? "tcp" : "udp";
+    bool v6 = to->host[0] == '[';
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char tp[8], host[SR_ADDR_HOST_MAX];
+        unsigned port;
+        if (sscanf(line, "%7s %63s %u", tp, host, &port) != 3 || strcmp(tp, want) != 0 ||
+            (strchr(host, ':') != NULL) != v6)
+            continue;
+        if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::")) {
+            if (sn_local_addr_for(to, out->host, sizeof(out->host)) != 0)
+                return -1;
+        } else {
+            snprintf(out->host, sizeof(out->host), v6 ? "[%s]" : "%s", host);
+        }
+        out->port = (uint16_t)port;
+        return 0;
+    }
+    return -1;
+}
+
+static void reg_located(void *user, int status, const sn_targets *t)
+{
+    reg_lookup *q = user;
+    app *a = q->a;
+    sr_addr servers[8];
+    size_t n = status == 0 ? sn_targets_usable(t, servers, 8) : 0;
+    sd_local local;
+    const char *why = status ? sr_strerror(status) : "no UDP or TCP server";
+    /* our registrar, chosen by the configuration: our REGISTERs to it are not reflections
+     * (a burst of them would otherwise be over its budget before its first answer) */
+    for (size_t i = 0; i < n; i++)
+        (void)sn_trust(a->loop, &servers[i]); /* -1: 64 trusted already; the budget applies */
+    if (n && reg_local(a, &servers[0], &local) != 0) {
+        why = "no listener of that transport and address family to register";
+        n = 0;
+    }
+    sd_engine_reg_resolved(a->engine, q->group, servers, n, n ? &local : NULL, why, sn_now_ms());
+}
+
+static void engine_resolve(void *user, size_t group, const char *uri)
+{
+    app *a = user;
+    char err[160] = "too many registrations";
+    reg_lookup *q = group < 256 ? &a->lookups[group] : NULL;
+    int rc;
+    if (q && !a->res) {
+        sn_resolver_opts ro;
+        sn_resolver_opts_default(&ro);
+        ro.servers = sd_engine_config(a->engine)->reg.dns; /* NULL: the system's */
+        if (sn_resolver_new(&a->res, a->loop, &ro, err, sizeof(err)) != 0)
+            a->res = NULL;
+    }
+    if (q && a->res) {
+        *q = (reg_lookup){.a = a, .group = group};
+        rc = sn_resolve_uri(a->res, uri, strlen(uri), reg_located, q, NULL);
+        if (rc == 0)
+            return;
+        snprintf(err, sizeof(err), "%s", sr_strerror(rc));
+    }
+    sd_engine_reg_resolved(a->engine, group, NULL, 0, NULL, err, sn_now_ms());
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -282,10 +381,10 @@ static void usage(FILE *out)
             "      --message-timeout MS  a TCP message must be complete MS after its first\n"
             "                          byte, a new connection's first one MS after connecting\n"
             "                          (20000)\n"
-            "      --reflection-budget BYTES  UDP response bytes sent to an IP address that\n"
-            "                          shows no sign of life (ACK, PRACK), beyond\n"
-            "                          --reflection-ratio times the bytes of its new requests;\n"
-            "                          over it, responses to it are dropped (2048; 0: off)\n"
+            "      --reflection-budget BYTES  UDP bytes sent to an IP address that shows no\n"
+            "                          sign of life (ACK, PRACK), beyond --reflection-ratio\n"
+            "                          times the bytes of its new requests; over it, what\n"
+            "                          goes to it is dropped (2048; 0: off)\n"
             "      --reflection-ratio N   see --reflection-budget (4)\n"
             "      --reflection-window MS  an address over its budget gets nothing for at\n"
             "                          most MS without a sign of life (64000)\n"
@@ -293,6 +392,11 @@ static void usage(FILE *out)
             "      --max-transactions N   live transactions (262144)\n"
             "      --max-memory BYTES  bytes live transactions may retain; past it a new\n"
             "                          request gets 503 (1073741824, docs/sipreplyd.md)\n"
+            "      --max-dialogs N     dialogs kept; beyond, a call gets 503 instead of a 2xx\n"
+            "                          (65536)\n"
+            "      --dialog-memory BYTES  bytes the dialogs may use (67108864)\n"
+            "      --dialog-max-duration S  a dialog without a session timer ends with a BYE\n"
+            "                          after S seconds (7200)\n"
             "      --udp-gso           send runs of equal-size UDP datagrams to one peer as one\n"
             "                          UDP GSO send (Linux; cheaper under load; a capture on\n"
             "                          this host then shows such a run as one large datagram)\n"
@@ -337,6 +441,8 @@ int main(int argc, char **argv)
      * response), room for the 262144 of --max-transactions; a flood of large heads is
      * stopped by it first (docs/sipreplyd.md "Memory") */
     size_t max_mem = (size_t)1 << 30;
+    size_t max_dlg = 65536, dlg_mem = (size_t)64 << 20;
+    uint32_t dlg_dur = 7200;
     enum {
         O_PRINT = 256,
         O_LEVEL,
@@ -347,6 +453,9 @@ int main(int argc, char **argv)
         O_SHUT,
         O_MAXTXN,
         O_MAXMEM,
+        O_MAXDLG,
+        O_DLGMEM,
+        O_DLGDUR,
         O_GSO,
         O_HOLD,
         O_PERSRC,
@@ -370,6 +479,9 @@ int main(int argc, char **argv)
         {"shutdown-timeout", required_argument, NULL, O_SHUT},
         {"max-transactions", required_argument, NULL, O_MAXTXN},
         {"max-memory", required_argument, NULL, O_MAXMEM},
+        {"max-dialogs", required_argument, NULL, O_MAXDLG},
+        {"dialog-memory", required_argument, NULL, O_DLGMEM},
+        {"dialog-max-duration", required_argument, NULL, O_DLGDUR},
         {"udp-gso", no_argument, NULL, O_GSO},
         {"udp-hold", required_argument, NULL, O_HOLD},
         {"max-connections-per-source", required_argument, NULL, O_PERSRC},
@@ -421,6 +533,22 @@ int main(int argc, char **argv)
                 return 2;
             }
             max_mem = v;
+            break;
+        case O_MAXDLG:
+        case O_DLGMEM:
+        case O_DLGDUR:
+            if (num_arg(optarg, &v) != 0 || v == 0 || v > 0xffffffffUL ||
+                (ch == O_DLGMEM && v < 65536)) {
+                fprintf(stderr, "sipreplyd: '%s': expected a positive number%s\n", optarg,
+                        ch == O_DLGMEM ? " of bytes, at least 65536" : "");
+                return 2;
+            }
+            if (ch == O_MAXDLG)
+                max_dlg = v;
+            else if (ch == O_DLGMEM)
+                dlg_mem = v;
+            else
+                dlg_dur = (uint32_t)v;
             break;
         case O_GSO: so.udp_gso = true; break;
         case O_HOLD: /* 0 turns it off */
@@ -488,7 +616,12 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check) {
-        printf("%s: ok (%zu rules)\n", a.config_path ? a.config_path : "(default)", cf->n_rules);
+        if (cf->n_reg_aors)
+            printf("%s: ok (%zu rules, %zu AORs to register)\n",
+                   a.config_path ? a.config_path : "(default)", cf->n_rules, cf->n_reg_aors);
+        else
+            printf("%s: ok (%zu rules)\n", a.config_path ? a.config_path : "(default)",
+                   cf->n_rules);
         sd_config_free(cf);
         return 0;
     }
@@ -533,12 +666,19 @@ int main(int argc, char **argv)
                          /* below info, no transaction line is printed: the engine
                           * need not write them (a forwarded call's branches, above all) */
                          .log = a.level >= LOG_INFO ? on_txlog : NULL,
+                         .dialog_log = on_dialog_log,
                          .log_user = &a,
                          .seed = seed,
                          .max_transactions = max_txn,
                          .max_memory = max_mem,
+                         .max_dialogs = max_dlg,
+                         .dialog_memory = dlg_mem,
+                         .dialog_max_s = dlg_dur,
                          .nonce_secret = nonce_secret,
-                         .nonce_secret_len = sizeof(nonce_secret)};
+                         .nonce_secret_len = sizeof(nonce_secret),
+                         .note = engine_note,
+                         .resolve = engine_resolve,
+                         .reg_user = &a};
     int rc = 1;
     sd_engine *e = NULL;
     if (sd_engine_new(&e, cf, &eo) != 0) {
@@ -568,9 +708,14 @@ int main(int argc, char **argv)
         goto out;
     logf_(&a, LOG_NOTICE, "sipreplyd %s running %s (%zu rules)", SR_VERSION_STRING,
           a.config_path ? a.config_path : "the embedded default (dial a code)", cf->n_rules);
+    if (sd_engine_reg_start(e, sn_now_ms()) != 0) {
+        logf_(&a, LOG_ERROR, "registrations: cannot start them (out of memory)");
+        goto out;
+    }
     rc = sn_loop_run(loop);
     logf_(&a, LOG_NOTICE, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
 out:
+    sn_resolver_free(a.res);
     sn_loop_free(loop);
     sd_engine_free(e);
     return rc;

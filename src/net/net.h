@@ -20,12 +20,10 @@ typedef struct sn_opts {
     uint32_t message_ms;
     /** TCP connections from one IP address (default 256) */
     size_t max_conns_per_source;
-    /** Reflection budget (UDP): response bytes we may send to an IP address that has
-     *  shown no sign of life (an ACK or PRACK proving it receives our responses) beyond
-     *  reflection_ratio times the bytes of the new requests it sent; over it, the responses
-     *  to that address are dropped until it shows life or reflection_window_ms pass.
-     *  Requests we send (a proxy's, their ACKs and CANCELs) are not counted. 0: off
-     *  (default 2048). */
+    /** Reflection budget (UDP): bytes we may send to an IP address that has shown no sign
+     *  of life (an ACK or PRACK proving it receives our responses) beyond reflection_ratio
+     *  times the bytes of the new requests it sent; over it, what goes to that address is
+     *  dropped until it shows life or reflection_window_ms pass. 0: off (default 2048). */
     size_t reflection_budget;
     unsigned reflection_ratio;     /**< see reflection_budget (default 4) */
     uint32_t reflection_window_ms; /**< see reflection_budget (default 64000) */
@@ -122,6 +120,18 @@ void sn_send(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 /** During @c receive: what the message says about its source (SN_SIGN_*), for the
  * reflection budget. */
 void sn_sign(sn_loop *l, const sr_addr *src, int sign);
+
+/** Most addresses sn_trust() takes. */
+#define SN_TRUST_MAX 64
+
+/**
+ * Exempt the IP address of @p peer (an address literal) from the reflection budget: a peer
+ * the program chose itself to send requests to (a registrar of its configuration), not one
+ * a request's source made it answer. Until its first response such a peer shows no sign of
+ * life, and a burst of our own requests (thousands of REGISTERs) would be dropped as a
+ * reflection. 0, or -1 (not an address literal, or SN_TRUST_MAX addresses already).
+ */
+int sn_trust(sn_loop *l, const sr_addr *peer);
 
 /** Append the loop's counters (TCP closures and reconnections, reflection budget drops) in
  * Prometheus text format. 0 or SR_ENOMEM. */

@@ -162,11 +162,7 @@ void sn__udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
     lsn *ls = udp_socket_for(l, to, ss.ss_family);
     if (!ls || len > OUT_BYTES)
         return;
-    /* the budget bounds what a (maybe spoofed) source makes us send back: responses. A
-     * request goes where our configuration or our own transaction sends it (a forwarded
-     * request, its ACK or CANCEL), whoever its receiver last heard from */
-    bool resp = len >= 4 && memcmp(data, "SIP/", 4) == 0;
-    if (l->refl && resp && !sn__refl_allow(l, &ss, len))
+    if (l->refl && !sn__refl_allow(l, &ss, len))
         return;
     if (l->out_n && (l->out_fd != ls->fd || l->out_n == OUT_BATCH || l->out_used + len > OUT_BYTES))
         sn__udp_flush(l);

@@ -1,7 +1,6 @@
 /* The network shell (src/net) driven by a fake handler, no daemon linked: UDP echo through
  * the handler table, a TCP message framed from pieces, a timer at its deadline, a transport
- * error for a refused reconnection, /metrics for a slow reader, the reflection budget on
- * responses only, and the drain on SIGTERM. */
+ * error for a refused reconnection, /metrics for a slow reader, and the drain on SIGTERM. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -45,26 +44,6 @@ static void f_receive(void *user, const char *data, size_t len, const sr_addr *s
         atomic_fetch_add(&f->tcp_messages, 1);
         atomic_store(&f->tcp_len, len);
         sn_send(f->loop, data, len, src); /* echo on the connection */
-        return;
-    }
-    unsigned n_blast, blast_port;
-    char kind;
-    if (len > 6 && len < 64 && !memcmp(data, "blast ", 6)) {
-        /* "blast q|s N PORT": N requests (q) or responses (s) of 400 bytes to 127.0.0.1:PORT,
-         * an address that never earned credit (the reflection budget) */
-        char cmd[64];
-        memcpy(cmd, data, len);
-        cmd[len] = '\0';
-        if (sscanf(cmd, "blast %c %u %u", &kind, &n_blast, &blast_port) == 3) {
-            char msg[400];
-            memset(msg, 'x', sizeof(msg));
-            memcpy(msg, kind == 'q' ? "OPTIONS sip:x SIP/2.0\r\n" : "SIP/2.0 200 OK\r\n\r\n",
-                   kind == 'q' ? 23 : 19);
-            sr_addr to = *src;
-            to.port = (uint16_t)blast_port;
-            for (unsigned i = 0; i < n_blast; i++)
-                sn_send(f->loop, msg, sizeof(msg), &to);
-        }
         return;
     }
     if (len == 5 && !memcmp(data, "timer", 5)) {
@@ -362,35 +341,6 @@ static void test_metrics_slow_reader(void **state)
     close(hf);
 }
 
-/* The reflection budget (2048 bytes by default) counts responses only: ten requests of 400
- * bytes to an address that never showed life all leave (a proxy forwarding to its target),
- * ten responses do not. */
-static void test_reflection_counts_responses(void **state)
-{
-    (void)state;
-    int ctl = udp_client(), rx = udp_client();
-    struct sockaddr_in a = lo(udp_port), me = lo(0);
-    socklen_t ml = sizeof(me);
-    assert_int_equal(bind(rx, (struct sockaddr *)&me, sizeof(me)), 0);
-    assert_int_equal(getsockname(rx, (struct sockaddr *)&me, &ml), 0);
-    char cmd[64], buf[1024];
-    for (int kind = 0; kind < 2; kind++) {
-        int k = snprintf(cmd, sizeof(cmd), "blast %c 10 %u", kind == 0 ? 'q' : 's',
-                         (unsigned)ntohs(me.sin_port));
-        assert_int_equal(sendto(ctl, cmd, (size_t)k, 0, (struct sockaddr *)&a, sizeof(a)), k);
-        int got = 0;
-        while (recv_wait(rx, buf, sizeof(buf), kind == 0 ? WAIT_MS : 500) == 400)
-            if (++got == 10)
-                break;
-        if (kind == 0)
-            assert_int_equal(got, 10);
-        else
-            assert_true(got < 10);
-    }
-    close(ctl);
-    close(rx);
-}
-
 static void test_drain(void **state)
 {
     (void)state;
@@ -408,7 +358,6 @@ int main(void)
         cmocka_unit_test(test_timer),
         cmocka_unit_test(test_transport_error),
         cmocka_unit_test(test_metrics_slow_reader),
-        cmocka_unit_test(test_reflection_counts_responses),
         cmocka_unit_test(test_drain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
