@@ -223,7 +223,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         }
         if (a->kind == SD_ACT_FORWARD) {
             j->final_sent = true; /* the forwarder answers and logs from now on */
-            sd__fwd_start(e, j, a, req, now);
+            sd__fwd_start(e, j, a, req, !j->owned, now); /* unowned: req is lent */
             return false;
         }
         if (a->kind == SD_ACT_REGISTER) {

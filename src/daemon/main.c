@@ -663,7 +663,9 @@ int main(int argc, char **argv)
     sd_engine_opts eo = {.send = engine_send,
                          .user = loop,
                          .sign = engine_sign,
-                         .log = on_txlog,
+                         /* below info, no transaction line is printed: the engine
+                          * need not write them (a forwarded call's branches, above all) */
+                         .log = a.level >= LOG_INFO ? on_txlog : NULL,
                          .dialog_log = on_dialog_log,
                          .log_user = &a,
                          .seed = seed,
