@@ -9,13 +9,16 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_forward.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_badreq.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_set.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_respond.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_sdp.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_dialog.c
@@ -24,7 +27,8 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_seq.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_stateless.c
   ${PROJECT_SOURCE_DIR}/src/daemon/auth_glue.c
-  ${PROJECT_SOURCE_DIR}/src/daemon/pool.c)
+  ${PROJECT_SOURCE_DIR}/src/daemon/pool.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/regsched.c)
 target_include_directories(sipreplyd_engine PUBLIC ${PROJECT_SOURCE_DIR}/src/daemon)
 target_link_libraries(sipreplyd_engine PUBLIC sipreply_static PkgConfig::SR_YAML)
 target_compile_definitions(sipreplyd_engine PRIVATE _GNU_SOURCE)

@@ -169,6 +169,7 @@ void sd_config_free(sd_config *cf)
     sd__free_list(cf->listen);
     free(cf->advertise);
     free(cf->server);
+    sd__free_registrations(cf);
     free(cf);
 }
 

@@ -55,6 +55,18 @@ enum {
 /** Called during sd_engine_receive(), about the message being received from @p src. */
 typedef void (*sd_sign_cb)(const sr_addr *src, int sign, void *user);
 
+/** Log levels of sd_note_cb (main.c's). */
+enum { SD_NOTE_ERROR = 0, SD_NOTE_WARN, SD_NOTE_NOTICE, SD_NOTE_INFO, SD_NOTE_DEBUG };
+
+/** A line for the log (the registrations' state changes). */
+typedef void (*sd_note_cb)(void *user, int level, const char *msg);
+
+/**
+ * Locate registrar @p uri of registration group @p group (RFC 3263): the answer goes to
+ * sd_engine_reg_resolved(), later or from inside the call.
+ */
+typedef void (*sd_resolve_cb)(void *user, size_t group, const char *uri);
+
 typedef struct sd_engine_opts {
     sd_send_cb send;
     void *user;    /**< handed to @p send and @p sign */
@@ -74,6 +86,12 @@ typedef struct sd_engine_opts {
     /** Where the engine's memory comes from (its jobs, tables and messages, through its
      *  pool); NULL: malloc. Tests hand a failing allocator here. */
     const sr_allocator *alloc;
+    /** The registrations (`registrations:`): their log lines and their registrars' lookups,
+     *  with @p reg_user. NULL note: not logged; NULL resolve: the registrar's host is taken as
+     *  an address literal with its port (5060) and transport (udp). */
+    sd_note_cb note;
+    sd_resolve_cb resolve;
+    void *reg_user;
     sd_dialog_log_cb dialog_log; /**< NULL: dialog ends are not logged (handed log_user) */
     size_t max_dialogs;          /**< dialogs recorded at most (0: 4096, dialog.h) */
     size_t dialog_memory;        /**< bytes they may use (0: 8 MiB) */
@@ -146,6 +164,22 @@ size_t sd_engine_dialogs(const sd_engine *e);
 size_t sd_engine_transactions(const sd_engine *e);
 
 const sd_counters *sd_engine_counters(const sd_engine *e);
+
+/**
+ * Start registering the configuration's `registrations:` (once the listeners are open): each
+ * group's registrar is located (sd_engine_opts.resolve), then its AORs are registered at the
+ * configured rate and kept registered. The registrations of the configuration the engine
+ * started with run until shutdown (a reload does not change them). 0, or -1 (no memory).
+ */
+int sd_engine_reg_start(sd_engine *e, uint64_t now_ms);
+
+/**
+ * The servers registrar group @p group resolved to, in order (RFC 3263 §4.3; @p n 0: not
+ * found, @p why says why), and @p local, our address for the Via and the Contact (the
+ * listener of the first server's transport).
+ */
+void sd_engine_reg_resolved(sd_engine *e, size_t group, const sr_addr *servers, size_t n,
+                            const sd_local *local, const char *why, uint64_t now_ms);
 
 /** Append the counters in Prometheus text format to @p out. 0 or SR_ENOMEM. */
 int sd_engine_metrics(const sd_engine *e, sr_buf *out);
