@@ -474,6 +474,38 @@ static void test_early_and_no_ack(void **state)
     sd_engine_free(e);
 }
 
+/* A PRACK in the early dialog (RFC 3262) advances its remote CSeq (§12.2.2): after it, a
+ * request with the INVITE's number is out of order. */
+static void test_prack_cseq(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_opts(sd_default_config, &c, 0);
+    char *r = request("INVITE", "sip:183@127.0.0.1", "z9hG4bKq1", "c-pr", 1, NULL,
+                      "Supported: 100rel\r\n", sdp_sendrecv);
+    feed(e, &c, r);
+    free(r);
+    assert_int_equal(status_of(&c.s[0]), 183);
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
+    assert_non_null(rs);
+    char rack[64];
+    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    assert_int_equal(in_dialog(e, &c, "PRACK", "c-pr", 2, tag, rack, NULL), 200);
+    cap_clear(&c);
+    advance(e, &c, 1000);
+    assert_int_equal(status_of(&c.s[0]), 200);
+    char *ack =
+        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-pr", 1, tag, NULL, NULL);
+    feed(e, &c, ack);
+    free(ack);
+    assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 1, tag, NULL, NULL), 500);
+    assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 3, tag, NULL, NULL), 200);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 /* The table's bound: beyond it a call that would make a dialog gets 503, not a 2xx. */
 static void test_max_dialogs(void **state)
 {
@@ -530,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_update_and_glare),
         cmocka_unit_test(test_session_timer),
         cmocka_unit_test(test_early_and_no_ack),
+        cmocka_unit_test(test_prack_cseq),
         cmocka_unit_test(test_max_dialogs),
         cmocka_unit_test(test_rule_wins),
     };
