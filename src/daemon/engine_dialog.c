@@ -230,6 +230,12 @@ void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now)
     }
 }
 
+void sd__dialog_2xx_released(sd_engine *e, job *j, uint64_t now)
+{
+    if (j->dlg && !j->dlg->acked)
+        sr_dialog_set_deadline(e->dialogs, j->dlg, now + no_ack_ms(e));
+}
+
 void sd__dialog_no_ack(sd_engine *e, job *j, uint64_t now)
 {
     sr_dialog *d = j->dlg;

@@ -436,11 +436,11 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
  * §13.3.1.4, SR_SEND_RETX_2XX from when it went), and the job waits for that ACK. */
 void sd__held_release(sd_engine *e, job *j, uint64_t now)
 {
-    (void)now;
     sr_txn_state ts;
     if (sr_stack_txn_state(e->stack, j->txn, &ts) != 0 || ts != SR_TXN_ACCEPTED)
         return; /* still held (or the transaction ended: SR_EV_TERMINATED says so) */
     j->held = false;
+    sd__dialog_2xx_released(e, j, now); /* its dialog waits for the ACK from now */
     sd__job_done(e, j, j->req, j->held_code, NULL);
     if (!sd__job_wait_ack(e, &j))
         sd__job_free(e, j);
