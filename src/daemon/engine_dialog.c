@@ -407,6 +407,10 @@ bool sd__dialog_event(sd_engine *e, const sr_event *ev)
 {
     if (ev->user != &e->bye_kind)
         return false;
+    /* a response matched to our BYE's transaction (its branch is ours, unguessable): the
+     * address receives what we send (the reflection budget's sign of life) */
+    if (ev->kind == SR_EV_RESPONSE)
+        sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
     /* our BYE's responses and its timeout: the dialog is gone already (§15.1.1: the session
      * ends when the BYE is sent), nothing more to do */
     return ev->kind == SR_EV_RESPONSE || ev->kind == SR_EV_TIMEOUT ||
