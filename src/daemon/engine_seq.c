@@ -307,6 +307,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             else if (code == 183) /* an answer, or our offer in a reliable one */
                 sdp = (has_sdp_body(req) || reliable) && !j->sdp_reliable;
         }
+        if (j->dlg && j->sdp_sess == &j->sdp_own)
+            j->sdp_own = j->dlg->sdp; /* the early dialog's SDP (an UPDATE may have moved it on) */
         sr_msg *resp = NULL;
         int rc = sd__build(e, j, req, st, code, sdp, e->tag_key, &resp);
         if (rc == SR_ENOCODEC)

@@ -547,6 +547,33 @@ static void test_held_2xx_late_prack(void **state)
     sd_engine_free(e);
 }
 
+/* An UPDATE in the early dialog (RFC 3311 §5.1) between the 183 and the 200: answered with
+ * the next o= version, and the 200 after it counts on from there (RFC 3264 §8). */
+static void test_early_update(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_opts(sd_default_config, &c, 0);
+    char *r =
+        request("INVITE", "sip:183@127.0.0.1", "z9hG4bKu1", "c-eu", 1, NULL, NULL, sdp_sendrecv);
+    feed(e, &c, r);
+    free(r);
+    assert_int_equal(status_of(&c.s[0]), 183);
+    unsigned long long v0 = o_version(&c.s[0]);
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    assert_int_equal(in_dialog(e, &c, "UPDATE", "c-eu", 2, tag, NULL, sdp_sendonly), 200);
+    assert_non_null(strstr(body_of(&c.s[0]), "a=recvonly\r\n"));
+    assert_int_equal(o_version(&c.s[0]), v0 + 1);
+    cap_clear(&c);
+    advance(e, &c, 1000);
+    assert_int_equal(status_of(&c.s[0]), 200);
+    assert_non_null(strstr(body_of(&c.s[0]), "a=sendrecv\r\n"));
+    assert_int_equal(o_version(&c.s[0]), v0 + 2);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 /* The table's bound: beyond it a call that would make a dialog gets 503, not a 2xx. */
 static void test_max_dialogs(void **state)
 {
@@ -604,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_session_timer),
         cmocka_unit_test(test_early_and_no_ack),
         cmocka_unit_test(test_prack_cseq),
+        cmocka_unit_test(test_early_update),
         cmocka_unit_test(test_held_2xx_late_prack),
         cmocka_unit_test(test_max_dialogs),
         cmocka_unit_test(test_rule_wins),
