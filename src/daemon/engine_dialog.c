@@ -294,6 +294,21 @@ static void offer_answer(sd_engine *e, job *t, sr_dialog *d, const sr_msg *req, 
 {
     sr_method m = sr_msg_method(req);
     bool offer = has_sdp(req);
+    job *call = d->state == SR_DIALOG_EARLY ? d->user : NULL;
+    if (call && offer && call->sdp_offer_1xx) {
+        /* RFC 3311 §5.2: our offer in the reliable 1xx awaits its answer (the PRACK) */
+        answer(e, t, req, 491, NULL, "an offer of ours is pending", now);
+        return;
+    }
+    if (call && offer && call->req && has_sdp(call->req) && !call->sdp_reliable) {
+        /* RFC 3311 §5.2: the INVITE's offer has no answer yet (none went reliably): 500 with
+         * Retry-After */
+        char name[] = "Retry-After", value[] = "1";
+        sd_header h = {.name = name, .value = value};
+        sd_step st = {.code = 500, .repeat = 1, .headers = &h, .n_headers = 1};
+        answer(e, t, req, 500, &st, "the INVITE's offer is not answered yet", now);
+        return;
+    }
     if (d->offer_pending && (offer || m == SR_METHOD_INVITE)) {
         /* RFC 3261 §14.1, RFC 3311 §5.2: our offer is not answered yet (glare) */
         answer(e, t, req, 491, NULL, "an offer of ours is pending", now);
