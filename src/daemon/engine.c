@@ -76,6 +76,12 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         return;
     }
     if (m == SR_METHOD_PRACK && ev->related) {
+        /* §12.2.2: the PRACK's CSeq is the early dialog's remote sequence number now */
+        sr_dialog *d = sr_dialog_match(e->dialogs, req);
+        if (d) {
+            int rc = sr_dialog_check_cseq(d, req);
+            (void)rc; /* out of order: the stack has answered it already; nothing to undo */
+        }
         job *j = sd__job_of(ev->related_user);
         if (j && j->sdp_offer_1xx) {
             sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3262 §5 */

@@ -339,6 +339,8 @@ int sd__dialog_on_response(sd_engine *e, job *j, const sr_msg *req, sr_msg *resp
 /* A job ends (@p code 2xx: no final to tell; 0 or 300-699: its final was not a 2xx): the
  * dialog of its INVITE ends if that final was not a 2xx, or if it is still early. */
 void sd__dialog_job_gone(sd_engine *e, job *j, unsigned code, uint64_t now);
+/* The 2xx the stack held for a PRACK (RFC 3262 §3) went out now: its ACK is awaited from now. */
+void sd__dialog_2xx_released(sd_engine *e, job *j, uint64_t now);
 /* The ACK of the job's 2xx, or an ACK of a re-INVITE's (@p j NULL). */
 void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now);
 /* The 2xx of the job's INVITE was never ACKed (RFC 3261 §13.3.1.4): BYE, dialog ended. */

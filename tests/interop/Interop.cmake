@@ -55,7 +55,7 @@ add_test(NAME interop.sipp.uac_no_prack.udp
 set_tests_properties(interop.sipp.uac_no_prack.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
 
 # SDP offer/answer (RFC 3264): an answer with PCMA only, 488 + Warning 305, our offer in the
-# 200 and the answer in the ACK
+# 200 and the answer in the ACK; hold and resume within a dialog, then 481 for it ended
 add_test(NAME interop.sipp.sdp.udp
          COMMAND bash ${SR_INTEROP_DIR}/test_sipp_sdp.sh $<TARGET_FILE:sipreplyd>
                  ${PROJECT_SOURCE_DIR})
