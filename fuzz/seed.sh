@@ -240,6 +240,9 @@ store(0, bytes(range(16)), msg("_sip._udp.x.test", 33, [srv(10, 60, 5060, "a.x.t
 store(0, b"\xff" * 16, msg("_sip._tcp.x.test", 33, [srv(0, 0, 0, ".")]))
 PY
 
-for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer; do
+# ---- rtp: RTP, RTCP and garbage datagrams (fuzz/seed_rtp.py)
+python3 "$root/fuzz/seed_rtp.py"
+
+for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer rtp; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

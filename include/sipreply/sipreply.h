@@ -26,5 +26,6 @@
 #include <sipreply/proxy.h>
 #include <sipreply/capture.h>
 #include <sipreply/sdp.h>
+#include <sipreply/rtp.h>
 
 #endif /* SIPREPLY_H */
