@@ -223,6 +223,7 @@ int sd_config_parse(sd_config **out, const char *text, size_t len, sd_config_err
     cf->retry_after = 0;
     cf->min_expires = 60;
     cf->min_se = 90;
+    sd__media_conf_default(&cf->media);
     yaml_parser_t parser;
     yaml_document_t doc;
     sd__yctx c = {.doc = &doc, .err = err};

@@ -3,6 +3,7 @@
  * kept until its final response, woken by its deadline, a PRACK or a CANCEL. */
 #include "engine_forward.h"
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,9 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     }
     /* a PRACK the stack matched to our reliable 1xx (RAck names its RSeq) proves receipt */
     sd__sign(e, &ev->addr, m == SR_METHOD_PRACK && ev->related ? SD_SIGN_ALIVE : SD_SIGN_REQUEST);
+    /* the call's media ends with it (dialogs, when they come, call this at the dialog's end) */
+    if (m == SR_METHOD_BYE || (m == SR_METHOD_CANCEL && ev->related))
+        sd__media_end(e, sr_msg_call_id(req), m == SR_METHOD_BYE ? "BYE" : "CANCEL", now);
     if (m == SR_METHOD_CANCEL && ev->related) {
         job *j = sd__job_of(ev->related_user);
         if (j && !j->final_sent) {
@@ -193,6 +197,7 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
 {
     /* parsed once (as sr_stack_receive would: the stack's allocator, its max_message): the
      * stateless path reads this message, the stack takes it and lends it with its event */
+    e->now = now;
     sr_msg *msg = NULL;
     int rc = sd__parse(e, buf, len, &msg);
     if (rc == 0) {
@@ -258,6 +263,8 @@ bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
 
 void sd_engine_on_timer(sd_engine *e, uint64_t now)
 {
+    e->now = now;
+    sd__media_timer(e, now);
     sr_stack_on_timer(e->stack, now);
     sd__drain_events(e, NULL, now);
     sd__fwd_on_timer(e, now);
@@ -278,6 +285,9 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     if (e->heap_len && e->heap[0]->due < d)
         d = e->heap[0]->due;
     uint64_t f = sd__fwd_next_deadline(e);
+    if (f < d)
+        d = f;
+    f = sd__media_next_deadline(e);
     return f < d ? f : d;
 }
 
@@ -409,6 +419,7 @@ void sd_engine_free(sd_engine *e)
 {
     if (!e)
         return;
+    sd__media_free_all(e);
     /* the stack goes too: no need to detach the jobs from its transactions */
     while (e->jobs) {
         job *j = e->jobs;

@@ -108,8 +108,13 @@ struct sd_engine {
     const sr_allocator *alloc;
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
-    struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
-    uint64_t fwd_rng;         /* their PRNG (replace shares), from the seed */
+    struct sd_fwd_call *fwds;   /* forwarded requests (engine_forward.c) */
+    uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
+    struct sd_media_tab *media; /* media sessions by Call-ID (engine_media.c), NULL: none yet */
+    uint64_t now;               /* the time of the last call into the engine (media logs) */
+    /* the RTP timeout ended the media of @p call_id: end the call (dialogs: a BYE). NULL:
+     * the media ends alone */
+    void (*media_timeout)(struct sd_engine *e, sr_str call_id, uint64_t now);
 };
 
 /* ------------------------------------------------------------------ small helpers */

@@ -1,5 +1,6 @@
 /* sipreplyd: the engine's counters in Prometheus text format (/metrics). */
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 
@@ -75,5 +76,5 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
                  sd_auth_glue_bindings(e->auth));
         rc = sr_buf_append_cstr(out, line);
     }
-    return rc;
+    return rc ? rc : sd__media_metrics(e, out);
 }

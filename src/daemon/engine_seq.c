@@ -2,6 +2,7 @@
  * reliable 1xx, challenges, registrations) until its final response. */
 #include "engine_forward.h"
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -137,6 +138,8 @@ bool sd__job_wait_ack(sd_engine *e, job **jp)
 void sd__job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note)
 {
     j->final_sent = true;
+    if (j->is_invite && code >= 300 && req)
+        sd__media_end(e, sr_msg_call_id(req), "the INVITE failed", e->now); /* early media */
     sd__log_tx(e, req, &j->src, code, j->rule->name, note);
 }
 
