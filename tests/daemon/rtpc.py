@@ -185,7 +185,11 @@ def main():
             for s in r:
                 data = s.recv(65535)
                 if s is rtcp:
-                    out["rtcp"].append({"types": [data[1]], "src": [], "len": len(data),
+                    kinds, off = [], 0
+                    while off + 4 <= len(data):
+                        kinds.append(data[off + 1])
+                        off += (struct.unpack("!H", data[off + 2:off + 4])[0] + 1) * 4
+                    out["rtcp"].append({"types": kinds, "src": [], "len": len(data),
                                         "after_bye": True})
                 elif b"BYE" in data.split(b"\r\n\r\n")[0]:
                     out["bye_code"] = int(data.split(b" ", 2)[1])
