@@ -12,7 +12,16 @@ bin=$1 src=$2
 . "$src/tests/daemon/lib.sh"
 RTPC="timeout 30 python3 $src/tests/daemon/rtpc.py"
 CHECK="python3 $src/tests/daemon/media_check.py"
-cat >"$tmp/media.yaml" <<'YAML'
+# a WAV file of 700 Hz at 16 kHz (the file mode takes it down to 8 kHz)
+python3 - "$tmp/700.wav" <<'PY'
+import math, struct, sys, wave
+w = wave.open(sys.argv[1], "wb")
+w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000)
+w.writeframes(b"".join(struct.pack("<h", int(9000 * math.sin(2 * math.pi * 700 * i / 16000)))
+                       for i in range(16000)))
+w.close()
+PY
+cat >"$tmp/media.yaml" <<YAML
 media:
   ports: 0
   timeout: 3s
@@ -30,6 +39,10 @@ rules:
     match: {user: early}
     media: {mode: tone, frequency: 1000}
     respond: [{code: 183}, {code: 486, delay: 1500ms}]
+  - name: file
+    match: {user: file}
+    media: {mode: file, file: $tmp/700.wav}
+    respond: [{code: 200}]
   - name: plain
     match: {user: plain}
     respond: [{code: 200}]
@@ -63,6 +76,10 @@ check tone "$tmp/tone8.json" 440
 run sip:tone@127.0.0.1 --listen 1 --no-offer --json "$tmp/tone_ack.json" || bad "tone no offer"
 check tone "$tmp/tone_ack.json" 440
 
+# the WAV file, looped
+run sip:file@127.0.0.1 --listen 1 --json "$tmp/file.json" || bad "file: call not answered"
+check tone "$tmp/file.json" 700
+
 # early media: a tone on the 183, ended by the 486
 run sip:early@127.0.0.1 --listen 0 --json "$tmp/early.json"
 code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["code"])' "$tmp/early.json")
@@ -87,7 +104,7 @@ run sip:plain@127.0.0.1 --listen 0 --json "$tmp/plain.json" || bad "plain: not a
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["media_port"])' "$tmp/plain.json")
 [ "$port" = 49170 ] && ok "no media: the template port" || bad "plain port $port"
 
-for m in media_calls_total:7 media_timeouts_total:1 media_calls_active:0 rtp_events_total:2; do
+for m in media_calls_total:8 media_timeouts_total:1 media_calls_active:0 rtp_events_total:2; do
     v=$(metric "sipreplyd_${m%%:*}")
     [ "$v" = "${m##*:}" ] && ok "metric ${m%%:*} = $v" || bad "metric ${m%%:*} = $v, want ${m##*:}"
 done
@@ -95,5 +112,19 @@ done
     bad "rtp received $(metric sipreplyd_rtp_packets_received_total)"
 stop_daemon
 [ "$rc" = 0 ] && ok "clean stop" || bad "stop: $rc"
+
+# configuration errors, with their place
+cfgerr() {
+    printf '%s\n' "$1" >"$tmp/bad.yaml"
+    if out=$("$bin" -t -c "$tmp/bad.yaml" 2>&1); then bad "accepted: $1"
+    elif printf '%s' "$out" | grep -q "$2"; then ok "refused: $2"
+    else bad "refused otherwise: $out"; fi
+}
+cfgerr 'rules: [{match: {user: x}, media: loud, respond: [{code: 200}]}]' "media mode is one of"
+cfgerr 'rules: [{media: {mode: tone, frequency: 5000}, respond: [{code: 200}]}]' "frequency: expected a number from 0 to 3999"
+cfgerr 'rules: [{media: {mode: file}, respond: [{code: 200}]}]' "media mode file needs a file"
+cfgerr 'rules: [{media: {mode: file, file: /nonexistent.wav}, respond: [{code: 200}]}]' "media file /nonexistent.wav"
+cfgerr 'media: {ports: 9-8}' "ports is MIN-MAX"
+cfgerr 'media: {rtcp-interval: 100ms}' "rtcp-interval is 0"
 [ $fails = 0 ] || { echo "--- daemon log"; cat "$tmp/d.log"; }
 exit $fails
