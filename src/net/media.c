@@ -199,26 +199,34 @@ void sn__media_event(sn_loop *l, watch *w)
     if (s->dead)
         return;
     bool rtcp = w == &s->w[1];
-    uint8_t buf[2048];
-    for (int i = 0; i < MEDIA_READS && !s->dead; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        ssize_t r =
-            recvfrom(s->fd[rtcp], buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
-        if (r < 0)
-            break; /* EAGAIN, or an error of a past send: nothing to read */
-        if (!s->rx_valid || !sn__same_addr(&ss, &s->rx_ss, true)) {
-            sn__addr_text(&ss, s->rx_host, sizeof(s->rx_host), &s->rx_port);
-            s->rx_ss = ss;
+    /* one recvmmsg takes what is queued (a stream at 50 packets/s rarely has more than one):
+     * no second call to learn that the socket is empty */
+    static _Thread_local uint8_t bufs[MEDIA_READS][1536];
+    struct mmsghdr mm[MEDIA_READS];
+    struct iovec iov[MEDIA_READS];
+    struct sockaddr_storage ss[MEDIA_READS];
+    for (int i = 0; i < MEDIA_READS; i++) {
+        iov[i] = (struct iovec){bufs[i], sizeof(bufs[i])};
+        memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+        mm[i].msg_hdr.msg_name = &ss[i];
+        mm[i].msg_hdr.msg_namelen = sizeof(ss[i]);
+    }
+    int n = recvmmsg(s->fd[rtcp], mm, MEDIA_READS, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n && !s->dead; i++) {
+        if (!s->rx_valid || !sn__same_addr(&ss[i], &s->rx_ss, true)) {
+            sn__addr_text(&ss[i], s->rx_host, sizeof(s->rx_host), &s->rx_port);
+            s->rx_ss = ss[i];
             s->rx_valid = true;
         }
         sr_addr src;
-        memset(&src, 0, sizeof(src));
         src.transport = SR_TP_UDP;
+        src.conn_id = 0;
         memcpy(src.host, s->rx_host, sizeof(src.host));
         src.port = s->rx_port;
         if (l->h.media_receive)
-            l->h.media_receive(l->h.user, s->user, rtcp, buf, (size_t)r, &src, l->now);
+            l->h.media_receive(l->h.user, s->user, rtcp, bufs[i], mm[i].msg_len, &src, l->now);
     }
     sn__udp_flush(l); /* what the handler sent over signalling UDP meanwhile (a BYE) */
 }
