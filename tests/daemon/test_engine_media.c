@@ -40,7 +40,6 @@ typedef struct fake {
     char last_line[600];
 } fake;
 
-
 static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
 {
     (void)to;
@@ -124,13 +123,14 @@ static void sip_in(sd_engine *e, fake *f, const char *method, const char *user, 
                    unsigned cseq, const char *sdp)
 {
     char b[4096];
-    snprintf(b, sizeof(b),
-             "%s sip:%s@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.5:5062;branch=z9hG4bK%s%s\r\n"
-             "Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.5>;tag=ft\r\nTo: <sip:%s@127.0.0.1>\r\n"
-             "Call-ID: %s\r\nCSeq: %u %s\r\nContact: <sip:a@192.0.2.5:5062>\r\n%s"
-             "Content-Length: %zu\r\n\r\n%s",
-             method, user, callid, method, user, callid, cseq, method,
-             sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0, sdp ? sdp : "");
+    snprintf(
+        b, sizeof(b),
+        "%s sip:%s@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.5:5062;branch=z9hG4bK%s%s%u\r\n"
+        "Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.5>;tag=ft\r\nTo: <sip:%s@127.0.0.1>\r\n"
+        "Call-ID: %s\r\nCSeq: %u %s\r\nContact: <sip:a@192.0.2.5:5062>\r\n%s"
+        "Content-Length: %zu\r\n\r\n%s",
+        method, user, callid, method, cseq, user, callid, cseq, method,
+        sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0, sdp ? sdp : "");
     sr_addr a;
     sr_addr_set(&a, "192.0.2.5", 5062, SR_TP_UDP);
     sd_engine_receive(e, b, strlen(b), &a, &local, f->now);
@@ -160,7 +160,11 @@ static const char *yaml = "media: {ports: 30000-30099, timeout: 1s, rtcp-interva
                           "    match: {user: tone}\n"
                           "    media: {mode: tone, frequency: 1000}\n"
                           "    respond: [{code: 183, sdp: true}, {code: 486, delay: 100ms}]\n"
-                          "  - {name: plain, match: {user: plain}, respond: 200}\n";
+                          "  - {name: plain, match: {user: plain}, respond: 200}\n"
+                          "  - name: hold\n"
+                          "    match: {user: hold}\n"
+                          "    media: {mode: tone, frequency: 500}\n"
+                          "    respond: 200\n";
 
 static void test_echo(void **state)
 {
@@ -290,13 +294,38 @@ static void test_no_media(void **state)
     free(f);
 }
 
+/* a re-INVITE (same Call-ID) that holds us (RFC 3264 §8.4: sendonly) stops the tone, one
+ * that resumes starts it again; the port stays */
+static void test_hold_resume(void **state)
+{
+    (void)state;
+    fake *f = calloc(1, sizeof(*f));
+    sd_engine *e = engine_from(yaml, f);
+    sip_in(e, f, "INVITE", "hold", "c8", 1, OFFER("0", "PCMU/8000"));
+    advance(e, f, 50); /* 0, 20, 40 */
+    assert_int_equal(f->n, 3);
+    sip_in(e, f, "INVITE", "hold", "c8", 2, OFFER("0", "PCMU/8000") "a=sendonly\r\n");
+    assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio 30000 RTP/AVP 0 101\r\n"));
+    assert_non_null(strstr(f->sip[f->n_sip - 1], "a=recvonly\r\n"));
+    advance(e, f, 500);
+    assert_int_equal(f->n, 3);
+    assert_int_equal(f->opened, 1);
+    sip_in(e, f, "INVITE", "hold", "c8", 3, OFFER("0", "PCMU/8000"));
+    advance(e, f, 510);
+    assert_int_equal(f->n, 4);
+    sr_rtp_hdr h;
+    assert_int_equal(sr_rtp_parse(f->p[3].data, f->p[3].len, &h), 0);
+    assert_true(h.marker); /* a new talkspurt after the gap */
+    sd_engine_free(e);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_echo),
-        cmocka_unit_test(test_tone_early_media),
-        cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_no_media),
+        cmocka_unit_test(test_echo),        cmocka_unit_test(test_tone_early_media),
+        cmocka_unit_test(test_timeout),     cmocka_unit_test(test_no_media),
+        cmocka_unit_test(test_hold_resume),
     };
     return cmocka_run_group_tests_name("engine_media", tests, NULL, NULL);
 }
