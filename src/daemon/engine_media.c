@@ -138,16 +138,17 @@ sd_mcall *sd__media_prepare(sd_engine *e, const job *j, const sr_msg *req, char 
                             uint16_t *port)
 {
     const sd_media_rule *mr = &j->rule->media;
-    if (!mr->set || !e->o.media_open)
-        return NULL;
     sr_str id = sr_msg_call_id(req);
     sd_mcall *c = find(e, id);
     if (c) {
-        /* RFC 3264 §8: a later offer or answer in the call keeps the port */
+        /* RFC 3264 §8: a later offer or answer in the call keeps the port (whatever rule
+         * answers a re-INVITE or UPDATE) */
         snprintf(host, cap, "%s", c->host);
         *port = c->port;
         return c;
     }
+    if (!mr->set || !e->o.media_open)
+        return NULL;
     const sd_media_conf *mc = &j->cfg->media;
     if (!e->media) {
         e->media = sd__calloc(e, sizeof(*e->media));

@@ -310,7 +310,9 @@ static void test_hold_resume(void **state)
     advance(e, f, 500);
     assert_int_equal(f->n, 3);
     assert_int_equal(f->opened, 1);
-    sip_in(e, f, "INVITE", "hold", "c8", 3, OFFER("0", "PCMU/8000"));
+    /* the resuming re-INVITE matches a rule without media: the call's session is kept */
+    sip_in(e, f, "INVITE", "plain", "c8", 3, OFFER("0", "PCMU/8000"));
+    assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio 30000 RTP/AVP 0 101\r\n"));
     advance(e, f, 510);
     assert_int_equal(f->n, 4);
     sr_rtp_hdr h;
