@@ -21,6 +21,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_respond.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_sdp.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_dialog.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_rules.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_sched.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_seq.c

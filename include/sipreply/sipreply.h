@@ -27,5 +27,6 @@
 #include <sipreply/capture.h>
 #include <sipreply/sdp.h>
 #include <sipreply/rtp.h>
+#include <sipreply/dialog.h>
 
 #endif /* SIPREPLY_H */

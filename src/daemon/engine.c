@@ -1,6 +1,7 @@
 /* sipreplyd: the rule engine. A request the stack hands over is checked (uas.h), matched to
  * a rule and answered by the rule's actions; a response sequence with delays becomes a job
  * kept until its final response, woken by its deadline, a PRACK or a CANCEL. */
+#include "engine_dialog.h"
 #include "engine_forward.h"
 #include "engine_int.h"
 #include "engine_media.h"
@@ -57,17 +58,17 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
                         memcmp(at->tag.p, j->tag, j->tag_len) == 0;
             if (j->sdp_offer_2xx)
                 sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3261 §13.2.1 */
+            sd__dialog_on_ack(e, j, req, now);
             sd__job_free(e, j);
             if (ours)
                 sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        } else {
+            sd__dialog_on_ack(e, NULL, req, now); /* a re-INVITE's, or one no job waits for */
         }
         return;
     }
     /* a PRACK the stack matched to our reliable 1xx (RAck names its RSeq) proves receipt */
     sd__sign(e, &ev->addr, m == SR_METHOD_PRACK && ev->related ? SD_SIGN_ALIVE : SD_SIGN_REQUEST);
-    /* the call's media ends with it (dialogs, when they come, call this at the dialog's end) */
-    if (m == SR_METHOD_BYE || (m == SR_METHOD_CANCEL && ev->related))
-        sd__media_end(e, sr_msg_call_id(req), m == SR_METHOD_BYE ? "BYE" : "CANCEL", now);
     if (m == SR_METHOD_CANCEL && ev->related) {
         job *j = sd__job_of(ev->related_user);
         if (j && !j->final_sent) {
@@ -119,6 +120,11 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         sd__txn_settle(e, ev->txn, now);
         return;
     }
+    /* RFC 3261 §12.2.2: a request with a To tag belongs to a dialog (answered while
+     * draining too: a BYE ends a call) */
+    const sr_nameaddr *rto = sr_msg_to(req);
+    if (rto && rto->tag.len && sd__dialog_request(e, ev, local, now))
+        return;
     if (e->draining) {
         sd_rule r = {.name = "shutdown"};
         tmp.rule = &r;
@@ -144,6 +150,8 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
     while (sr_stack_poll(e->stack, &ev) == 0) {
         if (sd__fwd_event(e, &ev, now))
             continue; /* a forwarded request's (engine_forward.c) */
+        if (sd__dialog_event(e, &ev))
+            continue; /* one of our BYEs' (engine_dialog.c) */
         switch (ev.kind) {
         case SR_EV_REQUEST:
             if (local)
@@ -178,8 +186,10 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
         case SR_EV_2XX_TIMEOUT: {
             /* no ACK for the 2xx within 64*T1: the stack stopped resending it */
             job *j = sd__job_of(ev.user);
-            if (j)
+            if (j) {
+                sd__dialog_no_ack(e, j, now); /* RFC 3261 §13.3.1.4: BYE */
                 sd__job_free(e, j);
+            }
             break;
         }
         case SR_EV_RESPONSE: e->cnt.dropped++; break;
@@ -267,6 +277,8 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
     sd__media_timer(e, now);
     sr_stack_on_timer(e->stack, now);
     sd__drain_events(e, NULL, now);
+    sd__dialogs_on_timer(e, now);
+    sd__drain_events(e, NULL, now);
     sd__fwd_on_timer(e, now);
     sd__drain_events(e, NULL, now);
     while (e->heap_len && e->heap[0]->due <= now) {
@@ -287,12 +299,16 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     uint64_t f = sd__fwd_next_deadline(e);
     if (f < d)
         d = f;
+    f = sd__dialogs_next_deadline(e);
+    if (f < d)
+        d = f;
     f = sd__media_next_deadline(e);
     return f < d ? f : d;
 }
 
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 {
+    e->now = now;
     sr_stack_on_transport_error(e->stack, peer, now);
     sd__drain_events(e, NULL, now);
 }
@@ -327,6 +343,11 @@ size_t sd_engine_pending(const sd_engine *e)
 {
     /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
     return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e);
+}
+
+size_t sd_engine_dialogs(const sd_engine *e)
+{
+    return sr_dialog_count(e->dialogs);
 }
 
 size_t sd_engine_transactions(const sd_engine *e)
@@ -404,13 +425,19 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     sc.alloc = e->alloc;
     if (sr_stack_new(&e->stack, &sc) != 0 ||
         sd_auth_glue_new(&e->auth, sd__rng_next(e), o->nonce_secret, o->nonce_secret_len,
-                         e->alloc) != 0) {
+                         e->alloc) != 0 ||
+        sd__dialogs_new(e) != 0) {
+        sd_auth_glue_free(e->auth);
         sr_stack_free(e->stack);
         sd__free(e, e->cur);
         sd_pool_free(e->pool);
         up->free_fn(e, up->user);
         return -1;
     }
+    /* media and dialogs: a dialog's end ends its call's media, the RTP timeout ends the
+     * dialog (a BYE) */
+    e->dialog_end_hook = sd__media_end;
+    e->media_timeout = sd__dialog_media_timeout;
     *out = e;
     return 0;
 }
@@ -429,6 +456,7 @@ void sd_engine_free(sd_engine *e)
     }
     sd__jobs_reap(e);
     sd__fwd_free_all(e);
+    sd__dialogs_free(e);
     sd__free(e, e->heap);
     sr_stack_free(e->stack);
     sd_config_free(e->cur->cfg);

@@ -32,6 +32,19 @@ typedef struct sd_txlog {
 
 typedef void (*sd_log_cb)(const sd_txlog *l, void *user);
 
+/** One dialog's end, for the log. Slices live during the call only. */
+typedef struct sd_dialog_log {
+    const sr_addr *peer; /**< where its requests came from */
+    sr_str call_id;
+    sr_str remote_target; /**< the peer's Contact */
+    bool confirmed;       /**< false: an early dialog */
+    uint64_t duration_ms; /**< from its first 1xx or 2xx to its end */
+    const char *reason;   /**< "BYE received", "session timer expired"... */
+    bool bye_sent;        /**< we sent a BYE to end it */
+} sd_dialog_log;
+
+typedef void (*sd_dialog_log_cb)(const sd_dialog_log *l, void *user);
+
 /** What a message received says about its source (for the shell's reflection budget). */
 enum {
     SD_SIGN_REQUEST = 1, /**< a new request (the transaction layer absorbed retransmissions) */
@@ -81,7 +94,11 @@ typedef struct sd_engine_opts {
     sd_media_send_cb media_send;
     sd_media_close_cb media_close;
     sd_ntp_cb ntp;
-    sd_line_cb media_log; /**< with @p log_user */
+    sd_line_cb media_log;        /**< with @p log_user */
+    sd_dialog_log_cb dialog_log; /**< NULL: dialog ends are not logged (handed log_user) */
+    size_t max_dialogs;          /**< dialogs recorded at most (0: 4096, dialog.h) */
+    size_t dialog_memory;        /**< bytes they may use (0: 8 MiB) */
+    uint32_t dialog_max_s; /**< the longest a dialog without a session timer lives (0: 7200) */
 } sd_engine_opts;
 
 /** Counters, for SIGUSR1 and /metrics. */
@@ -102,7 +119,11 @@ typedef struct sd_counters {
     uint64_t rtp_sent, rtp_received, rtp_bad; /**< RTP packets (bad: not RTP nor RTCP) */
     uint64_t rtp_lost; /**< packets lost (RFC 3550 A.3), added at each session's end */
     uint64_t rtcp_sent, rtcp_received;
-    uint64_t rtp_events; /**< RFC 4733 telephone-events received */
+    uint64_t rtp_events;      /**< RFC 4733 telephone-events received */
+    uint64_t dialogs_created; /**< dialogs recorded (early or confirmed) */
+    uint64_t dialogs_ended;   /**< dialogs ended, whatever the reason */
+    uint64_t dialog_481;      /**< 481s for requests with a To tag matching no dialog */
+    uint64_t byes_sent;       /**< BYEs we sent (session timer, no ACK, longest duration) */
 } sd_counters;
 
 typedef struct sd_engine sd_engine;
@@ -153,6 +174,9 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now_ms);
 
 /** Response sequences still running (not yet final). */
 size_t sd_engine_pending(const sd_engine *e);
+
+/** Dialogs recorded now (early and confirmed). */
+size_t sd_engine_dialogs(const sd_engine *e);
 
 /** Live transactions in the stack. */
 size_t sd_engine_transactions(const sd_engine *e);

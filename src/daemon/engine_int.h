@@ -57,6 +57,14 @@ typedef struct job {
     bool sdp_offer_1xx; /* ... and it was our offer: the PRACK brings the answer (RFC 3262 §5) */
     bool sdp_offer_2xx; /* our 2xx carried our offer: the ACK brings the answer (§13.2.1) */
     uint64_t session;   /* {{session}}: our SDP's o= sess-id and sess-version, per call */
+    /* our side of the call's SDP (o= id and version, RFC 3264 §8): sdp_own for a new call,
+     * or a dialog's (engine_dialog.c) for a request answered within it; NULL: made afresh
+     * from @p session for each response */
+    sr_sdp_session *sdp_sess;
+    sr_sdp_session sdp_own;
+    /* the dialog the job's INVITE made (early or confirmed), NULL when none; the dialog's
+     * user pointer names the job back while both live (engine_dialog.c) */
+    sr_dialog *dlg;
     /* RFC 3262 §3: the stack holds our 2xx until the reliable 1xx with SDP is PRACKed;
      * until it goes out it is not logged */
     bool held;
@@ -108,10 +116,17 @@ struct sd_engine {
     const sr_allocator *alloc;
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
-    struct sd_fwd_call *fwds;   /* forwarded requests (engine_forward.c) */
+    struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
+    /* dialogs (engine_dialog.c): the table, its bound on a dialog's life without a session
+     * timer, the kind the transactions of our BYEs carry as user data, and the hook media
+     * hangs on a dialog's end (NULL: none) */
+    sr_dialog_table *dialogs;
+    uint64_t dialog_max_ms;
+    uint32_t bye_kind;
+    void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
+    uint64_t now;               /* the time of the call into the engine being run */
     uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
     struct sd_media_tab *media; /* media sessions by Call-ID (engine_media.c), NULL: none yet */
-    uint64_t now;               /* the time of the last call into the engine (media logs) */
     /* the RTP timeout ended the media of @p call_id: end the call (dialogs: a BYE). NULL:
      * the media ends alone */
     void (*media_timeout)(struct sd_engine *e, sr_str call_id, uint64_t now);
@@ -281,6 +296,34 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
                    const sd_local *local, uint64_t now);
 void sd__held_release(sd_engine *e, job *j, uint64_t now);
 void sd__job_resume(sd_engine *e, job *j, uint64_t now);
+
+/* ------------------------------------------------------------------ engine_dialog.c */
+
+/* The kind of our BYEs' transactions' user data (sd_engine.bye_kind). */
+#define SD_KIND_BYE 0x73644259u /* "sdBY" */
+
+int sd__dialogs_new(sd_engine *e);
+void sd__dialogs_free(sd_engine *e);
+/* Before response @p resp (ours, 101-299) to the job's INVITE goes out: record the dialog
+ * it makes or confirms. 0, or SR_ETOOBIG (a 2xx beyond the table's limits: the caller sends
+ * 503 instead), SR_ENOMEM. A 1xx whose dialog cannot be recorded goes out all the same. */
+int sd__dialog_on_response(sd_engine *e, job *j, const sr_msg *req, sr_msg *resp, uint64_t now);
+/* A job ends (@p code 2xx: no final to tell; 0 or 300-699: its final was not a 2xx): the
+ * dialog of its INVITE ends if that final was not a 2xx, or if it is still early. */
+void sd__dialog_job_gone(sd_engine *e, job *j, unsigned code, uint64_t now);
+/* The ACK of the job's 2xx, or an ACK of a re-INVITE's (@p j NULL). */
+void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now);
+/* The 2xx of the job's INVITE was never ACKed (RFC 3261 §13.3.1.4): BYE, dialog ended. */
+void sd__dialog_no_ack(sd_engine *e, job *j, uint64_t now);
+/* A request with a To tag (not ACK, CANCEL): true when the dialog layer answered it (481,
+ * 500, BYE, re-INVITE, UPDATE, INFO); false when the rules answer it. */
+bool sd__dialog_request(sd_engine *e, const sr_event *ev, const sd_local *local, uint64_t now);
+/* A final @p code the rules sent for in-dialog request @p req: a 2xx to BYE ends the dialog. */
+void sd__dialog_after_final(sd_engine *e, const sr_msg *req, unsigned code, uint64_t now);
+/* Our BYE's transaction's events (user data of kind SD_KIND_BYE): true when it was one. */
+bool sd__dialog_event(sd_engine *e, const sr_event *ev);
+void sd__dialogs_on_timer(sd_engine *e, uint64_t now);
+uint64_t sd__dialogs_next_deadline(const sd_engine *e);
 
 /* ------------------------------------------------------------------ engine_stateless.c */
 

@@ -64,6 +64,29 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
                       "Work the engine cut short for want of memory (a sequence ended early "
                       "with a 500, a 2xx whose ACK is not tracked, a reply not built).",
                       e->cnt.failures);
+    rc = rc ? rc
+            : counter(out, "sipreplyd_dialogs_created_total",
+                      "Dialogs recorded (RFC 3261 §12: early by a 1xx, confirmed by a 2xx).",
+                      e->cnt.dialogs_created);
+    rc = rc ? rc
+            : counter(out, "sipreplyd_dialogs_ended_total",
+                      "Dialogs ended (BYE, a non-2xx final of an early one, session timer, no "
+                      "ACK, longest duration).",
+                      e->cnt.dialogs_ended);
+    rc = rc ? rc
+            : counter(out, "sipreplyd_dialog_481_total",
+                      "481 sent for requests whose To tag matches no dialog.", e->cnt.dialog_481);
+    rc = rc ? rc
+            : counter(out, "sipreplyd_byes_sent_total",
+                      "BYEs sent by sipreplyd (session timer, no ACK, longest duration).",
+                      e->cnt.byes_sent);
+    if (!rc) {
+        snprintf(line, sizeof(line),
+                 "# TYPE sipreplyd_dialogs gauge\nsipreplyd_dialogs %zu\n"
+                 "# TYPE sipreplyd_dialog_bytes gauge\nsipreplyd_dialog_bytes %zu\n",
+                 sr_dialog_count(e->dialogs), sr_dialog_memory(e->dialogs));
+        rc = sr_buf_append_cstr(out, line);
+    }
     if (!rc) {
         snprintf(line, sizeof(line),
                  "# TYPE sipreplyd_transactions gauge\nsipreplyd_transactions %zu\n"

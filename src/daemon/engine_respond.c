@@ -10,8 +10,8 @@
 const char *const sd__methods_allowed[] = {"INVITE",   "ACK",       "CANCEL", "BYE",     "OPTIONS",
                                            "REGISTER", "PRACK",     "UPDATE", "INFO",    "MESSAGE",
                                            "NOTIFY",   "SUBSCRIBE", "REFER",  "PUBLISH", NULL};
-const char *const sd__supported_tags[] = {"100rel", NULL};
-static const char *const required_tags[] = {"100rel", NULL}; /* what a 421 asks for */
+const char *const sd__supported_tags[] = {"100rel", "timer", NULL}; /* RFC 4028: as UAS */
+static const char *const required_tags[] = {"100rel", NULL};        /* what a 421 asks for */
 const char *const sd__accept_types[] = {"application/sdp", "text/plain", "message/sipfrag",
                                         "application/dtmf-relay", NULL};
 

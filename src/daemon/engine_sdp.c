@@ -53,7 +53,10 @@ static void local_of(const job *j, sr_sdp_local *l, char *host, size_t cap)
  * afresh from the same offer, so within a call it does not change). */
 static void session_of(const job *j, sr_sdp_session *s)
 {
-    sr_sdp_session_init(s, j->session, j->session);
+    if (j->sdp_sess)
+        *s = *j->sdp_sess; /* the call's (or its dialog's): versions go on from it */
+    else
+        sr_sdp_session_init(s, j->session, j->session);
 }
 
 /* The call's media session (a rule with `media:`): its port in @p l; NULL when none. */
@@ -80,13 +83,20 @@ int sd__sdp_body(sd_engine *e, const job *j, const sr_msg *req, sr_buf *out)
     sr_str body;
     bool created = false;
     sd_mcall *mc = media_of(e, j, req, &l, host, sizeof(host), &created);
-    if (!sdp_of(req, &body))
-        return sr_sdp_offer(&l, &s, out); /* RFC 3261 §13.2.1: the offer in our response */
+    int rc;
+    if (!sdp_of(req, &body)) {
+        rc = sr_sdp_offer(&l, &s, out); /* RFC 3261 §13.2.1: the offer in our response */
+        if (rc == 0 && j->sdp_sess)
+            *j->sdp_sess = s;
+        return rc;
+    }
     sr_sdp *offer = NULL;
     sr_sdp_result res;
-    int rc = sr_sdp_parse(&offer, body.p, body.len, e->alloc, NULL);
+    rc = sr_sdp_parse(&offer, body.p, body.len, e->alloc, NULL);
     if (rc == 0)
         rc = sr_sdp_answer(offer, &l, &s, out, &res);
+    if (rc == 0 && j->sdp_sess)
+        *j->sdp_sess = s; /* RFC 3264 §8: the version goes up when what we send changes */
     if (rc == 0 && mc) {
         size_t i = sd__media_stream_of(&res, offer->n_media);
         if (i < SR_SDP_MAX_REPORT)

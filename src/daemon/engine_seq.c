@@ -13,6 +13,7 @@
  * (SR_EV_TERMINATED) may still name the job: it is kept, dead, until the queue is empty. */
 void sd__job_free(sd_engine *e, job *j)
 {
+    sd__dialog_job_gone(e, j, 200, e->now); /* an early dialog ends with it */
     sd__heap_remove(e, j);
     sd__jobs_unlink(e, j);
     if (j->wait_ack)
@@ -85,6 +86,8 @@ static int job_own(sd_engine *e, job **jp, const sr_msg *req)
     h->due = UINT64_MAX;
     h->owned = true;
     h->req = NULL;
+    if (j->sdp_sess == &j->sdp_own)
+        h->sdp_sess = &h->sdp_own;
     if (sr_stack_txn_set_user(e->stack, h->txn, h) != 0) {
         /* no such transaction: nothing would ever wake the job but its deadline */
         sd__free(e, h);
@@ -106,6 +109,8 @@ static int job_own(sd_engine *e, job **jp, const sr_msg *req)
         h->req = own;
     }
     sd__jobs_link(e, h);
+    if (h->dlg)
+        h->dlg->user = h; /* the dialog names the job where it lives now */
     *jp = h;
     return 0;
 }
@@ -141,6 +146,9 @@ void sd__job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, const 
     if (j->is_invite && code >= 300 && req)
         sd__media_end(e, sr_msg_call_id(req), "the INVITE failed", e->now); /* early media */
     sd__log_tx(e, req, &j->src, code, j->rule->name, note);
+    if (j->dlg && (code == 0 || code >= 300))
+        sd__dialog_job_gone(e, j, code, e->now); /* the early dialog ends (§12.1) */
+    sd__dialog_after_final(e, req, code, e->now);
 }
 
 /* End the job with the simple final @p code, and log it; or, when it could not be built or
@@ -313,6 +321,20 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         }
         bool has_body = sr_msg_body(resp).len > 0;
         bool is2xx = j->is_invite && code >= 200 && code < 300;
+        if (j->is_invite && code > 100 && code < 300) {
+            /* RFC 3261 §12.1.1: the dialog this response makes (early) or confirms */
+            rc = sd__dialog_on_response(e, j, req, resp, now);
+            if (rc != 0) {
+                sr_msg_free(resp);
+                if (rc == SR_ERANGE) /* RFC 4028 §9: Session-Expires below our Min-SE */
+                    sd__job_final(e, j, req, 422, "Session-Expires below our Min-SE", now);
+                else if (rc == SR_ETOOBIG) /* bounded: no dialog, no 2xx */
+                    sd__job_final(e, j, req, 503, "too many dialogs", now);
+                else
+                    job_fail(e, j, req, "out of memory: the dialog could not be recorded", now);
+                return false;
+            }
+        }
         if (is2xx) {
             /* the To tag its ACK names (RFC 3261 §13.3.1.4, §17.1.1.3) */
             const sr_nameaddr *rt = sr_msg_to(resp);
@@ -392,6 +414,8 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
     /* RFC 4566 §5.2: the o= sess-id is unique per session: one per call, the same in every
      * SDP of the call (unchanged, so the sess-version stays too) */
     tmp.session = ++e->session;
+    sr_sdp_session_init(&tmp.sdp_own, tmp.session, tmp.session);
+    tmp.sdp_sess = &tmp.sdp_own;
     memcpy(tmp.codes, codes, sizeof(tmp.codes));
     e->cur->refs++;
     start_action(e, &tmp);
@@ -405,6 +429,7 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
         return;
     }
     /* never left the stack frame (nor took the request) */
+    sd__dialog_job_gone(e, &tmp, 200, now);
     sd__cfg_release(e, tmp.cfg);
     sd__txn_settle(e, ev->txn, now);
 }

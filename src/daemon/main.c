@@ -96,6 +96,23 @@ static void on_txlog(const sd_txlog *l, void *user)
             l->note ? ")" : "");
 }
 
+/* One line per dialog end: who, how long, why (docs/sipreplyd.md "Dialogs"). */
+static void on_dialog_log(const sd_dialog_log *l, void *user)
+{
+    app *a = user;
+    if (a->level < LOG_INFO)
+        return;
+    char ts[40];
+    stamp(ts, sizeof(ts));
+    const char *tp = l->peer->transport == SR_TP_UDP ? "udp" : "tcp";
+    fprintf(stderr, "%s info %s:%s:%u dialog %s ended after %llu.%03llu s: %s%s; Call-ID %.*s\n",
+            ts, tp, l->peer->host, l->peer->port, l->confirmed ? "confirmed" : "early",
+            (unsigned long long)(l->duration_ms / 1000),
+            (unsigned long long)(l->duration_ms % 1000), l->reason,
+            l->bye_sent ? " (BYE sent)" : "", (int)(l->call_id.len > 200 ? 200 : l->call_id.len),
+            l->call_id.p);
+}
+
 static int load(const char *path, sd_config **out, sd_config_error *err)
 {
     int rc = path ? sd_config_load(out, path, err)
@@ -347,6 +364,11 @@ static void usage(FILE *out)
             "      --max-transactions N   live transactions (262144)\n"
             "      --max-memory BYTES  bytes live transactions may retain; past it a new\n"
             "                          request gets 503 (1073741824, docs/sipreplyd.md)\n"
+            "      --max-dialogs N     dialogs kept; beyond, a call gets 503 instead of a 2xx\n"
+            "                          (65536)\n"
+            "      --dialog-memory BYTES  bytes the dialogs may use (67108864)\n"
+            "      --dialog-max-duration S  a dialog without a session timer ends with a BYE\n"
+            "                          after S seconds (7200)\n"
             "      --udp-gso           send runs of equal-size UDP datagrams to one peer as one\n"
             "                          UDP GSO send (Linux; cheaper under load; a capture on\n"
             "                          this host then shows such a run as one large datagram)\n"
@@ -391,6 +413,8 @@ int main(int argc, char **argv)
      * response), room for the 262144 of --max-transactions; a flood of large heads is
      * stopped by it first (docs/sipreplyd.md "Memory") */
     size_t max_mem = (size_t)1 << 30;
+    size_t max_dlg = 65536, dlg_mem = (size_t)64 << 20;
+    uint32_t dlg_dur = 7200;
     enum {
         O_PRINT = 256,
         O_LEVEL,
@@ -401,6 +425,9 @@ int main(int argc, char **argv)
         O_SHUT,
         O_MAXTXN,
         O_MAXMEM,
+        O_MAXDLG,
+        O_DLGMEM,
+        O_DLGDUR,
         O_GSO,
         O_HOLD,
         O_PERSRC,
@@ -424,6 +451,9 @@ int main(int argc, char **argv)
         {"shutdown-timeout", required_argument, NULL, O_SHUT},
         {"max-transactions", required_argument, NULL, O_MAXTXN},
         {"max-memory", required_argument, NULL, O_MAXMEM},
+        {"max-dialogs", required_argument, NULL, O_MAXDLG},
+        {"dialog-memory", required_argument, NULL, O_DLGMEM},
+        {"dialog-max-duration", required_argument, NULL, O_DLGDUR},
         {"udp-gso", no_argument, NULL, O_GSO},
         {"udp-hold", required_argument, NULL, O_HOLD},
         {"max-connections-per-source", required_argument, NULL, O_PERSRC},
@@ -475,6 +505,22 @@ int main(int argc, char **argv)
                 return 2;
             }
             max_mem = v;
+            break;
+        case O_MAXDLG:
+        case O_DLGMEM:
+        case O_DLGDUR:
+            if (num_arg(optarg, &v) != 0 || v == 0 || v > 0xffffffffUL ||
+                (ch == O_DLGMEM && v < 65536)) {
+                fprintf(stderr, "sipreplyd: '%s': expected a positive number%s\n", optarg,
+                        ch == O_DLGMEM ? " of bytes, at least 65536" : "");
+                return 2;
+            }
+            if (ch == O_MAXDLG)
+                max_dlg = v;
+            else if (ch == O_DLGMEM)
+                dlg_mem = v;
+            else
+                dlg_dur = (uint32_t)v;
             break;
         case O_GSO: so.udp_gso = true; break;
         case O_HOLD: /* 0 turns it off */
@@ -586,10 +632,14 @@ int main(int argc, char **argv)
                          .user = loop,
                          .sign = engine_sign,
                          .log = on_txlog,
+                         .dialog_log = on_dialog_log,
                          .log_user = &a,
                          .seed = seed,
                          .max_transactions = max_txn,
                          .max_memory = max_mem,
+                         .max_dialogs = max_dlg,
+                         .dialog_memory = dlg_mem,
+                         .dialog_max_s = dlg_dur,
                          .nonce_secret = nonce_secret,
                          .nonce_secret_len = sizeof(nonce_secret),
                          .media_open = engine_media_open,

@@ -393,10 +393,17 @@ static void test_2xx_resent_until_ack(void **state)
     r = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKr2", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     advance(e, &c, 60000);
-    /* 0, 500, 1500, 3500, then every 4000 ms up to 31500 */
-    assert_int_equal(c.n, 11);
+    /* 0, 500, 1500, 3500, then every 4000 ms up to 31500; at 64*T1 with no ACK, the dialog
+     * ends with a BYE (RFC 3261 §13.3.1.4), resent as a non-INVITE request is (nobody answers
+     * it here: 500, 1500, 3500, ... ms after, until Timer F) */
+    assert_int_equal(c.n, 21);
+    assert_string_equal(c.s[12].data, c.s[11].data);
+    assert_int_equal(c.s[12].at, 32500);
     assert_int_equal(c.s[4].at, 7500);
     assert_int_equal(c.s[10].at, 31500);
+    assert_int_equal(c.s[11].at, 32000);
+    assert_true(strncmp(c.s[11].data, "BYE ", 4) == 0);
+    assert_int_equal(sd_engine_dialogs(e), 0);
     free(r);
     cap_clear(&c);
     sd_engine_free(e);

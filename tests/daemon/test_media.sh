@@ -60,7 +60,7 @@ check rtcp "$tmp/echo.json"
 grep -q "telephone-event 1 '1'" "$tmp/d.log" && grep -q "telephone-event 2 '2'" "$tmp/d.log" &&
     ok "telephone-events logged" || bad "telephone-events not logged"
 # 50 audio packets + 6 event packets each way, none lost; the digits in the end line
-grep -E "media end: .* rule=echo echo .* sent 56 received 56 lost 0 .* events 2 \"12\" \(BYE\)" \
+grep -E "media end: .* rule=echo echo .* sent 56 received 56 lost 0 .* events 2 \"12\" \(BYE" \
     "$tmp/d.log" >/dev/null && ok "echo end line" || bad "echo end line: $(grep 'media end' "$tmp/d.log")"
 # the SDP answer names the port the media came from, not the template's 49170
 port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["media_port"])' "$tmp/echo.json")
@@ -98,6 +98,10 @@ run sip:echo@127.0.0.1 --listen 0 --no-bye --json "$tmp/silent.json" || bad "sil
 for _ in $(seq 100); do grep -q "received 0 .*(RTP timeout)" "$tmp/d.log" && break; sleep 0.1; done
 grep -q "rule=echo echo .*received 0 .*(RTP timeout)" "$tmp/d.log" && ok "RTP timeout ends the media" ||
     bad "no RTP timeout"
+# ... and the call: the dialog ends with our BYE
+for _ in $(seq 50); do grep -q "ended after .*: media timeout (BYE sent)" "$tmp/d.log" && break; sleep 0.1; done
+grep -q "dialog confirmed ended after .*: media timeout (BYE sent)" "$tmp/d.log" &&
+    ok "RTP timeout: the dialog ends with our BYE" || bad "RTP timeout: no BYE"
 
 # a rule without media: the template port, nothing opened
 run sip:plain@127.0.0.1 --listen 0 --json "$tmp/plain.json" || bad "plain: not answered"

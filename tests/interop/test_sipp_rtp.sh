@@ -130,7 +130,7 @@ PY
 [ $? -eq 0 ] || IO_FAILS=$((IO_FAILS + 1))
 
 # sipreplyd's own account of the call
-if grep -qE "media end: .* rule=echo echo port $P .* sent $npk received $npk lost 0 .*\(BYE\)" "$IO_TMP/daemon.log"; then
+if grep -qE "media end: .* rule=echo echo port $P .* sent $npk received $npk lost 0 .*\(BYE" "$IO_TMP/daemon.log"; then
     io_ok "sipreplyd: $(grep -o 'sent [0-9]* received [0-9]* lost [0-9]* jitter [0-9.]*ms' "$IO_TMP/daemon.log")"
 else
     io_fail "sipreplyd's end line: $(grep 'media end' "$IO_TMP/daemon.log")"
