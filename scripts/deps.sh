@@ -19,6 +19,7 @@ pkgs_test="$pkgs_test sip-tester tshark sipsak"   # interop suite: SIPp peer, ca
 pkgs_test="$pkgs_test kamailio"   # interop: the proxy rewriting the Request-URI (digest test)
 pkgs_test="$pkgs_test dnsmasq-base iproute2"   # net.dns: a real DNS server (no system service), loopback up in a private namespace
 pkgs_test="$pkgs_test chromium"   # sipreply analyze --html: the report checked in a headless browser
+pkgs_test="$pkgs_test baresip-core"   # interop.baresip.tone: a softphone hears a media tone rule and records it
 [ -f scripts/deps.extra ] && . scripts/deps.extra
 
 want=""

@@ -8,6 +8,8 @@ usage: media_check.py echo FILE N      N packets echoed: our payloads back, one 
                                        183) has its energy at HZ (Goertzel), none at others
        media_check.py rtcp FILE        an RTCP SR+SDES during the call and a BYE at its end
        media_check.py nat FILE         every packet went to the socket RTP came from (RFC 4961)
+       media_check.py wav WAVFILE HZ   a recording (16-bit PCM, any rate, first channel) has its
+                                       energy at HZ, none at others
 Prints one line; exit 0 when the check holds, 1 otherwise.
 """
 import json, math, sys
@@ -36,6 +38,30 @@ def fail(msg):
     sys.exit(1)
 
 kind, f = sys.argv[1], sys.argv[2]
+if kind == "wav":
+    import struct, wave
+    hz = int(sys.argv[3])
+    w = wave.open(f, "rb")
+    rate, ch, n = w.getframerate(), w.getnchannels(), w.getnframes()
+    raw = w.readframes(n)
+    x = list(struct.unpack("<%dh" % (len(raw) // 2), raw))[::ch]
+    # leave out the silence before the first sound (the call's set-up)
+    first = next((i for i, v in enumerate(x) if abs(v) > 500), len(x))
+    x = x[first:]
+    if len(x) < rate // 2:
+        fail(f"{len(x)} samples of sound in {f} (half a second at least wanted)")
+    def g(h):
+        w_ = 2 * math.pi * h / rate
+        c, s1, s2 = 2 * math.cos(w_), 0.0, 0.0
+        for v in x:
+            s1, s2 = v + c * s1 - s2, s1
+        return s1 * s1 + s2 * s2 - c * s1 * s2
+    p0 = g(hz)
+    for other in (hz * 0.8, hz * 1.25, hz * 2, 300):
+        if p0 < 100 * g(other):
+            fail(f"{hz} Hz not dominant in {f}: {p0:.3g} against {g(other):.3g} at {other} Hz")
+    print(f"ok: {len(x) / rate:.2f} s recorded at {rate} Hz, {hz} Hz found")
+    sys.exit(0)
 d = json.load(open(f))
 if kind == "echo":
     n = int(sys.argv[3])
