@@ -23,6 +23,11 @@
 #      PACED_RATES="5000 15000 40000" PACED_WINDOW=5 (the paced row: SIPp, requests sent one
 #      by one at each rate, against sipreplyd-stateless and kamailio-stateless; PACED_RATES=""
 #      skips it) PACED_ONLY=1 (only the paced row: no search, no common-rate CPU runs)
+#      PACED_ROUNDS=1 (rounds of the paced row, servers taking turns; the report gives medians)
+#      PACED_SIPP=1 (SIPp instances per paced run, in parallel, each at RATE/N: one SIPp
+#      spends tens of µs of CPU per call, which caps the rate one instance can pace; give
+#      LOADGEN_CPU a list such as 1-3 on a larger machine) PACED_PER_SIPP=RATE (instead: as
+#      many instances as it takes for each to pace at most RATE calls/s)
 #      SIPREPLYD=PATH (run this sipreplyd binary instead of the one built here, such as
 #      another commit's build-bench/sipreplyd for a before/after comparison taken in turns)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
@@ -49,6 +54,9 @@ BUILD=${BUILD:-build-bench}
 PACED_RATES=${PACED_RATES-5000 15000 40000}
 PACED_WINDOW=${PACED_WINDOW:-5}
 PACED_ONLY=${PACED_ONLY:-0}
+PACED_ROUNDS=${PACED_ROUNDS:-1}
+PACED_SIPP=${PACED_SIPP:-1}
+PACED_PER_SIPP=${PACED_PER_SIPP:-}
 HOLD_US=${HOLD_US:-500}
 if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
 SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold}
@@ -62,7 +70,7 @@ PIN_SRV=(nice -n "$NICE" taskset -c "$SERVER_CPU")
 PIN_LG=(nice -n "$NICE" taskset -c "$LOADGEN_CPU")
 
 tools=(jq taskset kamailio)
-[ -z "$PACED_RATES" ] || tools+=(sipp)
+[ -z "$PACED_RATES" ] || tools+=(sipp /usr/bin/time)
 for t in "${tools[@]}"; do
   command -v "$t" >/dev/null || { echo "load: $t missing (scripts/deps.sh bench)" >&2; exit 1; }
 done
@@ -426,42 +434,79 @@ done
 # taking turns at each rate; server CPU per call from /proc/PID/schedstat (nanoseconds on a
 # CPU, finer than the clock ticks of /proc/PID/stat at these short runs), divided by the calls
 # SIPp completed (INVITE, 486, ACK).
-declare -A PACED_US PACED_OK
+declare -A PACED_US PACED_OK PACED_ALL PACED_GEN
+# One paced run of server $1 at rate $2: PACED_SIPP SIPp instances in parallel, each at rate/N
+# (SIPp's own CPU per call limits what one instance paces; several spread that over the CPUs
+# in LOADGEN_CPU), each pinned and niced like the generator; SIPp's CPU (user + system, from
+# /usr/bin/time) is recorded per call completed so a rate SIPp could not keep is explained.
 paced_step() {
-  local s=$1 rate=$2 sp r0 r1 calls stat ok failed t0 t1
-  sp=$(free_port)
-  stat="$TMP/paced.$s.$rate.csv"
-  rm -f "$stat"
+  local s=$1 rate=$2 r0 r1 calls ok=0 failed=0 t0 t1 k n=$PACED_SIPP per gen_cpu=0 sp stat f
+  [ -z "$PACED_PER_SIPP" ] || n=$(((rate + PACED_PER_SIPP - 1) / PACED_PER_SIPP))
   calls=$((rate * PACED_WINDOW))
+  per=$((rate / n))
+  local pids=() ports=()
+  for k in $(seq "$n"); do ports+=("$(free_port)"); done
   r0=$(sched_run_ns "${PID[$s]}")
   t0=$(date +%s%N)
-  "${PIN_LG[@]}" sipp "127.0.0.1:${PORT[$s]}" -sf bench/sipp/invite-486.xml -i 127.0.0.1 \
-    -p "$sp" -r "$rate" -rp 1000 -m "$calls" -l $((rate * 4)) -nostdin -trace_stat \
-    -stf "$stat" -fd 3600 -timeout $((PACED_WINDOW * 4 + 10))s >"$OUT/sipp.$s.$rate.log" 2>&1 ||
-    true
+  for k in $(seq "$n"); do
+    stat="$TMP/paced.$s.$rate.$k.csv"
+    rm -f "$stat"
+    /usr/bin/time -f '%U %S' -o "$TMP/paced.$s.$rate.$k.time" "${PIN_LG[@]}" \
+      sipp "127.0.0.1:${PORT[$s]}" -sf bench/sipp/invite-486.xml -i 127.0.0.1 \
+      -p "${ports[$((k - 1))]}" -r "$per" -rp 1000 -m $((calls / n)) -l $((per * 4)) -nostdin \
+      -trace_stat -stf "$stat" -fd 3600 -timeout $((PACED_WINDOW * 4 + 10))s \
+      >"$OUT/sipp.$s.$rate.$k.log" 2>&1 &
+    pids+=($!)
+  done
+  for k in "${pids[@]}"; do wait "$k" || true; done
   t1=$(date +%s%N)
   r1=$(sched_run_ns "${PID[$s]}")
-  # the last line of SIPp's statistics: cumulative successful and failed calls
-  ok=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) h[$i] = i}
-    END {print $h["SuccessfulCall(C)"] + 0}' "$stat" 2>/dev/null || echo 0)
-  failed=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) h[$i] = i}
-    END {print $h["FailedCall(C)"] + 0}' "$stat" 2>/dev/null || echo 0)
+  calls=$((calls / n * n))
+  for k in $(seq "$n"); do
+    stat="$TMP/paced.$s.$rate.$k.csv"
+    # the last line of SIPp's statistics: cumulative successful and failed calls
+    f=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) h[$i] = i}
+      END {print $h["SuccessfulCall(C)"] + 0, $h["FailedCall(C)"] + 0}' "$stat" 2>/dev/null ||
+      echo 0 0)
+    ok=$((ok + ${f% *}))
+    failed=$((failed + ${f#* }))
+    # the last line: "USER SYSTEM" (a line before it says when SIPp exited non-zero)
+    gen_cpu=$(tail -1 "$TMP/paced.$s.$rate.$k.time" 2>/dev/null |
+      awk -v a="$gen_cpu" '{a += $1 + $2} END {printf "%.3f", a}')
+  done
   jq -nc --arg s "$s" --argjson rate "$rate" --argjson calls "$calls" --argjson ok "${ok:-0}" \
     --argjson failed "${failed:-0}" --argjson ns $((r1 - r0)) --argjson wall $(((t1 - t0) / 1000000)) \
-    --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+    --arg load "$(cut -d' ' -f1 /proc/loadavg)" --argjson sipps "$n" --argjson gen "$gen_cpu" \
     '{phase: "paced", server: $s, rate: $rate, calls: $calls, successful: $ok, failed: $failed,
       wall_ms: $wall, achieved_rate: (if $wall > 0 then ($ok * 1000 / $wall | floor) else 0 end),
-      cpu_ns: $ns, load1: ($load | tonumber),
+      cpu_ns: $ns, load1: ($load | tonumber), sipp_instances: $sipps, sipp_cpu_s: $gen,
+      sipp_cpu_us_per_call: (if $ok > 0 then $gen * 1e6 / $ok else null end),
       cpu_us_per_call: (if $ok > 0 then $ns / 1000 / $ok else null end)}' | tee -a "$OUT/runs.jsonl"
 }
+# PACED_ROUNDS rounds, the servers taking turns within each; the report gives the median of
+# the rounds (every round's figure in runs.jsonl and in the log).
 for rate in $PACED_RATES; do
   for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
+    [ -n "${PID[$s]:-}" ] && : >"$TMP/pacedall.$s.$rate"
+  done
+  for round in $(seq "$PACED_ROUNDS"); do
+    for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
+      [ -n "${PID[$s]:-}" ] || continue
+      j=$(paced_step "$s" "$rate")
+      us=$(jq -r '.cpu_us_per_call // "-" | if type == "number" then (. * 100 | round / 100) else . end' <<<"$j")
+      [ "$us" = - ] || echo "$us" >>"$TMP/pacedall.$s.$rate"
+      PACED_OK[$s.$rate]="${PACED_OK[$s.$rate]:+${PACED_OK[$s.$rate]}, }$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms"' <<<"$j")"
+      PACED_GEN[$s.$rate]="${PACED_GEN[$s.$rate]:+${PACED_GEN[$s.$rate]}, }$(jq -r '.sipp_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")"
+      printf 'load: paced %-24s %7d calls/s  round %d  %s us/call  (%s, SIPp x%d %s us/call, load %s)\n' \
+        "$s" "$rate" "$round" "$us" "$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms"' <<<"$j")" \
+        "$(jq .sipp_instances <<<"$j")" "$(jq -r '.sipp_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+    done
+  done
+  for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
     [ -n "${PID[$s]:-}" ] || continue
-    j=$(paced_step "$s" "$rate")
-    PACED_US[$s.$rate]=$(jq -r '.cpu_us_per_call // "-" | if type == "number" then (. * 100 | round / 100) else . end' <<<"$j")
-    PACED_OK[$s.$rate]=$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms"' <<<"$j")
-    printf 'load: paced %-20s %7d calls/s  %s us/call  (%s, load %s)\n' "$s" "$rate" \
-      "${PACED_US[$s.$rate]}" "${PACED_OK[$s.$rate]}" "$(jq .load1 <<<"$j")" >&2
+    PACED_US[$s.$rate]=$(median "$TMP/pacedall.$s.$rate")
+    [ -n "${PACED_US[$s.$rate]}" ] || PACED_US[$s.$rate]=-
+    PACED_ALL[$s.$rate]=$(paste -sd' ' "$TMP/pacedall.$s.$rate")
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -529,16 +574,18 @@ label() {
   done
   if [ -n "$PACED_RATES" ] && [ -n "${PID[sipreplyd-stateless]:-}" ] && [ -n "${PID[kamailio-stateless]:-}" ]; then
     echo
-    echo "Paced (SIPp $(sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1), bench/sipp/invite-486.xml:"
+    echo "Paced (SIPp $(sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1) x${PACED_PER_SIPP:+⌈rate / }${PACED_PER_SIPP:-$PACED_SIPP}${PACED_PER_SIPP:+⌉} in parallel, bench/sipp/invite-486.xml:"
     echo "INVITE, 486, ACK, calls sent one by one at each rate for $PACED_WINDOW s; server CPU from"
-    echo "/proc/PID/schedstat over the calls completed). Target: at most 0.5x Kamailio's"
-    echo "CPU per call at each rate."
+    echo "/proc/PID/schedstat over the calls completed; median of $PACED_ROUNDS round(s), servers taking"
+    echo "turns, every round's figure in brackets). Target: at most 0.5x Kamailio's CPU per call at"
+    echo "each rate."
     echo
     echo "sipreplyd --udp-hold: sipreplyd-stateless with \`--udp-hold $HOLD_US\` (answers up to"
-    echo "$HOLD_US µs later; docs/architecture.md)."
+    echo "$HOLD_US µs later; docs/architecture.md). SIPp CPU: the generator's own user + system"
+    echo "time per call completed, all its instances (pacing a rate needs rate × that of CPU)."
     echo
-    echo "| rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) |"
-    echo "|---:|---:|---:|---:|---:|---:|---|---|"
+    echo "| rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) | SIPp CPU µs/call (same order) |"
+    echo "|---:|---:|---:|---:|---:|---:|---|---|---|"
     for rate in $PACED_RATES; do
       a=${PACED_US[sipreplyd-stateless.$rate]:--}
       h=${PACED_US[sipreplyd-stateless-hold.$rate]:--}
@@ -549,7 +596,12 @@ label() {
         v = (r == "-") ? "-" : (r <= 0.5 ? "met" : "not met")
         w = (q == "-") ? "-" : (q <= 0.5 ? "met" : "not met")
         print v "; --udp-hold " w }')
-      echo "| $rate | $a | $h | $b | $pr | $hr | $pv | ${PACED_OK[sipreplyd-stateless.$rate]:-}; ${PACED_OK[sipreplyd-stateless-hold.$rate]:-}; ${PACED_OK[kamailio-stateless.$rate]:-} |"
+      if [ "$PACED_ROUNDS" -gt 1 ]; then
+        a="$a (${PACED_ALL[sipreplyd-stateless.$rate]:-})"
+        h="$h (${PACED_ALL[sipreplyd-stateless-hold.$rate]:-})"
+        b="$b (${PACED_ALL[kamailio-stateless.$rate]:-})"
+      fi
+      echo "| $rate | $a | $h | $b | $pr | $hr | $pv | ${PACED_OK[sipreplyd-stateless.$rate]:-}; ${PACED_OK[sipreplyd-stateless-hold.$rate]:-}; ${PACED_OK[kamailio-stateless.$rate]:-} | ${PACED_GEN[sipreplyd-stateless.$rate]:-}; ${PACED_GEN[sipreplyd-stateless-hold.$rate]:-}; ${PACED_GEN[kamailio-stateless.$rate]:-} |"
     done
   fi
   echo

@@ -10,6 +10,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_media.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine.c
@@ -18,7 +19,9 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_media.c
   ${PROJECT_SOURCE_DIR}/src/daemon/media_file.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_set.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_respond.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_sdp.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_dialog.c
@@ -27,7 +30,8 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_seq.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_stateless.c
   ${PROJECT_SOURCE_DIR}/src/daemon/auth_glue.c
-  ${PROJECT_SOURCE_DIR}/src/daemon/pool.c)
+  ${PROJECT_SOURCE_DIR}/src/daemon/pool.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/regsched.c)
 target_include_directories(sipreplyd_engine PUBLIC ${PROJECT_SOURCE_DIR}/src/daemon)
 # WAV files of the media `file` mode (src/daemon/media_file.c): libsndfile
 pkg_check_modules(SR_SNDFILE REQUIRED IMPORTED_TARGET sndfile)

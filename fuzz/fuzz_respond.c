@@ -1,5 +1,5 @@
 /* sipreply fuzz target: sr_uas_parse_check → sr_uas_respond / sr_build_response → print →
- * re-parse → lint, plus ACK and CANCEL. abort() when a built response breaks an invariant. */
+ * re-parse → lint (sr_build_response_print giving the same bytes), plus ACK and CANCEL. abort() when a built response breaks an invariant. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,31 @@ static void reparse_and_lint(const sr_msg *resp, const sr_msg *req, unsigned cod
     sr_buf_cleanup(&b);
 }
 
+/* sr_build_response_print must give what sr_build_response and sr_msg_print give: the same
+ * result, the same error, the same bytes (after what @p b held already). */
+static void same_as_printed(const sr_msg *req, unsigned code, const sr_build_opts *o)
+{
+    sr_msg *m = NULL;
+    sr_build_error e1, e2;
+    int rc1 = sr_build_response(&m, req, code, o, &e1);
+    sr_buf a, b;
+    sr_buf_init(&a, NULL);
+    sr_buf_init(&b, NULL);
+    if (sr_buf_append_cstr(&b, "x") != 0)
+        abort();
+    int rc2 = sr_build_response_print(&b, req, code, o, &e2);
+    if (rc1 != rc2 || e1.code != e2.code || e1.header != e2.header || e1.what != e2.what)
+        abort();
+    if (rc1 == 0 && (sr_msg_print(m, &a) != 0 || a.len + 1 != b.len || b.p[0] != 'x' ||
+                     memcmp(a.p, b.p + 1, a.len) != 0))
+        abort();
+    if (rc1 != 0 && b.len != 1)
+        abort();
+    sr_msg_free(m);
+    sr_buf_cleanup(&a);
+    sr_buf_cleanup(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sr_msg *req = NULL, *resp = NULL, *resp2 = NULL, *cancel = NULL, *ack = NULL;
@@ -61,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         reparse_and_lint(resp, req, v.code);
     /* and a code chosen by the input, built with defaults */
     unsigned code = 100u + (unsigned)(size * 7u % 600u);
+    same_as_printed(req, code, &o);
     if (sr_build_response(&resp2, req, code, &o, NULL) == 0) {
         reparse_and_lint(resp2, req, code);
         if (code >= 300 && sr_msg_method(req) == SR_METHOD_INVITE &&

@@ -161,7 +161,18 @@ store(rec(0, sdpreq("INVITE", "sip:180@h", "z9hG4bKs2", O + b"m=audio 4000 RTP/A
 store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs3", O + b"m=audio 99999 RTP/AVP 0\r\n")))
 store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKs4", b"")) + T(10)
       + rec(0, sdpreq("ACK", "sip:200@h", "z9hG4bKs5", O + b"m=audio 4000 RTP/AVP 8\r\n")))
-store(rec(0, sdpreq("INVITE", "sip:183@h", "z9hG4bKs6", b"", b"Supported: 100rel\r\n")) + T(10)
+# dialogs (engine_dialog.c): a session timer below Min-SE (422) and one honoured, then time
+# passing; in-dialog requests that match no dialog (481), a PRACK matching nothing
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKd1", O + b"m=audio 4000 RTP/AVP 0\r\n",
+                    b"Supported: timer\r\nSession-Expires: 60\r\n")))
+store(rec(0, sdpreq("INVITE", "sip:200@h", "z9hG4bKd2", O + b"m=audio 4000 RTP/AVP 0\r\n",
+                    b"Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n")) + T(10)
+      + rec(0, sdpreq("ACK", "sip:200@h", "z9hG4bKd3", b"")) + T(65000) + T(65000))
+store(rec(0, sdpreq("BYE", "sip:sipreplyd@h", "z9hG4bKd4", b"", cseq=2, tag=b";tag=x"))
+      + rec(0, sdpreq("UPDATE", "sip:sipreplyd@h", "z9hG4bKd5", O + b"m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n", cseq=3, tag=b";tag=x"))
+      + rec(1, sdpreq("INVITE", "sip:sipreplyd@h", "z9hG4bKd6", O + b"m=audio 4000 RTP/AVP 0\r\n", cseq=4, tag=b";tag=x"))
+      + rec(0, sdpreq("PRACK", "sip:sipreplyd@h", "z9hG4bKd7", b"", b"RAck: 9 1 INVITE\r\n", cseq=5, tag=b";tag=x")))
+store(rec(0, sdpreq("INVITE", "sip:180@h", "z9hG4bKs6", b"", b"Supported: 100rel\r\n")) + T(10)
       + rec(0, sdpreq("PRACK", "sip:183@h", "z9hG4bKs7", O + b"m=audio 4000 RTP/AVP 0\r\n", b"RAck: 1 1 INVITE\r\n", 2)))
 PY
 
@@ -240,9 +251,18 @@ store(0, bytes(range(16)), msg("_sip._udp.x.test", 33, [srv(10, 60, 5060, "a.x.t
 store(0, b"\xff" * 16, msg("_sip._tcp.x.test", 33, [srv(0, 0, 0, ".")]))
 PY
 
+# ---- dialog: every RFC 4475 vector, and INVITEs with a route set, Session-Expires and a
+# Contact to refresh the target (fuzz/fuzz_dialog.c)
+for f in "$vec"/*.dat; do add dialog <"$f"; done
+dinv() { printf 'INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: "A" <sip:a@h>;tag=f1\r\nTo: <sip:b@h>\r\nCall-ID: d1@h\r\nCSeq: 7 INVITE\r\nMax-Forwards: 70\r\n%bContent-Length: 0\r\n\r\n' "$1"; }
+dinv 'Contact: <sip:a@192.0.2.9:5070;transport=tcp>\r\nRecord-Route: <sip:p1;lr>, <sip:p2;lr>\r\nRecord-Route: <sip:p3;lr>\r\nSession-Expires: 1800;refresher=uac\r\n' | add dialog
+dinv 'Contact: *\r\nx: 90;refresher=uas\r\n' | add dialog
+dinv 'Contact: "x" <sip:a@[2001:db8::1]>;expires=0\r\nSession-Expires: 4294967296\r\n' | add dialog
+dinv 'Session-Expires: 90;refresher\r\nRecord-Route: <sip:p1;lr>,,<sip:p2>\r\n' | add dialog
+
 # ---- rtp: RTP, RTCP and garbage datagrams (fuzz/seed_rtp.py)
 python3 "$root/fuzz/seed_rtp.py"
 
-for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer rtp; do
+for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer dialog rtp; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

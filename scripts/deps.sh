@@ -13,6 +13,7 @@ pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
 pkgs_bench="$pkgs_bench kamailio jq"   # load benchmark (bench/load.sh): the peer, JSON
 pkgs_bench="$pkgs_bench tshark python3"   # analyze benchmark (bench/analyze.sh): the peer, the capture
 pkgs_bench="$pkgs_bench linux-perf"   # bench/syscalls.sh: system calls and context switches per call (perf stat)
+pkgs_bench="$pkgs_bench sip-tester time"   # bench/load.sh paced row: SIPp paces the calls, /usr/bin/time its own CPU
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # Later suites append here (interop: sip-tester tshark ...; daemon: libyaml-dev ...).
 pkgs_test="$pkgs_test sip-tester tshark sipsak"   # interop suite: SIPp peer, capture dissection; the README's sipsak example

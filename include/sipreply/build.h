@@ -178,6 +178,18 @@ SR_API int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, con
                              sr_build_error *err);
 
 /**
+ * sr_build_response() and sr_msg_print() in one step: the response's wire form is appended
+ * to @p out, byte for byte what sr_msg_print() gives for the message sr_build_response()
+ * builds with the same arguments, without building that message (no allocation but the
+ * growth of @p out and the builder's scratch). For a response that is only sent, as a
+ * stateless answer (RFC 3261 §8.2.7) is.
+ * Returns what sr_build_response() returns, with the same @p err; on failure @p out keeps
+ * its length.
+ */
+SR_API int sr_build_response_print(sr_buf *out, const sr_msg *req, unsigned code,
+                                   const sr_build_opts *o, sr_build_error *err);
+
+/**
  * Build the ACK for a non-2xx final response @p resp (300-699) to the INVITE @p invite
  * (RFC 3261 §17.1.1.3): Request-URI, Call-ID and From of the INVITE, To of the response
  * (with its tag), one Via equal to the INVITE's top Via, CSeq with the INVITE's number and

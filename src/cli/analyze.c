@@ -2,6 +2,7 @@
  * messages say. Packets come from libpcap; the core's capture decoder turns them into SIP. */
 #define _DEFAULT_SOURCE /* libpcap's u_char/u_int, gmtime_r, inet_ntop, fileno */
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,10 @@ static void usage(FILE *out)
             "  -f FILTER       a pcap filter for the live capture (e.g. 'port 5060')\n"
             "  --no-progress   no progress bar on standard error\n"
             "  --no-lint       skip the conformance checks (faster; messages that do not\n"
-            "                  parse are still reported)\n\n"
+            "                  parse are still reported)\n"
+            "  --threads N     1 (default): read and account on one thread; 2: read,\n"
+            "                  decode, parse and lint requests on a second thread (the\n"
+            "                  same report)\n\n"
             "Link types: Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback, raw IP.\n"
             "IPv4/IPv6 fragments are reassembled, TCP streams too; SIP is recognised by\n"
             "content on any port. Bad packets are counted and skipped. docs/analyze.md\n"
@@ -102,9 +106,28 @@ static void progress_show(progress *p, FILE *f, const char *path)
     fflush(stderr);
 }
 
-static void feed_packets(az *a, pcap_t *pc, int link, progress *pr, const char *path, bool live,
+/* Where packets go: the decoder, then each message to the accounting (one thread) or to
+ * the pipeline (analyze_pipe.c), with the packet counters of the reader. */
+typedef struct feed {
+    az *a;
+    az_pipe *pipe; /* NULL: account here */
+    az_counts c;
+} feed;
+
+void az_counts_apply(az *a, const az_counts *c)
+{
+    a->packets = c->packets;
+    a->bytes = c->bytes;
+    a->first_ns = c->first_ns;
+    if (c->last_ns > a->last_ns)
+        a->last_ns = c->last_ns;
+}
+
+static void feed_packets(feed *fd, pcap_t *pc, int link, progress *pr, const char *path, bool live,
                          unsigned every)
 {
+    az *a = fd->a;
+    az_counts *c = &fd->c;
     struct pcap_pkthdr *h;
     const u_char *data;
     FILE *f = live ? NULL : pcap_file(pc);
@@ -138,30 +161,39 @@ static void feed_packets(az *a, pcap_t *pc, int link, progress *pr, const char *
             break;
         uint64_t ts =
             (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * (nano ? 1u : 1000u);
-        a->packets++;
-        a->bytes += h->caplen;
-        if (!a->first_ns || ts < a->first_ns)
-            a->first_ns = ts;
-        if (ts > a->last_ns)
-            a->last_ns = ts;
+        c->packets++;
+        c->bytes += h->caplen;
+        if (!c->first_ns || ts < c->first_ns)
+            c->first_ns = ts;
+        if (ts > c->last_ns)
+            c->last_ns = ts;
         if (sr_capture_packet(a->cap, link, ts, data, h->caplen) != 0)
             continue; /* SR_ENOMEM: the packet is dropped, the decoder stays usable */
         sr_cap_msg m;
-        while (sr_capture_poll(a->cap, &m) == 1)
-            az_message(a, &m);
-        if ((a->packets & 1023) == 0)
+        while (sr_capture_poll(a->cap, &m) == 1) {
+            if (fd->pipe) {
+                az_pipe_push(fd->pipe, c, &m);
+            } else {
+                az_counts_apply(a, c);
+                az_message(a, &m);
+            }
+        }
+        if ((c->packets & 1023) == 0)
             progress_show(pr, f, path);
         if (live && every && ts >= next_report) {
+            az_counts_apply(a, c);
             if (next_report)
                 az_print_text(a, stdout);
             next_report = ts + (uint64_t)every * 1000000000ull;
         }
     }
+    if (!fd->pipe)
+        az_counts_apply(a, c);
     if (pr->on)
         fprintf(stderr, "\r%*s\r", (int)strlen(path) + 34, "");
 }
 
-static int read_file(az *a, const char *path, bool show_progress)
+static int read_file(feed *fd, const char *path, bool show_progress)
 {
     char err[PCAP_ERRBUF_SIZE];
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
@@ -184,12 +216,12 @@ static int read_file(az *a, const char *path, bool show_progress)
         pr.on = true;
         pr.size = st.st_size;
     }
-    feed_packets(a, pc, link, &pr, path, false, 0);
+    feed_packets(fd, pc, link, &pr, path, false, 0);
     pcap_close(pc);
     return CLI_OK;
 }
 
-static int capture_live(az *a, const char *iface, const char *filter, unsigned every)
+static int capture_live(feed *fd, const char *iface, const char *filter, unsigned every)
 {
     char err[PCAP_ERRBUF_SIZE];
     pcap_t *pc = pcap_create(iface, err);
@@ -231,7 +263,7 @@ static int capture_live(az *a, const char *iface, const char *filter, unsigned e
     /* a line for people and scripts: packets are being captured from now on */
     fprintf(stderr, "%s analyze: capturing on %s%s%s (SIGINT stops)\n", cli_prog, iface,
             filter ? " with filter " : "", filter ? filter : "");
-    feed_packets(a, pc, link, &pr, iface, true, every);
+    feed_packets(fd, pc, link, &pr, iface, true, every);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     live_pcap = NULL;
@@ -239,11 +271,52 @@ static int capture_live(az *a, const char *iface, const char *filter, unsigned e
     return CLI_OK;
 }
 
+/* The reader thread of the pipeline: every file in turn, then the end of input. */
+typedef struct reader {
+    feed *fd;
+    const char **files;
+    size_t nfiles;
+    bool progress;
+    int rc;
+} reader;
+
+static void *reader_main(void *arg)
+{
+    reader *r = arg;
+    for (size_t i = 0; i < r->nfiles && r->rc == CLI_OK; i++)
+        r->rc = read_file(r->fd, r->files[i], r->progress);
+    az_pipe_close(r->fd->pipe, &r->fd->c);
+    return NULL;
+}
+
+/* Read the files on two threads (analyze_pipe.c); -1 when the threads could not start. */
+static int read_files_threaded(feed *fd, const char **files, size_t nfiles, bool progress_on,
+                               bool lint)
+{
+    az_pipe *p = az_pipe_new(lint, &fd->a->pool);
+    if (!p)
+        return -1;
+    fd->pipe = p;
+    reader r = {fd, files, nfiles, progress_on, CLI_OK};
+    pthread_t t;
+    if (pthread_create(&t, NULL, reader_main, &r) != 0) {
+        fd->pipe = NULL;
+        az_pipe_free(p);
+        return -1;
+    }
+    az_pipe_drain(p, fd->a);
+    pthread_join(t, NULL);
+    fd->pipe = NULL;
+    az_pipe_free(p);
+    return r.rc;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     bool json = false, csv = false, progress_on = true, no_lint = false;
     const char *iface = NULL, *filter = NULL, *html = NULL;
     unsigned every = 5;
+    long threads = 1; /* two cost more CPU (docs/performance.md): asked for, not assumed */
     const char *files[256];
     size_t nfiles = 0;
     for (int i = 1; i < argc; i++) {
@@ -261,6 +334,12 @@ int cmd_analyze(int argc, char **argv)
             progress_on = false;
         } else if (strcmp(s, "--no-lint") == 0) {
             no_lint = true;
+        } else if (strcmp(s, "--threads") == 0 && i + 1 < argc) {
+            threads = strtol(argv[++i], NULL, 10);
+            if (threads < 1 || threads > 2) {
+                fprintf(stderr, "%s analyze: --threads takes 1 or 2\n", cli_prog);
+                return CLI_USAGE;
+            }
         } else if (strcmp(s, "-i") == 0 && i + 1 < argc) {
             iface = argv[++i];
         } else if (strcmp(s, "-f") == 0 && i + 1 < argc) {
@@ -294,10 +373,15 @@ int cmd_analyze(int argc, char **argv)
     if (csv)
         az_csv_header(stdout);
     int rc = CLI_OK;
+    feed fd = {a, NULL, {0, 0, 0, 0}};
     if (iface)
-        rc = capture_live(a, iface, filter, (json || csv) ? 0 : every);
-    for (size_t i = 0; i < nfiles && rc == CLI_OK; i++)
-        rc = read_file(a, files[i], progress_on);
+        rc = capture_live(&fd, iface, filter, (json || csv) ? 0 : every);
+    else if (threads < 2 ||
+             (rc = read_files_threaded(&fd, files, nfiles, progress_on, !no_lint)) < 0) {
+        rc = CLI_OK;
+        for (size_t i = 0; i < nfiles && rc == CLI_OK; i++)
+            rc = read_file(&fd, files[i], progress_on);
+    }
     if (rc == CLI_OK) {
         az_finish(a);
         if (html) {

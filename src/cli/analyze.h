@@ -37,12 +37,15 @@ typedef struct az_map {
 
 /* Blocks for parsed messages, recycled instead of going back to malloc each message: a
  * free list per power-of-two size class from 1 KiB to 64 KiB, each holding at most
- * AZ_POOL_KEEP blocks (larger blocks come from malloc and go back to it). */
+ * keep (AZ_POOL_KEEP) blocks (larger blocks come from malloc and go back to it). With a
+ * lock it can be shared by threads (the pipeline: parsed on one, freed on the other). */
 #define AZ_POOL_CLASSES 7
 #define AZ_POOL_KEEP    64
 typedef struct az_pool {
     void *free[AZ_POOL_CLASSES];
     unsigned nfree[AZ_POOL_CLASSES];
+    unsigned keep;      /* blocks kept per class (AZ_POOL_KEEP unless set otherwise) */
+    void *lock;         /* a pthread_mutex_t * taken around each call, or NULL */
     sr_allocator alloc; /* hands out and takes back the blocks; user = the pool */
 } az_pool;
 
@@ -178,8 +181,33 @@ int az_init(az *a);
 void az_cleanup(az *a);
 /* One SIP message of the capture. */
 void az_message(az *a, const sr_cap_msg *cm);
+/* The same, parsed already (@p m, or NULL when it did not parse: @p e says why); @p pre:
+ * when not NULL and @p m is a request, its @p npre findings from az_lint_request() (which
+ * is pure, so another thread can run it). Frees or keeps @p m. */
+void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
+                       const sr_lint_finding *pre, size_t npre);
+/* sr_lint_msg() of a request with the options az_message() lints it with. */
+size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap);
 /* End of input: every call still open is finished and accounted. */
 void az_finish(az *a);
+
+/* The packet counters of the reader (what feed_packets() has seen so far). */
+typedef struct az_counts {
+    uint64_t packets, bytes, first_ns, last_ns;
+} az_counts;
+/* Bring @p a's packet counters up to @p c (the reader's, taken when a message came). */
+void az_counts_apply(az *a, const az_counts *c);
+
+/* analyze_pipe.c: reading and parsing on one thread, accounting on another (messages come
+ * from @p pool, shared by both threads until az_pipe_free()). The reader
+ * calls az_pipe_push() for each message and az_pipe_close() at the end; the other thread
+ * az_pipe_drain(), which accounts every message in order and returns after the last. */
+typedef struct az_pipe az_pipe;
+az_pipe *az_pipe_new(bool lint, az_pool *pool);
+void az_pipe_free(az_pipe *p);
+void az_pipe_push(az_pipe *p, const az_counts *c, const sr_cap_msg *cm);
+void az_pipe_close(az_pipe *p, const az_counts *c);
+void az_pipe_drain(az_pipe *p, az *a);
 
 /* analyze_out.c */
 void az_print_text(const az *a, FILE *out);
@@ -192,6 +220,9 @@ int az_print_html(const az *a, FILE *out);
 /* analyze_map.c: the message pool */
 void az_pool_init(az_pool *p);
 void az_pool_cleanup(az_pool *p);
+/* From now on, take @p mutex (a pthread_mutex_t *; NULL: none, as before) around each call
+ * and keep @p keep blocks per class. */
+void az_pool_share(az_pool *p, void *mutex, unsigned keep);
 
 /* map helpers */
 void *az_map_get(const az_map *m, const void *key, size_t klen);

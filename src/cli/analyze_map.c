@@ -1,5 +1,6 @@
 /* sipreply CLI: `sipreply analyze` tables: a chained hash map from byte strings to pointers,
  * growing with its entries, with an incremental sweep for expiry (plain malloc, CLI side). */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ static void pool_free(void *ptr, void *user)
     az_pool *p = user;
     unsigned char *b = (unsigned char *)ptr - POOL_HDR;
     size_t c = b[0];
-    if (c >= AZ_POOL_CLASSES || p->nfree[c] >= AZ_POOL_KEEP) {
+    if (c >= AZ_POOL_CLASSES || p->nfree[c] >= p->keep) {
         free(b);
         return;
     }
@@ -86,13 +87,49 @@ static void *pool_realloc(void *ptr, size_t n, void *user)
     return q;
 }
 
+static void *locked_alloc(size_t n, void *user)
+{
+    az_pool *p = user;
+    pthread_mutex_lock(p->lock);
+    void *r = pool_alloc(n, user);
+    pthread_mutex_unlock(p->lock);
+    return r;
+}
+
+static void *locked_realloc(void *ptr, size_t n, void *user)
+{
+    az_pool *p = user;
+    pthread_mutex_lock(p->lock);
+    void *r = pool_realloc(ptr, n, user);
+    pthread_mutex_unlock(p->lock);
+    return r;
+}
+
+static void locked_free(void *ptr, void *user)
+{
+    az_pool *p = user;
+    pthread_mutex_lock(p->lock);
+    pool_free(ptr, user);
+    pthread_mutex_unlock(p->lock);
+}
+
 void az_pool_init(az_pool *p)
 {
     memset(p, 0, sizeof *p);
+    p->keep = AZ_POOL_KEEP;
     p->alloc.alloc_fn = pool_alloc;
     p->alloc.realloc_fn = pool_realloc;
     p->alloc.free_fn = pool_free;
     p->alloc.user = p;
+}
+
+void az_pool_share(az_pool *p, void *mutex, unsigned keep)
+{
+    p->lock = mutex;
+    p->keep = keep;
+    p->alloc.alloc_fn = mutex ? locked_alloc : pool_alloc;
+    p->alloc.realloc_fn = mutex ? locked_realloc : pool_realloc;
+    p->alloc.free_fn = mutex ? locked_free : pool_free;
 }
 
 void az_pool_cleanup(az_pool *p)

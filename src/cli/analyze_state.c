@@ -266,10 +266,12 @@ static void pending_free(void *v) /* inline in its entry: only the request is fr
     sr_msg_free(p->req);
 }
 
+/* @p pre: the request's findings when already computed (az_lint_request()), else NULL. */
 static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs,
-                 bool *kept, uint64_t now)
+                 bool *kept, uint64_t now, const sr_lint_finding *pre, size_t npre)
 {
-    sr_lint_finding f[64];
+    sr_lint_finding buf[64];
+    const sr_lint_finding *f = buf;
     sr_lint_opts o;
     sr_lint_opts_init(&o);
     if (cm->transport == SR_CAP_UDP)
@@ -278,7 +280,12 @@ static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const s
     char key[400];
     size_t kl = cs ? txn_key(key, sizeof key, m, cs) : 0;
     if (sr_msg_is_request(m)) {
-        n = sr_lint_msg(m, &o, f, 64);
+        if (pre) {
+            f = pre;
+            n = npre;
+        } else {
+            n = az_lint_request(cm, m, buf, 64);
+        }
         if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
             az_pending *p = az_map_get_touch(&a->pending, key, kl, now);
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
@@ -295,7 +302,7 @@ static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const s
         }
     } else {
         az_pending *p = kl ? az_map_get(&a->pending, key, kl) : NULL;
-        n = p ? sr_lint_pair(m, p->req, &o, f, 64) : sr_lint_msg(m, &o, f, 64);
+        n = p ? sr_lint_pair(m, p->req, &o, buf, 64) : sr_lint_msg(m, &o, buf, 64);
     }
     for (size_t i = 0; i < n && i < 64; i++)
         finding(a, el, &f[i], cm);
@@ -669,6 +676,19 @@ static void unparsed(az *a, az_element *el, const sr_cap_msg *cm, const sr_parse
 
 void az_message(az *a, const sr_cap_msg *cm)
 {
+    sr_msg *m = NULL;
+    sr_parse_error e;
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = &a->pool.alloc;
+    if (sr_msg_parse(&m, cm->data, cm->len, &po, &e) != 0)
+        m = NULL;
+    az_message_parsed(a, cm, m, &e, NULL, 0);
+}
+
+void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
+                       const sr_lint_finding *pre, size_t npre)
+{
     uint64_t now = cm->ts_ns;
     if (now > a->last_ns)
         a->last_ns = now;
@@ -677,13 +697,8 @@ void az_message(az *a, const sr_cap_msg *cm)
     const char *sender = el->name;
     if (el == &a->other) /* past AZ_MAX_ELEMENTS: the calls still need the address */
         sender = addr_cached(a, &cm->src, other, sizeof other);
-    sr_msg *m = NULL;
-    sr_parse_error e;
-    sr_parse_opts po;
-    sr_parse_opts_init(&po);
-    po.alloc = &a->pool.alloc;
-    if (sr_msg_parse(&m, cm->data, cm->len, &po, &e) != 0) {
-        unparsed(a, el, cm, &e, now);
+    if (!m) {
+        unparsed(a, el, cm, e, now);
         return;
     }
     const sr_cseq *cs = sr_msg_cseq(m);
@@ -724,7 +739,7 @@ void az_message(az *a, const sr_cap_msg *cm)
     track_call(a, cm, m, cs, sender, resend, now);
     bool kept = false;
     if (!a->no_lint)
-        lint(a, el, cm, m, cs, &kept, now);
+        lint(a, el, cm, m, cs, &kept, now, pre, npre);
     if (!kept)
         sr_msg_free(m);
     /* expiry is incremental: a few buckets of each table per message, so the cost per

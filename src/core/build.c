@@ -8,6 +8,7 @@
 #include "sipreply/status.h"
 
 #include "build_int.h"
+#include "build_sink.h"
 #include "scan.h"
 #include "core_int.h"
 
@@ -58,11 +59,6 @@ static bool caller_has(const sr_build_opts *o, const char *name)
     return false;
 }
 
-static int add(sr_msg *m, enum sr_hdr_id id, sr_str value)
-{
-    return sr_msg_add_header(m, id, SR_STR_NULL, value);
-}
-
 /* Append @p value to @p b with any line folding (CRLF followed by whitespace, RFC 3261
  * §7.3.1) replaced by one space: folding is LWS, equivalent to SP, and builders print one
  * line per field. */
@@ -72,7 +68,13 @@ static int append_unfolded(sr_buf *b, sr_str value)
     if (rc)
         return rc;
     size_t n = b->len;
-    for (size_t i = 0; i < value.len; i++) {
+    /* up to the first CR or LF (all of it, in the common case) the bytes are copied as is */
+    size_t i = value.len ? sr__scan_eol(value.p, 0, value.len) : 0;
+    if (i) {
+        memcpy(b->p + n, value.p, i);
+        n += i;
+    }
+    for (; i < value.len; i++) {
         char c = value.p[i];
         if (c == '\r' || c == '\n') {
             while (n > b->len && (b->p[n - 1] == ' ' || b->p[n - 1] == '\t'))
@@ -91,23 +93,23 @@ static int append_unfolded(sr_buf *b, sr_str value)
 }
 
 /* Add @p value unfolded (append_unfolded), using @p scratch (reset) when it is folded. */
-static int add_unfolded(sr_msg *m, enum sr_hdr_id id, sr_str value, sr_buf *scratch)
+static int add_unfolded(sink *k, enum sr_hdr_id id, sr_str value, sr_buf *scratch)
 {
     if (sr__scan_eol(value.p, 0, value.len) == value.len) /* no CR or LF: not folded */
-        return add(m, id, value);
+        return add(k, id, value);
     scratch->len = 0;
     int rc = append_unfolded(scratch, value);
     if (rc)
         return rc;
-    return add(m, id, (sr_str){scratch->p, scratch->len});
+    return add(k, id, (sr_str){scratch->p, scratch->len});
 }
 
 /* Copy every header with @p id from @p src, each value as written (unfolded), in order. */
-static int copy_all(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
+static int copy_all(sink *k, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
 {
     for (const sr_header *h = sr_msg_header_find(src, id, NULL); h;
          h = sr_msg_header_find(src, id, h)) {
-        int rc = add_unfolded(m, id, h->value, scratch);
+        int rc = add_unfolded(k, id, h->value, scratch);
         if (rc)
             return rc;
     }
@@ -167,16 +169,16 @@ static int stamp_via(sr_buf *b, const sr_via *v, sr_str src, uint16_t port)
 }
 
 /* Copy every Via of @p req, the top one stamped with the source address when it is known. */
-static int copy_vias(sr_msg *m, const sr_msg *req, const sr_build_opts *o, sr_buf *scratch)
+static int copy_vias(sink *k, const sr_msg *req, const sr_build_opts *o, sr_buf *scratch)
 {
     const sr_header *h = sr_msg_header_find(req, SR_HDR_VIA, NULL);
     const sr_via *v = h ? sr_msg_via(req, 0) : NULL;
     if (!v || !o->source_host.p || !o->source_host.len || o->size < sizeof *o ||
         v->raw.p < h->value.p || v->raw.p + v->raw.len > h->value.p + h->value.len)
-        return copy_all(m, req, SR_HDR_VIA, scratch);
+        return copy_all(k, req, SR_HDR_VIA, scratch);
     int rc = stamp_via(scratch, v, o->source_host, o->source_port);
     if (rc == 0)
-        rc = add(m, SR_HDR_VIA, (sr_str){scratch->p, scratch->len});
+        rc = add(k, SR_HDR_VIA, (sr_str){scratch->p, scratch->len});
     if (rc)
         return rc;
     /* the rest of the first Via header field (values after a comma), then the others */
@@ -187,51 +189,20 @@ static int copy_vias(sr_msg *m, const sr_msg *req, const sr_build_opts *o, sr_bu
         rest.p++;
         rest.len--;
     }
-    if (rest.len && (rc = add_unfolded(m, SR_HDR_VIA, rest, scratch)) != 0)
+    if (rest.len && (rc = add_unfolded(k, SR_HDR_VIA, rest, scratch)) != 0)
         return rc;
     for (h = sr_msg_header_find(req, SR_HDR_VIA, h); h; h = sr_msg_header_find(req, SR_HDR_VIA, h))
-        if ((rc = add_unfolded(m, SR_HDR_VIA, h->value, scratch)) != 0)
+        if ((rc = add_unfolded(k, SR_HDR_VIA, h->value, scratch)) != 0)
             return rc;
     return 0;
 }
 
 /* Copy the first header with @p id: From, Call-ID and CSeq take one value (§7.3.1), and a
  * request that repeats them only gets a 400, which carries the first. */
-static int copy_first(sr_msg *m, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
+static int copy_first(sink *k, const sr_msg *src, enum sr_hdr_id id, sr_buf *scratch)
 {
     const sr_header *h = sr_msg_header_find(src, id, NULL);
-    return h ? add_unfolded(m, id, h->value, scratch) : 0;
-}
-
-/* Join a NULL-terminated list with ", " into @p b (reset first). */
-static int join_list(sr_buf *b, const char *const *list)
-{
-    b->len = 0;
-    int rc = sr_buf_reserve(b, 1);
-    if (rc)
-        return rc;
-    b->p[0] = '\0';
-    for (size_t i = 0; list && list[i]; i++) {
-        if (i && (rc = sr_buf_append_cstr(b, ", ")) != 0)
-            return rc;
-        if ((rc = sr_buf_append_cstr(b, list[i])) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static sr_str buf_str(const sr_buf *b)
-{
-    return (sr_str){b->p ? b->p : "", b->len};
-}
-
-static bool list_has(const char *const *list, sr_str tok)
-{
-    for (size_t i = 0; list && list[i]; i++) {
-        if (sr_str_caseeq_cstr(tok, list[i]))
-            return true;
-    }
-    return false;
+    return h ? add_unfolded(k, id, h->value, scratch) : 0;
 }
 
 static int fail(sr_build_error *err, int code, const char *header, const char *what)
@@ -242,176 +213,6 @@ static int fail(sr_build_error *err, int code, const char *header, const char *w
         err->what = what;
     }
     return code;
-}
-
-/* ------------------------------------------------------------------ defaults */
-
-/* A digest challenge (RFC 3261 §22.4, RFC 8760 §2.4: strongest algorithm first). */
-static int add_challenge(sr_msg *m, enum sr_hdr_id id, const sr_msg *req, const sr_build_opts *o,
-                         const sr_build_policy *p, sr_buf *b)
-{
-    char nonce[128];
-    size_t nlen;
-    if (p->nonce) {
-        ptrdiff_t n = p->nonce(nonce, sizeof nonce, p->nonce_user);
-        if (n < 0)
-            return (int)n;
-        if (n == 0 || (size_t)n > sizeof nonce)
-            return SR_EINVAL;
-        nlen = (size_t)n;
-        for (size_t i = 0; i < nlen; i++) {
-            if (nonce[i] == '"' || nonce[i] == '\\' || (unsigned char)nonce[i] < 0x20)
-                return SR_EINVAL;
-        }
-    } else {
-        sr__hex64(sr__request_hash(req, o->tag_key, "nonce"), nonce);
-        nlen = 16;
-    }
-    static const char *const algs[] = {"SHA-256", "MD5"};
-    for (size_t i = 0; i < 2; i++) {
-        int rc;
-        b->len = 0;
-        if ((rc = sr_buf_append_cstr(b, "Digest realm=\"")) != 0 ||
-            (rc = sr_buf_append_cstr(b, p->realm ? p->realm : "sipreply")) != 0 ||
-            (rc = sr_buf_append_cstr(b, "\", nonce=\"")) != 0 ||
-            (rc = sr_buf_append(b, nonce, nlen)) != 0 ||
-            (rc = sr_buf_append_cstr(b, "\", algorithm=")) != 0 ||
-            (rc = sr_buf_append_cstr(b, algs[i])) != 0 ||
-            (rc = sr_buf_append_cstr(b, ", qop=\"auth\"")) != 0 ||
-            (rc = add(m, id, buf_str(b))) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* 420: the Require (or, for a proxy's view, Proxy-Require) tags we do not support
- * (RFC 3261 §8.2.2.3: "list only those option tags that the UAS does not understand"). */
-static int unsupported_value(sr_buf *b, const sr_msg *req, const sr_build_policy *p)
-{
-    b->len = 0;
-    int rc = sr_buf_reserve(b, 1);
-    if (rc)
-        return rc;
-    b->p[0] = '\0';
-    static const enum sr_hdr_id ids[] = {SR_HDR_REQUIRE, SR_HDR_PROXY_REQUIRE};
-    for (size_t k = 0; k < 2; k++) {
-        for (const sr_header *h = sr_msg_header_find(req, ids[k], NULL); h;
-             h = sr_msg_header_find(req, ids[k], h)) {
-            size_t pos = 0;
-            sr_str tok;
-            while (sr_value_next(h->value, &pos, &tok)) {
-                if (tok.len == 0 || list_has(p->supported, tok))
-                    continue;
-                if (b->len && (rc = sr_buf_append_cstr(b, ", ")) != 0)
-                    return rc;
-                if ((rc = sr_buf_append_str(b, tok)) != 0)
-                    return rc;
-            }
-        }
-    }
-    return 0;
-}
-
-/* Supply a default for header @p name of response @p code, or return SR_EMISSING. */
-static int add_default(sr_msg *m, const char *name, unsigned code, const sr_msg *req,
-                       const sr_build_opts *o, const sr_build_policy *p, sr_buf *b)
-{
-    enum sr_hdr_id id = sr_hdr_lookup(sr_str_from_cstr(name));
-    int rc;
-    char num[24];
-    switch (id) {
-    case SR_HDR_ALLOW:
-        if ((rc = join_list(b, p->allow)) != 0)
-            return rc;
-        if (code == 405) {
-            /* RFC 3261 §21.4.6: the 405's Allow lists what is allowed — never the method
-             * being refused. */
-            sr_str meth = sr_msg_method_str(req);
-            b->len = 0;
-            for (size_t i = 0; p->allow && p->allow[i]; i++) {
-                if (sr_str_eq(sr_str_from_cstr(p->allow[i]), meth))
-                    continue;
-                if (b->len && (rc = sr_buf_append_cstr(b, ", ")) != 0)
-                    return rc;
-                if ((rc = sr_buf_append_cstr(b, p->allow[i])) != 0)
-                    return rc;
-            }
-        }
-        if (b->len == 0)
-            return SR_EMISSING;
-        return add(m, id, buf_str(b));
-    case SR_HDR_WWW_AUTHENTICATE:
-    case SR_HDR_PROXY_AUTHENTICATE: return add_challenge(m, id, req, o, p, b);
-    case SR_HDR_UNSUPPORTED:
-        if ((rc = unsupported_value(b, req, p)) != 0)
-            return rc;
-        if (b->len == 0)
-            return SR_EMISSING; /* nothing unsupported: a 420 would be a lie */
-        return add(m, id, buf_str(b));
-    case SR_HDR_REQUIRE:
-        if (!p->require || !p->require[0])
-            return SR_EMISSING;
-        if ((rc = join_list(b, p->require)) != 0)
-            return rc;
-        return add(m, id, buf_str(b));
-    case SR_HDR_ACCEPT:
-    case SR_HDR_ACCEPT_ENCODING:
-    case SR_HDR_ACCEPT_LANGUAGE: {
-        const char *const *l = id == SR_HDR_ACCEPT            ? p->accept
-                               : id == SR_HDR_ACCEPT_ENCODING ? p->accept_encoding
-                                                              : p->accept_language;
-        if (!l || !l[0])
-            return SR_EMISSING;
-        if ((rc = join_list(b, l)) != 0)
-            return rc;
-        return add(m, id, buf_str(b));
-    }
-    case SR_HDR_SUPPORTED:
-        if ((rc = join_list(b, p->supported)) != 0)
-            return rc;
-        return add(m, id, buf_str(b));
-    case SR_HDR_MIN_SE:
-    case SR_HDR_MIN_EXPIRES:
-    case SR_HDR_RETRY_AFTER: {
-        uint32_t v = id == SR_HDR_MIN_SE        ? p->min_se
-                     : id == SR_HDR_MIN_EXPIRES ? p->min_expires
-                                                : p->retry_after;
-        if (v == 0 && id != SR_HDR_MIN_EXPIRES)
-            return SR_EMISSING;
-        size_t n = sr__u32_to_dec(v, num);
-        return add(m, id, (sr_str){num, n});
-    }
-    case SR_HDR_CONTACT:
-        if (!p->contacts || !p->contacts[0])
-            return SR_EMISSING;
-        for (size_t i = 0; p->contacts[i]; i++) {
-            b->len = 0;
-            if ((rc = sr_buf_append_cstr(b, "<")) != 0 ||
-                (rc = sr_buf_append_cstr(b, p->contacts[i])) != 0 ||
-                (rc = sr_buf_append_cstr(b, ">")) != 0 || (rc = add(m, id, buf_str(b))) != 0)
-                return rc;
-        }
-        return 0;
-    case SR_HDR_SECURITY_SERVER:
-        if (!p->security_server || !p->security_server[0])
-            return SR_EMISSING;
-        return add(m, id, sr_str_from_cstr(p->security_server));
-    case SR_HDR_RECV_INFO:
-        /* RFC 6086 §5.2.3: an empty Recv-Info means "no info packages". */
-        if ((rc = join_list(b, p->recv_info)) != 0)
-            return rc;
-        return add(m, id, buf_str(b));
-    case SR_HDR_PERMISSION_MISSING: {
-        /* RFC 5360 §5.9.1: the target URIs lacking permission — here the Request-URI. */
-        b->len = 0;
-        if ((rc = sr_buf_append_cstr(b, "<")) != 0 ||
-            (rc = sr_buf_append_str(b, sr_msg_request_uri(req))) != 0 ||
-            (rc = sr_buf_append_cstr(b, ">")) != 0)
-            return rc;
-        return add(m, id, buf_str(b));
-    }
-    default: return SR_EMISSING;
-    }
 }
 
 /* ------------------------------------------------------------------ the response builder */
@@ -516,7 +317,7 @@ static const char *must_what(unsigned code)
     }
 }
 
-static int add_required(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_opts *o,
+static int add_required(sink *k, const sr_msg *req, unsigned code, const sr_build_opts *o,
                         const sr_build_policy *p, sr_buf *b, sr_build_error *err)
 {
     const sr_status_info *info = sr_status_lookup((int)code);
@@ -535,7 +336,7 @@ static int add_required(sr_msg *m, const sr_msg *req, unsigned code, const sr_bu
             return fail(err, SR_EMISSING, must[0], must_what(code));
         rc = SR_EMISSING;
         for (size_t i = 0; must[i]; i++) {
-            int r = add_default(m, must[i], code, req, o, p, b);
+            int r = sr__build_default(k, must[i], code, req, o, p, b);
             if (r == 0)
                 rc = 0;
             else if (r != SR_EMISSING)
@@ -548,7 +349,7 @@ static int add_required(sr_msg *m, const sr_msg *req, unsigned code, const sr_bu
             continue;
         if (!defaults)
             return fail(err, SR_EMISSING, must[i], must_what(code));
-        rc = add_default(m, must[i], code, req, o, p, b);
+        rc = sr__build_default(k, must[i], code, req, o, p, b);
         if (rc == SR_EMISSING)
             return fail(err, SR_EMISSING, must[i],
                         "the policy has no value for this required header");
@@ -561,14 +362,14 @@ static int add_required(sr_msg *m, const sr_msg *req, unsigned code, const sr_bu
     for (size_t i = 0; info->should_carry[i]; i++) {
         if (caller_has(o, info->should_carry[i]))
             continue;
-        rc = add_default(m, info->should_carry[i], code, req, o, p, b);
+        rc = sr__build_default(k, info->should_carry[i], code, req, o, p, b);
         if (rc && rc != SR_EMISSING)
             return rc;
     }
     if (p->retry_after && !caller_has(o, "Retry-After")) {
         for (size_t i = 0; info->may_carry[i]; i++) {
             if (strcmp(info->may_carry[i], "Retry-After") == 0) {
-                rc = add_default(m, "Retry-After", code, req, o, p, b);
+                rc = sr__build_default(k, "Retry-After", code, req, o, p, b);
                 if (rc)
                     return rc;
             }
@@ -578,15 +379,15 @@ static int add_required(sr_msg *m, const sr_msg *req, unsigned code, const sr_bu
 }
 
 /* To with our tag (§8.2.6.2), unless it has one or this is a 100. */
-static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_opts *o, sr_buf *b)
+static int add_to(sink *k, const sr_msg *req, unsigned code, const sr_build_opts *o, sr_buf *b)
 {
     const sr_header *h = sr_msg_header_find(req, SR_HDR_TO, NULL);
     const sr_nameaddr *to = sr_msg_to(req);
     if (!h || !to)
-        return h ? add_unfolded(m, SR_HDR_TO, h->value, b)
+        return h ? add_unfolded(k, SR_HDR_TO, h->value, b)
                  : 0; /* a 400 to a request without a To */
     if (code == 100 || (to && to->tag.p))
-        return add_unfolded(m, SR_HDR_TO, h->value, b);
+        return add_unfolded(k, SR_HDR_TO, h->value, b);
     char tag[SR_BUILD_TAG_LEN + 1];
     sr_str t = o->to_tag;
     if (!t.p) {
@@ -600,7 +401,7 @@ static int add_to(sr_msg *m, const sr_msg *req, unsigned code, const sr_build_op
     if ((rc = append_unfolded(b, h->value)) != 0 || (rc = sr_buf_append_cstr(b, ";tag=")) != 0 ||
         (rc = sr_buf_append_str(b, t)) != 0)
         return rc;
-    return add(m, SR_HDR_TO, buf_str(b));
+    return add(k, SR_HDR_TO, buf_str(b));
 }
 
 /*
@@ -615,12 +416,12 @@ static int lenient_400(unsigned code, int rc)
     return code == 400 && rc == SR_EINVAL ? 0 : rc;
 }
 
-int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_build_opts *o,
-                      sr_build_error *err)
+/* The response to @p req into @p k (its start line first); err set on failure. */
+static int build(sink *k, const sr_msg *req, unsigned code, const sr_build_opts *o,
+                 sr_build_error *err)
 {
     sr_build_opts defopts;
     sr_build_policy defpol;
-    sr_msg *m = NULL;
     sr_buf b;
     int rc;
 
@@ -629,7 +430,7 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
         err->header = NULL;
         err->what = NULL;
     }
-    if (!out || !req)
+    if (!req)
         return fail(err, SR_EINVAL, NULL, "NULL argument");
     if (!sr_msg_is_request(req))
         return fail(err, SR_EINVAL, NULL, "responses answer requests only");
@@ -652,29 +453,31 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
     sr_str reason = o->reason.p ? o->reason
                     : legacy    ? sr_str_from_cstr(legacy->phrase)
                                 : sr_str_from_cstr(sr_status_phrase((int)code));
-    if ((rc = sr_msg_new_response(&m, o->alloc, code, reason)) != 0) {
+    rc = k->out ? sr__print_status(k->out, code, reason)
+                : sr_msg_new_response(&k->m, o->alloc, code, reason);
+    if (rc) {
         fail(err, rc, NULL, rc == SR_EINVAL ? "reason phrase holds CR or LF" : NULL);
         goto out;
     }
     /* RFC 3261 §8.2.6.2: Via (all, in order), From, To (+tag), Call-ID, CSeq copied. */
-    if ((rc = copy_vias(m, req, o, &b)) != 0 ||
-        (rc = lenient_400(code, copy_first(m, req, SR_HDR_FROM, &b))) != 0 ||
-        (rc = lenient_400(code, add_to(m, req, code, o, &b))) != 0 ||
-        (rc = lenient_400(code, copy_first(m, req, SR_HDR_CALL_ID, &b))) != 0 ||
-        (rc = lenient_400(code, copy_first(m, req, SR_HDR_CSEQ, &b))) != 0)
+    if ((rc = copy_vias(k, req, o, &b)) != 0 ||
+        (rc = lenient_400(code, copy_first(k, req, SR_HDR_FROM, &b))) != 0 ||
+        (rc = lenient_400(code, add_to(k, req, code, o, &b))) != 0 ||
+        (rc = lenient_400(code, copy_first(k, req, SR_HDR_CALL_ID, &b))) != 0 ||
+        (rc = lenient_400(code, copy_first(k, req, SR_HDR_CSEQ, &b))) != 0)
         goto out;
     /* §8.2.6.1: the Timestamp of the request goes back in the 100. */
-    if (code == 100 && (rc = copy_all(m, req, SR_HDR_TIMESTAMP, &b)) != 0)
+    if (code == 100 && (rc = copy_all(k, req, SR_HDR_TIMESTAMP, &b)) != 0)
         goto out;
     sr_method meth = sr_msg_method(req);
     if (sr__is_dialog_creating(code, is_method(req, SR_METHOD_INVITE) ? SR_METHOD_INVITE : meth)) {
         /* §12.1.1: copy every Record-Route; a Contact is required. */
-        if ((rc = copy_all(m, req, SR_HDR_RECORD_ROUTE, &b)) != 0)
+        if ((rc = copy_all(k, req, SR_HDR_RECORD_ROUTE, &b)) != 0)
             goto out;
         if (!caller_has(o, "Contact")) {
             rc = SR_EMISSING;
             if (o->flags & SR_BUILD_DEFAULTS)
-                rc = add_default(m, "Contact", code, req, o, p, &b);
+                rc = sr__build_default(k, "Contact", code, req, o, p, &b);
             if (rc == SR_EMISSING)
                 fail(err, rc, "Contact",
                      "a dialog-creating response to INVITE must carry Contact (RFC 3261 "
@@ -683,7 +486,7 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
                 goto out;
         }
     }
-    if ((rc = add_required(m, req, code, o, p, &b, err)) != 0)
+    if ((rc = add_required(k, req, code, o, p, &b, err)) != 0)
         goto out;
     if ((meth == SR_METHOD_OPTIONS || meth == SR_METHOD_INVITE) && code >= 200 && code < 300 &&
         (o->flags & SR_BUILD_DEFAULTS)) {
@@ -694,7 +497,7 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
         for (size_t i = 0; i < nopt; i++) {
             if (caller_has(o, opt_hdrs[i]))
                 continue;
-            rc = add_default(m, opt_hdrs[i], code, req, o, p, &b);
+            rc = sr__build_default(k, opt_hdrs[i], code, req, o, p, &b);
             if (rc && rc != SR_EMISSING)
                 goto out;
         }
@@ -704,23 +507,59 @@ int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_b
         enum sr_hdr_id id = sr_hdr_lookup(o->headers[i].name);
         if (id == SR_HDR_CONTENT_LENGTH)
             continue; /* always computed */
-        rc = sr_msg_add_header(m, id == SR_HDR_OTHER ? SR_HDR_OTHER : id,
-                               id == SR_HDR_OTHER ? o->headers[i].name : SR_STR_NULL,
-                               o->headers[i].value);
+        rc = sink_add(k, id == SR_HDR_OTHER ? SR_HDR_OTHER : id,
+                      id == SR_HDR_OTHER ? o->headers[i].name : SR_STR_NULL, o->headers[i].value);
         if (rc) {
             fail(err, rc, NULL, rc == SR_EINVAL ? "a caller header has a bad name or value" : NULL);
             goto out;
         }
     }
-    if (o->body.len && (rc = sr_msg_set_body(m, o->body_type, o->body)) != 0)
-        goto out;
-    *out = m;
-    m = NULL;
+    if (o->body.len) {
+        if (k->m)
+            rc = sr_msg_set_body(k->m, o->body_type, o->body);
+        else if (!sr__print_type_ok(o->body_type))
+            rc = SR_EINVAL;
+        else if (o->body_type.len)
+            rc = sink_add(k, SR_HDR_CONTENT_TYPE, SR_STR_NULL, o->body_type);
+        if (rc)
+            goto out;
+        k->body = o->body;
+    }
+    if (k->out)
+        rc = sr__print_end(k->out, k->body);
 out:
     if (rc && err && err->code == 0)
         fail(err, rc, NULL, sr_strerror(rc));
-    sr_msg_free(m);
     sr_buf_cleanup(&b);
+    return rc;
+}
+
+int sr_build_response(sr_msg **out, const sr_msg *req, unsigned code, const sr_build_opts *o,
+                      sr_build_error *err)
+{
+    if (!out)
+        return build(&(sink){0}, NULL, code, o, err); /* the NULL-argument error */
+    sink k = {0};
+    int rc = build(&k, req, code, o, err);
+    if (rc)
+        sr_msg_free(k.m);
+    else
+        *out = k.m;
+    return rc;
+}
+
+int sr_build_response_print(sr_buf *out, const sr_msg *req, unsigned code, const sr_build_opts *o,
+                            sr_build_error *err)
+{
+    if (!out)
+        return build(&(sink){0}, NULL, code, o, err);
+    size_t len0 = out->len;
+    sink k = {.out = out};
+    int rc = build(&k, req, code, o, err);
+    if (rc && out->p) {
+        out->len = len0; /* nothing of a response that could not be built */
+        out->p[len0] = '\0';
+    }
     return rc;
 }
 
@@ -732,6 +571,7 @@ static int build_from_invite(sr_msg **out, const sr_msg *inv, const sr_msg *resp
                              const char *method, const sr_allocator *alloc)
 {
     sr_msg *m = NULL;
+    sink k = {0};
     sr_buf b;
     int rc;
     const sr_via *v = sr_msg_via(inv, 0);
@@ -747,16 +587,17 @@ static int build_from_invite(sr_msg **out, const sr_msg *inv, const sr_msg *resp
     if ((rc = sr_msg_new_request(&m, alloc, sr_str_from_cstr(method), sr_msg_request_uri(inv))) !=
         0)
         goto out;
-    if ((rc = add_unfolded(m, SR_HDR_VIA, v->raw, &b)) != 0 ||
-        (rc = copy_all(m, inv, SR_HDR_ROUTE, &b)) != 0 ||
-        (rc = add(m, SR_HDR_MAX_FORWARDS, SR_STR("70"))) != 0 ||
-        (rc = add_unfolded(m, SR_HDR_FROM, from->value, &b)) != 0 ||
-        (rc = add_unfolded(m, SR_HDR_TO, to->value, &b)) != 0 ||
-        (rc = add(m, SR_HDR_CALL_ID, callid)) != 0)
+    k.m = m;
+    if ((rc = add_unfolded(&k, SR_HDR_VIA, v->raw, &b)) != 0 ||
+        (rc = copy_all(&k, inv, SR_HDR_ROUTE, &b)) != 0 ||
+        (rc = add(&k, SR_HDR_MAX_FORWARDS, SR_STR("70"))) != 0 ||
+        (rc = add_unfolded(&k, SR_HDR_FROM, from->value, &b)) != 0 ||
+        (rc = add_unfolded(&k, SR_HDR_TO, to->value, &b)) != 0 ||
+        (rc = add(&k, SR_HDR_CALL_ID, callid)) != 0)
         goto out;
     b.len = 0;
     if ((rc = sr_buf_append(&b, num, n)) != 0 || (rc = sr_buf_append_cstr(&b, " ")) != 0 ||
-        (rc = sr_buf_append_cstr(&b, method)) != 0 || (rc = add(m, SR_HDR_CSEQ, buf_str(&b))) != 0)
+        (rc = sr_buf_append_cstr(&b, method)) != 0 || (rc = add(&k, SR_HDR_CSEQ, buf_str(&b))) != 0)
         goto out;
     *out = m;
     m = NULL;

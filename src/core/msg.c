@@ -7,7 +7,7 @@
 #include "msg_int.h"
 
 #define STACK_HDRS    64
-#define MAX_HDRS_HARD 65000u
+#define MAX_HDRS_HARD SR__HDRS_HARD
 
 void sr_parse_opts_init(sr_parse_opts *o)
 {

@@ -10,7 +10,8 @@
 
 #include "core_int.h"
 
-#define SR__NOIDX 0xffffu
+#define SR__NOIDX     0xffffu
+#define SR__HDRS_HARD 65000u /* header fields a message holds at most (parsed or built) */
 
 struct sr_msg {
     sr__arena arena;
@@ -70,5 +71,14 @@ void sr__msg_fresh(sr_msg *m, unsigned which);
 
 /* Append a header to the index (arena-backed arrays, copy on growth). 0 or SR_ENOMEM. */
 int sr__msg_push_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value, sr_str raw);
+
+/* The printed form of a response built field by field (sr_build_response_print): the checks
+ * of sr_msg_new_response, sr_msg_add_header and sr_msg_set_body, and the bytes sr_msg_print
+ * would give for the message they build, appended to @p out. */
+int sr__print_status(sr_buf *out, unsigned status, sr_str reason);
+/* @p count: the fields so far; SR_ETOOBIG past SR__HDRS_HARD, as sr__msg_push_header. */
+int sr__print_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name, sr_str value);
+bool sr__print_type_ok(sr_str type);
+int sr__print_end(sr_buf *out, sr_str body);
 
 #endif /* SIPREPLY_MSG_INT_H */

@@ -380,3 +380,72 @@ int sr_msg_set_body(sr_msg *m, sr_str type, sr_str body)
     m->body_edited = !m->built;
     return 0;
 }
+
+/* ------------------------------------------------------------------ printing while building */
+
+int sr__print_status(sr_buf *out, unsigned status, sr_str reason)
+{
+    if (status < 100 || status > 699 || !no_ctl_or_space(reason, true))
+        return SR_EINVAL;
+    char st[24];
+    size_t i = dec(status, st);
+    int rc;
+    if ((rc = put(out, "SIP/2.0 ", 8)) != 0 || (rc = put(out, st + i, 24 - i)) != 0 ||
+        (rc = put(out, " ", 1)) != 0 || (rc = put(out, reason.p, reason.len)) != 0)
+        return rc;
+    return put(out, "\r\n", 2);
+}
+
+int sr__print_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name, sr_str value)
+{
+    if ((unsigned)id >= SR_HDR__COUNT || id == SR_HDR_NONE)
+        return SR_EINVAL;
+    if (id == SR_HDR_OTHER) {
+        if (!clean_token(name))
+            return SR_EINVAL;
+        id = sr_hdr_lookup(name);
+    }
+    if (!value_ok(value))
+        return SR_EINVAL;
+    if (*count >= SR__HDRS_HARD)
+        return SR_ETOOBIG;
+    (*count)++;
+    if (id == SR_HDR_CONTENT_LENGTH)
+        return 0; /* sr_msg_print computes it (skip_header) */
+    sr_header h = {.id = id, .name = id == SR_HDR_OTHER ? name : sr_str_from_cstr(sr_hdr_name(id))};
+    /* trimmed as sr_msg_add_header trims */
+    while (value.len && (value.p[0] == ' ' || value.p[0] == '\t')) {
+        value.p++;
+        value.len--;
+    }
+    while (value.len && (value.p[value.len - 1] == ' ' || value.p[value.len - 1] == '\t'))
+        value.len--;
+    sr_str n = print_name(&h);
+    int rc = sr_buf_reserve(out, n.len + value.len + 4);
+    if (rc)
+        return rc;
+    outp o = {out->p + out->len};
+    emit_str(&o, n);
+    emit(&o, ": ", 2);
+    emit_str(&o, value);
+    emit(&o, "\r\n", 2);
+    out->len = (size_t)(o.w - out->p);
+    out->p[out->len] = '\0';
+    return 0;
+}
+
+bool sr__print_type_ok(sr_str type)
+{
+    return no_ctl_or_space(type, true);
+}
+
+int sr__print_end(sr_buf *out, sr_str body)
+{
+    char clen[24];
+    size_t cl = dec(body.len, clen);
+    int rc;
+    if ((rc = put(out, "Content-Length: ", sizeof "Content-Length: " - 1)) != 0 ||
+        (rc = put(out, clen + cl, 24 - cl)) != 0 || (rc = put(out, "\r\n\r\n", 4)) != 0)
+        return rc;
+    return body.len ? put(out, body.p, body.len) : 0;
+}

@@ -328,12 +328,13 @@ static long choose(const sr_proxy *p)
     if (best >= 0)
         return best;
     /* Every final was a 3xx recursed on and no branch the embedder added answered better:
-     * the 3xx goes back whole. */
+     * the last 3xx received goes back whole (its Contacts the newest learnt: those a bound on
+     * recursion, or a target tried already, kept the embedder from following). */
     for (size_t i = 0; i < p->nb; i++) {
-        if (p->b[i].recursed)
-            return (long)i;
+        if (p->b[i].recursed && (best < 0 || p->b[i].seq > p->b[best].seq))
+            best = (long)i;
     }
-    return -1;
+    return best;
 }
 
 /* §16.7 step 7: every challenge of every 401/407 in the context, unmodified. */
@@ -585,14 +586,16 @@ static int recurse(sr_proxy *p, unsigned bi, const sr_msg *resp)
             s += uri.len;
         }
     }
-    pbranch *b = &p->b[bi];
-    b->drop = p->sips ? SR__DROP_SIPS : SR__DROP_SIP;
-    b->recursed = kept == 0;
-    p->hold = true; /* the embedder adds its branches, then releases */
     sr_proxy_action a = {.kind = SR_PROXY_ACT_RECURSE, .branch = bi};
     a.targets = t;
     a.n_targets = k;
-    return push(p, &a, NULL, t);
+    int rc = push(p, &a, NULL, t);
+    if (rc)
+        return rc; /* nothing changed: the 3xx is lost as if the network had dropped it */
+    p->b[bi].drop = p->sips ? SR__DROP_SIPS : SR__DROP_SIP;
+    p->b[bi].recursed = kept == 0;
+    p->hold = true; /* the embedder adds its branches, then releases */
+    return 0;
 }
 
 static int provisional(sr_proxy *p, unsigned bi, const sr_msg *resp, uint64_t now)

@@ -222,6 +222,15 @@ void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *re
     *code = out.code;
 }
 
+ptrdiff_t sd_auth_glue_lookup(sd_auth_glue *g, const sd_action *a, sr_str aor, uint64_t now_ms,
+                              sr_binding *out, size_t cap)
+{
+    sr_registrar *r = registrar_for(g, a);
+    if (!r)
+        return SR_ENOMEM;
+    return sr_registrar_lookup(r, aor, now_ms, out, cap);
+}
+
 size_t sd_auth_glue_bindings(const sd_auth_glue *g)
 {
     size_t n = 0;

@@ -33,6 +33,15 @@ void sd_auth_glue_register(sd_auth_glue *g, const sd_action *a, const sr_msg *re
                            const sr_addr *src, unsigned *code, sr_msg **resp,
                            const uint8_t *tag_key, uint64_t now_ms);
 
+/**
+ * The bindings of @p aor current at @p now_ms in the location table of the register action
+ * @p a (the table its REGISTERs fill), highest q first, into @p out (up to @p cap): what
+ * sr_registrar_lookup() returns (the count, SR_EBADMSG, SR_ENOMEM for a table that could not
+ * be made). The slices stay valid until the table next changes.
+ */
+ptrdiff_t sd_auth_glue_lookup(sd_auth_glue *g, const sd_action *a, sr_str aor, uint64_t now_ms,
+                              sr_binding *out, size_t cap);
+
 /** Bindings held by every registrar (for the metrics). */
 size_t sd_auth_glue_bindings(const sd_auth_glue *g);
 

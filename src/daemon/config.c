@@ -1,5 +1,6 @@
 /* sipreplyd: the configuration's schema — rules, matches, actions and response steps —
  * walked from the YAML document into sd_config (config_yaml.c reads the values). */
+#include "config_forward.h"
 #include "config_int.h"
 
 #include <stdio.h>
@@ -676,7 +677,7 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
 
 #define TOP_KEYS                                                                                  \
     "rules, default, listen, advertise, server, seed, timers, retry-after, min-expires, min-se, " \
-    "media"
+    "registrations, media"
 
 int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
 {
@@ -716,6 +717,8 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
             rc = add_action(c, &cf->fallback, "respond", v);
         } else if (!strcmp(k, "listen")) {
             rc = sd__y_str_list(c, v, &cf->listen);
+        } else if (!strcmp(k, "registrations")) {
+            rc = sd__parse_registrations(c, v, cf);
         } else if (!strcmp(k, "media")) {
             rc = sd__parse_media_conf(c, v, &cf->media);
         } else if (!strcmp(k, "advertise")) {
@@ -735,24 +738,7 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
             if (!rc && cf->min_se < 90)
                 rc = sd__y_fail(c, v, "Min-SE is at least 90 (RFC 4028)");
         } else if (!strcmp(k, "timers")) {
-            sd__ykv t[3];
-            int nt = sd__y_pairs(c, v, t, 3);
-            if (nt < 0)
-                rc = -1;
-            for (int j = 0; j < nt && !rc; j++) {
-                size_t o2 = sd__y_push_key(c, t[j].key);
-                if (!strcmp(t[j].key, "t1"))
-                    rc = sd__y_get_duration(c, t[j].v, &cf->t1);
-                else if (!strcmp(t[j].key, "t2"))
-                    rc = sd__y_get_duration(c, t[j].v, &cf->t2);
-                else if (!strcmp(t[j].key, "t4"))
-                    rc = sd__y_get_duration(c, t[j].v, &cf->t4);
-                else
-                    rc = sd__y_unknown(c, &t[j], "t1, t2, t4");
-                sd__y_pop(c, o2);
-            }
-            if (!rc && (cf->t1 == 0 || cf->t2 < cf->t1 || cf->t4 == 0))
-                rc = sd__y_fail(c, v, "timers: T1 > 0, T2 >= T1, T4 > 0");
+            rc = sd__parse_timers(c, v, cf);
         } else {
             rc = sd__y_unknown(c, &p[i], TOP_KEYS);
         }
@@ -789,6 +775,9 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
                     return sd__y_fail(c, root, "default: no $N capture outside a rule");
     if (!(cf->fallback.name = strdup("default")))
         return sd__y_fail(c, root, "out of memory");
+    char why[200];
+    if (sd__forward_check(cf, why, sizeof(why)))
+        return sd__y_fail(c, root, "%s", why);
     for (size_t i = 0; i < cf->n_rules; i++)
         if (cf->rules[i].actions[0].kind == SD_ACT_STATELESS)
             cf->has_stateless = true;

@@ -160,6 +160,45 @@ typedef struct sd_rule {
     sd_media_rule media;
 } sd_rule;
 
+/**
+ * One entry of `registrations:` (docs/sipreplyd.md "registrations"): sipreplyd registers one
+ * AOR, or @p count of them numbered from @p first (a "{A..B}" range in the AOR), to a
+ * registrar as a UAC. The strings are templates: "{A..B}" in @p aor, "{n}" in @p aor, @p user,
+ * @p password and @p contact stand for the number of each (sd_registration_expand()).
+ */
+typedef struct sd_registration {
+    char *aor;        /**< "sip:user{1000..1999}@pbx.example" */
+    char *registrar;  /**< a sip: URI, the REGISTER's Request-URI and where it goes (RFC 3263
+                          resolution); NULL: "sip:" and the AOR's host and port */
+    char *user;       /**< digest user name; NULL: the AOR's user part */
+    char *password;   /**< NULL: none (a challenge is then a failure) */
+    char *realm;      /**< the realm the credentials answer; NULL: any */
+    char *contact;    /**< NULL: sip:USER@our address (the listener's, or `advertise`) */
+    uint32_t expires; /**< asked for (3600); raised after a 423 (RFC 3261 §10.2.8) */
+    uint32_t first;   /**< the range's first number (0 without a range) */
+    uint32_t count;   /**< AORs (1 without a range) */
+    unsigned width;   /**< digits of the number, zero-padded as "{0001..0100}" writes */
+} sd_registration;
+
+/** How the registrations run (`registrations:` written as a mapping). */
+typedef struct sd_reg_opts {
+    uint32_t rate;        /**< REGISTERs started per second at most (20) */
+    uint32_t in_flight;   /**< REGISTERs in flight at most (64) */
+    uint32_t retry_min_s; /**< back-off after a first failure (30) */
+    uint32_t retry_max_s; /**< the longest back-off (1800) */
+    char *dns; /**< DNS servers to locate the registrars, "IP[:PORT],..."; NULL: the system's */
+} sd_reg_opts;
+
+/** Most AORs of all registrations together. */
+#define SD_REG_MAX_AORS 100000u
+
+/**
+ * @p tmpl with "{A..B}" and "{n}" replaced by the number of registration @p i (0-based, <
+ * r->count) of @p r, zero-padded to its width, into @p out. 0, or -1 when it does not fit.
+ */
+int sd_registration_expand(const sd_registration *r, const char *tmpl, uint32_t i, char *out,
+                           size_t cap);
+
 /** A whole configuration. Free with sd_config_free(). */
 typedef struct sd_config {
     sd_rule *rules;
@@ -170,10 +209,14 @@ typedef struct sd_config {
     char *server;     /**< Server header value; NULL: none */
     uint64_t seed;    /**< seed of weighted choices, tags, branches; 0: random (getrandom) */
     uint32_t t1, t2, t4;
-    uint32_t retry_after; /**< the builder's Retry-After for 503 & co */
-    uint32_t min_expires; /**< Min-Expires of a 423 */
-    uint32_t min_se;      /**< Min-SE of a 422 */
-    bool has_stateless;   /**< some rule starts with a stateless action */
+    uint32_t retry_after;  /**< the builder's Retry-After for 503 & co */
+    uint32_t min_expires;  /**< Min-Expires of a 423 */
+    uint32_t min_se;       /**< Min-SE of a 422 */
+    bool has_stateless;    /**< some rule starts with a stateless action */
+    sd_registration *regs; /**< `registrations:` (register to a PBX as a UAC) */
+    size_t n_regs;
+    size_t n_reg_aors; /**< the AORs of all regs */
+    sd_reg_opts reg;
     sd_media_conf media;
 } sd_config;
 

@@ -172,6 +172,7 @@ void sd_config_free(sd_config *cf)
     free(cf->advertise);
     free(cf->server);
     free(cf->media.address);
+    sd__free_registrations(cf);
     free(cf);
 }
 

@@ -192,8 +192,12 @@ static int parse_replace(sd__yctx *c, yaml_node_t *n, sd_replace *r, size_t n_ta
         const char *k = p[i].key;
         unsigned long v = 0;
         int rc = 0;
-        if (!strcmp(k, "target")) {
-            rc = sd__y_get_uint(c, p[i].v, n_targets ? n_targets - 1 : 0, &v);
+        if (!strcmp(k, "target") && n_targets == 0) {
+            rc = sd__y_fail(c, p[i].v,
+                            "with location the targets are the bindings: a replace applies to "
+                            "each (no 'target')");
+        } else if (!strcmp(k, "target")) {
+            rc = sd__y_get_uint(c, p[i].v, n_targets - 1, &v);
             r->target = (int)v;
         } else if (!strcmp(k, "code")) {
             rc = sd__y_get_uint(c, p[i].v, 699, &v);
@@ -257,8 +261,8 @@ int sd__parse_forward(sd__yctx *c, yaml_node_t *n, sd_action *a)
             parse_target(c, sd__y_node(c, l_->data.sequence.items.start[j_]), &f->targets[j_]));
         return rc;
     }
-    sd__ykv p[10];
-    int np = sd__y_pairs(c, n, p, 10);
+    sd__ykv p[12];
+    int np = sd__y_pairs(c, n, p, 12);
     if (np < 0)
         return -1;
     yaml_node_t *repl = NULL;
@@ -279,6 +283,12 @@ int sd__parse_forward(sd__yctx *c, yaml_node_t *n, sd_action *a)
                            parse_target(c, sd__y_node(c, l_->data.sequence.items.start[j_]),
                                         &f->targets[j_]));
             }
+        } else if (!strcmp(k, "location")) {
+            rc = sd__y_get_bool(c, v, &f->location);
+        } else if (!strcmp(k, "recurse")) {
+            unsigned long d = 0;
+            rc = sd__y_get_uint(c, v, SD_FWD_RECURSE_MAX, &d);
+            f->recurse = (unsigned)d;
         } else if (!strcmp(k, "mode")) {
             const char *s = sd__y_scalar(v);
             if (s && !strcmp(s, "parallel"))
@@ -305,15 +315,17 @@ int sd__parse_forward(sd__yctx *c, yaml_node_t *n, sd_action *a)
             repl = v; /* after the targets, whatever the order of the keys */
         } else {
             rc = sd__y_unknown(c, &p[i],
-                               "targets, mode, timer-c, branch-timeout, record-route, keep-503, "
-                               "rewrite, replace");
+                               "targets, location, mode, recurse, timer-c, branch-timeout, "
+                               "record-route, keep-503, rewrite, replace");
         }
         sd__y_pop(c, o);
         if (rc)
             return -1;
     }
-    if (f->n_targets == 0)
-        return sd__y_fail(c, n, "forward needs targets");
+    if (f->location && f->n_targets)
+        return sd__y_fail(c, n, "targets or location: the one excludes the other");
+    if (f->n_targets == 0 && !f->location)
+        return sd__y_fail(c, n, "forward needs targets (or location: true)");
     if (repl) {
         int rc = 0;
         size_t o = sd__y_push_key(c, "replace");
@@ -347,4 +359,46 @@ void sd__forward_free(sd_forward *f)
     free(f->rewrites);
     free(f->replaces);
     free(f);
+}
+
+/* Whether @p host (@p len bytes) is among the register action's domains (any: NULL). */
+static bool serves(const sd_action *a, const char *host, size_t len)
+{
+    if (!a->domains)
+        return true;
+    for (char **d = a->domains; *d; d++)
+        if (sr_str_caseeq_cstr((sr_str){host, len}, *d))
+            return true;
+    return false;
+}
+
+const sd_action *sd__forward_registrar(const sd_config *cf, const char *host, size_t host_len)
+{
+    for (size_t i = 0; i < cf->n_rules; i++)
+        for (size_t k = 0; k < cf->rules[i].n_actions; k++) {
+            const sd_action *a = &cf->rules[i].actions[k];
+            if (a->kind == SD_ACT_REGISTER && serves(a, host, host_len))
+                return a;
+        }
+    return NULL;
+}
+
+int sd__forward_check(const sd_config *cf, char *why, size_t cap)
+{
+    bool have_registrar = false;
+    for (size_t i = 0; i < cf->n_rules; i++)
+        for (size_t k = 0; k < cf->rules[i].n_actions; k++)
+            have_registrar |= cf->rules[i].actions[k].kind == SD_ACT_REGISTER;
+    for (size_t i = 0; i < cf->n_rules && !have_registrar; i++)
+        for (size_t k = 0; k < cf->rules[i].n_actions; k++) {
+            const sd_action *a = &cf->rules[i].actions[k];
+            if (a->kind == SD_ACT_FORWARD && a->forward->location) {
+                snprintf(why, cap,
+                         "rules[%zu].forward: location reads the bindings of a register "
+                         "action, and no rule has one",
+                         i);
+                return -1;
+            }
+        }
+    return 0;
 }

@@ -35,9 +35,17 @@ typedef struct sd_replace {
     unsigned percent; /**< 0-100 */
 } sd_replace;
 
+/* The most 3xx redirections a call follows (`recurse`), and the most branches it starts. */
+#define SD_FWD_RECURSE_MAX  8
+#define SD_FWD_BRANCHES_MAX 32
+
 typedef struct sd_forward {
-    sd_fwd_target *targets;
+    sd_fwd_target *targets; /**< NULL with location */
     size_t n_targets;
+    bool location;       /**< the targets: the bindings of the Request-URI's AOR in the location
+                           table of the configuration's `register` action (RFC 3261 §16.5) */
+    unsigned recurse;    /**< 3xx Contacts followed this many redirections deep (§16.7 step 4);
+                           0: a 3xx is a final like any other */
     bool sequential;     /**< by q groups, highest first; else every target at once */
     uint32_t timer_c_ms; /**< RFC 3261 §16.6 step 11, > 180000 */
     uint32_t branch_ms;  /**< a branch (sequential: a group) without a final after this is
@@ -51,5 +59,14 @@ typedef struct sd_forward {
 } sd_forward;
 
 void sd__forward_free(sd_forward *f);
+
+/* The `register` action whose location table a `location` forward reads for a Request-URI
+ * whose host is @p host: the first, in rule order, whose domains list @p host (or that
+ * serves any). NULL when none. */
+const sd_action *sd__forward_registrar(const sd_config *cf, const char *host, size_t host_len);
+
+/* A `location` forward in a configuration with no `register` action: -1 with why in @p why
+ * (@p cap bytes); else 0. */
+int sd__forward_check(const sd_config *cf, char *why, size_t cap);
 
 #endif /* SIPREPLYD_CONFIG_FORWARD_H */

@@ -45,6 +45,8 @@ int sd__y_pairs(sd__yctx *c, yaml_node_t *n, sd__ykv *out, int cap);
 int sd__y_unknown(sd__yctx *c, const sd__ykv *p, const char *known);
 /* A scalar or a sequence of scalars → NULL-terminated array of copies. */
 int sd__y_str_list(sd__yctx *c, yaml_node_t *n, char ***out);
+/* `timers: {t1, t2, t4}` into @p cf. 0 or -1. */
+int sd__parse_timers(sd__yctx *c, yaml_node_t *v, sd_config *cf);
 
 /* ------------------------------------------------------------------ config.c */
 
@@ -63,6 +65,13 @@ int sd__parse_rule_media(sd__yctx *c, yaml_node_t *n, sd_media_rule *m);
 /* The top-level `media:` section. 0 or -1. */
 int sd__parse_media_conf(sd__yctx *c, yaml_node_t *n, sd_media_conf *m);
 void sd__media_conf_default(sd_media_conf *m);
+
+/* ------------------------------------------------------------------ config_register.c */
+
+/* `registrations:` (a list of registrations, or a mapping with `accounts:` and how they run)
+ * into @p cf. 0 or -1. */
+int sd__parse_registrations(sd__yctx *c, yaml_node_t *n, sd_config *cf);
+void sd__free_registrations(sd_config *cf);
 
 /* ------------------------------------------------------------------ config_check.c */
 

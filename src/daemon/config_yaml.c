@@ -207,6 +207,28 @@ int sd__y_str_list(sd__yctx *c, yaml_node_t *n, char ***out)
     return 0;
 }
 
+int sd__parse_timers(sd__yctx *c, yaml_node_t *v, sd_config *cf)
+{
+    sd__ykv t[3];
+    int nt = sd__y_pairs(c, v, t, 3);
+    int rc = nt < 0 ? -1 : 0;
+    for (int j = 0; j < nt && !rc; j++) {
+        size_t o2 = sd__y_push_key(c, t[j].key);
+        if (!strcmp(t[j].key, "t1"))
+            rc = sd__y_get_duration(c, t[j].v, &cf->t1);
+        else if (!strcmp(t[j].key, "t2"))
+            rc = sd__y_get_duration(c, t[j].v, &cf->t2);
+        else if (!strcmp(t[j].key, "t4"))
+            rc = sd__y_get_duration(c, t[j].v, &cf->t4);
+        else
+            rc = sd__y_unknown(c, &t[j], "t1, t2, t4");
+        sd__y_pop(c, o2);
+    }
+    if (!rc && (cf->t1 == 0 || cf->t2 < cf->t1 || cf->t4 == 0))
+        rc = sd__y_fail(c, v, "timers: T1 > 0, T2 >= T1, T4 > 0");
+    return rc;
+}
+
 int sd_config_parse(sd_config **out, const char *text, size_t len, sd_config_error *err)
 {
     if (err)
@@ -224,6 +246,7 @@ int sd_config_parse(sd_config **out, const char *text, size_t len, sd_config_err
     cf->min_expires = 60;
     cf->min_se = 90;
     sd__media_conf_default(&cf->media);
+    cf->reg = (sd_reg_opts){.rate = 20, .in_flight = 64, .retry_min_s = 30, .retry_max_s = 1800};
     yaml_parser_t parser;
     yaml_document_t doc;
     sd__yctx c = {.doc = &doc, .err = err};

@@ -148,6 +148,9 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
 {
     sr_event ev;
     while (sr_stack_poll(e->stack, &ev) == 0) {
+        /* first: a REGISTER's user data is a UAC context, not one of ours with a kind */
+        if (e->reg && sd__reg_event(e, &ev, now))
+            continue;
         if (sd__fwd_event(e, &ev, now))
             continue; /* a forwarded request's (engine_forward.c) */
         if (sd__dialog_event(e, &ev))
@@ -198,6 +201,8 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
     }
     if (e->dead)
         sd__jobs_reap(e); /* the queue is empty: no event names them any more */
+    if (e->reg)
+        sd__reg_reap(e);
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -288,6 +293,10 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
         sd__drain_events(e, NULL, now);
     }
     sd__drain_events(e, NULL, now);
+    if (e->reg) {
+        sd__reg_on_timer(e, now);
+        sd__drain_events(e, NULL, now);
+    }
     memory_settle(e);
 }
 
@@ -299,6 +308,9 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     uint64_t f = sd__fwd_next_deadline(e);
     if (f < d)
         d = f;
+    uint64_t r = sd__reg_next_deadline(e);
+    if (r < d)
+        d = r;
     f = sd__dialogs_next_deadline(e);
     if (f < d)
         d = f;
@@ -310,12 +322,20 @@ void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 {
     e->now = now;
     sr_stack_on_transport_error(e->stack, peer, now);
+    if (peer->transport != SR_TP_UDP && peer->conn_id != 0) {
+        /* our own requests (a REGISTER) went out with no connection named (conn_id 0): the
+         * shell opened this one for them, and its failure (refused, reset) is theirs too */
+        sr_addr p0 = *peer;
+        p0.conn_id = 0;
+        sr_stack_on_transport_error(e->stack, &p0, now);
+    }
     sd__drain_events(e, NULL, now);
 }
 
 void sd_engine_drain(sd_engine *e)
 {
     e->draining = true;
+    sd__reg_drain(e); /* de-register (Expires: 0) what is registered */
 }
 
 size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
@@ -336,13 +356,15 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
         sd__txn_settle(e, txn, now);
     }
     sd__drain_events(e, NULL, now);
+    n += sd__reg_pending(e);
+    sd__reg_abort(e);
     return n;
 }
 
 size_t sd_engine_pending(const sd_engine *e)
 {
     /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
-    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e);
+    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e) + sd__reg_pending(e);
 }
 
 size_t sd_engine_dialogs(const sd_engine *e)
@@ -411,6 +433,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     }
     e->session = sd__rng_next(e) % 1000000000u + 1;
     sr_buf_init(&e->scratch, e->alloc);
+    sr_buf_init(&e->wire, e->alloc);
     sr_config sc;
     sr_config_default(&sc);
     sc.t1 = cfg->t1;
@@ -446,6 +469,7 @@ void sd_engine_free(sd_engine *e)
 {
     if (!e)
         return;
+    sd__reg_free(e); /* first: its contexts forget their transactions in the stack */
     sd__media_free_all(e);
     /* the stack goes too: no need to detach the jobs from its transactions */
     while (e->jobs) {
@@ -469,6 +493,7 @@ void sd_engine_free(sd_engine *e)
     }
     sd_auth_glue_free(e->auth);
     sr_buf_cleanup(&e->scratch);
+    sr_buf_cleanup(&e->wire);
     const sr_allocator *up = e->o.alloc ? e->o.alloc : sr_allocator_default();
     sd_pool_free(e->pool); /* last: the stack's and the jobs' messages came from it */
     up->free_fn(e, up->user);

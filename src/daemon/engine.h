@@ -68,6 +68,17 @@ typedef void (*sd_media_close_cb)(void *user, void *sock);
 typedef uint64_t (*sd_ntp_cb)(void *user);
 /** One line for the log (@p level: 0 notice, 1 info, 2 debug). */
 typedef void (*sd_line_cb)(int level, const char *line, void *user);
+/** Log levels of sd_note_cb (main.c's). */
+enum { SD_NOTE_ERROR = 0, SD_NOTE_WARN, SD_NOTE_NOTICE, SD_NOTE_INFO, SD_NOTE_DEBUG };
+
+/** A line for the log (the registrations' state changes). */
+typedef void (*sd_note_cb)(void *user, int level, const char *msg);
+
+/**
+ * Locate registrar @p uri of registration group @p group (RFC 3263): the answer goes to
+ * sd_engine_reg_resolved(), later or from inside the call.
+ */
+typedef void (*sd_resolve_cb)(void *user, size_t group, const char *uri);
 
 typedef struct sd_engine_opts {
     sd_send_cb send;
@@ -94,7 +105,13 @@ typedef struct sd_engine_opts {
     sd_media_send_cb media_send;
     sd_media_close_cb media_close;
     sd_ntp_cb ntp;
-    sd_line_cb media_log;        /**< with @p log_user */
+    sd_line_cb media_log; /**< with @p log_user */
+    /** The registrations (`registrations:`): their log lines and their registrars' lookups,
+     *  with @p reg_user. NULL note: not logged; NULL resolve: the registrar's host is taken as
+     *  an address literal with its port (5060) and transport (udp). */
+    sd_note_cb note;
+    sd_resolve_cb resolve;
+    void *reg_user;
     sd_dialog_log_cb dialog_log; /**< NULL: dialog ends are not logged (handed log_user) */
     size_t max_dialogs;          /**< dialogs recorded at most (0: 4096, dialog.h) */
     size_t dialog_memory;        /**< bytes they may use (0: 8 MiB) */
@@ -182,6 +199,22 @@ size_t sd_engine_dialogs(const sd_engine *e);
 size_t sd_engine_transactions(const sd_engine *e);
 
 const sd_counters *sd_engine_counters(const sd_engine *e);
+
+/**
+ * Start registering the configuration's `registrations:` (once the listeners are open): each
+ * group's registrar is located (sd_engine_opts.resolve), then its AORs are registered at the
+ * configured rate and kept registered. The registrations of the configuration the engine
+ * started with run until shutdown (a reload does not change them). 0, or -1 (no memory).
+ */
+int sd_engine_reg_start(sd_engine *e, uint64_t now_ms);
+
+/**
+ * The servers registrar group @p group resolved to, in order (RFC 3263 §4.3; @p n 0: not
+ * found, @p why says why), and @p local, our address for the Via and the Contact (the
+ * listener of the first server's transport).
+ */
+void sd_engine_reg_resolved(sd_engine *e, size_t group, const sr_addr *servers, size_t n,
+                            const sd_local *local, const char *why, uint64_t now_ms);
 
 /** Append the counters in Prometheus text format to @p out. 0 or SR_ENOMEM. */
 int sd_engine_metrics(const sd_engine *e, sr_buf *out);

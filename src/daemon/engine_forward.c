@@ -4,63 +4,17 @@
  * timeouts and transport errors go into the core's response context (§16.7–§16.10), and what
  * it decides goes out here: responses upstream on the server transaction (rewritten as the
  * rule says, engine_forward_rw.c), CANCELs with their Reason (RFC 3326) on the branches.
- * Serial forking by q-value groups and a per-branch timeout are this file's. */
-#include "engine_forward.h"
+ * Serial forking by q-value groups, recursion on 3xx Contacts and a per-branch timeout are
+ * this file's; the target set is engine_forward_set.c's. */
+#include "engine_forward_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CALL_MAGIC 0x73644643u /* "sdFC" */
-#define BR_MAGIC   0x73644642u /* "sdFB" */
 /* The most responses one call holds back (a delay rewrite): a branch sending provisionals
  * without end cannot grow it; finals and 2xx always go in. */
 #define FWD_QUEUE_MAX 32
-
-typedef struct fwd_branch {
-    uint32_t magic;
-    struct sd_fwd_call *call;
-    unsigned target; /* index in the action's targets */
-    unsigned index;  /* the response context's branch index */
-    sr_txn_id txn;   /* its client transaction, 0 once ended (or never started) */
-    bool added;      /* a branch of the context */
-    bool live;       /* its client transaction lives (its events carry this branch) */
-    bool replaced;   /* not asked: counted as the replace code (fault injection) */
-    bool timed_out;  /* branch-timeout fired */
-    uint64_t deadline;
-} fwd_branch;
-
-/* A response waiting to go upstream (rewrite delays keep the order). */
-typedef struct fwd_out {
-    sr_msg *msg;
-    uint64_t due;
-    unsigned status;
-    struct fwd_out *next;
-} fwd_out;
-
-typedef struct sd_fwd_call {
-    uint32_t magic;
-    struct sd_fwd_call *next, *prev;
-    sr_proxy *p;
-    job jb; /* cfg (a reference held), rule, src, local, txn: what builds and logs need */
-    const sd_forward *f;
-    sd_forward *own; /* f when made for this call (a request routed in a dialog) */
-    sr_txn_id stxn;  /* the server transaction, 0 once it ended or its transport failed */
-    bool slive;      /* it lives: its events (user data: this call) may still come */
-    sr_msg *req;     /* the request as received (the route slices point into it) */
-    sr_proxy_route route;
-    fwd_branch *b;   /* one per target */
-    unsigned *order; /* target indices, highest q first (stable) */
-    size_t started;  /* targets of order[] started */
-    unsigned *repl;  /* per target: the replace code drawn for this call, 0: none */
-    fwd_out *qh, *qt;
-    size_t qn;     /* responses held (a rewrite's delay): bounded, FWD_QUEUE_MAX provisionals */
-    unsigned sent; /* the final that went upstream (after rewriting), 0: none yet */
-    const char *why;
-    bool held;
-    bool logged;
-    char rr[SR_ADDR_HOST_MAX + 32]; /* our Record-Route URI */
-} sd_fwd_call;
 
 static sd_fwd_call *as_call(void *u)
 {
@@ -110,8 +64,6 @@ static void fwd_opts(sd_engine *e, sd_fwd_call *c, sr_proxy_fwd_opts *o)
 
 /* ------------------------------------------------------------------ the log */
 
-static void target_uri(const sd_fwd_call *c, unsigned t, char *out, size_t cap);
-
 static void call_log(sd_engine *e, sd_fwd_call *c)
 {
     if (c->logged)
@@ -119,18 +71,18 @@ static void call_log(sd_engine *e, sd_fwd_call *c)
     c->logged = true;
     char note[1024];
     size_t n = (size_t)snprintf(note, sizeof(note), "branches:");
-    for (size_t i = 0; i < c->f->n_targets && n < sizeof(note); i++) {
+    const char *sep = " "; /* the branches in the order they started, comma-separated */
+    for (size_t i = 0; i < c->nt && n < sizeof(note); i++) {
         const fwd_branch *b = &c->b[c->order[i]];
         if (!b->added)
             continue;
         unsigned code = sr_proxy_branch_final(c->p, b->index);
-        char cs[8], uri[600];
+        char cs[8];
         snprintf(cs, sizeof(cs), "%u", code);
-        target_uri(c, b->target, uri, sizeof(uri));
-        n += (size_t)snprintf(note + n, sizeof(note) - n, " %s %s%s%s", code ? cs : "-", uri,
-                              b->replaced ? " replaced" : "", b->timed_out ? " timeout" : "");
-        if (i + 1 < c->started && n < sizeof(note))
-            n += (size_t)snprintf(note + n, sizeof(note) - n, ",");
+        n += (size_t)snprintf(note + n, sizeof(note) - n, "%s%s %s%s%s", sep, code ? cs : "-",
+                              c->t[b->target].uri, b->replaced ? " replaced" : "",
+                              b->timed_out ? " timeout" : "");
+        sep = ", ";
     }
     if (n < sizeof(note))
         snprintf(note + n, sizeof(note) - n, "; sent %u%s%s", c->sent, c->why ? ", " : "",
@@ -199,21 +151,6 @@ static void upstream(sd_engine *e, sd_fwd_call *c, const sr_proxy_action *a, sr_
 
 /* ------------------------------------------------------------------ branches */
 
-/* The target URI with "{{user}}" replaced by the Request-URI's user. */
-static void target_uri(const sd_fwd_call *c, unsigned t, char *out, size_t cap)
-{
-    const char *u = c->f->targets[t].uri, *at = strstr(u, "{{user}}");
-    if (!at) {
-        snprintf(out, cap, "%s", u);
-        return;
-    }
-    sr_uri ru;
-    sr_str rq = sr_msg_request_uri(c->req), user = SR_STR("");
-    if (sr_uri_parse(&ru, rq.p, rq.len, NULL) == 0)
-        user = ru.user;
-    snprintf(out, cap, "%.*s%.*s%s", (int)(at - u), u, (int)user.len, user.p, at + 8);
-}
-
 /* Where a forwarded request goes: its next hop's host and port (§16.6 step 7), over UDP. */
 static int next_hop(const sr_msg *fwd, sr_addr *dest)
 {
@@ -234,13 +171,11 @@ static int next_hop(const sr_msg *fwd, sr_addr *dest)
 static int branch_start(sd_engine *e, sd_fwd_call *c, unsigned t, uint64_t now)
 {
     fwd_branch *b = &c->b[t];
-    char uri[600];
-    target_uri(c, t, uri, sizeof(uri));
     sr_proxy_fwd_opts o;
     fwd_opts(e, c, &o);
     sr_msg *fwd = NULL;
     sr_addr dest;
-    int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(uri), &c->route, t, &o);
+    int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(c->t[t].uri), &c->route, t, &o);
     if (rc == 0 && (rc = next_hop(fwd, &dest)) != 0)
         rc = SR_EINVAL;
     if (rc != 0) {
@@ -277,17 +212,16 @@ static int branch_start(sd_engine *e, sd_fwd_call *c, unsigned t, uint64_t now)
     return 0;
 }
 
-/* Start the next group: every target of the next q-value (sequential), or all (parallel).
- * Holds the context while groups remain (§16.6: serial forking). */
+/* Start the next group: every target of the next q-value (sequential; each 3xx Contact a
+ * group of its own), or all (parallel). Holds the context while groups remain (§16.6: serial
+ * forking), releases it when none does. */
 static void group_start(sd_engine *e, sd_fwd_call *c, uint64_t now)
 {
-    size_t n = c->f->n_targets;
-    if (c->started >= n)
-        return;
-    unsigned q = c->f->targets[c->order[c->started]].q;
+    size_t n = c->nt;
+    unsigned g = c->started < n ? c->t[c->order[c->started]].group : 0;
     bool stop = false;
     while (c->started < n && !stop &&
-           (!c->f->sequential || c->f->targets[c->order[c->started]].q == q)) {
+           (!c->f->sequential || c->t[c->order[c->started]].group == g)) {
         unsigned t = c->order[c->started++];
         int rc = branch_start(e, c, t, now);
         if (rc == SR_ESTATE)
@@ -326,7 +260,7 @@ static void call_free(sd_engine *e, sd_fwd_call *c)
         e->fwds = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    for (size_t i = 0; c->b && i < c->f->n_targets; i++) {
+    for (size_t i = 0; c->b && i < c->nt; i++) {
         if (c->b[i].live) /* only at shutdown: the transaction forgets us */
             sr_stack_txn_set_user(e->stack, c->b[i].txn, NULL);
     }
@@ -340,9 +274,7 @@ static void call_free(sd_engine *e, sd_fwd_call *c)
     }
     sr_proxy_free(c->p);
     sr_msg_free(c->req);
-    sd__free(e, c->b);
-    sd__free(e, c->order);
-    sd__free(e, c->repl);
+    sd__fwd_targets_free(e, c);
     sd__cfg_release(e, c->jb.cfg);
     sd__forward_free(c->own);
     c->magic = 0;
@@ -356,6 +288,15 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
     for (int round = 0; round < 64; round++) {
         sr_proxy_action a;
         while (sr_proxy_poll(c->p, &a) == 0) {
+            if (a.kind == SR_PROXY_ACT_RECURSE) {
+                /* §16.7 step 4: the 3xx's Contacts join the target set; the context holds
+                 * its final until we release it (group_start) */
+                sd__fwd_recurse(e, c, a.branch, a.targets, a.n_targets, c->resp3xx);
+                c->held = true;
+                if (!c->f->sequential)
+                    group_start(e, c, now); /* parallel: at once */
+                continue;
+            }
             sr_msg *m = NULL;
             if (sr_proxy_action_take_msg(c->p, &m) != 0)
                 continue;
@@ -363,7 +304,7 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
                 upstream(e, c, &a, m, now);
             } else if (a.kind == SR_PROXY_ACT_CANCEL && a.branch < sr_proxy_branch_count(c->p)) {
                 fwd_branch *b = NULL;
-                for (size_t i = 0; i < c->f->n_targets && !b; i++)
+                for (size_t i = 0; i < c->nt && !b; i++)
                     if (c->b[i].added && c->b[i].index == a.branch)
                         b = &c->b[i];
                 /* §9.1: the stack holds it until the branch is Proceeding */
@@ -377,6 +318,7 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
             break;
         group_start(e, c, now); /* serial forking: the next q group (or release the hold) */
     }
+    c->resp3xx = NULL; /* polled: its RECURSE, if any, is done */
     out_flush(e, c, now);
     if (sr_proxy_is_done(c->p) && !c->qh && !c->logged) {
         call_log(e, c);
@@ -388,7 +330,7 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
         }
     }
     bool live = c->qh != NULL || !c->logged || c->slive;
-    for (size_t i = 0; i < c->f->n_targets && !live; i++)
+    for (size_t i = 0; i < c->nt && !live; i++)
         live = c->b[i].live;
     if (!live)
         call_free(e, c);
@@ -403,15 +345,6 @@ static void reply(sd_engine *e, const job *j, const sr_msg *req, unsigned code, 
     bool sent = sd__build(e, &tmp, req, NULL, code, false, e->tag_key, &r) == 0 &&
                 sd__send_resp(e, &tmp, r, 0, now) == 0;
     sd__log_tx(e, req, &j->src, sent ? code : 0, j->rule->name, why);
-}
-
-static int order_cmp(const void *x, const void *y, void *arg)
-{
-    const sd_forward *f = arg;
-    unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
-    if (f->targets[a].q != f->targets[b].q)
-        return f->targets[a].q > f->targets[b].q ? -1 : 1;
-    return a < b ? -1 : a > b; /* stable: as written */
 }
 
 /* Forward @p req as @p f says (@p own: f, made for this call, freed with it). */
@@ -441,20 +374,20 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
         reply(e, j, req, code ? code : 400, "not forwarded (RFC 3261 §16.3)", now);
         return;
     }
+    if (sr_msg_dup(&c->req, req) != 0)
+        c->req = NULL;
+    int rc = c->req ? 0 : SR_ENOMEM;
+    const char *why = "not forwarded";
+    if (rc == 0)
+        rc = sr_proxy_route_preprocess(c->req, &o, &c->route); /* §16.4 */
+    if (rc == 0)
+        rc = sd__fwd_targets(e, c, now, &code, &why); /* §16.5 */
     sr_proxy_config pc;
     sr_proxy_config_default(&pc);
     pc.alloc = e->alloc;
     pc.timer_c = f->timer_c_ms;
-    pc.flags = f->keep_503 ? SR_PROXY_KEEP_503 : 0;
-    pc.max_branches = f->n_targets;
-    if (sr_msg_dup(&c->req, req) != 0)
-        c->req = NULL;
-    c->b = sd__calloc(e, f->n_targets * sizeof(*c->b));
-    c->order = sd__calloc(e, f->n_targets * sizeof(*c->order));
-    c->repl = sd__calloc(e, f->n_targets * sizeof(*c->repl));
-    int rc = !c->req || !c->b || !c->order || !c->repl ? SR_ENOMEM : 0;
-    if (rc == 0)
-        rc = sr_proxy_route_preprocess(c->req, &o, &c->route); /* §16.4 */
+    pc.flags = (f->keep_503 ? SR_PROXY_KEEP_503 : 0) | (f->recurse ? SR_PROXY_RECURSE : 0);
+    pc.max_branches = c->cap;
     if (rc == 0)
         rc = sr_proxy_new(&c->p, c->req, &pc);
     if (rc == 0)
@@ -462,14 +395,12 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     if (rc != 0) {
         sr_proxy_free(c->p);
         sr_msg_free(c->req);
-        sd__free(e, c->b);
-        sd__free(e, c->order);
-        sd__free(e, c->repl);
+        sd__fwd_targets_free(e, c);
         sd__forward_free(own);
         sd__free(e, c);
         if (rc == SR_ENOMEM)
             e->cnt.failures++;
-        reply(e, j, req, rc == SR_EBADMSG ? 400 : 500, "not forwarded", now);
+        reply(e, j, req, rc == SR_ENOTFOUND ? code : rc == SR_EBADMSG ? 400 : 500, why, now);
         return;
     }
     c->stxn = j->txn;
@@ -479,23 +410,6 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     (void)prc;      /* SR_ENOTFOUND: not an INVITE, nothing to cancel */
     e->cur->refs++; /* the configuration (and so f) lives as long as the call */
     c->jb.cfg = e->cur->cfg;
-    for (size_t i = 0; i < f->n_targets; i++) {
-        c->b[i].magic = BR_MAGIC;
-        c->b[i].call = c;
-        c->b[i].target = (unsigned)i;
-        c->b[i].deadline = UINT64_MAX;
-        c->order[i] = (unsigned)i;
-    }
-    qsort_r(c->order, f->n_targets, sizeof(*c->order), order_cmp, (void *)f);
-    /* the replace shares: one draw per entry and call, in the order written */
-    for (size_t i = 0; i < f->n_replaces; i++) {
-        const sd_replace *r = &f->replaces[i];
-        if (sd__fwd_rng(e) % 100 >= r->percent)
-            continue;
-        for (size_t t = 0; t < f->n_targets; t++)
-            if ((r->target < 0 || (size_t)r->target == t) && !c->repl[t])
-                c->repl[t] = r->code;
-    }
     c->next = e->fwds;
     if (e->fwds)
         e->fwds->prev = c;
@@ -630,6 +544,7 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
         /* a response matched to our client transaction (its branch is ours, unguessable):
          * the address receives what we send */
         sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        c->resp3xx = ev->msg; /* until call_run below has polled its RECURSE */
         if (sr_proxy_on_response(c->p, b->index, ev->msg, now) != 0)
             e->cnt.failures++;
         break;
@@ -700,7 +615,7 @@ uint64_t sd__fwd_next_deadline(const sd_engine *e)
             d = x;
         if (c->qh && c->qh->due < d)
             d = c->qh->due;
-        for (size_t i = 0; i < c->f->n_targets; i++)
+        for (size_t i = 0; i < c->nt; i++)
             if (c->b[i].live && c->b[i].deadline < d)
                 d = c->b[i].deadline;
     }
@@ -711,7 +626,7 @@ void sd__fwd_on_timer(sd_engine *e, uint64_t now)
 {
     for (sd_fwd_call *c = e->fwds, *next; c; c = next) {
         next = c->next; /* call_run may free c */
-        for (size_t i = 0; i < c->f->n_targets; i++) {
+        for (size_t i = 0; i < c->nt; i++) {
             fwd_branch *b = &c->b[i];
             if (!b->live || b->deadline > now)
                 continue;

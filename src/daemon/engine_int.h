@@ -109,6 +109,7 @@ struct sd_engine {
     bool draining;
     sd_auth_glue *auth;
     sr_buf scratch;
+    sr_buf wire;   /* a stateless answer, printed as it is built (sd__build_print) */
     sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
     /* the pool's allocator: every allocation of the engine and of the core on its behalf
      * (jobs, heap, messages, buffers) goes through it, and through it to the
@@ -117,6 +118,7 @@ struct sd_engine {
     /* the most the transactions retained since memory last went back (memory_settle) */
     size_t mem_peak;
     struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
+    struct sd_reg *reg;       /* registrations to a registrar (engine_register.c), or NULL */
     /* dialogs (engine_dialog.c): the table, its bound on a dialog's life without a session
      * timer, the kind the transactions of our BYEs carry as user data, and the hook media
      * hangs on a dialog's end (NULL: none) */
@@ -267,6 +269,10 @@ static inline void sd__uas_policy(sr_uas_policy *p)
 }
 int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
               const uint8_t *key, sr_msg **out);
+/* sd__build's response printed straight into @p wire (appended: sr_build_response_print),
+ * for one that is only sent. */
+int sd__build_print(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code,
+                    const uint8_t *key, sr_buf *wire);
 void sd__log_tx(sd_engine *e, const sr_msg *req, const sr_addr *src, unsigned code,
                 const char *rule, const char *note);
 
@@ -328,6 +334,24 @@ uint64_t sd__dialogs_next_deadline(const sd_engine *e);
 /* ------------------------------------------------------------------ engine_stateless.c */
 
 bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local);
+
+/* ------------------------------------------------------------------ engine_register.c */
+
+/* A stack event about one of our REGISTERs: handled, true (a SEND is left to the caller:
+ * false); else false. */
+bool sd__reg_event(sd_engine *e, const sr_event *ev, uint64_t now);
+/* The stack's queue is empty: free the ended REGISTERs' contexts. */
+void sd__reg_reap(sd_engine *e);
+uint64_t sd__reg_next_deadline(const sd_engine *e);
+void sd__reg_on_timer(sd_engine *e, uint64_t now);
+/* SIGTERM: de-register what is registered (Expires: 0). */
+void sd__reg_drain(sd_engine *e);
+/* De-registrations (and REGISTERs) still in flight while shutting down. */
+size_t sd__reg_pending(const sd_engine *e);
+/* Out of time: every REGISTER still in flight is given up. */
+void sd__reg_abort(sd_engine *e);
+void sd__reg_free(sd_engine *e);
+int sd__reg_metrics(const sd_engine *e, sr_buf *out);
 
 /* ------------------------------------------------------------------ engine_badreq.c */
 

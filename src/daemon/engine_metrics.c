@@ -99,5 +99,7 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
                  sd_auth_glue_bindings(e->auth));
         rc = sr_buf_append_cstr(out, line);
     }
+    if (!rc && e->reg)
+        rc = sd__reg_metrics(e, out);
     return rc ? rc : sd__media_metrics(e, out);
 }

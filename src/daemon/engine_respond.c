@@ -94,8 +94,9 @@ static int expand(sd_engine *e, const job *j, const sr_msg *req, const char *tpl
  * Build response @p code for the step @p st (NULL: a bare response) to @p req. @p sdp: add
  * our SDP when the step has no body. On success *@p out owns it.
  */
-int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
-              const uint8_t *key, sr_msg **out)
+/* The response into *@p out, or printed into @p wire when that is not NULL. */
+static int build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code,
+                 bool sdp, const uint8_t *key, sr_msg **out, sr_buf *wire)
 {
     const sd_config *cf = j->cfg;
     /* our Contact, for the codes that carry one (dialog-creating 1xx/2xx, 3xx, 485) */
@@ -220,10 +221,23 @@ int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsign
         o.body_type = tpl ? sr_str_from_cstr(st->body_type) : SR_STR("application/sdp");
     }
     sr_build_error berr;
-    int rc = sr_build_response(out, req, code, &o, &berr);
+    int rc = wire ? sr_build_response_print(wire, req, code, &o, &berr)
+                  : sr_build_response(out, req, code, &o, &berr);
     if (rc == SR_ENOMEM)
         e->cnt.failures++; /* the callers log what (not) went out instead */
     return rc;
+}
+
+int sd__build(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code, bool sdp,
+              const uint8_t *key, sr_msg **out)
+{
+    return build(e, j, req, st, code, sdp, key, out, NULL);
+}
+
+int sd__build_print(sd_engine *e, job *j, const sr_msg *req, const sd_step *st, unsigned code,
+                    const uint8_t *key, sr_buf *wire)
+{
+    return build(e, j, req, st, code, false, key, NULL, wire);
 }
 
 /* ------------------------------------------------------------------ logging */

@@ -57,20 +57,17 @@ bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, cons
     unsigned code = sd__step_code(&tmp, st);
     if (code < 200 || code > 699)
         code = 500;
-    sr_msg *resp = NULL;
     sd__count_request(e, req);
     sd__sign(e, src, SD_SIGN_REQUEST);
     bool sent = false;
-    if (sd__build(e, &tmp, req, st, code, false, e->sl_key, &resp) == 0) {
-        sr_buf *b = &e->scratch;
-        b->len = 0;
-        if (sr_msg_print(resp, b) == 0) {
-            sr_addr to = sr_addr_response_dest(req, src);
-            e->cnt.responses[code]++;
-            e->o.send(b->p, b->len, &to, e->o.user);
-            sent = true;
-        }
-        sr_msg_free(resp);
+    /* only sent: printed as it is built, no message in between */
+    sr_buf *w = &e->wire;
+    w->len = 0;
+    if (sd__build_print(e, &tmp, req, st, code, e->sl_key, w) == 0) {
+        sr_addr to = sr_addr_response_dest(req, src);
+        e->cnt.responses[code]++;
+        e->o.send(w->p, w->len, &to, e->o.user);
+        sent = true;
     }
     /* the log says what went on the wire */
     sd__log_tx(e, req, src, sent ? code : 0, rule->name,

@@ -21,13 +21,20 @@
 /* notice: start-up, reloads and the stop, which -q keeps (a healthy start is no warning) */
 enum { LOG_ERROR = 0, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
+typedef struct reg_lookup {
+    struct app *a;
+    size_t group;
+} reg_lookup;
+
 typedef struct app {
     int level;
     const char *config_path;
     const char *port_file; /* --port-file: where the bound addresses go, or NULL */
     sd_engine *engine;
     sn_loop *loop;
-    bool cli_listen; /* -l given: the configuration's listen is not used, nor reloaded */
+    sn_resolver *res;        /* the registrars' lookups (registrations:), made on first use */
+    reg_lookup lookups[256]; /* one per registration group (config_register.c: at most 256) */
+    bool cli_listen;         /* -l given: the configuration's listen is not used, nor reloaded */
 } app;
 
 static const char *const default_listen[] = {"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"};
@@ -322,6 +329,81 @@ static void engine_sign(const sr_addr *src, int sign, void *user)
     sn_sign(user, src, sign == SD_SIGN_ALIVE ? SN_SIGN_ALIVE : SN_SIGN_REQUEST);
 }
 
+/* ---- registrations: the log lines, and each registrar located (RFC 3263) */
+
+static void engine_note(void *user, int level, const char *msg)
+{
+    logf_(user, level, "%s", msg);
+}
+
+/* Our address for a REGISTER to @p to: the first listener of its transport and family (its
+ * host, or for a wildcard the address the kernel sends from to @p to). 0 or -1. */
+static int reg_local(const app *a, const sr_addr *to, sd_local *out)
+{
+    char text[2048];
+    sn_listeners(a->loop, text, sizeof(text));
+    const char *want = to->transport == SR_TP_TCP ? "tcp" : "udp";
+    bool v6 = to->host[0] == '[';
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char tp[8], host[SR_ADDR_HOST_MAX];
+        unsigned port;
+        if (sscanf(line, "%7s %63s %u", tp, host, &port) != 3 || strcmp(tp, want) != 0 ||
+            (strchr(host, ':') != NULL) != v6)
+            continue;
+        if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::")) {
+            if (sn_local_addr_for(to, out->host, sizeof(out->host)) != 0)
+                return -1;
+        } else {
+            snprintf(out->host, sizeof(out->host), v6 ? "[%s]" : "%s", host);
+        }
+        out->port = (uint16_t)port;
+        return 0;
+    }
+    return -1;
+}
+
+static void reg_located(void *user, int status, const sn_targets *t)
+{
+    reg_lookup *q = user;
+    app *a = q->a;
+    sr_addr servers[8];
+    size_t n = status == 0 ? sn_targets_usable(t, servers, 8) : 0;
+    sd_local local;
+    const char *why = status ? sr_strerror(status) : "no UDP or TCP server";
+    /* our registrar, chosen by the configuration: our REGISTERs to it are not reflections
+     * (a burst of them would otherwise be over its budget before its first answer) */
+    for (size_t i = 0; i < n; i++)
+        (void)sn_trust(a->loop, &servers[i]); /* -1: 64 trusted already; the budget applies */
+    if (n && reg_local(a, &servers[0], &local) != 0) {
+        why = "no listener of that transport and address family to register";
+        n = 0;
+    }
+    sd_engine_reg_resolved(a->engine, q->group, servers, n, n ? &local : NULL, why, sn_now_ms());
+}
+
+static void engine_resolve(void *user, size_t group, const char *uri)
+{
+    app *a = user;
+    char err[160] = "too many registrations";
+    reg_lookup *q = group < 256 ? &a->lookups[group] : NULL;
+    int rc;
+    if (q && !a->res) {
+        sn_resolver_opts ro;
+        sn_resolver_opts_default(&ro);
+        ro.servers = sd_engine_config(a->engine)->reg.dns; /* NULL: the system's */
+        if (sn_resolver_new(&a->res, a->loop, &ro, err, sizeof(err)) != 0)
+            a->res = NULL;
+    }
+    if (q && a->res) {
+        *q = (reg_lookup){.a = a, .group = group};
+        rc = sn_resolve_uri(a->res, uri, strlen(uri), reg_located, q, NULL);
+        if (rc == 0)
+            return;
+        snprintf(err, sizeof(err), "%s", sr_strerror(rc));
+    }
+    sd_engine_reg_resolved(a->engine, group, NULL, 0, NULL, err, sn_now_ms());
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -588,7 +670,12 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check) {
-        printf("%s: ok (%zu rules)\n", a.config_path ? a.config_path : "(default)", cf->n_rules);
+        if (cf->n_reg_aors)
+            printf("%s: ok (%zu rules, %zu AORs to register)\n",
+                   a.config_path ? a.config_path : "(default)", cf->n_rules, cf->n_reg_aors);
+        else
+            printf("%s: ok (%zu rules)\n", a.config_path ? a.config_path : "(default)",
+                   cf->n_rules);
         sd_config_free(cf);
         return 0;
     }
@@ -646,7 +733,10 @@ int main(int argc, char **argv)
                          .media_send = engine_media_send,
                          .media_close = engine_media_close,
                          .ntp = engine_ntp,
-                         .media_log = on_media_log};
+                         .media_log = on_media_log,
+                         .note = engine_note,
+                         .resolve = engine_resolve,
+                         .reg_user = &a};
     int rc = 1;
     sd_engine *e = NULL;
     if (sd_engine_new(&e, cf, &eo) != 0) {
@@ -676,9 +766,14 @@ int main(int argc, char **argv)
         goto out;
     logf_(&a, LOG_NOTICE, "sipreplyd %s running %s (%zu rules)", SR_VERSION_STRING,
           a.config_path ? a.config_path : "the embedded default (dial a code)", cf->n_rules);
+    if (sd_engine_reg_start(e, sn_now_ms()) != 0) {
+        logf_(&a, LOG_ERROR, "registrations: cannot start them (out of memory)");
+        goto out;
+    }
     rc = sn_loop_run(loop);
     logf_(&a, LOG_NOTICE, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
 out:
+    sn_resolver_free(a.res);
     sn_loop_free(loop);
     sd_engine_free(e);
     return rc;

@@ -159,6 +159,8 @@ struct sn_loop {
     const struct sockaddr_storage *rx_cur;
     size_t rx_cur_len;
     uint64_t refl_dropped, refl_dropped_bytes, refl_limited;
+    uint8_t refl_trusted[SN_TRUST_MAX][16]; /* sn_trust: peers the program chose (no budget) */
+    size_t n_refl_trusted;
     sn_resolver *dns;         /* resolve.c: its sockets are in the epoll set (W_DNS) */
     size_t dns_parked;        /* messages waiting for their destination's name (send_dns.c) */
     uint64_t dns_send_failed; /* messages dropped: their destination's name did not resolve */

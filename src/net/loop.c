@@ -275,6 +275,7 @@ int sn_loop_run(sn_loop *l)
     unsigned since_poll = 0;     /* datagrams read in recvmmsg waits since epoll was asked */
     uint64_t last_poll = l->now;
     bool hold = false; /* sn_opts.udp_hold_us applies until the next poll */
+    bool full = false; /* the last read in the wait filled its batch: read again at once */
     for (;;) {
         /* one clock read per turn, right after the wait (STYLE.md §7): what the turn does
          * (the events, then what fell due) all runs at that time */
@@ -327,13 +328,16 @@ int sn_loop_run(sn_loop *l)
          * most while datagrams keep coming), not stopping. A wait that times out ends it. */
         lsn *solo = l->udp_busy && !l->stopping ? udp_solo(l) : NULL;
         if (solo && now < next_poll && since_poll < UDP_POLL_N && dl >= now + UDP_WAIT_GUARD_MS) {
-            if (hold) {
+            if (hold && !full) {
                 /* datagrams come faster than one per half hold: let them gather (a timer
-                 * wakes us, not each datagram), then take them all in one read */
+                 * wakes us, not each datagram), then take them all in one read; after a read
+                 * that filled its batch more are waiting already, and sleeping again would
+                 * let the socket fill faster than the loop empties it */
                 struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)l->o.udp_hold_us * 1000};
                 nanosleep(&ts, NULL);
             }
             int got = sn__udp_wait(l, solo);
+            full = got >= UDP_BATCH;
             if (got == 0)
                 l->udp_busy = false;
             else if (got > 0)

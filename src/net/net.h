@@ -126,6 +126,18 @@ void sn_send(sn_loop *l, const char *data, size_t len, const sr_addr *to);
  * reflection budget. */
 void sn_sign(sn_loop *l, const sr_addr *src, int sign);
 
+/** Most addresses sn_trust() takes. */
+#define SN_TRUST_MAX 64
+
+/**
+ * Exempt the IP address of @p peer (an address literal) from the reflection budget: a peer
+ * the program chose itself to send requests to (a registrar of its configuration), not one
+ * a request's source made it answer. Until its first response such a peer shows no sign of
+ * life, and a burst of our own requests (thousands of REGISTERs) would be dropped as a
+ * reflection. 0, or -1 (not an address literal, or SN_TRUST_MAX addresses already).
+ */
+int sn_trust(sn_loop *l, const sr_addr *peer);
+
 /** Append the loop's counters (TCP closures and reconnections, reflection budget drops) in
  * Prometheus text format. 0 or SR_ENOMEM. */
 int sn_loop_metrics(const sn_loop *l, sr_buf *out);

@@ -70,9 +70,33 @@ void sn__refl_alive(sn_loop *l, refl *r)
     r->logged = false;
 }
 
+int sn_trust(sn_loop *l, const sr_addr *peer)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (!l || !peer || sn__text_addr(peer->host, peer->port, &ss, &sl, false) != 0)
+        return -1;
+    uint8_t ip[16];
+    refl_ip(&ss, ip);
+    for (size_t i = 0; i < l->n_refl_trusted; i++)
+        if (!memcmp(l->refl_trusted[i], ip, 16))
+            return 0;
+    if (l->n_refl_trusted == SN_TRUST_MAX)
+        return -1;
+    memcpy(l->refl_trusted[l->n_refl_trusted++], ip, 16);
+    return 0;
+}
+
 /* May @p len bytes go to @p ss? Counts them, or the drop. */
 bool sn__refl_allow(sn_loop *l, const struct sockaddr_storage *ss, size_t len)
 {
+    if (l->n_refl_trusted) {
+        uint8_t ip[16];
+        refl_ip(ss, ip);
+        for (size_t i = 0; i < l->n_refl_trusted; i++)
+            if (!memcmp(l->refl_trusted[i], ip, 16))
+                return true; /* sn_trust: a peer the program chose */
+    }
     refl *r = sn__refl_get(l, ss, true);
     if (r->owed + (int64_t)len <= (int64_t)l->o.reflection_budget) {
         r->owed += (int64_t)len;

@@ -78,6 +78,36 @@ ok = (a["sip"] == b["sip"] and a["metrics"] == b["metrics"] and a["calls"] == b[
 print(("ok" if ok else "FAIL") + ": --no-lint: same counts and figures; rules %s instead of %s" % (rules(b), rules(a)))
 sys.exit(0 if ok else 1)' "$tmp/lint.json" "$tmp/nolint.json" || fails=$((fails + 1))
 
+# --threads 2 (reading, decoding, parsing and linting requests on a second thread) gives the
+# report of --threads 1 byte for byte: every capture, every output, with and without lint;
+# also a generated capture of 3 MB (about 8,000 messages: many batches, the ring of batches
+# wrapping around) and two files read one after the other
+python3 "$src/bench/gen_sip_pcap.py" 3 "$tmp/gen3.pcap" >/dev/null || fail "gen_sip_pcap.py"
+same=0
+for f in "$tmp"/caps/* "$tmp/metrics.pcap" "$tmp/gen3.pcap" "$tmp/gen3.pcap $tmp/caps/vlan.pcap"; do
+    for mode in --json --csv --text "--json --no-lint"; do
+        m=$mode
+        [ "$m" = --text ] && m=
+        # shellcheck disable=SC2086 # $f: one or two files, $m: options
+        "$cli" analyze $m --no-progress --threads 1 $f >"$tmp/t1.out" 2>"$tmp/t1.err"
+        r1=$?
+        # shellcheck disable=SC2086
+        "$cli" analyze $m --no-progress --threads 2 $f >"$tmp/t2.out" 2>"$tmp/t2.err"
+        r2=$?
+        if [ "$r1" = "$r2" ] && [ -s "$tmp/t1.out" ] && cmp -s "$tmp/t1.out" "$tmp/t2.out" &&
+            cmp -s "$tmp/t1.err" "$tmp/t2.err"; then
+            same=$((same + 1))
+        else
+            fail "--threads 2 differs from --threads 1: $mode ${f##*/} (exit $r1/$r2)"
+        fi
+    done
+done
+[ "$same" -gt 0 ] && echo "ok: --threads 2: $same reports identical to --threads 1"
+"$cli" analyze --threads 3 "$tmp/gen3.pcap" >/dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] && echo "ok: --threads 3: exit 2" || fail "--threads 3: exit $rc"
+n=$("$cli" analyze --json --threads 2 "$tmp/gen3.pcap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["messages"])')
+[ "$n" -gt 4096 ] && echo "ok: --threads 2: $n messages (more than 4 batches)" || fail "--threads 2: $n messages"
+
 # bad input: a missing file, a file that is not a capture, no input, --json with --csv
 "$cli" analyze "$tmp/none.pcap" >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] && echo "ok: missing file: exit 2" || fail "missing file: exit $rc"

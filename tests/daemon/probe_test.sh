@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sipreply probe against sipreplyd's dial-a-code (and a broken server): every registry code
-# dialled, the final code and the UAC's steps read from --json; OPTIONS and INVITE, UDP, TCP
-# and IPv6; --count statistics; exit statuses; the --nagios line; lint findings reported.
+# dialled, the final code and the UAC's steps read from --json, and no lint finding in its
+# answers; OPTIONS and INVITE, UDP, TCP and IPv6; --count statistics; exit statuses; the
+# --nagios line; lint findings reported.
 # Usage: probe_test.sh SIPREPLYD SRC SIPREPLY
 bin=$1 src=$2 cli=$3
 . "$src/tests/daemon/lib.sh"
@@ -77,6 +78,14 @@ for c in $codes; do
        # server and Retry-After 30 over --timeout: the code itself ends it
         check "o$c" "codes == [$c] and acts == [] and p['status'] == $c and p['outcome'] == 'rejected'" ;;
     esac
+    # dial a code answers lint-clean, SHOULDs included (docs/sipreplyd.md "The embedded
+    # default"); 489 alone lacks Allow-Events, by design: sipreplyd serves no event package,
+    # and an Allow-Events names at least one (RFC 6665)
+    if [ "$c" = 489 ]; then
+        check "o$c" "[(l['rule'], l['arg']) for e in p['exchanges'] for l in e.get('lint', [])] == [('R-RESP-CODE-HEADER-SHOULD', 'Allow-Events')]"
+    else
+        check "o$c" "p['lint_findings'] == 0"
+    fi
     case $c in
     491) want=2 ;; 1?? | 2?? | 30[012] | 401 | 407) want=0 ;; *) want=1 ;;
     esac

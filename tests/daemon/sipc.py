@@ -3,21 +3,24 @@
 
 usage: sipc.py udp|tcp HOST PORT METHOD URI [--header 'N: v']... [--wait S] [--count N]
                [--cancel-after S] [--prack] [--ack] [--body-sdp] [--raw FILE]
+               [--contact VALUE] [--to URI]
+--contact replaces our Contact (a REGISTER naming other contacts: third-party registration,
+RFC 3261 §10.2); --to puts another URI than the Request-URI in To (the AOR of a REGISTER).
 Prints each response's status line (and with -v the whole message), one per line.
 Exit 0 when at least one final response arrived, 1 otherwise.
 """
 import argparse, hashlib, random, re, socket, sys, time
 
 def build(method, uri, host, port, tp, branch, callid, cseq, ftag, headers, body=b"", to_tag=None,
-          cseq_method=None):
+          cseq_method=None, contact=None, to=None):
     lines = [f"{method} {uri} SIP/2.0",
              f"Via: SIP/2.0/{tp.upper()} {host}:{port};branch={branch};rport",
              "Max-Forwards: 70",
              f"From: <sip:tester@{host}>;tag={ftag}",
-             f"To: <{uri}>" + (f";tag={to_tag}" if to_tag else ""),
+             f"To: <{to or uri}>" + (f";tag={to_tag}" if to_tag else ""),
              f"Call-ID: {callid}",
              f"CSeq: {cseq} {cseq_method or method}",
-             f"Contact: <sip:tester@{host}:{port}>"]
+             f"Contact: {contact}" if contact else f"Contact: <sip:tester@{host}:{port}>"]
     lines += headers
     if body:
         lines.append("Content-Type: application/sdp")
@@ -117,6 +120,8 @@ def main():
     ap.add_argument("--sdp", action="store_true")
     ap.add_argument("--raw")
     ap.add_argument("--auth", help="USER:PASSWORD: answer a 401/407 once")
+    ap.add_argument("--contact")
+    ap.add_argument("--to")
     ap.add_argument("-v", action="store_true")
     a = ap.parse_args()
     c = Conn(a.tp, a.host, a.port)
@@ -135,7 +140,8 @@ def main():
     callid = "%016x@sipc" % random.getrandbits(64)
     ftag = "%08x" % random.getrandbits(32)
     body = SDP if a.sdp else b""
-    req = build(a.method, a.uri, lh, lp, a.tp, branch, callid, 1, ftag, a.header, body)
+    req = build(a.method, a.uri, lh, lp, a.tp, branch, callid, 1, ftag, a.header, body,
+                contact=a.contact, to=a.to)
     c.send(req)
     start = time.time()
     final = None

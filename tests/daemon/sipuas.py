@@ -2,7 +2,10 @@
 """A scripted UDP UAS for sipreplyd's forwarding tests (loopback only, bounded life).
 
 usage: sipuas.py --port-file FILE --log FILE [--host 127.0.0.1] [--life S] [--code N]
-Binds port 0 and writes "udp HOST PORT" to FILE. To an INVITE it sends 180 Ringing (with a
+                 [--register HOST:PORT --aor URI [--q Q]]
+Binds port 0 and writes "udp HOST PORT" to FILE; with --register, only once a REGISTER of
+its Contact (;q=Q when given) for the address-of-record URI got its 200 from the registrar
+at HOST:PORT (RFC 3261 §10.2; resent every 0.5 s, at most 10 times; exit 1 without a 200). To an INVITE it sends 180 Ringing (with a
 To tag) and then, with --code, that final; without, it rings until a CANCEL comes (200 to
 the CANCEL, 487 to the INVITE). Every request received is logged to FILE as one line:
 "METHOD URI | Reason: value" (the Reason header, or "-"). A final is resent (T1 doubling) until
@@ -41,6 +44,33 @@ def response(code, phrase, hdrs, tag):
     out.append("Content-Length: 0")
     return ("\r\n".join(out) + "\r\n\r\n").encode()
 
+def register(s, a, h):
+    """REGISTER our Contact for --aor at --register; True once a 200 came."""
+    rhost, _, rport = a.register.rpartition(":")
+    dest = (rhost.strip("[]"), int(rport))
+    lport = s.getsockname()[1]
+    contact = CONTACT + (f";q={a.q}" if a.q else "")
+    domain = a.aor.split("@", 1)[1]
+    req = (f"REGISTER sip:{domain} SIP/2.0\r\n"
+           f"Via: SIP/2.0/UDP {h}:{lport};branch=z9hG4bKreg{lport};rport\r\n"
+           "Max-Forwards: 70\r\n"
+           f"From: <{a.aor}>;tag=r{lport}\r\nTo: <{a.aor}>\r\n"
+           f"Call-ID: reg{lport}@sipuas\r\nCSeq: 1 REGISTER\r\n"
+           f"Contact: {contact}\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n").encode()
+    s.settimeout(0.5)
+    for _ in range(10):
+        s.sendto(req, dest)
+        try:
+            data, _ = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        if data.startswith(b"SIP/2.0 200"):
+            return True
+        if not data.startswith(b"SIP/2.0 1"):
+            sys.stderr.write(data.decode(errors="replace"))
+            return False
+    return False
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
@@ -48,6 +78,9 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--life", type=float, default=60)
     ap.add_argument("--code", type=int)
+    ap.add_argument("--register")
+    ap.add_argument("--aor")
+    ap.add_argument("--q")
     a = ap.parse_args()
     fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -55,6 +88,8 @@ def main():
     global CONTACT
     h = a.host if ":" not in a.host else f"[{a.host}]"
     CONTACT = f"<sip:uas@{h}:{s.getsockname()[1]}>"
+    if a.register and not register(s, a, h):
+        return 1
     with open(a.port_file + ".tmp", "w") as f:
         f.write(f"udp {a.host} {s.getsockname()[1]}\n")
     import os

@@ -21,7 +21,7 @@ static void test_default_loads(void **state)
     int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
     if (rc != 0)
         fail_msg("%u:%u: %s", err.line, err.column, err.msg);
-    assert_int_equal(cf->n_rules, 7);
+    assert_int_equal(cf->n_rules, 9);
     /* 401 and 407: a challenge of the digest server, any user name, then 200 */
     for (size_t i = 1; i <= 2; i++) {
         const sd_rule *r = &cf->rules[i];
@@ -35,10 +35,16 @@ static void test_default_loads(void **state)
         assert_true(r->actions[0].md5 && r->actions[0].sha256 && r->actions[0].md5_first);
         assert_int_equal(r->actions[1].choices[0].steps[0].code, 200);
     }
-    assert_string_equal(cf->rules[3].name, "dial-a-code");
-    assert_true(cf->rules[3].match.has_user_re);
-    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[0].capture, 1);
-    assert_int_equal(cf->rules[3].actions[0].choices[0].steps[1].delay_ms, 1000);
+    /* what the builder cannot know: 417's Accept-Resource-Priority, 488/606's Warning */
+    assert_string_equal(cf->rules[3].name, "dial-417");
+    assert_string_equal(cf->rules[3].actions[0].choices[0].steps[0].headers[0].name,
+                        "Accept-Resource-Priority");
+    assert_string_equal(cf->rules[4].name, "dial-warning");
+    assert_int_equal(cf->rules[4].actions[0].choices[0].steps[0].capture, 1);
+    assert_string_equal(cf->rules[5].name, "dial-a-code");
+    assert_true(cf->rules[5].match.has_user_re);
+    assert_int_equal(cf->rules[5].actions[0].choices[0].steps[0].capture, 1);
+    assert_int_equal(cf->rules[5].actions[0].choices[0].steps[1].delay_ms, 1000);
     assert_int_equal(cf->rules[0].actions[0].kind, SD_ACT_REGISTER);
     assert_string_equal(cf->listen[0], "udp:127.0.0.1:5060");
     assert_string_equal(cf->listen[1], "tcp:127.0.0.1:5060");
@@ -309,6 +315,49 @@ static void test_forward_schema(void **state)
     sd_config_free(cf);
 }
 
+/* forward's location (the registrar's bindings, RFC 3261 §16.5) and recurse (§16.7 step 4):
+ * what is accepted, and each refusal with its reason. */
+static void test_forward_location_recurse(void **state)
+{
+    (void)state;
+    static const char ok[] = "rules:\n"
+                             "  - register: {domains: [example.com]}\n"
+                             "    match: {method: REGISTER}\n"
+                             "  - forward: {location: true, recurse: 3, mode: sequential,\n"
+                             "              replace: [{code: 480, percent: 10}]}\n";
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (sd_config_parse(&cf, ok, strlen(ok), &err) != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    const sd_forward *f = cf->rules[1].actions[0].forward;
+    assert_true(f->location && f->sequential);
+    assert_int_equal(f->n_targets, 0);
+    assert_int_equal(f->recurse, 3);
+    assert_ptr_equal(sd__forward_registrar(cf, "EXAMPLE.com", 11), &cf->rules[0].actions[0]);
+    assert_null(sd__forward_registrar(cf, "example.org", 11));
+    sd_config_free(cf);
+    static const struct {
+        const char *yaml, *why;
+    } bad[] = {
+        {"rules:\n  - forward: {location: true}\n", "no rule has one"},
+        {"rules:\n  - register: {}\n  - forward: {location: true, targets: sip:a@1.2.3.4}\n",
+         "the one excludes the other"},
+        {"rules:\n  - forward: {mode: sequential}\n", "forward needs targets"},
+        {"rules:\n  - forward: {targets: sip:a@1.2.3.4, recurse: 9}\n", "recurse"},
+        {"rules:\n  - forward: {targets: sip:a@1.2.3.4, recurse: yes}\n", "recurse"},
+        {"rules:\n  - register: {}\n  - forward: {location: true, replace: [{target: 0, "
+         "code: 486}]}\n",
+         "a replace applies to each"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cf = NULL;
+        if (sd_config_parse(&cf, bad[i].yaml, strlen(bad[i].yaml), &err) == 0)
+            fail_msg("accepted: %s", bad[i].yaml);
+        if (!strstr(err.msg, bad[i].why))
+            fail_msg("'%s': %s, want '%s'", bad[i].yaml, err.msg, bad[i].why);
+    }
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -380,13 +429,113 @@ static void test_contact_and_contacts(void **state)
     }
 }
 
+/* `registrations:` (config_register.c): the list and mapping forms, ranges and their
+ * expansion, defaults, and the errors with their places. */
+static void test_registrations_schema(void **state)
+{
+    (void)state;
+    const char *ok = "registrations:\n"
+                     "  rate: 5\n"
+                     "  in-flight: 8\n"
+                     "  retry-min: 10\n"
+                     "  retry-max: 60\n"
+                     "  accounts:\n"
+                     "    - aor: sip:user{0998..1002}@pbx.example.com\n"
+                     "      registrar: 192.0.2.1:5080\n"
+                     "      transport: tcp\n"
+                     "      user: \"u{n}\"\n"
+                     "      password: \"pw-{n}\"\n"
+                     "      realm: pbx\n"
+                     "      expires: 600\n"
+                     "      contact: \"sip:{n}@203.0.113.5:5060\"\n"
+                     "    - aor: sip:alice@pbx.example.com\n";
+    sd_config *cf = NULL;
+    sd_config_error err;
+    if (sd_config_parse(&cf, ok, strlen(ok), &err) != 0)
+        fail_msg("%u:%u: %s", err.line, err.column, err.msg);
+    assert_int_equal(cf->n_regs, 2);
+    assert_int_equal(cf->n_reg_aors, 6);
+    assert_int_equal(cf->reg.rate, 5);
+    assert_int_equal(cf->reg.in_flight, 8);
+    assert_int_equal(cf->reg.retry_min_s, 10);
+    assert_int_equal(cf->reg.retry_max_s, 60);
+    const sd_registration *r = &cf->regs[0];
+    assert_int_equal(r->first, 998);
+    assert_int_equal(r->count, 5);
+    assert_int_equal(r->width, 4);
+    assert_int_equal(r->expires, 600);
+    assert_string_equal(r->registrar, "sip:192.0.2.1:5080;transport=tcp");
+    char out[128];
+    assert_int_equal(sd_registration_expand(r, r->aor, 0, out, sizeof(out)), 0);
+    assert_string_equal(out, "sip:user0998@pbx.example.com");
+    assert_int_equal(sd_registration_expand(r, r->aor, 4, out, sizeof(out)), 0);
+    assert_string_equal(out, "sip:user1002@pbx.example.com");
+    assert_int_equal(sd_registration_expand(r, r->user, 2, out, sizeof(out)), 0);
+    assert_string_equal(out, "u1000");
+    assert_int_equal(sd_registration_expand(r, r->password, 1, out, sizeof(out)), 0);
+    assert_string_equal(out, "pw-0999");
+    assert_int_equal(sd_registration_expand(r, r->contact, 3, out, sizeof(out)), 0);
+    assert_string_equal(out, "sip:1001@203.0.113.5:5060");
+    assert_int_equal(sd_registration_expand(r, r->aor, 0, out, 10), -1);
+    r = &cf->regs[1];
+    assert_int_equal(r->count, 1);
+    assert_int_equal(r->expires, 3600);
+    assert_null(r->registrar);
+    assert_null(r->password);
+    sd_config_free(cf);
+    /* the list form: defaults for how they run */
+    const char *list = "registrations:\n  - aor: sip:{1..3}@127.0.0.1\n";
+    assert_int_equal(sd_config_parse(&cf, list, strlen(list), &err), 0);
+    assert_int_equal(cf->reg.rate, 20);
+    assert_int_equal(cf->reg.in_flight, 64);
+    assert_int_equal(cf->regs[0].width, 1);
+    sd_config_free(cf);
+    static const struct {
+        const char *yaml;
+        const char *msg;
+    } bad[] = {
+        {"registrations:\n  - registrar: 127.0.0.1\n", "a registration needs an `aor`"},
+        {"registrations:\n  - aor: tel:+331234\n", "an AOR is a sip: URI"},
+        {"registrations:\n  - aor: sip:{5..3}@h\n", "a range {A..B} has A <= B"},
+        {"registrations:\n  - aor: sip:{1..2}x{3..4}@h\n", "one {A..B} range per AOR"},
+        {"registrations:\n  - aor: sip:{0..100000}@h\n", "a range holds at most 100000 AORs"},
+        {"registrations:\n  - aor: sip:a{n}@h\n", "{n} stands for the number of a {A..B} range"},
+        {"registrations:\n  - aor: sip:h\n", "has no user part: give `user`"},
+        {"registrations:\n  - aor: sip:a@h\n    registrar: sip:u@h\n",
+         "a registrar is a sip: URI without a user"},
+        {"registrations:\n  - aor: sip:a@h\n    transport: sctp\n", "transport is udp or tcp"},
+        {"registrations:\n  - aor: sip:a@h\n    expires: 0\n", "expires is at least 1"},
+        {"registrations:\n  - aor: sip:a@h\n    contact: mailto:x@y\n", "contact is a sip: URI"},
+        {"registrations:\n  - aor: sip:a@h\n    pasword: x\n", "unknown key 'pasword'"},
+        {"registrations:\n  rate: 0\n  accounts: []\n", "rate: 1 to 10000"},
+        {"registrations:\n  retry-min: 100\n  retry-max: 10\n", "retry-max at least retry-min"},
+        {"registrations:\n  acounts: []\n", "unknown key 'acounts'"},
+        {"registrations:\n  accounts:\n    - aor: sip:{1..60000}@h\n    - aor: sip:{1..60000}@h\n",
+         "at most 100000 AORs in all"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cf = NULL;
+        if (sd_config_parse(&cf, bad[i].yaml, strlen(bad[i].yaml), &err) == 0)
+            fail_msg("case %zu loaded: %s", i, bad[i].yaml);
+        if (!strstr(err.msg, bad[i].msg))
+            fail_msg("case %zu: '%s' does not say '%s'", i, err.msg, bad[i].msg);
+        assert_null(cf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_loads),        cmocka_unit_test(test_examples_load),
-        cmocka_unit_test(test_full_schema),          cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_missing_file),         cmocka_unit_test(test_durations_and_cidrs),
-        cmocka_unit_test(test_contact_and_contacts), cmocka_unit_test(test_forward_schema),
+        cmocka_unit_test(test_default_loads),
+        cmocka_unit_test(test_examples_load),
+        cmocka_unit_test(test_full_schema),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_durations_and_cidrs),
+        cmocka_unit_test(test_contact_and_contacts),
+        cmocka_unit_test(test_forward_schema),
+        cmocka_unit_test(test_forward_location_recurse),
+        cmocka_unit_test(test_registrations_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,4 +50,10 @@ else bad "dialog end log: $(grep dialog "$log")"; fi
 
 stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit $rc: $(tail -5 "$log")"
+
+# examples/hold.yaml: the same call, hold and resume, against a rule for every INVITE
+start_daemon "$tmp/hold.log" -c "$src/examples/hold.yaml" -l "udp:127.0.0.1:0" || exit 1
+if out=$($DC udp 127.0.0.1 "$udp_port" call 2>&1); then ok "examples/hold.yaml: $(echo "$out" | grep -c '^ok:') checks"
+else bad "examples/hold.yaml: $out"; fi
+stop_daemon
 exit $fails

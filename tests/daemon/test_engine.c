@@ -296,6 +296,63 @@ static void test_default_every_code_100_699(void **state)
     sd_engine_free(e);
 }
 
+/* Every response dial a code sends for a registered code, to an INVITE and to an OPTIONS,
+ * passes the linter (lint.h) without a finding, SHOULDs included: the builder supplies what
+ * each code MUST carry, the default configuration what it SHOULD (417
+ * Accept-Resource-Priority, 488 and 606 Warning). One exception, by design
+ * (docs/sipreplyd.md "The embedded default"): 489 carries no Allow-Events, since sipreplyd
+ * serves no event package and an Allow-Events lists at least one (RFC 6665 §8.3.2, and its
+ * grammar). */
+static void test_default_lint_clean(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {"INVITE", "OPTIONS"};
+    char report[4096] = "";
+    size_t rn = 0, checked = 0;
+    for (size_t mi = 0; mi < 2; mi++) {
+        cap c = {0};
+        sd_engine *e = engine_from(sd_default_config, &c);
+        for (int code = 100; code < 700; code++) {
+            if (!sr_status_is_registered(code))
+                continue;
+            char uri[64], br[32];
+            snprintf(uri, sizeof(uri), "sip:%d@127.0.0.1", code);
+            snprintf(br, sizeof(br), "z9hG4bKl%zu%d", mi, code);
+            char *r = request(methods[mi], uri, br, NULL, NULL, 1, NULL);
+            sr_msg *req = NULL;
+            assert_int_equal(sr_msg_parse(&req, r, strlen(r), NULL, NULL), 0);
+            cap_clear(&c);
+            feed(e, &c, r, SR_TP_UDP);
+            advance(e, &c, c.now + 1000); /* a provisional's 200 */
+            free(r);
+            for (size_t i = 0; i < c.n; i++) {
+                sr_msg *m = NULL;
+                assert_int_equal(sr_msg_parse(&m, c.s[i].data, c.s[i].len, NULL, NULL), 0);
+                sr_lint_finding f[8];
+                size_t nf = sr_lint_pair(m, req, NULL, f, 8);
+                checked++;
+                for (size_t k = 0; k < nf && k < 8; k++) {
+                    if (code == 489 && !strcmp(f[k].rule->id, "R-RESP-CODE-HEADER-SHOULD") &&
+                        f[k].arg && !strcmp(f[k].arg, "Allow-Events"))
+                        continue; /* by design: see above */
+                    if (rn < sizeof(report))
+                        rn += (size_t)snprintf(
+                            report + rn, sizeof(report) - rn, "%s %d -> %u: %s (%s)\n", methods[mi],
+                            code, sr_msg_status(m), f[k].rule->id, f[k].arg ? f[k].arg : "");
+                }
+                sr_msg_free(m);
+            }
+            sr_msg_free(req);
+            advance(e, &c, c.now + 64000); /* every transaction over */
+        }
+        cap_clear(&c);
+        sd_engine_free(e);
+    }
+    assert_true(checked >= 150);
+    if (rn)
+        fail_msg("lint findings in dial a code's responses:\n%s", report);
+}
+
 /* A UAC following sip:302@'s redirect (baresip, linphone, twinkle do) reaches something
  * that answers: the Contact's INVITE gets 200. */
 static void test_default_302_followed(void **state)
@@ -1434,6 +1491,7 @@ int main(void)
         cmocka_unit_test(test_default_codes_carry_what_they_need),
         cmocka_unit_test(test_default_every_registered_code),
         cmocka_unit_test(test_default_every_code_100_699),
+        cmocka_unit_test(test_default_lint_clean),
         cmocka_unit_test(test_default_302_followed),
         cmocka_unit_test(test_default_provisional_then_200),
         cmocka_unit_test(test_2xx_resent_until_ack),

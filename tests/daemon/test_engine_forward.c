@@ -1,7 +1,8 @@
 /* sipreplyd: the forward action in simulated time — the engine forks a request, the test
  * plays the branches (answers built for the very copies the engine sent) and checks, to the
  * millisecond, what goes upstream, the CANCELs and ACKs to the branches, serial forking with
- * a branch timeout, and the log line; then sweeps allocation failures over a fork for leaks. */
+ * a branch timeout, and the log line; calls to the registrar's bindings with a 3xx recursed
+ * on; then sweeps allocation failures over a fork, and over those, for leaks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,8 +151,10 @@ static const char *upstream(const cap *c)
     return buf;
 }
 
-/* Branch at @p port answers @p code to the INVITE the engine sent it (To tag @p tag). */
-static void answer(sd_engine *e, cap *c, uint16_t port, unsigned code, const char *tag)
+/* Branch at @p port answers @p code to the INVITE the engine sent it (To tag @p tag), with
+ * Contact @p contact. */
+static void answer_contact(sd_engine *e, cap *c, uint16_t port, unsigned code, const char *tag,
+                           const char *contact)
 {
     const sent *s = sent_to(c, port, "INVITE ");
     assert_non_null(s);
@@ -161,7 +164,7 @@ static void answer(sd_engine *e, cap *c, uint16_t port, unsigned code, const cha
     sr_build_opts_init(&o);
     o.flags = SR_BUILD_DEFAULTS;
     o.to_tag = sr_str_from_cstr(tag);
-    static const char *const contacts[] = {"sip:callee@127.0.0.1", NULL};
+    const char *const contacts[] = {contact, NULL};
     sr_build_policy pol;
     sr_build_policy_init(&pol);
     pol.contacts = contacts;
@@ -178,6 +181,11 @@ static void answer(sd_engine *e, cap *c, uint16_t port, unsigned code, const cha
     sr_buf_cleanup(&b);
     sr_msg_free(resp);
     sr_msg_free(req);
+}
+
+static void answer(sd_engine *e, cap *c, uint16_t port, unsigned code, const char *tag)
+{
+    answer_contact(e, c, port, code, tag, "sip:callee@127.0.0.1");
 }
 
 static const char two[] = "rules:\n"
@@ -339,6 +347,134 @@ static void t_hold_bounded(void **state)
     cap_clear(&c);
 }
 
+/* ------------------------------------------------------------------ location, recursion */
+
+static const char registrar_proxy[] = "rules:\n"
+                                      "  - name: register\n"
+                                      "    match: {method: REGISTER}\n"
+                                      "    register: {}\n"
+                                      "  - name: loc\n"
+                                      "    forward: {location: true, recurse: 1}\n";
+
+static const char reg[] =
+    "REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKreg1;rport\r\n"
+    "Max-Forwards: 70\r\n"
+    "From: <sip:bob@127.0.0.1>;tag=r1\r\n"
+    "To: <sip:bob@127.0.0.1>\r\n"
+    "Call-ID: reg-1\r\n"
+    "CSeq: 1 REGISTER\r\n"
+    "Contact: <sip:bob@127.0.0.1:5071>;q=0.5, <sip:bob2@127.0.0.1:5072>;q=1\r\n"
+    "Expires: 600\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+/* The two contacts bob registered get the INVITE at once, each at its own Request-URI
+ * (§16.5, §16.6 step 2); the q=1 one answers 302 and its Contact becomes a third branch
+ * (§16.7 step 4), whose 200 goes up; the 302 itself does not. An AOR without a binding
+ * gets 480 (§16.5). */
+static void t_location_recurse(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from(registrar_proxy, &c, NULL);
+    feed_from(e, &c, reg, "127.0.0.1", 5062);
+    assert_string_equal(upstream(&c), "200");
+    cap_clear(&c);
+    c.now = 5;
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    assert_int_equal(count_to(&c, 5071, "INVITE sip:bob@127.0.0.1:5071 "), 1);
+    assert_int_equal(count_to(&c, 5072, "INVITE sip:bob2@127.0.0.1:5072 "), 1);
+    c.now = 10;
+    answer_contact(e, &c, 5072, 302, "b1", "sip:carol@127.0.0.1:5073");
+    assert_int_equal(count_to(&c, 5073, "INVITE sip:carol@127.0.0.1:5073 "), 1);
+    assert_int_equal(sent_to(&c, 5073, "INVITE ")->at, 10);
+    c.now = 20;
+    answer(e, &c, 5071, 486, "a1");
+    assert_string_equal(upstream(&c), "");
+    c.now = 30;
+    answer(e, &c, 5073, 200, "c1");
+    assert_string_equal(upstream(&c), "200");
+    assert_string_equal(c.note, "branches: 302 sip:bob2@127.0.0.1:5072, 486 "
+                                "sip:bob@127.0.0.1:5071, 200 sip:carol@127.0.0.1:5073; sent 200");
+    /* recurse: 1 — a 302 from the recursed branch would not be followed */
+    cap_clear(&c);
+    static const char nobody[] = "INVITE sip:nobody@127.0.0.1 SIP/2.0\r\n"
+                                 "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKnb;rport\r\n"
+                                 "Max-Forwards: 70\r\n"
+                                 "From: <sip:alice@127.0.0.1>;tag=ft2\r\n"
+                                 "To: <sip:nobody@127.0.0.1>\r\n"
+                                 "Call-ID: fwd-2\r\n"
+                                 "CSeq: 1 INVITE\r\n"
+                                 "Contact: <sip:alice@127.0.0.1:5062>\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+    feed_from(e, &c, nobody, "127.0.0.1", 5062);
+    assert_string_equal(upstream(&c), "480");
+    assert_string_equal(c.note, "no binding for the address-of-record");
+    advance(e, &c, 400000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    assert_int_equal(sd_engine_pending(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
+/* Branch at @p port answers the INVITE the engine sent it with a 302 whose Contact header
+ * is @p contacts as written (q-values and all). */
+static void answer_302(sd_engine *e, cap *c, uint16_t port, const char *contacts)
+{
+    const sent *s = sent_to(c, port, "INVITE ");
+    assert_non_null(s);
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof(text), "SIP/2.0 302 Moved Temporarily\r\n");
+    static const char *const keep[] = {"Via:", "From:", "To:", "Call-ID:", "CSeq:"};
+    for (const char *l = strstr(s->data, "\r\n") + 2; *l && strncmp(l, "\r\n", 2) != 0;
+         l = strstr(l, "\r\n") + 2) {
+        size_t len = (size_t)(strstr(l, "\r\n") - l);
+        for (size_t k = 0; k < 5; k++)
+            if (!strncmp(l, keep[k], strlen(keep[k])))
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "%.*s%s\r\n", (int)len, l,
+                                      k == 2 ? ";tag=r302" : "");
+    }
+    snprintf(text + n, sizeof(text) - n, "Contact: %s\r\nContent-Length: 0\r\n\r\n", contacts);
+    feed_from(e, c, text, "127.0.0.1", port);
+}
+
+/* Sequential mode: a 3xx's Contacts are tried by their q-values, those of equal q together
+ * (§16.6): 0.9 and 0.9 at once, 0.5 once both have their final. */
+static void t_recurse_sequential_q(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: seq\n"
+                               "    forward: {targets: \"sip:r@127.0.0.1:5071\", recurse: 1,\n"
+                               "              mode: sequential}\n",
+                               &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    c.now = 10;
+    answer_302(e, &c, 5071,
+               "<sip:low@127.0.0.1:5074>;q=0.5, <sip:x@127.0.0.1:5072>;q=0.9, "
+               "<sip:y@127.0.0.1:5073>;q=0.9");
+    assert_int_equal(count_to(&c, 5072, "INVITE sip:x@127.0.0.1:5072 "), 1);
+    assert_int_equal(count_to(&c, 5073, "INVITE sip:y@127.0.0.1:5073 "), 1);
+    assert_null(sent_to(&c, 5074, "INVITE "));
+    c.now = 20;
+    answer(e, &c, 5072, 486, "x1");
+    assert_null(sent_to(&c, 5074, "INVITE "));
+    c.now = 30;
+    answer(e, &c, 5073, 404, "y1");
+    assert_non_null(sent_to(&c, 5074, "INVITE sip:low@127.0.0.1:5074 "));
+    assert_int_equal(sent_to(&c, 5074, "INVITE ")->at, 30);
+    c.now = 40;
+    answer(e, &c, 5074, 480, "l1");
+    assert_string_equal(upstream(&c), "486");
+    assert_string_equal(c.note, "branches: 302 sip:r@127.0.0.1:5071, 486 sip:x@127.0.0.1:5072, "
+                                "404 sip:y@127.0.0.1:5073, 480 sip:low@127.0.0.1:5074; sent 486");
+    advance(e, &c, 400000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
 /* ------------------------------------------------------------------ failures */
 
 typedef struct fail_alloc {
@@ -411,12 +547,54 @@ static void t_failure_sweep(void **state)
     assert_true(n > 20);
 }
 
+/* The same over a registration and a call to its bindings with a 302 recursed on. */
+static void t_failure_sweep_location(void **state)
+{
+    (void)state;
+    long n = 0;
+    for (long k = 1;; k++) {
+        fail_alloc f = {{fa_alloc, fa_realloc, fa_free, NULL}, 0, 0, k};
+        f.a.user = &f;
+        cap c = {0};
+        sd_engine *e = engine_from(registrar_proxy, &c, &f.a);
+        if (e) {
+            feed_from(e, &c, reg, "127.0.0.1", 5062);
+            c.now = 5;
+            feed_from(e, &c, invite, "127.0.0.1", 5062);
+            c.now = 10;
+            if (sent_to(&c, 5072, "INVITE "))
+                answer_contact(e, &c, 5072, 302, "b1", "sip:carol@127.0.0.1:5073");
+            c.now = 20;
+            if (sent_to(&c, 5071, "INVITE "))
+                answer(e, &c, 5071, 486, "a1");
+            c.now = 30;
+            if (sent_to(&c, 5073, "INVITE "))
+                answer(e, &c, 5073, 200, "c1");
+            advance(e, &c, 400000);
+            if (sd_engine_pending(e) != 0)
+                fail_msg("allocation %ld failed: a call still pending", k);
+            sd_engine_free(e);
+        }
+        cap_clear(&c);
+        if (f.live != 0)
+            fail_msg("allocation %ld failed: %ld block(s) leaked", k, f.live);
+        if (f.total < k) {
+            n = k;
+            break;
+        }
+    }
+    print_message("%ld allocations swept\n", n - 1);
+    assert_true(n > 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_first_in_class), cmocka_unit_test(t_200_cancels_with_reason),
-        cmocka_unit_test(t_serial_timeout), cmocka_unit_test(t_caller_cancel),
-        cmocka_unit_test(t_hold_bounded),   cmocka_unit_test(t_failure_sweep),
+        cmocka_unit_test(t_first_in_class),         cmocka_unit_test(t_200_cancels_with_reason),
+        cmocka_unit_test(t_serial_timeout),         cmocka_unit_test(t_caller_cancel),
+        cmocka_unit_test(t_hold_bounded),           cmocka_unit_test(t_failure_sweep),
+        cmocka_unit_test(t_location_recurse),       cmocka_unit_test(t_recurse_sequential_q),
+        cmocka_unit_test(t_failure_sweep_location),
     };
     return cmocka_run_group_tests_name("engine_forward", tests, NULL, NULL);
 }

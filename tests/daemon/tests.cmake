@@ -42,4 +42,6 @@ if(TARGET sipreplyd AND TARGET sipreply_cli)
   sd_probe_test(probe_dns probe_dns.sh 120 ${PROJECT_SOURCE_DIR}/tests/net/dns_test.sh)
   sd_probe_test(probe_srv probe_srv.sh 600 bash)
   sd_probe_test(probe_errors probe_errors.sh 600 bash)
+  # registrations: the registrar located by DNS SRV (dnsmasq), failover on its 503
+  sd_probe_test(register_srv register_srv.sh 600 bash)
 endif()

@@ -82,3 +82,13 @@ if(TARGET sipreply_cli)
                    ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
   set_tests_properties(interop.kamailio.probe PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
+
+# sipreplyd registers 20 AORs of a range to Kamailio (digest, 423), answers the calls Kamailio
+# routes to them by its location table, reports a wrong password, and de-registers on SIGTERM;
+# skipped, loudly, when kamailio is not installed
+if(TARGET sipreply_cli)
+  add_test(NAME interop.kamailio.register
+           COMMAND bash ${SR_INTEROP_DIR}/test_kamailio_register.sh $<TARGET_FILE:sipreplyd>
+                   ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+  set_tests_properties(interop.kamailio.register PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()

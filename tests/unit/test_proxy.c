@@ -456,6 +456,23 @@ static void t_recurse(void **state)
     ph_drain(&h, &l);
     assert_int_equal(last(&l)->status, 486);
     ph_end(&h);
+
+    /* Recursed on, then a 3xx whose Contacts the embedder does not follow (a bound): the
+     * last 3xx goes up whole, with its Contact. */
+    memset(&l, 0, sizeof l);
+    ph_start(&h, ph_request(NULL, NULL), 1, SR_PROXY_RECURSE, 0);
+    assert_int_equal(ph_resp(&h, 0, 302, "a", "Contact", "<sip:c1@example.com>", 1), 0);
+    f = NULL;
+    assert_int_equal(sr_proxy_forward(&f, h.req, SR_STR("sip:c1@example.com"), NULL, 1, &o), 0);
+    h.fwd[h.n++] = f;
+    assert_int_equal(sr_proxy_branch_add(h.p, f, 2, NULL), 0);
+    assert_int_equal(sr_proxy_hold(h.p, false, 2), 0);
+    assert_int_equal(ph_resp(&h, 1, 301, "b", "Contact", "<sip:c2@example.com>", 3), 0);
+    assert_int_equal(sr_proxy_hold(h.p, false, 4), 0);
+    ph_drain(&h, &l);
+    assert_int_equal(last(&l)->status, 301);
+    assert_int_equal(last(&l)->contacts, 1);
+    ph_end(&h);
 }
 
 /* Nothing but made-up finals and none at all both give a 408 built from the request. */
