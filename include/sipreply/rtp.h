@@ -177,6 +177,9 @@ typedef struct sr_media_cfg {
     uint32_t ts0;        /**< our first timestamp (random, §5.1) */
     uint32_t timeout_ms; /**< no RTP for this long ends the stream (0: never) */
     uint32_t rtcp_ms;    /**< RTCP report interval (default 5000, RFC 3550 §6.2; 0: none) */
+    /** Non-zero: each RTCP interval is rtcp_ms times a random factor in [0.5, 1.5] divided by
+     *  e - 3/2 (RFC 3550 §6.3.1, A.7), drawn from this seed; 0: exactly rtcp_ms (tests). */
+    uint32_t rtcp_seed;
 } sr_media_cfg;
 
 SR_API void sr_media_cfg_init(sr_media_cfg *c);
@@ -209,6 +212,7 @@ typedef struct sr_media {
     sr_rtp_source src;
     bool echo_base_set;
     uint32_t echo_base; /**< the peer's first timestamp (echo keeps the spacing) */
+    uint32_t rng;       /**< the RTCP interval's xorshift state (cfg.rtcp_seed) */
     uint32_t lsr;       /**< middle 32 bits of the last SR's NTP time (RFC 3550 §6.4.1) */
     uint64_t lsr_ms;    /**< when that SR arrived */
     bool ev_active;     /**< an RFC 4733 event in progress (its timestamp below) */
@@ -258,7 +262,8 @@ SR_API bool sr_media_timed_out(const sr_media *m, uint64_t now_ms);
  * A compound RTCP packet (RFC 3550 §6.1): SR when we sent RTP since the start, else RR, with a
  * report block for the peer's source when we have one, an SDES CNAME @p cname and, when
  * @p bye, a BYE (§6.6). @p ntp is the wall-clock NTP time (64-bit fixed point). Returns the
- * length, 0 when @p cap is too small. Moves the next report to now + rtcp_ms.
+ * length, 0 when @p cap is too small. Moves the next report one interval on (rtcp_ms, or
+ * randomised: rtcp_seed).
  */
 SR_API size_t sr_media_rtcp(sr_media *m, uint64_t now_ms, uint64_t ntp, const char *cname, bool bye,
                             uint8_t *out, size_t cap);

@@ -23,6 +23,23 @@ static bool generated(const sr_media *m)
            m->cfg.mode == SR_MEDIA_SAMPLES;
 }
 
+/* The next RTCP interval: rtcp_ms, or with rtcp_seed rtcp_ms * [0.5, 1.5) / (e - 3/2)
+ * (RFC 3550 §6.3.1: randomised so reports do not synchronise; A.7's compensation for the
+ * timer reconsideration it leaves out) */
+static uint64_t rtcp_interval(sr_media *m)
+{
+    if (!m->cfg.rtcp_seed)
+        return m->cfg.rtcp_ms;
+    uint32_t x = m->rng; /* xorshift32 */
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    m->rng = x;
+    /* factor in thousandths: 500..1499, / 1.21828 */
+    uint64_t f = 500u + x % 1000u;
+    return (uint64_t)m->cfg.rtcp_ms * f * 1000u / 1218280u;
+}
+
 void sr_media_init(sr_media *m, const sr_media_cfg *c, uint64_t now_ms)
 {
     memset(m, 0, sizeof(*m));
@@ -35,7 +52,8 @@ void sr_media_init(sr_media *m, const sr_media_cfg *c, uint64_t now_ms)
     m->start_ms = now_ms;
     m->next_ms = generated(m) ? now_ms : UINT64_MAX;
     m->last_rx_ms = now_ms;
-    m->rtcp_next_ms = c->rtcp_ms ? now_ms + c->rtcp_ms : UINT64_MAX;
+    m->rng = c->rtcp_seed;
+    m->rtcp_next_ms = c->rtcp_ms ? now_ms + rtcp_interval(m) : UINT64_MAX;
     m->last_ts = c->ts0;
     m->last_sent_ms = now_ms;
 }
@@ -272,7 +290,7 @@ size_t sr_media_rtcp(sr_media *m, uint64_t now_ms, uint64_t ntp, const char *cna
     }
     m->st.rtcp_sent++;
     if (m->cfg.rtcp_ms)
-        m->rtcp_next_ms = now_ms + m->cfg.rtcp_ms;
+        m->rtcp_next_ms = now_ms + rtcp_interval(m);
     return total;
 }
 

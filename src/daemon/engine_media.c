@@ -215,6 +215,7 @@ sd_mcall *sd__media_prepare(sd_engine *e, const job *j, const sr_msg *req, char 
     cfg.ts0 = (uint32_t)sd__rng_next(e);
     cfg.timeout_ms = mc->timeout_ms;
     cfg.rtcp_ms = mc->rtcp_ms;
+    cfg.rtcp_seed = (uint32_t)(r >> 48) | 1u; /* RFC 3550 §6.3.1: randomised intervals */
     sr_media_init(&c->m, &cfg, e->now);
     /* nothing flows before the offer/answer settles */
     sr_media_set_direction(&c->m, false, false, e->now);

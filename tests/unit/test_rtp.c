@@ -328,6 +328,30 @@ static void test_media_rtcp(void **state)
     assert_int_equal(sr_media_rtcp(&m, 7000, 1, "x", false, out, 10), 0);
 }
 
+/* RFC 3550 §6.3.1: with a seed, intervals spread over [0.5, 1.5) x rtcp_ms / 1.21828 */
+static void test_media_rtcp_interval(void **state)
+{
+    (void)state;
+    sr_media_cfg c;
+    sr_media_cfg_init(&c);
+    c.rtcp_ms = 5000;
+    c.rtcp_seed = 12345;
+    sr_media m;
+    sr_media_init(&m, &c, 0);
+    uint8_t out[300];
+    uint64_t lo = UINT64_MAX, hi = 0, now = 0;
+    for (int i = 0; i < 200; i++) {
+        uint64_t next = sr_media_next_deadline(&m);
+        uint64_t d = next - now;
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+        now = next;
+        assert_true(sr_media_rtcp(&m, now, 0, "x", false, out, sizeof(out)) > 0);
+    }
+    assert_in_range(lo, 2052, 2300); /* 5000 * 0.5 / 1.21828 = 2052 */
+    assert_in_range(hi, 5800, 6156); /* 5000 * 1.5 / 1.21828 = 6156 */
+}
+
 static void test_media_modes(void **state)
 {
     (void)state;
@@ -363,7 +387,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TU_TEST(test_rtp_parse),    TU_TEST(test_g711),       TU_TEST(test_tone),
         TU_TEST(test_source_stats), TU_TEST(test_events),     TU_TEST(test_media_echo),
-        TU_TEST(test_media_tone),   TU_TEST(test_media_rtcp), TU_TEST(test_media_modes),
+        TU_TEST(test_media_tone),   TU_TEST(test_media_rtcp), TU_TEST(test_media_rtcp_interval),
+        TU_TEST(test_media_modes),
     };
     return cmocka_run_group_tests_name("rtp", tests, NULL, NULL);
 }
