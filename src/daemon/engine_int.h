@@ -140,10 +140,14 @@ struct sd_engine {
     uint64_t dialog_max_ms;
     uint32_t bye_kind;
     void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
-    uint64_t now;         /* the time of the call into the engine being run */
-    uint64_t fwd_rng;     /* their PRNG (replace shares), from the seed */
-    sd_due_heap fwd_heap; /* the forwarded calls' earliest deadlines */
-    bool fwd_rescan;      /* the heap could not take a call: look at all on the next timer */
+    uint64_t now;               /* the time of the call into the engine being run */
+    uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
+    sd_due_heap fwd_heap;       /* the forwarded calls' earliest deadlines */
+    bool fwd_rescan;            /* the heap could not take a call: look at all on the next timer */
+    struct sd_media_tab *media; /* media sessions by Call-ID (engine_media.c), NULL: none yet */
+    /* the RTP timeout ended the media of @p call_id: end the call (dialogs: a BYE). NULL:
+     * the media ends alone */
+    void (*media_timeout)(struct sd_engine *e, sr_str call_id, uint64_t now);
 };
 
 /* ------------------------------------------------------------------ small helpers */
