@@ -140,10 +140,14 @@ struct sd_engine {
     uint64_t dialog_max_ms;
     uint32_t bye_kind;
     void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
-    uint64_t now;         /* the time of the call into the engine being run */
-    uint64_t fwd_rng;     /* their PRNG (replace shares), from the seed */
-    sd_due_heap fwd_heap; /* the forwarded calls' earliest deadlines */
-    bool fwd_rescan;      /* the heap could not take a call: look at all on the next timer */
+    uint64_t now;               /* the time of the call into the engine being run */
+    uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
+    sd_due_heap fwd_heap;       /* the forwarded calls' earliest deadlines */
+    bool fwd_rescan;            /* the heap could not take a call: look at all on the next timer */
+    struct sd_media_tab *media; /* media sessions by Call-ID (engine_media.c), NULL: none yet */
+    /* the RTP timeout ended the media of @p call_id: end the call (dialogs: a BYE). NULL:
+     * the media ends alone */
+    void (*media_timeout)(struct sd_engine *e, sr_str call_id, uint64_t now);
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -339,6 +343,8 @@ int sd__dialog_on_response(sd_engine *e, job *j, const sr_msg *req, sr_msg *resp
 /* A job ends (@p code 2xx: no final to tell; 0 or 300-699: its final was not a 2xx): the
  * dialog of its INVITE ends if that final was not a 2xx, or if it is still early. */
 void sd__dialog_job_gone(sd_engine *e, job *j, unsigned code, uint64_t now);
+/* The 2xx the stack held for a PRACK (RFC 3262 §3) went out now: its ACK is awaited from now. */
+void sd__dialog_2xx_released(sd_engine *e, job *j, uint64_t now);
 /* The ACK of the job's 2xx, or an ACK of a re-INVITE's (@p j NULL). */
 void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now);
 /* The 2xx of the job's INVITE was never ACKed (RFC 3261 §13.3.1.4): BYE, dialog ended. */

@@ -132,6 +132,10 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
             st["got_bytes"] += len(d)
             st["got"] += 1
             sl, hdrs, _ = parse(d)
+            if not sl.startswith("SIP/2.0 "):
+                # a request from the daemon: the BYE that ends a dialog whose 2xx was never
+                # ACKed (RFC 3261 13.3.1.4); its bytes count, as everything sent to us
+                continue
             code = int(sl.split()[1])
             if code < 200 or not ack:
                 continue
