@@ -389,11 +389,18 @@ int sr__print_status(sr_buf *out, unsigned status, sr_str reason)
         return SR_EINVAL;
     char st[24];
     size_t i = dec(status, st);
-    int rc;
-    if ((rc = put(out, "SIP/2.0 ", 8)) != 0 || (rc = put(out, st + i, 24 - i)) != 0 ||
-        (rc = put(out, " ", 1)) != 0 || (rc = put(out, reason.p, reason.len)) != 0)
+    int rc = sr_buf_reserve(out, 8 + (24 - i) + 1 + reason.len + 2);
+    if (rc)
         return rc;
-    return put(out, "\r\n", 2);
+    outp o = {out->p + out->len};
+    emit(&o, "SIP/2.0 ", 8);
+    emit(&o, st + i, 24 - i);
+    emit(&o, " ", 1);
+    emit_str(&o, reason);
+    emit(&o, "\r\n", 2);
+    out->len = (size_t)(o.w - out->p);
+    out->p[out->len] = '\0';
+    return 0;
 }
 
 int sr__print_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name, sr_str value)

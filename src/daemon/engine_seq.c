@@ -2,6 +2,7 @@
  * reliable 1xx, challenges, registrations) until its final response. */
 #include "engine_forward.h"
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -142,6 +143,8 @@ bool sd__job_wait_ack(sd_engine *e, job **jp)
 void sd__job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note)
 {
     j->final_sent = true;
+    if (j->is_invite && code >= 300 && req)
+        sd__media_end(e, sr_msg_call_id(req), "the INVITE failed", e->now); /* early media */
     sd__log_tx(e, req, &j->src, code, j->rule->name, note);
     if (j->dlg && (code == 0 || code >= 300))
         sd__dialog_job_gone(e, j, code, e->now); /* the early dialog ends (§12.1) */
@@ -223,7 +226,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         }
         if (a->kind == SD_ACT_FORWARD) {
             j->final_sent = true; /* the forwarder answers and logs from now on */
-            sd__fwd_start(e, j, a, req, now);
+            sd__fwd_start(e, j, a, req, !j->owned, now); /* unowned: req is lent */
             return false;
         }
         if (a->kind == SD_ACT_REGISTER) {
