@@ -16,7 +16,8 @@
 #               sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold" (null: the
 #               generator's own responder, its ceiling; -gso: sipreplyd with --udp-gso; -hold:
 #               with --udp-hold HOLD_US, in the paced row only)
-#      HOLD_US=500 (sipreplyd-stateless-hold's --udp-hold)
+#      HOLD_US=0 (sipreplyd-stateless-hold's --udp-hold: 0, the loop without the hold, to
+#      compare with sipreplyd's default of 1000)
 #      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
 #      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
@@ -57,7 +58,7 @@ PACED_ONLY=${PACED_ONLY:-0}
 PACED_ROUNDS=${PACED_ROUNDS:-1}
 PACED_SIPP=${PACED_SIPP:-1}
 PACED_PER_SIPP=${PACED_PER_SIPP:-}
-HOLD_US=${HOLD_US:-500}
+HOLD_US=${HOLD_US:-0}
 if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
 SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold}
 OUT=bench/out/load
@@ -580,8 +581,9 @@ label() {
     echo "turns, every round's figure in brackets). Target: at most 0.5x Kamailio's CPU per call at"
     echo "each rate."
     echo
-    echo "sipreplyd --udp-hold: sipreplyd-stateless with \`--udp-hold $HOLD_US\` (answers up to"
-    echo "$HOLD_US µs later; docs/architecture.md). SIPp CPU: the generator's own user + system"
+    echo "sipreplyd: its defaults (\`--udp-hold 1000\`: answers up to 1 ms later while datagrams"
+    echo "come fast, docs/architecture.md); sipreplyd --udp-hold: started with \`--udp-hold $HOLD_US\`."
+    echo "SIPp CPU: the generator's own user + system"
     echo "time per call completed, all its instances (pacing a rate needs rate × that of CPU)."
     echo
     echo "| rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) | SIPp CPU µs/call (same order) |"
