@@ -13,9 +13,18 @@
 #      COMMON_FRACTION=0.5 SETTLE=6 SERVER_CPU=0 LOADGEN_CPU=1 BUILD=build-bench
 #      KAM_SHM_MB=1024 (Kamailio shared memory: its 64 MB default runs out of transactions)
 #      SERVERS="null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful
-#               sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold" (null: the
-#               generator's own responder, its ceiling; -gso: sipreplyd with --udp-gso; -hold:
-#               with --udp-hold HOLD_US, in the paced row only)
+#               sipreplyd-stateful kamailio-stateful sipreplyd-proxy kamailio-proxy
+#               sipreplyd-stateless-hold" (null: the generator's own responder, its ceiling;
+#               -gso: sipreplyd with --udp-gso; -hold: with --udp-hold HOLD_US, in the paced
+#               row only; -proxy: a stateful proxy, sipreplyd's `forward` or Kamailio's tm
+#               t_relay(), in front of one stateless responder both share)
+#      BACKEND_CPU=LOADGEN_CPU BACKEND_ADDR=127.0.0.2 (the proxies' responder: a sipreplyd
+#      answering 486 statelessly, on another loopback address than the caller's, as a
+#      downstream host would be: sipreplyd's reflection budget counts per IP address)
+#      PROXY_SETTLE=34 (seconds of quiet after a proxy's CPU run: the client transaction's
+#      Timer D, 32 s, ends inside the run that started it; Kamailio's tm keeps 5 s)
+#      PROXY_MAX_TXN=8000000 (sipreplyd-proxy's --max-transactions: 32 s of client and 5 s of
+#      server transactions at the rates searched)
 #      HOLD_US=0 (sipreplyd-stateless-hold's --udp-hold: 0, the loop without the hold, to
 #      compare with sipreplyd's default of 1000)
 #      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
@@ -37,6 +46,7 @@ cd "$(dirname "$0")/.."
 
 if [ "${QUICK:-0}" = 1 ]; then
   : "${WINDOW:=1}" "${PRECISION:=25}" "${CPU_RUNS:=1}" "${SETTLE:=1}" "${RETRY:=0}"
+  : "${PROXY_SETTLE:=1}"
 fi
 WINDOW=${WINDOW:-5}
 TIMEOUT_MS=${TIMEOUT_MS:-500}
@@ -59,8 +69,12 @@ PACED_ROUNDS=${PACED_ROUNDS:-1}
 PACED_SIPP=${PACED_SIPP:-1}
 PACED_PER_SIPP=${PACED_PER_SIPP:-}
 HOLD_US=${HOLD_US:-0}
+BACKEND_CPU=${BACKEND_CPU:-$LOADGEN_CPU}
+BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
+PROXY_SETTLE=${PROXY_SETTLE:-34}
+PROXY_MAX_TXN=${PROXY_MAX_TXN:-8000000}
 if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
-SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-stateless-hold}
+SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-proxy kamailio-proxy sipreplyd-stateless-hold}
 OUT=bench/out/load
 REPORT=bench/out/load.md
 mkdir -p "$OUT"
@@ -69,6 +83,7 @@ HZ=$(getconf CLK_TCK)
 [ "$(id -u)" -eq 0 ] || NICE=0
 PIN_SRV=(nice -n "$NICE" taskset -c "$SERVER_CPU")
 PIN_LG=(nice -n "$NICE" taskset -c "$LOADGEN_CPU")
+PIN_BE=(nice -n "$NICE" taskset -c "$BACKEND_CPU")
 
 tools=(jq taskset kamailio)
 [ -z "$PACED_RATES" ] || tools+=(sipp /usr/bin/time)
@@ -115,7 +130,9 @@ if [ "$rmem" -lt "$RMEM_WANT" ]; then
   fi
 fi
 
-# A free UDP port on 127.0.0.1 (bound by nobody at the time of asking).
+# A free UDP port on 127.0.0.1 (bound by nobody at the time of asking), for the programs that
+# cannot tell which port they bound (Kamailio, the null responder, SIPp); sipreplyd binds port
+# 0 and names its port in --port-file (port_file below).
 free_port() {
   local p
   for _ in $(seq 50); do
@@ -156,6 +173,44 @@ rules:
       - code: 200
 EOF
 
+# The UDP port sipreplyd wrote to its --port-file $1 (process $2), waiting for it; empty when
+# it exited first.
+port_file() {
+  for _ in $(seq 100); do
+    [ -s "$1" ] && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  awk '$1 == "udp" { print $3; exit }' "$1" 2>/dev/null || true
+}
+
+# The proxies' responder: sipreplyd answering 486 statelessly (the ACK absorbed), pinned to
+# BACKEND_CPU, started once for both proxies; its port in BACKEND_PORT.
+BACKEND_PORT=
+start_backend() {
+  [ -z "$BACKEND_PORT" ] || return 0
+  local be=$BUILD/sipreplyd
+  [ -x "$be" ] || be=$SRD
+  [ -x "$be" ] || { echo "load: no sipreplyd for the proxies' responder" >&2; return 1; }
+  "${PIN_BE[@]}" "$be" -q -l "udp:$BACKEND_ADDR:0" --port-file "$TMP/responder.ports" \
+    -c "$TMP/sipreplyd-stateless.yaml" >"$OUT/responder.log" 2>&1 &
+  PID[responder]=$!
+  BACKEND_PORT=$(port_file "$TMP/responder.ports" "${PID[responder]}")
+  [ -n "$BACKEND_PORT" ] || { echo "load: the proxies' responder did not start" >&2; return 1; }
+  # sipreplyd-proxy: every INVITE forwarded to it, the Request-URI's user kept
+  cat >"$TMP/sipreplyd-proxy.yaml" <<EOF
+rules:
+  - name: proxy
+    match:
+      method: INVITE
+    forward: "sip:{{user}}@$BACKEND_ADDR:$BACKEND_PORT"
+  - name: options
+    match:
+      method: OPTIONS
+    stateless: 200
+EOF
+}
+
 server_scenario() {
   case $1 in
   *-stateful) echo invite-180-486 ;;
@@ -163,24 +218,31 @@ server_scenario() {
   esac
 }
 
-# Start server $1 on a free port, pinned to SERVER_CPU; wait until it answers OPTIONS.
+# Start server $1 on a free port (sipreplyd: port 0, learnt from --port-file), pinned to
+# SERVER_CPU; wait until it answers OPTIONS.
 start_server() {
-  local s=$1 port log
-  port=$(free_port)
+  local s=$1 port=0 log
+  case $s in
+  sipreplyd-*) ;;
+  *) port=$(free_port) ;;
+  esac
   log="$OUT/$s.log"
+  case $s in *-proxy) start_backend || return 1 ;; esac
   case $s in
   null | null-stateful)
     "${PIN_SRV[@]}" "$LG" --serve "127.0.0.1:$port" >"$log" 2>&1 &
     ;;
-  kamailio-stateless | kamailio-stateful)
+  kamailio-stateless | kamailio-stateful | kamailio-proxy)
     mkdir -p "$TMP/$s"
     local def=()
     [ "$s" = kamailio-stateful ] && def=(-A STATEFUL)
+    [ "$s" = kamailio-proxy ] && def=(-A "PROXY=\"$BACKEND_ADDR:$BACKEND_PORT\"")
     "${PIN_SRV[@]}" kamailio -f bench/kamailio/kamailio.cfg -DD -E \
       -m "$KAM_SHM_MB" -l "udp:127.0.0.1:$port" -Y "$TMP/$s" -P "$TMP/$s/kamailio.pid" "${def[@]}" \
       >"$log" 2>&1 &
     ;;
-  sipreplyd-stateless | sipreplyd-stateful | sipreplyd-stateless-gso | sipreplyd-stateless-hold)
+  sipreplyd-stateless | sipreplyd-stateful | sipreplyd-stateless-gso | sipreplyd-stateless-hold | \
+    sipreplyd-proxy)
     if [ ! -x "$SRD" ]; then
       echo "load: skipping $s: $SRD was not built (no sipreplyd in this tree)" >&2
       return 1
@@ -189,8 +251,14 @@ start_server() {
     [ "$s" = sipreplyd-stateless-gso ] && extra=(--udp-gso)
     [ "$s" = sipreplyd-stateless-hold ] && extra=(--udp-hold "$HOLD_US")
     local conf=${s%-gso}
-    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:$port" -c "$TMP/${conf%-hold}.yaml" "${extra[@]}" \
-      >"$log" 2>&1 &
+    # the reflection budget off: it counts the INVITEs forwarded to the responder, which
+    # sends no requests to earn credit, so a burst of more than four in flight is dropped
+    # (docs/performance.md, "Proxy row")
+    [ "$s" = sipreplyd-proxy ] && extra=(--max-transactions "$PROXY_MAX_TXN" --max-memory 8589934592
+      --reflection-budget 0)
+    rm -f "$TMP/$s.ports"
+    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:0" --port-file "$TMP/$s.ports" \
+      -c "$TMP/${conf%-hold}.yaml" "${extra[@]}" >"$log" 2>&1 &
     ;;
   *)
     echo "load: unknown server '$s'" >&2
@@ -198,6 +266,10 @@ start_server() {
     ;;
   esac
   PID[$s]=$!
+  if [ "$port" = 0 ]; then
+    port=$(port_file "$TMP/$s.ports" "${PID[$s]}")
+    [ -n "$port" ] || port=0
+  fi
   PORT[$s]=$port
   SCEN[$s]=$(server_scenario "$s")
   USER[$s]=486
@@ -265,14 +337,15 @@ sched_run_ns() {
 # One run of server $1 at rate $2 (phase $3); prints the loadgen JSON with server fields
 # added (cpu_us_per_call when $3 is cpu) and appends it to runs.jsonl.
 run_step() {
-  local s=$1 rate=$2 phase=$3 c0 c1 w0 w1 j settle=0
+  local s=$1 rate=$2 phase=$3 c0 c1 w0 w1 j settle=0 quiet=$SETTLE
+  case $s in *-proxy) quiet=$PROXY_SETTLE ;; esac
   c0=$(cpu_ticks "${PID[$s]}")
   w0=$(sched_wait_ns "${PID[$s]}")
   j=$("${PIN_LG[@]}" "$LG" --target "127.0.0.1:${PORT[$s]}" -s "${SCEN[$s]}" \
     -u "${USER[$s]}" -r "$rate" -d "$WINDOW" --timeout "$TIMEOUT_MS" --rx-on-tick --gso)
   if [ "$phase" = cpu ]; then
-    settle=$SETTLE
-    sleep "$SETTLE"
+    settle=$quiet
+    sleep "$quiet"
   fi
   c1=$(cpu_ticks "${PID[$s]}")
   w1=$(sched_wait_ns "${PID[$s]}")
@@ -384,7 +457,7 @@ median() {
 # let the stateful servers finish the transactions of the search (RFC 3261 Timer I/J, T4)
 [ "$PACED_ONLY" = 1 ] || sleep "$SETTLE"
 pairs=("sipreplyd-stateless kamailio-stateless" "sipreplyd-stateful kamailio-stateful"
-  "sipreplyd-stateless-gso kamailio-stateless")
+  "sipreplyd-stateless-gso kamailio-stateless" "sipreplyd-proxy kamailio-proxy")
 for pair in "${pairs[@]}"; do
   read -r a b <<<"$pair"
   members=()
@@ -550,7 +623,10 @@ label() {
   done
   echo
   echo "Target (issue #6): sipreplyd at least 2x Kamailio's highest lossless rate with at most"
-  echo "half its CPU per call, stateless and stateful."
+  echo "half its CPU per call, stateless and stateful. Proxy (sipreplyd \`forward\` against"
+  echo "Kamailio tm \`t_relay()\`, both in front of the same stateless responder on CPU $BACKEND_CPU;"
+  echo "CPU of the proxy's processes only, $PROXY_SETTLE s of quiet after each CPU run): at most"
+  echo "half Kamailio's CPU per proxied call; the rates are reported, with no target."
   echo
   echo "| mode | highest lossless rate, sipreplyd/Kamailio | rate target (≥ 2) | CPU per call, sipreplyd/Kamailio | CPU target (≤ 0.5) |"
   echo "|---|---:|---|---:|---|"
@@ -570,6 +646,7 @@ label() {
       if (ha > 0 && ha <= 2 * lb) { print "not met"; exit }
       if (na ~ /generator/) print "inconclusive: the generator could not offer more"
       else print "not met" }')
+    [ "$mode" = proxy ] && rv="(no rate target)"
     cv=$(awk -v cr="$cr" 'BEGIN {if (cr == "-") print "-"; else print (cr <= 0.5 ? "met" : "not met")}')
     echo "| $mode | $rr | $rv | $cr | $cv |"
   done

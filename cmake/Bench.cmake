@@ -6,6 +6,10 @@
 # self-test (against its own null responder, 127.0.0.1 only, bounded) runs in `make test`.
 if(SR_BENCH OR SR_BUILD_TESTS)
   add_executable(loadgen ${PROJECT_SOURCE_DIR}/bench/loadgen.c)
+  # RTP streams against an echo (bench/rtp_echo.sh, docs/performance.md "RTP echo")
+  add_executable(rtp_load ${PROJECT_SOURCE_DIR}/bench/rtp_load.c)
+  sr_target_warnings(rtp_load APP)
+  sr_target_sanitizers(rtp_load)
   target_link_libraries(loadgen PRIVATE sipreply_static)
   sr_target_warnings(loadgen APP)
   sr_target_sanitizers(loadgen)

@@ -9,6 +9,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_forward.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_media.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
@@ -16,6 +17,8 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_badreq.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_media.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/media_file.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_set.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_register.c
@@ -30,7 +33,10 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/pool.c
   ${PROJECT_SOURCE_DIR}/src/daemon/regsched.c)
 target_include_directories(sipreplyd_engine PUBLIC ${PROJECT_SOURCE_DIR}/src/daemon)
-target_link_libraries(sipreplyd_engine PUBLIC sipreply_static PkgConfig::SR_YAML)
+# WAV files of the media `file` mode (src/daemon/media_file.c): libsndfile
+pkg_check_modules(SR_SNDFILE REQUIRED IMPORTED_TARGET sndfile)
+target_link_libraries(sipreplyd_engine PUBLIC sipreply_static PkgConfig::SR_YAML PRIVATE
+                      PkgConfig::SR_SNDFILE m)
 target_compile_definitions(sipreplyd_engine PRIVATE _GNU_SOURCE)
 sr_target_warnings(sipreplyd_engine APP)
 sr_target_sanitizers(sipreplyd_engine)
@@ -46,7 +52,8 @@ add_library(sipreply_net STATIC
   ${PROJECT_SOURCE_DIR}/src/net/http.c
   ${PROJECT_SOURCE_DIR}/src/net/resolve.c
   ${PROJECT_SOURCE_DIR}/src/net/resolve_order.c
-  ${PROJECT_SOURCE_DIR}/src/net/send_dns.c)
+  ${PROJECT_SOURCE_DIR}/src/net/send_dns.c
+  ${PROJECT_SOURCE_DIR}/src/net/media.c)
 target_include_directories(sipreply_net PUBLIC ${PROJECT_SOURCE_DIR}/src/net)
 target_link_libraries(sipreply_net PUBLIC sipreply_static PRIVATE PkgConfig::SR_CARES)
 sr_target_warnings(sipreply_net APP)

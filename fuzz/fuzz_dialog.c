@@ -85,8 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(sr_dialog_find(t, d->call_id, d->local_tag, d->remote_tag) == d);
         sr_msg *bye = NULL;
         uint32_t before = d->local_cseq;
-        if (sr_dialog_request(d, "BYE", "UDP", "192.0.2.1", 5060, "z9hG4bKfuzz", NULL, &bye) ==
-            0) {
+        if (sr_dialog_request(d, "BYE", "UDP", "192.0.2.1", 5060, "z9hG4bKfuzz", NULL, &bye) == 0) {
             CHECK(d->local_cseq == before + 1 || d->local_cseq == 1);
             sr_buf b;
             sr_buf_init(&b, NULL);

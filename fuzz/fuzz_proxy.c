@@ -73,8 +73,11 @@ static void drain(fz *z)
         case SR_PROXY_ACT_RECURSE:
             if (a.n_targets == 0 || !a.targets)
                 abort();
-            for (size_t i = 0; i < a.n_targets && i < 2; i++)
-                add_branch(z, a.targets[i]);
+            if (a.targets[0].len & 1) /* declined (a bound, say): a final like any other */
+                (void)sr_proxy_recurse_none(z->p, a.branch);
+            else
+                for (size_t i = 0; i < a.n_targets && i < 2; i++)
+                    add_branch(z, a.targets[i]);
             (void)sr_proxy_hold(z->p, false, z->now); /* ENOMEM only: the fuzzer checks order */
             break;
         default: abort();

@@ -260,6 +260,9 @@ dinv 'Contact: *\r\nx: 90;refresher=uas\r\n' | add dialog
 dinv 'Contact: "x" <sip:a@[2001:db8::1]>;expires=0\r\nSession-Expires: 4294967296\r\n' | add dialog
 dinv 'Session-Expires: 90;refresher\r\nRecord-Route: <sip:p1;lr>,,<sip:p2>\r\n' | add dialog
 
-for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer dialog; do
+# ---- rtp: RTP, RTCP and garbage datagrams (fuzz/seed_rtp.py)
+python3 "$root/fuzz/seed_rtp.py"
+
+for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer dialog rtp; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

@@ -6,6 +6,7 @@ pkgs_build="cmake make gcc pkg-config libcmocka-dev"
 pkgs_build="$pkgs_build libyaml-dev"   # sipreplyd: the YAML configuration
 pkgs_build="$pkgs_build libpcap-dev"   # sipreply analyze: pcap/pcapng files and live capture
 pkgs_build="$pkgs_build libc-ares-dev"   # src/net: asynchronous DNS (RFC 3263 server location)
+pkgs_build="$pkgs_build libsndfile1-dev"   # sipreplyd: WAV files of the media `file` mode
 pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format jq libssl-dev"
 pkgs_test="$pkgs_test python3"   # sipreplyd integration test client (tests/daemon)
 pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"
@@ -19,6 +20,7 @@ pkgs_test="$pkgs_test sip-tester tshark sipsak"   # interop suite: SIPp peer, ca
 pkgs_test="$pkgs_test kamailio"   # interop: the proxy rewriting the Request-URI (digest test)
 pkgs_test="$pkgs_test dnsmasq-base iproute2"   # net.dns: a real DNS server (no system service), loopback up in a private namespace
 pkgs_test="$pkgs_test chromium"   # sipreply analyze --html: the report checked in a headless browser
+pkgs_test="$pkgs_test baresip-core"   # interop.baresip.tone: a softphone hears a media tone rule and records it
 [ -f scripts/deps.extra ] && . scripts/deps.extra
 
 want=""

@@ -271,6 +271,14 @@ SR_API int sr_proxy_on_transport_error(sr_proxy *p, unsigned branch, uint64_t no
 SR_API int sr_proxy_cancel(sr_proxy *p, sr_str reason, uint64_t now_ms);
 
 /**
+ * The embedder follows none of the targets of the SR_PROXY_ACT_RECURSE of branch @p branch
+ * (a bound on recursion, every target tried already): that 3xx stays a final like any other
+ * (§16.7 steps 4 and 6), its Contacts kept. Call before releasing the hold.
+ * Returns 0 or SR_EINVAL (NULL, bad index).
+ */
+SR_API int sr_proxy_recurse_none(sr_proxy *p, unsigned branch);
+
+/**
  * While held, the context does not send its best final when every branch is final, so the
  * embedder can add branches (serial forking, recursion on a 3xx). Releasing it sends the
  * final at once if every branch is final. Returns 0, SR_EINVAL or SR_ENOMEM.

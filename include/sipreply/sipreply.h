@@ -26,6 +26,7 @@
 #include <sipreply/proxy.h>
 #include <sipreply/capture.h>
 #include <sipreply/sdp.h>
+#include <sipreply/rtp.h>
 #include <sipreply/dialog.h>
 
 #endif /* SIPREPLY_H */

@@ -197,27 +197,65 @@ static bool is_self(const sr_proxy_fwd_opts *o, sr_str uri)
 
 /* ------------------------------------------------------------------ branch and loops */
 
+/* The fields are written, each after its length, into a buffer of LH_CAP bytes hashed once
+ * (SipHash over a stream of fields). A request whose fields do not fit (long Route sets or
+ * credentials) is hashed field by field, each hash chained with its length, with nothing
+ * copied; a request always takes the same way, so its branch and its loop check agree. */
+#define LH_CAP 768
+
 typedef struct lhash {
     const uint8_t *key;
     uint64_t acc;
+    size_t n; /* bytes in buf, or SIZE_MAX once chaining */
+    uint8_t buf[LH_CAP];
 } lhash;
 
-/* Each field is hashed where it lies and chained with its length, so nothing is copied. */
-static void lh_field(lhash *h, sr_str s)
+static void lh_chain(lhash *h, sr_str s)
 {
-    uint8_t buf[24];
+    uint8_t b[24];
     uint64_t f = sr_siphash24(h->key, s.p ? s.p : "", s.len);
     uint64_t len = s.len;
-    memcpy(buf, &h->acc, 8);
-    memcpy(buf + 8, &f, 8);
-    memcpy(buf + 16, &len, 8);
-    h->acc = sr_siphash24(h->key, buf, sizeof buf);
+    memcpy(b, &h->acc, 8);
+    memcpy(b + 8, &f, 8);
+    memcpy(b + 16, &len, 8);
+    h->acc = sr_siphash24(h->key, b, sizeof b);
 }
 
-static void lh_all(lhash *h, const sr_msg *m, enum sr_hdr_id id)
+static void lh_field(lhash *h, sr_str s)
+{
+    if (h->n != SIZE_MAX && h->n + 4 <= LH_CAP && s.len <= LH_CAP - 4 - h->n) {
+        uint32_t len = (uint32_t)s.len;
+        memcpy(h->buf + h->n, &len, 4);
+        if (s.len)
+            memcpy(h->buf + h->n + 4, s.p, s.len);
+        h->n += 4 + s.len;
+    } else {
+        h->n = SIZE_MAX;
+    }
+}
+
+typedef void (*lh_fn)(lhash *h, sr_str s);
+
+static void lh_all(lhash *h, const sr_msg *m, enum sr_hdr_id id, lh_fn add)
 {
     for (const sr_header *x = sr_msg_header_find(m, id, NULL); x; x = sr_msg_header_find(m, id, x))
-        lh_field(h, x->value);
+        add(h, x->value);
+}
+
+static void lh_fields(lhash *h, const sr_msg *req, lh_fn add)
+{
+    const sr_nameaddr *to = sr_msg_to(req), *from = sr_msg_from(req);
+    const sr_cseq *cs = sr_msg_cseq(req);
+    char num[12];
+    size_t n = sr__u32_to_dec(cs ? cs->num : 0, num);
+    add(h, to ? to->tag : SR_STR_NULL);
+    add(h, from ? from->tag : SR_STR_NULL);
+    add(h, sr_msg_call_id(req));
+    add(h, (sr_str){num, n});
+    add(h, sr_msg_request_uri(req));
+    lh_all(h, req, SR_HDR_ROUTE, add);
+    lh_all(h, req, SR_HDR_PROXY_REQUIRE, add);
+    lh_all(h, req, SR_HDR_PROXY_AUTHORIZATION, add);
 }
 
 /* §16.6 step 8: the part of the branch that depends on everything deciding how this proxy
@@ -226,19 +264,14 @@ static void lh_all(lhash *h, const sr_msg *m, enum sr_hdr_id id)
 static uint64_t loop_hash(const sr_msg *req, const uint8_t *key)
 {
     static const uint8_t zero[SR_BUILD_KEY_LEN] = {0};
-    lhash h = {key ? key : zero, 0};
-    const sr_nameaddr *to = sr_msg_to(req), *from = sr_msg_from(req);
-    const sr_cseq *cs = sr_msg_cseq(req);
-    char num[12];
-    size_t n = sr__u32_to_dec(cs ? cs->num : 0, num);
-    lh_field(&h, to ? to->tag : SR_STR_NULL);
-    lh_field(&h, from ? from->tag : SR_STR_NULL);
-    lh_field(&h, sr_msg_call_id(req));
-    lh_field(&h, (sr_str){num, n});
-    lh_field(&h, sr_msg_request_uri(req));
-    lh_all(&h, req, SR_HDR_ROUTE);
-    lh_all(&h, req, SR_HDR_PROXY_REQUIRE);
-    lh_all(&h, req, SR_HDR_PROXY_AUTHORIZATION);
+    lhash h;
+    h.key = key ? key : zero;
+    h.acc = 0;
+    h.n = 0;
+    lh_fields(&h, req, lh_field);
+    if (h.n != SIZE_MAX)
+        return sr_siphash24(h.key, h.buf, h.n);
+    lh_fields(&h, req, lh_chain); /* too long for the buffer: chained */
     return h.acc;
 }
 

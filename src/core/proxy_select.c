@@ -397,17 +397,6 @@ static int send_best(sr_proxy *p)
     return forward(p, bi < 0 ? SR_PROXY_NO_BRANCH : (unsigned)bi, m, true);
 }
 
-static int check_complete(sr_proxy *p)
-{
-    if (p->final_sent || p->hold || p->nb == 0)
-        return 0;
-    for (size_t i = 0; i < p->nb; i++) {
-        if (p->b[i].state != B_DONE)
-            return 0;
-    }
-    return send_best(p);
-}
-
 static bool would_complete(const sr_proxy *p)
 {
     if (p->final_sent || p->hold)
@@ -417,6 +406,11 @@ static bool would_complete(const sr_proxy *p)
             return false;
     }
     return true;
+}
+
+static int check_complete(sr_proxy *p)
+{
+    return p->nb && would_complete(p) ? send_best(p) : 0;
 }
 
 /* ------------------------------------------------------------------ 199 (RFC 6228) */
@@ -707,6 +701,15 @@ int sr_proxy_cancel(sr_proxy *p, sr_str reason, uint64_t now_ms)
         p->reason_len = reason.len;
     }
     return cancel_others(p, SR_PROXY_NO_BRANCH, (sr_str){p->reason, p->reason_len}, now_ms);
+}
+
+int sr_proxy_recurse_none(sr_proxy *p, unsigned branch)
+{
+    if (!p || branch >= p->nb)
+        return SR_EINVAL;
+    p->b[branch].recursed = false; /* a final like any other, its Contacts all kept */
+    p->b[branch].drop = SR__KEEP_CONTACTS;
+    return 0;
 }
 
 int sr_proxy_hold(sr_proxy *p, bool hold, uint64_t now_ms)

@@ -627,6 +627,8 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
             size_t o = sd__y_push_key(c, k);
             rc = parse_match(c, p[i].v, &r->match);
             sd__y_pop(c, o);
+        } else if (!strcmp(k, "media")) {
+            rc = sd__parse_rule_media(c, p[i].v, &r->media);
         } else if (is_action_key(k)) {
             rc = add_action(c, r, k, p[i].v);
         } else if (!strcmp(k, "actions")) {
@@ -651,7 +653,8 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
         } else {
             rc = sd__y_unknown(
                 c, &p[i],
-                "name, match, respond, redirect, stateless, challenge, register, forward, actions");
+                "name, match, media, respond, redirect, stateless, challenge, register, forward, "
+                "actions");
         }
         if (rc)
             return -1;
@@ -674,7 +677,7 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
 
 #define TOP_KEYS                                                                                  \
     "rules, default, listen, advertise, server, seed, timers, retry-after, min-expires, min-se, " \
-    "registrations"
+    "registrations, media"
 
 int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
 {
@@ -716,6 +719,8 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf)
             rc = sd__y_str_list(c, v, &cf->listen);
         } else if (!strcmp(k, "registrations")) {
             rc = sd__parse_registrations(c, v, cf);
+        } else if (!strcmp(k, "media")) {
+            rc = sd__parse_media_conf(c, v, &cf->media);
         } else if (!strcmp(k, "advertise")) {
             rc = (cf->advertise = sd__y_dup_scalar(c, v)) ? 0 : -1;
         } else if (!strcmp(k, "server")) {

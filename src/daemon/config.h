@@ -131,11 +131,33 @@ typedef struct sd_match {
     unsigned transports; /**< bit (1 << sr_transport); 0: any */
 } sd_match;
 
+/** A rule's media (`media:`, docs/sipreplyd.md "Media"): what flows on an answered call. */
+typedef struct sd_media_rule {
+    bool set;          /**< the rule has `media:`: calls it answers get an RTP port */
+    int mode;          /**< sr_media_mode */
+    unsigned tone_hz;  /**< tone: frequency (default 1000) */
+    int16_t amplitude; /**< tone: peak of 32767 (default 8000, about -12 dBFS) */
+    char *file;        /**< file: a WAV file's path */
+    int16_t *samples;  /**< file: its samples at 8 kHz mono (sd_media_load_files) */
+    size_t n_samples;
+} sd_media_rule;
+
+/** The top-level `media:` section. */
+typedef struct sd_media_conf {
+    uint16_t port_min, port_max; /**< RTP ports (even; RTCP on the next): default 16384-32767;
+                                      0-0: the kernel's */
+    char *address;               /**< address to bind and put in the SDP; NULL: our SDP's address */
+    uint32_t timeout_ms;         /**< no RTP for this long ends the call (default 30 s; 0: never) */
+    uint32_t rtcp_ms;            /**< RTCP report interval (default 5 s) */
+    uint32_t max_calls;          /**< media sessions at most (default 4096) */
+} sd_media_conf;
+
 typedef struct sd_rule {
     char *name;
     sd_match match;
     sd_action *actions;
     size_t n_actions;
+    sd_media_rule media;
 } sd_rule;
 
 /**
@@ -195,6 +217,7 @@ typedef struct sd_config {
     size_t n_regs;
     size_t n_reg_aors; /**< the AORs of all regs */
     sd_reg_opts reg;
+    sd_media_conf media;
 } sd_config;
 
 /** A configuration error: the line and column (1-based, 0 unknown) and a message. */
@@ -218,6 +241,14 @@ void sd_config_free(sd_config *c);
 
 /** The embedded default configuration ("dial a code"), YAML text. */
 extern const char sd_default_config[];
+
+/**
+ * Load the WAV file of every rule in `file` mode (libsndfile; mono or the first channel,
+ * resampled to 8 kHz by dropping or repeating samples — telephony files are 8 kHz already).
+ * 0, or -1 with @p err ("rules[2]: cannot open x.wav: ..."). media_file.c, the only file of
+ * the daemon's engine that reads files besides sd_config_load.
+ */
+int sd_media_load_files(sd_config *c, char *err, size_t errlen);
 
 /** Parse a duration: a number of milliseconds, or "250ms", "2s", "1.5s", "3m". 0 or -1. */
 int sd_parse_duration(const char *s, uint32_t *ms);

@@ -156,6 +156,8 @@ static void free_rule(sd_rule *r)
         sd__forward_free(a->forward);
     }
     free(r->actions);
+    free(r->media.file);
+    free(r->media.samples);
 }
 
 void sd_config_free(sd_config *cf)
@@ -169,6 +171,7 @@ void sd_config_free(sd_config *cf)
     sd__free_list(cf->listen);
     free(cf->advertise);
     free(cf->server);
+    free(cf->media.address);
     sd__free_registrations(cf);
     free(cf);
 }

@@ -58,6 +58,14 @@ int sd__config_from_yaml(sd__yctx *c, yaml_node_t *root, sd_config *cf);
 /* The `forward` action (config_forward.h). 0 or -1. */
 int sd__parse_forward(sd__yctx *c, yaml_node_t *n, sd_action *a);
 
+/* ------------------------------------------------------------------ config_media.c */
+
+/* A rule's `media:` (a mode name, or a mapping with mode, frequency, level, file). 0 or -1. */
+int sd__parse_rule_media(sd__yctx *c, yaml_node_t *n, sd_media_rule *m);
+/* The top-level `media:` section. 0 or -1. */
+int sd__parse_media_conf(sd__yctx *c, yaml_node_t *n, sd_media_conf *m);
+void sd__media_conf_default(sd_media_conf *m);
+
 /* ------------------------------------------------------------------ config_register.c */
 
 /* `registrations:` (a list of registrations, or a mapping with `accounts:` and how they run)

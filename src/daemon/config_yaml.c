@@ -245,6 +245,7 @@ int sd_config_parse(sd_config **out, const char *text, size_t len, sd_config_err
     cf->retry_after = 0;
     cf->min_expires = 60;
     cf->min_se = 90;
+    sd__media_conf_default(&cf->media);
     cf->reg = (sd_reg_opts){.rate = 20, .in_flight = 64, .retry_min_s = 30, .retry_max_s = 1800};
     yaml_parser_t parser;
     yaml_document_t doc;

@@ -1,8 +1,10 @@
 /* sipreplyd: the rule engine. A request the stack hands over is checked (uas.h), matched to
  * a rule and answered by the rule's actions; a response sequence with delays becomes a job
  * kept until its final response, woken by its deadline, a PRACK or a CANCEL. */
+#include "engine_dialog.h"
 #include "engine_forward.h"
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +78,12 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
         return;
     }
     if (m == SR_METHOD_PRACK && ev->related) {
+        /* §12.2.2: the PRACK's CSeq is the early dialog's remote sequence number now */
+        sr_dialog *d = sr_dialog_match(e->dialogs, req);
+        if (d) {
+            int rc = sr_dialog_check_cseq(d, req);
+            (void)rc; /* out of order: the stack has answered it already; nothing to undo */
+        }
         job *j = sd__job_of(ev->related_user);
         if (j && j->sdp_offer_1xx) {
             sd__sdp_check_answer(e, j, req, &ev->addr); /* RFC 3262 §5 */
@@ -277,6 +285,7 @@ bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
 void sd_engine_on_timer(sd_engine *e, uint64_t now)
 {
     e->now = now;
+    sd__media_timer(e, now);
     sr_stack_on_timer(e->stack, now);
     sd__drain_events(e, NULL, now);
     sd__dialogs_on_timer(e, now);
@@ -309,6 +318,9 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     if (r < d)
         d = r;
     f = sd__dialogs_next_deadline(e);
+    if (f < d)
+        d = f;
+    f = sd__media_next_deadline(e);
     return f < d ? f : d;
 }
 
@@ -451,6 +463,10 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
         up->free_fn(e, up->user);
         return -1;
     }
+    /* media and dialogs: a dialog's end ends its call's media, the RTP timeout ends the
+     * dialog (a BYE) */
+    e->dialog_end_hook = sd__media_end;
+    e->media_timeout = sd__dialog_media_timeout;
     *out = e;
     return 0;
 }
@@ -460,6 +476,7 @@ void sd_engine_free(sd_engine *e)
     if (!e)
         return;
     sd__reg_free(e); /* first: its contexts forget their transactions in the stack */
+    sd__media_free_all(e);
     /* the stack goes too: no need to detach the jobs from its transactions */
     while (e->jobs) {
         job *j = e->jobs;

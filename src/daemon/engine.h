@@ -55,6 +55,19 @@ enum {
 /** Called during sd_engine_receive(), about the message being received from @p src. */
 typedef void (*sd_sign_cb)(const sr_addr *src, int sign, void *user);
 
+/** Media (engine_media.c): open an RTP/RTCP socket pair for media session @p sess on @p host
+ *  (an address literal) in [@p port_min, @p port_max] (0-0: the kernel's ports). 0 with
+ *  *@p sock and *@p port, or -1. */
+typedef int (*sd_media_open_cb)(void *user, void *sess, const char *host, uint16_t port_min,
+                                uint16_t port_max, void **sock, uint16_t *port);
+/** Send a datagram from the pair's RTP (or RTCP) socket to @p host:@p port. */
+typedef void (*sd_media_send_cb)(void *user, void *sock, bool rtcp, const uint8_t *data, size_t len,
+                                 const char *host, uint16_t port);
+typedef void (*sd_media_close_cb)(void *user, void *sock);
+/** The wall clock as a 64-bit NTP timestamp (RFC 3550 §4), for RTCP sender reports. */
+typedef uint64_t (*sd_ntp_cb)(void *user);
+/** One line for the log (@p level: 0 notice, 1 info, 2 debug). */
+typedef void (*sd_line_cb)(int level, const char *line, void *user);
 /** Log levels of sd_note_cb (main.c's). */
 enum { SD_NOTE_ERROR = 0, SD_NOTE_WARN, SD_NOTE_NOTICE, SD_NOTE_INFO, SD_NOTE_DEBUG };
 
@@ -86,6 +99,13 @@ typedef struct sd_engine_opts {
     /** Where the engine's memory comes from (its jobs, tables and messages, through its
      *  pool); NULL: malloc. Tests hand a failing allocator here. */
     const sr_allocator *alloc;
+    /** Media sockets (NULL: no media; rules with `media:` answer with the template port as
+     *  before) and its log, all with @p user */
+    sd_media_open_cb media_open;
+    sd_media_send_cb media_send;
+    sd_media_close_cb media_close;
+    sd_ntp_cb ntp;
+    sd_line_cb media_log; /**< with @p log_user */
     /** The registrations (`registrations:`): their log lines and their registrars' lookups,
      *  with @p reg_user. NULL note: not logged; NULL resolve: the registrar's host is taken as
      *  an address literal with its port (5060) and transport (udp). */
@@ -109,6 +129,14 @@ typedef struct sd_counters {
     uint64_t failures; /**< work cut short by a failure of ours (out of memory: a sequence not
                             kept or not scheduled, a 2xx whose ACK is not tracked, a reply
                             not built) */
+    /* media (engine_media.c) */
+    uint64_t media_calls;    /**< media sessions opened */
+    uint64_t media_failures; /**< sessions not opened (no port pair, max-calls, memory) */
+    uint64_t media_timeouts; /**< sessions ended by the RTP timeout */
+    uint64_t rtp_sent, rtp_received, rtp_bad; /**< RTP packets (bad: not RTP nor RTCP) */
+    uint64_t rtp_lost; /**< packets lost (RFC 3550 A.3), added at each session's end */
+    uint64_t rtcp_sent, rtcp_received;
+    uint64_t rtp_events;      /**< RFC 4733 telephone-events received */
     uint64_t dialogs_created; /**< dialogs recorded (early or confirmed) */
     uint64_t dialogs_ended;   /**< dialogs ended, whatever the reason */
     uint64_t dialog_481;      /**< 481s for requests with a To tag matching no dialog */
@@ -144,6 +172,13 @@ uint64_t sd_engine_next_deadline(const sd_engine *e);
 
 /** A connection to @p peer failed: its transactions end. */
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now_ms);
+
+/** A datagram on media session @p sess's RTP (or RTCP) socket, from @p src. */
+void sd_engine_media_receive(sd_engine *e, void *sess, bool rtcp, const uint8_t *data, size_t len,
+                             const sr_addr *src, uint64_t now_ms);
+
+/** Media sessions open. */
+size_t sd_engine_media_calls(const sd_engine *e);
 
 /** Shutting down: from now on new requests get 503 (with Retry-After). */
 void sd_engine_drain(sd_engine *e);

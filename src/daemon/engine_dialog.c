@@ -230,6 +230,12 @@ void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now)
     }
 }
 
+void sd__dialog_2xx_released(sd_engine *e, job *j, uint64_t now)
+{
+    if (j->dlg && !j->dlg->acked)
+        sr_dialog_set_deadline(e->dialogs, j->dlg, now + no_ack_ms(e));
+}
+
 void sd__dialog_no_ack(sd_engine *e, job *j, uint64_t now)
 {
     sr_dialog *d = j->dlg;
@@ -288,6 +294,21 @@ static void offer_answer(sd_engine *e, job *t, sr_dialog *d, const sr_msg *req, 
 {
     sr_method m = sr_msg_method(req);
     bool offer = has_sdp(req);
+    job *call = d->state == SR_DIALOG_EARLY ? d->user : NULL;
+    if (call && offer && call->sdp_offer_1xx) {
+        /* RFC 3311 §5.2: our offer in the reliable 1xx awaits its answer (the PRACK) */
+        answer(e, t, req, 491, NULL, "an offer of ours is pending", now);
+        return;
+    }
+    if (call && offer && call->req && has_sdp(call->req) && !call->sdp_reliable) {
+        /* RFC 3311 §5.2: the INVITE's offer has no answer yet (none went reliably): 500 with
+         * Retry-After */
+        char name[] = "Retry-After", value[] = "1";
+        sd_header h = {.name = name, .value = value};
+        sd_step st = {.code = 500, .repeat = 1, .headers = &h, .n_headers = 1};
+        answer(e, t, req, 500, &st, "the INVITE's offer is not answered yet", now);
+        return;
+    }
     if (d->offer_pending && (offer || m == SR_METHOD_INVITE)) {
         /* RFC 3261 §14.1, RFC 3311 §5.2: our offer is not answered yet (glare) */
         answer(e, t, req, 491, NULL, "an offer of ours is pending", now);
@@ -401,6 +422,10 @@ bool sd__dialog_event(sd_engine *e, const sr_event *ev)
 {
     if (ev->user != &e->bye_kind)
         return false;
+    /* a response matched to our BYE's transaction (its branch is ours, unguessable): the
+     * address receives what we send (the reflection budget's sign of life) */
+    if (ev->kind == SR_EV_RESPONSE)
+        sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
     /* our BYE's responses and its timeout: the dialog is gone already (§15.1.1: the session
      * ends when the BYE is sent), nothing more to do */
     return ev->kind == SR_EV_RESPONSE || ev->kind == SR_EV_TIMEOUT ||

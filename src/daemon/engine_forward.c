@@ -8,6 +8,7 @@
  * this file's; the target set is engine_forward_set.c's. */
 #include "engine_forward_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,6 @@ static sd_fwd_call *as_call(void *u)
 static fwd_branch *as_branch(void *u)
 {
     return sd__kind_of(u) == BR_MAGIC ? (fwd_branch *)u : NULL;
-}
-
-uint64_t sd__fwd_rng(sd_engine *e)
-{
-    uint64_t z = (e->fwd_rng += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 /* ------------------------------------------------------------------ who we are */
@@ -69,6 +62,8 @@ static void call_log(sd_engine *e, sd_fwd_call *c)
     if (c->logged)
         return;
     c->logged = true;
+    if (!e->o.log)
+        return; /* no transaction log (sipreplyd -q): the line is not even written */
     char note[1024];
     size_t n = (size_t)snprintf(note, sizeof(note), "branches:");
     const char *sep = " "; /* the branches in the order they started, comma-separated */
@@ -252,8 +247,30 @@ static bool group_over(const sd_fwd_call *c)
 
 /* ------------------------------------------------------------------ the call */
 
+/* The earliest of Timer C (the context's), a held response's and a branch-timeout. */
+static uint64_t call_deadline(const sd_fwd_call *c)
+{
+    uint64_t d = sr_proxy_next_deadline(c->p);
+    if (c->qh && c->qh->due < d)
+        d = c->qh->due;
+    for (size_t i = 0; i < c->nt; i++)
+        if (c->b[i].live && c->b[i].deadline < d)
+            d = c->b[i].deadline;
+    return d;
+}
+
+/* @p c in the heap at its deadline; out of memory, every call is looked at next timer. */
+static void call_schedule(sd_engine *e, sd_fwd_call *c)
+{
+    if (sd__due_set(e, &e->fwd_heap, &c->due, call_deadline(c)) != 0) {
+        e->cnt.failures++;
+        e->fwd_rescan = true;
+    }
+}
+
 static void call_free(sd_engine *e, sd_fwd_call *c)
 {
+    sd__due_remove(&e->fwd_heap, &c->due);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -261,7 +278,7 @@ static void call_free(sd_engine *e, sd_fwd_call *c)
     if (c->next)
         c->next->prev = c->prev;
     for (size_t i = 0; c->b && i < c->nt; i++) {
-        if (c->b[i].live) /* only at shutdown: the transaction forgets us */
+        if (c->b[i].live) /* settled, or shutdown: the transaction forgets us */
             sr_stack_txn_set_user(e->stack, c->b[i].txn, NULL);
     }
     if (c->stxn)
@@ -330,10 +347,18 @@ static void call_run(sd_engine *e, sd_fwd_call *c, uint64_t now)
         }
     }
     bool live = c->qh != NULL || !c->logged || c->slive;
-    for (size_t i = 0; i < c->nt && !live; i++)
-        live = c->b[i].live;
-    if (!live)
+    /* settled: a 300-699 went up and every branch has its own 300-699: the rest is the
+     * transactions' (§17.1.1.2, §17.2.1; a late CANCEL changes nothing, §16.10), so the call
+     * goes now, not after Timer D. A 2xx keeps it (its retransmissions are forwarded). */
+    bool settled = live && !c->qh && c->logged && c->sent >= 300 && (c->stxn || !c->slive);
+    for (size_t i = 0; i < c->nt && (!live || settled); i++) {
+        live = live || c->b[i].live;
+        settled = settled && (!c->b[i].live || c->b[i].final_rx >= 300);
+    }
+    if (!live || settled)
         call_free(e, c);
+    else
+        call_schedule(e, c);
 }
 
 /* Answer @p code ourselves (the request checks, a forward that could not start). */
@@ -349,7 +374,7 @@ static void reply(sd_engine *e, const job *j, const sr_msg *req, unsigned code, 
 
 /* Forward @p req as @p f says (@p own: f, made for this call, freed with it). */
 static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forward *own,
-                      const sr_msg *req, uint64_t now)
+                      const sr_msg *req, bool lent, uint64_t now)
 {
     sd_fwd_call *c = sd__calloc(e, sizeof(*c));
     if (!c) {
@@ -360,10 +385,12 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     }
     c->own = own;
     c->magic = CALL_MAGIC;
+    c->due = (sd_due){.due = UINT64_MAX, .heap_i = SIZE_MAX};
     c->jb = *j;
     c->jb.req = NULL;
     c->f = f;
-    snprintf(c->rr, sizeof(c->rr), "sip:%s:%u;lr", j->local.host, (unsigned)j->local.port);
+    if (f->record_route)
+        snprintf(c->rr, sizeof(c->rr), "sip:%s:%u;lr", j->local.host, (unsigned)j->local.port);
     sr_proxy_fwd_opts o;
     fwd_opts(e, c, &o);
     unsigned code = 0;
@@ -374,7 +401,10 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
         reply(e, j, req, code ? code : 400, "not forwarded (RFC 3261 §16.3)", now);
         return;
     }
-    if (sr_msg_dup(&c->req, req) != 0)
+    sr_msg *taken = NULL; /* the request the stack lent with the event: taken, not copied */
+    if (lent && sr_stack_event_take_msg(e->stack, &taken) == 0 && taken == req)
+        c->req = taken;
+    else if ((sr_msg_free(taken), sr_msg_dup(&c->req, req)) != 0)
         c->req = NULL;
     int rc = c->req ? 0 : SR_ENOMEM;
     const char *why = "not forwarded";
@@ -393,6 +423,8 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     if (rc == 0)
         rc = sr_stack_txn_set_user(e->stack, j->txn, c);
     if (rc != 0) {
+        /* answered first: req may be c->req */
+        reply(e, j, req, rc == SR_ENOTFOUND ? code : rc == SR_EBADMSG ? 400 : 500, why, now);
         sr_proxy_free(c->p);
         sr_msg_free(c->req);
         sd__fwd_targets_free(e, c);
@@ -400,7 +432,6 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
         sd__free(e, c);
         if (rc == SR_ENOMEM)
             e->cnt.failures++;
-        reply(e, j, req, rc == SR_ENOTFOUND ? code : rc == SR_EBADMSG ? 400 : 500, why, now);
         return;
     }
     c->stxn = j->txn;
@@ -429,9 +460,10 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     call_run(e, c, now);
 }
 
-void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, uint64_t now)
+void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, bool lent,
+                   uint64_t now)
 {
-    fwd_begin(e, j, a->forward, NULL, req, now);
+    fwd_begin(e, j, a->forward, NULL, req, lent, now);
 }
 
 /* ------------------------------------------------------------------ inside a dialog */
@@ -515,7 +547,7 @@ bool sd__fwd_routed(sd_engine *e, const sr_event *ev, const sd_local *local, uin
     f->targets = t;
     f->n_targets = 1;
     f->timer_c_ms = 181000;
-    fwd_begin(e, &j, f, f, req, now);
+    fwd_begin(e, &j, f, f, req, true, now);
     return true;
 }
 
@@ -544,6 +576,8 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
         /* a response matched to our client transaction (its branch is ours, unguessable):
          * the address receives what we send */
         sd__sign(e, &ev->addr, SD_SIGN_ALIVE);
+        if (!b->final_rx && sr_msg_status(ev->msg) >= 200)
+            b->final_rx = sr_msg_status(ev->msg);
         c->resp3xx = ev->msg; /* until call_run below has polled its RECURSE */
         if (sr_proxy_on_response(c->p, b->index, ev->msg, now) != 0)
             e->cnt.failures++;
@@ -608,43 +642,57 @@ bool sd__fwd_event(sd_engine *e, const sr_event *ev, uint64_t now)
 
 uint64_t sd__fwd_next_deadline(const sd_engine *e)
 {
-    uint64_t d = UINT64_MAX;
-    for (const sd_fwd_call *c = e->fwds; c; c = c->next) {
-        uint64_t x = sr_proxy_next_deadline(c->p);
-        if (x < d)
-            d = x;
-        if (c->qh && c->qh->due < d)
-            d = c->qh->due;
-        for (size_t i = 0; i < c->nt; i++)
-            if (c->b[i].live && c->b[i].deadline < d)
-                d = c->b[i].deadline;
+    if (e->fwd_rescan)
+        return 0;
+    const sd_due *d = sd__due_top(&e->fwd_heap);
+    return d ? d->due : UINT64_MAX;
+}
+
+/* What is due in call @p c by @p now: branch timeouts, the context's timers, held responses. */
+static void call_on_timer(sd_engine *e, sd_fwd_call *c, uint64_t now)
+{
+    for (size_t i = 0; i < c->nt; i++) {
+        fwd_branch *b = &c->b[i];
+        if (!b->live || b->deadline > now)
+            continue;
+        b->deadline = UINT64_MAX;
+        if (sr_proxy_branch_final(c->p, b->index) != 0)
+            continue;
+        /* branch-timeout: the branch counts as a 408 and is cancelled (§9.1: the stack
+         * waits for its provisional) */
+        b->timed_out = true;
+        sr_proxy_on_timeout(c->p, b->index, now);
+        if (c->req && sr_msg_method(c->req) == SR_METHOD_INVITE) {
+            int rc = sr_stack_cancel(e->stack, b->txn, now, NULL);
+            (void)rc; /* SR_ESTATE: a final is arriving anyway */
+        }
     }
-    return d;
+    if (sr_proxy_next_deadline(c->p) <= now)
+        sr_proxy_on_timer(c->p, now);
+    call_run(e, c, now); /* schedules c again, or frees it */
 }
 
 void sd__fwd_on_timer(sd_engine *e, uint64_t now)
 {
-    for (sd_fwd_call *c = e->fwds, *next; c; c = next) {
-        next = c->next; /* call_run may free c */
-        for (size_t i = 0; i < c->nt; i++) {
-            fwd_branch *b = &c->b[i];
-            if (!b->live || b->deadline > now)
-                continue;
-            b->deadline = UINT64_MAX;
-            if (sr_proxy_branch_final(c->p, b->index) != 0)
-                continue;
-            /* branch-timeout: the branch counts as a 408 and is cancelled (§9.1: the stack
-             * waits for its provisional) */
-            b->timed_out = true;
-            sr_proxy_on_timeout(c->p, b->index, now);
-            if (c->req && sr_msg_method(c->req) == SR_METHOD_INVITE) {
-                int rc = sr_stack_cancel(e->stack, b->txn, now, NULL);
-                (void)rc; /* SR_ESTATE: a final is arriving anyway */
-            }
+    if (e->fwd_rescan) { /* the heap lost a call (out of memory): look at every call */
+        e->fwd_rescan = false;
+        for (sd_fwd_call *c = e->fwds, *next; c; c = next) {
+            next = c->next; /* call_run may free c */
+            call_on_timer(e, c, now);
         }
-        if (sr_proxy_next_deadline(c->p) <= now)
-            sr_proxy_on_timer(c->p, now);
-        call_run(e, c, now);
+        return;
+    }
+    sd_fwd_call *due = NULL, **tail = &due; /* out first: a call run may be due again */
+    for (sd_due *d; (d = sd__due_top(&e->fwd_heap)) != NULL && d->due <= now;) {
+        sd_fwd_call *c = (sd_fwd_call *)(void *)((char *)d - offsetof(sd_fwd_call, due));
+        sd__due_remove(&e->fwd_heap, d);
+        c->due_next = NULL;
+        *tail = c;
+        tail = &c->due_next;
+    }
+    for (sd_fwd_call *c = due, *next; c; c = next) {
+        next = c->due_next;
+        call_on_timer(e, c, now);
     }
 }
 
@@ -660,4 +708,6 @@ void sd__fwd_free_all(sd_engine *e)
 {
     while (e->fwds)
         call_free(e, e->fwds);
+    sd__free(e, e->fwd_heap.a);
+    e->fwd_heap = (sd_due_heap){0};
 }

@@ -7,8 +7,11 @@
 #include "engine_int.h"
 
 /* Forward @p req (the server transaction of job @p j) as action @p a says. From then on the
- * forwarder owns the server transaction (sd__fwd_owns) and logs the request itself. */
-void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, uint64_t now);
+ * forwarder owns the server transaction (sd__fwd_owns) and logs the request itself. @p lent:
+ * req is the message of the stack event being handled, which the forwarder takes
+ * (sr_stack_event_take_msg) instead of copying; the caller must not read it afterwards. */
+void sd__fwd_start(sd_engine *e, const job *j, const sd_action *a, const sr_msg *req, bool lent,
+                   uint64_t now);
 
 /* A request inside a dialog whose first Route names us (our Record-Route): forwarded to its
  * Request-URI (an ACK for a 2xx statelessly), true; else false (the rules answer it). */

@@ -12,13 +12,14 @@
 typedef struct fwd_branch {
     uint32_t magic;
     struct sd_fwd_call *call;
-    unsigned target; /* index in the call's target set */
-    unsigned index;  /* the response context's branch index */
-    sr_txn_id txn;   /* its client transaction, 0 once ended (or never started) */
-    bool added;      /* a branch of the context */
-    bool live;       /* its client transaction lives (its events carry this branch) */
-    bool replaced;   /* not asked: counted as the replace code (fault injection) */
-    bool timed_out;  /* branch-timeout fired */
+    unsigned target;   /* index in the call's target set */
+    unsigned index;    /* the response context's branch index */
+    sr_txn_id txn;     /* its client transaction, 0 once ended (or never started) */
+    bool added;        /* a branch of the context */
+    bool live;         /* its client transaction lives (its events carry this branch) */
+    bool replaced;     /* not asked: counted as the replace code (fault injection) */
+    bool timed_out;    /* branch-timeout fired */
+    unsigned final_rx; /* the first final its transaction received, 0: none */
     uint64_t deadline;
 } fwd_branch;
 
@@ -42,6 +43,8 @@ typedef struct fwd_target {
 typedef struct sd_fwd_call {
     uint32_t magic;
     struct sd_fwd_call *next, *prev;
+    sd_due due;                   /* the call's earliest deadline, in e->fwd_heap */
+    struct sd_fwd_call *due_next; /* sd__fwd_on_timer's list of calls due */
     sr_proxy *p;
     job jb; /* cfg (a reference held), rule, src, local, txn: what builds and logs need */
     const sd_forward *f;

@@ -1,6 +1,7 @@
 /* sipreplyd: rewriting the responses a forwarded request sends upstream, as its rule says
  * (docs/sipreplyd.md "forward"): another code or reason phrase, header fields added or
- * removed. Delays and drops are engine_forward.c's (they decide when, not what). */
+ * removed. Delays and drops are engine_forward.c's (they decide when, not what); the
+ * replace draws' generator is here. */
 #include "engine_forward.h"
 
 #include <strings.h>
@@ -63,4 +64,12 @@ int sd__fwd_rewrite(sd_engine *e, const sd_rewrite *w, const sr_msg *in_msg, sr_
     }
     *out = m;
     return 0;
+}
+
+uint64_t sd__fwd_rng(sd_engine *e)
+{
+    uint64_t z = (e->fwd_rng += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }

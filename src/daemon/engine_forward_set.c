@@ -196,8 +196,12 @@ size_t sd__fwd_recurse(sd_engine *e, sd_fwd_call *c, unsigned branch, const sr_s
     for (size_t i = 0; i < c->nt && !from; i++)
         if (c->b[i].added && c->b[i].index == branch)
             from = &c->t[i];
-    if (!from || from->depth >= c->f->recurse)
-        return 0; /* as deep as the rule follows: the 3xx is a final like the others */
+    if (!from || from->depth >= c->f->recurse) {
+        /* as deep as the rule follows: the 3xx is a final like the others */
+        int rc = sr_proxy_recurse_none(c->p, branch);
+        (void)rc; /* SR_EINVAL: not a branch of the context, nothing to undo */
+        return 0;
+    }
     unsigned depth = from->depth + 1, last_q = 0;
     size_t added = 0, first = c->nt;
     for (size_t k = 0; k < n && c->nt < c->cap; k++) {
@@ -216,6 +220,10 @@ size_t sd__fwd_recurse(sd_engine *e, sd_fwd_call *c, unsigned branch, const sr_s
         added++;
     }
     c->next_group++;
+    if (added == 0) {
+        int rc = sr_proxy_recurse_none(c->p, branch); /* nothing followed: a final as it came */
+        (void)rc;
+    }
     /* next in starting order, in the 3xx's q order (§8.1.3.4, §16.6) */
     memmove(&c->order[c->started + added], &c->order[c->started],
             (first - c->started) * sizeof(*c->order));

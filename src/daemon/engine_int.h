@@ -28,6 +28,20 @@
  * response, or with its transaction (SR_EV_TERMINATED, SR_EV_TRANSPORT_ERROR), and is
  * detached then (sd__job_free).
  */
+/* An entry of a deadline heap other than the jobs' (the forwarded calls', engine_forward.c):
+ * embedded in what it schedules, found back from it by the owner. */
+typedef struct sd_due {
+    uint64_t due;  /* UINT64_MAX: not scheduled */
+    uint64_t seq;  /* order of scheduling: equal deadlines run first come, first served */
+    size_t heap_i; /* SIZE_MAX: not in the heap */
+} sd_due;
+
+typedef struct sd_due_heap {
+    sd_due **a;
+    size_t len, cap;
+    uint64_t seq;
+} sd_due_heap;
+
 typedef struct job {
     uint32_t kind; /* SD_KIND_JOB once hung on a transaction: every object the engine hangs
                       there (a job, engine_forward.c's calls and branches) starts with its
@@ -126,8 +140,14 @@ struct sd_engine {
     uint64_t dialog_max_ms;
     uint32_t bye_kind;
     void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
-    uint64_t now;     /* the time of the call into the engine being run */
-    uint64_t fwd_rng; /* their PRNG (replace shares), from the seed */
+    uint64_t now;               /* the time of the call into the engine being run */
+    uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
+    sd_due_heap fwd_heap;       /* the forwarded calls' earliest deadlines */
+    bool fwd_rescan;            /* the heap could not take a call: look at all on the next timer */
+    struct sd_media_tab *media; /* media sessions by Call-ID (engine_media.c), NULL: none yet */
+    /* the RTP timeout ended the media of @p call_id: end the call (dialogs: a BYE). NULL:
+     * the media ends alone */
+    void (*media_timeout)(struct sd_engine *e, sr_str call_id, uint64_t now);
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -235,6 +255,16 @@ void sd__jobs_unlink(sd_engine *e, job *j);
 void sd__jobs_reap(sd_engine *e);
 void sd__heap_remove(sd_engine *e, job *j);
 int sd__heap_push(sd_engine *e, job *j, uint64_t due);
+/* Schedule @p d at @p due (again, if it was; UINT64_MAX: take it out). 0, or SR_ENOMEM with
+ * @p d taken out (the caller's deadline is then missed until it sets it again). */
+int sd__due_set(sd_engine *e, sd_due_heap *h, sd_due *d, uint64_t due);
+/* Take @p d out of the heap (a no-op when it is not in). */
+void sd__due_remove(sd_due_heap *h, sd_due *d);
+/* The entry due first, NULL when none; its due. */
+static inline sd_due *sd__due_top(const sd_due_heap *h)
+{
+    return h->len ? h->a[0] : NULL;
+}
 
 /* ------------------------------------------------------------------ engine_rules.c */
 
@@ -313,6 +343,8 @@ int sd__dialog_on_response(sd_engine *e, job *j, const sr_msg *req, sr_msg *resp
 /* A job ends (@p code 2xx: no final to tell; 0 or 300-699: its final was not a 2xx): the
  * dialog of its INVITE ends if that final was not a 2xx, or if it is still early. */
 void sd__dialog_job_gone(sd_engine *e, job *j, unsigned code, uint64_t now);
+/* The 2xx the stack held for a PRACK (RFC 3262 §3) went out now: its ACK is awaited from now. */
+void sd__dialog_2xx_released(sd_engine *e, job *j, uint64_t now);
 /* The ACK of the job's 2xx, or an ACK of a re-INVITE's (@p j NULL). */
 void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now);
 /* The 2xx of the job's INVITE was never ACKed (RFC 3261 §13.3.1.4): BYE, dialog ended. */

@@ -1,5 +1,6 @@
 /* sipreplyd: the engine's counters in Prometheus text format (/metrics). */
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 
@@ -100,5 +101,5 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     }
     if (!rc && e->reg)
         rc = sd__reg_metrics(e, out);
-    return rc;
+    return rc ? rc : sd__media_metrics(e, out);
 }

@@ -112,3 +112,80 @@ int sd__heap_push(sd_engine *e, job *j, uint64_t due)
     heap_up(e, j->heap_i);
     return 0;
 }
+
+/* ------------------------------------------------------------------ other deadline heaps */
+
+static bool due_less(const sd_due *a, const sd_due *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void due_place(sd_due_heap *h, size_t i, sd_due *d)
+{
+    h->a[i] = d;
+    d->heap_i = i;
+}
+
+static void due_up(sd_due_heap *h, size_t i)
+{
+    sd_due *d = h->a[i];
+    while (i > 0 && due_less(d, h->a[(i - 1) / 2])) {
+        due_place(h, i, h->a[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    due_place(h, i, d);
+}
+
+static void due_down(sd_due_heap *h, size_t i)
+{
+    sd_due *d = h->a[i];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = l;
+        if (l >= h->len)
+            break;
+        if (r < h->len && due_less(h->a[r], h->a[l]))
+            m = r;
+        if (!due_less(h->a[m], d))
+            break;
+        due_place(h, i, h->a[m]);
+        i = m;
+    }
+    due_place(h, i, d);
+}
+
+void sd__due_remove(sd_due_heap *h, sd_due *d)
+{
+    if (d->heap_i == SIZE_MAX)
+        return;
+    size_t i = d->heap_i;
+    sd_due *last = h->a[--h->len];
+    if (i != h->len) {
+        due_place(h, i, last);
+        due_up(h, i);
+        due_down(h, last->heap_i);
+    }
+    d->heap_i = SIZE_MAX;
+    d->due = UINT64_MAX;
+}
+
+int sd__due_set(sd_engine *e, sd_due_heap *h, sd_due *d, uint64_t due)
+{
+    if (d->heap_i != SIZE_MAX && d->due == due)
+        return 0; /* unchanged: keeps its place among equals */
+    sd__due_remove(h, d);
+    if (due == UINT64_MAX)
+        return 0;
+    if (h->len == h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 64;
+        sd_due **na = sd__realloc(e, h->a, ncap * sizeof(*na));
+        if (!na)
+            return SR_ENOMEM;
+        h->a = na;
+        h->cap = ncap;
+    }
+    d->due = due;
+    d->seq = h->seq++;
+    h->a[h->len++] = d;
+    due_up(h, h->len - 1);
+    return 0;
+}

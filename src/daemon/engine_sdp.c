@@ -1,8 +1,10 @@
 /* sipreplyd: our SDP by the offer/answer model (RFC 3264, core sdp.h) — the answer to an
  * INVITE's offer, our offer when it had none, the 488 (or 400) when no answer can be made,
- * and the check of the answer to our offer in the PRACK or ACK. No media flows: the address
- * is the one our Contact names, the port SD_SDP_MEDIA_PORT. */
+ * and the check of the answer to our offer in the PRACK or ACK. For a rule with `media:` the
+ * port is the call's media session's (engine_media.c), which learns the outcome; otherwise
+ * the address is the one our Contact names and the port SD_SDP_MEDIA_PORT (nothing flows). */
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +59,20 @@ static void session_of(const job *j, sr_sdp_session *s)
         sr_sdp_session_init(s, j->session, j->session);
 }
 
+/* The call's media session (a rule with `media:`): its port in @p l; NULL when none. */
+static sd_mcall *media_of(sd_engine *e, const job *j, const sr_msg *m, sr_sdp_local *l, char *host,
+                          size_t cap, bool *created)
+{
+    size_t before = sd_engine_media_calls(e);
+    uint16_t port = l->port;
+    sd_mcall *c = sd__media_prepare(e, j, m, host, cap, &port);
+    if (created)
+        *created = c && sd_engine_media_calls(e) > before;
+    if (c)
+        l->port = port;
+    return c;
+}
+
 int sd__sdp_body(sd_engine *e, const job *j, const sr_msg *req, sr_buf *out)
 {
     char host[SR_ADDR_HOST_MAX + 8];
@@ -65,6 +81,8 @@ int sd__sdp_body(sd_engine *e, const job *j, const sr_msg *req, sr_buf *out)
     sr_sdp_session s;
     session_of(j, &s);
     sr_str body;
+    bool created = false;
+    sd_mcall *mc = media_of(e, j, req, &l, host, sizeof(host), &created);
     int rc;
     if (!sdp_of(req, &body)) {
         rc = sr_sdp_offer(&l, &s, out); /* RFC 3261 §13.2.1: the offer in our response */
@@ -73,11 +91,19 @@ int sd__sdp_body(sd_engine *e, const job *j, const sr_msg *req, sr_buf *out)
         return rc;
     }
     sr_sdp *offer = NULL;
+    sr_sdp_result res;
     rc = sr_sdp_parse(&offer, body.p, body.len, e->alloc, NULL);
     if (rc == 0)
-        rc = sr_sdp_answer(offer, &l, &s, out, NULL);
+        rc = sr_sdp_answer(offer, &l, &s, out, &res);
     if (rc == 0 && j->sdp_sess)
         *j->sdp_sess = s; /* RFC 3264 §8: the version goes up when what we send changes */
+    if (rc == 0 && mc) {
+        size_t i = sd__media_stream_of(&res, offer->n_media);
+        if (i < SR_SDP_MAX_REPORT)
+            sd__media_negotiated(e, mc, offer, i, &res.streams[i], true);
+    } else if (rc != 0 && created) {
+        sd__media_discard(e, mc); /* refused: the caller sends 488 (or 400) */
+    }
     sr_sdp_free(offer);
     /* an offer we cannot answer, malformed or with nothing in common: sd__sdp_refuse() */
     return rc == SR_ENOMEM || rc == 0 ? rc : SR_ENOCODEC;
@@ -152,6 +178,8 @@ void sd__sdp_check_answer(sd_engine *e, const job *j, const sr_msg *m, const sr_
     local_of(j, &l, host, sizeof(host));
     sr_sdp_session s;
     session_of(j, &s);
+    /* our offer named the media session's port: the same offer again, to check against */
+    sd_mcall *mc = media_of(e, j, m, &l, host, sizeof(host), NULL);
     sr_buf again;
     sr_buf_init(&again, e->alloc);
     if (sr_sdp_offer(&l, &s, &again) != 0) {
@@ -192,6 +220,8 @@ void sd__sdp_check_answer(sd_engine *e, const job *j, const sr_msg *m, const sr_
         snprintf(note, sizeof(note), "%s: the answer to our offer is accepted (%.*s, answered %s)",
                  method, (int)(enc.len > 40 ? 40 : enc.len), enc.p,
                  sr_sdp_dir_name(res.streams[0].dir));
+        if (mc)
+            sd__media_negotiated(e, mc, a, 0, &res.streams[0], false);
     } else if (rc == SR_ENOMEM) {
         e->cnt.failures++;
         snprintf(note, sizeof(note), "%s: out of memory: the answer was not checked", method);

@@ -2,6 +2,7 @@
  * reliable 1xx, challenges, registrations) until its final response. */
 #include "engine_forward.h"
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -142,6 +143,8 @@ bool sd__job_wait_ack(sd_engine *e, job **jp)
 void sd__job_done(sd_engine *e, job *j, const sr_msg *req, unsigned code, const char *note)
 {
     j->final_sent = true;
+    if (j->is_invite && code >= 300 && req)
+        sd__media_end(e, sr_msg_call_id(req), "the INVITE failed", e->now); /* early media */
     sd__log_tx(e, req, &j->src, code, j->rule->name, note);
     if (j->dlg && (code == 0 || code >= 300))
         sd__dialog_job_gone(e, j, code, e->now); /* the early dialog ends (§12.1) */
@@ -223,7 +226,7 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
         }
         if (a->kind == SD_ACT_FORWARD) {
             j->final_sent = true; /* the forwarder answers and logs from now on */
-            sd__fwd_start(e, j, a, req, now);
+            sd__fwd_start(e, j, a, req, !j->owned, now); /* unowned: req is lent */
             return false;
         }
         if (a->kind == SD_ACT_REGISTER) {
@@ -307,6 +310,8 @@ static bool job_run(sd_engine *e, job **jp, const sr_msg *req, uint64_t now)
             else if (code == 183) /* an answer, or our offer in a reliable one */
                 sdp = (has_sdp_body(req) || reliable) && !j->sdp_reliable;
         }
+        if (j->dlg && j->sdp_sess == &j->sdp_own)
+            j->sdp_own = j->dlg->sdp; /* the early dialog's SDP (an UPDATE may have moved it on) */
         sr_msg *resp = NULL;
         int rc = sd__build(e, j, req, st, code, sdp, e->tag_key, &resp);
         if (rc == SR_ENOCODEC)
@@ -436,11 +441,11 @@ void sd__job_start(sd_engine *e, const sr_event *ev, const sd_rule *rule, const 
  * §13.3.1.4, SR_SEND_RETX_2XX from when it went), and the job waits for that ACK. */
 void sd__held_release(sd_engine *e, job *j, uint64_t now)
 {
-    (void)now;
     sr_txn_state ts;
     if (sr_stack_txn_state(e->stack, j->txn, &ts) != 0 || ts != SR_TXN_ACCEPTED)
         return; /* still held (or the transaction ended: SR_EV_TERMINATED says so) */
     j->held = false;
+    sd__dialog_2xx_released(e, j, now); /* its dialog waits for the ACK from now */
     sd__job_done(e, j, j->req, j->held_code, NULL);
     if (!sd__job_wait_ack(e, &j))
         sd__job_free(e, j);

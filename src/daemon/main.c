@@ -122,9 +122,15 @@ static void on_dialog_log(const sd_dialog_log *l, void *user)
 
 static int load(const char *path, sd_config **out, sd_config_error *err)
 {
-    if (path)
-        return sd_config_load(out, path, err);
-    return sd_config_parse(out, sd_default_config, strlen(sd_default_config), err);
+    int rc = path ? sd_config_load(out, path, err)
+                  : sd_config_parse(out, sd_default_config, strlen(sd_default_config), err);
+    if (rc == 0 && sd_media_load_files(*out, err->msg, sizeof(err->msg)) != 0) {
+        err->line = err->column = 0;
+        sd_config_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return rc;
 }
 
 static void report_error(const app *a, const char *path, const sd_config_error *err)
@@ -265,6 +271,54 @@ static int net_metrics(void *user, sr_buf *out)
 }
 
 /* the engine's callbacks into the shell; user is the loop */
+/* ------------------------------------------------------------------ media */
+
+static void net_media_receive(void *user, void *sock_user, bool rtcp, const uint8_t *data,
+                              size_t len, const sr_addr *src, uint64_t now_ms)
+{
+    app *a = user;
+    sd_engine_media_receive(a->engine, sock_user, rtcp, data, len, src, now_ms);
+}
+
+static int engine_media_open(void *user, void *sess, const char *host, uint16_t port_min,
+                             uint16_t port_max, void **sock, uint16_t *port)
+{
+    char err[160];
+    sn_media_sock *s = NULL;
+    if (sn_media_open(user, host, port_min, port_max, sess, &s, port, err, sizeof(err)) != 0)
+        return -1;
+    *sock = s;
+    return 0;
+}
+
+static void engine_media_send(void *user, void *sock, bool rtcp, const uint8_t *data, size_t len,
+                              const char *host, uint16_t port)
+{
+    (void)sn_media_send(user, sock, rtcp, data, len, host, port); /* UDP: a loss like any */
+}
+
+static void engine_media_close(void *user, void *sock)
+{
+    sn_media_close(user, sock);
+}
+
+/* the wall clock as NTP time (RFC 3550 §4: seconds since 1900 in 32.32 fixed point) */
+static uint64_t engine_ntp(void *user)
+{
+    (void)user;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t sec = (uint64_t)ts.tv_sec + 2208988800ULL;
+    uint64_t frac = ((uint64_t)ts.tv_nsec << 32) / 1000000000ULL;
+    return sec << 32 | frac;
+}
+
+static void on_media_log(int level, const char *line, void *user)
+{
+    app *a = user;
+    logf_(a, level == 0 ? LOG_NOTICE : level == 1 ? LOG_INFO : LOG_DEBUG, "%s", line);
+}
+
 static void engine_send(const char *data, size_t len, const sr_addr *to, void *user)
 {
     sn_send(user, data, len, to);
@@ -644,7 +698,8 @@ int main(int argc, char **argv)
                      .metrics = net_metrics,
                      .reload = on_reload,
                      .report = on_report,
-                     .warn = on_warn};
+                     .warn = on_warn,
+                     .media_receive = net_media_receive};
     sn_loop *loop = NULL;
     char msg[256];
     if (sn_loop_new(&loop, &so, &nh, msg, sizeof(msg)) != 0) {
@@ -667,7 +722,9 @@ int main(int argc, char **argv)
     sd_engine_opts eo = {.send = engine_send,
                          .user = loop,
                          .sign = engine_sign,
-                         .log = on_txlog,
+                         /* below info, no transaction line is printed: the engine
+                          * need not write them (a forwarded call's branches, above all) */
+                         .log = a.level >= LOG_INFO ? on_txlog : NULL,
                          .dialog_log = on_dialog_log,
                          .log_user = &a,
                          .seed = seed,
@@ -678,6 +735,11 @@ int main(int argc, char **argv)
                          .dialog_max_s = dlg_dur,
                          .nonce_secret = nonce_secret,
                          .nonce_secret_len = sizeof(nonce_secret),
+                         .media_open = engine_media_open,
+                         .media_send = engine_media_send,
+                         .media_close = engine_media_close,
+                         .ntp = engine_ntp,
+                         .media_log = on_media_log,
                          .note = engine_note,
                          .resolve = engine_resolve,
                          .reg_user = &a};

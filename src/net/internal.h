@@ -31,7 +31,7 @@
 #define REFL_WAYS         4
 #define REFL_BUCKETS      2048 /* 8,192 sources with a reflection budget, ~48 bytes each */
 
-enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN, W_DNS };
+enum { W_SIGNAL = 1, W_UDP, W_TCP_LSN, W_CONN, W_METRICS_LSN, W_METRICS_CONN, W_DNS, W_MEDIA };
 
 typedef struct watch {
     int kind;
@@ -165,6 +165,10 @@ struct sn_loop {
     size_t dns_parked;        /* messages waiting for their destination's name (send_dns.c) */
     uint64_t dns_send_failed; /* messages dropped: their destination's name did not resolve */
     bool quit;                /* sn_loop_stop: return at the end of this turn */
+    /* media.c: open RTP/RTCP pairs, closed ones freed at the end of the turn, the next port */
+    struct sn_media_sock *media, *media_dead;
+    size_t n_media;
+    uint32_t media_next;
 };
 
 /* loop.c */
@@ -220,6 +224,11 @@ void sn__resolve_keep(sn_resolve *q);
 
 /* send_dns.c: send @p data to @p to, whose host is a name, once it resolves */
 void sn__send_by_name(sn_loop *l, const char *data, size_t len, const sr_addr *to);
+
+/* media.c */
+void sn__media_event(sn_loop *l, watch *w);
+void sn__media_reap(sn_loop *l); /* free the pairs closed this turn */
+void sn__media_free_all(sn_loop *l);
 
 /* http.c */
 void sn__http_accept(sn_loop *l);

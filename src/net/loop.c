@@ -151,6 +151,7 @@ void sn_loop_free(sn_loop *l)
     if (!l)
         return;
     sn_resolver_free(l->dns); /* a resolver its owner left attached */
+    sn__media_free_all(l);
     for (size_t i = 0; i < l->n_lsns; i++)
         if (l->lsns[i].fd >= 0)
             close(l->lsns[i].fd);
@@ -237,6 +238,7 @@ static void dispatch(sn_loop *l, const struct epoll_event *ev)
         sn__dns_event(l, w, ev->events);
         sn__udp_flush(l); /* what results sent (send_dns.c, the program's callbacks) */
         break;
+    case W_MEDIA: sn__media_event(l, w); break;
     case W_METRICS_CONN: {
         mconn *m = w->obj;
         if (m->in_use)
@@ -359,6 +361,7 @@ int sn_loop_run(sn_loop *l)
         since_poll = 0;
         for (int i = 0; i < n; i++)
             dispatch(l, &evs[i]);
+        sn__media_reap(l); /* after the batch: no event left names a closed pair */
     }
     sn__udp_flush(l);
     return 0;

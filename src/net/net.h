@@ -92,6 +92,11 @@ typedef struct sn_handler {
     void (*report)(void *user); /**< SIGUSR1 */
     /** A notice for the log */
     void (*warn)(void *user, const char *msg);
+    /** A datagram on a media socket (sn_media_open): @p sock_user is the pointer given to
+     *  sn_media_open, @p rtcp says which of the pair (RTP on the even port, RTCP on the next).
+     *  The bytes and the address live during the call only. */
+    void (*media_receive)(void *user, void *sock_user, bool rtcp, const uint8_t *data, size_t len,
+                          const sr_addr *src, uint64_t now_ms);
 } sn_handler;
 
 typedef struct sn_loop sn_loop;
@@ -306,6 +311,33 @@ void sn_resolve_cancel(sn_resolve *q);
  * a UAC's Via sent-by. 0, or -1 (a name, no route).
  */
 int sn_local_addr_for(const sr_addr *to, char *host, size_t cap);
+
+/* ------------------------------------------------------------------ media (media.c)
+ * RTP/RTCP socket pairs (RFC 3550 §11: RTP on an even port, RTCP on the next), watched by the
+ * loop; what arrives goes to the handler's media_receive. */
+
+typedef struct sn_media_sock sn_media_sock;
+
+/**
+ * Open an RTP/RTCP pair of UDP sockets on @p host (an address literal, IPv6 without brackets
+ * or with) at an even port in [@p port_min, @p port_max] (the next pair each call, wrapping;
+ * pairs in use are skipped); @p port_min 0: ports the kernel picks (an even one with its odd
+ * neighbour free). @p sock_user is handed to media_receive. 0 with *@p out and *@p port, or -1
+ * with @p err (no pair free, a bad address).
+ */
+int sn_media_open(sn_loop *l, const char *host, uint16_t port_min, uint16_t port_max,
+                  void *sock_user, sn_media_sock **out, uint16_t *port, char *err, size_t errlen);
+
+/** Close the pair (its pending events are dropped; the memory goes at the end of the turn). */
+void sn_media_close(sn_loop *l, sn_media_sock *s);
+
+/** Send @p len bytes from the RTP (or RTCP) socket of @p s to @p host:@p port (an address
+ *  literal), at once, never blocking: what the kernel does not take is dropped. 0 or -1. */
+int sn_media_send(sn_loop *l, sn_media_sock *s, bool rtcp, const uint8_t *data, size_t len,
+                  const char *host, uint16_t port);
+
+/** Media sockets open (pairs). */
+size_t sn_media_count(const sn_loop *l);
 
 /** Make sn_loop_run return at the end of the current turn (for programs that run the loop
  *  for one job, such as a lookup). */

@@ -474,6 +474,120 @@ static void test_early_and_no_ack(void **state)
     sd_engine_free(e);
 }
 
+/* A PRACK in the early dialog (RFC 3262) advances its remote CSeq (§12.2.2): after it, a
+ * request with the INVITE's number is out of order. */
+static void test_prack_cseq(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_opts(sd_default_config, &c, 0);
+    char *r = request("INVITE", "sip:183@127.0.0.1", "z9hG4bKq1", "c-pr", 1, NULL,
+                      "Supported: 100rel\r\n", sdp_sendrecv);
+    feed(e, &c, r);
+    free(r);
+    assert_int_equal(status_of(&c.s[0]), 183);
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
+    assert_non_null(rs);
+    char rack[64];
+    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    assert_int_equal(in_dialog(e, &c, "PRACK", "c-pr", 2, tag, rack, NULL), 200);
+    cap_clear(&c);
+    advance(e, &c, 1000);
+    assert_int_equal(status_of(&c.s[0]), 200);
+    char *ack =
+        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-pr", 1, tag, NULL, NULL);
+    feed(e, &c, ack);
+    free(ack);
+    assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 1, tag, NULL, NULL), 500);
+    assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 3, tag, NULL, NULL), 200);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* A 2xx the stack held for the PRACK (RFC 3262 §3) goes out late: its dialog waits for the
+ * ACK from then (64*T1 of retransmissions), not from when the 2xx was planned. */
+static void test_held_2xx_late_prack(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_opts(sd_default_config, &c, 0);
+    char *r = request("INVITE", "sip:183@127.0.0.1", "z9hG4bKl1", "c-late", 1, NULL,
+                      "Supported: 100rel\r\n", sdp_sendrecv);
+    feed(e, &c, r);
+    free(r);
+    assert_int_equal(status_of(&c.s[0]), 183);
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
+    assert_non_null(rs);
+    char rack[64];
+    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    advance(e, &c, 30000); /* the 200 is planned at 1 s, held until the PRACK */
+    assert_int_equal(in_dialog(e, &c, "PRACK", "c-late", 2, tag, rack, NULL), 200);
+    bool sent200 = false;
+    for (size_t i = 0; i < c.n; i++)
+        sent200 = sent200 || (status_of(&c.s[i]) == 200 && has(&c.s[i], "CSeq: 1 INVITE"));
+    assert_true(sent200);
+    cap_clear(&c);
+    advance(e, &c, 59500);
+    for (size_t i = 0; i < c.n; i++)
+        assert_true(strncmp(c.s[i].data, "BYE ", 4) != 0);
+    assert_int_equal(sd_engine_dialogs(e), 1);
+    char *ack =
+        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-late", 1, tag, NULL, NULL);
+    feed(e, &c, ack);
+    free(ack);
+    cap_clear(&c);
+    advance(e, &c, 200000);
+    assert_int_equal(sd_engine_dialogs(e), 1); /* confirmed and ACKed: it stays */
+    assert_int_equal(in_dialog(e, &c, "BYE", "c-late", 3, tag, NULL, NULL), 200);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* UPDATE in the early dialog (RFC 3311 §5.2): with an offer while the INVITE's offer has no
+ * reliable answer, 500 with Retry-After; after a reliable 183 with the answer and its PRACK,
+ * answered with the next o= version. */
+static void test_early_update(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_opts(sd_default_config, &c, 0);
+    char *r =
+        request("INVITE", "sip:183@127.0.0.1", "z9hG4bKu1", "c-eu", 1, NULL, NULL, sdp_sendrecv);
+    feed(e, &c, r);
+    free(r);
+    assert_int_equal(status_of(&c.s[0]), 183);
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    assert_int_equal(in_dialog(e, &c, "UPDATE", "c-eu", 2, tag, NULL, sdp_sendonly), 500);
+    assert_true(has(&c.s[0], "\r\nRetry-After: 1\r\n"));
+    cap_clear(&c);
+    advance(e, &c, 1000);
+    assert_int_equal(status_of(&c.s[0]), 200);
+    cap_clear(&c);
+
+    r = request("INVITE", "sip:183@127.0.0.1", "z9hG4bKu2", "c-eu2", 1, NULL,
+                "Supported: 100rel\r\n", sdp_sendrecv);
+    feed(e, &c, r);
+    free(r);
+    assert_int_equal(status_of(&c.s[0]), 183);
+    unsigned long long v0 = o_version(&c.s[0]);
+    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
+    assert_non_null(rs);
+    char rack[64];
+    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    assert_int_equal(in_dialog(e, &c, "PRACK", "c-eu2", 2, tag, rack, NULL), 200);
+    assert_int_equal(in_dialog(e, &c, "UPDATE", "c-eu2", 3, tag, NULL, sdp_sendonly), 200);
+    assert_non_null(strstr(body_of(&c.s[0]), "a=recvonly\r\n"));
+    assert_int_equal(o_version(&c.s[0]), v0 + 1);
+    cap_clear(&c);
+    sd_engine_free(e);
+}
+
 /* The table's bound: beyond it a call that would make a dialog gets 503, not a 2xx. */
 static void test_max_dialogs(void **state)
 {
@@ -530,6 +644,9 @@ int main(void)
         cmocka_unit_test(test_update_and_glare),
         cmocka_unit_test(test_session_timer),
         cmocka_unit_test(test_early_and_no_ack),
+        cmocka_unit_test(test_prack_cseq),
+        cmocka_unit_test(test_early_update),
+        cmocka_unit_test(test_held_2xx_late_prack),
         cmocka_unit_test(test_max_dialogs),
         cmocka_unit_test(test_rule_wins),
     };

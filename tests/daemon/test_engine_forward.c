@@ -475,6 +475,38 @@ static void t_recurse_sequential_q(void **state)
     cap_clear(&c);
 }
 
+/* recurse: 1 — the 302 of the branch a 302 made is not followed: it goes up as it came, its
+ * Contact kept, and beats a 486 of another branch (the lowest class, §16.7 step 6); the
+ * first 302, recursed on, is no candidate (§16.7 step 4). */
+static void t_recurse_bound(void **state)
+{
+    (void)state;
+    cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: deep\n"
+                               "    forward: {targets: [\"sip:r@127.0.0.1:5071\",\n"
+                               "                        \"sip:b@127.0.0.1:5073\"], recurse: 1}\n",
+                               &c, NULL);
+    feed_from(e, &c, invite, "127.0.0.1", 5062);
+    c.now = 10;
+    answer_302(e, &c, 5071, "<sip:x@127.0.0.1:5072>");
+    assert_non_null(sent_to(&c, 5072, "INVITE sip:x@127.0.0.1:5072 "));
+    c.now = 20;
+    answer(e, &c, 5073, 486, "b1");
+    c.now = 30;
+    answer_302(e, &c, 5072, "<sip:far@127.0.0.1:5079>");
+    assert_null(sent_to(&c, 5079, "INVITE "));
+    assert_string_equal(upstream(&c), "302");
+    const sent *up = sent_to(&c, 5062, "SIP/2.0 302 ");
+    assert_non_null(strstr(up->data, "Contact: <sip:far@127.0.0.1:5079>\r\n"));
+    assert_string_equal(c.note, "branches: 302 sip:r@127.0.0.1:5071, 486 sip:b@127.0.0.1:5073, "
+                                "302 sip:x@127.0.0.1:5072; sent 302");
+    advance(e, &c, 400000);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    cap_clear(&c);
+}
+
 /* ------------------------------------------------------------------ failures */
 
 typedef struct fail_alloc {
@@ -590,11 +622,11 @@ static void t_failure_sweep_location(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_first_in_class),         cmocka_unit_test(t_200_cancels_with_reason),
-        cmocka_unit_test(t_serial_timeout),         cmocka_unit_test(t_caller_cancel),
-        cmocka_unit_test(t_hold_bounded),           cmocka_unit_test(t_failure_sweep),
-        cmocka_unit_test(t_location_recurse),       cmocka_unit_test(t_recurse_sequential_q),
-        cmocka_unit_test(t_failure_sweep_location),
+        cmocka_unit_test(t_first_in_class),   cmocka_unit_test(t_200_cancels_with_reason),
+        cmocka_unit_test(t_serial_timeout),   cmocka_unit_test(t_caller_cancel),
+        cmocka_unit_test(t_hold_bounded),     cmocka_unit_test(t_failure_sweep),
+        cmocka_unit_test(t_location_recurse), cmocka_unit_test(t_recurse_sequential_q),
+        cmocka_unit_test(t_recurse_bound),    cmocka_unit_test(t_failure_sweep_location),
     };
     return cmocka_run_group_tests_name("engine_forward", tests, NULL, NULL);
 }

@@ -55,11 +55,24 @@ add_test(NAME interop.sipp.uac_no_prack.udp
 set_tests_properties(interop.sipp.uac_no_prack.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
 
 # SDP offer/answer (RFC 3264): an answer with PCMA only, 488 + Warning 305, our offer in the
-# 200 and the answer in the ACK
+# 200 and the answer in the ACK; hold and resume within a dialog, then 481 for it ended
 add_test(NAME interop.sipp.sdp.udp
          COMMAND bash ${SR_INTEROP_DIR}/test_sipp_sdp.sh $<TARGET_FILE:sipreplyd>
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(interop.sipp.sdp.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
+
+# RTP echo (RFC 3550): SIPp plays its g711a.pcap to a rule in media `echo` mode; tshark's
+# rtp,streams and fields check the echoed stream (tests/interop/test_sipp_rtp.sh)
+add_test(NAME interop.sipp.rtp_echo.udp
+         COMMAND bash ${SR_INTEROP_DIR}/test_sipp_rtp.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.sipp.rtp_echo.udp PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+
+# a tone (RFC 3550 media) heard by baresip, recorded to WAV, its frequency found
+add_test(NAME interop.baresip.tone
+         COMMAND bash ${SR_INTEROP_DIR}/test_baresip_tone.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.baresip.tone PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 
 # sipreply probe through Kamailio: OPTIONS answered by it, REGISTER with its digest challenge,
 # INVITEs record-routed to sipreplyd (ACK, BYE); skipped, loudly, when kamailio is not installed

@@ -4,6 +4,8 @@
 #   uac_sdp_488    an offer of G.729 only: 488 with Warning 305 (RFC 3261 §21.4.26, §20.43)
 #   uac_sdp_offer  no offer: the 200 carries ours, SIPp answers PCMA in the ACK, which
 #                  sipreplyd checks and logs as accepted (RFC 3261 §13.2.1)
+#   uac_hold       within the dialog: re-INVITE hold (sendonly -> recvonly), resume, UPDATE
+#                  hold, BYE, then a BYE for the ended dialog: 481 (RFC 3261 §12.2.2)
 # Each scenario's regular expressions fail a call whose message does not match. Asserts
 # SIPp's exit status and statistics, sipreplyd's log, and a clean exit on SIGTERM.
 # usage: test_sipp_sdp.sh SIPREPLYD SRCDIR
@@ -20,7 +22,7 @@ stat() {
     awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
                             { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
 }
-for scen in uac_sdp_pcma uac_sdp_488 uac_sdp_offer; do
+for scen in uac_sdp_pcma uac_sdp_488 uac_sdp_offer uac_hold; do
     rm -f "$IO_TMP/stat.csv"
     io_sipp "127.0.0.1:$IO_UDP_PORT" -sf "$IO_DIR/sipp/$scen.xml" -t u1 -i 127.0.0.1 \
         -m "$calls" -r 20 -l "$calls" -timeout 30s -timeout_error -nostdin \
@@ -47,5 +49,9 @@ if [ "$n488" -eq "$calls" ]; then io_ok "sipreplyd log: $n488 INVITEs -> 488 (no
 else io_fail "sipreplyd log: $n488 INVITEs -> 488 (want $calls)"; io_show "$IO_TMP/daemon.log" 20; fi
 if [ "$nacc" -eq "$calls" ]; then io_ok "sipreplyd log: $nacc answers in the ACK accepted"
 else io_fail "sipreplyd log: $nacc answers in the ACK accepted (want $calls)"; io_show "$IO_TMP/daemon.log" 20; fi
+nhold=$(grep -c " INVITE sip:sipreplyd@127\.0\.0\.1:$IO_UDP_PORT -> 200 rule=dialog (re-INVITE in a dialog: answered recvonly)$" "$IO_TMP/daemon.log")
+nend=$(grep -c " dialog confirmed ended after [0-9.]* s: BYE received; Call-ID " "$IO_TMP/daemon.log")
+if [ "$nhold" -eq "$calls" ] && [ "$nend" -ge "$calls" ]; then io_ok "sipreplyd log: $nhold holds answered recvonly, dialogs ended by BYE"
+else io_fail "sipreplyd log: $nhold holds, $nend dialog ends (want $calls)"; io_show "$IO_TMP/daemon.log" 20; fi
 io_stop_daemon
 io_done

@@ -473,6 +473,24 @@ static void t_recurse(void **state)
     assert_int_equal(last(&l)->status, 301);
     assert_int_equal(last(&l)->contacts, 1);
     ph_end(&h);
+
+    /* The embedder follows none of a 302's Contacts (sr_proxy_recurse_none): the 302 is a
+     * final like any other and, the lowest class, beats the other branch's 486 (§16.7 step
+     * 6), its Contact kept. */
+    memset(&l, 0, sizeof l);
+    ph_start(&h, ph_request(NULL, NULL), 2, SR_PROXY_RECURSE, 0);
+    assert_int_equal(ph_resp(&h, 0, 302, "a", "Contact", "<sip:c1@example.com>", 1), 0);
+    assert_int_equal(ph_resp(&h, 1, 486, "b", NULL, NULL, 2), 0);
+    ph_drain(&h, &l);
+    assert_int_equal(l.r[0].kind, SR_PROXY_ACT_RECURSE);
+    assert_int_equal(sr_proxy_recurse_none(h.p, 0), 0);
+    assert_int_equal(sr_proxy_recurse_none(h.p, 7), SR_EINVAL);
+    assert_int_equal(sr_proxy_recurse_none(NULL, 0), SR_EINVAL);
+    assert_int_equal(sr_proxy_hold(h.p, false, 3), 0);
+    ph_drain(&h, &l);
+    assert_int_equal(last(&l)->status, 302);
+    assert_int_equal(last(&l)->contacts, 1);
+    ph_end(&h);
 }
 
 /* Nothing but made-up finals and none at all both give a 408 built from the request. */

@@ -176,6 +176,46 @@ static void t_loop(void **state)
     sr_msg_free(req);
 }
 
+/* The same with fields too long to hash in one piece (a long Proxy-Authorization: each field
+ * hashed on its own and chained): a loop is still one, a spiral still not, and a change in
+ * the long field is seen. */
+static void t_loop_long_fields(void **state)
+{
+    (void)state;
+    char extra[1200], cred[1000];
+    memset(cred, 'a', sizeof cred - 1);
+    cred[sizeof cred - 1] = '\0';
+    snprintf(extra, sizeof extra, "Proxy-Authorization: Digest username=\"u\", response=\"%s\"\r\n",
+             cred);
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    sr_msg *req = ph_request(NULL, extra), *f = NULL, *g = NULL;
+    assert_false(sr_proxy_is_loop(req, &o));
+    assert_int_equal(sr_proxy_forward(&f, req, sr_msg_request_uri(req), NULL, 0, &o), 0);
+    assert_true(sr_proxy_is_loop(f, &o));
+    sr_proxy_fwd_opts other;
+    ph_opts(&other);
+    other.via_host = SR_STR("other.example.net");
+    assert_int_equal(sr_proxy_forward(&g, f, SR_STR("sip:bob-mobile@example.com"), NULL, 0, &other),
+                     0);
+    assert_false(sr_proxy_is_loop(g, &o));
+    sr_msg_free(g);
+    /* the same request with credentials differing in their last byte: another loop part */
+    cred[sizeof cred - 2] = 'b';
+    snprintf(extra, sizeof extra, "Proxy-Authorization: Digest username=\"u\", response=\"%s\"\r\n",
+             cred);
+    sr_msg *req2 = ph_request(NULL, extra);
+    char b1[SR_PROXY_BRANCH_MAX], b2[SR_PROXY_BRANCH_MAX];
+    assert_true(sr_proxy_branch_id(req, &o, 0, b1) > 0);
+    assert_true(sr_proxy_branch_id(req2, &o, 0, b2) > 0);
+    assert_string_not_equal(b1, b2);
+    assert_true(sr_proxy_branch_id(req, &o, 0, b2) > 0);
+    assert_string_equal(b1, b2);
+    sr_msg_free(req2);
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
 /* §16.6 step 4: our Record-Route first, with lr. */
 static void t_record_route(void **state)
 {
@@ -367,9 +407,10 @@ static void t_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(t_forward_basic),      TU_TEST(t_max_forwards),     TU_TEST(t_loop),
-        TU_TEST(t_record_route),       TU_TEST(t_route_preprocess), TU_TEST(t_strict_next_hop),
-        TU_TEST(t_headers_and_cancel), TU_TEST(t_checks),           TU_TEST(t_failures),
+        TU_TEST(t_forward_basic),    TU_TEST(t_max_forwards),       TU_TEST(t_loop),
+        TU_TEST(t_loop_long_fields), TU_TEST(t_record_route),       TU_TEST(t_route_preprocess),
+        TU_TEST(t_strict_next_hop),  TU_TEST(t_headers_and_cancel), TU_TEST(t_checks),
+        TU_TEST(t_failures),
     };
     return cmocka_run_group_tests_name("proxy_fwd", tests, NULL, NULL);
 }
