@@ -25,7 +25,8 @@
 #      Timer D, 32 s, ends inside the run that started it; Kamailio's tm keeps 5 s)
 #      PROXY_MAX_TXN=8000000 (sipreplyd-proxy's --max-transactions: 32 s of client and 5 s of
 #      server transactions at the rates searched)
-#      HOLD_US=500 (sipreplyd-stateless-hold's --udp-hold)
+#      HOLD_US=0 (sipreplyd-stateless-hold's --udp-hold: 0, the loop without the hold, to
+#      compare with sipreplyd's default of 1000)
 #      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
 #      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
@@ -67,7 +68,7 @@ PACED_ONLY=${PACED_ONLY:-0}
 PACED_ROUNDS=${PACED_ROUNDS:-1}
 PACED_SIPP=${PACED_SIPP:-1}
 PACED_PER_SIPP=${PACED_PER_SIPP:-}
-HOLD_US=${HOLD_US:-500}
+HOLD_US=${HOLD_US:-0}
 BACKEND_CPU=${BACKEND_CPU:-$LOADGEN_CPU}
 BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
 PROXY_SETTLE=${PROXY_SETTLE:-34}
@@ -657,8 +658,9 @@ label() {
     echo "turns, every round's figure in brackets). Target: at most 0.5x Kamailio's CPU per call at"
     echo "each rate."
     echo
-    echo "sipreplyd --udp-hold: sipreplyd-stateless with \`--udp-hold $HOLD_US\` (answers up to"
-    echo "$HOLD_US µs later; docs/architecture.md). SIPp CPU: the generator's own user + system"
+    echo "sipreplyd: its defaults (\`--udp-hold 1000\`: answers up to 1 ms later while datagrams"
+    echo "come fast, docs/architecture.md); sipreplyd --udp-hold: started with \`--udp-hold $HOLD_US\`."
+    echo "SIPp CPU: the generator's own user + system"
     echo "time per call completed, all its instances (pacing a rate needs rate × that of CPU)."
     echo
     echo "| rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) | SIPp CPU µs/call (same order) |"

@@ -456,7 +456,7 @@ static void usage(FILE *out)
             "                          this host then shows such a run as one large datagram)\n"
             "      --udp-hold US       paced UDP faster than one datagram per US/2 us: sleep US\n"
             "                          before each read and answer what gathered (fewer wake-ups;\n"
-            "                          answers up to US later; 0 to 1000, default 0: off)\n"
+            "                          answers up to US later; 0 to 1000, default 1000; 0: off)\n"
             "  -h, --help              this help\n"
             "  -V, --version           version\n\n"
             "Signals: SIGTERM/SIGINT stop accepting, finish in-flight calls, exit 0;\n"
@@ -490,6 +490,10 @@ int main(int argc, char **argv)
     bool check = false;
     sn_opts so;
     sn_opts_default(&so);
+    /* paced UDP: one wake-up per millisecond rather than per datagram while more than two
+     * datagrams a millisecond arrive (docs/performance.md, "Paced traffic"); --udp-hold 0
+     * turns it off */
+    so.udp_hold_us = 1000;
     size_t max_txn = 262144;
     /* what live transactions may retain: at about 5 KB each (a request head, its last
      * response), room for the 262144 of --max-transactions; a flood of large heads is
