@@ -402,3 +402,33 @@ int sd__forward_check(const sd_config *cf, char *why, size_t cap)
         }
     return 0;
 }
+
+size_t sd__forward_peers(const sd_config *cf, sr_addr *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < cf->n_rules; r++) {
+        const sd_rule *rule = &cf->rules[r];
+        for (size_t a = 0; a < rule->n_actions; a++) {
+            const sd_forward *f = rule->actions[a].forward;
+            if (rule->actions[a].kind != SD_ACT_FORWARD || !f)
+                continue;
+            for (size_t t = 0; t < f->n_targets && n < max; t++) {
+                sr_uri u;
+                const char *uri = f->targets[t].uri;
+                char host[64];
+                if (sr_uri_parse(&u, uri, strlen(uri), NULL) != 0 || u.host.len < 1)
+                    continue;
+                sr_str h = u.host;
+                if (h.len > 2 && h.p[0] == '[')
+                    h = (sr_str){h.p + 1, h.len - 2};
+                if (h.len >= sizeof(host))
+                    continue;
+                memcpy(host, h.p, h.len);
+                host[h.len] = '\0';
+                if (sr_addr_set(&out[n], host, 5060, SR_TP_UDP) == 0)
+                    n++;
+            }
+        }
+    }
+    return n;
+}

@@ -69,4 +69,10 @@ const sd_action *sd__forward_registrar(const sd_config *cf, const char *host, si
  * (@p cap bytes); else 0. */
 int sd__forward_check(const sd_config *cf, char *why, size_t cap);
 
+/* The addresses of the listed targets of every `forward` action of @p cf (the hosts of their
+ * URIs, which are IP literals), at most @p max into @p out: peers the configuration chose,
+ * which the daemon exempts from the reflection budget (our INVITEs to a target are no
+ * reflection, and a burst of them comes before its first answer). Their number. */
+size_t sd__forward_peers(const sd_config *cf, sr_addr *out, size_t max);
+
 #endif /* SIPREPLYD_CONFIG_FORWARD_H */

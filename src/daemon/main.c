@@ -15,6 +15,7 @@
 
 #include "../net/net.h"
 #include "config.h"
+#include "config_forward.h"
 #include "engine.h"
 #include "sipreply/version.h"
 
@@ -168,6 +169,14 @@ static int write_port_file(const app *a)
     return 0;
 }
 
+/* The forward targets the configuration lists: chosen by it, not by a request's source */
+static void trust_targets(const app *a, const sd_config *cf)
+{
+    sr_addr p[SN_TRUST_MAX];
+    for (size_t i = 0, n = sd__forward_peers(cf, p, SN_TRUST_MAX); i < n; i++)
+        (void)sn_trust(a->loop, &p[i]); /* -1: 64 trusted already; the budget applies */
+}
+
 static void on_reload(void *user)
 {
     app *a = user;
@@ -192,6 +201,7 @@ static void on_reload(void *user)
         }
     }
     size_t n_rules = cf->n_rules;
+    trust_targets(a, cf);
     sd_engine_set_config(a->engine, cf);
     if (changes[0])
         write_port_file(a);
@@ -752,6 +762,7 @@ int main(int argc, char **argv)
     }
     a.engine = e;
     a.loop = loop;
+    trust_targets(&a, cf);
     for (size_t i = 0; i < n_listen; i++) {
         char bound[128];
         if (sn_listen(loop, listens[i], bound, sizeof(bound), msg, sizeof(msg)) != 0) {

@@ -2,7 +2,8 @@
 # sipreplyd reflection budget: an address that never shows a sign of life (an ACK or PRACK
 # naming our response) gets at most --reflection-budget bytes beyond --reflection-ratio
 # times the bytes of its new requests (a spoofed INVITE's responses and their
-# retransmissions stop there); a caller that ACKs gets every response. 127.0.0.1, port 0,
+# retransmissions stop there); a caller that ACKs gets every response; a proxy's listed forward
+# targets are exempt. 127.0.0.1, port 0,
 # bounded waits.
 # usage: test_reflection.sh <sipreplyd> <source-dir>
 set -u
@@ -78,4 +79,26 @@ n=$(metric sipreplyd_reflection_dropped_total)
 [ "$n" = 0 ] && ok "nothing dropped" || bad "$n dropped although every call was ACKed"
 stop_daemon
 [ "$rc" = 0 ] && ok "exit 0" || bad "exit status $rc"
+
+# a proxy's forward target, listed in its configuration, is no reflection: 20 INVITEs
+# forwarded at once, before the target's first answer, all reach it (with the budget
+# counting them, the fourth or so would be dropped) and every caller gets its 486 (the target
+# on 127.0.0.2: an address of its own, not the caller's, which earns credit by its requests)
+"$bin" --port-file "$tmp/tports" -l udp:127.0.0.2:0 --reflection-budget 0 >"$tmp/target.log" 2>&1 &
+tpid=$!
+for _ in $(seq 50); do [ -s "$tmp/tports" ] && break; sleep 0.1; done
+tport=$(awk '$1 == "udp" { print $3; exit }' "$tmp/tports")
+cat >"$tmp/proxy.yaml" <<YAML
+rules:
+  - name: fwd
+    forward: ["sip:486@127.0.0.2:$tport"]
+YAML
+start_daemon "$tmp/proxy.log" -c "$tmp/proxy.yaml" -l udp:127.0.0.1:0 --metrics 127.0.0.1:0 || exit 1
+out=$($DRV reflect 127.0.0.1 "$udp_port" 20 --sdp --ack --user 486 --wait 3)
+[ "$(val "$out" calls_answered)" = 20 ] && ok "proxy: 20 INVITEs forwarded at once, 20 answered" ||
+    bad "proxy, 20 at once: $out"
+n=$(metric sipreplyd_reflection_dropped_total)
+[ "$n" = 0 ] && ok "proxy: nothing dropped on the way to its target" || bad "proxy dropped $n datagrams"
+stop_daemon
+kill -TERM $tpid 2>/dev/null; wait $tpid 2>/dev/null
 exit $fails
