@@ -2,6 +2,7 @@
  * G.711 tone, silence or caller samples every ptime, receiver statistics, RTCP reports (§6),
  * the RTP timeout. Simulated time: the caller hands in packets and now_ms. */
 #include "sipreply/rtp.h"
+#include "rtp_int.h"
 
 #include <string.h>
 
@@ -191,20 +192,6 @@ bool sr_media_rtcp_due(const sr_media *m, uint64_t now_ms)
     return now_ms >= m->rtcp_next_ms;
 }
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* RFC 3550 §6.4.1 (A.3): the report block on the peer's source; moves the interval counters */
 static void write_block(sr_media *m, uint64_t now_ms, uint8_t *p)
 {
@@ -223,17 +210,17 @@ static void write_block(sr_media *m, uint64_t now_ms, uint8_t *p)
         lost = 0x7fffff;
     if (lost < -0x800000)
         lost = -0x800000;
-    wr32(p, s->ssrc);
+    sr__wr32(p, s->ssrc);
     p[4] = fraction;
     uint32_t cl = (uint32_t)lost & 0xffffffu;
     p[5] = (uint8_t)(cl >> 16);
     p[6] = (uint8_t)(cl >> 8);
     p[7] = (uint8_t)cl;
-    wr32(p + 8, sr_rtp_source_ext_max(s));
-    wr32(p + 12, sr_rtp_source_jitter(s));
-    wr32(p + 16, m->lsr);
+    sr__wr32(p + 8, sr_rtp_source_ext_max(s));
+    sr__wr32(p + 12, sr_rtp_source_jitter(s));
+    sr__wr32(p + 16, m->lsr);
     /* DLSR in 1/65536 s */
-    wr32(p + 20, m->lsr_ms ? (uint32_t)((now_ms - m->lsr_ms) * 65536u / 1000u) : 0);
+    sr__wr32(p + 20, m->lsr_ms ? (uint32_t)((now_ms - m->lsr_ms) * 65536u / 1000u) : 0);
 }
 
 size_t sr_media_rtcp(sr_media *m, uint64_t now_ms, uint64_t ntp, const char *cname, bool bye,
@@ -255,17 +242,17 @@ size_t sr_media_rtcp(sr_media *m, uint64_t now_ms, uint64_t ntp, const char *cna
     uint8_t *p = out;
     p[0] = (uint8_t)(0x80 | (block ? 1 : 0));
     p[1] = (uint8_t)(is_sr ? SR_RTCP_SR : SR_RTCP_RR);
-    wr16(p + 2, (uint16_t)(rlen / 4 - 1));
-    wr32(p + 4, m->cfg.ssrc);
+    sr__wr16(p + 2, (uint16_t)(rlen / 4 - 1));
+    sr__wr32(p + 4, m->cfg.ssrc);
     size_t off = 8;
     if (is_sr) {
-        wr32(p + 8, (uint32_t)(ntp >> 32));
-        wr32(p + 12, (uint32_t)ntp);
+        sr__wr32(p + 8, (uint32_t)(ntp >> 32));
+        sr__wr32(p + 12, (uint32_t)ntp);
         /* the RTP time of that instant: our last timestamp plus the time since */
         uint32_t rts = m->last_ts + (uint32_t)((now_ms - m->last_sent_ms) * 8u);
-        wr32(p + 16, rts);
-        wr32(p + 20, (uint32_t)m->st.sent);
-        wr32(p + 24, (uint32_t)m->st.sent_octets);
+        sr__wr32(p + 16, rts);
+        sr__wr32(p + 20, (uint32_t)m->st.sent);
+        sr__wr32(p + 24, (uint32_t)m->st.sent_octets);
         off = 28;
     }
     if (block)
@@ -274,8 +261,8 @@ size_t sr_media_rtcp(sr_media *m, uint64_t now_ms, uint64_t ntp, const char *cna
     /* §6.5: SDES with our CNAME, the one item an RTCP compound must carry */
     p[0] = 0x81;
     p[1] = SR_RTCP_SDES;
-    wr16(p + 2, (uint16_t)(sdes / 4 - 1));
-    wr32(p + 4, m->cfg.ssrc);
+    sr__wr16(p + 2, (uint16_t)(sdes / 4 - 1));
+    sr__wr32(p + 4, m->cfg.ssrc);
     p[8] = 1; /* CNAME */
     p[9] = (uint8_t)cn;
     if (cn)
@@ -285,8 +272,8 @@ size_t sr_media_rtcp(sr_media *m, uint64_t now_ms, uint64_t ntp, const char *cna
         p = out + rlen + sdes;
         p[0] = 0x81;
         p[1] = SR_RTCP_BYE;
-        wr16(p + 2, 1);
-        wr32(p + 4, m->cfg.ssrc);
+        sr__wr16(p + 2, 1);
+        sr__wr32(p + 4, m->cfg.ssrc);
     }
     m->st.rtcp_sent++;
     if (m->cfg.rtcp_ms)

@@ -1,18 +1,9 @@
 /* RTP and RTCP packets (RFC 3550 §5.1, §6.4, A.1–A.3, A.8), G.711 (ITU-T G.711), a tone
  * generator and RFC 4733 telephone-event payloads: pure functions on bytes and numbers. */
 #include "sipreply/rtp.h"
+#include "rtp_int.h"
 
 #include <string.h>
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int sr_rtp_parse(const uint8_t *buf, size_t len, sr_rtp_hdr *h)
 {
@@ -30,9 +21,9 @@ int sr_rtp_parse(const uint8_t *buf, size_t len, sr_rtp_hdr *h)
     /* RFC 5761 §4: 72–76 with the marker bit are RTCP's SR..APP; never RTP payload types */
     if (r.pt >= 72 && r.pt <= 76)
         return SR_EBADMSG;
-    r.seq = rd16(buf + 2);
-    r.ts = rd32(buf + 4);
-    r.ssrc = rd32(buf + 8);
+    r.seq = sr__rd16(buf + 2);
+    r.ts = sr__rd32(buf + 4);
+    r.ssrc = sr__rd32(buf + 8);
     size_t off = SR_RTP_HDR_LEN + 4u * r.cc;
     if (off > len)
         return SR_EBADMSG;
@@ -40,7 +31,7 @@ int sr_rtp_parse(const uint8_t *buf, size_t len, sr_rtp_hdr *h)
         /* RFC 3550 §5.3.1: 16 bits profile, 16 bits length in 32-bit words */
         if (len - off < 4)
             return SR_EBADMSG;
-        size_t ext = 4u * rd16(buf + off + 2);
+        size_t ext = 4u * sr__rd16(buf + off + 2);
         off += 4;
         if (ext > len - off)
             return SR_EBADMSG;
@@ -60,20 +51,6 @@ int sr_rtp_parse(const uint8_t *buf, size_t len, sr_rtp_hdr *h)
     return 0;
 }
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 size_t sr_rtp_write_hdr(uint8_t *out, size_t cap, uint8_t pt, bool marker, uint16_t seq,
                         uint32_t ts, uint32_t ssrc)
 {
@@ -81,9 +58,9 @@ size_t sr_rtp_write_hdr(uint8_t *out, size_t cap, uint8_t pt, bool marker, uint1
         return 0;
     out[0] = 0x80;
     out[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
-    wr16(out + 2, seq);
-    wr32(out + 4, ts);
-    wr32(out + 8, ssrc);
+    sr__wr16(out + 2, seq);
+    sr__wr32(out + 4, ts);
+    sr__wr32(out + 8, ssrc);
     return SR_RTP_HDR_LEN;
 }
 
@@ -91,15 +68,15 @@ size_t sr_rtp_write_hdr(uint8_t *out, size_t cap, uint8_t pt, bool marker, uint1
 
 static void block_read(const uint8_t *p, sr_rtcp_block *b)
 {
-    b->ssrc = rd32(p);
+    b->ssrc = sr__rd32(p);
     b->fraction_lost = p[4];
     uint32_t cl = (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
     /* 24-bit two's complement */
     b->cumulative_lost = (cl & 0x800000u) ? (int32_t)cl - 0x1000000 : (int32_t)cl;
-    b->ext_max_seq = rd32(p + 8);
-    b->jitter = rd32(p + 12);
-    b->lsr = rd32(p + 16);
-    b->dlsr = rd32(p + 20);
+    b->ext_max_seq = sr__rd32(p + 8);
+    b->jitter = sr__rd32(p + 12);
+    b->lsr = sr__rd32(p + 16);
+    b->dlsr = sr__rd32(p + 20);
 }
 
 int sr_rtcp_parse(const uint8_t *buf, size_t len, sr_rtcp_info *info)
@@ -118,7 +95,7 @@ int sr_rtcp_parse(const uint8_t *buf, size_t len, sr_rtcp_info *info)
         bool pad = (p[0] & 0x20) != 0;
         unsigned count = p[0] & 0x1f;
         unsigned pt = p[1];
-        size_t plen = 4u * ((size_t)rd16(p + 2) + 1);
+        size_t plen = 4u * ((size_t)sr__rd16(p + 2) + 1);
         if (plen > len - off)
             return SR_EBADMSG;
         /* RFC 3550 A.2: the first is an SR or RR, without padding; padding only in the last */
@@ -132,12 +109,12 @@ int sr_rtcp_parse(const uint8_t *buf, size_t len, sr_rtcp_info *info)
                 return SR_EBADMSG;
             if (off == 0) {
                 r.is_sr = pt == SR_RTCP_SR;
-                r.ssrc = rd32(p + 4);
+                r.ssrc = sr__rd32(p + 4);
                 if (r.is_sr) {
-                    r.ntp = (uint64_t)rd32(p + 8) << 32 | rd32(p + 12);
-                    r.rtp_ts = rd32(p + 16);
-                    r.packets = rd32(p + 20);
-                    r.octets = rd32(p + 24);
+                    r.ntp = (uint64_t)sr__rd32(p + 8) << 32 | sr__rd32(p + 12);
+                    r.rtp_ts = sr__rd32(p + 16);
+                    r.packets = sr__rd32(p + 20);
+                    r.octets = sr__rd32(p + 24);
                 }
                 for (unsigned i = 0; i < count && r.n_blocks < SR_RTCP_MAX_BLOCKS; i++)
                     block_read(p + head + 24u * i, &r.blocks[r.n_blocks++]);
@@ -361,7 +338,7 @@ int sr_rtp_event_parse(const uint8_t *p, size_t len, sr_rtp_event *ev)
     ev->event = p[0];
     ev->end = (p[1] & 0x80) != 0;
     ev->volume = p[1] & 0x3f;
-    ev->duration = rd16(p + 2);
+    ev->duration = sr__rd16(p + 2);
     return 0;
 }
 
