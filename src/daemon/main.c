@@ -791,7 +791,7 @@ int main(int argc, char **argv)
     logf_(&a, LOG_NOTICE, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
 out:
     sn_resolver_free(a.res);
+    sd_engine_free(e); /* first: its media sessions close their sockets in the loop */
     sn_loop_free(loop);
-    sd_engine_free(e);
     return rc;
 }
