@@ -211,4 +211,9 @@ static inline void *sr__arena_alloc(sr__arena *a, size_t n)
 }
 void sr__arena_cleanup(sr__arena *a);
 
+/* Add our Via to request @p m: "SIP/2.0/TRANSPORT host[:port];branch=BRANCH;rport" (RFC 3261
+ * §8.1.1.7, RFC 3581; @p port 0: none written). 0 or an error code. */
+int sr__via_add(struct sr_msg *m, const char *transport, const char *host, uint16_t port,
+                const char *branch, const sr_allocator *alloc);
+
 #endif /* SIPREPLY_CORE_INT_H */

@@ -483,25 +483,7 @@ int sr_dialog_request(sr_dialog *d, const char *method, const char *transport, c
     int err = sr_msg_new_request(&m, alloc, sr_str_from_cstr(method), d->remote_target);
     /* Via: SIP/2.0/<transport> host:port;branch=...;rport (RFC 3581) */
     if (!err)
-        err = sr_buf_append_cstr(&b, "SIP/2.0/");
-    if (!err)
-        err = sr_buf_append_cstr(&b, transport);
-    if (!err)
-        err = sr_buf_append_cstr(&b, " ");
-    if (!err)
-        err = sr_buf_append_cstr(&b, host);
-    if (!err)
-        err = sr_buf_append_cstr(&b, ":");
-    if (!err)
-        err = sr_buf_append_u64(&b, port);
-    if (!err)
-        err = sr_buf_append_cstr(&b, ";branch=");
-    if (!err)
-        err = sr_buf_append_cstr(&b, branch);
-    if (!err)
-        err = sr_buf_append_cstr(&b, ";rport");
-    if (!err)
-        err = add(m, SR_HDR_VIA, "Via", (sr_str){b.p, b.len});
+        err = sr__via_add(m, transport, host, port, branch, alloc);
     if (!err)
         err = add(m, SR_HDR_MAX_FORWARDS, "Max-Forwards", SR_STR("70"));
     /* §12.2.1.1: the route set as Route (loose routing; strict routers are not handled) */

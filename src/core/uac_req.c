@@ -77,30 +77,7 @@ static int add_via(sr_uac *u, sr_msg *m, sr_transport tp)
     int err = sr_stack_new_branch(u->stack, branch);
     if (err != 0)
         return err;
-    sr_buf b;
-    sr_buf_init(&b, u->alloc);
-    err = sr_buf_append_cstr(&b, "SIP/2.0/");
-    if (!err)
-        err = sr_buf_append_cstr(&b, tp_name(tp));
-    if (!err)
-        err = sr_buf_append_cstr(&b, " ");
-    if (!err)
-        err = sr_buf_append_cstr(&b, u->cfg.via_host);
-    if (!err && u->cfg.via_port != 0) {
-        err = sr_buf_append_cstr(&b, ":");
-        if (!err)
-            err = sr_buf_append_u64(&b, u->cfg.via_port);
-    }
-    if (!err)
-        err = sr_buf_append_cstr(&b, ";branch=");
-    if (!err)
-        err = sr_buf_append_cstr(&b, branch);
-    if (!err)
-        err = sr_buf_append_cstr(&b, ";rport");
-    if (!err)
-        err = add(m, SR_HDR_VIA, "Via", (sr_str){b.p, b.len});
-    sr_buf_cleanup(&b);
-    return err;
+    return sr__via_add(m, tp_name(tp), u->cfg.via_host, u->cfg.via_port, branch, u->alloc);
 }
 
 static int add_cseq(sr_uac *u, sr_msg *m, uint32_t num, sr_str method)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sipreply/msg.h"
+#include "sipreply/print.h"
 
 #include "core_int.h"
 
@@ -140,4 +141,33 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
     v->params.len = pe - ps;
     v->raw.len = (size_t)(p + pe - v->raw.p);
     return 0;
+}
+
+int sr__via_add(sr_msg *m, const char *transport, const char *host, uint16_t port,
+                const char *branch, const sr_allocator *alloc)
+{
+    sr_buf b;
+    sr_buf_init(&b, alloc);
+    int err = sr_buf_append_cstr(&b, "SIP/2.0/");
+    if (!err)
+        err = sr_buf_append_cstr(&b, transport);
+    if (!err)
+        err = sr_buf_append_cstr(&b, " ");
+    if (!err)
+        err = sr_buf_append_cstr(&b, host);
+    if (!err && port != 0) {
+        err = sr_buf_append_cstr(&b, ":");
+        if (!err)
+            err = sr_buf_append_u64(&b, port);
+    }
+    if (!err)
+        err = sr_buf_append_cstr(&b, ";branch=");
+    if (!err)
+        err = sr_buf_append_cstr(&b, branch);
+    if (!err)
+        err = sr_buf_append_cstr(&b, ";rport");
+    if (!err)
+        err = sr_msg_add_header(m, SR_HDR_VIA, SR_STR("Via"), (sr_str){b.p, b.len});
+    sr_buf_cleanup(&b);
+    return err;
 }
