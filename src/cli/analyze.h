@@ -242,4 +242,38 @@ void az_map_free(az_map *m, void (*free_val)(void *));
 void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
                   uint64_t before);
 
+/* analyze_check.c: the retransmission rule and the conformance checks of each message */
+bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now);
+void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm);
+/* Lint @p m (@p pre: a request's findings when already computed, else NULL); a request may
+ * be kept for the pair checks of its responses (*@p kept: do not free it). */
+void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs, bool *kept,
+             uint64_t now, const sr_lint_finding *pre, size_t npre);
+bool az_sweep_resend(az *a, void *v);
+bool az_sweep_pending(az *a, void *v);
+void az_pending_free(void *v);
+
+/* The decimal digits of @p v at @p out (room for 10); returns how many. */
+static inline size_t az_put_uint(char *out, uint32_t v)
+{
+    char b[10];
+    size_t i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t k = i; k < sizeof b; k++)
+        out[k - i] = b[k];
+    return sizeof b - i;
+}
+
+/* snprintf(dst, cap, "%.*s", s) without the format machinery */
+static inline void az_copy_str(char *dst, size_t cap, sr_str s)
+{
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = s.p[i];
+    dst[n] = '\0';
+}
+
 #endif /* SIPREPLY_CLI_ANALYZE_H */
