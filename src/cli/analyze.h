@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sipreply/sipreply.h"
 
@@ -20,6 +21,8 @@
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
     struct az_entry *next;
+    struct az_entry *qnext; /* the expiry queue (az_map_expire()), in the order of entry */
+    uint64_t qstamp;        /* the stamp when the entry took its place in that queue */
     uint64_t hash;
     uint64_t stamp; /* when the entry was last used (capture time): expiry without the value */
     size_t klen;
@@ -33,6 +36,8 @@ typedef struct az_map {
                      sweep passes a bucket by without reading its entries when lo says none
                      of them can be old enough */
     size_t nb, n;
+    bool queued; /* entries join an expiry queue (az_map_expire()) instead of a sweep */
+    az_entry *qhead, *qtail;
 } az_map;
 
 /* Blocks for parsed messages, recycled instead of going back to malloc each message: a
@@ -164,6 +169,10 @@ typedef struct az {
     size_t nspare;
     size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
     uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
+    /* the message being accounted: its Call-ID and the az_hash() of its first 127 bytes
+     * (the key of the calls) and of its first 256 (in the keys of the other tables) */
+    sr_str cid;
+    uint64_t cid_h127, cid_h256;
     /* findings */
     az_finding *findings;
     size_t nfindings, capfindings;
@@ -209,6 +218,16 @@ void az_pipe_push(az_pipe *p, const az_counts *c, const sr_cap_msg *cm);
 void az_pipe_close(az_pipe *p, const az_counts *c);
 void az_pipe_drain(az_pipe *p, az *a);
 
+/* analyze_file.c: a classic pcap file read from its mapping. az_file_open() returns NULL
+ * for anything else (then libpcap reads it); az_file_next() returns 1 with a record, 0 at
+ * the end, -1 at a record libpcap must judge (read the rest with libpcap from there). */
+typedef struct az_file az_file;
+az_file *az_file_open(const char *path);
+int az_file_link(const az_file *f); /* the SR_CAP_LINK_ value */
+int az_file_next(az_file *f, uint64_t *ts, const unsigned char **data, uint32_t *caplen);
+size_t az_file_pos(const az_file *f); /* bytes read */
+void az_file_close(az_file *f);
+
 /* analyze_out.c */
 void az_print_text(const az *a, FILE *out);
 void az_print_json(const az *a, FILE *out);
@@ -224,7 +243,30 @@ void az_pool_cleanup(az_pool *p);
  * and keep @p keep blocks per class. */
 void az_pool_share(az_pool *p, void *mutex, unsigned keep);
 
-/* map helpers */
+/* map helpers. A map hashes its keys with az_hash() (FNV-1a); the _h functions take that
+ * hash computed already (the same key hashed once per message for several tables). */
+uint64_t az_hash(const void *k, size_t n);
+/* az_hash() of the bytes hashed into @p h followed by @p k */
+uint64_t az_hash_more(uint64_t h, const void *k, size_t n);
+/* A hash of an address (the tables of elements and names), cheaper than az_hash(). */
+static inline uint64_t az_hash_addr(const sr_cap_addr *ad)
+{
+    uint64_t w[2];
+    memcpy(w, ad->ip, sizeof w);
+    uint64_t h = (w[0] ^ ((uint64_t)ad->port << 32 | ad->family)) * 0x9E3779B97F4A7C15ull;
+    h = (h ^ (h >> 29) ^ w[1]) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 32);
+}
+void *az_map_get_h(const az_map *m, uint64_t h, const void *key, size_t klen);
+void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp);
+int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val, uint64_t stamp);
+void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, size_t vsize,
+                          uint64_t stamp);
+/* Expiry in order of last use, for a map with queued set before its first entry: visit
+ * the entries last used before @p before, oldest first, and delete those for which @p fn
+ * (which frees the value itself) returns true. An entry used since it joined the queue goes
+ * to its end again, so each costs one look per period of use, and the table is not swept. */
+void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t before);
 void *az_map_get(const az_map *m, const void *key, size_t klen);
 /* Add an entry used at @p stamp; 0 or -1 when out of memory. */
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);
@@ -243,6 +285,8 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
                   uint64_t before);
 
 /* analyze_check.c: the retransmission rule and the conformance checks of each message */
+/* The az_hash() of the first @p n bytes of the current Call-ID (a->cid). */
+uint64_t az_cid_hash(const az *a, size_t n);
 bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now);
 void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm);
 /* Lint @p m (@p pre: a request's findings when already computed, else NULL); a request may

@@ -30,7 +30,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
 {
     if (cm->transport != SR_CAP_UDP || !cs)
         return false;
-    sr_str cid = sr_msg_call_id(m);
+    sr_str cid = a->cid;
     char key[400];
     size_t k = 0;
     size_t cl = cid.len < 256 ? cid.len : 256;
@@ -40,9 +40,16 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     k += sizeof cm->src;
     memcpy(key + k, &cm->dst, sizeof cm->dst);
     k += sizeof cm->dst;
-    az_resend *r = az_map_get_touch(&a->resend, key, k, now);
+    /* the key's hash: the Call-ID's (hashed once per message) continued over the addresses */
+    uint64_t h = az_hash_more(a->cid_h256, key + cl, k - cl);
+    az_resend *r = az_map_get_touch_h(&a->resend, h, key, k, now);
     uint32_t compare = 0;
-    if (r) {
+    if (r && a->last_ns - r->last > RESEND_NS) {
+        /* forgotten (its expiry has not come round yet): the path starts afresh */
+        memset(r, 0, sizeof *r);
+        r->cseq = cs->num;
+        az_copy_str(r->method, sizeof r->method, cs->method);
+    } else if (r) {
         compare = r->cseq;
         if (cs->num != r->cseq) { /* a new transaction on this path starts afresh */
             r->cseq = cs->num;
@@ -50,7 +57,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
             r->state = RS_NOTHING;
         }
     } else {
-        r = az_map_put_inline(&a->resend, key, k, sizeof *r, now);
+        r = az_map_put_inline_h(&a->resend, h, key, k, sizeof *r, now);
         if (!r)
             return false;
         r->cseq = cs->num;
@@ -88,7 +95,10 @@ void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const
     char key[sizeof(void *) * 2];
     memcpy(key, &el, sizeof el);
     memcpy(key + sizeof el, &f->rule, sizeof f->rule);
-    uintptr_t ix = (uintptr_t)az_map_get(&a->finding_map, key, sizeof key);
+    uint64_t h =
+        ((uintptr_t)el * 0x9E3779B97F4A7C15ull) ^ ((uintptr_t)f->rule * 0xBF58476D1CE4E5B9ull);
+    h ^= h >> 31;
+    uintptr_t ix = (uintptr_t)az_map_get_h(&a->finding_map, h, key, sizeof key);
     if (ix) { /* the map stores index + 1, so growing the array is harmless */
         a->findings[ix - 1].count++;
         return;
@@ -113,8 +123,8 @@ void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const
         memcpy(x->example, cm->data, n);
         x->example[n] = '\0';
     }
-    if (az_map_put(&a->finding_map, key, sizeof key, (void *)(uintptr_t)(a->nfindings + 1), 0) !=
-        0) {
+    if (az_map_put_h(&a->finding_map, h, key, sizeof key, (void *)(uintptr_t)(a->nfindings + 1),
+                     0) != 0) {
         free(x->example);
         return;
     }
@@ -126,21 +136,29 @@ typedef struct az_pending {
     uint64_t at;
 } az_pending;
 
-static size_t txn_key(char *key, size_t cap, const sr_msg *m, const sr_cseq *cs)
+/* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes; *@p h: its
+ * hash, that of the Call-ID's part continued over the rest (a function of the key's bytes:
+ * the number and the method hold no space, so the key says where the Call-ID starts) */
+static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uint64_t *h)
 {
-    /* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes */
-    sr_str cid = sr_msg_call_id(m);
+    sr_str cid = a->cid;
     char num[10];
     size_t nl = az_put_uint(num, cs->num);
     sr_str parts[5] = {
         {num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cid.len < 256 ? cid.len : 256}};
-    size_t n = 0;
+    size_t n = 0, pre = 0;
     for (size_t i = 0; i < 5 && n < cap - 1; i++) {
         size_t k = parts[i].len < cap - 1 - n ? parts[i].len : cap - 1 - n;
         if (k)
             memcpy(key + n, parts[i].p, k);
         n += k;
+        if (i == 3)
+            pre = n;
     }
+    if (pre == 0 || n == pre) /* cut before the Call-ID */
+        *h = az_hash(key, n);
+    else
+        *h = az_hash_more(az_cid_hash(a, n - pre), key, pre);
     return n;
 }
 
@@ -162,7 +180,8 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
         o.input_len = cm->len;
     size_t n;
     char key[400];
-    size_t kl = cs ? txn_key(key, sizeof key, m, cs) : 0;
+    uint64_t h = 0;
+    size_t kl = cs ? txn_key(a, key, sizeof key, cs, &h) : 0;
     if (sr_msg_is_request(m)) {
         if (pre) {
             f = pre;
@@ -171,11 +190,11 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
             n = az_lint_request(cm, m, buf, 64);
         }
         if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
-            az_pending *p = az_map_get_touch(&a->pending, key, kl, now);
+            az_pending *p = az_map_get_touch_h(&a->pending, h, key, kl, now);
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
                 a->pending_full++; /* its responses are checked alone */
             } else if (!p) {
-                p = az_map_put_inline(&a->pending, key, kl, sizeof *p, now);
+                p = az_map_put_inline_h(&a->pending, h, key, kl, sizeof *p, now);
             }
             if (p) {
                 sr_msg_free(p->req);
@@ -185,7 +204,9 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
             }
         }
     } else {
-        az_pending *p = kl ? az_map_get(&a->pending, key, kl) : NULL;
+        az_pending *p = kl ? az_map_get_h(&a->pending, h, key, kl) : NULL;
+        if (p && a->last_ns - p->at > PENDING_NS)
+            p = NULL; /* expired (its expiry has not come round yet) */
         n = p ? sr_lint_pair(m, p->req, &o, buf, 64) : sr_lint_msg(m, &o, buf, 64);
     }
     for (size_t i = 0; i < n && i < 64; i++)

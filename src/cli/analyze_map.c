@@ -9,14 +9,20 @@
 
 /* FNV-1a. The sweep visits buckets in order, so the hash decides when a finished call is
  * accounted and thus which calls fill the report's list: changing it changes that list. */
-static uint64_t hash_bytes(const void *k, size_t n)
+uint64_t az_hash_more(uint64_t h, const void *k, size_t n)
 {
     const unsigned char *p = k;
-    uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ull;
     return h;
 }
+
+uint64_t az_hash(const void *k, size_t n)
+{
+    return az_hash_more(1469598103934665603ull, k, n);
+}
+
+#define hash_bytes az_hash
 
 /* ------------------------------------------------------------------ message pool */
 
@@ -148,9 +154,13 @@ void az_pool_cleanup(az_pool *p)
 
 void *az_map_get(const az_map *m, const void *key, size_t klen)
 {
+    return m->nb ? az_map_get_h(m, hash_bytes(key, klen), key, klen) : NULL;
+}
+
+void *az_map_get_h(const az_map *m, uint64_t h, const void *key, size_t klen)
+{
     if (!m->nb)
         return NULL;
-    uint64_t h = hash_bytes(key, klen);
     for (az_entry *e = m->b[h & (m->nb - 1)]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
             return e->val;
@@ -191,9 +201,13 @@ static int grow(az_map *m)
 
 void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp)
 {
+    return m->nb ? az_map_get_touch_h(m, hash_bytes(key, klen), key, klen, stamp) : NULL;
+}
+
+void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp)
+{
     if (!m->nb)
         return NULL;
-    uint64_t h = hash_bytes(key, klen);
     size_t k = h & (m->nb - 1);
     for (az_entry *e = m->b[k]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
@@ -205,14 +219,31 @@ void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp)
     return NULL;
 }
 
+/* The end of the expiry queue of a queued map. */
+static void enqueue(az_map *m, az_entry *e)
+{
+    e->qnext = NULL;
+    e->qstamp = e->stamp;
+    if (m->qtail)
+        m->qtail->qnext = e;
+    else
+        m->qhead = e;
+    m->qtail = e;
+}
+
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp)
+{
+    return az_map_put_h(m, hash_bytes(key, klen), key, klen, val, stamp);
+}
+
+int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val, uint64_t stamp)
 {
     if (m->n >= m->nb && grow(m) != 0)
         return -1;
     az_entry *e = malloc(sizeof *e + klen);
     if (!e)
         return -1;
-    e->hash = hash_bytes(key, klen);
+    e->hash = h;
     e->klen = klen;
     e->stamp = stamp;
     e->val = val;
@@ -222,11 +253,19 @@ int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stam
     m->b[k] = e;
     if (stamp < m->lo[k])
         m->lo[k] = stamp;
+    if (m->queued)
+        enqueue(m, e);
     m->n++;
     return 0;
 }
 
 void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, uint64_t stamp)
+{
+    return az_map_put_inline_h(m, hash_bytes(key, klen), key, klen, vsize, stamp);
+}
+
+void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, size_t vsize,
+                          uint64_t stamp)
 {
     if (m->n >= m->nb && grow(m) != 0)
         return NULL;
@@ -234,7 +273,7 @@ void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, u
     az_entry *e = calloc(1, voff + vsize);
     if (!e)
         return NULL;
-    e->hash = hash_bytes(key, klen);
+    e->hash = h;
     e->klen = klen;
     e->stamp = stamp;
     e->val = (char *)e + voff;
@@ -244,6 +283,8 @@ void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, u
     m->b[k] = e;
     if (stamp < m->lo[k])
         m->lo[k] = stamp;
+    if (m->queued)
+        enqueue(m, e);
     m->n++;
     return e->val;
 }
@@ -313,4 +354,30 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
         m->lo[i] = lo;
     }
     *cursor = (*cursor + count) & (m->nb - 1);
+}
+
+void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t before)
+{
+    az_entry *e;
+    while ((e = m->qhead) != NULL) {
+        if (e->stamp >= before && e->stamp == e->qstamp)
+            return; /* used last when it joined: the entries behind it joined later */
+        m->qhead = e->qnext;
+        if (!m->qhead)
+            m->qtail = NULL;
+        if (e->stamp >= before) {
+            enqueue(m, e); /* used since: its place is at the end now */
+            continue;
+        }
+        if (!fn(a, e->val)) {
+            enqueue(m, e); /* kept by its owner: looked at again next time round */
+            return;
+        }
+        az_entry **pp = &m->b[e->hash & (m->nb - 1)];
+        while (*pp != e)
+            pp = &(*pp)->next;
+        *pp = e->next;
+        free(e);
+        m->n--;
+    }
 }

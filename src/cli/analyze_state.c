@@ -29,7 +29,8 @@ static void addr_name(const sr_cap_addr *ad, char *out, size_t cap)
  * formatted into @p buf each time). */
 static const char *addr_cached(az *a, const sr_cap_addr *ad, char *buf, size_t cap)
 {
-    const char *name = az_map_get(&a->names, ad, sizeof *ad);
+    uint64_t h = az_hash_addr(ad);
+    const char *name = az_map_get_h(&a->names, h, ad, sizeof *ad);
     if (name)
         return name;
     addr_name(ad, buf, cap);
@@ -40,7 +41,7 @@ static const char *addr_cached(az *a, const sr_cap_addr *ad, char *buf, size_t c
     if (!copy)
         return buf;
     memcpy(copy, buf, n);
-    if (az_map_put(&a->names, ad, sizeof *ad, copy, 0) != 0) {
+    if (az_map_put_h(&a->names, h, ad, sizeof *ad, copy, 0) != 0) {
         free(copy);
         return buf;
     }
@@ -61,7 +62,8 @@ static void copy_cstr(char *dst, size_t cap, const char *src)
 /* The element sending from @p ad, found by its binary address (the name is formatted once). */
 static az_element *element(az *a, const sr_cap_addr *ad)
 {
-    az_element *el = az_map_get(&a->el_map, ad, sizeof *ad);
+    uint64_t h = az_hash_addr(ad);
+    az_element *el = az_map_get_h(&a->el_map, h, ad, sizeof *ad);
     if (el)
         return el;
     if (a->nelements == AZ_MAX_ELEMENTS)
@@ -70,7 +72,7 @@ static az_element *element(az *a, const sr_cap_addr *ad)
     if (!el)
         return &a->other;
     addr_name(ad, el->name, sizeof el->name);
-    if (az_map_put(&a->el_map, ad, sizeof *ad, el, 0) != 0) {
+    if (az_map_put_h(&a->el_map, h, ad, sizeof *ad, el, 0) != 0) {
         free(el);
         return &a->other;
     }
@@ -291,11 +293,11 @@ static void timeline_add(az_timeline *t, uint64_t now, unsigned cls)
 static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
                        const char *sender, bool resend, uint64_t now)
 {
-    sr_str cid = sr_msg_call_id(m);
+    sr_str cid = a->cid;
     if (!cs || cid.len == 0)
         return;
     size_t kl = cid.len < 127 ? cid.len : 127;
-    az_call *c = az_map_get_touch(&a->calls, cid.p, kl, now);
+    az_call *c = az_map_get_touch_h(&a->calls, a->cid_h127, cid.p, kl, now);
     bool req = sr_msg_is_request(m);
     const sr_nameaddr *to = sr_msg_to(m);
     if (!c) {
@@ -304,7 +306,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         if (!invite && !reg)
             return;
         c = call_new(a);
-        if (!c || az_map_put(&a->calls, cid.p, kl, c, now) != 0) {
+        if (!c || az_map_put_h(&a->calls, a->cid_h127, cid.p, kl, c, now) != 0) {
             if (c)
                 call_recycle(a, c);
             return;
@@ -408,10 +410,22 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
 
 /* ------------------------------------------------------------------ entry points */
 
+uint64_t az_cid_hash(const az *a, size_t n)
+{
+    size_t k127 = a->cid.len < 127 ? a->cid.len : 127, k256 = a->cid.len < 256 ? a->cid.len : 256;
+    if (n == k127)
+        return a->cid_h127;
+    if (n == k256)
+        return a->cid_h256;
+    return az_hash(a->cid.p, n);
+}
+
 int az_init(az *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->other.name, sizeof a->other.name, "other");
+    a->resend.queued = true; /* expiry in order of last use instead of sweeps */
+    a->pending.queued = true;
     az_pool_init(&a->pool);
     return sr_capture_new(&a->cap, NULL, NULL);
 }
@@ -479,6 +493,11 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
         unparsed(a, el, cm, e, now);
         return;
     }
+    /* the Call-ID, hashed once for the tables keyed by it */
+    a->cid = sr_msg_call_id(m);
+    size_t k127 = a->cid.len < 127 ? a->cid.len : 127, k256 = a->cid.len < 256 ? a->cid.len : 256;
+    a->cid_h127 = az_hash(a->cid.p, k127);
+    a->cid_h256 = az_hash_more(a->cid_h127, a->cid.p + k127, k256 - k127);
     const sr_cseq *cs = sr_msg_cseq(m);
     bool resend = az_is_resend(a, cm, m, cs, now);
     a->messages++;
@@ -526,10 +545,8 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
     uint64_t t = a->last_ns;
     az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS,
                  t > LINGER_NS ? t - LINGER_NS : 0);
-    az_map_sweep(&a->resend, az_sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS,
-                 t > RESEND_NS ? t - RESEND_NS : 0);
-    az_map_sweep(&a->pending, az_sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS,
-                 t > PENDING_NS ? t - PENDING_NS : 0);
+    az_map_expire(&a->resend, az_sweep_resend, a, t > RESEND_NS ? t - RESEND_NS : 0);
+    az_map_expire(&a->pending, az_sweep_pending, a, t > PENDING_NS ? t - PENDING_NS : 0);
 }
 
 static int by_start(const void *x, const void *y)
