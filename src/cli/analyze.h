@@ -218,16 +218,6 @@ void az_pipe_push(az_pipe *p, const az_counts *c, const sr_cap_msg *cm);
 void az_pipe_close(az_pipe *p, const az_counts *c);
 void az_pipe_drain(az_pipe *p, az *a);
 
-/* analyze_file.c: a classic pcap file read from its mapping. az_file_open() returns NULL
- * for anything else (then libpcap reads it); az_file_next() returns 1 with a record, 0 at
- * the end, -1 at a record libpcap must judge (read the rest with libpcap from there). */
-typedef struct az_file az_file;
-az_file *az_file_open(const char *path);
-int az_file_link(const az_file *f); /* the SR_CAP_LINK_ value */
-int az_file_next(az_file *f, uint64_t *ts, const unsigned char **data, uint32_t *caplen);
-size_t az_file_pos(const az_file *f); /* bytes read */
-void az_file_close(az_file *f);
-
 /* analyze_out.c */
 void az_print_text(const az *a, FILE *out);
 void az_print_json(const az *a, FILE *out);
