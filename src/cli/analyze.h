@@ -21,8 +21,7 @@
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
     struct az_entry *next;
-    struct az_entry *qnext; /* the expiry queue (az_map_expire()), in the order of entry */
-    uint64_t qstamp;        /* the stamp when the entry took its place in that queue */
+    struct az_entry *qnext; /* the next entry in its slot of the expiry wheel */
     uint64_t hash;
     uint64_t stamp; /* when the entry was last used (capture time): expiry without the value */
     size_t klen;
@@ -36,8 +35,10 @@ typedef struct az_map {
                      sweep passes a bucket by without reading its entries when lo says none
                      of them can be old enough */
     size_t nb, n;
-    bool queued; /* entries join an expiry queue (az_map_expire()) instead of a sweep */
-    az_entry *qhead, *qtail;
+    /* expiry by a time wheel (az_map_expiry()) instead of sweeps: AZ_WHEEL_SLOTS slots
+     * of width ns, each listing the entries due then; cur: the first slot not processed */
+    uint64_t ttl, width, cur;
+    az_entry **wheel;
 } az_map;
 
 /* Blocks for parsed messages, recycled instead of going back to malloc each message: a
@@ -252,11 +253,15 @@ void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, ui
 int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val, uint64_t stamp);
 void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, size_t vsize,
                           uint64_t stamp);
-/* Expiry in order of last use, for a map with queued set before its first entry: visit
- * the entries last used before @p before, oldest first, and delete those for which @p fn
- * (which frees the value itself) returns true. An entry used since it joined the queue goes
- * to its end again, so each costs one look per period of use, and the table is not swept. */
-void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t before);
+/* Entries of @p m (empty) expire @p ttl ns after their last use, by az_map_expire(). */
+#define AZ_WHEEL_SLOTS 512
+void az_map_expiry(az_map *m, uint64_t ttl);
+/* Visit the entries due by @p now (last used more than ttl before it), slot by slot of the
+ * wheel, and delete those for which @p fn (which frees the value itself) returns true. An
+ * entry used since it was filed goes to the slot of its new due time, so each costs one
+ * look per ttl of use, and nothing is swept. Entries due within the current slot's width
+ * may wait for the next slot: lookups treat an entry past its age as gone. */
+void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t now);
 void *az_map_get(const az_map *m, const void *key, size_t klen);
 /* Add an entry used at @p stamp; 0 or -1 when out of memory. */
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);

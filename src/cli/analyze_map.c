@@ -219,16 +219,29 @@ void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, ui
     return NULL;
 }
 
-/* The end of the expiry queue of a queued map. */
-static void enqueue(az_map *m, az_entry *e)
+void az_map_expiry(az_map *m, uint64_t ttl)
 {
-    e->qnext = NULL;
-    e->qstamp = e->stamp;
-    if (m->qtail)
-        m->qtail->qnext = e;
-    else
-        m->qhead = e;
-    m->qtail = e;
+    m->ttl = ttl;
+    m->width = ttl / (AZ_WHEEL_SLOTS / 2) ? ttl / (AZ_WHEEL_SLOTS / 2) : 1;
+}
+
+/* File @p e in the slot of its due time (stamp + ttl + 1: the first time it is too old),
+ * or the first slot not processed when that is past. Returns -1 when out of memory. */
+static int wheel_put(az_map *m, az_entry *e)
+{
+    if (!m->wheel) {
+        m->wheel = calloc(AZ_WHEEL_SLOTS, sizeof *m->wheel);
+        if (!m->wheel)
+            return -1;
+        m->cur = e->stamp / m->width;
+    }
+    uint64_t s = (e->stamp + m->ttl + 1) / m->width;
+    if (s < m->cur)
+        s = m->cur;
+    az_entry **slot = &m->wheel[s % AZ_WHEEL_SLOTS];
+    e->qnext = *slot;
+    *slot = e;
+    return 0;
 }
 
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp)
@@ -253,8 +266,11 @@ int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val,
     m->b[k] = e;
     if (stamp < m->lo[k])
         m->lo[k] = stamp;
-    if (m->queued)
-        enqueue(m, e);
+    if (m->ttl && wheel_put(m, e) != 0) {
+        m->b[k] = e->next;
+        free(e);
+        return -1;
+    }
     m->n++;
     return 0;
 }
@@ -283,8 +299,11 @@ void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, s
     m->b[k] = e;
     if (stamp < m->lo[k])
         m->lo[k] = stamp;
-    if (m->queued)
-        enqueue(m, e);
+    if (m->ttl && wheel_put(m, e) != 0) {
+        m->b[k] = e->next;
+        free(e);
+        return NULL;
+    }
     m->n++;
     return e->val;
 }
@@ -321,6 +340,7 @@ void az_map_free(az_map *m, void (*free_val)(void *))
     }
     free(m->b);
     free(m->lo);
+    free(m->wheel);
     memset(m, 0, sizeof *m);
 }
 
@@ -356,28 +376,54 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
     *cursor = (*cursor + count) & (m->nb - 1);
 }
 
-void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t before)
+/* Delete @p e, due and let go by its owner, or file it again. */
+static void expire_one(az_map *m, az_entry *e, bool (*fn)(az *a, void *val), az *a, uint64_t now)
 {
-    az_entry *e;
-    while ((e = m->qhead) != NULL) {
-        if (e->stamp >= before && e->stamp == e->qstamp)
-            return; /* used last when it joined: the entries behind it joined later */
-        m->qhead = e->qnext;
-        if (!m->qhead)
-            m->qtail = NULL;
-        if (e->stamp >= before) {
-            enqueue(m, e); /* used since: its place is at the end now */
-            continue;
+    if (now - e->stamp <= m->ttl || !fn(a, e->val)) {
+        wheel_put(m, e); /* used since it was filed (the wheel exists: no allocation) */
+        return;
+    }
+    az_entry **pp = &m->b[e->hash & (m->nb - 1)];
+    while (*pp != e)
+        pp = &(*pp)->next;
+    *pp = e->next;
+    free(e);
+    m->n--;
+}
+
+void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t now)
+{
+    if (!m->wheel)
+        return;
+    uint64_t target = now / m->width; /* slots before it hold only entries due by now */
+    if (target > m->cur && target - m->cur > AZ_WHEEL_SLOTS) {
+        /* a gap in the capture longer than the wheel: every entry looked at once */
+        az_entry *all = NULL;
+        for (size_t i = 0; i < AZ_WHEEL_SLOTS; i++) {
+            while (m->wheel[i]) {
+                az_entry *e = m->wheel[i];
+                m->wheel[i] = e->qnext;
+                e->qnext = all;
+                all = e;
+            }
         }
-        if (!fn(a, e->val)) {
-            enqueue(m, e); /* kept by its owner: looked at again next time round */
-            return;
+        m->cur = target;
+        while (all) {
+            az_entry *e = all;
+            all = e->qnext;
+            expire_one(m, e, fn, a, now);
         }
-        az_entry **pp = &m->b[e->hash & (m->nb - 1)];
-        while (*pp != e)
-            pp = &(*pp)->next;
-        *pp = e->next;
-        free(e);
-        m->n--;
+        return;
+    }
+    while (m->cur < target) {
+        az_entry **slot = &m->wheel[m->cur % AZ_WHEEL_SLOTS];
+        az_entry *e = *slot;
+        *slot = NULL;
+        m->cur++;
+        while (e) {
+            az_entry *next = e->qnext;
+            expire_one(m, e, fn, a, now);
+            e = next;
+        }
     }
 }

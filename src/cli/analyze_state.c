@@ -424,8 +424,8 @@ int az_init(az *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->other.name, sizeof a->other.name, "other");
-    a->resend.queued = true; /* expiry in order of last use instead of sweeps */
-    a->pending.queued = true;
+    az_map_expiry(&a->resend, RESEND_NS); /* a time wheel instead of sweeps */
+    az_map_expiry(&a->pending, PENDING_NS);
     az_pool_init(&a->pool);
     return sr_capture_new(&a->cap, NULL, NULL);
 }
@@ -545,8 +545,8 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
     uint64_t t = a->last_ns;
     az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS,
                  t > LINGER_NS ? t - LINGER_NS : 0);
-    az_map_expire(&a->resend, az_sweep_resend, a, t > RESEND_NS ? t - RESEND_NS : 0);
-    az_map_expire(&a->pending, az_sweep_pending, a, t > PENDING_NS ? t - PENDING_NS : 0);
+    az_map_expire(&a->resend, az_sweep_resend, a, t);
+    az_map_expire(&a->pending, az_sweep_pending, a, t);
 }
 
 static int by_start(const void *x, const void *y)
