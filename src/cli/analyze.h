@@ -21,9 +21,10 @@
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
     struct az_entry *next;
-    struct az_entry *qnext; /* the next entry in its slot of the expiry wheel */
+    struct az_entry *qnext; /* az_tab: the next entry in its slot of the expiry wheel */
     uint64_t hash;
     uint64_t stamp; /* when the entry was last used (capture time): expiry without the value */
+    uint64_t due;   /* az_map_sweep() calls its function on the entry only after this */
     size_t klen;
     void *val;
     char key[]; /* klen bytes */
@@ -35,11 +36,25 @@ typedef struct az_map {
                      sweep passes a bucket by without reading its entries when lo says none
                      of them can be old enough */
     size_t nb, n;
-    /* expiry by a time wheel (az_map_expiry()) instead of sweeps: AZ_WHEEL_SLOTS slots
-     * of width ns, each listing the entries due then; cur: the first slot not processed */
+} az_map;
+
+/* A table of entries that expire ttl ns of capture time after their last use
+ * (analyze_tab.c): open addressing over slots holding each entry's hash; entries recycled
+ * by size; a time wheel of AZ_WHEEL_SLOTS slots of width ns, each listing the entries due
+ * then (cur: the first slot not processed). Values inline in their entries, one size. */
+#define AZ_WHEEL_SLOTS 512
+#define AZ_TAB_CLASSES 16
+typedef struct az_slot {
+    uint64_t hash;
+    az_entry *e; /* NULL: free */
+} az_slot;
+typedef struct az_tab {
+    az_slot *s;
+    size_t cap, n, vsize;
     uint64_t ttl, width, cur;
     az_entry **wheel;
-} az_map;
+    az_entry *spare[AZ_TAB_CLASSES]; /* entries freed, by size in steps of 64 bytes */
+} az_tab;
 
 /* Blocks for parsed messages, recycled instead of going back to malloc each message: a
  * free list per power-of-two size class from 1 KiB to 64 KiB, each holding at most
@@ -163,7 +178,8 @@ typedef struct az {
     az_element other;
     az_map el_map;
     /* retransmission heuristic state, calls, pending requests (for pair linting) */
-    az_map resend, calls, pending;
+    az_map calls;
+    az_tab resend, pending;
     az_map names;        /* address -> "host:port", formatted once (at most AZ_MAX_NAMES) */
     az_pool pool;        /* the allocator of parsed messages */
     az_call *spare[256]; /* calls accounted and not listed, reused for new ones */
@@ -253,15 +269,22 @@ void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, ui
 int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val, uint64_t stamp);
 void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, size_t vsize,
                           uint64_t stamp);
-/* Entries of @p m (empty) expire @p ttl ns after their last use, by az_map_expire(). */
-#define AZ_WHEEL_SLOTS 512
-void az_map_expiry(az_map *m, uint64_t ttl);
+/* analyze_tab.c */
+void az_tab_init(az_tab *t, uint64_t ttl);
+void *az_tab_get_h(const az_tab *t, uint64_t h, const void *key, size_t klen);
+/* az_tab_get_h() that also records @p stamp as the entry's last use. */
+void *az_tab_get_touch_h(az_tab *t, uint64_t h, const void *key, size_t klen, uint64_t stamp);
+/* Add an entry (the key must not be there) with a zeroed value of @p vsize bytes (the
+ * same for every entry of @p t); NULL when out of memory. */
+void *az_tab_put_inline_h(az_tab *t, uint64_t h, const void *key, size_t klen, size_t vsize,
+                          uint64_t stamp);
 /* Visit the entries due by @p now (last used more than ttl before it), slot by slot of the
- * wheel, and delete those for which @p fn (which frees the value itself) returns true. An
- * entry used since it was filed goes to the slot of its new due time, so each costs one
+ * wheel, and delete those for which @p fn (which frees what the value holds) returns true.
+ * An entry used since it was filed goes to the slot of its new due time, so each costs one
  * look per ttl of use, and nothing is swept. Entries due within the current slot's width
- * may wait for the next slot: lookups treat an entry past its age as gone. */
-void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t now);
+ * wait for the next slot: lookups must treat an entry past its age as gone. */
+void az_tab_expire(az_tab *t, bool (*fn)(az *a, void *val), az *a, uint64_t now);
+void az_tab_free(az_tab *t, void (*free_val)(void *));
 void *az_map_get(const az_map *m, const void *key, size_t klen);
 /* Add an entry used at @p stamp; 0 or -1 when out of memory. */
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);
@@ -274,10 +297,15 @@ void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp);
 void *az_map_del(az_map *m, const void *key, size_t klen);
 void az_map_free(az_map *m, void (*free_val)(void *));
 /* Visit the entries of @p count buckets from *@p cursor on (wrapping; 0: every bucket) last
- * used before @p before, and delete those for which @p fn, which frees the value itself,
- * returns true. Entries used since are skipped without looking at their value. */
+ * used before @p before and due before @p now, and delete those for which @p fn, which frees
+ * the value itself, returns true. Entries used since, or not due, are skipped without
+ * looking at their value. */
 void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
-                  uint64_t before);
+                  uint64_t before, uint64_t now);
+/* az_map_get_touch_h() and az_map_put_h() that return the entry (NULL: none, or no memory) */
+az_entry *az_map_find_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp);
+az_entry *az_map_put_entry_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val,
+                             uint64_t stamp);
 
 /* analyze_check.c: the retransmission rule and the conformance checks of each message */
 /* The az_hash() of the first @p n bytes of the current Call-ID (a->cid). */

@@ -42,7 +42,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     k += sizeof cm->dst;
     /* the key's hash: the Call-ID's (hashed once per message) continued over the addresses */
     uint64_t h = az_hash_more(a->cid_h256, key + cl, k - cl);
-    az_resend *r = az_map_get_touch_h(&a->resend, h, key, k, now);
+    az_resend *r = az_tab_get_touch_h(&a->resend, h, key, k, now);
     uint32_t compare = 0;
     if (r && a->last_ns - r->last > RESEND_NS) {
         /* forgotten (its expiry has not come round yet): the path starts afresh */
@@ -57,7 +57,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
             r->state = RS_NOTHING;
         }
     } else {
-        r = az_map_put_inline_h(&a->resend, h, key, k, sizeof *r, now);
+        r = az_tab_put_inline_h(&a->resend, h, key, k, sizeof *r, now);
         if (!r)
             return false;
         r->cseq = cs->num;
@@ -190,11 +190,11 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
             n = az_lint_request(cm, m, buf, 64);
         }
         if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
-            az_pending *p = az_map_get_touch_h(&a->pending, h, key, kl, now);
+            az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
                 a->pending_full++; /* its responses are checked alone */
             } else if (!p) {
-                p = az_map_put_inline_h(&a->pending, h, key, kl, sizeof *p, now);
+                p = az_tab_put_inline_h(&a->pending, h, key, kl, sizeof *p, now);
             }
             if (p) {
                 sr_msg_free(p->req);
@@ -204,7 +204,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
             }
         }
     } else {
-        az_pending *p = kl ? az_map_get_h(&a->pending, h, key, kl) : NULL;
+        az_pending *p = kl ? az_tab_get_h(&a->pending, h, key, kl) : NULL;
         if (p && a->last_ns - p->at > PENDING_NS)
             p = NULL; /* expired (its expiry has not come round yet) */
         n = p ? sr_lint_pair(m, p->req, &o, buf, 64) : sr_lint_msg(m, &o, buf, 64);

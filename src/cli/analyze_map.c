@@ -206,6 +206,12 @@ void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp)
 
 void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp)
 {
+    az_entry *e = az_map_find_touch_h(m, h, key, klen, stamp);
+    return e ? e->val : NULL;
+}
+
+az_entry *az_map_find_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp)
+{
     if (!m->nb)
         return NULL;
     size_t k = h & (m->nb - 1);
@@ -214,34 +220,9 @@ void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, ui
             e->stamp = stamp;
             if (stamp < m->lo[k]) /* out-of-order capture times can go back */
                 m->lo[k] = stamp;
-            return e->val;
+            return e;
         }
     return NULL;
-}
-
-void az_map_expiry(az_map *m, uint64_t ttl)
-{
-    m->ttl = ttl;
-    m->width = ttl / (AZ_WHEEL_SLOTS / 2) ? ttl / (AZ_WHEEL_SLOTS / 2) : 1;
-}
-
-/* File @p e in the slot of its due time (stamp + ttl + 1: the first time it is too old),
- * or the first slot not processed when that is past. Returns -1 when out of memory. */
-static int wheel_put(az_map *m, az_entry *e)
-{
-    if (!m->wheel) {
-        m->wheel = calloc(AZ_WHEEL_SLOTS, sizeof *m->wheel);
-        if (!m->wheel)
-            return -1;
-        m->cur = e->stamp / m->width;
-    }
-    uint64_t s = (e->stamp + m->ttl + 1) / m->width;
-    if (s < m->cur)
-        s = m->cur;
-    az_entry **slot = &m->wheel[s % AZ_WHEEL_SLOTS];
-    e->qnext = *slot;
-    *slot = e;
-    return 0;
 }
 
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp)
@@ -251,11 +232,18 @@ int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stam
 
 int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val, uint64_t stamp)
 {
+    return az_map_put_entry_h(m, h, key, klen, val, stamp) ? 0 : -1;
+}
+
+az_entry *az_map_put_entry_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val,
+                             uint64_t stamp)
+{
     if (m->n >= m->nb && grow(m) != 0)
-        return -1;
+        return NULL;
     az_entry *e = malloc(sizeof *e + klen);
     if (!e)
-        return -1;
+        return NULL;
+    e->due = 0;
     e->hash = h;
     e->klen = klen;
     e->stamp = stamp;
@@ -266,13 +254,8 @@ int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val,
     m->b[k] = e;
     if (stamp < m->lo[k])
         m->lo[k] = stamp;
-    if (m->ttl && wheel_put(m, e) != 0) {
-        m->b[k] = e->next;
-        free(e);
-        return -1;
-    }
     m->n++;
-    return 0;
+    return e;
 }
 
 void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, uint64_t stamp)
@@ -289,6 +272,7 @@ void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, s
     az_entry *e = calloc(1, voff + vsize);
     if (!e)
         return NULL;
+    e->due = 0;
     e->hash = h;
     e->klen = klen;
     e->stamp = stamp;
@@ -299,11 +283,6 @@ void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, s
     m->b[k] = e;
     if (stamp < m->lo[k])
         m->lo[k] = stamp;
-    if (m->ttl && wheel_put(m, e) != 0) {
-        m->b[k] = e->next;
-        free(e);
-        return NULL;
-    }
     m->n++;
     return e->val;
 }
@@ -340,14 +319,13 @@ void az_map_free(az_map *m, void (*free_val)(void *))
     }
     free(m->b);
     free(m->lo);
-    free(m->wheel);
     memset(m, 0, sizeof *m);
 }
 
 /* Visit the entries of @p count buckets from *@p cursor on (wrapping; count 0: all of them);
  * @p fn returns true to delete an entry (after freeing its value itself). */
 void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
-                  uint64_t before)
+                  uint64_t before, uint64_t now)
 {
     if (!m->nb)
         return;
@@ -361,7 +339,7 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
         az_entry **pp = &m->b[i];
         while (*pp) {
             az_entry *e = *pp;
-            if (e->stamp < before && fn(a, e->val)) {
+            if (e->stamp < before && (e->due < now || now == UINT64_MAX) && fn(a, e->val)) {
                 *pp = e->next;
                 free(e);
                 m->n--;
@@ -374,56 +352,4 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
         m->lo[i] = lo;
     }
     *cursor = (*cursor + count) & (m->nb - 1);
-}
-
-/* Delete @p e, due and let go by its owner, or file it again. */
-static void expire_one(az_map *m, az_entry *e, bool (*fn)(az *a, void *val), az *a, uint64_t now)
-{
-    if (now - e->stamp <= m->ttl || !fn(a, e->val)) {
-        wheel_put(m, e); /* used since it was filed (the wheel exists: no allocation) */
-        return;
-    }
-    az_entry **pp = &m->b[e->hash & (m->nb - 1)];
-    while (*pp != e)
-        pp = &(*pp)->next;
-    *pp = e->next;
-    free(e);
-    m->n--;
-}
-
-void az_map_expire(az_map *m, bool (*fn)(az *a, void *val), az *a, uint64_t now)
-{
-    if (!m->wheel)
-        return;
-    uint64_t target = now / m->width; /* slots before it hold only entries due by now */
-    if (target > m->cur && target - m->cur > AZ_WHEEL_SLOTS) {
-        /* a gap in the capture longer than the wheel: every entry looked at once */
-        az_entry *all = NULL;
-        for (size_t i = 0; i < AZ_WHEEL_SLOTS; i++) {
-            while (m->wheel[i]) {
-                az_entry *e = m->wheel[i];
-                m->wheel[i] = e->qnext;
-                e->qnext = all;
-                all = e;
-            }
-        }
-        m->cur = target;
-        while (all) {
-            az_entry *e = all;
-            all = e->qnext;
-            expire_one(m, e, fn, a, now);
-        }
-        return;
-    }
-    while (m->cur < target) {
-        az_entry **slot = &m->wheel[m->cur % AZ_WHEEL_SLOTS];
-        az_entry *e = *slot;
-        *slot = NULL;
-        m->cur++;
-        while (e) {
-            az_entry *next = e->qnext;
-            expire_one(m, e, fn, a, now);
-            e = next;
-        }
-    }
 }

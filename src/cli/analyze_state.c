@@ -290,14 +290,15 @@ static void timeline_add(az_timeline *t, uint64_t now, unsigned cls)
     t->n[(now - t->start_ns) / t->width_ns][cls]++;
 }
 
-static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
-                       const char *sender, bool resend, uint64_t now)
+static void track_call_msg(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
+                           const char *sender, bool resend, uint64_t now, az_entry **ep)
 {
     sr_str cid = a->cid;
     if (!cs || cid.len == 0)
         return;
     size_t kl = cid.len < 127 ? cid.len : 127;
-    az_call *c = az_map_get_touch_h(&a->calls, a->cid_h127, cid.p, kl, now);
+    az_entry *e = az_map_find_touch_h(&a->calls, a->cid_h127, cid.p, kl, now);
+    az_call *c = e ? e->val : NULL;
     bool req = sr_msg_is_request(m);
     const sr_nameaddr *to = sr_msg_to(m);
     if (!c) {
@@ -306,7 +307,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         if (!invite && !reg)
             return;
         c = call_new(a);
-        if (!c || az_map_put_h(&a->calls, a->cid_h127, cid.p, kl, c, now) != 0) {
+        if (!c || !(e = az_map_put_entry_h(&a->calls, a->cid_h127, cid.p, kl, c, now))) {
             if (c)
                 call_recycle(a, c);
             return;
@@ -326,6 +327,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         c->invite_cseq = cs->num;
         c->vias = (unsigned)sr_msg_via_count(m);
     }
+    *ep = e;
     c->last_at = now;
     if (resend)
         c->retrans++;
@@ -408,6 +410,19 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
     }
 }
 
+/* The calls' part of a message; then the call's entry learns when sweep_call() can first
+ * let it go, so the sweep passes it by without reading the call until then. */
+static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
+                       const char *sender, bool resend, uint64_t now)
+{
+    az_entry *e = NULL;
+    track_call_msg(a, cm, m, cs, sender, resend, now, &e);
+    if (e) {
+        const az_call *c = e->val;
+        e->due = c->last_at + (c->done ? LINGER_NS : STALE_NS);
+    }
+}
+
 /* ------------------------------------------------------------------ entry points */
 
 uint64_t az_cid_hash(const az *a, size_t n)
@@ -424,8 +439,8 @@ int az_init(az *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->other.name, sizeof a->other.name, "other");
-    az_map_expiry(&a->resend, RESEND_NS); /* a time wheel instead of sweeps */
-    az_map_expiry(&a->pending, PENDING_NS);
+    az_tab_init(&a->resend, RESEND_NS);
+    az_tab_init(&a->pending, PENDING_NS);
     az_pool_init(&a->pool);
     return sr_capture_new(&a->cap, NULL, NULL);
 }
@@ -544,9 +559,9 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
      * messages as its table has buckets (tables grow with their entries) */
     uint64_t t = a->last_ns;
     az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS,
-                 t > LINGER_NS ? t - LINGER_NS : 0);
-    az_map_expire(&a->resend, az_sweep_resend, a, t);
-    az_map_expire(&a->pending, az_sweep_pending, a, t);
+                 t > LINGER_NS ? t - LINGER_NS : 0, t);
+    az_tab_expire(&a->resend, az_sweep_resend, a, t);
+    az_tab_expire(&a->pending, az_sweep_pending, a, t);
 }
 
 static int by_start(const void *x, const void *y)
@@ -558,7 +573,7 @@ static int by_start(const void *x, const void *y)
 void az_finish(az *a)
 {
     size_t cursor = 0;
-    az_map_sweep(&a->calls, flush_all, a, &cursor, 0, UINT64_MAX);
+    az_map_sweep(&a->calls, flush_all, a, &cursor, 0, UINT64_MAX, UINT64_MAX);
     if (a->ndone > 1)
         qsort(a->done, a->ndone, sizeof *a->done, by_start);
 }
@@ -569,8 +584,8 @@ void az_cleanup(az *a)
     az_map_free(&a->calls, call_free);
     for (size_t i = 0; i < a->nspare; i++)
         free(a->spare[i]);
-    az_map_free(&a->resend, NULL);
-    az_map_free(&a->pending, az_pending_free);
+    az_tab_free(&a->resend, NULL);
+    az_tab_free(&a->pending, az_pending_free);
     az_map_free(&a->names, free);
     az_map_free(&a->finding_map, NULL);
     for (size_t i = 0; i < a->nfindings; i++)
