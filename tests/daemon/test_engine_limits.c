@@ -1,16 +1,10 @@
 /* sipreplyd: the engine under bad input — every datagram counted once, no transaction left
  * behind by a request that cannot be answered normally. Simulated time, sends captured. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
+#include "engine_harness.h"
 
 typedef struct cap {
     size_t n;        /* datagrams sent */
@@ -42,11 +36,6 @@ static void on_log(const sd_txlog *l, void *user)
 
 static sd_engine *engine_new_mem(cap *c, size_t max_txn, size_t max_mem)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
-    if (rc != 0)
-        fail_msg("config: %u:%u: %s", err.line, err.column, err.msg);
     sd_engine_opts o = {.send = on_send,
                         .user = c,
                         .log = on_log,
@@ -54,9 +43,7 @@ static sd_engine *engine_new_mem(cap *c, size_t max_txn, size_t max_mem)
                         .seed = 42,
                         .max_transactions = max_txn,
                         .max_memory = max_mem};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
-    return e;
+    return eh_engine_new(sd_default_config, &o);
 }
 
 static sd_engine *engine_new(cap *c, size_t max_txn)
@@ -68,9 +55,7 @@ static const sd_local local = {"127.0.0.1", 5060};
 
 static void feed(sd_engine *e, const char *msg, size_t len, uint64_t now)
 {
-    sr_addr a;
-    memset(&a, 0, sizeof(a));
-    sr_addr_set(&a, "127.0.0.1", 5062, SR_TP_UDP);
+    sr_addr a = eh_addr("127.0.0.1", 5062, SR_TP_UDP, 0);
     sd_engine_receive(e, msg, len, &a, &local, now);
 }
 
