@@ -56,6 +56,32 @@ static const char sdp_sendrecv[] = OFFER_HEAD "m=audio 4000 RTP/AVP 0\r\n";
 static const char sdp_sendonly[] = OFFER_HEAD "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
 static const char sdp_inactive[] = OFFER_HEAD "m=audio 4000 RTP/AVP 0\r\na=inactive\r\n";
 
+/* The ACK (to our Contact) of the INVITE with CSeq @p cseq in call @p callid, with @p sdp. */
+static void ack(sd_engine *e, eh_cap *c, const char *branch, const char *callid, unsigned cseq,
+                const char *tag, const char *sdp)
+{
+    char *r =
+        eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", branch, callid, cseq, tag, NULL, sdp);
+    eh_feed(e, c, r);
+    free(r);
+}
+
+/* INVITE sip:183@ with Supported: 100rel in call @p callid: a reliable 183 (RFC 3262), its To
+ * tag into @p tag, the RAck naming it into @p rack. */
+static void reliable_183(sd_engine *e, eh_cap *c, const char *branch, const char *callid,
+                         char tag[64], char rack[64])
+{
+    char *r = eh_request("INVITE", "sip:183@127.0.0.1", branch, callid, 1, NULL,
+                         "Supported: 100rel\r\n", sdp_sendrecv);
+    eh_feed(e, c, r);
+    free(r);
+    assert_int_equal(eh_status(c->s[0].data), 183);
+    snprintf(tag, 64, "%s", eh_to_tag(c->s[0].data));
+    const char *rs = strstr(c->s[0].data, "\r\nRSeq: ");
+    assert_non_null(rs);
+    snprintf(rack, 64, "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+}
+
 /* INVITE sip:200@ (dial a code) with @p extra headers and @p sdp, ACKed: the To tag. */
 static const char *call(sd_engine *e, eh_cap *c, const char *callid, const char *extra,
                         const char *sdp)
@@ -67,10 +93,7 @@ static const char *call(sd_engine *e, eh_cap *c, const char *callid, const char 
     free(r);
     assert_int_equal(eh_status(c->s[0].data), 200);
     snprintf(tag, sizeof(tag), "%s", eh_to_tag(c->s[0].data));
-    char *ack =
-        eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", callid, 1, tag, NULL, NULL);
-    eh_feed(e, c, ack);
-    free(ack);
+    ack(e, c, "z9hG4bKa1", callid, 1, tag, NULL);
     eh_cap_clear(c);
     return tag;
 }
@@ -178,10 +201,7 @@ static void test_reinvite_hold_resume(void **state)
     unsigned long long v0 = o_version(&c.s[0]);
     char tag[64];
     snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
-    char *ack = eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-hold", 1, tag,
-                           NULL, NULL);
-    eh_feed(e, &c, ack);
-    free(ack);
+    ack(e, &c, "z9hG4bKa1", "c-hold", 1, tag, NULL);
 
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-hold", 2, tag, NULL, sdp_sendonly), 200);
     assert_non_null(strstr(eh_body(c.s[0].data), "a=recvonly\r\n"));
@@ -190,10 +210,7 @@ static void test_reinvite_hold_resume(void **state)
     /* the 2xx is resent until its ACK, as any 2xx to an INVITE */
     eh_advance(e, &c.now, c.now + 600);
     assert_int_equal(c.n, 2);
-    ack = eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa2", "c-hold", 2, tag, NULL,
-                     NULL);
-    eh_feed(e, &c, ack);
-    free(ack);
+    ack(e, &c, "z9hG4bKa2", "c-hold", 2, tag, NULL);
     /* the same offer again: the same answer, the same version (§8) */
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-hold", 3, tag, NULL, sdp_sendonly), 200);
     assert_int_equal(o_version(&c.s[0]), v0 + 1);
@@ -236,10 +253,7 @@ static void test_update_and_glare(void **state)
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-upd", 5, tag, NULL, sdp_sendrecv), 491);
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-upd", 6, tag, NULL, sdp_sendrecv), 491);
     /* the ACK with the answer ends the exchange */
-    char *ack = eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa4", "c-upd", 4, tag,
-                           NULL, sdp_sendrecv);
-    eh_feed(e, &c, ack);
-    free(ack);
+    ack(e, &c, "z9hG4bKa4", "c-upd", 4, tag, sdp_sendrecv);
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-upd", 7, tag, NULL, sdp_sendrecv), 200);
     eh_cap_clear(&c);
     sd_engine_free(e);
@@ -276,10 +290,7 @@ static void test_session_timer(void **state)
     assert_true(eh_has(&c.s[0], "\r\nSupported: 100rel, timer\r\n"));
     char tag9[64];
     snprintf(tag9, sizeof(tag9), "%s", eh_to_tag(c.s[0].data));
-    char *ack9 = eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa9", "c-se9", 1, tag9,
-                            NULL, NULL);
-    eh_feed(e, &c, ack9);
-    free(ack9);
+    ack(e, &c, "z9hG4bKa9", "c-se9", 1, tag9, NULL);
     assert_int_equal(in_dialog(e, &c, "BYE", "c-se9", 2, tag9, NULL, NULL), 200);
     const char *t =
         call(e, &c, "c-se", "Supported: timer\r\nSession-Expires: 120\r\n", sdp_sendrecv);
@@ -354,25 +365,13 @@ static void test_prack_cseq(void **state)
     (void)state;
     eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
-    char *r = eh_request("INVITE", "sip:183@127.0.0.1", "z9hG4bKq1", "c-pr", 1, NULL,
-                         "Supported: 100rel\r\n", sdp_sendrecv);
-    eh_feed(e, &c, r);
-    free(r);
-    assert_int_equal(eh_status(c.s[0].data), 183);
-    char tag[64];
-    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
-    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
-    assert_non_null(rs);
-    char rack[64];
-    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    char tag[64], rack[64];
+    reliable_183(e, &c, "z9hG4bKq1", "c-pr", tag, rack);
     assert_int_equal(in_dialog(e, &c, "PRACK", "c-pr", 2, tag, rack, NULL), 200);
     eh_cap_clear(&c);
     eh_advance(e, &c.now, 1000);
     assert_int_equal(eh_status(c.s[0].data), 200);
-    char *ack =
-        eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-pr", 1, tag, NULL, NULL);
-    eh_feed(e, &c, ack);
-    free(ack);
+    ack(e, &c, "z9hG4bKa1", "c-pr", 1, tag, NULL);
     assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 1, tag, NULL, NULL), 500);
     assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 3, tag, NULL, NULL), 200);
     eh_cap_clear(&c);
@@ -386,17 +385,8 @@ static void test_held_2xx_late_prack(void **state)
     (void)state;
     eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
-    char *r = eh_request("INVITE", "sip:183@127.0.0.1", "z9hG4bKl1", "c-late", 1, NULL,
-                         "Supported: 100rel\r\n", sdp_sendrecv);
-    eh_feed(e, &c, r);
-    free(r);
-    assert_int_equal(eh_status(c.s[0].data), 183);
-    char tag[64];
-    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
-    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
-    assert_non_null(rs);
-    char rack[64];
-    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    char tag[64], rack[64];
+    reliable_183(e, &c, "z9hG4bKl1", "c-late", tag, rack);
     eh_advance(e, &c.now, 30000); /* the 200 is planned at 1 s, held until the PRACK */
     assert_int_equal(in_dialog(e, &c, "PRACK", "c-late", 2, tag, rack, NULL), 200);
     bool sent200 = false;
@@ -408,10 +398,7 @@ static void test_held_2xx_late_prack(void **state)
     for (size_t i = 0; i < c.n; i++)
         assert_true(strncmp(c.s[i].data, "BYE ", 4) != 0);
     assert_int_equal(sd_engine_dialogs(e), 1);
-    char *ack = eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-late", 1, tag,
-                           NULL, NULL);
-    eh_feed(e, &c, ack);
-    free(ack);
+    ack(e, &c, "z9hG4bKa1", "c-late", 1, tag, NULL);
     eh_cap_clear(&c);
     eh_advance(e, &c.now, 200000);
     assert_int_equal(sd_engine_dialogs(e), 1); /* confirmed and ACKed: it stays */
@@ -442,17 +429,9 @@ static void test_early_update(void **state)
     assert_int_equal(eh_status(c.s[0].data), 200);
     eh_cap_clear(&c);
 
-    r = eh_request("INVITE", "sip:183@127.0.0.1", "z9hG4bKu2", "c-eu2", 1, NULL,
-                   "Supported: 100rel\r\n", sdp_sendrecv);
-    eh_feed(e, &c, r);
-    free(r);
-    assert_int_equal(eh_status(c.s[0].data), 183);
-    unsigned long long v0 = o_version(&c.s[0]);
-    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
-    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
-    assert_non_null(rs);
     char rack[64];
-    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    reliable_183(e, &c, "z9hG4bKu2", "c-eu2", tag, rack);
+    unsigned long long v0 = o_version(&c.s[0]);
     assert_int_equal(in_dialog(e, &c, "PRACK", "c-eu2", 2, tag, rack, NULL), 200);
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-eu2", 3, tag, NULL, sdp_sendonly), 200);
     assert_non_null(strstr(eh_body(c.s[0].data), "a=recvonly\r\n"));
