@@ -29,16 +29,7 @@
 
 static inline sr_msg *ph_parse(const char *txt)
 {
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = tu_allocator();
-    sr_msg *m = NULL;
-    sr_parse_error pe;
-    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
-    if (rc != 0)
-        fail_msg("parse failed: %s at %zu (%s)", pe.phrase ? pe.phrase : "?", pe.offset,
-                 sr_errname(rc));
-    return m;
+    return tu_parse(txt, tu_allocator());
 }
 
 /* @p method (NULL: INVITE) as received, with @p extra header lines. */

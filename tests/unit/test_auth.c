@@ -14,20 +14,6 @@ static const uint8_t secret[] = "0123456789abcdef-test-secret";
 
 /* ------------------------------------------------------------------ helpers */
 
-static sr_msg *parse_txt(const char *txt, const sr_allocator *a)
-{
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = a;
-    sr_msg *m = NULL;
-    sr_parse_error pe;
-    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
-    if (rc != 0)
-        fail_msg("parse failed: %s at %zu (%s)", pe.phrase ? pe.phrase : "?", pe.offset,
-                 sr_errname(rc));
-    return m;
-}
-
 /* A request with an optional credentials header and body. */
 static sr_msg *make_req(const char *method, const char *ruri, const char *hname, const char *hval,
                         const char *body, const sr_allocator *a)
@@ -50,7 +36,7 @@ static sr_msg *make_req(const char *method, const char *ruri, const char *hname,
              "Content-Length: %zu\r\n\r\n%s",
              method, ruri, method, extra, body ? "Content-Type: text/plain\r\n" : "", bl,
              body ? body : "");
-    return parse_txt(buf, a);
+    return tu_parse(buf, a);
 }
 
 typedef struct users {
@@ -112,7 +98,7 @@ static void assert_lint_clean(const sr_msg *resp, const sr_msg *req)
     sr_buf b;
     sr_buf_init(&b, NULL);
     assert_int_equal(sr_msg_print(resp, &b), 0);
-    sr_msg *back = parse_txt(b.p, NULL);
+    sr_msg *back = tu_parse(b.p, NULL);
     sr_lint_finding f[16];
     size_t n = sr_lint_pair(back, req, NULL, f, 16);
     for (size_t i = 0; i < n && i < 16; i++)
@@ -804,7 +790,7 @@ static void test_client_choice(void **state)
                       "WWW-Authenticate: Digest realm=\"r\", nonce=\"n2\", algorithm=SHA-256, "
                       "qop=\"auth\"\r\n"
                       "Content-Length: 0\r\n\r\n";
-    sr_msg *m = parse_txt(txt, tu_allocator());
+    sr_msg *m = tu_parse(txt, tu_allocator());
     sr_auth_client_opts o;
     sr_auth_client_opts_init(&o);
     unsigned ctr = 0;
