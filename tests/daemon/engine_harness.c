@@ -104,6 +104,14 @@ void eh_advance(sd_engine *e, uint64_t *now, uint64_t to)
     sd_engine_on_timer(e, to);
 }
 
+void eh_finish(sd_engine *e, eh_cap *c, uint64_t until)
+{
+    eh_advance(e, &c->now, until);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    sd_engine_free(e);
+    eh_cap_clear(c);
+}
+
 #define OR(v, dflt) ((v) ? (v) : (dflt))
 
 char *eh_req_text(const eh_req *r)

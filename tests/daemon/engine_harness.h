@@ -70,6 +70,10 @@ void eh_feed(sd_engine *e, const eh_cap *c, const char *msg);
  * and runs the timers once more there. */
 void eh_advance(sd_engine *e, uint64_t *now, uint64_t to);
 
+/* Runs the timers up to @p until (eh_advance), where no transaction may be left, then frees
+ * the engine and what @p c captured. */
+void eh_finish(sd_engine *e, eh_cap *c, uint64_t until);
+
 /* A request from alice at 127.0.0.1:5062; what is NULL takes the default in brackets. */
 typedef struct eh_req {
     const char *method;      /* request line, CSeq ("INVITE") */

@@ -142,10 +142,7 @@ static void t_first_in_class(void **state)
                         "branches: 486 sip:a@127.0.0.1:5071, 404 sip:b@127.0.0.1:5072; "
                         "sent 404");
     assert_int_equal(sd_engine_pending(e), 0);
-    eh_advance(e, &c.now, 100000);
-    assert_int_equal(sd_engine_transactions(e), 0);
-    sd_engine_free(e);
-    eh_cap_clear(&c);
+    eh_finish(e, &c, 100000);
 }
 
 /* 180 on one branch, 200 on the other: both go up; the ringing branch is CANCELled with
@@ -173,10 +170,7 @@ static void t_200_cancels_with_reason(void **state)
     assert_string_equal(c.last_note,
                         "branches: 487 sip:a@127.0.0.1:5071, 200 sip:b@127.0.0.1:5072; "
                         "sent 200");
-    eh_advance(e, &c.now, 100000);
-    assert_int_equal(sd_engine_transactions(e), 0);
-    sd_engine_free(e);
-    eh_cap_clear(&c);
+    eh_finish(e, &c, 100000);
 }
 
 /* Serial forking with a branch timeout: the q=1 target is silent; at 2 s it counts as 408,
@@ -237,10 +231,7 @@ static void t_caller_cancel(void **state)
     answer(e, &c, 5072, 487, "b1");
     assert_string_equal(upstream(&c), "180,183,200,487");
     assert_non_null(strstr(c.last_note, "; sent 487, cancelled"));
-    eh_advance(e, &c.now, 100000);
-    assert_int_equal(sd_engine_transactions(e), 0);
-    sd_engine_free(e);
-    eh_cap_clear(&c);
+    eh_finish(e, &c, 100000);
 }
 
 /* A delay rewrite holds responses back in order; a branch sending provisionals without end
@@ -268,10 +259,7 @@ static void t_hold_bounded(void **state)
         strcat(want, ",180");
     strcat(want, ",486");
     assert_string_equal(upstream(&c), want);
-    eh_advance(e, &c.now, 100000);
-    assert_int_equal(sd_engine_transactions(e), 0);
-    sd_engine_free(e);
-    eh_cap_clear(&c);
+    eh_finish(e, &c, 100000);
 }
 
 /* ------------------------------------------------------------------ location, recursion */
@@ -398,10 +386,7 @@ static void t_recurse_sequential_q(void **state)
     assert_string_equal(c.last_note,
                         "branches: 302 sip:r@127.0.0.1:5071, 486 sip:x@127.0.0.1:5072, "
                         "404 sip:y@127.0.0.1:5073, 480 sip:low@127.0.0.1:5074; sent 486");
-    eh_advance(e, &c.now, 400000);
-    assert_int_equal(sd_engine_transactions(e), 0);
-    sd_engine_free(e);
-    eh_cap_clear(&c);
+    eh_finish(e, &c, 400000);
 }
 
 /* recurse: 1 — the 302 of the branch a 302 made is not followed: it goes up as it came, its
@@ -431,92 +416,95 @@ static void t_recurse_bound(void **state)
     assert_string_equal(c.last_note,
                         "branches: 302 sip:r@127.0.0.1:5071, 486 sip:b@127.0.0.1:5073, "
                         "302 sip:x@127.0.0.1:5072; sent 302");
-    eh_advance(e, &c.now, 400000);
-    assert_int_equal(sd_engine_transactions(e), 0);
-    sd_engine_free(e);
-    eh_cap_clear(&c);
+    eh_finish(e, &c, 400000);
 }
 
 /* ------------------------------------------------------------------ failures */
 
-/* Every allocation of a fork (180 + 200, a CANCEL with Reason, a 487) fails in turn: no
- * crash, no leak, nothing left pending once the timers ran out. */
-static void t_failure_sweep(void **state)
+/* Runs @p run with allocation 1, 2, ... refused in turn until a run makes no refused
+ * allocation: none may leak. Returns the allocations of that run. */
+static long sweep(void (*run)(const sr_allocator *a, long fail_at))
 {
-    (void)state;
-    long n = 0;
     for (long k = 1;; k++) {
         tu_alloc f;
         tu_alloc_init(&f);
         f.fail_at = k;
-        eh_cap c = {0};
-        sd_engine *e = engine_from(two, &c, &f.a);
-        if (e) {
-            feed_from(e, &c, invite, "127.0.0.1", 5062);
-            c.now = 10;
-            if (sent_to(&c, 5071, "INVITE "))
-                answer(e, &c, 5071, 180, "a1");
-            c.now = 50;
-            if (sent_to(&c, 5072, "INVITE "))
-                answer(e, &c, 5072, 200, "b1");
-            c.now = 60;
-            if (sent_to(&c, 5071, "CANCEL "))
-                answer(e, &c, 5071, 487, "a1");
-            eh_advance(e, &c.now, 400000);
-            assert_int_equal(sd_engine_pending(e), 0);
-            sd_engine_free(e);
-        }
-        eh_cap_clear(&c);
+        run(&f.a, k);
         if (f.live != 0)
             fail_msg("allocation %ld failed: %ld block(s) leaked", k, f.live);
-        if (f.total < k) { /* nothing failed: the run is covered */
-            n = k;
-            break;
-        }
+        if (f.total < k) /* nothing failed: the run is covered */
+            return k - 1;
     }
-    print_message("%ld allocations swept\n", n - 1);
-    assert_true(n > 20);
+}
+
+/* A fork (180 + 200, a CANCEL with Reason, a 487) with allocation @p fail_at refused. */
+static void run_fork(const sr_allocator *a, long fail_at)
+{
+    (void)fail_at;
+    eh_cap c = {0};
+    sd_engine *e = engine_from(two, &c, a);
+    if (e) {
+        feed_from(e, &c, invite, "127.0.0.1", 5062);
+        c.now = 10;
+        if (sent_to(&c, 5071, "INVITE "))
+            answer(e, &c, 5071, 180, "a1");
+        c.now = 50;
+        if (sent_to(&c, 5072, "INVITE "))
+            answer(e, &c, 5072, 200, "b1");
+        c.now = 60;
+        if (sent_to(&c, 5071, "CANCEL "))
+            answer(e, &c, 5071, 487, "a1");
+        eh_advance(e, &c.now, 400000);
+        assert_int_equal(sd_engine_pending(e), 0);
+        sd_engine_free(e);
+    }
+    eh_cap_clear(&c);
+}
+
+/* Every allocation of a fork fails in turn: no crash, no leak, nothing left pending once the
+ * timers ran out. */
+static void t_failure_sweep(void **state)
+{
+    (void)state;
+    long n = sweep(run_fork);
+    print_message("%ld allocations swept\n", n);
+    assert_true(n >= 20);
+}
+
+/* A registration and a call to its bindings with a 302 recursed on, with allocation
+ * @p fail_at refused. */
+static void run_location(const sr_allocator *a, long fail_at)
+{
+    eh_cap c = {0};
+    sd_engine *e = engine_from(registrar_proxy, &c, a);
+    if (e) {
+        feed_from(e, &c, reg, "127.0.0.1", 5062);
+        c.now = 5;
+        feed_from(e, &c, invite, "127.0.0.1", 5062);
+        c.now = 10;
+        if (sent_to(&c, 5072, "INVITE "))
+            answer_contact(e, &c, 5072, 302, "b1", "sip:carol@127.0.0.1:5073");
+        c.now = 20;
+        if (sent_to(&c, 5071, "INVITE "))
+            answer(e, &c, 5071, 486, "a1");
+        c.now = 30;
+        if (sent_to(&c, 5073, "INVITE "))
+            answer(e, &c, 5073, 200, "c1");
+        eh_advance(e, &c.now, 400000);
+        if (sd_engine_pending(e) != 0)
+            fail_msg("allocation %ld failed: a call still pending", fail_at);
+        sd_engine_free(e);
+    }
+    eh_cap_clear(&c);
 }
 
 /* The same over a registration and a call to its bindings with a 302 recursed on. */
 static void t_failure_sweep_location(void **state)
 {
     (void)state;
-    long n = 0;
-    for (long k = 1;; k++) {
-        tu_alloc f;
-        tu_alloc_init(&f);
-        f.fail_at = k;
-        eh_cap c = {0};
-        sd_engine *e = engine_from(registrar_proxy, &c, &f.a);
-        if (e) {
-            feed_from(e, &c, reg, "127.0.0.1", 5062);
-            c.now = 5;
-            feed_from(e, &c, invite, "127.0.0.1", 5062);
-            c.now = 10;
-            if (sent_to(&c, 5072, "INVITE "))
-                answer_contact(e, &c, 5072, 302, "b1", "sip:carol@127.0.0.1:5073");
-            c.now = 20;
-            if (sent_to(&c, 5071, "INVITE "))
-                answer(e, &c, 5071, 486, "a1");
-            c.now = 30;
-            if (sent_to(&c, 5073, "INVITE "))
-                answer(e, &c, 5073, 200, "c1");
-            eh_advance(e, &c.now, 400000);
-            if (sd_engine_pending(e) != 0)
-                fail_msg("allocation %ld failed: a call still pending", k);
-            sd_engine_free(e);
-        }
-        eh_cap_clear(&c);
-        if (f.live != 0)
-            fail_msg("allocation %ld failed: %ld block(s) leaked", k, f.live);
-        if (f.total < k) {
-            n = k;
-            break;
-        }
-    }
-    print_message("%ld allocations swept\n", n - 1);
-    assert_true(n > 20);
+    long n = sweep(run_location);
+    print_message("%ld allocations swept\n", n);
+    assert_true(n >= 20);
 }
 
 int main(void)
