@@ -112,6 +112,15 @@ void eh_finish(sd_engine *e, eh_cap *c, uint64_t until)
     eh_cap_clear(c);
 }
 
+const char eh_short_body_invite[] = "INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
+                                    "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad1\r\n"
+                                    "Max-Forwards: 70\r\n"
+                                    "From: <sip:a@127.0.0.1>;tag=1\r\n"
+                                    "To: <sip:486@127.0.0.1>\r\n"
+                                    "Call-ID: bad1\r\n"
+                                    "CSeq: 1 INVITE\r\n"
+                                    "Content-Length: 5000\r\n\r\nshort";
+
 #define OR(v, dflt) ((v) ? (v) : (dflt))
 
 char *eh_req_text(const eh_req *r)

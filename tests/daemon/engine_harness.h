@@ -90,6 +90,10 @@ typedef struct eh_req {
     const char *sdp;         /* the body, as application/sdp (none) */
 } eh_req;
 
+/* An INVITE over UDP whose body is shorter than its Content-Length: it does not parse, and
+ * the answer is a 400 built from its head (RFC 3261 §18.3). Call-ID bad1. */
+extern const char eh_short_body_invite[];
+
 /* The text of request @p r, NUL-terminated, to free(). */
 char *eh_req_text(const eh_req *r);
 

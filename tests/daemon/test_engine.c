@@ -834,14 +834,7 @@ static void test_unparseable_gets_400_from_raw_head(void **state)
     (void)state;
     eh_cap c = {0};
     sd_engine *e = engine_from(sd_default_config, &c);
-    const char *bad = "INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
-                      "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad1\r\n"
-                      "Max-Forwards: 70\r\n"
-                      "From: <sip:a@127.0.0.1>;tag=1\r\n"
-                      "To: <sip:486@127.0.0.1>\r\n"
-                      "Call-ID: bad1\r\n"
-                      "CSeq: 1 INVITE\r\n"
-                      "Content-Length: 5000\r\n\r\nshort";
+    const char *bad = eh_short_body_invite;
     feed(e, &c, bad, SR_TP_UDP);
     assert_int_equal(c.n, 1);
     assert_int_equal(eh_status(c.s[0].data), 400);

@@ -120,14 +120,7 @@ static void test_dropped_counted_once(void **state)
     assert_int_equal(metric(e, "sipreplyd_dropped_total"), 3);
     /* unparseable but answerable from its raw head (a body shorter than its
      * Content-Length): a 400 went out, nothing dropped */
-    const char *bad = "INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
-                      "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad1\r\n"
-                      "Max-Forwards: 70\r\n"
-                      "From: <sip:a@127.0.0.1>;tag=1\r\n"
-                      "To: <sip:486@127.0.0.1>\r\n"
-                      "Call-ID: bad1\r\n"
-                      "CSeq: 1 INVITE\r\n"
-                      "Content-Length: 5000\r\n\r\nshort";
+    const char *bad = eh_short_body_invite;
     feed(e, bad, strlen(bad), 0);
     assert_int_equal(c.n, 1);
     assert_int_equal(c.last, 400);
