@@ -88,6 +88,15 @@ static inline void h_drain(sr_stack *s, h_log *log, uint64_t at)
     }
 }
 
+/* The state of transaction @p id, TERMINATED once it is gone. */
+static inline sr_txn_state h_state(sr_stack *s, sr_txn_id id)
+{
+    sr_txn_state st = SR_TXN_TERMINATED;
+    if (sr_stack_txn_state(s, id, &st) == SR_ENOTFOUND)
+        return SR_TXN_TERMINATED;
+    return st;
+}
+
 /* Fire timers deadline by deadline up to @p until, draining events at each instant. */
 static inline void h_run(sr_stack *s, h_log *log, uint64_t until)
 {
