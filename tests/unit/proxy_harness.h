@@ -197,6 +197,15 @@ static inline void ph_drain(ph *h, ph_log *log)
     }
 }
 
+/* ph_drain, after which exactly one response must have gone up, with @p status: it. */
+static inline const ph_rec *ph_one(ph *h, ph_log *log, unsigned status)
+{
+    ph_drain(h, log);
+    assert_int_equal(log->n, 1);
+    assert_int_equal(log->r[0].status, status);
+    return &log->r[0];
+}
+
 /* The number of final responses (non-2xx and 2xx) in @p log. */
 static inline size_t ph_finals(const ph_log *log, size_t *non2xx)
 {
