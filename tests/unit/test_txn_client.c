@@ -99,10 +99,7 @@ static void test_invite_udp_486(void **state)
     /* The TU saw 180 and one 486 (the retransmission is absorbed). */
     assert_int_equal(h_count(&log, SR_EV_RESPONSE), 2);
     assert_int_equal(h_find(&log, SR_EV_RESPONSE, 1)->status, 486);
-    const h_rec *ack = NULL;
-    for (size_t i = 0; i < log.n; i++)
-        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "ACK ", 4) == 0)
-            ack = &log.r[i];
+    const h_rec *ack = h_last_send(&log, "ACK ");
     /* §17.1.1.3: same branch, To with the response's tag, CSeq 1 ACK. */
     assert_non_null(strstr(ack->text, "branch=" BR));
     assert_non_null(strstr(ack->text, "tag=b1"));
@@ -237,10 +234,7 @@ static void test_cancel(void **state)
     resp(s, 180, "INVITE", SR_TP_UDP, 300, &log, NULL);
     assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 1);
     assert_int_equal(at[0], 300);
-    const h_rec *cr = NULL;
-    for (size_t i = 0; i < log.n; i++)
-        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "CANCEL", 6) == 0)
-            cr = &log.r[i];
+    const h_rec *cr = h_last_send(&log, "CANCEL");
     assert_int_equal(cr->txn, c);
     assert_non_null(strstr(cr->text, "branch=" BR));
     assert_non_null(strstr(cr->text, "CSeq: 1 CANCEL"));
@@ -318,10 +312,7 @@ static void test_cancel_msg(void **state)
     resp(s, 180, "INVITE", SR_TP_UDP, 300, &log, NULL);
     assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 1);
     assert_int_equal(at[0], 300);
-    const h_rec *cr = NULL;
-    for (size_t i = 0; i < log.n; i++)
-        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "CANCEL", 6) == 0)
-            cr = &log.r[i];
+    const h_rec *cr = h_last_send(&log, "CANCEL");
     assert_int_equal(cr->txn, cid);
     assert_non_null(strstr(cr->text, "branch=" BR));
     assert_non_null(strstr(cr->text, "CSeq: 1 CANCEL"));

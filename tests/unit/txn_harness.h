@@ -129,6 +129,16 @@ static inline size_t h_sends(const h_log *log, const char *prefix, uint64_t *at,
     return k;
 }
 
+/* The last SEND whose first line starts with @p prefix, NULL when none. */
+static inline const h_rec *h_last_send(const h_log *log, const char *prefix)
+{
+    const h_rec *r = NULL;
+    for (size_t i = 0; i < log->n; i++)
+        if (log->r[i].kind == SR_EV_SEND && strncmp(log->r[i].first, prefix, strlen(prefix)) == 0)
+            r = &log->r[i];
+    return r;
+}
+
 static inline size_t h_count(const h_log *log, sr_event_kind kind)
 {
     size_t k = 0;
