@@ -17,8 +17,10 @@ sd_dtmf_call *sd__dtmf_open(sd_engine *e, const sd_dtmf_rule *r)
     if (!r || !r->set)
         return NULL;
     sd_dtmf_call *t = sd__calloc(e, sizeof(*t));
-    if (!t)
+    if (!t) {
+        e->cnt.failures++; /* the call goes on without its menu */
         return NULL;
+    }
     t->r = r;
     sr_dtmf_init(&t->d, r->max_keys, r->timeout_ms);
     t->hangup_at = UINT64_MAX;

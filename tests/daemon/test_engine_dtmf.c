@@ -204,7 +204,9 @@ static void key(sd_engine *e, fake *f, void *sess, uint8_t ev, uint32_t ts)
 {
     sr_addr src;
     sr_addr_set(&src, "192.0.2.5", 7000, SR_TP_UDP);
-    for (int i = 1; i <= 6; i++) {
+    size_t closed = f->closed;
+    /* once the session is closed (a hangup), the shell delivers nothing more to it */
+    for (int i = 1; i <= 6 && f->closed == closed; i++) {
         uint8_t b[32];
         size_t n = sr_rtp_write_hdr(b, sizeof(b), 101, i == 1, rseq++, ts, 0x4242);
         bool end = i > 3;
