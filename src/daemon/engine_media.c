@@ -515,7 +515,7 @@ void sd_engine_media_receive(sd_engine *e, void *sess, bool rtcp, const uint8_t 
         snprintf(line, sizeof(line), "media: call %.*s telephone-event %u '%c'",
                  (int)c->call_id_len, c->call_id, rx.event.event, ch);
         mlog(e, 1, line);
-        on_key(e, c, ch, "rtp", now); /* last: c may be gone */
+        on_key(e, c, ch, "rtp", now);   /* last: c may be gone */
         sd__drain_events(e, NULL, now); /* a BYE it sent goes out */
     }
 }
