@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # sipreply interop: DTMF menus and hangups with a real peer. sipreplyd runs examples/ivr.yaml
 # (its RTP ports the kernel's: `ports: 0`).
-# 1. SIPp calls ivr@ and plays the RFC 4733 telephone-events Debian's sip-tester ships
+# 1. SIPp calls ivr@, sends key 2 in a SIP INFO (application/dtmf-relay: sipreplyd must log
+#    it matched, echo), then plays the RFC 4733 telephone-events Debian's sip-tester ships
 #    (dtmf_2833_1.pcap, then dtmf_2833_9.pcap: each one event, its end packet sent three
 #    times, RFC 4733 §2.5.1.4): sipreplyd must log key 1 once, matched, switching to the 1 kHz
 #    tone, then key 9 matched and hang up: SIPp waits for that BYE (its scenario fails without
-#    it), and /metrics must count 2 keys, 2 matches, 1 hangup.
+#    it), and /metrics must count 3 keys (1 of INFO), 3 matches, 1 hangup.
 # 2. SIPp calls ivr@ and waits for a BYE; sipreplyd is stopped (SIGTERM) during the call and
 #    must send that BYE before it exits (logged "shutdown", counted).
 # usage: test_sipp_dtmf.sh SIPREPLYD SRCDIR
@@ -46,12 +47,13 @@ check_log() { # REGEX COUNT WHAT
         io_show "$IO_TMP/daemon.log" 30
     fi
 }
+check_log "dtmf: call .* rule=ivr digits \"2\" \(info\) matched \"2\": media echo" 1 "key 2 of the INFO matched: echo"
 check_log "media: call .* telephone-event 1 '1'" 1 "key 1: one event for its updates and its end packet sent 3 times"
 check_log "dtmf: call .* rule=ivr digits \"1\" \(rtp\) matched \"1\": media tone 1000 Hz" 1 "key 1 matched: the 1 kHz tone"
 check_log "dtmf: call .* rule=ivr digits \"9\" \(rtp\) matched \"9\": hangup" 1 "key 9 matched: hangup"
 check_log "dialog confirmed ended after .*: dtmf hangup \(BYE sent\)" 1 "the dialog ended by our BYE"
-check_log "media end: call .* events 2 \"19\" \(dtmf hangup\)" 1 "the media's end line: 2 events, \"19\""
-for m in "sipreplyd_dtmf_keys_total 2" "sipreplyd_dtmf_matches_total 2" \
+check_log "media end: call .* events 2 \"219\" \(dtmf hangup\)" 1 "the media's end line: 2 RTP events, keys \"219\""
+for m in "sipreplyd_dtmf_keys_total 3" "sipreplyd_dtmf_info_keys_total 1" "sipreplyd_dtmf_matches_total 3" \
          "sipreplyd_dtmf_hangups_total 1" "sipreplyd_byes_sent_total 1"; do
     v=$(metric "${m% *}")
     if [ "$v" = "${m#* }" ]; then io_ok "/metrics: $m"; else io_fail "/metrics: ${m% *} is '${v}', want ${m#* }"; fi
