@@ -91,3 +91,11 @@ if(TARGET sipreply_cli)
                          SKIP_RETURN_CODE 77)
   endforeach()
 endif()
+
+# DTMF (RFC 4733): SIPp plays sip-tester's dtmf_2833_1 and _9 pcaps to examples/ivr.yaml; the
+# menu switches to a tone, then hangs up (SIPp receives our BYE); then SIGTERM during a call
+# ends it with our BYE (tests/interop/test_sipp_dtmf.sh)
+add_test(NAME interop.sipp.dtmf.udp
+         COMMAND bash ${SR_INTEROP_DIR}/test_sipp_dtmf.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.sipp.dtmf.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)
