@@ -183,9 +183,9 @@ int main(int argc, char **argv)
     int ncalls = 100, seconds = 10, pid = 0, cps = 400, drain_ms = 500;
     const char *sip = NULL, *rtp = NULL, *user = "echo";
     static const struct option opts[] = {
-        {"sip", 1, 0, 's'}, {"rtp", 1, 0, 'r'},  {"calls", 1, 0, 'n'}, {"seconds", 1, 0, 't'},
-        {"pid", 1, 0, 'p'}, {"user", 1, 0, 'u'}, {"cps", 1, 0, 'c'},   {"drain-ms", 1, 0, 'd'},
-        {0, 0, 0, 0}};
+        {"sip", 1, 0, 's'},     {"rtp", 1, 0, 'r'},      {"calls", 1, 0, 'n'},
+        {"seconds", 1, 0, 't'}, {"pid", 1, 0, 'p'},      {"user", 1, 0, 'u'},
+        {"cps", 1, 0, 'c'},     {"drain-ms", 1, 0, 'd'}, {0, 0, 0, 0}};
     for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         switch (o) {
         case 's': sip = optarg; break;
@@ -426,20 +426,22 @@ int main(int argc, char **argv)
             if (calls[i].answered)
                 sip_send(sfd, &starget, "BYE", user, "127.0.0.1", sport, 0, &calls[i], 2, "");
     double cpu = c1 - c0, span = seconds + drain_ms / 1000.0;
-    printf("{\"streams\": %d, \"seconds\": %d, \"asked\": %llu, \"sent\": %llu, "
-           "\"send_errors\": %llu, \"received\": %llu, \"lost\": %llu, \"streams_with_loss\": %llu, "
-           "\"reordered\": %llu, \"duplicates\": %llu, \"stray\": %llu, \"rtcp\": %llu, "
-           "\"loss_pct\": %.3f, \"sent_per_s\": %.0f, \"asked_per_s\": %llu, \"gen_late_ticks\": %llu, "
-           "\"gen_cpu_pct\": %.1f, \"udp_rcvbuf_errors\": %llu, \"target_cpu_s\": %.2f, "
-           "\"target_cpu_pct\": %.1f, \"target_us_per_echoed_packet\": %.2f}\n",
-           nlive, seconds, (unsigned long long)total, (unsigned long long)sent_pk,
-           (unsigned long long)send_err, (unsigned long long)recv_pk, (unsigned long long)lost,
-           (unsigned long long)lossy, (unsigned long long)reordered, (unsigned long long)dup,
-           (unsigned long long)stray, (unsigned long long)rtcp_in,
-           sent_pk ? 100.0 * (double)lost / (double)sent_pk : 0, (double)sent_pk / seconds,
-           (unsigned long long)per_s, (unsigned long long)late_ticks,
-           100.0 * (g1 - g0) / span, (unsigned long long)(u1.rcvbuf_errors - u0.rcvbuf_errors),
-           cpu, 100.0 * cpu / span, recv_pk ? cpu * 1e6 / (double)recv_pk : 0);
+    printf(
+        "{\"streams\": %d, \"seconds\": %d, \"asked\": %llu, \"sent\": %llu, "
+        "\"send_errors\": %llu, \"received\": %llu, \"lost\": %llu, \"streams_with_loss\": %llu, "
+        "\"reordered\": %llu, \"duplicates\": %llu, \"stray\": %llu, \"rtcp\": %llu, "
+        "\"loss_pct\": %.3f, \"sent_per_s\": %.0f, \"asked_per_s\": %llu, \"gen_late_ticks\": "
+        "%llu, "
+        "\"gen_cpu_pct\": %.1f, \"udp_rcvbuf_errors\": %llu, \"target_cpu_s\": %.2f, "
+        "\"target_cpu_pct\": %.1f, \"target_us_per_echoed_packet\": %.2f}\n",
+        nlive, seconds, (unsigned long long)total, (unsigned long long)sent_pk,
+        (unsigned long long)send_err, (unsigned long long)recv_pk, (unsigned long long)lost,
+        (unsigned long long)lossy, (unsigned long long)reordered, (unsigned long long)dup,
+        (unsigned long long)stray, (unsigned long long)rtcp_in,
+        sent_pk ? 100.0 * (double)lost / (double)sent_pk : 0, (double)sent_pk / seconds,
+        (unsigned long long)per_s, (unsigned long long)late_ticks, 100.0 * (g1 - g0) / span,
+        (unsigned long long)(u1.rcvbuf_errors - u0.rcvbuf_errors), cpu, 100.0 * cpu / span,
+        recv_pk ? cpu * 1e6 / (double)recv_pk : 0);
     free(live);
     free(calls);
     return 0;
