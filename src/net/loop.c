@@ -152,6 +152,7 @@ void sn_loop_free(sn_loop *l)
         return;
     sn_resolver_free(l->dns); /* a resolver its owner left attached */
     sn__media_free_all(l);
+    sn__media_tx_free(l);
     for (size_t i = 0; i < l->n_lsns; i++)
         if (l->lsns[i].fd >= 0)
             close(l->lsns[i].fd);
@@ -284,6 +285,7 @@ int sn_loop_run(sn_loop *l)
         if (dl <= now) {
             l->h.timer(l->h.user, now);
             sn__udp_flush(l);
+            sn__media_flush(l);
             dl = next_deadline(l);
         }
         /* DNS: timeouts, and results to deliver (callbacks may send) */
@@ -312,6 +314,7 @@ int sn_loop_run(sn_loop *l)
             if (l->h.abort)
                 l->h.abort(l->h.user, now);
             sn__udp_flush(l);
+            sn__media_flush(l);
             for (size_t i = 0; i < l->n_conns; i++)
                 if (l->conns[i].in_use && l->conns[i].wlen)
                     sn__conn_flush(l, &l->conns[i]);
@@ -337,6 +340,7 @@ int sn_loop_run(sn_loop *l)
                 nanosleep(&ts, NULL);
             }
             int got = sn__udp_wait(l, solo);
+            sn__media_flush(l); /* what the requests' handling sent on media sockets */
             full = got >= UDP_BATCH;
             if (got == 0)
                 l->udp_busy = false;
@@ -361,9 +365,11 @@ int sn_loop_run(sn_loop *l)
         since_poll = 0;
         for (int i = 0; i < n; i++)
             dispatch(l, &evs[i]);
-        sn__media_reap(l); /* after the batch: no event left names a closed pair */
+        sn__media_flush(l); /* the turn's media sends (echoes) in one system call */
+        sn__media_reap(l);  /* after the batch: no event left names a closed pair */
     }
     sn__udp_flush(l);
+    sn__media_flush(l);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* sipreply network shell: RTP/RTCP socket pairs (RFC 3550 §11: RTP on an even port, RTCP on
  * the next one) from a port range, watched by the loop, their datagrams handed to the
- * program's media_receive; sends go out at once (MSG_DONTWAIT). */
+ * program's media_receive; sends are queued for the end of the loop turn (media_tx.c) or go
+ * out at once (MSG_DONTWAIT). */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -153,6 +154,7 @@ void sn_media_close(sn_loop *l, sn_media_sock *s)
 {
     if (!s || s->dead)
         return;
+    sn__media_flush(l); /* its queued sends name its descriptors */
     for (int i = 0; i < 2; i++)
         if (s->fd[i] >= 0) {
             close(s->fd[i]); /* leaves the epoll set */
@@ -234,7 +236,6 @@ void sn__media_event(sn_loop *l, watch *w)
 int sn_media_send(sn_loop *l, sn_media_sock *s, bool rtcp, const uint8_t *data, size_t len,
                   const char *host, uint16_t port)
 {
-    (void)l;
     if (!s || s->dead)
         return -1;
     if (!s->tx_valid || s->tx_port != port || strcmp(s->tx_host, host) != 0) {
@@ -257,6 +258,8 @@ int sn_media_send(sn_loop *l, sn_media_sock *s, bool rtcp, const uint8_t *data, 
         s->tx_port = port;
         s->tx_valid = true;
     }
+    if (sn__media_queue(l, s->fd[rtcp], data, len, &s->tx_ss, s->tx_sl) == 0)
+        return 0; /* goes out at the end of the turn */
     ssize_t r =
         sendto(s->fd[rtcp], data, len, MSG_DONTWAIT, (struct sockaddr *)&s->tx_ss, s->tx_sl);
     return r == (ssize_t)len ? 0 : -1;
