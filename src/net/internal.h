@@ -239,6 +239,19 @@ int sn__media_queue(sn_loop *l, int fd, const uint8_t *data, size_t len,
                     const struct sockaddr_storage *to, socklen_t tl);
 void sn__media_flush(sn_loop *l); /* submit what is queued (end of turn, before a close) */
 void sn__media_tx_free(sn_loop *l);
+/* media_tx.c: one datagram from each of @p n descriptors (n <= SN_MEDIA_RX_MAX), read in one
+ * system call: slot i has fd[i]'s (res < 0: none). -1: no ring (read them one by one). */
+#define SN_MEDIA_RX_MAX 64
+typedef struct sn_media_rx {
+    uint8_t buf[1536];
+    struct sockaddr_storage from;
+    struct msghdr msg;
+    struct iovec iov;
+    int res; /* bytes, or -errno */
+} sn_media_rx;
+int sn__media_recv(sn_loop *l, const int *fd, int n, sn_media_rx **slots);
+/* media.c: the media watches of one epoll batch (the loop hands them over together) */
+void sn__media_events(sn_loop *l, watch **w, int n);
 
 /* http.c */
 void sn__http_accept(sn_loop *l);

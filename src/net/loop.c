@@ -221,7 +221,8 @@ static uint64_t next_deadline(sn_loop *l)
     return l->h.next_deadline && l->h.timer ? l->h.next_deadline(l->h.user) : UINT64_MAX;
 }
 
-static void dispatch(sn_loop *l, const struct epoll_event *ev)
+/* one event; media events are collected in @p media (handed over together, media.c) */
+static void dispatch(sn_loop *l, const struct epoll_event *ev, watch **media, int *n_media)
 {
     watch *w = ev->data.ptr;
     switch (w->kind) {
@@ -239,7 +240,7 @@ static void dispatch(sn_loop *l, const struct epoll_event *ev)
         sn__dns_event(l, w, ev->events);
         sn__udp_flush(l); /* what results sent (send_dns.c, the program's callbacks) */
         break;
-    case W_MEDIA: sn__media_event(l, w); break;
+    case W_MEDIA: media[(*n_media)++] = w; break;
     case W_METRICS_CONN: {
         mconn *m = w->obj;
         if (m->in_use)
@@ -363,8 +364,12 @@ int sn_loop_run(sn_loop *l)
         last_poll = l->now;
         next_poll = l->now + UDP_POLL_MS;
         since_poll = 0;
+        watch *media[64];
+        int n_media = 0;
         for (int i = 0; i < n; i++)
-            dispatch(l, &evs[i]);
+            dispatch(l, &evs[i], media, &n_media);
+        if (n_media)
+            sn__media_events(l, media, n_media);
         sn__media_flush(l); /* the turn's media sends (echoes) in one system call */
         sn__media_reap(l);  /* after the batch: no event left names a closed pair */
     }

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,10 @@ struct sn_media_tx {
     struct iovec iov[TX_SLOTS];
     struct sockaddr_storage to[TX_SLOTS];
     uint8_t buf[TX_SLOTS][TX_BYTES];
+    sn_media_rx rx[SN_MEDIA_RX_MAX];
 };
+
+#define RX_TAG 0x52580000u /* user_data of a read: RX_TAG | slot (a send's is 0) */
 
 /* the ring, made on the first send; NULL (and never tried again) when the kernel refuses */
 static sn_media_tx *tx_get(sn_loop *l)
@@ -48,18 +52,28 @@ static sn_media_tx *tx_get(sn_loop *l)
         t->msg[i].msg_iovlen = 1;
         t->msg[i].msg_name = &t->to[i];
     }
+    for (unsigned i = 0; i < SN_MEDIA_RX_MAX; i++) {
+        sn_media_rx *r = &t->rx[i];
+        r->iov = (struct iovec){r->buf, sizeof(r->buf)};
+        r->msg.msg_iov = &r->iov;
+        r->msg.msg_iovlen = 1;
+        r->msg.msg_name = &r->from;
+    }
     l->media_tx = t;
     return t;
 }
 
-/* the completions: failed sends (all of them without CQE_SKIP) */
+/* the completions: reads into their slots, failed sends (all sends without CQE_SKIP) */
 static void reap(sn_loop *l, sn_media_tx *t)
 {
     struct io_uring_cqe *cqe;
     unsigned head, n = 0;
     io_uring_for_each_cqe(&t->ring, head, cqe)
     {
-        if (cqe->res < 0)
+        uint64_t tag = io_uring_cqe_get_data64(cqe);
+        if ((tag & 0xffff0000u) == RX_TAG && (tag & 0xffffu) < SN_MEDIA_RX_MAX)
+            t->rx[tag & 0xffffu].res = cqe->res;
+        else if (cqe->res < 0)
             l->media_tx_failed++;
         n++;
     }
@@ -111,8 +125,38 @@ int sn__media_queue(sn_loop *l, int fd, const uint8_t *data, size_t len,
     memcpy(&t->to[i], to, tl);
     t->msg[i].msg_namelen = tl;
     io_uring_prep_sendmsg(sqe, fd, &t->msg[i], MSG_DONTWAIT);
+    io_uring_sqe_set_data64(sqe, 0);
     if (t->skip_ok)
         io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
+    return 0;
+}
+
+int sn__media_recv(sn_loop *l, const int *fd, int n, sn_media_rx **slots)
+{
+    sn_media_tx *t = n <= (int)SN_MEDIA_RX_MAX ? tx_get(l) : NULL;
+    if (!t)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+        if (!sqe) {
+            sn__media_flush(l); /* queued sends: the ring is full */
+            if (!l->media_tx || !(sqe = io_uring_get_sqe(&t->ring)))
+                return -1; /* (none of ours was queued: the flush submitted sends only) */
+        }
+        sn_media_rx *r = &t->rx[i];
+        r->msg.msg_namelen = sizeof(r->from);
+        r->res = -EAGAIN;
+        /* MSG_DONTWAIT: done in the submitting call, data or EAGAIN, never later */
+        io_uring_prep_recvmsg(sqe, fd[i], &r->msg, MSG_DONTWAIT);
+        io_uring_sqe_set_data64(sqe, RX_TAG | (unsigned)i);
+        t->n++; /* counted with the sends: the flush submits them */
+    }
+    sn__media_flush(l);
+    if (!l->media_tx) {
+        /* the ring failed under the reads: none of them ran */
+        return -1;
+    }
+    *slots = t->rx;
     return 0;
 }
 
@@ -143,6 +187,15 @@ int sn__media_queue(sn_loop *l, int fd, const uint8_t *data, size_t len,
     (void)len;
     (void)to;
     (void)tl;
+    return -1;
+}
+
+int sn__media_recv(sn_loop *l, const int *fd, int n, sn_media_rx **slots)
+{
+    (void)l;
+    (void)fd;
+    (void)n;
+    (void)slots;
     return -1;
 }
 
