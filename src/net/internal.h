@@ -241,7 +241,9 @@ void sn__media_flush(sn_loop *l); /* submit what is queued (end of turn, before 
 void sn__media_tx_free(sn_loop *l);
 /* media_tx.c: one datagram from each of @p n descriptors (n <= SN_MEDIA_RX_MAX), read in one
  * system call: slot i has fd[i]'s (res < 0: none). -1: no ring (read them one by one). */
-#define SN_MEDIA_RX_MAX 64
+#define SN_MEDIA_RX_MAX 256
+/* loop.c: events per epoll_wait (a busy media turn reads that many sockets at once) */
+#define LOOP_EVENTS SN_MEDIA_RX_MAX
 typedef struct sn_media_rx {
     uint8_t buf[1536];
     struct sockaddr_storage from;

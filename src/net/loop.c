@@ -266,7 +266,7 @@ static lsn *udp_solo(sn_loop *l)
 
 int sn_loop_run(sn_loop *l)
 {
-    struct epoll_event evs[64];
+    struct epoll_event evs[LOOP_EVENTS];
     /* the sweep runs often enough for the message deadline to be felt */
     uint64_t sweep_ms = l->o.message_ms / 4 < 1000 ? l->o.message_ms / 4 : 1000;
     if (sweep_ms < 10)
@@ -351,7 +351,7 @@ int sn_loop_run(sn_loop *l)
         }
         int timeout = dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
         l->udp_busy = false; /* set again by a read that finds datagrams */
-        int n = epoll_wait(l->ep, evs, 64, timeout);
+        int n = epoll_wait(l->ep, evs, LOOP_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
             return 1;
         l->now = sn_now_ms();
@@ -364,7 +364,7 @@ int sn_loop_run(sn_loop *l)
         last_poll = l->now;
         next_poll = l->now + UDP_POLL_MS;
         since_poll = 0;
-        watch *media[64];
+        watch *media[LOOP_EVENTS];
         int n_media = 0;
         for (int i = 0; i < n; i++)
             dispatch(l, &evs[i], media, &n_media);

@@ -19,6 +19,7 @@
 
 #define TX_SLOTS 256u  /* sends queued per turn at most (then submitted, and queued again) */
 #define TX_BYTES 1500u /* a slot's payload (SR_RTP_MAX_PACKET); larger ones go out at once */
+#define RING_SQ  512u  /* submission entries: the sends and the reads of a turn */
 
 struct sn_media_tx {
     struct io_uring ring;
@@ -40,8 +41,8 @@ static sn_media_tx *tx_get(sn_loop *l)
         return l->media_tx;
     sn_media_tx *t = calloc(1, sizeof(*t));
     /* SUBMIT_ALL (Linux 5.18): a send that fails does not leave the ones after it queued */
-    if (!t || (io_uring_queue_init(TX_SLOTS, &t->ring, IORING_SETUP_SUBMIT_ALL) != 0 &&
-               io_uring_queue_init(TX_SLOTS, &t->ring, 0) != 0)) {
+    if (!t || (io_uring_queue_init(RING_SQ, &t->ring, IORING_SETUP_SUBMIT_ALL) != 0 &&
+               io_uring_queue_init(RING_SQ, &t->ring, 0) != 0)) {
         free(t);
         l->media_tx_off = true;
         return NULL;
