@@ -22,6 +22,10 @@ trap 'rm -rf "$tmp"' EXIT
 run_echo=() run_gen=()
 [ -n "${ECHO_CPU-1}" ] && run_echo+=(taskset -c "${ECHO_CPU-1}")
 [ -n "${GEN_CPU-0}" ] && run_gen+=(taskset -c "${GEN_CPU-0}")
+if [ -n "${RT-20}" ] && ! chrt -f "${RT-20}" true 2>/dev/null; then
+    echo "rtp_echo: chrt -f ${RT-20} is not allowed here (root or CAP_SYS_NICE): not real-time" >&2
+    RT=
+fi
 if [ -n "${RT-20}" ]; then
     run_echo+=(chrt -f "${RT-20}")
     run_gen+=(chrt -f "${RT-20}")

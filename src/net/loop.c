@@ -276,8 +276,9 @@ int sn_loop_run(sn_loop *l)
     uint64_t next_poll = l->now; /* the latest time epoll is asked again (busy UDP) */
     unsigned since_poll = 0;     /* datagrams read in recvmmsg waits since epoll was asked */
     uint64_t last_poll = l->now;
-    bool hold = false; /* sn_opts.udp_hold_us applies until the next poll */
-    bool full = false; /* the last read in the wait filled its batch: read again at once */
+    bool hold = false;       /* sn_opts.udp_hold_us applies until the next poll */
+    bool full = false;       /* the last read in the wait filled its batch: read again at once */
+    bool media_hold = false; /* the last turn read several media sockets: hold before waiting */
     for (;;) {
         /* one clock read per turn, right after the wait (STYLE.md §7): what the turn does
          * (the events, then what fell due) all runs at that time */
@@ -350,6 +351,16 @@ int sn_loop_run(sn_loop *l)
             continue;
         }
         int timeout = dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
+        if (media_hold && timeout > 0) {
+            /* busy media sockets (the last turn found several ready): let datagrams gather
+             * for one hold, so that a wake-up serves many streams, not one (the same
+             * sn_opts.udp_hold_us, at most that much later; never past a deadline) */
+            long ns = (long)l->o.udp_hold_us * 1000;
+            if (ns > (long)timeout * 1000000)
+                ns = (long)timeout * 1000000;
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = ns};
+            nanosleep(&ts, NULL);
+        }
         l->udp_busy = false; /* set again by a read that finds datagrams */
         int n = epoll_wait(l->ep, evs, LOOP_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
@@ -370,6 +381,7 @@ int sn_loop_run(sn_loop *l)
             dispatch(l, &evs[i], media, &n_media);
         if (n_media)
             sn__media_events(l, media, n_media);
+        media_hold = l->o.udp_hold_us && n_media >= 2;
         sn__media_flush(l); /* the turn's media sends (echoes) in one system call */
         sn__media_reap(l);  /* after the batch: no event left names a closed pair */
     }
