@@ -37,9 +37,10 @@
 #      turns; the report gives medians)
 #      PACED_GENS="sipp loadgen loadgen-grouped" (the paced row's generators: SIPp; loadgen
 #      --paced, one request per send(2) at i / rate, evenly spaced, cheap enough to pace
-#      40,000 calls/s on one CPU; loadgen-grouped: loadgen --paced --group PACED_GROUP=5, each
-#      call in its own send(2) but PACED_GROUP back to back every PACED_GROUP / rate s, the
-#      arrivals of SIPp instances each pacing 5,000 calls/s)
+#      40,000 calls/s on one CPU; loadgen-grouped: loadgen --paced --group PACED_GROUP=20, each
+#      call in its own send(2) but PACED_GROUP back to back every PACED_GROUP / rate s: what
+#      SIPp instances pacing 5,000 calls/s each were seen to send here, about 20 INVITEs at
+#      once every 4 ms, docs/performance.md)
 #      PACED_SIPP_MAX=15000 (SIPp only at rates up to this: it spends 30-40 µs of CPU per call,
 #      so one CPU cannot pace 40,000 calls/s with it) PACED_SPIN=30 (loadgen --spin: µs on the
 #      clock before each send instead of sleeping, for even gaps)
@@ -79,7 +80,7 @@ PACED_PER_SIPP=${PACED_PER_SIPP-5000}
 PACED_GENS=${PACED_GENS-sipp loadgen loadgen-grouped}
 PACED_SIPP_MAX=${PACED_SIPP_MAX:-15000}
 PACED_SPIN=${PACED_SPIN:-30}
-PACED_GROUP=${PACED_GROUP:-5}
+PACED_GROUP=${PACED_GROUP:-20}
 HOLD_US=${HOLD_US:-0}
 BACKEND_CPU=${BACKEND_CPU:-$LOADGEN_CPU}
 BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
