@@ -76,6 +76,8 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
     sr_buf_cleanup(&t->rel_bytes);
     for (size_t i = 0; i < t->n_early; i++)
         sr_buf_cleanup(&t->early[i].routes);
+    if (t->early != NULL)
+        sr__free(&s->talloc, t->early);
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);
     /* The last one gone after a burst: give back the timer room reserved for them (each

@@ -85,8 +85,9 @@ typedef struct sr__txn {
     sr_buf rel_bytes; /* that 1xx, for retransmission */
     uint64_t rel_interval;
     sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
-    /* RFC 3262 UAC side. */
-    sr__early early[SR_PRACK_MAX_DIALOGS];
+    /* RFC 3262 UAC side: SR_PRACK_MAX_DIALOGS entries (talloc), from the first reliable 1xx
+     * on; NULL until then (most transactions never see one). */
+    sr__early *early;
     size_t n_early;
     uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
     size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
