@@ -114,7 +114,7 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
     t->peer = *peer;
     t->reliable = sr__reliable(peer->transport);
     for (int k = 0; k < SR__TK_COUNT; k++)
-        sr__timer_init(&t->tm[k], t, k);
+        sr__timer_init(&t->tm[k], k);
     sr_buf_init(&t->req_bytes, &s->talloc);
     sr_buf_init(&t->resp, &s->talloc);
     sr_buf_init(&t->rel_bytes, &s->talloc);
