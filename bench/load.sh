@@ -49,6 +49,8 @@
 #      1-3 on a larger machine) PACED_SIPP=1 (with PACED_PER_SIPP="": this many instances)
 #      SIPREPLYD=PATH (run this sipreplyd binary instead of the one built here, such as
 #      another commit's build-bench/sipreplyd for a before/after comparison taken in turns)
+#      CPU_RATE=N (no search: only the CPU runs, every pair at N calls/s; a run that fits
+#      the benchmark lock's few minutes, such as the proxy pair's CPU_RUNS=2)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +88,7 @@ BACKEND_CPU=${BACKEND_CPU:-$LOADGEN_CPU}
 BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
 PROXY_SETTLE=${PROXY_SETTLE:-34}
 PROXY_MAX_TXN=${PROXY_MAX_TXN:-8000000}
+CPU_RATE=${CPU_RATE:-}
 if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
 SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-proxy kamailio-proxy sipreplyd-stateless-hold}
 OUT=bench/out/load
@@ -326,6 +329,18 @@ cpu_ticks() {
   echo "$sum"
 }
 
+# Minor page faults of process $1 and all its descendants (/proc/PID/stat field 10): memory
+# touched for the first time, or again after it went back to the kernel.
+minflt() {
+  local sum=0 p st f
+  for p in $(tree_pids "$1"); do
+    st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a f <<<"${st##*) }"
+    sum=$((sum + f[7]))
+  done
+  echo "$sum"
+}
+
 # Nanoseconds process $1 and its descendants spent waiting on a run queue, runnable but not
 # running (/proc/PID/schedstat, second field): how much the machine kept the server waiting.
 sched_wait_ns() {
@@ -350,10 +365,11 @@ sched_run_ns() {
 # One run of server $1 at rate $2 (phase $3); prints the loadgen JSON with server fields
 # added (cpu_us_per_call when $3 is cpu) and appends it to runs.jsonl.
 run_step() {
-  local s=$1 rate=$2 phase=$3 c0 c1 w0 w1 j settle=0 quiet=$SETTLE
+  local s=$1 rate=$2 phase=$3 c0 c1 w0 w1 m0 m1 j settle=0 quiet=$SETTLE
   case $s in *-proxy) quiet=$PROXY_SETTLE ;; esac
   c0=$(cpu_ticks "${PID[$s]}")
   w0=$(sched_wait_ns "${PID[$s]}")
+  m0=$(minflt "${PID[$s]}")
   j=$("${PIN_LG[@]}" "$LG" --target "127.0.0.1:${PORT[$s]}" -s "${SCEN[$s]}" \
     -u "${USER[$s]}" -r "$rate" -d "$WINDOW" --timeout "$TIMEOUT_MS" --rx-on-tick --gso)
   if [ "$phase" = cpu ]; then
@@ -362,11 +378,13 @@ run_step() {
   fi
   c1=$(cpu_ticks "${PID[$s]}")
   w1=$(sched_wait_ns "${PID[$s]}")
+  m1=$(minflt "${PID[$s]}")
   j=$(jq -c --arg s "$s" --arg p "$phase" --argjson t $((c1 - c0)) --argjson hz "$HZ" \
+    --argjson minflt $((m1 - m0)) \
     --argjson wait $(((w1 - w0) / 1000000)) \
     --argjson settle "$settle" --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
     '. + {server: $s, phase: $p, cpu_ticks: $t, hz: $hz, settle_s: $settle,
-          server_runqueue_wait_ms: $wait,
+          server_runqueue_wait_ms: $wait, server_minflt: $minflt,
           load1: ($load | tonumber),
           cpu_us_per_call: (if .answered > 0 then $t * 1e6 / $hz / .answered else null end),
           generator_bound: (.achieved_rate < 0.97 * .rate or .gen_cpu_s > 0.9 * .wall_s),
@@ -415,6 +433,7 @@ done_search() {
 }
 round=0
 [ "$PACED_ONLY" = 1 ] && for s in "${active[@]}"; do NOTE[$s]="not searched (PACED_ONLY)"; done
+[ -z "$CPU_RATE" ] || for s in "${active[@]}"; do NOTE[$s]="not searched (CPU_RATE)"; done
 [ -z "${PID[sipreplyd-stateless-hold]:-}" ] || NOTE[sipreplyd-stateless-hold]="paced row only"
 
 while :; do
@@ -468,22 +487,26 @@ median() {
     END {if (NR) printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'
 }
 # let the stateful servers finish the transactions of the search (RFC 3261 Timer I/J, T4)
-[ "$PACED_ONLY" = 1 ] || sleep "$SETTLE"
+[ "$PACED_ONLY" = 1 ] || [ -n "$CPU_RATE" ] || sleep "$SETTLE"
 pairs=("sipreplyd-stateless kamailio-stateless" "sipreplyd-stateful kamailio-stateful"
   "sipreplyd-stateless-gso kamailio-stateless" "sipreplyd-proxy kamailio-proxy")
 for pair in "${pairs[@]}"; do
   read -r a b <<<"$pair"
   members=()
   for s in $a $b; do
-    [ -n "${PID[$s]:-}" ] && [ "${LO[$s]:-0}" -gt 0 ] && members+=("$s")
+    [ -n "${PID[$s]:-}" ] && { [ -n "$CPU_RATE" ] || [ "${LO[$s]:-0}" -gt 0 ]; } && members+=("$s")
   done
   [ ${#members[@]} -gt 0 ] || continue
-  low=0
-  for s in "${members[@]}"; do
-    [ "$low" -eq 0 ] || [ "${LO[$s]}" -lt "$low" ] && low=${LO[$s]}
-  done
-  [ "$low" -gt 0 ] || continue
-  rate=$(awk -v l="$low" -v f="$COMMON_FRACTION" 'BEGIN {r = int(l * f / 100) * 100; print (r < 100 ? 100 : r)}')
+  if [ -n "$CPU_RATE" ]; then
+    rate=$CPU_RATE
+  else
+    low=0
+    for s in "${members[@]}"; do
+      [ "$low" -eq 0 ] || [ "${LO[$s]}" -lt "$low" ] && low=${LO[$s]}
+    done
+    [ "$low" -gt 0 ] || continue
+    rate=$(awk -v l="$low" -v f="$COMMON_FRACTION" 'BEGIN {r = int(l * f / 100) * 100; print (r < 100 ? 100 : r)}')
+  fi
   # a server measured at this rate for an earlier pair (Kamailio for both stateless pairs)
   # keeps its figures
   torun=()
@@ -498,9 +521,9 @@ for pair in "${pairs[@]}"; do
   for i in $(seq "$CPU_RUNS"); do
     for s in "${torun[@]}"; do
       j=$(run_step "$s" "$rate" cpu)
-      printf 'load: cpu %-20s %7d calls/s  %.2f us/call  lossless %s (lost %s, load %s)\n' "$s" \
+      printf 'load: cpu %-20s %7d calls/s  %.2f us/call  lossless %s (lost %s, minor faults %s, load %s)\n' "$s" \
         "$rate" "$(jq '.cpu_us_per_call // 0' <<<"$j")" "$(jq .lossless <<<"$j")" \
-        "$(jq .lost <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+        "$(jq .lost <<<"$j")" "$(jq .server_minflt <<<"$j")" "$(jq .load1 <<<"$j")" >&2
       # only lossless runs count: a server that drops calls also retransmits and times out
       jq '.cpu_us_per_call // empty' <<<"$j" >>"$TMP/cpuall.$s"
       if [ "$(jq .lossless <<<"$j")" = true ]; then

@@ -129,8 +129,10 @@ struct sd_engine {
      * (jobs, heap, messages, buffers) goes through it, and through it to the
      * embedder's (sd_engine_opts.alloc), so that a failure sweep reaches them all */
     const sr_allocator *alloc;
-    /* the most the transactions retained since memory last went back (memory_settle) */
+    /* the most the transactions retained since memory last went back, and when it goes back
+     * if they stay 32 MiB below that (0: not due) (memory_settle) */
     size_t mem_peak;
+    uint64_t mem_trim_at;
     struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
     struct sd_reg *reg;       /* registrations to a registrar (engine_register.c), or NULL */
     /* dialogs (engine_dialog.c): the table, its bound on a dialog's life without a session

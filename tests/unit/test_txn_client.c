@@ -279,6 +279,71 @@ static sr_msg *invite_copy(const char *branch)
     return h_parse(text);
 }
 
+/* §17.1.1.2, §17.1.2.2: in Completed over UDP a client transaction keeps only its matching key
+ * and (INVITE) its ACK: the request and its printed bytes go back at once, retransmitted
+ * finals still get the same ACK until Timer D, a CANCEL is refused as in any Completed
+ * transaction, and Timer D / K still end it with every byte returned. */
+static void test_completed_releases_request(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
+    size_t calling = sr_stack_memory(s);
+    const sr__txn *t = sr__txn_find(s, id);
+    assert_non_null(t->req);
+    assert_true(t->req_bytes.len > 0);
+    resp(s, 486, "INVITE", SR_TP_UDP, 100, &log, NULL);
+    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_null(t->req);
+    assert_int_equal(t->req_bytes.len, 0);
+    assert_true(t->resp.len > 0); /* the ACK */
+    assert_true(sr_stack_memory(s) < calling);
+    /* a retransmitted final is matched by the kept key and gets the same ACK again */
+    resp(s, 486, "INVITE", SR_TP_UDP, 2000, &log, NULL);
+    uint64_t at[8];
+    const uint64_t acks[] = {100, 2000};
+    h_assert_instants(at, h_sends(&log, "ACK ", at, 8), acks, 2);
+    const h_rec *a1 = NULL, *a2 = NULL;
+    for (size_t i = 0; i < log.n; i++)
+        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "ACK ", 4) == 0)
+            *(a1 == NULL ? &a1 : &a2) = &log.r[i];
+    assert_string_equal(a1->text, a2->text);
+    /* a final for another branch or method does not match it */
+    char text[1024];
+    h_resp_text(text, sizeof(text), 486, "z9hG4bKother", "UDP", "b1", 1, "INVITE", NULL);
+    sr_addr src = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    h_recv(s, text, &src, 2100, &log);
+    resp(s, 486, "CANCEL", SR_TP_UDP, 2200, &log, NULL);
+    assert_int_equal(h_sends(&log, "ACK ", at, 8), 2);
+    assert_int_equal(sr_stack_cancel(s, id, 2300, NULL), SR_ESTATE);
+    sr_msg *c = invite_copy("z9hG4bKnotit"); /* any message: refused for the state */
+    assert_int_equal(sr_stack_cancel_msg(s, id, c, 2300, NULL), SR_ESTATE);
+    sr_msg_free(c);
+    h_run(s, &log, 100000);
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->at, 32100);
+    size_t mine = 0; /* the two that did not match went to the core as strays (§18.1.2) */
+    for (size_t i = 0; i < log.n; i++)
+        mine += log.r[i].kind == SR_EV_RESPONSE && log.r[i].txn == id;
+    assert_int_equal(mine, 1);
+    assert_int_equal(sr_stack_memory(s), 0);
+    sr_stack_free(s);
+    /* non-INVITE: released in Completed, retransmissions absorbed, Timer K ends it */
+    h_clear(&log);
+    s = h_stack(true);
+    id = start(s, "OPTIONS", SR_TP_UDP, &log);
+    resp(s, 200, "OPTIONS", SR_TP_UDP, 100, &log, NULL);
+    t = sr__txn_find(s, id);
+    assert_null(t->req);
+    resp(s, 200, "OPTIONS", SR_TP_UDP, 200, &log, NULL);
+    assert_int_equal(h_count(&log, SR_EV_RESPONSE), 1);
+    h_run(s, &log, 100000);
+    assert_int_equal(h_find(&log, SR_EV_TERMINATED, 0)->at, 5100);
+    assert_int_equal(sr_stack_memory(s), 0);
+    sr_stack_free(s);
+}
+
 /* §9.1 with the TU's own CANCEL (sr_stack_cancel_msg): a proxy's CANCEL with Reason (RFC 3326)
  * waits for the 1xx and goes out as built; one for another INVITE is refused and stays the
  * caller's; once Proceeding, the next one is sent at once; a final first drops it. */
@@ -540,6 +605,7 @@ int main(void)
         TU_TEST(test_timer_c),
         TU_TEST(test_transport_error),
         TU_TEST(test_input_fires_due_timers),
+        TU_TEST(test_completed_releases_request),
     };
     return cmocka_run_group_tests_name("txn_client", tests, NULL, NULL);
 }

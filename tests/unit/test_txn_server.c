@@ -64,7 +64,9 @@ static void test_invite_udp_486(void **state)
     h_run(s, &log, 10000);
     ack(s, BR, SR_TP_UDP, 10000, &log);
     assert_int_equal(h_state(s, id), SR_TXN_CONFIRMED);
-    ack(s, BR, SR_TP_UDP, 10100, &log); /* absorbed */
+    assert_int_equal(sr__txn_find(s, id)->resp.len, 0); /* nothing more to send: released */
+    ack(s, BR, SR_TP_UDP, 10100, &log);                 /* absorbed */
+    retransmit(s, SR_TP_UDP, 10200, &log);              /* absorbed too (Confirmed) */
     h_run(s, &log, 100000);
     uint64_t at[32];
     const uint64_t t100[] = {200};

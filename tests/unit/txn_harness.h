@@ -268,7 +268,7 @@ static inline size_t h_stuck(const sr_stack *s, h_owed_fn owed, void *user)
     for (const sr__txn *t = s->txns; t != NULL; t = t->next, n++) {
         bool armed = false;
         for (int k = 0; k < SR__TK_COUNT; k++)
-            armed = armed || t->tm[k].heap_index != SIZE_MAX;
+            armed = armed || t->tm[k].heap_index != SR__TIMER_IDLE;
         if (armed)
             continue;
         bool server = t->kind == SR_TXN_INVITE_SERVER || t->kind == SR_TXN_NON_INVITE_SERVER;
