@@ -295,7 +295,7 @@ static void test_completed_releases_request(void **state)
     assert_non_null(t->req);
     assert_true(t->req_bytes.len > 0);
     resp(s, 486, "INVITE", SR_TP_UDP, 100, &log, NULL);
-    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
     assert_null(t->req);
     assert_int_equal(t->req_bytes.len, 0);
     assert_true(t->resp.len > 0); /* the ACK */
