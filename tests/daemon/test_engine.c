@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_harness.h"
+#include "testutil.h"
 
 static sd_engine *engine_from(const char *yaml, eh_cap *c)
 {
@@ -885,13 +886,6 @@ static void test_unparseable_gets_400_from_raw_head(void **state)
     sd_engine_free(e);
 }
 
-static sr_msg *parse(const char *s)
-{
-    sr_msg *m = NULL;
-    assert_int_equal(sr_msg_parse(&m, s, strlen(s), NULL, NULL), 0);
-    return m;
-}
-
 static void test_rule_matching(void **state)
 {
     (void)state;
@@ -930,7 +924,7 @@ static void test_rule_matching(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *r = request(cases[i].method, cases[i].uri, "z9hG4bKm", cases[i].extra, NULL, 1, NULL);
-        sr_msg *m = parse(r);
+        sr_msg *m = tu_parse(r, NULL);
         unsigned codes_[SD_MAX_CAPTURES] = {0};
         const sd_rule *rule = sd_rule_find(cf, m, cases[i].src, codes_);
         if (strcmp(rule->name, cases[i].want) != 0)

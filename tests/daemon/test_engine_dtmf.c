@@ -4,17 +4,11 @@
  * 2xx's ACK (RFC 3261 §15), the inter-digit timeout at its exact instant, no-match, keys of
  * SIP INFO (application/dtmf-relay); and shutdown: a BYE for every confirmed dialog, the
  * un-ACKed one once its ACK comes, shutdown waiting for the BYEs' finals. No sockets. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
+#include "engine_harness.h"
 #include "sipreply/rtp.h"
 
 #define MAX_PK  1024
@@ -115,10 +109,6 @@ static void on_dialog(const sd_dialog_log *l, void *user)
 
 static sd_engine *engine_from(const char *yaml, fake *f)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    if (sd_config_parse(&cf, yaml, strlen(yaml), &err) != 0)
-        fail_msg("config: %u:%u: %s", err.line, err.column, err.msg);
     sd_engine_opts o = {.send = on_send,
                         .user = f,
                         .log_user = f,
@@ -130,18 +120,13 @@ static sd_engine *engine_from(const char *yaml, fake *f)
                         .note = on_note,
                         .reg_user = f,
                         .dialog_log = on_dialog};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
-    return e;
+    return eh_engine_new(yaml, &o);
 }
-
-static const sd_local local = {"127.0.0.1", 5060};
 
 static void sip_raw(sd_engine *e, fake *f, const char *b)
 {
-    sr_addr a;
-    sr_addr_set(&a, "192.0.2.5", 5062, SR_TP_UDP);
-    sd_engine_receive(e, b, strlen(b), &a, &local, f->now);
+    sr_addr a = eh_addr("192.0.2.5", 5062, SR_TP_UDP, 0);
+    eh_receive(e, b, &a, f->now);
 }
 
 static void sip_in(sd_engine *e, fake *f, const char *method, const char *user, const char *callid,
@@ -168,10 +153,7 @@ static void sip_in(sd_engine *e, fake *f, const char *method, const char *user, 
 /* the To tag of the last response sent */
 static void to_tag(const fake *f, char *tag, size_t cap)
 {
-    const char *t = strstr(f->sip[f->n_sip - 1], "\r\nTo: ");
-    const char *p = t ? strstr(t, ";tag=") : NULL;
-    assert_non_null(p);
-    snprintf(tag, cap, "%.*s", (int)strcspn(p + 5, "\r;>"), p + 5);
+    snprintf(tag, cap, "%s", eh_to_tag(f->sip[f->n_sip - 1]));
 }
 
 /* an answered call to @p user with Call-ID @p cid (INVITE, 200, ACK unless @p no_ack) */
@@ -186,14 +168,7 @@ static void call(sd_engine *e, fake *f, const char *user, const char *cid, char 
 
 static void advance(sd_engine *e, fake *f, uint64_t to)
 {
-    while (sd_engine_next_deadline(e) <= to) {
-        uint64_t d = sd_engine_next_deadline(e);
-        if (d > f->now)
-            f->now = d;
-        sd_engine_on_timer(e, f->now);
-    }
-    f->now = to;
-    sd_engine_on_timer(e, to);
+    eh_advance(e, &f->now, to);
 }
 
 static uint16_t rseq = 1;
