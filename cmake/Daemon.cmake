@@ -10,6 +10,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_media.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_dtmf.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
@@ -18,6 +19,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_media.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_dtmf.c
   ${PROJECT_SOURCE_DIR}/src/daemon/media_file.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_set.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c

@@ -338,6 +338,11 @@ int sr__prack_uac_on_1xx(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_txn_id 
     if (e == NULL) {
         if (t->n_early == SR_PRACK_MAX_DIALOGS || tag.len > sizeof(e->tag))
             return 0; /* documented cap: passed up, not PRACKed */
+        if (t->early == NULL) {
+            t->early = sr__malloc(&s->talloc, SR_PRACK_MAX_DIALOGS * sizeof(*t->early));
+            if (t->early == NULL)
+                return SR_ENOMEM; /* a retransmission of the 1xx tries again */
+        }
         e = &t->early[t->n_early];
         memcpy(e->tag, tag.p, tag.len);
         e->tag_len = tag.len;

@@ -1,6 +1,7 @@
 /* sipreply core: the stack's public API (stack.h) — inputs checked, time advanced, timers
  * fired, then handed down to the state machines (txn_*.c, prack.c) and the plumbing
  * (stack_txn.c, stack_events.c, txn_match.c, timer.c), which never call back up here. */
+#include <stddef.h>
 #include <string.h>
 
 #include "sipreply/error.h"
@@ -405,7 +406,8 @@ static void fire_due(sr_stack *s)
     uint64_t now = s->now;
     sr__timer *tm;
     while ((tm = sr__timer_pop_due(&s->heap, now)) != NULL) {
-        sr__txn *t = tm->owner;
+        /* the slot is its transaction's tm[kind] */
+        sr__txn *t = (sr__txn *)(void *)((char *)(tm - tm->kind) - offsetof(sr__txn, tm));
         /* Timers fire at their own deadline: durations computed inside the handlers then
          * count from the instant the RFC says, even when the caller is late. */
         s->now = tm->deadline;

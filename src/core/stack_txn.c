@@ -76,6 +76,8 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
     sr_buf_cleanup(&t->rel_bytes);
     for (size_t i = 0; i < t->n_early; i++)
         sr_buf_cleanup(&t->early[i].routes);
+    if (t->early != NULL)
+        sr__free(&s->talloc, t->early);
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);
     /* The last one gone after a burst: give back the timer room reserved for them (each
@@ -112,7 +114,7 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
     t->peer = *peer;
     t->reliable = sr__reliable(peer->transport);
     for (int k = 0; k < SR__TK_COUNT; k++)
-        sr__timer_init(&t->tm[k], t, k);
+        sr__timer_init(&t->tm[k], k);
     sr_buf_init(&t->req_bytes, &s->talloc);
     sr_buf_init(&t->resp, &s->talloc);
     sr_buf_init(&t->rel_bytes, &s->talloc);

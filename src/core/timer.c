@@ -8,18 +8,16 @@
 #include "core_int.h"
 #include "timer_int.h"
 
-void sr__timer_init(sr__timer *t, void *owner, int kind)
+void sr__timer_init(sr__timer *t, int kind)
 {
     t->deadline = SR__NEVER;
-    t->seq = 0;
-    t->heap_index = SIZE_MAX;
-    t->owner = owner;
+    t->heap_index = SR__TIMER_IDLE;
     t->kind = kind;
 }
 
 bool sr__timer_is_armed(const sr__timer *t)
 {
-    return t->heap_index != SIZE_MAX;
+    return t->heap_index != SR__TIMER_IDLE;
 }
 
 void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
@@ -34,7 +32,7 @@ void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
 void sr__timer_heap_cleanup(sr__timer_heap *h)
 {
     for (size_t i = 0; i < h->len; i++)
-        h->items[i].t->heap_index = SIZE_MAX;
+        h->items[i].t->heap_index = SR__TIMER_IDLE;
     sr__free(h->alloc, h->items);
     h->items = NULL;
     h->len = h->cap = 0;
@@ -44,9 +42,13 @@ int sr__timer_heap_reserve(sr__timer_heap *h, size_t need)
 {
     if (h->cap >= need)
         return 0;
+    if (need >= SR__TIMER_IDLE) /* a slot's index is 32 bits */
+        return SR_ENOMEM;
     size_t cap = h->cap * 2 > need ? h->cap * 2 : need;
     if (cap < 16)
         cap = 16;
+    if (cap >= SR__TIMER_IDLE)
+        cap = SR__TIMER_IDLE - 1;
     sr__timer_slot *items = sr__realloc(h->alloc, h->items, cap * sizeof(*items));
     if (items == NULL)
         return SR_ENOMEM;
@@ -63,7 +65,7 @@ static bool earlier(const sr__timer_slot *a, const sr__timer_slot *b)
 static void place(sr__timer_heap *h, size_t i, const sr__timer_slot *e)
 {
     h->items[i] = *e;
-    e->t->heap_index = i;
+    e->t->heap_index = (uint32_t)i;
 }
 
 /* Move the slot @p e, whose place is the hole at @p i, up to where it belongs. */
@@ -114,14 +116,13 @@ static void remove_at(sr__timer_heap *h, size_t i)
     h->len--;
     if (i != h->len)
         settle(h, i, h->items[h->len]); /* the last slot fills the hole, either way */
-    t->heap_index = SIZE_MAX;
+    t->heap_index = SR__TIMER_IDLE;
 }
 
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay)
 {
     t->deadline = sr__deadline_add(now, delay);
-    t->seq = h->next_seq++;
-    sr__timer_slot e = {t->deadline, t->seq, t};
+    sr__timer_slot e = {t->deadline, h->next_seq++, t};
     if (sr__timer_is_armed(t)) {
         /* re-arming: one sift from where it is, no removal and insertion */
         settle(h, t->heap_index, e);

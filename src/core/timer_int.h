@@ -13,16 +13,16 @@
 #define SR__NEVER UINT64_MAX
 
 /*
- * A timer slot embedded in its owner (a transaction's timer_a ... timer_m). A slot is armed
- * while heap_index != SIZE_MAX. The owner is found from the slot by the caller (container
- * pattern) or through @p owner/@p kind.
+ * A timer slot embedded in its owner (a transaction's tm[kind]). A slot is armed while
+ * heap_index != SR__TIMER_IDLE. The owner is found from the slot by the caller (container
+ * pattern: the slot is its owner's tm[kind]); 16 bytes, since every transaction has one per
+ * RFC 3261 timer.
  */
+#define SR__TIMER_IDLE UINT32_MAX
 typedef struct sr__timer {
     uint64_t deadline;
-    uint64_t seq;
-    size_t heap_index;
-    void *owner;
-    int kind;
+    uint32_t heap_index;
+    int32_t kind;
 } sr__timer;
 
 /* A heap slot: the timer's key is kept beside its pointer, so that sifting compares keys in
@@ -42,7 +42,7 @@ typedef struct sr__timer_heap {
     const sr_allocator *alloc;
 } sr__timer_heap;
 
-void sr__timer_init(sr__timer *t, void *owner, int kind);
+void sr__timer_init(sr__timer *t, int kind);
 bool sr__timer_is_armed(const sr__timer *t);
 
 void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc);

@@ -79,6 +79,7 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
         goto out;
     }
     t->ext_bytes = ext;
+    t->req_ext = ext;
     if (fixed_id != 0)
         t->id = fixed_id;
     t->req = req;
@@ -182,8 +183,8 @@ static bool cancel_matches(const sr_msg *c, const sr_msg *inv)
  * own CANCEL @p cancel (taken on success) or, when NULL, one the stack builds. */
 int sr__client_cancel(sr_stack *s, sr__txn *t, sr_msg *cancel, sr_txn_id *id)
 {
-    if (cancel != NULL && !cancel_matches(cancel, t->req))
-        return SR_EINVAL;
+    if (cancel != NULL && t->req != NULL && !cancel_matches(cancel, t->req))
+        return SR_EINVAL; /* (no request: Completed, SR_ESTATE below) */
     if (t->cancel_asked || (t->state != SR_TXN_CALLING && t->state != SR_TXN_PROCEEDING))
         return SR_ESTATE;
     t->cancel_id = s->next_id++;
@@ -236,6 +237,30 @@ static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
         }
     }
     return sr__emit_send(s, t, &t->resp, 0);
+}
+
+/* Completed over UDP: release the request and its printed bytes, which only a retransmission
+ * (Calling, Trying) or a CANCEL or ACK yet to be built needed, and keep the §17.1.3 key; a
+ * transaction then holds little more than its ACK for Timer D's 32 s. Kept as they are when
+ * the ACK could not be built (a retransmitted final builds it from the request) or the key
+ * does not fit. */
+static void release_request(sr_stack *s, sr__txn *t)
+{
+    if (t->req == NULL || (t->kind == SR_TXN_INVITE_CLIENT && t->resp.len == 0))
+        return;
+    sr_str b = sr_msg_via(t->req, 0)->branch, m = sr_msg_cseq(t->req)->method;
+    if (b.len + m.len > sizeof(t->ckey))
+        return;
+    memcpy(t->ckey, b.p, b.len);
+    memcpy(t->ckey + b.len, m.p, m.len);
+    t->ckey_blen = (uint8_t)b.len;
+    t->ckey_mlen = (uint8_t)m.len;
+    sr_msg_free(t->req);
+    t->req = NULL;
+    s->mem -= t->req_ext;
+    t->ext_bytes -= t->req_ext;
+    t->req_ext = 0;
+    sr_buf_cleanup(&t->req_bytes);
 }
 
 static int ict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)
@@ -295,6 +320,7 @@ static int ict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr 
         }
         uint64_t d = 64 * (uint64_t)s->cfg.t1 > 32000 ? 64 * (uint64_t)s->cfg.t1 : 32000;
         int e2 = sr__start(s, t, SR__TK_D, d);
+        release_request(s, t);
         return err != 0 ? err : e2;
     case SR_TXN_ACCEPTED:
         /* RFC 6026 §8.4: further 2xx go to the TU (it ACKs each); others are absorbed. */
@@ -333,6 +359,7 @@ static int nict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr
             return err;
         }
         int e2 = sr__start(s, t, SR__TK_K, s->cfg.t4);
+        release_request(s, t);
         return err != 0 ? err : e2;
     default:
         /* Completed: response retransmissions are absorbed. */

@@ -85,12 +85,20 @@ typedef struct sr__txn {
     sr_buf rel_bytes; /* that 1xx, for retransmission */
     uint64_t rel_interval;
     sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
-    /* RFC 3262 UAC side. */
-    sr__early early[SR_PRACK_MAX_DIALOGS];
+    /* RFC 3262 UAC side: SR_PRACK_MAX_DIALOGS entries (talloc), from the first reliable 1xx
+     * on; NULL until then (most transactions never see one). */
+    sr__early *early;
     size_t n_early;
     uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
     size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
-    void *user;          /* sr_stack_txn_set_user(): copied into each event of this txn */
+    size_t req_ext;      /* ... of which the request itself (sr__msg_footprint) */
+    /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
+     * its printed bytes are released, nothing but matching needs them any more (the ACK a
+     * retransmitted final gets is kept in resp); the §17.1.3 key is kept here: the top-Via
+     * branch (ckey_blen bytes), then the CSeq method (ckey_mlen). */
+    char ckey[64];
+    uint8_t ckey_blen, ckey_mlen;
+    void *user; /* sr_stack_txn_set_user(): copied into each event of this txn */
     /* INVITE server, SR_SEND_RETX_2XX (§13.3.1.4): the 2xx asked to be retransmitted (held
      * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
     bool retx_2xx_want;

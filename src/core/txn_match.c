@@ -273,10 +273,21 @@ sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
 
 /* ------------------------------------------------------------------ matching */
 
-/* The method a transaction is keyed on (CSeq method of its request). */
+/* The method a transaction is keyed on (CSeq method of its request; a client that released
+ * its request in Completed keeps it in ckey). */
 static sr_str txn_method(const sr__txn *t)
 {
+    if (t->req == NULL)
+        return (sr_str){t->ckey + t->ckey_blen, t->ckey_mlen};
     return sr_msg_cseq(t->req)->method;
+}
+
+/* A client transaction's top-Via branch (§17.1.3). */
+static sr_str client_branch(const sr__txn *t)
+{
+    if (t->req == NULL)
+        return (sr_str){t->ckey, t->ckey_blen};
+    return sr_msg_via(t->req, 0)->branch;
 }
 
 sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method)
@@ -284,8 +295,7 @@ sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method)
     EACH(s, SR__HR_MATCH, key_client(s, branch, method), e)
     {
         sr__txn *t = e->txn;
-        if (is_client(t) && sr_str_eq(sr_msg_via(t->req, 0)->branch, branch) &&
-            sr_str_eq(txn_method(t), method))
+        if (is_client(t) && sr_str_eq(client_branch(t), branch) && sr_str_eq(txn_method(t), method))
             return t;
     }
     return NULL;

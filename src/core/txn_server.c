@@ -335,6 +335,9 @@ static int on_retransmission(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_ad
                 sr__txn_terminate(s, t);
                 return 0;
             }
+            /* Confirmed absorbs every retransmission and sends nothing: the final's bytes
+             * go back now rather than after Timer I */
+            sr_buf_cleanup(&t->resp);
             return sr__start(s, t, SR__TK_I, s->cfg.t4);
         case SR_TXN_ACCEPTED:
             /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */

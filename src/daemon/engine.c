@@ -252,18 +252,31 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     sd__drain_events(e, local, now);
 }
 
-/* After a burst: each time the transactions have let go of 32 MiB since the last time (or
- * since their peak), give the free memory back to the kernel. main.c keeps freed memory for
- * reuse (M_TRIM_THRESHOLD 256 MB) so that a steady load does not fault it in again; this is
- * for the memory a flood left behind (docs/sipreplyd.md "Memory"). Timers end transactions,
- * so this runs after them. */
-static void memory_settle(sd_engine *e)
+/* After a flood: once the transactions have let go of 32 MiB since their peak and stayed
+ * below that for MEM_QUIET_MS, give the free memory back to the kernel. main.c keeps freed
+ * memory for reuse (M_TRIM_THRESHOLD 256 MB), and so does this while the load may come back:
+ * memory given back is page-faulted in again, zeroed, by the next burst, which under a load
+ * that comes and goes costs more than the calls themselves (docs/performance.md, "Proxy
+ * row"; docs/sipreplyd.md "Memory"). Timers end transactions, so this runs after them; the
+ * engine's next deadline includes e->mem_trim_at. */
+#define MEM_QUIET_MS ((uint64_t)120000)
+
+static void memory_settle(sd_engine *e, uint64_t now)
 {
     size_t mem = sr_stack_memory(e->stack);
     if (mem > e->mem_peak)
         e->mem_peak = mem;
-    if (e->mem_peak - mem < ((size_t)32 << 20))
+    if (e->mem_peak - mem < ((size_t)32 << 20)) {
+        e->mem_trim_at = 0; /* the load is back (or never left): keep what it uses */
         return;
+    }
+    if (e->mem_trim_at == 0) {
+        e->mem_trim_at = now + MEM_QUIET_MS;
+        return;
+    }
+    if (now < e->mem_trim_at)
+        return;
+    e->mem_trim_at = 0;
     e->mem_peak = mem;
 #ifdef __GLIBC__
     malloc_trim(0);
@@ -303,7 +316,7 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
         sd__reg_on_timer(e, now);
         sd__drain_events(e, NULL, now);
     }
-    memory_settle(e);
+    memory_settle(e, now);
 }
 
 uint64_t sd_engine_next_deadline(const sd_engine *e)
@@ -321,7 +334,9 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     if (f < d)
         d = f;
     f = sd__media_next_deadline(e);
-    return f < d ? f : d;
+    if (f < d)
+        d = f;
+    return e->mem_trim_at != 0 && e->mem_trim_at < d ? e->mem_trim_at : d;
 }
 
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
@@ -341,7 +356,8 @@ void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 void sd_engine_drain(sd_engine *e)
 {
     e->draining = true;
-    sd__reg_drain(e); /* de-register (Expires: 0) what is registered */
+    sd__reg_drain(e);     /* de-register (Expires: 0) what is registered */
+    e->drain_byes = true; /* a BYE for every call still up, at the next timer (its time) */
 }
 
 size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
@@ -370,7 +386,8 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
 size_t sd_engine_pending(const sd_engine *e)
 {
     /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
-    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e) + sd__reg_pending(e);
+    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e) + sd__reg_pending(e) +
+           (e->draining ? sd__dialogs_pending(e) : 0);
 }
 
 size_t sd_engine_dialogs(const sd_engine *e)

@@ -129,8 +129,10 @@ struct sd_engine {
      * (jobs, heap, messages, buffers) goes through it, and through it to the
      * embedder's (sd_engine_opts.alloc), so that a failure sweep reaches them all */
     const sr_allocator *alloc;
-    /* the most the transactions retained since memory last went back (memory_settle) */
+    /* the most the transactions retained since memory last went back, and when it goes back
+     * if they stay 32 MiB below that (0: not due) (memory_settle) */
     size_t mem_peak;
+    uint64_t mem_trim_at;
     struct sd_fwd_call *fwds; /* forwarded requests (engine_forward.c) */
     struct sd_reg *reg;       /* registrations to a registrar (engine_register.c), or NULL */
     /* dialogs (engine_dialog.c): the table, its bound on a dialog's life without a session
@@ -139,6 +141,9 @@ struct sd_engine {
     sr_dialog_table *dialogs;
     uint64_t dialog_max_ms;
     uint32_t bye_kind;
+    uint32_t bye_done_kind; /* a BYE of ours that got its final (or timed out) */
+    size_t byes_in_flight;  /* our BYEs without a final yet (shutdown waits for them) */
+    bool drain_byes;        /* shutting down: the dialogs' BYEs are due (sd__dialogs_drain) */
     void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
     uint64_t now;               /* the time of the call into the engine being run */
     uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
@@ -358,6 +363,11 @@ void sd__dialog_after_final(sd_engine *e, const sr_msg *req, unsigned code, uint
 bool sd__dialog_event(sd_engine *e, const sr_event *ev);
 void sd__dialogs_on_timer(sd_engine *e, uint64_t now);
 uint64_t sd__dialogs_next_deadline(const sd_engine *e);
+/* Shutting down: BYE every confirmed dialog whose 2xx was ACKed (the others get theirs when
+ * the ACK comes, sd__dialog_on_ack); counted and logged. Returns the BYEs sent. */
+size_t sd__dialogs_drain(sd_engine *e, uint64_t now);
+/* While draining: what shutdown waits for (confirmed dialogs, our BYEs without a final). */
+size_t sd__dialogs_pending(const sd_engine *e);
 
 /* ------------------------------------------------------------------ engine_stateless.c */
 

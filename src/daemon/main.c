@@ -790,7 +790,7 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = sn_loop_run(loop);
-    logf_(&a, LOG_NOTICE, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
+    logf_(&a, LOG_NOTICE, "stopped (%zu sequences or BYEs unfinished)", sd_engine_pending(e));
 out:
     sn_resolver_free(a.res);
     sd_engine_free(e); /* first: its media sessions close their sockets in the loop */
