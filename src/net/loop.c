@@ -69,6 +69,7 @@ void sn_opts_default(sn_opts *o)
     o->shutdown_ms = 5000;
     o->udp_gso = false;
     o->udp_hold_us = 0;
+    o->media_plain = false;
     o->udp_errors = false;
 }
 
