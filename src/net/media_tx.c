@@ -39,6 +39,10 @@ static sn_media_tx *tx_get(sn_loop *l)
 {
     if (l->media_tx || l->media_tx_off)
         return l->media_tx;
+    if (l->o.media_plain) {
+        l->media_tx_off = true;
+        return NULL;
+    }
     sn_media_tx *t = calloc(1, sizeof(*t));
     /* SUBMIT_ALL (Linux 5.18): a send that fails does not leave the ones after it queued */
     if (!t || (io_uring_queue_init(RING_SQ, &t->ring, IORING_SETUP_SUBMIT_ALL) != 0 &&

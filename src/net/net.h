@@ -41,6 +41,10 @@ typedef struct sn_opts {
      *  long before it waits again, so one wake-up serves many streams (each echo up to
      *  udp_hold_us later). */
     uint32_t udp_hold_us;
+    /** Media sockets read and written one system call per datagram (recvmmsg, sendto)
+     *  instead of a loop turn's reads and sends in one io_uring call each (false, the
+     *  default; the plain way is also what happens without liburing or a ring). */
+    bool media_plain;
     /** Report ICMP errors for datagrams sent (IP_RECVERR: a port or host unreachable) to the
      *  handler's transport_error, with the destination of the datagram (off by default; a
      *  client such as `sipreply probe` turns it on, RFC 3261 §18.4). */
