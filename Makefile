@@ -7,6 +7,7 @@
 #               failed; the exit status is non-zero if any did.
 #   make bench  parse benchmark against libosip2 and Sofia-SIP (docs/performance.md)
 #   make bench-load  sipreplyd against Kamailio under UDP load (docs/performance.md)
+#   make bench-rtp   sipreplyd's and SIPp's RTP echo, 500 to 2,500 G.711 streams (docs/performance.md)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 RELEASE_BUILD ?= build-release
@@ -15,7 +16,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build configure run test test-main test-release test-asan bench bench-load bench-instr fuzz fuzz-build format clean deps-build deps-test \
+.PHONY: all build configure run test test-main test-release test-asan bench bench-load bench-instr bench-rtp fuzz fuzz-build format clean deps-build deps-test \
         deps-fuzz
 
 all: build
@@ -105,6 +106,17 @@ bench-load:
 bench-instr:
 	@bash scripts/deps.sh bench
 	@bash bench/instr.sh
+
+# The RTP echo benchmark: concurrent G.711 echo calls, sipreplyd and SIPp -rtp_echo at the
+# same load, the echo pinned to CPU 1 and the generator to CPU 0, both under chrt -f 20
+# (docs/performance.md "RTP echo"); BENCH_LOCK=FILE holds flock FILE around each echo's run.
+RTP_STREAMS ?= 500 1000 2000 2500
+RTP_SECONDS ?= 20
+bench-rtp: build
+	@bash scripts/deps.sh bench
+	@for n in $(RTP_STREAMS); do \
+	  LOCK=$(BENCH_LOCK) bash bench/rtp_echo.sh $(BUILD)/sipreplyd $(BUILD)/rtp_load $$n $(RTP_SECONDS); \
+	done
 
 format:
 	git ls-files --cached --others --exclude-standard '*.c' '*.h' | xargs clang-format -i

@@ -30,14 +30,23 @@
 #      NICE=-10 (servers and generator run niced, as root, so other work on a shared machine
 #      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
-#      PACED_RATES="5000 15000 40000" PACED_WINDOW=5 (the paced row: SIPp, requests sent one
-#      by one at each rate, against sipreplyd-stateless and kamailio-stateless; PACED_RATES=""
-#      skips it) PACED_ONLY=1 (only the paced row: no search, no common-rate CPU runs)
-#      PACED_ROUNDS=1 (rounds of the paced row, servers taking turns; the report gives medians)
-#      PACED_SIPP=1 (SIPp instances per paced run, in parallel, each at RATE/N: one SIPp
-#      spends tens of µs of CPU per call, which caps the rate one instance can pace; give
-#      LOADGEN_CPU a list such as 1-3 on a larger machine) PACED_PER_SIPP=RATE (instead: as
-#      many instances as it takes for each to pace at most RATE calls/s)
+#      PACED_RATES="5000 15000 40000" PACED_WINDOW=5 (the paced row: requests sent one by one
+#      at each rate, against sipreplyd-stateless, sipreplyd-stateless-hold and
+#      kamailio-stateless; PACED_RATES="" skips it) PACED_ONLY=1 (only the paced row: no
+#      search, no common-rate CPU runs) PACED_ROUNDS=1 (rounds of the paced row, servers taking
+#      turns; the report gives medians)
+#      PACED_GENS="sipp loadgen loadgen-grouped" (the paced row's generators: SIPp; loadgen
+#      --paced, one request per send(2) at i / rate, evenly spaced, cheap enough to pace
+#      40,000 calls/s on one CPU; loadgen-grouped: loadgen --paced --group PACED_GROUP=20, each
+#      call in its own send(2) but PACED_GROUP back to back every PACED_GROUP / rate s: what
+#      SIPp instances pacing 5,000 calls/s each were seen to send here, about 20 INVITEs at
+#      once every 4 ms, docs/performance.md)
+#      PACED_SIPP_MAX=15000 (SIPp only at rates up to this: it spends 30-40 µs of CPU per call,
+#      so one CPU cannot pace 40,000 calls/s with it) PACED_SPIN=30 (loadgen --spin: µs on the
+#      clock before each send instead of sleeping, for even gaps)
+#      PACED_PER_SIPP=5000 (SIPp instances per paced run: as many as it takes for each to pace
+#      at most this many calls/s, in parallel, each at RATE/N; give LOADGEN_CPU a list such as
+#      1-3 on a larger machine) PACED_SIPP=1 (with PACED_PER_SIPP="": this many instances)
 #      SIPREPLYD=PATH (run this sipreplyd binary instead of the one built here, such as
 #      another commit's build-bench/sipreplyd for a before/after comparison taken in turns)
 #      CPU_RATE=N (no search: only the CPU runs, every pair at N calls/s; a run that fits
@@ -69,7 +78,11 @@ PACED_WINDOW=${PACED_WINDOW:-5}
 PACED_ONLY=${PACED_ONLY:-0}
 PACED_ROUNDS=${PACED_ROUNDS:-1}
 PACED_SIPP=${PACED_SIPP:-1}
-PACED_PER_SIPP=${PACED_PER_SIPP:-}
+PACED_PER_SIPP=${PACED_PER_SIPP-5000}
+PACED_GENS=${PACED_GENS-sipp loadgen loadgen-grouped}
+PACED_SIPP_MAX=${PACED_SIPP_MAX:-15000}
+PACED_SPIN=${PACED_SPIN:-30}
+PACED_GROUP=${PACED_GROUP:-20}
 HOLD_US=${HOLD_US:-0}
 BACKEND_CPU=${BACKEND_CPU:-$LOADGEN_CPU}
 BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
@@ -89,7 +102,7 @@ PIN_LG=(nice -n "$NICE" taskset -c "$LOADGEN_CPU")
 PIN_BE=(nice -n "$NICE" taskset -c "$BACKEND_CPU")
 
 tools=(jq taskset kamailio)
-[ -z "$PACED_RATES" ] || tools+=(sipp /usr/bin/time)
+[ -z "$PACED_RATES" ] || [[ " $PACED_GENS " != *" sipp "* ]] || tools+=(sipp /usr/bin/time)
 for t in "${tools[@]}"; do
   command -v "$t" >/dev/null || { echo "load: $t missing (scripts/deps.sh bench)" >&2; exit 1; }
 done
@@ -526,17 +539,20 @@ for pair in "${pairs[@]}"; do
   done
 done
 
-# ---- paced: SIPp sends the calls one by one at each rate (as most real traffic arrives,
-# where the generator's bursts let recvmmsg amortise every wake-up), the two stateless servers
-# taking turns at each rate; server CPU per call from /proc/PID/schedstat (nanoseconds on a
-# CPU, finer than the clock ticks of /proc/PID/stat at these short runs), divided by the calls
-# SIPp completed (INVITE, 486, ACK).
+# ---- paced: the calls sent one by one at each rate (as most real traffic arrives, where the
+# burst rows' batches let recvmmsg amortise every wake-up), by SIPp and by loadgen --paced
+# (one request per send(2) at i / rate, ACKs one per send(2): cheap enough to pace 40,000
+# calls/s on one CPU, where SIPp is not), the stateless servers taking turns at each rate;
+# server CPU per call from /proc/PID/schedstat (nanoseconds on a CPU, finer than the clock
+# ticks of /proc/PID/stat at these short runs), divided by the calls completed (INVITE, 486,
+# ACK).
 declare -A PACED_US PACED_OK PACED_ALL PACED_GEN
-# One paced run of server $1 at rate $2: PACED_SIPP SIPp instances in parallel, each at rate/N
-# (SIPp's own CPU per call limits what one instance paces; several spread that over the CPUs
-# in LOADGEN_CPU), each pinned and niced like the generator; SIPp's CPU (user + system, from
-# /usr/bin/time) is recorded per call completed so a rate SIPp could not keep is explained.
-paced_step() {
+# One paced run of server $1 at rate $2 with SIPp: PACED_SIPP SIPp instances in parallel,
+# each at rate/N (SIPp's own CPU per call limits what one instance paces; several spread that
+# over the CPUs in LOADGEN_CPU), each pinned and niced like the generator; SIPp's CPU (user +
+# system, from /usr/bin/time) is recorded per call completed so a rate SIPp could not keep is
+# explained.
+paced_sipp_step() {
   local s=$1 rate=$2 r0 r1 calls ok=0 failed=0 t0 t1 k n=$PACED_SIPP per gen_cpu=0 sp stat f
   [ -z "$PACED_PER_SIPP" ] || n=$(((rate + PACED_PER_SIPP - 1) / PACED_PER_SIPP))
   calls=$((rate * PACED_WINDOW))
@@ -574,38 +590,91 @@ paced_step() {
   jq -nc --arg s "$s" --argjson rate "$rate" --argjson calls "$calls" --argjson ok "${ok:-0}" \
     --argjson failed "${failed:-0}" --argjson ns $((r1 - r0)) --argjson wall $(((t1 - t0) / 1000000)) \
     --arg load "$(cut -d' ' -f1 /proc/loadavg)" --argjson sipps "$n" --argjson gen "$gen_cpu" \
-    '{phase: "paced", server: $s, rate: $rate, calls: $calls, successful: $ok, failed: $failed,
+    '{phase: "paced", generator: "sipp", server: $s, rate: $rate, calls: $calls,
+      successful: $ok, failed: $failed,
       wall_ms: $wall, achieved_rate: (if $wall > 0 then ($ok * 1000 / $wall | floor) else 0 end),
-      cpu_ns: $ns, load1: ($load | tonumber), sipp_instances: $sipps, sipp_cpu_s: $gen,
-      sipp_cpu_us_per_call: (if $ok > 0 then $gen * 1e6 / $ok else null end),
+      cpu_ns: $ns, load1: ($load | tonumber), sipp_instances: $sipps, gen_cpu_s: $gen,
+      gen_cpu_us_per_call: (if $ok > 0 then $gen * 1e6 / $ok else null end),
       cpu_us_per_call: (if $ok > 0 then $ns / 1000 / $ok else null end)}' | tee -a "$OUT/runs.jsonl"
 }
-# PACED_ROUNDS rounds, the servers taking turns within each; the report gives the median of
-# the rounds (every round's figure in runs.jsonl and in the log).
-for rate in $PACED_RATES; do
-  for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
-    [ -n "${PID[$s]:-}" ] && : >"$TMP/pacedall.$s.$rate"
-  done
-  for round in $(seq "$PACED_ROUNDS"); do
-    for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
-      [ -n "${PID[$s]:-}" ] || continue
-      j=$(paced_step "$s" "$rate")
-      us=$(jq -r '.cpu_us_per_call // "-" | if type == "number" then (. * 100 | round / 100) else . end' <<<"$j")
-      [ "$us" = - ] || echo "$us" >>"$TMP/pacedall.$s.$rate"
-      PACED_OK[$s.$rate]="${PACED_OK[$s.$rate]:+${PACED_OK[$s.$rate]}, }$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms"' <<<"$j")"
-      PACED_GEN[$s.$rate]="${PACED_GEN[$s.$rate]:+${PACED_GEN[$s.$rate]}, }$(jq -r '.sipp_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")"
-      printf 'load: paced %-24s %7d calls/s  round %d  %s us/call  (%s, SIPp x%d %s us/call, load %s)\n' \
-        "$s" "$rate" "$round" "$us" "$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms"' <<<"$j")" \
-        "$(jq .sipp_instances <<<"$j")" "$(jq -r '.sipp_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+# One paced run of server $1 at rate $2 with loadgen --paced --group $3 (SIPp's SDP offer in
+# the INVITE, --spin PACED_SPIN µs on the clock before each send): the calls answered within
+# TIMEOUT_MS count; the rate loadgen achieved and the gaps between its sends are kept with
+# the run.
+paced_loadgen_step() {
+  local s=$1 rate=$2 group=$3 r0 r1 j
+  r0=$(sched_run_ns "${PID[$s]}")
+  j=$("${PIN_LG[@]}" "$LG" --target "127.0.0.1:${PORT[$s]}" -s invite-486 -u 486 -r "$rate" \
+    -d "$PACED_WINDOW" --timeout "$TIMEOUT_MS" --paced --group "$group" --sdp --spin "$PACED_SPIN")
+  r1=$(sched_run_ns "${PID[$s]}")
+  jq -c --arg s "$s" --argjson ns $((r1 - r0)) --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+    --arg gen "$4" \
+    '{phase: "paced", generator: $gen, server: $s, rate: .rate, calls: .calls,
+      successful: .answered, failed: (.lost + .late + .unexpected + .send_errors),
+      wall_ms: (.wall_s * 1000 | round), achieved_rate: .achieved_rate, cpu_ns: $ns,
+      load1: ($load | tonumber), gen_cpu_s: .gen_cpu_s,
+      gen_cpu_us_per_call: (if .answered > 0 then .gen_cpu_s * 1e6 / .answered else null end),
+      cpu_us_per_call: (if .answered > 0 then $ns / 1000 / .answered else null end),
+      gap_p1_us, gap_p50_us, gap_p99_us, slipped, max_lag_ms, lat_p50_us, lat_p99_us,
+      lost, late, rx_drops}' <<<"$j" | tee -a "$OUT/runs.jsonl"
+}
+# The generators' rows: "sipp" at the rates up to PACED_SIPP_MAX, "loadgen" at every rate.
+paced_rows() {
+  local g rate
+  for g in $PACED_GENS; do
+    for rate in $PACED_RATES; do
+      [ "$g" = sipp ] && [ "$rate" -gt "$PACED_SIPP_MAX" ] && continue
+      echo "$g $rate"
     done
   done
-  for s in sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless; do
-    [ -n "${PID[$s]:-}" ] || continue
-    PACED_US[$s.$rate]=$(median "$TMP/pacedall.$s.$rate")
-    [ -n "${PACED_US[$s.$rate]}" ] || PACED_US[$s.$rate]=-
-    PACED_ALL[$s.$rate]=$(paste -sd' ' "$TMP/pacedall.$s.$rate")
+}
+PACED_SERVERS="sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless"
+# PACED_ROUNDS rounds, the servers taking turns within each; the report gives the median of
+# the rounds (every round's figure in runs.jsonl and in the log).
+while read -r gen rate; do
+  [ -n "$gen" ] || continue
+  for s in $PACED_SERVERS; do
+    [ -n "${PID[$s]:-}" ] && : >"$TMP/pacedall.$gen.$s.$rate" && : >"$TMP/pacedok.$gen.$s.$rate"
   done
-done
+  for round in $(seq "$PACED_ROUNDS"); do
+    for s in $PACED_SERVERS; do
+      [ -n "${PID[$s]:-}" ] || continue
+      case $gen in
+      sipp) j=$(paced_sipp_step "$s" "$rate") ;;
+      loadgen) j=$(paced_loadgen_step "$s" "$rate" 1 "$gen") ;;
+      loadgen-grouped) j=$(paced_loadgen_step "$s" "$rate" "$PACED_GROUP" "$gen") ;;
+      *) echo "load: unknown paced generator '$gen'" >&2; exit 2 ;;
+      esac
+      us=$(jq -r '.cpu_us_per_call // "-" | if type == "number" then (. * 100 | round / 100) else . end' <<<"$j")
+      # only runs where every call completed count: a server that falls behind answers late,
+      # and its CPU per completed call then measures its overload (marked * in the report)
+      if [ "$us" != - ]; then
+        if [ "$(jq '.successful == .calls' <<<"$j")" = true ]; then
+          echo "$us" >>"$TMP/pacedok.$gen.$s.$rate"
+          echo "$us" >>"$TMP/pacedall.$gen.$s.$rate"
+        else
+          echo "$us*" >>"$TMP/pacedall.$gen.$s.$rate"
+        fi
+      fi
+      done_s=$(jq -r '"\(.successful)/\(.calls) in \(.wall_ms) ms" +
+        (if .generator != "sipp" then ", sent at \(.achieved_rate)/s, gaps \(.gap_p1_us)/\(.gap_p50_us)/\(.gap_p99_us) µs"
+         else "" end)' <<<"$j")
+      k=$gen.$s.$rate
+      PACED_OK[$k]="${PACED_OK[$k]:+${PACED_OK[$k]}, }$done_s"
+      PACED_GEN[$k]="${PACED_GEN[$k]:+${PACED_GEN[$k]}, }$(jq -r '.gen_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")"
+      printf 'load: paced %-8s %-24s %7d calls/s  round %d  %s us/call  (%s, generator %s us/call, load %s)\n' \
+        "$gen" "$s" "$rate" "$round" "$us" "$done_s" \
+        "$(jq -r '.gen_cpu_us_per_call // "-" | if type == "number" then round else . end' <<<"$j")" "$(jq .load1 <<<"$j")" >&2
+    done
+  done
+  for s in $PACED_SERVERS; do
+    [ -n "${PID[$s]:-}" ] || continue
+    k=$gen.$s.$rate
+    PACED_US[$k]=$(median "$TMP/pacedok.$k")
+    [ -n "${PACED_US[$k]}" ] || PACED_US[$k]=-
+    PACED_ALL[$k]=$(paste -sd' ' "$TMP/pacedall.$k")
+  done
+done < <(paced_rows)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- report
@@ -675,23 +744,32 @@ label() {
   done
   if [ -n "$PACED_RATES" ] && [ -n "${PID[sipreplyd-stateless]:-}" ] && [ -n "${PID[kamailio-stateless]:-}" ]; then
     echo
-    echo "Paced (SIPp $(sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1) x${PACED_PER_SIPP:+⌈rate / }${PACED_PER_SIPP:-$PACED_SIPP}${PACED_PER_SIPP:+⌉} in parallel, bench/sipp/invite-486.xml:"
-    echo "INVITE, 486, ACK, calls sent one by one at each rate for $PACED_WINDOW s; server CPU from"
-    echo "/proc/PID/schedstat over the calls completed; median of $PACED_ROUNDS round(s), servers taking"
-    echo "turns, every round's figure in brackets). Target: at most 0.5x Kamailio's CPU per call at"
-    echo "each rate."
+    echo "Paced: INVITE, 486, ACK, calls sent one by one at each rate for $PACED_WINDOW s, by"
+    echo "SIPp $(sipp -v 2>/dev/null | grep -o 'v[0-9][0-9.]*' | head -1) (x${PACED_PER_SIPP:+⌈rate / }${PACED_PER_SIPP:-$PACED_SIPP}${PACED_PER_SIPP:+⌉} in parallel, bench/sipp/invite-486.xml; at rates up to"
+    echo "$PACED_SIPP_MAX calls/s) and by \`loadgen --paced --sdp --spin $PACED_SPIN\` (one request per send at"
+    echo "i / rate, ACKs one per send; the same INVITE with SDP), evenly spaced (loadgen) or"
+    echo "$PACED_GROUP back to back every $PACED_GROUP / rate s as a SIPp instance sends (loadgen-grouped,"
+    echo "\`--group $PACED_GROUP\`); server CPU from /proc/PID/schedstat"
+    echo "over the calls completed; median of $PACED_ROUNDS round(s), servers taking turns, every"
+    echo "round's figure in brackets; only rounds where every call completed count (a run with calls"
+    echo "lost or late is marked *: its CPU per completed call measures an overloaded server), \"-\""
+    echo "when none did. Target: at most 0.5x Kamailio's CPU per call at each rate."
     echo
     echo "sipreplyd: its defaults (\`--udp-hold 1000\`: answers up to 1 ms later while datagrams"
     echo "come fast, docs/architecture.md); sipreplyd --udp-hold: started with \`--udp-hold $HOLD_US\`."
-    echo "SIPp CPU: the generator's own user + system"
-    echo "time per call completed, all its instances (pacing a rate needs rate × that of CPU)."
+    echo "Generator CPU: its own user + system time per call completed (SIPp: all its instances)."
+    echo "loadgen's runs also give the rate it sent at and the gaps between its sends (p1/p50/p99)."
     echo
-    echo "| rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) | SIPp CPU µs/call (same order) |"
-    echo "|---:|---:|---:|---:|---:|---:|---|---|---|"
-    for rate in $PACED_RATES; do
-      a=${PACED_US[sipreplyd-stateless.$rate]:--}
-      h=${PACED_US[sipreplyd-stateless-hold.$rate]:--}
-      b=${PACED_US[kamailio-stateless.$rate]:--}
+    echo "| generator | rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) | generator CPU µs/call (same order) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|---|---|"
+    while read -r gen rate; do
+      [ -n "$gen" ] || continue
+      ka=$gen.sipreplyd-stateless.$rate
+      kh=$gen.sipreplyd-stateless-hold.$rate
+      kb=$gen.kamailio-stateless.$rate
+      a=${PACED_US[$ka]:--}
+      h=${PACED_US[$kh]:--}
+      b=${PACED_US[$kb]:--}
       pr=$(awk -v x="$a" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}')
       hr=$(awk -v x="$h" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}')
       pv=$(awk -v r="$pr" -v q="$hr" 'BEGIN {
@@ -699,12 +777,12 @@ label() {
         w = (q == "-") ? "-" : (q <= 0.5 ? "met" : "not met")
         print v "; --udp-hold " w }')
       if [ "$PACED_ROUNDS" -gt 1 ]; then
-        a="$a (${PACED_ALL[sipreplyd-stateless.$rate]:-})"
-        h="$h (${PACED_ALL[sipreplyd-stateless-hold.$rate]:-})"
-        b="$b (${PACED_ALL[kamailio-stateless.$rate]:-})"
+        a="$a (${PACED_ALL[$ka]:-})"
+        h="$h (${PACED_ALL[$kh]:-})"
+        b="$b (${PACED_ALL[$kb]:-})"
       fi
-      echo "| $rate | $a | $h | $b | $pr | $hr | $pv | ${PACED_OK[sipreplyd-stateless.$rate]:-}; ${PACED_OK[sipreplyd-stateless-hold.$rate]:-}; ${PACED_OK[kamailio-stateless.$rate]:-} | ${PACED_GEN[sipreplyd-stateless.$rate]:-}; ${PACED_GEN[sipreplyd-stateless-hold.$rate]:-}; ${PACED_GEN[kamailio-stateless.$rate]:-} |"
-    done
+      echo "| $gen | $rate | $a | $h | $b | $pr | $hr | $pv | ${PACED_OK[$ka]:-}; ${PACED_OK[$kh]:-}; ${PACED_OK[$kb]:-} | ${PACED_GEN[$ka]:-}; ${PACED_GEN[$kh]:-}; ${PACED_GEN[$kb]:-} |"
+    done < <(paced_rows)
   fi
   echo
   echo "Command: \`make bench-load\` (bench/load.sh); raw runs: bench/out/load/runs.jsonl."

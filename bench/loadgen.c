@@ -3,7 +3,7 @@
  * docs/performance.md "sipreplyd under load").
  *
  * It plays a UAC at a fixed offered rate (calls per second, sent in small paced batches with
- * sendmmsg), reads the answers with recvmmsg, ACKs every final response to an INVITE
+ * sendmmsg, or with --paced one request per send(2) at its own time, evenly spaced), reads the answers with recvmmsg, ACKs every final response to an INVITE
  * (again when the final is retransmitted) and counts per call: answered in time, late, lost,
  * unexpected codes, provisionals seen, and the latency from the request to its final
  * response. One JSON object on stdout summarises a run.
@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -75,6 +76,10 @@ typedef struct lg_cfg {
     const char *user;    /* Request-URI user */
     const char *host;    /* Request-URI host (default: the target address) */
     bool quiet;
+    bool paced;       /* one request per send(2) at its own time (i / rate), ACKs one by one */
+    uint32_t spin_us; /* --paced: wait the last this many µs before a send on the clock */
+    uint32_t group;   /* --paced: calls sent back to back (each in its own send) per due time */
+    bool sdp;         /* the INVITE carries SIPp's uac SDP offer (application/sdp) */
 } lg_cfg;
 
 typedef struct lg_result {
@@ -85,6 +90,8 @@ typedef struct lg_result {
     uint64_t lat_p50, lat_p90, lat_p99, lat_max; /* microseconds, over calls answered */
     double send_seconds;                         /* first to last request sent */
     double max_lag_ms;                           /* worst delay of a send behind schedule */
+    double gap_p1_us, gap_p50_us, gap_p99_us;    /* time between successive requests sent */
+    uint64_t slipped;     /* --paced: sends more than one period late (the schedule moved on) */
     double wall_s, cpu_s; /* the run's duration and the generator's own CPU time in it */
 } lg_result;
 
@@ -235,9 +242,26 @@ static void put_index(char *p, uint64_t v)
  * branch, From tag and Call-ID are unique per call (and per run, through @p run).
  */
 static int make_template(tmpl *t, const char *method, const char *ruri, const char *to_uri,
-                         const char *local, const char *run)
+                         const char *local, const char *lhost, const char *run, bool sdp)
 {
     const char *mark = "@@@@@@@@@@";
+    /* SIPp's uac scenario's offer (bench/sipp/invite-486.xml), so that --paced --sdp sends
+     * what the paced row's SIPp sends, body included */
+    char body[256] = "";
+    int bl = 0;
+    if (sdp) {
+        bl = snprintf(body, sizeof body,
+                      "v=0\r\n"
+                      "o=user1 53655765 2353687637 IN IP4 %s\r\n"
+                      "s=-\r\n"
+                      "c=IN IP4 %s\r\n"
+                      "t=0 0\r\n"
+                      "m=audio 6000 RTP/AVP 0\r\n"
+                      "a=rtpmap:0 PCMU/8000\r\n",
+                      lhost, lhost);
+        if (bl < 0 || (size_t)bl >= sizeof body)
+            return -1;
+    }
     int n = snprintf(t->text, sizeof t->text,
                      "%s %s SIP/2.0\r\n"
                      "Via: SIP/2.0/UDP %s;branch=z9hG4bK%s-%s;rport\r\n"
@@ -248,9 +272,10 @@ static int make_template(tmpl *t, const char *method, const char *ruri, const ch
                      "CSeq: 1 %s\r\n"
                      "Contact: <sip:loadgen@%s>\r\n"
                      "User-Agent: sipreply-loadgen\r\n"
-                     "Content-Length: 0\r\n\r\n",
+                     "%s"
+                     "Content-Length: %d\r\n\r\n%s",
                      method, ruri, local, run, mark, local, run, mark, to_uri, run, mark, method,
-                     local);
+                     local, sdp ? "Content-Type: application/sdp\r\n" : "", bl, body);
     if (n < 0 || (size_t)n >= sizeof t->text)
         return -1;
     t->len = (size_t)n;
@@ -313,7 +338,14 @@ static void flush_acks(lg_ctx *c)
     if (c->n_ack == 0)
         return;
     uint64_t err = 0;
-    send_batch(c, c->ack_msg, c->n_ack, &err);
+    if (c->cfg.paced) {
+        /* one send(2) per ACK, as a UA such as SIPp sends them */
+        for (unsigned i = 0; i < c->n_ack; i++)
+            if (send(c->fd, c->ack_iov[i].iov_base, c->ack_iov[i].iov_len, 0) < 0)
+                err++;
+    } else {
+        send_batch(c, c->ack_msg, c->n_ack, &err);
+    }
     c->res.acks += c->n_ack - err;
     c->res.send_errors += err;
     c->n_ack = 0;
@@ -541,9 +573,89 @@ static void send_calls(lg_ctx *c, uint64_t from, uint64_t to)
     }
 }
 
+static bool all_final(const lg_ctx *c);
+
+/* --paced: call @p idx alone, in its own send(2) (no sendmmsg, no GSO). */
+static void send_one(lg_ctx *c, uint64_t idx, uint64_t t)
+{
+    static char buf[1024];
+    size_t len = fill_request(&c->req, idx, buf);
+    c->calls[idx].sent_ns = t;
+    c->calls[idx].flags |= CF_SENT;
+    if (send(c->fd, buf, len, 0) < 0)
+        c->res.send_errors++;
+    else
+        c->res.sent++;
+    c->last_send = t;
+}
+
+/*
+ * --paced: call i is due at i / rate seconds and leaves alone, in its own send(2). With
+ * --group N the calls leave N at a time, back to back but each in its own send(2), every
+ * N / rate seconds: what one SIPp instance does (at 5,000 calls/s it was seen to send
+ * about 20 INVITEs back to back every 4 ms here; docs/performance.md). The loop sleeps in ppoll (woken
+ * by an answer, which it ACKs at once, also one send(2) per ACK) until spin_us before the
+ * next call is due, then watches the clock. A send that comes late does not let the calls
+ * behind it bunch up: the next group leaves no sooner than half a group period later, so
+ * the arrivals stay spaced and the rate achieved (in the JSON, with the gaps between sends
+ * and the groups more than a group period late) tells what the machine allowed.
+ */
+static void run_paced(lg_ctx *c, uint64_t *first_send)
+{
+    const lg_cfg *cfg = &c->cfg;
+    const double period = 1e9 / cfg->rate;
+    const uint32_t group = cfg->group ? cfg->group : 1;
+    const double gperiod = period * group;
+    const uint64_t wait = (uint64_t)cfg->timeout_ms * 1000000u;
+    const uint64_t spin = (uint64_t)cfg->spin_us * 1000u;
+    uint64_t next = 0;
+    double due = 0; /* ns since t0 at which call `next` leaves */
+    (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* wake on time, not 50 µs late */
+    for (;;) {
+        uint64_t t = now_ns() - c->t0;
+        if (next < cfg->calls && (double)t >= due) {
+            double lag = ((double)t - (double)next * period) / 1e6;
+            if (lag > c->res.max_lag_ms)
+                c->res.max_lag_ms = lag;
+            if ((double)t - due > gperiod)
+                c->res.slipped++;
+            if (*first_send == UINT64_MAX)
+                *first_send = t;
+            uint64_t tg = t; /* the group's first send */
+            for (uint32_t k = 0; k < group && next < cfg->calls; k++) {
+                send_one(c, next, k ? now_ns() - c->t0 : t);
+                next++;
+            }
+            double sched = (double)next * period, soonest = (double)tg + gperiod / 2;
+            due = sched > soonest ? sched : soonest;
+        }
+        drain(c);
+        t = now_ns() - c->t0;
+        if (next >= cfg->calls) {
+            if (t > c->last_send + wait + 20000000u || all_final(c))
+                break;
+        }
+        uint64_t wake = next < cfg->calls ? (uint64_t)due : t + 2000000u;
+        if (wake <= t)
+            continue;
+        if (next < cfg->calls && wake - t <= spin)
+            continue; /* on the clock until the call is due */
+        uint64_t sleep = wake - t - (next < cfg->calls ? spin : 0);
+        struct timespec ts = {(time_t)(sleep / 1000000000u), (long)(sleep % 1000000000u)};
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        (void)ppoll(&pfd, 1, &ts, NULL);
+    }
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -583,6 +695,21 @@ static void summarise(lg_ctx *c)
         r->lat_max = lat[nl - 1];
     }
     free(lat);
+    /* the gaps between successive requests, in the order they were sent (the indices) */
+    uint64_t *gap = c->cfg.calls > 1 ? malloc((c->cfg.calls - 1) * sizeof *gap) : NULL;
+    size_t ng = 0;
+    for (uint64_t i = 1; gap && i < c->cfg.calls; i++) {
+        const call *a = &c->calls[i - 1], *b = &c->calls[i];
+        if ((a->flags & CF_SENT) && (b->flags & CF_SENT))
+            gap[ng++] = b->sent_ns >= a->sent_ns ? b->sent_ns - a->sent_ns : 0;
+    }
+    if (gap && ng) {
+        qsort(gap, ng, sizeof *gap, cmp_u64);
+        r->gap_p1_us = (double)gap[(ng - 1) / 100] / 1e3;
+        r->gap_p50_us = (double)gap[(ng - 1) / 2] / 1e3;
+        r->gap_p99_us = (double)gap[(ng - 1) * 99 / 100] / 1e3;
+    }
+    free(gap);
 }
 
 static bool all_final(const lg_ctx *c)
@@ -623,7 +750,7 @@ static int lg_run(const lg_cfg *cfg, int fd, lg_result *out)
     uint64_t seed = now_ns() ^ ((uint64_t)getpid() << 32);
     c->runlen = (size_t)snprintf(c->run, sizeof c->run, "%08x", (unsigned)(seed ^ (seed >> 29)));
     if (make_template(&c->req, cfg->sc == SC_OPTIONS ? "OPTIONS" : "INVITE", c->ruri, c->to_uri,
-                      c->local, c->run) != 0) {
+                      c->local, c->lhost, c->run, cfg->sc != SC_OPTIONS && cfg->sdp) != 0) {
         free(c->calls);
         free(c);
         return -1;
@@ -636,7 +763,9 @@ static int lg_run(const lg_cfg *cfg, int fd, lg_result *out)
     getrusage(RUSAGE_SELF, &ru0);
     c->t0 = now_ns();
     uint64_t first_send = UINT64_MAX;
-    for (;;) {
+    if (cfg->paced)
+        run_paced(c, &first_send);
+    for (; !cfg->paced;) {
         uint64_t t = now_ns() - c->t0;
         if (next < cfg->calls) {
             /* Calls due by now: the schedule is call i at i / rate seconds. */
@@ -700,7 +829,8 @@ static void print_json(FILE *f, const lg_cfg *cfg, const char *target, const lg_
             "\"rx_drops\":%llu,\"send_seconds\":%.3f,\"achieved_rate\":%.0f,"
             "\"max_lag_ms\":%.1f,\"lat_p50_us\":%llu,\"lat_p90_us\":%llu,"
             "\"lat_p99_us\":%llu,\"lat_max_us\":%llu,\"wall_s\":%.3f,\"gen_cpu_s\":%.3f,"
-            "\"finals\":{",
+            "\"paced\":%s,\"gap_p1_us\":%.1f,\"gap_p50_us\":%.1f,\"gap_p99_us\":%.1f,"
+            "\"slipped\":%llu,\"finals\":{",
             scenario_names[cfg->sc], target, cfg->rate, (unsigned long long)cfg->calls,
             cfg->timeout_ms, (unsigned long long)r->sent, (unsigned long long)r->answered,
             (unsigned long long)r->late, (unsigned long long)r->lost,
@@ -711,7 +841,9 @@ static void print_json(FILE *f, const lg_cfg *cfg, const char *target, const lg_
             (unsigned long long)r->prov_other, (unsigned long long)r->bad,
             (unsigned long long)r->stray, (unsigned long long)r->rx_drops, r->send_seconds,
             achieved, r->max_lag_ms, (unsigned long long)r->lat_p50, (unsigned long long)r->lat_p90,
-            (unsigned long long)r->lat_p99, (unsigned long long)r->lat_max, r->wall_s, r->cpu_s);
+            (unsigned long long)r->lat_p99, (unsigned long long)r->lat_max, r->wall_s, r->cpu_s,
+            cfg->paced ? "true" : "false", r->gap_p1_us, r->gap_p50_us, r->gap_p99_us,
+            (unsigned long long)r->slipped);
     const char *sep = "";
     for (unsigned i = 0; i < 600; i++) {
         if (r->codes[i]) {
@@ -927,8 +1059,14 @@ static int selftest(void)
         const char *user;
     } cases[] = {{SC_INVITE_486, "486"}, {SC_INVITE_180_486, "180486"}, {SC_OPTIONS, "200"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        lg_cfg cfg = {cases[i].sc, 4000,     400,           10000, 1000, 0,
-                      false,       (i == 1), cases[i].user, NULL,  true};
+        lg_cfg cfg = {.sc = cases[i].sc,
+                      .rate = 4000,
+                      .calls = 400,
+                      .timeout_ms = 10000,
+                      .tick_us = 1000,
+                      .gso = (i == 1),
+                      .user = cases[i].user,
+                      .quiet = true};
         lg_result r = {0};
         int fd = connected_client(&srv, sl);
         bool ok = fd >= 0 && lg_run(&cfg, fd, &r) == 0;
@@ -946,7 +1084,15 @@ static int selftest(void)
             close(fd);
     }
     {
-        lg_cfg cfg = {SC_INVITE_180_486, 4000, 100, 10000, 1000, 0, true, true, "486", NULL, true};
+        lg_cfg cfg = {.sc = SC_INVITE_180_486,
+                      .rate = 4000,
+                      .calls = 100,
+                      .timeout_ms = 10000,
+                      .tick_us = 1000,
+                      .rx_on_tick = true,
+                      .gso = true,
+                      .user = "486",
+                      .quiet = true};
         lg_result r = {0};
         int fd = connected_client(&srv, sl);
         bool ok = fd >= 0 && lg_run(&cfg, fd, &r) == 0;
@@ -956,12 +1102,38 @@ static int selftest(void)
             close(fd);
     }
     {
-        lg_cfg cfg = {SC_INVITE_486, 2000, 50, 200, 1000, 0, false, false, "486", NULL, true};
+        lg_cfg cfg = {.sc = SC_INVITE_486,
+                      .rate = 2000,
+                      .calls = 50,
+                      .timeout_ms = 200,
+                      .tick_us = 1000,
+                      .user = "486",
+                      .quiet = true};
         lg_result r = {0};
         int fd = connected_client(&hole, hl);
         bool ok = fd >= 0 && lg_run(&cfg, fd, &r) == 0;
         ok = ok && r.sent == 50 && r.lost == 50 && r.answered == 0 && r.acks == 0;
         fails += check(ok, "a server that never answers: every call lost", &cfg, &r);
+        if (fd >= 0)
+            close(fd);
+    }
+    {
+        /* --paced with SIPp's SDP: one request per send, never two within half a period */
+        lg_cfg cfg = {.sc = SC_INVITE_486,
+                      .rate = 4000,
+                      .calls = 400,
+                      .timeout_ms = 10000,
+                      .tick_us = 1000,
+                      .user = "486",
+                      .quiet = true,
+                      .paced = true,
+                      .sdp = true};
+        lg_result r = {0};
+        int fd = connected_client(&srv, sl);
+        bool ok = fd >= 0 && lg_run(&cfg, fd, &r) == 0;
+        ok = ok && r.sent == 400 && r.answered == 400 && r.lost == 0 && r.acks == 400 &&
+             r.unexpected == 0 && r.bad == 0 && r.stray == 0 && r.gap_p1_us >= 125.0;
+        fails += check(ok, "invite-486 --paced --sdp: 400 calls answered, spaced", &cfg, &r);
         if (fd >= 0)
             close(fd);
     }
@@ -981,27 +1153,37 @@ static int selftest(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: loadgen --target HOST:PORT [options]   place calls, print one JSON line\n"
-               "       loadgen --serve HOST:PORT                  null stateless responder\n"
-               "       loadgen --selftest                         check the generator\n"
-               "options:\n"
-               "  -s, --scenario NAME   invite-486 (default), invite-180-486, options\n"
-               "  -r, --rate N          offered calls per second (default 1000)\n"
-               "  -d, --duration S      seconds of offered load (default 5)\n"
-               "  -n, --calls N         number of calls (overrides --duration)\n"
-               "      --timeout MS      a final response later than this is late, none is lost\n"
-               "                        (default 500, RFC 3261 T1)\n"
-               "      --tick US         pacing period in microseconds (default 1000)\n"
-               "      --rx-on-tick      read answers once per tick instead of as they come: fewer\n"
-               "                        wake-ups at high rates, latency rounded up to the tick\n"
-               "      --gso             send each batch of requests as one UDP GSO send (cheaper\n"
-               "                        for the generator; the server still sees datagrams)\n"
-               "      --linger MS       read on this long after the run (retransmitted finals are\n"
-               "                        counted and ACKed again; default 0)\n"
-               "  -u, --user USER       Request-URI user (default 486; 200 for options)\n"
-               "      --host HOST       Request-URI host (default the target)\n"
-               "      --bind HOST:PORT  local address (default an ephemeral port)\n"
-               "      --cpu N           pin to CPU N\n");
+    fprintf(f,
+            "usage: loadgen --target HOST:PORT [options]   place calls, print one JSON line\n"
+            "       loadgen --serve HOST:PORT                  null stateless responder\n"
+            "       loadgen --selftest                         check the generator\n"
+            "options:\n"
+            "  -s, --scenario NAME   invite-486 (default), invite-180-486, options\n"
+            "  -r, --rate N          offered calls per second (default 1000)\n"
+            "  -d, --duration S      seconds of offered load (default 5)\n"
+            "  -n, --calls N         number of calls (overrides --duration)\n"
+            "      --timeout MS      a final response later than this is late, none is lost\n"
+            "                        (default 500, RFC 3261 T1)\n"
+            "      --tick US         pacing period in microseconds (default 1000)\n"
+            "      --rx-on-tick      read answers once per tick instead of as they come: fewer\n"
+            "                        wake-ups at high rates, latency rounded up to the tick\n"
+            "      --gso             send each batch of requests as one UDP GSO send (cheaper\n"
+            "                        for the generator; the server still sees datagrams)\n"
+            "      --paced           one request per send(2) at its own time (call i at i / rate\n"
+            "                        s, no batching, no GSO), ACKs one per send(2), as\n"
+            "                        SIPp sends them; the JSON gives the gaps between\n"
+            "                        sends (gap_p1/p50/p99_us) and the sends that came late\n"
+            "      --spin US         with --paced: watch the clock the last US before a send\n"
+            "                        instead of sleeping (steadier gaps; default 0)\n"
+            "      --group N         with --paced: N calls back to back (each in its own send)\n"
+            "                        every N / rate s, as a SIPp instance sends (default 1)\n"
+            "      --sdp             the INVITE carries an SDP offer (as SIPp's uac scenario)\n"
+            "      --linger MS       read on this long after the run (retransmitted finals are\n"
+            "                        counted and ACKed again; default 0)\n"
+            "  -u, --user USER       Request-URI user (default 486; 200 for options)\n"
+            "      --host HOST       Request-URI host (default the target)\n"
+            "      --bind HOST:PORT  local address (default an ephemeral port)\n"
+            "      --cpu N           pin to CPU N\n");
 }
 
 int main(int argc, char **argv)
@@ -1015,8 +1197,10 @@ int main(int argc, char **argv)
         {"rx-on-tick", no_argument, NULL, 'R'},   {"gso", no_argument, NULL, 'G'},
         {"user", required_argument, NULL, 'u'},   {"host", required_argument, NULL, 'H'},
         {"bind", required_argument, NULL, 'b'},   {"cpu", required_argument, NULL, 'c'},
+        {"paced", no_argument, NULL, 'P'},        {"spin", required_argument, NULL, 'w'},
+        {"sdp", no_argument, NULL, 'D'},          {"group", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    lg_cfg cfg = {SC_INVITE_486, 1000, 0, 500, 1000, 0, false, false, NULL, NULL, false};
+    lg_cfg cfg = {.sc = SC_INVITE_486, .rate = 1000, .timeout_ms = 500, .tick_us = 1000};
     const char *target = NULL, *serve_at = NULL, *bind_at = NULL;
     double duration = 5;
     int cpu = -1, o;
@@ -1043,6 +1227,10 @@ int main(int argc, char **argv)
         case 't': cfg.timeout_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'R': cfg.rx_on_tick = true; break;
         case 'G': cfg.gso = true; break;
+        case 'P': cfg.paced = true; break;
+        case 'w': cfg.spin_us = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'D': cfg.sdp = true; break;
+        case 'g': cfg.group = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'L': cfg.linger_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'k': cfg.tick_us = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'u': cfg.user = optarg; break;

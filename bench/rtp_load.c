@@ -2,14 +2,18 @@
  * rtp_load: concurrent G.711 RTP streams against an echo (docs/performance.md, "RTP echo").
  *
  * With --sip HOST:PORT it first sets up N calls to sip:USER@HOST (INVITE with an SDP offer of
- * PCMU naming our one RTP socket, the 200's SDP port taken, ACK), a few hundred per second;
- * with --rtp HOST:PORT every stream goes to that one port instead (SIPp -rtp_echo). Then for
- * --seconds it sends each stream a 20 ms packet of 160 bytes every 20 ms, the streams spread
- * evenly over the 20 ms (sendmmsg batches), reads what comes back (recvmmsg) and tells the
- * streams apart by the payload's first 2 bytes, the stream's index (an echo keeps the payload,
- * not the SSRC). It then waits
- * 500 ms for stragglers, hangs up (BYE) and prints one JSON line: streams, packets sent and
- * received, loss, and the target process's CPU time during the RTP phase (--pid: utime+stime
+ * PCMU naming our one RTP socket, the 200's SDP port taken, ACK), --cps per second; with
+ * --rtp HOST:PORT every stream goes to that one port instead (SIPp -rtp_echo). Then for
+ * --seconds it sends each stream a 172-byte packet (160 bytes of PCMU) every 20 ms, the
+ * streams spread evenly over the 20 ms: every millisecond the packets that fell due go out in
+ * one sendmmsg, what came back is read (recvmmsg, MSG_DONTWAIT), and it sleeps to the next
+ * millisecond (no busy wait: on a core shared with nothing else it uses what the load needs).
+ * The payload carries the stream's index and the packet's number in its stream (an echo keeps
+ * the payload, not the SSRC or sequence number), so loss, reordering and duplicates are
+ * counted per stream. It then waits --drain-ms (500) for stragglers, hangs up (BYE) and prints
+ * one JSON line: packets asked and sent (the rate it really kept), received, lost, streams
+ * with a loss, its own CPU, the host's UDP receive-buffer drops (/proc/net/snmp RcvbufErrors,
+ * all sockets), and the target process's CPU time during the RTP phase (--pid: utime+stime
  * from /proc/PID/stat) per packet echoed.
  */
 #define _GNU_SOURCE
@@ -23,11 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 64
+#define BATCH   1024 /* datagrams per sendmmsg / recvmmsg (the kernel's UIO_MAXIOV) */
+#define TICK_US 1000 /* the send clock: what fell due goes out every millisecond */
 
 typedef struct call {
     char callid[48];
@@ -36,8 +42,67 @@ typedef struct call {
     bool answered;
     uint16_t seq;
     uint32_t ts;
-    uint64_t received;
+    uint32_t sent;     /* packets sent on it (the next packet's number) */
+    uint32_t next;     /* the packet number expected next back (one past the highest) */
+    uint64_t received; /* packets back */
 } call;
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    wr16(p, (uint16_t)(v >> 16));
+    wr16(p + 2, (uint16_t)v);
+}
+
+static int rd16(const uint8_t *p)
+{
+    return p[0] << 8 | p[1];
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)rd16(p) << 16 | (uint32_t)rd16(p + 2);
+}
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* the host's UDP counters (/proc/net/snmp): datagrams dropped at a full receive buffer,
+ * on any socket (the echo's and ours) */
+struct snmp_udp {
+    unsigned long long rcvbuf_errors;
+};
+
+static void snmp_udp(struct snmp_udp *u)
+{
+    u->rcvbuf_errors = 0;
+    FILE *f = fopen("/proc/net/snmp", "r");
+    if (!f)
+        return;
+    char names[1024], vals[1024];
+    while (fgets(names, sizeof(names), f)) {
+        if (strncmp(names, "Udp: ", 5) != 0 || !fgets(vals, sizeof(vals), f))
+            continue;
+        /* a line of names, then a line of values in the same order */
+        char *sn = NULL, *sv = NULL;
+        char *n = strtok_r(names + 5, " \n", &sn), *v = strtok_r(vals + 5, " \n", &sv);
+        for (; n && v; n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv))
+            if (strcmp(n, "RcvbufErrors") == 0)
+                u->rcvbuf_errors = strtoull(v, NULL, 10);
+        break;
+    }
+    fclose(f);
+}
 
 static uint64_t now_us(void)
 {
@@ -115,11 +180,12 @@ static void sip_send(int fd, const struct sockaddr_in *to, const char *method, c
 
 int main(int argc, char **argv)
 {
-    int ncalls = 100, seconds = 10, pid = 0, cps = 400;
+    int ncalls = 100, seconds = 10, pid = 0, cps = 400, drain_ms = 500;
     const char *sip = NULL, *rtp = NULL, *user = "echo";
     static const struct option opts[] = {
-        {"sip", 1, 0, 's'}, {"rtp", 1, 0, 'r'},  {"calls", 1, 0, 'n'}, {"seconds", 1, 0, 't'},
-        {"pid", 1, 0, 'p'}, {"user", 1, 0, 'u'}, {"cps", 1, 0, 'c'},   {0, 0, 0, 0}};
+        {"sip", 1, 0, 's'},     {"rtp", 1, 0, 'r'},      {"calls", 1, 0, 'n'},
+        {"seconds", 1, 0, 't'}, {"pid", 1, 0, 'p'},      {"user", 1, 0, 'u'},
+        {"cps", 1, 0, 'c'},     {"drain-ms", 1, 0, 'd'}, {0, 0, 0, 0}};
     for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         switch (o) {
         case 's': sip = optarg; break;
@@ -129,13 +195,15 @@ int main(int argc, char **argv)
         case 'p': pid = atoi(optarg); break;
         case 'u': user = optarg; break;
         case 'c': cps = atoi(optarg); break;
+        case 'd': drain_ms = atoi(optarg); break;
         default:
             fprintf(stderr,
-                    "usage: rtp_load --sip H:P|--rtp H:P [--calls N] [--seconds S] [--pid PID]\n");
+                    "usage: rtp_load --sip H:P|--rtp H:P [--calls N] [--seconds S] [--pid PID]\n"
+                    "               [--user U] [--cps N] [--drain-ms MS]\n");
             return 2;
         }
     }
-    if ((!sip && !rtp) || ncalls < 1) {
+    if ((!sip && !rtp) || ncalls < 1 || ncalls > 65535 || seconds < 1 || cps < 1) {
         fprintf(stderr, "rtp_load: --sip or --rtp\n");
         return 2;
     }
@@ -143,9 +211,12 @@ int main(int argc, char **argv)
     int rfd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in me = {.sin_family = AF_INET};
     inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
-    int big = 16 << 20;
-    setsockopt(rfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-    setsockopt(rfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+    /* 64 MB each way (FORCE: past net.core.rmem_max when we may; else what the limit gives) */
+    int big = 64 << 20;
+    if (setsockopt(rfd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) != 0)
+        setsockopt(rfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    if (setsockopt(rfd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) != 0)
+        setsockopt(rfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
     if (!calls || bind(rfd, (struct sockaddr *)&me, sizeof(me)) != 0)
         return 1;
     socklen_t sl = sizeof(me);
@@ -225,106 +296,153 @@ int main(int argc, char **argv)
         }
         answered = ncalls;
     }
-    /* the RTP phase */
+    /* the RTP phase: every TICK_US the packets that fell due, in one sendmmsg (several when
+     * more than BATCH), then whatever came back, then sleep to the next tick (no busy wait) */
+    int *live = calloc((size_t)(answered ? answered : 1), sizeof(*live));
+    if (!live)
+        return 1;
+    int nlive = 0;
+    for (int i = 0; i < ncalls; i++)
+        if (calls[i].answered)
+            live[nlive++] = i;
     static uint8_t out[BATCH][172];
-    static uint8_t in[BATCH][2048];
-    struct mmsghdr om[BATCH], im[BATCH];
-    struct iovec oiov[BATCH], iiov[BATCH];
+    static uint8_t in[BATCH][256];
+    static struct mmsghdr om[BATCH], im[BATCH];
+    static struct iovec oiov[BATCH], iiov[BATCH];
     for (int k = 0; k < BATCH; k++) {
         iiov[k] = (struct iovec){in[k], sizeof(in[k])};
-        memset(&im[k], 0, sizeof(im[k]));
         im[k].msg_hdr.msg_iov = &iiov[k];
         im[k].msg_hdr.msg_iovlen = 1;
+        memset(out[k] + 18, 0xff, 172 - 18); /* PCMU silence */
+        oiov[k] = (struct iovec){out[k], 172};
+        om[k].msg_hdr.msg_iov = &oiov[k];
+        om[k].msg_hdr.msg_iovlen = 1;
+        om[k].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
     }
-    uint64_t sent_pk = 0, recv_pk = 0, late = 0;
-    double c0 = cpu_s(pid);
+    uint64_t sent_pk = 0, recv_pk = 0, late_ticks = 0, send_err = 0, reordered = 0, dup = 0;
+    uint64_t stray = 0, rtcp_in = 0;
+    struct snmp_udp u0, u1;
+    snmp_udp(&u0);
+    double c0 = cpu_s(pid), g0 = self_cpu_s();
     uint64_t t0 = now_us(), tend = t0 + (uint64_t)seconds * 1000000u;
+    uint64_t per_s = (uint64_t)nlive * 50u, total = per_s * (uint64_t)seconds;
     uint64_t slot = 0; /* packets scheduled so far, over all streams */
-    uint64_t per_s = (uint64_t)answered * 50u;
-    for (;;) {
+    for (uint64_t tick = 1;; tick++) {
         uint64_t now = now_us();
-        if (now >= tend + 500000u)
+        if (now >= tend + (uint64_t)drain_ms * 1000u)
             break;
-        uint64_t due = now < tend ? (now - t0) * per_s / 1000000u : slot;
-        if (due > slot + (uint64_t)answered)
-            late++;
-        int nb = 0;
-        while (slot < due && nb < BATCH) {
-            int i = (int)(slot % (uint64_t)ncalls);
-            slot++;
-            if (!calls[i].answered)
-                continue;
-            uint8_t *p = out[nb];
-            p[0] = 0x80;
-            p[1] = 0;
-            p[2] = (uint8_t)(calls[i].seq >> 8);
-            p[3] = (uint8_t)calls[i].seq;
-            uint32_t ts = calls[i].ts, ss = 0x10000000u + (uint32_t)i;
-            p[4] = (uint8_t)(ts >> 24);
-            p[5] = (uint8_t)(ts >> 16);
-            p[6] = (uint8_t)(ts >> 8);
-            p[7] = (uint8_t)ts;
-            p[8] = (uint8_t)(ss >> 24);
-            p[9] = (uint8_t)(ss >> 16);
-            p[10] = (uint8_t)(ss >> 8);
-            p[11] = (uint8_t)ss;
-            memset(p + 12, 0xff, 160);
-            /* the stream's index in the payload: an echo keeps the payload */
-            p[12] = (uint8_t)(i >> 8);
-            p[13] = (uint8_t)i;
-            calls[i].seq++;
-            calls[i].ts += 160;
-            oiov[nb] = (struct iovec){p, 172};
-            memset(&om[nb], 0, sizeof(om[nb]));
-            om[nb].msg_hdr.msg_iov = &oiov[nb];
-            om[nb].msg_hdr.msg_iovlen = 1;
-            om[nb].msg_hdr.msg_name = &calls[i].media;
-            om[nb].msg_hdr.msg_namelen = sizeof(calls[i].media);
-            nb++;
-        }
-        if (nb) {
-            int r = sendmmsg(rfd, om, (unsigned)nb, 0);
-            if (r > 0)
-                sent_pk += (uint64_t)r;
+        uint64_t due = now < tend ? (now - t0) * per_s / 1000000u : total;
+        if (due > slot + per_s * TICK_US / 1000000u * 2)
+            late_ticks++; /* more than two ticks' worth behind */
+        while (slot < due) {
+            int nb = 0;
+            while (slot < due && nb < BATCH) {
+                int i = live[slot % (uint64_t)nlive];
+                slot++;
+                call *c = &calls[i];
+                uint8_t *p = out[nb];
+                p[0] = 0x80;
+                p[1] = 0;
+                wr16(p + 2, c->seq);
+                wr32(p + 4, c->ts);
+                wr32(p + 8, 0x10000000u + (uint32_t)i);
+                /* the payload: the stream's index and the packet's number in its stream (an
+                 * echo keeps the payload, not the header), then silence */
+                wr16(p + 12, (uint16_t)i);
+                wr32(p + 14, c->sent);
+                c->seq++;
+                c->ts += 160;
+                c->sent++;
+                om[nb].msg_hdr.msg_name = &c->media;
+                nb++;
+            }
+            int done = 0;
+            while (done < nb) {
+                int r = sendmmsg(rfd, om + done, (unsigned)(nb - done), 0);
+                if (r <= 0) {
+                    send_err += (uint64_t)(nb - done); /* not sent: the stream lacks them */
+                    for (int k = done; k < nb; k++)
+                        calls[rd16(out[k] + 12)].sent--;
+                    break;
+                }
+                done += r;
+            }
+            sent_pk += (uint64_t)done;
         }
         for (;;) {
             int r = recvmmsg(rfd, im, BATCH, MSG_DONTWAIT, NULL);
             if (r <= 0)
                 break;
             for (int k = 0; k < r; k++) {
-                if (im[k].msg_len < 14 || in[k][1] >= 200)
-                    continue; /* RTCP */
-                int i = in[k][12] << 8 | in[k][13];
-                if (i < ncalls) {
-                    calls[i].received++;
-                    recv_pk++;
+                const uint8_t *q = in[k];
+                if (im[k].msg_len < 2 || (q[1] >= 200 && q[1] <= 204)) {
+                    rtcp_in++;
+                    continue;
                 }
+                int i = im[k].msg_len >= 18 ? rd16(q + 12) : ncalls;
+                if (i >= ncalls || !calls[i].answered) {
+                    stray++;
+                    continue;
+                }
+                call *c = &calls[i];
+                uint32_t n = rd32(q + 14);
+                if (n >= c->sent) {
+                    stray++;
+                    continue;
+                }
+                if (n < c->next)
+                    reordered++; /* or a duplicate: told apart at the end */
+                else
+                    c->next = n + 1;
+                c->received++;
+                recv_pk++;
             }
         }
-        if (!nb) {
-            struct pollfd pf = {.fd = rfd, .events = POLLIN};
-            poll(&pf, 1, 1);
+        /* sleep to the next tick */
+        uint64_t wake = t0 + tick * TICK_US;
+        now = now_us();
+        if (wake > now) {
+            struct timespec ts = {(time_t)((wake - now) / 1000000u),
+                                  (long)((wake - now) % 1000000u) * 1000};
+            nanosleep(&ts, NULL);
+        } else {
+            tick = (now - t0) / TICK_US;
         }
     }
-    double c1 = cpu_s(pid);
-    uint64_t streams_lossless = 0;
-    for (int i = 0; i < ncalls; i++)
-        if (calls[i].answered && calls[i].received * 1u >= (uint64_t)(sent_pk / (uint64_t)answered))
-            streams_lossless++;
+    double c1 = cpu_s(pid), g1 = self_cpu_s();
+    snmp_udp(&u1);
+    uint64_t lossy = 0, lost = 0;
+    for (int k = 0; k < nlive; k++) {
+        const call *c = &calls[live[k]];
+        if (c->received > c->sent)
+            dup += c->received - c->sent;
+        else if (c->received < c->sent) {
+            lost += c->sent - c->received;
+            lossy++;
+        }
+    }
     if (sip)
         for (int i = 0; i < ncalls; i++)
             if (calls[i].answered)
                 sip_send(sfd, &starget, "BYE", user, "127.0.0.1", sport, 0, &calls[i], 2, "");
-    double cpu = c1 - c0;
-    printf("{\"streams\": %d, \"seconds\": %d, \"sent\": %llu, \"received\": %llu, "
-           "\"loss_pct\": %.3f, \"packets_per_s_each_way\": %.0f, \"target_cpu_s\": %.2f, "
-           "\"target_cpu_pct\": %.1f, \"target_us_per_echoed_packet\": %.2f, \"gen_late\": %llu}\n",
-           answered, seconds, (unsigned long long)sent_pk, (unsigned long long)recv_pk,
-           sent_pk ? 100.0 * (double)(sent_pk - (recv_pk < sent_pk ? recv_pk : sent_pk)) /
-                         (double)sent_pk
-                   : 0,
-           (double)sent_pk / seconds, cpu, 100.0 * cpu / (seconds + 0.5),
-           recv_pk ? cpu * 1e6 / (double)recv_pk : 0, (unsigned long long)late);
-    (void)streams_lossless;
+    double cpu = c1 - c0, span = seconds + drain_ms / 1000.0;
+    printf(
+        "{\"streams\": %d, \"seconds\": %d, \"asked\": %llu, \"sent\": %llu, "
+        "\"send_errors\": %llu, \"received\": %llu, \"lost\": %llu, \"streams_with_loss\": %llu, "
+        "\"reordered\": %llu, \"duplicates\": %llu, \"stray\": %llu, \"rtcp\": %llu, "
+        "\"loss_pct\": %.3f, \"sent_per_s\": %.0f, \"asked_per_s\": %llu, \"gen_late_ticks\": "
+        "%llu, "
+        "\"gen_cpu_pct\": %.1f, \"udp_rcvbuf_errors\": %llu, \"target_cpu_s\": %.2f, "
+        "\"target_cpu_pct\": %.1f, \"target_us_per_echoed_packet\": %.2f}\n",
+        nlive, seconds, (unsigned long long)total, (unsigned long long)sent_pk,
+        (unsigned long long)send_err, (unsigned long long)recv_pk, (unsigned long long)lost,
+        (unsigned long long)lossy, (unsigned long long)reordered, (unsigned long long)dup,
+        (unsigned long long)stray, (unsigned long long)rtcp_in,
+        sent_pk ? 100.0 * (double)lost / (double)sent_pk : 0, (double)sent_pk / seconds,
+        (unsigned long long)per_s, (unsigned long long)late_ticks, 100.0 * (g1 - g0) / span,
+        (unsigned long long)(u1.rcvbuf_errors - u0.rcvbuf_errors), cpu, 100.0 * cpu / span,
+        recv_pk ? cpu * 1e6 / (double)recv_pk : 0);
+    free(live);
+    free(calls);
     return 0;
 }

@@ -12,13 +12,14 @@
 # Prints the calls completed, the server's CPU µs per call (/proc/PID/schedstat, all PIDS),
 # then each counter in total and per call. Needs perf with tracepoints (root or
 # kernel.perf_event_paranoid ≤ 1), and build-bench/loadgen for the loadgen generator.
+# EXTRA_SYSCALLS="clock_nanosleep ...": more system calls to count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 4 ] || { sed -n 2,14p "$0" >&2; exit 2; }
 pids=$1 port=$2 rate=$3 secs=$4 gen=${5:-sipp}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 ev=raw_syscalls:sys_enter
-for s in epoll_wait recvmmsg recvfrom sendmmsg sendto; do ev+=,syscalls:sys_enter_$s; done
+for s in epoll_wait recvmmsg recvfrom sendmmsg sendto ${EXTRA_SYSCALLS:-}; do ev+=,syscalls:sys_enter_$s; done
 ev+=,context-switches,task-clock
 tmp=$(mktemp -d /tmp/sipreply-syscalls.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

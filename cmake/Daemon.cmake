@@ -10,6 +10,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/config_check.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_media.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/config_dtmf.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_register.c
   ${PROJECT_SOURCE_DIR}/src/daemon/config_yaml.c
   ${PROJECT_SOURCE_DIR}/src/daemon/default_config.c
@@ -18,6 +19,7 @@ add_library(sipreplyd_engine STATIC
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_rw.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_media.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/engine_dtmf.c
   ${PROJECT_SOURCE_DIR}/src/daemon/media_file.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_forward_set.c
   ${PROJECT_SOURCE_DIR}/src/daemon/engine_metrics.c
@@ -53,9 +55,19 @@ add_library(sipreply_net STATIC
   ${PROJECT_SOURCE_DIR}/src/net/resolve.c
   ${PROJECT_SOURCE_DIR}/src/net/resolve_order.c
   ${PROJECT_SOURCE_DIR}/src/net/send_dns.c
-  ${PROJECT_SOURCE_DIR}/src/net/media.c)
+  ${PROJECT_SOURCE_DIR}/src/net/media.c
+  ${PROJECT_SOURCE_DIR}/src/net/media_tx.c)
 target_include_directories(sipreply_net PUBLIC ${PROJECT_SOURCE_DIR}/src/net)
 target_link_libraries(sipreply_net PUBLIC sipreply_static PRIVATE PkgConfig::SR_CARES)
+# The media sends of a loop turn in one system call (src/net/media_tx.c): liburing; without
+# it every send is a sendto of its own
+pkg_check_modules(SR_URING IMPORTED_TARGET liburing)
+if(SR_URING_FOUND)
+  target_link_libraries(sipreply_net PRIVATE PkgConfig::SR_URING)
+  target_compile_definitions(sipreply_net PRIVATE SN_HAVE_URING)
+else()
+  message(STATUS "liburing not found: media sends are one sendto each (scripts/deps.sh build)")
+endif()
 sr_target_warnings(sipreply_net APP)
 sr_target_sanitizers(sipreply_net)
 

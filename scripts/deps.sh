@@ -7,6 +7,7 @@ pkgs_build="$pkgs_build libyaml-dev"   # sipreplyd: the YAML configuration
 pkgs_build="$pkgs_build libpcap-dev"   # sipreply analyze: pcap/pcapng files and live capture
 pkgs_build="$pkgs_build libc-ares-dev"   # src/net: asynchronous DNS (RFC 3263 server location)
 pkgs_build="$pkgs_build libsndfile1-dev"   # sipreplyd: WAV files of the media `file` mode
+pkgs_build="$pkgs_build liburing-dev"   # src/net: a loop turn's media sends in one system call (io_uring)
 pkgs_test="$pkgs_build clang libclang-rt-14-dev clang-format jq libssl-dev"
 pkgs_test="$pkgs_test python3"   # sipreplyd integration test client (tests/daemon)
 pkgs_bench="$pkgs_build valgrind libosip2-dev libsofia-sip-ua-dev"

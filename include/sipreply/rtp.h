@@ -217,11 +217,21 @@ typedef struct sr_media {
     uint64_t lsr_ms;    /**< when that SR arrived */
     bool ev_active;     /**< an RFC 4733 event in progress (its timestamp below) */
     uint32_t ev_ts;
+    bool ev_prev_set; /**< the event before it (a late packet of it is not a new one) */
+    uint32_t ev_prev_ts;
     sr_media_stats st;
 } sr_media;
 
 /** Start @p m with @p c at @p now_ms: generated modes send their first packet at once. */
 SR_API void sr_media_init(sr_media *m, const sr_media_cfg *c, uint64_t now_ms);
+
+/**
+ * Switch @p m to @p c's mode and its settings (tone_hz, amplitude, samples) at @p now_ms; the
+ * rest of @p c is ignored. Our SSRC and sequence numbers go on; the timestamps go on from the
+ * RTP time of @p now_ms (RFC 3550 §5.1), a generated mode starting with the marker bit set
+ * (a new talkspurt, RFC 3551 §4.1) at once when we send.
+ */
+SR_API void sr_media_switch(sr_media *m, const sr_media_cfg *c, uint64_t now_ms);
 
 /** Set what the negotiated direction allows: we send, the peer sends (RFC 3264 §5.1). */
 SR_API void sr_media_set_direction(sr_media *m, bool we_send, bool peer_sends, uint64_t now_ms);

@@ -28,5 +28,6 @@
 #include <sipreply/sdp.h>
 #include <sipreply/rtp.h>
 #include <sipreply/dialog.h>
+#include <sipreply/dtmf.h>
 
 #endif /* SIPREPLY_H */

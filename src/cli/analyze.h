@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sipreply/sipreply.h"
 
@@ -20,8 +21,10 @@
 /* A small chained hash map from byte strings to pointers (CLI side, plain malloc). */
 typedef struct az_entry {
     struct az_entry *next;
+    struct az_entry *qnext; /* az_tab: the next entry in its slot of the expiry wheel */
     uint64_t hash;
     uint64_t stamp; /* when the entry was last used (capture time): expiry without the value */
+    uint64_t due;   /* az_map_sweep() calls its function on the entry only after this */
     size_t klen;
     void *val;
     char key[]; /* klen bytes */
@@ -34,6 +37,24 @@ typedef struct az_map {
                      of them can be old enough */
     size_t nb, n;
 } az_map;
+
+/* A table of entries that expire ttl ns of capture time after their last use
+ * (analyze_tab.c): open addressing over slots holding each entry's hash; entries recycled
+ * by size; a time wheel of AZ_WHEEL_SLOTS slots of width ns, each listing the entries due
+ * then (cur: the first slot not processed). Values inline in their entries, one size. */
+#define AZ_WHEEL_SLOTS 512
+#define AZ_TAB_CLASSES 16
+typedef struct az_slot {
+    uint64_t hash;
+    az_entry *e; /* NULL: free */
+} az_slot;
+typedef struct az_tab {
+    az_slot *s;
+    size_t cap, n, vsize;
+    uint64_t ttl, width, cur;
+    az_entry **wheel;
+    az_entry *spare[AZ_TAB_CLASSES]; /* entries freed, by size in steps of 64 bytes */
+} az_tab;
 
 /* Blocks for parsed messages, recycled instead of going back to malloc each message: a
  * free list per power-of-two size class from 1 KiB to 64 KiB, each holding at most
@@ -157,13 +178,18 @@ typedef struct az {
     az_element other;
     az_map el_map;
     /* retransmission heuristic state, calls, pending requests (for pair linting) */
-    az_map resend, calls, pending;
+    az_map calls;
+    az_tab resend, pending;
     az_map names;        /* address -> "host:port", formatted once (at most AZ_MAX_NAMES) */
     az_pool pool;        /* the allocator of parsed messages */
     az_call *spare[256]; /* calls accounted and not listed, reused for new ones */
     size_t nspare;
     size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
     uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
+    /* the message being accounted: its Call-ID and the az_hash() of its first 127 bytes
+     * (the key of the calls) and of its first 256 (in the keys of the other tables) */
+    sr_str cid;
+    uint64_t cid_h127, cid_h256;
     /* findings */
     az_finding *findings;
     size_t nfindings, capfindings;
@@ -224,7 +250,41 @@ void az_pool_cleanup(az_pool *p);
  * and keep @p keep blocks per class. */
 void az_pool_share(az_pool *p, void *mutex, unsigned keep);
 
-/* map helpers */
+/* map helpers. A map hashes its keys with az_hash() (FNV-1a); the _h functions take that
+ * hash computed already (the same key hashed once per message for several tables). */
+uint64_t az_hash(const void *k, size_t n);
+/* az_hash() of the bytes hashed into @p h followed by @p k */
+uint64_t az_hash_more(uint64_t h, const void *k, size_t n);
+/* A hash of an address (the tables of elements and names), cheaper than az_hash(). */
+static inline uint64_t az_hash_addr(const sr_cap_addr *ad)
+{
+    uint64_t w[2];
+    memcpy(w, ad->ip, sizeof w);
+    uint64_t h = (w[0] ^ ((uint64_t)ad->port << 32 | ad->family)) * 0x9E3779B97F4A7C15ull;
+    h = (h ^ (h >> 29) ^ w[1]) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 32);
+}
+void *az_map_get_h(const az_map *m, uint64_t h, const void *key, size_t klen);
+void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp);
+int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val, uint64_t stamp);
+void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, size_t vsize,
+                          uint64_t stamp);
+/* analyze_tab.c */
+void az_tab_init(az_tab *t, uint64_t ttl);
+void *az_tab_get_h(const az_tab *t, uint64_t h, const void *key, size_t klen);
+/* az_tab_get_h() that also records @p stamp as the entry's last use. */
+void *az_tab_get_touch_h(az_tab *t, uint64_t h, const void *key, size_t klen, uint64_t stamp);
+/* Add an entry (the key must not be there) with a zeroed value of @p vsize bytes (the
+ * same for every entry of @p t); NULL when out of memory. */
+void *az_tab_put_inline_h(az_tab *t, uint64_t h, const void *key, size_t klen, size_t vsize,
+                          uint64_t stamp);
+/* Visit the entries due by @p now (last used more than ttl before it), slot by slot of the
+ * wheel, and delete those for which @p fn (which frees what the value holds) returns true.
+ * An entry used since it was filed goes to the slot of its new due time, so each costs one
+ * look per ttl of use, and nothing is swept. Entries due within the current slot's width
+ * wait for the next slot: lookups must treat an entry past its age as gone. */
+void az_tab_expire(az_tab *t, bool (*fn)(az *a, void *val), az *a, uint64_t now);
+void az_tab_free(az_tab *t, void (*free_val)(void *));
 void *az_map_get(const az_map *m, const void *key, size_t klen);
 /* Add an entry used at @p stamp; 0 or -1 when out of memory. */
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);
@@ -237,9 +297,50 @@ void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp);
 void *az_map_del(az_map *m, const void *key, size_t klen);
 void az_map_free(az_map *m, void (*free_val)(void *));
 /* Visit the entries of @p count buckets from *@p cursor on (wrapping; 0: every bucket) last
- * used before @p before, and delete those for which @p fn, which frees the value itself,
- * returns true. Entries used since are skipped without looking at their value. */
+ * used before @p before and due before @p now, and delete those for which @p fn, which frees
+ * the value itself, returns true. Entries used since, or not due, are skipped without
+ * looking at their value. */
 void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
-                  uint64_t before);
+                  uint64_t before, uint64_t now);
+/* az_map_get_touch_h() and az_map_put_h() that return the entry (NULL: none, or no memory) */
+az_entry *az_map_find_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp);
+az_entry *az_map_put_entry_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val,
+                             uint64_t stamp);
+
+/* analyze_check.c: the retransmission rule and the conformance checks of each message */
+/* The az_hash() of the first @p n bytes of the current Call-ID (a->cid). */
+uint64_t az_cid_hash(const az *a, size_t n);
+bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now);
+void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm);
+/* Lint @p m (@p pre: a request's findings when already computed, else NULL); a request may
+ * be kept for the pair checks of its responses (*@p kept: do not free it). */
+void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs, bool *kept,
+             uint64_t now, const sr_lint_finding *pre, size_t npre);
+bool az_sweep_resend(az *a, void *v);
+bool az_sweep_pending(az *a, void *v);
+void az_pending_free(void *v);
+
+/* The decimal digits of @p v at @p out (room for 10); returns how many. */
+static inline size_t az_put_uint(char *out, uint32_t v)
+{
+    char b[10];
+    size_t i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t k = i; k < sizeof b; k++)
+        out[k - i] = b[k];
+    return sizeof b - i;
+}
+
+/* snprintf(dst, cap, "%.*s", s) without the format machinery */
+static inline void az_copy_str(char *dst, size_t cap, sr_str s)
+{
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = s.p[i];
+    dst[n] = '\0';
+}
 
 #endif /* SIPREPLY_CLI_ANALYZE_H */

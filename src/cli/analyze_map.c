@@ -9,14 +9,20 @@
 
 /* FNV-1a. The sweep visits buckets in order, so the hash decides when a finished call is
  * accounted and thus which calls fill the report's list: changing it changes that list. */
-static uint64_t hash_bytes(const void *k, size_t n)
+uint64_t az_hash_more(uint64_t h, const void *k, size_t n)
 {
     const unsigned char *p = k;
-    uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ull;
     return h;
 }
+
+uint64_t az_hash(const void *k, size_t n)
+{
+    return az_hash_more(1469598103934665603ull, k, n);
+}
+
+#define hash_bytes az_hash
 
 /* ------------------------------------------------------------------ message pool */
 
@@ -148,9 +154,13 @@ void az_pool_cleanup(az_pool *p)
 
 void *az_map_get(const az_map *m, const void *key, size_t klen)
 {
+    return m->nb ? az_map_get_h(m, hash_bytes(key, klen), key, klen) : NULL;
+}
+
+void *az_map_get_h(const az_map *m, uint64_t h, const void *key, size_t klen)
+{
     if (!m->nb)
         return NULL;
-    uint64_t h = hash_bytes(key, klen);
     for (az_entry *e = m->b[h & (m->nb - 1)]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0)
             return e->val;
@@ -191,28 +201,50 @@ static int grow(az_map *m)
 
 void *az_map_get_touch(az_map *m, const void *key, size_t klen, uint64_t stamp)
 {
+    return m->nb ? az_map_get_touch_h(m, hash_bytes(key, klen), key, klen, stamp) : NULL;
+}
+
+void *az_map_get_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp)
+{
+    az_entry *e = az_map_find_touch_h(m, h, key, klen, stamp);
+    return e ? e->val : NULL;
+}
+
+az_entry *az_map_find_touch_h(az_map *m, uint64_t h, const void *key, size_t klen, uint64_t stamp)
+{
     if (!m->nb)
         return NULL;
-    uint64_t h = hash_bytes(key, klen);
     size_t k = h & (m->nb - 1);
     for (az_entry *e = m->b[k]; e; e = e->next)
         if (e->hash == h && e->klen == klen && memcmp(e->key, key, klen) == 0) {
             e->stamp = stamp;
             if (stamp < m->lo[k]) /* out-of-order capture times can go back */
                 m->lo[k] = stamp;
-            return e->val;
+            return e;
         }
     return NULL;
 }
 
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp)
 {
+    return az_map_put_h(m, hash_bytes(key, klen), key, klen, val, stamp);
+}
+
+int az_map_put_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val, uint64_t stamp)
+{
+    return az_map_put_entry_h(m, h, key, klen, val, stamp) ? 0 : -1;
+}
+
+az_entry *az_map_put_entry_h(az_map *m, uint64_t h, const void *key, size_t klen, void *val,
+                             uint64_t stamp)
+{
     if (m->n >= m->nb && grow(m) != 0)
-        return -1;
+        return NULL;
     az_entry *e = malloc(sizeof *e + klen);
     if (!e)
-        return -1;
-    e->hash = hash_bytes(key, klen);
+        return NULL;
+    e->due = 0;
+    e->hash = h;
     e->klen = klen;
     e->stamp = stamp;
     e->val = val;
@@ -223,10 +255,16 @@ int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stam
     if (stamp < m->lo[k])
         m->lo[k] = stamp;
     m->n++;
-    return 0;
+    return e;
 }
 
 void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, uint64_t stamp)
+{
+    return az_map_put_inline_h(m, hash_bytes(key, klen), key, klen, vsize, stamp);
+}
+
+void *az_map_put_inline_h(az_map *m, uint64_t h, const void *key, size_t klen, size_t vsize,
+                          uint64_t stamp)
 {
     if (m->n >= m->nb && grow(m) != 0)
         return NULL;
@@ -234,7 +272,8 @@ void *az_map_put_inline(az_map *m, const void *key, size_t klen, size_t vsize, u
     az_entry *e = calloc(1, voff + vsize);
     if (!e)
         return NULL;
-    e->hash = hash_bytes(key, klen);
+    e->due = 0;
+    e->hash = h;
     e->klen = klen;
     e->stamp = stamp;
     e->val = (char *)e + voff;
@@ -286,7 +325,7 @@ void az_map_free(az_map *m, void (*free_val)(void *))
 /* Visit the entries of @p count buckets from *@p cursor on (wrapping; count 0: all of them);
  * @p fn returns true to delete an entry (after freeing its value itself). */
 void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor, size_t count,
-                  uint64_t before)
+                  uint64_t before, uint64_t now)
 {
     if (!m->nb)
         return;
@@ -300,7 +339,7 @@ void az_map_sweep(az_map *m, bool (*fn)(az *a, void *val), az *a, size_t *cursor
         az_entry **pp = &m->b[i];
         while (*pp) {
             az_entry *e = *pp;
-            if (e->stamp < before && fn(a, e->val)) {
+            if (e->stamp < before && (e->due < now || now == UINT64_MAX) && fn(a, e->val)) {
                 *pp = e->next;
                 free(e);
                 m->n--;

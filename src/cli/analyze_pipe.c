@@ -8,10 +8,10 @@
 
 #include "analyze.h"
 
-#define PIPE_BATCHES  4          /* batches in flight: memory stays bounded */
-#define PIPE_MSGS     1024       /* messages per batch */
-#define PIPE_FINDINGS 8192       /* request findings per batch (64 at most per message) */
-#define PIPE_BYTES    (2u << 20) /* message bytes per batch; larger messages get their own */
+#define PIPE_BATCHES  8            /* batches in flight: memory stays bounded */
+#define PIPE_MSGS     128          /* messages per batch */
+#define PIPE_FINDINGS 2048         /* request findings per batch (64 at most per message) */
+#define PIPE_BYTES    (256u << 10) /* message bytes per batch; larger messages get their own */
 
 size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap)
 {

@@ -9,8 +9,8 @@
 
 #define LINGER_NS     (32ull * 1000000000ull)   /* a finished call waits for retransmissions */
 #define STALE_NS      (3600ull * 1000000000ull) /* an unfinished call gives up after an hour */
-#define RESEND_NS     (600ull * 1000000000ull)  /* retransmission state forgotten after 10 min */
-#define PENDING_NS    (64ull * 1000000000ull)   /* 64*T1: a request's responses come by then */
+#define RESEND_NS     (600ull * 1000000000ull)  /* as in analyze_check.c */
+#define PENDING_NS    (64ull * 1000000000ull)   /* as in analyze_check.c */
 #define SWEEP_BUCKETS 2                         /* buckets of each table looked at per message */
 
 /* ------------------------------------------------------------------ helpers */
@@ -29,7 +29,8 @@ static void addr_name(const sr_cap_addr *ad, char *out, size_t cap)
  * formatted into @p buf each time). */
 static const char *addr_cached(az *a, const sr_cap_addr *ad, char *buf, size_t cap)
 {
-    const char *name = az_map_get(&a->names, ad, sizeof *ad);
+    uint64_t h = az_hash_addr(ad);
+    const char *name = az_map_get_h(&a->names, h, ad, sizeof *ad);
     if (name)
         return name;
     addr_name(ad, buf, cap);
@@ -40,7 +41,7 @@ static const char *addr_cached(az *a, const sr_cap_addr *ad, char *buf, size_t c
     if (!copy)
         return buf;
     memcpy(copy, buf, n);
-    if (az_map_put(&a->names, ad, sizeof *ad, copy, 0) != 0) {
+    if (az_map_put_h(&a->names, h, ad, sizeof *ad, copy, 0) != 0) {
         free(copy);
         return buf;
     }
@@ -58,30 +59,11 @@ static void copy_cstr(char *dst, size_t cap, const char *src)
 }
 
 /* The decimal digits of @p v at @p out (room for 10); returns how many. */
-static size_t put_uint(char *out, uint32_t v)
-{
-    char b[10];
-    size_t i = sizeof b;
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(out, b + i, sizeof b - i);
-    return sizeof b - i;
-}
-
-static void copy_str(char *dst, size_t cap, sr_str s)
-{
-    size_t n = s.len < cap - 1 ? s.len : cap - 1;
-    if (n)
-        memcpy(dst, s.p, n);
-    dst[n] = '\0';
-}
-
 /* The element sending from @p ad, found by its binary address (the name is formatted once). */
 static az_element *element(az *a, const sr_cap_addr *ad)
 {
-    az_element *el = az_map_get(&a->el_map, ad, sizeof *ad);
+    uint64_t h = az_hash_addr(ad);
+    az_element *el = az_map_get_h(&a->el_map, h, ad, sizeof *ad);
     if (el)
         return el;
     if (a->nelements == AZ_MAX_ELEMENTS)
@@ -90,7 +72,7 @@ static az_element *element(az *a, const sr_cap_addr *ad)
     if (!el)
         return &a->other;
     addr_name(ad, el->name, sizeof el->name);
-    if (az_map_put(&a->el_map, ad, sizeof *ad, el, 0) != 0) {
+    if (az_map_put_h(&a->el_map, h, ad, sizeof *ad, el, 0) != 0) {
         free(el);
         return &a->other;
     }
@@ -107,7 +89,7 @@ static az_method *method(az *a, sr_str name)
     if (a->nmethods == AZ_MAX_METHODS || name.len >= sizeof a->methods[0].name)
         return NULL;
     az_method *m = &a->methods[a->nmethods++];
-    copy_str(m->name, sizeof m->name, name);
+    az_copy_str(m->name, sizeof m->name, name);
     return m;
 }
 
@@ -122,190 +104,6 @@ static void delay_add(az_delay *d, uint64_t from, uint64_t to)
         d->max = s;
     d->sum += s;
     d->n++;
-}
-
-/* ------------------------------------------------------------------ retransmissions */
-
-/* The retransmission rule of Wireshark's SIP dissector (which `tshark -z sip,stat` counts),
- * so that the counts agree: UDP only; state per (Call-ID, source and destination address and
- * port): the last CSeq number, the method of the first message with that number, and whether
- * a request, a provisional or a final response was seen last (a new CSeq number starts over). A request repeating the CSeq of a request
- * seen last (same method, not ACK or CANCEL) is a retransmission, and so is a final response
- * repeating the CSeq and code of the final response seen last. */
-enum { RS_NOTHING, RS_REQUEST, RS_PROVISIONAL, RS_FINAL };
-
-typedef struct az_resend {
-    uint32_t cseq;
-    char method[24];
-    int state;
-    unsigned code;
-    uint64_t last;
-} az_resend;
-
-static bool is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
-{
-    if (cm->transport != SR_CAP_UDP || !cs)
-        return false;
-    sr_str cid = sr_msg_call_id(m);
-    char key[400];
-    size_t k = 0;
-    size_t cl = cid.len < 256 ? cid.len : 256;
-    memcpy(key + k, cid.p, cl);
-    k += cl;
-    memcpy(key + k, &cm->src, sizeof cm->src);
-    k += sizeof cm->src;
-    memcpy(key + k, &cm->dst, sizeof cm->dst);
-    k += sizeof cm->dst;
-    az_resend *r = az_map_get_touch(&a->resend, key, k, now);
-    uint32_t compare = 0;
-    if (r) {
-        compare = r->cseq;
-        if (cs->num != r->cseq) { /* a new transaction on this path starts afresh */
-            r->cseq = cs->num;
-            copy_str(r->method, sizeof r->method, cs->method);
-            r->state = RS_NOTHING;
-        }
-    } else {
-        r = az_map_put_inline(&a->resend, key, k, sizeof *r, now);
-        if (!r)
-            return false;
-        r->cseq = cs->num;
-        copy_str(r->method, sizeof r->method, cs->method);
-    }
-    r->last = now;
-    bool same_method =
-        strlen(r->method) == cs->method.len && memcmp(r->method, cs->method.p, cs->method.len) == 0;
-    bool req = sr_msg_is_request(m);
-    unsigned code = sr_msg_status(m);
-    bool resend = false;
-    if (req && cs->num == compare && r->state == RS_REQUEST && same_method &&
-        !sr_str_eq(cs->method, sr_str_from_cstr("ACK")) &&
-        !sr_str_eq(cs->method, sr_str_from_cstr("CANCEL")))
-        resend = true;
-    if (!req && cs->num == compare && r->state == RS_FINAL && same_method && code >= 200 &&
-        code == r->code)
-        resend = true;
-    r->cseq = cs->num;
-    if (req) {
-        r->state = RS_REQUEST;
-    } else if (code >= 200) {
-        r->code = code;
-        r->state = RS_FINAL;
-    } else {
-        r->state = RS_PROVISIONAL;
-    }
-    return resend;
-}
-
-/* ------------------------------------------------------------------ lint */
-
-static void finding(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm)
-{
-    char key[sizeof(void *) * 2];
-    memcpy(key, &el, sizeof el);
-    memcpy(key + sizeof el, &f->rule, sizeof f->rule);
-    uintptr_t ix = (uintptr_t)az_map_get(&a->finding_map, key, sizeof key);
-    if (ix) { /* the map stores index + 1, so growing the array is harmless */
-        a->findings[ix - 1].count++;
-        return;
-    }
-    if (a->nfindings == a->capfindings) {
-        size_t nc = a->capfindings ? a->capfindings * 2 : 64;
-        az_finding *nf = realloc(a->findings, nc * sizeof *nf);
-        if (!nf)
-            return;
-        a->findings = nf;
-        a->capfindings = nc;
-    }
-    az_finding *x = &a->findings[a->nfindings];
-    memset(x, 0, sizeof *x);
-    x->el = el;
-    x->rule = f->rule;
-    x->arg = f->arg;
-    x->count = 1;
-    size_t n = cm->len < AZ_EXAMPLE_MAX ? cm->len : AZ_EXAMPLE_MAX;
-    x->example = malloc(n + 1);
-    if (x->example) {
-        memcpy(x->example, cm->data, n);
-        x->example[n] = '\0';
-    }
-    if (az_map_put(&a->finding_map, key, sizeof key, (void *)(uintptr_t)(a->nfindings + 1), 0) !=
-        0) {
-        free(x->example);
-        return;
-    }
-    a->nfindings++;
-}
-
-typedef struct az_pending {
-    sr_msg *req;
-    uint64_t at;
-} az_pending;
-
-static size_t txn_key(char *key, size_t cap, const sr_msg *m, const sr_cseq *cs)
-{
-    /* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes */
-    sr_str cid = sr_msg_call_id(m);
-    char num[10];
-    size_t nl = put_uint(num, cs->num);
-    sr_str parts[5] = {
-        {num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cid.len < 256 ? cid.len : 256}};
-    size_t n = 0;
-    for (size_t i = 0; i < 5 && n < cap - 1; i++) {
-        size_t k = parts[i].len < cap - 1 - n ? parts[i].len : cap - 1 - n;
-        if (k)
-            memcpy(key + n, parts[i].p, k);
-        n += k;
-    }
-    return n;
-}
-
-static void pending_free(void *v) /* inline in its entry: only the request is freed */
-{
-    az_pending *p = v;
-    sr_msg_free(p->req);
-}
-
-/* @p pre: the request's findings when already computed (az_lint_request()), else NULL. */
-static void lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs,
-                 bool *kept, uint64_t now, const sr_lint_finding *pre, size_t npre)
-{
-    sr_lint_finding buf[64];
-    const sr_lint_finding *f = buf;
-    sr_lint_opts o;
-    sr_lint_opts_init(&o);
-    if (cm->transport == SR_CAP_UDP)
-        o.input_len = cm->len;
-    size_t n;
-    char key[400];
-    size_t kl = cs ? txn_key(key, sizeof key, m, cs) : 0;
-    if (sr_msg_is_request(m)) {
-        if (pre) {
-            f = pre;
-            n = npre;
-        } else {
-            n = az_lint_request(cm, m, buf, 64);
-        }
-        if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
-            az_pending *p = az_map_get_touch(&a->pending, key, kl, now);
-            if (!p && a->pending.n >= AZ_MAX_PENDING) {
-                a->pending_full++; /* its responses are checked alone */
-            } else if (!p) {
-                p = az_map_put_inline(&a->pending, key, kl, sizeof *p, now);
-            }
-            if (p) {
-                sr_msg_free(p->req);
-                p->req = m;
-                p->at = now;
-                *kept = true;
-            }
-        }
-    } else {
-        az_pending *p = kl ? az_map_get(&a->pending, key, kl) : NULL;
-        n = p ? sr_lint_pair(m, p->req, &o, buf, 64) : sr_lint_msg(m, &o, buf, 64);
-    }
-    for (size_t i = 0; i < n && i < 64; i++)
-        finding(a, el, &f[i], cm);
 }
 
 /* ------------------------------------------------------------------ calls */
@@ -425,24 +223,6 @@ static bool sweep_call(az *a, void *v)
     return false;
 }
 
-static bool sweep_resend(az *a, void *v)
-{
-    az_resend *r = v; /* inline in its entry: freed with it */
-    if (a->last_ns - r->last > RESEND_NS)
-        return true;
-    return false;
-}
-
-static bool sweep_pending(az *a, void *v)
-{
-    az_pending *p = v;
-    if (a->last_ns - p->at > PENDING_NS) {
-        pending_free(p);
-        return true;
-    }
-    return false;
-}
-
 static bool flush_all(az *a, void *v)
 {
     call_flush(a, v);
@@ -478,12 +258,12 @@ static void ladder_add(az *a, az_call *c, const sr_cap_msg *cm, const sr_msg *m,
     e->to = (uint8_t)to;
     e->resent = resend;
     if (sr_msg_is_request(m)) {
-        copy_str(e->label, sizeof e->label, sr_msg_method_str(m));
+        az_copy_str(e->label, sizeof e->label, sr_msg_method_str(m));
     } else {
         sr_str r = sr_msg_reason(m);
         /* "CODE Reason" with the reason cut at 24 bytes */
         unsigned code = sr_msg_status(m);
-        size_t n = put_uint(e->label, code < 1000 ? code : 999);
+        size_t n = az_put_uint(e->label, code < 1000 ? code : 999);
         e->label[n++] = ' ';
         size_t rl = r.len < 24 ? r.len : 24;
         if (rl)
@@ -510,14 +290,15 @@ static void timeline_add(az_timeline *t, uint64_t now, unsigned cls)
     t->n[(now - t->start_ns) / t->width_ns][cls]++;
 }
 
-static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
-                       const char *sender, bool resend, uint64_t now)
+static void track_call_msg(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
+                           const char *sender, bool resend, uint64_t now, az_entry **ep)
 {
-    sr_str cid = sr_msg_call_id(m);
+    sr_str cid = a->cid;
     if (!cs || cid.len == 0)
         return;
     size_t kl = cid.len < 127 ? cid.len : 127;
-    az_call *c = az_map_get_touch(&a->calls, cid.p, kl, now);
+    az_entry *e = az_map_find_touch_h(&a->calls, a->cid_h127, cid.p, kl, now);
+    az_call *c = e ? e->val : NULL;
     bool req = sr_msg_is_request(m);
     const sr_nameaddr *to = sr_msg_to(m);
     if (!c) {
@@ -526,18 +307,18 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         if (!invite && !reg)
             return;
         c = call_new(a);
-        if (!c || az_map_put(&a->calls, cid.p, kl, c, now) != 0) {
+        if (!c || !(e = az_map_put_entry_h(&a->calls, a->cid_h127, cid.p, kl, c, now))) {
             if (c)
                 call_recycle(a, c);
             return;
         }
         c->is_register = reg;
-        copy_str(c->call_id, sizeof c->call_id, cid);
+        az_copy_str(c->call_id, sizeof c->call_id, cid);
         const sr_nameaddr *from = sr_msg_from(m);
         if (from)
-            copy_str(c->caller, sizeof c->caller, from->uri);
+            az_copy_str(c->caller, sizeof c->caller, from->uri);
         if (to)
-            copy_str(c->callee, sizeof c->callee, to->uri);
+            az_copy_str(c->callee, sizeof c->callee, to->uri);
         copy_cstr(c->caller_addr, sizeof c->caller_addr, sender);
         char buf[64];
         snprintf(c->callee_addr, sizeof c->callee_addr, "%s",
@@ -546,6 +327,7 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
         c->invite_cseq = cs->num;
         c->vias = (unsigned)sr_msg_via_count(m);
     }
+    *ep = e;
     c->last_at = now;
     if (resend)
         c->retrans++;
@@ -628,12 +410,37 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
     }
 }
 
+/* The calls' part of a message; then the call's entry learns when sweep_call() can first
+ * let it go, so the sweep passes it by without reading the call until then. */
+static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs,
+                       const char *sender, bool resend, uint64_t now)
+{
+    az_entry *e = NULL;
+    track_call_msg(a, cm, m, cs, sender, resend, now, &e);
+    if (e) {
+        const az_call *c = e->val;
+        e->due = c->last_at + (c->done ? LINGER_NS : STALE_NS);
+    }
+}
+
 /* ------------------------------------------------------------------ entry points */
+
+uint64_t az_cid_hash(const az *a, size_t n)
+{
+    size_t k127 = a->cid.len < 127 ? a->cid.len : 127, k256 = a->cid.len < 256 ? a->cid.len : 256;
+    if (n == k127)
+        return a->cid_h127;
+    if (n == k256)
+        return a->cid_h256;
+    return az_hash(a->cid.p, n);
+}
 
 int az_init(az *a)
 {
     memset(a, 0, sizeof *a);
     snprintf(a->other.name, sizeof a->other.name, "other");
+    az_tab_init(&a->resend, RESEND_NS);
+    az_tab_init(&a->pending, PENDING_NS);
     az_pool_init(&a->pool);
     return sr_capture_new(&a->cap, NULL, NULL);
 }
@@ -670,7 +477,7 @@ static void unparsed(az *a, az_element *el, const sr_cap_msg *cm, const sr_parse
     const sr_lint_rule *rule = sr_lint_rule_find("R-MSG-SYNTAX");
     if (rule) {
         sr_lint_finding f = {rule, e->phrase};
-        finding(a, el, &f, cm);
+        az_finding_add(a, el, &f, cm);
     }
 }
 
@@ -701,8 +508,13 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
         unparsed(a, el, cm, e, now);
         return;
     }
+    /* the Call-ID, hashed once for the tables keyed by it */
+    a->cid = sr_msg_call_id(m);
+    size_t k127 = a->cid.len < 127 ? a->cid.len : 127, k256 = a->cid.len < 256 ? a->cid.len : 256;
+    a->cid_h127 = az_hash(a->cid.p, k127);
+    a->cid_h256 = az_hash_more(a->cid_h127, a->cid.p + k127, k256 - k127);
     const sr_cseq *cs = sr_msg_cseq(m);
-    bool resend = is_resend(a, cm, m, cs, now);
+    bool resend = az_is_resend(a, cm, m, cs, now);
     a->messages++;
     if (resend)
         a->resent++;
@@ -739,7 +551,7 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
     track_call(a, cm, m, cs, sender, resend, now);
     bool kept = false;
     if (!a->no_lint)
-        lint(a, el, cm, m, cs, &kept, now, pre, npre);
+        az_lint(a, el, cm, m, cs, &kept, now, pre, npre);
     if (!kept)
         sr_msg_free(m);
     /* expiry is incremental: a few buckets of each table per message, so the cost per
@@ -747,11 +559,9 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
      * messages as its table has buckets (tables grow with their entries) */
     uint64_t t = a->last_ns;
     az_map_sweep(&a->calls, sweep_call, a, &a->sweep_calls, SWEEP_BUCKETS,
-                 t > LINGER_NS ? t - LINGER_NS : 0);
-    az_map_sweep(&a->resend, sweep_resend, a, &a->sweep_resend, SWEEP_BUCKETS,
-                 t > RESEND_NS ? t - RESEND_NS : 0);
-    az_map_sweep(&a->pending, sweep_pending, a, &a->sweep_pending, SWEEP_BUCKETS,
-                 t > PENDING_NS ? t - PENDING_NS : 0);
+                 t > LINGER_NS ? t - LINGER_NS : 0, t);
+    az_tab_expire(&a->resend, az_sweep_resend, a, t);
+    az_tab_expire(&a->pending, az_sweep_pending, a, t);
 }
 
 static int by_start(const void *x, const void *y)
@@ -763,7 +573,7 @@ static int by_start(const void *x, const void *y)
 void az_finish(az *a)
 {
     size_t cursor = 0;
-    az_map_sweep(&a->calls, flush_all, a, &cursor, 0, UINT64_MAX);
+    az_map_sweep(&a->calls, flush_all, a, &cursor, 0, UINT64_MAX, UINT64_MAX);
     if (a->ndone > 1)
         qsort(a->done, a->ndone, sizeof *a->done, by_start);
 }
@@ -774,8 +584,8 @@ void az_cleanup(az *a)
     az_map_free(&a->calls, call_free);
     for (size_t i = 0; i < a->nspare; i++)
         free(a->spare[i]);
-    az_map_free(&a->resend, NULL);
-    az_map_free(&a->pending, pending_free);
+    az_tab_free(&a->resend, NULL);
+    az_tab_free(&a->pending, az_pending_free);
     az_map_free(&a->names, free);
     az_map_free(&a->finding_map, NULL);
     for (size_t i = 0; i < a->nfindings; i++)

@@ -120,6 +120,10 @@ static ptrdiff_t find_content_length(const char *buf, size_t hlen, size_t max_bo
         }
         pos = e < hlen ? e + 1 : hlen;
 
+        /* only "Content-Length" and its compact form "l" matter: a line starting with
+         * another letter is passed by without looking for its colon */
+        if ((buf[s] | 0x20) != 'c' && (buf[s] | 0x20) != 'l')
+            continue;
         const char *colon = memchr(buf + s, ':', e - s);
         if (!colon)
             continue; /* not a header field: the message parser reports it */

@@ -69,6 +69,23 @@ void sr_media_set_direction(sr_media *m, bool we_send, bool peer_sends, uint64_t
         m->next_ms = now_ms;
 }
 
+void sr_media_switch(sr_media *m, const sr_media_cfg *c, uint64_t now_ms)
+{
+    /* the RTP time of now: our last timestamp plus the time since, in 8 kHz units */
+    uint64_t since = now_ms > m->last_sent_ms ? now_ms - m->last_sent_ms : 0;
+    uint32_t ts = m->last_ts + (uint32_t)(since * 8u);
+    m->cfg.mode = c->mode;
+    m->cfg.tone_hz = c->tone_hz;
+    m->cfg.amplitude = c->amplitude;
+    m->cfg.samples = c->samples;
+    m->cfg.n_samples = c->n_samples;
+    m->cfg.ts0 = ts;
+    m->start_ms = now_ms;
+    m->n_packets = 0;
+    m->echo_base_set = false;
+    m->next_ms = generated(m) && m->sending ? now_ms : UINT64_MAX;
+}
+
 static size_t samples_per_packet(const sr_media *m)
 {
     return (size_t)m->cfg.ptime_ms * 8u;
@@ -139,13 +156,20 @@ int sr_media_receive(sr_media *m, const uint8_t *pkt, size_t len, uint64_t now_m
     sr_rtp_source_update(&m->src, h.seq, h.ts, (uint32_t)(now_ms * 8u), h.payload_len);
     if (m->cfg.te_pt >= 0 && h.pt == (uint8_t)m->cfg.te_pt &&
         sr_rtp_event_parse(pkt + h.payload_off, h.payload_len, &r.event) == 0) {
-        /* RFC 4733 §2.5.1: one event is the packets with one timestamp (its start) */
-        if (!m->ev_active || m->ev_ts != h.ts) {
+        /* RFC 4733 §2.5.1: one event is the packets with one timestamp (its start), the
+         * retransmitted end packets (§2.5.1.4) included; a late packet of the event before
+         * (reordered after the next one began) is not a new event either */
+        bool seen = (m->ev_active && m->ev_ts == h.ts) || (m->ev_prev_set && m->ev_prev_ts == h.ts);
+        if (!seen) {
             r.has_event = true;
             m->st.events++;
+            if (m->ev_active) {
+                m->ev_prev_set = true;
+                m->ev_prev_ts = m->ev_ts;
+            }
+            m->ev_active = true;
+            m->ev_ts = h.ts;
         }
-        m->ev_active = true;
-        m->ev_ts = h.ts;
     }
     if (m->cfg.mode == SR_MEDIA_ECHO && m->sending && out &&
         cap >= SR_RTP_HDR_LEN + h.payload_len) {

@@ -629,6 +629,8 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
             sd__y_pop(c, o);
         } else if (!strcmp(k, "media")) {
             rc = sd__parse_rule_media(c, p[i].v, &r->media);
+        } else if (!strcmp(k, "dtmf")) {
+            rc = sd__parse_rule_dtmf(c, p[i].v, &r->dtmf);
         } else if (is_action_key(k)) {
             rc = add_action(c, r, k, p[i].v);
         } else if (!strcmp(k, "actions")) {
@@ -653,8 +655,8 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
         } else {
             rc = sd__y_unknown(
                 c, &p[i],
-                "name, match, media, respond, redirect, stateless, challenge, register, forward, "
-                "actions");
+                "name, match, media, dtmf, respond, redirect, stateless, challenge, register, "
+                "forward, actions");
         }
         if (rc)
             return -1;
@@ -665,6 +667,8 @@ static int parse_rule(sd__yctx *c, yaml_node_t *n, sd_rule *r, size_t idx)
         if (!(r->name = strdup(nm)))
             return sd__y_fail(c, n, "out of memory");
     }
+    if (r->dtmf.set && !r->media.set)
+        return sd__y_fail(c, n, "dtmf needs media (the keys come on the call's RTP stream)");
     if (r->n_actions == 0)
         return sd__y_fail(c, n,
                           "a rule needs an action (respond, redirect, stateless, challenge, "

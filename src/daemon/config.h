@@ -152,12 +152,34 @@ typedef struct sd_media_conf {
     uint32_t max_calls;          /**< media sessions at most (default 4096) */
 } sd_media_conf;
 
+/** What a DTMF key sequence does (`dtmf.on[]`, `dtmf.no-match`). */
+typedef struct sd_dtmf_action {
+    char *keys;          /**< the key pattern (sr_dtmf_pattern_valid); NULL for no-match */
+    sd_media_rule media; /**< media.set: switch the call's media to it */
+    bool hangup;         /**< end the call with our BYE ... */
+    uint32_t hangup_ms;  /**< ... this long after the match (0: at once) */
+} sd_dtmf_action;
+
+/** A rule's `dtmf:` (docs/sipreplyd.md "dtmf"): the keys a caller presses during the call. */
+typedef struct sd_dtmf_rule {
+    bool set;
+    uint32_t timeout_ms; /**< inter-digit timeout (default 3 s) */
+    uint32_t max_keys;   /**< a sequence ends at this many keys (default 16, at most 32) */
+    bool info;           /**< keys of SIP INFO (application/dtmf-relay, dtmf) count (true) */
+    sd_dtmf_action *on;  /**< in order: the first pattern that matches wins */
+    size_t n_on;
+    const char **patterns; /**< on[i].keys, for sr_dtmf_key */
+    bool has_no_match;
+    sd_dtmf_action no_match; /**< a sequence no pattern matched */
+} sd_dtmf_rule;
+
 typedef struct sd_rule {
     char *name;
     sd_match match;
     sd_action *actions;
     size_t n_actions;
     sd_media_rule media;
+    sd_dtmf_rule dtmf;
 } sd_rule;
 
 /**

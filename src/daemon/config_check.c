@@ -158,6 +158,7 @@ static void free_rule(sd_rule *r)
     free(r->actions);
     free(r->media.file);
     free(r->media.samples);
+    sd__dtmf_rule_free(&r->dtmf);
 }
 
 void sd_config_free(sd_config *cf)

@@ -66,6 +66,12 @@ int sd__parse_rule_media(sd__yctx *c, yaml_node_t *n, sd_media_rule *m);
 int sd__parse_media_conf(sd__yctx *c, yaml_node_t *n, sd_media_conf *m);
 void sd__media_conf_default(sd_media_conf *m);
 
+/* ------------------------------------------------------------------ config_dtmf.c */
+
+/* A rule's `dtmf:` (timeout, max-digits, info, on, no-match). 0 or -1. */
+int sd__parse_rule_dtmf(sd__yctx *c, yaml_node_t *n, sd_dtmf_rule *d);
+void sd__dtmf_rule_free(sd_dtmf_rule *d);
+
 /* ------------------------------------------------------------------ config_register.c */
 
 /* `registrations:` (a list of registrations, or a mapping with `accounts:` and how they run)

@@ -356,7 +356,8 @@ void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)
 void sd_engine_drain(sd_engine *e)
 {
     e->draining = true;
-    sd__reg_drain(e); /* de-register (Expires: 0) what is registered */
+    sd__reg_drain(e);     /* de-register (Expires: 0) what is registered */
+    e->drain_byes = true; /* a BYE for every call still up, at the next timer (its time) */
 }
 
 size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
@@ -385,7 +386,8 @@ size_t sd_engine_abort_pending(sd_engine *e, uint64_t now)
 size_t sd_engine_pending(const sd_engine *e)
 {
     /* a 2xx waiting for its ACK is no longer in flight; a forwarded request until its final */
-    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e) + sd__reg_pending(e);
+    return e->n_jobs - e->n_wait_ack + sd__fwd_pending(e) + sd__reg_pending(e) +
+           (e->draining ? sd__dialogs_pending(e) : 0);
 }
 
 size_t sd_engine_dialogs(const sd_engine *e)

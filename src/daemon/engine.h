@@ -141,6 +141,13 @@ typedef struct sd_counters {
     uint64_t dialogs_ended;   /**< dialogs ended, whatever the reason */
     uint64_t dialog_481;      /**< 481s for requests with a To tag matching no dialog */
     uint64_t byes_sent;       /**< BYEs we sent (session timer, no ACK, longest duration) */
+    /* DTMF (engine_dtmf.c) */
+    uint64_t dtmf_keys;     /**< keys a rule with `dtmf:` read (RTP events and INFO) */
+    uint64_t dtmf_info;     /**< of them, keys of SIP INFO requests */
+    uint64_t dtmf_matches;  /**< sequences that matched an `on` entry */
+    uint64_t dtmf_no_match; /**< sequences that matched none */
+    uint64_t dtmf_hangups;  /**< calls a DTMF action ended with our BYE */
+    uint64_t shutdown_byes; /**< BYEs sent at shutdown for dialogs still up */
 } sd_counters;
 
 typedef struct sd_engine sd_engine;

@@ -3,6 +3,7 @@
  * session timers (RFC 4028) and the BYE we send when a dialog must end. */
 #include "engine_dialog.h"
 #include "engine_int.h"
+#include "engine_media.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,7 @@ int sd__dialogs_new(sd_engine *e)
     l.seed = sd__rng_next(e);
     e->dialog_max_ms = 1000ull * (e->o.dialog_max_s ? e->o.dialog_max_s : 7200u);
     e->bye_kind = SD_KIND_BYE;
+    e->bye_done_kind = SD_KIND_BYE;
     return sr_dialog_table_new(&e->dialogs, &l, e->alloc);
 }
 
@@ -63,6 +65,7 @@ static void send_bye(sd_engine *e, sr_dialog *d, uint64_t now)
         return;
     }
     e->cnt.byes_sent++;
+    e->byes_in_flight++;
     sr_stack_txn_set_user(e->stack, id, &e->bye_kind);
 }
 
@@ -90,13 +93,68 @@ static void end_dialog(sd_engine *e, sr_dialog *d, const char *why, bool bye, ui
     sr_dialog_remove(e->dialogs, d);
 }
 
+static bool same_call(const sr_dialog *d, sr_str call_id)
+{
+    return d->call_id.len == call_id.len && memcmp(d->call_id.p, call_id.p, call_id.len) == 0;
+}
+
 void sd__dialog_media_timeout(sd_engine *e, sr_str call_id, uint64_t now)
 {
     for (sr_dialog *d = sr_dialog_first(e->dialogs), *n; d; d = n) {
         n = sr_dialog_next(e->dialogs, d);
-        if (d->call_id.len == call_id.len && memcmp(d->call_id.p, call_id.p, call_id.len) == 0)
+        if (same_call(d, call_id))
             end_dialog(e, d, "media timeout", d->state == SR_DIALOG_CONFIRMED, now);
     }
+}
+
+int sd__dialog_hangup(sd_engine *e, sr_str call_id, const char *why, uint64_t now)
+{
+    int r = 0;
+    for (sr_dialog *d = sr_dialog_first(e->dialogs); d; d = sr_dialog_next(e->dialogs, d)) {
+        if (!same_call(d, call_id) || d->state != SR_DIALOG_CONFIRMED)
+            continue;
+        if (!d->acked) {
+            r = -1; /* §15: no BYE before the 2xx's ACK */
+            continue;
+        }
+        end_dialog(e, d, why, true, now);
+        return 1;
+    }
+    return r;
+}
+
+size_t sd__dialogs_drain(sd_engine *e, uint64_t now)
+{
+    size_t sent = 0, waiting = 0;
+    for (sr_dialog *d = sr_dialog_first(e->dialogs), *n; d; d = n) {
+        n = sr_dialog_next(e->dialogs, d);
+        if (d->state != SR_DIALOG_CONFIRMED)
+            continue;
+        if (!d->acked) {
+            waiting++;
+            continue;
+        }
+        end_dialog(e, d, "shutdown", true, now);
+        e->cnt.shutdown_byes++;
+        sent++;
+    }
+    if (e->o.note && (sent || waiting)) {
+        char line[160];
+        snprintf(line, sizeof(line),
+                 "shutdown: BYE sent for %zu dialogs still up, %zu more once their 2xx is ACKed",
+                 sent, waiting);
+        e->o.note(e->o.reg_user, SD_NOTE_NOTICE, line);
+    }
+    return sent;
+}
+
+size_t sd__dialogs_pending(const sd_engine *e)
+{
+    size_t n = e->byes_in_flight;
+    for (sr_dialog *d = sr_dialog_first(e->dialogs); d; d = sr_dialog_next(e->dialogs, d))
+        if (d->state == SR_DIALOG_CONFIRMED)
+            n++;
+    return n;
 }
 
 /* The deadline of a confirmed, acknowledged dialog: RFC 4028 §10, the side that does not
@@ -227,6 +285,10 @@ void sd__dialog_on_ack(sd_engine *e, job *j, const sr_msg *ack, uint64_t now)
     if (!d->acked) {
         d->acked = true;
         arm(e, d, now);
+        if (e->draining) { /* shutting down: its BYE was waiting for this ACK */
+            end_dialog(e, d, "shutdown", true, now);
+            e->cnt.shutdown_byes++;
+        }
     }
 }
 
@@ -400,7 +462,16 @@ bool sd__dialog_request(sd_engine *e, const sr_event *ev, const sd_local *local,
         answer(e, &t, req, 200, NULL, "BYE in a dialog", now);
         end_dialog(e, d, "BYE received", false, now);
         return true;
-    case SR_METHOD_INFO: answer(e, &t, req, 200, NULL, "INFO in a dialog", now); return true;
+    case SR_METHOD_INFO: {
+        answer(e, &t, req, 200, NULL, "INFO in a dialog", now);
+        /* a key in application/dtmf-relay or application/dtmf, for the call's DTMF menu */
+        const sr_header *ct = sr_msg_header_find(req, SR_HDR_CONTENT_TYPE, NULL);
+        sr_str body = sr_msg_body(req);
+        char key = 0;
+        if (ct && sr_dtmf_info_parse(ct->value.p, ct->value.len, body.p, body.len, &key, NULL) == 0)
+            sd__media_info_key(e, sr_msg_call_id(req), key, now);
+        return true;
+    }
     case SR_METHOD_INVITE:
     case SR_METHOD_UPDATE: offer_answer(e, &t, d, req, now); return true;
     default: return false; /* OPTIONS, MESSAGE, NOTIFY, REFER...: the rules */
@@ -420,8 +491,17 @@ void sd__dialog_after_final(sd_engine *e, const sr_msg *req, unsigned code, uint
 
 bool sd__dialog_event(sd_engine *e, const sr_event *ev)
 {
-    if (ev->user != &e->bye_kind)
+    if (ev->user != &e->bye_kind && ev->user != &e->bye_done_kind)
         return false;
+    bool over = (ev->kind == SR_EV_RESPONSE && ev->status >= 200) || ev->kind == SR_EV_TIMEOUT ||
+                ev->kind == SR_EV_TRANSPORT_ERROR || ev->kind == SR_EV_TERMINATED;
+    if (ev->user == &e->bye_kind && over) {
+        /* its final, once: shutdown no longer waits for it */
+        if (e->byes_in_flight)
+            e->byes_in_flight--;
+        if (ev->kind != SR_EV_TERMINATED)
+            sr_stack_txn_set_user(e->stack, ev->txn, &e->bye_done_kind);
+    }
     /* a response matched to our BYE's transaction (its branch is ours, unguessable): the
      * address receives what we send (the reflection budget's sign of life) */
     if (ev->kind == SR_EV_RESPONSE)
@@ -434,6 +514,10 @@ bool sd__dialog_event(sd_engine *e, const sr_event *ev)
 
 void sd__dialogs_on_timer(sd_engine *e, uint64_t now)
 {
+    if (e->drain_byes) {
+        e->drain_byes = false;
+        sd__dialogs_drain(e, now);
+    }
     for (sr_dialog *d; (d = sr_dialog_expired(e->dialogs, now)) != NULL;) {
         if (d->state == SR_DIALOG_EARLY)
             end_dialog(e, d, "early dialog timed out", false, now);
@@ -448,5 +532,7 @@ void sd__dialogs_on_timer(sd_engine *e, uint64_t now)
 
 uint64_t sd__dialogs_next_deadline(const sd_engine *e)
 {
+    if (e->drain_byes)
+        return 0; /* now */
     return sr_dialog_next_deadline(e->dialogs);
 }

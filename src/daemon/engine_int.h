@@ -141,6 +141,9 @@ struct sd_engine {
     sr_dialog_table *dialogs;
     uint64_t dialog_max_ms;
     uint32_t bye_kind;
+    uint32_t bye_done_kind; /* a BYE of ours that got its final (or timed out) */
+    size_t byes_in_flight;  /* our BYEs without a final yet (shutdown waits for them) */
+    bool drain_byes;        /* shutting down: the dialogs' BYEs are due (sd__dialogs_drain) */
     void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
     uint64_t now;               /* the time of the call into the engine being run */
     uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
@@ -360,6 +363,11 @@ void sd__dialog_after_final(sd_engine *e, const sr_msg *req, unsigned code, uint
 bool sd__dialog_event(sd_engine *e, const sr_event *ev);
 void sd__dialogs_on_timer(sd_engine *e, uint64_t now);
 uint64_t sd__dialogs_next_deadline(const sd_engine *e);
+/* Shutting down: BYE every confirmed dialog whose 2xx was ACKed (the others get theirs when
+ * the ACK comes, sd__dialog_on_ack); counted and logged. Returns the BYEs sent. */
+size_t sd__dialogs_drain(sd_engine *e, uint64_t now);
+/* While draining: what shutdown waits for (confirmed dialogs, our BYEs without a final). */
+size_t sd__dialogs_pending(const sd_engine *e);
 
 /* ------------------------------------------------------------------ engine_stateless.c */
 

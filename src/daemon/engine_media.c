@@ -5,6 +5,9 @@
  * wall clock through sd_engine_opts. */
 #include "engine_media.h"
 
+#include "engine_dialog.h"
+#include "engine_dtmf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +35,7 @@ struct sd_mcall {
     uint64_t start;
     char digits[DIGITS_MAX + 1];
     size_t n_digits;
+    sd_dtmf_call *dtmf; /* the rule's `dtmf:` menu, NULL: none */
 };
 
 struct sd_media_tab {
@@ -108,6 +112,9 @@ static void heap_remove(struct sd_media_tab *t, sd_mcall *c)
 static void reschedule(sd_engine *e, sd_mcall *c)
 {
     c->due = sr_media_next_deadline(&c->m);
+    uint64_t d = sd__dtmf_deadline(c->dtmf);
+    if (d < c->due)
+        c->due = d;
     heap_fix(e->media, c->heap_i);
 }
 
@@ -201,6 +208,7 @@ sd_mcall *sd__media_prepare(sd_engine *e, const job *j, const sr_msg *req, char 
     c->cfg = j->cfg;
     cfg_hold(e, c->cfg);
     snprintf(c->rule, sizeof(c->rule), "%s", j->rule->name);
+    c->dtmf = sd__dtmf_open(e, &j->rule->dtmf); /* the rule lives in c->cfg, held */
     sr_media_cfg cfg;
     sr_media_cfg_init(&cfg);
     cfg.mode = (sr_media_mode)mr->mode;
@@ -344,6 +352,7 @@ static void end_call(sd_engine *e, sd_mcall *c, const char *why, uint64_t now, b
         mlog(e, 0, line);
     }
     unlink_call(e, c);
+    sd__dtmf_close(e, c->dtmf);
     e->o.media_close(e->o.user, c->sock);
     sd__cfg_release(e, c->cfg);
     sd__free(e, c->call_id);
@@ -366,6 +375,56 @@ size_t sd__media_stream_of(const sr_sdp_result *res, size_t n_media)
     return SR_SDP_MAX_REPORT;
 }
 
+/* A DTMF action ends call @p c: our BYE (the dialog's end then ends the media); c is gone
+ * unless the BYE must wait for the 2xx's ACK (RFC 3261 §15), or there is no confirmed
+ * dialog (early media: a UAS cannot BYE before its 2xx). */
+static void dtmf_hangup(sd_engine *e, sd_mcall *c, uint64_t now)
+{
+    char id[256];
+    size_t n = c->call_id_len < sizeof(id) ? c->call_id_len : sizeof(id) - 1;
+    memcpy(id, c->call_id, n);
+    int r = sd__dialog_hangup(e, (sr_str){id, n}, "dtmf hangup", now);
+    if (r > 0) {
+        e->cnt.dtmf_hangups++;
+        return; /* c was freed with its dialog */
+    }
+    if (r < 0) {
+        sd__dtmf_retry_hangup(c->dtmf, now + 200);
+    } else {
+        char line[320];
+        snprintf(line, sizeof(line), "dtmf: call %.*s hangup: no confirmed dialog, no BYE sent",
+                 (int)n, id);
+        mlog(e, 1, line);
+    }
+    reschedule(e, c);
+}
+
+/* key @p ch of call @p c (an RFC 4733 event or an INFO): its DTMF menu acts. c may be gone. */
+static void on_key(sd_engine *e, sd_mcall *c, char ch, const char *via, uint64_t now)
+{
+    if (c->n_digits < DIGITS_MAX)
+        c->digits[c->n_digits++] = ch;
+    if (!c->dtmf)
+        return;
+    sr_str id = {c->call_id, c->call_id_len};
+    if (sd__dtmf_key(e, c->dtmf, &c->m, id, c->rule, ch, via, now) == SD_DTMF_HANGUP)
+        dtmf_hangup(e, c, now);
+    else
+        reschedule(e, c); /* the inter-digit timeout, a switched generator */
+}
+
+void sd__media_info_key(sd_engine *e, sr_str call_id, char key, uint64_t now)
+{
+    sd_mcall *c = find(e, call_id);
+    if (!c || !sd__dtmf_takes_info(c->dtmf))
+        return;
+    char line[320];
+    snprintf(line, sizeof(line), "media: call %.*s INFO key '%c'", (int)c->call_id_len, c->call_id,
+             key);
+    mlog(e, 1, line);
+    on_key(e, c, key, "info", now);
+}
+
 void sd__media_end(sd_engine *e, sr_str call_id, const char *why, uint64_t now)
 {
     sd_mcall *c = find(e, call_id);
@@ -383,6 +442,13 @@ void sd__media_timer(sd_engine *e, uint64_t now)
     uint8_t buf[SR_RTP_MAX_PACKET];
     while (e->media && e->media->len && e->media->heap[0]->due <= now) {
         sd_mcall *c = e->media->heap[0];
+        if (c->dtmf && sd__dtmf_deadline(c->dtmf) <= now) {
+            sr_str id = {c->call_id, c->call_id_len};
+            if (sd__dtmf_timer(e, c->dtmf, &c->m, id, c->rule, now) == SD_DTMF_HANGUP) {
+                dtmf_hangup(e, c, now);
+                continue; /* c may be gone; else rescheduled */
+            }
+        }
         if (sr_media_timed_out(&c->m, now)) {
             char id[256];
             size_t n = c->call_id_len < sizeof(id) ? c->call_id_len : sizeof(id) - 1;
@@ -440,18 +506,18 @@ void sd_engine_media_receive(sd_engine *e, void *sess, bool rtcp, const uint8_t 
             c->rcport = (uint16_t)(src->port + 1);
         }
     }
+    if (rx.out_len)
+        send_rtp(e, c, out, rx.out_len);
     if (rx.has_event) {
         e->cnt.rtp_events++;
         char ch = sr_rtp_event_char(rx.event.event);
-        if (c->n_digits < DIGITS_MAX)
-            c->digits[c->n_digits++] = ch;
         char line[256];
         snprintf(line, sizeof(line), "media: call %.*s telephone-event %u '%c'",
                  (int)c->call_id_len, c->call_id, rx.event.event, ch);
         mlog(e, 1, line);
+        on_key(e, c, ch, "rtp", now);   /* last: c may be gone */
+        sd__drain_events(e, NULL, now); /* a BYE it sent goes out */
     }
-    if (rx.out_len)
-        send_rtp(e, c, out, rx.out_len);
 }
 
 size_t sd_engine_media_calls(const sd_engine *e)

@@ -35,6 +35,10 @@ size_t sd__media_stream_of(const sr_sdp_result *res, size_t n_media);
  *  the log line with its counters, the sockets closed. Unknown Call-ID: nothing. */
 void sd__media_end(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
 
+/** Key @p key of a SIP INFO within call @p call_id: for the call's DTMF menu, when its rule
+ *  has `dtmf:` taking INFO keys. Unknown Call-ID or no menu: nothing. */
+void sd__media_info_key(sd_engine *e, sr_str call_id, char key, uint64_t now);
+
 uint64_t sd__media_next_deadline(const sd_engine *e);
 void sd__media_timer(sd_engine *e, uint64_t now);
 /** At the engine's end: every session closed, no log. */

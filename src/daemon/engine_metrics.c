@@ -1,5 +1,6 @@
 /* sipreplyd: the engine's counters in Prometheus text format (/metrics). */
 #include "engine_int.h"
+#include "engine_dtmf.h"
 #include "engine_media.h"
 
 #include <stdio.h>
@@ -101,5 +102,6 @@ int sd_engine_metrics(const sd_engine *e, sr_buf *out)
     }
     if (!rc && e->reg)
         rc = sd__reg_metrics(e, out);
-    return rc ? rc : sd__media_metrics(e, out);
+    rc = rc ? rc : sd__media_metrics(e, out);
+    return rc ? rc : sd__dtmf_metrics(e, out);
 }

@@ -466,7 +466,9 @@ static void usage(FILE *out)
             "                          this host then shows such a run as one large datagram)\n"
             "      --udp-hold US       paced UDP faster than one datagram per US/2 us: sleep US\n"
             "                          before each read and answer what gathered (fewer wake-ups;\n"
-            "                          answers up to US later; 0 to 1000, default 1000; 0: off)\n"
+            "                          answers up to US later; 0 to 1000, default 1000; 0: off);\n"
+            "                          likewise after a turn that found several media sockets\n"
+            "                          ready (RTP up to US later)\n"
             "  -h, --help              this help\n"
             "  -V, --version           version\n\n"
             "Signals: SIGTERM/SIGINT stop accepting, finish in-flight calls, exit 0;\n"
@@ -788,7 +790,7 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = sn_loop_run(loop);
-    logf_(&a, LOG_NOTICE, "stopped (%zu sequences unfinished)", sd_engine_pending(e));
+    logf_(&a, LOG_NOTICE, "stopped (%zu sequences or BYEs unfinished)", sd_engine_pending(e));
 out:
     sn_resolver_free(a.res);
     sd_engine_free(e); /* first: its media sessions close their sockets in the loop */

@@ -61,12 +61,24 @@ static int load_one(sd_media_rule *m, const char *rule, char *err, size_t errlen
     return k ? 0 : -1;
 }
 
+static int load_if_file(sd_media_rule *m, const char *rule, char *err, size_t errlen)
+{
+    if (m->set && m->mode == SR_MEDIA_SAMPLES && m->file)
+        return load_one(m, rule, err, errlen);
+    return 0;
+}
+
 int sd_media_load_files(sd_config *c, char *err, size_t errlen)
 {
     for (size_t i = 0; i < c->n_rules; i++) {
-        sd_media_rule *m = &c->rules[i].media;
-        if (m->set && m->mode == SR_MEDIA_SAMPLES && m->file &&
-            load_one(m, c->rules[i].name, err, errlen) != 0)
+        sd_rule *r = &c->rules[i];
+        if (load_if_file(&r->media, r->name, err, errlen) != 0)
+            return -1;
+        /* the files a DTMF action switches to */
+        for (size_t k = 0; k < r->dtmf.n_on; k++)
+            if (load_if_file(&r->dtmf.on[k].media, r->name, err, errlen) != 0)
+                return -1;
+        if (r->dtmf.has_no_match && load_if_file(&r->dtmf.no_match.media, r->name, err, errlen))
             return -1;
     }
     return 0;

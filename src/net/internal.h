@@ -169,6 +169,10 @@ struct sn_loop {
     struct sn_media_sock *media, *media_dead;
     size_t n_media;
     uint32_t media_next;
+    /* media_tx.c: the sends of this turn, submitted together (io_uring) */
+    struct sn_media_tx *media_tx;
+    bool media_tx_off;        /* no ring: sendto */
+    uint64_t media_tx_failed; /* sends the kernel refused (a full buffer, unreachable) */
 };
 
 /* loop.c */
@@ -229,6 +233,27 @@ void sn__send_by_name(sn_loop *l, const char *data, size_t len, const sr_addr *t
 void sn__media_event(sn_loop *l, watch *w);
 void sn__media_reap(sn_loop *l); /* free the pairs closed this turn */
 void sn__media_free_all(sn_loop *l);
+/* media_tx.c: queue a datagram on @p fd for the end of the turn: 0, or -1 (send it now) */
+typedef struct sn_media_tx sn_media_tx;
+int sn__media_queue(sn_loop *l, int fd, const uint8_t *data, size_t len,
+                    const struct sockaddr_storage *to, socklen_t tl);
+void sn__media_flush(sn_loop *l); /* submit what is queued (end of turn, before a close) */
+void sn__media_tx_free(sn_loop *l);
+/* media_tx.c: one datagram from each of @p n descriptors (n <= SN_MEDIA_RX_MAX), read in one
+ * system call: slot i has fd[i]'s (res < 0: none). -1: no ring (read them one by one). */
+#define SN_MEDIA_RX_MAX 256
+/* loop.c: events per epoll_wait (a busy media turn reads that many sockets at once) */
+#define LOOP_EVENTS SN_MEDIA_RX_MAX
+typedef struct sn_media_rx {
+    uint8_t buf[1536];
+    struct sockaddr_storage from;
+    struct msghdr msg;
+    struct iovec iov;
+    int res; /* bytes, or -errno */
+} sn_media_rx;
+int sn__media_recv(sn_loop *l, const int *fd, int n, sn_media_rx **slots);
+/* media.c: the media watches of one epoll batch (the loop hands them over together) */
+void sn__media_events(sn_loop *l, watch **w, int n);
 
 /* http.c */
 void sn__http_accept(sn_loop *l);

@@ -152,6 +152,7 @@ void sn_loop_free(sn_loop *l)
         return;
     sn_resolver_free(l->dns); /* a resolver its owner left attached */
     sn__media_free_all(l);
+    sn__media_tx_free(l);
     for (size_t i = 0; i < l->n_lsns; i++)
         if (l->lsns[i].fd >= 0)
             close(l->lsns[i].fd);
@@ -220,7 +221,8 @@ static uint64_t next_deadline(sn_loop *l)
     return l->h.next_deadline && l->h.timer ? l->h.next_deadline(l->h.user) : UINT64_MAX;
 }
 
-static void dispatch(sn_loop *l, const struct epoll_event *ev)
+/* one event; media events are collected in @p media (handed over together, media.c) */
+static void dispatch(sn_loop *l, const struct epoll_event *ev, watch **media, int *n_media)
 {
     watch *w = ev->data.ptr;
     switch (w->kind) {
@@ -238,7 +240,7 @@ static void dispatch(sn_loop *l, const struct epoll_event *ev)
         sn__dns_event(l, w, ev->events);
         sn__udp_flush(l); /* what results sent (send_dns.c, the program's callbacks) */
         break;
-    case W_MEDIA: sn__media_event(l, w); break;
+    case W_MEDIA: media[(*n_media)++] = w; break;
     case W_METRICS_CONN: {
         mconn *m = w->obj;
         if (m->in_use)
@@ -264,7 +266,7 @@ static lsn *udp_solo(sn_loop *l)
 
 int sn_loop_run(sn_loop *l)
 {
-    struct epoll_event evs[64];
+    struct epoll_event evs[LOOP_EVENTS];
     /* the sweep runs often enough for the message deadline to be felt */
     uint64_t sweep_ms = l->o.message_ms / 4 < 1000 ? l->o.message_ms / 4 : 1000;
     if (sweep_ms < 10)
@@ -274,8 +276,9 @@ int sn_loop_run(sn_loop *l)
     uint64_t next_poll = l->now; /* the latest time epoll is asked again (busy UDP) */
     unsigned since_poll = 0;     /* datagrams read in recvmmsg waits since epoll was asked */
     uint64_t last_poll = l->now;
-    bool hold = false; /* sn_opts.udp_hold_us applies until the next poll */
-    bool full = false; /* the last read in the wait filled its batch: read again at once */
+    bool hold = false;       /* sn_opts.udp_hold_us applies until the next poll */
+    bool full = false;       /* the last read in the wait filled its batch: read again at once */
+    bool media_hold = false; /* the last turn read several media sockets: hold before waiting */
     for (;;) {
         /* one clock read per turn, right after the wait (STYLE.md §7): what the turn does
          * (the events, then what fell due) all runs at that time */
@@ -284,6 +287,7 @@ int sn_loop_run(sn_loop *l)
         if (dl <= now) {
             l->h.timer(l->h.user, now);
             sn__udp_flush(l);
+            sn__media_flush(l);
             dl = next_deadline(l);
         }
         /* DNS: timeouts, and results to deliver (callbacks may send) */
@@ -312,6 +316,7 @@ int sn_loop_run(sn_loop *l)
             if (l->h.abort)
                 l->h.abort(l->h.user, now);
             sn__udp_flush(l);
+            sn__media_flush(l);
             for (size_t i = 0; i < l->n_conns; i++)
                 if (l->conns[i].in_use && l->conns[i].wlen)
                     sn__conn_flush(l, &l->conns[i]);
@@ -337,6 +342,7 @@ int sn_loop_run(sn_loop *l)
                 nanosleep(&ts, NULL);
             }
             int got = sn__udp_wait(l, solo);
+            sn__media_flush(l); /* what the requests' handling sent on media sockets */
             full = got >= UDP_BATCH;
             if (got == 0)
                 l->udp_busy = false;
@@ -345,8 +351,18 @@ int sn_loop_run(sn_loop *l)
             continue;
         }
         int timeout = dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
+        if (media_hold && timeout > 0) {
+            /* busy media sockets (the last turn found several ready): let datagrams gather
+             * for one hold, so that a wake-up serves many streams, not one (the same
+             * sn_opts.udp_hold_us, at most that much later; never past a deadline) */
+            long ns = (long)l->o.udp_hold_us * 1000;
+            if (ns > (long)timeout * 1000000)
+                ns = (long)timeout * 1000000;
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = ns};
+            nanosleep(&ts, NULL);
+        }
         l->udp_busy = false; /* set again by a read that finds datagrams */
-        int n = epoll_wait(l->ep, evs, 64, timeout);
+        int n = epoll_wait(l->ep, evs, LOOP_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
             return 1;
         l->now = sn_now_ms();
@@ -359,11 +375,18 @@ int sn_loop_run(sn_loop *l)
         last_poll = l->now;
         next_poll = l->now + UDP_POLL_MS;
         since_poll = 0;
+        watch *media[LOOP_EVENTS];
+        int n_media = 0;
         for (int i = 0; i < n; i++)
-            dispatch(l, &evs[i]);
-        sn__media_reap(l); /* after the batch: no event left names a closed pair */
+            dispatch(l, &evs[i], media, &n_media);
+        if (n_media)
+            sn__media_events(l, media, n_media);
+        media_hold = l->o.udp_hold_us && n_media >= 2;
+        sn__media_flush(l); /* the turn's media sends (echoes) in one system call */
+        sn__media_reap(l);  /* after the batch: no event left names a closed pair */
     }
     sn__udp_flush(l);
+    sn__media_flush(l);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* sipreply network shell: RTP/RTCP socket pairs (RFC 3550 §11: RTP on an even port, RTCP on
  * the next one) from a port range, watched by the loop, their datagrams handed to the
- * program's media_receive; sends go out at once (MSG_DONTWAIT). */
+ * program's media_receive; sends are queued for the end of the loop turn (media_tx.c) or go
+ * out at once (MSG_DONTWAIT). */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -153,6 +154,7 @@ void sn_media_close(sn_loop *l, sn_media_sock *s)
 {
     if (!s || s->dead)
         return;
+    sn__media_flush(l); /* its queued sends name its descriptors */
     for (int i = 0; i < 2; i++)
         if (s->fd[i] >= 0) {
             close(s->fd[i]); /* leaves the epoll set */
@@ -193,6 +195,24 @@ size_t sn_media_count(const sn_loop *l)
     return l->n_media;
 }
 
+/* one datagram from @p s's RTP (or RTCP) socket to the program */
+static void deliver(sn_loop *l, sn_media_sock *s, bool rtcp, const uint8_t *buf, size_t len,
+                    const struct sockaddr_storage *from)
+{
+    if (!s->rx_valid || !sn__same_addr(from, &s->rx_ss, true)) {
+        sn__addr_text(from, s->rx_host, sizeof(s->rx_host), &s->rx_port);
+        s->rx_ss = *from;
+        s->rx_valid = true;
+    }
+    sr_addr src;
+    src.transport = SR_TP_UDP;
+    src.conn_id = 0;
+    memcpy(src.host, s->rx_host, sizeof(src.host));
+    src.port = s->rx_port;
+    if (l->h.media_receive)
+        l->h.media_receive(l->h.user, s->user, rtcp, buf, len, &src, l->now);
+}
+
 void sn__media_event(sn_loop *l, watch *w)
 {
     sn_media_sock *s = w->obj;
@@ -214,19 +234,31 @@ void sn__media_event(sn_loop *l, watch *w)
         mm[i].msg_hdr.msg_namelen = sizeof(ss[i]);
     }
     int n = recvmmsg(s->fd[rtcp], mm, MEDIA_READS, MSG_DONTWAIT, NULL);
-    for (int i = 0; i < n && !s->dead; i++) {
-        if (!s->rx_valid || !sn__same_addr(&ss[i], &s->rx_ss, true)) {
-            sn__addr_text(&ss[i], s->rx_host, sizeof(s->rx_host), &s->rx_port);
-            s->rx_ss = ss[i];
-            s->rx_valid = true;
-        }
-        sr_addr src;
-        src.transport = SR_TP_UDP;
-        src.conn_id = 0;
-        memcpy(src.host, s->rx_host, sizeof(src.host));
-        src.port = s->rx_port;
-        if (l->h.media_receive)
-            l->h.media_receive(l->h.user, s->user, rtcp, bufs[i], mm[i].msg_len, &src, l->now);
+    for (int i = 0; i < n && !s->dead; i++)
+        deliver(l, s, rtcp, bufs[i], mm[i].msg_len, &ss[i]);
+    sn__udp_flush(l); /* what the handler sent over signalling UDP meanwhile (a BYE) */
+}
+
+void sn__media_events(sn_loop *l, watch **w, int n)
+{
+    /* with the ring: one datagram from each socket, all read in one system call; a socket
+     * with more left is ready again at the next epoll_wait (level-triggered) */
+    int fd[SN_MEDIA_RX_MAX] = {0};
+    sn_media_rx *rx = NULL;
+    int k = n < SN_MEDIA_RX_MAX ? n : SN_MEDIA_RX_MAX;
+    for (int i = 0; i < k; i++) {
+        sn_media_sock *s = w[i]->obj;
+        fd[i] = s->dead ? -1 : s->fd[w[i] == &s->w[1]];
+    }
+    if (n > SN_MEDIA_RX_MAX || sn__media_recv(l, fd, k, &rx) != 0) {
+        for (int i = 0; i < n; i++)
+            sn__media_event(l, w[i]);
+        return;
+    }
+    for (int i = 0; i < k; i++) {
+        sn_media_sock *s = w[i]->obj;
+        if (!s->dead && rx[i].res >= 0)
+            deliver(l, s, w[i] == &s->w[1], rx[i].buf, (size_t)rx[i].res, &rx[i].from);
     }
     sn__udp_flush(l); /* what the handler sent over signalling UDP meanwhile (a BYE) */
 }
@@ -234,7 +266,6 @@ void sn__media_event(sn_loop *l, watch *w)
 int sn_media_send(sn_loop *l, sn_media_sock *s, bool rtcp, const uint8_t *data, size_t len,
                   const char *host, uint16_t port)
 {
-    (void)l;
     if (!s || s->dead)
         return -1;
     if (!s->tx_valid || s->tx_port != port || strcmp(s->tx_host, host) != 0) {
@@ -257,6 +288,8 @@ int sn_media_send(sn_loop *l, sn_media_sock *s, bool rtcp, const uint8_t *data, 
         s->tx_port = port;
         s->tx_valid = true;
     }
+    if (sn__media_queue(l, s->fd[rtcp], data, len, &s->tx_ss, s->tx_sl) == 0)
+        return 0; /* goes out at the end of the turn */
     ssize_t r =
         sendto(s->fd[rtcp], data, len, MSG_DONTWAIT, (struct sockaddr *)&s->tx_ss, s->tx_sl);
     return r == (ssize_t)len ? 0 : -1;

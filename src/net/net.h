@@ -36,7 +36,10 @@ typedef struct sn_opts {
      *  listener at more than one per udp_hold_us / 2 microseconds, the loop sleeps this long
      *  before each read instead of waking for every datagram, and answers what gathered in
      *  one go: fewer wake-ups and system calls per call, each answer up to udp_hold_us (plus
-     *  the kernel's timer slack) later. At most 1000. */
+     *  the kernel's timer slack) later. At most 1000. The same hold applies to media sockets
+     *  (sn_media_open): after a turn that found several of them ready, the loop sleeps this
+     *  long before it waits again, so one wake-up serves many streams (each echo up to
+     *  udp_hold_us later). */
     uint32_t udp_hold_us;
     /** Report ICMP errors for datagrams sent (IP_RECVERR: a port or host unreachable) to the
      *  handler's transport_error, with the destination of the datagram (off by default; a

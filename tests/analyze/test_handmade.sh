@@ -38,6 +38,23 @@ ok = d["calls"]["total"] == 12 and total == sum(d["sip"]["responses"].values()) 
 print(("ok" if ok else "FAIL") + ": long capture: %d calls, %d responses in %d buckets of %g s" % (d["calls"]["total"], total, len(t["1xx"]), t["bucket_s"]))
 sys.exit(0 if ok else 1)' || fails=$((fails + 1))
 
+# a Call-ID used again on the same addresses: 300 s later the retransmission state of each
+# path is still there (12 resent, as tshark counts them); 1000 s later it is forgotten
+# (after 10 minutes of capture time): each copy counts only its own resent INVITE
+python3 - "$src/tests/analyze" "$tmp" <<'PY' || fail "reuse captures"
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import mkpcap as M
+v4 = M.l3_udp()
+for gap in (300, 1000):
+    M.write_pcap(os.path.join(sys.argv[2], "reuse%d.pcap" % gap), 101, v4 + M.l3_udp(shift=float(gap)))
+PY
+for want in "300 12" "1000 2"; do
+    set -- $want
+    n=$("$cli" analyze --json "$tmp/reuse$1.pcap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["resent"])')
+    [ "$n" = "$2" ] && echo "ok: Call-IDs again after $1 s: $n resent" || fail "Call-IDs again after $1 s: $n resent, want $2"
+done
+
 # standard input, several files at once (counts add up)
 n=$("$cli" analyze --json - <"$tmp/caps/eth_udp.pcap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["messages"])')
 [ "$n" = 41 ] && echo "ok: stdin: 41 messages" || fail "stdin: $n messages, want 41"

@@ -13,6 +13,25 @@ cleanup_all() {
 }
 trap cleanup_all EXIT
 
+# stop_all NAMES...: SIGTERM to every process started; each sipreplyd must exit 0 (nothing left
+# pending, no sanitizer report in any log), and the sipreplyd NAMES must log no error or
+# warning.
+stop_all() {
+    local n p rc
+    for n in "${!dpid[@]}"; do kill -TERM "${dpid[$n]}" 2>/dev/null; done
+    for n in "${!dpid[@]}"; do
+        wait "${dpid[$n]}"; rc=$?
+        [ "$rc" = 0 ] || { bad "$n exited $rc"; tail -20 "$tmp/$n.log"; }
+    done
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    if grep -l -E 'Sanitizer|runtime error' "$tmp"/*.log; then bad "a sanitizer report (above)"; else ok "no sanitizer report"; fi
+    for n in "$@"; do
+        grep -qE ' (error|warn) ' "$tmp/$n.log" && { bad "$n logged a problem"; grep -E ' (error|warn) ' "$tmp/$n.log"; }
+    done
+    pids=()
+}
+
 # wait_file FILE: until FILE exists and is not empty (at most 5 s).
 wait_file() {
     for _ in $(seq 50); do [ -s "$1" ] && return 0; sleep 0.1; done

@@ -8,23 +8,12 @@
 #   UDP to a socket the test holds and never answers: timeout naming the target, exit 2
 # Usage: probe_errors.sh SIPREPLYD SRC SIPREPLY
 set -u
-if [ -z "${SR_PROBE_NETNS:-}" ]; then
-    for t in unshare ip dnsmasq; do
-        command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
-        command -v $t >/dev/null 2>&1 || { echo "probe_errors: $t not installed (scripts/deps.sh test)"; exit 1; }
-    done
-    unshare -rn true 2>/dev/null || { echo "probe_errors: cannot enter a user and network namespace (unshare -rn)"; exit 1; }
-    SR_PROBE_NETNS=1 exec unshare -rn bash "$0" "$@"
-fi
+. "$2/tests/daemon/netns.sh"
+netns_enter probe_errors SR_PROBE_NETNS bash "$0" "$@"
 bin=$1 src=$2 cli=$3
 . "$src/tests/daemon/lib.sh"
-ip link set lo up || exit 1
-trap '[ -s "$tmp/dns.pid" ] && kill "$(cat "$tmp/dns.pid")"; cleanup' EXIT
-dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
-    --listen-address=127.0.0.1 --bind-interfaces --local=/test/ \
-    --pid-file="$tmp/dns.pid" --user=root --group= --log-facility="$tmp/dns.log" \
-    --host-record=there.sr.test,127.0.0.1 \
-    || { echo "probe_errors: dnsmasq did not start"; cat "$tmp/dns.log" 2>/dev/null; exit 1; }
+trap 'dns_stop "$tmp"; cleanup' EXIT
+dns_start "$tmp" probe_errors --host-record=there.sr.test,127.0.0.1
 
 # expect NAME STATUS LINE PROBE_ARGS...: stdout and stderr together are exactly LINE
 expect() {

@@ -8,39 +8,13 @@
 # with the 200 of the second: exit 0.
 # Usage: probe_srv.sh SIPREPLYD SRC SIPREPLY
 set -u
-if [ -z "${SR_PROBE_NETNS:-}" ]; then
-    for t in unshare ip dnsmasq; do
-        command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
-        command -v $t >/dev/null 2>&1 || { echo "probe_srv: $t not installed (scripts/deps.sh test)"; exit 1; }
-    done
-    unshare -rn true 2>/dev/null || { echo "probe_srv: cannot enter a user and network namespace (unshare -rn)"; exit 1; }
-    SR_PROBE_NETNS=1 exec unshare -rn bash "$0" "$@"
-fi
+. "$2/tests/daemon/netns.sh"
+netns_enter probe_srv SR_PROBE_NETNS bash "$0" "$@"
 bin=$1 src=$2 cli=$3
 . "$src/tests/daemon/lib.sh"
-ip link set lo up || exit 1
-pid1= dns=
-cleanup2() {
-    [ -n "$pid1" ] && kill -KILL "$pid1" 2>/dev/null
-    [ -s "$tmp/dns.pid" ] && kill "$(cat "$tmp/dns.pid")" 2>/dev/null
-    cleanup
-}
-trap cleanup2 EXIT
-
-start_daemon "$tmp/d1.log" -c "$src/examples/failover-503.yaml" -l udp:127.0.0.1:0 || exit 1
-pid1=$pid P1=$udp_port pid=
-start_daemon "$tmp/d2.log" -l udp:127.0.0.1:0 || exit 1
-P2=$udp_port
+trap srv_failover_cleanup EXIT
+srv_failover probe_srv
 z=sr.test
-# dnsmasq in daemon mode: its first process exits once the sockets are bound (or with the error)
-dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
-    --listen-address=127.0.0.1 --bind-interfaces --local=/test/ \
-    --pid-file="$tmp/dns.pid" --user=root --group= --log-facility="$tmp/dns.log" --log-queries \
-    --srv-host=_sip._udp.fo.$z,one.fo.$z,"$P1",10,0 \
-    --srv-host=_sip._udp.fo.$z,two.fo.$z,"$P2",20,0 \
-    --host-record=one.fo.$z,127.0.0.1 \
-    --host-record=two.fo.$z,127.0.0.1 \
-    || { echo "probe_srv: dnsmasq did not start"; cat "$tmp/dns.log" 2>/dev/null; exit 1; }
 
 out=$(timeout 60 "$cli" probe sip:200@fo.$z --dns-server 127.0.0.1:53 --json)
 rc=$?
@@ -62,5 +36,5 @@ assert [e["status"] for e in resps] == [503, 200], resps
 assert p["status"] == 200 and d["exit"] == 0, p
 ' "$P1" "$P2" && [ "$rc" = 0 ] && ok "SRV 503 at priority 10 (port $P1), NEXT_SERVER, 200 at priority 20 (port $P2)" \
     || { bad "SRV failover ($rc): $out"; cat "$tmp/dns.log"; }
-stop_daemon; pid=$pid1; pid1=; stop_daemon
+srv_failover_stop
 exit $fails

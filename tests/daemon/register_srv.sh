@@ -9,40 +9,13 @@
 # registered by the second; on SIGTERM its de-registration takes the same way.
 # Usage: register_srv.sh SIPREPLYD SRC SIPREPLY
 set -u
-if [ -z "${SR_PROBE_NETNS:-}" ]; then
-    for t in unshare ip dnsmasq; do
-        command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
-        command -v $t >/dev/null 2>&1 || { echo "register_srv: $t not installed (scripts/deps.sh test)"; exit 1; }
-    done
-    unshare -rn true 2>/dev/null || { echo "register_srv: cannot enter a user and network namespace (unshare -rn)"; exit 1; }
-    SR_PROBE_NETNS=1 exec unshare -rn bash "$0" "$@"
-fi
+. "$2/tests/daemon/netns.sh"
+netns_enter register_srv SR_PROBE_NETNS bash "$0" "$@"
 bin=$1 src=$2
 . "$src/tests/daemon/lib.sh"
-ip link set lo up || exit 1
-pid1= pid2= dns=
-cleanup2() {
-    [ -n "$pid1" ] && kill -KILL "$pid1" 2>/dev/null
-    [ -n "$pid2" ] && kill -KILL "$pid2" 2>/dev/null
-    [ -s "$tmp/dns.pid" ] && kill "$(cat "$tmp/dns.pid")" 2>/dev/null
-    cleanup
-}
-trap cleanup2 EXIT
-
-start_daemon "$tmp/d1.log" -c "$src/examples/failover-503.yaml" -l udp:127.0.0.1:0 || exit 1
-pid1=$pid P1=$udp_port pid=
-start_daemon "$tmp/d2.log" -l udp:127.0.0.1:0 || exit 1
-pid2=$pid P2=$udp_port pid=
+trap srv_failover_cleanup EXIT
+srv_failover register_srv
 z=sr.test
-# dnsmasq in daemon mode: its first process exits once the sockets are bound (or with the error)
-dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
-    --listen-address=127.0.0.1 --bind-interfaces --local=/test/ \
-    --pid-file="$tmp/dns.pid" --user=root --group= --log-facility="$tmp/dns.log" --log-queries \
-    --srv-host=_sip._udp.fo.$z,one.fo.$z,"$P1",10,0 \
-    --srv-host=_sip._udp.fo.$z,two.fo.$z,"$P2",20,0 \
-    --host-record=one.fo.$z,127.0.0.1 \
-    --host-record=two.fo.$z,127.0.0.1 \
-    || { echo "register_srv: dnsmasq did not start"; cat "$tmp/dns.log" 2>/dev/null; exit 1; }
 
 cat >"$tmp/reg.yaml" <<EOF2
 registrations:
@@ -73,5 +46,5 @@ stop_daemon
 want="info register sip:alice@fo\.sr\.test: de-registered \(REGISTER Expires: 0 to udp 127\.0\.0\.1:$P2: 503 NEXT_SERVER 200\)"
 grep -qE "$want" "$tmp/d3.log" && ok "de-registered through the same failover" ||
     { bad "no line '$want'"; cat "$tmp/d3.log"; }
-pid=$pid1; pid1=; stop_daemon; pid=$pid2; pid2=; stop_daemon
+srv_failover_stop
 exit $fails

@@ -3,130 +3,11 @@
  * (§15.1.2), re-INVITE and UPDATE offer/answer with hold and resume (RFC 3264 §8, RFC 3311),
  * 491 on glare (§14.1), session timers (RFC 4028: 422, refresh, the BYE at expiry), the BYE
  * for a 2xx never ACKed (§13.3.1.4), early dialogs, the table's bound, the dialog log. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
-
-#define MAX_SENT 64
-
-typedef struct sent {
-    char *data;
-} sent;
-
-typedef struct cap {
-    sent s[MAX_SENT];
-    size_t n;
-    uint64_t now;
-    unsigned last_code;
-    char last_rule[64];
-    char last_note[200];
-    unsigned logs;
-} cap;
-
-static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
-{
-    (void)to;
-    cap *c = user;
-    assert_true(c->n < MAX_SENT);
-    c->s[c->n].data = malloc(len + 1);
-    memcpy(c->s[c->n].data, data, len);
-    c->s[c->n].data[len] = '\0';
-    c->n++;
-}
-
-static void on_log(const sd_txlog *l, void *user)
-{
-    cap *c = user;
-    c->last_code = l->code;
-    snprintf(c->last_rule, sizeof(c->last_rule), "%s", l->rule ? l->rule : "");
-    snprintf(c->last_note, sizeof(c->last_note), "%s", l->note ? l->note : "");
-    c->logs++;
-}
-
-static void cap_clear(cap *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        free(c->s[i].data);
-    c->n = 0;
-}
-
-static const sd_local local = {"127.0.0.1", 5060};
-
-/* A request; @p sdp (NULL: none) becomes its body. */
-static char *request(const char *method, const char *uri, const char *branch, const char *callid,
-                     unsigned cseq, const char *to_tag, const char *extra, const char *sdp)
-{
-    char *b = malloc(8192);
-    snprintf(b, 8192,
-             "%s %s SIP/2.0\r\n"
-             "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=%s;rport\r\n"
-             "Max-Forwards: 70\r\n"
-             "From: <sip:alice@127.0.0.1>;tag=ft1\r\n"
-             "To: <%s>%s%s\r\n"
-             "Call-ID: %s\r\n"
-             "CSeq: %u %s\r\n"
-             "Contact: <sip:alice@127.0.0.1:5062>\r\n"
-             "%s%s"
-             "Content-Length: %zu\r\n\r\n%s",
-             method, uri, branch, uri, to_tag ? ";tag=" : "", to_tag ? to_tag : "", callid, cseq,
-             strcmp(method, "ACK") == 0 ? "INVITE" : method, extra ? extra : "",
-             sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0, sdp ? sdp : "");
-    return b;
-}
-
-static void feed(sd_engine *e, cap *c, const char *msg)
-{
-    sr_addr a;
-    memset(&a, 0, sizeof(a));
-    sr_addr_set(&a, "127.0.0.1", 5062, SR_TP_UDP);
-    sd_engine_receive(e, msg, strlen(msg), &a, &local, c->now);
-}
-
-static void advance(sd_engine *e, cap *c, uint64_t to)
-{
-    while (sd_engine_next_deadline(e) <= to) {
-        uint64_t d = sd_engine_next_deadline(e);
-        if (d > c->now)
-            c->now = d;
-        sd_engine_on_timer(e, c->now);
-    }
-    c->now = to;
-    sd_engine_on_timer(e, to);
-}
-
-static unsigned status_of(const sent *s)
-{
-    return strncmp(s->data, "SIP/2.0 ", 8) == 0 ? (unsigned)atoi(s->data + 8) : 0;
-}
-
-static bool has(const sent *s, const char *text)
-{
-    return strstr(s->data, text) != NULL;
-}
-
-static const char *body_of(const sent *s)
-{
-    const char *b = strstr(s->data, "\r\n\r\n");
-    return b ? b + 4 : "";
-}
-
-static const char *to_tag_of(const sent *s)
-{
-    static char tag[64];
-    const char *t = strstr(s->data, "\r\nTo: ");
-    const char *p = t ? strstr(t, ";tag=") : NULL;
-    assert_non_null(p);
-    snprintf(tag, sizeof(tag), "%.*s", (int)strcspn(p + 5, "\r;>"), p + 5);
-    return tag;
-}
+#include "engine_harness.h"
 
 #define OFFER_HEAD                                                                           \
     "v=0\r\no=alice 2890844526 2890844526 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n" \
@@ -151,29 +32,20 @@ static void on_dialog_log(const sd_dialog_log *l, void *user)
     g_dlog.duration_ms = l->duration_ms;
 }
 
-static sd_engine *engine_opts(const char *yaml, cap *c, size_t max_dialogs)
+static sd_engine *engine_opts(const char *yaml, eh_cap *c, size_t max_dialogs)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    if (sd_config_parse(&cf, yaml, strlen(yaml), &err) != 0)
-        fail_msg("config: %u:%u: %s", err.line, err.column, err.msg);
-    sd_engine_opts o = {.send = on_send,
-                        .user = c,
-                        .log = on_log,
-                        .log_user = c,
-                        .seed = 7,
-                        .dialog_log = on_dialog_log,
-                        .max_dialogs = max_dialogs};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
+    sd_engine_opts o = eh_opts(c, 7);
+    o.dialog_log = on_dialog_log;
+    o.max_dialogs = max_dialogs;
+    sd_engine *e = eh_engine_new(yaml, &o);
     memset(&g_dlog, 0, sizeof(g_dlog));
     return e;
 }
 
 /* The o= sess-version of the SDP in @p s. */
-static unsigned long long o_version(const sent *s)
+static unsigned long long o_version(const eh_sent *s)
 {
-    const char *o = strstr(body_of(s), "o=sipreplyd ");
+    const char *o = strstr(eh_body(s->data), "o=sipreplyd ");
     assert_non_null(o);
     unsigned long long id = 0, ver = 0;
     assert_int_equal(sscanf(o, "o=sipreplyd %llu %llu", &id, &ver), 2);
@@ -184,43 +56,66 @@ static const char sdp_sendrecv[] = OFFER_HEAD "m=audio 4000 RTP/AVP 0\r\n";
 static const char sdp_sendonly[] = OFFER_HEAD "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
 static const char sdp_inactive[] = OFFER_HEAD "m=audio 4000 RTP/AVP 0\r\na=inactive\r\n";
 
+/* The ACK (to our Contact) of the INVITE with CSeq @p cseq in call @p callid, with @p sdp. */
+static void ack(sd_engine *e, eh_cap *c, const char *branch, const char *callid, unsigned cseq,
+                const char *tag, const char *sdp)
+{
+    char *r =
+        eh_request("ACK", "sip:sipreplyd@127.0.0.1:5060", branch, callid, cseq, tag, NULL, sdp);
+    eh_feed(e, c, r);
+    free(r);
+}
+
+/* INVITE sip:183@ with Supported: 100rel in call @p callid: a reliable 183 (RFC 3262), its To
+ * tag into @p tag, the RAck naming it into @p rack. */
+static void reliable_183(sd_engine *e, eh_cap *c, const char *branch, const char *callid,
+                         char tag[64], char rack[64])
+{
+    char *r = eh_request("INVITE", "sip:183@127.0.0.1", branch, callid, 1, NULL,
+                         "Supported: 100rel\r\n", sdp_sendrecv);
+    eh_feed(e, c, r);
+    free(r);
+    assert_int_equal(eh_status(c->s[0].data), 183);
+    snprintf(tag, 64, "%s", eh_to_tag(c->s[0].data));
+    const char *rs = strstr(c->s[0].data, "\r\nRSeq: ");
+    assert_non_null(rs);
+    snprintf(rack, 64, "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+}
+
 /* INVITE sip:200@ (dial a code) with @p extra headers and @p sdp, ACKed: the To tag. */
-static const char *call(sd_engine *e, cap *c, const char *callid, const char *extra,
+static const char *call(sd_engine *e, eh_cap *c, const char *callid, const char *extra,
                         const char *sdp)
 {
     static char tag[64];
-    cap_clear(c);
-    char *r = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKi1", callid, 1, NULL, extra, sdp);
-    feed(e, c, r);
+    eh_cap_clear(c);
+    char *r = eh_request("INVITE", "sip:200@127.0.0.1", "z9hG4bKi1", callid, 1, NULL, extra, sdp);
+    eh_feed(e, c, r);
     free(r);
-    assert_int_equal(status_of(&c->s[0]), 200);
-    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c->s[0]));
-    char *ack =
-        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", callid, 1, tag, NULL, NULL);
-    feed(e, c, ack);
-    free(ack);
-    cap_clear(c);
+    assert_int_equal(eh_status(c->s[0].data), 200);
+    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c->s[0].data));
+    ack(e, c, "z9hG4bKa1", callid, 1, tag, NULL);
+    eh_cap_clear(c);
     return tag;
 }
 
 /* A request in the dialog: the first response sent to it. */
-static unsigned in_dialog(sd_engine *e, cap *c, const char *method, const char *callid,
+static unsigned in_dialog(sd_engine *e, eh_cap *c, const char *method, const char *callid,
                           unsigned cseq, const char *tag, const char *extra, const char *sdp)
 {
-    cap_clear(c);
+    eh_cap_clear(c);
     char br[32];
     snprintf(br, sizeof(br), "z9hG4bK%s%u", method, cseq);
-    char *r = request(method, "sip:sipreplyd@127.0.0.1:5060", br, callid, cseq, tag, extra, sdp);
-    feed(e, c, r);
+    char *r = eh_request(method, "sip:sipreplyd@127.0.0.1:5060", br, callid, cseq, tag, extra, sdp);
+    eh_feed(e, c, r);
     free(r);
     assert_true(c->n >= 1);
-    return status_of(&c->s[0]);
+    return eh_status(c->s[0].data);
 }
 
 static void test_bye_unknown_dialog_481(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
     assert_int_equal(in_dialog(e, &c, "BYE", "c-none", 2, "nosuchtag", NULL, NULL), 481);
     assert_int_equal(c.last_code, 481);
@@ -232,14 +127,14 @@ static void test_bye_unknown_dialog_481(void **state)
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-none", 5, "x", NULL, NULL), 481);
     assert_int_equal(in_dialog(e, &c, "NOTIFY", "c-none", 6, "x", "Event: dialog\r\n", NULL), 200);
     assert_int_equal(sd_engine_counters(e)->dialog_481, 4);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
 static void test_call_then_bye(void **state)
 {
     (void)state;
-    cap c = {.now = 1000};
+    eh_cap c = {.now = 1000};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
     const char *tag = call(e, &c, "c-bye", NULL, sdp_sendrecv);
     assert_int_equal(sd_engine_dialogs(e), 1);
@@ -247,7 +142,7 @@ static void test_call_then_bye(void **state)
     /* INFO: 200, the dialog stays */
     assert_int_equal(in_dialog(e, &c, "INFO", "c-bye", 2, tag, NULL, NULL), 200);
     assert_int_equal(sd_engine_dialogs(e), 1);
-    advance(e, &c, 4500);
+    eh_advance(e, &c.now, 4500);
     assert_int_equal(in_dialog(e, &c, "BYE", "c-bye", 3, tag, NULL, NULL), 200);
     assert_string_equal(c.last_note, "BYE in a dialog");
     assert_int_equal(sd_engine_dialogs(e), 0);
@@ -268,14 +163,14 @@ static void test_call_then_bye(void **state)
     assert_non_null(strstr(m.p, "\nsipreplyd_dialogs_ended_total 1\n"));
     assert_non_null(strstr(m.p, "\nsipreplyd_dialog_481_total 1\n"));
     sr_buf_cleanup(&m);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
 static void test_cseq_out_of_order_500(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
     const char *tag = call(e, &c, "c-cseq", NULL, sdp_sendrecv);
     assert_int_equal(in_dialog(e, &c, "INFO", "c-cseq", 5, tag, NULL, NULL), 200);
@@ -286,7 +181,7 @@ static void test_cseq_out_of_order_500(void **state)
     assert_int_equal(sd_engine_dialogs(e), 1);
     assert_int_equal(in_dialog(e, &c, "BYE", "c-cseq", 6, tag, NULL, NULL), 200);
     assert_int_equal(sd_engine_dialogs(e), 0);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -295,41 +190,36 @@ static void test_cseq_out_of_order_500(void **state)
 static void test_reinvite_hold_resume(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
-    cap_clear(&c);
-    char *r =
-        request("INVITE", "sip:200@127.0.0.1", "z9hG4bKh1", "c-hold", 1, NULL, NULL, sdp_sendrecv);
-    feed(e, &c, r);
+    eh_cap_clear(&c);
+    char *r = eh_request("INVITE", "sip:200@127.0.0.1", "z9hG4bKh1", "c-hold", 1, NULL, NULL,
+                         sdp_sendrecv);
+    eh_feed(e, &c, r);
     free(r);
-    assert_int_equal(status_of(&c.s[0]), 200);
+    assert_int_equal(eh_status(c.s[0].data), 200);
     unsigned long long v0 = o_version(&c.s[0]);
     char tag[64];
-    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
-    char *ack =
-        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-hold", 1, tag, NULL, NULL);
-    feed(e, &c, ack);
-    free(ack);
+    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
+    ack(e, &c, "z9hG4bKa1", "c-hold", 1, tag, NULL);
 
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-hold", 2, tag, NULL, sdp_sendonly), 200);
-    assert_non_null(strstr(body_of(&c.s[0]), "a=recvonly\r\n"));
+    assert_non_null(strstr(eh_body(c.s[0].data), "a=recvonly\r\n"));
     assert_int_equal(o_version(&c.s[0]), v0 + 1);
     assert_string_equal(c.last_note, "re-INVITE in a dialog: answered recvonly");
     /* the 2xx is resent until its ACK, as any 2xx to an INVITE */
-    advance(e, &c, c.now + 600);
+    eh_advance(e, &c.now, c.now + 600);
     assert_int_equal(c.n, 2);
-    ack = request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa2", "c-hold", 2, tag, NULL, NULL);
-    feed(e, &c, ack);
-    free(ack);
+    ack(e, &c, "z9hG4bKa2", "c-hold", 2, tag, NULL);
     /* the same offer again: the same answer, the same version (§8) */
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-hold", 3, tag, NULL, sdp_sendonly), 200);
     assert_int_equal(o_version(&c.s[0]), v0 + 1);
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-hold", 4, tag, NULL, sdp_inactive), 200);
-    assert_non_null(strstr(body_of(&c.s[0]), "a=inactive\r\n"));
+    assert_non_null(strstr(eh_body(c.s[0].data), "a=inactive\r\n"));
     assert_int_equal(o_version(&c.s[0]), v0 + 2);
     /* resume */
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-hold", 5, tag, NULL, sdp_sendrecv), 200);
-    assert_non_null(strstr(body_of(&c.s[0]), "a=sendrecv\r\n"));
+    assert_non_null(strstr(eh_body(c.s[0].data), "a=sendrecv\r\n"));
     assert_int_equal(o_version(&c.s[0]), v0 + 3);
     /* a re-INVITE with nothing in common: 488, the session as it was */
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-hold", 6, tag, NULL,
@@ -338,7 +228,7 @@ static void test_reinvite_hold_resume(void **state)
     assert_int_equal(sd_engine_dialogs(e), 1);
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-hold", 7, tag, NULL, sdp_sendrecv), 200);
     assert_int_equal(o_version(&c.s[0]), v0 + 3);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -348,27 +238,24 @@ static void test_reinvite_hold_resume(void **state)
 static void test_update_and_glare(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
     const char *t = call(e, &c, "c-upd", NULL, sdp_sendrecv);
     char tag[64];
     snprintf(tag, sizeof(tag), "%s", t);
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-upd", 2, tag, NULL, sdp_sendonly), 200);
-    assert_non_null(strstr(body_of(&c.s[0]), "a=recvonly\r\n"));
+    assert_non_null(strstr(eh_body(c.s[0].data), "a=recvonly\r\n"));
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-upd", 3, tag, NULL, NULL), 200);
-    assert_false(has(&c.s[0], "application/sdp"));
+    assert_false(eh_has(&c.s[0], "application/sdp"));
     /* a re-INVITE without an offer: our offer in the 2xx */
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-upd", 4, tag, NULL, NULL), 200);
-    assert_non_null(strstr(body_of(&c.s[0]), "m=audio " SD_SDP_MEDIA_PORT " RTP/AVP 0 8 101"));
+    assert_non_null(strstr(eh_body(c.s[0].data), "m=audio " SD_SDP_MEDIA_PORT " RTP/AVP 0 8 101"));
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-upd", 5, tag, NULL, sdp_sendrecv), 491);
     assert_int_equal(in_dialog(e, &c, "INVITE", "c-upd", 6, tag, NULL, sdp_sendrecv), 491);
     /* the ACK with the answer ends the exchange */
-    char *ack = request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa4", "c-upd", 4, tag, NULL,
-                        sdp_sendrecv);
-    feed(e, &c, ack);
-    free(ack);
+    ack(e, &c, "z9hG4bKa4", "c-upd", 4, tag, sdp_sendrecv);
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-upd", 7, tag, NULL, sdp_sendrecv), 200);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -378,58 +265,55 @@ static void test_update_and_glare(void **state)
 static void test_session_timer(void **state)
 {
     (void)state;
-    cap c = {.now = 0};
+    eh_cap c = {.now = 0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
-    char *r = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKs0", "c-se0", 1, NULL,
-                      "Supported: timer\r\nSession-Expires: 60\r\n", sdp_sendrecv);
-    feed(e, &c, r);
+    char *r = eh_request("INVITE", "sip:200@127.0.0.1", "z9hG4bKs0", "c-se0", 1, NULL,
+                         "Supported: timer\r\nSession-Expires: 60\r\n", sdp_sendrecv);
+    eh_feed(e, &c, r);
     free(r);
-    assert_int_equal(status_of(&c.s[0]), 422);
-    assert_true(has(&c.s[0], "\r\nMin-SE: 90\r\n"));
+    assert_int_equal(eh_status(c.s[0].data), 422);
+    assert_true(eh_has(&c.s[0], "\r\nMin-SE: 90\r\n"));
     assert_int_equal(sd_engine_dialogs(e), 0);
-    char *ack0 = request("ACK", "sip:200@127.0.0.1", "z9hG4bKs0", "c-se0", 1, to_tag_of(&c.s[0]),
-                         NULL, NULL);
-    feed(e, &c, ack0); /* the 422's: no more retransmissions of it */
+    char *ack0 = eh_request("ACK", "sip:200@127.0.0.1", "z9hG4bKs0", "c-se0", 1,
+                            eh_to_tag(c.s[0].data), NULL, NULL);
+    eh_feed(e, &c, ack0); /* the 422's: no more retransmissions of it */
     free(ack0);
 
     /* Require: timer is supported (no 420); refresher=uas is kept as asked (§9) */
-    char *rq = request("INVITE", "sip:200@127.0.0.1", "z9hG4bKs9", "c-se9", 1, NULL,
-                       "Require: timer\r\nSession-Expires: 90;refresher=uas\r\n", sdp_sendrecv);
-    cap_clear(&c);
-    feed(e, &c, rq);
+    char *rq = eh_request("INVITE", "sip:200@127.0.0.1", "z9hG4bKs9", "c-se9", 1, NULL,
+                          "Require: timer\r\nSession-Expires: 90;refresher=uas\r\n", sdp_sendrecv);
+    eh_cap_clear(&c);
+    eh_feed(e, &c, rq);
     free(rq);
-    assert_int_equal(status_of(&c.s[0]), 200);
-    assert_true(has(&c.s[0], "\r\nSession-Expires: 90;refresher=uas\r\n"));
-    assert_true(has(&c.s[0], "\r\nSupported: 100rel, timer\r\n"));
+    assert_int_equal(eh_status(c.s[0].data), 200);
+    assert_true(eh_has(&c.s[0], "\r\nSession-Expires: 90;refresher=uas\r\n"));
+    assert_true(eh_has(&c.s[0], "\r\nSupported: 100rel, timer\r\n"));
     char tag9[64];
-    snprintf(tag9, sizeof(tag9), "%s", to_tag_of(&c.s[0]));
-    char *ack9 =
-        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa9", "c-se9", 1, tag9, NULL, NULL);
-    feed(e, &c, ack9);
-    free(ack9);
+    snprintf(tag9, sizeof(tag9), "%s", eh_to_tag(c.s[0].data));
+    ack(e, &c, "z9hG4bKa9", "c-se9", 1, tag9, NULL);
     assert_int_equal(in_dialog(e, &c, "BYE", "c-se9", 2, tag9, NULL, NULL), 200);
     const char *t =
         call(e, &c, "c-se", "Supported: timer\r\nSession-Expires: 120\r\n", sdp_sendrecv);
     char tag[64];
     snprintf(tag, sizeof(tag), "%s", t);
     /* refreshed at 50 s by an UPDATE: the interval starts again */
-    advance(e, &c, 50000);
+    eh_advance(e, &c.now, 50000);
     assert_int_equal(c.n, 0);
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-se", 2, tag,
                                "Supported: timer\r\nSession-Expires: 120;refresher=uac\r\n", NULL),
                      200);
-    assert_true(has(&c.s[0], "\r\nSession-Expires: 120;refresher=uac\r\n"));
-    assert_true(has(&c.s[0], "\r\nRequire: timer\r\n"));
-    cap_clear(&c);
+    assert_true(eh_has(&c.s[0], "\r\nSession-Expires: 120;refresher=uac\r\n"));
+    assert_true(eh_has(&c.s[0], "\r\nRequire: timer\r\n"));
+    eh_cap_clear(&c);
     /* 120 - min(32, 40) = 88 s after the refresh: the BYE */
-    advance(e, &c, 50000 + 87999);
+    eh_advance(e, &c.now, 50000 + 87999);
     assert_int_equal(c.n, 0);
     assert_int_equal(sd_engine_dialogs(e), 1);
-    advance(e, &c, 50000 + 88000);
+    eh_advance(e, &c.now, 50000 + 88000);
     assert_true(c.n >= 1);
     assert_true(strncmp(c.s[0].data, "BYE sip:alice@127.0.0.1:5062 SIP/2.0\r\n", 38) == 0);
-    assert_true(has(&c.s[0], "\r\nCall-ID: c-se\r\n"));
-    assert_true(has(&c.s[0], "\r\nTo: <sip:alice@127.0.0.1>;tag=ft1\r\n"));
+    assert_true(eh_has(&c.s[0], "\r\nCall-ID: c-se\r\n"));
+    assert_true(eh_has(&c.s[0], "\r\nTo: <sip:alice@127.0.0.1>;tag=ft1\r\n"));
     assert_int_equal(sd_engine_dialogs(e), 0);
     assert_string_equal(g_dlog.reason, "session timer expired");
     assert_true(g_dlog.bye_sent);
@@ -443,10 +327,10 @@ static void test_session_timer(void **state)
              "Content-Length: 0\r\n\r\n",
              (int)strcspn(via, "\r"), via, tag);
     uint64_t dropped = sd_engine_counters(e)->dropped;
-    feed(e, &c, ok);
+    eh_feed(e, &c, ok);
     free(ok);
     assert_int_equal(sd_engine_counters(e)->dropped, dropped);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -455,22 +339,22 @@ static void test_session_timer(void **state)
 static void test_early_and_no_ack(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts("rules:\n"
                                "  - {name: ring, match: {user: ring},\n"
                                "     respond: [180, {code: 486, delay: 1s}]}\n",
                                &c, 0);
-    char *r = request("INVITE", "sip:ring@127.0.0.1", "z9hG4bKe1", "c-early", 1, NULL, NULL,
-                      sdp_sendrecv);
-    feed(e, &c, r);
+    char *r = eh_request("INVITE", "sip:ring@127.0.0.1", "z9hG4bKe1", "c-early", 1, NULL, NULL,
+                         sdp_sendrecv);
+    eh_feed(e, &c, r);
     free(r);
-    assert_int_equal(status_of(&c.s[0]), 180);
+    assert_int_equal(eh_status(c.s[0].data), 180);
     assert_int_equal(sd_engine_dialogs(e), 1); /* early */
-    advance(e, &c, 1000);
+    eh_advance(e, &c.now, 1000);
     assert_int_equal(sd_engine_dialogs(e), 0);
     assert_string_equal(g_dlog.reason, "early dialog ended by a 486");
     assert_false(g_dlog.confirmed);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -479,30 +363,18 @@ static void test_early_and_no_ack(void **state)
 static void test_prack_cseq(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
-    char *r = request("INVITE", "sip:183@127.0.0.1", "z9hG4bKq1", "c-pr", 1, NULL,
-                      "Supported: 100rel\r\n", sdp_sendrecv);
-    feed(e, &c, r);
-    free(r);
-    assert_int_equal(status_of(&c.s[0]), 183);
-    char tag[64];
-    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
-    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
-    assert_non_null(rs);
-    char rack[64];
-    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    char tag[64], rack[64];
+    reliable_183(e, &c, "z9hG4bKq1", "c-pr", tag, rack);
     assert_int_equal(in_dialog(e, &c, "PRACK", "c-pr", 2, tag, rack, NULL), 200);
-    cap_clear(&c);
-    advance(e, &c, 1000);
-    assert_int_equal(status_of(&c.s[0]), 200);
-    char *ack =
-        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-pr", 1, tag, NULL, NULL);
-    feed(e, &c, ack);
-    free(ack);
+    eh_cap_clear(&c);
+    eh_advance(e, &c.now, 1000);
+    assert_int_equal(eh_status(c.s[0].data), 200);
+    ack(e, &c, "z9hG4bKa1", "c-pr", 1, tag, NULL);
     assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 1, tag, NULL, NULL), 500);
     assert_int_equal(in_dialog(e, &c, "INFO", "c-pr", 3, tag, NULL, NULL), 200);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -511,39 +383,27 @@ static void test_prack_cseq(void **state)
 static void test_held_2xx_late_prack(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
-    char *r = request("INVITE", "sip:183@127.0.0.1", "z9hG4bKl1", "c-late", 1, NULL,
-                      "Supported: 100rel\r\n", sdp_sendrecv);
-    feed(e, &c, r);
-    free(r);
-    assert_int_equal(status_of(&c.s[0]), 183);
-    char tag[64];
-    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
-    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
-    assert_non_null(rs);
-    char rack[64];
-    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
-    advance(e, &c, 30000); /* the 200 is planned at 1 s, held until the PRACK */
+    char tag[64], rack[64];
+    reliable_183(e, &c, "z9hG4bKl1", "c-late", tag, rack);
+    eh_advance(e, &c.now, 30000); /* the 200 is planned at 1 s, held until the PRACK */
     assert_int_equal(in_dialog(e, &c, "PRACK", "c-late", 2, tag, rack, NULL), 200);
     bool sent200 = false;
     for (size_t i = 0; i < c.n; i++)
-        sent200 = sent200 || (status_of(&c.s[i]) == 200 && has(&c.s[i], "CSeq: 1 INVITE"));
+        sent200 = sent200 || (eh_status(c.s[i].data) == 200 && eh_has(&c.s[i], "CSeq: 1 INVITE"));
     assert_true(sent200);
-    cap_clear(&c);
-    advance(e, &c, 59500);
+    eh_cap_clear(&c);
+    eh_advance(e, &c.now, 59500);
     for (size_t i = 0; i < c.n; i++)
         assert_true(strncmp(c.s[i].data, "BYE ", 4) != 0);
     assert_int_equal(sd_engine_dialogs(e), 1);
-    char *ack =
-        request("ACK", "sip:sipreplyd@127.0.0.1:5060", "z9hG4bKa1", "c-late", 1, tag, NULL, NULL);
-    feed(e, &c, ack);
-    free(ack);
-    cap_clear(&c);
-    advance(e, &c, 200000);
+    ack(e, &c, "z9hG4bKa1", "c-late", 1, tag, NULL);
+    eh_cap_clear(&c);
+    eh_advance(e, &c.now, 200000);
     assert_int_equal(sd_engine_dialogs(e), 1); /* confirmed and ACKed: it stays */
     assert_int_equal(in_dialog(e, &c, "BYE", "c-late", 3, tag, NULL, NULL), 200);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -553,38 +413,30 @@ static void test_held_2xx_late_prack(void **state)
 static void test_early_update(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 0);
     char *r =
-        request("INVITE", "sip:183@127.0.0.1", "z9hG4bKu1", "c-eu", 1, NULL, NULL, sdp_sendrecv);
-    feed(e, &c, r);
+        eh_request("INVITE", "sip:183@127.0.0.1", "z9hG4bKu1", "c-eu", 1, NULL, NULL, sdp_sendrecv);
+    eh_feed(e, &c, r);
     free(r);
-    assert_int_equal(status_of(&c.s[0]), 183);
+    assert_int_equal(eh_status(c.s[0].data), 183);
     char tag[64];
-    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
+    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-eu", 2, tag, NULL, sdp_sendonly), 500);
-    assert_true(has(&c.s[0], "\r\nRetry-After: 1\r\n"));
-    cap_clear(&c);
-    advance(e, &c, 1000);
-    assert_int_equal(status_of(&c.s[0]), 200);
-    cap_clear(&c);
+    assert_true(eh_has(&c.s[0], "\r\nRetry-After: 1\r\n"));
+    eh_cap_clear(&c);
+    eh_advance(e, &c.now, 1000);
+    assert_int_equal(eh_status(c.s[0].data), 200);
+    eh_cap_clear(&c);
 
-    r = request("INVITE", "sip:183@127.0.0.1", "z9hG4bKu2", "c-eu2", 1, NULL,
-                "Supported: 100rel\r\n", sdp_sendrecv);
-    feed(e, &c, r);
-    free(r);
-    assert_int_equal(status_of(&c.s[0]), 183);
-    unsigned long long v0 = o_version(&c.s[0]);
-    snprintf(tag, sizeof(tag), "%s", to_tag_of(&c.s[0]));
-    const char *rs = strstr(c.s[0].data, "\r\nRSeq: ");
-    assert_non_null(rs);
     char rack[64];
-    snprintf(rack, sizeof(rack), "RAck: %lu 1 INVITE\r\n", strtoul(rs + 8, NULL, 10));
+    reliable_183(e, &c, "z9hG4bKu2", "c-eu2", tag, rack);
+    unsigned long long v0 = o_version(&c.s[0]);
     assert_int_equal(in_dialog(e, &c, "PRACK", "c-eu2", 2, tag, rack, NULL), 200);
     assert_int_equal(in_dialog(e, &c, "UPDATE", "c-eu2", 3, tag, NULL, sdp_sendonly), 200);
-    assert_non_null(strstr(body_of(&c.s[0]), "a=recvonly\r\n"));
+    assert_non_null(strstr(eh_body(c.s[0].data), "a=recvonly\r\n"));
     assert_int_equal(o_version(&c.s[0]), v0 + 1);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -592,17 +444,17 @@ static void test_early_update(void **state)
 static void test_max_dialogs(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts(sd_default_config, &c, 1);
     call(e, &c, "c-m1", NULL, sdp_sendrecv);
     char *r =
-        request("INVITE", "sip:200@127.0.0.1", "z9hG4bKm2", "c-m2", 1, NULL, NULL, sdp_sendrecv);
-    feed(e, &c, r);
+        eh_request("INVITE", "sip:200@127.0.0.1", "z9hG4bKm2", "c-m2", 1, NULL, NULL, sdp_sendrecv);
+    eh_feed(e, &c, r);
     free(r);
-    assert_int_equal(status_of(&c.s[0]), 503);
+    assert_int_equal(eh_status(c.s[0].data), 503);
     assert_string_equal(c.last_note, "too many dialogs");
     assert_int_equal(sd_engine_dialogs(e), 1);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 
@@ -611,7 +463,7 @@ static void test_max_dialogs(void **state)
 static void test_rule_wins(void **state)
 {
     (void)state;
-    cap c = {0};
+    eh_cap c = {0};
     sd_engine *e = engine_opts("rules:\n"
                                "  - {name: info, match: {method: INFO}, respond: 415}\n"
                                "  - {name: bye, match: {method: BYE}, respond: 200}\n"
@@ -630,7 +482,7 @@ static void test_rule_wins(void **state)
     assert_string_equal(g_dlog.reason, "BYE received (answered by a rule)");
     /* for no dialog the rule answers too */
     assert_int_equal(in_dialog(e, &c, "BYE", "c-rule", 5, tag, NULL, NULL), 200);
-    cap_clear(&c);
+    eh_cap_clear(&c);
     sd_engine_free(e);
 }
 

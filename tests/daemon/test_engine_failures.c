@@ -5,66 +5,12 @@
  * response the stack accepted but could not queue is lost as a datagram is, by the core's
  * contract, stack.h: the engine's log then names the code it handed over.) Under ASan this
  * also checks every path for use after free. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
-
-/* ------------------------------------------------------------------ a failing allocator */
-
-typedef struct fail_alloc {
-    sr_allocator a;
-    long live;    /* blocks allocated now */
-    long total;   /* allocations made */
-    long fail_at; /* the allocation (1-based) refused; 0: none */
-    long failed;  /* allocations refused */
-} fail_alloc;
-
-static bool refuse(fail_alloc *f)
-{
-    if (++f->total == f->fail_at) {
-        f->failed++;
-        return true;
-    }
-    return false;
-}
-
-static void *fa_alloc(size_t n, void *user)
-{
-    fail_alloc *f = user;
-    if (refuse(f))
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        f->live++;
-    return p;
-}
-
-static void *fa_realloc(void *ptr, size_t n, void *user)
-{
-    fail_alloc *f = user;
-    if (refuse(f))
-        return NULL;
-    void *p = realloc(ptr, n);
-    if (p && !ptr)
-        f->live++;
-    return p;
-}
-
-static void fa_free(void *ptr, void *user)
-{
-    fail_alloc *f = user;
-    if (ptr)
-        f->live--;
-    free(ptr);
-}
+#include "engine_harness.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------------ the run */
 
@@ -136,39 +82,33 @@ static long g_failures_seen; /* runs whose failure the engine counted */
 
 static long run_once(long fail_at, bool *failed)
 {
-    fail_alloc f = {{fa_alloc, fa_realloc, fa_free, NULL}, 0, 0, fail_at, 0};
-    f.a.user = &f;
+    tu_alloc f;
+    tu_alloc_init(&f);
+    f.fail_at = fail_at;
     run r = {{0}, 0, 0};
-    sd_config *cf = NULL;
-    sd_config_error err;
-    assert_int_equal(sd_config_parse(&cf, yaml, sizeof(yaml) - 1, &err), 0);
     sd_engine_opts o = {
         .send = on_send, .user = &r, .log = on_log, .log_user = &r, .seed = 7, .alloc = &f.a};
-    sd_engine *e = NULL;
-    if (sd_engine_new(&e, cf, &o) != 0) {
-        /* refused at creation: the caller still owns the configuration, nothing else lives */
-        sd_config_free(cf);
+    sd_engine *e = eh_engine_try(yaml, &o);
+    if (!e) {
+        /* refused at creation: the caller still owns the configuration (eh_engine_try freed
+         * it), nothing else lives */
         assert_int_equal(f.live, 0);
         assert_true(f.failed > 0);
         *failed = true;
         return f.total;
     }
-    sr_addr src;
-    memset(&src, 0, sizeof(src));
-    sr_addr_set(&src, "127.0.0.1", 5062, SR_TP_TCP);
-    src.conn_id = 9;
-    const sd_local local = {"127.0.0.1", 5060};
+    sr_addr src = eh_addr("127.0.0.1", 5062, SR_TP_TCP, 9);
     char m[1024];
     uint64_t now = 1000;
     invite(m, sizeof(m), "ring", "ring1");
-    sd_engine_receive(e, m, strlen(m), &src, &local, now);
+    eh_receive(e, m, &src, now);
     for (now = 1000; now <= 1200; now += 10)
         sd_engine_on_timer(e, now);
     invite(m, sizeof(m), "secret", "auth1");
-    sd_engine_receive(e, m, strlen(m), &src, &local, now);
+    eh_receive(e, m, &src, now);
     invite(m, sizeof(m), "busy", "sl1");
-    sd_engine_receive(e, m, strlen(m), &src, &local, now);
-    sd_engine_receive(e, bad, sizeof(bad) - 1, &src, &local, now);
+    eh_receive(e, m, &src, now);
+    eh_receive(e, bad, &src, now);
     /* every transaction and sequence ends (Timer H, J, ...: 64*T1 at most) */
     for (int i = 0; i < 100 && sd_engine_next_deadline(e) != UINT64_MAX; i++) {
         now = sd_engine_next_deadline(e) > now ? sd_engine_next_deadline(e) : now + 1;

@@ -4,15 +4,11 @@
  * transport error; no job outlives its transaction, and every allocated job is the user data
  * of a live transaction. Simulated time, no sockets; under ASan this also checks that no
  * event reaches a freed job. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
+#include "engine_harness.h"
 #include "engine_int.h"
 
 typedef struct cap {
@@ -75,13 +71,8 @@ static const char yaml[] = "rules:\n"
 
 static sd_engine *engine(cap *c)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    assert_int_equal(sd_config_parse(&cf, yaml, sizeof(yaml) - 1, &err), 0);
     sd_engine_opts o = {.send = on_send, .user = c, .log = on_log, .log_user = c, .seed = 5};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
-    return e;
+    return eh_engine_new(yaml, &o);
 }
 
 /* Every allocated job is the user data of a live transaction, counted once; none is dead
@@ -104,14 +95,8 @@ static void check_jobs(const sd_engine *e)
 
 static sr_addr peer(sr_transport tp)
 {
-    sr_addr a;
-    memset(&a, 0, sizeof(a));
-    sr_addr_set(&a, "127.0.0.1", 5062, tp);
-    a.conn_id = tp == SR_TP_TCP ? 7 : 0;
-    return a;
+    return eh_addr("127.0.0.1", 5062, tp, tp == SR_TP_TCP ? 7 : 0);
 }
-
-static const sd_local local = {"127.0.0.1", 5060};
 
 static const char sdp[] = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
                           "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
@@ -122,24 +107,27 @@ static void send_req(sd_engine *e, cap *c, sr_transport tp, const char *method, 
                      const char *call, const char *branch, unsigned cseq, const char *to_tag,
                      const char *extra, bool body)
 {
-    char m[2048];
-    int n = snprintf(m, sizeof(m),
-                     "%s sip:%s@127.0.0.1 SIP/2.0\r\n"
-                     "Via: SIP/2.0/%s 127.0.0.1:5062;branch=z9hG4bK%s\r\n"
-                     "Max-Forwards: 70\r\n"
-                     "From: <sip:alice@127.0.0.1>;tag=ft\r\n"
-                     "To: <sip:%s@127.0.0.1>%s%s\r\n"
-                     "Call-ID: jobs-%s\r\n"
-                     "CSeq: %u %s\r\n"
-                     "Contact: <sip:alice@127.0.0.1:5062>\r\n"
-                     "%s%s"
-                     "Content-Length: %zu\r\n\r\n%s",
-                     method, user, tp == SR_TP_TCP ? "TCP" : "UDP", branch, user,
-                     to_tag ? ";tag=" : "", to_tag ? to_tag : "", call, cseq, method,
-                     extra ? extra : "", body ? "Content-Type: application/sdp\r\n" : "",
-                     body ? strlen(sdp) : 0, body ? sdp : "");
+    char br[64], cid[64];
+    snprintf(br, sizeof(br), "z9hG4bK%s", branch);
+    snprintf(cid, sizeof(cid), "jobs-%s", call);
+    char uri[64];
+    snprintf(uri, sizeof(uri), "sip:%s@127.0.0.1", user);
+    const eh_req r = {.method = method,
+                      .uri = uri,
+                      .transport = tp == SR_TP_TCP ? "TCP" : "UDP",
+                      .branch = br,
+                      .no_rport = true,
+                      .from_tag = "ft",
+                      .to_tag = to_tag,
+                      .callid = cid,
+                      .cseq = cseq,
+                      .cseq_method = method,
+                      .extra = extra,
+                      .sdp = body ? sdp : NULL};
+    char *m = eh_req_text(&r);
     sr_addr a = peer(tp);
-    sd_engine_receive(e, m, (size_t)n, &a, &local, c->now);
+    eh_receive(e, m, &a, c->now);
+    free(m);
     check_jobs(e);
 }
 

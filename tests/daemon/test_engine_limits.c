@@ -1,16 +1,10 @@
 /* sipreplyd: the engine under bad input — every datagram counted once, no transaction left
  * behind by a request that cannot be answered normally. Simulated time, sends captured. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
+#include "engine_harness.h"
 
 typedef struct cap {
     size_t n;        /* datagrams sent */
@@ -42,11 +36,6 @@ static void on_log(const sd_txlog *l, void *user)
 
 static sd_engine *engine_new_mem(cap *c, size_t max_txn, size_t max_mem)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    int rc = sd_config_parse(&cf, sd_default_config, strlen(sd_default_config), &err);
-    if (rc != 0)
-        fail_msg("config: %u:%u: %s", err.line, err.column, err.msg);
     sd_engine_opts o = {.send = on_send,
                         .user = c,
                         .log = on_log,
@@ -54,9 +43,7 @@ static sd_engine *engine_new_mem(cap *c, size_t max_txn, size_t max_mem)
                         .seed = 42,
                         .max_transactions = max_txn,
                         .max_memory = max_mem};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
-    return e;
+    return eh_engine_new(sd_default_config, &o);
 }
 
 static sd_engine *engine_new(cap *c, size_t max_txn)
@@ -68,9 +55,7 @@ static const sd_local local = {"127.0.0.1", 5060};
 
 static void feed(sd_engine *e, const char *msg, size_t len, uint64_t now)
 {
-    sr_addr a;
-    memset(&a, 0, sizeof(a));
-    sr_addr_set(&a, "127.0.0.1", 5062, SR_TP_UDP);
+    sr_addr a = eh_addr("127.0.0.1", 5062, SR_TP_UDP, 0);
     sd_engine_receive(e, msg, len, &a, &local, now);
 }
 
@@ -135,14 +120,7 @@ static void test_dropped_counted_once(void **state)
     assert_int_equal(metric(e, "sipreplyd_dropped_total"), 3);
     /* unparseable but answerable from its raw head (a body shorter than its
      * Content-Length): a 400 went out, nothing dropped */
-    const char *bad = "INVITE sip:486@127.0.0.1 SIP/2.0\r\n"
-                      "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKbad1\r\n"
-                      "Max-Forwards: 70\r\n"
-                      "From: <sip:a@127.0.0.1>;tag=1\r\n"
-                      "To: <sip:486@127.0.0.1>\r\n"
-                      "Call-ID: bad1\r\n"
-                      "CSeq: 1 INVITE\r\n"
-                      "Content-Length: 5000\r\n\r\nshort";
+    const char *bad = eh_short_body_invite;
     feed(e, bad, strlen(bad), 0);
     assert_int_equal(c.n, 1);
     assert_int_equal(c.last, 400);

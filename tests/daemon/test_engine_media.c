@@ -3,17 +3,11 @@
  * every 20 ms with the negotiated payload type, RTCP BYE at the end, the end on BYE, on a
  * failed INVITE and on the RTP timeout, no media without `media:`, nothing left after a
  * refused offer or a failed open. No sockets: the media callbacks are fakes. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
+#include "engine_harness.h"
 #include "sipreply/rtp.h"
 
 #define MAX_PK 512
@@ -100,10 +94,6 @@ static void m_log(int level, const char *line, void *user)
 
 static sd_engine *engine_from(const char *yaml, fake *f)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    if (sd_config_parse(&cf, yaml, strlen(yaml), &err) != 0)
-        fail_msg("config: %u:%u: %s", err.line, err.column, err.msg);
     sd_engine_opts o = {.send = on_send,
                         .user = f,
                         .log_user = f,
@@ -112,22 +102,13 @@ static sd_engine *engine_from(const char *yaml, fake *f)
                         .media_send = m_send,
                         .media_close = m_close,
                         .media_log = m_log};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
-    return e;
+    return eh_engine_new(yaml, &o);
 }
-
-static const sd_local local = {"127.0.0.1", 5060};
 
 /* the To tag of the last response sent (the dialog's, RFC 3261 §12.1.1) */
 static const char *to_tag(const fake *f)
 {
-    static char tag[64];
-    const char *t = strstr(f->sip[f->n_sip - 1], "\r\nTo: ");
-    const char *p = t ? strstr(t, ";tag=") : NULL;
-    assert_non_null(p);
-    snprintf(tag, sizeof(tag), "%.*s", (int)strcspn(p + 5, "\r;>"), p + 5);
-    return tag;
+    return eh_to_tag(f->sip[f->n_sip - 1]);
 }
 
 static void sip_in_tag(sd_engine *e, fake *f, const char *method, const char *user,
@@ -152,21 +133,13 @@ static void sip_in_tag(sd_engine *e, fake *f, const char *method, const char *us
         method, user, callid, method, cseq, user, tag ? ";tag=" : "", tag ? tag : "", callid, cseq,
         method, sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0,
         sdp ? sdp : "");
-    sr_addr a;
-    sr_addr_set(&a, "192.0.2.5", 5062, SR_TP_UDP);
-    sd_engine_receive(e, b, strlen(b), &a, &local, f->now);
+    sr_addr a = eh_addr("192.0.2.5", 5062, SR_TP_UDP, 0);
+    eh_receive(e, b, &a, f->now);
 }
 
 static void advance(sd_engine *e, fake *f, uint64_t to)
 {
-    while (sd_engine_next_deadline(e) <= to) {
-        uint64_t d = sd_engine_next_deadline(e);
-        if (d > f->now)
-            f->now = d;
-        sd_engine_on_timer(e, f->now);
-    }
-    f->now = to;
-    sd_engine_on_timer(e, to);
+    eh_advance(e, &f->now, to);
 }
 
 #define OFFER(pt, map)                                                          \

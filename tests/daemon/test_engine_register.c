@@ -2,17 +2,12 @@
  * wire (Call-ID kept, CSeq growing, Expires), the digest challenge, 423, the refresh at half
  * the granted expiry, Retry-After, a timeout's back-off, the start rate, de-registration at
  * shutdown and the counters. The registrar is this test, answering what the engine sends. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
+#include "engine_harness.h"
+#include "testutil.h"
 
 #define MAXSENT 64
 
@@ -44,13 +39,8 @@ static void on_note(void *user, int level, const char *msg)
 
 static sd_engine *engine(wire *w, const char *yaml)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    if (sd_config_parse(&cf, yaml, strlen(yaml), &err) != 0)
-        fail_msg("config: %s", err.msg);
     sd_engine_opts o = {.send = on_send, .user = w, .seed = 7, .note = on_note, .reg_user = w};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &o), 0);
+    sd_engine *e = eh_engine_new(yaml, &o);
     assert_int_equal(sd_engine_reg_start(e, w->now), 0);
     return e;
 }
@@ -62,21 +52,6 @@ static void wire_free(wire *w)
     w->n = 0;
 }
 
-/* The value of header @p name of @p msg ("" when absent), into @p out. */
-static const char *hdr(const char *msg, const char *name, char *out, size_t cap)
-{
-    char key[64];
-    snprintf(key, sizeof(key), "\r\n%s: ", name);
-    const char *p = strstr(msg, key);
-    out[0] = '\0';
-    if (p) {
-        p += strlen(key);
-        size_t n = strcspn(p, "\r");
-        snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
-    }
-    return out;
-}
-
 /* Answer request @p req with @p code and @p extra header lines. */
 static void answer(sd_engine *e, wire *w, const char *req, unsigned code, const char *extra)
 {
@@ -84,13 +59,11 @@ static void answer(sd_engine *e, wire *w, const char *req, unsigned code, const 
     snprintf(buf, sizeof(buf),
              "SIP/2.0 %u X\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=reg1\r\nCall-ID: %s\r\n"
              "CSeq: %s\r\n%sContent-Length: 0\r\n\r\n",
-             code, hdr(req, "Via", via, sizeof(via)), hdr(req, "From", from, sizeof(from)),
-             hdr(req, "To", to, sizeof(to)), hdr(req, "Call-ID", cid, sizeof(cid)),
-             hdr(req, "CSeq", cseq, sizeof(cseq)), extra);
-    sr_addr src;
-    sr_addr_set(&src, "127.0.0.1", 5070, SR_TP_UDP);
-    sd_local l = {.host = "127.0.0.1", .port = 5060};
-    sd_engine_receive(e, buf, strlen(buf), &src, &l, w->now);
+             code, eh_hdr(req, "Via", via, sizeof(via)), eh_hdr(req, "From", from, sizeof(from)),
+             eh_hdr(req, "To", to, sizeof(to)), eh_hdr(req, "Call-ID", cid, sizeof(cid)),
+             eh_hdr(req, "CSeq", cseq, sizeof(cseq)), extra);
+    sr_addr src = eh_addr("127.0.0.1", 5070, SR_TP_UDP, 0);
+    eh_receive(e, buf, &src, w->now);
 }
 
 /* Run the engine's timers up to @p until. */
@@ -116,7 +89,7 @@ static const char *last(const wire *w)
 static unsigned cseq_of(const char *m)
 {
     char v[64];
-    return (unsigned)atoi(hdr(m, "CSeq", v, sizeof(v)));
+    return (unsigned)atoi(eh_hdr(m, "CSeq", v, sizeof(v)));
 }
 
 static const char *metrics(sd_engine *e, char *out, size_t cap)
@@ -146,10 +119,10 @@ static void t_register_refresh_unregister(void **st)
     assert_int_equal(w.n, 1);
     char v[512], cid[128];
     assert_non_null(strstr(last(&w), "REGISTER sip:127.0.0.1:5070 SIP/2.0\r\n"));
-    assert_string_equal(hdr(last(&w), "To", v, sizeof(v)), "<sip:alice@127.0.0.1:5070>");
-    assert_string_equal(hdr(last(&w), "Contact", v, sizeof(v)), "<sip:alice@127.0.0.1:5060>");
-    assert_string_equal(hdr(last(&w), "Expires", v, sizeof(v)), "60");
-    hdr(last(&w), "Call-ID", cid, sizeof(cid));
+    assert_string_equal(eh_hdr(last(&w), "To", v, sizeof(v)), "<sip:alice@127.0.0.1:5070>");
+    assert_string_equal(eh_hdr(last(&w), "Contact", v, sizeof(v)), "<sip:alice@127.0.0.1:5060>");
+    assert_string_equal(eh_hdr(last(&w), "Expires", v, sizeof(v)), "60");
+    eh_hdr(last(&w), "Call-ID", cid, sizeof(cid));
     unsigned c1 = cseq_of(last(&w));
     answer(e, &w, last(&w), 401, challenge);
     assert_int_equal(w.n, 2);
@@ -157,7 +130,7 @@ static void t_register_refresh_unregister(void **st)
     assert_true(cseq_of(last(&w)) > c1);
     answer(e, &w, last(&w), 423, "Min-Expires: 120\r\n");
     assert_int_equal(w.n, 3);
-    assert_string_equal(hdr(last(&w), "Expires", v, sizeof(v)), "120");
+    assert_string_equal(eh_hdr(last(&w), "Expires", v, sizeof(v)), "120");
     answer(e, &w, last(&w), 200, "Contact: <sip:alice@127.0.0.1:5060>;expires=120\r\n");
     assert_non_null(strstr(w.notes, "register sip:alice@127.0.0.1:5070: registered as "
                                     "sip:alice@127.0.0.1:5060 at udp 127.0.0.1:5070 (401 AUTH "
@@ -172,18 +145,18 @@ static void t_register_refresh_unregister(void **st)
     run_until(e, &w, 1000 + 60000 + 50);
     assert_int_equal(w.n, 4);
     assert_int_equal(w.at[3], 1000 + 60000);
-    assert_string_equal(hdr(last(&w), "Call-ID", v, sizeof(v)), cid); /* RFC 3261 §10.2.4 */
+    assert_string_equal(eh_hdr(last(&w), "Call-ID", v, sizeof(v)), cid); /* RFC 3261 §10.2.4 */
     assert_true(cseq_of(last(&w)) > c3);
-    assert_string_equal(hdr(last(&w), "Expires", v, sizeof(v)), "120"); /* kept raised */
+    assert_string_equal(eh_hdr(last(&w), "Expires", v, sizeof(v)), "120"); /* kept raised */
     answer(e, &w, last(&w), 200, "Contact: <sip:alice@127.0.0.1:5060>;expires=100\r\n");
     /* SIGTERM: the binding ended with Expires: 0, the same Contact */
     sd_engine_drain(e);
     assert_int_equal(sd_engine_pending(e), 1);
     run_until(e, &w, w.now + 10);
     assert_int_equal(w.n, 5);
-    assert_string_equal(hdr(last(&w), "Expires", v, sizeof(v)), "0");
-    assert_string_equal(hdr(last(&w), "Contact", v, sizeof(v)), "<sip:alice@127.0.0.1:5060>");
-    assert_string_equal(hdr(last(&w), "Call-ID", v, sizeof(v)), cid);
+    assert_string_equal(eh_hdr(last(&w), "Expires", v, sizeof(v)), "0");
+    assert_string_equal(eh_hdr(last(&w), "Contact", v, sizeof(v)), "<sip:alice@127.0.0.1:5060>");
+    assert_string_equal(eh_hdr(last(&w), "Call-ID", v, sizeof(v)), cid);
     answer(e, &w, last(&w), 200, "");
     assert_int_equal(sd_engine_pending(e), 0);
     assert_non_null(
@@ -255,10 +228,10 @@ static void t_range_rate_and_wrong_password(void **st)
     assert_int_equal(w.at[0], 0);
     assert_int_equal(w.at[1], 500);
     assert_int_equal(w.at[2], 1000);
-    assert_string_equal(hdr(w.msg[0], "To", v, sizeof(v)), "<sip:07@127.0.0.1:5070>");
-    assert_string_equal(hdr(w.msg[2], "Contact", v, sizeof(v)), "<sip:09@127.0.0.1:5060>");
-    assert_string_not_equal(hdr(w.msg[0], "Call-ID", c0, sizeof(c0)),
-                            hdr(w.msg[1], "Call-ID", c1, sizeof(c1)));
+    assert_string_equal(eh_hdr(w.msg[0], "To", v, sizeof(v)), "<sip:07@127.0.0.1:5070>");
+    assert_string_equal(eh_hdr(w.msg[2], "Contact", v, sizeof(v)), "<sip:09@127.0.0.1:5060>");
+    assert_string_not_equal(eh_hdr(w.msg[0], "Call-ID", c0, sizeof(c0)),
+                            eh_hdr(w.msg[1], "Call-ID", c1, sizeof(c1)));
     answer(e, &w, w.msg[1], 401, challenge);
     assert_int_equal(w.n, 4);
     assert_non_null(strstr(last(&w), "username=\"u08\""));
@@ -304,44 +277,13 @@ static void t_lookup_fails(void **st)
 
 /* ------------------------------------------------------------------ allocation failures */
 
-typedef struct fail_alloc {
-    sr_allocator a;
-    long live, total, fail_at;
-} fail_alloc;
-
-static void *fa_alloc(size_t n, void *user)
-{
-    fail_alloc *f = user;
-    if (++f->total == f->fail_at)
-        return NULL;
-    void *p = malloc(n);
-    f->live += p != NULL;
-    return p;
-}
-
-static void *fa_realloc(void *ptr, size_t n, void *user)
-{
-    fail_alloc *f = user;
-    if (++f->total == f->fail_at)
-        return NULL;
-    void *p = realloc(ptr, n);
-    f->live += p && !ptr;
-    return p;
-}
-
-static void fa_free(void *ptr, void *user)
-{
-    fail_alloc *f = user;
-    f->live -= ptr != NULL;
-    free(ptr);
-}
-
 /* One run: two AORs, 401 then 200 for the first, 503 for the second, a refresh, SIGTERM and
  * the de-registration answered; returns the allocations made. */
 static long sweep_run(long fail_at, bool *completed)
 {
-    fail_alloc fa = {.a = {fa_alloc, fa_realloc, fa_free, NULL}, .fail_at = fail_at};
-    fa.a.user = &fa;
+    tu_alloc fa;
+    tu_alloc_init(&fa);
+    fa.fail_at = fail_at;
     wire w = {.now = 0};
     const char *yaml = "timers: {t1: 5s, t2: 5s}\n"
                        "registrations:\n"
@@ -350,14 +292,10 @@ static long sweep_run(long fail_at, bool *completed)
                        "    - aor: sip:{1..2}@127.0.0.1:5070\n"
                        "      password: pw\n"
                        "      expires: 60\n";
-    sd_config *cf = NULL;
-    sd_config_error err;
-    assert_int_equal(sd_config_parse(&cf, yaml, strlen(yaml), &err), 0);
     sd_engine_opts o = {.send = on_send, .user = &w, .seed = 7, .alloc = &fa.a};
-    sd_engine *e = NULL;
+    sd_engine *e = eh_engine_try(yaml, &o);
     *completed = false;
-    if (sd_engine_new(&e, cf, &o) != 0) {
-        sd_config_free(cf);
+    if (!e) {
         assert_int_equal(fa.live, 0);
         return fa.total;
     }
@@ -369,7 +307,7 @@ static long sweep_run(long fail_at, bool *completed)
                 continue;
             char v[64];
             bool auth = strstr(w.msg[i], "Authorization:") != NULL;
-            bool first = strstr(hdr(w.msg[i], "To", v, sizeof(v)), "sip:1@") != NULL;
+            bool first = strstr(eh_hdr(w.msg[i], "To", v, sizeof(v)), "sip:1@") != NULL;
             answer(e, &w, w.msg[i],
                    first && !auth ? 401
                    : first        ? 200

@@ -1,16 +1,10 @@
 /* sipreplyd: the engine's deadline heap — sequences due at the same millisecond run in the
  * order they were scheduled, and a heap of many jobs wakes each at its own deadline. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
-
-#include "config.h"
-#include "engine.h"
+#include "engine_harness.h"
 
 #define CALLS 40
 
@@ -36,13 +30,8 @@ static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
 
 static sd_engine *engine(order *o, const char *yaml)
 {
-    sd_config *cf = NULL;
-    sd_config_error err;
-    assert_int_equal(sd_config_parse(&cf, yaml, strlen(yaml), &err), 0);
     sd_engine_opts eo = {.send = on_send, .user = o, .seed = 3};
-    sd_engine *e = NULL;
-    assert_int_equal(sd_engine_new(&e, cf, &eo), 0);
-    return e;
+    return eh_engine_new(yaml, &eo);
 }
 
 static void invite(sd_engine *e, int i, uint64_t now)
@@ -59,12 +48,9 @@ static void invite(sd_engine *e, int i, uint64_t now)
                      "Contact: <sip:a@127.0.0.1:5062;transport=tcp>\r\n"
                      "Content-Length: 0\r\n\r\n",
                      i, i, i);
-    sr_addr a;
-    memset(&a, 0, sizeof(a));
-    sr_addr_set(&a, "127.0.0.1", 5062, SR_TP_TCP);
-    a.conn_id = 1;
-    const sd_local l = {"127.0.0.1", 5060};
-    sd_engine_receive(e, m, (size_t)n, &a, &l, now);
+    assert_true(n > 0 && (size_t)n < sizeof(m));
+    sr_addr a = eh_addr("127.0.0.1", 5062, SR_TP_TCP, 1);
+    eh_receive(e, m, &a, now);
 }
 
 static void run_until(sd_engine *e, order *o, uint64_t end)

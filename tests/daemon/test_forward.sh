@@ -280,16 +280,5 @@ echo "$out" | grep -q "^Record-Route: <sip:$A:$port_ex;lr>" && ok "forward-fork.
     bad "forward-fork.yaml: no Record-Route"
 
 # every daemon stops cleanly on SIGTERM (exit 0: nothing left pending, no sanitizer report)
-for n in "${!dpid[@]}"; do kill -TERM "${dpid[$n]}" 2>/dev/null; done
-for n in "${!dpid[@]}"; do
-    wait "${dpid[$n]}"; rc=$?
-    [ "$rc" = 0 ] || { bad "$n exited $rc"; tail -20 "$tmp/$n.log"; }
-done
-for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-if grep -l -E 'Sanitizer|runtime error' "$tmp"/*.log; then bad "a sanitizer report (above)"; else ok "no sanitizer report"; fi
-for n in p1 p2 p3 p4 p5 p6 p7 p8 p9 p11 ex; do
-    grep -qE ' (error|warn) ' "$tmp/$n.log" && { bad "$n logged a problem"; grep -E ' (error|warn) ' "$tmp/$n.log"; }
-done
-pids=()
+stop_all p1 p2 p3 p4 p5 p6 p7 p8 p9 p11 ex
 exit $fails

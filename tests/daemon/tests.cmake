@@ -1,12 +1,20 @@
 # sipreplyd tests: cmocka unit tests of the engine (tests/daemon/test_*.c, linked with the
-# engine library) and the daemon's integration scripts (tests/daemon/test_*.sh, given the
-# daemon's path, the source dir and the build dir).
+# engine library and the harness they share) and the daemon's integration scripts
+# (tests/daemon/test_*.sh, given the daemon's path, the source dir and the build dir).
 if(TARGET sipreplyd_engine)
+  # The harness the engine tests share (engine_harness.h), and the counting, failing allocator
+  # of the unit tests (testutil.h).
+  add_library(sd_engine_harness STATIC ${PROJECT_SOURCE_DIR}/tests/daemon/engine_harness.c)
+  target_include_directories(sd_engine_harness PUBLIC ${PROJECT_SOURCE_DIR}/tests/daemon)
+  target_link_libraries(sd_engine_harness PUBLIC sipreplyd_engine sr_testutil PkgConfig::CMOCKA)
+  target_compile_definitions(sd_engine_harness PRIVATE _GNU_SOURCE)
+  sr_target_warnings(sd_engine_harness APP)
+  sr_target_sanitizers(sd_engine_harness)
   file(GLOB SD_UNIT_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/daemon/test_*.c)
   foreach(src ${SD_UNIT_TESTS})
     get_filename_component(name ${src} NAME_WE)
     add_executable(sd_${name} ${src})
-    target_link_libraries(sd_${name} PRIVATE sipreplyd_engine PkgConfig::CMOCKA)
+    target_link_libraries(sd_${name} PRIVATE sd_engine_harness sipreplyd_engine PkgConfig::CMOCKA)
     target_compile_definitions(sd_${name} PRIVATE _GNU_SOURCE
       SD_EXAMPLES_DIR="${PROJECT_SOURCE_DIR}/examples")
     sr_target_warnings(sd_${name} APP)

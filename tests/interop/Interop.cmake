@@ -74,21 +74,28 @@ add_test(NAME interop.baresip.tone
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(interop.baresip.tone PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 
-# sipreply probe through Kamailio: OPTIONS answered by it, REGISTER with its digest challenge,
-# INVITEs record-routed to sipreplyd (ACK, BYE); skipped, loudly, when kamailio is not installed
+# Through Kamailio with the CLI too (skipped, loudly, when kamailio is not installed):
+#   probe     sipreply probe: OPTIONS answered by it, REGISTER with its digest challenge,
+#             INVITEs record-routed to sipreplyd (ACK, BYE)
+#   register  sipreplyd registers 20 AORs of a range to Kamailio (digest, 423), answers the
+#             calls Kamailio routes to them by its location table, reports a wrong password,
+#             and de-registers on SIGTERM
 if(TARGET sipreply_cli)
-  add_test(NAME interop.kamailio.probe
-           COMMAND bash ${SR_INTEROP_DIR}/test_kamailio_probe.sh $<TARGET_FILE:sipreplyd>
-                   ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
-  set_tests_properties(interop.kamailio.probe PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+  foreach(t "probe;600" "register;300")
+    list(GET t 0 name)
+    list(GET t 1 timeout)
+    add_test(NAME interop.kamailio.${name}
+             COMMAND bash ${SR_INTEROP_DIR}/test_kamailio_${name}.sh $<TARGET_FILE:sipreplyd>
+                     ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
+    set_tests_properties(interop.kamailio.${name} PROPERTIES TIMEOUT ${timeout}
+                         SKIP_RETURN_CODE 77)
+  endforeach()
 endif()
 
-# sipreplyd registers 20 AORs of a range to Kamailio (digest, 423), answers the calls Kamailio
-# routes to them by its location table, reports a wrong password, and de-registers on SIGTERM;
-# skipped, loudly, when kamailio is not installed
-if(TARGET sipreply_cli)
-  add_test(NAME interop.kamailio.register
-           COMMAND bash ${SR_INTEROP_DIR}/test_kamailio_register.sh $<TARGET_FILE:sipreplyd>
-                   ${PROJECT_SOURCE_DIR} $<TARGET_FILE:sipreply_cli>)
-  set_tests_properties(interop.kamailio.register PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
-endif()
+# DTMF (RFC 4733): SIPp plays sip-tester's dtmf_2833_1 and _9 pcaps to examples/ivr.yaml; the
+# menu switches to a tone, then hangs up (SIPp receives our BYE); then SIGTERM during a call
+# ends it with our BYE (tests/interop/test_sipp_dtmf.sh)
+add_test(NAME interop.sipp.dtmf.udp
+         COMMAND bash ${SR_INTEROP_DIR}/test_sipp_dtmf.sh $<TARGET_FILE:sipreplyd>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(interop.sipp.dtmf.udp PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77)

@@ -60,6 +60,36 @@ io_need() {
     done
 }
 
+# io_need_kamailio WHAT: skip, loudly, when kamailio is not installed: WHAT did not run.
+io_need_kamailio() {
+    command -v kamailio >/dev/null 2>&1 ||
+        io_skip "kamailio is not installed (apt-get install kamailio; make deps-test): $1 DID NOT RUN"
+}
+
+# io_sipp_stat COLUMN: the value of COLUMN ('SuccessfulCall(C)') in the last line of SIPp's
+# statistics ($IO_TMP/stat.csv, -trace_stat -stf), "missing" without such a column.
+io_sipp_stat() {
+    awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+                            { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
+}
+
+# io_sipp_calls CALLS NAME TEXT: SIPp's statistics count CALLS successful calls and no failed
+# one ("ok: NAME: CALLS/CALLS TEXT"), or the check fails.
+io_sipp_calls() {
+    local calls=$1 name=$2 ok failed
+    if [ ! -f "$IO_TMP/stat.csv" ]; then
+        io_fail "$name wrote no statistics"
+        return
+    fi
+    ok=$(io_sipp_stat 'SuccessfulCall(C)')
+    failed=$(io_sipp_stat 'FailedCall(C)')
+    if [ "$ok" = "$calls" ] && [ "$failed" = 0 ]; then
+        io_ok "$name: $ok/$calls $3"
+    else
+        io_fail "$name: successful $ok, failed $failed (want $calls, 0)"
+    fi
+}
+
 # io_done: the closing line and the exit status.
 io_done() {
     if [ "$IO_FAILS" -eq 0 ]; then

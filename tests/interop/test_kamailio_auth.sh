@@ -14,8 +14,7 @@ daemon=$1
 src=$2
 . "$src/tests/interop/lib.sh"
 
-command -v kamailio >/dev/null 2>&1 ||
-    io_skip "kamailio is not installed (apt-get install kamailio; make deps-test): the digest-through-a-rewriting-proxy check (RFC 3261 §22.4 item 6) DID NOT RUN"
+io_need_kamailio "the digest-through-a-rewriting-proxy check (RFC 3261 §22.4 item 6)"
 io_need sipp "$daemon"
 calls=5
 
@@ -39,21 +38,7 @@ if [ "$rc" -eq 0 ]; then io_ok "sipp through kamailio: exit 0"; else
     io_show "$IO_TMP/sipp_err.log" 30
     grep -m3 -B2 -A12 "SIP/2.0 400" "$IO_TMP/sipp_msg.log" | sed 's/^/  | /'
 fi
-stat() {
-    awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
-                            { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
-}
-if [ -f "$IO_TMP/stat.csv" ]; then
-    ok=$(stat 'SuccessfulCall(C)')
-    failed=$(stat 'FailedCall(C)')
-    if [ "$ok" = "$calls" ] && [ "$failed" = 0 ]; then
-        io_ok "sipp statistics: $ok/$calls calls successful"
-    else
-        io_fail "sipp statistics: successful $ok, failed $failed (want $calls, 0)"
-    fi
-else
-    io_fail "sipp wrote no statistics"
-fi
+io_sipp_calls "$calls" "sipp statistics" "calls successful"
 
 # ------------------------------------------------------------------ what sipreplyd saw
 # The Request-URI sipreplyd logs is the rewritten one (its own port): the proxy did rewrite.

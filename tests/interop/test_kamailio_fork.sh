@@ -13,8 +13,7 @@ daemon=$1
 src=$2
 . "$src/tests/interop/lib.sh"
 
-command -v kamailio >/dev/null 2>&1 ||
-    io_skip "kamailio is not installed (apt-get install kamailio; make deps-test): the forking comparison DID NOT RUN"
+io_need_kamailio "the forking comparison"
 A=127.0.0.1
 
 # wait_file FILE: until FILE exists and is not empty (at most 5 s).

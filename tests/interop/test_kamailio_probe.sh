@@ -12,8 +12,7 @@ src=$2
 cli=$3
 . "$src/tests/interop/lib.sh"
 
-command -v kamailio >/dev/null 2>&1 ||
-    io_skip "kamailio is not installed (apt-get install kamailio; make deps-test): sipreply probe through Kamailio DID NOT RUN"
+io_need_kamailio "sipreply probe through Kamailio"
 
 io_start_daemon "$daemon" || io_done
 sed "s/@TARGET@/127.0.0.1:$IO_UDP_PORT/" "$IO_DIR/kamailio/probe.cfg.in" >"$IO_TMP/kamailio.cfg"

@@ -15,8 +15,7 @@ src=$2
 cli=$3
 . "$src/tests/interop/lib.sh"
 
-command -v kamailio >/dev/null 2>&1 ||
-    io_skip "kamailio is not installed (apt-get install kamailio; make deps-test): sipreplyd registering to Kamailio DID NOT RUN"
+io_need_kamailio "sipreplyd registering to Kamailio"
 
 cp "$IO_DIR/kamailio/register.cfg.in" "$IO_TMP/kamailio.cfg"
 io_kamailio "$IO_TMP/kamailio.cfg" || io_done

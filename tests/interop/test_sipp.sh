@@ -86,15 +86,11 @@ if [ "$rc" -eq 0 ]; then io_ok "sipp $scen over $proto (loss $loss%) exit 0 in $
 fi
 
 # SIPp's own statistics: the last line of the CSV, columns by name
-stat() {
-    awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
-                            { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
-}
 if [ -f "$IO_TMP/stat.csv" ]; then
-    ok=$(stat 'SuccessfulCall(C)')
-    failed=$(stat 'FailedCall(C)')
-    created=$(stat 'OutgoingCall(C)')
-    retrans=$(stat 'Retransmissions(C)')
+    ok=$(io_sipp_stat 'SuccessfulCall(C)')
+    failed=$(io_sipp_stat 'FailedCall(C)')
+    created=$(io_sipp_stat 'OutgoingCall(C)')
+    retrans=$(io_sipp_stat 'Retransmissions(C)')
     if [ "$ok" = "$calls" ] && [ "$failed" = 0 ] && [ "$created" = "$calls" ]; then
         io_ok "sipp statistics: $ok/$calls calls successful, 0 failed ($retrans retransmissions)"
     else

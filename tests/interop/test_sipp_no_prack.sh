@@ -28,21 +28,7 @@ if [ "$rc" -eq 0 ]; then io_ok "sipp: reliable 183 never PRACKed, exit 0"; else
     io_fail "sipp: exit status $rc"
     io_show "$IO_TMP/sipp_err.log" 30
 fi
-stat() {
-    awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
-                            { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
-}
-if [ -f "$IO_TMP/stat.csv" ]; then
-    ok=$(stat 'SuccessfulCall(C)')
-    failed=$(stat 'FailedCall(C)')
-    if [ "$ok" = "$calls" ] && [ "$failed" = 0 ]; then
-        io_ok "sipp statistics: $ok/$calls calls got the 500 and no 200"
-    else
-        io_fail "sipp statistics: successful $ok, failed $failed (want $calls, 0)"
-    fi
-else
-    io_fail "sipp wrote no statistics"
-fi
+io_sipp_calls "$calls" "sipp statistics" "calls got the 500 and no 200"
 # what SIPp received: no 200 at all (its message trace)
 n200=$(grep -c "^SIP/2.0 200" "$IO_TMP/sipp_msg.log" 2>/dev/null)
 if [ "${n200:-0}" -eq 0 ]; then io_ok "no 200 reached SIPp"; else io_fail "$n200 200s reached SIPp"; fi

@@ -18,10 +18,6 @@ io_need sipp "$daemon"
 calls=5
 io_start_daemon "$daemon" "" --log-level debug || io_done
 
-stat() {
-    awk -F';' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
-                            { v = $c } END { print (c ? v : "missing") }' "$IO_TMP/stat.csv"
-}
 for scen in uac_sdp_pcma uac_sdp_488 uac_sdp_offer uac_hold; do
     rm -f "$IO_TMP/stat.csv"
     io_sipp "127.0.0.1:$IO_UDP_PORT" -sf "$IO_DIR/sipp/$scen.xml" -t u1 -i 127.0.0.1 \
@@ -32,14 +28,7 @@ for scen in uac_sdp_pcma uac_sdp_488 uac_sdp_offer uac_hold; do
         io_fail "sipp $scen: exit status $rc"
         io_show "$IO_TMP/${scen}_err.log" 30
     fi
-    if [ -f "$IO_TMP/stat.csv" ]; then
-        ok=$(stat 'SuccessfulCall(C)')
-        failed=$(stat 'FailedCall(C)')
-        if [ "$ok" = "$calls" ] && [ "$failed" = 0 ]; then io_ok "sipp $scen: $ok/$calls calls"
-        else io_fail "sipp $scen: successful $ok, failed $failed (want $calls, 0)"; fi
-    else
-        io_fail "sipp $scen wrote no statistics"
-    fi
+    io_sipp_calls "$calls" "sipp $scen" calls
 done
 
 # the log says what sipreplyd decided

@@ -2,32 +2,16 @@
 # net.dns: the RFC 3263 resolver against a real DNS server (dnsmasq) on 127.0.0.1.
 # usage: dns_test.sh PROGRAM [ARG...]   (runs PROGRAM 127.0.0.1:53 ARG...)
 #
-# Race-free by construction: the test enters a new user and network namespace (unshare -rn),
-# whose loopback is private, so port 53 there is free and nobody else can take it; dnsmasq
-# is started in daemon mode, whose first process exits only once the server has bound its
-# sockets (or with the error), so the server is answering when PROGRAM starts.
+# Race-free by construction (tests/daemon/netns.sh): a private user and network namespace,
+# dnsmasq answering before PROGRAM starts.
 set -u
 prog=$1
-if [ -z "${SN_DNS_NETNS:-}" ]; then
-    for t in unshare ip dnsmasq; do
-        command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
-        command -v $t >/dev/null 2>&1 || { echo "dns_test: $t not installed (scripts/deps.sh test)"; exit 1; }
-    done
-    unshare -rn true 2>/dev/null || {
-        echo "dns_test: cannot enter a new user and network namespace (unshare -rn): user"
-        echo "dns_test: namespaces disabled? (kernel.unprivileged_userns_clone, or a container"
-        echo "dns_test: without CAP_SYS_ADMIN)"; exit 1; }
-    SN_DNS_NETNS=1 exec unshare -rn "$0" "$@"
-fi
-ip link set lo up || exit 1
+. "$(dirname "$0")/../daemon/netns.sh"
+netns_enter dns_test SN_DNS_NETNS "$0" "$@"
 dir=$(mktemp -d) || exit 1
-trap '[ -f "$dir/pid" ] && kill "$(cat "$dir/pid")"; rm -rf "$dir"' EXIT
+trap 'dns_stop "$dir"; rm -rf "$dir"' EXIT
 z=sr.test
-# --user=root --group=: no privilege change (setgroups is refused in a user namespace)
-dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
-    --listen-address=127.0.0.1 --bind-interfaces --local=/test/ \
-    --pid-file="$dir/pid" --user=root --group= --log-facility="$dir/log" --log-queries \
-    \
+dns_start "$dir" dns_test \
     --naptr-record=naptr.$z,20,10,S,SIP+D2U,,_sip._udp.naptr.$z \
     --naptr-record=naptr.$z,10,50,S,SIP+D2T,,_sip._tcp.naptr.$z \
     --naptr-record=naptr.$z,10,20,S,SIPS+D2T,,_sips._tcp.naptr.$z \
@@ -62,10 +46,9 @@ dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --no-negcache --port=53 \
     --host-record=d.srv.$z,127.0.5.4 \
     \
     --host-record=plain.$z,127.0.2.1,fd00::21 \
-    --host-record=peer.$z,127.0.0.1 \
-    || { echo "dns_test: dnsmasq did not start"; cat "$dir/log" 2>/dev/null; exit 1; }
+    --host-record=peer.$z,127.0.0.1
 shift
 "$prog" 127.0.0.1:53 "$@"
 rc=$?
-[ $rc -ne 0 ] && tail -50 "$dir/log"
+[ $rc -ne 0 ] && tail -50 "$dir/dns.log"
 exit $rc

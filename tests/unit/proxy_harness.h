@@ -29,16 +29,7 @@
 
 static inline sr_msg *ph_parse(const char *txt)
 {
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = tu_allocator();
-    sr_msg *m = NULL;
-    sr_parse_error pe;
-    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
-    if (rc != 0)
-        fail_msg("parse failed: %s at %zu (%s)", pe.phrase ? pe.phrase : "?", pe.offset,
-                 sr_errname(rc));
-    return m;
+    return tu_parse(txt, tu_allocator());
 }
 
 /* @p method (NULL: INVITE) as received, with @p extra header lines. */
@@ -204,6 +195,15 @@ static inline void ph_drain(ph *h, ph_log *log)
             ph_cpy(r->targets[i], sizeof r->targets[i], a.targets[i]);
         r->n_targets = a.n_targets;
     }
+}
+
+/* ph_drain, after which exactly one response must have gone up, with @p status: it. */
+static inline const ph_rec *ph_one(ph *h, ph_log *log, unsigned status)
+{
+    ph_drain(h, log);
+    assert_int_equal(log->n, 1);
+    assert_int_equal(log->r[0].status, status);
+    return &log->r[0];
 }
 
 /* The number of final responses (non-2xx and 2xx) in @p log. */

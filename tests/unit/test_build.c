@@ -26,20 +26,6 @@ static const char invite_txt[] =
     "Content-Length: 0\r\n"
     "\r\n";
 
-static sr_msg *parse_txt(const char *txt, const sr_allocator *a)
-{
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = a;
-    sr_msg *m = NULL;
-    sr_parse_error pe;
-    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
-    if (rc != 0)
-        fail_msg("parse failed: %s at %zu (%s)", pe.phrase ? pe.phrase : "?", pe.offset,
-                 sr_errname(rc));
-    return m;
-}
-
 /* Method-substituted request for the property test. */
 static char *make_request(const char *method)
 {
@@ -156,7 +142,7 @@ static void test_siphash_lengths_alignments(void **state)
 static void test_build_basic_copy(void **state)
 {
     (void)state;
-    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_msg *req = tu_parse(invite_txt, tu_allocator());
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = tu_allocator();
@@ -190,7 +176,7 @@ static void test_build_basic_copy(void **state)
     /* printed form has Content-Length: 0 and reparses */
     char *txt = print_msg(resp);
     assert_non_null(strstr(txt, "\r\nContent-Length: 0\r\n"));
-    sr_msg *again = parse_txt(txt, tu_allocator());
+    sr_msg *again = tu_parse(txt, tu_allocator());
     assert_sr_str_eq(sr_msg_to(again)->tag, tag);
     sr_msg_free(again);
     free(txt);
@@ -201,7 +187,7 @@ static void test_build_basic_copy(void **state)
 static void test_build_100_and_tags(void **state)
 {
     (void)state;
-    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_msg *req = tu_parse(invite_txt, tu_allocator());
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = tu_allocator();
@@ -251,7 +237,7 @@ static void test_build_tag_kept_and_ack_matches(void **state)
                               "Call-ID: a84b4c76e66710\r\n"
                               "CSeq: 231 BYE\r\n"
                               "Content-Length: 0\r\n\r\n";
-    sr_msg *req = parse_txt(bye, tu_allocator());
+    sr_msg *req = tu_parse(bye, tu_allocator());
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = tu_allocator();
@@ -263,12 +249,12 @@ static void test_build_tag_kept_and_ack_matches(void **state)
     sr_msg_free(req);
 
     /* The ACK for our non-2xx derives the same tag as the INVITE (CSeq method left out). */
-    sr_msg *inv = parse_txt(invite_txt, tu_allocator());
+    sr_msg *inv = tu_parse(invite_txt, tu_allocator());
     sr_msg *r486 = NULL, *ack = NULL;
     assert_int_equal(sr_build_response(&r486, inv, 486, &o, NULL), 0);
     assert_int_equal(sr_build_ack(&ack, inv, r486, tu_allocator()), 0);
     char *txt = print_msg(ack);
-    sr_msg *ack2 = parse_txt(txt, tu_allocator());
+    sr_msg *ack2 = tu_parse(txt, tu_allocator());
     char t1[SR_BUILD_TAG_LEN + 1], t2[SR_BUILD_TAG_LEN + 1];
     assert_int_equal(sr_build_to_tag(inv, NULL, t1), 0);
     assert_int_equal(sr_build_to_tag(ack2, NULL, t2), 0);
@@ -290,7 +276,7 @@ static void test_build_tag_kept_and_ack_matches(void **state)
 static void test_build_required_headers(void **state)
 {
     (void)state;
-    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_msg *req = tu_parse(invite_txt, tu_allocator());
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = tu_allocator();
@@ -385,7 +371,7 @@ static ptrdiff_t fixed_nonce(char *out, size_t cap, void *user)
 static void test_build_refusals_and_options(void **state)
 {
     (void)state;
-    sr_msg *req = parse_txt(invite_txt, tu_allocator());
+    sr_msg *req = tu_parse(invite_txt, tu_allocator());
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = tu_allocator();
@@ -470,7 +456,7 @@ static void test_build_refusals_and_options(void **state)
                                  "Call-ID: a84b4c76e66710@pc33.example.net\r\n"
                                  "CSeq: 314159 CANCEL\r\n"
                                  "Content-Length: 0\r\n\r\n";
-    sr_msg *c = parse_txt(cancel, tu_allocator());
+    sr_msg *c = tu_parse(cancel, tu_allocator());
     assert_int_equal(sr_build_response(&r, c, 487, &o, &be), SR_EUNSUPPORTED);
     assert_int_equal(sr_build_response(&r, c, 180, &o, &be), SR_EUNSUPPORTED); /* RFC 4320 */
     assert_int_equal(sr_build_response(&r, c, 200, &o, &be), 0);
@@ -503,13 +489,13 @@ static void test_build_malformed_requests(void **state)
     sr_build_error be;
     /* start line INVITE, CSeq ACK: never answered */
     char *t = replace(invite_txt, "CSeq: 314159 INVITE", "CSeq: 314159 ACK");
-    sr_msg *req = parse_txt(t, tu_allocator());
+    sr_msg *req = tu_parse(t, tu_allocator());
     assert_int_equal(sr_build_response(&r, req, 400, &o, &be), SR_EUNSUPPORTED);
     sr_msg_free(req);
     free(t);
     /* start line INVITE, CSeq OPTIONS: no 180 (RFC 4320), but a 400 */
     t = replace(invite_txt, "CSeq: 314159 INVITE", "CSeq: 314159 OPTIONS");
-    req = parse_txt(t, tu_allocator());
+    req = tu_parse(t, tu_allocator());
     assert_int_equal(sr_build_response(&r, req, 180, &o, &be), SR_EUNSUPPORTED);
     assert_int_equal(sr_build_response(&r, req, 400, &o, &be), 0);
     sr_msg_free(r);
@@ -518,7 +504,7 @@ static void test_build_malformed_requests(void **state)
     free(t);
     /* unknown method with CSeq INVITE (mismatch02): a 2xx would create a dialog */
     t = replace(invite_txt, "INVITE sip:", "NEWMETHOD sip:");
-    req = parse_txt(t, tu_allocator());
+    req = tu_parse(t, tu_allocator());
     assert_int_equal(sr_build_response(&r, req, 200, &o, &be), SR_EMISSING);
     assert_string_equal(be.header, "Contact");
     assert_int_equal(sr_build_response(&r, req, 501, &o, &be), 0);
@@ -529,7 +515,7 @@ static void test_build_malformed_requests(void **state)
     /* duplicated From and Call-ID: the 400 carries one of each */
     t = replace(invite_txt, "Max-Forwards: 70\r\n",
                 "Max-Forwards: 70\r\nFrom: <sip:x@y>;tag=2\r\nCall-ID: other\r\n");
-    req = parse_txt(t, tu_allocator());
+    req = tu_parse(t, tu_allocator());
     assert_int_equal(sr_build_response(&r, req, 400, &o, &be), 0);
     assert_int_equal(sr_msg_header_count_id(r, SR_HDR_FROM), 1);
     assert_int_equal(sr_msg_header_count_id(r, SR_HDR_CALL_ID), 1);
@@ -540,7 +526,7 @@ static void test_build_malformed_requests(void **state)
     free(t);
     /* an empty To tag: the parser does not accept the To, so only a 400 is built */
     t = replace(invite_txt, "To: Bob <sip:bob@example.com>", "To: Bob <sip:bob@example.com>;tag=");
-    req = parse_txt(t, tu_allocator());
+    req = tu_parse(t, tu_allocator());
     assert_int_equal(sr_build_response(&r, req, 486, &o, &be),
                      sr_msg_to(req) ? SR_EINVAL : SR_EMISSING);
     assert_string_equal(be.header, "To");
@@ -552,7 +538,7 @@ static void test_build_malformed_requests(void **state)
 static void test_build_ack_cancel(void **state)
 {
     (void)state;
-    sr_msg *inv = parse_txt(invite_txt, tu_allocator());
+    sr_msg *inv = tu_parse(invite_txt, tu_allocator());
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = tu_allocator();
@@ -560,7 +546,7 @@ static void test_build_ack_cancel(void **state)
     assert_int_equal(sr_build_response(&r486, inv, 486, &o, NULL), 0);
     assert_int_equal(sr_build_ack(&ack, inv, r486, tu_allocator()), 0);
     char *txt = print_msg(ack);
-    sr_msg *a = parse_txt(txt, tu_allocator());
+    sr_msg *a = tu_parse(txt, tu_allocator());
     assert_int_equal(sr_msg_method(a), SR_METHOD_ACK);
     assert_sr_str_eq(sr_msg_request_uri(a), "sip:bob@example.com");
     assert_int_equal(sr_msg_via_count(a), 1);
@@ -585,7 +571,7 @@ static void test_build_ack_cancel(void **state)
 
     assert_int_equal(sr_build_cancel(&cancel, inv, tu_allocator()), 0);
     txt = print_msg(cancel);
-    sr_msg *c = parse_txt(txt, tu_allocator());
+    sr_msg *c = tu_parse(txt, tu_allocator());
     assert_int_equal(sr_msg_method(c), SR_METHOD_CANCEL);
     assert_int_equal(sr_msg_cseq(c)->num, 314159);
     assert_int_equal(sr_msg_cseq(c)->method_id, SR_METHOD_CANCEL);
@@ -674,7 +660,7 @@ static void test_build_property_all_codes(void **state)
     size_t built = 0, refused = 0;
     for (size_t mi = 0; mi < 4; mi++) {
         char *txt = make_request(methods[mi]);
-        sr_msg *req = parse_txt(txt, tu_allocator());
+        sr_msg *req = tu_parse(txt, tu_allocator());
         for (size_t i = 0; i < sr_status_count(); i++) {
             unsigned code = (unsigned)sr_status_at(i)->code;
             sr_build_opts o;
@@ -695,7 +681,7 @@ static void test_build_property_all_codes(void **state)
                 fail_msg("%s %u: %s (%s)", methods[mi], code, be.what ? be.what : "?",
                          be.header ? be.header : "-");
             char *out = print_msg(resp);
-            sr_msg *back = parse_txt(out, tu_allocator());
+            sr_msg *back = tu_parse(out, tu_allocator());
             assert_int_equal(sr_msg_status(back), code);
             assert_int_equal(sr_msg_validate(back, NULL), 0);
             sr_lint_finding f[64];
@@ -722,7 +708,7 @@ static void test_build_property_all_codes(void **state)
  * other Vias, also those after a comma in the same header field, are copied as they are. */
 static sr_msg *build_from(const char *txt, const char *src, uint16_t port, sr_msg **reqp)
 {
-    *reqp = parse_txt(txt, tu_allocator());
+    *reqp = tu_parse(txt, tu_allocator());
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = tu_allocator();
@@ -751,7 +737,7 @@ static void test_build_via_received_rport(void **state)
                                 "received=192.0.2.7\r\n"
                                 "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKp1\r\n"
                                 "Via: SIP/2.0/TCP p2.example.com;branch=z9hG4bKp2\r\n"));
-    sr_msg *back = parse_txt(txt, tu_allocator());
+    sr_msg *back = tu_parse(txt, tu_allocator());
     assert_int_equal(sr_msg_via_count(back), 3);
     assert_int_equal(sr_msg_via(back, 0)->rport, SR_RPORT_VALUE);
     assert_int_equal(sr_msg_via(back, 0)->rport_value, 40001);
@@ -784,7 +770,7 @@ static void test_build_via_received_rport(void **state)
         "Content-Length: 0\r\n\r\n";
     resp = build_from(d, "192.0.2.2", 5062, &req);
     txt = print_msg(resp);
-    back = parse_txt(txt, tu_allocator());
+    back = tu_parse(txt, tu_allocator());
     assert_int_equal(sr_msg_via(back, 0)->rport_value, 5062);
     assert_sr_str_eq(sr_msg_via(back, 0)->received, "192.0.2.2");
     assert_sr_str_eq(sr_msg_via(back, 0)->host, "192.0.2.2");
@@ -803,7 +789,7 @@ static void test_build_via_received_rport(void **state)
     txt = print_msg(resp);
     assert_non_null(
         strstr(txt, "Via: SIP/2.0/UDP pc.example.net;branch=z9hG4bKc1;received=2001:db8::9\r\n"));
-    back = parse_txt(txt, tu_allocator());
+    back = tu_parse(txt, tu_allocator());
     assert_sr_str_eq(sr_msg_via(back, 0)->received, "2001:db8::9");
     sr_msg_free(back);
     free(txt);

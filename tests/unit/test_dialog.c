@@ -80,6 +80,31 @@ static sr_addr peer(void)
     return a;
 }
 
+/* A table holding the dialog of invite_txt, confirmed by our 200 with To tag "lt". */
+typedef struct fixture {
+    sr_dialog_table *t;
+    sr_msg *inv, *r200;
+    sr_addr p;
+    sr_dialog *d;
+} fixture;
+
+static void fixture_up(fixture *f)
+{
+    assert_int_equal(sr_dialog_table_new(&f->t, NULL, tu_allocator()), 0);
+    f->inv = parse(invite_txt, tu_allocator());
+    f->r200 = answer(f->inv, 200, "lt", tu_allocator());
+    f->p = peer();
+    f->d = NULL;
+    assert_int_equal(sr_dialog_create(f->t, f->inv, f->r200, &f->p, 0, &f->d), 0);
+}
+
+static void fixture_down(fixture *f)
+{
+    sr_msg_free(f->r200);
+    sr_msg_free(f->inv);
+    sr_dialog_table_free(f->t);
+}
+
 static void test_create_and_match(void **state)
 {
     (void)state;
@@ -114,12 +139,20 @@ static void test_create_and_match(void **state)
     /* §12.2.2: Call-ID, To tag (ours), From tag (theirs) */
     sr_msg *bye = indialog("BYE", 11, "ltag1", "ftag1", "call-1@example.com");
     assert_ptr_equal(sr_dialog_match(t, bye), d);
-    sr_msg *other = indialog("BYE", 11, "ltag2", "ftag1", "call-1@example.com");
-    assert_null(sr_dialog_match(t, other));
-    sr_msg *other2 = indialog("BYE", 11, "ltag1", "ftag9", "call-1@example.com");
-    assert_null(sr_dialog_match(t, other2));
-    sr_msg *other3 = indialog("BYE", 11, "ltag1", "ftag1", "call-2@example.com");
-    assert_null(sr_dialog_match(t, other3));
+    static const struct {
+        const char *ttag, *ftag, *callid;
+    } others[] = {
+        {"ltag2", "ftag1", "call-1@example.com"},
+        {"ltag1", "ftag9", "call-1@example.com"},
+        {"ltag1", "ftag1", "call-2@example.com"},
+    };
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        sr_msg *other = indialog("BYE", 11, others[i].ttag, others[i].ftag, others[i].callid);
+        if (sr_dialog_match(t, other) != NULL)
+            fail_msg("BYE to tag %s, from tag %s, Call-ID %s matched", others[i].ttag,
+                     others[i].ftag, others[i].callid);
+        sr_msg_free(other);
+    }
     /* no To tag: not within a dialog */
     assert_null(sr_dialog_match(t, inv));
 
@@ -128,9 +161,6 @@ static void test_create_and_match(void **state)
     assert_int_equal(sr_dialog_memory(t), 0);
     assert_null(sr_dialog_match(t, bye));
     sr_msg_free(bye);
-    sr_msg_free(other);
-    sr_msg_free(other2);
-    sr_msg_free(other3);
     sr_msg_free(r180);
     sr_msg_free(r200);
     sr_msg_free(inv);
@@ -164,30 +194,26 @@ static void test_refused(void **state)
 static void test_cseq_order(void **state)
 {
     (void)state;
-    sr_dialog_table *t = NULL;
-    assert_int_equal(sr_dialog_table_new(&t, NULL, tu_allocator()), 0);
-    sr_msg *inv = parse(invite_txt, tu_allocator());
-    sr_msg *r200 = answer(inv, 200, "lt", tu_allocator());
-    sr_addr p = peer();
-    sr_dialog *d = NULL;
-    assert_int_equal(sr_dialog_create(t, inv, r200, &p, 0, &d), 0);
-    sr_msg *info = indialog("INFO", 11, "lt", "ftag1", "call-1@example.com");
-    sr_msg *low = indialog("INFO", 9, "lt", "ftag1", "call-1@example.com");
-    sr_msg *ack = indialog("ACK", 10, "lt", "ftag1", "call-1@example.com");
-    assert_int_equal(sr_dialog_check_cseq(d, info), 0);
-    assert_int_equal(d->remote_cseq, 11);
-    /* §12.2.2: lower than the remote sequence number: 500 */
-    assert_int_equal(sr_dialog_check_cseq(d, low), SR_ERANGE);
-    assert_int_equal(d->remote_cseq, 11);
-    /* the ACK carries its INVITE's number: not checked */
-    assert_int_equal(sr_dialog_check_cseq(d, ack), 0);
-    assert_int_equal(d->remote_cseq, 11);
-    sr_msg_free(info);
-    sr_msg_free(low);
-    sr_msg_free(ack);
-    sr_msg_free(r200);
-    sr_msg_free(inv);
-    sr_dialog_table_free(t);
+    fixture f;
+    fixture_up(&f);
+    static const struct {
+        const char *method;
+        unsigned num;
+        int rc;
+    } steps[] = {
+        {"INFO", 11, 0},
+        /* §12.2.2: lower than the remote sequence number: 500 */
+        {"INFO", 9, SR_ERANGE},
+        /* the ACK carries its INVITE's number: not checked */
+        {"ACK", 10, 0},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        sr_msg *m = indialog(steps[i].method, steps[i].num, "lt", "ftag1", "call-1@example.com");
+        assert_int_equal(sr_dialog_check_cseq(f.d, m), steps[i].rc);
+        assert_int_equal(f.d->remote_cseq, 11);
+        sr_msg_free(m);
+    }
+    fixture_down(&f);
 }
 
 /* Dialogs i = 0..n-1 of distinct Call-IDs. */
@@ -277,19 +303,16 @@ static void test_deadlines(void **state)
 static void test_refresh_and_request(void **state)
 {
     (void)state;
-    sr_dialog_table *t = NULL;
-    assert_int_equal(sr_dialog_table_new(&t, NULL, tu_allocator()), 0);
-    sr_msg *inv = parse(invite_txt, tu_allocator());
-    sr_msg *r200 = answer(inv, 200, "lt", tu_allocator());
-    sr_addr p = peer();
-    sr_dialog *d = NULL;
-    assert_int_equal(sr_dialog_create(t, inv, r200, &p, 0, &d), 0);
-    d->user = &p;
+    fixture f;
+    fixture_up(&f);
+    sr_dialog_table *t = f.t;
+    sr_dialog *d = f.d;
+    d->user = &f.p;
     assert_int_equal(sr_dialog_set_deadline(t, d, 100), 0);
     sr_msg *reinv = indialog("INVITE", 11, "lt", "ftag1", "call-1@example.com");
     assert_int_equal(sr_dialog_refresh_target(t, &d, reinv), 0);
     assert_sr_str_eq(d->remote_target, "sip:alice@198.51.100.7:5070");
-    assert_ptr_equal(d->user, &p);
+    assert_ptr_equal(d->user, &f.p);
     assert_ptr_equal(sr_dialog_match(t, reinv), d);
     assert_ptr_equal(sr_dialog_expired(t, 100), d); /* the heap follows the move */
 
@@ -320,9 +343,7 @@ static void test_refresh_and_request(void **state)
     sr_buf_cleanup(&b);
     sr_msg_free(bye);
     sr_msg_free(reinv);
-    sr_msg_free(r200);
-    sr_msg_free(inv);
-    sr_dialog_table_free(t);
+    fixture_down(&f);
 }
 
 static void test_session_expires(void **state)

@@ -159,24 +159,11 @@ static char *edit(const char *base, const char *from, const char *to)
     return s;
 }
 
-static sr_msg *parse(const char *txt)
-{
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = tu_allocator();
-    sr_msg *m = NULL;
-    sr_parse_error pe;
-    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
-    if (rc)
-        fail_msg("parse: %s (%s) in:\n%s", pe.phrase ? pe.phrase : "?", sr_errname(rc), txt);
-    return m;
-}
-
 /* true when linting @p txt (against @p req) reports @p rule. */
 static bool breaks(const char *txt, const char *req_txt, const char *rule)
 {
-    sr_msg *m = parse(txt);
-    sr_msg *req = req_txt ? parse(req_txt) : NULL;
+    sr_msg *m = tu_parse(txt, tu_allocator());
+    sr_msg *req = req_txt ? tu_parse(req_txt, tu_allocator()) : NULL;
     sr_lint_opts o;
     sr_lint_opts_init(&o);
     o.input_len = strlen(txt);
@@ -258,18 +245,19 @@ static void test_lint_clean_messages(void **state)
     /* the templates themselves are clean: no finding at all */
     static const char *const msgs[] = {REQ, RESP, INV, INV200, REG};
     for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
-        sr_msg *m = parse(msgs[i]);
+        sr_msg *m = tu_parse(msgs[i], tu_allocator());
         sr_lint_finding f[16];
         size_t n = sr_lint_msg(m, NULL, f, 16);
         if (n)
             fail_msg("template %zu: %s", i, f[0].rule->id);
         sr_msg_free(m);
     }
-    sr_msg *a = parse(INV200), *b = parse(INV), *c = parse(INV100);
+    sr_msg *a = tu_parse(INV200, tu_allocator()), *b = tu_parse(INV, tu_allocator()),
+           *c = tu_parse(INV100, tu_allocator());
     assert_int_equal(sr_lint_pair(a, b, NULL, NULL, 0), 0);
     assert_int_equal(sr_lint_pair(c, b, NULL, NULL, 0), 0);
     /* counting beyond the array, NULL arguments */
-    sr_msg *bad = parse("SIP/2.0 503 Busy\r\n\r\n");
+    sr_msg *bad = tu_parse("SIP/2.0 503 Busy\r\n\r\n", tu_allocator());
     sr_lint_finding f[2];
     size_t n = sr_lint_msg(bad, NULL, f, 2);
     assert_true(n > 2);

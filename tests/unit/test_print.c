@@ -16,22 +16,10 @@ static const char req[] = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
                           "\r\n"
                           "v=0\r\n";
 
-static sr_msg *parse(const char *s, size_t len)
-{
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = tu_allocator();
-    sr_msg *m = NULL;
-    sr_parse_error e;
-    if (sr_msg_parse(&m, s, len, &o, &e))
-        fail_msg("parse: %s at %zu", e.phrase, e.offset);
-    return m;
-}
-
 static void test_reprint_exact(void **state)
 {
     (void)state;
-    sr_msg *m = parse(req, strlen(req));
+    sr_msg *m = tu_parse_len(req, strlen(req), tu_allocator());
     sr_buf b;
     sr_buf_init(&b, tu_allocator());
     assert_int_equal(sr_msg_print(m, &b), 0);
@@ -44,7 +32,7 @@ static void test_reprint_exact(void **state)
 static void test_edits_recorded(void **state)
 {
     (void)state;
-    sr_msg *m = parse(req, strlen(req));
+    sr_msg *m = tu_parse_len(req, strlen(req), tu_allocator());
     size_t before = sr_msg_header_count(m);
     assert_int_equal(
         sr_msg_add_header(m, SR_HDR_RECORD_ROUTE, SR_STR_NULL, SR_STR("<sip:p1.example.com;lr>")),
@@ -76,7 +64,7 @@ static void test_edits_recorded(void **state)
     assert_int_equal(sr_msg_print(m, &b), 0);
     assert_null(strstr(b.p, "l: 4"));
     assert_non_null(strstr(b.p, "Content-Length: 11\r\n\r\nhello world"));
-    sr_msg *m2 = parse(b.p, b.len);
+    sr_msg *m2 = tu_parse_len(b.p, b.len, tu_allocator());
     assert_sr_str_eq(sr_msg_body(m2), "hello world");
     assert_int_equal(sr_msg_header_count_id(m2, SR_HDR_CONTENT_LENGTH), 1);
     sr_msg_free(m2);

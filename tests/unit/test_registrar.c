@@ -12,20 +12,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static sr_msg *parse_txt(const char *txt, const sr_allocator *a)
-{
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = a;
-    sr_msg *m = NULL;
-    sr_parse_error pe;
-    int rc = sr_msg_parse(&m, txt, strlen(txt), &o, &pe);
-    if (rc != 0)
-        fail_msg("parse failed: %s at %zu (%s)\n%s", pe.phrase ? pe.phrase : "?", pe.offset,
-                 sr_errname(rc), txt);
-    return m;
-}
-
 /* A REGISTER: @p to is the To URI, @p contacts are whole Contact lines' values (NULL ends),
  * @p expires is an Expires header value or NULL. */
 static sr_msg *reg(const char *ruri, const char *to, const char *call_id, unsigned cseq,
@@ -46,7 +32,7 @@ static sr_msg *reg(const char *ruri, const char *to, const char *call_id, unsign
     if (expires)
         n += snprintf(buf + n, sizeof buf - (size_t)n, "Expires: %s\r\n", expires);
     snprintf(buf + n, sizeof buf - (size_t)n, "Content-Length: 0\r\n\r\n");
-    return parse_txt(buf, tu_allocator());
+    return tu_parse(buf, tu_allocator());
 }
 
 static void assert_lint_clean(const sr_msg *resp, const sr_msg *req)
@@ -54,7 +40,7 @@ static void assert_lint_clean(const sr_msg *resp, const sr_msg *req)
     sr_buf b;
     sr_buf_init(&b, NULL);
     assert_int_equal(sr_msg_print(resp, &b), 0);
-    sr_msg *back = parse_txt(b.p, NULL);
+    sr_msg *back = tu_parse(b.p, NULL);
     sr_lint_finding f[16];
     size_t n = sr_lint_pair(back, req, NULL, f, 16);
     for (size_t i = 0; i < n && i < 16; i++)
@@ -586,12 +572,12 @@ static void test_foreach_remove_and_errors(void **state)
     handle_free(r, reg(RURI, AOR, "cid", 9, bad, NULL), T0, 400, NULL);
     const char *badq[] = {"<sip:a@192.0.2.1>;q=2", NULL};
     handle_free(r, reg(RURI, AOR, "cid", 9, badq, NULL), T0, 400, NULL);
-    sr_msg *inv = parse_txt("INVITE sip:a@example.com SIP/2.0\r\n"
-                            "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nMax-Forwards: 70\r\n"
-                            "To: <sip:a@example.com>\r\nFrom: <sip:b@example.com>;tag=1\r\n"
-                            "Call-ID: x\r\nCSeq: 1 INVITE\r\nContact: <sip:b@h>\r\n"
-                            "Content-Length: 0\r\n\r\n",
-                            tu_allocator());
+    sr_msg *inv = tu_parse("INVITE sip:a@example.com SIP/2.0\r\n"
+                           "Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nMax-Forwards: 70\r\n"
+                           "To: <sip:a@example.com>\r\nFrom: <sip:b@example.com>;tag=1\r\n"
+                           "Call-ID: x\r\nCSeq: 1 INVITE\r\nContact: <sip:b@h>\r\n"
+                           "Content-Length: 0\r\n\r\n",
+                           tu_allocator());
     sr_msg *resp = NULL;
     assert_int_equal(sr_registrar_handle(r, inv, T0, NULL, &resp, NULL), SR_EINVAL);
     assert_null(resp);

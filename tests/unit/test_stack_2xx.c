@@ -179,10 +179,7 @@ static void test_held_2xx(void **state)
     sr_msg *p = h_build(g_req, 183, "t1", "v=0\r\n");
     assert_int_equal(sr_stack_send_response(s, id, p, SR_SEND_100REL, 10), 0);
     h_drain(s, &log, 10);
-    const h_rec *rel = NULL;
-    for (size_t i = 0; i < log.n; i++)
-        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "SIP/2.0 183", 11) == 0)
-            rel = &log.r[i];
+    const h_rec *rel = h_last_send(&log, "SIP/2.0 183");
     assert_non_null(rel);
     const char *rs = strstr(rel->text, "RSeq: ");
     assert_non_null(rs);

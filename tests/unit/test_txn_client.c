@@ -31,14 +31,6 @@ static void resp(sr_stack *s, unsigned code, const char *method, sr_transport tp
     h_recv(s, text, &src, at, log);
 }
 
-static sr_txn_state state_of(sr_stack *s, sr_txn_id id)
-{
-    sr_txn_state st = SR_TXN_TERMINATED;
-    if (sr_stack_txn_state(s, id, &st) == SR_ENOTFOUND)
-        return SR_TXN_TERMINATED;
-    return st;
-}
-
 /* §17.1.1.2: INVITE over UDP at 0, 500, 1500, 3500, 7500, 15500, 31500; Timer B at 32000. */
 static void test_invite_udp_timeout(void **state)
 {
@@ -47,7 +39,7 @@ static void test_invite_udp_timeout(void **state)
     h_clear(&log);
     sr_stack *s = h_stack(true);
     sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
-    assert_int_equal(state_of(s, id), SR_TXN_CALLING);
+    assert_int_equal(h_state(s, id), SR_TXN_CALLING);
     h_run(s, &log, 40000);
     uint64_t at[16];
     const uint64_t want[] = {0, 500, 1500, 3500, 7500, 15500, 31500};
@@ -93,10 +85,10 @@ static void test_invite_udp_486(void **state)
     sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
     h_run(s, &log, 700);
     resp(s, 180, "INVITE", SR_TP_UDP, 700, &log, NULL);
-    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    assert_int_equal(h_state(s, id), SR_TXN_PROCEEDING);
     h_run(s, &log, 5000);
     resp(s, 486, "INVITE", SR_TP_UDP, 5000, &log, NULL);
-    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
     resp(s, 486, "INVITE", SR_TP_UDP, 6000, &log, NULL);
     h_run(s, &log, 60000);
     uint64_t at[16];
@@ -107,10 +99,7 @@ static void test_invite_udp_486(void **state)
     /* The TU saw 180 and one 486 (the retransmission is absorbed). */
     assert_int_equal(h_count(&log, SR_EV_RESPONSE), 2);
     assert_int_equal(h_find(&log, SR_EV_RESPONSE, 1)->status, 486);
-    const h_rec *ack = NULL;
-    for (size_t i = 0; i < log.n; i++)
-        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "ACK ", 4) == 0)
-            ack = &log.r[i];
+    const h_rec *ack = h_last_send(&log, "ACK ");
     /* §17.1.1.3: same branch, To with the response's tag, CSeq 1 ACK. */
     assert_non_null(strstr(ack->text, "branch=" BR));
     assert_non_null(strstr(ack->text, "tag=b1"));
@@ -144,7 +133,7 @@ static void test_invite_2xx_accepted(void **state)
     sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
     h_run(s, &log, 1000);
     resp(s, 200, "INVITE", SR_TP_UDP, 1000, &log, "Contact: <sip:b@192.0.2.2>\r\n");
-    assert_int_equal(state_of(s, id), SR_TXN_ACCEPTED);
+    assert_int_equal(h_state(s, id), SR_TXN_ACCEPTED);
     resp(s, 200, "INVITE", SR_TP_UDP, 2000, &log, "Contact: <sip:b@192.0.2.2>\r\n");
     h_run(s, &log, 60000);
     assert_int_equal(h_count(&log, SR_EV_RESPONSE), 2);
@@ -193,10 +182,10 @@ static void test_non_invite_proceeding(void **state)
     sr_txn_id id = start(s, "OPTIONS", SR_TP_UDP, &log);
     h_run(s, &log, 600);
     resp(s, 100, "OPTIONS", SR_TP_UDP, 600, &log, NULL);
-    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    assert_int_equal(h_state(s, id), SR_TXN_PROCEEDING);
     h_run(s, &log, 10000);
     resp(s, 200, "OPTIONS", SR_TP_UDP, 10000, &log, NULL);
-    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
     resp(s, 200, "OPTIONS", SR_TP_UDP, 11000, &log, NULL); /* absorbed */
     h_run(s, &log, 60000);
     uint64_t at[16];
@@ -245,18 +234,15 @@ static void test_cancel(void **state)
     resp(s, 180, "INVITE", SR_TP_UDP, 300, &log, NULL);
     assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 1);
     assert_int_equal(at[0], 300);
-    const h_rec *cr = NULL;
-    for (size_t i = 0; i < log.n; i++)
-        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "CANCEL", 6) == 0)
-            cr = &log.r[i];
+    const h_rec *cr = h_last_send(&log, "CANCEL");
     assert_int_equal(cr->txn, c);
     assert_non_null(strstr(cr->text, "branch=" BR));
     assert_non_null(strstr(cr->text, "CSeq: 1 CANCEL"));
     resp(s, 200, "CANCEL", SR_TP_UDP, 400, &log, NULL);
-    assert_int_equal(state_of(s, inv), SR_TXN_PROCEEDING);
-    assert_int_equal(state_of(s, c), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, inv), SR_TXN_PROCEEDING);
+    assert_int_equal(h_state(s, c), SR_TXN_COMPLETED);
     resp(s, 487, "INVITE", SR_TP_UDP, 500, &log, NULL);
-    assert_int_equal(state_of(s, inv), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, inv), SR_TXN_COMPLETED);
     assert_int_equal(h_sends(&log, "ACK ", at, 16), 1);
     h_run(s, &log, 100000);
     assert_int_equal(sr_stack_txn_count(s), 0);
@@ -309,7 +295,7 @@ static void test_completed_releases_request(void **state)
     assert_non_null(t->req);
     assert_true(t->req_bytes.len > 0);
     resp(s, 486, "INVITE", SR_TP_UDP, 100, &log, NULL);
-    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
     assert_null(t->req);
     assert_int_equal(t->req_bytes.len, 0);
     assert_true(t->resp.len > 0); /* the ACK */
@@ -391,16 +377,13 @@ static void test_cancel_msg(void **state)
     resp(s, 180, "INVITE", SR_TP_UDP, 300, &log, NULL);
     assert_int_equal(h_sends(&log, "CANCEL ", at, 16), 1);
     assert_int_equal(at[0], 300);
-    const h_rec *cr = NULL;
-    for (size_t i = 0; i < log.n; i++)
-        if (log.r[i].kind == SR_EV_SEND && strncmp(log.r[i].first, "CANCEL", 6) == 0)
-            cr = &log.r[i];
+    const h_rec *cr = h_last_send(&log, "CANCEL");
     assert_int_equal(cr->txn, cid);
     assert_non_null(strstr(cr->text, "branch=" BR));
     assert_non_null(strstr(cr->text, "CSeq: 1 CANCEL"));
     assert_non_null(strstr(cr->text, "Reason: " SR_PROXY_REASON_ELSEWHERE "\r\n"));
     resp(s, 200, "CANCEL", SR_TP_UDP, 400, &log, NULL);
-    assert_int_equal(state_of(s, cid), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, cid), SR_TXN_COMPLETED);
     resp(s, 487, "INVITE", SR_TP_UDP, 500, &log, NULL);
     h_run(s, &log, 100000);
     assert_int_equal(sr_stack_txn_count(s), 0);
@@ -532,7 +515,7 @@ static void test_built_request_used_directly(void **state)
     assert_non_null(strstr(ack->text, "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n"));
     assert_non_null(strstr(ack->text, "CSeq: 1 ACK\r\n"));
     assert_non_null(strstr(ack->text, "tag=b1"));
-    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
     sr_stack_free(s);
 }
 
@@ -550,7 +533,7 @@ static void test_timer_c(void **state)
     assert_non_null(to);
     assert_int_equal(to->timer, 'C');
     assert_int_equal(to->at, 180100);
-    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    assert_int_equal(h_state(s, id), SR_TXN_PROCEEDING);
     /* The TU cancels; the 487 and the ACK end both transactions. */
     sr_txn_id c = 0;
     assert_int_equal(sr_stack_cancel(s, id, 200000, &c), 0);
@@ -572,7 +555,7 @@ static void test_transport_error(void **state)
     sr_txn_id id = start(s, "INVITE", SR_TP_TCP, &log);
     sr_addr other = h_addr("192.0.2.99", 5060, SR_TP_TCP);
     assert_int_equal(sr_stack_on_transport_error(s, &other, 10), 0);
-    assert_int_equal(state_of(s, id), SR_TXN_CALLING);
+    assert_int_equal(h_state(s, id), SR_TXN_CALLING);
     sr_addr peer = h_addr("192.0.2.2", 5060, SR_TP_TCP);
     assert_int_equal(sr_stack_on_transport_error(s, &peer, 20), 0);
     h_drain(s, &log, 20);

@@ -43,14 +43,6 @@ static void answer(sr_stack *s, sr_txn_id id, unsigned code, uint64_t at, h_log 
     h_drain(s, log, at);
 }
 
-static sr_txn_state state_of(sr_stack *s, sr_txn_id id)
-{
-    sr_txn_state st = SR_TXN_TERMINATED;
-    if (sr_stack_txn_state(s, id, &st) == SR_ENOTFOUND)
-        return SR_TXN_TERMINATED;
-    return st;
-}
-
 /* §17.2.1: 100 after 200 ms; a retransmitted INVITE gets the last provisional; 486 is
  * retransmitted on G (500, 1000, 2000, 4000, 4000 ...) until the ACK; I = T4. */
 static void test_invite_udp_486(void **state)
@@ -61,17 +53,17 @@ static void test_invite_udp_486(void **state)
     sr_stack *s = h_stack(true);
     sr_txn_id id = recv_req(s, "INVITE", BR, SR_TP_UDP, 0, &log, NULL);
     assert_int_not_equal(id, 0);
-    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    assert_int_equal(h_state(s, id), SR_TXN_PROCEEDING);
     h_run(s, &log, 300);
     answer(s, id, 180, 300, &log);
     retransmit(s, SR_TP_UDP, 500, &log);
     h_run(s, &log, 1000);
     answer(s, id, 486, 1000, &log);
-    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
     retransmit(s, SR_TP_UDP, 1200, &log);
     h_run(s, &log, 10000);
     ack(s, BR, SR_TP_UDP, 10000, &log);
-    assert_int_equal(state_of(s, id), SR_TXN_CONFIRMED);
+    assert_int_equal(h_state(s, id), SR_TXN_CONFIRMED);
     assert_int_equal(sr__txn_find(s, id)->resp.len, 0); /* nothing more to send: released */
     ack(s, BR, SR_TP_UDP, 10100, &log);                 /* absorbed */
     retransmit(s, SR_TP_UDP, 10200, &log);              /* absorbed too (Confirmed) */
@@ -141,7 +133,7 @@ static void test_invite_2xx(void **state)
     sr_stack *s = h_stack(true);
     sr_txn_id id = recv_req(s, "INVITE", BR, SR_TP_UDP, 0, &log, NULL);
     answer(s, id, 200, 50, &log);
-    assert_int_equal(state_of(s, id), SR_TXN_ACCEPTED);
+    assert_int_equal(h_state(s, id), SR_TXN_ACCEPTED);
     answer(s, id, 200, 550, &log);
     retransmit(s, SR_TP_UDP, 600, &log);
     sr_msg *r = h_build(g_req, 486, "t1", NULL);
@@ -169,10 +161,10 @@ static void test_non_invite_udp(void **state)
     h_clear(&log);
     sr_stack *s = h_stack(true);
     sr_txn_id id = recv_req(s, "OPTIONS", BR, SR_TP_UDP, 0, &log, NULL);
-    assert_int_equal(state_of(s, id), SR_TXN_TRYING);
+    assert_int_equal(h_state(s, id), SR_TXN_TRYING);
     retransmit(s, SR_TP_UDP, 500, &log); /* Trying: absorbed */
     h_run(s, &log, 3600);
-    assert_int_equal(state_of(s, id), SR_TXN_PROCEEDING);
+    assert_int_equal(h_state(s, id), SR_TXN_PROCEEDING);
     retransmit(s, SR_TP_UDP, 3600, &log); /* Proceeding: the 100 again */
     char text[1024];
     h_resp_text(text, sizeof(text), 180, BR, "UDP", "t1", 1, "OPTIONS", NULL);
@@ -180,7 +172,7 @@ static void test_non_invite_udp(void **state)
     assert_int_equal(sr_stack_send_response(s, id, r, 0, 3700), SR_EINVAL); /* RFC 4320 */
     sr_msg_free(r);
     answer(s, id, 200, 4000, &log);
-    assert_int_equal(state_of(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
     retransmit(s, SR_TP_UDP, 7500, &log);
     h_run(s, &log, 100000);
     uint64_t at[32];
@@ -224,7 +216,7 @@ static void test_cancel(void **state)
     assert_int_not_equal(c, 0);
     const h_rec *cr = h_find(&log, SR_EV_REQUEST, 1);
     assert_int_equal(cr->related, inv);
-    assert_int_equal(state_of(s, inv), SR_TXN_COMPLETED);
+    assert_int_equal(h_state(s, inv), SR_TXN_COMPLETED);
     uint64_t at[32];
     assert_int_equal(h_sends(&log, "SIP/2.0 487", at, 32), 1);
     assert_int_equal(h_sends(&log, "SIP/2.0 200", at, 32), 1);
@@ -238,7 +230,7 @@ static void test_cancel(void **state)
     assert_int_equal(sr_stack_send_response(s, c, r, 0, 1100), SR_ESTATE);
     sr_msg_free(r);
     ack(s, BR, SR_TP_UDP, 1200, &log);
-    assert_int_equal(state_of(s, inv), SR_TXN_CONFIRMED);
+    assert_int_equal(h_state(s, inv), SR_TXN_CONFIRMED);
     /* A second CANCEL for an answered INVITE: 200, no second 487. */
     h_clear(&log);
     recv_req(s, "CANCEL", "z9hG4bKother", SR_TP_UDP, 1300, &log, NULL);
@@ -272,12 +264,12 @@ static void test_cancel_proxy(void **state)
         uint64_t at[32];
         assert_int_equal(h_sends(&log, "SIP/2.0 200", at, 32), 1); /* to the CANCEL */
         assert_int_equal(h_sends(&log, "SIP/2.0 487", at, 32), 0);
-        assert_int_equal(state_of(s, inv), SR_TXN_PROCEEDING);
+        assert_int_equal(h_state(s, inv), SR_TXN_PROCEEDING);
         sr_msg *r = h_build(invite, two ? 200 : 487, "t1", NULL);
         assert_int_equal(sr_stack_send_response(s, inv, r, 0, 1500), 0);
         h_drain(s, &log, 1500);
         assert_int_equal(h_sends(&log, two ? "SIP/2.0 200" : "SIP/2.0 487", at, 32), two ? 2 : 1);
-        assert_int_equal(state_of(s, inv), two ? SR_TXN_ACCEPTED : SR_TXN_COMPLETED);
+        assert_int_equal(h_state(s, inv), two ? SR_TXN_ACCEPTED : SR_TXN_COMPLETED);
         h_run(s, &log, 100000);
         assert_int_equal(sr_stack_txn_count(s), 0);
         sr_stack_free(s);
@@ -356,7 +348,7 @@ static void test_rfc2543(void **state)
     uint64_t at[8];
     assert_int_equal(h_sends(&log, "SIP/2.0 486", at, 8), 2);
     ack(s, "oldstyle1", SR_TP_UDP, 300, &log);
-    assert_int_equal(state_of(s, id), SR_TXN_CONFIRMED);
+    assert_int_equal(h_state(s, id), SR_TXN_CONFIRMED);
     /* An ACK whose To tag is not ours does not match: the TU gets it. */
     char text[1024];
     h_req_text(text, sizeof(text), "ACK", "oldstyle1", "UDP", "other", 1, NULL, NULL, NULL);

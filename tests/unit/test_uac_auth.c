@@ -49,14 +49,8 @@ static void challenge(u_h *h, int idx, sr_auth_server *srv, sr_auth_kind kind, b
     assert_int_equal(sr_msg_parse(&req, t, strlen(t), NULL, NULL), 0);
     sr_msg *resp = NULL;
     assert_int_equal(sr_auth_challenge_build(&resp, srv, req, kind, h->now, stale, NULL, NULL), 0);
-    sr_buf b;
-    sr_buf_init(&b, NULL);
-    assert_int_equal(sr_msg_print(resp, &b), 0);
-    assert_int_equal(sr_stack_receive(h->s, b.p, b.len, &h->sent[idx].to, h->now), 0);
-    sr_buf_cleanup(&b);
-    sr_msg_free(resp);
+    u_deliver(h, idx, resp);
     sr_msg_free(req);
-    u_pump(h);
 }
 
 static sr_auth_result verify(u_h *h, int idx, sr_auth_server *srv, sr_auth_kind kind,

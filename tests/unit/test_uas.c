@@ -16,19 +16,6 @@ static const char options_txt[] = "OPTIONS sip:carol@chicago.example.com SIP/2.0
                                   "Accept: application/sdp\r\n"
                                   "Content-Length: 0\r\n\r\n";
 
-static sr_msg *parse_txt(const char *txt, size_t len)
-{
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = tu_allocator();
-    sr_msg *m = NULL;
-    sr_parse_error pe;
-    int rc = sr_msg_parse(&m, txt, len, &o, &pe);
-    if (rc != 0)
-        fail_msg("parse failed: %s (%s)", pe.phrase ? pe.phrase : "?", sr_errname(rc));
-    return m;
-}
-
 /* Replace the first occurrence of @p from in the OPTIONS template. */
 static char *variant(const char *from, const char *to)
 {
@@ -48,7 +35,7 @@ static unsigned check_variant(const char *from, const char *to, const sr_uas_pol
                               sr_uas_verdict *v)
 {
     char *txt = variant(from, to);
-    sr_msg *m = parse_txt(txt, strlen(txt));
+    sr_msg *m = tu_parse_len(txt, strlen(txt), tu_allocator());
     assert_int_equal(sr_uas_check(m, p, v), 0);
     sr_msg_free(m);
     free(txt);
@@ -69,7 +56,7 @@ static void test_uas_passes_and_methods(void **state)
     char *txt = variant("OPTIONS sip", "SUBSCRIBE sip");
     char *cs = strstr(txt, "63104 OPTIONS");
     memcpy(cs, "63104 SUBSCRI", 13); /* keeps the length: CSeq method "SUBSCRI" */
-    sr_msg *m = parse_txt(txt, strlen(txt));
+    sr_msg *m = tu_parse_len(txt, strlen(txt), tu_allocator());
     assert_int_equal(sr_uas_check(m, &p, &v), 0);
     assert_int_equal(v.code, 405);
     assert_true(v.add & SR_UAS_ADD_ALLOW);
@@ -98,7 +85,7 @@ static void test_uas_individual_checks(void **state)
     {
         /* the tags are slices into the request: check them while it lives */
         char *txt = variant("Accept:", "Require: timer, foo, bar\r\nAccept:");
-        sr_msg *m = parse_txt(txt, strlen(txt));
+        sr_msg *m = tu_parse_len(txt, strlen(txt), tu_allocator());
         assert_int_equal(sr_uas_check(m, &p, &v), 0);
         assert_int_equal(v.code, 420);
         assert_int_equal(v.n_unsupported, 2);
@@ -198,7 +185,7 @@ static void test_uas_merged_and_proxy(void **state)
     sr_uas_policy_init(&p);
     p.methods = reg_methods;
     p.registrar = true;
-    sr_msg *m = parse_txt(reg, sizeof reg - 1);
+    sr_msg *m = tu_parse_len(reg, sizeof reg - 1, tu_allocator());
     assert_int_equal(sr_uas_check(m, &p, &v), 0);
     assert_int_equal(v.code, 400);
     assert_string_equal(v.reason, "Contact * requires Expires: 0 and no other Contact");
@@ -207,7 +194,7 @@ static void test_uas_merged_and_proxy(void **state)
     assert_non_null(txt);
     memcpy(txt, reg, sizeof reg);
     memcpy(strstr(txt, "Expires: 3600"), "Expires:    0", 13);
-    m = parse_txt(txt, strlen(txt));
+    m = tu_parse_len(txt, strlen(txt), tu_allocator());
     assert_int_equal(sr_uas_check(m, &p, &v), 0);
     assert_int_equal(v.code, 0);
     sr_msg_free(m);

@@ -156,6 +156,25 @@ void tu_guarded_free(char *p, size_t len)
     munmap(base, span + page);
 }
 
+sr_msg *tu_parse_len(const char *txt, size_t len, const sr_allocator *a)
+{
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = a;
+    sr_msg *m = NULL;
+    sr_parse_error pe;
+    int rc = sr_msg_parse(&m, txt, len, &o, &pe);
+    if (rc != 0)
+        fail_msg("parse failed: %s at %zu (%s) in:\n%.*s", pe.phrase ? pe.phrase : "?", pe.offset,
+                 sr_errname(rc), (int)len, txt);
+    return m;
+}
+
+sr_msg *tu_parse(const char *txt, const sr_allocator *a)
+{
+    return tu_parse_len(txt, strlen(txt), a);
+}
+
 char *tu_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

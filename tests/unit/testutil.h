@@ -52,6 +52,13 @@ void tu_guarded_free(char *p, size_t len);
 
 /* Read a whole file (test-only, aborts the test on error). Free with free(). */
 char *tu_read_file(const char *path, size_t *len);
+
+/* @p txt parsed with allocator @p a (NULL: malloc); a parse error fails the test, naming its
+ * phrase, offset and code, and the text. The caller frees the message. */
+sr_msg *tu_parse(const char *txt, const sr_allocator *a);
+
+/* tu_parse of the @p len bytes at @p txt. */
+sr_msg *tu_parse_len(const char *txt, size_t len, const sr_allocator *a);
 /* Read tests/vectors/<rel>. */
 char *tu_read_vector(const char *rel, size_t *len);
 

@@ -88,6 +88,15 @@ static inline void h_drain(sr_stack *s, h_log *log, uint64_t at)
     }
 }
 
+/* The state of transaction @p id, TERMINATED once it is gone. */
+static inline sr_txn_state h_state(sr_stack *s, sr_txn_id id)
+{
+    sr_txn_state st = SR_TXN_TERMINATED;
+    if (sr_stack_txn_state(s, id, &st) == SR_ENOTFOUND)
+        return SR_TXN_TERMINATED;
+    return st;
+}
+
 /* Fire timers deadline by deadline up to @p until, draining events at each instant. */
 static inline void h_run(sr_stack *s, h_log *log, uint64_t until)
 {
@@ -118,6 +127,16 @@ static inline size_t h_sends(const h_log *log, const char *prefix, uint64_t *at,
             k++;
         }
     return k;
+}
+
+/* The last SEND whose first line starts with @p prefix, NULL when none. */
+static inline const h_rec *h_last_send(const h_log *log, const char *prefix)
+{
+    const h_rec *r = NULL;
+    for (size_t i = 0; i < log->n; i++)
+        if (log->r[i].kind == SR_EV_SEND && strncmp(log->r[i].first, prefix, strlen(prefix)) == 0)
+            r = &log->r[i];
+    return r;
 }
 
 static inline size_t h_count(const h_log *log, sr_event_kind kind)

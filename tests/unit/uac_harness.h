@@ -170,6 +170,19 @@ static inline size_t u_count(const u_h *h, const char *method)
     return k;
 }
 
+/* Hands @p resp (freed here) to the stack as received from where request @p idx went, then
+ * pumps. */
+static inline void u_deliver(u_h *h, int idx, sr_msg *resp)
+{
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    assert_int_equal(sr_msg_print(resp, &b), 0);
+    assert_int_equal(sr_stack_receive(h->s, b.p, b.len, &h->sent[idx].to, h->now), 0);
+    sr_buf_cleanup(&b);
+    sr_msg_free(resp);
+    u_pump(h);
+}
+
 /* Answer the request sent[@p idx] with @p code and extra header lines @p hdrs ("A: b\r\n"
  * joined; may be NULL), with To tag @p tag (NULL: derived; "" none). */
 static inline void u_answer_to(u_h *h, int idx, unsigned code, const char *hdrs, const char *tag)
@@ -213,14 +226,8 @@ static inline void u_answer_to(u_h *h, int idx, unsigned code, const char *hdrs,
     int rc = sr_build_response(&resp, req, code, &o, &be);
     if (rc != 0)
         fail_msg("build %u: %s", code, be.what ? be.what : "?");
-    sr_buf b;
-    sr_buf_init(&b, NULL);
-    assert_int_equal(sr_msg_print(resp, &b), 0);
-    assert_int_equal(sr_stack_receive(h->s, b.p, b.len, &h->sent[idx].to, h->now), 0);
-    sr_buf_cleanup(&b);
-    sr_msg_free(resp);
+    u_deliver(h, idx, resp);
     sr_msg_free(req);
-    u_pump(h);
 }
 
 /* Answer the last request of @p method. */

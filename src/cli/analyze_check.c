@@ -1,0 +1,232 @@
+/* sipreply CLI: `sipreply analyze` checks of each message: the retransmission rule (as
+ * tshark counts it) and the conformance findings per sender, with the requests kept for
+ * pair checks of their responses. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+
+#define RESEND_NS  (600ull * 1000000000ull) /* retransmission state forgotten after 10 min */
+#define PENDING_NS (64ull * 1000000000ull)  /* 64*T1: a request's responses come by then */
+/* ------------------------------------------------------------------ retransmissions */
+
+/* The retransmission rule of Wireshark's SIP dissector (which `tshark -z sip,stat` counts),
+ * so that the counts agree: UDP only; state per (Call-ID, source and destination address and
+ * port): the last CSeq number, the method of the first message with that number, and whether
+ * a request, a provisional or a final response was seen last (a new CSeq number starts over). A request repeating the CSeq of a request
+ * seen last (same method, not ACK or CANCEL) is a retransmission, and so is a final response
+ * repeating the CSeq and code of the final response seen last. */
+enum { RS_NOTHING, RS_REQUEST, RS_PROVISIONAL, RS_FINAL };
+
+typedef struct az_resend {
+    uint32_t cseq;
+    char method[24];
+    int state;
+    unsigned code;
+    uint64_t last;
+} az_resend;
+
+bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
+{
+    if (cm->transport != SR_CAP_UDP || !cs)
+        return false;
+    sr_str cid = a->cid;
+    char key[400];
+    size_t k = 0;
+    size_t cl = cid.len < 256 ? cid.len : 256;
+    memcpy(key + k, cid.p, cl);
+    k += cl;
+    memcpy(key + k, &cm->src, sizeof cm->src);
+    k += sizeof cm->src;
+    memcpy(key + k, &cm->dst, sizeof cm->dst);
+    k += sizeof cm->dst;
+    /* the key's hash: the Call-ID's (hashed once per message) continued over the addresses */
+    uint64_t h = az_hash_more(a->cid_h256, key + cl, k - cl);
+    az_resend *r = az_tab_get_touch_h(&a->resend, h, key, k, now);
+    uint32_t compare = 0;
+    if (r && a->last_ns - r->last > RESEND_NS) {
+        /* forgotten (its expiry has not come round yet): the path starts afresh */
+        memset(r, 0, sizeof *r);
+        r->cseq = cs->num;
+        az_copy_str(r->method, sizeof r->method, cs->method);
+    } else if (r) {
+        compare = r->cseq;
+        if (cs->num != r->cseq) { /* a new transaction on this path starts afresh */
+            r->cseq = cs->num;
+            az_copy_str(r->method, sizeof r->method, cs->method);
+            r->state = RS_NOTHING;
+        }
+    } else {
+        r = az_tab_put_inline_h(&a->resend, h, key, k, sizeof *r, now);
+        if (!r)
+            return false;
+        r->cseq = cs->num;
+        az_copy_str(r->method, sizeof r->method, cs->method);
+    }
+    r->last = now;
+    bool same_method =
+        strlen(r->method) == cs->method.len && memcmp(r->method, cs->method.p, cs->method.len) == 0;
+    bool req = sr_msg_is_request(m);
+    unsigned code = sr_msg_status(m);
+    bool resend = false;
+    if (req && cs->num == compare && r->state == RS_REQUEST && same_method &&
+        !sr_str_eq(cs->method, sr_str_from_cstr("ACK")) &&
+        !sr_str_eq(cs->method, sr_str_from_cstr("CANCEL")))
+        resend = true;
+    if (!req && cs->num == compare && r->state == RS_FINAL && same_method && code >= 200 &&
+        code == r->code)
+        resend = true;
+    r->cseq = cs->num;
+    if (req) {
+        r->state = RS_REQUEST;
+    } else if (code >= 200) {
+        r->code = code;
+        r->state = RS_FINAL;
+    } else {
+        r->state = RS_PROVISIONAL;
+    }
+    return resend;
+}
+
+/* ------------------------------------------------------------------ lint */
+
+void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm)
+{
+    char key[sizeof(void *) * 2];
+    memcpy(key, &el, sizeof el);
+    memcpy(key + sizeof el, &f->rule, sizeof f->rule);
+    uint64_t h =
+        ((uintptr_t)el * 0x9E3779B97F4A7C15ull) ^ ((uintptr_t)f->rule * 0xBF58476D1CE4E5B9ull);
+    h ^= h >> 31;
+    uintptr_t ix = (uintptr_t)az_map_get_h(&a->finding_map, h, key, sizeof key);
+    if (ix) { /* the map stores index + 1, so growing the array is harmless */
+        a->findings[ix - 1].count++;
+        return;
+    }
+    if (a->nfindings == a->capfindings) {
+        size_t nc = a->capfindings ? a->capfindings * 2 : 64;
+        az_finding *nf = realloc(a->findings, nc * sizeof *nf);
+        if (!nf)
+            return;
+        a->findings = nf;
+        a->capfindings = nc;
+    }
+    az_finding *x = &a->findings[a->nfindings];
+    memset(x, 0, sizeof *x);
+    x->el = el;
+    x->rule = f->rule;
+    x->arg = f->arg;
+    x->count = 1;
+    size_t n = cm->len < AZ_EXAMPLE_MAX ? cm->len : AZ_EXAMPLE_MAX;
+    x->example = malloc(n + 1);
+    if (x->example) {
+        memcpy(x->example, cm->data, n);
+        x->example[n] = '\0';
+    }
+    if (az_map_put_h(&a->finding_map, h, key, sizeof key, (void *)(uintptr_t)(a->nfindings + 1),
+                     0) != 0) {
+        free(x->example);
+        return;
+    }
+    a->nfindings++;
+}
+
+typedef struct az_pending {
+    sr_msg *req;
+    uint64_t at;
+} az_pending;
+
+/* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes; *@p h: its
+ * hash, that of the Call-ID's part continued over the rest (a function of the key's bytes:
+ * the number and the method hold no space, so the key says where the Call-ID starts) */
+static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uint64_t *h)
+{
+    sr_str cid = a->cid;
+    char num[10];
+    size_t nl = az_put_uint(num, cs->num);
+    sr_str parts[5] = {
+        {num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cid.len < 256 ? cid.len : 256}};
+    size_t n = 0, pre = 0;
+    for (size_t i = 0; i < 5 && n < cap - 1; i++) {
+        size_t k = parts[i].len < cap - 1 - n ? parts[i].len : cap - 1 - n;
+        if (k)
+            memcpy(key + n, parts[i].p, k);
+        n += k;
+        if (i == 3)
+            pre = n;
+    }
+    if (pre == 0 || n == pre) /* cut before the Call-ID */
+        *h = az_hash(key, n);
+    else
+        *h = az_hash_more(az_cid_hash(a, n - pre), key, pre);
+    return n;
+}
+
+void az_pending_free(void *v) /* inline in its entry: only the request is freed */
+{
+    az_pending *p = v;
+    sr_msg_free(p->req);
+}
+
+/* @p pre: the request's findings when already computed (az_lint_request()), else NULL. */
+void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs, bool *kept,
+             uint64_t now, const sr_lint_finding *pre, size_t npre)
+{
+    sr_lint_finding buf[64];
+    const sr_lint_finding *f = buf;
+    sr_lint_opts o;
+    sr_lint_opts_init(&o);
+    if (cm->transport == SR_CAP_UDP)
+        o.input_len = cm->len;
+    size_t n;
+    char key[400];
+    uint64_t h = 0;
+    size_t kl = cs ? txn_key(a, key, sizeof key, cs, &h) : 0;
+    if (sr_msg_is_request(m)) {
+        if (pre) {
+            f = pre;
+            n = npre;
+        } else {
+            n = az_lint_request(cm, m, buf, 64);
+        }
+        if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
+            az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
+            if (!p && a->pending.n >= AZ_MAX_PENDING) {
+                a->pending_full++; /* its responses are checked alone */
+            } else if (!p) {
+                p = az_tab_put_inline_h(&a->pending, h, key, kl, sizeof *p, now);
+            }
+            if (p) {
+                sr_msg_free(p->req);
+                p->req = m;
+                p->at = now;
+                *kept = true;
+            }
+        }
+    } else {
+        az_pending *p = kl ? az_tab_get_h(&a->pending, h, key, kl) : NULL;
+        if (p && a->last_ns - p->at > PENDING_NS)
+            p = NULL; /* expired (its expiry has not come round yet) */
+        n = p ? sr_lint_pair(m, p->req, &o, buf, 64) : sr_lint_msg(m, &o, buf, 64);
+    }
+    for (size_t i = 0; i < n && i < 64; i++)
+        az_finding_add(a, el, &f[i], cm);
+}
+
+bool az_sweep_resend(az *a, void *v)
+{
+    az_resend *r = v; /* inline in its entry: freed with it */
+    if (a->last_ns - r->last > RESEND_NS)
+        return true;
+    return false;
+}
+
+bool az_sweep_pending(az *a, void *v)
+{
+    az_pending *p = v;
+    if (a->last_ns - p->at > PENDING_NS) {
+        az_pending_free(p);
+        return true;
+    }
+    return false;
+}
