@@ -49,6 +49,7 @@ enum sr__hrole { SR__HR_ID = 0, SR__HR_MATCH, SR__HR_DIALOG, SR__HR_COUNT };
  * allocates, so indexing cannot fail. */
 typedef struct sr__hnode {
     struct sr__hnode *next;
+    struct sr__hnode **pprev; /* the link that points here: unlinking walks no chain */
     struct sr__txn *txn;
     uint64_t hash;
     bool linked;

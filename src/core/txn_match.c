@@ -189,6 +189,9 @@ static void grow(sr_stack *s)
             sr__hnode *next = e->next;
             size_t b = (size_t)(e->hash & (n - 1));
             e->next = nt[b];
+            if (e->next != NULL)
+                e->next->pprev = &e->next;
+            e->pprev = &nt[b];
             nt[b] = e;
             e = next;
         }
@@ -205,6 +208,9 @@ static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
     e->txn = t;
     e->hash = hash;
     e->next = s->tbl[b];
+    if (e->next != NULL)
+        e->next->pprev = &e->next;
+    e->pprev = &s->tbl[b];
     e->linked = true;
     s->tbl[b] = e;
     s->tbl_n++;
@@ -235,13 +241,11 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
         sr__hnode *e = &t->hn[role];
         if (!e->linked)
             continue;
-        for (sr__hnode **pp = &s->tbl[e->hash & (s->tbl_size - 1)]; *pp != NULL;
-             pp = &(*pp)->next) {
-            if (*pp == e) {
-                *pp = e->next;
-                break;
-            }
-        }
+        *e->pprev = e->next; /* O(1): no walk through the chain's other transactions */
+        if (e->next != NULL)
+            e->next->pprev = e->pprev;
+        e->next = NULL;
+        e->pprev = NULL;
         e->linked = false;
         s->tbl_n--;
     }
