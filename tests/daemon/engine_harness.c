@@ -212,3 +212,40 @@ bool eh_has(const eh_sent *s, const char *text)
 {
     return strstr(s->data, text) != NULL;
 }
+
+int eh_m_open(void *user, void *sess, const char *host, uint16_t lo, uint16_t hi, void **sock,
+              uint16_t *port)
+{
+    (void)host;
+    (void)lo;
+    (void)hi;
+    eh_media *m = user;
+    if (m->refuse_open || m->opened >= 8)
+        return -1;
+    m->sess[m->opened] = sess;
+    m->sock_ids[m->opened] = (int)m->opened + 1;
+    *sock = &m->sock_ids[m->opened];
+    *port = (uint16_t)(30000 + 2 * m->opened);
+    m->opened++;
+    return 0;
+}
+
+void eh_m_send(void *user, void *sock, bool rtcp, const uint8_t *data, size_t len, const char *host,
+               uint16_t port)
+{
+    (void)sock;
+    eh_media *m = user;
+    assert_true(m->n < EH_MAX_PK && len <= sizeof(m->p[0].data));
+    eh_pk *p = &m->p[m->n++];
+    p->rtcp = rtcp;
+    memcpy(p->data, data, len);
+    p->len = len;
+    snprintf(p->host, sizeof(p->host), "%s", host);
+    p->port = port;
+}
+
+void eh_m_close(void *user, void *sock)
+{
+    (void)sock;
+    ((eh_media *)user)->closed++;
+}

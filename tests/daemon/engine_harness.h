@@ -116,4 +116,33 @@ const char *eh_hdr(const char *msg, const char *name, char *out, size_t size);
 /* Whether what @p s carries contains @p text. */
 bool eh_has(const eh_sent *s, const char *text);
 
+/* A fake of the engine's media sockets (sd_engine_opts.media_open/_send/_close): up to 8
+ * sessions opened on ports 30000, 30002, ..., every packet sent recorded. The callbacks get
+ * the engine's user pointer, so an eh_media must be the FIRST member of the test's user
+ * struct. */
+#define EH_MAX_PK 1024
+
+typedef struct eh_pk {
+    bool rtcp;
+    uint8_t data[300];
+    size_t len;
+    char host[64];
+    uint16_t port;
+} eh_pk;
+
+typedef struct eh_media {
+    eh_pk p[EH_MAX_PK];
+    size_t n;
+    void *sess[8];
+    int sock_ids[8];
+    size_t opened, closed;
+    bool refuse_open; /* make every open fail */
+} eh_media;
+
+int eh_m_open(void *user, void *sess, const char *host, uint16_t lo, uint16_t hi, void **sock,
+              uint16_t *port);
+void eh_m_send(void *user, void *sock, bool rtcp, const uint8_t *data, size_t len, const char *host,
+               uint16_t port);
+void eh_m_close(void *user, void *sock);
+
 #endif

@@ -11,24 +11,13 @@
 #include "engine_harness.h"
 #include "sipreply/rtp.h"
 
-#define MAX_PK  1024
 #define MAX_SIP 64
 
-typedef struct pk {
-    bool rtcp;
-    uint8_t data[300];
-    size_t len;
-} pk;
-
 typedef struct fake {
+    eh_media m; /* first: the media callbacks get this struct */
     uint64_t now;
     char sip[MAX_SIP][2048];
     size_t n_sip;
-    pk p[MAX_PK];
-    size_t n;
-    void *sess[8];
-    int sock_ids[8];
-    size_t opened, closed;
     char dtmf_line[600]; /* the last "dtmf:" line */
     unsigned dtmf_lines;
     char note[300];
@@ -45,43 +34,6 @@ static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
     memcpy(f->sip[f->n_sip], data, n);
     f->sip[f->n_sip][n] = '\0';
     f->n_sip++;
-}
-
-static int m_open(void *user, void *sess, const char *host, uint16_t lo, uint16_t hi, void **sock,
-                  uint16_t *port)
-{
-    (void)host;
-    (void)lo;
-    (void)hi;
-    fake *f = user;
-    if (f->opened >= 8)
-        return -1;
-    f->sess[f->opened] = sess;
-    f->sock_ids[f->opened] = (int)f->opened + 1;
-    *sock = &f->sock_ids[f->opened];
-    *port = (uint16_t)(30000 + 2 * f->opened);
-    f->opened++;
-    return 0;
-}
-
-static void m_send(void *user, void *sock, bool rtcp, const uint8_t *data, size_t len,
-                   const char *host, uint16_t port)
-{
-    (void)sock;
-    (void)host;
-    (void)port;
-    fake *f = user;
-    assert_true(f->n < MAX_PK && len <= sizeof(f->p[0].data));
-    pk *p = &f->p[f->n++];
-    p->rtcp = rtcp;
-    memcpy(p->data, data, len);
-    p->len = len;
-}
-
-static void m_close(void *user, void *sock)
-{
-    (void)sock;
-    ((fake *)user)->closed++;
 }
 
 static void m_log(int level, const char *line, void *user)
@@ -113,9 +65,9 @@ static sd_engine *engine_from(const char *yaml, fake *f)
                         .user = f,
                         .log_user = f,
                         .seed = 7,
-                        .media_open = m_open,
-                        .media_send = m_send,
-                        .media_close = m_close,
+                        .media_open = eh_m_open,
+                        .media_send = eh_m_send,
+                        .media_close = eh_m_close,
                         .media_log = m_log,
                         .note = on_note,
                         .reg_user = f,
@@ -179,9 +131,9 @@ static void key(sd_engine *e, fake *f, void *sess, uint8_t ev, uint32_t ts)
 {
     sr_addr src;
     sr_addr_set(&src, "192.0.2.5", 7000, SR_TP_UDP);
-    size_t closed = f->closed;
+    size_t closed = f->m.closed;
     /* once the session is closed (a hangup), the shell delivers nothing more to it */
-    for (int i = 1; i <= 6 && f->closed == closed; i++) {
+    for (int i = 1; i <= 6 && f->m.closed == closed; i++) {
         uint8_t b[32];
         size_t n = sr_rtp_write_hdr(b, sizeof(b), 101, i == 1, rseq++, ts, 0x4242);
         bool end = i > 3;
@@ -210,8 +162,8 @@ static void audio(sd_engine *e, fake *f, void *sess)
 static size_t rtp_sent(const fake *f)
 {
     size_t k = 0;
-    for (size_t i = 0; i < f->n; i++)
-        k += !f->p[i].rtcp;
+    for (size_t i = 0; i < f->m.n; i++)
+        k += !f->m.p[i].rtcp;
     return k;
 }
 
@@ -250,8 +202,8 @@ static void test_rtp_menu(void **state)
     sd_engine *e = engine_from(yaml, f);
     char tag[64];
     call(e, f, "ivr", "d1", tag, true);
-    assert_int_equal(f->opened, 1);
-    void *s = f->sess[0];
+    assert_int_equal(f->m.opened, 1);
+    void *s = f->m.sess[0];
     /* none: nothing sent; '2' (six packets, one event): echo */
     advance(e, f, 100);
     assert_int_equal(rtp_sent(f), 0);
@@ -295,7 +247,7 @@ static void test_rtp_menu(void **state)
     assert_non_null(strstr(bye, "BYE sip:a@192.0.2.5:5062 SIP/2.0"));
     assert_string_equal(f->dialog_end, "dtmf hangup");
     assert_true(f->dialog_bye);
-    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->m.closed, 1);
     assert_int_equal(sd_engine_counters(e)->dtmf_hangups, 1);
     assert_int_equal(sd_engine_counters(e)->rtp_events, 8);
     assert_int_equal(sd_engine_dialogs(e), 0);
@@ -311,25 +263,25 @@ static void test_delayed_hangup_and_ack(void **state)
     char tag[64];
     /* '8': silence, the BYE 1 s later to the millisecond */
     call(e, f, "ivr", "d2", tag, true);
-    key(e, f, f->sess[0], 8, 500);
+    key(e, f, f->m.sess[0], 8, 500);
     uint64_t t = f->now - 100;
     advance(e, f, t + 999);
     assert_null(last_bye(f, "d2"));
     advance(e, f, t + 1000);
     assert_non_null(last_bye(f, "d2"));
-    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->m.closed, 1);
     /* '9' before the ACK: no BYE (RFC 3261 §15) until the ACK comes */
     f->n_sip = 0;
     call(e, f, "ivr", "d3", tag, false);
-    key(e, f, f->sess[1], 9, 700);
+    key(e, f, f->m.sess[1], 9, 700);
     assert_null(last_bye(f, "d3"));
     advance(e, f, f->now + 1000);
     assert_null(last_bye(f, "d3"));
-    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->m.closed, 1);
     sip_in(e, f, "ACK", "ivr", "d3", 1, NULL, NULL, tag);
     advance(e, f, f->now + 200);
     assert_non_null(last_bye(f, "d3"));
-    assert_int_equal(f->closed, 2);
+    assert_int_equal(f->m.closed, 2);
     assert_int_equal(sd_engine_counters(e)->dtmf_hangups, 2);
     sd_engine_free(e);
     free(f);
@@ -355,7 +307,7 @@ static void test_info_keys(void **state)
     assert_non_null(strstr(f->sip[f->n_sip - 2], "SIP/2.0 200") ? f->sip[f->n_sip - 2]
                                                                 : f->sip[f->n_sip - 1]);
     assert_non_null(last_bye(f, "d4"));
-    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->m.closed, 1);
     sd_engine_free(e);
     free(f);
 }
@@ -388,7 +340,7 @@ static void test_shutdown(void **state)
     assert_non_null(strstr(f->note, "BYE sent for 2 dialogs still up, 1 more once"));
     assert_string_equal(f->dialog_end, "shutdown");
     assert_int_equal(sd_engine_counters(e)->shutdown_byes, 2);
-    assert_int_equal(f->closed, 2);
+    assert_int_equal(f->m.closed, 2);
     /* shutdown waits for: two BYEs without a final, one dialog not ACKed */
     assert_int_equal(sd_engine_pending(e), 3);
     answer_bye(e, f, f->sip[was]);
@@ -406,7 +358,7 @@ static void test_shutdown(void **state)
     advance(e, f, f->now + 40000);
     assert_int_equal(sd_engine_pending(e), 0);
     assert_int_equal(sd_engine_dialogs(e), 0);
-    assert_int_equal(f->closed, 3);
+    assert_int_equal(f->m.closed, 3);
     sd_engine_free(e);
     free(f);
 }

@@ -10,26 +10,11 @@
 #include "engine_harness.h"
 #include "sipreply/rtp.h"
 
-#define MAX_PK 512
-
-typedef struct pk {
-    bool rtcp;
-    uint8_t data[300];
-    size_t len;
-    char host[64];
-    uint16_t port;
-} pk;
-
 typedef struct fake {
+    eh_media m; /* first: the media callbacks get this struct */
     uint64_t now;
     char sip[16][4096];
     size_t n_sip;
-    pk p[MAX_PK];
-    size_t n;
-    void *sess[8];
-    int sock_ids[8];
-    size_t opened, closed;
-    bool refuse_open;
     unsigned ends; /* "media end" lines */
     char last_line[600];
 } fake;
@@ -44,43 +29,6 @@ static void on_send(const char *data, size_t len, const sr_addr *to, void *user)
         f->sip[f->n_sip][n] = '\0';
         f->n_sip++;
     }
-}
-
-static int m_open(void *user, void *sess, const char *host, uint16_t lo, uint16_t hi, void **sock,
-                  uint16_t *port)
-{
-    (void)host;
-    (void)lo;
-    (void)hi;
-    fake *f = user;
-    if (f->refuse_open || f->opened >= 8)
-        return -1;
-    f->sess[f->opened] = sess;
-    f->sock_ids[f->opened] = (int)f->opened + 1;
-    *sock = &f->sock_ids[f->opened];
-    *port = (uint16_t)(30000 + 2 * f->opened);
-    f->opened++;
-    return 0;
-}
-
-static void m_send(void *user, void *sock, bool rtcp, const uint8_t *data, size_t len,
-                   const char *host, uint16_t port)
-{
-    (void)sock;
-    fake *f = user;
-    assert_true(f->n < MAX_PK && len <= sizeof(f->p[0].data));
-    pk *p = &f->p[f->n++];
-    p->rtcp = rtcp;
-    memcpy(p->data, data, len);
-    p->len = len;
-    snprintf(p->host, sizeof(p->host), "%s", host);
-    p->port = port;
-}
-
-static void m_close(void *user, void *sock)
-{
-    (void)sock;
-    ((fake *)user)->closed++;
 }
 
 static void m_log(int level, const char *line, void *user)
@@ -98,9 +46,9 @@ static sd_engine *engine_from(const char *yaml, fake *f)
                         .user = f,
                         .log_user = f,
                         .seed = 7,
-                        .media_open = m_open,
-                        .media_send = m_send,
-                        .media_close = m_close,
+                        .media_open = eh_m_open,
+                        .media_send = eh_m_send,
+                        .media_close = eh_m_close,
                         .media_log = m_log};
     return eh_engine_new(yaml, &o);
 }
@@ -166,7 +114,7 @@ static void test_echo(void **state)
     fake *f = calloc(1, sizeof(*f));
     sd_engine *e = engine_from(yaml, f);
     sip_in(e, f, "INVITE", "echo", "c1", 1, OFFER("8", "PCMA/8000"));
-    assert_int_equal(f->opened, 1);
+    assert_int_equal(f->m.opened, 1);
     assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio 30000 RTP/AVP 8 101\r\n"));
     char tag[64];
     snprintf(tag, sizeof(tag), "%s", to_tag(f));
@@ -178,37 +126,37 @@ static void test_echo(void **state)
     memset(in + n, 0x55, 160);
     sr_addr src;
     sr_addr_set(&src, "198.51.100.7", 40000, SR_TP_UDP);
-    sd_engine_media_receive(e, f->sess[0], false, in, n + 160, &src, f->now + 5);
-    assert_int_equal(f->n, 1);
-    assert_false(f->p[0].rtcp);
-    assert_string_equal(f->p[0].host, "198.51.100.7");
-    assert_int_equal(f->p[0].port, 40000);
+    sd_engine_media_receive(e, f->m.sess[0], false, in, n + 160, &src, f->now + 5);
+    assert_int_equal(f->m.n, 1);
+    assert_false(f->m.p[0].rtcp);
+    assert_string_equal(f->m.p[0].host, "198.51.100.7");
+    assert_int_equal(f->m.p[0].port, 40000);
     sr_rtp_hdr h;
-    assert_int_equal(sr_rtp_parse(f->p[0].data, f->p[0].len, &h), 0);
+    assert_int_equal(sr_rtp_parse(f->m.p[0].data, f->m.p[0].len, &h), 0);
     assert_int_not_equal(h.ssrc, 0x1234);
     assert_int_equal(h.pt, 8);
     assert_int_equal(h.payload_len, 160);
     /* not RTP: counted, nothing sent */
-    sd_engine_media_receive(e, f->sess[0], false, (const uint8_t *)"junk", 4, &src, f->now + 6);
-    assert_int_equal(f->n, 1);
+    sd_engine_media_receive(e, f->m.sess[0], false, (const uint8_t *)"junk", 4, &src, f->now + 6);
+    assert_int_equal(f->m.n, 1);
     assert_int_equal(sd_engine_counters(e)->rtp_bad, 1);
     /* BYE: an RTCP BYE to RTP's source port + 1, the end line, the pair closed */
     sip_in_tag(e, f, "BYE", "echo", "c1", 2, NULL, tag);
     assert_non_null(strstr(f->sip[f->n_sip - 1], "SIP/2.0 200"));
-    assert_int_equal(f->n, 2);
-    assert_true(f->p[1].rtcp);
-    assert_int_equal(f->p[1].port, 40001);
+    assert_int_equal(f->m.n, 2);
+    assert_true(f->m.p[1].rtcp);
+    assert_int_equal(f->m.p[1].port, 40001);
     sr_rtcp_info info;
-    assert_int_equal(sr_rtcp_parse(f->p[1].data, f->p[1].len, &info), 0);
+    assert_int_equal(sr_rtcp_parse(f->m.p[1].data, f->m.p[1].len, &info), 0);
     assert_true(info.bye && info.is_sr);
-    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->m.closed, 1);
     assert_int_equal(f->ends, 1);
     assert_non_null(strstr(f->last_line, "sent 1 received 1 lost 0"));
     assert_non_null(strstr(f->last_line, "(BYE"));
     assert_int_equal(sd_engine_media_calls(e), 0);
     /* a BYE for a call without media: nothing */
     sip_in(e, f, "BYE", "echo", "c-none", 2, NULL);
-    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->m.closed, 1);
     sd_engine_free(e);
     free(f);
 }
@@ -223,25 +171,25 @@ static void test_tone_early_media(void **state)
     assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio 30000 RTP/AVP 0 101\r\n"));
     advance(e, f, 99);
     /* 0, 20, 40, 60, 80 ms: five packets of PCMU to the SDP's address */
-    assert_int_equal(f->n, 5);
+    assert_int_equal(f->m.n, 5);
     for (size_t i = 0; i < 5; i++) {
         sr_rtp_hdr h;
-        assert_int_equal(sr_rtp_parse(f->p[i].data, f->p[i].len, &h), 0);
+        assert_int_equal(sr_rtp_parse(f->m.p[i].data, f->m.p[i].len, &h), 0);
         assert_int_equal(h.pt, 0);
         assert_int_equal(h.payload_len, 160);
-        assert_string_equal(f->p[i].host, "192.0.2.5");
-        assert_int_equal(f->p[i].port, 7000);
+        assert_string_equal(f->m.p[i].host, "192.0.2.5");
+        assert_int_equal(f->m.p[i].port, 7000);
     }
     /* the 486 ends it (an RTCP BYE to 7001 first) */
     advance(e, f, 100);
     assert_non_null(strstr(f->sip[f->n_sip - 1], "SIP/2.0 486"));
-    assert_int_equal(f->closed, 1);
-    assert_true(f->p[f->n - 1].rtcp);
-    assert_int_equal(f->p[f->n - 1].port, 7001);
+    assert_int_equal(f->m.closed, 1);
+    assert_true(f->m.p[f->m.n - 1].rtcp);
+    assert_int_equal(f->m.p[f->m.n - 1].port, 7001);
     assert_non_null(strstr(f->last_line, "(the INVITE failed)"));
-    size_t was = f->n;
+    size_t was = f->m.n;
     advance(e, f, 1000);
-    assert_int_equal(f->n, was);
+    assert_int_equal(f->m.n, was);
     sd_engine_free(e);
     free(f);
 }
@@ -253,9 +201,9 @@ static void test_timeout(void **state)
     sd_engine *e = engine_from(yaml, f);
     sip_in(e, f, "INVITE", "echo", "c3", 1, OFFER("0", "PCMU/8000"));
     advance(e, f, 999);
-    assert_int_equal(f->closed, 0);
+    assert_int_equal(f->m.closed, 0);
     advance(e, f, 1000);
-    assert_int_equal(f->closed, 1);
+    assert_int_equal(f->m.closed, 1);
     assert_non_null(strstr(f->last_line, "(RTP timeout)"));
     assert_int_equal(sd_engine_counters(e)->media_timeouts, 1);
     sd_engine_free(e);
@@ -269,26 +217,26 @@ static void test_no_media(void **state)
     sd_engine *e = engine_from(yaml, f);
     /* a rule without media: the template port, nothing opened */
     sip_in(e, f, "INVITE", "plain", "c4", 1, OFFER("0", "PCMU/8000"));
-    assert_int_equal(f->opened, 0);
+    assert_int_equal(f->m.opened, 0);
     assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio " SD_SDP_MEDIA_PORT " "));
     /* an offer we refuse (no codec in common): 488, the pair opened for it closed again */
     sip_in(e, f, "INVITE", "echo", "c5", 1, OFFER("18", "G729/8000"));
     assert_non_null(strstr(f->sip[f->n_sip - 1], "SIP/2.0 488"));
-    assert_int_equal(f->opened, f->closed);
+    assert_int_equal(f->m.opened, f->m.closed);
     assert_int_equal(sd_engine_media_calls(e), 0);
     assert_int_equal(f->ends, 0);
     /* no port pair: answered without media (the template port), counted */
-    f->refuse_open = true;
+    f->m.refuse_open = true;
     sip_in(e, f, "INVITE", "echo", "c6", 1, OFFER("0", "PCMU/8000"));
     assert_non_null(strstr(f->sip[f->n_sip - 1], "SIP/2.0 200"));
     assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio " SD_SDP_MEDIA_PORT " "));
     assert_int_equal(sd_engine_counters(e)->media_failures, 1);
     /* the engine freed with a session open: closed, no end line */
-    f->refuse_open = false;
+    f->m.refuse_open = false;
     sip_in(e, f, "INVITE", "echo", "c7", 1, OFFER("0", "PCMU/8000"));
     assert_int_equal(sd_engine_media_calls(e), 1);
     sd_engine_free(e);
-    assert_int_equal(f->opened, f->closed);
+    assert_int_equal(f->m.opened, f->m.closed);
     free(f);
 }
 
@@ -301,20 +249,20 @@ static void test_hold_resume(void **state)
     sd_engine *e = engine_from(yaml, f);
     sip_in(e, f, "INVITE", "hold", "c8", 1, OFFER("0", "PCMU/8000"));
     advance(e, f, 50); /* 0, 20, 40 */
-    assert_int_equal(f->n, 3);
+    assert_int_equal(f->m.n, 3);
     sip_in(e, f, "INVITE", "hold", "c8", 2, OFFER("0", "PCMU/8000") "a=sendonly\r\n");
     assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio 30000 RTP/AVP 0 101\r\n"));
     assert_non_null(strstr(f->sip[f->n_sip - 1], "a=recvonly\r\n"));
     advance(e, f, 500);
-    assert_int_equal(f->n, 3);
-    assert_int_equal(f->opened, 1);
+    assert_int_equal(f->m.n, 3);
+    assert_int_equal(f->m.opened, 1);
     /* the resuming re-INVITE matches a rule without media: the call's session is kept */
     sip_in(e, f, "INVITE", "plain", "c8", 3, OFFER("0", "PCMU/8000"));
     assert_non_null(strstr(f->sip[f->n_sip - 1], "m=audio 30000 RTP/AVP 0 101\r\n"));
     advance(e, f, 510);
-    assert_int_equal(f->n, 4);
+    assert_int_equal(f->m.n, 4);
     sr_rtp_hdr h;
-    assert_int_equal(sr_rtp_parse(f->p[3].data, f->p[3].len, &h), 0);
+    assert_int_equal(sr_rtp_parse(f->m.p[3].data, f->m.p[3].len, &h), 0);
     assert_true(h.marker); /* a new talkspurt after the gap */
     sd_engine_free(e);
     free(f);
