@@ -158,6 +158,9 @@ enum {
     SR_PROXY_KEEP_503 = 1u << 1,
     /** Send no 199 (RFC 6228) even when the caller supports it. */
     SR_PROXY_NO_199 = 1u << 2,
+    /** The request given to sr_proxy_new() is lent: the caller keeps it, unchanged, until
+     *  sr_proxy_free(), and the context reads it there instead of keeping a copy. */
+    SR_PROXY_REQ_LENT = 1u << 3,
 };
 
 /** Response context configuration: fill with sr_proxy_config_default(). Times in ms. */
@@ -211,7 +214,8 @@ typedef struct sr_proxy_action {
 
 /**
  * Create the response context for @p req, the request as received (a copy is kept, so it may
- * be freed after the call), with @p cfg (NULL: defaults).
+ * be freed after the call; with SR_PROXY_REQ_LENT in @p cfg's flags none is, and @p req must
+ * stay as it is until sr_proxy_free()), with @p cfg (NULL: defaults).
  * Returns 0 or one of: SR_EINVAL (NULL, not a request, ACK, Timer C not above 3 minutes,
  * bad size), SR_ENOMEM.
  */

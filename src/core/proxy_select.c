@@ -47,7 +47,8 @@ typedef struct pact {
 struct sr_proxy {
     const sr_allocator *alloc;
     sr_proxy_config cfg;
-    sr_msg *req;
+    const sr_msg *req; /* req_own, or the caller's (SR_PROXY_REQ_LENT) */
+    sr_msg *req_own;
     bool invite, sup199, sips;
     pbranch *b;
     size_t nb, capb;
@@ -100,10 +101,15 @@ int sr_proxy_new(sr_proxy **out, const sr_msg *req, const sr_proxy_config *cfg)
     if (p->cfg.max_branches == 0)
         p->cfg.max_branches = 32;
     p->alloc = alloc;
-    int rc = sr_msg_dup(&p->req, req);
-    if (rc) {
-        sr__free(alloc, p);
-        return rc;
+    if (p->cfg.flags & SR_PROXY_REQ_LENT) {
+        p->req = req;
+    } else {
+        int rc = sr_msg_dup(&p->req_own, req);
+        if (rc) {
+            sr__free(alloc, p);
+            return rc;
+        }
+        p->req = p->req_own;
     }
     p->invite = sr_msg_method(req) == SR_METHOD_INVITE;
     /* RFC 6228 §6: a 199 only to a caller that said it understands one. */
@@ -137,7 +143,7 @@ void sr_proxy_free(sr_proxy *p)
     sr__free(p->alloc, p->b);
     sr__free(p->alloc, p->q);
     sr__free(p->alloc, p->reason);
-    sr_msg_free(p->req);
+    sr_msg_free(p->req_own);
     sr__free(p->alloc, p);
 }
 

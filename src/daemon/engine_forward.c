@@ -416,7 +416,9 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
     sr_proxy_config_default(&pc);
     pc.alloc = e->alloc;
     pc.timer_c = f->timer_c_ms;
-    pc.flags = (f->keep_503 ? SR_PROXY_KEEP_503 : 0) | (f->recurse ? SR_PROXY_RECURSE : 0);
+    /* c->req outlives c->p and is not changed after this (call_free frees c->p first) */
+    pc.flags = (f->keep_503 ? SR_PROXY_KEEP_503 : 0) | (f->recurse ? SR_PROXY_RECURSE : 0) |
+               SR_PROXY_REQ_LENT;
     pc.max_branches = c->cap;
     if (rc == 0)
         rc = sr_proxy_new(&c->p, c->req, &pc);

@@ -528,18 +528,54 @@ static void t_api(void **state)
     ph_end(&h);
 }
 
+/* SR_PROXY_REQ_LENT: the context reads the caller's request instead of a copy of it; what it
+ * builds from that request (a 199, RFC 6228 §7; a made-up 408 at Timer C, §16.8) is the same,
+ * and sr_proxy_free() leaves the request to its owner (ph_end frees it after the context). */
+static void t_req_lent(void **state)
+{
+    (void)state;
+    ph h;
+    ph_log l = {0};
+    ph_start(&h, ph_request(NULL, "Supported: 199\r\n"), 2, SR_PROXY_REQ_LENT, 0);
+    assert_int_equal(ph_resp(&h, 0, 180, "a", NULL, NULL, 1), 0);
+    assert_int_equal(ph_resp(&h, 0, 486, "a", NULL, NULL, 2), 0); /* 199 for "a" */
+    assert_int_equal(ph_resp(&h, 1, 404, "b", NULL, NULL, 3), 0); /* the 486 goes up */
+    sr_proxy_action a;
+    unsigned seen = 0;
+    while (sr_proxy_poll(h.p, &a) == 0) {
+        if (a.kind != SR_PROXY_ACT_FORWARD || a.status != 199)
+            continue;
+        seen++;
+        assert_true(sr_str_eq(sr_msg_call_id(a.msg), sr_msg_call_id(h.req)));
+        assert_true(sr_str_eq(sr_msg_from(a.msg)->tag, sr_msg_from(h.req)->tag));
+        assert_true(sr_str_eq(sr_msg_to(a.msg)->tag, SR_STR("a")));
+    }
+    assert_int_equal(seen, 1);
+    assert_true(sr_proxy_is_done(h.p));
+    ph_end(&h);
+
+    memset(&l, 0, sizeof l);
+    ph_start(&h, ph_request(NULL, NULL), 1, SR_PROXY_REQ_LENT, 0);
+    assert_int_equal(sr_proxy_on_timer(h.p, 181000), 0);
+    const ph_rec *r = ph_one(&h, &l, 408); /* made up from the lent request */
+    assert_int_equal(r->vias, 2);
+    ph_end(&h);
+}
+
 /* Allocation failures anywhere leave nothing leaked and never two non-2xx finals. */
 static void t_failures(void **state)
 {
     (void)state;
     tu_alloc *ta = tu_alloc_state();
-    for (long fail = 1; fail < 400; fail++) {
+    for (long k = 2; k < 800; k++) { /* each failure point with the request copied, then lent */
+        long fail = k / 2;
         sr_msg *req = ph_request(NULL, "Supported: 199\r\n");
         ta->fail_at = ta->total + fail;
         sr_proxy *p = NULL;
         sr_proxy_config c;
         sr_proxy_config_default(&c);
         c.alloc = tu_allocator();
+        c.flags = k % 2 ? SR_PROXY_REQ_LENT : 0;
         sr_proxy_fwd_opts o;
         ph_opts(&o);
         sr_msg *f[3] = {0};
@@ -602,6 +638,7 @@ int main(void)
         TU_TEST(t_recurse),
         TU_TEST(t_hold),
         TU_TEST(t_api),
+        TU_TEST(t_req_lent),
         TU_TEST(t_failures),
     };
     return cmocka_run_group_tests_name("proxy", tests, NULL, NULL);
