@@ -19,7 +19,8 @@ start_daemon() {
     udp_port= tcp_port= metrics_port=
     "$bin" --port-file "$portfile" "$@" >"$log" 2>&1 &
     pid=$!
-    for _ in $(seq 50); do
+    # a bound, not a measure: on a loaded machine the start may take seconds
+    for _ in $(seq 300); do
         if [ -s "$portfile" ]; then
             udp_port=$(port_of udp) tcp_port=$(port_of tcp) metrics_port=$(port_of metrics)
             return 0

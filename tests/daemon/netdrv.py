@@ -157,6 +157,9 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
             st["sent"] += len(a)
             if callid == callid_final:
                 return
+            # every call answered (and ACKed): the wait is a bound, not a measure
+            if callid_final is None and len(answered) == len(calls):
+                return
 
     for i in range(n):
         branch = "z9hG4bK" + rnd(4)
@@ -173,7 +176,7 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
         st["sent"] += len(req)
         if serial:  # one call at a time: its final (and ACK) before the next INVITE
             pump(time.time() + 2, callid)
-    pump(time.time() + wait)
+    pump(time.time() + wait)  # with --ack: until every call is answered, at most @p wait
     print(f"request_bytes={len(calls[next(iter(calls))][1])}")
     print(f"sent_bytes={st['sent']}")
     print(f"received_bytes={st['got_bytes']}")

@@ -55,7 +55,7 @@ stop_daemon
 start_daemon "$tmp/ack.log" "${common[@]}" || exit 1
 port=$udp_port
 for user in 180 486; do
-    out=$($DRV reflect 127.0.0.1 "$port" 20 --sdp --ack --user $user --wait 2)
+    out=$($DRV reflect 127.0.0.1 "$port" 20 --sdp --ack --user $user --wait 10)
     # every call's final (a slow machine may also see a retransmission before the ACK lands)
     [ "$(val "$out" calls_answered)" = 20 ] && [ "$(val "$out" received_datagrams)" -ge 40 ] \
         && ok "ACKing caller ($user, 20 at once): every response" || bad "ACKing caller ($user): $out"
@@ -71,7 +71,7 @@ stop_daemon
 start_daemon "$tmp/life.log" "${common[@]}" --reflection-ratio 1 || exit 1
 port=$udp_port
 for user in 180 486; do
-    out=$($DRV reflect 127.0.0.1 "$port" 20 --ack --serial --user $user --wait 1)
+    out=$($DRV reflect 127.0.0.1 "$port" 20 --ack --serial --user $user --wait 10)
     [ "$(val "$out" calls_answered)" = 20 ] && [ "$(val "$out" received_datagrams)" -ge 40 ] \
         && ok "ACKs are signs of life ($user, one call at a time)" || bad "ACKs as signs of life ($user): $out"
 done
@@ -86,7 +86,7 @@ stop_daemon
 # on 127.0.0.2: an address of its own, not the caller's, which earns credit by its requests)
 "$bin" --port-file "$tmp/tports" -l udp:127.0.0.2:0 --reflection-budget 0 >"$tmp/target.log" 2>&1 &
 tpid=$!
-for _ in $(seq 50); do [ -s "$tmp/tports" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$tmp/tports" ] && break; sleep 0.1; done
 tport=$(awk '$1 == "udp" { print $3; exit }' "$tmp/tports")
 cat >"$tmp/proxy.yaml" <<YAML
 rules:
@@ -94,7 +94,7 @@ rules:
     forward: ["sip:486@127.0.0.2:$tport"]
 YAML
 start_daemon "$tmp/proxy.log" -c "$tmp/proxy.yaml" -l udp:127.0.0.1:0 --metrics 127.0.0.1:0 || exit 1
-out=$($DRV reflect 127.0.0.1 "$udp_port" 20 --sdp --ack --user 486 --wait 3)
+out=$($DRV reflect 127.0.0.1 "$udp_port" 20 --sdp --ack --user 486 --wait 10)
 [ "$(val "$out" calls_answered)" = 20 ] && ok "proxy: 20 INVITEs forwarded at once, 20 answered" ||
     bad "proxy, 20 at once: $out"
 n=$(metric sipreplyd_reflection_dropped_total)
