@@ -9,57 +9,8 @@
 
 #include "build_int.h"
 #include "core_int.h"
+#include "proxy_ctx.h"
 #include "proxy_int.h"
-
-enum { B_CALLING = 0, B_PROCEEDING, B_DONE };
-
-/* An early dialog seen on a branch (a 101–199 with a To tag): its To value, for a 199. */
-typedef struct edlg {
-    char *to;
-    size_t to_len;
-    sr_str tag; /* inside to */
-} edlg;
-
-typedef struct pbranch {
-    sr_msg *req; /* the request forwarded on this branch */
-    sr_str id;   /* its top Via branch */
-    int state;
-    bool got_1xx;   /* any provisional, 100 included: the client transaction is Proceeding */
-    unsigned final; /* final code received or made up, 0 while none */
-    bool local;     /* the final was made up here (408 timeout, 503 transport error) */
-    int drop;       /* SR__DROP_*: the 3xx Contacts recursed on */
-    bool recursed;  /* every Contact of its 3xx was recursed on: not a candidate */
-    sr_msg *resp;   /* the final kept for the choice */
-    uint64_t seq;   /* order of finals */
-    bool cancel_wanted, cancel_sent;
-    sr_str cancel_reason; /* static text or the context's copy */
-    uint64_t timer_c, cancel_at;
-    edlg *ed;
-    size_t ned;
-} pbranch;
-
-typedef struct pact {
-    sr_proxy_action a;
-    sr_msg *msg;
-    sr_str *targets; /* one block: the array, then the bytes */
-} pact;
-
-struct sr_proxy {
-    const sr_allocator *alloc;
-    sr_proxy_config cfg;
-    const sr_msg *req; /* req_own, or the caller's (SR_PROXY_REQ_LENT) */
-    sr_msg *req_own;
-    bool invite, sup199, sips;
-    pbranch *b;
-    size_t nb, capb;
-    bool final_sent, got_6xx, cancelled, hold;
-    uint64_t seq;
-    char *reason; /* the upstream CANCEL's Reason */
-    size_t reason_len;
-    pact *q;
-    size_t qh, qn, qcap;
-    pact cur;
-};
 
 void sr_proxy_config_default(sr_proxy_config *c)
 {
@@ -421,38 +372,6 @@ static int check_complete(sr_proxy *p)
 
 /* ------------------------------------------------------------------ 199 (RFC 6228) */
 
-static int build_199(sr_proxy *p, const edlg *e, unsigned cause, sr_msg **out)
-{
-    sr_msg *m = NULL;
-    sr_buf b;
-    sr_buf_init(&b, p->alloc);
-    int rc = sr_msg_new_response(&m, p->alloc, 199, SR_STR("Early Dialog Terminated"));
-    for (size_t i = 0; rc == 0 && i < sr_msg_header_count(p->req); i++) {
-        const sr_header *h = sr_msg_header_at(p->req, i);
-        switch (h->id) {
-        case SR_HDR_VIA:
-        case SR_HDR_FROM:
-        case SR_HDR_CALL_ID:
-        case SR_HDR_CSEQ: rc = sr__proxy_add(m, h, h->value, &b); break;
-        case SR_HDR_TO: rc = sr__proxy_add(m, h, (sr_str){e->to, e->to_len}, &b); break;
-        default: break;
-        }
-    }
-    /* RFC 6228 §6: a Reason (RFC 3326) naming the final that ended the early dialog. */
-    char num[12];
-    b.len = 0;
-    if (rc == 0 && (rc = sr_buf_append_cstr(&b, "SIP;cause=")) == 0 &&
-        (rc = sr_buf_append(&b, num, sr__u32_to_dec(cause, num))) == 0)
-        rc = sr_msg_add_header(m, SR_HDR_REASON, SR_STR_NULL, (sr_str){b.p, b.len});
-    sr_buf_cleanup(&b);
-    if (rc) {
-        sr_msg_free(m);
-        return rc;
-    }
-    *out = m;
-    return 0;
-}
-
 /* RFC 6228 §6: when a final ends a branch's early dialogs and is not itself forwarded on
  * them now, each gets a 199 — if the caller supports it and no final went upstream. */
 static int send_199s(sr_proxy *p, unsigned bi, sr_str final_tag)
@@ -467,7 +386,7 @@ static int send_199s(sr_proxy *p, unsigned bi, sr_str final_tag)
         if (best == (long)bi && final_tag.p && sr_str_eq(b->ed[i].tag, final_tag))
             continue; /* the final itself goes up on this dialog */
         sr_msg *m = NULL;
-        rc = build_199(p, &b->ed[i], b->final, &m);
+        rc = sr__proxy_build_199(p, &b->ed[i], b->final, &m);
         if (rc == 0)
             rc = forward(p, bi, m, false);
     }
@@ -475,39 +394,6 @@ static int send_199s(sr_proxy *p, unsigned bi, sr_str final_tag)
         sr__free(p->alloc, b->ed[i].to);
     b->ned = 0;
     return rc;
-}
-
-static int note_early(sr_proxy *p, pbranch *b, const sr_msg *resp)
-{
-    const sr_nameaddr *to = sr_msg_to(resp);
-    const sr_header *h = sr_msg_header_find(resp, SR_HDR_TO, NULL);
-    if (!to || !to->tag.len || !h)
-        return 0;
-    for (size_t i = 0; i < b->ned; i++) {
-        if (sr_str_eq(b->ed[i].tag, to->tag)) {
-            if (sr_msg_status(resp) == 199) { /* reported downstream already: forwarded */
-                sr__free(p->alloc, b->ed[i].to);
-                b->ed[i] = b->ed[--b->ned];
-            }
-            return 0;
-        }
-    }
-    if (sr_msg_status(resp) == 199 || to->tag.p < h->value.p ||
-        to->tag.p + to->tag.len > h->value.p + h->value.len)
-        return 0;
-    edlg *ed = sr__realloc(p->alloc, b->ed, (b->ned + 1) * sizeof *ed);
-    if (!ed)
-        return SR_ENOMEM;
-    b->ed = ed;
-    char *s = sr__malloc(p->alloc, h->value.len + 1);
-    if (!s)
-        return SR_ENOMEM;
-    memcpy(s, h->value.p, h->value.len);
-    ed[b->ned].to = s;
-    ed[b->ned].to_len = h->value.len;
-    ed[b->ned].tag = (sr_str){s + (to->tag.p - h->value.p), to->tag.len};
-    b->ned++;
-    return 0;
 }
 
 /* ------------------------------------------------------------------ responses (§16.7) */
@@ -615,7 +501,7 @@ static int provisional(sr_proxy *p, unsigned bi, const sr_msg *resp, uint64_t no
     if (st == 100 || p->final_sent)
         return rc;
     if (p->invite) {
-        int r = note_early(p, b, resp);
+        int r = sr__proxy_note_early(p, b, resp);
         if (r && !rc)
             rc = r;
     }
