@@ -5,8 +5,17 @@ usage: gen_sip_pcap.py SIZE_MB OUT.pcap
 Repeats the known-answer call flow of tests/analyze/mkpcap.py (six calls, a REGISTER with a
 challenge, OPTIONS, MESSAGE; 41 UDP messages over Ethernet) with a new Call-ID each time,
 one copy starting every 0.25 s (so about 280 calls are open at once), until SIZE_MB.
+Each copy also gets tags and Via branches of its own (the template's with 8 hex digits of a
+seeded random number appended), as user agents draw them at random per call and per
+transaction (RFC 3261 §19.3, §8.1.1.7): a copy repeats no From, To or Via line of another
+copy, so a cache of header lines keyed by their bytes hits here only where real traffic
+repeats lines (within a call and transaction, and lines such as Contact, Max-Forwards or
+the Request-URI that a user agent sends unchanged). SAME_TAGS=1 writes the capture of the
+earlier rounds (only the Call-ID differs between copies).
 """
 import os
+import random
+import re
 import struct
 import sys
 
@@ -14,10 +23,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import mkpcap as M  # noqa: E402
 
 
+def relength(p):
+    """Ethernet + IPv4 (20 bytes) + UDP packet @p whose payload changed length: the IPv4 total
+    length and the UDP length set again (checksums are 0 in the template)."""
+    n = len(p) - 14
+    return p[:16] + struct.pack("!H", n) + p[18:38] + struct.pack("!H", n - 20) + p[40:]
+
+
 def main():
     size = int(sys.argv[1]) * 1000000
     out = sys.argv[2]
     tmpl = [(t - M.T0, M.eth(p, 0x0800)) for t, p in M.l3_udp(suffix="-00000000")]
+    same_tags = os.environ.get("SAME_TAGS") == "1"
+    rng = random.Random(1)
+    tagged = re.compile(rb"(;tag=|;branch=z9hG4bK)([A-Za-z0-9]+)")
     ph = struct.Struct("<IIII")
     written = 24
     with open(out, "wb") as f:
@@ -28,8 +47,12 @@ def main():
         while written < size:
             base = k * 0.25
             tag = b"-%08d@x" % k
+            tok = b"%08x" % rng.getrandbits(32)
             for t, p in tmpl:
-                heapq.heappush(window, (base + t, k, p.replace(b"-00000000@x", tag)))
+                p = p.replace(b"-00000000@x", tag)
+                if not same_tags:
+                    p = relength(tagged.sub(lambda g: g.group(1) + g.group(2) + tok, p))
+                heapq.heappush(window, (base + t, k, p))
             k += 1
             # everything earlier than the next copy's start can go out
             while window and window[0][0] < k * 0.25 and written < size:
