@@ -5,13 +5,14 @@ usage: gen_sip_pcap.py SIZE_MB OUT.pcap
 Repeats the known-answer call flow of tests/analyze/mkpcap.py (six calls, a REGISTER with a
 challenge, OPTIONS, MESSAGE; 41 UDP messages over Ethernet) with a new Call-ID each time,
 one copy starting every 0.25 s (so about 280 calls are open at once), until SIZE_MB.
-Each copy also gets tags and Via branches of its own (the template's with 8 hex digits of a
-seeded random number appended), as user agents draw them at random per call and per
-transaction (RFC 3261 §19.3, §8.1.1.7): a copy repeats no From, To or Via line of another
-copy, so a cache of header lines keyed by their bytes hits here only where real traffic
-repeats lines (within a call and transaction, and lines such as Contact, Max-Forwards or
-the Request-URI that a user agent sends unchanged). SAME_TAGS=1 writes the capture of the
-earlier rounds (only the Call-ID differs between copies).
+Each copy also gets tags, Via branches and users of its own (the template's with 8 hex
+digits of a seeded random number appended), as user agents draw tags and branches at random
+per call and per transaction (RFC 3261 §19.3, §8.1.1.7) and as a trunk carries calls
+between many users: a copy repeats no From, To, Via or Contact line and no URI with a user
+part of another copy, so a memo of checks keyed by bytes hits here only within a call or
+transaction, and on what every copy shares (the domain's URI, sip:example.com, of REGISTER
+and OPTIONS). SAME_TAGS=1 writes the capture of the earlier rounds (only the Call-ID
+differs between copies).
 """
 import os
 import random
@@ -30,13 +31,23 @@ def relength(p):
     return p[:16] + struct.pack("!H", n) + p[18:38] + struct.pack("!H", n - 20) + p[40:]
 
 
+USER = rb"(?<=sip:)[A-Za-z0-9]+(?=@)|(?<=;tag=)[A-Za-z0-9]+|(?<=;branch=z9hG4bK)[A-Za-z0-9]+"
+
+
+def own(p, tok):
+    """Packet @p with the tags, branches and user names of its SIP head followed by @tok (the
+    body, whose length Content-Length gives, is left as it is)."""
+    head, sep, body = p[42:].partition(b"\r\n\r\n")
+    head = re.sub(USER, lambda g: g.group(0) + tok, head)
+    return p[:42] + head + sep + body
+
+
 def main():
     size = int(sys.argv[1]) * 1000000
     out = sys.argv[2]
     tmpl = [(t - M.T0, M.eth(p, 0x0800)) for t, p in M.l3_udp(suffix="-00000000")]
     same_tags = os.environ.get("SAME_TAGS") == "1"
     rng = random.Random(1)
-    tagged = re.compile(rb"(;tag=|;branch=z9hG4bK)([A-Za-z0-9]+)")
     ph = struct.Struct("<IIII")
     written = 24
     with open(out, "wb") as f:
@@ -51,7 +62,7 @@ def main():
             for t, p in tmpl:
                 p = p.replace(b"-00000000@x", tag)
                 if not same_tags:
-                    p = relength(tagged.sub(lambda g: g.group(1) + g.group(2) + tok, p))
+                    p = relength(own(p, tok))
                 heapq.heappush(window, (base + t, k, p))
             k += 1
             # everything earlier than the next copy's start can go out

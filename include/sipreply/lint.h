@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include <sipreply/alloc.h>
 #include <sipreply/export.h>
 #include <sipreply/msg.h>
 
@@ -163,11 +165,48 @@ typedef struct sr_lint_finding {
     const char *arg;
 } sr_lint_finding;
 
+/**
+ * A memo of the linter's syntax checks that depend only on a URI's or a header value's bytes
+ * (the URI grammar of the Request-URI, To, From, Contact, Route and Record-Route; the
+ * name-addr grammar of each Contact, Route and Record-Route value), keyed by those exact
+ * bytes (hash and full comparison): the same bytes give the same outcome, so findings are
+ * the same with and without it. Its memory is fixed at creation (at most the bytes asked
+ * for); when full, the least recently used entry of a set gives way. Values longer than
+ * SR_LINT_CACHE_KEY_MAX bytes are checked every time. Not thread-safe: one per thread.
+ */
+typedef struct sr_lint_cache sr_lint_cache;
+
+#define SR_LINT_CACHE_KEY_MAX 116 /**< longest URI or header value kept */
+
+/** What a cache did (counters since it was made). */
+typedef struct sr_lint_cache_stats {
+    uint64_t lookups;   /**< values looked up (short enough to be kept) */
+    uint64_t hits;      /**< ... found */
+    uint64_t evictions; /**< entries that gave way to a new one */
+    size_t entries;     /**< entries the cache can hold */
+    size_t bytes;       /**< its memory */
+} sr_lint_cache_stats;
+
+/**
+ * Make a cache using at most @p max_bytes of memory (at least 4 KiB is useful; less gives
+ * SR_EINVAL), from @p alloc (NULL: malloc). 0 or SR_ENOMEM / SR_EINVAL; *@p out untouched
+ * on failure.
+ */
+SR_API int sr_lint_cache_new(sr_lint_cache **out, size_t max_bytes, const sr_allocator *alloc);
+
+/** Free @p c (NULL is fine). */
+SR_API void sr_lint_cache_free(sr_lint_cache *c);
+
+/** Its counters. */
+SR_API void sr_lint_cache_stats_get(const sr_lint_cache *c, sr_lint_cache_stats *out);
+
 /** Options of the linter. Initialise with sr_lint_opts_init(). */
 typedef struct sr_lint_opts {
-    size_t size;      /**< sizeof(sr_lint_opts) */
-    size_t input_len; /**< bytes the message was parsed from (one datagram), 0: unknown; extra
+    size_t size;          /**< sizeof(sr_lint_opts) */
+    size_t input_len;     /**< bytes the message was parsed from (one datagram), 0: unknown; extra
                            bytes after the declared body break R-MSG-CONTENT-LENGTH */
+    sr_lint_cache *cache; /**< NULL (the default): no memo; else consulted and filled (the
+                               findings are the same) */
 } sr_lint_opts;
 
 /** Fill @p o with the defaults. */

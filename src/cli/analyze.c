@@ -49,7 +49,10 @@ static void usage(FILE *out)
             "                  parse are still reported)\n"
             "  --threads N     1 (default): read and account on one thread; 2: read,\n"
             "                  decode, parse and lint requests on a second thread (the\n"
-            "                  same report)\n\n"
+            "                  same report)\n"
+            "  --lint-cache KIB  memory of the memo of syntax checks by exact bytes, per\n"
+            "                  thread (default 1024; 0: none; the same report either way)\n"
+            "  --lint-cache-stats  say on standard error how often the memo was used\n\n"
             "Link types: Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback, raw IP.\n"
             "IPv4/IPv6 fragments are reassembled, TCP streams too; SIP is recognised by\n"
             "content on any port. Bad packets are counted and skipped. docs/analyze.md\n"
@@ -296,6 +299,7 @@ static int read_files_threaded(feed *fd, const char **files, size_t nfiles, bool
     az_pipe *p = az_pipe_new(lint, &fd->a->pool);
     if (!p)
         return -1;
+    az_pipe_set_lint_cache(p, fd->a->lcache_reader);
     fd->pipe = p;
     reader r = {fd, files, nfiles, progress_on, CLI_OK};
     pthread_t t;
@@ -313,7 +317,8 @@ static int read_files_threaded(feed *fd, const char **files, size_t nfiles, bool
 
 int cmd_analyze(int argc, char **argv)
 {
-    bool json = false, csv = false, progress_on = true, no_lint = false;
+    bool json = false, csv = false, progress_on = true, no_lint = false, lc_stats = false;
+    unsigned long lc_kib = 1024;
     const char *iface = NULL, *filter = NULL, *html = NULL;
     unsigned every = 5;
     long threads = 1; /* two cost more CPU (docs/performance.md): asked for, not assumed */
@@ -334,6 +339,16 @@ int cmd_analyze(int argc, char **argv)
             progress_on = false;
         } else if (strcmp(s, "--no-lint") == 0) {
             no_lint = true;
+        } else if (strcmp(s, "--lint-cache") == 0 && i + 1 < argc) {
+            char *end;
+            lc_kib = strtoul(argv[++i], &end, 10);
+            if (*end || lc_kib > (1ul << 22) || (lc_kib && lc_kib < 4)) {
+                fprintf(stderr, "%s analyze: --lint-cache takes 0 or 4 .. 4194304 (KiB)\n",
+                        cli_prog);
+                return CLI_USAGE;
+            }
+        } else if (strcmp(s, "--lint-cache-stats") == 0) {
+            lc_stats = true;
         } else if (strcmp(s, "--threads") == 0 && i + 1 < argc) {
             threads = strtol(argv[++i], NULL, 10);
             if (threads < 1 || threads > 2) {
@@ -369,6 +384,13 @@ int cmd_analyze(int argc, char **argv)
     }
     a->csv = csv;
     a->no_lint = no_lint;
+    if (!az_lint_cache_init(a, (size_t)lc_kib << 10, threads == 2 && !iface)) {
+        fprintf(stderr, "%s analyze: out of memory\n", cli_prog);
+        az_lint_cache_done(a, NULL);
+        az_cleanup(a);
+        free(a);
+        return CLI_USAGE;
+    }
     a->csv_out = stdout;
     if (csv)
         az_csv_header(stdout);
@@ -402,6 +424,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!csv)
             az_print_text(a, stdout);
     }
+    az_lint_cache_done(a, lc_stats ? stderr : NULL);
     az_cleanup(a);
     free(a);
     return rc;

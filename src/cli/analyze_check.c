@@ -178,6 +178,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
     sr_lint_opts_init(&o);
     if (cm->transport == SR_CAP_UDP)
         o.input_len = cm->len;
+    o.cache = a->lcache;
     size_t n;
     char key[400];
     uint64_t h = 0;
@@ -187,7 +188,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
             f = pre;
             n = npre;
         } else {
-            n = az_lint_request(cm, m, buf, 64);
+            n = az_lint_request(cm, m, a->lcache, buf, 64);
         }
         if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
             az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
@@ -211,6 +212,39 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
     }
     for (size_t i = 0; i < n && i < 64; i++)
         az_finding_add(a, el, &f[i], cm);
+}
+
+bool az_lint_cache_init(az *a, size_t bytes, bool reader)
+{
+    if (!bytes || a->no_lint)
+        return true;
+    return sr_lint_cache_new(&a->lcache, bytes, NULL) == 0 &&
+           (!reader || sr_lint_cache_new(&a->lcache_reader, bytes, NULL) == 0);
+}
+
+static void cache_stats(FILE *f, const char *who, const sr_lint_cache *c)
+{
+    sr_lint_cache_stats st;
+    sr_lint_cache_stats_get(c, &st);
+    if (!st.lookups)
+        return;
+    fprintf(f,
+            "lint cache (%s): %llu lookups, %llu hits (%.1f %%), %llu evictions, %zu entries, %zu "
+            "bytes\n",
+            who, (unsigned long long)st.lookups, (unsigned long long)st.hits,
+            100.0 * (double)st.hits / (double)st.lookups, (unsigned long long)st.evictions,
+            st.entries, st.bytes);
+}
+
+void az_lint_cache_done(az *a, FILE *f)
+{
+    if (f) {
+        cache_stats(f, "accounting thread", a->lcache);
+        cache_stats(f, "reader thread", a->lcache_reader);
+    }
+    sr_lint_cache_free(a->lcache);
+    sr_lint_cache_free(a->lcache_reader);
+    a->lcache = a->lcache_reader = NULL;
 }
 
 bool az_sweep_resend(az *a, void *v)

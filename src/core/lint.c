@@ -7,6 +7,7 @@
 
 #include "build_int.h"
 #include "core_int.h"
+#include "lint_int.h"
 
 static const sr_lint_rule rules[] = {
 #define SR_LINT_ROW_(name, id, sev, scope, sec, msg) \
@@ -100,6 +101,12 @@ static sr_str trim(sr_str s)
     return s;
 }
 
+/* The cache of @p o, when its struct is recent enough to have one. */
+static sr_lint_cache *opts_cache(const sr_lint_opts *o)
+{
+    return o && o->size >= offsetof(sr_lint_opts, cache) + sizeof o->cache ? o->cache : NULL;
+}
+
 /* Header fields that take exactly one value (RFC 3261 §7.3.1, §20; extensions). */
 static const enum sr_hdr_id single_hdrs[] = {
     SR_HDR_TO,           SR_HDR_FROM,           SR_HDR_CALL_ID,           SR_HDR_CSEQ,
@@ -107,6 +114,27 @@ static const enum sr_hdr_id single_hdrs[] = {
     SR_HDR_MIN_EXPIRES,  SR_HDR_MIN_SE,         SR_HDR_SESSION_EXPIRES,   SR_HDR_RSEQ,
     SR_HDR_RACK,         SR_HDR_RETRY_AFTER,    SR_HDR_TIMESTAMP,         SR_HDR_DATE,
     SR_HDR_MIME_VERSION, SR_HDR_EVENT,          SR_HDR_SUBSCRIPTION_STATE};
+
+/* single_hdrs by id: index + 1 (0: not one of them); keep in step with single_hdrs */
+static const uint8_t single_bit[SR_HDR__COUNT] = {[SR_HDR_TO] = 1,
+                                                  [SR_HDR_FROM] = 2,
+                                                  [SR_HDR_CALL_ID] = 3,
+                                                  [SR_HDR_CSEQ] = 4,
+                                                  [SR_HDR_MAX_FORWARDS] = 5,
+                                                  [SR_HDR_CONTENT_LENGTH] = 6,
+                                                  [SR_HDR_CONTENT_TYPE] = 7,
+                                                  [SR_HDR_EXPIRES] = 8,
+                                                  [SR_HDR_MIN_EXPIRES] = 9,
+                                                  [SR_HDR_MIN_SE] = 10,
+                                                  [SR_HDR_SESSION_EXPIRES] = 11,
+                                                  [SR_HDR_RSEQ] = 12,
+                                                  [SR_HDR_RACK] = 13,
+                                                  [SR_HDR_RETRY_AFTER] = 14,
+                                                  [SR_HDR_TIMESTAMP] = 15,
+                                                  [SR_HDR_DATE] = 16,
+                                                  [SR_HDR_MIME_VERSION] = 17,
+                                                  [SR_HDR_EVENT] = 18,
+                                                  [SR_HDR_SUBSCRIPTION_STATE] = 19};
 
 /* ------------------------------------------------------------------ any message */
 
@@ -126,9 +154,18 @@ static void lint_common(const sr_msg *m, const sr_lint_opts *o, sink *s)
         report(s, SR_LINT_MSG_CALL_ID, NULL);
     if (!has(m, SR_HDR_CSEQ) || !sr_msg_cseq(m))
         report(s, SR_LINT_MSG_CSEQ, NULL);
-    for (size_t i = 0; i < sizeof single_hdrs / sizeof single_hdrs[0]; i++) {
-        const sr_header *h = sr_msg_header_find(m, single_hdrs[i], NULL);
-        if (h && sr_msg_header_find(m, single_hdrs[i], h)) /* a second one */
+    /* one pass over the headers: which of single_hdrs came twice (reported in its order) */
+    uint32_t seen = 0, twice = 0;
+    for (size_t k = 0, nh = sr_msg_header_count(m); k < nh; k++) {
+        unsigned bit = single_bit[sr_msg_header_at(m, k)->id];
+        if (bit) {
+            uint32_t b = 1u << (bit - 1);
+            twice |= seen & b;
+            seen |= b;
+        }
+    }
+    for (size_t i = 0; twice && i < sizeof single_hdrs / sizeof single_hdrs[0]; i++) {
+        if (twice & (1u << i))
             report(s, SR_LINT_MSG_SINGLE, sr_hdr_name(single_hdrs[i]));
     }
     sr_str body = sr_msg_body(m);
@@ -148,7 +185,7 @@ static void lint_common(const sr_msg *m, const sr_lint_opts *o, sink *s)
     sr_parse_error pe;
     memset(&pe, 0, sizeof pe);
     bool structural = s->must != must_before;
-    if (!structural && sr_msg_validate(m, &pe) != 0 && pe.code != SR_EVERSION) {
+    if (!structural && sr__msg_validate_c(m, opts_cache(o), &pe) != 0 && pe.code != SR_EVERSION) {
         bool covered = sr_msg_is_request(m) && (pe.hdr == SR_HDR_MAX_FORWARDS ||
                                                 (pe.hdr == SR_HDR_CSEQ && pe.code != SR_EMISSING));
         if (!covered)
@@ -369,6 +406,12 @@ static bool next_copied_param(sr_str params, size_t *pos, const sr_via *req, sr_
  * server are set aside. */
 static bool same_top_via(const sr_via *resp, const sr_via *req)
 {
+    /* a copy byte for byte (the common case) is the same: each has a received parameter
+     * when the other has (a parsed received always has a value) and a bare rport in both
+     * reads the same; only rport is left to the walk below */
+    if (req->rport != SR_RPORT_EMPTY && resp->raw.len == req->raw.len &&
+        memcmp(resp->raw.p, req->raw.p, req->raw.len) == 0)
+        return true;
     sr_str hx = {resp->raw.p,
                  resp->params.p ? (size_t)(resp->params.p - resp->raw.p) : resp->raw.len};
     sr_str hy = {req->raw.p, req->params.p ? (size_t)(req->params.p - req->raw.p) : req->raw.len};

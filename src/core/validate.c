@@ -2,6 +2,7 @@
  * RFC 3261 §8.1.1 (mandatory headers), §8.2.2-§8.2.3, §20 (single-valued fields), §21.5.6. */
 #include "sipreply/uri.h"
 
+#include "lint_int.h"
 #include "msg_int.h"
 
 static int verr(sr_parse_error *err, int code, const sr_msg *m, const sr_header *h, int hdr,
@@ -47,18 +48,81 @@ static bool call_id_ok(sr_str v)
 }
 
 /* Full URI grammar (RFC 3261 §19.1, §25.1; RFC 3966) for a URI slice inside the message: the
- * head parser only checks what the request line alone needs, to stay fast. */
-static int uri_check(const sr_msg *m, sr_str uri, int hdr, const char *phrase, sr_parse_error *err)
+ * head parser only checks what the request line alone needs, to stay fast. The outcome
+ * depends on the URI's bytes alone, so @p c (when not NULL) remembers it by them. */
+static int uri_check(const sr_msg *m, sr_lint_cache *c, sr_str uri, int hdr, const char *phrase,
+                     sr_parse_error *err)
 {
-    sr_uri u;
-    sr_parse_error e;
-    if (sr_uri_parse(&u, uri.p, uri.len, &e) == 0)
+    sr__lc_val v = {0, 0};
+    uint64_t h = 0;
+    bool memo = c && sr__lc_fits(uri.len), found = false;
+    if (memo) {
+        h = sr__lc_hash(SR__LC_URI, uri.p, uri.len);
+        found = sr__lc_get(c, h, SR__LC_URI, uri.p, uri.len, &v);
+    }
+    if (!found) {
+        sr_uri u;
+        sr_parse_error e;
+        if (sr_uri_parse(&u, uri.p, uri.len, &e) != 0)
+            v = (sr__lc_val){(uint32_t)e.offset, SR__LC_BAD};
+        if (memo)
+            sr__lc_put(c, h, SR__LC_URI, uri.p, uri.len, &v);
+    }
+    if (!(v.flags & SR__LC_BAD))
         return 0;
-    size_t off = m->bytes && uri.p ? (size_t)(uri.p - m->bytes) + e.offset : 0;
+    size_t off = m->bytes && uri.p ? (size_t)(uri.p - m->bytes) + v.off : 0;
     return sr__perr(err, SR_EBADMSG, off, hdr, phrase);
 }
 
+/* Every item of one Contact, Route or Record-Route header value @p value: its name-addr (or
+ * contact) syntax and its URI's. 0, or SR__LC_BAD in v->flags with the offset of the first
+ * error from the value's start (SR__LC_ABS0: the offset is 0 wherever the value is). */
+static void addr_list_check(sr_str value, enum sr_hdr_id id, sr__lc_val *v)
+{
+    size_t pos = 0;
+    sr_str item;
+    sr_parse_error e;
+    v->flags = 0;
+    v->off = 0;
+    while (sr_value_next(value, &pos, &item)) {
+        int rc;
+        sr_str u = SR_STR_NULL;
+        bool c_star = false;
+        if (id == SR_HDR_CONTACT) {
+            sr_contact c;
+            rc = sr_contact_parse(&c, item, &e);
+            if (rc == 0) {
+                u = c.addr.uri;
+                c_star = c.star;
+            }
+        } else {
+            sr_nameaddr na;
+            rc = sr_nameaddr_parse(&na, item, &e);
+            if (rc == 0)
+                u = na.uri;
+        }
+        if (rc) {
+            v->flags = SR__LC_BAD;
+            v->off = (uint32_t)((size_t)(item.p - value.p) + e.offset);
+            return;
+        }
+        if (c_star)
+            continue;
+        sr_uri pu;
+        if (sr_uri_parse(&pu, u.p, u.len, &e) != 0) {
+            v->flags = u.p ? SR__LC_BAD : SR__LC_BAD | SR__LC_ABS0;
+            v->off = u.p ? (uint32_t)((size_t)(u.p - value.p) + e.offset) : 0;
+            return;
+        }
+    }
+}
+
 int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
+{
+    return sr__msg_validate_c(m, NULL, err);
+}
+
+int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
 {
     if (!m)
         return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
@@ -68,7 +132,7 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
                         SR_HDR_NONE, "Version Not Supported");
     /* An unknown scheme parses (as an opaque absolute URI) so that a UAS can answer 416. */
     if (m->sl.is_request) {
-        int rc = uri_check(m, m->sl.uri, SR_HDR_NONE, "Bad Request-URI", err);
+        int rc = uri_check(m, c, m->sl.uri, SR_HDR_NONE, "Bad Request-URI", err);
         if (rc)
             return rc;
     }
@@ -98,12 +162,12 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
     }
     sr__msg_fresh((sr_msg *)(uintptr_t)m, SR__STALE_TO | SR__STALE_FROM | SR__STALE_CSEQ);
     if (m->has_to && m->to.uri.p) {
-        int rc = uri_check(m, m->to.uri, SR_HDR_TO, "Bad To header field", err);
+        int rc = uri_check(m, c, m->to.uri, SR_HDR_TO, "Bad To header field", err);
         if (rc)
             return rc;
     }
     if (m->has_from && m->from.uri.p) {
-        int rc = uri_check(m, m->from.uri, SR_HDR_FROM, "Bad From header field", err);
+        int rc = uri_check(m, c, m->from.uri, SR_HDR_FROM, "Bad From header field", err);
         if (rc)
             return rc;
     }
@@ -118,40 +182,24 @@ int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
     static const enum sr_hdr_id addr_lists[] = {SR_HDR_CONTACT, SR_HDR_ROUTE, SR_HDR_RECORD_ROUTE};
     static const char *const addr_phrase[] = {"Bad Contact header field", "Bad Route header field",
                                               "Bad Record-Route header field"};
+    static const unsigned addr_kind[] = {SR__LC_CONTACT, SR__LC_ROUTE, SR__LC_RECORD_ROUTE};
     for (size_t r = 0; r < 3; r++) {
         for (const sr_header *h = sr_msg_header_find(m, addr_lists[r], NULL); h;
              h = sr_msg_header_find(m, addr_lists[r], h)) {
-            size_t pos = 0;
-            sr_str item;
-            sr_parse_error e;
-            while (sr_value_next(h->value, &pos, &item)) {
-                int rc;
-                sr_str c_uri = SR_STR_NULL, na_uri = SR_STR_NULL;
-                bool c_star = false;
-                if (addr_lists[r] == SR_HDR_CONTACT) {
-                    sr_contact c;
-                    rc = sr_contact_parse(&c, item, &e);
-                    if (rc == 0) {
-                        c_uri = c.addr.uri;
-                        c_star = c.star;
-                    }
-                } else {
-                    sr_nameaddr na;
-                    rc = sr_nameaddr_parse(&na, item, &e);
-                    if (rc == 0)
-                        na_uri = na.uri;
-                }
-                if (rc == 0 && !(addr_lists[r] == SR_HDR_CONTACT && c_star)) {
-                    sr_str u = addr_lists[r] == SR_HDR_CONTACT ? c_uri : na_uri;
-                    rc = uri_check(m, u, (int)addr_lists[r], addr_phrase[r], err);
-                    if (rc)
-                        return rc;
-                }
-                if (rc)
-                    return sr__perr(err, SR_EBADMSG,
-                                    m->bytes ? (size_t)(item.p - m->bytes) + e.offset : 0,
-                                    (int)addr_lists[r], addr_phrase[r]);
+            sr__lc_val v;
+            sr_str val = h->value;
+            bool memo = c && sr__lc_fits(val.len);
+            uint64_t hash = memo ? sr__lc_hash(addr_kind[r], val.p, val.len) : 0;
+            if (!memo || !sr__lc_get(c, hash, addr_kind[r], val.p, val.len, &v)) {
+                addr_list_check(val, addr_lists[r], &v);
+                if (memo)
+                    sr__lc_put(c, hash, addr_kind[r], val.p, val.len, &v);
             }
+            if (v.flags & SR__LC_BAD)
+                return sr__perr(
+                    err, SR_EBADMSG,
+                    m->bytes && !(v.flags & SR__LC_ABS0) ? (size_t)(val.p - m->bytes) + v.off : 0,
+                    (int)addr_lists[r], addr_phrase[r]);
         }
     }
     return 0;
