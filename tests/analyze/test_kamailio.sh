@@ -55,4 +55,12 @@ ok = calls == 20 and codes.get("486", 0) >= 20 and codes.get("180", 0) >= 20
 print(("ok" if ok else "FAIL") + ": %d calls; 180 x%d, 486 x%d (both legs)" % (calls, codes.get("180", 0), codes.get("486", 0)))
 sys.exit(0 if ok else 1)' "$IO_TMP/kam.json"; then io_ok "calls counted once across the proxy"; else
     io_fail "calls across the proxy"; fi
+# the lint cache changes no finding on traffic of real peers; how often it hits is shown
+"$cli" analyze --json --no-progress --lint-cache 0 "$IO_PCAP" >"$IO_TMP/lc0.json"
+"$cli" analyze --json --no-progress --lint-cache-stats "$IO_PCAP" >"$IO_TMP/lc1.json" 2>"$IO_TMP/lc1.err"
+if cmp -s "$IO_TMP/lc0.json" "$IO_TMP/lc1.json"; then
+    io_ok "--lint-cache: the same report as without ($(cat "$IO_TMP/lc1.err"))"
+else
+    io_fail "--lint-cache changes the report on the proxied capture"
+fi
 io_done

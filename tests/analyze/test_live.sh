@@ -75,4 +75,12 @@ else
     io_fail "analyze -i lo and the file disagree"
     io_show "$IO_TMP/live.err"
 fi
+# the lint cache changes no finding on traffic of real peers; how often it hits is shown
+"$cli" analyze --json --no-progress --lint-cache 0 "$IO_PCAP" >"$IO_TMP/lc0.json"
+"$cli" analyze --json --no-progress --lint-cache-stats "$IO_PCAP" >"$IO_TMP/lc1.json" 2>"$IO_TMP/lc1.err"
+if cmp -s "$IO_TMP/lc0.json" "$IO_TMP/lc1.json"; then
+    io_ok "--lint-cache: the same report as without ($(cat "$IO_TMP/lc1.err"))"
+else
+    io_fail "--lint-cache changes the report on the live capture"
+fi
 io_done
