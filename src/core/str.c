@@ -32,7 +32,14 @@ bool sr_str_caseeq(sr_str a, sr_str b)
 
 bool sr_str_caseeq_cstr(sr_str a, const char *s)
 {
-    return sr_str_caseeq(a, sr_str_from_cstr(s));
+    /* as sr_str_caseeq(a, sr_str_from_cstr(s)), without the strlen: a mismatch (often at
+     * the first byte) ends it */
+    size_t i = 0;
+    for (; i < a.len; i++) {
+        if (s[i] == '\0' || sr__tolower((unsigned char)a.p[i]) != sr__tolower((unsigned char)s[i]))
+            return false;
+    }
+    return s[i] == '\0';
 }
 
 void sr_buf_init(sr_buf *b, const sr_allocator *alloc)

@@ -25,13 +25,6 @@ static bool is_alnum(int c)
     return is_alpha(c) || is_digit(c);
 }
 
-/* true when c (never NUL) is one of the characters of the literal set */
-static bool in_set(int c, const char *set, size_t n)
-{
-    return c != 0 && memchr(set, c, n) != NULL;
-}
-#define IN_SET(c, lit) in_set((c), (lit), sizeof(lit) - 1)
-
 /*
  * Character classes of RFC 3261 §25.1 and RFC 3966 §3 as one constant table, so scanning a
  * URI costs one load per byte. Each class includes unreserved = alphanum / mark.
@@ -620,7 +613,7 @@ int sr_uri_parse(sr_uri *out, const char *p, size_t len, sr_parse_error *err)
     size_t i = 0;
     if (len == 0 || !is_alpha((unsigned char)p[0]))
         return fail(err, p, len, 0, "Bad URI scheme");
-    while (i < len && (is_alnum((unsigned char)p[i]) || IN_SET((unsigned char)p[i], "+-.")))
+    while (i < len && (is_alnum((unsigned char)p[i]) || p[i] == '+' || p[i] == '-' || p[i] == '.'))
         i++;
     if (i == len || p[i] != ':')
         return fail(err, p, len, i, "Bad URI scheme");
