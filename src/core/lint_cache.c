@@ -80,6 +80,8 @@ void sr_lint_cache_stats_get(const sr_lint_cache *c, sr_lint_cache_stats *out)
 uint64_t sr__lc_hash(unsigned kind, const char *p, size_t n)
 {
     uint64_t h = (0x9E3779B97F4A7C15ull * (kind + 1u)) ^ n;
+    const char *end = p + n;
+    bool long_key = n >= 8;
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -89,8 +91,14 @@ uint64_t sr__lc_hash(unsigned kind, const char *p, size_t n)
         n -= 8;
     }
     if (n) {
+        /* the last bytes: the 8 that end the key when there are as many (a fixed-size load,
+         * some bytes hashed twice), else one by one */
         uint64_t w = 0;
-        memcpy(&w, p, n);
+        if (long_key)
+            memcpy(&w, end - 8, 8);
+        else
+            for (size_t k = 0; k < n; k++)
+                w |= (uint64_t)(unsigned char)p[k] << (8 * k);
         h = (h ^ w) * 0x94D049BB133111EBull;
         h ^= h >> 31;
     }

@@ -137,16 +137,17 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
             return rc;
     }
     for (size_t r = 0; r < sizeof singles / sizeof singles[0]; r++) {
-        const sr_header *h = sr_msg_header_find(m, singles[r].id, NULL);
-        if (!h) {
+        /* sr_msg_header_find() on the index itself: the first and the second of the id */
+        size_t k = m->first[singles[r].id];
+        if (k == SR__NOIDX) {
             if (singles[r].missing)
                 return sr__perr(err, SR_EMISSING, m->head_len, (int)singles[r].id,
                                 singles[r].missing);
             continue;
         }
-        const sr_header *h2 = sr_msg_header_find(m, singles[r].id, h);
-        if (h2 && singles[r].dup)
-            return verr(err, SR_EBADMSG, m, h2, (int)singles[r].id, singles[r].dup);
+        size_t k2 = m->next[k];
+        if (k2 != SR__NOIDX && singles[r].dup)
+            return verr(err, SR_EBADMSG, m, &m->hdrs[k2], (int)singles[r].id, singles[r].dup);
     }
     /* Via values come first: they were parsed first before the Via list became lazy */
     sr__msg_vias_all((sr_msg *)(uintptr_t)m);
