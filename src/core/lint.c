@@ -8,6 +8,7 @@
 #include "build_int.h"
 #include "core_int.h"
 #include "lint_int.h"
+#include "msg_int.h"
 
 static const sr_lint_rule rules[] = {
 #define SR_LINT_ROW_(name, id, sev, scope, sec, msg) \
@@ -81,7 +82,7 @@ static void report(sink *s, sr_lint_rule_id r, const char *arg)
 
 static bool has(const sr_msg *m, enum sr_hdr_id id)
 {
-    return sr_msg_header_find(m, id, NULL) != NULL;
+    return m->first[id] != SR__NOIDX; /* sr_msg_header_find(m, id, NULL) != NULL */
 }
 
 static bool has_name(const sr_msg *m, const char *name)
@@ -156,8 +157,8 @@ static void lint_common(const sr_msg *m, const sr_lint_opts *o, sink *s)
         report(s, SR_LINT_MSG_CSEQ, NULL);
     /* one pass over the headers: which of single_hdrs came twice (reported in its order) */
     uint32_t seen = 0, twice = 0;
-    for (size_t k = 0, nh = sr_msg_header_count(m); k < nh; k++) {
-        unsigned bit = single_bit[sr_msg_header_at(m, k)->id];
+    for (size_t k = 0, nh = m->nhdrs; k < nh; k++) {
+        unsigned bit = single_bit[m->hdrs[k].id];
         if (bit) {
             uint32_t b = 1u << (bit - 1);
             twice |= seen & b;
