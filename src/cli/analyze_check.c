@@ -33,7 +33,10 @@ static uint64_t hash_words(uint64_t h, const char *k, size_t n)
     while (n) {
         uint64_t w = 0;
         size_t c = n < 8 ? n : 8;
-        memcpy(&w, k, c);
+        if (c == 8)
+            memcpy(&w, k, 8); /* a fixed size: one load, no call */
+        else
+            memcpy(&w, k, c);
         h = (h ^ w) * 0x9E3779B97F4A7C15ull;
         h ^= h >> 32;
         k += c;
