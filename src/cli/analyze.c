@@ -299,7 +299,6 @@ static int read_files_threaded(feed *fd, const char **files, size_t nfiles, bool
     az_pipe *p = az_pipe_new(lint, &fd->a->pool);
     if (!p)
         return -1;
-    az_pipe_set_lint_cache(p, fd->a->lcache_reader);
     fd->pipe = p;
     reader r = {fd, files, nfiles, progress_on, CLI_OK};
     pthread_t t;
@@ -384,13 +383,7 @@ int cmd_analyze(int argc, char **argv)
     }
     a->csv = csv;
     a->no_lint = no_lint;
-    if (!az_lint_cache_init(a, (size_t)lc_kib << 10, threads == 2 && !iface)) {
-        fprintf(stderr, "%s analyze: out of memory\n", cli_prog);
-        az_lint_cache_done(a, NULL);
-        az_cleanup(a);
-        free(a);
-        return CLI_USAGE;
-    }
+    az_lint_cache_config(no_lint ? 0 : (size_t)lc_kib << 10);
     a->csv_out = stdout;
     if (csv)
         az_csv_header(stdout);
@@ -424,7 +417,7 @@ int cmd_analyze(int argc, char **argv)
         else if (!csv)
             az_print_text(a, stdout);
     }
-    az_lint_cache_done(a, lc_stats ? stderr : NULL);
+    az_lint_cache_done(lc_stats ? stderr : NULL);
     az_cleanup(a);
     free(a);
     return rc;

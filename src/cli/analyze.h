@@ -162,9 +162,6 @@ typedef struct az {
     bool csv;
     FILE *csv_out;
     bool no_lint; /* --no-lint: no conformance checks (parse errors are still reported) */
-    /* memos of the linter's byte-keyed syntax checks (--lint-cache): one per thread that
-     * lints, the accounting thread's and, with --threads 2, the reader's; NULL: none */
-    sr_lint_cache *lcache, *lcache_reader;
     /* packet layer */
     sr_capture *cap;
     uint64_t packets, bytes, first_ns, last_ns;
@@ -216,13 +213,15 @@ void az_message(az *a, const sr_cap_msg *cm);
 void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
                        const sr_lint_finding *pre, size_t npre);
 /* sr_lint_msg() of a request with the options az_message() lints it with. */
-size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_cache *lc, sr_lint_finding *f,
-                       size_t cap);
-/* The lint caches of @p a, @p bytes each (0: none), the reader thread's too when @p reader;
- * false when out of memory. */
-bool az_lint_cache_init(az *a, size_t bytes, bool reader);
-/* Write what the lint caches did to @p f (--lint-cache-stats) and free them. */
-void az_lint_cache_done(az *a, FILE *f);
+size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap);
+/* The memo of the linter's byte-keyed checks (--lint-cache, analyze_check.c): each thread
+ * that lints gets its own, of @p bytes (0: none), made on its first use. */
+void az_lint_cache_config(size_t bytes);
+/* The calling thread's memo, or NULL (none asked, or out of memory: linted without). */
+sr_lint_cache *az_lint_cache_mine(void);
+/* Write what the memos did to @p f (--lint-cache-stats; NULL: nothing) and free them; call
+ * when no other thread lints any more. */
+void az_lint_cache_done(FILE *f);
 /* End of input: every call still open is finished and accounted. */
 void az_finish(az *a);
 
@@ -239,7 +238,6 @@ void az_counts_apply(az *a, const az_counts *c);
  * az_pipe_drain(), which accounts every message in order and returns after the last. */
 typedef struct az_pipe az_pipe;
 az_pipe *az_pipe_new(bool lint, az_pool *pool);
-void az_pipe_set_lint_cache(az_pipe *p, sr_lint_cache *lc); /* the reader's (NULL: none) */
 void az_pipe_free(az_pipe *p);
 void az_pipe_push(az_pipe *p, const az_counts *c, const sr_cap_msg *cm);
 void az_pipe_close(az_pipe *p, const az_counts *c);

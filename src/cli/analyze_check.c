@@ -1,6 +1,8 @@
 /* sipreply CLI: `sipreply analyze` checks of each message: the retransmission rule (as
  * tshark counts it) and the conformance findings per sender, with the requests kept for
  * pair checks of their responses. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,7 +199,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
     sr_lint_opts_init(&o);
     if (cm->transport == SR_CAP_UDP)
         o.input_len = cm->len;
-    o.cache = a->lcache;
+    o.cache = az_lint_cache_mine();
     size_t n;
     char key[400];
     uint64_t h = 0;
@@ -207,7 +209,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
             f = pre;
             n = npre;
         } else {
-            n = az_lint_request(cm, m, a->lcache, buf, 64);
+            n = az_lint_request(cm, m, buf, 64);
         }
         if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
             az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
@@ -233,37 +235,62 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
         az_finding_add(a, el, &f[i], cm);
 }
 
-bool az_lint_cache_init(az *a, size_t bytes, bool reader)
+/* ------------------------------------------------------------------ the lint memo */
+
+/* One sr_lint_cache per thread that lints (it is not thread-safe), made on first use, all
+ * listed here for the statistics and to be freed at the end. */
+#define LC_MAX 16
+static size_t lc_bytes;
+static pthread_mutex_t lc_mu = PTHREAD_MUTEX_INITIALIZER;
+static sr_lint_cache *lc_all[LC_MAX];
+static size_t lc_n;
+static _Atomic unsigned lc_gen = 1; /* a thread's memo is valid while this is its generation */
+static _Thread_local sr_lint_cache *lc_mine;
+static _Thread_local unsigned lc_mine_gen;
+
+void az_lint_cache_config(size_t bytes)
 {
-    if (!bytes || a->no_lint)
-        return true;
-    return sr_lint_cache_new(&a->lcache, bytes, NULL) == 0 &&
-           (!reader || sr_lint_cache_new(&a->lcache_reader, bytes, NULL) == 0);
+    pthread_mutex_lock(&lc_mu);
+    lc_bytes = bytes;
+    pthread_mutex_unlock(&lc_mu);
 }
 
-static void cache_stats(FILE *f, const char *who, const sr_lint_cache *c)
+sr_lint_cache *az_lint_cache_mine(void)
 {
-    sr_lint_cache_stats st;
-    sr_lint_cache_stats_get(c, &st);
-    if (!st.lookups)
-        return;
-    fprintf(f,
-            "lint cache (%s): %llu lookups, %llu hits (%.1f %%), %llu evictions, %zu entries, %zu "
-            "bytes\n",
-            who, (unsigned long long)st.lookups, (unsigned long long)st.hits,
-            100.0 * (double)st.hits / (double)st.lookups, (unsigned long long)st.evictions,
-            st.entries, st.bytes);
-}
-
-void az_lint_cache_done(az *a, FILE *f)
-{
-    if (f) {
-        cache_stats(f, "accounting thread", a->lcache);
-        cache_stats(f, "reader thread", a->lcache_reader);
+    /* the common case without the lock: lc_gen changes only in az_lint_cache_done(), when
+     * no other thread lints */
+    if (lc_mine_gen == atomic_load_explicit(&lc_gen, memory_order_relaxed))
+        return lc_mine;
+    pthread_mutex_lock(&lc_mu);
+    if (lc_mine_gen != lc_gen) { /* first use in this thread (or since the last done) */
+        lc_mine_gen = lc_gen;
+        lc_mine = NULL;
+        if (lc_bytes && lc_n < LC_MAX && sr_lint_cache_new(&lc_mine, lc_bytes, NULL) == 0)
+            lc_all[lc_n++] = lc_mine;
     }
-    sr_lint_cache_free(a->lcache);
-    sr_lint_cache_free(a->lcache_reader);
-    a->lcache = a->lcache_reader = NULL;
+    sr_lint_cache *c = lc_mine;
+    pthread_mutex_unlock(&lc_mu);
+    return c;
+}
+
+void az_lint_cache_done(FILE *f)
+{
+    pthread_mutex_lock(&lc_mu);
+    for (size_t i = 0; i < lc_n; i++) {
+        sr_lint_cache_stats st;
+        sr_lint_cache_stats_get(lc_all[i], &st);
+        if (f && st.lookups)
+            fprintf(f,
+                    "lint cache (thread %zu): %llu lookups, %llu hits (%.1f %%), %llu evictions, "
+                    "%zu entries, %zu bytes\n",
+                    i + 1, (unsigned long long)st.lookups, (unsigned long long)st.hits,
+                    100.0 * (double)st.hits / (double)st.lookups, (unsigned long long)st.evictions,
+                    st.entries, st.bytes);
+        sr_lint_cache_free(lc_all[i]);
+    }
+    lc_n = 0;
+    lc_gen++;
+    pthread_mutex_unlock(&lc_mu);
 }
 
 bool az_sweep_resend(az *a, void *v)

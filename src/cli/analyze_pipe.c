@@ -13,12 +13,11 @@
 #define PIPE_FINDINGS 2048         /* request findings per batch (64 at most per message) */
 #define PIPE_BYTES    (256u << 10) /* message bytes per batch; larger messages get their own */
 
-size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_cache *lc, sr_lint_finding *f,
-                       size_t cap)
+size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap)
 {
     sr_lint_opts o;
     sr_lint_opts_init(&o);
-    o.cache = lc;
+    o.cache = az_lint_cache_mine();
     if (cm->transport == SR_CAP_UDP)
         o.input_len = cm->len;
     return sr_lint_msg(m, &o, f, cap);
@@ -53,7 +52,6 @@ struct az_pipe {
     bool lint;
     az_pool *pool;
     pthread_mutex_t pool_mu;
-    sr_lint_cache *lcache; /* the reader's lint cache (not owned) */
 };
 
 az_pipe *az_pipe_new(bool lint, az_pool *pool)
@@ -106,11 +104,6 @@ static void batch_clear(pipe_batch *b)
     }
     b->n = b->used = b->nf = 0;
     b->end = false;
-}
-
-void az_pipe_set_lint_cache(az_pipe *p, sr_lint_cache *lc)
-{
-    p->lcache = lc;
 }
 
 void az_pipe_free(az_pipe *p)
@@ -175,7 +168,7 @@ void az_pipe_push(az_pipe *p, const az_counts *c, const sr_cap_msg *cm)
         r->m = NULL;
     if (p->lint && r->m && sr_msg_is_request(r->m)) {
         r->f0 = (uint32_t)b->nf;
-        r->nf = az_lint_request(&r->cm, r->m, p->lcache, &b->f[b->nf], 64);
+        r->nf = az_lint_request(&r->cm, r->m, &b->f[b->nf], 64);
         b->nf += r->nf < 64 ? r->nf : 64;
         r->linted = true;
     }
