@@ -1,5 +1,6 @@
 /* sipreply CLI: `sipreply analyze` tables: a chained hash map from byte strings to pointers,
  * growing with its entries, with an incremental sweep for expiry (plain malloc, CLI side). */
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -102,21 +103,122 @@ static void *locked_alloc(size_t n, void *user)
     return r;
 }
 
-static void *locked_realloc(void *ptr, size_t n, void *user)
-{
-    az_pool *p = user;
-    pthread_mutex_lock(p->lock);
-    void *r = pool_realloc(ptr, n, user);
-    pthread_mutex_unlock(p->lock);
-    return r;
-}
-
 static void locked_free(void *ptr, void *user)
 {
     az_pool *p = user;
     pthread_mutex_lock(p->lock);
     pool_free(ptr, user);
     pthread_mutex_unlock(p->lock);
+}
+
+/* The blocks of the calling thread (az_pool_attach()): a shared pool is used through them,
+ * taking its lock only for a run of AZ_POOL_RUN blocks at a time. */
+static _Thread_local az_pool_cache *tl_cache;
+
+static void *cached_alloc(size_t n, void *user)
+{
+    az_pool *p = user;
+    az_pool_cache *c = tl_cache;
+    if (!c)
+        return locked_alloc(n, user);
+    if (n > SIZE_MAX - POOL_HDR)
+        return NULL;
+    size_t k = pool_class(n);
+    if (k < AZ_POOL_CLASSES && !c->free[k]) {
+        pthread_mutex_lock(p->lock); /* a run of the pool's blocks */
+        for (unsigned i = 0; i < AZ_POOL_RUN && p->free[k]; i++) {
+            unsigned char *b = p->free[k];
+            memcpy(&p->free[k], b + POOL_HDR, sizeof(void *));
+            p->nfree[k]--;
+            memcpy(b + POOL_HDR, &c->free[k], sizeof(void *));
+            c->free[k] = b;
+            c->n[k]++;
+        }
+        pthread_mutex_unlock(p->lock);
+    }
+    unsigned char *b;
+    if (k < AZ_POOL_CLASSES && c->free[k]) {
+        b = c->free[k];
+        memcpy(&c->free[k], b + POOL_HDR, sizeof(void *));
+        c->n[k]--;
+    } else {
+        size_t sz = k < AZ_POOL_CLASSES ? (size_t)1024 << k : n;
+        b = malloc(POOL_HDR + sz);
+        if (!b)
+            return NULL;
+        b[0] = (unsigned char)k;
+        memcpy(b + 8, &sz, sizeof sz);
+    }
+    return b + POOL_HDR;
+}
+
+/* Give @p count blocks of class @p k of @p c back to the pool (past its keep: to malloc). */
+static void cache_return(az_pool *p, az_pool_cache *c, size_t k, unsigned count)
+{
+    pthread_mutex_lock(p->lock);
+    for (unsigned i = 0; i < count && c->free[k]; i++) {
+        unsigned char *b = c->free[k];
+        memcpy(&c->free[k], b + POOL_HDR, sizeof(void *));
+        c->n[k]--;
+        if (p->nfree[k] >= p->keep) {
+            free(b);
+            continue;
+        }
+        memcpy(b + POOL_HDR, &p->free[k], sizeof(void *));
+        p->free[k] = b;
+        p->nfree[k]++;
+    }
+    pthread_mutex_unlock(p->lock);
+}
+
+static void cached_free(void *ptr, void *user)
+{
+    if (!ptr)
+        return;
+    az_pool *p = user;
+    az_pool_cache *c = tl_cache;
+    if (!c) {
+        locked_free(ptr, user);
+        return;
+    }
+    unsigned char *b = (unsigned char *)ptr - POOL_HDR;
+    size_t k = b[0];
+    if (k >= AZ_POOL_CLASSES) {
+        free(b);
+        return;
+    }
+    memcpy(b + POOL_HDR, &c->free[k], sizeof(void *));
+    c->free[k] = b;
+    if (++c->n[k] >= 2 * AZ_POOL_RUN)
+        cache_return(p, c, k, AZ_POOL_RUN);
+}
+
+static void *cached_realloc(void *ptr, size_t n, void *user)
+{
+    if (!ptr)
+        return cached_alloc(n, user);
+    unsigned char *b = (unsigned char *)ptr - POOL_HDR;
+    size_t sz;
+    memcpy(&sz, b + 8, sizeof sz);
+    if (n <= sz)
+        return ptr; /* it fits already */
+    void *q = cached_alloc(n, user);
+    if (!q)
+        return NULL;
+    memcpy(q, ptr, sz);
+    cached_free(ptr, user);
+    return q;
+}
+
+void az_pool_attach(az_pool *p, az_pool_cache *c)
+{
+    az_pool_cache *old = tl_cache;
+    if (old && old != c)
+        for (size_t k = 0; k < AZ_POOL_CLASSES; k++)
+            cache_return(p, old, k, UINT_MAX);
+    if (c && c != old)
+        memset(c, 0, sizeof *c);
+    tl_cache = c;
 }
 
 void az_pool_init(az_pool *p)
@@ -133,9 +235,9 @@ void az_pool_share(az_pool *p, void *mutex, unsigned keep)
 {
     p->lock = mutex;
     p->keep = keep;
-    p->alloc.alloc_fn = mutex ? locked_alloc : pool_alloc;
-    p->alloc.realloc_fn = mutex ? locked_realloc : pool_realloc;
-    p->alloc.free_fn = mutex ? locked_free : pool_free;
+    p->alloc.alloc_fn = mutex ? cached_alloc : pool_alloc;
+    p->alloc.realloc_fn = mutex ? cached_realloc : pool_realloc;
+    p->alloc.free_fn = mutex ? cached_free : pool_free;
 }
 
 void az_pool_cleanup(az_pool *p)
