@@ -58,22 +58,25 @@ typedef struct az_tab {
 
 /* Blocks for parsed messages, recycled instead of going back to malloc each message: a
  * free list per power-of-two size class from 1 KiB to 64 KiB, each holding at most
- * keep (AZ_POOL_KEEP) blocks (larger blocks come from malloc and go back to it). Shared by
- * threads (the pipeline: parsed on one, freed on another) under a lock, which each thread
- * takes only for a run of AZ_POOL_RUN blocks: it allocates from and frees to blocks of its
- * own (az_pool_cache, at most 2 * AZ_POOL_RUN a class). */
+ * keep (AZ_POOL_KEEP) blocks (larger blocks come from malloc and go back to it)
+ * (analyze_pool.c). Shared by threads (the pipeline: parsed on one, freed on another), the
+ * free blocks are kept as arrays of pointers under a lock, which each thread takes only to
+ * move a run of AZ_POOL_RUN pointers: it allocates from and frees to blocks of its own
+ * (az_pool_cache), and a block is not touched in passing from one thread to another. */
 #define AZ_POOL_CLASSES 7
 #define AZ_POOL_KEEP    64
 #define AZ_POOL_RUN     32
 typedef struct az_pool {
     void *free[AZ_POOL_CLASSES];
     unsigned nfree[AZ_POOL_CLASSES];
-    unsigned keep;      /* blocks kept per class (AZ_POOL_KEEP unless set otherwise) */
-    void *lock;         /* a pthread_mutex_t *: shared by threads, or NULL */
+    unsigned keep; /* blocks kept per class (AZ_POOL_KEEP unless set otherwise) */
+    void *lock;    /* a pthread_mutex_t *: shared by threads, or NULL */
+    void **shared; /* shared: keep pointers per class, nshared[k] of them free blocks */
+    unsigned nshared[AZ_POOL_CLASSES];
     sr_allocator alloc; /* hands out and takes back the blocks; user = the pool */
 } az_pool;
 typedef struct az_pool_cache {
-    void *free[AZ_POOL_CLASSES];
+    void *b[AZ_POOL_CLASSES][2 * AZ_POOL_RUN];
     unsigned n[AZ_POOL_CLASSES];
 } az_pool_cache;
 
@@ -257,12 +260,12 @@ void az_csv_row(FILE *out, const az_call *c);
 /* analyze_html.c: the self-contained HTML report (inline SVG and script, no network). */
 int az_print_html(const az *a, FILE *out);
 
-/* analyze_map.c: the message pool */
+/* analyze_pool.c: the message pool */
 void az_pool_init(az_pool *p);
 void az_pool_cleanup(az_pool *p);
 /* From now on, share the pool under @p mutex (a pthread_mutex_t *; NULL: not shared, as
- * before) and keep @p keep blocks per class. */
-void az_pool_share(az_pool *p, void *mutex, unsigned keep);
+ * before) and keep @p keep blocks per class; -1 when out of memory (nothing changed). */
+int az_pool_share(az_pool *p, void *mutex, unsigned keep);
 /* The calling thread uses a shared @p p through its own blocks @p c (NULL: no longer;
  * the blocks of its cache go back to the pool). */
 void az_pool_attach(az_pool *p, az_pool_cache *c);

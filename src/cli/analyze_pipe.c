@@ -2,12 +2,14 @@
  * batches of messages, each in three steps: read (the files read and decoded, the message
  * bytes copied into the batch), parsed (parsing and the lint of requests, which depend on
  * the message alone) and accounted (everything that depends on what came before, in capture
- * order, as one thread would: az_message_parsed()). Reading and accounting are done by one
- * thread at a time, parsing by any number at once; every thread takes whatever step is
- * ready, accounting first, and sleeps on a condition variable when none is. A batch changes
- * hands three times under one lock, so thousands of messages share each handover; the
- * parsed messages come from a pool each thread uses through blocks of its own. The report is
- * the one of one thread, byte for byte. */
+ * order, as one thread would: az_message_parsed()). The main thread accounts, a second
+ * reads: the tables and the decoder's state each stay in one core's cache. Both parse
+ * (and any further threads): the reader when the ring is full, the accountant while the
+ * next batch is not parsed yet. A thread with nothing to do sleeps on a condition variable.
+ * A batch of 512 messages changes hands three times under one lock; the parsed messages
+ * come from a pool each thread uses through blocks of its own, and the accountant
+ * prefetches the messages parsed on the other core a few ahead. The report is the one of
+ * one thread, byte for byte. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,8 @@
 #define PIPE_BYTES       (256u << 10) /* message bytes per batch; larger messages get their own */
 #define PIPE_LINTED      64           /* findings kept per request (as az_lint() keeps) */
 #define PIPE_MAX_THREADS 16
+#define PIPE_AHEAD       4    /* messages ahead of the one accounted whose memory is prefetched */
+#define PIPE_PREFETCH    2048 /* bytes of it: the parsed message and the start of its copy */
 
 size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap)
 {
@@ -163,6 +167,13 @@ static void step_account(az_pipe *p, pipe_batch *b)
     az *a = p->a;
     for (size_t i = 0; i < b->n; i++) {
         pipe_rec *r = &b->rec[i];
+        /* a message parsed on another core is read from its cache: ask for the first
+         * PIPE_PREFETCH bytes of a message a few ahead while this one is accounted */
+        if (i + PIPE_AHEAD < b->n && b->rec[i + PIPE_AHEAD].m) {
+            const char *q = (const char *)b->rec[i + PIPE_AHEAD].m;
+            for (size_t l = 0; l < PIPE_PREFETCH; l += 64)
+                __builtin_prefetch(q + l);
+        }
         az_counts_apply(a, &r->c);
         az_message_parsed(a, &r->cm, r->m, &r->e, r->linted ? &b->f[r->f0] : NULL, r->nf);
         r->m = NULL; /* freed or kept by the accounting */
@@ -191,47 +202,55 @@ static void work(az_pipe *p, int role)
     az_pool_attach(&p->a->pool, &cache);
     pthread_mutex_lock(&p->mu);
     while (!p->done) {
-        pipe_batch *b = p->b[p->next_acct % PIPE_SLOTS];
-        bool may_account = role == ROLE_ALL || role == ROLE_ACCOUNT;
-        bool may_read = role == ROLE_ALL || role == ROLE_READ;
-        if (may_account && b->state == B_PARSED && b->seq == p->next_acct) {
-            b->state = B_ACCOUNTING;
-            bool end = b->end;
+        /* what can be done: the next batch to account, the oldest to parse, one to read */
+        pipe_batch *acct = p->b[p->next_acct % PIPE_SLOTS];
+        if (!(acct->state == B_PARSED && acct->seq == p->next_acct) ||
+            (role != ROLE_ALL && role != ROLE_ACCOUNT))
+            acct = NULL;
+        pipe_batch *parse = NULL;
+        for (size_t i = 0; i < PIPE_SLOTS; i++)
+            if (p->b[i]->state == B_READ && (!parse || p->b[i]->seq < parse->seq))
+                parse = p->b[i];
+        pipe_batch *rd = p->b[p->next_read % PIPE_SLOTS];
+        if (p->eof || p->reading || rd->state != B_FREE || (role != ROLE_ALL && role != ROLE_READ))
+            rd = NULL;
+        /* the reader reads ahead while it can, and parses when the ring is full; the
+         * accountant accounts, and parses while the next batch is not ready */
+        if (role == ROLE_READ && rd)
+            parse = NULL;
+        if (acct) {
+            acct->state = B_ACCOUNTING;
+            bool end = acct->end;
             pthread_mutex_unlock(&p->mu);
-            step_account(p, b);
+            step_account(p, acct);
             pthread_mutex_lock(&p->mu);
             if (end)
                 p->done = true;
-            b->state = B_FREE;
+            acct->state = B_FREE;
             p->next_acct++;
             wake(p);
             continue;
         }
-        pipe_batch *oldest = NULL;
-        for (size_t i = 0; i < PIPE_SLOTS; i++)
-            if (p->b[i]->state == B_READ && (!oldest || p->b[i]->seq < oldest->seq))
-                oldest = p->b[i];
-        if (oldest) {
-            oldest->state = B_PARSING;
+        if (parse) {
+            parse->state = B_PARSING;
             pthread_mutex_unlock(&p->mu);
-            step_parse(p, oldest);
+            step_parse(p, parse);
             pthread_mutex_lock(&p->mu);
-            oldest->state = B_PARSED;
+            parse->state = B_PARSED;
             wake(p);
             continue;
         }
-        b = p->b[p->next_read % PIPE_SLOTS];
-        if (may_read && !p->eof && !p->reading && b->state == B_FREE) {
+        if (rd) {
             p->reading = true;
-            b->state = B_READING;
-            b->seq = p->next_read++;
+            rd->state = B_READING;
+            rd->seq = p->next_read++;
             pthread_mutex_unlock(&p->mu);
-            step_read(p, b);
+            step_read(p, rd);
             pthread_mutex_lock(&p->mu);
             p->reading = false;
-            if (b->end)
+            if (rd->end)
                 p->eof = true;
-            b->state = B_READ;
+            rd->state = B_READ;
             wake(p);
             continue;
         }
@@ -299,8 +318,12 @@ void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint)
     p->a = a;
     p->in = in;
     p->lint = lint;
-    /* the messages in flight and the requests kept come back to the pool */
-    az_pool_share(&a->pool, &p->pool_mu, PIPE_SLOTS * PIPE_MSGS + AZ_MAX_PENDING / 16);
+    /* the pool keeps as many blocks as can be in use at once (the messages in flight, the
+     * requests kept and the threads' own): no malloc or free once it has them */
+    if (az_pool_share(&a->pool, &p->pool_mu,
+                      PIPE_SLOTS * PIPE_MSGS + AZ_MAX_PENDING +
+                          PIPE_MAX_THREADS * 2 * AZ_POOL_RUN) != 0)
+        threads = 1; /* no memory for the arrays: the pool stays one thread's */
     if (threads > PIPE_MAX_THREADS)
         threads = PIPE_MAX_THREADS;
     pthread_t t[PIPE_MAX_THREADS];
