@@ -241,15 +241,91 @@ ptrdiff_t sr_frame_stream(const char *buf, size_t len, const sr_frame_opts *opts
     return (ptrdiff_t)total;
 }
 
+/*
+ * The common datagram in one pass: the start line and every header line end in CRLF, none is
+ * folded or starts with white space, CR or LF, and the header ends at the first empty line.
+ * Then the first CRLFCRLF (find_blank()) is that empty line and find_content_length() sees
+ * exactly these lines, so one walk over them finds both (the general way walks them twice).
+ * Returns the framed length with @p out filled, or 0 for anything else (errors included),
+ * which the general way then frames.
+ */
+static ptrdiff_t datagram_common(const char *buf, size_t len, const limits *lim, sr_frame *out)
+{
+    if (buf[0] == '\r' || len > (size_t)PTRDIFF_MAX)
+        return 0;
+    const char *nl = memchr(buf, '\n', len);
+    if (!nl || nl == buf || nl[-1] != '\r')
+        return 0;
+    size_t pos = (size_t)(nl - buf) + 1;
+    bool found = false;
+    size_t cl = 0;
+    for (;;) {
+        if (pos + 1 >= len)
+            return 0;
+        char c = buf[pos];
+        if (c == '\r') {
+            if (buf[pos + 1] != '\n')
+                return 0;
+            break; /* the empty line */
+        }
+        if (c == '\n' || c == ' ' || c == '\t')
+            return 0;
+        nl = memchr(buf + pos + 1, '\n', len - pos - 1);
+        if (!nl)
+            return 0;
+        size_t e = (size_t)(nl - buf);
+        if (buf[e - 1] != '\r' || (e + 1 < len && (buf[e + 1] == ' ' || buf[e + 1] == '\t')))
+            return 0; /* a bare LF, or a folded line */
+        if ((c | 0x20) == 'c' || (c | 0x20) == 'l') {
+            const char *colon = memchr(buf + pos, ':', e - pos);
+            if (colon) {
+                size_t ne = (size_t)(colon - buf);
+                while (ne > pos && (buf[ne - 1] == ' ' || buf[ne - 1] == '\t'))
+                    ne--;
+                sr_str name = {buf + pos, ne - pos};
+                if ((name.len == 14 && sr_str_caseeq_cstr(name, "content-length")) ||
+                    (name.len == 1 && (name.p[0] | 0x20) == 'l')) {
+                    size_t v;
+                    if (parse_cl_value(buf, (size_t)(colon - buf) + 1, e, SR_EBADMSG, &v, NULL) <
+                            0 ||
+                        (found && v != cl) || v > lim->max_body)
+                        return 0;
+                    found = true;
+                    cl = v;
+                }
+            }
+        }
+        pos = e + 1;
+    }
+    size_t h = pos + 2;
+    if (h > lim->max_header)
+        return 0;
+    if (found ? cl > len - h : len - h > lim->max_body)
+        return 0;
+    if (!found)
+        cl = len - h;
+    memset(out, 0, sizeof *out);
+    out->kind = SR_FRAME_MESSAGE;
+    out->header_len = h;
+    out->body_len = cl;
+    out->has_content_length = found;
+    out->len = h + cl;
+    out->trailing = len - h - cl;
+    return (ptrdiff_t)out->len;
+}
+
 ptrdiff_t sr_frame_datagram(const char *buf, size_t len, const sr_frame_opts *opts, sr_frame *out,
                             sr_parse_error *err)
 {
     if (!out || !buf || len == 0)
         return fail(err, SR_EINVAL, 0, "Bad framing arguments");
     limits lim = get_limits(opts);
+    ptrdiff_t rc = datagram_common(buf, len, &lim, out);
+    if (rc > 0)
+        return rc;
     memset(out, 0, sizeof *out);
 
-    ptrdiff_t rc = leading_crlf(buf, len, false, true, out);
+    rc = leading_crlf(buf, len, false, true, out);
     if (rc != 0)
         return rc;
     if (len > (size_t)PTRDIFF_MAX)
