@@ -90,6 +90,24 @@ static ptrdiff_t parse_cl_value(const char *buf, size_t s, size_t e, int bad, si
     return 0;
 }
 
+/* "Content-Length" or its compact form "l" (RFC 3261 §7.3.3, §20.14), in any case. */
+static bool is_cl_name(const char *p, size_t n)
+{
+    static const char want[] = "content-length";
+    if (n == 1)
+        return (p[0] | 0x20) == 'l';
+    if (n != 14)
+        return false;
+    for (size_t i = 0; i < 14; i++) {
+        char c = p[i];
+        if (want[i] != '-') /* a letter: either case */
+            c = (char)(c | 0x20);
+        if (c != want[i])
+            return false;
+    }
+    return true;
+}
+
 /*
  * Find Content-Length (or compact "l") among the header fields of buf[0..hlen). Header
  * lines may be folded (a CRLF followed by SP/HT continues the line, RFC 3261 §7.3.1).
@@ -130,9 +148,7 @@ static ptrdiff_t find_content_length(const char *buf, size_t hlen, size_t max_bo
         size_t ne = (size_t)(colon - buf);
         while (ne > s && (buf[ne - 1] == ' ' || buf[ne - 1] == '\t'))
             ne--;
-        sr_str name = {buf + s, ne - s};
-        if (!(name.len == 14 && sr_str_caseeq_cstr(name, "content-length")) &&
-            !(name.len == 1 && (name.p[0] | 0x20) == 'l'))
+        if (!is_cl_name(buf + s, ne - s))
             continue;
         size_t v;
         ptrdiff_t rc = parse_cl_value(buf, (size_t)(colon - buf) + 1, e, bad, &v, err);
@@ -282,9 +298,7 @@ static ptrdiff_t datagram_common(const char *buf, size_t len, const limits *lim,
                 size_t ne = (size_t)(colon - buf);
                 while (ne > pos && (buf[ne - 1] == ' ' || buf[ne - 1] == '\t'))
                     ne--;
-                sr_str name = {buf + pos, ne - pos};
-                if ((name.len == 14 && sr_str_caseeq_cstr(name, "content-length")) ||
-                    (name.len == 1 && (name.p[0] | 0x20) == 'l')) {
+                if (is_cl_name(buf + pos, ne - pos)) {
                     size_t v;
                     if (parse_cl_value(buf, (size_t)(colon - buf) + 1, e, SR_EBADMSG, &v, NULL) <
                             0 ||
