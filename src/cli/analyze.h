@@ -162,6 +162,7 @@ typedef struct az_metrics {
 
 typedef struct az_method {
     char name[24];
+    size_t len;            /* of name */
     uint64_t messages;     /* requests with this method (as tshark counts them) */
     uint64_t transactions; /* requests that were not retransmissions */
     uint64_t finals[7];    /* final responses to it by class 1..6 (index 0 unused) */
