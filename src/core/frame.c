@@ -292,7 +292,14 @@ static ptrdiff_t datagram_common(const char *buf, size_t len, const limits *lim,
         size_t e = (size_t)(nl - buf);
         if (buf[e - 1] != '\r' || (e + 1 < len && (buf[e + 1] == ' ' || buf[e + 1] == '\t')))
             return 0; /* a bare LF, or a folded line */
-        if ((c | 0x20) == 'c' || (c | 0x20) == 'l') {
+        /* only a line that can hold Content-Length ("co" with "l" 8 bytes on) or "l"
+         * before its colon or white space is looked into (Call-ID, CSeq, Contact and
+         * Content-Type are passed by) */
+        char c1 = buf[pos + 1];
+        bool maybe = (c | 0x20) == 'c'
+                         ? (c1 | 0x20) == 'o' && e - pos > 14 && (buf[pos + 8] | 0x20) == 'l'
+                         : (c | 0x20) == 'l' && (c1 == ':' || c1 == ' ' || c1 == '\t');
+        if (maybe) {
             const char *colon = memchr(buf + pos, ':', e - pos);
             if (colon) {
                 size_t ne = (size_t)(colon - buf);
