@@ -138,6 +138,28 @@ for f in "$tmp/gen3.pcap" "$tmp/gen3.pcap $tmp/caps/vlan.pcap"; do
     done
 done
 [ "$same" = 12 ] && echo "ok: --threads 3 and the default: $same reports identical to --threads 1"
+# messages larger than a batch's share (they are copied on their own): 300 KB MESSAGEs over
+# TCP between small ones, in 1400-byte segments; the same report with 1 and 2 threads
+python3 - "$src/tests/analyze" "$tmp/bigtcp.pcap" <<'PY' || fail "bigtcp capture"
+import sys
+sys.path.insert(0, sys.argv[1])
+import mkpcap as M
+a, b = M.CALLER, M.CALLEE
+pk, seq, t = [(M.T0, M.ip4(a[0], b[0], 6, M.tcp(40000, 5060, 999, b"", 0x02)))], 1000, M.T0
+for i in range(6):
+    body = "x" * (300000 if i % 2 else 100)
+    data = M.req("MESSAGE", "sip:b@x", "big%d@x" % i, 1, "big%d" % i, "ft", body=body)
+    for o in range(0, len(data), 1400):
+        t += 0.001
+        pk.append((t, M.ip4(a[0], b[0], 6, M.tcp(40000, 5060, seq + o, data[o:o + 1400]))))
+    seq += len(data)
+M.write_pcap(sys.argv[2], 1, [(tt, M.eth(p, 0x0800)) for tt, p in pk])
+PY
+"$cli" analyze --json --no-progress --threads 1 "$tmp/bigtcp.pcap" >"$tmp/b1.out" 2>&1
+"$cli" analyze --json --no-progress --threads 2 "$tmp/bigtcp.pcap" >"$tmp/b2.out" 2>&1
+n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sip"]["messages"])' "$tmp/b1.out" 2>/dev/null)
+[ "$n" = 6 ] && cmp -s "$tmp/b1.out" "$tmp/b2.out" && echo "ok: 300 KB messages over TCP: 6 messages, --threads 2 identical" ||
+    fail "300 KB messages over TCP: $n messages, or --threads 2 differs"
 for t in 0 17 x; do
     "$cli" analyze --threads $t "$tmp/gen3.pcap" >/dev/null 2>&1; rc=$?
     [ "$rc" = 2 ] && echo "ok: --threads $t: exit 2" || fail "--threads $t: exit $rc"
