@@ -58,17 +58,27 @@ typedef struct az_tab {
 
 /* Blocks for parsed messages, recycled instead of going back to malloc each message: a
  * free list per power-of-two size class from 1 KiB to 64 KiB, each holding at most
- * keep (AZ_POOL_KEEP) blocks (larger blocks come from malloc and go back to it). With a
- * lock it can be shared by threads (the pipeline: parsed on one, freed on the other). */
+ * keep (AZ_POOL_KEEP) blocks (larger blocks come from malloc and go back to it)
+ * (analyze_pool.c). Shared by threads (the pipeline: parsed on one, freed on another), the
+ * free blocks are kept as arrays of pointers under a lock, which each thread takes only to
+ * move a run of AZ_POOL_RUN pointers: it allocates from and frees to blocks of its own
+ * (az_pool_cache), and a block is not touched in passing from one thread to another. */
 #define AZ_POOL_CLASSES 7
 #define AZ_POOL_KEEP    64
+#define AZ_POOL_RUN     32
 typedef struct az_pool {
     void *free[AZ_POOL_CLASSES];
     unsigned nfree[AZ_POOL_CLASSES];
-    unsigned keep;      /* blocks kept per class (AZ_POOL_KEEP unless set otherwise) */
-    void *lock;         /* a pthread_mutex_t * taken around each call, or NULL */
+    unsigned keep; /* blocks kept per class (AZ_POOL_KEEP unless set otherwise) */
+    void *lock;    /* a pthread_mutex_t *: shared by threads, or NULL */
+    void **shared; /* shared: keep pointers per class, nshared[k] of them free blocks */
+    unsigned nshared[AZ_POOL_CLASSES];
     sr_allocator alloc; /* hands out and takes back the blocks; user = the pool */
 } az_pool;
+typedef struct az_pool_cache {
+    void *b[AZ_POOL_CLASSES][2 * AZ_POOL_RUN];
+    unsigned n[AZ_POOL_CLASSES];
+} az_pool_cache;
 
 /* A sending element: an address and port, and what it sent. */
 typedef struct az_element {
@@ -152,6 +162,7 @@ typedef struct az_metrics {
 
 typedef struct az_method {
     char name[24];
+    size_t len;            /* of name */
     uint64_t messages;     /* requests with this method (as tshark counts them) */
     uint64_t transactions; /* requests that were not retransmissions */
     uint64_t finals[7];    /* final responses to it by class 1..6 (index 0 unused) */
@@ -232,16 +243,23 @@ typedef struct az_counts {
 /* Bring @p a's packet counters up to @p c (the reader's, taken when a message came). */
 void az_counts_apply(az *a, const az_counts *c);
 
-/* analyze_pipe.c: reading and parsing on one thread, accounting on another (messages come
- * from @p pool, shared by both threads until az_pipe_free()). The reader
- * calls az_pipe_push() for each message and az_pipe_close() at the end; the other thread
- * az_pipe_drain(), which accounts every message in order and returns after the last. */
-typedef struct az_pipe az_pipe;
-az_pipe *az_pipe_new(bool lint, az_pool *pool);
-void az_pipe_free(az_pipe *p);
-void az_pipe_push(az_pipe *p, const az_counts *c, const sr_cap_msg *cm);
-void az_pipe_close(az_pipe *p, const az_counts *c);
-void az_pipe_drain(az_pipe *p, az *a);
+/* analyze.c: the input, files read in turn and decoded. The next SIP message: 1 with *@p cm
+ * (valid until the next call) and *@p c (the packet counters when it came), 0 at the end of
+ * the input (*@p c: the final counters). */
+typedef struct az_input az_input;
+/* @p files: read in turn (until one cannot be opened); @p progress: a bar on a terminal. */
+az_input *az_input_new(az *a, const char **files, size_t nfiles, bool progress);
+int az_input_next(az_input *in, sr_cap_msg *cm, az_counts *c);
+/* Returns CLI_OK when every file was read, else CLI_USAGE (the cause was printed). */
+int az_input_free(az_input *in);
+/* pcap's DLT_ value to the LINKTYPE_ value the core speaks; -1 when not supported. */
+int az_link_of(int dlt);
+
+/* analyze_pipe.c: the input read, decoded, parsed, linted and accounted on @p threads
+ * threads (parsing and linting requests in parallel; reading and accounting each by one
+ * thread at a time, accounting in capture order): the report of one thread, byte for byte.
+ * @p lint: lint requests before accounting (not --no-lint). */
+void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint);
 
 /* analyze_out.c */
 void az_print_text(const az *a, FILE *out);
@@ -251,12 +269,15 @@ void az_csv_row(FILE *out, const az_call *c);
 /* analyze_html.c: the self-contained HTML report (inline SVG and script, no network). */
 int az_print_html(const az *a, FILE *out);
 
-/* analyze_map.c: the message pool */
+/* analyze_pool.c: the message pool */
 void az_pool_init(az_pool *p);
 void az_pool_cleanup(az_pool *p);
-/* From now on, take @p mutex (a pthread_mutex_t *; NULL: none, as before) around each call
- * and keep @p keep blocks per class. */
-void az_pool_share(az_pool *p, void *mutex, unsigned keep);
+/* From now on, share the pool under @p mutex (a pthread_mutex_t *; NULL: not shared, as
+ * before) and keep @p keep blocks per class; -1 when out of memory (nothing changed). */
+int az_pool_share(az_pool *p, void *mutex, unsigned keep);
+/* The calling thread uses a shared @p p through its own blocks @p c (NULL: no longer;
+ * the blocks of its cache go back to the pool). */
+void az_pool_attach(az_pool *p, az_pool_cache *c);
 
 /* map helpers. A map hashes its keys with az_hash() (FNV-1a); the _h functions take that
  * hash computed already (the same key hashed once per message for several tables). */

@@ -1,17 +1,28 @@
-/* sipreply CLI: `sipreply analyze` on two threads: a reader (libpcap, the capture decoder,
- * the parser and the request linter, which are pure per message) hands batches of parsed
- * messages to the accounting thread, which takes them in capture order and accounts them
- * as one thread would (az_message_parsed()): the report is the same byte for byte. */
+/* sipreply CLI: `sipreply analyze` on several threads. The input goes through a ring of
+ * batches of messages, each in three steps: read (the files read and decoded, the message
+ * bytes copied into the batch), parsed (parsing and the lint of requests, which depend on
+ * the message alone) and accounted (everything that depends on what came before, in capture
+ * order, as one thread would: az_message_parsed()). The main thread accounts, a second
+ * reads: the tables and the decoder's state each stay in one core's cache. Both parse
+ * (and any further threads): the reader when the ring is full, the accountant while the
+ * next batch is not parsed yet. A thread with nothing to do sleeps on a condition variable.
+ * A batch of 512 messages changes hands three times under one lock; the parsed messages
+ * come from a pool each thread uses through blocks of its own, and the accountant
+ * prefetches the messages parsed on the other core a few ahead. The report is the one of
+ * one thread, byte for byte. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze.h"
 
-#define PIPE_BATCHES  8            /* batches in flight: memory stays bounded */
-#define PIPE_MSGS     128          /* messages per batch */
-#define PIPE_FINDINGS 2048         /* request findings per batch (64 at most per message) */
-#define PIPE_BYTES    (256u << 10) /* message bytes per batch; larger messages get their own */
+#define PIPE_SLOTS       6            /* batches in flight: memory stays bounded */
+#define PIPE_MSGS        512          /* messages per batch */
+#define PIPE_BYTES       (256u << 10) /* message bytes per batch; larger messages get their own */
+#define PIPE_LINTED      64           /* findings kept per request (as az_lint() keeps) */
+#define PIPE_MAX_THREADS 16
+#define PIPE_AHEAD       4    /* messages ahead of the one accounted whose memory is prefetched */
+#define PIPE_PREFETCH    2048 /* bytes of it: the parsed message and the start of its copy */
 
 size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap)
 {
@@ -28,190 +39,310 @@ typedef struct pipe_rec {
     sr_msg *m;     /* NULL: did not parse (e says why) */
     sr_parse_error e;
     az_counts c; /* the packet counters when the message came */
-    uint32_t f0; /* its findings: f[f0 .. f0 + min(nf, 64)) of the batch */
-    size_t nf;
+    uint32_t f0; /* its findings: f[f0 .. f0 + nf) of the batch */
+    uint32_t nf;
     bool linted;
     char *own;
 } pipe_rec;
 
+enum { B_FREE, B_READING, B_READ, B_PARSING, B_PARSED, B_ACCOUNTING };
+
 typedef struct pipe_batch {
-    size_t n, used, nf;
+    int state;
+    uint64_t seq; /* its place in the input */
+    size_t n, used;
     bool end; /* the last batch: c holds the final counters */
     az_counts c;
+    sr_lint_finding *f; /* the requests' findings */
+    size_t nf, capf;
     pipe_rec rec[PIPE_MSGS];
-    sr_lint_finding f[PIPE_FINDINGS];
     char bytes[PIPE_BYTES];
 } pipe_batch;
 
-struct az_pipe {
+typedef struct az_pipe {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pipe_batch *b[PIPE_BATCHES];
-    size_t nfull; /* batches handed over and not yet taken back */
-    size_t pi;    /* the batch the reader fills */
+    unsigned waiting; /* threads asleep on cv */
+    pipe_batch *b[PIPE_SLOTS];
+    uint64_t next_read; /* the seq of the next batch to read */
+    uint64_t next_acct; /* the seq of the next batch to account */
+    bool reading, eof, done;
+    /* the reading step's own (one thread at a time): a message that did not fit its batch */
+    bool carry;
+    sr_cap_msg carry_cm;
+    az_counts carry_c;
+    az *a;
+    az_input *in;
     bool lint;
-    az_pool *pool;
     pthread_mutex_t pool_mu;
-};
-
-az_pipe *az_pipe_new(bool lint, az_pool *pool)
-{
-    az_pipe *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
-    for (size_t i = 0; i < PIPE_BATCHES; i++) {
-        p->b[i] = malloc(sizeof *p->b[i]);
-        if (!p->b[i]) {
-            az_pipe_free(p);
-            return NULL;
-        }
-        p->b[i]->n = p->b[i]->used = p->b[i]->nf = 0;
-        p->b[i]->end = false;
-    }
-    if (pthread_mutex_init(&p->mu, NULL) != 0) {
-        for (size_t i = 0; i < PIPE_BATCHES; i++)
-            free(p->b[i]);
-        free(p);
-        return NULL;
-    }
-    if (pthread_cond_init(&p->cv, NULL) != 0) {
-        pthread_mutex_destroy(&p->mu);
-        for (size_t i = 0; i < PIPE_BATCHES; i++)
-            free(p->b[i]);
-        free(p);
-        return NULL;
-    }
-    if (pthread_mutex_init(&p->pool_mu, NULL) != 0) {
-        pthread_cond_destroy(&p->cv);
-        pthread_mutex_destroy(&p->mu);
-        for (size_t i = 0; i < PIPE_BATCHES; i++)
-            free(p->b[i]);
-        free(p);
-        return NULL;
-    }
-    p->lint = lint;
-    p->pool = pool;
-    /* the messages in flight and the requests kept come back to the pool */
-    az_pool_share(pool, &p->pool_mu, PIPE_BATCHES * PIPE_MSGS + AZ_MAX_PENDING / 16);
-    return p;
-}
+} az_pipe;
 
 static void batch_clear(pipe_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        sr_msg_free(b->rec[i].m); /* only those not taken (an early end) */
+        sr_msg_free(b->rec[i].m); /* only those not accounted */
         free(b->rec[i].own);
     }
     b->n = b->used = b->nf = 0;
     b->end = false;
 }
 
-void az_pipe_free(az_pipe *p)
+/* ------------------------------------------------------------------ the three steps */
+
+/* Read the next messages into @p b (done by one thread at a time). */
+static void step_read(az_pipe *p, pipe_batch *b)
 {
-    if (!p)
-        return;
-    for (size_t i = 0; i < PIPE_BATCHES; i++)
+    for (;;) {
+        sr_cap_msg cm;
+        az_counts c;
+        if (p->carry) {
+            cm = p->carry_cm; /* still valid: the input has not been called since */
+            c = p->carry_c;
+            p->carry = false;
+        } else if (az_input_next(p->in, &cm, &c) != 1) {
+            b->end = true;
+            b->c = c;
+            return;
+        }
+        bool big = cm.len > PIPE_BYTES / 4;
+        if (b->n == PIPE_MSGS || (!big && b->used + cm.len > PIPE_BYTES)) {
+            p->carry = true;
+            p->carry_cm = cm;
+            p->carry_c = c;
+            return;
+        }
+        pipe_rec *r = &b->rec[b->n];
+        r->cm = cm;
+        r->c = c;
+        r->m = NULL;
+        r->own = NULL;
+        r->nf = 0;
+        r->linted = false;
+        char *dst;
+        if (big) {
+            dst = r->own = malloc(cm.len);
+            if (!dst)
+                continue; /* out of memory: the message is lost (as a packet the decoder drops) */
+        } else {
+            dst = b->bytes + b->used;
+            b->used += cm.len;
+        }
+        if (cm.len)
+            memcpy(dst, cm.data, cm.len);
+        r->cm.data = dst;
+        b->n++;
+    }
+}
+
+/* Parse the messages of @p b and lint its requests (any thread, several batches at once). */
+static void step_parse(az_pipe *p, pipe_batch *b)
+{
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = &p->a->pool.alloc;
+    for (size_t i = 0; i < b->n; i++) {
+        pipe_rec *r = &b->rec[i];
+        if (sr_msg_parse(&r->m, r->cm.data, r->cm.len, &po, &r->e) != 0)
+            r->m = NULL;
+        if (!p->lint || !r->m || !sr_msg_is_request(r->m))
+            continue;
+        if (b->capf - b->nf < PIPE_LINTED) {
+            size_t nc = b->capf ? b->capf * 2 : 4096;
+            sr_lint_finding *nf = realloc(b->f, nc * sizeof *nf);
+            if (!nf)
+                continue; /* out of memory: the accounting lints it */
+            b->f = nf;
+            b->capf = nc;
+        }
+        size_t n = az_lint_request(&r->cm, r->m, &b->f[b->nf], PIPE_LINTED);
+        r->f0 = (uint32_t)b->nf;
+        r->nf = (uint32_t)(n < PIPE_LINTED ? n : PIPE_LINTED);
+        r->linted = true;
+        b->nf += r->nf;
+    }
+}
+
+/* Account the messages of @p b in order (one thread at a time, batches in order). */
+static void step_account(az_pipe *p, pipe_batch *b)
+{
+    az *a = p->a;
+    for (size_t i = 0; i < b->n; i++) {
+        pipe_rec *r = &b->rec[i];
+        /* a message parsed on another core is read from its cache: ask for the first
+         * PIPE_PREFETCH bytes of a message a few ahead while this one is accounted */
+        if (i + PIPE_AHEAD < b->n && b->rec[i + PIPE_AHEAD].m) {
+            const char *q = (const char *)b->rec[i + PIPE_AHEAD].m;
+            for (size_t l = 0; l < PIPE_PREFETCH; l += 64)
+                __builtin_prefetch(q + l);
+        }
+        az_counts_apply(a, &r->c);
+        az_message_parsed(a, &r->cm, r->m, &r->e, r->linted ? &b->f[r->f0] : NULL, r->nf);
+        r->m = NULL; /* freed or kept by the accounting */
+    }
+    if (b->end)
+        az_counts_apply(a, &b->c);
+    batch_clear(b);
+}
+
+/* ------------------------------------------------------------------ the threads */
+
+static void wake(az_pipe *p)
+{
+    if (p->waiting)
+        pthread_cond_broadcast(&p->cv);
+}
+
+/* What a thread may do besides parsing: its tables and the decoder's state stay in the cache
+ * of one core when one thread accounts and another reads. */
+enum { ROLE_ALL, ROLE_ACCOUNT, ROLE_READ, ROLE_PARSE };
+
+/* Take steps until the last batch is accounted. */
+static void work(az_pipe *p, int role)
+{
+    az_pool_cache cache;
+    az_pool_attach(&p->a->pool, &cache);
+    pthread_mutex_lock(&p->mu);
+    while (!p->done) {
+        /* what can be done: the next batch to account, the oldest to parse, one to read */
+        pipe_batch *acct = p->b[p->next_acct % PIPE_SLOTS];
+        if (!(acct->state == B_PARSED && acct->seq == p->next_acct) ||
+            (role != ROLE_ALL && role != ROLE_ACCOUNT))
+            acct = NULL;
+        pipe_batch *parse = NULL;
+        for (size_t i = 0; i < PIPE_SLOTS; i++)
+            if (p->b[i]->state == B_READ && (!parse || p->b[i]->seq < parse->seq))
+                parse = p->b[i];
+        pipe_batch *rd = p->b[p->next_read % PIPE_SLOTS];
+        if (p->eof || p->reading || rd->state != B_FREE || (role != ROLE_ALL && role != ROLE_READ))
+            rd = NULL;
+        /* the reader reads ahead while it can, and parses when the ring is full; the
+         * accountant accounts, and parses while the next batch is not ready */
+        if (role == ROLE_READ && rd)
+            parse = NULL;
+        if (acct) {
+            acct->state = B_ACCOUNTING;
+            bool end = acct->end;
+            pthread_mutex_unlock(&p->mu);
+            step_account(p, acct);
+            pthread_mutex_lock(&p->mu);
+            if (end)
+                p->done = true;
+            acct->state = B_FREE;
+            p->next_acct++;
+            wake(p);
+            continue;
+        }
+        if (parse) {
+            parse->state = B_PARSING;
+            pthread_mutex_unlock(&p->mu);
+            step_parse(p, parse);
+            pthread_mutex_lock(&p->mu);
+            parse->state = B_PARSED;
+            wake(p);
+            continue;
+        }
+        if (rd) {
+            p->reading = true;
+            rd->state = B_READING;
+            rd->seq = p->next_read++;
+            pthread_mutex_unlock(&p->mu);
+            step_read(p, rd);
+            pthread_mutex_lock(&p->mu);
+            p->reading = false;
+            if (rd->end)
+                p->eof = true;
+            rd->state = B_READ;
+            wake(p);
+            continue;
+        }
+        p->waiting++;
+        pthread_cond_wait(&p->cv, &p->mu);
+        p->waiting--;
+    }
+    pthread_mutex_unlock(&p->mu);
+    az_pool_attach(&p->a->pool, NULL);
+}
+
+typedef struct worker {
+    az_pipe *p;
+    int role;
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    work(w->p, w->role);
+    return NULL;
+}
+
+static void pipe_free(az_pipe *p)
+{
+    for (size_t i = 0; i < PIPE_SLOTS; i++)
         if (p->b[i]) {
             batch_clear(p->b[i]);
+            free(p->b[i]->f);
             free(p->b[i]);
         }
-    if (p->pool) { /* it was made whole */
-        az_pool_share(p->pool, NULL, AZ_POOL_KEEP);
-        pthread_mutex_destroy(&p->pool_mu);
-        pthread_cond_destroy(&p->cv);
-        pthread_mutex_destroy(&p->mu);
-    }
     free(p);
 }
 
-/* Hand the reader's batch over and wait for a free one. */
-static void hand_over(az_pipe *p)
+void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint)
 {
-    pthread_mutex_lock(&p->mu);
-    p->nfull++;
-    pthread_cond_broadcast(&p->cv);
-    while (p->nfull == PIPE_BATCHES)
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    p->pi = (p->pi + 1) % PIPE_BATCHES;
-}
-
-void az_pipe_push(az_pipe *p, const az_counts *c, const sr_cap_msg *cm)
-{
-    pipe_batch *b = p->b[p->pi];
-    bool big = cm->len > PIPE_BYTES;
-    if (b->n == PIPE_MSGS || b->nf + 64 > PIPE_FINDINGS ||
-        (!big && b->used + cm->len > PIPE_BYTES)) {
-        hand_over(p);
-        b = p->b[p->pi];
+    az_pipe *p = calloc(1, sizeof *p);
+    bool ok = p != NULL;
+    for (size_t i = 0; ok && i < PIPE_SLOTS; i++) {
+        p->b[i] = calloc(1, sizeof *p->b[i]);
+        ok = p->b[i] != NULL;
     }
-    pipe_rec *r = &b->rec[b->n];
-    memset(r, 0, sizeof *r);
-    r->cm = *cm;
-    r->c = *c;
-    char *dst;
-    if (big) {
-        dst = r->own = malloc(cm->len);
-        if (!dst)
-            return; /* out of memory: the message is lost (as a packet the decoder drops) */
-    } else {
-        dst = b->bytes + b->used;
-        b->used += cm->len;
+    if (ok && pthread_mutex_init(&p->mu, NULL) != 0) {
+        ok = false;
+    } else if (ok && pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        ok = false;
+    } else if (ok && pthread_mutex_init(&p->pool_mu, NULL) != 0) {
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        ok = false;
     }
-    if (cm->len)
-        memcpy(dst, cm->data, cm->len);
-    r->cm.data = dst;
-    sr_parse_opts po;
-    sr_parse_opts_init(&po);
-    po.alloc = &p->pool->alloc;
-    if (sr_msg_parse(&r->m, dst, cm->len, &po, &r->e) != 0)
-        r->m = NULL;
-    if (p->lint && r->m && sr_msg_is_request(r->m)) {
-        r->f0 = (uint32_t)b->nf;
-        r->nf = az_lint_request(&r->cm, r->m, &b->f[b->nf], 64);
-        b->nf += r->nf < 64 ? r->nf : 64;
-        r->linted = true;
-    }
-    b->n++;
-}
-
-void az_pipe_close(az_pipe *p, const az_counts *c)
-{
-    pipe_batch *b = p->b[p->pi];
-    b->end = true;
-    b->c = *c;
-    pthread_mutex_lock(&p->mu);
-    p->nfull++;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-void az_pipe_drain(az_pipe *p, az *a)
-{
-    size_t ci = 0;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while (p->nfull == 0)
-            pthread_cond_wait(&p->cv, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-        pipe_batch *b = p->b[ci];
-        for (size_t i = 0; i < b->n; i++) {
-            pipe_rec *r = &b->rec[i];
-            az_counts_apply(a, &r->c);
-            if (r->cm.data)
-                az_message_parsed(a, &r->cm, r->m, &r->e, r->linted ? &b->f[r->f0] : NULL, r->nf);
-            r->m = NULL; /* freed or kept by the accounting */
+    if (!ok) { /* no memory for the ring: one thread, as without it */
+        if (p)
+            pipe_free(p);
+        sr_cap_msg cm;
+        az_counts c;
+        while (az_input_next(in, &cm, &c) == 1) {
+            az_counts_apply(a, &c);
+            az_message(a, &cm);
         }
-        bool end = b->end;
-        if (end)
-            az_counts_apply(a, &b->c);
-        batch_clear(b);
-        pthread_mutex_lock(&p->mu);
-        p->nfull--;
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        if (end)
-            return;
-        ci = (ci + 1) % PIPE_BATCHES;
+        az_counts_apply(a, &c);
+        return;
     }
+    p->a = a;
+    p->in = in;
+    p->lint = lint;
+    /* the pool keeps as many blocks as can be in use at once (the messages in flight, the
+     * requests kept and the threads' own): no malloc or free once it has them */
+    if (az_pool_share(&a->pool, &p->pool_mu,
+                      PIPE_SLOTS * PIPE_MSGS + AZ_MAX_PENDING +
+                          PIPE_MAX_THREADS * 2 * AZ_POOL_RUN) != 0)
+        threads = 1; /* no memory for the arrays: the pool stays one thread's */
+    if (threads > PIPE_MAX_THREADS)
+        threads = PIPE_MAX_THREADS;
+    pthread_t t[PIPE_MAX_THREADS];
+    worker w[PIPE_MAX_THREADS];
+    unsigned started = 0;
+    for (; started + 1 < threads; started++) {
+        w[started].p = p;
+        w[started].role = started == 0 ? ROLE_READ : ROLE_PARSE;
+        if (pthread_create(&t[started], NULL, worker_main, &w[started]) != 0)
+            break; /* a thread that cannot start leaves the work to the others */
+    }
+    /* this thread accounts; it also reads when no other thread does */
+    work(p, started ? ROLE_ACCOUNT : ROLE_ALL);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    az_pool_share(&a->pool, NULL, AZ_POOL_KEEP);
+    pthread_mutex_destroy(&p->pool_mu);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    pipe_free(p);
 }

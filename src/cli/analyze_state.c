@@ -83,13 +83,13 @@ static az_element *element(az *a, const sr_cap_addr *ad)
 static az_method *method(az *a, sr_str name)
 {
     for (size_t i = 0; i < a->nmethods; i++)
-        if (strlen(a->methods[i].name) == name.len &&
-            memcmp(a->methods[i].name, name.p, name.len) == 0)
+        if (a->methods[i].len == name.len && memcmp(a->methods[i].name, name.p, name.len) == 0)
             return &a->methods[i];
     if (a->nmethods == AZ_MAX_METHODS || name.len >= sizeof a->methods[0].name)
         return NULL;
     az_method *m = &a->methods[a->nmethods++];
     az_copy_str(m->name, sizeof m->name, name);
+    m->len = name.len;
     return m;
 }
 
@@ -321,8 +321,7 @@ static void track_call_msg(az *a, const sr_cap_msg *cm, const sr_msg *m, const s
             az_copy_str(c->callee, sizeof c->callee, to->uri);
         copy_cstr(c->caller_addr, sizeof c->caller_addr, sender);
         char buf[64];
-        snprintf(c->callee_addr, sizeof c->callee_addr, "%s",
-                 addr_cached(a, &cm->dst, buf, sizeof buf));
+        copy_cstr(c->callee_addr, sizeof c->callee_addr, addr_cached(a, &cm->dst, buf, sizeof buf));
         c->start = now;
         c->invite_cseq = cs->num;
         c->vias = (unsigned)sr_msg_via_count(m);

@@ -90,6 +90,24 @@ static ptrdiff_t parse_cl_value(const char *buf, size_t s, size_t e, int bad, si
     return 0;
 }
 
+/* "Content-Length" or its compact form "l" (RFC 3261 §7.3.3, §20.14), in any case. */
+static bool is_cl_name(const char *p, size_t n)
+{
+    static const char want[] = "content-length";
+    if (n == 1)
+        return (p[0] | 0x20) == 'l';
+    if (n != 14)
+        return false;
+    for (size_t i = 0; i < 14; i++) {
+        char c = p[i];
+        if (want[i] != '-') /* a letter: either case */
+            c = (char)(c | 0x20);
+        if (c != want[i])
+            return false;
+    }
+    return true;
+}
+
 /*
  * Find Content-Length (or compact "l") among the header fields of buf[0..hlen). Header
  * lines may be folded (a CRLF followed by SP/HT continues the line, RFC 3261 §7.3.1).
@@ -130,9 +148,7 @@ static ptrdiff_t find_content_length(const char *buf, size_t hlen, size_t max_bo
         size_t ne = (size_t)(colon - buf);
         while (ne > s && (buf[ne - 1] == ' ' || buf[ne - 1] == '\t'))
             ne--;
-        sr_str name = {buf + s, ne - s};
-        if (!(name.len == 14 && sr_str_caseeq_cstr(name, "content-length")) &&
-            !(name.len == 1 && (name.p[0] | 0x20) == 'l'))
+        if (!is_cl_name(buf + s, ne - s))
             continue;
         size_t v;
         ptrdiff_t rc = parse_cl_value(buf, (size_t)(colon - buf) + 1, e, bad, &v, err);
@@ -241,15 +257,96 @@ ptrdiff_t sr_frame_stream(const char *buf, size_t len, const sr_frame_opts *opts
     return (ptrdiff_t)total;
 }
 
+/*
+ * The common datagram in one pass: the start line and every header line end in CRLF, none is
+ * folded or starts with white space, CR or LF, and the header ends at the first empty line.
+ * Then the first CRLFCRLF (find_blank()) is that empty line and find_content_length() sees
+ * exactly these lines, so one walk over them finds both (the general way walks them twice).
+ * Returns the framed length with @p out filled, or 0 for anything else (errors included),
+ * which the general way then frames.
+ */
+static ptrdiff_t datagram_common(const char *buf, size_t len, const limits *lim, sr_frame *out)
+{
+    if (buf[0] == '\r' || len > (size_t)PTRDIFF_MAX)
+        return 0;
+    const char *nl = memchr(buf, '\n', len);
+    if (!nl || nl == buf || nl[-1] != '\r')
+        return 0;
+    size_t pos = (size_t)(nl - buf) + 1;
+    bool found = false;
+    size_t cl = 0;
+    for (;;) {
+        if (pos + 1 >= len)
+            return 0;
+        char c = buf[pos];
+        if (c == '\r') {
+            if (buf[pos + 1] != '\n')
+                return 0;
+            break; /* the empty line */
+        }
+        if (c == '\n' || c == ' ' || c == '\t')
+            return 0;
+        nl = memchr(buf + pos + 1, '\n', len - pos - 1);
+        if (!nl)
+            return 0;
+        size_t e = (size_t)(nl - buf);
+        if (buf[e - 1] != '\r' || (e + 1 < len && (buf[e + 1] == ' ' || buf[e + 1] == '\t')))
+            return 0; /* a bare LF, or a folded line */
+        /* only a line that can hold Content-Length ("co" with "l" 8 bytes on) or "l"
+         * before its colon or white space is looked into (Call-ID, CSeq, Contact and
+         * Content-Type are passed by) */
+        char c1 = buf[pos + 1];
+        bool maybe = (c | 0x20) == 'c'
+                         ? (c1 | 0x20) == 'o' && e - pos > 14 && (buf[pos + 8] | 0x20) == 'l'
+                         : (c | 0x20) == 'l' && (c1 == ':' || c1 == ' ' || c1 == '\t');
+        if (maybe) {
+            const char *colon = memchr(buf + pos, ':', e - pos);
+            if (colon) {
+                size_t ne = (size_t)(colon - buf);
+                while (ne > pos && (buf[ne - 1] == ' ' || buf[ne - 1] == '\t'))
+                    ne--;
+                if (is_cl_name(buf + pos, ne - pos)) {
+                    size_t v;
+                    if (parse_cl_value(buf, (size_t)(colon - buf) + 1, e, SR_EBADMSG, &v, NULL) <
+                            0 ||
+                        (found && v != cl) || v > lim->max_body)
+                        return 0;
+                    found = true;
+                    cl = v;
+                }
+            }
+        }
+        pos = e + 1;
+    }
+    size_t h = pos + 2;
+    if (h > lim->max_header)
+        return 0;
+    if (found ? cl > len - h : len - h > lim->max_body)
+        return 0;
+    if (!found)
+        cl = len - h;
+    memset(out, 0, sizeof *out);
+    out->kind = SR_FRAME_MESSAGE;
+    out->header_len = h;
+    out->body_len = cl;
+    out->has_content_length = found;
+    out->len = h + cl;
+    out->trailing = len - h - cl;
+    return (ptrdiff_t)out->len;
+}
+
 ptrdiff_t sr_frame_datagram(const char *buf, size_t len, const sr_frame_opts *opts, sr_frame *out,
                             sr_parse_error *err)
 {
     if (!out || !buf || len == 0)
         return fail(err, SR_EINVAL, 0, "Bad framing arguments");
     limits lim = get_limits(opts);
+    ptrdiff_t rc = datagram_common(buf, len, &lim, out);
+    if (rc > 0)
+        return rc;
     memset(out, 0, sizeof *out);
 
-    ptrdiff_t rc = leading_crlf(buf, len, false, true, out);
+    rc = leading_crlf(buf, len, false, true, out);
     if (rc != 0)
         return rc;
     if (len > (size_t)PTRDIFF_MAX)

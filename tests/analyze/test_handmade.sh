@@ -152,8 +152,93 @@ case $st in
 esac
 "$cli" analyze --lint-cache 2 "$tmp/gen3.pcap" >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] && echo "ok: --lint-cache 2: exit 2" || fail "--lint-cache 2: exit $rc"
-"$cli" analyze --threads 3 "$tmp/gen3.pcap" >/dev/null 2>&1; rc=$?
-[ "$rc" = 2 ] && echo "ok: --threads 3: exit 2" || fail "--threads 3: exit $rc"
+# three threads (two parse at once), and the default, on the many-batch capture and two files
+same=0
+for f in "$tmp/gen3.pcap" "$tmp/gen3.pcap $tmp/caps/vlan.pcap"; do
+    for mode in --json --csv "--json --no-lint"; do
+        # shellcheck disable=SC2086
+        "$cli" analyze $mode --no-progress --threads 1 $f >"$tmp/t1.out" 2>&1
+        for t in "--threads 3" ""; do
+            # shellcheck disable=SC2086
+            "$cli" analyze $mode --no-progress $t $f >"$tmp/t3.out" 2>&1
+            if [ -s "$tmp/t1.out" ] && cmp -s "$tmp/t1.out" "$tmp/t3.out"; then
+                same=$((same + 1))
+            else
+                fail "${t:-the default} differs from --threads 1: $mode ${f##*/}"
+            fi
+        done
+    done
+done
+[ "$same" = 12 ] && echo "ok: --threads 3 and the default: $same reports identical to --threads 1"
+# messages larger than a batch's share (they are copied on their own): 300 KB MESSAGEs over
+# TCP between small ones, in 1400-byte segments; the same report with 1 and 2 threads
+python3 - "$src/tests/analyze" "$tmp/bigtcp.pcap" <<'PY' || fail "bigtcp capture"
+import sys
+sys.path.insert(0, sys.argv[1])
+import mkpcap as M
+a, b = M.CALLER, M.CALLEE
+pk, seq, t = [(M.T0, M.ip4(a[0], b[0], 6, M.tcp(40000, 5060, 999, b"", 0x02)))], 1000, M.T0
+for i in range(6):
+    body = "x" * (300000 if i % 2 else 100)
+    data = M.req("MESSAGE", "sip:b@x", "big%d@x" % i, 1, "big%d" % i, "ft", body=body)
+    for o in range(0, len(data), 1400):
+        t += 0.001
+        pk.append((t, M.ip4(a[0], b[0], 6, M.tcp(40000, 5060, seq + o, data[o:o + 1400]))))
+    seq += len(data)
+M.write_pcap(sys.argv[2], 1, [(tt, M.eth(p, 0x0800)) for tt, p in pk])
+PY
+"$cli" analyze --json --no-progress --threads 1 "$tmp/bigtcp.pcap" >"$tmp/b1.out" 2>&1
+"$cli" analyze --json --no-progress --threads 2 "$tmp/bigtcp.pcap" >"$tmp/b2.out" 2>&1
+n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sip"]["messages"])' "$tmp/b1.out" 2>/dev/null)
+[ "$n" = 6 ] && cmp -s "$tmp/b1.out" "$tmp/b2.out" && echo "ok: 300 KB messages over TCP: 6 messages, --threads 2 identical" ||
+    fail "300 KB messages over TCP: $n messages, or --threads 2 differs"
+for t in 0 17 x; do
+    "$cli" analyze --threads $t "$tmp/gen3.pcap" >/dev/null 2>&1; rc=$?
+    [ "$rc" = 2 ] && echo "ok: --threads $t: exit 2" || fail "--threads $t: exit $rc"
+done
+
+# classic pcap files are read without libpcap's stdio (analyze_input.c) unless they are in
+# the other byte order or a record is odd: microsecond and big-endian files, a snap length
+# shorter than a record (libpcap cuts it), a file cut inside a record (libpcap's error) and
+# a record longer than 262144 bytes give what libpcap gives reading standard input
+python3 - "$tmp/gen3.pcap" "$tmp" <<'PY' || fail "pcap variants"
+import struct, sys
+src, out = sys.argv[1], sys.argv[2]
+data = open(src, "rb").read()
+magic, ma, mi, tz, sf, snap, lt = struct.unpack("<IHHiIII", data[:24])
+recs, off = [], 24
+while off + 16 <= len(data):
+    s, f, cl, ol = struct.unpack("<IIII", data[off:off + 16])
+    recs.append((s, f, data[off + 16:off + 16 + cl], ol))
+    off += 16 + cl
+nsec = magic == 0xa1b23c4d
+def write(name, end, usec, snaplen, cut=None, huge=False):
+    b = bytearray(struct.pack(end + "IHHiIII", 0xa1b2c3d4 if usec else 0xa1b23c4d, 2, 4, 0, 0, snaplen, lt))
+    for i, (s, f, p, ol) in enumerate(recs):
+        frac = (f // 1000 if nsec else f) if usec else (f if nsec else f * 1000)
+        if huge and i == len(recs) // 2:
+            b += struct.pack(end + "IIII", s, frac, 300000, 300000) + b"\0" * 300000
+        b += struct.pack(end + "IIII", s, frac, len(p), ol) + p
+    if cut:
+        b = b[:cut]
+    open(out + "/" + name, "wb").write(bytes(b))
+write("usec.pcap", "<", True, 262144)
+write("big.pcap", ">", False, 262144)
+write("snap.pcap", "<", False, 300)
+write("cut.pcap", "<", False, 262144, cut=len(data) // 2 + 7)
+write("huge.pcap", "<", False, 262144, huge=True)
+PY
+for v in usec big snap cut huge; do
+    "$cli" analyze --json --no-progress "$tmp/$v.pcap" >"$tmp/v_file.out" 2>"$tmp/v_file.err"
+    "$cli" analyze --json --no-progress - <"$tmp/$v.pcap" >"$tmp/v_stdin.out" 2>"$tmp/v_stdin.err"
+    sed -i "s|$tmp/$v.pcap|-|" "$tmp/v_file.err"
+    if [ -s "$tmp/v_file.out" ] && cmp -s "$tmp/v_file.out" "$tmp/v_stdin.out" &&
+        cmp -s "$tmp/v_file.err" "$tmp/v_stdin.err"; then
+        echo "ok: $v.pcap: read directly as libpcap reads it ($(wc -c <"$tmp/v_file.err") bytes on stderr)"
+    else
+        fail "$v.pcap: the file and standard input differ"
+    fi
+done
 n=$("$cli" analyze --json --threads 2 "$tmp/gen3.pcap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sip"]["messages"])')
 [ "$n" -gt 4096 ] && echo "ok: --threads 2: $n messages (more than 4 batches)" || fail "--threads 2: $n messages"
 
