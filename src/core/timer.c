@@ -1,7 +1,8 @@
-/* sipreply core: deadline min-heap and seeded PRNG for the transaction layer.
- * Equal deadlines fire in start order; time is always passed in, never read. The heap is
- * 4-ary with each slot's key stored in the array: a transaction arms and cancels several
- * timers (100 Trying, G, H, I...), and the sifts of those cancellations then compare keys in
+/* sipreply core: the timers (lanes and a deadline min-heap) and seeded PRNG for the
+ * transaction layer. Equal deadlines fire in start order; time is always passed in, never
+ * read. A timer started with a delay that has a lane is appended to it (timer_int.h: one
+ * delay, start order = deadline order), O(1) to start and to stop; the rest go to the heap,
+ * 4-ary with each slot's key stored in the array, so that its sifts compare keys in
  * contiguous memory rather than reading a timer inside every transaction on the path. */
 #include "sipreply/error.h"
 
@@ -27,32 +28,50 @@ void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
     h->cap = 0;
     h->next_seq = 0;
     h->alloc = alloc;
+    h->nodes = NULL;
+    h->nodes_used = 0;
+    h->free_node = SR__TIMER_IDLE;
+    h->n_lane = 0;
+    for (int l = 0; l < SR__TIMER_LANES; l++)
+        h->lanes[l] = (sr__timer_lane){0, SR__TIMER_IDLE, SR__TIMER_IDLE};
 }
 
 void sr__timer_heap_cleanup(sr__timer_heap *h)
 {
     for (size_t i = 0; i < h->len; i++)
         h->items[i].t->heap_index = SR__TIMER_IDLE;
+    for (int l = 0; l < SR__TIMER_LANES; l++)
+        for (uint32_t n = h->lanes[l].head; n != SR__TIMER_IDLE; n = h->nodes[n].next)
+            h->nodes[n].t->heap_index = SR__TIMER_IDLE;
     sr__free(h->alloc, h->items);
-    h->items = NULL;
-    h->len = h->cap = 0;
+    sr__free(h->alloc, h->nodes);
+    sr__timer_heap_init(h, h->alloc);
+}
+
+size_t sr__timer_armed(const sr__timer_heap *h)
+{
+    return h->len + h->n_lane;
 }
 
 int sr__timer_heap_reserve(sr__timer_heap *h, size_t need)
 {
     if (h->cap >= need)
         return 0;
-    if (need >= SR__TIMER_IDLE) /* a slot's index is 32 bits */
+    if (need >= SR__TIMER_LANE_BIT) /* a heap position or node index is 31 bits */
         return SR_ENOMEM;
     size_t cap = h->cap * 2 > need ? h->cap * 2 : need;
     if (cap < 16)
         cap = 16;
-    if (cap >= SR__TIMER_IDLE)
-        cap = SR__TIMER_IDLE - 1;
+    if (cap >= SR__TIMER_LANE_BIT)
+        cap = SR__TIMER_LANE_BIT - 1;
     sr__timer_slot *items = sr__realloc(h->alloc, h->items, cap * sizeof(*items));
     if (items == NULL)
         return SR_ENOMEM;
-    h->items = items;
+    h->items = items; /* larger than cap says until the nodes follow: harmless */
+    sr__timer_node *nodes = sr__realloc(h->alloc, h->nodes, cap * sizeof(*nodes));
+    if (nodes == NULL)
+        return SR_ENOMEM;
+    h->nodes = nodes;
     h->cap = cap;
     return 0;
 }
@@ -119,40 +138,152 @@ static void remove_at(sr__timer_heap *h, size_t i)
     t->heap_index = SR__TIMER_IDLE;
 }
 
+/* The lane for a timer of @p delay ending at @p deadline: the lane of that delay if the
+ * timer goes last in it, else a free lane (taken for that delay); -1: the heap. */
+static int lane_for(sr__timer_heap *h, uint64_t delay, uint64_t deadline)
+{
+    int free_lane = -1;
+    for (int l = 0; l < SR__TIMER_LANES; l++) {
+        const sr__timer_lane *ln = &h->lanes[l];
+        if (ln->head == SR__TIMER_IDLE) {
+            if (free_lane < 0)
+                free_lane = l;
+        } else if (ln->delay == delay) {
+            return h->nodes[ln->tail].deadline <= deadline ? l : -1;
+        }
+    }
+    if (free_lane >= 0)
+        h->lanes[free_lane].delay = delay;
+    return free_lane;
+}
+
+/* Append @p e to lane @p l; one node at least is unused, since sr__timer_armed() < cap. */
+static void lane_push(sr__timer_heap *h, int l, const sr__timer_slot *e)
+{
+    uint32_t n;
+    if (h->free_node != SR__TIMER_IDLE) {
+        n = h->free_node;
+        h->free_node = h->nodes[n].next;
+    } else {
+        n = (uint32_t)h->nodes_used++;
+    }
+    sr__timer_lane *ln = &h->lanes[l];
+    h->nodes[n] = (sr__timer_node){e->deadline, e->seq, e->t, ln->tail, SR__TIMER_IDLE};
+    if (ln->tail != SR__TIMER_IDLE)
+        h->nodes[ln->tail].next = n;
+    else
+        ln->head = n;
+    ln->tail = n;
+    h->n_lane++;
+    e->t->heap_index = SR__TIMER_LANE_BIT | n;
+}
+
+/* Unlink node @p n from its lane and free it. */
+static void lane_remove(sr__timer_heap *h, uint32_t n)
+{
+    sr__timer_node *x = &h->nodes[n];
+    /* An end of a list is an end of its lane: find which (a few lanes) only then. */
+    if (x->prev == SR__TIMER_IDLE || x->next == SR__TIMER_IDLE) {
+        for (int l = 0; l < SR__TIMER_LANES; l++) {
+            sr__timer_lane *ln = &h->lanes[l];
+            if (ln->head == n)
+                ln->head = x->next;
+            if (ln->tail == n)
+                ln->tail = x->prev;
+        }
+    }
+    if (x->prev != SR__TIMER_IDLE)
+        h->nodes[x->prev].next = x->next;
+    if (x->next != SR__TIMER_IDLE)
+        h->nodes[x->next].prev = x->prev;
+    x->t->heap_index = SR__TIMER_IDLE;
+    x->t = NULL;
+    x->next = h->free_node;
+    h->free_node = n;
+    h->n_lane--;
+}
+
+static void unarm(sr__timer_heap *h, sr__timer *t)
+{
+    if (t->heap_index & SR__TIMER_LANE_BIT)
+        lane_remove(h, t->heap_index & ~SR__TIMER_LANE_BIT);
+    else
+        remove_at(h, t->heap_index);
+}
+
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay)
 {
-    t->deadline = sr__deadline_add(now, delay);
-    sr__timer_slot e = {t->deadline, h->next_seq++, t};
+    uint64_t deadline = sr__deadline_add(now, delay);
     if (sr__timer_is_armed(t)) {
-        /* re-arming: one sift from where it is, no removal and insertion */
-        settle(h, t->heap_index, e);
-        return 0;
-    }
-    if (h->len == h->cap && sr__timer_heap_reserve(h, h->len + 1) != 0)
+        if (!(t->heap_index & SR__TIMER_LANE_BIT)) {
+            /* re-arming in the heap: one sift from where it is */
+            t->deadline = deadline;
+            settle(h, t->heap_index, (sr__timer_slot){deadline, h->next_seq++, t});
+            return 0;
+        }
+        lane_remove(h, t->heap_index & ~SR__TIMER_LANE_BIT); /* its room stays reserved */
+    } else if (sr__timer_armed(h) >= h->cap &&
+               sr__timer_heap_reserve(h, sr__timer_armed(h) + 1) != 0) {
         return SR_ENOMEM;
-    h->len++;
-    sift_up(h, h->len - 1, e);
+    }
+    t->deadline = deadline;
+    sr__timer_slot e = {deadline, h->next_seq++, t};
+    int l = lane_for(h, delay, deadline);
+    if (l >= 0) {
+        lane_push(h, l, &e);
+    } else {
+        h->len++;
+        sift_up(h, h->len - 1, e);
+    }
     return 0;
 }
 
 void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
 {
     if (sr__timer_is_armed(t))
-        remove_at(h, t->heap_index);
+        unarm(h, t);
+}
+
+/* The earliest armed timer's slot (its place in @p where: heap position or node | lane bit),
+ * or false when none is armed. */
+static bool earliest(const sr__timer_heap *h, sr__timer_slot *out, uint32_t *where)
+{
+    bool any = false;
+    if (h->len) {
+        *out = h->items[0];
+        *where = 0;
+        any = true;
+    }
+    for (int l = 0; l < SR__TIMER_LANES; l++) {
+        uint32_t n = h->lanes[l].head;
+        if (n == SR__TIMER_IDLE)
+            continue;
+        const sr__timer_node *x = &h->nodes[n];
+        sr__timer_slot e = {x->deadline, x->seq, x->t};
+        if (!any || earlier(&e, out)) {
+            *out = e;
+            *where = SR__TIMER_LANE_BIT | n;
+            any = true;
+        }
+    }
+    return any;
 }
 
 uint64_t sr__timer_next(const sr__timer_heap *h)
 {
-    return h->len ? h->items[0].deadline : SR__NEVER;
+    sr__timer_slot e;
+    uint32_t where;
+    return earliest(h, &e, &where) ? e.deadline : SR__NEVER;
 }
 
 sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now)
 {
-    if (h->len == 0 || h->items[0].deadline > now)
+    sr__timer_slot e;
+    uint32_t where;
+    if (!earliest(h, &e, &where) || e.deadline > now)
         return NULL;
-    sr__timer *t = h->items[0].t;
-    remove_at(h, 0);
-    return t;
+    unarm(h, e.t);
+    return e.t;
 }
 
 static uint64_t splitmix64(uint64_t *x)
