@@ -4,6 +4,8 @@
  * delay, start order = deadline order), O(1) to start and to stop; the rest go to the heap,
  * 4-ary with each slot's key stored in the array, so that its sifts compare keys in
  * contiguous memory rather than reading a timer inside every transaction on the path. */
+#include <string.h>
+
 #include "sipreply/error.h"
 
 #include "core_int.h"
@@ -34,6 +36,9 @@ void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
     h->n_lane = 0;
     for (int l = 0; l < SR__TIMER_LANES; l++)
         h->lanes[l] = (sr__timer_lane){0, SR__TIMER_IDLE, SR__TIMER_IDLE};
+    h->lanes_used = 0;
+    memset(h->hint, 0, sizeof(h->hint));
+    h->min = (sr__timer_slot){SR__NEVER, 0, NULL};
 }
 
 void sr__timer_heap_cleanup(sr__timer_heap *h)
@@ -138,23 +143,35 @@ static void remove_at(sr__timer_heap *h, size_t i)
     t->heap_index = SR__TIMER_IDLE;
 }
 
-/* The lane for a timer of @p delay ending at @p deadline: the lane of that delay if the
- * timer goes last in it, else a free lane (taken for that delay); -1: the heap. */
-static int lane_for(sr__timer_heap *h, uint64_t delay, uint64_t deadline)
+/* The lane for a timer of @p kind and @p delay ending at @p deadline: the lane of that delay
+ * if the timer goes last in it, else a free lane (taken for that delay); -1: the heap. The
+ * lane of the kind's last start is tried first (a kind mostly keeps its delay). */
+static int lane_for(sr__timer_heap *h, int kind, uint64_t delay, uint64_t deadline)
 {
-    int free_lane = -1;
-    for (int l = 0; l < SR__TIMER_LANES; l++) {
-        const sr__timer_lane *ln = &h->lanes[l];
-        if (ln->head == SR__TIMER_IDLE) {
-            if (free_lane < 0)
-                free_lane = l;
-        } else if (ln->delay == delay) {
-            return h->nodes[ln->tail].deadline <= deadline ? l : -1;
-        }
+    int l = -1;
+    if (kind >= 0 && kind < 32) {
+        int k = h->hint[kind];
+        if ((h->lanes_used >> k & 1) && h->lanes[k].delay == delay)
+            l = k;
     }
-    if (free_lane >= 0)
-        h->lanes[free_lane].delay = delay;
-    return free_lane;
+    for (uint32_t m = h->lanes_used; l < 0 && m != 0; m &= m - 1) {
+        int k = __builtin_ctz(m);
+        if (h->lanes[k].delay == delay)
+            l = k;
+    }
+    if (l >= 0) {
+        if (h->nodes[h->lanes[l].tail].deadline > deadline)
+            return -1;
+    } else {
+        uint32_t unused = ~h->lanes_used & ((1u << SR__TIMER_LANES) - 1);
+        if (unused == 0)
+            return -1;
+        l = __builtin_ctz(unused);
+        h->lanes[l].delay = delay;
+    }
+    if (kind >= 0 && kind < 32)
+        h->hint[kind] = (uint8_t)l;
+    return l;
 }
 
 /* Append @p e to lane @p l; one node at least is unused, since sr__timer_armed() < cap. */
@@ -169,10 +186,12 @@ static void lane_push(sr__timer_heap *h, int l, const sr__timer_slot *e)
     }
     sr__timer_lane *ln = &h->lanes[l];
     h->nodes[n] = (sr__timer_node){e->deadline, e->seq, e->t, ln->tail, SR__TIMER_IDLE};
-    if (ln->tail != SR__TIMER_IDLE)
+    if (ln->tail != SR__TIMER_IDLE) {
         h->nodes[ln->tail].next = n;
-    else
+    } else {
         ln->head = n;
+        h->lanes_used |= 1u << l;
+    }
     ln->tail = n;
     h->n_lane++;
     e->t->heap_index = SR__TIMER_LANE_BIT | n;
@@ -184,12 +203,15 @@ static void lane_remove(sr__timer_heap *h, uint32_t n)
     sr__timer_node *x = &h->nodes[n];
     /* An end of a list is an end of its lane: find which (a few lanes) only then. */
     if (x->prev == SR__TIMER_IDLE || x->next == SR__TIMER_IDLE) {
-        for (int l = 0; l < SR__TIMER_LANES; l++) {
+        for (uint32_t m = h->lanes_used; m != 0; m &= m - 1) {
+            int l = __builtin_ctz(m);
             sr__timer_lane *ln = &h->lanes[l];
             if (ln->head == n)
                 ln->head = x->next;
             if (ln->tail == n)
                 ln->tail = x->prev;
+            if (ln->head == SR__TIMER_IDLE)
+                h->lanes_used &= ~(1u << l);
         }
     }
     if (x->prev != SR__TIMER_IDLE)
@@ -203,12 +225,40 @@ static void lane_remove(sr__timer_heap *h, uint32_t n)
     h->n_lane--;
 }
 
+/* Find the earliest armed timer again (the one known went): the heap's top or a lane's
+ * head, at most SR__TIMER_LANES + 1 to compare. */
+static void find_min(sr__timer_heap *h)
+{
+    sr__timer_slot best = {SR__NEVER, 0, NULL};
+    if (h->len)
+        best = h->items[0];
+    for (uint32_t m = h->lanes_used; m != 0; m &= m - 1) {
+        const sr__timer_node *x = &h->nodes[h->lanes[__builtin_ctz(m)].head];
+        sr__timer_slot e = {x->deadline, x->seq, x->t};
+        if (best.t == NULL || earlier(&e, &best))
+            best = e;
+    }
+    h->min = best;
+}
+
 static void unarm(sr__timer_heap *h, sr__timer *t)
 {
     if (t->heap_index & SR__TIMER_LANE_BIT)
         lane_remove(h, t->heap_index & ~SR__TIMER_LANE_BIT);
     else
         remove_at(h, t->heap_index);
+    if (h->min.t == t)
+        find_min(h);
+}
+
+/* The earliest timer stays so unless @p e, just (re)started, is earlier; a re-armed earliest
+ * timer is looked for again. */
+static void note_start(sr__timer_heap *h, const sr__timer_slot *e)
+{
+    if (h->min.t == e->t)
+        find_min(h);
+    else if (h->min.t == NULL || earlier(e, &h->min))
+        h->min = *e;
 }
 
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay)
@@ -217,24 +267,27 @@ int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t dela
     if (sr__timer_is_armed(t)) {
         if (!(t->heap_index & SR__TIMER_LANE_BIT)) {
             /* re-arming in the heap: one sift from where it is */
+            sr__timer_slot e = {deadline, h->next_seq++, t};
             t->deadline = deadline;
-            settle(h, t->heap_index, (sr__timer_slot){deadline, h->next_seq++, t});
+            settle(h, t->heap_index, e);
+            note_start(h, &e);
             return 0;
         }
-        lane_remove(h, t->heap_index & ~SR__TIMER_LANE_BIT); /* its room stays reserved */
+        unarm(h, t); /* its room stays reserved */
     } else if (sr__timer_armed(h) >= h->cap &&
                sr__timer_heap_reserve(h, sr__timer_armed(h) + 1) != 0) {
         return SR_ENOMEM;
     }
     t->deadline = deadline;
     sr__timer_slot e = {deadline, h->next_seq++, t};
-    int l = lane_for(h, delay, deadline);
+    int l = lane_for(h, t->kind, delay, deadline);
     if (l >= 0) {
         lane_push(h, l, &e);
     } else {
         h->len++;
         sift_up(h, h->len - 1, e);
     }
+    note_start(h, &e);
     return 0;
 }
 
@@ -244,46 +297,18 @@ void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
         unarm(h, t);
 }
 
-/* The earliest armed timer's slot (its place in @p where: heap position or node | lane bit),
- * or false when none is armed. */
-static bool earliest(const sr__timer_heap *h, sr__timer_slot *out, uint32_t *where)
-{
-    bool any = false;
-    if (h->len) {
-        *out = h->items[0];
-        *where = 0;
-        any = true;
-    }
-    for (int l = 0; l < SR__TIMER_LANES; l++) {
-        uint32_t n = h->lanes[l].head;
-        if (n == SR__TIMER_IDLE)
-            continue;
-        const sr__timer_node *x = &h->nodes[n];
-        sr__timer_slot e = {x->deadline, x->seq, x->t};
-        if (!any || earlier(&e, out)) {
-            *out = e;
-            *where = SR__TIMER_LANE_BIT | n;
-            any = true;
-        }
-    }
-    return any;
-}
-
 uint64_t sr__timer_next(const sr__timer_heap *h)
 {
-    sr__timer_slot e;
-    uint32_t where;
-    return earliest(h, &e, &where) ? e.deadline : SR__NEVER;
+    return h->min.t != NULL ? h->min.deadline : SR__NEVER;
 }
 
 sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now)
 {
-    sr__timer_slot e;
-    uint32_t where;
-    if (!earliest(h, &e, &where) || e.deadline > now)
+    sr__timer *t = h->min.t;
+    if (t == NULL || h->min.deadline > now)
         return NULL;
-    unarm(h, e.t);
-    return e.t;
+    unarm(h, t);
+    return t;
 }
 
 static uint64_t splitmix64(uint64_t *x)

@@ -76,6 +76,9 @@ typedef struct sr__timer_heap {
     uint32_t free_node; /* a free list through next, SR__TIMER_IDLE when empty */
     size_t n_lane;      /* timers armed in lanes */
     sr__timer_lane lanes[SR__TIMER_LANES];
+    uint32_t lanes_used; /* bit l: lane l holds timers */
+    uint8_t hint[32];    /* by timer kind (0-31): the lane its last start went to */
+    sr__timer_slot min;  /* the earliest armed timer (t NULL: none) */
 } sr__timer_heap;
 
 void sr__timer_init(sr__timer *t, int kind);
