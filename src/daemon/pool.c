@@ -117,6 +117,20 @@ static void *pool_realloc(void *ptr, size_t n, void *user)
     blk *b = (blk *)ptr - 1;
     if (n <= b->cap)
         return ptr;
+    if (b->cls == BIG && class_of(n) == BIG) {
+        /* A large array growing (the timers' room, the transaction index): the C library
+         * moves it, by remapping its pages when it has its own mapping, instead of the copy
+         * below, which would touch every page of the old block and of the new. */
+        sd_pool *p = user;
+        size_t total = n + sizeof(blk);
+        if (total < n) /* overflow */
+            return NULL;
+        blk *nb = p->up ? p->up->realloc_fn(b, total, p->up->user) : realloc(b, total);
+        if (!nb)
+            return NULL;
+        nb->cap = n;
+        return nb + 1;
+    }
     void *np = pool_alloc(n, user);
     if (!np)
         return NULL;
