@@ -33,6 +33,8 @@ struct sd_pool {
     freeblk *lists[NCLASS];
     size_t nkept[NCLASS];
     size_t keep;
+    size_t keep_bytes; /* past keep per class: the most bytes kept in all */
+    size_t kept_bytes; /* bytes on the free lists now */
     sd_pool_stats st;
     const sr_allocator *up; /* where blocks come from and go back to (NULL: malloc, called
                                directly: a miss costs no indirect call) */
@@ -71,6 +73,7 @@ static void *pool_alloc(size_t n, void *user)
         freeblk *f = p->lists[cls];
         p->lists[cls] = f->next;
         p->nkept[cls]--;
+        p->kept_bytes -= class_bytes(cls);
         p->st.kept--;
         p->st.hits++;
         b = (blk *)(void *)f;
@@ -97,7 +100,8 @@ static void pool_release(void *ptr, void *user)
     sd_pool *p = user;
     blk *b = (blk *)ptr - 1;
     size_t cls = b->cls;
-    if (cls == BIG || p->nkept[cls] >= p->keep) {
+    if (cls == BIG ||
+        (p->nkept[cls] >= p->keep && p->kept_bytes + class_bytes(cls) > p->keep_bytes)) {
         p->st.returned++;
         up_free(p, b);
         return;
@@ -107,6 +111,7 @@ static void pool_release(void *ptr, void *user)
     f->next = p->lists[cls];
     p->lists[cls] = f;
     p->nkept[cls]++;
+    p->kept_bytes += class_bytes(cls);
     p->st.kept++;
 }
 
@@ -162,6 +167,32 @@ sd_pool *sd_pool_new_with(size_t keep, const sr_allocator *up)
     p->a.free_fn = pool_release;
     p->a.user = p;
     return p;
+}
+
+void sd_pool_set_keep_bytes(sd_pool *p, size_t bytes)
+{
+#ifdef SD_POOL_ASAN
+    bytes = 0;
+#endif
+    p->keep_bytes = bytes;
+}
+
+size_t sd_pool_trim(sd_pool *p)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < NCLASS; c++) {
+        while (p->nkept[c] > p->keep) {
+            freeblk *f = p->lists[c];
+            p->lists[c] = f->next;
+            p->nkept[c]--;
+            p->kept_bytes -= class_bytes(c);
+            p->st.kept--;
+            p->st.returned++;
+            up_free(p, f);
+            n++;
+        }
+    }
+    return n;
 }
 
 void sd_pool_free(sd_pool *p)

@@ -87,6 +87,55 @@ static void test_sizes_and_reuse(void **state)
     sd_pool_free(p);
 }
 
+/* Past the bound per class, blocks are kept up to the bound in bytes; a trim gives back
+ * what is above the bound per class. */
+static void test_keep_bytes_and_trim(void **state)
+{
+    (void)state;
+    sd_pool *p = sd_pool_new(2);
+    sd_pool_set_keep_bytes(p, 10 * 1024); /* ten 1 KiB blocks, or five of 2 KiB */
+    const sr_allocator *a = sd_pool_allocator(p);
+    unsigned char *b[16];
+    for (size_t i = 0; i < 16; i++)
+        b[i] = a->alloc_fn(500, a->user); /* class 0 */
+    for (size_t i = 0; i < 16; i++)
+        a->free_fn(b[i], a->user);
+    sd_pool_stats st;
+    sd_pool_get_stats(p, &st);
+#ifndef UNDER_ASAN
+    assert_int_equal(st.kept, 10); /* 10 KiB */
+    assert_int_equal(st.returned, 6);
+    /* a 2 KiB block no longer fits the bytes; the bound per class still keeps two */
+    unsigned char *c[3];
+    for (size_t i = 0; i < 3; i++)
+        c[i] = a->alloc_fn(2000, a->user);
+    for (size_t i = 0; i < 3; i++)
+        a->free_fn(c[i], a->user);
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.kept, 12);
+    assert_int_equal(st.returned, 7);
+    /* what a burst freed serves the next one */
+    for (size_t i = 0; i < 10; i++)
+        b[i] = a->alloc_fn(900, a->user);
+    sd_pool_stats st2;
+    sd_pool_get_stats(p, &st2);
+    assert_int_equal(st2.hits - st.hits, 10);
+    for (size_t i = 0; i < 10; i++) /* six kept: with class 1's 4 KiB, 10 KiB */
+        a->free_fn(b[i], a->user);
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.kept, 8);
+    /* trimmed: two per class stay */
+    assert_int_equal(sd_pool_trim(p), 4);
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.kept, 4);
+    assert_int_equal(sd_pool_trim(p), 0);
+#else
+    assert_int_equal(st.kept, 0);
+    assert_int_equal(sd_pool_trim(p), 0);
+#endif
+    sd_pool_free(p);
+}
+
 static void test_realloc_keeps_bytes(void **state)
 {
     (void)state;
@@ -165,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes_and_reuse),
         cmocka_unit_test(test_realloc_keeps_bytes),
+        cmocka_unit_test(test_keep_bytes_and_trim),
         cmocka_unit_test(test_messages_through_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
