@@ -13,9 +13,13 @@
 #endif
 #endif
 
-#define NCLASS    5
-#define MIN_SHIFT 10 /* class 0: 1 KiB */
-#define BIG       ((size_t)-1)
+/* Block sizes, header included: 64 bytes, then each power of two from 128 to 16 KiB and
+ * one and a half times the one before it (96, 128, 192, 256, 384, ... 12288, 16384), so that
+ * a block wastes at most a third of itself: most of what a call allocates is far below 1 KiB
+ * (a Via, a key, the ACK's bytes), and what a transaction keeps for Timer D is the memory a
+ * burst touches. */
+#define NCLASS 17
+#define BIG    ((size_t)-1)
 
 /* In front of every block: its class (or BIG) and the bytes usable after the header. Two
  * size_t keep the payload aligned as malloc's is on the platforms we build for. */
@@ -42,7 +46,10 @@ struct sd_pool {
 
 static size_t class_bytes(size_t cls)
 {
-    return (size_t)1 << (MIN_SHIFT + cls);
+    if (cls == 0)
+        return 64;
+    size_t k = (cls - 1) / 2;
+    return cls & 1 ? (size_t)3 << (k + 5) : (size_t)1 << (k + 7);
 }
 
 /* The smallest class whose blocks hold @p n bytes after the header, or BIG. */
@@ -50,10 +57,12 @@ static size_t class_of(size_t n)
 {
     if (n > class_bytes(NCLASS - 1) - sizeof(blk))
         return BIG;
-    size_t cls = 0;
-    while (class_bytes(cls) - sizeof(blk) < n)
-        cls++;
-    return cls;
+    size_t need = n + sizeof(blk);
+    if (need <= 64)
+        return 0;
+    size_t x = need - 1; /* 2^b <= x < 2^(b+1), b >= 6 */
+    unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)x);
+    return (x >> (b - 1)) == 2 ? 2 * ((size_t)b - 6) + 1 : 2 * ((size_t)b - 6) + 2;
 }
 
 static void up_free(const sd_pool *p, void *b)

@@ -2,9 +2,11 @@
  *
  * Every datagram becomes a parsed message (one arena of a few kilobytes) and most get a built
  * response (another): sizes past the C library's per-thread cache, so each went through its
- * general allocator and back. The pool keeps freed blocks of five size classes (1, 2, 4, 8 and
- * 16 KiB) on free lists, up to a bound per class (and past it up to a bound in bytes, until
- * trimmed), and hands them out again; larger blocks go to malloc directly. One pool belongs to one engine (no locking; sipreplyd has one thread).
+ * general allocator and back. The pool keeps freed blocks of 17 size classes (64 bytes, then
+ * powers of two from 128 bytes to 16 KiB and one and a half times each, header included) on
+ * free lists, up to a bound per class (and past it up to a bound in bytes, until trimmed),
+ * and hands them out again; larger blocks go to malloc directly. One pool belongs to one
+ * engine (no locking; sipreplyd has one thread).
  * Under AddressSanitizer nothing is kept, so that use after free is still caught. */
 #ifndef SIPREPLYD_POOL_H
 #define SIPREPLYD_POOL_H
