@@ -44,12 +44,12 @@ struct sd_pool {
                                directly: a miss costs no indirect call) */
 };
 
+static const uint32_t class_size[NCLASS] = {64,   96,   128,  192,  256,  384,  512,   768,  1024,
+                                            1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
+
 static size_t class_bytes(size_t cls)
 {
-    if (cls == 0)
-        return 64;
-    size_t k = (cls - 1) / 2;
-    return cls & 1 ? (size_t)3 << (k + 5) : (size_t)1 << (k + 7);
+    return class_size[cls];
 }
 
 /* The smallest class whose blocks hold @p n bytes after the header, or BIG. */
