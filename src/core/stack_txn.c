@@ -81,8 +81,9 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);
     /* The last one gone after a burst: give back the timer room reserved for them (each
-     * live transaction reserves SR__TK_COUNT slots of 24 bytes); a small table keeps it. */
-    if (s->n_txns == 0 && s->heap.len == 0 && s->heap.cap > 256 * SR__TK_COUNT)
+     * live transaction reserves SR__TK_COUNT heap slots of 24 bytes and lane nodes of 32);
+     * a small table keeps it. */
+    if (s->n_txns == 0 && sr__timer_armed(&s->heap) == 0 && s->heap.cap > 256 * SR__TK_COUNT)
         sr__timer_heap_cleanup(&s->heap);
 }
 

@@ -1,8 +1,11 @@
-/* sipreply core: deadline min-heap and seeded PRNG for the transaction layer.
- * Equal deadlines fire in start order; time is always passed in, never read. The heap is
- * 4-ary with each slot's key stored in the array: a transaction arms and cancels several
- * timers (100 Trying, G, H, I...), and the sifts of those cancellations then compare keys in
+/* sipreply core: the timers (lanes and a deadline min-heap) and seeded PRNG for the
+ * transaction layer. Equal deadlines fire in start order; time is always passed in, never
+ * read. A timer started with a delay that has a lane is appended to it (timer_int.h: one
+ * delay, start order = deadline order), O(1) to start and to stop; the rest go to the heap,
+ * 4-ary with each slot's key stored in the array, so that its sifts compare keys in
  * contiguous memory rather than reading a timer inside every transaction on the path. */
+#include <string.h>
+
 #include "sipreply/error.h"
 
 #include "core_int.h"
@@ -27,32 +30,53 @@ void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
     h->cap = 0;
     h->next_seq = 0;
     h->alloc = alloc;
+    h->nodes = NULL;
+    h->nodes_used = 0;
+    h->free_node = SR__TIMER_IDLE;
+    h->n_lane = 0;
+    for (int l = 0; l < SR__TIMER_LANES; l++)
+        h->lanes[l] = (sr__timer_lane){0, SR__TIMER_IDLE, SR__TIMER_IDLE};
+    h->lanes_used = 0;
+    memset(h->hint, 0, sizeof(h->hint));
+    h->min = (sr__timer_slot){SR__NEVER, 0, NULL};
 }
 
 void sr__timer_heap_cleanup(sr__timer_heap *h)
 {
     for (size_t i = 0; i < h->len; i++)
         h->items[i].t->heap_index = SR__TIMER_IDLE;
+    for (int l = 0; l < SR__TIMER_LANES; l++)
+        for (uint32_t n = h->lanes[l].head; n != SR__TIMER_IDLE; n = h->nodes[n].next)
+            h->nodes[n].t->heap_index = SR__TIMER_IDLE;
     sr__free(h->alloc, h->items);
-    h->items = NULL;
-    h->len = h->cap = 0;
+    sr__free(h->alloc, h->nodes);
+    sr__timer_heap_init(h, h->alloc);
+}
+
+size_t sr__timer_armed(const sr__timer_heap *h)
+{
+    return h->len + h->n_lane;
 }
 
 int sr__timer_heap_reserve(sr__timer_heap *h, size_t need)
 {
     if (h->cap >= need)
         return 0;
-    if (need >= SR__TIMER_IDLE) /* a slot's index is 32 bits */
+    if (need >= SR__TIMER_LANE_BIT) /* a heap position or node index is 31 bits */
         return SR_ENOMEM;
     size_t cap = h->cap * 2 > need ? h->cap * 2 : need;
     if (cap < 16)
         cap = 16;
-    if (cap >= SR__TIMER_IDLE)
-        cap = SR__TIMER_IDLE - 1;
+    if (cap >= SR__TIMER_LANE_BIT)
+        cap = SR__TIMER_LANE_BIT - 1;
     sr__timer_slot *items = sr__realloc(h->alloc, h->items, cap * sizeof(*items));
     if (items == NULL)
         return SR_ENOMEM;
-    h->items = items;
+    h->items = items; /* larger than cap says until the nodes follow: harmless */
+    sr__timer_node *nodes = sr__realloc(h->alloc, h->nodes, cap * sizeof(*nodes));
+    if (nodes == NULL)
+        return SR_ENOMEM;
+    h->nodes = nodes;
     h->cap = cap;
     return 0;
 }
@@ -119,39 +143,171 @@ static void remove_at(sr__timer_heap *h, size_t i)
     t->heap_index = SR__TIMER_IDLE;
 }
 
+/* The lane for a timer of @p kind and @p delay ending at @p deadline: the lane of that delay
+ * if the timer goes last in it, else a free lane (taken for that delay); -1: the heap. The
+ * lane of the kind's last start is tried first (a kind mostly keeps its delay). */
+static int lane_for(sr__timer_heap *h, int kind, uint64_t delay, uint64_t deadline)
+{
+    int l = -1;
+    if (kind >= 0 && kind < 32) {
+        int k = h->hint[kind];
+        if ((h->lanes_used >> k & 1) && h->lanes[k].delay == delay)
+            l = k;
+    }
+    for (uint32_t m = h->lanes_used; l < 0 && m != 0; m &= m - 1) {
+        int k = __builtin_ctz(m);
+        if (h->lanes[k].delay == delay)
+            l = k;
+    }
+    if (l >= 0) {
+        if (h->nodes[h->lanes[l].tail].deadline > deadline)
+            return -1;
+    } else {
+        uint32_t unused = ~h->lanes_used & ((1u << SR__TIMER_LANES) - 1);
+        if (unused == 0)
+            return -1;
+        l = __builtin_ctz(unused);
+        h->lanes[l].delay = delay;
+    }
+    if (kind >= 0 && kind < 32)
+        h->hint[kind] = (uint8_t)l;
+    return l;
+}
+
+/* Append @p e to lane @p l; one node at least is unused, since sr__timer_armed() < cap. */
+static void lane_push(sr__timer_heap *h, int l, const sr__timer_slot *e)
+{
+    uint32_t n;
+    if (h->free_node != SR__TIMER_IDLE) {
+        n = h->free_node;
+        h->free_node = h->nodes[n].next;
+    } else {
+        n = (uint32_t)h->nodes_used++;
+    }
+    sr__timer_lane *ln = &h->lanes[l];
+    h->nodes[n] = (sr__timer_node){e->deadline, e->seq, e->t, ln->tail, SR__TIMER_IDLE};
+    if (ln->tail != SR__TIMER_IDLE) {
+        h->nodes[ln->tail].next = n;
+    } else {
+        ln->head = n;
+        h->lanes_used |= 1u << l;
+    }
+    ln->tail = n;
+    h->n_lane++;
+    e->t->heap_index = SR__TIMER_LANE_BIT | n;
+}
+
+/* Unlink node @p n from its lane and free it. */
+static void lane_remove(sr__timer_heap *h, uint32_t n)
+{
+    sr__timer_node *x = &h->nodes[n];
+    /* An end of a list is an end of its lane: find which (a few lanes) only then. */
+    if (x->prev == SR__TIMER_IDLE || x->next == SR__TIMER_IDLE) {
+        for (uint32_t m = h->lanes_used; m != 0; m &= m - 1) {
+            int l = __builtin_ctz(m);
+            sr__timer_lane *ln = &h->lanes[l];
+            if (ln->head == n)
+                ln->head = x->next;
+            if (ln->tail == n)
+                ln->tail = x->prev;
+            if (ln->head == SR__TIMER_IDLE)
+                h->lanes_used &= ~(1u << l);
+        }
+    }
+    if (x->prev != SR__TIMER_IDLE)
+        h->nodes[x->prev].next = x->next;
+    if (x->next != SR__TIMER_IDLE)
+        h->nodes[x->next].prev = x->prev;
+    x->t->heap_index = SR__TIMER_IDLE;
+    x->t = NULL;
+    x->next = h->free_node;
+    h->free_node = n;
+    h->n_lane--;
+}
+
+/* Find the earliest armed timer again (the one known went): the heap's top or a lane's
+ * head, at most SR__TIMER_LANES + 1 to compare. */
+static void find_min(sr__timer_heap *h)
+{
+    sr__timer_slot best = {SR__NEVER, 0, NULL};
+    if (h->len)
+        best = h->items[0];
+    for (uint32_t m = h->lanes_used; m != 0; m &= m - 1) {
+        const sr__timer_node *x = &h->nodes[h->lanes[__builtin_ctz(m)].head];
+        sr__timer_slot e = {x->deadline, x->seq, x->t};
+        if (best.t == NULL || earlier(&e, &best))
+            best = e;
+    }
+    h->min = best;
+}
+
+static void unarm(sr__timer_heap *h, sr__timer *t)
+{
+    if (t->heap_index & SR__TIMER_LANE_BIT)
+        lane_remove(h, t->heap_index & ~SR__TIMER_LANE_BIT);
+    else
+        remove_at(h, t->heap_index);
+    if (h->min.t == t)
+        find_min(h);
+}
+
+/* The earliest timer stays so unless @p e, just (re)started, is earlier; a re-armed earliest
+ * timer is looked for again. */
+static void note_start(sr__timer_heap *h, const sr__timer_slot *e)
+{
+    if (h->min.t == e->t)
+        find_min(h);
+    else if (h->min.t == NULL || earlier(e, &h->min))
+        h->min = *e;
+}
+
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay)
 {
-    t->deadline = sr__deadline_add(now, delay);
-    sr__timer_slot e = {t->deadline, h->next_seq++, t};
+    uint64_t deadline = sr__deadline_add(now, delay);
     if (sr__timer_is_armed(t)) {
-        /* re-arming: one sift from where it is, no removal and insertion */
-        settle(h, t->heap_index, e);
-        return 0;
-    }
-    if (h->len == h->cap && sr__timer_heap_reserve(h, h->len + 1) != 0)
+        if (!(t->heap_index & SR__TIMER_LANE_BIT)) {
+            /* re-arming in the heap: one sift from where it is */
+            sr__timer_slot e = {deadline, h->next_seq++, t};
+            t->deadline = deadline;
+            settle(h, t->heap_index, e);
+            note_start(h, &e);
+            return 0;
+        }
+        unarm(h, t); /* its room stays reserved */
+    } else if (sr__timer_armed(h) >= h->cap &&
+               sr__timer_heap_reserve(h, sr__timer_armed(h) + 1) != 0) {
         return SR_ENOMEM;
-    h->len++;
-    sift_up(h, h->len - 1, e);
+    }
+    t->deadline = deadline;
+    sr__timer_slot e = {deadline, h->next_seq++, t};
+    int l = lane_for(h, t->kind, delay, deadline);
+    if (l >= 0) {
+        lane_push(h, l, &e);
+    } else {
+        h->len++;
+        sift_up(h, h->len - 1, e);
+    }
+    note_start(h, &e);
     return 0;
 }
 
 void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
 {
     if (sr__timer_is_armed(t))
-        remove_at(h, t->heap_index);
+        unarm(h, t);
 }
 
 uint64_t sr__timer_next(const sr__timer_heap *h)
 {
-    return h->len ? h->items[0].deadline : SR__NEVER;
+    return h->min.t != NULL ? h->min.deadline : SR__NEVER;
 }
 
 sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now)
 {
-    if (h->len == 0 || h->items[0].deadline > now)
+    sr__timer *t = h->min.t;
+    if (t == NULL || h->min.deadline > now)
         return NULL;
-    sr__timer *t = h->items[0].t;
-    remove_at(h, 0);
+    unarm(h, t);
     return t;
 }
 

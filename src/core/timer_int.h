@@ -1,4 +1,4 @@
-/* sipreply core: the deadline min-heap used by the transaction layer.
+/* sipreply core: the timers (fixed-delay lanes and a deadline min-heap) of the transaction layer.
  * Ordered by (deadline, sequence) so equal deadlines fire in start order (STYLE.md §6). */
 #ifndef SIPREPLY_TIMER_INT_H
 #define SIPREPLY_TIMER_INT_H
@@ -33,13 +33,52 @@ typedef struct sr__timer_slot {
     sr__timer *t;
 } sr__timer_slot;
 
-/* A 4-ary min-heap of slots ordered by (deadline, seq). */
+/* A node of a lane (below): a slot in a doubly linked list, by index into the nodes array. */
+typedef struct sr__timer_node {
+    uint64_t deadline;
+    uint64_t seq;
+    sr__timer *t;
+    uint32_t prev, next; /* SR__TIMER_IDLE at either end */
+} sr__timer_node;
+
+/*
+ * A lane holds timers started with one and the same delay, in start order. With the clock
+ * never going back, start order is deadline order, so a lane is a FIFO already sorted by
+ * (deadline, seq): starting a timer appends it, stopping one unlinks it, both O(1), and the
+ * earliest is the head. The transactions' timers are a handful of fixed delays (B, D, F, H, J
+ * at 64·T1; I, K at T4; the 100 Trying at 200 ms; A, E, G at T1 times a power of two), so
+ * nearly all of them ride in lanes; a timer whose delay has no lane (every lane taken by
+ * another delay) or that would end before the lane's last one (a clock passed in going back)
+ * goes to the heap.
+ */
+#define SR__TIMER_LANES 8
+typedef struct sr__timer_lane {
+    uint64_t delay;
+    uint32_t head, tail; /* node indexes, SR__TIMER_IDLE when the lane is empty (then free) */
+} sr__timer_lane;
+
+/*
+ * The timers: a 4-ary min-heap of slots ordered by (deadline, seq), and the lanes. Both draw
+ * on room reserved together (cap: as many heap slots and lane nodes as timers may be armed),
+ * so that arming a timer allocates nothing once sr__timer_heap_reserve() succeeded. Every
+ * armed timer's heap_index says where it is: a heap position, or SR__TIMER_LANE_BIT | its
+ * node's index.
+ */
+#define SR__TIMER_LANE_BIT 0x80000000u
 typedef struct sr__timer_heap {
     sr__timer_slot *items;
     size_t len;
     size_t cap;
     uint64_t next_seq;
     const sr_allocator *alloc;
+    sr__timer_node *nodes; /* cap of them; [0, nodes_used) handed out at least once */
+    size_t nodes_used;
+    uint32_t free_node; /* a free list through next, SR__TIMER_IDLE when empty */
+    size_t n_lane;      /* timers armed in lanes */
+    sr__timer_lane lanes[SR__TIMER_LANES];
+    uint32_t lanes_used; /* bit l: lane l holds timers */
+    uint8_t hint[32];    /* by timer kind (0-31): the lane its last start went to */
+    sr__timer_slot min;  /* the earliest armed timer (t NULL: none) */
 } sr__timer_heap;
 
 void sr__timer_init(sr__timer *t, int kind);
@@ -59,6 +98,8 @@ int sr__timer_heap_reserve(sr__timer_heap *h, size_t need);
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay);
 /* Disarm @p t (no-op when not armed). */
 void sr__timer_stop(sr__timer_heap *h, sr__timer *t);
+/* How many timers are armed (in the heap and the lanes). */
+size_t sr__timer_armed(const sr__timer_heap *h);
 /* The earliest deadline, SR__NEVER when empty. */
 uint64_t sr__timer_next(const sr__timer_heap *h);
 /* Remove and return the earliest timer due at or before @p now, or NULL. */

@@ -254,7 +254,8 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
 
 /* After a flood: once the transactions have let go of 32 MiB since their peak and stayed
  * below that for MEM_QUIET_MS, give the free memory back to the kernel. main.c keeps freed
- * memory for reuse (M_TRIM_THRESHOLD 256 MB), and so does this while the load may come back:
+ * memory for reuse (M_TRIM_THRESHOLD 256 MB), the pool its freed blocks (up to
+ * SD_POOL_KEEP_BYTES), and so does this while the load may come back:
  * memory given back is page-faulted in again, zeroed, by the next burst, which under a load
  * that comes and goes costs more than the calls themselves (docs/performance.md, "Proxy
  * row"; docs/sipreplyd.md "Memory"). Timers end transactions, so this runs after them; the
@@ -278,6 +279,7 @@ static void memory_settle(sd_engine *e, uint64_t now)
         return;
     e->mem_trim_at = 0;
     e->mem_peak = mem;
+    sd_pool_trim(e->pool); /* the blocks kept past SD_POOL_KEEP per class go first */
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
@@ -469,6 +471,11 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     if (o->max_memory)
         sc.max_memory = o->max_memory;
     sc.alloc = e->alloc;
+    /* The pool keeps what a burst freed for the next one, as main.c keeps freed memory
+     * (M_TRIM_THRESHOLD), up to what transactions may hold; memory_settle trims it. */
+    sd_pool_set_keep_bytes(e->pool, sc.max_memory && sc.max_memory < SD_POOL_KEEP_BYTES
+                                        ? sc.max_memory
+                                        : SD_POOL_KEEP_BYTES);
     if (sr_stack_new(&e->stack, &sc) != 0 ||
         sd_auth_glue_new(&e->auth, sd__rng_next(e), o->nonce_secret, o->nonce_secret_len,
                          e->alloc) != 0 ||

@@ -12,6 +12,9 @@
 
 /* freed message blocks the engine keeps per size class (pool.h): a burst's worth */
 #define SD_POOL_KEEP 256
+/* and past that, what a burst freed, up to this many bytes in all (capped by --max-memory),
+ * until memory_settle trims it after MEM_QUIET_MS */
+#define SD_POOL_KEEP_BYTES ((size_t)256 << 20)
 
 /* The longest "wait: cancel" (Timer C's 3 minutes): then 408. */
 #define SD_WAIT_CANCEL_MAX_MS 180000u

@@ -13,9 +13,13 @@
 #endif
 #endif
 
-#define NCLASS    5
-#define MIN_SHIFT 10 /* class 0: 1 KiB */
-#define BIG       ((size_t)-1)
+/* Block sizes, header included: 64 bytes, then each power of two from 128 to 16 KiB and
+ * one and a half times the one before it (96, 128, 192, 256, 384, ... 12288, 16384), so that
+ * a block wastes at most a third of itself: most of what a call allocates is far below 1 KiB
+ * (a Via, a key, the ACK's bytes), and what a transaction keeps for Timer D is the memory a
+ * burst touches. */
+#define NCLASS 17
+#define BIG    ((size_t)-1)
 
 /* In front of every block: its class (or BIG) and the bytes usable after the header. Two
  * size_t keep the payload aligned as malloc's is on the platforms we build for. */
@@ -33,14 +37,19 @@ struct sd_pool {
     freeblk *lists[NCLASS];
     size_t nkept[NCLASS];
     size_t keep;
+    size_t keep_bytes; /* past keep per class: the most bytes kept in all */
+    size_t kept_bytes; /* bytes on the free lists now */
     sd_pool_stats st;
     const sr_allocator *up; /* where blocks come from and go back to (NULL: malloc, called
                                directly: a miss costs no indirect call) */
 };
 
+static const uint32_t class_size[NCLASS] = {64,   96,   128,  192,  256,  384,  512,   768,  1024,
+                                            1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
+
 static size_t class_bytes(size_t cls)
 {
-    return (size_t)1 << (MIN_SHIFT + cls);
+    return class_size[cls];
 }
 
 /* The smallest class whose blocks hold @p n bytes after the header, or BIG. */
@@ -48,10 +57,12 @@ static size_t class_of(size_t n)
 {
     if (n > class_bytes(NCLASS - 1) - sizeof(blk))
         return BIG;
-    size_t cls = 0;
-    while (class_bytes(cls) - sizeof(blk) < n)
-        cls++;
-    return cls;
+    size_t need = n + sizeof(blk);
+    if (need <= 64)
+        return 0;
+    size_t x = need - 1; /* 2^b <= x < 2^(b+1), b >= 6 */
+    unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)x);
+    return (x >> (b - 1)) == 2 ? 2 * ((size_t)b - 6) + 1 : 2 * ((size_t)b - 6) + 2;
 }
 
 static void up_free(const sd_pool *p, void *b)
@@ -71,6 +82,7 @@ static void *pool_alloc(size_t n, void *user)
         freeblk *f = p->lists[cls];
         p->lists[cls] = f->next;
         p->nkept[cls]--;
+        p->kept_bytes -= class_bytes(cls);
         p->st.kept--;
         p->st.hits++;
         b = (blk *)(void *)f;
@@ -97,7 +109,8 @@ static void pool_release(void *ptr, void *user)
     sd_pool *p = user;
     blk *b = (blk *)ptr - 1;
     size_t cls = b->cls;
-    if (cls == BIG || p->nkept[cls] >= p->keep) {
+    if (cls == BIG ||
+        (p->nkept[cls] >= p->keep && p->kept_bytes + class_bytes(cls) > p->keep_bytes)) {
         p->st.returned++;
         up_free(p, b);
         return;
@@ -107,6 +120,7 @@ static void pool_release(void *ptr, void *user)
     f->next = p->lists[cls];
     p->lists[cls] = f;
     p->nkept[cls]++;
+    p->kept_bytes += class_bytes(cls);
     p->st.kept++;
 }
 
@@ -117,6 +131,20 @@ static void *pool_realloc(void *ptr, size_t n, void *user)
     blk *b = (blk *)ptr - 1;
     if (n <= b->cap)
         return ptr;
+    if (b->cls == BIG && class_of(n) == BIG) {
+        /* A large array growing (the timers' room, the transaction index): the C library
+         * moves it, by remapping its pages when it has its own mapping, instead of the copy
+         * below, which would touch every page of the old block and of the new. */
+        sd_pool *p = user;
+        size_t total = n + sizeof(blk);
+        if (total < n) /* overflow */
+            return NULL;
+        blk *nb = p->up ? p->up->realloc_fn(b, total, p->up->user) : realloc(b, total);
+        if (!nb)
+            return NULL;
+        nb->cap = n;
+        return nb + 1;
+    }
     void *np = pool_alloc(n, user);
     if (!np)
         return NULL;
@@ -148,6 +176,32 @@ sd_pool *sd_pool_new_with(size_t keep, const sr_allocator *up)
     p->a.free_fn = pool_release;
     p->a.user = p;
     return p;
+}
+
+void sd_pool_set_keep_bytes(sd_pool *p, size_t bytes)
+{
+#ifdef SD_POOL_ASAN
+    bytes = 0;
+#endif
+    p->keep_bytes = bytes;
+}
+
+size_t sd_pool_trim(sd_pool *p)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < NCLASS; c++) {
+        while (p->nkept[c] > p->keep) {
+            freeblk *f = p->lists[c];
+            p->lists[c] = f->next;
+            p->nkept[c]--;
+            p->kept_bytes -= class_bytes(c);
+            p->st.kept--;
+            p->st.returned++;
+            up_free(p, f);
+            n++;
+        }
+    }
+    return n;
 }
 
 void sd_pool_free(sd_pool *p)

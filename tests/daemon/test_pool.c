@@ -58,8 +58,8 @@ static void test_sizes_and_reuse(void **state)
     assert_int_equal(st.misses, N);
     assert_int_equal(st.hits, 0);
 #ifndef UNDER_ASAN
-    /* the blocks past 16 KiB (16369 and 70000 bytes) are not kept; the others are (at most
-     * 4 per class: three of class 0, two of classes 1 and 4) */
+    /* the blocks past 16 KiB (16369 and 70000 bytes) are not kept; the others are (one
+     * per class: 64, 128, 1024, 1536, 2048, 4096, 6144, 12288 and 16384 bytes) */
     assert_int_equal(st.kept, N - 2);
     assert_int_equal(st.returned, 2);
     /* the same size again: the block freed last of its class comes back */
@@ -76,14 +76,90 @@ static void test_sizes_and_reuse(void **state)
         a->free_fn(six[i], a->user);
     sd_pool_stats st2;
     sd_pool_get_stats(p, &st2);
-    /* the two class-4 blocks kept (9000 and 16368 bytes) are reused; of the six freed, four
-     * are kept */
+    /* the 12 KiB block kept (9000 bytes) is reused; of the six freed, four are kept */
     assert_int_equal(st2.returned - st.returned, 6 - 4);
-    assert_int_equal(st2.hits - st.hits, 2);
+    assert_int_equal(st2.hits - st.hits, 1);
 #else
     assert_int_equal(st.kept, 0);
 #endif
     a->free_fn(NULL, a->user);
+    sd_pool_free(p);
+}
+
+/* Past the bound per class, blocks are kept up to the bound in bytes; a trim gives back
+ * what is above the bound per class. */
+static void test_keep_bytes_and_trim(void **state)
+{
+    (void)state;
+    sd_pool *p = sd_pool_new(2);
+    sd_pool_set_keep_bytes(p, 10 * 1024); /* ten blocks of 1 KiB, or five of 2 KiB */
+    const sr_allocator *a = sd_pool_allocator(p);
+    unsigned char *b[16];
+    for (size_t i = 0; i < 16; i++)
+        b[i] = a->alloc_fn(1000, a->user); /* the 1 KiB class */
+    for (size_t i = 0; i < 16; i++)
+        a->free_fn(b[i], a->user);
+    sd_pool_stats st;
+    sd_pool_get_stats(p, &st);
+#ifndef UNDER_ASAN
+    assert_int_equal(st.kept, 10); /* 10 KiB */
+    assert_int_equal(st.returned, 6);
+    /* a 2 KiB block no longer fits the bytes; the bound per class still keeps two */
+    unsigned char *c[3];
+    for (size_t i = 0; i < 3; i++)
+        c[i] = a->alloc_fn(2000, a->user);
+    for (size_t i = 0; i < 3; i++)
+        a->free_fn(c[i], a->user);
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.kept, 12);
+    assert_int_equal(st.returned, 7);
+    /* what a burst freed serves the next one */
+    for (size_t i = 0; i < 10; i++)
+        b[i] = a->alloc_fn(900, a->user);
+    sd_pool_stats st2;
+    sd_pool_get_stats(p, &st2);
+    assert_int_equal(st2.hits - st.hits, 10);
+    for (size_t i = 0; i < 10; i++) /* six kept: with class 1's 4 KiB, 10 KiB */
+        a->free_fn(b[i], a->user);
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.kept, 8);
+    /* trimmed: two per class stay */
+    assert_int_equal(sd_pool_trim(p), 4);
+    sd_pool_get_stats(p, &st);
+    assert_int_equal(st.kept, 4);
+    assert_int_equal(sd_pool_trim(p), 0);
+#else
+    assert_int_equal(st.kept, 0);
+    assert_int_equal(sd_pool_trim(p), 0);
+#endif
+    sd_pool_free(p);
+}
+
+/* The classes: a block holds its class's bytes less the 16-byte header, and growing within
+ * that keeps the block; one byte more moves it to the next class. */
+static void test_class_bounds(void **state)
+{
+    (void)state;
+    static const size_t cls[] = {64,   96,   128,  192,  256,  384,  512,   768,  1024,
+                                 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384};
+    sd_pool *p = sd_pool_new(4);
+    const sr_allocator *a = sd_pool_allocator(p);
+    size_t lo = 1;
+    for (size_t i = 0; i < sizeof cls / sizeof cls[0]; i++) {
+        size_t cap = cls[i] - 16;
+        unsigned char *b = a->alloc_fn(lo, a->user);
+        assert_non_null(b);
+        assert_ptr_equal(a->realloc_fn(b, cap, a->user), b); /* the same block holds it */
+        fill(b, cap, (unsigned)i);
+        unsigned char *c = a->realloc_fn(b, cap + 1, a->user);
+        assert_non_null(c);
+#ifndef UNDER_ASAN
+        assert_ptr_not_equal(c, b);
+#endif
+        check(c, cap, (unsigned)i);
+        a->free_fn(c, a->user);
+        lo = cap + 1;
+    }
     sd_pool_free(p);
 }
 
@@ -96,7 +172,8 @@ static void test_realloc_keeps_bytes(void **state)
     assert_non_null(b);
     fill(b, 10, 3);
     size_t n = 10;
-    for (size_t to = 500; to <= 100000; to = to * 3) {
+    /* through every class and past them: large blocks grow by realloc, keeping their bytes */
+    for (size_t to = 500; to <= 1000000; to = to * 3) {
         b = a->realloc_fn(b, to, a->user);
         assert_non_null(b);
         check(b, n, 3);
@@ -162,8 +239,8 @@ static void test_messages_through_pool(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sizes_and_reuse),
-        cmocka_unit_test(test_realloc_keeps_bytes),
+        cmocka_unit_test(test_sizes_and_reuse),       cmocka_unit_test(test_realloc_keeps_bytes),
+        cmocka_unit_test(test_keep_bytes_and_trim),   cmocka_unit_test(test_class_bounds),
         cmocka_unit_test(test_messages_through_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
