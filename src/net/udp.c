@@ -167,6 +167,7 @@ void sn__udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
     if (l->out_n && (l->out_fd != ls->fd || l->out_n == OUT_BATCH || l->out_used + len > OUT_BYTES))
         sn__udp_flush(l);
     l->out_fd = ls->fd;
+    l->udp_tx++;
     size_t i = l->out_n++;
     memcpy(l->out_buf + l->out_used, data, len);
     l->out_iov[i].iov_base = l->out_buf + l->out_used;
@@ -267,12 +268,13 @@ static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
     int n = recvmmsg(ls->fd, l->in, UDP_BATCH, flags, NULL);
     int err = errno;
     if (clock)
-        l->now = sn_now_ms();
+        sn__clock(l);
     if (n < 0 && l->o.udp_errors && err != EINTR && err != EAGAIN && err != EWOULDBLOCK)
         udp_errqueue(l, ls, err);
     if (n <= 0)
         return n < 0 && err == EINTR ? -1 : 0;
     l->udp_busy = true;
+    l->udp_rx += (unsigned)n;
     l->in_used = (size_t)n;
     uint64_t now = l->now;
     for (int i = 0; i < n; i++) {
