@@ -285,8 +285,9 @@ int sn_loop_run(sn_loop *l)
     uint64_t next_sweep = l->now + sweep_ms;
     uint64_t next_poll = l->now; /* the latest time epoll is asked again (busy UDP) */
     unsigned since_poll = 0;     /* datagrams read in recvmmsg waits since epoll was asked */
-    uint64_t last_poll = l->now;
-    bool hold = false;       /* sn_opts.udp_hold_us applies until the next poll */
+    uint64_t last_poll_us = l->now_us;
+    uint64_t rx_at_poll = l->udp_rx; /* datagrams read before epoll was last asked */
+    bool hold = false;               /* sn_opts.udp_hold_us applies until the next poll */
     bool full = false;       /* the last read in the wait filled its batch: read again at once */
     bool media_hold = false; /* the last turn read several media sockets: hold before waiting */
     for (;;) {
@@ -388,12 +389,13 @@ int sn_loop_run(sn_loop *l)
             return 1;
         sn__clock(l);
         /* the rate of the window since the last poll decides the hold for the next one:
-         * more than two datagrams per hold (the clock counts whole milliseconds; a window
-         * cut by UDP_POLL_N in under one is fast) */
-        uint64_t window = l->now - last_poll;
-        hold = l->o.udp_hold_us && since_poll >= 2 &&
-               (uint64_t)since_poll * l->o.udp_hold_us > 2000 * (window ? window : 1);
-        last_poll = l->now;
+         * more than two datagrams per hold, counting every UDP read of the window (those of
+         * epoll's turns too: counting only the waits' turned the hold off after two polls
+         * in a row, and the loop then woke for every ACK of a burst's answers) */
+        uint64_t window = l->now_us - last_poll_us, seen = l->udp_rx - rx_at_poll;
+        hold = l->o.udp_hold_us && seen >= 2 && seen * l->o.udp_hold_us > 2 * (window ? window : 1);
+        last_poll_us = l->now_us;
+        rx_at_poll = l->udp_rx;
         next_poll = l->now + UDP_POLL_MS;
         since_poll = 0;
         watch *media[LOOP_EVENTS];

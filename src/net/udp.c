@@ -247,7 +247,7 @@ static void udp_errqueue(sn_loop *l, lsn *ls, int err)
 /* One recvmmsg on @p ls with @p flags, each datagram handed to the handler, the answers sent.
  * @p clock: read the loop's clock once the call returns (sn__udp_wait: the turn's one read).
  * The number of datagrams read; 0 when none was there (or the wait timed out), -1 on EINTR. */
-static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
+static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock, bool flush)
 {
     /* the headers are set up for one listener at a time; after a call only the ones the
      * kernel wrote to (lengths, flags) are set again */
@@ -304,7 +304,8 @@ static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
         l->h.receive(l->h.user, data, len, &src, local, now);
         l->rx_cur = NULL;
     }
-    sn__udp_flush(l);
+    if (flush)
+        sn__udp_flush(l);
     return n;
 }
 
@@ -312,7 +313,7 @@ void sn__udp_readable(sn_loop *l, lsn *ls)
 {
     /* a bounded number of batches per wake-up keeps TCP and timers served under load */
     for (int round = 0; round < 8; round++) {
-        int n = udp_batch(l, ls, MSG_DONTWAIT, false);
+        int n = udp_batch(l, ls, MSG_DONTWAIT, false, false);
         /* A short batch of several datagrams does not end the wake-up: under a burst, what
          * arrived while it was answered is read now (one recvmmsg that may find nothing)
          * rather than after another epoll_wait and context switch (measured: breaking out on
@@ -323,11 +324,12 @@ void sn__udp_readable(sn_loop *l, lsn *ls)
         if (n <= 1)
             break;
     }
+    sn__udp_flush(l);
 }
 
 int sn__udp_wait(sn_loop *l, lsn *ls)
 {
     /* the socket is blocking with SO_RCVTIMEO (UDP_WAIT_MS): MSG_WAITFORONE sleeps until the
      * first datagram or the timeout, then takes what else is there without waiting */
-    return udp_batch(l, ls, MSG_WAITFORONE, true);
+    return udp_batch(l, ls, MSG_WAITFORONE, true, true);
 }
