@@ -49,6 +49,8 @@
 #      1-3 on a larger machine) PACED_SIPP=1 (with PACED_PER_SIPP="": this many instances)
 #      SIPREPLYD=PATH (run this sipreplyd binary instead of the one built here, such as
 #      another commit's build-bench/sipreplyd for a before/after comparison taken in turns)
+#      SIPREPLYD_HOLD=PATH (the binary sipreplyd-stateless-hold runs, SIPREPLYD's by default:
+#      with HOLD_US=1000, another build at its defaults, A/B in the same rounds)
 #      CPU_RATE=N (no search: only the CPU runs, every pair at N calls/s; a run that fits
 #      the benchmark lock's few minutes, such as the proxy pair's CPU_RUNS=2)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
@@ -273,7 +275,9 @@ start_server() {
     [ "$s" = sipreplyd-proxy ] && extra=(--max-transactions "$PROXY_MAX_TXN" --max-memory 8589934592
       --reflection-budget 0)
     rm -f "$TMP/$s.ports"
-    "${PIN_SRV[@]}" "$SRD" -q -l "udp:127.0.0.1:0" --port-file "$TMP/$s.ports" \
+    local bin=$SRD
+    [ "$s" = sipreplyd-stateless-hold ] && bin=${SIPREPLYD_HOLD:-$SRD}
+    "${PIN_SRV[@]}" "$bin" -q -l "udp:127.0.0.1:0" --port-file "$TMP/$s.ports" \
       -c "$TMP/${conf%-hold}.yaml" "${extra[@]}" >"$log" 2>&1 &
     ;;
   *)
@@ -756,7 +760,7 @@ label() {
     echo "when none did. Target: at most 0.5x Kamailio's CPU per call at each rate."
     echo
     echo "sipreplyd: its defaults (\`--udp-hold 1000\`: answers up to 1 ms later while datagrams"
-    echo "come fast, docs/architecture.md); sipreplyd --udp-hold: started with \`--udp-hold $HOLD_US\`."
+    echo "come fast, docs/architecture.md); sipreplyd --udp-hold: started with \`--udp-hold $HOLD_US\`${SIPREPLYD_HOLD:+ (binary: $SIPREPLYD_HOLD)}."
     echo "Generator CPU: its own user + system time per call completed (SIPp: all its instances)."
     echo "loadgen's runs also give the rate it sent at and the gaps between its sends (p1/p50/p99)."
     echo

@@ -49,6 +49,7 @@ add_library(sipreply_net STATIC
   ${PROJECT_SOURCE_DIR}/src/net/loop.c
   ${PROJECT_SOURCE_DIR}/src/net/addr.c
   ${PROJECT_SOURCE_DIR}/src/net/udp.c
+  ${PROJECT_SOURCE_DIR}/src/net/hold.c
   ${PROJECT_SOURCE_DIR}/src/net/reflect.c
   ${PROJECT_SOURCE_DIR}/src/net/tcp.c
   ${PROJECT_SOURCE_DIR}/src/net/http.c

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "hold.h"
 #include "net.h"
 
 #define MAX_LISTENERS 16
@@ -114,9 +115,11 @@ struct sn_loop {
         _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
     } in_ctl[UDP_BATCH];
     char *in_buf;
-    const lsn *in_for; /* the listener the input headers are set up for */
-    size_t in_used;    /* headers the last recvmmsg filled (to set up again) */
-    bool udp_busy;     /* the last UDP read found datagrams (the loop may wait in recvmmsg) */
+    const lsn *in_for;       /* the listener the input headers are set up for */
+    size_t in_used;          /* headers the last recvmmsg filled (to set up again) */
+    bool udp_busy;           /* the last UDP read found datagrams (the loop may wait in recvmmsg) */
+    uint64_t udp_rx, udp_tx; /* datagrams read and queued to send on UDP listeners, so far */
+    sn_hold hold;            /* when the UDP hold is skipped (hold.h) */
     /* UDP output batch, one socket at a time */
     int out_fd;
     struct mmsghdr out[OUT_BATCH];
@@ -147,7 +150,8 @@ struct sn_loop {
     bool tx_valid;
     bool stopping;
     uint64_t stop_deadline;
-    uint64_t now; /* the clock, read once per loop turn */
+    uint64_t now;    /* the clock, read once per loop turn (sn__clock) */
+    uint64_t now_us; /* the same reading in microseconds */
     uint64_t tcp_closed[TC__COUNT];
     uint64_t tcp_reconnects, tcp_reused;
     int last_error; /* the errno of the last transport_error (sn_loop_last_error) */
@@ -215,6 +219,8 @@ void sn__tcp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to);
 void sn__conn_event(sn_loop *l, conn *c, uint32_t events);
 void sn__conn_close(sn_loop *l, conn *c);
 void sn__conn_flush(sn_loop *l, conn *c); /* best effort, at exit */
+/* loop.c: read the clock into l->now (ms) and l->now_us */
+void sn__clock(sn_loop *l);
 void sn__tcp_sweep(sn_loop *l, uint64_t now);
 bool sn__tcp_writes_pending(const sn_loop *l);
 

@@ -22,6 +22,14 @@ uint64_t sn_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+void sn__clock(sn_loop *l)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    l->now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    l->now = l->now_us / 1000u;
+}
+
 int sn_random(void *buf, size_t n)
 {
     unsigned char *p = buf;
@@ -109,6 +117,7 @@ int sn_loop_new(sn_loop **out, const sn_opts *o, const sn_handler *h, char *err,
     l->gso = o->udp_gso;
     if (l->o.udp_hold_us > 1000)
         l->o.udp_hold_us = 1000;
+    sn_hold_init(&l->hold, l->o.udp_hold_us);
     l->out_fd = -1;
     l->sigfd = -1;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -272,12 +281,13 @@ int sn_loop_run(sn_loop *l)
     uint64_t sweep_ms = l->o.message_ms / 4 < 1000 ? l->o.message_ms / 4 : 1000;
     if (sweep_ms < 10)
         sweep_ms = 10;
-    l->now = sn_now_ms();
+    sn__clock(l);
     uint64_t next_sweep = l->now + sweep_ms;
     uint64_t next_poll = l->now; /* the latest time epoll is asked again (busy UDP) */
     unsigned since_poll = 0;     /* datagrams read in recvmmsg waits since epoll was asked */
-    uint64_t last_poll = l->now;
-    bool hold = false;       /* sn_opts.udp_hold_us applies until the next poll */
+    uint64_t last_poll_us = l->now_us;
+    uint64_t rx_at_poll = l->udp_rx; /* datagrams read before epoll was last asked */
+    bool hold = false;               /* sn_opts.udp_hold_us applies until the next poll */
     bool full = false;       /* the last read in the wait filled its batch: read again at once */
     bool media_hold = false; /* the last turn read several media sockets: hold before waiting */
     for (;;) {
@@ -333,7 +343,15 @@ int sn_loop_run(sn_loop *l)
          * UDP_POLL_MS and UDP_POLL_N datagrams (TCP, /metrics, signals wait that long at
          * most while datagrams keep coming), not stopping. A wait that times out ends it. */
         lsn *solo = l->udp_busy && !l->stopping ? udp_solo(l) : NULL;
-        if (solo && now < next_poll && since_poll < UDP_POLL_N && dl >= now + UDP_WAIT_GUARD_MS) {
+        bool wait =
+            solo && now < next_poll && since_poll < UDP_POLL_N && dl >= now + UDP_WAIT_GUARD_MS;
+        /* the hold is skipped after a read that answered nothing when such reads have lately
+         * been followed by a silence longer than a hold (hold.h: bursty peers, whose ACKs
+         * come back before the next burst): epoll waits for the next datagram instead, as
+         * long as it takes, where a hold would have woken once more to find nothing */
+        if (wait && hold && !full && !sn_hold_before(&l->hold))
+            wait = false;
+        if (wait) {
             if (hold && !full) {
                 /* datagrams come faster than one per half hold: let them gather (a timer
                  * wakes us, not each datagram), then take them all in one read; after a read
@@ -342,13 +360,16 @@ int sn_loop_run(sn_loop *l)
                 struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)l->o.udp_hold_us * 1000};
                 nanosleep(&ts, NULL);
             }
+            uint64_t tx0 = l->udp_tx;
             int got = sn__udp_wait(l, solo);
             sn__media_flush(l); /* what the requests' handling sent on media sockets */
             full = got >= UDP_BATCH;
             if (got == 0)
                 l->udp_busy = false;
-            else if (got > 0)
+            else if (got > 0) {
                 since_poll += (unsigned)got;
+                sn_hold_after(&l->hold, l->now_us, (unsigned)got, (unsigned)(l->udp_tx - tx0));
+            }
             continue;
         }
         int timeout = dl <= now ? 0 : (int)(dl - now > 60000 ? 60000 : dl - now);
@@ -366,20 +387,24 @@ int sn_loop_run(sn_loop *l)
         int n = epoll_wait(l->ep, evs, LOOP_EVENTS, timeout);
         if (n < 0 && errno != EINTR)
             return 1;
-        l->now = sn_now_ms();
+        sn__clock(l);
         /* the rate of the window since the last poll decides the hold for the next one:
-         * more than two datagrams per hold (the clock counts whole milliseconds; a window
-         * cut by UDP_POLL_N in under one is fast) */
-        uint64_t window = l->now - last_poll;
-        hold = l->o.udp_hold_us && since_poll >= 2 &&
-               (uint64_t)since_poll * l->o.udp_hold_us > 2000 * (window ? window : 1);
-        last_poll = l->now;
+         * more than two datagrams per hold, counting every UDP read of the window (those of
+         * epoll's turns too: counting only the waits' turned the hold off after two polls
+         * in a row, and the loop then woke for every ACK of a burst's answers) */
+        uint64_t window = l->now_us - last_poll_us, seen = l->udp_rx - rx_at_poll;
+        hold = l->o.udp_hold_us && seen >= 2 && seen * l->o.udp_hold_us > 2 * (window ? window : 1);
+        last_poll_us = l->now_us;
+        rx_at_poll = l->udp_rx;
         next_poll = l->now + UDP_POLL_MS;
         since_poll = 0;
         watch *media[LOOP_EVENTS];
         int n_media = 0;
+        uint64_t rx0 = l->udp_rx, tx0 = l->udp_tx;
         for (int i = 0; i < n; i++)
             dispatch(l, &evs[i], media, &n_media);
+        sn_hold_after(&l->hold, l->now_us, (unsigned)(l->udp_rx - rx0),
+                      (unsigned)(l->udp_tx - tx0));
         if (n_media)
             sn__media_events(l, media, n_media);
         /* not after a full batch: more sockets are ready already, and sleeping would cap

@@ -167,6 +167,7 @@ void sn__udp_send(sn_loop *l, const char *data, size_t len, const sr_addr *to)
     if (l->out_n && (l->out_fd != ls->fd || l->out_n == OUT_BATCH || l->out_used + len > OUT_BYTES))
         sn__udp_flush(l);
     l->out_fd = ls->fd;
+    l->udp_tx++;
     size_t i = l->out_n++;
     memcpy(l->out_buf + l->out_used, data, len);
     l->out_iov[i].iov_base = l->out_buf + l->out_used;
@@ -246,7 +247,7 @@ static void udp_errqueue(sn_loop *l, lsn *ls, int err)
 /* One recvmmsg on @p ls with @p flags, each datagram handed to the handler, the answers sent.
  * @p clock: read the loop's clock once the call returns (sn__udp_wait: the turn's one read).
  * The number of datagrams read; 0 when none was there (or the wait timed out), -1 on EINTR. */
-static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
+static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock, bool flush)
 {
     /* the headers are set up for one listener at a time; after a call only the ones the
      * kernel wrote to (lengths, flags) are set again */
@@ -267,12 +268,13 @@ static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
     int n = recvmmsg(ls->fd, l->in, UDP_BATCH, flags, NULL);
     int err = errno;
     if (clock)
-        l->now = sn_now_ms();
+        sn__clock(l);
     if (n < 0 && l->o.udp_errors && err != EINTR && err != EAGAIN && err != EWOULDBLOCK)
         udp_errqueue(l, ls, err);
     if (n <= 0)
         return n < 0 && err == EINTR ? -1 : 0;
     l->udp_busy = true;
+    l->udp_rx += (unsigned)n;
     l->in_used = (size_t)n;
     uint64_t now = l->now;
     for (int i = 0; i < n; i++) {
@@ -302,7 +304,8 @@ static int udp_batch(sn_loop *l, lsn *ls, int flags, bool clock)
         l->h.receive(l->h.user, data, len, &src, local, now);
         l->rx_cur = NULL;
     }
-    sn__udp_flush(l);
+    if (flush)
+        sn__udp_flush(l);
     return n;
 }
 
@@ -310,7 +313,7 @@ void sn__udp_readable(sn_loop *l, lsn *ls)
 {
     /* a bounded number of batches per wake-up keeps TCP and timers served under load */
     for (int round = 0; round < 8; round++) {
-        int n = udp_batch(l, ls, MSG_DONTWAIT, false);
+        int n = udp_batch(l, ls, MSG_DONTWAIT, false, false);
         /* A short batch of several datagrams does not end the wake-up: under a burst, what
          * arrived while it was answered is read now (one recvmmsg that may find nothing)
          * rather than after another epoll_wait and context switch (measured: breaking out on
@@ -321,11 +324,12 @@ void sn__udp_readable(sn_loop *l, lsn *ls)
         if (n <= 1)
             break;
     }
+    sn__udp_flush(l);
 }
 
 int sn__udp_wait(sn_loop *l, lsn *ls)
 {
     /* the socket is blocking with SO_RCVTIMEO (UDP_WAIT_MS): MSG_WAITFORONE sleeps until the
      * first datagram or the timeout, then takes what else is there without waiting */
-    return udp_batch(l, ls, MSG_WAITFORONE, true);
+    return udp_batch(l, ls, MSG_WAITFORONE, true, true);
 }
