@@ -88,6 +88,15 @@ static inline size_t sr__scan_ctl_scalar(const char *p, size_t i, size_t n)
     return i;
 }
 
+/* Index of the first SP or CTL (sr__is_ctl) in p[i, n), or n: the end of a Request-URI
+ * (the SR__C_NOSPCTL class of chars.c: HTAB does not stop it). */
+static inline size_t sr__scan_spctl_scalar(const char *p, size_t i, size_t n)
+{
+    while (i < n && p[i] != ' ' && !sr__is_ctl((unsigned char)p[i]))
+        i++;
+    return i;
+}
+
 /* ------------------------------------------------------------ SSE2 */
 #ifdef SR__SCAN_SSE2
 static inline size_t sr__scan_eol_sse2(const char *p, size_t i, size_t n)
@@ -175,6 +184,24 @@ static inline size_t sr__scan_ctl_sse2(const char *p, size_t i, size_t n)
 {
     return sr__scan_masked(p, i, n, sr__ctl_mask, sr__scan_ctl_scalar);
 }
+
+/* The SP and CTL bytes of 16 at @p q, as a bit mask. */
+static inline unsigned sr__spctl_mask(const char *q)
+{
+    const __m128i x1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f),
+                  sp = _mm_set1_epi8(' ');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, x1f), v); /* v <= 0x1f (unsigned) */
+    __m128i bad =
+        _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low), _mm_cmpeq_epi8(v, del));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, sp));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+
+static inline size_t sr__scan_spctl_sse2(const char *p, size_t i, size_t n)
+{
+    return sr__scan_masked(p, i, n, sr__spctl_mask, sr__scan_spctl_scalar);
+}
 #endif
 
 /* ------------------------------------------------------------ the ones the parser uses */
@@ -211,6 +238,15 @@ static inline size_t sr__scan_ctl(const char *p, size_t i, size_t n)
     return sr__scan_ctl_sse2(p, i, n);
 #else
     return sr__scan_ctl_scalar(p, i, n);
+#endif
+}
+
+static inline size_t sr__scan_spctl(const char *p, size_t i, size_t n)
+{
+#ifdef SR__SCAN_SSE2
+    return sr__scan_spctl_sse2(p, i, n);
+#else
+    return sr__scan_spctl_scalar(p, i, n);
 #endif
 }
 

@@ -38,6 +38,16 @@ static size_t ref_ctl(const char *p, size_t i, size_t n)
     return n;
 }
 
+static size_t ref_spctl(const char *p, size_t i, size_t n)
+{
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == ' ' || (c < 0x20 && c != '\t') || c == 0x7f)
+            return i;
+    }
+    return n;
+}
+
 static size_t ref_name(const char *p, size_t i, size_t n)
 {
     for (; i < n; i++) {
@@ -75,7 +85,9 @@ static void check_buffer(const char *p, size_t n)
 {
     for (size_t i = 0; i <= n; i++) {
         size_t e = ref_eol(p, i, n), m = ref_name(p, i, n), u = ref_uri(p, i, n);
-        size_t c = ref_ctl(p, i, n);
+        size_t c = ref_ctl(p, i, n), s = ref_spctl(p, i, n);
+        assert_int_equal(sr__scan_spctl_scalar(p, i, n), s);
+        assert_int_equal(sr__scan_spctl(p, i, n), s);
         assert_int_equal(sr__scan_ctl_scalar(p, i, n), c);
         assert_int_equal(sr__scan_ctl(p, i, n), c);
         assert_int_equal(sr__scan_uri_scalar(p, i, n), u);
@@ -89,6 +101,7 @@ static void check_buffer(const char *p, size_t n)
         assert_int_equal(sr__scan_name_sse2(p, i, n), m);
         assert_int_equal(sr__scan_uri_sse2(p, i, n), u);
         assert_int_equal(sr__scan_ctl_sse2(p, i, n), c);
+        assert_int_equal(sr__scan_spctl_sse2(p, i, n), s);
 #endif
     }
 }
