@@ -213,10 +213,12 @@ static void work(az_pipe *p, int role)
             if (p->b[i]->state == B_READ && (!parse || p->b[i]->seq < parse->seq))
                 parse = p->b[i];
         pipe_batch *rd = p->b[p->next_read % PIPE_SLOTS];
-        if (p->eof || p->reading || rd->state != B_FREE || (role != ROLE_ALL && role != ROLE_READ))
+        if (p->eof || p->reading || rd->state != B_FREE || role == ROLE_PARSE)
             rd = NULL;
         /* the reader reads ahead while it can, and parses when the ring is full; the
-         * accountant accounts, and parses while the next batch is not ready */
+         * accountant accounts, parses while the next batch is not ready, and reads when
+         * there is nothing else (the reading thread is not running: on a busy machine it
+         * may wait for a CPU, and one thread then goes on alone) */
         if (role == ROLE_READ && rd)
             parse = NULL;
         if (acct) {
