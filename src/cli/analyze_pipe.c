@@ -5,7 +5,7 @@
  * order, as one thread would: az_message_parsed()). The main thread accounts, a second
  * reads: the tables and the decoder's state each stay in one core's cache. Both parse
  * (and any further threads): the reader when the ring is full, the accountant while the
- * next batch is not parsed yet. A thread with nothing to do sleeps on a condition variable.
+ * next batch is not parsed yet; the accountant also reads when nothing else is ready. A thread with nothing to do sleeps on a condition variable.
  * A batch of 512 messages changes hands three times under one lock; the parsed messages
  * come from a pool each thread uses through blocks of its own, and the accountant
  * prefetches the messages parsed on the other core a few ahead. The report is the one of
