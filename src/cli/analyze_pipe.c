@@ -5,7 +5,7 @@
  * order, as one thread would: az_message_parsed()). The main thread accounts, a second
  * reads: the tables and the decoder's state each stay in one core's cache. Both parse
  * (and any further threads): the reader when the ring is full, the accountant while the
- * next batch is not parsed yet. A thread with nothing to do sleeps on a condition variable.
+ * next batch is not parsed yet; the accountant also reads when nothing else is ready. A thread with nothing to do sleeps on a condition variable.
  * A batch of 512 messages changes hands three times under one lock; the parsed messages
  * come from a pool each thread uses through blocks of its own, and the accountant
  * prefetches the messages parsed on the other core a few ahead. The report is the one of
@@ -213,10 +213,12 @@ static void work(az_pipe *p, int role)
             if (p->b[i]->state == B_READ && (!parse || p->b[i]->seq < parse->seq))
                 parse = p->b[i];
         pipe_batch *rd = p->b[p->next_read % PIPE_SLOTS];
-        if (p->eof || p->reading || rd->state != B_FREE || (role != ROLE_ALL && role != ROLE_READ))
+        if (p->eof || p->reading || rd->state != B_FREE || role == ROLE_PARSE)
             rd = NULL;
         /* the reader reads ahead while it can, and parses when the ring is full; the
-         * accountant accounts, and parses while the next batch is not ready */
+         * accountant accounts, parses while the next batch is not ready, and reads when
+         * there is nothing else (the reading thread is not running: on a busy machine it
+         * may wait for a CPU, and one thread then goes on alone) */
         if (role == ROLE_READ && rd)
             parse = NULL;
         if (acct) {

@@ -509,6 +509,8 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
     }
     /* the Call-ID, hashed once for the tables keyed by it */
     a->cid = sr_msg_call_id(m);
+    if (!a->cid.p) /* no Call-ID: an empty one, so that no null pointer is added to or copied */
+        a->cid.p = "";
     size_t k127 = a->cid.len < 127 ? a->cid.len : 127, k256 = a->cid.len < 256 ? a->cid.len : 256;
     a->cid_h127 = az_hash(a->cid.p, k127);
     a->cid_h256 = az_hash_more(a->cid_h127, a->cid.p + k127, k256 - k127);

@@ -170,6 +170,45 @@ for f in "$tmp/gen3.pcap" "$tmp/gen3.pcap $tmp/caps/vlan.pcap"; do
     done
 done
 [ "$same" = 12 ] && echo "ok: --threads 3 and the default: $same reports identical to --threads 1"
+# 60 captures mutated at random (a fixed seed: bytes changed, a record's length or the snap
+# length set to edge values, files cut short) read as files and from standard input: the
+# same report, error and exit status (the direct reading is libpcap's wherever it matters)
+python3 - "$cli" "$tmp/caps" "$tmp" <<'PY' || fail "mutated captures: the file and standard input differ"
+import random, struct, subprocess, sys
+cli, caps, tmp = sys.argv[1:4]
+random.seed(7)
+bases = [open(caps + "/" + n, "rb").read() for n in ("eth_udp.pcap", "tcp.pcap", "frag_ipv4.pcap")]
+bad = 0
+for it in range(60):
+    base = bases[it % 3]
+    b = bytearray(base)
+    k = it % 4
+    if k == 0:
+        for _ in range(random.randint(1, 6)):
+            b[random.randrange(len(b))] = random.randrange(256)
+    elif k == 1:
+        off, recs = 24, []
+        while off + 16 <= len(base):
+            recs.append(off)
+            off += 16 + struct.unpack_from("<I", base, off + 8)[0]
+        struct.pack_into("<I", b, random.choice(recs) + 8,
+                         random.choice([0, 15, 16, 262144, 262145, 0xFFFFFFFF, random.randrange(2000)]))
+    elif k == 2:
+        b = b[:random.randrange(24, len(b))]
+    else:
+        struct.pack_into("<I", b, 16, random.choice([0, 1, 100, 65535, 262144, 262145, 0xFFFFFFFF]))
+    path = tmp + "/mut.pcap"
+    open(path, "wb").write(b)
+    r1 = subprocess.run([cli, "analyze", "--json", "--no-progress", path], capture_output=True)
+    with open(path, "rb") as f:
+        r2 = subprocess.run([cli, "analyze", "--json", "--no-progress", "-"], stdin=f, capture_output=True)
+    if (r1.returncode, r1.stdout, r1.stderr.replace(path.encode(), b"-")) != (r2.returncode, r2.stdout, r2.stderr):
+        bad += 1
+        print("mutation %d differs" % it)
+print(("ok" if bad == 0 else "FAIL") + ": 60 mutated captures: file and standard input alike")
+sys.exit(1 if bad else 0)
+PY
+
 # messages larger than a batch's share (they are copied on their own): 300 KB MESSAGEs over
 # TCP between small ones, in 1400-byte segments; the same report with 1 and 2 threads
 python3 - "$src/tests/analyze" "$tmp/bigtcp.pcap" <<'PY' || fail "bigtcp capture"
