@@ -5,7 +5,7 @@
 add_test(NAME analyze.handmade
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_handmade.sh $<TARGET_FILE:sipreply_cli>
                  ${PROJECT_SOURCE_DIR})
-set_tests_properties(analyze.handmade PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+set_tests_properties(analyze.handmade PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
 if(TARGET sipreplyd)
   add_test(NAME analyze.live
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_live.sh $<TARGET_FILE:sipreplyd>
