@@ -99,12 +99,18 @@ static inline void th_field(taghash *h, sr_str s)
         th_bytes(h, s.p, s.len);
 }
 
+/* "00" ... "ff": two digits per byte of the value */
+#define HX2(h)                                                                                    \
+#h "0" #h "1" #h "2" #h "3" #h "4" #h "5" #h "6" #h "7" #h "8" #h "9" #h "a" #h "b" #h "c" #h \
+       "d" #h "e" #h "f"
+static const char hex_pairs[] = HX2(0) HX2(1) HX2(2) HX2(3) HX2(4) HX2(5) HX2(6) HX2(7) HX2(8)
+    HX2(9) HX2(a) HX2(b) HX2(c) HX2(d) HX2(e) HX2(f);
+
 void sr__hex64(uint64_t v, char *out)
 {
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) {
-        out[i] = hx[v & 0xf];
-        v >>= 4;
+    for (int i = 7; i >= 0; i--) {
+        memcpy(out + 2 * i, hex_pairs + 2 * (v & 0xff), 2);
+        v >>= 8;
     }
 }
 

@@ -29,22 +29,16 @@ static const single_rule singles[] = {
     {SR_HDR_MAX_FORWARDS, NULL, "Duplicate Max-Forwards header field"},
 };
 
-/* Call-ID = word [ "@" word ] (RFC 3261 §25.1) */
+/* Call-ID = word [ "@" word ] (RFC 3261 §25.1): the words' bytes by the class table, the
+ * one '@' found where the first run of them stops */
 static bool call_id_ok(sr_str v)
 {
-    size_t at = 0;
-    if (v.len == 0)
+    size_t i = sr__span(v.p, 0, v.len, SR__C_WORD);
+    if (i == v.len)
+        return v.len != 0;
+    if (v.p[i] != '@' || i == 0 || i + 1 == v.len)
         return false;
-    for (size_t i = 0; i < v.len; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (c == '@') {
-            if (at++ || i == 0 || i + 1 == v.len)
-                return false;
-        } else if (!sr__is(c, SR__C_WORD)) {
-            return false;
-        }
-    }
-    return true;
+    return sr__span(v.p, i + 1, v.len, SR__C_WORD) == v.len;
 }
 
 /* Full URI grammar (RFC 3261 §19.1, §25.1; RFC 3966) for a URI slice inside the message: the

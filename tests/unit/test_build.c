@@ -227,6 +227,128 @@ static void test_to_tag_reference(void **state)
     assert_int_equal(n, 2 * sizeof lens / sizeof lens[0]);
 }
 
+/* The builder looks a code up once: a registered code's phrase is the registry's, never a
+ * legacy one, which holds only while no code is in both tables. */
+static void test_status_tables_disjoint(void **state)
+{
+    (void)state;
+    size_t reg = 0, leg = 0;
+    for (int c = 100; c <= 699; c++) {
+        const sr_status_info *r = sr_status_lookup(c), *l = sr_status_legacy_lookup(c);
+        assert_false(r && l);
+        reg += r != NULL;
+        leg += l != NULL;
+    }
+    assert_true(reg > 50 && leg > 0);
+}
+
+/* The top Via's parameters: the builder copies plain ones (";name[=value]", no LWS or quote)
+ * in one pass and walks the others with sr_param_next; both give what the walk alone gives
+ * (reference below, RFC 3261 §18.2.1, RFC 3581 §4), for random parameter strings. */
+static void ref_stamp(const sr_via *v, const char *src, unsigned port, char *out, size_t cap)
+{
+    size_t head = (size_t)(v->params.p ? v->params.p - v->raw.p : (ptrdiff_t)v->raw.len);
+    while (head && (v->raw.p[head - 1] == ' ' || v->raw.p[head - 1] == '\t'))
+        head--;
+    size_t n = 0;
+    n += (size_t)snprintf(out + n, cap - n, "%.*s", (int)head, v->raw.p);
+    size_t pos = 0;
+    sr_str nm, val;
+    while (v->params.p && sr_param_next(v->params, &pos, &nm, &val)) {
+        if (sr_str_caseeq_cstr(nm, "received"))
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, ";%.*s", (int)nm.len, nm.p);
+        if (sr_str_caseeq_cstr(nm, "rport"))
+            n += (size_t)snprintf(out + n, cap - n, "=%u", port);
+        else if (val.p)
+            n += (size_t)snprintf(out + n, cap - n, "=%.*s", (int)val.len, val.p);
+    }
+    if (v->rport != SR_RPORT_NONE || !sr_str_caseeq_cstr(v->host, src))
+        n += (size_t)snprintf(out + n, cap - n, ";received=%s", src);
+    /* trimmed as a header value is */
+    size_t a = 0;
+    while (a < n && (out[a] == ' ' || out[a] == '\t'))
+        a++;
+    while (n > a && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+        n--;
+    memmove(out, out + a, n - a);
+    out[n - a] = '\0';
+}
+
+static void test_stamp_via_params(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        ";",       "=",        " ",     "\t",       "\"",       "a",       "branch",
+        "z9hG4bK", "rport",    "RPort", "received", "Received", "1.2.3.4", "x=y",
+        ";lr",     "=\"q;r\"", "maddr", ";ttl=1",   "5060",     ";rport",  ";received="};
+    uint64_t x = 0x853c49e6748fea9bULL;
+    size_t same_cases = 0, plain = 0;
+    for (int round = 0; round < 4000; round++) {
+        char params[200];
+        size_t pl = 0;
+        int nparts = 1 + (int)(x % 9);
+        params[0] = '\0';
+        for (int i = 0; i < nparts; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            const char *pc = parts[(x >> 20) % (sizeof parts / sizeof parts[0])];
+            pl += (size_t)snprintf(params + pl, sizeof params - pl, "%s%s",
+                                   (x >> 40) % 3 == 0 ? ";" : "", pc);
+        }
+        char txt[600];
+        snprintf(txt, sizeof txt,
+                 "INVITE sip:b@example.com SIP/2.0\r\n"
+                 "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%d%s\r\n"
+                 "Max-Forwards: 70\r\nTo: <sip:b@example.com>\r\n"
+                 "From: <sip:a@example.net>;tag=1\r\nCall-ID: c%d\r\n"
+                 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+                 round % 2 ? "192.0.2.9" : "pc.example.net", round, params, round);
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = tu_allocator();
+        sr_msg *req = NULL;
+        if (sr_msg_parse(&req, txt, strlen(txt), &po, NULL) != 0)
+            continue;
+        const sr_via *v = sr_msg_via(req, 0);
+        if (!v) {
+            sr_msg_free(req);
+            continue;
+        }
+        char want[800];
+        ref_stamp(v, "192.0.2.9", 5070, want, sizeof want);
+        sr_build_opts o;
+        sr_build_opts_init(&o);
+        o.alloc = tu_allocator();
+        o.source_host = SR_STR("192.0.2.9");
+        o.source_port = 5070;
+        sr_buf b;
+        sr_buf_init(&b, tu_allocator());
+        sr_msg *m = NULL;
+        int rc1 = sr_build_response_print(&b, req, 486, &o, NULL);
+        int rc2 = sr_build_response(&m, req, 486, &o, NULL);
+        assert_int_equal(rc1, rc2);
+        if (rc1 == 0) {
+            const char *vl = strstr(b.p, "\r\nVia: ") + 7;
+            const char *ve = strstr(vl, "\r\n");
+            if ((size_t)(ve - vl) != strlen(want) || memcmp(vl, want, strlen(want)) != 0)
+                fail_msg("params '%s': got '%.*s', want '%s'", params, (int)(ve - vl), vl, want);
+            sr_str mv = sr_msg_header_find(m, SR_HDR_VIA, NULL)->value;
+            assert_int_equal(mv.len, strlen(want));
+            assert_memory_equal(mv.p, want, mv.len);
+            same_cases++;
+            plain += strpbrk(params, " \t\"") == NULL;
+        }
+        sr_msg_free(m);
+        sr_buf_cleanup(&b);
+        sr_msg_free(req);
+    }
+    print_message("stamped Vias: %zu compared, %zu of them without LWS or quotes\n", same_cases,
+                  plain);
+    assert_true(same_cases > 500 && plain > 300 && same_cases - plain > 50);
+}
+
 static void test_siphash_lengths_alignments(void **state)
 {
     (void)state;
@@ -906,7 +1028,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_siphash_reference),        TU_TEST(test_siphash_lengths_alignments),
-        TU_TEST(test_to_tag_reference),         TU_TEST(test_build_basic_copy),
+        TU_TEST(test_to_tag_reference),         TU_TEST(test_status_tables_disjoint),
+        TU_TEST(test_stamp_via_params),         TU_TEST(test_build_basic_copy),
         TU_TEST(test_build_100_and_tags),       TU_TEST(test_build_tag_kept_and_ack_matches),
         TU_TEST(test_build_required_headers),   TU_TEST(test_build_refusals_and_options),
         TU_TEST(test_build_malformed_requests), TU_TEST(test_build_ack_cancel),

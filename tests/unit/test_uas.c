@@ -626,6 +626,31 @@ static void test_uas_cache_same_verdicts(void **state)
     sr_lint_cache_free(c);
 }
 
+/* Call-ID = word [ "@" word ] (RFC 3261 §25.1): one '@' at most, a word on each side. */
+static void test_uas_call_id_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cid;
+        unsigned code;
+    } cases[] = {
+        {"a84b4c76e66710", 0},  {"a@b", 0},     {"ab(c)<d>:e@[x]/y?{z}", 0},
+        {"x-._!%*+`'~\"\\", 0}, {"@b", 400},    {"a@", 400},
+        {"a@@b", 400},          {"a@b@c", 400}, {"a,b", 400},
+        {"a;b@c", 400},         {"a@b=c", 400}, {"@", 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char to[80];
+        snprintf(to, sizeof to, "Call-ID: %s", cases[i].cid);
+        sr_uas_verdict v;
+        unsigned code = check_variant("Call-ID: a84b4c76e66710", to, NULL, &v);
+        if (code != cases[i].code)
+            fail_msg("Call-ID '%s': %u, want %u", cases[i].cid, code, cases[i].code);
+        if (code)
+            assert_string_equal(v.reason, "Bad Call-ID header field");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +658,7 @@ int main(void)
         TU_TEST(test_uas_merged_and_proxy),   TU_TEST(test_uas_rfc4475_vectors),
         TU_TEST(test_uas_intmeth_501),        TU_TEST(test_uas_respond_lint_clean),
         TU_TEST(test_uas_mutations),          TU_TEST(test_uas_cache_same_verdicts),
+        TU_TEST(test_uas_call_id_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
