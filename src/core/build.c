@@ -128,13 +128,25 @@ static sr_str unbracket(sr_str h)
     return h;
 }
 
-/* The bytes stamp_params_plain stops at: UNPLAIN (LWS or a quote: not a plain parameter),
- * PSEMI (';': the next parameter), PEQ ('=': the end of a name) */
-enum { UNPLAIN = 1, PSEMI = 2, PEQ = 4 };
-static const unsigned char pclass[256] = {
-    [' '] = UNPLAIN, ['\t'] = UNPLAIN, ['\r'] = UNPLAIN, ['\n'] = UNPLAIN,
-    ['"'] = UNPLAIN, [';'] = PSEMI,    ['='] = PEQ,
-};
+/* true when p[0, n) has a byte of at most 0x20 (SP, HTAB, CR, LF, any CTL) or a '"': eight
+ * bytes per step (has-less-than and has-zero on the word, exact per byte) */
+static bool any_space_or_quote(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t q = x ^ (ones * '"');
+        /* bytes below 0x21 (the high bit excluded: 0x80-0xff are neither) or equal to '"' */
+        if ((((x - ones * 0x21) & ~x) | ((q - ones) & ~q)) & highs)
+            return true;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)p[i] <= 0x20 || p[i] == '"')
+            return true;
+    return false;
+}
 
 /* @p p's @p n bytes are @p lit's (lower-case letters), in any case */
 static inline bool lower_is(const char *p, const char *lit, size_t n)
@@ -146,32 +158,26 @@ static inline bool lower_is(const char *p, const char *lit, size_t n)
 }
 
 /* The parameters @p ps (from their first ';') of a top Via appended to @p b, room for
- * 2 * ps.len + 16 bytes reserved, as stamp_via's walk appends them, in one pass, when they
- * are plain: each ";name" or ";name=value" with a name, and no LWS or quote anywhere. Then
- * sr_param_next yields each one as it is written, so that the walk's copy is the bytes
- * themselves, but for a received (left out) and an rport (given @p num, "=PORT"). false,
- * with nothing appended, when they are not plain: the walk copies them. */
+ * 2 * ps.len + 16 bytes reserved, as stamp_via's walk appends them, when they are plain:
+ * each ";name" or ";name=value" with a name, and no byte of at most 0x20 (LWS, CTLs) or
+ * quote anywhere. Then sr_param_next yields each one as it is written, so that the walk's
+ * copy is the bytes themselves, but for a received (left out) and an rport (given @p num,
+ * "=PORT"). false, with nothing appended, when they are not plain: the walk copies them. */
 static bool stamp_params_plain(sr_buf *b, sr_str ps, const char *num, size_t numlen)
 {
     const char *p = ps.p, *e = ps.p + ps.len;
-    if (p == e || *p != ';')
+    if (p == e || *p != ';' || any_space_or_quote(p, ps.len))
         return false;
     char *w = b->p + b->len;
     while (p < e) {
-        const char *ns = p + 1, *q = ns;
-        while (q < e && !pclass[(unsigned char)*q])
-            q++;
-        size_t nl = (size_t)(q - ns);
-        if (nl == 0 || (q < e && (pclass[(unsigned char)*q] & UNPLAIN)))
+        const char *ns = p + 1;
+        const char *ve = ns < e ? memchr(ns, ';', (size_t)(e - ns)) : NULL;
+        if (!ve)
+            ve = e;
+        const char *q = ns < ve ? memchr(ns, '=', (size_t)(ve - ns)) : NULL;
+        size_t nl = (size_t)((q ? q : ve) - ns);
+        if (nl == 0)
             return false;
-        const char *ve = q;
-        if (q < e && *q == '=') {
-            ve = q + 1;
-            while (ve < e && !(pclass[(unsigned char)*ve] & (UNPLAIN | PSEMI)))
-                ve++;
-            if (ve < e && (pclass[(unsigned char)*ve] & UNPLAIN))
-                return false;
-        }
         if (nl == 8 && lower_is(ns, "received", 8)) {
             /* left out: a new one follows when due */
         } else if (nl == 5 && lower_is(ns, "rport", 5)) {
