@@ -387,15 +387,14 @@ int sr__print_status(sr_buf *out, unsigned status, sr_str reason)
 {
     if (status < 100 || status > 699 || !no_ctl_or_space(reason, true))
         return SR_EINVAL;
-    char st[24];
-    size_t i = dec(status, st);
-    int rc = sr_buf_reserve(out, 8 + (24 - i) + 1 + reason.len + 2);
+    int rc = sr_buf_reserve(out, 8 + 3 + 1 + reason.len + 2);
     if (rc)
         return rc;
     outp o = {out->p + out->len};
+    char st[4] = {(char)('0' + status / 100), (char)('0' + status / 10 % 10),
+                  (char)('0' + status % 10), ' '}; /* three digits: 100-699 */
     emit(&o, "SIP/2.0 ", 8);
-    emit(&o, st + i, 24 - i);
-    emit(&o, " ", 1);
+    emit(&o, st, 4);
     emit_str(&o, reason);
     emit(&o, "\r\n", 2);
     out->len = (size_t)(o.w - out->p);

@@ -1,5 +1,7 @@
 /* sipreply core: semantic checks of a framed message, each with a 400-ready phrase.
  * RFC 3261 §8.1.1 (mandatory headers), §8.2.2-§8.2.3, §20 (single-valued fields), §21.5.6. */
+#include <string.h>
+
 #include "sipreply/uri.h"
 
 #include "lint_int.h"
@@ -156,7 +158,11 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
         return m->eager.code;
     }
     sr__msg_fresh((sr_msg *)(uintptr_t)m, SR__STALE_TO | SR__STALE_FROM | SR__STALE_CSEQ);
-    if (m->has_to && m->to.uri.p) {
+    /* a To URI written as the Request-URI (an initial request's usual To) passed with it:
+     * uri_check's outcome depends on the bytes alone */
+    bool to_is_ruri = m->sl.is_request && m->to.uri.len == m->sl.uri.len && m->to.uri.p &&
+                      m->sl.uri.p && memcmp(m->to.uri.p, m->sl.uri.p, m->sl.uri.len) == 0;
+    if (m->has_to && m->to.uri.p && !to_is_ruri) {
         int rc = uri_check(m, c, m->to.uri, SR_HDR_TO, "Bad To header field", err);
         if (rc)
             return rc;

@@ -598,7 +598,8 @@ static void test_uas_cache_same_verdicts(void **state)
     assert_true(st.hits > 0 && st.evictions > 0);
     sr_lint_cache_free(c);
 
-    /* the same From and Contact URI, and a To like the Request-URI: looked up, not parsed */
+    /* the same From and Contact URI, and a To like the Request-URI: looked up or skipped,
+     * not parsed; a To unlike it is checked on its own */
     static const char inv[] = "INVITE sip:486@192.0.2.1:5060 SIP/2.0\r\n"
                               "Via: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK1\r\n"
                               "Max-Forwards: 70\r\n"
@@ -617,13 +618,39 @@ static void test_uas_cache_same_verdicts(void **state)
     assert_int_equal(sr_uas_check(m, &p, &v), 0);
     assert_int_equal(v.code, 0);
     sr_lint_cache_stats_get(c, &st);
-    assert_int_equal(st.lookups, 4); /* Request-URI, To, From, the Contact value */
-    assert_int_equal(st.hits, 1);    /* the To's URI is the Request-URI's bytes */
+    /* Request-URI, From, the Contact value; the To's URI is the Request-URI's bytes, which
+     * passed: not checked again */
+    assert_int_equal(st.lookups, 3);
+    assert_int_equal(st.hits, 0);
     assert_int_equal(sr_uas_check(m, &p, &v), 0);
     sr_lint_cache_stats_get(c, &st);
-    assert_int_equal(st.hits, 5);
+    assert_int_equal(st.lookups, 6);
+    assert_int_equal(st.hits, 3);
     sr_msg_free(m);
     sr_lint_cache_free(c);
+    static const char *const tos[][2] = {
+        {"To: <sip:486@192.0.2.1:5060>", NULL},
+        {"To: <sip:486@192.0.2.1:5061>", NULL},
+        {"To: <sip:486@192.0.2.1:5060;x=\"y\">", "Bad To header field"},
+        {"To: <sip:486@192.0.2.1:99999>", "Bad To header field"},
+    };
+    for (size_t i = 0; i < sizeof tos / sizeof tos[0]; i++) {
+        char *txt = malloc(sizeof inv + 64);
+        assert_non_null(txt);
+        const char *at = strstr(inv, "To: ");
+        const char *end = strstr(at, "\r\n");
+        snprintf(txt, sizeof inv + 64, "%.*s%s%s", (int)(at - inv), inv, tos[i][0], end);
+        m = tu_parse(txt, tu_allocator());
+        assert_int_equal(sr_uas_check(m, NULL, &v), 0);
+        if (tos[i][1]) {
+            assert_int_equal(v.code, 400);
+            assert_string_equal(v.reason, tos[i][1]);
+        } else {
+            assert_int_equal(v.code, 0);
+        }
+        sr_msg_free(m);
+        free(txt);
+    }
 }
 
 /* Call-ID = word [ "@" word ] (RFC 3261 §25.1): one '@' at most, a word on each side. */
