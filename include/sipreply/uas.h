@@ -25,6 +25,9 @@ extern "C" {
  */
 typedef bool (*sr_uas_merged_cb)(const sr_msg *req, void *user);
 
+/* The memo of URI and address-list checks (sipreply/lint.h, sr_lint_cache_new). */
+typedef struct sr_lint_cache sr_lint_cache;
+
 /**
  * What this element serves. Fill with sr_uas_policy_init() and change fields; lists are
  * NULL-terminated and must outlive the sr_uas_check() call.
@@ -53,6 +56,11 @@ typedef struct sr_uas_policy {
                                              itself (§16.3 item 3) instead of 483 */
     sr_uas_merged_cb merged;            /**< merged-request lookup; NULL: never merged */
     void *merged_user;                  /**< handed back to @p merged */
+    sr_lint_cache *cache;               /**< NULL (the default): the URI grammar of the
+                                             Request-URI, To, From, Contact, Route and
+                                             Record-Route is checked every time; else those
+                                             checks are remembered by the exact bytes (the
+                                             verdicts are the same; not thread-safe) */
 } sr_uas_policy;
 
 /**

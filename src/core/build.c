@@ -95,6 +95,10 @@ static int append_unfolded(sr_buf *b, sr_str value)
 /* Add @p value unfolded (append_unfolded), using @p scratch (reset) when it is folded. */
 static int add_unfolded(sink *k, enum sr_hdr_id id, sr_str value, sr_buf *scratch)
 {
+    /* printed: no CTL at all (the common case) says in one scan that the value is not
+     * folded and that sr__print_field would take it as it is */
+    if (!k->m && id != SR_HDR_OTHER && sr__scan_ctl(value.p, 0, value.len) == value.len)
+        return sr__print_field_clean(k->out, &k->n, id, value);
     if (sr__scan_eol(value.p, 0, value.len) == value.len) /* no CR or LF: not folded */
         return add(k, id, value);
     scratch->len = 0;
@@ -124,10 +128,77 @@ static sr_str unbracket(sr_str h)
     return h;
 }
 
+/* true when p[0, n) has a byte of at most 0x20 (SP, HTAB, CR, LF, any CTL) or a '"': eight
+ * bytes per step (has-less-than and has-zero on the word, exact per byte) */
+static bool any_space_or_quote(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t q = x ^ (ones * '"');
+        /* bytes below 0x21 (the high bit excluded: 0x80-0xff are neither) or equal to '"' */
+        if ((((x - ones * 0x21) & ~x) | ((q - ones) & ~q)) & highs)
+            return true;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)p[i] <= 0x20 || p[i] == '"')
+            return true;
+    return false;
+}
+
+/* @p p's @p n bytes are @p lit's (lower-case letters), in any case */
+static inline bool lower_is(const char *p, const char *lit, size_t n)
+{
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)(((unsigned char)p[i] | 0x20) ^ (unsigned char)lit[i]);
+    return d == 0;
+}
+
+/* The parameters @p ps (from their first ';') of a top Via appended to @p b, room for
+ * 2 * ps.len + 16 bytes reserved, as stamp_via's walk appends them, when they are plain:
+ * each ";name" or ";name=value" with a name, and no byte of at most 0x20 (LWS, CTLs) or
+ * quote anywhere. Then sr_param_next yields each one as it is written, so that the walk's
+ * copy is the bytes themselves, but for a received (left out) and an rport (given @p num,
+ * "=PORT"). false, with nothing appended, when they are not plain: the walk copies them. */
+static bool stamp_params_plain(sr_buf *b, sr_str ps, const char *num, size_t numlen)
+{
+    const char *p = ps.p, *e = ps.p + ps.len;
+    if (p == e || *p != ';' || any_space_or_quote(p, ps.len))
+        return false;
+    char *w = b->p + b->len;
+    while (p < e) {
+        const char *ns = p + 1;
+        const char *ve = ns < e ? memchr(ns, ';', (size_t)(e - ns)) : NULL;
+        if (!ve)
+            ve = e;
+        const char *q = ns < ve ? memchr(ns, '=', (size_t)(ve - ns)) : NULL;
+        size_t nl = (size_t)((q ? q : ve) - ns);
+        if (nl == 0)
+            return false;
+        if (nl == 8 && lower_is(ns, "received", 8)) {
+            /* left out: a new one follows when due */
+        } else if (nl == 5 && lower_is(ns, "rport", 5)) {
+            memcpy(w, p, 6); /* ";rport" as written */
+            memcpy(w + 6, num, numlen);
+            w += 6 + numlen; /* at most 12 bytes for a segment of 6 or more */
+        } else {
+            memcpy(w, p, (size_t)(ve - p));
+            w += ve - p;
+        }
+        p = ve;
+    }
+    b->len = (size_t)(w - b->p);
+    b->p[b->len] = '\0';
+    return true;
+}
+
 /* The top Via as the server transport leaves it (RFC 3261 §18.2.1, RFC 3581 §4): the request's
  * text with `received=` added when the sent-by host is not the source address or rport was
  * asked for, and a valueless rport given the source port. Other parameters keep their order;
- * an old received is replaced. */
+ * an old received is replaced. Appended to @p b (the caller empties a scratch buffer first). */
 static int stamp_via(sr_buf *b, const sr_via *v, sr_str src, uint16_t port)
 {
     sr_str host = unbracket(src);
@@ -137,33 +208,43 @@ static int stamp_via(sr_buf *b, const sr_via *v, sr_str src, uint16_t port)
         head = (size_t)(v->params.p - v->raw.p);
     while (head > 0 && (v->raw.p[head - 1] == ' ' || v->raw.p[head - 1] == '\t'))
         head--;
-    b->len = 0;
     int rc = append_unfolded(b, (sr_str){v->raw.p, head}); /* sent-by may be folded */
-    size_t pos = 0;
-    sr_str n, val;
-    while (rc == 0 && v->params.p && sr_param_next(v->params, &pos, &n, &val)) {
-        if (sr_str_caseeq_cstr(n, "received"))
-            continue;
-        if ((rc = sr_buf_append(b, ";", 1)) != 0 || (rc = sr_buf_append(b, n.p, n.len)) != 0)
-            break;
-        if (sr_str_caseeq_cstr(n, "rport")) {
-            char num[8];
-            size_t k = sizeof num;
-            unsigned x = port;
-            do {
-                num[--k] = (char)('0' + x % 10);
-                x /= 10;
-            } while (x);
-            num[--k] = '=';
-            rc = sr_buf_append(b, num + k, sizeof num - k);
-        } else if (val.p) {
-            if ((rc = sr_buf_append(b, "=", 1)) == 0)
-                rc = sr_buf_append(b, val.p, val.len);
+    char num[8];
+    size_t k = sizeof num;
+    unsigned x = port;
+    do {
+        num[--k] = (char)('0' + x % 10);
+        x /= 10;
+    } while (x);
+    num[--k] = '=';
+    size_t params = v->params.p ? v->params.len : 0;
+    if (rc == 0 && params > SIZE_MAX / 4)
+        rc = SR_ETOOBIG;
+    if (rc == 0)
+        rc = sr_buf_reserve(b, 2 * params + 16 + sizeof ";received=" + host.len);
+    if (rc == 0 && params && !stamp_params_plain(b, v->params, num + k, sizeof num - k)) {
+        size_t pos = 0;
+        sr_str n, val;
+        while (rc == 0 && sr_param_next(v->params, &pos, &n, &val)) {
+            if (sr_str_caseeq_cstr(n, "received"))
+                continue;
+            if ((rc = sr_buf_append(b, ";", 1)) != 0 || (rc = sr_buf_append(b, n.p, n.len)) != 0)
+                break;
+            if (sr_str_caseeq_cstr(n, "rport")) {
+                rc = sr_buf_append(b, num + k, sizeof num - k);
+            } else if (val.p) {
+                if ((rc = sr_buf_append(b, "=", 1)) == 0)
+                    rc = sr_buf_append(b, val.p, val.len);
+            }
         }
     }
     if (rc == 0 && add_received) {
-        if ((rc = sr_buf_append_cstr(b, ";received=")) == 0)
-            rc = sr_buf_append(b, host.p, host.len);
+        if ((rc = sr_buf_reserve(b, sizeof ";received=" - 1 + host.len)) != 0)
+            return rc;
+        memcpy(b->p + b->len, ";received=", sizeof ";received=" - 1);
+        memcpy(b->p + b->len + sizeof ";received=" - 1, host.p, host.len);
+        b->len += sizeof ";received=" - 1 + host.len;
+        b->p[b->len] = '\0';
     }
     return rc;
 }
@@ -176,9 +257,20 @@ static int copy_vias(sink *k, const sr_msg *req, const sr_build_opts *o, sr_buf 
     if (!v || !o->source_host.p || !o->source_host.len || o->size < sizeof *o ||
         v->raw.p < h->value.p || v->raw.p + v->raw.len > h->value.p + h->value.len)
         return copy_all(k, req, SR_HDR_VIA, scratch);
-    int rc = stamp_via(scratch, v, o->source_host, o->source_port);
-    if (rc == 0)
-        rc = add(k, SR_HDR_VIA, (sr_str){scratch->p, scratch->len});
+    int rc;
+    if (!k->m) {
+        /* printed: stamped straight into the output, no scratch copy */
+        size_t mark;
+        if ((rc = sr__print_field_open(k->out, SR_HDR_VIA, &mark)) != 0)
+            return rc;
+        rc = stamp_via(k->out, v, o->source_host, o->source_port);
+        rc = sr__print_field_close(k->out, &k->n, SR_HDR_VIA, mark, rc);
+    } else {
+        scratch->len = 0;
+        rc = stamp_via(scratch, v, o->source_host, o->source_port);
+        if (rc == 0)
+            rc = add(k, SR_HDR_VIA, (sr_str){scratch->p, scratch->len});
+    }
     if (rc)
         return rc;
     /* the rest of the first Via header field (values after a comma), then the others */
@@ -232,12 +324,13 @@ static bool only_invite(const sr_msg *req)
 }
 
 /* Validate the request/code combination before allocating anything. */
+/* @p info: the registry's entry for @p code (NULL: not registered). */
 static int check_combo(const sr_msg *req, unsigned code, const sr_build_opts *o,
-                       sr_build_error *err)
+                       const sr_status_info *info, sr_build_error *err)
 {
     if (code < 100 || code > 699)
         return fail(err, SR_EINVAL, NULL, "status code outside 100-699 (RFC 3261 §7.2)");
-    if (!sr_status_is_registered((int)code)) {
+    if (!info) {
         if (sr_status_legacy_lookup((int)code) &&
             (o->flags & (SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY)) !=
                 (SR_BUILD_UNREGISTERED | SR_BUILD_LEGACY))
@@ -317,10 +410,10 @@ static const char *must_what(unsigned code)
     }
 }
 
-static int add_required(sink *k, const sr_msg *req, unsigned code, const sr_build_opts *o,
-                        const sr_build_policy *p, sr_buf *b, sr_build_error *err)
+static int add_required(sink *k, const sr_msg *req, unsigned code, const sr_status_info *info,
+                        const sr_build_opts *o, const sr_build_policy *p, sr_buf *b,
+                        sr_build_error *err)
 {
-    const sr_status_info *info = sr_status_lookup((int)code);
     if (!info)
         return 0;
     const char *const *must = info->must_carry;
@@ -397,6 +490,16 @@ static int add_to(sink *k, const sr_msg *req, unsigned code, const sr_build_opts
         t = (sr_str){tag, SR_BUILD_TAG_LEN};
     }
     int rc;
+    if (!k->m) {
+        /* printed: written straight into the output, no scratch copy */
+        size_t mark;
+        if ((rc = sr__print_field_open(k->out, SR_HDR_TO, &mark)) != 0)
+            return rc;
+        if ((rc = append_unfolded(k->out, h->value)) == 0 &&
+            (rc = sr_buf_append(k->out, ";tag=", 5)) == 0)
+            rc = sr_buf_append(k->out, t.p, t.len);
+        return sr__print_field_close(k->out, &k->n, SR_HDR_TO, mark, rc);
+    }
     b->len = 0;
     if ((rc = append_unfolded(b, h->value)) != 0 || (rc = sr_buf_append_cstr(b, ";tag=")) != 0 ||
         (rc = sr_buf_append_str(b, t)) != 0)
@@ -443,15 +546,19 @@ static int build(sink *k, const sr_msg *req, unsigned code, const sr_build_opts 
         sr_build_policy_init(&defpol);
         p = &defpol;
     }
-    if ((rc = check_combo(req, code, o, err)) != 0)
+    /* the registry's entry, looked up once (the checks, the phrase, what it must carry) */
+    const sr_status_info *info = sr_status_lookup((int)code);
+    if ((rc = check_combo(req, code, o, info, err)) != 0)
         return rc;
     if (o->to_tag.p && o->to_tag.len == 0)
         return fail(err, SR_EINVAL, "To", "an empty To tag");
 
     sr_buf_init(&b, o->alloc);
-    const sr_status_info *legacy = sr_status_legacy_lookup((int)code);
+    /* no code is both registered and legacy (test_build checks the two tables) */
+    const sr_status_info *legacy = info ? NULL : sr_status_legacy_lookup((int)code);
     sr_str reason = o->reason.p ? o->reason
                     : legacy    ? sr_str_from_cstr(legacy->phrase)
+                    : info      ? sr_str_from_cstr(info->phrase)
                                 : sr_str_from_cstr(sr_status_phrase((int)code));
     rc = k->out ? sr__print_status(k->out, code, reason)
                 : sr_msg_new_response(&k->m, o->alloc, code, reason);
@@ -486,7 +593,7 @@ static int build(sink *k, const sr_msg *req, unsigned code, const sr_build_opts 
                 goto out;
         }
     }
-    if ((rc = add_required(k, req, code, o, p, &b, err)) != 0)
+    if ((rc = add_required(k, req, code, info, o, p, &b, err)) != 0)
         goto out;
     if ((meth == SR_METHOD_OPTIONS || meth == SR_METHOD_INVITE) && code >= 200 && code < 300 &&
         (o->flags & SR_BUILD_DEFAULTS)) {

@@ -17,51 +17,100 @@ void sr_build_opts_init(sr_build_opts *o)
 
 /* ------------------------------------------------------------------ the derived tag */
 
-/* Streaming wrapper: the fields are short, so collect them in a bounded scratch buffer and
- * hash it once; fields longer than the scratch are folded in by their own hash. */
+/* The tag's input: the fields, each behind its length (4 bytes, big-endian), collected in a
+ * bounded scratch buffer and hashed once; a field longer than the room left is folded in by
+ * its own hash. The usual fields are short: they are copied by 8-byte moves (the last one
+ * overlapping), not a memcpy call each. */
 typedef struct taghash {
     uint8_t buf[1024];
     size_t len;
     const uint8_t *key;
 } taghash;
 
-static void th_bytes(taghash *h, const void *p, size_t n)
+static void th_fold(taghash *h, const void *p, size_t n)
+{
+    /* fold: replace an oversize field by its 64-bit hash */
+    uint64_t d = sr_siphash24(h->key, p, n);
+    uint8_t b[8];
+    for (unsigned i = 0; i < 8; i++)
+        b[i] = (uint8_t)(d >> (8u * i));
+    if (sizeof h->buf - h->len < 8) {
+        uint64_t all = sr_siphash24(h->key, h->buf, h->len);
+        for (unsigned i = 0; i < 8; i++)
+            h->buf[i] = (uint8_t)(all >> (8u * i));
+        h->len = 8;
+    }
+    memcpy(h->buf + h->len, b, 8);
+    h->len += 8;
+}
+
+/* @p n bytes from @p s to @p d, never reading or writing outside either */
+static inline void copy_short(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n >= 8) {
+        size_t i = 0;
+        do {
+            memcpy(d + i, s + i, 8);
+            i += 8;
+        } while (i + 8 <= n);
+        memcpy(d + n - 8, s + n - 8, 8);
+        return;
+    }
+    size_t i = 0;
+    if (n & 4) {
+        memcpy(d, s, 4);
+        i = 4;
+    }
+    if (n & 2) {
+        memcpy(d + i, s + i, 2);
+        i += 2;
+    }
+    if (n & 1)
+        d[i] = s[i];
+}
+
+static inline void th_bytes(taghash *h, const void *p, size_t n)
 {
     if (n > sizeof h->buf - h->len) {
-        /* fold: replace an oversize field by its 64-bit hash */
-        uint64_t d = sr_siphash24(h->key, p, n);
-        uint8_t b[8];
-        for (unsigned i = 0; i < 8; i++)
-            b[i] = (uint8_t)(d >> (8u * i));
-        if (sizeof h->buf - h->len < 8) {
-            uint64_t all = sr_siphash24(h->key, h->buf, h->len);
-            for (unsigned i = 0; i < 8; i++)
-                h->buf[i] = (uint8_t)(all >> (8u * i));
-            h->len = 8;
-        }
-        memcpy(h->buf + h->len, b, 8);
-        h->len += 8;
+        th_fold(h, p, n);
+        return;
+    }
+    copy_short(h->buf + h->len, p, n);
+    h->len += n;
+}
+
+/* a few bytes of a size known here (a length, a port, a number) */
+static inline void th_fixed(taghash *h, const uint8_t *p, size_t n)
+{
+    if (n > sizeof h->buf - h->len) {
+        th_fold(h, p, n);
         return;
     }
     memcpy(h->buf + h->len, p, n);
     h->len += n;
 }
 
-static void th_field(taghash *h, sr_str s)
+static inline void th_field(taghash *h, sr_str s)
 {
     uint8_t l[4] = {(uint8_t)(s.len >> 24), (uint8_t)(s.len >> 16), (uint8_t)(s.len >> 8),
                     (uint8_t)s.len};
-    th_bytes(h, l, sizeof l);
+    th_fixed(h, l, sizeof l);
     if (s.len)
         th_bytes(h, s.p, s.len);
 }
 
+/* "00" ... "ff": two digits per byte of the value */
+#define HX2(h)                                                                                    \
+#h "0" #h "1" #h "2" #h "3" #h "4" #h "5" #h "6" #h "7" #h "8" #h "9" #h "a" #h "b" #h "c" #h \
+       "d" #h "e" #h "f"
+static const char hex_pairs[] = HX2(0) HX2(1) HX2(2) HX2(3) HX2(4) HX2(5) HX2(6) HX2(7) HX2(8)
+    HX2(9) HX2(a) HX2(b) HX2(c) HX2(d) HX2(e) HX2(f);
+
 void sr__hex64(uint64_t v, char *out)
 {
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 15; i >= 0; i--) {
-        out[i] = hx[v & 0xf];
-        v >>= 4;
+    for (int i = 7; i >= 0; i--) {
+        memcpy(out + 2 * i, hex_pairs + 2 * (v & 0xff), 2);
+        v >>= 8;
     }
 }
 
@@ -70,13 +119,13 @@ uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *pur
     taghash h;
     h.len = 0;
     h.key = key;
-    th_field(&h, sr_str_from_cstr(purpose));
+    th_field(&h, (sr_str){purpose, strlen(purpose)});
     const sr_via *v = sr_msg_via(req, 0);
     if (v) {
         th_field(&h, v->branch);
         th_field(&h, v->host);
         uint8_t port[2] = {(uint8_t)(v->port >> 8), (uint8_t)v->port};
-        th_bytes(&h, port, 2);
+        th_fixed(&h, port, 2);
     } else {
         th_field(&h, SR_STR_NULL);
     }
@@ -86,7 +135,7 @@ uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *pur
     const sr_cseq *cs = sr_msg_cseq(req);
     uint32_t n = cs ? cs->num : 0;
     uint8_t nb[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    th_bytes(&h, nb, 4);
+    th_fixed(&h, nb, 4);
     return sr_siphash24(key, h.buf, h.len);
 }
 

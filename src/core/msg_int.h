@@ -78,6 +78,16 @@ int sr__msg_push_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value,
 int sr__print_status(sr_buf *out, unsigned status, sr_str reason);
 /* @p count: the fields so far; SR_ETOOBIG past SR__HDRS_HARD, as sr__msg_push_header. */
 int sr__print_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name, sr_str value);
+/* As sr__print_field for a known id (not SR_HDR_OTHER) whose @p value has no CTL byte (a
+ * caller's sr__scan_ctl said so): the same line, without scanning the value again. */
+int sr__print_field_clean(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str value);
+/* A field whose value the caller appends to @p out itself, with no scratch copy: _open
+ * writes the name of known id @p id (not SR_HDR_OTHER or Content-Length) and ": ", *@p mark
+ * where the field starts; the caller appends the value (@p rc its outcome); _close checks
+ * and trims it and ends the line as sr__print_field would, or takes the whole field back
+ * (out->len = mark) and returns the error (@p rc, SR_EINVAL, SR_ETOOBIG, SR_ENOMEM). */
+int sr__print_field_open(sr_buf *out, enum sr_hdr_id id, size_t *mark);
+int sr__print_field_close(sr_buf *out, size_t *count, enum sr_hdr_id id, size_t mark, int rc);
 bool sr__print_type_ok(sr_str type);
 int sr__print_end(sr_buf *out, sr_str body);
 

@@ -387,16 +387,47 @@ int sr__print_status(sr_buf *out, unsigned status, sr_str reason)
 {
     if (status < 100 || status > 699 || !no_ctl_or_space(reason, true))
         return SR_EINVAL;
-    char st[24];
-    size_t i = dec(status, st);
-    int rc = sr_buf_reserve(out, 8 + (24 - i) + 1 + reason.len + 2);
+    int rc = sr_buf_reserve(out, 8 + 3 + 1 + reason.len + 2);
     if (rc)
         return rc;
     outp o = {out->p + out->len};
+    char st[4] = {(char)('0' + status / 100), (char)('0' + status / 10 % 10),
+                  (char)('0' + status % 10), ' '}; /* three digits: 100-699 */
     emit(&o, "SIP/2.0 ", 8);
-    emit(&o, st + i, 24 - i);
-    emit(&o, " ", 1);
+    emit(&o, st, 4);
     emit_str(&o, reason);
+    emit(&o, "\r\n", 2);
+    out->len = (size_t)(o.w - out->p);
+    out->p[out->len] = '\0';
+    return 0;
+}
+
+/* The field's line, @p value already checked (value_ok) */
+static int put_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name, sr_str value)
+{
+    if (*count >= SR__HDRS_HARD)
+        return SR_ETOOBIG;
+    (*count)++;
+    if (id == SR_HDR_CONTENT_LENGTH)
+        return 0; /* sr_msg_print computes it (skip_header) */
+    /* trimmed as sr_msg_add_header trims */
+    while (value.len && (value.p[0] == ' ' || value.p[0] == '\t')) {
+        value.p++;
+        value.len--;
+    }
+    while (value.len && (value.p[value.len - 1] == ' ' || value.p[value.len - 1] == '\t'))
+        value.len--;
+    /* the name a header prints with (print_name): the canonical one for a known id */
+    sr_str n = sr__hdr_table[id].name ? (sr_str){sr__hdr_table[id].name, sr__hdr_table[id].len}
+               : id == SR_HDR_OTHER   ? name
+                                      : SR_STR_NULL;
+    int rc = sr_buf_reserve(out, n.len + value.len + 4);
+    if (rc)
+        return rc;
+    outp o = {out->p + out->len};
+    emit_str(&o, n);
+    emit(&o, ": ", 2);
+    emit_str(&o, value);
     emit(&o, "\r\n", 2);
     out->len = (size_t)(o.w - out->p);
     out->p[out->len] = '\0';
@@ -414,29 +445,61 @@ int sr__print_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name, 
     }
     if (!value_ok(value))
         return SR_EINVAL;
-    if (*count >= SR__HDRS_HARD)
-        return SR_ETOOBIG;
-    (*count)++;
-    if (id == SR_HDR_CONTENT_LENGTH)
-        return 0; /* sr_msg_print computes it (skip_header) */
-    sr_header h = {.id = id, .name = id == SR_HDR_OTHER ? name : sr_str_from_cstr(sr_hdr_name(id))};
-    /* trimmed as sr_msg_add_header trims */
-    while (value.len && (value.p[0] == ' ' || value.p[0] == '\t')) {
-        value.p++;
-        value.len--;
-    }
-    while (value.len && (value.p[value.len - 1] == ' ' || value.p[value.len - 1] == '\t'))
-        value.len--;
-    sr_str n = print_name(&h);
-    int rc = sr_buf_reserve(out, n.len + value.len + 4);
+    return put_field(out, count, id, name, value);
+}
+
+int sr__print_field_clean(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str value)
+{
+    if ((unsigned)id >= SR_HDR__COUNT || id == SR_HDR_NONE || id == SR_HDR_OTHER)
+        return SR_EINVAL;
+    return put_field(out, count, id, SR_STR_NULL, value);
+}
+
+int sr__print_field_open(sr_buf *out, enum sr_hdr_id id, size_t *mark)
+{
+    if ((unsigned)id >= SR_HDR__COUNT || id == SR_HDR_NONE || id == SR_HDR_OTHER ||
+        id == SR_HDR_CONTENT_LENGTH || !sr__hdr_table[id].name)
+        return SR_EINVAL;
+    *mark = out->len;
+    int rc = sr_buf_reserve(out, sr__hdr_table[id].len + 2);
     if (rc)
         return rc;
     outp o = {out->p + out->len};
-    emit_str(&o, n);
+    emit(&o, sr__hdr_table[id].name, sr__hdr_table[id].len);
     emit(&o, ": ", 2);
-    emit_str(&o, value);
-    emit(&o, "\r\n", 2);
     out->len = (size_t)(o.w - out->p);
+    out->p[out->len] = '\0';
+    return 0;
+}
+
+int sr__print_field_close(sr_buf *out, size_t *count, enum sr_hdr_id id, size_t mark, int rc)
+{
+    size_t v = mark + sr__hdr_table[id].len + 2;
+    if (rc == 0 && !value_ok((sr_str){out->p + v, out->len - v}))
+        rc = SR_EINVAL;
+    if (rc == 0 && *count >= SR__HDRS_HARD)
+        rc = SR_ETOOBIG;
+    if (rc == 0) {
+        /* trimmed as sr_msg_add_header trims */
+        size_t a = v, z = out->len;
+        while (a < z && (out->p[a] == ' ' || out->p[a] == '\t'))
+            a++;
+        while (z > a && (out->p[z - 1] == ' ' || out->p[z - 1] == '\t'))
+            z--;
+        if (a > v)
+            memmove(out->p + v, out->p + a, z - a);
+        out->len = v + (z - a);
+        rc = sr_buf_reserve(out, 2);
+    }
+    if (rc) {
+        out->len = mark; /* the field taken back */
+        if (out->p)
+            out->p[mark] = '\0';
+        return rc;
+    }
+    (*count)++;
+    memcpy(out->p + out->len, "\r\n", 2);
+    out->len += 2;
     out->p[out->len] = '\0';
     return 0;
 }
@@ -450,9 +513,15 @@ int sr__print_end(sr_buf *out, sr_str body)
 {
     char clen[24];
     size_t cl = dec(body.len, clen);
-    int rc;
-    if ((rc = put(out, "Content-Length: ", sizeof "Content-Length: " - 1)) != 0 ||
-        (rc = put(out, clen + cl, 24 - cl)) != 0 || (rc = put(out, "\r\n\r\n", 4)) != 0)
+    int rc = sr_buf_reserve(out, sizeof "Content-Length: " - 1 + (24 - cl) + 4 + body.len);
+    if (rc)
         return rc;
-    return body.len ? put(out, body.p, body.len) : 0;
+    outp o = {out->p + out->len};
+    emit(&o, "Content-Length: ", sizeof "Content-Length: " - 1);
+    emit(&o, clen + cl, 24 - cl);
+    emit(&o, "\r\n\r\n", 4);
+    emit_str(&o, body);
+    out->len = (size_t)(o.w - out->p);
+    out->p[out->len] = '\0';
+    return 0;
 }

@@ -24,7 +24,7 @@ bool sr_str_caseeq(sr_str a, sr_str b)
     if (a.len != b.len)
         return false;
     for (size_t i = 0; i < a.len; i++) {
-        if (sr__tolower((unsigned char)a.p[i]) != sr__tolower((unsigned char)b.p[i]))
+        if (sr__lower[(unsigned char)a.p[i]] != sr__lower[(unsigned char)b.p[i]])
             return false;
     }
     return true;
@@ -36,7 +36,7 @@ bool sr_str_caseeq_cstr(sr_str a, const char *s)
      * the first byte) ends it */
     size_t i = 0;
     for (; i < a.len; i++) {
-        if (s[i] == '\0' || sr__tolower((unsigned char)a.p[i]) != sr__tolower((unsigned char)s[i]))
+        if (s[i] == '\0' || sr__lower[(unsigned char)a.p[i]] != sr__lower[(unsigned char)s[i]])
             return false;
     }
     return s[i] == '\0';

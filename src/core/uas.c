@@ -6,6 +6,7 @@
 #include "sipreply/uas.h"
 
 #include "core_int.h"
+#include "lint_int.h"
 
 static const char *const def_methods[] = {"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", NULL};
 static const char *const def_schemes[] = {"sip", "sips", "tel", NULL};
@@ -270,7 +271,10 @@ int sr_uas_check(const sr_msg *req, const sr_uas_policy *policy, sr_uas_verdict 
      * phrase (missing mandatory header, duplicate single-value header, CSeq mismatch). */
     sr_parse_error pe;
     memset(&pe, 0, sizeof pe);
-    int vr = sr_msg_validate(req, &pe);
+    /* the memo (when given) only skips checks whose outcome those bytes already had */
+    sr_lint_cache *memo =
+        p->size >= offsetof(sr_uas_policy, cache) + sizeof p->cache ? p->cache : NULL;
+    int vr = sr__msg_validate_c(req, memo, &pe);
     if (vr == SR_EVERSION) {
         verdict(v, 505, NULL, SR_HDR_NONE);
         return 0;

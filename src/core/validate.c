@@ -1,5 +1,7 @@
 /* sipreply core: semantic checks of a framed message, each with a 400-ready phrase.
  * RFC 3261 §8.1.1 (mandatory headers), §8.2.2-§8.2.3, §20 (single-valued fields), §21.5.6. */
+#include <string.h>
+
 #include "sipreply/uri.h"
 
 #include "lint_int.h"
@@ -29,22 +31,16 @@ static const single_rule singles[] = {
     {SR_HDR_MAX_FORWARDS, NULL, "Duplicate Max-Forwards header field"},
 };
 
-/* Call-ID = word [ "@" word ] (RFC 3261 §25.1) */
+/* Call-ID = word [ "@" word ] (RFC 3261 §25.1): the words' bytes by the class table, the
+ * one '@' found where the first run of them stops */
 static bool call_id_ok(sr_str v)
 {
-    size_t at = 0;
-    if (v.len == 0)
+    size_t i = sr__span(v.p, 0, v.len, SR__C_WORD);
+    if (i == v.len)
+        return v.len != 0;
+    if (v.p[i] != '@' || i == 0 || i + 1 == v.len)
         return false;
-    for (size_t i = 0; i < v.len; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (c == '@') {
-            if (at++ || i == 0 || i + 1 == v.len)
-                return false;
-        } else if (!sr__is(c, SR__C_WORD)) {
-            return false;
-        }
-    }
-    return true;
+    return sr__span(v.p, i + 1, v.len, SR__C_WORD) == v.len;
 }
 
 /* Full URI grammar (RFC 3261 §19.1, §25.1; RFC 3966) for a URI slice inside the message: the
@@ -162,7 +158,11 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
         return m->eager.code;
     }
     sr__msg_fresh((sr_msg *)(uintptr_t)m, SR__STALE_TO | SR__STALE_FROM | SR__STALE_CSEQ);
-    if (m->has_to && m->to.uri.p) {
+    /* a To URI written as the Request-URI (an initial request's usual To) passed with it:
+     * uri_check's outcome depends on the bytes alone */
+    bool to_is_ruri = m->sl.is_request && m->to.uri.len == m->sl.uri.len && m->to.uri.p &&
+                      m->sl.uri.p && memcmp(m->to.uri.p, m->sl.uri.p, m->sl.uri.len) == 0;
+    if (m->has_to && m->to.uri.p && !to_is_ruri) {
         int rc = uri_check(m, c, m->to.uri, SR_HDR_TO, "Bad To header field", err);
         if (rc)
             return rc;

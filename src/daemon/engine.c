@@ -109,7 +109,7 @@ static void on_request(sd_engine *e, const sr_event *ev, const sd_local *local, 
     tmp.local = *local;
     /* RFC 3261 §8.2: the automatic answers come before any rule */
     sr_uas_policy pol;
-    sd__uas_policy(&pol);
+    sd__uas_policy(e, &pol);
     sr_uas_verdict v;
     if (sr_uas_check(req, &pol, &v) == 0 && v.code != 0) {
         sr_msg *resp = NULL;
@@ -459,6 +459,9 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
     e->session = sd__rng_next(e) % 1000000000u + 1;
     sr_buf_init(&e->scratch, e->alloc);
     sr_buf_init(&e->wire, e->alloc);
+    /* optional: without it (out of memory) the checks are made afresh each time */
+    if (sr_lint_cache_new(&e->lint, SD_LINT_CACHE_BYTES, e->alloc) != 0)
+        e->lint = NULL;
     sr_config sc;
     sr_config_default(&sc);
     sc.t1 = cfg->t1;
@@ -482,6 +485,7 @@ int sd_engine_new(sd_engine **out, sd_config *cfg, const sd_engine_opts *o)
         sd__dialogs_new(e) != 0) {
         sd_auth_glue_free(e->auth);
         sr_stack_free(e->stack);
+        sr_lint_cache_free(e->lint);
         sd__free(e, e->cur);
         sd_pool_free(e->pool);
         up->free_fn(e, up->user);
@@ -524,6 +528,7 @@ void sd_engine_free(sd_engine *e)
     sd_auth_glue_free(e->auth);
     sr_buf_cleanup(&e->scratch);
     sr_buf_cleanup(&e->wire);
+    sr_lint_cache_free(e->lint);
     const sr_allocator *up = e->o.alloc ? e->o.alloc : sr_allocator_default();
     sd_pool_free(e->pool); /* last: the stack's and the jobs' messages came from it */
     up->free_fn(e, up->user);

@@ -52,7 +52,7 @@ bool sd__reply_raw(sd_engine *e, const char *buf, size_t len, const sr_addr *src
             return false;
         sr_msg *req = NULL;
         sr_uas_policy pol;
-        sd__uas_policy(&pol);
+        sd__uas_policy(e, &pol);
         sr_parse_opts po;
         sr_parse_opts_init(&po);
         po.alloc = e->alloc;

@@ -22,6 +22,11 @@
 /* The longest To tag of a 2xx whose ACK a job waits for (ours are SR_BUILD_TAG_LEN). */
 #define SD_TAG_MAX 32
 
+/* The request checks' memo (sr_lint_cache): 128 KiB, 256 URIs or address lists of up to
+ * SR_LINT_CACHE_KEY_MAX bytes; a URI seen again (a caller's From and Contact, the
+ * Request-URI in the To) is not parsed again. */
+#define SD_LINT_CACHE_BYTES ((size_t)128 << 10)
+
 /*
  * A response sequence. It lives on the caller's stack while it runs within the event that
  * started it; one that must outlive the event (a delay, a wait for a PRACK, a CANCEL or the
@@ -126,7 +131,10 @@ struct sd_engine {
     bool draining;
     sd_auth_glue *auth;
     sr_buf scratch;
-    sr_buf wire;   /* a stateless answer, printed as it is built (sd__build_print) */
+    sr_buf wire; /* a stateless answer, printed as it is built (sd__build_print) */
+    /* the request checks' memo of URI and address-list syntax by their bytes
+     * (sr_uas_policy.cache; SD_LINT_CACHE_BYTES, NULL if it could not be allocated) */
+    sr_lint_cache *lint;
     sd_pool *pool; /* the messages of the stack and of stateless replies (pool.h) */
     /* the pool's allocator: every allocation of the engine and of the core on its behalf
      * (jobs, heap, messages, buffers) goes through it, and through it to the
@@ -293,9 +301,10 @@ extern const char *const sd__supported_tags[];
 extern const char *const sd__accept_types[];
 
 /* The request checks' policy (inline: once per request). */
-static inline void sd__uas_policy(sr_uas_policy *p)
+static inline void sd__uas_policy(const sd_engine *e, sr_uas_policy *p)
 {
     sr_uas_policy_init(p);
+    p->cache = e->lint; /* NULL when it could not be made: every check made afresh */
     p->methods = sd__methods_allowed;
     p->supported = sd__supported_tags;
     p->accept = sd__accept_types;

@@ -14,6 +14,15 @@ static bool copy_cstr(char *dst, size_t cap, sr_str s)
     return true;
 }
 
+/* @p s is the C string @p c, byte for byte (sr_str_eq without its strlen) */
+static inline bool eq_cstr(sr_str s, const char *c)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if (c[i] == '\0' || c[i] != s.p[i])
+            return false;
+    return c[s.len] == '\0';
+}
+
 /* The user part of @p ru, a sip: or sips: Request-URI that sr_uri_parse() accepts, without
  * parsing the rest: in such a URI the first '@' ends the userinfo (no '@' in host, params or
  * headers), and the user is the userinfo up to its ':' (password), as sr_uri_parse() says
@@ -21,9 +30,12 @@ static bool copy_cstr(char *dst, size_t cap, sr_str s)
 static bool valid_sip_user(sr_str ru, sr_str *user)
 {
     size_t i;
-    if (ru.len > 4 && ru.p[3] == ':' && sr_str_caseeq((sr_str){ru.p, 3}, SR_STR("sip")))
+    /* "sip:" or "sips:" in any case (| 0x20 folds exactly the letters' cases here) */
+    bool sip =
+        ru.len > 4 && (ru.p[0] | 0x20) == 's' && (ru.p[1] | 0x20) == 'i' && (ru.p[2] | 0x20) == 'p';
+    if (sip && ru.p[3] == ':')
         i = 4;
-    else if (ru.len > 5 && ru.p[4] == ':' && sr_str_caseeq((sr_str){ru.p, 4}, SR_STR("sips")))
+    else if (sip && ru.len > 5 && (ru.p[3] | 0x20) == 's' && ru.p[4] == ':')
         i = 5;
     else
         return false;
@@ -48,7 +60,7 @@ static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *
         sr_str meth = method ? sr_str_from_cstr(method) : sr_msg_method_str(req);
         bool ok = false;
         for (char **x = m->methods; *x && !ok; x++)
-            ok = sr_str_eq(meth, sr_str_from_cstr(*x));
+            ok = eq_cstr(meth, *x);
         if (!ok)
             return false;
     }
@@ -68,7 +80,7 @@ static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *
             sr_uri_parse(&u, ru.p, ru.len, NULL) != 0)
             return false;
         char buf[256];
-        if (m->user && !sr_str_eq(u.user, sr_str_from_cstr(m->user)))
+        if (m->user && !eq_cstr(u.user, m->user))
             return false;
         if (m->has_user_re) {
             regmatch_t pm[SD_MAX_CAPTURES];

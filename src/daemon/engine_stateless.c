@@ -41,7 +41,7 @@ bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, cons
     if (rule->actions[0].kind != SD_ACT_STATELESS || e->draining)
         goto out;
     sr_uas_policy pol;
-    sd__uas_policy(&pol);
+    sd__uas_policy(e, &pol);
     sr_uas_verdict v;
     if (sr_uas_check(req, &pol, &v) != 0 || v.code != 0)
         goto out; /* the stateful path answers it */

@@ -122,6 +122,233 @@ static uint64_t ref_siphash24(const uint8_t k[16], const uint8_t *in, size_t len
     return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
+/* The derived To tag hashes the same bytes as it always did: a reference written here from
+ * its definition (each field behind its 4-byte big-endian length: "to-tag", the top Via's
+ * branch, host and port, the Call-ID, the From tag, the CSeq number; a field longer than
+ * the room left in 1,024 bytes replaced by its own hash, and the bytes gathered so far by
+ * theirs when not even that fits) gives the tag sr_build_to_tag gives, for short and
+ * oversize fields and every length of them around the 8-byte moves. */
+typedef struct ref_th {
+    uint8_t buf[1024];
+    size_t len;
+    const uint8_t *key;
+} ref_th;
+
+static void ref_bytes(ref_th *h, const void *p, size_t n)
+{
+    if (n > sizeof h->buf - h->len) {
+        uint64_t d = sr_siphash24(h->key, p, n);
+        if (sizeof h->buf - h->len < 8) {
+            uint64_t all = sr_siphash24(h->key, h->buf, h->len);
+            for (unsigned i = 0; i < 8; i++)
+                h->buf[i] = (uint8_t)(all >> (8u * i));
+            h->len = 8;
+        }
+        for (unsigned i = 0; i < 8; i++)
+            h->buf[h->len + i] = (uint8_t)(d >> (8u * i));
+        h->len += 8;
+        return;
+    }
+    memcpy(h->buf + h->len, p, n);
+    h->len += n;
+}
+
+static void ref_field(ref_th *h, const char *p, size_t n)
+{
+    uint8_t l[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    ref_bytes(h, l, 4);
+    if (n)
+        ref_bytes(h, p, n);
+}
+
+static void ref_tag(const char *branch, const char *host, unsigned port, const char *cid,
+                    const char *ftag, uint32_t cseq, const uint8_t *key, char out[17])
+{
+    ref_th h = {.len = 0, .key = key};
+    ref_field(&h, "to-tag", 6);
+    ref_field(&h, branch, strlen(branch));
+    ref_field(&h, host, strlen(host));
+    uint8_t pb[2] = {(uint8_t)(port >> 8), (uint8_t)port};
+    ref_bytes(&h, pb, 2);
+    ref_field(&h, cid, strlen(cid));
+    ref_field(&h, ftag, strlen(ftag));
+    uint8_t nb[4] = {(uint8_t)(cseq >> 24), (uint8_t)(cseq >> 16), (uint8_t)(cseq >> 8),
+                     (uint8_t)cseq};
+    ref_bytes(&h, nb, 4);
+    uint64_t v = sr_siphash24(key, h.buf, h.len);
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hx[v & 0xf];
+    out[16] = '\0';
+}
+
+static void test_to_tag_reference(void **state)
+{
+    (void)state;
+    static char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    uint8_t key[SR_BUILD_KEY_LEN];
+    for (unsigned i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(i * 37 + 5);
+    /* lengths of branch, Call-ID, From tag: short ones every way round 8, and oversize */
+    static const size_t lens[][3] = {
+        {8, 1, 1},     {9, 2, 3},          {15, 7, 5},    {16, 8, 6},      {17, 9, 7},
+        {23, 31, 13},  {40, 36, 10},       {12, 1000, 4}, {12, 1009, 4},   {12, 1200, 4},
+        {990, 20, 30}, {1010, 1010, 1010}, {500, 480, 2}, {2000, 2500, 9}, {12, 975, 4}};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        for (int k = 0; k < 2; k++) {
+            const uint8_t *kk = k ? key : NULL;
+            char branch[2100], cid[2600], ftag[2100];
+            snprintf(branch, sizeof branch, "z9hG4bK%.*s", (int)lens[i][0] - 7, big);
+            snprintf(cid, sizeof cid, "%.*s", (int)lens[i][1], big);
+            snprintf(ftag, sizeof ftag, "%.*s", (int)lens[i][2], big);
+            size_t cap = strlen(branch) + strlen(cid) + strlen(ftag) + 512;
+            char *txt = malloc(cap);
+            assert_non_null(txt);
+            snprintf(txt, cap,
+                     "INVITE sip:b@example.com SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP host%zu.example.net:50%02zu;branch=%s\r\n"
+                     "Max-Forwards: 70\r\nTo: <sip:b@example.com>\r\n"
+                     "From: <sip:a@example.net>;tag=%s\r\nCall-ID: %s\r\n"
+                     "CSeq: %zu INVITE\r\nContent-Length: 0\r\n\r\n",
+                     i, i, branch, ftag, cid, 1000 + i);
+            sr_msg *req = tu_parse(txt, tu_allocator());
+            char want[17], got[SR_BUILD_TAG_LEN + 1], host[32];
+            snprintf(host, sizeof host, "host%zu.example.net", i);
+            ref_tag(branch, host, (unsigned)(5000 + i), cid, ftag, (uint32_t)(1000 + i), kk, want);
+            assert_int_equal(sr_build_to_tag(req, kk, got), 0);
+            assert_string_equal(got, want);
+            sr_msg_free(req);
+            free(txt);
+            n++;
+        }
+    }
+    assert_int_equal(n, 2 * sizeof lens / sizeof lens[0]);
+}
+
+/* The builder looks a code up once: a registered code's phrase is the registry's, never a
+ * legacy one, which holds only while no code is in both tables. */
+static void test_status_tables_disjoint(void **state)
+{
+    (void)state;
+    size_t reg = 0, leg = 0;
+    for (int c = 100; c <= 699; c++) {
+        const sr_status_info *r = sr_status_lookup(c), *l = sr_status_legacy_lookup(c);
+        assert_false(r && l);
+        reg += r != NULL;
+        leg += l != NULL;
+    }
+    assert_true(reg > 50 && leg > 0);
+}
+
+/* The top Via's parameters: the builder copies plain ones (";name[=value]", no LWS or quote)
+ * in one pass and walks the others with sr_param_next; both give what the walk alone gives
+ * (reference below, RFC 3261 §18.2.1, RFC 3581 §4), for random parameter strings. */
+static void ref_stamp(const sr_via *v, const char *src, unsigned port, char *out, size_t cap)
+{
+    size_t head = (size_t)(v->params.p ? v->params.p - v->raw.p : (ptrdiff_t)v->raw.len);
+    while (head && (v->raw.p[head - 1] == ' ' || v->raw.p[head - 1] == '\t'))
+        head--;
+    size_t n = 0;
+    n += (size_t)snprintf(out + n, cap - n, "%.*s", (int)head, v->raw.p);
+    size_t pos = 0;
+    sr_str nm, val;
+    while (v->params.p && sr_param_next(v->params, &pos, &nm, &val)) {
+        if (sr_str_caseeq_cstr(nm, "received"))
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, ";%.*s", (int)nm.len, nm.p);
+        if (sr_str_caseeq_cstr(nm, "rport"))
+            n += (size_t)snprintf(out + n, cap - n, "=%u", port);
+        else if (val.p)
+            n += (size_t)snprintf(out + n, cap - n, "=%.*s", (int)val.len, val.p);
+    }
+    if (v->rport != SR_RPORT_NONE || !sr_str_caseeq_cstr(v->host, src))
+        n += (size_t)snprintf(out + n, cap - n, ";received=%s", src);
+    /* trimmed as a header value is */
+    size_t a = 0;
+    while (a < n && (out[a] == ' ' || out[a] == '\t'))
+        a++;
+    while (n > a && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+        n--;
+    memmove(out, out + a, n - a);
+    out[n - a] = '\0';
+}
+
+static void test_stamp_via_params(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        ";",       "=",        " ",     "\t",       "\"",       "a",       "branch",
+        "z9hG4bK", "rport",    "RPort", "received", "Received", "1.2.3.4", "x=y",
+        ";lr",     "=\"q;r\"", "maddr", ";ttl=1",   "5060",     ";rport",  ";received="};
+    uint64_t x = 0x853c49e6748fea9bULL;
+    size_t same_cases = 0, plain = 0;
+    for (int round = 0; round < 4000; round++) {
+        char params[200];
+        size_t pl = 0;
+        int nparts = 1 + (int)(x % 9);
+        params[0] = '\0';
+        for (int i = 0; i < nparts; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            const char *pc = parts[(x >> 20) % (sizeof parts / sizeof parts[0])];
+            pl += (size_t)snprintf(params + pl, sizeof params - pl, "%s%s",
+                                   (x >> 40) % 3 == 0 ? ";" : "", pc);
+        }
+        char txt[600];
+        snprintf(txt, sizeof txt,
+                 "INVITE sip:b@example.com SIP/2.0\r\n"
+                 "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%d%s\r\n"
+                 "Max-Forwards: 70\r\nTo: <sip:b@example.com>\r\n"
+                 "From: <sip:a@example.net>;tag=1\r\nCall-ID: c%d\r\n"
+                 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+                 round % 2 ? "192.0.2.9" : "pc.example.net", round, params, round);
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = tu_allocator();
+        sr_msg *req = NULL;
+        if (sr_msg_parse(&req, txt, strlen(txt), &po, NULL) != 0)
+            continue;
+        const sr_via *v = sr_msg_via(req, 0);
+        if (!v) {
+            sr_msg_free(req);
+            continue;
+        }
+        char want[800];
+        ref_stamp(v, "192.0.2.9", 5070, want, sizeof want);
+        sr_build_opts o;
+        sr_build_opts_init(&o);
+        o.alloc = tu_allocator();
+        o.source_host = SR_STR("192.0.2.9");
+        o.source_port = 5070;
+        sr_buf b;
+        sr_buf_init(&b, tu_allocator());
+        sr_msg *m = NULL;
+        int rc1 = sr_build_response_print(&b, req, 486, &o, NULL);
+        int rc2 = sr_build_response(&m, req, 486, &o, NULL);
+        assert_int_equal(rc1, rc2);
+        if (rc1 == 0) {
+            const char *vl = strstr(b.p, "\r\nVia: ") + 7;
+            const char *ve = strstr(vl, "\r\n");
+            if ((size_t)(ve - vl) != strlen(want) || memcmp(vl, want, strlen(want)) != 0)
+                fail_msg("params '%s': got '%.*s', want '%s'", params, (int)(ve - vl), vl, want);
+            sr_str mv = sr_msg_header_find(m, SR_HDR_VIA, NULL)->value;
+            assert_int_equal(mv.len, strlen(want));
+            assert_memory_equal(mv.p, want, mv.len);
+            same_cases++;
+            plain += strpbrk(params, " \t\"") == NULL;
+        }
+        sr_msg_free(m);
+        sr_buf_cleanup(&b);
+        sr_msg_free(req);
+    }
+    print_message("stamped Vias: %zu compared, %zu of them without LWS or quotes\n", same_cases,
+                  plain);
+    assert_true(same_cases > 500 && plain > 300 && same_cases - plain > 50);
+}
+
 static void test_siphash_lengths_alignments(void **state)
 {
     (void)state;
@@ -800,17 +1027,13 @@ static void test_build_via_received_rport(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(test_siphash_reference),
-        TU_TEST(test_siphash_lengths_alignments),
-        TU_TEST(test_build_basic_copy),
-        TU_TEST(test_build_100_and_tags),
-        TU_TEST(test_build_tag_kept_and_ack_matches),
-        TU_TEST(test_build_required_headers),
-        TU_TEST(test_build_refusals_and_options),
-        TU_TEST(test_build_malformed_requests),
-        TU_TEST(test_build_ack_cancel),
-        TU_TEST(test_build_failure_sweep),
-        TU_TEST(test_build_property_all_codes),
+        TU_TEST(test_siphash_reference),        TU_TEST(test_siphash_lengths_alignments),
+        TU_TEST(test_to_tag_reference),         TU_TEST(test_status_tables_disjoint),
+        TU_TEST(test_stamp_via_params),         TU_TEST(test_build_basic_copy),
+        TU_TEST(test_build_100_and_tags),       TU_TEST(test_build_tag_kept_and_ack_matches),
+        TU_TEST(test_build_required_headers),   TU_TEST(test_build_refusals_and_options),
+        TU_TEST(test_build_malformed_requests), TU_TEST(test_build_ack_cancel),
+        TU_TEST(test_build_failure_sweep),      TU_TEST(test_build_property_all_codes),
         TU_TEST(test_build_via_received_rport),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -525,13 +525,167 @@ static void test_uas_mutations(void **state)
     assert_true(built > 100); /* most mutations still get an answer */
 }
 
+/* sr_uas_policy.cache: the memo of URI and address-list checks gives every verdict the
+ * checks give without it, whatever was checked before (the RFC 4475 vectors and their
+ * mutations, through a small cache that evicts, each request checked twice so that the
+ * second finds its URIs remembered), and a URI seen again is looked up, not parsed. */
+static bool same_verdict(const sr_uas_verdict *a, const sr_uas_verdict *b)
+{
+    return a->code == b->code && a->hdr == b->hdr && a->add == b->add &&
+           (a->reason == b->reason ||
+            (a->reason && b->reason && strcmp(a->reason, b->reason) == 0));
+}
+
+static void test_uas_cache_same_verdicts(void **state)
+{
+    (void)state;
+    sr_lint_cache *c = NULL;
+    assert_int_equal(sr_lint_cache_new(&c, 4096, tu_allocator()), 0);
+    static const char *const files[] = {
+        "wsinv.dat",   "intmeth.dat", "esc01.dat",   "escnull.dat",  "esc02.dat",    "lwsdisp.dat",
+        "dblreq.dat",  "semiuri.dat", "mpart01.dat", "insuf.dat",    "bext01.dat",   "invut.dat",
+        "multi01.dat", "sdp01.dat",   "zeromf.dat",  "inv2543.dat",  "regaut01.dat", "unreason.dat",
+        "unkscm.dat",  "novelsc.dat", "quotbal.dat", "ltgtruri.dat", "escruri.dat",  "badvers.dat"};
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    size_t checked = 0, refused = 0;
+    for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
+        char rel[128];
+        size_t len;
+        snprintf(rel, sizeof rel, "rfc4475/%s", files[fi]);
+        char *orig = tu_read_vector(rel, &len);
+        char *buf = malloc(len + 1);
+        assert_non_null(buf);
+        for (int round = 0; round < 40; round++) {
+            memcpy(buf, orig, len);
+            for (int k = 0; round > 0 && k < 1 + round % 3; k++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                static const char pool[] = ":;,<>\"\r\n \t@=0z%[]";
+                buf[(size_t)(x % len)] = pool[(x >> 40) % (sizeof pool - 1)];
+            }
+            sr_uas_policy plain, memo;
+            sr_uas_policy_init(&plain);
+            sr_uas_policy_init(&memo);
+            plain.proxy = memo.proxy = round % 4 == 1;
+            memo.cache = c;
+            sr_msg *req = NULL;
+            sr_uas_verdict v0, v1, v2;
+            if (sr_uas_parse_check(&req, buf, len, NULL, &plain, &v0) != 0 || !req) {
+                sr_msg_free(req);
+                continue;
+            }
+            assert_int_equal(sr_uas_check(req, &memo, &v1), 0);
+            assert_int_equal(sr_uas_check(req, &memo, &v2), 0);
+            if (!same_verdict(&v0, &v1) || !same_verdict(&v0, &v2))
+                fail_msg("%s round %d: %u %s without the cache, %u %s / %u %s with it", files[fi],
+                         round, v0.code, v0.reason ? v0.reason : "", v1.code,
+                         v1.reason ? v1.reason : "", v2.code, v2.reason ? v2.reason : "");
+            checked++;
+            refused += v0.code == 400;
+            sr_msg_free(req);
+        }
+        free(buf);
+        free(orig);
+    }
+    sr_lint_cache_stats st;
+    sr_lint_cache_stats_get(c, &st);
+    print_message("cache: %zu requests, %zu refused with 400; %llu lookups, %llu hits, %llu "
+                  "evictions\n",
+                  checked, refused, (unsigned long long)st.lookups, (unsigned long long)st.hits,
+                  (unsigned long long)st.evictions);
+    assert_true(checked > 400 && refused > 20);
+    assert_true(st.hits > 0 && st.evictions > 0);
+    sr_lint_cache_free(c);
+
+    /* the same From and Contact URI, and a To like the Request-URI: looked up or skipped,
+     * not parsed; a To unlike it is checked on its own */
+    static const char inv[] = "INVITE sip:486@192.0.2.1:5060 SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK1\r\n"
+                              "Max-Forwards: 70\r\n"
+                              "From: <sip:a@192.0.2.9:5070>;tag=1\r\n"
+                              "To: <sip:486@192.0.2.1:5060>\r\n"
+                              "Call-ID: c1\r\n"
+                              "CSeq: 1 INVITE\r\n"
+                              "Contact: <sip:a@192.0.2.9:5070>\r\n"
+                              "Content-Length: 0\r\n\r\n";
+    assert_int_equal(sr_lint_cache_new(&c, 65536, tu_allocator()), 0);
+    sr_msg *m = tu_parse(inv, tu_allocator());
+    sr_uas_policy p;
+    sr_uas_policy_init(&p);
+    p.cache = c;
+    sr_uas_verdict v;
+    assert_int_equal(sr_uas_check(m, &p, &v), 0);
+    assert_int_equal(v.code, 0);
+    sr_lint_cache_stats_get(c, &st);
+    /* Request-URI, From, the Contact value; the To's URI is the Request-URI's bytes, which
+     * passed: not checked again */
+    assert_int_equal(st.lookups, 3);
+    assert_int_equal(st.hits, 0);
+    assert_int_equal(sr_uas_check(m, &p, &v), 0);
+    sr_lint_cache_stats_get(c, &st);
+    assert_int_equal(st.lookups, 6);
+    assert_int_equal(st.hits, 3);
+    sr_msg_free(m);
+    sr_lint_cache_free(c);
+    static const char *const tos[][2] = {
+        {"To: <sip:486@192.0.2.1:5060>", NULL},
+        {"To: <sip:486@192.0.2.1:5061>", NULL},
+        {"To: <sip:486@192.0.2.1:5060;x=\"y\">", "Bad To header field"},
+        {"To: <sip:486@192.0.2.1:99999>", "Bad To header field"},
+    };
+    for (size_t i = 0; i < sizeof tos / sizeof tos[0]; i++) {
+        char *txt = malloc(sizeof inv + 64);
+        assert_non_null(txt);
+        const char *at = strstr(inv, "To: ");
+        const char *end = strstr(at, "\r\n");
+        snprintf(txt, sizeof inv + 64, "%.*s%s%s", (int)(at - inv), inv, tos[i][0], end);
+        m = tu_parse(txt, tu_allocator());
+        assert_int_equal(sr_uas_check(m, NULL, &v), 0);
+        if (tos[i][1]) {
+            assert_int_equal(v.code, 400);
+            assert_string_equal(v.reason, tos[i][1]);
+        } else {
+            assert_int_equal(v.code, 0);
+        }
+        sr_msg_free(m);
+        free(txt);
+    }
+}
+
+/* Call-ID = word [ "@" word ] (RFC 3261 §25.1): one '@' at most, a word on each side. */
+static void test_uas_call_id_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cid;
+        unsigned code;
+    } cases[] = {
+        {"a84b4c76e66710", 0},  {"a@b", 0},     {"ab(c)<d>:e@[x]/y?{z}", 0},
+        {"x-._!%*+`'~\"\\", 0}, {"@b", 400},    {"a@", 400},
+        {"a@@b", 400},          {"a@b@c", 400}, {"a,b", 400},
+        {"a;b@c", 400},         {"a@b=c", 400}, {"@", 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char to[80];
+        snprintf(to, sizeof to, "Call-ID: %s", cases[i].cid);
+        sr_uas_verdict v;
+        unsigned code = check_variant("Call-ID: a84b4c76e66710", to, NULL, &v);
+        if (code != cases[i].code)
+            fail_msg("Call-ID '%s': %u, want %u", cases[i].cid, code, cases[i].code);
+        if (code)
+            assert_string_equal(v.reason, "Bad Call-ID header field");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_uas_passes_and_methods), TU_TEST(test_uas_individual_checks),
         TU_TEST(test_uas_merged_and_proxy),   TU_TEST(test_uas_rfc4475_vectors),
         TU_TEST(test_uas_intmeth_501),        TU_TEST(test_uas_respond_lint_clean),
-        TU_TEST(test_uas_mutations),
+        TU_TEST(test_uas_mutations),          TU_TEST(test_uas_cache_same_verdicts),
+        TU_TEST(test_uas_call_id_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
