@@ -57,6 +57,10 @@ struct sr_proxy {
     pact *q;
     size_t qh, qn, qcap;
     pact cur;
+    /* finish(): the final branch lent_b received, lent for that call only (no copy when the
+     * final goes upstream within it). */
+    const pbranch *lent_b;
+    const sr_msg *lent_resp;
 };
 
 /* RFC 6228 (proxy_early.c): a 199 for early dialog @p e, ended by final @p cause. */

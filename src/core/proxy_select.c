@@ -294,6 +294,13 @@ static long choose(const sr_proxy *p)
     return best;
 }
 
+/* The final kept for branch @p b: its copy, or the response being handed in (finish() lends
+ * it for the length of that call and copies it only if the choice is still open then). */
+static const sr_msg *resp_of(const sr_proxy *p, const pbranch *b)
+{
+    return b->resp ? b->resp : b == p->lent_b ? p->lent_resp : NULL;
+}
+
 /* §16.7 step 7: every challenge of every 401/407 in the context, unmodified. */
 static int merge_challenges(sr_proxy *p, sr_msg *m, long chosen)
 {
@@ -302,10 +309,11 @@ static int merge_challenges(sr_proxy *p, sr_msg *m, long chosen)
     sr_buf_init(&b, p->alloc);
     for (size_t i = 0; rc == 0 && i < p->nb; i++) {
         const pbranch *x = &p->b[i];
-        if ((long)i == chosen || !x->resp || (x->final != 401 && x->final != 407))
+        const sr_msg *xr = resp_of(p, x);
+        if ((long)i == chosen || !xr || (x->final != 401 && x->final != 407))
             continue;
-        for (size_t k = 0; rc == 0 && k < sr_msg_header_count(x->resp); k++) {
-            const sr_header *h = sr_msg_header_at(x->resp, k);
+        for (size_t k = 0; rc == 0 && k < sr_msg_header_count(xr); k++) {
+            const sr_header *h = sr_msg_header_at(xr, k);
             if (h->id == SR_HDR_WWW_AUTHENTICATE || h->id == SR_HDR_PROXY_AUTHENTICATE)
                 rc = sr__proxy_add(m, h, h->value, &b);
         }
@@ -331,12 +339,13 @@ static int send_best(sr_proxy *p)
         rc = made_up(p, 408, &m); /* §16.7 step 6: no final at all */
     } else {
         pbranch *b = &p->b[bi];
+        const sr_msg *br = resp_of(p, b);
         bool as500 = b->final == 503 && !(p->cfg.flags & SR_PROXY_KEEP_503);
-        if (b->local || !b->resp) {
+        if (b->local || !br) {
             rc = made_up(p, as500 ? 500 : b->final, &m);
         } else {
             /* §16.7 step 6: a 503 goes upstream as a 500, keeping the rest (its To tag). */
-            rc = sr__proxy_upstream(&m, b->resp, as500 ? 500 : b->final,
+            rc = sr__proxy_upstream(&m, br, as500 ? 500 : b->final,
                                     as500 ? SR_STR("Server Internal Error") : SR_STR_NULL,
                                     b->recursed ? SR__KEEP_CONTACTS : b->drop, p->alloc);
             if (rc == 0 && (b->final == 401 || b->final == 407))
@@ -410,10 +419,10 @@ static int finish(sr_proxy *p, unsigned bi, unsigned code, const sr_msg *resp, u
     b->timer_c = b->cancel_at = UINT64_MAX;
     if (p->final_sent)
         return 0; /* §16.7 step 5: absorbed */
-    if (resp && (rc = sr_msg_dup(&b->resp, resp)) != 0) {
-        b->local = true; /* kept as a made-up answer of the same code */
-        rc = 0;
-    }
+    /* The response is lent for this call; it is copied below only if the choice is still
+     * open when the call returns (the common single branch sends its final at once). */
+    p->lent_b = resp ? b : NULL;
+    p->lent_resp = resp;
     if (code >= 600) {
         p->got_6xx = true;
         rc = cancel_others(p, bi, SR_STR_NULL, now); /* §16.7 step 5 */
@@ -423,6 +432,10 @@ static int finish(sr_proxy *p, unsigned bi, unsigned code, const sr_msg *resp, u
     if (r && !rc)
         rc = r;
     r = check_complete(p);
+    p->lent_b = NULL;
+    p->lent_resp = NULL;
+    if (resp && !p->final_sent && sr_msg_dup(&b->resp, resp) != 0)
+        b->local = true; /* kept as a made-up answer of the same code */
     return rc ? rc : r;
 }
 

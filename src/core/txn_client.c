@@ -6,7 +6,10 @@
 #include "sipreply/error.h"
 #include "sipreply/print.h"
 
+#include "build_int.h"
 #include "core_int.h"
+#include "msg_int.h"
+#include "scan.h"
 #include "txn_int.h"
 
 /* Pass a response to the TU: the event takes the message sr_stack_receive parsed (*@p own,
@@ -220,11 +223,97 @@ void sr__client_forget(sr_stack *s, sr__txn *t)
     sr__txn_terminate(s, t);
 }
 
+/* A value the builder would copy as it is: no line folding to undo (CR, LF). */
+static bool plain(sr_str v)
+{
+    return v.len == 0 || sr__scan_eol(v.p, 0, v.len) == v.len;
+}
+
+/* The printed length of a field named in @p name_len bytes with value @p v, trimmed as
+ * sr_msg_add_header() trims it. */
+static size_t field_len(size_t name_len, sr_str v)
+{
+    while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
+        v.p++;
+        v.len--;
+    }
+    while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
+        v.len--;
+    return name_len + 2 + v.len + 2;
+}
+
+/* §17.1.1.3: the ACK for final @p resp to INVITE @p inv printed straight into @p out, the bytes
+ * sr_build_ack() and sr_msg_print() give (the same fields in the same order: Request-URI, top
+ * Via, Route, Max-Forwards 70, From, the response's To, Call-ID, CSeq), without the message
+ * in between. false, @p out untouched, for anything out of the plain case (a folded value, a
+ * field missing, a mismatch): the builder then decides, and says why. */
+static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
+{
+    const sr_via *v = sr_msg_via(inv, 0);
+    const sr_cseq *a = sr_msg_cseq(inv), *b = sr_msg_cseq(resp);
+    const sr_header *to = sr_msg_header_find(resp, SR_HDR_TO, NULL);
+    const sr_header *from = sr_msg_header_find(inv, SR_HDR_FROM, NULL);
+    sr_str callid = sr_msg_call_id(inv), ruri = sr_msg_request_uri(inv);
+    unsigned st = sr_msg_status(resp);
+    if (!sr_msg_is_request(inv) || sr_msg_method(inv) != SR_METHOD_INVITE ||
+        sr_msg_is_request(resp) || st < 300 || st > 699 || !a || !b || a->num != b->num ||
+        b->method_id != SR_METHOD_INVITE || !v || !to || !from || !callid.p || ruri.len == 0 ||
+        !plain(v->raw) || !plain(from->value) || !plain(to->value) || out->len != 0)
+        return false;
+    for (size_t i = 0; i < ruri.len; i++) {
+        unsigned char c = (unsigned char)ruri.p[i];
+        if (c <= ' ' || c == 0x7f)
+            return false; /* sr_msg_new_request's checks: the builder's way */
+    }
+    for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); h;
+         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h))
+        if (!plain(h->value))
+            return false;
+    char num[16];
+    size_t n = sr__u32_to_dec(a->num, num);
+    memcpy(num + n, " ACK", 4);
+    /* reserved once, exactly as sr_msg_print() reserves: the same buffer, the same room */
+    size_t total = 4 + ruri.len + 10 + field_len(3, v->raw) + field_len(12, SR_STR("70")) +
+                   field_len(4, from->value) + field_len(2, to->value) + field_len(7, callid) +
+                   field_len(4, (sr_str){num, n + 4}) + sizeof "Content-Length: 0\r\n\r\n" - 1;
+    for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); h;
+         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h))
+        total += field_len(5, h->value);
+    size_t cnt = 0;
+    int rc = sr_buf_reserve(out, total);
+    if (rc == 0)
+        rc = sr_buf_append_cstr(out, "ACK ");
+    if (rc == 0)
+        rc = sr_buf_append_str(out, ruri);
+    if (rc == 0)
+        rc = sr_buf_append_cstr(out, " SIP/2.0\r\n");
+    if (rc == 0)
+        rc = sr__print_field(out, &cnt, SR_HDR_VIA, SR_STR_NULL, v->raw);
+    for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); rc == 0 && h;
+         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h))
+        rc = sr__print_field(out, &cnt, SR_HDR_ROUTE, SR_STR_NULL, h->value);
+    if (rc == 0)
+        rc = sr__print_field(out, &cnt, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70"));
+    if (rc == 0)
+        rc = sr__print_field(out, &cnt, SR_HDR_FROM, SR_STR_NULL, from->value);
+    if (rc == 0)
+        rc = sr__print_field(out, &cnt, SR_HDR_TO, SR_STR_NULL, to->value);
+    if (rc == 0)
+        rc = sr__print_field(out, &cnt, SR_HDR_CALL_ID, SR_STR_NULL, callid);
+    if (rc == 0)
+        rc = sr__print_field(out, &cnt, SR_HDR_CSEQ, SR_STR_NULL, (sr_str){num, n + 4});
+    if (rc == 0)
+        rc = sr__print_end(out, SR_STR_NULL);
+    if (rc != 0)
+        out->len = 0;
+    return rc == 0;
+}
+
 /* §17.1.1.3: build the ACK once (kept in t->resp) and send it for every final received. */
 static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
 {
     int err = 0;
-    if (t->resp.len == 0) {
+    if (t->resp.len == 0 && !print_ack(&t->resp, t->req, resp)) {
         sr_msg *ack = NULL;
         err = sr_build_ack(&ack, t->req, resp, s->alloc);
         if (err != 0)
