@@ -610,9 +610,13 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
     }
     if ((rc = (int)sr_proxy_branch_id(req, o, index, branch)) < 0)
         goto out;
-    if ((rc = sr_msg_new_request(&f.m, alloc, sr_msg_method_str(req), ruri)) != 0)
+    if ((rc = make_via(&f.b, o, branch)) != 0)
         goto out;
-    if ((rc = make_via(&f.b, o, branch)) != 0 ||
+    /* the plain case: printed and parsed once (proxy_fwd_text.c), the same message */
+    rc = sr__proxy_forward_text(out, req, ruri, (sr_str){f.b.p, f.b.len}, f.r, f.nr, f.rr, mf, o);
+    if (rc == 0 || rc == SR_ENOMEM)
+        goto out;
+    if ((rc = sr_msg_new_request(&f.m, alloc, sr_msg_method_str(req), ruri)) != 0 ||
         (rc = sr_msg_add_header(f.m, SR_HDR_VIA, SR_STR_NULL, (sr_str){f.b.p, f.b.len})) != 0)
         goto out;
     if ((rc = copy_headers(&f, req, o, mf)) != 0)

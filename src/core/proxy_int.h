@@ -27,4 +27,14 @@ bool sr__proxy_recursable(sr_str v, bool sips_only, sr_str *uri, int *q);
 int sr__proxy_upstream(sr_msg **out, const sr_msg *resp, unsigned status, sr_str reason, int drop,
                        const sr_allocator *alloc);
 
+/* proxy_fwd_text.c: the copy sr_proxy_forward() builds (§16.6), printed from @p req and parsed
+ * once: Request-URI @p ruri, our Via value @p via, the Route values @p routes (written where
+ * the request's first Route was, else after its headers), our Record-Route value @p rr (empty:
+ * none), Max-Forwards from @p mf, o->headers. 0 and *@p out; SR_ENOMEM; anything else (a
+ * value to unfold or refuse, a parse that fails): the builder's way, which decides. */
+struct sr_proxy_fwd_opts;
+int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str via,
+                           const sr_str *routes, size_t nr, sr_str rr, int64_t mf,
+                           const struct sr_proxy_fwd_opts *o);
+
 #endif /* SIPREPLY_PROXY_INT_H */
