@@ -68,7 +68,8 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
         err = SR_EINVAL;
         goto out;
     }
-    if (sr__find_client(s, via->branch, sr_msg_cseq(req)->method) != NULL) {
+    sr__keys k = {0};
+    if (sr__find_client_k(s, via->branch, sr_msg_cseq(req)->method, &k) != NULL) {
         err = SR_EEXIST;
         goto out;
     }
@@ -86,7 +87,7 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
     if (fixed_id != 0)
         t->id = fixed_id;
     t->req = req;
-    sr__txn_index(s, t);
+    sr__txn_index_k(s, t, &k);
     t->req_bytes = b;
     sr_buf_init(&b, s->alloc);
     uint64_t t1 = s->cfg.t1;
