@@ -75,7 +75,7 @@ int sr_proxy_new(sr_proxy **out, const sr_msg *req, const sr_proxy_config *cfg)
 
 static void branch_clear(sr_proxy *p, pbranch *b)
 {
-    sr_msg_free(b->req);
+    sr__proxy_keep_free(&b->req, p->alloc);
     sr_msg_free(b->resp);
     for (size_t i = 0; i < b->ned; i++)
         sr__free(p->alloc, b->ed[i].to);
@@ -183,10 +183,10 @@ int sr_proxy_branch_add(sr_proxy *p, const sr_msg *fwd, uint64_t now_ms, unsigne
     }
     pbranch *b = &p->b[p->nb];
     memset(b, 0, sizeof *b);
-    int rc = sr_msg_dup(&b->req, fwd);
+    int rc = sr__proxy_keep(&b->req, fwd, p->alloc);
     if (rc)
         return rc;
-    b->id = sr_msg_via(b->req, 0)->branch;
+    b->id = b->req.branch;
     /* §16.6 step 11: Timer C for an INVITE. */
     b->timer_c = p->invite ? now_ms + p->cfg.timer_c : UINT64_MAX;
     b->cancel_at = UINT64_MAX;
@@ -225,7 +225,11 @@ static int send_cancel(sr_proxy *p, unsigned bi, uint64_t now)
     b->cancel_sent = true;
     b->timer_c = UINT64_MAX;
     b->cancel_at = now + p->cfg.cancel_wait;
-    int rc = sr_proxy_build_cancel(&m, b->req, b->cancel_reason, p->alloc);
+    sr_msg *fwd = NULL;
+    int rc = sr__proxy_kept_msg(&b->req, &fwd, p->alloc);
+    if (rc == 0)
+        rc = sr_proxy_build_cancel(&m, fwd, b->cancel_reason, p->alloc);
+    sr_msg_free(fwd);
     if (rc)
         return rc;
     sr_proxy_action a = {.kind = SR_PROXY_ACT_CANCEL, .branch = bi};
@@ -697,5 +701,10 @@ int sr_proxy_branch_ack(sr_msg **out, const sr_proxy *p, unsigned branch, const 
 {
     if (!out || !p || branch >= p->nb)
         return SR_EINVAL;
-    return sr_build_ack(out, p->b[branch].req, resp, p->alloc);
+    sr_msg *fwd = NULL;
+    int rc = sr__proxy_kept_msg(&p->b[branch].req, &fwd, p->alloc);
+    if (rc == 0)
+        rc = sr_build_ack(out, fwd, resp, p->alloc);
+    sr_msg_free(fwd);
+    return rc;
 }
