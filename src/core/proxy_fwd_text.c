@@ -10,6 +10,7 @@
 
 #include "build_int.h"
 #include "core_int.h"
+#include "hdr_int.h"
 #include "msg_int.h"
 #include "proxy_int.h"
 #include "scan.h"
@@ -57,23 +58,18 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
     while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
         v.len--;
     if (id == SR_HDR_OTHER) {
-        /* a name the builder takes: a token that names no known header */
-        if (!name.len || sr_hdr_lookup(name) != SR_HDR_OTHER) {
+        /* a name the builder takes: a token (an id of SR_HDR_OTHER, from the parser, the
+         * builder or sr_hdr_lookup, already says it names no known header) */
+        if (!name.len || sr__span(name.p, 0, name.len, SR__C_TOKEN) != name.len) {
             t->ok = false;
             return;
         }
-        for (size_t i = 0; i < name.len; i++) {
-            if (!sr__is((unsigned char)name.p[i], SR__C_TOKEN)) {
-                t->ok = false;
-                return;
-            }
-        }
         put_str(t, name);
-    } else if (id == SR_HDR_NONE || !sr_hdr_name(id)) {
+    } else if ((unsigned)id >= SR_HDR__COUNT || !sr__hdr_table[id].name) {
         t->ok = false;
         return;
     } else {
-        put(t, sr_hdr_name(id), strlen(sr_hdr_name(id)));
+        put(t, sr__hdr_table[id].name, sr__hdr_table[id].len);
     }
     put(t, ": ", 2);
     put_str(t, v);

@@ -68,7 +68,9 @@ int sr_proxy_new(sr_proxy **out, const sr_msg *req, const sr_proxy_config *cfg)
                 sr_msg_has_option(req, SR_HDR_REQUIRE, "199");
     sr_str ruri = sr_msg_request_uri(req);
     sr_uri u;
-    p->sips = sr_uri_parse(&u, ruri.p, ruri.len, NULL) == 0 && u.kind == SR_URI_SIPS;
+    /* a sips URI starts "sips:" (any case): only then is it parsed to be sure */
+    p->sips = ruri.len > 5 && sr_str_caseeq((sr_str){ruri.p, 5}, SR_STR("sips:")) &&
+              sr_uri_parse(&u, ruri.p, ruri.len, NULL) == 0 && u.kind == SR_URI_SIPS;
     *out = p;
     return 0;
 }

@@ -8,7 +8,6 @@
 
 #include "build_int.h"
 #include "core_int.h"
-#include "msg_int.h"
 #include "scan.h"
 #include "txn_int.h"
 
@@ -224,30 +223,54 @@ void sr__client_forget(sr_stack *s, sr__txn *t)
     sr__txn_terminate(s, t);
 }
 
-/* A value the builder would copy as it is: no line folding to undo (CR, LF). */
-static bool plain(sr_str v)
-{
-    return v.len == 0 || sr__scan_eol(v.p, 0, v.len) == v.len;
-}
+/* A field of the ACK: its canonical name and its value trimmed of SP/HTAB as
+ * sr_msg_add_header() trims it; ok false when the value has a CTL (CR, LF: folding the builder
+ * would undo; others it would refuse or let through quoted): the builder's way then. */
+typedef struct afield {
+    const char *name;
+    size_t name_len;
+    sr_str v;
+} afield;
 
-/* The printed length of a field named in @p name_len bytes with value @p v, trimmed as
- * sr_msg_add_header() trims it. */
-static size_t field_len(size_t name_len, sr_str v)
+static bool afield_set(afield *f, const char *name, size_t name_len, sr_str v)
 {
+    if (v.len && sr__scan_ctl(v.p, 0, v.len) != v.len)
+        return false;
     while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
         v.p++;
         v.len--;
     }
     while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
         v.len--;
-    return name_len + 2 + v.len + 2;
+    f->name = name;
+    f->name_len = name_len;
+    f->v = v;
+    return true;
 }
+
+static char *afield_put(char *w, const afield *f)
+{
+    memcpy(w, f->name, f->name_len);
+    w += f->name_len;
+    *w++ = ':';
+    *w++ = ' ';
+    if (f->v.len)
+        memcpy(w, f->v.p, f->v.len);
+    w += f->v.len;
+    *w++ = '\r';
+    *w++ = '\n';
+    return w;
+}
+
+/* The most Route fields the ACK is printed with here (more: the builder's way). */
+#define ACK_ROUTES 16
 
 /* §17.1.1.3: the ACK for final @p resp to INVITE @p inv printed straight into @p out, the bytes
  * sr_build_ack() and sr_msg_print() give (the same fields in the same order: Request-URI, top
- * Via, Route, Max-Forwards 70, From, the response's To, Call-ID, CSeq), without the message
- * in between. false, @p out untouched, for anything out of the plain case (a folded value, a
- * field missing, a mismatch): the builder then decides, and says why. */
+ * Via, Route, Max-Forwards 70, From, the response's To, Call-ID, CSeq, Content-Length 0),
+ * without the message in between. false, @p out untouched, for anything out of the plain case
+ * (a value with a CTL, a field missing, a mismatch, many Routes): the builder then decides,
+ * and says why. */
 static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
 {
     const sr_via *v = sr_msg_via(inv, 0);
@@ -259,55 +282,50 @@ static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
     if (!sr_msg_is_request(inv) || sr_msg_method(inv) != SR_METHOD_INVITE ||
         sr_msg_is_request(resp) || st < 300 || st > 699 || !a || !b || a->num != b->num ||
         b->method_id != SR_METHOD_INVITE || !v || !to || !from || !callid.p || ruri.len == 0 ||
-        !plain(v->raw) || !plain(from->value) || !plain(to->value) || out->len != 0)
+        out->len != 0)
         return false;
     for (size_t i = 0; i < ruri.len; i++) {
-        unsigned char c = (unsigned char)ruri.p[i];
-        if (c <= ' ' || c == 0x7f)
+        if (!sr__is((unsigned char)ruri.p[i], SR__C_NOSPCTL))
             return false; /* sr_msg_new_request's checks: the builder's way */
     }
-    for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); h;
-         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h))
-        if (!plain(h->value))
-            return false;
     char num[16];
     size_t n = sr__u32_to_dec(a->num, num);
     memcpy(num + n, " ACK", 4);
-    /* reserved once, exactly as sr_msg_print() reserves: the same buffer, the same room */
-    size_t total = 4 + ruri.len + 10 + field_len(3, v->raw) + field_len(12, SR_STR("70")) +
-                   field_len(4, from->value) + field_len(2, to->value) + field_len(7, callid) +
-                   field_len(4, (sr_str){num, n + 4}) + sizeof "Content-Length: 0\r\n\r\n" - 1;
+    afield f[ACK_ROUTES + 6];
+    size_t nf = 0;
+    if (!afield_set(&f[nf++], "Via", 3, v->raw))
+        return false;
     for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); h;
-         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h))
-        total += field_len(5, h->value);
-    size_t cnt = 0;
-    int rc = sr_buf_reserve(out, total);
-    if (rc == 0)
-        rc = sr_buf_append_cstr(out, "ACK ");
-    if (rc == 0)
-        rc = sr_buf_append_str(out, ruri);
-    if (rc == 0)
-        rc = sr_buf_append_cstr(out, " SIP/2.0\r\n");
-    if (rc == 0)
-        rc = sr__print_field(out, &cnt, SR_HDR_VIA, SR_STR_NULL, v->raw);
-    for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); rc == 0 && h;
-         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h))
-        rc = sr__print_field(out, &cnt, SR_HDR_ROUTE, SR_STR_NULL, h->value);
-    if (rc == 0)
-        rc = sr__print_field(out, &cnt, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70"));
-    if (rc == 0)
-        rc = sr__print_field(out, &cnt, SR_HDR_FROM, SR_STR_NULL, from->value);
-    if (rc == 0)
-        rc = sr__print_field(out, &cnt, SR_HDR_TO, SR_STR_NULL, to->value);
-    if (rc == 0)
-        rc = sr__print_field(out, &cnt, SR_HDR_CALL_ID, SR_STR_NULL, callid);
-    if (rc == 0)
-        rc = sr__print_field(out, &cnt, SR_HDR_CSEQ, SR_STR_NULL, (sr_str){num, n + 4});
-    if (rc == 0)
-        rc = sr__print_end(out, SR_STR_NULL);
-    if (rc != 0)
-        out->len = 0;
-    return rc == 0;
+         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h)) {
+        if (nf > ACK_ROUTES || !afield_set(&f[nf++], "Route", 5, h->value))
+            return false;
+    }
+    if (!afield_set(&f[nf++], "Max-Forwards", 12, SR_STR("70")) ||
+        !afield_set(&f[nf++], "From", 4, from->value) ||
+        !afield_set(&f[nf++], "To", 2, to->value) || !afield_set(&f[nf++], "Call-ID", 7, callid) ||
+        !afield_set(&f[nf++], "CSeq", 4, (sr_str){num, n + 4}))
+        return false;
+    static const char clen[] = "Content-Length: 0\r\n\r\n";
+    size_t total = 4 + ruri.len + 10 + sizeof clen - 1;
+    for (size_t i = 0; i < nf; i++)
+        total += f[i].name_len + 2 + f[i].v.len + 2;
+    /* reserved once, exactly as sr_msg_print() reserves: the same buffer, the same room */
+    if (sr_buf_reserve(out, total) != 0)
+        return false;
+    char *w = out->p + out->len;
+    memcpy(w, "ACK ", 4);
+    w += 4;
+    memcpy(w, ruri.p, ruri.len);
+    w += ruri.len;
+    memcpy(w, " SIP/2.0\r\n", 10);
+    w += 10;
+    for (size_t i = 0; i < nf; i++)
+        w = afield_put(w, &f[i]);
+    memcpy(w, clen, sizeof clen - 1);
+    w += sizeof clen - 1;
+    out->len = (size_t)(w - out->p);
+    out->p[out->len] = '\0';
+    return true;
 }
 
 /* §17.1.1.3: build the ACK once (kept in t->resp) and send it for every final received. */
