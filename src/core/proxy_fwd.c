@@ -275,6 +275,19 @@ static uint64_t loop_hash(const sr_msg *req, const uint8_t *key)
     return h.acc;
 }
 
+/* The loop part for @p req: the caller's when it gave it (o->loop_key), else hashed now. */
+static uint64_t loop_part(const sr_msg *req, const sr_proxy_fwd_opts *o)
+{
+    bool given = o->size >= offsetof(sr_proxy_fwd_opts, loop_key) + sizeof(o->loop_key) &&
+                 o->has_loop_key; /* a caller built with an older, shorter struct: none */
+    return given ? o->loop_key : loop_hash(req, o->key);
+}
+
+uint64_t sr_proxy_loop_key(const sr_msg *req, const sr_proxy_fwd_opts *o)
+{
+    return req && o ? loop_hash(req, o->key) : 0;
+}
+
 static void hex32(uint32_t v, char *out)
 {
     static const char hx[] = "0123456789abcdef";
@@ -292,7 +305,7 @@ ptrdiff_t sr_proxy_branch_id(const sr_msg *req, const sr_proxy_fwd_opts *o, unsi
     size_t n = 0;
     memcpy(out, COOKIE, COOKIE_LEN);
     n += COOKIE_LEN;
-    sr__hex64(loop_hash(req, o->key), out + n);
+    sr__hex64(loop_part(req, o), out + n);
     n += 16;
     out[n++] = '.';
     static const uint8_t zero[SR_BUILD_KEY_LEN] = {0};
@@ -320,7 +333,7 @@ bool sr_proxy_is_loop(const sr_msg *req, const sr_proxy_fwd_opts *o)
         return false;
     char want[COOKIE_LEN + 17];
     memcpy(want, COOKIE, COOKIE_LEN);
-    sr__hex64(loop_hash(req, o->key), want + COOKIE_LEN);
+    sr__hex64(loop_part(req, o), want + COOKIE_LEN);
     want[COOKIE_LEN + 16] = '.';
     uint16_t port = o->via_port ? o->via_port : 5060;
     size_t nv = sr_msg_via_count(req);

@@ -411,6 +411,41 @@ static void t_text_same_as_built(void **state)
     sr_msg_free(rf);
 }
 
+/* sr_proxy_loop_key(): given in the options, the checks and the copies use it — the same
+ * branches and verdicts as hashing the request each time; a wrong one changes them (so it is
+ * what they use). */
+static void t_loop_key(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o, k;
+    ph_opts(&o);
+    sr_msg *req = ph_request(NULL, NULL), *f = NULL;
+    k = o;
+    k.loop_key = sr_proxy_loop_key(req, &o);
+    k.has_loop_key = true;
+    assert_int_equal(sr_proxy_loop_key(NULL, &o), 0);
+    char a[SR_PROXY_BRANCH_MAX], b[SR_PROXY_BRANCH_MAX];
+    assert_true(sr_proxy_branch_id(req, &o, 2, a) > 0);
+    assert_true(sr_proxy_branch_id(req, &k, 2, b) > 0);
+    assert_string_equal(a, b);
+    assert_false(sr_proxy_is_loop(req, &k));
+    assert_int_equal(sr_proxy_forward(&f, req, sr_msg_request_uri(req), NULL, 0, &k), 0);
+    sr_proxy_fwd_opts fk = o;
+    fk.loop_key = sr_proxy_loop_key(f, &o);
+    fk.has_loop_key = true;
+    assert_true(sr_proxy_is_loop(f, &fk)); /* back unchanged: a loop, as without the key */
+    unsigned code = 0;
+    assert_int_equal(sr_proxy_check_request(f, &fk, NULL, &code), 0);
+    assert_int_equal(code, 482);
+    fk.loop_key ^= 1; /* not this request's: no loop seen, another branch */
+    assert_false(sr_proxy_is_loop(f, &fk));
+    k.loop_key ^= 1;
+    assert_true(sr_proxy_branch_id(req, &k, 2, b) > 0);
+    assert_string_not_equal(a, b);
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
 /* §16.3 items 2 and 5. */
 static void t_checks(void **state)
 {
@@ -472,7 +507,7 @@ int main(void)
         TU_TEST(t_forward_basic),    TU_TEST(t_max_forwards),       TU_TEST(t_loop),
         TU_TEST(t_loop_long_fields), TU_TEST(t_record_route),       TU_TEST(t_route_preprocess),
         TU_TEST(t_strict_next_hop),  TU_TEST(t_headers_and_cancel), TU_TEST(t_checks),
-        TU_TEST(t_failures),         TU_TEST(t_text_same_as_built),
+        TU_TEST(t_failures),         TU_TEST(t_text_same_as_built), TU_TEST(t_loop_key),
     };
     return cmocka_run_group_tests_name("proxy_fwd", tests, NULL, NULL);
 }
