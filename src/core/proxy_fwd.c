@@ -459,6 +459,8 @@ typedef struct fwd {
     sr_buf b;  /* scratch for values */
     sr_str *r; /* the Route values of the copy, in order */
     size_t nr;
+    size_t nr_cap; /* room in r when it is the caller's array (r_own false) */
+    bool r_own;
     sr_str rr; /* our Record-Route value, empty: none */
 } fwd;
 
@@ -483,9 +485,13 @@ static int collect_routes(fwd *f, const sr_msg *req, const sr_proxy_route *route
 {
     size_t n = route_count(req);
     size_t cap = n + o->n_route_set + 1;
-    f->r = sr__malloc(alloc, cap * sizeof *f->r);
-    if (!f->r)
-        return SR_ENOMEM;
+    /* room for a few in the caller's array (f->r set), else allocated */
+    if (cap > f->nr_cap) {
+        f->r = sr__malloc(alloc, cap * sizeof *f->r);
+        if (!f->r)
+            return SR_ENOMEM;
+        f->r_own = true;
+    }
     for (size_t i = 0; i < o->n_route_set; i++) {
         if (o->route_set[i].len)
             f->r[f->nr++] = o->route_set[i];
@@ -592,6 +598,9 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
         return SR_ERANGE; /* §16.3 item 3: never forwarded, 483 */
     const sr_allocator *alloc = o->alloc;
     fwd f = {0};
+    sr_str few[4]; /* the Route values of most requests: none, or a few */
+    f.r = few;
+    f.nr_cap = sizeof few / sizeof few[0];
     sr_buf rrb, tb;
     sr_buf_init(&f.b, alloc);
     sr_buf_init(&rrb, alloc);
@@ -641,7 +650,8 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
     f.m = NULL;
 out:
     sr_msg_free(f.m);
-    sr__free(alloc, f.r);
+    if (f.r_own)
+        sr__free(alloc, f.r);
     sr_buf_cleanup(&f.b);
     sr_buf_cleanup(&rrb);
     sr_buf_cleanup(&tb);

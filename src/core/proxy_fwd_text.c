@@ -64,16 +64,28 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
             t->ok = false;
             return;
         }
-        put_str(t, name);
     } else if ((unsigned)id >= SR_HDR__COUNT || !sr__hdr_table[id].name) {
         t->ok = false;
         return;
     } else {
-        put(t, sr__hdr_table[id].name, sr__hdr_table[id].len);
+        name = (sr_str){sr__hdr_table[id].name, sr__hdr_table[id].len};
     }
-    put(t, ": ", 2);
-    put_str(t, v);
-    put(t, "\r\n", 2);
+    /* one bound check, then the pieces */
+    if (name.len + v.len + 4 > t->cap - t->len) {
+        t->ok = false; /* more than sized for: the builder's way */
+        return;
+    }
+    char *w = t->p + t->len;
+    memcpy(w, name.p, name.len);
+    w += name.len;
+    *w++ = ':';
+    *w++ = ' ';
+    if (v.len)
+        memcpy(w, v.p, v.len);
+    w += v.len;
+    *w++ = '\r';
+    *w++ = '\n';
+    t->len = (size_t)(w - t->p);
 }
 
 static void routes(tx *t, const sr_str *r, size_t *nr)
