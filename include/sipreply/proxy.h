@@ -54,6 +54,12 @@ typedef struct sr_proxy_fwd_opts {
      *  request came from, whatever port our sent-by names (a proxy that received the request
      *  on another transport's port than the one it sends from) */
     bool via_rport;
+    /** the loop part of the branch (RFC 3261 §16.6 step 8) sr_proxy_loop_key() gave for the
+     *  request these options are used with, when has_loop_key: the checks and every copy use
+     *  it instead of hashing the request again. It must be that request's: a stale value
+     *  makes wrong branches and loop verdicts. */
+    bool has_loop_key;
+    uint64_t loop_key;
 } sr_proxy_fwd_opts;
 
 /** Fill @p o with the defaults: no Via host, transport UDP, no Record-Route, no route set. */
@@ -84,6 +90,15 @@ SR_API int sr_proxy_check_request(const sr_msg *req, const sr_proxy_fwd_opts *o,
  */
 SR_API ptrdiff_t sr_proxy_branch_id(const sr_msg *req, const sr_proxy_fwd_opts *o, unsigned index,
                                     char *out);
+
+/**
+ * The loop part of the branch this proxy gives copies of @p req (RFC 3261 §16.6 step 8: a
+ * keyed hash, with o->key, of the fields that decide how the request is handled here; see
+ * sr_proxy_branch_id()). Set it in o->loop_key (o->has_loop_key true) to spare hashing the
+ * request again in sr_proxy_check_request(), sr_proxy_is_loop() and each sr_proxy_forward().
+ * Never allocates; 0 on NULL arguments.
+ */
+SR_API uint64_t sr_proxy_loop_key(const sr_msg *req, const sr_proxy_fwd_opts *o);
 
 /**
  * true when @p req already went through this proxy unchanged (RFC 3261 §16.3 item 4): a Via

@@ -9,6 +9,8 @@
 
 #include "sipreply/proxy.h"
 
+#include "proxy_int.h"
+
 enum { B_CALLING = 0, B_PROCEEDING, B_DONE };
 
 /* An early dialog seen on a branch (a 101–199 with a To tag): its To value, for a 199. */
@@ -19,8 +21,8 @@ typedef struct edlg {
 } edlg;
 
 typedef struct pbranch {
-    sr_msg *req; /* the request forwarded on this branch */
-    sr_str id;   /* its top Via branch */
+    sr__proxy_kept req; /* what its CANCEL and ACK need of the request forwarded on it */
+    sr_str id;          /* its top Via branch (inside req) */
     int state;
     bool got_1xx;   /* any provisional, 100 included: the client transaction is Proceeding */
     unsigned final; /* final code received or made up, 0 while none */
@@ -57,6 +59,10 @@ struct sr_proxy {
     pact *q;
     size_t qh, qn, qcap;
     pact cur;
+    /* finish(): the final branch lent_b received, lent for that call only (no copy when the
+     * final goes upstream within it). */
+    const pbranch *lent_b;
+    const sr_msg *lent_resp;
 };
 
 /* RFC 6228 (proxy_early.c): a 199 for early dialog @p e, ended by final @p cause. */

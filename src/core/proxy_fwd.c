@@ -275,6 +275,19 @@ static uint64_t loop_hash(const sr_msg *req, const uint8_t *key)
     return h.acc;
 }
 
+/* The loop part for @p req: the caller's when it gave it (o->loop_key), else hashed now. */
+static uint64_t loop_part(const sr_msg *req, const sr_proxy_fwd_opts *o)
+{
+    bool given = o->size >= offsetof(sr_proxy_fwd_opts, loop_key) + sizeof(o->loop_key) &&
+                 o->has_loop_key; /* a caller built with an older, shorter struct: none */
+    return given ? o->loop_key : loop_hash(req, o->key);
+}
+
+uint64_t sr_proxy_loop_key(const sr_msg *req, const sr_proxy_fwd_opts *o)
+{
+    return req && o ? loop_hash(req, o->key) : 0;
+}
+
 static void hex32(uint32_t v, char *out)
 {
     static const char hx[] = "0123456789abcdef";
@@ -292,7 +305,7 @@ ptrdiff_t sr_proxy_branch_id(const sr_msg *req, const sr_proxy_fwd_opts *o, unsi
     size_t n = 0;
     memcpy(out, COOKIE, COOKIE_LEN);
     n += COOKIE_LEN;
-    sr__hex64(loop_hash(req, o->key), out + n);
+    sr__hex64(loop_part(req, o), out + n);
     n += 16;
     out[n++] = '.';
     static const uint8_t zero[SR_BUILD_KEY_LEN] = {0};
@@ -320,7 +333,7 @@ bool sr_proxy_is_loop(const sr_msg *req, const sr_proxy_fwd_opts *o)
         return false;
     char want[COOKIE_LEN + 17];
     memcpy(want, COOKIE, COOKIE_LEN);
-    sr__hex64(loop_hash(req, o->key), want + COOKIE_LEN);
+    sr__hex64(loop_part(req, o), want + COOKIE_LEN);
     want[COOKIE_LEN + 16] = '.';
     uint16_t port = o->via_port ? o->via_port : 5060;
     size_t nv = sr_msg_via_count(req);
@@ -446,6 +459,8 @@ typedef struct fwd {
     sr_buf b;  /* scratch for values */
     sr_str *r; /* the Route values of the copy, in order */
     size_t nr;
+    size_t nr_cap; /* room in r when it is the caller's array (r_own false) */
+    bool r_own;
     sr_str rr; /* our Record-Route value, empty: none */
 } fwd;
 
@@ -470,9 +485,13 @@ static int collect_routes(fwd *f, const sr_msg *req, const sr_proxy_route *route
 {
     size_t n = route_count(req);
     size_t cap = n + o->n_route_set + 1;
-    f->r = sr__malloc(alloc, cap * sizeof *f->r);
-    if (!f->r)
-        return SR_ENOMEM;
+    /* room for a few in the caller's array (f->r set), else allocated */
+    if (cap > f->nr_cap) {
+        f->r = sr__malloc(alloc, cap * sizeof *f->r);
+        if (!f->r)
+            return SR_ENOMEM;
+        f->r_own = true;
+    }
     for (size_t i = 0; i < o->n_route_set; i++) {
         if (o->route_set[i].len)
             f->r[f->nr++] = o->route_set[i];
@@ -579,6 +598,9 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
         return SR_ERANGE; /* §16.3 item 3: never forwarded, 483 */
     const sr_allocator *alloc = o->alloc;
     fwd f = {0};
+    sr_str few[4]; /* the Route values of most requests: none, or a few */
+    f.r = few;
+    f.nr_cap = sizeof few / sizeof few[0];
     sr_buf rrb, tb;
     sr_buf_init(&f.b, alloc);
     sr_buf_init(&rrb, alloc);
@@ -610,9 +632,13 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
     }
     if ((rc = (int)sr_proxy_branch_id(req, o, index, branch)) < 0)
         goto out;
-    if ((rc = sr_msg_new_request(&f.m, alloc, sr_msg_method_str(req), ruri)) != 0)
+    if ((rc = make_via(&f.b, o, branch)) != 0)
         goto out;
-    if ((rc = make_via(&f.b, o, branch)) != 0 ||
+    /* the plain case: printed and parsed once (proxy_fwd_text.c), the same message */
+    rc = sr__proxy_forward_text(out, req, ruri, (sr_str){f.b.p, f.b.len}, f.r, f.nr, f.rr, mf, o);
+    if (rc == 0 || rc == SR_ENOMEM)
+        goto out;
+    if ((rc = sr_msg_new_request(&f.m, alloc, sr_msg_method_str(req), ruri)) != 0 ||
         (rc = sr_msg_add_header(f.m, SR_HDR_VIA, SR_STR_NULL, (sr_str){f.b.p, f.b.len})) != 0)
         goto out;
     if ((rc = copy_headers(&f, req, o, mf)) != 0)
@@ -624,7 +650,8 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
     f.m = NULL;
 out:
     sr_msg_free(f.m);
-    sr__free(alloc, f.r);
+    if (f.r_own)
+        sr__free(alloc, f.r);
     sr_buf_cleanup(&f.b);
     sr_buf_cleanup(&rrb);
     sr_buf_cleanup(&tb);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sipreply/alloc.h"
 #include "sipreply/msg.h"
 #include "sipreply/str.h"
 
@@ -26,5 +27,30 @@ bool sr__proxy_recursable(sr_str v, bool sips_only, sr_str *uri, int *q);
  * Content-Length and the Contacts @p drop names (SR__DROP_*), then the body. */
 int sr__proxy_upstream(sr_msg **out, const sr_msg *resp, unsigned status, sr_str reason, int drop,
                        const sr_allocator *alloc);
+
+/* proxy_keep.c: what a branch keeps of its forwarded request for its CANCEL (RFC 3261 §9.1)
+ * and the ACK of a non-2xx final (§17.1.1.3), in one block: method, Request-URI, top Via,
+ * From, To, Call-ID, CSeq, the top Via's branch (each p NULL when absent), then n_routes Route
+ * values; branch is the kept branch. */
+typedef struct sr__proxy_kept {
+    sr_str *f;
+    size_t n_routes;
+    sr_str branch;
+} sr__proxy_kept;
+int sr__proxy_keep(sr__proxy_kept *k, const sr_msg *fwd, const sr_allocator *alloc);
+void sr__proxy_keep_free(sr__proxy_kept *k, const sr_allocator *alloc);
+/* The request again, from what was kept: the fields sr_build_cancel() and sr_build_ack() read,
+ * with the values they read. */
+int sr__proxy_kept_msg(const sr__proxy_kept *k, sr_msg **out, const sr_allocator *alloc);
+
+/* proxy_fwd_text.c: the copy sr_proxy_forward() builds (§16.6), printed from @p req and parsed
+ * once: Request-URI @p ruri, our Via value @p via, the Route values @p routes (written where
+ * the request's first Route was, else after its headers), our Record-Route value @p rr (empty:
+ * none), Max-Forwards from @p mf, o->headers. 0 and *@p out; SR_ENOMEM; anything else (a
+ * value to unfold or refuse, a parse that fails): the builder's way, which decides. */
+struct sr_proxy_fwd_opts;
+int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str via,
+                           const sr_str *routes, size_t nr, sr_str rr, int64_t mf,
+                           const struct sr_proxy_fwd_opts *o);
 
 #endif /* SIPREPLY_PROXY_INT_H */

@@ -68,14 +68,16 @@ int sr_proxy_new(sr_proxy **out, const sr_msg *req, const sr_proxy_config *cfg)
                 sr_msg_has_option(req, SR_HDR_REQUIRE, "199");
     sr_str ruri = sr_msg_request_uri(req);
     sr_uri u;
-    p->sips = sr_uri_parse(&u, ruri.p, ruri.len, NULL) == 0 && u.kind == SR_URI_SIPS;
+    /* a sips URI starts "sips:" (any case): only then is it parsed to be sure */
+    p->sips = ruri.len > 5 && sr_str_caseeq((sr_str){ruri.p, 5}, SR_STR("sips:")) &&
+              sr_uri_parse(&u, ruri.p, ruri.len, NULL) == 0 && u.kind == SR_URI_SIPS;
     *out = p;
     return 0;
 }
 
 static void branch_clear(sr_proxy *p, pbranch *b)
 {
-    sr_msg_free(b->req);
+    sr__proxy_keep_free(&b->req, p->alloc);
     sr_msg_free(b->resp);
     for (size_t i = 0; i < b->ned; i++)
         sr__free(p->alloc, b->ed[i].to);
@@ -183,10 +185,10 @@ int sr_proxy_branch_add(sr_proxy *p, const sr_msg *fwd, uint64_t now_ms, unsigne
     }
     pbranch *b = &p->b[p->nb];
     memset(b, 0, sizeof *b);
-    int rc = sr_msg_dup(&b->req, fwd);
+    int rc = sr__proxy_keep(&b->req, fwd, p->alloc);
     if (rc)
         return rc;
-    b->id = sr_msg_via(b->req, 0)->branch;
+    b->id = b->req.branch;
     /* §16.6 step 11: Timer C for an INVITE. */
     b->timer_c = p->invite ? now_ms + p->cfg.timer_c : UINT64_MAX;
     b->cancel_at = UINT64_MAX;
@@ -225,7 +227,11 @@ static int send_cancel(sr_proxy *p, unsigned bi, uint64_t now)
     b->cancel_sent = true;
     b->timer_c = UINT64_MAX;
     b->cancel_at = now + p->cfg.cancel_wait;
-    int rc = sr_proxy_build_cancel(&m, b->req, b->cancel_reason, p->alloc);
+    sr_msg *fwd = NULL;
+    int rc = sr__proxy_kept_msg(&b->req, &fwd, p->alloc);
+    if (rc == 0)
+        rc = sr_proxy_build_cancel(&m, fwd, b->cancel_reason, p->alloc);
+    sr_msg_free(fwd);
     if (rc)
         return rc;
     sr_proxy_action a = {.kind = SR_PROXY_ACT_CANCEL, .branch = bi};
@@ -294,6 +300,13 @@ static long choose(const sr_proxy *p)
     return best;
 }
 
+/* The final kept for branch @p b: its copy, or the response being handed in (finish() lends
+ * it for the length of that call and copies it only if the choice is still open then). */
+static const sr_msg *resp_of(const sr_proxy *p, const pbranch *b)
+{
+    return b->resp ? b->resp : b == p->lent_b ? p->lent_resp : NULL;
+}
+
 /* §16.7 step 7: every challenge of every 401/407 in the context, unmodified. */
 static int merge_challenges(sr_proxy *p, sr_msg *m, long chosen)
 {
@@ -302,10 +315,11 @@ static int merge_challenges(sr_proxy *p, sr_msg *m, long chosen)
     sr_buf_init(&b, p->alloc);
     for (size_t i = 0; rc == 0 && i < p->nb; i++) {
         const pbranch *x = &p->b[i];
-        if ((long)i == chosen || !x->resp || (x->final != 401 && x->final != 407))
+        const sr_msg *xr = resp_of(p, x);
+        if ((long)i == chosen || !xr || (x->final != 401 && x->final != 407))
             continue;
-        for (size_t k = 0; rc == 0 && k < sr_msg_header_count(x->resp); k++) {
-            const sr_header *h = sr_msg_header_at(x->resp, k);
+        for (size_t k = 0; rc == 0 && k < sr_msg_header_count(xr); k++) {
+            const sr_header *h = sr_msg_header_at(xr, k);
             if (h->id == SR_HDR_WWW_AUTHENTICATE || h->id == SR_HDR_PROXY_AUTHENTICATE)
                 rc = sr__proxy_add(m, h, h->value, &b);
         }
@@ -331,12 +345,13 @@ static int send_best(sr_proxy *p)
         rc = made_up(p, 408, &m); /* §16.7 step 6: no final at all */
     } else {
         pbranch *b = &p->b[bi];
+        const sr_msg *br = resp_of(p, b);
         bool as500 = b->final == 503 && !(p->cfg.flags & SR_PROXY_KEEP_503);
-        if (b->local || !b->resp) {
+        if (b->local || !br) {
             rc = made_up(p, as500 ? 500 : b->final, &m);
         } else {
             /* §16.7 step 6: a 503 goes upstream as a 500, keeping the rest (its To tag). */
-            rc = sr__proxy_upstream(&m, b->resp, as500 ? 500 : b->final,
+            rc = sr__proxy_upstream(&m, br, as500 ? 500 : b->final,
                                     as500 ? SR_STR("Server Internal Error") : SR_STR_NULL,
                                     b->recursed ? SR__KEEP_CONTACTS : b->drop, p->alloc);
             if (rc == 0 && (b->final == 401 || b->final == 407))
@@ -410,10 +425,10 @@ static int finish(sr_proxy *p, unsigned bi, unsigned code, const sr_msg *resp, u
     b->timer_c = b->cancel_at = UINT64_MAX;
     if (p->final_sent)
         return 0; /* §16.7 step 5: absorbed */
-    if (resp && (rc = sr_msg_dup(&b->resp, resp)) != 0) {
-        b->local = true; /* kept as a made-up answer of the same code */
-        rc = 0;
-    }
+    /* The response is lent for this call; it is copied below only if the choice is still
+     * open when the call returns (the common single branch sends its final at once). */
+    p->lent_b = resp ? b : NULL;
+    p->lent_resp = resp;
     if (code >= 600) {
         p->got_6xx = true;
         rc = cancel_others(p, bi, SR_STR_NULL, now); /* §16.7 step 5 */
@@ -423,6 +438,10 @@ static int finish(sr_proxy *p, unsigned bi, unsigned code, const sr_msg *resp, u
     if (r && !rc)
         rc = r;
     r = check_complete(p);
+    p->lent_b = NULL;
+    p->lent_resp = NULL;
+    if (resp && !p->final_sent && sr_msg_dup(&b->resp, resp) != 0)
+        b->local = true; /* kept as a made-up answer of the same code */
     return rc ? rc : r;
 }
 
@@ -684,5 +703,10 @@ int sr_proxy_branch_ack(sr_msg **out, const sr_proxy *p, unsigned branch, const 
 {
     if (!out || !p || branch >= p->nb)
         return SR_EINVAL;
-    return sr_build_ack(out, p->b[branch].req, resp, p->alloc);
+    sr_msg *fwd = NULL;
+    int rc = sr__proxy_kept_msg(&p->b[branch].req, &fwd, p->alloc);
+    if (rc == 0)
+        rc = sr_build_ack(out, fwd, resp, p->alloc);
+    sr_msg_free(fwd);
+    return rc;
 }

@@ -186,8 +186,10 @@ static int receive_parsed(sr_stack *s, sr_msg *m, int err, const sr_addr *src)
 {
     if (err == SR_ENOMEM)
         goto out;
-    /* A message without the fields transactions are keyed on cannot be matched (§17). */
-    if (err != 0 || sr_msg_via_count(m) == 0 || sr_msg_cseq(m) == NULL) {
+    /* A message without the fields transactions are keyed on cannot be matched (§17). A
+     * top Via is all that takes (the list has one when its first value parses): the values
+     * below it are parsed when something reads them, not for every message received. */
+    if (err != 0 || sr_msg_via(m, 0) == NULL || sr_msg_cseq(m) == NULL) {
         s->dropped++;
         err = SR_EBADMSG;
         goto out;

@@ -6,7 +6,9 @@
 #include "sipreply/error.h"
 #include "sipreply/print.h"
 
+#include "build_int.h"
 #include "core_int.h"
+#include "scan.h"
 #include "txn_int.h"
 
 /* Pass a response to the TU: the event takes the message sr_stack_receive parsed (*@p own,
@@ -65,7 +67,8 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
         err = SR_EINVAL;
         goto out;
     }
-    if (sr__find_client(s, via->branch, sr_msg_cseq(req)->method) != NULL) {
+    sr__keys k = {0};
+    if (sr__find_client_k(s, via->branch, sr_msg_cseq(req)->method, &k) != NULL) {
         err = SR_EEXIST;
         goto out;
     }
@@ -83,7 +86,7 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
     if (fixed_id != 0)
         t->id = fixed_id;
     t->req = req;
-    sr__txn_index(s, t);
+    sr__txn_index_k(s, t, &k);
     t->req_bytes = b;
     sr_buf_init(&b, s->alloc);
     uint64_t t1 = s->cfg.t1;
@@ -220,11 +223,116 @@ void sr__client_forget(sr_stack *s, sr__txn *t)
     sr__txn_terminate(s, t);
 }
 
+/* A field of the ACK: its canonical name and its value trimmed of SP/HTAB as
+ * sr_msg_add_header() trims it; ok false when the value has a CTL (CR, LF: folding the builder
+ * would undo; others it would refuse or let through quoted): the builder's way then. */
+typedef struct afield {
+    const char *name;
+    size_t name_len;
+    sr_str v;
+} afield;
+
+static bool afield_set(afield *f, const char *name, size_t name_len, sr_str v)
+{
+    if (v.len && sr__scan_ctl(v.p, 0, v.len) != v.len)
+        return false;
+    while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
+        v.p++;
+        v.len--;
+    }
+    while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
+        v.len--;
+    f->name = name;
+    f->name_len = name_len;
+    f->v = v;
+    return true;
+}
+
+static char *afield_put(char *w, const afield *f)
+{
+    memcpy(w, f->name, f->name_len);
+    w += f->name_len;
+    *w++ = ':';
+    *w++ = ' ';
+    if (f->v.len)
+        memcpy(w, f->v.p, f->v.len);
+    w += f->v.len;
+    *w++ = '\r';
+    *w++ = '\n';
+    return w;
+}
+
+/* The most Route fields the ACK is printed with here (more: the builder's way). */
+#define ACK_ROUTES 16
+
+/* §17.1.1.3: the ACK for final @p resp to INVITE @p inv printed straight into @p out, the bytes
+ * sr_build_ack() and sr_msg_print() give (the same fields in the same order: Request-URI, top
+ * Via, Route, Max-Forwards 70, From, the response's To, Call-ID, CSeq, Content-Length 0),
+ * without the message in between. false, @p out untouched, for anything out of the plain case
+ * (a value with a CTL, a field missing, a mismatch, many Routes): the builder then decides,
+ * and says why. */
+static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
+{
+    const sr_via *v = sr_msg_via(inv, 0);
+    const sr_cseq *a = sr_msg_cseq(inv), *b = sr_msg_cseq(resp);
+    const sr_header *to = sr_msg_header_find(resp, SR_HDR_TO, NULL);
+    const sr_header *from = sr_msg_header_find(inv, SR_HDR_FROM, NULL);
+    sr_str callid = sr_msg_call_id(inv), ruri = sr_msg_request_uri(inv);
+    unsigned st = sr_msg_status(resp);
+    if (!sr_msg_is_request(inv) || sr_msg_method(inv) != SR_METHOD_INVITE ||
+        sr_msg_is_request(resp) || st < 300 || st > 699 || !a || !b || a->num != b->num ||
+        b->method_id != SR_METHOD_INVITE || !v || !to || !from || !callid.p || ruri.len == 0 ||
+        out->len != 0)
+        return false;
+    for (size_t i = 0; i < ruri.len; i++) {
+        if (!sr__is((unsigned char)ruri.p[i], SR__C_NOSPCTL))
+            return false; /* sr_msg_new_request's checks: the builder's way */
+    }
+    char num[16];
+    size_t n = sr__u32_to_dec(a->num, num);
+    memcpy(num + n, " ACK", 4);
+    afield f[ACK_ROUTES + 6];
+    size_t nf = 0;
+    if (!afield_set(&f[nf++], "Via", 3, v->raw))
+        return false;
+    for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); h;
+         h = sr_msg_header_find(inv, SR_HDR_ROUTE, h)) {
+        if (nf > ACK_ROUTES || !afield_set(&f[nf++], "Route", 5, h->value))
+            return false;
+    }
+    if (!afield_set(&f[nf++], "Max-Forwards", 12, SR_STR("70")) ||
+        !afield_set(&f[nf++], "From", 4, from->value) ||
+        !afield_set(&f[nf++], "To", 2, to->value) || !afield_set(&f[nf++], "Call-ID", 7, callid) ||
+        !afield_set(&f[nf++], "CSeq", 4, (sr_str){num, n + 4}))
+        return false;
+    static const char clen[] = "Content-Length: 0\r\n\r\n";
+    size_t total = 4 + ruri.len + 10 + sizeof clen - 1;
+    for (size_t i = 0; i < nf; i++)
+        total += f[i].name_len + 2 + f[i].v.len + 2;
+    /* reserved once, exactly as sr_msg_print() reserves: the same buffer, the same room */
+    if (sr_buf_reserve(out, total) != 0)
+        return false;
+    char *w = out->p + out->len;
+    memcpy(w, "ACK ", 4);
+    w += 4;
+    memcpy(w, ruri.p, ruri.len);
+    w += ruri.len;
+    memcpy(w, " SIP/2.0\r\n", 10);
+    w += 10;
+    for (size_t i = 0; i < nf; i++)
+        w = afield_put(w, &f[i]);
+    memcpy(w, clen, sizeof clen - 1);
+    w += sizeof clen - 1;
+    out->len = (size_t)(w - out->p);
+    out->p[out->len] = '\0';
+    return true;
+}
+
 /* §17.1.1.3: build the ACK once (kept in t->resp) and send it for every final received. */
 static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
 {
     int err = 0;
-    if (t->resp.len == 0) {
+    if (t->resp.len == 0 && !print_ack(&t->resp, t->req, resp)) {
         sr_msg *ack = NULL;
         err = sr_build_ack(&ack, t->req, resp, s->alloc);
         if (err != 0)

@@ -175,16 +175,31 @@ void sr__new_branch(sr_stack *s, char *out); /* SR_BRANCH_LEN + 1 bytes */
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
 int sr__index_init(sr_stack *s);
 void sr__index_cleanup(sr_stack *s);
-void sr__txn_index(sr_stack *s, sr__txn *t);   /* once t->id and t->req are final */
+/* Index keys computed while matching a message (sr__find_client, sr__match_server,
+ * sr__is_merged), reused when the transaction it starts is indexed at once: the same fields,
+ * the same hashes, one SipHash each instead of two. */
+typedef struct sr__keys {
+    uint64_t match, dialog;
+    bool has_match, has_dialog;
+} sr__keys;
+void sr__txn_index(sr_stack *s, sr__txn *t); /* once t->id and t->req are final */
+/* The same, with the keys @p k (may be NULL) computed for t->req (or the request it copies). */
+void sr__txn_index_k(sr_stack *s, sr__txn *t, const sr__keys *k);
 void sr__txn_unindex(sr_stack *s, sr__txn *t); /* a no-op for what is not linked */
 sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
 sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method);
+/* The same, the matching key left in *@p k (k->match) for sr__txn_index_k. */
+sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__keys *k);
 sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_rack *ra);
 bool sr__branch_is_3261(sr_str branch);
 sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
 sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req);
+/* The same; for a request other than ACK, its matching key in *@p k (may be NULL). */
+sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k);
 sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel);
 bool sr__is_merged(const sr_stack *s, const sr_msg *req);
+/* The same; the §8.2.2.2 key in *@p k when computed (may be NULL). */
+bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k);
 sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
 /* the public sr_msg_has_option (msg.h), under the name the state machines use */
 #define sr__has_option sr_msg_has_option
@@ -212,6 +227,9 @@ int sr__server_reply_or_end(sr_stack *s, sr__txn *t, unsigned code, const sr_bui
 int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsigned code);
 int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out);
+/* The same, indexed with the keys @p k computed for @p req (may be NULL). */
+int sr__new_server_k(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
+                     const sr__keys *k, sr__txn **out);
 int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
                      const sr__txn *rel);
 int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);

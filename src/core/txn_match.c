@@ -216,7 +216,7 @@ static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
     s->tbl_n++;
 }
 
-void sr__txn_index(sr_stack *s, sr__txn *t)
+void sr__txn_index_k(sr_stack *s, sr__txn *t, const sr__keys *k)
 {
     if (s->tbl_n + SR__HR_COUNT > s->tbl_size)
         grow(s);
@@ -224,15 +224,22 @@ void sr__txn_index(sr_stack *s, sr__txn *t)
     const sr_msg *r = t->req;
     const sr_via *v = sr_msg_via(r, 0);
     const sr_cseq *cs = sr_msg_cseq(r);
+    bool km = k != NULL && k->has_match, kd = k != NULL && k->has_dialog;
     if (is_client(t)) {
-        link_node(s, t, SR__HR_MATCH, key_client(s, v->branch, cs->method));
+        link_node(s, t, SR__HR_MATCH, km ? k->match : key_client(s, v->branch, cs->method));
         return;
     }
     link_node(s, t, SR__HR_MATCH,
-              sr__branch_is_3261(v->branch) ? key_server(s, v, sr_msg_method_str(r))
-                                            : key_2543(s, r));
+              km                              ? k->match
+              : sr__branch_is_3261(v->branch) ? key_server(s, v, sr_msg_method_str(r))
+                                              : key_2543(s, r));
     link_node(s, t, SR__HR_DIALOG,
-              key_dialog(s, sr_msg_call_id(r), from_tag(r), cs->num, cs->method));
+              kd ? k->dialog : key_dialog(s, sr_msg_call_id(r), from_tag(r), cs->num, cs->method));
+}
+
+void sr__txn_index(sr_stack *s, sr__txn *t)
+{
+    sr__txn_index_k(s, t, NULL);
 }
 
 void sr__txn_unindex(sr_stack *s, sr__txn *t)
@@ -296,7 +303,17 @@ static sr_str client_branch(const sr__txn *t)
 
 sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method)
 {
-    EACH(s, SR__HR_MATCH, key_client(s, branch, method), e)
+    return sr__find_client_k(s, branch, method, NULL);
+}
+
+sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__keys *k)
+{
+    uint64_t key = key_client(s, branch, method);
+    if (k != NULL) {
+        k->match = key;
+        k->has_match = true;
+    }
+    EACH(s, SR__HR_MATCH, key, e)
     {
         sr__txn *t = e->txn;
         if (is_client(t) && sr_str_eq(client_branch(t), branch) && sr_str_eq(txn_method(t), method))
@@ -343,11 +360,21 @@ static bool match_2543(const sr__txn *t, const sr_msg *req, sr_method method)
 /* §17.2.3: branch + sent-by + method, ACK matching the INVITE it acknowledges. */
 sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req)
 {
+    return sr__match_server_k(s, req, NULL);
+}
+
+sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
+{
     const sr_via *v = sr_msg_via(req, 0);
     const sr_cseq *cs = sr_msg_cseq(req);
     sr_method m = sr_msg_method(req);
     if (!sr__branch_is_3261(v->branch)) {
-        EACH(s, SR__HR_MATCH, key_2543(s, req), e)
+        uint64_t key = key_2543(s, req);
+        if (k != NULL && m != SR_METHOD_ACK) {
+            k->match = key; /* what sr__txn_index_k links a server under */
+            k->has_match = true;
+        }
+        EACH(s, SR__HR_MATCH, key, e)
         {
             sr__txn *t = e->txn;
             if (!is_client(t) && !sr__branch_is_3261(sr_msg_via(t->req, 0)->branch) &&
@@ -357,7 +384,12 @@ sr__txn *sr__match_server(const sr_stack *s, const sr_msg *req)
         return NULL;
     }
     sr_str key_method = m == SR_METHOD_ACK ? SR_STR("INVITE") : sr_msg_method_str(req);
-    EACH(s, SR__HR_MATCH, key_server(s, v, key_method), e)
+    uint64_t key = key_server(s, v, key_method);
+    if (k != NULL && m != SR_METHOD_ACK) {
+        k->match = key;
+        k->has_match = true;
+    }
+    EACH(s, SR__HR_MATCH, key, e)
     {
         sr__txn *t = e->txn;
         if (is_client(t))
@@ -415,11 +447,21 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
  * a live server transaction that the request did not match: a fork arriving twice. */
 bool sr__is_merged(const sr_stack *s, const sr_msg *req)
 {
+    return sr__is_merged_k(s, req, NULL);
+}
+
+bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
+{
     if (to_tag(req).len != 0)
         return false;
     const sr_cseq *cs = sr_msg_cseq(req);
     sr_str cid = sr_msg_call_id(req), ftag = from_tag(req);
-    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, cs->method), e)
+    uint64_t key = key_dialog(s, cid, ftag, cs->num, cs->method);
+    if (k != NULL) {
+        k->dialog = key;
+        k->has_dialog = true;
+    }
+    EACH(s, SR__HR_DIALOG, key, e)
     {
         const sr__txn *t = e->txn;
         const sr_cseq *o = sr_msg_cseq(t->req);

@@ -67,6 +67,12 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
 int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                    sr__txn **out)
 {
+    return sr__new_server_k(s, req, src, kind, NULL, out);
+}
+
+int sr__new_server_k(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
+                     const sr__keys *k, sr__txn **out)
+{
     sr__txn *t = NULL;
     sr_msg *copy = NULL;
     /* What the transaction keeps: the request's head, which every response it sends copies
@@ -85,7 +91,7 @@ int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_ki
         return err;
     }
     t->req = copy;
-    sr__txn_index(s, t);
+    sr__txn_index_k(s, t, k); /* the copy has the fields @p k was computed from */
     *out = t;
     return 0;
 }
@@ -411,7 +417,8 @@ static int on_cancel(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src)
 {
     sr_msg *req = *reqp;
-    sr__txn *t = sr__match_server(s, req);
+    sr__keys k = {0};
+    sr__txn *t = sr__match_server_k(s, req, &k);
     if (t != NULL)
         return on_retransmission(s, t, reqp, src);
     sr_method m = sr_msg_method(req);
@@ -426,18 +433,19 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src)
     }
     if (m == SR_METHOD_CANCEL)
         return on_cancel(s, reqp, src);
-    if (sr__is_merged(s, req)) {
+    if (sr__is_merged_k(s, req, &k)) {
         /* §8.2.2.2: same From tag, Call-ID and CSeq as a live transaction, other branch. */
-        if ((err = sr__new_server(
-                 s, req, src,
-                 m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER : SR_TXN_NON_INVITE_SERVER, &t)) != 0)
+        if ((err = sr__new_server_k(s, req, src,
+                                    m == SR_METHOD_INVITE ? SR_TXN_INVITE_SERVER
+                                                          : SR_TXN_NON_INVITE_SERVER,
+                                    &k, &t)) != 0)
             return err;
         return sr__server_reply_or_end(s, t, 482, NULL, 0);
     }
     if (m == SR_METHOD_PRACK && s->cfg.prack_enabled)
         return sr__prack_uas_on_prack(s, reqp, src);
     if (m == SR_METHOD_INVITE) {
-        if ((err = sr__new_server(s, req, src, SR_TXN_INVITE_SERVER, &t)) != 0)
+        if ((err = sr__new_server_k(s, req, src, SR_TXN_INVITE_SERVER, &k, &t)) != 0)
             return err;
         bool req100 = sr__has_option(req, SR_HDR_REQUIRE, "100rel");
         if (req100 && !s->cfg.prack_enabled) {
@@ -454,7 +462,7 @@ int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src)
             goto fail;
         return 0;
     }
-    if ((err = sr__new_server(s, req, src, SR_TXN_NON_INVITE_SERVER, &t)) != 0)
+    if ((err = sr__new_server_k(s, req, src, SR_TXN_NON_INVITE_SERVER, &k, &t)) != 0)
         return err;
     /* RFC 4320 §4.1: a 100 to a non-INVITE only once the client's Timer E has reached T2,
      * and only over unreliable transports (over reliable ones the client does not

@@ -53,6 +53,8 @@ static void fwd_opts(sd_engine *e, sd_fwd_call *c, sr_proxy_fwd_opts *o)
     o->key = e->tag_key;
     o->is_self = is_self;
     o->self_user = c;
+    o->has_loop_key = c->has_loop_key; /* hashed once per call (§16.6 step 8) */
+    o->loop_key = c->loop_key;
 }
 
 /* ------------------------------------------------------------------ the log */
@@ -393,6 +395,10 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
         snprintf(c->rr, sizeof(c->rr), "sip:%s:%u;lr", j->local.host, (unsigned)j->local.port);
     sr_proxy_fwd_opts o;
     fwd_opts(e, c, &o);
+    /* the loop part of every branch, for the loop check and each copy: the request is not
+     * changed after this (c->req is it, or its copy) */
+    c->loop_key = o.loop_key = sr_proxy_loop_key(req, &o);
+    c->has_loop_key = o.has_loop_key = true;
     unsigned code = 0;
     /* §16.3: the request checks (400, 416, 483, 482, 420) */
     if (sr_proxy_check_request(req, &o, sd__supported_tags, &code) != 0 || code != 0) {

@@ -48,10 +48,12 @@ typedef struct sd_fwd_call {
     sr_proxy *p;
     job jb; /* cfg (a reference held), rule, src, local, txn: what builds and logs need */
     const sd_forward *f;
-    sd_forward *own; /* f when made for this call (a request routed in a dialog) */
-    sr_txn_id stxn;  /* the server transaction, 0 once it ended or its transport failed */
-    bool slive;      /* it lives: its events (user data: this call) may still come */
-    sr_msg *req;     /* the request as received (the route slices point into it) */
+    sd_forward *own;   /* f when made for this call (a request routed in a dialog) */
+    sr_txn_id stxn;    /* the server transaction, 0 once it ended or its transport failed */
+    bool slive;        /* it lives: its events (user data: this call) may still come */
+    sr_msg *req;       /* the request as received (the route slices point into it) */
+    uint64_t loop_key; /* sr_proxy_loop_key() of req, when has_loop_key */
+    bool has_loop_key;
     sr_proxy_route route;
     fwd_target *t;  /* the target set */
     size_t nt, cap; /* targets, and the room of t, b, order and repl */

@@ -62,19 +62,35 @@ static int add(sd_engine *e, sd_fwd_call *c, const char *uri, size_t len, unsign
     return 0;
 }
 
-/* A rule's target URI with "{{user}}" replaced by the Request-URI's user. */
-static void expand(const sd_fwd_call *c, const char *u, char *out, size_t cap)
+/* Append @p n bytes of @p p to @p out (@p len used of @p cap), as snprintf would: cut at
+ * cap - 1. */
+static void cat(char *out, size_t cap, size_t *len, const char *p, size_t n)
+{
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(out + *len, p, n);
+    *len += n;
+}
+
+/* A rule's target URI with "{{user}}" replaced by the Request-URI's user, NUL-terminated in
+ * @p out (cut at @p cap - 1 bytes); its length. */
+static size_t expand(const sd_fwd_call *c, const char *u, char *out, size_t cap)
 {
     const char *at = strstr(u, "{{user}}");
+    size_t len = 0;
     if (!at) {
-        snprintf(out, cap, "%s", u);
-        return;
+        cat(out, cap, &len, u, strlen(u));
+    } else {
+        sr_uri ru;
+        sr_str rq = sr_msg_request_uri(c->req), user = SR_STR("");
+        if (sr_uri_parse(&ru, rq.p, rq.len, NULL) == 0)
+            user = ru.user;
+        cat(out, cap, &len, u, (size_t)(at - u));
+        cat(out, cap, &len, user.p, user.len);
+        cat(out, cap, &len, at + 8, strlen(at + 8));
     }
-    sr_uri ru;
-    sr_str rq = sr_msg_request_uri(c->req), user = SR_STR("");
-    if (sr_uri_parse(&ru, rq.p, rq.len, NULL) == 0)
-        user = ru.user;
-    snprintf(out, cap, "%.*s%.*s%s", (int)(at - u), u, (int)user.len, user.p, at + 8);
+    out[len] = '\0';
+    return len;
 }
 
 static int order_cmp(const void *x, const void *y, void *arg)
@@ -131,12 +147,15 @@ int sd__fwd_targets(sd_engine *e, sd_fwd_call *c, uint64_t now, unsigned *code, 
         *why = "no binding for the address-of-record";
         return SR_ENOTFOUND;
     }
-    c->t = sd__calloc(e, c->cap * sizeof(*c->t));
-    c->b = sd__calloc(e, c->cap * sizeof(*c->b));
-    c->order = sd__calloc(e, c->cap * sizeof(*c->order));
-    c->repl = sd__calloc(e, c->cap * sizeof(*c->repl));
-    if (!c->t || !c->b || !c->order || !c->repl)
+    /* one block: the branches, the targets, then the order and the replace codes */
+    char *blk = sd__calloc(
+        e, c->cap * (sizeof(*c->b) + sizeof(*c->t) + sizeof(*c->order) + sizeof(*c->repl)));
+    if (!blk)
         return SR_ENOMEM;
+    c->b = (fwd_branch *)(void *)blk;
+    c->t = (fwd_target *)(void *)(blk + c->cap * sizeof(*c->b));
+    c->order = (unsigned *)(void *)((char *)c->t + c->cap * sizeof(*c->t));
+    c->repl = c->order + c->cap;
     for (size_t i = 0; i < n; i++) {
         int rc;
         if (f->location) {
@@ -146,8 +165,8 @@ int sd__fwd_targets(sd_engine *e, sd_fwd_call *c, uint64_t now, unsigned *code, 
             rc = add(e, c, bs[i].uri.p, bs[i].uri.len, q, 1000 - q, 0);
         } else {
             char uri[600];
-            expand(c, f->targets[i].uri, uri, sizeof(uri));
-            rc = add(e, c, uri, strlen(uri), f->targets[i].q, 1000 - f->targets[i].q, 0);
+            size_t len = expand(c, f->targets[i].uri, uri, sizeof(uri));
+            rc = add(e, c, uri, len, f->targets[i].q, 1000 - f->targets[i].q, 0);
         }
         if (rc)
             return rc;
@@ -236,10 +255,7 @@ void sd__fwd_targets_free(sd_engine *e, sd_fwd_call *c)
 {
     for (size_t i = 0; c->t && i < c->nt; i++)
         sd__free(e, c->t[i].uri);
-    sd__free(e, c->t);
-    sd__free(e, c->b);
-    sd__free(e, c->order);
-    sd__free(e, c->repl);
+    sd__free(e, c->b); /* the block of all four */
     c->t = NULL;
     c->b = NULL;
     c->order = NULL;

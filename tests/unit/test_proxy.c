@@ -390,6 +390,80 @@ static void t_upstream_cancel(void **state)
     ph_end(&h);
 }
 
+/* The branch keeps only what its CANCEL (§9.1) and ACK (§17.1.1.3) need of the request it
+ * forwarded: what it builds from that is byte for byte what sr_proxy_build_cancel() and
+ * sr_build_ack() build from the forwarded request itself (Routes on two lines, a folded
+ * From, the CSeq, the branch). */
+static void printed(const sr_msg *m, sr_buf *b)
+{
+    sr_buf_init(b, tu_allocator());
+    assert_int_equal(sr_msg_print(m, b), 0);
+}
+
+static void t_kept_cancel_ack(void **state)
+{
+    (void)state;
+    static const char *txt = "INVITE sip:bob@example.com SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP pc33.example.net:5062;branch=z9hG4bKkept1\r\n"
+                             "Max-Forwards: 70\r\n"
+                             "Route: <sip:r1.example.net;lr>\r\n"
+                             "Route: <sip:r2.example.net;lr>, <sip:r3.example.net;lr>\r\n"
+                             "To: Bob <sip:bob@example.com>\r\n"
+                             "From: Alice <sip:alice@example.net>\r\n ;tag=17\r\n"
+                             "Call-ID: kept@pc33.example.net\r\n"
+                             "CSeq: 27 INVITE\r\n"
+                             "Content-Length: 0\r\n\r\n";
+    sr_msg *req = ph_parse(txt), *fwd = ph_parse(txt); /* a request given as it came */
+    sr_proxy *p = NULL;
+    sr_proxy_config c;
+    sr_proxy_config_default(&c);
+    c.alloc = tu_allocator();
+    assert_int_equal(sr_proxy_new(&p, req, &c), 0);
+    unsigned i = 9;
+    assert_int_equal(sr_proxy_branch_add(p, fwd, 0, &i), 0);
+    sr_msg *r180 = ph_resp_on(fwd, 180, "k", NULL, NULL),
+           *r487 = ph_resp_on(fwd, 487, "k", NULL, NULL);
+    unsigned found = 9;
+    assert_int_equal(sr_proxy_branch_find(p, r487, &found), 0);
+    assert_int_equal(found, 0);
+    assert_int_equal(sr_proxy_on_response(p, 0, r180, 1), 0);
+    assert_int_equal(sr_proxy_cancel(p, SR_STR("SIP;cause=487"), 2), 0);
+    sr_proxy_action a;
+    sr_msg *cancel = NULL;
+    while (sr_proxy_poll(p, &a) == 0) {
+        if (a.kind == SR_PROXY_ACT_CANCEL)
+            assert_int_equal(sr_proxy_action_take_msg(p, &cancel), 0);
+    }
+    assert_non_null(cancel);
+    sr_msg *want = NULL, *ack = NULL, *want_ack = NULL;
+    assert_int_equal(sr_proxy_build_cancel(&want, fwd, SR_STR("SIP;cause=487"), tu_allocator()), 0);
+    sr_buf x, y;
+    printed(cancel, &x);
+    printed(want, &y);
+    assert_string_equal(x.p, y.p);
+    assert_non_null(strstr(x.p, "Route: <sip:r2.example.net;lr>, <sip:r3.example.net;lr>\r\n"));
+    assert_non_null(strstr(x.p, "From: Alice <sip:alice@example.net> ;tag=17\r\n"));
+    sr_buf_cleanup(&x);
+    sr_buf_cleanup(&y);
+    assert_int_equal(sr_proxy_branch_ack(&ack, p, 0, r487), 0);
+    assert_int_equal(sr_build_ack(&want_ack, fwd, r487, tu_allocator()), 0);
+    printed(ack, &x);
+    printed(want_ack, &y);
+    assert_string_equal(x.p, y.p);
+    assert_non_null(strstr(x.p, "CSeq: 27 ACK\r\n"));
+    sr_buf_cleanup(&x);
+    sr_buf_cleanup(&y);
+    sr_msg_free(ack);
+    sr_msg_free(want_ack);
+    sr_msg_free(cancel);
+    sr_msg_free(want);
+    sr_msg_free(r180);
+    sr_msg_free(r487);
+    sr_proxy_free(p);
+    sr_msg_free(fwd);
+    sr_msg_free(req);
+}
+
 /* SR_PROXY_RECURSE: a 3xx's sip Contacts become targets (highest q first) and leave the
  * response; the rest stays in it (§16.7 step 4). */
 static void t_recurse(void **state)
@@ -635,6 +709,7 @@ int main(void)
         TU_TEST(t_199),
         TU_TEST(t_non_invite),
         TU_TEST(t_upstream_cancel),
+        TU_TEST(t_kept_cancel_ack),
         TU_TEST(t_recurse),
         TU_TEST(t_hold),
         TU_TEST(t_api),

@@ -349,6 +349,103 @@ static void t_headers_and_cancel(void **state)
     sr_msg_free(req);
 }
 
+/* §16.6: the copy is printed from the request and parsed once (the plain case) or built field
+ * by field (a folded value to unfold): either way the same bytes. Compact names, values to
+ * trim, an unknown header, Record-Route, Route (one popped, one strict), Max-Forwards absent,
+ * added headers and a body. */
+static void t_text_same_as_built(void **state)
+{
+    (void)state;
+    static const char *head = "INVITE sip:bob@proxy.example.org SIP/2.0\r\n"
+                              "v: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKtext1\r\n"
+                              "Route: <sip:proxy.example.org;lr>, <sip:next.example.net;lr>\r\n"
+                              "Record-Route:  <sip:up.example.com;lr> \r\n"
+                              "f: <sip:alice@example.com>;tag=a1\r\n"
+                              "t: <sip:bob@example.com>\r\n"
+                              "i: text@192.0.2.1\r\n"
+                              "CSeq: 4 INVITE\r\n"
+                              "X-Odd:   some  value\r\n"
+                              "c: application/sdp\r\n";
+    char plain[1024], folded[1024];
+    snprintf(plain, sizeof plain, "%sSubject: one two\r\nContent-Length: 4\r\n\r\nv=0\n", head);
+    snprintf(folded, sizeof folded, "%sSubject: one\r\n  two\r\nContent-Length: 4\r\n\r\nv=0\n",
+             head);
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    o.is_self = is_self;
+    o.record_route = SR_STR("sip:proxy.example.org");
+    sr_build_header hs[] = {{SR_STR("X-Forked"), SR_STR(" yes ")},
+                            {SR_STR("Priority"), SR_STR("urgent")}};
+    o.headers = hs;
+    o.n_headers = 2;
+    sr_msg *rp = ph_parse(plain), *rf = ph_parse(folded), *fp = NULL, *ff = NULL;
+    sr_proxy_route r;
+    assert_int_equal(sr_proxy_route_preprocess(rp, &o, &r), 0);
+    assert_true(r.pop_first);
+    assert_int_equal(sr_proxy_forward(&fp, rp, SR_STR("sip:bob@192.0.2.4"), &r, 2, &o), 0);
+    assert_int_equal(sr_proxy_route_preprocess(rf, &o, &r), 0);
+    assert_int_equal(sr_proxy_forward(&ff, rf, SR_STR("sip:bob@192.0.2.4"), &r, 2, &o), 0);
+    assert_true(sr_msg_size(fp) > 0);     /* parsed: the plain case */
+    assert_int_equal(sr_msg_size(ff), 0); /* built: the folded Subject */
+    char *tp = print(fp), *tf = print(ff);
+    assert_string_equal(tp, tf);
+    assert_non_null(strstr(tp, "Max-Forwards: 70\r\n"));
+    assert_non_null(strstr(tp, "X-Odd: some  value\r\n"));
+    assert_non_null(strstr(tp, "Record-Route: <sip:proxy.example.org;lr>\r\n"
+                               "Record-Route: <sip:up.example.com;lr>\r\n"));
+    assert_non_null(
+        strstr(tp, "X-Forked: yes\r\nPriority: urgent\r\nContent-Length: 4\r\n\r\nv=0\n"));
+    free(tp);
+    free(tf);
+    sr_msg_free(fp);
+    sr_msg_free(ff);
+    /* a strict router next: the target goes last in Route, the router is the Request-URI */
+    sr_msg *rs = ph_request(NULL, "Route: <sip:strict.example.net>\r\n");
+    assert_int_equal(sr_proxy_forward(&fp, rs, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o), 0);
+    assert_sr_str_eq(sr_msg_request_uri(fp), "sip:strict.example.net");
+    assert_sr_str_eq(hdr(fp, SR_HDR_ROUTE, 0), "<sip:bob@192.0.2.4>");
+    assert_true(sr_msg_size(fp) > 0);
+    sr_msg_free(fp);
+    sr_msg_free(rs);
+    sr_msg_free(rp);
+    sr_msg_free(rf);
+}
+
+/* sr_proxy_loop_key(): given in the options, the checks and the copies use it — the same
+ * branches and verdicts as hashing the request each time; a wrong one changes them (so it is
+ * what they use). */
+static void t_loop_key(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o, k;
+    ph_opts(&o);
+    sr_msg *req = ph_request(NULL, NULL), *f = NULL;
+    k = o;
+    k.loop_key = sr_proxy_loop_key(req, &o);
+    k.has_loop_key = true;
+    assert_int_equal(sr_proxy_loop_key(NULL, &o), 0);
+    char a[SR_PROXY_BRANCH_MAX], b[SR_PROXY_BRANCH_MAX];
+    assert_true(sr_proxy_branch_id(req, &o, 2, a) > 0);
+    assert_true(sr_proxy_branch_id(req, &k, 2, b) > 0);
+    assert_string_equal(a, b);
+    assert_false(sr_proxy_is_loop(req, &k));
+    assert_int_equal(sr_proxy_forward(&f, req, sr_msg_request_uri(req), NULL, 0, &k), 0);
+    sr_proxy_fwd_opts fk = o;
+    fk.loop_key = sr_proxy_loop_key(f, &o);
+    fk.has_loop_key = true;
+    assert_true(sr_proxy_is_loop(f, &fk)); /* back unchanged: a loop, as without the key */
+    unsigned code = 0;
+    assert_int_equal(sr_proxy_check_request(f, &fk, NULL, &code), 0);
+    assert_int_equal(code, 482);
+    fk.loop_key ^= 1; /* not this request's: no loop seen, another branch */
+    assert_false(sr_proxy_is_loop(f, &fk));
+    k.loop_key ^= 1;
+    assert_true(sr_proxy_branch_id(req, &k, 2, b) > 0);
+    assert_string_not_equal(a, b);
+    sr_msg_free(f);
+    sr_msg_free(req);
+}
+
 /* §16.3 items 2 and 5. */
 static void t_checks(void **state)
 {
@@ -410,7 +507,7 @@ int main(void)
         TU_TEST(t_forward_basic),    TU_TEST(t_max_forwards),       TU_TEST(t_loop),
         TU_TEST(t_loop_long_fields), TU_TEST(t_record_route),       TU_TEST(t_route_preprocess),
         TU_TEST(t_strict_next_hop),  TU_TEST(t_headers_and_cancel), TU_TEST(t_checks),
-        TU_TEST(t_failures),
+        TU_TEST(t_failures),         TU_TEST(t_text_same_as_built), TU_TEST(t_loop_key),
     };
     return cmocka_run_group_tests_name("proxy_fwd", tests, NULL, NULL);
 }

@@ -519,6 +519,77 @@ static void test_built_request_used_directly(void **state)
     sr_stack_free(s);
 }
 
+/* §17.1.1.3: the ACK a client INVITE transaction prints for a non-2xx final (straight into
+ * its buffer) is byte for byte the one sr_build_ack() builds and sr_msg_print() prints: with
+ * Route headers, compact names, values with spaces to trim, and a folded value (which takes
+ * the builder's way). */
+static void ack_same_as_built(const char *inv_text, const char *resp_text)
+{
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_addr d = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    sr_msg *inv = h_parse(inv_text);
+    sr_msg *copy = h_parse(inv_text);
+    sr_msg *r = h_parse(resp_text);
+    assert_int_equal(sr_stack_send_request(s, inv, &d, 0, NULL), 0);
+    h_drain(s, &log, 0);
+    h_recv(s, resp_text, &d, 100, &log);
+    const h_rec *ack = h_last_send(&log, "ACK ");
+    assert_non_null(ack);
+    sr_msg *built = NULL;
+    sr_buf b;
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_build_ack(&built, copy, r, tu_allocator()), 0);
+    assert_int_equal(sr_msg_print(built, &b), 0);
+    assert_string_equal(ack->text, b.p);
+    sr_buf_cleanup(&b);
+    sr_msg_free(built);
+    sr_msg_free(copy);
+    sr_msg_free(r);
+    sr_stack_free(s);
+}
+
+static void test_ack_printed_as_built(void **state)
+{
+    (void)state;
+    ack_same_as_built("INVITE sip:bob@192.0.2.2 SIP/2.0\r\n"
+                      "v: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR ";rport\r\n"
+                      "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKup\r\n"
+                      "Route: <sip:r1.example.com;lr>  \r\n"
+                      "Route:   <sip:r2.example.com;lr>, <sip:r3.example.com;lr>\r\n"
+                      "Max-Forwards: 69\r\n"
+                      "f: \"A\" <sip:alice@example.com>;tag=a1\r\n"
+                      "t: <sip:bob@example.com>\r\n"
+                      "i: call-ack@192.0.2.1\r\n"
+                      "CSeq: 7 INVITE\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      "SIP/2.0 486 Busy Here\r\n"
+                      "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR ";rport\r\n"
+                      "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKup\r\n"
+                      "From: \"A\" <sip:alice@example.com>;tag=a1\r\n"
+                      "To:  <sip:bob@example.com>;tag=b9 \r\n"
+                      "Call-ID: call-ack@192.0.2.1\r\n"
+                      "CSeq: 7 INVITE\r\n"
+                      "Content-Length: 0\r\n\r\n");
+    /* a folded From: the builder's way, the same bytes */
+    ack_same_as_built("INVITE sip:bob@192.0.2.2 SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n"
+                      "Max-Forwards: 70\r\n"
+                      "From: <sip:alice@example.com>\r\n ;tag=a1\r\n"
+                      "To: <sip:bob@example.com>\r\n"
+                      "Call-ID: call-fold@192.0.2.1\r\n"
+                      "CSeq: 1 INVITE\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      "SIP/2.0 603 Decline\r\n"
+                      "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\r\n"
+                      "From: <sip:alice@example.com>;tag=a1\r\n"
+                      "To: <sip:bob@example.com>;tag=b2\r\n"
+                      "Call-ID: call-fold@192.0.2.1\r\n"
+                      "CSeq: 1 INVITE\r\n"
+                      "Content-Length: 0\r\n\r\n");
+}
+
 /* Timer C: a Proceeding INVITE with no final reports SR_EV_TIMEOUT 'C' and waits for the TU. */
 static void test_timer_c(void **state)
 {
@@ -602,6 +673,7 @@ int main(void)
         TU_TEST(test_cancel_msg),
         TU_TEST(test_api_errors),
         TU_TEST(test_built_request_used_directly),
+        TU_TEST(test_ack_printed_as_built),
         TU_TEST(test_timer_c),
         TU_TEST(test_transport_error),
         TU_TEST(test_input_fires_due_timers),

@@ -1,0 +1,201 @@
+/* sipreply core: the copy of a request a proxy forwards (RFC 3261 §16.6 steps 1-9), printed
+ * straight from the received one and parsed once, instead of built field by field and printed
+ * later: the same fields in the same order, the same bytes sr_msg_print() gives for the
+ * message sr_proxy_forward() builds. Anything out of the plain case goes the builder's way. */
+#include <string.h>
+
+#include "sipreply/parse.h"
+#include "sipreply/print.h"
+#include "sipreply/proxy.h"
+
+#include "build_int.h"
+#include "core_int.h"
+#include "hdr_int.h"
+#include "msg_int.h"
+#include "proxy_int.h"
+#include "scan.h"
+
+/* What is written, and whether the plain case still holds. */
+typedef struct tx {
+    char *p;
+    size_t len, cap;
+    bool ok;
+} tx;
+
+static void put(tx *t, const char *p, size_t n)
+{
+    if (!t->ok)
+        return;
+    if (n > t->cap - t->len) {
+        t->ok = false; /* more than sized for: the builder's way */
+        return;
+    }
+    if (n)
+        memcpy(t->p + t->len, p, n);
+    t->len += n;
+}
+
+static void put_str(tx *t, sr_str s)
+{
+    put(t, s.p, s.len);
+}
+
+/* One field "Name: value" as sr_msg_add_header() stores it and sr_msg_print() prints it: the
+ * canonical name of a known id, the value trimmed of SP/HTAB. A value the builder would
+ * unfold or refuse (CR, LF or another CTL in it) is not the plain case. */
+static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
+{
+    if (!t->ok)
+        return;
+    if (v.len && sr__scan_ctl(v.p, 0, v.len) != v.len) {
+        t->ok = false;
+        return;
+    }
+    while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
+        v.p++;
+        v.len--;
+    }
+    while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
+        v.len--;
+    if (id == SR_HDR_OTHER) {
+        /* a name the builder takes: a token (an id of SR_HDR_OTHER, from the parser, the
+         * builder or sr_hdr_lookup, already says it names no known header) */
+        if (!name.len || sr__span(name.p, 0, name.len, SR__C_TOKEN) != name.len) {
+            t->ok = false;
+            return;
+        }
+    } else if ((unsigned)id >= SR_HDR__COUNT || !sr__hdr_table[id].name) {
+        t->ok = false;
+        return;
+    } else {
+        name = (sr_str){sr__hdr_table[id].name, sr__hdr_table[id].len};
+    }
+    /* one bound check, then the pieces */
+    if (name.len + v.len + 4 > t->cap - t->len) {
+        t->ok = false; /* more than sized for: the builder's way */
+        return;
+    }
+    char *w = t->p + t->len;
+    memcpy(w, name.p, name.len);
+    w += name.len;
+    *w++ = ':';
+    *w++ = ' ';
+    if (v.len)
+        memcpy(w, v.p, v.len);
+    w += v.len;
+    *w++ = '\r';
+    *w++ = '\n';
+    t->len = (size_t)(w - t->p);
+}
+
+static void routes(tx *t, const sr_str *r, size_t *nr)
+{
+    for (size_t i = 0; i < *nr; i++)
+        field(t, SR_HDR_ROUTE, SR_STR_NULL, r[i]);
+    *nr = 0;
+}
+
+static bool plain_token(sr_str s)
+{
+    if (!s.len)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        if (!sr__is((unsigned char)s.p[i], SR__C_TOKEN))
+            return false;
+    }
+    return true;
+}
+
+int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str via,
+                           const sr_str *route_vals, size_t nr, sr_str rr, int64_t mf,
+                           const sr_proxy_fwd_opts *o)
+{
+    sr_str method = sr_msg_method_str(req), body = sr_msg_body(req);
+    if (!plain_token(method) || ruri.len == 0 || body.len > UINT32_MAX)
+        return SR_EINVAL;
+    for (size_t i = 0; i < ruri.len; i++) {
+        if (!sr__is((unsigned char)ruri.p[i], SR__C_NOSPCTL))
+            return SR_EINVAL;
+    }
+    /* Room: everything the request has (each field no longer than it was but for its name:
+     * a compact form's canonical name is longer), and what is added. Past it: the builder. */
+    size_t cap = method.len + ruri.len + 16 + via.len + 8 + rr.len + 32 + 48 + body.len + 32;
+    for (size_t i = 0; i < nr; i++)
+        cap += route_vals[i].len + 9;
+    for (size_t i = 0; i < sr_msg_header_count(req); i++)
+        cap += sr_msg_header_at(req, i)->value.len + 40 + sr_msg_header_at(req, i)->name.len;
+    for (size_t i = 0; i < o->n_headers; i++)
+        cap += o->headers[i].name.len + o->headers[i].value.len + 4;
+    char stackbuf[4096];
+    tx t = {stackbuf, 0, sizeof stackbuf, true};
+    if (cap > sizeof stackbuf) {
+        t.p = sr__malloc(o->alloc, cap);
+        if (!t.p)
+            return SR_ENOMEM;
+        t.cap = cap;
+    }
+    /* the routes go out once, where the first Route was or after the rest (as copy_headers
+     * in proxy_fwd.c): nrl is what is left to write */
+    size_t nrl = nr;
+    const sr_str *r = route_vals;
+    put_str(&t, method);
+    put(&t, " ", 1);
+    put_str(&t, ruri);
+    put(&t, " SIP/2.0\r\n", 10);
+    field(&t, SR_HDR_VIA, SR_STR_NULL, via);
+    bool mf_done = false, route_done = false, rr_done = !rr.len;
+    char num[24];
+    for (size_t i = 0; t.ok && i < sr_msg_header_count(req); i++) {
+        const sr_header *h = sr_msg_header_at(req, i);
+        switch (h->id) {
+        case SR_HDR_CONTENT_LENGTH: break; /* recomputed below */
+        case SR_HDR_MAX_FORWARDS:
+            if (!mf_done) { /* step 3 */
+                size_t n = sr__u32_to_dec((uint32_t)(mf > 0 ? mf - 1 : 70), num);
+                field(&t, SR_HDR_MAX_FORWARDS, SR_STR_NULL, (sr_str){num, n});
+                mf_done = true;
+            }
+            break;
+        case SR_HDR_ROUTE:
+            if (!route_done)
+                routes(&t, r, &nrl);
+            route_done = true;
+            break;
+        case SR_HDR_RECORD_ROUTE:
+            if (!rr_done) /* step 4: ours before the existing values */
+                field(&t, SR_HDR_RECORD_ROUTE, SR_STR_NULL, rr);
+            rr_done = true;
+            field(&t, h->id, h->name, h->value);
+            break;
+        default: field(&t, h->id, h->name, h->value); break;
+        }
+    }
+    if (!mf_done)
+        field(&t, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70"));
+    routes(&t, r, &nrl);
+    if (!rr_done)
+        field(&t, SR_HDR_RECORD_ROUTE, SR_STR_NULL, rr);
+    for (size_t i = 0; t.ok && i < o->n_headers; i++) {
+        enum sr_hdr_id id = sr_hdr_lookup(o->headers[i].name);
+        if (id != SR_HDR_CONTENT_LENGTH)
+            field(&t, id, o->headers[i].name, o->headers[i].value);
+    }
+    /* step 9: Content-Length as the printer computes it, then the body */
+    size_t cl = sr__u32_to_dec((uint32_t)body.len, num);
+    put(&t, "Content-Length: ", 16);
+    put(&t, num, cl);
+    put(&t, "\r\n\r\n", 4);
+    put_str(&t, body);
+    int rc = SR_EINVAL;
+    if (t.ok) {
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = o->alloc;
+        po.max_size = t.len;
+        po.max_headers = SR__HDRS_HARD;
+        rc = sr_msg_parse(out, t.p, t.len, &po, NULL);
+    }
+    if (t.p != stackbuf)
+        sr__free(o->alloc, t.p);
+    return rc;
+}
