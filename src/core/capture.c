@@ -98,16 +98,17 @@ static int udp(sr_capture *c, const cap_ip *ip, const uint8_t *p, size_t n, unsi
         c->st.udp_not_sip++;
         goto drop;
     }
-    sr_frame f;
     sr_cap_msg *m = &c->dgram;
     memset(m, 0, sizeof *m);
-    ptrdiff_t r = sr_frame_datagram(d + lead, dn - lead, &c->fo, &f, NULL);
     m->data = d + lead;
-    if (r > 0) {
-        m->len = (size_t)r;
-    } else {
-        m->len = dn - lead;
-        m->bad_framing = true;
+    m->len = dn - lead;
+    if (!c->o.udp_unframed) {
+        sr_frame f;
+        ptrdiff_t r = sr_frame_datagram(d + lead, dn - lead, &c->fo, &f, NULL);
+        if (r > 0)
+            m->len = (size_t)r;
+        else
+            m->bad_framing = true;
     }
     m->ts_ns = c->pts_ns;
     m->transport = SR_CAP_UDP;
