@@ -91,8 +91,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     unsigned code = sr_msg_status(m);
     bool resend = false;
     if (req && cs->num == compare && r->state == RS_REQUEST && same_method &&
-        !sr_str_eq(cs->method, sr_str_from_cstr("ACK")) &&
-        !sr_str_eq(cs->method, sr_str_from_cstr("CANCEL")))
+        !sr_str_eq(cs->method, SR_STR("ACK")) && !sr_str_eq(cs->method, SR_STR("CANCEL")))
         resend = true;
     if (!req && cs->num == compare && r->state == RS_FINAL && same_method && code >= 200 &&
         code == r->code)
@@ -211,7 +210,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
         } else {
             n = az_lint_request(cm, m, buf, 64);
         }
-        if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
+        if (kl && !sr_str_eq(cs->method, SR_STR("ACK"))) {
             az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
                 a->pending_full++; /* its responses are checked alone */

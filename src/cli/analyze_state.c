@@ -454,10 +454,9 @@ void az_parse(sr_cap_msg *cm, const sr_parse_opts *po, sr_msg **m, sr_parse_erro
     if (cm->transport != SR_CAP_UDP)
         return; /* framed by the decoder's stream framer */
     /* the limits the decoder frames datagrams with when it frames them (its defaults) */
-    sr_frame_opts fo;
-    memset(&fo, 0, sizeof fo);
-    fo.max_header_bytes = SR_FRAME_DEFAULT_MAX_HEADER;
-    fo.max_body_bytes = SR_FRAME_DEFAULT_MAX_HEADER + SR_FRAME_DEFAULT_MAX_BODY;
+    static const sr_frame_opts fo = {SR_FRAME_DEFAULT_MAX_HEADER,
+                                     SR_FRAME_DEFAULT_MAX_HEADER + SR_FRAME_DEFAULT_MAX_BODY,
+                                     false};
     sr_frame f;
     ptrdiff_t r = sr_frame_datagram_msg(cm->data, cm->len, *m, &fo, &f, NULL);
     if (r > 0 && (size_t)r != cm->len) {

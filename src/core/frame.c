@@ -415,11 +415,13 @@ ptrdiff_t sr_frame_datagram_msg(const char *buf, size_t len, const sr_msg *parse
     size_t h = parsed->head_len;
     if (h > lim.max_header || len - h > lim.max_body)
         return sr_frame_datagram(buf, len, opts, out, err);
-    memset(out, 0, sizeof *out);
     out->kind = SR_FRAME_MESSAGE;
+    out->len = len;
     out->header_len = h;
     out->body_len = len - h;
+    out->trailing = 0;
     out->has_content_length = parsed->clen >= 0;
-    out->len = len;
+    out->header_done = false;
+    out->scanned = 0;
     return (ptrdiff_t)len;
 }
