@@ -250,7 +250,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     sr__arena arena = {NULL, NULL};
     int rc;
     bool plain = false;
-    ptrdiff_t hl = sr__parse_head_plain(buf, len, &sl, hv, &nh, err, &plain);
+    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
     if (hl == SR_ENOSPC && max_hdrs > STACK_HDRS) {
         /* More headers than the stack array: count lines for an upper bound and retry. */
         size_t lines = 0;
@@ -262,7 +262,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
             rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
             goto out;
         }
-        hl = sr__parse_head_plain(buf, len, &sl, hv, &nh, err, &plain);
+        hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
     }
     if (hl < 0) {
         rc = (int)hl;

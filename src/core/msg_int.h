@@ -58,13 +58,13 @@ struct sr_msg {
     sr_rack rack;
 };
 
-/* sr_parse_head() (prev_len 0) that also says whether the head is plain: no CR or LF before
+/* sr_parse_head() that also says whether the head is plain: no CR or LF before
  * the start line, every line (the empty one too) ended by CRLF, no line folded. A plain
  * head's first CRLFCRLF is its empty line, and its header lines are the lines between the
  * start line and that one, byte for byte: what sr_frame_datagram() reads (frame.c).
  * @p plain is written on success only. */
-ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, sr_start_line *sl, sr_header *hdrs,
-                               size_t *num_hdrs, sr_parse_error *err, bool *plain);
+ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
+                               sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err, bool *plain);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);

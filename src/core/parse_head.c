@@ -179,14 +179,11 @@ static bool has_head_end(const char *buf, size_t from, size_t len)
     return false;
 }
 
-/* The head parser of both entry points; *plain (see sr__parse_head_plain) is written on
- * success only. One copy: two would make the compiler stop inlining the name lookup. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static ptrdiff_t
-parse_head(const char *buf, size_t len, size_t prev_len, sr_start_line *sl, sr_header *hdrs,
-           size_t *num_hdrs, sr_parse_error *err, bool *plain_out)
+/* The head parser of both entry points (sr_parse_head() below); *plain is written on success
+ * only (msg_int.h). */
+ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
+                               sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err,
+                               bool *plain_out)
 {
     if (!sl || !num_hdrs || (!buf && len) || (!hdrs && *num_hdrs))
         return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
@@ -325,11 +322,5 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
                         sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err)
 {
     bool plain;
-    return parse_head(buf, len, prev_len, sl, hdrs, num_hdrs, err, &plain);
-}
-
-ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, sr_start_line *sl, sr_header *hdrs,
-                               size_t *num_hdrs, sr_parse_error *err, bool *plain)
-{
-    return parse_head(buf, len, 0, sl, hdrs, num_hdrs, err, plain);
+    return sr__parse_head_plain(buf, len, prev_len, sl, hdrs, num_hdrs, err, &plain);
 }
