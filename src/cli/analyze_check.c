@@ -30,7 +30,7 @@ typedef struct az_resend {
 
 /* @p h continued over @p n bytes a word at a time (a multiply-xorshift: the table it keys
  * compares the whole key, and nothing of the report depends on where an entry sits) */
-static uint64_t hash_words(uint64_t h, const char *k, size_t n)
+static inline uint64_t hash_words(uint64_t h, const char *k, size_t n)
 {
     while (n) {
         uint64_t w = 0;
@@ -62,7 +62,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     memcpy(key + k, &cm->dst, sizeof cm->dst);
     k += sizeof cm->dst;
     /* the key's hash: the Call-ID's (hashed once per message) continued over the addresses */
-    uint64_t h = hash_words(a->cid_h256, key + cl, k - cl);
+    uint64_t h = hash_words(a->cid_h256, key + cl, 2 * sizeof cm->src); /* unrolled: a constant */
     az_resend *r = az_tab_get_touch_h(&a->resend, h, key, k, now);
     uint32_t compare = 0;
     if (r && a->last_ns - r->last > RESEND_NS) {
