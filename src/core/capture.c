@@ -53,7 +53,7 @@ int sr_capture_is_sip_start(const char *p, size_t n)
     if (i == 0 || p[i] != ' ')
         return 0;
     size_t u = ++i;
-    i = sr__scan_spctl(p, i, lim); /* SR__C_NOSPCTL bytes, 16 at a time (scan.h) */
+    i = sr__scan_spctl(p, i, lim); /* SR__C_NOSPCTL bytes, 16 per step (scan.h) */
     if (i == lim)
         return lim == n ? SR_EAGAIN : 0;
     if (i == u || p[i] != ' ')
