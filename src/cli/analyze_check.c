@@ -164,9 +164,21 @@ static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uin
     sr_str cid = a->cid;
     char num[10];
     size_t nl = az_put_uint(num, cs->num);
-    sr_str parts[5] = {
-        {num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cid.len < 256 ? cid.len : 256}};
-    size_t n = 0, pre = 0;
+    size_t cl = cid.len < 256 ? cid.len : 256, ml = cs->method.len, n = 0, pre = 0;
+    if (nl + 1 + ml + 1 + cl <= cap - 1) { /* the usual key, nothing cut: the parts in place */
+        memcpy(key, num, nl);
+        key[nl] = ' ';
+        if (ml)
+            memcpy(key + nl + 1, cs->method.p, ml);
+        key[nl + 1 + ml] = ' ';
+        pre = nl + 2 + ml;
+        if (cl)
+            memcpy(key + pre, cid.p, cl);
+        n = pre + cl;
+        *h = cl ? az_hash_more(az_cid_hash(a, cl), key, pre) : az_hash(key, n);
+        return n;
+    }
+    sr_str parts[5] = {{num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cl}};
     for (size_t i = 0; i < 5 && n < cap - 1; i++) {
         size_t k = parts[i].len < cap - 1 - n ? parts[i].len : cap - 1 - n;
         if (k)
