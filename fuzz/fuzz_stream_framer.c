@@ -1,4 +1,5 @@
-/* sipreply fuzzing: sr_frame_stream (incremental == whole buffer) and sr_frame_datagram.
+/* sipreply fuzzing: sr_frame_stream (incremental == whole buffer), sr_frame_datagram and
+ * sr_frame_datagram_msg (== sr_frame_datagram after sr_msg_parse of the same bytes).
  * RFC 3261 §18.3 framing, RFC 5626 §3.5.1 keep-alives: lengths within bounds, no over-read. */
 #include <stdint.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include <sipreply/frame.h>
+#include <sipreply/parse.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -108,13 +110,43 @@ static void frame_chunks(const char *p, size_t n, const sr_frame_opts *o, const 
         CHECK(got == want->count && want->final == SR_EAGAIN);
 }
 
+/* sr_frame_datagram_msg() told by the parse of the same bytes gives sr_frame_datagram()'s
+ * result exactly: return value, frame and error. The bytes go in an exact-size heap copy. */
+static void frame_datagram_msg(const char *p, size_t n, const sr_frame_opts *o, ptrdiff_t want,
+                               const sr_frame *wf, const sr_parse_error *we)
+{
+    char *copy = malloc(n ? n : 1);
+    if (!copy)
+        return;
+    memcpy(copy, p, n);
+    sr_msg *m = NULL;
+    sr_parse_error pe;
+    if (sr_msg_parse(&m, copy, n, NULL, &pe) != 0)
+        m = NULL;
+    sr_frame f;
+    sr_parse_error e;
+    memset(&e, 0, sizeof e);
+    ptrdiff_t r = sr_frame_datagram_msg(copy, n, m, o, &f, &e);
+    CHECK(r == want);
+    if (r > 0)
+        CHECK(f.kind == wf->kind && f.len == wf->len && f.header_len == wf->header_len &&
+              f.body_len == wf->body_len && f.trailing == wf->trailing &&
+              f.has_content_length == wf->has_content_length);
+    else
+        CHECK(e.code == we->code && e.offset == we->offset && e.phrase == we->phrase);
+    sr_msg_free(m);
+    free(copy);
+}
+
 static void frame_datagrams(const char *p, size_t n, const sr_frame_opts *o)
 {
     size_t off = 0;
     while (off < n) {
         sr_frame f;
         sr_parse_error e;
+        memset(&e, 0, sizeof e);
         ptrdiff_t r = sr_frame_datagram(p + off, n - off, o, &f, &e);
+        frame_datagram_msg(p + off, n - off, o, r, &f, &e);
         if (r < 0) {
             CHECK(r == SR_EBADMSG || r == SR_ETOOBIG);
             CHECK(e.code == r && e.phrase != NULL);

@@ -68,6 +68,11 @@ typedef struct sr_capture_opts {
     size_t max_streams;       /**< TCP directions tracked at once (default 65536) */
     uint64_t tcp_idle_ns;     /**< a direction idle this long in packet time is dropped (600 s) */
     size_t max_message;       /**< largest SIP message on TCP (default 64 KiB + 1 MiB) */
+    /** UDP datagrams are yielded unframed: data is the payload after its leading CRLFs and
+     *  len all of the rest (bad_framing stays false); the caller frames it, with
+     *  sr_frame_datagram() or, after parsing it whole, sr_frame_datagram_msg(), which then
+     *  costs nothing for the usual datagram (false: framed here, by sr_frame_datagram()) */
+    bool udp_unframed;
 } sr_capture_opts;
 
 /**

@@ -8,6 +8,7 @@
 
 #include <sipreply/error.h>
 #include <sipreply/export.h>
+#include <sipreply/msg.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,6 +95,24 @@ SR_API ptrdiff_t sr_frame_stream(const char *buf, size_t len, const sr_frame_opt
  */
 SR_API ptrdiff_t sr_frame_datagram(const char *buf, size_t len, const sr_frame_opts *opts,
                                    sr_frame *out, sr_parse_error *err);
+
+/**
+ * sr_frame_datagram() of @p buf[0..len) — the same return value, @p out and @p err — told
+ * by @p parsed, the message sr_msg_parse() made of these very bytes with datagram framing
+ * (the default), without scanning them again when it can: when the parser found the head
+ * plain (no CR or LF before the start line, every line ended by CRLF, none folded) and the
+ * message takes the whole datagram, the framer's empty line and Content-Length are the
+ * parser's. Otherwise, and when @p parsed is NULL (the parse failed), it is
+ * sr_frame_datagram(). For a reader that parses each datagram first: a datagram usually
+ * holds one whole message, and then framing it costs nothing.
+ * @param parsed  NULL, or the result of sr_msg_parse(&parsed, buf, len, opts, err) with
+ *                SR_FRAMING_DATAGRAM and unchanged since (not a copy, not edited); any
+ *                other message gives an unspecified (but memory-safe) result.
+ * Returns as sr_frame_datagram().
+ */
+SR_API ptrdiff_t sr_frame_datagram_msg(const char *buf, size_t len, const sr_msg *parsed,
+                                       const sr_frame_opts *opts, sr_frame *out,
+                                       sr_parse_error *err);
 
 #ifdef __cplusplus
 }

@@ -216,6 +216,12 @@ typedef struct az {
 
 int az_init(az *a);
 void az_cleanup(az *a);
+/* Parse the message @p cm (into *m, NULL when it does not parse: @p e says why). The
+ * decoder hands UDP datagrams over unframed (sr_capture_opts.udp_unframed): this frames
+ * them with sr_frame_datagram_msg() after the parse (nothing to scan for the usual
+ * datagram) and, when bytes trail the message, parses the framed part again and sets
+ * cm->len (and cm->bad_framing) as the decoder's own framing would have. */
+void az_parse(sr_cap_msg *cm, const sr_parse_opts *po, sr_msg **m, sr_parse_error *e);
 /* One SIP message of the capture. */
 void az_message(az *a, const sr_cap_msg *cm);
 /* The same, parsed already (@p m, or NULL when it did not parse: @p e says why); @p pre:

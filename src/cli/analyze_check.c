@@ -30,7 +30,7 @@ typedef struct az_resend {
 
 /* @p h continued over @p n bytes a word at a time (a multiply-xorshift: the table it keys
  * compares the whole key, and nothing of the report depends on where an entry sits) */
-static uint64_t hash_words(uint64_t h, const char *k, size_t n)
+static inline uint64_t hash_words(uint64_t h, const char *k, size_t n)
 {
     while (n) {
         uint64_t w = 0;
@@ -62,7 +62,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     memcpy(key + k, &cm->dst, sizeof cm->dst);
     k += sizeof cm->dst;
     /* the key's hash: the Call-ID's (hashed once per message) continued over the addresses */
-    uint64_t h = hash_words(a->cid_h256, key + cl, k - cl);
+    uint64_t h = hash_words(a->cid_h256, key + cl, 2 * sizeof cm->src); /* unrolled: a constant */
     az_resend *r = az_tab_get_touch_h(&a->resend, h, key, k, now);
     uint32_t compare = 0;
     if (r && a->last_ns - r->last > RESEND_NS) {
@@ -91,8 +91,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     unsigned code = sr_msg_status(m);
     bool resend = false;
     if (req && cs->num == compare && r->state == RS_REQUEST && same_method &&
-        !sr_str_eq(cs->method, sr_str_from_cstr("ACK")) &&
-        !sr_str_eq(cs->method, sr_str_from_cstr("CANCEL")))
+        !sr_str_eq(cs->method, SR_STR("ACK")) && !sr_str_eq(cs->method, SR_STR("CANCEL")))
         resend = true;
     if (!req && cs->num == compare && r->state == RS_FINAL && same_method && code >= 200 &&
         code == r->code)
@@ -165,9 +164,21 @@ static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uin
     sr_str cid = a->cid;
     char num[10];
     size_t nl = az_put_uint(num, cs->num);
-    sr_str parts[5] = {
-        {num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cid.len < 256 ? cid.len : 256}};
-    size_t n = 0, pre = 0;
+    size_t cl = cid.len < 256 ? cid.len : 256, ml = cs->method.len, n = 0, pre = 0;
+    if (nl + 1 + ml + 1 + cl <= cap - 1) { /* the usual key, nothing cut: the parts in place */
+        memcpy(key, num, nl);
+        key[nl] = ' ';
+        if (ml)
+            memcpy(key + nl + 1, cs->method.p, ml);
+        key[nl + 1 + ml] = ' ';
+        pre = nl + 2 + ml;
+        if (cl)
+            memcpy(key + pre, cid.p, cl);
+        n = pre + cl;
+        *h = cl ? az_hash_more(az_cid_hash(a, cl), key, pre) : az_hash(key, n);
+        return n;
+    }
+    sr_str parts[5] = {{num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cl}};
     for (size_t i = 0; i < 5 && n < cap - 1; i++) {
         size_t k = parts[i].len < cap - 1 - n ? parts[i].len : cap - 1 - n;
         if (k)
@@ -211,7 +222,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
         } else {
             n = az_lint_request(cm, m, buf, 64);
         }
-        if (kl && !sr_str_eq(cs->method, sr_str_from_cstr("ACK"))) {
+        if (kl && !sr_str_eq(cs->method, SR_STR("ACK"))) {
             az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
             if (!p && a->pending.n >= AZ_MAX_PENDING) {
                 a->pending_full++; /* its responses are checked alone */

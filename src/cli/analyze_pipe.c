@@ -142,8 +142,7 @@ static void step_parse(az_pipe *p, pipe_batch *b)
     po.alloc = &p->a->pool.alloc;
     for (size_t i = 0; i < b->n; i++) {
         pipe_rec *r = &b->rec[i];
-        if (sr_msg_parse(&r->m, r->cm.data, r->cm.len, &po, &r->e) != 0)
-            r->m = NULL;
+        az_parse(&r->cm, &po, &r->m, &r->e);
         if (!p->lint || !r->m || !sr_msg_is_request(r->m))
             continue;
         if (b->capf - b->nf < PIPE_LINTED) {

@@ -441,7 +441,34 @@ int az_init(az *a)
     az_tab_init(&a->resend, RESEND_NS);
     az_tab_init(&a->pending, PENDING_NS);
     az_pool_init(&a->pool);
-    return sr_capture_new(&a->cap, NULL, NULL);
+    sr_capture_opts co;
+    memset(&co, 0, sizeof co);
+    co.udp_unframed = true; /* framed by az_parse, after the parse, at no cost */
+    return sr_capture_new(&a->cap, &co, NULL);
+}
+
+void az_parse(sr_cap_msg *cm, const sr_parse_opts *po, sr_msg **m, sr_parse_error *e)
+{
+    if (sr_msg_parse(m, cm->data, cm->len, po, e) != 0)
+        *m = NULL;
+    if (cm->transport != SR_CAP_UDP)
+        return; /* framed by the decoder's stream framer */
+    /* the limits the decoder frames datagrams with when it frames them (its defaults) */
+    static const sr_frame_opts fo = {SR_FRAME_DEFAULT_MAX_HEADER,
+                                     SR_FRAME_DEFAULT_MAX_HEADER + SR_FRAME_DEFAULT_MAX_BODY,
+                                     false};
+    sr_frame f;
+    ptrdiff_t r = sr_frame_datagram_msg(cm->data, cm->len, *m, &fo, &f, NULL);
+    if (r > 0 && (size_t)r != cm->len) {
+        /* bytes after the body (RFC 3261 §18.3): the message is the framed part, parsed
+         * again on its own, as the decoder would have handed it over */
+        sr_msg_free(*m);
+        cm->len = (size_t)r;
+        if (sr_msg_parse(m, cm->data, cm->len, po, e) != 0)
+            *m = NULL;
+    } else if (r <= 0) {
+        cm->bad_framing = true;
+    }
 }
 
 /* A message whose start line is SIP's (the decoder checked) but which does not parse: it
@@ -487,9 +514,9 @@ void az_message(az *a, const sr_cap_msg *cm)
     sr_parse_opts po;
     sr_parse_opts_init(&po);
     po.alloc = &a->pool.alloc;
-    if (sr_msg_parse(&m, cm->data, cm->len, &po, &e) != 0)
-        m = NULL;
-    az_message_parsed(a, cm, m, &e, NULL, 0);
+    sr_cap_msg c = *cm;
+    az_parse(&c, &po, &m, &e);
+    az_message_parsed(a, &c, m, &e, NULL, 0);
 }
 
 void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,

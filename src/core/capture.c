@@ -1,6 +1,7 @@
 /* sipreply core: captured packets to SIP messages: link layers, IPv4/IPv6, UDP, the API.
  * RFC 791 (IPv4), RFC 8200 §4 (IPv6 extension headers), RFC 768 (UDP), RFC 3261 §7.1, §18.3. */
 #include "capture_int.h"
+#include "scan.h"
 
 #define ETH_IPV4        0x0800
 #define ETH_IPV6        0x86dd
@@ -25,6 +26,8 @@ int sr_capture_is_sip_start(const char *p, size_t n)
     if (lim > 0 && p[0] == 'S') {
         size_t k = 0;
         static const char st[] = "SIP/2.0 ";
+        if (lim >= 8 && memcmp(p, st, 8) == 0)
+            k = 8; /* the usual status line in one comparison */
         while (k < 8 && k < lim && p[k] == st[k])
             k++;
         if (k == 8) {
@@ -50,13 +53,14 @@ int sr_capture_is_sip_start(const char *p, size_t n)
     if (i == 0 || p[i] != ' ')
         return 0;
     size_t u = ++i;
-    while (i < lim && sr__is((unsigned char)p[i], SR__C_NOSPCTL))
-        i++;
+    i = sr__scan_spctl(p, i, lim); /* SR__C_NOSPCTL bytes, 16 per step (scan.h) */
     if (i == lim)
         return lim == n ? SR_EAGAIN : 0;
     if (i == u || p[i] != ' ')
         return 0;
     i++;
+    if (lim - i >= 9 && memcmp(p + i, "SIP/2.0\r\n", 9) == 0)
+        return 1; /* the usual version and line end in one comparison */
     for (size_t k = 0; k < 9; k++, i++) {
         if (i >= lim)
             return lim == n ? SR_EAGAIN : 0;
@@ -98,16 +102,17 @@ static int udp(sr_capture *c, const cap_ip *ip, const uint8_t *p, size_t n, unsi
         c->st.udp_not_sip++;
         goto drop;
     }
-    sr_frame f;
     sr_cap_msg *m = &c->dgram;
     memset(m, 0, sizeof *m);
-    ptrdiff_t r = sr_frame_datagram(d + lead, dn - lead, &c->fo, &f, NULL);
     m->data = d + lead;
-    if (r > 0) {
-        m->len = (size_t)r;
-    } else {
-        m->len = dn - lead;
-        m->bad_framing = true;
+    m->len = dn - lead;
+    if (!c->o.udp_unframed) {
+        sr_frame f;
+        ptrdiff_t r = sr_frame_datagram(d + lead, dn - lead, &c->fo, &f, NULL);
+        if (r > 0)
+            m->len = (size_t)r;
+        else
+            m->bad_framing = true;
     }
     m->ts_ns = c->pts_ns;
     m->transport = SR_CAP_UDP;
@@ -180,6 +185,8 @@ static int ipv4(sr_capture *c, const uint8_t *p, size_t n)
     uint16_t fl = sr__be16(p + 6);
     bool more = (fl & 0x2000) != 0;
     uint32_t off = (uint32_t)(fl & 0x1fff) * 8;
+    if (!more && off == 0 && ip.proto == 17) /* the usual packet: straight to UDP */
+        return udp(c, &ip, p + hl, tot - hl, NULL);
     return ip_payload(c, &ip, more || off > 0, sr__be16(p + 4), off, more, p + hl, tot - hl);
 }
 
@@ -306,6 +313,8 @@ static int link_layer(sr_capture *c, int link, const uint8_t *p, size_t n)
     case SR_CAP_LINK_ETHERNET:
         if (n < 14)
             break;
+        if (sr__be16(p + 12) == ETH_IPV4) /* the usual frame: no tag */
+            return ipv4(c, p + 14, n - 14);
         return vlan_chain(c, sr__be16(p + 12), p + 14, n - 14);
     case SR_CAP_LINK_LINUX_SLL: /* type(2) ARPHRD(2) addrlen(2) addr(8) protocol(2) */
         if (n < 16)

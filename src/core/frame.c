@@ -7,6 +7,7 @@
 #include "sipreply/str.h"
 
 #include "core_int.h"
+#include "msg_int.h"
 
 #define NOT_FOUND SIZE_MAX
 
@@ -388,4 +389,39 @@ ptrdiff_t sr_frame_datagram(const char *buf, size_t len, const sr_frame_opts *op
     out->len = h + cl;
     out->trailing = len - h - cl; /* ignored, never parsed as a second message (dblreq) */
     return (ptrdiff_t)out->len;
+}
+
+/*
+ * Why a plain head (sr__parse_head_plain, msg_int.h) that sr_msg_parse() took whole, with
+ * the caps respected, frames to the whole datagram: it does not start with CR, so neither
+ * framing way takes a PING or PONG; its lines all end in CRLF and none is empty or folded
+ * before the empty line, so the first CRLFCRLF (find_blank) ends the parser's head and the
+ * lines find_content_length() and datagram_common() read are the parser's header lines.
+ * A name is Content-Length for the framer (is_cl_name) exactly when the parser's lookup
+ * says SR_HDR_CONTENT_LENGTH (a token; letters in any case, "-" itself, or "l"), and both
+ * read its value as 1*DIGIT between LWS: the parser refuses a bad or conflicting one, so
+ * the framer finds the same value (or none when the parser found none). The message ends
+ * at the datagram's end, so that value is the rest of the datagram: the framer's length
+ * is len, nothing trails. fuzz_frame_datagram_msg compares the two on any input.
+ */
+ptrdiff_t sr_frame_datagram_msg(const char *buf, size_t len, const sr_msg *parsed,
+                                const sr_frame_opts *opts, sr_frame *out, sr_parse_error *err)
+{
+    if (!parsed || !out || !buf || len == 0 || !parsed->plain_head || parsed->built ||
+        parsed->body_edited || parsed->size != len || parsed->head_len > len ||
+        len > (size_t)PTRDIFF_MAX)
+        return sr_frame_datagram(buf, len, opts, out, err);
+    limits lim = get_limits(opts);
+    size_t h = parsed->head_len;
+    if (h > lim.max_header || len - h > lim.max_body)
+        return sr_frame_datagram(buf, len, opts, out, err);
+    out->kind = SR_FRAME_MESSAGE;
+    out->len = len;
+    out->header_len = h;
+    out->body_len = len - h;
+    out->trailing = 0;
+    out->has_content_length = parsed->clen >= 0;
+    out->header_done = false;
+    out->scanned = 0;
+    return (ptrdiff_t)len;
 }

@@ -249,7 +249,8 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     sr_msg *m = NULL;
     sr__arena arena = {NULL, NULL};
     int rc;
-    ptrdiff_t hl = sr_parse_head(buf, len, 0, &sl, hv, &nh, err);
+    bool plain = false;
+    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
     if (hl == SR_ENOSPC && max_hdrs > STACK_HDRS) {
         /* More headers than the stack array: count lines for an upper bound and retry. */
         size_t lines = 0;
@@ -261,7 +262,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
             rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
             goto out;
         }
-        hl = sr_parse_head(buf, len, 0, &sl, hv, &nh, err);
+        hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
     }
     if (hl < 0) {
         rc = (int)hl;
@@ -333,6 +334,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     m->bytes = bytes;
     m->size = size;
     m->head_len = head;
+    m->plain_head = plain;
     m->clen = cl;
     m->max_fwd = -1;
     m->rseq = -1;

@@ -18,6 +18,9 @@ struct sr_msg {
     const char *bytes; /* the copy: start line .. end of body (or NULL for a built message) */
     size_t size;       /* bytes of input the message occupies */
     size_t head_len;
+    /* sr_parse_head found a plain head (sr__parse_head_plain): sr_frame_datagram_msg() can
+     * tell the datagram framer's result without scanning the bytes again */
+    bool plain_head;
     sr_start_line sl;
     sr_header *hdrs;
     uint16_t *next; /* next header with the same id, SR__NOIDX at the end */
@@ -54,6 +57,14 @@ struct sr_msg {
     sr_nameaddr to, from;
     sr_rack rack;
 };
+
+/* sr_parse_head() that also says whether the head is plain: no CR or LF before
+ * the start line, every line (the empty one too) ended by CRLF, no line folded. A plain
+ * head's first CRLFCRLF is its empty line, and its header lines are the lines between the
+ * start line and that one, byte for byte: what sr_frame_datagram() reads (frame.c).
+ * @p plain is written on success only. */
+ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
+                               sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err, bool *plain);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);

@@ -6,6 +6,7 @@
 
 #include "core_int.h"
 #include "hdr_int.h"
+#include "msg_int.h"
 #include "scan.h"
 
 #define PERR(off, phrase) sr__perr(err, SR_EBADMSG, (off), SR_HDR_NONE, (phrase))
@@ -178,8 +179,11 @@ static bool has_head_end(const char *buf, size_t from, size_t len)
     return false;
 }
 
-ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
-                        sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err)
+/* The head parser of both entry points (sr_parse_head() below); *plain is written on success
+ * only (msg_int.h). */
+ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
+                               sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err,
+                               bool *plain_out)
 {
     if (!sl || !num_hdrs || (!buf && len) || (!hdrs && *num_hdrs))
         return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
@@ -197,6 +201,8 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         i++;
     if (i >= len)
         return SR_EAGAIN;
+    /* plain: no CR/LF before the start line, every line ends in CRLF, none is folded */
+    bool plain = i == 0;
 
     /* Start line: find its end, then parse it. */
     const char *nl = memchr(p + i, '\n', len - i);
@@ -210,6 +216,7 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
     }
     size_t eol = (size_t)(nl - p);
     size_t end = (eol > i && p[eol - 1] == '\r') ? eol - 1 : eol;
+    plain = plain && end != eol;
     int rc = parse_start_line(p, i, end, sl, err);
     if (rc)
         return rc;
@@ -230,6 +237,7 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         }
         if (c == '\n') {
             i += 1;
+            plain = false;
             break;
         }
         size_t ns = i;
@@ -273,11 +281,14 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
                 if (p[k + 1] != '\n')
                     return PERR(k, "Bad line ending");
                 nlpos = k + 1;
+            } else {
+                plain = false; /* a bare LF */
             }
             if (nlpos + 1 >= len)
                 return SR_EAGAIN;
             if (p[nlpos + 1] == ' ' || p[nlpos + 1] == '\t') {
                 i = nlpos + 2;
+                plain = false;
                 continue;
             }
             line_end = k;
@@ -303,5 +314,13 @@ ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_l
         h->raw.len = i - ns;
     }
     *num_hdrs = nh;
+    *plain_out = plain;
     return (ptrdiff_t)i;
+}
+
+ptrdiff_t sr_parse_head(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
+                        sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err)
+{
+    bool plain;
+    return sr__parse_head_plain(buf, len, prev_len, sl, hdrs, num_hdrs, err, &plain);
 }

@@ -434,6 +434,49 @@ static void test_udp(void **state)
     sr_capture_free(c);
 }
 
+/* udp_unframed: the datagram after its leading CRLFs, whole; framed by the caller. */
+static void test_udp_unframed(void **state)
+{
+    (void)state;
+    sr_capture_opts o;
+    memset(&o, 0, sizeof o);
+    o.udp_unframed = true;
+    sr_capture *c = new_cap(&o);
+    pk ip;
+    sr_cap_msg m;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "\r\n%sjunk", INVITE);
+    udp4(&ip, buf);
+    assert_int_equal(feed(c, SR_CAP_LINK_RAW, 1, &ip, &m), 1);
+    assert_int_equal(m.len, strlen(INVITE) + 4);
+    assert_memory_equal(m.data, INVITE, strlen(INVITE));
+    assert_false(m.bad_framing);
+    /* the caller's framing gives what the decoder's own gives */
+    sr_msg *msg = NULL;
+    assert_int_equal(sr_msg_parse(&msg, m.data, m.len, NULL, NULL), 0);
+    sr_frame f;
+    assert_int_equal(sr_frame_datagram_msg(m.data, m.len, msg, NULL, &f, NULL),
+                     (ptrdiff_t)strlen(INVITE));
+    assert_int_equal(f.trailing, 4);
+    sr_msg_free(msg);
+    /* not framed, so not marked: a Content-Length larger than the datagram */
+    snprintf(buf, sizeof buf, "SIP/2.0 200 OK\r\nContent-Length: 50\r\n\r\nabc");
+    udp4(&ip, buf);
+    assert_int_equal(feed(c, SR_CAP_LINK_RAW, 1, &ip, &m), 1);
+    assert_false(m.bad_framing);
+    assert_int_equal(m.len, strlen(buf));
+    /* keep-alives and other payloads are still told apart */
+    udp4(&ip, "\r\n\r\n");
+    assert_int_equal(feed(c, SR_CAP_LINK_RAW, 1, &ip, NULL), 0);
+    udp4(&ip, "GET / HTTP/1.1\r\n\r\n");
+    assert_int_equal(feed(c, SR_CAP_LINK_RAW, 1, &ip, NULL), 0);
+    const sr_capture_stats *st = sr_capture_get_stats(c);
+    assert_int_equal(st->udp_keepalive, 1);
+    assert_int_equal(st->udp_not_sip, 1);
+    assert_int_equal(st->udp_sip, 2);
+    sr_capture_free(c);
+}
+
 /* ------------------------------------------------------------------ fragments */
 
 /* A UDP datagram carrying a large INVITE, as IPv4 fragments of at most @p mtu bytes of
@@ -644,6 +687,7 @@ int main(void)
         TU_TEST(test_ipv6_ext_headers),
         TU_TEST(test_ip_bad),
         TU_TEST(test_udp),
+        TU_TEST(test_udp_unframed),
         TU_TEST(test_frag_ipv4),
         TU_TEST(test_frag_ipv6),
         TU_TEST(test_frag_limits),
