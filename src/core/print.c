@@ -303,16 +303,23 @@ static void refresh_eager(sr_msg *m, const sr_header *h)
     }
 }
 
-int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
+/* A header field given by id (or by name for SR_HDR_OTHER, looked up in the table) and
+ * value: the id it is known by, or SR_HDR_NONE when the name or value cannot be sent. */
+static enum sr_hdr_id field_id(enum sr_hdr_id id, sr_str name, sr_str value)
 {
-    if (!m || (unsigned)id >= SR_HDR__COUNT || id == SR_HDR_NONE)
-        return SR_EINVAL;
+    if ((unsigned)id >= SR_HDR__COUNT || id == SR_HDR_NONE)
+        return SR_HDR_NONE;
     if (id == SR_HDR_OTHER) {
         if (!clean_token(name))
-            return SR_EINVAL;
+            return SR_HDR_NONE;
         id = sr_hdr_lookup(name);
     }
-    if (!value_ok(value))
+    return value_ok(value) ? id : SR_HDR_NONE;
+}
+
+int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
+{
+    if (!m || (id = field_id(id, name, value)) == SR_HDR_NONE)
         return SR_EINVAL;
     /* all or nothing: copy first, then link */
     sr_str n = SR_STR_NULL, v;
@@ -436,14 +443,7 @@ static int put_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name,
 
 int sr__print_field(sr_buf *out, size_t *count, enum sr_hdr_id id, sr_str name, sr_str value)
 {
-    if ((unsigned)id >= SR_HDR__COUNT || id == SR_HDR_NONE)
-        return SR_EINVAL;
-    if (id == SR_HDR_OTHER) {
-        if (!clean_token(name))
-            return SR_EINVAL;
-        id = sr_hdr_lookup(name);
-    }
-    if (!value_ok(value))
+    if ((id = field_id(id, name, value)) == SR_HDR_NONE)
         return SR_EINVAL;
     return put_field(out, count, id, name, value);
 }

@@ -449,6 +449,17 @@ static void test_uas_respond_lint_clean(void **state)
     }
 }
 
+/* The RFC 4475 vector FILE (its bytes, *len of them) and *buf, room for a mutated copy. */
+static char *vector_and_room(const char *file, size_t *len, char **buf)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "rfc4475/%s", file);
+    char *orig = tu_read_vector(rel, len);
+    *buf = malloc(*len + 1);
+    assert_non_null(*buf);
+    return orig;
+}
+
 /* Bad input never crashes, leaks or hangs: deterministic byte mutations of every RFC 4475
  * vector go through parse → check → respond → print → parse → lint. */
 static void test_uas_mutations(void **state)
@@ -461,12 +472,8 @@ static void test_uas_mutations(void **state)
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     size_t built = 0;
     for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
-        char rel[128];
         size_t len;
-        snprintf(rel, sizeof rel, "rfc4475/%s", files[fi]);
-        char *orig = tu_read_vector(rel, &len);
-        char *buf = malloc(len + 1);
-        assert_non_null(buf);
+        char *buf, *orig = vector_and_room(files[fi], &len, &buf);
         for (int round = 0; round < 150; round++) {
             memcpy(buf, orig, len);
             for (int k = 0; k < 1 + round % 4; k++) {
@@ -549,12 +556,8 @@ static void test_uas_cache_same_verdicts(void **state)
     uint64_t x = 0x2545f4914f6cdd1dULL;
     size_t checked = 0, refused = 0;
     for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
-        char rel[128];
         size_t len;
-        snprintf(rel, sizeof rel, "rfc4475/%s", files[fi]);
-        char *orig = tu_read_vector(rel, &len);
-        char *buf = malloc(len + 1);
-        assert_non_null(buf);
+        char *buf, *orig = vector_and_room(files[fi], &len, &buf);
         for (int round = 0; round < 40; round++) {
             memcpy(buf, orig, len);
             for (int k = 0; round > 0 && k < 1 + round % 3; k++) {
