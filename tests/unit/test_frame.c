@@ -558,8 +558,8 @@ static void test_frame_datagram_msg(void **state)
         "SIP/2.0 200 OK\r\nContent-Length: 0\r\n",
         /* a name that is not Content-Length; a head over the small cap */
         "SIP/2.0 200 OK\r\nContent-Lengthy: 2\r\nLa: 1\r\n\r\nabc",
-        "SIP/2.0 200 OK\r\nX-Long-Header-Name-For-The-Cap: 0123456789012345678901234567890\r\n"
-        "\r\n",
+        ("SIP/2.0 200 OK\r\nX-Long-Header-Name-For-The-Cap: 0123456789012345678901234567890\r\n"
+         "\r\n"),
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         same_as_framer(cases[i], strlen(cases[i]), NULL);
