@@ -162,8 +162,8 @@ def cmd_reflect(host, port, n, ack, wait, user, sdp, serial):
                 return
 
     for i in range(n):
-        branch = "z9hG4bK" + rnd(4)
-        callid = rnd(4)
+        branch = "z9hG4bK" + rnd(8)
+        callid = rnd(8)
         # a minimal INVITE (compact headers, no body): what a spoofer sends
         req = (f"INVITE sip:{user}@x SIP/2.0\r\nv: SIP/2.0/UDP x;rport;branch={branch}\r\n"
                f"f: <sip:a@b>;tag=1\r\nt: <sip:b@c>\r\ni: {callid}\r\nCSeq: 1 INVITE\r\n"

@@ -319,9 +319,9 @@ io_can_capture() {
 # from PORT in the capture is dissected, nothing in the capture is malformed or carries an
 # expert error, and the count of responses of each CODE is N (exact) or at least N (atleast,
 # for runs with simulated loss, where retransmissions add responses). The total number of
-# responses must equal the sum (exact) so no response goes unaccounted for; over UDP, exact
-# counts each response once and accepts a copy only as the answer to a resent request (or a
-# resent 2xx to INVITE), which a loaded machine's slow answers cause.
+# responses must equal the sum (exact) so no response goes unaccounted for; exact counts each
+# response once and accepts a copy only where an RFC resends one (below), which a loaded
+# machine's slow answers and acknowledgements cause.
 io_tshark_check() {
     local port=$1 proto=$2 want=$3 mode=${4:-exact}
     # the marker datagrams are plain data: a random marker port can belong to another
@@ -350,48 +350,88 @@ io_tshark_check() {
         return 1
     fi
     tr ',' '\n' <"$IO_TMP/codes.raw" | sed '/^$/d' >"$IO_TMP/codes.txt"
-    # Over UDP a request resent because its answer was slow to come (a loaded machine) is
-    # answered again (RFC 3261 §17.2.1, §17.2.2), and a 2xx to INVITE is resent until its
-    # ACK (§13.3.1.4): in exact mode each response counts once, by Call-ID, CSeq and code,
-    # and a copy is accepted only when the request it answers was resent as often, or for a
-    # 2xx to INVITE. One SIP message per UDP datagram, so the fields line up.
-    if [ "$proto" = udp ] && [ "$mode" = exact ]; then
-        if ! "${ts[@]}" -Y "sip && (udp.srcport == $port || udp.dstport == $port)" -T fields \
-            -E separator='|' -e udp.srcport -e sip.Call-ID -e sip.CSeq -e sip.Status-Code \
-            >"$IO_TMP/tuples.txt" 2>>"$IO_TMP/tshark.err"; then
+    # In exact mode each response counts once, by Call-ID, CSeq, code (and RSeq for a reliable
+    # provisional), and a copy is accepted only where the RFCs make one: over UDP as the answer
+    # to a request resent because its answer was slow to come (a loaded machine; RFC 3261
+    # §17.2.1, §17.2.2: the request came as often); on any transport a 2xx to INVITE, resent
+    # until its ACK (§13.3.1.4), and a reliable provisional response resent until its PRACK
+    # (RFC 3262 §3) — but never after our answer to that PRACK, which shows it had arrived.
+    # Each message is read from tshark's JSON (a TCP segment may carry several).
+    if [ "$mode" = exact ]; then
+        if ! "${ts[@]}" -Y "sip && ($proto.srcport == $port || $proto.dstport == $port)" -T json \
+            --no-duplicate-keys -j "sip $proto" >"$IO_TMP/msgs.json" 2>>"$IO_TMP/tshark.err"; then
             io_fail "tshark could not list the messages"
             return 1
         fi
         local dup
-        dup=$(python3 - "$port" "$IO_TMP/tuples.txt" "$IO_TMP/codes.txt" <<'PY'
-import collections, sys
-port, req, resp = sys.argv[1], collections.Counter(), collections.Counter()
-for line in open(sys.argv[2]):
-    f = line.rstrip("\n").split("|")
-    if len(f) < 4:
-        continue
-    src, cid, cseq, code = f[:4]
-    if src == port and code:
-        resp[(cid, cseq, code)] += 1
-    elif src != port and not code:
-        req[(cid, cseq)] += 1
+        dup=$(python3 - "$port" "$proto" "$IO_TMP/msgs.json" "$IO_TMP/codes.txt" <<'PY'
+import collections, json, sys
+port, proto, path, codes_path = sys.argv[1:5]
+COMPACT = {"i": "call-id"}
+def fields(hdr):
+    h = {}
+    for line in hdr.split("\r\n"):
+        if ":" in line and line[:1] not in " \t":
+            k, v = line.split(":", 1)
+            k = k.strip().lower()
+            h.setdefault(COMPACT.get(k, k), v.strip())
+    return h
+def one(x):
+    return x[0] if isinstance(x, list) else x
+req = collections.Counter()         # (Call-ID, CSeq) of requests to us
+resp = collections.Counter()        # (Call-ID, CSeq, code, RSeq) of our responses
+order = []                          # our responses in the order sent
+prack_done = {}                     # (Call-ID, RAck) -> index of our 2xx to that PRACK
+prack_of = {}                       # (Call-ID, CSeq of a PRACK) -> its RAck
+for frame in json.load(open(path)):
+    layers = frame["_source"]["layers"]
+    src = str(one(layers.get(proto, {}).get(proto + ".srcport", "")))
+    pdus = layers.get("sip", [])
+    for pdu in pdus if isinstance(pdus, list) else [pdus]:
+        h = fields(one(pdu.get("sip.msg_hdr", "")))
+        cid, cseq = h.get("call-id", ""), " ".join(h.get("cseq", "").split())
+        status = one(pdu.get("sip.Status-Line", ""))
+        if src != port and not status:
+            req[(cid, cseq)] += 1
+            if cseq.endswith(" PRACK"):
+                prack_of[(cid, cseq)] = " ".join(h.get("rack", "").split())
+        elif src == port and status:
+            code = status.split()[1]
+            rseq = h.get("rseq", "") if code.startswith("1") else ""
+            key = (cid, cseq, code, rseq)
+            resp[key] += 1
+            order.append(key)
+            if code.startswith("2") and (cid, cseq) in prack_of:
+                prack_done.setdefault((cid, prack_of[(cid, cseq)]), len(order) - 1)
 copies, bad = 0, []
-with open(sys.argv[3], "w") as out:
-    for (cid, cseq, code), n in sorted(resp.items()):
+with open(codes_path, "w") as out:
+    for key, n in sorted(resp.items()):
+        cid, cseq, code, rseq = key
         out.write(code + "\n")
         copies += n - 1
-        invite_2xx = code.startswith("2") and cseq.split()[-1:] == ["INVITE"]
-        if n - 1 > max(req[(cid, cseq)] - 1, 0) and not invite_2xx:
-            bad.append("%s sent %d times to %s %s, which came %d times" % (code, n, cid, cseq, req[(cid, cseq)]))
+        if n == 1:
+            continue
+        if code.startswith("2") and cseq.split()[-1:] == ["INVITE"]:
+            continue
+        if rseq:
+            done = prack_done.get((cid, rseq + " " + cseq))
+            late = [i for i, k in enumerate(order) if k == key and done is not None and i > done]
+            if not late:
+                continue
+            bad.append("%s (RSeq %s) resent after its PRACK was answered, %s %s" % (code, rseq, cid, cseq))
+            continue
+        if proto == "udp" and n - 1 <= max(req[(cid, cseq)] - 1, 0):
+            continue
+        bad.append("%s sent %d times to %s %s, which came %d times" % (code, n, cid, cseq, req[(cid, cseq)]))
 print(copies, len(bad), "; ".join(bad[:3]))
 PY
 )
         if [ "${dup%% *}" = "" ]; then
             io_fail "tshark: the responses could not be matched to their requests"
         elif [ "$(echo "$dup" | cut -d' ' -f2)" != 0 ]; then
-            io_fail "tshark: responses resent without their request resent: ${dup#* * }"
+            io_fail "tshark: responses resent where no RFC resends them: ${dup#* * }"
         elif [ "${dup%% *}" != 0 ]; then
-            io_ok "tshark: ${dup%% *} responses resent, each to a resent request or a 2xx to INVITE (counted once below)"
+            io_ok "tshark: ${dup%% *} responses resent, each to a resent request, a 2xx to INVITE before its ACK or a reliable 1xx before its PRACK's answer (counted once below)"
         fi
     fi
     local total sum=0 item code n got
