@@ -220,9 +220,16 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
      * stateless path reads this message, the stack takes it and lends it with its event */
     e->now = now;
     sr_msg *msg = NULL;
-    int rc = sd__parse(e, buf, len, &msg);
+    bool sl = sd__cfg_of(e)->has_stateless;
+    int rc = sl ? sd__parse_absorb(e, buf, len, &msg) : sd__parse(e, buf, len, &msg);
+    if (rc == SR_BUILD_ACK_ABSORBED) {
+        /* the ACK of a stateless rule's non-2xx final (RFC 3261 §17.2.1, §8.2.7), known
+         * from its head: nothing to answer, no message built */
+        sd__stateless_ack_absorbed(e, src);
+        return;
+    }
     if (rc == 0) {
-        if (sd__cfg_of(e)->has_stateless && sd__try_stateless(e, msg, src, local)) {
+        if (sl && sd__try_stateless(e, msg, src, local)) {
             sr_msg_free(msg);
             return;
         }
@@ -290,9 +297,12 @@ bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
     if (len < 4 || memcmp(buf, "ACK ", 4) != 0)
         return false;
     sr_msg *ack = NULL;
-    if (sd__parse(e, buf, len, &ack) != 0)
+    int rc = sd__parse_absorb(e, buf, len, &ack); /* ours under sl_key: no message built */
+    if (rc == SR_BUILD_ACK_ABSORBED)
+        return true;
+    if (rc != 0)
         return false;
-    bool ours = sr_build_ack_is_ours(ack, e->tag_key) || sr_build_ack_is_ours(ack, e->sl_key);
+    bool ours = sr_build_ack_is_ours(ack, e->tag_key);
     sr_msg_free(ack);
     return ours;
 }

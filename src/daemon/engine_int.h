@@ -209,6 +209,17 @@ static inline int sd__parse(const sd_engine *e, const char *buf, size_t len, sr_
     return sr_msg_parse(out, buf, len, &po, NULL);
 }
 
+/* sd__parse, but an ACK for a stateless rule's non-2xx final (its To tag derived under
+ * e->sl_key) is recognised from the head and not built: SR_BUILD_ACK_ABSORBED (build.h). A
+ * message it gives back is never such an ACK. */
+static inline int sd__parse_absorb(const sd_engine *e, const char *buf, size_t len, sr_msg **out)
+{
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = e->alloc;
+    return sr_build_parse_absorb_ack(out, buf, len, &po, e->sl_key, NULL);
+}
+
 static inline sd_config *sd__cfg_of(const sd_engine *e)
 {
     return e->cur->cfg;
@@ -384,6 +395,9 @@ size_t sd__dialogs_pending(const sd_engine *e);
 /* ------------------------------------------------------------------ engine_stateless.c */
 
 bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local);
+/* engine_stateless.c: an ACK sd__parse_absorb absorbed (RFC 3261 §17.2.1): counted, and a
+ * sign that @p src receives our answers */
+void sd__stateless_ack_absorbed(sd_engine *e, const sr_addr *src);
 
 /* ------------------------------------------------------------------ engine_register.c */
 

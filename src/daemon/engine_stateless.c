@@ -6,8 +6,15 @@
 
 /* ------------------------------------------------------------------ stateless replies */
 
-/* true when the message @p req (the engine's one parse, sd_engine_receive) was handled
- * without the stack; the caller keeps it either way. */
+void sd__stateless_ack_absorbed(sd_engine *e, const sr_addr *src)
+{
+    e->cnt.requests[SR_METHOD_ACK]++;
+    e->cnt.acks_absorbed++;
+    sd__sign(e, src, SD_SIGN_ALIVE);
+}
+
+/* true when the message @p req (the engine's one parse, sd_engine_receive: sd__parse_absorb,
+ * so not an ACK of ours) was handled without the stack; the caller keeps it either way. */
 bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local)
 {
     bool done = false;
@@ -25,15 +32,8 @@ bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, cons
         }
         goto out;
     }
-    if (m == SR_METHOD_ACK) {
-        if (sr_build_ack_is_ours(req, e->sl_key)) {
-            e->cnt.requests[SR_METHOD_ACK]++;
-            e->cnt.acks_absorbed++;
-            sd__sign(e, src, SD_SIGN_ALIVE);
-            done = true;
-        }
-        goto out;
-    }
+    if (m == SR_METHOD_ACK)
+        goto out; /* not ours: sd__parse_absorb gives back no ACK of ours (it absorbed those) */
     unsigned codes[SD_MAX_CAPTURES] = {0};
     /* a stateless rule answers only once the checks pass (below): then the Request-URI
      * parsed, and the rule's reading of its user was the parse's */
