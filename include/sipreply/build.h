@@ -160,7 +160,9 @@ SR_API bool sr_build_ack_is_ours(const sr_msg *ack, const uint8_t *key);
  * (the one difference: this builds nothing, so it cannot fail for want of memory where
  * sr_msg_parse() could). Otherwise it returns what sr_msg_parse() returns, with *@p out and
  * @p err as sr_msg_parse() leaves them: a message it gives back is never an ACK that
- * sr_build_ack_is_ours() finds ours under @p key.
+ * sr_build_ack_is_ours() finds ours under @p key. The cost: an ACK that is not ours has its
+ * head parsed twice (here, then by sr_msg_parse()); other messages go to sr_msg_parse() at
+ * once.
  */
 SR_API int sr_build_parse_absorb_ack(sr_msg **out, const char *buf, size_t len,
                                      const sr_parse_opts *opts, const uint8_t *key,

@@ -6,6 +6,7 @@
 
 #include "msg_int.h"
 
+#define STACK_HDRS    64
 #define MAX_HDRS_HARD SR__HDRS_HARD
 
 void sr_parse_opts_init(sr_parse_opts *o)
@@ -225,49 +226,46 @@ static int read_content_length(const sr_header *h, size_t n, const char *base, i
     return 0;
 }
 
-const sr_parse_opts *sr__parse_opts_or_default(const sr_parse_opts *opts, sr_parse_opts *def)
+int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
+                 sr_parse_error *err)
 {
-    if (opts && opts->size >= sizeof *opts)
-        return opts;
-    sr_parse_opts_init(def);
-    if (opts) /* an older, shorter struct: take the fields it has */
-        memcpy(def, opts, opts->size < sizeof *def ? opts->size : sizeof *def);
-    def->size = sizeof *def;
-    return def;
-}
-
-void sr__head_done(sr__head *h, const sr_parse_opts *opts)
-{
-    if (h->hv != h->stack)
-        sr__free(opts->alloc, h->hv);
-    h->hv = h->stack;
-}
-
-int sr__msg_frame(sr__head *h, const char *buf, size_t len, const sr_parse_opts *opts,
-                  sr_parse_error *err)
-{
+    sr_parse_opts def;
+    if (!opts || opts->size < sizeof *opts) {
+        sr_parse_opts_init(&def);
+        if (opts) /* an older, shorter struct: take the fields it has */
+            memcpy(&def, opts, opts->size < sizeof def ? opts->size : sizeof def);
+        def.size = sizeof def;
+        opts = &def;
+    }
+    if (!out || (!buf && len))
+        return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
     bool stream = opts->framing == SR_FRAMING_STREAM;
     size_t max_hdrs =
         opts->max_headers && opts->max_headers < MAX_HDRS_HARD ? opts->max_headers : MAX_HDRS_HARD;
-    h->hv = h->stack;
-    size_t nh = SR__HEAD_STACK < max_hdrs ? SR__HEAD_STACK : max_hdrs;
-    h->plain = false;
-    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &h->sl, h->hv, &nh, err, &h->plain);
-    if (hl == SR_ENOSPC && max_hdrs > SR__HEAD_STACK) {
+    sr_header stack[STACK_HDRS];
+    sr_header *hv = stack;
+    size_t nh = STACK_HDRS < max_hdrs ? STACK_HDRS : max_hdrs;
+    sr_start_line sl;
+    sr_msg *m = NULL;
+    sr__arena arena = {NULL, NULL};
+    int rc;
+    bool plain = false;
+    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
+    if (hl == SR_ENOSPC && max_hdrs > STACK_HDRS) {
         /* More headers than the stack array: count lines for an upper bound and retry. */
         size_t lines = 0;
         for (const char *q = buf; (q = memchr(q, '\n', len - (size_t)(q - buf))) != NULL; q++)
             lines++;
         nh = lines < max_hdrs ? lines : max_hdrs;
-        h->hv = sr__malloc(opts->alloc, nh * sizeof *h->hv);
-        if (!h->hv) {
-            h->hv = h->stack;
-            return sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+        hv = sr__malloc(opts->alloc, nh * sizeof *hv);
+        if (!hv) {
+            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+            goto out;
         }
-        hl = sr__parse_head_plain(buf, len, 0, &h->sl, h->hv, &nh, err, &h->plain);
+        hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
     }
     if (hl < 0) {
-        int rc = (int)hl;
+        rc = (int)hl;
         if (rc == SR_ENOSPC)
             rc = sr__perr(err, SR_ETOOBIG, err ? err->offset : 0, SR_HDR_NONE,
                           "Too many header fields");
@@ -275,48 +273,39 @@ int sr__msg_frame(sr__head *h, const char *buf, size_t len, const sr_parse_opts 
             rc = sr__perr(err, SR_EBADMSG, len, SR_HDR_NONE, "Incomplete message header");
         else if (rc == SR_EAGAIN)
             sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message");
-        return rc;
+        goto out;
     }
-    h->nh = nh;
     size_t head = (size_t)hl;
     int64_t cl = -1;
-    int rc = read_content_length(h->hv, nh, buf, &cl, err);
+    rc = read_content_length(hv, nh, buf, &cl, err);
     if (rc)
-        return rc;
+        goto out;
     size_t avail = len - head, body_len;
     if (cl >= 0) {
         if ((uint64_t)cl > avail) {
             if (stream && head + (uint64_t)cl <= opts->max_size)
-                return sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message body");
-            if (stream)
-                return sr__perr(err, SR_ETOOBIG, head, SR_HDR_CONTENT_LENGTH, "Message Too Large");
-            /* RFC 3261 §18.3, RFC 4475 §3.1.2.2 clerr */
-            return sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
-                            "Content-Length larger than message body");
+                rc = sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message body");
+            else if (stream)
+                rc = sr__perr(err, SR_ETOOBIG, head, SR_HDR_CONTENT_LENGTH, "Message Too Large");
+            else /* RFC 3261 §18.3, RFC 4475 §3.1.2.2 clerr */
+                rc = sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
+                              "Content-Length larger than message body");
+            goto out;
         }
         body_len = (size_t)cl;
     } else if (stream) {
-        return sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
-                        "Missing Content-Length header field");
+        rc = sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
+                      "Missing Content-Length header field");
+        goto out;
     } else {
         body_len = avail;
     }
-    if (head + body_len > opts->max_size)
-        return sr__perr(err, SR_ETOOBIG, 0, SR_HDR_NONE, "Message Too Large");
-    h->head = head;
-    h->cl = cl;
-    h->body_len = body_len;
-    return 0;
-}
-
-int sr__msg_from_head(sr_msg **out, const sr__head *h, const char *buf, const sr_parse_opts *opts,
-                      sr_parse_error *err)
-{
-    size_t head = h->head, body_len = h->body_len, nh = h->nh;
     size_t size = head + body_len;
-    sr__arena arena = {NULL, NULL};
-    sr_msg *m = NULL;
-    int rc;
+    if (size > opts->max_size) {
+        rc = sr__perr(err, SR_ETOOBIG, 0, SR_HDR_NONE, "Message Too Large");
+        goto out;
+    }
+
     /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
     bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
     if (drop_body) {
@@ -345,8 +334,8 @@ int sr__msg_from_head(sr_msg **out, const sr__head *h, const char *buf, const sr
     m->bytes = bytes;
     m->size = size;
     m->head_len = head;
-    m->plain_head = h->plain;
-    m->clen = h->cl;
+    m->plain_head = plain;
+    m->clen = cl;
     m->max_fwd = -1;
     m->rseq = -1;
     m->body.p = bytes + head;
@@ -359,7 +348,7 @@ int sr__msg_from_head(sr_msg **out, const sr__head *h, const char *buf, const sr
         if ((s).p)                         \
             (s).p = bytes + ((s).p - buf); \
     } while (0)
-    m->sl = h->sl;
+    m->sl = sl;
     REBASE(m->sl.method);
     REBASE(m->sl.uri);
     REBASE(m->sl.version);
@@ -374,7 +363,7 @@ int sr__msg_from_head(sr_msg **out, const sr__head *h, const char *buf, const sr
         m->cap_hdrs = nh;
         /* Move every slice from the caller's buffer to the copy (header slices are never
          * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
-        memcpy(m->hdrs, h->hv, nh * sizeof *h->hv);
+        memcpy(m->hdrs, hv, nh * sizeof *hv);
         uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
         for (size_t k = nh; k-- > 0;) {
             sr_header *d = &m->hdrs[k];
@@ -398,26 +387,15 @@ int sr__msg_from_head(sr_msg **out, const sr__head *h, const char *buf, const sr
             goto out_msg;
     }
     *out = m;
-    return 0;
+    rc = 0;
+    goto out;
 out_msg:
     arena = m->arena;
 out:
-    sr__arena_cleanup(&arena);
-    return rc;
-}
-
-int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
-                 sr_parse_error *err)
-{
-    sr_parse_opts def;
-    opts = sr__parse_opts_or_default(opts, &def);
-    if (!out || (!buf && len))
-        return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
-    sr__head h;
-    int rc = sr__msg_frame(&h, buf, len, opts, err);
-    if (rc == 0)
-        rc = sr__msg_from_head(out, &h, buf, opts, err);
-    sr__head_done(&h, opts);
+    if (rc)
+        sr__arena_cleanup(&arena);
+    if (hv != stack)
+        sr__free(opts->alloc, hv);
     return rc;
 }
 

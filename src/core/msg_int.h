@@ -66,32 +66,6 @@ struct sr_msg {
 ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
                                sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err, bool *plain);
 
-/* sr_msg_parse() in two steps, so that a caller may look at a datagram's head before a
- * message is allocated (sr_build_parse_absorb_ack, build_ack.c). */
-#define SR__HEAD_STACK 64 /* header fields parsed without an allocation */
-typedef struct sr__head {
-    sr_header stack[SR__HEAD_STACK];
-    sr_header *hv; /* stack, or an allocation for more fields (sr__head_done frees it) */
-    size_t nh;
-    sr_start_line sl;
-    size_t head;     /* bytes of the head, empty line included */
-    size_t body_len; /* bytes of the body (Content-Length, or the rest of the datagram) */
-    int64_t cl;      /* Content-Length, -1 absent */
-    bool plain;
-} sr__head;
-
-/* @p opts, or the defaults in @p def for NULL or an older, shorter struct */
-const sr_parse_opts *sr__parse_opts_or_default(const sr_parse_opts *opts, sr_parse_opts *def);
-/* Step one: the head parsed in place (slices into @p buf), the framing checked
- * (Content-Length, max_size); every error sr_msg_parse() reports before it allocates.
- * 0 or an SR_E*; call sr__head_done() after it either way. */
-int sr__msg_frame(sr__head *h, const char *buf, size_t len, const sr_parse_opts *opts,
-                  sr_parse_error *err);
-/* Step two: the message (arena, copy of the bytes, eager values, SR_PARSE_VALIDATE). */
-int sr__msg_from_head(sr_msg **out, const sr__head *h, const char *buf, const sr_parse_opts *opts,
-                      sr_parse_error *err);
-void sr__head_done(sr__head *h, const sr_parse_opts *opts);
-
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);
 
