@@ -113,36 +113,36 @@ static void test_absorbed_shapes(void **state)
 {
     (void)state;
     static const char *const shapes[] = {
-        ACK_HEAD VIA FROM TO CALLID CSEQ TAIL,
+        (ACK_HEAD VIA FROM TO CALLID CSEQ TAIL),
         /* compact forms (RFC 3261 §7.3.3), another order */
-        ACK_HEAD "t: <sip:486@127.0.0.1:5060>;tag=0123456789abcdef\r\n"
-                 "i: 1-7@127.0.0.1\r\nf: <sip:sipp@127.0.0.1:5061>;tag=x\r\n"
-                 "v: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK1\r\n" CSEQ "l: 0\r\n\r\n",
+        (ACK_HEAD "t: <sip:486@127.0.0.1:5060>;tag=0123456789abcdef\r\n"
+                  "i: 1-7@127.0.0.1\r\nf: <sip:sipp@127.0.0.1:5061>;tag=x\r\n"
+                  "v: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK1\r\n" CSEQ "l: 0\r\n\r\n"),
         /* two Via fields, two values in one, an empty first field (the top value is the
          * first one there is) */
-        ACK_HEAD VIA "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK2\r\n" FROM TO CALLID CSEQ TAIL,
-        ACK_HEAD
-        "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK1, SIP/2.0/TCP h;branch=z9hG4bK2\r\n" FROM TO
-            CALLID CSEQ TAIL,
-        ACK_HEAD "Via: \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK3\r\n" FROM TO CALLID CSEQ TAIL,
-        ACK_HEAD "Via: ,SIP/2.0/UDP h;branch=z9hG4bK3\r\n" FROM TO CALLID CSEQ TAIL,
+        (ACK_HEAD VIA "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK2\r\n" FROM TO CALLID CSEQ TAIL),
+        (ACK_HEAD
+         "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK1, SIP/2.0/TCP h;branch=z9hG4bK2\r\n" FROM
+             TO CALLID CSEQ TAIL),
+        (ACK_HEAD "Via: \r\nVia: SIP/2.0/UDP h;branch=z9hG4bK3\r\n" FROM TO CALLID CSEQ TAIL),
+        (ACK_HEAD "Via: ,SIP/2.0/UDP h;branch=z9hG4bK3\r\n" FROM TO CALLID CSEQ TAIL),
         /* fields whose values do not parse hash as missing, as in the message's accessors:
          * a bad top Via, a bad From, a bad CSeq, none of them, two of each (the first counts) */
-        ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1:99999;branch=z9hG4bK1\r\n" FROM TO CALLID CSEQ TAIL,
-        ACK_HEAD VIA "From: <sip:a b>;tag=1\r\n" TO CALLID "CSeq: one ACK\r\n" TAIL,
-        ACK_HEAD TO CSEQ "Content-Length: 0\r\n\r\n",
-        ACK_HEAD VIA VIA FROM "From: <sip:other@h>;tag=2\r\n" TO CALLID "Call-ID: second\r\n" CSEQ
-                              "CSeq: 2 ACK\r\n" TAIL,
+        (ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1:99999;branch=z9hG4bK1\r\n" FROM TO CALLID CSEQ TAIL),
+        (ACK_HEAD VIA "From: <sip:a b>;tag=1\r\n" TO CALLID "CSeq: one ACK\r\n" TAIL),
+        (ACK_HEAD TO CSEQ "Content-Length: 0\r\n\r\n"),
+        (ACK_HEAD VIA VIA FROM "From: <sip:other@h>;tag=2\r\n" TO CALLID "Call-ID: second\r\n" CSEQ
+                               "CSeq: 2 ACK\r\n" TAIL),
         /* LWS and folding in the fields, IPv6, rport, CRLFs before the start line */
-        ACK_HEAD
-        "Via  :  SIP / 2.0 / UDP [2001:db8::1]:5061 ;\r\n branch=z9hG4bK1 ; rport\r\n" FROM TO
-            CALLID CSEQ TAIL,
-        "\r\n\r\n" ACK_HEAD VIA FROM TO CALLID CSEQ TAIL,
+        (ACK_HEAD
+         "Via  :  SIP / 2.0 / UDP [2001:db8::1]:5061 ;\r\n branch=z9hG4bK1 ; rport\r\n" FROM TO
+             CALLID CSEQ TAIL),
+        ("\r\n\r\n" ACK_HEAD VIA FROM TO CALLID CSEQ TAIL),
         /* a body, Content-Length shorter than the datagram, an eager value that fails */
-        ACK_HEAD VIA FROM TO CALLID CSEQ "Max-Forwards: lots\r\nContent-Length: 2\r\n\r\nab--",
+        (ACK_HEAD VIA FROM TO CALLID CSEQ "Max-Forwards: lots\r\nContent-Length: 2\r\n\r\nab--"),
         /* a bare LF ends the lines */
-        "ACK sip:486@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\n"
-        "To: <sip:b@h>;tag=0123456789abcdef\nCall-ID: c\nCSeq: 1 ACK\n\n",
+        ("ACK sip:486@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\n"
+         "To: <sip:b@h>;tag=0123456789abcdef\nCall-ID: c\nCSeq: 1 ACK\n\n"),
     };
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         char *s = with_our_tag(shapes[i]);
@@ -187,44 +187,45 @@ static void test_not_absorbed(void **state)
     static const char *const variants[] = {
         /* our tag, but the head does not parse: a line without a colon, two Content-Length
          * that disagree, one larger than the body, a bad start line */
-        ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ
-                          "No colon\r\n" TAIL,
-        ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ
-                          "Content-Length: 4\r\n" TAIL,
-        ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ
-                          "Content-Length: 40\r\n\r\n",
-        "ACK  sip:486@127.0.0.1:5060 SIP/2.0\r\n" VIA FROM
-        "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
+        (ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ
+                           "No colon\r\n" TAIL),
+        (ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ
+                           "Content-Length: 4\r\n" TAIL),
+        (ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ
+                           "Content-Length: 40\r\n\r\n"),
+        ("ACK  sip:486@127.0.0.1:5060 SIP/2.0\r\n" VIA FROM
+         "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
         /* our tag in a To that does not parse (then the message has no To) */
-        ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@ junk\r\n" CALLID CSEQ TAIL,
-        ACK_HEAD VIA FROM "To: sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
+        (ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@ junk\r\n" CALLID CSEQ TAIL),
+        (ACK_HEAD VIA FROM "To: sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
         /* another method, a method in lower case, a response */
-        "INVITE sip:486@127.0.0.1:5060 SIP/2.0\r\n" VIA FROM
-        "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID "CSeq: 1 INVITE\r\n" TAIL,
-        "ack sip:486@127.0.0.1:5060 SIP/2.0\r\n" VIA FROM
-        "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
-        "SIP/2.0 486 Busy Here\r\n" VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID
-        "CSeq: 1 INVITE\r\n" TAIL,
+        ("INVITE sip:486@127.0.0.1:5060 SIP/2.0\r\n" VIA FROM
+         "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID "CSeq: 1 INVITE\r\n" TAIL),
+        ("ack sip:486@127.0.0.1:5060 SIP/2.0\r\n" VIA FROM
+         "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
+        ("SIP/2.0 486 Busy Here\r\n" VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID
+         "CSeq: 1 INVITE\r\n" TAIL),
         /* a field the tag is derived from changed: branch, sent-by, port, Call-ID, From
          * tag, CSeq number; a second To before ours */
-        ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-7-1-4\r\n" FROM
-                 "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
-        ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.2:5061;branch=z9hG4bK-7-1-3\r\n" FROM
-                 "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
-        ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-7-1-3\r\n" FROM
-                 "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
-        ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n"
-                          "Call-ID: 1-8@127.0.0.1\r\n" CSEQ TAIL,
-        ACK_HEAD VIA "From: sipp <sip:sipp@127.0.0.1:5061>;tag=8SIPpTag001\r\n"
-                     "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
-        ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID "CSeq: 2 ACK\r\n" TAIL,
-        ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=x\r\n"
-                          "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
+        (ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-7-1-4\r\n" FROM
+                  "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
+        (ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.2:5061;branch=z9hG4bK-7-1-3\r\n" FROM
+                  "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
+        (ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-7-1-3\r\n" FROM
+                  "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
+        (ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n"
+                           "Call-ID: 1-8@127.0.0.1\r\n" CSEQ TAIL),
+        (ACK_HEAD VIA "From: sipp <sip:sipp@127.0.0.1:5061>;tag=8SIPpTag001\r\n"
+                      "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
+        (ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID
+                           "CSeq: 2 ACK\r\n" TAIL),
+        (ACK_HEAD VIA FROM "To: <sip:486@127.0.0.1:5060>;tag=x\r\n"
+                           "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
         /* a top Via that now fails, or a Via field before the one that made the tag */
-        ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-7-1-3;rport=x\r\n" FROM
-                 "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
-        ACK_HEAD "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK0\r\n" VIA FROM
-                 "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL,
+        (ACK_HEAD "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-7-1-3;rport=x\r\n" FROM
+                  "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
+        (ACK_HEAD "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK0\r\n" VIA FROM
+                  "To: <sip:486@127.0.0.1:5060>;tag=@T@\r\n" CALLID CSEQ TAIL),
     };
     for (size_t i = 0; i < sizeof variants / sizeof *variants; i++) {
         const char *at = strstr(variants[i], "@T@");
