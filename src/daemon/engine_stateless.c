@@ -13,9 +13,10 @@ void sd__stateless_ack_absorbed(sd_engine *e, const sr_addr *src)
     sd__sign(e, src, SD_SIGN_ALIVE);
 }
 
-/* true when the message @p req (the engine's one parse, sd_engine_receive: sd__parse_absorb,
- * so not an ACK of ours) was handled without the stack; the caller keeps it either way. */
-bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local)
+/* true when the message @p req (the engine's one parse, sd_engine_receive) was handled
+ * without the stack; the caller keeps it either way. */
+bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local,
+                       bool ack_read)
 {
     bool done = false;
     sr_method m = sr_msg_method(req);
@@ -32,8 +33,15 @@ bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, cons
         }
         goto out;
     }
-    if (m == SR_METHOD_ACK)
-        goto out; /* not ours: sd__parse_absorb gives back no ACK of ours (it absorbed those) */
+    if (m == SR_METHOD_ACK) {
+        /* read by sd__parse_absorb: not ours (it absorbed those); else see */
+        if (!ack_read && sr_build_ack_is_ours(req, e->sl_key)) {
+            sd__stateless_ack_absorbed(e, src);
+            e->ack_head_misses = 0; /* ours again: read their heads (engine.c) */
+            done = true;
+        }
+        goto out;
+    }
     unsigned codes[SD_MAX_CAPTURES] = {0};
     /* a stateless rule answers only once the checks pass (below): then the Request-URI
      * parsed, and the rule's reading of its user was the parse's */

@@ -910,6 +910,59 @@ static void test_stateless_ack_from_head(void **state)
     sd_engine_free(e);
 }
 
+/* After many ACKs that are not ours (a mixed configuration's), the engine stops reading ACK
+ * heads first (engine.c, SD_ACK_HEAD_MISSES) and parses them whole: the same ACKs are still
+ * absorbed, counted and dropped as with the heads, and one of ours brings the heads back. */
+static void test_stateless_ack_after_strays(void **state)
+{
+    (void)state;
+    eh_cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: sl\n"
+                               "    match: {user: \"486\"}\n"
+                               "    stateless: 486\n",
+                               &c);
+    const sd_counters *k = sd_engine_counters(e);
+    char *stray =
+        request("ACK", "sip:486@127.0.0.1", "z9hG4bKst0", NULL, NULL, 1, "0123456789abcdef");
+    for (int i = 0; i < 40; i++)
+        feed(e, &c, stray, SR_TP_UDP);
+    assert_int_equal(k->requests[SR_METHOD_ACK], 40);
+    assert_int_equal(k->acks_absorbed, 0);
+    assert_int_equal(c.n, 0);
+    for (int call = 0; call < 3; call++) {
+        char br[32];
+        snprintf(br, sizeof br, "z9hG4bKst%d", call + 1);
+        char *r = request("INVITE", "sip:486@127.0.0.1", br, NULL, NULL, 1, NULL);
+        feed(e, &c, r, SR_TP_UDP);
+        assert_int_equal(eh_status(c.s[c.n - 1].data), 486);
+        char tag[64];
+        snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[c.n - 1].data));
+        /* ours with a line that does not parse: dropped and logged, whichever way it is read */
+        char *bad = request("ACK", "sip:486@127.0.0.1", br, "No colon here\r\n", NULL, 1, tag);
+        uint64_t dropped = k->dropped;
+        feed(e, &c, bad, SR_TP_UDP);
+        assert_int_equal(k->dropped, dropped + 1);
+        assert_true(c.last_dropped);
+        char *ack = request("ACK", "sip:486@127.0.0.1", br, NULL, NULL, 1, tag);
+        feed(e, &c, ack, SR_TP_UDP);
+        assert_int_equal(k->acks_absorbed, (uint64_t)call + 1);
+        assert_int_equal(k->requests[SR_METHOD_ACK], 40 + (uint64_t)call * 11 + 1);
+        /* strays between the calls: counted as requests, never absorbed */
+        for (int i = 0; i < 10; i++)
+            feed(e, &c, stray, SR_TP_UDP);
+        assert_int_equal(k->requests[SR_METHOD_ACK], 40 + (uint64_t)call + 1 + 10 * (call + 1));
+        assert_int_equal(k->acks_absorbed, (uint64_t)call + 1);
+        assert_int_equal(c.n, (size_t)call + 1); /* the 486s only */
+        free(r);
+        free(bad);
+        free(ack);
+    }
+    free(stray);
+    eh_cap_clear(&c);
+    sd_engine_free(e);
+}
+
 /* ------------------------------------------------------------------ checks and matching */
 
 static void test_uas_checks_first(void **state)
@@ -1485,6 +1538,7 @@ int main(void)
         cmocka_unit_test(test_weighted_choice),
         cmocka_unit_test(test_stateless_and_ack_absorbed),
         cmocka_unit_test(test_stateless_ack_from_head),
+        cmocka_unit_test(test_stateless_ack_after_strays),
         cmocka_unit_test(test_uas_checks_first),
         cmocka_unit_test(test_unparseable_gets_400_from_raw_head),
         cmocka_unit_test(test_rule_matching),
