@@ -261,8 +261,21 @@ dinv 'Contact: "x" <sip:a@[2001:db8::1]>;expires=0\r\nSession-Expires: 429496729
 dinv 'Session-Expires: 90;refresher\r\nRecord-Route: <sip:p1;lr>,,<sip:p2>\r\n' | add dialog
 
 # ---- rtp: RTP, RTCP and garbage datagrams (fuzz/seed_rtp.py)
+# ---- build_ack: every RFC 4475 vector, and ACKs of a stateless 486 (To tag of 16 hex digits,
+# which fuzz/fuzz_build_ack.c also replaces by the derived one) in the shapes the head may take
+for f in "$vec"/*.dat; do add build_ack <"$f"; done
+sack() { printf 'ACK sip:486@127.0.0.1:5060 SIP/2.0\r\n%bFrom: sipp <sip:sipp@127.0.0.1:5061>;tag=1SIPpTag001\r\nTo: <sip:486@127.0.0.1:5060>;tag=0123456789abcdef\r\nCall-ID: 1-2@127.0.0.1\r\nCSeq: 1 ACK\r\nContact: sip:sipp@127.0.0.1:5061\r\nMax-Forwards: 70\r\n%bContent-Length: 0\r\n\r\n' "$1" "$2"; }
+sack 'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1-1-3\r\n' 'Subject: Performance Test\r\n' | add build_ack
+sack 'v: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1-1-3, SIP/2.0/TCP p.example.org;branch=z9hG4bKp\r\n' '' | add build_ack
+sack 'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK1\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK2\r\n' '' | add build_ack
+sack 'Via: ,SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\n' '' | add build_ack
+sack 'Via: SIP/2.0/UDP 127.0.0.1:99999;branch=z9hG4bK1\r\n' 'CSeq: x ACK\r\n' | add build_ack
+sack 'Via: SIP/2.0/UDP [2001:db8::1]:5061 ; branch = z9hG4bK1 ; rport\r\n' 'No colon\r\n' | add build_ack
+sack 'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n' 'Content-Length: 3\r\n' | add build_ack
+printf '\r\nACK sip:a@h SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:a@h>;tag=1\r\nt: <sip:b@h>;tag=0123456789abcdef\r\ni: c\r\nCSeq: 1 ACK\r\nl: 0\r\n\r\n' | add build_ack
+
 python3 "$root/fuzz/seed_rtp.py"
 
-for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer dialog rtp; do
+for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer dialog build_ack rtp; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done

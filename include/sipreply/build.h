@@ -11,6 +11,7 @@
 #include <sipreply/error.h>
 #include <sipreply/export.h>
 #include <sipreply/msg.h>
+#include <sipreply/parse.h>
 #include <sipreply/str.h>
 
 #ifdef __cplusplus
@@ -145,6 +146,27 @@ SR_API int sr_build_to_tag(const sr_msg *req, const uint8_t *key, char *out);
  * (NULL, not an ACK, no To tag, another tag).
  */
 SR_API bool sr_build_ack_is_ours(const sr_msg *ack, const uint8_t *key);
+
+/** sr_build_parse_absorb_ack(): the datagram was an ACK of ours, absorbed; no message built. */
+#define SR_BUILD_ACK_ABSORBED 1
+
+/**
+ * sr_msg_parse() for an element that answers statelessly (RFC 3261 §8.2.7): an ACK for a
+ * non-2xx final it sent (§17.1.1.3) is recognised from the head of @p buf, without building
+ * a message, and absorbed (§17.2.1: nothing is sent for it).
+ *
+ * Returns SR_BUILD_ACK_ABSORBED, *@p out untouched, when sr_msg_parse() with @p opts would
+ * return 0 for @p buf and sr_build_ack_is_ours() would find that message ours under @p key
+ * (the one difference: this builds nothing, so it cannot fail for want of memory where
+ * sr_msg_parse() could). Otherwise it returns what sr_msg_parse() returns, with *@p out and
+ * @p err as sr_msg_parse() leaves them: a message it gives back is never an ACK that
+ * sr_build_ack_is_ours() finds ours under @p key. The cost: an ACK that is not ours has its
+ * head parsed twice (here, then by sr_msg_parse()); other messages go to sr_msg_parse() at
+ * once.
+ */
+SR_API int sr_build_parse_absorb_ack(sr_msg **out, const char *buf, size_t len,
+                                     const sr_parse_opts *opts, const uint8_t *key,
+                                     sr_parse_error *err);
 
 /**
  * SipHash-2-4 of @p len bytes at @p data under the 16-byte @p key (Aumasson–Bernstein,

@@ -12,6 +12,10 @@
 /* Keyed hash of the request's transaction identity (top Via branch and sent-by, Call-ID,
  * From tag, CSeq number) with a purpose label, so the tag and the nonce differ. */
 uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *purpose);
+/* The same from the fields themselves: the top Via (NULL: none), the Call-ID, the From tag
+ * and the CSeq number, as the message's accessors give them (missing: empty, 0). */
+uint64_t sr__request_hash_fields(const uint8_t *key, const char *purpose, const sr_via *v,
+                                 sr_str call_id, sr_str from_tag, uint32_t cseq);
 
 /* Decimal form of @p v into @p out (at least 11 bytes), NUL-terminated; returns the length. */
 size_t sr__u32_to_dec(uint32_t v, char *out);

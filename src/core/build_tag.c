@@ -114,13 +114,13 @@ void sr__hex64(uint64_t v, char *out)
     }
 }
 
-uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *purpose)
+static inline uint64_t request_hash(const uint8_t *key, const char *purpose, const sr_via *v,
+                                    sr_str call_id, sr_str from_tag, uint32_t cseq)
 {
     taghash h;
     h.len = 0;
     h.key = key;
     th_field(&h, (sr_str){purpose, strlen(purpose)});
-    const sr_via *v = sr_msg_via(req, 0);
     if (v) {
         th_field(&h, v->branch);
         th_field(&h, v->host);
@@ -129,14 +129,26 @@ uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *pur
     } else {
         th_field(&h, SR_STR_NULL);
     }
-    th_field(&h, sr_msg_call_id(req));
-    const sr_nameaddr *from = sr_msg_from(req);
-    th_field(&h, from ? from->tag : SR_STR_NULL);
-    const sr_cseq *cs = sr_msg_cseq(req);
-    uint32_t n = cs ? cs->num : 0;
-    uint8_t nb[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    th_field(&h, call_id);
+    th_field(&h, from_tag);
+    uint8_t nb[4] = {(uint8_t)(cseq >> 24), (uint8_t)(cseq >> 16), (uint8_t)(cseq >> 8),
+                     (uint8_t)cseq};
     th_fixed(&h, nb, 4);
     return sr_siphash24(key, h.buf, h.len);
+}
+
+uint64_t sr__request_hash_fields(const uint8_t *key, const char *purpose, const sr_via *v,
+                                 sr_str call_id, sr_str from_tag, uint32_t cseq)
+{
+    return request_hash(key, purpose, v, call_id, from_tag, cseq);
+}
+
+uint64_t sr__request_hash(const sr_msg *req, const uint8_t *key, const char *purpose)
+{
+    const sr_nameaddr *from = sr_msg_from(req);
+    const sr_cseq *cs = sr_msg_cseq(req);
+    return request_hash(key, purpose, sr_msg_via(req, 0), sr_msg_call_id(req),
+                        from ? from->tag : SR_STR_NULL, cs ? cs->num : 0);
 }
 
 int sr_build_to_tag(const sr_msg *req, const uint8_t *key, char *out)

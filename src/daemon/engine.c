@@ -6,6 +6,7 @@
 #include "engine_int.h"
 #include "engine_media.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #ifdef __GLIBC__
@@ -220,9 +221,26 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
      * stateless path reads this message, the stack takes it and lends it with its event */
     e->now = now;
     sr_msg *msg = NULL;
-    int rc = sd__parse(e, buf, len, &msg);
+    bool sl = sd__cfg_of(e)->has_stateless;
+    /* with a stateless rule, an ACK's head is read first (sd__parse_absorb) while that finds
+     * ours: after SD_ACK_HEAD_MISSES ACKs in a row that were not, they are parsed whole (and
+     * checked in sd__try_stateless, which goes back to heads when one is ours) but for one
+     * in SD_ACK_HEAD_PROBE. The same ACKs are absorbed either way; only the cost differs. */
+    bool head = sl;
+    if (sl && e->ack_head_misses >= SD_ACK_HEAD_MISSES && len > 4 && memcmp(buf, "ACK ", 4) == 0)
+        head = ++e->ack_head_skipped % SD_ACK_HEAD_PROBE == 0;
+    int rc = head ? sd__parse_absorb(e, buf, len, &msg) : sd__parse(e, buf, len, &msg);
+    if (rc == SR_BUILD_ACK_ABSORBED) {
+        /* the ACK of a stateless rule's non-2xx final (RFC 3261 §17.2.1, §8.2.7), known
+         * from its head: nothing to answer, no message built */
+        e->ack_head_misses = 0;
+        sd__stateless_ack_absorbed(e, src);
+        return;
+    }
     if (rc == 0) {
-        if (sd__cfg_of(e)->has_stateless && sd__try_stateless(e, msg, src, local)) {
+        if (head && sr_msg_method(msg) == SR_METHOD_ACK && e->ack_head_misses < UINT_MAX)
+            e->ack_head_misses++;
+        if (sl && sd__try_stateless(e, msg, src, local, head)) {
             sr_msg_free(msg);
             return;
         }
@@ -290,9 +308,12 @@ bool sd_engine_ack_is_ours(sd_engine *e, const char *buf, size_t len)
     if (len < 4 || memcmp(buf, "ACK ", 4) != 0)
         return false;
     sr_msg *ack = NULL;
-    if (sd__parse(e, buf, len, &ack) != 0)
+    int rc = sd__parse_absorb(e, buf, len, &ack); /* ours under sl_key: no message built */
+    if (rc == SR_BUILD_ACK_ABSORBED)
+        return true;
+    if (rc != 0)
         return false;
-    bool ours = sr_build_ack_is_ours(ack, e->tag_key) || sr_build_ack_is_ours(ack, e->sl_key);
+    bool ours = sr_build_ack_is_ours(ack, e->tag_key);
     sr_msg_free(ack);
     return ours;
 }

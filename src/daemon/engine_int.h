@@ -26,6 +26,10 @@
  * SR_LINT_CACHE_KEY_MAX bytes; a URI seen again (a caller's From and Contact, the
  * Request-URI in the To) is not parsed again. */
 #define SD_LINT_CACHE_BYTES ((size_t)128 << 10)
+/* ACKs not ours in a row after which their heads are no longer read first, and how often
+ * one is then (sd_engine_receive) */
+#define SD_ACK_HEAD_MISSES 8u
+#define SD_ACK_HEAD_PROBE  64u
 
 /*
  * A response sequence. It lives on the caller's stack while it runs within the event that
@@ -116,6 +120,11 @@ struct sd_engine {
     cfg_ref *olds; /* replaced ones still used by jobs */
     uint8_t tag_key[SR_BUILD_KEY_LEN];
     uint8_t sl_key[SR_BUILD_KEY_LEN]; /* stateless replies' To tags (ACK absorption) */
+    /* ACKs read from their head (sd__parse_absorb) that were not ours, in a row: past
+     * SD_ACK_HEAD_MISSES the engine parses ACKs whole again (an ACK not ours would be parsed
+     * twice), and tries the head once every SD_ACK_HEAD_PROBE of them (engine.c) */
+    unsigned ack_head_misses;
+    unsigned ack_head_skipped;
     uint64_t rng;
     uint64_t session; /* the last call's {{session}}: a random start, +1 per call */
     /* the allocated jobs (each also on its transaction's user data): for the sweeps at
@@ -207,6 +216,17 @@ static inline int sd__parse(const sd_engine *e, const char *buf, size_t len, sr_
     sr_parse_opts_init(&po);
     po.alloc = e->alloc;
     return sr_msg_parse(out, buf, len, &po, NULL);
+}
+
+/* sd__parse, but an ACK for a stateless rule's non-2xx final (its To tag derived under
+ * e->sl_key) is recognised from the head and not built: SR_BUILD_ACK_ABSORBED (build.h). A
+ * message it gives back is never such an ACK. */
+static inline int sd__parse_absorb(const sd_engine *e, const char *buf, size_t len, sr_msg **out)
+{
+    sr_parse_opts po;
+    sr_parse_opts_init(&po);
+    po.alloc = e->alloc;
+    return sr_build_parse_absorb_ack(out, buf, len, &po, e->sl_key, NULL);
 }
 
 static inline sd_config *sd__cfg_of(const sd_engine *e)
@@ -383,7 +403,12 @@ size_t sd__dialogs_pending(const sd_engine *e);
 
 /* ------------------------------------------------------------------ engine_stateless.c */
 
-bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local);
+/* @p ack_read: the message came from sd__parse_absorb, so an ACK in it is not ours */
+bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local,
+                       bool ack_read);
+/* engine_stateless.c: an ACK sd__parse_absorb absorbed (RFC 3261 §17.2.1): counted, and a
+ * sign that @p src receives our answers */
+void sd__stateless_ack_absorbed(sd_engine *e, const sr_addr *src);
 
 /* ------------------------------------------------------------------ engine_register.c */
 

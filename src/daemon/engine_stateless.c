@@ -6,9 +6,17 @@
 
 /* ------------------------------------------------------------------ stateless replies */
 
+void sd__stateless_ack_absorbed(sd_engine *e, const sr_addr *src)
+{
+    e->cnt.requests[SR_METHOD_ACK]++;
+    e->cnt.acks_absorbed++;
+    sd__sign(e, src, SD_SIGN_ALIVE);
+}
+
 /* true when the message @p req (the engine's one parse, sd_engine_receive) was handled
  * without the stack; the caller keeps it either way. */
-bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local)
+bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, const sd_local *local,
+                       bool ack_read)
 {
     bool done = false;
     sr_method m = sr_msg_method(req);
@@ -26,10 +34,10 @@ bool sd__try_stateless(sd_engine *e, const sr_msg *req, const sr_addr *src, cons
         goto out;
     }
     if (m == SR_METHOD_ACK) {
-        if (sr_build_ack_is_ours(req, e->sl_key)) {
-            e->cnt.requests[SR_METHOD_ACK]++;
-            e->cnt.acks_absorbed++;
-            sd__sign(e, src, SD_SIGN_ALIVE);
+        /* read by sd__parse_absorb: not ours (it absorbed those); else see */
+        if (!ack_read && sr_build_ack_is_ours(req, e->sl_key)) {
+            sd__stateless_ack_absorbed(e, src);
+            e->ack_head_misses = 0; /* ours again: read their heads (engine.c) */
             done = true;
         }
         goto out;

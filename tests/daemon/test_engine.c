@@ -810,6 +810,159 @@ static void test_stateless_and_ack_absorbed(void **state)
     sd_engine_free(e);
 }
 
+/* The ACK of a stateless 486 is recognised from its head (sr_build_parse_absorb_ack): counted
+ * as before (a request, absorbed, nothing sent, nothing logged), while an ACK of ours whose
+ * head does not parse is dropped and logged as any unparseable datagram, and an ACK with
+ * another To tag goes on to the stack as before (RFC 3261 §17.2.1, §8.2.7). */
+static void test_stateless_ack_from_head(void **state)
+{
+    (void)state;
+    eh_cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: sl\n"
+                               "    match: {user: \"486\"}\n"
+                               "    stateless: 486\n",
+                               &c);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKah1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "486");
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
+    const sd_counters *k = sd_engine_counters(e);
+    uint64_t acks = k->requests[SR_METHOD_ACK];
+    unsigned logs = c.logs;
+
+    /* ours: absorbed, counted, no answer and no log record */
+    char *ack = request("ACK", "sip:486@127.0.0.1", "z9hG4bKah1", NULL, NULL, 1, tag);
+    feed(e, &c, ack, SR_TP_UDP);
+    assert_int_equal(k->acks_absorbed, 1);
+    assert_int_equal(k->requests[SR_METHOD_ACK], acks + 1);
+    assert_int_equal(k->dropped, 0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.logs, logs);
+
+    /* ours with a second, bad Max-Forwards (an eager value that does not parse; the message
+     * does): absorbed as well */
+    char *ack_mf =
+        request("ACK", "sip:486@127.0.0.1", "z9hG4bKah1", "Max-Forwards: many\r\n", NULL, 1, tag);
+    feed(e, &c, ack_mf, SR_TP_UDP);
+    assert_int_equal(k->acks_absorbed, 2);
+    assert_int_equal(k->requests[SR_METHOD_ACK], acks + 2);
+
+    /* the same tag in a head that does not parse (a line without a colon; a second
+     * Content-Length that disagrees): dropped and logged, not absorbed */
+    char *bad_line =
+        request("ACK", "sip:486@127.0.0.1", "z9hG4bKah1", "No colon here\r\n", NULL, 1, tag);
+    feed(e, &c, bad_line, SR_TP_UDP);
+    assert_int_equal(k->dropped, 1);
+    assert_int_equal(c.logs, logs + 1);
+    assert_true(c.last_dropped);
+    assert_string_equal(c.last_note, "dropped: not a SIP message that can be answered");
+    char *bad_cl =
+        request("ACK", "sip:486@127.0.0.1", "z9hG4bKah1", "Content-Length: 7\r\n", NULL, 1, tag);
+    feed(e, &c, bad_cl, SR_TP_UDP);
+    assert_int_equal(k->dropped, 2);
+    assert_int_equal(c.logs, logs + 2);
+    assert_true(c.last_dropped);
+    assert_int_equal(k->acks_absorbed, 2);
+    assert_int_equal(k->requests[SR_METHOD_ACK], acks + 2);
+    assert_int_equal(c.n, 1);
+
+    /* another To tag: not ours, so the stack has it (a stray ACK: counted as a request,
+     * nothing sent) */
+    char *other =
+        request("ACK", "sip:486@127.0.0.1", "z9hG4bKah1", NULL, NULL, 1, "0123456789abcdef");
+    feed(e, &c, other, SR_TP_UDP);
+    assert_int_equal(k->acks_absorbed, 2);
+    assert_int_equal(k->requests[SR_METHOD_ACK], acks + 3);
+    assert_int_equal(k->dropped, 2);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(sd_engine_transactions(e), 0);
+
+    /* ours in compact form (RFC 3261 §7.3.3: v, f, t, i), the Via split over two fields:
+     * the top value is the first field's */
+    size_t n = strlen(ack) + 64;
+    char *compact = malloc(n);
+    assert_non_null(compact);
+    const char *via = strstr(ack, "Via: ");
+    const char *eol = strstr(via, "\r\n");
+    snprintf(compact, n, "%.*sv:%.*s\r\nVia: SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKx%s",
+             (int)(via - ack), ack, (int)(eol - via - 4), via + 4, eol + 2);
+    for (char *q; (q = strstr(compact, "\r\nFrom: ")) != NULL;)
+        memmove(q + 3, q + 7, strlen(q + 7) + 1), q[2] = 'f', q[3] = ':';
+    for (char *q; (q = strstr(compact, "\r\nCall-ID: ")) != NULL;)
+        memmove(q + 3, q + 10, strlen(q + 10) + 1), q[2] = 'i', q[3] = ':';
+    for (char *q; (q = strstr(compact, "\r\nTo: ")) != NULL;)
+        q[2] = 't', q[3] = ':', q[4] = ' ';
+    feed(e, &c, compact, SR_TP_UDP);
+    assert_int_equal(k->acks_absorbed, 3);
+    assert_int_equal(k->requests[SR_METHOD_ACK], acks + 4);
+    assert_int_equal(c.n, 1);
+
+    free(r);
+    free(ack);
+    free(ack_mf);
+    free(bad_line);
+    free(bad_cl);
+    free(other);
+    free(compact);
+    eh_cap_clear(&c);
+    sd_engine_free(e);
+}
+
+/* After many ACKs that are not ours (a mixed configuration's), the engine stops reading ACK
+ * heads first (engine.c, SD_ACK_HEAD_MISSES) and parses them whole: the same ACKs are still
+ * absorbed, counted and dropped as with the heads, and one of ours brings the heads back. */
+static void test_stateless_ack_after_strays(void **state)
+{
+    (void)state;
+    eh_cap c = {0};
+    sd_engine *e = engine_from("rules:\n"
+                               "  - name: sl\n"
+                               "    match: {user: \"486\"}\n"
+                               "    stateless: 486\n",
+                               &c);
+    const sd_counters *k = sd_engine_counters(e);
+    char *stray =
+        request("ACK", "sip:486@127.0.0.1", "z9hG4bKst0", NULL, NULL, 1, "0123456789abcdef");
+    for (int i = 0; i < 40; i++)
+        feed(e, &c, stray, SR_TP_UDP);
+    assert_int_equal(k->requests[SR_METHOD_ACK], 40);
+    assert_int_equal(k->acks_absorbed, 0);
+    assert_int_equal(c.n, 0);
+    for (int call = 0; call < 3; call++) {
+        char br[32];
+        snprintf(br, sizeof br, "z9hG4bKst%d", call + 1);
+        char *r = request("INVITE", "sip:486@127.0.0.1", br, NULL, NULL, 1, NULL);
+        feed(e, &c, r, SR_TP_UDP);
+        assert_int_equal(eh_status(c.s[c.n - 1].data), 486);
+        char tag[64];
+        snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[c.n - 1].data));
+        /* ours with a line that does not parse: dropped and logged, whichever way it is read */
+        char *bad = request("ACK", "sip:486@127.0.0.1", br, "No colon here\r\n", NULL, 1, tag);
+        uint64_t dropped = k->dropped;
+        feed(e, &c, bad, SR_TP_UDP);
+        assert_int_equal(k->dropped, dropped + 1);
+        assert_true(c.last_dropped);
+        char *ack = request("ACK", "sip:486@127.0.0.1", br, NULL, NULL, 1, tag);
+        feed(e, &c, ack, SR_TP_UDP);
+        assert_int_equal(k->acks_absorbed, (uint64_t)call + 1);
+        assert_int_equal(k->requests[SR_METHOD_ACK], 40 + (uint64_t)call * 11 + 1);
+        /* strays between the calls: counted as requests, never absorbed */
+        for (int i = 0; i < 10; i++)
+            feed(e, &c, stray, SR_TP_UDP);
+        assert_int_equal(k->requests[SR_METHOD_ACK], 40 + (uint64_t)call + 1 + 10 * (call + 1));
+        assert_int_equal(k->acks_absorbed, (uint64_t)call + 1);
+        assert_int_equal(c.n, (size_t)call + 1); /* the 486s only */
+        free(r);
+        free(bad);
+        free(ack);
+    }
+    free(stray);
+    eh_cap_clear(&c);
+    sd_engine_free(e);
+}
+
 /* ------------------------------------------------------------------ checks and matching */
 
 static void test_uas_checks_first(void **state)
@@ -1384,6 +1537,8 @@ int main(void)
         cmocka_unit_test(test_unreliable_without_100rel),
         cmocka_unit_test(test_weighted_choice),
         cmocka_unit_test(test_stateless_and_ack_absorbed),
+        cmocka_unit_test(test_stateless_ack_from_head),
+        cmocka_unit_test(test_stateless_ack_after_strays),
         cmocka_unit_test(test_uas_checks_first),
         cmocka_unit_test(test_unparseable_gets_400_from_raw_head),
         cmocka_unit_test(test_rule_matching),

@@ -1,0 +1,154 @@
+/* sipreply core: the ACK of a stateless element's non-2xx final recognised from the head of
+ * its datagram, before any message is built. RFC 3261 §17.1.1.3 (that ACK keeps the INVITE's
+ * top Via branch, Call-ID, From tag and CSeq number, and carries the To tag of the response),
+ * §8.2.7 and §17.2.1 (a stateless element has no transaction to absorb it: it recognises the
+ * To tag it derived, sr_build_to_tag, and sends nothing). */
+#include <stddef.h>
+#include <string.h>
+
+#include "sipreply/build.h"
+
+#include "build_int.h"
+#include "msg_int.h"
+
+#define HEAD_FIELDS 64 /* header fields of an ACK looked at without an allocation */
+
+/* the next field with @p id at or after @p k, or @p nh */
+static size_t next_of(const sr_header *hv, size_t nh, enum sr_hdr_id id, size_t k)
+{
+    while (k < nh && hv[k].id != id)
+        k++;
+    return k;
+}
+
+/* The top Via value as sr_msg_via(m, 0) gives it for the message sr_msg_parse() builds from
+ * this head (msg.c, parse_eager and via_parse_more): the first value of the first Via field
+ * (of a later one when the first holds none), NULL when none parses. */
+static const sr_via *top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v)
+{
+    if (k >= nh)
+        return NULL;
+    sr_parse_error e;
+    sr_str val = hv[k].value;
+    bool more = next_of(hv, nh, SR_HDR_VIA, k + 1) < nh || memchr(val.p, ',', val.len) != NULL;
+    if (!more) /* one field, one value, trimmed already */
+        return val.len && sr_via_parse(v, val, &e) == 0 ? v : NULL;
+    size_t pos = 0;
+    while (k < nh) {
+        sr_str item;
+        if (!sr_value_next(hv[k].value, &pos, &item)) {
+            k = next_of(hv, nh, SR_HDR_VIA, k + 1);
+            pos = 0;
+            continue;
+        }
+        return sr_via_parse(v, item, &e) == 0 ? v : NULL;
+    }
+    return NULL;
+}
+
+/* sr_build_ack_is_ours() for the message this head makes, from the fields it reads: the
+ * first To, From, CSeq and Call-ID (their eager values) and the top Via; @p ctx is the key
+ * (sr__msg_parse_hook, msg_int.h). */
+static bool head_ack_ours(const sr_start_line *sl, const sr_header *hv, size_t nh, const void *ctx)
+{
+    const uint8_t *key = ctx;
+    if (!sl->is_request || sl->method_id != SR_METHOD_ACK)
+        return false;
+    size_t via = nh, to = nh, from = nh, cseq = nh, cid = nh;
+    for (size_t k = 0; k < nh; k++) {
+        switch (hv[k].id) {
+        case SR_HDR_VIA: via = via < nh ? via : k; break;
+        case SR_HDR_TO: to = to < nh ? to : k; break;
+        case SR_HDR_FROM: from = from < nh ? from : k; break;
+        case SR_HDR_CSEQ: cseq = cseq < nh ? cseq : k; break;
+        case SR_HDR_CALL_ID: cid = cid < nh ? cid : k; break;
+        default: break;
+        }
+    }
+    sr_parse_error e;
+    sr_nameaddr tna;
+    if (to == nh || sr_nameaddr_parse(&tna, hv[to].value, &e) != 0 ||
+        tna.tag.len != SR_BUILD_TAG_LEN)
+        return false;
+    sr_via v;
+    const sr_via *tv = top_via(hv, nh, via, &v);
+    sr_nameaddr fna;
+    sr_str ftag =
+        from < nh && sr_nameaddr_parse(&fna, hv[from].value, &e) == 0 ? fna.tag : SR_STR_NULL;
+    sr_cseq cs;
+    uint32_t num = cseq < nh && sr_cseq_parse(&cs, hv[cseq].value, &e) == 0 ? cs.num : 0;
+    sr_str call_id = cid < nh ? hv[cid].value : SR_STR_NULL;
+    char tag[SR_BUILD_TAG_LEN];
+    sr__hex64(sr__request_hash_fields(key, "to-tag", tv, call_id, ftag, num), tag);
+    return memcmp(tag, tna.tag.p, SR_BUILD_TAG_LEN) == 0;
+}
+
+/* What the head of @p buf says, when sr_msg_parse() with @p opts would accept it: OURS, an
+ * ACK of ours under @p key; NOT_OURS, anything else that parses; UNSURE, not decided here (a
+ * head sr_msg_parse refuses, more fields than the stack array, an ACK after CRLFs): the
+ * message decides then. */
+enum head_verdict { UNSURE, OURS, NOT_OURS };
+
+static enum head_verdict head_says(const char *buf, size_t len, const sr_parse_opts *opts,
+                                   const uint8_t *key)
+{
+    bool stream = opts->framing == SR_FRAMING_STREAM;
+    sr_header hv[HEAD_FIELDS];
+    size_t nh =
+        opts->max_headers && opts->max_headers < HEAD_FIELDS ? opts->max_headers : HEAD_FIELDS;
+    sr_start_line sl;
+    bool plain;
+    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, NULL, &plain);
+    if (hl < 0)
+        return UNSURE; /* sr_msg_parse's error, or more fields than hv holds */
+    /* the framing as sr_msg_parse checks it: every Content-Length parses and agrees, the
+     * body is all there (RFC 3261 §18.3), the whole fits max_size */
+    int64_t cl = -1;
+    for (size_t k = 0; k < nh; k++) {
+        uint32_t v;
+        if (hv[k].id != SR_HDR_CONTENT_LENGTH)
+            continue;
+        if (sr_uint32_parse(hv[k].value, &v) || (cl >= 0 && cl != (int64_t)v))
+            return UNSURE;
+        cl = v;
+    }
+    size_t head = (size_t)hl, avail = len - head;
+    if ((cl >= 0 && (uint64_t)cl > avail) || (cl < 0 && stream))
+        return UNSURE;
+    if (head + (cl >= 0 ? (size_t)cl : avail) > opts->max_size)
+        return UNSURE;
+    return head_ack_ours(&sl, hv, nh, key) ? OURS : NOT_OURS;
+}
+
+int sr_build_parse_absorb_ack(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
+                              const uint8_t *key, sr_parse_error *err)
+{
+    if (!out || (!buf && len))
+        return sr_msg_parse(out, buf, len, opts, err); /* its SR_EINVAL */
+    sr_parse_opts def;
+    const sr_parse_opts *o = opts;
+    if (!o || o->size < sizeof *o) { /* as sr_msg_parse takes them */
+        sr_parse_opts_init(&def);
+        if (o)
+            memcpy(&def, o, o->size < sizeof def ? o->size : sizeof def);
+        def.size = sizeof def;
+        o = &def;
+    }
+    /* an ACK's head first: the one of ours is absorbed with no message built; anything else
+     * goes to sr_msg_parse (with validation, the message is needed first) */
+    enum head_verdict h = UNSURE;
+    if (len > 4 && memcmp(buf, "ACK ", 4) == 0 && !(o->flags & SR_PARSE_VALIDATE))
+        h = head_says(buf, len, o, key);
+    if (h == OURS)
+        return SR_BUILD_ACK_ABSORBED;
+    sr_msg *m = NULL;
+    int rc = sr_msg_parse(&m, buf, len, opts, err);
+    if (rc == 0 && h == UNSURE && sr_msg_method(m) == SR_METHOD_ACK &&
+        sr_build_ack_is_ours(m, key)) {
+        sr_msg_free(m);
+        return SR_BUILD_ACK_ABSORBED;
+    }
+    if (rc == 0)
+        *out = m;
+    return rc;
+}
