@@ -264,8 +264,9 @@ int az_link_of(int dlt);
 /* analyze_pipe.c: the input read, decoded, parsed, linted and accounted on @p threads
  * threads (parsing and linting requests in parallel; reading and accounting each by one
  * thread at a time, accounting in capture order): the report of one thread, byte for byte.
- * @p lint: lint requests before accounting (not --no-lint). */
-void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint);
+ * @p lint: lint requests before accounting (not --no-lint); @p stats: where each thread
+ * says at the end how it spent its time (--pipe-stats), or NULL. */
+void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint, FILE *stats);
 
 /* analyze_out.c */
 void az_print_text(const az *a, FILE *out);

@@ -10,9 +10,12 @@
  * come from a pool each thread uses through blocks of its own, and the accountant
  * prefetches the messages parsed on the other core a few ahead. The report is the one of
  * one thread, byte for byte. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, CLOCK_THREAD_CPUTIME_ID */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analyze.h"
 
@@ -74,6 +77,7 @@ typedef struct az_pipe {
     az *a;
     az_input *in;
     bool lint;
+    FILE *stats; /* --pipe-stats: where each thread says how it spent its time, or NULL */
     pthread_mutex_t pool_mu;
 } az_pipe;
 
@@ -195,10 +199,53 @@ static void wake(az_pipe *p)
  * of one core when one thread accounts and another reads. */
 enum { ROLE_ALL, ROLE_ACCOUNT, ROLE_READ, ROLE_PARSE };
 
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --pipe-stats: what a thread did, in wall time (CLOCK_MONOTONIC) per step */
+enum { T_ACCOUNT, T_PARSE, T_READ, T_WAIT, T_STEPS };
+typedef struct pipe_stats {
+    uint64_t ns[T_STEPS], n[T_STEPS], msgs[T_STEPS];
+    uint64_t t0, cpu0;
+} pipe_stats;
+
+static void stats_add(pipe_stats *st, int k, uint64_t t0, size_t msgs)
+{
+    st->ns[k] += clock_ns(CLOCK_MONOTONIC) - t0;
+    st->n[k]++;
+    st->msgs[k] += msgs;
+}
+
+static void stats_print(az_pipe *p, const pipe_stats *st, int role)
+{
+    static const char *const roles[] = {"all", "account", "read", "parse"};
+    static const char *const steps[] = {"account", "parse", "read", "wait"};
+    uint64_t wall = clock_ns(CLOCK_MONOTONIC) - st->t0;
+    uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - st->cpu0;
+    fprintf(p->stats, "pipe-stats: thread %s: wall %.3f s, cpu %.3f s", roles[role],
+            (double)wall / 1e9, (double)cpu / 1e9);
+    for (int k = 0; k < T_STEPS; k++)
+        fprintf(p->stats, "; %s %.3f s (%llu batches, %llu messages)", steps[k],
+                (double)st->ns[k] / 1e9, (unsigned long long)st->n[k],
+                (unsigned long long)st->msgs[k]);
+    fputc('\n', p->stats);
+}
+
 /* Take steps until the last batch is accounted. */
 static void work(az_pipe *p, int role)
 {
     az_pool_cache cache;
+    pipe_stats st;
+    memset(&st, 0, sizeof st);
+    if (p->stats) {
+        st.t0 = clock_ns(CLOCK_MONOTONIC);
+        st.cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    }
+    uint64_t t0 = 0;
     az_pool_attach(&p->a->pool, &cache);
     pthread_mutex_lock(&p->mu);
     while (!p->done) {
@@ -223,8 +270,13 @@ static void work(az_pipe *p, int role)
         if (acct) {
             acct->state = B_ACCOUNTING;
             bool end = acct->end;
+            size_t n = acct->n;
             pthread_mutex_unlock(&p->mu);
+            if (p->stats)
+                t0 = clock_ns(CLOCK_MONOTONIC);
             step_account(p, acct);
+            if (p->stats)
+                stats_add(&st, T_ACCOUNT, t0, n);
             pthread_mutex_lock(&p->mu);
             if (end)
                 p->done = true;
@@ -236,7 +288,11 @@ static void work(az_pipe *p, int role)
         if (parse) {
             parse->state = B_PARSING;
             pthread_mutex_unlock(&p->mu);
+            if (p->stats)
+                t0 = clock_ns(CLOCK_MONOTONIC);
             step_parse(p, parse);
+            if (p->stats)
+                stats_add(&st, T_PARSE, t0, parse->n);
             pthread_mutex_lock(&p->mu);
             parse->state = B_PARSED;
             wake(p);
@@ -247,7 +303,11 @@ static void work(az_pipe *p, int role)
             rd->state = B_READING;
             rd->seq = p->next_read++;
             pthread_mutex_unlock(&p->mu);
+            if (p->stats)
+                t0 = clock_ns(CLOCK_MONOTONIC);
             step_read(p, rd);
+            if (p->stats)
+                stats_add(&st, T_READ, t0, rd->n);
             pthread_mutex_lock(&p->mu);
             p->reading = false;
             if (rd->end)
@@ -257,9 +317,15 @@ static void work(az_pipe *p, int role)
             continue;
         }
         p->waiting++;
+        if (p->stats)
+            t0 = clock_ns(CLOCK_MONOTONIC);
         pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stats)
+            stats_add(&st, T_WAIT, t0, 0);
         p->waiting--;
     }
+    if (p->stats)
+        stats_print(p, &st, role);
     pthread_mutex_unlock(&p->mu);
     az_pool_attach(&p->a->pool, NULL);
 }
@@ -287,7 +353,7 @@ static void pipe_free(az_pipe *p)
     free(p);
 }
 
-void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint)
+void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint, FILE *stats)
 {
     az_pipe *p = calloc(1, sizeof *p);
     bool ok = p != NULL;
@@ -320,6 +386,7 @@ void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint)
     p->a = a;
     p->in = in;
     p->lint = lint;
+    p->stats = stats;
     /* the pool keeps as many blocks as can be in use at once (the messages in flight, the
      * requests kept and the threads' own): no malloc or free once it has them */
     if (az_pool_share(&a->pool, &p->pool_mu,
