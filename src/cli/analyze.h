@@ -225,12 +225,13 @@ void az_parse(sr_cap_msg *cm, const sr_parse_opts *po, sr_msg **m, sr_parse_erro
 /* One SIP message of the capture. */
 void az_message(az *a, const sr_cap_msg *cm);
 /* The same, parsed already (@p m, or NULL when it did not parse: @p e says why); @p pre:
- * when not NULL and @p m is a request, its @p npre findings from az_lint_request() (which
- * is pure, so another thread can run it). Frees or keeps @p m. */
+ * when not NULL, its @p npre findings from az_lint_alone() (which is pure, so another
+ * thread can run it; a response's pair checks are added here). Frees or keeps @p m. */
 void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
                        const sr_lint_finding *pre, size_t npre);
-/* sr_lint_msg() of a request with the options az_message() lints it with. */
-size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap);
+/* sr_lint_msg() of a message with the options az_message() lints it with (a response's
+ * pair checks, which need its request, are not among them: sr_lint_pair_add()). */
+size_t az_lint_alone(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap);
 /* The memo of the linter's byte-keyed checks (--lint-cache, analyze_check.c): each thread
  * that lints gets its own, of @p bytes (0: none), made on its first use. */
 void az_lint_cache_config(size_t bytes);
@@ -348,8 +349,9 @@ az_entry *az_map_put_entry_h(az_map *m, uint64_t h, const void *key, size_t klen
 uint64_t az_cid_hash(const az *a, size_t n);
 bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now);
 void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm);
-/* Lint @p m (@p pre: a request's findings when already computed, else NULL); a request may
- * be kept for the pair checks of its responses (*@p kept: do not free it). */
+/* Lint @p m (@p pre: its findings alone when already computed by az_lint_alone(), else
+ * NULL); a request may be kept for the pair checks of its responses (*@p kept: do not free
+ * it). */
 void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs, bool *kept,
              uint64_t now, const sr_lint_finding *pre, size_t npre);
 bool az_sweep_resend(az *a, void *v);

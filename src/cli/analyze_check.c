@@ -200,17 +200,12 @@ void az_pending_free(void *v) /* inline in its entry: only the request is freed 
     sr_msg_free(p->req);
 }
 
-/* @p pre: the request's findings when already computed (az_lint_request()), else NULL. */
+/* @p pre: the message's findings alone when already computed (az_lint_alone()), else NULL. */
 void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs, bool *kept,
              uint64_t now, const sr_lint_finding *pre, size_t npre)
 {
     sr_lint_finding buf[64];
     const sr_lint_finding *f = buf;
-    sr_lint_opts o;
-    sr_lint_opts_init(&o);
-    if (cm->transport == SR_CAP_UDP)
-        o.input_len = cm->len;
-    o.cache = az_lint_cache_mine();
     size_t n;
     char key[400];
     uint64_t h = 0;
@@ -220,7 +215,7 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
             f = pre;
             n = npre;
         } else {
-            n = az_lint_request(cm, m, buf, 64);
+            n = az_lint_alone(cm, m, buf, 64);
         }
         if (kl && !sr_str_eq(cs->method, SR_STR("ACK"))) {
             az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
@@ -240,7 +235,15 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
         az_pending *p = kl ? az_tab_get_h(&a->pending, h, key, kl) : NULL;
         if (p && a->last_ns - p->at > PENDING_NS)
             p = NULL; /* expired (its expiry has not come round yet) */
-        n = p ? sr_lint_pair(m, p->req, &o, buf, 64) : sr_lint_msg(m, &o, buf, 64);
+        /* the checks of the response alone, then against its request (as sr_lint_pair()) */
+        if (pre) {
+            n = npre < 64 ? npre : 64;
+            memcpy(buf, pre, n * sizeof *buf);
+        } else {
+            n = az_lint_alone(cm, m, buf, 64);
+        }
+        if (p)
+            n = sr_lint_pair_add(m, p->req, buf, 64, n);
     }
     for (size_t i = 0; i < n && i < 64; i++)
         az_finding_add(a, el, &f[i], cm);

@@ -1,7 +1,7 @@
 /* sipreply CLI: `sipreply analyze` on several threads. The input goes through a ring of
  * batches of messages, each in three steps: read (the files read and decoded, the message
- * bytes copied into the batch), parsed (parsing and the lint of requests, which depend on
- * the message alone) and accounted (everything that depends on what came before, in capture
+ * bytes copied into the batch), parsed (parsing and the lint of each message alone, which
+ * depend on the message alone; a response's checks against its request come later) and accounted (everything that depends on what came before, in capture
  * order, as one thread would: az_message_parsed()). The main thread accounts, a second
  * reads: the tables and the decoder's state each stay in one core's cache. Both parse
  * (and any further threads): the reader when the ring is full, the accountant while the
@@ -22,12 +22,12 @@
 #define PIPE_SLOTS       6            /* batches in flight: memory stays bounded */
 #define PIPE_MSGS        512          /* messages per batch */
 #define PIPE_BYTES       (256u << 10) /* message bytes per batch; larger messages get their own */
-#define PIPE_LINTED      64           /* findings kept per request (as az_lint() keeps) */
+#define PIPE_LINTED      64           /* findings kept per message (as az_lint() keeps) */
 #define PIPE_MAX_THREADS 16
 #define PIPE_AHEAD       4    /* messages ahead of the one accounted whose memory is prefetched */
 #define PIPE_PREFETCH    2048 /* bytes of it: the parsed message and the start of its copy */
 
-size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap)
+size_t az_lint_alone(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap)
 {
     sr_lint_opts o;
     sr_lint_opts_init(&o);
@@ -56,7 +56,7 @@ typedef struct pipe_batch {
     size_t n, used;
     bool end; /* the last batch: c holds the final counters */
     az_counts c;
-    sr_lint_finding *f; /* the requests' findings */
+    sr_lint_finding *f; /* the messages' findings (sr_lint_msg(): the pair checks come later) */
     size_t nf, capf;
     pipe_rec rec[PIPE_MSGS];
     char bytes[PIPE_BYTES];
@@ -138,7 +138,7 @@ static void step_read(az_pipe *p, pipe_batch *b)
     }
 }
 
-/* Parse the messages of @p b and lint its requests (any thread, several batches at once). */
+/* Parse the messages of @p b and lint each alone (any thread, several batches at once). */
 static void step_parse(az_pipe *p, pipe_batch *b)
 {
     sr_parse_opts po;
@@ -147,7 +147,7 @@ static void step_parse(az_pipe *p, pipe_batch *b)
     for (size_t i = 0; i < b->n; i++) {
         pipe_rec *r = &b->rec[i];
         az_parse(&r->cm, &po, &r->m, &r->e);
-        if (!p->lint || !r->m || !sr_msg_is_request(r->m))
+        if (!p->lint || !r->m)
             continue;
         if (b->capf - b->nf < PIPE_LINTED) {
             size_t nc = b->capf ? b->capf * 2 : 4096;
@@ -157,7 +157,7 @@ static void step_parse(az_pipe *p, pipe_batch *b)
             b->f = nf;
             b->capf = nc;
         }
-        size_t n = az_lint_request(&r->cm, r->m, &b->f[b->nf], PIPE_LINTED);
+        size_t n = az_lint_alone(&r->cm, r->m, &b->f[b->nf], PIPE_LINTED);
         r->f0 = (uint32_t)b->nf;
         r->nf = (uint32_t)(n < PIPE_LINTED ? n : PIPE_LINTED);
         r->linted = true;
