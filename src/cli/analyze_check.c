@@ -47,12 +47,17 @@ static inline uint64_t hash_words(uint64_t h, const char *k, size_t n)
     return h;
 }
 
-bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
+sr_str az_call_id(const sr_msg *m)
 {
-    if (cm->transport != SR_CAP_UDP || !cs)
-        return false;
-    sr_str cid = a->cid;
-    char key[400];
+    sr_str cid = sr_msg_call_id(m);
+    if (!cid.p)
+        cid.p = "";
+    return cid;
+}
+
+/* The retransmission key: the Call-ID's first 256 bytes and the two addresses. */
+static size_t resend_key(char *key, const sr_cap_msg *cm, sr_str cid)
+{
     size_t k = 0;
     size_t cl = cid.len < 256 ? cid.len : 256;
     memcpy(key + k, cid.p, cl);
@@ -61,9 +66,26 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     k += sizeof cm->src;
     memcpy(key + k, &cm->dst, sizeof cm->dst);
     k += sizeof cm->dst;
-    /* the key's hash: the Call-ID's (hashed once per message) continued over the addresses */
-    uint64_t h = hash_words(a->cid_h256, key + cl, 2 * sizeof cm->src); /* unrolled: a constant */
-    az_resend *r = az_tab_get_touch_h(&a->resend, h, key, k, now);
+    return k;
+}
+
+uint64_t az_resend_hash(const sr_cap_msg *cm, sr_str cid, uint64_t h256)
+{
+    (void)cid;
+    char ad[2 * sizeof cm->src];
+    memcpy(ad, &cm->src, sizeof cm->src);
+    memcpy(ad + sizeof cm->src, &cm->dst, sizeof cm->dst);
+    /* the Call-ID's hash (hashed once per message) continued over the addresses */
+    return hash_words(h256, ad, sizeof ad); /* unrolled: a constant */
+}
+
+bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
+{
+    if (cm->transport != SR_CAP_UDP || !cs)
+        return false;
+    char key[400];
+    size_t k = resend_key(key, cm, a->cid);
+    az_resend *r = az_tab_get_touch_h(&a->resend, a->keys.resend, key, k, now);
     uint32_t compare = 0;
     if (r && a->last_ns - r->last > RESEND_NS) {
         /* forgotten (its expiry has not come round yet): the path starts afresh */
@@ -78,7 +100,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
             r->state = RS_NOTHING;
         }
     } else {
-        r = az_tab_put_inline_h(&a->resend, h, key, k, sizeof *r, now);
+        r = az_tab_put_inline_h(&a->resend, a->keys.resend, key, k, sizeof *r, now);
         if (!r)
             return false;
         r->cseq = cs->num;
@@ -156,12 +178,24 @@ typedef struct az_pending {
     uint64_t at;
 } az_pending;
 
-/* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes; *@p h: its
- * hash, that of the Call-ID's part continued over the rest (a function of the key's bytes:
- * the number and the method hold no space, so the key says where the Call-ID starts) */
-static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uint64_t *h)
+/* The az_hash() of the first @p n bytes of @p cid, whose first 127 and 256 are in @p k. */
+static uint64_t cid_hash(sr_str cid, const az_keys *k, size_t n)
 {
-    sr_str cid = a->cid;
+    size_t k127 = cid.len < 127 ? cid.len : 127, k256 = cid.len < 256 ? cid.len : 256;
+    if (n == k127)
+        return k->cid_h127;
+    if (n == k256)
+        return k->cid_h256;
+    return az_hash(cid.p, n);
+}
+
+/* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes; *@p h (when
+ * not NULL): its hash, that of the Call-ID's part continued over the rest (a function of the
+ * key's bytes: the number and the method hold no space, so the key says where the Call-ID
+ * starts) */
+static size_t txn_key(sr_str cid, const az_keys *ks, char *key, size_t cap, const sr_cseq *cs,
+                      uint64_t *h)
+{
     char num[10];
     size_t nl = az_put_uint(num, cs->num);
     size_t cl = cid.len < 256 ? cid.len : 256, ml = cs->method.len, n = 0, pre = 0;
@@ -175,7 +209,8 @@ static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uin
         if (cl)
             memcpy(key + pre, cid.p, cl);
         n = pre + cl;
-        *h = cl ? az_hash_more(az_cid_hash(a, cl), key, pre) : az_hash(key, n);
+        if (h)
+            *h = cl ? az_hash_more(cid_hash(cid, ks, cl), key, pre) : az_hash(key, n);
         return n;
     }
     sr_str parts[5] = {{num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cl}};
@@ -187,11 +222,21 @@ static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uin
         if (i == 3)
             pre = n;
     }
-    if (pre == 0 || n == pre) /* cut before the Call-ID */
+    if (!h)
+        ;
+    else if (pre == 0 || n == pre) /* cut before the Call-ID */
         *h = az_hash(key, n);
     else
-        *h = az_hash_more(az_cid_hash(a, n - pre), key, pre);
+        *h = az_hash_more(cid_hash(cid, ks, n - pre), key, pre);
     return n;
+}
+
+uint64_t az_txn_hash(sr_str cid, const az_keys *k, const sr_cseq *cs)
+{
+    char key[400];
+    uint64_t h = 0;
+    txn_key(cid, k, key, sizeof key, cs, &h);
+    return h;
 }
 
 void az_pending_free(void *v) /* inline in its entry: only the request is freed */
@@ -208,8 +253,8 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
     const sr_lint_finding *f = buf;
     size_t n;
     char key[400];
-    uint64_t h = 0;
-    size_t kl = cs ? txn_key(a, key, sizeof key, cs, &h) : 0;
+    uint64_t h = a->keys.txn;
+    size_t kl = cs ? txn_key(a->cid, &a->keys, key, sizeof key, cs, NULL) : 0;
     if (sr_msg_is_request(m)) {
         if (pre) {
             f = pre;

@@ -26,6 +26,8 @@
 #define PIPE_MAX_THREADS 16
 #define PIPE_AHEAD       4    /* messages ahead of the one accounted whose memory is prefetched */
 #define PIPE_PREFETCH    2048 /* bytes of it: the parsed message and the start of its copy */
+#define PIPE_TAB_AHEAD   12   /* messages ahead whose table slots are prefetched */
+#define PIPE_TAB_STEP    4    /* then their entries this many messages later, then values */
 
 size_t az_lint_alone(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap)
 {
@@ -42,6 +44,7 @@ typedef struct pipe_rec {
     sr_msg *m;     /* NULL: did not parse (e says why) */
     sr_parse_error e;
     az_counts c; /* the packet counters when the message came */
+    az_keys k;   /* the hashes of its keys (when it parsed) */
     uint32_t f0; /* its findings: f[f0 .. f0 + nf) of the batch */
     uint32_t nf;
     bool linted;
@@ -84,7 +87,7 @@ typedef struct az_pipe {
 static void batch_clear(pipe_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        sr_msg_free(b->rec[i].m); /* only those not accounted */
+        sr_msg_free(b->rec[i].m); /* those the accounting did not keep */
         free(b->rec[i].own);
     }
     b->n = b->used = b->nf = 0;
@@ -96,6 +99,7 @@ static void batch_clear(pipe_batch *b)
 /* Read the next messages into @p b (done by one thread at a time). */
 static void step_read(az_pipe *p, pipe_batch *b)
 {
+    batch_clear(b); /* what the accounting left of its last messages */
     for (;;) {
         sr_cap_msg cm;
         az_counts c;
@@ -147,6 +151,8 @@ static void step_parse(az_pipe *p, pipe_batch *b)
     for (size_t i = 0; i < b->n; i++) {
         pipe_rec *r = &b->rec[i];
         az_parse(&r->cm, &po, &r->m, &r->e);
+        if (r->m)
+            az_keys_of(&r->cm, r->m, &r->k);
         if (!p->lint || !r->m)
             continue;
         if (b->capf - b->nf < PIPE_LINTED) {
@@ -178,13 +184,34 @@ static void step_account(az_pipe *p, pipe_batch *b)
             for (size_t l = 0; l < PIPE_PREFETCH; l += 64)
                 __builtin_prefetch(q + l);
         }
+        /* and what its lookups will read in the tables (most of it out of the cache: the
+         * retransmission state of the last 10 minutes), in three steps, each a few
+         * messages after the one before it has been asked for */
+        for (int st = 0; st < 3; st++) {
+            size_t j = i + (size_t)(PIPE_TAB_AHEAD - st * PIPE_TAB_STEP);
+            const pipe_rec *q = j < b->n ? &b->rec[j] : NULL;
+            if (!q || !q->m)
+                continue;
+            if (q->k.resend)
+                az_tab_prefetch(&a->resend, q->k.resend, st, 64);
+            if (q->k.txn) {
+                const void *v = az_tab_prefetch(&a->pending, q->k.txn, st, 16);
+                if (v && st == 2) /* the request a response is checked against */
+                    for (size_t l = 0; l < PIPE_PREFETCH; l += 64)
+                        __builtin_prefetch((const char *)*(void *const *)v + l);
+            }
+            az_map_prefetch(&a->calls, q->k.cid_h127, st, 0);
+        }
         az_counts_apply(a, &r->c);
-        az_message_parsed(a, &r->cm, r->m, &r->e, r->linted ? &b->f[r->f0] : NULL, r->nf);
-        r->m = NULL; /* freed or kept by the accounting */
+        if (az_message_parsed(a, &r->cm, r->m, &r->e, r->linted ? &b->f[r->f0] : NULL, r->nf,
+                              r->m ? &r->k : NULL))
+            r->m = NULL; /* kept by the accounting */
     }
     if (b->end)
         az_counts_apply(a, &b->c);
-    batch_clear(b);
+    /* the messages not kept are freed when the batch is read into again (batch_clear()):
+     * by the reading thread, which parsed most of them, its pool's blocks back in its own
+     * cache, and not by the accountant, which sets the pace */
 }
 
 /* ------------------------------------------------------------------ the threads */
