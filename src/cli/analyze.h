@@ -171,10 +171,13 @@ typedef struct az_method {
 /* The hashes of the keys a message is accounted under, from the message alone, so that any
  * thread can compute them before the accounting (which can then look ahead in its tables):
  * the az_hash() of the Call-ID's first 127 bytes (the key of the calls) and of its first 256
- * (in the keys of the other tables), of the retransmission key (UDP with a CSeq) and of the
- * pending-request key (with a CSeq); 0 where there is no such key. */
+ * (in the keys of the other tables), and, when @p all, of the retransmission key (UDP with a
+ * CSeq) and of the pending-request key (with a CSeq; 0 where there is no such key). Without
+ * all, the accounting hashes those two as it builds them (one thread: nothing to look ahead
+ * for, and cheaper than hashing them apart). */
 typedef struct az_keys {
     uint64_t cid_h127, cid_h256, resend, txn;
+    bool all;
 } az_keys;
 
 typedef struct az {
@@ -239,8 +242,8 @@ void az_message(az *a, const sr_cap_msg *cm);
  * responses to come), false when the caller frees it (when it likes: nothing refers to it). */
 bool az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
                        const sr_lint_finding *pre, size_t npre, const az_keys *keys);
-/* The hashes of @p m's keys (@p m parsed; pure: any thread). */
-void az_keys_of(const sr_cap_msg *cm, const sr_msg *m, az_keys *k);
+/* The hashes of @p m's keys (@p m parsed; pure: any thread); @p all: see az_keys. */
+void az_keys_of(const sr_cap_msg *cm, const sr_msg *m, az_keys *k, bool all);
 /* sr_lint_msg() of a message with the options az_message() lints it with (a response's
  * pair checks, which need its request, are not among them: sr_lint_pair_add()). */
 size_t az_lint_alone(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap);
@@ -408,9 +411,9 @@ az_entry *az_map_put_entry_h(az_map *m, uint64_t h, const void *key, size_t klen
 /* analyze_check.c: the retransmission rule and the conformance checks of each message */
 /* The Call-ID of @p m as the tables key it ("" when it has none: no null pointer is copied) */
 sr_str az_call_id(const sr_msg *m);
-/* The hash of the retransmission key of a message with Call-ID @p cid (@p h256: az_hash() of
- * its first 256 bytes) sent from cm->src to cm->dst. */
-uint64_t az_resend_hash(const sr_cap_msg *cm, sr_str cid, uint64_t h256);
+/* The hash of the retransmission key of a message whose Call-ID's first 256 bytes have the
+ * az_hash() @p h256, sent from cm->src to cm->dst. */
+uint64_t az_resend_hash(const sr_cap_msg *cm, uint64_t h256);
 /* The hash of the pending-request key of a message with CSeq @p cs and Call-ID @p cid. */
 uint64_t az_txn_hash(sr_str cid, const az_keys *k, const sr_cseq *cs);
 bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now);

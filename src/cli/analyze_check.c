@@ -69,9 +69,8 @@ static size_t resend_key(char *key, const sr_cap_msg *cm, sr_str cid)
     return k;
 }
 
-uint64_t az_resend_hash(const sr_cap_msg *cm, sr_str cid, uint64_t h256)
+uint64_t az_resend_hash(const sr_cap_msg *cm, uint64_t h256)
 {
-    (void)cid;
     char ad[2 * sizeof cm->src];
     memcpy(ad, &cm->src, sizeof cm->src);
     memcpy(ad + sizeof cm->src, &cm->dst, sizeof cm->dst);
@@ -85,7 +84,8 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
         return false;
     char key[400];
     size_t k = resend_key(key, cm, a->cid);
-    az_resend *r = az_tab_get_touch_h(&a->resend, a->keys.resend, key, k, now);
+    uint64_t h = a->keys.all ? a->keys.resend : az_resend_hash(cm, a->keys.cid_h256);
+    az_resend *r = az_tab_get_touch_h(&a->resend, h, key, k, now);
     uint32_t compare = 0;
     if (r && a->last_ns - r->last > RESEND_NS) {
         /* forgotten (its expiry has not come round yet): the path starts afresh */
@@ -100,7 +100,7 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
             r->state = RS_NOTHING;
         }
     } else {
-        r = az_tab_put_inline_h(&a->resend, a->keys.resend, key, k, sizeof *r, now);
+        r = az_tab_put_inline_h(&a->resend, h, key, k, sizeof *r, now);
         if (!r)
             return false;
         r->cseq = cs->num;
@@ -178,6 +178,9 @@ typedef struct az_pending {
     uint64_t at;
 } az_pending;
 
+#define TXN_KEY_MAX 400 /* room for a pending-request key and its NUL */
+#define TXN_PRE_MAX 48  /* "CSEQ METHOD " of the usual method, built apart to hash it */
+
 /* The az_hash() of the first @p n bytes of @p cid, whose first 127 and 256 are in @p k. */
 static uint64_t cid_hash(sr_str cid, const az_keys *k, size_t n)
 {
@@ -233,7 +236,27 @@ static size_t txn_key(sr_str cid, const az_keys *ks, char *key, size_t cap, cons
 
 uint64_t az_txn_hash(sr_str cid, const az_keys *k, const sr_cseq *cs)
 {
-    char key[400];
+    char num[10];
+    size_t nl = az_put_uint(num, cs->num);
+    size_t cl = cid.len < 256 ? cid.len : 256, ml = cs->method.len;
+    if (cl && nl + 1 + ml + 1 + cl <= TXN_KEY_MAX - 1) {
+        /* the usual key, nothing cut: the Call-ID's hash (it is k->cid_h256) continued
+         * over "CSEQ METHOD ", which txn_key() puts before it: FNV-1a is a stream, so these
+         * are the values of the key built and hashed, without building it */
+        char pre[TXN_PRE_MAX];
+        if (nl + ml + 2 <= sizeof pre) {
+            memcpy(pre, num, nl);
+            pre[nl] = ' ';
+            memcpy(pre + nl + 1, cs->method.p, ml);
+            pre[nl + 1 + ml] = ' ';
+            return az_hash_more(k->cid_h256, pre, nl + ml + 2);
+        }
+        uint64_t h = az_hash_more(k->cid_h256, num, nl);
+        h = az_hash_more(h, " ", 1);
+        h = az_hash_more(h, cs->method.p, ml);
+        return az_hash_more(h, " ", 1);
+    }
+    char key[TXN_KEY_MAX];
     uint64_t h = 0;
     txn_key(cid, k, key, sizeof key, cs, &h);
     return h;
@@ -252,9 +275,9 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
     sr_lint_finding buf[64];
     const sr_lint_finding *f = buf;
     size_t n;
-    char key[400];
+    char key[TXN_KEY_MAX];
     uint64_t h = a->keys.txn;
-    size_t kl = cs ? txn_key(a->cid, &a->keys, key, sizeof key, cs, NULL) : 0;
+    size_t kl = cs ? txn_key(a->cid, &a->keys, key, sizeof key, cs, a->keys.all ? NULL : &h) : 0;
     if (sr_msg_is_request(m)) {
         if (pre) {
             f = pre;

@@ -152,7 +152,7 @@ static void step_parse(az_pipe *p, pipe_batch *b)
         pipe_rec *r = &b->rec[i];
         az_parse(&r->cm, &po, &r->m, &r->e);
         if (r->m)
-            az_keys_of(&r->cm, r->m, &r->k);
+            az_keys_of(&r->cm, r->m, &r->k, true);
         if (!p->lint || !r->m)
             continue;
         if (b->capf - b->nf < PIPE_LINTED) {
@@ -171,6 +171,33 @@ static void step_parse(az_pipe *p, pipe_batch *b)
     }
 }
 
+/* The first PIPE_PREFETCH bytes of @p m, four lines a turn. */
+static inline void prefetch_msg(const void *m)
+{
+    const char *q = m;
+    for (size_t l = 0; l < PIPE_PREFETCH; l += 256) {
+        __builtin_prefetch(q + l);
+        __builtin_prefetch(q + l + 64);
+        __builtin_prefetch(q + l + 128);
+        __builtin_prefetch(q + l + 192);
+    }
+}
+
+/* Step @p st (az_tab_prefetch()) of what the accounting of @p r will read in the tables. */
+static inline void prefetch_keys(const az *a, const pipe_rec *r, int st)
+{
+    if (!r->m)
+        return;
+    if (r->k.resend)
+        az_tab_prefetch(&a->resend, r->k.resend, st, 64);
+    if (r->k.txn) {
+        const void *v = az_tab_prefetch(&a->pending, r->k.txn, st, 16);
+        if (v && st == 2 && !sr_msg_is_request(r->m))
+            prefetch_msg(*(void *const *)v); /* the request (az_pending.req) */
+    }
+    az_map_prefetch(&a->calls, r->k.cid_h127, st, 0);
+}
+
 /* Account the messages of @p b in order (one thread at a time, batches in order). */
 static void step_account(az_pipe *p, pipe_batch *b)
 {
@@ -179,29 +206,18 @@ static void step_account(az_pipe *p, pipe_batch *b)
         pipe_rec *r = &b->rec[i];
         /* a message parsed on another core is read from its cache: ask for the first
          * PIPE_PREFETCH bytes of a message a few ahead while this one is accounted */
-        if (i + PIPE_AHEAD < b->n && b->rec[i + PIPE_AHEAD].m) {
-            const char *q = (const char *)b->rec[i + PIPE_AHEAD].m;
-            for (size_t l = 0; l < PIPE_PREFETCH; l += 64)
-                __builtin_prefetch(q + l);
-        }
+        if (i + PIPE_AHEAD < b->n && b->rec[i + PIPE_AHEAD].m)
+            prefetch_msg(b->rec[i + PIPE_AHEAD].m);
         /* and what its lookups will read in the tables (most of it out of the cache: the
          * retransmission state of the last 10 minutes), in three steps, each a few
-         * messages after the one before it has been asked for */
-        for (int st = 0; st < 3; st++) {
-            size_t j = i + (size_t)(PIPE_TAB_AHEAD - st * PIPE_TAB_STEP);
-            const pipe_rec *q = j < b->n ? &b->rec[j] : NULL;
-            if (!q || !q->m)
-                continue;
-            if (q->k.resend)
-                az_tab_prefetch(&a->resend, q->k.resend, st, 64);
-            if (q->k.txn) {
-                const void *v = az_tab_prefetch(&a->pending, q->k.txn, st, 16);
-                if (v && st == 2) /* the request a response is checked against */
-                    for (size_t l = 0; l < PIPE_PREFETCH; l += 64)
-                        __builtin_prefetch((const char *)*(void *const *)v + l);
-            }
-            az_map_prefetch(&a->calls, q->k.cid_h127, st, 0);
-        }
+         * messages after the one before it has been asked for: the slots, the entries, the
+         * values (a response's request: the one it is checked against) */
+        if (i + PIPE_TAB_AHEAD < b->n)
+            prefetch_keys(a, &b->rec[i + PIPE_TAB_AHEAD], 0);
+        if (i + PIPE_TAB_AHEAD - PIPE_TAB_STEP < b->n)
+            prefetch_keys(a, &b->rec[i + PIPE_TAB_AHEAD - PIPE_TAB_STEP], 1);
+        if (i + PIPE_TAB_AHEAD - 2 * PIPE_TAB_STEP < b->n)
+            prefetch_keys(a, &b->rec[i + PIPE_TAB_AHEAD - 2 * PIPE_TAB_STEP], 2);
         az_counts_apply(a, &r->c);
         if (az_message_parsed(a, &r->cm, r->m, &r->e, r->linted ? &b->f[r->f0] : NULL, r->nf,
                               r->m ? &r->k : NULL))

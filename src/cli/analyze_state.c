@@ -424,15 +424,21 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
 
 /* ------------------------------------------------------------------ entry points */
 
-void az_keys_of(const sr_cap_msg *cm, const sr_msg *m, az_keys *k)
+void az_keys_of(const sr_cap_msg *cm, const sr_msg *m, az_keys *k, bool all)
 {
     sr_str cid = az_call_id(m);
     size_t k127 = cid.len < 127 ? cid.len : 127, k256 = cid.len < 256 ? cid.len : 256;
     k->cid_h127 = az_hash(cid.p, k127);
     k->cid_h256 = az_hash_more(k->cid_h127, cid.p + k127, k256 - k127);
+    k->all = all;
+    k->resend = k->txn = 0;
+    if (!all)
+        return;
     const sr_cseq *cs = sr_msg_cseq(m);
-    k->resend = cs && cm->transport == SR_CAP_UDP ? az_resend_hash(cm, cid, k->cid_h256) : 0;
-    k->txn = cs ? az_txn_hash(cid, k, cs) : 0;
+    if (cs && cm->transport == SR_CAP_UDP)
+        k->resend = az_resend_hash(cm, k->cid_h256);
+    if (cs)
+        k->txn = az_txn_hash(cid, k, cs);
 }
 
 int az_init(az *a)
@@ -541,7 +547,7 @@ bool az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
     if (keys)
         a->keys = *keys;
     else
-        az_keys_of(cm, m, &a->keys);
+        az_keys_of(cm, m, &a->keys, false);
     const sr_cseq *cs = sr_msg_cseq(m);
     bool resend = az_is_resend(a, cm, m, cs, now);
     a->messages++;
