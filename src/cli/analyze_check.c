@@ -3,6 +3,7 @@
  * pair checks of their responses. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,13 +70,14 @@ static size_t resend_key(char *key, const sr_cap_msg *cm, sr_str cid)
     return k;
 }
 
+/* the two addresses are one run of bytes: the key's after the Call-ID, hashed in place */
+_Static_assert(offsetof(sr_cap_msg, dst) == offsetof(sr_cap_msg, src) + sizeof(sr_cap_addr),
+               "sr_cap_msg: dst right after src");
+
 uint64_t az_resend_hash(const sr_cap_msg *cm, uint64_t h256)
 {
-    char ad[2 * sizeof cm->src];
-    memcpy(ad, &cm->src, sizeof cm->src);
-    memcpy(ad + sizeof cm->src, &cm->dst, sizeof cm->dst);
     /* the Call-ID's hash (hashed once per message) continued over the addresses */
-    return hash_words(h256, ad, sizeof ad); /* unrolled: a constant */
+    return hash_words(h256, (const char *)&cm->src, 2 * sizeof cm->src); /* unrolled: a constant */
 }
 
 bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
@@ -244,10 +246,12 @@ uint64_t az_txn_hash(sr_str cid, const az_keys *k, const sr_cseq *cs)
          * over "CSEQ METHOD ", which txn_key() puts before it: FNV-1a is a stream, so these
          * are the values of the key built and hashed, without building it */
         char pre[TXN_PRE_MAX];
-        if (nl + ml + 2 <= sizeof pre) {
-            memcpy(pre, num, nl);
+        if (nl + ml + 2 <= sizeof pre) { /* a few bytes: copied by hand, hashed in one call */
+            for (size_t i = 0; i < nl; i++)
+                pre[i] = num[i];
             pre[nl] = ' ';
-            memcpy(pre + nl + 1, cs->method.p, ml);
+            for (size_t i = 0; i < ml; i++)
+                pre[nl + 1 + i] = cs->method.p[i];
             pre[nl + 1 + ml] = ' ';
             return az_hash_more(k->cid_h256, pre, nl + ml + 2);
         }
