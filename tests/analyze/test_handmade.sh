@@ -150,15 +150,6 @@ case $st in
 *"lookups"*"hits"*"evictions"*) echo "ok: --lint-cache-stats: $st" ;;
 *) fail "--lint-cache-stats: '$st'" ;;
 esac
-# --pipe-stats: a line per thread on standard error, the report unchanged
-"$cli" analyze --json --no-progress --threads 2 "$tmp/gen3.pcap" >"$tmp/p0.out" 2>/dev/null
-"$cli" analyze --json --no-progress --threads 2 --pipe-stats "$tmp/gen3.pcap" >"$tmp/p1.out" 2>"$tmp/p1.err"
-if cmp -s "$tmp/p0.out" "$tmp/p1.out" && [ "$(grep -c '^pipe-stats: thread ' "$tmp/p1.err")" = 2 ] &&
-    grep -q '^pipe-stats: thread account: .*account [0-9.]* s ([0-9]* batches, [1-9][0-9]* messages)' "$tmp/p1.err"; then
-    echo "ok: --pipe-stats: $(wc -l <"$tmp/p1.err") lines, report unchanged"
-else
-    fail "--pipe-stats: $(cat "$tmp/p1.err")"
-fi
 "$cli" analyze --lint-cache 2 "$tmp/gen3.pcap" >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] && echo "ok: --lint-cache 2: exit 2" || fail "--lint-cache 2: exit $rc"
 # three threads (two parse at once), and the default, on the many-batch capture and two files
