@@ -6,7 +6,7 @@
  * reads: the tables and the decoder's state each stay in one core's cache. Both parse
  * (and any further threads): the reader when the ring is full, the accountant while the
  * next batch is not parsed yet; the accountant also reads when nothing else is ready. A thread with nothing to do sleeps on a condition variable.
- * A batch of 512 messages changes hands three times under one lock; the parsed messages
+ * A batch of 256 messages changes hands three times under one lock; the parsed messages
  * come from a pool each thread uses through blocks of its own, and the accountant
  * prefetches the messages parsed on the other core a few ahead. The report is the one of
  * one thread, byte for byte. */
@@ -19,9 +19,12 @@
 
 #include "analyze.h"
 
+/* PIPE_MSGS: with 256 messages a batch instead of 512, two threads took 10-15 % less wall
+ * time (28 of 35 runs in turn, docs/performance.md): a batch's parsed messages (each a block
+ * of a few KiB) are likelier to be still in a cache when accounted */
 #define PIPE_SLOTS       6            /* batches in flight: memory stays bounded */
-#define PIPE_MSGS        512          /* messages per batch */
-#define PIPE_BYTES       (256u << 10) /* message bytes per batch; larger messages get their own */
+#define PIPE_MSGS        256          /* messages per batch */
+#define PIPE_BYTES       (128u << 10) /* message bytes per batch; larger messages get their own */
 #define PIPE_LINTED      64           /* findings kept per message (as az_lint() keeps) */
 #define PIPE_MAX_THREADS 16
 #define PIPE_AHEAD       4    /* messages ahead of the one accounted whose memory is prefetched */
