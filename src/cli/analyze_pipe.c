@@ -19,9 +19,9 @@
 
 #include "analyze.h"
 
-/* PIPE_MSGS: with 256 messages a batch instead of 512, two threads took 10-15 % less wall
- * time (28 of 35 runs in turn, docs/performance.md): a batch's parsed messages (each a block
- * of a few KiB) are likelier to be still in a cache when accounted */
+/* PIPE_MSGS: with 256 messages a batch instead of 512, two threads were faster in 28 of 35
+ * runs in turn (docs/performance.md): a batch's parsed messages (each a block of a few KiB)
+ * are likelier to be still in a cache when accounted */
 #define PIPE_SLOTS       6            /* batches in flight: memory stays bounded */
 #define PIPE_MSGS        256          /* messages per batch */
 #define PIPE_BYTES       (128u << 10) /* message bytes per batch; larger messages get their own */
