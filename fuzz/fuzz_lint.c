@@ -1,5 +1,7 @@
 /* sipreply fuzz target: the linter on any parsed message, alone and paired — the input is one
- * or two messages framed as on a stream. abort() when a count or a finding is inconsistent. */
+ * or two messages framed as on a stream. abort() when a count or a finding is inconsistent,
+ * or when the pair checks run apart (sr_lint_msg() then sr_lint_pair_add()) differ from
+ * sr_lint_pair(). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,19 @@ static void check(const sr_lint_finding *f, size_t n, size_t cap)
     }
     if (sr_lint_must_count(f, shown) > shown)
         abort();
+}
+
+/* sr_lint_msg() then sr_lint_pair_add() must give what sr_lint_pair() gave (@p f, @p n) */
+static void same_split(const sr_msg *resp, const sr_msg *req, const sr_lint_finding *f, size_t n)
+{
+    sr_lint_finding g[8];
+    size_t m = sr_lint_pair_add(resp, req, g, 8, sr_lint_msg(resp, NULL, g, 8));
+    if (m != n)
+        abort();
+    for (size_t i = 0; i < n && i < 8; i++) {
+        if (g[i].rule != f[i].rule || g[i].arg != f[i].arg)
+            abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,8 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (b) {
         n = sr_lint_pair(b, a, NULL, f, 8);
         check(f, n, 8);
+        same_split(b, a, f, n);
         n = sr_lint_pair(a, b, NULL, f, 8);
         check(f, n, 8);
+        same_split(a, b, f, n);
     }
     sr_msg_free(b);
     sr_msg_free(a);

@@ -228,6 +228,18 @@ SR_API size_t sr_lint_msg(const sr_msg *msg, const sr_lint_opts *o, sr_lint_find
 SR_API size_t sr_lint_pair(const sr_msg *resp, const sr_msg *req, const sr_lint_opts *o,
                            sr_lint_finding *out, size_t cap);
 
+/**
+ * The PAIR rules of sr_lint_pair() alone, for a caller that has run sr_lint_msg() on @p resp
+ * already (possibly elsewhere, e.g. on another thread): @p n is the count it returned, and
+ * the first min(@p n, @p cap) entries of @p out hold its findings. The PAIR findings of
+ * @p resp against @p req follow them in @p out (as room allows); returns the new count.
+ * sr_lint_msg(resp, o, out, cap) followed by sr_lint_pair_add(resp, req, out, cap, n) fills
+ * @p out and returns exactly what sr_lint_pair(resp, req, o, out, cap) does. A NULL @p resp
+ * gives 0; with a NULL @p req, a request as @p req or @p resp, nothing is added.
+ */
+SR_API size_t sr_lint_pair_add(const sr_msg *resp, const sr_msg *req, sr_lint_finding *out,
+                               size_t cap, size_t n);
+
 /** The number of MUST findings among the first @p n of @p f. */
 SR_API size_t sr_lint_must_count(const sr_lint_finding *f, size_t n);
 

@@ -52,7 +52,9 @@ static void usage(FILE *out)
             "                  parse and lint requests; the same report as one thread\n"
             "  --lint-cache KIB  memory of the memo of syntax checks by exact bytes, per\n"
             "                  thread (default 1024; 0: none; the same report either way)\n"
-            "  --lint-cache-stats  say on standard error how often the memo was used\n\n"
+            "  --lint-cache-stats  say on standard error how often the memo was used\n"
+            "  --pipe-stats    with --threads 2 or more, say on standard error how each\n"
+            "                  thread spent its time (reading, parsing, accounting, waiting)\n\n"
             "Link types: Ethernet (with VLAN tags), Linux cooked v1/v2, BSD loopback, raw IP.\n"
             "IPv4/IPv6 fragments are reassembled, TCP streams too; SIP is recognised by\n"
             "content on any port. Bad packets are counted and skipped. docs/analyze.md\n"
@@ -180,6 +182,7 @@ static int capture_live(az *a, const char *iface, const char *filter, unsigned e
 int cmd_analyze(int argc, char **argv)
 {
     bool json = false, csv = false, progress_on = true, no_lint = false, lc_stats = false;
+    bool pipe_stats = false;
     unsigned long lc_kib = 1024;
     const char *iface = NULL, *filter = NULL, *html = NULL;
     unsigned every = 5;
@@ -212,6 +215,8 @@ int cmd_analyze(int argc, char **argv)
             }
         } else if (strcmp(s, "--lint-cache-stats") == 0) {
             lc_stats = true;
+        } else if (strcmp(s, "--pipe-stats") == 0) {
+            pipe_stats = true;
         } else if (strcmp(s, "--threads") == 0 && i + 1 < argc) {
             threads = strtol(argv[++i], NULL, 10);
             if (threads < 1 || threads > 16) {
@@ -268,7 +273,7 @@ int cmd_analyze(int argc, char **argv)
             }
             az_counts_apply(a, &c);
         } else {
-            az_pipe_run(a, in, (unsigned)threads, !no_lint);
+            az_pipe_run(a, in, (unsigned)threads, !no_lint, pipe_stats ? stderr : NULL);
         }
         if (in)
             rc = az_input_free(in);

@@ -168,6 +168,18 @@ typedef struct az_method {
     uint64_t finals[7];    /* final responses to it by class 1..6 (index 0 unused) */
 } az_method;
 
+/* The hashes of the keys a message is accounted under, from the message alone, so that any
+ * thread can compute them before the accounting (which can then look ahead in its tables):
+ * the az_hash() of the Call-ID's first 127 bytes (the key of the calls) and of its first 256
+ * (in the keys of the other tables), and, when @p all, of the retransmission key (UDP with a
+ * CSeq) and of the pending-request key (with a CSeq; 0 where there is no such key). Without
+ * all, the accounting hashes those two as it builds them (one thread: nothing to look ahead
+ * for, and cheaper than hashing them apart). */
+typedef struct az_keys {
+    uint64_t cid_h127, cid_h256, resend, txn;
+    bool all;
+} az_keys;
+
 typedef struct az {
     /* options */
     bool csv;
@@ -197,10 +209,9 @@ typedef struct az {
     size_t nspare;
     size_t sweep_calls, sweep_resend, sweep_pending; /* incremental expiry cursors */
     uint64_t pending_full; /* requests not kept: AZ_MAX_PENDING were waiting already */
-    /* the message being accounted: its Call-ID and the az_hash() of its first 127 bytes
-     * (the key of the calls) and of its first 256 (in the keys of the other tables) */
+    /* the message being accounted: its Call-ID and its keys' hashes (az_keys_of()) */
     sr_str cid;
-    uint64_t cid_h127, cid_h256;
+    az_keys keys;
     /* findings */
     az_finding *findings;
     size_t nfindings, capfindings;
@@ -225,12 +236,17 @@ void az_parse(sr_cap_msg *cm, const sr_parse_opts *po, sr_msg **m, sr_parse_erro
 /* One SIP message of the capture. */
 void az_message(az *a, const sr_cap_msg *cm);
 /* The same, parsed already (@p m, or NULL when it did not parse: @p e says why); @p pre:
- * when not NULL and @p m is a request, its @p npre findings from az_lint_request() (which
- * is pure, so another thread can run it). Frees or keeps @p m. */
-void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
-                       const sr_lint_finding *pre, size_t npre);
-/* sr_lint_msg() of a request with the options az_message() lints it with. */
-size_t az_lint_request(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap);
+ * when not NULL, its @p npre findings from az_lint_alone() (which is pure, so another
+ * thread can run it; a response's pair checks are added here); @p keys: its az_keys_of(),
+ * or NULL (computed here). Returns true when it keeps @p m (for the pair checks of the
+ * responses to come), false when the caller frees it (when it likes: nothing refers to it). */
+bool az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
+                       const sr_lint_finding *pre, size_t npre, const az_keys *keys);
+/* The hashes of @p m's keys (@p m parsed; pure: any thread); @p all: see az_keys. */
+void az_keys_of(const sr_cap_msg *cm, const sr_msg *m, az_keys *k, bool all);
+/* sr_lint_msg() of a message with the options az_message() lints it with (a response's
+ * pair checks, which need its request, are not among them: sr_lint_pair_add()). */
+size_t az_lint_alone(const sr_cap_msg *cm, const sr_msg *m, sr_lint_finding *f, size_t cap);
 /* The memo of the linter's byte-keyed checks (--lint-cache, analyze_check.c): each thread
  * that lints gets its own, of @p bytes (0: none), made on its first use. */
 void az_lint_cache_config(size_t bytes);
@@ -264,8 +280,9 @@ int az_link_of(int dlt);
 /* analyze_pipe.c: the input read, decoded, parsed, linted and accounted on @p threads
  * threads (parsing and linting requests in parallel; reading and accounting each by one
  * thread at a time, accounting in capture order): the report of one thread, byte for byte.
- * @p lint: lint requests before accounting (not --no-lint). */
-void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint);
+ * @p lint: lint requests before accounting (not --no-lint); @p stats: where each thread
+ * says at the end how it spent its time (--pipe-stats), or NULL. */
+void az_pipe_run(az *a, az_input *in, unsigned threads, bool lint, FILE *stats);
 
 /* analyze_out.c */
 void az_print_text(const az *a, FILE *out);
@@ -320,6 +337,55 @@ void *az_tab_put_inline_h(az_tab *t, uint64_t h, const void *key, size_t klen, s
  * wait for the next slot: lookups must treat an entry past its age as gone. */
 void az_tab_expire(az_tab *t, bool (*fn)(az *a, void *val), az *a, uint64_t now);
 void az_tab_free(az_tab *t, void (*free_val)(void *));
+/* Ask the cache for what a lookup of @p h in @p t will read, a few messages ahead of it
+ * (only a hint: nothing changes): its slot (@p stage 0), then, once that is in the cache,
+ * the entry the slot points to when its hash is @p h (stage 1), then, once that is too, the
+ * first @p vbytes of the value (stage 2). Returns the value when stage 2 found one. */
+static inline const void *az_tab_prefetch(const az_tab *t, uint64_t h, int stage, size_t vbytes)
+{
+    if (!t->cap)
+        return NULL;
+    const az_slot *s = &t->s[h & (t->cap - 1)];
+    if (stage == 0) {
+        __builtin_prefetch(s);
+        return NULL;
+    }
+    const az_entry *e = s->e;
+    if (!e || s->hash != h)
+        return NULL;
+    if (stage == 1) {
+        __builtin_prefetch(e);
+        __builtin_prefetch((const char *)e + 64);
+        return NULL;
+    }
+    for (size_t b = 0; b < vbytes; b += 64)
+        __builtin_prefetch((const char *)e->val + b);
+    return e->val;
+}
+/* The same for a map (the first entry of the bucket, its value). */
+static inline const void *az_map_prefetch(const az_map *m, uint64_t h, int stage, size_t vbytes)
+{
+    if (!m->nb)
+        return NULL;
+    size_t k = h & (m->nb - 1);
+    if (stage == 0) {
+        __builtin_prefetch(&m->b[k]);
+        __builtin_prefetch(&m->lo[k]);
+        return NULL;
+    }
+    const az_entry *e = m->b[k];
+    if (!e)
+        return NULL;
+    if (stage == 1) {
+        __builtin_prefetch(e);
+        return NULL;
+    }
+    if (e->hash != h)
+        return NULL;
+    for (size_t b = 0; b < vbytes; b += 64)
+        __builtin_prefetch((const char *)e->val + b);
+    return e->val;
+}
 void *az_map_get(const az_map *m, const void *key, size_t klen);
 /* Add an entry used at @p stamp; 0 or -1 when out of memory. */
 int az_map_put(az_map *m, const void *key, size_t klen, void *val, uint64_t stamp);
@@ -343,12 +409,18 @@ az_entry *az_map_put_entry_h(az_map *m, uint64_t h, const void *key, size_t klen
                              uint64_t stamp);
 
 /* analyze_check.c: the retransmission rule and the conformance checks of each message */
-/* The az_hash() of the first @p n bytes of the current Call-ID (a->cid). */
-uint64_t az_cid_hash(const az *a, size_t n);
+/* The Call-ID of @p m as the tables key it ("" when it has none: no null pointer is copied) */
+sr_str az_call_id(const sr_msg *m);
+/* The hash of the retransmission key of a message whose Call-ID's first 256 bytes have the
+ * az_hash() @p h256, sent from cm->src to cm->dst. */
+uint64_t az_resend_hash(const sr_cap_msg *cm, uint64_t h256);
+/* The hash of the pending-request key of a message with CSeq @p cs and Call-ID @p cid. */
+uint64_t az_txn_hash(sr_str cid, const az_keys *k, const sr_cseq *cs);
 bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now);
 void az_finding_add(az *a, const az_element *el, const sr_lint_finding *f, const sr_cap_msg *cm);
-/* Lint @p m (@p pre: a request's findings when already computed, else NULL); a request may
- * be kept for the pair checks of its responses (*@p kept: do not free it). */
+/* Lint @p m (@p pre: its findings alone when already computed by az_lint_alone(), else
+ * NULL); a request may be kept for the pair checks of its responses (*@p kept: do not free
+ * it). */
 void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs, bool *kept,
              uint64_t now, const sr_lint_finding *pre, size_t npre);
 bool az_sweep_resend(az *a, void *v);

@@ -3,6 +3,7 @@
  * pair checks of their responses. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,12 +48,17 @@ static inline uint64_t hash_words(uint64_t h, const char *k, size_t n)
     return h;
 }
 
-bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
+sr_str az_call_id(const sr_msg *m)
 {
-    if (cm->transport != SR_CAP_UDP || !cs)
-        return false;
-    sr_str cid = a->cid;
-    char key[400];
+    sr_str cid = sr_msg_call_id(m);
+    if (!cid.p)
+        cid.p = "";
+    return cid;
+}
+
+/* The retransmission key: the Call-ID's first 256 bytes and the two addresses. */
+static size_t resend_key(char *key, const sr_cap_msg *cm, sr_str cid)
+{
     size_t k = 0;
     size_t cl = cid.len < 256 ? cid.len : 256;
     memcpy(key + k, cid.p, cl);
@@ -61,8 +67,26 @@ bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *c
     k += sizeof cm->src;
     memcpy(key + k, &cm->dst, sizeof cm->dst);
     k += sizeof cm->dst;
-    /* the key's hash: the Call-ID's (hashed once per message) continued over the addresses */
-    uint64_t h = hash_words(a->cid_h256, key + cl, 2 * sizeof cm->src); /* unrolled: a constant */
+    return k;
+}
+
+/* the two addresses are one run of bytes: the key's after the Call-ID, hashed in place */
+_Static_assert(offsetof(sr_cap_msg, dst) == offsetof(sr_cap_msg, src) + sizeof(sr_cap_addr),
+               "sr_cap_msg: dst right after src");
+
+uint64_t az_resend_hash(const sr_cap_msg *cm, uint64_t h256)
+{
+    /* the Call-ID's hash (hashed once per message) continued over the addresses */
+    return hash_words(h256, (const char *)&cm->src, 2 * sizeof cm->src); /* unrolled: a constant */
+}
+
+bool az_is_resend(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cseq *cs, uint64_t now)
+{
+    if (cm->transport != SR_CAP_UDP || !cs)
+        return false;
+    char key[400];
+    size_t k = resend_key(key, cm, a->cid);
+    uint64_t h = a->keys.all ? a->keys.resend : az_resend_hash(cm, a->keys.cid_h256);
     az_resend *r = az_tab_get_touch_h(&a->resend, h, key, k, now);
     uint32_t compare = 0;
     if (r && a->last_ns - r->last > RESEND_NS) {
@@ -156,12 +180,27 @@ typedef struct az_pending {
     uint64_t at;
 } az_pending;
 
-/* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes; *@p h: its
- * hash, that of the Call-ID's part continued over the rest (a function of the key's bytes:
- * the number and the method hold no space, so the key says where the Call-ID starts) */
-static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uint64_t *h)
+#define TXN_KEY_MAX 400 /* room for a pending-request key and its NUL */
+#define TXN_PRE_MAX 48  /* "CSEQ METHOD " of the usual method, built apart to hash it */
+
+/* The az_hash() of the first @p n bytes of @p cid, whose first 127 and 256 are in @p k. */
+static uint64_t cid_hash(sr_str cid, const az_keys *k, size_t n)
 {
-    sr_str cid = a->cid;
+    size_t k127 = cid.len < 127 ? cid.len : 127, k256 = cid.len < 256 ? cid.len : 256;
+    if (n == k127)
+        return k->cid_h127;
+    if (n == k256)
+        return k->cid_h256;
+    return az_hash(cid.p, n);
+}
+
+/* "CSEQ METHOD CALL-ID" (the Call-ID's first 256 bytes), cut at cap - 1 bytes; *@p h (when
+ * not NULL): its hash, that of the Call-ID's part continued over the rest (a function of the
+ * key's bytes: the number and the method hold no space, so the key says where the Call-ID
+ * starts) */
+static size_t txn_key(sr_str cid, const az_keys *ks, char *key, size_t cap, const sr_cseq *cs,
+                      uint64_t *h)
+{
     char num[10];
     size_t nl = az_put_uint(num, cs->num);
     size_t cl = cid.len < 256 ? cid.len : 256, ml = cs->method.len, n = 0, pre = 0;
@@ -175,7 +214,8 @@ static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uin
         if (cl)
             memcpy(key + pre, cid.p, cl);
         n = pre + cl;
-        *h = cl ? az_hash_more(az_cid_hash(a, cl), key, pre) : az_hash(key, n);
+        if (h)
+            *h = cl ? az_hash_more(cid_hash(cid, ks, cl), key, pre) : az_hash(key, n);
         return n;
     }
     sr_str parts[5] = {{num, nl}, {" ", 1}, cs->method, {" ", 1}, {cid.p, cl}};
@@ -187,11 +227,43 @@ static size_t txn_key(const az *a, char *key, size_t cap, const sr_cseq *cs, uin
         if (i == 3)
             pre = n;
     }
-    if (pre == 0 || n == pre) /* cut before the Call-ID */
+    if (!h)
+        ;
+    else if (pre == 0 || n == pre) /* cut before the Call-ID */
         *h = az_hash(key, n);
     else
-        *h = az_hash_more(az_cid_hash(a, n - pre), key, pre);
+        *h = az_hash_more(cid_hash(cid, ks, n - pre), key, pre);
     return n;
+}
+
+uint64_t az_txn_hash(sr_str cid, const az_keys *k, const sr_cseq *cs)
+{
+    char num[10];
+    size_t nl = az_put_uint(num, cs->num);
+    size_t cl = cid.len < 256 ? cid.len : 256, ml = cs->method.len;
+    if (cl && nl + 1 + ml + 1 + cl <= TXN_KEY_MAX - 1) {
+        /* the usual key, nothing cut: the Call-ID's hash (it is k->cid_h256) continued
+         * over "CSEQ METHOD ", which txn_key() puts before it: FNV-1a is a stream, so these
+         * are the values of the key built and hashed, without building it */
+        char pre[TXN_PRE_MAX];
+        if (nl + ml + 2 <= sizeof pre) { /* a few bytes: copied by hand, hashed in one call */
+            for (size_t i = 0; i < nl; i++)
+                pre[i] = num[i];
+            pre[nl] = ' ';
+            for (size_t i = 0; i < ml; i++)
+                pre[nl + 1 + i] = cs->method.p[i];
+            pre[nl + 1 + ml] = ' ';
+            return az_hash_more(k->cid_h256, pre, nl + ml + 2);
+        }
+        uint64_t h = az_hash_more(k->cid_h256, num, nl);
+        h = az_hash_more(h, " ", 1);
+        h = az_hash_more(h, cs->method.p, ml);
+        return az_hash_more(h, " ", 1);
+    }
+    char key[TXN_KEY_MAX];
+    uint64_t h = 0;
+    txn_key(cid, k, key, sizeof key, cs, &h);
+    return h;
 }
 
 void az_pending_free(void *v) /* inline in its entry: only the request is freed */
@@ -200,27 +272,22 @@ void az_pending_free(void *v) /* inline in its entry: only the request is freed 
     sr_msg_free(p->req);
 }
 
-/* @p pre: the request's findings when already computed (az_lint_request()), else NULL. */
+/* @p pre: the message's findings alone when already computed (az_lint_alone()), else NULL. */
 void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cseq *cs, bool *kept,
              uint64_t now, const sr_lint_finding *pre, size_t npre)
 {
     sr_lint_finding buf[64];
     const sr_lint_finding *f = buf;
-    sr_lint_opts o;
-    sr_lint_opts_init(&o);
-    if (cm->transport == SR_CAP_UDP)
-        o.input_len = cm->len;
-    o.cache = az_lint_cache_mine();
     size_t n;
-    char key[400];
-    uint64_t h = 0;
-    size_t kl = cs ? txn_key(a, key, sizeof key, cs, &h) : 0;
+    char key[TXN_KEY_MAX];
+    uint64_t h = a->keys.txn;
+    size_t kl = cs ? txn_key(a->cid, &a->keys, key, sizeof key, cs, a->keys.all ? NULL : &h) : 0;
     if (sr_msg_is_request(m)) {
         if (pre) {
             f = pre;
             n = npre;
         } else {
-            n = az_lint_request(cm, m, buf, 64);
+            n = az_lint_alone(cm, m, buf, 64);
         }
         if (kl && !sr_str_eq(cs->method, SR_STR("ACK"))) {
             az_pending *p = az_tab_get_touch_h(&a->pending, h, key, kl, now);
@@ -240,7 +307,15 @@ void az_lint(az *a, az_element *el, const sr_cap_msg *cm, sr_msg *m, const sr_cs
         az_pending *p = kl ? az_tab_get_h(&a->pending, h, key, kl) : NULL;
         if (p && a->last_ns - p->at > PENDING_NS)
             p = NULL; /* expired (its expiry has not come round yet) */
-        n = p ? sr_lint_pair(m, p->req, &o, buf, 64) : sr_lint_msg(m, &o, buf, 64);
+        /* the checks of the response alone, then against its request (as sr_lint_pair()) */
+        if (pre) {
+            n = npre < 64 ? npre : 64;
+            memcpy(buf, pre, n * sizeof *buf);
+        } else {
+            n = az_lint_alone(cm, m, buf, 64);
+        }
+        if (p)
+            n = sr_lint_pair_add(m, p->req, buf, 64, n);
     }
     for (size_t i = 0; i < n && i < 64; i++)
         az_finding_add(a, el, &f[i], cm);

@@ -297,7 +297,7 @@ static void track_call_msg(az *a, const sr_cap_msg *cm, const sr_msg *m, const s
     if (!cs || cid.len == 0)
         return;
     size_t kl = cid.len < 127 ? cid.len : 127;
-    az_entry *e = az_map_find_touch_h(&a->calls, a->cid_h127, cid.p, kl, now);
+    az_entry *e = az_map_find_touch_h(&a->calls, a->keys.cid_h127, cid.p, kl, now);
     az_call *c = e ? e->val : NULL;
     bool req = sr_msg_is_request(m);
     const sr_nameaddr *to = sr_msg_to(m);
@@ -307,7 +307,7 @@ static void track_call_msg(az *a, const sr_cap_msg *cm, const sr_msg *m, const s
         if (!invite && !reg)
             return;
         c = call_new(a);
-        if (!c || !(e = az_map_put_entry_h(&a->calls, a->cid_h127, cid.p, kl, c, now))) {
+        if (!c || !(e = az_map_put_entry_h(&a->calls, a->keys.cid_h127, cid.p, kl, c, now))) {
             if (c)
                 call_recycle(a, c);
             return;
@@ -424,14 +424,21 @@ static void track_call(az *a, const sr_cap_msg *cm, const sr_msg *m, const sr_cs
 
 /* ------------------------------------------------------------------ entry points */
 
-uint64_t az_cid_hash(const az *a, size_t n)
+void az_keys_of(const sr_cap_msg *cm, const sr_msg *m, az_keys *k, bool all)
 {
-    size_t k127 = a->cid.len < 127 ? a->cid.len : 127, k256 = a->cid.len < 256 ? a->cid.len : 256;
-    if (n == k127)
-        return a->cid_h127;
-    if (n == k256)
-        return a->cid_h256;
-    return az_hash(a->cid.p, n);
+    sr_str cid = az_call_id(m);
+    size_t k127 = cid.len < 127 ? cid.len : 127, k256 = cid.len < 256 ? cid.len : 256;
+    k->cid_h127 = az_hash(cid.p, k127);
+    k->cid_h256 = az_hash_more(k->cid_h127, cid.p + k127, k256 - k127);
+    k->all = all;
+    k->resend = k->txn = 0;
+    if (!all)
+        return;
+    const sr_cseq *cs = sr_msg_cseq(m);
+    if (cs && cm->transport == SR_CAP_UDP)
+        k->resend = az_resend_hash(cm, k->cid_h256);
+    if (cs)
+        k->txn = az_txn_hash(cid, k, cs);
 }
 
 int az_init(az *a)
@@ -516,11 +523,12 @@ void az_message(az *a, const sr_cap_msg *cm)
     po.alloc = &a->pool.alloc;
     sr_cap_msg c = *cm;
     az_parse(&c, &po, &m, &e);
-    az_message_parsed(a, &c, m, &e, NULL, 0);
+    if (!az_message_parsed(a, &c, m, &e, NULL, 0, NULL))
+        sr_msg_free(m);
 }
 
-void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
-                       const sr_lint_finding *pre, size_t npre)
+bool az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_error *e,
+                       const sr_lint_finding *pre, size_t npre, const az_keys *keys)
 {
     uint64_t now = cm->ts_ns;
     if (now > a->last_ns)
@@ -532,15 +540,14 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
         sender = addr_cached(a, &cm->src, other, sizeof other);
     if (!m) {
         unparsed(a, el, cm, e, now);
-        return;
+        return false;
     }
-    /* the Call-ID, hashed once for the tables keyed by it */
-    a->cid = sr_msg_call_id(m);
-    if (!a->cid.p) /* no Call-ID: an empty one, so that no null pointer is added to or copied */
-        a->cid.p = "";
-    size_t k127 = a->cid.len < 127 ? a->cid.len : 127, k256 = a->cid.len < 256 ? a->cid.len : 256;
-    a->cid_h127 = az_hash(a->cid.p, k127);
-    a->cid_h256 = az_hash_more(a->cid_h127, a->cid.p + k127, k256 - k127);
+    /* the Call-ID, hashed once for the tables keyed by it (where parsed, or here) */
+    a->cid = az_call_id(m);
+    if (keys)
+        a->keys = *keys;
+    else
+        az_keys_of(cm, m, &a->keys, false);
     const sr_cseq *cs = sr_msg_cseq(m);
     bool resend = az_is_resend(a, cm, m, cs, now);
     a->messages++;
@@ -580,8 +587,6 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
     bool kept = false;
     if (!a->no_lint)
         az_lint(a, el, cm, m, cs, &kept, now, pre, npre);
-    if (!kept)
-        sr_msg_free(m);
     /* expiry is incremental: a few buckets of each table per message, so the cost per
      * message stays constant and every entry is looked at again after about as many
      * messages as its table has buckets (tables grow with their entries) */
@@ -590,6 +595,7 @@ void az_message_parsed(az *a, const sr_cap_msg *cm, sr_msg *m, const sr_parse_er
                  t > LINGER_NS ? t - LINGER_NS : 0, t);
     az_tab_expire(&a->resend, az_sweep_resend, a, t);
     az_tab_expire(&a->pending, az_sweep_pending, a, t);
+    return kept;
 }
 
 static int by_start(const void *x, const void *y)

@@ -484,15 +484,21 @@ static void lint_pair(const sr_msg *resp, const sr_msg *req, sink *s)
     }
 }
 
-size_t sr_lint_pair(const sr_msg *resp, const sr_msg *req, const sr_lint_opts *o,
-                    sr_lint_finding *out, size_t cap)
+size_t sr_lint_pair_add(const sr_msg *resp, const sr_msg *req, sr_lint_finding *out, size_t cap,
+                        size_t n)
 {
-    sink s = {out, out ? cap : 0, 0, 0};
+    sink s = {out, out ? cap : 0, n, 0};
     if (!resp)
         return 0;
-    size_t n = sr_lint_msg(resp, o, out, cap);
-    s.n = n;
     if (req && sr_msg_is_request(req) && !sr_msg_is_request(resp))
         lint_pair(resp, req, &s);
     return s.n;
+}
+
+size_t sr_lint_pair(const sr_msg *resp, const sr_msg *req, const sr_lint_opts *o,
+                    sr_lint_finding *out, size_t cap)
+{
+    if (!resp)
+        return 0;
+    return sr_lint_pair_add(resp, req, out, cap, sr_lint_msg(resp, o, out, cap));
 }

@@ -23,3 +23,8 @@ if(TARGET sipreplyd)
                    $<TARGET_FILE:sipreply_cli> ${PROJECT_SOURCE_DIR})
   set_tests_properties(analyze.kamailio PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
+# --pipe-stats: a line per thread of the pipeline, the report unchanged
+add_test(NAME analyze.pipe_stats
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_pipe_stats.sh $<TARGET_FILE:sipreply_cli>
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(analyze.pipe_stats PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)

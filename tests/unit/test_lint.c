@@ -159,6 +159,27 @@ static char *edit(const char *base, const char *from, const char *to)
     return s;
 }
 
+/* sr_lint_msg() then sr_lint_pair_add() gives what sr_lint_pair() gives: the same count and
+ * the same findings in the same order, with every array size up to one past the count (the
+ * message's findings filling the array before the pair's, or not) */
+static void assert_pair_split_same(const sr_msg *m, const sr_msg *req, const sr_lint_opts *o)
+{
+    size_t total = sr_lint_pair(m, req, o, NULL, 0);
+    for (size_t cap = 0; cap <= total + 1 && cap <= 64; cap++) {
+        sr_lint_finding a[64], b[64];
+        memset(a, 0, sizeof a);
+        memset(b, 0, sizeof b);
+        size_t na = sr_lint_pair(m, req, o, a, cap);
+        size_t nb = sr_lint_pair_add(m, req, b, cap, sr_lint_msg(m, o, b, cap));
+        assert_int_equal(na, total);
+        assert_int_equal(nb, na);
+        for (size_t i = 0; i < 64; i++) {
+            assert_ptr_equal(a[i].rule, b[i].rule);
+            assert_ptr_equal(a[i].arg, b[i].arg);
+        }
+    }
+}
+
 /* true when linting @p txt (against @p req) reports @p rule. */
 static bool breaks(const char *txt, const char *req_txt, const char *rule)
 {
@@ -170,6 +191,8 @@ static bool breaks(const char *txt, const char *req_txt, const char *rule)
     sr_lint_finding f[64];
     size_t n = req ? sr_lint_pair(m, req, &o, f, 64) : sr_lint_msg(m, &o, f, 64);
     assert_true(n <= 64);
+    if (req)
+        assert_pair_split_same(m, req, &o);
     bool hit = false;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(f[i].rule->id, rule) == 0)
@@ -265,6 +288,10 @@ static void test_lint_clean_messages(void **state)
     assert_true(sr_lint_must_count(f, 2) >= 1);
     assert_int_equal(sr_lint_msg(NULL, NULL, f, 2), 0);
     assert_int_equal(sr_lint_pair(NULL, b, NULL, f, 2), 0);
+    assert_int_equal(sr_lint_pair_add(NULL, b, f, 2, 5), 0);
+    /* nothing added without a request to pair with, or with the roles the wrong way */
+    assert_int_equal(sr_lint_pair_add(bad, NULL, f, 2, 3), 3);
+    assert_int_equal(sr_lint_pair_add(b, a, f, 2, 3), 3);
     sr_msg_free(bad);
     sr_msg_free(a);
     sr_msg_free(b);
