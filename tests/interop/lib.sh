@@ -170,7 +170,19 @@ io_sipp() {
 # (120 s), its log in $IO_TMP/kamailio.log. Kamailio takes no port 0 (it would write port 0
 # into its Via and Record-Route), so the kernel picks a port for a socket that is closed
 # again, Kamailio binds it, and only when "Address already in use" says another test took it
-# meanwhile is it started again, 5 times at most. Sets IO_KAM_PORT and IO_KAM_PID.
+# meanwhile is it started again, 5 times at most. It is up when the port's listener is one of
+# its processes (io_kam_listens PORT PID: a child or grandchild of PID listens on the UDP
+# PORT), not merely when something listens there. Sets IO_KAM_PORT and IO_KAM_PID.
+io_kam_listens() {
+    local pid pp
+    for pid in $(ss -Hlunp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2); do
+        pp=$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')
+        [ "$pp" = "$2" ] && return 0
+        [ -n "$pp" ] && [ "$(ps -o ppid= -p "$pp" 2>/dev/null | tr -d ' ')" = "$2" ] && return 0
+    done
+    return 1
+}
+
 io_kamailio() {
     local cfg=$1 try p
     mkdir -p "$IO_TMP/kam"
@@ -182,7 +194,9 @@ io_kamailio() {
         IO_KAM_PID=$!
         local up=0
         for _ in $(seq 100); do
-            ss -Hlun "sport = :$p" 2>/dev/null | grep -q . && { up=1; break; }
+            # the listener must be this Kamailio (a child of the timeout started here, or
+            # one of its workers): another test that took the port meanwhile answers too
+            io_kam_listens "$p" "$IO_KAM_PID" && { up=1; break; }
             kill -0 "$IO_KAM_PID" 2>/dev/null || break
             sleep 0.05
         done
