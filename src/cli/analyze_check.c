@@ -246,12 +246,10 @@ uint64_t az_txn_hash(sr_str cid, const az_keys *k, const sr_cseq *cs)
          * over "CSEQ METHOD ", which txn_key() puts before it: FNV-1a is a stream, so these
          * are the values of the key built and hashed, without building it */
         char pre[TXN_PRE_MAX];
-        if (nl + ml + 2 <= sizeof pre) { /* a few bytes: copied by hand, hashed in one call */
-            for (size_t i = 0; i < nl; i++)
-                pre[i] = num[i];
+        if (nl + ml + 2 <= sizeof pre) { /* a few bytes: copied, hashed in one call */
+            memcpy(pre, num, nl);
             pre[nl] = ' ';
-            for (size_t i = 0; i < ml; i++)
-                pre[nl + 1 + i] = cs->method.p[i];
+            memcpy(pre + nl + 1, cs->method.p, ml);
             pre[nl + 1 + ml] = ' ';
             return az_hash_more(k->cid_h256, pre, nl + ml + 2);
         }

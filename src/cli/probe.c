@@ -727,7 +727,7 @@ int cmd_probe(int argc, char **argv)
     resolve_target(&p->o, target, sizeof(target));
     rc = sn_resolve_uri(p->res, target, strlen(target), on_resolved, p, NULL);
     if (rc != 0)
-        snprintf(p->r.error, sizeof(p->r.error), "'%s': %s", target,
+        snprintf(p->r.error, sizeof(p->r.error), "'%.200s': %s", target,
                  rc == SR_EBADMSG ? "not a valid URI" : sr_strerror(rc));
     else
         sn_loop_run(p->l);
