@@ -105,8 +105,49 @@ void sr__msg_vias_all(sr_msg *m)
         via_parse_more(m, SIZE_MAX);
 }
 
-/* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards... */
-static int parse_eager(sr_msg *m)
+/* Move the slices of @p s that lie in [@p from, @p from + @p len] onto @p to. */
+static void shift_str(sr_str *s, const char *from, size_t len, const char *to)
+{
+    if (s->p && s->p >= from && s->p <= from + len && s->p + s->len <= from + len)
+        s->p = to + (s->p - from);
+}
+
+static bool inside(sr_str s, const char *from, size_t len)
+{
+    return !s.p || (s.p >= from && s.p + s.len <= from + len);
+}
+
+/* The first value of header @p id in @p like when it holds the bytes of @p v: its typed value
+ * (parsed from it, fresh) then is what parsing @p v gives, slices moved by the difference. */
+static const char *like_value(const sr_msg *like, enum sr_hdr_id id, unsigned stale, sr_str v)
+{
+    if (!like || (like->stale & stale) || like->first[id] == SR__NOIDX)
+        return NULL;
+    sr_str lv = like->hdrs[like->first[id]].value;
+    if (lv.len != v.len || (v.len && memcmp(lv.p, v.p, v.len) != 0))
+        return NULL;
+    return lv.p ? lv.p : NULL;
+}
+
+static bool take_nameaddr(sr_nameaddr *d, const sr_msg *like, enum sr_hdr_id id, unsigned stale,
+                          const sr_nameaddr *src, bool has, sr_str v)
+{
+    const char *lp = has ? like_value(like, id, stale, v) : NULL;
+    if (!lp || !inside(src->display, lp, v.len) || !inside(src->uri, lp, v.len) ||
+        !inside(src->tag, lp, v.len) || !inside(src->params, lp, v.len))
+        return false;
+    *d = *src;
+    shift_str(&d->display, lp, v.len, v.p);
+    shift_str(&d->uri, lp, v.len, v.p);
+    shift_str(&d->tag, lp, v.len, v.p);
+    shift_str(&d->params, lp, v.len, v.p);
+    return true;
+}
+
+/* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards...
+ * With @p like (sr__msg_from_head), a To, From or CSeq whose bytes are those of the first
+ * one of @p like takes its parsed value, moved (the parsers read nothing but the bytes). */
+static int parse_eager(sr_msg *m, const sr_msg *like)
 {
     sr_parse_error e;
     /* Via: the top value now, the rest on first use (sr__msg_vias_all). When more values may
@@ -151,24 +192,38 @@ static int parse_eager(sr_msg *m)
     }
     size_t k = m->first[SR_HDR_TO];
     if (k != SR__NOIDX) {
-        if (sr_nameaddr_parse(&m->to, m->hdrs[k].value, &e) == 0)
+        if (like && take_nameaddr(&m->to, like, SR_HDR_TO, SR__STALE_TO, &like->to, like->has_to,
+                                  m->hdrs[k].value))
+            m->has_to = true;
+        else if (sr_nameaddr_parse(&m->to, m->hdrs[k].value, &e) == 0)
             m->has_to = true;
         else
             note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_TO, "Bad To header field");
     }
     k = m->first[SR_HDR_FROM];
     if (k != SR__NOIDX) {
-        if (sr_nameaddr_parse(&m->from, m->hdrs[k].value, &e) == 0)
+        if (like && take_nameaddr(&m->from, like, SR_HDR_FROM, SR__STALE_FROM, &like->from,
+                                  like->has_from, m->hdrs[k].value))
+            m->has_from = true;
+        else if (sr_nameaddr_parse(&m->from, m->hdrs[k].value, &e) == 0)
             m->has_from = true;
         else
             note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_FROM, "Bad From header field");
     }
     k = m->first[SR_HDR_CSEQ];
     if (k != SR__NOIDX) {
-        if (sr_cseq_parse(&m->cseq, m->hdrs[k].value, &e) == 0)
+        sr_str v = m->hdrs[k].value;
+        const char *lp =
+            like && like->has_cseq ? like_value(like, SR_HDR_CSEQ, SR__STALE_CSEQ, v) : NULL;
+        if (lp && inside(like->cseq.method, lp, v.len)) {
+            m->cseq = like->cseq;
+            shift_str(&m->cseq.method, lp, v.len, v.p);
             m->has_cseq = true;
-        else
-            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_CSEQ, NULL);
+        } else if (sr_cseq_parse(&m->cseq, v, &e) == 0) {
+            m->has_cseq = true;
+        } else {
+            note_eager(m, &e, v.p, SR_HDR_CSEQ, NULL);
+        }
     }
     k = m->first[SR_HDR_CALL_ID];
     if (k != SR__NOIDX)
@@ -226,6 +281,95 @@ static int read_content_length(const sr_header *h, size_t n, const char *base, i
     return 0;
 }
 
+/* The message of a head parsed into @p sl and @p hv[@p nh] (slices into @p buf): the arena,
+ * the copy of @p size bytes, every slice moved onto it, the id chains and the eager values
+ * (@p like: parse_eager). On failure *@p out is untouched and nothing is kept. */
+static int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
+                    const sr_start_line *sl, const sr_header *hv, size_t nh, bool plain, int64_t cl,
+                    bool drop_body, const sr_allocator *alloc, const sr_msg *like,
+                    sr_parse_error *err)
+{
+    sr_msg *m = NULL;
+    sr__arena arena = {NULL, NULL};
+    size_t body_len = size - head;
+    /* One arena chunk sized from the input: struct, bytes, header arrays, a few Vias. */
+    size_t est = sizeof(sr_msg) + size + nh * (sizeof(sr_header) + sizeof(uint16_t)) +
+                 4 * sizeof(sr_via) + 256;
+    int rc = sr__arena_init(&arena, alloc, est);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        goto out;
+    }
+    m = sr__arena_alloc(&arena, sizeof *m);
+    char *bytes = sr__arena_alloc(&arena, size ? size : 1);
+    if (!m || !bytes) {
+        rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+        goto out;
+    }
+    memset(m, 0, offsetof(sr_msg, first));
+    memset(m->first, 0xff, sizeof m->first);
+    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
+    m->arena = arena;
+    memcpy(bytes, buf, size);
+    m->bytes = bytes;
+    m->size = size;
+    m->head_len = head;
+    m->plain_head = plain;
+    m->clen = cl;
+    m->max_fwd = -1;
+    m->rseq = -1;
+    m->body.p = bytes + head;
+    m->body.len = body_len;
+    m->body_edited = drop_body; /* printed with the body it has: none, Content-Length 0 */
+
+    /* Rebase every slice from the caller's buffer to the copy. */
+#define REBASE(s)                          \
+    do {                                   \
+        if ((s).p)                         \
+            (s).p = bytes + ((s).p - buf); \
+    } while (0)
+    m->sl = *sl;
+    REBASE(m->sl.method);
+    REBASE(m->sl.uri);
+    REBASE(m->sl.version);
+    REBASE(m->sl.reason);
+    if (nh) {
+        m->hdrs = sr__arena_alloc(&m->arena, nh * sizeof *m->hdrs);
+        m->next = sr__arena_alloc(&m->arena, nh * sizeof *m->next);
+        if (!m->hdrs || !m->next) {
+            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+            goto out_msg;
+        }
+        m->cap_hdrs = nh;
+        /* Move every slice from the caller's buffer to the copy (header slices are never
+         * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
+        memcpy(m->hdrs, hv, nh * sizeof *hv);
+        uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
+        for (size_t k = nh; k-- > 0;) {
+            sr_header *d = &m->hdrs[k];
+            d->name.p = (const char *)((uintptr_t)d->name.p + delta);
+            d->value.p = (const char *)((uintptr_t)d->value.p + delta);
+            d->raw.p = (const char *)((uintptr_t)d->raw.p + delta);
+            m->next[k] = m->first[d->id];
+            m->first[d->id] = (uint16_t)k;
+        }
+    }
+#undef REBASE
+    m->nhdrs = m->orig_nhdrs = nh;
+    rc = parse_eager(m, like);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        goto out_msg;
+    }
+    *out = m;
+    return 0;
+out_msg:
+    arena = m->arena;
+out:
+    sr__arena_cleanup(&arena);
+    return rc;
+}
+
 int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
                  sr_parse_error *err)
 {
@@ -247,7 +391,6 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     size_t nh = STACK_HDRS < max_hdrs ? STACK_HDRS : max_hdrs;
     sr_start_line sl;
     sr_msg *m = NULL;
-    sr__arena arena = {NULL, NULL};
     int rc;
     bool plain = false;
     ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
@@ -308,95 +451,36 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
 
     /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
     bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
-    if (drop_body) {
+    if (drop_body)
         size = head;
-        body_len = 0;
-    }
-    /* One arena chunk sized from the input: struct, bytes, header arrays, a few Vias. */
-    size_t est = sizeof(sr_msg) + size + nh * (sizeof(sr_header) + sizeof(uint16_t)) +
-                 4 * sizeof(sr_via) + 256;
-    rc = sr__arena_init(&arena, opts->alloc, est);
-    if (rc) {
-        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+    rc = assemble(&m, buf, size, head, &sl, hv, nh, plain, cl, drop_body, opts->alloc, NULL, err);
+    if (rc)
         goto out;
-    }
-    m = sr__arena_alloc(&arena, sizeof *m);
-    char *bytes = sr__arena_alloc(&arena, size ? size : 1);
-    if (!m || !bytes) {
-        rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
-        goto out;
-    }
-    memset(m, 0, offsetof(sr_msg, first));
-    memset(m->first, 0xff, sizeof m->first);
-    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
-    m->arena = arena;
-    memcpy(bytes, buf, size);
-    m->bytes = bytes;
-    m->size = size;
-    m->head_len = head;
-    m->plain_head = plain;
-    m->clen = cl;
-    m->max_fwd = -1;
-    m->rseq = -1;
-    m->body.p = bytes + head;
-    m->body.len = body_len;
-    m->body_edited = drop_body; /* printed with the body it has: none, Content-Length 0 */
-
-    /* Rebase every slice from the caller's buffer to the copy. */
-#define REBASE(s)                          \
-    do {                                   \
-        if ((s).p)                         \
-            (s).p = bytes + ((s).p - buf); \
-    } while (0)
-    m->sl = sl;
-    REBASE(m->sl.method);
-    REBASE(m->sl.uri);
-    REBASE(m->sl.version);
-    REBASE(m->sl.reason);
-    if (nh) {
-        m->hdrs = sr__arena_alloc(&m->arena, nh * sizeof *m->hdrs);
-        m->next = sr__arena_alloc(&m->arena, nh * sizeof *m->next);
-        if (!m->hdrs || !m->next) {
-            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
-            goto out_msg;
-        }
-        m->cap_hdrs = nh;
-        /* Move every slice from the caller's buffer to the copy (header slices are never
-         * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
-        memcpy(m->hdrs, hv, nh * sizeof *hv);
-        uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
-        for (size_t k = nh; k-- > 0;) {
-            sr_header *d = &m->hdrs[k];
-            d->name.p = (const char *)((uintptr_t)d->name.p + delta);
-            d->value.p = (const char *)((uintptr_t)d->value.p + delta);
-            d->raw.p = (const char *)((uintptr_t)d->raw.p + delta);
-            m->next[k] = m->first[d->id];
-            m->first[d->id] = (uint16_t)k;
-        }
-    }
-#undef REBASE
-    m->nhdrs = m->orig_nhdrs = nh;
-    rc = parse_eager(m);
-    if (rc) {
-        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
-        goto out_msg;
-    }
     if (opts->flags & SR_PARSE_VALIDATE) {
         rc = sr_msg_validate(m, err);
-        if (rc)
-            goto out_msg;
+        if (rc) {
+            sr_msg_free(m);
+            goto out;
+        }
     }
     *out = m;
     rc = 0;
-    goto out;
-out_msg:
-    arena = m->arena;
 out:
-    if (rc)
-        sr__arena_cleanup(&arena);
     if (hv != stack)
         sr__free(opts->alloc, hv);
     return rc;
+}
+
+int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
+                      const sr_header *hv, size_t nh, const sr_msg *like, const sr_allocator *alloc)
+{
+    sr_start_line sl;
+    int64_t cl = -1;
+    if (!out || !buf || line_end > head || head > len || nh > SR__HDRS_HARD ||
+        sr__parse_start_line(buf, line_end, &sl, NULL) != 0 || !sl.is_request ||
+        read_content_length(hv, nh, buf, &cl, NULL) != 0 || cl < 0 || (uint64_t)cl != len - head)
+        return SR_EINVAL;
+    return assemble(out, buf, len, head, &sl, hv, nh, true, cl, false, alloc, like, NULL);
 }
 
 size_t sr__msg_footprint(const sr_msg *m)

@@ -66,6 +66,22 @@ struct sr_msg {
 ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
                                sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err, bool *plain);
 
+/* The start line ending (without its CRLF) at @p end, as sr_parse_head() parses it. */
+int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err);
+
+/* The message sr_msg_parse() gives for the request in @p buf[@p len] when the caller wrote
+ * its head itself and knows its fields: a plain head (msg_int.h, sr__parse_head_plain) whose
+ * start line ends at @p line_end (its CRLF excluded), whose empty line ends at @p head, and
+ * whose fields @p hv[@p nh] are what sr_parse_head() would find in it (slices into @p buf:
+ * the id of the name, the value trimmed, raw from the name through the CRLF); the body is the
+ * rest, as long as its one Content-Length says. Nothing is scanned again but the start line.
+ * With @p like, a To, From or CSeq holding the bytes of the first of @p like takes its parsed
+ * value (moved). SR_EINVAL when the start line or Content-Length say otherwise (the caller
+ * then parses), SR_ENOMEM. */
+int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
+                      const sr_header *hv, size_t nh, const sr_msg *like,
+                      const sr_allocator *alloc);
+
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);
 

@@ -163,6 +163,11 @@ static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *
     return check_request_uri(sl->uri.p, sl->uri.len, us, err);
 }
 
+int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err)
+{
+    return parse_start_line(buf, 0, end, sl, err);
+}
+
 /* Index of the first byte of the empty line that ends a head in [from, len), or 0 when none
  * (a head cannot end at 0). Used for the cheap prev_len re-check. */
 static bool has_head_end(const char *buf, size_t from, size_t len)

@@ -15,12 +15,32 @@
 #include "proxy_int.h"
 #include "scan.h"
 
-/* What is written, and whether the plain case still holds. */
+/* Fields indexed as they are written (then no parse of the copy); more go the parser's way. */
+#define TX_HDRS 64
+
+/* What is written, and whether the plain case still holds; the fields written, as offsets
+ * into p (it may be the stack's or the heap's). */
 typedef struct tx {
     char *p;
     size_t len, cap;
     bool ok;
+    size_t nh; /* fields written; past TX_HDRS, hv stops (the copy is parsed) */
+    sr_header hv[TX_HDRS];
 } tx;
+
+/* Note the field written at [@p start, t->len): its name @p nlen bytes, its value @p vlen
+ * bytes after ": ", its line ending with CRLF (offsets, made pointers at the end). */
+static void note(tx *t, enum sr_hdr_id id, size_t start, size_t nlen, size_t vlen)
+{
+    if (t->nh < TX_HDRS) {
+        sr_header *h = &t->hv[t->nh];
+        h->id = id;
+        h->name = (sr_str){(const char *)(uintptr_t)start, nlen};
+        h->value = (sr_str){(const char *)(uintptr_t)(start + nlen + 2), vlen};
+        h->raw = (sr_str){(const char *)(uintptr_t)start, t->len - start};
+    }
+    t->nh++;
+}
 
 static void put(tx *t, const char *p, size_t n)
 {
@@ -75,6 +95,7 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
         t->ok = false; /* more than sized for: the builder's way */
         return;
     }
+    size_t start = t->len;
     char *w = t->p + t->len;
     memcpy(w, name.p, name.len);
     w += name.len;
@@ -86,6 +107,7 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
     *w++ = '\r';
     *w++ = '\n';
     t->len = (size_t)(w - t->p);
+    note(t, id, start, name.len, v.len);
 }
 
 static void routes(tx *t, const sr_str *r, size_t *nr)
@@ -127,7 +149,12 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     for (size_t i = 0; i < o->n_headers; i++)
         cap += o->headers[i].name.len + o->headers[i].value.len + 4;
     char stackbuf[4096];
-    tx t = {stackbuf, 0, sizeof stackbuf, true};
+    tx t;
+    t.p = stackbuf;
+    t.len = 0;
+    t.cap = sizeof stackbuf;
+    t.ok = true;
+    t.nh = 0;
     if (cap > sizeof stackbuf) {
         t.p = sr__malloc(o->alloc, cap);
         if (!t.p)
@@ -142,6 +169,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     put(&t, " ", 1);
     put_str(&t, ruri);
     put(&t, " SIP/2.0\r\n", 10);
+    size_t line_end = t.len - 2;
     field(&t, SR_HDR_VIA, SR_STR_NULL, via);
     bool mf_done = false, route_done = false, rr_done = !rr.len;
     char num[24];
@@ -181,13 +209,27 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
             field(&t, id, o->headers[i].name, o->headers[i].value);
     }
     /* step 9: Content-Length as the printer computes it, then the body */
-    size_t cl = sr__u32_to_dec((uint32_t)body.len, num);
+    size_t cl = sr__u32_to_dec((uint32_t)body.len, num), cl_at = t.len;
     put(&t, "Content-Length: ", 16);
     put(&t, num, cl);
-    put(&t, "\r\n\r\n", 4);
+    put(&t, "\r\n", 2);
+    if (t.ok)
+        note(&t, SR_HDR_CONTENT_LENGTH, cl_at, 14, cl);
+    put(&t, "\r\n", 2);
+    size_t head = t.len;
     put_str(&t, body);
     int rc = SR_EINVAL;
-    if (t.ok) {
+    if (t.ok && t.nh <= TX_HDRS) {
+        /* the fields as sr_parse_head() would find them: no second parse (msg_int.h) */
+        for (size_t i = 0; i < t.nh; i++) {
+            sr_header *h = &t.hv[i];
+            h->name.p = t.p + (uintptr_t)h->name.p;
+            h->value.p = t.p + (uintptr_t)h->value.p;
+            h->raw.p = t.p + (uintptr_t)h->raw.p;
+        }
+        rc = sr__msg_from_head(out, t.p, t.len, line_end, head, t.hv, t.nh, req, o->alloc);
+    }
+    if (t.ok && rc == SR_EINVAL) {
         sr_parse_opts po;
         sr_parse_opts_init(&po);
         po.alloc = o->alloc;
