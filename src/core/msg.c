@@ -477,7 +477,7 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
     sr_start_line sl;
     int64_t cl = -1;
     if (!out || !buf || line_end > head || head > len || nh > SR__HDRS_HARD ||
-        sr__parse_start_line(buf, line_end, &sl, NULL) != 0 || !sl.is_request ||
+        sr__parse_start_line(buf, line_end, &sl, NULL) != 0 ||
         read_content_length(hv, nh, buf, &cl, NULL) != 0 || cl < 0 || (uint64_t)cl != len - head)
         return SR_EINVAL;
     return assemble(out, buf, len, head, &sl, hv, nh, true, cl, false, alloc, like, NULL);

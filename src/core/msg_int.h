@@ -31,6 +31,9 @@ struct sr_msg {
     int64_t clen; /* Content-Length value, -1 absent */
     bool built;
     bool body_edited;
+    /* the one Content-Length is the last field, the body's length: fields added print before
+     * it, computed, as a built message's do (sr__proxy_upstream_text) */
+    bool clen_tail;
     /* The Via list: the top value is parsed by sr_msg_parse, the rest on the first call that
      * needs it (sr__msg_vias_all), into room sr_msg_parse reserved (no allocation later). */
     sr_via *vias;           /* &via0, or an arena array of via_cap values */
@@ -69,7 +72,7 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
 /* The start line ending (without its CRLF) at @p end, as sr_parse_head() parses it. */
 int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err);
 
-/* The message sr_msg_parse() gives for the request in @p buf[@p len] when the caller wrote
+/* The message sr_msg_parse() gives for the message in @p buf[@p len] when the caller wrote
  * its head itself and knows its fields: a plain head (msg_int.h, sr__parse_head_plain) whose
  * start line ends at @p line_end (its CRLF excluded), whose empty line ends at @p head, and
  * whose fields @p hv[@p nh] are what sr_parse_head() would find in it (slices into @p buf:

@@ -98,6 +98,12 @@ int sr__proxy_upstream(sr_msg **out, const sr_msg *resp, unsigned status, sr_str
                        const sr_allocator *alloc)
 {
     sr_msg *m = NULL;
+    if (drop == SR__KEEP_CONTACTS) { /* the plain case: printed, made once (proxy_fwd_text.c) */
+        int r = sr__proxy_upstream_text(out, resp, status, reason.p ? reason : sr_msg_reason(resp),
+                                        alloc);
+        if (r == 0 || r == SR_ENOMEM)
+            return r;
+    }
     sr_buf b;
     sr_buf_init(&b, alloc);
     int rc = sr_msg_new_response(&m, alloc, status, reason.p ? reason : sr_msg_reason(resp));
