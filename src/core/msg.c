@@ -144,6 +144,52 @@ static bool take_nameaddr(sr_nameaddr *d, const sr_msg *like, enum sr_hdr_id id,
     return true;
 }
 
+static void shift_via(sr_via *v, const char *from, size_t len, const char *to)
+{
+    sr_str *f[] = {&v->protocol, &v->version, &v->transport, &v->host, &v->branch,
+                   &v->received, &v->maddr,   &v->params,    &v->raw};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        shift_str(f[i], from, len, to);
+}
+
+static bool via_inside(const sr_via *v, const char *from, size_t len)
+{
+    return inside(v->protocol, from, len) && inside(v->version, from, len) &&
+           inside(v->transport, from, len) && inside(v->host, from, len) &&
+           inside(v->branch, from, len) && inside(v->received, from, len) &&
+           inside(v->maddr, from, len) && inside(v->params, from, len) && inside(v->raw, from, len);
+}
+
+/* After the top Via value of @p m (one alone in its field): when the Via fields that follow are
+ * those of @p like byte for byte and @p like parsed every value of them without a fault, the
+ * values after the top one are @p like's, moved (what sr__msg_vias_all would parse, parsed
+ * now: the list reads the same; a proxy's copy, RFC 3261 §16.6 step 8, whose client
+ * transaction reads every value, §17.1). Otherwise they stay to be parsed on first use. */
+static void take_lower_vias(sr_msg *m, const sr_msg *like)
+{
+    if (m->nvia != 1 || m->via_err.code || m->via_k == SR__NOIDX || like->via_k != SR__NOIDX ||
+        like->via_err.code || like->nvia == 0 || like->nvia > m->via_cap - 1 ||
+        m->via_pos <= m->hdrs[m->via_k].value.len)
+        return; /* the top field may hold more values; or nothing complete to take */
+    size_t mk = m->next[m->via_k], lk = like->first[SR_HDR_VIA], n = 0;
+    for (; mk != SR__NOIDX && lk != SR__NOIDX; mk = m->next[mk], lk = like->next[lk]) {
+        sr_str a = m->hdrs[mk].value, b = like->hdrs[lk].value;
+        if (a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0))
+            return;
+        /* like's values in this field, in order */
+        while (n < like->nvia && b.p && via_inside(&like->vias[n], b.p, b.len)) {
+            m->vias[1 + n] = like->vias[n];
+            shift_via(&m->vias[1 + n], b.p, b.len, a.p);
+            n++;
+        }
+    }
+    if (mk != SR__NOIDX || lk != SR__NOIDX || n != like->nvia)
+        return; /* not the same fields, or a value not found in them: parse them later */
+    m->nvia = 1 + n;
+    m->via_k = SR__NOIDX;
+    m->via_pos = 0;
+}
+
 /* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards...
  * With @p like (sr__msg_from_head), a To, From or CSeq whose bytes are those of the first
  * one of @p like takes its parsed value, moved (the parsers read nothing but the bytes). */
@@ -188,6 +234,8 @@ static int parse_eager(sr_msg *m, const sr_msg *like)
             }
         } else {
             via_parse_more(m, 1);
+            if (like)
+                take_lower_vias(m, like);
         }
     }
     size_t k = m->first[SR_HDR_TO];
