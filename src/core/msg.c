@@ -117,31 +117,14 @@ static bool inside(sr_str s, const char *from, size_t len)
     return !s.p || (s.p >= from && s.p + s.len <= from + len);
 }
 
-/* The first value of header @p id in @p like when it holds the bytes of @p v: its typed value
- * (parsed from it, fresh) then is what parsing @p v gives, slices moved by the difference. */
-static const char *like_value(const sr_msg *like, enum sr_hdr_id id, unsigned stale, sr_str v)
+/* true when the first value of header @p id in @p like holds the bytes of @p v and parsed
+ * (@p has, not @p stale): parsing @p v succeeds as well, with the same value. */
+static bool like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, bool has, sr_str v)
 {
-    if (!like || (like->stale & stale) || like->first[id] == SR__NOIDX)
-        return NULL;
-    sr_str lv = like->hdrs[like->first[id]].value;
-    if (lv.len != v.len || (v.len && memcmp(lv.p, v.p, v.len) != 0))
-        return NULL;
-    return lv.p ? lv.p : NULL;
-}
-
-static bool take_nameaddr(sr_nameaddr *d, const sr_msg *like, enum sr_hdr_id id, unsigned stale,
-                          const sr_nameaddr *src, bool has, sr_str v)
-{
-    const char *lp = has ? like_value(like, id, stale, v) : NULL;
-    if (!lp || !inside(src->display, lp, v.len) || !inside(src->uri, lp, v.len) ||
-        !inside(src->tag, lp, v.len) || !inside(src->params, lp, v.len))
+    if (!like || !has || (like->stale & stale) || like->first[id] == SR__NOIDX)
         return false;
-    *d = *src;
-    shift_str(&d->display, lp, v.len, v.p);
-    shift_str(&d->uri, lp, v.len, v.p);
-    shift_str(&d->tag, lp, v.len, v.p);
-    shift_str(&d->params, lp, v.len, v.p);
-    return true;
+    sr_str lv = like->hdrs[like->first[id]].value;
+    return lv.len == v.len && (!v.len || memcmp(lv.p, v.p, v.len) == 0);
 }
 
 static void shift_via(sr_via *v, const char *from, size_t len, const char *to)
@@ -191,9 +174,12 @@ static void take_lower_vias(sr_msg *m, const sr_msg *like)
 }
 
 /* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards...
- * With @p like (sr__msg_from_head), a To, From or CSeq whose bytes are those of the first
- * one of @p like takes its parsed value, moved (the parsers read nothing but the bytes). */
-static int parse_eager(sr_msg *m, const sr_msg *like)
+ * With @p like (sr__msg_from_head): a To, From or CSeq with the bytes of the first one of
+ * @p like, which parsed, is parsed on first use (sr__msg_fresh, as a built message's: it
+ * parses, so no eager fault is missed); with @p lazy_via every Via value is parsed on first
+ * use (sr__msg_vias_all; a fault is noted then), else the values after ours are taken from
+ * @p like when it can give them (take_lower_vias). */
+static int parse_eager(sr_msg *m, const sr_msg *like, bool lazy_via)
 {
     sr_parse_error e;
     /* Via: the top value now, the rest on first use (sr__msg_vias_all). When more values may
@@ -220,7 +206,9 @@ static int parse_eager(sr_msg *m, const sr_msg *like)
                 return SR_ENOMEM;
             m->via_cap = cap;
         }
-        if (!more) {
+        if (lazy_via) {
+            /* every value on first use, into the room above (via0 for one value) */
+        } else if (!more) {
             /* one header, one value: the header value is already trimmed, as
              * sr_value_next would return it */
             m->via_k = SR__NOIDX;
@@ -240,9 +228,8 @@ static int parse_eager(sr_msg *m, const sr_msg *like)
     }
     size_t k = m->first[SR_HDR_TO];
     if (k != SR__NOIDX) {
-        if (like && take_nameaddr(&m->to, like, SR_HDR_TO, SR__STALE_TO, &like->to, like->has_to,
-                                  m->hdrs[k].value))
-            m->has_to = true;
+        if (like_parsed(like, SR_HDR_TO, SR__STALE_TO, like && like->has_to, m->hdrs[k].value))
+            m->stale |= SR__STALE_TO;
         else if (sr_nameaddr_parse(&m->to, m->hdrs[k].value, &e) == 0)
             m->has_to = true;
         else
@@ -250,9 +237,9 @@ static int parse_eager(sr_msg *m, const sr_msg *like)
     }
     k = m->first[SR_HDR_FROM];
     if (k != SR__NOIDX) {
-        if (like && take_nameaddr(&m->from, like, SR_HDR_FROM, SR__STALE_FROM, &like->from,
-                                  like->has_from, m->hdrs[k].value))
-            m->has_from = true;
+        if (like_parsed(like, SR_HDR_FROM, SR__STALE_FROM, like && like->has_from,
+                        m->hdrs[k].value))
+            m->stale |= SR__STALE_FROM;
         else if (sr_nameaddr_parse(&m->from, m->hdrs[k].value, &e) == 0)
             m->has_from = true;
         else
@@ -261,12 +248,8 @@ static int parse_eager(sr_msg *m, const sr_msg *like)
     k = m->first[SR_HDR_CSEQ];
     if (k != SR__NOIDX) {
         sr_str v = m->hdrs[k].value;
-        const char *lp =
-            like && like->has_cseq ? like_value(like, SR_HDR_CSEQ, SR__STALE_CSEQ, v) : NULL;
-        if (lp && inside(like->cseq.method, lp, v.len)) {
-            m->cseq = like->cseq;
-            shift_str(&m->cseq.method, lp, v.len, v.p);
-            m->has_cseq = true;
+        if (like_parsed(like, SR_HDR_CSEQ, SR__STALE_CSEQ, like && like->has_cseq, v)) {
+            m->stale |= SR__STALE_CSEQ;
         } else if (sr_cseq_parse(&m->cseq, v, &e) == 0) {
             m->has_cseq = true;
         } else {
@@ -334,7 +317,7 @@ static int read_content_length(const sr_header *h, size_t n, const char *base, i
  * (@p like: parse_eager). On failure *@p out is untouched and nothing is kept. */
 static int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
                     const sr_start_line *sl, const sr_header *hv, size_t nh, bool plain, int64_t cl,
-                    bool drop_body, const sr_allocator *alloc, const sr_msg *like,
+                    bool drop_body, const sr_allocator *alloc, const sr_msg *like, bool lazy_via,
                     sr_parse_error *err)
 {
     sr_msg *m = NULL;
@@ -404,7 +387,7 @@ static int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
     }
 #undef REBASE
     m->nhdrs = m->orig_nhdrs = nh;
-    rc = parse_eager(m, like);
+    rc = parse_eager(m, like, lazy_via);
     if (rc) {
         sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
         goto out_msg;
@@ -501,7 +484,8 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
     if (drop_body)
         size = head;
-    rc = assemble(&m, buf, size, head, &sl, hv, nh, plain, cl, drop_body, opts->alloc, NULL, err);
+    rc = assemble(&m, buf, size, head, &sl, hv, nh, plain, cl, drop_body, opts->alloc, NULL, false,
+                  err);
     if (rc)
         goto out;
     if (opts->flags & SR_PARSE_VALIDATE) {
@@ -520,7 +504,8 @@ out:
 }
 
 int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
-                      const sr_header *hv, size_t nh, const sr_msg *like, const sr_allocator *alloc)
+                      const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
+                      const sr_allocator *alloc)
 {
     sr_start_line sl;
     int64_t cl = -1;
@@ -528,7 +513,7 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
         sr__parse_start_line(buf, line_end, &sl, NULL) != 0 ||
         read_content_length(hv, nh, buf, &cl, NULL) != 0 || cl < 0 || (uint64_t)cl != len - head)
         return SR_EINVAL;
-    return assemble(out, buf, len, head, &sl, hv, nh, true, cl, false, alloc, like, NULL);
+    return assemble(out, buf, len, head, &sl, hv, nh, true, cl, false, alloc, like, lazy_via, NULL);
 }
 
 size_t sr__msg_footprint(const sr_msg *m)

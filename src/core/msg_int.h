@@ -78,11 +78,14 @@ int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_pars
  * whose fields @p hv[@p nh] are what sr_parse_head() would find in it (slices into @p buf:
  * the id of the name, the value trimmed, raw from the name through the CRLF); the body is the
  * rest, as long as its one Content-Length says. Nothing is scanned again but the start line.
- * With @p like, a To, From or CSeq holding the bytes of the first of @p like takes its parsed
- * value (moved). SR_EINVAL when the start line or Content-Length say otherwise (the caller
- * then parses), SR_ENOMEM. */
+ * With @p like: a To, From or CSeq holding the bytes of the first of @p like, which parsed,
+ * is parsed on first use, as a built message's (sr__msg_fresh); with @p lazy_via every Via
+ * value is, else the values after the top one are taken from @p like when it parsed them all
+ * from the same bytes. The accessors then read what they read of the parsed message.
+ * SR_EINVAL when the start line or Content-Length say otherwise (the caller then parses),
+ * SR_ENOMEM. */
 int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
-                      const sr_header *hv, size_t nh, const sr_msg *like,
+                      const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
                       const sr_allocator *alloc);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */

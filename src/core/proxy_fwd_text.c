@@ -132,7 +132,7 @@ static bool plain_token(sr_str s)
  * @p head): made from the fields as written (sr__msg_from_head), or parsed when there were more
  * than were noted. */
 static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg *like,
-                const sr_allocator *alloc)
+                bool lazy_via, const sr_allocator *alloc)
 {
     int rc = SR_EINVAL;
     if (t->nh <= TX_HDRS) {
@@ -143,7 +143,8 @@ static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg 
             h->value.p = t->p + (uintptr_t)h->value.p;
             h->raw.p = t->p + (uintptr_t)h->raw.p;
         }
-        rc = sr__msg_from_head(out, t->p, t->len, line_end, head, t->hv, t->nh, like, alloc);
+        rc = sr__msg_from_head(out, t->p, t->len, line_end, head, t->hv, t->nh, like, lazy_via,
+                               alloc);
     }
     if (rc == SR_EINVAL) {
         sr_parse_opts po;
@@ -259,7 +260,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     /* step 9: Content-Length as the printer computes it, then the body */
     size_t head = 0;
     end_head(&t, body, &head);
-    int rc = t.ok ? make(out, &t, line_end, head, req, o->alloc) : SR_EINVAL;
+    int rc = t.ok ? make(out, &t, line_end, head, req, false, o->alloc) : SR_EINVAL;
     if (t.p != stackbuf)
         sr__free(o->alloc, t.p);
     return rc;
@@ -315,7 +316,7 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     }
     size_t head = 0;
     end_head(&t, body, &head);
-    int rc = t.ok ? make(out, &t, line_end, head, resp, alloc) : SR_EINVAL;
+    int rc = t.ok ? make(out, &t, line_end, head, resp, true, alloc) : SR_EINVAL;
     if (rc == 0)
         (*out)->clen_tail = true; /* fields added later print as a built message's would */
     if (t.p != stackbuf)
