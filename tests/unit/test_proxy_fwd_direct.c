@@ -519,11 +519,43 @@ static void t_upstream_as_built(void **state)
     assert_int_equal(direct, 4); /* the folded value goes the builder's way */
 }
 
+/* §16.6 step 8: our Via, written once: short (on the stack) and long (a host of 200 bytes),
+ * with a port and rport; the same value either way as the builder's would be. */
+static void t_our_via(void **state)
+{
+    (void)state;
+    char host[256];
+    for (int longer = 0; longer < 2; longer++) {
+        size_t n = longer ? 200 : 17;
+        memset(host, 'h', n);
+        memcpy(host + n - 12, ".example.org", 12);
+        sr_proxy_fwd_opts o;
+        ph_opts(&o);
+        o.via_host = (sr_str){host, n};
+        o.via_port = 5071;
+        o.via_transport = SR_STR("TCP");
+        o.via_rport = true;
+        sr_msg *req = ph_request(NULL, NULL), *f = NULL;
+        char branch[SR_PROXY_BRANCH_MAX];
+        ptrdiff_t bl = sr_proxy_branch_id(req, &o, 3, branch);
+        assert_true(bl > 0);
+        assert_int_equal(sr_proxy_forward(&f, req, SR_STR("sip:b@192.0.2.4"), NULL, 3, &o), 0);
+        char want[512];
+        snprintf(want, sizeof want, "SIP/2.0/TCP %.*s:5071;branch=%s;rport", (int)n, host, branch);
+        assert_sr_str_eq(sr_msg_header_find(f, SR_HDR_VIA, NULL)->value, want);
+        const sr_via *v = sr_msg_via(f, 0);
+        assert_int_equal(v->host.len, n);
+        assert_int_equal(v->port, 5071);
+        sr_msg_free(f);
+        sr_msg_free(req);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(t_copy_as_parsed),       TU_TEST(t_copy_as_parsed_rfc4475), TU_TEST(t_from_head),
-        TU_TEST(t_like_only_same_bytes), TU_TEST(t_upstream_as_built),
+        TU_TEST(t_like_only_same_bytes), TU_TEST(t_upstream_as_built),      TU_TEST(t_our_via),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
 }
