@@ -105,81 +105,8 @@ void sr__msg_vias_all(sr_msg *m)
         via_parse_more(m, SIZE_MAX);
 }
 
-/* Move the slices of @p s that lie in [@p from, @p from + @p len] onto @p to. */
-static void shift_str(sr_str *s, const char *from, size_t len, const char *to)
-{
-    if (s->p && s->p >= from && s->p <= from + len && s->p + s->len <= from + len)
-        s->p = to + (s->p - from);
-}
-
-static bool inside(sr_str s, const char *from, size_t len)
-{
-    return !s.p || (s.p >= from && s.p + s.len <= from + len);
-}
-
-/* true when the first value of header @p id in @p like holds the bytes of @p v and parsed
- * (@p has, not @p stale): parsing @p v succeeds as well, with the same value. */
-static bool like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, bool has, sr_str v)
-{
-    if (!like || !has || (like->stale & stale) || like->first[id] == SR__NOIDX)
-        return false;
-    sr_str lv = like->hdrs[like->first[id]].value;
-    return lv.len == v.len && (!v.len || memcmp(lv.p, v.p, v.len) == 0);
-}
-
-static void shift_via(sr_via *v, const char *from, size_t len, const char *to)
-{
-    sr_str *f[] = {&v->protocol, &v->version, &v->transport, &v->host, &v->branch,
-                   &v->received, &v->maddr,   &v->params,    &v->raw};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        shift_str(f[i], from, len, to);
-}
-
-static bool via_inside(const sr_via *v, const char *from, size_t len)
-{
-    return inside(v->protocol, from, len) && inside(v->version, from, len) &&
-           inside(v->transport, from, len) && inside(v->host, from, len) &&
-           inside(v->branch, from, len) && inside(v->received, from, len) &&
-           inside(v->maddr, from, len) && inside(v->params, from, len) && inside(v->raw, from, len);
-}
-
-/* After the top Via value of @p m (one alone in its field): when the Via fields that follow are
- * those of @p like byte for byte and @p like parsed every value of them without a fault, the
- * values after the top one are @p like's, moved (what sr__msg_vias_all would parse, parsed
- * now: the list reads the same; a proxy's copy, RFC 3261 §16.6 step 8, whose client
- * transaction reads every value, §17.1). Otherwise they stay to be parsed on first use. */
-static void take_lower_vias(sr_msg *m, const sr_msg *like)
-{
-    if (m->nvia != 1 || m->via_err.code || m->via_k == SR__NOIDX || like->via_k != SR__NOIDX ||
-        like->via_err.code || like->nvia == 0 || like->nvia > m->via_cap - 1 ||
-        m->via_pos <= m->hdrs[m->via_k].value.len)
-        return; /* the top field may hold more values; or nothing complete to take */
-    size_t mk = m->next[m->via_k], lk = like->first[SR_HDR_VIA], n = 0;
-    for (; mk != SR__NOIDX && lk != SR__NOIDX; mk = m->next[mk], lk = like->next[lk]) {
-        sr_str a = m->hdrs[mk].value, b = like->hdrs[lk].value;
-        if (a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0))
-            return;
-        /* like's values in this field, in order */
-        while (n < like->nvia && b.p && via_inside(&like->vias[n], b.p, b.len)) {
-            m->vias[1 + n] = like->vias[n];
-            shift_via(&m->vias[1 + n], b.p, b.len, a.p);
-            n++;
-        }
-    }
-    if (mk != SR__NOIDX || lk != SR__NOIDX || n != like->nvia)
-        return; /* not the same fields, or a value not found in them: parse them later */
-    m->nvia = 1 + n;
-    m->via_k = SR__NOIDX;
-    m->via_pos = 0;
-}
-
-/* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards...
- * With @p like (sr__msg_from_head): a To, From or CSeq with the bytes of the first one of
- * @p like, which parsed, is parsed on first use (sr__msg_fresh, as a built message's: it
- * parses, so no eager fault is missed); with @p lazy_via every Via value is parsed on first
- * use (sr__msg_vias_all; a fault is noted then), else the values after ours are taken from
- * @p like when it can give them (take_lower_vias). */
-static int parse_eager(sr_msg *m, const sr_msg *like, bool lazy_via)
+/* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards... */
+SR__ALWAYS_INLINE int parse_eager(sr_msg *m)
 {
     sr_parse_error e;
     /* Via: the top value now, the rest on first use (sr__msg_vias_all). When more values may
@@ -206,9 +133,7 @@ static int parse_eager(sr_msg *m, const sr_msg *like, bool lazy_via)
                 return SR_ENOMEM;
             m->via_cap = cap;
         }
-        if (lazy_via) {
-            /* every value on first use, into the room above (via0 for one value) */
-        } else if (!more) {
+        if (!more) {
             /* one header, one value: the header value is already trimmed, as
              * sr_value_next would return it */
             m->via_k = SR__NOIDX;
@@ -222,39 +147,28 @@ static int parse_eager(sr_msg *m, const sr_msg *like, bool lazy_via)
             }
         } else {
             via_parse_more(m, 1);
-            if (like)
-                take_lower_vias(m, like);
         }
     }
     size_t k = m->first[SR_HDR_TO];
     if (k != SR__NOIDX) {
-        if (like_parsed(like, SR_HDR_TO, SR__STALE_TO, like && like->has_to, m->hdrs[k].value))
-            m->stale |= SR__STALE_TO;
-        else if (sr_nameaddr_parse(&m->to, m->hdrs[k].value, &e) == 0)
+        if (sr_nameaddr_parse(&m->to, m->hdrs[k].value, &e) == 0)
             m->has_to = true;
         else
             note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_TO, "Bad To header field");
     }
     k = m->first[SR_HDR_FROM];
     if (k != SR__NOIDX) {
-        if (like_parsed(like, SR_HDR_FROM, SR__STALE_FROM, like && like->has_from,
-                        m->hdrs[k].value))
-            m->stale |= SR__STALE_FROM;
-        else if (sr_nameaddr_parse(&m->from, m->hdrs[k].value, &e) == 0)
+        if (sr_nameaddr_parse(&m->from, m->hdrs[k].value, &e) == 0)
             m->has_from = true;
         else
             note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_FROM, "Bad From header field");
     }
     k = m->first[SR_HDR_CSEQ];
     if (k != SR__NOIDX) {
-        sr_str v = m->hdrs[k].value;
-        if (like_parsed(like, SR_HDR_CSEQ, SR__STALE_CSEQ, like && like->has_cseq, v)) {
-            m->stale |= SR__STALE_CSEQ;
-        } else if (sr_cseq_parse(&m->cseq, v, &e) == 0) {
+        if (sr_cseq_parse(&m->cseq, m->hdrs[k].value, &e) == 0)
             m->has_cseq = true;
-        } else {
-            note_eager(m, &e, v.p, SR_HDR_CSEQ, NULL);
-        }
+        else
+            note_eager(m, &e, m->hdrs[k].value.p, SR_HDR_CSEQ, NULL);
     }
     k = m->first[SR_HDR_CALL_ID];
     if (k != SR__NOIDX)
@@ -313,12 +227,11 @@ static int read_content_length(const sr_header *h, size_t n, const char *base, i
 }
 
 /* The message of a head parsed into @p sl and @p hv[@p nh] (slices into @p buf): the arena,
- * the copy of @p size bytes, every slice moved onto it, the id chains and the eager values
- * (@p like: parse_eager). On failure *@p out is untouched and nothing is kept. */
+ * the copy of @p size bytes, every slice moved onto it, the id chains; the eager values are
+ * the caller's (parse_eager). On failure *@p out is untouched and nothing is kept. */
 static int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
                     const sr_start_line *sl, const sr_header *hv, size_t nh, bool plain, int64_t cl,
-                    bool drop_body, const sr_allocator *alloc, const sr_msg *like, bool lazy_via,
-                    sr_parse_error *err)
+                    bool drop_body, const sr_allocator *alloc, sr_parse_error *err)
 {
     sr_msg *m = NULL;
     sr__arena arena = {NULL, NULL};
@@ -387,11 +300,6 @@ static int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
     }
 #undef REBASE
     m->nhdrs = m->orig_nhdrs = nh;
-    rc = parse_eager(m, like, lazy_via);
-    if (rc) {
-        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
-        goto out_msg;
-    }
     *out = m;
     return 0;
 out_msg:
@@ -422,6 +330,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     size_t nh = STACK_HDRS < max_hdrs ? STACK_HDRS : max_hdrs;
     sr_start_line sl;
     sr_msg *m = NULL;
+    sr__arena arena = {NULL, NULL};
     int rc;
     bool plain = false;
     ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
@@ -482,22 +391,92 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
 
     /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
     bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
-    if (drop_body)
+    if (drop_body) {
         size = head;
-    rc = assemble(&m, buf, size, head, &sl, hv, nh, plain, cl, drop_body, opts->alloc, NULL, false,
-                  err);
-    if (rc)
+        body_len = 0;
+    }
+    /* One arena chunk sized from the input: struct, bytes, header arrays, a few Vias. */
+    size_t est = sizeof(sr_msg) + size + nh * (sizeof(sr_header) + sizeof(uint16_t)) +
+                 4 * sizeof(sr_via) + 256;
+    rc = sr__arena_init(&arena, opts->alloc, est);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
         goto out;
+    }
+    m = sr__arena_alloc(&arena, sizeof *m);
+    char *bytes = sr__arena_alloc(&arena, size ? size : 1);
+    if (!m || !bytes) {
+        rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+        goto out;
+    }
+    memset(m, 0, offsetof(sr_msg, first));
+    memset(m->first, 0xff, sizeof m->first);
+    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
+    m->arena = arena;
+    memcpy(bytes, buf, size);
+    m->bytes = bytes;
+    m->size = size;
+    m->head_len = head;
+    m->plain_head = plain;
+    m->clen = cl;
+    m->max_fwd = -1;
+    m->rseq = -1;
+    m->body.p = bytes + head;
+    m->body.len = body_len;
+    m->body_edited = drop_body; /* printed with the body it has: none, Content-Length 0 */
+
+    /* Rebase every slice from the caller's buffer to the copy. */
+#define REBASE(s)                          \
+    do {                                   \
+        if ((s).p)                         \
+            (s).p = bytes + ((s).p - buf); \
+    } while (0)
+    m->sl = sl;
+    REBASE(m->sl.method);
+    REBASE(m->sl.uri);
+    REBASE(m->sl.version);
+    REBASE(m->sl.reason);
+    if (nh) {
+        m->hdrs = sr__arena_alloc(&m->arena, nh * sizeof *m->hdrs);
+        m->next = sr__arena_alloc(&m->arena, nh * sizeof *m->next);
+        if (!m->hdrs || !m->next) {
+            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+            goto out_msg;
+        }
+        m->cap_hdrs = nh;
+        /* Move every slice from the caller's buffer to the copy (header slices are never
+         * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
+        memcpy(m->hdrs, hv, nh * sizeof *hv);
+        uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
+        for (size_t k = nh; k-- > 0;) {
+            sr_header *d = &m->hdrs[k];
+            d->name.p = (const char *)((uintptr_t)d->name.p + delta);
+            d->value.p = (const char *)((uintptr_t)d->value.p + delta);
+            d->raw.p = (const char *)((uintptr_t)d->raw.p + delta);
+            m->next[k] = m->first[d->id];
+            m->first[d->id] = (uint16_t)k;
+        }
+    }
+#undef REBASE
+    m->nhdrs = m->orig_nhdrs = nh;
+    rc = parse_eager(m);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        goto out_msg;
+    }
     if (opts->flags & SR_PARSE_VALIDATE) {
         rc = sr_msg_validate(m, err);
-        if (rc) {
-            sr_msg_free(m);
-            goto out;
-        }
+        if (rc)
+            goto out_msg;
     }
     *out = m;
     rc = 0;
+    goto out;
+out_msg:
+    arena = m->arena;
 out:
+    if (rc)
+        sr__arena_cleanup(&arena);
     if (hv != stack)
         sr__free(opts->alloc, hv);
     return rc;
@@ -509,11 +488,61 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
 {
     sr_start_line sl;
     int64_t cl = -1;
-    if (!out || !buf || line_end > head || head > len || nh > SR__HDRS_HARD ||
-        sr__parse_start_line(buf, line_end, &sl, NULL) != 0 ||
-        read_content_length(hv, nh, buf, &cl, NULL) != 0 || cl < 0 || (uint64_t)cl != len - head)
+    sr_msg *m = NULL;
+    if (!out || !buf || line_end + 2 > head || head > len || nh > SR__HDRS_HARD ||
+        sr__parse_start_line(buf, line_end, &sl, NULL) != 0)
         return SR_EINVAL;
-    return assemble(out, buf, len, head, &sl, hv, nh, true, cl, false, alloc, like, lazy_via, NULL);
+    /* every Content-Length says the body's length, as read_content_length would take it */
+    for (size_t k = 0; k < nh; k++) {
+        uint32_t v;
+        if (hv[k].id == SR_HDR_CONTENT_LENGTH &&
+            (sr_uint32_parse(hv[k].value, &v) != 0 || v != len - head))
+            return SR_EINVAL;
+        if (hv[k].id == SR_HDR_CONTENT_LENGTH)
+            cl = v;
+    }
+    if (cl < 0)
+        return SR_EINVAL;
+    int rc = assemble(&m, buf, len, head, &sl, hv, nh, true, cl, false, alloc, NULL);
+    if (rc)
+        return rc;
+    /* what parse_eager need not parse is hidden from it, then put back: a To, From or CSeq
+     * with the bytes of @p like's, which parsed, is parsed on first use (sr__msg_fresh, as a
+     * built message's: it parses, so no eager fault is missed); with @p lazy_via, every Via */
+    static const struct {
+        enum sr_hdr_id id;
+        uint8_t bit;
+    } later[] = {
+        {SR_HDR_TO, SR__STALE_TO}, {SR_HDR_FROM, SR__STALE_FROM}, {SR_HDR_CSEQ, SR__STALE_CSEQ}};
+    uint16_t hidden[3];
+    uint8_t stale = 0;
+    bool has[3] = {like && like->has_to, like && like->has_from, like && like->has_cseq};
+    for (size_t i = 0; i < 3; i++) {
+        hidden[i] = m->first[later[i].id];
+        if (hidden[i] != SR__NOIDX && sr__msg_like_parsed(like, later[i].id, later[i].bit, has[i],
+                                                          m->hdrs[hidden[i]].value)) {
+            stale |= later[i].bit;
+            m->first[later[i].id] = SR__NOIDX;
+        }
+    }
+    uint16_t via = m->first[SR_HDR_VIA];
+    if (lazy_via)
+        m->first[SR_HDR_VIA] = SR__NOIDX;
+    rc = parse_eager(m);
+    for (size_t i = 0; i < 3; i++)
+        m->first[later[i].id] = hidden[i];
+    m->first[SR_HDR_VIA] = via;
+    m->stale |= stale;
+    if (rc == 0 && lazy_via)
+        rc = sr__msg_lazy_vias(m);
+    else if (rc == 0 && like)
+        sr__msg_take_lower_vias(m, like);
+    if (rc) {
+        sr_msg_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
 }
 
 size_t sr__msg_footprint(const sr_msg *m)

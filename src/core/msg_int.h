@@ -69,7 +69,7 @@ struct sr_msg {
 ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
                                sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err, bool *plain);
 
-/* The start line ending (without its CRLF) at @p end, as sr_parse_head() parses it. */
+/* The start line ending at @p end, followed by its CRLF, as sr_parse_head() parses it. */
 int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err);
 
 /* The message sr_msg_parse() gives for the message in @p buf[@p len] when the caller wrote
@@ -87,6 +87,14 @@ int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_pars
 int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
                       const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
                       const sr_allocator *alloc);
+
+/* msg_made.c, for sr__msg_from_head: whether the first value of header @p id in @p like holds
+ * the bytes of @p v and parsed (@p has, not @p stale); the Via values after the top one taken
+ * from @p like (parsed from the same bytes) when it has them all; every Via value left to be
+ * parsed on first use, room reserved. */
+bool sr__msg_like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, bool has, sr_str v);
+void sr__msg_take_lower_vias(sr_msg *m, const sr_msg *like);
+int sr__msg_lazy_vias(sr_msg *m);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);
