@@ -1,7 +1,9 @@
 /* sipreply fuzz target: a proxy response context fed arbitrary branch responses, timeouts,
  * transport errors, CANCELs, holds and time steps. abort() unless exactly one final goes
  * upstream (or 2xx only, for an INVITE), every message sent has the upstream's Vias, and the
- * context ends done once time runs out. RFC 3261 §16.7, §16.8. */
+ * context ends done once time runs out; a message sent upstream reads as the parse of its own
+ * bytes does (it is made from the branch's response without parsing it). RFC 3261 §16.7,
+ * §16.8. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,54 @@ static void add_branch(fz *z, sr_str target)
     z->fwd[z->nb++] = f;
 }
 
+static bool same_str(sr_str a, sr_str b)
+{
+    return a.len == b.len && (!a.len || memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* What the accessors say of @p m is what they say of the parse of its printed bytes. */
+static void same_as_reparsed(const sr_msg *m)
+{
+    sr_buf b;
+    sr_buf_init(&b, NULL);
+    sr_msg *p = NULL;
+    if (sr_msg_print(m, &b) != 0 || sr_msg_parse(&p, b.p, b.len, NULL, NULL) != 0)
+        abort();
+    if (sr_msg_status(p) != sr_msg_status(m) || !same_str(sr_msg_reason(p), sr_msg_reason(m)) ||
+        sr_msg_via_count(p) != sr_msg_via_count(m) ||
+        !same_str(sr_msg_call_id(p), sr_msg_call_id(m)) ||
+        !same_str(sr_msg_body(p), sr_msg_body(m)) ||
+        sr_msg_content_length(p) != sr_msg_content_length(m))
+        abort();
+    /* the fields in order; a built message's Content-Length is the printer's, not a field */
+    for (size_t i = 0, j = 0;; i++, j++) {
+        while (i < sr_msg_header_count(m) && sr_msg_header_at(m, i)->id == SR_HDR_CONTENT_LENGTH)
+            i++;
+        while (j < sr_msg_header_count(p) && sr_msg_header_at(p, j)->id == SR_HDR_CONTENT_LENGTH)
+            j++;
+        const sr_header *x = sr_msg_header_at(m, i), *y = sr_msg_header_at(p, j);
+        if (!x || !y) {
+            if (x || y)
+                abort();
+            break;
+        }
+        if (x->id != y->id || !same_str(x->value, y->value))
+            abort();
+    }
+    for (size_t i = 0; i < sr_msg_via_count(m); i++) {
+        const sr_via *x = sr_msg_via(m, i), *y = sr_msg_via(p, i);
+        if (!same_str(x->host, y->host) || x->port != y->port || !same_str(x->branch, y->branch))
+            abort();
+    }
+    const sr_nameaddr *tx = sr_msg_to(m), *ty = sr_msg_to(p);
+    const sr_cseq *cx = sr_msg_cseq(m), *cy = sr_msg_cseq(p);
+    if (!tx != !ty || (tx && !same_str(tx->tag, ty->tag)) || !cx != !cy ||
+        (cx && (cx->num != cy->num || !same_str(cx->method, cy->method))))
+        abort();
+    sr_msg_free(p);
+    sr_buf_cleanup(&b);
+}
+
 static void drain(fz *z)
 {
     sr_proxy_action a;
@@ -50,6 +100,7 @@ static void drain(fz *z)
             if (!a.msg || sr_msg_is_request(a.msg) || sr_msg_status(a.msg) != a.status ||
                 sr_msg_via_count(a.msg) != z->vias)
                 abort();
+            same_as_reparsed(a.msg);
             if (a.final != (a.status >= 200))
                 abort();
             if (a.status == 100 || (a.status < 200 && (z->non2xx || z->ok2xx)))

@@ -106,7 +106,7 @@ void sr__msg_vias_all(sr_msg *m)
 }
 
 /* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards... */
-static int parse_eager(sr_msg *m)
+SR__ALWAYS_INLINE int parse_eager(sr_msg *m)
 {
     sr_parse_error e;
     /* Via: the top value now, the rest on first use (sr__msg_vias_all). When more values may
@@ -224,6 +224,89 @@ static int read_content_length(const sr_header *h, size_t n, const char *base, i
     }
     *out = cl;
     return 0;
+}
+
+/* The message of a head parsed into @p sl and @p hv[@p nh] (slices into @p buf): the arena,
+ * the copy of @p size bytes, every slice moved onto it, the id chains; the eager values are
+ * the caller's (parse_eager). On failure *@p out is untouched and nothing is kept. */
+static int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
+                    const sr_start_line *sl, const sr_header *hv, size_t nh, bool plain, int64_t cl,
+                    bool drop_body, const sr_allocator *alloc, sr_parse_error *err)
+{
+    sr_msg *m = NULL;
+    sr__arena arena = {NULL, NULL};
+    size_t body_len = size - head;
+    /* One arena chunk sized from the input: struct, bytes, header arrays, a few Vias. */
+    size_t est = sizeof(sr_msg) + size + nh * (sizeof(sr_header) + sizeof(uint16_t)) +
+                 4 * sizeof(sr_via) + 256;
+    int rc = sr__arena_init(&arena, alloc, est);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        goto out;
+    }
+    m = sr__arena_alloc(&arena, sizeof *m);
+    char *bytes = sr__arena_alloc(&arena, size ? size : 1);
+    if (!m || !bytes) {
+        rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+        goto out;
+    }
+    memset(m, 0, offsetof(sr_msg, first));
+    memset(m->first, 0xff, sizeof m->first);
+    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
+    m->arena = arena;
+    memcpy(bytes, buf, size);
+    m->bytes = bytes;
+    m->size = size;
+    m->head_len = head;
+    m->plain_head = plain;
+    m->clen = cl;
+    m->max_fwd = -1;
+    m->rseq = -1;
+    m->body.p = bytes + head;
+    m->body.len = body_len;
+    m->body_edited = drop_body; /* printed with the body it has: none, Content-Length 0 */
+
+    /* Rebase every slice from the caller's buffer to the copy. */
+#define REBASE(s)                          \
+    do {                                   \
+        if ((s).p)                         \
+            (s).p = bytes + ((s).p - buf); \
+    } while (0)
+    m->sl = *sl;
+    REBASE(m->sl.method);
+    REBASE(m->sl.uri);
+    REBASE(m->sl.version);
+    REBASE(m->sl.reason);
+    if (nh) {
+        m->hdrs = sr__arena_alloc(&m->arena, nh * sizeof *m->hdrs);
+        m->next = sr__arena_alloc(&m->arena, nh * sizeof *m->next);
+        if (!m->hdrs || !m->next) {
+            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
+            goto out_msg;
+        }
+        m->cap_hdrs = nh;
+        /* Move every slice from the caller's buffer to the copy (header slices are never
+         * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
+        memcpy(m->hdrs, hv, nh * sizeof *hv);
+        uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
+        for (size_t k = nh; k-- > 0;) {
+            sr_header *d = &m->hdrs[k];
+            d->name.p = (const char *)((uintptr_t)d->name.p + delta);
+            d->value.p = (const char *)((uintptr_t)d->value.p + delta);
+            d->raw.p = (const char *)((uintptr_t)d->raw.p + delta);
+            m->next[k] = m->first[d->id];
+            m->first[d->id] = (uint16_t)k;
+        }
+    }
+#undef REBASE
+    m->nhdrs = m->orig_nhdrs = nh;
+    *out = m;
+    return 0;
+out_msg:
+    arena = m->arena;
+out:
+    sr__arena_cleanup(&arena);
+    return rc;
 }
 
 int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
@@ -397,6 +480,69 @@ out:
     if (hv != stack)
         sr__free(opts->alloc, hv);
     return rc;
+}
+
+int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
+                      const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
+                      const sr_allocator *alloc)
+{
+    sr_start_line sl;
+    int64_t cl = -1;
+    sr_msg *m = NULL;
+    if (!out || !buf || line_end + 2 > head || head > len || nh > SR__HDRS_HARD ||
+        sr__parse_start_line(buf, line_end, &sl, NULL) != 0)
+        return SR_EINVAL;
+    /* every Content-Length says the body's length, as read_content_length would take it */
+    for (size_t k = 0; k < nh; k++) {
+        uint32_t v;
+        if (hv[k].id == SR_HDR_CONTENT_LENGTH &&
+            (sr_uint32_parse(hv[k].value, &v) != 0 || v != len - head))
+            return SR_EINVAL;
+        if (hv[k].id == SR_HDR_CONTENT_LENGTH)
+            cl = v;
+    }
+    if (cl < 0)
+        return SR_EINVAL;
+    int rc = assemble(&m, buf, len, head, &sl, hv, nh, true, cl, false, alloc, NULL);
+    if (rc)
+        return rc;
+    /* what parse_eager need not parse is hidden from it, then put back: a To, From or CSeq
+     * with the bytes of @p like's, which parsed, is parsed on first use (sr__msg_fresh, as a
+     * built message's: it parses, so no eager fault is missed); with @p lazy_via, every Via */
+    static const struct {
+        enum sr_hdr_id id;
+        uint8_t bit;
+    } later[] = {
+        {SR_HDR_TO, SR__STALE_TO}, {SR_HDR_FROM, SR__STALE_FROM}, {SR_HDR_CSEQ, SR__STALE_CSEQ}};
+    uint16_t hidden[3];
+    uint8_t stale = 0;
+    bool has[3] = {like && like->has_to, like && like->has_from, like && like->has_cseq};
+    for (size_t i = 0; i < 3; i++) {
+        hidden[i] = m->first[later[i].id];
+        if (hidden[i] != SR__NOIDX && sr__msg_like_parsed(like, later[i].id, later[i].bit, has[i],
+                                                          m->hdrs[hidden[i]].value)) {
+            stale |= later[i].bit;
+            m->first[later[i].id] = SR__NOIDX;
+        }
+    }
+    uint16_t via = m->first[SR_HDR_VIA];
+    if (lazy_via)
+        m->first[SR_HDR_VIA] = SR__NOIDX;
+    rc = parse_eager(m);
+    for (size_t i = 0; i < 3; i++)
+        m->first[later[i].id] = hidden[i];
+    m->first[SR_HDR_VIA] = via;
+    m->stale |= stale;
+    if (rc == 0 && lazy_via)
+        rc = sr__msg_lazy_vias(m);
+    else if (rc == 0 && like)
+        sr__msg_take_lower_vias(m, like);
+    if (rc) {
+        sr_msg_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
 }
 
 size_t sr__msg_footprint(const sr_msg *m)

@@ -31,6 +31,9 @@ struct sr_msg {
     int64_t clen; /* Content-Length value, -1 absent */
     bool built;
     bool body_edited;
+    /* the one Content-Length is the last field, the body's length: fields added print before
+     * it, computed, as a built message's do (sr__proxy_upstream_text) */
+    bool clen_tail;
     /* The Via list: the top value is parsed by sr_msg_parse, the rest on the first call that
      * needs it (sr__msg_vias_all), into room sr_msg_parse reserved (no allocation later). */
     sr_via *vias;           /* &via0, or an arena array of via_cap values */
@@ -65,6 +68,33 @@ struct sr_msg {
  * @p plain is written on success only. */
 ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
                                sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err, bool *plain);
+
+/* The start line ending at @p end, followed by its CRLF, as sr_parse_head() parses it. */
+int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err);
+
+/* The message sr_msg_parse() gives for the message in @p buf[@p len] when the caller wrote
+ * its head itself and knows its fields: a plain head (msg_int.h, sr__parse_head_plain) whose
+ * start line ends at @p line_end (its CRLF excluded), whose empty line ends at @p head, and
+ * whose fields @p hv[@p nh] are what sr_parse_head() would find in it (slices into @p buf:
+ * the id of the name, the value trimmed, raw from the name through the CRLF); the body is the
+ * rest, as long as its one Content-Length says. Nothing is scanned again but the start line.
+ * With @p like: a To, From or CSeq holding the bytes of the first of @p like, which parsed,
+ * is parsed on first use, as a built message's (sr__msg_fresh); with @p lazy_via every Via
+ * value is, else the values after the top one are taken from @p like when it parsed them all
+ * from the same bytes. The accessors then read what they read of the parsed message.
+ * SR_EINVAL when the start line or Content-Length say otherwise (the caller then parses),
+ * SR_ENOMEM. */
+int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
+                      const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
+                      const sr_allocator *alloc);
+
+/* msg_made.c, for sr__msg_from_head: whether the first value of header @p id in @p like holds
+ * the bytes of @p v and parsed (@p has, not @p stale); the Via values after the top one taken
+ * from @p like (parsed from the same bytes) when it has them all; every Via value left to be
+ * parsed on first use, room reserved. */
+bool sr__msg_like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, bool has, sr_str v);
+void sr__msg_take_lower_vias(sr_msg *m, const sr_msg *like);
+int sr__msg_lazy_vias(sr_msg *m);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);

@@ -163,6 +163,18 @@ static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *
     return check_request_uri(sl->uri.p, sl->uri.len, us, err);
 }
 
+/* The head parser itself, on the start line and its CRLF alone: it stops, wanting more, where
+ * the header fields would start (parse_start_line keeps its one caller, inlined). */
+int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err)
+{
+    if (!buf || buf[end] != '\r' || buf[end + 1] != '\n')
+        return SR_EINVAL;
+    size_t n = 0;
+    bool plain;
+    ptrdiff_t r = sr__parse_head_plain(buf, end + 2, 0, sl, NULL, &n, err, &plain);
+    return r == SR_EAGAIN ? 0 : r < 0 ? (int)r : SR_EINVAL;
+}
+
 /* Index of the first byte of the empty line that ends a head in [from, len), or 0 when none
  * (a head cannot end at 0). Used for the cheap prev_len re-check. */
 static bool has_head_end(const char *buf, size_t from, size_t len)

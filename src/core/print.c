@@ -73,12 +73,18 @@ static sr_str raw_start_line(const sr_msg *m)
     return (sr_str){sl, i + 1 - s};
 }
 
+/* true when the printer writes Content-Length itself: a built message, a new body, or fields
+ * added after a Content-Length that was last (clen_tail) */
+static bool computes_clen(const sr_msg *m)
+{
+    return m->built || m->body_edited || (m->clen_tail && m->nhdrs != m->orig_nhdrs);
+}
+
 /* true when header @p k is left out: a Content-Length that is recomputed, or one added by
  * hand (never printed; the computed one is) */
 static bool skip_header(const sr_msg *m, size_t k)
 {
-    return m->hdrs[k].id == SR_HDR_CONTENT_LENGTH &&
-           (m->built || m->body_edited || k >= m->orig_nhdrs);
+    return m->hdrs[k].id == SR_HDR_CONTENT_LENGTH && (computes_clen(m) || k >= m->orig_nhdrs);
 }
 
 int sr_msg_print(const sr_msg *m, sr_buf *out)
@@ -113,7 +119,7 @@ int sr_msg_print(const sr_msg *m, sr_buf *out)
         else
             total += print_name(h).len + 2 + h->value.len + 2;
     }
-    bool computed_clen = m->built || m->body_edited;
+    bool computed_clen = computes_clen(m);
     if (computed_clen) {
         cl = dec(m->body.len, clen);
         total += sizeof "Content-Length: " - 1 + (24 - cl) + 2;

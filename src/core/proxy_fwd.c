@@ -98,6 +98,12 @@ int sr__proxy_upstream(sr_msg **out, const sr_msg *resp, unsigned status, sr_str
                        const sr_allocator *alloc)
 {
     sr_msg *m = NULL;
+    if (drop == SR__KEEP_CONTACTS) { /* the plain case: printed, made once (proxy_fwd_text.c) */
+        int r = sr__proxy_upstream_text(out, resp, status, reason.p ? reason : sr_msg_reason(resp),
+                                        alloc);
+        if (r == 0 || r == SR_ENOMEM)
+            return r;
+    }
     sr_buf b;
     sr_buf_init(&b, alloc);
     int rc = sr_msg_new_response(&m, alloc, status, reason.p ? reason : sr_msg_reason(resp));
@@ -509,23 +515,48 @@ static int collect_routes(fwd *f, const sr_msg *req, const sr_proxy_route *route
     return 0;
 }
 
-static int make_via(sr_buf *b, const sr_proxy_fwd_opts *o, const char *branch)
+/* Step 8: our Via value, "SIP/2.0/<transport> <host>[:<port>];branch=<branch>[;rport]", written
+ * once into @p stack (@p cap bytes) or, when longer, into @p b; *@p via. */
+static int make_via(sr_buf *b, char *stack, size_t cap, const sr_proxy_fwd_opts *o,
+                    const char *branch, size_t blen, sr_str *via)
 {
     sr_str tp = o->via_transport.len ? o->via_transport : SR_STR("UDP");
-    int rc;
-    b->len = 0;
-    if ((rc = sr_buf_append_cstr(b, "SIP/2.0/")) || (rc = sr_buf_append_str(b, tp)) ||
-        (rc = sr_buf_append_cstr(b, " ")) || (rc = sr_buf_append_str(b, o->via_host)))
-        return rc;
-    if (o->via_port &&
-        ((rc = sr_buf_append_cstr(b, ":")) || (rc = sr_buf_append_u64(b, o->via_port))))
-        return rc;
-    if ((rc = sr_buf_append_cstr(b, ";branch=")) || (rc = sr_buf_append_cstr(b, branch)))
-        return rc;
     bool rport = o->size >= offsetof(sr_proxy_fwd_opts, via_rport) + sizeof(o->via_rport) &&
                  o->via_rport; /* a caller built with an older, shorter struct: none */
-    if (rport && (rc = sr_buf_append_cstr(b, ";rport")) != 0)
-        return rc;
+    char port[24];
+    size_t np = o->via_port ? sr__u32_to_dec((uint32_t)o->via_port, port) : 0;
+    size_t need = 8 + tp.len + 1 + o->via_host.len + (np ? 1 + np : 0) + 8 + blen + (rport ? 6 : 0);
+    char *w = stack;
+    if (need > cap) {
+        b->len = 0;
+        int rc = sr_buf_reserve(b, need);
+        if (rc)
+            return rc;
+        w = b->p;
+        b->len = need;
+    }
+    char *p = w;
+    memcpy(p, "SIP/2.0/", 8);
+    p += 8;
+    memcpy(p, tp.p, tp.len);
+    p += tp.len;
+    *p++ = ' ';
+    memcpy(p, o->via_host.p, o->via_host.len);
+    p += o->via_host.len;
+    if (np) {
+        *p++ = ':';
+        memcpy(p, port, np);
+        p += np;
+    }
+    memcpy(p, ";branch=", 8);
+    p += 8;
+    memcpy(p, branch, blen);
+    p += blen;
+    if (rport) {
+        memcpy(p, ";rport", 6);
+        p += 6;
+    }
+    *via = (sr_str){w, (size_t)(p - w)};
     return 0;
 }
 
@@ -630,16 +661,21 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
             goto out;
         f.rr = (sr_str){rrb.p, rrb.len};
     }
-    if ((rc = (int)sr_proxy_branch_id(req, o, index, branch)) < 0)
+    ptrdiff_t blen = sr_proxy_branch_id(req, o, index, branch);
+    if (blen < 0) {
+        rc = (int)blen;
         goto out;
-    if ((rc = make_via(&f.b, o, branch)) != 0)
+    }
+    char viab[192];
+    sr_str via;
+    if ((rc = make_via(&f.b, viab, sizeof viab, o, branch, (size_t)blen, &via)) != 0)
         goto out;
     /* the plain case: printed and parsed once (proxy_fwd_text.c), the same message */
-    rc = sr__proxy_forward_text(out, req, ruri, (sr_str){f.b.p, f.b.len}, f.r, f.nr, f.rr, mf, o);
+    rc = sr__proxy_forward_text(out, req, ruri, via, f.r, f.nr, f.rr, mf, o);
     if (rc == 0 || rc == SR_ENOMEM)
         goto out;
     if ((rc = sr_msg_new_request(&f.m, alloc, sr_msg_method_str(req), ruri)) != 0 ||
-        (rc = sr_msg_add_header(f.m, SR_HDR_VIA, SR_STR_NULL, (sr_str){f.b.p, f.b.len})) != 0)
+        (rc = sr_msg_add_header(f.m, SR_HDR_VIA, SR_STR_NULL, via)) != 0)
         goto out;
     if ((rc = copy_headers(&f, req, o, mf)) != 0)
         goto out;

@@ -15,12 +15,32 @@
 #include "proxy_int.h"
 #include "scan.h"
 
-/* What is written, and whether the plain case still holds. */
+/* Fields indexed as they are written (then no parse of the copy); more go the parser's way. */
+#define TX_HDRS 64
+
+/* What is written, and whether the plain case still holds; the fields written, as offsets
+ * into p (it may be the stack's or the heap's). */
 typedef struct tx {
     char *p;
     size_t len, cap;
     bool ok;
+    size_t nh; /* fields written; past TX_HDRS, hv stops (the copy is parsed) */
+    sr_header hv[TX_HDRS];
 } tx;
+
+/* Note the field written at [@p start, t->len): its name @p nlen bytes, its value @p vlen
+ * bytes after ": ", its line ending with CRLF (offsets, made pointers at the end). */
+static void note(tx *t, enum sr_hdr_id id, size_t start, size_t nlen, size_t vlen)
+{
+    if (t->nh < TX_HDRS) {
+        sr_header *h = &t->hv[t->nh];
+        h->id = id;
+        h->name = (sr_str){(const char *)(uintptr_t)start, nlen};
+        h->value = (sr_str){(const char *)(uintptr_t)(start + nlen + 2), vlen};
+        h->raw = (sr_str){(const char *)(uintptr_t)start, t->len - start};
+    }
+    t->nh++;
+}
 
 static void put(tx *t, const char *p, size_t n)
 {
@@ -75,6 +95,7 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
         t->ok = false; /* more than sized for: the builder's way */
         return;
     }
+    size_t start = t->len;
     char *w = t->p + t->len;
     memcpy(w, name.p, name.len);
     w += name.len;
@@ -86,6 +107,7 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
     *w++ = '\r';
     *w++ = '\n';
     t->len = (size_t)(w - t->p);
+    note(t, id, start, name.len, v.len);
 }
 
 static void routes(tx *t, const sr_str *r, size_t *nr)
@@ -104,6 +126,59 @@ static bool plain_token(sr_str s)
             return false;
     }
     return true;
+}
+
+/* The message of what @p t holds (a start line ending at @p line_end, the empty line at
+ * @p head): made from the fields as written (sr__msg_from_head), or parsed when there were more
+ * than were noted. */
+static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg *like,
+                bool lazy_via, const sr_allocator *alloc)
+{
+    int rc = SR_EINVAL;
+    if (t->nh <= TX_HDRS) {
+        /* the fields as sr_parse_head() would find them: no second parse (msg_int.h) */
+        for (size_t i = 0; i < t->nh; i++) {
+            sr_header *h = &t->hv[i];
+            h->name.p = t->p + (uintptr_t)h->name.p;
+            h->value.p = t->p + (uintptr_t)h->value.p;
+            h->raw.p = t->p + (uintptr_t)h->raw.p;
+        }
+        rc = sr__msg_from_head(out, t->p, t->len, line_end, head, t->hv, t->nh, like, lazy_via,
+                               alloc);
+    }
+    if (rc == SR_EINVAL) {
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = alloc;
+        po.max_size = t->len;
+        po.max_headers = SR__HDRS_HARD;
+        rc = sr_msg_parse(out, t->p, t->len, &po, NULL);
+    }
+    return rc;
+}
+
+/* Content-Length as the printer computes it, the empty line, then the body; *@p head. */
+static void end_head(tx *t, sr_str body, size_t *head)
+{
+    char num[24];
+    size_t cl = sr__u32_to_dec((uint32_t)body.len, num), cl_at = t->len;
+    put(t, "Content-Length: ", 16);
+    put(t, num, cl);
+    put(t, "\r\n", 2);
+    if (t->ok)
+        note(t, SR_HDR_CONTENT_LENGTH, cl_at, 14, cl);
+    put(t, "\r\n", 2);
+    *head = t->len;
+    put_str(t, body);
+}
+
+static void tx_init(tx *t, char *stackbuf, size_t n)
+{
+    t->p = stackbuf;
+    t->len = 0;
+    t->cap = n;
+    t->ok = true;
+    t->nh = 0;
 }
 
 int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str via,
@@ -127,7 +202,8 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     for (size_t i = 0; i < o->n_headers; i++)
         cap += o->headers[i].name.len + o->headers[i].value.len + 4;
     char stackbuf[4096];
-    tx t = {stackbuf, 0, sizeof stackbuf, true};
+    tx t;
+    tx_init(&t, stackbuf, sizeof stackbuf);
     if (cap > sizeof stackbuf) {
         t.p = sr__malloc(o->alloc, cap);
         if (!t.p)
@@ -142,6 +218,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     put(&t, " ", 1);
     put_str(&t, ruri);
     put(&t, " SIP/2.0\r\n", 10);
+    size_t line_end = t.len - 2;
     field(&t, SR_HDR_VIA, SR_STR_NULL, via);
     bool mf_done = false, route_done = false, rr_done = !rr.len;
     char num[24];
@@ -181,21 +258,68 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
             field(&t, id, o->headers[i].name, o->headers[i].value);
     }
     /* step 9: Content-Length as the printer computes it, then the body */
-    size_t cl = sr__u32_to_dec((uint32_t)body.len, num);
-    put(&t, "Content-Length: ", 16);
-    put(&t, num, cl);
-    put(&t, "\r\n\r\n", 4);
-    put_str(&t, body);
-    int rc = SR_EINVAL;
-    if (t.ok) {
-        sr_parse_opts po;
-        sr_parse_opts_init(&po);
-        po.alloc = o->alloc;
-        po.max_size = t.len;
-        po.max_headers = SR__HDRS_HARD;
-        rc = sr_msg_parse(out, t.p, t.len, &po, NULL);
-    }
+    size_t head = 0;
+    end_head(&t, body, &head);
+    int rc = t.ok ? make(out, &t, line_end, head, req, false, o->alloc) : SR_EINVAL;
     if (t.p != stackbuf)
         sr__free(o->alloc, t.p);
+    return rc;
+}
+
+int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, sr_str reason,
+                            const sr_allocator *alloc)
+{
+    sr_str body = sr_msg_body(resp);
+    if (status < 100 || status > 699 || body.len > UINT32_MAX)
+        return SR_EINVAL;
+    for (size_t i = 0; i < reason.len; i++) { /* as sr_msg_new_response() takes it */
+        unsigned char c = (unsigned char)reason.p[i];
+        if (c != '\t' && sr__is(c, SR__C_CTL))
+            return SR_EINVAL;
+    }
+    size_t cap = 16 + reason.len + 32 + body.len + 32;
+    for (size_t i = 0; i < sr_msg_header_count(resp); i++)
+        cap += sr_msg_header_at(resp, i)->value.len + 40 + sr_msg_header_at(resp, i)->name.len;
+    char stackbuf[4096];
+    tx t;
+    tx_init(&t, stackbuf, sizeof stackbuf);
+    if (cap > sizeof stackbuf) {
+        t.p = sr__malloc(alloc, cap);
+        if (!t.p)
+            return SR_ENOMEM;
+        t.cap = cap;
+    }
+    char st[4] = {(char)('0' + status / 100), (char)('0' + status / 10 % 10),
+                  (char)('0' + status % 10), ' '};
+    put(&t, "SIP/2.0 ", 8);
+    put(&t, st, 4);
+    put_str(&t, reason);
+    put(&t, "\r\n", 2);
+    size_t line_end = t.len - 2;
+    bool top_done = false;
+    for (size_t i = 0; t.ok && i < sr_msg_header_count(resp); i++) {
+        const sr_header *h = sr_msg_header_at(resp, i);
+        if (h->id == SR_HDR_CONTENT_LENGTH)
+            continue; /* the printer computes it */
+        if (h->id != SR_HDR_VIA || top_done) {
+            field(&t, h->id, h->name, h->value);
+            continue;
+        }
+        /* §16.7 step 3: the topmost Via value is ours; a line "Via: a, b" keeps b. */
+        top_done = true;
+        size_t pos = 0, k = 0;
+        sr_str v;
+        while (sr_value_next(h->value, &pos, &v)) {
+            if (k++ > 0 && v.len)
+                field(&t, SR_HDR_VIA, SR_STR_NULL, v);
+        }
+    }
+    size_t head = 0;
+    end_head(&t, body, &head);
+    int rc = t.ok ? make(out, &t, line_end, head, resp, true, alloc) : SR_EINVAL;
+    if (rc == 0)
+        (*out)->clen_tail = true; /* fields added later print as a built message's would */
+    if (t.p != stackbuf)
+        sr__free(alloc, t.p);
     return rc;
 }

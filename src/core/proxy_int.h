@@ -53,4 +53,11 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
                            const sr_str *routes, size_t nr, sr_str rr, int64_t mf,
                            const struct sr_proxy_fwd_opts *o);
 
+/* The copy sr__proxy_upstream() builds with every Contact kept, printed from @p resp and made
+ * a message without parsing it again (@p reason as given, not NULL): the same fields, the same
+ * bytes printed, fields added later printed before Content-Length as a built message prints
+ * them (clen_tail). 0 and *@p out; SR_ENOMEM; anything else: the builder's way, which decides. */
+int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, sr_str reason,
+                            const sr_allocator *alloc);
+
 #endif /* SIPREPLY_PROXY_INT_H */

@@ -1,0 +1,99 @@
+/* sipreply core: what a message made from a head its caller wrote (sr__msg_from_head, msg.c)
+ * takes from the message it was written from, or leaves to be parsed on first use, instead of
+ * parsing it now: the accessors read what they read of the parsed message (msg_int.h). */
+#include <string.h>
+
+#include "msg_int.h"
+
+/* Move the slices of @p s that lie in [@p from, @p from + @p len] onto @p to. */
+static void shift_str(sr_str *s, const char *from, size_t len, const char *to)
+{
+    if (s->p && s->p >= from && s->p <= from + len && s->p + s->len <= from + len)
+        s->p = to + (s->p - from);
+}
+
+static bool inside(sr_str s, const char *from, size_t len)
+{
+    return !s.p || (s.p >= from && s.p + s.len <= from + len);
+}
+
+/* true when the first value of header @p id in @p like holds the bytes of @p v and parsed
+ * (@p has, not @p stale): parsing @p v succeeds as well, with the same value. */
+bool sr__msg_like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, bool has, sr_str v)
+{
+    if (!like || !has || (like->stale & stale) || like->first[id] == SR__NOIDX)
+        return false;
+    sr_str lv = like->hdrs[like->first[id]].value;
+    return lv.len == v.len && (!v.len || memcmp(lv.p, v.p, v.len) == 0);
+}
+
+static void shift_via(sr_via *v, const char *from, size_t len, const char *to)
+{
+    sr_str *f[] = {&v->protocol, &v->version, &v->transport, &v->host, &v->branch,
+                   &v->received, &v->maddr,   &v->params,    &v->raw};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        shift_str(f[i], from, len, to);
+}
+
+static bool via_inside(const sr_via *v, const char *from, size_t len)
+{
+    return inside(v->protocol, from, len) && inside(v->version, from, len) &&
+           inside(v->transport, from, len) && inside(v->host, from, len) &&
+           inside(v->branch, from, len) && inside(v->received, from, len) &&
+           inside(v->maddr, from, len) && inside(v->params, from, len) && inside(v->raw, from, len);
+}
+
+/* After the top Via value of @p m (one alone in its field): when the Via fields that follow are
+ * those of @p like byte for byte and @p like parsed every value of them without a fault, the
+ * values after the top one are @p like's, moved (what sr__msg_vias_all would parse, parsed
+ * now: the list reads the same; a proxy's copy, RFC 3261 §16.6 step 8, whose client
+ * transaction reads every value, §17.1). Otherwise they stay to be parsed on first use. */
+void sr__msg_take_lower_vias(sr_msg *m, const sr_msg *like)
+{
+    if (m->nvia != 1 || m->via_err.code || m->via_k == SR__NOIDX || like->via_k != SR__NOIDX ||
+        like->via_err.code || like->nvia == 0 || like->nvia > m->via_cap - 1 ||
+        m->via_pos <= m->hdrs[m->via_k].value.len)
+        return; /* the top field may hold more values; or nothing complete to take */
+    size_t mk = m->next[m->via_k], lk = like->first[SR_HDR_VIA], n = 0;
+    for (; mk != SR__NOIDX && lk != SR__NOIDX; mk = m->next[mk], lk = like->next[lk]) {
+        sr_str a = m->hdrs[mk].value, b = like->hdrs[lk].value;
+        if (a.len != b.len || (a.len && memcmp(a.p, b.p, a.len) != 0))
+            return;
+        /* like's values in this field, in order */
+        while (n < like->nvia && b.p && via_inside(&like->vias[n], b.p, b.len)) {
+            m->vias[1 + n] = like->vias[n];
+            shift_via(&m->vias[1 + n], b.p, b.len, a.p);
+            n++;
+        }
+    }
+    if (mk != SR__NOIDX || lk != SR__NOIDX || n != like->nvia)
+        return; /* not the same fields, or a value not found in them: parse them later */
+    m->nvia = 1 + n;
+    m->via_k = SR__NOIDX;
+    m->via_pos = 0;
+}
+
+/* The Via values of @p m, every one parsed on first use (sr__msg_vias_all) into room reserved
+ * now as parse_eager reserves it: none is parsed yet, the list reads the same. */
+int sr__msg_lazy_vias(sr_msg *m)
+{
+    m->via_k = m->first[SR_HDR_VIA];
+    m->via_pos = 0;
+    m->nvia = 0;
+    m->vias = &m->via0;
+    m->via_cap = 1;
+    size_t cap = 0;
+    for (size_t k = m->via_k; k != SR__NOIDX; k = m->next[k]) {
+        sr_str v = m->hdrs[k].value;
+        cap++;
+        for (const char *c = v.p; (c = memchr(c, ',', v.len - (size_t)(c - v.p))) != NULL; c++)
+            cap++;
+    }
+    if (cap > 1) {
+        m->vias = sr__arena_alloc(&m->arena, cap * sizeof *m->vias);
+        if (!m->vias)
+            return SR_ENOMEM;
+        m->via_cap = cap;
+    }
+    return 0;
+}
