@@ -229,9 +229,10 @@ static int read_content_length(const sr_header *h, size_t n, const char *base, i
 /* The message of a head parsed into @p sl and @p hv[@p nh] (slices into @p buf): the arena,
  * the copy of @p size bytes, every slice moved onto it, the id chains; the eager values are
  * the caller's (parse_eager). On failure *@p out is untouched and nothing is kept. */
-static int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
-                    const sr_start_line *sl, const sr_header *hv, size_t nh, bool plain, int64_t cl,
-                    bool drop_body, const sr_allocator *alloc, sr_parse_error *err)
+SR__ALWAYS_INLINE int assemble(sr_msg **out, const char *buf, size_t size, size_t head,
+                               const sr_start_line *sl, const sr_header *hv, size_t nh, bool plain,
+                               int64_t cl, bool drop_body, const sr_allocator *alloc,
+                               sr_parse_error *err)
 {
     sr_msg *m = NULL;
     sr__arena arena = {NULL, NULL};
@@ -391,74 +392,11 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
 
     /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
     bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
-    if (drop_body) {
+    if (drop_body)
         size = head;
-        body_len = 0;
-    }
-    /* One arena chunk sized from the input: struct, bytes, header arrays, a few Vias. */
-    size_t est = sizeof(sr_msg) + size + nh * (sizeof(sr_header) + sizeof(uint16_t)) +
-                 4 * sizeof(sr_via) + 256;
-    rc = sr__arena_init(&arena, opts->alloc, est);
-    if (rc) {
-        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+    rc = assemble(&m, buf, size, head, &sl, hv, nh, plain, cl, drop_body, opts->alloc, err);
+    if (rc)
         goto out;
-    }
-    m = sr__arena_alloc(&arena, sizeof *m);
-    char *bytes = sr__arena_alloc(&arena, size ? size : 1);
-    if (!m || !bytes) {
-        rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
-        goto out;
-    }
-    memset(m, 0, offsetof(sr_msg, first));
-    memset(m->first, 0xff, sizeof m->first);
-    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
-    m->arena = arena;
-    memcpy(bytes, buf, size);
-    m->bytes = bytes;
-    m->size = size;
-    m->head_len = head;
-    m->plain_head = plain;
-    m->clen = cl;
-    m->max_fwd = -1;
-    m->rseq = -1;
-    m->body.p = bytes + head;
-    m->body.len = body_len;
-    m->body_edited = drop_body; /* printed with the body it has: none, Content-Length 0 */
-
-    /* Rebase every slice from the caller's buffer to the copy. */
-#define REBASE(s)                          \
-    do {                                   \
-        if ((s).p)                         \
-            (s).p = bytes + ((s).p - buf); \
-    } while (0)
-    m->sl = sl;
-    REBASE(m->sl.method);
-    REBASE(m->sl.uri);
-    REBASE(m->sl.version);
-    REBASE(m->sl.reason);
-    if (nh) {
-        m->hdrs = sr__arena_alloc(&m->arena, nh * sizeof *m->hdrs);
-        m->next = sr__arena_alloc(&m->arena, nh * sizeof *m->next);
-        if (!m->hdrs || !m->next) {
-            rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
-            goto out_msg;
-        }
-        m->cap_hdrs = nh;
-        /* Move every slice from the caller's buffer to the copy (header slices are never
-         * NULL) and build the per-id chains, back to front: one pass, no tail walks. */
-        memcpy(m->hdrs, hv, nh * sizeof *hv);
-        uintptr_t delta = (uintptr_t)bytes - (uintptr_t)buf; /* modulo 2^N: adds back */
-        for (size_t k = nh; k-- > 0;) {
-            sr_header *d = &m->hdrs[k];
-            d->name.p = (const char *)((uintptr_t)d->name.p + delta);
-            d->value.p = (const char *)((uintptr_t)d->value.p + delta);
-            d->raw.p = (const char *)((uintptr_t)d->raw.p + delta);
-            m->next[k] = m->first[d->id];
-            m->first[d->id] = (uint16_t)k;
-        }
-    }
-#undef REBASE
-    m->nhdrs = m->orig_nhdrs = nh;
     rc = parse_eager(m);
     if (rc) {
         sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
