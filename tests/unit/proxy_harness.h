@@ -27,6 +27,18 @@
     "\r\n"                                                            \
     "v=0\n"
 
+/* sr_proxy's is_self for the tests: proxy.example.org, with or without ;lr, is this proxy. */
+static inline bool ph_is_self(sr_str uri, void *user)
+{
+    static const char *self_uris[] = {"sip:proxy.example.org;lr", "sip:proxy.example.org", NULL};
+    (void)user;
+    for (const char **s = self_uris; *s; s++) {
+        if (sr_str_caseeq_cstr(uri, *s))
+            return true;
+    }
+    return false;
+}
+
 static inline sr_msg *ph_parse(const char *txt)
 {
     return tu_parse(txt, tu_allocator());

@@ -2,18 +2,6 @@
  * processing and the copy forwarded. RFC 3261 §16.3, §16.4, §16.6, §16.12, §9.1; RFC 3326. */
 #include "proxy_harness.h"
 
-static const char *self_uris[] = {"sip:proxy.example.org;lr", "sip:proxy.example.org", NULL};
-
-static bool is_self(sr_str uri, void *user)
-{
-    (void)user;
-    for (const char **s = self_uris; *s; s++) {
-        if (sr_str_caseeq_cstr(uri, *s))
-            return true;
-    }
-    return false;
-}
-
 static char *print(const sr_msg *m)
 {
     sr_buf b;
@@ -245,7 +233,7 @@ static void t_route_preprocess(void **state)
     (void)state;
     sr_proxy_fwd_opts o;
     ph_opts(&o);
-    o.is_self = is_self;
+    o.is_self = ph_is_self;
     sr_msg *req =
         ph_request(NULL, "Route: <sip:proxy.example.org;lr>, <sip:next.example.net;lr>\r\n");
     sr_proxy_route r;
@@ -372,7 +360,7 @@ static void t_text_same_as_built(void **state)
              head);
     sr_proxy_fwd_opts o;
     ph_opts(&o);
-    o.is_self = is_self;
+    o.is_self = ph_is_self;
     o.record_route = SR_STR("sip:proxy.example.org");
     sr_build_header hs[] = {{SR_STR("X-Forked"), SR_STR(" yes ")},
                             {SR_STR("Priority"), SR_STR("urgent")}};

@@ -163,18 +163,6 @@ static sr_msg *parse_all(const char *buf, size_t len)
     return sr_msg_parse(&m, buf, len, &po, NULL) == 0 ? m : NULL;
 }
 
-static const char *self_uris[] = {"sip:proxy.example.org;lr", "sip:proxy.example.org", NULL};
-
-static bool is_self(sr_str uri, void *user)
-{
-    (void)user;
-    for (const char **s = self_uris; *s; s++) {
-        if (sr_str_caseeq_cstr(uri, *s))
-            return true;
-    }
-    return false;
-}
-
 /* Forward @p req to @p target as sipreplyd does (Route preprocessing first, two header
  * fields added when @p extra) and compare the copy with the parse of its bytes. Returns
  * whether the copy was a parsed-form message (the plain case) at all. */
@@ -183,7 +171,7 @@ static bool forward_and_compare(const char *label, const sr_msg *req, const char
 {
     sr_proxy_fwd_opts o;
     ph_opts(&o);
-    o.is_self = is_self;
+    o.is_self = ph_is_self;
     o.record_route = SR_STR("sip:proxy.example.org");
     sr_build_header hs[] = {{SR_STR("X-Forked"), SR_STR(" yes ")},
                             {SR_STR("Subject"), SR_STR("")},
@@ -312,18 +300,10 @@ static void t_copy_as_parsed(void **state)
 static void t_copy_as_parsed_rfc4475(void **state)
 {
     (void)state;
-    size_t mlen;
-    char *man = tu_read_vector("rfc4475/MANIFEST.tsv", &mlen);
-    size_t direct = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(man, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char file[128];
-        if (sscanf(line, "%127[^\t]", file) != 1 || strstr(file, ".dat") == NULL)
-            continue;
-        char rel[160];
-        snprintf(rel, sizeof rel, "rfc4475/%s", file);
-        size_t len;
-        char *buf = tu_read_vector(rel, &len);
+    size_t direct = 0, len;
+    tu_rfc4475_iter it = {0};
+    char file[128], *buf;
+    while ((buf = tu_rfc4475_next(&it, file, &len)) != NULL) {
         sr_msg *req = parse_all(buf, len);
         if (req && sr_msg_is_request(req)) {
             /* the third time with the request's Vias all parsed: the copy takes them */
@@ -336,7 +316,6 @@ static void t_copy_as_parsed_rfc4475(void **state)
         sr_msg_free(req);
         free(buf);
     }
-    free(man);
     assert_true(direct >= 45);
 }
 

@@ -206,6 +206,29 @@ char *tu_read_vector(const char *rel, size_t *len)
     return tu_read_file(path, len);
 }
 
+char *tu_rfc4475_next(tu_rfc4475_iter *it, char file[128], size_t *len)
+{
+    char *from = NULL;
+    if (!it->started) {
+        size_t mlen;
+        it->started = true;
+        it->man = from = tu_read_vector("rfc4475/MANIFEST.tsv", &mlen);
+    }
+    if (!it->man)
+        return NULL;
+    for (char *line = strtok_r(from, "\n", &it->save); line;
+         line = strtok_r(NULL, "\n", &it->save)) {
+        if (sscanf(line, "%127[^\t]", file) != 1 || strstr(file, ".dat") == NULL)
+            continue;
+        char rel[160];
+        snprintf(rel, sizeof rel, "rfc4475/%s", file);
+        return tu_read_vector(rel, len);
+    }
+    free(it->man);
+    it->man = NULL;
+    return NULL;
+}
+
 void tu_assert_str_eq(sr_str got, const char *want, const char *file, int line)
 {
     if (want == NULL) {

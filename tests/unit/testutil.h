@@ -62,6 +62,16 @@ sr_msg *tu_parse_len(const char *txt, size_t len, const sr_allocator *a);
 /* Read tests/vectors/<rel>. */
 char *tu_read_vector(const char *rel, size_t *len);
 
+/* The RFC 4475 messages one by one, in the order of tests/vectors/rfc4475/MANIFEST.tsv: each
+ * call returns the next .dat file's bytes (malloc'd, the caller frees them), its name in
+ * @p file and its length in *@p len; NULL after the last, when the iterator has freed what it
+ * held. @p it starts zeroed: tu_rfc4475_iter it = {0}. */
+typedef struct {
+    char *man, *save;
+    bool started;
+} tu_rfc4475_iter;
+char *tu_rfc4475_next(tu_rfc4475_iter *it, char file[128], size_t *len);
+
 /* Slice assertions with both values printed on failure. */
 void tu_assert_str_eq(sr_str got, const char *want, const char *file, int line);
 #define assert_sr_str_eq(got, want) tu_assert_str_eq((got), (want), __FILE__, __LINE__)
