@@ -31,10 +31,12 @@
 #      disturbs them less; NICE=0 to disable)
 #      QUICK=1 (a short smoke run: WINDOW=1, PRECISION=25, CPU_RUNS=1, SETTLE=1)
 #      PACED_RATES="5000 15000 40000" PACED_WINDOW=5 (the paced row: requests sent one by one
-#      at each rate, against sipreplyd-stateless, sipreplyd-stateless-hold and
-#      kamailio-stateless; PACED_RATES="" skips it) PACED_ONLY=1 (only the paced row: no
-#      search, no common-rate CPU runs) PACED_ROUNDS=1 (rounds of the paced row, servers taking
-#      turns; the report gives medians)
+#      at each rate, against sipreplyd-stateless, sipreplyd-stateless-gso (its defaults and
+#      --udp-gso: the answers a wake-up sends to one peer merged into GSO sends),
+#      sipreplyd-stateless-hold and kamailio-stateless, those of SERVERS that run;
+#      PACED_RATES="" skips it) PACED_ONLY=1 (only the paced row: no search, no common-rate CPU
+#      runs; SERVERS defaults to those four) PACED_ROUNDS=1 (rounds of the paced row, servers
+#      taking turns; the report gives medians)
 #      PACED_GENS="sipp loadgen loadgen-grouped" (the paced row's generators: SIPp; loadgen
 #      --paced, one request per send(2) at i / rate, evenly spaced, cheap enough to pace
 #      40,000 calls/s on one CPU; loadgen-grouped: loadgen --paced --group PACED_GROUP=20, each
@@ -51,6 +53,7 @@
 #      another commit's build-bench/sipreplyd for a before/after comparison taken in turns)
 #      SIPREPLYD_HOLD=PATH (the binary sipreplyd-stateless-hold runs, SIPREPLYD's by default:
 #      with HOLD_US=1000, another build at its defaults, A/B in the same rounds)
+#      SIPREPLYD_GSO=PATH (the binary sipreplyd-stateless-gso runs, SIPREPLYD's by default)
 #      CPU_RATE=N (no search: only the CPU runs, every pair at N calls/s; a run that fits
 #      the benchmark lock's few minutes, such as the proxy pair's CPU_RUNS=2)
 # Writes a Markdown report to stdout and bench/out/load.md; raw data in bench/out/load/.
@@ -91,7 +94,7 @@ BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
 PROXY_SETTLE=${PROXY_SETTLE:-34}
 PROXY_MAX_TXN=${PROXY_MAX_TXN:-8000000}
 CPU_RATE=${CPU_RATE:-}
-if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless}"; fi
+if [ "$PACED_ONLY" = 1 ]; then : "${SERVERS:=sipreplyd-stateless sipreplyd-stateless-gso sipreplyd-stateless-hold kamailio-stateless}"; fi
 SERVERS=${SERVERS:-null sipreplyd-stateless sipreplyd-stateless-gso kamailio-stateless null-stateful sipreplyd-stateful kamailio-stateful sipreplyd-proxy kamailio-proxy sipreplyd-stateless-hold}
 OUT=bench/out/load
 REPORT=bench/out/load.md
@@ -277,6 +280,7 @@ start_server() {
     rm -f "$TMP/$s.ports"
     local bin=$SRD
     [ "$s" = sipreplyd-stateless-hold ] && bin=${SIPREPLYD_HOLD:-$SRD}
+    [ "$s" = sipreplyd-stateless-gso ] && bin=${SIPREPLYD_GSO:-$SRD}
     "${PIN_SRV[@]}" "$bin" -q -l "udp:127.0.0.1:0" --port-file "$TMP/$s.ports" \
       -c "$TMP/${conf%-hold}.yaml" "${extra[@]}" >"$log" 2>&1 &
     ;;
@@ -632,7 +636,7 @@ paced_rows() {
     done
   done
 }
-PACED_SERVERS="sipreplyd-stateless sipreplyd-stateless-hold kamailio-stateless"
+PACED_SERVERS="sipreplyd-stateless sipreplyd-stateless-gso sipreplyd-stateless-hold kamailio-stateless"
 # PACED_ROUNDS rounds, the servers taking turns within each; the report gives the median of
 # the rounds (every round's figure in runs.jsonl and in the log).
 while read -r gen rate; do
@@ -760,32 +764,38 @@ label() {
     echo "when none did. Target: at most 0.5x Kamailio's CPU per call at each rate."
     echo
     echo "sipreplyd: its defaults (\`--udp-hold 1000\`: answers up to 1 ms later while datagrams"
-    echo "come fast, docs/architecture.md); sipreplyd --udp-hold: started with \`--udp-hold $HOLD_US\`${SIPREPLYD_HOLD:+ (binary: $SIPREPLYD_HOLD)}."
+    echo "come fast, docs/architecture.md); sipreplyd --udp-gso: its defaults and \`--udp-gso\` (the"
+    echo "answers of a wake-up to one peer merged into UDP GSO sends; off by default: a capture on"
+    echo "the sending host shows a merged run as one datagram)${SIPREPLYD_GSO:+ (binary: $SIPREPLYD_GSO)};"
+    echo "sipreplyd --udp-hold: started with \`--udp-hold $HOLD_US\`${SIPREPLYD_HOLD:+ (binary: $SIPREPLYD_HOLD)}."
     echo "Generator CPU: its own user + system time per call completed (SIPp: all its instances)."
     echo "loadgen's runs also give the rate it sent at and the gaps between its sends (p1/p50/p99)."
     echo
-    echo "| generator | rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-hold; Kamailio) | generator CPU µs/call (same order) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---|---|---|"
+    echo "| generator | rate (calls/s) | sipreplyd µs/call | sipreplyd --udp-gso µs/call | sipreplyd --udp-hold µs/call | Kamailio µs/call | sipreplyd/Kamailio | --udp-gso/Kamailio | --udp-hold/Kamailio | target (≤ 0.5) | calls completed (sipreplyd; --udp-gso; --udp-hold; Kamailio) | generator CPU µs/call (same order) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
     while read -r gen rate; do
       [ -n "$gen" ] || continue
       ka=$gen.sipreplyd-stateless.$rate
+      kg=$gen.sipreplyd-stateless-gso.$rate
       kh=$gen.sipreplyd-stateless-hold.$rate
       kb=$gen.kamailio-stateless.$rate
       a=${PACED_US[$ka]:--}
+      g=${PACED_US[$kg]:--}
       h=${PACED_US[$kh]:--}
       b=${PACED_US[$kb]:--}
-      pr=$(awk -v x="$a" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}')
-      hr=$(awk -v x="$h" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}')
-      pv=$(awk -v r="$pr" -v q="$hr" 'BEGIN {
-        v = (r == "-") ? "-" : (r <= 0.5 ? "met" : "not met")
-        w = (q == "-") ? "-" : (q <= 0.5 ? "met" : "not met")
-        print v "; --udp-hold " w }')
+      ratio() { awk -v x="$1" -v y="$b" 'BEGIN {if (x != "-" && y != "-" && y > 0) printf "%.2f", x / y; else print "-"}'; }
+      pr=$(ratio "$a")
+      gr=$(ratio "$g")
+      hr=$(ratio "$h")
+      pv=$(awk -v r="$pr" -v p="$gr" -v q="$hr" 'function v(x) {return (x == "-") ? "-" : (x <= 0.5 ? "met" : "not met")}
+        BEGIN {print v(r) "; --udp-gso " v(p) "; --udp-hold " v(q)}')
       if [ "$PACED_ROUNDS" -gt 1 ]; then
         a="$a (${PACED_ALL[$ka]:-})"
+        g="$g (${PACED_ALL[$kg]:-})"
         h="$h (${PACED_ALL[$kh]:-})"
         b="$b (${PACED_ALL[$kb]:-})"
       fi
-      echo "| $gen | $rate | $a | $h | $b | $pr | $hr | $pv | ${PACED_OK[$ka]:-}; ${PACED_OK[$kh]:-}; ${PACED_OK[$kb]:-} | ${PACED_GEN[$ka]:-}; ${PACED_GEN[$kh]:-}; ${PACED_GEN[$kb]:-} |"
+      echo "| $gen | $rate | $a | $g | $h | $b | $pr | $gr | $hr | $pv | ${PACED_OK[$ka]:-}; ${PACED_OK[$kg]:-}; ${PACED_OK[$kh]:-}; ${PACED_OK[$kb]:-} | ${PACED_GEN[$ka]:-}; ${PACED_GEN[$kg]:-}; ${PACED_GEN[$kh]:-}; ${PACED_GEN[$kb]:-} |"
     done < <(paced_rows)
   fi
   echo
