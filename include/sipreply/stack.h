@@ -278,8 +278,10 @@ SR_API uint64_t sr_stack_next_deadline(const sr_stack *s);
 /**
  * When to call sr_stack_on_timer() next if the timers that only end a transaction's kept
  * state may fire up to @p slack_ms late: Timers D, I, J, K (RFC 3261 §17.1.1.2, §17.1.2.2,
- * §17.2.1, §17.2.2: "at least" so long; they send nothing and report nothing but the
- * transaction's end) and M (RFC 6026 §7.2). The earliest other timer, or the earliest of
+ * §17.2.1, §17.2.2) and M (RFC 6026 §7.2). They are the time a transaction in Completed,
+ * Confirmed or Accepted stays to absorb retransmissions (Timer D "at least 32 seconds"), and
+ * they send nothing and report nothing but its end: staying a little longer absorbs a
+ * retransmission more, nothing else. The earliest other timer, or the earliest of
  * these plus @p slack_ms, whichever is sooner; UINT64_MAX when nothing is pending. An
  * embedder under load wakes once per @p slack_ms for a run of them instead of once per
  * deadline; each still fires at its own deadline in sr_stack_on_timer()'s order.
