@@ -276,6 +276,19 @@ SR_API int sr_stack_on_transport_error(sr_stack *s, const sr_addr *peer, uint64_
 SR_API uint64_t sr_stack_next_deadline(const sr_stack *s);
 
 /**
+ * When to call sr_stack_on_timer() next if the timers that only end a transaction's kept
+ * state may fire up to @p slack_ms late: Timers D, I, J, K (RFC 3261 §17.1.1.2, §17.1.2.2,
+ * §17.2.1, §17.2.2) and M (RFC 6026 §7.2). They are the time a transaction in Completed,
+ * Confirmed or Accepted stays to absorb retransmissions (Timer D "at least 32 seconds"), and
+ * they send nothing and report nothing but its end: staying a little longer absorbs a
+ * retransmission more, nothing else. The earliest other timer, or the earliest of
+ * these plus @p slack_ms, whichever is sooner; UINT64_MAX when nothing is pending. An
+ * embedder under load wakes once per @p slack_ms for a run of them instead of once per
+ * deadline; each still fires at its own deadline in sr_stack_on_timer()'s order.
+ */
+SR_API uint64_t sr_stack_next_deadline_slack(const sr_stack *s, uint64_t slack_ms);
+
+/**
  * Fire every timer due at or before @p now_ms, in deadline order (ties in start order).
  * Returns 0 or one of: SR_EINVAL, SR_ENOMEM (a retransmission was lost; the timers go on).
  */

@@ -97,6 +97,10 @@ int sr_stack_new(sr_stack **out, const sr_config *cfg)
     s->alloc = a;
     sr__talloc_init(s);
     sr__timer_heap_init(&s->heap, a);
+    /* the timers that only end a transaction's kept state, sending and reporting nothing:
+     * they may fire late (sr_stack_next_deadline_slack) */
+    s->heap.lax_kinds =
+        1u << SR__TK_D | 1u << SR__TK_I | 1u << SR__TK_J | 1u << SR__TK_K | 1u << SR__TK_M;
     sr__rng_seed(&s->rng, c.seed);
     /* The index key comes from the seeded PRNG on a stream of its own, so the branches and
      * RSeq values a seed gives stay the same. It is as secret as the seed. */
@@ -400,6 +404,17 @@ int sr_stack_on_transport_error(sr_stack *s, const sr_addr *peer, uint64_t now_m
 uint64_t sr_stack_next_deadline(const sr_stack *s)
 {
     return s == NULL ? UINT64_MAX : sr__timer_next(&s->heap);
+}
+
+uint64_t sr_stack_next_deadline_slack(const sr_stack *s, uint64_t slack_ms)
+{
+    if (s == NULL)
+        return UINT64_MAX;
+    uint64_t d = sr__timer_next(&s->heap), strict = sr__timer_next_strict(&s->heap);
+    if (d == strict)
+        return d;
+    d = sr__deadline_add(d, slack_ms);
+    return strict < d ? strict : d;
 }
 
 /* Fire every timer due at or before the stack's now, in deadline order. */

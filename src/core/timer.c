@@ -34,9 +34,11 @@ void sr__timer_heap_init(sr__timer_heap *h, const sr_allocator *alloc)
     h->nodes_used = 0;
     h->free_node = SR__TIMER_IDLE;
     h->n_lane = 0;
+    h->lax_kinds = 0;
     for (int l = 0; l < SR__TIMER_LANES; l++)
         h->lanes[l] = (sr__timer_lane){0, SR__TIMER_IDLE, SR__TIMER_IDLE};
     h->lanes_used = 0;
+    h->lanes_lax = 0;
     memset(h->hint, 0, sizeof(h->hint));
     h->min = (sr__timer_slot){SR__NEVER, 0, NULL};
 }
@@ -50,7 +52,9 @@ void sr__timer_heap_cleanup(sr__timer_heap *h)
             h->nodes[n].t->heap_index = SR__TIMER_IDLE;
     sr__free(h->alloc, h->items);
     sr__free(h->alloc, h->nodes);
+    uint32_t lax = h->lax_kinds;
     sr__timer_heap_init(h, h->alloc);
+    h->lax_kinds = lax;
 }
 
 size_t sr__timer_armed(const sr__timer_heap *h)
@@ -144,17 +148,21 @@ static void remove_at(sr__timer_heap *h, size_t i)
 }
 
 /* The lane for a timer of @p kind and @p delay ending at @p deadline: the lane of that delay
- * if the timer goes last in it, else a free lane (taken for that delay); -1: the heap. The
- * lane of the kind's last start is tried first (a kind mostly keeps its delay). */
+ * (and of lax kinds if the kind is one, of others if not) if the timer goes last in it, else a
+ * free lane (taken for that delay); -1: the heap. The lane of the kind's last start is tried
+ * first (a kind mostly keeps its delay). */
 static int lane_for(sr__timer_heap *h, int kind, uint64_t delay, uint64_t deadline)
 {
     int l = -1;
-    if (kind >= 0 && kind < 32) {
+    bool ok = kind >= 0 && kind < 32;
+    uint32_t lax = ok && (h->lax_kinds >> kind & 1) ? ~0u : 0u; /* the lanes it may go to */
+    uint32_t fit = h->lanes_used & ~(h->lanes_lax ^ lax);
+    if (ok) {
         int k = h->hint[kind];
-        if ((h->lanes_used >> k & 1) && h->lanes[k].delay == delay)
+        if ((fit >> k & 1) && h->lanes[k].delay == delay)
             l = k;
     }
-    for (uint32_t m = h->lanes_used; l < 0 && m != 0; m &= m - 1) {
+    for (uint32_t m = fit; l < 0 && m != 0; m &= m - 1) {
         int k = __builtin_ctz(m);
         if (h->lanes[k].delay == delay)
             l = k;
@@ -168,6 +176,7 @@ static int lane_for(sr__timer_heap *h, int kind, uint64_t delay, uint64_t deadli
             return -1;
         l = __builtin_ctz(unused);
         h->lanes[l].delay = delay;
+        h->lanes_lax = (h->lanes_lax & ~(1u << l)) | (lax & 1u << l);
     }
     if (kind >= 0 && kind < 32)
         h->hint[kind] = (uint8_t)l;
@@ -300,6 +309,17 @@ void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
 uint64_t sr__timer_next(const sr__timer_heap *h)
 {
     return h->min.t != NULL ? h->min.deadline : SR__NEVER;
+}
+
+uint64_t sr__timer_next_strict(const sr__timer_heap *h)
+{
+    uint64_t d = h->len ? h->items[0].deadline : SR__NEVER;
+    for (uint32_t m = h->lanes_used & ~h->lanes_lax; m != 0; m &= m - 1) {
+        uint64_t x = h->nodes[h->lanes[__builtin_ctz(m)].head].deadline;
+        if (x < d)
+            d = x;
+    }
+    return d;
 }
 
 sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now)

@@ -77,6 +77,8 @@ typedef struct sr__timer_heap {
     size_t n_lane;      /* timers armed in lanes */
     sr__timer_lane lanes[SR__TIMER_LANES];
     uint32_t lanes_used; /* bit l: lane l holds timers */
+    uint32_t lanes_lax;  /* bit l: lane l holds timers of lax kinds (set while it is used) */
+    uint32_t lax_kinds;  /* bit k: timers of kind k may fire late (sr__timer_next_strict) */
     uint8_t hint[32];    /* by timer kind (0-31): the lane its last start went to */
     sr__timer_slot min;  /* the earliest armed timer (t NULL: none) */
 } sr__timer_heap;
@@ -102,6 +104,10 @@ void sr__timer_stop(sr__timer_heap *h, sr__timer *t);
 size_t sr__timer_armed(const sr__timer_heap *h);
 /* The earliest deadline, SR__NEVER when empty. */
 uint64_t sr__timer_next(const sr__timer_heap *h);
+/* The earliest deadline of a timer whose kind is not in h->lax_kinds (the heap's top counts
+ * as one whatever its kind), SR__NEVER when none. A lane holds lax kinds or others, never
+ * both, so this is one look at each lane's head. */
+uint64_t sr__timer_next_strict(const sr__timer_heap *h);
 /* Remove and return the earliest timer due at or before @p now, or NULL. */
 sr__timer *sr__timer_pop_due(sr__timer_heap *h, uint64_t now);
 

@@ -342,9 +342,9 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now)
     memory_settle(e, now);
 }
 
-uint64_t sd_engine_next_deadline(const sd_engine *e)
+/* The earliest deadline, the stack's being @p d. */
+static uint64_t next_deadline(const sd_engine *e, uint64_t d)
 {
-    uint64_t d = sr_stack_next_deadline(e->stack);
     if (e->heap_len && e->heap[0]->due < d)
         d = e->heap[0]->due;
     uint64_t f = sd__fwd_next_deadline(e);
@@ -360,6 +360,16 @@ uint64_t sd_engine_next_deadline(const sd_engine *e)
     if (f < d)
         d = f;
     return e->mem_trim_at != 0 && e->mem_trim_at < d ? e->mem_trim_at : d;
+}
+
+uint64_t sd_engine_next_deadline(const sd_engine *e)
+{
+    return next_deadline(e, sr_stack_next_deadline(e->stack));
+}
+
+uint64_t sd_engine_wake_deadline(const sd_engine *e)
+{
+    return next_deadline(e, sr_stack_next_deadline_slack(e->stack, SD_TIMER_SLACK_MS));
 }
 
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now)

@@ -177,6 +177,15 @@ void sd_engine_on_timer(sd_engine *e, uint64_t now_ms);
 /** The earliest deadline, UINT64_MAX when nothing is pending. */
 uint64_t sd_engine_next_deadline(const sd_engine *e);
 
+/**
+ * When the loop must call sd_engine_on_timer() next: sd_engine_next_deadline(), except that
+ * the transactions' timers that only end their kept state (D, I, J, K, M) may wait
+ * SD_TIMER_SLACK_MS, so that under load one wake-up ends a run of them
+ * (sr_stack_next_deadline_slack; docs/performance.md, "Proxy row").
+ */
+#define SD_TIMER_SLACK_MS 50
+uint64_t sd_engine_wake_deadline(const sd_engine *e);
+
 /** A connection to @p peer failed: its transactions end. */
 void sd_engine_transport_error(sd_engine *e, const sr_addr *peer, uint64_t now_ms);
 

@@ -148,10 +148,15 @@ static void upstream(sd_engine *e, sd_fwd_call *c, const sr_proxy_action *a, sr_
 
 /* ------------------------------------------------------------------ branches */
 
-/* Where a forwarded request goes: its next hop's host and port (§16.6 step 7), over UDP. */
-static int next_hop(const sr_msg *fwd, sr_addr *dest)
+/* Where a forwarded request goes: its next hop's host and port (§16.6 step 7), over UDP. The
+ * address depends on the hop URI's bytes alone: the last one resolved is kept with them. */
+static int next_hop(sd_engine *e, const sr_msg *fwd, sr_addr *dest)
 {
     sr_str hop = sr_proxy_next_hop(fwd);
+    if (hop.len != 0 && hop.len == e->hop_len && memcmp(hop.p, e->hop_uri, hop.len) == 0) {
+        *dest = e->hop_dest;
+        return 0;
+    }
     sr_uri u;
     char host[SR_ADDR_HOST_MAX];
     if (sr_uri_parse(&u, hop.p, hop.len, NULL) != 0 || u.kind == SR_URI_OTHER || u.host.len == 0 ||
@@ -159,7 +164,13 @@ static int next_hop(const sr_msg *fwd, sr_addr *dest)
         return SR_EINVAL;
     memcpy(host, u.host.p, u.host.len);
     host[u.host.len] = '\0';
-    return sr_addr_set(dest, host, u.has_port ? u.port : 5060, SR_TP_UDP);
+    int rc = sr_addr_set(dest, host, u.has_port ? u.port : 5060, SR_TP_UDP);
+    if (rc == 0 && hop.len <= sizeof(e->hop_uri)) {
+        memcpy(e->hop_uri, hop.p, hop.len);
+        e->hop_len = hop.len;
+        e->hop_dest = *dest;
+    }
+    return rc;
 }
 
 /* Start the branch to target @p t: add it to the context, then send it (or, when this call
@@ -173,7 +184,7 @@ static int branch_start(sd_engine *e, sd_fwd_call *c, unsigned t, uint64_t now)
     sr_msg *fwd = NULL;
     sr_addr dest;
     int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(c->t[t].uri), &c->route, t, &o);
-    if (rc == 0 && (rc = next_hop(fwd, &dest)) != 0)
+    if (rc == 0 && (rc = next_hop(e, fwd, &dest)) != 0)
         rc = SR_EINVAL;
     if (rc != 0) {
         sr_msg_free(fwd);
@@ -526,7 +537,7 @@ bool sd__fwd_routed(sd_engine *e, const sr_event *ev, const sd_local *local, uin
         sr_buf b;
         sr_buf_init(&b, e->alloc);
         if (sr_proxy_forward(&fwd, req, r.request_uri, &r, 0, &o) == 0 &&
-            next_hop(fwd, &dest) == 0 && sr_msg_print(fwd, &b) == 0)
+            next_hop(e, fwd, &dest) == 0 && sr_msg_print(fwd, &b) == 0)
             e->o.send(b.p, b.len, &dest, e->o.user);
         else
             e->cnt.failures++;

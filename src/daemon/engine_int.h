@@ -165,10 +165,15 @@ struct sd_engine {
     size_t byes_in_flight;  /* our BYEs without a final yet (shutdown waits for them) */
     bool drain_byes;        /* shutting down: the dialogs' BYEs are due (sd__dialogs_drain) */
     void (*dialog_end_hook)(sd_engine *e, sr_str call_id, const char *why, uint64_t now);
-    uint64_t now;               /* the time of the call into the engine being run */
-    uint64_t fwd_rng;           /* their PRNG (replace shares), from the seed */
-    sd_due_heap fwd_heap;       /* the forwarded calls' earliest deadlines */
-    bool fwd_rescan;            /* the heap could not take a call: look at all on the next timer */
+    uint64_t now;         /* the time of the call into the engine being run */
+    uint64_t fwd_rng;     /* their PRNG (replace shares), from the seed */
+    sd_due_heap fwd_heap; /* the forwarded calls' earliest deadlines */
+    bool fwd_rescan;      /* the heap could not take a call: look at all on the next timer */
+    /* the last next hop resolved (engine_forward.c next_hop): its URI's bytes and address,
+     * so that a rule's one target is not parsed again for every call */
+    char hop_uri[96];
+    size_t hop_len; /* 0: none */
+    sr_addr hop_dest;
     struct sd_media_tab *media; /* media sessions by Call-ID (engine_media.c), NULL: none yet */
     /* the RTP timeout ended the media of @p call_id: end the call (dialogs: a BYE). NULL:
      * the media ends alone */

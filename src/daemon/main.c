@@ -247,7 +247,7 @@ static bool net_proves_alive(void *user, const char *data, size_t len)
 
 static uint64_t net_next_deadline(void *user)
 {
-    return sd_engine_next_deadline(((app *)user)->engine);
+    return sd_engine_wake_deadline(((app *)user)->engine);
 }
 
 static void net_timer(void *user, uint64_t now_ms)

@@ -130,37 +130,45 @@ bool sn__same_addr(const struct sockaddr_storage *a, const struct sockaddr_stora
     return false;
 }
 
-/* sn__addr_text through the one-entry cache of the last source. */
+/* sn__addr_text through the cache of the last sources. */
 void sn__rx_text(sn_loop *l, const struct sockaddr_storage *ss, char *host, uint16_t *port)
 {
-    if (!l->rx_valid || !sn__same_addr(ss, &l->rx_ss, true)) {
-        sn__addr_text(ss, l->rx_host, sizeof(l->rx_host), &l->rx_port);
-        l->rx_ss = *ss;
-        l->rx_valid = true;
+    unsigned i = 0;
+    while (i < SN_PEER_CACHE && !(l->rx[i].valid && sn__same_addr(ss, &l->rx[i].ss, true)))
+        i++;
+    if (i == SN_PEER_CACHE) {
+        i = l->rx_next;
+        l->rx_next = (i + 1) % SN_PEER_CACHE;
+        sn__addr_text(ss, l->rx[i].host, sizeof(l->rx[i].host), &l->rx[i].port);
+        l->rx[i].ss = *ss;
+        l->rx[i].valid = true;
     }
-    memcpy(host, l->rx_host, sizeof(l->rx_host));
-    *port = l->rx_port;
+    memcpy(host, l->rx[i].host, sizeof(l->rx[i].host));
+    *port = l->rx[i].port;
 }
 
-/* sn__text_addr through the one-entry cache of the last destination. */
+/* sn__text_addr through the cache of the last destinations. */
 int sn__tx_addr(sn_loop *l, const char *host, uint16_t port, struct sockaddr_storage *ss,
                 socklen_t *sl)
 {
-    if (l->tx_valid && l->tx_port == port && strcmp(l->tx_host, host) == 0) {
-        *ss = l->tx_ss;
-        *sl = l->tx_sl;
-        return 0;
-    }
+    for (unsigned i = 0; i < SN_PEER_CACHE; i++)
+        if (l->tx[i].valid && l->tx[i].port == port && strcmp(l->tx[i].host, host) == 0) {
+            *ss = l->tx[i].ss;
+            *sl = l->tx[i].sl;
+            return 0;
+        }
     int rc = sn__text_addr(host, port, ss, sl, false);
     if (rc != 0)
         return rc;
     size_t n = strlen(host);
-    if (n < sizeof(l->tx_host)) {
-        memcpy(l->tx_host, host, n + 1);
-        l->tx_port = port;
-        l->tx_ss = *ss;
-        l->tx_sl = *sl;
-        l->tx_valid = true;
+    if (n < sizeof(l->tx[0].host)) {
+        unsigned i = l->tx_next;
+        l->tx_next = (i + 1) % SN_PEER_CACHE;
+        memcpy(l->tx[i].host, host, n + 1);
+        l->tx[i].port = port;
+        l->tx[i].ss = *ss;
+        l->tx[i].sl = *sl;
+        l->tx[i].valid = true;
     }
     return 0;
 }

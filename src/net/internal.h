@@ -16,6 +16,7 @@
 #define UDP_BATCH     32
 #define UDP_BUF       65536
 #define OUT_BATCH     64
+#define SN_PEER_CACHE 2 /* peers remembered as sources, and as destinations (sn_loop) */
 /* The loop blocks in recvmmsg on its one busy UDP listener (sn__udp_wait) rather than in
  * epoll_wait: it waits there at most UDP_WAIT_MS (SO_RCVTIMEO, rounded up by the kernel to
  * its tick), looks at every other descriptor through epoll at least every UDP_POLL_MS of the
@@ -136,18 +137,24 @@ struct sn_loop {
     struct {
         _Alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(uint16_t))];
     } gso_ctl[OUT_BATCH];
-    /* The last peer seen and the last one sent to, kept as both sockaddr and text: a load
-     * of datagrams mostly comes from and goes to a few peers, and sr_addr carries the
-     * address as text (formatted for each datagram received, parsed for each sent). */
-    struct sockaddr_storage rx_ss;
-    char rx_host[SR_ADDR_HOST_MAX];
-    uint16_t rx_port;
-    bool rx_valid;
-    struct sockaddr_storage tx_ss;
-    socklen_t tx_sl;
-    char tx_host[SR_ADDR_HOST_MAX];
-    uint16_t tx_port;
-    bool tx_valid;
+    /* The last peers seen and the last ones sent to, kept as both sockaddr and text: a load
+     * of datagrams mostly comes from and goes to a few peers (a proxy: its caller and its
+     * next hop, in turns), and sr_addr carries the address as text (formatted for each
+     * datagram received, parsed for each sent). A miss replaces the entries in turn. */
+    struct {
+        struct sockaddr_storage ss;
+        char host[SR_ADDR_HOST_MAX];
+        uint16_t port;
+        bool valid;
+    } rx[SN_PEER_CACHE];
+    struct {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        char host[SR_ADDR_HOST_MAX];
+        uint16_t port;
+        bool valid;
+    } tx[SN_PEER_CACHE];
+    unsigned rx_next, tx_next; /* the entry the next miss replaces */
     bool stopping;
     uint64_t stop_deadline;
     uint64_t now;    /* the clock, read once per loop turn (sn__clock) */

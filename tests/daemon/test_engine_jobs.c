@@ -306,6 +306,28 @@ static void test_freed_after_transaction(void **state)
     sd_engine_free(e);
 }
 
+/* The loop's wake-up: a non-INVITE's Timer J over UDP (RFC 3261 §17.2.2, it only ends the
+ * transaction) may wait SD_TIMER_SLACK_MS; fired then, it ends the transaction. */
+static void test_wake_deadline_slack(void **state)
+{
+    (void)state;
+    cap c = {.now = 1000};
+    sd_engine *e = engine(&c);
+    send_req(e, &c, SR_TP_UDP, "MESSAGE", "later", "m1", "m1", 1, NULL, NULL, false);
+    assert_int_equal(sd_engine_wake_deadline(e), sd_engine_next_deadline(e)); /* the 486's */
+    advance(e, &c, c.now + 1000);
+    assert_int_equal(c.last_code, 486);
+    assert_int_equal(sd_engine_transactions(e), 1);
+    uint64_t d = sd_engine_next_deadline(e);
+    assert_int_equal(d, 2000 + 32000); /* Timer J, 64*T1 */
+    assert_int_equal(sd_engine_wake_deadline(e), d + SD_TIMER_SLACK_MS);
+    c.now = d + SD_TIMER_SLACK_MS;
+    sd_engine_on_timer(e, c.now);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    settle(e, &c);
+    sd_engine_free(e);
+}
+
 /* Shutting down: every job still running gets its 503 and goes; the 2xx's wait goes too. */
 static void test_freed_on_abort(void **state)
 {
@@ -408,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_prack_timeout_and_held_2xx),
         cmocka_unit_test(test_freed_on_transport_error),
         cmocka_unit_test(test_freed_after_transaction),
+        cmocka_unit_test(test_wake_deadline_slack),
         cmocka_unit_test(test_freed_on_abort),
         cmocka_unit_test(test_freed_with_engine),
         cmocka_unit_test(test_rule_user_without_parse),

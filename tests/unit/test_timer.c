@@ -102,8 +102,13 @@ static void check_structure(const sr__timer_heap *h, const sr__timer *t, const u
                 assert_true(h->nodes[prev].deadline <= nd->deadline);
                 assert_true(h->nodes[prev].seq < nd->seq);
             }
-            for (int m = 0; m < l; m++) /* one lane per delay */
-                assert_true(h->lanes[m].head == SR__TIMER_IDLE || h->lanes[m].delay != ln->delay);
+            /* a lane holds lax kinds (h->lax_kinds) or others, as its bit says */
+            int kind = nd->t->kind;
+            bool lax = kind >= 0 && kind < 32 && (h->lax_kinds >> kind & 1);
+            assert_int_equal(lax, h->lanes_lax >> l & 1);
+            for (int m = 0; m < l; m++) /* one lane per delay (and laxness) */
+                assert_true(h->lanes[m].head == SR__TIMER_IDLE || h->lanes[m].delay != ln->delay ||
+                            (h->lanes_lax >> m & 1) != (h->lanes_lax >> l & 1));
             prev = x;
             in_lanes++;
         }
@@ -113,13 +118,15 @@ static void check_structure(const sr__timer_heap *h, const sr__timer *t, const u
 }
 
 /* Random starts, stops and pops against a brute-force model of the same timers, with
- * @p n_delays distinct delays (more than there are lanes: some go to the heap) and a clock
- * that goes back now and then when @p back. */
-static void run_model(uint64_t seed, uint64_t n_delays, bool back)
+ * @p n_delays distinct delays (more than there are lanes: some go to the heap), a clock
+ * that goes back now and then when @p back, and the kinds in @p lax (timer i has kind i)
+ * lax: sr__timer_next_strict() is the earliest of the others and of the heap's. */
+static void run_model(uint64_t seed, uint64_t n_delays, bool back, uint32_t lax)
 {
     enum { N = 64 };
     sr__timer_heap h;
     sr__timer_heap_init(&h, tu_allocator());
+    h.lax_kinds = lax;
     sr__timer t[N];
     uint64_t seq[N], delay[N], next_seq = 0; /* the model's start order */
     for (int i = 0; i < N; i++)
@@ -153,6 +160,12 @@ static void run_model(uint64_t seed, uint64_t n_delays, bool back)
                     best = k;
             }
             assert_int_equal(sr__timer_next(&h), best < 0 ? SR__NEVER : t[best].deadline);
+            uint64_t strict = SR__NEVER;
+            for (int k = 0; k < N; k++)
+                if (sr__timer_is_armed(&t[k]) && (!in_lane(&t[k]) || k >= 32 || !(lax >> k & 1)) &&
+                    t[k].deadline < strict)
+                    strict = t[k].deadline;
+            assert_int_equal(sr__timer_next_strict(&h), strict);
             sr__timer *x = sr__timer_pop_due(&h, now);
             if (best < 0 || t[best].deadline > now) {
                 assert_null(x);
@@ -174,10 +187,15 @@ static void run_model(uint64_t seed, uint64_t n_delays, bool back)
 static void test_against_model(void **state)
 {
     (void)state;
-    run_model(42, 15, false); /* 8 lanes, 15 delays: lanes and heap mixed */
-    run_model(43, 4, false);  /* every delay has a lane */
-    run_model(44, 4, true);   /* a clock going back sends timers to the heap */
-    run_model(45, 100, true);
+    run_model(42, 15, false, 0); /* 8 lanes, 15 delays: lanes and heap mixed */
+    run_model(43, 4, false, 0);  /* every delay has a lane */
+    run_model(44, 4, true, 0);   /* a clock going back sends timers to the heap */
+    run_model(45, 100, true, 0);
+    /* lax kinds: two lanes of a delay (lax and not), the rest as above */
+    run_model(46, 4, false, 0x55555555u);
+    run_model(47, 3, false, 0x0000ffffu);
+    run_model(48, 15, false, 0x55555555u);
+    run_model(49, 4, true, 0xaaaaaaaau);
 }
 
 /* The transactions' case: a few fixed delays, timers in lanes; ties between a lane and the
@@ -230,6 +248,46 @@ static void test_lanes(void **state)
     assert_int_equal(sr__timer_next(&h), SR__NEVER);
     for (int l = 0; l < SR__TIMER_LANES; l++)
         assert_int_equal(h.lanes[l].head, SR__TIMER_IDLE);
+    sr__timer_heap_cleanup(&h);
+}
+
+/* Lax kinds (the transactions' D, I, J, K, M) ride in lanes of their own: the earliest other
+ * timer is found without them, and order across all lanes is still (deadline, start). */
+static void test_lax_lanes(void **state)
+{
+    (void)state;
+    sr__timer_heap h;
+    sr__timer_heap_init(&h, tu_allocator());
+    h.lax_kinds = 1u << 3 | 1u << 4;
+    sr__timer t[6];
+    for (int i = 0; i < 6; i++)
+        sr__timer_init(&t[i], i);
+    assert_int_equal(sr__timer_next_strict(&h), SR__NEVER);
+    assert_int_equal(sr__timer_start(&h, &t[3], 0, 100), 0); /* lax, 100 */
+    assert_int_equal(sr__timer_next(&h), 100);
+    assert_int_equal(sr__timer_next_strict(&h), SR__NEVER);
+    assert_int_equal(sr__timer_start(&h, &t[1], 10, 100), 0); /* same delay, not lax: 110 */
+    assert_true(in_lane(&t[1]) && in_lane(&t[3]));
+    assert_true((t[1].heap_index & ~SR__TIMER_LANE_BIT) != (t[3].heap_index & ~SR__TIMER_LANE_BIT));
+    assert_int_equal(h.lanes_used & h.lanes_lax, 1u << 0);
+    assert_int_equal(sr__timer_start(&h, &t[4], 20, 100), 0); /* lax, 120, after t3 */
+    assert_int_equal(sr__timer_start(&h, &t[0], 20, 90), 0);  /* not lax, 110, after t1 */
+    assert_int_equal(sr__timer_next(&h), 100);
+    assert_int_equal(sr__timer_next_strict(&h), 110);
+    sr__timer_stop(&h, &t[1]);
+    assert_int_equal(sr__timer_next_strict(&h), 110); /* t0 */
+    int want[] = {3, 0, 4};
+    uint64_t strict_after[] = {110, SR__NEVER, SR__NEVER};
+    for (int i = 0; i < 3; i++) {
+        sr__timer *x = sr__timer_pop_due(&h, 1000);
+        assert_non_null(x);
+        assert_int_equal(x->kind, want[i]);
+        assert_int_equal(sr__timer_next_strict(&h), strict_after[i]);
+    }
+    assert_null(sr__timer_pop_due(&h, 1000));
+    /* the mask outlives a cleanup */
+    sr__timer_heap_cleanup(&h);
+    assert_int_equal(h.lax_kinds, 1u << 3 | 1u << 4);
     sr__timer_heap_cleanup(&h);
 }
 
@@ -351,6 +409,7 @@ int main(void)
         TU_TEST(test_lanes),
         TU_TEST(test_lane_clock_back),
         TU_TEST(test_lane_nodes_reused),
+        TU_TEST(test_lax_lanes),
     };
     return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
 }

@@ -109,6 +109,55 @@ static void test_invite_udp_486(void **state)
     sr_stack_free(s);
 }
 
+/* sr_stack_next_deadline_slack: Timer A and B are on time; Timer D (it only ends the
+ * transaction, §17.1.1.2 "at least 32 s") may wait the slack, and fired late it still ends
+ * the transaction at its own deadline. */
+static void test_deadline_slack(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    assert_int_equal(sr_stack_next_deadline_slack(s, 50), UINT64_MAX);
+    assert_int_equal(sr_stack_next_deadline_slack(NULL, 50), UINT64_MAX);
+    sr_txn_id id = start(s, "INVITE", SR_TP_UDP, &log);
+    assert_int_equal(sr_stack_next_deadline(s), 500); /* Timer A */
+    assert_int_equal(sr_stack_next_deadline_slack(s, 50), 500);
+    resp(s, 486, "INVITE", SR_TP_UDP, 100, &log, NULL);
+    assert_int_equal(h_state(s, id), SR_TXN_COMPLETED);
+    assert_int_equal(sr_stack_next_deadline(s), 32100); /* Timer D alone */
+    assert_int_equal(sr_stack_next_deadline_slack(s, 50), 32150);
+    assert_int_equal(sr_stack_next_deadline_slack(s, 0), 32100);
+    /* a second call's Timer A (at 32,080), strict, comes before D + slack */
+    assert_int_equal(sr_stack_on_timer(s, 31580), 0);
+    char text[1024];
+    h_req_text(text, sizeof(text), "INVITE", "z9hG4bKslack2", "UDP", NULL, 1, NULL, NULL, NULL);
+    sr_msg *req = h_parse(text);
+    sr_addr dest = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    sr_txn_id id2 = 0;
+    assert_int_equal(sr_stack_send_request(s, req, &dest, 0, &id2), 0);
+    h_drain(s, &log, 31580);
+    assert_int_equal(sr_stack_next_deadline(s), 32080);
+    assert_int_equal(sr_stack_next_deadline_slack(s, 50), 32080);
+    assert_int_equal(sr_stack_next_deadline_slack(s, 10), 32080);
+    assert_int_equal(sr_stack_next_deadline_slack(s, 0), 32080);
+    /* its 486: its Timer D too, no strict timer left */
+    h_resp_text(text, sizeof(text), 486, "z9hG4bKslack2", "UDP", "b2", 1, "INVITE", NULL);
+    sr_addr src = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    h_recv(s, text, &src, 31600, &log);
+    assert_int_equal(h_state(s, id2), SR_TXN_COMPLETED);
+    assert_int_equal(sr_stack_next_deadline_slack(s, 50), 32150);
+    /* fired late, D still ends the transaction */
+    assert_int_equal(h_count(&log, SR_EV_TERMINATED), 0);
+    assert_int_equal(sr_stack_on_timer(s, 32150), 0);
+    h_drain(s, &log, 32150);
+    assert_int_equal(h_state(s, id), SR_TXN_TERMINATED);
+    assert_int_equal(h_state(s, id2), SR_TXN_COMPLETED);
+    assert_int_equal(h_count(&log, SR_EV_TERMINATED), 1);
+    assert_int_equal(sr_stack_next_deadline_slack(s, 50), 31600 + 32000 + 50);
+    sr_stack_free(s);
+}
+
 /* Reliable: Timer D is 0, the transaction ends with the ACK. */
 static void test_invite_tcp_486(void **state)
 {
@@ -678,6 +727,7 @@ int main(void)
         TU_TEST(test_transport_error),
         TU_TEST(test_input_fires_due_timers),
         TU_TEST(test_completed_releases_request),
+        TU_TEST(test_deadline_slack),
     };
     return cmocka_run_group_tests_name("txn_client", tests, NULL, NULL);
 }
