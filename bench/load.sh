@@ -166,33 +166,8 @@ free_port() {
 
 # sipreplyd configurations: INVITE to user 486 answered with 486, statelessly (no
 # transaction, no 1xx, ACK absorbed) or in a transaction with 180 first; OPTIONS 200.
-cat >"$TMP/sipreplyd-stateless.yaml" <<'EOF'
-rules:
-  - name: busy-stateless
-    match:
-      method: INVITE
-      user: "486"
-    stateless: 486
-  - name: options
-    match:
-      method: OPTIONS
-    stateless: 200
-EOF
-cat >"$TMP/sipreplyd-stateful.yaml" <<'EOF'
-rules:
-  - name: ring-then-busy
-    match:
-      method: INVITE
-      user: "486"
-    respond:
-      - code: 180
-      - code: 486
-  - name: options
-    match:
-      method: OPTIONS
-    respond:
-      - code: 200
-EOF
+cp bench/conf/stateless.yaml "$TMP/sipreplyd-stateless.yaml"
+cp bench/conf/stateful.yaml "$TMP/sipreplyd-stateful.yaml"
 
 # The UDP port sipreplyd wrote to its --port-file $1 (process $2), waiting for it; empty when
 # it exited first.

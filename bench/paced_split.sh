@@ -28,15 +28,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-cat >"$tmp/stateless.yaml" <<'EOF'
-rules:
-  - name: busy-stateless
-    match: {method: INVITE, user: "486"}
-    stateless: 486
-  - name: options
-    match: {method: OPTIONS}
-    stateless: 200
-EOF
 pin=(nice -n "$NICE" taskset -c "$SERVER_CPU")
 for s in $SERVERS; do
   case $s in
@@ -44,7 +35,7 @@ for s in $SERVERS; do
     extra=()
     bin=$SRD
     [ "$s" = sipreplyd-gso ] && extra=(--udp-gso) && bin=${SIPREPLYD_GSO:-$SRD}
-    "${pin[@]}" "$bin" -q -l udp:127.0.0.1:0 --port-file "$tmp/$s.ports" -c "$tmp/stateless.yaml" \
+    "${pin[@]}" "$bin" -q -l udp:127.0.0.1:0 --port-file "$tmp/$s.ports" -c bench/conf/stateless.yaml \
       "${extra[@]}" >"$tmp/$s.log" 2>&1 &
     PID[$s]=$!
     for _ in $(seq 100); do [ -s "$tmp/$s.ports" ] && break; sleep 0.1; done

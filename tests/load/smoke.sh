@@ -16,24 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$TMP/stateless.yaml" <<'YAML'
-rules:
-  - name: busy-stateless
-    match: {method: INVITE, user: "486"}
-    stateless: 486
-  - name: options
-    match: {method: OPTIONS}
-    stateless: 200
-YAML
-cat >"$TMP/stateful.yaml" <<'YAML'
-rules:
-  - name: ring-then-busy
-    match: {method: INVITE, user: "486"}
-    respond: [180, 486]
-  - name: options
-    match: {method: OPTIONS}
-    respond: 200
-YAML
+CONF=$(cd "$(dirname "$0")/../../bench/conf" && pwd)
+cp "$CONF/stateless.yaml" "$CONF/stateful.yaml" "$TMP/"
 
 fails=0
 # run MODE SCENARIO EXPECTED-JQ [CALLS RATE [SIPREPLYD-OPTION...]]: start sipreplyd on a free
