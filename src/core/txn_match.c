@@ -236,7 +236,7 @@ static void grow(sr_stack *s)
     s->tbl_size = n;
 }
 
-SR__ALWAYS_INLINE void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
+static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
 {
     sr__hnode *e = &t->hn[role];
     e->txn = t;
@@ -291,8 +291,7 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
 
 /* The first entry of @p role and @p hash after @p prev (NULL: the first), most recent first.
  * When the bucket counts no entry with the top bits of @p hash, none is read. */
-SR__ALWAYS_INLINE sr__hnode *bucket_next(const sr_stack *s, int role, uint64_t hash,
-                                         sr__hnode *prev)
+static sr__hnode *bucket_next(const sr_stack *s, int role, uint64_t hash, sr__hnode *prev)
 {
     sr__hnode *e = prev != NULL ? prev->next : NULL;
     if (prev == NULL) {
