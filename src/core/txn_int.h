@@ -55,15 +55,6 @@ typedef struct sr__hnode {
     bool linked;
 } sr__hnode;
 
-/* One bucket of the index: its chain (most recent first), and how many of its entries have
- * each value of their hash's top four bits: sixteen four-bit counts, exact below 15, and 15
- * meaning 15 or more (never counted down again until the table is rebuilt). A lookup whose
- * count is 0 ends there, without reading the memory of the transactions in the chain. */
-typedef struct sr__bucket {
-    sr__hnode *head;
-    uint64_t tops;
-} sr__bucket;
-
 typedef struct sr__txn {
     struct sr__txn *next, *prev; /* every live transaction (teardown, transport errors) */
     sr__hnode hn[SR__HR_COUNT];
@@ -137,9 +128,8 @@ struct sr_stack {
     sr__txn *txns;
     size_t n_txns;
     /* The transaction index: chained buckets (a power of two), keyed SipHash-2-4. */
-    sr__bucket *tbl;
+    sr__hnode **tbl;
     size_t tbl_size, tbl_n;
-    sr__bucket tbl0[64]; /* the first table, in the stack itself: tbl until it grows */
     uint8_t hkey[16];
     sr_txn_id next_id;
     uint64_t now;

@@ -156,60 +156,20 @@ static uint64_t key_dialog(const sr_stack *s, sr_str call_id, sr_str ftag, uint3
 
 int sr__index_init(sr_stack *s)
 {
-    s->tbl = s->tbl0;
-    s->tbl_size = sizeof s->tbl0 / sizeof s->tbl0[0];
-    memset(s->tbl0, 0, sizeof s->tbl0);
+    s->tbl_size = 64;
+    s->tbl = sr__malloc(s->alloc, s->tbl_size * sizeof(*s->tbl));
+    if (s->tbl == NULL)
+        return SR_ENOMEM;
+    memset(s->tbl, 0, s->tbl_size * sizeof(*s->tbl));
     s->tbl_n = 0;
     return 0;
 }
 
-static void free_table(sr_stack *s)
-{
-    if (s->tbl != s->tbl0)
-        sr__free(s->alloc, s->tbl);
-}
-
 void sr__index_cleanup(sr_stack *s)
 {
-    free_table(s);
+    sr__free(s->alloc, s->tbl);
     s->tbl = NULL;
     s->tbl_size = s->tbl_n = 0;
-}
-
-/* The bucket's count of entries whose hash has the top four bits of @p hash (sr__bucket). */
-static unsigned top_shift(uint64_t hash)
-{
-    return (unsigned)(hash >> 60) * 4u;
-}
-
-static bool tops_has(const sr__bucket *b, uint64_t hash)
-{
-    return ((b->tops >> top_shift(hash)) & 15u) != 0;
-}
-
-static void tops_add(sr__bucket *b, uint64_t hash)
-{
-    unsigned sh = top_shift(hash);
-    if (((b->tops >> sh) & 15u) < 15u)
-        b->tops += (uint64_t)1 << sh;
-}
-
-/* Below 15 the count is exact, so the entry removed is in it: it is at least 1. */
-static void tops_sub(sr__bucket *b, uint64_t hash)
-{
-    unsigned sh = top_shift(hash);
-    if (((b->tops >> sh) & 15u) < 15u)
-        b->tops -= (uint64_t)1 << sh;
-}
-
-static void push(sr__bucket *b, sr__hnode *e)
-{
-    e->next = b->head;
-    if (e->next != NULL)
-        e->next->pprev = &e->next;
-    e->pprev = &b->head;
-    b->head = e;
-    tops_add(b, e->hash);
 }
 
 /* Double the bucket array when the load passes 1. Failing to grow is not an error: the
@@ -219,19 +179,24 @@ static void grow(sr_stack *s)
     size_t n = s->tbl_size * 2;
     if (n < s->tbl_size || n > SIZE_MAX / sizeof(*s->tbl))
         return;
-    sr__bucket *nt = sr__malloc(s->alloc, n * sizeof(*nt));
+    sr__hnode **nt = sr__malloc(s->alloc, n * sizeof(*nt));
     if (nt == NULL)
         return;
     memset(nt, 0, n * sizeof(*nt));
     for (size_t i = 0; i < s->tbl_size; i++) {
-        sr__hnode *e = s->tbl[i].head;
+        sr__hnode *e = s->tbl[i];
         while (e != NULL) {
             sr__hnode *next = e->next;
-            push(&nt[e->hash & (n - 1)], e);
+            size_t b = (size_t)(e->hash & (n - 1));
+            e->next = nt[b];
+            if (e->next != NULL)
+                e->next->pprev = &e->next;
+            e->pprev = &nt[b];
+            nt[b] = e;
             e = next;
         }
     }
-    free_table(s);
+    sr__free(s->alloc, s->tbl);
     s->tbl = nt;
     s->tbl_size = n;
 }
@@ -239,10 +204,15 @@ static void grow(sr_stack *s)
 static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
 {
     sr__hnode *e = &t->hn[role];
+    size_t b = (size_t)(hash & (s->tbl_size - 1));
     e->txn = t;
     e->hash = hash;
+    e->next = s->tbl[b];
+    if (e->next != NULL)
+        e->next->pprev = &e->next;
+    e->pprev = &s->tbl[b];
     e->linked = true;
-    push(&s->tbl[hash & (s->tbl_size - 1)], e);
+    s->tbl[b] = e;
     s->tbl_n++;
 }
 
@@ -281,7 +251,6 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
         *e->pprev = e->next; /* O(1): no walk through the chain's other transactions */
         if (e->next != NULL)
             e->next->pprev = e->pprev;
-        tops_sub(&s->tbl[e->hash & (s->tbl_size - 1)], e->hash);
         e->next = NULL;
         e->pprev = NULL;
         e->linked = false;
@@ -289,17 +258,10 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
     }
 }
 
-/* The first entry of @p role and @p hash after @p prev (NULL: the first), most recent first.
- * When the bucket counts no entry with the top bits of @p hash, none is read. */
+/* The first entry of @p role and @p hash after @p prev (NULL: the first), most recent first. */
 static sr__hnode *bucket_next(const sr_stack *s, int role, uint64_t hash, sr__hnode *prev)
 {
-    sr__hnode *e = prev != NULL ? prev->next : NULL;
-    if (prev == NULL) {
-        const sr__bucket *b = &s->tbl[hash & (s->tbl_size - 1)];
-        if (!tops_has(b, hash))
-            return NULL;
-        e = b->head;
-    }
+    sr__hnode *e = prev != NULL ? prev->next : s->tbl[hash & (s->tbl_size - 1)];
     for (; e != NULL; e = e->next)
         if (e->hash == hash && e == &e->txn->hn[role])
             return e;
