@@ -46,11 +46,10 @@ typedef struct sr__early {
 enum sr__hrole { SR__HR_ID = 0, SR__HR_MATCH, SR__HR_DIALOG, SR__HR_COUNT };
 
 /* One entry of the stack's hash table, embedded in its transaction: linking never
- * allocates, so indexing cannot fail. Chains are singly linked: linking writes the bucket
- * alone, not the transaction that was first in it (unlinking walks from the bucket to the
- * entry, past the entries linked after it). */
+ * allocates, so indexing cannot fail. */
 typedef struct sr__hnode {
     struct sr__hnode *next;
+    struct sr__hnode **pprev; /* the link that points here: unlinking walks no chain */
     struct sr__txn *txn;
     uint64_t hash;
     bool linked;

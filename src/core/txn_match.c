@@ -189,6 +189,9 @@ static void grow(sr_stack *s)
             sr__hnode *next = e->next;
             size_t b = (size_t)(e->hash & (n - 1));
             e->next = nt[b];
+            if (e->next != NULL)
+                e->next->pprev = &e->next;
+            e->pprev = &nt[b];
             nt[b] = e;
             e = next;
         }
@@ -204,7 +207,10 @@ static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
     size_t b = (size_t)(hash & (s->tbl_size - 1));
     e->txn = t;
     e->hash = hash;
-    e->next = s->tbl[b]; /* the bucket written, not the entry that was first */
+    e->next = s->tbl[b];
+    if (e->next != NULL)
+        e->next->pprev = &e->next;
+    e->pprev = &s->tbl[b];
     e->linked = true;
     s->tbl[b] = e;
     s->tbl_n++;
@@ -242,12 +248,11 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
         sr__hnode *e = &t->hn[role];
         if (!e->linked)
             continue;
-        /* The entries before this one were linked after it: most lookups pass them too. */
-        sr__hnode **pp = &s->tbl[e->hash & (s->tbl_size - 1)];
-        while (*pp != e)
-            pp = &(*pp)->next;
-        *pp = e->next;
+        *e->pprev = e->next; /* O(1): no walk through the chain's other transactions */
+        if (e->next != NULL)
+            e->next->pprev = e->pprev;
         e->next = NULL;
+        e->pprev = NULL;
         e->linked = false;
         s->tbl_n--;
     }
