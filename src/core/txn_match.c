@@ -39,6 +39,20 @@ static void h_compress(hacc *h)
 
 static void h_bytes(hacc *h, const char *p, size_t n, bool lower)
 {
+    if (n == 0) /* as the loop below: nothing (and p may be NULL) */
+        return;
+    if (n <= sizeof h->buf - h->len) { /* what almost every field does: it fits */
+        uint8_t *d = h->buf + h->len;
+        if (!lower)
+            memcpy(d, p, n);
+        else
+            for (size_t i = 0; i < n; i++) {
+                uint8_t c = (uint8_t)p[i];
+                d[i] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+            }
+        h->len += n;
+        return;
+    }
     while (n > 0) {
         if (h->len == sizeof h->buf)
             h_compress(h);
@@ -59,6 +73,15 @@ static void h_bytes(hacc *h, const char *p, size_t n, bool lower)
 
 static void h_u32(hacc *h, uint32_t v)
 {
+    if (sizeof h->buf - h->len >= 4) {
+        uint8_t *d = h->buf + h->len;
+        d[0] = (uint8_t)(v >> 24);
+        d[1] = (uint8_t)(v >> 16);
+        d[2] = (uint8_t)(v >> 8);
+        d[3] = (uint8_t)v;
+        h->len += 4;
+        return;
+    }
     char b[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
     h_bytes(h, b, 4, false);
 }
