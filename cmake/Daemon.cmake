@@ -75,7 +75,8 @@ sr_target_sanitizers(sipreply_net)
 # sipreply resolve (src/cli/resolve.c) runs the shell's loop and resolver
 target_link_libraries(sipreply_cli PRIVATE sipreply_net m)
 
-add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c)
+add_executable(sipreplyd ${PROJECT_SOURCE_DIR}/src/daemon/main.c
+  ${PROJECT_SOURCE_DIR}/src/daemon/usage.c)
 target_link_libraries(sipreplyd PRIVATE sipreplyd_engine sipreply_net)
 sr_target_warnings(sipreplyd APP)
 sr_target_sanitizers(sipreplyd)

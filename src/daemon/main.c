@@ -1,6 +1,6 @@
-/* sipreplyd: command line, logging, configuration loading and reloading, and the one place
- * that knows both the engine (src/daemon) and the network shell (src/net): it fills the
- * shell's handler table with thin adapters over sd_engine_*. */
+/* sipreplyd: command line (its --help text in usage.c), logging, configuration loading and
+ * reloading, and the one place that knows both the engine (src/daemon) and the network shell
+ * (src/net): it fills the shell's handler table with thin adapters over sd_engine_*. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +17,7 @@
 #include "config.h"
 #include "config_forward.h"
 #include "engine.h"
+#include "usage.h"
 #include "sipreply/version.h"
 
 /* notice: start-up, reloads and the stop, which -q keeps (a healthy start is no warning) */
@@ -414,68 +415,6 @@ static void engine_resolve(void *user, size_t group, const char *uri)
     sd_engine_reg_resolved(a->engine, group, NULL, 0, NULL, err, sn_now_ms());
 }
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: sipreplyd [-c FILE] [-l udp|tcp:HOST:PORT]... [options]\n\n"
-            "A rule-driven SIP responder over UDP and TCP. Without -c it runs the embedded\n"
-            "default, \"dial a code\": sip:486@host gets 486 Busy Here (see --print-default).\n\n"
-            "  -c, --config FILE       rules from the YAML file FILE (docs/sipreplyd.md)\n"
-            "  -l, --listen SPEC       udp:HOST:PORT or tcp:HOST:PORT, repeatable; IPv6 as\n"
-            "                          udp:[::1]:5060; port 0: the kernel picks a free port,\n"
-            "                          one for each listener (default: the configuration's\n"
-            "                          listen, else udp and tcp 127.0.0.1:5060)\n"
-            "  -t, --check             load the configuration, report errors, and exit\n"
-            "      --print-default     print the embedded default configuration and exit\n"
-            "      --log-level LEVEL   error, warn, notice (start-up, reloads, stop), info (and\n"
-            "                          one line per transaction; default) or debug\n"
-            "  -q, --quiet             same as --log-level notice (for benchmarks)\n"
-            "      --metrics HOST:PORT serve counters at http://HOST:PORT/metrics\n"
-            "                          (Prometheus text format)\n"
-            "      --port-file FILE    once listening, write FILE with one line per listener,\n"
-            "                          \"udp|tcp|metrics HOST PORT\", the ports port 0 got;\n"
-            "                          rewritten when a reload changes the listeners\n"
-            "      --max-connections N TCP connections (1024)\n"
-            "      --max-buffer BYTES  bytes buffered per TCP connection (262144)\n"
-            "      --idle-timeout MS   close idle TCP connections after MS (120000)\n"
-            "      --max-connections-per-source N\n"
-            "                          TCP connections from one IP address (256); when all\n"
-            "                          --max-connections are open, a new one closes the one\n"
-            "                          idle the longest\n"
-            "      --message-timeout MS  a TCP message must be complete MS after its first\n"
-            "                          byte, a new connection's first one MS after connecting\n"
-            "                          (20000)\n"
-            "      --reflection-budget BYTES  UDP bytes sent to an IP address that shows no\n"
-            "                          sign of life (ACK, PRACK), beyond --reflection-ratio\n"
-            "                          times the bytes of its new requests; over it, what\n"
-            "                          goes to it is dropped (2048; 0: off)\n"
-            "      --reflection-ratio N   see --reflection-budget (4)\n"
-            "      --reflection-window MS  an address over its budget gets nothing for at\n"
-            "                          most MS without a sign of life (64000)\n"
-            "      --shutdown-timeout MS  on SIGTERM, wait at most MS for calls in flight (5000)\n"
-            "      --max-transactions N   live transactions (262144)\n"
-            "      --max-memory BYTES  bytes live transactions may retain; past it a new\n"
-            "                          request gets 503 (1073741824, docs/sipreplyd.md)\n"
-            "      --max-dialogs N     dialogs kept; beyond, a call gets 503 instead of a 2xx\n"
-            "                          (65536)\n"
-            "      --dialog-memory BYTES  bytes the dialogs may use (67108864)\n"
-            "      --dialog-max-duration S  a dialog without a session timer ends with a BYE\n"
-            "                          after S seconds (7200)\n"
-            "      --udp-gso           send runs of equal-size UDP datagrams to one peer as one\n"
-            "                          UDP GSO send (Linux; cheaper under load; a capture on\n"
-            "                          this host then shows such a run as one large datagram)\n"
-            "      --udp-hold US       paced UDP faster than one datagram per US/2 us: sleep US\n"
-            "                          before each read and answer what gathered (fewer wake-ups;\n"
-            "                          answers up to US later; 0 to 1000, default 1000; 0: off);\n"
-            "                          likewise after a turn that found several media sockets\n"
-            "                          ready (RTP up to US later)\n"
-            "  -h, --help              this help\n"
-            "  -V, --version           version\n\n"
-            "Signals: SIGTERM/SIGINT stop accepting, finish in-flight calls, exit 0;\n"
-            "SIGHUP reloads the configuration (a bad file keeps the old one); SIGUSR1\n"
-            "prints the counters on standard error.\n");
-}
-
 static int num_arg(const char *s, unsigned long *out)
 {
     char *end;
@@ -669,14 +608,14 @@ int main(int argc, char **argv)
             else
                 max_txn = v;
             break;
-        case 'h': usage(stdout); return 0;
+        case 'h': sd_usage(stdout); return 0;
         case 'V': printf("sipreplyd %s\n", SR_VERSION_STRING); return 0;
-        default: usage(stderr); return 2;
+        default: sd_usage(stderr); return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "sipreplyd: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
+        sd_usage(stderr);
         return 2;
     }
     sd_config *cf = NULL;
