@@ -773,15 +773,32 @@ static void test_weighted_choice(void **state)
 
 /* ------------------------------------------------------------------ stateless */
 
+/* An engine with one rule: INVITE to user 486 answered 486 statelessly. */
+static sd_engine *stateless_engine(eh_cap *c)
+{
+    return engine_from("rules:\n"
+                       "  - name: sl\n"
+                       "    match: {user: \"486\"}\n"
+                       "    stateless: 486\n",
+                       c);
+}
+
+/* An INVITE on @p branch fed to @p e, answered 486; the To tag of that 486 in @p tag. Returns
+ * the INVITE (free it). */
+static char *stateless_invite(sd_engine *e, eh_cap *c, const char *branch, char tag[64])
+{
+    char *r = request("INVITE", "sip:486@127.0.0.1", branch, NULL, NULL, 1, NULL);
+    feed(e, c, r, SR_TP_UDP);
+    assert_int_equal(eh_status(c->s[c->n - 1].data), 486);
+    snprintf(tag, 64, "%s", eh_to_tag(c->s[c->n - 1].data));
+    return r;
+}
+
 static void test_stateless_and_ack_absorbed(void **state)
 {
     (void)state;
     eh_cap c = {0};
-    sd_engine *e = engine_from("rules:\n"
-                               "  - name: sl\n"
-                               "    match: {user: \"486\"}\n"
-                               "    stateless: 486\n",
-                               &c);
+    sd_engine *e = stateless_engine(&c);
     char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKsl1", NULL, NULL, 1, NULL);
     feed(e, &c, r, SR_TP_UDP);
     feed(e, &c, r, SR_TP_UDP); /* a retransmission: same answer, same tag */
@@ -818,16 +835,10 @@ static void test_stateless_ack_from_head(void **state)
 {
     (void)state;
     eh_cap c = {0};
-    sd_engine *e = engine_from("rules:\n"
-                               "  - name: sl\n"
-                               "    match: {user: \"486\"}\n"
-                               "    stateless: 486\n",
-                               &c);
-    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKah1", NULL, NULL, 1, NULL);
-    feed(e, &c, r, SR_TP_UDP);
-    assert_string_equal(codes(&c), "486");
+    sd_engine *e = stateless_engine(&c);
     char tag[64];
-    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
+    char *r = stateless_invite(e, &c, "z9hG4bKah1", tag);
+    assert_string_equal(codes(&c), "486");
     const sd_counters *k = sd_engine_counters(e);
     uint64_t acks = k->requests[SR_METHOD_ACK];
     unsigned logs = c.logs;
@@ -917,11 +928,7 @@ static void test_stateless_ack_after_strays(void **state)
 {
     (void)state;
     eh_cap c = {0};
-    sd_engine *e = engine_from("rules:\n"
-                               "  - name: sl\n"
-                               "    match: {user: \"486\"}\n"
-                               "    stateless: 486\n",
-                               &c);
+    sd_engine *e = stateless_engine(&c);
     const sd_counters *k = sd_engine_counters(e);
     char *stray =
         request("ACK", "sip:486@127.0.0.1", "z9hG4bKst0", NULL, NULL, 1, "0123456789abcdef");
@@ -933,11 +940,8 @@ static void test_stateless_ack_after_strays(void **state)
     for (int call = 0; call < 3; call++) {
         char br[32];
         snprintf(br, sizeof br, "z9hG4bKst%d", call + 1);
-        char *r = request("INVITE", "sip:486@127.0.0.1", br, NULL, NULL, 1, NULL);
-        feed(e, &c, r, SR_TP_UDP);
-        assert_int_equal(eh_status(c.s[c.n - 1].data), 486);
         char tag[64];
-        snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[c.n - 1].data));
+        char *r = stateless_invite(e, &c, br, tag);
         /* ours with a line that does not parse: dropped and logged, whichever way it is read */
         char *bad = request("ACK", "sip:486@127.0.0.1", br, "No colon here\r\n", NULL, 1, tag);
         uint64_t dropped = k->dropped;
