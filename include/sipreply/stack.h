@@ -173,6 +173,27 @@ SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_a
 SR_API int sr_stack_receive_msg(sr_stack *s, sr_msg *msg, const sr_addr *src, uint64_t now_ms);
 
 /**
+ * The ACK for the non-2xx final of an INVITE server transaction, absorbed from its head
+ * (RFC 3261 §17.2.1: the transaction takes it in Completed, going to Confirmed, and in
+ * Confirmed), with no message built: for an embedder that reads datagrams itself and would
+ * otherwise parse every ACK whole before sr_stack_receive_msg(). @p buf is one complete
+ * message, as for sr_stack_receive(); the timers due by @p now_ms fire first. Only a message
+ * starting "ACK " is looked at; its head is read in place as sr_msg_parse() reads it, and
+ * matched as sr_stack_receive() matches it (§17.2.3: top Via branch, sent-by and method
+ * INVITE; with no magic cookie, the RFC 2543 fallback on Request-URI, Call-ID, From tag,
+ * CSeq number, top Via and the To tag the transaction sent).
+ * Returns 0 when it was absorbed, with the state changes, timers and events
+ * sr_stack_receive() gives for it (on a reliable transport the transaction terminates:
+ * SR_EV_TERMINATED); SR_ENOTFOUND when it was not, having done nothing (but fire the timers):
+ * not an ACK, a message sr_msg_parse() would refuse (or with more than 64 header fields), an
+ * ACK matching no transaction (the ACK for a 2xx, the TU's, §13.2.2.4) or one in Accepted
+ * (RFC 6026 §7.1): feed it as usual then (sr_stack_receive(), or sr_msg_parse() and
+ * sr_stack_receive_msg()), with the same outcome as if this had not been called; SR_EINVAL
+ * (NULL argument). sr_stack_receive() absorbs such ACKs the same way before parsing.
+ */
+SR_API int sr_stack_absorb_ack(sr_stack *s, const char *buf, size_t len, uint64_t now_ms);
+
+/**
  * Start a client transaction for @p req (any method but ACK and CANCEL; use
  * sr_stack_cancel()) towards @p dest. The request must carry a top Via whose branch starts
  * with the magic cookie "z9hG4bK" (sr_stack_new_branch() makes one) and a CSeq. The request

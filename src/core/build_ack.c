@@ -24,7 +24,7 @@ static size_t next_of(const sr_header *hv, size_t nh, enum sr_hdr_id id, size_t 
 /* The top Via value as sr_msg_via(m, 0) gives it for the message sr_msg_parse() builds from
  * this head (msg.c, parse_eager and via_parse_more): the first value of the first Via field
  * (of a later one when the first holds none), NULL when none parses. */
-static const sr_via *top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v)
+const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v)
 {
     if (k >= nh)
         return NULL;
@@ -71,7 +71,7 @@ static bool head_ack_ours(const sr_start_line *sl, const sr_header *hv, size_t n
         tna.tag.len != SR_BUILD_TAG_LEN)
         return false;
     sr_via v;
-    const sr_via *tv = top_via(hv, nh, via, &v);
+    const sr_via *tv = sr__head_top_via(hv, nh, via, &v);
     sr_nameaddr fna;
     sr_str ftag =
         from < nh && sr_nameaddr_parse(&fna, hv[from].value, &e) == 0 ? fna.tag : SR_STR_NULL;
@@ -83,6 +83,35 @@ static bool head_ack_ours(const sr_start_line *sl, const sr_header *hv, size_t n
     return memcmp(tag, tna.tag.p, SR_BUILD_TAG_LEN) == 0;
 }
 
+ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
+                            sr_start_line *sl, sr_header *hv, size_t *nh)
+{
+    bool stream = opts->framing == SR_FRAMING_STREAM;
+    if (opts->max_headers && opts->max_headers < *nh)
+        *nh = opts->max_headers;
+    bool plain;
+    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, sl, hv, nh, NULL, &plain);
+    if (hl < 0)
+        return -1; /* sr_msg_parse's error, or more fields than hv holds */
+    /* the framing as sr_msg_parse checks it: every Content-Length parses and agrees, the
+     * body is all there (RFC 3261 §18.3), the whole fits max_size */
+    int64_t cl = -1;
+    for (size_t k = 0; k < *nh; k++) {
+        uint32_t v;
+        if (hv[k].id != SR_HDR_CONTENT_LENGTH)
+            continue;
+        if (sr_uint32_parse(hv[k].value, &v) || (cl >= 0 && cl != (int64_t)v))
+            return -1;
+        cl = v;
+    }
+    size_t head = (size_t)hl, avail = len - head;
+    if ((cl >= 0 && (uint64_t)cl > avail) || (cl < 0 && stream))
+        return -1;
+    if (head + (cl >= 0 ? (size_t)cl : avail) > opts->max_size)
+        return -1;
+    return hl;
+}
+
 /* What the head of @p buf says, when sr_msg_parse() with @p opts would accept it: OURS, an
  * ACK of ours under @p key; NOT_OURS, anything else that parses; UNSURE, not decided here (a
  * head sr_msg_parse refuses, more fields than the stack array, an ACK after CRLFs): the
@@ -92,30 +121,10 @@ enum head_verdict { UNSURE, OURS, NOT_OURS };
 static enum head_verdict head_says(const char *buf, size_t len, const sr_parse_opts *opts,
                                    const uint8_t *key)
 {
-    bool stream = opts->framing == SR_FRAMING_STREAM;
     sr_header hv[HEAD_FIELDS];
-    size_t nh =
-        opts->max_headers && opts->max_headers < HEAD_FIELDS ? opts->max_headers : HEAD_FIELDS;
+    size_t nh = HEAD_FIELDS;
     sr_start_line sl;
-    bool plain;
-    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, NULL, &plain);
-    if (hl < 0)
-        return UNSURE; /* sr_msg_parse's error, or more fields than hv holds */
-    /* the framing as sr_msg_parse checks it: every Content-Length parses and agrees, the
-     * body is all there (RFC 3261 §18.3), the whole fits max_size */
-    int64_t cl = -1;
-    for (size_t k = 0; k < nh; k++) {
-        uint32_t v;
-        if (hv[k].id != SR_HDR_CONTENT_LENGTH)
-            continue;
-        if (sr_uint32_parse(hv[k].value, &v) || (cl >= 0 && cl != (int64_t)v))
-            return UNSURE;
-        cl = v;
-    }
-    size_t head = (size_t)hl, avail = len - head;
-    if ((cl >= 0 && (uint64_t)cl > avail) || (cl < 0 && stream))
-        return UNSURE;
-    if (head + (cl >= 0 ? (size_t)cl : avail) > opts->max_size)
+    if (sr__head_accepted(buf, len, opts, &sl, hv, &nh) < 0)
         return UNSURE;
     return head_ack_ours(&sl, hv, nh, key) ? OURS : NOT_OURS;
 }

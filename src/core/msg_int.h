@@ -69,6 +69,19 @@ struct sr_msg {
 ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_start_line *sl,
                                sr_header *hdrs, size_t *num_hdrs, sr_parse_error *err, bool *plain);
 
+/* build_ack.c: a head read in place, as sr_msg_parse() would read it, for the ACKs recognised
+ * without a message (sr_build_parse_absorb_ack, sr_stack_absorb_ack). sr__head_accepted: the
+ * head of @p buf in @p sl and @p hv (room for *@p nh fields; *@p nh set to the count) and its
+ * length when sr_msg_parse() with @p opts (complete, size set) accepts the message: the head
+ * parses, every Content-Length parses and agrees, the body is all there (RFC 3261 §18.3),
+ * the whole fits max_size; -1 when it refuses it or this cannot tell (more fields than *@p
+ * nh, even within max_headers). Validation (SR_PARSE_VALIDATE) is the caller's to rule out.
+ * sr__head_top_via: the top Via value sr_msg_via(m, 0) gives for that message, the first
+ * Via field being hv[@p k] (@p k = @p nh: none), parsed into @p v; NULL when none parses. */
+ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
+                            sr_start_line *sl, sr_header *hv, size_t *nh);
+const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v);
+
 /* The start line ending at @p end, followed by its CRLF, as sr_parse_head() parses it. */
 int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err);
 

@@ -234,8 +234,12 @@ int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *sr
     if (s == NULL || buf == NULL || src == NULL)
         return SR_EINVAL;
     input_now(s, now_ms);
+    /* the ACK for a non-2xx final, absorbed from its head (stack_ack.c), or the message */
+    int err = sr__stack_absorb_ack(s, buf, len);
+    if (err != SR_ENOTFOUND)
+        return err;
     sr_msg *m = NULL;
-    int err = reparse(s, buf, len, &m);
+    err = reparse(s, buf, len, &m);
     return receive_parsed(s, m, err, src);
 }
 

@@ -201,6 +201,16 @@ bool sr__is_merged(const sr_stack *s, const sr_msg *req);
 /* The same; the §8.2.2.2 key in *@p k when computed (may be NULL). */
 bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k);
 sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack);
+/* The fields of an ACK read from its head that §17.2.3 matches it on (the RFC 2543 fallback
+ * reads all of them, a magic cookie only the top Via): what sr_msg_via(m, 0), Request-URI,
+ * Call-ID, the tags of To and From ("" when absent or unparsed) and CSeq give for it. */
+typedef struct sr__ack_fields {
+    const sr_via *via;
+    sr_str ruri, call_id, from_tag, to_tag;
+    uint32_t cseq;
+} sr__ack_fields;
+/* The INVITE server transaction sr__match_server_k gives for that ACK; NULL: none. */
+sr__txn *sr__match_ack(const sr_stack *s, const sr__ack_fields *a);
 /* the public sr_msg_has_option (msg.h), under the name the state machines use */
 #define sr__has_option sr_msg_has_option
 
@@ -234,6 +244,14 @@ int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr
                      const sr__txn *rel);
 int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
 void sr__stop_2xx(sr_stack *s, sr__txn *t); /* §13.3.1.4 retransmission off (idempotent) */
+/* §17.2.1: the ACK for the non-2xx final of INVITE server @p t, in any state but Accepted
+ * (Proceeding and Confirmed absorb it as it is; Completed goes to Confirmed). */
+int sr__server_ack(sr_stack *s, sr__txn *t);
+
+/* stack_ack.c: sr_stack_absorb_ack() once the timers due have fired: 0 (or what the
+ * transaction's ACK gave) when @p buf is an ACK a server transaction absorbed from its head,
+ * SR_ENOTFOUND when the message must be parsed (nothing was done). */
+int sr__stack_absorb_ack(sr_stack *s, const char *buf, size_t len);
 
 /* prack.c: RFC 3262. */
 int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp);

@@ -152,16 +152,23 @@ static uint64_t key_server(const sr_stack *s, const sr_via *v, sr_str method)
 
 /* §17.2.3, RFC 2543 fallback: the fields an INVITE, its ACK and its CANCEL share (Call-ID,
  * From tag, CSeq number, Request-URI, top Via); the rest is compared on the candidates. */
-static uint64_t key_2543(const sr_stack *s, const sr_msg *m)
+static uint64_t key_2543_f(const sr_stack *s, sr_str call_id, sr_str ftag, uint32_t num,
+                           sr_str ruri, sr_str via)
 {
     hacc h;
     h_begin(&h, s, '2');
-    h_field(&h, sr_msg_call_id(m), false);
-    h_field(&h, from_tag(m), false);
-    h_u32(&h, sr_msg_cseq(m)->num);
-    h_field(&h, sr_msg_request_uri(m), false);
-    h_field(&h, sr_msg_via(m, 0)->raw, false);
+    h_field(&h, call_id, false);
+    h_field(&h, ftag, false);
+    h_u32(&h, num);
+    h_field(&h, ruri, false);
+    h_field(&h, via, false);
     return h_end(&h);
+}
+
+static uint64_t key_2543(const sr_stack *s, const sr_msg *m)
+{
+    return key_2543_f(s, sr_msg_call_id(m), from_tag(m), sr_msg_cseq(m)->num,
+                      sr_msg_request_uri(m), sr_msg_via(m, 0)->raw);
 }
 
 /* §8.2.2.2 (merged requests) and RFC 3262 §3 (PRACK → INVITE): Call-ID, From tag, CSeq. */
@@ -427,6 +434,40 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
         }
         if (sr_str_eq(txn_method(t), cs->method) &&
             sr_str_eq(sr_msg_method_str(t->req), sr_msg_method_str(req)))
+            return t;
+    }
+    return NULL;
+}
+
+/* sr__match_server_k for an ACK read from its head (stack_ack.c): the same transaction from
+ * the same fields, in the same order. */
+sr__txn *sr__match_ack(const sr_stack *s, const sr__ack_fields *a)
+{
+    const sr_via *v = a->via;
+    if (!sr__branch_is_3261(v->branch)) {
+        /* RFC 2543: match_2543 for an ACK */
+        EACH(s, SR__HR_MATCH, key_2543_f(s, a->call_id, a->from_tag, a->cseq, a->ruri, v->raw), e)
+        {
+            sr__txn *t = e->txn;
+            if (t->kind != SR_TXN_INVITE_SERVER)
+                continue;
+            const sr_msg *o = t->req;
+            sr_str tag = {t->to_tag, t->to_tag_len};
+            if (!sr__branch_is_3261(sr_msg_via(o, 0)->branch) && sr_msg_cseq(o)->num == a->cseq &&
+                sr_str_eq(sr_msg_call_id(o), a->call_id) && sr_str_eq(from_tag(o), a->from_tag) &&
+                sr_str_eq(sr_msg_request_uri(o), a->ruri) &&
+                sr_str_eq(sr_msg_via(o, 0)->raw, v->raw) && sr_str_eq(a->to_tag, tag))
+                return t;
+        }
+        return NULL;
+    }
+    EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
+    {
+        sr__txn *t = e->txn;
+        if (t->kind != SR_TXN_INVITE_SERVER)
+            continue;
+        const sr_via *tv = sr_msg_via(t->req, 0);
+        if (sr_str_eq(tv->branch, v->branch) && sent_by_eq(tv, v))
             return t;
     }
     return NULL;

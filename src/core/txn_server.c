@@ -322,6 +322,24 @@ void sr__stop_2xx(sr_stack *s, sr__txn *t)
     sr__stop(s, t, SR__TK_2XX);
 }
 
+int sr__server_ack(sr_stack *s, sr__txn *t)
+{
+    if (t->state != SR_TXN_COMPLETED)
+        return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
+    /* §17.2.1: ACK → Confirmed; Timer I T4 unreliable, 0 reliable. */
+    sr__stop(s, t, SR__TK_G);
+    sr__stop(s, t, SR__TK_H);
+    t->state = SR_TXN_CONFIRMED;
+    if (t->reliable) {
+        sr__txn_terminate(s, t);
+        return 0;
+    }
+    /* Confirmed absorbs every retransmission and sends nothing: the final's bytes go back
+     * now rather than after Timer I */
+    sr_buf_cleanup(&t->resp);
+    return sr__start(s, t, SR__TK_I, s->cfg.t4);
+}
+
 /* A request matching a live server transaction: a retransmission, or the ACK (§17.2.1). */
 static int on_retransmission(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_addr *src)
 {
@@ -331,26 +349,11 @@ static int on_retransmission(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_ad
         return t->state == SR_TXN_TRYING ? 0 : send_last(s, t);
     }
     if (sr_msg_method(req) == SR_METHOD_ACK) {
-        switch (t->state) {
-        case SR_TXN_COMPLETED:
-            /* §17.2.1: ACK → Confirmed; Timer I T4 unreliable, 0 reliable. */
-            sr__stop(s, t, SR__TK_G);
-            sr__stop(s, t, SR__TK_H);
-            t->state = SR_TXN_CONFIRMED;
-            if (t->reliable) {
-                sr__txn_terminate(s, t);
-                return 0;
-            }
-            /* Confirmed absorbs every retransmission and sends nothing: the final's bytes
-             * go back now rather than after Timer I */
-            sr_buf_cleanup(&t->resp);
-            return sr__start(s, t, SR__TK_I, s->cfg.t4);
-        case SR_TXN_ACCEPTED:
-            /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
-            sr__stop_2xx(s, t);
-            return sr__emit_request(s, NULL, reqp, src, t);
-        default: return 0; /* Proceeding: no final to acknowledge; Confirmed: absorbed */
-        }
+        if (t->state != SR_TXN_ACCEPTED)
+            return sr__server_ack(s, t);
+        /* RFC 6026 §7.1: an ACK for the 2xx belongs to the dialog: the TU gets it. */
+        sr__stop_2xx(s, t);
+        return sr__emit_request(s, NULL, reqp, src, t);
     }
     switch (t->state) {
     case SR_TXN_PROCEEDING:
