@@ -167,8 +167,8 @@ static uint64_t key_2543_f(const sr_stack *s, sr_str call_id, sr_str ftag, uint3
 
 static uint64_t key_2543(const sr_stack *s, const sr_msg *m)
 {
-    return key_2543_f(s, sr_msg_call_id(m), from_tag(m), sr_msg_cseq(m)->num,
-                      sr_msg_request_uri(m), sr_msg_via(m, 0)->raw);
+    return key_2543_f(s, sr_msg_call_id(m), from_tag(m), sr_msg_cseq(m)->num, sr_msg_request_uri(m),
+                      sr_msg_via(m, 0)->raw);
 }
 
 /* §8.2.2.2 (merged requests) and RFC 3262 §3 (PRACK → INVITE): Call-ID, From tag, CSeq. */
