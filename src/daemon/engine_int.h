@@ -125,6 +125,10 @@ struct sd_engine {
      * twice), and tries the head once every SD_ACK_HEAD_PROBE of them (engine.c) */
     unsigned ack_head_misses;
     unsigned ack_head_skipped;
+    /* the same for a configuration without a stateless rule: ACKs the stack did not absorb
+     * from their head (sr_stack_absorb_ack: the ACKs for 2xx, the TU's), in a row */
+    unsigned ack_txn_misses;
+    unsigned ack_txn_skipped;
     uint64_t rng;
     uint64_t session; /* the last call's {{session}}: a random start, +1 per call */
     /* the allocated jobs (each also on its transaction's user data): for the sweeps at
