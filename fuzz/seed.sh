@@ -274,8 +274,44 @@ sack 'Via: SIP/2.0/UDP [2001:db8::1]:5061 ; branch = z9hG4bK1 ; rport\r\n' 'No c
 sack 'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\n' 'Content-Length: 3\r\n' | add build_ack
 printf '\r\nACK sip:a@h SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:a@h>;tag=1\r\nt: <sip:b@h>;tag=0123456789abcdef\r\ni: c\r\nCSeq: 1 ACK\r\nl: 0\r\n\r\n' | add build_ack
 
+# ---- stack_ack: calls of fuzz/fuzz_stack_ack.c's records ([op][len hi][len lo][bytes]): an
+# INVITE (magic cookie, RFC 2543 branch, no branch; UDP, TCP), the TU's final (486, 603, 200),
+# the ACK made from the INVITE (op 4; 0x80: read from its head first), time, malformed ACKs
+srec() { # op; the record's bytes from stdin
+  local f n
+  f=$(mktemp); cat >"$f"; n=$(wc -c <"$f")
+  printf "\\$(printf '%03o' "$1")\\$(printf '%03o' $((n >> 8)))\\$(printf '%03o' $((n & 255)))"
+  cat "$f"; rm -f "$f"
+}
+sinv() { printf 'INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/%s 192.0.2.1:5060%s\r\nMax-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\nCall-ID: c1@192.0.2.1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n' "$1" "$2"; }
+scall() { # transport op (0 UDP, 1 TCP); Via parameters; code bytes; ACK ops
+  sinv "$([ "$1" = 0 ] && echo UDP || echo TCP)" "$2" | srec "$1"
+  printf "$3" | srec 3
+  printf '\000\062' | srec 2
+  for o in $4; do : | srec "$o"; done
+  printf '\001\364' | srec 2
+}
+{ scall 0 ';branch=z9hG4bKs1' '\001\202' '4 132'; } | add stack_ack
+{ scall 0 ';branch=z9hG4bKs1' '\001\202' '132 132'; printf '\014\000' | srec 2; } | add stack_ack
+{ scall 1 ';branch=z9hG4bKt1' '\001\367' '140 12'; } | add stack_ack
+{ scall 0 ';branch=old1' '\001\202' '132 4'; } | add stack_ack
+{ scall 0 '' '\001\174' '132'; } | add stack_ack
+{ scall 0 ';branch=z9hG4bKs2' '\000\144' '132 4'; printf '\014\000' | srec 2; } | add stack_ack
+{ scall 0 ';branch=z9hG4bKs3;rport' '\001\202' ''
+  printf '\000\141' | srec 132; printf '\100\040\120\054' | srec 132
+  printf '\200\101' | srec 132; printf '\370\061' | srec 132; : | srec 132; } | add stack_ack
+sbad() { printf 'ACK sip:bob@example.com SIP/2.0\r\n%bFrom: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>;tag=t1\r\nCall-ID: c1@192.0.2.1\r\n%b\r\n' "$1" "$2"; }
+{ scall 0 ';branch=z9hG4bKb1' '\001\202' ''
+  sbad 'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb1\r\n' 'CSeq: 1 ACK\r\nContent-Length: 10\r\n' | srec 128
+  sbad 'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb1\r\n' 'CSeq: x ACK\r\n' | srec 128
+  sbad 'Via: SIP/2.0/UDP ;branch=z9hG4bKb1\r\n' 'CSeq: 1 ACK\r\n' | srec 128
+  sbad '' 'CSeq: 1 ACK\r\n' | srec 128
+  sbad 'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb1\r\n' 'CSeq: 1 ACK\r\nl: 0\r\nl: 1\r\n' | srec 128
+  sbad 'v: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb1, x\r\n' 'CSeq: 1 ACK\r\n' | srec 128
+  sbad 'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb1\r\n' 'CSeq: 1 ACK\r\n' | srec 128; } | add stack_ack
+
 python3 "$root/fuzz/seed_rtp.py"
 
-for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer dialog build_ack rtp; do
+for t in uri stream_framer auth registrar config engine dns_answer sdp_parse sdp_answer dialog build_ack stack_ack rtp; do
   echo "seed: fuzz/corpus/$t: $(ls "$root/fuzz/corpus/$t" | wc -l) files"
 done
