@@ -1,17 +1,17 @@
 /* sipreply fuzz target: the ACKs a server transaction absorbs from their head
- * (sr_stack_absorb_ack, and sr_stack_receive which reads ACKs so first) against the whole
- * parse. Two stacks of one seed take the same inputs: A through sr_stack_receive() (or
- * sr_stack_absorb_ack() first, then sr_stack_receive() when it refuses), B through
- * sr_msg_parse() and sr_stack_receive_msg(), which never read a head. Every event (bytes,
- * addresses, states, the messages lent, printed), return code, state, deadline, drop count
- * and byte count must be the same; abort() on any difference.
+ * (sr_stack_parse_absorb_ack, and sr_stack_receive, which reads ACKs so) against the whole
+ * parse. Two stacks of one seed take the same inputs: A through sr_stack_receive() or
+ * sr_stack_parse_absorb_ack() and sr_stack_receive_msg(), B through sr_msg_parse() and
+ * sr_stack_receive_msg(), which never read a head. Every event (bytes, addresses, states, the
+ * messages lent, printed), return code, parse error, message given back, state, deadline,
+ * drop count and byte count must be the same; abort() on any difference.
  *
  * Input: records [op][len hi][len lo][len bytes]. op & 7: 0 datagram over UDP, 1 message over
  * TCP, 2 time step of (first two bytes) x 10 ms, 3 the TU answers the last request with code
- * 100 + (first two bytes) % 600 (486 without them; To tag "t1"), 4 an ACK made from the last INVITE received (method ACK,
- * To tag "t1" as the TU's answers carry) with the record's bytes as edits (pairs: offset in
- * 256ths of the text, byte), sent over UDP (flag 0x08: TCP). Flag 0x80 on 0, 1 and 4: A reads
- * it with sr_stack_absorb_ack() first. */
+ * 100 + (first two bytes) % 600 (486 without them; To tag "t1"), 4 an ACK made from the last
+ * INVITE received (method ACK, To tag "t1" as the TU's answers carry) with the record's bytes
+ * as edits (pairs: offset in 256ths of the text, byte), over UDP (flag 0x08: TCP). Flag 0x80
+ * on 0, 1 and 4: A parses it with sr_stack_parse_absorb_ack(). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,28 +90,53 @@ static void same_state(sr_stack *a, sr_stack *b, uint64_t b_unparsed)
     }
 }
 
-/* One message to both; @p head: A tries sr_stack_absorb_ack() first. */
+static void same_err(const sr_parse_error *x, const sr_parse_error *y)
+{
+    if (x->code != y->code || x->offset != y->offset || x->hdr != y->hdr ||
+        (x->phrase == NULL) != (y->phrase == NULL) ||
+        (x->phrase && strcmp(x->phrase, y->phrase) != 0))
+        abort();
+}
+
+/* One message to both; @p head: A parses it with sr_stack_parse_absorb_ack(), else A takes
+ * the bytes (sr_stack_receive). */
 static void feed(sr_stack *a, sr_stack *b, const char *p, size_t len, const sr_addr *src,
                  uint64_t now, bool head, uint64_t *b_unparsed)
 {
-    int ra = SR_ENOTFOUND;
-    uint64_t dropped = sr_stack_dropped(a);
+    sr_msg *mb = NULL;
+    sr_parse_error eb = {0, 0, 0, NULL};
+    int pb = sr_msg_parse(&mb, p, len, NULL, &eb); /* the stack's max_message is the default */
+    int ra, rb;
     if (head) {
-        ra = sr_stack_absorb_ack(a, p, len, now);
-        if (ra != SR_ENOTFOUND && sr_stack_dropped(a) != dropped)
+        uint64_t dropped = sr_stack_dropped(a);
+        sr_msg *ma = (sr_msg *)(uintptr_t)1; /* must stay untouched unless a message is given */
+        sr_parse_error ea = {0, 0, 0, NULL};
+        int pa = sr_stack_parse_absorb_ack(a, &ma, p, len, NULL, now, &ea);
+        if (pa == SR_STACK_ACK_ABSORBED) {
+            if (pb != 0 || ma != (sr_msg *)(uintptr_t)1 || sr_stack_dropped(a) != dropped)
+                abort();
+            ra = 0;
+        } else if (pa != pb) {
             abort();
-    }
-    if (ra == SR_ENOTFOUND)
+        } else if (pa == 0) {
+            same_msg(ma, mb);
+            ra = sr_stack_receive_msg(a, ma, src, now);
+        } else {
+            if (ma != (sr_msg *)(uintptr_t)1)
+                abort();
+            same_err(&ea, &eb);
+            ra = SR_EBADMSG;
+        }
+    } else {
         ra = sr_stack_receive(a, p, len, src, now);
-    /* what sr_stack_receive parses with (the stack's max_message is the default) */
-    sr_msg *m = NULL;
-    int rb;
-    if (sr_msg_parse(&m, p, len, NULL, NULL) == 0) {
-        rb = sr_stack_receive_msg(b, m, src, now);
+    }
+    if (pb == 0) {
+        rb = sr_stack_receive_msg(b, mb, src, now);
     } else {
         if (sr_stack_on_timer(b, now) != 0)
             abort();
-        ++*b_unparsed;
+        if (!head)
+            ++*b_unparsed; /* sr_stack_receive counts it dropped */
         rb = SR_EBADMSG;
     }
     if (ra != rb)

@@ -10,6 +10,7 @@
 #include <sipreply/alloc.h>
 #include <sipreply/export.h>
 #include <sipreply/msg.h>
+#include <sipreply/parse.h>
 #include <sipreply/prack.h>
 #include <sipreply/txn.h>
 
@@ -172,26 +173,33 @@ SR_API int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_a
  */
 SR_API int sr_stack_receive_msg(sr_stack *s, sr_msg *msg, const sr_addr *src, uint64_t now_ms);
 
+/** sr_stack_parse_absorb_ack(): the ACK was absorbed by its server transaction; no message. */
+#define SR_STACK_ACK_ABSORBED 1
+
 /**
- * The ACK for the non-2xx final of an INVITE server transaction, absorbed from its head
- * (RFC 3261 §17.2.1: the transaction takes it in Completed, going to Confirmed, and in
- * Confirmed), with no message built: for an embedder that reads datagrams itself and would
- * otherwise parse every ACK whole before sr_stack_receive_msg(). @p buf is one complete
- * message, as for sr_stack_receive(); the timers due by @p now_ms fire first. Only a message
- * starting "ACK " is looked at; its head is read in place as sr_msg_parse() reads it, and
- * matched as sr_stack_receive() matches it (§17.2.3: top Via branch, sent-by and method
- * INVITE; with no magic cookie, the RFC 2543 fallback on Request-URI, Call-ID, From tag,
- * CSeq number, top Via and the To tag the transaction sent).
- * Returns 0 when it was absorbed, with the state changes, timers and events
- * sr_stack_receive() gives for it (on a reliable transport the transaction terminates:
- * SR_EV_TERMINATED); SR_ENOTFOUND when it was not, having done nothing (but fire the timers):
- * not an ACK, a message sr_msg_parse() would refuse (or with more than 64 header fields), an
- * ACK matching no transaction (the ACK for a 2xx, the TU's, §13.2.2.4) or one in Accepted
- * (RFC 6026 §7.1): feed it as usual then (sr_stack_receive(), or sr_msg_parse() and
- * sr_stack_receive_msg()), with the same outcome as if this had not been called; SR_EINVAL
- * (NULL argument). sr_stack_receive() absorbs such ACKs the same way before parsing.
+ * sr_msg_parse() for an embedder that parses its messages before sr_stack_receive_msg(), in
+ * which the ACK for the non-2xx final of an INVITE server transaction is absorbed from the
+ * head of @p buf, with no message built (RFC 3261 §17.2.1: the transaction takes it in
+ * Completed, going to Confirmed, and in Confirmed). The timers due by @p now_ms fire first.
+ * Only a message starting "ACK " without SR_PARSE_VALIDATE is looked at: its head is read in
+ * place as sr_msg_parse() reads it and matched as sr_stack_receive_msg() would match the
+ * message (§17.2.3: top Via branch, sent-by and method INVITE; with no magic cookie, the
+ * RFC 2543 fallback on Request-URI, Call-ID, From tag, CSeq number, top Via and the To tag
+ * the transaction sent).
+ *
+ * Returns SR_STACK_ACK_ABSORBED, *@p out untouched, when sr_msg_parse() with @p opts would
+ * return 0 for @p buf and sr_stack_receive_msg() would absorb that message in a server
+ * transaction: the same state changes, timers and events (on a reliable transport the
+ * transaction terminates: SR_EV_TERMINATED), and nothing counted (the one difference:
+ * nothing is allocated, so it cannot be lost for want of memory). Otherwise it returns
+ * what sr_msg_parse() returns, with *@p out and @p err as it sets them, the head read once:
+ * hand the message to sr_stack_receive_msg() for the same outcome as without this (an ACK
+ * for a 2xx, which matches no transaction or one in Accepted, goes to the TU, §13.2.2.4,
+ * RFC 6026 §7.1). SR_EINVAL for a NULL @p s. sr_stack_receive() reads ACKs this way.
  */
-SR_API int sr_stack_absorb_ack(sr_stack *s, const char *buf, size_t len, uint64_t now_ms);
+SR_API int sr_stack_parse_absorb_ack(sr_stack *s, sr_msg **out, const char *buf, size_t len,
+                                     const sr_parse_opts *opts, uint64_t now_ms,
+                                     sr_parse_error *err);
 
 /**
  * Start a client transaction for @p req (any method but ACK and CANCEL; use

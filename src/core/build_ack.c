@@ -84,13 +84,12 @@ static bool head_ack_ours(const sr_start_line *sl, const sr_header *hv, size_t n
 }
 
 ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
-                            sr_start_line *sl, sr_header *hv, size_t *nh)
+                            sr_start_line *sl, sr_header *hv, size_t *nh, bool *plain)
 {
     bool stream = opts->framing == SR_FRAMING_STREAM;
     if (opts->max_headers && opts->max_headers < *nh)
         *nh = opts->max_headers;
-    bool plain;
-    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, sl, hv, nh, NULL, &plain);
+    ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, sl, hv, nh, NULL, plain);
     if (hl < 0)
         return -1; /* sr_msg_parse's error, or more fields than hv holds */
     /* the framing as sr_msg_parse checks it: every Content-Length parses and agrees, the
@@ -124,7 +123,8 @@ static enum head_verdict head_says(const char *buf, size_t len, const sr_parse_o
     sr_header hv[HEAD_FIELDS];
     size_t nh = HEAD_FIELDS;
     sr_start_line sl;
-    if (sr__head_accepted(buf, len, opts, &sl, hv, &nh) < 0)
+    bool plain;
+    if (sr__head_accepted(buf, len, opts, &sl, hv, &nh, &plain) < 0)
         return UNSURE;
     return head_ack_ours(&sl, hv, nh, key) ? OURS : NOT_OURS;
 }

@@ -75,12 +75,20 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
  * length when sr_msg_parse() with @p opts (complete, size set) accepts the message: the head
  * parses, every Content-Length parses and agrees, the body is all there (RFC 3261 §18.3),
  * the whole fits max_size; -1 when it refuses it or this cannot tell (more fields than *@p
- * nh, even within max_headers). Validation (SR_PARSE_VALIDATE) is the caller's to rule out.
+ * nh, even within max_headers); *@p plain as sr__parse_head_plain says. Validation
+ * (SR_PARSE_VALIDATE) is the caller's to rule out.
  * sr__head_top_via: the top Via value sr_msg_via(m, 0) gives for that message, the first
  * Via field being hv[@p k] (@p k = @p nh: none), parsed into @p v; NULL when none parses. */
 ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
-                            sr_start_line *sl, sr_header *hv, size_t *nh);
+                            sr_start_line *sl, sr_header *hv, size_t *nh, bool *plain);
 const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v);
+/* msg.c: what sr_msg_parse() with @p opts (complete, size set) returns for @p buf once its
+ * head is parsed: @p head bytes, @p sl, @p hv[@p nh], @p plain as sr__parse_head_plain gave
+ * them (the fields are no more than sr_msg_parse's stack array holds, 64): the framing, the
+ * message, its eager values, validation. */
+int sr__msg_parse_rest(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
+                       size_t head, const sr_start_line *sl, const sr_header *hv, size_t nh,
+                       bool plain, sr_parse_error *err);
 
 /* The start line ending at @p end, followed by its CRLF, as sr_parse_head() parses it. */
 int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err);

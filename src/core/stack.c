@@ -176,15 +176,6 @@ int sr_stack_event_take_msg(sr_stack *s, sr_msg **out)
     return 0;
 }
 
-static int reparse(const sr_stack *s, const char *p, size_t len, sr_msg **out)
-{
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = s->alloc;
-    o.max_size = s->cfg.max_message;
-    return sr_msg_parse(out, p, len, &o, NULL);
-}
-
 /* A received message, parsed (@p err: how the parse went); takes @p m in every case. */
 static int receive_parsed(sr_stack *s, sr_msg *m, int err, const sr_addr *src)
 {
@@ -234,12 +225,16 @@ int sr_stack_receive(sr_stack *s, const char *buf, size_t len, const sr_addr *sr
     if (s == NULL || buf == NULL || src == NULL)
         return SR_EINVAL;
     input_now(s, now_ms);
-    /* the ACK for a non-2xx final, absorbed from its head (stack_ack.c), or the message */
-    int err = sr__stack_absorb_ack(s, buf, len);
-    if (err != SR_ENOTFOUND)
-        return err;
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = s->alloc;
+    o.max_size = s->cfg.max_message;
+    /* the message, or the ACK for a non-2xx final absorbed from its head (stack_ack.c) */
     sr_msg *m = NULL;
-    err = reparse(s, buf, len, &m);
+    int ack_rc = 0;
+    int err = sr__stack_parse_absorb(s, &m, buf, len, &o, NULL, &ack_rc);
+    if (err == SR_STACK_ACK_ABSORBED)
+        return ack_rc;
     return receive_parsed(s, m, err, src);
 }
 

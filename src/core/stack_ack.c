@@ -3,7 +3,7 @@
  * with no message built. The head is read in place as sr_msg_parse() reads it; the fields
  * §17.2.3 matches on are taken from it, and the transaction it matches takes the ACK as
  * sr__server_on_request would take the parsed message. Anything else is left to the
- * message: sr_stack_receive() parses it whole. */
+ * message, parsed from the head already read (sr__msg_parse_rest). */
 #include <stddef.h>
 #include <string.h>
 
@@ -26,21 +26,16 @@ static sr_str head_tag(const sr_header *hv, size_t nh, size_t k)
     return k < nh && sr_nameaddr_parse(&na, hv[k].value, &e) == 0 ? na.tag : none;
 }
 
-int sr__stack_absorb_ack(sr_stack *s, const char *buf, size_t len)
+/* The INVITE server transaction that absorbs the ACK whose head is @p sl, @p hv[@p nh] (read
+ * as sr_msg_parse reads it), as sr__server_on_request would take the message; NULL when the
+ * message must go its way: no top Via or CSeq (dropped, stack.c receive_parsed), no
+ * transaction (the ACK for a 2xx, the TU's: §13.2.2.4, §17.2.3), one in Accepted (the TU's
+ * too, RFC 6026 §7.1). */
+static sr__txn *ack_target(const sr_stack *s, const sr_start_line *sl, const sr_header *hv,
+                           size_t nh)
 {
-    if (len <= 4 || memcmp(buf, "ACK ", 4) != 0)
-        return SR_ENOTFOUND;
-    /* what sr_stack_receive parses with (stack.c, reparse) */
-    sr_parse_opts o;
-    sr_parse_opts_init(&o);
-    o.alloc = s->alloc;
-    o.max_size = s->cfg.max_message;
-    sr_header hv[HEAD_FIELDS];
-    size_t nh = HEAD_FIELDS;
-    sr_start_line sl;
-    if (sr__head_accepted(buf, len, &o, &sl, hv, &nh) < 0 || !sl.is_request ||
-        sl.method_id != SR_METHOD_ACK)
-        return SR_ENOTFOUND; /* the message decides: refused, or more fields than hv */
+    if (!sl->is_request || sl->method_id != SR_METHOD_ACK)
+        return NULL;
     /* the first of each field the match reads, as the message's accessors take them */
     size_t via = nh, to = nh, from = nh, cseq = nh, cid = nh;
     for (size_t k = 0; k < nh; k++) {
@@ -58,29 +53,64 @@ int sr__stack_absorb_ack(sr_stack *s, const char *buf, size_t len)
     sr_parse_error e;
     sr__ack_fields a = {0};
     a.via = sr__head_top_via(hv, nh, via, &v);
-    /* no top Via or CSeq: the message is dropped (stack.c, receive_parsed) */
     if (a.via == NULL || cseq == nh || sr_cseq_parse(&cs, hv[cseq].value, &e) != 0)
-        return SR_ENOTFOUND;
+        return NULL;
     a.cseq = cs.num;
     if (!sr__branch_is_3261(v.branch)) {
         /* RFC 2543 (§17.2.3): the rest of the fields the match compares */
-        a.ruri = sl.uri;
+        a.ruri = sl->uri;
         a.call_id = cid < nh ? hv[cid].value : (sr_str){NULL, 0};
         a.from_tag = head_tag(hv, nh, from);
         a.to_tag = head_tag(hv, nh, to);
     }
     sr__txn *t = sr__match_ack(s, &a);
-    /* no transaction: the ACK for a 2xx, the TU's (§13.2.2.4, §17.2.3); Accepted: the TU's
-     * too (RFC 6026 §7.1). The message goes to it. */
-    if (t == NULL || t->state == SR_TXN_ACCEPTED)
-        return SR_ENOTFOUND;
-    return sr__server_ack(s, t); /* 0: sr__start cannot fail (sr__txn_alloc reserved) */
+    return t != NULL && t->state != SR_TXN_ACCEPTED ? t : NULL;
 }
 
-int sr_stack_absorb_ack(sr_stack *s, const char *buf, size_t len, uint64_t now_ms)
+int sr__stack_parse_absorb(sr_stack *s, sr_msg **out, const char *buf, size_t len,
+                           const sr_parse_opts *o, sr_parse_error *err, int *ack_rc)
 {
-    if (s == NULL || buf == NULL)
+    /* only an ACK's head is read first; with validation the message is needed first */
+    if (len <= 4 || memcmp(buf, "ACK ", 4) != 0 || (o->flags & SR_PARSE_VALIDATE))
+        return sr_msg_parse(out, buf, len, o, err);
+    sr_parse_opts ho = *o; /* the head as the parse reads it, within what the stack takes */
+    if (ho.max_size > s->cfg.max_message)
+        ho.max_size = s->cfg.max_message;
+    sr_header hv[HEAD_FIELDS];
+    size_t nh = HEAD_FIELDS;
+    sr_start_line sl;
+    bool plain;
+    ptrdiff_t hl = sr__head_accepted(buf, len, &ho, &sl, hv, &nh, &plain);
+    if (hl < 0) /* refused, more fields than hv, or past max_message: the parse decides */
+        return sr_msg_parse(out, buf, len, o, err);
+    sr__txn *t = ack_target(s, &sl, hv, nh);
+    if (t != NULL) {
+        *ack_rc = sr__server_ack(s, t);
+        return SR_STACK_ACK_ABSORBED;
+    }
+    /* not absorbed: the message, from the head already read */
+    return sr__msg_parse_rest(out, buf, len, o, (size_t)hl, &sl, hv, nh, plain, err);
+}
+
+int sr_stack_parse_absorb_ack(sr_stack *s, sr_msg **out, const char *buf, size_t len,
+                              const sr_parse_opts *opts, uint64_t now_ms, sr_parse_error *err)
+{
+    if (s == NULL)
         return SR_EINVAL;
+    if (!out || (!buf && len))
+        return sr_msg_parse(out, buf, len, opts, err); /* its SR_EINVAL */
+    sr_parse_opts def;
+    const sr_parse_opts *o = opts;
+    if (!o || o->size < sizeof *o) { /* as sr_msg_parse takes them */
+        sr_parse_opts_init(&def);
+        if (o)
+            memcpy(&def, o, o->size < sizeof def ? o->size : sizeof def);
+        def.size = sizeof def;
+        o = &def;
+    }
     sr_stack_on_timer(s, now_ms); /* as any input: the timers due by now first */
-    return sr__stack_absorb_ack(s, buf, len);
+    int ack_rc = 0;
+    int rc = sr__stack_parse_absorb(s, out, buf, len, o, err, &ack_rc);
+    (void)ack_rc; /* 0: sr__start cannot fail (sr__txn_alloc reserved its room) */
+    return rc;
 }

@@ -248,10 +248,10 @@ void sr__stop_2xx(sr_stack *s, sr__txn *t); /* §13.3.1.4 retransmission off (id
  * (Proceeding and Confirmed absorb it as it is; Completed goes to Confirmed). */
 int sr__server_ack(sr_stack *s, sr__txn *t);
 
-/* stack_ack.c: sr_stack_absorb_ack() once the timers due have fired: 0 (or what the
- * transaction's ACK gave) when @p buf is an ACK a server transaction absorbed from its head,
- * SR_ENOTFOUND when the message must be parsed (nothing was done). */
-int sr__stack_absorb_ack(sr_stack *s, const char *buf, size_t len);
+/* stack_ack.c: sr_stack_parse_absorb_ack() with complete @p o, once the timers due have
+ * fired; SR_STACK_ACK_ABSORBED with *@p ack_rc what the transaction's ACK gave (0). */
+int sr__stack_parse_absorb(sr_stack *s, sr_msg **out, const char *buf, size_t len,
+                           const sr_parse_opts *o, sr_parse_error *err, int *ack_rc);
 
 /* prack.c: RFC 3262. */
 int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp);

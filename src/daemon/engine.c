@@ -214,9 +214,6 @@ void sd__drain_events(sd_engine *e, const sd_local *local, uint64_t now)
 
 /* ------------------------------------------------------------------ public API */
 
-static void settled(sd_engine *e, int rc, const char *buf, size_t len, const sr_addr *src,
-                    const sd_local *local, uint64_t now);
-
 void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr *src,
                        const sd_local *local, uint64_t now)
 {
@@ -234,20 +231,27 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
     if (sl && e->ack_head_misses >= SD_ACK_HEAD_MISSES && ack)
         head = ++e->ack_head_skipped % SD_ACK_HEAD_PROBE == 0;
     /* without one, the ACK for a non-2xx final (a proxied call's caller's, RFC 3261 §17.2.1)
-     * is absorbed by its server transaction from its head (sr_stack_absorb_ack), no message
-     * built; while ACKs are not (the ACKs for 2xx go to the TU, §13.2.2.4, §16.7), as above */
-    if (!sl && ack && len <= 65535 /* sd__parse's max_size: the head path reads no more */ &&
+     * is absorbed by its server transaction from its head (sr_stack_parse_absorb_ack), no
+     * message built; one it does not absorb (the ACKs for 2xx go to the TU, §13.2.2.4,
+     * §16.7) is parsed from the head read, and after SD_ACK_HEAD_MISSES of those in a row
+     * only one in SD_ACK_HEAD_PROBE is read so: the others are parsed whole at once */
+    int rc;
+    if (!sl && ack &&
         (e->ack_txn_misses < SD_ACK_HEAD_MISSES || ++e->ack_txn_skipped % SD_ACK_HEAD_PROBE == 0)) {
-        int rc = sr_stack_absorb_ack(e->stack, buf, len, now);
-        if (rc != SR_ENOTFOUND) { /* absorbed (SR_ENOMEM: a timer lost, as the stack would) */
+        sr_parse_opts po;
+        sr_parse_opts_init(&po);
+        po.alloc = e->alloc; /* as sd__parse */
+        rc = sr_stack_parse_absorb_ack(e->stack, &msg, buf, len, &po, now, NULL);
+        if (rc == SR_STACK_ACK_ABSORBED) {
             e->ack_txn_misses = 0;
-            settled(e, rc, buf, len, src, local, now);
+            sd__drain_events(e, local, now);
             return;
         }
         if (e->ack_txn_misses < UINT_MAX)
             e->ack_txn_misses++;
+    } else {
+        rc = head ? sd__parse_absorb(e, buf, len, &msg) : sd__parse(e, buf, len, &msg);
     }
-    int rc = head ? sd__parse_absorb(e, buf, len, &msg) : sd__parse(e, buf, len, &msg);
     if (rc == SR_BUILD_ACK_ABSORBED) {
         /* the ACK of a stateless rule's non-2xx final (RFC 3261 §17.2.1, §8.2.7), known
          * from its head: nothing to answer, no message built */
@@ -269,14 +273,6 @@ void sd_engine_receive(sd_engine *e, const char *buf, size_t len, const sr_addr 
         if (rc != SR_ENOMEM)
             rc = SR_EBADMSG;
     }
-    settled(e, rc, buf, len, src, local, now);
-}
-
-/* The end of sd_engine_receive: @p rc, the stack's verdict on @p buf, counted and logged;
- * the events it caused handled. */
-static void settled(sd_engine *e, int rc, const char *buf, size_t len, const sr_addr *src,
-                    const sd_local *local, uint64_t now)
-{
     if (rc == SR_EBADMSG && !sd__reply_raw(e, buf, len, src)) {
         /* counted here once (sipreplyd_dropped_total); a 400 from the raw head is an answer */
         e->cnt.dropped++;

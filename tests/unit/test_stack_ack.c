@@ -1,12 +1,19 @@
-/* sipreply tests: sr_stack_absorb_ack() — the ACK for an INVITE server transaction's non-2xx
- * final absorbed from its head (RFC 3261 §17.2.1, matched per §17.2.3 with the RFC 2543
- * fallback), in simulated time. Each scenario runs on two stacks of the same seed: stack A
- * takes every ACK through sr_stack_absorb_ack() (then sr_stack_receive() when refused), stack
- * B through sr_msg_parse() and sr_stack_receive_msg(), the whole-parse path, which never reads
- * a head; both must give the same events, states, timers, counters and memory. */
+/* sipreply tests: sr_stack_parse_absorb_ack() — the ACK for an INVITE server transaction's
+ * non-2xx final absorbed from its head (RFC 3261 §17.2.1, matched per §17.2.3 with the RFC
+ * 2543 fallback), in simulated time. Each scenario runs on two stacks of the same seed: stack
+ * A takes every ACK through sr_stack_parse_absorb_ack() (then sr_stack_receive_msg() with the
+ * message it gives when not absorbed) and every other message through sr_stack_receive(),
+ * which reads ACKs the same way; stack B takes all through sr_msg_parse() and
+ * sr_stack_receive_msg(), the whole-parse path, which never reads a head. Both must give the
+ * same events, states, timers, counters and memory, the same messages and parse errors. */
+#include <limits.h>
+
 #include "txn_harness.h"
 
 #define BR "z9hG4bKack1"
+
+#define ABSORBED     SR_STACK_ACK_ABSORBED
+#define NOT_ABSORBED INT_MIN /* pair_ack: whatever sr_msg_parse says, not absorbed */
 
 typedef struct pair {
     sr_stack *a, *b;
@@ -73,30 +80,55 @@ static void pair_recv(pair *p, const char *text, size_t len, const sr_addr *src,
     pair_same(p);
 }
 
-/* An ACK: A tries sr_stack_absorb_ack first, which must say @p want (0: absorbed), then
- * sr_stack_receive when it refused; B parses it whole. */
+/* An ACK: A parses it with sr_stack_parse_absorb_ack(), which must say @p want
+ * (SR_STACK_ACK_ABSORBED, or what sr_msg_parse returns for it: 0, an error) and give the
+ * message sr_msg_parse gives, then sr_stack_receive_msg(); B parses it whole. */
 static void pair_ack(pair *p, const char *text, size_t len, const sr_addr *src, uint64_t at,
                      int want)
 {
-    uint64_t dropped = sr_stack_dropped(p->a);
-    int ra = sr_stack_absorb_ack(p->a, text, len, at);
-    assert_int_equal(ra, want);
-    if (ra == SR_ENOTFOUND) {
-        h_drain(p->a, p->la, at); /* the timers due, fired by the call */
-        ra = sr_stack_receive(p->a, text, len, src, at);
-    } else {
-        assert_int_equal(sr_stack_dropped(p->a), dropped); /* absorbed: no drop */
-    }
-    sr_msg *m = NULL;
     sr_parse_opts o;
     sr_parse_opts_init(&o);
     o.alloc = tu_allocator();
-    int rb;
-    if (sr_msg_parse(&m, text, len, &o, NULL) == 0) {
-        rb = sr_stack_receive_msg(p->b, m, src, at);
+    uint64_t dropped = sr_stack_dropped(p->a);
+    sr_msg *ma = NULL, *mb = NULL;
+    sr_parse_error ea = {0, 0, 0, NULL}, eb = {0, 0, 0, NULL};
+    int pa = sr_stack_parse_absorb_ack(p->a, &ma, text, len, &o, at, &ea);
+    int pb = sr_msg_parse(&mb, text, len, &o, &eb);
+    if (want == NOT_ABSORBED)
+        assert_int_not_equal(pa, ABSORBED);
+    else
+        assert_int_equal(pa, want);
+    int ra, rb;
+    if (pa == SR_STACK_ACK_ABSORBED) {
+        assert_null(ma);
+        assert_int_equal(pb, 0); /* only what the parse takes */
+        assert_int_equal(sr_stack_dropped(p->a), dropped);
+        ra = 0; /* what sr_stack_receive_msg gives an absorbed ACK */
+    } else {
+        assert_int_equal(pa, pb);
+        assert_int_equal(ea.code, eb.code);
+        assert_int_equal(ea.offset, eb.offset);
+        assert_int_equal(ea.hdr, eb.hdr);
+        if (pa == 0) {
+            sr_buf x, y;
+            sr_buf_init(&x, tu_allocator());
+            sr_buf_init(&y, tu_allocator());
+            assert_int_equal(sr_msg_print(ma, &x), 0);
+            assert_int_equal(sr_msg_print(mb, &y), 0);
+            assert_int_equal(x.len, y.len);
+            assert_memory_equal(x.p, y.p, x.len);
+            sr_buf_cleanup(&x);
+            sr_buf_cleanup(&y);
+            ra = sr_stack_receive_msg(p->a, ma, src, at);
+        } else {
+            assert_null(ma);
+            ra = SR_EBADMSG;
+        }
+    }
+    if (pb == 0) {
+        rb = sr_stack_receive_msg(p->b, mb, src, at);
     } else {
         assert_int_equal(sr_stack_on_timer(p->b, at), 0);
-        p->b_unparsed++;
         rb = SR_EBADMSG;
     }
     assert_int_equal(ra, rb);
@@ -167,10 +199,11 @@ static void test_absorbed_udp(void **state)
     pair_answer(&p, id, req, 486, 100);
     pair_run(&p, 700); /* G once */
     ack_text(ack, sizeof ack, BR, "UDP", "t1");
-    pair_ack_text(&p, ack, &src, 800, 0);
+    pair_ack_text(&p, ack, &src, 800, ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED);
     assert_int_equal(h_count(p.la, SR_EV_REQUEST), 1); /* the INVITE's only */
-    pair_ack_text(&p, ack, &src, 900, 0);              /* Confirmed absorbs */
+    pair_ack_text(&p, ack, &src, 900, ABSORBED);       /* Confirmed absorbs */
+    pair_recv(&p, ack, strlen(ack), &src, 950);        /* sr_stack_receive reads it so too */
     pair_run(&p, 800 + 5000);
     assert_int_equal(h_state(p.a, id), SR_TXN_TERMINATED);
     assert_int_equal(h_count(p.la, SR_EV_TERMINATED), 1);
@@ -188,7 +221,7 @@ static void test_absorbed_tcp(void **state)
     sr_txn_id id = pair_invite(&p, BR, &src, 0, req, sizeof req);
     pair_answer(&p, id, req, 603, 50);
     ack_text(ack, sizeof ack, BR, "TCP", "t1");
-    pair_ack_text(&p, ack, &src, 60, 0);
+    pair_ack_text(&p, ack, &src, 60, ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_TERMINATED);
     assert_int_equal(h_count(p.la, SR_EV_TERMINATED), 1);
     pair_free(&p);
@@ -211,7 +244,7 @@ static void test_proceeding_and_sent_by(void **state)
                       "Call-ID: call-1@192.0.2.1\r\n"
                       "CSeq: 1 ACK\r\n"
                       "Content-Length: 0\r\n\r\n";
-    pair_ack_text(&p, ack, &src, 10, 0);
+    pair_ack_text(&p, ack, &src, 10, ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_PROCEEDING);
     pair_answer(&p, id, req, 404, 100);
     /* host case, several Via values, compact forms, no Content-Length (a datagram) */
@@ -222,7 +255,7 @@ static void test_proceeding_and_sent_by(void **state)
                        "t: <sip:bob@example.com>;tag=t1\r\n"
                        "i: call-1@192.0.2.1\r\n"
                        "CSeq: 1 ACK\r\n\r\n";
-    pair_ack_text(&p, ack2, &src, 200, 0);
+    pair_ack_text(&p, ack2, &src, 200, ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED);
     pair_free(&p);
 }
@@ -252,7 +285,7 @@ static void test_sent_by_case(void **state)
                         "To: <sip:bob@example.com>;tag=t1\r\n"
                         "Call-ID: case@pc\r\n"
                         "CSeq: 7 ACK\r\n\r\n";
-    pair_ack_text(&p, other, &src, 20, SR_ENOTFOUND);
+    pair_ack_text(&p, other, &src, 20, 0);
     assert_int_equal(h_count(p.la, SR_EV_REQUEST), 2);
     assert_int_equal(h_state(p.a, id), SR_TXN_COMPLETED);
     const char *ack = "ACK sip:bob@example.com SIP/2.0\r\n"
@@ -261,7 +294,7 @@ static void test_sent_by_case(void **state)
                       "To: <sip:bob@example.com>;tag=t1\r\n"
                       "Call-ID: case@pc\r\n"
                       "CSeq: 7 ACK\r\n\r\n";
-    pair_ack_text(&p, ack, &src, 30, 0);
+    pair_ack_text(&p, ack, &src, 30, ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED);
     pair_free(&p);
 }
@@ -279,7 +312,7 @@ static void test_rfc2543(void **state)
     sr_txn_id id = pair_invite(&p, "oldstyle1", &src, 0, req, sizeof req);
     pair_answer(&p, id, req, 486, 100);
     ack_text(ack, sizeof ack, "oldstyle1", "UDP", "other");
-    pair_ack_text(&p, ack, &src, 150, SR_ENOTFOUND);
+    pair_ack_text(&p, ack, &src, 150, 0);
     assert_int_equal(h_count(p.la, SR_EV_REQUEST), 2);
     const char *ruri = "ACK sip:carol@example.com SIP/2.0\r\n"
                        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=oldstyle1\r\n"
@@ -287,11 +320,13 @@ static void test_rfc2543(void **state)
                        "To: <sip:bob@example.com>;tag=t1\r\n"
                        "Call-ID: call-1@192.0.2.1\r\n"
                        "CSeq: 1 ACK\r\n\r\n";
-    pair_ack_text(&p, ruri, &src, 160, SR_ENOTFOUND);
+    pair_ack_text(&p, ruri, &src, 160, 0);
     assert_int_equal(h_count(p.la, SR_EV_REQUEST), 3);
     assert_int_equal(h_state(p.a, id), SR_TXN_COMPLETED);
     ack_text(ack, sizeof ack, "oldstyle1", "UDP", "t1");
-    pair_ack_text(&p, ack, &src, 200, 0);
+    pair_recv(&p, ack, strlen(ack), &src, 200); /* through sr_stack_receive */
+    assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED);
+    pair_ack_text(&p, ack, &src, 210, ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED);
     /* with no branch parameter at all */
     const char *inv = "INVITE sip:bob@example.com SIP/2.0\r\n"
@@ -309,7 +344,7 @@ static void test_rfc2543(void **state)
                        "To: <sip:bob@example.com>;tag=t1\r\n"
                        "Call-ID: call-2@192.0.2.1\r\n"
                        "CSeq: 9 ACK\r\n\r\n";
-    pair_ack_text(&p, ack2, &src, 320, 0);
+    pair_ack_text(&p, ack2, &src, 320, ABSORBED);
     assert_int_equal(h_state(p.a, id2), SR_TXN_CONFIRMED);
     pair_free(&p);
 }
@@ -327,10 +362,11 @@ static void test_2xx_ack_not_absorbed(void **state)
     pair_answer(&p, id, req, 200, 100);
     assert_int_equal(h_state(p.a, id), SR_TXN_ACCEPTED);
     ack_text(ack, sizeof ack, BR, "UDP", "t1");
-    pair_ack_text(&p, ack, &src, 150, SR_ENOTFOUND);
+    pair_ack_text(&p, ack, &src, 150, 0);
     ack_text(ack, sizeof ack, "z9hG4bKown2xxack", "UDP", "t1");
-    pair_ack_text(&p, ack, &src, 160, SR_ENOTFOUND);
-    assert_int_equal(h_count(p.la, SR_EV_REQUEST), 3); /* the INVITE, both ACKs */
+    pair_ack_text(&p, ack, &src, 160, 0);
+    pair_recv(&p, ack, strlen(ack), &src, 170);
+    assert_int_equal(h_count(p.la, SR_EV_REQUEST), 4); /* the INVITE, the three ACKs */
     assert_int_equal(h_state(p.a, id), SR_TXN_ACCEPTED);
     pair_run(&p, 100 + 64 * 500);
     pair_free(&p);
@@ -348,7 +384,7 @@ static void test_after_timer_h(void **state)
     sr_txn_id id = pair_invite(&p, BR, &src, 0, req, sizeof req);
     pair_answer(&p, id, req, 486, 100);
     ack_text(ack, sizeof ack, BR, "UDP", "t1");
-    pair_ack_text(&p, ack, &src, 100 + 64 * 500 + 1, SR_ENOTFOUND);
+    pair_ack_text(&p, ack, &src, 100 + 64 * 500 + 1, 0);
     assert_int_equal(h_state(p.a, id), SR_TXN_TERMINATED);
     assert_int_equal(h_count(p.la, SR_EV_TIMEOUT), 1);
     pair_free(&p);
@@ -389,21 +425,22 @@ static void test_malformed(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         print_message("malformed %zu\n", i);
-        pair_ack_text(&p, bad[i], &src, 200 + i, SR_ENOTFOUND);
+        pair_ack_text(&p, bad[i], &src, 200 + i, NOT_ABSORBED);
+        pair_recv(&p, bad[i], strlen(bad[i]), &src, 200 + i);
         assert_int_equal(h_state(p.a, id), SR_TXN_COMPLETED);
     }
     /* What the whole parse takes but the head is not read for: a lower-case method (another
      * method: not an ACK), more fields than the shortcut reads, CRLFs before the start line
      * (RFC 3261 §7.5): the first is left alone, the others are absorbed by the message. */
     pair_ack_text(&p, "ack sip:bob@example.com SIP/2.0\r\n" ACK_VIA ACK_REST "CSeq: 1 ACK\r\n\r\n",
-                  &src, 300, SR_ENOTFOUND);
+                  &src, 300, NOT_ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_COMPLETED);
     char big[8192];
     size_t n = (size_t)snprintf(big, sizeof big, ACK_HEAD ACK_VIA ACK_REST "CSeq: 1 ACK\r\n");
     for (int k = 0; k < 70; k++)
         n += (size_t)snprintf(big + n, sizeof big - n, "X-Pad-%d: %d\r\n", k, k);
     n += (size_t)snprintf(big + n, sizeof big - n, "\r\n");
-    pair_ack(&p, big, n, &src, 400, SR_ENOTFOUND);
+    pair_ack(&p, big, n, &src, 400, 0);
     assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED); /* the whole parse absorbed it */
     char req2[1024];
     sr_txn_id id2 = pair_invite_n(&p, "z9hG4bKack2", 2, &src, 410, req2, sizeof req2);
@@ -412,7 +449,7 @@ static void test_malformed(void **state)
                   "\r\nACK sip:bob@example.com SIP/2.0\r\n"
                   "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKack2\r\n" ACK_REST
                   "CSeq: 1 ACK\r\n\r\n",
-                  &src, 430, SR_ENOTFOUND);
+                  &src, 430, 0);
     assert_int_equal(h_state(p.a, id2), SR_TXN_CONFIRMED);
     /* lines ended by LF alone, a folded line: read as sr_msg_parse reads them */
     sr_txn_id id3 = pair_invite_n(&p, "z9hG4bKack3", 3, &src, 440, req2, sizeof req2);
@@ -422,17 +459,17 @@ static void test_malformed(void **state)
                   "Via: SIP/2.0/UDP 192.0.2.1:5060\n ;branch=z9hG4bKack3\n"
                   "From: <sip:alice@example.com>;tag=a1\nTo: <sip:bob@example.com>;tag=t1\n"
                   "Call-ID: call-1@192.0.2.1\nCSeq: 1 ACK\n\n",
-                  &src, 460, 0);
+                  &src, 460, ABSORBED);
     assert_int_equal(h_state(p.a, id3), SR_TXN_CONFIRMED);
     /* a top Via value that parses before one that does not: the message's top Via too */
     pair_ack_text(&p,
                   ACK_HEAD "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR ", bad via\r\n" ACK_REST
                            "CSeq: 1 ACK\r\n\r\n",
-                  &src, 500, 0);
+                  &src, 500, ABSORBED);
     /* another SIP version: sr_msg_parse takes it (validation answers 505, RFC 3261 §8.2.2):
      * the message's ACK too */
     pair_ack_text(&p, "ACK sip:bob@example.com SIP/3.0\r\n" ACK_VIA ACK_REST "CSeq: 1 ACK\r\n\r\n",
-                  &src, 600, 0);
+                  &src, 600, ABSORBED);
 #undef ACK_HEAD
 #undef ACK_VIA
 #undef ACK_REST
@@ -457,31 +494,71 @@ static void test_body_and_size(void **state)
     memcpy(huge, ack, n);
     n += (size_t)snprintf(huge + n, sizeof huge - n, "Content-Length: 66000\r\n\r\n");
     memset(huge + n, 'x', 66000);
-    pair_ack(&p, huge, n + 66000, &src, 110, SR_ENOTFOUND);
+    pair_ack(&p, huge, n + 66000, &src, 110, NOT_ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_COMPLETED);
     h_req_text(ack, sizeof ack, "ACK", BR, "UDP", "t1", 1, NULL, "Content-Type: text/plain\r\n",
                "hello");
-    pair_ack_text(&p, ack, &src, 120, 0);
+    pair_ack_text(&p, ack, &src, 120, ABSORBED);
     assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED);
     pair_free(&p);
 }
 
-/* Requests other than ACK and responses are never read from their head. */
+/* Requests other than ACK are parsed as sr_msg_parse parses them, nothing else done; the
+ * arguments are checked. */
 static void test_not_ack(void **state)
 {
     (void)state;
     sr_stack *s = h_stack(true);
     char req[1024];
     h_req_text(req, sizeof req, "INVITE", BR, "UDP", NULL, 1, NULL, NULL, NULL);
-    assert_int_equal(sr_stack_absorb_ack(s, req, strlen(req), 0), SR_ENOTFOUND);
+    sr_msg *m = NULL;
+    assert_int_equal(sr_stack_parse_absorb_ack(s, &m, req, strlen(req), NULL, 0, NULL), 0);
+    assert_non_null(m);
+    assert_int_equal(sr_msg_method(m), SR_METHOD_INVITE);
+    sr_msg_free(m);
     assert_int_equal(sr_stack_txn_count(s), 0);
     sr_event ev;
     assert_int_equal(sr_stack_poll(s, &ev), SR_ENOTFOUND);
-    assert_int_equal(sr_stack_absorb_ack(NULL, req, 4, 0), SR_EINVAL);
-    assert_int_equal(sr_stack_absorb_ack(s, NULL, 0, 0), SR_EINVAL);
-    assert_int_equal(sr_stack_absorb_ack(s, "ACK", 3, 0), SR_ENOTFOUND);
+    m = NULL;
+    assert_int_equal(sr_stack_parse_absorb_ack(NULL, &m, req, 4, NULL, 0, NULL), SR_EINVAL);
+    assert_int_equal(sr_stack_parse_absorb_ack(s, NULL, req, 4, NULL, 0, NULL), SR_EINVAL);
+    assert_int_equal(sr_stack_parse_absorb_ack(s, &m, NULL, 4, NULL, 0, NULL), SR_EINVAL);
+    assert_int_equal(sr_stack_parse_absorb_ack(s, &m, "ACK", 3, NULL, 0, NULL), SR_EBADMSG);
+    assert_null(m);
+    /* validation asked: the message first, so an ACK's head is not read */
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.flags = SR_PARSE_VALIDATE;
+    h_req_text(req, sizeof req, "ACK", BR, "UDP", "t1", 1, NULL, NULL, NULL);
+    assert_int_equal(sr_stack_parse_absorb_ack(s, &m, req, strlen(req), &o, 0, NULL), 0);
+    sr_msg_free(m);
     assert_int_equal(sr_stack_dropped(s), 0);
     sr_stack_free(s);
+}
+
+/* With validation the ACK of a transaction is parsed, not absorbed from its head; the message
+ * (valid) then goes to sr_stack_receive_msg, which absorbs it. */
+static void test_validate(void **state)
+{
+    (void)state;
+    static pair p;
+    pair_init(&p);
+    sr_addr src = h_addr("192.0.2.1", 5060, SR_TP_UDP);
+    char req[1024], ack[1024];
+    sr_txn_id id = pair_invite(&p, BR, &src, 0, req, sizeof req);
+    pair_answer(&p, id, req, 486, 100);
+    ack_text(ack, sizeof ack, BR, "UDP", "t1");
+    sr_parse_opts o;
+    sr_parse_opts_init(&o);
+    o.alloc = tu_allocator();
+    o.flags = SR_PARSE_VALIDATE;
+    sr_msg *m = NULL;
+    assert_int_equal(sr_stack_parse_absorb_ack(p.a, &m, ack, strlen(ack), &o, 200, NULL), 0);
+    assert_non_null(m);
+    assert_int_equal(h_state(p.a, id), SR_TXN_COMPLETED);
+    assert_int_equal(sr_stack_receive_msg(p.a, m, &src, 200), 0);
+    assert_int_equal(h_state(p.a, id), SR_TXN_CONFIRMED);
+    pair_free(&p);
 }
 
 int main(void)
@@ -497,6 +574,7 @@ int main(void)
         TU_TEST(test_malformed),
         TU_TEST(test_body_and_size),
         TU_TEST(test_not_ack),
+        TU_TEST(test_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
