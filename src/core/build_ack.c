@@ -112,21 +112,27 @@ ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *op
 }
 
 /* What the head of @p buf says, when sr_msg_parse() with @p opts would accept it: OURS, an
- * ACK of ours under @p key; NOT_OURS, anything else that parses; UNSURE, not decided here (a
- * head sr_msg_parse refuses, more fields than the stack array, an ACK after CRLFs): the
- * message decides then. */
+ * ACK of ours under @p key; NOT_OURS, anything else that parses (its head left in @p h for
+ * the message); UNSURE, not decided here (a head sr_msg_parse refuses, more fields than the
+ * stack array, an ACK after CRLFs): the message decides then. */
 enum head_verdict { UNSURE, OURS, NOT_OURS };
 
-static enum head_verdict head_says(const char *buf, size_t len, const sr_parse_opts *opts,
-                                   const uint8_t *key)
-{
+typedef struct head_read {
     sr_header hv[HEAD_FIELDS];
-    size_t nh = HEAD_FIELDS;
+    size_t nh;
     sr_start_line sl;
+    ptrdiff_t len;
     bool plain;
-    if (sr__head_accepted(buf, len, opts, &sl, hv, &nh, &plain) < 0)
+} head_read;
+
+static enum head_verdict head_says(const char *buf, size_t len, const sr_parse_opts *opts,
+                                   const uint8_t *key, head_read *h)
+{
+    h->nh = HEAD_FIELDS;
+    h->len = sr__head_accepted(buf, len, opts, &h->sl, h->hv, &h->nh, &h->plain);
+    if (h->len < 0)
         return UNSURE;
-    return head_ack_ours(&sl, hv, nh, key) ? OURS : NOT_OURS;
+    return head_ack_ours(&h->sl, h->hv, h->nh, key) ? OURS : NOT_OURS;
 }
 
 int sr_build_parse_absorb_ack(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
@@ -143,17 +149,20 @@ int sr_build_parse_absorb_ack(sr_msg **out, const char *buf, size_t len, const s
         def.size = sizeof def;
         o = &def;
     }
-    /* an ACK's head first: the one of ours is absorbed with no message built; anything else
-     * goes to sr_msg_parse (with validation, the message is needed first) */
-    enum head_verdict h = UNSURE;
+    /* an ACK's head first: the one of ours is absorbed with no message built, another one's
+     * message is made from the head read (sr__msg_parse_rest); anything else goes to
+     * sr_msg_parse (with validation, the message is needed first) */
+    enum head_verdict v = UNSURE;
+    head_read h;
     if (len > 4 && memcmp(buf, "ACK ", 4) == 0 && !(o->flags & SR_PARSE_VALIDATE))
-        h = head_says(buf, len, o, key);
-    if (h == OURS)
+        v = head_says(buf, len, o, key, &h);
+    if (v == OURS)
         return SR_BUILD_ACK_ABSORBED;
+    if (v == NOT_OURS)
+        return sr__msg_parse_rest(out, buf, len, o, (size_t)h.len, &h.sl, h.hv, h.nh, h.plain, err);
     sr_msg *m = NULL;
     int rc = sr_msg_parse(&m, buf, len, opts, err);
-    if (rc == 0 && h == UNSURE && sr_msg_method(m) == SR_METHOD_ACK &&
-        sr_build_ack_is_ours(m, key)) {
+    if (rc == 0 && sr_msg_method(m) == SR_METHOD_ACK && sr_build_ack_is_ours(m, key)) {
         sr_msg_free(m);
         return SR_BUILD_ACK_ABSORBED;
     }
