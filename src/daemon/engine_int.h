@@ -121,12 +121,13 @@ struct sd_engine {
     uint8_t tag_key[SR_BUILD_KEY_LEN];
     uint8_t sl_key[SR_BUILD_KEY_LEN]; /* stateless replies' To tags (ACK absorption) */
     /* ACKs read from their head (sd__parse_absorb) that were not ours, in a row: past
-     * SD_ACK_HEAD_MISSES the engine parses ACKs whole again (an ACK not ours would be parsed
-     * twice), and tries the head once every SD_ACK_HEAD_PROBE of them (engine.c) */
+     * SD_ACK_HEAD_MISSES the engine parses ACKs whole again (an ACK not ours would pay for
+     * the check of its head), and tries the head once every SD_ACK_HEAD_PROBE of them
+     * (engine.c) */
     unsigned ack_head_misses;
     unsigned ack_head_skipped;
     /* the same for a configuration without a stateless rule: ACKs the stack did not absorb
-     * from their head (sr_stack_absorb_ack: the ACKs for 2xx, the TU's), in a row */
+     * from their head (sr_stack_parse_absorb_ack: the ACKs for 2xx, the TU's), in a row */
     unsigned ack_txn_misses;
     unsigned ack_txn_skipped;
     uint64_t rng;
