@@ -310,65 +310,6 @@ out:
     return rc;
 }
 
-/* sr_msg_parse once the head of @p buf is parsed (@p head bytes, @p sl, @p hv[@p nh], @p
- * plain): the framing (RFC 3261 §18.3), the message assembled, its eager values, validation.
- * @p opts is complete. On failure *@p out is untouched and nothing is kept. */
-SR__ALWAYS_INLINE int parse_rest(sr_msg **out, const char *buf, size_t len,
-                                 const sr_parse_opts *opts, size_t head, const sr_start_line *sl,
-                                 const sr_header *hv, size_t nh, bool plain, sr_parse_error *err)
-{
-    bool stream = opts->framing == SR_FRAMING_STREAM;
-    sr_msg *m = NULL;
-    int64_t cl = -1;
-    int rc = read_content_length(hv, nh, buf, &cl, err);
-    if (rc)
-        return rc;
-    size_t avail = len - head, body_len;
-    if (cl >= 0) {
-        if ((uint64_t)cl > avail) {
-            if (stream && head + (uint64_t)cl <= opts->max_size)
-                return sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message body");
-            if (stream)
-                return sr__perr(err, SR_ETOOBIG, head, SR_HDR_CONTENT_LENGTH, "Message Too Large");
-            /* RFC 3261 §18.3, RFC 4475 §3.1.2.2 clerr */
-            return sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
-                            "Content-Length larger than message body");
-        }
-        body_len = (size_t)cl;
-    } else if (stream) {
-        return sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
-                        "Missing Content-Length header field");
-    } else {
-        body_len = avail;
-    }
-    size_t size = head + body_len;
-    if (size > opts->max_size)
-        return sr__perr(err, SR_ETOOBIG, 0, SR_HDR_NONE, "Message Too Large");
-
-    /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
-    bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
-    if (drop_body)
-        size = head;
-    rc = assemble(&m, buf, size, head, sl, hv, nh, plain, cl, drop_body, opts->alloc, err);
-    if (rc)
-        return rc;
-    rc = parse_eager(m);
-    if (rc) {
-        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
-        sr_msg_free(m);
-        return rc;
-    }
-    if (opts->flags & SR_PARSE_VALIDATE) {
-        rc = sr_msg_validate(m, err);
-        if (rc) {
-            sr_msg_free(m);
-            return rc;
-        }
-    }
-    *out = m;
-    return 0;
-}
-
 int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
                  sr_parse_error *err)
 {
@@ -389,6 +330,8 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     sr_header *hv = stack;
     size_t nh = STACK_HDRS < max_hdrs ? STACK_HDRS : max_hdrs;
     sr_start_line sl;
+    sr_msg *m = NULL;
+    sr__arena arena = {NULL, NULL};
     int rc;
     bool plain = false;
     ptrdiff_t hl = sr__parse_head_plain(buf, len, 0, &sl, hv, &nh, err, &plain);
@@ -416,18 +359,105 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
             sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message");
         goto out;
     }
-    rc = parse_rest(out, buf, len, opts, (size_t)hl, &sl, hv, nh, plain, err);
+    size_t head = (size_t)hl;
+    int64_t cl = -1;
+    rc = read_content_length(hv, nh, buf, &cl, err);
+    if (rc)
+        goto out;
+    size_t avail = len - head, body_len;
+    if (cl >= 0) {
+        if ((uint64_t)cl > avail) {
+            if (stream && head + (uint64_t)cl <= opts->max_size)
+                rc = sr__perr(err, SR_EAGAIN, len, SR_HDR_NONE, "Incomplete message body");
+            else if (stream)
+                rc = sr__perr(err, SR_ETOOBIG, head, SR_HDR_CONTENT_LENGTH, "Message Too Large");
+            else /* RFC 3261 §18.3, RFC 4475 §3.1.2.2 clerr */
+                rc = sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
+                              "Content-Length larger than message body");
+            goto out;
+        }
+        body_len = (size_t)cl;
+    } else if (stream) {
+        rc = sr__perr(err, SR_EBADMSG, head, SR_HDR_CONTENT_LENGTH,
+                      "Missing Content-Length header field");
+        goto out;
+    } else {
+        body_len = avail;
+    }
+    size_t size = head + body_len;
+    if (size > opts->max_size) {
+        rc = sr__perr(err, SR_ETOOBIG, 0, SR_HDR_NONE, "Message Too Large");
+        goto out;
+    }
+
+    /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
+    bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
+    if (drop_body)
+        size = head;
+    rc = assemble(&m, buf, size, head, &sl, hv, nh, plain, cl, drop_body, opts->alloc, err);
+    if (rc)
+        goto out;
+    rc = parse_eager(m);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        goto out_msg;
+    }
+    if (opts->flags & SR_PARSE_VALIDATE) {
+        rc = sr_msg_validate(m, err);
+        if (rc)
+            goto out_msg;
+    }
+    *out = m;
+    rc = 0;
+    goto out;
+out_msg:
+    arena = m->arena;
 out:
+    if (rc)
+        sr__arena_cleanup(&arena);
     if (hv != stack)
         sr__free(opts->alloc, hv);
     return rc;
 }
 
+/* sr_msg_parse once sr__head_accepted has read the head of @p buf and checked its framing:
+ * its steps after that, the same code (sr_msg_parse keeps its own copy: made one function,
+ * the parse of every message cost more instructions, docs/performance.md). On failure
+ * *@p out is untouched and nothing is kept. */
 int sr__msg_parse_rest(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
                        size_t head, const sr_start_line *sl, const sr_header *hv, size_t nh,
                        bool plain, sr_parse_error *err)
 {
-    return parse_rest(out, buf, len, opts, head, sl, hv, nh, plain, err);
+    sr_msg *m = NULL;
+    int64_t cl = -1; /* every Content-Length parses and agrees (sr__head_accepted) */
+    for (size_t k = 0; k < nh && cl < 0; k++) {
+        uint32_t v;
+        if (hv[k].id == SR_HDR_CONTENT_LENGTH && sr_uint32_parse(hv[k].value, &v) == 0)
+            cl = v;
+    }
+    size_t body_len = cl >= 0 ? (size_t)cl : len - head, size = head + body_len;
+    /* SR__PARSE_NO_BODY: the copy ends with the head (core_int.h) */
+    bool drop_body = (opts->flags & SR__PARSE_NO_BODY) && body_len > 0;
+    if (drop_body)
+        size = head;
+    int rc = assemble(&m, buf, size, head, sl, hv, nh, plain, cl, drop_body, opts->alloc, err);
+    if (rc)
+        return rc;
+    rc = parse_eager(m);
+    if (rc) {
+        sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
+        sr_msg_free(m);
+        return rc;
+    }
+    if (opts->flags & SR_PARSE_VALIDATE) {
+        rc = sr_msg_validate(m, err);
+        if (rc) {
+            sr_msg_free(m);
+            return rc;
+        }
+    }
+    *out = m;
+    return 0;
 }
 
 int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,

@@ -82,10 +82,10 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
 ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
                             sr_start_line *sl, sr_header *hv, size_t *nh, bool *plain);
 const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v);
-/* msg.c: what sr_msg_parse() with @p opts (complete, size set) returns for @p buf once its
- * head is parsed: @p head bytes, @p sl, @p hv[@p nh], @p plain as sr__parse_head_plain gave
- * them (the fields are no more than sr_msg_parse's stack array holds, 64): the framing, the
- * message, its eager values, validation. */
+/* msg.c: what sr_msg_parse() with @p opts (complete, size set) returns for @p buf once
+ * sr__head_accepted() with @p opts (or a smaller max_size) has accepted its head: @p head
+ * bytes, @p sl, @p hv[@p nh], @p plain as it gave them (no more fields than sr_msg_parse's
+ * stack array holds, 64): the message, its eager values, validation. */
 int sr__msg_parse_rest(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
                        size_t head, const sr_start_line *sl, const sr_header *hv, size_t nh,
                        bool plain, sr_parse_error *err);
