@@ -827,6 +827,81 @@ static void test_stateless_and_ack_absorbed(void **state)
     sd_engine_free(e);
 }
 
+/* Without a stateless rule, the ACK for a transaction's non-2xx final is absorbed by the
+ * transaction (RFC 3261 §17.2.1; the engine reads it with sr_stack_parse_absorb_ack): no answer,
+ * no drop, Timer G stops (the 486 is not sent again), Timer I ends it (UDP) or it ends at once
+ * (TCP). ACKs for 2xx in between (more than SD_ACK_HEAD_MISSES of them, the TU's, §13.2.2.4)
+ * stop their 2xx; the next 486's ACK, parsed whole then, is absorbed the same. */
+static void test_stateful_ack_absorbed(void **state)
+{
+    (void)state;
+    eh_cap c = {0};
+    sd_engine *e = engine_from(sd_default_config, &c);
+    char *r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKst1", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_string_equal(codes(&c), "486");
+    eh_advance(e, &c.now, 600); /* Timer G: the 486 again at 500 ms */
+    assert_string_equal(codes(&c), "486,486");
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[0].data));
+    char *ack = request("ACK", "sip:486@127.0.0.1", "z9hG4bKst1", NULL, NULL, 1, tag);
+    feed(e, &c, ack, SR_TP_UDP);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(sd_engine_transactions(e), 1); /* Confirmed until Timer I */
+    feed(e, &c, ack, SR_TP_UDP);                    /* a retransmission: absorbed too */
+    eh_advance(e, &c.now, 20000);
+    assert_int_equal(c.n, 2); /* no 486 after the ACK */
+    assert_int_equal(sd_engine_transactions(e), 0);
+    free(r);
+    free(ack);
+
+    /* TCP: the ACK ends the transaction at once */
+    r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKst2", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_TCP);
+    assert_int_equal(c.n, 3);
+    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[2].data));
+    ack = request("ACK", "sip:486@127.0.0.1", "z9hG4bKst2", NULL, NULL, 1, tag);
+    feed(e, &c, ack, SR_TP_TCP);
+    assert_int_equal(sd_engine_transactions(e), 0);
+    free(r);
+    free(ack);
+
+    /* ACKs for 2xx, each stopping its 2xx, then a 486 ACKed */
+    char br[32];
+    for (int i = 0; i < 12; i++) {
+        char abr[32];
+        snprintf(br, sizeof br, "z9hG4bKok%d", i);
+        snprintf(abr, sizeof abr, "z9hG4bKokack%d", i);
+        g_callid = br; /* the ACK in the INVITE's dialog, on a branch of its own */
+        r = request("INVITE", "sip:200@127.0.0.1", br, NULL, NULL, 1, NULL);
+        feed(e, &c, r, SR_TP_UDP);
+        assert_int_equal(eh_status(c.s[c.n - 1].data), 200);
+        snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[c.n - 1].data));
+        char *a2 = request("ACK", "sip:sipreplyd@127.0.0.1", abr, NULL, NULL, 1, tag);
+        g_callid = NULL;
+        feed(e, &c, a2, SR_TP_UDP);
+        free(r);
+        free(a2);
+    }
+    size_t sent = c.n;
+    eh_advance(e, &c.now, c.now + 40000);
+    assert_int_equal(c.n, sent); /* every 2xx stopped by its ACK */
+    r = request("INVITE", "sip:486@127.0.0.1", "z9hG4bKst3", NULL, NULL, 1, NULL);
+    feed(e, &c, r, SR_TP_UDP);
+    assert_int_equal(c.n, sent + 1);
+    snprintf(tag, sizeof(tag), "%s", eh_to_tag(c.s[c.n - 1].data));
+    ack = request("ACK", "sip:486@127.0.0.1", "z9hG4bKst3", NULL, NULL, 1, tag);
+    feed(e, &c, ack, SR_TP_UDP);
+    eh_advance(e, &c.now, c.now + 40000);
+    assert_int_equal(c.n, sent + 1); /* no 486 after the ACK */
+    assert_int_equal(sd_engine_transactions(e), 0);
+    assert_int_equal(sd_engine_counters(e)->dropped, 0);
+    free(r);
+    free(ack);
+    eh_cap_clear(&c);
+    sd_engine_free(e);
+}
+
 /* The ACK of a stateless 486 is recognised from its head (sr_build_parse_absorb_ack): counted
  * as before (a request, absorbed, nothing sent, nothing logged), while an ACK of ours whose
  * head does not parse is dropped and logged as any unparseable datagram, and an ACK with
@@ -1558,6 +1633,7 @@ int main(void)
         cmocka_unit_test(test_stale_nonce),
         cmocka_unit_test(test_register_default),
         cmocka_unit_test(test_signs_for_reflection_budget),
+        cmocka_unit_test(test_stateful_ack_absorbed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
