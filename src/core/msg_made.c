@@ -43,6 +43,64 @@ static bool via_inside(const sr_via *v, const char *from, size_t len)
            inside(v->maddr, from, len) && inside(v->params, from, len) && inside(v->raw, from, len);
 }
 
+/* @p in, its slices (each inside [@p from, @p from + @p len] or NULL) moved onto @p to, into
+ * *@p out; false when one lies elsewhere (nothing to tell where it goes). */
+bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, const char *to)
+{
+    if (!via_inside(in, from, len))
+        return false;
+    *out = *in;
+    shift_via(out, from, len, to);
+    return true;
+}
+
+static bool na_inside(const sr_nameaddr *a, const char *from, size_t len)
+{
+    return inside(a->display, from, len) && inside(a->uri, from, len) &&
+           inside(a->tag, from, len) && inside(a->params, from, len);
+}
+
+static void shift_na(sr_nameaddr *a, const char *from, size_t len, const char *to)
+{
+    shift_str(&a->display, from, len, to);
+    shift_str(&a->uri, from, len, to);
+    shift_str(&a->tag, from, len, to);
+    shift_str(&a->params, from, len, to);
+}
+
+/* The value of header @p id (To, From or CSeq) in @p like, which sr__msg_like_parsed() said
+ * holds the bytes of @p m's first one and parsed: moved onto @p m's bytes, what parsing them
+ * gives (a parse reads the bytes alone: the same slices at the same offsets in the value). */
+bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id)
+{
+    sr_str from = like->hdrs[like->first[id]].value;
+    const char *to = m->hdrs[m->first[id]].value.p;
+    switch (id) {
+    case SR_HDR_TO:
+    case SR_HDR_FROM: {
+        const sr_nameaddr *a = id == SR_HDR_TO ? &like->to : &like->from;
+        if (!na_inside(a, from.p, from.len))
+            return false;
+        sr_nameaddr *d = id == SR_HDR_TO ? &m->to : &m->from;
+        *d = *a;
+        shift_na(d, from.p, from.len, to);
+        if (id == SR_HDR_TO)
+            m->has_to = true;
+        else
+            m->has_from = true;
+        return true;
+    }
+    case SR_HDR_CSEQ:
+        if (!inside(like->cseq.method, from.p, from.len))
+            return false;
+        m->cseq = like->cseq;
+        shift_str(&m->cseq.method, from.p, from.len, to);
+        m->has_cseq = true;
+        return true;
+    default: return false;
+    }
+}
+
 /* After the top Via value of @p m (one alone in its field): when the Via fields that follow are
  * those of @p like byte for byte and @p like parsed every value of them without a fault, the
  * values after the top one are @p like's, moved (what sr__msg_vias_all would parse, parsed

@@ -530,11 +530,131 @@ static void t_our_via(void **state)
     }
 }
 
+/* Forward @p req to @p target with @p o and compare the copy with the parse of its bytes;
+ * whether the copy was made in the plain case. Its To, From and CSeq, the request's bytes,
+ * are the request's values moved, none left to parse (stale). */
+static bool forward_opts_compare(const char *label, const sr_msg *req, sr_str target,
+                                 const sr_proxy_fwd_opts *o)
+{
+    sr_msg *f = NULL;
+    if (sr_proxy_forward(&f, req, target, NULL, 2, o) != 0)
+        return false;
+    bool parsed = f->bytes != NULL && !f->built;
+    if (parsed) {
+        if (f->stale != 0)
+            fail_msg("%s: a To, From or CSeq left to parse", label);
+        sr_msg *p = parse_all(f->bytes, f->size);
+        if (!p)
+            fail_msg("%s: the forwarded copy does not parse", label);
+        same_msg(label, f, p);
+        sr_msg_free(p);
+    }
+    sr_msg_free(f);
+    return parsed;
+}
+
+/* The Request-Line as written (not parsed) against the parser, with every byte value in the
+ * Request-URI, and first in it (HTAB there is refused by the parser: the builder's way). */
+static void t_known_request_line(void **state)
+{
+    (void)state;
+    sr_msg *req = ph_request(NULL, NULL);
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    size_t direct = 0;
+    for (int c = 1; c < 256; c++) {
+        for (int first = 0; first < 2; first++) {
+            char uri[16], label[48];
+            int n = snprintf(uri, sizeof uri, "%ssip:a%cb@h", first ? "x" : "", c);
+            if (first)
+                uri[0] = (char)c;
+            snprintf(label, sizeof label, "Request-URI byte %d%s", c, first ? " first" : "");
+            /* made in the plain case exactly when the parser takes this Request-Line */
+            char line[64];
+            int ln =
+                snprintf(line, sizeof line, "INVITE %s SIP/2.0\r\nContent-Length: 0\r\n\r\n", uri);
+            sr_msg *lm = parse_all(line, (size_t)ln);
+            bool made = forward_opts_compare(label, req, (sr_str){uri, (size_t)n}, &o);
+            if (made != (lm != NULL))
+                fail_msg("%s: made %d, the parser takes it %d", label, made, lm != NULL);
+            direct += made;
+            sr_msg_free(lm);
+        }
+    }
+    assert_true(direct > 200); /* most bytes are taken somewhere in the URI */
+    sr_msg_free(req);
+}
+
+/* Our Via made from its pieces (not parsed) against the parser: hosts, transports, ports and
+ * rport; a host or transport of another shape is parsed (the same value either way). */
+static void t_known_via(void **state)
+{
+    (void)state;
+    static const char *const hosts[] = {"proxy.example.org", "192.0.2.1", "a_b-c.", "x",
+                                        "[2001:db8::1]",     "[::1]"};
+    static const char *const tps[] = {"UDP", "tcp", "X-Y.1", "", "SCTP"};
+    static const uint16_t ports[] = {0, 1, 5060, 65535};
+    sr_msg *req = ph_request(NULL, NULL);
+    size_t direct = 0;
+    for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++) {
+        for (size_t t = 0; t < sizeof tps / sizeof tps[0]; t++) {
+            for (size_t p = 0; p < sizeof ports / sizeof ports[0]; p++) {
+                for (int rport = 0; rport < 2; rport++) {
+                    sr_proxy_fwd_opts o;
+                    ph_opts(&o);
+                    o.via_host = sr_str_from_cstr(hosts[h]);
+                    o.via_transport = sr_str_from_cstr(tps[t]);
+                    o.via_port = ports[p];
+                    o.via_rport = rport;
+                    char label[96];
+                    snprintf(label, sizeof label, "Via %s %s %u%s", tps[t], hosts[h],
+                             (unsigned)ports[p], rport ? " rport" : "");
+                    direct += forward_opts_compare(label, req, SR_STR("sip:b@192.0.2.4"), &o);
+                }
+            }
+        }
+    }
+    assert_int_equal(direct, 6 * 5 * 4 * 2);
+    sr_msg_free(req);
+}
+
+/* The Status-Line as written (not parsed) against the parser: the ends of the code range, an
+ * empty reason, one with HTAB and bytes over 0x7f. */
+static void t_known_status_line(void **state)
+{
+    (void)state;
+    static const unsigned codes[] = {100, 199, 200, 486, 699};
+    static const char *const reasons[] = {"", "Busy Here", "a\tb", "\xc3\xa9t\xc3\xa9", " x "};
+    sr_msg *resp = ph_parse(responses[0]);
+    assert_non_null(resp);
+    for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++) {
+        for (size_t r = 0; r < sizeof reasons / sizeof reasons[0]; r++) {
+            sr_msg *t = NULL;
+            assert_int_equal(sr__proxy_upstream(&t, resp, codes[c], sr_str_from_cstr(reasons[r]),
+                                                SR__KEEP_CONTACTS, tu_allocator()),
+                             0);
+            assert_false(t->built);
+            assert_int_equal(t->stale, 0); /* To, From, CSeq: the response's, moved */
+            char label[48];
+            snprintf(label, sizeof label, "status %u reason %zu", codes[c], r);
+            sr_msg *p = parse_all(t->bytes, t->size);
+            assert_non_null(p);
+            same_msg(label, t, p);
+            sr_msg_free(p);
+            sr_msg_free(t);
+        }
+    }
+    sr_msg_free(resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(t_copy_as_parsed),       TU_TEST(t_copy_as_parsed_rfc4475), TU_TEST(t_from_head),
-        TU_TEST(t_like_only_same_bytes), TU_TEST(t_upstream_as_built),      TU_TEST(t_our_via),
+        TU_TEST(t_copy_as_parsed),     TU_TEST(t_copy_as_parsed_rfc4475),
+        TU_TEST(t_from_head),          TU_TEST(t_like_only_same_bytes),
+        TU_TEST(t_upstream_as_built),  TU_TEST(t_our_via),
+        TU_TEST(t_known_request_line), TU_TEST(t_known_via),
+        TU_TEST(t_known_status_line),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
 }
