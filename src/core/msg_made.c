@@ -5,16 +5,19 @@
 
 #include "msg_int.h"
 
-/* Move the slices of @p s that lie in [@p from, @p from + @p len] onto @p to. */
-static void shift_str(sr_str *s, const char *from, size_t len, const char *to)
+/* Whether slice @p s is NULL or lies in [@p from, @p from + @p len]; in integers, one compare
+ * and no branch per bound (the slices may point anywhere: static text, another buffer). */
+static inline bool inside(sr_str s, const char *from, size_t len)
 {
-    if (s->p && s->p >= from && s->p <= from + len && s->p + s->len <= from + len)
-        s->p = to + (s->p - from);
+    uintptr_t o = (uintptr_t)s.p - (uintptr_t)from;
+    return !s.p || (o <= len && s.len <= len - o);
 }
 
-static bool inside(sr_str s, const char *from, size_t len)
+/* Move slice @p s (NULL stays NULL) by @p delta bytes (modulo 2^N: it adds back). */
+static inline void move_str(sr_str *s, uintptr_t delta)
 {
-    return !s.p || (s.p >= from && s.p + s.len <= from + len);
+    if (s->p)
+        s->p = (const char *)((uintptr_t)s->p + delta);
 }
 
 /* true when the first value of header @p id in @p like holds the bytes of @p v and parsed
@@ -27,20 +30,25 @@ bool sr__msg_like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, 
     return lv.len == v.len && (!v.len || memcmp(lv.p, v.p, v.len) == 0);
 }
 
-static void shift_via(sr_via *v, const char *from, size_t len, const char *to)
+static void move_via(sr_via *v, uintptr_t delta)
 {
-    sr_str *f[] = {&v->protocol, &v->version, &v->transport, &v->host, &v->branch,
-                   &v->received, &v->maddr,   &v->params,    &v->raw};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        shift_str(f[i], from, len, to);
+    move_str(&v->protocol, delta);
+    move_str(&v->version, delta);
+    move_str(&v->transport, delta);
+    move_str(&v->host, delta);
+    move_str(&v->branch, delta);
+    move_str(&v->received, delta);
+    move_str(&v->maddr, delta);
+    move_str(&v->params, delta);
+    move_str(&v->raw, delta);
 }
 
 static bool via_inside(const sr_via *v, const char *from, size_t len)
 {
-    return inside(v->protocol, from, len) && inside(v->version, from, len) &&
-           inside(v->transport, from, len) && inside(v->host, from, len) &&
-           inside(v->branch, from, len) && inside(v->received, from, len) &&
-           inside(v->maddr, from, len) && inside(v->params, from, len) && inside(v->raw, from, len);
+    return inside(v->protocol, from, len) & inside(v->version, from, len) &
+           inside(v->transport, from, len) & inside(v->host, from, len) &
+           inside(v->branch, from, len) & inside(v->received, from, len) &
+           inside(v->maddr, from, len) & inside(v->params, from, len) & inside(v->raw, from, len);
 }
 
 /* @p in, its slices (each inside [@p from, @p from + @p len] or NULL) moved onto @p to, into
@@ -50,22 +58,14 @@ bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, c
     if (!via_inside(in, from, len))
         return false;
     *out = *in;
-    shift_via(out, from, len, to);
+    move_via(out, (uintptr_t)to - (uintptr_t)from);
     return true;
 }
 
 static bool na_inside(const sr_nameaddr *a, const char *from, size_t len)
 {
-    return inside(a->display, from, len) && inside(a->uri, from, len) &&
-           inside(a->tag, from, len) && inside(a->params, from, len);
-}
-
-static void shift_na(sr_nameaddr *a, const char *from, size_t len, const char *to)
-{
-    shift_str(&a->display, from, len, to);
-    shift_str(&a->uri, from, len, to);
-    shift_str(&a->tag, from, len, to);
-    shift_str(&a->params, from, len, to);
+    return inside(a->display, from, len) & inside(a->uri, from, len) & inside(a->tag, from, len) &
+           inside(a->params, from, len);
 }
 
 /* The value of header @p id (To, From or CSeq) in @p like, which sr__msg_like_parsed() said
@@ -74,7 +74,7 @@ static void shift_na(sr_nameaddr *a, const char *from, size_t len, const char *t
 bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id)
 {
     sr_str from = like->hdrs[like->first[id]].value;
-    const char *to = m->hdrs[m->first[id]].value.p;
+    uintptr_t delta = (uintptr_t)m->hdrs[m->first[id]].value.p - (uintptr_t)from.p;
     switch (id) {
     case SR_HDR_TO:
     case SR_HDR_FROM: {
@@ -83,7 +83,10 @@ bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id)
             return false;
         sr_nameaddr *d = id == SR_HDR_TO ? &m->to : &m->from;
         *d = *a;
-        shift_na(d, from.p, from.len, to);
+        move_str(&d->display, delta);
+        move_str(&d->uri, delta);
+        move_str(&d->tag, delta);
+        move_str(&d->params, delta);
         if (id == SR_HDR_TO)
             m->has_to = true;
         else
@@ -94,7 +97,7 @@ bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id)
         if (!inside(like->cseq.method, from.p, from.len))
             return false;
         m->cseq = like->cseq;
-        shift_str(&m->cseq.method, from.p, from.len, to);
+        move_str(&m->cseq.method, delta);
         m->has_cseq = true;
         return true;
     default: return false;
@@ -120,7 +123,7 @@ void sr__msg_take_lower_vias(sr_msg *m, const sr_msg *like)
         /* like's values in this field, in order */
         while (n < like->nvia && b.p && via_inside(&like->vias[n], b.p, b.len)) {
             m->vias[1 + n] = like->vias[n];
-            shift_via(&m->vias[1 + n], b.p, b.len, a.p);
+            move_via(&m->vias[1 + n], (uintptr_t)a.p - (uintptr_t)b.p);
             n++;
         }
     }
