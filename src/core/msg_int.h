@@ -114,8 +114,8 @@ void sr__msg_take_lower_vias(sr_msg *m, const sr_msg *like);
 /* @p like's parsed To, From or CSeq (@p id), sr__msg_like_parsed() true for it, moved onto
  * @p m's first field of @p id (its has_* set); false when it cannot be (then parse it). */
 bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id);
-/* *@p out: @p in with its slices in [@p from, @p from + @p len] moved onto @p to; false (and
- * nothing written) when one lies elsewhere. */
+/* *@p out: @p in (a parsed value: every slice inside its raw) with its slices moved from
+ * [@p from, @p from + @p len] onto @p to; false (nothing written) when its raw lies elsewhere. */
 bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, const char *to);
 int sr__msg_lazy_vias(sr_msg *m);
 

@@ -43,16 +43,16 @@ static void move_via(sr_via *v, uintptr_t delta)
     move_str(&v->raw, delta);
 }
 
+/* Whether Via value @p v lies in [@p from, @p from + @p len]: its raw does, and a parsed
+ * value's every slice lies inside its raw (sr_via_parse, and the values made from their pieces
+ * as it would give them, sr__head_known). */
 static bool via_inside(const sr_via *v, const char *from, size_t len)
 {
-    return inside(v->protocol, from, len) & inside(v->version, from, len) &
-           inside(v->transport, from, len) & inside(v->host, from, len) &
-           inside(v->branch, from, len) & inside(v->received, from, len) &
-           inside(v->maddr, from, len) & inside(v->params, from, len) & inside(v->raw, from, len);
+    return v->raw.p && inside(v->raw, from, len);
 }
 
-/* @p in, its slices (each inside [@p from, @p from + @p len] or NULL) moved onto @p to, into
- * *@p out; false when one lies elsewhere (nothing to tell where it goes). */
+/* @p in, moved onto @p to (a parsed value, its slices inside its raw; false when that raw is
+ * not in [@p from, @p from + @p len]: nothing to tell where it goes). */
 bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, const char *to)
 {
     if (!via_inside(in, from, len))

@@ -574,9 +574,9 @@ static int make_via(sr_buf *b, char *stack, size_t cap, const sr_proxy_fwd_opts 
     v->ttl = -1;
     v->params.len = (size_t)(p - v->params.p);
     v->raw = *via = (sr_str){w, (size_t)(p - w)};
+    /* the branch is sr_proxy_branch_id's: the cookie, hex digits, dots and a number, a token */
     *known = tp.len && sr__span(tp.p, 0, tp.len, SR__C_TOKEN) == tp.len && o->via_host.len &&
-             sr__span(o->via_host.p, 0, o->via_host.len, SR__C_HOST) == o->via_host.len && blen &&
-             sr__span(branch, 0, blen, SR__C_TOKEN) == blen;
+             sr__span(o->via_host.p, 0, o->via_host.len, SR__C_HOST) == o->via_host.len && blen;
     return 0;
 }
 

@@ -228,8 +228,10 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     size_t cap = method.len + ruri.len + 16 + via.len + 8 + rr.len + 32 + 48 + body.len + 32;
     for (size_t i = 0; i < nr; i++)
         cap += route_vals[i].len + 9;
-    for (size_t i = 0; i < sr_msg_header_count(req); i++)
-        cap += sr_msg_header_at(req, i)->value.len + 40 + sr_msg_header_at(req, i)->name.len;
+    const sr_header *hs = req->hdrs; /* the index itself (msg_int.h): no call per field */
+    size_t nhs = req->nhdrs;
+    for (size_t i = 0; i < nhs; i++)
+        cap += hs[i].value.len + 40 + hs[i].name.len;
     for (size_t i = 0; i < o->n_headers; i++)
         cap += o->headers[i].name.len + o->headers[i].value.len + 4;
     char stackbuf[4096];
@@ -264,8 +266,8 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         known.top_via = &top;
     bool mf_done = false, route_done = false, rr_done = !rr.len;
     char num[24];
-    for (size_t i = 0; t.ok && i < sr_msg_header_count(req); i++) {
-        const sr_header *h = sr_msg_header_at(req, i);
+    for (size_t i = 0; t.ok && i < nhs; i++) {
+        const sr_header *h = &hs[i];
         switch (h->id) {
         case SR_HDR_CONTENT_LENGTH: break; /* recomputed below */
         case SR_HDR_MAX_FORWARDS:
@@ -320,8 +322,10 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
             return SR_EINVAL;
     }
     size_t cap = 16 + reason.len + 32 + body.len + 32;
-    for (size_t i = 0; i < sr_msg_header_count(resp); i++)
-        cap += sr_msg_header_at(resp, i)->value.len + 40 + sr_msg_header_at(resp, i)->name.len;
+    const sr_header *hs = resp->hdrs; /* the index itself (msg_int.h): no call per field */
+    size_t nhs = resp->nhdrs;
+    for (size_t i = 0; i < nhs; i++)
+        cap += hs[i].value.len + 40 + hs[i].name.len;
     char stackbuf[4096];
     tx t;
     tx_init(&t, stackbuf, sizeof stackbuf);
@@ -342,8 +346,8 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     status_line(&sl, t.p, status, reason.len);
     sr__head_known known = {t.ok ? &sl : NULL, NULL};
     bool top_done = false;
-    for (size_t i = 0; t.ok && i < sr_msg_header_count(resp); i++) {
-        const sr_header *h = sr_msg_header_at(resp, i);
+    for (size_t i = 0; t.ok && i < nhs; i++) {
+        const sr_header *h = &hs[i];
         if (h->id == SR_HDR_CONTENT_LENGTH)
             continue; /* the printer computes it */
         if (h->id != SR_HDR_VIA || top_done) {
