@@ -156,10 +156,15 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
                 m->via_err.phrase = "Bad Via header field";
             }
         } else {
-            /* the first value, as via_parse_more takes it: known, or parsed there */
+            /* the first value, as via_parse_more takes it: known, or parsed there; a field
+             * that is the known value whole, with no comma, is that value, and sr_value_next
+             * would end after it (pos past the end) */
             size_t pos = 0;
             sr_str item;
-            if (top && sr_value_next(h->value, &pos, &item) && top_is(top, item)) {
+            bool whole = top && top_is(top, h->value) && !memchr(h->value.p, ',', h->value.len);
+            if (whole)
+                pos = h->value.len + 1;
+            if (whole || (top && sr_value_next(h->value, &pos, &item) && top_is(top, item))) {
                 m->vias[0] = *top;
                 m->nvia = 1;
                 m->via_pos = pos;

@@ -227,7 +227,7 @@ static void lh_chain(lhash *h, sr_str s)
     h->acc = sr_siphash24(h->key, b, sizeof b);
 }
 
-static void lh_field(lhash *h, sr_str s)
+SR__ALWAYS_INLINE void lh_field(lhash *h, sr_str s)
 {
     if (h->n != SIZE_MAX && h->n + 4 <= LH_CAP && s.len <= LH_CAP - 4 - h->n) {
         uint32_t len = (uint32_t)s.len;
@@ -242,13 +242,14 @@ static void lh_field(lhash *h, sr_str s)
 
 typedef void (*lh_fn)(lhash *h, sr_str s);
 
-static void lh_all(lhash *h, const sr_msg *m, enum sr_hdr_id id, lh_fn add)
+SR__ALWAYS_INLINE void lh_all(lhash *h, const sr_msg *m, enum sr_hdr_id id, lh_fn add)
 {
     for (const sr_header *x = sr_msg_header_find(m, id, NULL); x; x = sr_msg_header_find(m, id, x))
         add(h, x->value);
 }
 
-static void lh_fields(lhash *h, const sr_msg *req, lh_fn add)
+/* inlined with each @p add, called directly (the buffered way is every call's) */
+SR__ALWAYS_INLINE void lh_fields(lhash *h, const sr_msg *req, lh_fn add)
 {
     const sr_nameaddr *to = sr_msg_to(req), *from = sr_msg_from(req);
     const sr_cseq *cs = sr_msg_cseq(req);
@@ -338,17 +339,22 @@ bool sr_proxy_is_loop(const sr_msg *req, const sr_proxy_fwd_opts *o)
     if (!req || !o || !o->via_host.len)
         return false;
     char want[COOKIE_LEN + 17];
-    memcpy(want, COOKIE, COOKIE_LEN);
-    sr__hex64(loop_part(req, o), want + COOKIE_LEN);
-    want[COOKIE_LEN + 16] = '.';
+    bool have_want = false; /* the branch's start we would compute now: once a Via may hold it */
     uint16_t port = o->via_port ? o->via_port : 5060;
     size_t nv = sr_msg_via_count(req);
     for (size_t i = 0; i < nv; i++) {
         const sr_via *v = sr_msg_via(req, i);
-        if (!v || !sr_str_caseeq(v->host, o->via_host) || via_port_of(v) != port)
+        if (!v || v->branch.len <= sizeof want || memcmp(v->branch.p, COOKIE, COOKIE_LEN) != 0 ||
+            !sr_str_caseeq(v->host, o->via_host) || via_port_of(v) != port)
             continue;
+        if (!have_want) {
+            memcpy(want, COOKIE, COOKIE_LEN);
+            sr__hex64(loop_part(req, o), want + COOKIE_LEN);
+            want[COOKIE_LEN + 16] = '.';
+            have_want = true;
+        }
         /* §16.3 item 4: a Via of ours with the branch we would compute now: a loop. */
-        if (v->branch.len > sizeof want && memcmp(v->branch.p, want, sizeof want) == 0)
+        if (memcmp(v->branch.p, want, sizeof want) == 0)
             return true;
     }
     return false;

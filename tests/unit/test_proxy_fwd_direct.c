@@ -647,13 +647,62 @@ static void t_known_status_line(void **state)
     sr_msg_free(resp);
 }
 
+/* §16.6 step 8: the branch (and the loop part in it) goes on the wire and a loop is found by
+ * computing it again, so its value never changes with how it is computed: pinned to what
+ * 7e13b42 computes, with the zero key and another, buffered and chained (long fields). */
+static void t_branch_pinned(void **state)
+{
+    (void)state;
+    static const char head[] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+                               "Via: SIP/2.0/UDP pc.example.net:5062;branch=z9hG4bKpin1;rport\r\n"
+                               "Max-Forwards: 70\r\n"
+                               "To: Bob <sip:bob@example.com>;tag=t1\r\n"
+                               "From: Alice <sip:alice@example.net>;tag=f1\r\n"
+                               "Call-ID: pin-1@pc\r\n"
+                               "CSeq: 314159 INVITE\r\n"
+                               "Route: <sip:proxy.example.org;lr>, <sip:next.example.net;lr>\r\n"
+                               "Proxy-Require: foo\r\n"
+                               "Content-Length: 0\r\n";
+    char txt[2048], pa[1001];
+    memset(pa, 'a', 1000);
+    pa[1000] = '\0';
+    uint8_t key[SR_BUILD_KEY_LEN];
+    for (int i = 0; i < SR_BUILD_KEY_LEN; i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+    static const struct {
+        bool key, chained;
+        unsigned index;
+        uint64_t loop;
+        const char *branch;
+    } want[] = {
+        {false, false, 3, 0x02b033a767f84f32ull, "z9hG4bKsr02b033a767f84f32.e6ddfc79.3"},
+        {true, false, 3, 0x50bab063cb38160dull, "z9hG4bKsr50bab063cb38160d.5bbb1085.3"},
+        {true, true, 0, 0xda9ab90ff804cd2eull, "z9hG4bKsrda9ab90ff804cd2e.5bbb1085.0"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        snprintf(txt, sizeof txt, "%s%s%s%s\r\n", head,
+                 want[i].chained ? "Proxy-Authorization: Digest username=\"" : "",
+                 want[i].chained ? pa : "", want[i].chained ? "\"\r\n" : "");
+        sr_msg *req = ph_parse(txt);
+        assert_non_null(req);
+        sr_proxy_fwd_opts o;
+        ph_opts(&o);
+        o.key = want[i].key ? key : NULL;
+        assert_true(sr_proxy_loop_key(req, &o) == want[i].loop);
+        char b[SR_PROXY_BRANCH_MAX];
+        ptrdiff_t n = sr_proxy_branch_id(req, &o, want[i].index, b);
+        assert_true(n > 0);
+        assert_string_equal(b, want[i].branch);
+        sr_msg_free(req);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(t_copy_as_parsed),     TU_TEST(t_copy_as_parsed_rfc4475),
-        TU_TEST(t_from_head),          TU_TEST(t_like_only_same_bytes),
-        TU_TEST(t_upstream_as_built),  TU_TEST(t_our_via),
-        TU_TEST(t_known_request_line), TU_TEST(t_known_via),
+        TU_TEST(t_copy_as_parsed),       TU_TEST(t_copy_as_parsed_rfc4475), TU_TEST(t_from_head),
+        TU_TEST(t_like_only_same_bytes), TU_TEST(t_upstream_as_built),      TU_TEST(t_our_via),
+        TU_TEST(t_branch_pinned),        TU_TEST(t_known_request_line),     TU_TEST(t_known_via),
         TU_TEST(t_known_status_line),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
