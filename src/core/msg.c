@@ -480,9 +480,9 @@ int sr__msg_from_head_k(sr_msg **out, const char *buf, size_t len, size_t line_e
     if (rc)
         return rc;
     /* what parse_eager need not parse is hidden from it, then put back: a To, From or CSeq
-     * with the bytes of @p like's, which parsed, is @p like's value moved onto this copy (or,
-     * when it cannot be moved, parsed on first use, sr__msg_fresh, as a built message's: it
-     * parses, so no eager fault is missed); with @p lazy_via, every Via */
+     * with the bytes of @p like's, which parsed, is @p like's value moved onto this copy when
+     * @p known says to take it, else parsed on first use (sr__msg_fresh, as a built message's:
+     * it parses, so no eager fault is missed); with @p lazy_via, every Via */
     static const struct {
         enum sr_hdr_id id;
         uint8_t bit;
@@ -495,7 +495,8 @@ int sr__msg_from_head_k(sr_msg **out, const char *buf, size_t len, size_t line_e
         hidden[i] = m->first[later[i].id];
         if (hidden[i] != SR__NOIDX && sr__msg_like_parsed(like, later[i].id, later[i].bit, has[i],
                                                           m->hdrs[hidden[i]].value)) {
-            if (!sr__msg_take_like(m, like, later[i].id))
+            if (!(known && (known->take & later[i].bit)) ||
+                !sr__msg_take_like(m, like, later[i].id))
                 stale |= later[i].bit;
             m->first[later[i].id] = SR__NOIDX;
         }

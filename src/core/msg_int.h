@@ -98,6 +98,9 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
 typedef struct sr__head_known {
     const sr_start_line *sl;
     const sr_via *top_via;
+    /* SR__STALE_TO, _FROM, _CSEQ: which of those like @p like's are moved onto the copy now
+     * (sr__msg_take_like, for a reader that comes next); the rest are parsed on first use */
+    unsigned take;
 } sr__head_known;
 
 /* sr__msg_from_head() with what @p known (may be NULL) gives taken instead of parsed. */

@@ -255,7 +255,8 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     /* the start line and our Via (one value alone in its field) as written: not parsed */
     sr_start_line sl;
     sr_via top;
-    sr__head_known known = {NULL, NULL};
+    /* the client transaction reads the CSeq (RFC 3261 §17.1); To and From: on first use */
+    sr__head_known known = {NULL, NULL, SR__STALE_CSEQ};
     if (t.ok && request_line(&sl, t.p, method.len, ruri.len))
         known.sl = &sl;
     size_t via_at = t.len + 5; /* after "Via: " */
@@ -344,7 +345,8 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     size_t line_end = t.len - 2;
     sr_start_line sl;
     status_line(&sl, t.p, status, reason.len);
-    sr__head_known known = {t.ok ? &sl : NULL, NULL};
+    /* the server transaction reads the To (its tag) and the CSeq (§17.2); From: on first use */
+    sr__head_known known = {t.ok ? &sl : NULL, NULL, SR__STALE_TO | SR__STALE_CSEQ};
     bool top_done = false;
     for (size_t i = 0; t.ok && i < nhs; i++) {
         const sr_header *h = &hs[i];
