@@ -356,11 +356,13 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
             field(&t, h->id, h->name, h->value);
             continue;
         }
-        /* §16.7 step 3: the topmost Via value is ours; a line "Via: a, b" keeps b. */
+        /* §16.7 step 3: the topmost Via value is ours; a line "Via: a, b" keeps b. A line
+         * without a comma holds one value (sr_value_next's own shortcut): ours, nothing kept. */
         top_done = true;
         size_t pos = 0, k = 0;
         sr_str v;
-        while (sr_value_next(h->value, &pos, &v)) {
+        bool one = !h->value.len || !memchr(h->value.p, ',', h->value.len);
+        while (!one && sr_value_next(h->value, &pos, &v)) {
             if (k++ > 0 && v.len)
                 field(&t, SR_HDR_VIA, SR_STR_NULL, v);
         }

@@ -181,7 +181,8 @@ int sd__fwd_targets(sd_engine *e, sd_fwd_call *c, uint64_t now, unsigned *code, 
     c->next_group = 1001; /* after every q group */
     for (size_t i = 0; i < c->nt; i++)
         c->order[i] = (unsigned)i;
-    qsort_r(c->order, c->nt, sizeof(*c->order), order_cmp, c->t);
+    if (c->nt > 1)
+        qsort_r(c->order, c->nt, sizeof(*c->order), order_cmp, c->t);
     /* the replace shares: one draw per entry and call, in the order written */
     for (size_t i = 0; i < f->n_replaces; i++) {
         const sd_replace *r = &f->replaces[i];
