@@ -110,41 +110,6 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
     note(t, id, start, name.len, v.len);
 }
 
-/* Field @p h of the message written from, as field() writes it: its line copied whole when
- * it is already that line ("<name>: <value>" and CRLF, the canonical name of a known id, the
- * value trimmed and without CTL), else field() writes it. */
-static void field_of(tx *t, const sr_header *h)
-{
-    sr_str n = h->name, v = h->value, r = h->raw;
-    if (!t->ok)
-        return;
-    bool other = h->id == SR_HDR_OTHER;
-    const char *canon =
-        !other && (unsigned)h->id < SR_HDR__COUNT ? sr__hdr_table[h->id].name : NULL;
-    if ((other || (canon && n.len == sr__hdr_table[h->id].len)) && r.p == n.p &&
-        v.p == n.p + n.len + 2 && r.len == n.len + v.len + 4 && n.p[n.len] == ':' &&
-        n.p[n.len + 1] == ' ' && r.p[r.len - 2] == '\r' && r.p[r.len - 1] == '\n' &&
-        (!v.len ||
-         (v.p[0] != ' ' && v.p[0] != '\t' && v.p[v.len - 1] != ' ' && v.p[v.len - 1] != '\t')) &&
-        (other ? n.len && sr__span(n.p, 0, n.len, SR__C_TOKEN) == n.len
-               : memcmp(n.p, canon, n.len) == 0)) {
-        if (v.len && sr__scan_ctl(v.p, 0, v.len) != v.len) {
-            t->ok = false; /* as field(): the builder's way */
-            return;
-        }
-        if (r.len > t->cap - t->len) {
-            t->ok = false;
-            return;
-        }
-        size_t start = t->len;
-        memcpy(t->p + t->len, r.p, r.len);
-        t->len += r.len;
-        note(t, h->id, start, n.len, v.len);
-        return;
-    }
-    field(t, h->id, h->name, h->value);
-}
-
 static void routes(tx *t, const sr_str *r, size_t *nr)
 {
     for (size_t i = 0; i < *nr; i++)
@@ -322,9 +287,9 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
             if (!rr_done) /* step 4: ours before the existing values */
                 field(&t, SR_HDR_RECORD_ROUTE, SR_STR_NULL, rr);
             rr_done = true;
-            field_of(&t, h);
+            field(&t, h->id, h->name, h->value);
             break;
-        default: field_of(&t, h); break;
+        default: field(&t, h->id, h->name, h->value); break;
         }
     }
     if (!mf_done)
@@ -388,7 +353,7 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
         if (h->id == SR_HDR_CONTENT_LENGTH)
             continue; /* the printer computes it */
         if (h->id != SR_HDR_VIA || top_done) {
-            field_of(&t, h);
+            field(&t, h->id, h->name, h->value);
             continue;
         }
         /* §16.7 step 3: the topmost Via value is ours; a line "Via: a, b" keeps b. A line

@@ -698,9 +698,10 @@ static void t_branch_pinned(void **state)
     }
 }
 
-/* A field copied as its line (field_of) against the builder's bytes (sr_msg_add_header, then
- * printed): each line shape below in a request printed from it, and in the same request with
- * a folded field, which only the builder takes; the two copies print the same bytes. */
+/* A field the copy writes from the request's field against the builder's bytes
+ * (sr_msg_add_header, then printed): each line shape below in a request printed from it, and
+ * in the same request with a folded field, which only the builder takes; the two copies print
+ * the same bytes (names canonical, values trimmed; a CTL refused either way). */
 static void t_field_lines_as_built(void **state)
 {
     (void)state;
