@@ -64,8 +64,8 @@ bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, c
 
 static bool na_inside(const sr_nameaddr *a, const char *from, size_t len)
 {
-    return inside(a->display, from, len) & inside(a->uri, from, len) & inside(a->tag, from, len) &
-           inside(a->params, from, len);
+    return inside(a->display, from, len) && inside(a->uri, from, len) &&
+           inside(a->tag, from, len) && inside(a->params, from, len);
 }
 
 /* The value of header @p id (To, From or CSeq) in @p like, which sr__msg_like_parsed() said

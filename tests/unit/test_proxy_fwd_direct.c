@@ -716,8 +716,7 @@ static void t_field_lines_as_built(void **state)
         "CSeq:\t4 INVITE\r\n",
         "CSeq: 4 INVITE\t\r\n",
         "Call-ID: a\tb@c\r\n",
-        "Call-ID: a\x01"
-        "b@c\r\n",
+        "Call-ID: a\001b@c\r\n",
         "Call-ID: ab@c\x7f\r\n",
         "X-Odd: v\r\n",
         "x-odd: v\r\n",
