@@ -106,7 +106,14 @@ void sr__msg_vias_all(sr_msg *m)
 }
 
 /* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards... */
-SR__ALWAYS_INLINE int parse_eager(sr_msg *m)
+/* Whether @p top (NULL: none) is the parse of the Via value @p item: given whole (its raw is the
+ * value, at the same place), its parse is taken instead of done again. */
+static bool top_is(const sr_via *top, sr_str item)
+{
+    return top && top->raw.p == item.p && top->raw.len == item.len;
+}
+
+SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
 {
     sr_parse_error e;
     /* Via: the top value now, the rest on first use (sr__msg_vias_all). When more values may
@@ -137,7 +144,10 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m)
             /* one header, one value: the header value is already trimmed, as
              * sr_value_next would return it */
             m->via_k = SR__NOIDX;
-            if (h->value.len && sr_via_parse(&m->via0, h->value, &e) == 0) {
+            if (h->value.len && top_is(top, h->value)) {
+                m->via0 = *top;
+                m->nvia = 1;
+            } else if (h->value.len && sr_via_parse(&m->via0, h->value, &e) == 0) {
                 m->nvia = 1;
             } else if (h->value.len) {
                 m->via_err.code = SR_EBADMSG;
@@ -146,7 +156,22 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m)
                 m->via_err.phrase = "Bad Via header field";
             }
         } else {
-            via_parse_more(m, 1);
+            /* the first value, as via_parse_more takes it: known, or parsed there; a field
+             * that is the known value whole, with no comma, is that value, and sr_value_next
+             * would end after it (pos past the end) */
+            size_t pos = 0;
+            sr_str item;
+            bool whole = top && top_is(top, h->value) && !memchr(h->value.p, ',', h->value.len);
+            if (whole)
+                pos = h->value.len + 1;
+            if (whole || (top && sr_value_next(h->value, &pos, &item) && top_is(top, item))) {
+                m->vias[0] = *top;
+                m->nvia = 1;
+                m->via_pos = pos;
+                via_parse_more(m, 0);
+            } else {
+                via_parse_more(m, 1);
+            }
         }
     }
     size_t k = m->first[SR_HDR_TO];
@@ -397,7 +422,7 @@ int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts 
     rc = assemble(&m, buf, size, head, &sl, hv, nh, plain, cl, drop_body, opts->alloc, err);
     if (rc)
         goto out;
-    rc = parse_eager(m);
+    rc = parse_eager(m, NULL);
     if (rc) {
         sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
         goto out_msg;
@@ -464,11 +489,21 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
                       const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
                       const sr_allocator *alloc)
 {
+    return sr__msg_from_head_k(out, buf, len, line_end, head, hv, nh, like, lazy_via, NULL, alloc);
+}
+
+int sr__msg_from_head_k(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
+                        const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
+                        const sr__head_known *known, const sr_allocator *alloc)
+{
     sr_start_line sl;
     int64_t cl = -1;
     sr_msg *m = NULL;
-    if (!out || !buf || line_end + 2 > head || head > len || nh > SR__HDRS_HARD ||
-        sr__parse_start_line(buf, line_end, &sl, NULL) != 0)
+    if (!out || !buf || line_end + 2 > head || head > len || nh > SR__HDRS_HARD)
+        return SR_EINVAL;
+    if (known && known->sl)
+        sl = *known->sl; /* as the parser gives it (the caller's word, msg_int.h) */
+    else if (sr__parse_start_line(buf, line_end, &sl, NULL) != 0)
         return SR_EINVAL;
     /* every Content-Length says the body's length, as read_content_length would take it */
     for (size_t k = 0; k < nh; k++) {
@@ -485,8 +520,9 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
     if (rc)
         return rc;
     /* what parse_eager need not parse is hidden from it, then put back: a To, From or CSeq
-     * with the bytes of @p like's, which parsed, is parsed on first use (sr__msg_fresh, as a
-     * built message's: it parses, so no eager fault is missed); with @p lazy_via, every Via */
+     * with the bytes of @p like's, which parsed, is @p like's value moved onto this copy when
+     * @p known says to take it, else parsed on first use (sr__msg_fresh, as a built message's:
+     * it parses, so no eager fault is missed); with @p lazy_via, every Via */
     static const struct {
         enum sr_hdr_id id;
         uint8_t bit;
@@ -499,14 +535,20 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
         hidden[i] = m->first[later[i].id];
         if (hidden[i] != SR__NOIDX && sr__msg_like_parsed(like, later[i].id, later[i].bit, has[i],
                                                           m->hdrs[hidden[i]].value)) {
-            stale |= later[i].bit;
+            if (!(known && (known->take & later[i].bit)) ||
+                !sr__msg_take_like(m, like, later[i].id))
+                stale |= later[i].bit;
             m->first[later[i].id] = SR__NOIDX;
         }
     }
     uint16_t via = m->first[SR_HDR_VIA];
     if (lazy_via)
         m->first[SR_HDR_VIA] = SR__NOIDX;
-    rc = parse_eager(m);
+    /* the top Via value as the caller wrote it, moved onto the copy with the fields */
+    sr_via top;
+    bool have_top = !lazy_via && known && known->top_via &&
+                    sr__via_move(&top, known->top_via, buf, len, m->bytes);
+    rc = parse_eager(m, have_top ? &top : NULL);
     for (size_t i = 0; i < 3; i++)
         m->first[later[i].id] = hidden[i];
     m->first[SR_HDR_VIA] = via;

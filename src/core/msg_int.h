@@ -89,6 +89,8 @@ const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via 
 int sr__msg_parse_rest(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
                        size_t head, const sr_start_line *sl, const sr_header *hv, size_t nh,
                        bool plain, sr_parse_error *err);
+/* The Request-URI check of the start line's parser (parse_head.c): 0 or SR_EBADMSG. */
+int sr__check_request_uri(const char *p, size_t len);
 
 /* The start line ending at @p end, followed by its CRLF, as sr_parse_head() parses it. */
 int sr__parse_start_line(const char *buf, size_t end, sr_start_line *sl, sr_parse_error *err);
@@ -109,12 +111,35 @@ int sr__msg_from_head(sr_msg **out, const char *buf, size_t len, size_t line_end
                       const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
                       const sr_allocator *alloc);
 
+/* What the writer of a head knows of it already, exactly as the parser would find it (slices
+ * into the same buffer): its start line (sr__parse_start_line's result), its top Via value
+ * (sr_via_parse's result for the first value of the first Via field, taken when its raw is
+ * that value). NULL: parsed. */
+typedef struct sr__head_known {
+    const sr_start_line *sl;
+    const sr_via *top_via;
+    /* SR__STALE_TO, _FROM, _CSEQ: which of those like @p like's are moved onto the copy now
+     * (sr__msg_take_like, for a reader that comes next); the rest are parsed on first use */
+    unsigned take;
+} sr__head_known;
+
+/* sr__msg_from_head() with what @p known (may be NULL) gives taken instead of parsed. */
+int sr__msg_from_head_k(sr_msg **out, const char *buf, size_t len, size_t line_end, size_t head,
+                        const sr_header *hv, size_t nh, const sr_msg *like, bool lazy_via,
+                        const sr__head_known *known, const sr_allocator *alloc);
+
 /* msg_made.c, for sr__msg_from_head: whether the first value of header @p id in @p like holds
  * the bytes of @p v and parsed (@p has, not @p stale); the Via values after the top one taken
  * from @p like (parsed from the same bytes) when it has them all; every Via value left to be
  * parsed on first use, room reserved. */
 bool sr__msg_like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, bool has, sr_str v);
 void sr__msg_take_lower_vias(sr_msg *m, const sr_msg *like);
+/* @p like's parsed To, From or CSeq (@p id), sr__msg_like_parsed() true for it, moved onto
+ * @p m's first field of @p id (its has_* set); false when it cannot be (then parse it). */
+bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id);
+/* *@p out: @p in (a parsed value: every slice inside its raw) with its slices moved from
+ * [@p from, @p from + @p len] onto @p to; false (nothing written) when its raw lies elsewhere. */
+bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, const char *to);
 int sr__msg_lazy_vias(sr_msg *m);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */

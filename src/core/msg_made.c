@@ -5,16 +5,19 @@
 
 #include "msg_int.h"
 
-/* Move the slices of @p s that lie in [@p from, @p from + @p len] onto @p to. */
-static void shift_str(sr_str *s, const char *from, size_t len, const char *to)
+/* Whether slice @p s is NULL or lies in [@p from, @p from + @p len]; in integers, one compare
+ * and no branch per bound (the slices may point anywhere: static text, another buffer). */
+static inline bool inside(sr_str s, const char *from, size_t len)
 {
-    if (s->p && s->p >= from && s->p <= from + len && s->p + s->len <= from + len)
-        s->p = to + (s->p - from);
+    uintptr_t o = (uintptr_t)s.p - (uintptr_t)from;
+    return !s.p || (o <= len && s.len <= len - o);
 }
 
-static bool inside(sr_str s, const char *from, size_t len)
+/* Move slice @p s (NULL stays NULL) by @p delta bytes (modulo 2^N: it adds back). */
+static inline void move_str(sr_str *s, uintptr_t delta)
 {
-    return !s.p || (s.p >= from && s.p + s.len <= from + len);
+    if (s->p)
+        s->p = (const char *)((uintptr_t)s->p + delta);
 }
 
 /* true when the first value of header @p id in @p like holds the bytes of @p v and parsed
@@ -27,20 +30,78 @@ bool sr__msg_like_parsed(const sr_msg *like, enum sr_hdr_id id, unsigned stale, 
     return lv.len == v.len && (!v.len || memcmp(lv.p, v.p, v.len) == 0);
 }
 
-static void shift_via(sr_via *v, const char *from, size_t len, const char *to)
+static void move_via(sr_via *v, uintptr_t delta)
 {
-    sr_str *f[] = {&v->protocol, &v->version, &v->transport, &v->host, &v->branch,
-                   &v->received, &v->maddr,   &v->params,    &v->raw};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        shift_str(f[i], from, len, to);
+    move_str(&v->protocol, delta);
+    move_str(&v->version, delta);
+    move_str(&v->transport, delta);
+    move_str(&v->host, delta);
+    move_str(&v->branch, delta);
+    move_str(&v->received, delta);
+    move_str(&v->maddr, delta);
+    move_str(&v->params, delta);
+    move_str(&v->raw, delta);
 }
 
+/* Whether Via value @p v lies in [@p from, @p from + @p len]: its raw does, and a parsed
+ * value's every slice lies inside its raw (sr_via_parse, and the values made from their pieces
+ * as it would give them, sr__head_known). */
 static bool via_inside(const sr_via *v, const char *from, size_t len)
 {
-    return inside(v->protocol, from, len) && inside(v->version, from, len) &&
-           inside(v->transport, from, len) && inside(v->host, from, len) &&
-           inside(v->branch, from, len) && inside(v->received, from, len) &&
-           inside(v->maddr, from, len) && inside(v->params, from, len) && inside(v->raw, from, len);
+    return v->raw.p && inside(v->raw, from, len);
+}
+
+/* @p in, moved onto @p to (a parsed value, its slices inside its raw; false when that raw is
+ * not in [@p from, @p from + @p len]: nothing to tell where it goes). */
+bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, const char *to)
+{
+    if (!via_inside(in, from, len))
+        return false;
+    *out = *in;
+    move_via(out, (uintptr_t)to - (uintptr_t)from);
+    return true;
+}
+
+static bool na_inside(const sr_nameaddr *a, const char *from, size_t len)
+{
+    return inside(a->display, from, len) && inside(a->uri, from, len) &&
+           inside(a->tag, from, len) && inside(a->params, from, len);
+}
+
+/* The value of header @p id (To, From or CSeq) in @p like, which sr__msg_like_parsed() said
+ * holds the bytes of @p m's first one and parsed: moved onto @p m's bytes, what parsing them
+ * gives (a parse reads the bytes alone: the same slices at the same offsets in the value). */
+bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id)
+{
+    sr_str from = like->hdrs[like->first[id]].value;
+    uintptr_t delta = (uintptr_t)m->hdrs[m->first[id]].value.p - (uintptr_t)from.p;
+    switch (id) {
+    case SR_HDR_TO:
+    case SR_HDR_FROM: {
+        const sr_nameaddr *a = id == SR_HDR_TO ? &like->to : &like->from;
+        if (!na_inside(a, from.p, from.len))
+            return false;
+        sr_nameaddr *d = id == SR_HDR_TO ? &m->to : &m->from;
+        *d = *a;
+        move_str(&d->display, delta);
+        move_str(&d->uri, delta);
+        move_str(&d->tag, delta);
+        move_str(&d->params, delta);
+        if (id == SR_HDR_TO)
+            m->has_to = true;
+        else
+            m->has_from = true;
+        return true;
+    }
+    case SR_HDR_CSEQ:
+        if (!inside(like->cseq.method, from.p, from.len))
+            return false;
+        m->cseq = like->cseq;
+        move_str(&m->cseq.method, delta);
+        m->has_cseq = true;
+        return true;
+    default: return false;
+    }
 }
 
 /* After the top Via value of @p m (one alone in its field): when the Via fields that follow are
@@ -62,7 +123,7 @@ void sr__msg_take_lower_vias(sr_msg *m, const sr_msg *like)
         /* like's values in this field, in order */
         while (n < like->nvia && b.p && via_inside(&like->vias[n], b.p, b.len)) {
             m->vias[1 + n] = like->vias[n];
-            shift_via(&m->vias[1 + n], b.p, b.len, a.p);
+            move_via(&m->vias[1 + n], (uintptr_t)a.p - (uintptr_t)b.p);
             n++;
         }
     }

@@ -81,6 +81,11 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
     return 0;
 }
 
+int sr__check_request_uri(const char *p, size_t len)
+{
+    return check_request_uri(p, len, 0, NULL);
+}
+
 /* Parse the start line in [i, end) (end excludes the CRLF). */
 static int parse_start_line(const char *p, size_t i, size_t end, sr_start_line *sl,
                             sr_parse_error *err)

@@ -227,7 +227,7 @@ static void lh_chain(lhash *h, sr_str s)
     h->acc = sr_siphash24(h->key, b, sizeof b);
 }
 
-static void lh_field(lhash *h, sr_str s)
+SR__ALWAYS_INLINE void lh_field(lhash *h, sr_str s)
 {
     if (h->n != SIZE_MAX && h->n + 4 <= LH_CAP && s.len <= LH_CAP - 4 - h->n) {
         uint32_t len = (uint32_t)s.len;
@@ -242,13 +242,14 @@ static void lh_field(lhash *h, sr_str s)
 
 typedef void (*lh_fn)(lhash *h, sr_str s);
 
-static void lh_all(lhash *h, const sr_msg *m, enum sr_hdr_id id, lh_fn add)
+SR__ALWAYS_INLINE void lh_all(lhash *h, const sr_msg *m, enum sr_hdr_id id, lh_fn add)
 {
     for (const sr_header *x = sr_msg_header_find(m, id, NULL); x; x = sr_msg_header_find(m, id, x))
         add(h, x->value);
 }
 
-static void lh_fields(lhash *h, const sr_msg *req, lh_fn add)
+/* inlined with each @p add, called directly (the buffered way is every call's) */
+SR__ALWAYS_INLINE void lh_fields(lhash *h, const sr_msg *req, lh_fn add)
 {
     const sr_nameaddr *to = sr_msg_to(req), *from = sr_msg_from(req);
     const sr_cseq *cs = sr_msg_cseq(req);
@@ -338,17 +339,22 @@ bool sr_proxy_is_loop(const sr_msg *req, const sr_proxy_fwd_opts *o)
     if (!req || !o || !o->via_host.len)
         return false;
     char want[COOKIE_LEN + 17];
-    memcpy(want, COOKIE, COOKIE_LEN);
-    sr__hex64(loop_part(req, o), want + COOKIE_LEN);
-    want[COOKIE_LEN + 16] = '.';
+    bool have_want = false; /* the branch's start we would compute now: once a Via may hold it */
     uint16_t port = o->via_port ? o->via_port : 5060;
     size_t nv = sr_msg_via_count(req);
     for (size_t i = 0; i < nv; i++) {
         const sr_via *v = sr_msg_via(req, i);
-        if (!v || !sr_str_caseeq(v->host, o->via_host) || via_port_of(v) != port)
+        if (!v || v->branch.len <= sizeof want || memcmp(v->branch.p, COOKIE, COOKIE_LEN) != 0 ||
+            !sr_str_caseeq(v->host, o->via_host) || via_port_of(v) != port)
             continue;
+        if (!have_want) {
+            memcpy(want, COOKIE, COOKIE_LEN);
+            sr__hex64(loop_part(req, o), want + COOKIE_LEN);
+            want[COOKIE_LEN + 16] = '.';
+            have_want = true;
+        }
         /* §16.3 item 4: a Via of ours with the branch we would compute now: a loop. */
-        if (v->branch.len > sizeof want && memcmp(v->branch.p, want, sizeof want) == 0)
+        if (memcmp(v->branch.p, want, sizeof want) == 0)
             return true;
     }
     return false;
@@ -516,9 +522,12 @@ static int collect_routes(fwd *f, const sr_msg *req, const sr_proxy_route *route
 }
 
 /* Step 8: our Via value, "SIP/2.0/<transport> <host>[:<port>];branch=<branch>[;rport]", written
- * once into @p stack (@p cap bytes) or, when longer, into @p b; *@p via. */
+ * once into @p stack (@p cap bytes) or, when longer, into @p b; *@p via. *@p parsed is what
+ * sr_via_parse() gives for it, made from the pieces, when its shape is the plain one (a token
+ * transport, a host of hostname or IPv4 bytes, a branch of token bytes: the parser then finds
+ * exactly these pieces); else *@p known is false (it is parsed). */
 static int make_via(sr_buf *b, char *stack, size_t cap, const sr_proxy_fwd_opts *o,
-                    const char *branch, size_t blen, sr_str *via)
+                    const char *branch, size_t blen, sr_str *via, sr_via *parsed, bool *known)
 {
     sr_str tp = o->via_transport.len ? o->via_transport : SR_STR("UDP");
     bool rport = o->size >= offsetof(sr_proxy_fwd_opts, via_rport) + sizeof(o->via_rport) &&
@@ -539,24 +548,41 @@ static int make_via(sr_buf *b, char *stack, size_t cap, const sr_proxy_fwd_opts 
     memcpy(p, "SIP/2.0/", 8);
     p += 8;
     memcpy(p, tp.p, tp.len);
+    sr_via *v = parsed;
+    v->protocol = (sr_str){w, 3};
+    v->version = (sr_str){w + 4, 3};
+    v->transport = (sr_str){p, tp.len};
     p += tp.len;
     *p++ = ' ';
     memcpy(p, o->via_host.p, o->via_host.len);
+    v->host = (sr_str){p, o->via_host.len};
     p += o->via_host.len;
+    v->port = o->via_port;
+    v->has_port = np != 0;
     if (np) {
         *p++ = ':';
         memcpy(p, port, np);
         p += np;
     }
+    v->params.p = p;
     memcpy(p, ";branch=", 8);
     p += 8;
     memcpy(p, branch, blen);
+    v->branch = (sr_str){p, blen};
     p += blen;
     if (rport) {
         memcpy(p, ";rport", 6);
         p += 6;
     }
-    *via = (sr_str){w, (size_t)(p - w)};
+    v->received = v->maddr = SR_STR_NULL;
+    v->rport = rport ? SR_RPORT_EMPTY : SR_RPORT_NONE;
+    v->rport_value = 0;
+    v->ttl = -1;
+    v->params.len = (size_t)(p - v->params.p);
+    v->raw = *via = (sr_str){w, (size_t)(p - w)};
+    /* the branch is sr_proxy_branch_id's: the cookie, hex digits, dots and a number, a token */
+    *known = tp.len && sr__span(tp.p, 0, tp.len, SR__C_TOKEN) == tp.len && o->via_host.len &&
+             sr__span(o->via_host.p, 0, o->via_host.len, SR__C_HOST) == o->via_host.len && blen;
     return 0;
 }
 
@@ -668,10 +694,13 @@ int sr_proxy_forward(sr_msg **out, const sr_msg *req, sr_str target, const sr_pr
     }
     char viab[192];
     sr_str via;
-    if ((rc = make_via(&f.b, viab, sizeof viab, o, branch, (size_t)blen, &via)) != 0)
+    sr_via vp;
+    bool vp_known = false;
+    if ((rc = make_via(&f.b, viab, sizeof viab, o, branch, (size_t)blen, &via, &vp, &vp_known)) !=
+        0)
         goto out;
-    /* the plain case: printed and parsed once (proxy_fwd_text.c), the same message */
-    rc = sr__proxy_forward_text(out, req, ruri, via, f.r, f.nr, f.rr, mf, o);
+    /* the plain case: printed and made once (proxy_fwd_text.c), the same message */
+    rc = sr__proxy_forward_text(out, req, ruri, via, vp_known ? &vp : NULL, f.r, f.nr, f.rr, mf, o);
     if (rc == 0 || rc == SR_ENOMEM)
         goto out;
     if ((rc = sr_msg_new_request(&f.m, alloc, sr_msg_method_str(req), ruri)) != 0 ||

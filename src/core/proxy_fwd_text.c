@@ -128,11 +128,42 @@ static bool plain_token(sr_str s)
     return true;
 }
 
+/* The start lines as written here, as sr__parse_start_line() finds them (the differential
+ * test in test_proxy_fwd_direct.c holds them to it): "<method> <uri> SIP/2.0" at @p p, its
+ * method a token and its URI bytes neither SP nor CTL (checked by the caller); false when the
+ * parser would refuse it (HTAB in the URI, or a URI its check refuses: then it decides). */
+static bool request_line(sr_start_line *sl, const char *p, size_t mlen, size_t ulen)
+{
+    if (!ulen || memchr(p + mlen + 1, '\t', ulen) || sr__check_request_uri(p + mlen + 1, ulen))
+        return false;
+    memset(sl, 0, sizeof *sl);
+    sl->is_request = true;
+    sl->method = (sr_str){p, mlen};
+    sl->method_id = sr_method_from_str(sl->method);
+    sl->uri = (sr_str){p + mlen + 1, ulen};
+    sl->version = (sr_str){p + mlen + 1 + ulen + 1, 7};
+    sl->version_major = 2;
+    sl->version_minor = 0;
+    return true;
+}
+
+/* "SIP/2.0 <status> <reason>" at @p p: a status of 100-699, a reason without CTL but HTAB
+ * (checked by the caller). */
+static void status_line(sr_start_line *sl, const char *p, unsigned status, size_t rlen)
+{
+    memset(sl, 0, sizeof *sl);
+    sl->version = (sr_str){p, 7};
+    sl->version_major = 2;
+    sl->version_minor = 0;
+    sl->status = status;
+    sl->reason = (sr_str){p + 12, rlen};
+}
+
 /* The message of what @p t holds (a start line ending at @p line_end, the empty line at
  * @p head): made from the fields as written (sr__msg_from_head), or parsed when there were more
  * than were noted. */
 static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg *like,
-                bool lazy_via, const sr_allocator *alloc)
+                bool lazy_via, const sr__head_known *known, const sr_allocator *alloc)
 {
     int rc = SR_EINVAL;
     if (t->nh <= TX_HDRS) {
@@ -143,8 +174,8 @@ static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg 
             h->value.p = t->p + (uintptr_t)h->value.p;
             h->raw.p = t->p + (uintptr_t)h->raw.p;
         }
-        rc = sr__msg_from_head(out, t->p, t->len, line_end, head, t->hv, t->nh, like, lazy_via,
-                               alloc);
+        rc = sr__msg_from_head_k(out, t->p, t->len, line_end, head, t->hv, t->nh, like, lazy_via,
+                                 known, alloc);
     }
     if (rc == SR_EINVAL) {
         sr_parse_opts po;
@@ -182,8 +213,8 @@ static void tx_init(tx *t, char *stackbuf, size_t n)
 }
 
 int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str via,
-                           const sr_str *route_vals, size_t nr, sr_str rr, int64_t mf,
-                           const sr_proxy_fwd_opts *o)
+                           const sr_via *via_parsed, const sr_str *route_vals, size_t nr, sr_str rr,
+                           int64_t mf, const sr_proxy_fwd_opts *o)
 {
     sr_str method = sr_msg_method_str(req), body = sr_msg_body(req);
     if (!plain_token(method) || ruri.len == 0 || body.len > UINT32_MAX)
@@ -197,8 +228,10 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     size_t cap = method.len + ruri.len + 16 + via.len + 8 + rr.len + 32 + 48 + body.len + 32;
     for (size_t i = 0; i < nr; i++)
         cap += route_vals[i].len + 9;
-    for (size_t i = 0; i < sr_msg_header_count(req); i++)
-        cap += sr_msg_header_at(req, i)->value.len + 40 + sr_msg_header_at(req, i)->name.len;
+    const sr_header *hs = req->hdrs; /* the index itself (msg_int.h): no call per field */
+    size_t nhs = req->nhdrs;
+    for (size_t i = 0; i < nhs; i++)
+        cap += hs[i].value.len + 40 + hs[i].name.len;
     for (size_t i = 0; i < o->n_headers; i++)
         cap += o->headers[i].name.len + o->headers[i].value.len + 4;
     char stackbuf[4096];
@@ -219,11 +252,23 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     put_str(&t, ruri);
     put(&t, " SIP/2.0\r\n", 10);
     size_t line_end = t.len - 2;
+    /* the start line and our Via (one value alone in its field) as written: not parsed */
+    sr_start_line sl;
+    sr_via top;
+    /* the client transaction reads the CSeq (RFC 3261 §17.1); To and From: on first use */
+    sr__head_known known = {NULL, NULL, SR__STALE_CSEQ};
+    if (t.ok && request_line(&sl, t.p, method.len, ruri.len))
+        known.sl = &sl;
+    size_t via_at = t.len + 5; /* after "Via: " */
     field(&t, SR_HDR_VIA, SR_STR_NULL, via);
+    if (t.ok && via_parsed && t.len == via_at + via.len + 2 &&
+        memcmp(t.p + via_at, via.p, via.len) == 0 &&
+        sr__via_move(&top, via_parsed, via.p, via.len, t.p + via_at))
+        known.top_via = &top;
     bool mf_done = false, route_done = false, rr_done = !rr.len;
     char num[24];
-    for (size_t i = 0; t.ok && i < sr_msg_header_count(req); i++) {
-        const sr_header *h = sr_msg_header_at(req, i);
+    for (size_t i = 0; t.ok && i < nhs; i++) {
+        const sr_header *h = &hs[i];
         switch (h->id) {
         case SR_HDR_CONTENT_LENGTH: break; /* recomputed below */
         case SR_HDR_MAX_FORWARDS:
@@ -260,7 +305,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     /* step 9: Content-Length as the printer computes it, then the body */
     size_t head = 0;
     end_head(&t, body, &head);
-    int rc = t.ok ? make(out, &t, line_end, head, req, false, o->alloc) : SR_EINVAL;
+    int rc = t.ok ? make(out, &t, line_end, head, req, false, &known, o->alloc) : SR_EINVAL;
     if (t.p != stackbuf)
         sr__free(o->alloc, t.p);
     return rc;
@@ -278,8 +323,10 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
             return SR_EINVAL;
     }
     size_t cap = 16 + reason.len + 32 + body.len + 32;
-    for (size_t i = 0; i < sr_msg_header_count(resp); i++)
-        cap += sr_msg_header_at(resp, i)->value.len + 40 + sr_msg_header_at(resp, i)->name.len;
+    const sr_header *hs = resp->hdrs; /* the index itself (msg_int.h): no call per field */
+    size_t nhs = resp->nhdrs;
+    for (size_t i = 0; i < nhs; i++)
+        cap += hs[i].value.len + 40 + hs[i].name.len;
     char stackbuf[4096];
     tx t;
     tx_init(&t, stackbuf, sizeof stackbuf);
@@ -296,27 +343,33 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     put_str(&t, reason);
     put(&t, "\r\n", 2);
     size_t line_end = t.len - 2;
+    sr_start_line sl;
+    status_line(&sl, t.p, status, reason.len);
+    /* the server transaction reads the To (its tag) and the CSeq (§17.2); From: on first use */
+    sr__head_known known = {t.ok ? &sl : NULL, NULL, SR__STALE_TO | SR__STALE_CSEQ};
     bool top_done = false;
-    for (size_t i = 0; t.ok && i < sr_msg_header_count(resp); i++) {
-        const sr_header *h = sr_msg_header_at(resp, i);
+    for (size_t i = 0; t.ok && i < nhs; i++) {
+        const sr_header *h = &hs[i];
         if (h->id == SR_HDR_CONTENT_LENGTH)
             continue; /* the printer computes it */
         if (h->id != SR_HDR_VIA || top_done) {
             field(&t, h->id, h->name, h->value);
             continue;
         }
-        /* §16.7 step 3: the topmost Via value is ours; a line "Via: a, b" keeps b. */
+        /* §16.7 step 3: the topmost Via value is ours; a line "Via: a, b" keeps b. A line
+         * without a comma holds one value (sr_value_next's own shortcut): ours, nothing kept. */
         top_done = true;
         size_t pos = 0, k = 0;
         sr_str v;
-        while (sr_value_next(h->value, &pos, &v)) {
+        bool one = !h->value.len || !memchr(h->value.p, ',', h->value.len);
+        while (!one && sr_value_next(h->value, &pos, &v)) {
             if (k++ > 0 && v.len)
                 field(&t, SR_HDR_VIA, SR_STR_NULL, v);
         }
     }
     size_t head = 0;
     end_head(&t, body, &head);
-    int rc = t.ok ? make(out, &t, line_end, head, resp, true, alloc) : SR_EINVAL;
+    int rc = t.ok ? make(out, &t, line_end, head, resp, true, &known, alloc) : SR_EINVAL;
     if (rc == 0)
         (*out)->clen_tail = true; /* fields added later print as a built message's would */
     if (t.p != stackbuf)

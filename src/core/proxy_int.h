@@ -44,14 +44,15 @@ void sr__proxy_keep_free(sr__proxy_kept *k, const sr_allocator *alloc);
 int sr__proxy_kept_msg(const sr__proxy_kept *k, sr_msg **out, const sr_allocator *alloc);
 
 /* proxy_fwd_text.c: the copy sr_proxy_forward() builds (§16.6), printed from @p req and parsed
- * once: Request-URI @p ruri, our Via value @p via, the Route values @p routes (written where
+ * once: Request-URI @p ruri, our Via value @p via (@p via_parsed, may be NULL: what
+ * sr_via_parse() gives for it, slices into it, taken instead of parsing it), the Route values @p routes (written where
  * the request's first Route was, else after its headers), our Record-Route value @p rr (empty:
  * none), Max-Forwards from @p mf, o->headers. 0 and *@p out; SR_ENOMEM; anything else (a
  * value to unfold or refuse, a parse that fails): the builder's way, which decides. */
 struct sr_proxy_fwd_opts;
 int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str via,
-                           const sr_str *routes, size_t nr, sr_str rr, int64_t mf,
-                           const struct sr_proxy_fwd_opts *o);
+                           const sr_via *via_parsed, const sr_str *routes, size_t nr, sr_str rr,
+                           int64_t mf, const struct sr_proxy_fwd_opts *o);
 
 /* The copy sr__proxy_upstream() builds with every Contact kept, printed from @p resp and made
  * a message without parsing it again (@p reason as given, not NULL): the same fields, the same

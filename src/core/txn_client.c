@@ -42,6 +42,10 @@ static bool vias_complete(const sr_msg *m)
          h = sr_msg_header_find(m, SR_HDR_VIA, h)) {
         size_t pos = 0;
         sr_str item;
+        if (h->value.len && !memchr(h->value.p, ',', h->value.len)) {
+            n++; /* one value: sr_value_next's own shortcut, without splitting it */
+            continue;
+        }
         while (sr_value_next(h->value, &pos, &item))
             n++;
     }

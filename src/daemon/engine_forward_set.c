@@ -73,7 +73,9 @@ static void cat(char *out, size_t cap, size_t *len, const char *p, size_t n)
 }
 
 /* A rule's target URI with "{{user}}" replaced by the Request-URI's user, NUL-terminated in
- * @p out (cut at @p cap - 1 bytes); its length. */
+ * @p out (cut at @p cap - 1 bytes); its length. The Request-URI passed the request checks
+ * (sr_proxy_check_request, §16.3 item 1: sr_uri_parse() accepts it): a sip or sips one's user
+ * is read without parsing it again. */
 static size_t expand(const sd_fwd_call *c, const char *u, char *out, size_t cap)
 {
     const char *at = strstr(u, "{{user}}");
@@ -83,7 +85,7 @@ static size_t expand(const sd_fwd_call *c, const char *u, char *out, size_t cap)
     } else {
         sr_uri ru;
         sr_str rq = sr_msg_request_uri(c->req), user = SR_STR("");
-        if (sr_uri_parse(&ru, rq.p, rq.len, NULL) == 0)
+        if (sd__valid_sip_user(rq, &ru.user) || sr_uri_parse(&ru, rq.p, rq.len, NULL) == 0)
             user = ru.user;
         cat(out, cap, &len, u, (size_t)(at - u));
         cat(out, cap, &len, user.p, user.len);
@@ -179,7 +181,8 @@ int sd__fwd_targets(sd_engine *e, sd_fwd_call *c, uint64_t now, unsigned *code, 
     c->next_group = 1001; /* after every q group */
     for (size_t i = 0; i < c->nt; i++)
         c->order[i] = (unsigned)i;
-    qsort_r(c->order, c->nt, sizeof(*c->order), order_cmp, c->t);
+    if (c->nt > 1)
+        qsort_r(c->order, c->nt, sizeof(*c->order), order_cmp, c->t);
     /* the replace shares: one draw per entry and call, in the order written */
     for (size_t i = 0; i < f->n_replaces; i++) {
         const sd_replace *r = &f->replaces[i];

@@ -322,6 +322,9 @@ const sd_rule *sd__rule_find_as(const sd_config *cf, const sr_msg *req, const sr
  * without parsing the URI again (the checks parsed it). */
 const sd_rule *sd__rule_find_checked(const sd_config *cf, const sr_msg *req, const sr_addr *src,
                                      unsigned codes[SD_MAX_CAPTURES]);
+/* The user of @p ru, a sip: or sips: URI that sr_uri_parse() accepts, as it would give it
+ * (p NULL: none), without parsing the rest; false for another scheme (then parse it). */
+bool sd__valid_sip_user(sr_str ru, sr_str *user);
 
 /* ------------------------------------------------------------------ engine_respond.c */
 

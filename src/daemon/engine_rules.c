@@ -27,7 +27,7 @@ static inline bool eq_cstr(sr_str s, const char *c)
  * parsing the rest: in such a URI the first '@' ends the userinfo (no '@' in host, params or
  * headers), and the user is the userinfo up to its ':' (password), as sr_uri_parse() says
  * (RFC 3261 §19.1.1, §25.1). false for another scheme (the caller parses it). */
-static bool valid_sip_user(sr_str ru, sr_str *user)
+bool sd__valid_sip_user(sr_str ru, sr_str *user)
 {
     size_t i;
     /* "sip:" or "sips:" in any case (| 0x20 folds exactly the letters' cases here) */
@@ -76,7 +76,7 @@ static bool rule_matches_as(const sd_rule *r, const sr_msg *req, const sr_addr *
     if (m->user || m->has_user_re || m->host || m->has_host_re) {
         sr_str ru = sr_msg_request_uri(req);
         sr_uri u;
-        if (!(valid && !m->host && !m->has_host_re && valid_sip_user(ru, &u.user)) &&
+        if (!(valid && !m->host && !m->has_host_re && sd__valid_sip_user(ru, &u.user)) &&
             sr_uri_parse(&u, ru.p, ru.len, NULL) != 0)
             return false;
         char buf[256];

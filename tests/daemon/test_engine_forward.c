@@ -507,6 +507,46 @@ static void t_failure_sweep_location(void **state)
     assert_true(n >= 20);
 }
 
+/* A target with {{user}}: the Request-URI's user as sr_uri_parse() gives it (the password
+ * and the parameters left out, escapes kept, sips as sip), read without parsing the URI again
+ * once the request checks (§16.3) passed. */
+static void t_target_user(void **state)
+{
+    (void)state;
+    static const char *const ruris[] = {"sip:bob@127.0.0.1", "sip:bob:secret@127.0.0.1",
+                                        "sip:a%41b@127.0.0.1;transport=udp", "sips:carol@127.0.0.1",
+                                        "SIP:Dave@127.0.0.1:5060"};
+    static const char yaml[] = "rules:\n"
+                               "  - name: fwd\n"
+                               "    forward: \"sip:{{user}}@127.0.0.1:5071\"\n";
+    for (size_t i = 0; i < sizeof ruris / sizeof ruris[0]; i++) {
+        eh_cap c = {0};
+        sd_engine *e = engine_from(yaml, &c, NULL);
+        char req[1024];
+        snprintf(req, sizeof req,
+                 "INVITE %s SIP/2.0\r\n"
+                 "Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKuser%zu;rport\r\n"
+                 "Max-Forwards: 70\r\n"
+                 "From: <sip:alice@127.0.0.1>;tag=ft1\r\n"
+                 "To: <sip:bob@127.0.0.1>\r\n"
+                 "Call-ID: fwd-user-%zu\r\n"
+                 "CSeq: 1 INVITE\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 ruris[i], i, i);
+        feed_from(e, &c, req, "127.0.0.1", 5062);
+        sr_uri u;
+        assert_int_equal(sr_uri_parse(&u, ruris[i], strlen(ruris[i]), NULL), 0);
+        char want[128];
+        snprintf(want, sizeof want, "INVITE sip:%.*s@127.0.0.1:5071 SIP/2.0\r\n", (int)u.user.len,
+                 u.user.p);
+        if (count_to(&c, 5071, want) != 1)
+            fail_msg("%s: no \"%s\" sent", ruris[i], want);
+        answer(e, &c, 5071, 486, "u1");
+        assert_string_equal(upstream(&c), "486");
+        eh_finish(e, &c, 100000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +555,7 @@ int main(void)
         cmocka_unit_test(t_hold_bounded),     cmocka_unit_test(t_failure_sweep),
         cmocka_unit_test(t_location_recurse), cmocka_unit_test(t_recurse_sequential_q),
         cmocka_unit_test(t_recurse_bound),    cmocka_unit_test(t_failure_sweep_location),
+        cmocka_unit_test(t_target_user),
     };
     return cmocka_run_group_tests_name("engine_forward", tests, NULL, NULL);
 }

@@ -530,11 +530,250 @@ static void t_our_via(void **state)
     }
 }
 
+/* Forward @p req to @p target with @p o and compare the copy with the parse of its bytes;
+ * whether the copy was made in the plain case. Its CSeq, the request's bytes, is the
+ * request's value moved, not left to parse (stale); To and From are left to parse. */
+static bool forward_opts_compare(const char *label, const sr_msg *req, sr_str target,
+                                 const sr_proxy_fwd_opts *o)
+{
+    sr_msg *f = NULL;
+    if (sr_proxy_forward(&f, req, target, NULL, 2, o) != 0)
+        return false;
+    bool parsed = f->bytes != NULL && !f->built;
+    if (parsed) {
+        if (f->stale != (SR__STALE_TO | SR__STALE_FROM))
+            fail_msg("%s: stale 0x%x, not To and From alone", label, (unsigned)f->stale);
+        sr_msg *p = parse_all(f->bytes, f->size);
+        if (!p)
+            fail_msg("%s: the forwarded copy does not parse", label);
+        same_msg(label, f, p);
+        sr_msg_free(p);
+    }
+    sr_msg_free(f);
+    return parsed;
+}
+
+/* The Request-Line as written (not parsed) against the parser, with every byte value in the
+ * Request-URI, and first in it (HTAB there is refused by the parser: the builder's way). */
+static void t_known_request_line(void **state)
+{
+    (void)state;
+    sr_msg *req = ph_request(NULL, NULL);
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    size_t direct = 0;
+    for (int c = 1; c < 256; c++) {
+        for (int first = 0; first < 2; first++) {
+            char uri[16], label[48];
+            int n = snprintf(uri, sizeof uri, "%ssip:a%cb@h", first ? "x" : "", c);
+            if (first)
+                uri[0] = (char)c;
+            snprintf(label, sizeof label, "Request-URI byte %d%s", c, first ? " first" : "");
+            /* made in the plain case exactly when the parser takes this Request-Line */
+            char line[64];
+            int ln =
+                snprintf(line, sizeof line, "INVITE %s SIP/2.0\r\nContent-Length: 0\r\n\r\n", uri);
+            sr_msg *lm = parse_all(line, (size_t)ln);
+            bool made = forward_opts_compare(label, req, (sr_str){uri, (size_t)n}, &o);
+            if (made != (lm != NULL))
+                fail_msg("%s: made %d, the parser takes it %d", label, made, lm != NULL);
+            direct += made;
+            sr_msg_free(lm);
+        }
+    }
+    assert_true(direct > 200); /* most bytes are taken somewhere in the URI */
+    sr_msg_free(req);
+}
+
+/* Our Via made from its pieces (not parsed) against the parser: hosts, transports, ports and
+ * rport; a host or transport of another shape is parsed (the same value either way). */
+static void t_known_via(void **state)
+{
+    (void)state;
+    static const char *const hosts[] = {"proxy.example.org", "192.0.2.1", "a_b-c.", "x",
+                                        "[2001:db8::1]",     "[::1]"};
+    static const char *const tps[] = {"UDP", "tcp", "X-Y.1", "", "SCTP"};
+    static const uint16_t ports[] = {0, 1, 5060, 65535};
+    sr_msg *req = ph_request(NULL, NULL);
+    size_t direct = 0;
+    for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++) {
+        for (size_t t = 0; t < sizeof tps / sizeof tps[0]; t++) {
+            for (size_t p = 0; p < sizeof ports / sizeof ports[0]; p++) {
+                for (int rport = 0; rport < 2; rport++) {
+                    sr_proxy_fwd_opts o;
+                    ph_opts(&o);
+                    o.via_host = sr_str_from_cstr(hosts[h]);
+                    o.via_transport = sr_str_from_cstr(tps[t]);
+                    o.via_port = ports[p];
+                    o.via_rport = rport;
+                    char label[96];
+                    snprintf(label, sizeof label, "Via %s %s %u%s", tps[t], hosts[h],
+                             (unsigned)ports[p], rport ? " rport" : "");
+                    direct += forward_opts_compare(label, req, SR_STR("sip:b@192.0.2.4"), &o);
+                }
+            }
+        }
+    }
+    assert_int_equal(direct, 6 * 5 * 4 * 2);
+    sr_msg_free(req);
+}
+
+/* The Status-Line as written (not parsed) against the parser: the ends of the code range, an
+ * empty reason, one with HTAB and bytes over 0x7f. */
+static void t_known_status_line(void **state)
+{
+    (void)state;
+    static const unsigned codes[] = {100, 199, 200, 486, 699};
+    static const char *const reasons[] = {"", "Busy Here", "a\tb", "\xc3\xa9t\xc3\xa9", " x "};
+    sr_msg *resp = ph_parse(responses[0]);
+    assert_non_null(resp);
+    for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++) {
+        for (size_t r = 0; r < sizeof reasons / sizeof reasons[0]; r++) {
+            sr_msg *t = NULL;
+            assert_int_equal(sr__proxy_upstream(&t, resp, codes[c], sr_str_from_cstr(reasons[r]),
+                                                SR__KEEP_CONTACTS, tu_allocator()),
+                             0);
+            assert_false(t->built);
+            /* To and CSeq: the response's, moved; From: parsed on first use */
+            assert_int_equal(t->stale, SR__STALE_FROM);
+            char label[48];
+            snprintf(label, sizeof label, "status %u reason %zu", codes[c], r);
+            sr_msg *p = parse_all(t->bytes, t->size);
+            assert_non_null(p);
+            same_msg(label, t, p);
+            sr_msg_free(p);
+            sr_msg_free(t);
+        }
+    }
+    sr_msg_free(resp);
+}
+
+/* §16.6 step 8: the branch (and the loop part in it) goes on the wire and a loop is found by
+ * computing it again, so its value never changes with how it is computed: pinned to what
+ * 7e13b42 computes, with the zero key and another, buffered and chained (long fields). */
+static void t_branch_pinned(void **state)
+{
+    (void)state;
+    static const char head[] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+                               "Via: SIP/2.0/UDP pc.example.net:5062;branch=z9hG4bKpin1;rport\r\n"
+                               "Max-Forwards: 70\r\n"
+                               "To: Bob <sip:bob@example.com>;tag=t1\r\n"
+                               "From: Alice <sip:alice@example.net>;tag=f1\r\n"
+                               "Call-ID: pin-1@pc\r\n"
+                               "CSeq: 314159 INVITE\r\n"
+                               "Route: <sip:proxy.example.org;lr>, <sip:next.example.net;lr>\r\n"
+                               "Proxy-Require: foo\r\n"
+                               "Content-Length: 0\r\n";
+    char txt[2048], pa[1001];
+    memset(pa, 'a', 1000);
+    pa[1000] = '\0';
+    uint8_t key[SR_BUILD_KEY_LEN];
+    for (int i = 0; i < SR_BUILD_KEY_LEN; i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+    static const struct {
+        bool key, chained;
+        unsigned index;
+        uint64_t loop;
+        const char *branch;
+    } want[] = {
+        {false, false, 3, 0x02b033a767f84f32ull, "z9hG4bKsr02b033a767f84f32.e6ddfc79.3"},
+        {true, false, 3, 0x50bab063cb38160dull, "z9hG4bKsr50bab063cb38160d.5bbb1085.3"},
+        {true, true, 0, 0xda9ab90ff804cd2eull, "z9hG4bKsrda9ab90ff804cd2e.5bbb1085.0"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        snprintf(txt, sizeof txt, "%s%s%s%s\r\n", head,
+                 want[i].chained ? "Proxy-Authorization: Digest username=\"" : "",
+                 want[i].chained ? pa : "", want[i].chained ? "\"\r\n" : "");
+        sr_msg *req = ph_parse(txt);
+        assert_non_null(req);
+        sr_proxy_fwd_opts o;
+        ph_opts(&o);
+        o.key = want[i].key ? key : NULL;
+        assert_true(sr_proxy_loop_key(req, &o) == want[i].loop);
+        char b[SR_PROXY_BRANCH_MAX];
+        ptrdiff_t n = sr_proxy_branch_id(req, &o, want[i].index, b);
+        assert_true(n > 0);
+        assert_string_equal(b, want[i].branch);
+        sr_msg_free(req);
+    }
+}
+
+/* A field the copy writes from the request's field against the builder's bytes
+ * (sr_msg_add_header, then printed): each line shape below in a request printed from it, and
+ * in the same request with a folded field, which only the builder takes; the two copies print
+ * the same bytes (names canonical, values trimmed; a CTL refused either way). */
+static void t_field_lines_as_built(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "CSeq: 4 INVITE\r\n",
+        "cseq: 4 INVITE\r\n",
+        "CSEQ: 4 INVITE\r\n",
+        "CSeq : 4 INVITE\r\n",
+        "CSeq:4 INVITE\r\n",
+        "CSeq:  4 INVITE\r\n",
+        "CSeq: 4 INVITE \r\n",
+        "CSeq:\t4 INVITE\r\n",
+        "CSeq: 4 INVITE\t\r\n",
+        "Call-ID: a\tb@c\r\n",
+        "Call-ID: a\001b@c\r\n",
+        "Call-ID: ab@c\x7f\r\n",
+        "X-Odd: v\r\n",
+        "x-odd: v\r\n",
+        "X-Odd:v\r\n",
+        "X-Odd : v\r\n",
+        "X-Odd: \r\n",
+        "X-Odd:\r\n",
+        "Subject: \xc3\xa9t\xc3\xa9\r\n",
+        "Record-Route: <sip:up.example.com;lr>\r\n",
+        "record-route: <sip:up.example.com;lr>\r\n",
+        "t: <sip:bob@example.com>\r\n",
+        "To: <sip:bob@example.com>\r\n",
+    };
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    o.record_route = SR_STR("sip:proxy.example.org");
+    size_t lined = 0;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char a[1024], b[1024];
+        static const char head[] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+                                   "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKlines\r\n"
+                                   "From: <sip:alice@example.com>;tag=a1\r\n"
+                                   "Call-ID: lines@192.0.2.1\r\n";
+        snprintf(a, sizeof a, "%s%sX-Fold: a b\r\nContent-Length: 0\r\n\r\n", head, lines[i]);
+        snprintf(b, sizeof b, "%s%sX-Fold: a\r\n b\r\nContent-Length: 0\r\n\r\n", head, lines[i]);
+        sr_msg *ra = ph_parse(a), *rb = ph_parse(b), *fa = NULL, *fb = NULL;
+        assert_non_null(ra);
+        assert_non_null(rb);
+        int rca = sr_proxy_forward(&fa, ra, SR_STR("sip:bob@192.0.2.4"), NULL, 1, &o);
+        int rcb = sr_proxy_forward(&fb, rb, SR_STR("sip:bob@192.0.2.4"), NULL, 1, &o);
+        assert_int_equal(rca, rcb); /* a CTL in a value: refused either way (the builder) */
+        if (rca == 0) {
+            assert_true(fb->built); /* the folded field: the builder's way */
+            lined += !fa->built;
+            char *pa = printed(fa), *pb = printed(fb);
+            if (strcmp(pa, pb) != 0)
+                fail_msg("line %zu: printed differs\n--- from lines\n%s\n--- built\n%s", i, pa, pb);
+            free(pa);
+            free(pb);
+        }
+        sr_msg_free(fa);
+        sr_msg_free(fb);
+        sr_msg_free(ra);
+        sr_msg_free(rb);
+    }
+    assert_int_equal(lined, sizeof lines / sizeof lines[0] - 2); /* \x01 and DEL: the builder */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(t_copy_as_parsed),       TU_TEST(t_copy_as_parsed_rfc4475), TU_TEST(t_from_head),
-        TU_TEST(t_like_only_same_bytes), TU_TEST(t_upstream_as_built),      TU_TEST(t_our_via),
+        TU_TEST(t_copy_as_parsed),     TU_TEST(t_copy_as_parsed_rfc4475),
+        TU_TEST(t_from_head),          TU_TEST(t_like_only_same_bytes),
+        TU_TEST(t_upstream_as_built),  TU_TEST(t_our_via),
+        TU_TEST(t_branch_pinned),      TU_TEST(t_field_lines_as_built),
+        TU_TEST(t_known_request_line), TU_TEST(t_known_via),
+        TU_TEST(t_known_status_line),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
 }
