@@ -468,7 +468,7 @@ int sr__msg_parse_rest(sr_msg **out, const char *buf, size_t len, const sr_parse
     int rc = assemble(&m, buf, size, head, sl, hv, nh, plain, cl, drop_body, opts->alloc, err);
     if (rc)
         return rc;
-    rc = parse_eager(m);
+    rc = parse_eager(m, NULL);
     if (rc) {
         sr__perr(err, rc, 0, SR_HDR_NONE, "Out of memory");
         sr_msg_free(m);
