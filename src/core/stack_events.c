@@ -12,21 +12,20 @@ void sr__qev_release(sr_stack *s, sr__qev *e)
     sr__free(s->alloc, e->bytes);
     if (e->msg != NULL)
         sr_msg_free(e->msg);
+    if (e->lent)
+        s->n_lent--;
     memset(e, 0, sizeof(*e));
 }
 
-/* Queue @p ev with a copy of @p bytes; the queue takes @p msg (freed on failure too). */
-int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg)
+/* The next free slot of the queue, grown when full (counted in q_len by the caller). NULL:
+ * SR_ENOMEM. */
+static sr__qev *queue_slot(sr_stack *s)
 {
-    int err = 0;
-    char *copy = NULL;
     if (s->q_len == s->q_cap) {
         size_t ncap = s->q_cap ? s->q_cap * 2 : 16;
         sr__qev *nq = sr__malloc(s->alloc, ncap * sizeof(*nq));
-        if (nq == NULL) {
-            err = SR_ENOMEM;
-            goto out;
-        }
+        if (nq == NULL)
+            return NULL;
         for (size_t i = 0; i < s->q_len; i++)
             nq[i] = s->q[(s->q_head + i) % s->q_cap];
         sr__free(s->alloc, s->q);
@@ -34,29 +33,58 @@ int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_
         s->q_cap = ncap;
         s->q_head = 0;
     }
-    if (bytes != NULL) {
-        copy = sr__malloc(s->alloc, len ? len : 1);
-        if (copy == NULL) {
-            err = SR_ENOMEM;
-            goto out;
-        }
-        memcpy(copy, bytes, len);
-    }
-    sr__qev *e = &s->q[(s->q_head + s->q_len) % s->q_cap];
-    e->ev = *ev;
-    e->ev.data = copy;
-    e->ev.len = bytes != NULL ? len : 0;
-    e->ev.msg = msg;
-    e->bytes = copy;
-    e->msg = msg;
-    s->q_len++;
-    return 0;
-out:
-    if (msg != NULL)
-        sr_msg_free(msg);
-    return err;
+    return &s->q[(s->q_head + s->q_len) % s->q_cap];
 }
 
+/* Queue @p ev: its data @p data / @p len; @p own (freed with s->alloc) and @p msg owned by
+ * the event; @p lent when @p data is a transaction's buffer. */
+static void queue_put(sr_stack *s, sr__qev *e, const sr_event *ev, const char *data, size_t len,
+                      char *own, sr_msg *msg, bool lent)
+{
+    e->ev = *ev;
+    e->ev.data = data;
+    e->ev.len = len;
+    e->ev.msg = msg;
+    e->bytes = own;
+    e->msg = msg;
+    e->lent = lent;
+    s->n_lent += lent;
+    s->q_len++;
+}
+
+/* Queue @p ev with a copy of @p bytes; the queue takes @p msg (freed on failure too). */
+int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg)
+{
+    char *copy = NULL;
+    sr__qev *e = queue_slot(s);
+    if (e != NULL && bytes != NULL && (copy = sr__malloc(s->alloc, len ? len : 1)) != NULL)
+        memcpy(copy, bytes, len);
+    if (e == NULL || (bytes != NULL && copy == NULL)) {
+        if (msg != NULL)
+            sr_msg_free(msg);
+        return SR_ENOMEM;
+    }
+    queue_put(s, e, ev, copy, bytes != NULL ? len : 0, copy, msg, false);
+    return 0;
+}
+
+/* Queue SR_EV_SEND @p ev with the bytes of @p b, taken without a copy: @p b (allocated with
+ * s->alloc) is left empty. On failure (SR_ENOMEM) @p b keeps them. */
+int sr__emit_give(sr_stack *s, const sr_event *ev, sr_buf *b)
+{
+    sr__qev *e = queue_slot(s);
+    if (e == NULL)
+        return SR_ENOMEM;
+    queue_put(s, e, ev, b->p != NULL ? b->p : "", b->len, b->p, NULL, false);
+    sr_buf_init(b, b->alloc);
+    return 0;
+}
+
+/* Queue SR_EV_SEND of @p t, lending @p b, one of @p t's buffers: no copy. The transaction
+ * keeps the buffer, and whatever would write to it or free it while an event lends it calls
+ * sr__buf_unlend first (the event then owns the bytes): the data stays valid until the poll
+ * after the event, whatever becomes of @p t in between (it may end in the same step: a
+ * reliable INVITE client right after its ACK, a non-INVITE server after its final). */
 int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status)
 {
     sr_event ev;
@@ -69,7 +97,44 @@ int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned statu
     ev.reliable = t->reliable;
     ev.status = status;
     ev.user = t->user;
-    return sr__emit(s, &ev, b->p != NULL ? b->p : "", b->len, NULL);
+    sr__qev *e = queue_slot(s);
+    if (e == NULL)
+        return SR_ENOMEM;
+    queue_put(s, e, &ev, b->p != NULL ? b->p : "", b->len, NULL, NULL, b->p != NULL);
+    return 0;
+}
+
+/* One event lending @p p: it lends no more (the caller gives it the bytes, or it is older
+ * than the event that gets them); *@p owner is the newest such event so far. */
+static void unlend_one(sr_stack *s, sr__qev *e, const char *p, sr__qev **owner)
+{
+    if (!e->lent || e->ev.data != p)
+        return;
+    e->lent = false;
+    s->n_lent--;
+    *owner = e;
+}
+
+void sr__buf_unlend_slow(sr_stack *s, sr_buf *b)
+{
+    /* Events are released in queue order (cur first): the newest event lending the buffer
+     * is released last, so it takes the buffer, and the older ones read it until then. */
+    sr__qev *owner = NULL;
+    unlend_one(s, &s->cur, b->p, &owner);
+    for (size_t i = 0; i < s->q_len; i++)
+        unlend_one(s, &s->q[(s->q_head + i) % s->q_cap], b->p, &owner);
+    if (owner == NULL)
+        return;
+    /* The buffer leaves the transaction: out of s->mem (sr_stack_memory counts what
+     * transactions retain) and freed with the stack's allocator when its event goes. */
+    owner->bytes = sr__talloc_disown(s, b->p);
+    sr_buf_init(b, b->alloc);
+}
+
+void sr__buf_release(sr_stack *s, sr_buf *b)
+{
+    sr__buf_unlend(s, b);
+    sr_buf_cleanup(b);
 }
 
 int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer)
