@@ -173,7 +173,13 @@ static inline void sr__buf_unlend(sr_stack *s, sr_buf *b)
         sr__buf_unlend_slow(s, b);
 }
 /* sr__buf_unlend, then sr_buf_cleanup. */
-void sr__buf_release(sr_stack *s, sr_buf *b);
+static inline void sr__buf_release(sr_stack *s, sr_buf *b)
+{
+    if (b->p == NULL)
+        return;
+    sr__buf_unlend(s, b);
+    sr_buf_cleanup(b);
+}
 int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer);
 void sr__qev_release(sr_stack *s, sr__qev *e);
 int sr__queue_pop(sr_stack *s, sr_event *ev);
