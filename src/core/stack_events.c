@@ -173,10 +173,16 @@ int sr__queue_pop(sr_stack *s, sr_event *ev)
     sr__qev_release(s, &s->cur);
     if (s->q_len == 0)
         return SR_ENOTFOUND;
-    s->cur = s->q[s->q_head];
+    /* cur takes what the event owns, and the pointer sr__buf_unlend compares: its other
+     * fields are read from the caller's copy, never from cur */
+    const sr__qev *e = &s->q[s->q_head];
+    s->cur.bytes = e->bytes;
+    s->cur.msg = e->msg;
+    s->cur.lent = e->lent;
+    s->cur.ev.data = e->ev.data;
+    *ev = e->ev;
     s->q_head = q_at(s, 1);
     s->q_len--;
-    *ev = s->cur.ev;
     return 0;
 }
 

@@ -141,7 +141,9 @@ struct sr_stack {
     size_t n_retx_2xx; /* transactions resending a 2xx (SR_SEND_RETX_2XX): ACKs look them up */
     sr__qev *q;
     size_t q_head, q_len, q_cap;
-    sr__qev cur;   /* the event handed out by the last poll */
+    /* what the event handed out by the last poll owns (bytes, msg, lent) and its ev.data
+     * (sr__buf_unlend compares it); its other fields are not kept */
+    sr__qev cur;
     size_t n_lent; /* events (queued and cur) lending a transaction's buffer */
 };
 
