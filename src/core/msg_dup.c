@@ -7,11 +7,13 @@
 /* A message's arena is a short chain (chunks double): more would take terabytes. */
 #define MAX_SEGS 48
 
-/* One run of old arena bytes [lo, hi] and where it starts in the copy. @p hi is inclusive: a
- * slice may end (or an empty one start) exactly at the end of what was allocated. */
+/* One run of old arena bytes [lo, hi] and where it starts in the copy (off; dst once the
+ * copy's bytes are known). @p hi is inclusive: a slice may end (or an empty one start)
+ * exactly at the end of what was allocated. */
 typedef struct seg {
     uintptr_t lo, hi;
     size_t off;
+    char *dst;
 } seg;
 
 typedef struct reloc {
@@ -22,14 +24,14 @@ typedef struct reloc {
 
 /* Where @p p lands in the copy. Pointers outside the old arena (static text: canonical
  * header names, "SIP/2.0") and NULL stay as they are. */
-static const void *move_ptr(const reloc *r, const void *p)
+static inline const void *move_ptr(const reloc *r, const void *p)
 {
+    /* one unsigned compare a run: below lo wraps above hi - lo (NULL too: lo is not 0) */
     uintptr_t u = (uintptr_t)p;
-    if (p == NULL)
-        return NULL;
     for (size_t i = 0; i < r->n; i++) {
-        if (u >= r->s[i].lo && u <= r->s[i].hi)
-            return r->base + r->s[i].off + (u - r->s[i].lo);
+        uintptr_t d = u - r->s[i].lo;
+        if (d <= r->s[i].hi - r->s[i].lo)
+            return r->s[i].dst + d;
     }
     return p;
 }
@@ -117,8 +119,10 @@ int sr__msg_dup(sr_msg **out, const sr_msg *m, const sr_allocator *alloc, bool d
         return rc;
     r.base = (char *)a.head + SR__CHUNK_HDR;
     a.head->used = total;
-    for (size_t i = 0; i < r.n; i++)
-        memcpy(r.base + r.s[i].off, (const void *)r.s[i].lo, (size_t)(r.s[i].hi - r.s[i].lo));
+    for (size_t i = 0; i < r.n; i++) {
+        r.s[i].dst = r.base + r.s[i].off;
+        memcpy(r.s[i].dst, (const void *)r.s[i].lo, (size_t)(r.s[i].hi - r.s[i].lo));
+    }
 
     sr_msg *d = (sr_msg *)(uintptr_t)move_ptr(&r, m);
     d->arena = a;
