@@ -17,6 +17,8 @@ typedef struct seg {
 } seg;
 
 typedef struct reloc {
+    uintptr_t lo0, span0; /* s[0], as move_ptr reads it */
+    char *dst0;
     seg s[MAX_SEGS];
     size_t n;
     char *base; /* the copy's bytes */
@@ -24,16 +26,24 @@ typedef struct reloc {
 
 /* Where @p p lands in the copy. Pointers outside the old arena (static text: canonical
  * header names, "SIP/2.0") and NULL stay as they are. */
-static inline const void *move_ptr(const reloc *r, const void *p)
+static const void *move_ptr_rest(const reloc *r, const void *p)
 {
-    /* one unsigned compare a run: below lo wraps above hi - lo (NULL too: lo is not 0) */
     uintptr_t u = (uintptr_t)p;
-    for (size_t i = 0; i < r->n; i++) {
-        uintptr_t d = u - r->s[i].lo;
-        if (d <= r->s[i].hi - r->s[i].lo)
-            return r->s[i].dst + d;
+    for (size_t i = 1; i < r->n; i++) {
+        if (u >= r->s[i].lo && u <= r->s[i].hi)
+            return r->s[i].dst + (u - r->s[i].lo);
     }
     return p;
+}
+
+static inline const void *move_ptr(const reloc *r, const void *p)
+{
+    /* The first run holds the struct and the head's bytes, where nearly every slice
+     * points: one unsigned compare (below lo wraps above the span; NULL too, lo is not 0). */
+    uintptr_t d = (uintptr_t)p - r->lo0;
+    if (d <= r->span0)
+        return r->dst0 + d;
+    return move_ptr_rest(r, p);
 }
 
 static void move_str(const reloc *r, sr_str *s)
@@ -123,6 +133,9 @@ int sr__msg_dup(sr_msg **out, const sr_msg *m, const sr_allocator *alloc, bool d
         r.s[i].dst = r.base + r.s[i].off;
         memcpy(r.s[i].dst, (const void *)r.s[i].lo, (size_t)(r.s[i].hi - r.s[i].lo));
     }
+    r.lo0 = r.s[0].lo; /* plan() gives at least one run: the struct's chunk */
+    r.span0 = r.s[0].hi - r.s[0].lo;
+    r.dst0 = r.s[0].dst;
 
     sr_msg *d = (sr_msg *)(uintptr_t)move_ptr(&r, m);
     d->arena = a;
