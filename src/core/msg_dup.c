@@ -83,6 +83,8 @@ static int plan(reloc *r, const sr_msg *m, uintptr_t gap_lo, uintptr_t gap_hi, s
 {
     size_t off = 0;
     r->n = 0;
+    r->lo0 = UINTPTR_MAX; /* (a message always has a chunk: set below) */
+    r->span0 = 0;
     for (const sr__chunk *c = m->arena.head; c != NULL; c = c->next) {
         uintptr_t lo = (uintptr_t)c + SR__CHUNK_HDR, hi = lo + c->used;
         uintptr_t cut[2][2] = {{lo, hi}, {0, 0}};
@@ -97,6 +99,10 @@ static int plan(reloc *r, const sr_msg *m, uintptr_t gap_lo, uintptr_t gap_hi, s
             if (r->n == MAX_SEGS)
                 return SR_ENOMEM;
             off = align16(off); /* keeps every allocation's 16-byte alignment */
+            if (r->n == 0) {    /* the run move_ptr checks first (at offset 0) */
+                r->lo0 = cut[i][0];
+                r->span0 = cut[i][1] - cut[i][0];
+            }
             r->s[r->n].lo = cut[i][0];
             r->s[r->n].hi = cut[i][1];
             r->s[r->n].off = off;
@@ -133,9 +139,7 @@ int sr__msg_dup(sr_msg **out, const sr_msg *m, const sr_allocator *alloc, bool d
         r.s[i].dst = r.base + r.s[i].off;
         memcpy(r.s[i].dst, (const void *)r.s[i].lo, (size_t)(r.s[i].hi - r.s[i].lo));
     }
-    r.lo0 = r.s[0].lo; /* plan() gives at least one run: the struct's chunk */
-    r.span0 = r.s[0].hi - r.s[0].lo;
-    r.dst0 = r.s[0].dst;
+    r.dst0 = r.base; /* the first run is copied at offset 0 */
 
     sr_msg *d = (sr_msg *)(uintptr_t)move_ptr(&r, m);
     d->arena = a;
