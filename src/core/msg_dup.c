@@ -24,8 +24,8 @@ typedef struct reloc {
     char *base; /* the copy's bytes */
 } reloc;
 
-/* Where @p p lands in the copy. Pointers outside the old arena (static text: canonical
- * header names, "SIP/2.0") and NULL stay as they are. */
+/* Where @p p lands in the copy (move_ptr, the runs after the first). Pointers outside the
+ * old arena (static text: canonical header names, "SIP/2.0") and NULL stay as they are. */
 static const void *move_ptr_rest(const reloc *r, const void *p)
 {
     uintptr_t u = (uintptr_t)p;

@@ -42,8 +42,8 @@ static int queue_grow(sr_stack *s)
     return 0;
 }
 
-/* The next free slot of the queue, its event cleared; queue_put fills the rest and counts
- * it. NULL: SR_ENOMEM. */
+/* The next free slot of the queue (grown when full), as a released event left it: the
+ * caller writes its event, queue_put the rest, and counts it. NULL: SR_ENOMEM. */
 static inline sr__qev *queue_slot(sr_stack *s)
 {
     if (s->q_len == s->q_cap && queue_grow(s) != 0)
