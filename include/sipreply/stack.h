@@ -104,6 +104,14 @@ typedef enum sr_event_kind {
  * One output of the stack. Pointers (data, msg) belong to the stack and stay valid until the
  * next sr_stack_poll() or sr_stack_free().
  *
+ * Lent bytes: the data of SR_EV_SEND is not a copy made for the event but lent: the bytes the
+ * transaction keeps for its retransmissions (its printed request, its last response, the ACK
+ * of an INVITE client, a reliable 1xx), or the message printed for a send without a
+ * transaction. They stay valid until the next sr_stack_poll() or sr_stack_free() whatever
+ * the calls in between do to the transaction (when it ends, or replaces the response it
+ * keeps, while an event lends its bytes, the event takes them over, without a copy); send
+ * them or copy them before that poll.
+ *
  * Lent messages: the msg of SR_EV_REQUEST and SR_EV_RESPONSE is the message sr_stack_receive()
  * parsed from the bytes, lent to the TU: the stack parses a received message once, and a
  * server transaction keeps its own head-only copy made from that parse (sr_msg_dup's arena

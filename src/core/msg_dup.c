@@ -7,31 +7,43 @@
 /* A message's arena is a short chain (chunks double): more would take terabytes. */
 #define MAX_SEGS 48
 
-/* One run of old arena bytes [lo, hi] and where it starts in the copy. @p hi is inclusive: a
- * slice may end (or an empty one start) exactly at the end of what was allocated. */
+/* One run of old arena bytes [lo, hi] and where it starts in the copy (off; dst once the
+ * copy's bytes are known). @p hi is inclusive: a slice may end (or an empty one start)
+ * exactly at the end of what was allocated. */
 typedef struct seg {
     uintptr_t lo, hi;
     size_t off;
+    char *dst;
 } seg;
 
 typedef struct reloc {
+    uintptr_t lo0, span0; /* s[0], as move_ptr reads it */
+    char *dst0;
     seg s[MAX_SEGS];
     size_t n;
     char *base; /* the copy's bytes */
 } reloc;
 
-/* Where @p p lands in the copy. Pointers outside the old arena (static text: canonical
- * header names, "SIP/2.0") and NULL stay as they are. */
-static const void *move_ptr(const reloc *r, const void *p)
+/* Where @p p lands in the copy (move_ptr, the runs after the first). Pointers outside the
+ * old arena (static text: canonical header names, "SIP/2.0") and NULL stay as they are. */
+static const void *move_ptr_rest(const reloc *r, const void *p)
 {
     uintptr_t u = (uintptr_t)p;
-    if (p == NULL)
-        return NULL;
-    for (size_t i = 0; i < r->n; i++) {
+    for (size_t i = 1; i < r->n; i++) {
         if (u >= r->s[i].lo && u <= r->s[i].hi)
-            return r->base + r->s[i].off + (u - r->s[i].lo);
+            return r->s[i].dst + (u - r->s[i].lo);
     }
     return p;
+}
+
+static inline const void *move_ptr(const reloc *r, const void *p)
+{
+    /* The first run holds the struct and the head's bytes, where nearly every slice
+     * points: one unsigned compare (below lo wraps above the span; NULL too, lo is not 0). */
+    uintptr_t d = (uintptr_t)p - r->lo0;
+    if (d <= r->span0)
+        return r->dst0 + d;
+    return move_ptr_rest(r, p);
 }
 
 static void move_str(const reloc *r, sr_str *s)
@@ -71,6 +83,8 @@ static int plan(reloc *r, const sr_msg *m, uintptr_t gap_lo, uintptr_t gap_hi, s
 {
     size_t off = 0;
     r->n = 0;
+    r->lo0 = UINTPTR_MAX; /* (a message always has a chunk: set below) */
+    r->span0 = 0;
     for (const sr__chunk *c = m->arena.head; c != NULL; c = c->next) {
         uintptr_t lo = (uintptr_t)c + SR__CHUNK_HDR, hi = lo + c->used;
         uintptr_t cut[2][2] = {{lo, hi}, {0, 0}};
@@ -85,6 +99,10 @@ static int plan(reloc *r, const sr_msg *m, uintptr_t gap_lo, uintptr_t gap_hi, s
             if (r->n == MAX_SEGS)
                 return SR_ENOMEM;
             off = align16(off); /* keeps every allocation's 16-byte alignment */
+            if (r->n == 0) {    /* the run move_ptr checks first (at offset 0) */
+                r->lo0 = cut[i][0];
+                r->span0 = cut[i][1] - cut[i][0];
+            }
             r->s[r->n].lo = cut[i][0];
             r->s[r->n].hi = cut[i][1];
             r->s[r->n].off = off;
@@ -117,8 +135,11 @@ int sr__msg_dup(sr_msg **out, const sr_msg *m, const sr_allocator *alloc, bool d
         return rc;
     r.base = (char *)a.head + SR__CHUNK_HDR;
     a.head->used = total;
-    for (size_t i = 0; i < r.n; i++)
-        memcpy(r.base + r.s[i].off, (const void *)r.s[i].lo, (size_t)(r.s[i].hi - r.s[i].lo));
+    for (size_t i = 0; i < r.n; i++) {
+        r.s[i].dst = r.base + r.s[i].off;
+        memcpy(r.s[i].dst, (const void *)r.s[i].lo, (size_t)(r.s[i].hi - r.s[i].lo));
+    }
+    r.dst0 = r.base; /* the first run is copied at offset 0 */
 
     sr_msg *d = (sr_msg *)(uintptr_t)move_ptr(&r, m);
     d->arena = a;

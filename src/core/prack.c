@@ -64,9 +64,9 @@ int sr__prack_uas_send(sr_stack *s, sr__txn *t, sr_msg *resp)
         return err;
     if ((err = add_u32_header(resp, "RSeq", 1, rseq, 0, NULL)) != 0)
         return err;
-    if ((err = sr__print_resp(t, resp, &t->rel_bytes)) != 0)
+    if ((err = sr__print_resp(s, t, resp, &t->rel_bytes)) != 0)
         return err;
-    if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+    if ((err = sr__print_resp(s, t, resp, &t->resp)) != 0)
         return err;
     t->rseq = rseq;
     t->rseq_started = true;

@@ -345,7 +345,7 @@ int sr_stack_send_stateless(sr_stack *s, const sr_msg *msg, const sr_addr *dest,
         return SR_EINVAL;
     input_now(s, now_ms);
     sr_buf b;
-    sr_buf_init(&b, s->alloc);
+    sr_buf_init(&b, s->alloc); /* the event takes it (sr__emit_give) */
     int err = sr_msg_print(msg, &b);
     if (err == 0) {
         sr_event ev;
@@ -354,7 +354,7 @@ int sr_stack_send_stateless(sr_stack *s, const sr_msg *msg, const sr_addr *dest,
         ev.addr = *dest;
         ev.reliable = sr__reliable(dest->transport);
         ev.status = sr_msg_status(msg);
-        err = sr__emit(s, &ev, b.p != NULL ? b.p : "", b.len, NULL);
+        err = sr__emit_give(s, &ev, &b);
     }
     sr_buf_cleanup(&b);
     return err;

@@ -52,6 +52,17 @@ static void ta_free(void *ptr, void *user)
     sr__free(s->alloc, p);
 }
 
+/* A block of the counting allocator that leaves the count (a transaction's buffer handed
+ * to the SR_EV_SEND events lending it, sr__buf_unlend): the raw block, for sr__free(s->alloc). */
+void *sr__talloc_disown(sr_stack *s, void *p)
+{
+    char *raw = (char *)p - TA_HDR;
+    size_t n;
+    memcpy(&n, raw, sizeof(n));
+    s->mem -= n + TA_HDR;
+    return raw;
+}
+
 /* Route what transactions retain through the counting allocator above. */
 void sr__talloc_init(sr_stack *s)
 {
@@ -70,10 +81,10 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
     if (t->held_2xx != NULL)
         sr_msg_free(t->held_2xx);
     if (t->cancel_msg != NULL)
-        sr_msg_free(t->cancel_msg); /* counted in ext_bytes while it waited */
-    sr_buf_cleanup(&t->req_bytes);
-    sr_buf_cleanup(&t->resp);
-    sr_buf_cleanup(&t->rel_bytes);
+        sr_msg_free(t->cancel_msg);    /* counted in ext_bytes while it waited */
+    sr__buf_release(s, &t->req_bytes); /* a queued SR_EV_SEND lending one keeps it */
+    sr__buf_release(s, &t->resp);
+    sr__buf_release(s, &t->rel_bytes);
     for (size_t i = 0; i < t->n_early; i++)
         sr_buf_cleanup(&t->early[i].routes);
     if (t->early != NULL)

@@ -332,7 +332,8 @@ static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
     return true;
 }
 
-/* §17.1.1.3: build the ACK once (kept in t->resp) and send it for every final received. */
+/* §17.1.1.3: build the ACK once (kept in t->resp) and send it for every final received:
+ * each SR_EV_SEND lends it, and it is never written again (no sr__buf_unlend needed). */
 static int send_ack(sr_stack *s, sr__txn *t, const sr_msg *resp)
 {
     int err = 0;
@@ -372,7 +373,7 @@ static void release_request(sr_stack *s, sr__txn *t)
     s->mem -= t->req_ext;
     t->ext_bytes -= t->req_ext;
     t->req_ext = 0;
-    sr_buf_cleanup(&t->req_bytes);
+    sr__buf_release(s, &t->req_bytes); /* a queued retransmission keeps its bytes */
 }
 
 static int ict_on_response(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src)

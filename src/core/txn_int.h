@@ -108,11 +108,15 @@ typedef struct sr__txn {
     bool proxy;
 } sr__txn;
 
-/* A queued event and what it owns. */
+/* A queued event and what it owns: @c bytes (freed with the stack's allocator) and @c msg.
+ * An SR_EV_SEND of a transaction lends that transaction's buffer instead (@c lent: ev.data
+ * is its p, @c bytes NULL) until the buffer would change or go: sr__buf_unlend then hands the
+ * buffer itself to the newest event lending it (stack_events.c). */
 typedef struct sr__qev {
     sr_event ev;
     char *bytes;
     sr_msg *msg;
+    bool lent;
 } sr__qev;
 
 struct sr_stack {
@@ -137,7 +141,10 @@ struct sr_stack {
     size_t n_retx_2xx; /* transactions resending a 2xx (SR_SEND_RETX_2XX): ACKs look them up */
     sr__qev *q;
     size_t q_head, q_len, q_cap;
-    sr__qev cur; /* the event handed out by the last poll */
+    /* what the event handed out by the last poll owns (bytes, msg, lent) and its ev.data
+     * (sr__buf_unlend compares it); its other fields are not kept */
+    sr__qev cur;
+    size_t n_lent; /* events (queued and cur) lending a transaction's buffer */
 };
 
 /* The layers: stack.c (the public API) checks inputs, advances time, fires due timers and
@@ -151,9 +158,30 @@ static inline bool sr__reliable(sr_transport tp)
 }
 
 /* stack_events.c: the event queue. sr__emit queues @p ev with a copy of @p bytes and takes
- * @p msg (freed on failure too). */
+ * @p msg (freed on failure too). sr__emit_give queues SR_EV_SEND @p ev with the bytes of
+ * @p b (allocated with s->alloc), which it takes without a copy (@p b is left empty; on
+ * failure the caller still owns them). sr__emit_send queues an SR_EV_SEND of @p t that lends
+ * @p b, one of @p t's buffers (req_bytes, resp, rel_bytes: talloc), without a copy. */
 int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg);
+int sr__emit_give(sr_stack *s, const sr_event *ev, sr_buf *b);
 int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status);
+/* Before a transaction's buffer @p b is written to or freed: the events lending it get its
+ * bytes (the buffer itself, no copy; @p b is left empty, its allocator kept), so that the
+ * data of an event stays valid until the poll after it, as stack.h promises. */
+void sr__buf_unlend_slow(sr_stack *s, sr_buf *b);
+static inline void sr__buf_unlend(sr_stack *s, sr_buf *b)
+{
+    if (s->n_lent != 0 && b->p != NULL)
+        sr__buf_unlend_slow(s, b);
+}
+/* sr__buf_unlend, then sr_buf_cleanup. */
+static inline void sr__buf_release(sr_stack *s, sr_buf *b)
+{
+    if (b->p == NULL)
+        return;
+    sr__buf_unlend(s, b);
+    sr_buf_cleanup(b);
+}
 int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer);
 void sr__qev_release(sr_stack *s, sr__qev *e);
 int sr__queue_pop(sr_stack *s, sr_event *ev);
@@ -163,6 +191,8 @@ void sr__queue_cleanup(sr_stack *s);
 
 /* stack_txn.c: transaction allocation, the counting allocator, termination, timer slots. */
 void sr__talloc_init(sr_stack *s);
+/* Take talloc block @p p out of s->mem: the returned block is freed with s->alloc. */
+void *sr__talloc_disown(sr_stack *s, void *p);
 int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t reserve,
                   sr__txn **out);
 void sr__txn_terminate(sr_stack *s, sr__txn *t); /* SR_EV_TERMINATED, then freed */
@@ -242,7 +272,7 @@ int sr__new_server_k(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_
                      const sr__keys *k, sr__txn **out);
 int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
                      const sr__txn *rel);
-int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b);
+int sr__print_resp(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_buf *b);
 void sr__stop_2xx(sr_stack *s, sr__txn *t); /* §13.3.1.4 retransmission off (idempotent) */
 /* §17.2.1: the ACK for the non-2xx final of INVITE server @p t, in any state but Accepted
  * (Proceeding and Confirmed absorb it as it is; Completed goes to Confirmed). */

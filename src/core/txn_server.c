@@ -46,7 +46,7 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
     if (err != 0)
         return err;
     sr_buf b;
-    sr_buf_init(&b, s->alloc);
+    sr_buf_init(&b, s->alloc); /* the event takes it (sr__emit_give) */
     err = sr_msg_print(resp, &b);
     sr_msg_free(resp);
     if (err == 0) {
@@ -58,7 +58,7 @@ int sr__reply_stateless(sr_stack *s, const sr_msg *req, const sr_addr *src, unsi
         ev.addr = sr_addr_response_dest(req, src);
         ev.reliable = sr__reliable(src->transport);
         ev.status = code;
-        err = sr__emit(s, &ev, b.p, b.len, NULL);
+        err = sr__emit_give(s, &ev, &b);
     }
     sr_buf_cleanup(&b);
     return err;
@@ -123,8 +123,9 @@ int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr
 }
 
 /* Print @p resp into @p b (replacing its content) and remember its To tag. */
-int sr__print_resp(sr__txn *t, const sr_msg *resp, sr_buf *b)
+int sr__print_resp(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_buf *b)
 {
+    sr__buf_unlend(s, b); /* a queued SR_EV_SEND of the response before keeps its bytes */
     b->len = 0;
     int err = sr_msg_print(resp, b);
     if (err != 0) {
@@ -215,7 +216,7 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
         if (code < 200) {
             if (flags & SR_SEND_100REL)
                 return sr__prack_uas_send(s, t, resp);
-            if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+            if ((err = sr__print_resp(s, t, resp, &t->resp)) != 0)
                 return err;
             sr__stop(s, t, SR__TK_TRYING);
             send_recorded(s, t);
@@ -230,7 +231,7 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
             sr__stop(s, t, SR__TK_TRYING);
             return 0;
         }
-        if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+        if ((err = sr__print_resp(s, t, resp, &t->resp)) != 0)
             return err;
         sr__stop(s, t, SR__TK_TRYING);
         sr__prack_uas_stop(s, t);
@@ -261,7 +262,7 @@ static int ist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
         /* RFC 6026 §7.1: the TU's 2xx retransmissions go out through the transaction. */
         if (code < 200 || code >= 300 || (flags & SR_SEND_100REL))
             return SR_ESTATE;
-        if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+        if ((err = sr__print_resp(s, t, resp, &t->resp)) != 0)
             return err;
         send_recorded(s, t);
         break;
@@ -282,7 +283,7 @@ static int nist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
         return SR_EINVAL;
     if (t->state != SR_TXN_TRYING && t->state != SR_TXN_PROCEEDING)
         return SR_ESTATE;
-    if ((err = sr__print_resp(t, resp, &t->resp)) != 0)
+    if ((err = sr__print_resp(s, t, resp, &t->resp)) != 0)
         return err;
     sr__stop(s, t, SR__TK_TRYING);
     send_recorded(s, t);
@@ -336,7 +337,7 @@ int sr__server_ack(sr_stack *s, sr__txn *t)
     }
     /* Confirmed absorbs every retransmission and sends nothing: the final's bytes go back
      * now rather than after Timer I */
-    sr_buf_cleanup(&t->resp);
+    sr__buf_release(s, &t->resp);
     return sr__start(s, t, SR__TK_I, s->cfg.t4);
 }
 
