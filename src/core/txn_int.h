@@ -127,7 +127,7 @@ struct sr_stack {
     sr__rng rng;
     sr__txn *txns;
     size_t n_txns;
-    /* The transaction index: chained buckets (a power of two), keyed SipHash-2-4. */
+    /* The transaction index: chained buckets (a power of two), keyed SipHash-1-3. */
     sr__hnode **tbl;
     size_t tbl_size, tbl_n;
     uint8_t hkey[16];

@@ -20,9 +20,12 @@ static bool is_client(const sr__txn *t)
 /* ------------------------------------------------------------------ the index */
 
 /* Keys are fed field by field (each length-prefixed) into a bounded buffer; a full buffer
- * is compressed to its SipHash-2-4 digest and filling goes on, so any input length hashes
+ * is compressed to its SipHash-1-3 digest and filling goes on, so any input length hashes
  * in one pass without allocating. Equal fields give equal hashes; the key (drawn from the
- * stack's seeded PRNG) keeps a peer from choosing branches that all land in one bucket. */
+ * stack's seeded PRNG) keeps a peer from choosing branches that all land in one bucket.
+ * SipHash-1-3 rather than -2-4: these hashes only pick a bucket inside this process (every
+ * candidate is then compared field by field), never leave it, and are not a MAC; 1-3 is the
+ * variant kept for hash tables against flooding (half the rounds per word). */
 typedef struct hacc {
     const uint8_t *key;
     size_t len;
@@ -31,7 +34,7 @@ typedef struct hacc {
 
 static void h_compress(hacc *h)
 {
-    uint64_t d = sr_siphash24(h->key, h->buf, h->len);
+    uint64_t d = sr__siphash13(h->key, h->buf, h->len);
     for (unsigned i = 0; i < 8; i++)
         h->buf[i] = (uint8_t)(d >> (8u * i));
     h->len = 8;
@@ -101,7 +104,7 @@ static void h_begin(hacc *h, const sr_stack *s, char label)
 
 static uint64_t h_end(hacc *h)
 {
-    return sr_siphash24(h->key, h->buf, h->len);
+    return sr__siphash13(h->key, h->buf, h->len);
 }
 
 static sr_str to_tag(const sr_msg *m)
