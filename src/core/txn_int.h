@@ -31,6 +31,23 @@ enum sr__tk {
     SR__TK_COUNT
 };
 
+/* A transaction holds a timer slot for each timer its kind can arm, and no more: INVITE
+ * client A, B, C, D, M (5); non-INVITE client E, F, K (3); INVITE server 100 Trying, G, H,
+ * I, L and the RFC 3262 and §13.3.1.4 ones (8); non-INVITE server 100 Trying, J (2).
+ * sr__tk_slot[kind] is the kind's place in its transaction's tm[] (the kinds of one
+ * transaction kind are numbered 0, 1, ... there), sr__tk_owners[kind] has bit k set when
+ * transaction kind k arms it, and sr__txn_slots[k] is how many slots kind k holds
+ * (stack_txn.c). Starting a kind on a transaction that does not own it is refused. */
+#define SR__TXN_MAX_SLOTS 8
+extern const uint8_t sr__tk_slot[SR__TK_COUNT];
+extern const uint8_t sr__tk_owners[SR__TK_COUNT];
+extern const uint8_t sr__txn_slots[4];
+
+static inline bool sr__tk_owned(sr_txn_kind k, int kind)
+{
+    return kind >= 0 && kind < SR__TK_COUNT && (sr__tk_owners[kind] >> k & 1u);
+}
+
 /* One early dialog PRACKed by the UAC side (RFC 3262 §4). */
 typedef struct sr__early {
     char tag[64];
@@ -67,7 +84,6 @@ typedef struct sr__txn {
     sr_buf req_bytes; /* client: the printed request */
     sr_buf resp;      /* server: the last response sent; INVITE client: the ACK */
     unsigned last_status;
-    sr__timer tm[SR__TK_COUNT];
     uint64_t interval; /* current A/E/G interval */
     /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). */
     char to_tag[64];
@@ -106,7 +122,21 @@ typedef struct sr__txn {
     bool retx_2xx;
     /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
     bool proxy;
+    /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */
+    sr__timer tm[];
 } sr__txn;
+
+/* The bytes of a transaction of kind @p k (its record and its timer slots). */
+static inline size_t sr__txn_size(sr_txn_kind k)
+{
+    return offsetof(sr__txn, tm) + sr__txn_slots[k] * sizeof(sr__timer);
+}
+
+/* The transaction whose slot @p tm is (fire_due: a popped timer back to its owner). */
+static inline sr__txn *sr__txn_of_timer(sr__timer *tm)
+{
+    return (sr__txn *)(void *)((char *)(tm - sr__tk_slot[tm->kind]) - offsetof(sr__txn, tm));
+}
 
 /* A queued event and what it owns. */
 typedef struct sr__qev {
@@ -124,6 +154,7 @@ struct sr_stack {
     size_t mem;
     uint64_t refused; /* new transactions refused: max_transactions or max_memory */
     sr__timer_heap heap;
+    size_t tm_slots; /* the timer slots of the live transactions: what heap has room for */
     sr__rng rng;
     sr__txn *txns;
     size_t n_txns;
