@@ -63,13 +63,14 @@ typedef struct sr__early {
 enum sr__hrole { SR__HR_ID = 0, SR__HR_MATCH, SR__HR_DIALOG, SR__HR_COUNT };
 
 /* One entry of the stack's hash table, embedded in its transaction: linking never
- * allocates, so indexing cannot fail. */
+ * allocates, so indexing cannot fail. The entry is its transaction's hn[role], and the role
+ * is kept in the top two bits of hash (the rest are the key's), so the transaction is found
+ * from the entry without a pointer (sr__hnode_txn in txn_match.c): 24 bytes an entry. */
 typedef struct sr__hnode {
     struct sr__hnode *next;
-    struct sr__hnode **pprev; /* the link that points here: unlinking walks no chain */
-    struct sr__txn *txn;
+    struct sr__hnode **pprev; /* the link that points here (NULL: not linked): unlinking
+                                 walks no chain */
     uint64_t hash;
-    bool linked;
 } sr__hnode;
 
 typedef struct sr__txn {
@@ -80,13 +81,17 @@ typedef struct sr__txn {
     sr_txn_state state;
     sr_addr peer;
     bool reliable;
-    sr_msg *req;      /* owned: the request sent (client) or received (server) */
-    sr_buf req_bytes; /* client: the printed request */
-    sr_buf resp;      /* server: the last response sent; INVITE client: the ACK */
     unsigned last_status;
+    sr_msg *req;       /* owned: the request sent (client) or received (server) */
+    sr_buf req_bytes;  /* client: the printed request */
+    sr_buf resp;       /* server: the last response sent; INVITE client: the ACK */
     uint64_t interval; /* current A/E/G interval */
-    /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). */
-    char to_tag[64];
+    /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). Client in Completed
+     * over UDP: the §17.1.3 key, below; one storage for both (a kind uses one of them). */
+    union {
+        char to_tag[64];
+        char ckey[64];
+    };
     size_t to_tag_len;
     /* INVITE client: a CANCEL asked for before any provisional (§9.1). */
     sr_txn_id cancel_id;
@@ -98,23 +103,22 @@ typedef struct sr__txn {
     bool rel_pending; /* a reliable 1xx is waiting for its PRACK */
     bool rel_sdp;     /* ... and it carried SDP */
     bool rseq_started;
-    uint32_t rseq;    /* RSeq of the last reliable 1xx */
-    sr_buf rel_bytes; /* that 1xx, for retransmission */
+    uint32_t rseq;       /* RSeq of the last reliable 1xx */
+    uint32_t prack_cseq; /* UAC: CSeq number of the last PRACK sent for this INVITE */
+    sr_buf rel_bytes;    /* that 1xx, for retransmission */
     uint64_t rel_interval;
     sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
     /* RFC 3262 UAC side: SR_PRACK_MAX_DIALOGS entries (talloc), from the first reliable 1xx
      * on; NULL until then (most transactions never see one). */
     sr__early *early;
     size_t n_early;
-    uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
-    size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
-    size_t req_ext;      /* ... of which the request itself (sr__msg_footprint) */
+    size_t ext_bytes; /* client: the caller's request message, counted in mem at start */
+    size_t req_ext;   /* ... of which the request itself (sr__msg_footprint) */
     /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
      * its printed bytes are released, nothing but matching needs them any more (the ACK a
      * retransmitted final gets is kept in resp); the §17.1.3 key is kept here: the top-Via
-     * branch (ckey_blen bytes), then the CSeq method (ckey_mlen). */
-    char ckey[64];
-    uint8_t ckey_blen, ckey_mlen;
+     * branch (ckey_blen bytes), then the CSeq method (ckey_mlen), in ckey (above); the
+     * lengths are at the end, with the other small fields. */
     void *user; /* sr_stack_txn_set_user(): copied into each event of this txn */
     /* INVITE server, SR_SEND_RETX_2XX (§13.3.1.4): the 2xx asked to be retransmitted (held
      * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
@@ -122,6 +126,7 @@ typedef struct sr__txn {
     bool retx_2xx;
     /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
     bool proxy;
+    uint8_t ckey_blen, ckey_mlen; /* (see ckey) */
     /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */
     sr__timer tm[];
 } sr__txn;

@@ -227,17 +227,30 @@ static void grow(sr_stack *s)
     s->tbl_size = n;
 }
 
+/* An entry's stored hash: the key's hash with its top two bits replaced by the role (the
+ * bucket is picked by the low bits, and a lookup compares the stored value whole, so an
+ * entry of another role never matches). */
+static uint64_t role_hash(int role, uint64_t hash)
+{
+    return (hash & (UINT64_MAX >> 2)) | (uint64_t)role << 62;
+}
+
+/* The transaction an entry is embedded in: it is that transaction's hn[role]. */
+static sr__txn *hnode_txn(const sr__hnode *e)
+{
+    const sr__hnode *base = e - (e->hash >> 62);
+    return (sr__txn *)(void *)((char *)(uintptr_t)base - offsetof(sr__txn, hn));
+}
+
 static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
 {
     sr__hnode *e = &t->hn[role];
     size_t b = (size_t)(hash & (s->tbl_size - 1));
-    e->txn = t;
-    e->hash = hash;
+    e->hash = role_hash(role, hash);
     e->next = s->tbl[b];
     if (e->next != NULL)
         e->next->pprev = &e->next;
     e->pprev = &s->tbl[b];
-    e->linked = true;
     s->tbl[b] = e;
     s->tbl_n++;
 }
@@ -272,14 +285,13 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
 {
     for (int role = 0; role < SR__HR_COUNT; role++) {
         sr__hnode *e = &t->hn[role];
-        if (!e->linked)
+        if (e->pprev == NULL)
             continue;
         *e->pprev = e->next; /* O(1): no walk through the chain's other transactions */
         if (e->next != NULL)
             e->next->pprev = e->pprev;
         e->next = NULL;
         e->pprev = NULL;
-        e->linked = false;
         s->tbl_n--;
     }
 }
@@ -287,9 +299,10 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
 /* The first entry of @p role and @p hash after @p prev (NULL: the first), most recent first. */
 static sr__hnode *bucket_next(const sr_stack *s, int role, uint64_t hash, sr__hnode *prev)
 {
+    uint64_t want = role_hash(role, hash);
     sr__hnode *e = prev != NULL ? prev->next : s->tbl[hash & (s->tbl_size - 1)];
     for (; e != NULL; e = e->next)
-        if (e->hash == hash && e == &e->txn->hn[role])
+        if (e->hash == want)
             return e;
     return NULL;
 }
@@ -302,8 +315,8 @@ sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
 {
     EACH(s, SR__HR_ID, key_id(id), e)
     {
-        if (e->txn->id == id)
-            return e->txn;
+        if (hnode_txn(e)->id == id)
+            return hnode_txn(e);
     }
     return NULL;
 }
@@ -341,7 +354,7 @@ sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__
     }
     EACH(s, SR__HR_MATCH, key, e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e);
         if (is_client(t) && sr_str_eq(client_branch(t), branch) && sr_str_eq(txn_method(t), method))
             return t;
     }
@@ -402,7 +415,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
         }
         EACH(s, SR__HR_MATCH, key, e)
         {
-            sr__txn *t = e->txn;
+            sr__txn *t = hnode_txn(e);
             if (!is_client(t) && !sr__branch_is_3261(sr_msg_via(t->req, 0)->branch) &&
                 match_2543(t, req, m))
                 return t;
@@ -417,7 +430,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     }
     EACH(s, SR__HR_MATCH, key, e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e);
         if (is_client(t))
             continue;
         const sr_via *tv = sr_msg_via(t->req, 0);
@@ -443,7 +456,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
     if (sr__branch_is_3261(v->branch)) {
         EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
         {
-            sr__txn *t = e->txn;
+            sr__txn *t = hnode_txn(e);
             const sr_via *tv = sr_msg_via(t->req, 0);
             if (t->kind == SR_TXN_INVITE_SERVER && sr_str_eq(tv->branch, v->branch) &&
                 sent_by_eq(tv, v))
@@ -455,7 +468,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
      * top Via equal. */
     EACH(s, SR__HR_MATCH, key_2543(s, cancel), e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e);
         const sr_msg *o = t->req;
         const sr_via *tv = sr_msg_via(o, 0);
         if (t->kind == SR_TXN_INVITE_SERVER && !sr__branch_is_3261(tv->branch) &&
@@ -489,7 +502,7 @@ bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     }
     EACH(s, SR__HR_DIALOG, key, e)
     {
-        const sr__txn *t = e->txn;
+        const sr__txn *t = hnode_txn(e);
         const sr_cseq *o = sr_msg_cseq(t->req);
         if (o->num == cs->num && sr_str_eq(o->method, cs->method) &&
             sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag))
@@ -508,7 +521,7 @@ sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_
     sr_str cid = sr_msg_call_id(prack), ftag = from_tag(prack);
     EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, ra->cseq, SR_STR("INVITE")), e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
             sr_msg_cseq(t->req)->num != ra->cseq)
             continue;
@@ -531,7 +544,7 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
         return NULL;
     EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, SR_STR("INVITE")), e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->retx_2xx || sr_msg_cseq(t->req)->num != cs->num)
             continue;
         sr_str tt = {t->to_tag, t->to_tag_len};
