@@ -99,17 +99,20 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
     s->tm_slots -= n;
     if (t->req != NULL)
         sr_msg_free(t->req);
-    if (t->held_2xx != NULL)
-        sr_msg_free(t->held_2xx);
-    if (t->cancel_msg != NULL)
-        sr_msg_free(t->cancel_msg); /* counted in ext_bytes while it waited */
-    sr_buf_cleanup(&t->req_bytes);
     sr_buf_cleanup(&t->resp);
-    sr_buf_cleanup(&t->rel_bytes);
-    for (size_t i = 0; i < t->n_early; i++)
-        sr_buf_cleanup(&t->early[i].routes);
-    if (t->early != NULL)
-        sr__free(&s->talloc, t->early);
+    if (sr__txn_is_client(t->kind)) {
+        if (t->cancel_msg != NULL)
+            sr_msg_free(t->cancel_msg); /* counted in ext_bytes while it waited */
+        sr_buf_cleanup(&t->req_bytes);
+        for (size_t i = 0; i < t->n_early; i++)
+            sr_buf_cleanup(&t->early[i].routes);
+        if (t->early != NULL)
+            sr__free(&s->talloc, t->early);
+    } else {
+        if (t->held_2xx != NULL)
+            sr_msg_free(t->held_2xx);
+        sr_buf_cleanup(&t->rel_bytes);
+    }
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);
     /* The last one gone after a burst: give back the timer room reserved for them (each
@@ -151,9 +154,11 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
     for (int k = 0; k < SR__TK_COUNT; k++)
         if (sr__tk_owned(kind, k))
             sr__timer_init(&t->tm[sr__tk_slot[k]], k);
-    sr_buf_init(&t->req_bytes, &s->talloc);
     sr_buf_init(&t->resp, &s->talloc);
-    sr_buf_init(&t->rel_bytes, &s->talloc);
+    if (sr__txn_is_client(kind))
+        sr_buf_init(&t->req_bytes, &s->talloc);
+    else
+        sr_buf_init(&t->rel_bytes, &s->talloc);
     t->next = s->txns;
     if (s->txns != NULL)
         s->txns->prev = t;

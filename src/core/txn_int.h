@@ -43,6 +43,11 @@ extern const uint8_t sr__tk_slot[SR__TK_COUNT];
 extern const uint8_t sr__tk_owners[SR__TK_COUNT];
 extern const uint8_t sr__txn_slots[4];
 
+static inline bool sr__txn_is_client(sr_txn_kind k)
+{
+    return k == SR_TXN_INVITE_CLIENT || k == SR_TXN_NON_INVITE_CLIENT;
+}
+
 static inline bool sr__tk_owned(sr_txn_kind k, int kind)
 {
     return kind >= 0 && kind < SR__TK_COUNT && (sr__tk_owners[kind] >> k & 1u);
@@ -75,7 +80,7 @@ typedef struct sr__hnode {
 
 typedef struct sr__txn {
     struct sr__txn *next, *prev; /* every live transaction (teardown, transport errors) */
-    sr__hnode hn[SR__HR_COUNT];
+    sr__hnode hn[SR__HR_DIALOG]; /* handle and match (a server's dialog entry: hn_dialog) */
     sr_txn_id id;
     sr_txn_kind kind;
     sr_txn_state state;
@@ -83,7 +88,6 @@ typedef struct sr__txn {
     bool reliable;
     unsigned last_status;
     sr_msg *req;       /* owned: the request sent (client) or received (server) */
-    sr_buf req_bytes;  /* client: the printed request */
     sr_buf resp;       /* server: the last response sent; INVITE client: the ACK */
     uint64_t interval; /* current A/E/G interval */
     /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). Client in Completed
@@ -92,10 +96,9 @@ typedef struct sr__txn {
         char to_tag[64];
         char ckey[64];
     };
-    size_t to_tag_len;
+    size_t ext_bytes; /* client: the caller's request message, counted in mem at start */
+    void *user;       /* sr_stack_txn_set_user(): copied into each event of this txn */
     /* INVITE client: a CANCEL asked for before any provisional (§9.1). */
-    sr_txn_id cancel_id;
-    sr_msg *cancel_msg; /* the TU's own CANCEL (sr_stack_cancel_msg) waiting for a 1xx */
     bool cancel_asked;
     bool got_provisional;
     /* RFC 3262 UAS side. */
@@ -103,30 +106,40 @@ typedef struct sr__txn {
     bool rel_pending; /* a reliable 1xx is waiting for its PRACK */
     bool rel_sdp;     /* ... and it carried SDP */
     bool rseq_started;
-    uint32_t rseq;       /* RSeq of the last reliable 1xx */
-    uint32_t prack_cseq; /* UAC: CSeq number of the last PRACK sent for this INVITE */
-    sr_buf rel_bytes;    /* that 1xx, for retransmission */
-    uint64_t rel_interval;
-    sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
-    /* RFC 3262 UAC side: SR_PRACK_MAX_DIALOGS entries (talloc), from the first reliable 1xx
-     * on; NULL until then (most transactions never see one). */
-    sr__early *early;
-    size_t n_early;
-    size_t ext_bytes; /* client: the caller's request message, counted in mem at start */
-    size_t req_ext;   /* ... of which the request itself (sr__msg_footprint) */
-    /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
-     * its printed bytes are released, nothing but matching needs them any more (the ACK a
-     * retransmitted final gets is kept in resp); the §17.1.3 key is kept here: the top-Via
-     * branch (ckey_blen bytes), then the CSeq method (ckey_mlen), in ckey (above); the
-     * lengths are at the end, with the other small fields. */
-    void *user; /* sr_stack_txn_set_user(): copied into each event of this txn */
     /* INVITE server, SR_SEND_RETX_2XX (§13.3.1.4): the 2xx asked to be retransmitted (held
      * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
     bool retx_2xx_want;
     bool retx_2xx;
     /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
     bool proxy;
-    uint8_t ckey_blen, ckey_mlen; /* (see ckey) */
+    /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
+     * its printed bytes are released, nothing but matching needs them any more (the ACK a
+     * retransmitted final gets is kept in resp); the §17.1.3 key is kept in ckey (above):
+     * the top-Via branch (ckey_blen bytes), then the CSeq method (ckey_mlen). */
+    uint8_t ckey_blen, ckey_mlen;
+    uint32_t rseq; /* RFC 3262 UAS: RSeq of the last reliable 1xx */
+    /* What only a client or only a server uses, in the same bytes (the kind says which:
+     * sr__txn_alloc and sr__txn_destroy initialise and release the kind's own). */
+    union {
+        struct {              /* client */
+            sr_buf req_bytes; /* the printed request */
+            sr_txn_id cancel_id;
+            sr_msg *cancel_msg; /* the TU's own CANCEL (sr_stack_cancel_msg) waiting for a 1xx */
+            /* RFC 3262 UAC side: SR_PRACK_MAX_DIALOGS entries (talloc), from the first
+             * reliable 1xx on; NULL until then (most transactions never see one). */
+            sr__early *early;
+            size_t n_early;
+            size_t req_ext;      /* of ext_bytes, the request itself (sr__msg_footprint) */
+            uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
+        };
+        struct {                 /* server */
+            sr__hnode hn_dialog; /* the index entry of role SR__HR_DIALOG */
+            size_t to_tag_len;
+            sr_buf rel_bytes; /* RFC 3262 UAS: the reliable 1xx, for retransmission */
+            uint64_t rel_interval;
+            sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
+        };
+    };
     /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */
     sr__timer tm[];
 } sr__txn;

@@ -14,7 +14,7 @@ bool sr__branch_is_3261(sr_str branch)
 
 static bool is_client(const sr__txn *t)
 {
-    return t->kind == SR_TXN_INVITE_CLIENT || t->kind == SR_TXN_NON_INVITE_CLIENT;
+    return sr__txn_is_client(t->kind);
 }
 
 /* ------------------------------------------------------------------ the index */
@@ -235,16 +235,24 @@ static uint64_t role_hash(int role, uint64_t hash)
     return (hash & (UINT64_MAX >> 2)) | (uint64_t)role << 62;
 }
 
-/* The transaction an entry is embedded in: it is that transaction's hn[role]. */
+/* A transaction's entry of @p role: hn[role], a server's dialog entry hn_dialog. */
+static sr__hnode *hnode_of(sr__txn *t, int role)
+{
+    return role == SR__HR_DIALOG ? &t->hn_dialog : &t->hn[role];
+}
+
+/* The transaction an entry is embedded in: it is that transaction's entry of its role. */
 static sr__txn *hnode_txn(const sr__hnode *e)
 {
-    const sr__hnode *base = e - (e->hash >> 62);
-    return (sr__txn *)(void *)((char *)(uintptr_t)base - offsetof(sr__txn, hn));
+    uint64_t role = e->hash >> 62;
+    size_t off = role == SR__HR_DIALOG ? offsetof(sr__txn, hn_dialog)
+                                       : offsetof(sr__txn, hn) + role * sizeof(sr__hnode);
+    return (sr__txn *)(void *)((char *)(uintptr_t)e - off);
 }
 
 static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
 {
-    sr__hnode *e = &t->hn[role];
+    sr__hnode *e = hnode_of(t, role);
     size_t b = (size_t)(hash & (s->tbl_size - 1));
     e->hash = role_hash(role, hash);
     e->next = s->tbl[b];
@@ -283,8 +291,9 @@ void sr__txn_index(sr_stack *s, sr__txn *t)
 
 void sr__txn_unindex(sr_stack *s, sr__txn *t)
 {
-    for (int role = 0; role < SR__HR_COUNT; role++) {
-        sr__hnode *e = &t->hn[role];
+    int roles = is_client(t) ? SR__HR_DIALOG : SR__HR_COUNT; /* a client has no dialog entry */
+    for (int role = 0; role < roles; role++) {
+        sr__hnode *e = hnode_of(t, role);
         if (e->pprev == NULL)
             continue;
         *e->pprev = e->next; /* O(1): no walk through the chain's other transactions */
