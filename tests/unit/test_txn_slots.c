@@ -141,12 +141,46 @@ static void test_counted_size(void **state)
     sr_stack_free(s);
 }
 
+/* What an INVITE client transaction keeps through Timer D (§17.1.1.2) over UDP, counted by
+ * sr_stack_memory: its record (with its five timer slots) and its ACK, to the byte (the ACK's
+ * buffer is its length and the NUL, not rounded up), each behind the counting allocator's
+ * 16-byte header; and the same ACK still goes out for a retransmitted final. */
+static void test_completed_client_footprint(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    char text[1024];
+    h_req_text(text, sizeof(text), "INVITE", "z9hG4bKfoot", "UDP", NULL, 1, NULL, NULL, NULL);
+    sr_addr dest = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    sr_txn_id id = 0;
+    assert_int_equal(sr_stack_send_request(s, h_parse(text), &dest, 0, &id), 0);
+    h_drain(s, &log, 0);
+    h_resp_text(text, sizeof(text), 486, "z9hG4bKfoot", "UDP", "b1", 1, "INVITE", NULL);
+    h_recv(s, text, &dest, 100, &log);
+    const sr__txn *t = sr__txn_find(s, id);
+    assert_int_equal(t->state, SR_TXN_COMPLETED);
+    assert_null(t->req);
+    assert_true(t->resp.len > 0);
+    assert_int_equal(t->resp.cap, t->resp.len + 1);
+    assert_int_equal(sr_stack_memory(s),
+                     sr__txn_size(SR_TXN_INVITE_CLIENT) + 16 + t->resp.len + 1 + 16);
+    h_recv(s, text, &dest, 2000, &log);
+    assert_int_equal(h_sends(&log, "ACK ", NULL, 0), 2);
+    assert_string_equal(h_last_send(&log, "ACK ")->text, h_find(&log, SR_EV_SEND, 1)->text);
+    h_run(s, &log, 100000);
+    assert_int_equal(sr_stack_memory(s), 0);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_slot_tables),
         TU_TEST(test_every_timer_on_its_kind),
         TU_TEST(test_counted_size),
+        TU_TEST(test_completed_client_footprint),
     };
     return cmocka_run_group_tests_name("txn_slots", tests, NULL, NULL);
 }
