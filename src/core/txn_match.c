@@ -241,12 +241,12 @@ static sr__hnode *hnode_of(sr__txn *t, int role)
     return role == SR__HR_DIALOG ? &t->hn_dialog : &t->hn[role];
 }
 
-/* The transaction an entry is embedded in: it is that transaction's entry of its role. */
-static sr__txn *hnode_txn(const sr__hnode *e)
+/* The transaction an entry of @p role (a lookup's own, so the offset is a constant) is
+ * embedded in: it is that transaction's entry of that role. */
+static inline sr__txn *hnode_txn(const sr__hnode *e, int role)
 {
-    uint64_t role = e->hash >> 62;
     size_t off = role == SR__HR_DIALOG ? offsetof(sr__txn, hn_dialog)
-                                       : offsetof(sr__txn, hn) + role * sizeof(sr__hnode);
+                                       : offsetof(sr__txn, hn) + (size_t)role * sizeof(sr__hnode);
     return (sr__txn *)(void *)((char *)(uintptr_t)e - off);
 }
 
@@ -324,8 +324,8 @@ sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
 {
     EACH(s, SR__HR_ID, key_id(id), e)
     {
-        if (hnode_txn(e)->id == id)
-            return hnode_txn(e);
+        if (hnode_txn(e, SR__HR_ID)->id == id)
+            return hnode_txn(e, SR__HR_ID);
     }
     return NULL;
 }
@@ -363,7 +363,7 @@ sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__
     }
     EACH(s, SR__HR_MATCH, key, e)
     {
-        sr__txn *t = hnode_txn(e);
+        sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         if (is_client(t) && sr_str_eq(client_branch(t), branch) && sr_str_eq(txn_method(t), method))
             return t;
     }
@@ -424,7 +424,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
         }
         EACH(s, SR__HR_MATCH, key, e)
         {
-            sr__txn *t = hnode_txn(e);
+            sr__txn *t = hnode_txn(e, SR__HR_MATCH);
             if (!is_client(t) && !sr__branch_is_3261(sr_msg_via(t->req, 0)->branch) &&
                 match_2543(t, req, m))
                 return t;
@@ -439,7 +439,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     }
     EACH(s, SR__HR_MATCH, key, e)
     {
-        sr__txn *t = hnode_txn(e);
+        sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         if (is_client(t))
             continue;
         const sr_via *tv = sr_msg_via(t->req, 0);
@@ -465,7 +465,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
     if (sr__branch_is_3261(v->branch)) {
         EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
         {
-            sr__txn *t = hnode_txn(e);
+            sr__txn *t = hnode_txn(e, SR__HR_MATCH);
             const sr_via *tv = sr_msg_via(t->req, 0);
             if (t->kind == SR_TXN_INVITE_SERVER && sr_str_eq(tv->branch, v->branch) &&
                 sent_by_eq(tv, v))
@@ -477,7 +477,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
      * top Via equal. */
     EACH(s, SR__HR_MATCH, key_2543(s, cancel), e)
     {
-        sr__txn *t = hnode_txn(e);
+        sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         const sr_msg *o = t->req;
         const sr_via *tv = sr_msg_via(o, 0);
         if (t->kind == SR_TXN_INVITE_SERVER && !sr__branch_is_3261(tv->branch) &&
@@ -511,7 +511,7 @@ bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     }
     EACH(s, SR__HR_DIALOG, key, e)
     {
-        const sr__txn *t = hnode_txn(e);
+        const sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         const sr_cseq *o = sr_msg_cseq(t->req);
         if (o->num == cs->num && sr_str_eq(o->method, cs->method) &&
             sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag))
@@ -530,7 +530,7 @@ sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_
     sr_str cid = sr_msg_call_id(prack), ftag = from_tag(prack);
     EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, ra->cseq, SR_STR("INVITE")), e)
     {
-        sr__txn *t = hnode_txn(e);
+        sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
             sr_msg_cseq(t->req)->num != ra->cseq)
             continue;
@@ -553,7 +553,7 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
         return NULL;
     EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, SR_STR("INVITE")), e)
     {
-        sr__txn *t = hnode_txn(e);
+        sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->retx_2xx || sr_msg_cseq(t->req)->num != cs->num)
             continue;
         sr_str tt = {t->to_tag, t->to_tag_len};
