@@ -48,9 +48,23 @@ static uint64_t load64(const uint8_t *p)
         v2 = rotl(v2, 32); \
     } while (0)
 
-/* SipHash-c-d: @p c rounds per 8-byte word, @p d to finalize (constants at every call, so
- * each variant is compiled with its rounds unrolled). */
-static inline uint64_t siphash_cd(const uint8_t *key, const void *data, size_t len, int c, int d)
+/* @p n (1 to 4, a constant where it is used) SipRounds, written out: a loop over them is
+ * not unrolled at -O2 and costs its counter on every word. */
+#define SIPROUNDS(n)  \
+    do {              \
+        SIPROUND;     \
+        if ((n) > 1)  \
+            SIPROUND; \
+        if ((n) > 2)  \
+            SIPROUND; \
+        if ((n) > 3)  \
+            SIPROUND; \
+    } while (0)
+
+/* SipHash-c-d: @p c rounds per 8-byte word, @p d to finalize (inlined with constants, so
+ * each variant is compiled with its own rounds). */
+SR__ALWAYS_INLINE uint64_t siphash_cd(const uint8_t *key, const void *data, size_t len, int c,
+                                      int d)
 {
     static const uint8_t zero_key[SR_BUILD_KEY_LEN] = {0};
     const uint8_t *k = key ? key : zero_key;
@@ -64,8 +78,7 @@ static inline uint64_t siphash_cd(const uint8_t *key, const void *data, size_t l
     for (size_t i = 0; i < full; i += 8) {
         uint64_t m = load64(in + i);
         v3 ^= m;
-        for (int r = 0; r < c; r++)
-            SIPROUND;
+        SIPROUNDS(c);
         v0 ^= m;
     }
     uint64_t b = (uint64_t)len << 56;
@@ -76,12 +89,10 @@ static inline uint64_t siphash_cd(const uint8_t *key, const void *data, size_t l
         b |= load64(last);
     }
     v3 ^= b;
-    for (int r = 0; r < c; r++)
-        SIPROUND;
+    SIPROUNDS(c);
     v0 ^= b;
     v2 ^= 0xff;
-    for (int r = 0; r < d; r++)
-        SIPROUND;
+    SIPROUNDS(d);
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
