@@ -19,6 +19,11 @@ void *sr__malloc(const sr_allocator *a, size_t size);
 void *sr__realloc(const sr_allocator *a, void *ptr, size_t size);
 void sr__free(const sr_allocator *a, void *ptr);
 
+/* SipHash-1-3 (siphash.c): sr_siphash24's function with 1 compression and 3 finalization
+ * rounds; @p key is 16 bytes (NULL: zeros). For hash tables only (the transaction index),
+ * never for a value sent on the wire. */
+uint64_t sr__siphash13(const uint8_t *key, const void *data, size_t len);
+
 /* ASCII helpers, locale-independent. */
 static inline int sr__tolower(int c)
 {

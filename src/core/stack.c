@@ -422,8 +422,8 @@ static void fire_due(sr_stack *s)
     uint64_t now = s->now;
     sr__timer *tm;
     while ((tm = sr__timer_pop_due(&s->heap, now)) != NULL) {
-        /* the slot is its transaction's tm[kind] */
-        sr__txn *t = (sr__txn *)(void *)((char *)(tm - tm->kind) - offsetof(sr__txn, tm));
+        /* the slot is its transaction's tm[sr__tk_slot[kind]] */
+        sr__txn *t = sr__txn_of_timer(tm);
         /* Timers fire at their own deadline: durations computed inside the handlers then
          * count from the instant the RFC says, even when the caller is late. */
         s->now = tm->deadline;

@@ -69,38 +69,73 @@ void sr__talloc_init(sr_stack *s)
     s->talloc = (sr_allocator){ta_alloc, ta_realloc, ta_free, s};
 }
 
+/* The timer slots by transaction kind (txn_int.h). */
+#define IC (1u << SR_TXN_INVITE_CLIENT)
+#define NC (1u << SR_TXN_NON_INVITE_CLIENT)
+#define IS (1u << SR_TXN_INVITE_SERVER)
+#define NS (1u << SR_TXN_NON_INVITE_SERVER)
+const uint8_t sr__tk_owners[SR__TK_COUNT] = {
+    [SR__TK_A] = IC,           [SR__TK_B] = IC, [SR__TK_C] = IC,   [SR__TK_D] = IC,
+    [SR__TK_M] = IC,           [SR__TK_E] = NC, [SR__TK_F] = NC,   [SR__TK_K] = NC,
+    [SR__TK_TRYING] = IS | NS, [SR__TK_J] = NS, [SR__TK_G] = IS,   [SR__TK_H] = IS,
+    [SR__TK_I] = IS,           [SR__TK_L] = IS, [SR__TK_REL] = IS, [SR__TK_REL_GIVEUP] = IS,
+    [SR__TK_2XX] = IS,
+};
+#undef IC
+#undef NC
+#undef IS
+#undef NS
+const uint8_t sr__tk_slot[SR__TK_COUNT] = {
+    [SR__TK_A] = 0,      [SR__TK_B] = 1, [SR__TK_C] = 2,   [SR__TK_D] = 3,
+    [SR__TK_M] = 4,      [SR__TK_E] = 0, [SR__TK_F] = 1,   [SR__TK_K] = 2,
+    [SR__TK_TRYING] = 0, [SR__TK_J] = 1, [SR__TK_G] = 1,   [SR__TK_H] = 2,
+    [SR__TK_I] = 3,      [SR__TK_L] = 4, [SR__TK_REL] = 5, [SR__TK_REL_GIVEUP] = 6,
+    [SR__TK_2XX] = 7,
+};
+const uint8_t sr__txn_slots[4] = {
+    [SR_TXN_INVITE_CLIENT] = 5,
+    [SR_TXN_NON_INVITE_CLIENT] = 3,
+    [SR_TXN_INVITE_SERVER] = 8,
+    [SR_TXN_NON_INVITE_SERVER] = 2,
+};
+
 /* Free @p t and what it holds; it must be out of the list and the index already. */
 void sr__txn_destroy(sr_stack *s, sr__txn *t)
 {
     if (t->retx_2xx)
         s->n_retx_2xx--; /* it resends its 2xx no more */
-    for (int k = 0; k < SR__TK_COUNT; k++)
-        sr__timer_stop(&s->heap, &t->tm[k]);
+    unsigned n = sr__txn_slots[t->kind];
+    for (unsigned i = 0; i < n; i++)
+        sr__timer_stop(&s->heap, &t->tm[i]);
+    s->tm_slots -= n;
     if (t->req != NULL)
         sr_msg_free(t->req);
-    if (t->held_2xx != NULL)
-        sr_msg_free(t->held_2xx);
-    if (t->cancel_msg != NULL)
-        sr_msg_free(t->cancel_msg);    /* counted in ext_bytes while it waited */
-    sr__buf_release(s, &t->req_bytes); /* a queued SR_EV_SEND lending one keeps it */
-    sr__buf_release(s, &t->resp);
-    sr__buf_release(s, &t->rel_bytes);
-    for (size_t i = 0; i < t->n_early; i++)
-        sr_buf_cleanup(&t->early[i].routes);
-    if (t->early != NULL)
-        sr__free(&s->talloc, t->early);
+    sr__buf_release(s, &t->resp); /* a queued SR_EV_SEND lending one keeps it */
+    if (sr__txn_is_client(t->kind)) {
+        if (t->cancel_msg != NULL)
+            sr_msg_free(t->cancel_msg); /* counted in ext_bytes while it waited */
+        sr__buf_release(s, &t->req_bytes);
+        for (size_t i = 0; i < t->n_early; i++)
+            sr_buf_cleanup(&t->early[i].routes);
+        if (t->early != NULL)
+            sr__free(&s->talloc, t->early);
+    } else {
+        if (t->held_2xx != NULL)
+            sr_msg_free(t->held_2xx);
+        sr__buf_release(s, &t->rel_bytes);
+    }
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);
     /* The last one gone after a burst: give back the timer room reserved for them (each
-     * live transaction reserves SR__TK_COUNT heap slots of 24 bytes and lane nodes of 32);
-     * a small table keeps it. */
-    if (s->n_txns == 0 && sr__timer_armed(&s->heap) == 0 && s->heap.cap > 256 * SR__TK_COUNT)
+     * live transaction reserves a heap slot of 24 bytes and a lane node of 32 per timer
+     * slot it holds); a small table keeps it. */
+    if (s->n_txns == 0 && sr__timer_armed(&s->heap) == 0 && s->heap.cap > 256 * SR__TXN_MAX_SLOTS)
         sr__timer_heap_cleanup(&s->heap);
 }
 
-/* The heap has room for every timer slot of every transaction (sr__timer_heap_reserve), so
- * that arming a timer later can never fail: a transaction never loses its way out (B, D, F,
- * H, J, K, L, M). */
+/* The heap has room for every timer slot of every transaction (sr__timer_heap_reserve: the
+ * slots their kinds hold, s->tm_slots), so that arming a timer later can never fail: a
+ * transaction never loses its way out (B, D, F, H, J, K, L, M). */
 int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t reserve, sr__txn **out)
 {
     /* The byte budget: what live transactions retain (s->mem, the new one's request copy
@@ -108,16 +143,18 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
      * server's response), so that what is admitted stays within max_memory. */
     if (s->n_txns >= s->cfg.max_transactions ||
         (s->cfg.max_memory != 0 &&
-         s->mem + sizeof(sr__txn) + TA_HDR + reserve > s->cfg.max_memory)) {
+         s->mem + sr__txn_size(kind) + TA_HDR + reserve > s->cfg.max_memory)) {
         s->refused++;
         return SR_ETOOBIG;
     }
-    if (sr__timer_heap_reserve(&s->heap, (s->n_txns + 1) * SR__TK_COUNT) != 0)
+    unsigned n = sr__txn_slots[kind];
+    if (sr__timer_heap_reserve(&s->heap, s->tm_slots + n) != 0)
         return SR_ENOMEM;
-    sr__txn *t = sr__malloc(&s->talloc, sizeof(*t));
+    sr__txn *t = sr__malloc(&s->talloc, sr__txn_size(kind));
     if (t == NULL)
         return SR_ENOMEM;
-    memset(t, 0, sizeof(*t));
+    memset(t, 0, offsetof(sr__txn, tm));
+    s->tm_slots += n;
     t->id = s->next_id++;
     t->kind = kind;
     t->state = kind == SR_TXN_INVITE_CLIENT   ? SR_TXN_CALLING
@@ -126,10 +163,13 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
     t->peer = *peer;
     t->reliable = sr__reliable(peer->transport);
     for (int k = 0; k < SR__TK_COUNT; k++)
-        sr__timer_init(&t->tm[k], k);
-    sr_buf_init(&t->req_bytes, &s->talloc);
+        if (sr__tk_owned(kind, k))
+            sr__timer_init(&t->tm[sr__tk_slot[k]], k);
     sr_buf_init(&t->resp, &s->talloc);
-    sr_buf_init(&t->rel_bytes, &s->talloc);
+    if (sr__txn_is_client(kind))
+        sr_buf_init(&t->req_bytes, &s->talloc);
+    else
+        sr_buf_init(&t->rel_bytes, &s->talloc);
     t->next = s->txns;
     if (s->txns != NULL)
         s->txns->prev = t;
@@ -179,14 +219,19 @@ void sr__txn_discard(sr_stack *s, sr__txn *t)
     sr__txn_destroy(s, t);
 }
 
+/* A timer kind another kind of transaction arms is never armed here: starting it is refused
+ * (a bug in a state machine: the slot is not there), stopping it does nothing. */
 int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
 {
-    return sr__timer_start(&s->heap, &t->tm[kind], s->now, delay);
+    if (!sr__tk_owned(t->kind, kind))
+        return SR_EINVAL;
+    return sr__timer_start(&s->heap, &t->tm[sr__tk_slot[kind]], s->now, delay);
 }
 
 void sr__stop(sr_stack *s, sr__txn *t, int kind)
 {
-    sr__timer_stop(&s->heap, &t->tm[kind]);
+    if (sr__tk_owned(t->kind, kind))
+        sr__timer_stop(&s->heap, &t->tm[sr__tk_slot[kind]]);
 }
 
 /* "z9hG4bK" + 16 hex digits from the stack's PRNG, NUL-terminated (sr_stack_new_branch). */

@@ -313,9 +313,16 @@ static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
     size_t total = 4 + ruri.len + 10 + sizeof clen - 1;
     for (size_t i = 0; i < nf; i++)
         total += f[i].name_len + 2 + f[i].v.len + 2;
-    /* reserved once, exactly as sr_msg_print() reserves: the same buffer, the same room */
-    if (sr_buf_reserve(out, total) != 0)
-        return false;
+    /* reserved once, to the byte (with the NUL sr_buf keeps): the ACK is what an INVITE
+     * client transaction holds through Timer D's 32 s (§17.1.1.2), so its block is not
+     * rounded up to a power of two as sr_buf_reserve() would (a 453-byte ACK took 512) */
+    if (out->cap < total + 1) {
+        char *p = sr__realloc(out->alloc, out->p, total + 1);
+        if (p == NULL)
+            return false;
+        out->p = p;
+        out->cap = total + 1;
+    }
     char *w = out->p + out->len;
     memcpy(w, "ACK ", 4);
     w += 4;

@@ -31,6 +31,28 @@ enum sr__tk {
     SR__TK_COUNT
 };
 
+/* A transaction holds a timer slot for each timer its kind can arm, and no more: INVITE
+ * client A, B, C, D, M (5); non-INVITE client E, F, K (3); INVITE server 100 Trying, G, H,
+ * I, L and the RFC 3262 and §13.3.1.4 ones (8); non-INVITE server 100 Trying, J (2).
+ * sr__tk_slot[kind] is the kind's place in its transaction's tm[] (the kinds of one
+ * transaction kind are numbered 0, 1, ... there), sr__tk_owners[kind] has bit k set when
+ * transaction kind k arms it, and sr__txn_slots[k] is how many slots kind k holds
+ * (stack_txn.c). Starting a kind on a transaction that does not own it is refused. */
+#define SR__TXN_MAX_SLOTS 8
+extern const uint8_t sr__tk_slot[SR__TK_COUNT];
+extern const uint8_t sr__tk_owners[SR__TK_COUNT];
+extern const uint8_t sr__txn_slots[4];
+
+static inline bool sr__txn_is_client(sr_txn_kind k)
+{
+    return k == SR_TXN_INVITE_CLIENT || k == SR_TXN_NON_INVITE_CLIENT;
+}
+
+static inline bool sr__tk_owned(sr_txn_kind k, int kind)
+{
+    return kind >= 0 && kind < SR__TK_COUNT && (sr__tk_owners[kind] >> k & 1u);
+}
+
 /* One early dialog PRACKed by the UAC side (RFC 3262 §4). */
 typedef struct sr__early {
     char tag[64];
@@ -46,35 +68,37 @@ typedef struct sr__early {
 enum sr__hrole { SR__HR_ID = 0, SR__HR_MATCH, SR__HR_DIALOG, SR__HR_COUNT };
 
 /* One entry of the stack's hash table, embedded in its transaction: linking never
- * allocates, so indexing cannot fail. */
+ * allocates, so indexing cannot fail. The entry is its transaction's hn[role], and the role
+ * is kept in the top two bits of hash (the rest are the key's), so the transaction is found
+ * from the entry without a pointer (sr__hnode_txn in txn_match.c): 24 bytes an entry. */
 typedef struct sr__hnode {
     struct sr__hnode *next;
-    struct sr__hnode **pprev; /* the link that points here: unlinking walks no chain */
-    struct sr__txn *txn;
+    struct sr__hnode **pprev; /* the link that points here (NULL: not linked): unlinking
+                                 walks no chain */
     uint64_t hash;
-    bool linked;
 } sr__hnode;
 
 typedef struct sr__txn {
     struct sr__txn *next, *prev; /* every live transaction (teardown, transport errors) */
-    sr__hnode hn[SR__HR_COUNT];
+    sr__hnode hn[SR__HR_DIALOG]; /* handle and match (a server's dialog entry: hn_dialog) */
     sr_txn_id id;
     sr_txn_kind kind;
     sr_txn_state state;
     sr_addr peer;
     bool reliable;
-    sr_msg *req;      /* owned: the request sent (client) or received (server) */
-    sr_buf req_bytes; /* client: the printed request */
-    sr_buf resp;      /* server: the last response sent; INVITE client: the ACK */
     unsigned last_status;
-    sr__timer tm[SR__TK_COUNT];
+    sr_msg *req;       /* owned: the request sent (client) or received (server) */
+    sr_buf resp;       /* server: the last response sent; INVITE client: the ACK */
     uint64_t interval; /* current A/E/G interval */
-    /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). */
-    char to_tag[64];
-    size_t to_tag_len;
+    /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). Client in Completed
+     * over UDP: the §17.1.3 key, below; one storage for both (a kind uses one of them). */
+    union {
+        char to_tag[64];
+        char ckey[64];
+    };
+    size_t ext_bytes; /* client: the caller's request message, counted in mem at start */
+    void *user;       /* sr_stack_txn_set_user(): copied into each event of this txn */
     /* INVITE client: a CANCEL asked for before any provisional (§9.1). */
-    sr_txn_id cancel_id;
-    sr_msg *cancel_msg; /* the TU's own CANCEL (sr_stack_cancel_msg) waiting for a 1xx */
     bool cancel_asked;
     bool got_provisional;
     /* RFC 3262 UAS side. */
@@ -82,31 +106,55 @@ typedef struct sr__txn {
     bool rel_pending; /* a reliable 1xx is waiting for its PRACK */
     bool rel_sdp;     /* ... and it carried SDP */
     bool rseq_started;
-    uint32_t rseq;    /* RSeq of the last reliable 1xx */
-    sr_buf rel_bytes; /* that 1xx, for retransmission */
-    uint64_t rel_interval;
-    sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
-    /* RFC 3262 UAC side: SR_PRACK_MAX_DIALOGS entries (talloc), from the first reliable 1xx
-     * on; NULL until then (most transactions never see one). */
-    sr__early *early;
-    size_t n_early;
-    uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
-    size_t ext_bytes;    /* client: the caller's request message, counted in mem at start */
-    size_t req_ext;      /* ... of which the request itself (sr__msg_footprint) */
-    /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
-     * its printed bytes are released, nothing but matching needs them any more (the ACK a
-     * retransmitted final gets is kept in resp); the §17.1.3 key is kept here: the top-Via
-     * branch (ckey_blen bytes), then the CSeq method (ckey_mlen). */
-    char ckey[64];
-    uint8_t ckey_blen, ckey_mlen;
-    void *user; /* sr_stack_txn_set_user(): copied into each event of this txn */
     /* INVITE server, SR_SEND_RETX_2XX (§13.3.1.4): the 2xx asked to be retransmitted (held
      * for a PRACK until retx_2xx_want turns into retx_2xx), and whether it still is. */
     bool retx_2xx_want;
     bool retx_2xx;
     /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
     bool proxy;
+    /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
+     * its printed bytes are released, nothing but matching needs them any more (the ACK a
+     * retransmitted final gets is kept in resp); the §17.1.3 key is kept in ckey (above):
+     * the top-Via branch (ckey_blen bytes), then the CSeq method (ckey_mlen). */
+    uint8_t ckey_blen, ckey_mlen;
+    uint32_t rseq; /* RFC 3262 UAS: RSeq of the last reliable 1xx */
+    /* What only a client or only a server uses, in the same bytes (the kind says which:
+     * sr__txn_alloc and sr__txn_destroy initialise and release the kind's own). */
+    union {
+        struct {              /* client */
+            sr_buf req_bytes; /* the printed request */
+            sr_txn_id cancel_id;
+            sr_msg *cancel_msg; /* the TU's own CANCEL (sr_stack_cancel_msg) waiting for a 1xx */
+            /* RFC 3262 UAC side: SR_PRACK_MAX_DIALOGS entries (talloc), from the first
+             * reliable 1xx on; NULL until then (most transactions never see one). */
+            sr__early *early;
+            size_t n_early;
+            size_t req_ext;      /* of ext_bytes, the request itself (sr__msg_footprint) */
+            uint32_t prack_cseq; /* CSeq number of the last PRACK sent for this INVITE */
+        };
+        struct {                 /* server */
+            sr__hnode hn_dialog; /* the index entry of role SR__HR_DIALOG */
+            size_t to_tag_len;
+            sr_buf rel_bytes; /* RFC 3262 UAS: the reliable 1xx, for retransmission */
+            uint64_t rel_interval;
+            sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
+        };
+    };
+    /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */
+    sr__timer tm[];
 } sr__txn;
+
+/* The bytes of a transaction of kind @p k (its record and its timer slots). */
+static inline size_t sr__txn_size(sr_txn_kind k)
+{
+    return offsetof(sr__txn, tm) + sr__txn_slots[k] * sizeof(sr__timer);
+}
+
+/* The transaction whose slot @p tm is (fire_due: a popped timer back to its owner). */
+static inline sr__txn *sr__txn_of_timer(sr__timer *tm)
+{
+    return (sr__txn *)(void *)((char *)(tm - sr__tk_slot[tm->kind]) - offsetof(sr__txn, tm));
+}
 
 /* A queued event and what it owns: @c bytes (freed with the stack's allocator) and @c msg.
  * An SR_EV_SEND of a transaction lends that transaction's buffer instead (@c lent: ev.data
@@ -128,10 +176,11 @@ struct sr_stack {
     size_t mem;
     uint64_t refused; /* new transactions refused: max_transactions or max_memory */
     sr__timer_heap heap;
+    size_t tm_slots; /* the timer slots of the live transactions: what heap has room for */
     sr__rng rng;
     sr__txn *txns;
     size_t n_txns;
-    /* The transaction index: chained buckets (a power of two), keyed SipHash-2-4. */
+    /* The transaction index: chained buckets (a power of two), keyed SipHash-1-3. */
     sr__hnode **tbl;
     size_t tbl_size, tbl_n;
     uint8_t hkey[16];

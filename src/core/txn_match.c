@@ -14,15 +14,18 @@ bool sr__branch_is_3261(sr_str branch)
 
 static bool is_client(const sr__txn *t)
 {
-    return t->kind == SR_TXN_INVITE_CLIENT || t->kind == SR_TXN_NON_INVITE_CLIENT;
+    return sr__txn_is_client(t->kind);
 }
 
 /* ------------------------------------------------------------------ the index */
 
 /* Keys are fed field by field (each length-prefixed) into a bounded buffer; a full buffer
- * is compressed to its SipHash-2-4 digest and filling goes on, so any input length hashes
+ * is compressed to its SipHash-1-3 digest and filling goes on, so any input length hashes
  * in one pass without allocating. Equal fields give equal hashes; the key (drawn from the
- * stack's seeded PRNG) keeps a peer from choosing branches that all land in one bucket. */
+ * stack's seeded PRNG) keeps a peer from choosing branches that all land in one bucket.
+ * SipHash-1-3 rather than -2-4: these hashes only pick a bucket inside this process (every
+ * candidate is then compared field by field), never leave it, and are not a MAC; 1-3 is the
+ * variant kept for hash tables against flooding (half the rounds per word). */
 typedef struct hacc {
     const uint8_t *key;
     size_t len;
@@ -31,7 +34,7 @@ typedef struct hacc {
 
 static void h_compress(hacc *h)
 {
-    uint64_t d = sr_siphash24(h->key, h->buf, h->len);
+    uint64_t d = sr__siphash13(h->key, h->buf, h->len);
     for (unsigned i = 0; i < 8; i++)
         h->buf[i] = (uint8_t)(d >> (8u * i));
     h->len = 8;
@@ -101,7 +104,7 @@ static void h_begin(hacc *h, const sr_stack *s, char label)
 
 static uint64_t h_end(hacc *h)
 {
-    return sr_siphash24(h->key, h->buf, h->len);
+    return sr__siphash13(h->key, h->buf, h->len);
 }
 
 static sr_str to_tag(const sr_msg *m)
@@ -231,17 +234,38 @@ static void grow(sr_stack *s)
     s->tbl_size = n;
 }
 
+/* An entry's stored hash: the key's hash with its top two bits replaced by the role (the
+ * bucket is picked by the low bits, and a lookup compares the stored value whole, so an
+ * entry of another role never matches). */
+static uint64_t role_hash(int role, uint64_t hash)
+{
+    return (hash & (UINT64_MAX >> 2)) | (uint64_t)role << 62;
+}
+
+/* A transaction's entry of @p role: hn[role], a server's dialog entry hn_dialog. */
+static sr__hnode *hnode_of(sr__txn *t, int role)
+{
+    return role == SR__HR_DIALOG ? &t->hn_dialog : &t->hn[role];
+}
+
+/* The transaction an entry of @p role (a lookup's own, so the offset is a constant) is
+ * embedded in: it is that transaction's entry of that role. */
+static inline sr__txn *hnode_txn(const sr__hnode *e, int role)
+{
+    size_t off = role == SR__HR_DIALOG ? offsetof(sr__txn, hn_dialog)
+                                       : offsetof(sr__txn, hn) + (size_t)role * sizeof(sr__hnode);
+    return (sr__txn *)(void *)((char *)(uintptr_t)e - off);
+}
+
 static void link_node(sr_stack *s, sr__txn *t, int role, uint64_t hash)
 {
-    sr__hnode *e = &t->hn[role];
+    sr__hnode *e = hnode_of(t, role);
     size_t b = (size_t)(hash & (s->tbl_size - 1));
-    e->txn = t;
-    e->hash = hash;
+    e->hash = role_hash(role, hash);
     e->next = s->tbl[b];
     if (e->next != NULL)
         e->next->pprev = &e->next;
     e->pprev = &s->tbl[b];
-    e->linked = true;
     s->tbl[b] = e;
     s->tbl_n++;
 }
@@ -274,16 +298,16 @@ void sr__txn_index(sr_stack *s, sr__txn *t)
 
 void sr__txn_unindex(sr_stack *s, sr__txn *t)
 {
-    for (int role = 0; role < SR__HR_COUNT; role++) {
-        sr__hnode *e = &t->hn[role];
-        if (!e->linked)
+    int roles = is_client(t) ? SR__HR_DIALOG : SR__HR_COUNT; /* a client has no dialog entry */
+    for (int role = 0; role < roles; role++) {
+        sr__hnode *e = hnode_of(t, role);
+        if (e->pprev == NULL)
             continue;
         *e->pprev = e->next; /* O(1): no walk through the chain's other transactions */
         if (e->next != NULL)
             e->next->pprev = e->pprev;
         e->next = NULL;
         e->pprev = NULL;
-        e->linked = false;
         s->tbl_n--;
     }
 }
@@ -291,9 +315,10 @@ void sr__txn_unindex(sr_stack *s, sr__txn *t)
 /* The first entry of @p role and @p hash after @p prev (NULL: the first), most recent first. */
 static sr__hnode *bucket_next(const sr_stack *s, int role, uint64_t hash, sr__hnode *prev)
 {
+    uint64_t want = role_hash(role, hash);
     sr__hnode *e = prev != NULL ? prev->next : s->tbl[hash & (s->tbl_size - 1)];
     for (; e != NULL; e = e->next)
-        if (e->hash == hash && e == &e->txn->hn[role])
+        if (e->hash == want)
             return e;
     return NULL;
 }
@@ -306,8 +331,8 @@ sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id)
 {
     EACH(s, SR__HR_ID, key_id(id), e)
     {
-        if (e->txn->id == id)
-            return e->txn;
+        if (hnode_txn(e, SR__HR_ID)->id == id)
+            return hnode_txn(e, SR__HR_ID);
     }
     return NULL;
 }
@@ -345,7 +370,7 @@ sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__
     }
     EACH(s, SR__HR_MATCH, key, e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         if (is_client(t) && sr_str_eq(client_branch(t), branch) && sr_str_eq(txn_method(t), method))
             return t;
     }
@@ -406,7 +431,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
         }
         EACH(s, SR__HR_MATCH, key, e)
         {
-            sr__txn *t = e->txn;
+            sr__txn *t = hnode_txn(e, SR__HR_MATCH);
             if (!is_client(t) && !sr__branch_is_3261(sr_msg_via(t->req, 0)->branch) &&
                 match_2543(t, req, m))
                 return t;
@@ -421,7 +446,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     }
     EACH(s, SR__HR_MATCH, key, e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         if (is_client(t))
             continue;
         const sr_via *tv = sr_msg_via(t->req, 0);
@@ -481,7 +506,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
     if (sr__branch_is_3261(v->branch)) {
         EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
         {
-            sr__txn *t = e->txn;
+            sr__txn *t = hnode_txn(e, SR__HR_MATCH);
             const sr_via *tv = sr_msg_via(t->req, 0);
             if (t->kind == SR_TXN_INVITE_SERVER && sr_str_eq(tv->branch, v->branch) &&
                 sent_by_eq(tv, v))
@@ -493,7 +518,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
      * top Via equal. */
     EACH(s, SR__HR_MATCH, key_2543(s, cancel), e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         const sr_msg *o = t->req;
         const sr_via *tv = sr_msg_via(o, 0);
         if (t->kind == SR_TXN_INVITE_SERVER && !sr__branch_is_3261(tv->branch) &&
@@ -527,7 +552,7 @@ bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     }
     EACH(s, SR__HR_DIALOG, key, e)
     {
-        const sr__txn *t = e->txn;
+        const sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         const sr_cseq *o = sr_msg_cseq(t->req);
         if (o->num == cs->num && sr_str_eq(o->method, cs->method) &&
             sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag))
@@ -546,7 +571,7 @@ sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_
     sr_str cid = sr_msg_call_id(prack), ftag = from_tag(prack);
     EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, ra->cseq, SR_STR("INVITE")), e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
             sr_msg_cseq(t->req)->num != ra->cseq)
             continue;
@@ -569,7 +594,7 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
         return NULL;
     EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, SR_STR("INVITE")), e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->retx_2xx || sr_msg_cseq(t->req)->num != cs->num)
             continue;
         sr_str tt = {t->to_tag, t->to_tag_len};

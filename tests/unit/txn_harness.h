@@ -267,7 +267,7 @@ static inline size_t h_stuck(const sr_stack *s, h_owed_fn owed, void *user)
     size_t bad = 0, n = 0;
     for (const sr__txn *t = s->txns; t != NULL; t = t->next, n++) {
         bool armed = false;
-        for (int k = 0; k < SR__TK_COUNT; k++)
+        for (unsigned k = 0; k < sr__txn_slots[t->kind]; k++)
             armed = armed || t->tm[k].heap_index != SR__TIMER_IDLE;
         if (armed)
             continue;
