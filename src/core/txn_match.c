@@ -473,7 +473,7 @@ sr__txn *sr__match_ack(const sr_stack *s, const sr__ack_fields *a)
         /* RFC 2543: match_2543 for an ACK */
         EACH(s, SR__HR_MATCH, key_2543_f(s, a->call_id, a->from_tag, a->cseq, a->ruri, v->raw), e)
         {
-            sr__txn *t = e->txn;
+            sr__txn *t = hnode_txn(e, SR__HR_MATCH);
             if (t->kind != SR_TXN_INVITE_SERVER)
                 continue;
             const sr_msg *o = t->req;
@@ -488,7 +488,7 @@ sr__txn *sr__match_ack(const sr_stack *s, const sr__ack_fields *a)
     }
     EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
     {
-        sr__txn *t = e->txn;
+        sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         if (t->kind != SR_TXN_INVITE_SERVER)
             continue;
         const sr_via *tv = sr_msg_via(t->req, 0);
