@@ -221,12 +221,13 @@ static int make_calls(sr_dialog_table *t, size_t n, sr_dialog **ds)
 {
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char txt[sizeof(invite_txt) + 16];
         char cid[32];
+        char txt[sizeof(invite_txt) + sizeof(cid)];
         snprintf(cid, sizeof(cid), "c%zu@x", i);
         const char *at = strstr(invite_txt, "call-1@example.com");
-        snprintf(txt, sizeof(txt), "%.*s%s%s", (int)(at - invite_txt), invite_txt, cid,
-                 at + strlen("call-1@example.com"));
+        int w = snprintf(txt, sizeof(txt), "%.*s%s%s", (int)(at - invite_txt), invite_txt, cid,
+                         at + strlen("call-1@example.com"));
+        assert_true(w > 0 && (size_t)w < sizeof(txt)); /* the whole INVITE, not cut */
         sr_msg *inv = parse(txt, tu_allocator());
         sr_msg *r = answer(inv, 200, "t", tu_allocator());
         sr_addr p = peer();
