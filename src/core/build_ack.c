@@ -21,6 +21,24 @@ static size_t next_of(const sr_header *hv, size_t nh, enum sr_hdr_id id, size_t 
     return k;
 }
 
+void sr__head_ack_fields(const sr_header *hv, size_t nh, sr__ack_idx *f)
+{
+    f->via = f->to = f->from = f->cseq = f->cid = nh;
+    for (size_t k = 0; k < nh; k++) {
+        size_t *at = NULL;
+        switch (hv[k].id) {
+        case SR_HDR_VIA: at = &f->via; break;
+        case SR_HDR_TO: at = &f->to; break;
+        case SR_HDR_FROM: at = &f->from; break;
+        case SR_HDR_CSEQ: at = &f->cseq; break;
+        case SR_HDR_CALL_ID: at = &f->cid; break;
+        default: break;
+        }
+        if (at != NULL && *at == nh)
+            *at = k; /* the first of each, as the message's accessors take them */
+    }
+}
+
 /* The top Via value as sr_msg_via(m, 0) gives it for the message sr_msg_parse() builds from
  * this head (msg.c, parse_eager and via_parse_more): the first value of the first Via field
  * (of a later one when the first holds none), NULL when none parses. */
@@ -54,17 +72,9 @@ static bool head_ack_ours(const sr_start_line *sl, const sr_header *hv, size_t n
     const uint8_t *key = ctx;
     if (!sl->is_request || sl->method_id != SR_METHOD_ACK)
         return false;
-    size_t via = nh, to = nh, from = nh, cseq = nh, cid = nh;
-    for (size_t k = 0; k < nh; k++) {
-        switch (hv[k].id) {
-        case SR_HDR_VIA: via = via < nh ? via : k; break;
-        case SR_HDR_TO: to = to < nh ? to : k; break;
-        case SR_HDR_FROM: from = from < nh ? from : k; break;
-        case SR_HDR_CSEQ: cseq = cseq < nh ? cseq : k; break;
-        case SR_HDR_CALL_ID: cid = cid < nh ? cid : k; break;
-        default: break;
-        }
-    }
+    sr__ack_idx f;
+    sr__head_ack_fields(hv, nh, &f);
+    size_t via = f.via, to = f.to, from = f.from, cseq = f.cseq, cid = f.cid;
     sr_parse_error e;
     sr_nameaddr tna;
     if (to == nh || sr_nameaddr_parse(&tna, hv[to].value, &e) != 0 ||

@@ -82,6 +82,12 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
 ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
                             sr_start_line *sl, sr_header *hv, size_t *nh, bool *plain);
 const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v);
+/* sr__head_ack_fields: where the first Via, To, From, CSeq and Call-ID fields of hv[@p nh] are
+ * (@p nh: none), the fields an ACK read from its head is matched on. */
+typedef struct sr__ack_idx {
+    size_t via, to, from, cseq, cid;
+} sr__ack_idx;
+void sr__head_ack_fields(const sr_header *hv, size_t nh, sr__ack_idx *f);
 /* msg.c: what sr_msg_parse() with @p opts (complete, size set) returns for @p buf once
  * sr__head_accepted() with @p opts (or a smaller max_size) has accepted its head: @p head
  * bytes, @p sl, @p hv[@p nh], @p plain as it gave them (no more fields than sr_msg_parse's

@@ -37,17 +37,9 @@ static sr__txn *ack_target(const sr_stack *s, const sr_start_line *sl, const sr_
     if (!sl->is_request || sl->method_id != SR_METHOD_ACK)
         return NULL;
     /* the first of each field the match reads, as the message's accessors take them */
-    size_t via = nh, to = nh, from = nh, cseq = nh, cid = nh;
-    for (size_t k = 0; k < nh; k++) {
-        switch (hv[k].id) {
-        case SR_HDR_VIA: via = via < nh ? via : k; break;
-        case SR_HDR_TO: to = to < nh ? to : k; break;
-        case SR_HDR_FROM: from = from < nh ? from : k; break;
-        case SR_HDR_CSEQ: cseq = cseq < nh ? cseq : k; break;
-        case SR_HDR_CALL_ID: cid = cid < nh ? cid : k; break;
-        default: break;
-        }
-    }
+    sr__ack_idx f;
+    sr__head_ack_fields(hv, nh, &f);
+    size_t via = f.via, to = f.to, from = f.from, cseq = f.cseq, cid = f.cid;
     sr_via v;
     sr_cseq cs;
     sr_parse_error e;
