@@ -30,6 +30,21 @@ static bool rfc_owns(sr_txn_kind k, int tk)
     }
 }
 
+/* A stack with the test allocator and a UDP peer for its transactions. */
+static sr_stack *new_stack(sr_addr *peer)
+{
+    sr_config c;
+    sr_config_default(&c);
+    c.alloc = tu_allocator();
+    sr_stack *s = NULL;
+    assert_int_equal(sr_stack_new(&s, &c), 0);
+    memset(peer, 0, sizeof *peer);
+    memcpy(peer->host, "192.0.2.1", 10);
+    peer->port = 5060;
+    peer->transport = SR_TP_UDP;
+    return s;
+}
+
 /* Each kind's timers number its slots 0 .. n-1, each once, and no more slots than timers. */
 static void test_slot_tables(void **state)
 {
@@ -59,16 +74,8 @@ static void test_slot_tables(void **state)
 static void test_every_timer_on_its_kind(void **state)
 {
     (void)state;
-    sr_config c;
-    sr_config_default(&c);
-    c.alloc = tu_allocator();
-    sr_stack *s = NULL;
-    assert_int_equal(sr_stack_new(&s, &c), 0);
     sr_addr peer;
-    memset(&peer, 0, sizeof peer);
-    memcpy(peer.host, "192.0.2.1", 10);
-    peer.port = 5060;
-    peer.transport = SR_TP_UDP;
+    sr_stack *s = new_stack(&peer);
     sr__txn *t[8];
     size_t armed = 0, slots = 0;
     for (int i = 0; i < 8; i++) {
@@ -121,14 +128,8 @@ static void test_every_timer_on_its_kind(void **state)
 static void test_counted_size(void **state)
 {
     (void)state;
-    sr_config c;
-    sr_config_default(&c);
-    c.alloc = tu_allocator();
-    sr_stack *s = NULL;
-    assert_int_equal(sr_stack_new(&s, &c), 0);
     sr_addr peer;
-    memset(&peer, 0, sizeof peer);
-    peer.transport = SR_TP_UDP;
+    sr_stack *s = new_stack(&peer);
     for (int i = 0; i < 4; i++) {
         sr__txn *t;
         assert_int_equal(sr__txn_alloc(s, all_kinds[i], &peer, 0, &t), 0);
