@@ -123,6 +123,8 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
         if (t->held_2xx != NULL)
             sr_msg_free(t->held_2xx);
         sr__buf_release(s, &t->rel_bytes);
+        if (t->skey != NULL)
+            sr__free(&s->talloc, t->skey);
     }
     s->mem -= t->ext_bytes;
     sr__free(&s->talloc, t);

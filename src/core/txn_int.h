@@ -78,6 +78,18 @@ typedef struct sr__hnode {
     uint64_t hash;
 } sr__hnode;
 
+/* INVITE server in Confirmed over UDP (RFC 3261 §17.2.1, Timer I): its request is released
+ * and what the lookups that can still reach it read is kept here (talloc): the §17.2.3 key
+ * (top-Via branch and sent-by; the method is INVITE) and the §8.2.2.2 one (Call-ID, From
+ * tag, CSeq number; method INVITE). Only for a magic-cookie branch: an RFC 2543 server keeps
+ * its request. b holds the branch, the sent-by host, the Call-ID and the From tag. */
+typedef struct sr__skey {
+    uint32_t cseq;
+    uint16_t port;
+    uint16_t blen, hlen, clen, flen;
+    char b[];
+} sr__skey;
+
 typedef struct sr__txn {
     struct sr__txn *next, *prev; /* every live transaction (teardown, transport errors) */
     sr__hnode hn[SR__HR_DIALOG]; /* handle and match (a server's dialog entry: hn_dialog) */
@@ -87,7 +99,8 @@ typedef struct sr__txn {
     sr_addr peer;
     bool reliable;
     unsigned last_status;
-    sr_msg *req;       /* owned: the request sent (client) or received (server) */
+    sr_msg *req;       /* owned: the request sent (client) or received (server); NULL for a client
+                    in Completed over UDP (ckey) and an INVITE server in Confirmed (skey) */
     sr_buf resp;       /* server: the last response sent; INVITE client: the ACK */
     uint64_t interval; /* current A/E/G interval */
     /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). Client in Completed
@@ -138,6 +151,7 @@ typedef struct sr__txn {
             sr_buf rel_bytes; /* RFC 3262 UAS: the reliable 1xx, for retransmission */
             uint64_t rel_interval;
             sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
+            sr__skey *skey;   /* Confirmed without req (above); NULL otherwise */
         };
     };
     /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */
@@ -326,6 +340,9 @@ void sr__stop_2xx(sr_stack *s, sr__txn *t); /* §13.3.1.4 retransmission off (id
 /* §17.2.1: the ACK for the non-2xx final of INVITE server @p t, in any state but Accepted
  * (Proceeding and Confirmed absorb it as it is; Completed goes to Confirmed). */
 int sr__server_ack(sr_stack *s, sr__txn *t);
+/* txn_match.c: INVITE server @p t (Confirmed) keeps its key in skey and releases its request
+ * (a no-op for an RFC 2543 branch, and when the key cannot be allocated). */
+void sr__server_compact(sr_stack *s, sr__txn *t);
 
 /* stack_ack.c: sr_stack_parse_absorb_ack() with complete @p o, once the timers due have
  * fired; SR_STACK_ACK_ABSORBED with *@p ack_rc what the transaction's ACK gave (0). */

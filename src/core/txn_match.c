@@ -356,6 +356,111 @@ static sr_str client_branch(const sr__txn *t)
     return sr_msg_via(t->req, 0)->branch;
 }
 
+static bool sent_by_eq(const sr_via *a, const sr_via *b);
+
+/* ------------------------------------------------------------------ a server's fields
+ * An INVITE server in Confirmed may have released its request (sr__server_compact): these
+ * read the same fields from its request or from its skey. */
+
+static sr_str skey_branch(const sr__skey *k)
+{
+    return (sr_str){k->b, k->blen};
+}
+
+static sr_str skey_host(const sr__skey *k)
+{
+    return (sr_str){k->b + k->blen, k->hlen};
+}
+
+static sr_str skey_call_id(const sr__skey *k)
+{
+    return (sr_str){k->b + k->blen + k->hlen, k->clen};
+}
+
+static sr_str skey_from_tag(const sr__skey *k)
+{
+    return (sr_str){k->b + k->blen + k->hlen + k->clen, k->flen};
+}
+
+/* §17.2.3: the server's top-Via branch and sent-by equal @p v's. */
+static bool srv_via_eq(const sr__txn *t, const sr_via *v)
+{
+    if (t->req == NULL) {
+        const sr__skey *k = t->skey;
+        return sr_str_eq(skey_branch(k), v->branch) && sr_str_caseeq(skey_host(k), v->host) &&
+               k->port == v->port;
+    }
+    const sr_via *tv = sr_msg_via(t->req, 0);
+    return sr_str_eq(tv->branch, v->branch) && sent_by_eq(tv, v);
+}
+
+/* Whether the server's request has an RFC 2543 top-Via branch (no magic cookie): a server
+ * without its request had a magic cookie (sr__server_compact keeps the others' request). */
+static bool srv_is_2543(const sr__txn *t)
+{
+    return t->req != NULL && !sr__branch_is_3261(sr_msg_via(t->req, 0)->branch);
+}
+
+/* The §8.2.2.2 fields of a server: CSeq number, Call-ID, From tag (and CSeq method). */
+static uint32_t srv_cseq(const sr__txn *t)
+{
+    return t->req != NULL ? sr_msg_cseq(t->req)->num : t->skey->cseq;
+}
+
+static sr_str srv_call_id(const sr__txn *t)
+{
+    return t->req != NULL ? sr_msg_call_id(t->req) : skey_call_id(t->skey);
+}
+
+static sr_str srv_from_tag(const sr__txn *t)
+{
+    return t->req != NULL ? from_tag(t->req) : skey_from_tag(t->skey);
+}
+
+/* A server's CSeq method and request method (INVITE for one without its request). */
+static sr_str srv_method(const sr__txn *t)
+{
+    return t->req != NULL ? sr_msg_cseq(t->req)->method : SR_STR("INVITE");
+}
+
+static sr_str srv_req_method(const sr__txn *t)
+{
+    return t->req != NULL ? sr_msg_method_str(t->req) : SR_STR("INVITE");
+}
+
+void sr__server_compact(sr_stack *s, sr__txn *t)
+{
+    if (t->kind != SR_TXN_INVITE_SERVER || t->req == NULL || t->skey != NULL)
+        return;
+    const sr_via *v = sr_msg_via(t->req, 0);
+    if (!sr__branch_is_3261(v->branch))
+        return; /* RFC 2543 matching compares most of the request: it stays */
+    sr_str cid = sr_msg_call_id(t->req), ft = from_tag(t->req);
+    if (v->branch.len > UINT16_MAX || v->host.len > UINT16_MAX || cid.len > UINT16_MAX ||
+        ft.len > UINT16_MAX)
+        return;
+    size_t n = v->branch.len + v->host.len + cid.len + ft.len;
+    sr__skey *k = sr__malloc(&s->talloc, offsetof(sr__skey, b) + n);
+    if (k == NULL)
+        return; /* the request stays: the same matching, only more bytes held */
+    k->cseq = sr_msg_cseq(t->req)->num;
+    k->port = v->port;
+    k->blen = (uint16_t)v->branch.len;
+    k->hlen = (uint16_t)v->host.len;
+    k->clen = (uint16_t)cid.len;
+    k->flen = (uint16_t)ft.len;
+    char *p = k->b;
+    const sr_str f[4] = {v->branch, v->host, cid, ft};
+    for (size_t i = 0; i < 4; i++) {
+        if (f[i].len > 0)
+            memcpy(p, f[i].p, f[i].len);
+        p += f[i].len;
+    }
+    sr_msg_free(t->req);
+    t->req = NULL;
+    t->skey = k;
+}
+
 sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method)
 {
     return sr__find_client_k(s, branch, method, NULL);
@@ -432,8 +537,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
         EACH(s, SR__HR_MATCH, key, e)
         {
             sr__txn *t = hnode_txn(e, SR__HR_MATCH);
-            if (!is_client(t) && !sr__branch_is_3261(sr_msg_via(t->req, 0)->branch) &&
-                match_2543(t, req, m))
+            if (!is_client(t) && srv_is_2543(t) && match_2543(t, req, m))
                 return t;
         }
         return NULL;
@@ -447,18 +551,15 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     EACH(s, SR__HR_MATCH, key, e)
     {
         sr__txn *t = hnode_txn(e, SR__HR_MATCH);
-        if (is_client(t))
-            continue;
-        const sr_via *tv = sr_msg_via(t->req, 0);
-        if (!sr_str_eq(tv->branch, v->branch) || !sent_by_eq(tv, v))
+        if (is_client(t) || !srv_via_eq(t, v))
             continue;
         if (m == SR_METHOD_ACK) {
             if (t->kind == SR_TXN_INVITE_SERVER)
                 return t;
             continue;
         }
-        if (sr_str_eq(txn_method(t), cs->method) &&
-            sr_str_eq(sr_msg_method_str(t->req), sr_msg_method_str(req)))
+        if (sr_str_eq(srv_method(t), cs->method) &&
+            sr_str_eq(srv_req_method(t), sr_msg_method_str(req)))
             return t;
     }
     return NULL;
@@ -474,7 +575,7 @@ sr__txn *sr__match_ack(const sr_stack *s, const sr__ack_fields *a)
         EACH(s, SR__HR_MATCH, key_2543_f(s, a->call_id, a->from_tag, a->cseq, a->ruri, v->raw), e)
         {
             sr__txn *t = hnode_txn(e, SR__HR_MATCH);
-            if (t->kind != SR_TXN_INVITE_SERVER)
+            if (t->kind != SR_TXN_INVITE_SERVER || !srv_is_2543(t))
                 continue;
             const sr_msg *o = t->req;
             sr_str tag = {t->to_tag, t->to_tag_len};
@@ -489,10 +590,7 @@ sr__txn *sr__match_ack(const sr_stack *s, const sr__ack_fields *a)
     EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
     {
         sr__txn *t = hnode_txn(e, SR__HR_MATCH);
-        if (t->kind != SR_TXN_INVITE_SERVER)
-            continue;
-        const sr_via *tv = sr_msg_via(t->req, 0);
-        if (sr_str_eq(tv->branch, v->branch) && sent_by_eq(tv, v))
+        if (t->kind == SR_TXN_INVITE_SERVER && srv_via_eq(t, v))
             return t;
     }
     return NULL;
@@ -507,9 +605,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
         EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
         {
             sr__txn *t = hnode_txn(e, SR__HR_MATCH);
-            const sr_via *tv = sr_msg_via(t->req, 0);
-            if (t->kind == SR_TXN_INVITE_SERVER && sr_str_eq(tv->branch, v->branch) &&
-                sent_by_eq(tv, v))
+            if (t->kind == SR_TXN_INVITE_SERVER && srv_via_eq(t, v))
                 return t;
         }
         return NULL;
@@ -519,10 +615,11 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
     EACH(s, SR__HR_MATCH, key_2543(s, cancel), e)
     {
         sr__txn *t = hnode_txn(e, SR__HR_MATCH);
+        if (t->kind != SR_TXN_INVITE_SERVER || !srv_is_2543(t))
+            continue;
         const sr_msg *o = t->req;
         const sr_via *tv = sr_msg_via(o, 0);
-        if (t->kind == SR_TXN_INVITE_SERVER && !sr__branch_is_3261(tv->branch) &&
-            sr_msg_cseq(o)->num == sr_msg_cseq(cancel)->num &&
+        if (sr_msg_cseq(o)->num == sr_msg_cseq(cancel)->num &&
             sr_str_eq(sr_msg_call_id(o), sr_msg_call_id(cancel)) &&
             sr_str_eq(from_tag(o), from_tag(cancel)) && sr_str_eq(to_tag(o), to_tag(cancel)) &&
             sr_str_eq(sr_msg_request_uri(o), sr_msg_request_uri(cancel)) &&
@@ -553,9 +650,8 @@ bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
     EACH(s, SR__HR_DIALOG, key, e)
     {
         const sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
-        const sr_cseq *o = sr_msg_cseq(t->req);
-        if (o->num == cs->num && sr_str_eq(o->method, cs->method) &&
-            sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag))
+        if (srv_cseq(t) == cs->num && sr_str_eq(srv_method(t), cs->method) &&
+            sr_str_eq(srv_call_id(t), cid) && sr_str_eq(srv_from_tag(t), ftag))
             return true;
     }
     return false;
@@ -573,10 +669,10 @@ sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_
     {
         sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
-            sr_msg_cseq(t->req)->num != ra->cseq)
+            srv_cseq(t) != ra->cseq)
             continue;
         sr_str tt = {t->to_tag, t->to_tag_len};
-        if (sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag) &&
+        if (sr_str_eq(srv_call_id(t), cid) && sr_str_eq(srv_from_tag(t), ftag) &&
             sr_str_eq(tt, to_tag(prack)))
             return t;
     }
@@ -595,10 +691,10 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
     EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, SR_STR("INVITE")), e)
     {
         sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
-        if (t->kind != SR_TXN_INVITE_SERVER || !t->retx_2xx || sr_msg_cseq(t->req)->num != cs->num)
+        if (t->kind != SR_TXN_INVITE_SERVER || !t->retx_2xx || srv_cseq(t) != cs->num)
             continue;
         sr_str tt = {t->to_tag, t->to_tag_len};
-        if (sr_str_eq(sr_msg_call_id(t->req), cid) && sr_str_eq(from_tag(t->req), ftag) &&
+        if (sr_str_eq(srv_call_id(t), cid) && sr_str_eq(srv_from_tag(t), ftag) &&
             sr_str_eq(tt, ttag))
             return t;
     }

@@ -145,6 +145,8 @@ int sr__print_resp(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_buf *b)
  * carries the To tag already used on this transaction so every response matches (§8.2.6.2). */
 int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n)
 {
+    if (t->req == NULL)
+        return SR_ESTATE; /* Confirmed (sr__server_compact): its final was sent */
     sr_build_opts o;
     sr_build_opts_init(&o);
     o.alloc = s->alloc;
@@ -303,6 +305,8 @@ static int nist_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
 
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags)
 {
+    if (t->req == NULL)
+        return SR_ESTATE; /* an INVITE server in Confirmed (sr__server_compact): final sent */
     const sr_cseq *a = sr_msg_cseq(resp), *b = sr_msg_cseq(t->req);
     unsigned code = sr_msg_status(resp);
     if (a == NULL || a->num != b->num || !sr_str_eq(a->method, b->method) || code < 100 ||
@@ -338,6 +342,8 @@ int sr__server_ack(sr_stack *s, sr__txn *t)
     /* Confirmed absorbs every retransmission and sends nothing: the final's bytes go back
      * now rather than after Timer I */
     sr__buf_release(s, &t->resp);
+    /* ... and so does the request: what matching still reads of it is kept in skey */
+    sr__server_compact(s, t);
     return sr__start(s, t, SR__TK_I, s->cfg.t4);
 }
 
@@ -380,7 +386,7 @@ static int on_cancel(sr_stack *s, sr_msg **reqp, const sr_addr *src)
     /* §9.2: the To tag of the 200 to the CANCEL SHOULD be the one of the INVITE's responses
      * (its 1xx, its 487): the tag the INVITE already used (the TU's), else the one its 487
      * will carry, set on both now. */
-    if (inv->to_tag_len == 0) {
+    if (inv->to_tag_len == 0 && inv->req != NULL) {
         char tag[SR_BUILD_TAG_LEN + 1];
         if (sr_build_to_tag(inv->req, NULL, tag) == 0 && SR_BUILD_TAG_LEN <= sizeof(inv->to_tag)) {
             memcpy(inv->to_tag, tag, SR_BUILD_TAG_LEN);
