@@ -123,7 +123,7 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
         if (t->held_2xx != NULL)
             sr_msg_free(t->held_2xx);
         sr__buf_release(s, &t->rel_bytes);
-        if (t->skey != NULL)
+        if (t->req == NULL && t->skey != NULL) /* Confirmed (sr__server_compact) */
             sr__free(&s->talloc, t->skey);
     }
     s->mem -= t->ext_bytes;

@@ -149,9 +149,14 @@ typedef struct sr__txn {
             sr__hnode hn_dialog; /* the index entry of role SR__HR_DIALOG */
             size_t to_tag_len;
             sr_buf rel_bytes; /* RFC 3262 UAS: the reliable 1xx, for retransmission */
-            uint64_t rel_interval;
+            /* rel_interval: the RFC 3262 retransmission interval, read while a reliable 1xx
+             * is retransmitted (Proceeding); skey: an INVITE server in Confirmed without its
+             * request (above), where no 1xx is sent any more. Which one: req == NULL. */
+            union {
+                uint64_t rel_interval;
+                sr__skey *skey;
+            };
             sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
-            sr__skey *skey;   /* Confirmed without req (above); NULL otherwise */
         };
     };
     /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */

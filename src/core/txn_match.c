@@ -430,7 +430,7 @@ static sr_str srv_req_method(const sr__txn *t)
 
 void sr__server_compact(sr_stack *s, sr__txn *t)
 {
-    if (t->kind != SR_TXN_INVITE_SERVER || t->req == NULL || t->skey != NULL)
+    if (t->kind != SR_TXN_INVITE_SERVER || t->req == NULL)
         return;
     const sr_via *v = sr_msg_via(t->req, 0);
     if (!sr__branch_is_3261(v->branch))
