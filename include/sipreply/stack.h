@@ -231,8 +231,9 @@ SR_API int sr_stack_send_request(sr_stack *s, sr_msg *req, const sr_addr *dest, 
  * @p resp; on failure the caller does.
  * Returns 0 or one of: SR_EINVAL (NULL, not a response, code/CSeq not matching, a non-100
  * provisional to a non-INVITE — RFC 4320 §4.1), SR_ENOTFOUND (no such server transaction),
- * SR_ESTATE (a final was already sent, except 2xx retransmissions in Accepted; a second
- * reliable 1xx before the first is PRACKed), SR_EUNSUPPORTED (100rel asked but the request
+ * SR_ESTATE (a final was already sent, except 2xx retransmissions in Accepted — in
+ * Confirmed, where an INVITE server keeps only its matching key, before any CSeq check; a
+ * second reliable 1xx before the first is PRACKed), SR_EUNSUPPORTED (100rel asked but the request
  * did not offer it or PRACK is disabled, or 100 asked to be reliable), SR_ENOMEM.
  */
 SR_API int sr_stack_send_response(sr_stack *s, sr_txn_id id, sr_msg *resp, unsigned flags,
