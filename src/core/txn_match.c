@@ -435,6 +435,9 @@ void sr__server_compact(sr_stack *s, sr__txn *t)
     const sr_via *v = sr_msg_via(t->req, 0);
     if (!sr__branch_is_3261(v->branch))
         return; /* RFC 2543 matching compares most of the request: it stays */
+    const sr_str inv = SR_STR("INVITE");
+    if (!sr_str_eq(sr_msg_cseq(t->req)->method, inv) || !sr_str_eq(sr_msg_method_str(t->req), inv))
+        return; /* the key's methods are INVITE (srv_method): kept exact for any other */
     sr_str cid = sr_msg_call_id(t->req), ft = from_tag(t->req);
     if (v->branch.len > UINT16_MAX || v->host.len > UINT16_MAX || cid.len > UINT16_MAX ||
         ft.len > UINT16_MAX)
