@@ -151,14 +151,7 @@ int sr_build_parse_absorb_ack(sr_msg **out, const char *buf, size_t len, const s
     if (!out || (!buf && len))
         return sr_msg_parse(out, buf, len, opts, err); /* its SR_EINVAL */
     sr_parse_opts def;
-    const sr_parse_opts *o = opts;
-    if (!o || o->size < sizeof *o) { /* as sr_msg_parse takes them */
-        sr_parse_opts_init(&def);
-        if (o)
-            memcpy(&def, o, o->size < sizeof def ? o->size : sizeof def);
-        def.size = sizeof def;
-        o = &def;
-    }
+    const sr_parse_opts *o = sr__parse_opts_full(opts, &def); /* as sr_msg_parse takes them */
     /* an ACK's head first: the one of ours is absorbed with no message built, another one's
      * message is made from the head read (sr__msg_parse_rest); anything else goes to
      * sr_msg_parse (with validation, the message is needed first) */

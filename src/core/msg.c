@@ -335,17 +335,22 @@ out:
     return rc;
 }
 
+const sr_parse_opts *sr__parse_opts_full(const sr_parse_opts *opts, sr_parse_opts *def)
+{
+    if (opts && opts->size >= sizeof *opts)
+        return opts;
+    sr_parse_opts_init(def);
+    if (opts) /* an older, shorter struct: take the fields it has */
+        memcpy(def, opts, opts->size < sizeof *def ? opts->size : sizeof *def);
+    def->size = sizeof *def;
+    return def;
+}
+
 int sr_msg_parse(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
                  sr_parse_error *err)
 {
     sr_parse_opts def;
-    if (!opts || opts->size < sizeof *opts) {
-        sr_parse_opts_init(&def);
-        if (opts) /* an older, shorter struct: take the fields it has */
-            memcpy(&def, opts, opts->size < sizeof def ? opts->size : sizeof def);
-        def.size = sizeof def;
-        opts = &def;
-    }
+    opts = sr__parse_opts_full(opts, &def);
     if (!out || (!buf && len))
         return sr__perr(err, SR_EINVAL, 0, SR_HDR_NONE, "Invalid argument");
     bool stream = opts->framing == SR_FRAMING_STREAM;

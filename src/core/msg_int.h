@@ -95,6 +95,9 @@ void sr__head_ack_fields(const sr_header *hv, size_t nh, sr__ack_idx *f);
 int sr__msg_parse_rest(sr_msg **out, const char *buf, size_t len, const sr_parse_opts *opts,
                        size_t head, const sr_start_line *sl, const sr_header *hv, size_t nh,
                        bool plain, sr_parse_error *err);
+/* @p opts as sr_msg_parse() takes them: itself when whole, else its fields over the defaults
+ * in @p def (NULL: the defaults), with def's size set; the pointer to use either way. */
+const sr_parse_opts *sr__parse_opts_full(const sr_parse_opts *opts, sr_parse_opts *def);
 /* The Request-URI check of the start line's parser (parse_head.c): 0 or SR_EBADMSG. */
 int sr__check_request_uri(const char *p, size_t len);
 

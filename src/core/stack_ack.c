@@ -92,14 +92,7 @@ int sr_stack_parse_absorb_ack(sr_stack *s, sr_msg **out, const char *buf, size_t
     if (!out || (!buf && len))
         return sr_msg_parse(out, buf, len, opts, err); /* its SR_EINVAL */
     sr_parse_opts def;
-    const sr_parse_opts *o = opts;
-    if (!o || o->size < sizeof *o) { /* as sr_msg_parse takes them */
-        sr_parse_opts_init(&def);
-        if (o)
-            memcpy(&def, o, o->size < sizeof def ? o->size : sizeof def);
-        def.size = sizeof def;
-        o = &def;
-    }
+    const sr_parse_opts *o = sr__parse_opts_full(opts, &def); /* as sr_msg_parse takes them */
     sr_stack_on_timer(s, now_ms); /* as any input: the timers due by now first */
     int ack_rc = 0;
     int rc = sr__stack_parse_absorb(s, out, buf, len, o, err, &ack_rc);
