@@ -21,6 +21,14 @@
 #      BACKEND_CPU=LOADGEN_CPU BACKEND_ADDR=127.0.0.2 (the proxies' responder: a sipreplyd
 #      answering 486 statelessly, on another loopback address than the caller's, as a
 #      downstream host would be: sipreplyd's reflection budget counts per IP address)
+#      BACKEND_ADDR2=127.0.0.3 (kamailio-proxy's responder: each proxy has its own, the same
+#      binary and rules, so that the two can be measured at once)
+#      CPU_TOGETHER=proxy (pairs whose CPU runs take both servers in the same window, each
+#      with its own generator, started together; the pair's CPU ratio is then the median of
+#      the windows' ratios. This machine's speed drifts between runs more than the
+#      difference measured: a ratio of runs taken one after the other reads that drift.
+#      "" for turns, one server after the other, in every pair) CPU_WARMUP=1 (such pairs'
+#      runs before the counted ones, not counted: first touches of memory)
 #      PROXY_SETTLE=34 (seconds of quiet after a proxy's CPU run: the client transaction's
 #      Timer D, 32 s, ends inside the run that started it; Kamailio's tm keeps 5 s)
 #      PROXY_MAX_TXN=8000000 (sipreplyd-proxy's --max-transactions: 32 s of client and 5 s of
@@ -91,6 +99,9 @@ PACED_GROUP=${PACED_GROUP:-20}
 HOLD_US=${HOLD_US:-0}
 BACKEND_CPU=${BACKEND_CPU:-$LOADGEN_CPU}
 BACKEND_ADDR=${BACKEND_ADDR:-127.0.0.2}
+BACKEND_ADDR2=${BACKEND_ADDR2:-127.0.0.3}
+CPU_TOGETHER=${CPU_TOGETHER-proxy}
+CPU_WARMUP=${CPU_WARMUP:-1}
 PROXY_SETTLE=${PROXY_SETTLE:-34}
 PROXY_MAX_TXN=${PROXY_MAX_TXN:-8000000}
 CPU_RATE=${CPU_RATE:-}
@@ -180,26 +191,31 @@ port_file() {
   awk '$1 == "udp" { print $3; exit }' "$1" 2>/dev/null || true
 }
 
-# The proxies' responder: sipreplyd answering 486 statelessly (the ACK absorbed), pinned to
-# BACKEND_CPU, started once for both proxies; its port in BACKEND_PORT.
-BACKEND_PORT=
+# The proxies' responders: sipreplyd answering 486 statelessly (the ACK absorbed), pinned to
+# BACKEND_CPU, one per proxy (sipreplyd-proxy's on BACKEND_ADDR, kamailio-proxy's on
+# BACKEND_ADDR2: the same binary and rules), so that two proxies measured in the same window
+# (CPU_TOGETHER) do not share one; port of proxy $1's in BACKEND_PORT[$1].
+declare -A BACKEND_PORT
 start_backend() {
-  [ -z "$BACKEND_PORT" ] || return 0
+  local s=$1 addr=$BACKEND_ADDR
+  [ -z "${BACKEND_PORT[$s]:-}" ] || return 0
+  [ "$s" = kamailio-proxy ] && addr=$BACKEND_ADDR2
   local be=$BUILD/sipreplyd
   [ -x "$be" ] || be=$SRD
   [ -x "$be" ] || { echo "load: no sipreplyd for the proxies' responder" >&2; return 1; }
-  "${PIN_BE[@]}" "$be" -q -l "udp:$BACKEND_ADDR:0" --port-file "$TMP/responder.ports" \
-    -c "$TMP/sipreplyd-stateless.yaml" >"$OUT/responder.log" 2>&1 &
-  PID[responder]=$!
-  BACKEND_PORT=$(port_file "$TMP/responder.ports" "${PID[responder]}")
-  [ -n "$BACKEND_PORT" ] || { echo "load: the proxies' responder did not start" >&2; return 1; }
+  "${PIN_BE[@]}" "$be" -q -l "udp:$addr:0" --port-file "$TMP/responder.$s.ports" \
+    -c "$TMP/sipreplyd-stateless.yaml" >"$OUT/responder.$s.log" 2>&1 &
+  PID[responder.$s]=$!
+  BACKEND_PORT[$s]=$(port_file "$TMP/responder.$s.ports" "${PID[responder.$s]}")
+  [ -n "${BACKEND_PORT[$s]}" ] || { echo "load: the responder of $s did not start" >&2; return 1; }
+  [ "$s" = sipreplyd-proxy ] || return 0
   # sipreplyd-proxy: every INVITE forwarded to it, the Request-URI's user kept
   cat >"$TMP/sipreplyd-proxy.yaml" <<EOF
 rules:
   - name: proxy
     match:
       method: INVITE
-    forward: "sip:{{user}}@$BACKEND_ADDR:$BACKEND_PORT"
+    forward: "sip:{{user}}@$addr:${BACKEND_PORT[$s]}"
   - name: options
     match:
       method: OPTIONS
@@ -223,7 +239,7 @@ start_server() {
   *) port=$(free_port) ;;
   esac
   log="$OUT/$s.log"
-  case $s in *-proxy) start_backend || return 1 ;; esac
+  case $s in *-proxy) start_backend "$s" || return 1 ;; esac
   case $s in
   null | null-stateful)
     "${PIN_SRV[@]}" "$LG" --serve "127.0.0.1:$port" >"$log" 2>&1 &
@@ -232,7 +248,7 @@ start_server() {
     mkdir -p "$TMP/$s"
     local def=()
     [ "$s" = kamailio-stateful ] && def=(-A STATEFUL)
-    [ "$s" = kamailio-proxy ] && def=(-A "PROXY=\"$BACKEND_ADDR:$BACKEND_PORT\"")
+    [ "$s" = kamailio-proxy ] && def=(-A "PROXY=\"$BACKEND_ADDR2:${BACKEND_PORT[$s]}\"")
     "${PIN_SRV[@]}" kamailio -f bench/kamailio/kamailio.cfg -DD -E \
       -m "$KAM_SHM_MB" -l "udp:127.0.0.1:$port" -Y "$TMP/$s" -P "$TMP/$s/kamailio.pid" "${def[@]}" \
       >"$log" 2>&1 &
@@ -345,36 +361,77 @@ sched_run_ns() {
   echo "$sum"
 }
 
-# One run of server $1 at rate $2 (phase $3); prints the loadgen JSON with server fields
-# added (cpu_us_per_call when $3 is cpu) and appends it to runs.jsonl.
-run_step() {
-  local s=$1 rate=$2 phase=$3 c0 c1 w0 w1 m0 m1 j settle=0 quiet=$SETTLE
-  case $s in *-proxy) quiet=$PROXY_SETTLE ;; esac
-  c0=$(cpu_ticks "${PID[$s]}")
-  w0=$(sched_wait_ns "${PID[$s]}")
-  m0=$(minflt "${PID[$s]}")
-  j=$("${PIN_LG[@]}" "$LG" --target "127.0.0.1:${PORT[$s]}" -s "${SCEN[$s]}" \
-    -u "${USER[$s]}" -r "$rate" -d "$WINDOW" --timeout "$TIMEOUT_MS" --rx-on-tick --gso)
-  if [ "$phase" = cpu ]; then
-    settle=$quiet
-    sleep "$quiet"
-  fi
+# A run of server $1 in three parts, so that two servers' runs can share one window
+# (CPU_TOGETHER): step_begin reads its counters, step_gen runs the generator against it
+# (the loadgen JSON to stdout), step_end reads the counters again after $3 s of quiet and
+# prints the JSON with the server's fields added (cpu_us_per_call when phase $2 is cpu),
+# appending it to runs.jsonl; $4, when given, names the server measured in the same window.
+declare -A C0 W0 M0
+step_begin() {
+  C0[$1]=$(cpu_ticks "${PID[$1]}")
+  W0[$1]=$(sched_wait_ns "${PID[$1]}")
+  M0[$1]=$(minflt "${PID[$1]}")
+}
+step_gen() {
+  "${PIN_LG[@]}" "$LG" --target "127.0.0.1:${PORT[$1]}" -s "${SCEN[$1]}" \
+    -u "${USER[$1]}" -r "$2" -d "$WINDOW" --timeout "$TIMEOUT_MS" --rx-on-tick --gso
+}
+step_end() {
+  local s=$1 phase=$2 settle=$3 with=${4:-} j c1 w1 m1
   c1=$(cpu_ticks "${PID[$s]}")
   w1=$(sched_wait_ns "${PID[$s]}")
   m1=$(minflt "${PID[$s]}")
-  j=$(jq -c --arg s "$s" --arg p "$phase" --argjson t $((c1 - c0)) --argjson hz "$HZ" \
-    --argjson minflt $((m1 - m0)) \
-    --argjson wait $(((w1 - w0) / 1000000)) \
-    --argjson settle "$settle" --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+  j=$(jq -c --arg s "$s" --arg p "$phase" --argjson t $((c1 - C0[$s])) --argjson hz "$HZ" \
+    --argjson minflt $((m1 - M0[$s])) \
+    --argjson wait $(((w1 - W0[$s]) / 1000000)) \
+    --argjson settle "$settle" --arg load "$(cut -d' ' -f1 /proc/loadavg)" --arg with "$with" \
     '. + {server: $s, phase: $p, cpu_ticks: $t, hz: $hz, settle_s: $settle,
           server_runqueue_wait_ms: $wait, server_minflt: $minflt,
           load1: ($load | tonumber),
           cpu_us_per_call: (if .answered > 0 then $t * 1e6 / $hz / .answered else null end),
           generator_bound: (.achieved_rate < 0.97 * .rate or .gen_cpu_s > 0.9 * .wall_s),
           lossless: (.lost == 0 and .late == 0 and .unexpected == 0 and .missing_prov == 0
-                     and .send_errors == 0 and .bad == 0 and .sent == .calls)}' <<<"$j")
+                     and .send_errors == 0 and .bad == 0 and .sent == .calls)}
+     + (if $with != "" then {same_window_as: $with} else {} end)' <"$TMP/gen.$s.json")
   echo "$j" >>"$OUT/runs.jsonl"
   echo "$j"
+}
+quiet_of() {
+  case $1 in *-proxy) echo "$PROXY_SETTLE" ;; *) echo "$SETTLE" ;; esac
+}
+
+# One run of server $1 at rate $2 (phase $3); prints the loadgen JSON with server fields
+# added (cpu_us_per_call when $3 is cpu) and appends it to runs.jsonl.
+run_step() {
+  local s=$1 rate=$2 phase=$3 settle=0
+  step_begin "$s"
+  step_gen "$s" "$rate" >"$TMP/gen.$s.json"
+  if [ "$phase" = cpu ]; then
+    settle=$(quiet_of "$s")
+    sleep "$settle"
+  fi
+  step_end "$s" "$phase" "$settle"
+}
+
+# Runs of servers $1 and $2 at rate $3 (phase $4) in the same window: both generators
+# started together, each against its own server, both servers' counters read before and
+# after the same window and quiet; prints the two JSON lines (the first server's first).
+run_together() {
+  local a=$1 b=$2 rate=$3 phase=$4 settle=0 ga gb qa qb
+  step_begin "$a"
+  step_begin "$b"
+  step_gen "$a" "$rate" >"$TMP/gen.$a.json" &
+  ga=$!
+  step_gen "$b" "$rate" >"$TMP/gen.$b.json" &
+  gb=$!
+  wait "$ga" "$gb"
+  if [ "$phase" = cpu ]; then
+    qa=$(quiet_of "$a") qb=$(quiet_of "$b")
+    settle=$((qa > qb ? qa : qb))
+    sleep "$settle"
+  fi
+  step_end "$a" "$phase" "$settle" "$b"
+  step_end "$b" "$phase" "$settle" "$a"
 }
 
 # Verdict of a step: pass; fail (calls lost, late or wrong: a server failure at the rate the
@@ -464,7 +521,7 @@ while :; do
 done
 
 # ---- CPU per call at a common rate, per pair, interleaved
-declare -A CPU_MED CPU_LOSSY COMMON LOSSLESS_OK
+declare -A CPU_MED CPU_LOSSY COMMON LOSSLESS_OK RATIO_MED RATIO_ALL
 median() {
   sort -g "$1" | awk '{v[NR] = $1}
     END {if (NR) printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'
@@ -501,9 +558,32 @@ for pair in "${pairs[@]}"; do
     : >"$TMP/cpuall.$s"
   done
   [ ${#torun[@]} -gt 0 ] || continue
+  # a pair named in CPU_TOGETHER with both servers running: each run takes both in the same
+  # window (this machine's speed drifts between runs by more than the difference measured:
+  # a ratio of runs taken one after the other reads the drift), after CPU_WARMUP runs not
+  # counted (first touches of memory, Kamailio's shared memory among them)
+  together=0
+  if [ ${#torun[@]} -eq 2 ] && [[ " $CPU_TOGETHER " == *" ${a#sipreplyd-} "* ]]; then
+    together=1
+    : >"$TMP/ratio.$a"
+    RATIO_ALL[$a]=
+    for i in $(seq "$CPU_WARMUP"); do
+      while read -r j; do
+        printf 'load: cpu %-20s %7d calls/s  %.2f us/call  warm-up, not counted (load %s)\n' \
+          "$(jq -r .server <<<"$j")" "$rate" "$(jq '.cpu_us_per_call // 0' <<<"$j")" \
+          "$(jq .load1 <<<"$j")" >&2
+      done < <(run_together "${torun[0]}" "${torun[1]}" "$rate" cpu-warmup)
+    done
+  fi
   for i in $(seq "$CPU_RUNS"); do
-    for s in "${torun[@]}"; do
-      j=$(run_step "$s" "$rate" cpu)
+    if [ "$together" = 1 ]; then
+      mapfile -t js < <(run_together "${torun[0]}" "${torun[1]}" "$rate" cpu)
+    else
+      js=()
+      for s in "${torun[@]}"; do js+=("$(run_step "$s" "$rate" cpu)"); done
+    fi
+    for j in "${js[@]}"; do
+      s=$(jq -r .server <<<"$j")
       printf 'load: cpu %-20s %7d calls/s  %.2f us/call  lossless %s (lost %s, minor faults %s, load %s)\n' "$s" \
         "$rate" "$(jq '.cpu_us_per_call // 0' <<<"$j")" "$(jq .lossless <<<"$j")" \
         "$(jq .lost <<<"$j")" "$(jq .server_minflt <<<"$j")" "$(jq .load1 <<<"$j")" >&2
@@ -514,7 +594,15 @@ for pair in "${pairs[@]}"; do
         jq '.cpu_us_per_call // empty' <<<"$j" >>"$TMP/cpu.$s"
       fi
     done
+    # the ratio of one window, when both runs in it were lossless
+    if [ "$together" = 1 ] && [ "$(jq -s 'all(.lossless and .cpu_us_per_call != null)' <<<"${js[*]}")" = true ]; then
+      r=$(jq -s '.[0].cpu_us_per_call / .[1].cpu_us_per_call' <<<"${js[*]}")
+      echo "$r" >>"$TMP/ratio.$a"
+      RATIO_ALL[$a]+="${RATIO_ALL[$a]:+, }$(printf '%.2f' "$r")"
+      printf 'load: cpu %s/%s in the same window: %.3f\n' "${torun[0]}" "${torun[1]}" "$r" >&2
+    fi
   done
+  [ "$together" = 0 ] || RATIO_MED[$a]=$(median "$TMP/ratio.$a")
   for s in "${torun[@]}"; do
     CPU_MED[$s]=$(median "$TMP/cpu.$s")
     # no lossless run: the median of all, marked (not used for the target verdict)
@@ -707,9 +795,15 @@ label() {
   echo
   echo "Target (issue #6): sipreplyd at least 2x Kamailio's highest lossless rate with at most"
   echo "half its CPU per call, stateless and stateful. Proxy (sipreplyd \`forward\` against"
-  echo "Kamailio tm \`t_relay()\`, both in front of the same stateless responder on CPU $BACKEND_CPU;"
-  echo "CPU of the proxy's processes only, $PROXY_SETTLE s of quiet after each CPU run): at most"
-  echo "half Kamailio's CPU per proxied call; the rates are reported, with no target."
+  echo "Kamailio tm \`t_relay()\`, each in front of a stateless responder of its own, the same"
+  echo "sipreplyd on CPU $BACKEND_CPU; CPU of the proxy's processes only, $PROXY_SETTLE s of quiet after"
+  echo "each CPU run): at most half Kamailio's CPU per proxied call; the rates are reported, with"
+  echo "no target."
+  if [ -n "$CPU_TOGETHER" ]; then
+    echo "Pairs measured in the same window ($CPU_TOGETHER): both servers' runs at once, each with"
+    echo "its own generator, after $CPU_WARMUP warm-up run(s) not counted; their CPU ratio is the median"
+    echo "of the windows' ratios (lossless windows only)."
+  fi
   echo
   echo "| mode | highest lossless rate, sipreplyd/Kamailio | rate target (≥ 2) | CPU per call, sipreplyd/Kamailio | CPU target (≤ 0.5) |"
   echo "|---|---:|---|---:|---|"
@@ -720,6 +814,13 @@ label() {
     [ "$mode" = stateless-gso ] && mode="stateless, sipreplyd --udp-gso"
     rr=$(awk -v x="${LO[$a]}" -v y="${LO[$b]}" 'BEGIN {if (y > 0) printf "%.2f", x / y; else print "-"}')
     cr=$(awk -v x="${CPU_MED[$a]:-}" -v y="${CPU_MED[$b]:-}" 'BEGIN {if (x != "" && y > 0) printf "%.2f", x / y; else print "-"}')
+    # measured in the same windows: the median of the windows' ratios, each listed
+    if [ -n "${RATIO_MED[$a]:-}" ]; then
+      cr=$(printf '%.2f' "${RATIO_MED[$a]}")
+      crs="$cr (same window: ${RATIO_ALL[$a]})"
+    else
+      crs=$cr
+    fi
     # not met when sipreplyd failed (for its own reasons) below twice Kamailio's lossless rate;
     # inconclusive when the generator stopped the search before that could be known
     rv=$(awk -v rr="$rr" -v ha="${HI[$a]}" -v lb="${LO[$b]}" -v na="${NOTE[$a]}" -v nb="${NOTE[$b]}" 'BEGIN {
@@ -731,7 +832,7 @@ label() {
       else print "not met" }')
     [ "$mode" = proxy ] && rv="(no rate target)"
     cv=$(awk -v cr="$cr" 'BEGIN {if (cr == "-") print "-"; else print (cr <= 0.5 ? "met" : "not met")}')
-    echo "| $mode | $rr | $rv | $cr | $cv |"
+    echo "| $mode | $rr | $rv | $crs | $cv |"
   done
   if [ -n "$PACED_RATES" ] && [ -n "${PID[sipreplyd-stateless]:-}" ] && [ -n "${PID[kamailio-stateless]:-}" ]; then
     echo
