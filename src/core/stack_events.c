@@ -106,9 +106,20 @@ int sr__emit_give(sr_stack *s, const sr_event *ev, sr_buf *b)
  * event is written in its slot. */
 int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status)
 {
-    sr__qev *e = queue_slot(s);
-    if (e == NULL)
+    /* Only the first SR__LEND_WINDOW places of the queue lend (an event only moves towards
+     * the head), so that sr__buf_unlend_slow looks at those alone: a queue grown long (a
+     * burst of timers fired at once) copies instead, where a walk of the whole queue per
+     * buffer released would cost its length squared. */
+    bool lend = s->q_len < SR__LEND_WINDOW && b->p != NULL;
+    char *copy = NULL;
+    if (!lend && b->p != NULL && (copy = sr__malloc(s->alloc, b->len ? b->len : 1)) == NULL)
         return SR_ENOMEM;
+    sr__qev *e = queue_slot(s);
+    if (e == NULL) {
+        if (copy != NULL)
+            sr__free(s->alloc, copy);
+        return SR_ENOMEM;
+    }
     sr_event *ev = &e->ev;
     memset(ev, 0, sizeof(*ev));
     ev->kind = SR_EV_SEND;
@@ -119,7 +130,11 @@ int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned statu
     ev->reliable = t->reliable;
     ev->status = status;
     ev->user = t->user;
-    queue_put(s, e, b->p != NULL ? b->p : "", b->len, NULL, NULL, b->p != NULL);
+    if (copy != NULL) {
+        memcpy(copy, b->p, b->len);
+        queue_put(s, e, copy, b->len, copy, NULL, false);
+    } else
+        queue_put(s, e, b->p != NULL ? b->p : "", b->len, NULL, NULL, lend);
     return 0;
 }
 
@@ -140,8 +155,10 @@ void sr__buf_unlend_slow(sr_stack *s, sr_buf *b)
      * is released last, so it takes the buffer, and the older ones read it until then. */
     sr__qev *owner = NULL;
     unlend_one(s, &s->cur, b->p, &owner);
-    for (size_t i = 0; i < s->q_len; i++)
+    size_t n = s->q_len < SR__LEND_WINDOW ? s->q_len : SR__LEND_WINDOW;
+    for (size_t i = 0; i < n; i++)
         unlend_one(s, &s->q[q_at(s, i)], b->p, &owner);
+    s->unlend_steps += 1 + n;
     if (owner == NULL)
         return;
     /* The buffer leaves the transaction: out of s->mem (sr_stack_memory counts what

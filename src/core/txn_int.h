@@ -212,8 +212,13 @@ struct sr_stack {
     /* what the event handed out by the last poll owns (bytes, msg, lent) and its ev.data
      * (sr__buf_unlend compares it); its other fields are not kept */
     sr__qev cur;
-    size_t n_lent; /* events (queued and cur) lending a transaction's buffer */
+    size_t n_lent;         /* events (queued and cur) lending a transaction's buffer */
+    uint64_t unlend_steps; /* queued events sr__buf_unlend_slow looked at (for tests) */
 };
+
+/* Only an SR_EV_SEND queued among the first this many events lends its transaction's buffer
+ * (sr__emit_send); one queued behind them has a copy. */
+#define SR__LEND_WINDOW 32
 
 /* The layers: stack.c (the public API) checks inputs, advances time, fires due timers and
  * calls the state machines (txn_client.c, txn_server.c, prack.c), which call the plumbing
@@ -229,7 +234,8 @@ static inline bool sr__reliable(sr_transport tp)
  * @p msg (freed on failure too). sr__emit_give queues SR_EV_SEND @p ev with the bytes of
  * @p b (allocated with s->alloc), which it takes without a copy (@p b is left empty; on
  * failure the caller still owns them). sr__emit_send queues an SR_EV_SEND of @p t that lends
- * @p b, one of @p t's buffers (req_bytes, resp, rel_bytes: talloc), without a copy. */
+ * @p b, one of @p t's buffers (req_bytes, resp, rel_bytes: talloc), without a copy (a copy
+ * behind the first SR__LEND_WINDOW queued events). */
 int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg);
 int sr__emit_give(sr_stack *s, const sr_event *ev, sr_buf *b);
 int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status);
