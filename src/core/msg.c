@@ -65,6 +65,15 @@ static void note_eager(sr_msg *m, const sr_parse_error *e, const char *val, int 
     m->eager.phrase = phrase ? phrase : e->phrase;
 }
 
+/* Where a Via value @p item that does not parse goes wrong (@p off into it), as an offset
+ * into the message; a value added to a built message has no wire bytes to point into. */
+static size_t via_err_offset(const sr_msg *m, sr_str item, size_t off)
+{
+    return m->bytes && item.p >= m->bytes && item.p <= m->bytes + m->size
+               ? (size_t)(item.p - m->bytes) + off
+               : off;
+}
+
 /* Parse Via values from the saved position until @p max more are parsed, the list ends or a
  * value does not parse (then the list stops there, as sr_msg_via_count() reports). */
 static void via_parse_more(sr_msg *m, size_t max)
@@ -81,10 +90,7 @@ static void via_parse_more(sr_msg *m, size_t max)
             if (m->nvia >= m->via_cap) /* cannot happen: via_cap bounds the values */
                 e.offset = 0;
             m->via_err.code = SR_EBADMSG;
-            /* a value added to a built message has no wire bytes to point into */
-            m->via_err.offset = m->bytes && item.p >= m->bytes && item.p <= m->bytes + m->size
-                                    ? (size_t)(item.p - m->bytes) + e.offset
-                                    : e.offset;
+            m->via_err.offset = via_err_offset(m, item, e.offset);
             m->via_err.hdr = SR_HDR_VIA;
             m->via_err.phrase = "Bad Via header field";
             m->via_k = SR__NOIDX;
@@ -125,14 +131,17 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
     m->via_cap = 1;
     if (m->via_k != SR__NOIDX) {
         const sr_header *h = &m->hdrs[m->via_k];
-        bool more = m->next[m->via_k] != SR__NOIDX || memchr(h->value.p, ',', h->value.len);
+        /* the first field's first comma, if any (read once: it says both whether more values
+         * follow and where the count of its values starts) */
+        const char *comma = h->value.len ? memchr(h->value.p, ',', h->value.len) : NULL;
+        bool more = m->next[m->via_k] != SR__NOIDX || comma;
         if (more) {
             size_t cap = 0;
             for (size_t k = m->via_k; k != SR__NOIDX; k = m->next[k]) {
                 sr_str v = m->hdrs[k].value;
+                const char *c = k == m->via_k ? comma : v.len ? memchr(v.p, ',', v.len) : NULL;
                 cap++;
-                for (const char *c = v.p; (c = memchr(c, ',', v.len - (size_t)(c - v.p))) != NULL;
-                     c++)
+                for (; c != NULL; c = memchr(c + 1, ',', v.len - (size_t)(c + 1 - v.p)))
                     cap++;
             }
             m->vias = sr__arena_alloc(&m->arena, cap * sizeof *m->vias);
@@ -156,12 +165,13 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
                 m->via_err.phrase = "Bad Via header field";
             }
         } else {
-            /* the first value, as via_parse_more takes it: known, or parsed there; a field
-             * that is the known value whole, with no comma, is that value, and sr_value_next
-             * would end after it (pos past the end) */
+            /* the first value, as via_parse_more takes it: known, or parsed (here when the
+             * first field has no comma: it holds one value, itself, trimmed already, and
+             * sr_value_next would give it whole and end after it, pos past the end) */
             size_t pos = 0;
             sr_str item;
-            bool whole = top && top_is(top, h->value) && !memchr(h->value.p, ',', h->value.len);
+            bool single = h->value.len && !comma;
+            bool whole = top && single && top_is(top, h->value);
             if (whole)
                 pos = h->value.len + 1;
             if (whole || (top && sr_value_next(h->value, &pos, &item) && top_is(top, item))) {
@@ -169,6 +179,19 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
                 m->nvia = 1;
                 m->via_pos = pos;
                 via_parse_more(m, 0);
+            } else if (single && !top) {
+                /* via_parse_more(m, 1) for that value, without looking for its end again */
+                if (sr_via_parse(&m->vias[0], h->value, &e) == 0) {
+                    m->nvia = 1;
+                    m->via_pos = h->value.len + 1;
+                    via_parse_more(m, 0);
+                } else {
+                    m->via_err.code = SR_EBADMSG;
+                    m->via_err.offset = via_err_offset(m, h->value, e.offset);
+                    m->via_err.hdr = SR_HDR_VIA;
+                    m->via_err.phrase = "Bad Via header field";
+                    m->via_k = SR__NOIDX;
+                }
             } else {
                 via_parse_more(m, 1);
             }
@@ -276,7 +299,11 @@ SR__ALWAYS_INLINE int assemble(sr_msg **out, const char *buf, size_t size, size_
         rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
         goto out;
     }
-    memset(m, 0, offsetof(sr_msg, first));
+    /* the fields before first[] are all written below (the start line whole, the header
+     * arrays here when there are none), so they are not cleared first */
+    m->hdrs = NULL;
+    m->next = NULL;
+    m->cap_hdrs = 0;
     memset(m->first, 0xff, sizeof m->first);
     memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
     m->arena = arena;

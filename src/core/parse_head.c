@@ -261,7 +261,7 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
         /* field-name = token; RFC 3261 §7.3.1 allows whitespace before the colon (HCOLON).
          * Letters and '-' (every known name) go 16 at a time, other token bytes one by one. */
         i = sr__scan_name(p, i, len);
-        if (i < len && sr__is((unsigned char)p[i], SR__C_TOKEN))
+        if (i < len && p[i] != ':' && sr__is((unsigned char)p[i], SR__C_TOKEN))
             i = sr__span(p, i, len, SR__C_TOKEN);
         if (i >= len)
             return SR_EAGAIN;
