@@ -65,22 +65,19 @@ static void note_eager(sr_msg *m, const sr_parse_error *e, const char *val, int 
     m->eager.phrase = phrase ? phrase : e->phrase;
 }
 
-/* Where a Via value @p item that does not parse goes wrong (@p off into it), as an offset
- * into the message; a value added to a built message has no wire bytes to point into. */
-static size_t via_err_offset(const sr_msg *m, sr_str item, size_t off)
-{
-    return m->bytes && item.p >= m->bytes && item.p <= m->bytes + m->size
-               ? (size_t)(item.p - m->bytes) + off
-               : off;
-}
-
 /* Parse Via values from the saved position until @p max more are parsed, the list ends or a
- * value does not parse (then the list stops there, as sr_msg_via_count() reports). */
-static void via_parse_more(sr_msg *m, size_t max)
+ * value does not parse (then the list stops there, as sr_msg_via_count() reports). With
+ * @p whole, the caller saw no comma in the field at the saved position (0), which holds a
+ * value: that value is the field's whole (trimmed) value, as sr_value_next would give it. */
+static void via_parse_more(sr_msg *m, size_t max, bool whole)
 {
     while (m->via_k != SR__NOIDX && max) {
         sr_str item;
-        if (!sr_value_next(m->hdrs[m->via_k].value, &m->via_pos, &item)) {
+        if (whole) {
+            item = m->hdrs[m->via_k].value;
+            m->via_pos = item.len + 1; /* where sr_value_next leaves it after the last value */
+            whole = false;
+        } else if (!sr_value_next(m->hdrs[m->via_k].value, &m->via_pos, &item)) {
             m->via_k = m->next[m->via_k];
             m->via_pos = 0;
             continue;
@@ -90,7 +87,10 @@ static void via_parse_more(sr_msg *m, size_t max)
             if (m->nvia >= m->via_cap) /* cannot happen: via_cap bounds the values */
                 e.offset = 0;
             m->via_err.code = SR_EBADMSG;
-            m->via_err.offset = via_err_offset(m, item, e.offset);
+            /* a value added to a built message has no wire bytes to point into */
+            m->via_err.offset = m->bytes && item.p >= m->bytes && item.p <= m->bytes + m->size
+                                    ? (size_t)(item.p - m->bytes) + e.offset
+                                    : e.offset;
             m->via_err.hdr = SR_HDR_VIA;
             m->via_err.phrase = "Bad Via header field";
             m->via_k = SR__NOIDX;
@@ -108,7 +108,7 @@ static void via_parse_more(sr_msg *m, size_t max)
 void sr__msg_vias_all(sr_msg *m)
 {
     if (m->via_k != SR__NOIDX)
-        via_parse_more(m, SIZE_MAX);
+        via_parse_more(m, SIZE_MAX, false);
 }
 
 /* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards... */
@@ -165,9 +165,9 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
                 m->via_err.phrase = "Bad Via header field";
             }
         } else {
-            /* the first value, as via_parse_more takes it: known, or parsed (here when the
-             * first field has no comma: it holds one value, itself, trimmed already, and
-             * sr_value_next would give it whole and end after it, pos past the end) */
+            /* the first value, as via_parse_more takes it: known, or parsed there (taken
+             * whole when the first field has no comma: it holds one value, itself, trimmed
+             * already, and sr_value_next would give it whole and end after it) */
             size_t pos = 0;
             sr_str item;
             bool single = h->value.len && !comma;
@@ -178,22 +178,9 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
                 m->vias[0] = *top;
                 m->nvia = 1;
                 m->via_pos = pos;
-                via_parse_more(m, 0);
-            } else if (single && !top) {
-                /* via_parse_more(m, 1) for that value, without looking for its end again */
-                if (sr_via_parse(&m->vias[0], h->value, &e) == 0) {
-                    m->nvia = 1;
-                    m->via_pos = h->value.len + 1;
-                    via_parse_more(m, 0);
-                } else {
-                    m->via_err.code = SR_EBADMSG;
-                    m->via_err.offset = via_err_offset(m, h->value, e.offset);
-                    m->via_err.hdr = SR_HDR_VIA;
-                    m->via_err.phrase = "Bad Via header field";
-                    m->via_k = SR__NOIDX;
-                }
+                via_parse_more(m, 0, false);
             } else {
-                via_parse_more(m, 1);
+                via_parse_more(m, 1, single);
             }
         }
     }

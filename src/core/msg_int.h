@@ -54,6 +54,9 @@ struct sr_msg {
      * and sent, never read back. */
     uint8_t stale;
     sr_parse_error eager; /* first problem met while parsing the eager values (code 0: none) */
+    /* sr_msg_validate() found the Request-URI parses (sr_uri_parse): sr__msg_ruri_scheme
+     * takes its word for it (the start line never changes) */
+    bool ruri_ok;
     /* Filled by their parsers before any read (has_to, has_from, has_rack, nvia say which
      * hold a value): sr_msg_parse does not clear them. Keep them last. */
     sr_via via0;
@@ -150,6 +153,11 @@ bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id);
  * [@p from, @p from + @p len] onto @p to; false (nothing written) when its raw lies elsewhere. */
 bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, const char *to);
 int sr__msg_lazy_vias(sr_msg *m);
+
+/* Whether the Request-URI of request @p m parses (sr_uri_parse): 0 with its scheme in
+ * *@p scheme, or SR_EBADMSG. After sr_msg_validate() passed on @p m, the URI is not parsed
+ * again: the scheme follows from the text before its first ':' (validate.c). */
+int sr__msg_ruri_scheme(const sr_msg *m, int *scheme);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);

@@ -113,6 +113,26 @@ static void addr_list_check(sr_str value, enum sr_hdr_id id, sr__lc_val *v)
     }
 }
 
+int sr__msg_ruri_scheme(const sr_msg *m, int *scheme)
+{
+    sr_str u = m->sl.uri;
+    if (!m->ruri_ok) {
+        sr_uri pu;
+        if (sr_uri_parse(&pu, u.p, u.len, NULL) != 0)
+            return SR_EBADMSG;
+        *scheme = (int)pu.kind;
+        return 0;
+    }
+    /* it parsed: its scheme is the text before its first ':', as sr_uri_parse reads it */
+    const char *colon = memchr(u.p, ':', u.len);
+    sr_str s = {u.p, colon ? (size_t)(colon - u.p) : 0};
+    *scheme = sr_str_caseeq_cstr(s, "sip")    ? SR_URI_SIP
+              : sr_str_caseeq_cstr(s, "sips") ? SR_URI_SIPS
+              : sr_str_caseeq_cstr(s, "tel")  ? SR_URI_TEL
+                                              : SR_URI_OTHER;
+    return 0;
+}
+
 int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
 {
     return sr__msg_validate_c(m, NULL, err);
@@ -131,6 +151,7 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
         int rc = uri_check(m, c, m->sl.uri, SR_HDR_NONE, "Bad Request-URI", err);
         if (rc)
             return rc;
+        ((sr_msg *)(uintptr_t)m)->ruri_ok = true; /* a memo, as the lazy Vias (msg.c) */
     }
     for (size_t r = 0; r < sizeof singles / sizeof singles[0]; r++) {
         /* sr_msg_header_find() on the index itself: the first and the second of the id */
