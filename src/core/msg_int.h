@@ -81,14 +81,16 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
  * nh, even within max_headers); *@p plain as sr__parse_head_plain says. Validation
  * (SR_PARSE_VALIDATE) is the caller's to rule out.
  * sr__head_top_via: the top Via value sr_msg_via(m, 0) gives for that message, the first
- * Via field being hv[@p k] (@p k = @p nh: none), parsed into @p v; NULL when none parses. */
+ * Via field being hv[@p k] (@p k = @p nh: none) and the next one hv[@p k2] (@p nh: none),
+ * parsed into @p v; NULL when none parses. */
 ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
                             sr_start_line *sl, sr_header *hv, size_t *nh, bool *plain);
-const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v);
+const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, size_t k2, sr_via *v);
 /* sr__head_ack_fields: where the first Via, To, From, CSeq and Call-ID fields of hv[@p nh] are
- * (@p nh: none), the fields an ACK read from its head is matched on. */
+ * (@p nh: none), the fields an ACK read from its head is matched on, and the second Via field
+ * (via2, sr__head_top_via's @p k2). */
 typedef struct sr__ack_idx {
-    size_t via, to, from, cseq, cid;
+    size_t via, to, from, cseq, cid, via2;
 } sr__ack_idx;
 void sr__head_ack_fields(const sr_header *hv, size_t nh, sr__ack_idx *f);
 /* msg.c: what sr_msg_parse() with @p opts (complete, size set) returns for @p buf once
