@@ -43,6 +43,15 @@ static bool call_id_ok(sr_str v)
     return sr__span(v.p, i + 1, v.len, SR__C_WORD) == v.len;
 }
 
+/* The CSeq method is the request's. A known method's id says it (sr_method_from_str matches
+ * the exact, case-sensitive name, RFC 3261 §7.1); two extension methods go by their bytes. */
+static bool cseq_method_is_request_method(const sr_msg *m)
+{
+    if (m->cseq.method_id != SR_METHOD_OTHER || m->sl.method_id != SR_METHOD_OTHER)
+        return m->cseq.method_id == m->sl.method_id;
+    return sr_str_eq(m->cseq.method, m->sl.method);
+}
+
 /* Full URI grammar (RFC 3261 §19.1, §25.1; RFC 3966) for a URI slice inside the message: the
  * head parser only checks what the request line alone needs, to stay fast. The outcome
  * depends on the URI's bytes alone, so @p c (when not NULL) remembers it by them. */
@@ -193,11 +202,11 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
         if (rc)
             return rc;
     }
-    const sr_header *cid = sr_msg_header_find(m, SR_HDR_CALL_ID, NULL);
     if (!call_id_ok(m->call_id))
-        return verr(err, SR_EBADMSG, m, cid, SR_HDR_CALL_ID, "Bad Call-ID header field");
+        return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CALL_ID, NULL), SR_HDR_CALL_ID,
+                    "Bad Call-ID header field");
     /* RFC 3261 §8.1.1.5, §20.16 : the CSeq method matches the request method */
-    if (m->sl.is_request && !sr_str_eq(m->cseq.method, m->sl.method))
+    if (m->sl.is_request && !cseq_method_is_request_method(m))
         return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CSEQ, NULL), SR_HDR_CSEQ,
                     "CSeq method does not match request method");
     /* On-demand values a UAS/registrar relies on: Contact, Route, Record-Route. */
@@ -206,8 +215,9 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
                                               "Bad Record-Route header field"};
     static const unsigned addr_kind[] = {SR__LC_CONTACT, SR__LC_ROUTE, SR__LC_RECORD_ROUTE};
     for (size_t r = 0; r < 3; r++) {
-        for (const sr_header *h = sr_msg_header_find(m, addr_lists[r], NULL); h;
-             h = sr_msg_header_find(m, addr_lists[r], h)) {
+        /* sr_msg_header_find() on the index itself, as for the single fields above */
+        for (size_t k = m->first[addr_lists[r]]; k != SR__NOIDX; k = m->next[k]) {
+            const sr_header *h = &m->hdrs[k];
             sr__lc_val v;
             sr_str val = h->value;
             bool memo = c && sr__lc_fits(val.len);
