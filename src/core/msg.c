@@ -292,7 +292,17 @@ SR__ALWAYS_INLINE int assemble(sr_msg **out, const char *buf, size_t size, size_
     m->next = NULL;
     m->cap_hdrs = 0;
     memset(m->first, 0xff, sizeof m->first);
-    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
+    /* body .. via0: each field written (no clearing of the whole run first); parse_eager
+     * sets the Via list's cursor, every value with its has_ flag */
+    m->built = m->clen_tail = false;
+    m->vias = NULL;
+    m->nvia = m->via_cap = m->via_k = m->via_pos = 0;
+    m->via_err = (sr_parse_error){0};
+    m->has_to = m->has_from = m->has_cseq = m->has_rack = m->ruri_ok = false;
+    m->cseq = (sr_cseq){0};
+    m->call_id = SR_STR_NULL;
+    m->stale = 0;
+    m->eager = (sr_parse_error){0};
     m->arena = arena;
     memcpy(bytes, buf, size);
     m->bytes = bytes;
@@ -781,16 +791,4 @@ const sr_rack *sr_msg_rack(const sr_msg *msg)
     if (msg->stale & SR__STALE_RACK)
         fresh(msg, SR__STALE_RACK);
     return msg->has_rack ? &msg->rack : NULL;
-}
-
-int64_t sr_msg_expires(const sr_msg *msg)
-{
-    const sr_header *h = sr_msg_header_find(msg, SR_HDR_EXPIRES, NULL);
-    uint32_t v;
-    if (!h)
-        return -1;
-    int rc = sr_uint32_parse(h->value, &v);
-    if (rc == SR_ERANGE)
-        return UINT32_MAX; /* RFC 4475 §3.1.2.4: an oversized Expires may be capped */
-    return rc ? -1 : (int64_t)v;
 }
