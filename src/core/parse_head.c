@@ -289,6 +289,13 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
              * parsers, not this loop, decide what a value may hold. The scanner finds the
              * first CR or LF (scan.h); a CR must be followed by LF. */
             size_t k = sr__scan_eol(p, i, len);
+            /* the usual line end, CRLF and a next line that is not a fold, in one test */
+            if (k + 2 < len && p[k] == '\r' && p[k + 1] == '\n' && p[k + 2] != ' ' &&
+                p[k + 2] != '\t') {
+                line_end = k;
+                i = k + 2;
+                break;
+            }
             if (k >= len)
                 return SR_EAGAIN;
             size_t nlpos = k;
