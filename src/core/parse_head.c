@@ -61,11 +61,18 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
     size_t i = 0;
     if (len == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
         return PERR(off, "Bad Request-URI");
-    while (i < len && (sr__is((unsigned char)p[i], SR__C_TOKEN) && p[i] != '%'))
+    /* "sip:" in any case, the usual scheme, at once (OR-ing 0x20 maps only the upper-case
+     * letter onto each lower-case one): the loop below would stop at the same ':' */
+    bool sip3 = len > 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+                p[3] == ':';
+    if (sip3)
+        i = 3;
+    while (!sip3 && i < len && (sr__is((unsigned char)p[i], SR__C_TOKEN) && p[i] != '%'))
         i++;
     if (i >= len || p[i] != ':' || i + 1 == len)
         return PERR(off + i, "Bad Request-URI scheme");
-    bool sip = (i == 3 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') ||
+    bool sip = sip3 ||
+               (i == 3 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') ||
                (i == 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
                 (p[3] | 0x20) == 's');
     /* userinfo may hold '?' (user-unreserved) but never a raw '@': headers can only

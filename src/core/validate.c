@@ -132,13 +132,21 @@ int sr__msg_ruri_scheme(const sr_msg *m, int *scheme)
         *scheme = (int)pu.kind;
         return 0;
     }
-    /* it parsed: its scheme is the text before its first ':', as sr_uri_parse reads it */
-    const char *colon = memchr(u.p, ':', u.len);
-    sr_str s = {u.p, colon ? (size_t)(colon - u.p) : 0};
-    *scheme = sr_str_caseeq_cstr(s, "sip")    ? SR_URI_SIP
-              : sr_str_caseeq_cstr(s, "sips") ? SR_URI_SIPS
-              : sr_str_caseeq_cstr(s, "tel")  ? SR_URI_TEL
-                                              : SR_URI_OTHER;
+    /* it parsed: its scheme is the text before its first ':', as sr_uri_parse reads it,
+     * compared without case (OR-ing 0x20 maps only 'S' onto 's', and so on for letters) */
+    const char *q = u.p;
+    size_t n = 0;
+    while (n < u.len && q[n] != ':')
+        n++;
+    bool sip = n >= 3 && (q[0] | 0x20) == 's' && (q[1] | 0x20) == 'i' && (q[2] | 0x20) == 'p';
+    if (n == 3 && sip)
+        *scheme = SR_URI_SIP;
+    else if (n == 4 && sip && (q[3] | 0x20) == 's')
+        *scheme = SR_URI_SIPS;
+    else if (n == 3 && (q[0] | 0x20) == 't' && (q[1] | 0x20) == 'e' && (q[2] | 0x20) == 'l')
+        *scheme = SR_URI_TEL;
+    else
+        *scheme = SR_URI_OTHER;
     return 0;
 }
 
