@@ -23,32 +23,40 @@ static size_t next_of(const sr_header *hv, size_t nh, enum sr_hdr_id id, size_t 
 
 void sr__head_ack_fields(const sr_header *hv, size_t nh, sr__ack_idx *f)
 {
-    f->via = f->to = f->from = f->cseq = f->cid = nh;
+    /* each id's place in at[] plus one (0: not looked for): a load, not a switch, per field */
+    static const unsigned char slot[SR_HDR__COUNT] = {[SR_HDR_VIA] = 1,
+                                                      [SR_HDR_TO] = 2,
+                                                      [SR_HDR_FROM] = 3,
+                                                      [SR_HDR_CSEQ] = 4,
+                                                      [SR_HDR_CALL_ID] = 5};
+    size_t at[6] = {nh, nh, nh, nh, nh, nh}; /* [0]: the second Via field */
     for (size_t k = 0; k < nh; k++) {
-        size_t *at = NULL;
-        switch (hv[k].id) {
-        case SR_HDR_VIA: at = &f->via; break;
-        case SR_HDR_TO: at = &f->to; break;
-        case SR_HDR_FROM: at = &f->from; break;
-        case SR_HDR_CSEQ: at = &f->cseq; break;
-        case SR_HDR_CALL_ID: at = &f->cid; break;
-        default: break;
-        }
-        if (at != NULL && *at == nh)
-            *at = k; /* the first of each, as the message's accessors take them */
+        unsigned s = (unsigned)hv[k].id < SR_HDR__COUNT ? slot[hv[k].id] : 0;
+        if (s == 0)
+            continue;
+        if (at[s] == nh)
+            at[s] = k; /* the first of each, as the message's accessors take them */
+        else if (s == 1 && at[0] == nh)
+            at[0] = k;
     }
+    f->via = at[1];
+    f->to = at[2];
+    f->from = at[3];
+    f->cseq = at[4];
+    f->cid = at[5];
+    f->via2 = at[0];
 }
 
 /* The top Via value as sr_msg_via(m, 0) gives it for the message sr_msg_parse() builds from
  * this head (msg.c, parse_eager and via_parse_more): the first value of the first Via field
  * (of a later one when the first holds none), NULL when none parses. */
-const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v)
+const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, size_t k2, sr_via *v)
 {
     if (k >= nh)
         return NULL;
     sr_parse_error e;
     sr_str val = hv[k].value;
-    bool more = next_of(hv, nh, SR_HDR_VIA, k + 1) < nh || memchr(val.p, ',', val.len) != NULL;
+    bool more = k2 < nh || memchr(val.p, ',', val.len) != NULL;
     if (!more) /* one field, one value, trimmed already */
         return val.len && sr_via_parse(v, val, &e) == 0 ? v : NULL;
     size_t pos = 0;
@@ -74,14 +82,14 @@ static bool head_ack_ours(const sr_start_line *sl, const sr_header *hv, size_t n
         return false;
     sr__ack_idx f;
     sr__head_ack_fields(hv, nh, &f);
-    size_t via = f.via, to = f.to, from = f.from, cseq = f.cseq, cid = f.cid;
+    size_t to = f.to, from = f.from, cseq = f.cseq, cid = f.cid;
     sr_parse_error e;
     sr_nameaddr tna;
     if (to == nh || sr_nameaddr_parse(&tna, hv[to].value, &e) != 0 ||
         tna.tag.len != SR_BUILD_TAG_LEN)
         return false;
     sr_via v;
-    const sr_via *tv = sr__head_top_via(hv, nh, via, &v);
+    const sr_via *tv = sr__head_top_via(hv, nh, f.via, f.via2, &v);
     sr_nameaddr fna;
     sr_str ftag =
         from < nh && sr_nameaddr_parse(&fna, hv[from].value, &e) == 0 ? fna.tag : SR_STR_NULL;

@@ -80,12 +80,25 @@ static inline size_t sr__span(const char *p, size_t i, size_t n, unsigned cls)
 
 #include "sipreply/error.h"
 
+#include "scan.h"
+
+/* sr__span for a class @p cls that holds every letter, digit, '-' and '.' (SR__C_TOKEN,
+ * SR__C_PVAL, SR__C_HOST, SR__C_WORD...): the run of those bytes 16 at a time first
+ * (scan.h), then the class table from where it stops. The same index as sr__span. */
+static inline size_t sr__span_an(const char *p, size_t i, size_t n, unsigned cls)
+{
+    return sr__span(p, sr__scan_an_fast(p, i, n), n, cls);
+}
+
 /* Fill @p err (may be NULL) and return @p code. */
 int sr__perr(sr_parse_error *err, int code, size_t offset, int hdr, const char *phrase);
 
 /* Skip LWS (SP, HTAB and the CRLF of folded lines, RFC 3261 §25.1) from @p i. */
 static inline size_t sr__skip_lws(const char *p, size_t i, size_t n)
 {
+    /* nothing to skip, the usual case, in one compare: LWS bytes are all below '!' */
+    if (i < n && (unsigned char)p[i] > ' ')
+        return i;
     while (i < n && sr__is((unsigned char)p[i], SR__C_WS | SR__C_EOL))
         i++;
     return i;
@@ -166,7 +179,7 @@ static inline int sr__param_one(const char *p, size_t n, size_t *ip, sr_str *nam
                 return -1;
             j++;
         } else {
-            j = sr__span(p, j, n, SR__C_PVAL);
+            j = sr__span_an(p, j, n, SR__C_PVAL);
             if (j == vs)
                 return -1; /* "name=" with no value */
         }

@@ -66,12 +66,18 @@ static void note_eager(sr_msg *m, const sr_parse_error *e, const char *val, int 
 }
 
 /* Parse Via values from the saved position until @p max more are parsed, the list ends or a
- * value does not parse (then the list stops there, as sr_msg_via_count() reports). */
-static void via_parse_more(sr_msg *m, size_t max)
+ * value does not parse (then the list stops there, as sr_msg_via_count() reports). With
+ * @p whole, the caller saw no comma in the field at the saved position (0), which holds a
+ * value: that value is the field's whole (trimmed) value, as sr_value_next would give it. */
+static void via_parse_more(sr_msg *m, size_t max, bool whole)
 {
     while (m->via_k != SR__NOIDX && max) {
         sr_str item;
-        if (!sr_value_next(m->hdrs[m->via_k].value, &m->via_pos, &item)) {
+        if (whole) {
+            item = m->hdrs[m->via_k].value;
+            m->via_pos = item.len + 1; /* where sr_value_next leaves it after the last value */
+            whole = false;
+        } else if (!sr_value_next(m->hdrs[m->via_k].value, &m->via_pos, &item)) {
             m->via_k = m->next[m->via_k];
             m->via_pos = 0;
             continue;
@@ -102,7 +108,7 @@ static void via_parse_more(sr_msg *m, size_t max)
 void sr__msg_vias_all(sr_msg *m)
 {
     if (m->via_k != SR__NOIDX)
-        via_parse_more(m, SIZE_MAX);
+        via_parse_more(m, SIZE_MAX, false);
 }
 
 /* Parse the eagerly parsed values: the top Via, To, From, CSeq, Call-ID, Max-Forwards... */
@@ -125,14 +131,17 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
     m->via_cap = 1;
     if (m->via_k != SR__NOIDX) {
         const sr_header *h = &m->hdrs[m->via_k];
-        bool more = m->next[m->via_k] != SR__NOIDX || memchr(h->value.p, ',', h->value.len);
+        /* the first field's first comma, if any (read once: it says both whether more values
+         * follow and where the count of its values starts) */
+        const char *comma = h->value.len ? memchr(h->value.p, ',', h->value.len) : NULL;
+        bool more = m->next[m->via_k] != SR__NOIDX || comma;
         if (more) {
             size_t cap = 0;
             for (size_t k = m->via_k; k != SR__NOIDX; k = m->next[k]) {
                 sr_str v = m->hdrs[k].value;
+                const char *c = k == m->via_k ? comma : v.len ? memchr(v.p, ',', v.len) : NULL;
                 cap++;
-                for (const char *c = v.p; (c = memchr(c, ',', v.len - (size_t)(c - v.p))) != NULL;
-                     c++)
+                for (; c != NULL; c = memchr(c + 1, ',', v.len - (size_t)(c + 1 - v.p)))
                     cap++;
             }
             m->vias = sr__arena_alloc(&m->arena, cap * sizeof *m->vias);
@@ -156,21 +165,22 @@ SR__ALWAYS_INLINE int parse_eager(sr_msg *m, const sr_via *top)
                 m->via_err.phrase = "Bad Via header field";
             }
         } else {
-            /* the first value, as via_parse_more takes it: known, or parsed there; a field
-             * that is the known value whole, with no comma, is that value, and sr_value_next
-             * would end after it (pos past the end) */
+            /* the first value, as via_parse_more takes it: known, or parsed there (taken
+             * whole when the first field has no comma: it holds one value, itself, trimmed
+             * already, and sr_value_next would give it whole and end after it) */
             size_t pos = 0;
             sr_str item;
-            bool whole = top && top_is(top, h->value) && !memchr(h->value.p, ',', h->value.len);
+            bool single = h->value.len && !comma;
+            bool whole = top && single && top_is(top, h->value);
             if (whole)
                 pos = h->value.len + 1;
             if (whole || (top && sr_value_next(h->value, &pos, &item) && top_is(top, item))) {
                 m->vias[0] = *top;
                 m->nvia = 1;
                 m->via_pos = pos;
-                via_parse_more(m, 0);
+                via_parse_more(m, 0, false);
             } else {
-                via_parse_more(m, 1);
+                via_parse_more(m, 1, single);
             }
         }
     }
@@ -276,9 +286,23 @@ SR__ALWAYS_INLINE int assemble(sr_msg **out, const char *buf, size_t size, size_
         rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
         goto out;
     }
-    memset(m, 0, offsetof(sr_msg, first));
+    /* the fields before first[] are all written below (the start line whole, the header
+     * arrays here when there are none), so they are not cleared first */
+    m->hdrs = NULL;
+    m->next = NULL;
+    m->cap_hdrs = 0;
     memset(m->first, 0xff, sizeof m->first);
-    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
+    /* body .. via0: each field written (no clearing of the whole run first); parse_eager
+     * sets the Via list's cursor, every value with its has_ flag */
+    m->built = m->clen_tail = false;
+    m->vias = NULL;
+    m->nvia = m->via_cap = m->via_k = m->via_pos = 0;
+    m->via_err = (sr_parse_error){0};
+    m->has_to = m->has_from = m->has_cseq = m->has_rack = m->ruri_ok = false;
+    m->cseq = (sr_cseq){0};
+    m->call_id = SR_STR_NULL;
+    m->stale = 0;
+    m->eager = (sr_parse_error){0};
     m->arena = arena;
     memcpy(bytes, buf, size);
     m->bytes = bytes;
@@ -767,16 +791,4 @@ const sr_rack *sr_msg_rack(const sr_msg *msg)
     if (msg->stale & SR__STALE_RACK)
         fresh(msg, SR__STALE_RACK);
     return msg->has_rack ? &msg->rack : NULL;
-}
-
-int64_t sr_msg_expires(const sr_msg *msg)
-{
-    const sr_header *h = sr_msg_header_find(msg, SR_HDR_EXPIRES, NULL);
-    uint32_t v;
-    if (!h)
-        return -1;
-    int rc = sr_uint32_parse(h->value, &v);
-    if (rc == SR_ERANGE)
-        return UINT32_MAX; /* RFC 4475 §3.1.2.4: an oversized Expires may be capped */
-    return rc ? -1 : (int64_t)v;
 }

@@ -54,12 +54,20 @@ struct sr_msg {
      * and sent, never read back. */
     uint8_t stale;
     sr_parse_error eager; /* first problem met while parsing the eager values (code 0: none) */
+    /* sr_msg_validate() found the Request-URI parses (sr_uri_parse): sr__msg_ruri_scheme
+     * takes its word for it (the start line never changes) */
+    bool ruri_ok;
     /* Filled by their parsers before any read (has_to, has_from, has_rack, nvia say which
-     * hold a value): sr_msg_parse does not clear them. Keep them last. */
+     * hold a value): sr_msg_parse does not clear them. Keep them last. The fields from body
+     * to here are each written by msg.c's assemble(): a field added among them goes there
+     * too (the assertion below counts their bytes on LP64). */
     sr_via via0;
     sr_nameaddr to, from;
     sr_rack rack;
 };
+
+_Static_assert(sizeof(void *) != 8 || offsetof(sr_msg, via0) - offsetof(sr_msg, body) == 224,
+               "a field between body and via0: write it in assemble() (msg.c), then count it");
 
 /* sr_parse_head() that also says whether the head is plain: no CR or LF before
  * the start line, every line (the empty one too) ended by CRLF, no line folded. A plain
@@ -78,14 +86,16 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
  * nh, even within max_headers); *@p plain as sr__parse_head_plain says. Validation
  * (SR_PARSE_VALIDATE) is the caller's to rule out.
  * sr__head_top_via: the top Via value sr_msg_via(m, 0) gives for that message, the first
- * Via field being hv[@p k] (@p k = @p nh: none), parsed into @p v; NULL when none parses. */
+ * Via field being hv[@p k] (@p k = @p nh: none) and the next one hv[@p k2] (@p nh: none),
+ * parsed into @p v; NULL when none parses. */
 ptrdiff_t sr__head_accepted(const char *buf, size_t len, const sr_parse_opts *opts,
                             sr_start_line *sl, sr_header *hv, size_t *nh, bool *plain);
-const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, sr_via *v);
+const sr_via *sr__head_top_via(const sr_header *hv, size_t nh, size_t k, size_t k2, sr_via *v);
 /* sr__head_ack_fields: where the first Via, To, From, CSeq and Call-ID fields of hv[@p nh] are
- * (@p nh: none), the fields an ACK read from its head is matched on. */
+ * (@p nh: none), the fields an ACK read from its head is matched on, and the second Via field
+ * (via2, sr__head_top_via's @p k2). */
 typedef struct sr__ack_idx {
-    size_t via, to, from, cseq, cid;
+    size_t via, to, from, cseq, cid, via2;
 } sr__ack_idx;
 void sr__head_ack_fields(const sr_header *hv, size_t nh, sr__ack_idx *f);
 /* msg.c: what sr_msg_parse() with @p opts (complete, size set) returns for @p buf once
@@ -150,6 +160,11 @@ bool sr__msg_take_like(sr_msg *m, const sr_msg *like, enum sr_hdr_id id);
  * [@p from, @p from + @p len] onto @p to; false (nothing written) when its raw lies elsewhere. */
 bool sr__via_move(sr_via *out, const sr_via *in, const char *from, size_t len, const char *to);
 int sr__msg_lazy_vias(sr_msg *m);
+
+/* Whether the Request-URI of request @p m parses (sr_uri_parse): 0 with its scheme in
+ * *@p scheme, or SR_EBADMSG. After sr_msg_validate() passed on @p m, the URI is not parsed
+ * again: the scheme follows from the text before its first ':' (validate.c). */
+int sr__msg_ruri_scheme(const sr_msg *m, int *scheme);
 
 /* Parse the Via values after the top one (no allocation; idempotent). */
 void sr__msg_vias_all(sr_msg *m);

@@ -61,11 +61,18 @@ static int check_request_uri(const char *p, size_t len, size_t off, sr_parse_err
     size_t i = 0;
     if (len == 0 || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
         return PERR(off, "Bad Request-URI");
-    while (i < len && (sr__is((unsigned char)p[i], SR__C_TOKEN) && p[i] != '%'))
+    /* "sip:" in any case, the usual scheme, at once (OR-ing 0x20 maps only the upper-case
+     * letter onto each lower-case one): the loop below would stop at the same ':' */
+    bool sip3 = len > 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+                p[3] == ':';
+    if (sip3)
+        i = 3;
+    while (!sip3 && i < len && (sr__is((unsigned char)p[i], SR__C_TOKEN) && p[i] != '%'))
         i++;
     if (i >= len || p[i] != ':' || i + 1 == len)
         return PERR(off + i, "Bad Request-URI scheme");
-    bool sip = (i == 3 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') ||
+    bool sip = sip3 ||
+               (i == 3 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') ||
                (i == 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
                 (p[3] | 0x20) == 's');
     /* userinfo may hold '?' (user-unreserved) but never a raw '@': headers can only
@@ -261,7 +268,7 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
         /* field-name = token; RFC 3261 §7.3.1 allows whitespace before the colon (HCOLON).
          * Letters and '-' (every known name) go 16 at a time, other token bytes one by one. */
         i = sr__scan_name(p, i, len);
-        if (i < len && sr__is((unsigned char)p[i], SR__C_TOKEN))
+        if (i < len && p[i] != ':' && sr__is((unsigned char)p[i], SR__C_TOKEN))
             i = sr__span(p, i, len, SR__C_TOKEN);
         if (i >= len)
             return SR_EAGAIN;
@@ -289,6 +296,13 @@ ptrdiff_t sr__parse_head_plain(const char *buf, size_t len, size_t prev_len, sr_
              * parsers, not this loop, decide what a value may hold. The scanner finds the
              * first CR or LF (scan.h); a CR must be followed by LF. */
             size_t k = sr__scan_eol(p, i, len);
+            /* the usual line end, CRLF and a next line that is not a fold, in one test */
+            if (k + 2 < len && p[k] == '\r' && p[k + 1] == '\n' && p[k + 2] != ' ' &&
+                p[k + 2] != '\t') {
+                line_end = k;
+                i = k + 2;
+                break;
+            }
             if (k >= len)
                 return SR_EAGAIN;
             size_t nlpos = k;

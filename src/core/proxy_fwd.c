@@ -9,6 +9,7 @@
 
 #include "build_int.h"
 #include "core_int.h"
+#include "msg_int.h"
 #include "proxy_int.h"
 #include "scan.h"
 
@@ -377,13 +378,12 @@ int sr_proxy_check_request(const sr_msg *req, const sr_proxy_fwd_opts *o,
     if (!req || !code || !sr_msg_is_request(req))
         return SR_EINVAL;
     *code = 0;
-    sr_str ruri = sr_msg_request_uri(req);
-    sr_uri u;
-    if (sr_uri_parse(&u, ruri.p, ruri.len, NULL) != 0) {
+    int scheme; /* the parse sr_msg_validate() made, when it ran, is not made again */
+    if (sr__msg_ruri_scheme(req, &scheme) != 0) {
         *code = 400; /* §16.3 item 1: reasonable syntax */
         return 0;
     }
-    if (u.kind == SR_URI_OTHER) {
+    if (scheme == SR_URI_OTHER) {
         *code = 416; /* item 2: a scheme the proxy does not understand */
         return 0;
     }

@@ -97,6 +97,22 @@ static inline size_t sr__scan_spctl_scalar(const char *p, size_t i, size_t n)
     return i;
 }
 
+/* 1 when @p c is an ASCII letter, digit, '-' or '.': the bytes of most tokens, hosts and
+ * parameter values (branches, tags, Call-IDs), in every class sr__span_an serves. */
+static inline int sr__is_an(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '-' ||
+           c == '.';
+}
+
+/* Index of the first byte of p[i, n) that is not sr__is_an, or n. */
+static inline size_t sr__scan_an_scalar(const char *p, size_t i, size_t n)
+{
+    while (i < n && sr__is_an((unsigned char)p[i]))
+        i++;
+    return i;
+}
+
 /* ------------------------------------------------------------ SSE2 */
 #ifdef SR__SCAN_SSE2
 static inline size_t sr__scan_eol_sse2(const char *p, size_t i, size_t n)
@@ -180,6 +196,33 @@ static inline size_t sr__scan_uri_sse2(const char *p, size_t i, size_t n)
     return sr__scan_masked(p, i, n, sr__uri_bad_mask, sr__scan_uri_scalar);
 }
 
+/* The bytes of 16 at @p q that are not sr__is_an, as a bit mask. OR-ing 0x20 maps onto
+ * 'a'..'z' the letters only; the subtractions wrap, so one unsigned compare takes a range. */
+static inline unsigned sr__an_bad_mask(const char *q)
+{
+    const __m128i x20 = _mm_set1_epi8(0x20), a = _mm_set1_epi8('a'), z25 = _mm_set1_epi8(25),
+                  d0 = _mm_set1_epi8('0'), d9 = _mm_set1_epi8(9), dash = _mm_set1_epi8('-'),
+                  dot = _mm_set1_epi8('.');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i l = _mm_sub_epi8(_mm_or_si128(v, x20), a), d = _mm_sub_epi8(v, d0);
+    __m128i ok = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, z25), l),
+                              _mm_cmpeq_epi8(_mm_min_epu8(d, d9), d));
+    ok = _mm_or_si128(ok, _mm_or_si128(_mm_cmpeq_epi8(v, dash), _mm_cmpeq_epi8(v, dot)));
+    return ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
+}
+
+/* 16 bytes at a time while 16 remain; the rest is the caller's (sr__span_an). */
+static inline size_t sr__scan_an_sse2(const char *p, size_t i, size_t n)
+{
+    while (n - i >= 16) {
+        unsigned m = sr__an_bad_mask(p + i);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+    return sr__scan_an_scalar(p, i, n);
+}
+
 /* The CTL bytes (sr__is_ctl) of 16 at @p q, as a bit mask. */
 static inline unsigned sr__ctl_mask(const char *q)
 {
@@ -258,6 +301,33 @@ static inline size_t sr__scan_spctl(const char *p, size_t i, size_t n)
     return sr__scan_spctl_sse2(p, i, n);
 #else
     return sr__scan_spctl_scalar(p, i, n);
+#endif
+}
+
+/* The letters, digits, '-' and '.' at the start of p[i, n): 16 at a time where 16 remain (the
+ * tail is left to the caller's class table: fewer than 16 bytes gain nothing from a vector). */
+static inline size_t sr__scan_an_fast(const char *p, size_t i, size_t n)
+{
+#ifdef SR__SCAN_SSE2
+    while (n - i >= 16) {
+        unsigned m = sr__an_bad_mask(p + i);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#else
+    (void)p;
+    (void)n;
+#endif
+    return i;
+}
+
+static inline size_t sr__scan_an(const char *p, size_t i, size_t n)
+{
+#ifdef SR__SCAN_SSE2
+    return sr__scan_an_sse2(p, i, n);
+#else
+    return sr__scan_an_scalar(p, i, n);
 #endif
 }
 

@@ -39,12 +39,12 @@ static sr__txn *ack_target(const sr_stack *s, const sr_start_line *sl, const sr_
     /* the first of each field the match reads, as the message's accessors take them */
     sr__ack_idx f;
     sr__head_ack_fields(hv, nh, &f);
-    size_t via = f.via, to = f.to, from = f.from, cseq = f.cseq, cid = f.cid;
+    size_t to = f.to, from = f.from, cseq = f.cseq, cid = f.cid;
     sr_via v;
     sr_cseq cs;
     sr_parse_error e;
     sr__ack_fields a = {0};
-    a.via = sr__head_top_via(hv, nh, via, &v);
+    a.via = sr__head_top_via(hv, nh, f.via, f.via2, &v);
     if (a.via == NULL || cseq == nh || sr_cseq_parse(&cs, hv[cseq].value, &e) != 0)
         return NULL;
     a.cseq = cs.num;

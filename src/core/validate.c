@@ -43,6 +43,15 @@ static bool call_id_ok(sr_str v)
     return sr__span(v.p, i + 1, v.len, SR__C_WORD) == v.len;
 }
 
+/* The CSeq method is the request's. A known method's id says it (sr_method_from_str matches
+ * the exact, case-sensitive name, RFC 3261 §7.1); two extension methods go by their bytes. */
+static bool cseq_method_is_request_method(const sr_msg *m)
+{
+    if (m->cseq.method_id != SR_METHOD_OTHER || m->sl.method_id != SR_METHOD_OTHER)
+        return m->cseq.method_id == m->sl.method_id;
+    return sr_str_eq(m->cseq.method, m->sl.method);
+}
+
 /* Full URI grammar (RFC 3261 §19.1, §25.1; RFC 3966) for a URI slice inside the message: the
  * head parser only checks what the request line alone needs, to stay fast. The outcome
  * depends on the URI's bytes alone, so @p c (when not NULL) remembers it by them. */
@@ -113,6 +122,34 @@ static void addr_list_check(sr_str value, enum sr_hdr_id id, sr__lc_val *v)
     }
 }
 
+int sr__msg_ruri_scheme(const sr_msg *m, int *scheme)
+{
+    sr_str u = m->sl.uri;
+    if (!m->ruri_ok) {
+        sr_uri pu;
+        if (sr_uri_parse(&pu, u.p, u.len, NULL) != 0)
+            return SR_EBADMSG;
+        *scheme = (int)pu.kind;
+        return 0;
+    }
+    /* it parsed: its scheme is the text before its first ':', as sr_uri_parse reads it,
+     * compared without case (OR-ing 0x20 maps only 'S' onto 's', and so on for letters) */
+    const char *q = u.p;
+    size_t n = 0;
+    while (n < u.len && q[n] != ':')
+        n++;
+    bool sip = n >= 3 && (q[0] | 0x20) == 's' && (q[1] | 0x20) == 'i' && (q[2] | 0x20) == 'p';
+    if (n == 3 && sip)
+        *scheme = SR_URI_SIP;
+    else if (n == 4 && sip && (q[3] | 0x20) == 's')
+        *scheme = SR_URI_SIPS;
+    else if (n == 3 && (q[0] | 0x20) == 't' && (q[1] | 0x20) == 'e' && (q[2] | 0x20) == 'l')
+        *scheme = SR_URI_TEL;
+    else
+        *scheme = SR_URI_OTHER;
+    return 0;
+}
+
 int sr_msg_validate(const sr_msg *m, sr_parse_error *err)
 {
     return sr__msg_validate_c(m, NULL, err);
@@ -131,6 +168,7 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
         int rc = uri_check(m, c, m->sl.uri, SR_HDR_NONE, "Bad Request-URI", err);
         if (rc)
             return rc;
+        ((sr_msg *)(uintptr_t)m)->ruri_ok = true; /* a memo, as the lazy Vias (msg.c) */
     }
     for (size_t r = 0; r < sizeof singles / sizeof singles[0]; r++) {
         /* sr_msg_header_find() on the index itself: the first and the second of the id */
@@ -172,11 +210,11 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
         if (rc)
             return rc;
     }
-    const sr_header *cid = sr_msg_header_find(m, SR_HDR_CALL_ID, NULL);
     if (!call_id_ok(m->call_id))
-        return verr(err, SR_EBADMSG, m, cid, SR_HDR_CALL_ID, "Bad Call-ID header field");
+        return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CALL_ID, NULL), SR_HDR_CALL_ID,
+                    "Bad Call-ID header field");
     /* RFC 3261 §8.1.1.5, §20.16 : the CSeq method matches the request method */
-    if (m->sl.is_request && !sr_str_eq(m->cseq.method, m->sl.method))
+    if (m->sl.is_request && !cseq_method_is_request_method(m))
         return verr(err, SR_EBADMSG, m, sr_msg_header_find(m, SR_HDR_CSEQ, NULL), SR_HDR_CSEQ,
                     "CSeq method does not match request method");
     /* On-demand values a UAS/registrar relies on: Contact, Route, Record-Route. */
@@ -185,8 +223,9 @@ int sr__msg_validate_c(const sr_msg *m, sr_lint_cache *c, sr_parse_error *err)
                                               "Bad Record-Route header field"};
     static const unsigned addr_kind[] = {SR__LC_CONTACT, SR__LC_ROUTE, SR__LC_RECORD_ROUTE};
     for (size_t r = 0; r < 3; r++) {
-        for (const sr_header *h = sr_msg_header_find(m, addr_lists[r], NULL); h;
-             h = sr_msg_header_find(m, addr_lists[r], h)) {
+        /* sr_msg_header_find() on the index itself, as for the single fields above */
+        for (size_t k = m->first[addr_lists[r]]; k != SR__NOIDX; k = m->next[k]) {
+            const sr_header *h = &m->hdrs[k];
             sr__lc_val v;
             sr_str val = h->value;
             bool memo = c && sr__lc_fits(val.len);

@@ -182,6 +182,19 @@ int sr_uint32_parse(sr_str s, uint32_t *out)
     return 0;
 }
 
+/* Expires (RFC 3261 §20.19), the first field's value (msg.h). */
+int64_t sr_msg_expires(const sr_msg *msg)
+{
+    const sr_header *h = sr_msg_header_find(msg, SR_HDR_EXPIRES, NULL);
+    uint32_t v;
+    if (!h)
+        return -1;
+    int rc = sr_uint32_parse(h->value, &v);
+    if (rc == SR_ERANGE)
+        return UINT32_MAX; /* RFC 4475 §3.1.2.4: an oversized Expires may be capped */
+    return rc ? -1 : (int64_t)v;
+}
+
 /* Read 1*DIGIT at p[*i] into a uint32. Returns 0, SR_EBADMSG, SR_ERANGE. */
 static int scan_u32(const char *p, size_t n, size_t *i, uint32_t *out)
 {

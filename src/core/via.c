@@ -71,7 +71,7 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
             return VIA_ERR("Bad Via sent-by");
         i++;
     } else {
-        i = sr__span(p, i, n, SR__C_HOST);
+        i = sr__span_an(p, i, n, SR__C_HOST);
     }
     if (i == hs)
         return VIA_ERR("Bad Via sent-by");
@@ -80,10 +80,12 @@ int sr_via_parse(sr_via *v, sr_str s, sr_parse_error *err)
     j = sr__skip_lws(p, i, n);
     if (j < n && p[j] == ':') {
         i = sr__skip_lws(p, j + 1, n);
-        unsigned port = 0;
-        size_t ds = i;
-        while (i < n && sr__is((unsigned char)p[i], SR__C_DIGIT) && i - ds < 6)
-            port = port * 10 + (unsigned)(p[i++] - '0');
+        unsigned port = 0, d;
+        size_t ds = i, lim = n - i > 6 ? i + 6 : n; /* at most 6 digits read (a 7th: error) */
+        while (i < lim && (d = (unsigned)(unsigned char)p[i] - '0') < 10) {
+            port = port * 10 + d;
+            i++;
+        }
         if (i == ds || port > 65535 || (i < n && sr__is((unsigned char)p[i], SR__C_DIGIT)))
             return VIA_ERR("Bad Via port");
         v->port = (uint16_t)port;

@@ -145,6 +145,36 @@ static void test_errors(void **state)
     }
 }
 
+/* The Request-URI's scheme (RFC 3261 §19.1.1, RFC 4475 §3.1.2.11): "sip:" in any case is
+ * taken at once, every other scheme by the scan; both give the same outcome and offset. */
+static void test_request_uri_schemes(void **state)
+{
+    (void)state;
+    static const bad_case cases[] = {
+        {"INVITE sip:a@b SIP/2.0\r\n\r\n", 0, 0, NULL},
+        {"INVITE SiP:a@b SIP/2.0\r\n\r\n", 0, 0, NULL},
+        {"INVITE sips:a@b SIP/2.0\r\n\r\n", 0, 0, NULL},
+        {"INVITE sipx:a?b SIP/2.0\r\n\r\n", 0, 0, NULL},
+        {"INVITE si:p SIP/2.0\r\n\r\n", 0, 0, NULL},
+        {"INVITE sip:a?b SIP/2.0\r\n\r\n", SR_EBADMSG, 12, "Headers not allowed in Request-URI"},
+        {"INVITE SIP:a@b?x SIP/2.0\r\n\r\n", SR_EBADMSG, 14, "Headers not allowed in Request-URI"},
+        {"INVITE sIpS:a@b?x SIP/2.0\r\n\r\n", SR_EBADMSG, 15, "Headers not allowed in Request-URI"},
+        {"INVITE sip: SIP/2.0\r\n\r\n", SR_EBADMSG, 10, "Bad Request-URI scheme"},
+        {"INVITE s%p:a SIP/2.0\r\n\r\n", SR_EBADMSG, 8, "Bad Request-URI scheme"},
+        {"INVITE sip:a<b SIP/2.0\r\n\r\n", SR_EBADMSG, 12, "Bad Request-URI"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        head p;
+        parse3(cases[i].msg, &p);
+        /* rc 0: the whole head parses */
+        ptrdiff_t want = cases[i].rc ? cases[i].rc : (ptrdiff_t)strlen(cases[i].msg);
+        if (p.r != want || (cases[i].phrase && (p.e.offset != cases[i].offset ||
+                                                strcmp(p.e.phrase, cases[i].phrase) != 0)))
+            fail_msg("case %zu: got %d at %zu \"%s\"", i, (int)p.r, p.e.offset,
+                     p.e.phrase ? p.e.phrase : "");
+    }
+}
+
 static void test_folding_and_trim(void **state)
 {
     (void)state;
@@ -207,8 +237,9 @@ static void test_limits_and_args(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(test_request_line),     TU_TEST(test_status_line),     TU_TEST(test_errors),
-        TU_TEST(test_folding_and_trim), TU_TEST(test_limits_and_args),
+        TU_TEST(test_request_line),    TU_TEST(test_status_line),
+        TU_TEST(test_errors),          TU_TEST(test_folding_and_trim),
+        TU_TEST(test_limits_and_args), TU_TEST(test_request_uri_schemes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

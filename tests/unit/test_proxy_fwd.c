@@ -464,6 +464,52 @@ static void t_checks(void **state)
     sr_msg_free(req);
 }
 
+/* §16.3 items 1-2 read the Request-URI's parse; once sr_msg_validate() has passed on the
+ * request (it parses that URI), the check takes its word and does not parse it again: the
+ * codes must be the same before and after, for every scheme and case. */
+static void t_checks_after_validate(void **state)
+{
+    (void)state;
+    static const char *const uris[] = {
+        "sip:bob@example.com",    "SIP:bob@example.com:5060;transport=udp",
+        "sips:bob@example.com",   "SiPs:bob@example.com",
+        "tel:+1-201-555-0123",    "TEL:+44-20-7946-0000",
+        "mailto:bob@example.com", "x-sip:opaque",
+        "sipx:bob@example.com",   "si:bob",
+        "tels:+1-201-555-0123",   "urn:service:sos"};
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    size_t seen416 = 0, seen0 = 0;
+    for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+        char txt[512];
+        snprintf(txt, sizeof txt,
+                 "OPTIONS %s SIP/2.0\r\n"
+                 "Via: SIP/2.0/UDP ua.example.net;branch=z9hG4bKv%zu\r\n"
+                 "Max-Forwards: 70\r\n"
+                 "To: <sip:bob@example.com>\r\n"
+                 "From: <sip:alice@example.net>;tag=a\r\n"
+                 "Call-ID: v%zu@example.net\r\n"
+                 "CSeq: 1 OPTIONS\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 uris[i], i, i);
+        sr_msg *req = ph_parse(txt);
+        assert_non_null(req);
+        unsigned before = 1, after = 1;
+        assert_int_equal(sr_proxy_check_request(req, &o, NULL, &before), 0);
+        sr_parse_error e;
+        if (sr_msg_validate(req, &e) != 0)
+            fail_msg("%s: validation failed: %s", uris[i], e.phrase);
+        assert_int_equal(sr_proxy_check_request(req, &o, NULL, &after), 0);
+        if (before != after)
+            fail_msg("%s: %u before validation, %u after", uris[i], before, after);
+        seen416 += after == 416;
+        seen0 += after == 0;
+        sr_msg_free(req);
+    }
+    assert_int_equal(seen416, 6); /* mailto:, x-sip:, sipx:, si:, tels:, urn: */
+    assert_int_equal(seen0, sizeof uris / sizeof uris[0] - 6);
+}
+
 /* Allocation failures: a clean SR_ENOMEM, nothing leaked. */
 static int forward_scenario(const sr_allocator *alloc, void *ctx)
 {
@@ -492,10 +538,19 @@ static void t_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TU_TEST(t_forward_basic),    TU_TEST(t_max_forwards),       TU_TEST(t_loop),
-        TU_TEST(t_loop_long_fields), TU_TEST(t_record_route),       TU_TEST(t_route_preprocess),
-        TU_TEST(t_strict_next_hop),  TU_TEST(t_headers_and_cancel), TU_TEST(t_checks),
-        TU_TEST(t_failures),         TU_TEST(t_text_same_as_built), TU_TEST(t_loop_key),
+        TU_TEST(t_forward_basic),
+        TU_TEST(t_max_forwards),
+        TU_TEST(t_loop),
+        TU_TEST(t_loop_long_fields),
+        TU_TEST(t_record_route),
+        TU_TEST(t_route_preprocess),
+        TU_TEST(t_strict_next_hop),
+        TU_TEST(t_headers_and_cancel),
+        TU_TEST(t_checks),
+        TU_TEST(t_failures),
+        TU_TEST(t_text_same_as_built),
+        TU_TEST(t_loop_key),
+        TU_TEST(t_checks_after_validate),
     };
     return cmocka_run_group_tests_name("proxy_fwd", tests, NULL, NULL);
 }

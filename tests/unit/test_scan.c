@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_int.h"
 #include "scan.h"
 #include "testutil.h"
 
@@ -282,12 +283,60 @@ static void test_parse_head_names(void **state)
     }
 }
 
+static size_t ref_an(const char *p, size_t i, size_t n)
+{
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return i;
+    }
+    return n;
+}
+
+/* The letter/digit/-/. scanner (sr__span_an's vector step): every implementation agrees with
+ * the reference at every start offset of inputs that end at a guard page; the bytes it takes
+ * belong to every class sr__span_an serves, so it never takes a byte the class would stop at;
+ * and sr__span_an gives sr__span's index. */
+static void test_an_agree_guarded(void **state)
+{
+    (void)state;
+    static const unsigned classes[] = {SR__C_TOKEN, SR__C_PVAL, SR__C_HOST, SR__C_HOST6,
+                                       SR__C_WORD};
+    for (unsigned c = 0; c < 256; c++) {
+        for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++)
+            if (sr__is_an((unsigned char)c))
+                assert_true(sr__is((unsigned char)c, classes[k]));
+    }
+    char buf[160];
+    static const char pick[] = "az09AZ-.@[`{/:;_=~!\x80\xff \r";
+    for (int round = 0; round < 3000; round++) {
+        size_t n = rnd() % sizeof buf;
+        for (size_t k = 0; k < n; k++)
+            buf[k] = rnd() % 6 ? (char)pick[rnd() % 4] : pick[rnd() % (sizeof pick - 1)];
+        char *g = tu_guarded_copy(buf, n);
+        for (size_t i = 0; i <= n; i++) {
+            size_t want = ref_an(g, i, n);
+            assert_int_equal(sr__scan_an_scalar(g, i, n), want);
+            assert_int_equal(sr__scan_an(g, i, n), want);
+            size_t f = sr__scan_an_fast(g, i, n);
+            assert_true(f >= i && f <= want); /* a prefix of the run, never past it */
+#ifdef SR__SCAN_SSE2
+            assert_int_equal(sr__scan_an_sse2(g, i, n), want);
+#endif
+            for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++)
+                assert_int_equal(sr__span_an(g, i, n, classes[k]), sr__span(g, i, n, classes[k]));
+        }
+        tu_guarded_free(g, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_random_agree_guarded),       TU_TEST(test_every_position),
         TU_TEST(test_parse_head_bare_cr_offsets), TU_TEST(test_parse_head_lengths_and_folds),
-        TU_TEST(test_parse_head_names),
+        TU_TEST(test_parse_head_names),           TU_TEST(test_an_agree_guarded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
