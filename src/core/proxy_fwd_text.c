@@ -110,6 +110,130 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
     note(t, id, start, name.len, v.len);
 }
 
+/* @p n bytes at @p a and @p b equal, in overlapping words (no byte loop, no read outside). */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x == y && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i])
+            return false;
+    }
+    return true;
+}
+
+/* Whether field @p h, as a plain head holds it (msg_int.h: no CR or LF inside a line), is
+ * on the wire exactly as field() writes it: "Name: value" and CRLF, the name canonical (a
+ * known id's, byte for byte; a name of SR_HDR_OTHER is the parser's token, taken as it is),
+ * one SP after the colon, the value (trimmed by the parser) up to the CRLF. */
+static inline bool as_written(const sr_header *h)
+{
+    size_t nl = h->name.len;
+    if (h->raw.p != h->name.p || h->value.p != h->name.p + nl + 2 ||
+        h->raw.len != nl + 2 + h->value.len + 2 || h->name.p[nl] != ':' || h->name.p[nl + 1] != ' ')
+        return false;
+    if (h->id == SR_HDR_OTHER)
+        return nl != 0;
+    if ((unsigned)h->id >= SR_HDR__COUNT || !sr__hdr_table[h->id].name)
+        return false;
+    return sr__hdr_table[h->id].len == nl && same_bytes(h->name.p, sr__hdr_table[h->id].name, nl);
+}
+
+/* The CTL bytes of p[i, n) but CR and LF (and HTAB, never one): the first such index, or n. */
+static inline int ctl_not_eol(unsigned char c)
+{
+    return sr__is_ctl(c) && c != '\r' && c != '\n';
+}
+
+static inline size_t scan_ctl_not_eol_scalar(const char *p, size_t i, size_t n)
+{
+    while (i < n && !ctl_not_eol((unsigned char)p[i]))
+        i++;
+    return i;
+}
+
+#ifdef SR__SCAN_SSE2
+static inline unsigned ctl_not_eol_mask(const char *q)
+{
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    unsigned eol =
+        (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    return sr__ctl_mask(q) & ~eol;
+}
+#endif
+
+static inline size_t scan_ctl_not_eol(const char *p, size_t i, size_t n)
+{
+#ifdef SR__SCAN_SSE2
+    return sr__scan_masked(p, i, n, ctl_not_eol_mask, scan_ctl_not_eol_scalar);
+#else
+    return scan_ctl_not_eol_scalar(p, i, n);
+#endif
+}
+
+/* The fields of @p m from hs[@p i] on that go out unchanged (an id not in @p stop, of the
+ * wire, as_written, each line right after the one before), copied in one piece when no value
+ * holds a CTL: field() would write the same bytes, one field at a time. Returns the index
+ * of the first field not taken (@p i: none; the caller writes it with field()). */
+static size_t copy_run(tx *t, const sr_msg *m, size_t i, size_t n, const enum sr_hdr_id *stop,
+                       size_t nstop)
+{
+    const sr_header *hs = m->hdrs;
+    size_t end = i;
+    const char *at = hs[i].raw.p;
+    for (; end < n; end++) {
+        const sr_header *h = &hs[end];
+        bool stops = false;
+        for (size_t s = 0; s < nstop; s++)
+            stops |= h->id == stop[s];
+        if (stops || h->raw.p != at || !as_written(h))
+            break;
+        at += h->raw.len;
+    }
+    if (end == i)
+        return i;
+    const char *from = hs[i].raw.p;
+    size_t len = (size_t)(at - from);
+    if (!t->ok || len > t->cap - t->len || scan_ctl_not_eol(from, 0, len) != len)
+        return i; /* field() decides (and says no to a CTL) */
+    memcpy(t->p + t->len, from, len);
+    size_t base = t->len;
+    for (size_t k = i; k < end; k++) {
+        const sr_header *h = &hs[k];
+        size_t start = base + (size_t)(h->raw.p - from);
+        t->len = start + h->raw.len; /* note() reads the end of the line from it */
+        note(t, h->id, start, h->name.len, h->value.len);
+    }
+    return end;
+}
+
+/* How many of @p m's first fields are the wire's lines of a plain head (copy_run's). */
+static size_t wire_fields(const sr_msg *m)
+{
+    if (!m->plain_head || m->built || !m->bytes)
+        return 0;
+    return m->orig_nhdrs < m->nhdrs ? m->orig_nhdrs : m->nhdrs;
+}
+
 static void routes(tx *t, const sr_str *r, size_t *nr)
 {
     for (size_t i = 0; i < *nr; i++)
@@ -267,7 +391,18 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         known.top_via = &top;
     bool mf_done = false, route_done = false, rr_done = !rr.len;
     char num[24];
+    /* the fields of the wire that go out as they came: copied in runs (copy_run) */
+    static const enum sr_hdr_id fstop[] = {SR_HDR_CONTENT_LENGTH, SR_HDR_MAX_FORWARDS, SR_HDR_ROUTE,
+                                           SR_HDR_RECORD_ROUTE};
+    size_t wire = wire_fields(req);
     for (size_t i = 0; t.ok && i < nhs; i++) {
+        if (i < wire) {
+            size_t j = copy_run(&t, req, i, wire, fstop, sizeof fstop / sizeof fstop[0]);
+            if (j > i) {
+                i = j - 1;
+                continue;
+            }
+        }
         const sr_header *h = &hs[i];
         switch (h->id) {
         case SR_HDR_CONTENT_LENGTH: break; /* recomputed below */
@@ -348,7 +483,18 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     /* the server transaction reads the To (its tag) and the CSeq (§17.2); From: on first use */
     sr__head_known known = {t.ok ? &sl : NULL, NULL, SR__STALE_TO | SR__STALE_CSEQ};
     bool top_done = false;
+    /* the fields of the wire that go out as they came: copied in runs (copy_run), up to
+     * the top Via (§16.7 step 3) until it is done */
+    static const enum sr_hdr_id ustop[] = {SR_HDR_CONTENT_LENGTH, SR_HDR_VIA};
+    size_t wire = wire_fields(resp);
     for (size_t i = 0; t.ok && i < nhs; i++) {
+        if (i < wire) {
+            size_t j = copy_run(&t, resp, i, wire, ustop, top_done ? 1 : 2);
+            if (j > i) {
+                i = j - 1;
+                continue;
+            }
+        }
         const sr_header *h = &hs[i];
         if (h->id == SR_HDR_CONTENT_LENGTH)
             continue; /* the printer computes it */

@@ -765,6 +765,66 @@ static void t_field_lines_as_built(void **state)
     assert_int_equal(lined, sizeof lines / sizeof lines[0] - 2); /* \x01 and DEL: the builder */
 }
 
+/* The same line shapes in a response going upstream (§16.7 step 3): the copy printed from the
+ * response (its unchanged lines copied in runs) against the builder's (leaving out sips
+ * Contacts, of which these have none): the same bytes, or refused by both (a CTL). */
+static void t_upstream_lines_as_built(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "CSeq: 4 INVITE\r\n",
+        "cseq: 4 INVITE\r\n",
+        "CSeq : 4 INVITE\r\n",
+        "CSeq:4 INVITE\r\n",
+        "CSeq:  4 INVITE\r\n",
+        "CSeq: 4 INVITE \r\n",
+        "CSeq: 4 INVITE\t\r\n",
+        "Call-ID: a\tb@c\r\n",
+        "Call-ID: a\001b@c\r\n",
+        "Call-ID: ab@c\x7f\r\n",
+        "X-Odd: v\r\n",
+        "x-odd: v\r\n",
+        "X-Odd: \r\n",
+        "X-Odd:\r\n",
+        "Via: SIP/2.0/UDP x;branch=z9hG4bKx\r\n",
+        "v: SIP/2.0/UDP x;branch=z9hG4bKx\r\n",
+    };
+    size_t direct = 0;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        for (int at = 0; at < 2; at++) { /* the line before the To, then last */
+            char a[1024];
+            snprintf(a, sizeof a,
+                     "SIP/2.0 486 Busy Here\r\n"
+                     "Via: SIP/2.0/UDP proxy.example.org;branch=z9hG4bKsr9\r\n"
+                     "Via: SIP/2.0/UDP pc.example.net;branch=z9hG4bKa\r\n"
+                     "%sTo: <sip:bob@example.com>;tag=b1\r\n"
+                     "From: <sip:alice@example.net>;tag=a1\r\n"
+                     "Call-ID: c9@pc\r\nCSeq: 1 INVITE\r\n%sContent-Length: 0\r\n\r\n",
+                     at ? "" : lines[i], at ? lines[i] : "");
+            sr_msg *resp = ph_parse(a);
+            assert_non_null(resp);
+            sr_msg *t = NULL, *b = NULL;
+            int rct =
+                sr__proxy_upstream(&t, resp, 486, SR_STR_NULL, SR__KEEP_CONTACTS, tu_allocator());
+            int rcb = sr__proxy_upstream(&b, resp, 486, SR_STR_NULL, SR__DROP_SIPS, tu_allocator());
+            assert_int_equal(rct, rcb);
+            if (rct == 0) {
+                direct += !t->built;
+                char *pt = printed(t), *pb = printed(b);
+                if (strcmp(pt, pb) != 0)
+                    fail_msg("line %zu at %d: printed differs\n--- made\n%s\n--- built\n%s", i, at,
+                             pt, pb);
+                free(pt);
+                free(pb);
+            }
+            sr_msg_free(t);
+            sr_msg_free(b);
+            sr_msg_free(resp);
+        }
+    }
+    assert_int_equal(direct, 2 * (sizeof lines / sizeof lines[0] - 2)); /* \x01, DEL: builder */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,7 +833,7 @@ int main(void)
         TU_TEST(t_upstream_as_built),  TU_TEST(t_our_via),
         TU_TEST(t_branch_pinned),      TU_TEST(t_field_lines_as_built),
         TU_TEST(t_known_request_line), TU_TEST(t_known_via),
-        TU_TEST(t_known_status_line),
+        TU_TEST(t_known_status_line),  TU_TEST(t_upstream_lines_as_built),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
 }
