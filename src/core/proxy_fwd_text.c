@@ -152,8 +152,8 @@ static inline bool as_written(const sr_header *h)
         return false;
     if (h->id == SR_HDR_OTHER)
         return nl != 0;
-    if ((unsigned)h->id >= SR_HDR__COUNT || !sr__hdr_table[h->id].name)
-        return false;
+    if (!sr__hdr_table[h->id].name)
+        return false; /* (an id below SR_HDR__COUNT: copy_run's check) */
     return sr__hdr_table[h->id].len == nl && same_bytes(h->name.p, sr__hdr_table[h->id].name, nl);
 }
 
@@ -190,39 +190,30 @@ static inline size_t scan_ctl_not_eol(const char *p, size_t i, size_t n)
 #endif
 }
 
-/* The fields of @p m from hs[@p i] on that go out unchanged (an id not in @p stop, of the
- * wire, as_written, each line right after the one before), copied in one piece when no value
- * holds a CTL: field() would write the same bytes, one field at a time. Returns the index
- * of the first field not taken (@p i: none; the caller writes it with field()). */
-static size_t copy_run(tx *t, const sr_msg *m, size_t i, size_t n, const enum sr_hdr_id *stop,
-                       size_t nstop)
+/* The fields of @p m from hs[@p i] on that go out unchanged (of the wire, an id @p stop does
+ * not flag, as_written, each line right after the one before), copied in one piece when no
+ * value holds a CTL: field() would write the same bytes, one field at a time. Returns the
+ * index of the first field not taken (@p i: none; the caller writes it with field()). */
+static size_t copy_run(tx *t, const sr_msg *m, size_t i, size_t n, const uint8_t *stop)
 {
     const sr_header *hs = m->hdrs;
-    size_t end = i;
-    const char *at = hs[i].raw.p;
+    const char *from = hs[i].raw.p, *at = from;
+    size_t base = t->len, nh0 = t->nh, end = i;
     for (; end < n; end++) {
         const sr_header *h = &hs[end];
-        bool stops = false;
-        for (size_t s = 0; s < nstop; s++)
-            stops |= h->id == stop[s];
-        if (stops || h->raw.p != at || !as_written(h))
+        if ((unsigned)h->id >= SR_HDR__COUNT || stop[h->id] || h->raw.p != at || !as_written(h))
             break;
         at += h->raw.len;
+        t->len = base + (size_t)(at - from); /* note() reads the end of the line from it */
+        note(t, h->id, base + (size_t)(h->raw.p - from), h->name.len, h->value.len);
     }
-    if (end == i)
-        return i;
-    const char *from = hs[i].raw.p;
     size_t len = (size_t)(at - from);
-    if (!t->ok || len > t->cap - t->len || scan_ctl_not_eol(from, 0, len) != len)
-        return i; /* field() decides (and says no to a CTL) */
-    memcpy(t->p + t->len, from, len);
-    size_t base = t->len;
-    for (size_t k = i; k < end; k++) {
-        const sr_header *h = &hs[k];
-        size_t start = base + (size_t)(h->raw.p - from);
-        t->len = start + h->raw.len; /* note() reads the end of the line from it */
-        note(t, h->id, start, h->name.len, h->value.len);
+    if (end == i || !t->ok || len > t->cap - base || scan_ctl_not_eol(from, 0, len) != len) {
+        t->len = base; /* field() decides (and says no to a CTL) */
+        t->nh = nh0;
+        return i;
     }
+    memcpy(t->p + base, from, len);
     return end;
 }
 
@@ -392,12 +383,14 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     bool mf_done = false, route_done = false, rr_done = !rr.len;
     char num[24];
     /* the fields of the wire that go out as they came: copied in runs (copy_run) */
-    static const enum sr_hdr_id fstop[] = {SR_HDR_CONTENT_LENGTH, SR_HDR_MAX_FORWARDS, SR_HDR_ROUTE,
-                                           SR_HDR_RECORD_ROUTE};
+    static const uint8_t fstop[SR_HDR__COUNT] = {[SR_HDR_CONTENT_LENGTH] = 1,
+                                                 [SR_HDR_MAX_FORWARDS] = 1,
+                                                 [SR_HDR_ROUTE] = 1,
+                                                 [SR_HDR_RECORD_ROUTE] = 1};
     size_t wire = wire_fields(req);
     for (size_t i = 0; t.ok && i < nhs; i++) {
         if (i < wire) {
-            size_t j = copy_run(&t, req, i, wire, fstop, sizeof fstop / sizeof fstop[0]);
+            size_t j = copy_run(&t, req, i, wire, fstop);
             if (j > i) {
                 i = j - 1;
                 continue;
@@ -485,11 +478,12 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     bool top_done = false;
     /* the fields of the wire that go out as they came: copied in runs (copy_run), up to
      * the top Via (§16.7 step 3) until it is done */
-    static const enum sr_hdr_id ustop[] = {SR_HDR_CONTENT_LENGTH, SR_HDR_VIA};
+    static const uint8_t ustop[2][SR_HDR__COUNT] = {{[SR_HDR_CONTENT_LENGTH] = 1, [SR_HDR_VIA] = 1},
+                                                    {[SR_HDR_CONTENT_LENGTH] = 1}};
     size_t wire = wire_fields(resp);
     for (size_t i = 0; t.ok && i < nhs; i++) {
         if (i < wire) {
-            size_t j = copy_run(&t, resp, i, wire, ustop, top_done ? 1 : 2);
+            size_t j = copy_run(&t, resp, i, wire, ustop[top_done]);
             if (j > i) {
                 i = j - 1;
                 continue;
