@@ -334,10 +334,8 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     sr_str method = sr_msg_method_str(req), body = sr_msg_body(req);
     if (!plain_token(method) || ruri.len == 0 || body.len > UINT32_MAX)
         return SR_EINVAL;
-    for (size_t i = 0; i < ruri.len; i++) {
-        if (!sr__is((unsigned char)ruri.p[i], SR__C_NOSPCTL))
-            return SR_EINVAL;
-    }
+    if (sr__scan_spctl(ruri.p, 0, ruri.len) != ruri.len)
+        return SR_EINVAL; /* SP or CTL (SR__C_NOSPCTL): the builder decides */
     /* Room: everything the request has (each field no longer than it was but for its name:
      * a compact form's canonical name is longer), and what is added. Past it: the builder. */
     size_t cap = method.len + ruri.len + 16 + via.len + 8 + rr.len + 32 + 48 + body.len + 32;
