@@ -157,37 +157,31 @@ static inline bool as_written(const sr_header *h)
     return sr__hdr_table[h->id].len == nl && same_bytes(h->name.p, sr__hdr_table[h->id].name, nl);
 }
 
-/* The CTL bytes of p[i, n) but CR and LF (and HTAB, never one): the first such index, or n. */
-static inline int ctl_not_eol(unsigned char c)
+/* The CTL bytes (sr__is_ctl: CR and LF among them, HTAB not) in p[0, n). A run of lines
+ * of a plain head holds two in each line, its CRLF, and no more when no value holds one. */
+static size_t count_ctl(const char *p, size_t n)
 {
-    return sr__is_ctl(c) && c != '\r' && c != '\n';
-}
-
-static inline size_t scan_ctl_not_eol_scalar(const char *p, size_t i, size_t n)
-{
-    while (i < n && !ctl_not_eol((unsigned char)p[i]))
-        i++;
-    return i;
-}
-
+    size_t c = 0, i = 0;
 #ifdef SR__SCAN_SSE2
-static inline unsigned ctl_not_eol_mask(const char *q)
-{
-    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-    unsigned eol =
-        (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
-    return sr__ctl_mask(q) & ~eol;
-}
+    const __m128i x1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f),
+                  zero = _mm_setzero_si128();
+    while (n - i >= 16) {
+        /* per-byte counts, summed before any lane could pass 255 */
+        __m128i acc = zero;
+        for (size_t k = 0; k < 255 && n - i >= 16; k++, i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+            __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, x1f), v); /* v <= 0x1f (unsigned) */
+            __m128i bad =
+                _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low), _mm_cmpeq_epi8(v, del));
+            acc = _mm_sub_epi8(acc, bad); /* a flagged byte is -1 */
+        }
+        __m128i sum = _mm_sad_epu8(acc, zero);
+        c += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+    }
 #endif
-
-static inline size_t scan_ctl_not_eol(const char *p, size_t i, size_t n)
-{
-#ifdef SR__SCAN_SSE2
-    return sr__scan_masked(p, i, n, ctl_not_eol_mask, scan_ctl_not_eol_scalar);
-#else
-    return scan_ctl_not_eol_scalar(p, i, n);
-#endif
+    for (; i < n; i++)
+        c += (size_t)sr__is_ctl((unsigned char)p[i]);
+    return c;
 }
 
 /* The fields of @p m from hs[@p i] on that go out unchanged (of the wire, an id @p stop does
@@ -208,7 +202,7 @@ static size_t copy_run(tx *t, const sr_msg *m, size_t i, size_t n, const uint8_t
         note(t, h->id, base + (size_t)(h->raw.p - from), h->name.len, h->value.len);
     }
     size_t len = (size_t)(at - from);
-    if (end == i || !t->ok || len > t->cap - base || scan_ctl_not_eol(from, 0, len) != len) {
+    if (end == i || !t->ok || len > t->cap - base || count_ctl(from, len) != 2 * (end - i)) {
         t->len = base; /* field() decides (and says no to a CTL) */
         t->nh = nh0;
         return i;

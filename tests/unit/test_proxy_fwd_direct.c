@@ -765,6 +765,42 @@ static void t_field_lines_as_built(void **state)
     assert_int_equal(lined, sizeof lines / sizeof lines[0] - 2); /* \x01 and DEL: the builder */
 }
 
+/* A run of unchanged fields longer than 4 KiB (the CTL count summed in parts): copied as it
+ * is, the same bytes as the builder's; a CTL in its last value: refused, as the builder
+ * refuses it. */
+static void t_long_run(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    for (int ctl = 0; ctl < 2; ctl++) {
+        char txt[8192] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+                         "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKlong\r\n"
+                         "To: <sip:bob@example.com>\r\n"
+                         "From: <sip:alice@example.com>;tag=a1\r\n"
+                         "Call-ID: long@192.0.2.1\r\nCSeq: 1 INVITE\r\n";
+        for (int i = 0; i < 90; i++)
+            snprintf(txt + strlen(txt), sizeof txt - strlen(txt),
+                     "X-Long-%02d: %s0123456789012345678901234567890123456789012345%c\r\n", i,
+                     "abcdefgh", ctl && i == 89 ? '\001' : 'z');
+        snprintf(txt + strlen(txt), sizeof txt - strlen(txt), "Content-Length: 0\r\n\r\n");
+        sr_msg *req = parse_all(txt, strlen(txt));
+        assert_non_null(req);
+        sr_msg *f = NULL;
+        int rc = sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 1, &o);
+        if (ctl) {
+            assert_int_not_equal(rc, 0); /* the builder refuses a CTL in a value */
+        } else {
+            assert_int_equal(rc, 0);
+            assert_false(f->built);
+            assert_true(forward_and_compare("long run", req, "sip:bob@192.0.2.4", false));
+            assert_non_null(strstr(f->bytes, "X-Long-89: abcdefgh"));
+        }
+        sr_msg_free(f);
+        sr_msg_free(req);
+    }
+}
+
 /* The same line shapes in a response going upstream (§16.7 step 3): the copy printed from the
  * response (its unchanged lines copied in runs) against the builder's (leaving out sips
  * Contacts, of which these have none): the same bytes, or refused by both (a CTL). */
@@ -834,6 +870,7 @@ int main(void)
         TU_TEST(t_branch_pinned),      TU_TEST(t_field_lines_as_built),
         TU_TEST(t_known_request_line), TU_TEST(t_known_via),
         TU_TEST(t_known_status_line),  TU_TEST(t_upstream_lines_as_built),
+        TU_TEST(t_long_run),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
 }
