@@ -294,6 +294,8 @@ static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg 
         po.max_headers = SR__HDRS_HARD;
         rc = sr_msg_parse(out, t->p, t->len, &po, NULL);
     }
+    if (rc == 0)
+        (*out)->values_clean = true; /* field() and copy_run checked every value */
     return rc;
 }
 

@@ -73,7 +73,8 @@ int sr_proxy_new(sr_proxy **out, const sr_msg *req, const sr_proxy_config *cfg)
     sr_str ruri = sr_msg_request_uri(req);
     sr_uri u;
     /* a sips URI starts "sips:" (any case): only then is it parsed to be sure */
-    p->sips = ruri.len > 5 && sr_str_caseeq((sr_str){ruri.p, 5}, SR_STR("sips:")) &&
+    p->sips = ruri.len > 5 && (ruri.p[0] | 0x20) == 's' && (ruri.p[1] | 0x20) == 'i' &&
+              (ruri.p[2] | 0x20) == 'p' && (ruri.p[3] | 0x20) == 's' && ruri.p[4] == ':' &&
               sr_uri_parse(&u, ruri.p, ruri.len, NULL) == 0 && u.kind == SR_URI_SIPS;
     *out = p;
     return 0;

@@ -8,6 +8,7 @@
 
 #include "build_int.h"
 #include "core_int.h"
+#include "msg_int.h"
 #include "scan.h"
 #include "txn_int.h"
 
@@ -242,9 +243,9 @@ typedef struct afield {
 static const char n_via[16] = "Via", n_route[16] = "Route", n_mf[16] = "Max-Forwards",
                   n_from[16] = "From", n_to[16] = "To", n_cid[16] = "Call-ID", n_cseq[16] = "CSeq";
 
-static bool afield_set(afield *f, const char *name, size_t name_len, sr_str v)
+static bool afield_set(afield *f, const char *name, size_t name_len, sr_str v, bool clean)
 {
-    if (v.len && sr__scan_ctl(v.p, 0, v.len) != v.len)
+    if (!clean && v.len && sr__scan_ctl(v.p, 0, v.len) != v.len)
         return false;
     while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
         v.p++;
@@ -309,16 +310,22 @@ static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
     memcpy(num + n, " ACK", 4);
     afield f[ACK_ROUTES + 6];
     size_t nf = 0;
-    if (!afield_set(&f[nf++], n_via, 3, v->raw))
+    /* the INVITE's values need no CTL scan when they are the ones it was made with and it
+     * says none holds a CTL (a copy proxy_fwd_text.c wrote); the response's always do */
+    bool clean = inv->values_clean && inv->first[SR_HDR_VIA] < inv->orig_nhdrs &&
+                 inv->first[SR_HDR_CALL_ID] < inv->orig_nhdrs &&
+                 (size_t)(from - inv->hdrs) < inv->orig_nhdrs;
+    if (!afield_set(&f[nf++], n_via, 3, v->raw, clean))
         return false;
     for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); h;
          h = sr_msg_header_find(inv, SR_HDR_ROUTE, h)) {
-        if (nf > ACK_ROUTES || !afield_set(&f[nf++], n_route, 5, h->value))
+        if (nf > ACK_ROUTES || !afield_set(&f[nf++], n_route, 5, h->value, false))
             return false;
     }
     afield_const(&f[nf++], n_mf, 12, SR_STR("70"));
-    if (!afield_set(&f[nf++], n_from, 4, from->value) ||
-        !afield_set(&f[nf++], n_to, 2, to->value) || !afield_set(&f[nf++], n_cid, 7, callid))
+    if (!afield_set(&f[nf++], n_from, 4, from->value, clean) ||
+        !afield_set(&f[nf++], n_to, 2, to->value, false) ||
+        !afield_set(&f[nf++], n_cid, 7, callid, clean))
         return false;
     afield_const(&f[nf++], n_cseq, 4, (sr_str){num, n + 4});
     static const char clen[] = "Content-Length: 0\r\n\r\n";

@@ -179,11 +179,9 @@ static int next_hop(sd_engine *e, const sr_msg *fwd, sr_addr *dest)
 static int branch_start(sd_engine *e, sd_fwd_call *c, unsigned t, uint64_t now)
 {
     fwd_branch *b = &c->b[t];
-    sr_proxy_fwd_opts o;
-    fwd_opts(e, c, &o);
     sr_msg *fwd = NULL;
     sr_addr dest;
-    int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(c->t[t].uri), &c->route, t, &o);
+    int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(c->t[t].uri), &c->route, t, &c->o);
     if (rc == 0 && (rc = next_hop(e, fwd, &dest)) != 0)
         rc = SR_EINVAL;
     if (rc != 0) {
@@ -410,6 +408,7 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
      * changed after this (c->req is it, or its copy) */
     c->loop_key = o.loop_key = sr_proxy_loop_key(req, &o);
     c->has_loop_key = o.has_loop_key = true;
+    c->o = o; /* every branch's (c, and so self_user, stays where it is) */
     unsigned code = 0;
     /* §16.3: the request checks (400, 416, 483, 482, 420) */
     if (sr_proxy_check_request(req, &o, sd__supported_tags, &code) != 0 || code != 0) {

@@ -54,6 +54,7 @@ typedef struct sd_fwd_call {
     sr_msg *req;       /* the request as received (the route slices point into it) */
     uint64_t loop_key; /* sr_proxy_loop_key() of req, when has_loop_key */
     bool has_loop_key;
+    sr_proxy_fwd_opts o; /* the copies' options, made once (fwd_begin) for every branch */
     sr_proxy_route route;
     fwd_target *t;  /* the target set */
     size_t nt, cap; /* targets, and the room of t, b, order and repl */
