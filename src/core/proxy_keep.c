@@ -8,7 +8,6 @@
 #include "sipreply/print.h"
 
 #include "core_int.h"
-#include "msg_int.h"
 #include "proxy_int.h"
 
 enum { K_METHOD = 0, K_RURI, K_VIA, K_FROM, K_TO, K_CALLID, K_CSEQ, K_BRANCH, K_FIXED };
@@ -30,49 +29,6 @@ static void fields(const sr_msg *m, sr_str *f)
     f[K_BRANCH] = v ? v->branch : SR_STR_NULL;
 }
 
-/* The fields @p f, every one inside the head of @p fwd (a message printed or parsed, as the
- * forwarded copy is), kept as one piece of that head, the span from the first to the end of
- * the last, copied at once: when that span is not much more than the fields themselves
- * (@p bytes; twice, and 256 bytes). true when done (*@p n: 1, or 0 for SR_ENOMEM); false,
- * nothing done, otherwise. */
-static bool keep_span(sr__proxy_kept *k, const sr_str *f, const sr_msg *fwd, size_t bytes,
-                      const sr_allocator *alloc, size_t *n)
-{
-    if (!fwd->bytes || fwd->built)
-        return false;
-    /* as addresses: a slice may point into another block */
-    uintptr_t head = (uintptr_t)fwd->bytes, end = head + fwd->head_len, lo = UINTPTR_MAX, hi = 0;
-    for (size_t i = 0; i < K_FIXED; i++) {
-        uintptr_t p = (uintptr_t)f[i].p;
-        if (!f[i].p)
-            continue;
-        if (p < head || p > end || f[i].len > end - p)
-            return false; /* a value of another block (a field added to the message) */
-        if (p < lo)
-            lo = p;
-        if (p + f[i].len > hi)
-            hi = p + f[i].len;
-    }
-    size_t span = hi > lo ? (size_t)(hi - lo) : 0;
-    if (span > 2 * bytes + 256)
-        return false;
-    sr_str *s = sr__malloc(alloc, K_FIXED * sizeof *s + span + 1);
-    if (!s) {
-        *n = 0;
-        return true;
-    }
-    char *w = (char *)(s + K_FIXED);
-    if (span)
-        memcpy(w, (const char *)lo, span);
-    for (size_t i = 0; i < K_FIXED; i++)
-        s[i] = f[i].p ? (sr_str){w + ((uintptr_t)f[i].p - lo), f[i].len} : SR_STR_NULL;
-    k->f = s;
-    k->n_routes = 0;
-    k->branch = s[K_BRANCH];
-    *n = 1;
-    return true;
-}
-
 int sr__proxy_keep(sr__proxy_kept *k, const sr_msg *fwd, const sr_allocator *alloc)
 {
     sr_str f[K_FIXED];
@@ -87,8 +43,6 @@ int sr__proxy_keep(sr__proxy_kept *k, const sr_msg *fwd, const sr_allocator *all
         bytes += f[i].len;
     /* one block: the slices (fixed fields, then Route values), then their bytes */
     size_t n = K_FIXED + nr;
-    if (nr == 0 && keep_span(k, f, fwd, bytes, alloc, &n))
-        return n ? 0 : SR_ENOMEM;
     sr_str *s = sr__malloc(alloc, n * sizeof *s + bytes + 1);
     if (!s)
         return SR_ENOMEM;
