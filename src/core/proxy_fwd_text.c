@@ -219,6 +219,17 @@ static size_t wire_fields(const sr_msg *m)
     return m->orig_nhdrs < m->nhdrs ? m->orig_nhdrs : m->nhdrs;
 }
 
+/* Room for the fields of @p m as field() writes them: each no longer than it was but for its
+ * name (a compact form's canonical one is longer, by less than 40). The names and values of
+ * the wire's fields (wire_fields) lie apart inside the head: its length bounds them all. */
+static size_t fields_room(const sr_msg *m)
+{
+    size_t w = wire_fields(m), cap = 40 * m->nhdrs + (w ? m->head_len : 0);
+    for (size_t i = w; i < m->nhdrs; i++)
+        cap += m->hdrs[i].value.len + m->hdrs[i].name.len;
+    return cap;
+}
+
 static void routes(tx *t, const sr_str *r, size_t *nr)
 {
     for (size_t i = 0; i < *nr; i++)
@@ -339,8 +350,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         cap += route_vals[i].len + 9;
     const sr_header *hs = req->hdrs; /* the index itself (msg_int.h): no call per field */
     size_t nhs = req->nhdrs;
-    for (size_t i = 0; i < nhs; i++)
-        cap += hs[i].value.len + 40 + hs[i].name.len;
+    cap += fields_room(req);
     for (size_t i = 0; i < o->n_headers; i++)
         cap += o->headers[i].name.len + o->headers[i].value.len + 4;
     char stackbuf[4096];
@@ -439,16 +449,12 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     sr_str body = sr_msg_body(resp);
     if (status < 100 || status > 699 || body.len > UINT32_MAX)
         return SR_EINVAL;
-    for (size_t i = 0; i < reason.len; i++) { /* as sr_msg_new_response() takes it */
-        unsigned char c = (unsigned char)reason.p[i];
-        if (c != '\t' && sr__is(c, SR__C_CTL))
-            return SR_EINVAL;
-    }
+    if (sr__scan_ctl(reason.p, 0, reason.len) != reason.len)
+        return SR_EINVAL; /* a CTL but HTAB: sr_msg_new_response() refuses it */
     size_t cap = 16 + reason.len + 32 + body.len + 32;
     const sr_header *hs = resp->hdrs; /* the index itself (msg_int.h): no call per field */
     size_t nhs = resp->nhdrs;
-    for (size_t i = 0; i < nhs; i++)
-        cap += hs[i].value.len + 40 + hs[i].name.len;
+    cap += fields_room(resp);
     char stackbuf[4096];
     tx t;
     tx_init(&t, stackbuf, sizeof stackbuf);
