@@ -89,6 +89,24 @@ static void call_log(sd_engine *e, sd_fwd_call *c)
 
 /* ------------------------------------------------------------------ upstream */
 
+/* A held response's room: the call's own when free, else allocated (NULL: out of memory). */
+static fwd_out *out_new(sd_engine *e, sd_fwd_call *c)
+{
+    if (c->out0_used)
+        return sd__calloc(e, sizeof(fwd_out));
+    c->out0_used = true;
+    memset(&c->out0, 0, sizeof c->out0);
+    return &c->out0;
+}
+
+static void out_free(sd_engine *e, sd_fwd_call *c, fwd_out *o)
+{
+    if (o == &c->out0)
+        c->out0_used = false;
+    else
+        sd__free(e, o);
+}
+
 static void out_flush(sd_engine *e, sd_fwd_call *c, uint64_t now)
 {
     while (c->qh && c->qh->due <= now) {
@@ -102,7 +120,7 @@ static void out_flush(sd_engine *e, sd_fwd_call *c, uint64_t now)
             sr_msg_free(o->msg);
         else if (o->status >= 200 && !c->sent)
             c->sent = o->status;
-        sd__free(e, o);
+        out_free(e, c, o);
     }
 }
 
@@ -127,7 +145,7 @@ static void upstream(sd_engine *e, sd_fwd_call *c, const sr_proxy_action *a, sr_
             e->cnt.failures++; /* sent as it came */
         }
     }
-    fwd_out *o = status < 200 && c->qn >= FWD_QUEUE_MAX ? NULL : sd__calloc(e, sizeof(*o));
+    fwd_out *o = status < 200 && c->qn >= FWD_QUEUE_MAX ? NULL : out_new(e, c);
     if (!o) {
         e->cnt.failures++; /* out of memory, or a provisional past the bound: not sent */
         sr_msg_free(m);
@@ -298,7 +316,7 @@ static void call_free(sd_engine *e, sd_fwd_call *c)
         fwd_out *o = c->qh;
         c->qh = o->next;
         sr_msg_free(o->msg);
-        sd__free(e, o);
+        out_free(e, c, o);
     }
     sr_proxy_free(c->p);
     sr_msg_free(c->req);

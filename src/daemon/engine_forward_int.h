@@ -66,8 +66,10 @@ typedef struct sd_fwd_call {
     const sr_msg *resp3xx; /* the 3xx being handed to the context (during that event only):
                               the q-values of the Contacts it makes targets */
     fwd_out *qh, *qt;
-    size_t qn;     /* responses held (a rewrite's delay): bounded, FWD_QUEUE_MAX provisionals */
-    unsigned sent; /* the final that went upstream (after rewriting), 0: none yet */
+    fwd_out out0;   /* the room of one held response (the final of most calls): no allocation */
+    bool out0_used; /* out0 is in the queue */
+    size_t qn;      /* responses held (a rewrite's delay): bounded, FWD_QUEUE_MAX provisionals */
+    unsigned sent;  /* the final that went upstream (after rewriting), 0: none yet */
     const char *why;
     bool held;
     bool logged;
