@@ -159,24 +159,53 @@ static inline bool as_written(const sr_header *h)
 
 /* The CTL bytes (sr__is_ctl: CR and LF among them, HTAB not) in p[0, n). A run of lines
  * of a plain head holds two in each line, its CRLF, and no more when no value holds one. */
-static size_t count_ctl(const char *p, size_t n)
+#ifdef SR__SCAN_SSE2
+/* The CTL bytes of 16 at @p q as 0xff (-1), the others 0. */
+static inline __m128i ctl_bytes(const char *q)
+{
+    const __m128i x1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, x1f), v); /* v <= 0x1f (unsigned) */
+    return _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low), _mm_cmpeq_epi8(v, del));
+}
+
+static inline size_t lanes_sum(__m128i acc)
+{
+    __m128i sum = _mm_sad_epu8(acc, _mm_setzero_si128());
+    return (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+}
+#endif
+
+size_t sr__count_ctl(const char *p, size_t n)
 {
     size_t c = 0, i = 0;
 #ifdef SR__SCAN_SSE2
-    const __m128i x1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f),
-                  zero = _mm_setzero_si128();
-    while (n - i >= 16) {
-        /* per-byte counts, summed before any lane could pass 255 */
-        __m128i acc = zero;
-        for (size_t k = 0; k < 255 && n - i >= 16; k++, i += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-            __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, x1f), v); /* v <= 0x1f (unsigned) */
-            __m128i bad =
-                _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low), _mm_cmpeq_epi8(v, del));
-            acc = _mm_sub_epi8(acc, bad); /* a flagged byte is -1 */
+    if (n >= 16) {
+        /* 32 bytes a step into per-byte counts, summed before any lane could pass 255 */
+        while (n - i >= 32) {
+            __m128i acc = _mm_setzero_si128();
+            for (size_t k = 0; k < 127 && n - i >= 32; k++, i += 32) {
+                acc = _mm_sub_epi8(acc, ctl_bytes(p + i)); /* a CTL byte is -1 */
+                acc = _mm_sub_epi8(acc, ctl_bytes(p + i + 16));
+            }
+            c += lanes_sum(acc);
         }
-        __m128i sum = _mm_sad_epu8(acc, zero);
-        c += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+        /* the rest (under 32 bytes): a block, then the last 16 bytes, those already counted
+         * masked out (the mask: the last r of the 16 bytes from tail + r) */
+        static const uint8_t tail[32] = {0,    0,    0,    0,    0,    0,    0,    0,
+                                         0,    0,    0,    0,    0,    0,    0,    0,
+                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        __m128i acc = _mm_setzero_si128();
+        if (n - i >= 16) {
+            acc = _mm_sub_epi8(acc, ctl_bytes(p + i));
+            i += 16;
+        }
+        if (i < n) {
+            __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(tail + (n - i)));
+            acc = _mm_sub_epi8(acc, _mm_and_si128(ctl_bytes(p + n - 16), keep));
+        }
+        return c + lanes_sum(acc);
     }
 #endif
     for (; i < n; i++)
@@ -202,7 +231,7 @@ static size_t copy_run(tx *t, const sr_msg *m, size_t i, size_t n, const uint8_t
         note(t, h->id, base + (size_t)(h->raw.p - from), h->name.len, h->value.len);
     }
     size_t len = (size_t)(at - from);
-    if (end == i || !t->ok || len > t->cap - base || count_ctl(from, len) != 2 * (end - i)) {
+    if (end == i || !t->ok || len > t->cap - base || sr__count_ctl(from, len) != 2 * (end - i)) {
         t->len = base; /* field() decides (and says no to a CTL) */
         t->nh = nh0;
         return i;

@@ -801,6 +801,42 @@ static void t_long_run(void **state)
     }
 }
 
+/* sr__count_ctl against a byte loop: random bytes (CTLs, CR, LF, HTAB, DEL, high bytes and
+ * text) of every length to 300 at every alignment mod 16, each ending at a guard page. */
+static void t_count_ctl(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {0,   1,   8,   '\t', '\n', 11,   '\r', 0x1f,
+                                         ' ', 'a', ':', 0x7e, 0x7f, 0x80, 0xc3, 0xff};
+    uint32_t x = 12345;
+    unsigned char buf[320];
+    for (size_t len = 0; len <= 300; len++) {
+        for (size_t off = 0; off < 16; off++) {
+            if (off + len > sizeof buf)
+                continue;
+            size_t want = 0;
+            for (size_t i = 0; i < off + len; i++) {
+                x = x * 1103515245u + 12345u;
+                buf[i] = (x >> 16) % 4 ? (unsigned char)('A' + (x >> 20) % 26)
+                                       : pool[(x >> 20) % sizeof pool];
+                if (i >= off)
+                    want += (buf[i] < 0x20 && buf[i] != '\t') || buf[i] == 0x7f;
+            }
+            char *g = tu_guarded_copy(buf + off, len);
+            assert_int_equal(sr__count_ctl(g, len), want);
+            tu_guarded_free(g, len);
+        }
+    }
+    /* past 127 steps of 32 bytes (the per-byte counts summed in parts) */
+    static char big[9001];
+    size_t want = 0;
+    for (size_t i = 0; i < sizeof big; i++) {
+        big[i] = i % 7 == 0 ? '\r' : i % 11 == 0 ? '\t' : 'x';
+        want += i % 7 == 0;
+    }
+    assert_int_equal(sr__count_ctl(big, sizeof big), want);
+}
+
 /* The same line shapes in a response going upstream (§16.7 step 3): the copy printed from the
  * response (its unchanged lines copied in runs) against the builder's (leaving out sips
  * Contacts, of which these have none): the same bytes, or refused by both (a CTL). */
@@ -870,7 +906,7 @@ int main(void)
         TU_TEST(t_branch_pinned),      TU_TEST(t_field_lines_as_built),
         TU_TEST(t_known_request_line), TU_TEST(t_known_via),
         TU_TEST(t_known_status_line),  TU_TEST(t_upstream_lines_as_built),
-        TU_TEST(t_long_run),
+        TU_TEST(t_long_run),           TU_TEST(t_count_ctl),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
 }
