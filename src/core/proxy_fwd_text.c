@@ -422,7 +422,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
                                                  [SR_HDR_RECORD_ROUTE] = 1};
     size_t wire = wire_fields(req);
     for (size_t i = 0; t.ok && i < nhs; i++) {
-        if (i < wire) {
+        if (i < wire && (unsigned)hs[i].id < SR_HDR__COUNT && !fstop[hs[i].id]) {
             size_t j = copy_run(&t, req, i, wire, fstop);
             if (j > i) {
                 i = j - 1;
@@ -511,7 +511,7 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
                                                     {[SR_HDR_CONTENT_LENGTH] = 1}};
     size_t wire = wire_fields(resp);
     for (size_t i = 0; t.ok && i < nhs; i++) {
-        if (i < wire) {
+        if (i < wire && (unsigned)hs[i].id < SR_HDR__COUNT && !ustop[top_done][hs[i].id]) {
             size_t j = copy_run(&t, resp, i, wire, ustop[top_done]);
             if (j > i) {
                 i = j - 1;
