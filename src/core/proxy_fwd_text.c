@@ -342,16 +342,43 @@ static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg 
 /* Content-Length as the printer computes it, the empty line, then the body; *@p head. */
 static void end_head(tx *t, sr_str body, size_t *head)
 {
-    char num[24];
-    size_t cl = sr__u32_to_dec((uint32_t)body.len, num), cl_at = t->len;
-    put(t, "Content-Length: ", 16);
-    put(t, num, cl);
-    put(t, "\r\n", 2);
-    if (t->ok)
-        note(t, SR_HDR_CONTENT_LENGTH, cl_at, 14, cl);
-    put(t, "\r\n", 2);
+    size_t cl_at = t->len;
+    /* "Content-Length: " and up to 10 digits, CRLF CRLF: one bound check for the lot */
+    if (!t->ok || 16 + 10 + 4 > t->cap - t->len) {
+        t->ok = false;
+        return;
+    }
+    char *w = t->p + t->len;
+    memcpy(w, "Content-Length: ", 16);
+    size_t cl = sr__u32_to_dec((uint32_t)body.len, w + 16);
+    memcpy(w + 16 + cl, "\r\n\r\n", 4);
+    t->len += 16 + cl + 2;
+    note(t, SR_HDR_CONTENT_LENGTH, cl_at, 14, cl);
+    t->len += 2;
     *head = t->len;
     put_str(t, body);
+}
+
+/* A field whose value this file wrote (digits: no CTL, nothing to trim), with a known id. */
+static void field_ours(tx *t, enum sr_hdr_id id, sr_str v)
+{
+    const sr__hdr_info *hi = &sr__hdr_table[id];
+    if (!t->ok || (size_t)hi->len + v.len + 4 > t->cap - t->len) {
+        t->ok = false;
+        return;
+    }
+    size_t start = t->len;
+    char *w = t->p + t->len;
+    memcpy(w, hi->name, hi->len);
+    w += hi->len;
+    *w++ = ':';
+    *w++ = ' ';
+    memcpy(w, v.p, v.len);
+    w += v.len;
+    *w++ = '\r';
+    *w++ = '\n';
+    t->len = (size_t)(w - t->p);
+    note(t, id, start, hi->len, v.len);
 }
 
 static void tx_init(tx *t, char *stackbuf, size_t n)
@@ -435,7 +462,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         case SR_HDR_MAX_FORWARDS:
             if (!mf_done) { /* step 3 */
                 size_t n = sr__u32_to_dec((uint32_t)(mf > 0 ? mf - 1 : 70), num);
-                field(&t, SR_HDR_MAX_FORWARDS, SR_STR_NULL, (sr_str){num, n});
+                field_ours(&t, SR_HDR_MAX_FORWARDS, (sr_str){num, n});
                 mf_done = true;
             }
             break;
@@ -454,7 +481,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         }
     }
     if (!mf_done)
-        field(&t, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70"));
+        field_ours(&t, SR_HDR_MAX_FORWARDS, SR_STR("70"));
     routes(&t, r, &nrl);
     if (!rr_done)
         field(&t, SR_HDR_RECORD_ROUTE, SR_STR_NULL, rr);
