@@ -175,15 +175,35 @@ bool sr_build_ack_is_ours(const sr_msg *ack, const uint8_t *key)
 
 size_t sr__u32_to_dec(uint32_t v, char *out)
 {
-    char tmp[12];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    /* the length first (no reversal), then two digits a step from the end */
+    static const char d2[200] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    size_t n = v < 10           ? 1
+               : v < 100        ? 2
+               : v < 1000       ? 3
+               : v < 10000      ? 4
+               : v < 100000     ? 5
+               : v < 1000000    ? 6
+               : v < 10000000   ? 7
+               : v < 100000000  ? 8
+               : v < 1000000000 ? 9
+                                : 10;
     out[n] = '\0';
+    char *w = out + n;
+    while (v >= 100) {
+        uint32_t r = (v % 100) * 2;
+        v /= 100;
+        *--w = d2[r + 1];
+        *--w = d2[r];
+    }
+    if (v >= 10) {
+        *--w = d2[v * 2 + 1];
+        *--w = d2[v * 2];
+    } else {
+        *--w = (char)('0' + v);
+    }
     return n;
 }
 

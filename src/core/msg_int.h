@@ -34,6 +34,9 @@ struct sr_msg {
     /* the one Content-Length is the last field, the body's length: fields added print before
      * it, computed, as a built message's do (sr__proxy_upstream_text) */
     bool clen_tail;
+    /* no value of the fields it was made with (the first orig_nhdrs) holds a CTL: a copy
+     * proxy_fwd_text.c wrote, checking each; false otherwise (not known) */
+    bool values_clean;
     /* The Via list: the top value is parsed by sr_msg_parse, the rest on the first call that
      * needs it (sr__msg_vias_all), into room sr_msg_parse reserved (no allocation later). */
     sr_via *vias;           /* &via0, or an arena array of via_cap values */

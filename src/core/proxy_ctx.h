@@ -63,6 +63,10 @@ struct sr_proxy {
      * final goes upstream within it). */
     const pbranch *lent_b;
     const sr_msg *lent_resp;
+    /* room for the first branch and the first actions, inside the context: a call with one
+     * target and its final allocates neither array (b and q point here until they grow) */
+    pbranch b_in[1];
+    pact q_in[2];
 };
 
 /* RFC 6228 (proxy_early.c): a 199 for early dialog @p e, ended by final @p cause. */

@@ -717,8 +717,12 @@ out:
     sr_msg_free(f.m);
     if (f.r_own)
         sr__free(alloc, f.r);
-    sr_buf_cleanup(&f.b);
-    sr_buf_cleanup(&rrb);
-    sr_buf_cleanup(&tb);
+    /* most copies used none of the three (a short Via, no Record-Route, no strict router) */
+    if (f.b.p)
+        sr_buf_cleanup(&f.b);
+    if (rrb.p)
+        sr_buf_cleanup(&rrb);
+    if (tb.p)
+        sr_buf_cleanup(&tb);
     return rc;
 }

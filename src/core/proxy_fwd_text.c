@@ -110,6 +110,155 @@ static void field(tx *t, enum sr_hdr_id id, sr_str name, sr_str v)
     note(t, id, start, name.len, v.len);
 }
 
+/* @p n bytes at @p a and @p b equal, in overlapping words (no byte loop, no read outside). */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x == y && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i])
+            return false;
+    }
+    return true;
+}
+
+/* Whether field @p h, as a plain head holds it (msg_int.h: no CR or LF inside a line), is
+ * on the wire exactly as field() writes it: "Name: value" and CRLF, the name canonical (a
+ * known id's, byte for byte; a name of SR_HDR_OTHER is the parser's token, taken as it is),
+ * one SP after the colon, the value (trimmed by the parser) up to the CRLF. */
+static inline bool as_written(const sr_header *h)
+{
+    size_t nl = h->name.len;
+    if (h->raw.p != h->name.p || h->value.p != h->name.p + nl + 2 ||
+        h->raw.len != nl + 2 + h->value.len + 2 || h->name.p[nl] != ':' || h->name.p[nl + 1] != ' ')
+        return false;
+    if (h->id == SR_HDR_OTHER)
+        return nl != 0;
+    if (!sr__hdr_table[h->id].name)
+        return false; /* (an id below SR_HDR__COUNT: copy_run's check) */
+    return sr__hdr_table[h->id].len == nl && same_bytes(h->name.p, sr__hdr_table[h->id].name, nl);
+}
+
+/* The CTL bytes (sr__is_ctl: CR and LF among them, HTAB not) in p[0, n). A run of lines
+ * of a plain head holds two in each line, its CRLF, and no more when no value holds one. */
+#ifdef SR__SCAN_SSE2
+/* The CTL bytes of 16 at @p q as 0xff (-1), the others 0. */
+static inline __m128i ctl_bytes(const char *q)
+{
+    const __m128i x1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, x1f), v); /* v <= 0x1f (unsigned) */
+    return _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low), _mm_cmpeq_epi8(v, del));
+}
+
+static inline size_t lanes_sum(__m128i acc)
+{
+    __m128i sum = _mm_sad_epu8(acc, _mm_setzero_si128());
+    return (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+}
+#endif
+
+size_t sr__count_ctl(const char *p, size_t n)
+{
+    size_t c = 0, i = 0;
+#ifdef SR__SCAN_SSE2
+    if (n >= 16) {
+        /* 32 bytes a step into per-byte counts, summed before any lane could pass 255 */
+        while (n - i >= 32) {
+            __m128i acc = _mm_setzero_si128();
+            for (size_t k = 0; k < 127 && n - i >= 32; k++, i += 32) {
+                acc = _mm_sub_epi8(acc, ctl_bytes(p + i)); /* a CTL byte is -1 */
+                acc = _mm_sub_epi8(acc, ctl_bytes(p + i + 16));
+            }
+            c += lanes_sum(acc);
+        }
+        /* the rest (under 32 bytes): a block, then the last 16 bytes, those already counted
+         * masked out (the mask: the last r of the 16 bytes from tail + r) */
+        static const uint8_t tail[32] = {0,    0,    0,    0,    0,    0,    0,    0,
+                                         0,    0,    0,    0,    0,    0,    0,    0,
+                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        __m128i acc = _mm_setzero_si128();
+        if (n - i >= 16) {
+            acc = _mm_sub_epi8(acc, ctl_bytes(p + i));
+            i += 16;
+        }
+        if (i < n) {
+            __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(tail + (n - i)));
+            acc = _mm_sub_epi8(acc, _mm_and_si128(ctl_bytes(p + n - 16), keep));
+        }
+        return c + lanes_sum(acc);
+    }
+#endif
+    for (; i < n; i++)
+        c += (size_t)sr__is_ctl((unsigned char)p[i]);
+    return c;
+}
+
+/* The fields of @p m from hs[@p i] on that go out unchanged (of the wire, an id @p stop does
+ * not flag, as_written, each line right after the one before), copied in one piece when no
+ * value holds a CTL: field() would write the same bytes, one field at a time. Returns the
+ * index of the first field not taken (@p i: none; the caller writes it with field()). */
+static size_t copy_run(tx *t, const sr_msg *m, size_t i, size_t n, const uint8_t *stop)
+{
+    const sr_header *hs = m->hdrs;
+    const char *from = hs[i].raw.p, *at = from;
+    size_t base = t->len, nh0 = t->nh, end = i;
+    for (; end < n; end++) {
+        const sr_header *h = &hs[end];
+        if ((unsigned)h->id >= SR_HDR__COUNT || stop[h->id] || h->raw.p != at || !as_written(h))
+            break;
+        at += h->raw.len;
+        t->len = base + (size_t)(at - from); /* note() reads the end of the line from it */
+        note(t, h->id, base + (size_t)(h->raw.p - from), h->name.len, h->value.len);
+    }
+    size_t len = (size_t)(at - from);
+    if (end == i || !t->ok || len > t->cap - base || sr__count_ctl(from, len) != 2 * (end - i)) {
+        t->len = base; /* field() decides (and says no to a CTL) */
+        t->nh = nh0;
+        return i;
+    }
+    memcpy(t->p + base, from, len);
+    return end;
+}
+
+/* How many of @p m's first fields are the wire's lines of a plain head (copy_run's). */
+static size_t wire_fields(const sr_msg *m)
+{
+    if (!m->plain_head || m->built || !m->bytes)
+        return 0;
+    return m->orig_nhdrs < m->nhdrs ? m->orig_nhdrs : m->nhdrs;
+}
+
+/* Room for the fields of @p m as field() writes them: each no longer than it was but for its
+ * name (a compact form's canonical one is longer, by less than 40). The names and values of
+ * the wire's fields (wire_fields) lie apart inside the head: its length bounds them all. */
+static size_t fields_room(const sr_msg *m)
+{
+    size_t w = wire_fields(m), cap = 40 * m->nhdrs + (w ? m->head_len : 0);
+    for (size_t i = w; i < m->nhdrs; i++)
+        cap += m->hdrs[i].value.len + m->hdrs[i].name.len;
+    return cap;
+}
+
 static void routes(tx *t, const sr_str *r, size_t *nr)
 {
     for (size_t i = 0; i < *nr; i++)
@@ -185,22 +334,51 @@ static int make(sr_msg **out, tx *t, size_t line_end, size_t head, const sr_msg 
         po.max_headers = SR__HDRS_HARD;
         rc = sr_msg_parse(out, t->p, t->len, &po, NULL);
     }
+    if (rc == 0)
+        (*out)->values_clean = true; /* field() and copy_run checked every value */
     return rc;
 }
 
 /* Content-Length as the printer computes it, the empty line, then the body; *@p head. */
 static void end_head(tx *t, sr_str body, size_t *head)
 {
-    char num[24];
-    size_t cl = sr__u32_to_dec((uint32_t)body.len, num), cl_at = t->len;
-    put(t, "Content-Length: ", 16);
-    put(t, num, cl);
-    put(t, "\r\n", 2);
-    if (t->ok)
-        note(t, SR_HDR_CONTENT_LENGTH, cl_at, 14, cl);
-    put(t, "\r\n", 2);
+    size_t cl_at = t->len;
+    /* "Content-Length: " and up to 10 digits, CRLF CRLF: one bound check for the lot */
+    if (!t->ok || 16 + 10 + 4 > t->cap - t->len) {
+        t->ok = false;
+        return;
+    }
+    char *w = t->p + t->len;
+    memcpy(w, "Content-Length: ", 16);
+    size_t cl = sr__u32_to_dec((uint32_t)body.len, w + 16);
+    memcpy(w + 16 + cl, "\r\n\r\n", 4);
+    t->len += 16 + cl + 2;
+    note(t, SR_HDR_CONTENT_LENGTH, cl_at, 14, cl);
+    t->len += 2;
     *head = t->len;
     put_str(t, body);
+}
+
+/* A field whose value this file wrote (digits: no CTL, nothing to trim), with a known id. */
+static void field_ours(tx *t, enum sr_hdr_id id, sr_str v)
+{
+    const sr__hdr_info *hi = &sr__hdr_table[id];
+    if (!t->ok || (size_t)hi->len + v.len + 4 > t->cap - t->len) {
+        t->ok = false;
+        return;
+    }
+    size_t start = t->len;
+    char *w = t->p + t->len;
+    memcpy(w, hi->name, hi->len);
+    w += hi->len;
+    *w++ = ':';
+    *w++ = ' ';
+    memcpy(w, v.p, v.len);
+    w += v.len;
+    *w++ = '\r';
+    *w++ = '\n';
+    t->len = (size_t)(w - t->p);
+    note(t, id, start, hi->len, v.len);
 }
 
 static void tx_init(tx *t, char *stackbuf, size_t n)
@@ -219,10 +397,8 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
     sr_str method = sr_msg_method_str(req), body = sr_msg_body(req);
     if (!plain_token(method) || ruri.len == 0 || body.len > UINT32_MAX)
         return SR_EINVAL;
-    for (size_t i = 0; i < ruri.len; i++) {
-        if (!sr__is((unsigned char)ruri.p[i], SR__C_NOSPCTL))
-            return SR_EINVAL;
-    }
+    if (sr__scan_spctl(ruri.p, 0, ruri.len) != ruri.len)
+        return SR_EINVAL; /* SP or CTL (SR__C_NOSPCTL): the builder decides */
     /* Room: everything the request has (each field no longer than it was but for its name:
      * a compact form's canonical name is longer), and what is added. Past it: the builder. */
     size_t cap = method.len + ruri.len + 16 + via.len + 8 + rr.len + 32 + 48 + body.len + 32;
@@ -230,8 +406,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         cap += route_vals[i].len + 9;
     const sr_header *hs = req->hdrs; /* the index itself (msg_int.h): no call per field */
     size_t nhs = req->nhdrs;
-    for (size_t i = 0; i < nhs; i++)
-        cap += hs[i].value.len + 40 + hs[i].name.len;
+    cap += fields_room(req);
     for (size_t i = 0; i < o->n_headers; i++)
         cap += o->headers[i].name.len + o->headers[i].value.len + 4;
     char stackbuf[4096];
@@ -267,14 +442,27 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         known.top_via = &top;
     bool mf_done = false, route_done = false, rr_done = !rr.len;
     char num[24];
+    /* the fields of the wire that go out as they came: copied in runs (copy_run) */
+    static const uint8_t fstop[SR_HDR__COUNT] = {[SR_HDR_CONTENT_LENGTH] = 1,
+                                                 [SR_HDR_MAX_FORWARDS] = 1,
+                                                 [SR_HDR_ROUTE] = 1,
+                                                 [SR_HDR_RECORD_ROUTE] = 1};
+    size_t wire = wire_fields(req);
     for (size_t i = 0; t.ok && i < nhs; i++) {
+        if (i < wire && (unsigned)hs[i].id < SR_HDR__COUNT && !fstop[hs[i].id]) {
+            size_t j = copy_run(&t, req, i, wire, fstop);
+            if (j > i) {
+                i = j - 1;
+                continue;
+            }
+        }
         const sr_header *h = &hs[i];
         switch (h->id) {
         case SR_HDR_CONTENT_LENGTH: break; /* recomputed below */
         case SR_HDR_MAX_FORWARDS:
             if (!mf_done) { /* step 3 */
                 size_t n = sr__u32_to_dec((uint32_t)(mf > 0 ? mf - 1 : 70), num);
-                field(&t, SR_HDR_MAX_FORWARDS, SR_STR_NULL, (sr_str){num, n});
+                field_ours(&t, SR_HDR_MAX_FORWARDS, (sr_str){num, n});
                 mf_done = true;
             }
             break;
@@ -293,7 +481,7 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
         }
     }
     if (!mf_done)
-        field(&t, SR_HDR_MAX_FORWARDS, SR_STR_NULL, SR_STR("70"));
+        field_ours(&t, SR_HDR_MAX_FORWARDS, SR_STR("70"));
     routes(&t, r, &nrl);
     if (!rr_done)
         field(&t, SR_HDR_RECORD_ROUTE, SR_STR_NULL, rr);
@@ -317,16 +505,12 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     sr_str body = sr_msg_body(resp);
     if (status < 100 || status > 699 || body.len > UINT32_MAX)
         return SR_EINVAL;
-    for (size_t i = 0; i < reason.len; i++) { /* as sr_msg_new_response() takes it */
-        unsigned char c = (unsigned char)reason.p[i];
-        if (c != '\t' && sr__is(c, SR__C_CTL))
-            return SR_EINVAL;
-    }
+    if (sr__scan_ctl(reason.p, 0, reason.len) != reason.len)
+        return SR_EINVAL; /* a CTL but HTAB: sr_msg_new_response() refuses it */
     size_t cap = 16 + reason.len + 32 + body.len + 32;
     const sr_header *hs = resp->hdrs; /* the index itself (msg_int.h): no call per field */
     size_t nhs = resp->nhdrs;
-    for (size_t i = 0; i < nhs; i++)
-        cap += hs[i].value.len + 40 + hs[i].name.len;
+    cap += fields_room(resp);
     char stackbuf[4096];
     tx t;
     tx_init(&t, stackbuf, sizeof stackbuf);
@@ -348,7 +532,19 @@ int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, s
     /* the server transaction reads the To (its tag) and the CSeq (§17.2); From: on first use */
     sr__head_known known = {t.ok ? &sl : NULL, NULL, SR__STALE_TO | SR__STALE_CSEQ};
     bool top_done = false;
+    /* the fields of the wire that go out as they came: copied in runs (copy_run), up to
+     * the top Via (§16.7 step 3) until it is done */
+    static const uint8_t ustop[2][SR_HDR__COUNT] = {{[SR_HDR_CONTENT_LENGTH] = 1, [SR_HDR_VIA] = 1},
+                                                    {[SR_HDR_CONTENT_LENGTH] = 1}};
+    size_t wire = wire_fields(resp);
     for (size_t i = 0; t.ok && i < nhs; i++) {
+        if (i < wire && (unsigned)hs[i].id < SR_HDR__COUNT && !ustop[top_done][hs[i].id]) {
+            size_t j = copy_run(&t, resp, i, wire, ustop[top_done]);
+            if (j > i) {
+                i = j - 1;
+                continue;
+            }
+        }
         const sr_header *h = &hs[i];
         if (h->id == SR_HDR_CONTENT_LENGTH)
             continue; /* the printer computes it */

@@ -60,5 +60,8 @@ int sr__proxy_forward_text(sr_msg **out, const sr_msg *req, sr_str ruri, sr_str 
  * them (clen_tail). 0 and *@p out; SR_ENOMEM; anything else: the builder's way, which decides. */
 int sr__proxy_upstream_text(sr_msg **out, const sr_msg *resp, unsigned status, sr_str reason,
                             const sr_allocator *alloc);
+/* proxy_fwd_text.c: the CTL bytes (0x00-0x1f but HTAB, and DEL; CR and LF among them) in
+ * p[0, @p n), counted 32 bytes a step; never reads outside. */
+size_t sr__count_ctl(const char *p, size_t n);
 
 #endif /* SIPREPLY_PROXY_INT_H */

@@ -45,13 +45,17 @@ int sr_proxy_new(sr_proxy **out, const sr_msg *req, const sr_proxy_config *cfg)
     sr_proxy *p = sr__malloc(alloc, sizeof *p);
     if (!p)
         return SR_ENOMEM;
-    memset(p, 0, sizeof *p);
+    memset(p, 0, offsetof(sr_proxy, b_in)); /* the room after it is written before it is read */
     sr_proxy_config_default(&p->cfg);
     memcpy(&p->cfg, cfg, cfg->size);
     p->cfg.size = sizeof p->cfg;
     if (p->cfg.max_branches == 0)
         p->cfg.max_branches = 32;
     p->alloc = alloc;
+    p->b = p->b_in;
+    p->capb = sizeof p->b_in / sizeof p->b_in[0];
+    p->q = p->q_in;
+    p->qcap = sizeof p->q_in / sizeof p->q_in[0];
     if (p->cfg.flags & SR_PROXY_REQ_LENT) {
         p->req = req;
     } else {
@@ -69,7 +73,8 @@ int sr_proxy_new(sr_proxy **out, const sr_msg *req, const sr_proxy_config *cfg)
     sr_str ruri = sr_msg_request_uri(req);
     sr_uri u;
     /* a sips URI starts "sips:" (any case): only then is it parsed to be sure */
-    p->sips = ruri.len > 5 && sr_str_caseeq((sr_str){ruri.p, 5}, SR_STR("sips:")) &&
+    p->sips = ruri.len > 5 && (ruri.p[0] | 0x20) == 's' && (ruri.p[1] | 0x20) == 'i' &&
+              (ruri.p[2] | 0x20) == 'p' && (ruri.p[3] | 0x20) == 's' && ruri.p[4] == ':' &&
               sr_uri_parse(&u, ruri.p, ruri.len, NULL) == 0 && u.kind == SR_URI_SIPS;
     *out = p;
     return 0;
@@ -93,8 +98,10 @@ void sr_proxy_free(sr_proxy *p)
     for (size_t i = p->qh; i < p->qn; i++)
         pact_clear(p, &p->q[i]);
     pact_clear(p, &p->cur);
-    sr__free(p->alloc, p->b);
-    sr__free(p->alloc, p->q);
+    if (p->b != p->b_in)
+        sr__free(p->alloc, p->b);
+    if (p->q != p->q_in)
+        sr__free(p->alloc, p->q);
     sr__free(p->alloc, p->reason);
     sr_msg_free(p->req_own);
     sr__free(p->alloc, p);
@@ -102,14 +109,26 @@ void sr_proxy_free(sr_proxy *p)
 
 /* ------------------------------------------------------------------ the action queue */
 
+/* Array @p a (@p used bytes) grown to @p bytes: out of the context's own room @p in into an
+ * allocation, or reallocated. NULL (SR_ENOMEM): @p a unchanged. */
+static void *grow(sr_proxy *p, void *a, void *in, size_t used, size_t bytes)
+{
+    if (a != in)
+        return sr__realloc(p->alloc, a, bytes);
+    void *n = sr__malloc(p->alloc, bytes);
+    if (n && used)
+        memcpy(n, in, used);
+    return n;
+}
+
 /* Queue an action; it owns @p msg and @p targets from now on, even on failure. */
 static int push(sr_proxy *p, const sr_proxy_action *a, sr_msg *msg, sr_str *targets)
 {
     if (p->qh == p->qn)
         p->qh = p->qn = 0;
     if (p->qn == p->qcap) {
-        size_t cap = p->qcap ? p->qcap * 2 : 8;
-        pact *q = sr__realloc(p->alloc, p->q, cap * sizeof *q);
+        size_t cap = p->qcap * 2;
+        pact *q = grow(p, p->q, p->q_in, p->qn * sizeof *q, cap * sizeof *q);
         if (!q) {
             sr_msg_free(msg);
             sr__free(p->alloc, targets);
@@ -176,8 +195,8 @@ int sr_proxy_branch_add(sr_proxy *p, const sr_msg *fwd, uint64_t now_ms, unsigne
     if (p->nb >= p->cfg.max_branches)
         return SR_ETOOBIG;
     if (p->nb == p->capb) {
-        size_t cap = p->capb ? p->capb * 2 : 4;
-        pbranch *b = sr__realloc(p->alloc, p->b, cap * sizeof *b);
+        size_t cap = p->capb * 2;
+        pbranch *b = grow(p, p->b, p->b_in, p->nb * sizeof *b, cap * sizeof *b);
         if (!b)
             return SR_ENOMEM;
         p->b = b;

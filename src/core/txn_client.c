@@ -8,6 +8,7 @@
 
 #include "build_int.h"
 #include "core_int.h"
+#include "msg_int.h"
 #include "scan.h"
 #include "txn_int.h"
 
@@ -231,14 +232,20 @@ void sr__client_forget(sr_stack *s, sr__txn *t)
  * sr_msg_add_header() trims it; ok false when the value has a CTL (CR, LF: folding the builder
  * would undo; others it would refuse or let through quoted): the builder's way then. */
 typedef struct afield {
-    const char *name;
+    const char *name; /* 16 bytes readable (afield_put copies them whole) */
     size_t name_len;
     sr_str v;
 } afield;
 
-static bool afield_set(afield *f, const char *name, size_t name_len, sr_str v)
+/* The names, each in 16 bytes (NUL-padded): afield_put copies 16 bytes at once, then counts
+ * name_len (what follows a name in the ACK is always longer than 16 bytes: it overwrites
+ * the rest). */
+static const char n_via[16] = "Via", n_route[16] = "Route", n_mf[16] = "Max-Forwards",
+                  n_from[16] = "From", n_to[16] = "To", n_cid[16] = "Call-ID", n_cseq[16] = "CSeq";
+
+static bool afield_set(afield *f, const char *name, size_t name_len, sr_str v, bool clean)
 {
-    if (v.len && sr__scan_ctl(v.p, 0, v.len) != v.len)
+    if (!clean && v.len && sr__scan_ctl(v.p, 0, v.len) != v.len)
         return false;
     while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
         v.p++;
@@ -252,9 +259,17 @@ static bool afield_set(afield *f, const char *name, size_t name_len, sr_str v)
     return true;
 }
 
+/* A field whose value the caller wrote (no CTL in it, trimmed). */
+static void afield_const(afield *f, const char *name, size_t name_len, sr_str v)
+{
+    f->name = name;
+    f->name_len = name_len;
+    f->v = v;
+}
+
 static char *afield_put(char *w, const afield *f)
 {
-    memcpy(w, f->name, f->name_len);
+    memcpy(w, f->name, 16);
     w += f->name_len;
     *w++ = ':';
     *w++ = ' ';
@@ -288,27 +303,31 @@ static bool print_ack(sr_buf *out, const sr_msg *inv, const sr_msg *resp)
         b->method_id != SR_METHOD_INVITE || !v || !to || !from || !callid.p || ruri.len == 0 ||
         out->len != 0)
         return false;
-    for (size_t i = 0; i < ruri.len; i++) {
-        if (!sr__is((unsigned char)ruri.p[i], SR__C_NOSPCTL))
-            return false; /* sr_msg_new_request's checks: the builder's way */
-    }
+    if (sr__scan_spctl(ruri.p, 0, ruri.len) != ruri.len)
+        return false; /* sr_msg_new_request's checks (SP or CTL): the builder's way */
     char num[16];
     size_t n = sr__u32_to_dec(a->num, num);
     memcpy(num + n, " ACK", 4);
     afield f[ACK_ROUTES + 6];
     size_t nf = 0;
-    if (!afield_set(&f[nf++], "Via", 3, v->raw))
+    /* the INVITE's values need no CTL scan when they are the ones it was made with and it
+     * says none holds a CTL (a copy proxy_fwd_text.c wrote); the response's always do */
+    bool clean = inv->values_clean && inv->first[SR_HDR_VIA] < inv->orig_nhdrs &&
+                 inv->first[SR_HDR_CALL_ID] < inv->orig_nhdrs &&
+                 (size_t)(from - inv->hdrs) < inv->orig_nhdrs;
+    if (!afield_set(&f[nf++], n_via, 3, v->raw, clean))
         return false;
     for (const sr_header *h = sr_msg_header_find(inv, SR_HDR_ROUTE, NULL); h;
          h = sr_msg_header_find(inv, SR_HDR_ROUTE, h)) {
-        if (nf > ACK_ROUTES || !afield_set(&f[nf++], "Route", 5, h->value))
+        if (nf > ACK_ROUTES || !afield_set(&f[nf++], n_route, 5, h->value, false))
             return false;
     }
-    if (!afield_set(&f[nf++], "Max-Forwards", 12, SR_STR("70")) ||
-        !afield_set(&f[nf++], "From", 4, from->value) ||
-        !afield_set(&f[nf++], "To", 2, to->value) || !afield_set(&f[nf++], "Call-ID", 7, callid) ||
-        !afield_set(&f[nf++], "CSeq", 4, (sr_str){num, n + 4}))
+    afield_const(&f[nf++], n_mf, 12, SR_STR("70"));
+    if (!afield_set(&f[nf++], n_from, 4, from->value, clean) ||
+        !afield_set(&f[nf++], n_to, 2, to->value, false) ||
+        !afield_set(&f[nf++], n_cid, 7, callid, clean))
         return false;
+    afield_const(&f[nf++], n_cseq, 4, (sr_str){num, n + 4});
     static const char clen[] = "Content-Length: 0\r\n\r\n";
     size_t total = 4 + ruri.len + 10 + sizeof clen - 1;
     for (size_t i = 0; i < nf; i++)

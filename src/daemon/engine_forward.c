@@ -89,6 +89,24 @@ static void call_log(sd_engine *e, sd_fwd_call *c)
 
 /* ------------------------------------------------------------------ upstream */
 
+/* A held response's room: the call's own when free, else allocated (NULL: out of memory). */
+static fwd_out *out_new(sd_engine *e, sd_fwd_call *c)
+{
+    if (c->out0_used)
+        return sd__calloc(e, sizeof(fwd_out));
+    c->out0_used = true;
+    memset(&c->out0, 0, sizeof c->out0);
+    return &c->out0;
+}
+
+static void out_free(sd_engine *e, sd_fwd_call *c, fwd_out *o)
+{
+    if (o == &c->out0)
+        c->out0_used = false;
+    else
+        sd__free(e, o);
+}
+
 static void out_flush(sd_engine *e, sd_fwd_call *c, uint64_t now)
 {
     while (c->qh && c->qh->due <= now) {
@@ -102,7 +120,7 @@ static void out_flush(sd_engine *e, sd_fwd_call *c, uint64_t now)
             sr_msg_free(o->msg);
         else if (o->status >= 200 && !c->sent)
             c->sent = o->status;
-        sd__free(e, o);
+        out_free(e, c, o);
     }
 }
 
@@ -127,7 +145,7 @@ static void upstream(sd_engine *e, sd_fwd_call *c, const sr_proxy_action *a, sr_
             e->cnt.failures++; /* sent as it came */
         }
     }
-    fwd_out *o = status < 200 && c->qn >= FWD_QUEUE_MAX ? NULL : sd__calloc(e, sizeof(*o));
+    fwd_out *o = status < 200 && c->qn >= FWD_QUEUE_MAX ? NULL : out_new(e, c);
     if (!o) {
         e->cnt.failures++; /* out of memory, or a provisional past the bound: not sent */
         sr_msg_free(m);
@@ -179,11 +197,9 @@ static int next_hop(sd_engine *e, const sr_msg *fwd, sr_addr *dest)
 static int branch_start(sd_engine *e, sd_fwd_call *c, unsigned t, uint64_t now)
 {
     fwd_branch *b = &c->b[t];
-    sr_proxy_fwd_opts o;
-    fwd_opts(e, c, &o);
     sr_msg *fwd = NULL;
     sr_addr dest;
-    int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(c->t[t].uri), &c->route, t, &o);
+    int rc = sr_proxy_forward(&fwd, c->req, sr_str_from_cstr(c->t[t].uri), &c->route, t, &c->o);
     if (rc == 0 && (rc = next_hop(e, fwd, &dest)) != 0)
         rc = SR_EINVAL;
     if (rc != 0) {
@@ -300,7 +316,7 @@ static void call_free(sd_engine *e, sd_fwd_call *c)
         fwd_out *o = c->qh;
         c->qh = o->next;
         sr_msg_free(o->msg);
-        sd__free(e, o);
+        out_free(e, c, o);
     }
     sr_proxy_free(c->p);
     sr_msg_free(c->req);
@@ -410,6 +426,7 @@ static void fwd_begin(sd_engine *e, const job *j, const sd_forward *f, sd_forwar
      * changed after this (c->req is it, or its copy) */
     c->loop_key = o.loop_key = sr_proxy_loop_key(req, &o);
     c->has_loop_key = o.has_loop_key = true;
+    c->o = o; /* every branch's (c, and so self_user, stays where it is) */
     unsigned code = 0;
     /* §16.3: the request checks (400, 416, 483, 482, 420) */
     if (sr_proxy_check_request(req, &o, sd__supported_tags, &code) != 0 || code != 0) {

@@ -54,6 +54,7 @@ typedef struct sd_fwd_call {
     sr_msg *req;       /* the request as received (the route slices point into it) */
     uint64_t loop_key; /* sr_proxy_loop_key() of req, when has_loop_key */
     bool has_loop_key;
+    sr_proxy_fwd_opts o; /* the copies' options, made once (fwd_begin) for every branch */
     sr_proxy_route route;
     fwd_target *t;  /* the target set */
     size_t nt, cap; /* targets, and the room of t, b, order and repl */
@@ -65,8 +66,10 @@ typedef struct sd_fwd_call {
     const sr_msg *resp3xx; /* the 3xx being handed to the context (during that event only):
                               the q-values of the Contacts it makes targets */
     fwd_out *qh, *qt;
-    size_t qn;     /* responses held (a rewrite's delay): bounded, FWD_QUEUE_MAX provisionals */
-    unsigned sent; /* the final that went upstream (after rewriting), 0: none yet */
+    fwd_out out0;   /* the room of one held response (the final of most calls): no allocation */
+    bool out0_used; /* out0 is in the queue */
+    size_t qn;      /* responses held (a rewrite's delay): bounded, FWD_QUEUE_MAX provisionals */
+    unsigned sent;  /* the final that went upstream (after rewriting), 0: none yet */
     const char *why;
     bool held;
     bool logged;

@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include "sipreply/lint.h"
+#include "build_int.h"
 
 static const char invite_txt[] =
     "INVITE sip:bob@example.com SIP/2.0\r\n"
@@ -1024,6 +1025,33 @@ static void test_build_via_received_rport(void **state)
     sr_msg_free(req);
 }
 
+/* sr__u32_to_dec (build_tag.c): the decimal digits printf gives, every length and its edges. */
+static void test_u32_to_dec(void **state)
+{
+    (void)state;
+    uint32_t v[80];
+    size_t n = 0;
+    uint32_t p = 1;
+    for (int k = 0; k < 10; k++, p *= 10) { /* 10^k - 1, 10^k, 10^k + 1, 5 * 10^k */
+        v[n++] = p - 1;
+        v[n++] = p;
+        v[n++] = p + 1;
+        v[n++] = p * 5 + 7;
+    }
+    v[n++] = 4294967295u;
+    v[n++] = 4294967294u;
+    v[n++] = 99;
+    v[n++] = 65535;
+    for (size_t i = 0; i < n; i++) {
+        char got[16], want[16];
+        memset(got, 'x', sizeof got);
+        size_t len = sr__u32_to_dec(v[i], got);
+        snprintf(want, sizeof want, "%u", (unsigned)v[i]);
+        assert_int_equal(len, strlen(want));
+        assert_string_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1034,7 +1062,7 @@ int main(void)
         TU_TEST(test_build_required_headers),   TU_TEST(test_build_refusals_and_options),
         TU_TEST(test_build_malformed_requests), TU_TEST(test_build_ack_cancel),
         TU_TEST(test_build_failure_sweep),      TU_TEST(test_build_property_all_codes),
-        TU_TEST(test_build_via_received_rport),
+        TU_TEST(test_build_via_received_rport), TU_TEST(test_u32_to_dec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,9 @@
  * processing and the copy forwarded. RFC 3261 §16.3, §16.4, §16.6, §16.12, §9.1; RFC 3326. */
 #include "proxy_harness.h"
 
+#include "msg_int.h"
+#include "proxy_int.h"
+
 static char *print(const sr_msg *m)
 {
     sr_buf b;
@@ -535,6 +538,63 @@ static void t_failures(void **state)
     assert_true(tu_failure_sweep(forward_scenario, NULL) > 0);
 }
 
+/* What a branch keeps of its forwarded request (proxy_keep.c) gives the same CANCEL (§9.1)
+ * and the same ACK (§17.1.1.3) as the request itself: kept as one span of its head (a copy
+ * made from text, no Route), field by field (Routes, a built copy, a span too long for its
+ * fields). */
+static void t_keep_same_cancel_ack(void **state)
+{
+    (void)state;
+    static const char *const extras[] = {
+        "",
+        "Route: <sip:next.example.net;lr>\r\n",
+        "X-Big: "
+        "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+        "8901234567890123456789012345678901234567890123456789012345678901234567890123456789012345"
+        "6789012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+        "4567890123456789\r\n",
+    };
+    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
+        for (int built = 0; built < 2; built++) {
+            sr_proxy_fwd_opts o;
+            ph_opts(&o);
+            char extra[512];
+            snprintf(extra, sizeof extra, "%s%s", extras[i],
+                     built ? "X-Fold: a\r\n b\r\n" : ""); /* folded: the builder's copy */
+            sr_msg *req = ph_request(NULL, extra), *fwd = NULL, *kept = NULL;
+            assert_int_equal(sr_proxy_forward(&fwd, req, SR_STR("sip:bob@192.0.2.4"), NULL, 0, &o),
+                             0);
+            assert_int_equal(fwd->built, built);
+            sr__proxy_kept k;
+            assert_int_equal(sr__proxy_keep(&k, fwd, tu_allocator()), 0);
+            assert_true(sr_str_eq(k.branch, sr_msg_via(fwd, 0)->branch));
+            assert_int_equal(sr__proxy_kept_msg(&k, &kept, tu_allocator()), 0);
+            sr_msg *c1 = NULL, *c2 = NULL, *a1 = NULL, *a2 = NULL;
+            assert_int_equal(sr_build_cancel(&c1, fwd, tu_allocator()), 0);
+            assert_int_equal(sr_build_cancel(&c2, kept, tu_allocator()), 0);
+            sr_msg *resp = ph_resp_on(fwd, 486, "t1", NULL, NULL);
+            assert_int_equal(sr_build_ack(&a1, fwd, resp, tu_allocator()), 0);
+            assert_int_equal(sr_build_ack(&a2, kept, resp, tu_allocator()), 0);
+            char *p1 = print(c1), *p2 = print(c2), *q1 = print(a1), *q2 = print(a2);
+            assert_string_equal(p1, p2);
+            assert_string_equal(q1, q2);
+            free(p1);
+            free(p2);
+            free(q1);
+            free(q2);
+            sr_msg_free(c1);
+            sr_msg_free(c2);
+            sr_msg_free(a1);
+            sr_msg_free(a2);
+            sr_msg_free(resp);
+            sr__proxy_keep_free(&k, tu_allocator());
+            sr_msg_free(kept);
+            sr_msg_free(fwd);
+            sr_msg_free(req);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +611,7 @@ int main(void)
         TU_TEST(t_text_same_as_built),
         TU_TEST(t_loop_key),
         TU_TEST(t_checks_after_validate),
+        TU_TEST(t_keep_same_cancel_ack),
     };
     return cmocka_run_group_tests_name("proxy_fwd", tests, NULL, NULL);
 }

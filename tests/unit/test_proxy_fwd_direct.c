@@ -765,6 +765,138 @@ static void t_field_lines_as_built(void **state)
     assert_int_equal(lined, sizeof lines / sizeof lines[0] - 2); /* \x01 and DEL: the builder */
 }
 
+/* A run of unchanged fields longer than 4 KiB (the CTL count summed in parts): copied as it
+ * is, the same bytes as the builder's; a CTL in its last value: refused, as the builder
+ * refuses it. */
+static void t_long_run(void **state)
+{
+    (void)state;
+    sr_proxy_fwd_opts o;
+    ph_opts(&o);
+    for (int ctl = 0; ctl < 2; ctl++) {
+        char txt[8192] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+                         "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKlong\r\n"
+                         "To: <sip:bob@example.com>\r\n"
+                         "From: <sip:alice@example.com>;tag=a1\r\n"
+                         "Call-ID: long@192.0.2.1\r\nCSeq: 1 INVITE\r\n";
+        for (int i = 0; i < 90; i++)
+            snprintf(txt + strlen(txt), sizeof txt - strlen(txt),
+                     "X-Long-%02d: %s0123456789012345678901234567890123456789012345%c\r\n", i,
+                     "abcdefgh", ctl && i == 89 ? '\001' : 'z');
+        snprintf(txt + strlen(txt), sizeof txt - strlen(txt), "Content-Length: 0\r\n\r\n");
+        sr_msg *req = parse_all(txt, strlen(txt));
+        assert_non_null(req);
+        sr_msg *f = NULL;
+        int rc = sr_proxy_forward(&f, req, SR_STR("sip:bob@192.0.2.4"), NULL, 1, &o);
+        if (ctl) {
+            assert_int_not_equal(rc, 0); /* the builder refuses a CTL in a value */
+        } else {
+            assert_int_equal(rc, 0);
+            assert_false(f->built);
+            assert_true(forward_and_compare("long run", req, "sip:bob@192.0.2.4", false));
+            assert_non_null(strstr(f->bytes, "X-Long-89: abcdefgh"));
+        }
+        sr_msg_free(f);
+        sr_msg_free(req);
+    }
+}
+
+/* sr__count_ctl against a byte loop: random bytes (CTLs, CR, LF, HTAB, DEL, high bytes and
+ * text) of every length to 300 at every alignment mod 16, each ending at a guard page. */
+static void t_count_ctl(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {0,   1,   8,   '\t', '\n', 11,   '\r', 0x1f,
+                                         ' ', 'a', ':', 0x7e, 0x7f, 0x80, 0xc3, 0xff};
+    uint32_t x = 12345;
+    unsigned char buf[320];
+    for (size_t len = 0; len <= 300; len++) {
+        for (size_t off = 0; off < 16; off++) {
+            if (off + len > sizeof buf)
+                continue;
+            size_t want = 0;
+            for (size_t i = 0; i < off + len; i++) {
+                x = x * 1103515245u + 12345u;
+                buf[i] = (x >> 16) % 4 ? (unsigned char)('A' + (x >> 20) % 26)
+                                       : pool[(x >> 20) % sizeof pool];
+                if (i >= off)
+                    want += (buf[i] < 0x20 && buf[i] != '\t') || buf[i] == 0x7f;
+            }
+            char *g = tu_guarded_copy(buf + off, len);
+            assert_int_equal(sr__count_ctl(g, len), want);
+            tu_guarded_free(g, len);
+        }
+    }
+    /* past 127 steps of 32 bytes (the per-byte counts summed in parts) */
+    static char big[9001];
+    size_t want = 0;
+    for (size_t i = 0; i < sizeof big; i++) {
+        big[i] = i % 7 == 0 ? '\r' : i % 11 == 0 ? '\t' : 'x';
+        want += i % 7 == 0;
+    }
+    assert_int_equal(sr__count_ctl(big, sizeof big), want);
+}
+
+/* The same line shapes in a response going upstream (§16.7 step 3): the copy printed from the
+ * response (its unchanged lines copied in runs) against the builder's (leaving out sips
+ * Contacts, of which these have none): the same bytes, or refused by both (a CTL). */
+static void t_upstream_lines_as_built(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "CSeq: 4 INVITE\r\n",
+        "cseq: 4 INVITE\r\n",
+        "CSeq : 4 INVITE\r\n",
+        "CSeq:4 INVITE\r\n",
+        "CSeq:  4 INVITE\r\n",
+        "CSeq: 4 INVITE \r\n",
+        "CSeq: 4 INVITE\t\r\n",
+        "Call-ID: a\tb@c\r\n",
+        "Call-ID: a\001b@c\r\n",
+        "Call-ID: ab@c\x7f\r\n",
+        "X-Odd: v\r\n",
+        "x-odd: v\r\n",
+        "X-Odd: \r\n",
+        "X-Odd:\r\n",
+        "Via: SIP/2.0/UDP x;branch=z9hG4bKx\r\n",
+        "v: SIP/2.0/UDP x;branch=z9hG4bKx\r\n",
+    };
+    size_t direct = 0;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        for (int at = 0; at < 2; at++) { /* the line before the To, then last */
+            char a[1024];
+            snprintf(a, sizeof a,
+                     "SIP/2.0 486 Busy Here\r\n"
+                     "Via: SIP/2.0/UDP proxy.example.org;branch=z9hG4bKsr9\r\n"
+                     "Via: SIP/2.0/UDP pc.example.net;branch=z9hG4bKa\r\n"
+                     "%sTo: <sip:bob@example.com>;tag=b1\r\n"
+                     "From: <sip:alice@example.net>;tag=a1\r\n"
+                     "Call-ID: c9@pc\r\nCSeq: 1 INVITE\r\n%sContent-Length: 0\r\n\r\n",
+                     at ? "" : lines[i], at ? lines[i] : "");
+            sr_msg *resp = ph_parse(a);
+            assert_non_null(resp);
+            sr_msg *t = NULL, *b = NULL;
+            int rct =
+                sr__proxy_upstream(&t, resp, 486, SR_STR_NULL, SR__KEEP_CONTACTS, tu_allocator());
+            int rcb = sr__proxy_upstream(&b, resp, 486, SR_STR_NULL, SR__DROP_SIPS, tu_allocator());
+            assert_int_equal(rct, rcb);
+            if (rct == 0) {
+                direct += !t->built;
+                char *pt = printed(t), *pb = printed(b);
+                if (strcmp(pt, pb) != 0)
+                    fail_msg("line %zu at %d: printed differs\n--- made\n%s\n--- built\n%s", i, at,
+                             pt, pb);
+                free(pt);
+                free(pb);
+            }
+            sr_msg_free(t);
+            sr_msg_free(b);
+            sr_msg_free(resp);
+        }
+    }
+    assert_int_equal(direct, 2 * (sizeof lines / sizeof lines[0] - 2)); /* \x01, DEL: builder */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,7 +905,8 @@ int main(void)
         TU_TEST(t_upstream_as_built),  TU_TEST(t_our_via),
         TU_TEST(t_branch_pinned),      TU_TEST(t_field_lines_as_built),
         TU_TEST(t_known_request_line), TU_TEST(t_known_via),
-        TU_TEST(t_known_status_line),
+        TU_TEST(t_known_status_line),  TU_TEST(t_upstream_lines_as_built),
+        TU_TEST(t_long_run),           TU_TEST(t_count_ctl),
     };
     return cmocka_run_group_tests_name("proxy_fwd_direct", tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 
 #include "sipreply/proxy.h"
 
+#include "msg_int.h"
+
 #define BR "z9hG4bKclient1"
 
 /* Start a client transaction for @p method over @p tp; returns its id. */
@@ -706,6 +708,59 @@ static void test_input_fires_due_timers(void **state)
     sr_stack_free(s);
 }
 
+/* The same for a copy sr_proxy_forward() wrote (its values known without a CTL, so the
+ * ACK takes the INVITE's Via, From and Call-ID unscanned): byte for byte the builder's ACK. */
+static void test_ack_of_forwarded_copy(void **state)
+{
+    (void)state;
+    static h_log log;
+    h_clear(&log);
+    sr_stack *s = h_stack(true);
+    sr_addr d = h_addr("192.0.2.2", 5060, SR_TP_UDP);
+    sr_msg *req = h_parse("INVITE sip:bob@example.com SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKup;rport\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "From: \"A\tB\" <sip:alice@example.com>;tag=a1\r\n"
+                          "To: <sip:bob@example.com>\r\n"
+                          "Call-ID: call-fwd@192.0.2.9\r\n"
+                          "CSeq: 7 INVITE\r\n"
+                          "Content-Length: 0\r\n\r\n");
+    sr_proxy_fwd_opts o;
+    sr_proxy_fwd_opts_init(&o);
+    o.alloc = tu_allocator();
+    o.via_host = SR_STR("192.0.2.1");
+    o.via_port = 5060;
+    sr_msg *fwd = NULL, *copy = NULL, *resp = NULL, *built = NULL;
+    assert_int_equal(sr_proxy_forward(&fwd, req, SR_STR("sip:bob@192.0.2.2"), NULL, 0, &o), 0);
+    assert_true(fwd->values_clean); /* what print_ack reads */
+    assert_int_equal(sr_msg_dup(&copy, fwd), 0);
+    sr_build_opts bo;
+    sr_build_opts_init(&bo);
+    bo.alloc = tu_allocator();
+    bo.to_tag = SR_STR("b7");
+    assert_int_equal(sr_build_response(&resp, copy, 486, &bo, NULL), 0);
+    sr_buf rb;
+    sr_buf_init(&rb, tu_allocator());
+    assert_int_equal(sr_msg_print(resp, &rb), 0);
+    assert_int_equal(sr_stack_send_request(s, fwd, &d, 0, NULL), 0);
+    h_drain(s, &log, 0);
+    h_recv(s, rb.p, &d, 100, &log);
+    const h_rec *ack = h_last_send(&log, "ACK ");
+    assert_non_null(ack);
+    sr_buf b;
+    sr_buf_init(&b, tu_allocator());
+    assert_int_equal(sr_build_ack(&built, copy, resp, tu_allocator()), 0);
+    assert_int_equal(sr_msg_print(built, &b), 0);
+    assert_string_equal(ack->text, b.p);
+    sr_buf_cleanup(&b);
+    sr_buf_cleanup(&rb);
+    sr_msg_free(built);
+    sr_msg_free(resp);
+    sr_msg_free(copy);
+    sr_msg_free(req);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -723,6 +778,7 @@ int main(void)
         TU_TEST(test_api_errors),
         TU_TEST(test_built_request_used_directly),
         TU_TEST(test_ack_printed_as_built),
+        TU_TEST(test_ack_of_forwarded_copy),
         TU_TEST(test_timer_c),
         TU_TEST(test_transport_error),
         TU_TEST(test_input_fires_due_timers),
