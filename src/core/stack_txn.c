@@ -108,7 +108,11 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
     for (unsigned i = 0; i < n; i++)
         sr__timer_stop(&s->heap, &t->tm[i]);
     s->tm_slots -= n;
-    if (t->req != NULL)
+    /* a server without its request is in Confirmed and holds its skey instead */
+    bool compacted = !sr__txn_is_client(t->kind) && t->req == NULL;
+    if (!sr__txn_is_client(t->kind))
+        sr__server_release_req(s, t); /* ext_bytes, the shared request's, is 0 after */
+    else if (t->req != NULL)
         sr_msg_free(t->req);
     sr__buf_release(s, &t->resp); /* a queued SR_EV_SEND lending one keeps it */
     if (sr__txn_is_client(t->kind)) {
@@ -123,7 +127,7 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
         if (t->held_2xx != NULL)
             sr_msg_free(t->held_2xx);
         sr__buf_release(s, &t->rel_bytes);
-        if (t->req == NULL && t->skey != NULL) /* Confirmed (sr__server_compact) */
+        if (compacted && t->skey != NULL) /* Confirmed (sr__server_compact) */
             sr__free(&s->talloc, t->skey);
     }
     s->mem -= t->ext_bytes;

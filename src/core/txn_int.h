@@ -99,8 +99,9 @@ typedef struct sr__txn {
     sr_addr peer;
     bool reliable;
     unsigned last_status;
-    sr_msg *req;       /* owned: the request sent (client) or received (server); NULL for a client
-                    in Completed over UDP (ckey) and an INVITE server in Confirmed (skey) */
+    sr_msg *req;       /* the request sent (client, owned) or received (server: shared with the
+                    TU, or a head-only copy, req_shared says); NULL for a client in Completed
+                    over UDP (ckey) and an INVITE server in Confirmed (skey) */
     sr_buf resp;       /* server: the last response sent; INVITE client: the ACK */
     uint64_t interval; /* current A/E/G interval */
     /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). Client in Completed
@@ -157,6 +158,9 @@ typedef struct sr__txn {
                 sr__skey *skey;
             };
             sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
+            /* req is the received request itself, shared with the TU (sr__msg_share),
+             * counted in ext_bytes; false: a head-only copy of it (talloc) or none */
+            bool req_shared;
         };
     };
     /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */
@@ -325,8 +329,12 @@ void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
 /* txn_server.c */
 /* *@p reqp is the request sr_stack_receive parsed; the SR_EV_REQUEST that lends it to the TU
  * takes it (*@p reqp is then NULL; the queue frees it, on failure too), and a new server
- * transaction keeps a head-only sr__msg_dup of it: one parse per received request. */
+ * transaction shares it (sr__msg_share: no copy while the TU holds it too; a head-only
+ * sr__msg_dup when the TU is about to change it, or lets go of one with a body): one parse
+ * per received request. */
 int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src);
+/* Let go of server @p t's request (shared or its own copy): t->req is NULL afterwards. */
+void sr__server_release_req(sr_stack *s, sr__txn *t);
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
 int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);

@@ -459,8 +459,7 @@ void sr__server_compact(sr_stack *s, sr__txn *t)
             memcpy(p, f[i].p, f[i].len);
         p += f[i].len;
     }
-    sr_msg_free(t->req);
-    t->req = NULL;
+    sr__server_release_req(s, t);
     t->skey = k;
 }
 
