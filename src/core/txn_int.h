@@ -3,6 +3,7 @@
 #ifndef SIPREPLY_TXN_INT_H
 #define SIPREPLY_TXN_INT_H
 
+#include "sipreply/error.h"
 #include "sipreply/stack.h"
 #include "sipreply/build.h"
 #include "sipreply/str.h"
@@ -42,6 +43,9 @@ enum sr__tk {
 extern const uint8_t sr__tk_slot[SR__TK_COUNT];
 extern const uint8_t sr__tk_owners[SR__TK_COUNT];
 extern const uint8_t sr__txn_slots[4];
+/* sr__slot_tk[k][i]: the timer kind in slot i of a transaction of kind k (the inverse of
+ * sr__tk_slot over that kind's timers), for initialising the slots without a search. */
+extern const uint8_t sr__slot_tk[4][SR__TXN_MAX_SLOTS];
 
 static inline bool sr__txn_is_client(sr_txn_kind k)
 {
@@ -270,8 +274,20 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
 void sr__txn_terminate(sr_stack *s, sr__txn *t); /* SR_EV_TERMINATED, then freed */
 void sr__txn_discard(sr_stack *s, sr__txn *t);   /* never visible: unlinked and freed */
 void sr__txn_destroy(sr_stack *s, sr__txn *t);   /* already unlinked: freed */
-int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay);
-void sr__stop(sr_stack *s, sr__txn *t, int kind);
+/* A timer kind another kind of transaction arms is never armed here: starting it is refused
+ * (a bug in a state machine: the slot is not there), stopping it does nothing. */
+static inline int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
+{
+    if (!sr__tk_owned(t->kind, kind))
+        return SR_EINVAL;
+    return sr__timer_start(&s->heap, &t->tm[sr__tk_slot[kind]], s->now, delay);
+}
+
+static inline void sr__stop(sr_stack *s, sr__txn *t, int kind)
+{
+    if (sr__tk_owned(t->kind, kind))
+        sr__timer_stop(&s->heap, &t->tm[sr__tk_slot[kind]]);
+}
 void sr__new_branch(sr_stack *s, char *out); /* SR_BRANCH_LEN + 1 bytes */
 
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
