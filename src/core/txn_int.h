@@ -305,9 +305,11 @@ void sr__txn_index(sr_stack *s, sr__txn *t); /* once t->id and t->req are final 
 void sr__txn_index_k(sr_stack *s, sr__txn *t, const sr__keys *k);
 void sr__txn_unindex(sr_stack *s, sr__txn *t); /* a no-op for what is not linked */
 sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
-sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method);
+/* @p mid: the sr_method of @p method (sr_method_from_str's, as the parser gives it). */
+sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method, sr_method mid);
 /* The same, the matching key left in *@p k (k->match) for sr__txn_index_k. */
-sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__keys *k);
+sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr_method mid,
+                           sr__keys *k);
 sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_rack *ra);
 bool sr__branch_is_3261(sr_str branch);
 sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
