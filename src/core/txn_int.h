@@ -130,6 +130,9 @@ typedef struct sr__txn {
     bool retx_2xx;
     /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
     bool proxy;
+    /* Server: req is the received request itself, shared with the TU (sr__msg_share) and
+     * counted in ext_bytes; false: a head-only copy of it (talloc), or none. */
+    bool req_shared;
     /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
      * its printed bytes are released, nothing but matching needs them any more (the ACK a
      * retransmitted final gets is kept in resp); the §17.1.3 key is kept in ckey (above):
@@ -162,9 +165,6 @@ typedef struct sr__txn {
                 sr__skey *skey;
             };
             sr_msg *held_2xx; /* a 2xx waiting for the PRACK of an SDP 1xx */
-            /* req is the received request itself, shared with the TU (sr__msg_share),
-             * counted in ext_bytes; false: a head-only copy of it (talloc) or none */
-            bool req_shared;
         };
     };
     /* The timer slots, sr__txn_slots[kind] of them (allocated with the transaction). */
