@@ -35,7 +35,7 @@ static uint64_t hlen(size_t n)
     return n < 0xffff ? n : 0xffff;
 }
 
-static void h_start(sr__sip13 *h, const sr_stack *s, uint64_t first)
+SR__ALWAYS_INLINE void h_start(sr__sip13 *h, const sr_stack *s, uint64_t first)
 {
     sr__sip13_init(h, s->hkey);
     sr__sip13_word(h, first);
