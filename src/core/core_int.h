@@ -203,6 +203,8 @@ enum { SR__SHARE_WRITE = 1, SR__SHARE_ALONE = 2 };
 typedef int (*sr__msg_share_cb)(struct sr_msg *m, int why, void *u1, void *u2);
 void sr__msg_share(struct sr_msg *m, sr__msg_share_cb cb, void *u1, void *u2);
 void sr__msg_unshare(struct sr_msg *m);
+/* Whether @p m has a sharer already (one sharer at a time: a second one copies). */
+bool sr__msg_is_shared(const struct sr_msg *m);
 /* The sharer's callback for a change about to be made to @p m (print.c): 0 when the change
  * may go ahead. */
 int sr__msg_before_write(struct sr_msg *m);

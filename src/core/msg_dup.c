@@ -205,6 +205,11 @@ void sr__msg_unshare(sr_msg *m)
     sr_msg_free(m);
 }
 
+bool sr__msg_is_shared(const sr_msg *m)
+{
+    return m->share_cb != NULL;
+}
+
 int sr__msg_before_write(sr_msg *m)
 {
     if (m->share_cb == NULL || m->refs == 0)

@@ -127,20 +127,32 @@ int sr__new_server_k(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_
     /* The request sr_stack_receive parsed, shared: a holder more (the queue's event, the TU
      * that takes it and the transaction each let go with sr_msg_free), not a copy. */
     sr_msg *m = (sr_msg *)(uintptr_t)req;
-    size_t fp = shared_bytes(req);
+    sr_msg *copy = NULL;
+    if (sr__msg_is_shared(req)) {
+        /* another transaction shares it already (none does today): a copy of its own */
+        int cerr = sr__msg_dup(&copy, req, &s->talloc, true);
+        if (cerr != 0)
+            return cerr;
+    }
+    size_t fp = copy != NULL ? 0 : shared_bytes(req);
     sr_addr d = sr_addr_response_dest(req, src);
     /* Room for the response it will keep: about its request (a response copies Via, From,
      * To, Call-ID and CSeq from it, §8.2.6.2); the request itself is in s->mem already. */
     s->mem += fp;
-    int err = sr__txn_alloc(s, kind, &d, fp, &t);
+    int err = sr__txn_alloc(s, kind, &d, copy != NULL ? sr__msg_footprint(copy) : fp, &t);
     if (err != 0) {
         s->mem -= fp;
+        sr_msg_free(copy);
         return err;
     }
-    t->ext_bytes = fp;
-    t->req = m;
-    t->req_shared = true;
-    sr__msg_share(m, share_cb, s, t);
+    if (copy != NULL) {
+        t->req = copy;
+    } else {
+        t->ext_bytes = fp;
+        t->req = m;
+        t->req_shared = true;
+        sr__msg_share(m, share_cb, s, t);
+    }
     sr__txn_index_k(s, t, k); /* the request has the fields @p k was computed from */
     *out = t;
     return 0;

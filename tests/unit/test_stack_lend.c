@@ -250,6 +250,19 @@ static void test_shared_request(void **state)
     h_run(s, log, 60000);
     assert_int_equal(sr_stack_txn_count(s), 0);
     assert_int_equal(sr_stack_memory(s), 0);
+    /* one sharer at a time: a second transaction made from a shared request copies it */
+    sr_msg *m = h_parse(req2);
+    sr__txn *t1 = NULL, *t2 = NULL;
+    assert_int_equal(sr__new_server(s, m, &src, SR_TXN_NON_INVITE_SERVER, &t1), 0);
+    assert_int_equal(sr__new_server(s, m, &src, SR_TXN_NON_INVITE_SERVER, &t2), 0);
+    assert_ptr_equal(t1->req, m);
+    assert_ptr_not_equal(t2->req, m);
+    assert_int_equal(sr_msg_cseq(t2->req)->num, 9);
+    sr_msg_free(m); /* t1 keeps it (no body) */
+    assert_int_equal(sr_msg_cseq(t1->req)->num, 9);
+    sr__txn_discard(s, t1);
+    sr__txn_discard(s, t2);
+    assert_int_equal(sr_stack_memory(s), 0);
     test_free(log);
     sr_stack_free(s);
 }
