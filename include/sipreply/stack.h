@@ -120,7 +120,8 @@ typedef enum sr_event_kind {
  * than copying it: the TU may still change a request it took (sr_msg_add_header(),
  * sr_msg_set_body()) and free it when it likes; the transaction first takes a head-only copy
  * of its own (sr_msg_dup's arena copy) before such a change, and when the TU and the event
- * let go of a request with a body, so it never sees the TU's changes and keeps no body.
+ * let go of the request (an INVITE server in Completed keeps one without a body until the
+ * ACK), so it never sees the TU's changes and keeps no body.
  */
 typedef struct sr_event {
     sr_event_kind kind;

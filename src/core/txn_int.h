@@ -348,8 +348,8 @@ void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
 /* *@p reqp is the request sr_stack_receive parsed; the SR_EV_REQUEST that lends it to the TU
  * takes it (*@p reqp is then NULL; the queue frees it, on failure too), and a new server
  * transaction shares it (sr__msg_share: no copy while the TU holds it too; a head-only
- * sr__msg_dup when the TU is about to change it, or lets go of one with a body): one parse
- * per received request. */
+ * sr__msg_dup when the TU is about to change it or lets go of it, txn_server.c share_cb):
+ * one parse per received request. */
 int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src);
 /* Let go of server @p t's request (shared or its own copy): t->req is NULL afterwards. */
 void sr__server_release_req(sr_stack *s, sr__txn *t);

@@ -104,14 +104,18 @@ void sr__server_release_req(sr_stack *s, sr__txn *t)
 
 /* The TU is about to change the shared request (SR__SHARE_WRITE), or left it to the
  * transaction alone (SR__SHARE_ALONE): the transaction takes a head-only copy (talloc) of
- * what it reads, as it did before sharing. Alone and without a body, the request is no
- * more than that copy would be: it is kept as it is. */
+ * what it reads, allocated to the byte, as it did before sharing, so that what it keeps for
+ * its life is what it kept then. One exception: an INVITE server in Completed keeps a
+ * request without a body as it is (counted whole already, shared_bytes): the ACK, which
+ * normally follows within a round trip, leaves it only a key (sr__server_compact, §17.2.1),
+ * and a copy made for that while would be thrown away at once. */
 static int share_cb(sr_msg *m, int why, void *u1, void *u2)
 {
     sr_stack *s = u1;
     sr__txn *t = u2;
-    if (why == SR__SHARE_ALONE && sr_msg_body(m).len == 0)
-        return 0; /* counted whole already (shared_bytes) */
+    if (why == SR__SHARE_ALONE && sr_msg_body(m).len == 0 && t->kind == SR_TXN_INVITE_SERVER &&
+        t->state == SR_TXN_COMPLETED)
+        return 0;
     sr_msg *copy = NULL;
     int err = sr__msg_dup(&copy, m, &s->talloc, true);
     if (err != 0)

@@ -227,26 +227,46 @@ static void test_shared_request(void **state)
     assert_non_null(strstr(r->text, BR));
     assert_sr_str_eq(sr_msg_body(taken), "changed");
     sr_msg_free(taken);
-    /* a request without a body the TU lets go of: the transaction keeps it as it is */
+    /* a request without a body the TU lets go of once it answered 486 (Completed): the
+     * transaction keeps it as it is until the ACK leaves it a key */
     assert_int_equal(sr_stack_receive(s, req2, strlen(req2), &src, 301), 0);
     assert_int_equal(sr_stack_poll(s, &ev), 0);
     sr_txn_id id2 = ev.txn;
     assert_int_equal(sr_stack_event_take_msg(s, &taken), 0);
+    h_drain(s, log, 301);
+    assert_int_equal(sr_stack_send_response(s, id, h_build(req, 486, "t1", NULL), 0, 302), 0);
+    assert_int_equal(sr_stack_send_response(s, id2, h_build(req2, 486, "t2", NULL), 0, 302), 0);
     sr_msg_free(taken);
     t = sr__txn_find(s, id2);
     assert_ptr_equal(t->req, taken);
     assert_int_equal(sr_msg_cseq(t->req)->num, 9);
-    h_drain(s, log, 301);
-    /* both answered 486, ACKed and ended (Timer I): nothing counted any more */
-    assert_int_equal(sr_stack_send_response(s, id, h_build(req, 486, "t1", NULL), 0, 302), 0);
-    assert_int_equal(sr_stack_send_response(s, id2, h_build(req2, 486, "t2", NULL), 0, 302), 0);
+    /* in Proceeding, the same request let go of is copied (its head, to the byte), as the
+     * transaction kept it before it shared */
+    h_drain(s, log, 302);
+    char req3[2048];
+    h_req_text(req3, sizeof(req3), "INVITE", "z9hG4bKlend8", "UDP", NULL, 8, NULL, NULL, NULL);
+    assert_int_equal(sr_stack_receive(s, req3, strlen(req3), &src, 302), 0);
+    assert_int_equal(sr_stack_poll(s, &ev), 0);
+    sr_txn_id id3 = ev.txn;
+    assert_int_equal(sr_stack_event_take_msg(s, &taken), 0);
+    size_t whole = sr_stack_memory(s);
+    sr_msg_free(taken);
+    t = sr__txn_find(s, id3);
+    assert_ptr_not_equal(t->req, taken);
+    assert_int_equal(sr_msg_cseq(t->req)->num, 8);
+    assert_true(sr_stack_memory(s) < whole); /* the copy is smaller than the parse */
+    assert_int_equal(sr_stack_send_response(s, id3, h_build(req3, 486, "t3", NULL), 0, 302), 0);
+    h_drain(s, log, 302);
     char ack[2048];
     h_req_text(ack, sizeof(ack), "ACK", BR, "UDP", "t1", 1, NULL, NULL, NULL);
     assert_int_equal(sr_stack_receive(s, ack, strlen(ack), &src, 303), 0);
     h_req_text(ack, sizeof(ack), "ACK", "z9hG4bKlend9", "UDP", "t2", 9, NULL, NULL, NULL);
     assert_int_equal(sr_stack_receive(s, ack, strlen(ack), &src, 303), 0);
+    h_req_text(ack, sizeof(ack), "ACK", "z9hG4bKlend8", "UDP", "t3", 8, NULL, NULL, NULL);
+    assert_int_equal(sr_stack_receive(s, ack, strlen(ack), &src, 303), 0);
     assert_int_equal(h_state(s, id), SR_TXN_CONFIRMED);
     assert_int_equal(h_state(s, id2), SR_TXN_CONFIRMED);
+    assert_int_equal(h_state(s, id3), SR_TXN_CONFIRMED);
     h_run(s, log, 60000);
     assert_int_equal(sr_stack_txn_count(s), 0);
     assert_int_equal(sr_stack_memory(s), 0);
@@ -258,7 +278,7 @@ static void test_shared_request(void **state)
     assert_ptr_equal(t1->req, m);
     assert_ptr_not_equal(t2->req, m);
     assert_int_equal(sr_msg_cseq(t2->req)->num, 9);
-    sr_msg_free(m); /* t1 keeps it (no body) */
+    sr_msg_free(m); /* t1 alone: a head copy of its own */
     assert_int_equal(sr_msg_cseq(t1->req)->num, 9);
     sr__txn_discard(s, t1);
     sr__txn_discard(s, t2);
