@@ -113,10 +113,15 @@ typedef enum sr_event_kind {
  * them or copy them before that poll.
  *
  * Lent messages: the msg of SR_EV_REQUEST and SR_EV_RESPONSE is the message sr_stack_receive()
- * parsed from the bytes, lent to the TU: the stack parses a received message once, and a
- * server transaction keeps its own head-only copy made from that parse (sr_msg_dup's arena
- * copy), so the TU needs no parse of its own. It is valid until the next sr_stack_poll() or
- * sr_stack_free(); to keep it, sr_msg_dup() it, or take it with sr_stack_event_take_msg().
+ * parsed from the bytes, lent to the TU: the stack parses a received message once, so the TU
+ * needs no parse of its own. It is valid until the next sr_stack_poll() or sr_stack_free();
+ * to keep it, sr_msg_dup() it, or take it with sr_stack_event_take_msg(). A new server
+ * transaction shares that very message with the event and with a TU that takes it, rather
+ * than copying it: the TU may still change a request it took (sr_msg_add_header(),
+ * sr_msg_set_body()) and free it when it likes; the transaction first takes a head-only copy
+ * of its own (sr_msg_dup's arena copy) before such a change, and when the TU and the event
+ * let go of the request (an INVITE server in Completed keeps one without a body until the
+ * ACK), so it never sees the TU's changes and keeps no body.
  */
 typedef struct sr_event {
     sr_event_kind kind;
@@ -383,7 +388,8 @@ SR_API uint64_t sr_stack_dropped(const sr_stack *s);
 
 /**
  * Bytes live transactions retain now (what sr_config.max_memory bounds): each transaction,
- * its request copy (a server keeps the request's head only: it answers and matches on it),
+ * its request (a server counts the request's head only, which it answers and matches on: the
+ * body it shares with the TU is the TU's, and it keeps no body once alone),
  * printed request, last response, reliable 1xx and PRACK routes, with the allocator's
  * bookkeeping. A client transaction's request message, which the caller built, is counted
  * at its size when started. 0 for NULL.

@@ -204,6 +204,24 @@ size_t sr__msg_footprint(const struct sr_msg *m);
 int sr__msg_dup(struct sr_msg **out, const struct sr_msg *m, const sr_allocator *alloc,
                 bool drop_body);
 
+/* A message shared instead of copied (msg_dup.c): a server transaction holds the request
+ * sr_stack_receive parsed, which the TU is lent (and may take) too, rather than a copy of its
+ * head. sr__msg_share adds a holder: sr_msg_free then drops one holder, the last one frees.
+ * The sharer's @p cb is called (@p u1, @p u2 its own) before a holder changes the message
+ * (sr_msg_add_header, sr_msg_set_body: why SR__SHARE_WRITE; it makes a copy of its own and
+ * lets go with sr__msg_unshare; a non-zero return refuses the change with that code), and
+ * when a sr_msg_free leaves it the only holder (SR__SHARE_ALONE; the return is ignored).
+ * sr__msg_unshare: the sharer lets go (the callback is forgotten, then sr_msg_free). */
+enum { SR__SHARE_WRITE = 1, SR__SHARE_ALONE = 2 };
+typedef int (*sr__msg_share_cb)(struct sr_msg *m, int why, void *u1, void *u2);
+void sr__msg_share(struct sr_msg *m, sr__msg_share_cb cb, void *u1, void *u2);
+void sr__msg_unshare(struct sr_msg *m);
+/* Whether @p m has a sharer already (one sharer at a time: a second one copies). */
+bool sr__msg_is_shared(const struct sr_msg *m);
+/* The sharer's callback for a change about to be made to @p m (print.c): 0 when the change
+ * may go ahead. */
+int sr__msg_before_write(struct sr_msg *m);
+
 /* ------------------------------------------------------------ arena */
 /* A chain of chunks; allocations are bump-allocated, freed all at once (STYLE §5). */
 typedef struct sr__chunk {

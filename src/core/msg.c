@@ -606,6 +606,11 @@ void sr_msg_free(sr_msg *msg)
 {
     if (!msg)
         return;
+    if (msg->refs != 0) { /* shared (sr__msg_share): another holder keeps it */
+        if (--msg->refs == 0 && msg->share_cb != NULL)
+            msg->share_cb(msg, SR__SHARE_ALONE, msg->share_u1, msg->share_u2);
+        return;
+    }
     sr__arena a = msg->arena; /* the struct lives in the arena it frees */
     sr__arena_cleanup(&a);
 }

@@ -170,6 +170,9 @@ int sr__msg_dup(sr_msg **out, const sr_msg *m, const sr_allocator *alloc, bool d
     move_str(&r, &d->call_id);
     if (d->has_rack)
         move_str(&r, &d->rack.method);
+    d->refs = 0; /* the copy is not shared */
+    d->share_cb = NULL;
+    d->share_u1 = d->share_u2 = NULL;
     if (cut_body) {
         d->size = d->head_len;
         d->body.p = d->bytes + d->head_len;
@@ -185,4 +188,31 @@ int sr_msg_dup(sr_msg **out, const sr_msg *msg)
     if (out == NULL || msg == NULL)
         return SR_EINVAL;
     return sr__msg_dup(out, msg, msg->arena.alloc, false);
+}
+
+void sr__msg_share(sr_msg *m, sr__msg_share_cb cb, void *u1, void *u2)
+{
+    m->refs++;
+    m->share_cb = cb;
+    m->share_u1 = u1;
+    m->share_u2 = u2;
+}
+
+void sr__msg_unshare(sr_msg *m)
+{
+    m->share_cb = NULL;
+    m->share_u1 = m->share_u2 = NULL;
+    sr_msg_free(m);
+}
+
+bool sr__msg_is_shared(const sr_msg *m)
+{
+    return m->share_cb != NULL;
+}
+
+int sr__msg_before_write(sr_msg *m)
+{
+    if (m->share_cb == NULL || m->refs == 0)
+        return 0; /* nobody else holds it (a sharer left alone keeps what it has) */
+    return m->share_cb(m, SR__SHARE_WRITE, m->share_u1, m->share_u2);
 }

@@ -21,6 +21,11 @@ struct sr_msg {
     /* sr_parse_head found a plain head (sr__parse_head_plain): sr_frame_datagram_msg() can
      * tell the datagram framer's result without scanning the bytes again */
     bool plain_head;
+    /* Sharing (sr__msg_share, msg_dup.c): holders besides the first, and the sharer's
+     * callback with its two pointers (NULL: none). Zeroed with the struct. */
+    uint32_t refs;
+    sr__msg_share_cb share_cb;
+    void *share_u1, *share_u2;
     sr_start_line sl;
     sr_header *hdrs;
     uint16_t *next; /* next header with the same id, SR__NOIDX at the end */

@@ -327,6 +327,9 @@ int sr_msg_add_header(sr_msg *m, enum sr_hdr_id id, sr_str name, sr_str value)
 {
     if (!m || (id = field_id(id, name, value)) == SR_HDR_NONE)
         return SR_EINVAL;
+    int wrc = sr__msg_before_write(m); /* a server transaction sharing it copies first */
+    if (wrc != 0)
+        return wrc;
     /* all or nothing: copy first, then link */
     sr_str n = SR_STR_NULL, v;
     int rc = 0;
@@ -383,6 +386,9 @@ int sr_msg_set_body(sr_msg *m, sr_str type, sr_str body)
 {
     if (!m || !no_ctl_or_space(type, true))
         return SR_EINVAL;
+    int wrc = sr__msg_before_write(m);
+    if (wrc != 0)
+        return wrc;
     sr_str b = SR_STR_NULL;
     int rc = body.len ? dup_str(m, body, &b) : 0;
     if (rc)

@@ -6,47 +6,12 @@
 #include "sipreply/build.h"
 
 #include "core_int.h"
+#include "siphash_int.h"
 
 #include <string.h>
 
-static uint64_t rotl(uint64_t x, unsigned b)
-{
-    return (x << b) | (x >> (64u - b));
-}
-
-/* A little-endian 64-bit load: one unaligned load on little-endian machines (memcpy is how C
- * says it; the compiler emits a single move), byte by byte elsewhere. */
-static uint64_t load64(const uint8_t *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-#else
-    uint64_t v = 0;
-    for (unsigned i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8u * i);
-    return v;
-#endif
-}
-
-#define SIPROUND           \
-    do {                   \
-        v0 += v1;          \
-        v1 = rotl(v1, 13); \
-        v1 ^= v0;          \
-        v0 = rotl(v0, 32); \
-        v2 += v3;          \
-        v3 = rotl(v3, 16); \
-        v3 ^= v2;          \
-        v0 += v3;          \
-        v3 = rotl(v3, 21); \
-        v3 ^= v0;          \
-        v2 += v1;          \
-        v1 = rotl(v1, 17); \
-        v1 ^= v2;          \
-        v2 = rotl(v2, 32); \
-    } while (0)
+#define load64   sr__load64le
+#define SIPROUND SR__SIPROUND(v0, v1, v2, v3)
 
 /* @p n (1 to 4, a constant where it is used) SipRounds, written out: a loop over them is
  * not unrolled at -O2 and costs its counter on every word. */

@@ -92,6 +92,13 @@ const uint8_t sr__tk_slot[SR__TK_COUNT] = {
     [SR__TK_I] = 3,      [SR__TK_L] = 4, [SR__TK_REL] = 5, [SR__TK_REL_GIVEUP] = 6,
     [SR__TK_2XX] = 7,
 };
+const uint8_t sr__slot_tk[4][SR__TXN_MAX_SLOTS] = {
+    [SR_TXN_INVITE_CLIENT] = {SR__TK_A, SR__TK_B, SR__TK_C, SR__TK_D, SR__TK_M},
+    [SR_TXN_NON_INVITE_CLIENT] = {SR__TK_E, SR__TK_F, SR__TK_K},
+    [SR_TXN_INVITE_SERVER] = {SR__TK_TRYING, SR__TK_G, SR__TK_H, SR__TK_I, SR__TK_L, SR__TK_REL,
+                              SR__TK_REL_GIVEUP, SR__TK_2XX},
+    [SR_TXN_NON_INVITE_SERVER] = {SR__TK_TRYING, SR__TK_J},
+};
 const uint8_t sr__txn_slots[4] = {
     [SR_TXN_INVITE_CLIENT] = 5,
     [SR_TXN_NON_INVITE_CLIENT] = 3,
@@ -108,7 +115,11 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
     for (unsigned i = 0; i < n; i++)
         sr__timer_stop(&s->heap, &t->tm[i]);
     s->tm_slots -= n;
-    if (t->req != NULL)
+    /* a server without its request is in Confirmed and holds its skey instead */
+    bool compacted = !sr__txn_is_client(t->kind) && t->req == NULL;
+    if (!sr__txn_is_client(t->kind))
+        sr__server_release_req(s, t); /* ext_bytes, the shared request's, is 0 after */
+    else if (t->req != NULL)
         sr_msg_free(t->req);
     sr__buf_release(s, &t->resp); /* a queued SR_EV_SEND lending one keeps it */
     if (sr__txn_is_client(t->kind)) {
@@ -123,7 +134,7 @@ void sr__txn_destroy(sr_stack *s, sr__txn *t)
         if (t->held_2xx != NULL)
             sr_msg_free(t->held_2xx);
         sr__buf_release(s, &t->rel_bytes);
-        if (t->req == NULL && t->skey != NULL) /* Confirmed (sr__server_compact) */
+        if (compacted && t->skey != NULL) /* Confirmed (sr__server_compact) */
             sr__free(&s->talloc, t->skey);
     }
     s->mem -= t->ext_bytes;
@@ -164,9 +175,8 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
                                               : SR_TXN_TRYING;
     t->peer = *peer;
     t->reliable = sr__reliable(peer->transport);
-    for (int k = 0; k < SR__TK_COUNT; k++)
-        if (sr__tk_owned(kind, k))
-            sr__timer_init(&t->tm[sr__tk_slot[k]], k);
+    for (unsigned i = 0; i < n; i++)
+        t->tm[i] = (sr__timer){SR__NEVER, SR__TIMER_IDLE, (int16_t)sr__slot_tk[kind][i], 0};
     sr_buf_init(&t->resp, &s->talloc);
     if (sr__txn_is_client(kind))
         sr_buf_init(&t->req_bytes, &s->talloc);
@@ -219,21 +229,6 @@ void sr__txn_discard(sr_stack *s, sr__txn *t)
 {
     txn_unlink(s, t);
     sr__txn_destroy(s, t);
-}
-
-/* A timer kind another kind of transaction arms is never armed here: starting it is refused
- * (a bug in a state machine: the slot is not there), stopping it does nothing. */
-int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
-{
-    if (!sr__tk_owned(t->kind, kind))
-        return SR_EINVAL;
-    return sr__timer_start(&s->heap, &t->tm[sr__tk_slot[kind]], s->now, delay);
-}
-
-void sr__stop(sr_stack *s, sr__txn *t, int kind)
-{
-    if (sr__tk_owned(t->kind, kind))
-        sr__timer_stop(&s->heap, &t->tm[sr__tk_slot[kind]]);
 }
 
 /* "z9hG4bK" + 16 hex digits from the stack's PRNG, NUL-terminated (sr_stack_new_branch). */

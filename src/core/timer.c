@@ -15,7 +15,8 @@ void sr__timer_init(sr__timer *t, int kind)
 {
     t->deadline = SR__NEVER;
     t->heap_index = SR__TIMER_IDLE;
-    t->kind = kind;
+    t->kind = (int16_t)kind;
+    t->lane = 0;
 }
 
 bool sr__timer_is_armed(const sr__timer *t)
@@ -204,29 +205,22 @@ static void lane_push(sr__timer_heap *h, int l, const sr__timer_slot *e)
     ln->tail = n;
     h->n_lane++;
     e->t->heap_index = SR__TIMER_LANE_BIT | n;
+    e->t->lane = (uint8_t)l;
 }
 
-/* Unlink node @p n from its lane and free it. */
-static void lane_remove(sr__timer_heap *h, uint32_t n)
+/* Unlink node @p n from its lane @p l and free it. */
+static void lane_remove(sr__timer_heap *h, uint32_t n, unsigned l)
 {
     sr__timer_node *x = &h->nodes[n];
-    /* An end of a list is an end of its lane: find which (a few lanes) only then. */
-    if (x->prev == SR__TIMER_IDLE || x->next == SR__TIMER_IDLE) {
-        for (uint32_t m = h->lanes_used; m != 0; m &= m - 1) {
-            int l = __builtin_ctz(m);
-            sr__timer_lane *ln = &h->lanes[l];
-            if (ln->head == n)
-                ln->head = x->next;
-            if (ln->tail == n)
-                ln->tail = x->prev;
-            if (ln->head == SR__TIMER_IDLE)
-                h->lanes_used &= ~(1u << l);
-        }
-    }
+    sr__timer_lane *ln = &h->lanes[l];
     if (x->prev != SR__TIMER_IDLE)
         h->nodes[x->prev].next = x->next;
+    else if ((ln->head = x->next) == SR__TIMER_IDLE)
+        h->lanes_used &= ~(1u << l); /* it was the only one */
     if (x->next != SR__TIMER_IDLE)
         h->nodes[x->next].prev = x->prev;
+    else
+        ln->tail = x->prev;
     x->t->heap_index = SR__TIMER_IDLE;
     x->t = NULL;
     x->next = h->free_node;
@@ -253,7 +247,7 @@ static void find_min(sr__timer_heap *h)
 static void unarm(sr__timer_heap *h, sr__timer *t)
 {
     if (t->heap_index & SR__TIMER_LANE_BIT)
-        lane_remove(h, t->heap_index & ~SR__TIMER_LANE_BIT);
+        lane_remove(h, t->heap_index & ~SR__TIMER_LANE_BIT, t->lane);
     else
         remove_at(h, t->heap_index);
     if (h->min.t == t)
@@ -300,10 +294,9 @@ int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t dela
     return 0;
 }
 
-void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
+void sr__timer_unarm(sr__timer_heap *h, sr__timer *t)
 {
-    if (sr__timer_is_armed(t))
-        unarm(h, t);
+    unarm(h, t);
 }
 
 uint64_t sr__timer_next(const sr__timer_heap *h)

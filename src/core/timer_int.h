@@ -16,13 +16,15 @@
  * A timer slot embedded in its owner (a transaction's tm[kind]). A slot is armed while
  * heap_index != SR__TIMER_IDLE. The owner is found from the slot by the caller (container
  * pattern: the slot is its owner's tm[kind]); 16 bytes, since every transaction has one per
- * RFC 3261 timer.
+ * RFC 3261 timer. lane: the lane it is armed in (when heap_index says a lane), so that
+ * stopping it finds its lane without looking.
  */
 #define SR__TIMER_IDLE UINT32_MAX
 typedef struct sr__timer {
     uint64_t deadline;
     uint32_t heap_index;
-    int32_t kind;
+    int16_t kind;
+    uint8_t lane;
 } sr__timer;
 
 /* A heap slot: the timer's key is kept beside its pointer, so that sifting compares keys in
@@ -99,7 +101,12 @@ int sr__timer_heap_reserve(sr__timer_heap *h, size_t need);
  */
 int sr__timer_start(sr__timer_heap *h, sr__timer *t, uint64_t now, uint64_t delay);
 /* Disarm @p t (no-op when not armed). */
-void sr__timer_stop(sr__timer_heap *h, sr__timer *t);
+void sr__timer_unarm(sr__timer_heap *h, sr__timer *t); /* @p t armed */
+static inline void sr__timer_stop(sr__timer_heap *h, sr__timer *t)
+{
+    if (t->heap_index != SR__TIMER_IDLE)
+        sr__timer_unarm(h, t);
+}
 /* How many timers are armed (in the heap and the lanes). */
 size_t sr__timer_armed(const sr__timer_heap *h);
 /* The earliest deadline, SR__NEVER when empty. */

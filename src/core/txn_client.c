@@ -73,7 +73,8 @@ int sr__client_start(sr_stack *s, sr_msg *req, const sr_addr *dest, sr_txn_id fi
         goto out;
     }
     sr__keys k = {0};
-    if (sr__find_client_k(s, via->branch, sr_msg_cseq(req)->method, &k) != NULL) {
+    const sr_cseq *cs = sr_msg_cseq(req);
+    if (sr__find_client_k(s, via->branch, cs->method, cs->method_id, &k) != NULL) {
         err = SR_EEXIST;
         goto out;
     }

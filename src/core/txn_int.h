@@ -3,6 +3,7 @@
 #ifndef SIPREPLY_TXN_INT_H
 #define SIPREPLY_TXN_INT_H
 
+#include "sipreply/error.h"
 #include "sipreply/stack.h"
 #include "sipreply/build.h"
 #include "sipreply/str.h"
@@ -42,6 +43,9 @@ enum sr__tk {
 extern const uint8_t sr__tk_slot[SR__TK_COUNT];
 extern const uint8_t sr__tk_owners[SR__TK_COUNT];
 extern const uint8_t sr__txn_slots[4];
+/* sr__slot_tk[k][i]: the timer kind in slot i of a transaction of kind k (the inverse of
+ * sr__tk_slot over that kind's timers), for initialising the slots without a search. */
+extern const uint8_t sr__slot_tk[4][SR__TXN_MAX_SLOTS];
 
 static inline bool sr__txn_is_client(sr_txn_kind k)
 {
@@ -99,8 +103,9 @@ typedef struct sr__txn {
     sr_addr peer;
     bool reliable;
     unsigned last_status;
-    sr_msg *req;       /* owned: the request sent (client) or received (server); NULL for a client
-                    in Completed over UDP (ckey) and an INVITE server in Confirmed (skey) */
+    sr_msg *req;       /* the request sent (client, owned) or received (server: shared with the
+                    TU, or a head-only copy, req_shared says); NULL for a client in Completed
+                    over UDP (ckey) and an INVITE server in Confirmed (skey) */
     sr_buf resp;       /* server: the last response sent; INVITE client: the ACK */
     uint64_t interval; /* current A/E/G interval */
     /* Server: the response To tag (RFC 2543 ACK matching, §17.2.3). Client in Completed
@@ -125,6 +130,9 @@ typedef struct sr__txn {
     bool retx_2xx;
     /* INVITE server of a proxy (sr_stack_server_proxy): no automatic 487 on CANCEL. */
     bool proxy;
+    /* Server: req is the received request itself, shared with the TU (sr__msg_share) and
+     * counted in ext_bytes; false: a head-only copy of it (talloc), or none. */
+    bool req_shared;
     /* Client in Completed over UDP (§17.1.1.2 Timer D, §17.1.2.2 Timer K): the request and
      * its printed bytes are released, nothing but matching needs them any more (the ACK a
      * retransmitted final gets is kept in resp); the §17.1.3 key is kept in ckey (above):
@@ -272,8 +280,20 @@ int sr__txn_alloc(sr_stack *s, sr_txn_kind kind, const sr_addr *peer, size_t res
 void sr__txn_terminate(sr_stack *s, sr__txn *t); /* SR_EV_TERMINATED, then freed */
 void sr__txn_discard(sr_stack *s, sr__txn *t);   /* never visible: unlinked and freed */
 void sr__txn_destroy(sr_stack *s, sr__txn *t);   /* already unlinked: freed */
-int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay);
-void sr__stop(sr_stack *s, sr__txn *t, int kind);
+/* A timer kind another kind of transaction arms is never armed here: starting it is refused
+ * (a bug in a state machine: the slot is not there), stopping it does nothing. */
+static inline int sr__start(sr_stack *s, sr__txn *t, int kind, uint64_t delay)
+{
+    if (!sr__tk_owned(t->kind, kind))
+        return SR_EINVAL;
+    return sr__timer_start(&s->heap, &t->tm[sr__tk_slot[kind]], s->now, delay);
+}
+
+static inline void sr__stop(sr_stack *s, sr__txn *t, int kind)
+{
+    if (sr__tk_owned(t->kind, kind))
+        sr__timer_stop(&s->heap, &t->tm[sr__tk_slot[kind]]);
+}
 void sr__new_branch(sr_stack *s, char *out); /* SR_BRANCH_LEN + 1 bytes */
 
 /* txn_match.c: RFC 3261 §17.1.3, §17.2.3 (with the RFC 2543 fallback), §8.2.2.2, §9.2. */
@@ -291,9 +311,11 @@ void sr__txn_index(sr_stack *s, sr__txn *t); /* once t->id and t->req are final 
 void sr__txn_index_k(sr_stack *s, sr__txn *t, const sr__keys *k);
 void sr__txn_unindex(sr_stack *s, sr__txn *t); /* a no-op for what is not linked */
 sr__txn *sr__txn_find(const sr_stack *s, sr_txn_id id);
-sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method);
+/* @p mid: the sr_method of @p method (sr_method_from_str's, as the parser gives it). */
+sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method, sr_method mid);
 /* The same, the matching key left in *@p k (k->match) for sr__txn_index_k. */
-sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__keys *k);
+sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr_method mid,
+                           sr__keys *k);
 sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_rack *ra);
 bool sr__branch_is_3261(sr_str branch);
 sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp);
@@ -331,8 +353,12 @@ void sr__client_on_timer(sr_stack *s, sr__txn *t, int kind);
 /* txn_server.c */
 /* *@p reqp is the request sr_stack_receive parsed; the SR_EV_REQUEST that lends it to the TU
  * takes it (*@p reqp is then NULL; the queue frees it, on failure too), and a new server
- * transaction keeps a head-only sr__msg_dup of it: one parse per received request. */
+ * transaction shares it (sr__msg_share: no copy while the TU holds it too; a head-only
+ * sr__msg_dup when the TU is about to change it or lets go of it, txn_server.c share_cb):
+ * one parse per received request. */
 int sr__server_on_request(sr_stack *s, sr_msg **reqp, const sr_addr *src);
+/* Let go of server @p t's request (shared or its own copy): t->req is NULL afterwards. */
+void sr__server_release_req(sr_stack *s, sr__txn *t);
 void sr__server_on_timer(sr_stack *s, sr__txn *t, int kind);
 int sr__server_send(sr_stack *s, sr__txn *t, sr_msg *resp, unsigned flags);
 int sr__server_reply(sr_stack *s, sr__txn *t, unsigned code, const sr_build_header *hdrs, size_t n);

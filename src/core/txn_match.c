@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core_int.h"
+#include "siphash_int.h"
 #include "txn_int.h"
 
 /* §8.1.1.7: a branch starting with the magic cookie was built by an RFC 3261 element. */
@@ -19,92 +20,34 @@ static bool is_client(const sr__txn *t)
 
 /* ------------------------------------------------------------------ the index */
 
-/* Keys are fed field by field (each length-prefixed) into a bounded buffer; a full buffer
- * is compressed to its SipHash-1-3 digest and filling goes on, so any input length hashes
- * in one pass without allocating. Equal fields give equal hashes; the key (drawn from the
- * stack's seeded PRNG) keeps a peer from choosing branches that all land in one bucket.
- * SipHash-1-3 rather than -2-4: these hashes only pick a bucket inside this process (every
- * candidate is then compared field by field), never leave it, and are not a MAC; 1-3 is the
- * variant kept for hash tables against flooding (half the rounds per word). */
-typedef struct hacc {
-    const uint8_t *key;
-    size_t len;
-    uint8_t buf[192];
-} hacc;
-
-static void h_compress(hacc *h)
+/* Keys are hashed with SipHash-1-3 keyed by s->hkey (drawn from the stack's seeded PRNG), so
+ * that a peer cannot choose branches that all land in one bucket; equal fields give equal
+ * hashes. SipHash-1-3 rather than -2-4: these hashes only pick a bucket inside this process
+ * (every candidate is then compared field by field), never leave it, and are not a MAC; 1-3
+ * is the variant kept for hash tables against flooding. The fields are read where they lie,
+ * a word at a time (siphash_int.h), never copied: a first word holds the key's label, the
+ * method (its sr_method; an extension method is hashed as its text too) and the fields'
+ * lengths, then each field follows as whole words, its last one zero-padded, so that the
+ * words say the fields back. A length is hashed up to 65535 (max_message's default): longer
+ * fields only share more hashes, and candidates are compared whole anyway. */
+static uint64_t hlen(size_t n)
 {
-    uint64_t d = sr__siphash13(h->key, h->buf, h->len);
-    for (unsigned i = 0; i < 8; i++)
-        h->buf[i] = (uint8_t)(d >> (8u * i));
-    h->len = 8;
+    return n < 0xffff ? n : 0xffff;
 }
 
-static void h_bytes(hacc *h, const char *p, size_t n, bool lower)
+SR__ALWAYS_INLINE void h_start(sr__sip13 *h, const sr_stack *s, uint64_t first)
 {
-    if (n == 0) /* as the loop below: nothing (and p may be NULL) */
+    sr__sip13_init(h, s->hkey);
+    sr__sip13_word(h, first);
+}
+
+/* An extension method's text (SR_METHOD_OTHER): its length, then its words. */
+static void h_method(sr__sip13 *h, sr_method mid, sr_str method)
+{
+    if (mid != SR_METHOD_OTHER)
         return;
-    if (n <= sizeof h->buf - h->len) { /* what almost every field does: it fits */
-        uint8_t *d = h->buf + h->len;
-        if (!lower)
-            memcpy(d, p, n);
-        else
-            for (size_t i = 0; i < n; i++) {
-                uint8_t c = (uint8_t)p[i];
-                d[i] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-            }
-        h->len += n;
-        return;
-    }
-    while (n > 0) {
-        if (h->len == sizeof h->buf)
-            h_compress(h);
-        size_t k = sizeof h->buf - h->len;
-        if (k > n)
-            k = n;
-        memcpy(h->buf + h->len, p, k);
-        if (lower) {
-            for (size_t i = h->len; i < h->len + k; i++)
-                if (h->buf[i] >= 'A' && h->buf[i] <= 'Z')
-                    h->buf[i] = (uint8_t)(h->buf[i] + 32);
-        }
-        h->len += k;
-        p += k;
-        n -= k;
-    }
-}
-
-static void h_u32(hacc *h, uint32_t v)
-{
-    if (sizeof h->buf - h->len >= 4) {
-        uint8_t *d = h->buf + h->len;
-        d[0] = (uint8_t)(v >> 24);
-        d[1] = (uint8_t)(v >> 16);
-        d[2] = (uint8_t)(v >> 8);
-        d[3] = (uint8_t)v;
-        h->len += 4;
-        return;
-    }
-    char b[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
-    h_bytes(h, b, 4, false);
-}
-
-static void h_field(hacc *h, sr_str f, bool lower)
-{
-    h_u32(h, (uint32_t)f.len);
-    h_bytes(h, f.p, f.len, lower);
-}
-
-static void h_begin(hacc *h, const sr_stack *s, char label)
-{
-    h->key = s->hkey;
-    h->len = 0;
-    h_bytes(h, &label, 1, false);
-}
-
-static uint64_t h_end(hacc *h)
-{
-    return sr__siphash13(h->key, h->buf, h->len);
+    sr__sip13_word(h, method.len);
+    sr__sip13_field(h, method.p, method.len, false);
 }
 
 static sr_str to_tag(const sr_msg *m)
@@ -130,27 +73,29 @@ static uint64_t key_id(sr_txn_id id)
     return z ^ (z >> 31);
 }
 
-/* §17.1.3: a client transaction is the top-Via branch and the CSeq method. */
-static uint64_t key_client(const sr_stack *s, sr_str branch, sr_str method)
+/* §17.1.3: a client transaction is the top-Via branch and the CSeq method (@p mid its
+ * sr_method, as the parser gives for @p method). */
+static uint64_t key_client(const sr_stack *s, sr_str branch, sr_str method, sr_method mid)
 {
-    hacc h;
-    h_begin(&h, s, 'c');
-    h_field(&h, branch, false);
-    h_field(&h, method, false);
-    return h_end(&h);
+    sr__sip13 h;
+    h_start(&h, s, 'c' | (uint64_t)mid << 8 | hlen(branch.len) << 16);
+    sr__sip13_field(&h, branch.p, branch.len, false);
+    h_method(&h, mid, method);
+    return sr__sip13_end(&h);
 }
 
 /* §17.2.3: branch, sent-by (host case-insensitively, port) and method; an ACK and a CANCEL
  * look up their INVITE with the method INVITE. */
-static uint64_t key_server(const sr_stack *s, const sr_via *v, sr_str method)
+static uint64_t key_server(const sr_stack *s, const sr_via *v, sr_str method, sr_method mid)
 {
-    hacc h;
-    h_begin(&h, s, 's');
-    h_field(&h, v->branch, false);
-    h_field(&h, v->host, true);
-    h_u32(&h, v->port);
-    h_field(&h, method, false);
-    return h_end(&h);
+    sr__sip13 h;
+    h_start(&h, s,
+            's' | (uint64_t)mid << 8 | (uint64_t)v->port << 16 | hlen(v->host.len) << 32 |
+                hlen(v->branch.len) << 48);
+    sr__sip13_field(&h, v->branch.p, v->branch.len, false);
+    sr__sip13_field(&h, v->host.p, v->host.len, true);
+    h_method(&h, mid, method);
+    return sr__sip13_end(&h);
 }
 
 /* §17.2.3, RFC 2543 fallback: the fields an INVITE, its ACK and its CANCEL share (Call-ID,
@@ -158,14 +103,14 @@ static uint64_t key_server(const sr_stack *s, const sr_via *v, sr_str method)
 static uint64_t key_2543_f(const sr_stack *s, sr_str call_id, sr_str ftag, uint32_t num,
                            sr_str ruri, sr_str via)
 {
-    hacc h;
-    h_begin(&h, s, '2');
-    h_field(&h, call_id, false);
-    h_field(&h, ftag, false);
-    h_u32(&h, num);
-    h_field(&h, ruri, false);
-    h_field(&h, via, false);
-    return h_end(&h);
+    sr__sip13 h;
+    h_start(&h, s, '2' | hlen(call_id.len) << 16 | hlen(ftag.len) << 32 | hlen(ruri.len) << 48);
+    sr__sip13_word(&h, num | hlen(via.len) << 32);
+    sr__sip13_field(&h, call_id.p, call_id.len, false);
+    sr__sip13_field(&h, ftag.p, ftag.len, false);
+    sr__sip13_field(&h, ruri.p, ruri.len, false);
+    sr__sip13_field(&h, via.p, via.len, false);
+    return sr__sip13_end(&h);
 }
 
 static uint64_t key_2543(const sr_stack *s, const sr_msg *m)
@@ -176,15 +121,17 @@ static uint64_t key_2543(const sr_stack *s, const sr_msg *m)
 
 /* §8.2.2.2 (merged requests) and RFC 3262 §3 (PRACK → INVITE): Call-ID, From tag, CSeq. */
 static uint64_t key_dialog(const sr_stack *s, sr_str call_id, sr_str ftag, uint32_t num,
-                           sr_str method)
+                           sr_str method, sr_method mid)
 {
-    hacc h;
-    h_begin(&h, s, 'd');
-    h_field(&h, call_id, false);
-    h_field(&h, ftag, false);
-    h_u32(&h, num);
-    h_field(&h, method, false);
-    return h_end(&h);
+    sr__sip13 h;
+    h_start(&h, s,
+            'd' | (uint64_t)mid << 8 | hlen(call_id.len) << 16 | hlen(ftag.len) << 32 |
+                (uint64_t)(num >> 16) << 48);
+    sr__sip13_field(&h, call_id.p, call_id.len, false);
+    sr__sip13_field(&h, ftag.p, ftag.len, false);
+    sr__sip13_word(&h, num & 0xffff);
+    h_method(&h, mid, method);
+    return sr__sip13_end(&h);
 }
 
 int sr__index_init(sr_stack *s)
@@ -280,15 +227,19 @@ void sr__txn_index_k(sr_stack *s, sr__txn *t, const sr__keys *k)
     const sr_cseq *cs = sr_msg_cseq(r);
     bool km = k != NULL && k->has_match, kd = k != NULL && k->has_dialog;
     if (is_client(t)) {
-        link_node(s, t, SR__HR_MATCH, km ? k->match : key_client(s, v->branch, cs->method));
+        link_node(s, t, SR__HR_MATCH,
+                  km ? k->match : key_client(s, v->branch, cs->method, cs->method_id));
         return;
     }
     link_node(s, t, SR__HR_MATCH,
-              km                              ? k->match
-              : sr__branch_is_3261(v->branch) ? key_server(s, v, sr_msg_method_str(r))
-                                              : key_2543(s, r));
-    link_node(s, t, SR__HR_DIALOG,
-              kd ? k->dialog : key_dialog(s, sr_msg_call_id(r), from_tag(r), cs->num, cs->method));
+              km ? k->match
+              : sr__branch_is_3261(v->branch)
+                  ? key_server(s, v, sr_msg_method_str(r), sr_msg_method(r))
+                  : key_2543(s, r));
+    link_node(
+        s, t, SR__HR_DIALOG,
+        kd ? k->dialog
+           : key_dialog(s, sr_msg_call_id(r), from_tag(r), cs->num, cs->method, cs->method_id));
 }
 
 void sr__txn_index(sr_stack *s, sr__txn *t)
@@ -459,19 +410,19 @@ void sr__server_compact(sr_stack *s, sr__txn *t)
             memcpy(p, f[i].p, f[i].len);
         p += f[i].len;
     }
-    sr_msg_free(t->req);
-    t->req = NULL;
+    sr__server_release_req(s, t);
     t->skey = k;
 }
 
-sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method)
+sr__txn *sr__find_client(const sr_stack *s, sr_str branch, sr_str method, sr_method mid)
 {
-    return sr__find_client_k(s, branch, method, NULL);
+    return sr__find_client_k(s, branch, method, mid, NULL);
 }
 
-sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr__keys *k)
+sr__txn *sr__find_client_k(const sr_stack *s, sr_str branch, sr_str method, sr_method mid,
+                           sr__keys *k)
 {
-    uint64_t key = key_client(s, branch, method);
+    uint64_t key = key_client(s, branch, method, mid);
     if (k != NULL) {
         k->match = key;
         k->has_match = true;
@@ -493,7 +444,7 @@ sr__txn *sr__match_client(const sr_stack *s, const sr_msg *resp)
     const sr_cseq *cs = sr_msg_cseq(resp);
     if (v == NULL || cs == NULL || v->branch.len == 0)
         return NULL;
-    return sr__find_client(s, v->branch, cs->method);
+    return sr__find_client(s, v->branch, cs->method, cs->method_id);
 }
 
 /* sent-by (host and port) of two Vias: §17.2.3 compares it as well as the branch. */
@@ -546,7 +497,7 @@ sr__txn *sr__match_server_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
         return NULL;
     }
     sr_str key_method = m == SR_METHOD_ACK ? SR_STR("INVITE") : sr_msg_method_str(req);
-    uint64_t key = key_server(s, v, key_method);
+    uint64_t key = key_server(s, v, key_method, m == SR_METHOD_ACK ? SR_METHOD_INVITE : m);
     if (k != NULL && m != SR_METHOD_ACK) {
         k->match = key;
         k->has_match = true;
@@ -590,7 +541,7 @@ sr__txn *sr__match_ack(const sr_stack *s, const sr__ack_fields *a)
         }
         return NULL;
     }
-    EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
+    EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE"), SR_METHOD_INVITE), e)
     {
         sr__txn *t = hnode_txn(e, SR__HR_MATCH);
         if (t->kind == SR_TXN_INVITE_SERVER && srv_via_eq(t, v))
@@ -605,7 +556,7 @@ sr__txn *sr__match_cancel(const sr_stack *s, const sr_msg *cancel)
 {
     const sr_via *v = sr_msg_via(cancel, 0);
     if (sr__branch_is_3261(v->branch)) {
-        EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE")), e)
+        EACH(s, SR__HR_MATCH, key_server(s, v, SR_STR("INVITE"), SR_METHOD_INVITE), e)
         {
             sr__txn *t = hnode_txn(e, SR__HR_MATCH);
             if (t->kind == SR_TXN_INVITE_SERVER && srv_via_eq(t, v))
@@ -645,7 +596,7 @@ bool sr__is_merged_k(const sr_stack *s, const sr_msg *req, sr__keys *k)
         return false;
     const sr_cseq *cs = sr_msg_cseq(req);
     sr_str cid = sr_msg_call_id(req), ftag = from_tag(req);
-    uint64_t key = key_dialog(s, cid, ftag, cs->num, cs->method);
+    uint64_t key = key_dialog(s, cid, ftag, cs->num, cs->method, cs->method_id);
     if (k != NULL) {
         k->dialog = key;
         k->has_dialog = true;
@@ -668,7 +619,8 @@ sr__txn *sr__find_prack_target(const sr_stack *s, const sr_msg *prack, const sr_
     if (ra->method_id != SR_METHOD_INVITE)
         return NULL;
     sr_str cid = sr_msg_call_id(prack), ftag = from_tag(prack);
-    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, ra->cseq, SR_STR("INVITE")), e)
+    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, ra->cseq, SR_STR("INVITE"), SR_METHOD_INVITE),
+         e)
     {
         sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->rel_pending || t->rseq != ra->rseq ||
@@ -691,7 +643,7 @@ sr__txn *sr__find_2xx_target(const sr_stack *s, const sr_msg *ack)
     sr_str cid = sr_msg_call_id(ack), ftag = from_tag(ack), ttag = to_tag(ack);
     if (ttag.len == 0)
         return NULL;
-    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, SR_STR("INVITE")), e)
+    EACH(s, SR__HR_DIALOG, key_dialog(s, cid, ftag, cs->num, SR_STR("INVITE"), SR_METHOD_INVITE), e)
     {
         sr__txn *t = hnode_txn(e, SR__HR_DIALOG);
         if (t->kind != SR_TXN_INVITE_SERVER || !t->retx_2xx || srv_cseq(t) != cs->num)

@@ -70,28 +70,94 @@ int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_ki
     return sr__new_server_k(s, req, src, kind, NULL, out);
 }
 
+/* What a server transaction keeps of its request: the request itself, shared with the TU
+ * (sr__msg_share), which every response it sends copies from (§8.2.6.2) and which it is
+ * matched on (§17.2.3, §8.2.2.2). Counted in s->mem (ext_bytes) as what the transaction
+ * needs of it: its size without the body, which only the TU reads (and which the
+ * transaction does not keep once alone, share_cb). */
+static size_t shared_bytes(const sr_msg *m)
+{
+    size_t fp = sr__msg_footprint(m), body = sr_msg_body(m).len;
+    return fp > body ? fp - body : 0;
+}
+
+static void req_to_copy(sr_stack *s, sr__txn *t, sr_msg *copy)
+{
+    sr__server_release_req(s, t);
+    t->req = copy;
+}
+
+void sr__server_release_req(sr_stack *s, sr__txn *t)
+{
+    if (t->req == NULL)
+        return;
+    if (t->req_shared) {
+        t->req_shared = false;
+        s->mem -= t->ext_bytes;
+        t->ext_bytes = 0;
+        sr__msg_unshare(t->req);
+    } else {
+        sr_msg_free(t->req);
+    }
+    t->req = NULL;
+}
+
+/* The TU is about to change the shared request (SR__SHARE_WRITE), or left it to the
+ * transaction alone (SR__SHARE_ALONE): the transaction takes a head-only copy (talloc) of
+ * what it reads, allocated to the byte, as it did before sharing, so that what it keeps for
+ * its life is what it kept then. One exception: an INVITE server in Completed keeps a
+ * request without a body as it is (counted whole already, shared_bytes): the ACK, which
+ * normally follows within a round trip, leaves it only a key (sr__server_compact, §17.2.1),
+ * and a copy made for that while would be thrown away at once. */
+static int share_cb(sr_msg *m, int why, void *u1, void *u2)
+{
+    sr_stack *s = u1;
+    sr__txn *t = u2;
+    if (why == SR__SHARE_ALONE && sr_msg_body(m).len == 0 && t->kind == SR_TXN_INVITE_SERVER &&
+        t->state == SR_TXN_COMPLETED)
+        return 0;
+    sr_msg *copy = NULL;
+    int err = sr__msg_dup(&copy, m, &s->talloc, true);
+    if (err != 0)
+        return why == SR__SHARE_WRITE ? err : 0; /* alone: the whole stays, still counted */
+    req_to_copy(s, t, copy);
+    return 0;
+}
+
 int sr__new_server_k(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                      const sr__keys *k, sr__txn **out)
 {
     sr__txn *t = NULL;
+    /* The request sr_stack_receive parsed, shared: a holder more (the queue's event, the TU
+     * that takes it and the transaction each let go with sr_msg_free), not a copy. */
+    sr_msg *m = (sr_msg *)(uintptr_t)req;
     sr_msg *copy = NULL;
-    /* What the transaction keeps: the request's head, which every response it sends copies
-     * from (§8.2.6.2) and which it is matched on (§17.2.3, §8.2.2.2); not the body, which
-     * the TU has in its SR_EV_REQUEST. A copy of the parsed request's arena without the body
-     * (no second parse), allocated through talloc: counted in s->mem. */
-    int err = sr__msg_dup(&copy, req, &s->talloc, true);
-    if (err != 0)
-        return err;
-    sr_addr d = sr_addr_response_dest(copy, src);
-    /* Room for the response it will keep: about its request's head (a response copies Via,
-     * From, To, Call-ID and CSeq from it, §8.2.6.2). */
-    err = sr__txn_alloc(s, kind, &d, sr__msg_footprint(copy), &t);
+    if (sr__msg_is_shared(req)) {
+        /* another transaction shares it already (none does today): a copy of its own */
+        int cerr = sr__msg_dup(&copy, req, &s->talloc, true);
+        if (cerr != 0)
+            return cerr;
+    }
+    size_t fp = copy != NULL ? 0 : shared_bytes(req);
+    sr_addr d = sr_addr_response_dest(req, src);
+    /* Room for the response it will keep: about its request (a response copies Via, From,
+     * To, Call-ID and CSeq from it, §8.2.6.2); the request itself is in s->mem already. */
+    s->mem += fp;
+    int err = sr__txn_alloc(s, kind, &d, copy != NULL ? sr__msg_footprint(copy) : fp, &t);
     if (err != 0) {
+        s->mem -= fp;
         sr_msg_free(copy);
         return err;
     }
-    t->req = copy;
-    sr__txn_index_k(s, t, k); /* the copy has the fields @p k was computed from */
+    if (copy != NULL) {
+        t->req = copy;
+    } else {
+        t->ext_bytes = fp;
+        t->req = m;
+        t->req_shared = true;
+        sr__msg_share(m, share_cb, s, t);
+    }
+    sr__txn_index_k(s, t, k); /* the request has the fields @p k was computed from */
     *out = t;
     return 0;
 }

@@ -30,9 +30,11 @@ static long recv_allocs(sr_stack *s, const char *text, const sr_addr *src, uint6
     return ta->total - before;
 }
 
-/* One parse per message: a new INVITE costs its parse, the transaction's head copy (an arena
- * copy, not a parse) and the transaction; the ACK to a 2xx and a response to a client
- * transaction the parse only (they were parsed a second time for their event before). */
+/* One parse per message: a new INVITE costs its parse and the transaction, which shares the
+ * parsed request with the TU (no copy while the TU holds it; a head-only arena copy, not a
+ * parse, once the TU lets go of a request with a body); the ACK to a 2xx and a response to
+ * a client transaction the parse only (they were parsed a second time for their event
+ * before). */
 static void test_parse_once(void **state)
 {
     (void)state;
@@ -56,15 +58,20 @@ static void test_parse_once(void **state)
         drain(s);
     }
     h_req_text(req, sizeof(req), "INVITE", "z9hG4bKlend2", "UDP", NULL, 2, NULL, NULL, "v=0\r\n");
-    assert_int_equal(recv_allocs(s, req, &src, 1), 3); /* parse, head copy, the transaction */
+    assert_int_equal(recv_allocs(s, req, &src, 1), 2); /* parse, the transaction */
     assert_int_equal(sr_stack_poll(s, &ev), 0);
     assert_int_equal(ev.kind, SR_EV_REQUEST);
-    assert_sr_str_eq(sr_msg_body(ev.msg), "v=0\r\n"); /* the TU's copy has the body */
-    /* the transaction keeps the head only */
+    assert_sr_str_eq(sr_msg_body(ev.msg), "v=0\r\n"); /* the TU's has the body */
+    /* the transaction shares the TU's request while the TU holds it */
     const sr__txn *t = sr__txn_find(s, ev.txn);
+    assert_ptr_equal(t->req, ev.msg);
+    sr_txn_id tid = ev.txn;
+    drain(s);
+    /* the event let go of it: the transaction keeps the head only (one arena copy) */
+    t = sr__txn_find(s, tid);
+    assert_ptr_not_equal(t->req, NULL);
     assert_int_equal(sr_msg_body(t->req).len, 0);
     assert_int_equal(sr_msg_cseq(t->req)->num, 2);
-    drain(s);
     h_req_text(text, sizeof(text), "CANCEL", "z9hG4bKlend2", "UDP", NULL, 2, NULL, NULL, NULL);
     assert_int_equal(sr_stack_receive(s, text, strlen(text), &src, 2), 0);
     assert_int_equal(h_count_kind(s, SR_EV_REQUEST), 1); /* the CANCEL, lent */
@@ -150,7 +157,7 @@ static void test_receive_msg(void **state)
     tu_alloc *ta = tu_alloc_state();
     long before = ta->total;
     assert_int_equal(sr_stack_receive_msg(s, m, &src, 1), 0);
-    assert_int_equal(ta->total - before, 2); /* the head copy and the transaction: no parse */
+    assert_int_equal(ta->total - before, 1); /* the transaction: no parse, no copy */
     sr_event ev;
     assert_int_equal(sr_stack_poll(s, &ev), 0);
     assert_int_equal(ev.kind, SR_EV_REQUEST);
@@ -176,12 +183,117 @@ static void test_receive_msg(void **state)
     sr_stack_free(s);
 }
 
+/* A server transaction shares the request the TU takes: a change the TU makes to it (a Via
+ * added, a body set) is its own, the transaction answering from a head-only copy of the
+ * request as it came (RFC 3261 §8.2.6.2: the 100 copies the request's Vias); a request the
+ * TU lets go of is kept by the transaction alone (head only when it had a body), and the
+ * memory counted goes back to 0 when the transactions end. */
+static void test_shared_request(void **state)
+{
+    (void)state;
+    char req[2048], req2[2048];
+    h_req_text(req, sizeof(req), "INVITE", BR, "UDP", NULL, 1, NULL, NULL, "v=0\r\n");
+    h_req_text(req2, sizeof(req2), "INVITE", "z9hG4bKlend9", "UDP", NULL, 9, NULL, NULL, NULL);
+    sr_stack *s = h_stack(true);
+    sr_addr src = h_addr("192.0.2.1", 5060, SR_TP_UDP);
+    h_log *log = test_calloc(1, sizeof(*log));
+    assert_int_equal(sr_stack_receive(s, req, strlen(req), &src, 0), 0);
+    sr_event ev;
+    assert_int_equal(sr_stack_poll(s, &ev), 0);
+    assert_int_equal(ev.kind, SR_EV_REQUEST);
+    sr_txn_id id = ev.txn;
+    sr_msg *taken = NULL;
+    assert_int_equal(sr_stack_event_take_msg(s, &taken), 0);
+    const sr__txn *t = sr__txn_find(s, id);
+    assert_ptr_equal(t->req, taken);
+    size_t shared_mem = sr_stack_memory(s);
+    /* the TU changes its request: the transaction copies the head first */
+    assert_int_equal(sr_msg_add_header(taken, SR_HDR_VIA, SR_STR_NULL,
+                                       SR_STR("SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKtu")),
+                     0);
+    assert_int_equal(sr_msg_set_body(taken, SR_STR("text/plain"), SR_STR("changed")), 0);
+    t = sr__txn_find(s, id);
+    assert_ptr_not_equal(t->req, taken);
+    assert_int_equal(sr_msg_via_count(t->req), 1);
+    assert_int_equal(sr_msg_body(t->req).len, 0);
+    assert_int_equal(sr_msg_via_count(taken), 2);
+    assert_true(sr_stack_memory(s) > 0);
+    (void)shared_mem;
+    h_drain(s, log, 0);
+    h_run(s, log, 300); /* the automatic 100 (§17.2.1), from the request as it came */
+    const h_rec *r = h_last_send(log, "SIP/2.0 100");
+    assert_non_null(r);
+    assert_null(strstr(r->text, "198.51.100.7"));
+    assert_non_null(strstr(r->text, BR));
+    assert_sr_str_eq(sr_msg_body(taken), "changed");
+    sr_msg_free(taken);
+    /* a request without a body the TU lets go of once it answered 486 (Completed): the
+     * transaction keeps it as it is until the ACK leaves it a key */
+    assert_int_equal(sr_stack_receive(s, req2, strlen(req2), &src, 301), 0);
+    assert_int_equal(sr_stack_poll(s, &ev), 0);
+    sr_txn_id id2 = ev.txn;
+    assert_int_equal(sr_stack_event_take_msg(s, &taken), 0);
+    h_drain(s, log, 301);
+    assert_int_equal(sr_stack_send_response(s, id, h_build(req, 486, "t1", NULL), 0, 302), 0);
+    assert_int_equal(sr_stack_send_response(s, id2, h_build(req2, 486, "t2", NULL), 0, 302), 0);
+    sr_msg_free(taken);
+    t = sr__txn_find(s, id2);
+    assert_ptr_equal(t->req, taken);
+    assert_int_equal(sr_msg_cseq(t->req)->num, 9);
+    /* in Proceeding, the same request let go of is copied (its head, to the byte), as the
+     * transaction kept it before it shared */
+    h_drain(s, log, 302);
+    char req3[2048];
+    h_req_text(req3, sizeof(req3), "INVITE", "z9hG4bKlend8", "UDP", NULL, 8, NULL, NULL, NULL);
+    assert_int_equal(sr_stack_receive(s, req3, strlen(req3), &src, 302), 0);
+    assert_int_equal(sr_stack_poll(s, &ev), 0);
+    sr_txn_id id3 = ev.txn;
+    assert_int_equal(sr_stack_event_take_msg(s, &taken), 0);
+    size_t whole = sr_stack_memory(s);
+    sr_msg_free(taken);
+    t = sr__txn_find(s, id3);
+    assert_ptr_not_equal(t->req, taken);
+    assert_int_equal(sr_msg_cseq(t->req)->num, 8);
+    assert_true(sr_stack_memory(s) < whole); /* the copy is smaller than the parse */
+    assert_int_equal(sr_stack_send_response(s, id3, h_build(req3, 486, "t3", NULL), 0, 302), 0);
+    h_drain(s, log, 302);
+    char ack[2048];
+    h_req_text(ack, sizeof(ack), "ACK", BR, "UDP", "t1", 1, NULL, NULL, NULL);
+    assert_int_equal(sr_stack_receive(s, ack, strlen(ack), &src, 303), 0);
+    h_req_text(ack, sizeof(ack), "ACK", "z9hG4bKlend9", "UDP", "t2", 9, NULL, NULL, NULL);
+    assert_int_equal(sr_stack_receive(s, ack, strlen(ack), &src, 303), 0);
+    h_req_text(ack, sizeof(ack), "ACK", "z9hG4bKlend8", "UDP", "t3", 8, NULL, NULL, NULL);
+    assert_int_equal(sr_stack_receive(s, ack, strlen(ack), &src, 303), 0);
+    assert_int_equal(h_state(s, id), SR_TXN_CONFIRMED);
+    assert_int_equal(h_state(s, id2), SR_TXN_CONFIRMED);
+    assert_int_equal(h_state(s, id3), SR_TXN_CONFIRMED);
+    h_run(s, log, 60000);
+    assert_int_equal(sr_stack_txn_count(s), 0);
+    assert_int_equal(sr_stack_memory(s), 0);
+    /* one sharer at a time: a second transaction made from a shared request copies it */
+    sr_msg *m = h_parse(req2);
+    sr__txn *t1 = NULL, *t2 = NULL;
+    assert_int_equal(sr__new_server(s, m, &src, SR_TXN_NON_INVITE_SERVER, &t1), 0);
+    assert_int_equal(sr__new_server(s, m, &src, SR_TXN_NON_INVITE_SERVER, &t2), 0);
+    assert_ptr_equal(t1->req, m);
+    assert_ptr_not_equal(t2->req, m);
+    assert_int_equal(sr_msg_cseq(t2->req)->num, 9);
+    sr_msg_free(m); /* t1 alone: a head copy of its own */
+    assert_int_equal(sr_msg_cseq(t1->req)->num, 9);
+    sr__txn_discard(s, t1);
+    sr__txn_discard(s, t2);
+    assert_int_equal(sr_stack_memory(s), 0);
+    test_free(log);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_parse_once),
         TU_TEST(test_keep_lent),
         TU_TEST(test_receive_msg),
+        TU_TEST(test_shared_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

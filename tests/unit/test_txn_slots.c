@@ -57,6 +57,7 @@ static void test_slot_tables(void **state)
             if (!sr__tk_owned(k, tk))
                 continue;
             assert_true(sr__tk_slot[tk] < sr__txn_slots[k]);
+            assert_int_equal(sr__slot_tk[k][sr__tk_slot[tk]], tk); /* the inverse table */
             assert_int_equal(seen >> sr__tk_slot[tk] & 1u, 0);
             seen |= 1u << sr__tk_slot[tk];
             n++;
