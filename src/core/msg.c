@@ -286,23 +286,11 @@ SR__ALWAYS_INLINE int assemble(sr_msg **out, const char *buf, size_t size, size_
         rc = sr__perr(err, SR_ENOMEM, 0, SR_HDR_NONE, "Out of memory");
         goto out;
     }
-    /* the fields before first[] are all written below (the start line whole, the header
-     * arrays here when there are none), so they are not cleared first */
-    m->hdrs = NULL;
-    m->next = NULL;
-    m->cap_hdrs = 0;
+    /* cleared, then written: a field added to sr_msg starts zero in a parsed message (two
+     * fields added at once were missed when each was written here instead) */
+    memset(m, 0, offsetof(sr_msg, first));
     memset(m->first, 0xff, sizeof m->first);
-    /* body .. via0: each field written (no clearing of the whole run first); parse_eager
-     * sets the Via list's cursor, every value with its has_ flag */
-    m->built = m->clen_tail = false;
-    m->vias = NULL;
-    m->nvia = m->via_cap = m->via_k = m->via_pos = 0;
-    m->via_err = (sr_parse_error){0};
-    m->has_to = m->has_from = m->has_cseq = m->has_rack = m->ruri_ok = false;
-    m->cseq = (sr_cseq){0};
-    m->call_id = SR_STR_NULL;
-    m->stale = 0;
-    m->eager = (sr_parse_error){0};
+    memset(&m->body, 0, offsetof(sr_msg, via0) - offsetof(sr_msg, body));
     m->arena = arena;
     memcpy(bytes, buf, size);
     m->bytes = bytes;

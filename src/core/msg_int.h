@@ -66,16 +66,12 @@ struct sr_msg {
      * takes its word for it (the start line never changes) */
     bool ruri_ok;
     /* Filled by their parsers before any read (has_to, has_from, has_rack, nvia say which
-     * hold a value): sr_msg_parse does not clear them. Keep them last. The fields from body
-     * to here are each written by msg.c's assemble(): a field added among them goes there
-     * too (the assertion below counts their bytes on LP64). */
+     * hold a value): sr_msg_parse does not clear them. Keep them last. */
     sr_via via0;
     sr_nameaddr to, from;
     sr_rack rack;
 };
 
-_Static_assert(sizeof(void *) != 8 || offsetof(sr_msg, via0) - offsetof(sr_msg, body) == 224,
-               "a field between body and via0: write it in assemble() (msg.c), then count it");
 
 /* sr_parse_head() that also says whether the head is plain: no CR or LF before
  * the start line, every line (the empty one too) ended by CRLF, no line folded. A plain
