@@ -72,7 +72,6 @@ struct sr_msg {
     sr_rack rack;
 };
 
-
 /* sr_parse_head() that also says whether the head is plain: no CR or LF before
  * the start line, every line (the empty one too) ended by CRLF, no line folded. A plain
  * head's first CRLFCRLF is its empty line, and its header lines are the lines between the
