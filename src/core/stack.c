@@ -93,6 +93,7 @@ int sr_stack_new(sr_stack **out, const sr_config *cfg)
     if (s == NULL)
         return SR_ENOMEM;
     memset(s, 0, sizeof(*s));
+    s->q_seq = 1; /* an event's sequence number is never 0 (sr__qev chains: none) */
     s->cfg = c;
     s->alloc = a;
     sr__talloc_init(s);
@@ -472,7 +473,7 @@ int sr_stack_txn_set_user(sr_stack *s, sr_txn_id id, void *user)
         return SR_ENOTFOUND;
     t->user = user;
     /* Events queued before the TU knew the id (the request that announced it) carry it too. */
-    sr__queue_set_user(s, id, user);
+    sr__queue_set_user(s, t, user);
     return 0;
 }
 

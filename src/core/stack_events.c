@@ -56,7 +56,7 @@ static inline sr__qev *queue_slot(sr_stack *s)
  * (freed with s->alloc) and @p msg owned by the event; @p lent when @p data is a
  * transaction's buffer. */
 static inline void queue_put(sr_stack *s, sr__qev *e, const char *data, size_t len, char *own,
-                             sr_msg *msg, bool lent)
+                             sr_msg *msg, bool lent, sr__txn *t)
 {
     e->ev.data = data;
     e->ev.len = len;
@@ -65,11 +65,30 @@ static inline void queue_put(sr_stack *s, sr__qev *e, const char *data, size_t l
     e->msg = msg;
     e->lent = lent;
     s->n_lent += lent;
+    /* the event joins the chains of the transactions it names (sr__queue_set_user walks
+     * them): the one given, or the one ev.txn names if it is live; ev.related's, if live */
+    uint64_t seq = s->q_seq + s->q_len;
+    e->txn_prev = e->rel_prev = 0;
+    if (t == NULL && e->ev.txn != 0)
+        t = sr__txn_find(s, e->ev.txn);
+    if (t != NULL) {
+        e->txn_prev = t->q_last;
+        t->q_last = seq;
+    }
+    if (e->ev.related != 0 && e->ev.related != e->ev.txn) {
+        sr__txn *r = sr__txn_find(s, e->ev.related);
+        if (r != NULL) {
+            e->rel_prev = r->q_last;
+            r->q_last = seq;
+        }
+    }
     s->q_len++;
 }
 
-/* Queue @p ev with a copy of @p bytes; the queue takes @p msg (freed on failure too). */
-int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg)
+/* Queue @p ev with a copy of @p bytes; the queue takes @p msg (freed on failure too). @p t:
+ * the transaction ev.txn names, when the caller has it (NULL: found by its id). */
+int sr__emit_t(sr_stack *s, sr__txn *t, const sr_event *ev, const char *bytes, size_t len,
+               sr_msg *msg)
 {
     char *copy = NULL;
     sr__qev *e = queue_slot(s);
@@ -81,7 +100,7 @@ int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_
         return SR_ENOMEM;
     }
     e->ev = *ev;
-    queue_put(s, e, copy, bytes != NULL ? len : 0, copy, msg, false);
+    queue_put(s, e, copy, bytes != NULL ? len : 0, copy, msg, false, t);
     return 0;
 }
 
@@ -93,7 +112,7 @@ int sr__emit_give(sr_stack *s, const sr_event *ev, sr_buf *b)
     if (e == NULL)
         return SR_ENOMEM;
     e->ev = *ev;
-    queue_put(s, e, b->p != NULL ? b->p : "", b->len, b->p, NULL, false);
+    queue_put(s, e, b->p != NULL ? b->p : "", b->len, b->p, NULL, false, NULL);
     sr_buf_init(b, b->alloc);
     return 0;
 }
@@ -104,7 +123,7 @@ int sr__emit_give(sr_stack *s, const sr_event *ev, sr_buf *b)
  * after the event, whatever becomes of @p t in between (it may end in the same step: a
  * reliable INVITE client right after its ACK, a non-INVITE server after its final). The
  * event is written in its slot. */
-int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status)
+int sr__emit_send(sr_stack *s, sr__txn *t, const sr_buf *b, unsigned status)
 {
     /* Only the first SR__LEND_WINDOW places of the queue lend (an event only moves towards
      * the head), so that sr__buf_unlend_slow looks at those alone: a queue grown long (a
@@ -132,9 +151,9 @@ int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned statu
     ev->user = t->user;
     if (copy != NULL) {
         memcpy(copy, b->p, b->len);
-        queue_put(s, e, copy, b->len, copy, NULL, false);
+        queue_put(s, e, copy, b->len, copy, NULL, false, t);
     } else
-        queue_put(s, e, b->p != NULL ? b->p : "", b->len, NULL, NULL, lend);
+        queue_put(s, e, b->p != NULL ? b->p : "", b->len, NULL, NULL, lend, t);
     return 0;
 }
 
@@ -180,7 +199,7 @@ int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer)
     ev.reliable = t->reliable;
     ev.timer = timer;
     ev.user = t->user;
-    return sr__emit(s, &ev, NULL, 0, NULL);
+    return sr__emit_t(s, t, &ev, NULL, 0, NULL);
 }
 
 /* Release the event handed out last and move the oldest queued one into its place: *@p ev.
@@ -200,6 +219,7 @@ int sr__queue_pop(sr_stack *s, sr_event *ev)
     *ev = e->ev;
     s->q_head = q_at(s, 1);
     s->q_len--;
+    s->q_seq++;
     return 0;
 }
 
@@ -211,16 +231,24 @@ sr_msg *sr__queue_take_msg(sr_stack *s)
     return m;
 }
 
-/* Give the user data of transaction @p id to its queued events (and to those it is related
- * to): a walk over the few events waiting, once per transaction, not a lookup per event. */
-void sr__queue_set_user(sr_stack *s, sr_txn_id id, void *user)
+/* Give the user data of transaction @p t to its queued events (and to those it is related
+ * to): a walk of its own chain, newest first, through the events still queued (a queue made
+ * long by a burst of timers is not walked whole for each transaction). */
+void sr__queue_set_user(sr_stack *s, sr__txn *t, void *user)
 {
-    for (size_t i = 0; i < s->q_len; i++) {
-        sr_event *ev = &s->q[q_at(s, i)].ev;
-        if (ev->txn == id)
-            ev->user = user;
-        if (ev->related == id)
-            ev->related_user = user;
+    sr_txn_id id = t->id;
+    uint64_t seq = t->q_last;
+    while (seq != 0 && seq >= s->q_seq) {
+        sr__qev *e = &s->q[q_at(s, (size_t)(seq - s->q_seq))];
+        s->user_steps++;
+        uint64_t next = e->txn_prev;
+        if (e->ev.txn == id)
+            e->ev.user = user;
+        else
+            next = e->rel_prev;
+        if (e->ev.related == id)
+            e->ev.related_user = user;
+        seq = next;
     }
 }
 

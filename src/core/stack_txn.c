@@ -219,7 +219,7 @@ void sr__txn_terminate(sr_stack *s, sr__txn *t)
     ev.reliable = t->reliable;
     ev.user = t->user; /* the last time the TU sees it: it may free it now */
     /* An event that cannot be queued is lost; the transaction must still go (no leak). */
-    int rc = sr__emit(s, &ev, NULL, 0, NULL);
+    int rc = sr__emit_t(s, t, &ev, NULL, 0, NULL); /* t's chain: gone with it */
     (void)rc; /* only SR_ENOMEM, and there is nothing left to undo */
     sr__txn_destroy(s, t);
 }

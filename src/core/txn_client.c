@@ -30,7 +30,7 @@ static int deliver(sr_stack *s, sr__txn *t, sr_msg **own, const sr_addr *src, sr
     ev.reliable = sr__reliable(src->transport);
     ev.status = sr_msg_status(copy);
     ev.user = t->user;
-    return sr__emit(s, &ev, NULL, 0, copy);
+    return sr__emit_t(s, t, &ev, NULL, 0, copy);
 }
 
 /* true when every Via value of @p m was parsed into its typed list: the top Via the stack

@@ -116,6 +116,7 @@ typedef struct sr__txn {
     };
     size_t ext_bytes; /* client: the caller's request message, counted in mem at start */
     void *user;       /* sr_stack_txn_set_user(): copied into each event of this txn */
+    uint64_t q_last;  /* the newest queued event naming it (sr__qev chains; 0: none) */
     /* INVITE client: a CANCEL asked for before any provisional (§9.1). */
     bool cancel_asked;
     bool got_provisional;
@@ -192,6 +193,9 @@ typedef struct sr__qev {
     char *bytes;
     sr_msg *msg;
     bool lent;
+    /* the previous queued event naming the same transaction as ev.txn / as ev.related (its
+     * sequence number, sr_stack.q_seq; 0: none): chains sr__queue_set_user walks */
+    uint64_t txn_prev, rel_prev;
 } sr__qev;
 
 struct sr_stack {
@@ -222,6 +226,8 @@ struct sr_stack {
     sr__qev cur;
     size_t n_lent;         /* events (queued and cur) lending a transaction's buffer */
     uint64_t unlend_steps; /* queued events sr__buf_unlend_slow looked at (for tests) */
+    uint64_t q_seq;        /* sequence number of the event at q_head (from 1) */
+    uint64_t user_steps;   /* queued events sr__queue_set_user looked at (for tests) */
 };
 
 /* Only an SR_EV_SEND queued among the first this many events lends its transaction's buffer
@@ -244,9 +250,15 @@ static inline bool sr__reliable(sr_transport tp)
  * failure the caller still owns them). sr__emit_send queues an SR_EV_SEND of @p t that lends
  * @p b, one of @p t's buffers (req_bytes, resp, rel_bytes: talloc), without a copy (a copy
  * behind the first SR__LEND_WINDOW queued events). */
-int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len, sr_msg *msg);
+int sr__emit_t(sr_stack *s, sr__txn *t, const sr_event *ev, const char *bytes, size_t len,
+               sr_msg *msg);
+static inline int sr__emit(sr_stack *s, const sr_event *ev, const char *bytes, size_t len,
+                           sr_msg *msg)
+{
+    return sr__emit_t(s, NULL, ev, bytes, len, msg);
+}
 int sr__emit_give(sr_stack *s, const sr_event *ev, sr_buf *b);
-int sr__emit_send(sr_stack *s, const sr__txn *t, const sr_buf *b, unsigned status);
+int sr__emit_send(sr_stack *s, sr__txn *t, const sr_buf *b, unsigned status);
 /* Before a transaction's buffer @p b is written to or freed: the events lending it get its
  * bytes (the buffer itself, no copy; @p b is left empty, its allocator kept), so that the
  * data of an event stays valid until the poll after it, as stack.h promises. */
@@ -268,7 +280,7 @@ int sr__emit_simple(sr_stack *s, sr__txn *t, sr_event_kind kind, char timer);
 void sr__qev_release(sr_stack *s, sr__qev *e);
 int sr__queue_pop(sr_stack *s, sr_event *ev);
 sr_msg *sr__queue_take_msg(sr_stack *s);
-void sr__queue_set_user(sr_stack *s, sr_txn_id id, void *user);
+void sr__queue_set_user(sr_stack *s, sr__txn *t, void *user);
 void sr__queue_cleanup(sr_stack *s);
 
 /* stack_txn.c: transaction allocation, the counting allocator, termination, timer slots. */
@@ -370,7 +382,7 @@ int sr__new_server(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_ki
 /* The same, indexed with the keys @p k computed for @p req (may be NULL). */
 int sr__new_server_k(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_kind kind,
                      const sr__keys *k, sr__txn **out);
-int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
+int sr__emit_request(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_addr *src,
                      const sr__txn *rel);
 int sr__print_resp(sr_stack *s, sr__txn *t, const sr_msg *resp, sr_buf *b);
 void sr__stop_2xx(sr_stack *s, sr__txn *t); /* §13.3.1.4 retransmission off (idempotent) */

@@ -163,7 +163,7 @@ int sr__new_server_k(sr_stack *s, const sr_msg *req, const sr_addr *src, sr_txn_
 }
 
 /* Queue SR_EV_REQUEST for @p t with @p msg, which the queue takes (freed on failure too). */
-static int emit_request_msg(sr_stack *s, const sr__txn *t, sr_msg *msg, const sr_addr *src,
+static int emit_request_msg(sr_stack *s, sr__txn *t, sr_msg *msg, const sr_addr *src,
                             const sr__txn *rel)
 {
     sr_event ev;
@@ -177,11 +177,10 @@ static int emit_request_msg(sr_stack *s, const sr__txn *t, sr_msg *msg, const sr
     ev.reliable = sr__reliable(src->transport);
     ev.user = t != NULL ? t->user : NULL;
     ev.related_user = rel != NULL ? rel->user : NULL;
-    return sr__emit(s, &ev, NULL, 0, msg);
+    return sr__emit_t(s, t, &ev, NULL, 0, msg);
 }
 
-int sr__emit_request(sr_stack *s, const sr__txn *t, sr_msg **reqp, const sr_addr *src,
-                     const sr__txn *rel)
+int sr__emit_request(sr_stack *s, sr__txn *t, sr_msg **reqp, const sr_addr *src, const sr__txn *rel)
 {
     sr_msg *m = *reqp;
     *reqp = NULL;

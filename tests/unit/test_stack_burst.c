@@ -88,10 +88,78 @@ static void test_timer_burst(void **state)
     sr_stack_free(s);
 }
 
+/* The same burst with the other half of a proxied call: N server INVITE transactions (their
+ * requests received, no answer yet) beside the N clients. The TU names its data on each
+ * server transaction after the burst (sr_stack_txn_set_user: the events already queued for
+ * it carry it too), and clears it as it handles each client's timeout (a proxy's call
+ * ending: RFC 3261 §16.7, 408 for a branch that never answered). Each of those calls walks
+ * only the events naming that transaction, not the queue the burst made. */
+static void test_set_user_burst(void **state)
+{
+    (void)state;
+    sr_stack *s = h_stack(false);
+    sr_txn_id *srv = malloc(N_TXN * sizeof(*srv));
+    sr_txn_id *cli = malloc(N_TXN * sizeof(*cli));
+    char **first = malloc(N_TXN * sizeof(*first));
+    int *tag = malloc(N_TXN * sizeof(*tag));
+    assert_non_null(srv);
+    assert_non_null(cli);
+    assert_non_null(first);
+    assert_non_null(tag);
+    sr_addr caller = h_addr("192.0.2.1", 5060, SR_TP_UDP);
+    for (unsigned i = 0; i < N_TXN; i++) {
+        char text[1024], branch[32];
+        snprintf(branch, sizeof(branch), "z9hG4bKsrv%u", i);
+        h_req_text(text, sizeof(text), "INVITE", branch, "UDP", NULL, i + 1, NULL, NULL, NULL);
+        assert_int_equal(sr_stack_receive(s, text, strlen(text), &caller, 0), 0);
+        sr_event ev;
+        assert_int_equal(sr_stack_poll(s, &ev), 0);
+        assert_int_equal(ev.kind, SR_EV_REQUEST);
+        srv[i] = ev.txn;
+        cli[i] = start(s, i, &first[i]);
+    }
+    assert_int_equal(sr_stack_on_timer(s, 40000), 0);
+
+    uint64_t steps0 = s->user_steps;
+    for (unsigned i = 0; i < N_TXN; i++)
+        assert_int_equal(sr_stack_txn_set_user(s, srv[i], &tag[i]), 0);
+    size_t srv_events = 0, timeouts = 0;
+    sr_event ev;
+    while (sr_stack_poll(s, &ev) == 0) {
+        size_t i = 0;
+        while (i < N_TXN && srv[i] != ev.txn && cli[i] != ev.txn)
+            i++;
+        assert_true(i < N_TXN);
+        if (ev.txn == srv[i]) {
+            assert_ptr_equal(ev.user, &tag[i]); /* queued before the TU named it */
+            srv_events++;
+        } else if (ev.kind == SR_EV_TIMEOUT) {
+            timeouts++;
+            assert_int_equal(sr_stack_txn_set_user(s, srv[i], NULL), 0);
+        }
+    }
+    assert_true(srv_events >= N_TXN); /* each one's 100 Trying (§17.2.1), at least */
+    assert_int_equal(timeouts, N_TXN);
+    uint64_t steps = s->user_steps - steps0;
+    print_message("queued events looked at by %u x 2 sr_stack_txn_set_user: %llu\n", N_TXN,
+                  (unsigned long long)steps);
+    /* each server transaction's own events, a few; a walk of the queue per call: N x 8N */
+    assert_true(steps <= (uint64_t)N_TXN * 8);
+
+    for (unsigned i = 0; i < N_TXN; i++)
+        free(first[i]);
+    free(tag);
+    free(first);
+    free(cli);
+    free(srv);
+    sr_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         TU_TEST(test_timer_burst),
+        TU_TEST(test_set_user_burst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
