@@ -809,7 +809,7 @@ static void t_count_ctl(void **state)
     static const unsigned char pool[] = {0,   1,   8,   '\t', '\n', 11,   '\r', 0x1f,
                                          ' ', 'a', ':', 0x7e, 0x7f, 0x80, 0xc3, 0xff};
     uint32_t x = 12345;
-    unsigned char buf[320];
+    unsigned char buf[320] = {0};
     for (size_t len = 0; len <= 300; len++) {
         for (size_t off = 0; off < 16; off++) {
             if (off + len > sizeof buf)
