@@ -28,34 +28,10 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-cat >"$T/be.yaml" <<'Y'
-rules:
-  - name: busy
-    match: {method: INVITE, user: "486"}
-    stateless: 486
-  - name: options
-    match: {method: OPTIONS}
-    stateless: 200
-Y
-taskset -c 1 build-bench/sipreplyd -q -l udp:127.0.0.2:0 --port-file "$T/be.ports" \
-  -c "$T/be.yaml" >/dev/null 2>&1 &
-BE=$!
-for _ in $(seq 50); do [ -s "$T/be.ports" ] && break; sleep 0.1; done
-BP=$(awk '$1 == "udp" {print $3}' "$T/be.ports")
-cat >"$T/px.yaml" <<Y
-rules:
-  - name: proxy
-    match: {method: INVITE}
-    forward: "sip:{{user}}@127.0.0.2:$BP"
-  - name: options
-    match: {method: OPTIONS}
-    stateless: 200
-Y
-taskset -c 0 "$SRD" -q -l udp:127.0.0.1:0 --port-file "$T/px.ports" -c "$T/px.yaml" \
-  --max-transactions 8000000 --max-memory 8589934592 --reflection-budget 0 >/dev/null 2>&1 &
-PX=$!
-for _ in $(seq 50); do [ -s "$T/px.ports" ] && break; sleep 0.1; done
-PP=$(awk '$1 == "udp" {print $3}' "$T/px.ports")
+LOG=$T
+. bench/proxy_setup.sh
+proxy_responder
+proxy_sipreplyd "$SRD"
 "$LG" --target "127.0.0.1:$PP" -s options -n 1 --timeout 200 >/dev/null
 ticks() { cut -d')' -f2- "/proc/$PX/stat" | awk '{print $12 + $13}'; }
 for r in $RATES; do

@@ -31,29 +31,9 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-cat >"$T/be.yaml" <<'Y'
-rules:
-  - name: busy
-    match: {method: INVITE, user: "486"}
-    stateless: 486
-  - name: options
-    match: {method: OPTIONS}
-    stateless: 200
-Y
-taskset -c 1 build-bench/sipreplyd -q -l udp:127.0.0.2:0 --port-file "$T/be.ports" \
-  -c "$T/be.yaml" >"$OUT/responder.log" 2>&1 &
-BE=$!
-for _ in $(seq 50); do [ -s "$T/be.ports" ] && break; sleep 0.1; done
-BP=$(awk '$1 == "udp" {print $3}' "$T/be.ports")
-cat >"$T/px.yaml" <<Y
-rules:
-  - name: proxy
-    match: {method: INVITE}
-    forward: "sip:{{user}}@127.0.0.2:$BP"
-  - name: options
-    match: {method: OPTIONS}
-    stateless: 200
-Y
+LOG=$OUT
+. bench/proxy_setup.sh
+proxy_responder
 if [ "$SRD" = kamailio ]; then
   # as bench/load.sh starts kamailio-proxy (its port given: Kamailio has no port file)
   PP=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -67,11 +47,7 @@ if [ "$SRD" = kamailio ]; then
     sleep 0.1
   done
 else
-  taskset -c 0 "$SRD" -q -l udp:127.0.0.1:0 --port-file "$T/px.ports" -c "$T/px.yaml" \
-    --max-transactions 8000000 --max-memory 8589934592 --reflection-budget 0 >"$OUT/proxy.log" 2>&1 &
-  PX=$!
-  for _ in $(seq 50); do [ -s "$T/px.ports" ] && break; sleep 0.1; done
-  PP=$(awk '$1 == "udp" {print $3}' "$T/px.ports")
+  proxy_sipreplyd "$SRD"
 fi
 "$LG" --target "127.0.0.1:$PP" -s options -n 1 --timeout 200 >/dev/null
 # the proxy's processes (Kamailio forks its workers)
